@@ -1,0 +1,24 @@
+"""funcgrad: composable function transformations for NumPy code, compiled with Numba.
+
+Write a pure function with ``funcgrad.numpy``; then ``make_ir`` shows its program,
+``grad``/``value_and_grad``/``vjp``/``jacrev``/``hessian`` differentiate it (the adjoint is a
+program too), and ``jit`` compiles any of them to one Numba function.
+
+Example:
+    >>> import funcgrad as fg, funcgrad.numpy as fnp
+    >>> fg.grad(lambda x: fnp.sum(fnp.tanh(x)))(np.zeros(2))
+    array([1., 1.])
+"""
+
+__version__ = "0.1.0"
+
+from funcgrad.core.errors import (ConcretizationError, FuncgradError,  # noqa: F401
+                                  FuncgradTypeError, InPlaceUpdateError, LoweringError,
+                                  ShapeError, UnexpectedTracerError)
+from funcgrad.core.evaluate import evaluate  # noqa: F401
+from funcgrad.core.ir import ClosedProgram, Program  # noqa: F401
+from funcgrad.core.tracing import make_ir  # noqa: F401
+from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
+from funcgrad.transforms.autodiff import (grad, hessian, jacrev, value_and_grad,  # noqa: F401
+                                          vjp)
+from funcgrad.numpy._ufuncs import stop_gradient  # noqa: F401

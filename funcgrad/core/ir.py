@@ -1,0 +1,257 @@
+"""The intermediate representation: a Program is a list of Equations over typed Vars.
+
+A Program is plain, immutable data. Tracing builds one (core/tracing.py), transforms map one
+to another (transforms/), and backends run one (core/evaluate.py with NumPy,
+compile/ with Numba). It holds no tracers and no references to user code, only the
+source location of each equation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Any, NamedTuple, Union
+
+import numpy as np
+
+from funcgrad.core.types import ShapedArray, dtype_name
+
+
+class Var:
+    """A variable of a Program: defined once, by an equation or as an input. Named when printed."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Var({self.aval})"
+
+
+class Literal:
+    """A scalar constant written into the program text."""
+
+    __slots__ = ("value", "aval")
+
+    def __init__(self, value, aval: ShapedArray):
+        self.value = value  # a NumPy scalar of aval.dtype
+        self.aval = aval
+
+    def __repr__(self):
+        return format_literal(self.value, self.aval.weak_type)
+
+
+Atom = Union[Var, Literal]
+
+
+class Source(NamedTuple):
+    """Where in the user's code an equation came from."""
+
+    file: str
+    line: int
+
+    def __str__(self):
+        return f"{os.path.basename(self.file)}:{self.line}"
+
+
+class Equation:
+    """``outputs = primitive[params](*inputs)``, recorded at ``source``."""
+
+    __slots__ = ("primitive", "inputs", "params", "outputs", "source")
+
+    def __init__(self, primitive, inputs: tuple[Atom, ...], params: dict[str, Any],
+                 outputs: tuple[Var, ...], source: Source | None):
+        self.primitive = primitive
+        self.inputs = inputs
+        self.params = params
+        self.outputs = outputs
+        self.source = source
+
+    def __repr__(self):
+        return f"Equation({self.primitive.name}, {len(self.inputs)} inputs)"
+
+
+class Program:
+    """A pure function as data: ``outputs = f(*constvars, *invars)``.
+
+    ``constvars`` are inputs bound to values captured while tracing (closures, globals);
+    whoever holds the Program also holds those values (see ClosedProgram). Params of an
+    equation may hold Programs (sub-programs of calls and, later, control flow).
+    """
+
+    __slots__ = ("constvars", "invars", "equations", "outvars", "_cache")
+
+    def __init__(self, constvars, invars, equations, outvars):
+        self.constvars = tuple(constvars)
+        self.invars = tuple(invars)
+        self.equations = tuple(equations)
+        self.outvars = tuple(outvars)
+        self._cache = {}  # values derived from the (immutable) program, e.g. its evaluator
+
+    @property
+    def inputs(self) -> tuple[Var, ...]:
+        return self.constvars + self.invars
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.inputs]
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.outvars]
+
+    def cached(self, key, build):
+        """A value derived from this program, computed once (programs never change)."""
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = build(self)
+            return value
+
+    def __str__(self):
+        return format_program(self)
+
+    def __repr__(self):
+        return (f"<Program: {len(self.inputs)} inputs, {len(self.equations)} equations, "
+                f"{len(self.outvars)} outputs>")
+
+
+class ClosedProgram:
+    """A Program together with the values of its constvars, as ``make_ir`` returns it."""
+
+    __slots__ = ("program", "consts", "in_tree", "out_tree")
+
+    def __init__(self, program: Program, consts, in_tree=None, out_tree=None):
+        self.program = program
+        self.consts = tuple(consts)
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+
+    def __call__(self, *args):
+        """Evaluate with NumPy on flat array arguments; returns the flat list of outputs."""
+        from funcgrad.core.evaluate import evaluate
+        return evaluate(self.program, [*self.consts, *args])
+
+    @property
+    def equations(self):
+        return self.program.equations
+
+    def __str__(self):
+        return format_program(self.program)
+
+    __repr__ = __str__
+
+
+# ---------------------------------------------------------------------------------------
+# Printing
+
+
+def format_literal(value, weak: bool = False) -> str:
+    """A weak literal (a Python number) prints as Python writes it; others with their dtype."""
+    v = value.item() if hasattr(value, "item") else value
+    text = repr(v)
+    return text if weak else f"{text}:{dtype_name(np.asarray(value).dtype)}"
+
+
+def _names():
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for n in itertools.count(1):
+        for combo in itertools.product(letters, repeat=n):
+            yield "".join(combo)
+
+
+class _Namer:
+    def __init__(self):
+        self.names: dict[int, str] = {}
+        self.fresh = _names()
+
+    def __call__(self, atom) -> str:
+        if isinstance(atom, Literal):
+            return format_literal(atom.value, atom.aval.weak_type)
+        name = self.names.get(id(atom))
+        if name is None:
+            name = self.names[id(atom)] = next(self.fresh)
+        return name
+
+    def typed(self, var: Var) -> str:
+        return f"{self(var)}:{var.aval}"
+
+
+def format_params(params: dict[str, Any]) -> str:
+    shown = [f"{k}={v}" for k, v in params.items() if not isinstance(v, Program)]
+    return f"[{' '.join(shown)}]" if shown else ""
+
+
+def format_program(program: Program, namer: _Namer | None = None, indent: int = 0) -> str:
+    namer = namer or _Namer()
+    pad = " " * indent
+    head = " ".join(namer.typed(v) for v in program.invars)
+    if program.constvars:
+        head += " ; consts " + " ".join(namer.typed(v) for v in program.constvars)
+    lines = [f"{pad}{{ lambda {head} ."]
+    body = []
+    for eqn in program.equations:
+        outs = " ".join(namer.typed(v) for v in eqn.outputs)
+        ins = " ".join(namer(a) for a in eqn.inputs)
+        text = f"{outs} = {eqn.primitive.name}{format_params(eqn.params)} {ins}".rstrip()
+        body.append((text, str(eqn.source) if eqn.source else "", eqn))
+    width = min(max((len(t) for t, _, _ in body), default=0), 88)
+    for text, where, eqn in body:
+        line = f"{pad}    {text.ljust(width)}   # {where}" if where else f"{pad}    {text}"
+        lines.append(line.rstrip())
+        for key, sub in eqn.params.items():
+            if isinstance(sub, Program):
+                lines.append(f"{pad}      {key} =")
+                lines.append(format_program(sub, namer, indent + 8))
+    outs = " ".join(namer(v) for v in program.outvars)
+    lines.append(f"{pad}  in ({outs}) }}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Checks and simple rewrites
+
+
+def validate(program: Program) -> None:
+    """Check that every variable is defined once before it is used, and types agree."""
+    defined: set[int] = set()
+
+    def define(v):
+        if id(v) in defined:
+            raise ValueError(f"{v} is defined twice")
+        defined.add(id(v))
+
+    for v in program.inputs:
+        define(v)
+    for eqn in program.equations:
+        for a in eqn.inputs:
+            if isinstance(a, Var) and id(a) not in defined:
+                raise ValueError(f"{eqn.primitive.name} uses an undefined variable ({eqn.source})")
+        out_avals = eqn.primitive.abstract_eval([a.aval for a in eqn.inputs], eqn.params)
+        for v, aval in zip(eqn.outputs, out_avals):
+            if (v.aval.shape, v.aval.dtype) != (aval.shape, aval.dtype):
+                raise ValueError(f"{eqn.primitive.name} at {eqn.source}: output {v.aval} but "
+                                 f"its shape rule says {aval}")
+        for sub in eqn.params.values():
+            if isinstance(sub, Program):
+                validate(sub)
+        for v in eqn.outputs:
+            define(v)
+    for v in program.outvars:
+        if isinstance(v, Var) and id(v) not in defined:
+            raise ValueError("an output is an undefined variable")
+
+
+def dead_code_elimination(program: Program) -> Program:
+    """Drop equations whose outputs nothing uses (every primitive is pure)."""
+    live = {id(v) for v in program.outvars if isinstance(v, Var)}
+    kept = []
+    for eqn in reversed(program.equations):
+        if any(id(v) in live for v in eqn.outputs):
+            kept.append(eqn)
+            live.update(id(a) for a in eqn.inputs if isinstance(a, Var))
+    kept.reverse()
+    if len(kept) == len(program.equations):
+        return program
+    return Program(program.constvars, program.invars, kept, program.outvars)

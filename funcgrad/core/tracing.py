@@ -1,0 +1,436 @@
+"""Tracing: run a Python function on Tracers and record what it does as a Program.
+
+A Trace is a Program under construction. While one is active (the top of the trace stack),
+every primitive applied is recorded in it as an Equation. Traces nest: a transform called
+inside another transform's trace opens its own, and values of the outer trace that the
+inner function uses become explicit constant inputs of the inner Program.
+
+A trace may be *concrete*: its tracers also carry values, so Python control flow on them
+works. ``grad`` falls back to that when a function branches on a traced value.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+from funcgrad.core.errors import (ConcretizationError, FuncgradTypeError,
+                                  InPlaceUpdateError, UnexpectedTracerError, user_frame)
+from funcgrad.core.ir import ClosedProgram, Equation, Literal, Program, Source, Var
+from funcgrad.core.types import ShapedArray, aval_of
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.stack: list[Trace] = []
+        self.source: Source | None = None  # set while a transform re-emits a user's equation
+
+
+_state = _State()
+
+
+def current_trace() -> Trace | None:
+    stack = _state.stack
+    return stack[-1] if stack else None
+
+
+@contextmanager
+def source_of(source: Source | None):
+    """Attribute the equations emitted inside to ``source`` (the user line they derive from)."""
+    saved = _state.source
+    _state.source = source
+    try:
+        yield
+    finally:
+        _state.source = saved
+
+
+def _current_source() -> Source | None:
+    if _state.source is not None:
+        return _state.source
+    frame = user_frame()
+    return Source(frame.f_code.co_filename, frame.f_lineno) if frame else None
+
+
+class Trace:
+    """A Program being recorded."""
+
+    def __init__(self, concrete: bool = False):
+        self.concrete = concrete
+        self.invars: list[Var] = []
+        self.equations: list[Equation] = []
+        self.constvars: list[Var] = []
+        self.consts: list = []            # values bound to constvars (arrays or outer tracers)
+        self._const_index: dict[int, int] = {}
+        self._producers: dict[int, Equation] = {}  # var -> the equation that defines it
+        self._tracers: dict[int, Tracer] = {}      # var -> its tracer
+        self.alive = True
+
+    # -- inputs and atoms ------------------------------------------------------------------
+
+    def new_input(self, aval: ShapedArray, value=None) -> Tracer:
+        var = Var(aval)
+        self.invars.append(var)
+        tracer = self._tracers[id(var)] = Tracer(self, var, value, None)
+        return tracer
+
+    def _const(self, value, aval) -> tuple[Var, object]:
+        index = self._const_index.get(id(value))
+        if index is None:
+            index = self._const_index[id(value)] = len(self.consts)
+            self.constvars.append(Var(aval))
+            self.consts.append(value)  # keeps `value` alive, so its id stays unique
+        return self.constvars[index]
+
+    def atom(self, x) -> tuple[Var | Literal, object]:
+        """The IR atom for an operand, and its value if known (None if not)."""
+        if isinstance(x, Tracer):
+            if x.trace is self:
+                return x.ir_var, x.val
+            if not x.trace.alive:
+                raise escaped_tracer_error(x)
+            return self._const(x, x.ir_var.aval.strong()), x.val  # from an enclosing trace
+        if type(x) in (list, tuple):
+            x = np.asarray(x)
+        aval = aval_of(x)
+        if aval.shape == ():
+            # Python numbers stay Python numbers: NumPy then promotes them as weak (NEP 50)
+            value = x[()] if isinstance(x, np.ndarray) else x
+            return Literal(value, aval), value
+        return self._const(x, aval), x
+
+    def producer(self, x) -> Equation | None:
+        """The equation that computed ``x`` in this trace, if any (for simplify rules)."""
+        if isinstance(x, Tracer) and x.trace is self:
+            return self._producers.get(id(x.ir_var))
+        return None
+
+    def value(self, atom):
+        """The operand an atom of this trace stands for."""
+        return atom.value if isinstance(atom, Literal) else self._tracers[id(atom)]
+
+    # -- equations -------------------------------------------------------------------------
+
+    def emit(self, primitive, args, params):
+        atoms, values = [], []
+        for x in args:
+            a, v = self.atom(x)
+            atoms.append(a)
+            values.append(v)
+        out_avals = primitive.abstract_eval([a.aval for a in atoms], params)
+        if primitive.simplify is not None:
+            shortcut = primitive.simplify(self, out_avals[0], *args, **params)
+            if shortcut is not None:
+                return shortcut
+        if all(type(a) is Literal for a in atoms) and primitive.elementwise and atoms:
+            return primitive.impl(*values, **params)  # constant folding: a scalar, not an equation
+        outputs = tuple(Var(aval) for aval in out_avals)
+        source = _current_source()
+        eqn = Equation(primitive, tuple(atoms), params, outputs, source)
+        self.equations.append(eqn)
+        out_values = [None] * len(outputs)
+        if self.concrete and all(v is not None for v in values):
+            result = primitive.impl(*[v.val if isinstance(v, Tracer) else v for v in values],
+                                    **params)
+            out_values = list(result) if primitive.multiple_results else [result]
+        tracers = []
+        for v, val in zip(outputs, out_values):
+            tracer = self._tracers[id(v)] = Tracer(self, v, val, source)
+            self._producers[id(v)] = eqn
+            tracers.append(tracer)
+        return tracers if primitive.multiple_results else tracers[0]
+
+    def to_program(self, outputs) -> tuple[Program, list]:
+        """Finish: the Program computing ``outputs`` and the values of its constvars."""
+        outvars = [self.atom(x)[0] for x in outputs]
+        program = Program(self.constvars, self.invars, self.equations, outvars)
+        return program, list(self.consts)
+
+
+@contextmanager
+def new_trace(concrete: bool = False):
+    trace = Trace(concrete)
+    _state.stack.append(trace)
+    try:
+        yield trace
+    finally:
+        trace.alive = False
+        popped = _state.stack.pop()
+        assert popped is trace, "trace stack out of order"
+
+
+@contextmanager
+def no_trace():
+    """Run NumPy eagerly even inside a trace (used when evaluating concrete values)."""
+    saved = _state.stack
+    _state.stack = []
+    try:
+        yield
+    finally:
+        _state.stack = saved
+
+
+# ---------------------------------------------------------------------------------------
+# Tracers
+
+
+def escaped_tracer_error(tracer: Tracer) -> UnexpectedTracerError:
+    made = f", created at {tracer.source}" if tracer.source else ""
+    frame = user_frame()
+    used = f" at {Source(frame.f_code.co_filename, frame.f_lineno)}" if frame else ""
+    return UnexpectedTracerError(
+        f"a traced value ({tracer.aval}{made}) was used{used} after the trace that made it had "
+        "finished. It escaped its function while being traced: stored in a global, an outer "
+        "variable or an object attribute. Return it from the function instead.")
+
+
+def concretization_error(tracer: Tracer, what: str) -> ConcretizationError:
+    frame = user_frame()
+    where = f" at {Source(frame.f_code.co_filename, frame.f_lineno)}" if frame else ""
+    return ConcretizationError(
+        f"{what} needs a concrete value, but this {tracer.aval} is traced{where}. funcgrad "
+        "records your function once for every value of its inputs (under jit and make_ir), "
+        "so Python control flow (if, while, bool(), int(), float()) cannot depend on array "
+        "values. Use fnp.where(condition, x, y) to choose elementwise, or pass the value as "
+        "a static argument (static_argnums); structured control flow (cond, while_loop) is "
+        "planned. grad without jit handles this by re-tracing with concrete values.")
+
+
+class Tracer:
+    """A stand-in for an array while a function is traced. Behaves like a NumPy array."""
+
+    __slots__ = ("trace", "ir_var", "val", "source")
+    __array_priority__ = 1000  # NumPy defers binary operators to us
+
+    def __init__(self, trace: Trace, var: Var, val, source):
+        self.trace = trace
+        self.ir_var = var
+        self.val = val          # the concrete value, when tracing concretely; else None
+        self.source = source    # where it was created, for error messages
+
+    aval = property(lambda self: self.ir_var.aval)
+    shape = property(lambda self: self.ir_var.aval.shape)
+    dtype = property(lambda self: self.ir_var.aval.dtype)
+    ndim = property(lambda self: len(self.ir_var.aval.shape))
+    size = property(lambda self: self.ir_var.aval.size)
+    T = property(lambda self: fnp.transpose(self))
+    mT = property(lambda self: fnp.swapaxes(self, -1, -2))
+    at = property(lambda self: _IndexUpdateHelper(self))
+
+    def __repr__(self):
+        value = "" if self.val is None else f" value={self.val!r}"
+        return f"Tracer<{self.aval}{value}>"
+
+    def __len__(self):
+        if not self.shape:
+            raise FuncgradTypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise FuncgradTypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    # -- values Python needs concretely ----------------------------------------------------
+
+    def _concrete(self, what):
+        if not self.trace.alive:
+            raise escaped_tracer_error(self)
+        if self.val is None:
+            raise concretization_error(self, what)
+        return self.val
+
+    def __bool__(self):
+        return bool(self._concrete("bool() (an `if`, `while`, `and`, `or` or `not` on an array)"))
+
+    def __int__(self):
+        return int(self._concrete("int()"))
+
+    def __float__(self):
+        return float(self._concrete("float()"))
+
+    def __index__(self):
+        return self._concrete("using an array as a Python index").__index__()
+
+    def item(self):
+        return self._concrete(".item()").item()
+
+    def tolist(self):
+        return self._concrete(".tolist()").tolist()
+
+    def __complex__(self):
+        raise FuncgradTypeError("complex numbers are not supported")
+
+    def __array__(self, dtype=None, copy=None):
+        raise FuncgradTypeError(
+            f"a traced {self.aval} cannot become a NumPy array: NumPy would need its value, "
+            "which is not known while tracing. Use funcgrad.numpy (fnp) functions on traced "
+            "values instead of numpy ones.")
+
+    def __setitem__(self, index, value):
+        raise InPlaceUpdateError(
+            "arrays are immutable inside a traced function, so `x[i] = v` is not allowed. "
+            "Use the functional update `x = x.at[i].set(v)` (or .add(v), .multiply(v)).")
+
+    # -- NumPy's own functions on tracers --------------------------------------------------
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return fnp._numpy_interop.ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return fnp._numpy_interop.array_function(func, args, kwargs)
+
+    # -- arithmetic ------------------------------------------------------------------------
+
+    def __neg__(self): return fnp.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return fnp.abs(self)
+    def __invert__(self): return fnp.invert(self)
+    def __add__(self, o): return fnp.add(self, o)
+    def __radd__(self, o): return fnp.add(o, self)
+    def __sub__(self, o): return fnp.subtract(self, o)
+    def __rsub__(self, o): return fnp.subtract(o, self)
+    def __mul__(self, o): return fnp.multiply(self, o)
+    def __rmul__(self, o): return fnp.multiply(o, self)
+    def __truediv__(self, o): return fnp.true_divide(self, o)
+    def __rtruediv__(self, o): return fnp.true_divide(o, self)
+    def __floordiv__(self, o): return fnp.floor_divide(self, o)
+    def __rfloordiv__(self, o): return fnp.floor_divide(o, self)
+    def __mod__(self, o): return fnp.mod(self, o)
+    def __rmod__(self, o): return fnp.mod(o, self)
+    def __pow__(self, o): return fnp.power(self, o)
+    def __rpow__(self, o): return fnp.power(o, self)
+    def __matmul__(self, o): return fnp.matmul(self, o)
+    def __rmatmul__(self, o): return fnp.matmul(o, self)
+    def __and__(self, o): return fnp.bitwise_and(self, o)
+    def __rand__(self, o): return fnp.bitwise_and(o, self)
+    def __or__(self, o): return fnp.bitwise_or(self, o)
+    def __ror__(self, o): return fnp.bitwise_or(o, self)
+    def __xor__(self, o): return fnp.bitwise_xor(self, o)
+    def __rxor__(self, o): return fnp.bitwise_xor(o, self)
+    def __lt__(self, o): return fnp.less(self, o)
+    def __le__(self, o): return fnp.less_equal(self, o)
+    def __gt__(self, o): return fnp.greater(self, o)
+    def __ge__(self, o): return fnp.greater_equal(self, o)
+    def __eq__(self, o): return fnp.equal(self, o)  # type: ignore[override]
+    def __ne__(self, o): return fnp.not_equal(self, o)  # type: ignore[override]
+    __hash__ = None  # type: ignore[assignment]  # == builds an array, as NumPy's does
+
+    def __getitem__(self, index): return fnp._indexing.getitem(self, index)
+
+    # -- methods ---------------------------------------------------------------------------
+
+    def sum(self, axis=None, dtype=None, keepdims=False):
+        return fnp.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False): return fnp.mean(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False):
+        return fnp.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        return fnp.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False): return fnp.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return fnp.min(self, axis=axis, keepdims=keepdims)
+    def prod(self, axis=None, keepdims=False): return fnp.prod(self, axis=axis, keepdims=keepdims)
+    def all(self, axis=None, keepdims=False): return fnp.all(self, axis=axis, keepdims=keepdims)
+    def any(self, axis=None, keepdims=False): return fnp.any(self, axis=axis, keepdims=keepdims)
+    def argmax(self, axis=None): return fnp.argmax(self, axis=axis)
+    def argmin(self, axis=None): return fnp.argmin(self, axis=axis)
+    def cumsum(self, axis=None): return fnp.cumsum(self, axis=axis)
+    def cumprod(self, axis=None): return fnp.cumprod(self, axis=axis)
+    def clip(self, min=None, max=None): return fnp.clip(self, min, max)
+    def dot(self, other): return fnp.dot(self, other)
+    def ravel(self): return fnp.ravel(self)
+    def flatten(self): return fnp.ravel(self)
+    def squeeze(self, axis=None): return fnp.squeeze(self, axis)
+    def swapaxes(self, a, b): return fnp.swapaxes(self, a, b)
+    def astype(self, dtype): return fnp.asarray(self, dtype=dtype)
+    def copy(self): return self
+
+    def reshape(self, *shape, order="C"):
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return fnp.reshape(self, shape, order=order)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return fnp.transpose(self, axes or None)
+
+
+class _IndexUpdateHelper:
+    """``x.at[index]``: the functional form of ``x[index] = v`` (as in JAX)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+    def __getitem__(self, index):
+        return _IndexUpdateRef(self.array, index)
+
+
+class _IndexUpdateRef:
+    __slots__ = ("array", "index")
+
+    def __init__(self, array, index):
+        self.array, self.index = array, index
+
+    def get(self):
+        return self.array[self.index]
+
+    def set(self, values):
+        return fnp._indexing.scatter(self.array, self.index, values, "set")
+
+    def add(self, values):
+        return fnp._indexing.scatter(self.array, self.index, values, "add")
+
+    def multiply(self, values):
+        return fnp._indexing.scatter(self.array, self.index, values, "multiply")
+
+    mul = multiply
+
+
+# ---------------------------------------------------------------------------------------
+# Tracing whole functions
+
+
+def trace_flat(fn, avals, values=None) -> tuple[Program, list]:
+    """Trace ``fn(*flat_inputs) -> flat outputs`` on inputs of the given avals.
+
+    With ``values`` the trace is concrete (its tracers carry them). Returns the Program and the
+    values of its constvars (arrays, or tracers of an enclosing trace).
+    """
+    concrete = values is not None
+    with new_trace(concrete) as trace:
+        ins = [trace.new_input(aval, values[i] if concrete else None)
+               for i, aval in enumerate(avals)]
+        return trace.to_program(fn(*ins))
+
+
+def make_ir(fun, static_argnums=()):
+    """Trace ``fun`` and return its Program, as ``make_ir(fun)(*args)``.
+
+    Example:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> print(fg.make_ir(lambda x: fnp.sin(x) * 2.0)(1.0))  # doctest: +SKIP
+        { lambda a:f64[] .
+            b:f64[] = sin a       # <stdin>:1
+            c:f64[] = mul b 2.0:f64  # <stdin>:1
+          in (c) }
+    """
+    from funcgrad.tree import FunctionArgs
+
+    def traced(*args, **kwargs) -> ClosedProgram:
+        call = FunctionArgs(fun, args, kwargs, static_argnums)
+        program, consts = trace_flat(call.flat_function(), call.avals())
+        return ClosedProgram(program, consts, call.in_tree, call.out_tree)
+
+    traced.__name__ = f"make_ir({getattr(fun, '__name__', 'function')})"
+    return traced
+
+
+import funcgrad.numpy as fnp  # noqa: E402  (tracer methods call funcgrad.numpy at run time)

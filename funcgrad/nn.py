@@ -1,0 +1,105 @@
+"""Neural-network functions, composed from funcgrad.numpy.
+
+The stable ones never overflow: softplus(1e4) is 1e4, log_softmax of logits near 1e4 is
+finite, because each is written around the max of its inputs.
+
+Example:
+    >>> import numpy as np, funcgrad as fg
+    >>> fg.nn.softplus(np.array([-1e4, 0.0, 1e4]))
+    array([0.00000000e+00, 6.93147181e-01, 1.00000000e+04])
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import funcgrad.numpy as fnp
+from funcgrad.numpy._util import array_arg, normalize_axes
+from funcgrad.ops.elementwise import erf, logistic
+from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
+
+
+def relu(x):
+    """max(x, 0). Its gradient at 0 is 0 (as in JAX's nn.relu)."""
+    x = array_arg(x)
+    return fnp.where(x > 0, x, x.dtype.type(0))
+
+
+def sigmoid(x):
+    """The logistic function 1 / (1 + exp(-x)), stable for large |x|."""
+    return logistic(array_arg(x))
+
+
+def softplus(x):
+    """log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)) so it never overflows."""
+    x = array_arg(x)
+    return fnp.maximum(x, 0) + fnp.log1p(fnp.exp(-fnp.abs(x)))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -softplus(-array_arg(x))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) over ``axis``, shifted by the max so that it never overflows.
+
+    Example:
+        >>> fg.nn.logsumexp(np.array([1e4, 1e4]))  # doctest: +SKIP
+        10000.693147180559
+    """
+    x = array_arg(x)
+    axes = normalize_axes(axis, x.ndim)
+    m = _stop_gradient(fnp.max(x, axis=axes, keepdims=True))
+    m = fnp.where(fnp.isfinite(m), m, 0)
+    out = fnp.log(fnp.sum(fnp.exp(x - m), axis=axes, keepdims=True)) + m
+    return out if keepdims else fnp.squeeze(out, axes)
+
+
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x): log-probabilities, stable for large logits."""
+    x = array_arg(x)
+    shifted = x - _stop_gradient(fnp.max(x, axis=axis, keepdims=True))
+    return shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows."""
+    x = array_arg(x)
+    unnormalized = fnp.exp(x - _stop_gradient(fnp.max(x, axis=axis, keepdims=True)))
+    return unnormalized / fnp.sum(unnormalized, axis=axis, keepdims=True)
+
+
+def one_hot(x, num_classes: int, dtype=np.float64, axis=-1):
+    """1.0 where ``x`` equals the class index, along a new last axis.
+
+    Example:
+        >>> fg.nn.one_hot(np.array([0, 2]), 3)
+        array([[1., 0., 0.],
+               [0., 0., 1.]])
+    """
+    x = array_arg(x)
+    classes = fnp.arange(num_classes).reshape((1,) * x.ndim + (num_classes,))
+    hot = fnp.expand_dims(x, -1) == classes
+    hot = fnp.where(hot, np.dtype(dtype).type(1), np.dtype(dtype).type(0))
+    return hot if axis in (-1, x.ndim) else fnp.moveaxis(hot, -1, axis)
+
+
+def gelu(x, approximate: bool = True):
+    """Gaussian error linear unit; the tanh approximation by default, as in JAX."""
+    x = array_arg(x)
+    if approximate:
+        c = math.sqrt(2 / math.pi)
+        return 0.5 * x * (1 + fnp.tanh(c * (x + 0.044715 * x * x * x)))
+    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+
+
+def silu(x):
+    """x * sigmoid(x) (also called swish)."""
+    x = array_arg(x)
+    return x * logistic(x)
+
+
+swish = silu

@@ -1,0 +1,47 @@
+"""funcgrad.numpy: NumPy's API, traceable and differentiable.
+
+On plain arrays these functions compute with NumPy and return NumPy values; on traced
+values they record primitives into the program being traced. Broadcasting and dtype
+promotion follow NumPy 2 (NEP 50): a Python float times a float32 array stays float32.
+
+Example:
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.tanh(np.zeros(2)) + 1.0
+    array([1., 1.])
+"""
+
+import numpy as _np
+
+from funcgrad.numpy import _indexing, _numpy_interop  # noqa: F401  (used by Tracer)
+from funcgrad.numpy._creation import (arange, array, asarray, empty, empty_like, eye,  # noqa: F401
+                                      full, full_like, identity, linspace, ones, ones_like,
+                                      zeros, zeros_like)
+from funcgrad.numpy._indexing import nonzero  # noqa: F401
+from funcgrad.numpy._linalg import (diag, diagonal, dot, einsum, inner, matmul, outer,  # noqa: F401
+                                    tensordot, trace, tril, triu, vdot)
+from funcgrad.numpy._reductions import (all, amax, amin, any, argmax, argmin,  # noqa: F401,A004
+                                        cumprod, cumsum, max, mean, min, prod, std, sum, var)
+from funcgrad.numpy._shape import (atleast_1d, atleast_2d, broadcast_arrays,  # noqa: F401
+                                   broadcast_to, concatenate, expand_dims, flip, fliplr,
+                                   flipud, hstack, moveaxis, ndim, pad, ravel, repeat, reshape,
+                                   roll, shape, size, split, squeeze, stack, swapaxes, take,
+                                   take_along_axis, tile, transpose, vstack)
+from funcgrad.numpy._ufuncs import (abs, absolute, add, allclose, arccos, arccosh,  # noqa: F401
+                                    arcsin, arcsinh, arctan, arctan2, arctanh, around,
+                                    bitwise_and, bitwise_or, bitwise_xor, cbrt, ceil, clip, cos,
+                                    cosh, divide, equal, exp, exp2, expm1, floor, floor_divide,
+                                    fmax, fmin, greater, greater_equal, hypot, invert, isclose,
+                                    isfinite, isinf, isnan, less, less_equal, log, log1p, log2,
+                                    log10, logaddexp, logical_and, logical_not, logical_or,
+                                    logical_xor, maximum, minimum, mod, multiply, negative,
+                                    not_equal, positive, power, reciprocal, remainder, rint,
+                                    round, sign, sin, sinh, sqrt, square, subtract, tan, tanh,
+                                    true_divide, where)
+
+pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None
+float32, float64, int32, int64, bool_ = (_np.float32, _np.float64, _np.int32, _np.int64,
+                                         _np.bool_)
+int8, int16, uint8, uint16, uint32, uint64 = (_np.int8, _np.int16, _np.uint8, _np.uint16,
+                                              _np.uint32, _np.uint64)
+ndarray, dtype, result_type, finfo, iinfo = (_np.ndarray, _np.dtype, _np.result_type,
+                                             _np.finfo, _np.iinfo)

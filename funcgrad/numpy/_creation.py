@@ -1,0 +1,156 @@
+"""Array creation. Outside a trace these return fresh NumPy arrays. Inside one, constant
+fills and index grids become equations (a broadcast scalar, an iota) rather than captured
+arrays, so compiled code computes them in its loops instead of reading them from memory."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.core.tracing import Tracer
+from funcgrad.core.types import check_dtype
+from funcgrad.numpy._shape import _shape_tuple, stack
+from funcgrad.numpy._util import array_arg, shape_of, tracing
+from funcgrad.ops import shape as sh
+from funcgrad.ops.elementwise import convert_element_type, where
+
+
+def _dtype(dtype, default=np.float64):
+    return check_dtype(default if dtype is None else dtype)
+
+
+def asarray(a, dtype=None, order=None):
+    """``a`` as an array of ``dtype`` (like numpy.asarray); traced values stay traced.
+
+    Example:
+        >>> fnp.asarray([1, 2], dtype=fnp.float32)
+        array([1., 2.], dtype=float32)
+    """
+    if isinstance(a, Tracer):
+        return a if dtype is None else convert_element_type(a, check_dtype(dtype))
+    if isinstance(a, (list, tuple)):
+        a = array_arg(a)
+        if isinstance(a, Tracer):
+            return asarray(a, dtype)
+    out = np.asarray(a, dtype=dtype)
+    check_dtype(out.dtype)
+    return out
+
+
+def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
+    """A new array from ``object`` (like numpy.array). Nested lists may hold traced values."""
+    if isinstance(object, (list, tuple)) and _holds_tracer(object):
+        out = stack([array(x) for x in object]) if object else np.zeros(0)
+    elif isinstance(object, Tracer):
+        out = object
+    else:
+        out = np.array(object, dtype=dtype, copy=copy, ndmin=ndmin)
+        check_dtype(out.dtype)
+        return out
+    out = asarray(out, dtype)
+    while out.ndim < ndmin:
+        out = sh.reshape(out, (1,) + tuple(out.shape))
+    return out
+
+
+def _holds_tracer(xs):
+    return any(_holds_tracer(x) if isinstance(x, (list, tuple)) else isinstance(x, Tracer)
+               for x in xs)
+
+
+def full(shape, fill_value, dtype=None):
+    """An array of ``shape`` filled with ``fill_value`` (like numpy.full)."""
+    shape = _shape_tuple(shape)
+    if isinstance(fill_value, Tracer):
+        value = fill_value if dtype is None else asarray(fill_value, dtype)
+        return sh.broadcast_to(value, shape)
+    dtype = check_dtype(np.asarray(fill_value).dtype if dtype is None else dtype)
+    if not tracing():
+        return np.full(shape, fill_value, dtype)
+    return sh.broadcast_to(np.asarray(fill_value, dtype)[()], shape)
+
+
+def zeros(shape, dtype=None):
+    """An array of zeros (like numpy.zeros; float64 by default).
+
+    Example:
+        >>> fnp.zeros((2, 3)).shape
+        (2, 3)
+    """
+    return full(shape, 0, _dtype(dtype))
+
+
+def ones(shape, dtype=None):
+    """An array of ones (like numpy.ones; float64 by default)."""
+    return full(shape, 1, _dtype(dtype))
+
+
+def empty(shape, dtype=None):
+    """Like zeros: funcgrad never hands out uninitialised memory."""
+    return zeros(shape, dtype)
+
+
+def _like(a, dtype, shape):
+    return (_shape_tuple(shape) if shape is not None else shape_of(a),
+            _dtype(dtype, getattr(a, "dtype", None) or np.asarray(a).dtype))
+
+
+def full_like(a, fill_value, dtype=None, shape=None):
+    """An array shaped like ``a`` filled with ``fill_value``."""
+    shape, dtype = _like(a, dtype, shape)
+    return full(shape, fill_value, dtype)
+
+
+def zeros_like(a, dtype=None, shape=None):
+    """Zeros shaped like ``a``."""
+    return full_like(a, 0, dtype, shape)
+
+
+def ones_like(a, dtype=None, shape=None):
+    """Ones shaped like ``a``."""
+    return full_like(a, 1, dtype, shape)
+
+
+def empty_like(a, dtype=None, shape=None):
+    return zeros_like(a, dtype, shape)
+
+
+def _static(name, *values):
+    for v in values:
+        if isinstance(v, Tracer):
+            raise FuncgradTypeError(f"{name} needs static (Python) bounds: the size of its result "
+                                    "must be known while tracing")
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    """Evenly spaced values in [start, stop) (like numpy.arange). Bounds must be static.
+
+    Example:
+        >>> fnp.arange(3)
+        array([0, 1, 2])
+    """
+    _static("arange", start, stop, step)
+    out = np.arange(start, stop, step, dtype=dtype) if step is not None else \
+        np.arange(start, stop, dtype=dtype) if stop is not None else np.arange(start, dtype=dtype)
+    check_dtype(out.dtype)
+    return out
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``num`` evenly spaced values from start to stop (like numpy.linspace; static bounds)."""
+    _static("linspace", start, stop, num)
+    return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
+
+
+def eye(N, M=None, k=0, dtype=None):
+    """The identity matrix, or ones on the k-th diagonal (like numpy.eye)."""
+    dtype = _dtype(dtype)
+    M = N if M is None else M
+    if not tracing():
+        return np.eye(N, M, k, dtype)
+    offsets = sh.iota(np.int64, (N, M), 1) - sh.iota(np.int64, (N, M), 0)
+    return where(offsets == k, dtype.type(1), dtype.type(0))
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)

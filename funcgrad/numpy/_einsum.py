@@ -1,0 +1,92 @@
+"""einsum: parse the subscripts, take diagonals and sums of single operands, then contract
+operands pairwise with dot_general (batch = labels both keep, contract = labels only they
+share), and finally transpose to the requested output order."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from funcgrad.core.errors import ShapeError
+from funcgrad.numpy._util import array_arg
+from funcgrad.ops import shape as sh
+from funcgrad.ops.linalg import dot_general
+from funcgrad.ops.reductions import reduce_sum
+
+
+def _parse(subscripts: str, operands):
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        inputs, output = subscripts.split("->")
+    else:
+        inputs, output = subscripts, None
+    terms = inputs.split(",")
+    if len(terms) != len(operands):
+        raise ShapeError(f"einsum: {len(terms)} terms in {subscripts!r} for {len(operands)} "
+                         "operands")
+    # expand '...' into fresh upper-case labels, right-aligned across operands
+    max_ell = 0
+    for term, op in zip(terms, operands):
+        if "..." in term:
+            max_ell = max(max_ell, op.ndim - (len(term) - 3))
+    ell = "".join(chr(ord("A") + i) for i in range(max_ell))
+    expanded = []
+    for term, op in zip(terms, operands):
+        if "..." in term:
+            n = op.ndim - (len(term) - 3)
+            term = term.replace("...", ell[max_ell - n:])
+        if len(term) != op.ndim:
+            raise ShapeError(f"einsum: term {term!r} has {len(term)} labels for an operand "
+                             f"with {op.ndim} axes")
+        expanded.append(term)
+    if output is None:
+        counts = Counter("".join(expanded))
+        output = ell + "".join(sorted(c for c in counts if counts[c] == 1 and c not in ell))
+    else:
+        output = output.replace("...", ell)
+    return expanded, output
+
+
+def _diagonal_and_sum(op, term, keep):
+    """Take diagonals of repeated labels; sum labels that no one else needs."""
+    while len(set(term)) < len(term):
+        c = next(c for c in term if term.count(c) > 1)
+        i = term.index(c)
+        j = term.index(c, i + 1)
+        from funcgrad.numpy._linalg import diagonal
+        op = diagonal(op, 0, i, j)
+        term = term[:i] + term[i + 1:j] + term[j + 1:] + c
+    drop = tuple(i for i, c in enumerate(term) if c not in keep)
+    if drop:
+        op = reduce_sum(op, drop)
+        term = "".join(c for i, c in enumerate(term) if i not in drop)
+    return op, term
+
+
+def einsum(subscripts, *operands):
+    operands = [array_arg(op) for op in operands]
+    terms, output = _parse(subscripts, operands)
+    sizes: dict[str, int] = {}
+    for term, op in zip(terms, operands):
+        for c, d in zip(term, op.shape):
+            if sizes.setdefault(c, d) != d:
+                raise ShapeError(f"einsum: label {c!r} has sizes {sizes[c]} and {d}")
+
+    def labels_after(i):
+        return set(output).union(*terms[i + 1:])
+
+    acc, acc_term = _diagonal_and_sum(operands[0], terms[0], labels_after(0))
+    for i in range(1, len(operands)):
+        keep = labels_after(i)
+        b, tb = _diagonal_and_sum(operands[i], terms[i], keep | set(acc_term))
+        batch = [c for c in acc_term if c in tb and c in keep]
+        contract = [c for c in acc_term if c in tb and c not in keep]
+        acc = dot_general(acc, b,
+                          (tuple(acc_term.index(c) for c in contract),
+                           tuple(tb.index(c) for c in contract)),
+                          (tuple(acc_term.index(c) for c in batch),
+                           tuple(tb.index(c) for c in batch)))
+        acc_term = ("".join(batch) + "".join(c for c in acc_term if c not in tb)
+                    + "".join(c for c in tb if c not in acc_term))
+    if sorted(acc_term) != sorted(output):
+        raise ShapeError(f"einsum: output labels {output!r} do not match the inputs")
+    return sh.transpose(acc, [acc_term.index(c) for c in output])

@@ -1,0 +1,154 @@
+"""Products and matrix helpers under NumPy's names. Every contraction is dot_general."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funcgrad.core.errors import ShapeError
+from funcgrad.core.types import ShapedArray
+from funcgrad.numpy._util import array_arg, normalize_axis
+from funcgrad.ops import shape as sh
+from funcgrad.ops.elementwise import broadcast_shapes, multiply, where
+from funcgrad.ops.indexing import gather
+from funcgrad.ops.linalg import dot_general
+
+
+def _aval(a):
+    return ShapedArray(tuple(a.shape), a.dtype)
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules for 1-D and batched operands (``a @ b``).
+
+    Example:
+        >>> fnp.matmul(np.eye(2), np.array([1.0, 2.0]))
+        array([1., 2.])
+    """
+    a, b = array_arg(a), array_arg(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError("matmul: an operand is a scalar; use * to multiply by a scalar")
+    k_a, k_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ShapeError(f"matmul: cannot multiply {_aval(a)} by {_aval(b)}: "
+                         f"{k_a} columns against {k_b} rows")
+    if b.ndim <= 2:  # (..., m, k) @ (k, n): one tensor contraction, no batching needed
+        return dot_general(a, b, ((a.ndim - 1,), (0,)))
+    if a.ndim == 1:
+        out = dot_general(a, b, ((0,), (b.ndim - 2,)))  # (batch..., n)
+        return out
+    batch = broadcast_shapes(ShapedArray(tuple(a.shape[:-2]), a.dtype),
+                             ShapedArray(tuple(b.shape[:-2]), b.dtype))
+    a = sh.broadcast_to(a, batch + tuple(a.shape[-2:]))
+    b = sh.broadcast_to(b, batch + tuple(b.shape[-2:]))
+    nb = len(batch)
+    return dot_general(a, b, ((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb))))
+
+
+def dot(a, b):
+    """Dot product with NumPy's rules: scalars multiply, 1-D is inner, N-D contracts a's last
+    axis with b's second to last."""
+    a, b = array_arg(a), array_arg(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):
+        raise ShapeError(f"dot: shapes {_aval(a)} and {_aval(b)} are not aligned")
+    return dot_general(a, b, ((a.ndim - 1,), (max(b.ndim - 2, 0),)))
+
+
+def vdot(a, b):
+    """Dot product of the flattened arrays."""
+    a, b = array_arg(a), array_arg(b)
+    return dot(sh.reshape(a, (a.size,)), sh.reshape(b, (b.size,)))
+
+
+def inner(a, b):
+    """Sum product over the last axes (like numpy.inner)."""
+    a, b = array_arg(a), array_arg(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise ShapeError(f"inner: last axes of {_aval(a)} and {_aval(b)} differ")
+    return dot_general(a, b, ((a.ndim - 1,), (b.ndim - 1,)))
+
+
+def outer(a, b):
+    """Outer product of the flattened arrays: ``result[i, j] = a[i] * b[j]``."""
+    a, b = array_arg(a), array_arg(b)
+    return multiply(sh.reshape(a, (a.size, 1)), sh.reshape(b, (1, b.size)))
+
+
+def tensordot(a, b, axes=2):
+    """Sum products over the given axes (like numpy.tensordot)."""
+    a, b = array_arg(a), array_arg(b)
+    if isinstance(axes, (int, np.integer)):
+        xa = tuple(range(a.ndim - int(axes), a.ndim))
+        xb = tuple(range(int(axes)))
+    else:
+        xa, xb = (np.atleast_1d(axes[0]).tolist(), np.atleast_1d(axes[1]).tolist())
+        xa = tuple(normalize_axis(i, a.ndim) for i in xa)
+        xb = tuple(normalize_axis(i, b.ndim) for i in xb)
+    if len(xa) != len(xb) or any(a.shape[i] != b.shape[j] for i, j in zip(xa, xb)):
+        raise ShapeError(f"tensordot: cannot contract axes {xa} of {_aval(a)} with {xb} of "
+                         f"{_aval(b)}")
+    return dot_general(a, b, (xa, xb))
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """The diagonal over ``axis1`` and ``axis2``, as a new last axis (like numpy.diagonal)."""
+    a = array_arg(a)
+    i1, i2 = normalize_axis(axis1, a.ndim), normalize_axis(axis2, a.ndim)
+    n1, n2 = a.shape[i1], a.shape[i2]
+    length = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+    rows = np.arange(length) + max(-offset, 0)
+    cols = np.arange(length) + max(offset, 0)
+    perm = [i for i in range(a.ndim) if i not in (i1, i2)] + [i1, i2]
+    moved = sh.transpose(a, perm)
+    spec = [(0, 1, d) for d in moved.shape[:-2]] + [0, 1]
+    return gather(moved, [rows, cols], spec)
+
+
+def trace(a, offset=0, axis1=0, axis2=1):
+    """Sum along a diagonal (like numpy.trace)."""
+    from funcgrad.numpy._reductions import sum as sum_
+    return sum_(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+def _offsets(n, m):
+    """column index - row index, for an n x m matrix."""
+    return sh.iota(np.int64, (n, m), 1) - sh.iota(np.int64, (n, m), 0)
+
+
+def diag(v, k=0):
+    """Extract the k-th diagonal of a matrix, or build a matrix with ``v`` on it."""
+    v = array_arg(v)
+    if v.ndim == 2:
+        return diagonal(v, k)
+    if v.ndim != 1:
+        raise ShapeError("diag needs a 1-D or 2-D array")
+    n = v.shape[0] + abs(k)
+    padded = sh.pad(v, (0,), (abs(k),), (0,), v.dtype.type(0))
+    along = sh.reshape(padded, (n, 1) if k >= 0 else (1, n))
+    return where(_offsets(n, n) == k, along, v.dtype.type(0))
+
+
+def tril(m, k=0):
+    """The lower triangle of the last two axes; zeros above the k-th diagonal."""
+    m = array_arg(m)
+    return where(_offsets(*m.shape[-2:]) <= k, m, m.dtype.type(0))
+
+
+def triu(m, k=0):
+    """The upper triangle of the last two axes; zeros below the k-th diagonal."""
+    m = array_arg(m)
+    return where(_offsets(*m.shape[-2:]) >= k, m, m.dtype.type(0))
+
+
+def einsum(subscripts, *operands, optimize=None):
+    """Einstein summation (like numpy.einsum), contracted pairwise with dot_general.
+
+    Example:
+        >>> fnp.einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]))
+        array([1., 2.])
+    """
+    from funcgrad.numpy._einsum import einsum as impl
+    return impl(subscripts, *operands)

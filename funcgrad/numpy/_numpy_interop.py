@@ -1,0 +1,55 @@
+"""NumPy's own functions called on tracers (``np.exp(x)``, ``np.sum(x)``, ``a + x`` with a
+NumPy ``a``): routed to the funcgrad.numpy function of the same name, or refused with an error
+that names what to use. A tracer never silently becomes a NumPy object array."""
+
+from __future__ import annotations
+
+from funcgrad.core.errors import FuncgradTypeError, at_user_line
+
+_UFUNC_NAMES = {"absolute": "abs", "divide": "true_divide", "remainder": "mod",
+                "conjugate": "positive", "conj": "positive"}
+_REDUCE = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
+           "logical_and": "all", "logical_or": "any"}
+_ACCUMULATE = {"add": "cumsum", "multiply": "cumprod"}
+
+
+def _fnp():
+    import funcgrad.numpy as fnp
+    return fnp
+
+
+def ufunc(uf, method, inputs, kwargs):
+    name = uf.__name__
+    if kwargs.get("out") is not None:
+        raise FuncgradTypeError(at_user_line(
+            f"numpy.{name}(..., out=...) on a traced value: traced arrays are immutable; "
+            "use the returned value"))
+    kwargs.pop("out", None)
+    fnp = _fnp()
+    if method == "__call__":
+        fn = getattr(fnp, _UFUNC_NAMES.get(name, name), None)
+        if fn is not None and not kwargs:
+            return fn(*inputs)
+    elif method == "reduce" and name in _REDUCE:
+        return getattr(fnp, _REDUCE[name])(*inputs, **kwargs)
+    elif method == "accumulate" and name in _ACCUMULATE:
+        return getattr(fnp, _ACCUMULATE[name])(*inputs, **kwargs)
+    what = f"numpy.{name}" + ("" if method == "__call__" else f".{method}")
+    raise FuncgradTypeError(at_user_line(
+        f"{what} was applied to a traced value and has no funcgrad.numpy equivalent"
+        + (f" with arguments {sorted(kwargs)}" if kwargs else "")
+        + "; use funcgrad.numpy (import funcgrad.numpy as fnp) functions inside traced code"))
+
+
+def array_function(func, args, kwargs):
+    module = func.__module__ or "numpy"
+    name = func.__name__
+    fn = getattr(_fnp(), name, None) if module in ("numpy", "numpy._core.fromnumeric") \
+        or module.startswith("numpy._core") or module.startswith("numpy.lib") else None
+    if fn is None or not callable(fn):
+        where = module.replace("numpy._core.", "numpy.").replace("._core", "")
+        raise FuncgradTypeError(at_user_line(
+            f"{where}.{name} was applied to a traced value; funcgrad.numpy has no {name}. "
+            "Inside traced code use funcgrad.numpy (fnp) functions, which record themselves "
+            "in the program"))
+    return fn(*args, **kwargs)

@@ -1,0 +1,147 @@
+"""Reductions and cumulative functions under NumPy's names."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsupported
+from funcgrad.ops import reductions as red
+from funcgrad.ops.shape import reshape
+
+
+def _keepdims(result, shape, axes):
+    return reshape(result, [1 if i in axes else d for i, d in enumerate(shape)])
+
+
+def _reduction(name, reduce, empty_ok=True):
+    def reduction(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        unsupported(name, out=out, initial=initial, where=where)
+        a = array_arg(a)
+        if dtype is not None:
+            a = a.astype(dtype)
+        axes = normalize_axes(axis, a.ndim)
+        if not empty_ok and builtins.any(a.shape[i] == 0 for i in axes):
+            raise ValueError(f"zero-size array to reduction operation {name} which has no "
+                             "identity")
+        result = reduce(a, axes) if axes else a
+        return _keepdims(result, a.shape, axes) if keepdims else result
+    reduction.__name__ = name
+    return reduction
+
+
+sum = _reduction("sum", red.reduce_sum)  # noqa: A001
+prod = _reduction("prod", red.reduce_prod)
+max = _reduction("max", red.reduce_max, empty_ok=False)  # noqa: A001
+min = _reduction("min", red.reduce_min, empty_ok=False)  # noqa: A001
+amax, amin = max, min
+sum.__doc__ = """Sum of elements over ``axis`` (like numpy.sum).
+
+    Example:
+        >>> fnp.sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)
+        array([4., 6.])
+    """
+prod.__doc__ = "Product of elements over ``axis`` (like numpy.prod); exact gradient at zeros."
+max.__doc__ = """Maximum over ``axis`` (like numpy.max). Ties share the gradient equally."""
+min.__doc__ = """Minimum over ``axis`` (like numpy.min). Ties share the gradient equally."""
+
+
+def _as_bool(a):
+    from funcgrad.numpy._ufuncs import not_equal
+    return a if a.dtype == np.bool_ else not_equal(a, 0)
+
+
+def all(a, axis=None, keepdims=False):  # noqa: A001
+    """Whether all elements are true (non-zero) over ``axis`` (like numpy.all)."""
+    a = _as_bool(array_arg(a))
+    axes = normalize_axes(axis, a.ndim)
+    result = red.reduce_and_p.bind(a, axes=axes) if axes else a
+    return _keepdims(result, a.shape, axes) if keepdims else result
+
+
+def any(a, axis=None, keepdims=False):  # noqa: A001
+    """Whether any element is true (non-zero) over ``axis`` (like numpy.any)."""
+    a = _as_bool(array_arg(a))
+    axes = normalize_axes(axis, a.ndim)
+    result = red.reduce_or_p.bind(a, axes=axes) if axes else a
+    return _keepdims(result, a.shape, axes) if keepdims else result
+
+
+def _count(shape, axes) -> int:
+    return int(np.prod([shape[i] for i in axes], dtype=np.int64))
+
+
+def mean(a, axis=None, dtype=None, keepdims=False):
+    """Arithmetic mean over ``axis`` (like numpy.mean).
+
+    Example:
+        >>> fnp.mean(np.array([1.0, 2.0, 6.0]))
+        3.0
+    """
+    a = array_arg(a)
+    if dtype is not None:
+        a = a.astype(dtype)
+    axes = normalize_axes(axis, a.ndim)
+    from funcgrad.numpy._ufuncs import true_divide
+    return true_divide(sum(a, axis=axes, keepdims=keepdims), _count(a.shape, axes))
+
+
+def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
+    """Variance over ``axis``, dividing by ``n - ddof`` (like numpy.var)."""
+    a = array_arg(a)
+    axes = normalize_axes(axis, a.ndim)
+    centered = a - mean(a, axis=axes, dtype=dtype, keepdims=True)
+    from funcgrad.numpy._ufuncs import true_divide
+    return true_divide(sum(centered * centered, axis=axes, keepdims=keepdims),
+                       _count(a.shape, axes) - ddof)
+
+
+def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
+    """Standard deviation over ``axis`` (like numpy.std)."""
+    from funcgrad.numpy._ufuncs import sqrt
+    return sqrt(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+
+
+def _arg_reduction(name, prim):
+    def arg_reduction(a, axis=None, out=None, *, keepdims=False):
+        unsupported(name, out=out)
+        a = array_arg(a)
+        if axis is None:
+            result = prim.bind(reshape(a, (a.size,)), axis=0)
+            return reshape(result, (1,) * a.ndim) if keepdims else result
+        axis = normalize_axis(axis, a.ndim)
+        result = prim.bind(a, axis=axis)
+        return _keepdims(result, a.shape, (axis,)) if keepdims else result
+    arg_reduction.__name__ = name
+    arg_reduction.__doc__ = (f"Index of the {name[3:]}imum along ``axis`` (like numpy.{name}); "
+                             "the first one on ties. Integer result: zero gradient.")
+    return arg_reduction
+
+
+argmax = _arg_reduction("argmax", red.argmax_p)
+argmin = _arg_reduction("argmin", red.argmin_p)
+
+
+def _cumulative(name, fn):
+    def cumulative(a, axis=None, dtype=None, out=None):
+        unsupported(name, out=out)
+        a = array_arg(a)
+        if dtype is not None:
+            a = a.astype(dtype)
+        if axis is None:
+            a, axis = reshape(a, (a.size,)), 0
+        return fn(a, normalize_axis(axis, a.ndim))
+    cumulative.__name__ = name
+    return cumulative
+
+
+cumsum = _cumulative("cumsum", red.cumsum)
+cumprod = _cumulative("cumprod", red.cumprod)
+cumsum.__doc__ = """Cumulative sum along ``axis`` (like numpy.cumsum; axis=None flattens).
+
+    Example:
+        >>> fnp.cumsum(np.array([1.0, 2.0, 3.0]))
+        array([1., 3., 6.])
+    """
+cumprod.__doc__ = "Cumulative product along ``axis`` (like numpy.cumprod); exact gradient at zeros."

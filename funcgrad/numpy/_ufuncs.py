@@ -1,0 +1,125 @@
+"""Elementwise functions: the primitives of funcgrad/ops/elementwise.py under NumPy's names,
+plus the few that NumPy defines by composition (square, clip, round...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funcgrad.numpy._util import array_arg, scalar_or_array
+from funcgrad.ops import elementwise as ew
+from funcgrad.ops.elementwise import (  # noqa: F401  (re-exported under NumPy's names)
+    absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, bitwise_and,
+    bitwise_or, bitwise_xor, cbrt, ceil, cos, cosh, equal, exp, exp2, expm1, floor,
+    floor_divide, greater, greater_equal, hypot, invert, isfinite, isinf, isnan, less,
+    less_equal, log, log1p, log2, log10, logaddexp, logical_and, logical_not, logical_or,
+    logical_xor, maximum, minimum, mod, multiply, negative, not_equal, power, rint, sign, sin,
+    sinh, sqrt, subtract, tan, tanh, true_divide)
+
+abs = absolute  # noqa: A001
+divide = true_divide
+remainder = mod
+fmax, fmin = maximum, minimum
+
+
+def positive(x):
+    """``+x``."""
+    return x
+
+
+def square(x):
+    """``x * x``, elementwise (like numpy.square).
+
+    Example:
+        >>> fnp.square(3.0)
+        9.0
+    """
+    return ew.integer_pow(scalar_or_array(x), 2)
+
+
+def reciprocal(x):
+    """``1 / x``, elementwise (like numpy.reciprocal; integers truncate, as in NumPy)."""
+    x = scalar_or_array(x)
+    if getattr(x, "dtype", np.dtype(float)).kind in "iu":
+        return where(absolute(x) == 1, x, 0).astype(x.dtype)
+    return ew.integer_pow(x, -1)
+
+
+def round(a, decimals: int = 0):  # noqa: A001
+    """Round half to even, to ``decimals`` places (like numpy.round). Zero gradient.
+
+    Example:
+        >>> fnp.round(2.5), fnp.round(1.2345, 2)
+        (2.0, 1.23)
+    """
+    a = scalar_or_array(a)
+    if getattr(a, "dtype", np.dtype(float)).kind != "f":
+        return a
+    if decimals == 0:
+        return rint(a)
+    scale = 10.0 ** decimals
+    return rint(a * scale) / scale
+
+
+around = round
+
+
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
+    """Limit values to [a_min, a_max] (like numpy.clip). Either bound may be None.
+
+    The gradient goes to ``a`` where it lies strictly between the bounds and to the bound
+    where it is clipped, as in JAX.
+
+    Example:
+        >>> fnp.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
+        array([0. , 0.5, 1. ])
+    """
+    lo = a_min if a_min is not None else min
+    hi = a_max if a_max is not None else max
+    a = scalar_or_array(a)
+    if lo is not None:
+        a = where(less_equal(a, lo), lo, a)
+    if hi is not None:
+        a = where(greater_equal(a, hi), hi, a)
+    return a
+
+
+def where(condition, x=None, y=None):
+    """Choose ``x`` where ``condition`` holds, else ``y``, elementwise (like numpy.where).
+
+    This is how a traced function makes a value-dependent choice without Python's ``if``.
+
+    Example:
+        >>> fnp.where(np.array([True, False]), 1.0, -1.0)
+        array([ 1., -1.])
+    """
+    if x is None or y is None:
+        if x is None and y is None:
+            from funcgrad.numpy._indexing import nonzero
+            return nonzero(condition)
+        raise TypeError("where needs both x and y, or neither")
+    condition = scalar_or_array(condition)
+    if getattr(condition, "dtype", None) != np.bool_:
+        condition = not_equal(condition, 0)
+    return ew.where(condition, scalar_or_array(x), scalar_or_array(y))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` (like numpy.isclose)."""
+    a, b = scalar_or_array(a), scalar_or_array(b)
+    close = less_equal(absolute(a - b), atol + rtol * absolute(b))
+    close = logical_or(close, equal(a, b))  # infinities of the same sign
+    if equal_nan:
+        close = logical_or(close, logical_and(isnan(a), isnan(b)))
+    return close
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether all elements are close (like numpy.allclose)."""
+    from funcgrad.numpy._reductions import all as all_
+    return all_(isclose(a, b, rtol, atol, equal_nan))
+
+
+def stop_gradient(x):
+    """``x``, as a constant for differentiation: its gradient is zero."""
+    return ew.stop_gradient(array_arg(x))
+

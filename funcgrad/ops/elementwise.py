@@ -1,0 +1,310 @@
+"""Elementwise primitives: one line each, with the NumPy ufunc that computes them, their
+vector-Jacobian product and their Numba lowering (a scalar expression inside a fused loop).
+
+Every elementwise primitive broadcasts its operands and promotes dtypes exactly as its NumPy
+ufunc does (NEP 50: a Python float times a float32 array stays float32): the shape rule asks
+NumPy itself (``ufunc.resolve_dtypes``). The VJP lambdas, in autograd's style, take
+``(g, ans, *inputs)`` and return the cotangent of one input at the output's shape; the
+primitive sums it back over broadcast axes (``elementwise_vjp``).
+
+Conventions where the derivative is undefined follow JAX: d|x|/dx = 0 at 0 (sign(0));
+maximum/minimum split the gradient equally at ties; sqrt'(0) = inf; floor, ceil, round,
+sign and comparisons have zero gradient.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from funcgrad.core.errors import FuncgradTypeError, ShapeError
+from funcgrad.core.primitive import Primitive, elementwise_vjp
+from funcgrad.core.types import ShapedArray, check_dtype, float64
+
+LN2, LN10 = math.log(2.0), math.log(10.0)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def broadcast_shapes(*avals: ShapedArray) -> tuple[int, ...]:
+    """NumPy broadcasting of the avals' shapes; a ShapeError naming both sides if impossible."""
+    ndim = max(len(a.shape) for a in avals)
+    out = [1] * ndim
+    for a in avals:
+        for i, d in enumerate(a.shape, ndim - len(a.shape)):
+            if d != 1:
+                if out[i] not in (1, d):
+                    sides = " with ".join(str(b) for b in avals if b.shape)
+                    raise ShapeError(f"cannot broadcast {sides}")
+                out[i] = d
+    return tuple(out)
+
+
+_resolved: dict = {}
+_PYTHON_TYPE = {"f": float, "i": int, "u": int, "b": bool}
+
+
+def weak_dtypes(avals) -> tuple:
+    """Operand dtypes as NumPy's promotion sees them: a weak one as its Python type (NEP 50)."""
+    return tuple(_PYTHON_TYPE[a.dtype.kind] if a.weak_type else a.dtype for a in avals)
+
+
+def _ufunc_dtype(ufunc, avals) -> np.dtype:
+    key = (ufunc, *weak_dtypes(avals))
+    dtype = _resolved.get(key)
+    if dtype is None:
+        try:
+            dtype = ufunc.resolve_dtypes((*key[1:], None))[-1]
+        except TypeError:
+            raise FuncgradTypeError(f"numpy.{ufunc.__name__} is not defined for "
+                                    f"{', '.join(str(a) for a in avals)}") from None
+        dtype = _resolved[key] = check_dtype(dtype, f" (the result of {ufunc.__name__})")
+    return dtype
+
+
+def _ufunc_rule(ufunc):
+    def shape_rule(*avals):
+        return ShapedArray(broadcast_shapes(*avals), _ufunc_dtype(ufunc, avals),
+                           all(a.weak_type for a in avals))
+    return shape_rule
+
+
+def ufunc_primitive(name, ufunc, vjp=None, lowering=None, **kw) -> Primitive:
+    """A primitive computed by a NumPy ufunc. ``vjp`` is a tuple of per-input rules, or None
+    for a primitive with zero derivative (integer-valued or boolean results)."""
+    return Primitive(name, impl=ufunc, shape_rule=_ufunc_rule(ufunc),
+                     vjp=elementwise_vjp(*vjp) if vjp else None, differentiable=vjp is not None,
+                     elementwise=True, lowering=lowering, **kw)
+
+
+def _maximum_share(x, y):
+    """How much of max(x, y)'s gradient goes to x: 1 where x wins, 1/2 at ties (JAX's rule)."""
+    return where(x > y, 1.0, where(x == y, 0.5, 0.0))
+
+
+def _simplify_mul(trace, out_aval, x, y):
+    return _identity_operand(out_aval, x, y, 1)
+
+
+def _simplify_add(trace, out_aval, x, y):
+    return _identity_operand(out_aval, x, y, 0)
+
+
+def _identity_operand(out_aval, x, y, unit):
+    """x * 1 -> x and x + 0 -> x, when that changes neither shape nor dtype."""
+    for constant, other in ((x, y), (y, x)):
+        if (type(constant) in (int, float) or isinstance(constant, np.generic)) \
+                and constant == unit and getattr(other, "shape", None) == out_aval.shape \
+                and getattr(other, "dtype", None) == out_aval.dtype:
+            return other
+    return None
+
+
+# --- unary ------------------------------------------------------------------------------
+# name                      ufunc        vjp (g, ans, x)                          Numba
+neg_p = ufunc_primitive("neg", np.negative, [lambda g, ans, x: -g], "-{0}")
+abs_p = ufunc_primitive("abs", np.absolute, [lambda g, ans, x: g * sign(x)], "abs({0})")
+sign_p = ufunc_primitive("sign", np.sign, None, "np.sign({0})")
+exp_p = ufunc_primitive("exp", np.exp, [lambda g, ans, x: g * ans], "np.exp({0})")
+exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2], "np.exp2({0})")
+expm1_p = ufunc_primitive("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)], "np.expm1({0})")
+log_p = ufunc_primitive("log", np.log, [lambda g, ans, x: g / x], "np.log({0})")
+log1p_p = ufunc_primitive("log1p", np.log1p, [lambda g, ans, x: g / (x + 1)], "np.log1p({0})")
+log2_p = ufunc_primitive("log2", np.log2, [lambda g, ans, x: g / (x * LN2)], "np.log2({0})")
+log10_p = ufunc_primitive("log10", np.log10, [lambda g, ans, x: g / (x * LN10)], "np.log10({0})")
+sqrt_p = ufunc_primitive("sqrt", np.sqrt, [lambda g, ans, x: g / (ans * 2)], "np.sqrt({0})")
+cbrt_p = ufunc_primitive("cbrt", np.cbrt, [lambda g, ans, x: g / (ans * ans * 3)], "np.cbrt({0})")
+sin_p = ufunc_primitive("sin", np.sin, [lambda g, ans, x: g * cos(x)], "np.sin({0})")
+cos_p = ufunc_primitive("cos", np.cos, [lambda g, ans, x: -g * sin(x)], "np.cos({0})")
+tan_p = ufunc_primitive("tan", np.tan, [lambda g, ans, x: g * (ans * ans + 1)], "np.tan({0})")
+arcsin_p = ufunc_primitive("arcsin", np.arcsin, [lambda g, ans, x: g / sqrt(1 - x * x)],
+                           "np.arcsin({0})")
+arccos_p = ufunc_primitive("arccos", np.arccos, [lambda g, ans, x: -g / sqrt(1 - x * x)],
+                           "np.arccos({0})")
+arctan_p = ufunc_primitive("arctan", np.arctan, [lambda g, ans, x: g / (x * x + 1)],
+                           "np.arctan({0})")
+sinh_p = ufunc_primitive("sinh", np.sinh, [lambda g, ans, x: g * cosh(x)], "np.sinh({0})")
+cosh_p = ufunc_primitive("cosh", np.cosh, [lambda g, ans, x: g * sinh(x)], "np.cosh({0})")
+tanh_p = ufunc_primitive("tanh", np.tanh, [lambda g, ans, x: g * (1 - ans * ans)], "np.tanh({0})")
+arcsinh_p = ufunc_primitive("arcsinh", np.arcsinh, [lambda g, ans, x: g / sqrt(x * x + 1)],
+                            "np.arcsinh({0})")
+arccosh_p = ufunc_primitive("arccosh", np.arccosh, [lambda g, ans, x: g / sqrt(x * x - 1)],
+                            "np.arccosh({0})")
+arctanh_p = ufunc_primitive("arctanh", np.arctanh, [lambda g, ans, x: g / (1 - x * x)],
+                            "np.arctanh({0})")
+floor_p = ufunc_primitive("floor", np.floor, None, "np.floor({0})")
+ceil_p = ufunc_primitive("ceil", np.ceil, None, "np.ceil({0})")
+rint_p = ufunc_primitive("rint", np.rint, None, "np.rint({0})")
+isfinite_p = ufunc_primitive("isfinite", np.isfinite, None, "np.isfinite({0})")
+isnan_p = ufunc_primitive("isnan", np.isnan, None, "np.isnan({0})")
+isinf_p = ufunc_primitive("isinf", np.isinf, None, "np.isinf({0})")
+logical_not_p = ufunc_primitive("logical_not", np.logical_not, None, "not {0}")
+invert_p = ufunc_primitive("invert", np.invert, None, "~{0}")
+
+# --- binary -----------------------------------------------------------------------------
+# name                      ufunc        vjp (g, ans, x, y) for x, then for y      Numba
+add_p = ufunc_primitive("add", np.add, [lambda g, ans, x, y: g, lambda g, ans, x, y: g],
+                        "{0} + {1}", simplify=_simplify_add)
+sub_p = ufunc_primitive("sub", np.subtract,
+                        [lambda g, ans, x, y: g, lambda g, ans, x, y: -g], "{0} - {1}")
+mul_p = ufunc_primitive("mul", np.multiply,
+                        [lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x], "{0} * {1}",
+                        simplify=_simplify_mul)
+div_p = ufunc_primitive("div", np.true_divide,
+                        [lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y],
+                        "{0} / {1}")
+floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None, "{0} // {1}")
+mod_p = ufunc_primitive("mod", np.remainder,
+                        [lambda g, ans, x, y: g,
+                         lambda g, ans, x, y: -g * floor_divide(x, y)], "{0} % {1}")
+pow_p = ufunc_primitive(
+    "pow", np.power,
+    [lambda g, ans, x, y: g * where(y == 0, 0.0, y * power(x, y - 1)),
+     lambda g, ans, x, y: g * where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))],
+    "{0} ** {1}")
+max_p = ufunc_primitive("max", np.maximum,
+                        [lambda g, ans, x, y: g * _maximum_share(x, y),
+                         lambda g, ans, x, y: g * _maximum_share(y, x)], "np.maximum({0}, {1})")
+min_p = ufunc_primitive("min", np.minimum,
+                        [lambda g, ans, x, y: g * _maximum_share(y, x),
+                         lambda g, ans, x, y: g * _maximum_share(x, y)], "np.minimum({0}, {1})")
+arctan2_p = ufunc_primitive("arctan2", np.arctan2,
+                            [lambda g, ans, x, y: g * y / (x * x + y * y),
+                             lambda g, ans, x, y: -g * x / (x * x + y * y)],
+                            "np.arctan2({0}, {1})")
+hypot_p = ufunc_primitive("hypot", np.hypot,
+                          [lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans],
+                          "np.hypot({0}, {1})")
+logaddexp_p = ufunc_primitive("logaddexp", np.logaddexp,
+                              [lambda g, ans, x, y: g * exp(x - ans),
+                               lambda g, ans, x, y: g * exp(y - ans)],
+                              "np.logaddexp({0}, {1})")
+eq_p = ufunc_primitive("eq", np.equal, None, "{0} == {1}")
+ne_p = ufunc_primitive("ne", np.not_equal, None, "{0} != {1}")
+lt_p = ufunc_primitive("lt", np.less, None, "{0} < {1}")
+le_p = ufunc_primitive("le", np.less_equal, None, "{0} <= {1}")
+gt_p = ufunc_primitive("gt", np.greater, None, "{0} > {1}")
+ge_p = ufunc_primitive("ge", np.greater_equal, None, "{0} >= {1}")
+logical_and_p = ufunc_primitive("logical_and", np.logical_and, None, "{0} and {1}")
+logical_or_p = ufunc_primitive("logical_or", np.logical_or, None, "{0} or {1}")
+logical_xor_p = ufunc_primitive("logical_xor", np.logical_xor, None, "{0} != {1}")
+bitwise_and_p = ufunc_primitive("bitwise_and", np.bitwise_and, None, "{0} & {1}")
+bitwise_or_p = ufunc_primitive("bitwise_or", np.bitwise_or, None, "{0} | {1}")
+bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, "{0} ^ {1}")
+
+
+# --- elementwise primitives that are not a single NumPy ufunc ---------------------------
+
+def _select_rule(cond, x, y):
+    if cond.dtype != np.bool_:
+        raise FuncgradTypeError(f"where's condition must be boolean, got {cond}")
+    dtype = np.result_type(*weak_dtypes((x, y)))
+    return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype),
+                       x.weak_type and y.weak_type)
+
+
+select_p = Primitive(
+    "select", impl=np.where, shape_rule=_select_rule, elementwise=True,
+    vjp=elementwise_vjp(None, lambda g, ans, c, x, y: where(c, g, 0.0),
+                        lambda g, ans, c, x, y: where(c, 0.0, g)),
+    lowering="{1} if {0} else {2}")
+
+
+def _logistic_impl(x):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
+logistic_p = Primitive(
+    "logistic", impl=_logistic_impl, shape_rule=_ufunc_rule(np.exp), elementwise=True,
+    vjp=elementwise_vjp(lambda g, ans, x: g * ans * (1 - ans)),
+    lowering="1 / (1 + np.exp(-{0}))")
+
+
+def _erf_impl(x):
+    x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind == "f" else float64
+    return np.vectorize(math.erf, otypes=[dtype])(x)[()]
+
+
+erf_p = Primitive(
+    "erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp), elementwise=True,
+    vjp=elementwise_vjp(lambda g, ans, x: g * TWO_OVER_SQRT_PI * exp(-x * x)),
+    lowering="math.erf({0})")
+
+
+def _integer_pow_lowering(x, *, n):
+    if n == 0:
+        return "1"
+    if n < 0:
+        return f"1 / ({_integer_pow_lowering(x, n=-n)})"
+    return " * ".join([x] * n) if n <= 4 else f"{x} ** {n}"
+
+
+integer_pow_p = Primitive(
+    "integer_pow", impl=lambda x, *, n: np.power(x, n),
+    shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, x])),
+    elementwise=True,
+    vjp=elementwise_vjp(lambda g, ans, x, *, n: g * n * integer_pow(x, n - 1) if n != 1 else g),
+    lowering=_integer_pow_lowering)
+
+
+def _convert_rule(x, *, dtype, weak_type=False):
+    return ShapedArray(x.shape, check_dtype(dtype), weak_type)
+
+
+def _convert_vjp(cts, inputs, outputs, active, *, dtype, weak_type=False):
+    (g,), (x,) = cts, inputs
+    if not active[0] or dtype.kind != "f":
+        return [None]
+    return [convert_element_type(g, x.dtype)]
+
+
+convert_element_type_p = Primitive(
+    "convert_element_type", impl=lambda x, *, dtype, weak_type=False: np.asarray(x, dtype)[()],
+    shape_rule=_convert_rule, elementwise=True, vjp=_convert_vjp,
+    lowering="{dtype}({0})")
+
+stop_gradient_p = Primitive(
+    "stop_gradient", impl=lambda x: x, shape_rule=lambda x: x, elementwise=True,
+    differentiable=False, lowering="{0}")
+
+
+# --- the functions: each primitive as a function of arrays ------------------------------
+
+def convert_element_type(x, dtype, weak_type=False):
+    dtype = np.dtype(dtype)
+    if getattr(x, "dtype", None) == dtype and not getattr(x, "weak_type", False):
+        return x
+    return convert_element_type_p.bind(x, dtype=dtype, weak_type=weak_type)
+
+
+def integer_pow(x, n: int):
+    return integer_pow_p.bind(x, n=int(n))
+
+
+negative, absolute, sign, exp, exp2, expm1 = neg_p, abs_p, sign_p, exp_p, exp2_p, expm1_p
+log, log1p, log2, log10, sqrt, cbrt = log_p, log1p_p, log2_p, log10_p, sqrt_p, cbrt_p
+sin, cos, tan, arcsin, arccos, arctan = sin_p, cos_p, tan_p, arcsin_p, arccos_p, arctan_p
+sinh, cosh, tanh, arcsinh, arccosh, arctanh = (sinh_p, cosh_p, tanh_p, arcsinh_p, arccosh_p,
+                                               arctanh_p)
+floor, ceil, rint, isfinite, isnan, isinf = floor_p, ceil_p, rint_p, isfinite_p, isnan_p, isinf_p
+logical_not, invert = logical_not_p, invert_p
+add, subtract, multiply, true_divide, floor_divide, mod = (add_p, sub_p, mul_p, div_p,
+                                                           floor_divide_p, mod_p)
+maximum, minimum, arctan2, hypot, logaddexp = max_p, min_p, arctan2_p, hypot_p, logaddexp_p
+equal, not_equal, less, less_equal, greater, greater_equal = eq_p, ne_p, lt_p, le_p, gt_p, ge_p
+logical_and, logical_or, logical_xor = logical_and_p, logical_or_p, logical_xor_p
+bitwise_and, bitwise_or, bitwise_xor = bitwise_and_p, bitwise_or_p, bitwise_xor_p
+logistic, erf, stop_gradient = logistic_p, erf_p, stop_gradient_p
+
+
+def where(condition, x, y):
+    return select_p.bind(condition, x, y)
+
+
+def power(x, y):
+    # x ** 2 with a Python int exponent is integer_pow: exact, and x * x when compiled
+    if type(y) is int and getattr(x, "dtype", np.dtype(float)).kind == "f":
+        return integer_pow(x, y)
+    return pow_p.bind(x, y)

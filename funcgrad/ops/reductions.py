@@ -1,0 +1,210 @@
+"""Reductions over static axes, and cumulative sums and products along one axis.
+
+Reductions take a sorted tuple of axes and drop them (funcgrad.numpy adds keepdims with a
+reshape). Their VJPs broadcast the cotangent back over the reduced axes: the lecture's
+L = sum_n C^n, whose derivative is the sum of the per-example derivatives, is the VJP of
+reduce_sum read backwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funcgrad.core.errors import ShapeError
+from funcgrad.core.primitive import Primitive
+from funcgrad.core.types import ShapedArray, bool_, int64
+
+
+def _kept_shape(shape, axes):
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _check_axes(x, axes):
+    if any(not 0 <= a < x.ndim for a in axes) or len(set(axes)) != len(axes):
+        raise ShapeError(f"axes {axes} are out of range for {x}")
+
+
+def _sum_dtype(dtype):
+    # NumPy sums small integers (and booleans) in the platform integer
+    if dtype.kind in "biu" and dtype.itemsize < 8:
+        return np.dtype("uint64") if dtype.kind == "u" else int64
+    return dtype
+
+
+def _reduce_rule(result_dtype):
+    def rule(x, *, axes):
+        _check_axes(x, axes)
+        return ShapedArray(_kept_shape(x.shape, axes), result_dtype(x.dtype), x.weak_type)
+    return rule
+
+
+def expand_reduced(g, shape, axes):
+    """``g`` with the reduced axes put back, broadcast to ``shape``."""
+    if tuple(axes) != tuple(range(len(axes))):  # broadcasting adds leading axes by itself
+        g = reshape(g, [1 if i in axes else d for i, d in enumerate(shape)])
+    return broadcast_to(g, shape)
+
+
+def _sum_vjp(cts, inputs, outputs, active, *, axes):
+    x = inputs[0]
+    return [unbroadcast(expand_reduced(cts[0], x.shape, axes), x)]
+
+
+def _chooser_vjp(cts, inputs, outputs, active, *, axes):
+    """max/min: the gradient goes to the elements equal to the result, split among ties."""
+    x, (ans,), (g,) = inputs[0], outputs, cts
+    one, zero = x.dtype.type(1), x.dtype.type(0)
+    chosen = where(x == expand_reduced(ans, x.shape, axes), one, zero)
+    count = expand_reduced(reduce_sum(chosen, axes), x.shape, axes)
+    return [chosen * expand_reduced(g, x.shape, axes) / count]
+
+
+def _prod_vjp(cts, inputs, outputs, active, *, axes):
+    """d prod(x) / dx_i = the product of the other elements: of those before i times those
+    after it, so that zeros in x need no division."""
+    x, (g,) = inputs[0], cts
+    kept = [i for i in range(x.ndim) if i not in axes]
+    moved = transpose(x, kept + list(axes))
+    flat = reshape(moved, [x.shape[i] for i in kept] + [int(np.prod([x.shape[a] for a in axes]))])
+    others = exclusive_cumprod(flat, reverse=False) * exclusive_cumprod(flat, reverse=True)
+    grad = transpose(reshape(others, moved.shape), np.argsort(kept + list(axes)))
+    return [grad * expand_reduced(g, x.shape, axes)]
+
+
+def exclusive_cumprod(x, reverse):
+    """prod of the elements strictly before (after, if reverse) each one, along the last axis."""
+    axis, n = x.ndim - 1, x.shape[-1]
+    one = x.dtype.type(1)
+    if n <= 1:
+        return broadcast_to(one, x.shape)
+    ones, ndim = broadcast_to(one, (*x.shape[:-1], 1)), x.ndim
+    if reverse:
+        rest = slice_array(x, [0] * (ndim - 1) + [1], [1] * ndim, (*x.shape[:-1], n - 1))
+        return concatenate([cumprod(rest, axis, reverse=True), ones], axis)
+    rest = slice_array(x, [0] * ndim, [1] * ndim, (*x.shape[:-1], n - 1))
+    return concatenate([ones, cumprod(rest, axis)], axis)
+
+
+reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.sum(x, axis=axes),
+                         shape_rule=_reduce_rule(_sum_dtype), vjp=_sum_vjp, lowering="reduce")
+reduce_max_p = Primitive("reduce_max", impl=lambda x, *, axes: np.max(x, axis=axes),
+                         shape_rule=_reduce_rule(lambda d: d), vjp=_chooser_vjp,
+                         lowering="reduce")
+reduce_min_p = Primitive("reduce_min", impl=lambda x, *, axes: np.min(x, axis=axes),
+                         shape_rule=_reduce_rule(lambda d: d), vjp=_chooser_vjp,
+                         lowering="reduce")
+reduce_prod_p = Primitive("reduce_prod", impl=lambda x, *, axes: np.prod(x, axis=axes),
+                          shape_rule=_reduce_rule(_sum_dtype), vjp=_prod_vjp, lowering="reduce")
+reduce_and_p = Primitive("reduce_and", impl=lambda x, *, axes: np.all(x, axis=axes),
+                         shape_rule=_reduce_rule(lambda d: bool_), differentiable=False,
+                         lowering="reduce")
+reduce_or_p = Primitive("reduce_or", impl=lambda x, *, axes: np.any(x, axis=axes),
+                        shape_rule=_reduce_rule(lambda d: bool_), differentiable=False,
+                        lowering="reduce")
+
+
+def _arg_rule(x, *, axis):
+    _check_axes(x, (axis,))
+    if x.shape[axis] == 0:
+        raise ShapeError(f"argmax/argmin of an empty axis of {x}")
+    return ShapedArray(_kept_shape(x.shape, (axis,)), int64)
+
+
+argmax_p = Primitive("argmax", impl=lambda x, *, axis: np.argmax(x, axis=axis).astype(int64),
+                     shape_rule=_arg_rule, differentiable=False, lowering="argreduce")
+argmin_p = Primitive("argmin", impl=lambda x, *, axis: np.argmin(x, axis=axis).astype(int64),
+                     shape_rule=_arg_rule, differentiable=False, lowering="argreduce")
+
+
+# --- cumulative ---------------------------------------------------------------------------
+
+def _cumulative_impl(np_fn):
+    def impl(x, *, axis, reverse):
+        if reverse:
+            return np.flip(np_fn(np.flip(x, axis), axis=axis), axis)
+        return np_fn(x, axis=axis)
+    return impl
+
+
+def _cumulative_rule(x, *, axis, reverse):
+    _check_axes(x, (axis,))
+    return x.update(dtype=_sum_dtype(x.dtype))
+
+
+def _cumsum_vjp(cts, inputs, outputs, active, *, axis, reverse):
+    return [unbroadcast(cumsum(cts[0], axis, reverse=not reverse), inputs[0])]
+
+
+def _cumprod_vjp(cts, inputs, outputs, active, *, axis, reverse):
+    """Exact at zeros: with P[j, k] = prod of x[:k+1] except x[j],
+    dx_j = sum over k >= j of g_k P[j, k]. Costs O(n^2) along the axis."""
+    x, (g,) = inputs[0], cts
+    if reverse:
+        x, g = flip(x, [axis]), flip(g, [axis])
+    x_last, g_last = moveaxis_last(x, axis), moveaxis_last(g, axis)
+    n = x_last.shape[-1]
+    rows = iota(int64, (n, n), 0)
+    cols = iota(int64, (n, n), 1)
+    without_j = where(rows == cols, 1.0, expand_dims_at(x_last, -2))
+    P = cumprod(without_j, x_last.ndim, reverse=False)          # [..., j, k]
+    dx = reduce_sum(where(cols >= rows, P * expand_dims_at(g_last, -2), 0.0),
+                    (x_last.ndim,))
+    dx = moveaxis_from_last(dx, axis)
+    return [flip(dx, [axis]) if reverse else dx]
+
+
+def moveaxis_last(x, axis):
+    perm = [i for i in range(x.ndim) if i != axis] + [axis]
+    return transpose(x, perm)
+
+
+def moveaxis_from_last(x, axis):
+    perm = list(range(x.ndim - 1))
+    perm.insert(axis, x.ndim - 1)
+    return transpose(x, perm)
+
+
+def expand_dims_at(x, axis):
+    shape = list(x.shape)
+    shape.insert(axis % (x.ndim + 1), 1)
+    return reshape(x, shape)
+
+
+cumsum_p = Primitive("cumsum", impl=_cumulative_impl(np.cumsum), shape_rule=_cumulative_rule,
+                     vjp=_cumsum_vjp, lowering="cumulative")
+cumprod_p = Primitive("cumprod", impl=_cumulative_impl(np.cumprod), shape_rule=_cumulative_rule,
+                      vjp=_cumprod_vjp, lowering="cumulative")
+
+
+def _axes(axes):
+    return tuple(sorted(int(a) for a in axes))
+
+
+def reduce_sum(x, axes):
+    axes = _axes(axes)
+    return reduce_sum_p.bind(x, axes=axes) if axes else x
+
+
+def reduce_max(x, axes):
+    return reduce_max_p.bind(x, axes=_axes(axes))
+
+
+def reduce_min(x, axes):
+    return reduce_min_p.bind(x, axes=_axes(axes))
+
+
+def reduce_prod(x, axes):
+    return reduce_prod_p.bind(x, axes=_axes(axes))
+
+
+def cumsum(x, axis, reverse=False):
+    return cumsum_p.bind(x, axis=int(axis), reverse=bool(reverse))
+
+
+def cumprod(x, axis, reverse=False):
+    return cumprod_p.bind(x, axis=int(axis), reverse=bool(reverse))
+
+
+from funcgrad.ops.elementwise import where  # noqa: E402
+from funcgrad.ops.shape import (broadcast_to, concatenate, flip, iota, reshape,  # noqa: E402
+                                slice_array, transpose, unbroadcast)

@@ -1,0 +1,280 @@
+"""Structural primitives: they move, copy or create elements but compute nothing.
+
+broadcast_to, reshape, transpose, slice (static, strided, negative steps), pad (with
+interior padding, so it undoes a strided slice), concatenate and iota (the index grid from
+which arange, eye, tril and one_hot are built without constant arrays). Each rule below is
+the full story of its primitive: shape, NumPy implementation, VJP, lowering.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funcgrad.core.errors import FuncgradTypeError, ShapeError
+from funcgrad.core.primitive import Primitive
+from funcgrad.core.types import ShapedArray, check_dtype
+
+
+def shape_of(x) -> tuple[int, ...]:
+    return tuple(x.shape) if hasattr(x, "shape") else ()
+
+
+def _fmt_shape(shape) -> str:
+    return f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
+
+
+# --- broadcast_to -----------------------------------------------------------------------
+
+def _broadcast_to_rule(x, *, shape):
+    lead = len(shape) - x.ndim
+    if lead < 0 or any(d not in (1, s) for d, s in zip(x.shape, shape[lead:])):
+        raise ShapeError(f"cannot broadcast {x} to shape {_fmt_shape(shape)}")
+    return x.update(shape=shape)
+
+
+def _broadcast_to_vjp(cts, inputs, outputs, active, *, shape):
+    return [unbroadcast(cts[0], inputs[0])]
+
+
+def _scalar_source(trace, x):
+    """The scalar a traced array is a broadcast (or reshape of a broadcast) of, if it is one."""
+    eqn = trace.producer(x)
+    while eqn is not None and eqn.primitive in (broadcast_to_p, reshape_p):
+        source = eqn.inputs[0]
+        if source.aval.shape == ():
+            return trace.value(source)
+        eqn = trace.producer(trace.value(source))
+    return None
+
+
+def _simplify_broadcast_to(trace, out_aval, x, *, shape):
+    scalar = _scalar_source(trace, x)
+    return None if scalar is None else broadcast_to(scalar, shape)
+
+
+broadcast_to_p = Primitive(
+    "broadcast_to", impl=lambda x, *, shape: np.broadcast_to(x, shape),
+    shape_rule=_broadcast_to_rule, vjp=_broadcast_to_vjp, lowering="view",
+    simplify=_simplify_broadcast_to)
+
+
+def broadcast_to(x, shape):
+    shape = tuple(int(d) for d in shape)
+    return x if shape_of(x) == shape else broadcast_to_p.bind(x, shape=shape)
+
+
+def unbroadcast(g, x):
+    """Sum ``g`` over the axes along which ``x`` was broadcast, and give it ``x``'s dtype:
+    the cotangent of a broadcast operand."""
+    shape, gshape = shape_of(x), shape_of(g)
+    if gshape != shape:
+        lead = len(gshape) - len(shape)
+        axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape)
+                                          if d == 1 and gshape[lead + i] != 1)
+        if lead >= 0 and axes:
+            g = reshape(reduce_sum(g, axes), shape)
+        if shape_of(g) != shape:
+            g = broadcast_to(reshape(g, shape_of(g)), shape)
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and getattr(g, "dtype", dtype) != dtype:
+        from funcgrad.ops.elementwise import convert_element_type
+        g = convert_element_type(g, dtype)
+    return g
+
+
+# --- reshape ----------------------------------------------------------------------------
+
+def _reshape_rule(x, *, shape):
+    if int(np.prod(shape, dtype=np.int64)) != x.size:
+        raise ShapeError(f"cannot reshape {x} into shape {_fmt_shape(shape)}")
+    return x.update(shape=shape)
+
+
+def _simplify_reshape(trace, out_aval, x, *, shape):
+    """reshape(reshape(y)) -> reshape(y); a reshaped broadcast scalar is broadcast directly."""
+    scalar = _scalar_source(trace, x)
+    if scalar is not None:
+        return broadcast_to(scalar, shape)
+    eqn = trace.producer(x)
+    if eqn is not None and eqn.primitive is reshape_p:
+        return reshape(trace.value(eqn.inputs[0]), shape)
+    return None
+
+
+reshape_p = Primitive(
+    "reshape", impl=lambda x, *, shape: np.reshape(x, shape), shape_rule=_reshape_rule,
+    vjp=lambda cts, inputs, outputs, active, *, shape: [reshape(cts[0], shape_of(inputs[0]))],
+    lowering="reshape", simplify=_simplify_reshape)
+
+
+def reshape(x, shape):
+    shape = tuple(int(d) for d in shape)
+    return x if shape_of(x) == shape else reshape_p.bind(x, shape=shape)
+
+
+# --- transpose --------------------------------------------------------------------------
+
+def _transpose_rule(x, *, perm):
+    if sorted(perm) != list(range(x.ndim)):
+        raise ShapeError(f"axes {perm} are not a permutation of the {x.ndim} axes of {x}")
+    return x.update(shape=tuple(x.shape[p] for p in perm))
+
+
+transpose_p = Primitive(
+    "transpose", impl=lambda x, *, perm: np.transpose(x, perm), shape_rule=_transpose_rule,
+    vjp=lambda cts, inputs, outputs, active, *, perm: [transpose(cts[0], np.argsort(perm))],
+    lowering="view")
+
+
+def transpose(x, perm):
+    perm = tuple(int(p) for p in perm)
+    return x if perm == tuple(range(len(perm))) else transpose_p.bind(x, perm=perm)
+
+
+# --- slice: static, strided, steps may be negative --------------------------------------
+# Along axis i the result holds x[start[i] + k * step[i]] for k < size[i].
+
+def python_slice(start: int, step: int, size: int) -> slice:
+    if size == 0:
+        return slice(0, 0)
+    stop = start + (size - 1) * step + (1 if step > 0 else -1)
+    return slice(start, None if stop < 0 else stop, step)
+
+
+def _slice_impl(x, *, start, step, size):
+    return x[tuple(map(python_slice, start, step, size))]
+
+
+def _slice_rule(x, *, start, step, size):
+    for s, st, n, d in zip(start, step, size, x.shape):
+        if n and not (0 <= s < d and 0 <= s + (n - 1) * st < d):
+            raise ShapeError(f"slice start={start} step={step} size={size} is out of bounds "
+                             f"for {x}")
+    return x.update(shape=tuple(size))
+
+
+def _slice_vjp(cts, inputs, outputs, active, *, start, step, size):
+    g, shape = cts[0], shape_of(inputs[0])
+    flipped = [i for i, st in enumerate(step) if st < 0]
+    if flipped:  # walk negative steps forwards: reverse g, start from the other end
+        g = flip(g, flipped)
+        start = [s + (n - 1) * st if st < 0 else s for s, st, n in zip(start, step, size)]
+        step = [abs(st) for st in step]
+    lo = [s if n else d for s, n, d in zip(start, size, shape)]
+    hi = [d - (s + (n - 1) * st + 1) if n else 0 for s, st, n, d in zip(start, step, size, shape)]
+    return [pad(g, lo, hi, [st - 1 for st in step], 0)]
+
+
+slice_p = Primitive("slice", impl=_slice_impl, shape_rule=_slice_rule, vjp=_slice_vjp,
+                    lowering="view")
+
+
+def slice_array(x, start, step, size):
+    start, step, size = (tuple(int(v) for v in t) for t in (start, step, size))
+    if all(s == 0 and st == 1 for s, st in zip(start, step)) and size == shape_of(x):
+        return x
+    return slice_p.bind(x, start=start, step=step, size=size)
+
+
+def flip(x, axes):
+    shape = shape_of(x)
+    axes = set(axes)
+    return slice_array(x, [d - 1 if i in axes and d else 0 for i, d in enumerate(shape)],
+                       [-1 if i in axes else 1 for i in range(len(shape))], shape)
+
+
+# --- pad: constant value, lo/hi >= 0 and interior padding between elements --------------
+
+def _padded(n, lo, hi, interior):
+    return lo + hi + n + max(n - 1, 0) * interior
+
+
+def _pad_rule(x, *, lo, hi, interior, value):
+    if min((*lo, *hi, *interior), default=0) < 0:
+        raise ShapeError(f"negative padding lo={lo} hi={hi} interior={interior}")
+    return x.update(shape=tuple(map(_padded, x.shape, lo, hi, interior)))
+
+
+def _pad_impl(x, *, lo, hi, interior, value):
+    x = np.asarray(x)
+    out = np.full(tuple(map(_padded, x.shape, lo, hi, interior)), value, x.dtype)
+    out[tuple(slice(l, l + (n - 1) * (i + 1) + 1 if n else l, i + 1)
+              for n, l, i in zip(x.shape, lo, interior))] = x
+    return out
+
+
+def _pad_vjp(cts, inputs, outputs, active, *, lo, hi, interior, value):
+    return [slice_array(cts[0], lo, [i + 1 for i in interior], shape_of(inputs[0]))]
+
+
+pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, vjp=_pad_vjp, lowering="pad")
+
+
+def pad(x, lo, hi, interior, value=0):
+    lo, hi, interior = (tuple(int(v) for v in t) for t in (lo, hi, interior))
+    if not any((*lo, *hi, *interior)):
+        return x
+    return pad_p.bind(x, lo=lo, hi=hi, interior=interior, value=value)
+
+
+# --- concatenate ------------------------------------------------------------------------
+
+def _concatenate_rule(*xs, axis):
+    first = xs[0]
+    for x in xs[1:]:
+        if x.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape))
+                                       if i != axis):
+            raise ShapeError(f"cannot concatenate {first} with {x} along axis {axis}")
+    from funcgrad.core.types import promote_types
+    dtype, weak = promote_types(*xs)
+    shape = list(first.shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    return ShapedArray(tuple(shape), check_dtype(dtype), weak)
+
+
+def _concatenate_vjp(cts, inputs, outputs, active, *, axis):
+    g, out, offset = cts[0], [], 0
+    for x, on in zip(inputs, active):
+        shape = shape_of(x)
+        if on:
+            start = [0] * len(shape)
+            start[axis] = offset
+            out.append(unbroadcast(slice_array(g, start, [1] * len(shape), shape), x))
+        else:
+            out.append(None)
+        offset += shape[axis]
+    return out
+
+
+concatenate_p = Primitive(
+    "concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis),
+    shape_rule=_concatenate_rule, vjp=_concatenate_vjp, lowering="concatenate")
+
+
+def concatenate(xs, axis):
+    return xs[0] if len(xs) == 1 else concatenate_p.bind(*xs, axis=axis)
+
+
+# --- iota: the index along one axis, as an array ----------------------------------------
+
+def _iota_rule(*, dtype, shape, axis):
+    return ShapedArray(tuple(shape), check_dtype(dtype))
+
+
+def _iota_impl(*, dtype, shape, axis):
+    index = np.arange(shape[axis], dtype=dtype).reshape(
+        [-1 if i == axis else 1 for i in range(len(shape))])
+    return np.broadcast_to(index, shape)
+
+
+iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule, differentiable=False,
+                   lowering="iota")
+
+
+def iota(dtype, shape, axis=0):
+    if not shape:
+        raise FuncgradTypeError("iota needs at least one axis")
+    return iota_p.bind(dtype=np.dtype(dtype), shape=tuple(int(d) for d in shape), axis=axis)
+
+
+from funcgrad.ops.reductions import reduce_sum  # noqa: E402  (reductions use shape ops too)

@@ -1,0 +1,3 @@
+"""SciPy-named functions (funcgrad.scipy.special)."""
+
+from funcgrad.scipy import special  # noqa: F401

@@ -1,0 +1,1 @@
+"""Tools for testing gradients (filled in by the reverse-mode work)."""

@@ -1,0 +1,354 @@
+"""The differentiation API: grad, value_and_grad, vjp, jacrev, hessian.
+
+Each traces the function to a Program (once per input signature, see core/cache.py), builds
+its adjoint with transforms/reverse.py, and runs the adjoint: with NumPy on arrays, or by
+recording it into the enclosing trace when called inside another transform (which is how
+grad(grad(f)) and jit(grad(f)) see one whole program).
+
+A function that branches on values (``if x > 0:``) cannot be traced abstractly; then the
+trace is redone with concrete values, as autograd always does, and the program is not reused.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from funcgrad.core.cache import TraceCache, leaf_signature
+from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
+from funcgrad.core.evaluate import run
+from funcgrad.core.ir import Program
+from funcgrad.core.tracing import Tracer, trace_flat
+from funcgrad.core.types import is_float
+from funcgrad.tree import FunctionArgs, PyTreeDef, flatten, name_of, normalize_argnums, unflatten
+from funcgrad.transforms.reverse import COTANGENT_INPUT, adjoint, split
+
+_cache = TraceCache()
+
+
+class _Traced(NamedTuple):
+    program: Program
+    consts: list
+    out_tree: PyTreeDef
+    concrete: bool  # traced with values: valid for these values only
+
+
+def _trace(call: FunctionArgs) -> _Traced:
+    """Trace abstractly; if the function branches on a value, trace again with values."""
+    avals = call.avals()
+    try:
+        program, consts = trace_flat(call.flat_function(), avals)
+        return _Traced(program, consts, call.out_tree, False)
+    except ConcretizationError:
+        values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
+        if any(v is None for v in values):
+            raise  # an enclosing trace (jit, make_ir) has no values either: tell the user
+        program, consts = trace_flat(call.flat_function(), avals, values)
+        return _Traced(program, consts, call.out_tree, True)
+
+
+def _cached(fun, key, build):
+    entry = _cache.get(fun, key)
+    if entry is None:
+        entry = build()
+        if not entry.concrete and not any(isinstance(c, Tracer) for c in entry.consts):
+            _cache.put(fun, key, entry)
+    return entry
+
+
+def _key(kind, call: FunctionArgs, *extra):
+    sigs = tuple(map(leaf_signature, call.leaves))
+    return (kind, call.in_tree, sigs, *extra)
+
+
+def _arg_trees(call: FunctionArgs):
+    """The pytree structure of each positional argument."""
+    return call.in_tree.children()[0].children()
+
+
+def _leaf_ranges(call: FunctionArgs):
+    start, ranges = 0, []
+    for t in _arg_trees(call):
+        ranges.append((start, start + t.num_leaves))
+        start += t.num_leaves
+    return ranges
+
+
+def _check_differentiable(call: FunctionArgs, argnums, what="grad"):
+    ranges = _leaf_ranges(call)
+    for i in argnums:
+        for j in range(*ranges[i]):
+            aval = _leaf_aval(call.leaves[j])
+            if not is_float(aval.dtype):
+                raise FuncgradTypeError(
+                    f"{what} of {name_of(call.fun)} with respect to {call.describe_leaf(j)}: "
+                    f"it has dtype {aval.dtype.name}, but only floating-point inputs can be "
+                    "differentiated. Convert it (x.astype(float)), or leave it out of argnums.")
+
+
+def _leaf_aval(x):
+    from funcgrad.core.types import aval_of
+    return x.aval if isinstance(x, Tracer) else aval_of(x)
+
+
+# ---------------------------------------------------------------------------------------
+# grad and value_and_grad
+
+
+class _GradEntry(NamedTuple):
+    program: Program
+    consts: list
+    aux_tree: Any
+    concrete: bool
+
+
+def _with_aux_check(fun, has_aux):
+    if not has_aux:
+        return fun
+
+    @functools.wraps(fun)
+    def split_aux(*args, **kwargs):
+        out = fun(*args, **kwargs)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise FuncgradTypeError(
+                f"has_aux=True needs {name_of(fun)} to return a pair (output, aux), but it "
+                f"returned {type(out).__name__}" + (f" of length {len(out)}"
+                                                    if isinstance(out, (tuple, list)) else ""))
+        return out[0], out[1]
+    return split_aux
+
+
+def _scalar_output_error(fun, traced: _Traced, what):
+    n = len(traced.program.outvars)
+    if n != 1:
+        return FuncgradTypeError(
+            f"{what} needs {name_of(fun)} to return one scalar, but it returned a pytree of {n} "
+            "arrays; use has_aux=True to return extra values, or vjp/jacrev for many outputs")
+    aval = traced.program.outvars[0].aval
+    if aval.shape != ():
+        return ShapeError(f"{what} needs {name_of(fun)} to return a scalar, but it returned "
+                          f"{aval}; reduce it (e.g. fnp.sum) or use vjp/jacrev")
+    if not is_float(aval.dtype):
+        return FuncgradTypeError(f"{what} needs a floating-point output, but {name_of(fun)} "
+                                 f"returned {aval}")
+    return None
+
+
+def _build_grad(fun, call, argnums, has_aux, what) -> _GradEntry:
+    _check_differentiable(call, argnums, what)
+    traced = _trace(call)
+    program = traced.program
+    if has_aux:
+        main_tree, aux_tree = traced.out_tree.children()
+        n_main = main_tree.num_leaves
+        check = _Traced(Program((), (), (), program.outvars[:n_main]), [], main_tree, False)
+    else:
+        aux_tree, n_main, check = None, len(program.outvars), traced
+    error = _scalar_output_error(fun, check, what)
+    if error is not None:
+        raise error
+    ranges = _leaf_ranges(call)
+    wrt = [False] * len(traced.consts) + [False] * len(call.leaves)
+    for i in argnums:
+        for j in range(*ranges[i]):
+            wrt[len(traced.consts) + j] = True
+    seeds = [1.0] + [None] * (len(program.outvars) - 1)
+    return _GradEntry(adjoint(program, wrt, seeds), traced.consts, aux_tree, traced.concrete)
+
+
+def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+    """``fun``'s value and its gradient with respect to the ``argnums`` arguments.
+
+    Returns ``(value, grad)``, or ``((value, aux), grad)`` with ``has_aux=True``. The gradient
+    has the pytree structure of the argument (a tuple of those for a tuple of argnums).
+
+    Example:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> fg.value_and_grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+        (5.0, array([2., 4.]))
+    """
+    return _differentiate(fun, argnums, has_aux, with_value=True)
+
+
+def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+    """The gradient of a scalar function, as a function: ``grad(f)(x)`` is df/dx at x.
+
+    ``grad`` traces ``f`` to a Program and builds the adjoint Program (backpropagation as a
+    program transformation); ``grad(grad(f))`` differentiates that program again.
+
+    Example:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> fg.grad(fnp.sin)(0.0)
+        1.0
+    """
+    return _differentiate(fun, argnums, has_aux, with_value=False)
+
+
+def _differentiate(fun, argnums, has_aux, with_value):
+    what = "value_and_grad" if with_value else "grad"
+    traced_fun = _with_aux_check(fun, has_aux)
+
+    @functools.wraps(fun)
+    def differentiated(*args, **kwargs):
+        nums = normalize_argnums(argnums, len(args), fun)
+        call = FunctionArgs(traced_fun, args, kwargs)
+        entry = _cached(fun, _key(what, call, nums, has_aux),
+                        lambda: _build_grad(fun, call, nums, has_aux, what))
+        outs = run(entry.program, [*entry.consts, *call.leaves])
+        value, rest = outs[0], outs[1:]
+        if has_aux:
+            n_aux = entry.aux_tree.num_leaves
+            value = (value, unflatten(entry.aux_tree, rest[:n_aux]))
+            rest = rest[n_aux:]
+        grads, it = [], iter(rest)
+        arg_trees = _arg_trees(call)
+        for i in nums:
+            tree = arg_trees[i]
+            grads.append(unflatten(tree, [next(it) for _ in range(tree.num_leaves)]))
+        g = grads[0] if isinstance(argnums, int) else tuple(grads)
+        return (value, g) if with_value else g
+
+    differentiated.__name__ = f"{what}({name_of(fun)})"
+    differentiated.__wrapped__ = fun
+    return differentiated
+
+
+# ---------------------------------------------------------------------------------------
+# vjp
+
+
+class _VJPEntry(NamedTuple):
+    forward: Program
+    backward: Program
+    consts: list
+    main_tree: Any
+    aux_tree: Any
+    n_main: int
+    concrete: bool
+
+
+def _build_vjp(call, has_aux) -> _VJPEntry:
+    traced = _trace(call)
+    program = traced.program
+    if has_aux:
+        main_tree, aux_tree = traced.out_tree.children()
+    else:
+        main_tree, aux_tree = traced.out_tree, None
+    n_main = main_tree.num_leaves
+    n_in = len(traced.consts) + len(call.leaves)
+    seeds = [COTANGENT_INPUT] * n_main + [None] * (len(program.outvars) - n_main)
+    wrt = [False] * len(traced.consts) + [True] * len(call.leaves)
+    fwd, bwd = split(adjoint(program, wrt, seeds), n_in, len(program.outvars))
+    return _VJPEntry(fwd, bwd, traced.consts, main_tree, aux_tree, n_main, traced.concrete)
+
+
+def vjp(fun: Callable, *primals, has_aux: bool = False):
+    """The value of ``fun(*primals)`` and its pullback: a function from a cotangent of the
+    output to the cotangents of the primals (a tuple, one per primal).
+
+    The forward pass runs once, now; the pullback runs only the backward pass, on the
+    values the forward pass saved.
+
+    Example:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> y, pullback = fg.vjp(fnp.sin, 0.0)
+        >>> pullback(2.0)
+        (2.0,)
+    """
+    call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
+    entry = _cached(fun, _key("vjp", call, has_aux), lambda: _build_vjp(call, has_aux))
+    outs = run(entry.forward, [*entry.consts, *call.leaves])
+    n_out = entry.main_tree.num_leaves + (entry.aux_tree.num_leaves if has_aux else 0)
+    primal_out, residuals = outs[:n_out], outs[n_out:]
+    main = unflatten(entry.main_tree, primal_out[:entry.n_main])
+    arg_trees = _arg_trees(call)
+
+    def pullback(cotangent):
+        leaves, tree = flatten(cotangent)
+        if tree != entry.main_tree:
+            raise FuncgradTypeError(f"the cotangent's structure {tree} differs from the "
+                                    f"output's {entry.main_tree}")
+        for ct, v in zip(leaves, entry.forward.outvars[:entry.n_main]):
+            if np.shape(ct) != v.aval.shape:
+                raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
+                                 f"shape {v.aval.shape}")
+        cts = run(entry.backward, [*residuals, *leaves])
+        out, it = [], iter(cts)
+        for t in arg_trees:
+            out.append(unflatten(t, [next(it) for _ in range(t.num_leaves)]))
+        return tuple(out)
+
+    if has_aux:
+        return main, pullback, unflatten(entry.aux_tree, primal_out[entry.n_main:])
+    return main, pullback
+
+
+# ---------------------------------------------------------------------------------------
+# Jacobians and Hessians (reverse mode: one pullback per output element)
+
+
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+    """The Jacobian of ``fun`` by reverse mode: ``jac[i, j] = d out[i] / d arg[j]``, with shape
+    ``out.shape + arg.shape`` (pytrees: an output-shaped tree of argument-shaped trees).
+
+    Example:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> fg.jacrev(lambda x: x * 2.0)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 2.]])
+    """
+    import funcgrad.numpy as fnp
+
+    @functools.wraps(fun)
+    def jacobian(*args, **kwargs):
+        nums = normalize_argnums(argnums, len(args), fun)
+
+        def partial(*wrt):
+            full = list(args)
+            for i, x in zip(nums, wrt):
+                full[i] = x
+            return fun(*full, **kwargs)
+
+        result = vjp(partial, *(args[i] for i in nums), has_aux=has_aux)
+        out, pullback = result[0], result[1]
+        out_leaves, out_tree = flatten(out)
+        in_leaves_per_arg = [flatten(args[i]) for i in nums]
+        per_out = []
+        for k, leaf in enumerate(out_leaves):
+            shape, dtype = np.shape(leaf), getattr(leaf, "dtype", np.dtype(float))
+            rows = []
+            for flat_index in range(int(np.prod(shape, dtype=np.int64))):
+                cts = [np.zeros(np.shape(x), getattr(x, "dtype", np.float64))
+                       for x in out_leaves]
+                basis = np.zeros(shape, dtype)
+                basis.reshape(-1)[flat_index] = 1
+                cts[k] = basis
+                rows.append(pullback(unflatten(out_tree, cts)))
+            per_arg = []
+            for a, (in_leaves, in_tree) in enumerate(in_leaves_per_arg):
+                jac_leaves = []
+                for j, x in enumerate(in_leaves):
+                    pieces = [flatten(r[a])[0][j] for r in rows]
+                    stacked = fnp.stack(pieces) if pieces else np.zeros((0,) + np.shape(x))
+                    jac_leaves.append(fnp.reshape(stacked, shape + np.shape(x)))
+                per_arg.append(unflatten(in_tree, jac_leaves))
+            per_out.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
+        jac = unflatten(out_tree, per_out)
+        return (jac, result[2]) if has_aux else jac
+
+    jacobian.__name__ = f"jacrev({name_of(fun)})"
+    return jacobian
+
+
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0):
+    """The Hessian of a scalar function: jacrev(grad(fun)) (reverse over reverse).
+
+    Example:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> fg.hessian(lambda x: fnp.sum(x ** 3))(np.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
+    return jacrev(grad(fun, argnums), argnums)

@@ -1,0 +1,158 @@
+"""Reverse mode as a Program -> Program transform: backpropagation, written down.
+
+``adjoint(program, wrt, seeds)`` builds one Program that runs the forward pass (the
+program's own equations, re-emitted) and then the backward pass: for each equation in reverse
+order, its primitive's VJP rule turns the cotangents of its outputs into cotangents of its
+inputs, and cotangents reaching the same variable are added (the lecture's chain rule,
+case 2). VJP rules are written with funcgrad.numpy, so the backward pass is recorded as
+ordinary equations: the adjoint prints, compiles, and can be differentiated again.
+
+Zero cotangents are never materialised (None), equations on inactive values (those that do
+not depend on the inputs being differentiated) get no VJP, and dead code elimination drops
+whatever the requested outputs do not need.
+
+``split(adjoint, n_cts)`` cuts an adjoint into the part that does not depend on the output
+cotangents (the forward pass, which also returns the residuals the backward pass needs) and
+the part that does (the backward pass). ``vjp`` returns the backward part as its pullback.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from funcgrad.core.ir import Literal, Program, Var, dead_code_elimination
+from funcgrad.core.tracing import new_trace, source_of
+from funcgrad.core.types import is_float
+from funcgrad.ops.elementwise import add
+from funcgrad.ops.shape import broadcast_to
+
+
+class CotangentInput:
+    """Seed marker: this output's cotangent is an input of the adjoint program."""
+
+
+COTANGENT_INPUT = CotangentInput()
+
+
+def zeros(aval):
+    return broadcast_to(aval.dtype.type(0), aval.shape)
+
+
+def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence) -> Program:
+    """The adjoint of ``program``.
+
+    ``wrt[i]``: differentiate with respect to ``program.inputs[i]``.
+    ``seeds[j]``: the cotangent of output j: COTANGENT_INPUT (an input of the adjoint),
+    None (zero: the output is not differentiated), or a number (e.g. 1.0 for ``grad``).
+
+    The adjoint's inputs are ``program.inputs`` and then one cotangent per COTANGENT_INPUT
+    seed; its outputs are the program's outputs and then the cotangent of each wrt input.
+    """
+    with new_trace() as trace:
+        env: dict[int, object] = {}
+        for v in program.inputs:
+            env[id(v)] = trace.new_input(v.aval)
+        ct_inputs = [trace.new_input(v.aval.strong()) for v, s in zip(program.outvars, seeds)
+                     if s is COTANGENT_INPUT]
+
+        def read(atom):
+            return atom.value if isinstance(atom, Literal) else env[id(atom)]
+
+        active = {id(v) for v, on in zip(program.inputs, wrt) if on and is_float(v.aval.dtype)}
+        residuals = _forward(program, env, read, active)
+
+        cts: dict[int, object] = {}
+
+        def accumulate(var, ct):
+            if isinstance(var, Var) and id(var) in active and ct is not None:
+                cts[id(var)] = ct if id(var) not in cts else add(cts[id(var)], ct)
+
+        fed = iter(ct_inputs)
+        for v, seed in zip(program.outvars, seeds):
+            ct = next(fed) if seed is COTANGENT_INPUT else seed
+            if ct is not None:
+                ct = ct if seed is COTANGENT_INPUT else broadcast_to(v.aval.dtype.type(seed),
+                                                                      v.aval.shape)
+                accumulate(v, ct)
+
+        for eqn in reversed(program.equations):
+            out_cts = [cts.pop(id(v), None) for v in eqn.outputs]
+            if all(ct is None for ct in out_cts):
+                continue
+            flags = [isinstance(a, Var) and id(a) in active for a in eqn.inputs]
+            with source_of(eqn.source):
+                in_cts = _backward(eqn, out_cts, flags, read, residuals)
+                for a, ct in zip(eqn.inputs, in_cts):
+                    accumulate(a, ct)
+
+        outputs = [read(v) for v in program.outvars]
+        outputs += [cts.get(id(v)) if id(v) in cts else zeros(v.aval)
+                    for v, on in zip(program.inputs, wrt) if on]
+        result, consts = trace.to_program(outputs)
+    assert not consts, "an adjoint captures no constants: they are inputs of the program"
+    return dead_code_elimination(result)
+
+
+def _forward(program, env, read, active):
+    """Re-emit the forward equations; mark the values that depend on the wrt inputs."""
+    residuals = {}
+    for eqn in program.equations:
+        prim = eqn.primitive
+        flags = [isinstance(a, Var) and id(a) in active for a in eqn.inputs]
+        ins = [read(a) for a in eqn.inputs]
+        with source_of(eqn.source):
+            if prim.vjp_fwd is not None and any(flags):
+                outs, residuals[id(eqn)] = prim.vjp_fwd(ins, flags, **eqn.params)
+            else:
+                outs = prim.bind(*ins, **eqn.params)
+                outs = outs if prim.multiple_results else [outs]
+        for v, x in zip(eqn.outputs, outs):
+            env[id(v)] = x
+        if prim.differentiable and any(flags):
+            active.update(id(v) for v in eqn.outputs if is_float(v.aval.dtype))
+    return residuals
+
+
+def _backward(eqn, out_cts, flags, read, residuals):
+    prim = eqn.primitive
+    if prim.vjp_bwd is not None:
+        return prim.vjp_bwd(residuals[id(eqn)], out_cts, flags, **eqn.params)
+    if prim.vjp is None:
+        raise NotImplementedError(f"no VJP rule for primitive {prim.name}")
+    # rules see zero cotangents of other outputs as explicit zeros (rare: multi-output prims)
+    out_cts = [ct if ct is not None else zeros(v.aval) for ct, v in zip(out_cts, eqn.outputs)]
+    ins = [read(a) for a in eqn.inputs]
+    outs = [read(v) for v in eqn.outputs]
+    return prim.vjp(out_cts, ins, outs, flags, **eqn.params)
+
+
+def split(adjoint_program: Program, n_primal_inputs: int, n_primal_outputs: int
+          ) -> tuple[Program, Program]:
+    """Cut an adjoint into forward and backward programs by dependence on the cotangents.
+
+    The adjoint's inputs are primal inputs then cotangents; its outputs primal outputs then
+    input cotangents.
+      forward:  primal inputs -> (primal outputs..., residuals...)
+      backward: (residuals..., cotangents...) -> input cotangents
+    """
+    primal_in = adjoint_program.invars[:n_primal_inputs]
+    ct_in = adjoint_program.invars[n_primal_inputs:]
+    depends = {id(v) for v in ct_in}
+    fwd_eqns, bwd_eqns = [], []
+    for eqn in adjoint_program.equations:
+        if any(isinstance(a, Var) and id(a) in depends for a in eqn.inputs):
+            bwd_eqns.append(eqn)
+            depends.update(id(v) for v in eqn.outputs)
+        else:
+            fwd_eqns.append(eqn)
+    primal_out = adjoint_program.outvars[:n_primal_outputs]
+    ct_out = adjoint_program.outvars[n_primal_outputs:]
+    # residuals: forward values the backward pass reads (or returns unchanged)
+    residuals, seen = [], set()
+    for a in [a for eqn in bwd_eqns for a in eqn.inputs] + list(ct_out):
+        if isinstance(a, Var) and id(a) not in depends and id(a) not in seen:
+            seen.add(id(a))
+            residuals.append(a)
+    forward = dead_code_elimination(Program((), primal_in, fwd_eqns, [*primal_out, *residuals]))
+    backward = Program((), [*residuals, *ct_in], bwd_eqns, ct_out)
+    return forward, backward
