@@ -22,3 +22,4 @@ from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
 from funcgrad.transforms.autodiff import (grad, hessian, jacrev, value_and_grad,  # noqa: F401
                                           vjp)
 from funcgrad.numpy._ufuncs import stop_gradient  # noqa: F401
+from funcgrad.compile.jit import disable_jit, jit  # noqa: F401,E402

@@ -34,14 +34,27 @@ def leaf_signature(x):
     return None  # not an array: the caller reports it
 
 
+_DATA = (np.ndarray, np.generic, float, int, complex, list, tuple, dict, set)
+
+
 def snapshot(fun) -> tuple:
-    """The objects ``fun``'s closure cells and referenced globals hold now."""
-    code = getattr(fun, "__code__", None)
-    if code is None:
-        return ()
-    cells = tuple(_cell(c) for c in fun.__closure__ or ())
-    g = fun.__globals__
-    return cells + tuple(g.get(name, _MISSING) for name in code.co_names)
+    """The data (arrays, numbers, containers) that ``fun``, and the functions it wraps, read
+    from closure cells and globals now: what a traced program may have captured."""
+    saved = []
+    while fun is not None:
+        code = getattr(fun, "__code__", None)
+        if code is not None:
+            for k, cell in enumerate(fun.__closure__ or ()):
+                value = _cell(cell)
+                if isinstance(value, _DATA):
+                    saved.append((fun.__closure__, k, value))
+            g = fun.__globals__
+            for name in code.co_names:
+                value = g.get(name, _MISSING)
+                if isinstance(value, _DATA):
+                    saved.append((g, name, value))
+        fun = getattr(fun, "__wrapped__", None)
+    return tuple(saved)
 
 
 def _cell(cell):
@@ -52,8 +65,12 @@ def _cell(cell):
 
 
 def unchanged(fun, saved: tuple) -> bool:
-    now = snapshot(fun)
-    return len(now) == len(saved) and all(a is b for a, b in zip(now, saved))
+    """Whether every datum in ``saved`` is still what the function reads."""
+    for where, key, value in saved:
+        now = _cell(where[key]) if type(where) is tuple else where.get(key, _MISSING)
+        if now is not value:
+            return False
+    return True
 
 
 class TraceCache:

@@ -255,3 +255,39 @@ def dead_code_elimination(program: Program) -> Program:
     if len(kept) == len(program.equations):
         return program
     return Program(program.constvars, program.invars, kept, program.outvars)
+
+
+def common_subexpression_elimination(program: Program) -> Program:
+    """Compute each distinct (primitive, inputs, params) once (every primitive is pure)."""
+    seen: dict = {}
+    rename: dict[int, Atom] = {}
+    kept = []
+
+    def sub(atom):
+        return rename.get(id(atom), atom) if isinstance(atom, Var) else atom
+
+    def key_of(atom):
+        # repr tells -0.0 from 0.0 (== does not), which matters to 1/x
+        return ("var", id(atom)) if isinstance(atom, Var) else \
+            ("lit", type(atom.value), repr(atom.value), atom.aval)
+
+    for eqn in program.equations:
+        inputs = tuple(sub(a) for a in eqn.inputs)
+        try:
+            key = (eqn.primitive, tuple(map(key_of, inputs)),
+                   tuple(sorted((k, v if not isinstance(v, Program) else id(v))
+                                for k, v in eqn.params.items())))
+            hash(key)
+        except TypeError:  # unhashable params: keep the equation as it is
+            key = None
+        if key is not None and key in seen:
+            rename.update((id(o), n) for o, n in zip(eqn.outputs, seen[key]))
+            continue
+        if key is not None:
+            seen[key] = eqn.outputs
+        changed = any(a is not b for a, b in zip(inputs, eqn.inputs))
+        kept.append(Equation(eqn.primitive, inputs, eqn.params, eqn.outputs, eqn.source)
+                    if changed else eqn)
+    if len(kept) == len(program.equations) and not rename:
+        return program
+    return Program(program.constvars, program.invars, kept, [sub(v) for v in program.outvars])

@@ -20,6 +20,7 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive, elementwise_vjp
+from funcgrad.compile.lowering import IDENTITY
 from funcgrad.core.types import ShapedArray, check_dtype, float64
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -187,7 +188,7 @@ gt_p = ufunc_primitive("gt", np.greater, None, "{0} > {1}")
 ge_p = ufunc_primitive("ge", np.greater_equal, None, "{0} >= {1}")
 logical_and_p = ufunc_primitive("logical_and", np.logical_and, None, "{0} and {1}")
 logical_or_p = ufunc_primitive("logical_or", np.logical_or, None, "{0} or {1}")
-logical_xor_p = ufunc_primitive("logical_xor", np.logical_xor, None, "{0} != {1}")
+logical_xor_p = ufunc_primitive("logical_xor", np.logical_xor, None, "bool({0}) != bool({1})")
 bitwise_and_p = ufunc_primitive("bitwise_and", np.bitwise_and, None, "{0} & {1}")
 bitwise_or_p = ufunc_primitive("bitwise_or", np.bitwise_or, None, "{0} | {1}")
 bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, "{0} ^ {1}")
@@ -233,12 +234,13 @@ erf_p = Primitive(
     lowering="math.erf({0})")
 
 
-def _integer_pow_lowering(x, *, n):
+def _integer_pow_lowering(operands, index, *, n):
+    (x,) = operands
     if n == 0:
         return "1"
     if n < 0:
-        return f"1 / ({_integer_pow_lowering(x, n=-n)})"
-    return " * ".join([x] * n) if n <= 4 else f"{x} ** {n}"
+        return f"1 / ({_integer_pow_lowering(operands, index, n=-n)})"
+    return " * ".join([f"({x})"] * n) if n <= 4 else f"({x}) ** {n}"
 
 
 integer_pow_p = Primitive(
@@ -263,11 +265,11 @@ def _convert_vjp(cts, inputs, outputs, active, *, dtype, weak_type=False):
 convert_element_type_p = Primitive(
     "convert_element_type", impl=lambda x, *, dtype, weak_type=False: np.asarray(x, dtype)[()],
     shape_rule=_convert_rule, elementwise=True, vjp=_convert_vjp,
-    lowering="{dtype}({0})")
+    lowering="{0}")  # the generated code casts every result to its dtype
 
 stop_gradient_p = Primitive(
     "stop_gradient", impl=lambda x: x, shape_rule=lambda x: x, elementwise=True,
-    differentiable=False, lowering="{0}")
+    differentiable=False, lowering=IDENTITY)
 
 
 # --- the functions: each primitive as a function of arrays ------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from funcgrad.compile.lowering import Standalone
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.ops.elementwise import broadcast_shapes
@@ -54,8 +55,62 @@ def _gather_vjp(cts, inputs, outputs, active, *, spec):
     return [scatter(zeros, indices, cts[0], spec, "add")] + [None] * len(indices)
 
 
+def _source_index(ctx, eqn, x, indices, spec, out_index):
+    """For an element of the gathered result at ``out_index``, the index into ``x``: slices
+    step through their range; index arrays are read (negative ones count from the end, out
+    of range ones raise IndexError naming the user's line)."""
+    nb = len(broadcast_shapes(*indices)) if indices else 0
+    advanced = [k for k, s in enumerate(spec) if isinstance(s, int)]
+    if advanced and advanced != list(range(advanced[0], advanced[-1] + 1)):
+        b_start = 0
+    else:
+        b_start = sum(1 for s in spec[:advanced[0]] if not isinstance(s, int)) if advanced else 0
+    b_index = out_index[b_start:b_start + nb]
+    rest = iter(out_index[:b_start] + out_index[b_start + nb:])
+    batch_shape = broadcast_shapes(*indices) if indices else ()
+    source = []
+    for k, s in enumerate(spec):
+        if isinstance(s, int):
+            arr = indices[s]
+            lead = len(batch_shape) - arr.ndim
+            at = [b_index[lead + a] if d == batch_shape[lead + a] else "0"
+                  for a, d in enumerate(arr.shape)]
+            expr = ctx.array(eqn.inputs[1 + s])
+            value = f"{expr}[{', '.join(at)}]" if at else expr
+            i, n = ctx.fresh("ix"), ctx.dim(x.shape[k])
+            ctx.emit(f"{i} = {value}")
+            ctx.emit(f"if {i} < 0:")
+            ctx.emit(f"    {i} += {n}")
+            ctx.emit(f"if {i} < 0 or {i} >= {n}:")
+            ctx.emit(f"    raise IndexError('index out of bounds in {eqn.primitive.name} at "
+                     f"{eqn.source}')")
+            source.append(i)
+        else:
+            start, step, _ = s
+            j = next(rest)
+            offset = f"{ctx.dim(start)} + " if start else ""
+            source.append(f"{offset}{j}" if step == 1 else f"{offset}{j} * {step}")
+    return source
+
+
+def _lower_gather(ctx, eqn):
+    x, *indices = (a.aval for a in eqn.inputs)
+    out = eqn.outputs[0]
+    name = ctx.new_array(out.aval, ctx.name(out)) if out.aval.shape else None
+    xs = ctx.array(eqn.inputs[0])
+    with ctx.loops(out.aval.shape) as index:
+        source = _source_index(ctx, eqn, x, indices, eqn.params["spec"], index)
+        value = f"{xs}[{', '.join(source)}]" if source else xs
+        if name is None:
+            name = ctx.fresh(ctx.name(out))
+            ctx.emit(f"{name} = {value}")
+        else:
+            ctx.emit(f"{name}[{', '.join(index)}] = {value}")
+    ctx.values[id(out)] = name
+
+
 gather_p = Primitive("gather", impl=lambda x, *idx, spec: x[index_tuple(spec, idx)],
-                     shape_rule=_gather_rule, vjp=_gather_vjp, lowering="gather")
+                     shape_rule=_gather_rule, vjp=_gather_vjp, lowering=Standalone(_lower_gather))
 
 
 def gather(x, indices, spec):
@@ -102,8 +157,28 @@ def _scatter_vjp(cts, inputs, outputs, active, *, spec, mode):
     return [dx] + [None] * len(indices) + [unbroadcast(du, updates) if active[-1] else None]
 
 
+_SCATTER_OPS = {"set": "=", "add": "+=", "multiply": "*="}
+
+
+def _lower_scatter(ctx, eqn):
+    x, *indices, updates = (a.aval for a in eqn.inputs)
+    out, spec = eqn.outputs[0], eqn.params["spec"]
+    name = ctx.fresh(ctx.name(out))
+    ctx.emit(f"{name} = np.copy({ctx.array(eqn.inputs[0])})")
+    selected = gathered_shape(x.shape, [i.shape for i in indices], spec)
+    u = ctx.array(eqn.inputs[-1])
+    with ctx.loops(selected) as index:
+        target = _source_index(ctx, eqn, x, indices, spec, index)
+        lead = len(selected) - updates.ndim
+        at = [index[lead + a] if d == selected[lead + a] else "0"
+              for a, d in enumerate(updates.shape)]
+        value = f"{u}[{', '.join(at)}]" if at else u
+        ctx.emit(f"{name}[{', '.join(target)}] {_SCATTER_OPS[eqn.params['mode']]} {value}")
+    ctx.values[id(out)] = name
+
+
 scatter_p = Primitive("scatter", impl=_scatter_impl, shape_rule=_scatter_rule, vjp=_scatter_vjp,
-                      lowering="scatter")
+                      lowering=Standalone(_lower_scatter))
 
 
 def scatter(x, indices, updates, spec, mode):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from funcgrad.compile.lowering import Standalone
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray
@@ -76,8 +77,78 @@ def _dot_general_vjp(cts, inputs, outputs, active, *, contract, batch):
     return [dx, dy]
 
 
+def _lower_dot_general(ctx, eqn):
+    """Matrix products go to BLAS through np.dot: operands are transposed and reshaped into
+    (batch, m, k) @ (batch, k, n); plain 2-D and 1-D cases need no copy at all."""
+    (x, y), (out,) = eqn.inputs, eqn.outputs
+    (xc, yc), (xb, yb) = eqn.params["contract"], eqn.params["batch"]
+    dtype = out.aval.dtype
+    if dtype.kind != "f":
+        return _lower_dot_loops(ctx, eqn)
+    X, Y = (_as_dtype(ctx, a, dtype) for a in (x, y))
+    simple = not xb and len(xc) == 1 and x.aval.ndim <= 2 and y.aval.ndim <= 2
+    if simple:
+        if x.aval.ndim == 2 and xc == (0,):
+            X = f"{X}.T"
+        if y.aval.ndim == 2 and yc == (1,):
+            Y = f"{Y}.T"
+        ctx.define(out, f"np.dot({X}, {Y})")
+        return
+    xf, yf = _free(x.aval.ndim, xc, xb), _free(y.aval.ndim, yc, yb)
+    size = lambda shape, axes: int(np.prod([shape[a] for a in axes], dtype=np.int64))  # noqa
+    b, m = size(x.aval.shape, xb), size(x.aval.shape, xf)
+    k, n = size(x.aval.shape, xc), size(y.aval.shape, yf)
+    xt = f"np.ascontiguousarray(np.transpose({X}, {tuple(xb) + tuple(xf) + tuple(xc)}))"
+    yt = f"np.ascontiguousarray(np.transpose({Y}, {tuple(yb) + tuple(yc) + tuple(yf)}))"
+    x3, y3 = ctx.fresh("lhs"), ctx.fresh("rhs")
+    ctx.emit(f"{x3} = {xt}.reshape({ctx.shape((b, m, k))})")
+    ctx.emit(f"{y3} = {yt}.reshape({ctx.shape((b, k, n))})")
+    flat = ctx.fresh("product")
+    ctx.emit(f"{flat} = np.empty({ctx.shape((b, m, n))}, {ctx.dtype(dtype)})")
+    i = ctx.fresh("i")
+    ctx.emit(f"for {i} in range({ctx.dim(b)}):")
+    with ctx.indented():
+        ctx.emit(f"{flat}[{i}] = np.dot({x3}[{i}], {y3}[{i}])")
+    ctx.define(out, f"{flat}.reshape({ctx.shape(out.aval.shape)})" if out.aval.shape
+               else f"{flat}[0, 0, 0]")
+
+
+def _as_dtype(ctx, atom, dtype):
+    expr = ctx.array(atom)
+    return expr if atom.aval.dtype == dtype else f"{expr}.astype({ctx.dtype(dtype)})"
+
+
+def _lower_dot_loops(ctx, eqn):
+    """Integer products (BLAS only multiplies floats): plain loops."""
+    (x, y), (out,) = eqn.inputs, eqn.outputs
+    (xc, yc), (xb, yb) = eqn.params["contract"], eqn.params["batch"]
+    X, Y = ctx.array(x), ctx.array(y)
+    nb = len(xb)
+    xf, yf = _free(x.aval.ndim, xc, xb), _free(y.aval.ndim, yc, yb)
+    name = ctx.fresh(ctx.name(out))
+    ctx.emit(f"{name} = np.zeros({ctx.shape(out.aval.shape or (1,))}, "
+             f"{ctx.dtype(out.aval.dtype)})")
+    contracted = [x.aval.shape[a] for a in xc]
+    with ctx.loops(out.aval.shape) as index:
+        with ctx.loops(contracted) as c:
+            xi, yi = [None] * x.aval.ndim, [None] * y.aval.ndim
+            for pos, (a, bb) in enumerate(zip(xb, yb)):
+                xi[a] = yi[bb] = index[pos]
+            for pos, a in enumerate(xf):
+                xi[a] = index[nb + pos]
+            for pos, a in enumerate(yf):
+                yi[a] = index[nb + len(xf) + pos]
+            for pos, (a, bb) in enumerate(zip(xc, yc)):
+                xi[a] = yi[bb] = c[pos]
+            at = ", ".join(index) if index else "0"
+            xe = f"{X}[{', '.join(xi)}]" if xi else X
+            ye = f"{Y}[{', '.join(yi)}]" if yi else Y
+            ctx.emit(f"{name}[{at}] += {xe} * {ye}")
+    ctx.define(out, name if out.aval.shape else f"{name}[0]")
+
+
 dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot_general_rule,
-                          vjp=_dot_general_vjp, lowering="dot_general")
+                          vjp=_dot_general_vjp, lowering=Standalone(_lower_dot_general))
 
 
 def dot_general(x, y, contract, batch=((), ())):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from funcgrad.compile.lowering import Reduction, Standalone
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray, bool_, int64
@@ -85,22 +86,38 @@ def exclusive_cumprod(x, reverse):
     return concatenate([ones, cumprod(rest, axis)], axis)
 
 
+def _lowest(dtype):
+    return "-np.inf" if dtype.kind == "f" else "False" if dtype.kind == "b" else \
+        str(np.iinfo(dtype).min)
+
+
+def _highest(dtype):
+    return "np.inf" if dtype.kind == "f" else "True" if dtype.kind == "b" else \
+        str(np.iinfo(dtype).max)
+
+
+# max/min propagate NaN as NumPy does: once the accumulator is NaN it stays NaN
+_SUM = Reduction(lambda dtype: "0", "{acc} + {x}")
+_PROD = Reduction(lambda dtype: "1", "{acc} * {x}")
+_MAX = Reduction(_lowest, "{x} if ({x} > {acc} or {x} != {x}) else {acc}")
+_MIN = Reduction(_highest, "{x} if ({x} < {acc} or {x} != {x}) else {acc}")
+_ALL = Reduction(lambda dtype: "True", "{acc} and {x}")
+_ANY = Reduction(lambda dtype: "False", "{acc} or {x}")
+
 reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.sum(x, axis=axes),
-                         shape_rule=_reduce_rule(_sum_dtype), vjp=_sum_vjp, lowering="reduce")
+                         shape_rule=_reduce_rule(_sum_dtype), vjp=_sum_vjp, lowering=_SUM)
 reduce_max_p = Primitive("reduce_max", impl=lambda x, *, axes: np.max(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: d), vjp=_chooser_vjp,
-                         lowering="reduce")
+                         shape_rule=_reduce_rule(lambda d: d), vjp=_chooser_vjp, lowering=_MAX)
 reduce_min_p = Primitive("reduce_min", impl=lambda x, *, axes: np.min(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: d), vjp=_chooser_vjp,
-                         lowering="reduce")
+                         shape_rule=_reduce_rule(lambda d: d), vjp=_chooser_vjp, lowering=_MIN)
 reduce_prod_p = Primitive("reduce_prod", impl=lambda x, *, axes: np.prod(x, axis=axes),
-                          shape_rule=_reduce_rule(_sum_dtype), vjp=_prod_vjp, lowering="reduce")
+                          shape_rule=_reduce_rule(_sum_dtype), vjp=_prod_vjp, lowering=_PROD)
 reduce_and_p = Primitive("reduce_and", impl=lambda x, *, axes: np.all(x, axis=axes),
                          shape_rule=_reduce_rule(lambda d: bool_), differentiable=False,
-                         lowering="reduce")
+                         lowering=_ALL)
 reduce_or_p = Primitive("reduce_or", impl=lambda x, *, axes: np.any(x, axis=axes),
                         shape_rule=_reduce_rule(lambda d: bool_), differentiable=False,
-                        lowering="reduce")
+                        lowering=_ANY)
 
 
 def _arg_rule(x, *, axis):
@@ -110,10 +127,35 @@ def _arg_rule(x, *, axis):
     return ShapedArray(_kept_shape(x.shape, (axis,)), int64)
 
 
+def _arg_lowering(better):
+    """The first index of the best element along ``axis``; the first NaN, if any, wins."""
+    def lower(ctx, eqn):
+        (x,), (out,), axis = eqn.inputs, eqn.outputs, eqn.params["axis"]
+        name = ctx.name(out)
+        xs = ctx.array(x)
+        if out.aval.shape:
+            ctx.emit(f"{name} = np.empty({ctx.shape(out.aval.shape)}, np.int64)")
+        best, where, v, j = (ctx.fresh(s) for s in ("best", "where", "v", "j"))
+        with ctx.loops(out.aval.shape) as index:
+            at = lambda k: ", ".join(index[:axis] + [k] + index[axis:])  # noqa: E731
+            ctx.emit(f"{best} = {xs}[{at('0')}]")
+            ctx.emit(f"{where} = 0")
+            ctx.emit(f"for {j} in range(1, {ctx.dim(x.aval.shape[axis])}):")
+            with ctx.indented():
+                ctx.emit(f"{v} = {xs}[{at(j)}]")
+                ctx.emit(f"if ({v} {better} {best} or {v} != {v}) and {best} == {best}:")
+                with ctx.indented():
+                    ctx.emit(f"{best} = {v}")
+                    ctx.emit(f"{where} = {j}")
+            ctx.emit(f"{name}[{', '.join(index)}] = {where}" if index else f"{name} = {where}")
+        ctx.values[id(out)] = name
+    return Standalone(lower)
+
+
 argmax_p = Primitive("argmax", impl=lambda x, *, axis: np.argmax(x, axis=axis).astype(int64),
-                     shape_rule=_arg_rule, differentiable=False, lowering="argreduce")
+                     shape_rule=_arg_rule, differentiable=False, lowering=_arg_lowering(">"))
 argmin_p = Primitive("argmin", impl=lambda x, *, axis: np.argmin(x, axis=axis).astype(int64),
-                     shape_rule=_arg_rule, differentiable=False, lowering="argreduce")
+                     shape_rule=_arg_rule, differentiable=False, lowering=_arg_lowering("<"))
 
 
 # --- cumulative ---------------------------------------------------------------------------
@@ -170,10 +212,31 @@ def expand_dims_at(x, axis):
     return reshape(x, shape)
 
 
+def _cumulative_lowering(op):
+    def lower(ctx, eqn):
+        (x,), (out,) = eqn.inputs, eqn.outputs
+        axis, reverse = eqn.params["axis"], eqn.params["reverse"]
+        name = ctx.new_array(out.aval, ctx.name(out))
+        xs = ctx.array(x)
+        others = [d for k, d in enumerate(out.aval.shape) if k != axis]
+        acc, j = ctx.fresh("acc"), ctx.fresh("j")
+        with ctx.loops(others) as index:
+            n = ctx.dim(out.aval.shape[axis])
+            at = lambda k: ", ".join(index[:axis] + [k] + index[axis:])  # noqa: E731
+            ctx.emit(f"{acc} = {ctx.dtype(out.aval.dtype)}({'0' if op == '+' else '1'})")
+            ctx.emit(f"for {j} in " + (f"range({n} - 1, -1, -1):" if reverse else
+                                       f"range({n}):"))
+            with ctx.indented():
+                ctx.emit(f"{acc} = {acc} {op} {xs}[{at(j)}]")
+                ctx.emit(f"{name}[{at(j)}] = {acc}")
+        ctx.values[id(out)] = name
+    return Standalone(lower)
+
+
 cumsum_p = Primitive("cumsum", impl=_cumulative_impl(np.cumsum), shape_rule=_cumulative_rule,
-                     vjp=_cumsum_vjp, lowering="cumulative")
+                     vjp=_cumsum_vjp, lowering=_cumulative_lowering("+"))
 cumprod_p = Primitive("cumprod", impl=_cumulative_impl(np.cumprod), shape_rule=_cumulative_rule,
-                      vjp=_cumprod_vjp, lowering="cumulative")
+                      vjp=_cumprod_vjp, lowering=_cumulative_lowering("*"))
 
 
 def _axes(axes):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from funcgrad.compile.lowering import Standalone, View
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray, check_dtype
@@ -52,10 +53,15 @@ def _simplify_broadcast_to(trace, out_aval, x, *, shape):
     return None if scalar is None else broadcast_to(scalar, shape)
 
 
+def _broadcast_to_index(ctx, index, x, out, *, shape):
+    lead = len(shape) - x.ndim
+    return [index[lead + k] if d == shape[lead + k] else "0" for k, d in enumerate(x.shape)]
+
+
 broadcast_to_p = Primitive(
     "broadcast_to", impl=lambda x, *, shape: np.broadcast_to(x, shape),
-    shape_rule=_broadcast_to_rule, vjp=_broadcast_to_vjp, lowering="view",
-    simplify=_simplify_broadcast_to)
+    shape_rule=_broadcast_to_rule, vjp=_broadcast_to_vjp,
+    lowering=View(_broadcast_to_index), simplify=_simplify_broadcast_to)
 
 
 def broadcast_to(x, shape):
@@ -101,10 +107,33 @@ def _simplify_reshape(trace, out_aval, x, *, shape):
     return None
 
 
+def _only_unit_axes_change(x, out, *, shape):
+    return [d for d in x.shape if d != 1] == [d for d in shape if d != 1]
+
+
+def _reshape_index(ctx, index, x, out, *, shape):
+    """Adding or removing length-1 axes: the other axes keep their index."""
+    kept = iter(i for i, d in zip(index, shape) if d != 1)
+    return ["0" if d == 1 else next(kept) for d in x.shape]
+
+
+def _reshape_as_array(ctx, base, x, out, *, shape):
+    if not shape or not x.shape:
+        return None  # to or from a scalar: copied element by element
+    return f"np.ascontiguousarray({base}).reshape({ctx.shape(shape)})"
+
+
+def _lower_reshape(ctx, eqn):
+    (x,), (out,) = eqn.inputs, eqn.outputs
+    ctx.define(out, _reshape_as_array(ctx, ctx.array(x), x.aval, out.aval, **eqn.params))
+
+
 reshape_p = Primitive(
     "reshape", impl=lambda x, *, shape: np.reshape(x, shape), shape_rule=_reshape_rule,
     vjp=lambda cts, inputs, outputs, active, *, shape: [reshape(cts[0], shape_of(inputs[0]))],
-    lowering="reshape", simplify=_simplify_reshape)
+    lowering=View(_reshape_index, applies=_only_unit_axes_change, fallback=_lower_reshape,
+                  as_array=_reshape_as_array),
+    simplify=_simplify_reshape)
 
 
 def reshape(x, shape):
@@ -120,10 +149,18 @@ def _transpose_rule(x, *, perm):
     return x.update(shape=tuple(x.shape[p] for p in perm))
 
 
+def _transpose_index(ctx, index, x, out, *, perm):
+    source = [None] * len(perm)
+    for k, p in enumerate(perm):
+        source[p] = index[k]
+    return source
+
+
 transpose_p = Primitive(
     "transpose", impl=lambda x, *, perm: np.transpose(x, perm), shape_rule=_transpose_rule,
     vjp=lambda cts, inputs, outputs, active, *, perm: [transpose(cts[0], np.argsort(perm))],
-    lowering="view")
+    lowering=View(_transpose_index, as_array=lambda ctx, base, x, out, *, perm:
+                  f"np.transpose({base}, ({''.join(f'{p}, ' for p in perm)}))"))
 
 
 def transpose(x, perm):
@@ -165,8 +202,25 @@ def _slice_vjp(cts, inputs, outputs, active, *, start, step, size):
     return [pad(g, lo, hi, [st - 1 for st in step], 0)]
 
 
+def _slice_index(ctx, index, x, out, *, start, step, size):
+    def element(i, s, st):
+        offset = ctx.dim(s) + " + " if s else ""
+        return f"{offset}{i}" if st == 1 else f"{offset}{i} * {st}"
+    return [element(i, s, st) for i, s, st in zip(index, start, step)]
+
+
+def _slice_as_array(ctx, base, x, out, *, start, step, size):
+    if any(st < 0 for st in step):
+        return None  # copied element by element
+    bounds = []
+    for s, st, n in zip(start, step, size):
+        lo = ctx.dim(s)
+        bounds.append(f"{lo}:{lo} + {ctx.dim((n - 1) * st + 1 if n else 0)}:{st}")
+    return f"{base}[{', '.join(bounds)}]"
+
+
 slice_p = Primitive("slice", impl=_slice_impl, shape_rule=_slice_rule, vjp=_slice_vjp,
-                    lowering="view")
+                    lowering=View(_slice_index, as_array=_slice_as_array))
 
 
 def slice_array(x, start, step, size):
@@ -207,7 +261,21 @@ def _pad_vjp(cts, inputs, outputs, active, *, lo, hi, interior, value):
     return [slice_array(cts[0], lo, [i + 1 for i in interior], shape_of(inputs[0]))]
 
 
-pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, vjp=_pad_vjp, lowering="pad")
+def _lower_pad(ctx, eqn):
+    (x,), (out,) = eqn.inputs, eqn.outputs
+    p = eqn.params
+    name = ctx.name(out)
+    ctx.emit(f"{name} = np.full({ctx.shape(out.aval.shape)}, "
+             f"{ctx.literal(p['value'], out.aval.dtype)}, {ctx.dtype(out.aval.dtype)})")
+    if x.aval.size:
+        target = [f"{ctx.dim(lo)}:{ctx.dim(lo + (n - 1) * (i + 1) + 1)}:{i + 1}"
+                  for n, lo, i in zip(x.aval.shape, p["lo"], p["interior"])]
+        ctx.emit(f"{name}[{', '.join(target)}] = {ctx.array(x)}")
+    ctx.values[id(out)] = name
+
+
+pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, vjp=_pad_vjp,
+                  lowering=Standalone(_lower_pad))
 
 
 def pad(x, lo, hi, interior, value=0):
@@ -246,9 +314,24 @@ def _concatenate_vjp(cts, inputs, outputs, active, *, axis):
     return out
 
 
+def _lower_concatenate(ctx, eqn):
+    out, axis = eqn.outputs[0], eqn.params["axis"]
+    name = ctx.new_array(out.aval, ctx.name(out))
+    offset = 0
+    for x in eqn.inputs:
+        n = x.aval.shape[axis]
+        if n:
+            where = [":"] * out.aval.ndim
+            where[axis] = f"{ctx.dim(offset)}:{ctx.dim(offset + n)}"
+            ctx.emit(f"{name}[{', '.join(where)}] = {ctx.array(x)}")
+        offset += n
+    ctx.values[id(out)] = name
+
+
 concatenate_p = Primitive(
     "concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis),
-    shape_rule=_concatenate_rule, vjp=_concatenate_vjp, lowering="concatenate")
+    shape_rule=_concatenate_rule, vjp=_concatenate_vjp,
+    lowering=Standalone(_lower_concatenate))
 
 
 def concatenate(xs, axis):
@@ -268,7 +351,7 @@ def _iota_impl(*, dtype, shape, axis):
 
 
 iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule, differentiable=False,
-                   lowering="iota")
+                   lowering=lambda operands, index, *, dtype, shape, axis: index[axis])
 
 
 def iota(dtype, shape, axis=0):

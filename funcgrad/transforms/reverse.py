@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from funcgrad.core.ir import Literal, Program, Var, dead_code_elimination
+from funcgrad.core.ir import (Literal, Program, Var, common_subexpression_elimination,
+                              dead_code_elimination)
 from funcgrad.core.tracing import new_trace, source_of
 from funcgrad.core.types import is_float
 from funcgrad.ops.elementwise import add
@@ -90,7 +91,7 @@ def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence) -> Program:
                     for v, on in zip(program.inputs, wrt) if on]
         result, consts = trace.to_program(outputs)
     assert not consts, "an adjoint captures no constants: they are inputs of the program"
-    return dead_code_elimination(result)
+    return dead_code_elimination(common_subexpression_elimination(result))
 
 
 def _forward(program, env, read, active):
@@ -156,3 +157,12 @@ def split(adjoint_program: Program, n_primal_inputs: int, n_primal_outputs: int
     forward = dead_code_elimination(Program((), primal_in, fwd_eqns, [*primal_out, *residuals]))
     backward = Program((), [*residuals, *ct_in], bwd_eqns, ct_out)
     return forward, backward
+
+
+def split_adjoint(program: Program, active: tuple) -> tuple[Program, Program]:
+    """Forward and backward programs of ``program`` (no constvars), differentiated with
+    respect to the ``active`` inputs; computed once per program (programs never change)."""
+    def build(p):
+        adj = adjoint(p, active, [COTANGENT_INPUT] * len(p.outvars))
+        return split(adj, len(p.inputs), len(p.outvars))
+    return program.cached(("split_adjoint", active), build)
