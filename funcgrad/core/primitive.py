@@ -95,7 +95,7 @@ def elementwise_vjp(*per_input: Callable | None) -> Callable:
 
     def vjp(cts, inputs, outputs, active, **params):
         (g,), (ans,) = cts, outputs
-        return [unbroadcast(rule(g, ans, *inputs), x) if rule and on else None
+        return [unbroadcast(rule(g, ans, *inputs, **params), x) if rule and on else None
                 for rule, x, on in zip(per_input, inputs, active)]
     return vjp
 

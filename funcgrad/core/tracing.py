@@ -65,7 +65,7 @@ class Trace:
         self.consts: list = []            # values bound to constvars (arrays or outer tracers)
         self._const_index: dict[int, int] = {}
         self._producers: dict[int, Equation] = {}  # var -> the equation that defines it
-        self._tracers: dict[int, Tracer] = {}      # var -> its tracer
+        self._operands: dict[int, object] = {}     # var -> the tracer (or constant) it stands for
         self.alive = True
 
     # -- inputs and atoms ------------------------------------------------------------------
@@ -73,15 +73,17 @@ class Trace:
     def new_input(self, aval: ShapedArray, value=None) -> Tracer:
         var = Var(aval)
         self.invars.append(var)
-        tracer = self._tracers[id(var)] = Tracer(self, var, value, None)
+        tracer = self._operands[id(var)] = Tracer(self, var, value, None)
         return tracer
 
     def _const(self, value, aval) -> tuple[Var, object]:
         index = self._const_index.get(id(value))
         if index is None:
             index = self._const_index[id(value)] = len(self.consts)
-            self.constvars.append(Var(aval))
+            var = Var(aval)
+            self.constvars.append(var)
             self.consts.append(value)  # keeps `value` alive, so its id stays unique
+            self._operands[id(var)] = value
         return self.constvars[index]
 
     def atom(self, x) -> tuple[Var | Literal, object]:
@@ -109,7 +111,7 @@ class Trace:
 
     def value(self, atom):
         """The operand an atom of this trace stands for."""
-        return atom.value if isinstance(atom, Literal) else self._tracers[id(atom)]
+        return atom.value if isinstance(atom, Literal) else self._operands[id(atom)]
 
     # -- equations -------------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ class Trace:
             out_values = list(result) if primitive.multiple_results else [result]
         tracers = []
         for v, val in zip(outputs, out_values):
-            tracer = self._tracers[id(v)] = Tracer(self, v, val, source)
+            tracer = self._operands[id(v)] = Tracer(self, v, val, source)
             self._producers[id(v)] = eqn
             tracers.append(tracer)
         return tracers if primitive.multiple_results else tracers[0]
