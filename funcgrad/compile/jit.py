@@ -158,7 +158,7 @@ class Jitted:
             else tuple(static_argnames)
         self._static = bool(self.static_argnums or self.static_argnames)
         self._entries: dict = {}
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())  # not __dict__: ours
 
     def __repr__(self):
         return f"<jit of {name_of(self.fun)}>"

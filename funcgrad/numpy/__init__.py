@@ -16,7 +16,7 @@ from funcgrad.numpy import _indexing, _numpy_interop  # noqa: F401  (used by Tra
 from funcgrad.numpy._creation import (arange, array, asarray, empty, empty_like, eye,  # noqa: F401
                                       full, full_like, identity, linspace, ones, ones_like,
                                       zeros, zeros_like)
-from funcgrad.numpy._indexing import nonzero  # noqa: F401
+from funcgrad.numpy._indexing import at, nonzero  # noqa: F401
 from funcgrad.numpy._linalg import (diag, diagonal, dot, einsum, inner, matmul, outer,  # noqa: F401
                                     tensordot, trace, tril, triu, vdot)
 from funcgrad.numpy._reductions import (all, amax, amin, any, argmax, argmin,  # noqa: F401,A004

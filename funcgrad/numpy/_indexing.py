@@ -50,9 +50,9 @@ def _entries(ndim: int, index) -> list:
         raise IndexError(at_user_line(f"too many indices ({consumed}) for an array with "
                                       f"{ndim} axes"))
     fill = [slice(None)] * (ndim - consumed)
-    if Ellipsis in entries:
-        k = entries.index(Ellipsis)
-        return entries[:k] + fill + entries[k + 1:]
+    for k, e in enumerate(entries):  # identity tests: `in` would compare arrays elementwise
+        if e is Ellipsis:
+            return entries[:k] + fill + entries[k + 1:]
     return entries + fill
 
 
@@ -99,7 +99,7 @@ def _spec(shape, entries, ints_as_arrays):
 def getitem(x, index):
     """``x[index]`` for a traced ``x``."""
     entries = _entries(x.ndim, index)
-    if None in entries:  # insert the new axes first: then every entry consumes one axis
+    if any(e is None for e in entries):  # new axes first: then each entry consumes one axis
         it = iter(x.shape)
         x = sh.reshape(x, [1 if e is None else next(it) for e in entries])
         entries = [slice(None) if e is None else e for e in entries]
@@ -117,13 +117,26 @@ def scatter(x, index, values, mode):
     """``x.at[index].set(values)`` (mode 'set', 'add' or 'multiply') for a traced ``x``."""
     from funcgrad.numpy._util import scalar_or_array
     entries = _entries(x.ndim, index)
-    if None in entries:
+    if any(e is None for e in entries):
         raise IndexError(at_user_line("None (newaxis) is not allowed in an .at[] index"))
     spec, operands = _spec(x.shape, entries, ints_as_arrays=True)
     values = scalar_or_array(values)
     if getattr(values, "dtype", x.dtype) != x.dtype:
         values = convert_element_type(values, x.dtype)
     return scatter_op(x, operands, values, spec, mode)
+
+
+def at(x):
+    """``at(x)[index].set(v)`` (also ``.add``, ``.multiply``, ``.get``): the functional update
+    that traced arrays spell ``x.at[index]``, for plain arrays too. Returns a new array.
+
+    Example:
+        >>> fnp.at(np.zeros(3))[1].set(5.0)
+        array([0., 5., 0.])
+    """
+    from funcgrad.core.tracing import _IndexUpdateHelper
+    from funcgrad.numpy._util import array_arg
+    return _IndexUpdateHelper(array_arg(x))
 
 
 def nonzero(a):

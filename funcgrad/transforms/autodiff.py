@@ -108,7 +108,7 @@ def _with_aux_check(fun, has_aux):
     if not has_aux:
         return fun
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def split_aux(*args, **kwargs):
         out = fun(*args, **kwargs)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -190,7 +190,7 @@ def _differentiate(fun, argnums, has_aux, with_value):
     what = "value_and_grad" if with_value else "grad"
     traced_fun = _with_aux_check(fun, has_aux)
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def differentiated(*args, **kwargs):
         nums = normalize_argnums(argnums, len(args), fun)
         call = FunctionArgs(traced_fun, args, kwargs)
@@ -301,7 +301,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """
     import funcgrad.numpy as fnp
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def jacobian(*args, **kwargs):
         nums = normalize_argnums(argnums, len(args), fun)
 

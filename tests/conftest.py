@@ -1,0 +1,13 @@
+"""Test session setup.
+
+Numba compiles slowly, so the suite shares one disk cache of compiled programs across runs
+(a test directory under the system temp dir, never the user's cache) and asks LLVM for less
+optimisation, which halves compile time without changing results (no fast-math either way).
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("NUMBA_OPT", "0")
+os.environ.setdefault("FUNCGRAD_CACHE_DIR",
+                      os.path.join(tempfile.gettempdir(), "funcgrad-test-cache"))
