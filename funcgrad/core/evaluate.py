@@ -34,8 +34,9 @@ def _plan(program: Program):
             initial.append(None)
             outs.append(slots[id(v)])
         multiple = eqn.primitive.multiple_results
+        weak = not multiple and eqn.outputs[0].aval.weak_type
         steps.append((eqn.primitive.impl, ins, eqn.params, outs if multiple else outs[0],
-                      multiple))
+                      multiple, weak))
     results = [slot(v) for v in program.outvars]
     return len(program.inputs), initial, steps, results
 
@@ -45,13 +46,14 @@ def evaluate(program: Program, args) -> list:
     n_in, initial, steps, results = program.cached("numpy_plan", _plan)
     env = initial.copy()
     env[:n_in] = args
-    for impl, ins, params, out, multiple in steps:
+    for impl, ins, params, out, multiple, weak in steps:
         value = impl(*[env[i] for i in ins], **params)
         if multiple:
             for o, x in zip(out, value):
                 env[o] = x
         else:
-            env[out] = value
+            # a weak scalar stays a Python number, which NumPy promotes as weak (NEP 50)
+            env[out] = value.item() if weak else value
     return [env[i] for i in results]
 
 

@@ -82,7 +82,10 @@ class Primitive:
             out = self.shape_rule(*avals, **params)
         except FuncgradError as err:
             raise type(err)(at_user_line(str(err))) from None
-        return list(out) if self.multiple_results else [out]
+        out = list(out) if self.multiple_results else [out]
+        # Only scalars can be weak: NumPy has no weak arrays, so the NumPy evaluator could
+        # not keep the promise (np.where(c, 1.0, 0.0) is a float64 array like any other).
+        return [a.strong() if a.weak_type and a.shape else a for a in out]
 
     def __repr__(self):
         return f"Primitive({self.name})"

@@ -137,6 +137,7 @@ class Trace:
             result = primitive.impl(*[v.val if isinstance(v, Tracer) else v for v in values],
                                     **params)
             out_values = list(result) if primitive.multiple_results else [result]
+            out_values = [v.item() if a.weak_type else v for v, a in zip(out_values, out_avals)]
         tracers = []
         for v, val in zip(outputs, out_values):
             tracer = self._operands[id(v)] = Tracer(self, v, val, source)
