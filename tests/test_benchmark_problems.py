@@ -95,3 +95,30 @@ def test_full_size_data_has_the_documented_shapes():
     assert all(type(a) is float for a in PROBLEMS["scalar_tiny"].make())
     rnn = PROBLEMS["rnn_loop"].make()
     assert rnn[0]["W"].shape == (64, 64) and problems.RNN_STEPS == 50
+
+
+def test_the_harness_runs_and_prints_its_tables(tmp_path):
+    """benchmarks/run.py end to end on two small problems with few repetitions (JAX and
+    autograd left out so that the test needs neither, fg.jit so that it compiles little)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = tmp_path / "out.json"
+    proc = subprocess.run(
+        [sys.executable, os.path.join(root, "benchmarks", "run.py"),
+         "--problems", "scalar_tiny", "rosenbrock", "--skip", "fg_jit", "jax_jit", "autograd",
+         "--repeats", "3", "--min-batch", "0.001", "--no-compile-count", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    for heading in ("Machine", "Median time per call", "Ratios", "First call in a fresh",
+                    "Targets"):
+        assert heading in proc.stdout
+    data = json.loads(out.read_text())
+    for name in ("scalar_tiny", "rosenbrock"):
+        timings = data["results"][name]["timings"]
+        assert timings["hand"]["median"] > 0 and timings["fg_grad"]["median"] > 0
+        assert not data["results"][name]["mismatches"]
+        assert data["first_call"][name]["hand_compile"]["first"] > 0
