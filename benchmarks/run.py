@@ -254,10 +254,10 @@ def _calibrate(fn, min_batch):
     """How many calls make a batch of at least ``min_batch`` seconds."""
     n = 1
     while True:
-        t = _time_batch(fn, n)
-        if t * n >= min_batch or n >= 1 << 20:
-            return max(1, int(np.ceil(min_batch / max(t, 1e-9)))) if t * n < min_batch else n
-        n *= 4 if t * n < min_batch / 10 else 2
+        per_call = _time_batch(fn, n)
+        if per_call * n >= min_batch or n >= 1 << 20:
+            return n
+        n = min(max(2 * n, int(1.2 * min_batch / max(per_call, 1e-9)) + 1), 100 * n)
 
 
 def time_interleaved(fns, repeats, min_batch):
@@ -339,23 +339,36 @@ def _subprocess(argv, env_extra, timeout=900):
     return out
 
 
-def first_calls(name, with_jit=True):
+def first_calls(name, with_jit=True, repeats=1):
     """Hand kernel compile (Numba cache disabled, empty NUMBA_CACHE_DIR), funcgrad jit cold
-    (empty FUNCGRAD_CACHE_DIR) and warm (the same directory, a new process)."""
+    (empty FUNCGRAD_CACHE_DIR) and warm (the same directory, a new process); each
+    ``repeats`` times with new directories, the median kept (compile times are noisy)."""
+    runs = {}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="fgbench-") as tmp:
+            numba_dir = os.path.join(tmp, "numba-hand")
+            os.mkdir(numba_dir)
+            runs.setdefault("hand_compile", []).append(_subprocess(
+                ["--worker", "first-call", "hand", name],
+                {"NUMBA_CACHE_DIR": numba_dir, "NUMBA_DISABLE_CACHE": "1"}))
+            if with_jit and has_jit():
+                fg_dir, fg_numba = os.path.join(tmp, "funcgrad"), os.path.join(tmp, "numba-fg")
+                os.mkdir(fg_dir)
+                os.mkdir(fg_numba)
+                env = {"FUNCGRAD_CACHE_DIR": fg_dir, "NUMBA_CACHE_DIR": fg_numba}
+                runs.setdefault("fg_cold", []).append(
+                    _subprocess(["--worker", "first-call", "fg", name], env))
+                runs.setdefault("fg_warm", []).append(
+                    _subprocess(["--worker", "first-call", "fg", name], env))
     result = {}
-    with tempfile.TemporaryDirectory(prefix="fgbench-") as tmp:
-        numba_dir = os.path.join(tmp, "numba-hand")
-        os.mkdir(numba_dir)
-        result["hand_compile"] = _subprocess(
-            ["--worker", "first-call", "hand", name],
-            {"NUMBA_CACHE_DIR": numba_dir, "NUMBA_DISABLE_CACHE": "1"})
-        if with_jit and has_jit():
-            fg_dir, fg_numba = os.path.join(tmp, "funcgrad"), os.path.join(tmp, "numba-fg")
-            os.mkdir(fg_dir)
-            os.mkdir(fg_numba)
-            env = {"FUNCGRAD_CACHE_DIR": fg_dir, "NUMBA_CACHE_DIR": fg_numba}
-            result["fg_cold"] = _subprocess(["--worker", "first-call", "fg", name], env)
-            result["fg_warm"] = _subprocess(["--worker", "first-call", "fg", name], env)
+    for key, samples in runs.items():
+        failed = [s for s in samples if "error" in s]
+        if failed:
+            result[key] = failed[0]
+            continue
+        result[key] = {field: statistics.median(s[field] for s in samples)
+                       for field in ("first", "second", "process")}
+        result[key]["samples"] = [s["first"] for s in samples]
     return result
 
 
@@ -521,22 +534,26 @@ def print_results(results, impls):
             ("jax_jit", "hand"), ("autograd", "hand"), ("fg_jit", "jax_jit"),
             ("fg_grad", "autograd")]] + [f"{max(spreads):.0%}" if spreads else "-"])
     _table(header, rows)
-    notes = []
+    notes = {}
     for name, res in results.items():
         for k, why in res["errors"].items():
-            notes.append(f"  {name} / {TITLES[k]}: {why}")
+            notes.setdefault(f"{TITLES[k]}: {why}", []).append(name)
         for k, why in res["mismatches"].items():
-            notes.append(f"  {name} / {TITLES[k]}: gradient differs from hand-written: {why}")
+            notes.setdefault(f"{TITLES[k]}: gradient differs from the hand-written one: {why}",
+                             []).append(name)
     if notes:
         print("\nNotes")
-        print("\n".join(dict.fromkeys(notes)))
+        for note, names in notes.items():
+            where = "all problems" if len(names) == len(results) > 1 else ", ".join(names)
+            print(f"  {note} ({where})")
     print()
 
 
 def print_first_calls(first):
-    print("First call in a fresh process (the call only; imports and data excluded)")
+    print("First call in a fresh process (the call only; imports and data excluded; "
+          "median over the processes)")
     header = ["problem", "hand compile", "fg jit cold", "fg jit warm", "cold/hand",
-              "fg 2nd call"]
+              "fg 2nd call", "warm process"]
     rows = []
     for name, r in first.items():
         def cell(key, field="first"):
@@ -547,7 +564,8 @@ def print_first_calls(first):
         hand = r.get("hand_compile", {}).get("first")
         cold = r.get("fg_cold", {}).get("first")
         rows.append([name, cell("hand_compile"), cell("fg_cold"), cell("fg_warm"),
-                     fmt_ratio(_ratio(cold, hand)), cell("fg_warm", "second")])
+                     fmt_ratio(_ratio(cold, hand)), cell("fg_warm", "second"),
+                     cell("fg_warm", "process")])
     _table(header, rows)
     for name, r in first.items():
         for k, v in r.items():
@@ -643,6 +661,9 @@ def main(argv=None):
                              "autograd)")
     parser.add_argument("--no-first-call", action="store_true",
                         help="skip the first-call measurements in fresh processes")
+    parser.add_argument("--first-call-repeats", type=int, metavar="N",
+                        help="fresh processes per first-call measurement, the median kept "
+                             "(default 3, --quick 1)")
     parser.add_argument("--no-compile-count", action="store_true",
                         help="skip counting compilations in a training loop")
     parser.add_argument("--cpu", type=int, help="pin this process and its children to one CPU")
@@ -663,6 +684,7 @@ def main(argv=None):
     names = ns.problems or list(PROBLEMS)
     repeats = ns.repeats or (5 if ns.quick else 21)
     min_batch = ns.min_batch or (0.005 if ns.quick else 0.02)
+    first_repeats = ns.first_call_repeats or (1 if ns.quick else 3)
     impls = [k for k, _ in IMPLS if k not in ns.skip]
 
     info = machine_info()
@@ -683,7 +705,8 @@ def main(argv=None):
     first = {}
     if not ns.no_first_call:
         for name in names:
-            first[name] = first_calls(name, with_jit="fg_jit" not in ns.skip)
+            first[name] = first_calls(name, with_jit="fg_jit" not in ns.skip,
+                                      repeats=first_repeats)
             print(f"  first calls of {name} measured", file=sys.stderr)
         print_first_calls(first)
 
@@ -699,6 +722,7 @@ def main(argv=None):
     if ns.json:
         with open(ns.json, "w") as f:
             json.dump({"machine": info, "repeats": repeats, "min_batch": min_batch,
+                       "first_call_repeats": first_repeats,
                        "results": results, "first_call": first, "compile_count": compiles,
                        "targets": [dict(zip(("target", "problem", "value", "verdict"), c))
                                    for c in checks]}, f, indent=1, default=str)
