@@ -110,7 +110,8 @@ def test_the_harness_runs_and_prints_its_tables(tmp_path):
     proc = subprocess.run(
         [sys.executable, os.path.join(root, "benchmarks", "run.py"),
          "--problems", "scalar_tiny", "rosenbrock", "--skip", "fg_jit", "jax_jit", "autograd",
-         "--repeats", "3", "--min-batch", "0.001", "--no-compile-count", "--json", str(out)],
+         "--repeats", "3", "--min-batch", "0.001", "--first-call-repeats", "1",
+         "--no-compile-count", "--json", str(out)],
         capture_output=True, text=True, timeout=300, cwd=root)
     assert proc.returncode == 0, proc.stderr
     for heading in ("Machine", "Median time per call", "Ratios", "First call in a fresh",
