@@ -219,8 +219,7 @@ def build_callables(problem, args, skip=()):
 
 
 def _close(got, expected, rtol):
-    g_leaves, g_tree = tree.flatten(got)
-    e_leaves, e_tree = tree.flatten(expected)
+    g_leaves, e_leaves = tree.leaves(got), tree.leaves(expected)
     if len(g_leaves) != len(e_leaves):
         return f"{len(g_leaves)} leaves, expected {len(e_leaves)}"
     for g, e in zip(g_leaves, e_leaves):
@@ -574,7 +573,7 @@ def print_first_calls(first):
     print()
 
 
-def check_targets(results, first, compiles):
+def check_targets(results, first):
     """[(target, problem, value, verdict)], verdict PASS, MISS, INFO or n/a."""
     checks = []
 
@@ -716,7 +715,7 @@ def main(argv=None):
     if not ns.no_compile_count:
         print_compiles(compiles)
 
-    checks = check_targets(results, first, compiles)
+    checks = check_targets(results, first)
     print_targets(checks)
 
     if ns.json:
