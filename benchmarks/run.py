@@ -29,6 +29,7 @@ def _single_threaded_env(env=None):
     return env
 
 
+_NUMPY_IMPORTED_EARLY = "numpy" in sys.modules  # then the variables come too late for BLAS
 _single_threaded_env()  # before numpy (and so any BLAS) is imported
 
 import argparse  # noqa: E402
@@ -100,7 +101,19 @@ def _version(distribution):
         return None
 
 
-def machine_info():
+def _limit_blas_threads():
+    """Also limit the BLAS and OpenMP pools at run time when threadpoolctl is there (it works
+    even if NumPy was imported before the variables were set); what they use afterwards."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return None
+    threadpoolctl.threadpool_limits(1)
+    return sorted({(i.get("internal_api"), i.get("num_threads"))
+                   for i in threadpoolctl.threadpool_info()})
+
+
+def machine_info(pools=None):
     import numba
     try:
         blas = np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
@@ -125,6 +138,8 @@ def machine_info():
         "jaxlib": _version("jaxlib"),
         "autograd": _version("autograd"),
         "threads": {v: os.environ.get(v) for v in _THREAD_VARS[:3]},
+        "thread_pools": pools,
+        "numpy_imported_early": _NUMPY_IMPORTED_EARLY,
         "xla_flags": os.environ.get("XLA_FLAGS"),
     }
 
@@ -141,6 +156,12 @@ def print_machine(info):
           f"{info['autograd'] or 'not installed'}")
     print("  one thread: " + " ".join(f"{k}={v}" for k, v in info["threads"].items())
           + f" XLA_FLAGS='{info['xla_flags']}'")
+    if info["thread_pools"] is not None:
+        print("  thread pools (threadpoolctl): " + ", ".join(
+            f"{api} {n}" for api, n in info["thread_pools"]))
+    if info["numpy_imported_early"] and info["thread_pools"] is None:
+        print("  WARNING: NumPy was imported before run.py set the thread variables, and "
+              "threadpoolctl is absent: BLAS may use several threads")
     print()
 
 
@@ -298,6 +319,7 @@ def run_problem(problem, repeats, min_batch, skip):
             bad = _close(out, reference, rtol)
             if bad:
                 mismatches[k] = bad
+    _limit_blas_threads()  # again: the first calls may have loaded another BLAS (Numba's)
     timings = time_interleaved(fns, repeats, min_batch)
     return {"timings": timings, "errors": errors, "mismatches": mismatches}
 
@@ -686,7 +708,7 @@ def main(argv=None):
     first_repeats = ns.first_call_repeats or (1 if ns.quick else 3)
     impls = [k for k, _ in IMPLS if k not in ns.skip]
 
-    info = machine_info()
+    info = machine_info(_limit_blas_threads())
     print_machine(info)
     results = {}
     for name in names:
