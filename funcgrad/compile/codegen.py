@@ -6,8 +6,9 @@ Lowering makes three passes over the program's equations:
    shape computes all of a group's members per element, so chains of elementwise ops (and
    the reductions consuming them, which accumulate inside the same loop) make no temporary
    arrays. An equation joins the latest group of its shape that can see all of its inputs.
-   Views (broadcast, transpose, slice, reshape) are not scheduled: their consumers read
-   through them. Everything else (dot_general, gather, pad...) is a standalone block.
+   Views (broadcast, transpose, slice, pad, reshape) and cheap arithmetic (no function
+   calls) are not scheduled at all: whoever reads them computes them, in its own loop.
+   Everything else (dot_general, gather...) is a standalone block.
 2. **Materialise.** A group member is stored in an array only if something outside its
    group reads it, or it is an output.
 3. **Emit.** Groups become loop nests; blocks call their primitive's lowering rule.
@@ -28,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from funcgrad.compile.lowering import IDENTITY, Inline, Reduction, View, is_elementwise
+from funcgrad.compile.lowering import IDENTITY, Guarded, Inline, Reduction, View, is_elementwise
 from funcgrad.core.errors import LoweringError
 from funcgrad.core.ir import Equation, Literal, Program, Var, _Namer, format_program
 from funcgrad.core.types import ShapedArray
@@ -54,6 +55,14 @@ class _Group:
 class _Block:
     def __init__(self, position, eqn):
         self.position, self.eqn = position, eqn
+
+
+class _End:
+    """Where the program's outputs are read: after everything."""
+    position = float("inf")
+
+
+_END = _End()
 
 
 def dtype_expr(dtype: np.dtype) -> str:
@@ -123,6 +132,9 @@ class Codegen:
         self._fresh = 0
         self.values: dict[int, str] = {}      # var -> local holding it (array; scalar if 0-d)
         self.views: dict[int, object] = {}    # var -> the view equation defining it
+        self.virtual: dict[int, object] = {}  # var -> cheap elementwise equation, recomputed
+        self._roots_memo: dict[int, tuple] = {}
+        self.scope = None                     # the loop being emitted: (index, shape, memo)
         self.defined: dict[int, tuple] = {}   # var -> (schedule item, "member"|"reducer"|"block")
         self.schedule: list = []
         self.stored: set[int] = set()
@@ -204,19 +216,21 @@ class Codegen:
             return self.literal(atom.value, atom.aval.dtype)
         if id(atom) in self.values:
             return self.values[id(atom)]
-        eqn = self.views.get(id(atom))
-        if eqn is None:
+        if id(atom) not in self.views and id(atom) not in self.virtual:
             raise LoweringError(f"internal: {self.name(atom)} is used before it is computed")
-        rule: View = eqn.primitive.lowering
-        base = eqn.inputs[0]
         expr = None
         if atom.aval.shape == ():
-            expr = self.read(atom, [])
-        elif rule.as_array is not None:
-            expr = rule.as_array(self, self.array(base), base.aval, atom.aval, **eqn.params)
-        if expr is None:  # copy the view, element by element
+            with self.scoped([], ()):
+                expr = self.read(atom, [])
+        elif id(atom) in self.views:
+            eqn = self.views[id(atom)]
+            if eqn.primitive.lowering.as_array is not None:
+                base = eqn.inputs[0]
+                expr = eqn.primitive.lowering.as_array(self, self.array(base), base.aval,
+                                                       atom.aval, **eqn.params)
+        if expr is None:  # compute it element by element
             expr = self.new_array(atom.aval, self.name(atom))
-            with self.loops(atom.aval.shape) as index:
+            with self.loops(atom.aval.shape) as index, self.scoped(index, atom.aval.shape):
                 self.emit(f"{expr}[{', '.join(index)}] = {self.read(atom, index)}")
         if expr.isidentifier():
             self.values[id(atom)] = expr
@@ -227,6 +241,17 @@ class Codegen:
     def contiguous(self, atom) -> str:
         expr = self.array(atom)
         return expr if atom.aval.shape == () else f"np.ascontiguousarray({expr})"
+
+    @contextmanager
+    def scoped(self, index, shape):
+        """Reads inside a loop over ``shape`` with ``index``: recomputed values are kept in
+        locals, once per index they are read at."""
+        saved = self.scope
+        self.scope = (list(index), tuple(shape), {})
+        try:
+            yield
+        finally:
+            self.scope = saved
 
     def read(self, atom, index, literal_dtype=None) -> str:
         """An expression for the element of ``atom`` at ``index`` (inside a loop)."""
@@ -239,47 +264,84 @@ class Codegen:
             name = self.values[id(atom)]
             return name if atom.aval.shape == () else f"{name}[{', '.join(index)}]"
         eqn = self.views.get(id(atom))
+        if eqn is not None:
+            base = eqn.inputs[0]
+            mapped = eqn.primitive.lowering.index(self, list(index), base.aval, atom.aval,
+                                                  **eqn.params)
+            if isinstance(mapped, Guarded):
+                return (f"({self.read(base, mapped.index)} if {mapped.condition} "
+                        f"else {mapped.fill})")
+            return self.read(base, mapped)
+        eqn = self.virtual.get(id(atom))
         if eqn is None:
             raise LoweringError(f"internal: {self.name(atom)} is read before it is computed")
-        base = eqn.inputs[0]
-        base_index = eqn.primitive.lowering.index(self, list(index), base.aval, atom.aval,
-                                                  **eqn.params)
-        return self.read(base, base_index)
+        memo = self.scope[2]
+        key = (id(atom), tuple(index))
+        if key not in memo:
+            temp = f"_{self.name(atom)}" if list(index) == self.scope[0] else \
+                self.fresh("_" + self.name(atom))
+            self.emit(f"{temp} = {self._expression(eqn, index, atom.aval.shape)}")
+            memo[key] = temp
+        return memo[key]
+
+    def _expression(self, eqn, index, shape) -> str:
+        """An elementwise equation's value at ``index`` of a loop over ``shape``."""
+        rule = eqn.primitive.lowering
+        literal_dtype = _literal_dtype(eqn) if eqn.inputs else None
+        operands = [self.read(a, _operand_index(a.aval, shape, index), literal_dtype)
+                    for a in eqn.inputs]
+        if isinstance(rule, str):
+            params = {k: dtype_expr(v) if isinstance(v, np.dtype) else v
+                      for k, v in eqn.params.items()}
+            expr = rule.format(*operands, **params)
+        else:
+            expr = rule(operands, index, **eqn.params)
+        return cast_expr(eqn.outputs[0].aval.dtype, expr)
 
     # -- pass 1: schedule ------------------------------------------------------------------
 
-    def _resolve(self, atom):
-        """Follow views to the atom they read: (root, whether all of them were identities)."""
-        identity = True
-        while isinstance(atom, Var) and id(atom) in self.views:
-            eqn = self.views[id(atom)]
-            identity = identity and eqn.primitive.lowering is IDENTITY
-            atom = eqn.inputs[0]
-        return atom, identity
+    def _roots(self, atom) -> tuple:
+        """What reading ``atom`` reads in the end, through views and recomputed equations:
+        ((root, read at the same index as atom), ...)."""
+        if not isinstance(atom, Var):
+            return ()
+        memo = self._roots_memo.get(id(atom))
+        if memo is not None:
+            return memo
+        eqn = self.views.get(id(atom))
+        if eqn is not None:
+            same = eqn.primitive.lowering is IDENTITY
+            roots = tuple((r, same and i) for r, i in self._roots(eqn.inputs[0]))
+        elif id(atom) in self.virtual:
+            eqn = self.virtual[id(atom)]
+            roots = tuple((r, i and a.aval.shape == atom.aval.shape)
+                          for a in eqn.inputs for r, i in self._roots(a))
+        else:
+            roots = ((atom, True),)
+        self._roots_memo[id(atom)] = roots
+        return roots
 
     def _place(self, eqn, shape) -> _Group:
-        """The group ``eqn`` joins: the one holding the inputs it reads element by element,
-        or else the latest group of its shape scheduled after everything else it reads."""
-        required, earliest, conflict = None, 0, False
+        """The group ``eqn`` joins: the latest one holding an input it reads element by
+        element, provided everything else it reads is computed before that group; else
+        the latest group of its shape after everything it reads; else a new group."""
+        candidates, earliest = [], 0
         for atom in eqn.inputs:
-            if isinstance(atom, Literal):
-                continue
-            root, identity = self._resolve(atom)
-            where = self.defined.get(id(root))
-            if where is None:
-                continue
-            item, kind = where
-            if kind == "member" and identity and atom.aval.shape == shape == item.shape:
-                if required not in (None, item):
-                    conflict = True
-                    earliest = max(earliest, required.position + 1, item.position + 1)
-                required = item
-            else:
-                earliest = max(earliest, item.position + 1)
+            for root, identity in self._roots(atom):
+                where = self.defined.get(id(root))
+                if where is None:
+                    continue
+                item, kind = where
+                if kind == "member" and identity and atom.aval.shape == shape == item.shape:
+                    candidates.append(item)
+                else:
+                    earliest = max(earliest, item.position + 1)
         group = None
-        if required is not None:
-            if not conflict and required.position >= earliest:
-                group = required
+        if candidates:
+            latest = max(candidates, key=lambda g: g.position)
+            earliest = max([earliest] + [g.position + 1 for g in candidates if g is not latest])
+            if latest.position >= earliest:
+                group = latest
         else:
             for item in reversed(self.schedule):
                 if item.position < earliest:
@@ -293,7 +355,68 @@ class Codegen:
         group.members.append(eqn)
         return group
 
+    def _merge_groups(self):
+        """Move a group's loop into the first thing that reads its results, when that is a
+        group of the same shape reading them element by element: a chain of updates (the
+        sum of an RNN's per-step weight gradients) then runs as one loop."""
+        merged = True
+        while merged:
+            merged = False
+            for a in [item for item in self.schedule if isinstance(item, _Group)]:
+                readers = self._readers(a)
+                if not readers:
+                    continue
+                first = min(readers, key=lambda r: r[0].position)[0]
+                if (isinstance(first, _Group) and first.shape == a.shape
+                        and all(kind == "identity" for item, kind in readers if item is first)):
+                    first.members[:0] = a.members
+                    for eqn in a.members:
+                        kind = self.defined[id(eqn.outputs[0])][1]
+                        self.defined[id(eqn.outputs[0])] = (first, kind)
+                    self.schedule.remove(a)
+                    for k, item in enumerate(self.schedule):
+                        item.position = k
+                    merged = True
+                    break
+
+    def _readers(self, group):
+        """(item, "identity" | "other") for every read of ``group``'s results."""
+        outputs = {id(e.outputs[0]) for e in group.members}
+        reducers = {id(e.outputs[0]) for e in group.members
+                    if isinstance(e.primitive.lowering, Reduction)}
+        reads = []
+        for item in self.schedule:
+            if item is group:
+                continue
+            eqns = item.members if isinstance(item, _Group) else [item.eqn]
+            for eqn in eqns:
+                for atom in eqn.inputs:
+                    for root, identity in self._roots(atom):
+                        if id(root) in outputs:
+                            same = (isinstance(item, _Group) and identity
+                                    and id(root) not in reducers
+                                    and atom.aval.shape == item.shape == group.shape)
+                            reads.append((item, "identity" if same else "other"))
+        for atom in self.program.outvars:
+            if any(id(root) in outputs for root, _ in self._roots(atom)):
+                reads.append((_END, "other"))
+        return reads
+
+    def _arrays_needed(self) -> set:
+        """Variables some block or output needs whole, as an array (through views too):
+        recomputing those where they are read would compute them twice."""
+        needed = {id(v) for v in self.program.outvars if isinstance(v, Var)}
+        for eqn in reversed(self.program.equations):
+            rule = eqn.primitive.lowering
+            if isinstance(rule, View):
+                if id(eqn.outputs[0]) in needed:
+                    needed.add(id(eqn.inputs[0]))
+            elif not (isinstance(rule, Reduction) or is_elementwise(rule)):
+                needed.update(id(a) for a in eqn.inputs if isinstance(a, Var))
+        return needed
+
     def _schedule(self):
+        needed = self._arrays_needed()
         for eqn in self.program.equations:
             rule = eqn.primitive.lowering
             out = eqn.outputs[0]
@@ -305,6 +428,8 @@ class Codegen:
                 self.views[id(out)] = eqn
             elif isinstance(rule, Reduction):
                 self.defined[id(out)] = (self._place(eqn, eqn.inputs[0].aval.shape), "reducer")
+            elif is_elementwise(rule) and _cheap(eqn) and id(out) not in needed:
+                self.virtual[id(out)] = eqn
             elif is_elementwise(rule):
                 self.defined[id(out)] = (self._place(eqn, out.aval.shape), "member")
             else:
@@ -317,13 +442,11 @@ class Codegen:
 
     def _mark_stored(self):
         def mark(atom, group=None):
-            if isinstance(atom, Literal):
-                return
-            root, identity = self._resolve(atom)
-            where = self.defined.get(id(root))
-            if where is not None and where[1] == "member" and not (
-                    where[0] is group and identity and atom.aval.shape == group.shape):
-                self.stored.add(id(root))
+            for root, identity in self._roots(atom):
+                where = self.defined.get(id(root))
+                if where is not None and where[1] == "member" and not (
+                        where[0] is group and identity and atom.aval.shape == group.shape):
+                    self.stored.add(id(root))
 
         for item in self.schedule:
             if isinstance(item, _Group):
@@ -342,6 +465,7 @@ class Codegen:
         for v in self.program.inputs:
             self.values[id(v)] = self.name(v)
         self._schedule()
+        self._merge_groups()
         self._mark_stored()
         for item in self.schedule:
             if isinstance(item, _Group):
@@ -391,7 +515,9 @@ class Codegen:
                           f"{dtype_expr(out.aval.dtype)})")
                 self.values[id(out)] = self.name(out)
         self.in_loop = {id(e.outputs[0]) for e in group.members if e not in reducers}
-        self._emit_loops(group, dims, [f"i{k}" for k in range(rank)], 0, reducers)
+        index = [f"i{k}" for k in range(rank)]
+        with self.scoped(index, group.shape):
+            self._emit_loops(group, dims, index, 0, reducers)
         self.in_loop = set()
         if not rank:  # 0-d members are plain locals
             for eqn in group.members:
@@ -468,16 +594,18 @@ class Codegen:
                     acc = f"{acc}[{', '.join(kept)}]"
                 self.emit(f"{acc} = {rule.update.format(acc=acc, x=value)}")
                 continue
-            literal_dtype = _literal_dtype(eqn) if eqn.inputs else None
-            operands = [self.read(a, _operand_index(a.aval, group.shape, index), literal_dtype)
-                        for a in eqn.inputs]
-            params = {k: dtype_expr(v) if isinstance(v, np.dtype) else v
-                      for k, v in eqn.params.items()}
-            expr = (rule.format(*operands, **params) if isinstance(rule, str)
-                    else rule(operands, index, **eqn.params))
-            self.emit(f"_{self.name(out)} = {cast_expr(out.aval.dtype, expr)}")
+            self.emit(f"_{self.name(out)} = {self._expression(eqn, index, group.shape)}")
             if id(out) in self.stored and index:
                 self.emit(f"{self.name(out)}[{', '.join(index)}] = _{self.name(out)}")
+
+
+def _cheap(eqn) -> bool:
+    """Arithmetic without function calls: cheaper to recompute wherever it is read than to
+    store and load."""
+    rule = eqn.primitive.lowering
+    text = rule if isinstance(rule, str) else rule(
+        ["x"] * len(eqn.inputs), ["i"] * len(eqn.outputs[0].aval.shape), **eqn.params)
+    return not any(call in text for call in ("np.", "math.", "**"))
 
 
 def generate(program: Program) -> Generated:

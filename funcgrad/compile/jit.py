@@ -19,17 +19,16 @@ import re
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
-import optree
 
 from funcgrad.compile import cache as disk
 from funcgrad.compile.codegen import generate
-from funcgrad.core.cache import leaf_signature, snapshot, unchanged
+from funcgrad.core.cache import call_signature, leaf_signature, snapshot, unchanged
 from funcgrad.core.errors import FuncgradTypeError, LoweringError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import (ClosedProgram, Program, common_subexpression_elimination,
                               dead_code_elimination)
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
-from funcgrad.tree import NAMESPACE, FunctionArgs, name_of, unflatten
+from funcgrad.tree import FunctionArgs, name_of, unflatten
 
 _disabled = [os.environ.get("FUNCGRAD_DISABLE_JIT", "") not in ("", "0")]
 stats = {"traces": 0, "programs_generated": 0}
@@ -142,9 +141,6 @@ class _Entry(NamedTuple):
     scalarize: bool       # some argument is a 0-d array, which Numba takes as a scalar
 
 
-_FLAT_LEAVES = frozenset((np.ndarray, float, int, bool))
-
-
 class Jitted:
     """``fun`` compiled: call it like ``fun``. ``.lower(*args)`` shows the generated code."""
 
@@ -167,32 +163,28 @@ class Jitted:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args, **kwargs):
-        # The hot path: a cache lookup keyed by the arguments' structure, shapes and dtypes.
+        # The hot path: one walk over the arguments gives their leaves and a key of their
+        # structure, shapes and dtypes; then a dictionary lookup.
         if not self._static:
-            if not kwargs and all(type(a) in _FLAT_LEAVES for a in args):
-                leaves, key = args, tuple(map(leaf_signature, args))
-            else:
-                leaves, tree = optree.tree_flatten((args, kwargs), namespace=NAMESPACE)
-                key = (tree, *map(leaf_signature, leaves))
-            entry = self._entries.get(key)
-            if entry is not None and unchanged(self.fun, entry.guard):
-                return self._run(entry, leaves)
+            fast = call_signature(args, kwargs)
+            if fast is not None:
+                entry = self._entries.get(fast[1])
+                if entry is not None and unchanged(self.fun, entry.guard):
+                    return self._run(entry, fast[0])
         return self._slow_call(args, kwargs)
 
     def _slow_call(self, args, kwargs):
         call = FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames)
-        entry = self._trace(call)
-        if not any(isinstance(c, Tracer) for c in entry.consts):
-            self._entries[self._key(call, args, kwargs)] = entry
+        key = (call.in_tree, tuple(map(leaf_signature, call.leaves)), call.static_key())
+        entry = self._entries.get(key)
+        if entry is None or not unchanged(self.fun, entry.guard):
+            entry = self._trace(call)
+            if not any(isinstance(c, Tracer) for c in entry.consts):
+                self._entries[key] = entry
+                fast = None if self._static else call_signature(args, kwargs)
+                if fast is not None and all(a is b for a, b in zip(fast[0], call.leaves)):
+                    self._entries[fast[1]] = entry
         return self._run(entry, call.leaves)
-
-    def _key(self, call: FunctionArgs, args, kwargs):
-        signature = tuple(map(leaf_signature, call.leaves))
-        if self._static:
-            return (call.in_tree, signature, call.static_key())
-        if not kwargs and all(type(a) in _FLAT_LEAVES for a in args):
-            return signature
-        return (call.in_tree, *signature)
 
     def _trace(self, call: FunctionArgs) -> _Entry:
         stats["traces"] += 1

@@ -8,7 +8,8 @@
 - ``View(index, ...)``: a primitive that only **re-indexes** its input (broadcast, transpose,
   slice, reshape). ``index(ctx, out_index, in_aval, out_aval, **params)`` gives the input's
   index expressions for one element of the output, so consumers read through the view and it
-  costs nothing. ``applies(in_aval, out_aval, **params)`` says whether it can (else
+  costs nothing; or a ``Guarded(index, condition, fill)`` when some elements are not read
+  from the input at all (padding). ``applies(in_aval, out_aval, **params)`` says whether it can (else
   ``fallback`` lowers it as a standalone block); ``as_array(ctx, base, ...)`` is an array
   expression for the view without copying, when a block needs it whole (else it is copied).
 - ``Standalone(lower)``: a **block** of its own, ``lower(ctx, eqn)``, written with the ctx
@@ -40,6 +41,12 @@ class View(NamedTuple):
     applies: Callable = _always
     fallback: Callable | None = None
     as_array: Callable | None = None
+
+
+class Guarded(NamedTuple):
+    index: list       # the input's index, where ``condition`` holds
+    condition: str
+    fill: str         # the value elsewhere
 
 
 class Standalone(NamedTuple):

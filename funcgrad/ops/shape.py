@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad.compile.lowering import Standalone, View
+from funcgrad.compile.lowering import Guarded, Standalone, View
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray, check_dtype
@@ -37,7 +37,7 @@ def _broadcast_to_vjp(cts, inputs, outputs, active, *, shape):
     return [unbroadcast(cts[0], inputs[0])]
 
 
-def _scalar_source(trace, x):
+def scalar_source(trace, x):
     """The scalar a traced array is a broadcast (or reshape of a broadcast) of, if it is one."""
     eqn = trace.producer(x)
     while eqn is not None and eqn.primitive in (broadcast_to_p, reshape_p):
@@ -49,7 +49,7 @@ def _scalar_source(trace, x):
 
 
 def _simplify_broadcast_to(trace, out_aval, x, *, shape):
-    scalar = _scalar_source(trace, x)
+    scalar = scalar_source(trace, x)
     return None if scalar is None else broadcast_to(scalar, shape)
 
 
@@ -98,7 +98,7 @@ def _reshape_rule(x, *, shape):
 
 def _simplify_reshape(trace, out_aval, x, *, shape):
     """reshape(reshape(y)) -> reshape(y); a reshaped broadcast scalar is broadcast directly."""
-    scalar = _scalar_source(trace, x)
+    scalar = scalar_source(trace, x)
     if scalar is not None:
         return broadcast_to(scalar, shape)
     eqn = trace.producer(x)
@@ -205,6 +205,7 @@ def _slice_vjp(cts, inputs, outputs, active, *, start, step, size):
 def _slice_index(ctx, index, x, out, *, start, step, size):
     def element(i, s, st):
         offset = ctx.dim(s) + " + " if s else ""
+        i = i if i.isidentifier() or i.isdigit() else f"({i})"  # index of another view
         return f"{offset}{i}" if st == 1 else f"{offset}{i} * {st}"
     return [element(i, s, st) for i, s, st in zip(index, start, step)]
 
@@ -261,21 +262,23 @@ def _pad_vjp(cts, inputs, outputs, active, *, lo, hi, interior, value):
     return [slice_array(cts[0], lo, [i + 1 for i in interior], shape_of(inputs[0]))]
 
 
-def _lower_pad(ctx, eqn):
-    (x,), (out,) = eqn.inputs, eqn.outputs
-    p = eqn.params
-    name = ctx.name(out)
-    ctx.emit(f"{name} = np.full({ctx.shape(out.aval.shape)}, "
-             f"{ctx.literal(p['value'], out.aval.dtype)}, {ctx.dtype(out.aval.dtype)})")
-    if x.aval.size:
-        target = [f"{ctx.dim(lo)}:{ctx.dim(lo + (n - 1) * (i + 1) + 1)}:{i + 1}"
-                  for n, lo, i in zip(x.aval.shape, p["lo"], p["interior"])]
-        ctx.emit(f"{name}[{', '.join(target)}] = {ctx.array(x)}")
-    ctx.values[id(out)] = name
+def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
+    """Element i of the padded array is x[(i - lo) / (interior + 1)] where that is a whole
+    number in range, else the padding value: padding fuses into the loop that reads it."""
+    source, conditions = [], []
+    for i, n, l, gap in zip(index, x.shape, lo, interior):
+        shifted = f"(({i}) - {ctx.dim(l)})" if l else i
+        span = (n - 1) * (gap + 1) + 1 if n else 0
+        conditions.append(f"0 <= {shifted} < {ctx.dim(span)}")
+        if gap:
+            conditions.append(f"{shifted} % {gap + 1} == 0")
+            shifted = f"{shifted} // {gap + 1}"
+        source.append(shifted)
+    return Guarded(source, " and ".join(conditions), ctx.literal(value, out.dtype))
 
 
 pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, vjp=_pad_vjp,
-                  lowering=Standalone(_lower_pad))
+                  lowering=View(_pad_index))
 
 
 def pad(x, lo, hi, interior, value=0):

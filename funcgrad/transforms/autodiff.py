@@ -19,7 +19,7 @@ import numpy as np
 from funcgrad.core.cache import TraceCache, leaf_signature
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import run
-from funcgrad.core.ir import Program
+from funcgrad.core.ir import Program, dead_code_elimination
 from funcgrad.core.tracing import Tracer, trace_flat
 from funcgrad.core.types import is_float
 from funcgrad.tree import FunctionArgs, PyTreeDef, flatten, name_of, normalize_argnums, unflatten
@@ -136,7 +136,7 @@ def _scalar_output_error(fun, traced: _Traced, what):
     return None
 
 
-def _build_grad(fun, call, argnums, has_aux, what) -> _GradEntry:
+def _build_grad(fun, call, argnums, has_aux, what, with_value) -> _GradEntry:
     _check_differentiable(call, argnums, what)
     traced = _trace(call)
     program = traced.program
@@ -155,7 +155,11 @@ def _build_grad(fun, call, argnums, has_aux, what) -> _GradEntry:
         for j in range(*ranges[i]):
             wrt[len(traced.consts) + j] = True
     seeds = [1.0] + [None] * (len(program.outvars) - 1)
-    return _GradEntry(adjoint(program, wrt, seeds), traced.consts, aux_tree, traced.concrete)
+    adj = adjoint(program, wrt, seeds)
+    if not with_value:  # grad: drop the value, and with it the forward work only it needed
+        adj = dead_code_elimination(Program(adj.constvars, adj.invars, adj.equations,
+                                            adj.outvars[1:]))
+    return _GradEntry(adj, traced.consts, aux_tree, traced.concrete)
 
 
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
@@ -195,9 +199,9 @@ def _differentiate(fun, argnums, has_aux, with_value):
         nums = normalize_argnums(argnums, len(args), fun)
         call = FunctionArgs(traced_fun, args, kwargs)
         entry = _cached(fun, _key(what, call, nums, has_aux),
-                        lambda: _build_grad(fun, call, nums, has_aux, what))
+                        lambda: _build_grad(fun, call, nums, has_aux, what, with_value))
         outs = run(entry.program, [*entry.consts, *call.leaves])
-        value, rest = outs[0], outs[1:]
+        value, rest = (outs[0], outs[1:]) if with_value else (None, outs)
         if has_aux:
             n_aux = entry.aux_tree.num_leaves
             value = (value, unflatten(entry.aux_tree, rest[:n_aux]))
