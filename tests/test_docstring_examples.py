@@ -1,0 +1,63 @@
+"""The ``>>>`` examples in funcgrad's docstrings run and print what they show (they are what
+the API reference displays). Docstrings may use ``np``, ``fg`` and ``fnp`` without importing
+them, as the reference's readers would have them.
+
+KNOWN_WRONG lists examples that are wrong today, as strict expected failures: each names what
+is wrong, and fixing one makes its entry fail until it is removed from the list.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+import funcgrad
+import funcgrad.numpy as fnp
+
+# NumPy 2 prints scalars as np.float64(3.0); these docstrings still show 3.0.
+KNOWN_WRONG = {
+    "funcgrad.numpy._reductions.mean": "shows 3.0, NumPy 2 prints np.float64(3.0)",
+    "funcgrad.numpy._ufuncs.round": "shows (2.0, 1.23), gets np.float64 scalars",
+    "funcgrad.numpy._ufuncs.square": "shows 9.0, gets np.float64(9.0)",
+    "funcgrad.transforms.autodiff.value_and_grad": "shows 5.0, gets np.float64(5.0)",
+    "funcgrad.transforms.autodiff.vjp": "shows (2.0,), gets (np.float64(2.0),)",
+}
+
+
+def _docstring_tests():
+    names = ["funcgrad"] + [m.name for m in pkgutil.walk_packages(funcgrad.__path__,
+                                                                    "funcgrad.")]
+    finder = doctest.DocTestFinder()
+    found = {}
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # an optional dependency (Hypothesis for testing.strategies)
+            continue
+        for test in finder.find(module, name):
+            if test.examples and test.name not in found:
+                found[test.name] = test
+    return [found[k] for k in sorted(found)]
+
+
+TESTS = _docstring_tests()
+
+
+def test_docstrings_have_examples_to_run():
+    assert len(TESTS) >= 20
+
+
+@pytest.mark.parametrize(
+    "test", [pytest.param(t, id=t.name, marks=pytest.mark.xfail(
+        strict=True, reason=KNOWN_WRONG[t.name])) if t.name in KNOWN_WRONG else
+        pytest.param(t, id=t.name) for t in TESTS])
+def test_docstring_example(test):
+    test.globs.update({"np": np, "fg": funcgrad, "fnp": fnp})
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    report = []
+    result = runner.run(test, out=report.append)
+    assert result.failed == 0, "".join(report)
