@@ -359,47 +359,42 @@ class Codegen:
         """Move a group's loop into the first thing that reads its results, when that is a
         group of the same shape reading them element by element: a chain of updates (the
         sum of an RNN's per-step weight gradients) then runs as one loop."""
-        merged = True
-        while merged:
-            merged = False
-            for a in [item for item in self.schedule if isinstance(item, _Group)]:
-                readers = self._readers(a)
-                if not readers:
-                    continue
-                first = min(readers, key=lambda r: r[0].position)[0]
-                if (isinstance(first, _Group) and first.shape == a.shape
-                        and all(kind == "identity" for item, kind in readers if item is first)):
-                    first.members[:0] = a.members
-                    for eqn in a.members:
-                        kind = self.defined[id(eqn.outputs[0])][1]
-                        self.defined[id(eqn.outputs[0])] = (first, kind)
-                    self.schedule.remove(a)
-                    for k, item in enumerate(self.schedule):
-                        item.position = k
-                    merged = True
-                    break
-
-    def _readers(self, group):
-        """(item, "identity" | "other") for every read of ``group``'s results."""
-        outputs = {id(e.outputs[0]) for e in group.members}
-        reducers = {id(e.outputs[0]) for e in group.members
-                    if isinstance(e.primitive.lowering, Reduction)}
-        reads = []
-        for item in self.schedule:
-            if item is group:
+        reads = self._reads()
+        for a in [item for item in self.schedule if isinstance(item, _Group)]:
+            outside = [(item, same, id(e.outputs[0])) for e in a.members
+                       for item, same in reads.get(id(e.outputs[0]), ()) if item is not a]
+            if not outside:
                 continue
-            eqns = item.members if isinstance(item, _Group) else [item.eqn]
-            for eqn in eqns:
+            first = min((item for item, _, _ in outside), key=lambda item: item.position)
+            if not (isinstance(first, _Group) and first.shape == a.shape):
+                continue
+            reducers = {id(e.outputs[0]) for e in a.members
+                        if isinstance(e.primitive.lowering, Reduction)}
+            if any(item is first and (not same or var in reducers)
+                   for item, same, var in outside):
+                continue  # first reads them elsewhere than where it is, or before they are done
+            first.members[:0] = a.members
+            for eqn in a.members:
+                self.defined[id(eqn.outputs[0])] = (first, self.defined[id(eqn.outputs[0])][1])
+            self.schedule.remove(a)
+            for k, item in enumerate(self.schedule):
+                item.position = k
+            for entries in reads.values():  # what a's members read, first now reads
+                entries[:] = [(first if item is a else item, same) for item, same in entries]
+
+    def _reads(self) -> dict:
+        """For each variable, who reads it element by element: [(item, at its own index)]."""
+        reads: dict[int, list] = {}
+        for item in self.schedule:
+            for eqn in (item.members if isinstance(item, _Group) else [item.eqn]):
                 for atom in eqn.inputs:
                     for root, identity in self._roots(atom):
-                        if id(root) in outputs:
-                            same = (isinstance(item, _Group) and identity
-                                    and id(root) not in reducers
-                                    and atom.aval.shape == item.shape == group.shape)
-                            reads.append((item, "identity" if same else "other"))
+                        same = (isinstance(item, _Group) and identity
+                                and atom.aval.shape == item.shape == root.aval.shape)
+                        reads.setdefault(id(root), []).append((item, same))
         for atom in self.program.outvars:
-            if any(id(root) in outputs for root, _ in self._roots(atom)):
-                reads.append((_END, "other"))
+            for root, _ in self._roots(atom):
+                reads.setdefault(id(root), []).append((_END, False))
         return reads
 
     def _arrays_needed(self) -> set:
