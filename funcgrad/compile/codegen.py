@@ -269,8 +269,10 @@ class Codegen:
             mapped = eqn.primitive.lowering.index(self, list(index), base.aval, atom.aval,
                                                   **eqn.params)
             if isinstance(mapped, Guarded):
-                return (f"({self.read(base, mapped.index)} if {mapped.condition} "
-                        f"else {mapped.fill})")
+                memo, key = self.scope[2], (id(atom), tuple(index))
+                if key not in memo:
+                    memo[key] = self._guarded_read(base, mapped, atom.aval.dtype)
+                return memo[key]
             return self.read(base, mapped)
         eqn = self.virtual.get(id(atom))
         if eqn is None:
@@ -283,6 +285,22 @@ class Codegen:
             self.emit(f"{temp} = {self._expression(eqn, index, atom.aval.shape)}")
             memo[key] = temp
         return memo[key]
+
+    def _guarded_read(self, base, guarded: Guarded, dtype) -> str:
+        """Read ``base`` only where the guard holds: outside it the index may be out of range,
+        so whatever is computed to read it (recomputed values) stays inside the branch."""
+        temp = self.fresh("_pad")
+        index, shape, memo = self.scope
+        self.emit(f"if {guarded.condition}:")
+        with self.indented():
+            self.scope = (index, shape, dict(memo))  # values made in the branch stay there
+            try:
+                self.emit(f"{temp} = {cast_expr(dtype, self.read(base, guarded.index))}")
+            finally:
+                self.scope = (index, shape, memo)
+        self.emit("else:")
+        self.emit(f"    {temp} = {guarded.fill}")
+        return temp
 
     def _expression(self, eqn, index, shape) -> str:
         """An elementwise equation's value at ``index`` of a loop over ``shape``."""
