@@ -20,7 +20,7 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive, elementwise_vjp
-from funcgrad.core.types import ShapedArray, check_dtype, float64
+from funcgrad.core.types import ShapedArray, check_dtype, float64, promote_types
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -198,9 +198,8 @@ bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, "{0} ^ {1}"
 def _select_rule(cond, x, y):
     if cond.dtype != np.bool_:
         raise FuncgradTypeError(f"where's condition must be boolean, got {cond}")
-    dtype = np.result_type(*weak_dtypes((x, y)))
-    return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype),
-                       x.weak_type and y.weak_type)
+    dtype, weak = promote_types(x, y)  # NEP 50, as np.where promotes a Python scalar
+    return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype), weak)
 
 
 select_p = Primitive(
@@ -233,6 +232,9 @@ erf_p = Primitive(
     lowering="math.erf({0})")
 
 
+_WEAK_INT = ShapedArray((), np.dtype("int64"), True)  # n, as NumPy's promotion sees it
+
+
 def _integer_pow_lowering(x, *, n):
     if n == 0:
         return "1"
@@ -243,7 +245,7 @@ def _integer_pow_lowering(x, *, n):
 
 integer_pow_p = Primitive(
     "integer_pow", impl=lambda x, *, n: np.power(x, n),
-    shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, x])),
+    shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, _WEAK_INT])),
     elementwise=True,
     vjp=elementwise_vjp(lambda g, ans, x, *, n: g * n * integer_pow(x, n - 1) if n != 1 else g),
     lowering=_integer_pow_lowering)
