@@ -50,10 +50,15 @@ def _entries(ndim: int, index) -> list:
         raise IndexError(at_user_line(f"too many indices ({consumed}) for an array with "
                                       f"{ndim} axes"))
     fill = [slice(None)] * (ndim - consumed)
-    if Ellipsis in entries:
-        k = entries.index(Ellipsis)
-        return entries[:k] + fill + entries[k + 1:]
+    for k, e in enumerate(entries):
+        if e is Ellipsis:
+            return entries[:k] + fill + entries[k + 1:]
     return entries + fill
+
+
+def _holds_none(entries) -> bool:
+    # by identity: `None in entries` would compare index arrays elementwise with None
+    return any(e is None for e in entries)
 
 
 def _static_int(i, n) -> int:
@@ -99,7 +104,7 @@ def _spec(shape, entries, ints_as_arrays):
 def getitem(x, index):
     """``x[index]`` for a traced ``x``."""
     entries = _entries(x.ndim, index)
-    if None in entries:  # insert the new axes first: then every entry consumes one axis
+    if _holds_none(entries):  # insert the new axes first: then every entry consumes one axis
         it = iter(x.shape)
         x = sh.reshape(x, [1 if e is None else next(it) for e in entries])
         entries = [slice(None) if e is None else e for e in entries]
@@ -117,7 +122,7 @@ def scatter(x, index, values, mode):
     """``x.at[index].set(values)`` (mode 'set', 'add' or 'multiply') for a traced ``x``."""
     from funcgrad.numpy._util import scalar_or_array
     entries = _entries(x.ndim, index)
-    if None in entries:
+    if _holds_none(entries):
         raise IndexError(at_user_line("None (newaxis) is not allowed in an .at[] index"))
     spec, operands = _spec(x.shape, entries, ints_as_arrays=True)
     values = scalar_or_array(values)
