@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad.numpy._util import array_arg, scalar_or_array
+from funcgrad.numpy._util import array_arg, dtype_of, scalar_or_array
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops.elementwise import (  # noqa: F401  (re-exported under NumPy's names)
     absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, bitwise_and,
@@ -33,14 +33,20 @@ def square(x):
         >>> fnp.square(3.0)
         9.0
     """
-    return ew.integer_pow(scalar_or_array(x), 2)
+    x = scalar_or_array(x)
+    if dtype_of(x) == np.bool_:  # NumPy squares booleans in int8
+        x = ew.convert_element_type(x, np.int8)
+    return ew.integer_pow(x, 2)
 
 
 def reciprocal(x):
     """``1 / x``, elementwise (like numpy.reciprocal; integers truncate, as in NumPy)."""
     x = scalar_or_array(x)
-    if getattr(x, "dtype", np.dtype(float)).kind in "iu":
-        return where(absolute(x) == 1, x, 0).astype(x.dtype)
+    dtype = dtype_of(x)
+    if dtype.kind in "biu":  # 1 // x: zero unless |x| is 1 (booleans in int8, as NumPy does)
+        dtype = np.dtype(np.int8) if dtype == np.bool_ else dtype
+        x = ew.convert_element_type(x, dtype)
+        return ew.where(absolute(x) == 1, x, dtype.type(0))
     return ew.integer_pow(x, -1)
 
 
@@ -52,7 +58,7 @@ def round(a, decimals: int = 0):  # noqa: A001
         (2.0, 1.23)
     """
     a = scalar_or_array(a)
-    if getattr(a, "dtype", np.dtype(float)).kind != "f":
+    if dtype_of(a).kind in "iu":  # integers are already round (booleans go to float, as in NumPy)
         return a
     if decimals == 0:
         return rint(a)

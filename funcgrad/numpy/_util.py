@@ -45,6 +45,12 @@ def scalar_or_array(x):
         else array_arg(x)
 
 
+def dtype_of(x) -> np.dtype:
+    """The dtype of an array or tracer; for a Python scalar, the one NumPy gives it alone."""
+    dtype = getattr(x, "dtype", None)
+    return np.dtype(dtype) if dtype is not None else np.asarray(x).dtype
+
+
 def shape_of(x) -> tuple[int, ...]:
     return tuple(x.shape) if hasattr(x, "shape") else ()
 
