@@ -30,10 +30,10 @@ def ufunc(uf, method, inputs, kwargs):
         fn = getattr(fnp, _UFUNC_NAMES.get(name, name), None)
         if fn is not None and not kwargs:
             return fn(*inputs)
-    elif method == "reduce" and name in _REDUCE:
-        return getattr(fnp, _REDUCE[name])(*inputs, **kwargs)
+    elif method == "reduce" and name in _REDUCE:  # ufunc methods reduce axis 0 by default
+        return getattr(fnp, _REDUCE[name])(*inputs, **{"axis": 0, **kwargs})
     elif method == "accumulate" and name in _ACCUMULATE:
-        return getattr(fnp, _ACCUMULATE[name])(*inputs, **kwargs)
+        return getattr(fnp, _ACCUMULATE[name])(*inputs, **{"axis": 0, **kwargs})
     what = f"numpy.{name}" + ("" if method == "__call__" else f".{method}")
     raise FuncgradTypeError(at_user_line(
         f"{what} was applied to a traced value and has no funcgrad.numpy equivalent"
