@@ -140,8 +140,8 @@ class FunctionArgs:
             try:
                 out.append(aval_of(leaf))
             except FuncgradTypeError as err:
-                raise FuncgradTypeError(f"{self.describe_leaf(i)}: {err}. funcgrad traces "
-                                        "arrays and numbers; pass other values as static "
+                raise FuncgradTypeError(f"{self.describe_leaf(i)}: {err.reason}. funcgrad "
+                                        "traces arrays and numbers; pass other values as static "
                                         "arguments (static_argnums)") from None
         return out
 

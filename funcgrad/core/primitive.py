@@ -12,7 +12,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradError, at_user_line
 from funcgrad.core.types import ShapedArray
 
 REGISTRY: dict[str, Primitive] = {}
@@ -77,11 +76,8 @@ class Primitive:
         return self.impl(*args, **params)
 
     def abstract_eval(self, avals: list[ShapedArray], params: dict) -> list[ShapedArray]:
-        """The output avals, always as a list; errors name the user's line."""
-        try:
-            out = self.shape_rule(*avals, **params)
-        except FuncgradError as err:
-            raise type(err)(at_user_line(str(err))) from None
+        """The output avals, always as a list; errors (FuncgradErrors) name the user's line."""
+        out = self.shape_rule(*avals, **params)
         return list(out) if self.multiple_results else [out]
 
     def __repr__(self):

@@ -187,12 +187,10 @@ def escaped_tracer_error(tracer: Tracer) -> UnexpectedTracerError:
 
 
 def concretization_error(tracer: Tracer, what: str) -> ConcretizationError:
-    frame = user_frame()
-    where = f" at {Source(frame.f_code.co_filename, frame.f_lineno)}" if frame else ""
     return ConcretizationError(
-        f"{what} needs a concrete value, but this {tracer.aval} is traced{where}. funcgrad "
-        "records your function once for every value of its inputs (under jit and make_ir), "
-        "so Python control flow (if, while, bool(), int(), float()) cannot depend on array "
+        f"{what} needs a concrete value, but this {tracer.aval} is traced: under make_ir and "
+        "jit, funcgrad records your function once, without the values of its inputs, so "
+        "Python control flow (if, while, bool(), int(), float()) cannot depend on array "
         "values. Use fnp.where(condition, x, y) to choose elementwise, or pass the value as "
         "a static argument (static_argnums); structured control flow (cond, while_loop) is "
         "planned. grad without jit handles this by re-tracing with concrete values.")
