@@ -4,6 +4,9 @@ that names what to use. A tracer never silently becomes a NumPy object array."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 from funcgrad.core.errors import FuncgradTypeError, at_user_line
 
 _UFUNC_NAMES = {"absolute": "abs", "divide": "true_divide", "remainder": "mod",
@@ -52,4 +55,15 @@ def array_function(func, args, kwargs):
             f"{where}.{name} was applied to a traced value; funcgrad.numpy has no {name}. "
             "Inside traced code use funcgrad.numpy (fnp) functions, which record themselves "
             "in the program"))
+    try:  # NumPy's options that funcgrad's function lacks: say so, not a bare TypeError
+        _signature(fn).bind(*args, **kwargs)
+    except TypeError as err:
+        raise FuncgradTypeError(at_user_line(
+            f"numpy.{name} was applied to a traced value with arguments that "
+            f"funcgrad.numpy.{name} does not support ({err})")) from None
     return fn(*args, **kwargs)
+
+
+@functools.cache
+def _signature(fn):
+    return inspect.signature(fn)

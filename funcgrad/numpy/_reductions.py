@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from funcgrad.core.errors import ShapeError
 from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsupported
 from funcgrad.ops import reductions as red
 from funcgrad.ops.shape import reshape
@@ -23,7 +24,7 @@ def _reduction(name, reduce, empty_ok=True):
             a = a.astype(dtype)
         axes = normalize_axes(axis, a.ndim)
         if not empty_ok and builtins.any(a.shape[i] == 0 for i in axes):
-            raise ValueError(f"zero-size array to reduction operation {name} which has no "
+            raise ShapeError(f"zero-size array to reduction operation {name} which has no "
                              "identity")
         result = reduce(a, axes) if axes else a
         return _keepdims(result, a.shape, axes) if keepdims else result

@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradTypeError, ShapeError
+from funcgrad.core.errors import FuncgradTypeError, ShapeError, at_user_line
 from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, shape_of
 from funcgrad.ops import shape as sh
 from funcgrad.ops.indexing import gather
@@ -143,7 +143,7 @@ def concatenate(arrays, axis=0):
     """
     arrays = [array_arg(a) for a in arrays]
     if not arrays:
-        raise ValueError("need at least one array to concatenate")
+        raise ShapeError("need at least one array to concatenate")
     if axis is None:
         arrays, axis = [ravel(a) for a in arrays], 0
     for a in arrays:
@@ -156,7 +156,7 @@ def stack(arrays, axis=0):
     """Join arrays of one shape along a new axis (like numpy.stack)."""
     arrays = [array_arg(a) for a in arrays]
     if not arrays:
-        raise ValueError("need at least one array to stack")
+        raise ShapeError("need at least one array to stack")
     shapes = {tuple(a.shape) for a in arrays}
     if len(shapes) > 1:
         raise ShapeError(f"all input arrays must have the same shape to stack, got "
@@ -321,8 +321,8 @@ def _index_array(indices, n):
     if indices.dtype.kind not in "iu":
         raise FuncgradTypeError(f"indices must be integers, got dtype {indices.dtype}")
     if indices.size and (indices.max() >= n or indices.min() < -n):
-        raise IndexError(f"index {indices.max() if indices.max() >= n else indices.min()} is "
-                         f"out of bounds for axis with size {n}")
+        bad = indices.max() if indices.max() >= n else indices.min()
+        raise IndexError(at_user_line(f"index {bad} is out of bounds for an axis of size {n}"))
     return indices
 
 

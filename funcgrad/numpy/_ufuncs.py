@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.numpy._util import array_arg, dtype_of, scalar_or_array
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops.elementwise import (  # noqa: F401  (re-exported under NumPy's names)
@@ -102,7 +103,7 @@ def where(condition, x=None, y=None):
         if x is None and y is None:
             from funcgrad.numpy._indexing import nonzero
             return nonzero(condition)
-        raise TypeError("where needs both x and y, or neither")
+        raise FuncgradTypeError("where needs both x and y, or neither")
     condition = scalar_or_array(condition)
     if getattr(condition, "dtype", None) != np.bool_:
         condition = not_equal(condition, 0)

@@ -25,8 +25,8 @@ def array_arg(x, name: str = "argument"):
         out = np.asarray(x)
     except (TypeError, ValueError) as err:
         raise FuncgradTypeError(f"{name} is not an array: {err}") from None
-    if out.dtype == object:
-        raise FuncgradTypeError(f"{name} of type {type(x).__name__} is not an array")
+    if out.dtype.kind in "OUSVMm":  # objects, strings, bytes, records, dates
+        raise FuncgradTypeError(f"{type(x).__name__} value {x!r:.60} ({name}) is not an array")
     check_dtype(out.dtype, f" ({name})")
     return out
 
