@@ -15,6 +15,7 @@ import numpy as np
 from funcgrad.core.types import ShapedArray
 
 REGISTRY: dict[str, Primitive] = {}
+_RULE_CACHE_SIZE = 4096  # per primitive; cleared when full (shapes seen by one program recur)
 
 
 class Primitive:
@@ -55,6 +56,7 @@ class Primitive:
         self.simplify = simplify
         self.vjp_fwd = vjp_fwd
         self.vjp_bwd = vjp_bwd
+        self._rule_cache: dict = {}
         REGISTRY[name] = self
 
     def bind(self, *args, **params):
@@ -76,9 +78,24 @@ class Primitive:
         return self.impl(*args, **params)
 
     def abstract_eval(self, avals: list[ShapedArray], params: dict) -> list[ShapedArray]:
-        """The output avals, always as a list; errors (FuncgradErrors) name the user's line."""
-        out = self.shape_rule(*avals, **params)
-        return list(out) if self.multiple_results else [out]
+        """The output avals, always as a new list; errors (FuncgradErrors) name the user's line.
+
+        Shape rules are pure, and tracing asks each the same few questions over and over (every
+        layer, every step), so answers are remembered per (avals, params). Returning the same
+        aval objects also makes the next lookup's key comparison an identity check."""
+        try:
+            key = (*avals, *params.items())
+            out = self._rule_cache.get(key)
+        except TypeError:  # an unhashable param: compute every time
+            key = out = None
+        if out is None:
+            out = self.shape_rule(*avals, **params)
+            out = tuple(out) if self.multiple_results else (out,)
+            if key is not None:
+                if len(self._rule_cache) >= _RULE_CACHE_SIZE:
+                    self._rule_cache.clear()
+                self._rule_cache[key] = out
+        return list(out)
 
     def __repr__(self):
         return f"Primitive({self.name})"

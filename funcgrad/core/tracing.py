@@ -157,6 +157,10 @@ def new_trace(concrete: bool = False):
         yield trace
     finally:
         trace.alive = False
+        # Tracers point to their trace and the trace to them: drop the trace's side so the
+        # finished trace is freed by reference counting, not left to the cyclic GC.
+        trace._tracers.clear()
+        trace._producers.clear()
         popped = _state.stack.pop()
         assert popped is trace, "trace stack out of order"
 
