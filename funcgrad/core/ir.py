@@ -83,11 +83,15 @@ class Program:
     __slots__ = ("constvars", "invars", "equations", "outvars", "_cache")
 
     def __init__(self, constvars, invars, equations, outvars):
-        self.constvars = tuple(constvars)
-        self.invars = tuple(invars)
-        self.equations = tuple(equations)
-        self.outvars = tuple(outvars)
-        self._cache = {}  # values derived from the (immutable) program, e.g. its evaluator
+        init = object.__setattr__  # the only writes: a built Program never changes
+        init(self, "constvars", tuple(constvars))
+        init(self, "invars", tuple(invars))
+        init(self, "equations", tuple(equations))
+        init(self, "outvars", tuple(outvars))
+        init(self, "_cache", {})  # values derived from the program, e.g. its evaluator
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a Program is immutable: build a new one instead of setting {name}")
 
     @property
     def inputs(self) -> tuple[Var, ...]:
