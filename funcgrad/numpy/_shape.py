@@ -223,14 +223,20 @@ def repeat(a, repeats, axis=None):
         a, axis = ravel(a), 0
     axis = normalize_axis(axis, a.ndim)
     n = a.shape[axis]
-    if np.ndim(repeats) == 0:
-        r = operator.index(repeats)
+    counts = np.asarray(repeats)
+    if counts.size and counts.dtype.kind not in "iu":
+        raise FuncgradTypeError(f"repeats must be integers, got {repeats!r}")
+    if n and np.any(counts < 0):
+        raise ShapeError(f"repeats must not be negative, got {repeats!r}")
+    if counts.ndim == 0:
+        r = max(int(counts), 0)  # NumPy lets an empty axis repeat -1 times
         shape = list(a.shape)
         expanded = sh.broadcast_to(sh.reshape(a, shape[:axis + 1] + [1] + shape[axis + 1:]),
                                    shape[:axis + 1] + [r] + shape[axis + 1:])
         return sh.reshape(expanded, shape[:axis] + [n * r] + shape[axis + 1:])
-    index = np.repeat(np.arange(n), np.asarray(repeats))
-    return take(a, index, axis=axis)
+    if counts.shape != (n,) and counts.shape != (1,):
+        raise ShapeError(f"repeat: {counts.size} repeats for an axis of length {n}")
+    return take(a, np.repeat(np.arange(n), counts.astype(np.int64)), axis=axis)
 
 
 def flip(m, axis=None):
@@ -290,6 +296,9 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     if mode not in ("edge", "reflect", "symmetric", "wrap"):
         raise FuncgradTypeError(f"pad mode {mode!r} is not supported")
     for axis, (lo, hi) in enumerate(widths):
+        if (lo or hi) and a.shape[axis] == 0:
+            raise ShapeError(f"pad cannot extend the empty axis {axis} of {_describe(a)} in "
+                             f"mode {mode!r}, only in mode 'constant'")
         if lo or hi:  # where each padded element comes from, as NumPy's own pad says
             source = np.pad(np.arange(a.shape[axis]), (lo, hi), mode=mode)
             a = take(a, source, axis=axis)
