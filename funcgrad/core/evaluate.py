@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from funcgrad.core.ir import Literal, Program
 from funcgrad.core.tracing import Tracer, current_trace, source_of
+from funcgrad.core.types import weak_value
 
 
 def _plan(program: Program):
@@ -34,10 +35,20 @@ def _plan(program: Program):
             initial.append(None)
             outs.append(slots[id(v)])
         multiple = eqn.primitive.multiple_results
-        steps.append((eqn.primitive.impl, ins, eqn.params, outs if multiple else outs[0],
-                      multiple))
+        impl = eqn.primitive.impl
+        if not multiple and eqn.outputs[0].aval.weak_type:
+            impl = _giving_python_scalars(impl)
+        steps.append((impl, ins, eqn.params, outs if multiple else outs[0], multiple))
     results = [slot(v) for v in program.outvars]
     return len(program.inputs), initial, steps, results
+
+
+def _giving_python_scalars(impl):
+    """``impl`` for a weak output: NumPy returns a NumPy scalar, which would promote as strong
+    in the equations that use it; the program's types say it is weak (a Python number)."""
+    def weak_impl(*args, **params):
+        return weak_value(impl(*args, **params))
+    return weak_impl
 
 
 def evaluate(program: Program, args) -> list:

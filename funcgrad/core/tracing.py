@@ -19,7 +19,7 @@ import numpy as np
 from funcgrad.core.errors import (ConcretizationError, FuncgradTypeError,
                                   InPlaceUpdateError, UnexpectedTracerError, user_frame)
 from funcgrad.core.ir import ClosedProgram, Equation, Literal, Program, Source, Var
-from funcgrad.core.types import ShapedArray, aval_of
+from funcgrad.core.types import ShapedArray, aval_of, weak_value
 
 
 class _State(threading.local):
@@ -124,8 +124,9 @@ class Trace:
             shortcut = primitive.simplify(self, out_avals[0], *args, **params)
             if shortcut is not None:
                 return shortcut
-        if all(type(a) is Literal for a in atoms) and primitive.elementwise and atoms:
-            return primitive.impl(*values, **params)  # constant folding: a scalar, not an equation
+        if primitive.elementwise and atoms and all(type(a) is Literal for a in atoms):
+            value = primitive.impl(*values, **params)  # constant folding: a scalar, no equation
+            return weak_value(value) if out_avals[0].weak_type else value
         outputs = tuple(Var(aval) for aval in out_avals)
         source = _current_source()
         eqn = Equation(primitive, tuple(atoms), params, outputs, source)
@@ -135,6 +136,8 @@ class Trace:
             result = primitive.impl(*[v.val if isinstance(v, Tracer) else v for v in values],
                                     **params)
             out_values = list(result) if primitive.multiple_results else [result]
+            out_values = [weak_value(x) if v.aval.weak_type else x
+                          for x, v in zip(out_values, outputs)]
         tracers = []
         for v, val in zip(outputs, out_values):
             tracer = self._tracers[id(v)] = Tracer(self, v, val, source)

@@ -26,8 +26,8 @@ def asarray(a, dtype=None, order=None):
         >>> fnp.asarray([1, 2], dtype=fnp.float32)
         array([1., 2.], dtype=float32)
     """
-    if isinstance(a, Tracer):
-        return a if dtype is None else convert_element_type(a, check_dtype(dtype))
+    if isinstance(a, Tracer):  # an array, even of a Python number: strong (NEP 50)
+        return convert_element_type(a, a.dtype if dtype is None else check_dtype(dtype))
     if isinstance(a, (list, tuple)):
         a = array_arg(a)
         if isinstance(a, Tracer):

@@ -198,8 +198,8 @@ bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, "{0} ^ {1}"
 def _select_rule(cond, x, y):
     if cond.dtype != np.bool_:
         raise FuncgradTypeError(f"where's condition must be boolean, got {cond}")
-    dtype, weak = promote_types(x, y)  # NEP 50, as np.where promotes a Python scalar
-    return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype), weak)
+    dtype, _ = promote_types(x, y)  # NEP 50, as np.where promotes a Python scalar; but
+    return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype))  # gives an array
 
 
 select_p = Primitive(
@@ -276,7 +276,8 @@ stop_gradient_p = Primitive(
 
 def convert_element_type(x, dtype, weak_type=False):
     dtype = np.dtype(dtype)
-    if getattr(x, "dtype", None) == dtype and not getattr(x, "weak_type", False):
+    aval = getattr(x, "aval", None)  # a tracer's: its weakness matters too
+    if getattr(x, "dtype", None) == dtype and (aval is None or aval.weak_type == weak_type):
         return x
     return convert_element_type_p.bind(x, dtype=dtype, weak_type=weak_type)
 
