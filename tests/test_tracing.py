@@ -58,7 +58,8 @@ BINARY_OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv,
 
 
 @pytest.mark.parametrize("op", BINARY_OPERATORS, ids=lambda op: op.__name__)
-@pytest.mark.parametrize("other", [2.5, 3, np.float32(2.0), np.float64(1.5), V + 2.5, np.ones(4, int)],
+@pytest.mark.parametrize("other", [2.5, 3, np.float32(2.0), np.float64(1.5), V + 2.5,
+                                   np.ones(4, int)],
                          ids=["float", "int", "f32 scalar", "f64 scalar", "f64 array",
                               "int array"])
 def test_binary_operators_and_their_reflections(op, other):
