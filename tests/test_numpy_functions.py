@@ -238,12 +238,22 @@ def test_unary_on_scalars_and_integers(name, x):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("decimals", [1, 2, -1])
+@pytest.mark.parametrize("decimals", [1, 2, -1, -2])
 @SETTINGS
 @given(data=st.data())
 def test_round_decimals(dtype, decimals, data):
     x = Draw(data, dtype).array(domain="real") * 37
     check(lambda m, x: m.round(x, decimals), x, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("decimals", [-2, -1, 0, 1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
+def test_round_half_to_even_at_ties(decimals, dtype):
+    x = np.array([15, 25, -15, -25, 150, 250, 1, 0, 35], dtype)
+    if dtype in FLOATS:
+        x = np.concatenate([x, x / 100, [0.125, 0.375, 2.5, 3.5, -0.5]]).astype(dtype)
+    check(lambda m, x: m.round(x, decimals), x)
+    check(lambda m, x: x.round(decimals) if m is np else m.around(x, decimals), x)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)

@@ -59,12 +59,17 @@ def round(a, decimals: int = 0):  # noqa: A001
         (2.0, 1.23)
     """
     a = scalar_or_array(a)
-    if dtype_of(a).kind in "iu":  # integers are already round (booleans go to float, as in NumPy)
+    dtype = dtype_of(a)
+    if dtype.kind in "iu" and decimals >= 0:  # already round (booleans go to float, as NumPy)
         return a
     if decimals == 0:
         return rint(a)
-    scale = 10.0 ** decimals
-    return rint(a * scale) / scale
+    if decimals > 0:
+        scale = 10.0 ** decimals
+        return rint(a * scale) / scale
+    scale = 10.0 ** -decimals  # divide, as NumPy does: 25 * 0.1 is a hair above 2.5
+    rounded = rint(a / scale) * scale
+    return ew.convert_element_type(rounded, dtype) if dtype.kind in "iu" else rounded
 
 
 around = round
