@@ -133,6 +133,18 @@ def test_methods(name, call):
     same_as_numpy(lambda x: getattr(x, name)(*args, **kwargs), x)
 
 
+def test_methods_take_numpys_positional_arguments():
+    """ndarray.mean(axis, dtype, out, keepdims): the same order, also through np.<name>."""
+    same_as_numpy(lambda x: (x.sum(1, np.float32, None, True), x.mean(0, np.float32),
+                             x.max(2, None, True), x.min(0, None, False), x.prod(1, None),
+                             x.var(1, None, None, 1), x.std(0, None, None, 0, True),
+                             x.all(0, keepdims=True), x.any(1), x.argmax(1, None),
+                             x.cumsum(0, np.float32), x.clip(-1.0, None), x.clip(max=0.5)), X)
+    same_as_numpy(lambda x: (np.max(x, 0, None, True), np.mean(x, 1, None, None, True),
+                             np.var(x, 0, None, None, 1), np.all(x > 0, 1, None, True),
+                             np.std(x, correction=1), np.clip(x, -1.0, 1.0, None)), X)
+
+
 def test_item_tolist_and_conversions_need_values():
     for use in (lambda x: x.item(), lambda x: x.tolist(), lambda x: int(x), lambda x: float(x),
                 lambda x: bool(x), lambda x: range(10)[x]):

@@ -327,26 +327,21 @@ class Tracer:
 
     # -- methods ---------------------------------------------------------------------------
 
-    def sum(self, axis=None, dtype=None, keepdims=False):
-        return fnp.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False): return fnp.mean(self, axis=axis, keepdims=keepdims)
-    def var(self, axis=None, ddof=0, keepdims=False):
-        return fnp.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def std(self, axis=None, ddof=0, keepdims=False):
-        return fnp.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False): return fnp.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return fnp.min(self, axis=axis, keepdims=keepdims)
-    def prod(self, axis=None, keepdims=False): return fnp.prod(self, axis=axis, keepdims=keepdims)
-    def all(self, axis=None, keepdims=False): return fnp.all(self, axis=axis, keepdims=keepdims)
-    def any(self, axis=None, keepdims=False): return fnp.any(self, axis=axis, keepdims=keepdims)
-    def argmax(self, axis=None): return fnp.argmax(self, axis=axis)
-    def argmin(self, axis=None): return fnp.argmin(self, axis=axis)
-    def cumsum(self, axis=None): return fnp.cumsum(self, axis=axis)
-    def cumprod(self, axis=None): return fnp.cumprod(self, axis=axis)
-    def clip(self, min=None, max=None): return fnp.clip(self, min, max)
+    # ndarray's methods take the arguments of the NumPy function of the same name, in order
+    def sum(self, *args, **kwargs): return fnp.sum(self, *args, **kwargs)
+    def mean(self, *args, **kwargs): return fnp.mean(self, *args, **kwargs)
+    def var(self, *args, **kwargs): return fnp.var(self, *args, **kwargs)
+    def std(self, *args, **kwargs): return fnp.std(self, *args, **kwargs)
+    def max(self, *args, **kwargs): return fnp.max(self, *args, **kwargs)
+    def min(self, *args, **kwargs): return fnp.min(self, *args, **kwargs)
+    def prod(self, *args, **kwargs): return fnp.prod(self, *args, **kwargs)
+    def all(self, *args, **kwargs): return fnp.all(self, *args, **kwargs)
+    def any(self, *args, **kwargs): return fnp.any(self, *args, **kwargs)
+    def argmax(self, *args, **kwargs): return fnp.argmax(self, *args, **kwargs)
+    def argmin(self, *args, **kwargs): return fnp.argmin(self, *args, **kwargs)
+    def cumsum(self, *args, **kwargs): return fnp.cumsum(self, *args, **kwargs)
+    def cumprod(self, *args, **kwargs): return fnp.cumprod(self, *args, **kwargs)
+    def clip(self, *args, **kwargs): return fnp.clip(self, *args, **kwargs)
     def dot(self, other): return fnp.dot(self, other)
     def ravel(self): return fnp.ravel(self)
     def flatten(self): return fnp.ravel(self)

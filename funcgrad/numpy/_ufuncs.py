@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError
-from funcgrad.numpy._util import array_arg, dtype_of, scalar_or_array
+from funcgrad.numpy._util import array_arg, dtype_of, scalar_or_array, unsupported
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops.elementwise import (  # noqa: F401  (re-exported under NumPy's names)
     absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, bitwise_and,
@@ -75,7 +75,7 @@ def round(a, decimals: int = 0):  # noqa: A001
 around = round
 
 
-def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
     """Limit values to [a_min, a_max] (like numpy.clip). Either bound may be None.
 
     The gradient goes to ``a`` where it lies strictly between the bounds and to the bound
@@ -85,6 +85,7 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
         >>> fnp.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
         array([0. , 0.5, 1. ])
     """
+    unsupported("clip", out=out)
     lo = a_min if a_min is not None else min
     hi = a_max if a_max is not None else max
     a = scalar_or_array(a)
