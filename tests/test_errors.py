@@ -302,6 +302,17 @@ def test_eager_functions_refuse_non_arrays():
         fnp.sum("abc")  # <- eager sum
 
 
+def test_fnp_ufunc_options_and_arity():
+    with raises_at(fg.FuncgradTypeError, "fnp out", "funcgrad.numpy.exp has no out=",
+                   "returned value"):
+        fnp.exp(A5, out=A5)  # <- fnp out
+    with raises_at(fg.FuncgradTypeError, "fnp where", "funcgrad.numpy.add does not support where="):
+        fg.make_ir(lambda x: fnp.add(x, 1.0, where=x > 0))(A5)  # <- fnp where
+    with raises_at(fg.FuncgradTypeError, "fnp arity",
+                   "funcgrad.numpy.add takes 2 array arguments, got 1"):
+        fnp.add(A5)  # <- fnp arity
+
+
 def test_returning_a_non_array():
     with raises_at(fg.FuncgradTypeError, "return str", "returned a str"):
         fg.make_ir(lambda x: (x, "done"))(A5)  # <- return str

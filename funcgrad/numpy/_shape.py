@@ -8,7 +8,8 @@ import operator
 import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError, at_user_line
-from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, shape_of
+from funcgrad.numpy._util import (array_arg, normalize_axes, normalize_axis, shape_of,
+                                  unsupported)
 from funcgrad.ops import shape as sh
 from funcgrad.ops.indexing import gather
 
@@ -305,9 +306,10 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     return a
 
 
-def take(a, indices, axis=None, mode=None):
+def take(a, indices, axis=None, out=None, mode=None):
     """Elements of ``a`` at ``indices`` along ``axis`` (like numpy.take; axis=None flattens).
     Out-of-range indices raise IndexError."""
+    unsupported("take", out=out)
     if mode not in (None, "raise"):
         raise FuncgradTypeError("take supports mode='raise' only")
     a = array_arg(a)

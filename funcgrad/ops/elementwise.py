@@ -62,11 +62,26 @@ def _ufunc_dtype(ufunc, avals) -> np.dtype:
     return dtype
 
 
-def _ufunc_rule(ufunc):
-    def shape_rule(*avals):
+def _ufunc_rule(ufunc, name=None):
+    """Broadcasting and NumPy's promotion, for a primitive that computes like ``ufunc``."""
+    name = name or ufunc.__name__
+
+    def shape_rule(*avals, **options):
+        if options or len(avals) != ufunc.nin:
+            raise FuncgradTypeError(_misuse(name, ufunc.nin, len(avals), options))
         return ShapedArray(broadcast_shapes(*avals), _ufunc_dtype(ufunc, avals),
                            all(a.weak_type for a in avals))
     return shape_rule
+
+
+def _misuse(name, nin, n_args, options) -> str:
+    """Why fnp.<name>(...) was called wrongly (these functions are the primitives)."""
+    if n_args != nin:
+        return f"funcgrad.numpy.{name} takes {nin} array argument{'s' * (nin > 1)}, got {n_args}"
+    if "out" in options:
+        return (f"funcgrad.numpy.{name} has no out=: funcgrad arrays are never written in "
+                "place; use the returned value")
+    return f"funcgrad.numpy.{name} does not support {', '.join(f'{k}=' for k in options)}"
 
 
 def ufunc_primitive(name, ufunc, vjp=None, lowering=None, **kw) -> Primitive:
@@ -215,7 +230,8 @@ def _logistic_impl(x):
 
 
 logistic_p = Primitive(
-    "logistic", impl=_logistic_impl, shape_rule=_ufunc_rule(np.exp), elementwise=True,
+    "logistic", impl=_logistic_impl, shape_rule=_ufunc_rule(np.exp, "logistic"),
+    elementwise=True,
     vjp=elementwise_vjp(lambda g, ans, x: g * ans * (1 - ans)),
     lowering="1 / (1 + np.exp(-{0}))")
 
@@ -227,7 +243,7 @@ def _erf_impl(x):
 
 
 erf_p = Primitive(
-    "erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp), elementwise=True,
+    "erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp, "erf"), elementwise=True,
     vjp=elementwise_vjp(lambda g, ans, x: g * TWO_OVER_SQRT_PI * exp(-x * x)),
     lowering="math.erf({0})")
 
