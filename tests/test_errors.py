@@ -319,6 +319,22 @@ def test_returning_a_non_array():
 
 
 # ---------------------------------------------------------------------------------------
+# Indexing
+
+
+def test_index_errors():
+    with raises_at(fg.FuncgradIndexError, "index oob",
+                   "index 5 is out of bounds for an axis of size 5"):
+        fg.make_ir(lambda x: x[5])(A5)  # <- index oob
+    with raises_at(IndexError, "take oob", "index -6 is out of bounds"):
+        fnp.take(A5, [0, -6])  # <- take oob
+    with raises_at(IndexError, "traced mask", "shape depends on values", "fnp.where"):
+        fg.make_ir(lambda x: x[x > 0])(A5)  # <- traced mask
+    with raises_at(IndexError, "float index", "must be integers"):
+        fg.make_ir(lambda x: x[np.array([0.5])])(A5)  # <- float index
+
+
+# ---------------------------------------------------------------------------------------
 # In-place updates
 
 

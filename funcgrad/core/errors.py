@@ -36,6 +36,10 @@ class ShapeError(FuncgradError, ValueError):
     """Shapes that do not fit together (broadcasting, matmul, reshape, concatenate...)."""
 
 
+class FuncgradIndexError(FuncgradError, IndexError):
+    """An index out of bounds, or of a kind funcgrad cannot trace."""
+
+
 class ConcretizationError(FuncgradError, TypeError):
     """Python needed a concrete value (``if``, ``bool()``, ``int()``) of a traced array."""
 

@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradTypeError, at_user_line
+from funcgrad.core.errors import FuncgradIndexError, FuncgradTypeError
 from funcgrad.core.tracing import Tracer
 from funcgrad.ops import shape as sh
 from funcgrad.ops.elementwise import convert_element_type
@@ -35,21 +35,20 @@ def _entries(ndim: int, index) -> tuple[list, bool]:
         if isinstance(i, list):
             i = np.asarray(i)
         if isinstance(i, (bool, np.bool_)):
-            raise IndexError(at_user_line("a boolean scalar index is not supported"))
+            raise FuncgradIndexError("a boolean scalar index is not supported")
         if isinstance(i, Tracer) and i.dtype == np.bool_:
-            raise IndexError(at_user_line(
+            raise FuncgradIndexError(
                 "indexing with a traced boolean mask gives a result whose shape depends on "
-                "values, which funcgrad cannot trace; use fnp.where(mask, x, 0) instead"))
+                "values, which funcgrad cannot trace; use fnp.where(mask, x, 0) instead")
         if isinstance(i, np.ndarray) and i.dtype == np.bool_:
             entries.extend(np.nonzero(i))  # a k-d mask indexes k axes
         else:
             entries.append(i)
     if sum(e is Ellipsis for e in entries) > 1:
-        raise IndexError(at_user_line("an index can only have a single ellipsis ('...')"))
+        raise FuncgradIndexError("an index can only have a single ellipsis ('...')")
     consumed = sum(e is not None and e is not Ellipsis for e in entries)
     if consumed > ndim:
-        raise IndexError(at_user_line(f"too many indices ({consumed}) for an array with "
-                                      f"{ndim} axes"))
+        raise FuncgradIndexError(f"too many indices ({consumed}) for an array with {ndim} axes")
     fill = [slice(None)] * (ndim - consumed)
     apart = _advanced_apart(entries)
     for k, e in enumerate(entries):
@@ -87,21 +86,20 @@ def _holds_none(entries) -> bool:
 def _static_int(i, n) -> int:
     k = operator.index(i)
     if not -n <= k < n:
-        raise IndexError(at_user_line(f"index {k} is out of bounds for an axis of size {n}"))
+        raise FuncgradIndexError(f"index {k} is out of bounds for an axis of size {n}")
     return k % n
 
 
 def _index_operand(i, n):
     if isinstance(i, Tracer):
         if i.dtype.kind not in "iu":
-            raise IndexError(at_user_line(f"arrays used as indices must be integers, got {i.aval}"))
+            raise FuncgradIndexError(f"arrays used as indices must be integers, got {i.aval}")
         return i
     if i.dtype.kind not in "iu":
-        raise IndexError(at_user_line(f"arrays used as indices must be integers, got dtype "
-                                      f"{i.dtype}"))
+        raise FuncgradIndexError(f"arrays used as indices must be integers, got dtype {i.dtype}")
     if i.size and (i.max() >= n or i.min() < -n):
         bad = i.max() if i.max() >= n else i.min()
-        raise IndexError(at_user_line(f"index {bad} is out of bounds for an axis of size {n}"))
+        raise FuncgradIndexError(f"index {bad} is out of bounds for an axis of size {n}")
     return i
 
 
@@ -148,7 +146,7 @@ def scatter(x, index, values, mode):
     from funcgrad.numpy._util import scalar_or_array
     entries, apart = _entries(x.ndim, index)
     if _holds_none(entries):
-        raise IndexError(at_user_line("None (newaxis) is not allowed in an .at[] index"))
+        raise FuncgradIndexError("None (newaxis) is not allowed in an .at[] index")
     spec, operands = _spec(x.shape, entries, ints_as_arrays=True)
     values = scalar_or_array(values)
     if getattr(values, "dtype", x.dtype) != x.dtype:
@@ -165,7 +163,7 @@ def scatter(x, index, values, mode):
 def nonzero(a):
     """Indices of the non-zero elements. Its shape depends on values, so not when traced."""
     if isinstance(a, Tracer):
-        raise FuncgradTypeError(at_user_line(
+        raise FuncgradTypeError(
             "nonzero (and one-argument where) gives a result whose shape depends on values, "
-            "which funcgrad cannot trace"))
+            "which funcgrad cannot trace")
     return np.nonzero(a)

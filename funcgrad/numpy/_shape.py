@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradTypeError, ShapeError, at_user_line
+from funcgrad.core.errors import FuncgradIndexError, FuncgradTypeError, ShapeError
 from funcgrad.numpy._util import (array_arg, normalize_axes, normalize_axis, shape_of,
                                   unsupported)
 from funcgrad.ops import shape as sh
@@ -308,7 +308,7 @@ def pad(array, pad_width, mode="constant", constant_values=0):
 
 def take(a, indices, axis=None, out=None, mode=None):
     """Elements of ``a`` at ``indices`` along ``axis`` (like numpy.take; axis=None flattens).
-    Out-of-range indices raise IndexError."""
+    Out-of-range indices raise an IndexError (a FuncgradIndexError)."""
     unsupported("take", out=out)
     if mode not in (None, "raise"):
         raise FuncgradTypeError("take supports mode='raise' only")
@@ -333,7 +333,7 @@ def _index_array(indices, n):
         raise FuncgradTypeError(f"indices must be integers, got dtype {indices.dtype}")
     if indices.size and (indices.max() >= n or indices.min() < -n):
         bad = indices.max() if indices.max() >= n else indices.min()
-        raise IndexError(at_user_line(f"index {bad} is out of bounds for an axis of size {n}"))
+        raise FuncgradIndexError(f"index {bad} is out of bounds for an axis of size {n}")
     return indices
 
 
