@@ -158,6 +158,14 @@ def test_and_or_not_on_traced_values():
         fg.make_ir(lambda x: not x)(1.0)  # <- not
 
 
+def test_formatting_a_traced_value():
+    def f(x):
+        print(f"{x}")  # shows the tracer: fine
+        return f"{x:.3f}"  # <- format
+    with raises_at(fg.ConcretizationError, "format", "formatting with '.3f'"):
+        fg.make_ir(f)(1.0)
+
+
 def test_python_index_from_a_traced_value():
     with raises_at(fg.ConcretizationError, "python index", "Python index"):
         fg.make_ir(lambda i: [1.0, 2.0][i])(np.int64(0))  # <- python index

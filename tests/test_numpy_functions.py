@@ -904,7 +904,7 @@ CREATION = {  # name: call(m, x), run eagerly, traced (where x is a tracer), and
     "asarray": lambda m, x: (m.asarray(x), m.asarray([1, 2]), m.asarray(x, dtype=m.float32)),
     "asarray_list": lambda m, x: m.asarray([m.sum(x), m.max(x)]),
     "astype": lambda m, x: (x.astype(m.float32), x.astype(m.int32), x.astype(m.bool_),
-                            x.astype(m.float64)),
+                            x.astype(m.float64), m.astype(x, m.float32)),
 }
 
 

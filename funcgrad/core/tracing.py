@@ -259,6 +259,11 @@ class Tracer:
     def __index__(self):
         return self._concrete("using an array as a Python index").__index__()
 
+    def __format__(self, spec):
+        if not spec:  # f"{x}" shows the tracer; f"{x:.3f}" needs the number
+            return repr(self)
+        return format(self._concrete(f"formatting with {spec!r}"), spec)
+
     def item(self):
         return self._concrete(".item()").item()
 

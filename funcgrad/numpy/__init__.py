@@ -13,9 +13,9 @@ Example:
 import numpy as _np
 
 from funcgrad.numpy import _indexing, _numpy_interop  # noqa: F401  (used by Tracer)
-from funcgrad.numpy._creation import (arange, array, asarray, empty, empty_like, eye,  # noqa: F401
-                                      full, full_like, identity, linspace, ones, ones_like,
-                                      zeros, zeros_like)
+from funcgrad.numpy._creation import (arange, array, asarray, astype,  # noqa: F401
+                                      empty, empty_like, eye, full, full_like, identity,
+                                      linspace, ones, ones_like, zeros, zeros_like)
 from funcgrad.numpy._indexing import nonzero  # noqa: F401
 from funcgrad.numpy._linalg import (diag, diagonal, dot, einsum, inner, matmul, outer,  # noqa: F401
                                     tensordot, trace, tril, triu, vdot)

@@ -40,6 +40,11 @@ def asarray(a, dtype=None, order=None):
     return out
 
 
+def astype(x, dtype, /, *, copy=True, device=None):
+    """``x`` converted to ``dtype`` (like numpy.astype, and ``x.astype(dtype)``)."""
+    return asarray(x, dtype)
+
+
 def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
     """A new array from ``object`` (like numpy.array). Nested lists may hold traced values."""
     if isinstance(object, (list, tuple)) and _holds_tracer(object):
