@@ -287,6 +287,21 @@ def test_closed_program_carries_the_trees():
     assert out["n"] == (4.0,)
 
 
+def test_closed_program_refuses_arguments_it_was_not_traced_for():
+    closed = fg.make_ir(lambda x, y: fnp.sum(x) + y)(np.ones(3), 1.0)
+    assert closed(np.ones(3), 2.0) == [5.0]
+    with pytest.raises(fg.FuncgradTypeError, match="takes 2 array arguments, got 1"):
+        closed(np.ones(3))
+    with pytest.raises(fg.FuncgradTypeError, match=r"argument 0 is f64\[4\].*traced for f64\[3\]"):
+        closed(np.ones(4), 2.0)
+    with pytest.raises(fg.FuncgradTypeError, match=r"argument 0 is f32\[3\]"):
+        closed(np.ones(3, np.float32), 2.0)
+
+
+def test_a_program_without_inputs_prints():
+    assert str(fg.make_ir(lambda: 1.5)()) == "{ lambda .\n  in (1.5) }"
+
+
 def test_every_variable_has_a_type():
     program = fg.make_ir(loss)(*mlp_problem(np.float32)).program
     for v in walk_values(program):
@@ -326,7 +341,7 @@ def test_validate_rejects_broken_programs():
 
 def test_dead_code_elimination_keeps_what_outputs_need():
     def f(x):
-        unused = fnp.exp(x) * 3.0  # noqa: F841
+        fnp.exp(x) * 3.0  # recorded, but nothing uses it
         return fnp.sin(x)
     program = fg.make_ir(f)(np.ones(2)).program
     pruned = dead_code_elimination(program)

@@ -1137,7 +1137,7 @@ def _broadcastable(x, y):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_random_compositions_evaluate_like_the_function(dtype, data):
     d = Draw(data, dtype)
