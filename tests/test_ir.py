@@ -290,7 +290,7 @@ def test_closed_program_carries_the_trees():
 def test_closed_program_refuses_arguments_it_was_not_traced_for():
     closed = fg.make_ir(lambda x, y: fnp.sum(x) + y)(np.ones(3), 1.0)
     assert closed(np.ones(3), 2.0) == [5.0]
-    with pytest.raises(fg.FuncgradTypeError, match="takes 2 array arguments, got 1"):
+    with pytest.raises(fg.FuncgradTypeError, match=r"takes 2 array arguments .*, got 1"):
         closed(np.ones(3))
     with pytest.raises(fg.FuncgradTypeError, match=r"argument 0 is f64\[4\].*traced for f64\[3\]"):
         closed(np.ones(4), 2.0)
