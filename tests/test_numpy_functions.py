@@ -340,6 +340,15 @@ def test_operators_with_python_scalars_keep_dtype(op, dtype, data):
     check(lambda m, x: binop(x, 3), x)
 
 
+def test_adding_zero_keeps_the_sign_of_zero_as_numpy_does():
+    """-0.0 + 0 is +0.0: adding a zero is no identity for floats (but multiplying by one is)."""
+    x = np.array([-0.0, 0.0, 1.0])
+    check(lambda m, x: m.arctan2(x + 0, -1.0), x)
+    check(lambda m, x: m.arctan2(0.0 + x, -1.0), x)
+    check(lambda m, x: m.arctan2(x * 1, -1.0), x)
+    check(lambda m, x: m.arctan2(x + -0.0, -1.0), x)
+
+
 def test_nep50_examples():
     x32 = np.arange(3, dtype=np.float32)
     for f in (lambda x: x * 2.0, lambda x: fnp.multiply(x, 2.0), lambda x: 2.0 * fnp.exp(x),

@@ -106,11 +106,14 @@ def _simplify_add(trace, out_aval, x, y):
 
 
 def _identity_operand(out_aval, x, y, unit):
-    """x * 1 -> x and x + 0 -> x, when that changes neither shape nor dtype."""
+    """x * 1 -> x and x + 0 -> x, when that changes neither shape nor dtype, nor a value:
+    for floats only -0.0 adds exactly (-0.0 + 0 is +0.0, and arctan2 tells them apart)."""
     for constant, other in ((x, y), (y, x)):
         if (type(constant) in (int, float) or isinstance(constant, np.generic)) \
                 and constant == unit and getattr(other, "shape", None) == out_aval.shape \
-                and getattr(other, "dtype", None) == out_aval.dtype:
+                and getattr(other, "dtype", None) == out_aval.dtype \
+                and not (unit == 0 and out_aval.dtype.kind == "f"
+                         and not np.signbit(constant)):
             return other
     return None
 
