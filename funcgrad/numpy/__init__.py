@@ -4,6 +4,18 @@ On plain arrays these functions compute with NumPy and return NumPy values; on t
 values they record primitives into the program being traced. Broadcasting and dtype
 promotion follow NumPy 2 (NEP 50): a Python float times a float32 array stays float32.
 
+Where funcgrad differs from NumPy, on purpose:
+  - no float16 and no complex numbers: where NumPy would answer in float16 (``exp`` of a
+    bool or int8 array) funcgrad raises a FuncgradTypeError;
+  - inside a trace, a function of Python numbers alone stays a (weak) Python number, as
+    Python arithmetic does: ``x_f32 * fnp.sqrt(s)``, with ``s`` a Python float argument, is
+    float32 traced, where NumPy's ``np.sqrt(s)`` is a float64 scalar that makes it float64;
+  - no ``out=``, ``where=`` or ``initial=`` (arrays are never written in place); boolean
+    masks and the sizes of results must be known while tracing; memory layout arguments
+    (``order``, ``subok``) are accepted and ignored;
+  - integer ``reciprocal`` of 0 is 0 (NumPy's is undefined), and ``repeat`` wants integer
+    repeats (NumPy truncates a float).
+
 Example:
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.tanh(np.zeros(2)) + 1.0
