@@ -13,8 +13,8 @@ Example:
 __version__ = "0.1.0"
 
 from funcgrad.core.errors import (ConcretizationError, FuncgradError,  # noqa: F401
-                                  FuncgradTypeError, InPlaceUpdateError, LoweringError,
-                                  ShapeError, UnexpectedTracerError)
+                                  FuncgradIndexError, FuncgradTypeError, InPlaceUpdateError,
+                                  LoweringError, ShapeError, UnexpectedTracerError)
 from funcgrad.core.evaluate import evaluate  # noqa: F401
 from funcgrad.core.ir import ClosedProgram, Program  # noqa: F401
 from funcgrad.core.tracing import make_ir  # noqa: F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from funcgrad.core.ir import Literal, Program
 from funcgrad.core.tracing import Tracer, current_trace, source_of
+from funcgrad.core.types import weak_value
 
 
 def _plan(program: Program):
@@ -34,11 +35,20 @@ def _plan(program: Program):
             initial.append(None)
             outs.append(slots[id(v)])
         multiple = eqn.primitive.multiple_results
-        weak = not multiple and eqn.outputs[0].aval.weak_type
-        steps.append((eqn.primitive.impl, ins, eqn.params, outs if multiple else outs[0],
-                      multiple, weak))
+        impl = eqn.primitive.impl
+        if not multiple and eqn.outputs[0].aval.weak_type:
+            impl = _giving_python_scalars(impl)
+        steps.append((impl, ins, eqn.params, outs if multiple else outs[0], multiple))
     results = [slot(v) for v in program.outvars]
     return len(program.inputs), initial, steps, results
+
+
+def _giving_python_scalars(impl):
+    """``impl`` for a weak output: NumPy returns a NumPy scalar, which would promote as strong
+    in the equations that use it; the program's types say it is weak (a Python number)."""
+    def weak_impl(*args, **params):
+        return weak_value(impl(*args, **params))
+    return weak_impl
 
 
 def evaluate(program: Program, args) -> list:
@@ -46,14 +56,13 @@ def evaluate(program: Program, args) -> list:
     n_in, initial, steps, results = program.cached("numpy_plan", _plan)
     env = initial.copy()
     env[:n_in] = args
-    for impl, ins, params, out, multiple, weak in steps:
+    for impl, ins, params, out, multiple in steps:
         value = impl(*[env[i] for i in ins], **params)
         if multiple:
             for o, x in zip(out, value):
                 env[o] = x
         else:
-            # a weak scalar stays a Python number, which NumPy promotes as weak (NEP 50)
-            env[out] = value.item() if weak else value
+            env[out] = value
     return [env[i] for i in results]
 
 

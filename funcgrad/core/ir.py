@@ -83,11 +83,15 @@ class Program:
     __slots__ = ("constvars", "invars", "equations", "outvars", "_cache")
 
     def __init__(self, constvars, invars, equations, outvars):
-        self.constvars = tuple(constvars)
-        self.invars = tuple(invars)
-        self.equations = tuple(equations)
-        self.outvars = tuple(outvars)
-        self._cache = {}  # values derived from the (immutable) program, e.g. its evaluator
+        init = object.__setattr__  # the only writes: a built Program never changes
+        init(self, "constvars", tuple(constvars))
+        init(self, "invars", tuple(invars))
+        init(self, "equations", tuple(equations))
+        init(self, "outvars", tuple(outvars))
+        init(self, "_cache", {})  # values derived from the program, e.g. its evaluator
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a Program is immutable: build a new one instead of setting {name}")
 
     @property
     def inputs(self) -> tuple[Var, ...]:
@@ -131,7 +135,22 @@ class ClosedProgram:
     def __call__(self, *args):
         """Evaluate with NumPy on flat array arguments; returns the flat list of outputs."""
         from funcgrad.core.evaluate import evaluate
+        self.check_arguments(args)
         return evaluate(self.program, [*self.consts, *args])
+
+    def check_arguments(self, args):
+        """The program was traced for its inputs' shapes and dtypes: refuse others."""
+        from funcgrad.core.errors import FuncgradTypeError
+        from funcgrad.core.types import aval_of
+        invars = self.program.invars
+        if len(args) != len(invars):
+            raise FuncgradTypeError(f"this program takes {len(invars)} array arguments (the "
+                                    f"leaves of its inputs), got {len(args)}")
+        for i, (x, v) in enumerate(zip(args, invars)):
+            aval = aval_of(x, f" (argument {i})")
+            if (aval.shape, aval.dtype) != (v.aval.shape, v.aval.dtype):
+                raise FuncgradTypeError(f"argument {i} is {aval}, but the program was traced "
+                                        f"for {v.aval}; trace it again for other shapes")
 
     @property
     def equations(self):
@@ -189,7 +208,7 @@ def format_program(program: Program, namer: _Namer | None = None, indent: int = 
     head = " ".join(namer.typed(v) for v in program.invars)
     if program.constvars:
         head += " ; consts " + " ".join(namer.typed(v) for v in program.constvars)
-    lines = [f"{pad}{{ lambda {head} ."]
+    lines = [f"{pad}{{ lambda {head} ." if head else f"{pad}{{ lambda ."]
     body = []
     for eqn in program.equations:
         outs = " ".join(namer.typed(v) for v in eqn.outputs)

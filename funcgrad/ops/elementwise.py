@@ -21,7 +21,7 @@ import numpy as np
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive, elementwise_vjp
 from funcgrad.compile.lowering import IDENTITY
-from funcgrad.core.types import ShapedArray, check_dtype, float64
+from funcgrad.core.types import ShapedArray, check_dtype, float64, promote_types
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -63,11 +63,26 @@ def _ufunc_dtype(ufunc, avals) -> np.dtype:
     return dtype
 
 
-def _ufunc_rule(ufunc):
-    def shape_rule(*avals):
+def _ufunc_rule(ufunc, name=None):
+    """Broadcasting and NumPy's promotion, for a primitive that computes like ``ufunc``."""
+    name = name or ufunc.__name__
+
+    def shape_rule(*avals, **options):
+        if options or len(avals) != ufunc.nin:
+            raise FuncgradTypeError(_misuse(name, ufunc.nin, len(avals), options))
         return ShapedArray(broadcast_shapes(*avals), _ufunc_dtype(ufunc, avals),
                            all(a.weak_type for a in avals))
     return shape_rule
+
+
+def _misuse(name, nin, n_args, options) -> str:
+    """Why fnp.<name>(...) was called wrongly (these functions are the primitives)."""
+    if n_args != nin:
+        return f"funcgrad.numpy.{name} takes {nin} array argument{'s' * (nin > 1)}, got {n_args}"
+    if "out" in options:
+        return (f"funcgrad.numpy.{name} has no out=: funcgrad arrays are never written in "
+                "place; use the returned value")
+    return f"funcgrad.numpy.{name} does not support {', '.join(f'{k}=' for k in options)}"
 
 
 def ufunc_primitive(name, ufunc, vjp=None, lowering=None, simplify=None) -> Primitive:
@@ -118,11 +133,14 @@ def _simplify_add(trace, out_aval, x, y):
 
 
 def _identity_operand(out_aval, x, y, unit):
-    """x * 1 -> x and x + 0 -> x, when that changes neither shape nor dtype."""
+    """x * 1 -> x and x + 0 -> x, when that changes neither shape nor dtype, nor a value:
+    for floats only -0.0 adds exactly (-0.0 + 0 is +0.0, and arctan2 tells them apart)."""
     for constant, other in ((x, y), (y, x)):
         if (type(constant) in (int, float) or isinstance(constant, np.generic)) \
                 and constant == unit and getattr(other, "shape", None) == out_aval.shape \
-                and getattr(other, "dtype", None) == out_aval.dtype:
+                and getattr(other, "dtype", None) == out_aval.dtype \
+                and not (unit == 0 and out_aval.dtype.kind == "f"
+                         and not np.signbit(constant)):
             return other
     return None
 
@@ -225,9 +243,8 @@ bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, "{0} ^ {1}"
 def _select_rule(cond, x, y):
     if cond.dtype != np.bool_:
         raise FuncgradTypeError(f"where's condition must be boolean, got {cond}")
-    dtype = np.result_type(*weak_dtypes((x, y)))
-    return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype),
-                       x.weak_type and y.weak_type)
+    dtype, _ = promote_types(x, y)  # NEP 50, as np.where promotes a Python scalar; but
+    return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype))  # gives an array
 
 
 select_p = Primitive(
@@ -243,7 +260,8 @@ def _logistic_impl(x):
 
 
 logistic_p = Primitive(
-    "logistic", impl=_logistic_impl, shape_rule=_ufunc_rule(np.exp), elementwise=True,
+    "logistic", impl=_logistic_impl, shape_rule=_ufunc_rule(np.exp, "logistic"),
+    elementwise=True,
     vjp=elementwise_vjp(lambda g, ans, x: g * ans * (1 - ans)),
     lowering="1 / (1 + np.exp(-{0}))")
 
@@ -255,9 +273,12 @@ def _erf_impl(x):
 
 
 erf_p = Primitive(
-    "erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp), elementwise=True,
+    "erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp, "erf"), elementwise=True,
     vjp=elementwise_vjp(lambda g, ans, x: g * TWO_OVER_SQRT_PI * exp(-x * x)),
     lowering="math.erf({0})")
+
+
+_WEAK_INT = ShapedArray((), np.dtype("int64"), True)  # n, as NumPy's promotion sees it
 
 
 def _integer_pow_lowering(operands, index, *, n):
@@ -271,7 +292,7 @@ def _integer_pow_lowering(operands, index, *, n):
 
 integer_pow_p = Primitive(
     "integer_pow", impl=lambda x, *, n: np.power(x, n),
-    shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, x])),
+    shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, _WEAK_INT])),
     elementwise=True,
     vjp=elementwise_vjp(lambda g, ans, x, *, n: g * n * integer_pow(x, n - 1) if n != 1 else g),
     lowering=_integer_pow_lowering)
@@ -302,8 +323,8 @@ stop_gradient_p = Primitive(
 
 def convert_element_type(x, dtype, weak_type=False):
     dtype = np.dtype(dtype)
-    if getattr(x, "dtype", None) == dtype and not getattr(getattr(x, "aval", None), "weak_type",
-                                                          False):
+    aval = getattr(x, "aval", None)  # a tracer's: its weakness matters too
+    if getattr(x, "dtype", None) == dtype and (aval is None or aval.weak_type == weak_type):
         return x
     return convert_element_type_p.bind(x, dtype=dtype, weak_type=weak_type)
 
