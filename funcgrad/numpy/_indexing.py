@@ -90,14 +90,15 @@ def _static_int(i, n) -> int:
     return k % n
 
 
-def _index_operand(i, n):
-    if isinstance(i, Tracer):
-        if i.dtype.kind not in "iu":
-            raise FuncgradIndexError(f"arrays used as indices must be integers, got {i.aval}")
-        return i
+def index_operand(i, n, dtype_error=FuncgradIndexError):
+    """An integer index array (or traced int) for an axis of length ``n``; constant ones are
+    checked against the axis now (traced ones when the program runs)."""
+    if not isinstance(i, Tracer):
+        i = np.asarray(i)
     if i.dtype.kind not in "iu":
-        raise FuncgradIndexError(f"arrays used as indices must be integers, got dtype {i.dtype}")
-    if i.size and (i.max() >= n or i.min() < -n):
+        raise dtype_error(f"arrays used as indices must be integers, got "
+                          f"{i.aval if isinstance(i, Tracer) else 'dtype ' + str(i.dtype)}")
+    if not isinstance(i, Tracer) and i.size and (i.max() >= n or i.min() < -n):
         bad = i.max() if i.max() >= n else i.min()
         raise FuncgradIndexError(f"index {bad} is out of bounds for an axis of size {n}")
     return i
@@ -113,7 +114,7 @@ def _spec(shape, entries, ints_as_arrays):
             spec.append((start if size else 0, step, size))
         elif _is_array_index(e):
             spec.append(len(operands))
-            operands.append(_index_operand(e, n))
+            operands.append(index_operand(e, n))
         elif ints_as_arrays:  # as a 0-d index array, it selects the same elements NumPy does
             spec.append(len(operands))
             operands.append(np.asarray(_static_int(e, n)))

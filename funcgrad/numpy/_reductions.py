@@ -64,22 +64,20 @@ def _as_bool(a):
     return a if a.dtype == np.bool_ else not_equal(a, 0)
 
 
-def all(a, axis=None, out=None, keepdims=False, *, where=None):  # noqa: A001
-    """Whether all elements are true (non-zero) over ``axis`` (like numpy.all)."""
-    unsupported("all", out=out, where=where)
-    a = _as_bool(array_arg(a))
-    axes = normalize_axes(axis, a.ndim)
-    result = red.reduce_and_p.bind(a, axes=axes) if axes else a
-    return _keepdims(result, a.shape, axes) if keepdims else result
+def _truth_reduction(name, prim, what):
+    def reduction(a, axis=None, out=None, keepdims=False, *, where=None):
+        unsupported(name, out=out, where=where)
+        a = _as_bool(array_arg(a))
+        axes = normalize_axes(axis, a.ndim)
+        result = prim.bind(a, axes=axes) if axes else a
+        return _keepdims(result, a.shape, axes) if keepdims else result
+    reduction.__name__ = name
+    reduction.__doc__ = f"Whether {what} elements are true (non-zero) over ``axis`` (like numpy.{name})."
+    return reduction
 
 
-def any(a, axis=None, out=None, keepdims=False, *, where=None):  # noqa: A001
-    """Whether any element is true (non-zero) over ``axis`` (like numpy.any)."""
-    unsupported("any", out=out, where=where)
-    a = _as_bool(array_arg(a))
-    axes = normalize_axes(axis, a.ndim)
-    result = red.reduce_or_p.bind(a, axes=axes) if axes else a
-    return _keepdims(result, a.shape, axes) if keepdims else result
+all = _truth_reduction("all", red.reduce_and_p, "all")  # noqa: A001
+any = _truth_reduction("any", red.reduce_or_p, "any")  # noqa: A001
 
 
 def _count(shape, axes) -> int:

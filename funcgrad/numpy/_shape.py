@@ -323,18 +323,8 @@ def take(a, indices, axis=None, out=None, mode=None):
 
 
 def _index_array(indices, n):
-    from funcgrad.core.tracing import Tracer
-    if isinstance(indices, Tracer):
-        if indices.dtype.kind not in "iu":
-            raise FuncgradTypeError(f"indices must be integers, got {indices.aval}")
-        return indices
-    indices = np.asarray(indices)
-    if indices.dtype.kind not in "iu":
-        raise FuncgradTypeError(f"indices must be integers, got dtype {indices.dtype}")
-    if indices.size and (indices.max() >= n or indices.min() < -n):
-        bad = indices.max() if indices.max() >= n else indices.min()
-        raise FuncgradIndexError(f"index {bad} is out of bounds for an axis of size {n}")
-    return indices
+    from funcgrad.numpy._indexing import index_operand
+    return index_operand(indices, n, dtype_error=FuncgradTypeError)
 
 
 def take_along_axis(arr, indices, axis):
