@@ -244,3 +244,32 @@ def test_integer_and_boolean_programs():
     m = i > 0
     close(f(i, m), (i * 2 + 1, np.where(m, i, -i), np.sum(m), i // 2, i % 3))
     assert fg.jit(lambda a, b: a @ b)(np.eye(2, dtype=np.int64), np.ones((2, 2), np.int64)).dtype == np.int64
+
+
+def test_numba_failure_becomes_a_lowering_error_naming_the_line():
+    from funcgrad.core.primitive import Primitive, REGISTRY
+    broken = Primitive("broken_lowering_test", impl=np.negative, shape_rule=lambda x: x,
+                       elementwise=True, lowering="no_such_function({0})")
+    try:
+        f = fg.jit(lambda x: fnp.sin(broken(x)))
+        with pytest.raises(fg.LoweringError, match=r"test_jit.py:\d+") as info:
+            f(np.ones(2))
+        assert "Numba" in str(info.value) and "disable_jit" in str(info.value)
+    finally:
+        del REGISTRY["broken_lowering_test"]
+
+
+def test_disable_jit_environment_variable(tmp_path):
+    import os
+    import subprocess
+    import sys
+    script = ("import numpy as np, funcgrad as fg, funcgrad.numpy as fnp\n"
+              "from funcgrad.compile import jit\n"
+              "print(fg.jit(lambda x: fnp.sum(x * 2))(np.ones(3)), "
+              "jit.stats['programs_generated'])\n")
+    env = {**os.environ, "FUNCGRAD_DISABLE_JIT": "1", "FUNCGRAD_CACHE_DIR": str(tmp_path),
+           "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["6.0", "0"]  # computed, and nothing was compiled
