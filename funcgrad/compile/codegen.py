@@ -39,6 +39,7 @@ _RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "ints", "floats", "bool",
 
 
 class Generated(NamedTuple):
+    program: Program     # what was lowered: the program with its calls inlined
     source: str          # the function ``program(*inputs, ints, floats)``
     ints: list           # runtime table: sizes and integer constants
     floats: list         # runtime table: float constants
@@ -491,7 +492,8 @@ class Codegen:
         params = [self.name(v) for v in self.program.inputs] + ["ints", "floats"]
         head = [f"def program({', '.join(params)}):"] + ["    " + h for h in self.header]
         sources = {len(head) + k: s for k, s in self.line_sources.items()}
-        return Generated("\n".join(head + self.lines) + "\n", self.ints, self.floats, sources)
+        return Generated(self.program, "\n".join(head + self.lines) + "\n", self.ints,
+                         self.floats, sources)
 
     def _comment(self, eqns):
         self.source = None

@@ -66,7 +66,7 @@ class Executable:
     def __init__(self, program: Program):
         generated = generate(program)
         stats["programs_generated"] += 1
-        self.program = program
+        self.program = generated.program  # calls inlined: its names are the source's
         self.source = generated.source
         self.ints = np.array(generated.ints, dtype=np.int64)
         self.floats = np.array(generated.floats, dtype=np.float64)
@@ -218,9 +218,9 @@ class Lowered:
     Python module Numba compiles, with comments naming the user's lines)."""
 
     def __init__(self, program: Program, consts, out_tree):
-        self.closed = ClosedProgram(program, consts, None, out_tree)
-        self.program = program
         self.executable = executable(program)
+        self.program = self.executable.program  # variable names match the source's
+        self.closed = ClosedProgram(self.program, consts, None, out_tree)
         self.source = self.executable.module_source
 
     def __str__(self):
