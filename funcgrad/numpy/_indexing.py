@@ -50,8 +50,9 @@ def _entries(ndim: int, index) -> list:
         raise IndexError(at_user_line(f"too many indices ({consumed}) for an array with "
                                       f"{ndim} axes"))
     fill = [slice(None)] * (ndim - consumed)
-    if Ellipsis in entries:
-        k = entries.index(Ellipsis)
+    # identity tests throughout: `in` and .index() would compare index arrays with ==
+    if any(e is Ellipsis for e in entries):
+        k = next(j for j, e in enumerate(entries) if e is Ellipsis)
         return entries[:k] + fill + entries[k + 1:]
     return entries + fill
 
@@ -99,7 +100,7 @@ def _spec(shape, entries, ints_as_arrays):
 def getitem(x, index):
     """``x[index]`` for a traced ``x``."""
     entries = _entries(x.ndim, index)
-    if None in entries:  # insert the new axes first: then every entry consumes one axis
+    if any(e is None for e in entries):  # insert the new axes first: then every entry consumes one axis
         it = iter(x.shape)
         x = sh.reshape(x, [1 if e is None else next(it) for e in entries])
         entries = [slice(None) if e is None else e for e in entries]
@@ -117,7 +118,7 @@ def scatter(x, index, values, mode):
     """``x.at[index].set(values)`` (mode 'set', 'add' or 'multiply') for a traced ``x``."""
     from funcgrad.numpy._util import scalar_or_array
     entries = _entries(x.ndim, index)
-    if None in entries:
+    if any(e is None for e in entries):
         raise IndexError(at_user_line("None (newaxis) is not allowed in an .at[] index"))
     spec, operands = _spec(x.shape, entries, ints_as_arrays=True)
     values = scalar_or_array(values)
