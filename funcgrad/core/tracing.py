@@ -64,6 +64,7 @@ class Trace:
         self.constvars: list[Var] = []
         self.consts: list = []            # values bound to constvars (arrays or outer tracers)
         self._const_index: dict[int, int] = {}
+        self._const_values: dict[int, object] = {}  # constvar -> the value it stands for
         self._producers: dict[int, Equation] = {}  # var -> the equation that defines it
         self._tracers: dict[int, Tracer] = {}      # var -> its tracer
         self.alive = True
@@ -82,6 +83,7 @@ class Trace:
             index = self._const_index[id(value)] = len(self.consts)
             self.constvars.append(Var(aval))
             self.consts.append(value)  # keeps `value` alive, so its id stays unique
+            self._const_values[id(self.constvars[-1])] = value
         return self.constvars[index]
 
     def atom(self, x) -> tuple[Var | Literal, object]:
@@ -108,8 +110,11 @@ class Trace:
         return None
 
     def value(self, atom):
-        """The operand an atom of this trace stands for."""
-        return atom.value if isinstance(atom, Literal) else self._tracers[id(atom)]
+        """The operand an atom of this trace stands for (for a constvar: the captured value)."""
+        if isinstance(atom, Literal):
+            return atom.value
+        tracer = self._tracers.get(id(atom))
+        return tracer if tracer is not None else self._const_values[id(atom)]
 
     # -- equations -------------------------------------------------------------------------
 
