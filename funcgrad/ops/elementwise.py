@@ -41,7 +41,8 @@ def broadcast_shapes(*avals: ShapedArray) -> tuple[int, ...]:
 
 
 _resolved: dict = {}
-_PYTHON_TYPE = {"f": float, "i": int, "u": int, "b": bool}
+# NEP 50: Python ints and floats are weak; a Python bool is just np.bool_ (nothing is lower)
+_PYTHON_TYPE = {"f": float, "i": int, "u": int, "b": np.dtype(np.bool_)}
 
 
 def weak_dtypes(avals) -> tuple:
@@ -64,8 +65,10 @@ def _ufunc_dtype(ufunc, avals) -> np.dtype:
 
 def _ufunc_rule(ufunc):
     def shape_rule(*avals):
-        return ShapedArray(broadcast_shapes(*avals), _ufunc_dtype(ufunc, avals),
-                           all(a.weak_type for a in avals))
+        dtype = _ufunc_dtype(ufunc, avals)
+        # a comparison of Python numbers is a plain bool: booleans are never weak
+        return ShapedArray(broadcast_shapes(*avals), dtype,
+                           dtype.kind != "b" and all(a.weak_type for a in avals))
     return shape_rule
 
 
