@@ -160,11 +160,19 @@ floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None, "{0} // 
 mod_p = ufunc_primitive("mod", np.remainder,
                         [lambda g, ans, x, y: g,
                          lambda g, ans, x, y: -g * floor_divide(x, y)], "{0} % {1}")
-pow_p = ufunc_primitive(
-    "pow", np.power,
-    [lambda g, ans, x, y: g * where(y == 0, 0.0, y * power(x, y - 1)),
-     lambda g, ans, x, y: g * where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))],
-    "{0} ** {1}")
+def _pow_vjp_base(g, ans, x, y):
+    """y * x ** (y - 1), with 0 (not 0 * inf) at x = y = 0. Only that point gets a stand-in
+    base, so the rule stays exact, and differentiable in y, everywhere else."""
+    at_origin = logical_and(x == 0, y == 0)
+    return g * y * power(where(at_origin, 1.0, x), y - 1)
+
+
+def _pow_vjp_exponent(g, ans, x, y):
+    """x ** y * log(x), with its limit 0 at x = 0 (the inner where keeps log(0) out of it)."""
+    return g * where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))
+
+
+pow_p = ufunc_primitive("pow", np.power, [_pow_vjp_base, _pow_vjp_exponent], "{0} ** {1}")
 max_p = ufunc_primitive("max", np.maximum,
                         [lambda g, ans, x, y: g * _maximum_share(x, y),
                          lambda g, ans, x, y: g * _maximum_share(y, x)], "np.maximum({0}, {1})")
@@ -244,11 +252,17 @@ def _integer_pow_lowering(x, *, n):
     return " * ".join([x] * n) if n <= 4 else f"{x} ** {n}"
 
 
+def _integer_pow_vjp(g, ans, x, *, n):
+    if n == 0:
+        return None  # x ** 0 is constant (and n * x ** -1 would be 0 * inf at x = 0)
+    return g * n * integer_pow(x, n - 1) if n != 1 else g
+
+
 integer_pow_p = Primitive(
     "integer_pow", impl=lambda x, *, n: np.power(x, n),
     shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, x])),
     elementwise=True,
-    vjp=elementwise_vjp(lambda g, ans, x, *, n: g * n * integer_pow(x, n - 1) if n != 1 else g),
+    vjp=elementwise_vjp(_integer_pow_vjp),
     lowering=_integer_pow_lowering)
 
 
@@ -283,6 +297,8 @@ def convert_element_type(x, dtype, weak_type=False):
 
 
 def integer_pow(x, n: int):
+    if n == 1 and getattr(x, "dtype", None) is not None and x.dtype.kind == "f":
+        return x  # x ** 1 (as the VJP of x ** 2 asks): no equation
     return integer_pow_p.bind(x, n=int(n))
 
 
