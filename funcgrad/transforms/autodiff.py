@@ -136,7 +136,7 @@ def _scalar_output_error(fun, traced: _Traced, what):
     return None
 
 
-def _build_grad(fun, call, argnums, has_aux, what) -> _GradEntry:
+def _build_grad(fun, call, argnums, has_aux, what, with_value) -> _GradEntry:
     _check_differentiable(call, argnums, what)
     traced = _trace(call)
     program = traced.program
@@ -155,7 +155,9 @@ def _build_grad(fun, call, argnums, has_aux, what) -> _GradEntry:
         for j in range(*ranges[i]):
             wrt[len(traced.consts) + j] = True
     seeds = [1.0] + [None] * (len(program.outvars) - 1)
-    return _GradEntry(adjoint(program, wrt, seeds), traced.consts, aux_tree, traced.concrete)
+    keep = [with_value] + [True] * (len(program.outvars) - 1)  # grad alone needs no loss value
+    return _GradEntry(adjoint(program, wrt, seeds, keep), traced.consts, aux_tree,
+                      traced.concrete)
 
 
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
@@ -195,12 +197,12 @@ def _differentiate(fun, argnums, has_aux, with_value):
         nums = normalize_argnums(argnums, len(args), fun)
         call = FunctionArgs(traced_fun, args, kwargs)
         entry = _cached(fun, _key(what, call, nums, has_aux),
-                        lambda: _build_grad(fun, call, nums, has_aux, what))
+                        lambda: _build_grad(fun, call, nums, has_aux, what, with_value))
         outs = run(entry.program, [*entry.consts, *call.leaves])
-        value, rest = outs[0], outs[1:]
+        value, rest = (outs[0], outs[1:]) if with_value else (None, outs)
         if has_aux:
             n_aux = entry.aux_tree.num_leaves
-            value = (value, unflatten(entry.aux_tree, rest[:n_aux]))
+            aux = unflatten(entry.aux_tree, rest[:n_aux])
             rest = rest[n_aux:]
         grads, it = [], iter(rest)
         arg_trees = _arg_trees(call)
@@ -208,7 +210,9 @@ def _differentiate(fun, argnums, has_aux, with_value):
             tree = arg_trees[i]
             grads.append(unflatten(tree, [next(it) for _ in range(tree.num_leaves)]))
         g = grads[0] if isinstance(argnums, int) else tuple(grads)
-        return (value, g) if with_value else g
+        if with_value:
+            return ((value, aux) if has_aux else value), g
+        return (g, aux) if has_aux else g  # JAX's grad(has_aux=True) returns (g, aux)
 
     differentiated.__name__ = f"{what}({name_of(fun)})"
     differentiated.__wrapped__ = fun
@@ -283,6 +287,24 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     if has_aux:
         return main, pullback, unflatten(entry.aux_tree, primal_out[entry.n_main:])
     return main, pullback
+
+
+# ---------------------------------------------------------------------------------------
+# stop_gradient
+
+
+def stop_gradient(x):
+    """``x`` (any pytree of arrays), as a constant for differentiation: its gradient is zero.
+
+    Example:
+        >>> import funcgrad as fg
+        >>> fg.grad(lambda x: x * fg.stop_gradient(x))(3.0)
+        3.0
+    """
+    from funcgrad.numpy._util import scalar_or_array
+    from funcgrad.ops.elementwise import stop_gradient as stop
+    from funcgrad.tree import map as tree_map
+    return tree_map(lambda leaf: stop(scalar_or_array(leaf)), x)
 
 
 # ---------------------------------------------------------------------------------------

@@ -38,15 +38,18 @@ def zeros(aval):
     return broadcast_to(aval.dtype.type(0), aval.shape)
 
 
-def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence) -> Program:
+def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence,
+            keep: Sequence[bool] | None = None) -> Program:
     """The adjoint of ``program``.
 
     ``wrt[i]``: differentiate with respect to ``program.inputs[i]``.
     ``seeds[j]``: the cotangent of output j: COTANGENT_INPUT (an input of the adjoint),
     None (zero: the output is not differentiated), or a number (e.g. 1.0 for ``grad``).
+    ``keep[j]``: return output j (default: all). ``grad`` drops the loss itself, so that the
+    forward equations only it needs are removed.
 
     The adjoint's inputs are ``program.inputs`` and then one cotangent per COTANGENT_INPUT
-    seed; its outputs are the program's outputs and then the cotangent of each wrt input.
+    seed; its outputs are the kept program outputs and then the cotangent of each wrt input.
     """
     with new_trace() as trace:
         env: dict[int, object] = {}
@@ -85,7 +88,8 @@ def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence) -> Program:
                 for a, ct in zip(eqn.inputs, in_cts):
                     accumulate(a, ct)
 
-        outputs = [read(v) for v in program.outvars]
+        keep = [True] * len(program.outvars) if keep is None else keep
+        outputs = [read(v) for v, k in zip(program.outvars, keep) if k]
         outputs += [cts.get(id(v)) if id(v) in cts else zeros(v.aval)
                     for v, on in zip(program.inputs, wrt) if on]
         result, consts = trace.to_program(outputs)
