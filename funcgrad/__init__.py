@@ -19,6 +19,6 @@ from funcgrad.core.evaluate import evaluate  # noqa: F401
 from funcgrad.core.ir import ClosedProgram, Program  # noqa: F401
 from funcgrad.core.tracing import make_ir  # noqa: F401
 from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
-from funcgrad.transforms.autodiff import (grad, hessian, jacrev, value_and_grad,  # noqa: F401
-                                          vjp)
-from funcgrad.numpy._ufuncs import stop_gradient  # noqa: F401
+from funcgrad.transforms.autodiff import (grad, hessian, jacrev, stop_gradient,  # noqa: F401
+                                          value_and_grad, vjp)
+from funcgrad.transforms.custom import custom_vjp  # noqa: F401

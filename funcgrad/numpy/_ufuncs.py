@@ -117,9 +117,3 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether all elements are close (like numpy.allclose)."""
     from funcgrad.numpy._reductions import all as all_
     return all_(isclose(a, b, rtol, atol, equal_nan))
-
-
-def stop_gradient(x):
-    """``x``, as a constant for differentiation: its gradient is zero."""
-    return ew.stop_gradient(array_arg(x))
-
