@@ -66,8 +66,9 @@ around = round
 def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
     """Limit values to [a_min, a_max] (like numpy.clip). Either bound may be None.
 
-    The gradient goes to ``a`` where it lies strictly between the bounds and to the bound
-    where it is clipped, as in JAX.
+    clip is maximum(a, min) then minimum(..., max), as in JAX: the gradient goes to ``a``
+    strictly between the bounds, to the bound where ``a`` is clipped, and half to each where
+    ``a`` equals a bound (maximum's and minimum's rule at ties).
 
     Example:
         >>> fnp.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
@@ -77,9 +78,9 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
     hi = a_max if a_max is not None else max
     a = scalar_or_array(a)
     if lo is not None:
-        a = where(less_equal(a, lo), lo, a)
+        a = maximum(a, lo)
     if hi is not None:
-        a = where(greater_equal(a, hi), hi, a)
+        a = minimum(a, hi)
     return a
 
 
