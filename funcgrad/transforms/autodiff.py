@@ -77,20 +77,44 @@ def _leaf_ranges(call: FunctionArgs):
 
 
 def _check_differentiable(call: FunctionArgs, argnums, what="grad"):
+    """Every argument must be an array (or number), and those differentiated floating-point;
+    the errors name the argument (and where in its pytree) as the user wrote it."""
     ranges = _leaf_ranges(call)
-    for i in argnums:
-        for j in range(*ranges[i]):
-            aval = _leaf_aval(call.leaves[j])
-            if not is_float(aval.dtype):
-                raise FuncgradTypeError(
-                    f"{what} of {name_of(call.fun)} with respect to {call.describe_leaf(j)}: "
-                    f"it has dtype {aval.dtype.name}, but only floating-point inputs can be "
-                    "differentiated. Convert it (x.astype(float)), or leave it out of argnums.")
+    wrt = {j for i in argnums for j in range(*ranges[i])}
+    for j, leaf in enumerate(call.leaves):
+        dtype = _leaf_dtype(leaf)
+        where = f"{what} of {name_of(call.fun)}: {call.describe_leaf(j)}"
+        if dtype is not None and dtype.kind == "c":
+            raise FuncgradTypeError(f"{where} is complex ({dtype.name}); funcgrad differentiates "
+                                    "real floating-point arrays only")
+        if dtype is None:
+            raise FuncgradTypeError(
+                f"{where} is a {type(leaf).__name__}, not an array; {what} traces all of its "
+                "arguments' leaves. Bind other values with functools.partial or a closure.")
+        if j in wrt and not is_float(dtype):
+            raise FuncgradTypeError(
+                f"{what} of {name_of(call.fun)} with respect to {call.describe_leaf(j)}: "
+                f"it has dtype {dtype.name}, but only floating-point inputs can be "
+                "differentiated. Convert it (x.astype(float)), or leave it out of argnums.")
 
 
-def _leaf_aval(x):
-    from funcgrad.core.types import aval_of
-    return x.aval if isinstance(x, Tracer) else aval_of(x)
+def _leaf_dtype(x):
+    """The dtype an argument leaf would be traced with; None if it is not an array."""
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+        return x.dtype
+    if type(x) in (float, int, bool, complex):
+        return np.dtype(type(x))
+    return None
+
+
+def _argnums(argnums, args, kwargs, fun):
+    try:
+        return normalize_argnums(argnums, len(args), fun)
+    except FuncgradTypeError as err:
+        if not kwargs:
+            raise
+        raise FuncgradTypeError(f"{err}; keyword arguments ({', '.join(kwargs)}) are never "
+                                "differentiated: pass that argument positionally") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -112,10 +136,14 @@ def _with_aux_check(fun, has_aux):
     def split_aux(*args, **kwargs):
         out = fun(*args, **kwargs)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise FuncgradTypeError(
-                f"has_aux=True needs {name_of(fun)} to return a pair (output, aux), but it "
-                f"returned {type(out).__name__}" + (f" of length {len(out)}"
-                                                    if isinstance(out, (tuple, list)) else ""))
+            if isinstance(out, (tuple, list)):
+                got = f"a {type(out).__name__} of length {len(out)}"
+            elif isinstance(out, (Tracer, np.ndarray, np.generic, float, int)):
+                got = f"a single array ({getattr(out, 'aval', '') or np.shape(out)})"
+            else:
+                got = f"a {type(out).__name__}"
+            raise FuncgradTypeError(f"has_aux=True needs {name_of(fun)} to return a pair "
+                                    f"(output, aux), but it returned {got}")
         return out[0], out[1]
     return split_aux
 
@@ -194,7 +222,7 @@ def _differentiate(fun, argnums, has_aux, with_value):
 
     @functools.wraps(fun)
     def differentiated(*args, **kwargs):
-        nums = normalize_argnums(argnums, len(args), fun)
+        nums = _argnums(argnums, args, kwargs, fun)
         call = FunctionArgs(traced_fun, args, kwargs)
         entry = _cached(fun, _key(what, call, nums, has_aux),
                         lambda: _build_grad(fun, call, nums, has_aux, what, with_value))
@@ -325,7 +353,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     @functools.wraps(fun)
     def jacobian(*args, **kwargs):
-        nums = normalize_argnums(argnums, len(args), fun)
+        nums = _argnums(argnums, args, kwargs, fun)
+        _check_differentiable(FunctionArgs(fun, args, kwargs), nums, "jacrev")
 
         def partial(*wrt):
             full = list(args)
