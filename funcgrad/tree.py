@@ -28,10 +28,10 @@ PyTreeDef = optree.PyTreeSpec
 def flatten(tree) -> tuple[list, PyTreeDef]:
     """The leaves of ``tree`` in a fixed order, and its structure."""
     leaves, treedef = optree.tree_flatten(tree, namespace=NAMESPACE)
-    if any(_is_unregistered_dataclass(x) for x in leaves):
-        for x in leaves:
-            if _is_unregistered_dataclass(x):
-                register_dataclass(type(x))
+    new = {type(x) for x in leaves if _is_unregistered_dataclass(x)}
+    if new:
+        for cls in new:
+            register_dataclass(cls)
         return flatten(tree)
     return leaves, treedef
 
@@ -75,6 +75,7 @@ def register(cls: type, flatten_fn: Callable, unflatten_fn: Callable) -> type:
 def register_dataclass(cls: type) -> type:
     """Make a dataclass a pytree node whose children are its fields (done automatically)."""
     names = [f.name for f in dataclasses.fields(cls) if f.init]
+    _registered_dataclasses.add(cls)
     return register(cls, lambda obj: ([getattr(obj, n) for n in names], None),
                     lambda _, children: cls(**dict(zip(names, children))))
 
@@ -84,10 +85,8 @@ _registered_dataclasses: set[type] = set()
 
 def _is_unregistered_dataclass(x) -> bool:
     cls = type(x)
-    if cls in _registered_dataclasses or not dataclasses.is_dataclass(x) or isinstance(x, type):
-        return False
-    _registered_dataclasses.add(cls)
-    return True
+    return (cls not in _registered_dataclasses and dataclasses.is_dataclass(x)
+            and not isinstance(x, type))
 
 
 # ---------------------------------------------------------------------------------------
