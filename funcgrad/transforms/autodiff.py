@@ -232,12 +232,11 @@ def _differentiate(fun, argnums, has_aux, with_value):
             n_aux = entry.aux_tree.num_leaves
             aux = unflatten(entry.aux_tree, rest[:n_aux])
             rest = rest[n_aux:]
-        grads, it = [], iter(rest)
-        arg_trees = _arg_trees(call)
-        for i in nums:
-            tree = arg_trees[i]
-            grads.append(unflatten(tree, [next(it) for _ in range(tree.num_leaves)]))
-        g = grads[0] if isinstance(argnums, int) else tuple(grads)
+        # the adjoint returns cotangents in argument order; argnums may be in any order
+        grads, it, arg_trees = {}, iter(rest), _arg_trees(call)
+        for i in sorted(set(nums)):
+            grads[i] = unflatten(arg_trees[i], [next(it) for _ in range(arg_trees[i].num_leaves)])
+        g = grads[nums[0]] if isinstance(argnums, int) else tuple(grads[i] for i in nums)
         if with_value:
             return ((value, aux) if has_aux else value), g
         return (g, aux) if has_aux else g  # JAX's grad(has_aux=True) returns (g, aux)
