@@ -20,6 +20,7 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive, elementwise_vjp
+from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import ShapedArray, check_dtype, float64
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -72,12 +73,47 @@ def _ufunc_rule(ufunc):
     return shape_rule
 
 
-def ufunc_primitive(name, ufunc, vjp=None, lowering=None, **kw) -> Primitive:
+def ufunc_primitive(name, ufunc, vjp=None, lowering=None, simplify=None) -> Primitive:
     """A primitive computed by a NumPy ufunc. ``vjp`` is a tuple of per-input rules, or None
     for a primitive with zero derivative (integer-valued or boolean results)."""
-    return Primitive(name, impl=ufunc, shape_rule=_ufunc_rule(ufunc),
+    prim = Primitive(name, impl=ufunc, shape_rule=_ufunc_rule(ufunc),
                      vjp=elementwise_vjp(*vjp) if vjp else None, differentiable=vjp is not None,
-                     elementwise=True, lowering=lowering, **kw)
+                     elementwise=True, lowering=lowering)
+    prim.simplify = _simplifier(prim, simplify)
+    return prim
+
+
+def _simplifier(prim, rule):
+    """``rule`` (x * 1 -> x...), then the broadcasts of constant scalars among the operands:
+    f(broadcast(a), b) -> broadcast(f(a, b)) when all operands are constants, else
+    f(broadcast(a), x) -> f(a, x) where x alone gives the result its shape.
+
+    Backward passes start from broadcast seeds (the VJP of a sum broadcasts the scalar 1.0),
+    so without this grad(lambda x: fnp.sum(fnp.sin(x))) would multiply cos(x) by an array of
+    ones, and grad(lambda x: fnp.sum(x * 2.0)) would compute 2.0 times an array of ones."""
+    def simplify(trace, out_aval, *args):
+        out = rule(trace, out_aval, *args) if rule is not None else None
+        if out is None:
+            out = _fold_broadcast_constants(prim, trace, out_aval, args)
+        return out
+    return simplify
+
+
+def _fold_broadcast_constants(prim, trace, out_aval, args):
+    scalars = [constant_scalar(trace, x) for x in args]
+    broadcast = [isinstance(x, Tracer) and s is not None for x, s in zip(args, scalars)]
+    if not any(broadcast):
+        return None  # plain scalars: the trace folds those itself
+    if all(s is not None for s in scalars):
+        with np.errstate(all="ignore"):  # as the array operation would, silently
+            value = prim.impl(*scalars)
+        value = value.item() if out_aval.weak_type else out_aval.dtype.type(value)
+        return broadcast_to(value, out_aval.shape)
+    rest = [ShapedArray(x.aval.shape, x.dtype) for x, b in zip(args, broadcast)
+            if isinstance(x, Tracer) and not b]
+    if broadcast_shapes(*rest) != out_aval.shape:
+        return None
+    return prim.bind(*[s if b else x for x, s, b in zip(args, scalars, broadcast)])
 
 
 def _maximum_share(x, y):
@@ -86,18 +122,20 @@ def _maximum_share(x, y):
 
 
 def _simplify_mul(trace, out_aval, x, y):
-    return _identity_operand(out_aval, x, y, 1)
+    return _identity_operand(trace, out_aval, x, y, 1)
 
 
 def _simplify_add(trace, out_aval, x, y):
-    return _identity_operand(out_aval, x, y, 0)
+    return _identity_operand(trace, out_aval, x, y, 0)
 
 
-def _identity_operand(out_aval, x, y, unit):
-    """x * 1 -> x and x + 0 -> x, when that changes neither shape nor dtype."""
+def _identity_operand(trace, out_aval, x, y, unit):
+    """x * 1 -> x and x + 0 -> x (1 and 0 may be broadcast, as the seeds of backward passes
+    are), when that changes neither shape nor dtype."""
     for constant, other in ((x, y), (y, x)):
-        if (type(constant) in (int, float) or isinstance(constant, np.generic)) \
-                and constant == unit and getattr(other, "shape", None) == out_aval.shape \
+        value = constant_scalar(trace, constant)
+        if value is not None and value == unit \
+                and getattr(other, "shape", None) == out_aval.shape \
                 and getattr(other, "dtype", None) == out_aval.dtype:
             return other
     return None
@@ -327,3 +365,6 @@ def power(x, y):
     if type(y) is int and getattr(x, "dtype", np.dtype(float)).kind == "f":
         return integer_pow(x, y)
     return pow_p.bind(x, y)
+
+
+from funcgrad.ops.shape import broadcast_to, constant_scalar  # noqa: E402

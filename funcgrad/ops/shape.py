@@ -47,6 +47,19 @@ def _scalar_source(trace, x):
     return None
 
 
+def constant_scalar(trace, x):
+    """The constant scalar ``x`` is, if it is one: a Python or NumPy scalar, or a broadcast
+    (or reshape of a broadcast) of one recorded in ``trace``. None otherwise."""
+    if type(x) in (int, float, bool) or isinstance(x, np.generic):
+        return x
+    if isinstance(x, np.ndarray):
+        return x[()] if x.shape == () else None
+    if trace is None or getattr(x, "trace", None) is not trace:
+        return None
+    scalar = _scalar_source(trace, x)
+    return scalar if scalar is not None and constant_scalar(None, scalar) is not None else None
+
+
 def _simplify_broadcast_to(trace, out_aval, x, *, shape):
     scalar = _scalar_source(trace, x)
     return None if scalar is None else broadcast_to(scalar, shape)
