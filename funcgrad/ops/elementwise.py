@@ -84,36 +84,41 @@ def ufunc_primitive(name, ufunc, vjp=None, lowering=None, simplify=None) -> Prim
 
 
 def _simplifier(prim, rule):
-    """``rule`` (x * 1 -> x...), then the broadcasts of constant scalars among the operands:
-    f(broadcast(a), b) -> broadcast(f(a, b)) when all operands are constants, else
-    f(broadcast(a), x) -> f(a, x) where x alone gives the result its shape.
+    """``rule`` (x * 1 -> x...), then the broadcasts among the operands, since an elementwise
+    primitive broadcasts its operands itself: f(broadcast(a), b) -> broadcast(f(a, b)) when
+    all operands are constant scalars, else f(broadcast_to(y), z) -> f(y, z) when y and z
+    still give the result its shape.
 
-    Backward passes start from broadcast seeds (the VJP of a sum broadcasts the scalar 1.0),
-    so without this grad(lambda x: fnp.sum(fnp.sin(x))) would multiply cos(x) by an array of
-    ones, and grad(lambda x: fnp.sum(x * 2.0)) would compute 2.0 times an array of ones."""
+    Backward passes are full of broadcasts: a sum's VJP broadcasts its cotangent (the seed
+    1.0, or dC/dz of a row) over the reduced axes. Without this, grad(lambda x:
+    fnp.sum(fnp.sin(x))) would multiply cos(x) by an array of ones, grad(lambda x:
+    fnp.sum(x * 2.0)) would compute 2.0 times an array of ones, and a softmax's backward pass
+    would materialise each row's sum across the row before using it."""
     def simplify(trace, out_aval, *args):
         out = rule(trace, out_aval, *args) if rule is not None else None
         if out is None:
-            out = _fold_broadcast_constants(prim, trace, out_aval, args)
+            out = _skip_broadcasts(prim, trace, out_aval, args)
         return out
     return simplify
 
 
-def _fold_broadcast_constants(prim, trace, out_aval, args):
+def _skip_broadcasts(prim, trace, out_aval, args):
+    if not any(isinstance(x, Tracer) for x in args):
+        return None  # constants only: the trace folds those itself
     scalars = [constant_scalar(trace, x) for x in args]
-    broadcast = [isinstance(x, Tracer) and s is not None for x, s in zip(args, scalars)]
-    if not any(broadcast):
-        return None  # plain scalars: the trace folds those itself
     if all(s is not None for s in scalars):
         with np.errstate(all="ignore"):  # as the array operation would, silently
             value = prim.impl(*scalars)
         value = value.item() if out_aval.weak_type else out_aval.dtype.type(value)
         return broadcast_to(value, out_aval.shape)
-    rest = [ShapedArray(x.aval.shape, x.dtype) for x, b in zip(args, broadcast)
-            if isinstance(x, Tracer) and not b]
-    if broadcast_shapes(*rest) != out_aval.shape:
+    sources = [s if s is not None and isinstance(x, Tracer) else broadcast_source(trace, x)
+               for x, s in zip(args, scalars)]
+    if all(s is None for s in sources):
         return None
-    return prim.bind(*[s if b else x for x, s, b in zip(args, scalars, broadcast)])
+    operands = [x if s is None else s for x, s in zip(args, sources)]
+    if np.broadcast_shapes(*(np.shape(x) for x in operands)) != out_aval.shape:
+        return None
+    return prim.bind(*operands)
 
 
 def _maximum_share(x, y):
@@ -367,4 +372,4 @@ def power(x, y):
     return pow_p.bind(x, y)
 
 
-from funcgrad.ops.shape import broadcast_to, constant_scalar  # noqa: E402
+from funcgrad.ops.shape import broadcast_source, broadcast_to, constant_scalar  # noqa: E402

@@ -85,7 +85,8 @@ def exclusive_cumprod(x, reverse):
     return concatenate([ones, cumprod(rest, axis)], axis)
 
 
-reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.sum(x, axis=axes),
+# np.add.reduce is what np.sum calls, without np.sum's dispatch (a third of its cost here)
+reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.add.reduce(x, axis=axes),
                          shape_rule=_reduce_rule(_sum_dtype), vjp=_sum_vjp, lowering="reduce")
 reduce_max_p = Primitive("reduce_max", impl=lambda x, *, axes: np.max(x, axis=axes),
                          shape_rule=_reduce_rule(lambda d: d), vjp=_chooser_vjp,

@@ -15,6 +15,11 @@ from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray, check_dtype
 
 
+def _array(x):
+    """x as an ndarray, cheaply: the methods of one cost a tenth of the np functions."""
+    return x if type(x) is np.ndarray else np.asarray(x)
+
+
 def shape_of(x) -> tuple[int, ...]:
     return tuple(x.shape) if hasattr(x, "shape") else ()
 
@@ -58,6 +63,14 @@ def constant_scalar(trace, x):
         return None
     scalar = _scalar_source(trace, x)
     return scalar if scalar is not None and constant_scalar(None, scalar) is not None else None
+
+
+def broadcast_source(trace, x):
+    """y, if ``x`` is broadcast_to(y) recorded in ``trace``; else None."""
+    eqn = trace.producer(x)
+    if eqn is None or eqn.primitive is not broadcast_to_p:
+        return None
+    return trace.value(eqn.inputs[0])
 
 
 def _simplify_broadcast_to(trace, out_aval, x, *, shape):
@@ -115,7 +128,7 @@ def _simplify_reshape(trace, out_aval, x, *, shape):
 
 
 reshape_p = Primitive(
-    "reshape", impl=lambda x, *, shape: np.reshape(x, shape), shape_rule=_reshape_rule,
+    "reshape", impl=lambda x, *, shape: _array(x).reshape(shape), shape_rule=_reshape_rule,
     vjp=lambda cts, inputs, outputs, active, *, shape: [reshape(cts[0], shape_of(inputs[0]))],
     lowering="reshape", simplify=_simplify_reshape)
 
@@ -134,7 +147,7 @@ def _transpose_rule(x, *, perm):
 
 
 transpose_p = Primitive(
-    "transpose", impl=lambda x, *, perm: np.transpose(x, perm), shape_rule=_transpose_rule,
+    "transpose", impl=lambda x, *, perm: _array(x).transpose(perm), shape_rule=_transpose_rule,
     vjp=lambda cts, inputs, outputs, active, *, perm: [transpose(cts[0], np.argsort(perm))],
     lowering="view")
 
