@@ -16,13 +16,16 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from optree import tree_flatten
+
 from funcgrad.core.cache import TraceCache, leaf_signature
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
-from funcgrad.core.evaluate import run
+from funcgrad.core.evaluate import evaluate, inline, run
 from funcgrad.core.ir import Program
-from funcgrad.core.tracing import Tracer, trace_flat
+from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.tree import FunctionArgs, PyTreeDef, flatten, name_of, normalize_argnums, unflatten
+from funcgrad.tree import (NAMESPACE, FunctionArgs, PyTreeDef, flatten, name_of,
+                           normalize_argnums, unflatten)
 from funcgrad.transforms.reverse import COTANGENT_INPUT, adjoint, split
 
 _cache = TraceCache()
@@ -35,32 +38,39 @@ class _Traced(NamedTuple):
     concrete: bool  # traced with values: valid for these values only
 
 
-def _trace(call: FunctionArgs) -> _Traced:
-    """Trace abstractly; if the function branches on a value, trace again with values."""
+_NEEDS_VALUES = "needs values"  # cached for a key whose function branched on a value
+
+
+def _trace(call: FunctionArgs, key) -> _Traced:
+    """Trace abstractly; if the function branches on a value, trace again with values (and
+    remember, for this key, to skip the abstract attempt next time)."""
     avals = call.avals()
-    try:
-        program, consts = trace_flat(call.flat_function(), avals)
-        return _Traced(program, consts, call.out_tree, False)
-    except ConcretizationError:
-        values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
-        if any(v is None for v in values):
-            raise  # an enclosing trace (jit, make_ir) has no values either: tell the user
-        program, consts = trace_flat(call.flat_function(), avals, values)
-        return _Traced(program, consts, call.out_tree, True)
+    if _cache.get(call.fun, key) is not _NEEDS_VALUES:
+        try:
+            program, consts = trace_flat(call.flat_function(), avals)
+            return _Traced(program, consts, call.out_tree, False)
+        except ConcretizationError:
+            if any(isinstance(x, Tracer) and x.val is None for x in call.leaves):
+                raise  # an enclosing trace (jit, make_ir) has no values either: tell the user
+            _cache.put(call.fun, key, _NEEDS_VALUES)
+    values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
+    program, consts = trace_flat(call.flat_function(), avals, values)
+    return _Traced(program, consts, call.out_tree, True)
 
 
 def _cached(fun, key, build):
     entry = _cache.get(fun, key)
-    if entry is None:
+    if entry is None or entry is _NEEDS_VALUES:
         entry = build()
         if not entry.concrete and not any(isinstance(c, Tracer) for c in entry.consts):
             _cache.put(fun, key, entry)
     return entry
 
 
-def _key(kind, call: FunctionArgs, *extra):
-    sigs = tuple(map(leaf_signature, call.leaves))
-    return (kind, call.in_tree, sigs, *extra)
+def _key(*options, leaves, in_tree):
+    """A cache key: the kind of transform and its options, the arguments' pytree structure,
+    and each leaf's type, shape and dtype."""
+    return (*options, in_tree, *map(leaf_signature, leaves))
 
 
 def _arg_trees(call: FunctionArgs):
@@ -122,10 +132,11 @@ def _argnums(argnums, args, kwargs, fun):
 
 
 class _GradEntry(NamedTuple):
-    program: Program
+    program: Program    # the adjoint, its outputs in the order of the result's leaves
     consts: list
-    aux_tree: Any
+    out_tree: PyTreeDef  # the structure of what the caller gets back
     concrete: bool
+    inline: bool        # built for tracers: always recorded into the enclosing trace
 
 
 def _with_aux_check(fun, has_aux):
@@ -164,9 +175,9 @@ def _scalar_output_error(fun, traced: _Traced, what):
     return None
 
 
-def _build_grad(fun, call, argnums, has_aux, what, with_value) -> _GradEntry:
+def _build_grad(fun, call, key, argnums, single, has_aux, what, with_value) -> _GradEntry:
     _check_differentiable(call, argnums, what)
-    traced = _trace(call)
+    traced = _trace(call, key)
     program = traced.program
     if has_aux:
         main_tree, aux_tree = traced.out_tree.children()
@@ -184,8 +195,33 @@ def _build_grad(fun, call, argnums, has_aux, what, with_value) -> _GradEntry:
             wrt[len(traced.consts) + j] = True
     seeds = [1.0] + [None] * (len(program.outvars) - 1)
     keep = [with_value] + [True] * (len(program.outvars) - 1)  # grad alone needs no loss value
-    return _GradEntry(adjoint(program, wrt, seeds, keep), traced.consts, aux_tree,
-                      traced.concrete)
+    adj = adjoint(program, wrt, seeds, keep)
+    out_tree, order = _result_structure(call, argnums, with_value, aux_tree, single)
+    adj = Program(adj.constvars, adj.invars, adj.equations, [adj.outvars[i] for i in order])
+    inline = any(isinstance(x, Tracer) for x in call.leaves)
+    return _GradEntry(adj, traced.consts, out_tree, traced.concrete, inline)
+
+
+def _result_structure(call, argnums, with_value, aux_tree, single):
+    """The structure of grad's result, and which adjoint output each of its leaves is.
+
+    The adjoint returns [value] + aux leaves + the cotangents of the differentiated
+    arguments' leaves, in argument order; the result is g, (g, aux), (value, g) or
+    ((value, aux), g), where g is one argument's tree or a tuple of them in argnums order."""
+    index = iter(range(10**9))
+    value = next(index) if with_value else None
+    aux = unflatten(aux_tree, [next(index) for _ in range(aux_tree.num_leaves)]) \
+        if aux_tree is not None else None
+    arg_trees, grads = _arg_trees(call), {}
+    for i in sorted(set(argnums)):
+        grads[i] = unflatten(arg_trees[i], [next(index) for _ in range(arg_trees[i].num_leaves)])
+    g = grads[argnums[0]] if single else tuple(grads[i] for i in argnums)
+    if with_value:
+        result = ((value, aux) if aux_tree is not None else value, g)
+    else:
+        result = (g, aux) if aux_tree is not None else g
+    order, tree = flatten(result)
+    return tree, order
 
 
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
@@ -219,31 +255,38 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 def _differentiate(fun, argnums, has_aux, with_value):
     what = "value_and_grad" if with_value else "grad"
     traced_fun = _with_aux_check(fun, has_aux)
+    options = (what, argnums if isinstance(argnums, int) else tuple(argnums), has_aux)
 
-    @functools.wraps(fun)
     def differentiated(*args, **kwargs):
-        nums = _argnums(argnums, args, kwargs, fun)
-        call = FunctionArgs(traced_fun, args, kwargs)
-        entry = _cached(fun, _key(what, call, nums, has_aux),
-                        lambda: _build_grad(fun, call, nums, has_aux, what, with_value))
-        outs = run(entry.program, [*entry.consts, *call.leaves])
-        value, rest = (outs[0], outs[1:]) if with_value else (None, outs)
-        if has_aux:
-            n_aux = entry.aux_tree.num_leaves
-            aux = unflatten(entry.aux_tree, rest[:n_aux])
-            rest = rest[n_aux:]
-        # the adjoint returns cotangents in argument order; argnums may be in any order
-        grads, it, arg_trees = {}, iter(rest), _arg_trees(call)
-        for i in sorted(set(nums)):
-            grads[i] = unflatten(arg_trees[i], [next(it) for _ in range(arg_trees[i].num_leaves)])
-        g = grads[nums[0]] if isinstance(argnums, int) else tuple(grads[i] for i in nums)
-        if with_value:
-            return ((value, aux) if has_aux else value), g
-        return (g, aux) if has_aux else g  # JAX's grad(has_aux=True) returns (g, aux)
+        # the hot path: one flatten, one cache lookup, one call of the compiled adjoint, one
+        # unflatten; everything else happens once per input signature, in _build_grad
+        leaves, in_tree = tree_flatten((args, kwargs), namespace=NAMESPACE)
+        key = _key(*options, leaves=leaves, in_tree=in_tree)
+        entry = _cache.get(fun, key)
+        if entry is None or entry is _NEEDS_VALUES:
+            entry, leaves = _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux,
+                                            what, with_value)
+        consts = entry.consts
+        if entry.inline or current_trace() is not None:
+            outs = inline(entry.program, [*consts, *leaves])
+        else:
+            outs = evaluate(entry.program, [*consts, *leaves] if consts else leaves)
+        return unflatten(entry.out_tree, outs)
 
+    functools.update_wrapper(differentiated, fun)
     differentiated.__name__ = f"{what}({name_of(fun)})"
-    differentiated.__wrapped__ = fun
     return differentiated
+
+
+def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_value):
+    nums = _argnums(argnums, args, kwargs, fun)
+    call = FunctionArgs(traced_fun, args, kwargs)  # flattens, registering new dataclasses
+    key = _key(what, argnums if isinstance(argnums, int) else tuple(argnums), has_aux,
+               leaves=call.leaves, in_tree=call.in_tree)
+    single = isinstance(argnums, int)
+    entry = _cached(fun, key, lambda: _build_grad(fun, call, key, nums, single, has_aux, what,
+                                                  with_value))
+    return entry, call.leaves
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,8 +303,8 @@ class _VJPEntry(NamedTuple):
     concrete: bool
 
 
-def _build_vjp(call, has_aux) -> _VJPEntry:
-    traced = _trace(call)
+def _build_vjp(call, key, has_aux) -> _VJPEntry:
+    traced = _trace(call, key)
     program = traced.program
     if has_aux:
         main_tree, aux_tree = traced.out_tree.children()
@@ -289,7 +332,8 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
         (2.0,)
     """
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
-    entry = _cached(fun, _key("vjp", call, has_aux), lambda: _build_vjp(call, has_aux))
+    key = _key("vjp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
+    entry = _cached(fun, key, lambda: _build_vjp(call, key, has_aux))
     outs = run(entry.forward, [*entry.consts, *call.leaves])
     n_out = entry.main_tree.num_leaves + (entry.aux_tree.num_leaves if has_aux else 0)
     primal_out, residuals = outs[:n_out], outs[n_out:]
