@@ -572,3 +572,12 @@ def test_adjoint_of_adjoint_prints():
 def test_every_primitive_is_differentiable_or_declared_not():
     for name, prim in REGISTRY.items():
         assert prim.differentiable == (prim.vjp is not None or prim.vjp_fwd is not None), name
+
+
+def test_adjoint_computes_each_value_once():
+    """sin(x) * sin(x): the two sines, and the two g * cos(x) * sin(x) terms of the
+    backward pass, are computed once each."""
+    program = fg.make_ir(fg.grad(lambda x: fnp.sum(fnp.sin(x) * fnp.sin(x))))(
+        np.ones(3)).program
+    names = primitives(program)
+    assert names.count("sin") == 1 and names.count("cos") == 1 and names.count("mul") == 1

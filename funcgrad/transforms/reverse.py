@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from funcgrad.core.ir import Literal, Program, Var, dead_code_elimination
+from funcgrad.core.ir import (Literal, Program, Var, common_subexpression_elimination,
+                              dead_code_elimination)
 from funcgrad.core.tracing import new_trace, source_of
 from funcgrad.core.types import is_float
 from funcgrad.ops.elementwise import add
@@ -94,7 +95,7 @@ def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence,
                     for v, on in zip(program.inputs, wrt) if on]
         result, consts = trace.to_program(outputs)
     assert not consts, "an adjoint captures no constants: they are inputs of the program"
-    return dead_code_elimination(result)
+    return dead_code_elimination(common_subexpression_elimination(result))
 
 
 def _forward(program, env, read, active):
