@@ -581,3 +581,24 @@ def test_adjoint_computes_each_value_once():
         np.ones(3)).program
     names = primitives(program)
     assert names.count("sin") == 1 and names.count("cos") == 1 and names.count("mul") == 1
+
+
+def test_non_array_arguments_that_are_not_differentiated_pass_through():
+    """As in JAX's grad: functions, strings and configs may be passed along; they are
+    static, so each distinct (hashable) value gets its own trace."""
+    traces = []
+
+    def loss(w, mode, act=fnp.tanh):
+        traces.append(mode)
+        return fnp.sum(act(w)) * (2.0 if mode == "train" else 1.0)
+
+    g = fg.grad(loss)
+    w = np.zeros(2)
+    np.testing.assert_array_equal(g(w, "train"), [2.0, 2.0])
+    np.testing.assert_array_equal(g(w, "eval"), [1.0, 1.0])
+    np.testing.assert_array_equal(g(w, "train", act=fnp.sin), [2.0, 2.0])
+    g(w, "train")
+    assert traces == ["train", "eval", "train"]
+    config = {"scale": 3.0, "name": "layer"}  # unhashable: traced on every call
+    np.testing.assert_array_equal(
+        fg.grad(lambda w, c: fnp.sum(w * c["scale"]))(np.ones(2), config), [3.0, 3.0])

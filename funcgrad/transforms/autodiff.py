@@ -41,28 +41,30 @@ class _Traced(NamedTuple):
 _NEEDS_VALUES = "needs values"  # cached for a key whose function branched on a value
 
 
-def _trace(call: FunctionArgs, key) -> _Traced:
+def _trace(call: FunctionArgs, fun, key) -> _Traced:
     """Trace abstractly; if the function branches on a value, trace again with values (and
     remember, for this key, to skip the abstract attempt next time)."""
     avals = call.avals()
-    if _cache.get(call.fun, key) is not _NEEDS_VALUES:
+    if key is None or _cache.get(fun, key) is not _NEEDS_VALUES:
         try:
             program, consts = trace_flat(call.flat_function(), avals)
             return _Traced(program, consts, call.out_tree, False)
         except ConcretizationError:
             if any(isinstance(x, Tracer) and x.val is None for x in call.leaves):
                 raise  # an enclosing trace (jit, make_ir) has no values either: tell the user
-            _cache.put(call.fun, key, _NEEDS_VALUES)
+            if key is not None:
+                _cache.put(fun, key, _NEEDS_VALUES)
     values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
     program, consts = trace_flat(call.flat_function(), avals, values)
     return _Traced(program, consts, call.out_tree, True)
 
 
 def _cached(fun, key, build):
-    entry = _cache.get(fun, key)
+    entry = _cache.get(fun, key) if key is not None else None
     if entry is None or entry is _NEEDS_VALUES:
         entry = build()
-        if not entry.concrete and not any(isinstance(c, Tracer) for c in entry.consts):
+        if key is not None and not entry.concrete \
+                and not any(isinstance(c, Tracer) for c in entry.consts):
             _cache.put(fun, key, entry)
     return entry
 
@@ -97,10 +99,10 @@ def _check_differentiable(call: FunctionArgs, argnums, what="grad"):
         if dtype is not None and dtype.kind == "c":
             raise FuncgradTypeError(f"{where} is complex ({dtype.name}); funcgrad differentiates "
                                     "real floating-point arrays only")
-        if dtype is None:
+        if dtype is None:  # only differentiated arguments get here: the others are static
             raise FuncgradTypeError(
-                f"{where} is a {type(leaf).__name__}, not an array; {what} traces all of its "
-                "arguments' leaves. Bind other values with functools.partial or a closure.")
+                f"{where} is a {type(leaf).__name__}, not an array, so it cannot be "
+                "differentiated: leave it out of argnums")
         if j in wrt and not is_float(dtype):
             raise FuncgradTypeError(
                 f"{what} of {name_of(call.fun)} with respect to {call.describe_leaf(j)}: "
@@ -177,7 +179,7 @@ def _scalar_output_error(fun, traced: _Traced, what):
 
 def _build_grad(fun, call, key, argnums, single, has_aux, what, with_value) -> _GradEntry:
     _check_differentiable(call, argnums, what)
-    traced = _trace(call, key)
+    traced = _trace(call, fun, key)
     program = traced.program
     if has_aux:
         main_tree, aux_tree = traced.out_tree.children()
@@ -279,14 +281,44 @@ def _differentiate(fun, argnums, has_aux, with_value):
 
 
 def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_value):
+    """The slow path: a first call, a call with non-array arguments, or a stale entry."""
     nums = _argnums(argnums, args, kwargs, fun)
-    call = FunctionArgs(traced_fun, args, kwargs)  # flattens, registering new dataclasses
-    key = _key(what, argnums if isinstance(argnums, int) else tuple(argnums), has_aux,
-               leaves=call.leaves, in_tree=call.in_tree)
+    call = _function_args(traced_fun, args, kwargs, nums)
+    options = (what, argnums if isinstance(argnums, int) else tuple(argnums), has_aux)
+    key = _static_key(call, options)
+    nums = tuple(call.dynamic_index[i] for i in nums)
     single = isinstance(argnums, int)
     entry = _cached(fun, key, lambda: _build_grad(fun, call, key, nums, single, has_aux, what,
                                                   with_value))
     return entry, call.leaves
+
+
+def _function_args(fun, args, kwargs, nums) -> FunctionArgs:
+    """The call, with the arguments that are not differentiated and hold other things than
+    arrays (functions, strings, configs) static, as JAX's grad passes them through."""
+    flatten((args, kwargs))  # registers dataclasses seen for the first time
+    static = tuple(i for i, a in enumerate(args) if i not in nums and _holds_non_arrays(a))
+    static_names = tuple(k for k, v in kwargs.items() if _holds_non_arrays(v))
+    call = FunctionArgs(fun, args, kwargs, static, static_names)
+    dynamic = [i for i in range(len(args)) if i not in static]
+    call.dynamic_index = {pos: k for k, pos in enumerate(dynamic)}
+    return call
+
+
+def _holds_non_arrays(tree) -> bool:
+    return any(leaf_signature(x) is None for x in flatten(tree)[0])
+
+
+def _static_key(call, options):
+    """The cache key of a call; with static arguments, their values too (None if one cannot
+    be hashed: such calls are traced every time)."""
+    if not call.static_argnums and not call.static_argnames:
+        return _key(*options, leaves=call.leaves, in_tree=call.in_tree)
+    try:
+        static = call.static_key()
+    except FuncgradTypeError:
+        return None
+    return _key(*options, ("static", static), leaves=call.leaves, in_tree=call.in_tree)
 
 
 # ---------------------------------------------------------------------------------------
@@ -303,8 +335,8 @@ class _VJPEntry(NamedTuple):
     concrete: bool
 
 
-def _build_vjp(call, key, has_aux) -> _VJPEntry:
-    traced = _trace(call, key)
+def _build_vjp(call, fun, key, has_aux) -> _VJPEntry:
+    traced = _trace(call, fun, key)
     program = traced.program
     if has_aux:
         main_tree, aux_tree = traced.out_tree.children()
@@ -333,7 +365,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     """
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
     key = _key("vjp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
-    entry = _cached(fun, key, lambda: _build_vjp(call, key, has_aux))
+    entry = _cached(fun, key, lambda: _build_vjp(call, fun, key, has_aux))
     outs = run(entry.forward, [*entry.consts, *call.leaves])
     n_out = entry.main_tree.num_leaves + (entry.aux_tree.num_leaves if has_aux else 0)
     primal_out, residuals = outs[:n_out], outs[n_out:]

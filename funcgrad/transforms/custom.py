@@ -116,7 +116,7 @@ def _self_reference(call):
     are the ones being traced, so the equation leaves them out (fwd=None). The enclosing
     equation fills them in when it emits its fwd or bwd (``_emit``), so f keeps its custom
     rule at every order, as in JAX, without tracing its rules recursively forever."""
-    fun_prog, fun_consts = trace_flat(call.flat_function(), call.avals())
+    fun_prog, fun_consts = trace_flat(call.flat_function(), call.avals(), _values(call))
     params = dict(fun=fun_prog, fwd=None, bwd=None, num_consts=(len(fun_consts), 0, 0),
                   zero_cts=())
     return [*fun_consts, *call.leaves], params
@@ -139,9 +139,7 @@ def _positional(fun, args, kwargs) -> tuple:
 
 def _trace_rules(f: custom_vjp, args, call: FunctionArgs):
     """Trace fun, fwd and bwd; return (operands..., params) for custom_vjp_call."""
-    avals = call.avals()
-    values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
-    values = None if any(v is None for v in values) else values  # concrete if all are
+    avals, values = call.avals(), _values(call)
     fun_prog, fun_consts = trace_flat(call.flat_function(), avals, values)
     out_tree, n_out = call.out_tree, len(fun_prog.outvars)
 
@@ -159,6 +157,13 @@ def _trace_rules(f: custom_vjp, args, call: FunctionArgs):
                   num_consts=(len(fun_consts), len(fwd_consts), len(bwd_consts)),
                   zero_cts=tuple(zero_cts))
     return [*fun_consts, *fwd_consts, *bwd_consts, *call.leaves], params
+
+
+def _values(call):
+    """The arguments' values, when all are known (grad's concrete traces): fun and fwd are
+    then traced with them too, so Python control flow on values works inside them."""
+    values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
+    return None if any(v is None for v in values) else values
 
 
 def _checked_fwd(f):
