@@ -119,6 +119,14 @@ def _leaf_dtype(x):
     return None
 
 
+def _hashable_argnums(argnums):
+    if isinstance(argnums, int):
+        return argnums
+    if isinstance(argnums, (tuple, list)):
+        return tuple(argnums)
+    raise FuncgradTypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
+
+
 def _argnums(argnums, args, kwargs, fun):
     try:
         return normalize_argnums(argnums, len(args), fun)
@@ -257,7 +265,7 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 def _differentiate(fun, argnums, has_aux, with_value):
     what = "value_and_grad" if with_value else "grad"
     traced_fun = _with_aux_check(fun, has_aux)
-    options = (what, argnums if isinstance(argnums, int) else tuple(argnums), has_aux)
+    options = (what, _hashable_argnums(argnums), has_aux)
 
     def differentiated(*args, **kwargs):
         # the hot path: one flatten, one cache lookup, one call of the compiled adjoint, one
@@ -284,7 +292,7 @@ def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_
     """The slow path: a first call, a call with non-array arguments, or a stale entry."""
     nums = _argnums(argnums, args, kwargs, fun)
     call = _function_args(traced_fun, args, kwargs, nums)
-    options = (what, argnums if isinstance(argnums, int) else tuple(argnums), has_aux)
+    options = (what, _hashable_argnums(argnums), has_aux)
     key = _static_key(call, options)
     nums = tuple(call.dynamic_index[i] for i in nums)
     single = isinstance(argnums, int)
