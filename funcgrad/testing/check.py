@@ -25,7 +25,8 @@ from funcgrad.tree import FunctionArgs, flatten, name_of, unflatten
 # difference meets its O(eps / h) rounding error; float32's is a little smaller than that
 # (1e-2, not 4e-2) so that inputs a quarter away from a pole still check cleanly.
 DEFAULT_EPS = {np.dtype(np.float64): 1e-3, np.dtype(np.float32): 1e-2}
-DEFAULT_TOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 2e-3}
+DEFAULT_RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 2e-3}
+DEFAULT_ATOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-5}
 _SHOW_ELEMENTS = 100  # leaves up to this size get a per-element diagnosis on failure
 
 
@@ -105,16 +106,15 @@ def _check(fun, xs, names, order, atol, rtol, eps, rng, fname, level):
     u = [_random_like(y, rng) for y in out_leaves]
     dtype = _working_dtype(list(xs) + out_leaves)
     h = DEFAULT_EPS[dtype] if eps is None else eps
-    tol = DEFAULT_TOL[dtype]
-    atol = tol if atol is None else atol
-    rtol = tol if rtol is None else rtol
+    atol = DEFAULT_ATOL[dtype] if atol is None else atol
+    rtol = DEFAULT_RTOL[dtype] if rtol is None else rtol
     cts = pullback(unflatten(out_tree, u))
     for k, x in enumerate(xs):
         scale = np.maximum(1.0, np.abs(np.asarray(x, np.float64)))
         v = rng.standard_normal(np.shape(x)) * scale
         numeric, noise = _directional(fun, xs, k, v, u, h, fname, names[k], level)
         analytic = _dot(cts[k], v)
-        bound = atol + rtol * max(abs(numeric), abs(analytic)) + noise
+        bound = atol + rtol * _scale(numeric, analytic, cts[k], v) + noise
         if not abs(numeric - analytic) <= bound:  # also catches NaN
             raise GradientCheckError(_failure(fun, xs, k, v, u, cts[k], numeric, analytic,
                                               atol, rtol, noise, h, fname, names[k], level))
@@ -124,6 +124,13 @@ def _check(fun, xs, names, order, atol, rtol, eps, rng, fname, level):
         _check(vjp_of_fun, xs, names, order - 1, atol, rtol, eps, rng, fname, level + 1)
 
 
+def _scale(numeric, analytic, ct, v) -> float:
+    """What the disagreement is relative to: the larger of the two numbers, or |vjp(u)| |v|
+    when <vjp(u), v> cancels (then rounding in either number is relative to the terms)."""
+    norm = float(np.linalg.norm(np.asarray(ct, np.float64))) * float(np.linalg.norm(v))
+    return max(abs(numeric), abs(analytic), norm) if np.isfinite(norm) else abs(numeric)
+
+
 def _directional(fun, xs, k, v, u, h, fname, name, level):
     """<u, d/dh f(x + h v)> at 0 by Richardson-extrapolated central differences, and the size
     of its rounding error (from the magnitude of the values differenced)."""
@@ -131,7 +138,8 @@ def _directional(fun, xs, k, v, u, h, fname, name, level):
     for step in (h, -h, h / 2, -h / 2):
         ys = list(xs)
         ys[k] = _moved(xs[k], v, step)
-        out_leaves = flatten(fun(*ys))[0]
+        with np.errstate(all="ignore"):  # a non-finite value is reported below, with advice
+            out_leaves = flatten(fun(*ys))[0]
         terms = [np.asarray(ui, np.float64) * np.asarray(yi, np.float64)
                  for ui, yi in zip(u, out_leaves)]
         if not all(np.all(np.isfinite(t)) for t in terms):
@@ -157,7 +165,8 @@ def _moved(x, v, step):
 def _failure(fun, xs, k, v, u, ct, numeric, analytic, atol, rtol, noise, h, fname, name,
              level):
     diff = abs(numeric - analytic)
-    rel = diff / max(abs(numeric), abs(analytic), np.finfo(np.float64).tiny)
+    scale = _scale(numeric, analytic, ct, v)
+    rel = diff / max(scale, np.finfo(np.float64).tiny)
     lines = [
         f"check_grads({fname}): {_what(level, fname)} disagrees with finite differences",
         f"  with respect to:      {name}, {_describe_array(xs[k])}",
@@ -166,8 +175,9 @@ def _failure(fun, xs, k, v, u, ct, numeric, analytic, atol, rtol, noise, h, fnam
         *([f"  output cotangent u:   {_show_tree(u)}"] if _show_u(u) else []),
         f"  finite differences:   {numeric!r}   (d/dh <u, f(x + h v)>, step {h:g})",
         f"  reverse mode:         {analytic!r}   (<vjp(u), v>)",
-        f"  difference:           {diff:.3e}, relative error {rel:.3e}; allowed "
-        f"{atol:g} + {rtol:g} * max(|a|, |b|) + {noise:.1e} (rounding)",
+        f"  difference:           {diff:.3e}, relative error {rel:.3e} (relative to "
+        f"{scale:.3e}, the larger of the numbers and |vjp(u)| |v|); allowed {atol:g} + "
+        f"{rtol:g} * that + {noise:.1e} (rounding)",
     ]
     if np.size(xs[k]) <= _SHOW_ELEMENTS and np.ndim(xs[k]) > 0:
         lines.append(_worst_element(fun, xs, k, u, ct, h, fname, name, level))
