@@ -602,3 +602,62 @@ def test_non_array_arguments_that_are_not_differentiated_pass_through():
     config = {"scale": 3.0, "name": "layer"}  # unhashable: traced on every call
     np.testing.assert_array_equal(
         fg.grad(lambda w, c: fnp.sum(w * c["scale"]))(np.ones(2), config), [3.0, 3.0])
+
+
+# --- the trace cache never serves a stale program ---------------------------------------------
+
+
+class Model:
+    def __init__(self):
+        self.W = np.array([1.0, 2.0])
+        self.calls = 0
+
+    def loss(self, x):
+        self.calls += 1  # the method's own bookkeeping: not an input
+        return fnp.sum(self.W * x)
+
+
+def test_bound_method_sees_its_objects_new_attributes():
+    m = Model()
+    g = fg.grad(m.loss)
+    np.testing.assert_array_equal(g(np.ones(2)), [1.0, 2.0])
+    m.W = np.array([5.0, 7.0])  # an optimizer step rebinds the parameters
+    np.testing.assert_array_equal(g(np.ones(2)), [5.0, 7.0])
+    np.testing.assert_array_equal(fg.grad(m.loss)(np.ones(2)), [5.0, 7.0])
+    for x in (np.ones(2), np.ones((3, 2)), np.ones(2), np.ones((3, 2))):
+        fg.grad(m.loss)(x)  # a new method object each time still finds its entry
+    assert m.calls == 3
+    other = Model()
+    np.testing.assert_array_equal(fg.grad(other.loss)(np.ones(2)), [1.0, 2.0])
+
+
+def test_dict_and_list_state_read_by_the_function():
+    config = {"scale": 2.0}
+    layers = [np.ones(2)]
+
+    def f(x):
+        return fnp.sum(x * config["scale"]) + sum(fnp.sum(w * x) for w in layers)
+
+    g = fg.grad(f)
+    np.testing.assert_array_equal(g(np.ones(2)), [3.0, 3.0])
+    config["scale"] = 3.0
+    np.testing.assert_array_equal(g(np.ones(2)), [4.0, 4.0])
+    layers.append(np.full(2, 5.0))
+    np.testing.assert_array_equal(g(np.ones(2)), [9.0, 9.0])
+
+
+def test_counters_the_function_updates_do_not_cause_retracing():
+    global CALLS
+    CALLS = 0
+    log = []
+
+    def f(x):
+        global CALLS
+        CALLS += 1
+        log.append(x.shape)
+        return fnp.sum(x ** 2)
+
+    g = fg.grad(f)
+    for x in (np.ones(2), np.ones(3), np.ones(2), np.ones(3), np.ones(2)):
+        g(x)
+    assert CALLS == 2 and len(log) == 2

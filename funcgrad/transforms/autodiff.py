@@ -18,7 +18,7 @@ import numpy as np
 
 from optree import tree_flatten
 
-from funcgrad.core.cache import TraceCache, leaf_signature
+from funcgrad.core.cache import Guard, TraceCache, leaf_signature
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline, run
 from funcgrad.core.ir import Program
@@ -46,6 +46,7 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
     remember, for this key, to skip the abstract attempt next time)."""
     avals = call.avals()
     if key is None or _cache.get(fun, key) is not _NEEDS_VALUES:
+        guard = Guard(fun)
         try:
             program, consts = trace_flat(call.flat_function(), avals)
             return _Traced(program, consts, call.out_tree, False)
@@ -53,7 +54,7 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
             if any(isinstance(x, Tracer) and x.val is None for x in call.leaves):
                 raise  # an enclosing trace (jit, make_ir) has no values either: tell the user
             if key is not None:
-                _cache.put(fun, key, _NEEDS_VALUES)
+                _cache.put(fun, key, _NEEDS_VALUES, guard)
     values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
     program, consts = trace_flat(call.flat_function(), avals, values)
     return _Traced(program, consts, call.out_tree, True)
@@ -62,10 +63,11 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
 def _cached(fun, key, build):
     entry = _cache.get(fun, key) if key is not None else None
     if entry is None or entry is _NEEDS_VALUES:
+        guard = Guard(fun)  # before tracing: what the function changes itself is not watched
         entry = build()
         if key is not None and not entry.concrete \
                 and not any(isinstance(c, Tracer) for c in entry.consts):
-            _cache.put(fun, key, entry)
+            _cache.put(fun, key, entry, guard)
     return entry
 
 
