@@ -244,7 +244,8 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
-        >>> fg.value_and_grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+        >>> value, g = fg.value_and_grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+        >>> float(value), g
         (5.0, array([2., 4.]))
     """
     return _differentiate(fun, argnums, has_aux, with_value=True)
@@ -254,7 +255,26 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     """The gradient of a scalar function, as a function: ``grad(f)(x)`` is df/dx at x.
 
     ``grad`` traces ``f`` to a Program and builds the adjoint Program (backpropagation as a
-    program transformation); ``grad(grad(f))`` differentiates that program again.
+    program transformation); ``grad(grad(f))`` differentiates that program again. Print it
+    with ``make_ir(grad(f))(x)``.
+
+    The gradient has the structure of the argument (pytrees: dicts, lists, tuples,
+    namedtuples, dataclasses), a tuple of those for a tuple of ``argnums``; with
+    ``has_aux=True``, ``f`` returns ``(loss, aux)`` and ``grad`` returns ``(g, aux)``.
+    Arguments outside ``argnums`` that are not arrays (functions, strings, configs) are
+    passed through as they are.
+
+    The adjoint is built once per input signature (pytree structure, shapes, dtypes) and
+    reused, so later calls cost one NumPy call per equation. It is rebuilt when state the
+    function reads has been rebound (a global, a closure variable, an item of a dict or
+    list, an attribute of an object or of ``self``); arrays mutated in place and state two
+    levels deep are not noticed: pass those as arguments. Python control flow on values
+    (``if x > 0:``, a ``while`` on a value) works: such a function is traced with the
+    values of each call instead.
+
+    At points where a derivative is undefined, JAX's conventions hold: |x|' = 0 at 0,
+    maximum/minimum (and clip at a bound) split the gradient equally at ties, sqrt' = inf
+    at 0, and floor, round, sign, comparisons and argmax have zero gradient.
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp

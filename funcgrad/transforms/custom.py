@@ -55,7 +55,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named as JAX names it)
         ...     return x
         >>> clip_gradient.defvjp(lambda x: (x, None),
         ...                      lambda _, g: (fnp.clip(g, -1.0, 1.0),))
-        >>> fg.grad(lambda x: 3.0 * clip_gradient(x))(2.0)
+        >>> float(fg.grad(lambda x: 3.0 * clip_gradient(x))(2.0))  # 3.0, clipped to 1.0
         1.0
     """
 
