@@ -5,6 +5,8 @@ once into straight-line Python source, one line per equation, and executed from 
 a call costs one NumPy call per equation and almost nothing else (no interpreter loop over
 equations, no argument lists built per step).
 
+(A program's first evaluation is interpreted instead; see ``evaluate``.)
+
 The values it computes follow the program's avals, weak types included: a weak scalar (the
 type of a Python number) stays a Python number, so NumPy promotes it as weak (NEP 50), as the
 shape rules did while tracing; a float32 argument's gradient stays float32 even when a
@@ -45,8 +47,19 @@ _PYTHON_FAILS = (ArithmeticError, ValueError)
 
 
 def evaluate(program: Program, args) -> list:
-    """The outputs of ``program`` on concrete ``args`` (its constvars' values first)."""
-    return program.cached("numpy_fn", compile_program)(*args)
+    """The outputs of ``program`` on concrete ``args`` (its constvars' values first).
+
+    A program's first evaluation is interpreted; from its second on, it runs compiled
+    (compiling costs about as much as tracing: not worth it for programs run once, such as
+    those of functions that branch on values, which grad traces anew for each call)."""
+    cache = program._cache
+    fn = cache.get("numpy_fn")
+    if fn is None:
+        if "numpy_ran" not in cache:
+            cache["numpy_ran"] = True
+            return _interpret(program, args)
+        fn = program.cached("numpy_fn", compile_program)
+    return fn(*args)
 
 
 def compile_program(program: Program):
@@ -119,6 +132,28 @@ def _build(program: Program, fast: bool):
     run = namespace["run"]
     run.source = "\n".join(lines)
     return run
+
+
+def _interpret(program: Program, args) -> list:
+    """Evaluate step by step, with the plain version's semantics."""
+    env: dict[int, object] = {id(v): x for v, x in zip(program.inputs, args)}
+
+    def read(atom):
+        return atom.value if isinstance(atom, Literal) else env[id(atom)]
+
+    for eqn in program.equations:
+        prim = eqn.primitive
+        value = prim.impl(*[read(a) for a in eqn.inputs], **eqn.params)
+        if prim.multiple_results:
+            env.update(zip(map(id, eqn.outputs), value))
+            continue
+        aval = eqn.outputs[0].aval
+        if aval.weak_type and aval.shape == ():
+            value = _weak(value)
+        if any(a.aval.weak_type and a.aval.shape != () for a in eqn.inputs):
+            value = _cast(value, aval.dtype)
+        env[id(eqn.outputs[0])] = value
+    return [read(v) for v in program.outvars]
 
 
 def _weak(value):

@@ -103,8 +103,12 @@ def _simplifier(prim, rule):
 
 
 def _skip_broadcasts(prim, trace, out_aval, args):
-    if not any(isinstance(x, Tracer) for x in args):
-        return None  # constants only: the trace folds those itself
+    for x in args:  # the common case, quickly: no operand was made by a broadcast
+        eqn = trace.producer(x)
+        if eqn is not None and eqn.primitive in _BROADCASTS:
+            break
+    else:
+        return None
     scalars = [constant_scalar(trace, x) for x in args]
     if all(s is not None for s in scalars):
         with np.errstate(all="ignore"):  # as the array operation would, silently
@@ -372,4 +376,7 @@ def power(x, y):
     return pow_p.bind(x, y)
 
 
-from funcgrad.ops.shape import broadcast_source, broadcast_to, constant_scalar  # noqa: E402
+from funcgrad.ops.shape import (broadcast_source, broadcast_to, broadcast_to_p,  # noqa: E402
+                                constant_scalar, reshape_p)
+
+_BROADCASTS = (broadcast_to_p, reshape_p)  # what constant_scalar and broadcast_source follow

@@ -390,8 +390,8 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
         >>> y, pullback = fg.vjp(fnp.sin, 0.0)
-        >>> pullback(2.0)
-        (2.0,)
+        >>> [float(g) for g in pullback(2.0)]
+        [2.0]
     """
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
     key = _key("vjp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
@@ -407,10 +407,12 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
         if tree != entry.main_tree:
             raise FuncgradTypeError(f"the cotangent's structure {tree} differs from the "
                                     f"output's {entry.main_tree}")
-        for ct, v in zip(leaves, entry.forward.outvars[:entry.n_main]):
+        for k, (ct, v) in enumerate(zip(leaves, entry.forward.outvars[:entry.n_main])):
             if np.shape(ct) != v.aval.shape:
                 raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
                                  f"shape {v.aval.shape}")
+            if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
+                leaves[k] = np.asarray(ct, v.aval.dtype)[()]
         cts = run(entry.backward, [*residuals, *leaves])
         out, it = [], iter(cts)
         for t in arg_trees:
