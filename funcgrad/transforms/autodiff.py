@@ -461,7 +461,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     @functools.wraps(fun)
     def jacobian(*args, **kwargs):
         nums = _argnums(argnums, args, kwargs, fun)
-        _check_differentiable(FunctionArgs(fun, args, kwargs), nums, "jacrev")
+        call = _function_args(fun, args, kwargs, nums)
+        _check_differentiable(call, [call.dynamic_index[i] for i in nums], "jacrev")
 
         def partial(*wrt):
             full = list(args)
