@@ -237,7 +237,8 @@ def numerical_grad(f: Callable, args: Sequence, eps: float | None = None):
         full = list(leaves)
         x = np.array(leaves[i], np.float64)
         x[index] += step
-        full[i] = float(x) if isinstance(leaves[i], float) else x.astype(np.asarray(leaves[i]).dtype)
+        full[i] = (float(x) if isinstance(leaves[i], float)
+                   else x.astype(np.asarray(leaves[i]).dtype))
         return float(f(*unflatten(tree, full)))
 
     grads = []

@@ -182,10 +182,12 @@ def _check_fwd_output(f, out_tree, fwd_out_tree, fun_prog, fwd_prog):
     fun_avals = [(a.shape, a.dtype) for a in fun_prog.out_avals]
     fwd_avals = [(v.aval.shape, v.aval.dtype) for v in fwd_prog.outvars[:fwd_out_tree.num_leaves]]
     if fwd_out_tree != out_tree or fun_avals != fwd_avals:
+        expected = _show(out_tree, fun_prog.out_avals)
+        got = _show(fwd_out_tree, [v.aval for v in fwd_prog.outvars])
         raise FuncgradTypeError(
             f"the fwd rule of custom_vjp function {name_of(f.fun)} must return (output, "
-            f"residuals) with the output {name_of(f.fun)} returns: {_show(out_tree, fun_prog.out_avals)}"
-            f", but its output is {_show(fwd_out_tree, [v.aval for v in fwd_prog.outvars])}")
+            f"residuals) with the output {name_of(f.fun)} returns: {expected}, but its output "
+            f"is {got}")
 
 
 def _show(tree, avals) -> str:
