@@ -7,9 +7,14 @@ inputs, and cotangents reaching the same variable are added (the lecture's chain
 case 2). VJP rules are written with funcgrad.numpy, so the backward pass is recorded as
 ordinary equations: the adjoint prints, compiles, and can be differentiated again.
 
-Zero cotangents are never materialised (None), equations on inactive values (those that do
-not depend on the inputs being differentiated) get no VJP, and dead code elimination drops
-whatever the requested outputs do not need.
+Zero cotangents are never materialised (None): the first contribution to a variable's
+cotangent starts its sum, so no array of zeros is ever added to. Equations on inactive
+values (those that do not depend on the inputs being differentiated) get no VJP. While the
+adjoint is recorded, elementwise operations skip the broadcasts the VJP rules make (see
+ops/elementwise.py); afterwards each distinct computation is kept once (common
+subexpression elimination) and dead code elimination drops whatever the requested outputs
+do not need, so the backward pass keeps only the forward values it reads (``grad`` does not
+even ask for the loss itself).
 
 ``split(adjoint, n_cts)`` cuts an adjoint into the part that does not depend on the output
 cotangents (the forward pass, which also returns the residuals the backward pass needs) and
