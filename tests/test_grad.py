@@ -4,6 +4,7 @@ and the shape of the adjoint program itself."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections import namedtuple
 
@@ -661,3 +662,24 @@ def test_counters_the_function_updates_do_not_cause_retracing():
     for x in (np.ones(2), np.ones(3), np.ones(2), np.ones(3), np.ones(2)):
         g(x)
     assert CALLS == 2 and len(log) == 2
+
+
+def test_callable_objects_and_partials_are_watched_too():
+    class Loss:
+        def __init__(self):
+            self.w = 2.0
+
+        def __call__(self, x):
+            return x * self.w
+
+    loss = Loss()
+    g = fg.grad(loss)
+    assert g(1.0) == 2.0
+    loss.w = 5.0
+    assert g(1.0) == 5.0
+
+    m = Model()
+    g = fg.grad(functools.partial(Model.loss, m))
+    np.testing.assert_array_equal(g(np.ones(2)), [1.0, 2.0])
+    m.W = np.full(2, 4.0)
+    np.testing.assert_array_equal(g(np.ones(2)), [4.0, 4.0])

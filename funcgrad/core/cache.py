@@ -18,6 +18,7 @@ from __future__ import annotations
 import dis
 import operator
 import weakref
+from functools import partial
 from itertools import repeat
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 
@@ -72,22 +73,27 @@ class Guard:
     its own bookkeeping, not an input: ``settle`` (called after tracing) stops watching it,
     so that tracing one signature does not make the entries of the others stale.
 
+    Callable objects (a class with ``__call__``) are watched like a bound method's object,
+    and ``functools.partial`` like the function it wraps.
+
     It holds a bound method's object weakly, and never ``fun`` (the cache holds functions
     weakly)."""
 
-    __slots__ = ("names", "watch", "saved", "owner", "inner")
+    __slots__ = ("names", "watch", "saved", "owner", "bound", "inner")
 
     def __init__(self, fun):
+        obj, function = _resolve(fun)
+        self.bound = obj is not None  # then position 0 is that object
         self.owner = None
-        if type(fun) is MethodType:
+        if self.bound and obj is not fun:  # a method's object: check it is still the same
             try:
-                self.owner = weakref.ref(fun.__self__)
+                self.owner = weakref.ref(obj)
             except TypeError:  # objects without __weakref__ are held strongly
-                self.owner = _Strong(fun.__self__)
-        code = getattr(_function(fun), "__code__", None)
+                self.owner = _Strong(obj)
+        code = getattr(function, "__code__", None)
         self.names = global_names(code) if code is not None else ()
         outer = self._outer(fun)
-        self.watch = tuple(range(1 if self.owner is not None else 0, len(outer)))
+        self.watch = tuple(range(1 if self.bound else 0, len(outer)))
         self.saved = tuple(outer[i] for i in self.watch)
         # (position, keys, values) one level inside the containers among them
         self.inner = tuple((i, *_items(v)) for i, v in enumerate(outer) if _holds_state(v))
@@ -97,7 +103,7 @@ class Guard:
         outer = self._outer(fun)
         self.watch = tuple(i for i, v in zip(self.watch, self.saved) if outer[i] is v)
         self.saved = tuple(outer[i] for i in self.watch)
-        watched = set(self.watch) | ({0} if self.owner is not None else set())
+        watched = set(self.watch) | ({0} if self.bound else set())
         inner = []
         for i, keys, values in self.inner:
             if i not in watched:
@@ -115,9 +121,13 @@ class Guard:
         return self
 
     def _outer(self, fun) -> tuple:
-        bound = (fun.__self__,) if type(fun) is MethodType else ()
-        fun = _function(fun)
-        if not hasattr(fun, "__code__"):
+        bound_args = ()  # a partial's arguments are read like closure variables
+        while isinstance(fun, partial):
+            bound_args += fun.args + tuple(fun.keywords.values())
+            fun = fun.func
+        obj, fun = _resolve(fun)
+        bound = ((obj,) if obj is not None else ()) + bound_args
+        if fun is None:
             return bound
         cells = tuple(map(_cell, fun.__closure__)) if fun.__closure__ else ()
         return bound + cells + tuple(map(fun.__globals__.get, self.names, repeat(_EMPTY)))
@@ -163,8 +173,19 @@ class _Strong:
         return self.obj
 
 
-def _function(fun):
-    return fun.__func__ if type(fun) is MethodType else fun
+def _resolve(fun):
+    """(the object whose state ``fun`` reads as self, or None; the Python function that runs,
+    or None if it is not one)."""
+    if type(fun) is MethodType:
+        return fun.__self__, fun.__func__
+    if isinstance(fun, partial):
+        return _resolve(fun.func)
+    if hasattr(fun, "__code__"):
+        return None, fun
+    call = getattr(type(fun), "__call__", None)
+    if isinstance(call, FunctionType) and _holds_state(fun):
+        return fun, call
+    return None, None
 
 
 _NOT_STATE = (ModuleType, type, FunctionType, BuiltinFunctionType, MethodType)
