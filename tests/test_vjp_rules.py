@@ -30,7 +30,7 @@ from funcgrad.testing import strategies as fst
 
 # FUNCGRAD_EXAMPLES=500 runs a thorough, randomized search instead of the quick fixed one.
 _EXAMPLES = int(os.environ.get("FUNCGRAD_EXAMPLES", "0"))
-SETTINGS = settings(max_examples=_EXAMPLES or 12, deadline=None, derandomize=not _EXAMPLES,
+SETTINGS = settings(max_examples=_EXAMPLES or 25, deadline=None, derandomize=not _EXAMPLES,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
