@@ -22,3 +22,4 @@ from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
 from funcgrad.transforms.autodiff import (grad, hessian, jacrev, stop_gradient,  # noqa: F401
                                           value_and_grad, vjp)
 from funcgrad.transforms.custom import custom_vjp  # noqa: F401
+from funcgrad import testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)

@@ -228,3 +228,12 @@ def test_check_grads_with_strategies_finds_a_wrong_rule():
 def test_module_doc_example():
     check_grads(lambda x: fnp.sum(fnp.sin(x) ** 2), (np.array([0.5, 1.0]),), order=2)
     assert math.isclose(float(numerical_grad(lambda x: x ** 3, (2.0,))[0]), 12.0, rel_tol=1e-9)
+
+
+def test_reachable_as_fg_testing_without_hypothesis_until_strategies_are_used():
+    import subprocess
+    import sys
+    code = ("import sys, funcgrad as fg; fg.testing.check_grads; "
+            "assert 'hypothesis' not in sys.modules; fg.testing.strategies.arrays; "
+            "assert 'hypothesis' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=".")
