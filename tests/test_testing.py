@@ -236,4 +236,5 @@ def test_reachable_as_fg_testing_without_hypothesis_until_strategies_are_used():
     code = ("import sys, funcgrad as fg; fg.testing.check_grads; "
             "assert 'hypothesis' not in sys.modules; fg.testing.strategies.arrays; "
             "assert 'hypothesis' in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=".")
+    root = __file__.rsplit("/tests/", 1)[0]
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
