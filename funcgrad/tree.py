@@ -187,6 +187,8 @@ def check_outputs(out_leaves, fun):
 
 
 def normalize_argnums(argnums, nargs: int, fun, what: str = "argnums") -> tuple[int, ...]:
+    if not isinstance(argnums, (int, tuple, list)):
+        raise FuncgradTypeError(f"{what} must be an int or a tuple of ints, got {argnums!r}")
     items = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     out = []
     for i in items:

@@ -273,3 +273,16 @@ def test_disable_jit_environment_variable(tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["6.0", "0"]  # computed, and nothing was compiled
+
+
+def test_custom_vjp_under_jit_keeps_its_rule():
+    @fg.custom_vjp
+    def f(x):
+        return fnp.sin(x)
+
+    f.defvjp(lambda x: (fnp.sin(x), fnp.cos(x)), lambda c, g: (g * c * 10.0,))
+    x = np.linspace(0, 1, 4)
+    loss = lambda x: fnp.sum(f(x))  # noqa: E731
+    close(fg.jit(f)(x), np.sin(x))
+    close(fg.jit(fg.grad(loss))(x), 10 * np.cos(x))
+    close(fg.grad(fg.jit(loss))(x), 10 * np.cos(x))

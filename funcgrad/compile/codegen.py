@@ -102,8 +102,9 @@ def inline_calls(program: Program) -> Program:
             equations.append(Equation(eqn.primitive, inputs, eqn.params, eqn.outputs,
                                       eqn.source))
             continue
-        inner = inline_calls(eqn.primitive.lowering.program(eqn.params))
-        local = {id(v): a for v, a in zip(inner.inputs, inputs)}
+        rule = eqn.primitive.lowering
+        inner = inline_calls(rule.program(eqn.params))
+        local = {id(v): a for v, a in zip(inner.inputs, rule.operands(inputs, eqn.params))}
         for e in inner.equations:
             outs = tuple(Var(v.aval) for v in e.outputs)  # fresh: a program may be inlined twice
             local.update((id(old), new) for old, new in zip(e.outputs, outs))

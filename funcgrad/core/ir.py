@@ -277,36 +277,43 @@ def dead_code_elimination(program: Program) -> Program:
 
 
 def common_subexpression_elimination(program: Program) -> Program:
-    """Compute each distinct (primitive, inputs, params) once (every primitive is pure)."""
+    """Compute each distinct (primitive, inputs, params) once (every primitive is pure).
+
+    Backward passes repeat work the rules cannot see: the VJP of x * x adds g * x twice, the
+    VJP of a value used twice may recompute the same product."""
+    rename: dict[int, Var] = {}
     seen: dict = {}
-    rename: dict[int, Atom] = {}
     kept = []
 
-    def sub(atom):
-        return rename.get(id(atom), atom) if isinstance(atom, Var) else atom
-
-    def key_of(atom):
-        # repr tells -0.0 from 0.0 (== does not), which matters to 1/x
-        return ("var", id(atom)) if isinstance(atom, Var) else \
-            ("lit", type(atom.value), repr(atom.value), atom.aval)
+    def atom(a):
+        return rename.get(id(a), a) if isinstance(a, Var) else a
 
     for eqn in program.equations:
-        inputs = tuple(sub(a) for a in eqn.inputs)
-        try:
-            key = (eqn.primitive, tuple(map(key_of, inputs)),
-                   tuple(sorted((k, v if not isinstance(v, Program) else id(v))
-                                for k, v in eqn.params.items())))
-            hash(key)
-        except TypeError:  # unhashable params: keep the equation as it is
-            key = None
-        if key is not None and key in seen:
-            rename.update((id(o), n) for o, n in zip(eqn.outputs, seen[key]))
+        inputs = tuple(atom(a) for a in eqn.inputs)
+        key = _cse_key(eqn.primitive, inputs, eqn.params)
+        found = seen.get(key) if key is not None else None
+        if found is not None:
+            for v, w in zip(eqn.outputs, found):
+                rename[id(v)] = w
             continue
         if key is not None:
             seen[key] = eqn.outputs
-        changed = any(a is not b for a, b in zip(inputs, eqn.inputs))
-        kept.append(Equation(eqn.primitive, inputs, eqn.params, eqn.outputs, eqn.source)
-                    if changed else eqn)
-    if len(kept) == len(program.equations) and not rename:
+        if inputs != eqn.inputs:
+            eqn = Equation(eqn.primitive, inputs, eqn.params, eqn.outputs, eqn.source)
+        kept.append(eqn)
+    if len(kept) == len(program.equations):
         return program
-    return Program(program.constvars, program.invars, kept, [sub(v) for v in program.outvars])
+    return Program(program.constvars, program.invars, kept, [atom(v) for v in program.outvars])
+
+
+def _cse_key(primitive, inputs, params):
+    """A hashable identity of an equation's computation, or None (then it is kept as is)."""
+    atoms = tuple(id(a) if isinstance(a, Var)
+                  else (repr(a.value), a.aval.dtype, a.aval.weak_type)  # repr: -0.0 != 0.0
+                  for a in inputs)
+    key = (primitive, atoms, tuple(params.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key

@@ -102,14 +102,18 @@ class Primitive:
 
 
 def elementwise_vjp(*per_input: Callable | None) -> Callable:
-    """A vjp rule from one function per input, ``lambda g, ans, *inputs: ...``, as autograd writes
-    them. Results are summed back over broadcast axes so each cotangent has its input's shape."""
+    """A vjp rule from one function per input, ``lambda g, ans, *inputs, **params: ...``, as
+    autograd writes them. Results are summed back over broadcast axes so each cotangent has its
+    input's shape."""
     from funcgrad.ops.shape import unbroadcast
 
     def vjp(cts, inputs, outputs, active, **params):
         (g,), (ans,) = cts, outputs
-        return [unbroadcast(rule(g, ans, *inputs, **params), x) if rule and on else None
-                for rule, x, on in zip(per_input, inputs, active)]
+        out = []
+        for rule, x, on in zip(per_input, inputs, active):
+            ct = rule(g, ans, *inputs, **params) if rule is not None and on else None
+            out.append(None if ct is None else unbroadcast(ct, x))  # a rule may say zero: None
+        return out
     return vjp
 
 

@@ -78,8 +78,9 @@ around = round
 def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
     """Limit values to [a_min, a_max] (like numpy.clip). Either bound may be None.
 
-    The gradient goes to ``a`` where it lies strictly between the bounds and to the bound
-    where it is clipped, as in JAX.
+    clip is maximum(a, min) then minimum(..., max), as in JAX: the gradient goes to ``a``
+    strictly between the bounds, to the bound where ``a`` is clipped, and half to each where
+    ``a`` equals a bound (maximum's and minimum's rule at ties).
 
     Example:
         >>> fnp.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
@@ -90,9 +91,9 @@ def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A
     hi = a_max if a_max is not None else max
     a = scalar_or_array(a)
     if lo is not None:
-        a = where(less_equal(a, lo), lo, a)
+        a = maximum(a, lo)
     if hi is not None:
-        a = where(greater_equal(a, hi), hi, a)
+        a = minimum(a, hi)
     return a
 
 
@@ -130,9 +131,3 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether all elements are close (like numpy.allclose)."""
     from funcgrad.numpy._reductions import all as all_
     return all_(isclose(a, b, rtol, atol, equal_nan))
-
-
-def stop_gradient(x):
-    """``x``, as a constant for differentiation: its gradient is zero."""
-    return ew.stop_gradient(array_arg(x))
-
