@@ -13,13 +13,14 @@ Example:
 __version__ = "0.1.0"
 
 from funcgrad.core.errors import (ConcretizationError, FuncgradError,  # noqa: F401
-                                  FuncgradTypeError, InPlaceUpdateError, LoweringError,
-                                  ShapeError, UnexpectedTracerError)
+                                  FuncgradIndexError, FuncgradTypeError, InPlaceUpdateError,
+                                  LoweringError, ShapeError, UnexpectedTracerError)
 from funcgrad.core.evaluate import evaluate  # noqa: F401
 from funcgrad.core.ir import ClosedProgram, Program  # noqa: F401
 from funcgrad.core.tracing import make_ir  # noqa: F401
 from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
-from funcgrad.transforms.autodiff import (grad, hessian, jacrev, value_and_grad,  # noqa: F401
-                                          vjp)
-from funcgrad.numpy._ufuncs import stop_gradient  # noqa: F401
+from funcgrad.transforms.autodiff import (grad, hessian, jacrev, stop_gradient,  # noqa: F401
+                                          value_and_grad, vjp)
+from funcgrad.transforms.custom import custom_vjp  # noqa: F401
+from funcgrad import testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)
 from funcgrad.compile.jit import disable_jit, jit  # noqa: F401,E402

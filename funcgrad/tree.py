@@ -28,12 +28,12 @@ PyTreeDef = optree.PyTreeSpec
 def flatten(tree) -> tuple[list, PyTreeDef]:
     """The leaves of ``tree`` in a fixed order, and its structure."""
     leaves, treedef = optree.tree_flatten(tree, namespace=NAMESPACE)
-    if any(_is_unregistered_dataclass(x) for x in leaves):
-        for x in leaves:
-            if _is_unregistered_dataclass(x):
-                register_dataclass(type(x))
-        return flatten(tree)
-    return leaves, treedef
+    new = {type(x) for x in leaves if _is_unregistered_dataclass(x)}
+    if not new:
+        return leaves, treedef
+    for cls in new:  # dataclasses are nodes, registered when first met
+        register_dataclass(cls)
+    return flatten(tree)
 
 
 def unflatten(treedef: PyTreeDef, leaves) -> Any:
@@ -73,10 +73,19 @@ def register(cls: type, flatten_fn: Callable, unflatten_fn: Callable) -> type:
 
 
 def register_dataclass(cls: type) -> type:
-    """Make a dataclass a pytree node whose children are its fields (done automatically)."""
-    names = [f.name for f in dataclasses.fields(cls) if f.init]
-    return register(cls, lambda obj: ([getattr(obj, n) for n in names], None),
-                    lambda _, children: cls(**dict(zip(names, children))))
+    """Make a dataclass a pytree node (done automatically when one is first flattened).
+
+    Its children are its fields, except those declared
+    ``dataclasses.field(metadata={"static": True})``: settings such as a name or an activation,
+    kept in the structure (compared, hashed) rather than traced.
+    """
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    data = [f.name for f in fields if not f.metadata.get("static", False)]
+    static = [f.name for f in fields if f.metadata.get("static", False)]
+    _registered_dataclasses.add(cls)
+    return register(
+        cls, lambda obj: ([getattr(obj, n) for n in data], tuple(getattr(obj, n) for n in static)),
+        lambda aux, children: cls(**dict(zip(data, children)), **dict(zip(static, aux))))
 
 
 _registered_dataclasses: set[type] = set()
@@ -84,10 +93,8 @@ _registered_dataclasses: set[type] = set()
 
 def _is_unregistered_dataclass(x) -> bool:
     cls = type(x)
-    if cls in _registered_dataclasses or not dataclasses.is_dataclass(x) or isinstance(x, type):
-        return False
-    _registered_dataclasses.add(cls)
-    return True
+    return (cls not in _registered_dataclasses and dataclasses.is_dataclass(cls)
+            and not isinstance(x, type))
 
 
 # ---------------------------------------------------------------------------------------
@@ -133,8 +140,8 @@ class FunctionArgs:
             try:
                 out.append(aval_of(leaf))
             except FuncgradTypeError as err:
-                raise FuncgradTypeError(f"{self.describe_leaf(i)}: {err}. funcgrad traces "
-                                        "arrays and numbers; pass other values as static "
+                raise FuncgradTypeError(f"{self.describe_leaf(i)}: {err.reason}. funcgrad "
+                                        "traces arrays and numbers; pass other values as static "
                                         "arguments (static_argnums)") from None
         return out
 
@@ -180,6 +187,8 @@ def check_outputs(out_leaves, fun):
 
 
 def normalize_argnums(argnums, nargs: int, fun, what: str = "argnums") -> tuple[int, ...]:
+    if not isinstance(argnums, (int, tuple, list)):
+        raise FuncgradTypeError(f"{what} must be an int or a tuple of ints, got {argnums!r}")
     items = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     out = []
     for i in items:

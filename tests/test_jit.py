@@ -1,5 +1,7 @@
 """jit: compiled programs equal the NumPy evaluation, gradients included."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -183,3 +185,104 @@ def test_dispatch_overhead_is_small():
     for _ in range(100):
         f(1.0, 2.0, 3.0)
     assert jit_module.stats["traces"] == traces + 1
+
+
+def test_pytrees_keyword_arguments_and_none():
+    def f(params, x, *, scale=1.0, extra=None):
+        out = {"y": fnp.tanh(x @ params["w"]) * scale, "n": None,
+               "pair": (fnp.sum(x), params["b"] + 1.0)}
+        return out
+    params = {"w": rng.normal(size=(3, 2)), "b": np.zeros(2)}
+    x = rng.normal(size=(4, 3))
+    got = fg.jit(f)(params, x, scale=2.0)
+    want = f(params, x, scale=2.0)
+    assert got["n"] is None
+    close(got, want)
+
+
+def test_jit_as_method_decorator():
+    class Model:
+        def __init__(self):
+            self.w = np.ones(3)
+
+        @fg.jit
+        def predict(self, x):
+            return x * 2.0
+
+        @functools.partial(fg.jit, static_argnums=0)
+        def predict_static(self, x):
+            return x * self.w
+
+    with pytest.raises(fg.FuncgradTypeError, match=r"argument 0 \(self\).*static_argnums"):
+        Model().predict(np.ones(3))
+    assert Model().predict_static(np.ones(3)).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_primitive_without_lowering_names_itself_and_the_line():
+    from funcgrad.core.primitive import Primitive, REGISTRY
+    mystery = Primitive("mystery_test_op", impl=lambda x: x * 2, shape_rule=lambda x: x)
+    try:
+        f = fg.jit(lambda x: mystery(x) + 1.0)
+        with pytest.raises(fg.LoweringError, match=r"mystery_test_op.*test_jit.py:\d+"):
+            f(np.ones(2))
+        with fg.disable_jit():  # the NumPy evaluator still runs it
+            assert f(np.ones(2)).tolist() == [3.0, 3.0]
+    finally:
+        del REGISTRY["mystery_test_op"]
+
+
+def test_zero_dimensional_inputs_and_outputs():
+    f = fg.jit(lambda x, s: (fnp.sum(x) * s, x[0]))
+    total, first = f(np.arange(3.0), np.array(2.0))
+    assert isinstance(total, np.float64) and total == 6.0 and first == 0.0
+    assert fg.jit(lambda x: x > 0)(np.float32(1.0)) is np.True_
+
+
+def test_integer_and_boolean_programs():
+    f = fg.jit(lambda i, m: (i * 2 + 1, fnp.where(m, i, -i), fnp.sum(m), i // 2, i % 3))
+    i = np.arange(-3, 4)
+    m = i > 0
+    close(f(i, m), (i * 2 + 1, np.where(m, i, -i), np.sum(m), i // 2, i % 3))
+    assert fg.jit(lambda a, b: a @ b)(np.eye(2, dtype=np.int64), np.ones((2, 2), np.int64)).dtype == np.int64
+
+
+def test_numba_failure_becomes_a_lowering_error_naming_the_line():
+    from funcgrad.core.primitive import Primitive, REGISTRY
+    broken = Primitive("broken_lowering_test", impl=np.negative, shape_rule=lambda x: x,
+                       elementwise=True, lowering="no_such_function({0})")
+    try:
+        f = fg.jit(lambda x: fnp.sin(broken(x)))
+        with pytest.raises(fg.LoweringError, match=r"test_jit.py:\d+") as info:
+            f(np.ones(2))
+        assert "Numba" in str(info.value) and "disable_jit" in str(info.value)
+    finally:
+        del REGISTRY["broken_lowering_test"]
+
+
+def test_disable_jit_environment_variable(tmp_path):
+    import os
+    import subprocess
+    import sys
+    script = ("import numpy as np, funcgrad as fg, funcgrad.numpy as fnp\n"
+              "from funcgrad.compile import jit\n"
+              "print(fg.jit(lambda x: fnp.sum(x * 2))(np.ones(3)), "
+              "jit.stats['programs_generated'])\n")
+    env = {**os.environ, "FUNCGRAD_DISABLE_JIT": "1", "FUNCGRAD_CACHE_DIR": str(tmp_path),
+           "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["6.0", "0"]  # computed, and nothing was compiled
+
+
+def test_custom_vjp_under_jit_keeps_its_rule():
+    @fg.custom_vjp
+    def f(x):
+        return fnp.sin(x)
+
+    f.defvjp(lambda x: (fnp.sin(x), fnp.cos(x)), lambda c, g: (g * c * 10.0,))
+    x = np.linspace(0, 1, 4)
+    loss = lambda x: fnp.sum(f(x))  # noqa: E731
+    close(fg.jit(f)(x), np.sin(x))
+    close(fg.jit(fg.grad(loss))(x), 10 * np.cos(x))
+    close(fg.grad(fg.jit(loss))(x), 10 * np.cos(x))

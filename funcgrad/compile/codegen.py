@@ -39,6 +39,7 @@ _RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "ints", "floats", "bool",
 
 
 class Generated(NamedTuple):
+    program: Program     # what was lowered: the program with its calls inlined
     source: str          # the function ``program(*inputs, ints, floats)``
     ints: list           # runtime table: sizes and integer constants
     floats: list         # runtime table: float constants
@@ -101,8 +102,9 @@ def inline_calls(program: Program) -> Program:
             equations.append(Equation(eqn.primitive, inputs, eqn.params, eqn.outputs,
                                       eqn.source))
             continue
-        inner = inline_calls(eqn.primitive.lowering.program(eqn.params))
-        local = {id(v): a for v, a in zip(inner.inputs, inputs)}
+        rule = eqn.primitive.lowering
+        inner = inline_calls(rule.program(eqn.params))
+        local = {id(v): a for v, a in zip(inner.inputs, rule.operands(inputs, eqn.params))}
         for e in inner.equations:
             outs = tuple(Var(v.aval) for v in e.outputs)  # fresh: a program may be inlined twice
             local.update((id(old), new) for old, new in zip(e.outputs, outs))
@@ -269,8 +271,10 @@ class Codegen:
             mapped = eqn.primitive.lowering.index(self, list(index), base.aval, atom.aval,
                                                   **eqn.params)
             if isinstance(mapped, Guarded):
-                return (f"({self.read(base, mapped.index)} if {mapped.condition} "
-                        f"else {mapped.fill})")
+                memo, key = self.scope[2], (id(atom), tuple(index))
+                if key not in memo:
+                    memo[key] = self._guarded_read(base, mapped, atom.aval.dtype)
+                return memo[key]
             return self.read(base, mapped)
         eqn = self.virtual.get(id(atom))
         if eqn is None:
@@ -283,6 +287,22 @@ class Codegen:
             self.emit(f"{temp} = {self._expression(eqn, index, atom.aval.shape)}")
             memo[key] = temp
         return memo[key]
+
+    def _guarded_read(self, base, guarded: Guarded, dtype) -> str:
+        """Read ``base`` only where the guard holds: outside it the index may be out of range,
+        so whatever is computed to read it (recomputed values) stays inside the branch."""
+        temp = self.fresh("_pad")
+        index, shape, memo = self.scope
+        self.emit(f"if {guarded.condition}:")
+        with self.indented():
+            self.scope = (index, shape, dict(memo))  # values made in the branch stay there
+            try:
+                self.emit(f"{temp} = {cast_expr(dtype, self.read(base, guarded.index))}")
+            finally:
+                self.scope = (index, shape, memo)
+        self.emit("else:")
+        self.emit(f"    {temp} = {guarded.fill}")
+        return temp
 
     def _expression(self, eqn, index, shape) -> str:
         """An elementwise equation's value at ``index`` of a loop over ``shape``."""
@@ -359,47 +379,42 @@ class Codegen:
         """Move a group's loop into the first thing that reads its results, when that is a
         group of the same shape reading them element by element: a chain of updates (the
         sum of an RNN's per-step weight gradients) then runs as one loop."""
-        merged = True
-        while merged:
-            merged = False
-            for a in [item for item in self.schedule if isinstance(item, _Group)]:
-                readers = self._readers(a)
-                if not readers:
-                    continue
-                first = min(readers, key=lambda r: r[0].position)[0]
-                if (isinstance(first, _Group) and first.shape == a.shape
-                        and all(kind == "identity" for item, kind in readers if item is first)):
-                    first.members[:0] = a.members
-                    for eqn in a.members:
-                        kind = self.defined[id(eqn.outputs[0])][1]
-                        self.defined[id(eqn.outputs[0])] = (first, kind)
-                    self.schedule.remove(a)
-                    for k, item in enumerate(self.schedule):
-                        item.position = k
-                    merged = True
-                    break
-
-    def _readers(self, group):
-        """(item, "identity" | "other") for every read of ``group``'s results."""
-        outputs = {id(e.outputs[0]) for e in group.members}
-        reducers = {id(e.outputs[0]) for e in group.members
-                    if isinstance(e.primitive.lowering, Reduction)}
-        reads = []
-        for item in self.schedule:
-            if item is group:
+        reads = self._reads()
+        for a in [item for item in self.schedule if isinstance(item, _Group)]:
+            outside = [(item, same, id(e.outputs[0])) for e in a.members
+                       for item, same in reads.get(id(e.outputs[0]), ()) if item is not a]
+            if not outside:
                 continue
-            eqns = item.members if isinstance(item, _Group) else [item.eqn]
-            for eqn in eqns:
+            first = min((item for item, _, _ in outside), key=lambda item: item.position)
+            if not (isinstance(first, _Group) and first.shape == a.shape):
+                continue
+            reducers = {id(e.outputs[0]) for e in a.members
+                        if isinstance(e.primitive.lowering, Reduction)}
+            if any(item is first and (not same or var in reducers)
+                   for item, same, var in outside):
+                continue  # first reads them elsewhere than where it is, or before they are done
+            first.members[:0] = a.members
+            for eqn in a.members:
+                self.defined[id(eqn.outputs[0])] = (first, self.defined[id(eqn.outputs[0])][1])
+            self.schedule.remove(a)
+            for k, item in enumerate(self.schedule):
+                item.position = k
+            for entries in reads.values():  # what a's members read, first now reads
+                entries[:] = [(first if item is a else item, same) for item, same in entries]
+
+    def _reads(self) -> dict:
+        """For each variable, who reads it element by element: [(item, at its own index)]."""
+        reads: dict[int, list] = {}
+        for item in self.schedule:
+            for eqn in (item.members if isinstance(item, _Group) else [item.eqn]):
                 for atom in eqn.inputs:
                     for root, identity in self._roots(atom):
-                        if id(root) in outputs:
-                            same = (isinstance(item, _Group) and identity
-                                    and id(root) not in reducers
-                                    and atom.aval.shape == item.shape == group.shape)
-                            reads.append((item, "identity" if same else "other"))
+                        same = (isinstance(item, _Group) and identity
+                                and atom.aval.shape == item.shape == root.aval.shape)
+                        reads.setdefault(id(root), []).append((item, same))
         for atom in self.program.outvars:
-            if any(id(root) in outputs for root, _ in self._roots(atom)):
-                reads.append((_END, "other"))
+            for root, _ in self._roots(atom):
+                reads.setdefault(id(root), []).append((_END, False))
         return reads
 
     def _arrays_needed(self) -> set:
@@ -478,7 +493,8 @@ class Codegen:
         params = [self.name(v) for v in self.program.inputs] + ["ints", "floats"]
         head = [f"def program({', '.join(params)}):"] + ["    " + h for h in self.header]
         sources = {len(head) + k: s for k, s in self.line_sources.items()}
-        return Generated("\n".join(head + self.lines) + "\n", self.ints, self.floats, sources)
+        return Generated(self.program, "\n".join(head + self.lines) + "\n", self.ints,
+                         self.floats, sources)
 
     def _comment(self, eqns):
         self.source = None

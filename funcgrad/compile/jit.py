@@ -22,7 +22,7 @@ import numpy as np
 
 from funcgrad.compile import cache as disk
 from funcgrad.compile.codegen import generate
-from funcgrad.core.cache import call_signature, leaf_signature, snapshot, unchanged
+from funcgrad.core.cache import GuardChain, call_signature, leaf_signature
 from funcgrad.core.errors import FuncgradTypeError, LoweringError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import (ClosedProgram, Program, common_subexpression_elimination,
@@ -66,7 +66,7 @@ class Executable:
     def __init__(self, program: Program):
         generated = generate(program)
         stats["programs_generated"] += 1
-        self.program = program
+        self.program = generated.program  # calls inlined: its names are the source's
         self.source = generated.source
         self.ints = np.array(generated.ints, dtype=np.int64)
         self.floats = np.array(generated.floats, dtype=np.float64)
@@ -137,7 +137,7 @@ class _Entry(NamedTuple):
     program: Program      # inputs: the captured constants, then the flat arguments
     consts: list
     out_tree: Any
-    guard: tuple          # what the function read from globals and closures (core/cache.py)
+    guard: GuardChain     # what the function read from globals and closures (core/cache.py)
     scalarize: bool       # some argument is a 0-d array, which Numba takes as a scalar
 
 
@@ -169,7 +169,7 @@ class Jitted:
             fast = call_signature(args, kwargs)
             if fast is not None:
                 entry = self._entries.get(fast[1])
-                if entry is not None and unchanged(self.fun, entry.guard):
+                if entry is not None and entry.guard.holds():
                     return self._run(entry, fast[0])
         return self._slow_call(args, kwargs)
 
@@ -177,7 +177,7 @@ class Jitted:
         call = FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames)
         key = (call.in_tree, tuple(map(leaf_signature, call.leaves)), call.static_key())
         entry = self._entries.get(key)
-        if entry is None or not unchanged(self.fun, entry.guard):
+        if entry is None or not entry.guard.holds():
             entry = self._trace(call)
             if not any(isinstance(c, Tracer) for c in entry.consts):
                 self._entries[key] = entry
@@ -188,12 +188,13 @@ class Jitted:
 
     def _trace(self, call: FunctionArgs) -> _Entry:
         stats["traces"] += 1
+        guard = GuardChain(self.fun)
         program, consts = trace_flat(call.flat_function(), call.avals())
         program = dead_code_elimination(common_subexpression_elimination(program))
         opened = Program((), [*program.constvars, *program.invars], program.equations,
                          program.outvars)
         scalarize = any(type(x) is np.ndarray and not x.shape for x in [*consts, *call.leaves])
-        return _Entry(opened, consts, call.out_tree, snapshot(self.fun), scalarize)
+        return _Entry(opened, consts, call.out_tree, guard.settle(), scalarize)
 
     def _run(self, entry: _Entry, leaves):
         if current_trace() is not None:  # inside another transform: record one call
@@ -218,9 +219,9 @@ class Lowered:
     Python module Numba compiles, with comments naming the user's lines)."""
 
     def __init__(self, program: Program, consts, out_tree):
-        self.closed = ClosedProgram(program, consts, None, out_tree)
-        self.program = program
         self.executable = executable(program)
+        self.program = self.executable.program  # variable names match the source's
+        self.closed = ClosedProgram(self.program, consts, None, out_tree)
         self.source = self.executable.module_source
 
     def __str__(self):

@@ -15,8 +15,9 @@
 - ``Standalone(lower)``: a **block** of its own, ``lower(ctx, eqn)``, written with the ctx
   API of compile/codegen.py (``ctx.array(atom)``, ``ctx.dim(n)``, ``ctx.emit(line)``,
   ``ctx.define(var, expr)``, ``ctx.loops(shape)``...). dot_general, gather, pad, concatenate.
-- ``Inline(program)``: a call of a sub-program, ``program(params) -> Program``, whose
-  equations are spliced into the caller's before scheduling, so fusion crosses the call.
+- ``Inline(program, operands)``: a call of a sub-program, ``program(params) -> Program``
+  applied to ``operands(inputs, params)``, whose equations are spliced into the caller's
+  before scheduling, so fusion crosses the call.
 
 This module imports nothing heavy: primitives declare their lowerings at import time, and
 Numba is only imported when something is compiled.
@@ -53,8 +54,13 @@ class Standalone(NamedTuple):
     lower: Callable
 
 
+def _all_inputs(inputs, params):
+    return inputs
+
+
 class Inline(NamedTuple):
-    program: Callable
+    program: Callable                   # params -> the sub-program
+    operands: Callable = _all_inputs    # (inputs, params) -> the sub-program's inputs
 
 
 def is_elementwise(lowering) -> bool:

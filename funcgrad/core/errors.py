@@ -1,19 +1,31 @@
 """funcgrad's exceptions, and how they name the line of user code they are about.
 
 Every error a user can cause says what was wrong and where in *their* code: the innermost
-stack frame outside the funcgrad package.
+stack frame outside the funcgrad package. A FuncgradError adds that location to its message
+when it is made, so no raise site has to remember to (one that names a line itself, such as
+an equation's source, keeps its own).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 
+import numpy as np
+
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# NumPy's own Python code (np.vectorize, ...) is never the user's line either
+_NOT_USER = (_PACKAGE_DIR, os.path.dirname(os.path.abspath(np.__file__)) + os.sep)
+_NAMES_A_LINE = re.compile(r"\.pyw?:\d+|<[^>]*>:\d+")  # 'model.py:12', '<stdin>:1'
 
 
 class FuncgradError(Exception):
     """Base class of all errors funcgrad raises about its user's code."""
+
+    def __init__(self, message: str = "", *args):
+        self.reason = message  # without the location, for errors that wrap this one
+        super().__init__(at_user_line(message) if isinstance(message, str) else message, *args)
 
 
 class FuncgradTypeError(FuncgradError, TypeError):
@@ -22,6 +34,10 @@ class FuncgradTypeError(FuncgradError, TypeError):
 
 class ShapeError(FuncgradError, ValueError):
     """Shapes that do not fit together (broadcasting, matmul, reshape, concatenate...)."""
+
+
+class FuncgradIndexError(FuncgradError, IndexError):
+    """An index out of bounds, or of a kind funcgrad cannot trace."""
 
 
 class ConcretizationError(FuncgradError, TypeError):
@@ -45,9 +61,9 @@ def is_internal(filename: str) -> bool:
 
 
 def user_frame():
-    """The innermost frame of the call stack that is not funcgrad's own code."""
+    """The innermost frame of the call stack that is neither funcgrad's code nor NumPy's."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and frame.f_code.co_filename.startswith(_NOT_USER):
         frame = frame.f_back
     return frame
 
@@ -61,5 +77,8 @@ def user_location() -> str:
 
 
 def at_user_line(message: str) -> str:
+    """``message (in file.py:12)``, unless the message already names a line."""
+    if _NAMES_A_LINE.search(message):
+        return message
     where = user_location()
     return f"{message} (in {where})" if where else message

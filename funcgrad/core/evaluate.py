@@ -1,60 +1,168 @@
 """Running a Program: with NumPy on arrays, or by re-recording it into the active trace.
 
-``evaluate`` is the NumPy backend (what ``grad`` without ``jit`` runs): the program is turned
-once into a list of steps over numbered slots, so each call costs one NumPy call per equation
-and little else. ``inline`` replays a program's equations into the current trace, which is
-how a transform applies one Program to the tracers of another.
+``evaluate`` is the NumPy backend (what ``grad`` without ``jit`` runs). A program is turned
+once into straight-line Python source, one line per equation, and executed from then on:
+a call costs one NumPy call per equation and almost nothing else (no interpreter loop over
+equations, no argument lists built per step).
+
+(A program's first evaluation is interpreted instead; see ``evaluate``.)
+
+The values it computes follow the program's avals, weak types included: a weak scalar (the
+type of a Python number) stays a Python number, so NumPy promotes it as weak (NEP 50), as the
+shape rules did while tracing; a float32 argument's gradient stays float32 even when a
+Python float took part.
+
+Two versions of the source are built. The fast one writes arithmetic on arrays as operators
+and computes weak float scalars (Python floats) with Python's operators and ``math``, which is
+ten times cheaper than a NumPy call on a scalar. Where Python and NumPy semantics differ
+(1.0 / 0.0, math.log(0.0), math.exp(1000.0)), Python raises; then the call is redone by the
+plain version, which calls each primitive's NumPy implementation, so results and warnings
+are NumPy's.
+
+``inline`` replays a program's equations into the current trace, which is how a transform
+applies one Program to the tracers of another.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from funcgrad.core.ir import Literal, Program
 from funcgrad.core.tracing import Tracer, current_trace, source_of
 
-
-def _plan(program: Program):
-    slots: dict[int, int] = {}
-    initial: list = []
-
-    def slot(atom):
-        if isinstance(atom, Literal):
-            initial.append(atom.value)
-            return len(initial) - 1
-        return slots[id(atom)]
-
-    for v in program.inputs:
-        slots[id(v)] = len(initial)
-        initial.append(None)
-    steps = []
-    for eqn in program.equations:
-        ins = tuple(slot(a) for a in eqn.inputs)
-        outs = []
-        for v in eqn.outputs:
-            slots[id(v)] = len(initial)
-            initial.append(None)
-            outs.append(slots[id(v)])
-        multiple = eqn.primitive.multiple_results
-        weak = not multiple and eqn.outputs[0].aval.weak_type
-        steps.append((eqn.primitive.impl, ins, eqn.params, outs if multiple else outs[0],
-                      multiple, weak))
-    results = [slot(v) for v in program.outvars]
-    return len(program.inputs), initial, steps, results
+# Arithmetic as Python operators: on NumPy operands exactly the ufunc (same promotion, same
+# warnings), on two Python floats Python's own (which raises where NumPy would warn).
+_OPERATORS = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
+              "div": "{0} / {1}", "neg": "-{0}"}
+# Functions of one weak float scalar (a Python float) that math computes as NumPy does,
+# raising ValueError or OverflowError where NumPy would return nan or inf.
+_MATH = {"sin", "cos", "tan", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt",
+         "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
+         "arctanh", "erf"}
+_MATH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+               "arccosh": "acosh", "arctanh": "atanh"}
+_PYTHON_FAILS = (ArithmeticError, ValueError)
 
 
 def evaluate(program: Program, args) -> list:
-    """The outputs of ``program`` on concrete ``args`` (its constvars' values first)."""
-    n_in, initial, steps, results = program.cached("numpy_plan", _plan)
-    env = initial.copy()
-    env[:n_in] = args
-    for impl, ins, params, out, multiple, weak in steps:
-        value = impl(*[env[i] for i in ins], **params)
-        if multiple:
-            for o, x in zip(out, value):
-                env[o] = x
-        else:
-            # a weak scalar stays a Python number, which NumPy promotes as weak (NEP 50)
-            env[out] = value.item() if weak else value
-    return [env[i] for i in results]
+    """The outputs of ``program`` on concrete ``args`` (its constvars' values first).
+
+    A program's first evaluation is interpreted; from its second on, it runs compiled
+    (compiling costs about as much as tracing: not worth it for programs run once, such as
+    those of functions that branch on values, which grad traces anew for each call)."""
+    cache = program._cache
+    fn = cache.get("numpy_fn")
+    if fn is None:
+        if "numpy_ran" not in cache:
+            cache["numpy_ran"] = True
+            return _interpret(program, args)
+        fn = program.cached("numpy_fn", compile_program)
+    return fn(*args)
+
+
+def compile_program(program: Program):
+    """``program`` as a Python function of its inputs returning the list of its outputs."""
+    plain = _build(program, fast=False)
+    fast = _build(program, fast=True)
+    if fast is plain:
+        return plain
+
+    def run(*args):
+        try:
+            return fast(*args)
+        except _PYTHON_FAILS:
+            return plain(*args)
+    return run
+
+
+def _build(program: Program, fast: bool):
+    names: dict[int, str] = {}
+    namespace: dict = {"_weak": _weak, "_cast": _cast, "math": math}
+    uses_python = False
+
+    def name(atom):
+        if isinstance(atom, Literal):
+            key = f"c{len(namespace)}"
+            namespace[key] = atom.value
+            return key
+        return names[id(atom)]
+
+    def new(var):
+        names[id(var)] = f"v{len(names)}"
+        return names[id(var)]
+
+    params = ", ".join(new(v) for v in program.inputs)
+    lines = [f"def run({params}):"]
+    for k, eqn in enumerate(program.equations):
+        prim, avals = eqn.primitive, [a.aval for a in eqn.inputs]
+        ins = [name(a) for a in eqn.inputs]
+        out_aval = eqn.outputs[0].aval
+        weak_scalar = out_aval.weak_type and out_aval.shape == ()
+        expr = None
+        numpy_operand = any(not a.weak_type and a.dtype.kind == "f" for a in avals)
+        # operators: on NumPy operands, or on Python numbers only (see the module docstring)
+        if fast and prim.name in _OPERATORS and out_aval.dtype.kind == "f" \
+                and (numpy_operand or all(a.weak_type for a in avals)):
+            expr = _OPERATORS[prim.name].format(*ins)
+            uses_python = True
+        elif fast and prim.name in _MATH and weak_scalar and out_aval.dtype.kind == "f":
+            expr = f"math.{_MATH_NAMES.get(prim.name, prim.name)}({ins[0]})"
+            uses_python = True
+        if expr is None:
+            namespace[f"f{k}"] = prim.impl
+            for key, value in eqn.params.items():
+                namespace[f"p{k}_{key}"] = value
+            arguments = ins + [f"{key}=p{k}_{key}" for key in eqn.params]
+            expr = f"f{k}({', '.join(arguments)})"
+            if weak_scalar and not prim.multiple_results:
+                expr = f"_weak({expr})"  # a Python number, as NumPy's promotion expects
+        if any(a.weak_type and a.shape != () for a in avals) and not prim.multiple_results:
+            # NumPy has no weak arrays: restore the dtype the shape rule gave
+            namespace[f"d{k}"] = out_aval.dtype
+            expr = f"_cast({expr}, d{k})"
+        outs = [new(v) for v in eqn.outputs]
+        target = ", ".join(outs) + ("," if prim.multiple_results and len(outs) == 1 else "")
+        lines.append(f"    {target} = {expr}")
+    lines.append(f"    return [{', '.join(name(v) for v in program.outvars)}]")
+    if fast and not uses_python:
+        return _build(program, fast=False)
+    exec(compile("\n".join(lines), f"<funcgrad: {program!r}>", "exec"), namespace)  # noqa: S102
+    run = namespace["run"]
+    run.source = "\n".join(lines)
+    return run
+
+
+def _interpret(program: Program, args) -> list:
+    """Evaluate step by step, with the plain version's semantics."""
+    env: dict[int, object] = {id(v): x for v, x in zip(program.inputs, args)}
+
+    def read(atom):
+        return atom.value if isinstance(atom, Literal) else env[id(atom)]
+
+    for eqn in program.equations:
+        prim = eqn.primitive
+        value = prim.impl(*[read(a) for a in eqn.inputs], **eqn.params)
+        if prim.multiple_results:
+            env.update(zip(map(id, eqn.outputs), value))
+            continue
+        aval = eqn.outputs[0].aval
+        if aval.weak_type and aval.shape == ():
+            value = _weak(value)
+        if any(a.aval.weak_type and a.aval.shape != () for a in eqn.inputs):
+            value = _cast(value, aval.dtype)
+        env[id(eqn.outputs[0])] = value
+    return [read(v) for v in program.outvars]
+
+
+def _weak(value):
+    """A weak scalar's value as a Python number (NumPy returns NumPy scalars)."""
+    return value.item() if isinstance(value, (np.generic, np.ndarray)) else value
+
+
+def _cast(value, dtype):
+    return value if getattr(value, "dtype", dtype) == dtype else np.asarray(value, dtype)
 
 
 def inline(program: Program, args) -> list:

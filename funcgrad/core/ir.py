@@ -83,11 +83,15 @@ class Program:
     __slots__ = ("constvars", "invars", "equations", "outvars", "_cache")
 
     def __init__(self, constvars, invars, equations, outvars):
-        self.constvars = tuple(constvars)
-        self.invars = tuple(invars)
-        self.equations = tuple(equations)
-        self.outvars = tuple(outvars)
-        self._cache = {}  # values derived from the (immutable) program, e.g. its evaluator
+        init = object.__setattr__  # the only writes: a built Program never changes
+        init(self, "constvars", tuple(constvars))
+        init(self, "invars", tuple(invars))
+        init(self, "equations", tuple(equations))
+        init(self, "outvars", tuple(outvars))
+        init(self, "_cache", {})  # values derived from the program, e.g. its evaluator
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a Program is immutable: build a new one instead of setting {name}")
 
     @property
     def inputs(self) -> tuple[Var, ...]:
@@ -131,7 +135,22 @@ class ClosedProgram:
     def __call__(self, *args):
         """Evaluate with NumPy on flat array arguments; returns the flat list of outputs."""
         from funcgrad.core.evaluate import evaluate
+        self.check_arguments(args)
         return evaluate(self.program, [*self.consts, *args])
+
+    def check_arguments(self, args):
+        """The program was traced for its inputs' shapes and dtypes: refuse others."""
+        from funcgrad.core.errors import FuncgradTypeError
+        from funcgrad.core.types import aval_of
+        invars = self.program.invars
+        if len(args) != len(invars):
+            raise FuncgradTypeError(f"this program takes {len(invars)} array arguments (the "
+                                    f"leaves of its inputs), got {len(args)}")
+        for i, (x, v) in enumerate(zip(args, invars)):
+            aval = aval_of(x, f" (argument {i})")
+            if (aval.shape, aval.dtype) != (v.aval.shape, v.aval.dtype):
+                raise FuncgradTypeError(f"argument {i} is {aval}, but the program was traced "
+                                        f"for {v.aval}; trace it again for other shapes")
 
     @property
     def equations(self):
@@ -189,7 +208,7 @@ def format_program(program: Program, namer: _Namer | None = None, indent: int = 
     head = " ".join(namer.typed(v) for v in program.invars)
     if program.constvars:
         head += " ; consts " + " ".join(namer.typed(v) for v in program.constvars)
-    lines = [f"{pad}{{ lambda {head} ."]
+    lines = [f"{pad}{{ lambda {head} ." if head else f"{pad}{{ lambda ."]
     body = []
     for eqn in program.equations:
         outs = " ".join(namer.typed(v) for v in eqn.outputs)
@@ -258,36 +277,43 @@ def dead_code_elimination(program: Program) -> Program:
 
 
 def common_subexpression_elimination(program: Program) -> Program:
-    """Compute each distinct (primitive, inputs, params) once (every primitive is pure)."""
+    """Compute each distinct (primitive, inputs, params) once (every primitive is pure).
+
+    Backward passes repeat work the rules cannot see: the VJP of x * x adds g * x twice, the
+    VJP of a value used twice may recompute the same product."""
+    rename: dict[int, Var] = {}
     seen: dict = {}
-    rename: dict[int, Atom] = {}
     kept = []
 
-    def sub(atom):
-        return rename.get(id(atom), atom) if isinstance(atom, Var) else atom
-
-    def key_of(atom):
-        # repr tells -0.0 from 0.0 (== does not), which matters to 1/x
-        return ("var", id(atom)) if isinstance(atom, Var) else \
-            ("lit", type(atom.value), repr(atom.value), atom.aval)
+    def atom(a):
+        return rename.get(id(a), a) if isinstance(a, Var) else a
 
     for eqn in program.equations:
-        inputs = tuple(sub(a) for a in eqn.inputs)
-        try:
-            key = (eqn.primitive, tuple(map(key_of, inputs)),
-                   tuple(sorted((k, v if not isinstance(v, Program) else id(v))
-                                for k, v in eqn.params.items())))
-            hash(key)
-        except TypeError:  # unhashable params: keep the equation as it is
-            key = None
-        if key is not None and key in seen:
-            rename.update((id(o), n) for o, n in zip(eqn.outputs, seen[key]))
+        inputs = tuple(atom(a) for a in eqn.inputs)
+        key = _cse_key(eqn.primitive, inputs, eqn.params)
+        found = seen.get(key) if key is not None else None
+        if found is not None:
+            for v, w in zip(eqn.outputs, found):
+                rename[id(v)] = w
             continue
         if key is not None:
             seen[key] = eqn.outputs
-        changed = any(a is not b for a, b in zip(inputs, eqn.inputs))
-        kept.append(Equation(eqn.primitive, inputs, eqn.params, eqn.outputs, eqn.source)
-                    if changed else eqn)
-    if len(kept) == len(program.equations) and not rename:
+        if inputs != eqn.inputs:
+            eqn = Equation(eqn.primitive, inputs, eqn.params, eqn.outputs, eqn.source)
+        kept.append(eqn)
+    if len(kept) == len(program.equations):
         return program
-    return Program(program.constvars, program.invars, kept, [sub(v) for v in program.outvars])
+    return Program(program.constvars, program.invars, kept, [atom(v) for v in program.outvars])
+
+
+def _cse_key(primitive, inputs, params):
+    """A hashable identity of an equation's computation, or None (then it is kept as is)."""
+    atoms = tuple(id(a) if isinstance(a, Var)
+                  else (repr(a.value), a.aval.dtype, a.aval.weak_type)  # repr: -0.0 != 0.0
+                  for a in inputs)
+    key = (primitive, atoms, tuple(params.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key

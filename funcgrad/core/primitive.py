@@ -12,10 +12,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradError, at_user_line
 from funcgrad.core.types import ShapedArray
 
 REGISTRY: dict[str, Primitive] = {}
+_RULE_CACHE_SIZE = 4096  # per primitive; cleared when full (shapes seen by one program recur)
 
 
 class Primitive:
@@ -56,6 +56,7 @@ class Primitive:
         self.simplify = simplify
         self.vjp_fwd = vjp_fwd
         self.vjp_bwd = vjp_bwd
+        self._rule_cache: dict = {}
         REGISTRY[name] = self
 
     def bind(self, *args, **params):
@@ -77,29 +78,42 @@ class Primitive:
         return self.impl(*args, **params)
 
     def abstract_eval(self, avals: list[ShapedArray], params: dict) -> list[ShapedArray]:
-        """The output avals, always as a list; errors name the user's line."""
+        """The output avals, always as a new list; errors (FuncgradErrors) name the user's line.
+
+        Shape rules are pure, and tracing asks each the same few questions over and over (every
+        layer, every step), so answers are remembered per (avals, params). Returning the same
+        aval objects also makes the next lookup's key comparison an identity check."""
         try:
+            key = (*avals, *params.items())
+            out = self._rule_cache.get(key)
+        except TypeError:  # an unhashable param: compute every time
+            key = out = None
+        if out is None:
             out = self.shape_rule(*avals, **params)
-        except FuncgradError as err:
-            raise type(err)(at_user_line(str(err))) from None
-        out = list(out) if self.multiple_results else [out]
-        # Only scalars can be weak: NumPy has no weak arrays, so the NumPy evaluator could
-        # not keep the promise (np.where(c, 1.0, 0.0) is a float64 array like any other).
-        return [a.strong() if a.weak_type and a.shape else a for a in out]
+            out = tuple(out) if self.multiple_results else (out,)
+            if key is not None:
+                if len(self._rule_cache) >= _RULE_CACHE_SIZE:
+                    self._rule_cache.clear()
+                self._rule_cache[key] = out
+        return list(out)
 
     def __repr__(self):
         return f"Primitive({self.name})"
 
 
 def elementwise_vjp(*per_input: Callable | None) -> Callable:
-    """A vjp rule from one function per input, ``lambda g, ans, *inputs: ...``, as autograd writes
-    them. Results are summed back over broadcast axes so each cotangent has its input's shape."""
+    """A vjp rule from one function per input, ``lambda g, ans, *inputs, **params: ...``, as
+    autograd writes them. Results are summed back over broadcast axes so each cotangent has its
+    input's shape."""
     from funcgrad.ops.shape import unbroadcast
 
     def vjp(cts, inputs, outputs, active, **params):
         (g,), (ans,) = cts, outputs
-        return [unbroadcast(rule(g, ans, *inputs, **params), x) if rule and on else None
-                for rule, x, on in zip(per_input, inputs, active)]
+        out = []
+        for rule, x, on in zip(per_input, inputs, active):
+            ct = rule(g, ans, *inputs, **params) if rule is not None and on else None
+            out.append(None if ct is None else unbroadcast(ct, x))  # a rule may say zero: None
+        return out
     return vjp
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from funcgrad.core.errors import (ConcretizationError, FuncgradTypeError,
                                   InPlaceUpdateError, UnexpectedTracerError, user_frame)
 from funcgrad.core.ir import ClosedProgram, Equation, Literal, Program, Source, Var
-from funcgrad.core.types import ShapedArray, aval_of
+from funcgrad.core.types import ShapedArray, aval_of, weak_value
 
 
 class _State(threading.local):
@@ -126,8 +126,9 @@ class Trace:
             shortcut = primitive.simplify(self, out_avals[0], *args, **params)
             if shortcut is not None:
                 return shortcut
-        if all(type(a) is Literal for a in atoms) and primitive.elementwise and atoms:
-            return primitive.impl(*values, **params)  # constant folding: a scalar, not an equation
+        if primitive.elementwise and atoms and all(type(a) is Literal for a in atoms):
+            value = primitive.impl(*values, **params)  # constant folding: a scalar, no equation
+            return weak_value(value) if out_avals[0].weak_type else value
         outputs = tuple(Var(aval) for aval in out_avals)
         source = _current_source()
         eqn = Equation(primitive, tuple(atoms), params, outputs, source)
@@ -137,7 +138,8 @@ class Trace:
             result = primitive.impl(*[v.val if isinstance(v, Tracer) else v for v in values],
                                     **params)
             out_values = list(result) if primitive.multiple_results else [result]
-            out_values = [v.item() if a.weak_type else v for v, a in zip(out_values, out_avals)]
+            out_values = [weak_value(x) if v.aval.weak_type else x
+                          for x, v in zip(out_values, outputs)]
         tracers = []
         for v, val in zip(outputs, out_values):
             tracer = self._operands[id(v)] = Tracer(self, v, val, source)
@@ -160,6 +162,10 @@ def new_trace(concrete: bool = False):
         yield trace
     finally:
         trace.alive = False
+        # Tracers point to their trace and the trace to them: drop the trace's side so the
+        # finished trace is freed by reference counting, not left to the cyclic GC.
+        trace._operands.clear()
+        trace._producers.clear()
         popped = _state.stack.pop()
         assert popped is trace, "trace stack out of order"
 
@@ -190,12 +196,10 @@ def escaped_tracer_error(tracer: Tracer) -> UnexpectedTracerError:
 
 
 def concretization_error(tracer: Tracer, what: str) -> ConcretizationError:
-    frame = user_frame()
-    where = f" at {Source(frame.f_code.co_filename, frame.f_lineno)}" if frame else ""
     return ConcretizationError(
-        f"{what} needs a concrete value, but this {tracer.aval} is traced{where}. funcgrad "
-        "records your function once for every value of its inputs (under jit and make_ir), "
-        "so Python control flow (if, while, bool(), int(), float()) cannot depend on array "
+        f"{what} needs a concrete value, but this {tracer.aval} is traced: under make_ir and "
+        "jit, funcgrad records your function once, without the values of its inputs, so "
+        "Python control flow (if, while, bool(), int(), float()) cannot depend on array "
         "values. Use fnp.where(condition, x, y) to choose elementwise, or pass the value as "
         "a static argument (static_argnums); structured control flow (cond, while_loop) is "
         "planned. grad without jit handles this by re-tracing with concrete values.")
@@ -256,6 +260,11 @@ class Tracer:
 
     def __index__(self):
         return self._concrete("using an array as a Python index").__index__()
+
+    def __format__(self, spec):
+        if not spec:  # f"{x}" shows the tracer; f"{x:.3f}" needs the number
+            return repr(self)
+        return format(self._concrete(f"formatting with {spec!r}"), spec)
 
     def item(self):
         return self._concrete(".item()").item()
@@ -325,26 +334,21 @@ class Tracer:
 
     # -- methods ---------------------------------------------------------------------------
 
-    def sum(self, axis=None, dtype=None, keepdims=False):
-        return fnp.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False): return fnp.mean(self, axis=axis, keepdims=keepdims)
-    def var(self, axis=None, ddof=0, keepdims=False):
-        return fnp.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def std(self, axis=None, ddof=0, keepdims=False):
-        return fnp.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False): return fnp.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return fnp.min(self, axis=axis, keepdims=keepdims)
-    def prod(self, axis=None, keepdims=False): return fnp.prod(self, axis=axis, keepdims=keepdims)
-    def all(self, axis=None, keepdims=False): return fnp.all(self, axis=axis, keepdims=keepdims)
-    def any(self, axis=None, keepdims=False): return fnp.any(self, axis=axis, keepdims=keepdims)
-    def argmax(self, axis=None): return fnp.argmax(self, axis=axis)
-    def argmin(self, axis=None): return fnp.argmin(self, axis=axis)
-    def cumsum(self, axis=None): return fnp.cumsum(self, axis=axis)
-    def cumprod(self, axis=None): return fnp.cumprod(self, axis=axis)
-    def clip(self, min=None, max=None): return fnp.clip(self, min, max)
+    # ndarray's methods take the arguments of the NumPy function of the same name, in order
+    def sum(self, *args, **kwargs): return fnp.sum(self, *args, **kwargs)
+    def mean(self, *args, **kwargs): return fnp.mean(self, *args, **kwargs)
+    def var(self, *args, **kwargs): return fnp.var(self, *args, **kwargs)
+    def std(self, *args, **kwargs): return fnp.std(self, *args, **kwargs)
+    def max(self, *args, **kwargs): return fnp.max(self, *args, **kwargs)
+    def min(self, *args, **kwargs): return fnp.min(self, *args, **kwargs)
+    def prod(self, *args, **kwargs): return fnp.prod(self, *args, **kwargs)
+    def all(self, *args, **kwargs): return fnp.all(self, *args, **kwargs)
+    def any(self, *args, **kwargs): return fnp.any(self, *args, **kwargs)
+    def argmax(self, *args, **kwargs): return fnp.argmax(self, *args, **kwargs)
+    def argmin(self, *args, **kwargs): return fnp.argmin(self, *args, **kwargs)
+    def cumsum(self, *args, **kwargs): return fnp.cumsum(self, *args, **kwargs)
+    def cumprod(self, *args, **kwargs): return fnp.cumprod(self, *args, **kwargs)
+    def clip(self, *args, **kwargs): return fnp.clip(self, *args, **kwargs)
     def dot(self, other): return fnp.dot(self, other)
     def ravel(self): return fnp.ravel(self)
     def flatten(self): return fnp.ravel(self)

@@ -2,7 +2,10 @@
 
 NumPy 2 promotes with NEP 50: a Python scalar is "weak" and takes the dtype of the array it
 meets (float32 array * 2.0 stays float32). Avals carry that weakness so traced code promotes
-exactly as NumPy does on plain arrays.
+exactly as NumPy does on plain arrays. A weak value is a Python number: it has no axes
+(anything with a shape is a NumPy array, which is strong), and when a program runs, its value
+is a Python number too (``weak_value``), so that NumPy promotes it as the types say. Like
+Python arithmetic, an operation on weak values alone gives a weak value.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class ShapedArray:
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype, weak_type: bool = False):
         self.shape = shape
         self.dtype = dtype
-        self.weak_type = weak_type
+        self.weak_type = weak_type = bool(weak_type) and not shape  # arrays are never weak
         self._hash = hash((shape, dtype, weak_type))
 
     @property
@@ -100,6 +103,12 @@ def promote_types(*avals: ShapedArray) -> tuple[np.dtype, bool]:
                     for a in avals]
         hit = _promotion_cache[key] = (np.result_type(*operands), weak)
     return hit
+
+
+def weak_value(value):
+    """The run-time value of a weak variable: a Python number, which NumPy promotes as weak
+    (``np.float64(2.0) * x_f32`` is float64; ``2.0 * x_f32`` is float32)."""
+    return value.item() if isinstance(value, (np.generic, np.ndarray)) else value
 
 
 def aval_of(value, where: str = "") -> ShapedArray:

@@ -4,6 +4,18 @@ On plain arrays these functions compute with NumPy and return NumPy values; on t
 values they record primitives into the program being traced. Broadcasting and dtype
 promotion follow NumPy 2 (NEP 50): a Python float times a float32 array stays float32.
 
+Where funcgrad differs from NumPy, on purpose:
+  - no float16 and no complex numbers: where NumPy would answer in float16 (``exp`` of a
+    bool or int8 array) funcgrad raises a FuncgradTypeError;
+  - inside a trace, a function of Python numbers alone stays a (weak) Python number, as
+    Python arithmetic does: ``x_f32 * fnp.sqrt(s)``, with ``s`` a Python float argument, is
+    float32 traced, where NumPy's ``np.sqrt(s)`` is a float64 scalar that makes it float64;
+  - no ``out=``, ``where=`` or ``initial=`` (arrays are never written in place); boolean
+    masks and the sizes of results must be known while tracing; memory layout arguments
+    (``order``, ``subok``) are accepted and ignored;
+  - integer ``reciprocal`` of 0 is 0 (NumPy's is undefined), and ``repeat`` wants integer
+    repeats (NumPy truncates a float).
+
 Example:
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.tanh(np.zeros(2)) + 1.0
@@ -13,9 +25,9 @@ Example:
 import numpy as _np
 
 from funcgrad.numpy import _indexing, _numpy_interop  # noqa: F401  (used by Tracer)
-from funcgrad.numpy._creation import (arange, array, asarray, empty, empty_like, eye,  # noqa: F401
-                                      full, full_like, identity, linspace, ones, ones_like,
-                                      zeros, zeros_like)
+from funcgrad.numpy._creation import (arange, array, asarray, astype,  # noqa: F401
+                                      empty, empty_like, eye, full, full_like, identity,
+                                      linspace, ones, ones_like, zeros, zeros_like)
 from funcgrad.numpy._indexing import at, nonzero  # noqa: F401
 from funcgrad.numpy._linalg import (diag, diagonal, dot, einsum, inner, matmul, outer,  # noqa: F401
                                     tensordot, trace, tril, triu, vdot)

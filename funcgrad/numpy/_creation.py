@@ -1,6 +1,9 @@
 """Array creation. Outside a trace these return fresh NumPy arrays. Inside one, constant
 fills and index grids become equations (a broadcast scalar, an iota) rather than captured
-arrays, so compiled code computes them in its loops instead of reading them from memory."""
+arrays, so compiled code computes them in its loops instead of reading them from memory.
+
+Memory-layout parameters (order, subok) are accepted where NumPy has them and ignored: they
+never change a value."""
 
 from __future__ import annotations
 
@@ -26,8 +29,8 @@ def asarray(a, dtype=None, order=None):
         >>> fnp.asarray([1, 2], dtype=fnp.float32)
         array([1., 2.], dtype=float32)
     """
-    if isinstance(a, Tracer):
-        return a if dtype is None else convert_element_type(a, check_dtype(dtype))
+    if isinstance(a, Tracer):  # an array, even of a Python number: strong (NEP 50)
+        return convert_element_type(a, a.dtype if dtype is None else check_dtype(dtype))
     if isinstance(a, (list, tuple)):
         a = array_arg(a)
         if isinstance(a, Tracer):
@@ -35,6 +38,11 @@ def asarray(a, dtype=None, order=None):
     out = np.asarray(a, dtype=dtype)
     check_dtype(out.dtype)
     return out
+
+
+def astype(x, dtype, /, *, copy=True, device=None):
+    """``x`` converted to ``dtype`` (like numpy.astype, and ``x.astype(dtype)``)."""
+    return asarray(x, dtype)
 
 
 def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
@@ -58,7 +66,7 @@ def _holds_tracer(xs):
                for x in xs)
 
 
-def full(shape, fill_value, dtype=None):
+def full(shape, fill_value, dtype=None, order="C"):
     """An array of ``shape`` filled with ``fill_value`` (like numpy.full)."""
     shape = _shape_tuple(shape)
     if isinstance(fill_value, Tracer):
@@ -70,7 +78,7 @@ def full(shape, fill_value, dtype=None):
     return sh.broadcast_to(np.asarray(fill_value, dtype)[()], shape)
 
 
-def zeros(shape, dtype=None):
+def zeros(shape, dtype=None, order="C"):
     """An array of zeros (like numpy.zeros; float64 by default).
 
     Example:
@@ -80,12 +88,12 @@ def zeros(shape, dtype=None):
     return full(shape, 0, _dtype(dtype))
 
 
-def ones(shape, dtype=None):
+def ones(shape, dtype=None, order="C"):
     """An array of ones (like numpy.ones; float64 by default)."""
     return full(shape, 1, _dtype(dtype))
 
 
-def empty(shape, dtype=None):
+def empty(shape, dtype=None, order="C"):
     """Like zeros: funcgrad never hands out uninitialised memory."""
     return zeros(shape, dtype)
 
@@ -95,24 +103,24 @@ def _like(a, dtype, shape):
             _dtype(dtype, getattr(a, "dtype", None) or np.asarray(a).dtype))
 
 
-def full_like(a, fill_value, dtype=None, shape=None):
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
     """An array shaped like ``a`` filled with ``fill_value``."""
     shape, dtype = _like(a, dtype, shape)
     return full(shape, fill_value, dtype)
 
 
-def zeros_like(a, dtype=None, shape=None):
+def zeros_like(a, dtype=None, order="K", subok=True, shape=None):
     """Zeros shaped like ``a``."""
-    return full_like(a, 0, dtype, shape)
+    return full_like(a, 0, dtype, shape=shape)
 
 
-def ones_like(a, dtype=None, shape=None):
+def ones_like(a, dtype=None, order="K", subok=True, shape=None):
     """Ones shaped like ``a``."""
-    return full_like(a, 1, dtype, shape)
+    return full_like(a, 1, dtype, shape=shape)
 
 
-def empty_like(a, dtype=None, shape=None):
-    return zeros_like(a, dtype, shape)
+def empty_like(a, dtype=None, order="K", subok=True, shape=None):
+    return zeros_like(a, dtype, shape=shape)
 
 
 def _static(name, *values):
@@ -142,7 +150,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
 
 
-def eye(N, M=None, k=0, dtype=None):
+def eye(N, M=None, k=0, dtype=None, order="C"):
     """The identity matrix, or ones on the k-th diagonal (like numpy.eye)."""
     dtype = _dtype(dtype)
     M = N if M is None else M

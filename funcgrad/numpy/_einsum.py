@@ -13,8 +13,14 @@ from funcgrad.ops.linalg import dot_general
 from funcgrad.ops.reductions import reduce_sum
 
 
+_ALLOWED = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,.->")
+
+
 def _parse(subscripts: str, operands):
     subscripts = subscripts.replace(" ", "")
+    if subscripts.count("->") > 1 or not set(subscripts) <= _ALLOWED:
+        raise ShapeError(f"einsum: {subscripts!r} is not a subscripts string (labels are "
+                         "letters; operands are separated by ',', the output follows '->')")
     if "->" in subscripts:
         inputs, output = subscripts.split("->")
     else:
@@ -23,12 +29,12 @@ def _parse(subscripts: str, operands):
     if len(terms) != len(operands):
         raise ShapeError(f"einsum: {len(terms)} terms in {subscripts!r} for {len(operands)} "
                          "operands")
-    # expand '...' into fresh upper-case labels, right-aligned across operands
+    # expand '...' into fresh labels, right-aligned across operands
     max_ell = 0
     for term, op in zip(terms, operands):
         if "..." in term:
             max_ell = max(max_ell, op.ndim - (len(term) - 3))
-    ell = "".join(chr(ord("A") + i) for i in range(max_ell))
+    ell = "".join(chr(0x3B1 + i) for i in range(max_ell))  # Greek: never a user's label
     expanded = []
     for term, op in zip(terms, operands):
         if "..." in term:
@@ -66,10 +72,16 @@ def einsum(subscripts, *operands):
     operands = [array_arg(op) for op in operands]
     terms, output = _parse(subscripts, operands)
     sizes: dict[str, int] = {}
-    for term, op in zip(terms, operands):
+    for term, op in zip(terms, operands):  # a label of size 1 broadcasts, as in NumPy
         for c, d in zip(term, op.shape):
-            if sizes.setdefault(c, d) != d:
-                raise ShapeError(f"einsum: label {c!r} has sizes {sizes[c]} and {d}")
+            known = sizes.get(c, 1)
+            if known == 1:
+                sizes[c] = d
+            elif d not in (1, known):
+                name = f"label {c!r}" if c.isascii() else "an axis of '...'"
+                raise ShapeError(f"einsum: {name} has sizes {known} and {d}")
+    operands = [sh.broadcast_to(op, [sizes[c] for c in term])
+                for op, term in zip(operands, terms)]
 
     def labels_after(i):
         return set(output).union(*terms[i + 1:])

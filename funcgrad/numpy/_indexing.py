@@ -13,20 +13,21 @@ import operator
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradTypeError, at_user_line
+from funcgrad.core.errors import FuncgradIndexError, FuncgradTypeError
 from funcgrad.core.tracing import Tracer
 from funcgrad.ops import shape as sh
 from funcgrad.ops.elementwise import convert_element_type
-from funcgrad.ops.indexing import gather, scatter as scatter_op
+from funcgrad.ops.indexing import gather, gathered_shape, scatter as scatter_op
 
 
 def _is_array_index(i) -> bool:
     return isinstance(i, (Tracer, np.ndarray))
 
 
-def _entries(ndim: int, index) -> list:
+def _entries(ndim: int, index) -> tuple[list, bool]:
     """One entry per axis of the result's source (ellipsis expanded, trailing axes filled in),
-    with None kept for new axes and boolean masks turned into integer arrays."""
+    with None kept for new axes and boolean masks turned into integer arrays; and whether
+    NumPy puts the axes of the index arrays first (see _advanced_apart)."""
     if not isinstance(index, tuple):
         index = (index,)
     entries = []
@@ -34,46 +35,72 @@ def _entries(ndim: int, index) -> list:
         if isinstance(i, list):
             i = np.asarray(i)
         if isinstance(i, (bool, np.bool_)):
-            raise IndexError(at_user_line("a boolean scalar index is not supported"))
+            raise FuncgradIndexError("a boolean scalar index is not supported")
         if isinstance(i, Tracer) and i.dtype == np.bool_:
-            raise IndexError(at_user_line(
+            raise FuncgradIndexError(
                 "indexing with a traced boolean mask gives a result whose shape depends on "
-                "values, which funcgrad cannot trace; use fnp.where(mask, x, 0) instead"))
+                "values, which funcgrad cannot trace; use fnp.where(mask, x, 0) instead")
         if isinstance(i, np.ndarray) and i.dtype == np.bool_:
             entries.extend(np.nonzero(i))  # a k-d mask indexes k axes
         else:
             entries.append(i)
     if sum(e is Ellipsis for e in entries) > 1:
-        raise IndexError(at_user_line("an index can only have a single ellipsis ('...')"))
+        raise FuncgradIndexError("an index can only have a single ellipsis ('...')")
     consumed = sum(e is not None and e is not Ellipsis for e in entries)
     if consumed > ndim:
-        raise IndexError(at_user_line(f"too many indices ({consumed}) for an array with "
-                                      f"{ndim} axes"))
+        raise FuncgradIndexError(f"too many indices ({consumed}) for an array with {ndim} axes")
     fill = [slice(None)] * (ndim - consumed)
-    for k, e in enumerate(entries):  # identity tests: `in` would compare arrays elementwise
+    apart = _advanced_apart(entries)
+    for k, e in enumerate(entries):
         if e is Ellipsis:
-            return entries[:k] + fill + entries[k + 1:]
-    return entries + fill
+            return entries[:k] + fill + entries[k + 1:], apart
+    return entries + fill, apart
+
+
+def _advanced_apart(entries) -> bool:
+    """Whether the advanced indices (index arrays, and ints among them) are not side by side
+    in the index as written. NumPy then puts their axes first; a '...' between them separates
+    them even where it stands for no axes, which the expanded entries no longer show."""
+    if not any(_is_array_index(e) for e in entries):
+        return False
+    at = [k for k, e in enumerate(entries)
+          if _is_array_index(e) or isinstance(e, (int, np.integer))]
+    return at != list(range(at[0], at[-1] + 1))
+
+
+def _index_axes_first(shape, spec):
+    """The permutation that moves a gather's index axes to the front, if they are not there."""
+    advanced = [k for k, s in enumerate(spec) if isinstance(s, int)]
+    first = advanced[0]
+    if first == 0 or advanced != list(range(first, advanced[-1] + 1)):
+        return None  # already first: at the start, or apart (gather puts them first itself)
+    n_index = len(shape) - sum(1 for s in spec if not isinstance(s, int))
+    return [*range(first, first + n_index), *range(first), *range(first + n_index, len(shape))]
+
+
+def _holds_none(entries) -> bool:
+    # by identity: `None in entries` would compare index arrays elementwise with None
+    return any(e is None for e in entries)
 
 
 def _static_int(i, n) -> int:
     k = operator.index(i)
     if not -n <= k < n:
-        raise IndexError(at_user_line(f"index {k} is out of bounds for an axis of size {n}"))
+        raise FuncgradIndexError(f"index {k} is out of bounds for an axis of size {n}")
     return k % n
 
 
-def _index_operand(i, n):
-    if isinstance(i, Tracer):
-        if i.dtype.kind not in "iu":
-            raise IndexError(at_user_line(f"arrays used as indices must be integers, got {i.aval}"))
-        return i
+def index_operand(i, n, dtype_error=FuncgradIndexError):
+    """An integer index array (or traced int) for an axis of length ``n``; constant ones are
+    checked against the axis now (traced ones when the program runs)."""
+    if not isinstance(i, Tracer):
+        i = np.asarray(i)
     if i.dtype.kind not in "iu":
-        raise IndexError(at_user_line(f"arrays used as indices must be integers, got dtype "
-                                      f"{i.dtype}"))
-    if i.size and (i.max() >= n or i.min() < -n):
+        raise dtype_error(f"arrays used as indices must be integers, got "
+                          f"{i.aval if isinstance(i, Tracer) else 'dtype ' + str(i.dtype)}")
+    if not isinstance(i, Tracer) and i.size and (i.max() >= n or i.min() < -n):
         bad = i.max() if i.max() >= n else i.min()
-        raise IndexError(at_user_line(f"index {bad} is out of bounds for an axis of size {n}"))
+        raise FuncgradIndexError(f"index {bad} is out of bounds for an axis of size {n}")
     return i
 
 
@@ -87,7 +114,7 @@ def _spec(shape, entries, ints_as_arrays):
             spec.append((start if size else 0, step, size))
         elif _is_array_index(e):
             spec.append(len(operands))
-            operands.append(_index_operand(e, n))
+            operands.append(index_operand(e, n))
         elif ints_as_arrays:  # as a 0-d index array, it selects the same elements NumPy does
             spec.append(len(operands))
             operands.append(np.asarray(_static_int(e, n)))
@@ -98,15 +125,17 @@ def _spec(shape, entries, ints_as_arrays):
 
 def getitem(x, index):
     """``x[index]`` for a traced ``x``."""
-    entries = _entries(x.ndim, index)
-    if any(e is None for e in entries):  # new axes first: then each entry consumes one axis
+    entries, apart = _entries(x.ndim, index)
+    if _holds_none(entries):  # insert the new axes first: then every entry consumes one axis
         it = iter(x.shape)
         x = sh.reshape(x, [1 if e is None else next(it) for e in entries])
         entries = [slice(None) if e is None else e for e in entries]
     advanced = any(_is_array_index(e) for e in entries)
     spec, operands = _spec(x.shape, entries, ints_as_arrays=advanced)
     if advanced:
-        return gather(x, operands, spec)
+        out = gather(x, operands, spec)
+        perm = _index_axes_first(out.shape, spec) if apart else None
+        return out if perm is None else sh.transpose(out, perm)
     if not spec:
         return x
     out = sh.slice_array(x, *zip(*spec))
@@ -116,13 +145,19 @@ def getitem(x, index):
 def scatter(x, index, values, mode):
     """``x.at[index].set(values)`` (mode 'set', 'add' or 'multiply') for a traced ``x``."""
     from funcgrad.numpy._util import scalar_or_array
-    entries = _entries(x.ndim, index)
-    if any(e is None for e in entries):
-        raise IndexError(at_user_line("None (newaxis) is not allowed in an .at[] index"))
+    entries, apart = _entries(x.ndim, index)
+    if _holds_none(entries):
+        raise FuncgradIndexError("None (newaxis) is not allowed in an .at[] index")
     spec, operands = _spec(x.shape, entries, ints_as_arrays=True)
     values = scalar_or_array(values)
     if getattr(values, "dtype", x.dtype) != x.dtype:
         values = convert_element_type(values, x.dtype)
+    if apart:  # values come in NumPy's order of the selected axes: put them in gather's
+        selected = gathered_shape(x.shape, [i.shape for i in operands], spec)
+        perm = _index_axes_first(selected, spec)
+        if perm is not None:
+            values = sh.transpose(sh.broadcast_to(values, [selected[p] for p in perm]),
+                                  np.argsort(perm))
     return scatter_op(x, operands, values, spec, mode)
 
 
@@ -142,7 +177,7 @@ def at(x):
 def nonzero(a):
     """Indices of the non-zero elements. Its shape depends on values, so not when traced."""
     if isinstance(a, Tracer):
-        raise FuncgradTypeError(at_user_line(
+        raise FuncgradTypeError(
             "nonzero (and one-argument where) gives a result whose shape depends on values, "
-            "which funcgrad cannot trace"))
+            "which funcgrad cannot trace")
     return np.nonzero(a)

@@ -4,7 +4,10 @@ that names what to use. A tracer never silently becomes a NumPy object array."""
 
 from __future__ import annotations
 
-from funcgrad.core.errors import FuncgradTypeError, at_user_line
+import functools
+import inspect
+
+from funcgrad.core.errors import FuncgradTypeError
 
 _UFUNC_NAMES = {"absolute": "abs", "divide": "true_divide", "remainder": "mod",
                 "conjugate": "positive", "conj": "positive"}
@@ -21,24 +24,24 @@ def _fnp():
 def ufunc(uf, method, inputs, kwargs):
     name = uf.__name__
     if kwargs.get("out") is not None:
-        raise FuncgradTypeError(at_user_line(
+        raise FuncgradTypeError(
             f"numpy.{name}(..., out=...) on a traced value: traced arrays are immutable; "
-            "use the returned value"))
+            "use the returned value")
     kwargs.pop("out", None)
     fnp = _fnp()
     if method == "__call__":
         fn = getattr(fnp, _UFUNC_NAMES.get(name, name), None)
         if fn is not None and not kwargs:
             return fn(*inputs)
-    elif method == "reduce" and name in _REDUCE:
-        return getattr(fnp, _REDUCE[name])(*inputs, **kwargs)
+    elif method == "reduce" and name in _REDUCE:  # ufunc methods reduce axis 0 by default
+        return getattr(fnp, _REDUCE[name])(*inputs, **{"axis": 0, **kwargs})
     elif method == "accumulate" and name in _ACCUMULATE:
-        return getattr(fnp, _ACCUMULATE[name])(*inputs, **kwargs)
+        return getattr(fnp, _ACCUMULATE[name])(*inputs, **{"axis": 0, **kwargs})
     what = f"numpy.{name}" + ("" if method == "__call__" else f".{method}")
-    raise FuncgradTypeError(at_user_line(
+    raise FuncgradTypeError(
         f"{what} was applied to a traced value and has no funcgrad.numpy equivalent"
         + (f" with arguments {sorted(kwargs)}" if kwargs else "")
-        + "; use funcgrad.numpy (import funcgrad.numpy as fnp) functions inside traced code"))
+        + "; use funcgrad.numpy (import funcgrad.numpy as fnp) functions inside traced code")
 
 
 def array_function(func, args, kwargs):
@@ -48,8 +51,19 @@ def array_function(func, args, kwargs):
         or module.startswith("numpy._core") or module.startswith("numpy.lib") else None
     if fn is None or not callable(fn):
         where = module.replace("numpy._core.", "numpy.").replace("._core", "")
-        raise FuncgradTypeError(at_user_line(
+        raise FuncgradTypeError(
             f"{where}.{name} was applied to a traced value; funcgrad.numpy has no {name}. "
             "Inside traced code use funcgrad.numpy (fnp) functions, which record themselves "
-            "in the program"))
+            "in the program")
+    try:  # NumPy's options that funcgrad's function lacks: say so, not a bare TypeError
+        _signature(fn).bind(*args, **kwargs)
+    except TypeError as err:
+        raise FuncgradTypeError(
+            f"numpy.{name} was applied to a traced value with arguments that "
+            f"funcgrad.numpy.{name} does not support ({err})") from None
     return fn(*args, **kwargs)
+
+
+@functools.cache
+def _signature(fn):
+    return inspect.signature(fn)

@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from funcgrad.core.errors import ShapeError
 from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsupported
 from funcgrad.ops import reductions as red
 from funcgrad.ops.shape import reshape
@@ -15,36 +16,47 @@ def _keepdims(result, shape, axes):
     return reshape(result, [1 if i in axes else d for i, d in enumerate(shape)])
 
 
-def _reduction(name, reduce, empty_ok=True):
-    def reduction(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-        unsupported(name, out=out, initial=initial, where=where)
-        a = array_arg(a)
-        if dtype is not None:
-            a = a.astype(dtype)
-        axes = normalize_axes(axis, a.ndim)
-        if not empty_ok and builtins.any(a.shape[i] == 0 for i in axes):
-            raise ValueError(f"zero-size array to reduction operation {name} which has no "
-                             "identity")
-        result = reduce(a, axes) if axes else a
-        return _keepdims(result, a.shape, axes) if keepdims else result
-    reduction.__name__ = name
-    return reduction
+def _reduce(name, reduce, a, axis, dtype, keepdims, empty_ok=True):
+    a = array_arg(a)
+    if dtype is not None:
+        a = a.astype(dtype)
+    axes = normalize_axes(axis, a.ndim)
+    if not empty_ok and builtins.any(a.shape[i] == 0 for i in axes):
+        raise ShapeError(f"zero-size array to reduction operation {name} which has no identity")
+    result = reduce(a, axes) if axes else a
+    return _keepdims(result, a.shape, axes) if keepdims else result
 
 
-sum = _reduction("sum", red.reduce_sum)  # noqa: A001
-prod = _reduction("prod", red.reduce_prod)
-max = _reduction("max", red.reduce_max, empty_ok=False)  # noqa: A001
-min = _reduction("min", red.reduce_min, empty_ok=False)  # noqa: A001
-amax, amin = max, min
-sum.__doc__ = """Sum of elements over ``axis`` (like numpy.sum).
+# NumPy's signatures, positional order included (np.max has no dtype; np.sum has)
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """Sum of elements over ``axis`` (like numpy.sum).
 
     Example:
         >>> fnp.sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)
         array([4., 6.])
     """
-prod.__doc__ = "Product of elements over ``axis`` (like numpy.prod); exact gradient at zeros."
-max.__doc__ = """Maximum over ``axis`` (like numpy.max). Ties share the gradient equally."""
-min.__doc__ = """Minimum over ``axis`` (like numpy.min). Ties share the gradient equally."""
+    unsupported("sum", out=out, initial=initial, where=where)
+    return _reduce("sum", red.reduce_sum, a, axis, dtype, keepdims)
+
+
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Product of elements over ``axis`` (like numpy.prod); exact gradient at zeros."""
+    unsupported("prod", out=out, initial=initial, where=where)
+    return _reduce("prod", red.reduce_prod, a, axis, dtype, keepdims)
+
+
+def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """Maximum over ``axis`` (like numpy.max). Ties share the gradient equally."""
+    unsupported("max", out=out, initial=initial, where=where)
+    return _reduce("max", red.reduce_max, a, axis, None, keepdims, empty_ok=False)
+
+
+def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """Minimum over ``axis`` (like numpy.min). Ties share the gradient equally."""
+    unsupported("min", out=out, initial=initial, where=where)
+    return _reduce("min", red.reduce_min, a, axis, None, keepdims, empty_ok=False)
+amax, amin = max, min
 
 
 def _as_bool(a):
@@ -52,33 +64,34 @@ def _as_bool(a):
     return a if a.dtype == np.bool_ else not_equal(a, 0)
 
 
-def all(a, axis=None, keepdims=False):  # noqa: A001
-    """Whether all elements are true (non-zero) over ``axis`` (like numpy.all)."""
-    a = _as_bool(array_arg(a))
-    axes = normalize_axes(axis, a.ndim)
-    result = red.reduce_and_p.bind(a, axes=axes) if axes else a
-    return _keepdims(result, a.shape, axes) if keepdims else result
+def _truth_reduction(name, prim, what):
+    def reduction(a, axis=None, out=None, keepdims=False, *, where=None):
+        unsupported(name, out=out, where=where)
+        a = _as_bool(array_arg(a))
+        axes = normalize_axes(axis, a.ndim)
+        result = prim.bind(a, axes=axes) if axes else a
+        return _keepdims(result, a.shape, axes) if keepdims else result
+    reduction.__name__ = name
+    reduction.__doc__ = f"Whether {what} elements are true (non-zero) over ``axis`` (like numpy.{name})."
+    return reduction
 
 
-def any(a, axis=None, keepdims=False):  # noqa: A001
-    """Whether any element is true (non-zero) over ``axis`` (like numpy.any)."""
-    a = _as_bool(array_arg(a))
-    axes = normalize_axes(axis, a.ndim)
-    result = red.reduce_or_p.bind(a, axes=axes) if axes else a
-    return _keepdims(result, a.shape, axes) if keepdims else result
+all = _truth_reduction("all", red.reduce_and_p, "all")  # noqa: A001
+any = _truth_reduction("any", red.reduce_or_p, "any")  # noqa: A001
 
 
 def _count(shape, axes) -> int:
     return int(np.prod([shape[i] for i in axes], dtype=np.int64))
 
 
-def mean(a, axis=None, dtype=None, keepdims=False):
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """Arithmetic mean over ``axis`` (like numpy.mean).
 
     Example:
         >>> fnp.mean(np.array([1.0, 2.0, 6.0]))
         3.0
     """
+    unsupported("mean", out=out, where=where)
     a = array_arg(a)
     if dtype is not None:
         a = a.astype(dtype)
@@ -87,20 +100,29 @@ def mean(a, axis=None, dtype=None, keepdims=False):
     return true_divide(sum(a, axis=axes, keepdims=keepdims), _count(a.shape, axes))
 
 
-def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
-    """Variance over ``axis``, dividing by ``n - ddof`` (like numpy.var)."""
+_mean = mean  # var's parameter ``mean`` (NumPy's name) hides the function
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+        mean=None, correction=None):
+    """Variance over ``axis``, dividing by ``n - ddof`` (like numpy.var; ``correction`` is
+    NumPy 2's other name for ddof)."""
+    unsupported("var", out=out, where=where, mean=mean)
+    ddof = ddof if correction is None else correction
     a = array_arg(a)
     axes = normalize_axes(axis, a.ndim)
-    centered = a - mean(a, axis=axes, dtype=dtype, keepdims=True)
+    centered = a - _mean(a, axis=axes, dtype=dtype, keepdims=True)
     from funcgrad.numpy._ufuncs import true_divide
     return true_divide(sum(centered * centered, axis=axes, keepdims=keepdims),
                        _count(a.shape, axes) - ddof)
 
 
-def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+        mean=None, correction=None):
     """Standard deviation over ``axis`` (like numpy.std)."""
     from funcgrad.numpy._ufuncs import sqrt
-    return sqrt(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+    return sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                    correction=correction))
 
 
 def _arg_reduction(name, prim):

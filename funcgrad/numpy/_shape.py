@@ -7,8 +7,9 @@ import operator
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradTypeError, ShapeError
-from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, shape_of
+from funcgrad.core.errors import FuncgradIndexError, FuncgradTypeError, ShapeError
+from funcgrad.numpy._util import (array_arg, normalize_axes, normalize_axis, shape_of,
+                                  unsupported)
 from funcgrad.ops import shape as sh
 from funcgrad.ops.indexing import gather
 
@@ -143,7 +144,7 @@ def concatenate(arrays, axis=0):
     """
     arrays = [array_arg(a) for a in arrays]
     if not arrays:
-        raise ValueError("need at least one array to concatenate")
+        raise ShapeError("need at least one array to concatenate")
     if axis is None:
         arrays, axis = [ravel(a) for a in arrays], 0
     for a in arrays:
@@ -156,7 +157,7 @@ def stack(arrays, axis=0):
     """Join arrays of one shape along a new axis (like numpy.stack)."""
     arrays = [array_arg(a) for a in arrays]
     if not arrays:
-        raise ValueError("need at least one array to stack")
+        raise ShapeError("need at least one array to stack")
     shapes = {tuple(a.shape) for a in arrays}
     if len(shapes) > 1:
         raise ShapeError(f"all input arrays must have the same shape to stack, got "
@@ -223,14 +224,20 @@ def repeat(a, repeats, axis=None):
         a, axis = ravel(a), 0
     axis = normalize_axis(axis, a.ndim)
     n = a.shape[axis]
-    if np.ndim(repeats) == 0:
-        r = operator.index(repeats)
+    counts = np.asarray(repeats)
+    if counts.size and counts.dtype.kind not in "iu":
+        raise FuncgradTypeError(f"repeats must be integers, got {repeats!r}")
+    if n and np.any(counts < 0):
+        raise ShapeError(f"repeats must not be negative, got {repeats!r}")
+    if counts.ndim == 0:
+        r = max(int(counts), 0)  # NumPy lets an empty axis repeat -1 times
         shape = list(a.shape)
         expanded = sh.broadcast_to(sh.reshape(a, shape[:axis + 1] + [1] + shape[axis + 1:]),
                                    shape[:axis + 1] + [r] + shape[axis + 1:])
         return sh.reshape(expanded, shape[:axis] + [n * r] + shape[axis + 1:])
-    index = np.repeat(np.arange(n), np.asarray(repeats))
-    return take(a, index, axis=axis)
+    if counts.shape != (n,) and counts.shape != (1,):
+        raise ShapeError(f"repeat: {counts.size} repeats for an axis of length {n}")
+    return take(a, np.repeat(np.arange(n), counts.astype(np.int64)), axis=axis)
 
 
 def flip(m, axis=None):
@@ -290,15 +297,19 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     if mode not in ("edge", "reflect", "symmetric", "wrap"):
         raise FuncgradTypeError(f"pad mode {mode!r} is not supported")
     for axis, (lo, hi) in enumerate(widths):
+        if (lo or hi) and a.shape[axis] == 0:
+            raise ShapeError(f"pad cannot extend the empty axis {axis} of {_describe(a)} in "
+                             f"mode {mode!r}, only in mode 'constant'")
         if lo or hi:  # where each padded element comes from, as NumPy's own pad says
             source = np.pad(np.arange(a.shape[axis]), (lo, hi), mode=mode)
             a = take(a, source, axis=axis)
     return a
 
 
-def take(a, indices, axis=None, mode=None):
+def take(a, indices, axis=None, out=None, mode=None):
     """Elements of ``a`` at ``indices`` along ``axis`` (like numpy.take; axis=None flattens).
-    Out-of-range indices raise IndexError."""
+    Out-of-range indices raise an IndexError (a FuncgradIndexError)."""
+    unsupported("take", out=out)
     if mode not in (None, "raise"):
         raise FuncgradTypeError("take supports mode='raise' only")
     a = array_arg(a)
@@ -312,18 +323,8 @@ def take(a, indices, axis=None, mode=None):
 
 
 def _index_array(indices, n):
-    from funcgrad.core.tracing import Tracer
-    if isinstance(indices, Tracer):
-        if indices.dtype.kind not in "iu":
-            raise FuncgradTypeError(f"indices must be integers, got {indices.aval}")
-        return indices
-    indices = np.asarray(indices)
-    if indices.dtype.kind not in "iu":
-        raise FuncgradTypeError(f"indices must be integers, got dtype {indices.dtype}")
-    if indices.size and (indices.max() >= n or indices.min() < -n):
-        raise IndexError(f"index {indices.max() if indices.max() >= n else indices.min()} is "
-                         f"out of bounds for axis with size {n}")
-    return indices
+    from funcgrad.numpy._indexing import index_operand
+    return index_operand(indices, n, dtype_error=FuncgradTypeError)
 
 
 def take_along_axis(arr, indices, axis):

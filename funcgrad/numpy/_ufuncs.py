@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad.numpy._util import array_arg, scalar_or_array
+from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.numpy._util import array_arg, dtype_of, scalar_or_array, unsupported
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops.elementwise import (  # noqa: F401  (re-exported under NumPy's names)
     absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, bitwise_and,
@@ -33,14 +34,20 @@ def square(x):
         >>> fnp.square(3.0)
         9.0
     """
-    return ew.integer_pow(scalar_or_array(x), 2)
+    x = scalar_or_array(x)
+    if dtype_of(x) == np.bool_:  # NumPy squares booleans in int8
+        x = ew.convert_element_type(x, np.int8)
+    return ew.integer_pow(x, 2)
 
 
 def reciprocal(x):
     """``1 / x``, elementwise (like numpy.reciprocal; integers truncate, as in NumPy)."""
     x = scalar_or_array(x)
-    if getattr(x, "dtype", np.dtype(float)).kind in "iu":
-        return where(absolute(x) == 1, x, 0).astype(x.dtype)
+    dtype = dtype_of(x)
+    if dtype.kind in "biu":  # 1 // x: zero unless |x| is 1 (booleans in int8, as NumPy does)
+        dtype = np.dtype(np.int8) if dtype == np.bool_ else dtype
+        x = ew.convert_element_type(x, dtype)
+        return ew.where(absolute(x) == 1, x, dtype.type(0))
     return ew.integer_pow(x, -1)
 
 
@@ -52,34 +59,41 @@ def round(a, decimals: int = 0):  # noqa: A001
         (2.0, 1.23)
     """
     a = scalar_or_array(a)
-    if getattr(a, "dtype", np.dtype(float)).kind != "f":
+    dtype = dtype_of(a)
+    if dtype.kind in "iu" and decimals >= 0:  # already round (booleans go to float, as NumPy)
         return a
     if decimals == 0:
         return rint(a)
-    scale = 10.0 ** decimals
-    return rint(a * scale) / scale
+    if decimals > 0:
+        scale = 10.0 ** decimals
+        return rint(a * scale) / scale
+    scale = 10.0 ** -decimals  # divide, as NumPy does: 25 * 0.1 is a hair above 2.5
+    rounded = rint(a / scale) * scale
+    return ew.convert_element_type(rounded, dtype) if dtype.kind in "iu" else rounded
 
 
 around = round
 
 
-def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
     """Limit values to [a_min, a_max] (like numpy.clip). Either bound may be None.
 
-    The gradient goes to ``a`` where it lies strictly between the bounds and to the bound
-    where it is clipped, as in JAX.
+    clip is maximum(a, min) then minimum(..., max), as in JAX: the gradient goes to ``a``
+    strictly between the bounds, to the bound where ``a`` is clipped, and half to each where
+    ``a`` equals a bound (maximum's and minimum's rule at ties).
 
     Example:
         >>> fnp.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
         array([0. , 0.5, 1. ])
     """
+    unsupported("clip", out=out)
     lo = a_min if a_min is not None else min
     hi = a_max if a_max is not None else max
     a = scalar_or_array(a)
     if lo is not None:
-        a = where(less_equal(a, lo), lo, a)
+        a = maximum(a, lo)
     if hi is not None:
-        a = where(greater_equal(a, hi), hi, a)
+        a = minimum(a, hi)
     return a
 
 
@@ -96,7 +110,7 @@ def where(condition, x=None, y=None):
         if x is None and y is None:
             from funcgrad.numpy._indexing import nonzero
             return nonzero(condition)
-        raise TypeError("where needs both x and y, or neither")
+        raise FuncgradTypeError("where needs both x and y, or neither")
     condition = scalar_or_array(condition)
     if getattr(condition, "dtype", None) != np.bool_:
         condition = not_equal(condition, 0)
@@ -117,9 +131,3 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether all elements are close (like numpy.allclose)."""
     from funcgrad.numpy._reductions import all as all_
     return all_(isclose(a, b, rtol, atol, equal_nan))
-
-
-def stop_gradient(x):
-    """``x``, as a constant for differentiation: its gradient is zero."""
-    return ew.stop_gradient(array_arg(x))
-

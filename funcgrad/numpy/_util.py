@@ -25,8 +25,8 @@ def array_arg(x, name: str = "argument"):
         out = np.asarray(x)
     except (TypeError, ValueError) as err:
         raise FuncgradTypeError(f"{name} is not an array: {err}") from None
-    if out.dtype == object:
-        raise FuncgradTypeError(f"{name} of type {type(x).__name__} is not an array")
+    if out.dtype.kind in "OUSVMm":  # objects, strings, bytes, records, dates
+        raise FuncgradTypeError(f"{type(x).__name__} value {x!r:.60} ({name}) is not an array")
     check_dtype(out.dtype, f" ({name})")
     return out
 
@@ -43,6 +43,12 @@ def scalar_or_array(x):
     """Python scalars stay weak (NEP 50); everything else becomes an array or stays a tracer."""
     return x if type(x) in (float, int, bool) or isinstance(x, (Tracer, np.generic)) \
         else array_arg(x)
+
+
+def dtype_of(x) -> np.dtype:
+    """The dtype of an array or tracer; for a Python scalar, the one NumPy gives it alone."""
+    dtype = getattr(x, "dtype", None)
+    return np.dtype(dtype) if dtype is not None else np.asarray(x).dtype
 
 
 def shape_of(x) -> tuple[int, ...]:

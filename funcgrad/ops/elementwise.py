@@ -21,7 +21,8 @@ import numpy as np
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive, elementwise_vjp
 from funcgrad.compile.lowering import IDENTITY
-from funcgrad.core.types import ShapedArray, check_dtype, float64
+from funcgrad.core.tracing import Tracer
+from funcgrad.core.types import ShapedArray, check_dtype, float64, promote_types
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -42,7 +43,8 @@ def broadcast_shapes(*avals: ShapedArray) -> tuple[int, ...]:
 
 
 _resolved: dict = {}
-_PYTHON_TYPE = {"f": float, "i": int, "u": int, "b": bool}
+# NEP 50: Python ints and floats are weak; a Python bool is just np.bool_ (nothing is lower)
+_PYTHON_TYPE = {"f": float, "i": int, "u": int, "b": np.dtype(np.bool_)}
 
 
 def weak_dtypes(avals) -> tuple:
@@ -63,11 +65,28 @@ def _ufunc_dtype(ufunc, avals) -> np.dtype:
     return dtype
 
 
-def _ufunc_rule(ufunc):
-    def shape_rule(*avals):
-        return ShapedArray(broadcast_shapes(*avals), _ufunc_dtype(ufunc, avals),
-                           all(a.weak_type for a in avals))
+def _ufunc_rule(ufunc, name=None):
+    """Broadcasting and NumPy's promotion, for a primitive that computes like ``ufunc``."""
+    name = name or ufunc.__name__
+
+    def shape_rule(*avals, **options):
+        if options or len(avals) != ufunc.nin:
+            raise FuncgradTypeError(_misuse(name, ufunc.nin, len(avals), options))
+        dtype = _ufunc_dtype(ufunc, avals)
+        # a comparison of Python numbers is a plain bool: booleans are never weak
+        return ShapedArray(broadcast_shapes(*avals), dtype,
+                           dtype.kind != "b" and all(a.weak_type for a in avals))
     return shape_rule
+
+
+def _misuse(name, nin, n_args, options) -> str:
+    """Why fnp.<name>(...) was called wrongly (these functions are the primitives)."""
+    if n_args != nin:
+        return f"funcgrad.numpy.{name} takes {nin} array argument{'s' * (nin > 1)}, got {n_args}"
+    if "out" in options:
+        return (f"funcgrad.numpy.{name} has no out=: funcgrad arrays are never written in "
+                "place; use the returned value")
+    return f"funcgrad.numpy.{name} does not support {', '.join(f'{k}=' for k in options)}"
 
 
 def ufunc_primitive(name, ufunc, vjp=None, lowering=None, simplify=None) -> Primitive:
@@ -76,32 +95,60 @@ def ufunc_primitive(name, ufunc, vjp=None, lowering=None, simplify=None) -> Prim
     prim = Primitive(name, impl=ufunc, shape_rule=_ufunc_rule(ufunc),
                      vjp=elementwise_vjp(*vjp) if vjp else None, differentiable=vjp is not None,
                      elementwise=True, lowering=lowering)
-    prim.simplify = _with_scalar_folding(prim, simplify)
+    prim.simplify = _simplifier(prim, simplify)
     return prim
 
 
-def _with_scalar_folding(prim, simplify):
-    """Elementwise ops on broadcast scalars become one scalar op, broadcast: the adjoint's
-    seed times constants then costs nothing per element."""
-    def fold(trace, out_aval, *args, **params):
-        if simplify is not None:
-            shortcut = simplify(trace, out_aval, *args, **params)
-            if shortcut is not None:
-                return shortcut
-        if not out_aval.shape:
-            return None
-        scalars = []
-        for x in args:
-            if np.ndim(x) == 0:
-                scalars.append(x)
-                continue
-            source = scalar_source(trace, x)
-            if source is None:
-                return None
-            scalars.append(source)
-        return broadcast_to(convert_element_type(prim.bind(*scalars, **params), out_aval.dtype),
-                            out_aval.shape)
-    return fold
+def _simplifier(prim, rule):
+    """``rule`` (x * 1 -> x...), then the broadcasts among the operands, since an elementwise
+    primitive broadcasts its operands itself: f(broadcast(a), b) -> broadcast(f(a, b)) when
+    all operands are constant scalars, else f(broadcast_to(y), z) -> f(y, z) when y and z
+    still give the result its shape.
+
+    Backward passes are full of broadcasts: a sum's VJP broadcasts its cotangent (the seed
+    1.0, or dC/dz of a row) over the reduced axes. Without this, grad(lambda x:
+    fnp.sum(fnp.sin(x))) would multiply cos(x) by an array of ones, grad(lambda x:
+    fnp.sum(x * 2.0)) would compute 2.0 times an array of ones, and a softmax's backward pass
+    would materialise each row's sum across the row before using it."""
+    def simplify(trace, out_aval, *args):
+        out = rule(trace, out_aval, *args) if rule is not None else None
+        if out is None:
+            out = _skip_broadcasts(prim, trace, out_aval, args)
+        return out
+    return simplify
+
+
+def _skip_broadcasts(prim, trace, out_aval, args):
+    for x in args:  # the common case, quickly: no operand was made by a broadcast
+        eqn = trace.producer(x)
+        if eqn is not None and eqn.primitive in _BROADCASTS:
+            break
+    else:
+        return None
+    scalars = [constant_scalar(trace, x) for x in args]
+    if all(s is not None for s in scalars):
+        with np.errstate(all="ignore"):  # as the array operation would, silently
+            value = prim.impl(*scalars)
+        value = value.item() if out_aval.weak_type else out_aval.dtype.type(value)
+        return broadcast_to(value, out_aval.shape)
+    sources = [_strong_like(x, s if s is not None and isinstance(x, Tracer)
+                            else broadcast_source(trace, x)) for x, s in zip(args, scalars)]
+    if all(s is None for s in sources):
+        return None
+    operands = [x if s is None else s for x, s in zip(args, sources)]
+    if np.broadcast_shapes(*(np.shape(x) for x in operands)) != out_aval.shape:
+        return None
+    return prim.bind(*operands)
+
+
+def _strong_like(x, source):
+    """``source`` in place of the broadcast ``x`` if that keeps the dtype promotion: a weak
+    source (a Python number) would promote differently from the array broadcast from it."""
+    if source is None or type(source) in (int, float, bool) \
+            or getattr(x, "dtype", None) != getattr(source, "dtype", None) \
+            or getattr(getattr(source, "aval", None), "weak_type", False):
+        return None
+    return source
 
 
 def _maximum_share(x, y):
@@ -110,19 +157,23 @@ def _maximum_share(x, y):
 
 
 def _simplify_mul(trace, out_aval, x, y):
-    return _identity_operand(out_aval, x, y, 1)
+    return _identity_operand(trace, out_aval, x, y, 1)
 
 
 def _simplify_add(trace, out_aval, x, y):
-    return _identity_operand(out_aval, x, y, 0)
+    return _identity_operand(trace, out_aval, x, y, 0)
 
 
-def _identity_operand(out_aval, x, y, unit):
-    """x * 1 -> x and x + 0 -> x, when that changes neither shape nor dtype."""
+def _identity_operand(trace, out_aval, x, y, unit):
+    """x * 1 -> x and x + 0 -> x (1 and 0 may be broadcast, as the seeds of backward passes
+    are), when that changes neither shape nor dtype, nor a value: for floats only -0.0 adds
+    exactly (-0.0 + 0 is +0.0, and arctan2 tells them apart)."""
     for constant, other in ((x, y), (y, x)):
-        if (type(constant) in (int, float) or isinstance(constant, np.generic)) \
-                and constant == unit and getattr(other, "shape", None) == out_aval.shape \
-                and getattr(other, "dtype", None) == out_aval.dtype:
+        value = constant_scalar(trace, constant)
+        if value is not None and value == unit \
+                and getattr(other, "shape", None) == out_aval.shape \
+                and getattr(other, "dtype", None) == out_aval.dtype \
+                and not (unit == 0 and out_aval.dtype.kind == "f" and not np.signbit(value)):
             return other
     return None
 
@@ -184,11 +235,19 @@ floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None, "{0} // 
 mod_p = ufunc_primitive("mod", np.remainder,
                         [lambda g, ans, x, y: g,
                          lambda g, ans, x, y: -g * floor_divide(x, y)], "{0} % {1}")
-pow_p = ufunc_primitive(
-    "pow", np.power,
-    [lambda g, ans, x, y: g * where(y == 0, 0.0, y * power(x, y - 1)),
-     lambda g, ans, x, y: g * where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))],
-    "{0} ** {1}")
+def _pow_vjp_base(g, ans, x, y):
+    """y * x ** (y - 1), with 0 (not 0 * inf) at x = y = 0. Only that point gets a stand-in
+    base, so the rule stays exact, and differentiable in y, everywhere else."""
+    at_origin = logical_and(x == 0, y == 0)
+    return g * y * power(where(at_origin, 1.0, x), y - 1)
+
+
+def _pow_vjp_exponent(g, ans, x, y):
+    """x ** y * log(x), with its limit 0 at x = 0 (the inner where keeps log(0) out of it)."""
+    return g * where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))
+
+
+pow_p = ufunc_primitive("pow", np.power, [_pow_vjp_base, _pow_vjp_exponent], "{0} ** {1}")
 max_p = ufunc_primitive("max", np.maximum,
                         [lambda g, ans, x, y: g * _maximum_share(x, y),
                          lambda g, ans, x, y: g * _maximum_share(y, x)], "np.maximum({0}, {1})")
@@ -225,9 +284,8 @@ bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, "{0} ^ {1}"
 def _select_rule(cond, x, y):
     if cond.dtype != np.bool_:
         raise FuncgradTypeError(f"where's condition must be boolean, got {cond}")
-    dtype = np.result_type(*weak_dtypes((x, y)))
-    return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype),
-                       x.weak_type and y.weak_type)
+    dtype, _ = promote_types(x, y)  # NEP 50, as np.where promotes a Python scalar; but
+    return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype))  # gives an array
 
 
 select_p = Primitive(
@@ -243,7 +301,8 @@ def _logistic_impl(x):
 
 
 logistic_p = Primitive(
-    "logistic", impl=_logistic_impl, shape_rule=_ufunc_rule(np.exp), elementwise=True,
+    "logistic", impl=_logistic_impl, shape_rule=_ufunc_rule(np.exp, "logistic"),
+    elementwise=True,
     vjp=elementwise_vjp(lambda g, ans, x: g * ans * (1 - ans)),
     lowering="1 / (1 + np.exp(-{0}))")
 
@@ -255,9 +314,12 @@ def _erf_impl(x):
 
 
 erf_p = Primitive(
-    "erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp), elementwise=True,
+    "erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp, "erf"), elementwise=True,
     vjp=elementwise_vjp(lambda g, ans, x: g * TWO_OVER_SQRT_PI * exp(-x * x)),
     lowering="math.erf({0})")
+
+
+_WEAK_INT = ShapedArray((), np.dtype("int64"), True)  # n, as NumPy's promotion sees it
 
 
 def _integer_pow_lowering(operands, index, *, n):
@@ -269,11 +331,17 @@ def _integer_pow_lowering(operands, index, *, n):
     return " * ".join([f"({x})"] * n) if n <= 4 else f"({x}) ** {n}"
 
 
+def _integer_pow_vjp(g, ans, x, *, n):
+    if n == 0:
+        return None  # x ** 0 is constant (and n * x ** -1 would be 0 * inf at x = 0)
+    return g * n * integer_pow(x, n - 1) if n != 1 else g
+
+
 integer_pow_p = Primitive(
     "integer_pow", impl=lambda x, *, n: np.power(x, n),
-    shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, x])),
+    shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, _WEAK_INT])),
     elementwise=True,
-    vjp=elementwise_vjp(lambda g, ans, x, *, n: g * n * integer_pow(x, n - 1) if n != 1 else g),
+    vjp=elementwise_vjp(_integer_pow_vjp),
     lowering=_integer_pow_lowering)
 
 
@@ -302,17 +370,16 @@ stop_gradient_p = Primitive(
 
 def convert_element_type(x, dtype, weak_type=False):
     dtype = np.dtype(dtype)
-    if getattr(x, "dtype", None) == dtype and not getattr(getattr(x, "aval", None), "weak_type",
-                                                          False):
+    aval = getattr(x, "aval", None)  # a tracer's: its weakness matters too
+    if getattr(x, "dtype", None) == dtype and (aval is None or aval.weak_type == weak_type):
         return x
     return convert_element_type_p.bind(x, dtype=dtype, weak_type=weak_type)
 
 
 def integer_pow(x, n: int):
-    n = int(n)
-    if n == 1:
-        return x
-    return integer_pow_p.bind(x, n=n)
+    if n == 1 and getattr(x, "dtype", None) is not None and x.dtype.kind == "f":
+        return x  # x ** 1 (as the VJP of x ** 2 asks): no equation
+    return integer_pow_p.bind(x, n=int(n))
 
 
 negative, absolute, sign, exp, exp2, expm1 = neg_p, abs_p, sign_p, exp_p, exp2_p, expm1_p
@@ -342,4 +409,7 @@ def power(x, y):
     return pow_p.bind(x, y)
 
 
-from funcgrad.ops.shape import broadcast_to, scalar_source  # noqa: E402
+from funcgrad.ops.shape import (broadcast_source, broadcast_to, broadcast_to_p,  # noqa: E402
+                                constant_scalar, reshape_p)
+
+_BROADCASTS = (broadcast_to_p, reshape_p)  # what constant_scalar and broadcast_source follow

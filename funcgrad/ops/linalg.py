@@ -39,6 +39,14 @@ def _dot_general_rule(x, y, *, contract, batch):
 def _dot_general_impl(x, y, *, contract, batch):
     (xc, yc), (xb, yb) = contract, batch
     x, y = np.asarray(x), np.asarray(y)
+    if not xb and len(xc) == 1 and x.ndim <= 2 and y.ndim <= 2:
+        # matrix and vector products (every one of an MLP and its gradient): np.dot, on the
+        # transposes it needs, costs a sixth of np.tensordot
+        if x.ndim == 2 and xc[0] == 0:
+            x = x.T
+        if y.ndim == 2 and yc[0] == 1:
+            y = y.T
+        return np.dot(x, y)
     if not xb:
         return np.tensordot(x, y, (xc, yc)) if xc else np.multiply.outer(x, y)
     # batch axes first, then free, then contracted: a batched matrix product

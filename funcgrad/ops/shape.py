@@ -16,6 +16,11 @@ from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray, check_dtype
 
 
+def _array(x):
+    """x as an ndarray, cheaply: the methods of one cost a tenth of the np functions."""
+    return x if type(x) is np.ndarray else np.asarray(x)
+
+
 def shape_of(x) -> tuple[int, ...]:
     return tuple(x.shape) if hasattr(x, "shape") else ()
 
@@ -46,6 +51,27 @@ def scalar_source(trace, x):
             return trace.value(source)
         eqn = trace.producer(trace.value(source))
     return None
+
+
+def constant_scalar(trace, x):
+    """The constant scalar ``x`` is, if it is one: a Python or NumPy scalar, or a broadcast
+    (or reshape of a broadcast) of one recorded in ``trace``. None otherwise."""
+    if type(x) in (int, float, bool) or isinstance(x, np.generic):
+        return x
+    if isinstance(x, np.ndarray):
+        return x[()] if x.shape == () else None
+    if trace is None or getattr(x, "trace", None) is not trace:
+        return None
+    scalar = scalar_source(trace, x)
+    return scalar if scalar is not None and constant_scalar(None, scalar) is not None else None
+
+
+def broadcast_source(trace, x):
+    """y, if ``x`` is broadcast_to(y) recorded in ``trace``; else None."""
+    eqn = trace.producer(x)
+    if eqn is None or eqn.primitive is not broadcast_to_p:
+        return None
+    return trace.value(eqn.inputs[0])
 
 
 def _simplify_broadcast_to(trace, out_aval, x, *, shape):
@@ -129,7 +155,7 @@ def _lower_reshape(ctx, eqn):
 
 
 reshape_p = Primitive(
-    "reshape", impl=lambda x, *, shape: np.reshape(x, shape), shape_rule=_reshape_rule,
+    "reshape", impl=lambda x, *, shape: _array(x).reshape(shape), shape_rule=_reshape_rule,
     vjp=lambda cts, inputs, outputs, active, *, shape: [reshape(cts[0], shape_of(inputs[0]))],
     lowering=View(_reshape_index, applies=_only_unit_axes_change, fallback=_lower_reshape,
                   as_array=_reshape_as_array),
@@ -157,7 +183,7 @@ def _transpose_index(ctx, index, x, out, *, perm):
 
 
 transpose_p = Primitive(
-    "transpose", impl=lambda x, *, perm: np.transpose(x, perm), shape_rule=_transpose_rule,
+    "transpose", impl=lambda x, *, perm: _array(x).transpose(perm), shape_rule=_transpose_rule,
     vjp=lambda cts, inputs, outputs, active, *, perm: [transpose(cts[0], np.argsort(perm))],
     lowering=View(_transpose_index, as_array=lambda ctx, base, x, out, *, perm:
                   f"np.transpose({base}, ({''.join(f'{p}, ' for p in perm)}))"))

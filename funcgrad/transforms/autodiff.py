@@ -16,13 +16,16 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from funcgrad.core.cache import TraceCache, leaf_signature
+from optree import tree_flatten
+
+from funcgrad.core.cache import Guard, TraceCache, leaf_signature
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
-from funcgrad.core.evaluate import run
-from funcgrad.core.ir import Program, dead_code_elimination
-from funcgrad.core.tracing import Tracer, trace_flat
+from funcgrad.core.evaluate import evaluate, inline, run
+from funcgrad.core.ir import Program
+from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.tree import FunctionArgs, PyTreeDef, flatten, name_of, normalize_argnums, unflatten
+from funcgrad.tree import (NAMESPACE, FunctionArgs, PyTreeDef, flatten, name_of,
+                           normalize_argnums, unflatten)
 from funcgrad.transforms.reverse import COTANGENT_INPUT, adjoint, split
 
 _cache = TraceCache()
@@ -35,32 +38,43 @@ class _Traced(NamedTuple):
     concrete: bool  # traced with values: valid for these values only
 
 
-def _trace(call: FunctionArgs) -> _Traced:
-    """Trace abstractly; if the function branches on a value, trace again with values."""
+_NEEDS_VALUES = "needs values"  # cached for a key whose function branched on a value
+
+
+def _trace(call: FunctionArgs, fun, key) -> _Traced:
+    """Trace abstractly; if the function branches on a value, trace again with values (and
+    remember, for this key, to skip the abstract attempt next time)."""
     avals = call.avals()
-    try:
-        program, consts = trace_flat(call.flat_function(), avals)
-        return _Traced(program, consts, call.out_tree, False)
-    except ConcretizationError:
-        values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
-        if any(v is None for v in values):
-            raise  # an enclosing trace (jit, make_ir) has no values either: tell the user
-        program, consts = trace_flat(call.flat_function(), avals, values)
-        return _Traced(program, consts, call.out_tree, True)
+    if key is None or _cache.get(fun, key) is not _NEEDS_VALUES:
+        guard = Guard(fun)
+        try:
+            program, consts = trace_flat(call.flat_function(), avals)
+            return _Traced(program, consts, call.out_tree, False)
+        except ConcretizationError:
+            if any(isinstance(x, Tracer) and x.val is None for x in call.leaves):
+                raise  # an enclosing trace (jit, make_ir) has no values either: tell the user
+            if key is not None:
+                _cache.put(fun, key, _NEEDS_VALUES, guard)
+    values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
+    program, consts = trace_flat(call.flat_function(), avals, values)
+    return _Traced(program, consts, call.out_tree, True)
 
 
 def _cached(fun, key, build):
-    entry = _cache.get(fun, key)
-    if entry is None:
+    entry = _cache.get(fun, key) if key is not None else None
+    if entry is None or entry is _NEEDS_VALUES:
+        guard = Guard(fun)  # before tracing: what the function changes itself is not watched
         entry = build()
-        if not entry.concrete and not any(isinstance(c, Tracer) for c in entry.consts):
-            _cache.put(fun, key, entry)
+        if key is not None and not entry.concrete \
+                and not any(isinstance(c, Tracer) for c in entry.consts):
+            _cache.put(fun, key, entry, guard)
     return entry
 
 
-def _key(kind, call: FunctionArgs, *extra):
-    sigs = tuple(map(leaf_signature, call.leaves))
-    return (kind, call.in_tree, sigs, *extra)
+def _key(*options, leaves, in_tree):
+    """A cache key: the kind of transform and its options, the arguments' pytree structure,
+    and each leaf's type, shape and dtype."""
+    return (*options, in_tree, *map(leaf_signature, leaves))
 
 
 def _arg_trees(call: FunctionArgs):
@@ -77,20 +91,52 @@ def _leaf_ranges(call: FunctionArgs):
 
 
 def _check_differentiable(call: FunctionArgs, argnums, what="grad"):
+    """Every argument must be an array (or number), and those differentiated floating-point;
+    the errors name the argument (and where in its pytree) as the user wrote it."""
     ranges = _leaf_ranges(call)
-    for i in argnums:
-        for j in range(*ranges[i]):
-            aval = _leaf_aval(call.leaves[j])
-            if not is_float(aval.dtype):
-                raise FuncgradTypeError(
-                    f"{what} of {name_of(call.fun)} with respect to {call.describe_leaf(j)}: "
-                    f"it has dtype {aval.dtype.name}, but only floating-point inputs can be "
-                    "differentiated. Convert it (x.astype(float)), or leave it out of argnums.")
+    wrt = {j for i in argnums for j in range(*ranges[i])}
+    for j, leaf in enumerate(call.leaves):
+        dtype = _leaf_dtype(leaf)
+        where = f"{what} of {name_of(call.fun)}: {call.describe_leaf(j)}"
+        if dtype is not None and dtype.kind == "c":
+            raise FuncgradTypeError(f"{where} is complex ({dtype.name}); funcgrad differentiates "
+                                    "real floating-point arrays only")
+        if dtype is None:  # only differentiated arguments get here: the others are static
+            raise FuncgradTypeError(
+                f"{where} is a {type(leaf).__name__}, not an array, so it cannot be "
+                "differentiated: leave it out of argnums")
+        if j in wrt and not is_float(dtype):
+            raise FuncgradTypeError(
+                f"{what} of {name_of(call.fun)} with respect to {call.describe_leaf(j)}: "
+                f"it has dtype {dtype.name}, but only floating-point inputs can be "
+                "differentiated. Convert it (x.astype(float)), or leave it out of argnums.")
 
 
-def _leaf_aval(x):
-    from funcgrad.core.types import aval_of
-    return x.aval if isinstance(x, Tracer) else aval_of(x)
+def _leaf_dtype(x):
+    """The dtype an argument leaf would be traced with; None if it is not an array."""
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+        return x.dtype
+    if type(x) in (float, int, bool, complex):
+        return np.dtype(type(x))
+    return None
+
+
+def _hashable_argnums(argnums):
+    if isinstance(argnums, int):
+        return argnums
+    if isinstance(argnums, (tuple, list)):
+        return tuple(argnums)
+    raise FuncgradTypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
+
+
+def _argnums(argnums, args, kwargs, fun):
+    try:
+        return normalize_argnums(argnums, len(args), fun)
+    except FuncgradTypeError as err:
+        if not kwargs:
+            raise
+        raise FuncgradTypeError(f"{err}; keyword arguments ({', '.join(kwargs)}) are never "
+                                "differentiated: pass that argument positionally") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -98,10 +144,11 @@ def _leaf_aval(x):
 
 
 class _GradEntry(NamedTuple):
-    program: Program
+    program: Program    # the adjoint, its outputs in the order of the result's leaves
     consts: list
-    aux_tree: Any
+    out_tree: PyTreeDef  # the structure of what the caller gets back
     concrete: bool
+    inline: bool        # built for tracers: always recorded into the enclosing trace
 
 
 def _with_aux_check(fun, has_aux):
@@ -112,10 +159,14 @@ def _with_aux_check(fun, has_aux):
     def split_aux(*args, **kwargs):
         out = fun(*args, **kwargs)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise FuncgradTypeError(
-                f"has_aux=True needs {name_of(fun)} to return a pair (output, aux), but it "
-                f"returned {type(out).__name__}" + (f" of length {len(out)}"
-                                                    if isinstance(out, (tuple, list)) else ""))
+            if isinstance(out, (tuple, list)):
+                got = f"a {type(out).__name__} of length {len(out)}"
+            elif isinstance(out, (Tracer, np.ndarray, np.generic, float, int)):
+                got = f"a single array ({getattr(out, 'aval', '') or np.shape(out)})"
+            else:
+                got = f"a {type(out).__name__}"
+            raise FuncgradTypeError(f"has_aux=True needs {name_of(fun)} to return a pair "
+                                    f"(output, aux), but it returned {got}")
         return out[0], out[1]
     return split_aux
 
@@ -136,9 +187,9 @@ def _scalar_output_error(fun, traced: _Traced, what):
     return None
 
 
-def _build_grad(fun, call, argnums, has_aux, what, with_value) -> _GradEntry:
+def _build_grad(fun, call, key, argnums, single, has_aux, what, with_value) -> _GradEntry:
     _check_differentiable(call, argnums, what)
-    traced = _trace(call)
+    traced = _trace(call, fun, key)
     program = traced.program
     if has_aux:
         main_tree, aux_tree = traced.out_tree.children()
@@ -155,11 +206,34 @@ def _build_grad(fun, call, argnums, has_aux, what, with_value) -> _GradEntry:
         for j in range(*ranges[i]):
             wrt[len(traced.consts) + j] = True
     seeds = [1.0] + [None] * (len(program.outvars) - 1)
-    adj = adjoint(program, wrt, seeds)
-    if not with_value:  # grad: drop the value, and with it the forward work only it needed
-        adj = dead_code_elimination(Program(adj.constvars, adj.invars, adj.equations,
-                                            adj.outvars[1:]))
-    return _GradEntry(adj, traced.consts, aux_tree, traced.concrete)
+    keep = [with_value] + [True] * (len(program.outvars) - 1)  # grad alone needs no loss value
+    adj = adjoint(program, wrt, seeds, keep)
+    out_tree, order = _result_structure(call, argnums, with_value, aux_tree, single)
+    adj = Program(adj.constvars, adj.invars, adj.equations, [adj.outvars[i] for i in order])
+    inline = any(isinstance(x, Tracer) for x in call.leaves)
+    return _GradEntry(adj, traced.consts, out_tree, traced.concrete, inline)
+
+
+def _result_structure(call, argnums, with_value, aux_tree, single):
+    """The structure of grad's result, and which adjoint output each of its leaves is.
+
+    The adjoint returns [value] + aux leaves + the cotangents of the differentiated
+    arguments' leaves, in argument order; the result is g, (g, aux), (value, g) or
+    ((value, aux), g), where g is one argument's tree or a tuple of them in argnums order."""
+    index = iter(range(10**9))
+    value = next(index) if with_value else None
+    aux = unflatten(aux_tree, [next(index) for _ in range(aux_tree.num_leaves)]) \
+        if aux_tree is not None else None
+    arg_trees, grads = _arg_trees(call), {}
+    for i in sorted(set(argnums)):
+        grads[i] = unflatten(arg_trees[i], [next(index) for _ in range(arg_trees[i].num_leaves)])
+    g = grads[argnums[0]] if single else tuple(grads[i] for i in argnums)
+    if with_value:
+        result = ((value, aux) if aux_tree is not None else value, g)
+    else:
+        result = (g, aux) if aux_tree is not None else g
+    order, tree = flatten(result)
+    return tree, order
 
 
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
@@ -170,7 +244,8 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
-        >>> fg.value_and_grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+        >>> value, g = fg.value_and_grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+        >>> float(value), g
         (5.0, array([2., 4.]))
     """
     return _differentiate(fun, argnums, has_aux, with_value=True)
@@ -180,7 +255,26 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     """The gradient of a scalar function, as a function: ``grad(f)(x)`` is df/dx at x.
 
     ``grad`` traces ``f`` to a Program and builds the adjoint Program (backpropagation as a
-    program transformation); ``grad(grad(f))`` differentiates that program again.
+    program transformation); ``grad(grad(f))`` differentiates that program again. Print it
+    with ``make_ir(grad(f))(x)``.
+
+    The gradient has the structure of the argument (pytrees: dicts, lists, tuples,
+    namedtuples, dataclasses), a tuple of those for a tuple of ``argnums``; with
+    ``has_aux=True``, ``f`` returns ``(loss, aux)`` and ``grad`` returns ``(g, aux)``.
+    Arguments outside ``argnums`` that are not arrays (functions, strings, configs) are
+    passed through as they are.
+
+    The adjoint is built once per input signature (pytree structure, shapes, dtypes) and
+    reused, so later calls cost one NumPy call per equation. It is rebuilt when state the
+    function reads has been rebound (a global, a closure variable, an item of a dict or
+    list, an attribute of an object or of ``self``); arrays mutated in place and state two
+    levels deep are not noticed: pass those as arguments. Python control flow on values
+    (``if x > 0:``, a ``while`` on a value) works: such a function is traced with the
+    values of each call instead.
+
+    At points where a derivative is undefined, JAX's conventions hold: |x|' = 0 at 0,
+    maximum/minimum (and clip at a bound) split the gradient equally at ties, sqrt' = inf
+    at 0, and floor, round, sign, comparisons and argmax have zero gradient.
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
@@ -193,30 +287,68 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 def _differentiate(fun, argnums, has_aux, with_value):
     what = "value_and_grad" if with_value else "grad"
     traced_fun = _with_aux_check(fun, has_aux)
+    options = (what, _hashable_argnums(argnums), has_aux)
 
-    @functools.wraps(fun, updated=())
     def differentiated(*args, **kwargs):
-        nums = normalize_argnums(argnums, len(args), fun)
-        call = FunctionArgs(traced_fun, args, kwargs)
-        entry = _cached(fun, _key(what, call, nums, has_aux),
-                        lambda: _build_grad(fun, call, nums, has_aux, what, with_value))
-        outs = run(entry.program, [*entry.consts, *call.leaves])
-        value, rest = (outs[0], outs[1:]) if with_value else (None, outs)
-        if has_aux:
-            n_aux = entry.aux_tree.num_leaves
-            value = (value, unflatten(entry.aux_tree, rest[:n_aux]))
-            rest = rest[n_aux:]
-        grads, it = [], iter(rest)
-        arg_trees = _arg_trees(call)
-        for i in nums:
-            tree = arg_trees[i]
-            grads.append(unflatten(tree, [next(it) for _ in range(tree.num_leaves)]))
-        g = grads[0] if isinstance(argnums, int) else tuple(grads)
-        return (value, g) if with_value else g
+        # the hot path: one flatten, one cache lookup, one call of the compiled adjoint, one
+        # unflatten; everything else happens once per input signature, in _build_grad
+        leaves, in_tree = tree_flatten((args, kwargs), namespace=NAMESPACE)
+        key = _key(*options, leaves=leaves, in_tree=in_tree)
+        entry = _cache.get(fun, key)
+        if entry is None or entry is _NEEDS_VALUES:
+            entry, leaves = _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux,
+                                            what, with_value)
+        consts = entry.consts
+        if entry.inline or current_trace() is not None:
+            outs = inline(entry.program, [*consts, *leaves])
+        else:
+            outs = evaluate(entry.program, [*consts, *leaves] if consts else leaves)
+        return unflatten(entry.out_tree, outs)
 
+    functools.update_wrapper(differentiated, fun, updated=())
     differentiated.__name__ = f"{what}({name_of(fun)})"
-    differentiated.__wrapped__ = fun
     return differentiated
+
+
+def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_value):
+    """The slow path: a first call, a call with non-array arguments, or a stale entry."""
+    nums = _argnums(argnums, args, kwargs, fun)
+    call = _function_args(traced_fun, args, kwargs, nums)
+    options = (what, _hashable_argnums(argnums), has_aux)
+    key = _static_key(call, options)
+    nums = tuple(call.dynamic_index[i] for i in nums)
+    single = isinstance(argnums, int)
+    entry = _cached(fun, key, lambda: _build_grad(fun, call, key, nums, single, has_aux, what,
+                                                  with_value))
+    return entry, call.leaves
+
+
+def _function_args(fun, args, kwargs, nums) -> FunctionArgs:
+    """The call, with the arguments that are not differentiated and hold other things than
+    arrays (functions, strings, configs) static, as JAX's grad passes them through."""
+    flatten((args, kwargs))  # registers dataclasses seen for the first time
+    static = tuple(i for i, a in enumerate(args) if i not in nums and _holds_non_arrays(a))
+    static_names = tuple(k for k, v in kwargs.items() if _holds_non_arrays(v))
+    call = FunctionArgs(fun, args, kwargs, static, static_names)
+    dynamic = [i for i in range(len(args)) if i not in static]
+    call.dynamic_index = {pos: k for k, pos in enumerate(dynamic)}
+    return call
+
+
+def _holds_non_arrays(tree) -> bool:
+    return any(leaf_signature(x) is None for x in flatten(tree)[0])
+
+
+def _static_key(call, options):
+    """The cache key of a call; with static arguments, their values too (None if one cannot
+    be hashed: such calls are traced every time)."""
+    if not call.static_argnums and not call.static_argnames:
+        return _key(*options, leaves=call.leaves, in_tree=call.in_tree)
+    try:
+        static = call.static_key()
+    except FuncgradTypeError:
+        return None
+    return _key(*options, ("static", static), leaves=call.leaves, in_tree=call.in_tree)
 
 
 # ---------------------------------------------------------------------------------------
@@ -233,8 +365,8 @@ class _VJPEntry(NamedTuple):
     concrete: bool
 
 
-def _build_vjp(call, has_aux) -> _VJPEntry:
-    traced = _trace(call)
+def _build_vjp(call, fun, key, has_aux) -> _VJPEntry:
+    traced = _trace(call, fun, key)
     program = traced.program
     if has_aux:
         main_tree, aux_tree = traced.out_tree.children()
@@ -258,11 +390,12 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
         >>> y, pullback = fg.vjp(fnp.sin, 0.0)
-        >>> pullback(2.0)
-        (2.0,)
+        >>> [float(g) for g in pullback(2.0)]
+        [2.0]
     """
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
-    entry = _cached(fun, _key("vjp", call, has_aux), lambda: _build_vjp(call, has_aux))
+    key = _key("vjp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
+    entry = _cached(fun, key, lambda: _build_vjp(call, fun, key, has_aux))
     outs = run(entry.forward, [*entry.consts, *call.leaves])
     n_out = entry.main_tree.num_leaves + (entry.aux_tree.num_leaves if has_aux else 0)
     primal_out, residuals = outs[:n_out], outs[n_out:]
@@ -274,10 +407,12 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
         if tree != entry.main_tree:
             raise FuncgradTypeError(f"the cotangent's structure {tree} differs from the "
                                     f"output's {entry.main_tree}")
-        for ct, v in zip(leaves, entry.forward.outvars[:entry.n_main]):
+        for k, (ct, v) in enumerate(zip(leaves, entry.forward.outvars[:entry.n_main])):
             if np.shape(ct) != v.aval.shape:
                 raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
                                  f"shape {v.aval.shape}")
+            if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
+                leaves[k] = np.asarray(ct, v.aval.dtype)[()]
         cts = run(entry.backward, [*residuals, *leaves])
         out, it = [], iter(cts)
         for t in arg_trees:
@@ -287,6 +422,24 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     if has_aux:
         return main, pullback, unflatten(entry.aux_tree, primal_out[entry.n_main:])
     return main, pullback
+
+
+# ---------------------------------------------------------------------------------------
+# stop_gradient
+
+
+def stop_gradient(x):
+    """``x`` (any pytree of arrays), as a constant for differentiation: its gradient is zero.
+
+    Example:
+        >>> import funcgrad as fg
+        >>> fg.grad(lambda x: x * fg.stop_gradient(x))(3.0)
+        3.0
+    """
+    from funcgrad.numpy._util import scalar_or_array
+    from funcgrad.ops.elementwise import stop_gradient as stop
+    from funcgrad.tree import map as tree_map
+    return tree_map(lambda leaf: stop(scalar_or_array(leaf)), x)
 
 
 # ---------------------------------------------------------------------------------------
@@ -307,7 +460,9 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     @functools.wraps(fun, updated=())
     def jacobian(*args, **kwargs):
-        nums = normalize_argnums(argnums, len(args), fun)
+        nums = _argnums(argnums, args, kwargs, fun)
+        call = _function_args(fun, args, kwargs, nums)
+        _check_differentiable(call, [call.dynamic_index[i] for i in nums], "jacrev")
 
         def partial(*wrt):
             full = list(args)

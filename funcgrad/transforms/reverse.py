@@ -7,9 +7,14 @@ inputs, and cotangents reaching the same variable are added (the lecture's chain
 case 2). VJP rules are written with funcgrad.numpy, so the backward pass is recorded as
 ordinary equations: the adjoint prints, compiles, and can be differentiated again.
 
-Zero cotangents are never materialised (None), equations on inactive values (those that do
-not depend on the inputs being differentiated) get no VJP, and dead code elimination drops
-whatever the requested outputs do not need.
+Zero cotangents are never materialised (None): the first contribution to a variable's
+cotangent starts its sum, so no array of zeros is ever added to. Equations on inactive
+values (those that do not depend on the inputs being differentiated) get no VJP. While the
+adjoint is recorded, elementwise operations skip the broadcasts the VJP rules make (see
+ops/elementwise.py); afterwards each distinct computation is kept once (common
+subexpression elimination) and dead code elimination drops whatever the requested outputs
+do not need, so the backward pass keeps only the forward values it reads (``grad`` does not
+even ask for the loss itself).
 
 ``split(adjoint, n_cts)`` cuts an adjoint into the part that does not depend on the output
 cotangents (the forward pass, which also returns the residuals the backward pass needs) and
@@ -39,15 +44,18 @@ def zeros(aval):
     return broadcast_to(aval.dtype.type(0), aval.shape)
 
 
-def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence) -> Program:
+def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence,
+            keep: Sequence[bool] | None = None) -> Program:
     """The adjoint of ``program``.
 
     ``wrt[i]``: differentiate with respect to ``program.inputs[i]``.
     ``seeds[j]``: the cotangent of output j: COTANGENT_INPUT (an input of the adjoint),
     None (zero: the output is not differentiated), or a number (e.g. 1.0 for ``grad``).
+    ``keep[j]``: return output j (default: all). ``grad`` drops the loss itself, so that the
+    forward equations only it needs are removed.
 
     The adjoint's inputs are ``program.inputs`` and then one cotangent per COTANGENT_INPUT
-    seed; its outputs are the program's outputs and then the cotangent of each wrt input.
+    seed; its outputs are the kept program outputs and then the cotangent of each wrt input.
     """
     with new_trace() as trace:
         env: dict[int, object] = {}
@@ -86,7 +94,8 @@ def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence) -> Program:
                 for a, ct in zip(eqn.inputs, in_cts):
                     accumulate(a, ct)
 
-        outputs = [read(v) for v in program.outvars]
+        keep = [True] * len(program.outvars) if keep is None else keep
+        outputs = [read(v) for v, k in zip(program.outvars, keep) if k]
         outputs += [cts.get(id(v)) if id(v) in cts else zeros(v.aval)
                     for v, on in zip(program.inputs, wrt) if on]
         result, consts = trace.to_program(outputs)

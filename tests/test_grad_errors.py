@@ -1,0 +1,132 @@
+"""Bad input to the differentiation API: each a clear FuncgradError naming the argument
+(issue 3, item 5), tried as a new user would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+
+
+def loss(w, x):
+    return fnp.sum(w * x)
+
+
+@pytest.mark.parametrize("w, x, argnums, named", [
+    (np.arange(3), np.ones(3), 0, r"argument 0 \(w\) of loss: it has dtype int64"),
+    (3, np.ones(3), 0, r"argument 0 \(w\) of loss: it has dtype int64"),
+    (np.ones(3), np.ones(3, bool), 1, r"argument 1 \(x\) of loss: it has dtype bool"),
+    (np.ones(3), np.arange(3, dtype=np.int32), (0, 1), r"argument 1 \(x\) of loss: .*int32"),
+])
+def test_integer_and_boolean_arguments(w, x, argnums, named):
+    with pytest.raises(fg.FuncgradTypeError, match=named) as err:
+        fg.grad(loss, argnums)(w, x)
+    assert "only floating-point inputs can be differentiated" in str(err.value)
+    with pytest.raises(fg.FuncgradTypeError, match=named):
+        fg.value_and_grad(loss, argnums)(w, x)
+
+
+def test_integer_leaf_inside_a_pytree_names_its_path():
+    def f(params):
+        return fnp.sum(params["w"] * params["steps"])
+
+    params = {"w": np.ones(2), "steps": np.arange(2)}
+    with pytest.raises(fg.FuncgradTypeError,
+                       match=r"argument 0 \(params\) of f, at \['steps'\]: it has dtype int64"):
+        fg.grad(f)(params)
+
+
+def test_integer_arguments_not_differentiated_are_fine():
+    np.testing.assert_array_equal(fg.grad(loss)(np.ones(3), np.arange(3)), [0, 1, 2])
+
+
+def test_jacrev_refuses_integer_inputs():
+    with pytest.raises(fg.FuncgradTypeError, match=r"jacrev of .* argument 0 \(x\)"):
+        fg.jacrev(lambda x: x * 2)(np.arange(3))
+
+
+@pytest.mark.parametrize("fn, match", [
+    (lambda x: x * 2.0, r"to return a scalar, but it returned f64\[3\]"),
+    (lambda x: (fnp.sum(x), fnp.sum(x)), "pytree of 2 arrays; use has_aux=True"),
+    (lambda x: fnp.argmax(x), r"floating-point output, but .* returned i64\[\]"),
+])
+def test_grad_needs_one_float_scalar_output(fn, match):
+    with pytest.raises(fg.FuncgradError, match=match):
+        fg.grad(fn)(np.ones(3))
+
+
+def test_non_scalar_output_suggests_what_to_do():
+    with pytest.raises(fg.ShapeError, match="reduce it .* or use vjp/jacrev"):
+        fg.grad(lambda x: x * 2.0)(np.ones(3))
+    with pytest.raises(fg.ShapeError):
+        fg.hessian(lambda x: x * 2.0)(np.ones(3))
+
+
+@pytest.mark.parametrize("w, x, named", [
+    (np.ones(3, complex), np.ones(3), r"argument 0 \(w\) of loss is complex \(complex128\)"),
+    (np.ones(3), np.ones(3, np.complex64), r"argument 1 \(x\) of loss is complex"),
+    (1j, np.ones(3), r"argument 0 \(w\) of loss is complex"),
+])
+def test_complex_inputs(w, x, named):
+    with pytest.raises(fg.FuncgradTypeError, match=named):
+        fg.grad(loss)(w, x)
+
+
+def test_complex_input_to_vjp_names_the_argument():
+    with pytest.raises(fg.FuncgradTypeError, match=r"argument 0 \(w\) of loss.*complex"):
+        fg.vjp(loss, np.ones(3, complex), np.ones(3))
+
+
+@pytest.mark.parametrize("fn, got", [
+    (lambda x: fnp.sum(x), r"returned a single array \(f64\[\]\)"),
+    (lambda x: (fnp.sum(x), 1, 2), "returned a tuple of length 3"),
+    (lambda x: {"loss": fnp.sum(x)}, "returned a dict"),
+])
+def test_has_aux_function_not_returning_a_pair(fn, got):
+    with pytest.raises(fg.FuncgradTypeError, match=r"has_aux=True needs <lambda> to return a "
+                                                    r"pair \(output, aux\), but it " + got):
+        fg.grad(fn, has_aux=True)(np.ones(3))
+
+
+@pytest.mark.parametrize("argnums, match", [
+    (2, "argnums=2 is out of range: loss was called with 2 positional arguments"),
+    ((0, 5), "argnums=5 is out of range"),
+    (-3, "argnums=-3 is out of range"),
+    (1.0, "argnums must be an int or a tuple of ints, got 1.0"),
+    (("w",), "argnums must be ints, got 'w'"),
+])
+def test_argnums_out_of_range(argnums, match):
+    with pytest.raises(fg.FuncgradTypeError, match=match):
+        fg.grad(loss, argnums)(np.ones(3), np.ones(3))
+    with pytest.raises(fg.FuncgradTypeError, match=match):
+        fg.value_and_grad(loss, argnums)(np.ones(3), np.ones(3))
+
+
+def test_arguments_passed_by_keyword_are_not_differentiated():
+    with pytest.raises(fg.FuncgradTypeError, match=r"keyword arguments \(w, x\) are never "
+                                                    "differentiated"):
+        fg.grad(loss)(w=np.ones(3), x=np.ones(3))
+
+
+def test_a_string_cannot_be_differentiated():
+    with pytest.raises(fg.FuncgradTypeError,
+                       match=r"argument 0 \(w\) of loss is a str, not an array"):
+        fg.grad(loss)("weights", np.ones(3))
+
+
+def test_value_dependent_control_flow_under_make_ir_still_explains():
+    def f(x):
+        return x if x > 0 else -x
+
+    with pytest.raises(fg.ConcretizationError, match="fnp.where"):
+        fg.make_ir(fg.grad(f))(1.0)
+
+
+def test_errors_leave_no_broken_cache_entry():
+    """A failed call must not poison the next one."""
+    g = fg.grad(loss)
+    with pytest.raises(fg.FuncgradTypeError):
+        g(np.arange(3), np.ones(3))
+    np.testing.assert_array_equal(g(np.ones(3), np.arange(3.0)), [0, 1, 2])
