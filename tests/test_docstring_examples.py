@@ -1,5 +1,6 @@
-"""The ``>>>`` examples in funcgrad's docstrings run and print what they show (they are what
-the API reference displays). Docstrings may use ``np``, ``fg`` and ``fnp`` without importing
+"""The ``>>>`` examples in all of funcgrad's docstrings run and print what they show (they
+are what the API reference displays; tests/test_doc_examples.py covers the differentiation
+API and funcgrad.testing the same way, module by module). Docstrings may use ``np``, ``fg`` and ``fnp`` without importing
 them, as the reference's readers would have them.
 
 KNOWN_WRONG lists examples that are wrong today, as strict expected failures: each names what
@@ -23,8 +24,6 @@ KNOWN_WRONG = {
     "funcgrad.numpy._reductions.mean": "shows 3.0, NumPy 2 prints np.float64(3.0)",
     "funcgrad.numpy._ufuncs.round": "shows (2.0, 1.23), gets np.float64 scalars",
     "funcgrad.numpy._ufuncs.square": "shows 9.0, gets np.float64(9.0)",
-    "funcgrad.transforms.autodiff.value_and_grad": "shows 5.0, gets np.float64(5.0)",
-    "funcgrad.transforms.autodiff.vjp": "shows (2.0,), gets (np.float64(2.0),)",
 }
 
 
