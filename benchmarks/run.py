@@ -398,26 +398,9 @@ def first_calls(name, with_jit=True, repeats=1):
 
 
 def _compile_stats():
-    """funcgrad's own compile counter, wherever the lead puts it; None if there is none."""
-    import importlib
-    for mod_name, attr in (("funcgrad.compile", "stats"), ("funcgrad.compile", "compile_stats"),
-                           ("funcgrad", "compile_stats"), ("funcgrad.jit", "stats")):
-        try:
-            mod = importlib.import_module(mod_name)
-        except ImportError:
-            continue
-        obj = getattr(mod, attr, None)
-        if obj is None:
-            continue
-        obj = obj() if callable(obj) else obj
-        if isinstance(obj, dict):
-            return dict(obj)
-        if hasattr(obj, "_asdict"):
-            return dict(obj._asdict())
-        if hasattr(obj, "__dict__"):
-            return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
-        return {"value": obj}
-    return None
+    """funcgrad's own counters of compilation work (funcgrad.compile.stats)."""
+    from funcgrad.compile import stats
+    return stats()
 
 
 class _CompileCounter:
@@ -654,11 +637,9 @@ def print_compiles(c):
           f"{c['numba_compiles']} Numba compilations ({c['numba_compiles_nested']} with nested "
           f"ones) in {c['seconds']:.2f} s; the hand-written kernel: "
           f"{c['hand_numba_compiles']}")
-    if c.get("funcgrad_stats_after") is not None:
-        print(f"  funcgrad's counter: {c['funcgrad_stats_after']}")
-    else:
-        print("  funcgrad's own compile counter: not found (looked for "
-              "funcgrad.compile.stats)")
+    before, after = c["funcgrad_stats_before"], c["funcgrad_stats_after"]
+    print("  funcgrad's counters over the loop: " + ", ".join(
+        f"{k} +{after[k] - before.get(k, 0)}" for k in sorted(after)))
     print()
 
 

@@ -38,6 +38,9 @@ _RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "ints", "floats", "bool",
                                    "float", "range", "abs", "min", "max", "program"}
 
 
+_SMALL_OFFSET = 16
+
+
 class Generated(NamedTuple):
     program: Program     # what was lowered: the program with its calls inlined
     source: str          # the function ``program(*inputs, ints, floats)``
@@ -173,6 +176,13 @@ class Codegen:
         k = len(self.ints) - 1
         self.header.append(f"n{k} = ints[{k}]")
         return f"n{k}"
+
+    def offset(self, n: int) -> str:
+        """An index offset. Small ones (x[1:], x[:-1] and padding by a few) are written into
+        the code: they do not change with sizes, and a constant offset lets LLVM see that an
+        index stays non-negative and vectorise the loop (3x on Rosenbrock). Large ones come
+        from sizes (x[::-1] starts at n - 1) and are read at run time like sizes."""
+        return str(int(n)) if 0 <= n <= _SMALL_OFFSET else self.dim(n)
 
     def shape(self, shape) -> str:
         return f"({''.join(self.dim(d) + ', ' for d in shape)})"

@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradIndexError, FuncgradTypeError, ShapeError
+from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.numpy._util import (array_arg, normalize_axes, normalize_axis, shape_of,
                                   unsupported)
 from funcgrad.ops import shape as sh

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError
-from funcgrad.numpy._util import array_arg, dtype_of, scalar_or_array, unsupported
+from funcgrad.numpy._util import dtype_of, scalar_or_array, unsupported
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops.elementwise import (  # noqa: F401  (re-exported under NumPy's names)
     absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, bitwise_and,

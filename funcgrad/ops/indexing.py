@@ -88,7 +88,7 @@ def _source_index(ctx, eqn, x, indices, spec, out_index):
         else:
             start, step, _ = s
             j = next(rest)
-            offset = f"{ctx.dim(start)} + " if start else ""
+            offset = f"{ctx.offset(start)} + " if start else ""
             source.append(f"{offset}{j}" if step == 1 else f"{offset}{j} * {step}")
     return source
 

@@ -230,7 +230,7 @@ def _slice_vjp(cts, inputs, outputs, active, *, start, step, size):
 
 def _slice_index(ctx, index, x, out, *, start, step, size):
     def element(i, s, st):
-        offset = ctx.dim(s) + " + " if s else ""
+        offset = ctx.offset(s) + " + " if s else ""
         i = i if i.isidentifier() or i.isdigit() else f"({i})"  # index of another view
         return f"{offset}{i}" if st == 1 else f"{offset}{i} * {st}"
     return [element(i, s, st) for i, s, st in zip(index, start, step)]
@@ -241,7 +241,7 @@ def _slice_as_array(ctx, base, x, out, *, start, step, size):
         return None  # copied element by element
     bounds = []
     for s, st, n in zip(start, step, size):
-        lo = ctx.dim(s)
+        lo = ctx.offset(s)
         bounds.append(f"{lo}:{lo} + {ctx.dim((n - 1) * st + 1 if n else 0)}:{st}")
     return f"{base}[{', '.join(bounds)}]"
 
@@ -293,7 +293,7 @@ def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
     number in range, else the padding value: padding fuses into the loop that reads it."""
     source, conditions = [], []
     for i, n, l, gap in zip(index, x.shape, lo, interior):
-        shifted = f"(({i}) - {ctx.dim(l)})" if l else i
+        shifted = f"(({i}) - {ctx.offset(l)})" if l else i
         span = (n - 1) * (gap + 1) + 1 if n else 0
         conditions.append(f"0 <= {shifted} < {ctx.dim(span)}")
         if gap:
@@ -351,7 +351,7 @@ def _lower_concatenate(ctx, eqn):
         n = x.aval.shape[axis]
         if n:
             where = [":"] * out.aval.ndim
-            where[axis] = f"{ctx.dim(offset)}:{ctx.dim(offset + n)}"
+            where[axis] = f"{ctx.offset(offset)}:{ctx.offset(offset + n)}"
             ctx.emit(f"{name}[{', '.join(where)}] = {ctx.array(x)}")
         offset += n
     ctx.values[id(out)] = name
