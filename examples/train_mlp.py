@@ -32,7 +32,7 @@ import numpy as np
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
-from funcgrad.compile import cache as compile_cache
+import funcgrad.compile
 
 N_CLASSES = 10
 
@@ -151,7 +151,7 @@ def main(argv=None) -> float:
         print(f"time per step, compiled (fg.jit(fg.value_and_grad)): {compiled * 1e6:.0f} us")
         print(f"time per step, uncompiled (fg.value_and_grad): {uncompiled * 1e6:.0f} us "
               f"({uncompiled / compiled:.1f}x the compiled step)")
-        print(f"Numba compilations in this run: {compile_cache.stats['numba_compilations']} "
+        print(f"Numba compilations in this run: {funcgrad.compile.stats()['numba_compilations']} "
               "(0 when the disk cache already held the program; the smaller last batch "
               "reuses the same compiled code)")
 
