@@ -120,6 +120,13 @@ def ones_like(a, dtype=None, order="K", subok=True, shape=None):
 
 
 def empty_like(a, dtype=None, order="K", subok=True, shape=None):
+    """An array shaped like ``a``; filled with zeros, since a pure function cannot leave
+    memory uninitialised (numpy.empty_like's contents are arbitrary).
+
+    Example:
+        >>> fnp.empty_like(np.ones(2))
+        array([0., 0.])
+    """
     return zeros_like(a, dtype, shape=shape)
 
 
@@ -161,4 +168,11 @@ def eye(N, M=None, k=0, dtype=None, order="C"):
 
 
 def identity(n, dtype=None):
+    """The n x n identity matrix (like numpy.identity).
+
+    Example:
+        >>> fnp.identity(2)
+        array([[1., 0.],
+               [0., 1.]])
+    """
     return eye(n, dtype=dtype)

@@ -126,11 +126,23 @@ def broadcast_arrays(*args):
 
 
 def atleast_1d(a):
+    """``a`` with at least one dimension: a scalar becomes shape (1,) (like numpy.atleast_1d).
+
+    Example:
+        >>> fnp.atleast_1d(2.0)
+        array([2.])
+    """
     a = array_arg(a)
     return a if a.ndim >= 1 else sh.reshape(a, (1,))
 
 
 def atleast_2d(a):
+    """``a`` with at least two dimensions, new axes in front (like numpy.atleast_2d).
+
+    Example:
+        >>> fnp.atleast_2d(np.array([1.0, 2.0])).shape
+        (1, 2)
+    """
     a = array_arg(a)
     return a if a.ndim >= 2 else sh.reshape(a, (1,) * (2 - a.ndim) + tuple(a.shape))
 
@@ -247,10 +259,22 @@ def flip(m, axis=None):
 
 
 def fliplr(m):
+    """``m`` with the order of its columns (axis 1) reversed (like numpy.fliplr).
+
+    Example:
+        >>> fnp.fliplr(np.array([[1.0, 2.0]]))
+        array([[2., 1.]])
+    """
     return flip(m, 1)
 
 
 def flipud(m):
+    """``m`` with the order of its rows (axis 0) reversed (like numpy.flipud).
+
+    Example:
+        >>> fnp.flipud(np.array([1.0, 2.0]))
+        array([2., 1.])
+    """
     return flip(m, 0)
 
 

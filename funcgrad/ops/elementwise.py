@@ -403,6 +403,13 @@ def where(condition, x, y):
 
 
 def power(x, y):
+    """``x ** y``, elementwise (like numpy.power). With a Python int exponent on floats it is
+    the exact ``integer_pow`` primitive (``x * x`` when compiled).
+
+    Example:
+        >>> fnp.power(np.array([2.0, 3.0]), 2)
+        array([4., 9.])
+    """
     # x ** 2 with a Python int exponent is integer_pow: exact, and x * x when compiled
     if type(y) is int and getattr(x, "dtype", np.dtype(float)).kind == "f":
         return integer_pow(x, y)
