@@ -1,11 +1,6 @@
 """The ``>>>`` examples in all of funcgrad's docstrings run and print what they show (they
-are what the API reference displays; tests/test_doc_examples.py covers the differentiation
-API and funcgrad.testing the same way, module by module). Docstrings may use ``np``, ``fg`` and ``fnp`` without importing
-them, as the reference's readers would have them.
-
-KNOWN_WRONG lists examples that are wrong today, as strict expected failures: each names what
-is wrong, and fixing one makes its entry fail until it is removed from the list.
-"""
+are what the API reference displays). Docstrings may use ``np``, ``fg`` and ``fnp`` without
+importing them, as the reference's readers would have them."""
 
 from __future__ import annotations
 
@@ -18,14 +13,6 @@ import pytest
 
 import funcgrad
 import funcgrad.numpy as fnp
-
-# NumPy 2 prints scalars as np.float64(3.0); these docstrings still show 3.0.
-KNOWN_WRONG = {
-    "funcgrad.numpy._reductions.mean": "shows 3.0, NumPy 2 prints np.float64(3.0)",
-    "funcgrad.numpy._ufuncs.round": "shows (2.0, 1.23), gets np.float64 scalars",
-    "funcgrad.numpy._ufuncs.square": "shows 9.0, gets np.float64(9.0)",
-}
-
 
 def _docstring_tests():
     names = ["funcgrad"] + [m.name for m in pkgutil.walk_packages(funcgrad.__path__,
@@ -50,10 +37,7 @@ def test_docstrings_have_examples_to_run():
     assert len(TESTS) >= 20
 
 
-@pytest.mark.parametrize(
-    "test", [pytest.param(t, id=t.name, marks=pytest.mark.xfail(
-        strict=True, reason=KNOWN_WRONG[t.name])) if t.name in KNOWN_WRONG else
-        pytest.param(t, id=t.name) for t in TESTS])
+@pytest.mark.parametrize("test", [pytest.param(t, id=t.name) for t in TESTS])
 def test_docstring_example(test):
     test.globs.update({"np": np, "fg": funcgrad, "fnp": fnp})
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

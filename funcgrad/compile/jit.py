@@ -28,7 +28,8 @@ from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import (ClosedProgram, Program, common_subexpression_elimination,
                               dead_code_elimination)
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
-from funcgrad.tree import FunctionArgs, name_of, unflatten
+from funcgrad.core.calls import FunctionArgs, name_of
+from funcgrad.tree import unflatten
 
 _disabled = [os.environ.get("FUNCGRAD_DISABLE_JIT", "") not in ("", "0")]
 stats = {"traces": 0, "programs_generated": 0}

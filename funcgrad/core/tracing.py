@@ -429,7 +429,7 @@ def make_ir(fun, static_argnums=()):
             c:f64[] = mul b 2.0:f64  # <stdin>:1
           in (c) }
     """
-    from funcgrad.tree import FunctionArgs
+    from funcgrad.core.calls import FunctionArgs
 
     def traced(*args, **kwargs) -> ClosedProgram:
         call = FunctionArgs(fun, args, kwargs, static_argnums)

@@ -89,7 +89,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 
     Example:
         >>> fnp.mean(np.array([1.0, 2.0, 6.0]))
-        3.0
+        np.float64(3.0)
     """
     unsupported("mean", out=out, where=where)
     a = array_arg(a)

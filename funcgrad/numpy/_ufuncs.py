@@ -31,8 +31,8 @@ def square(x):
     """``x * x``, elementwise (like numpy.square).
 
     Example:
-        >>> fnp.square(3.0)
-        9.0
+        >>> fnp.square(np.array([3.0, -2.0]))
+        array([9., 4.])
     """
     x = scalar_or_array(x)
     if dtype_of(x) == np.bool_:  # NumPy squares booleans in int8
@@ -55,8 +55,10 @@ def round(a, decimals: int = 0):  # noqa: A001
     """Round half to even, to ``decimals`` places (like numpy.round). Zero gradient.
 
     Example:
-        >>> fnp.round(2.5), fnp.round(1.2345, 2)
-        (2.0, 1.23)
+        >>> fnp.round(np.array([2.5, 3.5, 1.2345]))
+        array([2., 4., 1.])
+        >>> fnp.round(np.array([1.2345]), 2)
+        array([1.23])
     """
     a = scalar_or_array(a)
     dtype = dtype_of(a)

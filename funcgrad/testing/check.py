@@ -18,7 +18,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from funcgrad.tree import FunctionArgs, flatten, name_of, unflatten
+from funcgrad.core.calls import FunctionArgs, name_of
+from funcgrad.tree import flatten, unflatten
 
 # Step (times max(1, |x|) per element) and tolerances by the lowest float precision involved.
 # The step is near eps ** (1/5), where the O(h^4) truncation error of the extrapolated

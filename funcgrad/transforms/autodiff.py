@@ -24,11 +24,18 @@ from funcgrad.core.evaluate import evaluate, inline, run
 from funcgrad.core.ir import Program
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.tree import (NAMESPACE, FunctionArgs, PyTreeDef, flatten, name_of,
-                           normalize_argnums, unflatten)
+from funcgrad.core.calls import FunctionArgs, name_of, normalize_argnums
+from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
 from funcgrad.transforms.reverse import COTANGENT_INPUT, adjoint, split
 
 _cache = TraceCache()
+_NUMPY_SCALAR = {float: np.float64, int: np.int64, bool: np.bool_}
+
+
+def numpy_values(values) -> list:
+    """Results as NumPy values: a weak scalar is a Python number inside programs (so NumPy
+    promotes it as weak), but what users get back is NumPy's, as jit returns it."""
+    return [_NUMPY_SCALAR[type(v)](v) if type(v) in _NUMPY_SCALAR else v for v in values]
 
 
 class _Traced(NamedTuple):
@@ -279,7 +286,7 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
         >>> fg.grad(fnp.sin)(0.0)
-        1.0
+        np.float64(1.0)
     """
     return _differentiate(fun, argnums, has_aux, with_value=False)
 
@@ -302,7 +309,7 @@ def _differentiate(fun, argnums, has_aux, with_value):
         if entry.inline or current_trace() is not None:
             outs = inline(entry.program, [*consts, *leaves])
         else:
-            outs = evaluate(entry.program, [*consts, *leaves] if consts else leaves)
+            outs = numpy_values(evaluate(entry.program, [*consts, *leaves] if consts else leaves))
         return unflatten(entry.out_tree, outs)
 
     functools.update_wrapper(differentiated, fun, updated=())
@@ -398,7 +405,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     entry = _cached(fun, key, lambda: _build_vjp(call, fun, key, has_aux))
     outs = run(entry.forward, [*entry.consts, *call.leaves])
     n_out = entry.main_tree.num_leaves + (entry.aux_tree.num_leaves if has_aux else 0)
-    primal_out, residuals = outs[:n_out], outs[n_out:]
+    primal_out, residuals = numpy_values(outs[:n_out]), outs[n_out:]
     main = unflatten(entry.main_tree, primal_out[:entry.n_main])
     arg_trees = _arg_trees(call)
 
@@ -413,7 +420,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
                                  f"shape {v.aval.shape}")
             if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
                 leaves[k] = np.asarray(ct, v.aval.dtype)[()]
-        cts = run(entry.backward, [*residuals, *leaves])
+        cts = numpy_values(run(entry.backward, [*residuals, *leaves]))
         out, it = [], iter(cts)
         for t in arg_trees:
             out.append(unflatten(t, [next(it) for _ in range(t.num_leaves)]))
@@ -434,7 +441,7 @@ def stop_gradient(x):
     Example:
         >>> import funcgrad as fg
         >>> fg.grad(lambda x: x * fg.stop_gradient(x))(3.0)
-        3.0
+        np.float64(3.0)
     """
     from funcgrad.numpy._util import scalar_or_array
     from funcgrad.ops.elementwise import stop_gradient as stop

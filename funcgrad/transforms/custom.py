@@ -39,7 +39,8 @@ from funcgrad.core.primitive import Primitive
 from funcgrad.core.ir import Literal
 from funcgrad.core.tracing import Tracer, current_trace, source_of, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.tree import FunctionArgs, flatten, name_of, unflatten
+from funcgrad.core.calls import FunctionArgs, name_of
+from funcgrad.tree import flatten, unflatten
 
 
 class custom_vjp:  # noqa: N801  (a decorator, named as JAX names it)

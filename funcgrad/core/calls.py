@@ -1,0 +1,125 @@
+"""A call of a user's function, as transforms see it: static arguments kept aside, the
+array leaves flattened, and the helpers that describe arguments in error messages."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import optree
+
+from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
+
+
+
+class FunctionArgs:
+    """``fun(*args, **kwargs)`` as transforms see it: static arguments kept aside, the rest
+    flattened to leaves. ``flat_function()`` is ``fun`` as a function of those leaves."""
+
+    def __init__(self, fun, args, kwargs, static_argnums=(), static_argnames=()):
+        self.fun = fun
+        self.static_argnums = normalize_argnums(static_argnums, len(args), fun, "static_argnums")
+        self.static_argnames = frozenset((static_argnames,) if isinstance(static_argnames, str)
+                                         else static_argnames)
+        self.args, self.kwargs = args, kwargs
+        dynamic_args = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
+        dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        self.leaves, self.in_tree = flatten((dynamic_args, dynamic_kwargs))
+        self.out_tree: PyTreeDef | None = None
+
+    def static_key(self):
+        """The static arguments, as a hashable part of a cache key."""
+        try:
+            key = (tuple(self.args[i] for i in sorted(self.static_argnums)),
+                   tuple(sorted((k, v) for k, v in self.kwargs.items()
+                                if k in self.static_argnames)))
+            hash(key)
+        except TypeError:
+            raise FuncgradTypeError(
+                f"static arguments of {name_of(self.fun)} must be hashable (they key the "
+                "cache of traced programs)") from None
+        return key
+
+    def avals(self):
+        from funcgrad.core.tracing import Tracer
+        from funcgrad.core.types import aval_of
+        out = []
+        for i, leaf in enumerate(self.leaves):
+            if isinstance(leaf, Tracer):
+                out.append(leaf.aval)
+                continue
+            try:
+                out.append(aval_of(leaf))
+            except FuncgradTypeError as err:
+                raise FuncgradTypeError(f"{self.describe_leaf(i)}: {err.reason}. funcgrad "
+                                        "traces arrays and numbers; pass other values as static "
+                                        "arguments (static_argnums)") from None
+        return out
+
+    def describe_leaf(self, index: int) -> str:
+        """'argument 1 (x) of loss, at ['W']': where leaf ``index`` sits in the call."""
+        dynamic = [i for i in range(len(self.args)) if i not in self.static_argnums]
+        paths, _, _ = optree.tree_flatten_with_path(
+            (tuple(self.args[i] for i in dynamic),
+             {k: v for k, v in self.kwargs.items() if k not in self.static_argnames}),
+            namespace=NAMESPACE)
+        path = paths[index]
+        names = argument_names(self.fun)
+        if path[0] == 0:
+            pos = dynamic[path[1]]
+            name = f" ({names[pos]})" if pos < len(names) else ""
+            text, rest = f"argument {pos}{name}", path[2:]
+        else:
+            text, rest = f"keyword argument {path[1]}", path[2:]
+        inner = "".join(f"[{p!r}]" for p in rest)
+        return f"{text} of {name_of(self.fun)}" + (f", at {inner}" if inner else "")
+
+    def flat_function(self):
+        def flat(*leaves):
+            dyn_args, dyn_kwargs = unflatten(self.in_tree, leaves)
+            dyn = iter(dyn_args)
+            args = [self.args[i] if i in self.static_argnums else next(dyn)
+                    for i in range(len(self.args))]
+            kwargs = {**dyn_kwargs, **{k: v for k, v in self.kwargs.items()
+                                       if k in self.static_argnames}}
+            out = self.fun(*args, **kwargs)
+            out_leaves, self.out_tree = flatten(out)
+            check_outputs(out_leaves, self.fun)
+            return out_leaves
+        return flat
+
+
+def check_outputs(out_leaves, fun):
+    from funcgrad.core.tracing import Tracer
+    for x in out_leaves:
+        if not isinstance(x, (Tracer, np.ndarray, np.generic, float, int, bool)):
+            raise FuncgradTypeError(f"{name_of(fun)} returned a {type(x).__name__}; a traced "
+                                    "function may return arrays and numbers in pytrees only")
+
+
+def normalize_argnums(argnums, nargs: int, fun, what: str = "argnums") -> tuple[int, ...]:
+    if not isinstance(argnums, (int, tuple, list)):
+        raise FuncgradTypeError(f"{what} must be an int or a tuple of ints, got {argnums!r}")
+    items = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    out = []
+    for i in items:
+        if not isinstance(i, int) or isinstance(i, bool):
+            raise FuncgradTypeError(f"{what} must be ints, got {i!r}")
+        if not -nargs <= i < nargs:
+            raise FuncgradTypeError(f"{what}={i} is out of range: {name_of(fun)} was called with "
+                                    f"{nargs} positional argument{'s' * (nargs != 1)}")
+        out.append(i % nargs)
+    return tuple(out)
+
+
+def name_of(fun) -> str:
+    return getattr(fun, "__name__", None) or type(fun).__name__
+
+
+def argument_names(fun) -> list[str]:
+    try:
+        return [p.name for p in inspect.signature(fun).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
