@@ -204,8 +204,10 @@ class Jitted:
         elif _disabled[0]:
             outs = evaluate(entry.program, [*entry.consts, *leaves])
         else:
-            inputs = [*entry.consts, *leaves]
-            outs = executable(entry.program)(*(scalars(inputs) if entry.scalarize else inputs))
+            inputs = [*entry.consts, *leaves] if entry.consts else leaves
+            if entry.scalarize:
+                inputs = scalars(inputs)
+            outs = executable(entry.program)(*inputs)
         return unflatten(entry.out_tree, outs)
 
     def lower(self, *args, **kwargs) -> Lowered:
