@@ -47,7 +47,8 @@ DOMAINS: dict[str, tuple[tuple[float, float], ...]] = {
     # finite derivative only away from 0, and a sign of their own on each side
     "cbrt": ((-4.0, -0.25), (0.25, 4.0)), "reciprocal": ((-4.0, -0.25), (0.25, 4.0)),
     "divide": ((-4.0, -0.25), (0.25, 4.0)), "true_divide": ((-4.0, -0.25), (0.25, 4.0)),
-    "abs": ((-3.0, -0.25), (0.25, 3.0)), "sign": ((-3.0, -0.25), (0.25, 3.0)),
+    "abs": ((-3.0, -0.25), (0.25, 3.0)), "absolute": ((-3.0, -0.25), (0.25, 3.0)),
+    "sign": ((-3.0, -0.25), (0.25, 3.0)),
 }
 _DEFAULT_RANGE = ((-3.0, 3.0),)
 
