@@ -20,6 +20,9 @@ from funcgrad.numpy._util import array_arg, normalize_axes
 from funcgrad.ops.elementwise import erf, logistic
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
 
+__all__ = ["relu", "sigmoid", "softplus", "log_sigmoid", "logsumexp", "log_softmax", "softmax",
+           "one_hot", "gelu", "silu", "swish"]
+
 
 def relu(x):
     """max(x, 0). Its gradient at 0 is 0 (as in JAX's nn.relu)."""

@@ -15,6 +15,8 @@ from funcgrad.numpy._util import scalar_or_array
 from funcgrad.ops.elementwise import erf as _erf
 from funcgrad.ops.elementwise import logistic
 
+__all__ = ["logsumexp", "expit", "logit", "xlogy", "erf"]
+
 
 def logsumexp(a, axis=None, keepdims=False):
     """log(sum(exp(a))) over ``axis``, stable for large inputs (funcgrad.nn.logsumexp)."""

@@ -32,11 +32,13 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+__all__ = ["arrays", "in_domain", "positive", "nonzero", "unit_interval", "elements", "floats",
+           "float_dtypes", "shapes", "broadcastable_shapes", "mutually_broadcastable_shapes",
+           "pytrees", "DOMAINS", "FLOAT_DTYPES"]
 
-# Where a function's gradient can be checked with finite differences: (low, high) bounds of
-# its argument, chosen a step or more away from poles and branch points. Functions not
-# listed are smooth on [-3, 3].
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+"""The dtypes funcgrad differentiates in, as ``float_dtypes`` draws them."""
+
 DOMAINS: dict[str, tuple[tuple[float, float], ...]] = {
     "log": ((0.25, 4.0),), "log2": ((0.25, 4.0),), "log10": ((0.25, 4.0),),
     "sqrt": ((0.25, 4.0),), "power": ((0.25, 4.0),), "logit": ((0.1, 0.9),),
@@ -50,6 +52,9 @@ DOMAINS: dict[str, tuple[tuple[float, float], ...]] = {
     "abs": ((-3.0, -0.25), (0.25, 3.0)), "absolute": ((-3.0, -0.25), (0.25, 3.0)),
     "sign": ((-3.0, -0.25), (0.25, 3.0)),
 }
+"""Where a function's gradient can be checked with finite differences, by its name: (low,
+high) ranges of its argument, chosen a step or more away from poles and branch points.
+Functions not listed are smooth on [-3, 3]."""
 _DEFAULT_RANGE = ((-3.0, 3.0),)
 
 
