@@ -55,6 +55,40 @@ def test_all_lists_the_public_api(module_name):
         "helpers in NOT_PUBLIC")
 
 
+def _public_functions():
+    """(qualified name, object) of each public function and class of funcgrad: the callables
+    in the ``__all__`` of each public module (for funcgrad.compile, which has none, those it
+    defines) that funcgrad itself defines, not NumPy's dtypes or optree's PyTreeSpec."""
+    out = []
+    for module_name in PUBLIC_MODULES + ["funcgrad.compile"]:
+        module = importlib.import_module(module_name)
+        names = getattr(module, "__all__", None) or [
+            n for n, obj in vars(module).items() if not n.startswith("_")
+            and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module_name]
+        for name in names:
+            obj = getattr(module, name)
+            if callable(obj) and not inspect.ismodule(obj) \
+                    and (getattr(obj, "__module__", None) or "").startswith("funcgrad"):
+                out.append((f"{module_name}.{name}", obj))
+    return out
+
+
+PUBLIC_FUNCTIONS = _public_functions()
+
+
+def test_every_public_function_has_an_example():
+    """Issue 5: every public function (and class) has a docstring with an example, one that
+    runs: a ``>>>`` line without ``+SKIP`` (test_docstring_example then checks its output)."""
+    parser = doctest.DocTestParser()
+    lacking = []
+    for name, obj in PUBLIC_FUNCTIONS:
+        examples = parser.get_examples(inspect.getdoc(obj) or "")
+        if not any(not e.options.get(doctest.SKIP, False) for e in examples):
+            lacking.append(name)
+    assert not lacking, f"public functions without a running >>> example: {lacking}"
+    assert len({id(obj) for _, obj in PUBLIC_FUNCTIONS}) > 180  # the walk found them all
+
+
 def _docstring_tests():
     names = ["funcgrad"] + [m.name for m in pkgutil.walk_packages(funcgrad.__path__,
                                                                     "funcgrad.")]
