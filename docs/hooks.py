@@ -3,13 +3,13 @@ importing them when the site is built, so a name added to the library appears in
 reference without anyone editing the docs.
 
 A page asks for a module's reference with a line ``<!-- api: funcgrad.numpy -->``. Its public
-names are the module's ``__all__``. Each becomes a section: functions, classes and modules
-through mkdocstrings (from their docstrings, with signatures; the functions that a module makes
-with a factory, as funcgrad.numpy's elementwise ones, through
-docs/griffe_runtime_functions.py), and the names that are not funcgrad's own (NumPy's
-constants and dtypes) or are another name for a function a short entry generated from the
-live object. Every section's HTML id is ``module.name``; tests/test_docs.py checks that each
-public name has one.
+names are the module's ``__all__``, and each becomes a section. Functions, classes and modules
+are rendered by mkdocstrings from their docstrings, with signatures (the functions a module
+makes with a factory, as funcgrad.numpy's elementwise ones, through
+docs/griffe_runtime_functions.py). Names that are not funcgrad's own (NumPy's constants and
+dtypes), and other names for a function (``abs`` for ``absolute``), get a short entry
+generated from the live object. Every section's HTML id is ``module.name``;
+tests/test_docs.py checks that each public name has one.
 """
 
 from __future__ import annotations
