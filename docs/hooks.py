@@ -2,11 +2,13 @@
 importing them when the site is built, so a name added to the library appears in the
 reference without anyone editing the docs.
 
-A page asks for a module's reference with a line ``<!-- api: funcgrad.numpy -->``. Each
-public name becomes a section: functions and classes through mkdocstrings (from their
-docstrings, with signatures), and the names that mkdocstrings cannot see statically
-(funcgrad.numpy's elementwise functions are primitive objects, constants are NumPy's) a
-short entry generated from the live object. Every section's HTML id is ``module.name``;
+A page asks for a module's reference with a line ``<!-- api: funcgrad.numpy -->``. Its public
+names are the module's ``__all__``, and each becomes a section. Functions, classes and modules
+are rendered by mkdocstrings from their docstrings, with signatures (the functions a module
+makes with a factory, as funcgrad.numpy's elementwise ones, through
+docs/griffe_runtime_functions.py). Names that are not funcgrad's own (NumPy's constants and
+dtypes), and other names for a function (``abs`` for ``absolute``), get a short entry
+generated from the live object. Every section's HTML id is ``module.name``;
 tests/test_docs.py checks that each public name has one.
 """
 
@@ -18,78 +20,44 @@ import importlib.util
 import inspect
 import re
 
-# Names in these modules that are public by spelling but are helpers of funcgrad's own
-# transforms, not part of the user API (each should become private; listed, not hidden).
-INTERNAL = {
-    "funcgrad.tree": {"FunctionArgs", "argument_names", "check_outputs", "name_of",
-                      "normalize_argnums"},
-}
-# Modules whose re-exported funcgrad helpers are not theirs to document: only what they
-# define (nn imports erf and logistic for its own use; funcgrad.scipy.special documents its
-# own erf).
-OWN_ONLY = {"funcgrad.nn", "funcgrad.scipy.special", "funcgrad.tree"}
-EXTRA = {"funcgrad.tree": ["PyTreeDef"]}
-
-NUMPY_DOCS = "https://numpy.org/doc/stable/reference/generated/numpy.{}.html"
-
 _DIRECTIVE = re.compile(r"^<!-- api: ([\w.]+) -->$", re.MULTILINE)
 
 
-def _is_typing(obj) -> bool:
-    return getattr(obj, "__module__", None) in ("typing", "typing_extensions",
-                                                "collections.abc", "abc")
-
-
 def public_names(module_name: str) -> list[str]:
-    """The public names of a module, as the reference documents them."""
+    """The public names of a module, as the reference documents them: its ``__all__``; for a
+    module without one, the functions and classes it defines itself."""
     module = importlib.import_module(module_name)
     if hasattr(module, "__all__"):
-        names = list(module.__all__)
-    else:
-        names = [n for n in dir(module) if not n.startswith("_")]
-    out = []
-    for name in names:
-        try:
-            obj = getattr(module, name)
-        except ImportError:  # a lazily imported submodule whose optional dependency is
-            out.append(name)  # missing: mkdocstrings reads its source without importing it
-            continue
-        if name in INTERNAL.get(module_name, ()):
-            continue
-        if inspect.ismodule(obj) and not hasattr(module, "__all__"):
-            continue  # submodules have pages of their own
-        if _is_typing(obj):
-            continue
-        if module_name in OWN_ONLY and getattr(obj, "__module__", None) != module_name \
-                and name not in EXTRA.get(module_name, ()):
-            continue
-        out.append(name)
-    return out
+        return list(module.__all__)
+    return [name for name, obj in vars(module).items()
+            if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == module_name]
 
 
-def _primitive(obj):
-    from funcgrad.core.primitive import Primitive
-    return isinstance(obj, Primitive)
+def _home(obj) -> str:
+    """The module that defines ``obj``: for a function, the one whose code made it (a function
+    made by a factory says ``__module__ = "funcgrad.numpy"``, where users find it)."""
+    globals_ = getattr(obj, "__globals__", None)
+    if globals_ is not None:
+        return globals_.get("__name__", "")
+    return getattr(obj, "__module__", "") or ""
 
 
 def _group(module_name: str, name: str, obj) -> str:
+    where = _home(obj)
     if module_name == "funcgrad":
         if inspect.isclass(obj) and issubclass(obj, BaseException):
             return "Errors"
-        where = getattr(obj, "__module__", "") or ""
         if where.startswith("funcgrad.transforms") or name == "stop_gradient":
             return "Differentiation"
         if where.startswith("funcgrad.compile"):
             return "Compilation"
         return "Programs"
     if module_name == "funcgrad.numpy":
-        if _primitive(obj):
-            return "Elementwise" if obj.elementwise else "Other"
-        where = getattr(obj, "__module__", "") or ""
-        for part, group in (("_ufuncs", "Elementwise"), ("elementwise", "Elementwise"),
-                            ("_reductions", "Reductions"), ("_linalg", "Linear algebra"),
-                            ("_einsum", "Linear algebra"), ("_shape", "Shapes"),
-                            ("_creation", "Creation"), ("_indexing", "Indexing and updates")):
+        for part, group in (("_ufuncs", "Elementwise"), ("_reductions", "Reductions"),
+                            ("_linalg", "Linear algebra"), ("_einsum", "Linear algebra"),
+                            ("_shape", "Shapes"), ("_creation", "Creation"),
+                            ("_indexing", "Indexing and updates")):
             if where.endswith(part):
                 return group
         return "Constants, dtypes and NumPy's own names"
@@ -98,12 +66,10 @@ def _group(module_name: str, name: str, obj) -> str:
 
 GROUP_ORDER = ["Programs", "Differentiation", "Compilation", "Errors", "Elementwise",
                "Reductions", "Linear algebra", "Shapes", "Creation", "Indexing and updates",
-               "Other", "Constants, dtypes and NumPy's own names", ""]
+               "Constants, dtypes and NumPy's own names", ""]
 
 
 def _summary(module_name, name, obj) -> str:
-    if _primitive(obj):
-        return _primitive_text(name, obj).split(". ")[0] + "."
     if isinstance(obj, importlib.machinery.ModuleSpec):  # not importable here: read it
         import ast
         with open(obj.origin) as f:
@@ -126,30 +92,23 @@ def _mkdocstrings_can_render(module_name, name, obj) -> bool:
     return getattr(obj, "__name__", name) == name  # an alias (around = round) is listed
 
 
-def _primitive_text(name, obj) -> str:
-    ufunc = obj.impl
-    nin = getattr(ufunc, "nin", 1)
-    args = "x" if nin == 1 else ", ".join(f"x{i + 1}" for i in range(nin))
-    numpy_name = getattr(ufunc, "__name__", name)
-    derivative = ("differentiable" if obj.differentiable else
-                  "zero derivative (its result is integer, boolean or piecewise constant)")
-    return (f"`{name}({args})`: elementwise, like [`numpy.{numpy_name}`]"
-            f"({NUMPY_DOCS.format(numpy_name)}), with NumPy's broadcasting and type "
-            f"promotion (NEP 50). The primitive `{obj.name}` in the IR; {derivative}.")
-
-
 def _plain_text(module_name, name, obj) -> str:
     module = importlib.import_module(module_name)
     canonical = getattr(obj, "__name__", None)
     if canonical and canonical != name and getattr(module, canonical, None) is obj:
         return f"Another name for [`{canonical}`](#{module_name}.{canonical})."
-    if _primitive(obj):
-        return _primitive_text(name, obj)
     if isinstance(obj, type) or callable(obj):
         where = getattr(obj, "__module__", None) or "numpy"
         return f"`{where}.{getattr(obj, '__qualname__', name)}`, re-exported for convenience."
     return f"`{obj!r}`, NumPy's `numpy.{name}`." if obj is not None else \
         "`None`: NumPy's `numpy.newaxis`, for indexing (`x[:, fnp.newaxis]`)."
+
+
+def _table_cell(text: str) -> str:
+    """``text`` for a cell of a Markdown table: its pipes escaped, except in code spans (where
+    the table does not split, and a backslash would show)."""
+    parts = re.split(r"(`+[^`]*`+)", text)
+    return "".join(part if part.startswith("`") else part.replace("|", "\\|") for part in parts)
 
 
 def _get(module, name):
@@ -174,7 +133,7 @@ def render(module_name: str) -> str:
     lines += ["| name | what it is |", "| --- | --- |"]
     for group in ordered:
         for name in groups[group]:
-            text = _summary(module_name, name, _get(module, name)).replace("|", "\\|")
+            text = _table_cell(_summary(module_name, name, _get(module, name)))
             lines.append(f"| [`{name}`](#{module_name}.{name}) | {text} |")
     lines.append("")
     for group in ordered:

@@ -24,3 +24,18 @@ from funcgrad.transforms.autodiff import (grad, hessian, jacrev, stop_gradient, 
 from funcgrad.transforms.custom import custom_vjp  # noqa: F401
 from funcgrad import testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)
 from funcgrad.compile.jit import disable_jit, jit  # noqa: F401,E402
+
+# The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
+# submodules (funcgrad.numpy, nn, scipy, tree, testing) are public too, as attributes, but not
+# listed: `from funcgrad import *` would otherwise bind `numpy` to funcgrad.numpy.
+__all__ = [
+    # programs
+    "make_ir", "evaluate", "Program", "ClosedProgram",
+    # differentiation
+    "grad", "value_and_grad", "vjp", "jacrev", "hessian", "stop_gradient", "custom_vjp",
+    # compilation
+    "jit", "disable_jit",
+    # errors
+    "FuncgradError", "FuncgradTypeError", "ShapeError", "FuncgradIndexError",
+    "ConcretizationError", "UnexpectedTracerError", "InPlaceUpdateError", "LoweringError",
+]

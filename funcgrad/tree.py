@@ -26,7 +26,13 @@ PyTreeDef = optree.PyTreeSpec
 
 
 def flatten(tree) -> tuple[list, PyTreeDef]:
-    """The leaves of ``tree`` in a fixed order, and its structure."""
+    """The leaves of ``tree`` in a fixed order, and its structure.
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.flatten((1.0, [2.0, 3.0]))
+        ([1.0, 2.0, 3.0], PyTreeSpec((*, [*, *])))
+    """
     leaves, treedef = optree.tree_flatten(tree, namespace=NAMESPACE)
     new = {type(x) for x in leaves if _is_unregistered_dataclass(x)}
     if not new:
@@ -37,17 +43,36 @@ def flatten(tree) -> tuple[list, PyTreeDef]:
 
 
 def unflatten(treedef: PyTreeDef, leaves) -> Any:
-    """Rebuild a tree of the given structure from its leaves."""
+    """Rebuild a tree of the given structure from its leaves.
+
+    Example:
+        >>> from funcgrad import tree
+        >>> leaves, treedef = tree.flatten((1.0, [2.0, 3.0]))
+        >>> tree.unflatten(treedef, [4.0, 5.0, 6.0])
+        (4.0, [5.0, 6.0])
+    """
     return optree.tree_unflatten(treedef, leaves)
 
 
 def leaves(tree) -> list:
-    """The leaves of ``tree``."""
+    """The leaves of ``tree``.
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.leaves([1.0, (2.0, None), {"x": 3.0}])
+        [1.0, 2.0, 3.0]
+    """
     return flatten(tree)[0]
 
 
 def structure(tree) -> PyTreeDef:
-    """The structure of ``tree``, without its leaves."""
+    """The structure of ``tree``, without its leaves.
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.structure({"w": 1.0, "b": (2.0, None)})
+        PyTreeSpec({'b': (*, None), 'w': *})
+    """
     return flatten(tree)[1]
 
 
@@ -67,6 +92,16 @@ def register(cls: type, flatten_fn: Callable, unflatten_fn: Callable) -> type:
     """Make instances of ``cls`` pytree nodes.
 
     ``flatten_fn(obj) -> (children, aux)``; ``unflatten_fn(aux, children) -> obj``.
+
+    Example:
+        >>> from funcgrad import tree
+        >>> class Pair:
+        ...     def __init__(self, first, second):
+        ...         self.first, self.second = first, second
+        >>> _ = tree.register(Pair, lambda p: ((p.first, p.second), None),
+        ...                   lambda aux, children: Pair(*children))
+        >>> tree.map(lambda x: 2 * x, Pair(1.0, 3.0)).second
+        6.0
     """
     optree.register_pytree_node(cls, flatten_fn, unflatten_fn, namespace=NAMESPACE)
     return cls
@@ -78,6 +113,17 @@ def register_dataclass(cls: type) -> type:
     Its children are its fields, except those declared
     ``dataclasses.field(metadata={"static": True})``: settings such as a name or an activation,
     kept in the structure (compared, hashed) rather than traced.
+
+    Example:
+        >>> import dataclasses
+        >>> from funcgrad import tree
+        >>> @tree.register_dataclass
+        ... @dataclasses.dataclass
+        ... class Layer:
+        ...     w: np.ndarray
+        ...     activation: str = dataclasses.field(default="tanh", metadata={"static": True})
+        >>> tree.leaves(Layer(np.ones(2)))
+        [array([1., 1.])]
     """
     fields = [f for f in dataclasses.fields(cls) if f.init]
     data = [f.name for f in fields if not f.metadata.get("static", False)]

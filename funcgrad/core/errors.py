@@ -21,7 +21,16 @@ _NAMES_A_LINE = re.compile(r"\.pyw?:\d+|<[^>]*>:\d+")  # 'model.py:12', '<stdin>
 
 
 class FuncgradError(Exception):
-    """Base class of all errors funcgrad raises about its user's code."""
+    """Base class of all errors funcgrad raises about its user's code. Its message ends with
+    the line of user code it is about; ``reason`` is the message without it.
+
+    Example:
+        >>> try:
+        ...     fnp.add(np.ones(2), np.ones(3))
+        ... except fg.FuncgradError as err:
+        ...     print(type(err).__name__, "-", err.reason)
+        ShapeError - cannot broadcast f64[2] with f64[3]
+    """
 
     def __init__(self, message: str = "", *args):
         self.reason = message  # without the location, for errors that wrap this one
@@ -29,31 +38,91 @@ class FuncgradError(Exception):
 
 
 class FuncgradTypeError(FuncgradError, TypeError):
-    """A value of the wrong type or dtype."""
+    """A value of the wrong type or dtype.
+
+    Example:
+        >>> fnp.exp(np.array(["a"]))
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.FuncgradTypeError: dtype str32 is not supported; funcgrad works ...
+    """
 
 
 class ShapeError(FuncgradError, ValueError):
-    """Shapes that do not fit together (broadcasting, matmul, reshape, concatenate...)."""
+    """Shapes that do not fit together (broadcasting, matmul, reshape, concatenate...).
+
+    Example:
+        >>> fnp.add(np.ones(2), np.ones(3))
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.ShapeError: cannot broadcast f64[2] with f64[3] (in ...)
+    """
 
 
 class FuncgradIndexError(FuncgradError, IndexError):
-    """An index out of bounds, or of a kind funcgrad cannot trace."""
+    """An index out of bounds, or of a kind funcgrad cannot trace.
+
+    Example:
+        >>> fg.grad(lambda x: x[3])(np.zeros(2))
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.FuncgradIndexError: index 3 is out of bounds for an axis of size 2 ...
+    """
 
 
 class ConcretizationError(FuncgradError, TypeError):
-    """Python needed a concrete value (``if``, ``bool()``, ``int()``) of a traced array."""
+    """Python needed a concrete value (``if``, ``bool()``, ``int()``) of a traced array.
+
+    Example:
+        >>> fg.jit(lambda x: x if x > 0 else -x)(1.0)
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.ConcretizationError: bool() (an `if`, `while`, `and`, `or` or ...
+        >>> fg.jit(lambda x: fnp.where(x > 0, x, -x))(-1.0)  # the traceable choice
+        np.float64(1.0)
+    """
 
 
 class UnexpectedTracerError(FuncgradError, RuntimeError):
-    """A traced value was used after the trace that created it had finished."""
+    """A traced value was used after the trace that created it had finished.
+
+    Example:
+        >>> seen = []
+        >>> fg.grad(lambda x: seen.append(x) or x * 2.0)(1.0)  # keeps a traced value
+        np.float64(2.0)
+        >>> seen[0] + 1.0
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.UnexpectedTracerError: a traced value (f64[]) was used at ...
+    """
 
 
 class InPlaceUpdateError(FuncgradError, TypeError):
-    """``x[i] = v`` on a traced array: arrays are immutable in a pure function."""
+    """``x[i] = v`` on a traced array: arrays are immutable in a pure function.
+
+    Example:
+        >>> def zero_first(x):
+        ...     x[0] = 0.0
+        ...     return x
+        >>> fg.jit(zero_first)(np.ones(2))
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.InPlaceUpdateError: arrays are immutable inside a traced ...
+        >>> fg.jit(lambda x: x.at[0].set(0.0))(np.ones(2))  # the functional update
+        array([0., 1.])
+    """
 
 
 class LoweringError(FuncgradError, NotImplementedError):
-    """A primitive that the Numba backend cannot compile."""
+    """A primitive that the Numba backend cannot compile: a funcgrad bug. Until it is fixed,
+    ``fg.disable_jit()`` runs the same jitted function with NumPy.
+
+    Example:
+        >>> step = fg.jit(lambda x: fnp.sin(x) * 2.0)
+        >>> with fg.disable_jit():  # the way around a LoweringError
+        ...     step(np.zeros(2))
+        array([0., 0.])
+    """
 
 
 def is_internal(filename: str) -> bool:

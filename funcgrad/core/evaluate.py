@@ -51,7 +51,14 @@ def evaluate(program: Program, args) -> list:
 
     A program's first evaluation is interpreted; from its second on, it runs compiled
     (compiling costs about as much as tracing: not worth it for programs run once, such as
-    those of functions that branch on values, which grad traces anew for each call)."""
+    those of functions that branch on values, which grad traces anew for each call).
+
+    Example:
+        >>> w = np.array([1.0, 2.0])
+        >>> closed = fg.make_ir(lambda x: fnp.sum(w * x))(np.zeros(2))
+        >>> fg.evaluate(closed.program, [w, np.array([3.0, 4.0])])
+        [np.float64(11.0)]
+    """
     cache = program._cache
     fn = cache.get("numpy_fn")
     if fn is None:

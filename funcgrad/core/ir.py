@@ -78,6 +78,17 @@ class Program:
     ``constvars`` are inputs bound to values captured while tracing (closures, globals);
     whoever holds the Program also holds those values (see ClosedProgram). Params of an
     equation may hold Programs (sub-programs of calls and, later, control flow).
+
+    Example:
+        >>> w = np.array([1.0, 2.0])
+        >>> program = fg.make_ir(lambda x: fnp.sum(w * x))(np.zeros(2)).program
+        >>> program
+        <Program: 2 inputs, 2 equations, 1 outputs>
+        >>> print(program)  # w is a constvar, b
+        { lambda a:f64[2] ; consts b:f64[2] .
+            c:f64[2] = mul b a                  # ...
+            d:f64[] = reduce_sum[axes=(0,)] c   # ...
+          in (d) }
     """
 
     __slots__ = ("constvars", "invars", "equations", "outvars", "_cache")
@@ -122,7 +133,17 @@ class Program:
 
 
 class ClosedProgram:
-    """A Program together with the values of its constvars, as ``make_ir`` returns it."""
+    """A Program together with the values of its constvars, as ``make_ir`` returns it.
+    Calling it evaluates the program with NumPy on the flat list of array arguments.
+
+    Example:
+        >>> w = np.array([1.0, 2.0])
+        >>> closed = fg.make_ir(lambda x: fnp.sum(w * x))(np.zeros(2))
+        >>> closed.consts
+        (array([1., 2.]),)
+        >>> closed(np.array([3.0, 4.0]))
+        [np.float64(11.0)]
+    """
 
     __slots__ = ("program", "consts", "in_tree", "out_tree")
 

@@ -423,10 +423,10 @@ def make_ir(fun, static_argnums=()):
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
-        >>> print(fg.make_ir(lambda x: fnp.sin(x) * 2.0)(1.0))  # doctest: +SKIP
+        >>> print(fg.make_ir(lambda x: fnp.sin(x) * 2.0)(1.0))
         { lambda a:f64[] .
-            b:f64[] = sin a       # <stdin>:1
-            c:f64[] = mul b 2.0:f64  # <stdin>:1
+            b:f64[] = sin a       # <...>:1
+            c:f64[] = mul b 2.0   # <...>:1
           in (c) }
     """
     from funcgrad.core.calls import FunctionArgs

@@ -57,3 +57,38 @@ int8, int16, uint8, uint16, uint32, uint64 = (_np.int8, _np.int16, _np.uint8, _n
                                               _np.uint32, _np.uint64)
 ndarray, dtype, result_type, finfo, iinfo = (_np.ndarray, _np.dtype, _np.result_type,
                                              _np.finfo, _np.iinfo)
+
+# The public API: what the reference documents (docs/hooks.py) and `import *` binds. Like
+# NumPy's, it holds names that shadow builtins (abs, all, any, max, min, round, sum).
+__all__ = [
+    # creation
+    "arange", "array", "asarray", "astype", "empty", "empty_like", "eye", "full", "full_like",
+    "identity", "linspace", "ones", "ones_like", "zeros", "zeros_like",
+    # indexing and updates
+    "at", "nonzero",
+    # linear algebra
+    "diag", "diagonal", "dot", "einsum", "inner", "matmul", "outer", "tensordot", "trace",
+    "tril", "triu", "vdot",
+    # reductions
+    "all", "amax", "amin", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min",
+    "prod", "std", "sum", "var",
+    # shapes
+    "atleast_1d", "atleast_2d", "broadcast_arrays", "broadcast_to", "concatenate",
+    "expand_dims", "flip", "fliplr", "flipud", "hstack", "moveaxis", "ndim", "pad", "ravel",
+    "repeat", "reshape", "roll", "shape", "size", "split", "squeeze", "stack", "swapaxes",
+    "take", "take_along_axis", "tile", "transpose", "vstack",
+    # elementwise
+    "abs", "absolute", "add", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+    "arctan2", "arctanh", "around", "bitwise_and", "bitwise_or", "bitwise_xor", "cbrt", "ceil",
+    "clip", "cos", "cosh", "divide", "equal", "exp", "exp2", "expm1", "floor", "floor_divide",
+    "fmax", "fmin", "greater", "greater_equal", "hypot", "invert", "isclose", "isfinite",
+    "isinf", "isnan", "less", "less_equal", "log", "log1p", "log2", "log10", "logaddexp",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "mod",
+    "multiply", "negative", "not_equal", "positive", "power", "reciprocal", "remainder", "rint",
+    "round", "sign", "sin", "sinh", "sqrt", "square", "subtract", "tan", "tanh", "true_divide",
+    "where",
+    # NumPy's constants, dtypes and dtype helpers
+    "pi", "e", "inf", "nan", "newaxis", "float32", "float64", "int32", "int64", "bool_", "int8",
+    "int16", "uint8", "uint16", "uint32", "uint64", "ndarray", "dtype", "result_type", "finfo",
+    "iinfo",
+]

@@ -41,12 +41,25 @@ def asarray(a, dtype=None, order=None):
 
 
 def astype(x, dtype, /, *, copy=True, device=None):
-    """``x`` converted to ``dtype`` (like numpy.astype, and ``x.astype(dtype)``)."""
+    """``x`` converted to ``dtype`` (like numpy.astype, and ``x.astype(dtype)``).
+
+    Example:
+        >>> fnp.astype(np.array([1.7, -1.7]), fnp.int32)
+        array([ 1, -1], dtype=int32)
+    """
     return asarray(x, dtype)
 
 
 def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
-    """A new array from ``object`` (like numpy.array). Nested lists may hold traced values."""
+    """A new array from ``object`` (like numpy.array). Nested lists may hold traced values.
+
+    Example:
+        >>> fnp.array([[1, 2], [3, 4]], dtype=fnp.float32)
+        array([[1., 2.],
+               [3., 4.]], dtype=float32)
+        >>> fg.grad(lambda x: fnp.sum(fnp.array([x, 2.0 * x])))(1.0)
+        np.float64(3.0)
+    """
     if isinstance(object, (list, tuple)) and _holds_tracer(object):
         out = stack([array(x) for x in object]) if object else np.zeros(0)
     elif isinstance(object, Tracer):
@@ -67,7 +80,12 @@ def _holds_tracer(xs):
 
 
 def full(shape, fill_value, dtype=None, order="C"):
-    """An array of ``shape`` filled with ``fill_value`` (like numpy.full)."""
+    """An array of ``shape`` filled with ``fill_value`` (like numpy.full).
+
+    Example:
+        >>> fnp.full((2,), 7.0)
+        array([7., 7.])
+    """
     shape = _shape_tuple(shape)
     if isinstance(fill_value, Tracer):
         value = fill_value if dtype is None else asarray(fill_value, dtype)
@@ -89,12 +107,23 @@ def zeros(shape, dtype=None, order="C"):
 
 
 def ones(shape, dtype=None, order="C"):
-    """An array of ones (like numpy.ones; float64 by default)."""
+    """An array of ones (like numpy.ones; float64 by default).
+
+    Example:
+        >>> fnp.ones((2, 2), dtype=fnp.int64)
+        array([[1, 1],
+               [1, 1]])
+    """
     return full(shape, 1, _dtype(dtype))
 
 
 def empty(shape, dtype=None, order="C"):
-    """Like zeros: funcgrad never hands out uninitialised memory."""
+    """Like zeros: funcgrad never hands out uninitialised memory.
+
+    Example:
+        >>> fnp.empty((2,))
+        array([0., 0.])
+    """
     return zeros(shape, dtype)
 
 
@@ -104,18 +133,33 @@ def _like(a, dtype, shape):
 
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
-    """An array shaped like ``a`` filled with ``fill_value``."""
+    """An array shaped like ``a`` filled with ``fill_value``.
+
+    Example:
+        >>> fnp.full_like(np.arange(3), 5)
+        array([5, 5, 5])
+    """
     shape, dtype = _like(a, dtype, shape)
     return full(shape, fill_value, dtype)
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None):
-    """Zeros shaped like ``a``."""
+    """Zeros shaped like ``a``.
+
+    Example:
+        >>> fnp.zeros_like(np.array([[1, 2]]))
+        array([[0, 0]])
+    """
     return full_like(a, 0, dtype, shape=shape)
 
 
 def ones_like(a, dtype=None, order="K", subok=True, shape=None):
-    """Ones shaped like ``a``."""
+    """Ones shaped like ``a``.
+
+    Example:
+        >>> fnp.ones_like(np.array([1.0, 2.0]))
+        array([1., 1.])
+    """
     return full_like(a, 1, dtype, shape=shape)
 
 
@@ -152,13 +196,24 @@ def arange(start, stop=None, step=None, dtype=None):
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
-    """``num`` evenly spaced values from start to stop (like numpy.linspace; static bounds)."""
+    """``num`` evenly spaced values from start to stop (like numpy.linspace; static bounds).
+
+    Example:
+        >>> fnp.linspace(0.0, 1.0, 5)
+        array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
     _static("linspace", start, stop, num)
     return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
 
 
 def eye(N, M=None, k=0, dtype=None, order="C"):
-    """The identity matrix, or ones on the k-th diagonal (like numpy.eye)."""
+    """The identity matrix, or ones on the k-th diagonal (like numpy.eye).
+
+    Example:
+        >>> fnp.eye(2, 3, k=1)
+        array([[0., 1., 0.],
+               [0., 0., 1.]])
+    """
     dtype = _dtype(dtype)
     M = N if M is None else M
     if not tracing():

@@ -175,7 +175,12 @@ def at(x):
 
 
 def nonzero(a):
-    """Indices of the non-zero elements. Its shape depends on values, so not when traced."""
+    """Indices of the non-zero elements. Its shape depends on values, so not when traced.
+
+    Example:
+        >>> fnp.nonzero(np.array([0.0, 3.0, 0.0, 4.0]))
+        (array([1, 3]),)
+    """
     if isinstance(a, Tracer):
         raise FuncgradTypeError(
             "nonzero (and one-argument where) gives a result whose shape depends on values, "

@@ -46,7 +46,14 @@ def matmul(a, b):
 
 def dot(a, b):
     """Dot product with NumPy's rules: scalars multiply, 1-D is inner, N-D contracts a's last
-    axis with b's second to last."""
+    axis with b's second to last.
+
+    Example:
+        >>> fnp.dot(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+        np.float64(11.0)
+        >>> fnp.dot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+        array([3., 7.])
+    """
     a, b = array_arg(a), array_arg(b)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
@@ -56,13 +63,23 @@ def dot(a, b):
 
 
 def vdot(a, b):
-    """Dot product of the flattened arrays."""
+    """Dot product of the flattened arrays.
+
+    Example:
+        >>> fnp.vdot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.eye(2))
+        np.float64(5.0)
+    """
     a, b = array_arg(a), array_arg(b)
     return dot(sh.reshape(a, (a.size,)), sh.reshape(b, (b.size,)))
 
 
 def inner(a, b):
-    """Sum product over the last axes (like numpy.inner)."""
+    """Sum product over the last axes (like numpy.inner).
+
+    Example:
+        >>> fnp.inner(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+        array([3., 7.])
+    """
     a, b = array_arg(a), array_arg(b)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
@@ -72,13 +89,24 @@ def inner(a, b):
 
 
 def outer(a, b):
-    """Outer product of the flattened arrays: ``result[i, j] = a[i] * b[j]``."""
+    """Outer product of the flattened arrays: ``result[i, j] = a[i] * b[j]``.
+
+    Example:
+        >>> fnp.outer(np.array([1.0, 2.0]), np.array([1.0, 10.0, 100.0]))
+        array([[  1.,  10., 100.],
+               [  2.,  20., 200.]])
+    """
     a, b = array_arg(a), array_arg(b)
     return multiply(sh.reshape(a, (a.size, 1)), sh.reshape(b, (1, b.size)))
 
 
 def tensordot(a, b, axes=2):
-    """Sum products over the given axes (like numpy.tensordot)."""
+    """Sum products over the given axes (like numpy.tensordot).
+
+    Example:
+        >>> fnp.tensordot(np.ones((2, 3)), np.ones((3, 4)), axes=1).shape
+        (2, 4)
+    """
     a, b = array_arg(a), array_arg(b)
     if isinstance(axes, (int, np.integer)):
         xa = tuple(range(a.ndim - int(axes), a.ndim))
@@ -94,7 +122,12 @@ def tensordot(a, b, axes=2):
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
-    """The diagonal over ``axis1`` and ``axis2``, as a new last axis (like numpy.diagonal)."""
+    """The diagonal over ``axis1`` and ``axis2``, as a new last axis (like numpy.diagonal).
+
+    Example:
+        >>> fnp.diagonal(np.arange(9.0).reshape(3, 3), offset=1)
+        array([1., 5.])
+    """
     a = array_arg(a)
     i1, i2 = normalize_axis(axis1, a.ndim), normalize_axis(axis2, a.ndim)
     n1, n2 = a.shape[i1], a.shape[i2]
@@ -108,7 +141,12 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 
 def trace(a, offset=0, axis1=0, axis2=1):
-    """Sum along a diagonal (like numpy.trace)."""
+    """Sum along a diagonal (like numpy.trace).
+
+    Example:
+        >>> fnp.trace(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        np.float64(5.0)
+    """
     from funcgrad.numpy._reductions import sum as sum_
     return sum_(diagonal(a, offset, axis1, axis2), axis=-1)
 
@@ -119,7 +157,15 @@ def _offsets(n, m):
 
 
 def diag(v, k=0):
-    """Extract the k-th diagonal of a matrix, or build a matrix with ``v`` on it."""
+    """Extract the k-th diagonal of a matrix, or build a matrix with ``v`` on it.
+
+    Example:
+        >>> fnp.diag(np.array([1.0, 2.0]))
+        array([[1., 0.],
+               [0., 2.]])
+        >>> fnp.diag(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        array([1., 4.])
+    """
     v = array_arg(v)
     if v.ndim == 2:
         return diagonal(v, k)
@@ -132,13 +178,27 @@ def diag(v, k=0):
 
 
 def tril(m, k=0):
-    """The lower triangle of the last two axes; zeros above the k-th diagonal."""
+    """The lower triangle of the last two axes; zeros above the k-th diagonal.
+
+    Example:
+        >>> fnp.tril(np.ones((3, 3)))
+        array([[1., 0., 0.],
+               [1., 1., 0.],
+               [1., 1., 1.]])
+    """
     m = array_arg(m)
     return where(_offsets(*m.shape[-2:]) <= k, m, m.dtype.type(0))
 
 
 def triu(m, k=0):
-    """The upper triangle of the last two axes; zeros below the k-th diagonal."""
+    """The upper triangle of the last two axes; zeros below the k-th diagonal.
+
+    Example:
+        >>> fnp.triu(np.ones((3, 3)), k=1)
+        array([[0., 1., 1.],
+               [0., 0., 1.],
+               [0., 0., 0.]])
+    """
     m = array_arg(m)
     return where(_offsets(*m.shape[-2:]) >= k, m, m.dtype.type(0))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import textwrap
 
 import numpy as np
 
@@ -41,19 +42,38 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    """Product of elements over ``axis`` (like numpy.prod); exact gradient at zeros."""
+    """Product of elements over ``axis`` (like numpy.prod); exact gradient at zeros.
+
+    Example:
+        >>> fnp.prod(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+        array([ 2., 12.])
+        >>> fg.grad(fnp.prod)(np.array([2.0, 0.0, 3.0]))
+        array([0., 6., 0.])
+    """
     unsupported("prod", out=out, initial=initial, where=where)
     return _reduce("prod", red.reduce_prod, a, axis, dtype, keepdims)
 
 
 def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
-    """Maximum over ``axis`` (like numpy.max). Ties share the gradient equally."""
+    """Maximum over ``axis`` (like numpy.max). Ties share the gradient equally.
+
+    Example:
+        >>> fnp.max(np.array([[1.0, 5.0], [4.0, 2.0]]), axis=0)
+        array([4., 5.])
+        >>> fg.grad(fnp.max)(np.array([1.0, 3.0, 3.0]))
+        array([0. , 0.5, 0.5])
+    """
     unsupported("max", out=out, initial=initial, where=where)
     return _reduce("max", red.reduce_max, a, axis, None, keepdims, empty_ok=False)
 
 
 def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
-    """Minimum over ``axis`` (like numpy.min). Ties share the gradient equally."""
+    """Minimum over ``axis`` (like numpy.min). Ties share the gradient equally.
+
+    Example:
+        >>> fnp.min(np.array([[1.0, 5.0], [4.0, 2.0]]), axis=1)
+        array([1., 2.])
+    """
     unsupported("min", out=out, initial=initial, where=where)
     return _reduce("min", red.reduce_min, a, axis, None, keepdims, empty_ok=False)
 amax, amin = max, min
@@ -64,20 +84,24 @@ def _as_bool(a):
     return a if a.dtype == np.bool_ else not_equal(a, 0)
 
 
-def _truth_reduction(name, prim, what):
+def _truth_reduction(name, prim, what, example):
     def reduction(a, axis=None, out=None, keepdims=False, *, where=None):
         unsupported(name, out=out, where=where)
         a = _as_bool(array_arg(a))
         axes = normalize_axes(axis, a.ndim)
         result = prim.bind(a, axes=axes) if axes else a
         return _keepdims(result, a.shape, axes) if keepdims else result
-    reduction.__name__ = name
-    reduction.__doc__ = f"Whether {what} elements are true (non-zero) over ``axis`` (like numpy.{name})."
+    reduction.__name__ = reduction.__qualname__ = name
+    reduction.__doc__ = (f"Whether {what} elements are true (non-zero) over ``axis`` (like "
+                         f"numpy.{name}).\n\nExample:\n" + textwrap.indent(example, "    "))
     return reduction
 
 
-all = _truth_reduction("all", red.reduce_and_p, "all")  # noqa: A001
-any = _truth_reduction("any", red.reduce_or_p, "any")  # noqa: A001
+all = _truth_reduction(  # noqa: A001
+    "all", red.reduce_and_p, "all",
+    ">>> fnp.all(np.array([[True, False], [True, True]]), axis=1)\narray([False,  True])")
+any = _truth_reduction(  # noqa: A001
+    "any", red.reduce_or_p, "any", ">>> fnp.any(np.array([0.0, 0.0, 2.0]))\nnp.True_")
 
 
 def _count(shape, axes) -> int:
@@ -106,7 +130,14 @@ _mean = mean  # var's parameter ``mean`` (NumPy's name) hides the function
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
         mean=None, correction=None):
     """Variance over ``axis``, dividing by ``n - ddof`` (like numpy.var; ``correction`` is
-    NumPy 2's other name for ddof)."""
+    NumPy 2's other name for ddof).
+
+    Example:
+        >>> fnp.var(np.array([1.0, 2.0, 3.0, 4.0]))
+        np.float64(1.25)
+        >>> fnp.var(np.array([1.0, 2.0, 3.0, 4.0]), ddof=1)
+        np.float64(1.6666666666666667)
+    """
     unsupported("var", out=out, where=where, mean=mean)
     ddof = ddof if correction is None else correction
     a = array_arg(a)
@@ -119,13 +150,18 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
         mean=None, correction=None):
-    """Standard deviation over ``axis`` (like numpy.std)."""
+    """Standard deviation over ``axis`` (like numpy.std).
+
+    Example:
+        >>> fnp.std(np.array([1.0, 2.0, 3.0, 4.0]))
+        np.float64(1.118033988749895)
+    """
     from funcgrad.numpy._ufuncs import sqrt
     return sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
                     correction=correction))
 
 
-def _arg_reduction(name, prim):
+def _arg_reduction(name, prim, example):
     def arg_reduction(a, axis=None, out=None, *, keepdims=False):
         unsupported(name, out=out)
         a = array_arg(a)
@@ -135,14 +171,18 @@ def _arg_reduction(name, prim):
         axis = normalize_axis(axis, a.ndim)
         result = prim.bind(a, axis=axis)
         return _keepdims(result, a.shape, (axis,)) if keepdims else result
-    arg_reduction.__name__ = name
+    arg_reduction.__name__ = arg_reduction.__qualname__ = name
     arg_reduction.__doc__ = (f"Index of the {name[3:]}imum along ``axis`` (like numpy.{name}); "
-                             "the first one on ties. Integer result: zero gradient.")
+                             "the first one on ties. Integer result: zero gradient.\n\n"
+                             "Example:\n" + textwrap.indent(example, "    "))
     return arg_reduction
 
 
-argmax = _arg_reduction("argmax", red.argmax_p)
-argmin = _arg_reduction("argmin", red.argmin_p)
+argmax = _arg_reduction("argmax", red.argmax_p,
+                        ">>> fnp.argmax(np.array([1.0, 3.0, 3.0, 2.0]))\nnp.int64(1)")
+argmin = _arg_reduction("argmin", red.argmin_p,
+                        ">>> fnp.argmin(np.array([[3.0, 1.0], [0.0, 2.0]]), axis=1)\n"
+                        "array([1, 0])")
 
 
 def _cumulative(name, fn):
@@ -154,7 +194,7 @@ def _cumulative(name, fn):
         if axis is None:
             a, axis = reshape(a, (a.size,)), 0
         return fn(a, normalize_axis(axis, a.ndim))
-    cumulative.__name__ = name
+    cumulative.__name__ = cumulative.__qualname__ = name
     return cumulative
 
 
@@ -166,4 +206,9 @@ cumsum.__doc__ = """Cumulative sum along ``axis`` (like numpy.cumsum; axis=None 
         >>> fnp.cumsum(np.array([1.0, 2.0, 3.0]))
         array([1., 3., 6.])
     """
-cumprod.__doc__ = "Cumulative product along ``axis`` (like numpy.cumprod); exact gradient at zeros."
+cumprod.__doc__ = """Cumulative product along ``axis`` (like numpy.cumprod); exact gradient at zeros.
+
+    Example:
+        >>> fnp.cumprod(np.array([1.0, 2.0, 3.0, 4.0]))
+        array([ 1.,  2.,  6., 24.])
+    """

@@ -51,13 +51,27 @@ def _describe(a):
 
 
 def ravel(a, order="C"):
-    """The elements of ``a`` as a 1-D array (like numpy.ravel)."""
+    """The elements of ``a`` as a 1-D array (like numpy.ravel).
+
+    Example:
+        >>> fnp.ravel(np.array([[1, 2], [3, 4]]))
+        array([1, 2, 3, 4])
+    """
     a = array_arg(a)
     return reshape(a, (a.size,), order=order)
 
 
 def transpose(a, axes=None):
-    """Permute the axes (reverse them by default), like numpy.transpose."""
+    """Permute the axes (reverse them by default), like numpy.transpose.
+
+    Example:
+        >>> fnp.transpose(np.array([[1, 2, 3]]))
+        array([[1],
+               [2],
+               [3]])
+        >>> fnp.transpose(np.zeros((2, 3, 4)), (1, 0, 2)).shape
+        (3, 2, 4)
+    """
     a = array_arg(a)
     if axes is None:
         return sh.transpose(a, tuple(range(a.ndim))[::-1])
@@ -66,7 +80,12 @@ def transpose(a, axes=None):
 
 
 def swapaxes(a, axis1, axis2):
-    """Exchange two axes (like numpy.swapaxes)."""
+    """Exchange two axes (like numpy.swapaxes).
+
+    Example:
+        >>> fnp.swapaxes(np.zeros((2, 3, 4)), 0, 2).shape
+        (4, 3, 2)
+    """
     a = array_arg(a)
     perm = list(range(a.ndim))
     i, j = normalize_axis(axis1, a.ndim), normalize_axis(axis2, a.ndim)
@@ -75,7 +94,12 @@ def swapaxes(a, axis1, axis2):
 
 
 def moveaxis(a, source, destination):
-    """Move axes to new positions, keeping the order of the others (like numpy.moveaxis)."""
+    """Move axes to new positions, keeping the order of the others (like numpy.moveaxis).
+
+    Example:
+        >>> fnp.moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
+        (3, 4, 2)
+    """
     a = array_arg(a)
     src = [normalize_axis(s, a.ndim) for s in np.atleast_1d(source)]
     dst = [normalize_axis(d, a.ndim) for d in np.atleast_1d(destination)]
@@ -88,7 +112,12 @@ def moveaxis(a, source, destination):
 
 
 def expand_dims(a, axis):
-    """Insert axes of length 1 at ``axis`` (an int or a tuple), like numpy.expand_dims."""
+    """Insert axes of length 1 at ``axis`` (an int or a tuple), like numpy.expand_dims.
+
+    Example:
+        >>> fnp.expand_dims(np.array([1.0, 2.0]), 0).shape
+        (1, 2)
+    """
     a = array_arg(a)
     axes = normalize_axes(axis if isinstance(axis, (tuple, list)) else (axis,),
                           a.ndim + (len(axis) if isinstance(axis, (tuple, list)) else 1))
@@ -99,7 +128,12 @@ def expand_dims(a, axis):
 
 
 def squeeze(a, axis=None):
-    """Remove axes of length 1 (like numpy.squeeze)."""
+    """Remove axes of length 1 (like numpy.squeeze).
+
+    Example:
+        >>> fnp.squeeze(np.zeros((1, 3, 1))).shape
+        (3,)
+    """
     a = array_arg(a)
     if axis is None:
         axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
@@ -112,12 +146,24 @@ def squeeze(a, axis=None):
 
 
 def broadcast_to(array, shape):
-    """``array`` broadcast to ``shape`` (like numpy.broadcast_to)."""
+    """``array`` broadcast to ``shape`` (like numpy.broadcast_to).
+
+    Example:
+        >>> fnp.broadcast_to(np.array([1.0, 2.0]), (2, 2))
+        array([[1., 2.],
+               [1., 2.]])
+    """
     return sh.broadcast_to(array_arg(array), _shape_tuple(shape))
 
 
 def broadcast_arrays(*args):
-    """The arguments broadcast against each other (like numpy.broadcast_arrays)."""
+    """The arguments broadcast against each other (like numpy.broadcast_arrays).
+
+    Example:
+        >>> a, b = fnp.broadcast_arrays(np.array([1.0, 2.0]), np.array([[0.0], [10.0]]))
+        >>> a.shape, b.shape
+        ((2, 2), (2, 2))
+    """
     from funcgrad.core.types import ShapedArray
     from funcgrad.ops.elementwise import broadcast_shapes
     args = [array_arg(a) for a in args]
@@ -166,7 +212,13 @@ def concatenate(arrays, axis=0):
 
 
 def stack(arrays, axis=0):
-    """Join arrays of one shape along a new axis (like numpy.stack)."""
+    """Join arrays of one shape along a new axis (like numpy.stack).
+
+    Example:
+        >>> fnp.stack([np.array([1.0, 2.0]), np.array([3.0, 4.0])], axis=1)
+        array([[1., 3.],
+               [2., 4.]])
+    """
     arrays = [array_arg(a) for a in arrays]
     if not arrays:
         raise ShapeError("need at least one array to stack")
@@ -179,18 +231,34 @@ def stack(arrays, axis=0):
 
 
 def hstack(tup):
-    """Stack arrays horizontally (like numpy.hstack)."""
+    """Stack arrays horizontally (like numpy.hstack).
+
+    Example:
+        >>> fnp.hstack([np.array([1.0, 2.0]), np.array([3.0])])
+        array([1., 2., 3.])
+    """
     arrays = [atleast_1d(a) for a in tup]
     return concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
 
 
 def vstack(tup):
-    """Stack arrays vertically (like numpy.vstack)."""
+    """Stack arrays vertically (like numpy.vstack).
+
+    Example:
+        >>> fnp.vstack([np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+        array([[1., 2.],
+               [3., 4.]])
+    """
     return concatenate([atleast_2d(a) for a in tup], axis=0)
 
 
 def split(ary, indices_or_sections, axis=0):
-    """Split into sub-arrays along ``axis`` (like numpy.split)."""
+    """Split into sub-arrays along ``axis`` (like numpy.split).
+
+    Example:
+        >>> fnp.split(np.arange(6.0), 3)
+        [array([0., 1.]), array([2., 3.]), array([4., 5.])]
+    """
     a = array_arg(ary)
     axis = normalize_axis(axis, a.ndim)
     n = a.shape[axis]
@@ -217,7 +285,12 @@ def _take_range(a, axis, lo, hi):
 
 
 def tile(A, reps):
-    """Repeat the whole of ``A`` ``reps`` times along each axis (like numpy.tile)."""
+    """Repeat the whole of ``A`` ``reps`` times along each axis (like numpy.tile).
+
+    Example:
+        >>> fnp.tile(np.array([1, 2]), 2)
+        array([1, 2, 1, 2])
+    """
     a = array_arg(A)
     reps = _shape_tuple(reps)
     ndim = max(a.ndim, len(reps))
@@ -230,7 +303,12 @@ def tile(A, reps):
 
 
 def repeat(a, repeats, axis=None):
-    """Repeat each element (like numpy.repeat)."""
+    """Repeat each element (like numpy.repeat).
+
+    Example:
+        >>> fnp.repeat(np.array([1, 2]), 2)
+        array([1, 1, 2, 2])
+    """
     a = array_arg(a)
     if axis is None:
         a, axis = ravel(a), 0
@@ -253,7 +331,13 @@ def repeat(a, repeats, axis=None):
 
 
 def flip(m, axis=None):
-    """Reverse the order of elements along ``axis`` (all axes by default), like numpy.flip."""
+    """Reverse the order of elements along ``axis`` (all axes by default), like numpy.flip.
+
+    Example:
+        >>> fnp.flip(np.array([[1, 2], [3, 4]]))
+        array([[4, 3],
+               [2, 1]])
+    """
     m = array_arg(m)
     return sh.flip(m, normalize_axes(axis, m.ndim))
 
@@ -279,7 +363,12 @@ def flipud(m):
 
 
 def roll(a, shift, axis=None):
-    """Shift elements along ``axis`` with wrap-around (like numpy.roll)."""
+    """Shift elements along ``axis`` with wrap-around (like numpy.roll).
+
+    Example:
+        >>> fnp.roll(np.array([1, 2, 3, 4]), 1)
+        array([4, 1, 2, 3])
+    """
     a = array_arg(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), a.shape)
@@ -332,7 +421,12 @@ def pad(array, pad_width, mode="constant", constant_values=0):
 
 def take(a, indices, axis=None, out=None, mode=None):
     """Elements of ``a`` at ``indices`` along ``axis`` (like numpy.take; axis=None flattens).
-    Out-of-range indices raise an IndexError (a FuncgradIndexError)."""
+    Out-of-range indices raise an IndexError (a FuncgradIndexError).
+
+    Example:
+        >>> fnp.take(np.array([10.0, 20.0, 30.0]), np.array([2, 0]))
+        array([30., 10.])
+    """
     unsupported("take", out=out)
     if mode not in (None, "raise"):
         raise FuncgradTypeError("take supports mode='raise' only")
@@ -353,7 +447,14 @@ def _index_array(indices, n):
 
 def take_along_axis(arr, indices, axis):
     """Pick values along ``axis`` with an index array of ``arr``'s rank (like
-    numpy.take_along_axis)."""
+    numpy.take_along_axis).
+
+    Example:
+        >>> x = np.array([[10.0, 30.0], [40.0, 20.0]])
+        >>> fnp.take_along_axis(x, fnp.argmax(x, axis=1)[:, None], axis=1)
+        array([[30.],
+               [40.]])
+    """
     a = array_arg(arr)
     if axis is None:
         a, axis = ravel(a), 0
@@ -372,16 +473,31 @@ def take_along_axis(arr, indices, axis):
 
 
 def shape(a):
-    """The shape of ``a``."""
+    """The shape of ``a``.
+
+    Example:
+        >>> fnp.shape(np.zeros((2, 3)))
+        (2, 3)
+    """
     return shape_of(a) if hasattr(a, "shape") else np.shape(a)
 
 
 def ndim(a):
-    """The number of axes of ``a``."""
+    """The number of axes of ``a``.
+
+    Example:
+        >>> fnp.ndim(np.zeros((2, 3)))
+        2
+    """
     return len(shape(a))
 
 
 def size(a, axis=None):
-    """The number of elements of ``a`` (along ``axis``, if given)."""
+    """The number of elements of ``a`` (along ``axis``, if given).
+
+    Example:
+        >>> fnp.size(np.zeros((2, 3)))
+        6
+    """
     s = shape(a)
     return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]

@@ -1,29 +1,213 @@
-"""Elementwise functions: the primitives of funcgrad/ops/elementwise.py under NumPy's names,
-plus the few that NumPy defines by composition (square, clip, round...)."""
+"""Elementwise functions under NumPy's names.
+
+Most are one primitive of funcgrad/ops/elementwise.py each, made a function with NumPy's
+signature (``exp(x, /)``, ``add(x1, x2, /)``) by ``_ufunc`` from one row of the table below:
+what it computes, its derivative (the primitive's VJP rule) and an example, whose output is
+written as NumPy 2 prints it (tests/test_docstring_examples.py runs every one). The rest
+NumPy defines by composition (square, clip, round...) and are written out after the table."""
 
 from __future__ import annotations
+
+import inspect
+import textwrap
 
 import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.numpy._util import dtype_of, scalar_or_array, unsupported
 from funcgrad.ops import elementwise as ew
-from funcgrad.ops.elementwise import (  # noqa: F401  (re-exported under NumPy's names)
-    absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, bitwise_and,
-    bitwise_or, bitwise_xor, cbrt, ceil, cos, cosh, equal, exp, exp2, expm1, floor,
-    floor_divide, greater, greater_equal, hypot, invert, isfinite, isinf, isnan, less,
-    less_equal, log, log1p, log2, log10, logaddexp, logical_and, logical_not, logical_or,
-    logical_xor, maximum, minimum, mod, multiply, negative, not_equal, power, rint, sign, sin,
-    sinh, sqrt, subtract, tan, tanh, true_divide)
+from funcgrad.ops.elementwise import power  # noqa: F401  (re-exported: a function already)
 
+_POSITIONAL = inspect.Parameter.POSITIONAL_ONLY
+
+
+def _ufunc(primitive, summary: str, derivative: str, example: str, output: str, *,
+           name: str | None = None, like: str | None = None):
+    """The function ``name(x, /)`` or ``name(x1, x2, /)`` that applies ``primitive``,
+    documented from one row of the table: ``summary`` of what it computes, ``derivative``,
+    and ``example`` arguments with the ``output`` they give. ``name`` is the NumPy ufunc's
+    unless given; ``like`` names the NumPy function it behaves like (``name`` by default)."""
+    ufunc, bind = primitive.impl, primitive.bind
+    name = name or ufunc.__name__
+
+    def function(*args, **kwargs):
+        # keyword arguments (out=, where=, dtype=...) go on to the primitive, whose shape rule
+        # refuses them, as it does a wrong number of arguments, naming funcgrad.numpy.<name>
+        return bind(*args, **kwargs)
+
+    names = ["x"] if ufunc.nin == 1 else [f"x{i + 1}" for i in range(ufunc.nin)]
+    function.__signature__ = inspect.Signature([inspect.Parameter(n, _POSITIONAL)
+                                                for n in names])
+    function.__name__ = function.__qualname__ = name
+    function.__module__ = "funcgrad.numpy"
+    what = f"{summary}, elementwise (like numpy.{like or name}: broadcasting, NEP 50 promotion)."
+    function.__doc__ = "\n\n".join([
+        _fill(what), _fill(derivative),
+        f"Example:\n    >>> fnp.{name}({example})\n    " + output.replace("\n", "\n    ")])
+    return function
+
+
+def _fill(text: str) -> str:
+    """``text`` wrapped to 88 columns, "NEP 50" kept on one line."""
+    return textwrap.fill(text.replace("NEP 50", "NEP\N{NO-BREAK SPACE}50"), 88
+                         ).replace("\N{NO-BREAK SPACE}", " ")
+
+
+_BOOLEAN = "Zero gradient: the result is boolean."
+_INTEGER = "Zero gradient: the result is an integer (bitwise)."
+_STEPS = "Zero gradient: the result is piecewise constant."
+_COMPARES = "np.array([1, 2, 3]), 2"
+_TRUTHS = "np.array([True, True, False]), np.array([True, False, False])"
+
+# --- the table: function = _ufunc(primitive, what it computes, its derivative, example
+# arguments, and what the example prints) ------------------------------------------------
+negative = _ufunc(ew.neg_p, "``-x``", "Derivative: -1.",
+                  "np.array([1.0, -2.0])", "array([-1.,  2.])")
+absolute = _ufunc(ew.abs_p, "The absolute value ``|x|``",
+                  "Derivative: sign(x), so 0 at x = 0 (as in JAX).",
+                  "np.array([-1.5, 0.0, 2.0])", "array([1.5, 0. , 2. ])")
+sign = _ufunc(ew.sign_p, "The sign of x: -1, 0 or 1 (NaN for NaN)", _STEPS,
+              "np.array([-2.0, 0.0, 3.0])", "array([-1.,  0.,  1.])")
+exp = _ufunc(ew.exp_p, "``e ** x``", "Derivative: exp(x).",
+             "np.array([0.0, 1.0])", "array([1.        , 2.71828183])")
+exp2 = _ufunc(ew.exp2_p, "``2 ** x``", "Derivative: exp2(x) * log(2).",
+              "np.array([0.0, 3.0])", "array([1., 8.])")
+expm1 = _ufunc(ew.expm1_p, "``exp(x) - 1``, accurate for small x", "Derivative: exp(x).",
+               "np.array([0.0, 1e-10])", "array([0.e+00, 1.e-10])")
+log = _ufunc(ew.log_p, "The natural logarithm of x", "Derivative: 1 / x.",
+             "np.array([1.0, np.e])", "array([0., 1.])")
+log1p = _ufunc(ew.log1p_p, "``log(1 + x)``, accurate for small x", "Derivative: 1 / (1 + x).",
+               "np.array([0.0, 1e-10])", "array([0.e+00, 1.e-10])")
+log2 = _ufunc(ew.log2_p, "The base-2 logarithm of x", "Derivative: 1 / (x * log(2)).",
+              "np.array([1.0, 8.0])", "array([0., 3.])")
+log10 = _ufunc(ew.log10_p, "The base-10 logarithm of x", "Derivative: 1 / (x * log(10)).",
+               "np.array([1.0, 1000.0])", "array([0., 3.])")
+sqrt = _ufunc(ew.sqrt_p, "The non-negative square root of x",
+              "Derivative: 1 / (2 * sqrt(x)), inf at x = 0.",
+              "np.array([4.0, 9.0])", "array([2., 3.])")
+cbrt = _ufunc(ew.cbrt_p, "The cube root of x",
+              "Derivative: 1 / (3 * cbrt(x) ** 2), inf at x = 0.",
+              "np.array([-8.0, 27.0])", "array([-2.,  3.])")
+sin = _ufunc(ew.sin_p, "The sine of x (in radians)", "Derivative: cos(x).",
+             "np.array([0.0, np.pi / 2])", "array([0., 1.])")
+cos = _ufunc(ew.cos_p, "The cosine of x (in radians)", "Derivative: -sin(x).",
+             "np.array([0.0, np.pi])", "array([ 1., -1.])")
+tan = _ufunc(ew.tan_p, "The tangent of x (in radians)", "Derivative: 1 + tan(x) ** 2.",
+             "np.array([0.0, np.pi / 4])", "array([0., 1.])")
+arcsin = _ufunc(ew.arcsin_p, "The inverse sine of x, in [-pi/2, pi/2]",
+                "Derivative: 1 / sqrt(1 - x ** 2).",
+                "np.array([0.0, 1.0])", "array([0.        , 1.57079633])")
+arccos = _ufunc(ew.arccos_p, "The inverse cosine of x, in [0, pi]",
+                "Derivative: -1 / sqrt(1 - x ** 2).",
+                "np.array([1.0, 0.0])", "array([0.        , 1.57079633])")
+arctan = _ufunc(ew.arctan_p, "The inverse tangent of x, in (-pi/2, pi/2)",
+                "Derivative: 1 / (1 + x ** 2).",
+                "np.array([0.0, 1.0])", "array([0.        , 0.78539816])")
+sinh = _ufunc(ew.sinh_p, "The hyperbolic sine of x", "Derivative: cosh(x).",
+              "np.array([0.0, 1.0])", "array([0.        , 1.17520119])")
+cosh = _ufunc(ew.cosh_p, "The hyperbolic cosine of x", "Derivative: sinh(x).",
+              "np.array([0.0, 1.0])", "array([1.        , 1.54308063])")
+tanh = _ufunc(ew.tanh_p, "The hyperbolic tangent of x", "Derivative: 1 - tanh(x) ** 2.",
+              "np.array([0.0, 1.0])", "array([0.        , 0.76159416])")
+arcsinh = _ufunc(ew.arcsinh_p, "The inverse hyperbolic sine of x",
+                 "Derivative: 1 / sqrt(x ** 2 + 1).",
+                 "np.array([0.0, 1.0])", "array([0.        , 0.88137359])")
+arccosh = _ufunc(ew.arccosh_p, "The inverse hyperbolic cosine of x (x >= 1)",
+                 "Derivative: 1 / sqrt(x ** 2 - 1).",
+                 "np.array([1.0, 2.0])", "array([0.       , 1.3169579])")
+arctanh = _ufunc(ew.arctanh_p, "The inverse hyperbolic tangent of x (|x| < 1)",
+                 "Derivative: 1 / (1 - x ** 2).",
+                 "np.array([0.0, 0.5])", "array([0.        , 0.54930614])")
+floor = _ufunc(ew.floor_p, "The largest integer <= x", _STEPS,
+               "np.array([-1.5, 1.5])", "array([-2.,  1.])")
+ceil = _ufunc(ew.ceil_p, "The smallest integer >= x", _STEPS,
+              "np.array([-1.5, 1.5])", "array([-1.,  2.])")
+rint = _ufunc(ew.rint_p, "x rounded to the nearest integer, halves to even", _STEPS,
+              "np.array([0.5, 1.5, 2.5])", "array([0., 2., 2.])")
+isfinite = _ufunc(ew.isfinite_p, "Whether x is finite (neither infinite nor NaN)", _BOOLEAN,
+                  "np.array([1.0, np.inf, np.nan])", "array([ True, False, False])")
+isnan = _ufunc(ew.isnan_p, "Whether x is NaN", _BOOLEAN,
+               "np.array([1.0, np.inf, np.nan])", "array([False, False,  True])")
+isinf = _ufunc(ew.isinf_p, "Whether x is infinite (of either sign)", _BOOLEAN,
+               "np.array([1.0, -np.inf, np.nan])", "array([False,  True, False])")
+logical_not = _ufunc(ew.logical_not_p, "NOT x, x taken as true where non-zero", _BOOLEAN,
+                     "np.array([0.0, 2.0])", "array([ True, False])")
+invert = _ufunc(ew.invert_p, "Bitwise NOT ``~x`` of integers (logical NOT of booleans)",
+                _INTEGER, "np.array([0, 5])", "array([-1, -6])")
+add = _ufunc(ew.add_p, "``x1 + x2``", "Derivative: 1 for each argument.",
+             "np.array([1.0, 2.0], np.float32), 0.5", "array([1.5, 2.5], dtype=float32)")
+subtract = _ufunc(ew.sub_p, "``x1 - x2``", "Derivatives: 1 for x1, -1 for x2.",
+                  "np.array([5.0, 7.0]), 1", "array([4., 6.])")
+multiply = _ufunc(ew.mul_p, "``x1 * x2``", "Derivatives: x2 for x1, x1 for x2.",
+                  "np.array([1.0, 2.0]), 3", "array([3., 6.])")
+divide = _ufunc(ew.div_p, "``x1 / x2``, true division (integers give floats)",
+                "Derivatives: 1 / x2 for x1, -x1 / x2 ** 2 for x2.",
+                "np.array([1, 2]), 4", "array([0.25, 0.5 ])")
+floor_divide = _ufunc(ew.floor_divide_p, "``x1 // x2``, rounded towards minus infinity",
+                      _STEPS, "np.array([7, -7]), 2", "array([ 3, -4])")
+remainder = _ufunc(ew.mod_p, "``x1 % x2``, with the sign of x2 (as Python's ``%``)",
+                   "Derivatives: 1 for x1, -floor(x1 / x2) for x2.",
+                   "np.array([7, -7]), 3", "array([1, 2])")
+maximum = _ufunc(ew.max_p, "The larger of x1 and x2 (NaN if either is NaN)",
+                 "The gradient goes to the larger argument; at ties each gets half (as in "
+                 "JAX).", "np.array([1.0, 5.0, np.nan]), 3.0", "array([ 3.,  5., nan])")
+minimum = _ufunc(ew.min_p, "The smaller of x1 and x2 (NaN if either is NaN)",
+                 "The gradient goes to the smaller argument; at ties each gets half (as in "
+                 "JAX).", "np.array([1.0, 5.0, np.nan]), 3.0", "array([ 1.,  3., nan])")
+fmax = _ufunc(ew.max_p, "The larger of x1 and x2", "The same function as maximum, so unlike "
+              "numpy.fmax a NaN is not ignored but propagates. The gradient goes to the larger "
+              "argument; at ties each gets half.", "np.array([1.0, 5.0, np.nan]), 3.0",
+              "array([ 3.,  5., nan])", name="fmax", like="maximum")
+fmin = _ufunc(ew.min_p, "The smaller of x1 and x2", "The same function as minimum, so unlike "
+              "numpy.fmin a NaN is not ignored but propagates. The gradient goes to the "
+              "smaller argument; at ties each gets half.", "np.array([1.0, 5.0, np.nan]), 3.0",
+              "array([ 1.,  3., nan])", name="fmin", like="minimum")
+arctan2 = _ufunc(ew.arctan2_p, "``arctan(x1 / x2)`` in the quadrant of the point (x2, x1), in "
+                 "[-pi, pi]",
+                 "Derivatives: x2 / (x1 ** 2 + x2 ** 2) for x1, -x1 / (x1 ** 2 + x2 ** 2) for "
+                 "x2.", "np.array([1.0, -1.0]), np.array([-1.0, -1.0])",
+                 "array([ 2.35619449, -2.35619449])")
+hypot = _ufunc(ew.hypot_p, "``sqrt(x1 ** 2 + x2 ** 2)``, without overflow",
+               "Derivatives: x1 / hypot(x1, x2) for x1, x2 / hypot(x1, x2) for x2.",
+               "np.array([3.0, 5.0]), np.array([4.0, 12.0])", "array([ 5., 13.])")
+logaddexp = _ufunc(ew.logaddexp_p, "``log(exp(x1) + exp(x2))``, without overflow",
+                   "Derivatives: exp(x1 - logaddexp(x1, x2)) for x1, and likewise for x2 (a "
+                   "softmax of the two).", "np.array([0.0, 1000.0]), np.array([0.0, 1000.0])",
+                   "array([6.93147181e-01, 1.00069315e+03])")
+equal = _ufunc(ew.eq_p, "``x1 == x2``", _BOOLEAN, _COMPARES, "array([False,  True, False])")
+not_equal = _ufunc(ew.ne_p, "``x1 != x2``", _BOOLEAN, _COMPARES, "array([ True, False,  True])")
+less = _ufunc(ew.lt_p, "``x1 < x2``", _BOOLEAN, _COMPARES, "array([ True, False, False])")
+less_equal = _ufunc(ew.le_p, "``x1 <= x2``", _BOOLEAN, _COMPARES,
+                    "array([ True,  True, False])")
+greater = _ufunc(ew.gt_p, "``x1 > x2``", _BOOLEAN, _COMPARES, "array([False, False,  True])")
+greater_equal = _ufunc(ew.ge_p, "``x1 >= x2``", _BOOLEAN, _COMPARES,
+                       "array([False,  True,  True])")
+logical_and = _ufunc(ew.logical_and_p, "x1 AND x2, each taken as true where non-zero",
+                     _BOOLEAN, _TRUTHS, "array([ True, False, False])")
+logical_or = _ufunc(ew.logical_or_p, "x1 OR x2, each taken as true where non-zero",
+                    _BOOLEAN, _TRUTHS, "array([ True,  True, False])")
+logical_xor = _ufunc(ew.logical_xor_p, "x1 XOR x2, each taken as true where non-zero",
+                     _BOOLEAN, _TRUTHS, "array([False,  True, False])")
+bitwise_and = _ufunc(ew.bitwise_and_p, "``x1 & x2``, bitwise on integers and booleans",
+                     _INTEGER, "np.array([12, 10]), 6", "array([4, 2])")
+bitwise_or = _ufunc(ew.bitwise_or_p, "``x1 | x2``, bitwise on integers and booleans",
+                    _INTEGER, "np.array([12, 10]), 6", "array([14, 14])")
+bitwise_xor = _ufunc(ew.bitwise_xor_p, "``x1 ^ x2``, bitwise on integers and booleans",
+                     _INTEGER, "np.array([12, 10]), 6", "array([10, 12])")
+
+# NumPy's other names for the same functions
 abs = absolute  # noqa: A001
-divide = true_divide
-remainder = mod
-fmax, fmin = maximum, minimum
+true_divide = divide
+mod = remainder
 
 
 def positive(x):
-    """``+x``."""
+    """``+x``: ``x`` itself (like numpy.positive). Derivative: 1.
+
+    Example:
+        >>> fnp.positive(np.array([-1.0, 2.0]))
+        array([-1.,  2.])
+    """
     return x
 
 
@@ -41,7 +225,14 @@ def square(x):
 
 
 def reciprocal(x):
-    """``1 / x``, elementwise (like numpy.reciprocal; integers truncate, as in NumPy)."""
+    """``1 / x``, elementwise (like numpy.reciprocal; integers truncate, as in NumPy).
+
+    Derivative: -1 / x ** 2 (zero for integers).
+
+    Example:
+        >>> fnp.reciprocal(np.array([2.0, 4.0]))
+        array([0.5 , 0.25])
+    """
     x = scalar_or_array(x)
     dtype = dtype_of(x)
     if dtype.kind in "biu":  # 1 // x: zero unless |x| is 1 (booleans in int8, as NumPy does)
@@ -120,7 +311,13 @@ def where(condition, x=None, y=None):
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """Elementwise ``|a - b| <= atol + rtol * |b|`` (like numpy.isclose)."""
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` (like numpy.isclose). Boolean result:
+    zero gradient.
+
+    Example:
+        >>> fnp.isclose(np.array([1.0, 1.1]), 1.0)
+        array([ True, False])
+    """
     a, b = scalar_or_array(a), scalar_or_array(b)
     close = less_equal(absolute(a - b), atol + rtol * absolute(b))
     close = logical_or(close, equal(a, b))  # infinities of the same sign
@@ -130,6 +327,11 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """Whether all elements are close (like numpy.allclose)."""
+    """Whether all elements are close (like numpy.allclose): ``all(isclose(a, b))``.
+
+    Example:
+        >>> fnp.allclose(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9]))
+        np.True_
+    """
     from funcgrad.numpy._reductions import all as all_
     return all_(isclose(a, b, rtol, atol, equal_nan))

@@ -1,3 +1,5 @@
 """SciPy-named functions (funcgrad.scipy.special)."""
 
 from funcgrad.scipy import special  # noqa: F401
+
+__all__ = ["special"]

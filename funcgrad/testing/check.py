@@ -32,7 +32,21 @@ _SHOW_ELEMENTS = 100  # leaves up to this size get a per-element diagnosis on fa
 
 
 class GradientCheckError(AssertionError):
-    """A derivative disagrees with finite differences (an AssertionError, as pytest likes)."""
+    """A derivative disagrees with finite differences (an AssertionError, as pytest likes).
+
+    Example:
+        >>> from funcgrad.testing import check_grads
+        >>> @fg.custom_vjp
+        ... def square(x):
+        ...     return x * x
+        >>> square.defvjp(lambda x: (x * x, x), lambda x, g: (g * x,))  # forgot the 2
+        >>> check_grads(square, (np.array([1.0, 2.0]),))
+        Traceback (most recent call last):
+            ...
+        funcgrad.testing.check.GradientCheckError: check_grads(square): the reverse-mode ...
+          with respect to:      argument 0 (x) of square, float64[2]
+        ...
+    """
 
 
 def check_grads(f: Callable, args: Sequence, order: int = 1, modes: Sequence[str] = ("rev",),
@@ -51,7 +65,11 @@ def check_grads(f: Callable, args: Sequence, order: int = 1, modes: Sequence[str
     Raises GradientCheckError (an AssertionError) naming the argument, the direction, the
     finite-difference and reverse-mode numbers and their relative error; it passes silently.
 
-    Example, a user's loss property-tested with Hypothesis::
+    Example:
+        >>> from funcgrad.testing import check_grads
+        >>> check_grads(lambda x: fnp.sum(fnp.sin(x) ** 2), (np.array([0.5, 1.0]),), order=2)
+
+    A fuller example, a user's loss property-tested with Hypothesis::
 
         import numpy as np
         from hypothesis import given, settings

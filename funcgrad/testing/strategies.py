@@ -32,11 +32,13 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+__all__ = ["arrays", "in_domain", "positive", "nonzero", "unit_interval", "elements", "floats",
+           "float_dtypes", "shapes", "broadcastable_shapes", "mutually_broadcastable_shapes",
+           "pytrees", "DOMAINS", "FLOAT_DTYPES"]
 
-# Where a function's gradient can be checked with finite differences: (low, high) bounds of
-# its argument, chosen a step or more away from poles and branch points. Functions not
-# listed are smooth on [-3, 3].
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+"""The dtypes funcgrad differentiates in, as ``float_dtypes`` draws them."""
+
 DOMAINS: dict[str, tuple[tuple[float, float], ...]] = {
     "log": ((0.25, 4.0),), "log2": ((0.25, 4.0),), "log10": ((0.25, 4.0),),
     "sqrt": ((0.25, 4.0),), "power": ((0.25, 4.0),), "logit": ((0.1, 0.9),),
@@ -47,19 +49,36 @@ DOMAINS: dict[str, tuple[tuple[float, float], ...]] = {
     # finite derivative only away from 0, and a sign of their own on each side
     "cbrt": ((-4.0, -0.25), (0.25, 4.0)), "reciprocal": ((-4.0, -0.25), (0.25, 4.0)),
     "divide": ((-4.0, -0.25), (0.25, 4.0)), "true_divide": ((-4.0, -0.25), (0.25, 4.0)),
-    "abs": ((-3.0, -0.25), (0.25, 3.0)), "sign": ((-3.0, -0.25), (0.25, 3.0)),
+    "abs": ((-3.0, -0.25), (0.25, 3.0)), "absolute": ((-3.0, -0.25), (0.25, 3.0)),
+    "sign": ((-3.0, -0.25), (0.25, 3.0)),
 }
+"""Where a function's gradient can be checked with finite differences, by its name: (low,
+high) ranges of its argument, chosen a step or more away from poles and branch points.
+Functions not listed are smooth on [-3, 3]."""
 _DEFAULT_RANGE = ((-3.0, 3.0),)
 
 
 def float_dtypes() -> st.SearchStrategy[np.dtype]:
-    """float64 or float32 (shrinks to float64)."""
+    """float64 or float32 (shrinks to float64).
+
+    Example:
+        >>> from hypothesis import find
+        >>> find(float_dtypes(), lambda dtype: True)  # the simplest
+        dtype('float64')
+    """
     return st.sampled_from(FLOAT_DTYPES)
 
 
 def floats(dtype=np.float64, min_value: float = -3.0, max_value: float = 3.0
            ) -> st.SearchStrategy[float]:
-    """Finite floats in [min_value, max_value], representable in ``dtype``, no subnormals."""
+    """Finite floats in [min_value, max_value], representable in ``dtype``, no subnormals.
+
+    Example:
+        >>> from hypothesis import find
+        >>> x = find(floats(np.float32, 0.1, 0.2), lambda x: True)
+        >>> 0.1 <= x <= 0.2 and float(np.float32(x)) == x
+        True
+    """
     dtype = np.dtype(dtype)
     lo, hi = _inward(min_value, dtype, max_value), _inward(max_value, dtype, min_value)
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False,
@@ -79,6 +98,12 @@ def elements(fn: Callable | str | None = None, dtype=np.float64) -> st.SearchStr
 
     ``fn`` is a name ("log") or a function (fnp.log, or a primitive); unknown ones get the
     default range [-3, 3].
+
+    Example:
+        >>> from hypothesis import find
+        >>> x = find(arrays(np.float64, (3,), elements=elements(fnp.log)), lambda x: True)
+        >>> bool(np.all(x >= 0.25))
+        True
     """
     ranges = DOMAINS.get(_name(fn), _DEFAULT_RANGE) if fn is not None else _DEFAULT_RANGE
     return st.one_of(*(floats(dtype, lo, hi) for lo, hi in ranges))
@@ -92,7 +117,13 @@ def _name(fn) -> str:
 
 def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
            ) -> st.SearchStrategy[tuple[int, ...]]:
-    """Array shapes, 0-d included by default; small, since gradient checks cost per element."""
+    """Array shapes, 0-d included by default; small, since gradient checks cost per element.
+
+    Example:
+        >>> from hypothesis import find
+        >>> find(shapes(min_dims=2), lambda shape: True)  # the simplest
+        (1, 1)
+    """
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
                             max_side=max_side)
 
@@ -100,7 +131,13 @@ def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side:
 def broadcastable_shapes(shape: tuple[int, ...], *, min_dims: int = 0,
                          max_dims: int | None = None, min_side: int = 1,
                          max_side: int | None = None) -> st.SearchStrategy[tuple[int, ...]]:
-    """Shapes that broadcast with ``shape`` (hypothesis.extra.numpy.broadcastable_shapes)."""
+    """Shapes that broadcast with ``shape`` (hypothesis.extra.numpy.broadcastable_shapes).
+
+    Example:
+        >>> from hypothesis import find
+        >>> find(broadcastable_shapes((2, 3), min_dims=2), lambda shape: True)  # the simplest
+        (1, 1)
+    """
     return hnp.broadcastable_shapes(shape, min_dims=min_dims, max_dims=max_dims,
                                     min_side=min_side, max_side=max_side)
 
@@ -109,7 +146,14 @@ def mutually_broadcastable_shapes(num_shapes: int, *, base_shape: tuple[int, ...
                                   min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
                                   max_side: int = 4):
     """``num_shapes`` shapes that broadcast together; ``.input_shapes`` and ``.result_shape``
-    of the drawn value, as in hypothesis.extra.numpy."""
+    of the drawn value, as in hypothesis.extra.numpy.
+
+    Example:
+        >>> from hypothesis import find
+        >>> drawn = find(mutually_broadcastable_shapes(2), lambda s: len(s.result_shape) == 2)
+        >>> np.broadcast_shapes(*drawn.input_shapes) == drawn.result_shape
+        True
+    """
     return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, base_shape=base_shape,
                                              min_dims=min_dims, max_dims=max_dims,
                                              min_side=min_side, max_side=max_side)
@@ -122,7 +166,8 @@ def arrays(dtype=np.float64, shape=None, *, elements: st.SearchStrategy | None =
     ``shapes()``), with well-conditioned float elements unless ``elements`` is given.
 
     Example:
-        >>> arrays(np.float32, (2, 3)).example().dtype  # doctest: +SKIP
+        >>> from hypothesis import find
+        >>> find(arrays(np.float32, (2, 3)), lambda x: True).dtype
         dtype('float32')
     """
     shape = shapes() if shape is None else shape
@@ -147,8 +192,9 @@ def in_domain(fn: Callable | str | None, dtype=np.float64, shape=None
     """Arrays whose every element lies in ``fn``'s domain, a step away from its edges.
 
     Example:
-        >>> x = in_domain("arcsin", np.float64, (3,)).example()  # doctest: +SKIP
-        >>> bool(np.all(np.abs(x) < 1))  # doctest: +SKIP
+        >>> from hypothesis import find
+        >>> x = find(in_domain("arcsin", np.float64, (3,)), lambda x: True)
+        >>> bool(np.all(np.abs(x) < 1))
         True
     """
     if isinstance(dtype, st.SearchStrategy):
@@ -157,17 +203,41 @@ def in_domain(fn: Callable | str | None, dtype=np.float64, shape=None
 
 
 def positive(dtype=np.float64, shape=None) -> st.SearchStrategy[np.ndarray]:
-    """Arrays with elements in [0.25, 4]: for log, sqrt, power's base."""
+    """Arrays with elements in [0.25, 4]: for log, sqrt, power's base.
+
+    Example:
+        >>> from hypothesis import given
+        >>> @given(positive(shape=(3,)))
+        ... def test_sqrt_squares_back(x):
+        ...     np.testing.assert_allclose(fnp.sqrt(x) ** 2, x)
+        >>> test_sqrt_squares_back()
+    """
     return in_domain("log", dtype, shape)
 
 
 def nonzero(dtype=np.float64, shape=None) -> st.SearchStrategy[np.ndarray]:
-    """Arrays with 0.25 <= |x| <= 4: for divisors and reciprocals."""
+    """Arrays with 0.25 <= |x| <= 4: for divisors and reciprocals.
+
+    Example:
+        >>> from hypothesis import given
+        >>> @given(nonzero(shape=(3,)))
+        ... def test_reciprocal_of_reciprocal(x):
+        ...     np.testing.assert_allclose(fnp.reciprocal(fnp.reciprocal(x)), x)
+        >>> test_reciprocal_of_reciprocal()
+    """
     return in_domain("divide", dtype, shape)
 
 
 def unit_interval(dtype=np.float64, shape=None) -> st.SearchStrategy[np.ndarray]:
-    """Arrays with |x| <= 0.8 < 1: for arcsin, arccos, arctanh."""
+    """Arrays with |x| <= 0.8 < 1: for arcsin, arccos, arctanh.
+
+    Example:
+        >>> from hypothesis import given
+        >>> @given(unit_interval(shape=(3,)))
+        ... def test_sin_of_arcsin(x):
+        ...     np.testing.assert_allclose(fnp.sin(fnp.arcsin(x)), x)
+        >>> test_sin_of_arcsin()
+    """
     return in_domain("arcsin", dtype, shape)
 
 
@@ -175,8 +245,11 @@ def pytrees(leaves: st.SearchStrategy, *, max_leaves: int = 6) -> st.SearchStrat
     """Nested tuples, lists and dicts (string keys) of values drawn from ``leaves``.
 
     Example:
-        >>> pytrees(arrays(np.float64, (2,))).example()  # doctest: +SKIP
-        {'a': (array([0., 1.]), [array([2., -1.])])}
+        >>> from hypothesis import find
+        >>> from funcgrad import tree
+        >>> drawn = find(pytrees(arrays(np.float64, (2,))), lambda t: isinstance(t, dict))
+        >>> all(leaf.shape == (2,) for leaf in tree.leaves(drawn))
+        True
     """
     keys = st.text(alphabet="abcdefgh", min_size=1, max_size=3)
 
