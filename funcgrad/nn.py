@@ -74,13 +74,15 @@ def logsumexp(x, axis=None, keepdims=False):
     Example:
         >>> fg.nn.logsumexp(np.array([[0.0, 0.0], [1e4, 1e4]]), axis=1)
         array([6.93147181e-01, 1.00006931e+04])
+        >>> fg.nn.logsumexp(np.array([1e4, 1e4]))
+        np.float64(10000.69314718056)
     """
     x = array_arg(x)
     axes = normalize_axes(axis, x.ndim)
     m = _stop_gradient(fnp.max(x, axis=axes, keepdims=True))
     m = fnp.where(fnp.isfinite(m), m, 0)
-    out = fnp.log(fnp.sum(fnp.exp(x - m), axis=axes, keepdims=True)) + m
-    return out if keepdims else fnp.squeeze(out, axes)
+    total = fnp.sum(fnp.exp(x - m), axis=axes, keepdims=keepdims)  # a scalar, like np.sum
+    return fnp.log(total) + (m if keepdims else fnp.squeeze(m, axes))
 
 
 def log_softmax(x, axis=-1):
