@@ -250,10 +250,6 @@ class Codegen:
             self.define(atom, expr)
         return self.values[id(atom)]
 
-    def contiguous(self, atom) -> str:
-        expr = self.array(atom)
-        return expr if atom.aval.shape == () else f"np.ascontiguousarray({expr})"
-
     @contextmanager
     def scoped(self, index, shape):
         """Reads inside a loop over ``shape`` with ``index``: recomputed values are kept in
