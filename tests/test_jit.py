@@ -286,3 +286,9 @@ def test_custom_vjp_under_jit_keeps_its_rule():
     close(fg.jit(f)(x), np.sin(x))
     close(fg.jit(fg.grad(loss))(x), 10 * np.cos(x))
     close(fg.grad(fg.jit(loss))(x), 10 * np.cos(x))
+
+
+def test_every_primitive_has_a_lowering():
+    from funcgrad.core.primitive import REGISTRY
+    missing = [name for name, prim in REGISTRY.items() if prim.lowering is None]
+    assert not missing, f"primitives jit cannot compile: {missing}"
