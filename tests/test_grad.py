@@ -433,6 +433,33 @@ def test_value_dependent_control_flow_under_grad_of_grad():
     assert fg.grad(fg.grad(f))(-0.3) == pytest.approx(-math.cos(-0.3))
 
 
+def test_value_dependent_branches_with_value_aux_and_custom_rules():
+    """Branching functions backpropagate their values directly; value_and_grad, has_aux,
+    float32 arguments and custom_vjp (whose rule runs a forward pass of its own) too."""
+    @fg.custom_vjp
+    def double(x):
+        return 2.0 * x
+
+    double.defvjp(lambda x: (2.0 * x, None), lambda _, g: (g * 3.0,))  # a deliberate "3"
+
+    def f(x, scale):
+        y = fnp.tanh(x) * scale
+        y = y * y if fnp.sum(y) > 0 else -y
+        return fnp.sum(fnp.exp(y)), {"first": y[0]}
+
+    x = np.linspace(-1.0, 2.0, 5)
+    (value, aux), g = fg.value_and_grad(f, has_aux=True)(x, 2.0)
+    y = np.tanh(x) * 2.0
+    assert value == pytest.approx(np.sum(np.exp(y * y))) and aux["first"] == y[0] ** 2
+    np.testing.assert_allclose(g, np.exp(y * y) * 2 * y * 2.0 * (1 - np.tanh(x) ** 2))
+    g32 = fg.grad(lambda x, s: f(x, s)[0])(x.astype(np.float32), 2.0)
+    assert g32.dtype == np.float32 and g32.flags.writeable
+    np.testing.assert_allclose(g32, g, rtol=1e-5)
+    branchy = lambda x: fnp.sum(double(x)) if fnp.sum(x) > 0 else fnp.sum(x)  # noqa: E731
+    np.testing.assert_allclose(fg.grad(branchy)(x), np.full(5, 3.0))
+    np.testing.assert_allclose(fg.grad(branchy)(-x), np.ones(5))
+
+
 def test_traced_once_per_input_signature():
     traces = []
 

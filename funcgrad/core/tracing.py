@@ -411,11 +411,24 @@ def trace_flat(fn, avals, values=None) -> tuple[Program, list]:
     With ``values`` the trace is concrete (its tracers carry them). Returns the Program and the
     values of its constvars (arrays, or tracers of an enclosing trace).
     """
+    program, consts, _ = _trace(fn, avals, values)
+    return program, consts
+
+
+def trace_concrete(fn, avals, values) -> tuple[Program, list, dict]:
+    """``trace_flat`` with values, also returning the value of every variable (by id)."""
+    return _trace(fn, avals, values, keep_values=True)
+
+
+def _trace(fn, avals, values, keep_values=False):
     concrete = values is not None
     with new_trace(concrete) as trace:
         ins = [trace.new_input(aval, values[i] if concrete else None)
                for i, aval in enumerate(avals)]
-        return trace.to_program(fn(*ins))
+        program, consts = trace.to_program(fn(*ins))
+        env = ({k: x.val if isinstance(x, Tracer) else x for k, x in trace._operands.items()}
+               if keep_values else None)
+    return program, consts, env
 
 
 def make_ir(fun, static_argnums=()):

@@ -21,12 +21,13 @@ from optree import tree_flatten
 from funcgrad.core.cache import Guard, TraceCache, leaf_signature
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline, run
-from funcgrad.core.ir import Program
-from funcgrad.core.tracing import Tracer, current_trace, trace_flat
+from funcgrad.core.ir import Program, Var
+from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
 from funcgrad.core.calls import FunctionArgs, name_of, normalize_argnums
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
-from funcgrad.transforms.reverse import COTANGENT_INPUT, adjoint, split
+from funcgrad.transforms.reverse import (COTANGENT_INPUT, adjoint, backward_with_values,
+                                        split)
 
 _cache = TraceCache()
 _NUMPY_SCALAR = {float: np.float64, int: np.int64, bool: np.bool_}
@@ -43,6 +44,7 @@ class _Traced(NamedTuple):
     consts: list
     out_tree: PyTreeDef
     concrete: bool  # traced with values: valid for these values only
+    values: dict | None = None  # then, each variable's value (by id)
 
 
 _NEEDS_VALUES = "needs values"  # cached for a key whose function branched on a value
@@ -63,8 +65,8 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
             if key is not None:
                 _cache.put(fun, key, _NEEDS_VALUES, guard)
     values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
-    program, consts = trace_flat(call.flat_function(), avals, values)
-    return _Traced(program, consts, call.out_tree, True)
+    program, consts, env = trace_concrete(call.flat_function(), avals, values)
+    return _Traced(program, consts, call.out_tree, True, env)
 
 
 def _cached(fun, key, build):
@@ -156,6 +158,7 @@ class _GradEntry(NamedTuple):
     out_tree: PyTreeDef  # the structure of what the caller gets back
     concrete: bool
     inline: bool        # built for tracers: always recorded into the enclosing trace
+    results: list | None = None  # computed already (a function that branched on values)
 
 
 def _with_aux_check(fun, has_aux):
@@ -214,10 +217,18 @@ def _build_grad(fun, call, key, argnums, single, has_aux, what, with_value) -> _
             wrt[len(traced.consts) + j] = True
     seeds = [1.0] + [None] * (len(program.outvars) - 1)
     keep = [with_value] + [True] * (len(program.outvars) - 1)  # grad alone needs no loss value
-    adj = adjoint(program, wrt, seeds, keep)
     out_tree, order = _result_structure(call, argnums, with_value, aux_tree, single)
-    adj = Program(adj.constvars, adj.invars, adj.equations, [adj.outvars[i] for i in order])
     inline = any(isinstance(x, Tracer) for x in call.leaves)
+    if traced.values is not None and not inline and current_trace() is None:
+        # a program for these values only: backpropagate the values, record no adjoint
+        cts = backward_with_values(program, traced.values, wrt, seeds)
+        if cts is not None:
+            outs = [traced.values[id(v)] if isinstance(v, Var) else v.value
+                    for v, k in zip(program.outvars, keep) if k] + cts
+            return _GradEntry(None, traced.consts, out_tree, True, False,
+                              [outs[i] for i in order])
+    adj = adjoint(program, wrt, seeds, keep)
+    adj = Program(adj.constvars, adj.invars, adj.equations, [adj.outvars[i] for i in order])
     return _GradEntry(adj, traced.consts, out_tree, traced.concrete, inline)
 
 
@@ -306,7 +317,9 @@ def _differentiate(fun, argnums, has_aux, with_value):
             entry, leaves = _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux,
                                             what, with_value)
         consts = entry.consts
-        if entry.inline or current_trace() is not None:
+        if entry.results is not None:
+            outs = numpy_values(entry.results)
+        elif entry.inline or current_trace() is not None:
             outs = inline(entry.program, [*consts, *leaves])
         else:
             outs = numpy_values(evaluate(entry.program, [*consts, *leaves] if consts else leaves))

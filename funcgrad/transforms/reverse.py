@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from funcgrad.core.ir import (Literal, Program, Var, common_subexpression_elimination,
                               dead_code_elimination)
-from funcgrad.core.tracing import new_trace, source_of
+from funcgrad.core.tracing import current_trace, new_trace, source_of
 from funcgrad.core.types import is_float
 from funcgrad.ops.elementwise import add
 from funcgrad.ops.shape import broadcast_to
@@ -41,6 +43,10 @@ COTANGENT_INPUT = CotangentInput()
 
 
 def zeros(aval):
+    """A zero cotangent, where one must exist: a broadcast scalar in a trace (it costs
+    nothing compiled), a fresh writable array outside one (it may be handed to the user)."""
+    if current_trace() is None:
+        return np.zeros(aval.shape, aval.dtype)[()]
     return broadcast_to(aval.dtype.type(0), aval.shape)
 
 
@@ -61,39 +67,16 @@ def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence,
         env: dict[int, object] = {}
         for v in program.inputs:
             env[id(v)] = trace.new_input(v.aval)
-        ct_inputs = [trace.new_input(v.aval.strong()) for v, s in zip(program.outvars, seeds)
-                     if s is COTANGENT_INPUT]
+        ct_inputs = iter([trace.new_input(v.aval.strong())
+                          for v, s in zip(program.outvars, seeds) if s is COTANGENT_INPUT])
 
         def read(atom):
             return atom.value if isinstance(atom, Literal) else env[id(atom)]
 
         active = {id(v) for v, on in zip(program.inputs, wrt) if on and is_float(v.aval.dtype)}
         residuals = _forward(program, env, read, active)
-
-        cts: dict[int, object] = {}
-
-        def accumulate(var, ct):
-            if isinstance(var, Var) and id(var) in active and ct is not None:
-                cts[id(var)] = ct if id(var) not in cts else add(cts[id(var)], ct)
-
-        fed = iter(ct_inputs)
-        for v, seed in zip(program.outvars, seeds):
-            ct = next(fed) if seed is COTANGENT_INPUT else seed
-            if ct is not None:
-                ct = ct if seed is COTANGENT_INPUT else broadcast_to(v.aval.dtype.type(seed),
-                                                                      v.aval.shape)
-                accumulate(v, ct)
-
-        for eqn in reversed(program.equations):
-            out_cts = [cts.pop(id(v), None) for v in eqn.outputs]
-            if all(ct is None for ct in out_cts):
-                continue
-            flags = [isinstance(a, Var) and id(a) in active for a in eqn.inputs]
-            with source_of(eqn.source):
-                in_cts = _backward(eqn, out_cts, flags, read, residuals)
-                for a, ct in zip(eqn.inputs, in_cts):
-                    accumulate(a, ct)
-
+        out_cts = [next(ct_inputs) if s is COTANGENT_INPUT else s for s in seeds]
+        cts = _backward_pass(program, read, active, out_cts, residuals)
         keep = [True] * len(program.outvars) if keep is None else keep
         outputs = [read(v) for v, k in zip(program.outvars, keep) if k]
         outputs += [cts.get(id(v)) if id(v) in cts else zeros(v.aval)
@@ -101,6 +84,53 @@ def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence,
         result, consts = trace.to_program(outputs)
     assert not consts, "an adjoint captures no constants: they are inputs of the program"
     return dead_code_elimination(common_subexpression_elimination(result))
+
+
+def backward_with_values(program: Program, values: dict, wrt: Sequence[bool], seeds: Sequence):
+    """The cotangents of the ``wrt`` inputs, computed directly from the values of a concrete
+    trace (``values``: var id -> value) rather than recorded as a program: for a function that
+    branched on values, whose program serves one call only. The same VJP rules run, on
+    arrays. None if the program holds a primitive whose VJP needs its own forward pass."""
+    if any(eqn.primitive.vjp_fwd is not None for eqn in program.equations):
+        return None
+
+    def read(atom):
+        return atom.value if isinstance(atom, Literal) else values[id(atom)]
+
+    active = {id(v) for v, on in zip(program.inputs, wrt) if on and is_float(v.aval.dtype)}
+    for eqn in program.equations:
+        if eqn.primitive.differentiable and any(
+                isinstance(a, Var) and id(a) in active for a in eqn.inputs):
+            active.update(id(v) for v in eqn.outputs if is_float(v.aval.dtype))
+    cts = _backward_pass(program, read, active, seeds, {})
+    return [cts.get(id(v)) if id(v) in cts else zeros(v.aval)
+            for v, on in zip(program.inputs, wrt) if on]
+
+
+def _backward_pass(program, read, active, out_cts, residuals) -> dict:
+    """Backpropagation: from the cotangents of the outputs, through each equation's VJP in
+    reverse order, adding the cotangents that reach a variable along several paths (the chain
+    rule's case 2). Returns var id -> cotangent, for the active variables reached."""
+    cts: dict[int, object] = {}
+
+    def accumulate(var, ct):
+        if isinstance(var, Var) and id(var) in active and ct is not None:
+            cts[id(var)] = ct if id(var) not in cts else add(cts[id(var)], ct)
+
+    for v, ct in zip(program.outvars, out_cts):
+        if ct is not None:  # a number seeds the output with that value, broadcast
+            accumulate(v, ct if hasattr(ct, "aval") else broadcast_to(
+                v.aval.dtype.type(ct), v.aval.shape))
+    for eqn in reversed(program.equations):
+        eqn_cts = [cts.pop(id(v), None) for v in eqn.outputs]
+        if all(ct is None for ct in eqn_cts):
+            continue
+        flags = [isinstance(a, Var) and id(a) in active for a in eqn.inputs]
+        with source_of(eqn.source):
+            in_cts = _backward(eqn, eqn_cts, flags, read, residuals)
+            for a, ct in zip(eqn.inputs, in_cts):
+                accumulate(a, ct)
+    return cts
 
 
 def _forward(program, env, read, active):
