@@ -556,8 +556,8 @@ class Codegen:
     @staticmethod
     def _acc_dtype(eqn):
         dtype = eqn.outputs[0].aval.dtype
-        if dtype == np.float32 and eqn.primitive.name in ("reduce_sum", "reduce_prod"):
-            return np.dtype(np.float64)  # float32 sums accumulate in float64
+        if dtype == np.float32 and eqn.primitive.lowering.widen:
+            return np.dtype(np.float64)
         return dtype
 
     def _acc(self, eqn):

@@ -31,6 +31,7 @@ from typing import Callable, NamedTuple
 class Reduction(NamedTuple):
     init: Callable   # dtype -> Python expression of the initial accumulator
     update: str      # e.g. "{acc} + {x}"
+    widen: bool = False  # accumulate float32 in float64 (sums and products lose less)
 
 
 def _always(in_aval, out_aval, **params) -> bool:

@@ -97,8 +97,8 @@ def _highest(dtype):
 
 
 # max/min propagate NaN as NumPy does: once the accumulator is NaN it stays NaN
-_SUM = Reduction(lambda dtype: "0", "{acc} + {x}")
-_PROD = Reduction(lambda dtype: "1", "{acc} * {x}")
+_SUM = Reduction(lambda dtype: "0", "{acc} + {x}", widen=True)
+_PROD = Reduction(lambda dtype: "1", "{acc} * {x}", widen=True)
 _MAX = Reduction(_lowest, "{x} if ({x} > {acc} or {x} != {x}) else {acc}")
 _MIN = Reduction(_highest, "{x} if ({x} < {acc} or {x} != {x}) else {acc}")
 _ALL = Reduction(lambda dtype: "True", "{acc} and {x}")
