@@ -10,20 +10,23 @@ Example:
     array([1., 1.])
 """
 
-__version__ = "0.1.0"
+from funcgrad.core.version import __version__  # noqa: F401
 
+# Layers, bottom to top (each imports only those below it; tests/test_layers.py checks):
+#   core -> rules -> ops -> numpy, nn, scipy -> transforms, compile -> control -> api -> testing
 from funcgrad.core.errors import (ConcretizationError, FuncgradError,  # noqa: F401
                                   FuncgradIndexError, FuncgradTypeError, InPlaceUpdateError,
                                   LoweringError, ShapeError, UnexpectedTracerError)
-from funcgrad.core.evaluate import evaluate  # noqa: F401
-from funcgrad.core.ir import ClosedProgram, Program  # noqa: F401
-from funcgrad.core.tracing import make_ir  # noqa: F401
+from funcgrad.core.evaluate import ClosedProgram, evaluate  # noqa: F401
+from funcgrad.core.ir import Program  # noqa: F401
 from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
-from funcgrad.transforms.autodiff import (grad, hessian, jacrev, stop_gradient,  # noqa: F401
-                                          value_and_grad, vjp)
-from funcgrad.transforms.custom import custom_vjp  # noqa: F401
+from funcgrad.compile.executable import disable_jit  # noqa: F401
+from funcgrad.api.make_ir import make_ir  # noqa: F401
+from funcgrad.api.autodiff import (grad, hessian, jacrev, stop_gradient,  # noqa: F401
+                                   value_and_grad, vjp)
+from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
+from funcgrad.api.jit import jit  # noqa: F401
 from funcgrad import testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)
-from funcgrad.compile.jit import disable_jit, jit  # noqa: F401,E402
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
 # submodules (funcgrad.numpy, nn, scipy, tree, testing) are public too, as attributes, but not

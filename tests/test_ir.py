@@ -14,7 +14,8 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
-from funcgrad.core.ir import (ClosedProgram, Equation, Literal, Program, Source, Var,
+from funcgrad.core.evaluate import ClosedProgram
+from funcgrad.core.ir import (Equation, Literal, Program, Source, Var,
                               dead_code_elimination, validate)
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import ShapedArray

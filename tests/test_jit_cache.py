@@ -14,7 +14,7 @@ PROGRAM = textwrap.dedent("""
     import json, sys, time
     import numpy as np
     import funcgrad as fg, funcgrad.numpy as fnp
-    from funcgrad.compile import cache
+    from funcgrad.compile import disk_cache as cache
 
     def loss(w, x):
         return fnp.sum(fnp.tanh(x @ w) ** 2) + 0.1 * fnp.sum(w * w)

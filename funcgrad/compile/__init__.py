@@ -1,6 +1,6 @@
-"""Lowering Programs to Numba: lowering kinds (lowering.py), code generation (codegen.py),
-the disk cache (cache.py) and jit (jit.py). Nothing is imported here, so that primitives can
-declare their lowerings without loading Numba."""
+"""The Numba backend: code generation (codegen.py), the disk cache (disk_cache.py) and
+executables (executable.py). The lowering kinds primitives declare are funcgrad/rules/
+lowering.py. Numba itself is imported only when something is compiled."""
 
 
 def stats() -> dict:
@@ -14,5 +14,5 @@ def stats() -> dict:
         >>> sorted(stats())[:2]
         ['cache_repairs', 'modules_loaded']
     """
-    from funcgrad.compile import cache, jit
-    return {**jit.stats, **cache.stats}
+    from funcgrad.compile import disk_cache, executable
+    return {**executable.stats, **disk_cache.stats}

@@ -29,7 +29,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from funcgrad.compile.lowering import IDENTITY, Guarded, Inline, Reduction, View, is_elementwise
+from funcgrad.rules.lowering import (IDENTITY, Guarded, Inline, Reduction, View, is_elementwise,
+                                     lowerings)
 from funcgrad.core.errors import LoweringError
 from funcgrad.core.ir import Equation, Literal, Program, Var, _Namer, format_program
 from funcgrad.core.types import ShapedArray
@@ -91,7 +92,7 @@ def _literal_dtype(eqn) -> np.dtype:
 
 def inline_calls(program: Program) -> Program:
     """The program with every call of a sub-program (``Inline`` lowering) spliced in."""
-    if not any(isinstance(e.primitive.lowering, Inline) for e in program.equations):
+    if not any(isinstance(lowerings.get(e.primitive), Inline) for e in program.equations):
         return program
     rename: dict[int, object] = {}
 
@@ -101,11 +102,11 @@ def inline_calls(program: Program) -> Program:
     equations = []
     for eqn in program.equations:
         inputs = tuple(sub(a, rename) for a in eqn.inputs)
-        if not isinstance(eqn.primitive.lowering, Inline):
+        if not isinstance(lowerings.get(eqn.primitive), Inline):
             equations.append(Equation(eqn.primitive, inputs, eqn.params, eqn.outputs,
                                       eqn.source))
             continue
-        rule = eqn.primitive.lowering
+        rule = lowerings.get(eqn.primitive)
         inner = inline_calls(rule.program(eqn.params))
         local = {id(v): a for v, a in zip(inner.inputs, rule.operands(inputs, eqn.params))}
         for e in inner.equations:
@@ -236,9 +237,9 @@ class Codegen:
                 expr = self.read(atom, [])
         elif id(atom) in self.views:
             eqn = self.views[id(atom)]
-            if eqn.primitive.lowering.as_array is not None:
+            if lowerings.get(eqn.primitive).as_array is not None:
                 base = eqn.inputs[0]
-                expr = eqn.primitive.lowering.as_array(self, self.array(base), base.aval,
+                expr = lowerings.get(eqn.primitive).as_array(self, self.array(base), base.aval,
                                                        atom.aval, **eqn.params)
         if expr is None:  # compute it element by element
             expr = self.new_array(atom.aval, self.name(atom))
@@ -274,7 +275,7 @@ class Codegen:
         eqn = self.views.get(id(atom))
         if eqn is not None:
             base = eqn.inputs[0]
-            mapped = eqn.primitive.lowering.index(self, list(index), base.aval, atom.aval,
+            mapped = lowerings.get(eqn.primitive).index(self, list(index), base.aval, atom.aval,
                                                   **eqn.params)
             if isinstance(mapped, Guarded):
                 memo, key = self.scope[2], (id(atom), tuple(index))
@@ -312,7 +313,7 @@ class Codegen:
 
     def _expression(self, eqn, index, shape) -> str:
         """An elementwise equation's value at ``index`` of a loop over ``shape``."""
-        rule = eqn.primitive.lowering
+        rule = lowerings.get(eqn.primitive)
         literal_dtype = _literal_dtype(eqn) if eqn.inputs else None
         operands = [self.read(a, _operand_index(a.aval, shape, index), literal_dtype)
                     for a in eqn.inputs]
@@ -336,7 +337,7 @@ class Codegen:
             return memo
         eqn = self.views.get(id(atom))
         if eqn is not None:
-            same = eqn.primitive.lowering is IDENTITY
+            same = lowerings.get(eqn.primitive) is IDENTITY
             roots = tuple((r, same and i) for r, i in self._roots(eqn.inputs[0]))
         elif id(atom) in self.virtual:
             eqn = self.virtual[id(atom)]
@@ -395,7 +396,7 @@ class Codegen:
             if not (isinstance(first, _Group) and first.shape == a.shape):
                 continue
             reducers = {id(e.outputs[0]) for e in a.members
-                        if isinstance(e.primitive.lowering, Reduction)}
+                        if isinstance(lowerings.get(e.primitive), Reduction)}
             if any(item is first and (not same or var in reducers)
                    for item, same, var in outside):
                 continue  # first reads them elsewhere than where it is, or before they are done
@@ -428,7 +429,7 @@ class Codegen:
         recomputing those where they are read would compute them twice."""
         needed = {id(v) for v in self.program.outvars if isinstance(v, Var)}
         for eqn in reversed(self.program.equations):
-            rule = eqn.primitive.lowering
+            rule = lowerings.get(eqn.primitive)
             if isinstance(rule, View):
                 if id(eqn.outputs[0]) in needed:
                     needed.add(id(eqn.inputs[0]))
@@ -439,7 +440,7 @@ class Codegen:
     def _schedule(self):
         needed = self._arrays_needed()
         for eqn in self.program.equations:
-            rule = eqn.primitive.lowering
+            rule = lowerings.get(eqn.primitive)
             out = eqn.outputs[0]
             if rule is None:
                 raise LoweringError(f"primitive {eqn.primitive.name} has no Numba lowering "
@@ -515,7 +516,7 @@ class Codegen:
     def _emit_block(self, eqn):
         self._comment([eqn])
         self.source = eqn.source
-        rule = eqn.primitive.lowering
+        rule = lowerings.get(eqn.primitive)
         (rule.fallback if isinstance(rule, View) else rule.lower)(self, eqn)
         for v in eqn.outputs:
             if id(v) not in self.values:
@@ -525,7 +526,7 @@ class Codegen:
     def _emit_group(self, group: _Group):
         self._comment(group.members)
         rank = len(group.shape)
-        reducers = [e for e in group.members if isinstance(e.primitive.lowering, Reduction)]
+        reducers = [e for e in group.members if isinstance(lowerings.get(e.primitive), Reduction)]
         dims = [self.dim(d) for d in group.shape]
         for eqn in group.members:
             self.source = eqn.source
@@ -556,7 +557,7 @@ class Codegen:
     @staticmethod
     def _acc_dtype(eqn):
         dtype = eqn.outputs[0].aval.dtype
-        if dtype == np.float32 and eqn.primitive.lowering.widen:
+        if dtype == np.float32 and lowerings.get(eqn.primitive).widen:
             return np.dtype(np.float64)
         return dtype
 
@@ -568,7 +569,7 @@ class Codegen:
         if self._suffix_depth(eqn, rank) is None:
             acc_dtype = self._acc_dtype(eqn)
             self.emit(f"{self._acc(eqn)} = np.full({self.shape(out.aval.shape)}, "
-                      f"{eqn.primitive.lowering.init(acc_dtype)}, {dtype_expr(acc_dtype)})")
+                      f"{lowerings.get(eqn.primitive).init(acc_dtype)}, {dtype_expr(acc_dtype)})")
         elif out.aval.shape != ():
             self.emit(f"{self.name(out)} = np.empty({self.shape(out.aval.shape)}, "
                       f"{dtype_expr(out.aval.dtype)})")
@@ -580,7 +581,7 @@ class Codegen:
             self.source = eqn.source
             acc_dtype = self._acc_dtype(eqn)
             self.emit(f"{self._acc(eqn)} = "
-                      f"{cast_expr(acc_dtype, eqn.primitive.lowering.init(acc_dtype))}")
+                      f"{cast_expr(acc_dtype, lowerings.get(eqn.primitive).init(acc_dtype))}")
         if depth == rank:
             self._emit_body(group, index, reducers)
         else:
@@ -605,7 +606,7 @@ class Codegen:
     def _emit_body(self, group, index, reducers):
         for eqn in group.members:
             self.source = eqn.source
-            rule = eqn.primitive.lowering
+            rule = lowerings.get(eqn.primitive)
             out = eqn.outputs[0]
             if eqn in reducers:
                 x = eqn.inputs[0]
@@ -624,7 +625,7 @@ class Codegen:
 def _cheap(eqn) -> bool:
     """Arithmetic without function calls: cheaper to recompute wherever it is read than to
     store and load."""
-    rule = eqn.primitive.lowering
+    rule = lowerings.get(eqn.primitive)
     text = rule if isinstance(rule, str) else rule(
         ["x"] * len(eqn.inputs), ["i"] * len(eqn.outputs[0].aval.shape), **eqn.params)
     return not any(call in text for call in ("np.", "math.", "**"))

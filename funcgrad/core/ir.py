@@ -132,57 +132,6 @@ class Program:
                 f"{len(self.outvars)} outputs>")
 
 
-class ClosedProgram:
-    """A Program together with the values of its constvars, as ``make_ir`` returns it.
-    Calling it evaluates the program with NumPy on the flat list of array arguments.
-
-    Example:
-        >>> w = np.array([1.0, 2.0])
-        >>> closed = fg.make_ir(lambda x: fnp.sum(w * x))(np.zeros(2))
-        >>> closed.consts
-        (array([1., 2.]),)
-        >>> closed(np.array([3.0, 4.0]))
-        [np.float64(11.0)]
-    """
-
-    __slots__ = ("program", "consts", "in_tree", "out_tree")
-
-    def __init__(self, program: Program, consts, in_tree=None, out_tree=None):
-        self.program = program
-        self.consts = tuple(consts)
-        self.in_tree = in_tree
-        self.out_tree = out_tree
-
-    def __call__(self, *args):
-        """Evaluate with NumPy on flat array arguments; returns the flat list of outputs."""
-        from funcgrad.core.evaluate import evaluate
-        self.check_arguments(args)
-        return evaluate(self.program, [*self.consts, *args])
-
-    def check_arguments(self, args):
-        """The program was traced for its inputs' shapes and dtypes: refuse others."""
-        from funcgrad.core.errors import FuncgradTypeError
-        from funcgrad.core.types import aval_of
-        invars = self.program.invars
-        if len(args) != len(invars):
-            raise FuncgradTypeError(f"this program takes {len(invars)} array arguments (the "
-                                    f"leaves of its inputs), got {len(args)}")
-        for i, (x, v) in enumerate(zip(args, invars)):
-            aval = aval_of(x, f" (argument {i})")
-            if (aval.shape, aval.dtype) != (v.aval.shape, v.aval.dtype):
-                raise FuncgradTypeError(f"argument {i} is {aval}, but the program was traced "
-                                        f"for {v.aval}; trace it again for other shapes")
-
-    @property
-    def equations(self):
-        return self.program.equations
-
-    def __str__(self):
-        return format_program(self.program)
-
-    __repr__ = __str__
-
-
 # ---------------------------------------------------------------------------------------
 # Printing
 

@@ -1,61 +1,48 @@
-"""Primitives: the named operations Programs are made of, each with all of its rules.
+"""Primitives, the named operations Programs are made of, and the rule tables keyed by them.
 
-A primitive knows how to compute itself with NumPy (``impl``), what shape and dtype it
-returns (``shape_rule``), how to pull a cotangent back through itself (``vjp``), and how to
-become Numba code (``lowering``). Everything about one operation lives in one declaration,
-in funcgrad/ops/.
+A ``Primitive`` holds only what belongs to the operation itself: its name, how NumPy computes
+it (``impl``), what shape and dtype it returns (``shape_rule``), whether it returns several
+results, and whether it is elementwise (so tracing can fold it on constants and
+transformations can derive its rules from per-element ones).
+
+Everything a transformation or a backend needs from a primitive lives in that
+transformation's own ``RuleTable`` (core/rules.py), keyed by primitive (funcgrad/rules/: VJP,
+JVP, batching, Numba lowering; core/tracing.py: simplification). Adding a transformation adds a table and
+an interpreter; it never edits this class. The ops/ modules fill every table where they
+declare a primitive, so one screen still shows all of a primitive's rules.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
+from funcgrad.core.rules import REGISTRY
 from funcgrad.core.types import ShapedArray
 
-REGISTRY: dict[str, Primitive] = {}
 _RULE_CACHE_SIZE = 4096  # per primitive; cleared when full (shapes seen by one program recur)
 
 
 class Primitive:
     """An operation of the IR.
 
-    Rules (all optional but ``impl`` and ``shape_rule``):
       impl(*values, **params)         NumPy implementation, for the evaluator and eager calls
       shape_rule(*avals, **params)    output aval(s); raises ShapeError/FuncgradTypeError
-      vjp(cts, inputs, outputs, active, **params)
-                                      cotangents of the inputs (None = zero) given those of
-                                      the outputs; written with funcgrad.numpy, so it traces
-      lowering                        what compile/codegen needs to emit Numba code
-      simplify(trace, out_aval, *args, **params)
-                                      a shortcut taken while tracing instead of recording the
-                                      equation (x * 1 -> x), or None
-      vjp_fwd(inputs, active, **params) -> (outputs, residuals)
-      vjp_bwd(residuals, cts, active, **params) -> input cotangents
-                                      instead of ``vjp``, for primitives that must choose what
-                                      their forward pass saves (calls of sub-programs)
-    ``differentiable=False`` declares a zero derivative (comparisons, argmax, floor...).
+      multiple_results                impl and shape_rule return a sequence
+      elementwise                     computes each output element from the same element of
+                                      its (broadcast) inputs
     """
 
     def __init__(self, name: str, *, impl: Callable, shape_rule: Callable,
-                 vjp: Callable | None = None, differentiable: bool = True,
-                 multiple_results: bool = False, elementwise: bool = False,
-                 lowering: Any = None, simplify: Callable | None = None,
-                 vjp_fwd: Callable | None = None, vjp_bwd: Callable | None = None):
+                 multiple_results: bool = False, elementwise: bool = False):
         if name in REGISTRY:
             raise ValueError(f"primitive {name!r} is declared twice")
         self.name = name
         self.impl = impl
         self.shape_rule = shape_rule
-        self.vjp = vjp
-        self.differentiable = differentiable
         self.multiple_results = multiple_results
         self.elementwise = elementwise
-        self.lowering = lowering
-        self.simplify = simplify
-        self.vjp_fwd = vjp_fwd
-        self.vjp_bwd = vjp_bwd
         self._rule_cache: dict = {}
         REGISTRY[name] = self
 
@@ -101,22 +88,5 @@ class Primitive:
         return f"Primitive({self.name})"
 
 
-def elementwise_vjp(*per_input: Callable | None) -> Callable:
-    """A vjp rule from one function per input, ``lambda g, ans, *inputs, **params: ...``, as
-    autograd writes them. Results are summed back over broadcast axes so each cotangent has its
-    input's shape."""
-    from funcgrad.ops.shape import unbroadcast
-
-    def vjp(cts, inputs, outputs, active, **params):
-        (g,), (ans,) = cts, outputs
-        out = []
-        for rule, x, on in zip(per_input, inputs, active):
-            ct = rule(g, ans, *inputs, **params) if rule is not None and on else None
-            out.append(None if ct is None else unbroadcast(ct, x))  # a rule may say zero: None
-        return out
-    return vjp
-
-
-from funcgrad.core.tracing import (Tracer, current_trace,  # noqa: E402
-                                   escaped_tracer_error)
+from funcgrad.core.tracing import Tracer, current_trace, escaped_tracer_error  # noqa: E402
 from funcgrad.core.types import aval_of  # noqa: E402

@@ -92,3 +92,7 @@ __all__ = [
     "int16", "uint8", "uint16", "uint32", "uint64", "ndarray", "dtype", "result_type", "finfo",
     "iinfo",
 ]
+
+from funcgrad.numpy import _tracer_methods  # noqa: E402
+
+_tracer_methods.install()  # Tracers get their array methods from this layer

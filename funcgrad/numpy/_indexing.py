@@ -169,7 +169,7 @@ def at(x):
         >>> fnp.at(np.zeros(3))[1].set(5.0)
         array([0., 5., 0.])
     """
-    from funcgrad.core.tracing import _IndexUpdateHelper
+    from funcgrad.numpy._tracer_methods import _IndexUpdateHelper
     from funcgrad.numpy._util import array_arg
     return _IndexUpdateHelper(array_arg(x))
 

@@ -19,10 +19,11 @@ import math
 import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
-from funcgrad.core.primitive import Primitive, elementwise_vjp
-from funcgrad.compile.lowering import IDENTITY
-from funcgrad.core.tracing import Tracer
+from funcgrad.core.primitive import Primitive
+from funcgrad.core.tracing import Tracer, simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype, float64, promote_types
+from funcgrad.rules import jvp_rules, vjp_rules, zero_derivative
+from funcgrad.rules.lowering import IDENTITY, lowerings
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -89,14 +90,58 @@ def _misuse(name, nin, n_args, options) -> str:
     return f"funcgrad.numpy.{name} does not support {', '.join(f'{k}=' for k in options)}"
 
 
-def ufunc_primitive(name, ufunc, vjp=None, lowering=None, simplify=None) -> Primitive:
-    """A primitive computed by a NumPy ufunc. ``vjp`` is a tuple of per-input rules, or None
+def ufunc_primitive(name, ufunc, derivatives=None, lowering=None, simplify=None) -> Primitive:
+    """A primitive computed by a NumPy ufunc, registered in every table. ``derivatives`` is a
+    list of per-input rules ``lambda g, ans, *inputs: ...`` (see ``elementwise_vjp``), or None
     for a primitive with zero derivative (integer-valued or boolean results)."""
-    prim = Primitive(name, impl=ufunc, shape_rule=_ufunc_rule(ufunc),
-                     vjp=elementwise_vjp(*vjp) if vjp else None, differentiable=vjp is not None,
-                     elementwise=True, lowering=lowering)
-    prim.simplify = _simplifier(prim, simplify)
+    prim = Primitive(name, impl=ufunc, shape_rule=_ufunc_rule(ufunc), elementwise=True)
+    define_elementwise(prim, derivatives, lowering)
+    simplify_rules[prim] = _simplifier(prim, simplify)
     return prim
+
+
+def define_elementwise(prim, derivatives, lowering) -> None:
+    """Register an elementwise primitive's rules: VJP and JVP both from the same per-input
+    derivative rules (each is linear in ``g``, so the same expression pulls a cotangent back
+    and pushes a tangent forward), and its scalar Numba expression."""
+    if derivatives is None:
+        zero_derivative(prim)
+    else:
+        vjp_rules[prim] = elementwise_vjp(*derivatives)
+        jvp_rules[prim] = elementwise_jvp(prim, *derivatives)
+    lowerings[prim] = lowering
+
+
+def elementwise_vjp(*per_input):
+    """A vjp rule from one function per input, ``lambda g, ans, *inputs, **params: ...``, as
+    autograd writes them (None: that input has no derivative). Results are summed back over
+    broadcast axes so each cotangent has its input's shape."""
+    def vjp(cts, inputs, outputs, active, **params):
+        (g,), (ans,) = cts, outputs
+        out = []
+        for rule, x, on in zip(per_input, inputs, active):
+            ct = rule(g, ans, *inputs, **params) if rule is not None and on else None
+            out.append(None if ct is None else unbroadcast(ct, x))  # a rule may say zero: None
+        return out
+    return vjp
+
+
+def elementwise_jvp(prim, *per_input):
+    """A jvp rule from the same per-input functions as ``elementwise_vjp``: the output's
+    tangent is the sum over inputs of rule(tangent, ans, *inputs), broadcast to the output."""
+    def jvp(primals, tangents, **params):
+        ans = prim.bind(*primals, **params)
+        out = None
+        for rule, t in zip(per_input, tangents):
+            if rule is None or t is None:
+                continue
+            term = rule(t, ans, *primals, **params)
+            if term is not None:
+                out = term if out is None else add(out, term)
+        if out is not None:
+            out = convert_element_type(broadcast_to(out, shape_of(ans)), ans.dtype)
+        return [ans], [out]
+    return jvp
 
 
 def _simplifier(prim, rule):
@@ -288,11 +333,10 @@ def _select_rule(cond, x, y):
     return ShapedArray(broadcast_shapes(cond, x, y), check_dtype(dtype))  # gives an array
 
 
-select_p = Primitive(
-    "select", impl=np.where, shape_rule=_select_rule, elementwise=True,
-    vjp=elementwise_vjp(None, lambda g, ans, c, x, y: where(c, g, 0.0),
-                        lambda g, ans, c, x, y: where(c, 0.0, g)),
-    lowering="{1} if {0} else {2}")
+select_p = Primitive("select", impl=np.where, shape_rule=_select_rule, elementwise=True)
+define_elementwise(select_p, [None, lambda g, ans, c, x, y: where(c, g, 0.0),
+                              lambda g, ans, c, x, y: where(c, 0.0, g)],
+                   "{1} if {0} else {2}")
 
 
 def _logistic_impl(x):
@@ -300,11 +344,10 @@ def _logistic_impl(x):
         return 1 / (1 + np.exp(-x))
 
 
-logistic_p = Primitive(
-    "logistic", impl=_logistic_impl, shape_rule=_ufunc_rule(np.exp, "logistic"),
-    elementwise=True,
-    vjp=elementwise_vjp(lambda g, ans, x: g * ans * (1 - ans)),
-    lowering="1 / (1 + np.exp(-{0}))")
+logistic_p = Primitive("logistic", impl=_logistic_impl,
+                       shape_rule=_ufunc_rule(np.exp, "logistic"), elementwise=True)
+define_elementwise(logistic_p, [lambda g, ans, x: g * ans * (1 - ans)],
+                   "1 / (1 + np.exp(-{0}))")
 
 
 def _erf_impl(x):
@@ -313,10 +356,10 @@ def _erf_impl(x):
     return np.vectorize(math.erf, otypes=[dtype])(x)[()]
 
 
-erf_p = Primitive(
-    "erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp, "erf"), elementwise=True,
-    vjp=elementwise_vjp(lambda g, ans, x: g * TWO_OVER_SQRT_PI * exp(-x * x)),
-    lowering="math.erf({0})")
+erf_p = Primitive("erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp, "erf"),
+                  elementwise=True)
+define_elementwise(erf_p, [lambda g, ans, x: g * TWO_OVER_SQRT_PI * exp(-x * x)],
+                   "math.erf({0})")
 
 
 _WEAK_INT = ShapedArray((), np.dtype("int64"), True)  # n, as NumPy's promotion sees it
@@ -340,9 +383,8 @@ def _integer_pow_vjp(g, ans, x, *, n):
 integer_pow_p = Primitive(
     "integer_pow", impl=lambda x, *, n: np.power(x, n),
     shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, _WEAK_INT])),
-    elementwise=True,
-    vjp=elementwise_vjp(_integer_pow_vjp),
-    lowering=_integer_pow_lowering)
+    elementwise=True)
+define_elementwise(integer_pow_p, [_integer_pow_vjp], _integer_pow_lowering)
 
 
 def _convert_rule(x, *, dtype, weak_type=False):
@@ -356,14 +398,25 @@ def _convert_vjp(cts, inputs, outputs, active, *, dtype, weak_type=False):
     return [convert_element_type(g, x.dtype)]
 
 
+def _convert_jvp(primals, tangents, *, dtype, weak_type=False):
+    (x,), (t,) = primals, tangents
+    out = convert_element_type_p.bind(x, dtype=dtype, weak_type=weak_type)
+    if t is None or dtype.kind != "f":
+        return [out], [None]
+    return [out], [convert_element_type(t, dtype)]
+
+
 convert_element_type_p = Primitive(
     "convert_element_type", impl=lambda x, *, dtype, weak_type=False: np.asarray(x, dtype)[()],
-    shape_rule=_convert_rule, elementwise=True, vjp=_convert_vjp,
-    lowering="{0}")  # the generated code casts every result to its dtype
+    shape_rule=_convert_rule, elementwise=True)
+vjp_rules[convert_element_type_p] = _convert_vjp
+jvp_rules[convert_element_type_p] = _convert_jvp
+lowerings[convert_element_type_p] = "{0}"  # the generated code casts every result to its dtype
 
-stop_gradient_p = Primitive(
-    "stop_gradient", impl=lambda x: x, shape_rule=lambda x: x, elementwise=True,
-    differentiable=False, lowering=IDENTITY)
+stop_gradient_p = Primitive("stop_gradient", impl=lambda x: x, shape_rule=lambda x: x,
+                            elementwise=True)
+zero_derivative(stop_gradient_p)
+lowerings[stop_gradient_p] = IDENTITY
 
 
 # --- the functions: each primitive as a function of arrays ------------------------------
@@ -417,6 +470,6 @@ def power(x, y):
 
 
 from funcgrad.ops.shape import (broadcast_source, broadcast_to, broadcast_to_p,  # noqa: E402
-                                constant_scalar, reshape_p)
+                                constant_scalar, reshape_p, shape_of, unbroadcast)
 
 _BROADCASTS = (broadcast_to_p, reshape_p)  # what constant_scalar and broadcast_source follow

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad.compile.lowering import Standalone
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
+from funcgrad.rules import vjp_rules
+from funcgrad.rules.lowering import Standalone, lowerings
 from funcgrad.ops.elementwise import broadcast_shapes
 from funcgrad.ops.shape import python_slice
 
@@ -110,7 +111,9 @@ def _lower_gather(ctx, eqn):
 
 
 gather_p = Primitive("gather", impl=lambda x, *idx, spec: x[index_tuple(spec, idx)],
-                     shape_rule=_gather_rule, vjp=_gather_vjp, lowering=Standalone(_lower_gather))
+                     shape_rule=_gather_rule)
+vjp_rules[gather_p] = _gather_vjp
+lowerings[gather_p] = Standalone(_lower_gather)
 
 
 def gather(x, indices, spec):
@@ -177,8 +180,9 @@ def _lower_scatter(ctx, eqn):
     ctx.values[id(out)] = name
 
 
-scatter_p = Primitive("scatter", impl=_scatter_impl, shape_rule=_scatter_rule, vjp=_scatter_vjp,
-                      lowering=Standalone(_lower_scatter))
+scatter_p = Primitive("scatter", impl=_scatter_impl, shape_rule=_scatter_rule)
+vjp_rules[scatter_p] = _scatter_vjp
+lowerings[scatter_p] = Standalone(_lower_scatter)
 
 
 def scatter(x, indices, updates, spec, mode):

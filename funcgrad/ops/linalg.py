@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad.compile.lowering import Standalone
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
+from funcgrad.rules import vjp_rules
+from funcgrad.rules.lowering import Standalone, lowerings
 from funcgrad.core.types import ShapedArray
 
 
@@ -155,8 +156,9 @@ def _lower_dot_loops(ctx, eqn):
     ctx.define(out, name if out.aval.shape else f"{name}[0]")
 
 
-dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot_general_rule,
-                          vjp=_dot_general_vjp, lowering=Standalone(_lower_dot_general))
+dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot_general_rule)
+vjp_rules[dot_general_p] = _dot_general_vjp
+lowerings[dot_general_p] = Standalone(_lower_dot_general)
 
 
 def dot_general(x, y, contract, batch=((), ())):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad.compile.lowering import Reduction, Standalone
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray, bool_, int64
+from funcgrad.rules import vjp_rules, zero_derivative
+from funcgrad.rules.lowering import Reduction, Standalone, lowerings
 
 
 def _kept_shape(shape, axes):
@@ -106,19 +107,29 @@ _ANY = Reduction(lambda dtype: "False", "{acc} or {x}")
 
 # np.add.reduce is what np.sum calls, without np.sum's dispatch (a third of its cost here)
 reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.add.reduce(x, axis=axes),
-                         shape_rule=_reduce_rule(_sum_dtype), vjp=_sum_vjp, lowering=_SUM)
+                         shape_rule=_reduce_rule(_sum_dtype))
+vjp_rules[reduce_sum_p] = _sum_vjp
+lowerings[reduce_sum_p] = _SUM
 reduce_max_p = Primitive("reduce_max", impl=lambda x, *, axes: np.max(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: d), vjp=_chooser_vjp, lowering=_MAX)
+                         shape_rule=_reduce_rule(lambda d: d))
+vjp_rules[reduce_max_p] = _chooser_vjp
+lowerings[reduce_max_p] = _MAX
 reduce_min_p = Primitive("reduce_min", impl=lambda x, *, axes: np.min(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: d), vjp=_chooser_vjp, lowering=_MIN)
+                         shape_rule=_reduce_rule(lambda d: d))
+vjp_rules[reduce_min_p] = _chooser_vjp
+lowerings[reduce_min_p] = _MIN
 reduce_prod_p = Primitive("reduce_prod", impl=lambda x, *, axes: np.prod(x, axis=axes),
-                          shape_rule=_reduce_rule(_sum_dtype), vjp=_prod_vjp, lowering=_PROD)
+                          shape_rule=_reduce_rule(_sum_dtype))
+vjp_rules[reduce_prod_p] = _prod_vjp
+lowerings[reduce_prod_p] = _PROD
 reduce_and_p = Primitive("reduce_and", impl=lambda x, *, axes: np.all(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: bool_), differentiable=False,
-                         lowering=_ALL)
+                         shape_rule=_reduce_rule(lambda d: bool_))
+zero_derivative(reduce_and_p)
+lowerings[reduce_and_p] = _ALL
 reduce_or_p = Primitive("reduce_or", impl=lambda x, *, axes: np.any(x, axis=axes),
-                        shape_rule=_reduce_rule(lambda d: bool_), differentiable=False,
-                        lowering=_ANY)
+                        shape_rule=_reduce_rule(lambda d: bool_))
+zero_derivative(reduce_or_p)
+lowerings[reduce_or_p] = _ANY
 
 
 def _arg_rule(x, *, axis):
@@ -154,9 +165,13 @@ def _arg_lowering(better):
 
 
 argmax_p = Primitive("argmax", impl=lambda x, *, axis: np.argmax(x, axis=axis).astype(int64),
-                     shape_rule=_arg_rule, differentiable=False, lowering=_arg_lowering(">"))
+                     shape_rule=_arg_rule)
+zero_derivative(argmax_p)
+lowerings[argmax_p] = _arg_lowering(">")
 argmin_p = Primitive("argmin", impl=lambda x, *, axis: np.argmin(x, axis=axis).astype(int64),
-                     shape_rule=_arg_rule, differentiable=False, lowering=_arg_lowering("<"))
+                     shape_rule=_arg_rule)
+zero_derivative(argmin_p)
+lowerings[argmin_p] = _arg_lowering("<")
 
 
 # --- cumulative ---------------------------------------------------------------------------
@@ -234,10 +249,12 @@ def _cumulative_lowering(op):
     return Standalone(lower)
 
 
-cumsum_p = Primitive("cumsum", impl=_cumulative_impl(np.cumsum), shape_rule=_cumulative_rule,
-                     vjp=_cumsum_vjp, lowering=_cumulative_lowering("+"))
-cumprod_p = Primitive("cumprod", impl=_cumulative_impl(np.cumprod), shape_rule=_cumulative_rule,
-                      vjp=_cumprod_vjp, lowering=_cumulative_lowering("*"))
+cumsum_p = Primitive("cumsum", impl=_cumulative_impl(np.cumsum), shape_rule=_cumulative_rule)
+vjp_rules[cumsum_p] = _cumsum_vjp
+lowerings[cumsum_p] = _cumulative_lowering("+")
+cumprod_p = Primitive("cumprod", impl=_cumulative_impl(np.cumprod), shape_rule=_cumulative_rule)
+vjp_rules[cumprod_p] = _cumprod_vjp
+lowerings[cumprod_p] = _cumulative_lowering("*")
 
 
 def _axes(axes):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad.compile.lowering import Guarded, Standalone, View
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
+from funcgrad.core.tracing import simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype
+from funcgrad.rules import vjp_rules, zero_derivative
+from funcgrad.rules.lowering import Guarded, Standalone, View, lowerings
 
 
 def _array(x):
@@ -84,10 +86,11 @@ def _broadcast_to_index(ctx, index, x, out, *, shape):
     return [index[lead + k] if d == shape[lead + k] else "0" for k, d in enumerate(x.shape)]
 
 
-broadcast_to_p = Primitive(
-    "broadcast_to", impl=lambda x, *, shape: np.broadcast_to(x, shape),
-    shape_rule=_broadcast_to_rule, vjp=_broadcast_to_vjp,
-    lowering=View(_broadcast_to_index), simplify=_simplify_broadcast_to)
+broadcast_to_p = Primitive("broadcast_to", impl=lambda x, *, shape: np.broadcast_to(x, shape),
+                           shape_rule=_broadcast_to_rule)
+vjp_rules[broadcast_to_p] = _broadcast_to_vjp
+lowerings[broadcast_to_p] = View(_broadcast_to_index)
+simplify_rules[broadcast_to_p] = _simplify_broadcast_to
 
 
 def broadcast_to(x, shape):
@@ -154,12 +157,13 @@ def _lower_reshape(ctx, eqn):
     ctx.define(out, _reshape_as_array(ctx, ctx.array(x), x.aval, out.aval, **eqn.params))
 
 
-reshape_p = Primitive(
-    "reshape", impl=lambda x, *, shape: _array(x).reshape(shape), shape_rule=_reshape_rule,
-    vjp=lambda cts, inputs, outputs, active, *, shape: [reshape(cts[0], shape_of(inputs[0]))],
-    lowering=View(_reshape_index, applies=_only_unit_axes_change, fallback=_lower_reshape,
-                  as_array=_reshape_as_array),
-    simplify=_simplify_reshape)
+reshape_p = Primitive("reshape", impl=lambda x, *, shape: _array(x).reshape(shape),
+                      shape_rule=_reshape_rule)
+vjp_rules[reshape_p] = lambda cts, inputs, outputs, active, *, shape: [
+    reshape(cts[0], shape_of(inputs[0]))]
+lowerings[reshape_p] = View(_reshape_index, applies=_only_unit_axes_change,
+                            fallback=_lower_reshape, as_array=_reshape_as_array)
+simplify_rules[reshape_p] = _simplify_reshape
 
 
 def reshape(x, shape):
@@ -182,11 +186,12 @@ def _transpose_index(ctx, index, x, out, *, perm):
     return source
 
 
-transpose_p = Primitive(
-    "transpose", impl=lambda x, *, perm: _array(x).transpose(perm), shape_rule=_transpose_rule,
-    vjp=lambda cts, inputs, outputs, active, *, perm: [transpose(cts[0], np.argsort(perm))],
-    lowering=View(_transpose_index, as_array=lambda ctx, base, x, out, *, perm:
-                  f"np.transpose({base}, ({''.join(f'{p}, ' for p in perm)}))"))
+transpose_p = Primitive("transpose", impl=lambda x, *, perm: _array(x).transpose(perm),
+                        shape_rule=_transpose_rule)
+vjp_rules[transpose_p] = lambda cts, inputs, outputs, active, *, perm: [
+    transpose(cts[0], np.argsort(perm))]
+lowerings[transpose_p] = View(_transpose_index, as_array=lambda ctx, base, x, out, *, perm:
+                              f"np.transpose({base}, ({''.join(f'{p}, ' for p in perm)}))")
 
 
 def transpose(x, perm):
@@ -246,8 +251,9 @@ def _slice_as_array(ctx, base, x, out, *, start, step, size):
     return f"{base}[{', '.join(bounds)}]"
 
 
-slice_p = Primitive("slice", impl=_slice_impl, shape_rule=_slice_rule, vjp=_slice_vjp,
-                    lowering=View(_slice_index, as_array=_slice_as_array))
+slice_p = Primitive("slice", impl=_slice_impl, shape_rule=_slice_rule)
+vjp_rules[slice_p] = _slice_vjp
+lowerings[slice_p] = View(_slice_index, as_array=_slice_as_array)
 
 
 def slice_array(x, start, step, size):
@@ -303,8 +309,9 @@ def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
     return Guarded(source, " and ".join(conditions), ctx.literal(value, out.dtype))
 
 
-pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, vjp=_pad_vjp,
-                  lowering=View(_pad_index))
+pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule)
+vjp_rules[pad_p] = _pad_vjp
+lowerings[pad_p] = View(_pad_index)
 
 
 def pad(x, lo, hi, interior, value=0):
@@ -357,10 +364,10 @@ def _lower_concatenate(ctx, eqn):
     ctx.values[id(out)] = name
 
 
-concatenate_p = Primitive(
-    "concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis),
-    shape_rule=_concatenate_rule, vjp=_concatenate_vjp,
-    lowering=Standalone(_lower_concatenate))
+concatenate_p = Primitive("concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis),
+                          shape_rule=_concatenate_rule)
+vjp_rules[concatenate_p] = _concatenate_vjp
+lowerings[concatenate_p] = Standalone(_lower_concatenate)
 
 
 def concatenate(xs, axis):
@@ -379,8 +386,9 @@ def _iota_impl(*, dtype, shape, axis):
     return np.broadcast_to(index, shape)
 
 
-iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule, differentiable=False,
-                   lowering=lambda operands, index, *, dtype, shape, axis: index[axis])
+iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule)
+zero_derivative(iota_p)
+lowerings[iota_p] = lambda operands, index, *, dtype, shape, axis: index[axis]
 
 
 def iota(dtype, shape, axis=0):

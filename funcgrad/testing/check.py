@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from funcgrad.core.calls import FunctionArgs, name_of
+from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.tree import flatten, unflatten
 
 # Step (times max(1, |x|) per element) and tolerances by the lowest float precision involved.
@@ -119,7 +119,7 @@ def check_grads(f: Callable, args: Sequence, order: int = 1, modes: Sequence[str
 
 
 def _check(fun, xs, names, order, atol, rtol, eps, rng, fname, level):
-    from funcgrad.transforms.autodiff import vjp
+    from funcgrad.api.autodiff import vjp
     out, pullback = vjp(fun, *xs)
     out_leaves, out_tree = flatten(out)
     u = [_random_like(y, rng) for y in out_leaves]

@@ -33,6 +33,7 @@ from funcgrad.core.tracing import current_trace, new_trace, source_of
 from funcgrad.core.types import is_float
 from funcgrad.ops.elementwise import add
 from funcgrad.ops.shape import broadcast_to
+from funcgrad.rules import is_differentiable, vjp_rules, vjp_split_rules
 
 
 class CotangentInput:
@@ -91,7 +92,7 @@ def backward_with_values(program: Program, values: dict, wrt: Sequence[bool], se
     trace (``values``: var id -> value) rather than recorded as a program: for a function that
     branched on values, whose program serves one call only. The same VJP rules run, on
     arrays. None if the program holds a primitive whose VJP needs its own forward pass."""
-    if any(eqn.primitive.vjp_fwd is not None for eqn in program.equations):
+    if any(eqn.primitive in vjp_split_rules for eqn in program.equations):
         return None
 
     def read(atom):
@@ -99,7 +100,7 @@ def backward_with_values(program: Program, values: dict, wrt: Sequence[bool], se
 
     active = {id(v) for v, on in zip(program.inputs, wrt) if on and is_float(v.aval.dtype)}
     for eqn in program.equations:
-        if eqn.primitive.differentiable and any(
+        if is_differentiable(eqn.primitive) and any(
                 isinstance(a, Var) and id(a) in active for a in eqn.inputs):
             active.update(id(v) for v in eqn.outputs if is_float(v.aval.dtype))
     cts = _backward_pass(program, read, active, seeds, {})
@@ -141,29 +142,32 @@ def _forward(program, env, read, active):
         flags = [isinstance(a, Var) and id(a) in active for a in eqn.inputs]
         ins = [read(a) for a in eqn.inputs]
         with source_of(eqn.source):
-            if prim.vjp_fwd is not None and any(flags):
-                outs, residuals[id(eqn)] = prim.vjp_fwd(ins, flags, **eqn.params)
+            split = vjp_split_rules.get(prim)
+            if split is not None and any(flags):
+                outs, residuals[id(eqn)] = split[0](ins, flags, **eqn.params)
             else:
                 outs = prim.bind(*ins, **eqn.params)
                 outs = outs if prim.multiple_results else [outs]
         for v, x in zip(eqn.outputs, outs):
             env[id(v)] = x
-        if prim.differentiable and any(flags):
+        if is_differentiable(prim) and any(flags):
             active.update(id(v) for v in eqn.outputs if is_float(v.aval.dtype))
     return residuals
 
 
 def _backward(eqn, out_cts, flags, read, residuals):
     prim = eqn.primitive
-    if prim.vjp_bwd is not None:
-        return prim.vjp_bwd(residuals[id(eqn)], out_cts, flags, **eqn.params)
-    if prim.vjp is None:
+    split = vjp_split_rules.get(prim)
+    if split is not None:
+        return split[1](residuals[id(eqn)], out_cts, flags, **eqn.params)
+    rule = vjp_rules.get(prim)
+    if rule is None:
         raise NotImplementedError(f"no VJP rule for primitive {prim.name}")
     # rules see zero cotangents of other outputs as explicit zeros (rare: multi-output prims)
     out_cts = [ct if ct is not None else zeros(v.aval) for ct, v in zip(out_cts, eqn.outputs)]
     ins = [read(a) for a in eqn.inputs]
     outs = [read(v) for v in eqn.outputs]
-    return prim.vjp(out_cts, ins, outs, flags, **eqn.params)
+    return rule(out_cts, ins, outs, flags, **eqn.params)
 
 
 def split(adjoint_program: Program, n_primal_inputs: int, n_primal_outputs: int

@@ -1,6 +1,4 @@
-"""Primitives that carry sub-programs in their params.
-
-``call``: apply a Program, as ``jit`` records itself inside another transform's trace. Its
+"""``call``: apply a Program, as ``jit`` records itself inside another transform's trace. Its
 NumPy implementation runs the program compiled; its VJP differentiates the sub-program and
 calls the forward and backward halves (each compiled once), saving between them exactly the
 residuals the backward half reads; the code generator splices it into its caller.
@@ -8,18 +6,19 @@ residuals the backward half reads; the code generator splices it into its caller
 
 from __future__ import annotations
 
-from funcgrad.compile.lowering import Inline
+from funcgrad.compile.executable import run_program
 from funcgrad.core.ir import Program
 from funcgrad.core.primitive import Primitive
+from funcgrad.rules import vjp_split_rules
+from funcgrad.rules.lowering import Inline, lowerings
+from funcgrad.transforms.reverse import split_adjoint, zeros
 
 
 def _call_impl(*args, program: Program, name: str):
-    from funcgrad.compile.jit import run_program
     return run_program(program, args)
 
 
 def _call_vjp_fwd(inputs, active, *, program, name):
-    from funcgrad.transforms.reverse import split_adjoint
     forward, backward = split_adjoint(program, tuple(active))
     results = call(forward, inputs, name + "_fwd")
     n_out = len(program.outvars)
@@ -27,17 +26,17 @@ def _call_vjp_fwd(inputs, active, *, program, name):
 
 
 def _call_vjp_bwd(residuals, cts, active, *, program, name):
-    from funcgrad.transforms.reverse import zeros
     saved, backward = residuals
     cts = [ct if ct is not None else zeros(v.aval) for ct, v in zip(cts, program.outvars)]
     in_cts = iter(call(backward, [*saved, *cts], name + "_bwd"))
     return [next(in_cts) if on else None for on in active]
 
 
-call_p = Primitive(
-    "call", impl=_call_impl, shape_rule=lambda *avals, program, name: program.out_avals,
-    multiple_results=True, vjp_fwd=_call_vjp_fwd, vjp_bwd=_call_vjp_bwd,
-    lowering=Inline(lambda params: params["program"]))
+call_p = Primitive("call", impl=_call_impl,
+                   shape_rule=lambda *avals, program, name: program.out_avals,
+                   multiple_results=True)
+lowerings[call_p] = Inline(lambda params: params["program"])
+vjp_split_rules[call_p] = (_call_vjp_fwd, _call_vjp_bwd)
 
 
 def call(program: Program, args, name: str = "jit"):

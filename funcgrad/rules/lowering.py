@@ -1,4 +1,5 @@
-"""The kinds of Numba lowering a primitive can declare (its ``lowering=`` rule).
+"""The Numba backend's rule table, ``lowerings``, and the kinds of lowering a primitive can
+declare in it (``lowerings[p] = kind``).
 
 - a ``str`` or a callable ``(operands, index, **params) -> str``: an **elementwise** scalar
   expression. The code generator evaluates it inside a fused loop, once per element; the
@@ -26,6 +27,11 @@ Numba is only imported when something is compiled.
 from __future__ import annotations
 
 from typing import Callable, NamedTuple
+
+from funcgrad.core.rules import RuleTable
+
+lowerings = RuleTable("lowering", "How the code generator (compile/) writes each primitive as "
+                      "Numba code: one of the kinds below.")
 
 
 class Reduction(NamedTuple):

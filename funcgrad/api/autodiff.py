@@ -18,13 +18,13 @@ import numpy as np
 
 from optree import tree_flatten
 
-from funcgrad.core.cache import Guard, TraceCache, leaf_signature
+from funcgrad.api.trace_cache import Guard, TraceCache, leaf_signature
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline, run
 from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.core.calls import FunctionArgs, name_of, normalize_argnums
+from funcgrad.core.arguments import FunctionArgs, name_of, normalize_argnums
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
 from funcgrad.transforms.reverse import (COTANGENT_INPUT, adjoint, backward_with_values,
                                         split)

@@ -34,12 +34,13 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate
-from funcgrad.compile.lowering import Inline
 from funcgrad.core.primitive import Primitive
+from funcgrad.rules import vjp_split_rules
+from funcgrad.rules.lowering import Inline, lowerings
 from funcgrad.core.ir import Literal
 from funcgrad.core.tracing import Tracer, current_trace, source_of, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.core.calls import FunctionArgs, name_of
+from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.tree import flatten, unflatten
 
 
@@ -320,8 +321,7 @@ def _fun_operands(inputs, params):
     return [*fun_consts, *args]
 
 
-custom_vjp_call_p = Primitive(
-    "custom_vjp_call", impl=_impl, shape_rule=_shape_rule, multiple_results=True,
-    vjp_fwd=_vjp_fwd, vjp_bwd=_vjp_bwd,
-    # compiled, it is its function: the rule matters only to differentiation
-    lowering=Inline(lambda params: params["fun"], _fun_operands))
+custom_vjp_call_p = Primitive("custom_vjp_call", impl=_impl,
+                              shape_rule=_shape_rule, multiple_results=True)
+lowerings[custom_vjp_call_p] = Inline(lambda params: params["fun"], _fun_operands)
+vjp_split_rules[custom_vjp_call_p] = (_vjp_fwd, _vjp_bwd)

@@ -1,0 +1,124 @@
+"""Executables: a Program compiled to one Numba function, and the switch that runs programs
+with the NumPy evaluator instead (``disable_jit``).
+
+The code generator (codegen.py) writes the function's source; the disk cache
+(disk_cache.py) loads or compiles it. ``run_program`` is what every caller of compiled code
+uses: jit's dispatch (api/jit.py) and the ``call`` primitive (control/call.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+
+import numpy as np
+
+from funcgrad.compile import disk_cache as disk
+from funcgrad.compile.codegen import generate
+from funcgrad.core.errors import LoweringError
+from funcgrad.core.evaluate import evaluate
+from funcgrad.core.ir import Program
+
+_disabled = [os.environ.get("FUNCGRAD_DISABLE_JIT", "") not in ("", "0")]
+stats = {"traces": 0, "programs_generated": 0}
+
+
+@contextlib.contextmanager
+def disable_jit(disable: bool = True):
+    """Run jitted functions with the NumPy evaluator instead of Numba (for debugging: same
+    programs, plain NumPy, breakpoints work). Also set by ``FUNCGRAD_DISABLE_JIT=1``.
+
+    Example:
+        >>> with fg.disable_jit():
+        ...     fg.jit(fnp.sin)(0.0)
+        0.0
+    """
+    saved = _disabled[0]
+    _disabled[0] = disable
+    try:
+        yield
+    finally:
+        _disabled[0] = saved
+
+
+# ---------------------------------------------------------------------------------------
+# Executables: one program, compiled
+
+
+_MODULE_HEADER_LINES = disk.module_text("").count("\n")
+
+
+class Executable:
+    """A program compiled to one Numba function, with the runtime tables of its sizes and
+    constants."""
+
+    def __init__(self, program: Program):
+        generated = generate(program)
+        stats["programs_generated"] += 1
+        self.program = generated.program  # calls inlined: its names are the source's
+        self.source = generated.source
+        self.ints = np.array(generated.ints, dtype=np.int64)
+        self.floats = np.array(generated.floats, dtype=np.float64)
+        self.line_sources = generated.line_sources
+        self.function = None  # the Numba dispatcher, once compiled for these arguments
+        scalars = [v.aval.dtype.type if v.aval.shape == () else None for v in program.outvars]
+        self.scalars = scalars if any(scalars) else None  # Numba returns 0-d results as
+        # Python numbers: they become NumPy scalars of the program's dtype
+
+    @property
+    def module_source(self) -> str:
+        return disk.module_text(self.source)
+
+    def __call__(self, *args):
+        """Run on arrays and scalars (0-d arrays must come as scalars: see ``scalars``)."""
+        if self.function is None:
+            try:
+                self.function = disk.compile_signature(self.source,
+                                                       [*args, self.ints, self.floats])
+            except Exception as err:
+                raise self._explain(err) from err
+        try:
+            out = self.function(*args, self.ints, self.floats)
+        except Exception as err:
+            raise self._explain(err) from err
+        if self.scalars is None:
+            return out
+        return [o if s is None else s(o) for s, o in zip(self.scalars, out)]
+
+    def _explain(self, err):
+        import numba
+        if not isinstance(err, numba.core.errors.NumbaError):
+            return err
+        lines = [int(n) for n in re.findall(r"fg_[0-9a-f]+\.py\", line (\d+)", str(err))]
+        where = ""
+        for n in lines:
+            source = self.line_sources.get(n - _MODULE_HEADER_LINES)
+            if source is not None:
+                where = f" for the code from {source}"
+                break
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return LoweringError(f"Numba could not compile the generated code{where}: {first}. "
+                             "This is a funcgrad bug; fg.disable_jit() runs the same program "
+                             "with NumPy meanwhile.")
+
+
+def executable(program: Program) -> Executable:
+    return program.cached("executable", Executable)
+
+
+def scalars(args) -> list:
+    """0-d arrays as NumPy scalars: Numba takes 0-d values as scalars."""
+    return [a[()] if type(a) is np.ndarray and not a.shape else a for a in args]
+
+
+def disabled() -> bool:
+    """Whether programs run with the NumPy evaluator instead of Numba (``disable_jit``)."""
+    return _disabled[0]
+
+
+def run_program(program: Program, args) -> list:
+    """Run ``program`` (no constvars) on concrete arguments: compiled, unless jit is disabled."""
+    if _disabled[0]:
+        return evaluate(program, list(args))
+    return executable(program)(*scalars(args))
