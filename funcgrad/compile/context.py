@@ -209,8 +209,10 @@ class LoweringContext:
 
     def assign(self, targets, exprs):
         """``targets = exprs``, all at once (a loop's carried values may swap)."""
-        if targets:
-            self.emit(f"{', '.join(targets)}, = {', '.join(exprs)},")
+        if len(targets) == 1:
+            self.emit(f"{targets[0]} = {exprs[0]}")
+        elif targets:
+            self.emit(f"{', '.join(targets)} = {', '.join(exprs)}")
 
     def new_array(self, aval: ShapedArray, prefix: str) -> str:
         name = self.fresh(prefix)
