@@ -36,6 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from funcgrad.compile.scheduler import Schedule, inline_calls
 from funcgrad.core.errors import LoweringError
 from funcgrad.core.ir import Literal, Program, Var, _Namer
 from funcgrad.core.types import ShapedArray
@@ -115,7 +116,6 @@ class LoweringContext:
     """The lowering of one program (the function's, or a region's) into ``text``."""
 
     def __init__(self, program: Program, text: FunctionText):
-        from funcgrad.compile.scheduler import Schedule
         self.program = program
         self.text = text
         self._names = text.names_for(program)
@@ -326,11 +326,11 @@ class LoweringContext:
     # -- sub-programs ----------------------------------------------------------------------
 
     def lower_region(self, program: Program, inputs) -> list:
-        """Emit ``program``'s body here, its inputs being the expressions ``inputs``; the
-        expressions of its outputs. Calls inside it are inlined, and it is scheduled and
-        fused on its own; its names are fresh each time it is emitted."""
-        from funcgrad.compile.codegen import inline_calls
-        from funcgrad.compile.emitter import emit_schedule
+        """Emit ``program``'s body here, its inputs (``program.inputs``: constvars first)
+        being the expressions ``inputs``; the expressions of its outputs. Calls inside it
+        are inlined, and it is scheduled and fused on its own; its names are fresh each time
+        it is emitted."""
+        from funcgrad.compile.emitter import emit_program  # it writes with this context
         program = inline_calls(program)
         if len(inputs) != len(program.inputs):
             raise LoweringError(f"internal: a region of {len(program.inputs)} inputs was "
@@ -342,8 +342,6 @@ class LoweringContext:
                 region.define(var, str(expr))
             else:
                 region.bind(var, str(expr))
-        emit_schedule(region)
-        self.text.source = None
-        outputs = [region.array(atom) for atom in program.outvars]
+        outputs = emit_program(region)
         self.text.source = saved_source
         return outputs

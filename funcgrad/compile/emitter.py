@@ -15,13 +15,16 @@ from funcgrad.core.errors import LoweringError
 from funcgrad.rules.lowering import Reduction, View
 
 
-def emit_schedule(ctx: LoweringContext):
-    """Emit every item of ``ctx``'s schedule, in order."""
+def emit_program(ctx: LoweringContext) -> list:
+    """Emit every item of ``ctx``'s schedule, in order (its inputs are bound already); the
+    expressions of the program's outputs."""
     for item in ctx.plan.items:
         if isinstance(item, LoopGroup):
             _emit_group(ctx, item)
         else:
             _emit_block(ctx, item.eqn)
+    ctx.text.source = None
+    return [ctx.array(atom) for atom in ctx.program.outvars]
 
 
 def _comment(ctx, eqns):
