@@ -11,7 +11,8 @@ Sizes and constants (never written into the source: read at run time from the ta
     ``ctx.dim(n)``, ``ctx.shape(shape)``, ``ctx.offset(n)``, ``ctx.literal(value, dtype)``.
 Values
     ``ctx.array(atom)``: an expression for an input as an array (a scalar if 0-d), computing
-    it if it was fused away. ``ctx.read(atom, index)``: one element (inside ``ctx.loops``).
+    it if it was fused away. ``ctx.read(atom, index)``: one element, inside
+    ``with ctx.loops(shape) as index, ctx.scoped(index, shape):``.
     ``ctx.new_array(aval, prefix)``: allocate. ``ctx.define(var, expr)``: emit ``name =
     expr`` and bind ``var`` to it. ``ctx.bind(var, expr)``: ``var`` is ``expr`` (a local
     already holding it). ``ctx.assign(targets, exprs)``: reassign locals all at once.
@@ -20,9 +21,21 @@ Code
 Sub-programs (``Region`` rules)
     ``ctx.lower_region(program, input_exprs) -> output_exprs``: emit a nested Program's
     body here, at the current indentation (inside the ``if``/``for``/``while`` the rule
-    wrote), with fresh names for each emission and its own fusion. Inputs and outputs are
-    expressions of arrays, or scalars for 0-d values. An output may be an input's
-    expression itself: copy into fresh locals (``ctx.assign``) before reassigning inputs.
+    wrote; ``pass`` if it needs no code), with fresh names for each emission and its own
+    fusion. Inputs and outputs are expressions of arrays, or scalars for 0-d values. An
+    output may be one of the input expressions itself (a value passed through), so a loop
+    reassigns its carried values with ``ctx.assign``, all at once. A ``for`` loop::
+
+        carry = [ctx.fresh("carry") for _ in eqn.outputs]
+        ctx.assign(carry, [ctx.array(a) for a in eqn.inputs])
+        ctx.emit(f"for {ctx.fresh('i')} in range({ctx.literal(n, np.int64)}):")
+        with ctx.indented():
+            ctx.assign(carry, ctx.lower_region(body, carry))
+        for var, name in zip(eqn.outputs, carry):
+            ctx.bind(var, name)
+
+    (tests/test_codegen_regions.py also writes ``if``/``else``, ``while`` and a scan whose
+    per-step outputs are written at index i of arrays allocated before the loop).
 
 Errors in generated code name the user's line: every emitted line remembers the source of
 the equation being lowered.
@@ -336,12 +349,14 @@ class LoweringContext:
             raise LoweringError(f"internal: a region of {len(program.inputs)} inputs was "
                                 f"given {len(inputs)}")
         region = LoweringContext(program, self.text)
-        saved_source = self.text.source
+        saved_source, lines_before = self.text.source, len(self.text.lines)
         for var, expr in zip(program.inputs, inputs):
             if not str(expr).isidentifier():  # read it once, by name
                 region.define(var, str(expr))
             else:
                 region.bind(var, str(expr))
         outputs = emit_program(region)
+        if len(self.text.lines) == lines_before:
+            self.emit("pass")  # the block a rule opened for it must not be empty
         self.text.source = saved_source
         return outputs
