@@ -253,6 +253,19 @@ def test_a_region_without_lowering_names_the_primitive():
         forget(nothing)
 
 
+def test_numba_failing_inside_a_region_names_the_line_of_the_body():
+    broken = Primitive("broken_in_region_test", impl=np.negative, shape_rule=lambda x: x,
+                       elementwise=True)
+    lowerings[broken] = call("{0}.no_such_attribute")  # Numba says where it failed
+    try:
+        body = sub_program(lambda x: [fnp.sin(broken.bind(x))], VEC)  # the line named
+        line = body.equations[0].source.line
+        with pytest.raises(LoweringError, match=rf"from .*test_codegen_regions.py:{line}:"):
+            fg.jit(lambda x: repeat_p.bind(x, body=body, n=2)[0])(np.ones(4))
+    finally:
+        forget(broken)
+
+
 # -- declared kinds ------------------------------------------------------------------------
 
 def test_elementwise_kinds_declare_whether_they_are_recomputed():
