@@ -9,8 +9,9 @@ from __future__ import annotations
 from funcgrad.compile.executable import run_program
 from funcgrad.core.ir import Program
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import vjp_split_rules
+from funcgrad.rules import jvp_rules, vjp_split_rules
 from funcgrad.rules.lowering import Inline, lowerings
+from funcgrad.transforms.forward import jvp_program, tangent_outputs
 from funcgrad.transforms.reverse import split_adjoint, zeros
 
 
@@ -32,11 +33,22 @@ def _call_vjp_bwd(residuals, cts, active, *, program, name):
     return [next(in_cts) if on else None for on in active]
 
 
+def _call_jvp(primals, tangents, *, program, name):
+    """The JVP of a call is a call of the JVP'd sub-program: jvp(jit(f)) still runs compiled."""
+    jvp = jvp_program(program, [t is not None for t in tangents])
+    results = call(jvp, [*primals, *(t for t in tangents if t is not None)], name + "_jvp")
+    n_out = len(program.outvars)
+    out_tangents = iter(results[n_out:])
+    return results[:n_out], [next(out_tangents) if on else None
+                             for on in tangent_outputs(program)]
+
+
 call_p = Primitive("call", impl=_call_impl,
                    shape_rule=lambda *avals, program, name: program.out_avals,
                    multiple_results=True)
 lowerings[call_p] = Inline(lambda params: params["program"])
 vjp_split_rules[call_p] = (_call_vjp_fwd, _call_vjp_bwd)
+jvp_rules[call_p] = _call_jvp
 
 
 def call(program: Program, args, name: str = "jit"):
