@@ -564,7 +564,10 @@ def test_jvp_and_vjp_are_transposes(name, data):
     vjp_u = pullback(u)
     left = sum(np.sum(a * b) for a, b in zip(fg.tree.leaves(vjp_u), fg.tree.leaves(v)))
     right = sum(np.sum(a * b) for a, b in zip(fg.tree.leaves(u), fg.tree.leaves(jv)))
-    np.testing.assert_allclose(left, right, rtol=1e-9, atol=1e-9)
+    # an output may be float32 (convert_element_type): then the two sums round as float32
+    single = any(np.asarray(y).dtype == np.float32 for y in fg.tree.leaves(out))
+    tol = 1e-5 if single else 1e-9
+    np.testing.assert_allclose(left, right, rtol=tol, atol=tol)
 
 
 # --- batching ----------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from funcgrad.core.ir import (Literal, Program, Var, common_subexpression_elimination,
+from funcgrad.core.interpret import bind_equation, interpret
+from funcgrad.core.ir import (Program, Var, common_subexpression_elimination,
                               dead_code_elimination)
 from funcgrad.core.tracing import new_trace, source_of
 from funcgrad.core.types import is_float
@@ -64,38 +65,28 @@ def _build(program: Program, flags: tuple) -> Program:
 def emit_jvp(program: Program, primals: Sequence, tangents: Sequence) -> tuple[list, list]:
     """Record the JVP of ``program`` into the current trace: its outputs and their tangents
     (None: zero), given its inputs and theirs (None: zero)."""
-    env: dict[int, object] = {}
-    tangent_of: dict[int, object] = {}
-    for v, x, t in zip(program.inputs, primals, tangents):
-        env[id(v)] = x
-        if t is not None and is_float(v.aval.dtype):
-            tangent_of[id(v)] = t
-
-    def read(atom):
-        return atom.value if isinstance(atom, Literal) else env[id(atom)]
+    tangent_of = {id(v): t for v, t in zip(program.inputs, tangents)
+                  if t is not None and is_float(v.aval.dtype)}
 
     def tangent(atom):
         return tangent_of.get(id(atom)) if isinstance(atom, Var) else None
 
-    for eqn in program.equations:
-        prim = eqn.primitive
-        ins = [read(a) for a in eqn.inputs]
+    def apply(eqn, ins):
         in_tangents = [tangent(a) for a in eqn.inputs]
-        rule = jvp_rules.get(prim)
+        rule = jvp_rules.get(eqn.primitive)
+        if rule is ZERO_DERIVATIVE or all(t is None for t in in_tangents):
+            return bind_equation(eqn, ins)  # inactive: no tangent flows out
+        if rule is None:
+            raise NotImplementedError(f"no JVP rule for primitive {eqn.primitive.name}")
         with source_of(eqn.source):
-            if rule is ZERO_DERIVATIVE or all(t is None for t in in_tangents):
-                outs = prim.bind(*ins, **eqn.params)
-                outs, out_tangents = (outs if prim.multiple_results else [outs]), []
-            elif rule is None:
-                raise NotImplementedError(f"no JVP rule for primitive {prim.name}")
-            else:
-                outs, out_tangents = rule(ins, in_tangents, **eqn.params)
-        for v, x in zip(eqn.outputs, outs):
-            env[id(v)] = x
+            outs, out_tangents = rule(ins, in_tangents, **eqn.params)
         for v, t in zip(eqn.outputs, out_tangents):
             if t is not None and is_float(v.aval.dtype):
                 tangent_of[id(v)] = _like(t, v.aval)
-    return [read(v) for v in program.outvars], [tangent(v) for v in program.outvars]
+        return outs
+
+    outs = interpret(program, primals, apply)
+    return outs, [tangent(v) for v in program.outvars]
 
 
 def _like(t, aval):
