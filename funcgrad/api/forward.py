@@ -25,6 +25,7 @@ from funcgrad.core.evaluate import run
 from funcgrad.core.ir import Program
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import is_float
+from funcgrad.transforms.basis import batch_linear
 from funcgrad.transforms.forward import jvp_program, tangent_outputs
 from funcgrad.transforms.reverse import split
 from funcgrad.tree import PyTreeDef, flatten, unflatten
@@ -167,6 +168,21 @@ def _build_linearize(call, fun, key, has_aux) -> _LinearEntry:
     return _LinearEntry(forward, linear, entry)
 
 
+def _linearize(fun, primals, has_aux):
+    """Run the forward part of ``fun``'s JVP: (the entry, the call, the outputs and aux
+    values, the residuals the linear program reads)."""
+    call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
+    _check_differentiable(call, (), "linearize")
+    key = _key("linearize", has_aux, leaves=call.leaves, in_tree=call.in_tree)
+    entry = _cached(fun, key, lambda: _build_linearize(call, fun, key, has_aux))
+    outs = run(entry.forward, [*entry.consts, *call.leaves])
+    n_primal = entry.jvp.n_main + (entry.jvp.aux_tree.num_leaves if has_aux else 0)
+    primal_outs = outs[:n_primal]
+    if not any(isinstance(x, Tracer) for x in primal_outs):
+        primal_outs = numpy_values(primal_outs)
+    return entry, call, primal_outs, outs[n_primal:]
+
+
 def linearize(fun: Callable, *primals, has_aux: bool = False):
     """``fun(*primals)`` and its linearisation: a function ``f_jvp(*tangents)`` computing the
     Jacobian-vector product at ``primals`` (``jvp(fun, primals, tangents)[1]``).
@@ -181,18 +197,8 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
         >>> float(y), float(f_jvp(1.0)), float(f_jvp(0.5))
         (8.0, 12.0, 6.0)
     """
-    call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
-    _check_differentiable(call, (), "linearize")
-    key = _key("linearize", has_aux, leaves=call.leaves, in_tree=call.in_tree)
-    entry = _cached(fun, key, lambda: _build_linearize(call, fun, key, has_aux))
-    jvp_entry = entry.jvp
-    outs = run(entry.forward, [*jvp_entry.consts, *call.leaves])
-    n_main = jvp_entry.n_main
-    n_aux = jvp_entry.aux_tree.num_leaves if has_aux else 0
-    primal_outs = outs[:n_main + n_aux]
-    if not any(isinstance(x, Tracer) for x in primal_outs):
-        primal_outs = numpy_values(primal_outs)
-    residuals = outs[n_main + n_aux:]
+    entry, call, primal_outs, residuals = _linearize(fun, primals, has_aux)
+    jvp_entry, n_main = entry.jvp, entry.jvp.n_main
     primal_tree, primal_leaves = flatten(tuple(primals))[1], call.leaves
 
     def f_jvp(*tangents):
@@ -237,42 +243,40 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                 full[i] = x
             return fun(*full, **kwargs)
 
-        wrt_args = [args[i] for i in nums]
-        result = linearize(partial, *wrt_args, has_aux=has_aux)
-        out, f_jvp = result[0], result[1]
-        in_leaves, in_tree = flatten(tuple(wrt_args))
-        columns = _push_basis(f_jvp, in_leaves, in_tree)
+        wrt_args = tuple(args[i] for i in nums)
+        entry, call, primal_outs, residuals = _linearize(partial, wrt_args, has_aux)
+        n_main = entry.jvp.n_main
+        out = unflatten(entry.jvp.main_tree, primal_outs[:n_main])
+        in_leaves, in_tree = flatten(wrt_args)
+        columns = _push_basis(entry, residuals, in_leaves)
         jac = _assemble(out, columns, in_leaves, in_tree, single=isinstance(argnums, int))
-        return (jac, result[2]) if has_aux else jac
+        if has_aux:
+            return jac, unflatten(entry.jvp.aux_tree, primal_outs[n_main:])
+        return jac
 
     jacobian.__name__ = f"jacfwd({name_of(fun)})"
     return jacobian
 
 
-def _push_basis(f_jvp, in_leaves, in_tree) -> list:
-    """The image of every vector of the inputs' identity basis under the linear ``f_jvp``:
-    per output leaf, an array with one leading axis of length n (the inputs' total size).
-
-    Until vmap lands this is a loop of f_jvp calls over the basis; with vmap it becomes
-    ``vmap(flat_jvp)(*basis)``, one batched program whatever n is."""
-    import funcgrad.numpy as fnp
+def _push_basis(entry, residuals, in_leaves) -> list:
+    """The image of every vector of the inputs' identity basis under the linearised
+    function: per output leaf, an array with one leading axis of length n (the inputs' total
+    size); None for an integer output. One batched program pushes the whole basis, so its
+    size does not grow with n (transforms/basis.py; vmap's job once it lands)."""
     sizes = [int(np.prod(np.shape(x), dtype=np.int64)) for x in in_leaves]
     n = sum(sizes)
     identity = np.eye(n)
-    basis, start = [], 0  # per input leaf: (n, *leaf shape), its block of the identity
+    basis, start = [], 0  # per float input leaf: (n, *leaf shape), its block of the identity
     for x, size in zip(in_leaves, sizes):
-        block = identity[:, start:start + size].astype(_dtype(x))
-        basis.append(block.reshape((n, *np.shape(x))))
+        if is_float(_dtype(x)):
+            block = identity[:, start:start + size].astype(_dtype(x))
+            basis.append(block.reshape((n, *np.shape(x))))
         start += size
-
-    def flat_jvp(*tangent_leaves):
-        return flatten(f_jvp(*unflatten(in_tree, tangent_leaves)))[0]
-
-    images = [flat_jvp(*(b[i] for b in basis)) for i in range(n)]
-    if not images:
+    if n == 0:
         return []
-    return [None if _dtype(first) == float0 else fnp.stack([img[k] for img in images])
-            for k, first in enumerate(images[0])]
+    batched = batch_linear(entry.linear, len(residuals), n)
+    images = iter(run(batched, [*residuals, *basis]))
+    return [next(images) if on else None for on in entry.jvp.has_tangent]
 
 
 def _assemble(out, columns, in_leaves, in_tree, single):
