@@ -22,7 +22,7 @@ from funcgrad.api.autodiff import (_argnums, _cached, _check_differentiable, _fu
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import run
-from funcgrad.core.ir import Program
+from funcgrad.core.ir import Program, dead_code_elimination
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import is_float
 from funcgrad.transforms.basis import batch_linear
@@ -49,17 +49,16 @@ def _build_jvp(call: FunctionArgs, fun, key, has_aux) -> _JVPEntry:
     program = traced.program
     main_tree, aux_tree = traced.out_tree.children() if has_aux else (traced.out_tree, None)
     n_main = main_tree.num_leaves
-    # only the differentiated outputs get tangents: aux outputs are dropped from them
-    main = Program(program.constvars, program.invars, program.equations,
-                   program.outvars[:n_main])
     flags = [False] * len(traced.consts) + [is_float(v.aval.dtype) for v in program.invars]
-    jvp = jvp_program(main, flags)
-    if has_aux:  # the aux values, after the tangents
-        jvp = Program(jvp.constvars, jvp.invars, jvp.equations,
-                      [*jvp.outvars[:n_main], *program.outvars[n_main:],
-                       *jvp.outvars[n_main:]])
-    return _JVPEntry(jvp, traced.consts, main_tree, aux_tree, n_main, main.out_avals,
-                     tangent_outputs(main), traced.concrete)
+    jvp = jvp_program(program, flags)
+    has_tangent = tangent_outputs(program)
+    if has_aux:  # only the differentiated outputs keep their tangents: drop the aux ones'
+        n_out, n_tangents = len(program.outvars), sum(has_tangent[:n_main])
+        jvp = dead_code_elimination(Program(
+            jvp.constvars, jvp.invars, jvp.equations,
+            jvp.outvars[:n_out + n_tangents]))
+    return _JVPEntry(jvp, traced.consts, main_tree, aux_tree, n_main,
+                     program.out_avals[:n_main], has_tangent[:n_main], traced.concrete)
 
 
 def _tangent_leaves(fun, primal_leaves, primal_tree, tangents, what) -> list:
@@ -274,7 +273,8 @@ def _push_basis(entry, residuals, in_leaves) -> list:
         start += size
     if n == 0:
         return []
-    batched = batch_linear(entry.linear, len(residuals), n)
+    flags = (False,) * len(residuals) + (True,) * len(basis)
+    batched = batch_linear(entry.linear, flags, n)
     images = iter(run(batched, [*residuals, *basis]))
     return [next(images) if on else None for on in entry.jvp.has_tangent]
 

@@ -188,7 +188,8 @@ def _directional(fun, xs, k, v, u, h, fname, name, path):
                  for ui, yi in zip(u, out_leaves)]
         if not all(np.all(np.isfinite(t)) for t in terms):
             raise GradientCheckError(
-                f"check_grads({fname}): {_what(path or ('rev',), fname)} is not finite at x + {step:g} * v "
+                f"check_grads({fname}): {_what(path or ('rev',), fname)} is not finite at "
+                f"x + {step:g} * v "
                 f"(x = {name}), so finite differences cannot check it. Move the arguments away "
                 f"from the edge of the function's domain, or pass a smaller eps.")
         values[step] = sum(float(np.sum(t)) for t in terms)

@@ -1,8 +1,8 @@
 """Pushing a whole basis of tangents through a linear program at once (for jacfwd, hessian).
 
-``batch_linear(program, n_fixed, n)`` turns a linear program of jvp (``linearize``'s: inputs
-are the residuals, which are fixed, then the tangents) into one whose tangent inputs and
-outputs carry a leading axis of length ``n``: n tangents pushed forward by one program, whose
+``batch_linear(program, batched_inputs, n)`` turns a linear program of jvp (``linearize``'s:
+inputs are the residuals, which are fixed, then the tangents) into one whose tangent inputs
+and outputs carry a leading axis of length ``n``: n tangents pushed forward by one program, whose
 size does not grow with n. ``jacfwd`` pushes the identity basis through it, so
 ``jit(hessian(f))`` compiles one program whatever the number of parameters.
 
@@ -27,17 +27,22 @@ from funcgrad.ops import shape as sh
 from funcgrad.ops.indexing import gathered_shape
 
 
-def batch_linear(program: Program, n_fixed: int, n: int) -> Program:
-    """``program`` with its inputs after the first ``n_fixed`` (and every value depending on
-    them) batched along a new leading axis of length ``n`` (computed once per n)."""
-    return program.cached(("batch_linear", n_fixed, n), lambda p: _build(p, n_fixed, n))
+BASIS_RULES: dict = {}  # rules registered by higher layers (control/call.py: call)
 
 
-def _build(program: Program, n_fixed: int, n: int) -> Program:
+def batch_linear(program: Program, batched_inputs: tuple, n: int) -> Program:
+    """``program`` with the inputs flagged in ``batched_inputs`` (and every value depending
+    on them) batched along a new leading axis of length ``n``; every output is batched
+    (computed once per flags and n)."""
+    return program.cached(("batch_linear", batched_inputs, n),
+                          lambda p: _build(p, batched_inputs, n))
+
+
+def _build(program: Program, batched_inputs: tuple, n: int) -> Program:
     with new_trace() as trace:
-        inputs = [trace.new_input(v.aval if i < n_fixed else v.aval.update(
-            shape=(n, *v.aval.shape))) for i, v in enumerate(program.inputs)]
-        batched = {id(v) for v in program.inputs[n_fixed:]}
+        inputs = [trace.new_input(v.aval.update(shape=(n, *v.aval.shape)) if on else v.aval)
+                  for v, on in zip(program.inputs, batched_inputs)]
+        batched = {id(v) for v, on in zip(program.inputs, batched_inputs) if on}
 
         def apply(eqn, ins):
             flags = [id(a) in batched for a in eqn.inputs]
@@ -58,13 +63,13 @@ def _build(program: Program, n_fixed: int, n: int) -> Program:
 
 def _apply_batched(eqn, ins, flags, n) -> list:
     prim, params = eqn.primitive, eqn.params
-    rule = _RULES.get(prim)
+    rule = _RULES.get(prim) or BASIS_RULES.get(prim)
     if rule is None and prim.elementwise and not prim.multiple_results:
         rule = _elementwise
     if rule is not None:
         out = rule(eqn, ins, flags, n, **params)
         if out is not None:
-            return [out]
+            return out if prim.multiple_results else [out]
     return _loop(eqn, ins, flags, n)
 
 
