@@ -27,6 +27,7 @@ from funcgrad.api.autodiff import (grad, jacrev, stop_gradient,  # noqa: F401
                                    value_and_grad, vjp)
 from funcgrad.api.forward import float0, hessian, jacfwd, jvp, linearize  # noqa: F401
 from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
+from funcgrad.control.custom_jvp import custom_jvp  # noqa: F401
 from funcgrad.api.jit import jit  # noqa: F401
 from funcgrad import testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)
 
@@ -38,7 +39,7 @@ __all__ = [
     "make_ir", "evaluate", "Program", "ClosedProgram",
     # differentiation
     "grad", "value_and_grad", "vjp", "jacrev", "jvp", "linearize", "jacfwd", "hessian",
-    "float0", "stop_gradient", "custom_vjp",
+    "float0", "stop_gradient", "custom_vjp", "custom_jvp",
     # compilation
     "jit", "disable_jit",
     # errors

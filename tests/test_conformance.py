@@ -380,7 +380,7 @@ def test_every_primitive_has_a_vjp_and_a_case():
 
 
 # primitives tested in their own files (they carry sub-programs)
-NO_CASE = {"custom_vjp_call"}
+NO_CASE = {"custom_vjp_call", "custom_jvp_call"}
 
 
 # --- primitives with a zero derivative: values only ---------------------------------------

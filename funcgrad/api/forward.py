@@ -26,11 +26,10 @@ from funcgrad.core.ir import Program, dead_code_elimination
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import is_float
 from funcgrad.transforms.basis import batch_linear
-from funcgrad.transforms.forward import jvp_program, tangent_outputs
+from funcgrad.transforms.forward import float0, jvp_program, tangent_outputs
 from funcgrad.transforms.reverse import split
 from funcgrad.tree import PyTreeDef, flatten, unflatten
 
-float0 = np.dtype([("float0", np.void, 0)])  # JAX's dtype of the tangent of an integer
 
 
 class _JVPEntry(NamedTuple):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.ir import (Program, Var, common_subexpression_elimination,
                               dead_code_elimination)
@@ -27,6 +29,8 @@ from funcgrad.ops.elementwise import convert_element_type
 from funcgrad.ops.shape import broadcast_to, shape_of
 from funcgrad.rules import ZERO_DERIVATIVE, jvp_rules
 from funcgrad.transforms.reverse import zeros
+
+float0 = np.dtype([("float0", np.void, 0)])  # the tangent dtype of integers, as in JAX
 
 
 def tangent_outputs(program: Program) -> list[bool]:
