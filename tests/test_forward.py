@@ -4,10 +4,12 @@ tests/test_conformance.py (finite differences, and the transpose identity with i
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad.testing import check_grads, numerical_grad
+from funcgrad.testing import strategies as fst
 
 
 def f(x):
@@ -231,3 +233,26 @@ def test_forward_over_reverse_through_custom_vjp():
     cube.defvjp(lambda x: (x ** 3, x), lambda x, g: (3 * x ** 2 * g,))
     x = np.array([1.0, 2.0])
     np.testing.assert_allclose(fg.hessian(lambda x: fnp.sum(cube(x)))(x), np.diag(6 * x))
+
+
+PARAMS = {"W": np.linspace(-1, 1, 6).reshape(2, 3), "b": np.array([0.1, -0.2, 0.3])}
+INPUTS = np.linspace(-2, 2, 8).reshape(4, 2)
+
+
+def model(params, x, n):
+    h = fnp.tanh(x @ params["W"] + params["b"]) * n
+    return {"h": h, "total": fnp.sum(fnp.cumsum(h, axis=0) ** 2)}
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(fst.tangents((PARAMS, INPUTS, 3)))
+def test_transpose_identity_on_a_model(v):
+    """<vjp(u), v> == <u, jvp(v)> for drawn tangents (the integer argument gets float0)."""
+    primals = (PARAMS, INPUTS, 3)
+    out, out_dot = fg.jvp(model, primals, v)
+    u = fg.tree.map(lambda y: np.cos(np.arange(np.size(y))).reshape(np.shape(y)), out)
+    _, pullback = fg.vjp(lambda p, x: model(p, x, 3), PARAMS, INPUTS)
+    left = sum(np.sum(a * b) for a, b in zip(fg.tree.leaves(pullback(u)),
+                                             fg.tree.leaves(v[:2])))
+    right = sum(np.sum(a * b) for a, b in zip(fg.tree.leaves(u), fg.tree.leaves(out_dot)))
+    assert left == pytest.approx(right, rel=1e-10, abs=1e-10)
