@@ -177,7 +177,8 @@ def _hooks():
 
 API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.nn": "nn",
              "funcgrad.scipy.special": "scipy-special", "funcgrad.tree": "tree",
-             "funcgrad.testing": "testing", "funcgrad.compile": "compile"}
+             "funcgrad.testing": "testing", "funcgrad.compile": "compile",
+             "funcgrad.parallel": "parallel"}
 
 
 def test_mkdocs_build_strict_documents_every_public_name(tmp_path):
