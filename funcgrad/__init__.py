@@ -26,6 +26,7 @@ from funcgrad.api.autodiff import (grad, hessian, jacrev, stop_gradient,  # noqa
                                    value_and_grad, vjp)
 from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
 from funcgrad.api.jit import jit  # noqa: F401
+from funcgrad.api.batching import vmap  # noqa: F401
 from funcgrad import testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
@@ -36,6 +37,8 @@ __all__ = [
     "make_ir", "evaluate", "Program", "ClosedProgram",
     # differentiation
     "grad", "value_and_grad", "vjp", "jacrev", "hessian", "stop_gradient", "custom_vjp",
+    # batching
+    "vmap",
     # compilation
     "jit", "disable_jit",
     # errors

@@ -9,8 +9,10 @@ from __future__ import annotations
 from funcgrad.compile.executable import run_program
 from funcgrad.core.ir import Program
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import vjp_split_rules
+from funcgrad.ops.shape import batch_size, to_front
+from funcgrad.rules import batch_rules, vjp_split_rules
 from funcgrad.rules.lowering import Inline, lowerings
+from funcgrad.transforms.batching import batch_program
 from funcgrad.transforms.reverse import split_adjoint, zeros
 
 
@@ -37,6 +39,18 @@ call_p = Primitive("call", impl=_call_impl,
                    multiple_results=True)
 lowerings[call_p] = Inline(lambda params: params["program"])
 vjp_split_rules[call_p] = (_call_vjp_fwd, _call_vjp_bwd)
+
+
+def _call_batch(args, dims, *, program, name):
+    """vmap of a call is a call of the batched sub-program (built once per batch layout):
+    it still compiles as one function, and the code generator still splices it in."""
+    args = list(map(to_front, args, dims))
+    dims = [None if d is None else 0 for d in dims]
+    batched, out_dims = batch_program(program, dims, batch_size(args, dims))
+    return call(batched, args, name), out_dims
+
+
+batch_rules[call_p] = _call_batch
 
 
 def call(program: Program, args, name: str = "jit"):
