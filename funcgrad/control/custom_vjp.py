@@ -35,7 +35,6 @@ import numpy as np
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.primitive import Primitive
-from funcgrad.ops.reductions import reduce_sum
 from funcgrad.ops.shape import batch_size, to_front
 from funcgrad.rules import batch_rules, vjp_split_rules
 from funcgrad.transforms.batching import FRONT, SUM, batch_program
