@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import funcgrad as fg
@@ -20,7 +20,7 @@ import funcgrad.numpy as fnp
 from funcgrad.core.rules import REGISTRY
 from funcgrad.rules import batch_rules
 from funcgrad.testing import strategies as fst
-from tests.test_vjp_rules import CASES, EXTRA_CASES, SETTINGS, _shape
+from tests.test_vjp_rules import _EXAMPLES, CASES, EXTRA_CASES, SETTINGS, _shape
 
 
 # --- cases of the primitives with no derivative -------------------------------------------
@@ -160,7 +160,7 @@ def check_batched(draw, fn, args):
 
 
 @pytest.mark.parametrize("name", sorted(ALL_CASES))
-@SETTINGS
+@settings(SETTINGS, max_examples=_EXAMPLES or 12)
 @given(data=st.data())
 def test_batching_rule_matches_a_loop(name, data):
     fn, args, *_ = data.draw(ALL_CASES[name](np.dtype(np.float64)), label=name)
