@@ -29,7 +29,8 @@ def _unary(fn, dtype=None, elements=None):
     @st.composite
     def case(draw, float_dtype):
         t = dtype or float_dtype
-        x = draw(fst.arrays(t, _shape(draw), elements=fst.floats(t, -3, 3) if elements is None else elements))
+        values = fst.floats(t, -3, 3) if elements is None else elements
+        x = draw(fst.arrays(t, _shape(draw), elements=values))
         return fn, (x,)
     return case
 
