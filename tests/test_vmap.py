@@ -251,3 +251,19 @@ def test_out_axes_none_for_a_batched_output_and_no_batch_size():
     with pytest.raises(fg.FuncgradTypeError, match="pass axis_size") as err:
         fg.vmap(fnp.sin, in_axes=None)(np.ones(3))
     assert HERE in str(err.value)
+
+
+def test_custom_vjp_call_batches_like_a_loop():
+    """custom_vjp_call has no conformance case (it carries sub-programs): checked here."""
+    @fg.custom_vjp
+    def scaled_sin(x, y):
+        return fnp.sin(x) * y
+    scaled_sin.defvjp(lambda x, y: (scaled_sin(x, y), (fnp.cos(x), fnp.sin(x), y)),
+                      lambda res, g: (res[0] * g * res[2], res[1] * g))
+    xs, ys = rng.normal(size=(4, 3)), rng.normal(size=3)
+    close(fg.vmap(scaled_sin, (0, None))(xs, ys), loop(scaled_sin, xs, ys, in_axes=(0, None)))
+    close(fg.vmap(scaled_sin, (1, 0), 1)(xs, ys[None].repeat(4, 0).T),
+          loop(scaled_sin, xs, ys[None].repeat(4, 0).T, in_axes=(1, 0), out_axis=1))
+    total = lambda x, y: fnp.sum(fg.vmap(scaled_sin, (0, None))(x, y))  # noqa: E731
+    close(fg.grad(total, (0, 1))(xs, ys),
+          (np.cos(xs) * ys, np.sum(np.sin(xs), axis=0)))
