@@ -305,3 +305,21 @@ def test_a_reduction_declares_its_axes_whatever_its_params_are_called():
             check(lambda x, dims=dims: total.bind(fnp.exp(x), dims=dims), x)
     finally:
         forget(total)
+
+
+def test_funcgrads_own_primitives_declare_a_kind_not_a_bare_expression():
+    """A bare string or callable would lower, but say nothing about its cost."""
+    import importlib
+    import pkgutil
+
+    import funcgrad
+    from funcgrad.rules.lowering import Inline, Standalone, View
+    kinds = (Elementwise, Reduction, View, Standalone, Region, Inline)
+    bare = []
+    for info in pkgutil.walk_packages(funcgrad.__path__, "funcgrad."):
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if isinstance(obj, Primitive) and obj in lowerings:
+                if not isinstance(lowerings[obj], kinds):
+                    bare.append(obj.name)
+    assert not bare, f"declare arith(...)/call(...) or another kind for {sorted(set(bare))}"

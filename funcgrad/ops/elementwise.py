@@ -275,7 +275,7 @@ ceil_p = ufunc_primitive("ceil", np.ceil, None, call("np.ceil({0})"))
 rint_p = ufunc_primitive("rint", np.rint, None, call("np.rint({0})"))
 isfinite_p = ufunc_primitive("isfinite", np.isfinite, None, call("np.isfinite({0})"))
 isnan_p = ufunc_primitive("isnan", np.isnan, None, call("np.isnan({0})"))
-isinf_p = ufunc_primitive("isinf", np.isinf, None, "np.isinf({0})")
+isinf_p = ufunc_primitive("isinf", np.isinf, None, call("np.isinf({0})"))
 logical_not_p = ufunc_primitive("logical_not", np.logical_not, None, arith("not {0}"))
 invert_p = ufunc_primitive("invert", np.invert, None, arith("~{0}"))
 
