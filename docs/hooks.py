@@ -48,7 +48,9 @@ def _group(module_name: str, name: str, obj) -> str:
     if module_name == "funcgrad":
         if inspect.isclass(obj) and issubclass(obj, BaseException):
             return "Errors"
-        if where.startswith("funcgrad.transforms") or name == "stop_gradient":
+        if where.startswith(("funcgrad.transforms", "funcgrad.api.autodiff",
+                             "funcgrad.api.forward", "funcgrad.control.custom")) \
+                or name == "stop_gradient":
             return "Differentiation"
         if where.startswith("funcgrad.compile"):
             return "Compilation"
