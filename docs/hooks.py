@@ -95,6 +95,9 @@ def _mkdocstrings_can_render(module_name, name, obj) -> bool:
 
 
 def _plain_text(module_name, name, obj) -> str:
+    if module_name == "funcgrad" and name == "float0":  # a dtype object: no docstring of its own
+        return ("The dtype of the tangent of an integer or boolean value, as JAX's `float0`: "
+                f"`{obj!r}`. `jvp` gives integer outputs zeros of this dtype.")
     module = importlib.import_module(module_name)
     canonical = getattr(obj, "__name__", None)
     if canonical and canonical != name and getattr(module, canonical, None) is obj:

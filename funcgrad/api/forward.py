@@ -129,8 +129,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
         >>> y, y_dot = fg.jvp(fnp.sin, (0.5,), (2.0,))
-        >>> float(y_dot) == 2.0 * np.cos(0.5)
-        True
+        >>> float(y), float(y_dot)  # sin(0.5), and 2 cos(0.5)
+        (0.479425538604203, 1.7551651237807455)
     """
     _check_primals(fun, primals, tangents, "jvp")
     call = FunctionArgs(_with_aux_check(fun, has_aux), tuple(primals), {})
