@@ -52,6 +52,8 @@ def _group(module_name: str, name: str, obj) -> str:
                              "funcgrad.api.forward", "funcgrad.control.custom")) \
                 or name == "stop_gradient":
             return "Differentiation"
+        if where.startswith("funcgrad.api.batching"):
+            return "Batching"
         if where.startswith("funcgrad.compile"):
             return "Compilation"
         return "Programs"
@@ -66,8 +68,9 @@ def _group(module_name: str, name: str, obj) -> str:
     return ""
 
 
-GROUP_ORDER = ["Programs", "Differentiation", "Compilation", "Errors", "Elementwise",
-               "Reductions", "Linear algebra", "Shapes", "Creation", "Indexing and updates",
+GROUP_ORDER = ["Programs", "Differentiation", "Batching", "Compilation", "Errors",
+               "Elementwise", "Reductions", "Linear algebra", "Shapes", "Creation",
+               "Indexing and updates",
                "Constants, dtypes and NumPy's own names", ""]
 
 
