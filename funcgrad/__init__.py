@@ -34,14 +34,13 @@ from funcgrad import parallel, testing  # noqa: F401,E402  (fg.testing, fg.paral
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
 # submodules (funcgrad.numpy, nn, scipy, tree, testing) are public too, as attributes, but not
-# listed: `from funcgrad import *` would otherwise bind `numpy` to funcgrad.numpy. So is
-# float0, the dtype of integers' tangents (a NumPy dtype, documented with jvp).
+# listed: `from funcgrad import *` would otherwise bind `numpy` to funcgrad.numpy.
 __all__ = [
     # programs
     "make_ir", "evaluate", "Program", "ClosedProgram",
     # differentiation
     "grad", "value_and_grad", "vjp", "jacrev", "jvp", "linearize", "jacfwd", "hessian",
-    "stop_gradient", "custom_vjp", "custom_jvp",
+    "float0", "stop_gradient", "custom_vjp", "custom_jvp",
     # batching
     "vmap",
     # compilation

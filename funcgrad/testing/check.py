@@ -257,6 +257,8 @@ def _what(path, fname):
     of f', or 'the derivative of order 2 of f (forward mode over reverse mode)'."""
     if len(path) <= 1:
         return f"the {_MODE_NAMES[path[0] if path else 'rev']}-mode derivative of {fname}"
+    if set(path) == {"rev"}:
+        return f"the derivative of order {len(path)} of {fname} (reverse mode over its VJP)"
     modes = " over ".join(f"{_MODE_NAMES[m]} mode" for m in reversed(path))
     return f"the derivative of order {len(path)} of {fname} ({modes})"
 
