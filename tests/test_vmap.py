@@ -267,3 +267,13 @@ def test_custom_vjp_call_batches_like_a_loop():
     total = lambda x, y: fnp.sum(fg.vmap(scaled_sin, (0, None))(x, y))  # noqa: E731
     close(fg.grad(total, (0, 1))(xs, ys),
           (np.cos(xs) * ys, np.sum(np.sin(xs), axis=0)))
+
+
+def test_a_vmapped_function_pickles():
+    import pickle
+    batched = pickle.loads(pickle.dumps(fg.vmap(np_sin_sum, in_axes=(0, None))))
+    close(batched(np.ones((2, 3)), 2.0), np.sin(np.ones((2, 3))).sum(1) * 2.0)
+
+
+def np_sin_sum(x, s):
+    return fnp.sum(fnp.sin(x)) * s
