@@ -1,4 +1,5 @@
-"""The differentiation API: grad, value_and_grad, vjp, jacrev, hessian.
+"""The differentiation API in reverse mode: grad, value_and_grad, vjp, jacrev (forward mode,
+jvp, linearize, jacfwd and hessian, is api/forward.py).
 
 Each traces the function to a Program (once per input signature, see core/cache.py), builds
 its adjoint with transforms/reverse.py, and runs the adjoint: with NumPy on arrays, or by
@@ -575,15 +576,3 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     jacobian.__name__ = f"jacrev({name_of(fun)})"
     return jacobian
-
-
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0):
-    """The Hessian of a scalar function: jacrev(grad(fun)) (reverse over reverse).
-
-    Example:
-        >>> import funcgrad as fg, funcgrad.numpy as fnp
-        >>> fg.hessian(lambda x: fnp.sum(x ** 3))(np.array([1.0, 2.0]))
-        array([[ 6.,  0.],
-               [ 0., 12.]])
-    """
-    return jacrev(grad(fun, argnums), argnums)
