@@ -3,7 +3,8 @@
 Write a pure function with ``funcgrad.numpy``; then ``make_ir`` shows its program,
 ``grad``/``value_and_grad``/``vjp``/``jacrev`` differentiate it in reverse mode,
 ``jvp``/``linearize``/``jacfwd`` in forward mode, ``hessian`` in both (the adjoint is a
-program too), and ``jit`` compiles any of them to one Numba function.
+program too), ``vmap`` batches it over examples, and ``jit`` compiles any of them to one
+Numba function.
 
 Example:
     >>> import funcgrad as fg, funcgrad.numpy as fnp

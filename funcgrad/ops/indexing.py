@@ -158,7 +158,13 @@ def _gather_batch(args, dims, *, spec):
     if dx is None:
         return [gather(x, indices, spec)], [_index_block(spec)]
     indices.append(_batch_index(size, rank))
-    return [gather(to_front(x, dx), indices, (len(indices) - 1, *spec))], [0]
+    out = gather(to_front(x, dx), indices, (len(indices) - 1, *spec))
+    # now (batch, index axes, sliced axes); an example's index axes sit after the p sliced
+    # axes before them
+    p, n_sliced = _index_block(spec), sum(1 for s in spec if not isinstance(s, int))
+    perm = [0, *(1 + rank + i for i in range(p)), *(1 + i for i in range(rank)),
+            *(1 + rank + i for i in range(p, n_sliced))]
+    return [transpose(out, perm)], [0]
 
 
 batch_rules[gather_p] = _gather_batch
