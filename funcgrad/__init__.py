@@ -25,7 +25,9 @@ from funcgrad.api.make_ir import make_ir  # noqa: F401
 from funcgrad.api.autodiff import (grad, hessian, jacrev, stop_gradient,  # noqa: F401
                                    value_and_grad, vjp)
 from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
+from funcgrad.control.checkpoint import checkpoint, remat  # noqa: F401
 from funcgrad.api.jit import jit  # noqa: F401
+from funcgrad import lax  # noqa: F401,E402  (structured control flow: cond, scan, while_loop)
 from funcgrad import testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
@@ -36,6 +38,7 @@ __all__ = [
     "make_ir", "evaluate", "Program", "ClosedProgram",
     # differentiation
     "grad", "value_and_grad", "vjp", "jacrev", "hessian", "stop_gradient", "custom_vjp",
+    "checkpoint", "remat",
     # compilation
     "jit", "disable_jit",
     # errors

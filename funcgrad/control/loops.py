@@ -1,0 +1,289 @@
+"""Loops whose body is a sub-program, traced once whatever the trip count.
+
+    carry..., ys... = scan[body, length, reverse, num_consts, num_carry](*consts, *carry, *xs)
+        body(*consts, *carry, *x) -> (*carry, *y); x is row i of each xs, ys stacks each y
+    carry... = while[cond, body, cond_nconsts, body_nconsts, max_steps](*cc, *bc, *carry)
+        while cond(*cc, *carry): carry = body(*bc, *carry)   (at most max_steps times)
+
+The NumPy evaluator runs the body program once per iteration; the code generator writes a
+``for`` or ``while`` loop around the body's code.
+
+Reverse mode. ``scan`` (and ``fori_loop``, a scan when its bounds are static) saves, per
+iteration, the residuals the body's backward half reads, stacked along a leading axis (the
+forward scan returns them as extra outputs), and runs the backward halves in a scan that
+goes the other way, carrying the carries' cotangents and summing the consts'. Residuals that
+are a const or a row of an xs are not saved: the backward scan reads them where they are.
+
+``while`` cannot return such stacks (their length is the trip count, unknown until it runs,
+and a Program's values have static shapes). Its backward pass is one primitive,
+``while_vjp``, that runs the loop again, taping each iteration's residuals on a growable
+tape, then runs the backward halves over the tape in reverse. The tape lives and dies inside
+that one primitive, so every value of the program keeps a static shape; the price is running
+the forward loop twice. ``max_steps`` bounds the loop, and so the tape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funcgrad.control.subprogram import carry_activity
+from funcgrad.core.errors import FuncgradError, ShapeError
+from funcgrad.core.evaluate import evaluate, inline
+from funcgrad.core.ir import Program
+from funcgrad.core.primitive import Primitive
+from funcgrad.core.tracing import trace_flat
+from funcgrad.core.types import ShapedArray
+from funcgrad.ops.elementwise import add
+from funcgrad.rules import vjp_rules, vjp_split_rules
+from funcgrad.transforms.reverse import split_adjoint, zeros
+
+
+def _same(avals, others) -> bool:
+    return [(a.shape, a.dtype) for a in avals] == [(a.shape, a.dtype) for a in others]
+
+
+def _program_of(fun, avals) -> Program:
+    program, consts = trace_flat(fun, list(avals))
+    assert not consts, "a derived body captures nothing: its inputs are explicit"
+    return program
+
+
+# ---------------------------------------------------------------------------------------
+# scan
+
+
+def _scan_impl(*args, body, length, reverse, num_consts, num_carry, unroll=1):
+    consts = list(args[:num_consts])
+    carry = list(args[num_consts:num_consts + num_carry])
+    xs = args[num_consts + num_carry:]
+    ys = [np.empty((length, *a.shape), a.dtype) for a in body.out_avals[num_carry:]]
+    for i in range(length):
+        k = length - 1 - i if reverse else i
+        outs = evaluate(body, [*consts, *carry, *[x[k] for x in xs]])
+        carry = outs[:num_carry]
+        for y, out in zip(ys, outs[num_carry:]):
+            y[k] = out
+    return [*[np.asarray(c, a.dtype)[()] for c, a in zip(carry, body.out_avals)], *ys]
+
+
+def _scan_rule(*avals, body, length, reverse, num_consts, num_carry, unroll=1):
+    carry = avals[num_consts:num_consts + num_carry]
+    xs = avals[num_consts + num_carry:]
+    if any(x.shape[:1] != (length,) for x in xs):
+        raise ShapeError(f"scan over {length} steps, but its xs are {list(xs)}")
+    x_avals = [ShapedArray(x.shape[1:], x.dtype) for x in xs]
+    if not _same(body.in_avals, [*avals[:num_consts], *carry, *x_avals]):
+        raise ShapeError(f"scan's body takes {body.in_avals}, given {list(avals)}")
+    if not _same(body.out_avals[:num_carry], carry):
+        raise ShapeError(f"scan's body returns the carry {body.out_avals[:num_carry]}, "
+                         f"but the carry is {list(carry)}")
+    return [*[a.strong() for a in carry],
+            *[ShapedArray((length, *a.shape), a.dtype) for a in body.out_avals[num_carry:]]]
+
+
+scan_p = Primitive("scan", impl=_scan_impl, shape_rule=_scan_rule, multiple_results=True)
+
+
+def scan(consts, init, xs, *, body, length, reverse=False):
+    return scan_p.bind(*consts, *init, *xs, body=body, length=length, reverse=bool(reverse),
+                       num_consts=len(consts), num_carry=len(init))
+
+
+class _ScanPlan:
+    """How the backward scan finds each residual of the body's forward half: a const
+    (``("const", j)``), a row of an xs (``("x", j)``), or a row of a saved stack."""
+
+    def __init__(self, body, flags, num_consts, num_carry):
+        self.forward, self.backward = split_adjoint(body, flags)
+        n_out = len(body.outvars)
+        where = {id(v): i for i, v in enumerate(self.forward.invars)}
+        self.kinds, stacked = [], []
+        for r in self.forward.outvars[n_out:]:
+            i = where.get(id(r))
+            if i is not None and i < num_consts:
+                self.kinds.append(("const", i))
+            elif i is not None and i >= num_consts + num_carry:
+                self.kinds.append(("x", i - num_consts - num_carry))
+            else:
+                self.kinds.append(("stack", len(stacked)))
+                stacked.append(r)
+        f = self.forward
+        self.saving = Program((), f.invars, f.equations, [*f.outvars[:n_out], *stacked])
+        self.stack_avals = [v.aval.strong() for v in stacked]
+
+
+def _scan_vjp_fwd(inputs, active, *, body, length, reverse, num_consts, num_carry, unroll=1):
+    nc, nk = num_consts, num_carry
+    consts_on, xs_on = list(active[:nc]), list(active[nc + nk:])
+    carry_on = carry_activity(body, consts_on, active[nc:nc + nk], xs_on)
+    flags = tuple(bool(f) for f in [*consts_on, *carry_on, *xs_on])
+    plan = body.cached(("scan_vjp", flags), lambda b: _ScanPlan(b, flags, nc, nk))
+    outs = scan_p.bind(*inputs, body=plan.saving, length=length, reverse=reverse,
+                       num_consts=nc, num_carry=nk)
+    n_out = len(body.outvars)
+    return outs[:n_out], (inputs, outs[n_out:], plan, flags)
+
+
+def _scan_vjp_bwd(residuals, cts, active, *, body, length, reverse, num_consts, num_carry,
+                  unroll=1):
+    inputs, stacks, plan, flags = residuals
+    nc, nk = num_consts, num_carry
+    consts, init, xs = inputs[:nc], inputs[nc:nc + nk], inputs[nc + nk:]
+    consts_on, carry_on, xs_on = flags[:nc], flags[nc:nc + nk], flags[nc + nk:]
+    out_avals = [a.strong() for a in body.out_avals]
+    ct_carry = [ct if ct is not None else zeros(a) for ct, a in zip(cts[:nk], out_avals)]
+    ct_ys = [ct if ct is not None else zeros(ShapedArray((length, *a.shape), a.dtype))
+             for ct, a in zip(cts[nk:], out_avals[nk:])]
+    carry_avals = [a for a, on in zip(out_avals, carry_on) if on]
+    acc_avals = [ShapedArray(a.shape, a.dtype) for a, on in zip(body.in_avals, consts_on) if on]
+    n_ct, n_acc, n_x, n_st = len(carry_avals), len(acc_avals), len(xs), len(stacks)
+
+    def backward_step(*args):
+        c, rest = args[:nc], args[nc:]
+        ct_c, acc = rest[:n_ct], rest[n_ct:n_ct + n_acc]
+        rows = rest[n_ct + n_acc:]
+        x_rows, stack_rows, ct_y = rows[:n_x], rows[n_x:n_x + n_st], rows[n_x + n_st:]
+        source = {"const": c, "x": x_rows, "stack": stack_rows}
+        res = [source[kind][j] for kind, j in plan.kinds]
+        it = iter(ct_c)
+        ct_out = [next(it) if on else zeros(a) for on, a in zip(carry_on, out_avals)]
+        in_cts = inline(plan.backward, [*res, *ct_out, *ct_y])
+        const_cts, rest_cts = in_cts[:n_acc], in_cts[n_acc:]
+        return [*rest_cts[:n_ct], *[add(a, g) for a, g in zip(acc, const_cts)],
+                *rest_cts[n_ct:]]
+
+    row = [ShapedArray(v.aval.shape[1:], v.aval.dtype) for v in [*xs, *stacks]]
+    step_avals = [*[ShapedArray(v.aval.shape, v.aval.dtype) for v in body.invars[:nc]],
+                  *carry_avals, *acc_avals, *row,
+                  *[ShapedArray(a.shape, a.dtype) for a in out_avals[nk:]]]
+    step = _program_of(backward_step, step_avals)
+    init_ct = [ct for ct, on in zip(ct_carry, carry_on) if on]
+    init_acc = [zeros(a) for a in acc_avals]
+    outs = scan_p.bind(*consts, *init_ct, *init_acc, *xs, *stacks, *ct_ys, body=step,
+                       length=length, reverse=not reverse, num_consts=nc,
+                       num_carry=n_ct + n_acc)
+    ct_init, ct_consts, ct_xs = iter(outs[:n_ct]), iter(outs[n_ct:n_ct + n_acc]), \
+        iter(outs[n_ct + n_acc:])
+    result = [next(ct_consts) if on else None for on in consts_on]
+    result += [next(ct_init) if on else None for on in carry_on]
+    result += [next(ct_xs) if on else None for on in xs_on]
+    return [ct if on else None for ct, on in zip(result, active)]
+
+
+vjp_split_rules[scan_p] = (_scan_vjp_fwd, _scan_vjp_bwd)
+
+
+# ---------------------------------------------------------------------------------------
+# while
+
+
+def _loop_runs(cond, cond_consts, carry, max_steps):
+    n = 0
+    while (max_steps is None or n < max_steps) and evaluate(cond, [*cond_consts, *carry])[0]:
+        yield n
+        n += 1
+
+
+def _while_impl(*args, cond, body, cond_nconsts, body_nconsts, max_steps=None):
+    cc, bc = list(args[:cond_nconsts]), list(args[cond_nconsts:cond_nconsts + body_nconsts])
+    carry = list(args[cond_nconsts + body_nconsts:])
+    for _ in _loop_runs(cond, cc, carry, max_steps):
+        carry[:] = evaluate(body, [*bc, *carry])
+    return [np.asarray(c, a.dtype)[()] for c, a in zip(carry, body.out_avals)]
+
+
+def _while_rule(*avals, cond, body, cond_nconsts, body_nconsts, max_steps=None):
+    carry = avals[cond_nconsts + body_nconsts:]
+    if not _same(cond.in_avals, [*avals[:cond_nconsts], *carry]):
+        raise ShapeError(f"while_loop's cond takes {cond.in_avals}, given {list(avals)}")
+    if [(a.shape, a.dtype.kind) for a in cond.out_avals] != [((), "b")]:
+        raise ShapeError(f"while_loop's cond must return a boolean scalar, not "
+                         f"{cond.out_avals}")
+    if not _same(body.in_avals, [*avals[cond_nconsts:cond_nconsts + body_nconsts], *carry]) \
+            or not _same(body.out_avals, carry):
+        raise ShapeError(f"while_loop's body maps {body.in_avals} to {body.out_avals}, "
+                         f"but the carry is {list(carry)}")
+    return [a.strong() for a in carry]
+
+
+while_p = Primitive("while", impl=_while_impl, shape_rule=_while_rule, multiple_results=True)
+
+
+def while_loop(cond_consts, body_consts, init, *, cond, body, max_steps=None):
+    return while_p.bind(*cond_consts, *body_consts, *init, cond=cond, body=body,
+                        cond_nconsts=len(cond_consts), body_nconsts=len(body_consts),
+                        max_steps=max_steps)
+
+
+def _while_vjp_impl(*args, cond, forward, backward, cond_nconsts, body_nconsts, consts_on,
+                    carry_on, max_steps):
+    """Run the loop, taping each iteration's residuals, then the backward halves over the
+    tape in reverse. Returns the cotangents of the active body consts and carries."""
+    nk = len(carry_on)
+    cc, bc = list(args[:cond_nconsts]), list(args[cond_nconsts:cond_nconsts + body_nconsts])
+    carry = list(args[cond_nconsts + body_nconsts:][:nk])
+    given = iter(args[cond_nconsts + body_nconsts + nk:])
+    tape = []
+    for _ in _loop_runs(cond, cc, carry, max_steps):
+        outs = evaluate(forward, [*bc, *carry])
+        carry[:] = outs[:nk]
+        tape.append(outs[nk:])
+    avals = forward.out_avals[:nk]
+    ct_carry = [next(given) if on else np.zeros(a.shape, a.dtype)
+                for on, a in zip(carry_on, avals)]
+    n_acc = sum(consts_on)
+    acc = [np.zeros(v.aval.shape, v.aval.dtype)
+           for v, on in zip(forward.invars[:body_nconsts], consts_on) if on]
+    active = [k for k, on in enumerate(carry_on) if on]
+    for res in reversed(tape):
+        cts = evaluate(backward, [*res, *ct_carry])
+        acc = [a + g for a, g in zip(acc, cts[:n_acc])]
+        for k, g in zip(active, cts[n_acc:]):
+            ct_carry[k] = g
+    return [*acc, *[np.asarray(ct_carry[k], avals[k].dtype) for k in active]]
+
+
+def _while_vjp_rule(*avals, cond, forward, backward, cond_nconsts, body_nconsts, consts_on,
+                    carry_on, max_steps):
+    consts = avals[cond_nconsts:cond_nconsts + body_nconsts]
+    carry = avals[cond_nconsts + body_nconsts:][:len(carry_on)]
+    return [*[a.strong() for a, on in zip(consts, consts_on) if on],
+            *[a.strong() for a, on in zip(carry, carry_on) if on]]
+
+
+while_vjp_p = Primitive("while_vjp", impl=_while_vjp_impl, shape_rule=_while_vjp_rule,
+                        multiple_results=True)
+
+
+def _while_vjp_fwd(inputs, active, *, cond, body, cond_nconsts, body_nconsts, max_steps=None):
+    outs = while_p.bind(*inputs, cond=cond, body=body, cond_nconsts=cond_nconsts,
+                        body_nconsts=body_nconsts, max_steps=max_steps)
+    return outs, inputs
+
+
+def _while_vjp_bwd(inputs, cts, active, *, cond, body, cond_nconsts, body_nconsts,
+                   max_steps=None):
+    nk = len(body.outvars)
+    consts_on = [bool(a) for a in active[cond_nconsts:cond_nconsts + body_nconsts]]
+    carry_on = carry_activity(body, consts_on, active[cond_nconsts + body_nconsts:], [])
+    forward, backward = split_adjoint(body, tuple([*consts_on, *carry_on]))
+    given = [ct if ct is not None else zeros(a.strong())
+             for ct, a, on in zip(cts, body.out_avals, carry_on) if on]
+    outs = iter(while_vjp_p.bind(*inputs, *given, cond=cond, forward=forward,
+                                 backward=backward, cond_nconsts=cond_nconsts,
+                                 body_nconsts=body_nconsts, consts_on=tuple(consts_on),
+                                 carry_on=tuple(carry_on), max_steps=max_steps))
+    result = [None] * cond_nconsts
+    result += [next(outs) if on else None for on in consts_on]
+    result += [next(outs) if on else None for on in carry_on]
+    return [ct if on else None for ct, on in zip(result, active)]
+
+
+def _while_vjp_of_vjp(cts, inputs, outputs, active, **params):
+    raise FuncgradError("differentiating the backward pass of a while_loop again (grad of "
+                        "grad through while_loop) is not supported; use fori_loop or scan "
+                        "with a static trip count for higher derivatives")
+
+
+vjp_split_rules[while_p] = (_while_vjp_fwd, _while_vjp_bwd)
+vjp_rules[while_vjp_p] = _while_vjp_of_vjp
