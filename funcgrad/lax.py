@@ -230,7 +230,7 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
     """
     init_leaves, carry_tree = flatten(init)
     init_leaves = strong_leaves(init_leaves)
-    xs_leaves, xs_tree = flatten(xs)
+    xs_leaves = flatten(xs)[0]
     xs_leaves = strong_leaves(xs_leaves)
     length = _scan_length(xs_leaves, length)
     carry_avals = [leaf_aval(x, " (scan's init)") for x in init_leaves]

@@ -128,7 +128,7 @@ def _scan_vjp_bwd(residuals, cts, active, *, body, length, reverse, num_consts, 
                   unroll=1):
     inputs, stacks, plan, flags = residuals
     nc, nk = num_consts, num_carry
-    consts, init, xs = inputs[:nc], inputs[nc:nc + nk], inputs[nc + nk:]
+    consts, xs = inputs[:nc], inputs[nc + nk:]
     consts_on, carry_on, xs_on = flags[:nc], flags[nc:nc + nk], flags[nc + nk:]
     out_avals = [a.strong() for a in body.out_avals]
     ct_carry = [ct if ct is not None else zeros(a) for ct, a in zip(cts[:nk], out_avals)]
@@ -263,7 +263,6 @@ def _while_vjp_fwd(inputs, active, *, cond, body, cond_nconsts, body_nconsts, ma
 
 def _while_vjp_bwd(inputs, cts, active, *, cond, body, cond_nconsts, body_nconsts,
                    max_steps=None):
-    nk = len(body.outvars)
     consts_on = [bool(a) for a in active[cond_nconsts:cond_nconsts + body_nconsts]]
     carry_on = carry_activity(body, consts_on, active[cond_nconsts + body_nconsts:], [])
     forward, backward = split_adjoint(body, tuple([*consts_on, *carry_on]))
