@@ -11,27 +11,30 @@ control-flow page of the docs.
 
 Example:
     >>> from funcgrad import lax
-    >>> lax.fori_loop(0, 5, lambda i, total: total + i, 0.0)
-    array(10.)
+    >>> float(lax.fori_loop(0, 5, lambda i, total: total + i, 0.0))
+    10.0
 """
 
 from __future__ import annotations
 
 import builtins
-from typing import Callable, Sequence
+from typing import Callable as _Callable
+from typing import Sequence as _Sequence
 
-import numpy as np
+import numpy as _np
 
 from funcgrad.control import cond as _cond
 from funcgrad.control import loops as _loops
-from funcgrad.control.subprogram import (coerce, describe, leaf_aval, strong_leaves,
-                                         trace_closed)
-from funcgrad.core.errors import FuncgradTypeError, ShapeError
-from funcgrad.core.ir import Program, Var
-from funcgrad.core.tracing import Tracer
-from funcgrad.core.types import ShapedArray
-from funcgrad.numpy import asarray, clip, not_equal, where
-from funcgrad.tree import flatten, unflatten
+from funcgrad.control import subprogram as _sub
+from funcgrad.core.errors import FuncgradTypeError as _TypeError
+from funcgrad.core.errors import ShapeError as _ShapeError
+from funcgrad.core.ir import Program as _Program
+from funcgrad.core.ir import Var as _Var
+from funcgrad.core.tracing import Tracer as _Tracer
+from funcgrad.core.types import ShapedArray as _ShapedArray
+from funcgrad import numpy as _fnp
+from funcgrad.tree import flatten as _flatten
+from funcgrad.tree import unflatten as _unflatten
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "select"]
 
@@ -40,7 +43,7 @@ __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "select"]
 # cond and switch
 
 
-def cond(pred, true_fun: Callable, false_fun: Callable, *operands):
+def cond(pred, true_fun: _Callable, false_fun: _Callable, *operands):
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``, where ``pred`` is a
     scalar that may be traced: both functions are traced, only the one chosen runs. They
     must return the same structure of arrays with the same shapes and dtypes.
@@ -53,15 +56,15 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands):
         >>> float(fg.grad(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))(-0.5))  # -sin(-0.5)
         0.479425538604203
     """
-    aval = leaf_aval(pred, " (cond's predicate)")
+    aval = _sub.leaf_aval(pred, " (cond's predicate)")
     if aval.shape != ():
-        raise FuncgradTypeError(f"cond's predicate must be a scalar, got {aval}: to choose "
+        raise _TypeError(f"cond's predicate must be a scalar, got {aval}: to choose "
                                 "elementwise, use lax.select or fnp.where")
-    index = asarray(pred if aval.dtype.kind == "b" else not_equal(pred, 0), np.int32)
+    index = _fnp.asarray(pred if aval.dtype.kind == "b" else _fnp.not_equal(pred, 0), _np.int32)
     return _branch(index, (false_fun, true_fun), operands, ("false_fun", "true_fun"))
 
 
-def switch(index, branches: Sequence[Callable], *operands):
+def switch(index, branches: _Sequence[_Callable], *operands):
     """``branches[index](*operands)``, where ``index`` is an integer scalar that may be traced
     (clamped into ``[0, len(branches) - 1]``, as in JAX). Every branch is traced; all must
     return the same types.
@@ -74,22 +77,22 @@ def switch(index, branches: Sequence[Callable], *operands):
     """
     branches = list(branches)
     if not branches:
-        raise FuncgradTypeError("switch needs at least one branch")
-    aval = leaf_aval(index, " (switch's index)")
+        raise _TypeError("switch needs at least one branch")
+    aval = _sub.leaf_aval(index, " (switch's index)")
     if aval.shape != () or aval.dtype.kind not in "iub":
-        raise FuncgradTypeError(f"switch's index must be an integer scalar, got {aval}")
-    index = clip(asarray(index, np.int32), 0, len(branches) - 1)
+        raise _TypeError(f"switch's index must be an integer scalar, got {aval}")
+    index = _fnp.clip(_fnp.asarray(index, _np.int32), 0, len(branches) - 1)
     return _branch(index, branches, operands, [f"branch {i}" for i in range(len(branches))])
 
 
 def _branch(index, funs, operands, names):
-    leaves, in_tree = flatten(operands)
-    leaves = strong_leaves(leaves)
-    avals = [leaf_aval(x) for x in leaves]
-    traced = [trace_closed(f, in_tree, avals, name) for f, name in zip(funs, names)]
+    leaves, in_tree = _flatten(operands)
+    leaves = _sub.strong_leaves(leaves)
+    avals = [_sub.leaf_aval(x) for x in leaves]
+    traced = [_sub.trace_closed(f, in_tree, avals, name) for f, name in zip(funs, names)]
     target, tree = _joined_outputs(traced, names)
     traced = [t if _exact(t.out_avals, target) else
-              trace_closed(f, in_tree, avals, name, target, tree)
+              _sub.trace_closed(f, in_tree, avals, name, target, tree)
               for t, f, name in zip(traced, funs, names)]
     consts = [c for t in traced for c in t.consts]
     const_avals = [v.aval for t in traced for v in t.program.invars[:len(t.consts)]]
@@ -99,7 +102,7 @@ def _branch(index, funs, operands, names):
         programs.append(_widen(t.program, n, const_avals[:start], const_avals[start + n:]))
         start += n
     outs = _cond.cond(index, [*consts, *leaves], tuple(programs))
-    return unflatten(tree, outs)
+    return _unflatten(tree, outs)
 
 
 def _exact(avals, target) -> bool:
@@ -115,10 +118,10 @@ def _joined_outputs(traced, names):
             a.shape == b.shape and (a.dtype == b.dtype or a.weak_type or b.weak_type)
             for a, b in zip(t.out_avals, first.out_avals))
         if not ok:
-            raise FuncgradTypeError(
+            raise _TypeError(
                 f"the branches of a cond must return the same types: {names[0]} returns "
-                f"{describe(first.out_tree, first.out_avals)} but {name} returns "
-                f"{describe(t.out_tree, t.out_avals)}")
+                f"{_sub.describe(first.out_tree, first.out_avals)} but {name} returns "
+                f"{_sub.describe(t.out_tree, t.out_avals)}")
     target = []
     for k, aval in enumerate(first.out_avals):
         strong = [t.out_avals[k] for t in traced if not t.out_avals[k].weak_type]
@@ -126,10 +129,10 @@ def _joined_outputs(traced, names):
     return target, first.out_tree
 
 
-def _widen(program: Program, n_own: int, before, after) -> Program:
+def _widen(program: _Program, n_own: int, before, after) -> _Program:
     """``program`` taking every branch's consts: fresh, unused inputs for the others'."""
     own, args = program.invars[:n_own], program.invars[n_own:]
-    return Program((), [*[Var(a) for a in before], *own, *[Var(a) for a in after], *args],
+    return _Program((), [*[_Var(a) for a in before], *own, *[_Var(a) for a in after], *args],
                    program.equations, program.outvars)
 
 
@@ -137,7 +140,7 @@ def _widen(program: Program, n_own: int, before, after) -> Program:
 # Loops
 
 
-def while_loop(cond_fun: Callable, body_fun: Callable, init_val, *, max_steps=None):
+def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=None):
     """``val = init_val; while cond_fun(val): val = body_fun(val); return val``, with a
     condition that may depend on traced values. ``body_fun`` must return the structure,
     shapes and dtypes of ``init_val``.
@@ -157,26 +160,26 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val, *, max_steps=No
         >>> float(fg.grad(sqrt_newton)(2.0))  # 1 / (2 sqrt(2))
         0.35355339059327373
     """
-    if max_steps is not None and (not isinstance(max_steps, (int, np.integer))
+    if max_steps is not None and (not isinstance(max_steps, (int, _np.integer))
                                   or max_steps < 0):
-        raise FuncgradTypeError(f"max_steps must be a non-negative int, got {max_steps!r}")
-    leaves, tree = flatten(init_val)
-    leaves = strong_leaves(leaves)
-    avals = [leaf_aval(x, " (while_loop's init_val)") for x in leaves]
-    args_tree = flatten((init_val,))[1]
-    test = trace_closed(cond_fun, args_tree, avals, "while_loop's cond_fun")
+        raise _TypeError(f"max_steps must be a non-negative int, got {max_steps!r}")
+    leaves, tree = _flatten(init_val)
+    leaves = _sub.strong_leaves(leaves)
+    avals = [_sub.leaf_aval(x, " (while_loop's init_val)") for x in leaves]
+    args_tree = _flatten((init_val,))[1]
+    test = _sub.trace_closed(cond_fun, args_tree, avals, "while_loop's cond_fun")
     out = test.out_avals
     if not (len(out) == 1 and out[0].shape == () and out[0].dtype.kind == "b"):
-        raise FuncgradTypeError(f"while_loop's cond_fun must return a boolean scalar, got "
-                                f"{describe(test.out_tree, out)}")
-    body = trace_closed(body_fun, args_tree, avals, "while_loop's body_fun", avals, tree)
+        raise _TypeError(f"while_loop's cond_fun must return a boolean scalar, got "
+                                f"{_sub.describe(test.out_tree, out)}")
+    body = _sub.trace_closed(body_fun, args_tree, avals, "while_loop's body_fun", avals, tree)
     outs = _loops.while_loop(test.consts, body.consts, leaves, cond=test.program,
                              body=body.program,
                              max_steps=None if max_steps is None else int(max_steps))
-    return unflatten(tree, outs)
+    return _unflatten(tree, outs)
 
 
-def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
+def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
     """``val = init_val; for i in range(lower, upper): val = body_fun(i, val)``.
 
     With Python ints as bounds it is a ``scan`` (differentiable like one, saving what each
@@ -190,31 +193,31 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
         >>> float(power(3.0, 4)), float(fg.grad(power)(3.0, 4))
         (81.0, 108.0)
     """
-    static = not isinstance(lower, Tracer) and not isinstance(upper, Tracer)
+    static = not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer)
     if static:
-        lo, hi = np.asarray(lower), np.asarray(upper)
+        lo, hi = _np.asarray(lower), _np.asarray(upper)
         if lo.shape != () or hi.shape != () or lo.dtype.kind not in "iu" \
                 or hi.dtype.kind not in "iu":
-            raise FuncgradTypeError(f"fori_loop's bounds must be integer scalars, got "
+            raise _TypeError(f"fori_loop's bounds must be integer scalars, got "
                                     f"{lower!r} and {upper!r}")
 
         def step(carry, _):
             i, val = carry
             return (i + 1, body_fun(i, val)), None
 
-        start = np.asarray(lower, np.result_type(lo, hi))
+        start = _np.asarray(lower, _np.result_type(lo, hi))
         (_, val), _ = scan(step, (start, init_val), None, length=builtins.max(int(hi - lo), 0))
         return val
-    dtype = np.result_type(leaf_aval(lower).dtype, leaf_aval(upper).dtype)
+    dtype = _np.result_type(_sub.leaf_aval(lower).dtype, _sub.leaf_aval(upper).dtype)
     if dtype.kind not in "iu":
-        raise FuncgradTypeError(f"fori_loop's bounds must be integer scalars, got "
-                                f"{leaf_aval(lower)} and {leaf_aval(upper)}")
+        raise _TypeError(f"fori_loop's bounds must be integer scalars, got "
+                                f"{_sub.leaf_aval(lower)} and {_sub.leaf_aval(upper)}")
     _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(*c)),
-                        (asarray(lower, dtype), init_val))
+                        (_fnp.asarray(lower, dtype), init_val))
     return val
 
 
-def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = False,
+def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool = False,
          unroll: int | bool = 1, _split_transpose: bool = False):
     """Loop ``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``, returning the
     final carry and the ``y``s stacked: ``(carry, stack(ys))``. ``xs`` and the results may
@@ -225,55 +228,55 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
     Example:
         >>> from funcgrad import lax
         >>> total, running = lax.scan(lambda c, x: (c + x, c + x), 0.0, np.arange(4.0))
-        >>> total, running
-        (array(6.), array([0., 1., 3., 6.]))
+        >>> float(total), running
+        (6.0, array([0., 1., 3., 6.]))
     """
-    init_leaves, carry_tree = flatten(init)
-    init_leaves = strong_leaves(init_leaves)
-    xs_leaves = flatten(xs)[0]
-    xs_leaves = strong_leaves(xs_leaves)
+    init_leaves, carry_tree = _flatten(init)
+    init_leaves = _sub.strong_leaves(init_leaves)
+    xs_leaves = _flatten(xs)[0]
+    xs_leaves = _sub.strong_leaves(xs_leaves)
     length = _scan_length(xs_leaves, length)
-    carry_avals = [leaf_aval(x, " (scan's init)") for x in init_leaves]
-    x_avals = [ShapedArray(a.shape[1:], a.dtype) for a in builtins.map(leaf_aval, xs_leaves)]
+    carry_avals = [_sub.leaf_aval(x, " (scan's init)") for x in init_leaves]
+    x_avals = [_ShapedArray(a.shape[1:], a.dtype) for a in builtins.map(_sub.leaf_aval, xs_leaves)]
     found = []
 
     def step(carry, x):
         out = f(carry, x)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise FuncgradTypeError(f"scan's f must return a pair (carry, y), got "
+            raise _TypeError(f"scan's f must return a pair (carry, y), got "
                                     f"{type(out).__name__}")
-        new_leaves, new_tree = flatten(out[0])
-        new_leaves = coerce(new_leaves, new_tree, carry_avals, carry_tree,
+        new_leaves, new_tree = _flatten(out[0])
+        new_leaves = _sub.coerce(new_leaves, new_tree, carry_avals, carry_tree,
                             "scan's f (its new carry)")
-        y_leaves, y_tree = flatten(out[1])
+        y_leaves, y_tree = _flatten(out[1])
         found.append(y_tree)
         return [*new_leaves, *y_leaves]
 
-    in_tree = flatten((init, xs))[1]
-    body = trace_closed(step, in_tree, [*carry_avals, *x_avals], "scan's f")
+    in_tree = _flatten((init, xs))[1]
+    body = _sub.trace_closed(step, in_tree, [*carry_avals, *x_avals], "scan's f")
     outs = _loops.scan(body.consts, init_leaves, xs_leaves, body=body.program, length=length,
                        reverse=reverse)
     n = len(init_leaves)
-    return unflatten(carry_tree, outs[:n]), unflatten(found[0], outs[n:])
+    return _unflatten(carry_tree, outs[:n]), _unflatten(found[0], outs[n:])
 
 
 def _scan_length(xs_leaves, length) -> int:
     lengths = set()
     for x in xs_leaves:
-        aval = leaf_aval(x, " (scan's xs)")
+        aval = _sub.leaf_aval(x, " (scan's xs)")
         if not aval.shape:
-            raise ShapeError(f"scan's xs must have a leading axis to scan over, got {aval}")
+            raise _ShapeError(f"scan's xs must have a leading axis to scan over, got {aval}")
         lengths.add(aval.shape[0])
     if length is not None:
         lengths.add(int(length))
     if len(lengths) != 1:
-        raise ShapeError("scan needs xs or a length" if not lengths else
+        raise _ShapeError("scan needs xs or a length" if not lengths else
                          f"scan's xs and length disagree on the number of steps: "
                          f"{sorted(lengths)}")
     return lengths.pop()
 
 
-def map(f: Callable, xs):  # noqa: A001  (lax.map mirrors jax.lax.map)
+def map(f: _Callable, xs):  # noqa: A001  (lax.map mirrors jax.lax.map)
     """``stack([f(x) for x in xs])`` over the leading axis of ``xs`` (a pytree), as a loop
     traced once.
 
@@ -294,10 +297,10 @@ def select(pred, on_true, on_false):
         >>> lax.select(np.array([True, False]), np.array([1.0, 2.0]), np.array([3.0, 4.0]))
         array([1., 4.])
     """
-    p, t, f = (leaf_aval(x) for x in (pred, on_true, on_false))
+    p, t, f = (_sub.leaf_aval(x) for x in (pred, on_true, on_false))
     if p.dtype.kind != "b":
-        raise FuncgradTypeError(f"select's pred must be boolean, got {p}")
+        raise _TypeError(f"select's pred must be boolean, got {p}")
     if not (p.shape == t.shape == f.shape) or t.dtype != f.dtype:
-        raise ShapeError(f"select needs pred, on_true and on_false of one shape, and the "
+        raise _ShapeError(f"select needs pred, on_true and on_false of one shape, and the "
                          f"cases of one dtype; got {p}, {t} and {f}")
-    return where(pred, on_true, on_false)
+    return _fnp.where(pred, on_true, on_false)
