@@ -51,7 +51,7 @@ def cond(pred, true_fun: _Callable, false_fun: _Callable, *operands):
     Example:
         >>> from funcgrad import lax
         >>> f = fg.jit(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))
-        >>> float(f(0.5)) == np.sin(0.5), float(f(-0.5)) == np.cos(-0.5)
+        >>> bool(f(0.5) == np.sin(0.5)), bool(f(-0.5) == np.cos(-0.5))
         (True, True)
         >>> float(fg.grad(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))(-0.5))  # -sin(-0.5)
         0.479425538604203
@@ -156,7 +156,7 @@ def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=
         ...     step = lambda x: 0.5 * (x + a / x)
         ...     return lax.while_loop(lambda x: fnp.abs(x * x - a) > 1e-12, step, a)
         >>> float(sqrt_newton(2.0))
-        1.4142135623730951
+        1.414213562373095
         >>> float(fg.grad(sqrt_newton)(2.0))  # 1 / (2 sqrt(2))
         0.35355339059327373
     """
