@@ -271,3 +271,17 @@ def test_python_control_flow_under_jit_points_to_lax():
         return -x
     with pytest.raises(fg.ConcretizationError, match=r"lax\.cond"):
         fg.jit(f)(1.0)
+
+
+def test_weight_cotangents_are_summed_as_one_contraction_after_the_loop():
+    """The cotangent of a weight is a sum over steps of products of per-step values (an
+    outer product for a vector state, a matrix product for a batch of states): computed
+    after the backward loop as one contraction, it must equal the unrolled loop's."""
+    w = RNG.normal(size=(5, 5)) * 0.4
+    for h0, xs in ((RNG.normal(size=5), RNG.normal(size=(4, 5))),
+                   (RNG.normal(size=(2, 5)), RNG.normal(size=(4, 2, 5)))):
+        program = fg.make_ir(fg.grad(rnn_scan, 2))(h0, xs, w).program
+        assert program.equations[-1].primitive.name == "dot_general"  # after the loops
+        np.testing.assert_allclose(fg.grad(rnn_scan, 2)(h0, xs, w),
+                                   fg.grad(rnn_unrolled, 2)(h0, xs, w), rtol=1e-12)
+    check_grads(rnn_scan, (h0, xs, w), order=2)

@@ -29,11 +29,14 @@ import numpy as np
 from funcgrad.control.subprogram import carry_activity
 from funcgrad.core.errors import FuncgradError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline
-from funcgrad.core.ir import Program
+from funcgrad.core.ir import Program, Var, dead_code_elimination
 from funcgrad.core.primitive import Primitive
-from funcgrad.core.tracing import trace_flat
+from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import ShapedArray
-from funcgrad.ops.elementwise import add
+from funcgrad.numpy import einsum
+from funcgrad.ops.elementwise import add, mul_p
+from funcgrad.ops.linalg import dot_general, dot_general_p
+from funcgrad.ops.shape import reshape
 from funcgrad.rules import vjp_rules, vjp_split_rules
 from funcgrad.transforms.reverse import split_adjoint, zeros
 
@@ -138,10 +141,17 @@ def _scan_vjp_bwd(residuals, cts, active, *, body, length, reverse, num_consts, 
     acc_avals = [ShapedArray(a.shape, a.dtype) for a, on in zip(body.in_avals, consts_on) if on]
     n_ct, n_acc, n_x, n_st = len(carry_avals), len(acc_avals), len(xs), len(stacks)
 
-    def backward_step(*args):
+    def backward_step(hoisted, found, *args):
+        """One step of the backward scan. The cotangent of a const is summed over the steps:
+        in an accumulator carried along, or, for those in ``hoisted`` (a product of two
+        per-step values larger than they are, like the outer product that is a weight
+        matrix's cotangent), by returning the two factors, stacked by the scan and
+        contracted over the steps afterwards (one matrix product instead of one outer
+        product per step)."""
+        n_kept = n_acc - len(hoisted)
         c, rest = args[:nc], args[nc:]
-        ct_c, acc = rest[:n_ct], rest[n_ct:n_ct + n_acc]
-        rows = rest[n_ct + n_acc:]
+        ct_c, acc = rest[:n_ct], iter(rest[n_ct:n_ct + n_kept])
+        rows = rest[n_ct + n_kept:]
         x_rows, stack_rows, ct_y = rows[:n_x], rows[n_x:n_x + n_st], rows[n_x + n_st:]
         source = {"const": c, "x": x_rows, "stack": stack_rows}
         res = [source[kind][j] for kind, j in plan.kinds]
@@ -149,25 +159,110 @@ def _scan_vjp_bwd(residuals, cts, active, *, body, length, reverse, num_consts, 
         ct_out = [next(it) if on else zeros(a) for on, a in zip(carry_on, out_avals)]
         in_cts = inline(plan.backward, [*res, *ct_out, *ct_y])
         const_cts, rest_cts = in_cts[:n_acc], in_cts[n_acc:]
-        return [*rest_cts[:n_ct], *[add(a, g) for a, g in zip(acc, const_cts)],
-                *rest_cts[n_ct:]]
+        if found is not None:
+            found.extend(j for j, g in enumerate(const_cts) if _product_factors(g, nc))
+        sums, factors = [], []
+        for j, g in enumerate(const_cts):
+            if j in hoisted:  # a factor that is a row of an input is read from that input
+                products[j], *pair = _product_factors(g, nc)
+                sources[j] = [next((r for r, row in enumerate(rows[:n_x + n_st]) if f is row),
+                                   None) for f in pair]
+                factors += [f for f, r in zip(pair, sources[j]) if r is None]
+            else:
+                sums.append(add(next(acc), g))
+        return [*rest_cts[:n_ct], *sums, *rest_cts[n_ct:], *factors]
 
     row = [ShapedArray(v.aval.shape[1:], v.aval.dtype) for v in [*xs, *stacks]]
-    step_avals = [*[ShapedArray(v.aval.shape, v.aval.dtype) for v in body.invars[:nc]],
-                  *carry_avals, *acc_avals, *row,
-                  *[ShapedArray(a.shape, a.dtype) for a in out_avals[nk:]]]
-    step = _program_of(backward_step, step_avals)
+
+    def step_program(hoisted, found=None):
+        avals = [*[ShapedArray(v.aval.shape, v.aval.dtype) for v in body.invars[:nc]],
+                 *carry_avals, *[a for j, a in enumerate(acc_avals) if j not in hoisted], *row,
+                 *[ShapedArray(a.shape, a.dtype) for a in out_avals[nk:]]]
+        return dead_code_elimination(_program_of(
+            lambda *args: backward_step(hoisted, found, *args), avals))
+
+    found: list[int] = []
+    products: dict = {}
+    sources: dict = {}
+    step = step_program(frozenset(), found)
+    hoisted = frozenset(found)
+    if hoisted:
+        step = step_program(hoisted)
     init_ct = [ct for ct, on in zip(ct_carry, carry_on) if on]
-    init_acc = [zeros(a) for a in acc_avals]
+    init_acc = [zeros(a) for j, a in enumerate(acc_avals) if j not in hoisted]
+    n_kept = len(init_acc)
     outs = scan_p.bind(*consts, *init_ct, *init_acc, *xs, *stacks, *ct_ys, body=step,
                        length=length, reverse=not reverse, num_consts=nc,
-                       num_carry=n_ct + n_acc)
-    ct_init, ct_consts, ct_xs = iter(outs[:n_ct]), iter(outs[n_ct:n_ct + n_acc]), \
-        iter(outs[n_ct + n_acc:])
+                       num_carry=n_ct + n_kept)
+    n_xct = sum(xs_on)
+    ct_init, sums = iter(outs[:n_ct]), iter(outs[n_ct:n_ct + n_kept])
+    ct_xs = iter(outs[n_ct + n_kept:n_ct + n_kept + n_xct])
+    stacked_factors = iter(outs[n_ct + n_kept + n_xct:])
+    ct_consts = []
+    for j in range(n_acc):
+        if j in hoisted:
+            inputs_rows = [*xs, *stacks]
+            sa, sb = (next(stacked_factors) if r is None else inputs_rows[r]
+                      for r in sources[j])
+            ct_consts.append(_sum_over_steps(products[j], sa, sb))
+        else:
+            ct_consts.append(next(sums))
+    ct_consts = iter(ct_consts)
     result = [next(ct_consts) if on else None for on in consts_on]
     result += [next(ct_init) if on else None for on in carry_on]
     result += [next(ct_xs) if on else None for on in xs_on]
     return [ct if on else None for ct, on in zip(result, active)]
+
+
+def _product_factors(g, n_consts):
+    """``(kind, a, b)`` if ``g`` (a value of the step being traced) is ``mul(a, b)`` or
+    ``dot_general(a, b)`` of two values that change from step to step (not derived from the
+    step's first ``n_consts`` inputs alone), with more elements than ``a`` and ``b``
+    together; else None."""
+    trace = current_trace()
+    eqn = trace.producer(g)
+    if eqn is None or eqn.primitive not in (mul_p, dot_general_p):
+        return None
+    a, b = (trace.value(x) for x in eqn.inputs)
+    varying = _varying(trace, n_consts)
+    if not all(isinstance(x, Tracer) and x.trace is trace and id(x.ir_var) in varying
+               for x in (a, b)):
+        return None
+    out = eqn.outputs[0].aval
+    if out.size <= a.aval.size + b.aval.size:
+        return None
+    kind = ("dot_general", eqn.params) if eqn.primitive is dot_general_p else ("mul", out.shape)
+    return kind, a, b
+
+
+def _varying(trace, n_consts) -> set:
+    """The variables of ``trace`` that depend on its inputs after the first ``n_consts``."""
+    varying = {id(v) for v in trace.invars[n_consts:]}
+    for eqn in trace.equations:
+        if any(isinstance(x, Var) and id(x) in varying for x in eqn.inputs):
+            varying.update(id(v) for v in eqn.outputs)
+    return varying
+
+
+def _sum_over_steps(kind, sa, sb):
+    """sum over t of product(sa[t], sb[t]): one contraction over the leading axis."""
+    name, detail = kind
+    if name == "dot_general":
+        (ca, cb), (ba, bb) = detail["contract"], detail["batch"]
+        shift = lambda dims: tuple(d + 1 for d in dims)  # noqa: E731
+        return dot_general(sa, sb, ((0, *shift(ca)), (0, *shift(cb))), (shift(ba), shift(bb)))
+    out_shape = detail
+    letters = "abcdefghijklmnopqrstuvwxy"[:len(out_shape)]
+
+    def term(stack):
+        shape = stack.shape[1:]
+        aligned = (1,) * (len(out_shape) - len(shape)) + tuple(shape)
+        kept = [k for k, d in enumerate(aligned) if d == out_shape[k]]
+        flat = reshape(stack, (stack.shape[0], *[aligned[k] for k in kept]))
+        return flat, "z" + "".join(letters[k] for k in kept)
+
+    (fa, ta), (fb, tb) = term(sa), term(sb)
+    return einsum(f"{ta},{tb}->{letters}", fa, fb)
 
 
 vjp_split_rules[scan_p] = (_scan_vjp_fwd, _scan_vjp_bwd)
