@@ -14,6 +14,8 @@ and a ``cond`` of backward halves on the same index reads them.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from funcgrad.core.errors import ShapeError
@@ -23,6 +25,7 @@ from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import trace_flat
 from funcgrad.core.types import ShapedArray
 from funcgrad.rules import vjp_split_rules
+from funcgrad.rules.lowering import Region, lowerings
 from funcgrad.transforms.reverse import split_adjoint, zeros
 
 
@@ -47,6 +50,29 @@ def _cond_rule(index, *operands, branches):
 
 
 cond_p = Primitive("cond", impl=_cond_impl, shape_rule=_cond_rule, multiple_results=True)
+
+
+def _lower_cond(ctx, eqn):
+    """``if index <= 0: outs = branch 0 ... elif index == k: ... else: outs = last``."""
+    index, *args = [ctx.array(a) for a in eqn.inputs]
+    branches = eqn.params["branches"]
+    outs = [ctx.fresh("chosen") for _ in eqn.outputs]
+    for k, branch in enumerate(branches):
+        if len(branches) > 1:
+            ctx.emit(f"if {index} <= 0:" if k == 0 else
+                     "else:" if k == len(branches) - 1 else f"elif {index} == {k}:")
+        with ctx.indented() if len(branches) > 1 else _nothing():
+            ctx.assign(outs, ctx.lower_region(branch, args))
+    for var, name in zip(eqn.outputs, outs):
+        ctx.bind(var, name)
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+lowerings[cond_p] = Region(_lower_cond)
 
 
 def cond(index, operands, branches: tuple[Program, ...]):

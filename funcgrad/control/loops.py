@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from funcgrad.compile.context import dtype_expr
 from funcgrad.control.subprogram import carry_activity
 from funcgrad.core.errors import FuncgradError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline
@@ -38,6 +39,7 @@ from funcgrad.ops.elementwise import add, mul_p
 from funcgrad.ops.linalg import dot_general, dot_general_p
 from funcgrad.ops.shape import reshape
 from funcgrad.rules import vjp_rules, vjp_split_rules
+from funcgrad.rules.lowering import Region, lowerings
 from funcgrad.transforms.reverse import split_adjoint, zeros
 
 
@@ -85,6 +87,41 @@ def _scan_rule(*avals, body, length, reverse, num_consts, num_carry, unroll=1):
 
 
 scan_p = Primitive("scan", impl=_scan_impl, shape_rule=_scan_rule, multiple_results=True)
+
+
+def _lower_scan(ctx, eqn):
+    """``for i in range(length): carry, ys[k] = body(consts, carry, xs[k])``, k = i or
+    length - 1 - i; each ys preallocated."""
+    p = eqn.params
+    nc, nk = p["num_consts"], p["num_carry"]
+    ins = [ctx.array(a) for a in eqn.inputs]
+    consts, xs = ins[:nc], ins[nc + nk:]
+    carry = _carried(ctx, eqn.inputs[nc:nc + nk], ins[nc:nc + nk])
+    ys = [ctx.new_array(v.aval, "ys") for v in eqn.outputs[nk:]]
+    i, length = ctx.fresh("i"), ctx.dim(p["length"])
+    ctx.emit(f"for {i} in range({length}):")
+    with ctx.indented():
+        k = i
+        if p["reverse"]:
+            k = ctx.fresh("k")
+            ctx.emit(f"{k} = {length} - 1 - {i}")
+        outs = ctx.lower_region(p["body"], [*consts, *carry, *[f"{x}[{k}]" for x in xs]])
+        for y, out in zip(ys, outs[nk:]):
+            ctx.emit(f"{y}[{k}] = {out}")
+        ctx.assign(carry, outs[:nk])
+    for var, name in zip(eqn.outputs, [*carry, *ys]):
+        ctx.bind(var, name)
+
+
+def _carried(ctx, atoms, exprs) -> list[str]:
+    """Fresh locals holding a loop's initial carry. Arrays are copied: the carry is
+    reassigned with the body's results, a variable Numba must type as one writable array."""
+    names = [ctx.fresh("carry") for _ in atoms]
+    ctx.assign(names, [f"np.copy({e})" if a.aval.shape else e for a, e in zip(atoms, exprs)])
+    return names
+
+
+lowerings[scan_p] = Region(_lower_scan)
 
 
 def scan(consts, init, xs, *, body, length, reverse=False):
@@ -304,6 +341,39 @@ def _while_rule(*avals, cond, body, cond_nconsts, body_nconsts, max_steps=None):
 while_p = Primitive("while", impl=_while_impl, shape_rule=_while_rule, multiple_results=True)
 
 
+def _emit_loop_head(ctx, cond, cond_consts, carry, max_steps):
+    """``while True:`` that breaks when ``cond`` fails or after ``max_steps`` iterations;
+    returns the counter's name (None without max_steps). The caller emits the body."""
+    steps = None
+    if max_steps is not None:
+        steps = ctx.fresh("steps")
+        ctx.emit(f"{steps} = 0")
+    ctx.emit("while True:")
+    with ctx.indented():
+        if steps is not None:
+            ctx.emit(f"if {steps} >= {ctx.dim(max_steps)}:")
+            ctx.emit("    break")
+            ctx.emit(f"{steps} += 1")
+        (go,) = ctx.lower_region(cond, [*cond_consts, *carry])
+        ctx.emit(f"if not {go}:")
+        ctx.emit("    break")
+
+
+def _lower_while(ctx, eqn):
+    p = eqn.params
+    cn, bn = p["cond_nconsts"], p["body_nconsts"]
+    ins = [ctx.array(a) for a in eqn.inputs]
+    carry = _carried(ctx, eqn.inputs[cn + bn:], ins[cn + bn:])
+    _emit_loop_head(ctx, p["cond"], ins[:cn], carry, p["max_steps"])
+    with ctx.indented():
+        ctx.assign(carry, ctx.lower_region(p["body"], [*ins[cn:cn + bn], *carry]))
+    for var, name in zip(eqn.outputs, carry):
+        ctx.bind(var, name)
+
+
+lowerings[while_p] = Region(_lower_while)
+
+
 def while_loop(cond_consts, body_consts, init, *, cond, body, max_steps=None):
     return while_p.bind(*cond_consts, *body_consts, *init, cond=cond, body=body,
                         cond_nconsts=len(cond_consts), body_nconsts=len(body_consts),
@@ -348,6 +418,82 @@ def _while_vjp_rule(*avals, cond, forward, backward, cond_nconsts, body_nconsts,
 
 while_vjp_p = Primitive("while_vjp", impl=_while_vjp_impl, shape_rule=_while_vjp_rule,
                         multiple_results=True)
+
+_TAPE_START = 16  # rows a tape starts with; it doubles when full
+
+
+def _lower_while_vjp(ctx, eqn):
+    """The loop again, each iteration's residuals written to growable tapes (preallocated
+    arrays that double when full), then the backward halves over the tapes in reverse."""
+    p = eqn.params
+    cn, bn, nk = p["cond_nconsts"], p["body_nconsts"], len(p["carry_on"])
+    forward, backward = p["forward"], p["backward"]
+    ins = [ctx.array(a) for a in eqn.inputs]
+    cc, bc = ins[:cn], ins[cn:cn + bn]
+    carry = _carried(ctx, eqn.inputs[cn + bn:cn + bn + nk], ins[cn + bn:cn + bn + nk])
+    given = iter(ins[cn + bn + nk:])
+    where = {id(v): j for j, v in enumerate(forward.invars[:bn])}
+    residuals = forward.outvars[nk:]
+    taped = [r for r in residuals if id(r) not in where]
+    n, cap = ctx.fresh("trips"), ctx.fresh("capacity")
+    ctx.emit(f"{n} = 0")
+    ctx.emit(f"{cap} = {_TAPE_START}")
+    tapes = [ctx.fresh("tape") for _ in taped]
+    for tape, r in zip(tapes, taped):
+        ctx.emit(f"{tape} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
+                 f"{dtype_expr(r.aval.dtype)})")
+    _emit_loop_head(ctx, p["cond"], cc, carry, p["max_steps"])
+    with ctx.indented():
+        outs = ctx.lower_region(forward, [*bc, *carry])
+        ctx.emit(f"if {n} == {cap}:")
+        with ctx.indented():
+            ctx.emit(f"{cap} = 2 * {cap}")
+            for tape, r in zip(tapes, taped):
+                grown = ctx.fresh("grown")
+                ctx.emit(f"{grown} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
+                         f"{dtype_expr(r.aval.dtype)})")
+                ctx.emit(f"{grown}[:{n}] = {tape}")
+                ctx.emit(f"{tape} = {grown}")
+        saved = iter(outs[nk:])
+        for r in residuals:
+            value = next(saved)
+            if id(r) not in where:
+                ctx.emit(f"{tapes[taped.index(r)]}[{n}] = {value}")
+        ctx.assign(carry, outs[:nk])
+        ctx.emit(f"{n} += 1")
+    avals = forward.out_avals[:nk]
+    ct_carry = [ctx.fresh("ct") for _ in range(nk)]
+    ctx.assign(ct_carry, [f"np.copy({next(given)})" if on and a.shape else
+                          next(given) if on else _zero(ctx, a)
+                          for on, a in zip(p["carry_on"], avals)])
+    acc_avals = [v.aval for v, on in zip(forward.invars[:bn], p["consts_on"]) if on]
+    acc = [ctx.fresh("acc") for _ in acc_avals]
+    ctx.assign(acc, [_zero(ctx, a) for a in acc_avals])
+    t = ctx.fresh("t")
+    ctx.emit(f"for {t} in range({n} - 1, -1, -1):")
+    with ctx.indented():
+        res = [bc[where[id(r)]] if id(r) in where else f"{tapes[taped.index(r)]}[{t}]"
+               for r in residuals]
+        cts = ctx.lower_region(backward, [*res, *ct_carry])
+        ctx.assign(acc, [f"{a} + {g}" for a, g in zip(acc, cts[:len(acc)])])
+        active = [k for k, on in enumerate(p["carry_on"]) if on]
+        ctx.assign([ct_carry[k] for k in active], cts[len(acc):])
+    results = [*acc, *[ct_carry[k] for k, on in enumerate(p["carry_on"]) if on]]
+    for var, name in zip(eqn.outputs, results):
+        ctx.bind(var, name)
+
+
+def _dims(ctx, shape) -> str:
+    return "".join(ctx.dim(d) + ", " for d in shape)
+
+
+def _zero(ctx, aval) -> str:
+    if aval.shape:
+        return f"np.zeros(({_dims(ctx, aval.shape)}), {dtype_expr(aval.dtype)})"
+    return f"{dtype_expr(aval.dtype)}(0)"
+
+
+lowerings[while_vjp_p] = Region(_lower_while_vjp)
 
 
 def _while_vjp_fwd(inputs, active, *, cond, body, cond_nconsts, body_nconsts, max_steps=None):
