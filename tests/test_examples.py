@@ -35,7 +35,8 @@ def run(tmp_path, *args, timeout=300) -> str:
 def test_every_example_is_tested():
     tested = {"train_mlp.py", "backprop_by_hand.py", "logistic_regression.py",
               "hessian_vector_product.py", "test_my_loss.py", "speed.py",
-              "train_mlp_dask.py", "rnn_scan.py", "newton_while_loop.py"}
+              "train_mlp_dask.py", "per_example_gradients.py", "rnn_scan.py",
+              "newton_while_loop.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -104,6 +105,16 @@ def test_rnn_scan_trains_and_matches_the_unrolled_loop(tmp_path):
 def test_newton_while_loop_matches_the_implicit_function_theorem(tmp_path):
     out = run(tmp_path, EXAMPLES / "newton_while_loop.py")
     assert "matches the implicit function theorem" in out, out
+
+
+def test_per_example_gradients(tmp_path):
+    out = run(tmp_path, EXAMPLES / "per_example_gradients.py", "--steps", "40")
+    gap = float(re.search(r"mini-batch gradient: largest difference (\S+)", out).group(1))
+    assert gap < 1e-12, out
+    assert "W1 (64, 64, 32)" in out
+    assert re.search(r"norms min [\d.]+, median [\d.]+, max [\d.]+", out), out
+    assert float(re.search(r"test accuracy: ([\d.]+)%", out).group(1)) > 50, out
+    assert re.search(r"\d+ us with fg.jit\(fg.vmap\(fg.grad\)\)", out), out
 
 
 def test_speed(tmp_path):
