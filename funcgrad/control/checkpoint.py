@@ -15,10 +15,14 @@ from __future__ import annotations
 import functools
 from typing import Callable, Sequence
 
+from funcgrad.control.call import linearized
 from funcgrad.control.subprogram import leaf_aval, strong_leaves, trace_closed
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import vjp_split_rules
+from funcgrad.ops.shape import batch_size, to_front
+from funcgrad.rules import batch_rules, jvp_rules, vjp_split_rules
+from funcgrad.transforms.batching import batch_program
+from funcgrad.transforms.forward import tangent_outputs
 from funcgrad.rules.lowering import Inline, lowerings
 from funcgrad.transforms.reverse import COTANGENT_INPUT, adjoint, zeros
 from funcgrad.tree import flatten, unflatten
@@ -48,6 +52,30 @@ def _checkpoint_vjp_bwd(inputs, cts, active, *, program):
 
 
 vjp_split_rules[checkpoint_p] = (_checkpoint_vjp_fwd, _checkpoint_vjp_bwd)
+
+
+def _checkpoint_jvp(primals, tangents, *, program):
+    """Two checkpoints, as linearize cuts a JVP: the forward part (outputs and residuals)
+    and the linear part (residuals and tangents to output tangents)."""
+    forward, linear = linearized(program, tuple(t is not None for t in tangents))
+    n_out = len(program.outvars)
+    results = checkpoint_p.bind(*primals, program=forward)
+    out_tangents = iter(checkpoint_p.bind(*results[n_out:],
+                                          *(t for t in tangents if t is not None),
+                                          program=linear))
+    return results[:n_out], [next(out_tangents) if on else None
+                             for on in tangent_outputs(program)]
+
+
+def _checkpoint_batch(args, dims, *, program):
+    size = batch_size(args, dims)
+    args = list(map(to_front, args, dims))
+    batched, out_dims = batch_program(program, [None if d is None else 0 for d in dims], size)
+    return checkpoint_p.bind(*args, program=batched), out_dims
+
+
+jvp_rules[checkpoint_p] = _checkpoint_jvp
+batch_rules[checkpoint_p] = _checkpoint_batch
 
 
 def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,

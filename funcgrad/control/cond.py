@@ -23,9 +23,13 @@ from funcgrad.core.evaluate import evaluate, inline
 from funcgrad.core.ir import Program
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import trace_flat
-from funcgrad.core.types import ShapedArray
-from funcgrad.rules import vjp_split_rules
+from funcgrad.core.types import ShapedArray, is_float
+from funcgrad.numpy import clip, reshape, where
+from funcgrad.ops.shape import batch_size, to_front
+from funcgrad.rules import batch_rules, jvp_rules, vjp_split_rules
 from funcgrad.rules.lowering import Region, lowerings
+from funcgrad.transforms.batching import FRONT, batch_program
+from funcgrad.transforms.forward import jvp_program, tangent_outputs
 from funcgrad.transforms.reverse import split_adjoint, zeros
 
 
@@ -136,3 +140,48 @@ def _cond_vjp_bwd(residuals, cts, active, *, branches):
 
 
 vjp_split_rules[cond_p] = (_cond_vjp_fwd, _cond_vjp_bwd)
+
+
+# ---------------------------------------------------------------------------------------
+# Forward mode and batching
+
+
+def _cond_jvp(primals, tangents, *, branches):
+    """A cond of the branches' JVP programs, on the operands and their tangents, for the
+    tangents (it recomputes the outputs: a cond of the branches' linearised halves would
+    not)."""
+    flags = [t is not None and is_float(a.dtype)
+             for t, a in zip(tangents[1:], branches[0].in_avals)]
+    jvps = tuple(jvp_program(b, flags) for b in branches)
+    outs = cond(primals[0], [*primals[1:], *[t for t, on in zip(tangents[1:], flags) if on]],
+                jvps)
+    n_out = len(branches[0].outvars)
+    out_tangents = iter(outs[n_out:])
+    # the outputs from a cond of the primals alone: linearize and jacfwd cut the JVP into
+    # the part that reads no tangent and the part that does (see control/call.py)
+    return cond(primals[0], primals[1:], branches), [
+        next(out_tangents) if on else None for on in tangent_outputs(branches[0])]
+
+
+def _cond_batch(args, dims, *, branches):
+    """With the index the same for every example: a cond of the batched branches. With a
+    batched index: every branch runs on the whole batch, and each example takes its own
+    branch's results (a select), as in JAX."""
+    size = batch_size(args, dims)
+    args = list(map(to_front, args, dims))
+    dims = [None if d is None else 0 for d in dims]
+    n_out = len(branches[0].outvars)
+    batched = tuple(batch_program(b, dims[1:], size, [FRONT] * n_out)[0] for b in branches)
+    if dims[0] is None:
+        return cond(args[0], args[1:], batched), [0] * n_out
+    index = clip(args[0], 0, len(branches) - 1)
+    results = [inline(b, args[1:]) for b in batched]
+    chosen = results[-1]
+    for k in range(len(branches) - 2, -1, -1):
+        chosen = [where(reshape(index == k, (size,) + (1,) * (len(r.shape) - 1)), r, c)
+                  for r, c in zip(results[k], chosen)]
+    return chosen, [0] * n_out
+
+
+jvp_rules[cond_p] = _cond_jvp
+batch_rules[cond_p] = _cond_batch

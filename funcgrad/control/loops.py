@@ -33,12 +33,17 @@ from funcgrad.core.evaluate import evaluate, inline
 from funcgrad.core.ir import Program, Var, dead_code_elimination
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
-from funcgrad.core.types import ShapedArray
+from funcgrad.core.types import ShapedArray, is_float
 from funcgrad.numpy import einsum
 from funcgrad.ops.elementwise import add, mul_p
 from funcgrad.ops.linalg import dot_general, dot_general_p
 from funcgrad.ops.shape import reshape
-from funcgrad.rules import vjp_rules, vjp_split_rules
+from funcgrad.numpy import any as any_of
+from funcgrad.numpy import where
+from funcgrad.ops.shape import batch_size, moveaxis, to_front, with_batch_axis
+from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, vjp_split_rules
+from funcgrad.transforms.batching import FRONT, batch_program
+from funcgrad.transforms.forward import jvp_program, tangent_outputs
 from funcgrad.rules.lowering import Region, lowerings
 from funcgrad.transforms.reverse import split_adjoint, zeros
 
@@ -393,12 +398,12 @@ def _while_vjp_impl(*args, cond, forward, backward, cond_nconsts, body_nconsts, 
         outs = evaluate(forward, [*bc, *carry])
         carry[:] = outs[:nk]
         tape.append(outs[nk:])
-    avals = forward.out_avals[:nk]
+    # shapes from the backward half: under vmap over cotangents it is the batched one
+    avals = backward.in_avals[len(backward.invars) - nk:]
     ct_carry = [next(given) if on else np.zeros(a.shape, a.dtype)
                 for on, a in zip(carry_on, avals)]
     n_acc = sum(consts_on)
-    acc = [np.zeros(v.aval.shape, v.aval.dtype)
-           for v, on in zip(forward.invars[:body_nconsts], consts_on) if on]
+    acc = [np.zeros(a.shape, a.dtype) for a in backward.out_avals[:n_acc]]
     active = [k for k, on in enumerate(carry_on) if on]
     for res in reversed(tape):
         cts = evaluate(backward, [*res, *ct_carry])
@@ -410,10 +415,7 @@ def _while_vjp_impl(*args, cond, forward, backward, cond_nconsts, body_nconsts, 
 
 def _while_vjp_rule(*avals, cond, forward, backward, cond_nconsts, body_nconsts, consts_on,
                     carry_on, max_steps):
-    consts = avals[cond_nconsts:cond_nconsts + body_nconsts]
-    carry = avals[cond_nconsts + body_nconsts:][:len(carry_on)]
-    return [*[a.strong() for a, on in zip(consts, consts_on) if on],
-            *[a.strong() for a, on in zip(carry, carry_on) if on]]
+    return [a.strong() for a in backward.out_avals]  # active consts', then carries' cts
 
 
 while_vjp_p = Primitive("while_vjp", impl=_while_vjp_impl, shape_rule=_while_vjp_rule,
@@ -461,12 +463,12 @@ def _lower_while_vjp(ctx, eqn):
                 ctx.emit(f"{tapes[taped.index(r)]}[{n}] = {value}")
         ctx.assign(carry, outs[:nk])
         ctx.emit(f"{n} += 1")
-    avals = forward.out_avals[:nk]
+    avals = backward.in_avals[len(backward.invars) - nk:]
     ct_carry = [ctx.fresh("ct") for _ in range(nk)]
     ctx.assign(ct_carry, [f"np.copy({next(given)})" if on and a.shape else
                           next(given) if on else _zero(ctx, a)
                           for on, a in zip(p["carry_on"], avals)])
-    acc_avals = [v.aval for v, on in zip(forward.invars[:bn], p["consts_on"]) if on]
+    acc_avals = backward.out_avals[:sum(p["consts_on"])]
     acc = [ctx.fresh("acc") for _ in acc_avals]
     ctx.assign(acc, [_zero(ctx, a) for a in acc_avals])
     t = ctx.fresh("t")
@@ -527,3 +529,221 @@ def _while_vjp_of_vjp(cts, inputs, outputs, active, **params):
 
 vjp_split_rules[while_p] = (_while_vjp_fwd, _while_vjp_bwd)
 vjp_rules[while_vjp_p] = _while_vjp_of_vjp
+
+
+# ---------------------------------------------------------------------------------------
+# Forward mode: a loop of the JVP'd body, carrying the carries' tangents beside them
+
+
+def _tangent_flags(tangents, avals):
+    return [t is not None and is_float(a.dtype) for t, a in zip(tangents, avals)]
+
+
+def _strong(avals):
+    return [ShapedArray(a.shape, a.dtype) for a in avals]
+
+
+def _scan_jvp(primals, tangents, *, body, length, reverse, num_consts, num_carry, unroll=1):
+    nc, nk = num_consts, num_carry
+    on = _tangent_flags(tangents, body.in_avals)
+    consts_on, xs_on = on[:nc], on[nc + nk:]
+    carry_on = carry_activity(body, consts_on, on[nc:nc + nk], xs_on)
+    jvp = jvp_program(body, [*consts_on, *carry_on, *xs_on])
+    n_out, float_out = len(body.outvars), tangent_outputs(body)
+    ins = body.in_avals
+    groups = [ins[:nc], [a for a, f in zip(ins[:nc], consts_on) if f],
+              ins[nc:nc + nk], [a for a, f in zip(ins[nc:nc + nk], carry_on) if f],
+              ins[nc + nk:], [a for a, f in zip(ins[nc + nk:], xs_on) if f]]
+    sizes = [len(g) for g in groups]
+
+    def step(*args):
+        c, tc, k, tk, x, tx = _split_by(args, sizes)
+        outs = inline(jvp, [*c, *k, *x, *tc, *tk, *tx])
+        it = iter(outs[n_out:])
+        t_out = [next(it) if f else None for f in float_out]
+        return [*outs[:nk], *[t for t, f in zip(t_out[:nk], carry_on) if f],
+                *outs[nk:n_out], *[t for t in t_out[nk:] if t is not None]]
+
+    program = _program_of(step, _strong([a for g in groups for a in g]))
+    c, _, k, _, x, _ = _split_by(primals, sizes[:1] + [0] + sizes[2:3] + [0] + sizes[4:5] + [0])
+    tc = [t for t, f in zip(tangents[:nc], consts_on) if f]
+    tk = [t if t is not None else zeros(a.strong())
+          for t, a, f in zip(tangents[nc:nc + nk], ins[nc:nc + nk], carry_on) if f]
+    tx = [t for t, f in zip(tangents[nc + nk:], xs_on) if f]
+    outs = scan_p.bind(*c, *tc, *k, *tk, *x, *tx, body=program, length=length, reverse=reverse,
+                       num_consts=nc + len(tc), num_carry=nk + len(tk))
+    n_tk = len(tk)
+    carry_t, ys = iter(outs[nk:nk + n_tk]), outs[nk + n_tk:]
+    n_y = n_out - nk
+    y_t = iter(ys[n_y:])
+    # the outputs from a scan of the primals alone, which reads no tangent (linearize and
+    # jacfwd cut the JVP there); the loop above recomputes them beside the tangents
+    primal_outs = scan_p.bind(*primals, body=body, length=length, reverse=reverse,
+                              num_consts=nc, num_carry=nk)
+    return (primal_outs, [next(carry_t) if f else None for f in carry_on] +
+            [next(y_t) if f else None for f in float_out[nk:]])
+
+
+def _split_by(values, sizes):
+    out, start = [], 0
+    for n in sizes:
+        out.append(list(values[start:start + n]))
+        start += n
+    return out
+
+
+def _while_jvp(primals, tangents, *, cond, body, cond_nconsts, body_nconsts, max_steps=None):
+    cn, bn = cond_nconsts, body_nconsts
+    nk = len(body.outvars)
+    on = _tangent_flags(tangents[cn:], body.in_avals)
+    consts_on = on[:bn]
+    carry_on = carry_activity(body, consts_on, on[bn:], [])
+    jvp = jvp_program(body, [*consts_on, *carry_on])
+    carry_avals = body.in_avals[bn:]
+    t_const_avals = [a for a, f in zip(body.in_avals[:bn], consts_on) if f]
+    t_carry_avals = [a for a, f in zip(carry_avals, carry_on) if f]
+    n_tb, n_tk = len(t_const_avals), len(t_carry_avals)
+
+    def test(*args):
+        return inline(cond, args[:cn + nk])
+
+    def step(*args):
+        b, tb, k, tk = _split_by(args, [bn, n_tb, nk, n_tk])
+        outs = inline(jvp, [*b, *k, *tb, *tk])
+        it = iter(outs[nk:])
+        t_out = [next(it) if f else None for f in tangent_outputs(body)]
+        return [*outs[:nk], *[t for t, f in zip(t_out, carry_on) if f]]
+
+    test_program = _program_of(test, _strong([*cond.in_avals, *t_carry_avals]))
+    step_program = _program_of(step, _strong([*body.in_avals[:bn], *t_const_avals,
+                                              *carry_avals, *t_carry_avals]))
+    cc, bc, init = primals[:cn], primals[cn:cn + bn], primals[cn + bn:]
+    tb = [t for t, f in zip(tangents[cn:cn + bn], consts_on) if f]
+    tk = [t if t is not None else zeros(a.strong())
+          for t, a, f in zip(tangents[cn + bn:], carry_avals, carry_on) if f]
+    outs = while_p.bind(*cc, *bc, *tb, *init, *tk, cond=test_program, body=step_program,
+                        cond_nconsts=cn, body_nconsts=bn + n_tb, max_steps=max_steps)
+    carry_t = iter(outs[nk:])
+    primal_outs = while_p.bind(*primals, cond=cond, body=body, cond_nconsts=cn,
+                               body_nconsts=bn, max_steps=max_steps)  # (as scan's JVP)
+    return primal_outs, [next(carry_t) if f else None for f in carry_on]
+
+
+def _no_jvp_of_while_vjp(primals, tangents, **params):
+    raise FuncgradError("forward mode through the backward pass of a while_loop (hessian, "
+                        "jvp of grad) is not supported; use fori_loop or scan with a static "
+                        "trip count")
+
+
+jvp_rules[scan_p] = _scan_jvp
+jvp_rules[while_p] = _while_jvp
+jvp_rules[while_vjp_p] = _no_jvp_of_while_vjp
+
+
+# ---------------------------------------------------------------------------------------
+# Batching: a loop of the batched body; a carry is batched if it starts batched or the body
+# makes it so (a fixed point, as for activity). A while whose condition differs between
+# examples runs until every example is done, each keeping its carry once it is.
+
+
+def _batched_carries(body, dims_before, carry_dims, dims_after, size):
+    batched = [d is not None for d in carry_dims]
+    while True:
+        in_dims = [*dims_before, *[0 if b else None for b in batched], *dims_after]
+        out_dims = batch_program(body, in_dims, size)[1]
+        new = [b or d is not None for b, d in zip(batched, out_dims)]
+        if new == batched:
+            return batched
+        batched = new
+
+
+def _scan_batch(args, dims, *, body, length, reverse, num_consts, num_carry, unroll=1):
+    nc, nk = num_consts, num_carry
+    size = batch_size(args, dims)
+    consts = [to_front(x, d) for x, d in zip(args[:nc], dims[:nc])]
+    const_dims = [None if d is None else 0 for d in dims[:nc]]
+    xs = [x if d is None else moveaxis(x, d, 1) for x, d in zip(args[nc + nk:], dims[nc + nk:])]
+    row_dims = [None if d is None else 0 for d in dims[nc + nk:]]
+    batched = _batched_carries(body, const_dims, dims[nc:nc + nk], row_dims, size)
+    n_y = len(body.outvars) - nk
+    program = batch_program(body, [*const_dims, *[0 if b else None for b in batched],
+                                   *row_dims], size,
+                            [FRONT if b else None for b in batched] + [FRONT] * n_y)[0]
+    init = [with_batch_axis(x, d, size) if b else x
+            for x, d, b in zip(args[nc:nc + nk], dims[nc:nc + nk], batched)]
+    outs = scan_p.bind(*consts, *init, *xs, body=program, length=length, reverse=reverse,
+                       num_consts=nc, num_carry=nk)
+    return outs, [0 if b else None for b in batched] + [1] * n_y
+
+
+def _while_batch(args, dims, *, cond, body, cond_nconsts, body_nconsts, max_steps=None):
+    cn, bn = cond_nconsts, body_nconsts
+    size = batch_size(args, dims)
+    args = list(map(to_front, args, dims))
+    dims = [None if d is None else 0 for d in dims]
+    cc_dims, bc_dims, carry_dims = dims[:cn], dims[cn:cn + bn], dims[cn + bn:]
+    batched = _batched_carries(body, bc_dims, carry_dims, [], size)
+    carry_in = [0 if b else None for b in batched]
+    pred_dim = batch_program(cond, [*cc_dims, *carry_in], size)[1][0]
+    if pred_dim is not None:  # every carry takes part in the per-example mask
+        batched = [True] * len(batched)
+        carry_in = [0] * len(batched)
+    test = batch_program(cond, [*cc_dims, *carry_in], size,
+                         [None if pred_dim is None else FRONT])[0]
+    step = batch_program(body, [*bc_dims, *carry_in], size,
+                         [FRONT if b else None for b in batched])[0]
+    cc, bc = args[:cn], args[cn:cn + bn]
+    init = [with_batch_axis(x, d, size) if b else x
+            for x, d, b in zip(args[cn + bn:], carry_dims, batched)]
+    out_dims = [0 if b else None for b in batched]
+    if pred_dim is None:
+        outs = while_p.bind(*cc, *bc, *init, cond=test, body=step, cond_nconsts=cn,
+                            body_nconsts=bn, max_steps=max_steps)
+        return outs, out_dims
+    nk = len(init)
+
+    def any_running(*a):
+        return [any_of(inline(test, a)[0])]
+
+    def masked_step(*a):
+        c, b, k = a[:cn], a[cn:cn + bn], a[cn + bn:]
+        running = inline(test, [*c, *k])[0]
+        new = inline(step, [*b, *k])
+        return [where(running.reshape((size,) + (1,) * (len(n.shape) - 1)), n, old)
+                for n, old in zip(new, k)]
+
+    avals = _strong([*test.in_avals[:cn], *test.in_avals[cn:]])
+    outs = while_p.bind(*cc, *cc, *bc, *init,
+                        cond=_program_of(any_running, avals),
+                        body=_program_of(masked_step, _strong([*test.in_avals[:cn],
+                                                               *step.in_avals])),
+                        cond_nconsts=cn, body_nconsts=cn + bn, max_steps=max_steps)
+    assert len(outs) == nk
+    return outs, out_dims
+
+
+def _while_vjp_batch(args, dims, *, cond, forward, backward, cond_nconsts, body_nconsts,
+                     consts_on, carry_on, max_steps):
+    """vmap over the cotangents only (jacrev): the same loop for every example, its
+    backward half batched. Batched loop inputs (per-example gradients) are not supported."""
+    nk = len(carry_on)
+    if any(d is not None for d in dims[:cond_nconsts + body_nconsts + nk]):
+        raise FuncgradError("vmap of the gradient of a while_loop over the loop's own inputs "
+                            "is not supported yet (vmap over the cotangents, as jacrev does, "
+                            "is): vmap the loop and take the gradient of its sum, or use scan")
+    size = batch_size(args, dims)
+    n_primal = len(args) - sum(carry_on)
+    cts = [with_batch_axis(x, d, size) for x, d in zip(args[n_primal:], dims[n_primal:])]
+    n_res = len(backward.invars) - nk
+    in_dims = [None] * n_res + [0 if on else None for on in carry_on]
+    batched = batch_program(backward, in_dims, size, [FRONT] * len(backward.outvars))[0]
+    outs = while_vjp_p.bind(*args[:n_primal], *cts, cond=cond, forward=forward,
+                            backward=batched, cond_nconsts=cond_nconsts,
+                            body_nconsts=body_nconsts, consts_on=consts_on, carry_on=carry_on,
+                            max_steps=max_steps)
+    return outs, [0] * len(outs)
+
+
+batch_rules[scan_p] = _scan_batch
+batch_rules[while_p] = _while_batch
+batch_rules[while_vjp_p] = _while_vjp_batch
