@@ -327,3 +327,57 @@ def test_jit_grad_through_every_primitive_matches_the_evaluator():
                                        rtol=1e-12)
             np.testing.assert_allclose(fg.jit(f)(x, n), f(x, n), rtol=1e-13)
     check_grads(lambda x: f(x, np.int64(3)), (np.array([0.3, -0.2, 0.5]),), order=1)
+
+
+# --- forward mode and vmap --------------------------------------------------------------------
+
+def test_jvp_of_loops_and_cond_against_finite_differences():
+    check_grads(rnn_scan, (H0, XS[:3], W), order=1, modes=("fwd",))
+    check_grads(lambda a: newton_sqrt(a), (3.0,), order=1, modes=("fwd",))
+    check_grads(lambda x: lax.cond(x[0] > 0, fnp.sin, fnp.exp, x), (np.array([0.4, 0.2]),),
+                order=1, modes=("fwd",))
+    a = np.array([2.0, 9.0])
+
+    def vector_sqrt(a):
+        return lax.while_loop(lambda x: fnp.max(fnp.abs(x * x - a)) > 1e-12,
+                              lambda x: 0.5 * (x + a / x), a)
+    np.testing.assert_allclose(fg.jacfwd(vector_sqrt)(a), np.diag(0.5 / np.sqrt(a)))
+    np.testing.assert_allclose(fg.jacrev(vector_sqrt)(a), np.diag(0.5 / np.sqrt(a)))
+
+
+def test_vmap_of_cond_selects_when_the_predicate_is_batched():
+    def f(x):
+        return lax.cond(fnp.sum(x) > 0, lambda v: v * 2.0, lambda v: -v, x)
+    xs = np.array([[1.0, 2.0], [-3.0, 1.0], [0.5, -0.1]])
+    np.testing.assert_allclose(fg.vmap(f)(xs), np.stack([f(x) for x in xs]))
+    names = [e.primitive.name for e in fg.make_ir(fg.vmap(f))(xs).equations]
+    assert "cond" not in names and "select" in names
+    g = fg.vmap(lambda x, p: lax.cond(p, fnp.sin, fnp.cos, x), in_axes=(0, None))
+    np.testing.assert_allclose(g(xs, True), np.sin(xs))
+    assert "cond" in str(fg.make_ir(g)(xs, True))
+
+
+def test_vmap_of_loops_matches_a_python_loop():
+    a = np.array([2.0, 9.0, 0.25, 100.0])  # each example converges after its own steps
+    np.testing.assert_allclose(fg.vmap(newton_sqrt)(a), np.sqrt(a), rtol=1e-14)
+    np.testing.assert_allclose(fg.jit(fg.vmap(newton_sqrt))(a), np.sqrt(a), rtol=1e-14)
+    n = np.array([0, 2, 5])
+    power = fg.vmap(lambda n, x: lax.fori_loop(0, n, lambda i, v: v * x, 1.0))
+    np.testing.assert_allclose(power(n, np.full(3, 2.0)), 2.0 ** n)
+    hs = RNG.normal(size=(4, 3))
+    batched = fg.vmap(rnn_scan, in_axes=(0, None, None))(hs, XS, W)
+    np.testing.assert_allclose(batched, [rnn_scan(h, XS, W) for h in hs], rtol=1e-13)
+    xs_batch = RNG.normal(size=(6, 2, 3))
+    batched = fg.vmap(rnn_scan, in_axes=(None, 1, None))(H0, xs_batch, W)
+    np.testing.assert_allclose(batched, [rnn_scan(H0, xs_batch[:, k], W) for k in range(2)],
+                               rtol=1e-13)
+    per_example = fg.vmap(fg.grad(rnn_scan, 2), in_axes=(0, None, None))(hs, XS, W)
+    np.testing.assert_allclose(per_example, [fg.grad(rnn_scan, 2)(h, XS, W) for h in hs],
+                               rtol=1e-12)
+
+
+def test_what_while_loops_do_not_differentiate_says_so():
+    with pytest.raises(fg.FuncgradError, match="grad of grad through while_loop"):
+        fg.grad(fg.grad(newton_sqrt))(2.0)
+    with pytest.raises(fg.FuncgradError, match="vmap of the gradient of a while_loop"):
+        fg.vmap(fg.grad(newton_sqrt))(np.array([2.0, 3.0]))
