@@ -334,18 +334,24 @@ def _dot_general_scalar_case():
 
 @st.composite
 def cond_case(draw, dtype):
-    """switch on an integer argument (so finite differences never change branch)."""
+    """switch on an index computed from the values (batched under vmap: a select), or on
+    a fixed one; the threshold is far from the values drawn, so finite differences never
+    change branch."""
     shape = _shape(draw)
     branches = [lambda x, y: fnp.sin(x) * y, lambda x, y: fnp.exp(x) + y * y,
-                 lambda x, y: x * x * fnp.cos(y)]
-    index = np.int64(draw(st.integers(-1, 3)))
-    return ((lambda i, x, y: lax.switch(i, branches, x, y)),
-            (index, _arr(draw, dtype, shape), _arr(draw, dtype, shape)))
+                lambda x, y: x * x * fnp.cos(y)]
+    fixed = draw(st.sampled_from([None, -1, 1, 2, 5]))
+
+    def f(x, y):
+        index = (fnp.sum(x) > 0.1234567).astype(np.int64) * 2 if fixed is None else fixed
+        return lax.switch(index, branches, x, y)
+    return f, (_arr(draw, dtype, shape), _arr(draw, dtype, shape))
 
 
 @st.composite
 def scan_case(draw, dtype):
-    """An RNN-like scan: a const matrix, a carry, rows of xs; forwards or in reverse."""
+    """An RNN-like scan: a const matrix, a carry, rows of xs; forwards or in reverse. The
+    final carry and the stacked outputs are returned as one array."""
     n, steps = draw(st.integers(1, 3)), draw(st.integers(0, 3))
     reverse = draw(st.booleans())
 
@@ -353,7 +359,8 @@ def scan_case(draw, dtype):
         def step(h, x):
             h = fnp.tanh(h @ w + x)
             return h, fnp.sin(h) * x
-        return lax.scan(step, h, xs, reverse=reverse)
+        h, ys = lax.scan(step, h, xs, reverse=reverse)
+        return fnp.concatenate([h, fnp.reshape(ys, (-1,))])
     scale = (0.5 / n) if dtype == np.float64 else (0.3 / n)
     return f, (_arr(draw, dtype, (n, n)) * dtype(scale), _arr(draw, dtype, (n,)),
                _arr(draw, dtype, (steps, n)))
@@ -361,17 +368,20 @@ def scan_case(draw, dtype):
 
 @st.composite
 def while_case(draw, dtype):
-    """A loop whose trip count is an integer argument, on a float carry and a const."""
+    """A loop of at most n steps (n drawn) that also stops when its carry grows past a
+    bound, so examples stop at different steps under vmap."""
     shape = _shape(draw)
+    n = draw(st.integers(0, 3))
 
-    def f(n, x, a):
+    def f(x, a):
         def body(c):
             i, y = c
-            return i + 1, fnp.sin(y) * a + 0.5 * y
-        return lax.while_loop(lambda c: c[0] < n, body, (np.int64(0), x))[1]
+            return i + 1, fnp.sin(y) * a + 1.5 * y
+        def running(c):
+            return (c[0] < n) & (fnp.max(fnp.abs(c[1])) < 2.718281)
+        return lax.while_loop(running, body, (np.int64(0), x))[1]
     # grad of grad through while_loop is refused (see control/loops.py): first order only
-    return f, (np.int64(draw(st.integers(0, 3))), _arr(draw, dtype, shape),
-               _arr(draw, dtype, shape)), {"order": 1}
+    return f, (_arr(draw, dtype, shape) * dtype(0.5), _arr(draw, dtype, shape)), {"order": 1}
 
 
 @st.composite

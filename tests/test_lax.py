@@ -376,8 +376,15 @@ def test_vmap_of_loops_matches_a_python_loop():
                                rtol=1e-12)
 
 
+def test_per_example_gradients_through_a_while_loop():
+    a = np.array([2.0, 9.0, 0.25])  # each example stops after its own number of steps
+    np.testing.assert_allclose(fg.vmap(fg.grad(newton_sqrt))(a), 0.5 / np.sqrt(a), rtol=1e-10)
+    np.testing.assert_allclose(fg.jit(fg.vmap(fg.grad(newton_sqrt)))(a), 0.5 / np.sqrt(a),
+                               rtol=1e-10)
+
+
 def test_what_while_loops_do_not_differentiate_says_so():
     with pytest.raises(fg.FuncgradError, match="grad of grad through while_loop"):
         fg.grad(fg.grad(newton_sqrt))(2.0)
-    with pytest.raises(fg.FuncgradError, match="vmap of the gradient of a while_loop"):
-        fg.vmap(fg.grad(newton_sqrt))(np.array([2.0, 3.0]))
+    with pytest.raises(fg.FuncgradError, match="forward mode through the backward pass"):
+        fg.hessian(newton_sqrt)(2.0)

@@ -677,12 +677,24 @@ def _scan_batch(args, dims, *, body, length, reverse, num_consts, num_carry, unr
 
 
 def _while_batch(args, dims, *, cond, body, cond_nconsts, body_nconsts, max_steps=None):
-    cn, bn = cond_nconsts, body_nconsts
+    operands, params, out_dims = _batched_while(args, dims, cond, body, cond_nconsts,
+                                                body_nconsts, max_steps)
+    return while_p.bind(*operands, **params), out_dims
+
+
+def _batched_while(args, dims, cond, body, cn, bn, max_steps, force=()):
+    """The operands and params of the while loop computing ``while_p(*args)`` for every
+    example, and its outputs' batch axes. ``force`` (body-const positions) and all carries,
+    when ``force`` is not empty, are batched even where the same for every example."""
     size = batch_size(args, dims)
     args = list(map(to_front, args, dims))
     dims = [None if d is None else 0 for d in dims]
+    for j in force:
+        args[cn + j], dims[cn + j] = with_batch_axis(args[cn + j], dims[cn + j], size), 0
     cc_dims, bc_dims, carry_dims = dims[:cn], dims[cn:cn + bn], dims[cn + bn:]
     batched = _batched_carries(body, bc_dims, carry_dims, [], size)
+    if force:
+        batched = [True] * len(batched)
     carry_in = [0 if b else None for b in batched]
     pred_dim = batch_program(cond, [*cc_dims, *carry_in], size)[1][0]
     if pred_dim is not None:  # every carry takes part in the per-example mask
@@ -697,10 +709,8 @@ def _while_batch(args, dims, *, cond, body, cond_nconsts, body_nconsts, max_step
             for x, d, b in zip(args[cn + bn:], carry_dims, batched)]
     out_dims = [0 if b else None for b in batched]
     if pred_dim is None:
-        outs = while_p.bind(*cc, *bc, *init, cond=test, body=step, cond_nconsts=cn,
-                            body_nconsts=bn, max_steps=max_steps)
-        return outs, out_dims
-    nk = len(init)
+        return [*cc, *bc, *init], dict(cond=test, body=step, cond_nconsts=cn, body_nconsts=bn,
+                                       max_steps=max_steps), out_dims
 
     def any_running(*a):
         return [any_of(inline(test, a)[0])]
@@ -712,25 +722,22 @@ def _while_batch(args, dims, *, cond, body, cond_nconsts, body_nconsts, max_step
         return [where(running.reshape((size,) + (1,) * (len(n.shape) - 1)), n, old)
                 for n, old in zip(new, k)]
 
-    avals = _strong([*test.in_avals[:cn], *test.in_avals[cn:]])
-    outs = while_p.bind(*cc, *cc, *bc, *init,
-                        cond=_program_of(any_running, avals),
-                        body=_program_of(masked_step, _strong([*test.in_avals[:cn],
-                                                               *step.in_avals])),
-                        cond_nconsts=cn, body_nconsts=cn + bn, max_steps=max_steps)
-    assert len(outs) == nk
-    return outs, out_dims
+    cond_avals = _strong(test.in_avals)
+    body_avals = _strong([*test.in_avals[:cn], *step.in_avals])
+    return [*cc, *cc, *bc, *init], dict(
+        cond=_program_of(any_running, cond_avals), body=_program_of(masked_step, body_avals),
+        cond_nconsts=cn, body_nconsts=cn + bn, max_steps=max_steps), out_dims
 
 
 def _while_vjp_batch(args, dims, *, cond, forward, backward, cond_nconsts, body_nconsts,
                      consts_on, carry_on, max_steps):
     """vmap over the cotangents only (jacrev): the same loop for every example, its
-    backward half batched. Batched loop inputs (per-example gradients) are not supported."""
+    backward half batched. With batched loop inputs (per-example gradients), the gradient
+    of the batched loop."""
     nk = len(carry_on)
     if any(d is not None for d in dims[:cond_nconsts + body_nconsts + nk]):
-        raise FuncgradError("vmap of the gradient of a while_loop over the loop's own inputs "
-                            "is not supported yet (vmap over the cotangents, as jacrev does, "
-                            "is): vmap the loop and take the gradient of its sum, or use scan")
+        return _per_example_while_vjp(args, dims, cond, forward, cond_nconsts, body_nconsts,
+                                      consts_on, carry_on, max_steps)
     size = batch_size(args, dims)
     n_primal = len(args) - sum(carry_on)
     cts = [with_batch_axis(x, d, size) for x, d in zip(args[n_primal:], dims[n_primal:])]
@@ -742,6 +749,39 @@ def _while_vjp_batch(args, dims, *, cond, forward, backward, cond_nconsts, body_
                             body_nconsts=body_nconsts, consts_on=consts_on, carry_on=carry_on,
                             max_steps=max_steps)
     return outs, [0] * len(outs)
+
+
+def _per_example_while_vjp(args, dims, cond, forward, cn, bn, consts_on, carry_on,
+                           max_steps):
+    """The backward pass of the batched loop (see ``_batched_while``: its differentiated
+    consts and all its carries batched, so each example gets its own cotangents), on the
+    batched cotangents. Where examples stop at different steps, the loop is masked, and the
+    mask's VJP passes a finished example's cotangent through unchanged."""
+    nk = len(carry_on)
+    body = dead_code_elimination(Program((), forward.invars, forward.equations,
+                                         forward.outvars[:nk]))
+    n_primal = cn + bn + nk
+    force = [j for j, on in enumerate(consts_on) if on]
+    operands, params, _ = _batched_while(args[:n_primal], dims[:n_primal], cond, body, cn, bn,
+                                         max_steps, force)
+    size = batch_size(args, dims)
+    cts = [with_batch_axis(x, d, size) for x, d in zip(args[n_primal:], dims[n_primal:])]
+    new_cn, new_bn = params["cond_nconsts"], params["body_nconsts"]
+    new_consts_on = [False] * (new_bn - bn) + list(consts_on)  # the mask's consts: never
+    new_body = params["body"]
+    new_carry_on = carry_activity(new_body, new_consts_on, carry_on, [])
+    fwd, bwd = split_adjoint(new_body, (*new_consts_on, *new_carry_on))
+    given = iter(cts)
+    cts = [next(given) if on else zeros(a.strong())
+           for on, a in zip(carry_on, new_body.out_avals)]
+    outs = iter(while_vjp_p.bind(
+        *operands, *[ct for ct, on in zip(cts, new_carry_on) if on], cond=params["cond"],
+        forward=fwd, backward=bwd, cond_nconsts=new_cn, body_nconsts=new_bn,
+        consts_on=tuple(new_consts_on), carry_on=tuple(new_carry_on), max_steps=max_steps))
+    ct_consts = [next(outs) for on in new_consts_on if on]
+    ct_carry = [next(outs) if on else None for on in new_carry_on]
+    results = ct_consts + [ct for ct, on in zip(ct_carry, carry_on) if on]
+    return results, [0] * len(results)
 
 
 batch_rules[scan_p] = _scan_batch
