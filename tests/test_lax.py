@@ -388,3 +388,12 @@ def test_what_while_loops_do_not_differentiate_says_so():
         fg.grad(fg.grad(newton_sqrt))(2.0)
     with pytest.raises(fg.FuncgradError, match="forward mode through the backward pass"):
         fg.hessian(newton_sqrt)(2.0)
+
+
+def test_loops_of_zero_steps():
+    xs = np.zeros((0, 3))
+    assert float(rnn_scan(H0, xs, W)) == pytest.approx(float(np.sum(H0 ** 2)))
+    np.testing.assert_allclose(fg.grad(rnn_scan)(H0, xs, W), 2 * H0)
+    np.testing.assert_allclose(fg.jit(fg.grad(rnn_scan))(H0, xs, W), 2 * H0)
+    assert fg.grad(rnn_scan, 2)(H0, xs, W).tolist() == np.zeros((3, 3)).tolist()
+    assert float(fg.grad(lambda x: lax.while_loop(lambda y: y > 5.0, fnp.sin, x))(1.0)) == 1.0
