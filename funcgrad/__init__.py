@@ -29,8 +29,10 @@ from funcgrad.api.autodiff import (grad, jacrev, stop_gradient,  # noqa: F401
 from funcgrad.api.forward import float0, hessian, jacfwd, jvp, linearize  # noqa: F401
 from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
 from funcgrad.control.custom_jvp import custom_jvp  # noqa: F401
+from funcgrad.control.checkpoint import checkpoint, remat  # noqa: F401
 from funcgrad.api.jit import jit  # noqa: F401
 from funcgrad.api.batching import vmap  # noqa: F401
+from funcgrad import lax  # noqa: F401,E402  (structured control flow: cond, scan, while_loop)
 from funcgrad import parallel, testing  # noqa: F401,E402  (fg.testing, fg.parallel)
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
@@ -41,7 +43,7 @@ __all__ = [
     "make_ir", "evaluate", "Program", "ClosedProgram",
     # differentiation
     "grad", "value_and_grad", "vjp", "jacrev", "jvp", "linearize", "jacfwd", "hessian",
-    "float0", "stop_gradient", "custom_vjp", "custom_jvp",
+    "float0", "stop_gradient", "custom_vjp", "custom_jvp", "checkpoint", "remat",
     # batching
     "vmap",
     # compilation

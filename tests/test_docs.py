@@ -175,7 +175,8 @@ def _hooks():
     return module
 
 
-API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.nn": "nn",
+API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.lax": "lax",
+             "funcgrad.nn": "nn",
              "funcgrad.scipy.special": "scipy-special", "funcgrad.tree": "tree",
              "funcgrad.testing": "testing", "funcgrad.compile": "compile",
              "funcgrad.parallel": "parallel"}

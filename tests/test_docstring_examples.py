@@ -19,7 +19,7 @@ import pytest
 import funcgrad
 import funcgrad.numpy as fnp
 
-PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy",
+PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "funcgrad.scipy",
                   "funcgrad.scipy.special", "funcgrad.tree", "funcgrad.testing",
                   "funcgrad.testing.strategies", "funcgrad.parallel"]
 

@@ -35,7 +35,8 @@ def run(tmp_path, *args, timeout=300) -> str:
 def test_every_example_is_tested():
     tested = {"train_mlp.py", "backprop_by_hand.py", "logistic_regression.py",
               "hessian_vector_product.py", "test_my_loss.py", "speed.py",
-              "train_mlp_dask.py", "per_example_gradients.py"}
+              "train_mlp_dask.py", "per_example_gradients.py", "rnn_scan.py",
+              "newton_while_loop.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -89,6 +90,21 @@ def test_logistic_regression_matches_scikit_learn(tmp_path):
 def test_hessian_vector_product(tmp_path):
     out = run(tmp_path, EXAMPLES / "hessian_vector_product.py", "--n", "1000")
     assert "grad of grad" in out and "ms with fg.jit" in out
+
+
+def test_rnn_scan_trains_and_matches_the_unrolled_loop(tmp_path):
+    out = run(tmp_path, EXAMPLES / "rnn_scan.py", "--steps", "150", "--length", "60")
+    assert "vs the unrolled Python loop: largest difference" in out
+    sizes = re.search(r"lengths 10 and 60: \[(\d+), (\d+)\]", out)
+    assert sizes and sizes.group(1) == sizes.group(2), out
+    start, end = map(float, re.search(r"loss: ([\d.]+) at the start, ([\d.]+) at the end",
+                                      out).groups())
+    assert end < 0.2 * start, out
+
+
+def test_newton_while_loop_matches_the_implicit_function_theorem(tmp_path):
+    out = run(tmp_path, EXAMPLES / "newton_while_loop.py")
+    assert "matches the implicit function theorem" in out, out
 
 
 def test_per_example_gradients(tmp_path):
