@@ -28,6 +28,7 @@ from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.testing import check_grads
 from funcgrad.testing import strategies as fst
+from linalg_cases import LINALG_CASES
 
 # FUNCGRAD_EXAMPLES=500 runs a thorough, randomized search instead of the quick fixed one.
 _EXAMPLES = int(os.environ.get("FUNCGRAD_EXAMPLES", "0"))
@@ -353,6 +354,8 @@ CASES = {
     "slice": slice_case, "pad": pad_case, "concatenate": concatenate_case,
     "gather": gather_case, "scatter": scatter_case,
     "dot_general": dot_case,
+    # decompositions and solves (funcgrad.ops.decompositions)
+    **LINALG_CASES,
 }
 # drawn separately from their primitive's main case
 EXTRA_CASES = {"reduce_max_ties": reduce_max_ties_case, "dot_scalar": _dot_general_scalar_case()}

@@ -186,7 +186,7 @@ def det(a):
 
     Example:
         >>> fnp.linalg.det(np.array([[1.0, 2.0], [3.0, 4.0]]))
-        np.float64(-2.0000000000000004)
+        np.float64(-2.0)
     """
     a = _matrix(a, square=True)
     diagonal_, parity = _lu_parts(a)
@@ -255,8 +255,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         >>> U, S, Vh = fnp.linalg.svd(np.array([[3.0, 0.0], [0.0, -2.0]]))
         >>> S
         array([3., 2.])
-        >>> fnp.linalg.svd(np.ones((3, 2)), compute_uv=False)
-        array([2.44948974e+00, 1.80717366e-16])
+        >>> fnp.linalg.svd(np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]]), compute_uv=False)
+        array([2., 1.])
     """
     a = _matrix(a)
     if not compute_uv:
@@ -298,7 +298,12 @@ def _safe_root(total, p):
     zero = total == 0
     safe = fnp.where(zero, fnp.ones_like(total), total)
     root = fnp.sqrt(safe) if p == 2 else safe ** (1.0 / p)
-    return fnp.where(zero, fnp.zeros_like(total), root)
+    return _scalar(fnp.where(zero, fnp.zeros_like(total), root))
+
+
+def _scalar(x):
+    """A 0-d NumPy array as a NumPy scalar, as NumPy's reductions return."""
+    return x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x
 
 
 def _vector_norm(x, ord, axis, keepdims):
@@ -341,7 +346,7 @@ def _matrix_norm(x, ord, axes, keepdims):
         raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
     if keepdims:
         out = fnp.expand_dims(out, tuple(sorted((row, col))))
-    return out
+    return _scalar(out)
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -368,7 +373,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         axis = (axis,)
     axis = tuple(normalize_axis(a, x.ndim) for a in axis)
     if len(axis) == 1:
-        return _vector_norm(x, ord, axis, keepdims)
+        return _scalar(_vector_norm(x, ord, axis, keepdims))
     if len(axis) == 2:
         return _matrix_norm(x, ord, axis, keepdims)
     raise ValueError("norm: improper number of dimensions to norm (give axis=)")
@@ -385,7 +390,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     x = _float(x, "x")
     axes = tuple(range(x.ndim)) if axis is None else \
         tuple(normalize_axis(a, x.ndim) for a in np.atleast_1d(axis).tolist())
-    return _vector_norm(x, ord, axes, keepdims)
+    return _scalar(_vector_norm(x, ord, axes, keepdims))
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
