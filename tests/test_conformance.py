@@ -35,7 +35,7 @@ from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.testing import check_grads
 from funcgrad.testing import strategies as fst
-from linalg_cases import LINALG_CASES
+from linalg_cases import LINALG_CASES, LINALG_VALUE_CASES
 
 # FUNCGRAD_EXAMPLES=500 runs a thorough, randomized search instead of the quick fixed one.
 _EXAMPLES = int(os.environ.get("FUNCGRAD_EXAMPLES", "0"))
@@ -459,6 +459,7 @@ VALUE_CASES = {
     "argmin": lambda dtype: arg_case(dtype, fnp.argmin),
     "iota": iota_case,
     "stop_gradient": unary("stop_gradient", fg.stop_gradient),
+    **LINALG_VALUE_CASES,
 }
 
 
