@@ -36,6 +36,7 @@ from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.testing import check_grads
 from funcgrad.testing import strategies as fst
+from linalg_cases import LINALG_CASES, LINALG_VALUE_CASES
 
 # FUNCGRAD_EXAMPLES=500 runs a thorough, randomized search instead of the quick fixed one.
 _EXAMPLES = int(os.environ.get("FUNCGRAD_EXAMPLES", "0"))
@@ -424,6 +425,8 @@ CASES = {
     "dot_general": dot_case,
     # control flow
     "cond": cond_case, "scan": scan_case, "while": while_case, "checkpoint": checkpoint_case,
+    # decompositions and solves (funcgrad.ops.decompositions)
+    **LINALG_CASES,
 }
 # drawn separately from their primitive's main case
 EXTRA_CASES = {"reduce_max_ties": reduce_max_ties_case, "dot_scalar": _dot_general_scalar_case()}
@@ -521,6 +524,7 @@ VALUE_CASES = {
     "argmin": lambda dtype: arg_case(dtype, fnp.argmin),
     "iota": iota_case,
     "stop_gradient": unary("stop_gradient", fg.stop_gradient),
+    **LINALG_VALUE_CASES,
 }
 
 
