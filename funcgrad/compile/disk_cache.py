@@ -32,10 +32,16 @@ import math
 import numpy as np
 from numba import njit
 
+from funcgrad.compile import scalar_math as fgm  # scalar_math {scalar_math}
+
 
 @njit(cache=True, error_model="numpy", nogil=True)
 {source}'''
 
+# The generated code calls compile/scalar_math.py, and Numba's cache of it only checks the
+# generated file: a digest of scalar_math's text in that file recompiles it when they change.
+_SCALAR_MATH = hashlib.sha256(
+    (Path(__file__).parent / "scalar_math.py").read_bytes()).hexdigest()[:16]
 _loaded: dict[str, object] = {}
 _lock = threading.Lock()
 stats = {"modules_written": 0, "modules_loaded": 0, "numba_compilations": 0,
@@ -59,7 +65,7 @@ def _machine_tag() -> str:
 
 
 def module_text(source: str) -> str:
-    return _MODULE.format(version=__version__, source=source)
+    return _MODULE.format(version=__version__, source=source, scalar_math=_SCALAR_MATH)
 
 
 def digest_of(text: str) -> str:
