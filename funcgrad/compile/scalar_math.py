@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from numba.extending import register_jitable
 
 SQRT2 = math.sqrt(2.0)
 SQRT_PI = math.sqrt(math.pi)
@@ -26,7 +26,9 @@ BERNOULLI = (1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66, -691.0 / 2730, 7
              -3617.0 / 510, 43867.0 / 798, -174611.0 / 330, 854513.0 / 138,
              -236364091.0 / 2730)
 
-_jit = njit(cache=True, error_model="numpy", nogil=True)
+# Compiled into each generated function that calls them (not as separate dispatchers, which
+# Numba could not cache under NUMBA_OPT=0); from Python they run as plain Python.
+_jit = register_jitable
 
 
 @_jit
@@ -42,8 +44,8 @@ def digamma(x):
     if x < 0.0:
         if x == math.floor(x):
             return math.nan
-        frac = x - math.floor(x)  # tan(pi x) has period 1: reduce first, exactly
-        result = -math.pi / math.tan(math.pi * frac)
+        nearest = math.floor(x + 0.5)  # tan(pi x) has period 1: reduce to [-1/2, 1/2],
+        result = -math.pi / math.tan(math.pi * (x - nearest))  # which is exact
         x = 1.0 - x
     while x < 10.0:
         result -= 1.0 / x
