@@ -19,9 +19,12 @@ import pytest
 import funcgrad
 import funcgrad.numpy as fnp
 
+STATS = ["norm", "multivariate_normal", "t", "gamma", "beta", "dirichlet", "poisson", "bernoulli",
+         "binom", "expon", "laplace", "logistic", "cauchy", "uniform", "chi2"]
 PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy",
-                  "funcgrad.scipy.special", "funcgrad.tree", "funcgrad.testing",
-                  "funcgrad.testing.strategies"]
+                  "funcgrad.scipy.special", "funcgrad.scipy.stats",
+                  *(f"funcgrad.scipy.stats.{name}" for name in STATS), "funcgrad.tree",
+                  "funcgrad.testing", "funcgrad.testing.strategies"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use
