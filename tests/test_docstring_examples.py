@@ -28,9 +28,9 @@ PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy",
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use
-# (nn's erf is funcgrad.scipy.special.erf's primitive; the public one is documented there).
+# (nn's erfc is funcgrad.scipy.special.erfc's primitive; the public one is documented there).
 NOT_PUBLIC = {
-    "funcgrad.nn": {"array_arg", "normalize_axes", "erf", "logistic"},
+    "funcgrad.nn": {"array_arg", "normalize_axes", "erfc", "logistic"},
     "funcgrad.scipy.special": {"scalar_or_array", "array_arg", "normalize_axes", "logistic"},
     "funcgrad.tree": {"NAMESPACE"},
 }
