@@ -24,7 +24,7 @@ STATS = ["norm", "multivariate_normal", "t", "gamma", "beta", "dirichlet", "pois
 PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy",
                   "funcgrad.scipy.special", "funcgrad.scipy.stats",
                   *(f"funcgrad.scipy.stats.{name}" for name in STATS), "funcgrad.tree",
-                  "funcgrad.testing", "funcgrad.testing.strategies"]
+                  "funcgrad.testing", "funcgrad.testing.strategies", "funcgrad.parallel"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use

@@ -107,7 +107,7 @@ def _lower_gather(ctx, eqn):
             ctx.emit(f"{name} = {value}")
         else:
             ctx.emit(f"{name}[{', '.join(index)}] = {value}")
-    ctx.values[id(out)] = name
+    ctx.bind(out, name)
 
 
 gather_p = Primitive("gather", impl=lambda x, *idx, spec: x[index_tuple(spec, idx)],
@@ -177,7 +177,7 @@ def _lower_scatter(ctx, eqn):
               for a, d in enumerate(updates.shape)]
         value = f"{u}[{', '.join(at)}]" if at else u
         ctx.emit(f"{name}[{', '.join(target)}] {_SCATTER_OPS[eqn.params['mode']]} {value}")
-    ctx.values[id(out)] = name
+    ctx.bind(out, name)
 
 
 scatter_p = Primitive("scatter", impl=_scatter_impl, shape_rule=_scatter_rule)

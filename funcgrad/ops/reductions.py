@@ -97,13 +97,17 @@ def _highest(dtype):
         str(np.iinfo(dtype).max)
 
 
+def _reduced_axes(*, axes):
+    return axes
+
+
 # max/min propagate NaN as NumPy does: once the accumulator is NaN it stays NaN
-_SUM = Reduction(lambda dtype: "0", "{acc} + {x}", widen=True)
-_PROD = Reduction(lambda dtype: "1", "{acc} * {x}", widen=True)
-_MAX = Reduction(_lowest, "{x} if ({x} > {acc} or {x} != {x}) else {acc}")
-_MIN = Reduction(_highest, "{x} if ({x} < {acc} or {x} != {x}) else {acc}")
-_ALL = Reduction(lambda dtype: "True", "{acc} and {x}")
-_ANY = Reduction(lambda dtype: "False", "{acc} or {x}")
+_SUM = Reduction(lambda dtype: "0", "{acc} + {x}", _reduced_axes, widen=True)
+_PROD = Reduction(lambda dtype: "1", "{acc} * {x}", _reduced_axes, widen=True)
+_MAX = Reduction(_lowest, "{x} if ({x} > {acc} or {x} != {x}) else {acc}", _reduced_axes)
+_MIN = Reduction(_highest, "{x} if ({x} < {acc} or {x} != {x}) else {acc}", _reduced_axes)
+_ALL = Reduction(lambda dtype: "True", "{acc} and {x}", _reduced_axes)
+_ANY = Reduction(lambda dtype: "False", "{acc} or {x}", _reduced_axes)
 
 # np.add.reduce is what np.sum calls, without np.sum's dispatch (a third of its cost here)
 reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.add.reduce(x, axis=axes),
@@ -160,7 +164,7 @@ def _arg_lowering(better):
                     ctx.emit(f"{best} = {v}")
                     ctx.emit(f"{where} = {j}")
             ctx.emit(f"{name}[{', '.join(index)}] = {where}" if index else f"{name} = {where}")
-        ctx.values[id(out)] = name
+        ctx.bind(out, name)
     return Standalone(lower)
 
 
@@ -245,7 +249,7 @@ def _cumulative_lowering(op):
             with ctx.indented():
                 ctx.emit(f"{acc} = {acc} {op} {xs}[{at(j)}]")
                 ctx.emit(f"{name}[{at(j)}] = {acc}")
-        ctx.values[id(out)] = name
+        ctx.bind(out, name)
     return Standalone(lower)
 
 

@@ -15,7 +15,7 @@ from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype
 from funcgrad.rules import vjp_rules, zero_derivative
-from funcgrad.rules.lowering import Guarded, Standalone, View, lowerings
+from funcgrad.rules.lowering import Guarded, Standalone, View, arith, lowerings
 
 
 def _array(x):
@@ -361,7 +361,7 @@ def _lower_concatenate(ctx, eqn):
             where[axis] = f"{ctx.offset(offset)}:{ctx.offset(offset + n)}"
             ctx.emit(f"{name}[{', '.join(where)}] = {ctx.array(x)}")
         offset += n
-    ctx.values[id(out)] = name
+    ctx.bind(out, name)
 
 
 concatenate_p = Primitive("concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis),
@@ -388,7 +388,7 @@ def _iota_impl(*, dtype, shape, axis):
 
 iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule)
 zero_derivative(iota_p)
-lowerings[iota_p] = lambda operands, index, *, dtype, shape, axis: index[axis]
+lowerings[iota_p] = arith(lambda operands, index, *, dtype, shape, axis: index[axis])
 
 
 def iota(dtype, shape, axis=0):
