@@ -22,12 +22,13 @@ SCALE = np.array([[1.0], [2.0]])
 # name, points, shape parameters, functions (logpdf/logpmf first)
 CONTINUOUS = [
     ("norm", X, (), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
-    ("t", X, (np.array([[0.5], [3.0]]),), ["logpdf", "pdf"]),
+    ("t", X, (np.array([[0.5], [3.0]]),), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
     ("gamma", POSITIVE, (np.array([[0.5], [3.0]]),),
      ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
     ("chi2", POSITIVE, (np.array([[1.0], [5.0]]),),
      ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
-    ("beta", UNIT, (np.array([[0.5], [2.0]]), np.array([[3.0], [0.7]])), ["logpdf", "pdf"]),
+    ("beta", UNIT, (np.array([[0.5], [2.0]]), np.array([[3.0], [0.7]])),
+     ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
     ("expon", X, (), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
     ("laplace", X, (), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
     ("logistic", X, (), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
@@ -70,7 +71,8 @@ DISCRETE = [
     ("bernoulli", np.array([-1.0, 0.0, 0.5, 1.0, 2.0]), (np.array([[0.0], [0.3], [1.0]]),),
      ["logpmf", "pmf", "cdf", "logcdf", "sf", "logsf"]),
     ("binom", np.array([-1.0, 0.0, 1.0, 2.5, 3.0, 7.0, 500.0]),
-     (np.array([[7.0], [1000.0]]), np.array([[0.3], [0.999]])), ["logpmf", "pmf"]),
+     (np.array([[7.0], [1000.0]]), np.array([[0.3], [0.999]])),
+     ["logpmf", "pmf", "cdf", "logcdf", "sf", "logsf"]),
 ]
 
 
@@ -129,6 +131,10 @@ GRADIENTS = [
     (lambda x, s: stats.gamma.cdf(x, 2.5, 0.0, s), [POSITIVE[1:], 1.3]),
     (lambda x, s: stats.chi2.logsf(x, 3.0, 0.0, s), [POSITIVE[1:-1], 1.3]),
     (lambda x, a, b: stats.beta.logpdf(x, a, b), [UNIT[2:-1], 0.7, 2.5]),
+    (lambda x, m, s: stats.t.cdf(x, 2.5, m, s), [X[1:-1], 0.3, 1.7]),
+    (lambda x, m, s: stats.t.logsf(x, 2.5, m, s), [X[1:-1], 0.3, 1.7]),
+    (lambda x: stats.beta.sf(x, 0.7, 2.5), [UNIT[2:-1]]),
+    (lambda p: stats.binom.cdf(np.array([0.0, 3.0]), 7.0, p), [np.array([0.2, 0.9])]),
     (lambda x, s: stats.expon.logcdf(x, 0.0, s), [POSITIVE[1:], 1.3]),
     (lambda x, m, s: stats.laplace.logpdf(x, m, s), [X[1:-1] + 0.1, 0.3, 1.7]),
     (lambda x, m, s: stats.laplace.logcdf(x, m, s), [X[1:-1] + 0.1, 0.3, 1.7]),

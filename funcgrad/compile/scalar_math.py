@@ -348,3 +348,58 @@ def gammaincc(a, x):
     if _use_series(a, x):
         return 1.0 - _gammainc_series(a, x)
     return _gammaincc_fraction(a, x)
+
+
+@_jit
+def _betainc_fraction(a, b, x):
+    """The continued fraction of I_x(a, b) (modified Lentz), without its prefactor; it
+    converges fast for x < (a + 1) / (a + b + 2)."""
+    tiny = 1e-300
+    c = 1.0
+    d = 1.0 - (a + b) * x / (a + 1.0)
+    if abs(d) < tiny:
+        d = tiny
+    d = 1.0 / d
+    h = d
+    for m in range(1, 100000):
+        # even step, then odd step, of the fraction's numerators
+        num = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m))
+        d = 1.0 + num * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + num / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        h *= d * c
+        num = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0))
+        d = 1.0 + num * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + num / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < EPS:
+            break
+    return h
+
+
+@_jit
+def _betainc_lower(a, b, x):
+    """I_x(a, b) from its continued fraction, where that converges fast."""
+    log_front = a * math.log(x) + b * math.log1p(-x) - betaln(a, b)
+    return math.exp(log_front) * _betainc_fraction(a, b, x) / a
+
+
+@_jit
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b), for a, b > 0 and 0 <= x <= 1: the
+    continued fraction at x or, past its mean, 1 - I_(1-x)(b, a)."""
+    a, b, x = float(a), float(b), float(x)
+    if math.isnan(a) or math.isnan(b) or math.isnan(x) or a <= 0.0 or b <= 0.0 \
+            or x < 0.0 or x > 1.0:
+        return math.nan
+    if x == 0.0 or x == 1.0:
+        return x
+    if x < (a + 1.0) / (a + b + 2.0):
+        return _betainc_lower(a, b, x)
+    return 1.0 - _betainc_lower(b, a, 1.0 - x)

@@ -20,6 +20,7 @@ from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import aval_of
 from funcgrad.ops.elementwise import (
     _ufunc_rule,
+    broadcast_shapes,
     define_elementwise,
     exp,
     log,
@@ -52,7 +53,7 @@ class NoDerivativeError(FuncgradError, NotImplementedError):
 def _no_derivative(name, which):
     def rule(g, ans, *inputs):
         raise NoDerivativeError(f"the derivative of {name} in its {which} is not implemented; "
-                                "only in x" if name.startswith("gammainc") else
+                                "only in x" if name.startswith(("gammainc", "betainc")) else
                                 f"the derivative of {name} in its {which} is not implemented")
     return rule
 
@@ -77,7 +78,8 @@ def _elementwise_batch(prim):
 def special_primitive(name, scipy_fn, model_ufunc, derivatives, lowering) -> Primitive:
     """An elementwise primitive computed by ``scipy_fn``, its result cast to the dtype that
     ``model_ufunc`` would give, with the rules of every table."""
-    shape_rule = _ufunc_rule(model_ufunc, name)
+    shape_rule = (_ufunc_rule(model_ufunc, name) if isinstance(model_ufunc, np.ufunc)
+                  else model_ufunc)
 
     def impl(*args):
         dtype = shape_rule(*(aval_of(np.asarray(a) if type(a) in (list, tuple) else a)
@@ -155,10 +157,30 @@ gammaincc_p = special_primitive("gammaincc", sc.gammaincc, np.arctan2,
                                  lambda g, ans, a, x: -_gammainc_dx(g, ans, a, x)],
                                 "fgm.gammaincc({0}, {1})")
 
+
+
+def _ternary_rule(a, b, x):
+    """Broadcasting, and arctan2's promotion applied to (a, b) and then to x."""
+    first = _ufunc_rule(np.arctan2, "betainc")(a, b)
+    return _ufunc_rule(np.arctan2, "betainc")(first, x).update(
+        shape=broadcast_shapes(a, b, x))
+
+
+def _betainc_dx(g, ans, a, b, x):
+    """d/dx I_x(a, b) = x^(a-1) (1-x)^(b-1) / B(a, b), the beta density."""
+    return g * exp(_xlogy_x_safe(a, x) + _xlogy_x_safe(b, 1.0 - x) - betaln(a, b))
+
+
+betainc_p = special_primitive("betainc", sc.betainc, _ternary_rule,
+                              [_no_derivative("betainc", "first argument (a)"),
+                               _no_derivative("betainc", "second argument (b)"),
+                               _betainc_dx], "fgm.betainc({0}, {1}, {2})")
+
 lgamma, digamma, polygamma, zeta, gamma, betaln = (lgamma_p, digamma_p, polygamma_p, zeta_p,
                                                    gamma_p, betaln_p)
 erfc, erfinv, ndtri, log_ndtr, i0e, i1e = erfc_p, erfinv_p, ndtri_p, log_ndtr_p, i0e_p, i1e_p
-gammainc, gammaincc = gammainc_p, gammaincc_p
+gammainc, gammaincc, betainc = gammainc_p, gammaincc_p, betainc_p
 
 __all__ = ["lgamma", "digamma", "polygamma", "zeta", "gamma", "betaln", "erfc", "erfinv",
-           "ndtri", "log_ndtr", "i0e", "i1e", "gammainc", "gammaincc", "NoDerivativeError"]
+           "ndtri", "log_ndtr", "i0e", "i1e", "gammainc", "gammaincc", "betainc",
+           "NoDerivativeError"]

@@ -36,7 +36,7 @@ from funcgrad.ops.special import NoDerivativeError
 __all__ = ["gammaln", "digamma", "psi", "polygamma", "gamma", "betaln", "beta", "multigammaln",
            "zeta", "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "ndtri", "expit",
            "logit", "log_expit", "xlogy", "xlog1py", "entr", "rel_entr", "kl_div", "i0e",
-           "i1e", "gammainc", "gammaincc", "logsumexp", "softmax", "log_softmax",
+           "i1e", "gammainc", "gammaincc", "betainc", "logsumexp", "softmax", "log_softmax",
            "NoDerivativeError"]
 
 _SQRT2 = math.sqrt(2.0)
@@ -358,6 +358,19 @@ def gammaincc(a, x):
         array([3.72007598e-44, 1.89761076e-40])
     """
     return ops.gammaincc(scalar_or_array(a), scalar_or_array(x))
+
+
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b), for a, b > 0 and 0 <= x <= 1.
+    Differentiable in x only (the beta density); in ``a`` or ``b`` it raises
+    NoDerivativeError.
+
+    Example:
+        >>> from funcgrad.scipy.special import betainc
+        >>> betainc(2.0, 3.0, np.array([0.0, 0.4, 1.0]))
+        array([0.    , 0.5248, 1.    ])
+    """
+    return ops.betainc(scalar_or_array(a), scalar_or_array(b), scalar_or_array(x))
 
 
 def log_expit(x):

@@ -1,6 +1,6 @@
 """The binomial distribution: k successes in n trials of probability p (shifted by loc).
 
-Its cdf needs the incomplete beta function, which funcgrad does not have yet.
+Differentiable in p (its cdf and sf too: they are incomplete beta functions of p).
 
 Example:
     >>> from funcgrad.scipy.stats import binom
@@ -16,7 +16,7 @@ import funcgrad.numpy as fnp
 from funcgrad.scipy import special
 from funcgrad.scipy.stats import _common
 
-__all__ = ["logpmf", "pmf"]
+__all__ = ["logpmf", "pmf", "cdf", "logcdf", "sf", "logsf"]
 
 
 def logpmf(k, n, p, loc=0):
@@ -51,3 +51,64 @@ def pmf(k, n, p, loc=0):
         array([0.125])
     """
     return fnp.exp(logpmf(k, n, p, loc))
+
+
+def _tail_arguments(k, n, p, loc):
+    """floor(k - loc), the incomplete beta's shapes (n - k, k + 1) made safe outside
+    0 <= k < n, and the validity of (n, p)."""
+    k, n, p, loc = _common.arrays(k, n, p, loc)
+    k = fnp.floor(k - loc)
+    valid = fnp.logical_and(fnp.logical_and(p >= 0, p <= 1),
+                            fnp.logical_and(n >= 0, _common.is_integer(n)))
+    inside = fnp.logical_and(k >= 0, k < n)
+    safe_k = fnp.where(inside, k, 0.0)
+    safe_n = fnp.where(inside, n, 1.0)
+    return k, n, fnp.clip(p, 0.0, 1.0), safe_n - safe_k, safe_k + 1, valid
+
+
+def cdf(k, n, p, loc=0):
+    """P(K <= k) = betainc(n - k, k + 1, 1 - p) for 0 <= k < n.
+
+    Example:
+        >>> from funcgrad.scipy.stats import binom
+        >>> binom.cdf(np.array([-1, 0, 1, 2]), 2, 0.5)
+        array([0.  , 0.25, 0.75, 1.  ])
+    """
+    k, n, p, a, b, valid = _tail_arguments(k, n, p, loc)
+    value = fnp.where(k < 0, 0.0, fnp.where(k >= n, 1.0, special.betainc(a, b, 1.0 - p)))
+    return _common.invalid_as_nan(valid, value)
+
+
+def sf(k, n, p, loc=0):
+    """P(K > k) = betainc(k + 1, n - k, p) for 0 <= k < n, accurate where it is tiny.
+
+    Example:
+        >>> from funcgrad.scipy.stats import binom
+        >>> binom.sf(np.array([-1, 0, 1, 2]), 2, 0.5)
+        array([1.  , 0.75, 0.25, 0.  ])
+    """
+    k, n, p, a, b, valid = _tail_arguments(k, n, p, loc)
+    value = fnp.where(k < 0, 1.0, fnp.where(k >= n, 0.0, special.betainc(b, a, p)))
+    return _common.invalid_as_nan(valid, value)
+
+
+def logcdf(k, n, p, loc=0):
+    """log P(K <= k).
+
+    Example:
+        >>> from funcgrad.scipy.stats import binom
+        >>> binom.logcdf(np.array([0]), 1, 0.5)
+        array([-0.69314718])
+    """
+    return _common.log_probability(cdf(k, n, p, loc), sf(k, n, p, loc))
+
+
+def logsf(k, n, p, loc=0):
+    """log P(K > k).
+
+    Example:
+        >>> from funcgrad.scipy.stats import binom
+        >>> binom.logsf(np.array([0]), 1, 0.5)
+        array([-0.69314718])
+    """
+    return _common.log_probability(sf(k, n, p, loc), cdf(k, n, p, loc))

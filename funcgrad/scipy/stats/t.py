@@ -1,6 +1,7 @@
 """Student's t distribution with ``df`` degrees of freedom, shifted by loc and scaled.
 
-Its cdf needs the incomplete beta function, which funcgrad does not have yet.
+Its cdf and sf (through the incomplete beta function) are differentiable in x, loc and
+scale, not in df (betainc's derivative in its shape arguments raises NoDerivativeError).
 
 Example:
     >>> from funcgrad.scipy.stats import t
@@ -14,7 +15,7 @@ import funcgrad.numpy as fnp
 from funcgrad.scipy import special
 from funcgrad.scipy.stats import _common
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
 
 
 def logpdf(x, df, loc=0.0, scale=1.0):
@@ -44,3 +45,63 @@ def pdf(x, df, loc=0.0, scale=1.0):
         array([0.31830989])
     """
     return fnp.exp(logpdf(x, df, loc, scale))
+
+
+def _upper_tail(x, df, loc, scale):
+    """P(T > |z|) and z, and the parameters' validity. The incomplete beta function at
+    df / (df + z^2) is accurate for a small tail; near 1/2 (small z, where that argument
+    rounds to 1) the tail is 1/2 less the one at z^2 / (df + z^2)."""
+    x, df, loc, scale = _common.arrays(x, df, loc, scale)
+    z, _ = _common.standardize(x, loc, scale)
+    safe_df = fnp.where(df > 0, df, 1.0)
+    z2 = z * z
+    far = 0.5 * special.betainc(safe_df / 2, 0.5, safe_df / (safe_df + z2))
+    near = 0.5 - 0.5 * special.betainc(0.5, safe_df / 2, z2 / (safe_df + z2))
+    valid = fnp.logical_and(scale > 0, df > 0)
+    return fnp.where(far > 0.25, near, far), z, valid
+
+
+def cdf(x, df, loc=0.0, scale=1.0):
+    """P(T <= x).
+
+    Example:
+        >>> from funcgrad.scipy.stats import t
+        >>> t.cdf(np.array([-1e3, 0.0, 2.0]), 3.0)
+        array([1.10265382e-09, 5.00000000e-01, 9.30337016e-01])
+    """
+    tail, z, valid = _upper_tail(x, df, loc, scale)
+    return _common.invalid_as_nan(valid, fnp.where(z < 0, tail, 1.0 - tail))
+
+
+def sf(x, df, loc=0.0, scale=1.0):
+    """P(T > x), accurate in the upper tail.
+
+    Example:
+        >>> from funcgrad.scipy.stats import t
+        >>> t.sf(np.array([1e3]), 3.0)
+        array([1.10265382e-09])
+    """
+    tail, z, valid = _upper_tail(x, df, loc, scale)
+    return _common.invalid_as_nan(valid, fnp.where(z < 0, 1.0 - tail, tail))
+
+
+def logcdf(x, df, loc=0.0, scale=1.0):
+    """log P(T <= x).
+
+    Example:
+        >>> from funcgrad.scipy.stats import t
+        >>> t.logcdf(np.array([0.0]), 3.0)
+        array([-0.69314718])
+    """
+    return _common.log_probability(cdf(x, df, loc, scale), sf(x, df, loc, scale))
+
+
+def logsf(x, df, loc=0.0, scale=1.0):
+    """log P(T > x).
+
+    Example:
+        >>> from funcgrad.scipy.stats import t
+        >>> t.logsf(np.array([0.0]), 3.0)
+        array([-0.69314718])
+    """
+    return _common.log_probability(sf(x, df, loc, scale), cdf(x, df, loc, scale))
