@@ -1,5 +1,5 @@
 """SciPy-named functions: funcgrad.scipy.special and funcgrad.scipy.stats."""
 
-from funcgrad.scipy import special, stats  # noqa: F401
+from funcgrad.scipy import special, stats
 
 __all__ = ["special", "stats"]
