@@ -255,3 +255,19 @@ def test_compiled_matches_uncompiled():
     reference = fg.grad(lambda a: fnp.sum(S.gammaln(a) + S.digamma(a) + S.i1e(a)
                                          + S.gammainc(2.0, a)))(a)
     np.testing.assert_allclose(grads, reference, rtol=1e-12)
+
+
+def test_batch_rules_line_up_batch_axes():
+    """The special primitives' vmap rules (until funcgrad.vmap exists, called directly): batch
+    axes moved to the front, unbatched operands broadcast against the rest."""
+    from funcgrad.ops import special as ops
+    from funcgrad.rules import batch_rules
+    a = np.random.default_rng(0).uniform(0.5, 3, size=(3, 4))  # batch axis 1, size 4
+    x = np.random.default_rng(1).uniform(0.5, 3, size=(3,))
+    (out,), (axis,) = batch_rules[ops.gammainc_p]([a, x], [1, None])
+    assert axis == 0
+    np.testing.assert_allclose(out, sc.gammainc(a.T, x), rtol=1e-15)
+    (out,), (axis,) = batch_rules[ops.betainc_p]([2.0, a, x[:, None] / 4], [None, 0, None])
+    np.testing.assert_allclose(out, sc.betainc(2.0, a, x[:, None] / 4), rtol=1e-15)
+    (out,), _ = batch_rules[ops.lgamma_p]([a], [1])
+    np.testing.assert_allclose(out, sc.gammaln(a.T), rtol=1e-15)
