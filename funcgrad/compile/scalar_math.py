@@ -1,7 +1,7 @@
 """Scalar special functions for compiled code, where Numba has no routine of its own.
 
-Generated modules import this one as ``fgm`` (compile/disk_cache.py), so an elementwise
-lowering can be a call such as ``"fgm.digamma({0})"``. Each function takes and returns one
+An elementwise lowering calls them as ``"fgm.digamma({0})"``: a generated module that does
+imports this one as ``fgm`` (compile/disk_cache.py). Each function takes and returns one
 float64 and follows scipy.special's conventions at poles and outside the domain (inf or nan,
 never an exception). They are written from the textbook methods named in each docstring:
 asymptotic expansions after a shift by a recurrence, power series, continued fractions and
