@@ -257,18 +257,15 @@ def test_compiled_matches_uncompiled():
     np.testing.assert_allclose(grads, reference, rtol=1e-12)
 
 
-def test_batch_rules_line_up_batch_axes():
-    """The special primitives' vmap rules (until funcgrad.vmap exists, called directly): batch
-    axes moved to the front, unbatched operands broadcast against the rest."""
-    from funcgrad.ops import special as ops
-    from funcgrad.rules import batch_rules
-    a = np.random.default_rng(0).uniform(0.5, 3, size=(3, 4))  # batch axis 1, size 4
+def test_vmap_and_jvp_of_special_functions():
+    a = np.random.default_rng(0).uniform(0.5, 3, size=(4, 3))
     x = np.random.default_rng(1).uniform(0.5, 3, size=(3,))
-    (out,), (axis,) = batch_rules[ops.gammainc_p]([a, x], [1, None])
-    assert axis == 0
-    np.testing.assert_allclose(out, sc.gammainc(a.T, x), rtol=1e-15)
-    (out,), (axis,) = batch_rules[ops.betainc_p]([2.0, a, x[:, None] / 4], [None, 0, None])
-    per_example = [sc.betainc(2.0, a[i], x[:, None] / 4) for i in range(3)]  # each (3, 4)
-    np.testing.assert_allclose(out, np.stack(per_example), rtol=1e-15)
-    (out,), _ = batch_rules[ops.lgamma_p]([a], [1])
-    np.testing.assert_allclose(out, sc.gammaln(a.T), rtol=1e-15)
+
+    def f(a, x):
+        return S.gammainc(a, x) + S.betainc(2.0, a, x / 4) + S.digamma(a) * S.i1e(x)
+
+    np.testing.assert_allclose(fg.vmap(f, in_axes=(0, None))(a, x),
+                               np.stack([f(row, x) for row in a]), rtol=1e-15)
+    np.testing.assert_allclose(fg.vmap(f, in_axes=(1, None), out_axes=1)(a.T, x),
+                               f(a, x).T, rtol=1e-15)
+    check_grads(lambda x: f(a, x), [x], modes=("fwd", "rev"))

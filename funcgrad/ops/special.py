@@ -29,7 +29,6 @@ from funcgrad.ops.elementwise import (
     where,
 )
 from funcgrad.ops.shape import reshape, shape_of, transpose
-from funcgrad.rules import batch_rules
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 SQRT_2PI = math.sqrt(2 * math.pi)
@@ -58,26 +57,10 @@ def _no_derivative(name, which):
     return rule
 
 
-def _elementwise_batch(prim):
-    """vmap of an elementwise primitive: batch axes to the front, and each batched operand
-    given the full rank so that broadcasting lines the batch axes up."""
-    def rule(args, dims, **params):
-        rank = max(len(shape_of(x)) - (d is not None) for x, d in zip(args, dims))
-        moved = []
-        for x, d in zip(args, dims):
-            if d is not None:
-                perm = (d, *(i for i in range(len(shape_of(x))) if i != d))
-                x = transpose(x, perm)
-                shape = shape_of(x)
-                x = reshape(x, shape[:1] + (1,) * (rank + 1 - len(shape)) + shape[1:])
-            moved.append(x)
-        return [prim.bind(*moved, **params)], [0]
-    return rule
-
-
 def special_primitive(name, scipy_fn, model_ufunc, derivatives, lowering) -> Primitive:
     """An elementwise primitive computed by ``scipy_fn``, its result cast to the dtype that
-    ``model_ufunc`` would give, with the rules of every table."""
+    ``model_ufunc`` would give (or that a shape rule passed in its place gives), with the
+    rules of every table (define_elementwise: VJP, JVP and batching from the derivatives)."""
     shape_rule = (_ufunc_rule(model_ufunc, name) if isinstance(model_ufunc, np.ufunc)
                   else model_ufunc)
 
@@ -89,8 +72,6 @@ def special_primitive(name, scipy_fn, model_ufunc, derivatives, lowering) -> Pri
 
     prim = Primitive(name, impl=impl, shape_rule=shape_rule, elementwise=True)
     define_elementwise(prim, derivatives, lowering)
-    if prim not in batch_rules:  # unless define_elementwise has a generic rule by now
-        batch_rules[prim] = _elementwise_batch(prim)
     return prim
 
 
