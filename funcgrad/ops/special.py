@@ -28,7 +28,6 @@ from funcgrad.ops.elementwise import (
     true_divide,
     where,
 )
-from funcgrad.ops.shape import reshape, shape_of, transpose
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 SQRT_2PI = math.sqrt(2 * math.pi)
