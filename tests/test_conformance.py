@@ -31,6 +31,7 @@ from funcgrad import lax
 from funcgrad.core.rules import REGISTRY
 from funcgrad.rules import is_differentiable, vjp_rules, vjp_split_rules
 from funcgrad.numpy._indexing import scatter as at_update
+from funcgrad.scipy import special
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
@@ -390,6 +391,11 @@ def checkpoint_case(draw, dtype):
     shape = _shape(draw)
     f = fg.checkpoint(lambda x, y: fnp.sin(x) * fnp.cos(y) + x * y)
     return f, (_arr(draw, dtype, shape), _arr(draw, dtype, shape))
+def _special_case(name, fn, domain):
+    @st.composite
+    def case(draw, dtype):
+        return fn, (_arr(draw, dtype, _shape(draw), domain),)
+    return case
 
 
 CASES = {
@@ -401,6 +407,18 @@ CASES = {
     "neg": unary("negative"), "abs": unary("abs"),
     "logistic": unary("logistic", fg.nn.sigmoid),
     "erf": unary("erf", fg.scipy.special.erf),
+    # special functions (funcgrad/ops/special.py), each inside the domain of a listed function
+    **{name: _special_case(name, fn, domain) for name, fn, domain in [
+        ("lgamma", special.gammaln, "log"), ("digamma", special.digamma, "log"),
+        ("gamma", special.gamma, "log"), ("erfc", special.erfc, None),
+        ("erfinv", special.erfinv, "arcsin"), ("ndtri", special.ndtri, "logit"),
+        ("log_ndtr", special.log_ndtr, None), ("i0e", special.i0e, "abs"),
+        ("i1e", special.i1e, "abs"), ("polygamma", lambda x: special.polygamma(2, x), "log"),
+        ("zeta", lambda q: special.zeta(3.0, q), "log"),
+        ("gammainc", lambda x: special.gammainc(2.5, x), "log"),
+        ("gammaincc", lambda x: special.gammaincc(0.5, x), "log"),
+        ("betainc", lambda x: special.betainc(1.5, 2.5, x), "logit")]},
+    "betaln": binary(special.betaln, "log", "log"),
     "integer_pow": integer_pow_case,
     "convert_element_type": convert_case,
     # binary

@@ -36,6 +36,13 @@ from numba import njit
 @njit(cache=True, error_model="numpy", nogil=True)
 {source}'''
 
+# Special functions lower to calls of compile/scalar_math.py's routines, as ``fgm.name(...)``:
+# a module that uses them imports it at its end (Numba resolves globals when it compiles, so
+# the header, and the line numbers after it, stay the same). Numba's cache checks only the
+# generated file, so the cache directory is named by a digest of scalar_math.py too.
+_SCALAR_MATH_IMPORT = "\n\nfrom funcgrad.compile import scalar_math as fgm  # noqa: E402\n"
+_SCALAR_MATH = hashlib.sha256(
+    (Path(__file__).parent / "scalar_math.py").read_bytes()).hexdigest()[:12]
 _loaded: dict[str, object] = {}
 _lock = threading.Lock()
 stats = {"modules_written": 0, "modules_loaded": 0, "numba_compilations": 0,
@@ -55,11 +62,12 @@ def _machine_tag() -> str:
     import numba
     cpu = llvm.get_host_cpu_name()
     return (f"fg{__version__}-numba{numba.__version__}-"
-            f"py{sys.version_info[0]}{sys.version_info[1]}-{cpu}")
+            f"py{sys.version_info[0]}{sys.version_info[1]}-{cpu}-sm{_SCALAR_MATH}")
 
 
 def module_text(source: str) -> str:
-    return _MODULE.format(version=__version__, source=source)
+    text = _MODULE.format(version=__version__, source=source)
+    return text + _SCALAR_MATH_IMPORT if "fgm." in source else text
 
 
 def digest_of(text: str) -> str:
