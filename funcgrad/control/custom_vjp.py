@@ -37,8 +37,8 @@ from funcgrad.core.evaluate import evaluate
 from funcgrad.core.primitive import Primitive
 from funcgrad.rules import vjp_split_rules
 from funcgrad.rules.lowering import Inline, lowerings
-from funcgrad.core.ir import Literal
-from funcgrad.core.tracing import Tracer, current_trace, source_of, trace_flat
+from funcgrad.core.interpret import bind_equation, interpret
+from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import is_float
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.tree import flatten, unflatten
@@ -269,23 +269,16 @@ def _shape_rule(*avals, fun, fwd, bwd, num_consts, zero_cts):
 def _emit(program, args, owner_params, owner_consts):
     """Record ``program`` (a fwd or bwd) into the current trace, filling in the rules of
     the self-references it holds with its owner's (see ``_self_reference``)."""
-    env = {id(v): x for v, x in zip(program.inputs, args)}
-
-    def read(atom):
-        return atom.value if isinstance(atom, Literal) else env[id(atom)]
-
-    for eqn in program.equations:
-        ins, params = [read(a) for a in eqn.inputs], eqn.params
+    def apply(eqn, ins):
+        params = eqn.params
         if eqn.primitive is custom_vjp_call_p and params["fwd"] is None:
             n_fun = params["num_consts"][0]
             ins = [*ins[:n_fun], *owner_consts, *ins[n_fun:]]
             params = {**owner_params, "fun": params["fun"],
                       "num_consts": (n_fun, *owner_params["num_consts"][1:])}
-        with source_of(eqn.source):
-            out = eqn.primitive.bind(*ins, **params)
-        for v, x in zip(eqn.outputs, out if eqn.primitive.multiple_results else (out,)):
-            env[id(v)] = x
-    return [read(v) for v in program.outvars]
+        return bind_equation(eqn, ins, params)
+
+    return interpret(program, args, apply)
 
 
 def _vjp_fwd(inputs, active, *, fun, fwd, bwd, num_consts, zero_cts):
