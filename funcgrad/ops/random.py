@@ -58,7 +58,7 @@ def _threefry_rule(k0, k1, x0, x1):
 
 def _lower_threefry(ctx, eqn):
     """One loop over the elements; each runs the 20 rounds on int64 locals masked to 32 bits
-    (Numba would otherwise widen uint32 sums to 64 bits and keep the carries)."""
+    (Numba widens uint32 sums to 64 bits, so the carries must be dropped by hand)."""
     shape = eqn.outputs[0].aval.shape
     ins = [ctx.array(a) for a in eqn.inputs]
     outs = [ctx.new_array(ShapedArray(shape or (1,), UINT32), "bits") for _ in range(2)]
@@ -70,15 +70,20 @@ def _lower_threefry(ctx, eqn):
             ctx.emit(f"{local} = np.int64({expr}{at})")
         k2 = ctx.fresh("k2")
         ctx.emit(f"{k2} = {k0} ^ {k1} ^ {KEY_PARITY}")
-        ks = (k0, k1, k2)
         ctx.emit(f"{x0} = ({x0} + {k0}) & {m}")
         ctx.emit(f"{x1} = ({x1} + {k1}) & {m}")
-        for group in range(5):  # unrolled: constant rotations let LLVM emit rotate instructions
-            for r in ROTATIONS[4 * (group % 2):4 * (group % 2) + 4]:
+        # rolled loops: a fifth of the code for Numba to type (compile time dominates: a
+        # program draws from many keys), and LLVM unrolls them again
+        g, q, r = ctx.fresh("group"), ctx.fresh("round"), ctx.fresh("r")
+        ctx.emit(f"for {g} in range(5):")
+        with ctx.indented():
+            ctx.emit(f"for {q} in range(4):")
+            with ctx.indented():
+                ctx.emit(f"{r} = {ROTATIONS}[4 * ({g} % 2) + {q}]")
                 ctx.emit(f"{x0} = ({x0} + {x1}) & {m}")
-                ctx.emit(f"{x1} = ((({x1} << {r}) | ({x1} >> {32 - r})) & {m}) ^ {x0}")
-            ctx.emit(f"{x0} = ({x0} + {ks[(group + 1) % 3]}) & {m}")
-            ctx.emit(f"{x1} = ({x1} + {ks[(group + 2) % 3]} + {group + 1}) & {m}")
+                ctx.emit(f"{x1} = ((({x1} << {r}) | ({x1} >> (32 - {r}))) & {m}) ^ {x0}")
+            ctx.emit(f"{x0} = ({x0} + ({k0}, {k1}, {k2})[({g} + 1) % 3]) & {m}")
+            ctx.emit(f"{x1} = ({x1} + ({k0}, {k1}, {k2})[({g} + 2) % 3] + {g} + 1) & {m}")
         where = f"[{', '.join(index)}]" if index else "[0]"
         ctx.emit(f"{outs[0]}{where} = {x0}")
         ctx.emit(f"{outs[1]}{where} = {x1}")
