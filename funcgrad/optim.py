@@ -26,22 +26,45 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable as _Callable
+from typing import NamedTuple as _NamedTuple
 
 import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad import tree
-from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
 
-__all__ = ["GradientTransformation", "chain", "apply_updates", "sgd", "adam", "adamw",
-           "rmsprop", "adagrad", "lion", "lamb", "clip_by_global_norm", "global_norm", "scale",
-           "scale_by_learning_rate", "scale_by_adam", "scale_by_rms", "trace",
-           "add_decayed_weights", "constant_schedule", "exponential_decay",
-           "cosine_decay_schedule", "linear_schedule", "warmup_cosine_decay_schedule"]
+__all__ = [
+    "GradientTransformation",
+    "adagrad",
+    "adam",
+    "adamw",
+    "add_decayed_weights",
+    "apply_updates",
+    "chain",
+    "clip_by_global_norm",
+    "constant_schedule",
+    "cosine_decay_schedule",
+    "exponential_decay",
+    "global_norm",
+    "lamb",
+    "linear_schedule",
+    "lion",
+    "rmsprop",
+    "scale",
+    "scale_by_adam",
+    "scale_by_learning_rate",
+    "scale_by_lion",
+    "scale_by_rms",
+    "scale_by_trust_ratio",
+    "sgd",
+    "trace",
+    "warmup_cosine_decay_schedule",
+]
 
 
-class GradientTransformation(NamedTuple):
+class GradientTransformation(_NamedTuple):
     """``init(params) -> state`` and ``update(updates, state, params=None) -> (updates,
     state)``, both pure.
 
@@ -50,11 +73,11 @@ class GradientTransformation(NamedTuple):
         >>> opt.update(np.array([2.0]), opt.init(np.zeros(1)))[0]
         array([-1.])
     """
-    init: Callable
-    update: Callable
+    init: _Callable
+    update: _Callable
 
 
-class EmptyState(NamedTuple):
+class EmptyState(_NamedTuple):
     pass
 
 
@@ -102,7 +125,7 @@ def _step(count):
     return fnp.astype(count, np.float64)
 
 
-def constant_schedule(value) -> Callable:
+def constant_schedule(value) -> _Callable:
     """The same value at every step.
 
     Example:
@@ -113,7 +136,7 @@ def constant_schedule(value) -> Callable:
 
 
 def exponential_decay(init_value, transition_steps, decay_rate, transition_begin=0,
-                      staircase=False, end_value=None) -> Callable:
+                      staircase=False, end_value=None) -> _Callable:
     """init_value * decay_rate ** ((step - transition_begin) / transition_steps), clipped at
     ``end_value``; ``staircase`` decays in whole steps.
 
@@ -133,7 +156,7 @@ def exponential_decay(init_value, transition_steps, decay_rate, transition_begin
     return schedule
 
 
-def cosine_decay_schedule(init_value, decay_steps, alpha=0.0) -> Callable:
+def cosine_decay_schedule(init_value, decay_steps, alpha=0.0) -> _Callable:
     """From init_value down to alpha * init_value along half a cosine over ``decay_steps``.
 
     Example:
@@ -147,7 +170,7 @@ def cosine_decay_schedule(init_value, decay_steps, alpha=0.0) -> Callable:
     return schedule
 
 
-def linear_schedule(init_value, end_value, transition_steps, transition_begin=0) -> Callable:
+def linear_schedule(init_value, end_value, transition_steps, transition_begin=0) -> _Callable:
     """From init_value to end_value in a straight line over ``transition_steps``.
 
     Example:
@@ -161,7 +184,7 @@ def linear_schedule(init_value, end_value, transition_steps, transition_begin=0)
 
 
 def warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps, decay_steps,
-                                 end_value=0.0) -> Callable:
+                                 end_value=0.0) -> _Callable:
     """A linear warmup from init_value to peak_value over ``warmup_steps``, then a cosine
     decay to end_value at ``decay_steps`` (counted from the start, as in optax).
 
@@ -181,7 +204,7 @@ def warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps, decay_ste
 
 # --- building blocks ----------------------------------------------------------------------
 
-class ScaleByScheduleState(NamedTuple):
+class ScaleByScheduleState(_NamedTuple):
     count: object
 
 
@@ -207,7 +230,7 @@ def scale_by_learning_rate(learning_rate) -> GradientTransformation:
     """
     if not callable(learning_rate):
         if not isinstance(learning_rate, (int, float, np.floating, np.integer)):
-            raise FuncgradTypeError(f"a learning rate is a number or a schedule (a function "
+            raise _FuncgradTypeError(f"a learning rate is a number or a schedule (a function "
                                     f"of the step), not {type(learning_rate).__name__}")
         return scale(-float(learning_rate))
 
@@ -218,7 +241,7 @@ def scale_by_learning_rate(learning_rate) -> GradientTransformation:
     return GradientTransformation(lambda params: ScaleByScheduleState(_count()), update)
 
 
-class TraceState(NamedTuple):
+class TraceState(_NamedTuple):
     trace: object
 
 
@@ -238,7 +261,7 @@ def trace(decay, nesterov=False) -> GradientTransformation:
     return GradientTransformation(lambda params: TraceState(_zeros_like(params)), update)
 
 
-class ScaleByAdamState(NamedTuple):
+class ScaleByAdamState(_NamedTuple):
     count: object
     mu: object
     nu: object
@@ -275,7 +298,7 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0) -> GradientTransform
     return GradientTransformation(init, update)
 
 
-class ScaleByRmsState(NamedTuple):
+class ScaleByRmsState(_NamedTuple):
     nu: object
 
 
@@ -305,7 +328,7 @@ def add_decayed_weights(weight_decay=0.0) -> GradientTransformation:
     """
     def update(updates, state, params=None):
         if params is None:
-            raise FuncgradTypeError("add_decayed_weights needs params: "
+            raise _FuncgradTypeError("add_decayed_weights needs params: "
                                     "opt.update(grads, state, params)")
         return tree.map(lambda g, p: g + weight_decay * p, updates, params), state
     return GradientTransformation(lambda params: EmptyState(), update)
@@ -335,7 +358,7 @@ def clip_by_global_norm(max_norm) -> GradientTransformation:
     return GradientTransformation(lambda params: EmptyState(), update)
 
 
-class ScaleByLionState(NamedTuple):
+class ScaleByLionState(_NamedTuple):
     mu: object
 
 
@@ -354,7 +377,7 @@ def scale_by_lion(b1=0.9, b2=0.99) -> GradientTransformation:
     return GradientTransformation(lambda params: ScaleByLionState(_zeros_like(params)), update)
 
 
-class ScaleByTrustRatioState(NamedTuple):
+class ScaleByTrustRatioState(_NamedTuple):
     pass
 
 
@@ -432,7 +455,7 @@ def rmsprop(learning_rate, decay=0.9, eps=1e-8, initial_scale=0.0, momentum=None
     return chain(*parts, scale_by_learning_rate(learning_rate))
 
 
-class ScaleByAdagradState(NamedTuple):
+class ScaleByAdagradState(_NamedTuple):
     sum_of_squares: object
 
 

@@ -33,16 +33,41 @@ import math
 import numpy as np
 
 import funcgrad.numpy as fnp
-from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
-from funcgrad.core.tracing import Tracer
-from funcgrad.numpy._util import array_arg
-from funcgrad.ops.random import random_order, threefry2x32
-from funcgrad.ops.shape import iota
+from funcgrad.core.errors import ConcretizationError as _ConcretizationError
+from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
+from funcgrad.core.errors import ShapeError as _ShapeError
+from funcgrad.core.tracing import Tracer as _Tracer
+from funcgrad.numpy._util import array_arg as _array_arg
+from funcgrad.ops.random import random_order as _random_order
+from funcgrad.ops.random import threefry2x32 as _threefry2x32
+from funcgrad.ops.shape import iota as _iota
 
-__all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "uniform", "normal",
-           "truncated_normal", "bernoulli", "categorical", "randint", "choice", "permutation",
-           "gumbel", "exponential", "gamma", "beta", "dirichlet", "poisson",
-           "multivariate_normal", "laplace", "logistic", "cauchy", "t"]
+__all__ = [
+    "PRNGKey",
+    "bernoulli",
+    "beta",
+    "bits",
+    "categorical",
+    "cauchy",
+    "choice",
+    "dirichlet",
+    "exponential",
+    "fold_in",
+    "gamma",
+    "gumbel",
+    "key",
+    "laplace",
+    "logistic",
+    "multivariate_normal",
+    "normal",
+    "permutation",
+    "poisson",
+    "randint",
+    "split",
+    "t",
+    "truncated_normal",
+    "uniform",
+]
 
 _NUMBERS, _SPLIT, _FOLD_IN = 0, 1, 2     # the counter's high word: what the block is for
 _GAMMA_PROPOSALS = 12  # Marsaglia-Tsang accepts >= 95% of proposals: 12 all fail < 1e-15
@@ -57,12 +82,12 @@ def key(seed) -> np.ndarray:
         >>> fg.random.key(42)
         array([ 0, 42], dtype=uint32)
     """
-    if isinstance(seed, Tracer):
+    if isinstance(seed, _Tracer):
         seed = fnp.astype(seed, np.int64)
         high = fnp.astype(fnp.floor_divide(seed, 2 ** 32), np.uint32)
         return fnp.stack([high, fnp.astype(fnp.mod(seed, 2 ** 32), np.uint32)])
     if isinstance(seed, (float, np.floating)) or np.ndim(seed) != 0:
-        raise FuncgradTypeError(f"a seed is an integer, not {seed!r:.60}")
+        raise _FuncgradTypeError(f"a seed is an integer, not {seed!r:.60}")
     seed = int(seed)
     return np.array([(seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF], dtype=np.uint32)
 
@@ -77,9 +102,9 @@ Example:
 
 
 def _words(k):
-    k = array_arg(k, "key")
+    k = _array_arg(k, "key")
     if tuple(k.shape) != (2,) or np.dtype(k.dtype) != np.uint32:
-        raise FuncgradTypeError(f"a key is a uint32 array of shape (2,) (from "
+        raise _FuncgradTypeError(f"a key is a uint32 array of shape (2,) (from "
                                 f"fg.random.key), not {k.dtype}{list(k.shape)}; for a batch "
                                 "of keys, use vmap")
     return k[0], k[1]
@@ -88,8 +113,8 @@ def _words(k):
 def _blocks(k, purpose, n):
     """Two uint32 words per counter 0..n-1 of ``purpose``, each of shape (n,)."""
     k0, k1 = _words(k)
-    counter = iota(np.uint32, (n,))
-    return threefry2x32(k0, k1, np.uint32(purpose), counter)
+    counter = _iota(np.uint32, (n,))
+    return _threefry2x32(k0, k1, np.uint32(purpose), counter)
 
 
 def split(key, num=2):
@@ -119,11 +144,11 @@ def fold_in(key, data):
         True
     """
     k0, k1 = _words(key)
-    data = array_arg(data, "data")
+    data = _array_arg(data, "data")
     if np.dtype(data.dtype).kind not in "iub" or tuple(data.shape) != ():
-        raise FuncgradTypeError(f"fold_in takes one integer, not {data.dtype}{list(data.shape)}")
+        raise _FuncgradTypeError(f"fold_in takes one integer, not {data.dtype}{list(data.shape)}")
     word = fnp.astype(fnp.mod(fnp.astype(data, np.int64), 2 ** 32), np.uint32)
-    y0, y1 = threefry2x32(k0, k1, np.uint32(_FOLD_IN), word)
+    y0, y1 = _threefry2x32(k0, k1, np.uint32(_FOLD_IN), word)
     return fnp.stack([y0, y1])
 
 
@@ -135,7 +160,7 @@ def _shape_arg(shape):
     try:
         return tuple(int(d) for d in shape)
     except TypeError:
-        raise ShapeError(f"a shape is a tuple of ints, not {shape!r:.60}") from None
+        raise _ShapeError(f"a shape is a tuple of ints, not {shape!r:.60}") from None
 
 
 def _words_of_shape(key, shape):
@@ -162,13 +187,13 @@ def bits(key, shape=(), dtype=np.uint32):
         return high
     if dtype == np.uint64:
         return fnp.astype(high, np.uint64) * np.uint64(2 ** 32) + fnp.astype(low, np.uint64)
-    raise FuncgradTypeError(f"bits makes uint32 or uint64, not {dtype}")
+    raise _FuncgradTypeError(f"bits makes uint32 or uint64, not {dtype}")
 
 
 def _float_dtype(dtype):
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
-        raise FuncgradTypeError(f"random floats are float32 or float64, not {dtype}")
+        raise _FuncgradTypeError(f"random floats are float32 or float64, not {dtype}")
     return dtype
 
 
@@ -189,7 +214,7 @@ def _open_unit(key, shape, dtype):
 
 
 def _param(x, dtype):
-    x = array_arg(x)
+    x = _array_arg(x)
     return x if x.dtype == dtype else fnp.astype(x, dtype)
 
 
@@ -300,8 +325,9 @@ def bernoulli(key, p=0.5, shape=None):
     """Booleans, True with probability ``p``.
 
     Example:
-        >>> fg.random.bernoulli(fg.random.key(0), 0.3, (10000,)).mean().round(2)
-        0.3
+        >>> b = fg.random.bernoulli(fg.random.key(0), 0.3, (10000,))
+        >>> b.dtype, bool(abs(b.mean() - 0.3) < 0.02)
+        (dtype('bool'), True)
     """
     p = _param(p, np.float64)
     return _unit(key, _shape_of(shape, p), np.float64) < p
@@ -324,10 +350,10 @@ def categorical(key, logits, axis=-1, shape=None):
 
     Example:
         >>> logits = np.log(np.array([0.2, 0.8]))
-        >>> fg.random.categorical(fg.random.key(0), logits, shape=(10000,)).mean().round(2)
+        >>> float(fg.random.categorical(fg.random.key(0), logits, shape=(10000,)).mean().round(2))
         0.8
     """
-    logits = array_arg(logits, "logits")
+    logits = _array_arg(logits, "logits")
     axis = axis % logits.ndim
     batch = tuple(d for i, d in enumerate(logits.shape) if i != axis)
     shape = batch if shape is None else _shape_arg(shape)
@@ -368,12 +394,12 @@ def permutation(key, x, axis=0):
     """
     if isinstance(x, (int, np.integer)):
         return _order(key, int(x))
-    x = array_arg(x)
+    x = _array_arg(x)
     return fnp.take(x, _order(key, x.shape[axis]), axis=axis)
 
 
 def _order(key, n):
-    return random_order(_unit(key, (n,), np.float64))
+    return _random_order(_unit(key, (n,), np.float64))
 
 
 def choice(key, a, shape=(), replace=True, p=None, axis=0):
@@ -386,7 +412,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
         [0, 1, 2, 3, 4]
     """
     shape = _shape_arg(shape)
-    n = int(a) if isinstance(a, (int, np.integer)) else array_arg(a).shape[axis]
+    n = int(a) if isinstance(a, (int, np.integer)) else _array_arg(a).shape[axis]
     k = math.prod(shape)
     if replace:
         if p is None:
@@ -395,23 +421,23 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
             index = categorical(key, fnp.log(_param(p, np.float64)), shape=shape)
     else:
         if k > n:
-            raise ShapeError(f"cannot choose {k} of {n} elements without replacement")
+            raise _ShapeError(f"cannot choose {k} of {n} elements without replacement")
         if p is None:
             order = _order(key, n)
         else:  # the k largest of log p + Gumbel noise: sampling without replacement
             scores = fnp.log(_param(p, np.float64)) + gumbel(key, (n,))
-            order = random_order(-scores)
+            order = _random_order(-scores)
         index = fnp.reshape(order[:k], shape)
     if isinstance(a, (int, np.integer)):
         return index
-    return fnp.take(array_arg(a), index, axis=axis)
+    return fnp.take(_array_arg(a), index, axis=axis)
 
 
 def exponential(key, shape=(), dtype=np.float64):
     """Exponential numbers with rate 1.
 
     Example:
-        >>> fg.random.exponential(fg.random.key(0), (10000,)).mean().round(1)
+        >>> float(fg.random.exponential(fg.random.key(0), (10000,)).mean().round(1))
         1.0
     """
     dtype = _float_dtype(dtype)
@@ -422,8 +448,8 @@ def laplace(key, shape=(), dtype=np.float64):
     """Laplace numbers (density exp(-|x|)/2).
 
     Example:
-        >>> fg.random.laplace(fg.random.key(0), (10000,)).var().round(1)
-        2.0
+        >>> bool(abs(fg.random.laplace(fg.random.key(0), (10000,)).var() - 2) < 0.2)
+        True
     """
     dtype = _float_dtype(dtype)
     u = 2.0 * _open_unit(key, _shape_arg(shape), dtype) - 1.0
@@ -446,8 +472,8 @@ def cauchy(key, shape=(), dtype=np.float64):
     """Standard Cauchy numbers, tan(pi (u - 1/2)).
 
     Example:
-        >>> float(np.median(fg.random.cauchy(fg.random.key(0), (10001,)))).__round__(1)
-        0.0
+        >>> bool(abs(np.median(fg.random.cauchy(fg.random.key(0), (10001,)))) < 0.05)
+        True
     """
     dtype = _float_dtype(dtype)
     u = _open_unit(key, _shape_arg(shape), dtype)
@@ -467,7 +493,7 @@ def gamma(key, a, shape=None, dtype=np.float64):
     measured 1.023 at a = 1 and under 1.01 for a <= 0.5 or a >= 1.5, where d E[x]/da = 1).
 
     Example:
-        >>> fg.random.gamma(fg.random.key(0), 3.0, (20000,)).mean().round(1)
+        >>> float(fg.random.gamma(fg.random.key(0), 3.0, (20000,)).mean().round(1))
         3.0
     """
     dtype = _float_dtype(dtype)
@@ -497,7 +523,7 @@ def beta(key, a, b, shape=None, dtype=np.float64):
     """Beta numbers, X / (X + Y) with X ~ gamma(a), Y ~ gamma(b).
 
     Example:
-        >>> fg.random.beta(fg.random.key(0), 2.0, 6.0, (20000,)).mean().round(2)
+        >>> float(fg.random.beta(fg.random.key(0), 2.0, 6.0, (20000,)).mean().round(2))
         0.25
     """
     a, b = _param(a, np.float64), _param(b, np.float64)
@@ -528,18 +554,18 @@ def poisson(key, lam, shape=None, dtype=np.int64, max_count=None):
     (beyond it the probability is below 1e-30); a traced ``lam`` needs it given.
 
     Example:
-        >>> fg.random.poisson(fg.random.key(0), 4.0, (20000,)).mean().round(1)
+        >>> float(fg.random.poisson(fg.random.key(0), 4.0, (20000,)).mean().round(1))
         4.0
     """
     lam = _param(lam, np.float64)
     shape = _shape_of(shape, lam)
     if max_count is None:
-        if isinstance(lam, Tracer):
-            raise ConcretizationError(
+        if isinstance(lam, _Tracer):
+            raise _ConcretizationError(
                 "poisson of a traced rate needs max_count (how many counts to consider), "
                 "e.g. fg.random.poisson(key, lam, max_count=100)")
         top = float(np.max(lam)) if lam.size else 0.0
-        max_count = int(math.ceil(top + 12 * math.sqrt(top) + 20))
+        max_count = math.ceil(top + 12 * math.sqrt(top) + 20)
     counts = np.arange(max_count, dtype=np.float64)
     log_factorial = np.concatenate([[0.0], np.cumsum(np.log(counts[1:]))])
     rate = fnp.reshape(fnp.broadcast_to(lam, shape), (*shape, 1))
@@ -577,7 +603,7 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=np.float64):
     """
     mean, cov = _param(mean, np.float64), _param(cov, np.float64)
     if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or cov.shape[0] != mean.shape[-1]:
-        raise ShapeError(f"multivariate_normal needs a mean (n,) and a covariance (n, n), "
+        raise _ShapeError(f"multivariate_normal needs a mean (n,) and a covariance (n, n), "
                          f"not {tuple(mean.shape)} and {tuple(cov.shape)}")
     batch = tuple(mean.shape[:-1]) if shape is None else _shape_arg(shape)
     z = normal(key, (*batch, mean.shape[-1]))

@@ -21,7 +21,8 @@ import funcgrad.numpy as fnp
 
 PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy",
                   "funcgrad.scipy.special", "funcgrad.tree", "funcgrad.testing",
-                  "funcgrad.testing.strategies"]
+                  "funcgrad.testing.strategies", "funcgrad.random", "funcgrad.optim",
+                  "funcgrad.nn_init"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use
@@ -30,6 +31,10 @@ NOT_PUBLIC = {
     "funcgrad.nn": {"array_arg", "normalize_axes", "erf", "logistic"},
     "funcgrad.scipy.special": {"scalar_or_array", "logistic"},
     "funcgrad.tree": {"NAMESPACE"},
+    # the optimizers' state containers (NamedTuples users see in reprs, never build)
+    "funcgrad.optim": {"EmptyState", "ScaleByScheduleState", "TraceState", "ScaleByAdamState",
+                       "ScaleByRmsState", "ScaleByLionState", "ScaleByTrustRatioState",
+                       "ScaleByAdagradState"},
 }
 
 

@@ -66,7 +66,7 @@ def _adam_step(lr, b1, b2, eps, wd=0.0):
 
 
 def test_adam_and_adamw():
-    zeros2 = lambda p: (np.zeros_like(p), np.zeros_like(p))  # noqa: E731
+    zeros2 = lambda p: (np.zeros_like(p), np.zeros_like(p))
     assert_trees_close(run(O.adam(0.01, b1=0.8, b2=0.99)),
                        reference(_adam_step(0.01, 0.8, 0.99, 1e-8), zeros2))
     assert_trees_close(run(O.adamw(0.01, weight_decay=0.1)),
