@@ -168,7 +168,9 @@ def _hooks():
 
 API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.nn": "nn",
              "funcgrad.scipy.special": "scipy-special", "funcgrad.tree": "tree",
-             "funcgrad.testing": "testing", "funcgrad.compile": "compile"}
+             "funcgrad.testing": "testing", "funcgrad.compile": "compile",
+             "funcgrad.random": "random", "funcgrad.optim": "optim",
+             "funcgrad.nn_init": "nn-initializers"}
 
 
 def test_mkdocs_build_strict_documents_every_public_name(tmp_path):
