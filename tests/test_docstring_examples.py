@@ -21,8 +21,8 @@ import funcgrad.numpy as fnp
 
 PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy",
                   "funcgrad.scipy.special", "funcgrad.tree", "funcgrad.testing",
-                  "funcgrad.testing.strategies", "funcgrad.random", "funcgrad.optim",
-                  "funcgrad.nn_init"]
+                  "funcgrad.testing.strategies", "funcgrad.parallel", "funcgrad.random",
+                  "funcgrad.optim", "funcgrad.nn_init"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use

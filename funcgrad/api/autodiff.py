@@ -1,4 +1,5 @@
-"""The differentiation API: grad, value_and_grad, vjp, jacrev, hessian.
+"""The differentiation API in reverse mode: grad, value_and_grad, vjp, jacrev (forward mode,
+jvp, linearize, jacfwd and hessian, is api/forward.py).
 
 Each traces the function to a Program (once per input signature, see core/cache.py), builds
 its adjoint with transforms/reverse.py, and runs the adjoint: with NumPy on arrays, or by
@@ -24,8 +25,10 @@ from funcgrad.core.evaluate import evaluate, inline, run
 from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
+from funcgrad.core.version import __version__, check_version
 from funcgrad.core.arguments import FunctionArgs, name_of, normalize_argnums
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
+from funcgrad.tree import map as fg_tree_map
 from funcgrad.transforms.reverse import (COTANGENT_INPUT, adjoint, backward_with_values,
                                         split)
 
@@ -303,19 +306,33 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 
 
 def _differentiate(fun, argnums, has_aux, with_value):
-    what = "value_and_grad" if with_value else "grad"
-    traced_fun = _with_aux_check(fun, has_aux)
-    options = (what, _hashable_argnums(argnums), has_aux)
+    return Differentiated(fun, argnums, has_aux, with_value)
 
-    def differentiated(*args, **kwargs):
+
+class Differentiated:
+    """What ``grad`` and ``value_and_grad`` return: call it like the function it
+    differentiates. It pickles as (the function, the options), so it can be sent to another
+    process (a Dask worker) when the function can: by reference if importable, by value with
+    cloudpickle otherwise."""
+
+    def __init__(self, fun, argnums, has_aux, with_value):
+        self.fun, self.argnums, self.has_aux, self.with_value = fun, argnums, has_aux, with_value
+        self._what = "value_and_grad" if with_value else "grad"
+        self._traced_fun = _with_aux_check(fun, has_aux)
+        self._options = (self._what, _hashable_argnums(argnums), has_aux)
+        functools.update_wrapper(self, fun, updated=())
+        self.__name__ = f"{self._what}({name_of(fun)})"
+
+    def __call__(self, *args, **kwargs):
         # the hot path: one flatten, one cache lookup, one call of the compiled adjoint, one
         # unflatten; everything else happens once per input signature, in _build_grad
+        fun = self.fun
         leaves, in_tree = tree_flatten((args, kwargs), namespace=NAMESPACE)
-        key = _key(*options, leaves=leaves, in_tree=in_tree)
+        key = _key(*self._options, leaves=leaves, in_tree=in_tree)
         entry = _cache.get(fun, key)
         if entry is None or entry is _NEEDS_VALUES:
-            entry, leaves = _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux,
-                                            what, with_value)
+            entry, leaves = _new_grad_entry(fun, self._traced_fun, args, kwargs, self.argnums,
+                                            self.has_aux, self._what, self.with_value)
         consts = entry.consts
         if entry.results is not None:
             outs = numpy_values(entry.results)
@@ -325,9 +342,20 @@ def _differentiate(fun, argnums, has_aux, with_value):
             outs = numpy_values(evaluate(entry.program, [*consts, *leaves] if consts else leaves))
         return unflatten(entry.out_tree, outs)
 
-    functools.update_wrapper(differentiated, fun, updated=())
-    differentiated.__name__ = f"{what}({name_of(fun)})"
-    return differentiated
+    def __get__(self, obj, objtype=None):  # as a method: bind like a function would
+        return self if obj is None else functools.partial(self, obj)
+
+    def __repr__(self):
+        return f"<{self.__name__}>"
+
+    def __reduce__(self):
+        return _rebuild_differentiated, (__version__, self.fun, self.argnums, self.has_aux,
+                                         self.with_value)
+
+
+def _rebuild_differentiated(version, fun, argnums, has_aux, with_value):
+    check_version(version, "grad function")
+    return Differentiated(fun, argnums, has_aux, with_value)
 
 
 def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_value):
@@ -422,26 +450,52 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     main = unflatten(entry.main_tree, primal_out[:entry.n_main])
     arg_trees = _arg_trees(call)
 
-    def pullback(cotangent):
-        leaves, tree = flatten(cotangent)
-        if tree != entry.main_tree:
-            raise FuncgradTypeError(f"the cotangent's structure {tree} differs from the "
-                                    f"output's {entry.main_tree}")
-        for k, (ct, v) in enumerate(zip(leaves, entry.forward.outvars[:entry.n_main])):
-            if np.shape(ct) != v.aval.shape:
-                raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
-                                 f"shape {v.aval.shape}")
-            if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
-                leaves[k] = np.asarray(ct, v.aval.dtype)[()]
-        cts = numpy_values(run(entry.backward, [*residuals, *leaves]))
-        out, it = [], iter(cts)
-        for t in arg_trees:
-            out.append(unflatten(t, [next(it) for _ in range(t.num_leaves)]))
-        return tuple(out)
-
+    pullback = Pullback(entry.backward, entry.forward.outvars[:entry.n_main], residuals,
+                        entry.main_tree, arg_trees)
     if has_aux:
         return main, pullback, unflatten(entry.aux_tree, primal_out[entry.n_main:])
     return main, pullback
+
+
+class Pullback:
+    """The pullback ``vjp`` returns: cotangent of the output -> cotangents of the primals (a
+    tuple, one per primal). It holds the backward program and the residuals the forward pass
+    saved, so it pickles (to be applied in another process)."""
+
+    def __init__(self, backward: Program, outvars, residuals, out_tree, arg_trees):
+        self.backward, self.residuals = backward, residuals
+        self.out_avals = [v.aval for v in outvars]
+        self.out_tree, self.arg_trees = out_tree, arg_trees
+
+    def __call__(self, cotangent):
+        leaves, tree = flatten(cotangent)
+        if tree != self.out_tree:
+            raise FuncgradTypeError(f"the cotangent's structure {tree} differs from the "
+                                    f"output's {self.out_tree}")
+        for k, (ct, aval) in enumerate(zip(leaves, self.out_avals)):
+            if np.shape(ct) != aval.shape:
+                raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
+                                 f"shape {aval.shape}")
+            if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
+                leaves[k] = np.asarray(ct, aval.dtype)[()]
+        cts = numpy_values(run(self.backward, [*self.residuals, *leaves]))
+        out, it = [], iter(cts)
+        for t in self.arg_trees:
+            out.append(unflatten(t, [next(it) for _ in range(t.num_leaves)]))
+        return tuple(out)
+
+    def __reduce__(self):
+        if any(isinstance(r, Tracer) for r in self.residuals):
+            raise FuncgradTypeError("a pullback made inside a traced function cannot be "
+                                    "pickled: its residuals are traced values")
+        return _rebuild_pullback, (__version__, self.__dict__)
+
+
+def _rebuild_pullback(version, state):
+    check_version(version, "vjp pullback")
+    pullback = Pullback.__new__(Pullback)
+    pullback.__dict__.update(state)
+    return pullback
 
 
 # ---------------------------------------------------------------------------------------
@@ -470,6 +524,10 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """The Jacobian of ``fun`` by reverse mode: ``jac[i, j] = d out[i] / d arg[j]``, with shape
     ``out.shape + arg.shape`` (pytrees: an output-shaped tree of argument-shaped trees).
 
+    One forward pass, then the pullback of every row of the identity at once: ``vmap`` of the
+    pullback over the basis of the output space, so the program does not grow with the
+    output's size (a batched matrix product where a loop would run one pullback per row).
+
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
         >>> fg.jacrev(lambda x: x * 2.0)(np.array([1.0, 2.0]))
@@ -477,6 +535,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                [0., 2.]])
     """
     import funcgrad.numpy as fnp
+    from funcgrad.api.batching import vmap
 
     @functools.wraps(fun, updated=())
     def jacobian(*args, **kwargs):
@@ -493,41 +552,27 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         result = vjp(partial, *(args[i] for i in nums), has_aux=has_aux)
         out, pullback = result[0], result[1]
         out_leaves, out_tree = flatten(out)
-        in_leaves_per_arg = [flatten(args[i]) for i in nums]
+        shapes = [tuple(np.shape(leaf)) for leaf in out_leaves]
+        sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
+        offsets = np.cumsum([0] + sizes)
+        basis = np.eye(offsets[-1])
+        cts = [basis[:, a:b].reshape(offsets[-1], *s).astype(_leaf_dtype(leaf) or np.float64)
+               for a, b, s, leaf in zip(offsets, offsets[1:], shapes, out_leaves)]
+        if offsets[-1]:
+            rows = vmap(pullback)(unflatten(out_tree, cts))  # per argument: (n_out, *arg)
+        else:  # no output elements: no rows
+            rows = tuple(fg_tree_map(lambda x: np.zeros((0, *np.shape(x))), args[i])
+                         for i in nums)
+        row_leaves = [flatten(r)[0] for r in rows]
+        arg_trees = [flatten(args[i])[1] for i in nums]
         per_out = []
-        for k, leaf in enumerate(out_leaves):
-            shape, dtype = np.shape(leaf), getattr(leaf, "dtype", np.dtype(float))
-            rows = []
-            for flat_index in range(int(np.prod(shape, dtype=np.int64))):
-                cts = [np.zeros(np.shape(x), getattr(x, "dtype", np.float64))
-                       for x in out_leaves]
-                basis = np.zeros(shape, dtype)
-                basis.reshape(-1)[flat_index] = 1
-                cts[k] = basis
-                rows.append(pullback(unflatten(out_tree, cts)))
-            per_arg = []
-            for a, (in_leaves, in_tree) in enumerate(in_leaves_per_arg):
-                jac_leaves = []
-                for j, x in enumerate(in_leaves):
-                    pieces = [flatten(r[a])[0][j] for r in rows]
-                    stacked = fnp.stack(pieces) if pieces else np.zeros((0,) + np.shape(x))
-                    jac_leaves.append(fnp.reshape(stacked, shape + np.shape(x)))
-                per_arg.append(unflatten(in_tree, jac_leaves))
+        for a, b, shape in zip(offsets, offsets[1:], shapes):
+            per_arg = [unflatten(tree, [fnp.reshape(leaf[a:b], shape + tuple(leaf.shape[1:]))
+                                        for leaf in leaves])
+                       for tree, leaves in zip(arg_trees, row_leaves)]
             per_out.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
         jac = unflatten(out_tree, per_out)
         return (jac, result[2]) if has_aux else jac
 
     jacobian.__name__ = f"jacrev({name_of(fun)})"
     return jacobian
-
-
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0):
-    """The Hessian of a scalar function: jacrev(grad(fun)) (reverse over reverse).
-
-    Example:
-        >>> import funcgrad as fg, funcgrad.numpy as fnp
-        >>> fg.hessian(lambda x: fnp.sum(x ** 3))(np.array([1.0, 2.0]))
-        array([[ 6.,  0.],
-               [ 0., 12.]])
-    """
-    return jacrev(grad(fun, argnums), argnums)

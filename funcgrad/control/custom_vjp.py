@@ -35,7 +35,9 @@ import numpy as np
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import vjp_split_rules
+from funcgrad.ops.shape import batch_size, to_front
+from funcgrad.rules import batch_rules, jvp_rules, vjp_split_rules
+from funcgrad.transforms.batching import FRONT, SUM, batch_program
 from funcgrad.rules.lowering import Inline, lowerings
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
@@ -314,7 +316,68 @@ def _fun_operands(inputs, params):
     return [*fun_consts, *args]
 
 
+def _jvp(primals, tangents, *, fun, fwd, bwd, num_consts, zero_cts):
+    """Past JAX: the JVP of a custom_vjp function, from its VJP. ``bwd(res, g)`` is the linear
+    map g -> J^T g, so its own VJP with cotangent t is J t: reverse-differentiate the
+    backward pass with respect to its cotangent inputs, seeded with the tangents."""
+    from funcgrad.core.evaluate import inline
+    from funcgrad.transforms.forward import emit_jvp
+    from funcgrad.transforms.reverse import COTANGENT_INPUT, adjoint, zeros
+    n = sum(num_consts)
+    if fwd is None:  # a self-reference inside its own rules: differentiate what it computes
+        return emit_jvp(fun, _fun_operands(primals, {"num_consts": num_consts}),
+                        _fun_operands(tangents, {"num_consts": num_consts}))
+    if any(t is not None for t in tangents[:n]):
+        raise FuncgradError(
+            "a custom_vjp function is being differentiated with respect to a value it closes "
+            "over (a traced value it reads without taking it as an argument). Its VJP rule "
+            "only covers its explicit arguments: pass that value as an argument.")
+    _, fwd_consts, bwd_consts, args = _split(primals, num_consts)
+    owner = (dict(fun=fun, fwd=fwd, bwd=bwd, num_consts=num_consts, zero_cts=zero_cts),
+             [*fwd_consts, *bwd_consts])
+    results = _emit(fwd, [*fwd_consts, *args], *owner)
+    outs, res = results[:len(fun.outvars)], results[len(fun.outvars):]
+    ct_avals = [a.strong() for a in fun.out_avals]
+    pullback, consts = trace_flat(lambda *cts: _emit(bwd, [*bwd_consts, *res, *cts], *owner),
+                                  ct_avals)
+    seeds = [t for t, zero in zip(tangents[n:], zero_cts) if not zero]
+    if all(t is None for t in seeds):
+        return outs, [None] * len(outs)
+    wrt = [False] * len(consts) + [True] * len(ct_avals)
+    marks = [None if t is None else COTANGENT_INPUT for t in seeds]
+    transposed = adjoint(pullback, wrt, marks, keep=[False] * len(seeds))
+    out_tangents = inline(transposed, [*consts, *map(zeros, ct_avals),
+                                       *(t for t in seeds if t is not None)])
+    return outs, out_tangents
+
+
 custom_vjp_call_p = Primitive("custom_vjp_call", impl=_impl,
                               shape_rule=_shape_rule, multiple_results=True)
 lowerings[custom_vjp_call_p] = Inline(lambda params: params["fun"], _fun_operands)
 vjp_split_rules[custom_vjp_call_p] = (_vjp_fwd, _vjp_bwd)
+jvp_rules[custom_vjp_call_p] = _jvp
+
+
+def _batch(args, dims, *, fun, fwd, bwd, num_consts, zero_cts):
+    """vmap of a custom_vjp function keeps its rule: ``fun``, ``fwd`` and ``bwd`` are each
+    batched (outputs and residuals batched on axis 0), so grad of the vmapped function still
+    runs the user's backward pass, on the whole batch. As in JAX, the cotangent of an argument
+    that is the same for every example is summed over the batch."""
+    size = batch_size(args, dims)
+    args = list(map(to_front, args, dims))
+    dims = [None if d is None else 0 for d in dims]
+    fun_dims, fwd_dims, bwd_dims, arg_dims = _split(dims, num_consts)
+    n_out = len(fun.outvars)
+    fun_b = batch_program(fun, [*fun_dims, *arg_dims], size, [FRONT] * n_out)[0]
+    params = dict(fun=fun_b, fwd=None, bwd=None, num_consts=num_consts, zero_cts=zero_cts)
+    if fwd is not None:  # (None: a self-reference, whose rules its owner fills in)
+        params["fwd"] = batch_program(fwd, [*fwd_dims, *arg_dims], size,
+                                      [FRONT] * len(fwd.outvars))[0]
+        n_res = len(fwd.outvars) - n_out
+        grads = [d for d, zero in zip(arg_dims, zero_cts) if not zero]
+        params["bwd"] = batch_program(bwd, [*bwd_dims, *[0] * (n_res + n_out)], size,
+                                      [FRONT if d is not None else SUM for d in grads])[0]
+    return custom_vjp_call_p.bind(*args, **params), [0] * n_out
+
+
+batch_rules[custom_vjp_call_p] = _batch

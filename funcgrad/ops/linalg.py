@@ -14,7 +14,7 @@ import numpy as np
 
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import vjp_rules
+from funcgrad.rules import batch_rules, jvp_rules, vjp_rules
 from funcgrad.rules.lowering import Standalone, lowerings
 from funcgrad.core.types import ShapedArray
 
@@ -84,6 +84,15 @@ def _dot_general_vjp(cts, inputs, outputs, active, *, contract, batch):
         order = [*yb, *(y_of[a] for a in sorted(xc)), *y_free]
         dy = unbroadcast(transpose(d, np.argsort(order)), y)
     return [dx, dy]
+
+
+def _dot_general_jvp(primals, tangents, *, contract, batch):
+    """Product rule: d(x . y) = dx . y + x . dy."""
+    (x, y), (tx, ty) = primals, tangents
+    out = dot_general_p.bind(x, y, contract=contract, batch=batch)
+    terms = [dot_general_p.bind(a, b, contract=contract, batch=batch)
+             for a, b in ((tx, y), (x, ty)) if a is not None and b is not None]
+    return [out], [terms[0] + terms[1] if len(terms) == 2 else terms[0]]
 
 
 def _lower_dot_general(ctx, eqn):
@@ -158,7 +167,32 @@ def _lower_dot_loops(ctx, eqn):
 
 dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot_general_rule)
 vjp_rules[dot_general_p] = _dot_general_vjp
+jvp_rules[dot_general_p] = _dot_general_jvp
 lowerings[dot_general_p] = Standalone(_lower_dot_general)
+
+
+def _dot_general_batch(args, dims, *, contract, batch):
+    """vmap of a contraction is a contraction: with both operands batched, the batch axis is
+    one more batch dimension of dot_general (first in the result); with one batched, it is
+    one more free axis of that operand, which keeps plain matrix products plain (BLAS)."""
+    (x, y), (dx, dy) = args, dims
+    (xc, yc), (xb, yb) = contract, batch
+    x, y = to_front(x, dx), to_front(y, dy)
+    shift = lambda axes, on: tuple(a + on for a in axes)  # noqa: E731
+    sx, sy = int(dx is not None), int(dy is not None)
+    contract = (shift(xc, sx), shift(yc, sy))
+    if sx and sy:
+        out = dot_general_p.bind(x, y, contract=contract,
+                                 batch=((0, *shift(xb, 1)), (0, *shift(yb, 1))))
+        return [out], [0]
+    out = dot_general_p.bind(x, y, contract=contract, batch=(shift(xb, sx), shift(yb, sy)))
+    if sx:  # x's first free axis: right after the batch axes
+        return [out], [len(xb)]
+    x_free = len(_free(len(shape_of(x)), xc, xb))
+    return [out], [len(xb) + x_free]
+
+
+batch_rules[dot_general_p] = _dot_general_batch
 
 
 def dot_general(x, y, contract, batch=((), ())):
@@ -170,4 +204,5 @@ def dot_general(x, y, contract, batch=((), ())):
     return dot_general_p.bind(x, y, contract=contract, batch=batch)
 
 
-from funcgrad.ops.shape import reshape, transpose, unbroadcast  # noqa: E402
+from funcgrad.ops.shape import (reshape, shape_of, to_front, transpose,  # noqa: E402
+                                unbroadcast)
