@@ -63,7 +63,7 @@ def main(argv=None):
 
     @fg.jit
     def step(params, state, key):
-        objective = lambda p: negative_elbo(p, key, x, y, args.samples)  # noqa: E731
+        objective = lambda p: negative_elbo(p, key, x, y, args.samples)
         value, grads = fg.value_and_grad(objective)(params)
         updates, state = opt.update(grads, state, params)
         return fg.optim.apply_updates(params, updates), state, value

@@ -384,18 +384,27 @@ def randint(key, shape, minval, maxval, dtype=np.int64):
     return fnp.astype(fnp.maximum(r, 0.0) + lo, dtype)
 
 
-def permutation(key, x, axis=0):
+def permutation(key, x, axis=0, independent=False):
     """A random permutation of ``range(x)`` (an int), or of an array along ``axis`` (not in
-    place: a new array).
+    place: a new array). ``independent`` permutes each slice along ``axis`` on its own.
 
     Example:
         >>> sorted(fg.random.permutation(fg.random.key(0), 5).tolist())
         [0, 1, 2, 3, 4]
+        >>> np.sort(fg.random.permutation(fg.random.key(0), np.eye(3), 1, True), axis=1)
+        array([[0., 0., 1.],
+               [0., 0., 1.],
+               [0., 0., 1.]])
     """
     if isinstance(x, (int, np.integer)):
         return _order(key, int(x))
     x = _array_arg(x)
-    return fnp.take(x, _order(key, x.shape[axis]), axis=axis)
+    axis = axis % x.ndim
+    if not independent:
+        return fnp.take(x, _order(key, x.shape[axis]), axis=axis)
+    moved = fnp.moveaxis(x, axis, -1)
+    order = _random_order(_unit(key, tuple(moved.shape), np.float64))
+    return fnp.moveaxis(fnp.take_along_axis(moved, order, axis=-1), -1, axis)
 
 
 def _order(key, n):
@@ -590,9 +599,10 @@ def _cholesky(cov):
     return fnp.stack(columns, axis=1)
 
 
-def multivariate_normal(key, mean, cov, shape=None, dtype=np.float64):
+def multivariate_normal(key, mean, cov, shape=None, dtype=np.float64, method="cholesky"):
     """Normal vectors with ``mean`` (n,) and covariance ``cov`` (n, n): mean + L z, with L
-    the Cholesky factor of ``cov``. ``shape`` is the batch shape (default: mean's).
+    the Cholesky factor of ``cov`` (``method`` "cholesky", the only one). ``shape`` is the
+    batch shape (default: mean's).
 
     Example:
         >>> cov = np.array([[2.0, 0.5], [0.5, 1.0]])
@@ -601,6 +611,8 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=np.float64):
         array([[2. , 0.5],
                [0.5, 1. ]])
     """
+    if method != "cholesky":
+        raise _FuncgradTypeError(f"multivariate_normal's method is 'cholesky', not {method!r}")
     mean, cov = _param(mean, np.float64), _param(cov, np.float64)
     if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or cov.shape[0] != mean.shape[-1]:
         raise _ShapeError(f"multivariate_normal needs a mean (n,) and a covariance (n, n), "

@@ -46,6 +46,8 @@ def test_bad_keys_and_seeds_are_named():
         R.uniform(KEY, (2,), np.int32)
     with pytest.raises(fg.ShapeError, match="without replacement"):
         R.choice(KEY, 3, (4,), replace=False)
+    with pytest.raises(fg.FuncgradTypeError, match="method is 'cholesky'"):
+        R.multivariate_normal(KEY, np.zeros(2), np.eye(2), method="svd")
     with pytest.raises(fg.ConcretizationError, match="max_count"):
         fg.jit(lambda lam: R.poisson(KEY, lam, (2,)))(3.0)
 
@@ -83,10 +85,11 @@ def test_same_numbers_under_vmap():
     keys = R.split(KEY, 3)
 
     def draw(k):
-        return R.uniform(k, (4,)), R.bits(k, (2,)), R.permutation(k, 5), R.normal(k, (2,))
+        return (R.uniform(k, (4,)), R.bits(k, (2,)), R.permutation(k, 5), R.normal(k, (2,)),
+                R.fold_in(k, 3), R.split(k, 2), R.gamma(k, 2.0, (2,)))
     batched = fg.vmap(draw)(keys)
     looped = [draw(k) for k in keys]
-    for i in range(4):
+    for i in range(7):
         np.testing.assert_allclose(batched[i], np.stack([x[i] for x in looped]), rtol=1e-13)
     np.testing.assert_array_equal(fg.jit(fg.vmap(draw))(keys)[0], batched[0])
 
@@ -149,6 +152,10 @@ def test_permutations_are_uniform_and_choice_without_replacement_is_distinct():
     perms = [tuple(R.permutation(k, 3).tolist()) for k in R.split(KEY, 600)]
     counts = np.array([perms.count(p) for p in set(perms)])
     assert len(counts) == 6 and stats.chisquare(counts).pvalue > 1e-3
+    x = np.arange(12.0).reshape(3, 4)
+    each = R.permutation(KEY, x, axis=1, independent=True)
+    np.testing.assert_array_equal(np.sort(each, axis=1), x)
+    assert len({tuple(np.argsort(row)) for row in each}) > 1  # rows shuffled differently
     for k in R.split(KEY, 5):
         c = R.choice(k, np.arange(10.0), (6,), replace=False)
         assert len(set(c.tolist())) == 6
