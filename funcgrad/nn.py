@@ -382,3 +382,109 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         logits = fnp.where(allowed, logits, np.finfo(logits.dtype).min)
     out = fnp.einsum("bnts,bsnh->btnh", softmax(logits, axis=-1), value)
     return out[0] if unbatched else out
+# --- training: dropout, losses, initializers ------------------------------------------------
+
+__all__ += [
+    "dropout",
+    "huber",
+    "initializers",
+    "mse",
+    "sigmoid_binary_cross_entropy",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_with_integer_labels",
+]
+
+
+def dropout(key, rate, x):
+    """Zero each element of ``x`` with probability ``rate`` and scale the rest by
+    1 / (1 - rate), so the expectation is unchanged (inverted dropout; rate 0 is ``x``).
+
+    Example:
+        >>> y = fg.nn.dropout(fg.random.key(0), 0.5, np.ones(10000))
+        >>> sorted(set(y.tolist())), float(y.mean()).__round__(1)
+        ([0.0, 2.0], 1.0)
+    """
+    from funcgrad.random import bernoulli
+    x = array_arg(x)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout rate must be in [0, 1), not {rate}")
+    if rate == 0.0:
+        return x
+    keep = bernoulli(key, 1.0 - rate, tuple(x.shape))
+    return fnp.where(keep, x / (1.0 - rate), x.dtype.type(0))
+
+
+def softmax_cross_entropy(logits, labels):
+    """Cross-entropy between softmax(``logits``) and ``labels`` along the last axis, one
+    value per example. Integer ``labels`` (shape ``logits.shape[:-1]``) are class indices;
+    float labels are one-hot or probability vectors (shape of ``logits``). Computed from
+    log_softmax, so large logits do not overflow.
+
+    Example:
+        >>> logits = np.array([[2.0, 0.0, -1.0], [1e4, 0.0, 0.0]])
+        >>> fg.nn.softmax_cross_entropy(logits, np.array([0, 1]))
+        array([1.6984602e-01, 1.0000000e+04])
+        >>> fg.nn.softmax_cross_entropy(logits, np.eye(3)[[0, 1]])
+        array([1.6984602e-01, 1.0000000e+04])
+    """
+    logits, labels = array_arg(logits), array_arg(labels)
+    if labels.dtype.kind in "iu":
+        return softmax_cross_entropy_with_integer_labels(logits, labels)
+    return -fnp.sum(labels * log_softmax(logits, axis=-1), axis=-1)
+
+
+def softmax_cross_entropy_with_integer_labels(logits, labels):
+    """Cross-entropy of class indices ``labels`` under softmax(``logits``): the negative
+    log-probability of each example's class.
+
+    Example:
+        >>> fg.nn.softmax_cross_entropy_with_integer_labels(np.zeros((1, 4)), np.array([2]))
+        array([1.38629436])
+    """
+    logits, labels = array_arg(logits), array_arg(labels)
+    if tuple(labels.shape) != tuple(logits.shape[:-1]):
+        from funcgrad.core.errors import ShapeError
+        raise ShapeError(f"integer labels of shape {tuple(labels.shape)} do not match logits "
+                         f"of shape {tuple(logits.shape)} (expected {tuple(logits.shape[:-1])})")
+    logp = log_softmax(logits, axis=-1)
+    picked = fnp.take_along_axis(logp, fnp.expand_dims(labels, -1), axis=-1)
+    return -fnp.squeeze(picked, -1)
+
+
+def sigmoid_binary_cross_entropy(logits, labels):
+    """Elementwise cross-entropy of binary ``labels`` (0/1 or probabilities) under
+    sigmoid(``logits``), as max(x, 0) - x y + log(1 + exp(-|x|)): no overflow.
+
+    Example:
+        >>> fg.nn.sigmoid_binary_cross_entropy(np.array([0.0, 1e4, -1e4]), np.array([1.0, 1.0, 1.0]))
+        array([6.93147181e-01, 0.00000000e+00, 1.00000000e+04])
+    """
+    x, y = array_arg(logits), array_arg(labels)
+    return fnp.maximum(x, 0) - x * y + fnp.log1p(fnp.exp(-fnp.abs(x)))
+
+
+def huber(predictions, targets, delta=1.0):
+    """Elementwise Huber loss: err**2 / 2 within ``delta``, delta (|err| - delta / 2)
+    beyond (as optax.huber_loss).
+
+    Example:
+        >>> fg.nn.huber(np.array([0.5, 3.0]), np.zeros(2))
+        array([0.125, 2.5  ])
+    """
+    err = fnp.abs(array_arg(predictions) - array_arg(targets))
+    quadratic = fnp.minimum(err, delta)
+    return 0.5 * quadratic * quadratic + delta * (err - quadratic)
+
+
+def mse(predictions, targets, axis=None):
+    """Mean squared error over ``axis`` (all elements by default).
+
+    Example:
+        >>> float(fg.nn.mse(np.array([1.0, 3.0]), np.zeros(2)))
+        5.0
+    """
+    err = array_arg(predictions) - array_arg(targets)
+    return fnp.mean(err * err, axis=axis)
+
+
+from funcgrad import nn_init as initializers

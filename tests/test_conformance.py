@@ -30,6 +30,7 @@ import funcgrad.numpy as fnp
 from funcgrad import lax
 from funcgrad.core.rules import REGISTRY
 from funcgrad.rules import is_differentiable, vjp_rules, vjp_split_rules
+from funcgrad.ops.random import random_order, threefry2x32
 from funcgrad.numpy._indexing import scatter as at_update
 from funcgrad.scipy import special
 from funcgrad.ops import elementwise as ew
@@ -515,6 +516,20 @@ def iota_case(draw, dtype):
 
 
 @st.composite
+def threefry_case(draw):
+    shape = _shape(draw)
+    n = int(np.prod(shape))
+    words = [np.array(draw(st.lists(st.integers(0, 2 ** 32 - 1), min_size=n, max_size=n)),
+                      np.uint32).reshape(shape) for _ in range(4)]
+    return (lambda *w: threefry2x32(*w)), tuple(words)
+
+
+@st.composite
+def order_case(draw, dtype):
+    return random_order, (_distinct(draw, dtype, _shape(draw, min_dims=1)),)
+
+
+@st.composite
 def special_values_case(draw, dtype, fn):
     shape = _shape(draw)
     values = draw(st.lists(st.sampled_from([0.0, -1.5, 2.5, np.inf, -np.inf, np.nan, 1e300]),
@@ -543,6 +558,8 @@ VALUE_CASES = {
     "iota": iota_case,
     "stop_gradient": unary("stop_gradient", fg.stop_gradient),
     **LINALG_VALUE_CASES,
+    "threefry2x32": lambda dtype: threefry_case(),
+    "random_order": lambda dtype: order_case(dtype),
 }
 
 

@@ -24,7 +24,8 @@ STATS = ["norm", "multivariate_normal", "t", "gamma", "beta", "dirichlet", "pois
 PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "funcgrad.scipy",
                   "funcgrad.scipy.special", "funcgrad.scipy.stats",
                   *(f"funcgrad.scipy.stats.{name}" for name in STATS), "funcgrad.tree",
-                  "funcgrad.testing", "funcgrad.testing.strategies", "funcgrad.parallel"]
+                  "funcgrad.testing", "funcgrad.testing.strategies", "funcgrad.parallel",
+                  "funcgrad.random", "funcgrad.optim", "funcgrad.nn_init"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use
@@ -33,6 +34,10 @@ NOT_PUBLIC = {
     "funcgrad.nn": {"array_arg", "normalize_axes", "erfc", "logistic"},
     "funcgrad.scipy.special": {"scalar_or_array", "array_arg", "normalize_axes", "logistic"},
     "funcgrad.tree": {"NAMESPACE"},
+    # the optimizers' state containers (NamedTuples users see in reprs, never build)
+    "funcgrad.optim": {"EmptyState", "ScaleByScheduleState", "TraceState", "ScaleByAdamState",
+                       "ScaleByRmsState", "ScaleByLionState", "ScaleByTrustRatioState",
+                       "ScaleByAdagradState"},
 }
 
 
