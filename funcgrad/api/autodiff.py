@@ -20,7 +20,7 @@ from optree import tree_flatten
 
 from funcgrad.api.trace_cache import Guard, TraceCache, leaf_signature
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
-from funcgrad.core.evaluate import evaluate, inline, run
+from funcgrad.core.evaluate import evaluate, inline, owned_copies, owned_results, run
 from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
@@ -318,11 +318,12 @@ def _differentiate(fun, argnums, has_aux, with_value):
                                             what, with_value)
         consts = entry.consts
         if entry.results is not None:
-            outs = numpy_values(entry.results)
+            outs = numpy_values(owned_copies(entry.results, [*consts, *leaves]))
         elif entry.inline or current_trace() is not None:
             outs = inline(entry.program, [*consts, *leaves])
         else:
-            outs = numpy_values(evaluate(entry.program, [*consts, *leaves] if consts else leaves))
+            outs = evaluate(entry.program, [*consts, *leaves] if consts else leaves)
+            outs = numpy_values(owned_results(entry.program, outs))
         return unflatten(entry.out_tree, outs)
 
     functools.update_wrapper(differentiated, fun, updated=())
@@ -416,8 +417,9 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
     key = _key("vjp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
     entry = _cached(fun, key, lambda: _build_vjp(call, fun, key, has_aux))
-    outs = run(entry.forward, [*entry.consts, *call.leaves])
     n_out = entry.main_tree.num_leaves + (entry.aux_tree.num_leaves if has_aux else 0)
+    outs = owned_results(entry.forward, run(entry.forward, [*entry.consts, *call.leaves]),
+                         count=n_out)
     primal_out, residuals = numpy_values(outs[:n_out]), outs[n_out:]
     main = unflatten(entry.main_tree, primal_out[:entry.n_main])
     arg_trees = _arg_trees(call)
@@ -433,7 +435,8 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
                                  f"shape {v.aval.shape}")
             if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
                 leaves[k] = np.asarray(ct, v.aval.dtype)[()]
-        cts = numpy_values(run(entry.backward, [*residuals, *leaves]))
+        cts = numpy_values(owned_results(entry.backward, run(entry.backward,
+                                                              [*residuals, *leaves])))
         out, it = [], iter(cts)
         for t in arg_trees:
             out.append(unflatten(t, [next(it) for _ in range(t.num_leaves)]))

@@ -23,7 +23,7 @@ from funcgrad.compile.executable import executable, scalars
 from funcgrad.control.call import call
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError
-from funcgrad.core.evaluate import ClosedProgram, evaluate
+from funcgrad.core.evaluate import ClosedProgram, evaluate, owned_results
 from funcgrad.core.ir import Program, common_subexpression_elimination, dead_code_elimination
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.tree import unflatten
@@ -96,12 +96,12 @@ class Jitted:
         if current_trace() is not None:  # inside another transform: record one call
             outs = call(entry.program, [*entry.consts, *leaves], name_of(self.fun))
         elif compiled.disabled():
-            outs = evaluate(entry.program, [*entry.consts, *leaves])
+            outs = owned_results(entry.program, evaluate(entry.program, [*entry.consts, *leaves]))
         else:
             inputs = [*entry.consts, *leaves] if entry.consts else leaves
             if entry.scalarize:
                 inputs = scalars(inputs)
-            outs = executable(entry.program)(*inputs)
+            outs = owned_results(entry.program, executable(entry.program)(*inputs), True)
         return unflatten(entry.out_tree, outs)
 
     def lower(self, *args, **kwargs) -> Lowered:

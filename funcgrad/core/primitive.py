@@ -32,10 +32,15 @@ class Primitive:
       multiple_results                impl and shape_rule return a sequence
       elementwise                     computes each output element from the same element of
                                       its (broadcast) inputs
+      allocates                       its results are always new memory, never an input or a
+                                      view of one (default: elementwise); what is not known to
+                                      allocate may pass an input through (see core/evaluate.py
+                                      ``owned_results``)
     """
 
     def __init__(self, name: str, *, impl: Callable, shape_rule: Callable,
-                 multiple_results: bool = False, elementwise: bool = False):
+                 multiple_results: bool = False, elementwise: bool = False,
+                 allocates: bool | None = None):
         if name in REGISTRY:
             raise ValueError(f"primitive {name!r} is declared twice")
         self.name = name
@@ -43,6 +48,7 @@ class Primitive:
         self.shape_rule = shape_rule
         self.multiple_results = multiple_results
         self.elementwise = elementwise
+        self.allocates = elementwise if allocates is None else allocates
         self._rule_cache: dict = {}
         REGISTRY[name] = self
 

@@ -408,13 +408,13 @@ def _convert_jvp(primals, tangents, *, dtype, weak_type=False):
 
 convert_element_type_p = Primitive(
     "convert_element_type", impl=lambda x, *, dtype, weak_type=False: np.asarray(x, dtype)[()],
-    shape_rule=_convert_rule, elementwise=True)
+    shape_rule=_convert_rule, elementwise=True, allocates=False)
 vjp_rules[convert_element_type_p] = _convert_vjp
 jvp_rules[convert_element_type_p] = _convert_jvp
 lowerings[convert_element_type_p] = "{0}"  # the generated code casts every result to its dtype
 
 stop_gradient_p = Primitive("stop_gradient", impl=lambda x: x, shape_rule=lambda x: x,
-                            elementwise=True)
+                            elementwise=True, allocates=False)
 zero_derivative(stop_gradient_p)
 lowerings[stop_gradient_p] = IDENTITY
 

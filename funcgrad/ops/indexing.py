@@ -147,17 +147,57 @@ def _scatter_impl(x, *operands, spec, mode):
 
 
 def _scatter_vjp(cts, inputs, outputs, active, *, spec, mode):
-    """set: the overwritten elements get no gradient; multiply assumes unique indices."""
+    """Exact with repeated indices: of the updates written to one element, ``set`` lets the
+    last one win (NumPy's order, and the generated loop's), so only it gets the cotangent;
+    ``add`` gives each its cotangent; ``multiply`` gives each the product of the others."""
     (g,), (x, *indices, updates) = cts, inputs
+    repeats = bool(indices)  # only index arrays can name one element twice
     if mode == "set":
         dx = scatter(g, indices, x.dtype.type(0), spec, "set")
-        du = gather(g, indices, spec)
+        du = gather(g, indices, spec) if active[-1] else None
+        if du is not None and repeats:
+            du = where(_wins(x, indices, spec), du, x.dtype.type(0))
     elif mode == "add":
-        dx, du = g, gather(g, indices, spec)
+        dx, du = g, gather(g, indices, spec) if active[-1] else None
     else:
         dx = scatter(g, indices, updates, spec, "multiply")
-        du = gather(g * x, indices, spec)
+        du = gather(g * x, indices, spec) if active[-1] else None
+        if du is not None and repeats:
+            du = du * _product_of_others(x, indices, updates, spec)
     return [dx] + [None] * len(indices) + [unbroadcast(du, updates) if active[-1] else None]
+
+
+def _selected_shape(x, indices, spec):
+    return gathered_shape(x.shape, [i.shape for i in indices], spec)
+
+
+def _wins(x, indices, spec):
+    """For each selected element (an update written), whether it is the one that stays: the
+    last written to its place. Numbers the updates, scatters the numbers with the same
+    indices and reads back which number each place kept."""
+    selected = _selected_shape(x, indices, spec)
+    size = int(np.prod(selected, dtype=np.int64))
+    numbers = reshape(iota(np.dtype(np.int64), (max(size, 1),), 0), (size,))
+    numbers = reshape(numbers, selected)
+    kept = scatter(broadcast_to(np.int64(-1), x.shape), indices, numbers, spec, "set")
+    return gather(kept, indices, spec) == numbers
+
+
+def _product_of_others(x, indices, updates, spec):
+    """For each update of a multiply-scatter, the product of the other updates written to the
+    same place, without dividing by zero: the product of the nonzero ones and the count of
+    zeros at each place decide it."""
+    selected = _selected_shape(x, indices, spec)
+    zero, one = x.dtype.type(0), x.dtype.type(1)
+    u = broadcast_to(updates, selected)
+    is_zero = u == zero
+    nonzero = where(is_zero, one, u)
+    product = gather(scatter(broadcast_to(one, x.shape), indices, nonzero, spec, "multiply"),
+                     indices, spec)
+    zeros = gather(scatter(broadcast_to(zero, x.shape), indices, where(is_zero, one, zero),
+                           spec, "add"), indices, spec)
+    return where(is_zero, where(zeros == one, product, zero),
+                 where(zeros == zero, product / nonzero, zero))
 
 
 _SCATTER_OPS = {"set": "=", "add": "+=", "multiply": "*="}
@@ -180,7 +220,7 @@ def _lower_scatter(ctx, eqn):
     ctx.values[id(out)] = name
 
 
-scatter_p = Primitive("scatter", impl=_scatter_impl, shape_rule=_scatter_rule)
+scatter_p = Primitive("scatter", impl=_scatter_impl, shape_rule=_scatter_rule, allocates=True)
 vjp_rules[scatter_p] = _scatter_vjp
 lowerings[scatter_p] = Standalone(_lower_scatter)
 
@@ -189,4 +229,5 @@ def scatter(x, indices, updates, spec, mode):
     return scatter_p.bind(x, *indices, updates, spec=tuple(spec), mode=mode)
 
 
-from funcgrad.ops.shape import broadcast_to, unbroadcast  # noqa: E402
+from funcgrad.ops.elementwise import where  # noqa: E402
+from funcgrad.ops.shape import broadcast_to, iota, reshape, unbroadcast  # noqa: E402

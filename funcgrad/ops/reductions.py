@@ -107,27 +107,27 @@ _ANY = Reduction(lambda dtype: "False", "{acc} or {x}")
 
 # np.add.reduce is what np.sum calls, without np.sum's dispatch (a third of its cost here)
 reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.add.reduce(x, axis=axes),
-                         shape_rule=_reduce_rule(_sum_dtype))
+                         shape_rule=_reduce_rule(_sum_dtype), allocates=True)
 vjp_rules[reduce_sum_p] = _sum_vjp
 lowerings[reduce_sum_p] = _SUM
 reduce_max_p = Primitive("reduce_max", impl=lambda x, *, axes: np.max(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: d))
+                         shape_rule=_reduce_rule(lambda d: d), allocates=True)
 vjp_rules[reduce_max_p] = _chooser_vjp
 lowerings[reduce_max_p] = _MAX
 reduce_min_p = Primitive("reduce_min", impl=lambda x, *, axes: np.min(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: d))
+                         shape_rule=_reduce_rule(lambda d: d), allocates=True)
 vjp_rules[reduce_min_p] = _chooser_vjp
 lowerings[reduce_min_p] = _MIN
 reduce_prod_p = Primitive("reduce_prod", impl=lambda x, *, axes: np.prod(x, axis=axes),
-                          shape_rule=_reduce_rule(_sum_dtype))
+                          shape_rule=_reduce_rule(_sum_dtype), allocates=True)
 vjp_rules[reduce_prod_p] = _prod_vjp
 lowerings[reduce_prod_p] = _PROD
 reduce_and_p = Primitive("reduce_and", impl=lambda x, *, axes: np.all(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: bool_))
+                         shape_rule=_reduce_rule(lambda d: bool_), allocates=True)
 zero_derivative(reduce_and_p)
 lowerings[reduce_and_p] = _ALL
 reduce_or_p = Primitive("reduce_or", impl=lambda x, *, axes: np.any(x, axis=axes),
-                        shape_rule=_reduce_rule(lambda d: bool_))
+                        shape_rule=_reduce_rule(lambda d: bool_), allocates=True)
 zero_derivative(reduce_or_p)
 lowerings[reduce_or_p] = _ANY
 
@@ -165,11 +165,11 @@ def _arg_lowering(better):
 
 
 argmax_p = Primitive("argmax", impl=lambda x, *, axis: np.argmax(x, axis=axis).astype(int64),
-                     shape_rule=_arg_rule)
+                     shape_rule=_arg_rule, allocates=True)
 zero_derivative(argmax_p)
 lowerings[argmax_p] = _arg_lowering(">")
 argmin_p = Primitive("argmin", impl=lambda x, *, axis: np.argmin(x, axis=axis).astype(int64),
-                     shape_rule=_arg_rule)
+                     shape_rule=_arg_rule, allocates=True)
 zero_derivative(argmin_p)
 lowerings[argmin_p] = _arg_lowering("<")
 
@@ -249,10 +249,12 @@ def _cumulative_lowering(op):
     return Standalone(lower)
 
 
-cumsum_p = Primitive("cumsum", impl=_cumulative_impl(np.cumsum), shape_rule=_cumulative_rule)
+cumsum_p = Primitive("cumsum", impl=_cumulative_impl(np.cumsum), shape_rule=_cumulative_rule,
+                     allocates=True)
 vjp_rules[cumsum_p] = _cumsum_vjp
 lowerings[cumsum_p] = _cumulative_lowering("+")
-cumprod_p = Primitive("cumprod", impl=_cumulative_impl(np.cumprod), shape_rule=_cumulative_rule)
+cumprod_p = Primitive("cumprod", impl=_cumulative_impl(np.cumprod), shape_rule=_cumulative_rule,
+                     allocates=True)
 vjp_rules[cumprod_p] = _cumprod_vjp
 lowerings[cumprod_p] = _cumulative_lowering("*")
 

@@ -309,7 +309,7 @@ def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
     return Guarded(source, " and ".join(conditions), ctx.literal(value, out.dtype))
 
 
-pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule)
+pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, allocates=True)
 vjp_rules[pad_p] = _pad_vjp
 lowerings[pad_p] = View(_pad_index)
 
@@ -365,7 +365,7 @@ def _lower_concatenate(ctx, eqn):
 
 
 concatenate_p = Primitive("concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis),
-                          shape_rule=_concatenate_rule)
+                          shape_rule=_concatenate_rule, allocates=True)
 vjp_rules[concatenate_p] = _concatenate_vjp
 lowerings[concatenate_p] = Standalone(_lower_concatenate)
 
@@ -386,7 +386,7 @@ def _iota_impl(*, dtype, shape, axis):
     return np.broadcast_to(index, shape)
 
 
-iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule)
+iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule, allocates=True)
 zero_derivative(iota_p)
 lowerings[iota_p] = lambda operands, index, *, dtype, shape, axis: index[axis]
 
