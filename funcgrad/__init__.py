@@ -15,7 +15,8 @@ from funcgrad.core.version import __version__  # noqa: F401
 # Layers, bottom to top (each imports only those below it; tests/test_layers.py checks):
 #   core -> rules -> ops -> numpy, nn, scipy -> transforms, compile -> control -> api -> testing
 from funcgrad.core.errors import (ConcretizationError, FuncgradError,  # noqa: F401
-                                  FuncgradIndexError, FuncgradTypeError, InPlaceUpdateError,
+                                  FuncgradIndexError, FuncgradTypeError,
+                                  FuncgradValueError, InPlaceUpdateError,
                                   LoweringError, ShapeError, UnexpectedTracerError)
 from funcgrad.core.evaluate import ClosedProgram, evaluate  # noqa: F401
 from funcgrad.core.ir import Program  # noqa: F401
@@ -39,6 +40,7 @@ __all__ = [
     # compilation
     "jit", "disable_jit",
     # errors
-    "FuncgradError", "FuncgradTypeError", "ShapeError", "FuncgradIndexError",
+    "FuncgradError", "FuncgradTypeError", "FuncgradValueError", "ShapeError",
+    "FuncgradIndexError",
     "ConcretizationError", "UnexpectedTracerError", "InPlaceUpdateError", "LoweringError",
 ]

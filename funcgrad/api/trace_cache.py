@@ -293,7 +293,10 @@ def _walk(x, leaves, key) -> bool:
             if not _walk(e, leaves, key):
                 return False
     elif t is dict:
-        names = sorted(x)
+        try:
+            names = sorted(x)
+        except TypeError:  # keys of mixed types: optree orders them its own way
+            return False
         key.append(tuple(names))
         for k in names:
             if not _walk(x[k], leaves, key):

@@ -317,6 +317,11 @@ class Codegen:
         literal_dtype = _literal_dtype(eqn) if eqn.inputs else None
         operands = [self.read(a, _operand_index(a.aval, shape, index), literal_dtype)
                     for a in eqn.inputs]
+        out_dtype = eqn.outputs[0].aval.dtype
+        if out_dtype.kind == "f":  # NumPy computes in the result's dtype: uint64 + int64 is
+            # float64 there, but wraps around in integers (issue 14)
+            operands = [cast_expr(out_dtype, o) if a.aval.dtype.kind in "iu" else o
+                        for a, o in zip(eqn.inputs, operands)]
         if isinstance(rule, str):
             params = {k: dtype_expr(v) if isinstance(v, np.dtype) else v
                       for k, v in eqn.params.items()}

@@ -59,6 +59,17 @@ class ShapeError(FuncgradError, ValueError):
     """
 
 
+class FuncgradValueError(FuncgradError, ValueError):
+    """A value NumPy would refuse too, such as an integer to a negative integer power.
+
+    Example:
+        >>> fnp.power(np.array([2, 3]), -2)
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.FuncgradValueError: integers to negative integer powers are not ...
+    """
+
+
 class FuncgradIndexError(FuncgradError, IndexError):
     """An index out of bounds, or of a kind funcgrad cannot trace.
 
