@@ -13,11 +13,12 @@ millisecond) and usually regenerates the very same source, which is already comp
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from funcgrad.api.trace_cache import GuardChain, call_signature, leaf_signature
+from funcgrad.api.trace_cache import GuardChain, call_signature, leaf_signature, random_state
 from funcgrad.compile import executable as compiled
 from funcgrad.compile.executable import executable, scalars
 from funcgrad.control.call import call
@@ -85,7 +86,10 @@ class Jitted:
     def _trace(self, call: FunctionArgs) -> _Entry:
         compiled.stats["traces"] += 1
         guard = GuardChain(self.fun)
+        before = random_state()
         program, consts = trace_flat(call.flat_function(), call.avals())
+        if random_state() != before:
+            _warn_random_draw(self.fun)
         program = dead_code_elimination(common_subexpression_elimination(program))
         opened = Program((), [*program.constvars, *program.invars], program.equations,
                          program.outvars)
@@ -109,6 +113,15 @@ class Jitted:
         call = FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames)
         entry = self._trace(call)
         return Lowered(entry.program, entry.consts, entry.out_tree)
+
+
+def _warn_random_draw(fun):
+    code = getattr(getattr(fun, "__wrapped__", fun), "__code__", None)
+    where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+    warnings.warn(f"jit({name_of(fun)}): {name_of(fun)}{where} drew random numbers (np.random "
+                  "or random) while it was traced; under jit the values drawn are constants "
+                  "of the compiled program, the same on every call. Draw them outside and pass "
+                  "them as arguments.", RuntimeWarning, stacklevel=5)
 
 
 class Lowered:

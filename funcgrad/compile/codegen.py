@@ -320,7 +320,8 @@ class Codegen:
         out_dtype = eqn.outputs[0].aval.dtype
         if out_dtype.kind == "f":  # NumPy computes in the result's dtype: uint64 + int64 is
             # float64 there, but wraps around in integers (issue 14)
-            operands = [cast_expr(out_dtype, o) if a.aval.dtype.kind in "iu" else o
+            operands = [cast_expr(out_dtype, o) if isinstance(a, Var) and not a.aval.weak_type
+                        and a.aval.dtype.kind in "iu" else o
                         for a, o in zip(eqn.inputs, operands)]
         if isinstance(rule, str):
             params = {k: dtype_expr(v) if isinstance(v, np.dtype) else v
