@@ -15,7 +15,7 @@ from funcgrad.core.version import __version__  # noqa: F401
 # Layers, bottom to top (each imports only those below it; tests/test_layers.py checks):
 #   core -> rules -> ops -> numpy, nn, scipy -> transforms, compile -> control -> api -> testing
 from funcgrad.core.errors import (ConcretizationError, FuncgradError,  # noqa: F401
-                                  FuncgradIndexError, FuncgradTypeError,
+                                  FuncgradIndexError, FuncgradMemoryError, FuncgradTypeError,
                                   FuncgradValueError, InPlaceUpdateError,
                                   LoweringError, ShapeError, UnexpectedTracerError)
 from funcgrad.core.evaluate import ClosedProgram, evaluate  # noqa: F401
@@ -41,6 +41,6 @@ __all__ = [
     "jit", "disable_jit",
     # errors
     "FuncgradError", "FuncgradTypeError", "FuncgradValueError", "ShapeError",
-    "FuncgradIndexError",
+    "FuncgradIndexError", "FuncgradMemoryError",
     "ConcretizationError", "UnexpectedTracerError", "InPlaceUpdateError", "LoweringError",
 ]

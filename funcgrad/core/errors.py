@@ -70,6 +70,17 @@ class FuncgradValueError(FuncgradError, ValueError):
     """
 
 
+class FuncgradMemoryError(FuncgradError, MemoryError):
+    """An array larger than this machine's memory: refused before any work is done on it.
+
+    Example:
+        >>> fnp.add(np.ones((10**7, 1)), np.ones((1, 10**7)))
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.FuncgradMemoryError: the result of add would be f64[10000000,...
+    """
+
+
 class FuncgradIndexError(FuncgradError, IndexError):
     """An index out of bounds, or of a kind funcgrad cannot trace.
 

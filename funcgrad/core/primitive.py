@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import os
+
 import numpy as np
 
 from funcgrad.core.rules import REGISTRY
@@ -84,6 +86,8 @@ class Primitive:
         if out is None:
             out = self.shape_rule(*avals, **params)
             out = tuple(out) if self.multiple_results else (out,)
+            for aval in out:
+                _check_size(self, aval)
             if key is not None:
                 if len(self._rule_cache) >= _RULE_CACHE_SIZE:
                     self._rule_cache.clear()
@@ -94,5 +98,30 @@ class Primitive:
         return f"Primitive({self.name})"
 
 
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not POSIX: assume a large machine
+        return 2 ** 50
+
+
+_MEMORY = _physical_memory()
+
+
+def _check_size(prim, aval):
+    """Refuse, before anything is computed, a result larger than the machine's memory: NumPy
+    raises MemoryError on allocating it, but a view (a broadcast) summed element by element
+    would instead grind through it for hours."""
+    size = 1
+    for d in aval.shape:
+        size *= d
+    if size * aval.dtype.itemsize > _MEMORY:
+        raise FuncgradMemoryError(
+            f"the result of {prim.name} would be {aval} ({size:,} elements, "
+            f"{size * aval.dtype.itemsize / 2**30:,.0f} GiB), more than this machine's memory "
+            f"({_MEMORY / 2**30:,.0f} GiB); check the shapes being broadcast together")
+
+
+from funcgrad.core.errors import FuncgradMemoryError  # noqa: E402
 from funcgrad.core.tracing import Tracer, current_trace, escaped_tracer_error  # noqa: E402
 from funcgrad.core.types import aval_of  # noqa: E402
