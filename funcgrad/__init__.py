@@ -27,7 +27,7 @@ from funcgrad.api.autodiff import (grad, hessian, jacrev, stop_gradient,  # noqa
                                    value_and_grad, vjp)
 from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
 from funcgrad.api.jit import jit  # noqa: F401
-from funcgrad import testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)
+from funcgrad import cache, testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
 # submodules (funcgrad.numpy, nn, scipy, tree, testing) are public too, as attributes, but not

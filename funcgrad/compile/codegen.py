@@ -70,6 +70,13 @@ class _End:
 _END = _End()
 
 
+def comment_text(text: str) -> str:
+    """``text`` (from the user's files: names, lines) safe as one comment line of generated
+    code: a line break or other control character in it is written as an escape, so nothing
+    of it can become code."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def dtype_expr(dtype: np.dtype) -> str:
     return "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
 
@@ -516,8 +523,8 @@ class Codegen:
             if eqn.source and eqn.source not in seen:
                 seen.append(eqn.source)
                 text = linecache.getline(eqn.source.file, eqn.source.line).strip()
-                self.emit(f"# {os.path.basename(eqn.source.file)}:{eqn.source.line}"
-                          + (f": {text}" if text else ""))
+                self.emit(comment_text(f"# {os.path.basename(eqn.source.file)}:"
+                                       f"{eqn.source.line}" + (f": {text}" if text else "")))
 
     def _emit_block(self, eqn):
         self._comment([eqn])

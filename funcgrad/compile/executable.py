@@ -19,7 +19,7 @@ import numpy as np
 
 from funcgrad.compile import disk_cache as disk
 from funcgrad.compile.codegen import generate
-from funcgrad.core.errors import LoweringError
+from funcgrad.core.errors import FuncgradIndexError, LoweringError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import Program
 
@@ -87,6 +87,8 @@ class Executable:
                 raise self._explain(err) from err
         try:
             out = self.function(*args, self.ints, self.floats)
+        except IndexError as err:
+            raise self._locate(err) from None
         except Exception as err:
             raise self._explain(err) from err
         if self.scalars is None:
@@ -108,6 +110,19 @@ class Executable:
                 f"(now {max_generated_lines():,}).", RuntimeWarning, stacklevel=6)
         outs = evaluate(self.program, list(args))
         return [np.ascontiguousarray(o) if type(o) is np.ndarray else o for o in outs]
+
+    def _locate(self, err: IndexError):
+        """An index out of bounds, named by the index variable that checked it: with the line
+        of the user's code it comes from (see ops/indexing.py)."""
+        found = re.search(r"^(index out of bounds in \w+) \((\w+)\)$", str(err))
+        if found is None:
+            return err
+        lines = self.source.splitlines()
+        check = f"if {found.group(2)} < 0 or "
+        source = next((self.line_sources.get(n + 1) for n, line in enumerate(lines)
+                       if line.lstrip().startswith(check)), None)
+        where = f" at {source}" if source is not None else ""
+        return FuncgradIndexError(f"{found.group(1)}{where}")
 
     def _explain(self, err):
         import numba

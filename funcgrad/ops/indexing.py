@@ -83,8 +83,10 @@ def _source_index(ctx, eqn, x, indices, spec, out_index):
             ctx.emit(f"if {i} < 0:")
             ctx.emit(f"    {i} += {n}")
             ctx.emit(f"if {i} < 0 or {i} >= {n}:")
-            ctx.emit(f"    raise IndexError('index out of bounds in {eqn.primitive.name} at "
-                     f"{eqn.source}')")
+            # the user's line is not written into the code (it is in a comment, and the
+            # executable adds it to the error): moving the function keeps the same code
+            ctx.emit(f"    raise IndexError('index out of bounds in {eqn.primitive.name} "
+                     f"({i})')")
             source.append(i)
         else:
             start, step, _ = s
