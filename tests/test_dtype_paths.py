@@ -77,3 +77,21 @@ def test_tracer_as_a_dict_key_says_why_and_what_to_do():
         fg.jit(lambda x: {x: 1})(1.0)
     with pytest.raises(TypeError):  # still a TypeError, for code that catches that
         fg.grad(lambda x: len({x}) * x)(1.0)
+
+
+def _with_python_numbers(a):
+    if a.dtype.kind == "f":
+        return a * 0.1 + 1.7, a / 3, a > 0.5
+    return a + 1, a * 3, a % 3, a // 3, a > 3, fnp.maximum(a, 3)
+
+
+@pytest.mark.parametrize("dtype", ["uint64", "uint8", "int8", "float32"])
+def test_python_numbers_are_weak_in_compiled_code_as_in_numpy(dtype):
+    """A Python number takes the array's dtype (NEP 50): uint64 arithmetic with an int stays
+    exact, float32 with a float rounds in float32."""
+    a = _array(dtype, 0)
+    with np.errstate(all="ignore"):
+        expected = _with_python_numbers(a)
+        got = fg.jit(_with_python_numbers)(a)
+    for g, e in zip(got, expected):
+        assert g.dtype == e.dtype and np.array_equal(g, e), (dtype, g, e)

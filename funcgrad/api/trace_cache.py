@@ -83,7 +83,8 @@ class Guard:
     It holds a bound method's object weakly, and never ``fun`` (the cache holds functions
     weakly)."""
 
-    __slots__ = ("names", "watch", "saved", "owner", "bound", "inner", "quick", "wrote", "deep")
+    __slots__ = ("names", "watch", "saved", "owner", "bound", "inner", "quick", "wrote", "deep",
+                 "defaults")
 
     def __init__(self, fun):
         obj, function = _resolve(fun)
@@ -102,6 +103,8 @@ class Guard:
         # (position, keys, values) one level inside the containers among them
         self.inner = tuple((i, *_items(v)) for i, v in enumerate(outer) if _holds_state(v))
         self.deep = _deep_reads(fun, function, code, obj)
+        self.defaults = (function.__defaults__, function.__kwdefaults__) \
+            if type(function) is FunctionType else None
         self.quick = None
         self.wrote = False  # whether fun changed state it reads while traced (see settle)
 
@@ -140,6 +143,8 @@ class Guard:
                 continue
             deep.append((read, saved))
         self.deep = tuple(deep)
+        if self.defaults is not None and not self._same_defaults(fun):
+            self.wrote, self.defaults = True, self._defaults_of(fun)
         for _, helper in self.deep:
             if isinstance(helper, Guard):
                 self.wrote |= helper.wrote
@@ -178,6 +183,8 @@ class Guard:
                 now = _cell(where) if key is None else where.get(key, _EMPTY)
                 if now is not value:
                     return False
+            if self.defaults is not None and not self._same_defaults(fun):
+                return False
             return not self.deep or self._deep_holds(fun)
         outer = self._outer(fun)
         if self.owner is not None and self.owner() is not outer[0]:
@@ -188,7 +195,19 @@ class Guard:
             now = _read(outer[i], keys, len(values))
             if now is None or not all(map(operator.is_, now, values)):
                 return False
+        if self.defaults is not None and not self._same_defaults(fun):
+            return False
         return not self.deep or self._deep_holds(fun)
+
+    def _same_defaults(self, fun) -> bool:
+        """Whether ``fun``'s default arguments are the very tuples they were."""
+        f = fun if type(fun) is FunctionType else _resolve(fun)[1]
+        return f.__defaults__ is self.defaults[0] and f.__kwdefaults__ is self.defaults[1]
+
+    @staticmethod
+    def _defaults_of(fun):
+        f = fun if type(fun) is FunctionType else _resolve(fun)[1]
+        return (f.__defaults__, f.__kwdefaults__)
 
     def _deep_holds(self, fun) -> bool:
         for read, saved in self.deep:
@@ -199,14 +218,13 @@ class Guard:
 
 def _deep_reads(fun, function, code, obj) -> tuple:
     """(read, saved) pairs for state a function reads beyond its own globals and closure:
-    its default arguments, chains of attributes (``cfg.scale`` of a module, ``self.layer.W``)
+    chains of attributes (``cfg.scale`` of a module, ``self.layer.W``)
     and, as a Guard of each, the functions of the user's it calls by a global name (their
     globals and defaults). ``read(fun)`` gives the current object; a Guard reads as itself
     while it holds."""
     if code is None or type(function) is not FunctionType:
         return ()
-    defaults = _defaults_reader(function)
-    reads = [(defaults, defaults(fun))]
+    reads = []
     for root, attrs in _attribute_chains(code, function, obj):
         attrs = _watched_attributes(fun, root, attrs)
         if attrs:
@@ -217,16 +235,6 @@ def _deep_reads(fun, function, code, obj) -> tuple:
         if guard is not None:
             reads.append((_guard_reader(helper, guard), guard))
     return tuple(reads)
-
-
-def _defaults_reader(function):
-    """Reads ``fun``'s default arguments (not holding ``fun``: the cache holds it weakly)."""
-    saved = (function.__defaults__, function.__kwdefaults__)
-
-    def read(fun):
-        f = fun if type(fun) is FunctionType else _resolve(fun)[1]
-        return saved if (f.__defaults__ is saved[0] and f.__kwdefaults__ is saved[1]) else None
-    return read
 
 
 def _chain_reader(root, attrs):

@@ -93,8 +93,9 @@ def _operand_index(aval: ShapedArray, shape, index) -> list:
 
 def _literal_dtype(eqn) -> np.dtype:
     """The dtype NumPy gives a weak literal operand of this equation (NEP 50)."""
-    from funcgrad.ops.elementwise import weak_dtypes
-    return np.result_type(*weak_dtypes([a.aval for a in eqn.inputs]))
+    from funcgrad.core.types import promote_types  # a weak operand as a Python number:
+    return promote_types(*[a.aval for a in eqn.inputs])[0]  # (np.result_type(uint64, int)
+    # would be float64, and a uint64 computed in floats loses its low bits)
 
 
 def inline_calls(program: Program) -> Program:
