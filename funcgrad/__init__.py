@@ -1,7 +1,8 @@
 """funcgrad: composable function transformations for NumPy code, compiled with Numba.
 
 Write a pure function with ``funcgrad.numpy``; then ``make_ir`` shows its program,
-``grad``/``value_and_grad``/``vjp``/``jacrev``/``hessian`` differentiate it (the adjoint is a
+``grad``/``value_and_grad``/``vjp``/``jacrev`` differentiate it in reverse mode,
+``jvp``/``linearize``/``jacfwd`` in forward mode, ``hessian`` in both (the adjoint is a
 program too), and ``jit`` compiles any of them to one Numba function.
 
 Example:
@@ -23,20 +24,24 @@ from funcgrad.core.ir import Program  # noqa: F401
 from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
 from funcgrad.compile.executable import disable_jit  # noqa: F401
 from funcgrad.api.make_ir import make_ir  # noqa: F401
-from funcgrad.api.autodiff import (grad, hessian, jacrev, stop_gradient,  # noqa: F401
+from funcgrad.api.autodiff import (grad, jacrev, stop_gradient,  # noqa: F401
                                    value_and_grad, vjp)
+from funcgrad.api.forward import float0, hessian, jacfwd, jvp, linearize  # noqa: F401
 from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
+from funcgrad.control.custom_jvp import custom_jvp  # noqa: F401
 from funcgrad.api.jit import jit  # noqa: F401
-from funcgrad import cache, testing  # noqa: F401,E402  (fg.testing.check_grads; Hypothesis on demand)
+from funcgrad import cache, parallel, testing  # noqa: F401,E402  (fg.testing, fg.parallel, fg.cache)
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
 # submodules (funcgrad.numpy, nn, scipy, tree, testing) are public too, as attributes, but not
-# listed: `from funcgrad import *` would otherwise bind `numpy` to funcgrad.numpy.
+# listed: `from funcgrad import *` would otherwise bind `numpy` to funcgrad.numpy. So is
+# float0, the dtype of integers' tangents (a NumPy dtype, documented with jvp).
 __all__ = [
     # programs
     "make_ir", "evaluate", "Program", "ClosedProgram",
     # differentiation
-    "grad", "value_and_grad", "vjp", "jacrev", "hessian", "stop_gradient", "custom_vjp",
+    "grad", "value_and_grad", "vjp", "jacrev", "jvp", "linearize", "jacfwd", "hessian",
+    "stop_gradient", "custom_vjp", "custom_jvp",
     # compilation
     "jit", "disable_jit",
     # errors

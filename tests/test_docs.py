@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from funcgrad.core.rules import REGISTRY, TABLES, forget
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 PRINT_OPTIONS = np.get_printoptions()  # every page starts with NumPy's defaults
@@ -95,8 +97,15 @@ def run_page(path: Path) -> list[tuple[Block, str]]:
     source = "\n".join(b.code for b in python) + "\n"
     linecache.cache[virtual] = (len(source), None, source.splitlines(True), virtual)
     namespace = {"__name__": "__docs__"}
-    with np.printoptions(**PRINT_OPTIONS):
-        return _run_blocks(path, blocks, python, virtual, namespace)
+    primitives, tables = set(REGISTRY), set(TABLES)
+    try:
+        with np.printoptions(**PRINT_OPTIONS):
+            return _run_blocks(path, blocks, python, virtual, namespace)
+    finally:  # a page may declare a toy primitive or table: the registry tests must not see it
+        for name in set(REGISTRY) - primitives:
+            forget(REGISTRY[name])
+        for name in set(TABLES) - tables:
+            del TABLES[name]
 
 
 def _run_blocks(path, blocks, python, virtual, namespace):
@@ -168,7 +177,8 @@ def _hooks():
 
 API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.nn": "nn",
              "funcgrad.scipy.special": "scipy-special", "funcgrad.tree": "tree",
-             "funcgrad.testing": "testing", "funcgrad.compile": "compile"}
+             "funcgrad.testing": "testing", "funcgrad.compile": "compile",
+             "funcgrad.parallel": "parallel"}
 
 
 def test_mkdocs_build_strict_documents_every_public_name(tmp_path):

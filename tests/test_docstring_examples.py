@@ -21,7 +21,7 @@ import funcgrad.numpy as fnp
 
 PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy",
                   "funcgrad.scipy.special", "funcgrad.tree", "funcgrad.testing",
-                  "funcgrad.testing.strategies"]
+                  "funcgrad.testing.strategies", "funcgrad.parallel"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use

@@ -34,7 +34,8 @@ def run(tmp_path, *args, timeout=300) -> str:
 
 def test_every_example_is_tested():
     tested = {"train_mlp.py", "backprop_by_hand.py", "logistic_regression.py",
-              "hessian_vector_product.py", "test_my_loss.py", "speed.py"}
+              "hessian_vector_product.py", "test_my_loss.py", "speed.py",
+              "train_mlp_dask.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -118,3 +119,12 @@ def test_my_loss_property_tests(tmp_path):
     out = run(tmp_path, "-m", "pytest", "-q", "-p", "no:cacheprovider",
               EXAMPLES / "test_my_loss.py")
     assert re.search(r"\b2 passed\b", out), out
+
+
+def test_train_mlp_dask_matches_one_process(tmp_path):
+    out = run(tmp_path, EXAMPLES / "train_mlp_dask.py", "--steps", "60")
+    assert re.search(r"Dask dashboard: http://\S+", out), out
+    gap = float(re.search(r"single-process gradient: ([\d.e+-]+)", out).group(1))
+    assert gap < 1e-12, out
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
+    assert accuracy >= 90.0, out

@@ -18,11 +18,12 @@ LAYERS = [
     ("core", ["funcgrad.core", "funcgrad.tree"]),
     ("rules", ["funcgrad.rules"]),
     ("ops", ["funcgrad.ops"]),
-    ("numpy", ["funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy"]),
+    ("numpy", ["funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy", "funcgrad.random",
+               "funcgrad.optim"]),
     ("transforms", ["funcgrad.transforms"]),
     ("compile", ["funcgrad.compile"]),
     ("control", ["funcgrad.control"]),
-    ("api", ["funcgrad.api"]),
+    ("api", ["funcgrad.api", "funcgrad.lax", "funcgrad.parallel", "funcgrad.cache"]),
     ("testing", ["funcgrad.testing"]),
     ("package", ["funcgrad"]),  # funcgrad/__init__.py: the public names of every layer
 ]
@@ -34,7 +35,8 @@ def layer_of(module: str) -> str:
     best = None
     for name, prefixes in LAYERS:
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
+            # funcgrad/__init__.py alone is the package layer: a new module must be placed
+            if module == prefix or (prefix != "funcgrad" and module.startswith(prefix + ".")):
                 if best is None or len(prefix) > len(best[1]):
                     best = (name, prefix)
     assert best is not None, module

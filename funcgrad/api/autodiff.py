@@ -1,4 +1,5 @@
-"""The differentiation API: grad, value_and_grad, vjp, jacrev, hessian.
+"""The differentiation API in reverse mode: grad, value_and_grad, vjp, jacrev (forward mode,
+jvp, linearize, jacfwd and hessian, is api/forward.py).
 
 Each traces the function to a Program (once per input signature, see core/cache.py), builds
 its adjoint with transforms/reverse.py, and runs the adjoint: with NumPy on arrays, or by
@@ -25,6 +26,7 @@ from funcgrad.core.evaluate import evaluate, inline, owned_copies, owned_results
 from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
+from funcgrad.core.version import __version__, check_version
 from funcgrad.core.arguments import FunctionArgs, name_of, normalize_argnums
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
 from funcgrad.transforms.reverse import (COTANGENT_INPUT, adjoint, backward_with_values,
@@ -335,19 +337,33 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 
 
 def _differentiate(fun, argnums, has_aux, with_value):
-    what = "value_and_grad" if with_value else "grad"
-    traced_fun = _with_aux_check(fun, has_aux)
-    options = (what, _hashable_argnums(argnums), has_aux)
+    return Differentiated(fun, argnums, has_aux, with_value)
 
-    def differentiated(*args, **kwargs):
+
+class Differentiated:
+    """What ``grad`` and ``value_and_grad`` return: call it like the function it
+    differentiates. It pickles as (the function, the options), so it can be sent to another
+    process (a Dask worker) when the function can: by reference if importable, by value with
+    cloudpickle otherwise."""
+
+    def __init__(self, fun, argnums, has_aux, with_value):
+        self.fun, self.argnums, self.has_aux, self.with_value = fun, argnums, has_aux, with_value
+        self._what = "value_and_grad" if with_value else "grad"
+        self._traced_fun = _with_aux_check(fun, has_aux)
+        self._options = (self._what, _hashable_argnums(argnums), has_aux)
+        functools.update_wrapper(self, fun, updated=())
+        self.__name__ = f"{self._what}({name_of(fun)})"
+
+    def __call__(self, *args, **kwargs):
         # the hot path: one flatten, one cache lookup, one call of the compiled adjoint, one
         # unflatten; everything else happens once per input signature, in _build_grad
+        fun = self.fun
         leaves, in_tree = tree_flatten((args, kwargs), namespace=NAMESPACE)
-        key = _key(*options, leaves=leaves, in_tree=in_tree)
+        key = _key(*self._options, leaves=leaves, in_tree=in_tree)
         entry = _cache.get(fun, key)
         if entry is None or entry is _NEEDS_VALUES or entry.check is not None:
-            entry, leaves = _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux,
-                                            what, with_value)
+            entry, leaves = _new_grad_entry(fun, self._traced_fun, args, kwargs, self.argnums,
+                                            self.has_aux, self._what, self.with_value)
         consts = entry.consts
         if entry.results is not None:
             outs = numpy_values(owned_copies(entry.results, [*consts, *leaves]))
@@ -358,9 +374,20 @@ def _differentiate(fun, argnums, has_aux, with_value):
             outs = numpy_values(owned_results(entry.program, outs))
         return unflatten(entry.out_tree, outs)
 
-    functools.update_wrapper(differentiated, fun, updated=())
-    differentiated.__name__ = f"{what}({name_of(fun)})"
-    return differentiated
+    def __get__(self, obj, objtype=None):  # as a method: bind like a function would
+        return self if obj is None else functools.partial(self, obj)
+
+    def __repr__(self):
+        return f"<{self.__name__}>"
+
+    def __reduce__(self):
+        return _rebuild_differentiated, (__version__, self.fun, self.argnums, self.has_aux,
+                                         self.with_value)
+
+
+def _rebuild_differentiated(version, fun, argnums, has_aux, with_value):
+    check_version(version, "grad function")
+    return Differentiated(fun, argnums, has_aux, with_value)
 
 
 def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_value):
@@ -458,27 +485,53 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     main = unflatten(entry.main_tree, primal_out[:entry.n_main])
     arg_trees = _arg_trees(call)
 
-    def pullback(cotangent):
-        leaves, tree = flatten(cotangent)
-        if tree != entry.main_tree:
-            raise FuncgradTypeError(f"the cotangent's structure {tree} differs from the "
-                                    f"output's {entry.main_tree}")
-        for k, (ct, v) in enumerate(zip(leaves, entry.forward.outvars[:entry.n_main])):
-            if np.shape(ct) != v.aval.shape:
-                raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
-                                 f"shape {v.aval.shape}")
-            if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
-                leaves[k] = np.asarray(ct, v.aval.dtype)[()]
-        cts = numpy_values(owned_results(entry.backward, run(entry.backward,
-                                                              [*residuals, *leaves])))
-        out, it = [], iter(cts)
-        for t in arg_trees:
-            out.append(unflatten(t, [next(it) for _ in range(t.num_leaves)]))
-        return tuple(out)
-
+    pullback = Pullback(entry.backward, entry.forward.outvars[:entry.n_main], residuals,
+                        entry.main_tree, arg_trees)
     if has_aux:
         return main, pullback, unflatten(entry.aux_tree, primal_out[entry.n_main:])
     return main, pullback
+
+
+class Pullback:
+    """The pullback ``vjp`` returns: cotangent of the output -> cotangents of the primals (a
+    tuple, one per primal). It holds the backward program and the residuals the forward pass
+    saved, so it pickles (to be applied in another process)."""
+
+    def __init__(self, backward: Program, outvars, residuals, out_tree, arg_trees):
+        self.backward, self.residuals = backward, residuals
+        self.out_avals = [v.aval for v in outvars]
+        self.out_tree, self.arg_trees = out_tree, arg_trees
+
+    def __call__(self, cotangent):
+        leaves, tree = flatten(cotangent)
+        if tree != self.out_tree:
+            raise FuncgradTypeError(f"the cotangent's structure {tree} differs from the "
+                                    f"output's {self.out_tree}")
+        for k, (ct, aval) in enumerate(zip(leaves, self.out_avals)):
+            if np.shape(ct) != aval.shape:
+                raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
+                                 f"shape {aval.shape}")
+            if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
+                leaves[k] = np.asarray(ct, aval.dtype)[()]
+        cts = numpy_values(owned_results(self.backward, run(self.backward,
+                                                             [*self.residuals, *leaves])))
+        out, it = [], iter(cts)
+        for t in self.arg_trees:
+            out.append(unflatten(t, [next(it) for _ in range(t.num_leaves)]))
+        return tuple(out)
+
+    def __reduce__(self):
+        if any(isinstance(r, Tracer) for r in self.residuals):
+            raise FuncgradTypeError("a pullback made inside a traced function cannot be "
+                                    "pickled: its residuals are traced values")
+        return _rebuild_pullback, (__version__, self.__dict__)
+
+
+def _rebuild_pullback(version, state):
+    check_version(version, "vjp pullback")
+    pullback = Pullback.__new__(Pullback)
+    pullback.__dict__.update(state)
+    return pullback
 
 
 # ---------------------------------------------------------------------------------------
@@ -556,15 +609,3 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     jacobian.__name__ = f"jacrev({name_of(fun)})"
     return jacobian
-
-
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0):
-    """The Hessian of a scalar function: jacrev(grad(fun)) (reverse over reverse).
-
-    Example:
-        >>> import funcgrad as fg, funcgrad.numpy as fnp
-        >>> fg.hessian(lambda x: fnp.sum(x ** 3))(np.array([1.0, 2.0]))
-        array([[ 6.,  0.],
-               [ 0., 12.]])
-    """
-    return jacrev(grad(fun, argnums), argnums)

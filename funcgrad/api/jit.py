@@ -27,6 +27,7 @@ from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.evaluate import ClosedProgram, evaluate, owned_results
 from funcgrad.core.ir import Program, common_subexpression_elimination, dead_code_elimination
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
+from funcgrad.core.version import __version__, check_version
 from funcgrad.tree import unflatten
 
 
@@ -58,6 +59,13 @@ class Jitted:
 
     def __get__(self, obj, objtype=None):  # as a method: bind like a function would
         return self if obj is None else functools.partial(self, obj)
+
+    def __reduce__(self):
+        """Pickled as the function and its options, not its traces or machine code: the
+        receiving process traces again and finds the compiled code in its own disk cache (or
+        compiles it there once)."""
+        return _rebuild_jitted, (__version__, self.fun, self.static_argnums,
+                                 self.static_argnames)
 
     def __call__(self, *args, **kwargs):
         # The hot path: one walk over the arguments gives their leaves and a key of their
@@ -136,6 +144,11 @@ class Lowered:
 
     def __str__(self):
         return self.source
+
+
+def _rebuild_jitted(version, fun, static_argnums, static_argnames):
+    check_version(version, "jit function")
+    return Jitted(fun, static_argnums, static_argnames)
 
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),

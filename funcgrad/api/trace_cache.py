@@ -554,8 +554,9 @@ def _walk(x, leaves, key) -> bool:
 
 
 def _is_funcgrads(fun) -> bool:
-    # by its code, not __module__, which functools.wraps copies from the wrapped function
-    code = getattr(fun, "__code__", None)
+    # by its code (or its class's), not __module__, which functools.wraps copies from the
+    # wrapped function
+    code = getattr(fun, "__code__", None) or getattr(type(fun).__call__, "__code__", None)
     return code is not None and is_internal(code.co_filename)
 
 

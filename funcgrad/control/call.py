@@ -9,9 +9,11 @@ from __future__ import annotations
 from funcgrad.compile.executable import run_program
 from funcgrad.core.ir import Program
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import vjp_split_rules
+from funcgrad.rules import jvp_rules, vjp_split_rules
 from funcgrad.rules.lowering import Inline, lowerings
-from funcgrad.transforms.reverse import split_adjoint, zeros
+from funcgrad.transforms.forward import jvp_program, tangent_outputs
+from funcgrad.transforms.basis import BASIS_RULES, batch_linear
+from funcgrad.transforms.reverse import split, split_adjoint, zeros
 
 
 def _call_impl(*args, program: Program, name: str):
@@ -32,11 +34,39 @@ def _call_vjp_bwd(residuals, cts, active, *, program, name):
     return [next(in_cts) if on else None for on in active]
 
 
+def _call_jvp(primals, tangents, *, program, name):
+    """The JVP of a call is two calls of the JVP'd sub-program, cut as linearize cuts it: its
+    forward part (outputs and residuals) and its linear part (residuals and tangents to
+    output tangents). jvp(jit(f)) still runs compiled, and the tangent equations stay apart
+    from the primal ones (linearize and jacfwd rely on that)."""
+    forward, linear = linearized(program, tuple(t is not None for t in tangents))
+    n_out = len(program.outvars)
+    results = call(forward, primals, name + "_jvp")
+    out_tangents = iter(call(linear, [*results[n_out:], *(t for t in tangents if t is not None)],
+                             name + "_lin"))
+    return results[:n_out], [next(out_tangents) if on else None
+                             for on in tangent_outputs(program)]
+
+
+def linearized(program: Program, has_tangent: tuple) -> tuple[Program, Program]:
+    """The JVP of ``program`` cut into forward and linear programs (once per program)."""
+    def build(p):
+        return split(jvp_program(p, has_tangent), len(p.inputs), len(p.outvars))
+    return program.cached(("linearized", has_tangent), build)
+
+
+def _call_batch_linear(eqn, ins, flags, n, *, program, name):
+    """A call in a linear program, batched over the basis: a call of the batched program."""
+    return call(batch_linear(program, tuple(flags), n), ins, name)
+
+
 call_p = Primitive("call", impl=_call_impl,
                    shape_rule=lambda *avals, program, name: program.out_avals,
                    multiple_results=True)
 lowerings[call_p] = Inline(lambda params: params["program"])
 vjp_split_rules[call_p] = (_call_vjp_fwd, _call_vjp_bwd)
+jvp_rules[call_p] = _call_jvp
+BASIS_RULES[call_p] = _call_batch_linear
 
 
 def call(program: Program, args, name: str = "jit"):

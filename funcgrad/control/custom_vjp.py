@@ -35,10 +35,10 @@ import numpy as np
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import vjp_split_rules
+from funcgrad.rules import jvp_rules, vjp_split_rules
 from funcgrad.rules.lowering import Inline, lowerings
-from funcgrad.core.ir import Literal
-from funcgrad.core.tracing import Tracer, current_trace, source_of, trace_flat
+from funcgrad.core.interpret import bind_equation, interpret
+from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import is_float
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.tree import flatten, unflatten
@@ -269,23 +269,16 @@ def _shape_rule(*avals, fun, fwd, bwd, num_consts, zero_cts):
 def _emit(program, args, owner_params, owner_consts):
     """Record ``program`` (a fwd or bwd) into the current trace, filling in the rules of
     the self-references it holds with its owner's (see ``_self_reference``)."""
-    env = {id(v): x for v, x in zip(program.inputs, args)}
-
-    def read(atom):
-        return atom.value if isinstance(atom, Literal) else env[id(atom)]
-
-    for eqn in program.equations:
-        ins, params = [read(a) for a in eqn.inputs], eqn.params
+    def apply(eqn, ins):
+        params = eqn.params
         if eqn.primitive is custom_vjp_call_p and params["fwd"] is None:
             n_fun = params["num_consts"][0]
             ins = [*ins[:n_fun], *owner_consts, *ins[n_fun:]]
             params = {**owner_params, "fun": params["fun"],
                       "num_consts": (n_fun, *owner_params["num_consts"][1:])}
-        with source_of(eqn.source):
-            out = eqn.primitive.bind(*ins, **params)
-        for v, x in zip(eqn.outputs, out if eqn.primitive.multiple_results else (out,)):
-            env[id(v)] = x
-    return [read(v) for v in program.outvars]
+        return bind_equation(eqn, ins, params)
+
+    return interpret(program, args, apply)
 
 
 def _vjp_fwd(inputs, active, *, fun, fwd, bwd, num_consts, zero_cts):
@@ -321,7 +314,43 @@ def _fun_operands(inputs, params):
     return [*fun_consts, *args]
 
 
+def _jvp(primals, tangents, *, fun, fwd, bwd, num_consts, zero_cts):
+    """Past JAX: the JVP of a custom_vjp function, from its VJP. ``bwd(res, g)`` is the linear
+    map g -> J^T g, so its own VJP with cotangent t is J t: reverse-differentiate the
+    backward pass with respect to its cotangent inputs, seeded with the tangents."""
+    from funcgrad.core.evaluate import inline
+    from funcgrad.transforms.forward import emit_jvp
+    from funcgrad.transforms.reverse import COTANGENT_INPUT, adjoint, zeros
+    n = sum(num_consts)
+    if fwd is None:  # a self-reference inside its own rules: differentiate what it computes
+        return emit_jvp(fun, _fun_operands(primals, {"num_consts": num_consts}),
+                        _fun_operands(tangents, {"num_consts": num_consts}))
+    if any(t is not None for t in tangents[:n]):
+        raise FuncgradError(
+            "a custom_vjp function is being differentiated with respect to a value it closes "
+            "over (a traced value it reads without taking it as an argument). Its VJP rule "
+            "only covers its explicit arguments: pass that value as an argument.")
+    _, fwd_consts, bwd_consts, args = _split(primals, num_consts)
+    owner = (dict(fun=fun, fwd=fwd, bwd=bwd, num_consts=num_consts, zero_cts=zero_cts),
+             [*fwd_consts, *bwd_consts])
+    results = _emit(fwd, [*fwd_consts, *args], *owner)
+    outs, res = results[:len(fun.outvars)], results[len(fun.outvars):]
+    ct_avals = [a.strong() for a in fun.out_avals]
+    pullback, consts = trace_flat(lambda *cts: _emit(bwd, [*bwd_consts, *res, *cts], *owner),
+                                  ct_avals)
+    seeds = [t for t, zero in zip(tangents[n:], zero_cts) if not zero]
+    if all(t is None for t in seeds):
+        return outs, [None] * len(outs)
+    wrt = [False] * len(consts) + [True] * len(ct_avals)
+    marks = [None if t is None else COTANGENT_INPUT for t in seeds]
+    transposed = adjoint(pullback, wrt, marks, keep=[False] * len(seeds))
+    out_tangents = inline(transposed, [*consts, *map(zeros, ct_avals),
+                                       *(t for t in seeds if t is not None)])
+    return outs, out_tangents
+
+
 custom_vjp_call_p = Primitive("custom_vjp_call", impl=_impl,
                               shape_rule=_shape_rule, multiple_results=True)
 lowerings[custom_vjp_call_p] = Inline(lambda params: params["fun"], _fun_operands)
 vjp_split_rules[custom_vjp_call_p] = (_vjp_fwd, _vjp_bwd)
+jvp_rules[custom_vjp_call_p] = _jvp

@@ -31,7 +31,8 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.ir import Literal, Program, Var, format_program
-from funcgrad.core.tracing import Tracer, current_trace, source_of
+from funcgrad.core.interpret import bind_equation, interpret
+from funcgrad.core.tracing import Tracer, current_trace
 from funcgrad.core.types import aval_of
 
 # Arithmetic as Python operators: on NumPy operands exactly the ufunc (same promotion, same
@@ -145,24 +146,20 @@ def _build(program: Program, fast: bool):
 
 def _interpret(program: Program, args) -> list:
     """Evaluate step by step, with the plain version's semantics."""
-    env: dict[int, object] = {id(v): x for v, x in zip(program.inputs, args)}
+    return interpret(program, args, _apply_impl)
 
-    def read(atom):
-        return atom.value if isinstance(atom, Literal) else env[id(atom)]
 
-    for eqn in program.equations:
-        prim = eqn.primitive
-        value = prim.impl(*[read(a) for a in eqn.inputs], **eqn.params)
-        if prim.multiple_results:
-            env.update(zip(map(id, eqn.outputs), value))
-            continue
-        aval = eqn.outputs[0].aval
-        if aval.weak_type and aval.shape == ():
-            value = _weak(value)
-        if any(a.aval.weak_type and a.aval.shape != () for a in eqn.inputs):
-            value = _cast(value, aval.dtype)
-        env[id(eqn.outputs[0])] = value
-    return [read(v) for v in program.outvars]
+def _apply_impl(eqn, args) -> list:
+    prim = eqn.primitive
+    value = prim.impl(*args, **eqn.params)
+    if prim.multiple_results:
+        return value
+    aval = eqn.outputs[0].aval
+    if aval.weak_type and aval.shape == ():
+        value = _weak(value)
+    if any(a.aval.weak_type and a.aval.shape != () for a in eqn.inputs):
+        value = _cast(value, aval.dtype)
+    return [value]
 
 
 def _weak(value):
@@ -176,17 +173,7 @@ def _cast(value, dtype):
 
 def inline(program: Program, args) -> list:
     """Record ``program``'s equations into the current trace, applied to ``args``."""
-    env = {id(v): x for v, x in zip(program.inputs, args)}
-
-    def read(atom):
-        return atom.value if isinstance(atom, Literal) else env[id(atom)]
-
-    for eqn in program.equations:
-        with source_of(eqn.source):
-            out = eqn.primitive.bind(*[read(a) for a in eqn.inputs], **eqn.params)
-        for v, x in zip(eqn.outputs, out if eqn.primitive.multiple_results else (out,)):
-            env[id(v)] = x
-    return [read(v) for v in program.outvars]
+    return interpret(program, args, bind_equation)
 
 
 # ---------------------------------------------------------------------------------------

@@ -92,6 +92,11 @@ class Program:
     """
 
     __slots__ = ("constvars", "invars", "equations", "outvars", "_cache")
+    constvars: tuple[Var, ...]
+    invars: tuple[Var, ...]
+    equations: tuple[Equation, ...]
+    outvars: tuple[Atom, ...]
+    _cache: dict
 
     def __init__(self, constvars, invars, equations, outvars):
         init = object.__setattr__  # the only writes: a built Program never changes
@@ -103,6 +108,9 @@ class Program:
 
     def __setattr__(self, name, value):
         raise AttributeError(f"a Program is immutable: build a new one instead of setting {name}")
+
+    def __reduce__(self):  # pickled without its derived values (compiled forms are rebuilt)
+        return Program, (self.constvars, self.invars, self.equations, self.outvars)
 
     @property
     def inputs(self) -> tuple[Var, ...]:

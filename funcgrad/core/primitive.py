@@ -97,6 +97,18 @@ class Primitive:
     def __repr__(self):
         return f"Primitive({self.name})"
 
+    def __reduce__(self):  # pickled by name: the receiving process has the same registry
+        return _registered, (self.name,)
+
+
+def _registered(name: str) -> Primitive:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        from funcgrad.core.errors import FuncgradError
+        raise FuncgradError(f"a pickled program uses primitive {name!r}, which this process "
+                            "has not registered (import the module that declares it)") from None
+
 
 def _physical_memory() -> int:
     try:

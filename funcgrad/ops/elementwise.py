@@ -23,7 +23,7 @@ from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import Tracer, simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype, float64, promote_types
 from funcgrad.rules import jvp_rules, vjp_rules, zero_derivative
-from funcgrad.rules.lowering import IDENTITY, lowerings
+from funcgrad.rules.lowering import IDENTITY, Elementwise, arith, call, lowerings
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -225,61 +225,65 @@ def _identity_operand(trace, out_aval, x, y, unit):
 
 # --- unary ------------------------------------------------------------------------------
 # name                      ufunc        vjp (g, ans, x)                          Numba
-neg_p = ufunc_primitive("neg", np.negative, [lambda g, ans, x: -g], "-{0}")
-abs_p = ufunc_primitive("abs", np.absolute, [lambda g, ans, x: g * sign(x)], "abs({0})")
-sign_p = ufunc_primitive("sign", np.sign, None, "np.sign({0})")
-exp_p = ufunc_primitive("exp", np.exp, [lambda g, ans, x: g * ans], "np.exp({0})")
-exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2], "np.exp2({0})")
-expm1_p = ufunc_primitive("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)], "np.expm1({0})")
-log_p = ufunc_primitive("log", np.log, [lambda g, ans, x: g / x], "np.log({0})")
-log1p_p = ufunc_primitive("log1p", np.log1p, [lambda g, ans, x: g / (x + 1)], "np.log1p({0})")
-log2_p = ufunc_primitive("log2", np.log2, [lambda g, ans, x: g / (x * LN2)], "np.log2({0})")
-log10_p = ufunc_primitive("log10", np.log10, [lambda g, ans, x: g / (x * LN10)], "np.log10({0})")
-sqrt_p = ufunc_primitive("sqrt", np.sqrt, [lambda g, ans, x: g / (ans * 2)], "np.sqrt({0})")
-cbrt_p = ufunc_primitive("cbrt", np.cbrt, [lambda g, ans, x: g / (ans * ans * 3)], "np.cbrt({0})")
-sin_p = ufunc_primitive("sin", np.sin, [lambda g, ans, x: g * cos(x)], "np.sin({0})")
-cos_p = ufunc_primitive("cos", np.cos, [lambda g, ans, x: -g * sin(x)], "np.cos({0})")
-tan_p = ufunc_primitive("tan", np.tan, [lambda g, ans, x: g * (ans * ans + 1)], "np.tan({0})")
+neg_p = ufunc_primitive("neg", np.negative, [lambda g, ans, x: -g], arith("-{0}"))
+abs_p = ufunc_primitive("abs", np.absolute, [lambda g, ans, x: g * sign(x)], arith("abs({0})"))
+sign_p = ufunc_primitive("sign", np.sign, None, call("np.sign({0})"))
+exp_p = ufunc_primitive("exp", np.exp, [lambda g, ans, x: g * ans], call("np.exp({0})"))
+exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2], call("np.exp2({0})"))
+expm1_p = ufunc_primitive("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)],
+                          call("np.expm1({0})"))
+log_p = ufunc_primitive("log", np.log, [lambda g, ans, x: g / x], call("np.log({0})"))
+log1p_p = ufunc_primitive("log1p", np.log1p, [lambda g, ans, x: g / (x + 1)], call("np.log1p({0})"))
+log2_p = ufunc_primitive("log2", np.log2, [lambda g, ans, x: g / (x * LN2)], call("np.log2({0})"))
+log10_p = ufunc_primitive("log10", np.log10, [lambda g, ans, x: g / (x * LN10)],
+                          call("np.log10({0})"))
+sqrt_p = ufunc_primitive("sqrt", np.sqrt, [lambda g, ans, x: g / (ans * 2)], call("np.sqrt({0})"))
+cbrt_p = ufunc_primitive("cbrt", np.cbrt, [lambda g, ans, x: g / (ans * ans * 3)],
+                         call("np.cbrt({0})"))
+sin_p = ufunc_primitive("sin", np.sin, [lambda g, ans, x: g * cos(x)], call("np.sin({0})"))
+cos_p = ufunc_primitive("cos", np.cos, [lambda g, ans, x: -g * sin(x)], call("np.cos({0})"))
+tan_p = ufunc_primitive("tan", np.tan, [lambda g, ans, x: g * (ans * ans + 1)], call("np.tan({0})"))
 arcsin_p = ufunc_primitive("arcsin", np.arcsin, [lambda g, ans, x: g / sqrt(1 - x * x)],
-                           "np.arcsin({0})")
+                           call("np.arcsin({0})"))
 arccos_p = ufunc_primitive("arccos", np.arccos, [lambda g, ans, x: -g / sqrt(1 - x * x)],
-                           "np.arccos({0})")
+                           call("np.arccos({0})"))
 arctan_p = ufunc_primitive("arctan", np.arctan, [lambda g, ans, x: g / (x * x + 1)],
-                           "np.arctan({0})")
-sinh_p = ufunc_primitive("sinh", np.sinh, [lambda g, ans, x: g * cosh(x)], "np.sinh({0})")
-cosh_p = ufunc_primitive("cosh", np.cosh, [lambda g, ans, x: g * sinh(x)], "np.cosh({0})")
-tanh_p = ufunc_primitive("tanh", np.tanh, [lambda g, ans, x: g * (1 - ans * ans)], "np.tanh({0})")
+                           call("np.arctan({0})"))
+sinh_p = ufunc_primitive("sinh", np.sinh, [lambda g, ans, x: g * cosh(x)], call("np.sinh({0})"))
+cosh_p = ufunc_primitive("cosh", np.cosh, [lambda g, ans, x: g * sinh(x)], call("np.cosh({0})"))
+tanh_p = ufunc_primitive("tanh", np.tanh, [lambda g, ans, x: g * (1 - ans * ans)],
+                         call("np.tanh({0})"))
 arcsinh_p = ufunc_primitive("arcsinh", np.arcsinh, [lambda g, ans, x: g / sqrt(x * x + 1)],
-                            "np.arcsinh({0})")
+                            call("np.arcsinh({0})"))
 arccosh_p = ufunc_primitive("arccosh", np.arccosh, [lambda g, ans, x: g / sqrt(x * x - 1)],
-                            "np.arccosh({0})")
+                            call("np.arccosh({0})"))
 arctanh_p = ufunc_primitive("arctanh", np.arctanh, [lambda g, ans, x: g / (1 - x * x)],
-                            "np.arctanh({0})")
-floor_p = ufunc_primitive("floor", np.floor, None, "np.floor({0})")
-ceil_p = ufunc_primitive("ceil", np.ceil, None, "np.ceil({0})")
-rint_p = ufunc_primitive("rint", np.rint, None, "np.rint({0})")
-isfinite_p = ufunc_primitive("isfinite", np.isfinite, None, "np.isfinite({0})")
-isnan_p = ufunc_primitive("isnan", np.isnan, None, "np.isnan({0})")
+                            call("np.arctanh({0})"))
+floor_p = ufunc_primitive("floor", np.floor, None, call("np.floor({0})"))
+ceil_p = ufunc_primitive("ceil", np.ceil, None, call("np.ceil({0})"))
+rint_p = ufunc_primitive("rint", np.rint, None, call("np.rint({0})"))
+isfinite_p = ufunc_primitive("isfinite", np.isfinite, None, call("np.isfinite({0})"))
+isnan_p = ufunc_primitive("isnan", np.isnan, None, call("np.isnan({0})"))
 isinf_p = ufunc_primitive("isinf", np.isinf, None, "np.isinf({0})")
-logical_not_p = ufunc_primitive("logical_not", np.logical_not, None, "not {0}")
-invert_p = ufunc_primitive("invert", np.invert, None, "~{0}")
+logical_not_p = ufunc_primitive("logical_not", np.logical_not, None, arith("not {0}"))
+invert_p = ufunc_primitive("invert", np.invert, None, arith("~{0}"))
 
 # --- binary -----------------------------------------------------------------------------
 # name                      ufunc        vjp (g, ans, x, y) for x, then for y      Numba
 add_p = ufunc_primitive("add", np.add, [lambda g, ans, x, y: g, lambda g, ans, x, y: g],
-                        "{0} + {1}", simplify=_simplify_add)
+                        arith("{0} + {1}"), simplify=_simplify_add)
 sub_p = ufunc_primitive("sub", np.subtract,
-                        [lambda g, ans, x, y: g, lambda g, ans, x, y: -g], "{0} - {1}")
+                        [lambda g, ans, x, y: g, lambda g, ans, x, y: -g], arith("{0} - {1}"))
 mul_p = ufunc_primitive("mul", np.multiply,
-                        [lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x], "{0} * {1}",
-                        simplify=_simplify_mul)
+                        [lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x],
+                        arith("{0} * {1}"), simplify=_simplify_mul)
 div_p = ufunc_primitive("div", np.true_divide,
                         [lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y],
-                        "{0} / {1}")
-floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None, "{0} // {1}")
+                        arith("{0} / {1}"))
+floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None, arith("{0} // {1}"))
 mod_p = ufunc_primitive("mod", np.remainder,
                         [lambda g, ans, x, y: g,
-                         lambda g, ans, x, y: -g * floor_divide(x, y)], "{0} % {1}")
+                         lambda g, ans, x, y: -g * floor_divide(x, y)], arith("{0} % {1}"))
 def _pow_vjp_base(g, ans, x, y):
     """y * x ** (y - 1), with 0 (not 0 * inf) at x = y = 0. Only that point gets a stand-in
     base, so the rule stays exact, and differentiable in y, everywhere else."""
@@ -292,36 +296,39 @@ def _pow_vjp_exponent(g, ans, x, y):
     return g * where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))
 
 
-pow_p = ufunc_primitive("pow", np.power, [_pow_vjp_base, _pow_vjp_exponent], "{0} ** {1}")
+pow_p = ufunc_primitive("pow", np.power, [_pow_vjp_base, _pow_vjp_exponent], call("{0} ** {1}"))
 max_p = ufunc_primitive("max", np.maximum,
                         [lambda g, ans, x, y: g * _maximum_share(x, y),
-                         lambda g, ans, x, y: g * _maximum_share(y, x)], "np.maximum({0}, {1})")
+                         lambda g, ans, x, y: g * _maximum_share(y, x)],
+                        call("np.maximum({0}, {1})"))
 min_p = ufunc_primitive("min", np.minimum,
                         [lambda g, ans, x, y: g * _maximum_share(y, x),
-                         lambda g, ans, x, y: g * _maximum_share(x, y)], "np.minimum({0}, {1})")
+                         lambda g, ans, x, y: g * _maximum_share(x, y)],
+                        call("np.minimum({0}, {1})"))
 arctan2_p = ufunc_primitive("arctan2", np.arctan2,
                             [lambda g, ans, x, y: g * y / (x * x + y * y),
                              lambda g, ans, x, y: -g * x / (x * x + y * y)],
-                            "np.arctan2({0}, {1})")
+                            call("np.arctan2({0}, {1})"))
 hypot_p = ufunc_primitive("hypot", np.hypot,
                           [lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans],
-                          "np.hypot({0}, {1})")
+                          call("np.hypot({0}, {1})"))
 logaddexp_p = ufunc_primitive("logaddexp", np.logaddexp,
                               [lambda g, ans, x, y: g * exp(x - ans),
                                lambda g, ans, x, y: g * exp(y - ans)],
-                              "np.logaddexp({0}, {1})")
-eq_p = ufunc_primitive("eq", np.equal, None, "{0} == {1}")
-ne_p = ufunc_primitive("ne", np.not_equal, None, "{0} != {1}")
-lt_p = ufunc_primitive("lt", np.less, None, "{0} < {1}")
-le_p = ufunc_primitive("le", np.less_equal, None, "{0} <= {1}")
-gt_p = ufunc_primitive("gt", np.greater, None, "{0} > {1}")
-ge_p = ufunc_primitive("ge", np.greater_equal, None, "{0} >= {1}")
-logical_and_p = ufunc_primitive("logical_and", np.logical_and, None, "{0} and {1}")
-logical_or_p = ufunc_primitive("logical_or", np.logical_or, None, "{0} or {1}")
-logical_xor_p = ufunc_primitive("logical_xor", np.logical_xor, None, "bool({0}) != bool({1})")
-bitwise_and_p = ufunc_primitive("bitwise_and", np.bitwise_and, None, "{0} & {1}")
-bitwise_or_p = ufunc_primitive("bitwise_or", np.bitwise_or, None, "{0} | {1}")
-bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, "{0} ^ {1}")
+                              call("np.logaddexp({0}, {1})"))
+eq_p = ufunc_primitive("eq", np.equal, None, arith("{0} == {1}"))
+ne_p = ufunc_primitive("ne", np.not_equal, None, arith("{0} != {1}"))
+lt_p = ufunc_primitive("lt", np.less, None, arith("{0} < {1}"))
+le_p = ufunc_primitive("le", np.less_equal, None, arith("{0} <= {1}"))
+gt_p = ufunc_primitive("gt", np.greater, None, arith("{0} > {1}"))
+ge_p = ufunc_primitive("ge", np.greater_equal, None, arith("{0} >= {1}"))
+logical_and_p = ufunc_primitive("logical_and", np.logical_and, None, arith("{0} and {1}"))
+logical_or_p = ufunc_primitive("logical_or", np.logical_or, None, arith("{0} or {1}"))
+logical_xor_p = ufunc_primitive("logical_xor", np.logical_xor, None,
+                                arith("bool({0}) != bool({1})"))
+bitwise_and_p = ufunc_primitive("bitwise_and", np.bitwise_and, None, arith("{0} & {1}"))
+bitwise_or_p = ufunc_primitive("bitwise_or", np.bitwise_or, None, arith("{0} | {1}"))
+bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, arith("{0} ^ {1}"))
 
 
 # --- elementwise primitives that are not a single NumPy ufunc ---------------------------
@@ -336,7 +343,7 @@ def _select_rule(cond, x, y):
 select_p = Primitive("select", impl=np.where, shape_rule=_select_rule, elementwise=True)
 define_elementwise(select_p, [None, lambda g, ans, c, x, y: where(c, g, 0.0),
                               lambda g, ans, c, x, y: where(c, 0.0, g)],
-                   "{1} if {0} else {2}")
+                   arith("{1} if {0} else {2}"))
 
 
 def _logistic_impl(x):
@@ -347,7 +354,7 @@ def _logistic_impl(x):
 logistic_p = Primitive("logistic", impl=_logistic_impl,
                        shape_rule=_ufunc_rule(np.exp, "logistic"), elementwise=True)
 define_elementwise(logistic_p, [lambda g, ans, x: g * ans * (1 - ans)],
-                   "1 / (1 + np.exp(-{0}))")
+                   call("1 / (1 + np.exp(-{0}))"))
 
 
 def _erf_impl(x):
@@ -359,7 +366,7 @@ def _erf_impl(x):
 erf_p = Primitive("erf", impl=_erf_impl, shape_rule=_ufunc_rule(np.exp, "erf"),
                   elementwise=True)
 define_elementwise(erf_p, [lambda g, ans, x: g * TWO_OVER_SQRT_PI * exp(-x * x)],
-                   "math.erf({0})")
+                   call("math.erf({0})"))
 
 
 _WEAK_INT = ShapedArray((), np.dtype("int64"), True)  # n, as NumPy's promotion sees it
@@ -390,7 +397,8 @@ def _integer_pow_rule(x, *, n):
 
 integer_pow_p = Primitive("integer_pow", impl=lambda x, *, n: np.power(x, n),
                           shape_rule=_integer_pow_rule, elementwise=True)
-define_elementwise(integer_pow_p, [_integer_pow_vjp], _integer_pow_lowering)
+define_elementwise(integer_pow_p, [_integer_pow_vjp],
+                   Elementwise(_integer_pow_lowering, cheap=lambda *, n: abs(n) <= 4))
 
 
 def _convert_rule(x, *, dtype, weak_type=False):
@@ -417,7 +425,8 @@ convert_element_type_p = Primitive(
     shape_rule=_convert_rule, elementwise=True, allocates=False)
 vjp_rules[convert_element_type_p] = _convert_vjp
 jvp_rules[convert_element_type_p] = _convert_jvp
-lowerings[convert_element_type_p] = "{0}"  # the generated code casts every result to its dtype
+# the generated code casts every result to its dtype
+lowerings[convert_element_type_p] = arith("{0}")
 
 stop_gradient_p = Primitive("stop_gradient", impl=lambda x: x, shape_rule=lambda x: x,
                             elementwise=True, allocates=False)

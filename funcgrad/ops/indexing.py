@@ -13,10 +13,10 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import vjp_rules
+from funcgrad.rules import jvp_rules, vjp_rules
 from funcgrad.rules.lowering import Standalone, lowerings
 from funcgrad.ops.elementwise import broadcast_shapes
-from funcgrad.ops.shape import python_slice
+from funcgrad.ops.shape import linear_jvp, python_slice
 
 
 def gathered_shape(x_shape, index_shapes, spec) -> tuple[int, ...]:
@@ -109,12 +109,13 @@ def _lower_gather(ctx, eqn):
             ctx.emit(f"{name} = {value}")
         else:
             ctx.emit(f"{name}[{', '.join(index)}] = {value}")
-    ctx.values[id(out)] = name
+    ctx.bind(out, name)
 
 
 gather_p = Primitive("gather", impl=lambda x, *idx, spec: x[index_tuple(spec, idx)],
                      shape_rule=_gather_rule)
 vjp_rules[gather_p] = _gather_vjp
+jvp_rules[gather_p] = linear_jvp(gather_p)
 lowerings[gather_p] = Standalone(_lower_gather)
 
 
@@ -202,6 +203,28 @@ def _product_of_others(x, indices, updates, spec):
                  where(zeros == zero, product / nonzero, zero))
 
 
+def _scatter_jvp(primals, tangents, *, spec, mode):
+    """set and add are linear in (x, updates): their tangents are scattered alike, zeros
+    standing in for a missing one (set's last write wins for the tangent too). multiply,
+    d(x * u1 * u2 ...) = dx * u1 * u2 ... + x * (du1 * u2 ... + u1 * du2 ... + ...), each du
+    times the product of the other updates written to its place."""
+    (x, *indices, updates), (tx, *_, tu) = primals, tangents
+    out = scatter_p.bind(x, *indices, updates, spec=spec, mode=mode)
+    zero = x.dtype.type(0)
+    if mode == "multiply":
+        dx = None if tx is None else scatter(tx, indices, updates, spec, "multiply")
+        if tu is not None and indices:
+            tu = tu * _product_of_others(x, indices, updates, spec)
+        du = None if tu is None else x * scatter(broadcast_to(zero, x.shape), indices, tu,
+                                                 spec, "add")
+        return [out], [du if dx is None else dx if du is None else dx + du]
+    if tu is None:  # add passes tx through; set overwrites the selected part of it
+        return [out], [tx if tx is None or mode == "add"
+                       else scatter(tx, indices, zero, spec, "set")]
+    tx = broadcast_to(zero, x.shape) if tx is None else tx
+    return [out], [scatter(tx, indices, tu, spec, mode)]
+
+
 _SCATTER_OPS = {"set": "=", "add": "+=", "multiply": "*="}
 
 
@@ -219,11 +242,12 @@ def _lower_scatter(ctx, eqn):
               for a, d in enumerate(updates.shape)]
         value = f"{u}[{', '.join(at)}]" if at else u
         ctx.emit(f"{name}[{', '.join(target)}] {_SCATTER_OPS[eqn.params['mode']]} {value}")
-    ctx.values[id(out)] = name
+    ctx.bind(out, name)
 
 
 scatter_p = Primitive("scatter", impl=_scatter_impl, shape_rule=_scatter_rule, allocates=True)
 vjp_rules[scatter_p] = _scatter_vjp
+jvp_rules[scatter_p] = _scatter_jvp
 lowerings[scatter_p] = Standalone(_lower_scatter)
 
 

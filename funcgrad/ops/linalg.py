@@ -14,7 +14,7 @@ import numpy as np
 
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import vjp_rules
+from funcgrad.rules import jvp_rules, vjp_rules
 from funcgrad.rules.lowering import Standalone, lowerings
 from funcgrad.core.types import ShapedArray
 
@@ -84,6 +84,15 @@ def _dot_general_vjp(cts, inputs, outputs, active, *, contract, batch):
         order = [*yb, *(y_of[a] for a in sorted(xc)), *y_free]
         dy = unbroadcast(transpose(d, np.argsort(order)), y)
     return [dx, dy]
+
+
+def _dot_general_jvp(primals, tangents, *, contract, batch):
+    """Product rule: d(x . y) = dx . y + x . dy."""
+    (x, y), (tx, ty) = primals, tangents
+    out = dot_general_p.bind(x, y, contract=contract, batch=batch)
+    terms = [dot_general_p.bind(a, b, contract=contract, batch=batch)
+             for a, b in ((tx, y), (x, ty)) if a is not None and b is not None]
+    return [out], [terms[0] + terms[1] if len(terms) == 2 else terms[0]]
 
 
 def _lower_dot_general(ctx, eqn):
@@ -159,6 +168,7 @@ def _lower_dot_loops(ctx, eqn):
 dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot_general_rule,
                           allocates=True)
 vjp_rules[dot_general_p] = _dot_general_vjp
+jvp_rules[dot_general_p] = _dot_general_jvp
 lowerings[dot_general_p] = Standalone(_lower_dot_general)
 
 

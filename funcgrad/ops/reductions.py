@@ -13,7 +13,7 @@ import numpy as np
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray, bool_, int64
-from funcgrad.rules import vjp_rules, zero_derivative
+from funcgrad.rules import jvp_rules, vjp_rules, zero_derivative
 from funcgrad.rules.lowering import Reduction, Standalone, lowerings
 
 
@@ -73,6 +73,32 @@ def _prod_vjp(cts, inputs, outputs, active, *, axes):
     return [grad * expand_reduced(g, x.shape, axes)]
 
 
+def _sum_jvp(primals, tangents, *, axes):
+    out, t = reduce_sum_p.bind(primals[0], axes=axes), tangents[0]
+    return [out], [None if t is None else reduce_sum_p.bind(t, axes=axes)]
+
+
+def _chooser_jvp(prim):
+    """max/min: the mean of the tangents of the elements equal to the result (ties share
+    equally, as in the VJP, so the two are transposes of each other)."""
+    def jvp(primals, tangents, *, axes):
+        (x,), (t,) = primals, tangents
+        ans = prim.bind(x, axes=axes)
+        one, zero = x.dtype.type(1), x.dtype.type(0)
+        chosen = where(x == expand_reduced(ans, x.shape, axes), one, zero)
+        return [ans], [reduce_sum(chosen * t, axes) / reduce_sum(chosen, axes)]
+    return jvp
+
+
+def _prod_jvp(primals, tangents, *, axes):
+    """The sum of each tangent times the product of the other elements (exact at zeros)."""
+    (x,), (t,) = primals, tangents
+    ans = reduce_prod_p.bind(x, axes=axes)
+    one = broadcast_to(ans.dtype.type(1), ans.shape)
+    others = _prod_vjp([one], [x], [ans], [True], axes=axes)[0]
+    return [ans], [reduce_sum(others * t, axes)]
+
+
 def exclusive_cumprod(x, reverse):
     """prod of the elements strictly before (after, if reverse) each one, along the last axis."""
     axis, n = x.ndim - 1, x.shape[-1]
@@ -97,30 +123,38 @@ def _highest(dtype):
         str(np.iinfo(dtype).max)
 
 
+def _reduced_axes(*, axes):
+    return axes
+
+
 # max/min propagate NaN as NumPy does: once the accumulator is NaN it stays NaN
-_SUM = Reduction(lambda dtype: "0", "{acc} + {x}", widen=True)
-_PROD = Reduction(lambda dtype: "1", "{acc} * {x}", widen=True)
-_MAX = Reduction(_lowest, "{x} if ({x} > {acc} or {x} != {x}) else {acc}")
-_MIN = Reduction(_highest, "{x} if ({x} < {acc} or {x} != {x}) else {acc}")
-_ALL = Reduction(lambda dtype: "True", "{acc} and {x}")
-_ANY = Reduction(lambda dtype: "False", "{acc} or {x}")
+_SUM = Reduction(lambda dtype: "0", "{acc} + {x}", _reduced_axes, widen=True)
+_PROD = Reduction(lambda dtype: "1", "{acc} * {x}", _reduced_axes, widen=True)
+_MAX = Reduction(_lowest, "{x} if ({x} > {acc} or {x} != {x}) else {acc}", _reduced_axes)
+_MIN = Reduction(_highest, "{x} if ({x} < {acc} or {x} != {x}) else {acc}", _reduced_axes)
+_ALL = Reduction(lambda dtype: "True", "{acc} and {x}", _reduced_axes)
+_ANY = Reduction(lambda dtype: "False", "{acc} or {x}", _reduced_axes)
 
 # np.add.reduce is what np.sum calls, without np.sum's dispatch (a third of its cost here)
 reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.add.reduce(x, axis=axes),
                          shape_rule=_reduce_rule(_sum_dtype), allocates=True)
 vjp_rules[reduce_sum_p] = _sum_vjp
+jvp_rules[reduce_sum_p] = _sum_jvp
 lowerings[reduce_sum_p] = _SUM
 reduce_max_p = Primitive("reduce_max", impl=lambda x, *, axes: np.max(x, axis=axes),
                          shape_rule=_reduce_rule(lambda d: d), allocates=True)
 vjp_rules[reduce_max_p] = _chooser_vjp
+jvp_rules[reduce_max_p] = _chooser_jvp(reduce_max_p)
 lowerings[reduce_max_p] = _MAX
 reduce_min_p = Primitive("reduce_min", impl=lambda x, *, axes: np.min(x, axis=axes),
                          shape_rule=_reduce_rule(lambda d: d), allocates=True)
 vjp_rules[reduce_min_p] = _chooser_vjp
+jvp_rules[reduce_min_p] = _chooser_jvp(reduce_min_p)
 lowerings[reduce_min_p] = _MIN
 reduce_prod_p = Primitive("reduce_prod", impl=lambda x, *, axes: np.prod(x, axis=axes),
                           shape_rule=_reduce_rule(_sum_dtype), allocates=True)
 vjp_rules[reduce_prod_p] = _prod_vjp
+jvp_rules[reduce_prod_p] = _prod_jvp
 lowerings[reduce_prod_p] = _PROD
 reduce_and_p = Primitive("reduce_and", impl=lambda x, *, axes: np.all(x, axis=axes),
                          shape_rule=_reduce_rule(lambda d: bool_), allocates=True)
@@ -160,7 +194,7 @@ def _arg_lowering(better):
                     ctx.emit(f"{best} = {v}")
                     ctx.emit(f"{where} = {j}")
             ctx.emit(f"{name}[{', '.join(index)}] = {where}" if index else f"{name} = {where}")
-        ctx.values[id(out)] = name
+        ctx.bind(out, name)
     return Standalone(lower)
 
 
@@ -211,6 +245,30 @@ def _cumprod_vjp(cts, inputs, outputs, active, *, axis, reverse):
     return [flip(dx, [axis]) if reverse else dx]
 
 
+def _cumsum_jvp(primals, tangents, *, axis, reverse):
+    out, t = cumsum_p.bind(primals[0], axis=axis, reverse=reverse), tangents[0]
+    return [out], [None if t is None else cumsum_p.bind(t, axis=axis, reverse=reverse)]
+
+
+def _cumprod_jvp(primals, tangents, *, axis, reverse):
+    """Exact at zeros: with P[j, k] = prod of x[:k+1] except x[j],
+    dy_k = sum over j <= k of t_j P[j, k] (the transpose of the VJP's sum)."""
+    (x,), (t,) = primals, tangents
+    out = cumprod_p.bind(x, axis=axis, reverse=reverse)
+    if reverse:
+        x, t = flip(x, [axis]), flip(t, [axis])
+    x_last, t_last = moveaxis_last(x, axis), moveaxis_last(t, axis)
+    n = x_last.shape[-1]
+    rows = iota(int64, (n, n), 0)
+    cols = iota(int64, (n, n), 1)
+    without_j = where(rows == cols, 1.0, expand_dims_at(x_last, -2))
+    P = cumprod(without_j, x_last.ndim, reverse=False)          # [..., j, k]
+    dy = reduce_sum(where(cols >= rows, P * expand_dims_at(t_last, -1), 0.0),
+                    (x_last.ndim - 1,))
+    dy = moveaxis_from_last(dy, axis)
+    return [out], [flip(dy, [axis]) if reverse else dy]
+
+
 def moveaxis_last(x, axis):
     perm = [i for i in range(x.ndim) if i != axis] + [axis]
     return transpose(x, perm)
@@ -245,17 +303,19 @@ def _cumulative_lowering(op):
             with ctx.indented():
                 ctx.emit(f"{acc} = {acc} {op} {xs}[{at(j)}]")
                 ctx.emit(f"{name}[{at(j)}] = {acc}")
-        ctx.values[id(out)] = name
+        ctx.bind(out, name)
     return Standalone(lower)
 
 
 cumsum_p = Primitive("cumsum", impl=_cumulative_impl(np.cumsum), shape_rule=_cumulative_rule,
                      allocates=True)
 vjp_rules[cumsum_p] = _cumsum_vjp
+jvp_rules[cumsum_p] = _cumsum_jvp
 lowerings[cumsum_p] = _cumulative_lowering("+")
 cumprod_p = Primitive("cumprod", impl=_cumulative_impl(np.cumprod), shape_rule=_cumulative_rule,
                      allocates=True)
 vjp_rules[cumprod_p] = _cumprod_vjp
+jvp_rules[cumprod_p] = _cumprod_jvp
 lowerings[cumprod_p] = _cumulative_lowering("*")
 
 

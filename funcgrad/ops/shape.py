@@ -14,8 +14,8 @@ from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype
-from funcgrad.rules import vjp_rules, zero_derivative
-from funcgrad.rules.lowering import Guarded, Standalone, View, lowerings
+from funcgrad.rules import jvp_rules, vjp_rules, zero_derivative
+from funcgrad.rules.lowering import Guarded, Standalone, View, arith, lowerings
 
 
 def _array(x):
@@ -29,6 +29,16 @@ def shape_of(x) -> tuple[int, ...]:
 
 def _fmt_shape(shape) -> str:
     return f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
+
+
+def linear_jvp(prim):
+    """The JVP rule of a primitive linear in its first operand, the only differentiable one
+    (its other operands are indices): the tangent goes through the primitive itself."""
+    def jvp(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        t = tangents[0]
+        return [out], [None if t is None else prim.bind(t, *primals[1:], **params)]
+    return jvp
 
 
 # --- broadcast_to -----------------------------------------------------------------------
@@ -89,6 +99,7 @@ def _broadcast_to_index(ctx, index, x, out, *, shape):
 broadcast_to_p = Primitive("broadcast_to", impl=lambda x, *, shape: np.broadcast_to(x, shape),
                            shape_rule=_broadcast_to_rule)
 vjp_rules[broadcast_to_p] = _broadcast_to_vjp
+jvp_rules[broadcast_to_p] = linear_jvp(broadcast_to_p)
 lowerings[broadcast_to_p] = View(_broadcast_to_index)
 simplify_rules[broadcast_to_p] = _simplify_broadcast_to
 
@@ -161,6 +172,7 @@ reshape_p = Primitive("reshape", impl=lambda x, *, shape: _array(x).reshape(shap
                       shape_rule=_reshape_rule)
 vjp_rules[reshape_p] = lambda cts, inputs, outputs, active, *, shape: [
     reshape(cts[0], shape_of(inputs[0]))]
+jvp_rules[reshape_p] = linear_jvp(reshape_p)
 lowerings[reshape_p] = View(_reshape_index, applies=_only_unit_axes_change,
                             fallback=_lower_reshape, as_array=_reshape_as_array)
 simplify_rules[reshape_p] = _simplify_reshape
@@ -190,6 +202,7 @@ transpose_p = Primitive("transpose", impl=lambda x, *, perm: _array(x).transpose
                         shape_rule=_transpose_rule)
 vjp_rules[transpose_p] = lambda cts, inputs, outputs, active, *, perm: [
     transpose(cts[0], np.argsort(perm))]
+jvp_rules[transpose_p] = linear_jvp(transpose_p)
 lowerings[transpose_p] = View(_transpose_index, as_array=lambda ctx, base, x, out, *, perm:
                               f"np.transpose({base}, ({''.join(f'{p}, ' for p in perm)}))")
 
@@ -253,6 +266,7 @@ def _slice_as_array(ctx, base, x, out, *, start, step, size):
 
 slice_p = Primitive("slice", impl=_slice_impl, shape_rule=_slice_rule)
 vjp_rules[slice_p] = _slice_vjp
+jvp_rules[slice_p] = linear_jvp(slice_p)
 lowerings[slice_p] = View(_slice_index, as_array=_slice_as_array)
 
 
@@ -294,6 +308,15 @@ def _pad_vjp(cts, inputs, outputs, active, *, lo, hi, interior, value):
     return [slice_array(cts[0], lo, [i + 1 for i in interior], shape_of(inputs[0]))]
 
 
+def _pad_jvp(primals, tangents, *, lo, hi, interior, value):
+    """The padding is constant: the tangent is padded with zeros."""
+    out = pad_p.bind(primals[0], lo=lo, hi=hi, interior=interior, value=value)
+    t = tangents[0]
+    zero = 0 if t is None else t.dtype.type(0)
+    return [out], [None if t is None else pad_p.bind(t, lo=lo, hi=hi, interior=interior,
+                                                     value=zero)]
+
+
 def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
     """Element i of the padded array is x[(i - lo) / (interior + 1)] where that is a whole
     number in range, else the padding value: padding fuses into the loop that reads it."""
@@ -311,6 +334,7 @@ def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
 
 pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, allocates=True)
 vjp_rules[pad_p] = _pad_vjp
+jvp_rules[pad_p] = _pad_jvp
 lowerings[pad_p] = View(_pad_index)
 
 
@@ -350,6 +374,17 @@ def _concatenate_vjp(cts, inputs, outputs, active, *, axis):
     return out
 
 
+def _concatenate_jvp(primals, tangents, *, axis):
+    """The tangents concatenated, zeros standing in for the operands without one."""
+    out = concatenate_p.bind(*primals, axis=axis)
+    if all(t is None for t in tangents):
+        return [out], [None]
+    dtype = out.dtype
+    parts = [broadcast_to(dtype.type(0), shape_of(x)) if t is None else t
+             for x, t in zip(primals, tangents)]
+    return [out], [concatenate_p.bind(*parts, axis=axis)]
+
+
 def _lower_concatenate(ctx, eqn):
     out, axis = eqn.outputs[0], eqn.params["axis"]
     name = ctx.new_array(out.aval, ctx.name(out))
@@ -361,12 +396,13 @@ def _lower_concatenate(ctx, eqn):
             where[axis] = f"{ctx.offset(offset)}:{ctx.offset(offset + n)}"
             ctx.emit(f"{name}[{', '.join(where)}] = {ctx.array(x)}")
         offset += n
-    ctx.values[id(out)] = name
+    ctx.bind(out, name)
 
 
 concatenate_p = Primitive("concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis),
                           shape_rule=_concatenate_rule, allocates=True)
 vjp_rules[concatenate_p] = _concatenate_vjp
+jvp_rules[concatenate_p] = _concatenate_jvp
 lowerings[concatenate_p] = Standalone(_lower_concatenate)
 
 
@@ -388,7 +424,7 @@ def _iota_impl(*, dtype, shape, axis):
 
 iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule, allocates=True)
 zero_derivative(iota_p)
-lowerings[iota_p] = lambda operands, index, *, dtype, shape, axis: index[axis]
+lowerings[iota_p] = arith(lambda operands, index, *, dtype, shape, axis: index[axis])
 
 
 def iota(dtype, shape, axis=0):

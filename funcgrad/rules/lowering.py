@@ -1,21 +1,38 @@
 """The Numba backend's rule table, ``lowerings``, and the kinds of lowering a primitive can
-declare in it (``lowerings[p] = kind``).
+declare in it (``lowerings[p] = kind``). A kind tells the code generator (funcgrad/compile/)
+everything it needs to schedule the primitive: the generator never names a primitive, and
+never guesses from parameter names or from the code a rule writes.
 
-- a ``str`` or a callable ``(operands, index, **params) -> str``: an **elementwise** scalar
-  expression. The code generator evaluates it inside a fused loop, once per element; the
-  operands are expressions of the inputs' elements, ``index`` the loop's index names.
-- ``Reduction(init, update)``: a **reduction**, fused into the loop that computes its input:
-  ``acc = init(dtype)`` before the loop, ``acc = update.format(acc=..., x=...)`` per element.
+- ``Elementwise(expr, cheap)``: a scalar expression, evaluated once per element inside a
+  fused loop. ``expr`` is a format string over the operands' element expressions (``"{0} +
+  {1}"``; params are available by name) or a callable ``(operands, index, **params) -> str``
+  (``index``: the loop's index names). ``cheap`` (a bool, or ``(**params) -> bool``) says it
+  costs less to recompute wherever it is read than to store and load (arithmetic, no
+  function calls). ``arith(expr)`` and ``call(expr)`` declare the two. A bare string or
+  callable is an elementwise lowering that is not cheap.
+- ``Reduction(init, update, axes, widen)``: a **reduction**, fused into the loop that
+  computes its input: ``acc = init(dtype)`` before the loop, ``acc = update.format(acc=...,
+  x=...)`` per element. ``axes(**params)`` are the axes it reduces; ``widen`` accumulates
+  float32 in float64 (sums and products lose less).
 - ``View(index, ...)``: a primitive that only **re-indexes** its input (broadcast, transpose,
   slice, reshape). ``index(ctx, out_index, in_aval, out_aval, **params)`` gives the input's
   index expressions for one element of the output, so consumers read through the view and it
   costs nothing; or a ``Guarded(index, condition, fill)`` when some elements are not read
-  from the input at all (padding). ``applies(in_aval, out_aval, **params)`` says whether it can (else
-  ``fallback`` lowers it as a standalone block); ``as_array(ctx, base, ...)`` is an array
-  expression for the view without copying, when a block needs it whole (else it is copied).
-- ``Standalone(lower)``: a **block** of its own, ``lower(ctx, eqn)``, written with the ctx
-  API of compile/codegen.py (``ctx.array(atom)``, ``ctx.dim(n)``, ``ctx.emit(line)``,
-  ``ctx.define(var, expr)``, ``ctx.loops(shape)``...). dot_general, gather, pad, concatenate.
+  from the input at all (padding). ``applies(in_aval, out_aval, **params)`` says whether it
+  can (else ``fallback`` lowers it as a standalone block); ``as_array(ctx, base, ...)`` is an
+  array expression for the view without copying, when a block needs it whole (else it is
+  copied).
+- ``Standalone(lower)``: a **block** of its own, ``lower(ctx, eqn)``, written with the
+  documented API of compile/context.py (``ctx.array(atom)``, ``ctx.dim(n)``,
+  ``ctx.emit(line)``, ``ctx.define(var, expr)``, ``ctx.loops(shape)``...). dot_general,
+  gather, pad, concatenate.
+- ``Region(lower)``: a block for a primitive that **holds sub-programs** (branches, loops).
+  ``lower(ctx, eqn)`` writes the control flow (``if``/``else``, ``for``, ``while``) and, inside
+  it, ``outs = ctx.lower_region(program, input_exprs)`` emits a nested Program's body at the
+  current indentation: fresh names for each emission, its own fusion, arrays or scalars in
+  and out. Loops reassign their carried values with ``ctx.assign(targets, outs)`` (all at
+  once, so swapping carries is safe). Nothing is unrolled: the generated source does not
+  grow with a trip count (read it with ``ctx.literal(n, np.int64)``).
 - ``Inline(program, operands)``: a call of a sub-program, ``program(params) -> Program``
   applied to ``operands(inputs, params)``, whose equations are spliced into the caller's
   before scheduling, so fusion crosses the call.
@@ -26,7 +43,8 @@ Numba is only imported when something is compiled.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from funcgrad.core.rules import RuleTable
 
@@ -34,9 +52,28 @@ lowerings = RuleTable("lowering", "How the code generator (compile/) writes each
                       "Numba code: one of the kinds below.")
 
 
+class Elementwise(NamedTuple):
+    expr: str | Callable            # "{0} + {1}", or (operands, index, **params) -> str
+    cheap: bool | Callable = False  # recompute where read rather than store (or **params)
+
+    def is_cheap(self, params) -> bool:
+        return self.cheap(**params) if callable(self.cheap) else bool(self.cheap)
+
+
+def arith(expr) -> Elementwise:
+    """An elementwise expression without function calls: recomputed wherever it is read."""
+    return Elementwise(expr, cheap=True)
+
+
+def call(expr) -> Elementwise:
+    """An elementwise expression that calls a function (``np.exp({0})``): computed once."""
+    return Elementwise(expr, cheap=False)
+
+
 class Reduction(NamedTuple):
-    init: Callable   # dtype -> Python expression of the initial accumulator
-    update: str      # e.g. "{acc} + {x}"
+    init: Callable       # dtype -> Python expression of the initial accumulator
+    update: str          # e.g. "{acc} + {x}"
+    axes: Callable       # (**params) -> the axes it reduces
     widen: bool = False  # accumulate float32 in float64 (sums and products lose less)
 
 
@@ -58,7 +95,11 @@ class Guarded(NamedTuple):
 
 
 class Standalone(NamedTuple):
-    lower: Callable
+    lower: Callable   # (ctx, eqn) -> None; defines every output (ctx.define / ctx.bind)
+
+
+class Region(NamedTuple):
+    lower: Callable   # (ctx, eqn) -> None; may call ctx.lower_region(program, input_exprs)
 
 
 def _all_inputs(inputs, params):
@@ -70,9 +111,11 @@ class Inline(NamedTuple):
     operands: Callable = _all_inputs    # (inputs, params) -> the sub-program's inputs
 
 
-def is_elementwise(lowering) -> bool:
-    return isinstance(lowering, str) or (
-        callable(lowering) and not isinstance(lowering, (Reduction, View, Standalone, Inline)))
+def kind_of(lowering):
+    """The declared kind: a bare string or callable is an elementwise expression."""
+    if isinstance(lowering, str) or (callable(lowering) and not isinstance(lowering, tuple)):
+        return Elementwise(lowering)
+    return lowering
 
 
 def _identity_index(ctx, index, in_aval, out_aval, **params):

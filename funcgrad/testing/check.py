@@ -52,12 +52,14 @@ class GradientCheckError(AssertionError):
 def check_grads(f: Callable, args: Sequence, order: int = 1, modes: Sequence[str] = ("rev",),
                 atol: float | None = None, rtol: float | None = None, eps: float | None = None,
                 *, seed: int = 0) -> None:
-    """Check ``f``'s reverse-mode derivatives at ``args`` against finite differences.
+    """Check ``f``'s derivatives at ``args`` against finite differences: reverse mode
+    (``<vjp(u), v>``), forward mode (``<u, jvp(v)>``), or both (``modes=("fwd", "rev")``).
 
     ``f(*args)`` may take and return pytrees of arrays; every floating-point leaf of ``args``
     is checked (integer and boolean leaves are held fixed). ``order=2`` also checks the
     derivative of the derivative: the VJP of ``f``, as a function of ``args``, is checked the
-    same way (and so on for higher orders). ``eps`` is the finite-difference step, scaled by
+    same way (and so on for higher orders; with both modes, every nesting of them: forward
+    over reverse, reverse over forward...). ``eps`` is the finite-difference step, scaled by
     ``max(1, |x|)`` per element; ``atol`` and ``rtol`` bound the disagreement. All three default
     by dtype: the lowest precision among the float arguments and outputs decides (float32
     gets a larger step and looser tolerances than float64).
@@ -68,6 +70,7 @@ def check_grads(f: Callable, args: Sequence, order: int = 1, modes: Sequence[str
     Example:
         >>> from funcgrad.testing import check_grads
         >>> check_grads(lambda x: fnp.sum(fnp.sin(x) ** 2), (np.array([0.5, 1.0]),), order=2)
+        >>> check_grads(fnp.tanh, (np.array([0.5, 1.0]),), order=2, modes=("fwd", "rev"))
 
     A fuller example, a user's loss property-tested with Hypothesis::
 
@@ -94,11 +97,8 @@ def check_grads(f: Callable, args: Sequence, order: int = 1, modes: Sequence[str
                         f"{type(args).__name__}")
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     for mode in modes:
-        if mode == "fwd":
-            raise NotImplementedError("check_grads: forward mode (jvp) is not implemented in "
-                                      "funcgrad yet; use modes=('rev',)")
-        if mode != "rev":
-            raise ValueError(f"check_grads: unknown mode {mode!r}; use modes=('rev',)")
+        if mode not in ("fwd", "rev"):
+            raise ValueError(f"check_grads: unknown mode {mode!r}; use modes=('fwd', 'rev')")
     if not isinstance(order, int) or order < 1:
         raise ValueError(f"check_grads: order must be a positive int, got {order!r}")
     leaves, tree = flatten(tuple(args))
@@ -114,12 +114,16 @@ def check_grads(f: Callable, args: Sequence, order: int = 1, modes: Sequence[str
         return f(*unflatten(tree, full))
 
     names = [describe(i) for i in wrt]
-    _check(on_float_leaves, [leaves[i] for i in wrt], names, order, atol, rtol, eps,
-           np.random.default_rng(seed), name_of(f), 1)
+    _check(on_float_leaves, [leaves[i] for i in wrt], names, order, modes, atol, rtol, eps,
+           np.random.default_rng(seed), name_of(f), ())
 
 
-def _check(fun, xs, names, order, atol, rtol, eps, rng, fname, level):
+def _check(fun, xs, names, order, modes, atol, rtol, eps, rng, fname, path):
+    """Check ``fun`` in each mode; for higher orders, check the derivative of ``fun`` (its VJP
+    for "rev", its JVP for "fwd") the same way. ``path`` lists the modes differentiated
+    through so far (for messages)."""
     from funcgrad.api.autodiff import vjp
+    from funcgrad.api.forward import jvp
     out, pullback = vjp(fun, *xs)
     out_leaves, out_tree = flatten(out)
     u = [_random_like(y, rng) for y in out_leaves]
@@ -127,30 +131,51 @@ def _check(fun, xs, names, order, atol, rtol, eps, rng, fname, level):
     h = DEFAULT_EPS[dtype] if eps is None else eps
     atol = DEFAULT_ATOL[dtype] if atol is None else atol
     rtol = DEFAULT_RTOL[dtype] if rtol is None else rtol
-    cts = pullback(unflatten(out_tree, u))
-    for k, x in enumerate(xs):
-        scale = np.maximum(1.0, np.abs(np.asarray(x, np.float64)))
-        v = rng.standard_normal(np.shape(x)) * scale
-        numeric, noise = _directional(fun, xs, k, v, u, h, fname, names[k], level)
-        analytic = _dot(cts[k], v)
-        bound = atol + rtol * _scale(numeric, analytic, cts[k], v) + noise
-        if not abs(numeric - analytic) <= bound:  # also catches NaN
-            raise GradientCheckError(_failure(fun, xs, k, v, u, cts[k], numeric, analytic,
-                                              atol, rtol, noise, h, fname, names[k], level))
+    cts = pullback(unflatten(out_tree, u)) if "rev" in modes else None
+    directions = [rng.standard_normal(np.shape(x)) * np.maximum(1.0, np.abs(
+        np.asarray(x, np.float64))) for x in xs]
+
+    def forward(k, v):  # <u, jvp(v)>, v in argument k alone
+        tangents = [np.zeros(np.shape(x), np.asarray(x).dtype) for x in xs]
+        tangents[k] = np.asarray(v, np.asarray(xs[k]).dtype)
+        jv = flatten(jvp(fun, tuple(xs), tuple(tangents))[1])[0]
+        return sum(_dot(a, b) for a, b in zip(u, jv) if _is_float(a))
+
+    for k, v in enumerate(directions):
+        numeric, noise = _directional(fun, xs, k, v, u, h, fname, names[k], path)
+        for mode in modes:
+            if mode == "rev":
+                analytic, along = _dot(cts[k], v), (lambda e, k=k: _dot(cts[k], e))
+            else:
+                analytic, along = forward(k, v), (lambda e, k=k: forward(k, e))
+            bound = atol + rtol * _scale(numeric, analytic, cts[k] if cts else None, v) + noise
+            if not abs(numeric - analytic) <= bound:  # also catches NaN
+                raise GradientCheckError(_failure(
+                    fun, xs, k, v, u, along, numeric, analytic, atol, rtol, noise, h, fname,
+                    names[k], (*path, mode)))
     if order > 1:
-        def vjp_of_fun(*ys):
-            return vjp(fun, *ys)[1](unflatten(out_tree, u))
-        _check(vjp_of_fun, xs, names, order - 1, atol, rtol, eps, rng, fname, level + 1)
+        for mode in modes:
+            if mode == "rev":
+                def derivative(*ys):
+                    return vjp(fun, *ys)[1](unflatten(out_tree, u))
+            else:
+                def derivative(*ys):
+                    return jvp(fun, ys, tuple(np.asarray(v, np.asarray(x).dtype)
+                                              for x, v in zip(xs, directions)))[1]
+            _check(derivative, xs, names, order - 1, modes, atol, rtol, eps, rng, fname,
+                   (*path, mode))
 
 
 def _scale(numeric, analytic, ct, v) -> float:
     """What the disagreement is relative to: the larger of the two numbers, or |vjp(u)| |v|
     when <vjp(u), v> cancels (then rounding in either number is relative to the terms)."""
+    if ct is None:  # forward mode only
+        return max(abs(numeric), abs(analytic))
     norm = float(np.linalg.norm(np.asarray(ct, np.float64))) * float(np.linalg.norm(v))
     return max(abs(numeric), abs(analytic), norm) if np.isfinite(norm) else abs(numeric)
 
 
-def _directional(fun, xs, k, v, u, h, fname, name, level):
+def _directional(fun, xs, k, v, u, h, fname, name, path):
     """<u, d/dh f(x + h v)> at 0 by Richardson-extrapolated central differences, and the size
     of its rounding error (from the magnitude of the values differenced)."""
     values, magnitude = {}, 0.0
@@ -163,7 +188,8 @@ def _directional(fun, xs, k, v, u, h, fname, name, level):
                  for ui, yi in zip(u, out_leaves)]
         if not all(np.all(np.isfinite(t)) for t in terms):
             raise GradientCheckError(
-                f"check_grads({fname}): {_what(level, fname)} is not finite at x + {step:g} * v "
+                f"check_grads({fname}): {_what(path or ('rev',), fname)} is not finite at "
+                f"x + {step:g} * v "
                 f"(x = {name}), so finite differences cannot check it. Move the arguments away "
                 f"from the edge of the function's domain, or pass a smaller eps.")
         values[step] = sum(float(np.sum(t)) for t in terms)
@@ -181,49 +207,58 @@ def _moved(x, v, step):
     return np.asarray(moved, np.asarray(x).dtype)
 
 
-def _failure(fun, xs, k, v, u, ct, numeric, analytic, atol, rtol, noise, h, fname, name,
-             level):
+def _failure(fun, xs, k, v, u, along, numeric, analytic, atol, rtol, noise, h, fname, name,
+             path):
     diff = abs(numeric - analytic)
-    scale = _scale(numeric, analytic, ct, v)
+    scale = max(abs(numeric), abs(analytic))
     rel = diff / max(scale, np.finfo(np.float64).tiny)
+    mode = "reverse mode:         " if path[-1] == "rev" else "forward mode:         "
+    formula = "(<vjp(u), v>)" if path[-1] == "rev" else "(<u, jvp(v)>)"
     lines = [
-        f"check_grads({fname}): {_what(level, fname)} disagrees with finite differences",
+        f"check_grads({fname}): {_what(path, fname)} disagrees with finite differences",
         f"  with respect to:      {name}, {_describe_array(xs[k])}",
         f"  argument value:       {_show(xs[k])}",
         f"  direction v:          {_show(v)}",
         *([f"  output cotangent u:   {_show_tree(u)}"] if _show_u(u) else []),
         f"  finite differences:   {numeric!r}   (d/dh <u, f(x + h v)>, step {h:g})",
-        f"  reverse mode:         {analytic!r}   (<vjp(u), v>)",
+        f"  {mode}{analytic!r}   {formula}",
         f"  difference:           {diff:.3e}, relative error {rel:.3e} (relative to "
         f"{scale:.3e}, the larger of the numbers and |vjp(u)| |v|); allowed {atol:g} + "
         f"{rtol:g} * that + {noise:.1e} (rounding)",
     ]
     if np.size(xs[k]) <= _SHOW_ELEMENTS and np.ndim(xs[k]) > 0:
-        lines.append(_worst_element(fun, xs, k, u, ct, h, fname, name, level))
+        lines.append(_worst_element(fun, xs, k, u, along, h, fname, name, path))
     return "\n".join(lines)
 
 
-def _worst_element(fun, xs, k, u, ct, h, fname, name, level):
-    """Which element of the argument the derivative is most wrong for."""
+def _worst_element(fun, xs, k, u, along, h, fname, name, path):
+    """Which element of the argument the derivative is most wrong for (``along(e)``: the
+    derivative being checked, in direction e)."""
     worst = None
-    ct = np.asarray(ct, np.float64)
     for index in np.ndindex(np.shape(xs[k])):
         e = np.zeros(np.shape(xs[k]))
         e[index] = max(1.0, abs(float(np.asarray(xs[k])[index])))
-        numeric, _ = _directional(fun, xs, k, e, u, h, fname, name, level)
-        analytic = ct[index] * e[index]
+        numeric, _ = _directional(fun, xs, k, e, u, h, fname, name, path)
+        analytic = along(e)
         if worst is None or abs(numeric - analytic) > worst[0]:
             worst = (abs(numeric - analytic), index, float(numeric / e[index]),
-                     float(ct[index]))
+                     float(analytic / e[index]))
     _, index, numeric, analytic = worst
-    return (f"  worst element:        {list(index)}: finite differences {numeric!r}, reverse "
+    mode = "reverse" if path[-1] == "rev" else "forward"
+    return (f"  worst element:        {list(index)}: finite differences {numeric!r}, {mode} "
             f"mode {analytic!r} (derivatives of <u, f> with respect to that element)")
 
 
-def _what(level, fname):
-    if level == 1:
-        return f"the reverse-mode derivative of {fname}"
-    return f"the derivative of order {level} of {fname} (reverse mode over its VJP)"
+_MODE_NAMES = {"rev": "reverse", "fwd": "forward"}
+
+
+def _what(path, fname):
+    """What is checked, from the modes nested (innermost first): 'the reverse-mode derivative
+    of f', or 'the derivative of order 2 of f (forward mode over reverse mode)'."""
+    if len(path) <= 1:
+        return f"the {_MODE_NAMES[path[0] if path else 'rev']}-mode derivative of {fname}"
+    modes = " over ".join(f"{_MODE_NAMES[m]} mode" for m in reversed(path))
+    return f"the derivative of order {len(path)} of {fname} ({modes})"
 
 
 def numerical_grad(f: Callable, args: Sequence, eps: float | None = None):

@@ -34,7 +34,7 @@ from hypothesis.extra import numpy as hnp
 
 __all__ = ["arrays", "in_domain", "positive", "nonzero", "unit_interval", "elements", "floats",
            "float_dtypes", "shapes", "broadcastable_shapes", "mutually_broadcastable_shapes",
-           "pytrees", "DOMAINS", "FLOAT_DTYPES"]
+           "pytrees", "tangents", "DOMAINS", "FLOAT_DTYPES"]
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 """The dtypes funcgrad differentiates in, as ``float_dtypes`` draws them."""
@@ -258,3 +258,34 @@ def pytrees(leaves: st.SearchStrategy, *, max_leaves: int = 6) -> st.SearchStrat
                          st.lists(children, min_size=1, max_size=3),
                          st.dictionaries(keys, children, min_size=1, max_size=3))
     return st.recursive(leaves, extend, max_leaves=max_leaves)
+
+
+def tangents(primals) -> st.SearchStrategy:
+    """Tangents for ``primals`` (a tuple of arguments, pytrees alike), as ``jvp`` takes them:
+    the same structure, each float leaf an array of its shape and dtype, each integer or
+    boolean leaf ``float0`` zeros. For properties of forward mode, such as the transpose
+    identity <vjp(u), v> == <u, jvp(v)>.
+
+    Example:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> from hypothesis import given
+        >>> x = np.array([0.5, 1.0])
+        >>> @given(tangents((x,)))
+        ... def test_jvp_is_the_gradient_along_v(v):
+        ...     y_dot = fg.jvp(lambda x: fnp.sum(fnp.sin(x)), (x,), v)[1]
+        ...     assert np.isclose(y_dot, np.cos(x) @ v[0])
+        >>> test_jvp_is_the_gradient_along_v()
+    """
+    from funcgrad.transforms.forward import float0
+    from funcgrad.tree import flatten, unflatten
+
+    leaves, tree = flatten(tuple(primals))
+
+    def tangent(x):
+        dtype = np.asarray(x).dtype
+        if dtype.kind != "f":
+            return st.just(np.zeros(np.shape(x), float0))
+        if isinstance(x, float):
+            return floats(np.float64)
+        return arrays(dtype, np.shape(x))
+    return st.tuples(*map(tangent, leaves)).map(lambda ts: unflatten(tree, list(ts)))

@@ -27,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.ir import (Literal, Program, Var, common_subexpression_elimination,
                               dead_code_elimination)
 from funcgrad.core.tracing import current_trace, new_trace, source_of
@@ -65,17 +66,16 @@ def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence,
     seed; its outputs are the kept program outputs and then the cotangent of each wrt input.
     """
     with new_trace() as trace:
-        env: dict[int, object] = {}
-        for v in program.inputs:
-            env[id(v)] = trace.new_input(v.aval)
+        primals = [trace.new_input(v.aval) for v in program.inputs]
         ct_inputs = iter([trace.new_input(v.aval.strong())
                           for v, s in zip(program.outvars, seeds) if s is COTANGENT_INPUT])
+        env: dict[int, object] = {}
 
         def read(atom):
             return atom.value if isinstance(atom, Literal) else env[id(atom)]
 
         active = {id(v) for v, on in zip(program.inputs, wrt) if on and is_float(v.aval.dtype)}
-        residuals = _forward(program, env, read, active)
+        residuals = _forward(program, primals, env, active)
         out_cts = [next(ct_inputs) if s is COTANGENT_INPUT else s for s in seeds]
         cts = _backward_pass(program, read, active, out_cts, residuals)
         keep = [True] * len(program.outvars) if keep is None else keep
@@ -134,24 +134,25 @@ def _backward_pass(program, read, active, out_cts, residuals) -> dict:
     return cts
 
 
-def _forward(program, env, read, active):
-    """Re-emit the forward equations; mark the values that depend on the wrt inputs."""
+def _forward(program, primals, env, active):
+    """Re-emit the forward equations (filling ``env``); mark the values that depend on the wrt
+    inputs; return the residuals that split rules saved for their backward halves."""
     residuals = {}
-    for eqn in program.equations:
+
+    def apply(eqn, ins):
         prim = eqn.primitive
         flags = [isinstance(a, Var) and id(a) in active for a in eqn.inputs]
-        ins = [read(a) for a in eqn.inputs]
-        with source_of(eqn.source):
-            split = vjp_split_rules.get(prim)
-            if split is not None and any(flags):
+        split = vjp_split_rules.get(prim)
+        if split is not None and any(flags):
+            with source_of(eqn.source):
                 outs, residuals[id(eqn)] = split[0](ins, flags, **eqn.params)
-            else:
-                outs = prim.bind(*ins, **eqn.params)
-                outs = outs if prim.multiple_results else [outs]
-        for v, x in zip(eqn.outputs, outs):
-            env[id(v)] = x
+        else:
+            outs = bind_equation(eqn, ins)
         if is_differentiable(prim) and any(flags):
             active.update(id(v) for v in eqn.outputs if is_float(v.aval.dtype))
+        return outs
+
+    interpret(program, primals, apply, env)
     return residuals
 
 

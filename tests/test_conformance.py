@@ -1,12 +1,18 @@
-"""Every primitive's VJP rule against finite differences, over Hypothesis-drawn inputs.
+"""The conformance suite: every primitive, every rule table, driven by one table of cases.
 
 CASES maps each differentiable primitive of the registry to a strategy drawing a function
 that uses it and arguments for that function (shapes with broadcasting, values inside the
-function's domain). ``test_every_primitive_has_a_vjp_and_a_case`` walks the registry, so a
-new primitive without a VJP rule, or without a case here, fails the suite.
+function's domain); VALUE_CASES does the same for primitives whose derivative is zero
+(comparisons, rounding, integer and boolean operations). ``test_every_primitive_has_a_case``
+walks the registry, so a new primitive without a case here fails the suite.
 
-Each case is checked in float64 to second order (the VJP of the VJP) and in float32 to first
-order with float32's looser tolerances.
+Each case is checked, per table:
+- VJP: against finite differences, in float64 to second order (the VJP of the VJP) and in
+  float32 to first order with float32's looser tolerances;
+- lowering: the compiled program (``jit``) against the NumPy implementation;
+- JVP: against finite differences, and against the VJP by the transpose identity
+  <vjp(u), v> == <u, jvp(v)> (skipped until forward mode exists);
+- batching: ``vmap`` against a Python loop over the examples (skipped until vmap exists).
 """
 
 from __future__ import annotations
@@ -374,7 +380,107 @@ def test_every_primitive_has_a_vjp_and_a_case():
 
 
 # primitives tested in their own files (they carry sub-programs)
-NO_CASE = {"custom_vjp_call"}
+NO_CASE = {"custom_vjp_call", "custom_jvp_call"}
+
+
+# --- primitives with a zero derivative: values only ---------------------------------------
+
+def _ints(draw, shape, lo=-5, hi=5):
+    return np.array(draw(st.lists(st.integers(lo, hi), min_size=int(np.prod(shape)),
+                                  max_size=int(np.prod(shape)))), np.int64).reshape(shape)
+
+
+def int_binary(fn, nonzero=False):
+    @st.composite
+    def case(draw, dtype):
+        x_shape, y_shape = draw(fst.mutually_broadcastable_shapes(2, max_side=3)).input_shapes
+        y = _ints(draw, y_shape, 1 if nonzero else -5, 5)
+        return fn, (_ints(draw, x_shape), y)
+    return case
+
+
+def bool_binary(fn):
+    @st.composite
+    def case(draw, dtype):
+        x_shape, y_shape = draw(fst.mutually_broadcastable_shapes(2, max_side=3)).input_shapes
+        return fn, (_ints(draw, x_shape) > 0, _ints(draw, y_shape) > 0)
+    return case
+
+
+@st.composite
+def bool_reduction_case(draw, dtype, fn):
+    shape = _shape(draw, min_dims=1)
+    axes = draw(_axes(len(shape)))
+    return (lambda x: fn(x, axis=axes)), (_ints(draw, shape) > 0,)
+
+
+@st.composite
+def arg_case(draw, dtype, fn):
+    shape = _shape(draw, min_dims=1)
+    axis = draw(st.integers(0, len(shape) - 1))
+    return (lambda x: fn(x, axis=axis)), (_distinct(draw, dtype, shape),)
+
+
+@st.composite
+def iota_case(draw, dtype):
+    shape = _shape(draw, min_dims=1)
+    return (lambda x: x + fnp.arange(shape[-1], dtype=dtype)), (_arr(draw, dtype, shape),)
+
+
+@st.composite
+def special_values_case(draw, dtype, fn):
+    shape = _shape(draw)
+    values = draw(st.lists(st.sampled_from([0.0, -1.5, 2.5, np.inf, -np.inf, np.nan, 1e300]),
+                           min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    return fn, (np.array(values, dtype).reshape(shape),)
+
+
+VALUE_CASES = {
+    **{name: unary(name) for name in ["sign", "floor", "ceil", "rint"]},
+    **{name: (lambda n: lambda dtype: special_values_case(dtype, getattr(fnp, n)))(name)
+       for name in ["isfinite", "isnan", "isinf"]},
+    "logical_not": lambda dtype: bool_reduction_case(dtype, lambda x, axis: fnp.logical_not(x)),
+    "invert": int_binary(lambda x, y: fnp.invert(x) + y),
+    "floor_divide": int_binary(fnp.floor_divide, nonzero=True),
+    **{name: binary(getattr(fnp, fn)) for name, fn in [
+        ("eq", "equal"), ("ne", "not_equal"), ("lt", "less"), ("le", "less_equal"),
+        ("gt", "greater"), ("ge", "greater_equal")]},
+    **{name: bool_binary(getattr(fnp, name)) for name in [
+        "logical_and", "logical_or", "logical_xor"]},
+    **{name: int_binary(getattr(fnp, name)) for name in [
+        "bitwise_and", "bitwise_or", "bitwise_xor"]},
+    "reduce_and": lambda dtype: bool_reduction_case(dtype, fnp.all),
+    "reduce_or": lambda dtype: bool_reduction_case(dtype, fnp.any),
+    "argmax": lambda dtype: arg_case(dtype, fnp.argmax),
+    "argmin": lambda dtype: arg_case(dtype, fnp.argmin),
+    "iota": iota_case,
+    "stop_gradient": unary("stop_gradient", fg.stop_gradient),
+}
+
+
+def test_every_primitive_has_a_case():
+    missing = [name for name in REGISTRY
+               if name not in CASES and name not in VALUE_CASES and name not in NO_CASE]
+    assert not missing, f"primitives without a conformance case: {missing}"
+    wrong = [name for name in VALUE_CASES if is_differentiable(REGISTRY[name])]
+    assert not wrong, f"differentiable primitives among the value-only cases: {wrong}"
+
+
+def _draw(data, name, dtype):
+    """(fn, args) of a case from either table."""
+    strategy = CASES.get(name) or EXTRA_CASES.get(name) or VALUE_CASES[name]
+    fn, args, *_ = data.draw(strategy(dtype), label=name)
+    return fn, args
+
+
+def _same(actual, expected):
+    """Equal shapes and dtypes, values equal up to a few ulps of their dtype (libm and NumPy's
+    vectorised transcendentals may round differently)."""
+    for a, e in zip(fg.tree.leaves(actual), fg.tree.leaves(expected)):
+        assert np.shape(a) == np.shape(e) and np.asarray(a).dtype == np.asarray(e).dtype
+        tol = 4e-6 if np.asarray(e).dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(e, np.float64),
+                                   rtol=tol, atol=tol)
 
 
 def _check_case(data, name, dtype):
@@ -400,3 +506,131 @@ def test_vjp_float64_second_order(name, data):
 @given(data=st.data())
 def test_vjp_float32(name, data):
     _check_case(data, name, np.float32)
+
+
+# --- lowering: each primitive compiled against its NumPy implementation --------------------
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(VALUE_CASES))
+@settings(SETTINGS, max_examples=_EXAMPLES or 8)
+@given(data=st.data())
+def test_lowering_matches_numpy(name, data):
+    fn, args = _draw(data, name, np.float64)
+    with np.errstate(all="ignore"):
+        _same(fg.jit(fn)(*args), fn(*args))
+
+
+# --- forward mode ----------------------------------------------------------------------------
+
+def _needs(name):
+    if not hasattr(fg, name):
+        pytest.skip(f"funcgrad.{name} does not exist yet")
+
+
+def _random_like(tree, seed):
+    rng = np.random.default_rng(seed)
+    return fg.tree.map(lambda x: rng.normal(size=np.shape(x)).astype(np.asarray(x).dtype)
+                       if np.asarray(x).dtype.kind == "f" else np.zeros(np.shape(x)), tree)
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(EXTRA_CASES))
+@SETTINGS
+@given(data=st.data())
+def test_jvp_float64_against_finite_differences(name, data):
+    _needs("jvp")
+    fn, args = _draw(data, name, np.float64)
+    check_grads(fn, args, order=1, modes=("fwd",))
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(EXTRA_CASES))
+@SETTINGS
+@given(data=st.data())
+def test_jvp_and_vjp_are_transposes(name, data):
+    """<vjp(u), v> == <u, jvp(v)>: the two rules are the same linear map, read both ways."""
+    _needs("jvp")
+    fn, args = _draw(data, name, np.float64)
+    floats = [i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f"]
+
+    def of_floats(*xs):
+        full = list(args)
+        for i, x in zip(floats, xs):
+            full[i] = x
+        return fn(*full)
+
+    primals = tuple(args[i] for i in floats)
+    v = _random_like(primals, 1)
+    out, jv = fg.jvp(of_floats, primals, v)
+    u = _random_like(out, 2)
+    _, pullback = fg.vjp(of_floats, *primals)
+    vjp_u = pullback(u)
+    left = sum(np.sum(a * b) for a, b in zip(fg.tree.leaves(vjp_u), fg.tree.leaves(v)))
+    right = sum(np.sum(a * b) for a, b in zip(fg.tree.leaves(u), fg.tree.leaves(jv)))
+    # an output may be float32 (convert_element_type): then the two sums round as float32
+    single = any(np.asarray(y).dtype == np.float32 for y in fg.tree.leaves(out))
+    tol = 1e-5 if single else 1e-9
+    np.testing.assert_allclose(left, right, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(EXTRA_CASES))
+@settings(SETTINGS, max_examples=_EXAMPLES or 5)
+@given(data=st.data())
+def test_jacfwd_matches_jacrev(name, data):
+    """jacfwd pushes the whole identity basis through one batched linear program (the JVP's
+    tangent equations with a leading basis axis): each primitive's tangent batched."""
+    _needs("jacfwd")
+    fn, args = _draw(data, name, np.float64)
+    floats = tuple(i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f")
+    if not floats or not all(np.size(args[i]) for i in floats):
+        return
+    forward = fg.jacfwd(fn, argnums=floats)(*args)
+    reverse = fg.jacrev(fn, argnums=floats)(*args)
+    for a, b in zip(fg.tree.leaves(forward), fg.tree.leaves(reverse)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+# --- batching ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(EXTRA_CASES) + sorted(VALUE_CASES))
+@settings(SETTINGS, max_examples=_EXAMPLES or 10)
+@given(data=st.data())
+def test_vmap_matches_a_loop(name, data):
+    """Batch some of the arguments (at a drawn axis) over 3 examples; the others are shared."""
+    _needs("vmap")
+    examples = [_draw_fixed_shapes(data, name, k) for k in range(3)]
+    fn, args0 = examples[0]
+    mapped = data.draw(st.lists(st.booleans(), min_size=len(args0), max_size=len(args0)))
+    in_axes, stacked = [], []
+    for i, a in enumerate(args0):
+        if not mapped[i]:
+            in_axes.append(None)
+            stacked.append(a)
+            continue
+        axis = data.draw(st.integers(0, np.ndim(a)))
+        in_axes.append(axis)
+        stacked.append(np.stack([np.asarray(ex[1][i]) for ex in examples], axis=axis))
+    per_example = [fn(*[stacked[i] if not mapped[i] else ex[1][i] for i in range(len(args0))])
+                   for ex in examples]
+    if not any(mapped):
+        return
+    with np.errstate(all="ignore"):
+        batched = fg.vmap(fn, in_axes=tuple(in_axes))(*stacked)
+        expected = fg.tree.map(lambda *xs: np.stack(xs), *per_example)
+    _same(batched, expected)
+
+
+def _draw_fixed_shapes(data, name, k):
+    """The k-th example of a batch: the first draw fixes the function and the shapes; later
+    ones redraw only the values, at the same shapes and dtypes."""
+    if k == 0:
+        fn, args = _draw(data, name, np.float64)
+        data.conjecture_data._fg_first = (fn, args)  # the batch's function and shapes
+        return fn, args
+    fn, args = data.conjecture_data._fg_first
+    rng = np.random.default_rng(k)
+    fresh = []
+    for a in args:
+        a = np.asarray(a)
+        if a.dtype.kind == "f":  # perturb within the case's domain: small relative steps
+            fresh.append((a * (1 + 0.01 * k * rng.uniform(-1, 1, a.shape))).astype(a.dtype))
+        else:
+            fresh.append(a)
+    return fn, tuple(fresh)

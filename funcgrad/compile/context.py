@@ -1,0 +1,354 @@
+"""The lowering context: the API a lowering rule may use to write Numba code.
+
+A ``Standalone`` or ``Region`` rule (funcgrad/rules/lowering.py) is called as
+``lower(ctx, eqn)`` and must define every output of ``eqn``. What it may use:
+
+Names and types
+    ``ctx.name(var)``: the variable's name, as the printed program names it.
+    ``ctx.fresh(prefix)``: a new local name. ``ctx.dtype(dtype)``: ``"np.float64"``...
+Sizes and constants (never written into the source: read at run time from the tables
+``ints``/``floats``, so programs differing only in sizes share one compiled function)
+    ``ctx.dim(n)``, ``ctx.shape(shape)``, ``ctx.offset(n)``, ``ctx.literal(value, dtype)``.
+Values
+    ``ctx.array(atom)``: an expression for an input as an array (a scalar if 0-d), computing
+    it if it was fused away. ``ctx.read(atom, index)``: one element (inside ``ctx.loops``).
+    ``ctx.new_array(aval, prefix)``: allocate. ``ctx.define(var, expr)``: emit ``name =
+    expr`` and bind ``var`` to it. ``ctx.bind(var, expr)``: ``var`` is ``expr`` (a local
+    already holding it). ``ctx.assign(targets, exprs)``: reassign locals all at once.
+Code
+    ``ctx.emit(line)``, ``with ctx.indented():``, ``with ctx.loops(shape) as index:``.
+Sub-programs (``Region`` rules)
+    ``ctx.lower_region(program, input_exprs) -> output_exprs``: emit a nested Program's
+    body here, at the current indentation (inside the ``if``/``for``/``while`` the rule
+    wrote), with fresh names for each emission and its own fusion. Inputs and outputs are
+    expressions of arrays, or scalars for 0-d values. An output may be an input's
+    expression itself: copy into fresh locals (``ctx.assign``) before reassigning inputs.
+
+Errors in generated code name the user's line: every emitted line remembers the source of
+the equation being lowered.
+"""
+
+from __future__ import annotations
+
+import keyword
+from contextlib import contextmanager
+from typing import NamedTuple
+
+import numpy as np
+
+from funcgrad.core.errors import LoweringError
+from funcgrad.core.ir import Literal, Program, Var, _Namer
+from funcgrad.core.types import ShapedArray
+from funcgrad.rules.lowering import Guarded, kind_of, lowerings
+
+_RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "ints", "floats", "bool", "int",
+                                   "float", "range", "abs", "min", "max", "program"}
+
+_SMALL_OFFSET = 16
+
+
+def dtype_expr(dtype: np.dtype) -> str:
+    return "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
+
+
+def cast_expr(dtype: np.dtype, expr: str) -> str:
+    return f"bool({expr})" if dtype == np.bool_ else f"{dtype_expr(dtype)}({expr})"
+
+
+def operand_index(aval: ShapedArray, shape, index) -> list:
+    """The index of an operand broadcast (as NumPy does) against the loop's ``shape``."""
+    lead = len(shape) - len(aval.shape)
+    return [index[lead + k] if d == shape[lead + k] else "0" for k, d in enumerate(aval.shape)]
+
+
+def _literal_dtype(eqn) -> np.dtype:
+    """The dtype NumPy gives a weak literal operand of this equation (NEP 50)."""
+    from funcgrad.core.types import promote_types  # a weak operand as a Python number:
+    return promote_types(*[a.aval for a in eqn.inputs])[0]  # (np.result_type(uint64, int)
+    # would be float64, and a uint64 computed in floats loses its low bits)
+
+
+class LoopScope(NamedTuple):
+    """The loop being emitted: reads inside it keep recomputed values in locals, once per
+    index they are read at (``memo``: (var id, index) -> local)."""
+    index: list
+    shape: tuple
+    memo: dict
+
+
+class FunctionText:
+    """The one function being written, shared by the contexts of every (sub-)program
+    lowered into it: its lines, its header reading the runtime tables, the tables, and
+    the names given so far."""
+
+    def __init__(self):
+        self.ints: list[int] = []
+        self.floats: list[float] = []
+        self.header: list[str] = []
+        self.lines: list[str] = []
+        self.line_sources: dict[int, object] = {}
+        self.source = None                 # the Source of the lines being emitted
+        self.indent = 1
+        self.namer = _Namer()              # names like the printed program's
+        self.emitted: dict[int, list] = {}  # id(program) -> [program, times emitted]
+        self._fresh = 0
+
+    def fresh(self, prefix: str) -> str:
+        self._fresh += 1
+        return f"{prefix}_{self._fresh}"
+
+    def names_for(self, program: Program) -> dict:
+        """Names for ``program``'s variables: the printed program's the first time it is
+        emitted, fresh ones each time after."""
+        entry = self.emitted.setdefault(id(program), [program, 0])
+        again = entry[1] > 0
+        entry[1] += 1
+        names = {}
+        variables = list(program.inputs) + [v for e in program.equations for v in e.outputs]
+        for v in variables:
+            name = self.namer(v)
+            name = name + "_" if name in _RESERVED else name
+            names[id(v)] = self.fresh(name) if again else name
+        return names
+
+
+class LoweringContext:
+    """The lowering of one program (the function's, or a region's) into ``text``."""
+
+    def __init__(self, program: Program, text: FunctionText):
+        from funcgrad.compile.scheduler import Schedule
+        self.program = program
+        self.text = text
+        self._names = text.names_for(program)
+        self.plan = Schedule(program)
+        self.values: dict[int, str] = {}      # var -> local holding it (array; scalar if 0-d)
+        self.scope: LoopScope | None = None   # the loop being emitted
+        self.in_loop: set[int] = set()        # members of the group being emitted
+
+    # -- names and types -------------------------------------------------------------------
+
+    def name(self, var: Var) -> str:
+        return self._names[id(var)]
+
+    def dtype(self, dtype) -> str:
+        return dtype_expr(np.dtype(dtype))
+
+    def fresh(self, prefix: str = "t") -> str:
+        return self.text.fresh(prefix)
+
+    # -- code ------------------------------------------------------------------------------
+
+    def emit(self, line: str):
+        self.text.lines.append("    " * self.text.indent + line)
+        if self.text.source is not None:
+            self.text.line_sources[len(self.text.lines)] = self.text.source
+
+    @contextmanager
+    def indented(self):
+        self.text.indent += 1
+        try:
+            yield
+        finally:
+            self.text.indent -= 1
+
+    @contextmanager
+    def loops(self, shape):
+        """A loop nest over ``shape``; yields the index names."""
+        index = [self.fresh("j") for _ in shape]
+        for i, d in zip(index, shape):
+            self.emit(f"for {i} in range({self.dim(d)}):")
+            self.text.indent += 1
+        try:
+            yield index
+        finally:
+            self.text.indent -= len(shape)
+
+    # -- sizes and constants, from the runtime tables --------------------------------------
+
+    def dim(self, n: int) -> str:
+        """A size, read at run time from the ``ints`` table."""
+        text = self.text
+        text.ints.append(int(n))
+        k = len(text.ints) - 1
+        text.header.append(f"n{k} = ints[{k}]")
+        return f"n{k}"
+
+    def offset(self, n: int) -> str:
+        """An index offset. Small ones (x[1:], x[:-1] and padding by a few) are written into
+        the code: they do not change with sizes, and a constant offset lets LLVM see that an
+        index stays non-negative and vectorise the loop (3x on Rosenbrock). Large ones come
+        from sizes (x[::-1] starts at n - 1) and are read at run time like sizes."""
+        return str(int(n)) if 0 <= n <= _SMALL_OFFSET else self.dim(n)
+
+    def shape(self, shape) -> str:
+        return f"({''.join(self.dim(d) + ', ' for d in shape)})"
+
+    def literal(self, value, dtype) -> str:
+        """A constant of ``dtype``, read at run time from a table (booleans are inline)."""
+        dtype = np.dtype(dtype)
+        if dtype == np.bool_:
+            return "True" if value else "False"
+        text = self.text
+        table, convert = (text.floats, float) if dtype.kind == "f" else (text.ints, int)
+        table.append(convert(value))
+        k = len(table) - 1
+        name = f"c{k}" if dtype.kind == "f" else f"k{k}"
+        table_name = "floats" if dtype.kind == "f" else "ints"
+        text.header.append(f"{name} = {dtype_expr(dtype)}({table_name}[{k}])")
+        return name
+
+    # -- values ----------------------------------------------------------------------------
+
+    def bind(self, var: Var, expr: str):
+        """``var`` is held by ``expr`` (a local, or an expression cheap to repeat)."""
+        self.values[id(var)] = expr
+
+    def define(self, var: Var, expr: str):
+        """Bind ``var`` to ``expr`` (an array, or a scalar if 0-d)."""
+        self.emit(f"{self.name(var)} = {expr}")
+        self.bind(var, self.name(var))
+
+    def assign(self, targets, exprs):
+        """``targets = exprs``, all at once (a loop's carried values may swap)."""
+        if targets:
+            self.emit(f"{', '.join(targets)}, = {', '.join(exprs)},")
+
+    def new_array(self, aval: ShapedArray, prefix: str) -> str:
+        name = self.fresh(prefix)
+        self.emit(f"{name} = np.empty({self.shape(aval.shape)}, {dtype_expr(aval.dtype)})")
+        return name
+
+    def array(self, atom) -> str:
+        """An expression for ``atom`` as an array (a scalar if 0-d), for a block to use."""
+        if isinstance(atom, Literal):
+            return self.literal(atom.value, atom.aval.dtype)
+        if id(atom) in self.values:
+            return self.values[id(atom)]
+        views, virtual = self.plan.views, self.plan.virtual
+        if id(atom) not in views and id(atom) not in virtual:
+            raise LoweringError(f"internal: {self.name(atom)} is used before it is computed")
+        expr = None
+        if atom.aval.shape == ():
+            with self.scoped([], ()):
+                expr = self.read(atom, [])
+        elif id(atom) in views:
+            eqn = views[id(atom)]
+            as_array = lowerings.get(eqn.primitive).as_array
+            if as_array is not None:
+                base = eqn.inputs[0]
+                expr = as_array(self, self.array(base), base.aval, atom.aval, **eqn.params)
+        if expr is None:  # compute it element by element
+            expr = self.new_array(atom.aval, self.name(atom))
+            with self.loops(atom.aval.shape) as index, self.scoped(index, atom.aval.shape):
+                self.emit(f"{expr}[{', '.join(index)}] = {self.read(atom, index)}")
+        if expr.isidentifier():
+            self.bind(atom, expr)
+        else:
+            self.define(atom, expr)
+        return self.values[id(atom)]
+
+    @contextmanager
+    def scoped(self, index, shape):
+        """Reads inside a loop over ``shape`` with ``index``: recomputed values are kept in
+        locals, once per index they are read at."""
+        saved = self.scope
+        self.scope = LoopScope(list(index), tuple(shape), {})
+        try:
+            yield
+        finally:
+            self.scope = saved
+
+    def read(self, atom, index, literal_dtype=None) -> str:
+        """An expression for the element of ``atom`` at ``index`` (inside a loop)."""
+        if isinstance(atom, Literal):
+            dtype = literal_dtype if atom.aval.weak_type and literal_dtype else atom.aval.dtype
+            return self.literal(atom.value, dtype)
+        if id(atom) in self.in_loop:
+            return "_" + self.name(atom)
+        if id(atom) in self.values:
+            name = self.values[id(atom)]
+            return name if atom.aval.shape == () else f"{name}[{', '.join(index)}]"
+        eqn = self.plan.views.get(id(atom))
+        if eqn is not None:
+            base = eqn.inputs[0]
+            mapped = lowerings.get(eqn.primitive).index(self, list(index), base.aval, atom.aval,
+                                                        **eqn.params)
+            if isinstance(mapped, Guarded):
+                memo, key = self.scope.memo, (id(atom), tuple(index))
+                if key not in memo:
+                    memo[key] = self._guarded_read(base, mapped, atom.aval.dtype)
+                return memo[key]
+            return self.read(base, mapped)
+        eqn = self.plan.virtual.get(id(atom))
+        if eqn is None:
+            raise LoweringError(f"internal: {self.name(atom)} is read before it is computed")
+        memo = self.scope.memo
+        key = (id(atom), tuple(index))
+        if key not in memo:
+            temp = f"_{self.name(atom)}" if list(index) == self.scope.index else \
+                self.fresh("_" + self.name(atom))
+            self.emit(f"{temp} = {self.expression(eqn, index, atom.aval.shape)}")
+            memo[key] = temp
+        return memo[key]
+
+    def _guarded_read(self, base, guarded: Guarded, dtype) -> str:
+        """Read ``base`` only where the guard holds: outside it the index may be out of range,
+        so whatever is computed to read it (recomputed values) stays inside the branch."""
+        temp = self.fresh("_pad")
+        outer = self.scope
+        self.emit(f"if {guarded.condition}:")
+        with self.indented():
+            # values made in the branch stay there
+            self.scope = outer._replace(memo=dict(outer.memo))
+            try:
+                self.emit(f"{temp} = {cast_expr(dtype, self.read(base, guarded.index))}")
+            finally:
+                self.scope = outer
+        self.emit("else:")
+        self.emit(f"    {temp} = {guarded.fill}")
+        return temp
+
+    def expression(self, eqn, index, shape) -> str:
+        """An elementwise equation's value at ``index`` of a loop over ``shape``."""
+        rule = kind_of(lowerings.get(eqn.primitive)).expr
+        literal_dtype = _literal_dtype(eqn) if eqn.inputs else None
+        operands = [self.read(a, operand_index(a.aval, shape, index), literal_dtype)
+                    for a in eqn.inputs]
+        out_dtype = eqn.outputs[0].aval.dtype
+        if out_dtype.kind == "f":  # NumPy computes in the result's dtype: uint64 + int64 is
+            # float64 there, but wraps around in integers (issue 14)
+            operands = [cast_expr(out_dtype, o) if isinstance(a, Var) and not a.aval.weak_type
+                        and a.aval.dtype.kind in "iu" else o
+                        for a, o in zip(eqn.inputs, operands)]
+        if isinstance(rule, str):
+            params = {k: dtype_expr(v) if isinstance(v, np.dtype) else v
+                      for k, v in eqn.params.items()}
+            expr = rule.format(*operands, **params)
+        else:
+            expr = rule(operands, index, **eqn.params)
+        return cast_expr(eqn.outputs[0].aval.dtype, expr)
+
+    # -- sub-programs ----------------------------------------------------------------------
+
+    def lower_region(self, program: Program, inputs) -> list:
+        """Emit ``program``'s body here, its inputs being the expressions ``inputs``; the
+        expressions of its outputs. Calls inside it are inlined, and it is scheduled and
+        fused on its own; its names are fresh each time it is emitted."""
+        from funcgrad.compile.codegen import inline_calls
+        from funcgrad.compile.emitter import emit_schedule
+        program = inline_calls(program)
+        if len(inputs) != len(program.inputs):
+            raise LoweringError(f"internal: a region of {len(program.inputs)} inputs was "
+                                f"given {len(inputs)}")
+        region = LoweringContext(program, self.text)
+        saved_source = self.text.source
+        for var, expr in zip(program.inputs, inputs):
+            if not str(expr).isidentifier():  # read it once, by name
+                region.define(var, str(expr))
+            else:
+                region.bind(var, str(expr))
+        emit_schedule(region)
+        self.text.source = None
+        outputs = [region.array(atom) for atom in program.outvars]
+        self.text.source = saved_source
+        return outputs

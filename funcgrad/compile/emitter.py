@@ -1,0 +1,160 @@
+"""Writes a scheduled program (scheduler.py) as Python source through its lowering context
+(context.py): loop groups become loop nests computing their members per element, with
+their reductions' accumulators around them; blocks call their primitive's rule."""
+
+from __future__ import annotations
+
+import linecache
+import os
+
+import numpy as np
+
+from funcgrad.compile.context import LoweringContext, cast_expr, dtype_expr, operand_index
+from funcgrad.compile.scheduler import LoopGroup, kind, reduced_axes
+from funcgrad.core.errors import LoweringError
+from funcgrad.rules.lowering import Reduction, View
+
+
+def emit_schedule(ctx: LoweringContext):
+    """Emit every item of ``ctx``'s schedule, in order."""
+    for item in ctx.plan.items:
+        if isinstance(item, LoopGroup):
+            _emit_group(ctx, item)
+        else:
+            _emit_block(ctx, item.eqn)
+
+
+def comment_text(text: str) -> str:
+    """``text`` (from the user's files: names, lines) safe as one comment line of generated
+    code: a line break or other control character in it is written as an escape, so nothing
+    of it can become code."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _comment(ctx, eqns):
+    """``# file.py:12: the user's line`` above what computes it."""
+    ctx.text.source = None
+    seen = []
+    for eqn in eqns:
+        if eqn.source and eqn.source not in seen:
+            seen.append(eqn.source)
+            text = linecache.getline(eqn.source.file, eqn.source.line).strip()
+            ctx.emit(comment_text(f"# {os.path.basename(eqn.source.file)}:{eqn.source.line}"
+                                  + (f": {text}" if text else "")))
+
+
+def _emit_block(ctx, eqn):
+    _comment(ctx, [eqn])
+    ctx.text.source = eqn.source
+    rule = kind(eqn)
+    (rule.fallback if isinstance(rule, View) else rule.lower)(ctx, eqn)
+    for v in eqn.outputs:
+        if id(v) not in ctx.values:
+            raise LoweringError(f"internal: lowering {eqn.primitive.name} left its output "
+                                "undefined")
+
+
+def _is_reducer(eqn) -> bool:
+    return isinstance(kind(eqn), Reduction)
+
+
+def _emit_group(ctx, group: LoopGroup):
+    _comment(ctx, group.members)
+    rank = len(group.shape)
+    reducers = [e for e in group.members if _is_reducer(e)]
+    dims = [ctx.dim(d) for d in group.shape]
+    for eqn in group.members:
+        ctx.text.source = eqn.source
+        out = eqn.outputs[0]
+        if eqn in reducers:
+            _reduction_setup(ctx, eqn, rank)
+        elif id(out) in ctx.plan.stored and rank:
+            ctx.emit(f"{ctx.name(out)} = np.empty(({''.join(d + ', ' for d in dims)}), "
+                     f"{dtype_expr(out.aval.dtype)})")
+            ctx.bind(out, ctx.name(out))
+    ctx.in_loop = {id(e.outputs[0]) for e in group.members if e not in reducers}
+    index = [f"i{k}" for k in range(rank)]
+    with ctx.scoped(index, group.shape):
+        _emit_loops(ctx, group, dims, index, 0, reducers)
+    ctx.in_loop = set()
+    if not rank:  # 0-d members are plain locals
+        for eqn in group.members:
+            ctx.values.setdefault(id(eqn.outputs[0]), "_" + ctx.name(eqn.outputs[0]))
+
+
+# Reductions over the innermost axes keep their accumulator in a local (a register);
+# others accumulate into an array.
+
+def _suffix_depth(eqn, rank):
+    axes = reduced_axes(eqn)
+    return rank - len(axes) if axes == tuple(range(rank - len(axes), rank)) else None
+
+
+def _acc_dtype(eqn):
+    dtype = eqn.outputs[0].aval.dtype
+    if dtype == np.float32 and kind(eqn).widen:
+        return np.dtype(np.float64)
+    return dtype
+
+
+def _acc(ctx, eqn):
+    return "acc_" + ctx.name(eqn.outputs[0])
+
+
+def _reduction_setup(ctx, eqn, rank):
+    out = eqn.outputs[0]
+    if _suffix_depth(eqn, rank) is None:
+        acc_dtype = _acc_dtype(eqn)
+        ctx.emit(f"{_acc(ctx, eqn)} = np.full({ctx.shape(out.aval.shape)}, "
+                 f"{kind(eqn).init(acc_dtype)}, {dtype_expr(acc_dtype)})")
+    elif out.aval.shape != ():
+        ctx.emit(f"{ctx.name(out)} = np.empty({ctx.shape(out.aval.shape)}, "
+                 f"{dtype_expr(out.aval.dtype)})")
+
+
+def _emit_loops(ctx, group, dims, index, depth, reducers):
+    rank = len(dims)
+    here = [e for e in reducers if _suffix_depth(e, rank) == depth]
+    for eqn in here:
+        ctx.text.source = eqn.source
+        acc_dtype = _acc_dtype(eqn)
+        ctx.emit(f"{_acc(ctx, eqn)} = {cast_expr(acc_dtype, kind(eqn).init(acc_dtype))}")
+    if depth == rank:
+        _emit_body(ctx, group, index, reducers)
+    else:
+        ctx.emit(f"for {index[depth]} in range({dims[depth]}):")
+        with ctx.indented():
+            _emit_loops(ctx, group, dims, index, depth + 1, reducers)
+    for eqn in here:
+        ctx.text.source = eqn.source
+        out = eqn.outputs[0]
+        value = cast_expr(out.aval.dtype, _acc(ctx, eqn))
+        target = ctx.name(out) + (f"[{', '.join(index[:depth])}]" if depth else "")
+        ctx.emit(f"{target} = {value}")
+        ctx.bind(out, ctx.name(out))
+    if depth == 0:
+        for eqn in reducers:
+            if _suffix_depth(eqn, rank) is None:
+                out = eqn.outputs[0]
+                cast = "" if _acc_dtype(eqn) == out.aval.dtype else \
+                    f".astype({dtype_expr(out.aval.dtype)})"
+                ctx.define(out, _acc(ctx, eqn) + cast)
+
+
+def _emit_body(ctx, group, index, reducers):
+    for eqn in group.members:
+        ctx.text.source = eqn.source
+        out = eqn.outputs[0]
+        if eqn in reducers:
+            x = eqn.inputs[0]
+            value = ctx.read(x, operand_index(x.aval, group.shape, index))
+            acc = _acc(ctx, eqn)
+            if _suffix_depth(eqn, len(index)) is None and out.aval.shape:
+                axes = reduced_axes(eqn)
+                kept = [i for k, i in enumerate(index) if k not in axes]
+                acc = f"{acc}[{', '.join(kept)}]"
+            ctx.emit(f"{acc} = {kind(eqn).update.format(acc=acc, x=value)}")
+            continue
+        ctx.emit(f"_{ctx.name(out)} = {ctx.expression(eqn, index, group.shape)}")
+        if id(out) in ctx.plan.stored and index:
+            ctx.emit(f"{ctx.name(out)}[{', '.join(index)}] = _{ctx.name(out)}")

@@ -1,0 +1,42 @@
+"""The one walk over a Program's equations that every interpreter shares.
+
+Evaluating with NumPy, inlining into a trace, the forward half of the adjoint, emitting a
+custom rule's program, and the forward-mode and batching transforms are all the same loop:
+read each equation's inputs from an environment, apply the equation somehow, bind its
+outputs. They differ only in ``apply_equation``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from funcgrad.core.ir import Equation, Literal, Program
+from funcgrad.core.tracing import source_of
+
+ApplyEquation = Callable[[Equation, list], Sequence]
+
+
+def interpret(program: Program, args: Sequence, apply_equation: ApplyEquation,
+              env: dict | None = None) -> list:
+    """Run ``program`` on ``args`` (one per input, constvars first), applying each equation
+    with ``apply_equation(eqn, input_values) -> output_values`` (always a sequence, one per
+    output). ``env``, if given, is filled with every variable's value (by ``id``), for callers
+    that read intermediate values afterwards (the backward pass reads the forward's)."""
+    env = {} if env is None else env
+    env.update(zip(map(id, program.inputs), args))
+
+    def read(atom):
+        return atom.value if type(atom) is Literal else env[id(atom)]
+
+    for eqn in program.equations:
+        outs = apply_equation(eqn, [read(a) for a in eqn.inputs])
+        env.update(zip(map(id, eqn.outputs), outs))
+    return [read(v) for v in program.outvars]
+
+
+def bind_equation(eqn: Equation, args: Sequence, params: dict | None = None) -> list:
+    """Apply ``eqn``'s primitive to ``args`` (recorded into the current trace if there is one),
+    attributing what it records to the equation's source line; always a list of outputs."""
+    with source_of(eqn.source):
+        out = eqn.primitive.bind(*args, **(eqn.params if params is None else params))
+    return out if eqn.primitive.multiple_results else [out]
