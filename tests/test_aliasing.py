@@ -46,7 +46,15 @@ def _cases():
          (w, x)),
         ("jit calling jit", lambda: fg.jit(lambda x: fg.jit(lambda y: y)(x))(x), (x,)),
         ("make_ir's program", lambda: fg.make_ir(lambda x: x)(x)(x), (x,)),
+        ("jvp of the identity", lambda: fg.jvp(lambda x: x, (x,), (w,)), (x, w)),
+        ("linearize of a reshape", lambda: _linearize_all(lambda m: m.reshape(2, 3), m), (m,)),
+        ("jacfwd of a transpose", lambda: fg.jacfwd(lambda m: m.T)(m), (m,)),
     ]
+
+
+def _linearize_all(f, x):
+    y, f_jvp = fg.linearize(f, x)
+    return y, f_jvp(x)
 
 
 def _vjp_all(f, x):
