@@ -75,6 +75,23 @@ def test_module_attributes_are_watched(transform):
     assert f(1.0) == 5.0
 
 
+class Settings:  # settings as class attributes
+    scale = 2.0
+
+
+def _class_scaled(x):
+    return x * Settings.scale
+
+
+@pytest.mark.parametrize("transform", [fg.grad, fg.jit], ids=["grad", "jit"])
+def test_class_attributes_are_watched(transform):
+    Settings.scale = 2.0
+    f = transform(_class_scaled)
+    assert [f(1.0) for _ in range(3)] == [2.0] * 3
+    Settings.scale = 4.0
+    assert f(1.0) == 4.0
+
+
 def test_changed_defaults_and_attributes_two_levels_deep_are_seen_by_jit():
     def f(x, s=2.0):
         return x * s

@@ -17,6 +17,7 @@ lookups and one C-level comparison of tuples.
 from __future__ import annotations
 
 import dis
+import sys
 import operator
 import weakref
 from functools import partial
@@ -324,6 +325,8 @@ def _has_user_attributes(value) -> bool:
     the instances of the user's classes (not NumPy's arrays, whose ``.T`` is new each time)."""
     if isinstance(value, ModuleType):
         return _is_users(value)
+    if isinstance(value, type):  # a class of the user's holding settings as attributes
+        return _is_users(sys.modules.get(value.__module__))
     return _holds_state(value) and type(value) not in (dict, list)
 
 
