@@ -71,8 +71,8 @@ class Guard:
     ``self.W = W2``, ``config["lr"] = 0.1`` or ``model.W = W2`` make the entry stale; and
     (``deep``) its default arguments, the chains of attributes its code reads from the user's
     modules and objects (``cfg.scale``, ``self.layer.W``), and a Guard of each function of
-    the user's it loads by a global name. Arrays mutated in place are not seen: pass such
-    data as arguments.
+    the user's it loads by a global name, and those they load (at most 32). Arrays mutated in
+    place are not seen: pass such data as arguments.
 
     What the function itself changes while it runs (a call counter, a log it appends to) is
     its own bookkeeping, not an input: ``settle`` (called after tracing) stops watching it,
@@ -87,7 +87,7 @@ class Guard:
     __slots__ = ("names", "watch", "saved", "owner", "bound", "inner", "quick", "wrote", "deep",
                  "defaults")
 
-    def __init__(self, fun):
+    def __init__(self, fun, helpers: bool = True):
         obj, function = _resolve(fun)
         self.bound = obj is not None  # then position 0 is that object
         self.owner = None
@@ -103,7 +103,7 @@ class Guard:
         self.saved = tuple(outer[i] for i in self.watch)
         # (position, keys, values) one level inside the containers among them
         self.inner = tuple((i, *_items(v)) for i, v in enumerate(outer) if _holds_state(v))
-        self.deep = _deep_reads(fun, function, code, obj)
+        self.deep = _deep_reads(fun, function, code, obj, helpers)
         self.defaults = (function.__defaults__, function.__kwdefaults__) \
             if type(function) is FunctionType else None
         self.quick = None
@@ -217,7 +217,7 @@ class Guard:
         return True
 
 
-def _deep_reads(fun, function, code, obj) -> tuple:
+def _deep_reads(fun, function, code, obj, helpers) -> tuple:
     """(read, saved) pairs for state a function reads beyond its own globals and closure:
     chains of attributes (``cfg.scale`` of a module, ``self.layer.W``)
     and, as a Guard of each, the functions of the user's it calls by a global name (their
@@ -231,10 +231,9 @@ def _deep_reads(fun, function, code, obj) -> tuple:
         if attrs:
             read = _chain_reader(root, attrs)
             reads.append((read, read(fun)))
-    for helper in _helpers(function):
-        guard = _helper_guard(helper)
-        if guard is not None:
-            reads.append((_guard_reader(helper, guard), guard))
+    for helper in _all_helpers(function) if helpers else ():
+        guard = Guard(helper, helpers=False).settle(helper)  # (this guard has them all)
+        reads.append((_guard_reader(helper, guard), guard))
     return tuple(reads)
 
 
@@ -271,17 +270,19 @@ def _guard_reader(helper, guard):
 
 
 _MAX_HELPERS = 32
-_helper_guards: dict = {}  # helper function -> its Guard, while being made (recursion)
 
 
-def _helper_guard(helper):
-    if helper in _helper_guards or len(_helper_guards) >= _MAX_HELPERS:
-        return None  # recursion, or too many: those helpers are not watched
-    _helper_guards[helper] = None
-    try:
-        return Guard(helper).settle(helper)
-    finally:
-        del _helper_guards[helper]
+def _all_helpers(function) -> list:
+    """The user's functions ``function`` calls by global name, and those they call, ...: at
+    most _MAX_HELPERS of them, each once (a call graph's shared parts are not repeated)."""
+    seen, queue, out = {function}, [function], []
+    for f in queue:
+        for helper in _helpers(f):
+            if helper not in seen and len(out) < _MAX_HELPERS:
+                seen.add(helper)
+                out.append(helper)
+                queue.append(helper)
+    return out
 
 
 def _helpers(function) -> list:
