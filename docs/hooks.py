@@ -50,6 +50,8 @@ def _group(module_name: str, name: str, obj) -> str:
             return "Errors"
         if where.startswith("funcgrad.transforms") or name == "stop_gradient":
             return "Differentiation"
+        if where.startswith("funcgrad.api.batching"):
+            return "Batching"
         if where.startswith("funcgrad.compile"):
             return "Compilation"
         return "Programs"
@@ -64,8 +66,9 @@ def _group(module_name: str, name: str, obj) -> str:
     return ""
 
 
-GROUP_ORDER = ["Programs", "Differentiation", "Compilation", "Errors", "Elementwise",
-               "Reductions", "Linear algebra", "Shapes", "Creation", "Indexing and updates",
+GROUP_ORDER = ["Programs", "Differentiation", "Batching", "Compilation", "Errors",
+               "Elementwise", "Reductions", "Linear algebra", "Shapes", "Creation",
+               "Indexing and updates",
                "Constants, dtypes and NumPy's own names", ""]
 
 

@@ -30,6 +30,7 @@ from funcgrad.api.forward import float0, hessian, jacfwd, jvp, linearize  # noqa
 from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
 from funcgrad.control.custom_jvp import custom_jvp  # noqa: F401
 from funcgrad.api.jit import jit  # noqa: F401
+from funcgrad.api.batching import vmap  # noqa: F401
 from funcgrad import cache, parallel, testing  # noqa: F401,E402  (fg.testing, fg.parallel, fg.cache)
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
@@ -42,6 +43,8 @@ __all__ = [
     # differentiation
     "grad", "value_and_grad", "vjp", "jacrev", "jvp", "linearize", "jacfwd", "hessian",
     "stop_gradient", "custom_vjp", "custom_jvp",
+    # batching
+    "vmap",
     # compilation
     "jit", "disable_jit",
     # errors

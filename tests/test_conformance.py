@@ -12,7 +12,8 @@ Each case is checked, per table:
 - lowering: the compiled program (``jit``) against the NumPy implementation;
 - JVP: against finite differences, and against the VJP by the transpose identity
   <vjp(u), v> == <u, jvp(v)> (skipped until forward mode exists);
-- batching: ``vmap`` against a Python loop over the examples (skipped until vmap exists).
+- batching: ``vmap`` against a Python loop over the examples, over drawn batch sizes, mapped
+  axes and output axes; and ``vmap`` of each VJP the same way.
 """
 
 from __future__ import annotations
@@ -574,8 +575,8 @@ def test_jvp_and_vjp_are_transposes(name, data):
 @settings(SETTINGS, max_examples=_EXAMPLES or 5)
 @given(data=st.data())
 def test_jacfwd_matches_jacrev(name, data):
-    """jacfwd pushes the whole identity basis through one batched linear program (the JVP's
-    tangent equations with a leading basis axis): each primitive's tangent batched."""
+    """jacfwd pushes the whole identity basis through the linear program of the JVP, batched
+    by vmap over its tangents: each primitive's tangent rule batched."""
     _needs("jacfwd")
     fn, args = _draw(data, name, np.float64)
     floats = tuple(i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f")
@@ -589,48 +590,58 @@ def test_jacfwd_matches_jacrev(name, data):
 
 # --- batching ----------------------------------------------------------------------------------
 
+def _examples(draw, x, size):
+    """``size`` examples like ``x``: permutations of its elements (the first one is x), so
+    they stay inside the case's domain (and integer and boolean ones differ too)."""
+    x = np.asarray(x)
+    flat = x.reshape(-1)
+    perms = [np.arange(flat.size)] + [np.asarray(draw(st.permutations(range(flat.size))))
+                                      for _ in range(size - 1)]
+    return [flat[p].reshape(x.shape) for p in perms]
+
+
+def check_batched(draw, fn, args):
+    """vmap(fn) equals a Python loop over the examples, over a drawn batch size, drawn mapped
+    axes (None: shared by every example; negative axes too), a drawn output axis and, when
+    nothing is mapped, axis_size."""
+    size = draw(st.integers(1, 3), label="batch size")
+    in_axes, batched, per_example = [], [], [[] for _ in range(size)]
+    for x in args:
+        ndim = np.ndim(x)
+        axis = draw(st.sampled_from([None] + list(range(-ndim - 1, ndim + 1))), label="in_axis")
+        in_axes.append(axis)
+        examples = [x] * size if axis is None else _examples(draw, x, size)
+        batched.append(x if axis is None else np.stack(examples, axis=axis))
+        for ex, value in zip(per_example, examples):
+            ex.append(value)
+    axis_size = size if all(a is None for a in in_axes) else None
+    with np.errstate(all="ignore"):
+        expected = [fg.tree.leaves(fn(*ex)) for ex in per_example]
+        out_ndim = min(np.ndim(leaf) for leaf in expected[0])
+        out_axis = draw(st.sampled_from(list(range(-out_ndim - 1, out_ndim + 1))),
+                        label="out_axis")
+        got = fg.vmap(fn, tuple(in_axes), out_axis, axis_size)(*batched)
+    want = [np.stack([np.asarray(ex[k]) for ex in expected], axis=out_axis)
+            for k in range(len(expected[0]))]
+    _same(got, want)
+
+
 @pytest.mark.parametrize("name", sorted(CASES) + sorted(EXTRA_CASES) + sorted(VALUE_CASES))
 @settings(SETTINGS, max_examples=_EXAMPLES or 10)
 @given(data=st.data())
 def test_vmap_matches_a_loop(name, data):
-    """Batch some of the arguments (at a drawn axis) over 3 examples; the others are shared."""
-    _needs("vmap")
-    examples = [_draw_fixed_shapes(data, name, k) for k in range(3)]
-    fn, args0 = examples[0]
-    mapped = data.draw(st.lists(st.booleans(), min_size=len(args0), max_size=len(args0)))
-    in_axes, stacked = [], []
-    for i, a in enumerate(args0):
-        if not mapped[i]:
-            in_axes.append(None)
-            stacked.append(a)
-            continue
-        axis = data.draw(st.integers(0, np.ndim(a)))
-        in_axes.append(axis)
-        stacked.append(np.stack([np.asarray(ex[1][i]) for ex in examples], axis=axis))
-    per_example = [fn(*[stacked[i] if not mapped[i] else ex[1][i] for i in range(len(args0))])
-                   for ex in examples]
-    if not any(mapped):
-        return
-    with np.errstate(all="ignore"):
-        batched = fg.vmap(fn, in_axes=tuple(in_axes))(*stacked)
-        expected = fg.tree.map(lambda *xs: np.stack(xs), *per_example)
-    _same(batched, expected)
+    fn, args = _draw(data, name, np.float64)
+    check_batched(data.draw, fn, args)
 
 
-def _draw_fixed_shapes(data, name, k):
-    """The k-th example of a batch: the first draw fixes the function and the shapes; later
-    ones redraw only the values, at the same shapes and dtypes."""
-    if k == 0:
-        fn, args = _draw(data, name, np.float64)
-        data.conjecture_data._fg_first = (fn, args)  # the batch's function and shapes
-        return fn, args
-    fn, args = data.conjecture_data._fg_first
-    rng = np.random.default_rng(k)
-    fresh = []
-    for a in args:
-        a = np.asarray(a)
-        if a.dtype.kind == "f":  # perturb within the case's domain: small relative steps
-            fresh.append((a * (1 + 0.01 * k * rng.uniform(-1, 1, a.shape))).astype(a.dtype))
-        else:
-            fresh.append(a)
-    return fn, tuple(fresh)
+@pytest.mark.parametrize("name", sorted(CASES))
+@settings(SETTINGS, max_examples=_EXAMPLES or 4)
+@given(data=st.data())
+def test_vmap_of_the_vjp_matches_a_loop(name, data):
+    """vmap of each primitive's VJP (grad of a weighted sum of its output): the batching
+    rules of the backward pass its VJP rule records."""
+    fn, args = _draw(data, name, np.float64)
+    out = fn(*args)
+    weights = np.cos(np.arange(np.size(out))).reshape(np.shape(out))
+    vjp = fg.grad(lambda *a: fnp.sum(fn(*a) * weights), tuple(range(len(args))))
+    check_batched(data.draw, vjp, args)

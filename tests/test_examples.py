@@ -35,7 +35,7 @@ def run(tmp_path, *args, timeout=300) -> str:
 def test_every_example_is_tested():
     tested = {"train_mlp.py", "backprop_by_hand.py", "logistic_regression.py",
               "hessian_vector_product.py", "test_my_loss.py", "speed.py",
-              "train_mlp_dask.py"}
+              "train_mlp_dask.py", "per_example_gradients.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -89,6 +89,16 @@ def test_logistic_regression_matches_scikit_learn(tmp_path):
 def test_hessian_vector_product(tmp_path):
     out = run(tmp_path, EXAMPLES / "hessian_vector_product.py", "--n", "1000")
     assert "grad of grad" in out and "ms with fg.jit" in out
+
+
+def test_per_example_gradients(tmp_path):
+    out = run(tmp_path, EXAMPLES / "per_example_gradients.py", "--steps", "40")
+    gap = float(re.search(r"mini-batch gradient: largest difference (\S+)", out).group(1))
+    assert gap < 1e-12, out
+    assert "W1 (64, 64, 32)" in out
+    assert re.search(r"norms min [\d.]+, median [\d.]+, max [\d.]+", out), out
+    assert float(re.search(r"test accuracy: ([\d.]+)%", out).group(1)) > 50, out
+    assert re.search(r"\d+ us with fg.jit\(fg.vmap\(fg.grad\)\)", out), out
 
 
 def test_speed(tmp_path):

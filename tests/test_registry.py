@@ -15,7 +15,6 @@ from funcgrad.core.rules import REGISTRY, TABLES
 # Tables whose transformation has not landed yet: their registry check is an expected failure
 # (strict, so it must be removed the moment the table is complete).
 PENDING: dict[str, str] = {
-    "batching": "vmap (issue 10) fills the batching rules",
 }
 
 EXPECTED_TABLES = {"vjp", "vjp_split", "jvp", "batching", "lowering", "simplify"}

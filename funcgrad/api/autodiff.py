@@ -29,6 +29,7 @@ from funcgrad.core.types import is_float
 from funcgrad.core.version import __version__, check_version
 from funcgrad.core.arguments import FunctionArgs, name_of, normalize_argnums
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
+from funcgrad.tree import map as fg_tree_map
 from funcgrad.transforms.reverse import (COTANGENT_INPUT, adjoint, backward_with_values,
                                         split)
 
@@ -560,6 +561,10 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """The Jacobian of ``fun`` by reverse mode: ``jac[i, j] = d out[i] / d arg[j]``, with shape
     ``out.shape + arg.shape`` (pytrees: an output-shaped tree of argument-shaped trees).
 
+    One forward pass, then the pullback of every row of the identity at once: ``vmap`` of the
+    pullback over the basis of the output space, so the program does not grow with the
+    output's size (a batched matrix product where a loop would run one pullback per row).
+
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
         >>> fg.jacrev(lambda x: x * 2.0)(np.array([1.0, 2.0]))
@@ -567,6 +572,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                [0., 2.]])
     """
     import funcgrad.numpy as fnp
+    from funcgrad.api.batching import vmap
 
     @functools.wraps(fun, updated=())
     def jacobian(*args, **kwargs):
@@ -583,26 +589,24 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         result = vjp(partial, *(args[i] for i in nums), has_aux=has_aux)
         out, pullback = result[0], result[1]
         out_leaves, out_tree = flatten(out)
-        in_leaves_per_arg = [flatten(args[i]) for i in nums]
+        shapes = [tuple(np.shape(leaf)) for leaf in out_leaves]
+        sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
+        offsets = np.cumsum([0] + sizes)
+        basis = np.eye(offsets[-1])
+        cts = [basis[:, a:b].reshape(offsets[-1], *s).astype(_leaf_dtype(leaf) or np.float64)
+               for a, b, s, leaf in zip(offsets, offsets[1:], shapes, out_leaves)]
+        if offsets[-1]:
+            rows = vmap(pullback)(unflatten(out_tree, cts))  # per argument: (n_out, *arg)
+        else:  # no output elements: no rows
+            rows = tuple(fg_tree_map(lambda x: np.zeros((0, *np.shape(x))), args[i])
+                         for i in nums)
+        row_leaves = [flatten(r)[0] for r in rows]
+        arg_trees = [flatten(args[i])[1] for i in nums]
         per_out = []
-        for k, leaf in enumerate(out_leaves):
-            shape, dtype = np.shape(leaf), getattr(leaf, "dtype", np.dtype(float))
-            rows = []
-            for flat_index in range(int(np.prod(shape, dtype=np.int64))):
-                cts = [np.zeros(np.shape(x), getattr(x, "dtype", np.float64))
-                       for x in out_leaves]
-                basis = np.zeros(shape, dtype)
-                basis.reshape(-1)[flat_index] = 1
-                cts[k] = basis
-                rows.append(pullback(unflatten(out_tree, cts)))
-            per_arg = []
-            for a, (in_leaves, in_tree) in enumerate(in_leaves_per_arg):
-                jac_leaves = []
-                for j, x in enumerate(in_leaves):
-                    pieces = [flatten(r[a])[0][j] for r in rows]
-                    stacked = fnp.stack(pieces) if pieces else np.zeros((0,) + np.shape(x))
-                    jac_leaves.append(fnp.reshape(stacked, shape + np.shape(x)))
-                per_arg.append(unflatten(in_tree, jac_leaves))
+        for a, b, shape in zip(offsets, offsets[1:], shapes):
+            per_arg = [unflatten(tree, [fnp.reshape(leaf[a:b], shape + tuple(leaf.shape[1:]))
+                                        for leaf in leaves])
+                       for tree, leaves in zip(arg_trees, row_leaves)]
             per_out.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
         jac = unflatten(out_tree, per_out)
         return (jac, result[2]) if has_aux else jac

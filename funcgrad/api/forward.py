@@ -25,7 +25,7 @@ from funcgrad.core.evaluate import owned_copies, owned_results, run
 from funcgrad.core.ir import Program, dead_code_elimination
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import is_float
-from funcgrad.transforms.basis import batch_linear
+from funcgrad.transforms.batching import FRONT, batch_program
 from funcgrad.transforms.forward import float0, jvp_program, tangent_outputs
 from funcgrad.transforms.reverse import split
 from funcgrad.tree import PyTreeDef, flatten, unflatten
@@ -266,7 +266,7 @@ def _push_basis(entry, residuals, in_leaves) -> list:
     """The image of every vector of the inputs' identity basis under the linearised
     function: per output leaf, an array with one leading axis of length n (the inputs' total
     size); None for an integer output. One batched program pushes the whole basis, so its
-    size does not grow with n (transforms/basis.py; vmap's job once it lands)."""
+    size does not grow with n: the linear program, batched (vmap) over its tangent inputs."""
     sizes = [int(np.prod(np.shape(x), dtype=np.int64)) for x in in_leaves]
     n = sum(sizes)
     identity = np.eye(n)
@@ -278,8 +278,8 @@ def _push_basis(entry, residuals, in_leaves) -> list:
         start += size
     if n == 0:
         return []
-    flags = (False,) * len(residuals) + (True,) * len(basis)
-    batched = batch_linear(entry.linear, flags, n)
+    in_dims = [None] * len(residuals) + [0] * len(basis)
+    batched, _ = batch_program(entry.linear, in_dims, n, [FRONT] * len(entry.linear.outvars))
     images = iter(run(batched, [*residuals, *basis]))
     return [next(images) if on else None for on in entry.jvp.has_tangent]
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from funcgrad.compile.executable import run_program
 from funcgrad.core.ir import Program
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import jvp_rules, vjp_split_rules
+from funcgrad.ops.shape import batch_size, to_front
+from funcgrad.rules import batch_rules, jvp_rules, vjp_split_rules
 from funcgrad.rules.lowering import Inline, lowerings
+from funcgrad.transforms.batching import batch_program
 from funcgrad.transforms.forward import jvp_program, tangent_outputs
-from funcgrad.transforms.basis import BASIS_RULES, batch_linear
 from funcgrad.transforms.reverse import split, split_adjoint, zeros
 
 
@@ -55,18 +56,24 @@ def linearized(program: Program, has_tangent: tuple) -> tuple[Program, Program]:
     return program.cached(("linearized", has_tangent), build)
 
 
-def _call_batch_linear(eqn, ins, flags, n, *, program, name):
-    """A call in a linear program, batched over the basis: a call of the batched program."""
-    return call(batch_linear(program, tuple(flags), n), ins, name)
-
-
 call_p = Primitive("call", impl=_call_impl,
                    shape_rule=lambda *avals, program, name: program.out_avals,
                    multiple_results=True)
 lowerings[call_p] = Inline(lambda params: params["program"])
 vjp_split_rules[call_p] = (_call_vjp_fwd, _call_vjp_bwd)
 jvp_rules[call_p] = _call_jvp
-BASIS_RULES[call_p] = _call_batch_linear
+
+
+def _call_batch(args, dims, *, program, name):
+    """vmap of a call is a call of the batched sub-program (built once per batch layout):
+    it still compiles as one function, and the code generator still splices it in."""
+    args = list(map(to_front, args, dims))
+    dims = [None if d is None else 0 for d in dims]
+    batched, out_dims = batch_program(program, dims, batch_size(args, dims))
+    return call(batched, args, name), out_dims
+
+
+batch_rules[call_p] = _call_batch
 
 
 def call(program: Program, args, name: str = "jit"):

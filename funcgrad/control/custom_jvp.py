@@ -38,8 +38,10 @@ from funcgrad.core.evaluate import evaluate, inline
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.rules import jvp_rules, vjp_split_rules
+from funcgrad.ops.shape import batch_size, with_batch_axis
+from funcgrad.rules import batch_rules, jvp_rules, vjp_split_rules
 from funcgrad.rules.lowering import Inline, lowerings
+from funcgrad.transforms.batching import FRONT, batch_program
 from funcgrad.transforms.forward import float0
 from funcgrad.transforms.reverse import COTANGENT_INPUT, adjoint, zeros
 from funcgrad.tree import flatten, unflatten
@@ -280,6 +282,25 @@ def _transposed(jvp, n_consts, n_args, seeds):
     return jvp.cached(("custom_jvp_transpose", seeds), build)
 
 
+def _batch(args, dims, *, fun, jvp, num_consts):
+    """vmap of a custom_jvp function keeps its rule: ``fun`` and the rule's program are each
+    batched. Every argument gets the batch axis (first), so the tangents a later jvp or grad
+    pairs with them are batched alike."""
+    size = batch_size(args, dims)
+    n = sum(num_consts)
+    consts, const_dims = list(args[:n]), list(dims[:n])
+    batched = [with_batch_axis(x, d, size) for x, d in zip(args[n:], dims[n:])]
+    fun_dims, jvp_dims = const_dims[:num_consts[0]], const_dims[num_consts[0]:]
+    n_out = len(fun.outvars)
+    fun_b = batch_program(fun, [*fun_dims, *[0] * len(batched)], size, [FRONT] * n_out)[0]
+    n_tangents = len(jvp.invars) - len(jvp_dims) - len(batched)
+    jvp_b = batch_program(jvp, [*jvp_dims, *[0] * (len(batched) + n_tangents)], size,
+                          [FRONT] * len(jvp.outvars))[0]
+    outs = custom_jvp_call_p.bind(*consts, *batched, fun=fun_b, jvp=jvp_b,
+                                  num_consts=num_consts)
+    return outs, [0] * n_out
+
+
 def _fun_operands(inputs, params):
     fun_consts, _, args = _split(inputs, params["num_consts"])
     return [*fun_consts, *args]
@@ -291,3 +312,4 @@ custom_jvp_call_p = Primitive("custom_jvp_call", impl=_impl,
 jvp_rules[custom_jvp_call_p] = _jvp
 vjp_split_rules[custom_jvp_call_p] = (_vjp_fwd, _vjp_bwd)
 lowerings[custom_jvp_call_p] = Inline(lambda params: params["fun"], _fun_operands)
+batch_rules[custom_jvp_call_p] = _batch

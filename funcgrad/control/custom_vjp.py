@@ -35,7 +35,9 @@ import numpy as np
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import jvp_rules, vjp_split_rules
+from funcgrad.ops.shape import batch_size, to_front
+from funcgrad.rules import batch_rules, jvp_rules, vjp_split_rules
+from funcgrad.transforms.batching import FRONT, SUM, batch_program
 from funcgrad.rules.lowering import Inline, lowerings
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
@@ -354,3 +356,28 @@ custom_vjp_call_p = Primitive("custom_vjp_call", impl=_impl,
 lowerings[custom_vjp_call_p] = Inline(lambda params: params["fun"], _fun_operands)
 vjp_split_rules[custom_vjp_call_p] = (_vjp_fwd, _vjp_bwd)
 jvp_rules[custom_vjp_call_p] = _jvp
+
+
+def _batch(args, dims, *, fun, fwd, bwd, num_consts, zero_cts):
+    """vmap of a custom_vjp function keeps its rule: ``fun``, ``fwd`` and ``bwd`` are each
+    batched (outputs and residuals batched on axis 0), so grad of the vmapped function still
+    runs the user's backward pass, on the whole batch. As in JAX, the cotangent of an argument
+    that is the same for every example is summed over the batch."""
+    size = batch_size(args, dims)
+    args = list(map(to_front, args, dims))
+    dims = [None if d is None else 0 for d in dims]
+    fun_dims, fwd_dims, bwd_dims, arg_dims = _split(dims, num_consts)
+    n_out = len(fun.outvars)
+    fun_b = batch_program(fun, [*fun_dims, *arg_dims], size, [FRONT] * n_out)[0]
+    params = dict(fun=fun_b, fwd=None, bwd=None, num_consts=num_consts, zero_cts=zero_cts)
+    if fwd is not None:  # (None: a self-reference, whose rules its owner fills in)
+        params["fwd"] = batch_program(fwd, [*fwd_dims, *arg_dims], size,
+                                      [FRONT] * len(fwd.outvars))[0]
+        n_res = len(fwd.outvars) - n_out
+        grads = [d for d, zero in zip(arg_dims, zero_cts) if not zero]
+        params["bwd"] = batch_program(bwd, [*bwd_dims, *[0] * (n_res + n_out)], size,
+                                      [FRONT if d is not None else SUM for d in grads])[0]
+    return custom_vjp_call_p.bind(*args, **params), [0] * n_out
+
+
+batch_rules[custom_vjp_call_p] = _batch

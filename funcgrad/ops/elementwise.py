@@ -22,7 +22,7 @@ from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeErr
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import Tracer, simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype, float64, promote_types
-from funcgrad.rules import jvp_rules, vjp_rules, zero_derivative
+from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, zero_derivative
 from funcgrad.rules.lowering import IDENTITY, Elementwise, arith, call, lowerings
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -110,6 +110,17 @@ def define_elementwise(prim, derivatives, lowering) -> None:
         vjp_rules[prim] = elementwise_vjp(*derivatives)
         jvp_rules[prim] = elementwise_jvp(prim, *derivatives)
     lowerings[prim] = lowering
+    batch_rules[prim] = elementwise_batch(prim)
+
+
+def elementwise_batch(prim):
+    """vmap of an elementwise primitive: batched operands get their batch axis first and unit
+    axes after it, so NumPy broadcasting lines up each example's axes as before; unbatched
+    ones broadcast over the batch by themselves."""
+    def rule(args, dims, **params):
+        rank = max(example_rank(x, d) for x, d in zip(args, dims))
+        return [prim.bind(*map(rank_aligned, args, dims, [rank] * len(args)), **params)], [0]
+    return rule
 
 
 def elementwise_vjp(*per_input):
@@ -427,11 +438,13 @@ vjp_rules[convert_element_type_p] = _convert_vjp
 jvp_rules[convert_element_type_p] = _convert_jvp
 # the generated code casts every result to its dtype
 lowerings[convert_element_type_p] = arith("{0}")
+batch_rules[convert_element_type_p] = elementwise_batch(convert_element_type_p)
 
 stop_gradient_p = Primitive("stop_gradient", impl=lambda x: x, shape_rule=lambda x: x,
                             elementwise=True, allocates=False)
 zero_derivative(stop_gradient_p)
 lowerings[stop_gradient_p] = IDENTITY
+batch_rules[stop_gradient_p] = elementwise_batch(stop_gradient_p)
 
 
 # --- the functions: each primitive as a function of arrays ------------------------------
@@ -497,6 +510,7 @@ def _check_integer_exponent(x, y):
 
 
 from funcgrad.ops.shape import (broadcast_source, broadcast_to, broadcast_to_p,  # noqa: E402
-                                constant_scalar, reshape_p, shape_of, unbroadcast)
+                                constant_scalar, example_rank, rank_aligned, reshape_p,
+                                shape_of, unbroadcast)
 
 _BROADCASTS = (broadcast_to_p, reshape_p)  # what constant_scalar and broadcast_source follow

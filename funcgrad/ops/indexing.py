@@ -13,7 +13,7 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import jvp_rules, vjp_rules
+from funcgrad.rules import batch_rules, jvp_rules, vjp_rules
 from funcgrad.rules.lowering import Standalone, lowerings
 from funcgrad.ops.elementwise import broadcast_shapes
 from funcgrad.ops.shape import linear_jvp, python_slice
@@ -117,6 +117,53 @@ gather_p = Primitive("gather", impl=lambda x, *idx, spec: x[index_tuple(spec, id
 vjp_rules[gather_p] = _gather_vjp
 jvp_rules[gather_p] = linear_jvp(gather_p)
 lowerings[gather_p] = Standalone(_lower_gather)
+
+
+def _adjacent(spec) -> bool:
+    """Whether the index arrays of ``spec`` index adjacent axes (or there are none)."""
+    advanced = [k for k, s in enumerate(spec) if isinstance(s, int)]
+    return not advanced or advanced == list(range(advanced[0], advanced[-1] + 1))
+
+
+def _index_block(spec) -> int:
+    """Where the broadcast index arrays' axes go in the result of a gather with ``spec``."""
+    advanced = [k for k, s in enumerate(spec) if isinstance(s, int)]
+    return advanced[0] if advanced and _adjacent(spec) else 0
+
+
+def _batched_indices(indices, dims):
+    """The index arrays with their batch axes first and aligned to the examples' broadcast
+    index rank (unbatched ones unchanged), and that rank."""
+    shapes = [shape_of(i)[:d] + shape_of(i)[d + 1:] if d is not None else shape_of(i)
+              for i, d in zip(indices, dims)]
+    rank = len(np.broadcast_shapes(*shapes)) if shapes else 0
+    return [rank_aligned(i, d, rank) for i, d in zip(indices, dims)], shapes, rank
+
+
+def _batch_index(size, rank):
+    """An index array selecting example b of a batch axis, shaped to broadcast as (size, ...)."""
+    return iota(np.int64, (size, *(1,) * rank), 0)
+
+
+def _gather_batch(args, dims, *, spec):
+    """Only x batched: its batch axis is one more sliced axis. Batched indices: their batch
+    axes lead the index arrays' (and, if x is batched, a new index array walks its batch
+    axis in step with them)."""
+    (x, *indices), (dx, *index_dims) = args, dims
+    size = batch_size(args, dims)
+    if all(d is None for d in index_dims):
+        out = gather(to_front(x, dx), indices, ((0, 1, size), *spec))
+        if _adjacent(spec):  # the slices before the index arrays' axes keep their place
+            return [out], [0]
+        return [out], [len(np.broadcast_shapes(*map(shape_of, indices)))]
+    indices, _, rank = _batched_indices(indices, index_dims)
+    if dx is None:
+        return [gather(x, indices, spec)], [_index_block(spec)]
+    indices.append(_batch_index(size, rank))
+    return [gather(to_front(x, dx), indices, (len(indices) - 1, *spec))], [0]
+
+
+batch_rules[gather_p] = _gather_batch
 
 
 def gather(x, indices, spec):
@@ -251,9 +298,33 @@ jvp_rules[scatter_p] = _scatter_jvp
 lowerings[scatter_p] = Standalone(_lower_scatter)
 
 
+def _scatter_batch(args, dims, *, spec, mode):
+    """Every operand batched (x broadcast if it is not), and a new index array walking the
+    batch axis, first in the spec: the selected elements then have the batch axis first and
+    the index arrays' axes next, and the updates are transposed to match."""
+    (x, *indices, updates), (dx, *index_dims, du) = args, dims
+    size = batch_size(args, dims)
+    x = with_batch_axis(x, dx, size)
+    indices, shapes, rank = _batched_indices(indices, index_dims)
+    selected = gathered_shape(shape_of(x)[1:], shapes, spec)
+    updates = broadcast_to(rank_aligned(updates, du, len(selected)), (size, *selected))
+    p = _index_block(spec)
+    rest = len(selected) - p - rank
+    perm = [0, *(1 + p + i for i in range(rank)), *(1 + i for i in range(p)),
+            *(1 + p + rank + i for i in range(rest))]
+    indices.append(_batch_index(size, rank))
+    out = scatter(x, indices, transpose(updates, perm), (len(indices) - 1, *spec), mode)
+    return [out], [0]
+
+
+batch_rules[scatter_p] = _scatter_batch
+
+
 def scatter(x, indices, updates, spec, mode):
     return scatter_p.bind(x, *indices, updates, spec=tuple(spec), mode=mode)
 
 
 from funcgrad.ops.elementwise import where  # noqa: E402
-from funcgrad.ops.shape import broadcast_to, iota, reshape, unbroadcast  # noqa: E402
+from funcgrad.ops.shape import (batch_size, broadcast_to, iota, rank_aligned,  # noqa: E402
+                                reshape, shape_of, to_front, transpose, unbroadcast,
+                                with_batch_axis)

@@ -14,7 +14,7 @@ import numpy as np
 
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
-from funcgrad.rules import jvp_rules, vjp_rules
+from funcgrad.rules import batch_rules, jvp_rules, vjp_rules
 from funcgrad.rules.lowering import Standalone, lowerings
 from funcgrad.core.types import ShapedArray
 
@@ -172,6 +172,30 @@ jvp_rules[dot_general_p] = _dot_general_jvp
 lowerings[dot_general_p] = Standalone(_lower_dot_general)
 
 
+def _dot_general_batch(args, dims, *, contract, batch):
+    """vmap of a contraction is a contraction: with both operands batched, the batch axis is
+    one more batch dimension of dot_general (first in the result); with one batched, it is
+    one more free axis of that operand, which keeps plain matrix products plain (BLAS)."""
+    (x, y), (dx, dy) = args, dims
+    (xc, yc), (xb, yb) = contract, batch
+    x, y = to_front(x, dx), to_front(y, dy)
+    shift = lambda axes, on: tuple(a + on for a in axes)  # noqa: E731
+    sx, sy = int(dx is not None), int(dy is not None)
+    contract = (shift(xc, sx), shift(yc, sy))
+    if sx and sy:
+        out = dot_general_p.bind(x, y, contract=contract,
+                                 batch=((0, *shift(xb, 1)), (0, *shift(yb, 1))))
+        return [out], [0]
+    out = dot_general_p.bind(x, y, contract=contract, batch=(shift(xb, sx), shift(yb, sy)))
+    if sx:  # x's first free axis: right after the batch axes
+        return [out], [len(xb)]
+    x_free = len(_free(len(shape_of(x)), xc, xb))
+    return [out], [len(xb) + x_free]
+
+
+batch_rules[dot_general_p] = _dot_general_batch
+
+
 def dot_general(x, y, contract, batch=((), ())):
     norm = lambda t: (tuple(int(a) for a in t[0]), tuple(int(a) for a in t[1]))  # noqa: E731
     contract, batch = norm(contract), norm(batch)
@@ -181,4 +205,5 @@ def dot_general(x, y, contract, batch=((), ())):
     return dot_general_p.bind(x, y, contract=contract, batch=batch)
 
 
-from funcgrad.ops.shape import reshape, transpose, unbroadcast  # noqa: E402
+from funcgrad.ops.shape import (reshape, shape_of, to_front, transpose,  # noqa: E402
+                                unbroadcast)

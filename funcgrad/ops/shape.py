@@ -14,7 +14,7 @@ from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype
-from funcgrad.rules import jvp_rules, vjp_rules, zero_derivative
+from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, zero_derivative
 from funcgrad.rules.lowering import Guarded, Standalone, View, arith, lowerings
 
 
@@ -39,6 +39,55 @@ def linear_jvp(prim):
         t = tangents[0]
         return [out], [None if t is None else prim.bind(t, *primals[1:], **params)]
     return jvp
+# --- batch axes (vmap's rules, here and in the other ops modules) -----------------------
+
+def batched_aval(aval: ShapedArray, dim, size: int) -> ShapedArray:
+    """``aval`` with a batch axis of ``size`` inserted at ``dim`` (None: unbatched)."""
+    if dim is None:
+        return aval
+    shape = list(aval.shape)
+    shape.insert(dim, size)
+    return aval.update(shape=tuple(shape))
+
+
+def moveaxis(x, source: int, destination: int):
+    """``x`` with axis ``source`` moved to ``destination`` (a transpose, free when compiled)."""
+    if source == destination:
+        return x
+    perm = [i for i in range(len(shape_of(x))) if i != source]
+    perm.insert(destination, source)
+    return transpose(x, perm)
+
+
+def to_front(x, dim):
+    """``x`` with its batch axis ``dim`` first (unchanged if it is unbatched: dim None)."""
+    return x if dim is None else moveaxis(x, dim, 0)
+
+
+def with_batch_axis(x, dim, size: int):
+    """``x`` batched with its batch axis first; an unbatched ``x`` is broadcast to the batch."""
+    if dim is None:
+        return broadcast_to(x, (size, *shape_of(x)))
+    return moveaxis(x, dim, 0)
+
+
+def batch_size(args, dims) -> int:
+    return next(shape_of(x)[d] for x, d in zip(args, dims) if d is not None)
+
+
+def rank_aligned(x, dim, rank: int):
+    """A batched operand of a broadcasting primitive, its batch axis first and unit axes after
+    it, so that its own axes still line up (from the right) with those of the others, whose
+    examples have ``rank`` axes; an unbatched one is returned as it is."""
+    if dim is None:
+        return x
+    x = moveaxis(x, dim, 0)
+    shape = shape_of(x)
+    return reshape(x, (shape[0], *(1,) * (rank - len(shape) + 1), *shape[1:]))
+
+
+def example_rank(x, dim) -> int:
+    return len(shape_of(x)) - (dim is not None)
 
 
 # --- broadcast_to -----------------------------------------------------------------------
@@ -102,6 +151,9 @@ vjp_rules[broadcast_to_p] = _broadcast_to_vjp
 jvp_rules[broadcast_to_p] = linear_jvp(broadcast_to_p)
 lowerings[broadcast_to_p] = View(_broadcast_to_index)
 simplify_rules[broadcast_to_p] = _simplify_broadcast_to
+batch_rules[broadcast_to_p] = lambda args, dims, *, shape: (
+    [broadcast_to(rank_aligned(args[0], dims[0], len(shape)),
+                  (batch_size(args, dims), *shape))], [0])
 
 
 def broadcast_to(x, shape):
@@ -176,6 +228,8 @@ jvp_rules[reshape_p] = linear_jvp(reshape_p)
 lowerings[reshape_p] = View(_reshape_index, applies=_only_unit_axes_change,
                             fallback=_lower_reshape, as_array=_reshape_as_array)
 simplify_rules[reshape_p] = _simplify_reshape
+batch_rules[reshape_p] = lambda args, dims, *, shape: (
+    [reshape(to_front(args[0], dims[0]), (batch_size(args, dims), *shape))], [0])
 
 
 def reshape(x, shape):
@@ -205,6 +259,8 @@ vjp_rules[transpose_p] = lambda cts, inputs, outputs, active, *, perm: [
 jvp_rules[transpose_p] = linear_jvp(transpose_p)
 lowerings[transpose_p] = View(_transpose_index, as_array=lambda ctx, base, x, out, *, perm:
                               f"np.transpose({base}, ({''.join(f'{p}, ' for p in perm)}))")
+batch_rules[transpose_p] = lambda args, dims, *, perm: (
+    [transpose(to_front(args[0], dims[0]), (0, *(p + 1 for p in perm)))], [0])
 
 
 def transpose(x, perm):
@@ -268,6 +324,9 @@ slice_p = Primitive("slice", impl=_slice_impl, shape_rule=_slice_rule)
 vjp_rules[slice_p] = _slice_vjp
 jvp_rules[slice_p] = linear_jvp(slice_p)
 lowerings[slice_p] = View(_slice_index, as_array=_slice_as_array)
+batch_rules[slice_p] = lambda args, dims, *, start, step, size: (
+    [slice_array(to_front(args[0], dims[0]), (0, *start), (1, *step),
+                 (batch_size(args, dims), *size))], [0])
 
 
 def slice_array(x, start, step, size):
@@ -336,6 +395,8 @@ pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, allocates=True)
 vjp_rules[pad_p] = _pad_vjp
 jvp_rules[pad_p] = _pad_jvp
 lowerings[pad_p] = View(_pad_index)
+batch_rules[pad_p] = lambda args, dims, *, lo, hi, interior, value: (
+    [pad(to_front(args[0], dims[0]), (0, *lo), (0, *hi), (0, *interior), value)], [0])
 
 
 def pad(x, lo, hi, interior, value=0):
@@ -404,6 +465,9 @@ concatenate_p = Primitive("concatenate", impl=lambda *xs, axis: np.concatenate(x
 vjp_rules[concatenate_p] = _concatenate_vjp
 jvp_rules[concatenate_p] = _concatenate_jvp
 lowerings[concatenate_p] = Standalone(_lower_concatenate)
+batch_rules[concatenate_p] = lambda args, dims, *, axis: (
+    [concatenate([with_batch_axis(x, d, batch_size(args, dims)) for x, d in zip(args, dims)],
+                 axis + 1)], [0])
 
 
 def concatenate(xs, axis):
@@ -425,6 +489,8 @@ def _iota_impl(*, dtype, shape, axis):
 iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule, allocates=True)
 zero_derivative(iota_p)
 lowerings[iota_p] = arith(lambda operands, index, *, dtype, shape, axis: index[axis])
+# iota has no operands, so it is never batched: vmap re-emits it unchanged, never calls this
+batch_rules[iota_p] = lambda args, dims, **params: ([iota_p.bind(**params)], [None])
 
 
 def iota(dtype, shape, axis=0):

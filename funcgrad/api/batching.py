@@ -1,0 +1,238 @@
+"""vmap: a function of one example, applied to a whole batch at once.
+
+``vmap(f)(xs)`` traces ``f`` once on a single example (the arguments without their mapped
+axes), batches that Program with transforms/batching.py, and runs the batched program: with
+NumPy, or by recording it into the enclosing trace (jit, grad, make_ir, another vmap), so
+``jit(vmap(grad(loss)))`` compiles to one function with the batch axis an ordinary array
+axis. The batched program is built once per input signature and cached, as grad's adjoint.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+import optree
+
+from funcgrad.api.autodiff import numpy_values
+from funcgrad.api.trace_cache import Guard, TraceCache, leaf_signature
+from funcgrad.core.arguments import FunctionArgs, name_of
+from funcgrad.core.errors import FuncgradTypeError, ShapeError
+from funcgrad.core.evaluate import evaluate, inline
+from funcgrad.core.ir import Program
+from funcgrad.core.tracing import Tracer, current_trace, trace_flat
+from funcgrad.tree import NAMESPACE, flatten, unflatten
+from funcgrad.transforms.batching import batch_program
+
+_cache = TraceCache()
+
+
+class _Entry:
+    __slots__ = ("program", "consts", "out_tree")
+
+    def __init__(self, program: Program, consts: list, out_tree):
+        self.program, self.consts, self.out_tree = program, consts, out_tree
+
+
+def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None):
+    """``fun`` of one example, vectorized over a batch: ``vmap(f)(xs)[i] == f(xs[i])``.
+
+    ``in_axes`` says which axis of each argument runs over the examples: an int for all of
+    them, None for an argument shared by every example, or a tuple with one entry per
+    positional argument, each an int, None, or a pytree of those matching that argument
+    (negative axes count from the end). Keyword arguments are mapped over their axis 0.
+    ``out_axes`` (an int, None, or a pytree prefix of the output) says where the batch axis
+    goes in each output. ``axis_size`` gives the batch size when no argument is mapped.
+
+    vmap is a program transformation: ``f`` is traced once per input signature and each
+    equation of its program is replaced by its batched form (a matrix-vector product becomes
+    a matrix-matrix product, not a loop), so the result composes with ``grad``, ``jit``,
+    ``make_ir`` and ``vmap`` itself, in any order.
+
+    Example:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> loss = lambda w, x, y: (fnp.dot(x, w) - y) ** 2
+        >>> w, xs, ys = np.array([1.0, 2.0]), np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2)
+        >>> fg.vmap(fg.grad(loss), in_axes=(None, 0, 0))(w, xs, ys)  # per-example gradients
+        array([[2., 0.],
+               [0., 4.]])
+        >>> fg.vmap(fg.vmap(fnp.multiply, (0, None)), (None, 0))(np.ones(2), np.arange(3.0))
+        array([[0., 0.],
+               [1., 1.],
+               [2., 2.]])
+    """
+    if not callable(fun):
+        raise FuncgradTypeError(f"vmap needs a function, got {type(fun).__name__}")
+    _check_axes_spec(in_axes, "in_axes")
+    _check_axes_spec(out_axes, "out_axes")
+    if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
+                                  or isinstance(axis_size, bool) or axis_size < 0):
+        raise FuncgradTypeError(f"vmap's axis_size must be a non-negative int, got "
+                                f"{axis_size!r}")
+    options = ("vmap", _hashable(in_axes), _hashable(out_axes), axis_size)
+
+    @functools.wraps(fun, updated=())
+    def batched(*args, **kwargs):
+        leaves, in_tree = optree.tree_flatten((args, kwargs), namespace=NAMESPACE)
+        try:
+            key = (*options, in_tree, *map(leaf_signature, leaves))
+        except TypeError:
+            key = None
+        entry = _cache.get(fun, key) if key is not None else None
+        if entry is None:
+            call = FunctionArgs(fun, args, kwargs)
+            guard = Guard(fun)
+            entry = _build(call, in_axes, out_axes, axis_size)
+            leaves = call.leaves
+            if key is not None and not any(isinstance(c, Tracer) for c in entry.consts):
+                _cache.put(fun, key, entry, guard)
+        inputs = [*entry.consts, *leaves]
+        if current_trace() is not None or any(isinstance(x, Tracer) for x in leaves):
+            outs = inline(entry.program, inputs)
+        else:
+            outs = numpy_values(evaluate(entry.program, inputs))
+        return unflatten(entry.out_tree, outs)
+
+    batched.__name__ = f"vmap({name_of(fun)})"
+    return batched
+
+
+def _build(call: FunctionArgs, in_axes, out_axes, axis_size) -> _Entry:
+    avals = call.avals()
+    dims = _leaf_axes(call, avals, in_axes)
+    size = _axis_size(call, avals, dims, axis_size)
+    examples = [a if d is None else a.update(shape=a.shape[:d] + a.shape[d + 1:])
+                for a, d in zip(avals, dims)]
+    program, consts = trace_flat(call.flat_function(), examples)
+    out_dims = _out_axes(call, program, out_axes)
+    in_dims = [None] * len(consts) + dims
+    batched, got = batch_program(program, in_dims, size, out_dims)
+    for j, (want, d) in enumerate(zip(out_dims, got)):
+        if want is None and d is not None:
+            raise FuncgradTypeError(
+                f"vmap of {name_of(call.fun)}: out_axes is None for output "
+                f"{_describe_output(call.out_tree, j)}, but it differs from example to example "
+                "(it depends on a mapped argument); give it an axis in out_axes")
+    return _Entry(batched, consts, call.out_tree)
+
+
+# ---------------------------------------------------------------------------------------
+# in_axes and out_axes
+
+
+def _check_axes_spec(spec, what):
+    leaves = optree.tree_leaves(spec, none_is_leaf=True, namespace=NAMESPACE)
+    for a in leaves:
+        if a is not None and (not isinstance(a, (int, np.integer)) or isinstance(a, bool)):
+            raise FuncgradTypeError(f"vmap's {what} must hold ints and None (in a pytree), "
+                                    f"got {a!r} in {spec!r}")
+
+
+def _hashable(spec):
+    leaves, tree = optree.tree_flatten(spec, none_is_leaf=True, namespace=NAMESPACE)
+    return tuple(None if a is None else int(a) for a in leaves), tree
+
+
+def _broadcast_prefix(spec, tree, where: Callable[[], str]) -> list:
+    """One entry of ``spec`` (an axis, None, or a pytree prefix of ``tree``) per leaf of
+    ``tree``."""
+    if spec is None or isinstance(spec, (int, np.integer)):
+        return [spec] * len(flatten(tree)[0])
+    spec_leaves, spec_tree = optree.tree_flatten(spec, none_is_leaf=True, namespace=NAMESPACE)
+    try:
+        subtrees = spec_tree.flatten_up_to(tree)
+    except (ValueError, TypeError):
+        raise FuncgradTypeError(
+            f"{where()} is {spec!r}, which does not match the structure of the value it "
+            f"maps, {_structure(tree)}: give one axis (or None) for the whole value, or a "
+            "pytree of the same structure") from None
+    return [a for a, sub in zip(spec_leaves, subtrees) for _ in flatten(sub)[0]]
+
+
+def _structure(tree) -> str:
+    return str(optree.tree_map(lambda _: "*", tree, namespace=NAMESPACE)).replace("'*'", "*")
+
+
+def _leaf_axes(call: FunctionArgs, avals, in_axes) -> list:
+    """The mapped axis of every leaf of the call (None: not mapped), checked and >= 0."""
+    name, args = name_of(call.fun), call.args
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    if isinstance(in_axes, tuple):
+        if len(in_axes) != len(args):
+            raise FuncgradTypeError(
+                f"vmap of {name}: in_axes {in_axes!r} has {len(in_axes)} entr"
+                f"{'y' if len(in_axes) == 1 else 'ies'}, but {name} was called with "
+                f"{len(args)} positional argument{'s' * (len(args) != 1)}: give one entry "
+                "per argument")
+        per_arg = in_axes
+    elif in_axes is None or isinstance(in_axes, (int, np.integer)):
+        per_arg = (in_axes,) * len(args)
+    else:
+        raise FuncgradTypeError(f"vmap of {name}: in_axes must be an int, None or a tuple with "
+                                f"one entry per positional argument, got {in_axes!r}")
+    axes = []
+    for i, (spec, arg) in enumerate(zip(per_arg, args)):
+        axes += _broadcast_prefix(spec, arg, lambda: f"vmap of {name}: in_axes[{i}]")
+    axes += [0] * (len(call.leaves) - len(axes))  # keyword arguments: axis 0, as in JAX
+    dims = []
+    for j, (a, aval) in enumerate(zip(axes, avals)):
+        if a is None:
+            dims.append(None)
+            continue
+        if not -aval.ndim <= a < aval.ndim:
+            raise ShapeError(
+                f"vmap of {name}: in_axes maps axis {a} of {call.describe_leaf(j)}, which has "
+                f"shape {aval.shape} ({aval.ndim} ax{'i' if aval.ndim == 1 else 'e'}s): give "
+                "an axis it has, or None to pass it to every example whole")
+        dims.append(int(a) % aval.ndim)
+    return dims
+
+
+def _axis_size(call, avals, dims, axis_size) -> int:
+    sizes = {j: avals[j].shape[d] for j, d in enumerate(dims) if d is not None}
+    if not sizes:
+        if axis_size is None:
+            raise FuncgradTypeError(
+                f"vmap of {name_of(call.fun)}: no argument is mapped (in_axes is None for "
+                "all of them), so the batch size is unknown: pass axis_size")
+        return int(axis_size)
+    distinct = set(sizes.values()) | ({int(axis_size)} if axis_size is not None else set())
+    if len(distinct) > 1:
+        lines = "; ".join(f"{call.describe_leaf(j)} has size {n} along axis {dims[j]}"
+                          for j, n in sizes.items())
+        given = f"; axis_size is {axis_size}" if axis_size is not None else ""
+        raise ShapeError(f"vmap of {name_of(call.fun)}: the mapped axes have different sizes: "
+                         f"{lines}{given}. Every mapped argument needs the same number of "
+                         "examples")
+    return distinct.pop()
+
+
+def _out_axes(call, program: Program, out_axes) -> list:
+    """The batch axis of every output leaf (None: not batched), checked and >= 0."""
+    name = name_of(call.fun)
+    outputs = unflatten(call.out_tree, list(range(len(program.outvars))))
+    axes = _broadcast_prefix(out_axes, outputs, lambda: f"vmap of {name}: out_axes")
+    dims = []
+    for j, (a, aval) in enumerate(zip(axes, program.out_avals)):
+        if a is None:
+            dims.append(None)
+            continue
+        ndim = aval.ndim + 1
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"vmap of {name}: out_axes puts the batch axis of output "
+                             f"{_describe_output(call.out_tree, j)} ({aval} per example) at "
+                             f"axis {a}, but the batched output has {ndim} axes")
+        dims.append(int(a) % ndim)
+    return dims
+
+
+def _describe_output(out_tree, j) -> str:
+    paths = optree.tree_paths(unflatten(out_tree, [0] * out_tree.num_leaves),
+                              namespace=NAMESPACE)
+    path = "".join(f"[{p!r}]" for p in paths[j])
+    return path or "(the result)"
+
+
+__all__ = ["vmap"]
