@@ -49,6 +49,8 @@ def _cases():
         ("grad of a function branching on values, with aux returning the input",
          lambda: fg.grad(lambda x: (fnp.sum(x) if fnp.sum(x) > 0 else -fnp.sum(x), x),
                          has_aux=True)(x), (x,)),
+        ("vmap of the identity", lambda: fg.vmap(lambda x: x)(m), (m,)),
+        ("vmap of a transpose", lambda: fg.vmap(lambda x: x.T)(m), (m,)),
         ("jvp of the identity", lambda: fg.jvp(lambda x: x, (x,), (w,)), (x, w)),
         ("linearize of a reshape", lambda: _linearize_all(lambda m: m.reshape(2, 3), m), (m,)),
         ("jacfwd of a transpose", lambda: fg.jacfwd(lambda m: m.T)(m), (m,)),
