@@ -188,8 +188,10 @@ def owned_results(program: Program, outs, compiled: bool = False, count: int | N
     gradient made of new arrays costs nothing here.
 
     ``compiled``: ``outs`` came from Numba code, whose new arrays are always C-contiguous."""
-    plan = program.cached("owned_compiled" if compiled else "owned",
-                          lambda p: _ownership_plan(p, compiled))
+    key = "owned_compiled" if compiled else "owned"
+    plan = program._cache.get(key)  # on every call's path: no closure, one dict lookup
+    if plan is None:
+        plan = program._cache[key] = _ownership_plan(program, compiled)
     if not plan:
         return outs
     outs = list(outs)
@@ -197,9 +199,10 @@ def owned_results(program: Program, outs, compiled: bool = False, count: int | N
         if count is not None and k >= count:
             break
         o = outs[k]
-        if type(o) is np.ndarray and (must_copy or not o.flags.c_contiguous
-                                      or not o.flags.writeable):
-            outs[k] = o.copy()
+        if type(o) is np.ndarray:
+            flags = o.flags
+            if must_copy or not (flags.c_contiguous and flags.writeable):
+                outs[k] = o.copy()
     return outs
 
 
