@@ -127,7 +127,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
         >>> y, y_dot = fg.jvp(fnp.sin, (0.5,), (2.0,))
-        >>> float(y_dot) == 2.0 * np.cos(0.5)
+        >>> bool(y_dot == 2.0 * np.cos(0.5))
         True
     """
     _check_primals(fun, primals, tangents, "jvp")
