@@ -50,10 +50,10 @@ def test_new_cache_directories_are_owner_only(cache):
 def test_a_directory_others_may_write_is_refused(cache, mode):
     cache.mkdir()
     cache.chmod(mode)
-    before = disk_cache.stats["compiled_in_memory"]
+    before = disk_cache.stats["uncached_compilations"]
     messages = _load_quietly()
     assert len(messages) == 1 and "may be written by other users" in messages[0]
-    assert disk_cache.stats["compiled_in_memory"] == before + 1
+    assert disk_cache.stats["uncached_compilations"] == before + 1
     assert not list(cache.glob("*/fg_*.py"))  # nothing written into it
     disk_cache._loaded.clear()
     assert _load_quietly() == []  # one warning per directory

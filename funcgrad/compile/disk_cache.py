@@ -51,7 +51,7 @@ from numba import njit
 _loaded: dict[str, object] = {}
 _lock = threading.Lock()
 stats = {"modules_written": 0, "modules_loaded": 0, "numba_compilations": 0,
-         "cache_repairs": 0, "compiled_in_memory": 0, "modules_evicted": 0}
+         "cache_repairs": 0, "uncached_compilations": 0, "modules_removed": 0}
 _directories: dict = {}  # cache directory -> whether it is usable (checked once per process)
 _warned: set = set()
 
@@ -239,7 +239,7 @@ def _load_from_disk(text: str, digest: str):
 
 def _in_memory(text: str, digest: str):
     """Compile without the disk: the module executed from its text, Numba's cache off."""
-    stats["compiled_in_memory"] += 1
+    stats["uncached_compilations"] += 1
     namespace = {"__name__": f"funcgrad_generated_{digest}"}
     code = text.replace("@njit(cache=True,", "@njit(cache=False,", 1)
     exec(compile(code, f"<funcgrad generated {digest}>", "exec"), namespace)  # noqa: S102
@@ -347,4 +347,4 @@ def _evict(directory: Path, keep: str):
             continue
         remove_entry(directory, digest)  # (a process that loaded it keeps it in memory)
         total -= n
-        stats["modules_evicted"] += 1
+        stats["modules_removed"] += 1
