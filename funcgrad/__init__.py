@@ -17,7 +17,8 @@ from funcgrad.core.version import __version__  # noqa: F401
 # Layers, bottom to top (each imports only those below it; tests/test_layers.py checks):
 #   core -> rules -> ops -> numpy, nn, scipy -> transforms, compile -> control -> api -> testing
 from funcgrad.core.errors import (ConcretizationError, FuncgradError,  # noqa: F401
-                                  FuncgradIndexError, FuncgradTypeError, InPlaceUpdateError,
+                                  FuncgradIndexError, FuncgradMemoryError, FuncgradTypeError,
+                                  FuncgradValueError, InPlaceUpdateError,
                                   LoweringError, ShapeError, UnexpectedTracerError)
 from funcgrad.core.evaluate import ClosedProgram, evaluate  # noqa: F401
 from funcgrad.core.ir import Program  # noqa: F401
@@ -34,7 +35,7 @@ from funcgrad.control.checkpoint import checkpoint, remat  # noqa: F401
 from funcgrad.api.jit import jit  # noqa: F401
 from funcgrad.api.batching import vmap  # noqa: F401
 from funcgrad import lax  # noqa: F401,E402  (structured control flow: cond, scan, while_loop)
-from funcgrad import parallel, testing  # noqa: F401,E402  (fg.testing, fg.parallel)
+from funcgrad import cache, parallel, testing  # noqa: F401,E402  (fg.cache, fg.parallel...)
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
 # submodules (funcgrad.numpy, nn, scipy, tree, testing) are public too, as attributes, but not
@@ -50,6 +51,7 @@ __all__ = [
     # compilation
     "jit", "disable_jit",
     # errors
-    "FuncgradError", "FuncgradTypeError", "ShapeError", "FuncgradIndexError",
+    "FuncgradError", "FuncgradTypeError", "FuncgradValueError", "ShapeError",
+    "FuncgradIndexError", "FuncgradMemoryError",
     "ConcretizationError", "UnexpectedTracerError", "InPlaceUpdateError", "LoweringError",
 ]

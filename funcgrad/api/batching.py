@@ -19,7 +19,7 @@ from funcgrad.api.autodiff import numpy_values
 from funcgrad.api.trace_cache import Guard, TraceCache, leaf_signature
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
-from funcgrad.core.evaluate import evaluate, inline
+from funcgrad.core.evaluate import evaluate, inline, owned_results
 from funcgrad.core.ir import Program
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.version import __version__, check_version
@@ -104,7 +104,7 @@ class Vectorized:
         if current_trace() is not None or any(isinstance(x, Tracer) for x in leaves):
             outs = inline(entry.program, inputs)
         else:
-            outs = numpy_values(evaluate(entry.program, inputs))
+            outs = numpy_values(owned_results(entry.program, evaluate(entry.program, inputs)))
         return unflatten(entry.out_tree, outs)
 
     def __get__(self, obj, objtype=None):  # as a method: bind like a function would

@@ -77,8 +77,9 @@ def operand_index(aval: ShapedArray, shape, index) -> list:
 
 def _literal_dtype(eqn) -> np.dtype:
     """The dtype NumPy gives a weak literal operand of this equation (NEP 50)."""
-    from funcgrad.ops.elementwise import weak_dtypes
-    return np.result_type(*weak_dtypes([a.aval for a in eqn.inputs]))
+    from funcgrad.core.types import promote_types  # a weak operand as a Python number:
+    return promote_types(*[a.aval for a in eqn.inputs])[0]  # (np.result_type(uint64, int)
+    # would be float64, and a uint64 computed in floats loses its low bits)
 
 
 class LoopScope(NamedTuple):
@@ -328,6 +329,12 @@ class LoweringContext:
         literal_dtype = _literal_dtype(eqn) if eqn.inputs else None
         operands = [self.read(a, operand_index(a.aval, shape, index), literal_dtype)
                     for a in eqn.inputs]
+        out_dtype = eqn.outputs[0].aval.dtype
+        if out_dtype.kind == "f":  # NumPy computes in the result's dtype: uint64 + int64 is
+            # float64 there, but wraps around in integers (issue 14)
+            operands = [cast_expr(out_dtype, o) if isinstance(a, Var) and not a.aval.weak_type
+                        and a.aval.dtype.kind in "iu" else o
+                        for a, o in zip(eqn.inputs, operands)]
         if isinstance(rule, str):
             params = {k: dtype_expr(v) if isinstance(v, np.dtype) else v
                       for k, v in eqn.params.items()}

@@ -27,6 +27,13 @@ def emit_program(ctx: LoweringContext) -> list:
     return [ctx.array(atom) for atom in ctx.program.outvars]
 
 
+def comment_text(text: str) -> str:
+    """``text`` (from the user's files: names, lines) safe as one comment line of generated
+    code: a line break or other control character in it is written as an escape, so nothing
+    of it can become code."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _comment(ctx, eqns):
     """``# file.py:12: the user's line`` above what computes it."""
     ctx.text.source = None
@@ -35,8 +42,8 @@ def _comment(ctx, eqns):
         if eqn.source and eqn.source not in seen:
             seen.append(eqn.source)
             text = linecache.getline(eqn.source.file, eqn.source.line).strip()
-            ctx.emit(f"# {os.path.basename(eqn.source.file)}:{eqn.source.line}"
-                     + (f": {text}" if text else ""))
+            ctx.emit(comment_text(f"# {os.path.basename(eqn.source.file)}:{eqn.source.line}"
+                                  + (f": {text}" if text else "")))
 
 
 def _emit_block(ctx, eqn):
