@@ -28,6 +28,7 @@ from funcgrad.ops.elementwise import (
     true_divide,
     where,
 )
+from funcgrad.rules.lowering import call
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 SQRT_2PI = math.sqrt(2 * math.pi)
@@ -70,7 +71,7 @@ def special_primitive(name, scipy_fn, model_ufunc, derivatives, lowering) -> Pri
             return np.asarray(scipy_fn(*args), dtype)[()]
 
     prim = Primitive(name, impl=impl, shape_rule=shape_rule, elementwise=True)
-    define_elementwise(prim, derivatives, lowering)
+    define_elementwise(prim, derivatives, call(lowering))  # each calls a routine
     return prim
 
 
