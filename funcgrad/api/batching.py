@@ -19,9 +19,10 @@ from funcgrad.api.autodiff import numpy_values
 from funcgrad.api.trace_cache import Guard, TraceCache, leaf_signature
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
-from funcgrad.core.evaluate import evaluate, inline
+from funcgrad.core.evaluate import evaluate, inline, owned_results
 from funcgrad.core.ir import Program
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
+from funcgrad.core.version import __version__, check_version
 from funcgrad.tree import NAMESPACE, flatten, unflatten
 from funcgrad.transforms.batching import batch_program
 
@@ -62,28 +63,40 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
                [1., 1.],
                [2., 2.]])
     """
-    if not callable(fun):
-        raise FuncgradTypeError(f"vmap needs a function, got {type(fun).__name__}")
-    _check_axes_spec(in_axes, "in_axes")
-    _check_axes_spec(out_axes, "out_axes")
-    if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
-                                  or isinstance(axis_size, bool) or axis_size < 0):
-        raise FuncgradTypeError(f"vmap's axis_size must be a non-negative int, got "
-                                f"{axis_size!r}")
-    options = ("vmap", _hashable(in_axes), _hashable(out_axes), axis_size)
+    return Vectorized(fun, in_axes, out_axes, axis_size)
 
-    @functools.wraps(fun, updated=())
-    def batched(*args, **kwargs):
+
+class Vectorized:
+    """What ``vmap`` returns: call it like the function it batches. It pickles as (the
+    function, the options), as grad's functions do, so it can be sent to another process."""
+
+    def __init__(self, fun, in_axes, out_axes, axis_size):
+        if not callable(fun):
+            raise FuncgradTypeError(f"vmap needs a function, got {type(fun).__name__}")
+        _check_axes_spec(in_axes, "in_axes")
+        _check_axes_spec(out_axes, "out_axes")
+        if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
+                                      or isinstance(axis_size, bool) or axis_size < 0):
+            raise FuncgradTypeError(f"vmap's axis_size must be a non-negative int, got "
+                                    f"{axis_size!r}")
+        self.fun, self.in_axes, self.out_axes, self.axis_size = fun, in_axes, out_axes, axis_size
+        self._options = ("vmap", _hashable(in_axes), _hashable(out_axes), axis_size)
+        functools.update_wrapper(self, fun, updated=())
+        self.__name__ = f"vmap({name_of(fun)})"
+
+    def __call__(self, *args, **kwargs):
+        fun = self.fun
         leaves, in_tree = optree.tree_flatten((args, kwargs), namespace=NAMESPACE)
         try:
-            key = (*options, in_tree, *map(leaf_signature, leaves))
+            key = (*self._options, in_tree, *map(leaf_signature, leaves))
+            hash(key)
         except TypeError:
             key = None
         entry = _cache.get(fun, key) if key is not None else None
         if entry is None:
             call = FunctionArgs(fun, args, kwargs)
             guard = Guard(fun)
-            entry = _build(call, in_axes, out_axes, axis_size)
+            entry = _build(call, self.in_axes, self.out_axes, self.axis_size)
             leaves = call.leaves
             if key is not None and not any(isinstance(c, Tracer) for c in entry.consts):
                 _cache.put(fun, key, entry, guard)
@@ -91,11 +104,22 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
         if current_trace() is not None or any(isinstance(x, Tracer) for x in leaves):
             outs = inline(entry.program, inputs)
         else:
-            outs = numpy_values(evaluate(entry.program, inputs))
+            outs = numpy_values(owned_results(entry.program, evaluate(entry.program, inputs)))
         return unflatten(entry.out_tree, outs)
 
-    batched.__name__ = f"vmap({name_of(fun)})"
-    return batched
+    def __get__(self, obj, objtype=None):  # as a method: bind like a function would
+        return self if obj is None else functools.partial(self, obj)
+
+    def __repr__(self):
+        return f"<{self.__name__}>"
+
+    def __reduce__(self):
+        return _rebuild, (__version__, self.fun, self.in_axes, self.out_axes, self.axis_size)
+
+
+def _rebuild(version, fun, in_axes, out_axes, axis_size):
+    check_version(version, "vmap function")
+    return Vectorized(fun, in_axes, out_axes, axis_size)
 
 
 def _build(call: FunctionArgs, in_axes, out_axes, axis_size) -> _Entry:

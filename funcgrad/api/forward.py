@@ -18,11 +18,11 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from funcgrad.api.autodiff import (_argnums, _cached, _check_differentiable, _function_args,
-                                   _hashable_argnums, _key, _leaf_ranges, _static_key, _trace,
+                                   _hashable_argnums, _key, _leaf_ranges, _static_key,
                                    _with_aux_check, grad, numpy_values)
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
-from funcgrad.core.evaluate import run
+from funcgrad.core.evaluate import owned_copies, owned_results, run
 from funcgrad.core.ir import Program, dead_code_elimination
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import is_float
@@ -42,11 +42,12 @@ class _JVPEntry(NamedTuple):
     out_avals: list        # of the differentiated outputs
     has_tangent: list      # per output: a float, with a tangent output
     concrete: bool
+    check: str | None = None       # see api/autodiff.py _cached
+    structure: list | None = None
 
 
-def _build_jvp(call: FunctionArgs, fun, key, has_aux, wrt=None) -> _JVPEntry:
+def _build_jvp(traced, call: FunctionArgs, has_aux, wrt=None) -> _JVPEntry:
     """``wrt``: the argument leaves with tangents (default: every float leaf)."""
-    traced = _trace(call, fun, key)
     program = traced.program
     main_tree, aux_tree = traced.out_tree.children() if has_aux else (traced.out_tree, None)
     n_main = main_tree.num_leaves
@@ -138,8 +139,9 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     primal_tree = flatten(tuple(primals))[1]
     t_leaves = _tangent_leaves(fun, call.leaves, primal_tree, tangents, "jvp")
     key = _key("jvp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
-    entry = _cached(fun, key, lambda: _build_jvp(call, fun, key, has_aux))
-    outs = run(entry.program, [*entry.consts, *call.leaves, *t_leaves])
+    entry = _cached(fun, key, call, lambda traced: _build_jvp(traced, call, has_aux))
+    outs = owned_results(entry.program, run(entry.program,
+                                            [*entry.consts, *call.leaves, *t_leaves]))
     if not any(isinstance(x, Tracer) for x in outs):
         outs = numpy_values(outs)
     n_main = entry.n_main
@@ -156,17 +158,18 @@ class _LinearEntry(NamedTuple):
     forward: Program   # (consts, leaves) -> (outputs..., aux..., residuals...)
     linear: Program    # (residuals..., tangents...) -> float outputs' tangents
     jvp: _JVPEntry
+    consts: list
+    concrete: bool
+    check: str | None = None
+    structure: list | None = None
 
-    consts = property(lambda self: self.jvp.consts)
-    concrete = property(lambda self: self.jvp.concrete)
 
-
-def _build_linearize(call, fun, key, has_aux, wrt=None) -> _LinearEntry:
-    entry = _build_jvp(call, fun, key, has_aux, wrt)
+def _build_linearize(traced, call, has_aux, wrt=None) -> _LinearEntry:
+    entry = _build_jvp(traced, call, has_aux, wrt)
     n_in = len(entry.consts) + len(call.leaves)
     n_primal_out = entry.n_main + (entry.aux_tree.num_leaves if has_aux else 0)
     forward, linear = split(entry.program, n_in, n_primal_out)
-    return _LinearEntry(forward, linear, entry)
+    return _LinearEntry(forward, linear, entry, entry.consts, entry.concrete)
 
 
 def _linearize(fun, primals, has_aux):
@@ -175,14 +178,15 @@ def _linearize(fun, primals, has_aux):
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
     _check_differentiable(call, (), "linearize")
     key = _key("linearize", has_aux, leaves=call.leaves, in_tree=call.in_tree)
-    entry = _cached(fun, key, lambda: _build_linearize(call, fun, key, has_aux))
+    entry = _cached(fun, key, call, lambda traced: _build_linearize(traced, call, has_aux))
     return (entry, call, *_run_forward(entry, call, has_aux))
 
 
 def _run_forward(entry, call, has_aux):
     """The outputs (and aux values) and the residuals, from the forward program."""
-    outs = run(entry.forward, [*entry.consts, *call.leaves])
     n_primal = entry.jvp.n_main + (entry.jvp.aux_tree.num_leaves if has_aux else 0)
+    outs = owned_results(entry.forward, run(entry.forward, [*entry.consts, *call.leaves]),
+                         count=n_primal)
     primal_outs = outs[:n_primal]
     if not any(isinstance(x, Tracer) for x in primal_outs):
         primal_outs = numpy_values(primal_outs)
@@ -210,7 +214,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     def f_jvp(*tangents):
         _check_primals(fun, primals, tangents, "linearize")
         t_leaves = _tangent_leaves(fun, primal_leaves, primal_tree, tangents, "linearize")
-        out_tangents = run(entry.linear, [*residuals, *t_leaves])
+        out_tangents = owned_results(entry.linear, run(entry.linear, [*residuals, *t_leaves]))
         if not any(isinstance(x, Tracer) for x in out_tangents):
             out_tangents = numpy_values(out_tangents)
         return unflatten(jvp_entry.main_tree, _with_zero_tangents(jvp_entry, out_tangents))
@@ -251,7 +255,8 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         ranges = _leaf_ranges(call)
         wrt = [j for i in sorted(set(dynamic)) for j in range(*ranges[i])]  # leaf order
         key = _static_key(call, options)
-        entry = _cached(fun, key, lambda: _build_linearize(call, fun, key, has_aux, set(wrt)))
+        entry = _cached(fun, key, call,
+                        lambda traced: _build_linearize(traced, call, has_aux, set(wrt)))
         primal_outs, residuals = _run_forward(entry, call, has_aux)
         n_main = entry.jvp.n_main
         out = unflatten(entry.jvp.main_tree, primal_outs[:n_main])
@@ -260,6 +265,8 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         if sorted(set(dynamic)) != dynamic:  # the basis ran in leaf order: to argnums order
             columns = _reorder_columns(columns, call, dynamic, ranges)
         jac = _assemble(out, columns, in_leaves, in_tree, single=isinstance(argnums, int))
+        jac_leaves, jac_tree = flatten(jac)  # blocks of the basis' images: C order, writable
+        jac = unflatten(jac_tree, owned_copies(jac_leaves, []))
         if has_aux:
             return jac, unflatten(entry.jvp.aux_tree, primal_outs[n_main:])
         return jac

@@ -26,6 +26,7 @@ class FunctionArgs:
         dynamic_args = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         self.leaves, self.in_tree = flatten((dynamic_args, dynamic_kwargs))
+        self.leaves = [native_byte_order(x) for x in self.leaves]
         self.out_tree: PyTreeDef | None = None
 
     def static_key(self):
@@ -88,6 +89,14 @@ class FunctionArgs:
             check_outputs(out_leaves, self.fun)
             return out_leaves
         return flat
+
+
+def native_byte_order(x):
+    """``x``, in this machine's byte order: a big-endian array (read from a file written
+    elsewhere) is converted, as NumPy computes with it, since compiled code cannot read it."""
+    if type(x) is np.ndarray and not x.dtype.isnative:
+        return x.astype(x.dtype.newbyteorder("="))
+    return x
 
 
 def check_outputs(out_leaves, fun):

@@ -25,14 +25,15 @@ never guesses from parameter names or from the code a rule writes.
 - ``Standalone(lower)``: a **block** of its own, ``lower(ctx, eqn)``, written with the
   documented API of compile/context.py (``ctx.array(atom)``, ``ctx.dim(n)``,
   ``ctx.emit(line)``, ``ctx.define(var, expr)``, ``ctx.loops(shape)``...). dot_general,
-  gather, pad, concatenate.
+  gather, scatter, concatenate, cumsum.
 - ``Region(lower)``: a block for a primitive that **holds sub-programs** (branches, loops).
   ``lower(ctx, eqn)`` writes the control flow (``if``/``else``, ``for``, ``while``) and, inside
   it, ``outs = ctx.lower_region(program, input_exprs)`` emits a nested Program's body at the
   current indentation: fresh names for each emission, its own fusion, arrays or scalars in
   and out. Loops reassign their carried values with ``ctx.assign(targets, outs)`` (all at
   once, so swapping carries is safe). Nothing is unrolled: the generated source does not
-  grow with a trip count (read it with ``ctx.literal(n, np.int64)``).
+  grow with a trip count (read it with ``ctx.literal(n, np.int64)``). The scheduler treats
+  it as a block; see compile/context.py for an example.
 - ``Inline(program, operands)``: a call of a sub-program, ``program(params) -> Program``
   applied to ``operands(inputs, params)``, whose equations are spliced into the caller's
   before scheduling, so fusion crosses the call.
