@@ -27,6 +27,7 @@ PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "
 # Names that a public module shows but does not offer: helpers it imports for its own use
 # (nn's erf is funcgrad.scipy.special.erf's primitive; the public one is documented there).
 NOT_PUBLIC = {
+    "funcgrad": {"float0"},  # a NumPy dtype, documented with jvp (see funcgrad/__init__.py)
     "funcgrad.nn": {"array_arg", "normalize_axes", "erf", "logistic"},
     "funcgrad.scipy.special": {"scalar_or_array", "logistic"},
     "funcgrad.tree": {"NAMESPACE"},
