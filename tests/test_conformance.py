@@ -30,12 +30,15 @@ import funcgrad.numpy as fnp
 from funcgrad import lax
 from funcgrad.core.rules import REGISTRY
 from funcgrad.rules import is_differentiable, vjp_rules, vjp_split_rules
+from funcgrad.ops.random import random_order, threefry2x32
 from funcgrad.numpy._indexing import scatter as at_update
+from funcgrad.scipy import special
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.testing import check_grads
 from funcgrad.testing import strategies as fst
+from linalg_cases import LINALG_CASES, LINALG_VALUE_CASES
 
 # FUNCGRAD_EXAMPLES=500 runs a thorough, randomized search instead of the quick fixed one.
 _EXAMPLES = int(os.environ.get("FUNCGRAD_EXAMPLES", "0"))
@@ -389,6 +392,11 @@ def checkpoint_case(draw, dtype):
     shape = _shape(draw)
     f = fg.checkpoint(lambda x, y: fnp.sin(x) * fnp.cos(y) + x * y)
     return f, (_arr(draw, dtype, shape), _arr(draw, dtype, shape))
+def _special_case(name, fn, domain):
+    @st.composite
+    def case(draw, dtype):
+        return fn, (_arr(draw, dtype, _shape(draw), domain),)
+    return case
 
 
 CASES = {
@@ -400,6 +408,18 @@ CASES = {
     "neg": unary("negative"), "abs": unary("abs"),
     "logistic": unary("logistic", fg.nn.sigmoid),
     "erf": unary("erf", fg.scipy.special.erf),
+    # special functions (funcgrad/ops/special.py), each inside the domain of a listed function
+    **{name: _special_case(name, fn, domain) for name, fn, domain in [
+        ("lgamma", special.gammaln, "log"), ("digamma", special.digamma, "log"),
+        ("gamma", special.gamma, "log"), ("erfc", special.erfc, None),
+        ("erfinv", special.erfinv, "arcsin"), ("ndtri", special.ndtri, "logit"),
+        ("log_ndtr", special.log_ndtr, None), ("i0e", special.i0e, "abs"),
+        ("i1e", special.i1e, "abs"), ("polygamma", lambda x: special.polygamma(2, x), "log"),
+        ("zeta", lambda q: special.zeta(3.0, q), "log"),
+        ("gammainc", lambda x: special.gammainc(2.5, x), "log"),
+        ("gammaincc", lambda x: special.gammaincc(0.5, x), "log"),
+        ("betainc", lambda x: special.betainc(1.5, 2.5, x), "logit")]},
+    "betaln": binary(special.betaln, "log", "log"),
     "integer_pow": integer_pow_case,
     "convert_element_type": convert_case,
     # binary
@@ -424,6 +444,8 @@ CASES = {
     "dot_general": dot_case,
     # control flow
     "cond": cond_case, "scan": scan_case, "while": while_case, "checkpoint": checkpoint_case,
+    # decompositions and solves (funcgrad.ops.decompositions)
+    **LINALG_CASES,
 }
 # drawn separately from their primitive's main case
 EXTRA_CASES = {"reduce_max_ties": reduce_max_ties_case, "dot_scalar": _dot_general_scalar_case()}
@@ -494,6 +516,20 @@ def iota_case(draw, dtype):
 
 
 @st.composite
+def threefry_case(draw):
+    shape = _shape(draw)
+    n = int(np.prod(shape))
+    words = [np.array(draw(st.lists(st.integers(0, 2 ** 32 - 1), min_size=n, max_size=n)),
+                      np.uint32).reshape(shape) for _ in range(4)]
+    return (lambda *w: threefry2x32(*w)), tuple(words)
+
+
+@st.composite
+def order_case(draw, dtype):
+    return random_order, (_distinct(draw, dtype, _shape(draw, min_dims=1)),)
+
+
+@st.composite
 def special_values_case(draw, dtype, fn):
     shape = _shape(draw)
     values = draw(st.lists(st.sampled_from([0.0, -1.5, 2.5, np.inf, -np.inf, np.nan, 1e300]),
@@ -521,6 +557,9 @@ VALUE_CASES = {
     "argmin": lambda dtype: arg_case(dtype, fnp.argmin),
     "iota": iota_case,
     "stop_gradient": unary("stop_gradient", fg.stop_gradient),
+    **LINALG_VALUE_CASES,
+    "threefry2x32": lambda dtype: threefry_case(),
+    "random_order": lambda dtype: order_case(dtype),
 }
 
 

@@ -36,7 +36,8 @@ def test_every_example_is_tested():
     tested = {"train_mlp.py", "backprop_by_hand.py", "logistic_regression.py",
               "hessian_vector_product.py", "test_my_loss.py", "speed.py",
               "train_mlp_dask.py", "per_example_gradients.py", "rnn_scan.py",
-              "newton_while_loop.py"}
+              "newton_while_loop.py", "train_mlp_adam.py", "hmc.py", "bbvi_logistic.py",
+              "vae.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -154,3 +155,34 @@ def test_train_mlp_dask_matches_one_process(tmp_path):
     assert gap < 1e-12, out
     accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
     assert accuracy >= 90.0, out
+
+
+# --- training examples (issue 13): small settings, and what each promises -------------------
+
+def test_train_mlp_adam_plots_both_curves_and_adam_wins(tmp_path):
+    out = run(tmp_path, EXAMPLES / "train_mlp_adam.py", "--epochs", "3", "--hidden", "16",
+              "--out", "curves.png")
+    gd, adam = map(float, re.search(r"final training loss: gradient descent ([\d.]+), adam "
+                                    r"([\d.]+)", out).groups())
+    assert adam < gd, out
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hmc_recovers_the_target_mean(tmp_path):
+    out = run(tmp_path, EXAMPLES / "hmc.py", "--samples", "400")
+    assert float(re.search(r"acceptance rate: ([\d.]+)", out).group(1)) > 0.6, out
+    assert float(re.search(r"largest error of the mean: ([\d.]+)", out).group(1)) < 0.3, out
+
+
+def test_bbvi_mean_is_near_the_posterior_mode(tmp_path):
+    out = run(tmp_path, EXAMPLES / "bbvi_logistic.py", "--steps", "300")
+    distance = float(re.search(r"in posterior standard deviations: ([\d.]+)", out).group(1))
+    assert distance < 1.0, out
+
+
+def test_vae_elbo_improves(tmp_path):
+    out = run(tmp_path, EXAMPLES / "vae.py", "--epochs", "2", "--hidden", "16", "--out", "v.png")
+    before = float(re.search(r"test -ELBO before training: ([\d.]+)", out).group(1))
+    after = float(re.search(r"test -ELBO after training: ([\d.]+)", out).group(1))
+    assert after < before - 5, out
+    assert (tmp_path / "v.png").exists()

@@ -81,7 +81,7 @@ class Trace:
         tracer = self._operands[id(var)] = Tracer(self, var, value, None)
         return tracer
 
-    def _const(self, value, aval) -> tuple[Var, object]:
+    def _const(self, value, aval) -> Var:
         index = self._const_index.get(id(value))
         if index is None:
             index = self._const_index[id(value)] = len(self.consts)
@@ -102,6 +102,8 @@ class Trace:
         if type(x) in (list, tuple):
             x = np.asarray(x)
         aval = aval_of(x)
+        if isinstance(x, np.ndarray) and not x.dtype.isnative:  # compiled code needs native
+            x = x.astype(aval.dtype)
         if aval.shape == ():
             # Python numbers stay Python numbers: NumPy then promotes them as weak (NEP 50)
             value = x[()] if isinstance(x, np.ndarray) else x

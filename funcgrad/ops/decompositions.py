@@ -1,0 +1,787 @@
+"""Matrix decompositions and solves: the primitives under funcgrad.numpy.linalg and
+funcgrad.scipy.linalg.
+
+Each acts on the last two axes and runs in lockstep over any leading (batch) axes, which must
+be the same for every operand (the user-facing functions broadcast them first). Every other
+linear-algebra function (inv, det, slogdet, pinv, lstsq, norm, expm...) is composed from these
+and the ordinary primitives, so it gets its derivatives, batching and compilation from them.
+
+    solve(a, b)                        a x = b, a general (LAPACK gesv)
+    triangular_solve(a, b, lower, transpose_a, unit_diagonal)
+                                       op(a) x = b, reading only a's triangle
+    lu(a) -> (lu, pivots)              a[perm] = L U, packed as SciPy's lu_factor
+    pivots_to_permutation(pivots)      LAPACK's row swaps as the permutation perm
+    cholesky(a) -> L                   the symmetric part of a = L L^T
+    eigh(a) -> (w, v)                  the symmetric part of a = v diag(w) v^T, w ascending
+    svd(a, full_matrices) -> (u, s, vt)
+    qr(a, full_matrices) -> (q, r)
+
+Conventions where the derivative is not defined by the function alone (as JAX):
+
+- cholesky and eigh read the symmetric part (a + a^T) / 2 of their input, so their
+  derivatives are symmetric matrices, and exact for non-symmetric inputs too.
+- eigenvectors and singular vectors are defined up to sign (and, for a repeated value, up to
+  a rotation within its space): derivatives are those of the vectors LAPACK returns, which
+  are meaningful for functions that do not depend on that choice (``v ** 2``, ``u @ vt``).
+  Where two eigenvalues (or singular values) are exactly equal, the term coupling their
+  vectors, 1 / (w_j - w_i), is taken to be 0 (JAX does so for the SVD; for eigh it gives
+  inf): for functions that do not depend on the choice of basis that term cancels anyway.
+- svd with ``full_matrices=True`` and qr with ``full_matrices=True`` are differentiable only
+  when they return no arbitrary columns (square a for svd, m <= n for qr); qr only for
+  m >= n (its r has no unique derivative otherwise). Other cases raise a FuncgradError.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funcgrad.core.errors import FuncgradError, FuncgradTypeError, LoweringError, ShapeError
+from funcgrad.core.primitive import Primitive
+from funcgrad.core.types import ShapedArray
+from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, zero_derivative
+from funcgrad.rules.lowering import Standalone, lowerings
+
+# --- checks shared by the shape rules ---------------------------------------------------
+
+
+def _check_matrix(name, a, square=False):
+    if a.dtype.kind != "f":
+        raise FuncgradTypeError(f"{name} needs a float32 or float64 matrix, not {a}")
+    if a.ndim < 2:
+        raise ShapeError(f"{name} needs a matrix (at least 2 axes), not {a}")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"{name} needs square matrices in the last two axes, not {a}")
+
+
+def _check_rhs(name, a, b):
+    _check_matrix(name, a, square=True)
+    if b.ndim != a.ndim or b.shape[:-2] != a.shape[:-2] or b.shape[-2] != a.shape[-1]:
+        raise ShapeError(f"{name}: right-hand side {b} does not match the matrix {a}")
+    if b.dtype != a.dtype:
+        raise FuncgradTypeError(f"{name}: matrix {a} and right-hand side {b} differ in dtype")
+
+
+# --- matrix helpers written with funcgrad's ops (the rules record equations) ------------
+
+
+def _mT(x):
+    """x with its last two axes swapped."""
+    perm = list(range(len(x.shape)))
+    perm[-2], perm[-1] = perm[-1], perm[-2]
+    return transpose(x, perm)
+
+
+def _mm(a, b):
+    """(..., m, k) @ (..., k, n) with equal batch axes."""
+    nb = len(a.shape) - 2
+    batch = tuple(range(nb))
+    return dot_general(a, b, ((nb + 1,), (nb,)), (batch, batch))
+
+
+def _band(x, keep):
+    """x where ``keep(column - row)`` holds on its last two axes, else 0."""
+    n, m = x.shape[-2:]
+    offsets = iota(np.int64, (n, m), 1) - iota(np.int64, (n, m), 0)
+    return where(keep(offsets), x, x.dtype.type(0))
+
+
+def _tril(x, k=0):
+    return _band(x, lambda d: d <= k)
+
+
+def _triu(x, k=0):
+    return _band(x, lambda d: d >= k)
+
+
+def _eye(n, dtype):
+    return convert_element_type(iota(np.int64, (n, n), 0) == iota(np.int64, (n, n), 1), dtype)
+
+
+def _diag_part(x):
+    """The diagonal of the last two axes, (..., n, n) -> (..., n)."""
+    return reduce_sum(x * _eye(x.shape[-1], x.dtype), (len(x.shape) - 1,))
+
+
+def _diag_embed(v):
+    """(..., n) -> (..., n, n) with v on the diagonal."""
+    return _column(v) * _eye(v.shape[-1], v.dtype)
+
+
+def _column(v):
+    """(..., n) -> (..., n, 1): scales the rows of a matrix it multiplies."""
+    return reshape(v, tuple(v.shape) + (1,))
+
+
+def _row(v):
+    """(..., n) -> (..., 1, n): scales the columns of a matrix it multiplies."""
+    return reshape(v, tuple(v.shape[:-1]) + (1, v.shape[-1]))
+
+
+def _sym(a):
+    return (a + _mT(a)) * 0.5
+
+
+def _inverse_gaps(w):
+    """F[..., i, j] = 1 / (w_j - w_i), and 0 where w_i == w_j (the diagonal, and repeated
+    values: see the module's docstring)."""
+    gaps = _row(w) - _column(w)
+    same = gaps == 0
+    return where(same, w.dtype.type(0), 1.0 / where(same, w.dtype.type(1), gaps))
+
+
+def _zeros_like(x):
+    return broadcast_to(x.dtype.type(0), tuple(x.shape))
+
+
+# --- batching: every primitive here maps over leading axes ------------------------------
+
+
+def _to_front(x, d, size):
+    """x with its batch axis d first (broadcast to ``size`` if it has none)."""
+    if d is None:
+        return broadcast_to(x, (size,) + tuple(x.shape))
+    perm = [d] + [i for i in range(len(x.shape)) if i != d]
+    return transpose(x, perm)
+
+
+def _batch_leading(prim):
+    def rule(args, dims, **params):
+        if all(d is None for d in dims):
+            outs = prim.bind(*args, **params)
+            outs = list(outs) if prim.multiple_results else [outs]
+            return outs, [None] * len(outs)
+        size = next(x.shape[d] for x, d in zip(args, dims) if d is not None)
+        outs = prim.bind(*(_to_front(x, d, size) for x, d in zip(args, dims)), **params)
+        outs = list(outs) if prim.multiple_results else [outs]
+        return outs, [0] * len(outs)
+    return rule
+
+
+# --- lowering: a loop over the leading axes around a per-matrix body --------------------
+
+
+def _per_matrix(body):
+    """A Standalone lowering: every operand is made a contiguous (batch, ...) array; outputs
+    are allocated so; ``body(ctx, eqn, ins, outs)`` writes one matrix's outputs (``ins`` and
+    ``outs`` are local names of that matrix's 2-D or 1-D slices)."""
+    def lower(ctx, eqn):
+        first = eqn.inputs[0].aval
+        nb = first.ndim - 2
+        b = int(np.prod(first.shape[:nb], dtype=np.int64))
+        flat_in = []
+        for atom in eqn.inputs:
+            name = ctx.fresh("mat")
+            shape = (b,) + tuple(atom.aval.shape[nb:])
+            ctx.emit(f"{name} = np.ascontiguousarray({ctx.array(atom)}).reshape("
+                     f"{ctx.shape(shape)})")
+            flat_in.append(name)
+        flat_out = []
+        for v in eqn.outputs:
+            name = ctx.fresh("res")
+            shape = (b,) + tuple(v.aval.shape[nb:])
+            ctx.emit(f"{name} = np.empty({ctx.shape(shape)}, {ctx.dtype(v.aval.dtype)})")
+            flat_out.append(name)
+        i = ctx.fresh("i")
+        ctx.emit(f"for {i} in range({ctx.dim(b)}):")
+        with ctx.indented():
+            ins = [ctx.fresh("m") for _ in flat_in]
+            outs = [ctx.fresh("r") for _ in flat_out]
+            for local, whole in zip(ins + outs, flat_in + flat_out):
+                ctx.emit(f"{local} = {whole}[{i}]")
+            body(ctx, eqn, ins, outs)
+        for v, name in zip(eqn.outputs, flat_out):
+            ctx.define(v, f"{name}.reshape({ctx.shape(v.aval.shape)})")
+    return Standalone(lower)
+
+
+def _half(ctx, dtype):
+    return f"{ctx.dtype(dtype)}(0.5)"
+
+
+def _per_matrix_impl(fn, a, *rest, out_dtypes=None):
+    """Apply ``fn`` (2-D arrays -> tuple of arrays) to every matrix of the batch."""
+    a = np.asarray(a)
+    rest = [np.asarray(r) for r in rest]
+    batch = a.shape[:-2]
+    results = None
+    for idx in np.ndindex(*batch):
+        outs = fn(a[idx], *(r[idx] for r in rest))
+        if results is None:
+            results = [np.empty(batch + o.shape, out_dtypes[k] if out_dtypes else a.dtype)
+                       for k, o in enumerate(outs)]
+        for res, o in zip(results, outs):
+            res[idx] = o
+    if results is None:  # an empty batch: ask fn for the shapes on a dummy matrix
+        dummy = fn(np.eye(*a.shape[-2:], dtype=a.dtype),
+                   *(np.zeros(r.shape[-2:], r.dtype) for r in rest))
+        results = [np.empty(batch + o.shape, out_dtypes[k] if out_dtypes else a.dtype)
+                   for k, o in enumerate(dummy)]
+    return results
+
+
+# --- solve: a x = b ---------------------------------------------------------------------
+
+
+def _solve_rule(a, b):
+    _check_rhs("solve", a, b)
+    return ShapedArray(b.shape, a.dtype)
+
+
+def _solve_vjp(cts, inputs, outputs, active):
+    (g,), (a, _), (x,) = cts, inputs, outputs
+    gb = solve(_mT(a), g)
+    return [-_mm(gb, _mT(x)) if active[0] else None, gb if active[1] else None]
+
+
+def _solve_jvp(primals, tangents):
+    (a, b), (da, db) = primals, tangents
+    x = solve(a, b)
+    if da is None and db is None:
+        return [x], [None]
+    rhs = db if da is None else (-_mm(da, x) if db is None else db - _mm(da, x))
+    return [x], [solve(a, rhs)]
+
+
+def _lower_solve(ctx, eqn, ins, outs):
+    a, b = ins
+    ctx.emit(f"{outs[0]}[:, :] = np.linalg.solve({a}, {b})")
+
+
+solve_p = Primitive("solve", impl=lambda a, b: np.linalg.solve(a, b), shape_rule=_solve_rule)
+vjp_rules[solve_p] = _solve_vjp
+jvp_rules[solve_p] = _solve_jvp
+batch_rules[solve_p] = _batch_leading(solve_p)
+lowerings[solve_p] = _per_matrix(_lower_solve)
+
+
+def solve(a, b):
+    """x with a @ x = b, for a (..., n, n) and b (..., n, k) with the same batch axes."""
+    return solve_p.bind(a, b)
+
+
+# --- triangular_solve: op(a) x = b, reading one triangle of a ---------------------------
+
+
+def _triangular_solve_rule(a, b, *, lower, transpose_a, unit_diagonal):
+    _check_rhs("triangular_solve", a, b)
+    return ShapedArray(b.shape, a.dtype)
+
+
+def _triangular_solve_impl(a, b, *, lower, transpose_a, unit_diagonal):
+    from scipy.linalg import solve_triangular
+
+    def one(a2, b2):
+        return (solve_triangular(a2, b2, trans=int(transpose_a), lower=lower,
+                                 unit_diagonal=unit_diagonal, check_finite=False),)
+    return _per_matrix_impl(one, a, b)[0]
+
+
+def _triangle(x, lower, unit_diagonal):
+    """The part of x a triangular solve reads."""
+    if lower:
+        return _tril(x, -1 if unit_diagonal else 0)
+    return _triu(x, 1 if unit_diagonal else 0)
+
+
+def _triangular_solve_vjp(cts, inputs, outputs, active, *, lower, transpose_a, unit_diagonal):
+    (g,), (a, _), (x,) = cts, inputs, outputs
+    gb = triangular_solve(a, g, lower=lower, transpose_a=not transpose_a,
+                          unit_diagonal=unit_diagonal)
+    ga = None
+    if active[0]:  # d op(a) = -gb x^T
+        ga = -(_mm(x, _mT(gb)) if transpose_a else _mm(gb, _mT(x)))
+        ga = _triangle(ga, lower, unit_diagonal)
+    return [ga, gb if active[1] else None]
+
+
+def _triangular_solve_jvp(primals, tangents, **params):
+    (a, b), (da, db) = primals, tangents
+    x = triangular_solve(a, b, **params)
+    if da is None and db is None:
+        return [x], [None]
+    rhs = db
+    if da is not None:
+        da = _triangle(da, params["lower"], params["unit_diagonal"])
+        change = _mm(_mT(da) if params["transpose_a"] else da, x)
+        rhs = -change if db is None else db - change
+    return [x], [triangular_solve(a, rhs, **params)]
+
+
+def _lower_triangular_solve(ctx, eqn, ins, outs):
+    """Forward or back substitution, column by column (Numba has no triangular solve)."""
+    (a, b), (x,) = ins, outs
+    lower, trans = eqn.params["lower"], eqn.params["transpose_a"]
+    unit = eqn.params["unit_diagonal"]
+    n, k = eqn.inputs[1].aval.shape[-2:]
+    N, K = ctx.dim(n), ctx.dim(k)
+    at = (lambda r, c: f"{a}[{c}, {r}]") if trans else (lambda r, c: f"{a}[{r}, {c}]")
+    forward = lower != trans  # the effective matrix is lower triangular
+    c, step, r, j, acc = (ctx.fresh(s) for s in ("c", "step", "r", "j", "acc"))
+    ctx.emit(f"for {c} in range({K}):")
+    with ctx.indented():
+        ctx.emit(f"for {step} in range({N}):")
+        with ctx.indented():
+            ctx.emit(f"{r} = {step}" if forward else f"{r} = {N} - 1 - {step}")
+            ctx.emit(f"{acc} = {b}[{r}, {c}]")
+            ctx.emit(f"for {j} in range({r}):" if forward else
+                     f"for {j} in range({r} + 1, {N}):")
+            with ctx.indented():
+                ctx.emit(f"{acc} -= {at(r, j)} * {x}[{j}, {c}]")
+            ctx.emit(f"{x}[{r}, {c}] = {acc}" if unit else f"{x}[{r}, {c}] = {acc} / {at(r, r)}")
+
+
+triangular_solve_p = Primitive("triangular_solve", impl=_triangular_solve_impl,
+                               shape_rule=_triangular_solve_rule)
+vjp_rules[triangular_solve_p] = _triangular_solve_vjp
+jvp_rules[triangular_solve_p] = _triangular_solve_jvp
+batch_rules[triangular_solve_p] = _batch_leading(triangular_solve_p)
+lowerings[triangular_solve_p] = _per_matrix(_lower_triangular_solve)
+
+
+def triangular_solve(a, b, *, lower, transpose_a=False, unit_diagonal=False):
+    """x with op(a) @ x = b (op(a) = a, or a^T if ``transpose_a``), reading only the lower or
+    upper triangle of a (without its diagonal, taken as ones, if ``unit_diagonal``)."""
+    return triangular_solve_p.bind(a, b, lower=bool(lower), transpose_a=bool(transpose_a),
+                                   unit_diagonal=bool(unit_diagonal))
+
+
+# --- lu: a[perm] = L U, packed as SciPy's lu_factor, and LAPACK's row swaps -------------
+
+
+def _lu_rule(a):
+    _check_matrix("lu", a, square=True)
+    return [ShapedArray(a.shape, a.dtype), ShapedArray(a.shape[:-1], np.dtype(np.int32))]
+
+
+def _lu_impl(a):
+    import warnings
+
+    from scipy.linalg import lu_factor
+
+    def one(a2):
+        with warnings.catch_warnings():  # a singular matrix has an LU too (a zero pivot)
+            warnings.simplefilter("ignore")
+            lu, piv = lu_factor(a2, check_finite=False)
+        return lu, piv
+    return tuple(_per_matrix_impl(one, a, out_dtypes=[np.asarray(a).dtype, np.int32]))
+
+
+def _permutation_matrix(pivots, dtype):
+    """P with (P @ a)[i] = a[perm[i]]."""
+    perm = pivots_to_permutation(pivots)
+    n = perm.shape[-1]
+    return convert_element_type(_column(perm) == iota(np.int32, (n,), 0), dtype)
+
+
+def _lu_vjp(cts, inputs, outputs, active):
+    """With a' = P a = L U: a'bar = L^-T (tril(L^T Lbar, -1) + triu(Ubar U^T)) U^-T, and
+    abar = P^T a'bar; L and U are read from the packed lu by the triangular solves."""
+    (g, _), (lu, pivots) = cts, outputs
+    if g is None:
+        return [None]
+    n = lu.shape[-1]
+    L = _tril(lu, -1) + _eye(n, lu.dtype)
+    U = _triu(lu)
+    middle = _tril(_mm(_mT(L), _tril(g, -1)), -1) + _triu(_mm(_triu(g), _mT(U)))
+    left = triangular_solve(lu, middle, lower=True, transpose_a=True, unit_diagonal=True)
+    g_permuted = _mT(triangular_solve(lu, _mT(left), lower=False))
+    return [_mm(_mT(_permutation_matrix(pivots, lu.dtype)), g_permuted)]
+
+
+def _lu_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    lu_, pivots = lu(a)
+    if da is None:
+        return [lu_, pivots], [None, None]
+    n = lu_.shape[-1]
+    permuted = _mm(_permutation_matrix(pivots, lu_.dtype), da)
+    x = triangular_solve(lu_, permuted, lower=True, unit_diagonal=True)  # L^-1 P da
+    x = _mT(triangular_solve(lu_, _mT(x), lower=False, transpose_a=True))  # ... U^-1
+    L = _tril(lu_, -1) + _eye(n, lu_.dtype)
+    return [lu_, pivots], [_mm(L, _tril(x, -1)) + _mm(_triu(x), _triu(lu_)), None]
+
+
+def _lower_lu(ctx, eqn, ins, outs):
+    """Partial pivoting, Doolittle order (Numba has no LU): the pivot is the first largest
+    magnitude, as LAPACK's; a zero pivot column is left as it is."""
+    (a,), (lu_, piv) = ins, outs
+    n = ctx.dim(eqn.inputs[0].aval.shape[-1])
+    k, p, best, r, c, f, tmp = (ctx.fresh(s) for s in ("k", "p", "best", "r", "c", "f", "t"))
+    for line in [
+        f"{lu_}[:, :] = {a}",
+        f"for {k} in range({n}):",
+        f"    {p} = {k}",
+        f"    {best} = abs({lu_}[{k}, {k}])",
+        f"    for {r} in range({k} + 1, {n}):",
+        f"        if abs({lu_}[{r}, {k}]) > {best}:",
+        f"            {best} = abs({lu_}[{r}, {k}])",
+        f"            {p} = {r}",
+        f"    {piv}[{k}] = {p}",
+        f"    if {p} != {k}:",
+        f"        for {c} in range({n}):",
+        f"            {tmp} = {lu_}[{k}, {c}]",
+        f"            {lu_}[{k}, {c}] = {lu_}[{p}, {c}]",
+        f"            {lu_}[{p}, {c}] = {tmp}",
+        f"    if {lu_}[{k}, {k}] != 0:",
+        f"        for {r} in range({k} + 1, {n}):",
+        f"            {lu_}[{r}, {k}] = {lu_}[{r}, {k}] / {lu_}[{k}, {k}]",
+        f"            {f} = {lu_}[{r}, {k}]",
+        f"            for {c} in range({k} + 1, {n}):",
+        f"                {lu_}[{r}, {c}] -= {f} * {lu_}[{k}, {c}]",
+    ]:
+        ctx.emit(line)
+
+
+lu_p = Primitive("lu", impl=_lu_impl, shape_rule=_lu_rule, multiple_results=True)
+vjp_rules[lu_p] = _lu_vjp
+jvp_rules[lu_p] = _lu_jvp
+batch_rules[lu_p] = _batch_leading(lu_p)
+lowerings[lu_p] = _per_matrix(_lower_lu)
+
+
+def lu(a):
+    """(lu, pivots): L (unit diagonal, below) and U (on and above) packed in one matrix, and
+    LAPACK's 0-based row swaps, as scipy.linalg.lu_factor."""
+    return lu_p.bind(a)
+
+
+def _pivots_rule(pivots):
+    if pivots.dtype.kind not in "iu" or pivots.ndim < 1:
+        raise FuncgradTypeError(f"pivots must be integers with at least one axis, not {pivots}")
+    return ShapedArray(pivots.shape, np.dtype(np.int32))
+
+
+def _pivots_impl(pivots):
+    pivots = np.asarray(pivots)
+    n = pivots.shape[-1]
+    perm = np.empty(pivots.shape, np.int32)
+    for idx in np.ndindex(*pivots.shape[:-1]):
+        order = np.arange(n, dtype=np.int32)
+        for i, p in enumerate(pivots[idx]):
+            order[i], order[p] = order[p], order[i]
+        perm[idx] = order
+    return perm
+
+
+def _lower_pivots(ctx, eqn):
+    (pivots,), (out,) = eqn.inputs, eqn.outputs
+    shape = pivots.aval.shape
+    b, n = int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]
+    piv, perm, i, k, p, t = (ctx.fresh(s) for s in ("piv", "perm", "i", "k", "p", "t"))
+    ctx.emit(f"{piv} = np.ascontiguousarray({ctx.array(pivots)}).reshape({ctx.shape((b, n))})")
+    ctx.emit(f"{perm} = np.empty({ctx.shape((b, n))}, np.int32)")
+    N = ctx.dim(n)
+    for line in [
+        f"for {i} in range({ctx.dim(b)}):",
+        f"    for {k} in range({N}):",
+        f"        {perm}[{i}, {k}] = {k}",
+        f"    for {k} in range({N}):",
+        f"        {p} = {piv}[{i}, {k}]",
+        f"        {t} = {perm}[{i}, {k}]",
+        f"        {perm}[{i}, {k}] = {perm}[{i}, {p}]",
+        f"        {perm}[{i}, {p}] = {t}",
+    ]:
+        ctx.emit(line)
+    ctx.define(out, f"{perm}.reshape({ctx.shape(shape)})")
+
+
+pivots_to_permutation_p = Primitive("pivots_to_permutation", impl=_pivots_impl,
+                                    shape_rule=_pivots_rule)
+zero_derivative(pivots_to_permutation_p)
+batch_rules[pivots_to_permutation_p] = _batch_leading(pivots_to_permutation_p)
+lowerings[pivots_to_permutation_p] = Standalone(_lower_pivots)
+
+
+def pivots_to_permutation(pivots):
+    """perm with a[perm] = L U, from lu's row swaps (row i swapped with pivots[i], in order)."""
+    return pivots_to_permutation_p.bind(pivots)
+
+
+# --- cholesky: the symmetric part of a = L L^T ------------------------------------------
+
+
+def _np_sym(a):
+    a = np.asarray(a)
+    return (a + np.swapaxes(a, -1, -2)) * a.dtype.type(0.5)
+
+
+def _cholesky_rule(a):
+    _check_matrix("cholesky", a, square=True)
+    return ShapedArray(a.shape, a.dtype)
+
+
+def _phi(x):
+    """The lower triangle of x with its diagonal halved."""
+    return _tril(x) - 0.5 * x * _eye(x.shape[-1], x.dtype)
+
+
+def _cholesky_vjp(cts, inputs, outputs, active):
+    """abar = sym(L^-T phi(L^T Lbar) L^-1) (Murray 2016), symmetric as the input it reads."""
+    (g,), (L,) = cts, outputs
+    middle = _phi(_mm(_mT(L), g))
+    left = triangular_solve(L, middle, lower=True, transpose_a=True)    # L^-T middle
+    both = _mT(triangular_solve(L, _mT(left), lower=True, transpose_a=True))  # ... L^-1
+    return [_sym(both)]
+
+
+def _cholesky_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    L = cholesky(a)
+    if da is None:
+        return [L], [None]
+    x = triangular_solve(L, _sym(da), lower=True)      # L^-1 da
+    x = triangular_solve(L, _mT(x), lower=True)        # L^-1 da L^-T
+    return [L], [_mm(L, _phi(x))]
+
+
+def _lower_cholesky(ctx, eqn, ins, outs):
+    (a,), (L,) = ins, outs
+    ctx.emit(f"{L}[:, :] = np.linalg.cholesky(({a} + {a}.T) * "
+             f"{_half(ctx, eqn.inputs[0].aval.dtype)})")
+
+
+cholesky_p = Primitive("cholesky", impl=lambda a: np.linalg.cholesky(_np_sym(a)),
+                       shape_rule=_cholesky_rule)
+vjp_rules[cholesky_p] = _cholesky_vjp
+jvp_rules[cholesky_p] = _cholesky_jvp
+batch_rules[cholesky_p] = _batch_leading(cholesky_p)
+lowerings[cholesky_p] = _per_matrix(_lower_cholesky)
+
+
+def cholesky(a):
+    """L, lower triangular, with L @ L^T the symmetric part of a."""
+    return cholesky_p.bind(a)
+
+
+# --- eigh: the symmetric part of a = v diag(w) v^T ---------------------------------------
+
+
+def _eigh_rule(a):
+    _check_matrix("eigh", a, square=True)
+    return [ShapedArray(a.shape[:-1], a.dtype), ShapedArray(a.shape, a.dtype)]
+
+
+def _eigh_vjp(cts, inputs, outputs, active):
+    """abar = sym(v (diag(wbar) + F * (v^T vbar)) v^T), F[i, j] = 1 / (w_j - w_i)."""
+    (gw, gv), (w, v) = cts, outputs
+    inner = _diag_embed(gw) if gw is not None else _zeros_like(v)
+    if gv is not None:
+        inner = inner + _inverse_gaps(w) * _mm(_mT(v), gv)
+    return [_sym(_mm(_mm(v, inner), _mT(v)))]
+
+
+def _eigh_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    w, v = eigh(a)
+    if da is None:
+        return [w, v], [None, None]
+    rotated = _mm(_mm(_mT(v), _sym(da)), v)
+    return [w, v], [_diag_part(rotated), _mm(v, _inverse_gaps(w) * rotated)]
+
+
+def _lower_eigh(ctx, eqn, ins, outs):
+    (a,), (w, v) = ins, outs
+    wt, vt = ctx.fresh("w"), ctx.fresh("v")
+    ctx.emit(f"{wt}, {vt} = np.linalg.eigh(({a} + {a}.T) * "
+             f"{_half(ctx, eqn.inputs[0].aval.dtype)})")
+    ctx.emit(f"{w}[:] = {wt}")
+    ctx.emit(f"{v}[:, :] = {vt}")
+
+
+eigh_p = Primitive("eigh", impl=lambda a: tuple(np.linalg.eigh(_np_sym(a))),
+                   shape_rule=_eigh_rule, multiple_results=True)
+vjp_rules[eigh_p] = _eigh_vjp
+jvp_rules[eigh_p] = _eigh_jvp
+batch_rules[eigh_p] = _batch_leading(eigh_p)
+lowerings[eigh_p] = _per_matrix(_lower_eigh)
+
+
+def eigh(a):
+    """(w, v): eigenvalues ascending and eigenvectors (columns) of a's symmetric part."""
+    return eigh_p.bind(a)
+
+
+# --- svd: a = u diag(s) vt ---------------------------------------------------------------
+
+
+def _svd_rule(a, *, full_matrices):
+    _check_matrix("svd", a)
+    *batch, m, n = a.shape
+    k = min(m, n)
+    batch = tuple(batch)
+    u = batch + ((m, m) if full_matrices else (m, k))
+    vt = batch + ((n, n) if full_matrices else (k, n))
+    return [ShapedArray(u, a.dtype), ShapedArray(batch + (k,), a.dtype),
+            ShapedArray(vt, a.dtype)]
+
+
+def _svd_impl(a, *, full_matrices):
+    a = np.asarray(a)
+    return tuple(x.astype(a.dtype, copy=False)
+                 for x in np.linalg.svd(a, full_matrices=full_matrices))
+
+
+def _check_svd_differentiable(a, full_matrices):
+    m, n = a.shape[-2:]
+    if full_matrices and m != n:
+        raise FuncgradError("the derivative of svd with full_matrices=True is defined only for "
+                            f"square matrices (the extra columns are arbitrary), not {m}x{n}; "
+                            "use full_matrices=False")
+
+
+def _svd_vjp(cts, inputs, outputs, active, *, full_matrices):
+    """Townsend (2016), "Differentiating the singular value decomposition", reduced form."""
+    (gu, gs, gvt), (a,), (u, s, vt) = cts, inputs, outputs
+    _check_svd_differentiable(a, full_matrices)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    v = _mT(vt)
+    inner = _diag_embed(gs) if gs is not None else _zeros_like(_mm(_mT(u), u))
+    extra = None
+    F = _inverse_gaps(s * s) if gu is not None or gvt is not None else None
+    if gu is not None:
+        utg = _mm(_mT(u), gu)
+        J = F * utg
+        inner = inner + (J + _mT(J)) * _row(s)
+        if m > k:  # (I - u u^T) gu s^-1 vt
+            extra = _mm((gu - _mm(u, utg)) * _row(1.0 / s), vt)
+    if gvt is not None:
+        gv = _mT(gvt)
+        vtg = _mm(vt, gv)
+        K = F * vtg
+        inner = inner + _column(s) * (K + _mT(K))
+        if n > k:  # u s^-1 gv^T (I - v v^T)
+            term = _mm(u, _column(1.0 / s) * _mT(gv - _mm(v, vtg)))
+            extra = term if extra is None else extra + term
+    ga = _mm(_mm(u, inner), vt)
+    return [ga if extra is None else ga + extra]
+
+
+def _svd_jvp(primals, tangents, *, full_matrices):
+    (a,), (da,) = primals, tangents
+    u, s, vt = svd(a, full_matrices=full_matrices)
+    if da is None:
+        return [u, s, vt], [None, None, None]
+    _check_svd_differentiable(a, full_matrices)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    v = _mT(vt)
+    dp = _mm(_mm(_mT(u), da), v)
+    F = _inverse_gaps(s * s)
+    du = _mm(u, F * (dp * _row(s) + _column(s) * _mT(dp)))
+    dv = _mm(v, F * (_column(s) * dp + _mT(dp) * _row(s)))
+    if m > k:
+        du = du + (_mm(da, v) - _mm(u, dp)) * _row(1.0 / s)
+    if n > k:
+        dv = dv + (_mm(_mT(da), u) - _mm(v, _mT(dp))) * _row(1.0 / s)
+    return [u, s, vt], [du, _diag_part(dp), _mT(dv)]
+
+
+def _lower_svd(ctx, eqn, ins, outs):
+    (a,), (u, s, vt) = ins, outs
+    names = [ctx.fresh(x) for x in ("u", "s", "vt")]
+    full = "True" if eqn.params["full_matrices"] else "False"
+    ctx.emit(f"{', '.join(names)} = np.linalg.svd({a}, {full})")
+    ctx.emit(f"{u}[:, :] = {names[0]}")
+    ctx.emit(f"{s}[:] = {names[1]}")
+    ctx.emit(f"{vt}[:, :] = {names[2]}")
+
+
+svd_p = Primitive("svd", impl=_svd_impl, shape_rule=_svd_rule, multiple_results=True)
+vjp_rules[svd_p] = _svd_vjp
+jvp_rules[svd_p] = _svd_jvp
+batch_rules[svd_p] = _batch_leading(svd_p)
+lowerings[svd_p] = _per_matrix(_lower_svd)
+
+
+def svd(a, *, full_matrices=False):
+    """(u, s, vt) with a = u diag(s) vt, s descending."""
+    return svd_p.bind(a, full_matrices=bool(full_matrices))
+
+
+# --- qr: a = q r -------------------------------------------------------------------------
+
+
+def _qr_rule(a, *, full_matrices):
+    _check_matrix("qr", a)
+    *batch, m, n = a.shape
+    k = m if full_matrices else min(m, n)
+    batch = tuple(batch)
+    return [ShapedArray(batch + (m, k), a.dtype), ShapedArray(batch + (k, n), a.dtype)]
+
+
+def _qr_impl(a, *, full_matrices):
+    a = np.asarray(a)
+    q, r = np.linalg.qr(a, mode="complete" if full_matrices else "reduced")
+    return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
+
+
+def _check_qr_differentiable(a, full_matrices):
+    m, n = a.shape[-2:]
+    if m < n or (full_matrices and m != n):
+        raise FuncgradError(f"the derivative of qr is defined here for m >= n with "
+                            f"mode='reduced' (or square matrices), not {m}x{n}"
+                            + (" with mode='complete'" if full_matrices else ""))
+
+
+def _copyltu(x):
+    """The symmetric matrix with x's lower triangle."""
+    return _tril(x) + _mT(_tril(x, -1))
+
+
+def _qr_vjp(cts, inputs, outputs, active, *, full_matrices):
+    """abar = (qbar + q copyltu(M)) r^-T, M = r rbar^T - qbar^T q (m >= n; Liao et al.)."""
+    (gq, gr), (a,), (q, r) = cts, inputs, outputs
+    _check_qr_differentiable(a, full_matrices)
+    M = _mm(r, _mT(gr)) if gr is not None else _zeros_like(_mm(r, _mT(r)))
+    if gq is not None:
+        M = M - _mm(_mT(gq), q)
+    b = _mm(q, _copyltu(M))
+    if gq is not None:
+        b = b + gq
+    return [_mT(triangular_solve(r, _mT(b), lower=False))]
+
+
+def _qr_jvp(primals, tangents, *, full_matrices):
+    (a,), (da,) = primals, tangents
+    q, r = qr(a, full_matrices=full_matrices)
+    if da is None:
+        return [q, r], [None, None]
+    _check_qr_differentiable(a, full_matrices)
+    y = _mT(triangular_solve(r, _mT(da), lower=False, transpose_a=True))  # da r^-1
+    c = _mm(_mT(q), y)
+    omega = _tril(c, -1) - _mT(_tril(c, -1))
+    dr = _mm(c - omega, r)
+    dq = y - _mm(q, c) + _mm(q, omega)
+    return [q, r], [dq, dr]
+
+
+def _lower_qr(ctx, eqn, ins, outs):
+    (a,), (q, r) = ins, outs
+    m, n = eqn.inputs[0].aval.shape[-2:]
+    if eqn.params["full_matrices"] and m > n:
+        raise LoweringError("qr with mode='complete' of a tall matrix cannot be compiled: "
+                            "Numba's np.linalg.qr has only the reduced mode; run it under "
+                            "fg.disable_jit(), or use mode='reduced'")
+    qt, rt = ctx.fresh("q"), ctx.fresh("r")
+    ctx.emit(f"{qt}, {rt} = np.linalg.qr({a})")
+    ctx.emit(f"{q}[:, :] = {qt}")
+    ctx.emit(f"{r}[:, :] = {rt}")
+
+
+qr_p = Primitive("qr", impl=_qr_impl, shape_rule=_qr_rule, multiple_results=True)
+vjp_rules[qr_p] = _qr_vjp
+jvp_rules[qr_p] = _qr_jvp
+batch_rules[qr_p] = _batch_leading(qr_p)
+lowerings[qr_p] = _per_matrix(_lower_qr)
+
+
+def qr(a, *, full_matrices=False):
+    """(q, r) with a = q r, q orthonormal columns, r upper triangular."""
+    return qr_p.bind(a, full_matrices=bool(full_matrices))
+
+
+from funcgrad.ops.elementwise import convert_element_type, where  # noqa: E402
+from funcgrad.ops.linalg import dot_general  # noqa: E402
+from funcgrad.ops.reductions import reduce_sum  # noqa: E402
+from funcgrad.ops.shape import broadcast_to, iota, reshape, transpose  # noqa: E402
