@@ -177,6 +177,7 @@ def _hooks():
 
 API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.nn": "nn",
              "funcgrad.scipy.special": "scipy-special", "funcgrad.tree": "tree",
+             "funcgrad.numpy.linalg": "numpy-linalg", "funcgrad.scipy.linalg": "scipy-linalg",
              "funcgrad.testing": "testing", "funcgrad.compile": "compile",
              "funcgrad.parallel": "parallel"}
 

@@ -21,7 +21,8 @@ import funcgrad.numpy as fnp
 
 PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy",
                   "funcgrad.scipy.special", "funcgrad.tree", "funcgrad.testing",
-                  "funcgrad.testing.strategies", "funcgrad.parallel"]
+                  "funcgrad.testing.strategies", "funcgrad.parallel",
+                  "funcgrad.numpy.linalg", "funcgrad.scipy.linalg"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use
@@ -30,6 +31,9 @@ NOT_PUBLIC = {
     "funcgrad.nn": {"array_arg", "normalize_axes", "erf", "logistic"},
     "funcgrad.scipy.special": {"scalar_or_array", "logistic"},
     "funcgrad.tree": {"NAMESPACE"},
+    "funcgrad.numpy.linalg": {"FuncgradTypeError", "ShapeError", "Tracer", "array_arg",
+                              "normalize_axis"},
+    "funcgrad.scipy.linalg": {"ShapeError", "Tracer", "array_arg"},
 }
 
 
