@@ -385,6 +385,41 @@ def rnn_loop_grad(params, h0):
     return {"W": dW, "b": db}
 
 
+# The same RNN written with a scan (issue 11): funcgrad.lax.scan and jax.lax.scan trace the
+# step once, whatever the number of steps; NumPy and autograd run the Python loop.
+
+
+def _scan_of(xp):
+    if xp is fnp:
+        return fg.lax.scan
+    if xp.__name__.startswith("jax"):
+        import jax
+        return jax.lax.scan
+    return None
+
+
+def _rnn_scan(steps):
+    def generic(xp, stop_gradient, params, h0):
+        def step(h, _):
+            return xp.tanh(h @ params["W"] + params["b"]), None
+        scan = _scan_of(xp)
+        if scan is None:
+            h = h0
+            for _ in range(steps):
+                h = step(h, None)[0]
+        else:
+            h, _ = scan(step, h0, None, length=steps)
+        return xp.sum(h * h)
+    return generic
+
+
+def _rnn_scan_grad(steps):
+    def grad(params, h0):
+        dW, db = _rnn_grad_kernel(params["W"], params["b"], h0, steps)
+        return {"W": dW, "b": db}
+    return grad
+
+
 # ---------------------------------------------------------------------------------------
 
 PROBLEMS: dict[str, Problem] = {p.name: p for p in [
@@ -404,4 +439,8 @@ PROBLEMS: dict[str, Problem] = {p.name: p for p in [
             _make_scalar_tiny, _scalar_tiny, scalar_tiny_grad, argnums=(0, 1, 2)),
     Problem("rnn_loop", "50 steps of h = tanh(h @ W + b), n = 64, Python loop (unrolled)",
             _make_rnn_loop, _rnn_loop, rnn_loop_grad),
+    Problem("rnn_scan", "the same 50-step RNN written with lax.scan (a compiled loop)",
+            _make_rnn_loop, _rnn_scan(RNN_STEPS), _rnn_scan_grad(RNN_STEPS)),
+    Problem("rnn_scan_500", "the lax.scan RNN at 500 steps",
+            _make_rnn_loop, _rnn_scan(10 * RNN_STEPS), _rnn_scan_grad(10 * RNN_STEPS)),
 ]}

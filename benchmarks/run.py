@@ -67,6 +67,11 @@ JIT_VS_HAND = 1.3            # jit(grad) <= 1.3x the hand-written gradient, ever
 JIT_VS_JAX = 0.5             # jit(grad) <= 0.5x JAX jit(grad) on these:
 JIT_VS_JAX_PROBLEMS = ("mlp_small", "rosenbrock", "scalar_tiny")
 COLD_VS_HAND_COMPILE = 1.5   # cold first call <= 1.5x Numba compile of the hand kernel
+# Issue 11: the RNN written with lax.scan compiles as one loop, whatever its length.
+SCAN_PROBLEMS = ("rnn_scan", "rnn_scan_500")
+SCAN_VS_HAND = 1.0           # jit(grad) <= 1.0x the hand-written gradient
+SCAN_VS_JAX = 1.0            # jit(grad) <= 1.0x JAX jit(grad) with jax.lax.scan
+SCAN_COLD_COMPILE = 1.5      # cold first call (trace, generate, Numba compile) <= 1.5 s
 WARM_FIRST_CALL = 0.2        # seconds, first call in a new process with a warm disk cache
 GRAD_VS_AUTOGRAD = 0.2       # issue 3 item 8: fg.grad without jit <= 1/5 of autograd on:
 GRAD_VS_AUTOGRAD_PROBLEMS = ("mlp_small", "scalar_tiny")
@@ -608,6 +613,17 @@ def check_targets(results, first):
     for name, r in first.items():
         add(f"warm first call <= {WARM_FIRST_CALL} s", name,
             r.get("fg_warm", {}).get("first"), WARM_FIRST_CALL, unit="s")
+    for name in SCAN_PROBLEMS:
+        if name in results:
+            add(f"scan jit(grad) <= {SCAN_VS_HAND}x hand-written", name,
+                _ratio(_median(results, name, "fg_jit"), _median(results, name, "hand")),
+                SCAN_VS_HAND)
+            add(f"scan jit(grad) <= {SCAN_VS_JAX}x JAX jit(grad) with lax.scan", name,
+                _ratio(_median(results, name, "fg_jit"), _median(results, name, "jax_jit")),
+                SCAN_VS_JAX)
+        if name in first:
+            add(f"scan cold first call <= {SCAN_COLD_COMPILE} s", name,
+                first[name].get("fg_cold", {}).get("first"), SCAN_COLD_COMPILE, unit="s")
     for name in GRAD_VS_AUTOGRAD_PROBLEMS:
         if name in results:
             add(f"grad (no jit) <= {GRAD_VS_AUTOGRAD}x autograd (issue 3)", name,

@@ -48,7 +48,9 @@ def _group(module_name: str, name: str, obj) -> str:
     if module_name == "funcgrad":
         if inspect.isclass(obj) and issubclass(obj, BaseException):
             return "Errors"
-        if where.startswith("funcgrad.transforms") or name == "stop_gradient":
+        if where.startswith(("funcgrad.transforms", "funcgrad.api.autodiff",
+                             "funcgrad.api.forward", "funcgrad.control.custom")) \
+                or name == "stop_gradient":
             return "Differentiation"
         if where.startswith("funcgrad.api.batching"):
             return "Batching"
@@ -96,6 +98,9 @@ def _mkdocstrings_can_render(module_name, name, obj) -> bool:
 
 
 def _plain_text(module_name, name, obj) -> str:
+    if module_name == "funcgrad" and name == "float0":  # a dtype object: no docstring of its own
+        return ("The dtype of the tangent of an integer or boolean value, as JAX's `float0`: "
+                f"`{obj!r}`. `jvp` gives integer outputs zeros of this dtype.")
     module = importlib.import_module(module_name)
     canonical = getattr(obj, "__name__", None)
     if canonical and canonical != name and getattr(module, canonical, None) is obj:

@@ -16,12 +16,16 @@ import math
 import numpy as np
 
 import funcgrad.numpy as fnp
+from funcgrad.core import errors
 from funcgrad.numpy._util import array_arg, normalize_axes
-from funcgrad.ops.elementwise import erf, logistic
+from funcgrad.ops.elementwise import logistic
+from funcgrad.ops.special import erfc
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
 
 __all__ = ["relu", "sigmoid", "softplus", "log_sigmoid", "logsumexp", "log_softmax", "softmax",
-           "one_hot", "gelu", "silu", "swish"]
+           "one_hot", "gelu", "silu", "swish", "elu", "celu", "selu", "leaky_relu", "relu6",
+           "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "mish", "soft_sign", "glu",
+           "standardize", "logmeanexp", "dot_product_attention"]
 
 
 def relu(x):
@@ -139,7 +143,7 @@ def gelu(x, approximate: bool = True):
     if approximate:
         c = math.sqrt(2 / math.pi)
         return 0.5 * x * (1 + fnp.tanh(c * (x + 0.044715 * x * x * x)))
-    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+    return 0.5 * x * erfc(x / -math.sqrt(2))  # not 1 + erf(...), which is 0 for x << 0
 
 
 def silu(x):
@@ -154,3 +158,334 @@ def silu(x):
 
 
 swish = silu
+
+
+def _negative_part(x):
+    """x where x <= 0, else 0: the argument of the exponential branch of elu and its kin,
+    kept from overflowing (and from giving inf * 0 gradients) where x is large."""
+    return fnp.where(x > 0, x.dtype.type(0), x)
+
+
+def elu(x, alpha=1.0):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise.
+
+    Example:
+        >>> fg.nn.elu(np.array([-1.0, 0.0, 2.0]))
+        array([-0.63212056,  0.        ,  2.        ])
+    """
+    x = array_arg(x)
+    return fnp.where(x > 0, x, alpha * fnp.expm1(_negative_part(x)))
+
+
+def celu(x, alpha=1.0):
+    """Continuously differentiable elu: x for x > 0, alpha * (exp(x / alpha) - 1) otherwise.
+
+    Example:
+        >>> fg.nn.celu(np.array([-1.0, 2.0]), alpha=2.0)
+        array([-0.78693868,  2.        ])
+    """
+    x = array_arg(x)
+    return fnp.where(x > 0, x, alpha * fnp.expm1(_negative_part(x) / alpha))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x):
+    """Scaled elu, scale * elu(x, alpha), with the self-normalizing constants
+    alpha = 1.6732632... and scale = 1.0507009....
+
+    Example:
+        >>> fg.nn.selu(np.array([-1.0, 1.0]))
+        array([-1.11133074,  1.05070099])
+    """
+    return _SELU_SCALE * elu(x, _SELU_ALPHA)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x for x >= 0, negative_slope * x otherwise.
+
+    Example:
+        >>> fg.nn.leaky_relu(np.array([-2.0, 3.0]), negative_slope=0.1)
+        array([-0.2,  3. ])
+    """
+    x = array_arg(x)
+    return fnp.where(x >= 0, x, negative_slope * x)
+
+
+def relu6(x):
+    """min(max(x, 0), 6), with gradient 0 at both corners (as JAX's).
+
+    Example:
+        >>> fg.nn.relu6(np.array([-1.0, 3.0, 7.0]))
+        array([0., 3., 6.])
+    """
+    x = array_arg(x)
+    inside = fnp.logical_and(x > 0, x < 6)
+    return fnp.where(inside, x, fnp.where(x >= 6, x.dtype.type(6), x.dtype.type(0)))
+
+
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6, a piecewise-linear sigmoid.
+
+    Example:
+        >>> fg.nn.hard_sigmoid(np.array([-4.0, 0.0, 4.0]))
+        array([0. , 0.5, 1. ])
+    """
+    return relu6(array_arg(x) + 3.0) / 6.0
+
+
+def hard_silu(x):
+    """x * hard_sigmoid(x) (also called hard_swish).
+
+    Example:
+        >>> fg.nn.hard_silu(np.array([-4.0, 1.0, 4.0]))
+        array([-0.        ,  0.66666667,  4.        ])
+    """
+    x = array_arg(x)
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x):
+    """x clipped to [-1, 1].
+
+    Example:
+        >>> fg.nn.hard_tanh(np.array([-2.0, 0.5, 2.0]))
+        array([-1. ,  0.5,  1. ])
+    """
+    x = array_arg(x)
+    one = x.dtype.type(1)
+    return fnp.where(x > 1, one, fnp.where(x < -1, -one, x))
+
+
+def soft_sign(x):
+    """x / (|x| + 1).
+
+    Example:
+        >>> fg.nn.soft_sign(np.array([-1.0, 3.0]))
+        array([-0.5 ,  0.75])
+    """
+    x = array_arg(x)
+    return x / (fnp.abs(x) + 1)
+
+
+def mish(x):
+    """x * tanh(softplus(x)).
+
+    Example:
+        >>> fg.nn.mish(np.array([-1.0, 0.0, 1.0]))
+        array([-0.30340146,  0.        ,  0.86509839])
+    """
+    x = array_arg(x)
+    return x * fnp.tanh(softplus(x))
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of ``x`` along ``axis`` times the sigmoid of the
+    second half (the axis must have even length).
+
+    Example:
+        >>> fg.nn.glu(np.array([[1.0, 2.0, 0.0, 100.0]]))
+        array([[0.5, 2. ]])
+    """
+    x = array_arg(x)
+    size = fnp.shape(x)[axis]
+    if size % 2:
+        raise errors.ShapeError(f"glu splits axis {axis} in two halves, but its length is {size}, "
+                         "which is odd")
+    a, b = fnp.split(x, 2, axis=axis)
+    return a * logistic(b)
+
+
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5):
+    """(x - mean) / sqrt(variance + epsilon) along ``axis``, the mean and variance computed
+    from ``x`` unless given (variance as mean(x^2) - mean(x)^2, as JAX's).
+
+    Example:
+        >>> fg.nn.standardize(np.array([[1.0, 2.0, 3.0]]), epsilon=0.0)
+        array([[-1.22474487,  0.        ,  1.22474487]])
+    """
+    x = array_arg(x)
+    if mean is None:
+        mean = fnp.mean(x, axis=axis, keepdims=True)
+    if variance is None:
+        variance = fnp.mean(x * x, axis=axis, keepdims=True) - mean * mean
+    return (x - mean) / fnp.sqrt(variance + epsilon)
+
+
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+    """log(mean(exp(x))) over ``axis`` (only where ``where`` is True), stable for large x.
+
+    Example:
+        >>> fg.nn.logmeanexp(np.array([1e4, 1e4]))
+        np.float64(10000.0)
+        >>> fg.nn.logmeanexp(np.array([0.0, 5.0]), where=np.array([True, False]))
+        np.float64(0.0)
+    """
+    x = array_arg(x)
+    axes = normalize_axes(axis, x.ndim)
+    if where is None:
+        count = math.prod(fnp.shape(x)[a] for a in axes)
+        return logsumexp(x, axis=axes, keepdims=keepdims) - math.log(count)
+    where = fnp.broadcast_to(where, fnp.shape(x))
+    count = fnp.sum(where, axis=axes, keepdims=keepdims)
+    return logsumexp(fnp.where(where, x, -np.inf), axis=axes, keepdims=keepdims) \
+        - fnp.log(count.astype(x.dtype))
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None,
+                          is_causal=False):
+    """softmax(query key^T * scale + bias, masked) value, per head, as jax.nn's.
+
+    Shapes: query (B, T, N, H), key and value (B, S, K, H), the batch axis B optional;
+    N query heads share each of K key/value heads (N a multiple of K). ``scale`` defaults to
+    1 / sqrt(H); ``mask`` (broadcast to (B, N, T, S)) is True where a query may attend;
+    ``is_causal`` lets query t attend only to keys s <= t. Returns (B, T, N, H).
+
+    Example:
+        >>> q = np.ones((1, 2, 1, 2))                      # two queries, one head
+        >>> k = np.array([[[[1.0, 0.0]], [[0.0, 1.0]]]])   # two keys
+        >>> v = np.array([[[[1.0, 0.0]], [[0.0, 1.0]]]])
+        >>> fg.nn.dot_product_attention(q, k, v, is_causal=True)[0, :, 0]
+        array([[1. , 0. ],
+               [0.5, 0.5]])
+    """
+    query, key, value = array_arg(query), array_arg(key), array_arg(value)
+    unbatched = query.ndim == 3
+    if unbatched:
+        query, key, value = (fnp.expand_dims(a, 0) for a in (query, key, value))
+    if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        raise errors.ShapeError("dot_product_attention takes query, key and value of rank 3 or 4 "
+                         f"(batch, length, heads, head size); got {fnp.shape(query)}, "
+                         f"{fnp.shape(key)}, {fnp.shape(value)}")
+    heads, kv_heads, head_size = query.shape[2], key.shape[2], query.shape[3]
+    if heads % kv_heads or value.shape[2] != kv_heads:
+        raise errors.ShapeError(f"dot_product_attention: {heads} query heads cannot share "
+                         f"{kv_heads} key and {value.shape[2]} value heads")
+    if kv_heads != heads:  # grouped-query attention: each key/value head serves a group
+        key = fnp.repeat(key, heads // kv_heads, axis=2)
+        value = fnp.repeat(value, heads // kv_heads, axis=2)
+    scale = 1.0 / math.sqrt(head_size) if scale is None else scale
+    logits = fnp.einsum("btnh,bsnh->bnts", query, key) * scale
+    if bias is not None:
+        logits = logits + bias
+    allowed = None if mask is None else fnp.broadcast_to(array_arg(mask), logits.shape)
+    if is_causal:
+        t, s = logits.shape[-2:]
+        causal = np.tril(np.ones((t, s), dtype=bool))
+        allowed = causal if allowed is None else fnp.logical_and(allowed, causal)
+    if allowed is not None:
+        logits = fnp.where(allowed, logits, np.finfo(logits.dtype).min)
+    out = fnp.einsum("bnts,bsnh->btnh", softmax(logits, axis=-1), value)
+    return out[0] if unbatched else out
+# --- training: dropout, losses, initializers ------------------------------------------------
+
+__all__ += [
+    "dropout",
+    "huber",
+    "initializers",
+    "mse",
+    "sigmoid_binary_cross_entropy",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_with_integer_labels",
+]
+
+
+def dropout(key, rate, x):
+    """Zero each element of ``x`` with probability ``rate`` and scale the rest by
+    1 / (1 - rate), so the expectation is unchanged (inverted dropout; rate 0 is ``x``).
+
+    Example:
+        >>> y = fg.nn.dropout(fg.random.key(0), 0.5, np.ones(10000))
+        >>> sorted(set(y.tolist())), float(y.mean()).__round__(1)
+        ([0.0, 2.0], 1.0)
+    """
+    from funcgrad.random import bernoulli
+    x = array_arg(x)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout rate must be in [0, 1), not {rate}")
+    if rate == 0.0:
+        return x
+    keep = bernoulli(key, 1.0 - rate, tuple(x.shape))
+    return fnp.where(keep, x / (1.0 - rate), x.dtype.type(0))
+
+
+def softmax_cross_entropy(logits, labels):
+    """Cross-entropy between softmax(``logits``) and ``labels`` along the last axis, one
+    value per example. Integer ``labels`` (shape ``logits.shape[:-1]``) are class indices;
+    float labels are one-hot or probability vectors (shape of ``logits``). Computed from
+    log_softmax, so large logits do not overflow.
+
+    Example:
+        >>> logits = np.array([[2.0, 0.0, -1.0], [1e4, 0.0, 0.0]])
+        >>> fg.nn.softmax_cross_entropy(logits, np.array([0, 1]))
+        array([1.6984602e-01, 1.0000000e+04])
+        >>> fg.nn.softmax_cross_entropy(logits, np.eye(3)[[0, 1]])
+        array([1.6984602e-01, 1.0000000e+04])
+    """
+    logits, labels = array_arg(logits), array_arg(labels)
+    if labels.dtype.kind in "iu":
+        return softmax_cross_entropy_with_integer_labels(logits, labels)
+    return -fnp.sum(labels * log_softmax(logits, axis=-1), axis=-1)
+
+
+def softmax_cross_entropy_with_integer_labels(logits, labels):
+    """Cross-entropy of class indices ``labels`` under softmax(``logits``): the negative
+    log-probability of each example's class.
+
+    Example:
+        >>> fg.nn.softmax_cross_entropy_with_integer_labels(np.zeros((1, 4)), np.array([2]))
+        array([1.38629436])
+    """
+    logits, labels = array_arg(logits), array_arg(labels)
+    if tuple(labels.shape) != tuple(logits.shape[:-1]):
+        from funcgrad.core.errors import ShapeError
+        raise ShapeError(f"integer labels of shape {tuple(labels.shape)} do not match logits "
+                         f"of shape {tuple(logits.shape)} (expected {tuple(logits.shape[:-1])})")
+    logp = log_softmax(logits, axis=-1)
+    picked = fnp.take_along_axis(logp, fnp.expand_dims(labels, -1), axis=-1)
+    return -fnp.squeeze(picked, -1)
+
+
+def sigmoid_binary_cross_entropy(logits, labels):
+    """Elementwise cross-entropy of binary ``labels`` (0/1 or probabilities) under
+    sigmoid(``logits``), as max(x, 0) - x y + log(1 + exp(-|x|)): no overflow.
+
+    Example:
+        >>> logits, labels = np.array([0.0, 1e4, -1e4]), np.array([1.0, 1.0, 1.0])
+        >>> fg.nn.sigmoid_binary_cross_entropy(logits, labels)
+        array([6.93147181e-01, 0.00000000e+00, 1.00000000e+04])
+    """
+    x, y = array_arg(logits), array_arg(labels)
+    return fnp.maximum(x, 0) - x * y + fnp.log1p(fnp.exp(-fnp.abs(x)))
+
+
+def huber(predictions, targets, delta=1.0):
+    """Elementwise Huber loss: err**2 / 2 within ``delta``, delta (|err| - delta / 2)
+    beyond (as optax.huber_loss).
+
+    Example:
+        >>> fg.nn.huber(np.array([0.5, 3.0]), np.zeros(2))
+        array([0.125, 2.5  ])
+    """
+    err = fnp.abs(array_arg(predictions) - array_arg(targets))
+    quadratic = fnp.minimum(err, delta)
+    return 0.5 * quadratic * quadratic + delta * (err - quadratic)
+
+
+def mse(predictions, targets, axis=None):
+    """Mean squared error over ``axis`` (all elements by default).
+
+    Example:
+        >>> float(fg.nn.mse(np.array([1.0, 3.0]), np.zeros(2)))
+        5.0
+    """
+    err = array_arg(predictions) - array_arg(targets)
+    return fnp.mean(err * err, axis=axis)
+
+
+from funcgrad import nn_init as initializers  # noqa: E402  (nn_init uses funcgrad.nn)

@@ -253,6 +253,19 @@ def test_a_region_without_lowering_names_the_primitive():
         forget(nothing)
 
 
+def test_numba_failing_inside_a_region_names_the_line_of_the_body():
+    broken = Primitive("broken_in_region_test", impl=np.negative, shape_rule=lambda x: x,
+                       elementwise=True)
+    lowerings[broken] = call("{0}.no_such_attribute")  # Numba says where it failed
+    try:
+        body = sub_program(lambda x: [fnp.sin(broken.bind(x))], VEC)  # the line named
+        line = body.equations[0].source.line
+        with pytest.raises(LoweringError, match=rf"from .*test_codegen_regions.py:{line}:"):
+            fg.jit(lambda x: repeat_p.bind(x, body=body, n=2)[0])(np.ones(4))
+    finally:
+        forget(broken)
+
+
 # -- declared kinds ------------------------------------------------------------------------
 
 def test_elementwise_kinds_declare_whether_they_are_recomputed():
@@ -292,3 +305,21 @@ def test_a_reduction_declares_its_axes_whatever_its_params_are_called():
             check(lambda x, dims=dims: total.bind(fnp.exp(x), dims=dims), x)
     finally:
         forget(total)
+
+
+def test_funcgrads_own_primitives_declare_a_kind_not_a_bare_expression():
+    """A bare string or callable would lower, but say nothing about its cost."""
+    import importlib
+    import pkgutil
+
+    import funcgrad
+    from funcgrad.rules.lowering import Inline, Standalone, View
+    kinds = (Elementwise, Reduction, View, Standalone, Region, Inline)
+    bare = []
+    for info in pkgutil.walk_packages(funcgrad.__path__, "funcgrad."):
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if isinstance(obj, Primitive) and obj in lowerings:
+                if not isinstance(lowerings[obj], kinds):
+                    bare.append(obj.name)
+    assert not bare, f"declare arith(...)/call(...) or another kind for {sorted(set(bare))}"

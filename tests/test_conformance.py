@@ -27,9 +27,12 @@ from hypothesis import strategies as st
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+from funcgrad import lax
 from funcgrad.core.rules import REGISTRY
 from funcgrad.rules import is_differentiable, vjp_rules, vjp_split_rules
+from funcgrad.ops.random import random_order, threefry2x32
 from funcgrad.numpy._indexing import scatter as at_update
+from funcgrad.scipy import special
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
@@ -330,6 +333,72 @@ def _dot_general_scalar_case():
     return case
 
 
+# --- control flow (funcgrad.lax): primitives holding sub-programs ---------------------------
+
+@st.composite
+def cond_case(draw, dtype):
+    """switch on an index computed from the values (batched under vmap: a select), or on
+    a fixed one; the threshold is far from the values drawn, so finite differences never
+    change branch."""
+    shape = _shape(draw)
+    branches = [lambda x, y: fnp.sin(x) * y, lambda x, y: fnp.exp(x) + y * y,
+                lambda x, y: x * x * fnp.cos(y)]
+    fixed = draw(st.sampled_from([None, -1, 1, 2, 5]))
+
+    def f(x, y):
+        index = (fnp.sum(x) > 0.1234567).astype(np.int64) * 2 if fixed is None else fixed
+        return lax.switch(index, branches, x, y)
+    return f, (_arr(draw, dtype, shape), _arr(draw, dtype, shape))
+
+
+@st.composite
+def scan_case(draw, dtype):
+    """An RNN-like scan: a const matrix, a carry, rows of xs; forwards or in reverse. The
+    final carry and the stacked outputs are returned as one array."""
+    n, steps = draw(st.integers(1, 3)), draw(st.integers(1, 3))  # 0 steps: test_lax.py
+    reverse = draw(st.booleans())
+
+    def f(w, h, xs):
+        def step(h, x):
+            h = fnp.tanh(h @ w + x)
+            return h, fnp.sin(h) * x
+        h, ys = lax.scan(step, h, xs, reverse=reverse)
+        return fnp.concatenate([h, fnp.reshape(ys, (-1,))])
+    scale = (0.5 / n) if dtype == np.float64 else (0.3 / n)
+    return f, (_arr(draw, dtype, (n, n)) * dtype(scale), _arr(draw, dtype, (n,)),
+               _arr(draw, dtype, (steps, n)))
+
+
+@st.composite
+def while_case(draw, dtype):
+    """A loop of at most n steps (n drawn) that also stops when its carry grows past a
+    bound, so examples stop at different steps under vmap."""
+    shape = _shape(draw)
+    n = draw(st.integers(0, 3))
+
+    def f(x, a):
+        def body(c):
+            i, y = c
+            return i + 1, fnp.sin(y) * a + 1.5 * y
+        def running(c):
+            return (c[0] < n) & (fnp.max(fnp.abs(c[1])) < 2.718281)
+        return lax.while_loop(running, body, (np.int64(0), x))[1]
+    # grad of grad through while_loop is refused (see control/loops.py): first order only
+    return f, (_arr(draw, dtype, shape) * dtype(0.5), _arr(draw, dtype, shape)), {"order": 1}
+
+
+@st.composite
+def checkpoint_case(draw, dtype):
+    shape = _shape(draw)
+    f = fg.checkpoint(lambda x, y: fnp.sin(x) * fnp.cos(y) + x * y)
+    return f, (_arr(draw, dtype, shape), _arr(draw, dtype, shape))
+def _special_case(name, fn, domain):
+    @st.composite
+    def case(draw, dtype):
+        return fn, (_arr(draw, dtype, _shape(draw), domain),)
+    return case
+
+
 CASES = {
     # unary
     **{name: unary(name) for name in [
@@ -339,6 +408,18 @@ CASES = {
     "neg": unary("negative"), "abs": unary("abs"),
     "logistic": unary("logistic", fg.nn.sigmoid),
     "erf": unary("erf", fg.scipy.special.erf),
+    # special functions (funcgrad/ops/special.py), each inside the domain of a listed function
+    **{name: _special_case(name, fn, domain) for name, fn, domain in [
+        ("lgamma", special.gammaln, "log"), ("digamma", special.digamma, "log"),
+        ("gamma", special.gamma, "log"), ("erfc", special.erfc, None),
+        ("erfinv", special.erfinv, "arcsin"), ("ndtri", special.ndtri, "logit"),
+        ("log_ndtr", special.log_ndtr, None), ("i0e", special.i0e, "abs"),
+        ("i1e", special.i1e, "abs"), ("polygamma", lambda x: special.polygamma(2, x), "log"),
+        ("zeta", lambda q: special.zeta(3.0, q), "log"),
+        ("gammainc", lambda x: special.gammainc(2.5, x), "log"),
+        ("gammaincc", lambda x: special.gammaincc(0.5, x), "log"),
+        ("betainc", lambda x: special.betainc(1.5, 2.5, x), "logit")]},
+    "betaln": binary(special.betaln, "log", "log"),
     "integer_pow": integer_pow_case,
     "convert_element_type": convert_case,
     # binary
@@ -361,6 +442,8 @@ CASES = {
     "slice": slice_case, "pad": pad_case, "concatenate": concatenate_case,
     "gather": gather_case, "scatter": scatter_case,
     "dot_general": dot_case,
+    # control flow
+    "cond": cond_case, "scan": scan_case, "while": while_case, "checkpoint": checkpoint_case,
     # decompositions and solves (funcgrad.ops.decompositions)
     **LINALG_CASES,
 }
@@ -384,7 +467,8 @@ def test_every_primitive_has_a_vjp_and_a_case():
 
 
 # primitives tested in their own files (they carry sub-programs)
-NO_CASE = {"custom_vjp_call", "custom_jvp_call"}
+NO_CASE = {"custom_vjp_call", "custom_jvp_call",
+           "while_vjp"}  # while's backward pass: checked by the VJP of the "while" case
 
 
 # --- primitives with a zero derivative: values only ---------------------------------------
@@ -432,6 +516,20 @@ def iota_case(draw, dtype):
 
 
 @st.composite
+def threefry_case(draw):
+    shape = _shape(draw)
+    n = int(np.prod(shape))
+    words = [np.array(draw(st.lists(st.integers(0, 2 ** 32 - 1), min_size=n, max_size=n)),
+                      np.uint32).reshape(shape) for _ in range(4)]
+    return (lambda *w: threefry2x32(*w)), tuple(words)
+
+
+@st.composite
+def order_case(draw, dtype):
+    return random_order, (_distinct(draw, dtype, _shape(draw, min_dims=1)),)
+
+
+@st.composite
 def special_values_case(draw, dtype, fn):
     shape = _shape(draw)
     values = draw(st.lists(st.sampled_from([0.0, -1.5, 2.5, np.inf, -np.inf, np.nan, 1e300]),
@@ -460,6 +558,8 @@ VALUE_CASES = {
     "iota": iota_case,
     "stop_gradient": unary("stop_gradient", fg.stop_gradient),
     **LINALG_VALUE_CASES,
+    "threefry2x32": lambda dtype: threefry_case(),
+    "random_order": lambda dtype: order_case(dtype),
 }
 
 

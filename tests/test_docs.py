@@ -175,11 +175,17 @@ def _hooks():
     return module
 
 
-API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.nn": "nn",
-             "funcgrad.scipy.special": "scipy-special", "funcgrad.tree": "tree",
-             "funcgrad.numpy.linalg": "numpy-linalg", "funcgrad.scipy.linalg": "scipy-linalg",
-             "funcgrad.testing": "testing", "funcgrad.compile": "compile",
-             "funcgrad.parallel": "parallel"}
+API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.lax": "lax",
+             "funcgrad.nn": "nn",
+             "funcgrad.scipy.special": "scipy-special", "funcgrad.scipy.stats": "scipy-stats",
+             "funcgrad.tree": "tree", "funcgrad.testing": "testing",
+             "funcgrad.compile": "compile", "funcgrad.parallel": "parallel",
+             "funcgrad.random": "random", "funcgrad.optim": "optim",
+             "funcgrad.nn_init": "nn-initializers",
+             "funcgrad.numpy.linalg": "numpy-linalg", "funcgrad.scipy.linalg": "scipy-linalg"}
+API_PAGES.update({f"funcgrad.scipy.stats.{name}": "scipy-stats" for name in [
+    "norm", "multivariate_normal", "t", "gamma", "beta", "dirichlet", "poisson", "bernoulli",
+    "binom", "expon", "laplace", "logistic", "cauchy", "uniform", "chi2"]})
 
 
 def test_mkdocs_build_strict_documents_every_public_name(tmp_path):

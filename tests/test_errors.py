@@ -118,7 +118,8 @@ def test_error_inside_a_helper_names_the_helper_line():
 
 def _explains_control_flow(message):
     assert "fnp.where" in message
-    assert "static_argnums" in message and "cond, while_loop" in message
+    assert "static_argnums" in message
+    assert "lax.cond(pred, true_fun, false_fun" in message and "lax.while_loop(" in message
     assert "once, without the values of its inputs" in message
 
 

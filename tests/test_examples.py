@@ -35,7 +35,9 @@ def run(tmp_path, *args, timeout=300) -> str:
 def test_every_example_is_tested():
     tested = {"train_mlp.py", "backprop_by_hand.py", "logistic_regression.py",
               "hessian_vector_product.py", "test_my_loss.py", "speed.py",
-              "train_mlp_dask.py", "per_example_gradients.py"}
+              "train_mlp_dask.py", "per_example_gradients.py", "rnn_scan.py",
+              "newton_while_loop.py", "train_mlp_adam.py", "hmc.py", "bbvi_logistic.py",
+              "vae.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -91,6 +93,21 @@ def test_hessian_vector_product(tmp_path):
     assert "grad of grad" in out and "ms with fg.jit" in out
 
 
+def test_rnn_scan_trains_and_matches_the_unrolled_loop(tmp_path):
+    out = run(tmp_path, EXAMPLES / "rnn_scan.py", "--steps", "150", "--length", "60")
+    assert "vs the unrolled Python loop: largest difference" in out
+    sizes = re.search(r"lengths 10 and 60: \[(\d+), (\d+)\]", out)
+    assert sizes and sizes.group(1) == sizes.group(2), out
+    start, end = map(float, re.search(r"loss: ([\d.]+) at the start, ([\d.]+) at the end",
+                                      out).groups())
+    assert end < 0.2 * start, out
+
+
+def test_newton_while_loop_matches_the_implicit_function_theorem(tmp_path):
+    out = run(tmp_path, EXAMPLES / "newton_while_loop.py")
+    assert "matches the implicit function theorem" in out, out
+
+
 def test_per_example_gradients(tmp_path):
     out = run(tmp_path, EXAMPLES / "per_example_gradients.py", "--steps", "40")
     gap = float(re.search(r"mini-batch gradient: largest difference (\S+)", out).group(1))
@@ -138,3 +155,34 @@ def test_train_mlp_dask_matches_one_process(tmp_path):
     assert gap < 1e-12, out
     accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
     assert accuracy >= 90.0, out
+
+
+# --- training examples (issue 13): small settings, and what each promises -------------------
+
+def test_train_mlp_adam_plots_both_curves_and_adam_wins(tmp_path):
+    out = run(tmp_path, EXAMPLES / "train_mlp_adam.py", "--epochs", "3", "--hidden", "16",
+              "--out", "curves.png")
+    gd, adam = map(float, re.search(r"final training loss: gradient descent ([\d.]+), adam "
+                                    r"([\d.]+)", out).groups())
+    assert adam < gd, out
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hmc_recovers_the_target_mean(tmp_path):
+    out = run(tmp_path, EXAMPLES / "hmc.py", "--samples", "400")
+    assert float(re.search(r"acceptance rate: ([\d.]+)", out).group(1)) > 0.6, out
+    assert float(re.search(r"largest error of the mean: ([\d.]+)", out).group(1)) < 0.3, out
+
+
+def test_bbvi_mean_is_near_the_posterior_mode(tmp_path):
+    out = run(tmp_path, EXAMPLES / "bbvi_logistic.py", "--steps", "300")
+    distance = float(re.search(r"in posterior standard deviations: ([\d.]+)", out).group(1))
+    assert distance < 1.0, out
+
+
+def test_vae_elbo_improves(tmp_path):
+    out = run(tmp_path, EXAMPLES / "vae.py", "--epochs", "2", "--hidden", "16", "--out", "v.png")
+    before = float(re.search(r"test -ELBO before training: ([\d.]+)", out).group(1))
+    after = float(re.search(r"test -ELBO after training: ([\d.]+)", out).group(1))
+    assert after < before - 5, out
+    assert (tmp_path / "v.png").exists()

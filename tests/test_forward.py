@@ -256,3 +256,27 @@ def test_transpose_identity_on_a_model(v):
                                              fg.tree.leaves(v[:2])))
     right = sum(np.sum(a * b) for a, b in zip(fg.tree.leaves(u), fg.tree.leaves(out_dot)))
     assert left == pytest.approx(right, rel=1e-10, abs=1e-10)
+
+
+def test_jacfwd_argnums_in_any_order_and_repeated():
+    def g(a, b):
+        return fnp.stack([a * b[0], a + b[1]])
+    a, b = 2.0, np.array([3.0, 5.0])
+    j_ba = fg.jacfwd(g, argnums=(1, 0))(a, b)
+    r_ba = fg.jacrev(g, argnums=(1, 0))(a, b)
+    for got, want in zip(j_ba, r_ba):
+        np.testing.assert_allclose(got, want)
+    j_aa = fg.jacfwd(g, argnums=(0, 0))(a, b)
+    np.testing.assert_allclose(j_aa[0], j_aa[1])
+
+
+def test_jacfwd_reuses_its_program_across_calls():
+    calls = []
+
+    def counted(x, scale):
+        calls.append(1)
+        return fnp.sin(x) * scale
+    jac = fg.jacfwd(counted)
+    for k in range(3):
+        np.testing.assert_allclose(jac(X, float(k)), np.diag(np.cos(X)) * k)
+    assert len(calls) == 1

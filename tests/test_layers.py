@@ -19,7 +19,7 @@ LAYERS = [
     ("rules", ["funcgrad.rules"]),
     ("ops", ["funcgrad.ops"]),
     ("numpy", ["funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy", "funcgrad.random",
-               "funcgrad.optim"]),
+               "funcgrad.optim", "funcgrad.nn_init"]),
     ("transforms", ["funcgrad.transforms"]),
     ("compile", ["funcgrad.compile"]),
     ("control", ["funcgrad.control"]),

@@ -5,6 +5,7 @@ Every value is checked against a Python loop over the examples (the definition o
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+from funcgrad.numpy._indexing import scatter as at_update
 
 HERE = os.path.basename(__file__)
 rng = np.random.default_rng(0)
@@ -267,3 +269,59 @@ def test_custom_vjp_call_batches_like_a_loop():
     total = lambda x, y: fnp.sum(fg.vmap(scaled_sin, (0, None))(x, y))  # noqa: E731
     close(fg.grad(total, (0, 1))(xs, ys),
           (np.cos(xs) * ys, np.sum(np.sin(xs), axis=0)))
+
+
+def test_a_vmapped_function_pickles():
+    import pickle
+    batched = pickle.loads(pickle.dumps(fg.vmap(np_sin_sum, in_axes=(0, None))))
+    close(batched(np.ones((2, 3)), 2.0), np.sin(np.ones((2, 3))).sum(1) * 2.0)
+
+
+def np_sin_sum(x, s):
+    return fnp.sum(fnp.sin(x)) * s
+
+
+# --- gather and scatter with batched index arrays (the conformance cases' indices are fixed) --
+
+KINDS = [k for k in itertools.product([False, True], repeat=3) if any(k)]
+
+
+@pytest.mark.parametrize("op", ["gather", "scatter"])
+@pytest.mark.parametrize("kinds", KINDS, ids=lambda k: "".join("i" if a else ":" for a in k))
+@pytest.mark.parametrize("x_axis, index_axis", [(0, 0), (-1, 0), (None, 0), (0, None),
+                                                (1, None)])
+def test_gather_and_scatter_with_batched_indices(op, kinds, x_axis, index_axis):
+    """x[index] and x.at[index].add(u) for every mix of full slices and index arrays (adjacent
+    or not) on an example of shape (2, 3, 4), with the data, the index arrays or both
+    batched: against a loop. The sides all differ, so a misplaced axis cannot go unseen."""
+    shape, size = (2, 3, 4), 3
+    xs = np.arange(size * 24.0).reshape(size, *shape)
+    idx = [np.stack([(np.arange(5) * (k + 1) + j) % d for k in range(size)])
+           for j, (d, on) in enumerate(zip(shape, kinds)) if on]
+
+    def index(arrays):
+        it = iter(arrays)
+        return tuple(next(it) if on else slice(None) for on in kinds)
+
+    xb = xs[0] if x_axis is None else np.moveaxis(xs, 0, x_axis)
+    x_examples = [xs[0]] * size if x_axis is None else list(xs)
+    ib = [i[0] for i in idx] if index_axis is None else idx
+    i_examples = [[i[0] for i in idx]] * size if index_axis is None else [
+        [i[k] for i in idx] for k in range(size)]
+    in_axes = (None if x_axis is None else x_axis % 4,) + (index_axis,) * len(idx)
+    if op == "gather":
+        fn = lambda x, *i: x[index(i)]  # noqa: E731
+        want = np.stack([x[index(i)] for x, i in zip(x_examples, i_examples)])
+        close(fg.vmap(fn, in_axes)(xb, *ib), want)
+        return
+    u = np.arange(float(np.size(xs[0][index(i_examples[0])])))
+    u = u.reshape(np.shape(xs[0][index(i_examples[0])])) + 0.5
+    fn = lambda x, u, *i: at_update(x, index(i), u, "add")  # noqa: E731
+    want = np.stack([_add_at(x, index(i), u) for x, i in zip(x_examples, i_examples)])
+    close(fg.vmap(fn, (in_axes[0], None, *in_axes[1:]))(xb, u, *ib), want)
+
+
+def _add_at(x, index, u):
+    x = x.copy()
+    np.add.at(x, index, u)
+    return x

@@ -13,15 +13,17 @@ trace is redone with concrete values, as autograd always does, and the program i
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from optree import tree_flatten
 
-from funcgrad.api.trace_cache import Guard, TraceCache, leaf_signature
+from funcgrad.api.trace_cache import (Guard, TraceCache, leaf_signature, program_structure,
+                                      random_state, same_structure, same_values)
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
-from funcgrad.core.evaluate import evaluate, inline, run
+from funcgrad.core.evaluate import evaluate, inline, owned_copies, owned_results, run
 from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
@@ -72,14 +74,41 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
     return _Traced(program, consts, call.out_tree, True, env)
 
 
-def _cached(fun, key, build):
+# Eager transforms run the user's function on every call, as JAX's and autograd's do, unless
+# caching its trace is known to change nothing (docs/sharp-bits.md, "grad without jit"):
+# an entry is cached after its function was traced twice to the same program with the same
+# constants, drawing no random numbers and writing none of the state it reads. Until then
+# (PROBE), and for good once it failed (IMPURE: a random draw, a counter, a log, a file
+# read), each call traces the function again; the adjoint is rebuilt only when the new
+# program differs from the last one by more than the values of its constants.
+PROBE, IMPURE = "probe", "impure"
+
+
+def _cached(fun, key, call, build):
+    """The entry of ``fun`` for this call: cached, or traced now and built by
+    ``build(traced)`` (see PROBE above)."""
     entry = _cache.get(fun, key) if key is not None else None
-    if entry is None or entry is _NEEDS_VALUES:
-        guard = Guard(fun)  # before tracing: what the function changes itself is not watched
-        entry = build()
-        if key is not None and not entry.concrete \
-                and not any(isinstance(c, Tracer) for c in entry.consts):
-            _cache.put(fun, key, entry, guard)
+    if entry is not None and entry is not _NEEDS_VALUES and entry.check is None:
+        return entry
+    guard = Guard(fun)  # before tracing: what the function changes itself is not watched
+    before = random_state()
+    traced = _trace(call, fun, key)
+    drew = random_state() != before
+    known = entry is not None and entry is not _NEEDS_VALUES and not traced.concrete
+    if known and same_structure(traced.program, entry.structure):
+        if entry.check == PROBE and not drew and same_values(traced.consts, entry.consts):
+            entry = entry._replace(check=None)  # twice the same program: cached from now on
+        else:
+            entry = entry._replace(check=IMPURE, consts=traced.consts)
+        _cache.replace(fun, key, entry)
+        return entry
+    entry = build(traced)
+    if key is not None and not entry.concrete \
+            and not any(isinstance(c, Tracer) for c in entry.consts):
+        settled = _cache.put(fun, key, entry, guard)
+        check = IMPURE if drew or settled.wrote or known else PROBE
+        entry = entry._replace(check=check, structure=program_structure(traced.program))
+        _cache.replace(fun, key, entry)
     return entry
 
 
@@ -156,12 +185,14 @@ def _argnums(argnums, args, kwargs, fun):
 
 
 class _GradEntry(NamedTuple):
-    program: Program    # the adjoint, its outputs in the order of the result's leaves
+    program: Program | None  # the adjoint, its outputs in the order of the result's leaves
     consts: list
     out_tree: PyTreeDef  # the structure of what the caller gets back
     concrete: bool
     inline: bool        # built for tracers: always recorded into the enclosing trace
     results: list | None = None  # computed already (a function that branched on values)
+    check: str | None = None     # PROBE or IMPURE: trace the function again (see _cached)
+    structure: list | None = None  # of the traced program, to tell if a new trace differs
 
 
 def _with_aux_check(fun, has_aux):
@@ -200,9 +231,7 @@ def _scalar_output_error(fun, traced: _Traced, what):
     return None
 
 
-def _build_grad(fun, call, key, argnums, single, has_aux, what, with_value) -> _GradEntry:
-    _check_differentiable(call, argnums, what)
-    traced = _trace(call, fun, key)
+def _build_grad(fun, traced, call, argnums, single, has_aux, what, with_value) -> _GradEntry:
     program = traced.program
     if has_aux:
         main_tree, aux_tree = traced.out_tree.children()
@@ -285,11 +314,15 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     Arguments outside ``argnums`` that are not arrays (functions, strings, configs) are
     passed through as they are.
 
-    The adjoint is built once per input signature (pytree structure, shapes, dtypes) and
-    reused, so later calls cost one NumPy call per equation. It is rebuilt when state the
-    function reads has been rebound (a global, a closure variable, an item of a dict or
-    list, an attribute of an object or of ``self``); arrays mutated in place and state two
-    levels deep are not noticed: pass those as arguments. Python control flow on values
+    Like JAX's ``grad``, it runs ``f`` on every call (a loss drawing random noise draws anew;
+    a counter counts every call), except where caching the trace is checked to be safe: a
+    function traced twice to the same program and constants, drawing no random numbers and
+    changing none of the state it reads, is traced no more for that input signature (pytree
+    structure, shapes, dtypes), and later calls cost one NumPy call per equation, until state
+    it reads is rebound (a global, a closure variable, a default, an item of a dict or list,
+    an attribute chain of the user's objects and modules; also in the functions it calls).
+    Arrays mutated in place are not noticed: pass those as arguments (docs/sharp-bits.md).
+    Python control flow on values
     (``if x > 0:``, a ``while`` on a value) works: such a function is traced with the
     values of each call instead.
 
@@ -330,16 +363,17 @@ class Differentiated:
         leaves, in_tree = tree_flatten((args, kwargs), namespace=NAMESPACE)
         key = _key(*self._options, leaves=leaves, in_tree=in_tree)
         entry = _cache.get(fun, key)
-        if entry is None or entry is _NEEDS_VALUES:
+        if entry is None or entry is _NEEDS_VALUES or entry.check is not None:
             entry, leaves = _new_grad_entry(fun, self._traced_fun, args, kwargs, self.argnums,
                                             self.has_aux, self._what, self.with_value)
         consts = entry.consts
         if entry.results is not None:
-            outs = numpy_values(entry.results)
+            outs = numpy_values(owned_copies(entry.results, [*consts, *leaves]))
         elif entry.inline or current_trace() is not None:
             outs = inline(entry.program, [*consts, *leaves])
         else:
-            outs = numpy_values(evaluate(entry.program, [*consts, *leaves] if consts else leaves))
+            outs = evaluate(entry.program, [*consts, *leaves] if consts else leaves)
+            outs = numpy_values(owned_results(entry.program, outs))
         return unflatten(entry.out_tree, outs)
 
     def __get__(self, obj, objtype=None):  # as a method: bind like a function would
@@ -366,8 +400,9 @@ def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_
     key = _static_key(call, options)
     nums = tuple(call.dynamic_index[i] for i in nums)
     single = isinstance(argnums, int)
-    entry = _cached(fun, key, lambda: _build_grad(fun, call, key, nums, single, has_aux, what,
-                                                  with_value))
+    _check_differentiable(call, nums, what)
+    entry = _cached(fun, key, call, lambda traced: _build_grad(fun, traced, call, nums, single,
+                                                               has_aux, what, with_value))
     return entry, call.leaves
 
 
@@ -411,10 +446,11 @@ class _VJPEntry(NamedTuple):
     aux_tree: Any
     n_main: int
     concrete: bool
+    check: str | None = None
+    structure: list | None = None
 
 
-def _build_vjp(call, fun, key, has_aux) -> _VJPEntry:
-    traced = _trace(call, fun, key)
+def _build_vjp(traced, call, has_aux) -> _VJPEntry:
     program = traced.program
     if has_aux:
         main_tree, aux_tree = traced.out_tree.children()
@@ -443,9 +479,10 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     """
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
     key = _key("vjp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
-    entry = _cached(fun, key, lambda: _build_vjp(call, fun, key, has_aux))
-    outs = run(entry.forward, [*entry.consts, *call.leaves])
+    entry = _cached(fun, key, call, lambda traced: _build_vjp(traced, call, has_aux))
     n_out = entry.main_tree.num_leaves + (entry.aux_tree.num_leaves if has_aux else 0)
+    outs = owned_results(entry.forward, run(entry.forward, [*entry.consts, *call.leaves]),
+                         count=n_out)
     primal_out, residuals = numpy_values(outs[:n_out]), outs[n_out:]
     main = unflatten(entry.main_tree, primal_out[:entry.n_main])
     arg_trees = _arg_trees(call)
@@ -478,7 +515,8 @@ class Pullback:
                                  f"shape {aval.shape}")
             if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
                 leaves[k] = np.asarray(ct, aval.dtype)[()]
-        cts = numpy_values(run(self.backward, [*self.residuals, *leaves]))
+        cts = numpy_values(owned_results(self.backward, run(self.backward,
+                                                             [*self.residuals, *leaves])))
         out, it = [], iter(cts)
         for t in self.arg_trees:
             out.append(unflatten(t, [next(it) for _ in range(t.num_leaves)]))

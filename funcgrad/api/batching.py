@@ -10,7 +10,8 @@ axis. The batched program is built once per input signature and cached, as grad'
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import optree
@@ -19,9 +20,10 @@ from funcgrad.api.autodiff import numpy_values
 from funcgrad.api.trace_cache import Guard, TraceCache, leaf_signature
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
-from funcgrad.core.evaluate import evaluate, inline
+from funcgrad.core.evaluate import evaluate, inline, owned_results
 from funcgrad.core.ir import Program
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
+from funcgrad.core.version import __version__, check_version
 from funcgrad.tree import NAMESPACE, flatten, unflatten
 from funcgrad.transforms.batching import batch_program
 
@@ -62,28 +64,40 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
                [1., 1.],
                [2., 2.]])
     """
-    if not callable(fun):
-        raise FuncgradTypeError(f"vmap needs a function, got {type(fun).__name__}")
-    _check_axes_spec(in_axes, "in_axes")
-    _check_axes_spec(out_axes, "out_axes")
-    if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
-                                  or isinstance(axis_size, bool) or axis_size < 0):
-        raise FuncgradTypeError(f"vmap's axis_size must be a non-negative int, got "
-                                f"{axis_size!r}")
-    options = ("vmap", _hashable(in_axes), _hashable(out_axes), axis_size)
+    return Vectorized(fun, in_axes, out_axes, axis_size)
 
-    @functools.wraps(fun, updated=())
-    def batched(*args, **kwargs):
+
+class Vectorized:
+    """What ``vmap`` returns: call it like the function it batches. It pickles as (the
+    function, the options), as grad's functions do, so it can be sent to another process."""
+
+    def __init__(self, fun, in_axes, out_axes, axis_size):
+        if not callable(fun):
+            raise FuncgradTypeError(f"vmap needs a function, got {type(fun).__name__}")
+        _check_axes_spec(in_axes, "in_axes")
+        _check_axes_spec(out_axes, "out_axes")
+        if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
+                                      or isinstance(axis_size, bool) or axis_size < 0):
+            raise FuncgradTypeError(f"vmap's axis_size must be a non-negative int, got "
+                                    f"{axis_size!r}")
+        self.fun, self.in_axes, self.out_axes, self.axis_size = fun, in_axes, out_axes, axis_size
+        self._options = ("vmap", _hashable(in_axes), _hashable(out_axes), axis_size)
+        functools.update_wrapper(self, fun, updated=())
+        self.__name__ = f"vmap({name_of(fun)})"
+
+    def __call__(self, *args, **kwargs):
+        fun = self.fun
         leaves, in_tree = optree.tree_flatten((args, kwargs), namespace=NAMESPACE)
         try:
-            key = (*options, in_tree, *map(leaf_signature, leaves))
+            key = (*self._options, in_tree, *map(leaf_signature, leaves))
+            hash(key)
         except TypeError:
             key = None
         entry = _cache.get(fun, key) if key is not None else None
         if entry is None:
             call = FunctionArgs(fun, args, kwargs)
             guard = Guard(fun)
-            entry = _build(call, in_axes, out_axes, axis_size)
+            entry = _build(call, self.in_axes, self.out_axes, self.axis_size)
             leaves = call.leaves
             if key is not None and not any(isinstance(c, Tracer) for c in entry.consts):
                 _cache.put(fun, key, entry, guard)
@@ -91,11 +105,22 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
         if current_trace() is not None or any(isinstance(x, Tracer) for x in leaves):
             outs = inline(entry.program, inputs)
         else:
-            outs = numpy_values(evaluate(entry.program, inputs))
+            outs = numpy_values(owned_results(entry.program, evaluate(entry.program, inputs)))
         return unflatten(entry.out_tree, outs)
 
-    batched.__name__ = f"vmap({name_of(fun)})"
-    return batched
+    def __get__(self, obj, objtype=None):  # as a method: bind like a function would
+        return self if obj is None else functools.partial(self, obj)
+
+    def __repr__(self):
+        return f"<{self.__name__}>"
+
+    def __reduce__(self):
+        return _rebuild, (__version__, self.fun, self.in_axes, self.out_axes, self.axis_size)
+
+
+def _rebuild(version, fun, in_axes, out_axes, axis_size):
+    check_version(version, "vmap function")
+    return Vectorized(fun, in_axes, out_axes, axis_size)
 
 
 def _build(call: FunctionArgs, in_axes, out_axes, axis_size) -> _Entry:
@@ -134,7 +159,7 @@ def _hashable(spec):
     return tuple(None if a is None else int(a) for a in leaves), tree
 
 
-def _broadcast_prefix(spec, tree, where: Callable[[], str]) -> list:
+def _broadcast_prefix(spec, tree, where: str) -> list:
     """One entry of ``spec`` (an axis, None, or a pytree prefix of ``tree``) per leaf of
     ``tree``."""
     if spec is None or isinstance(spec, (int, np.integer)):
@@ -144,7 +169,7 @@ def _broadcast_prefix(spec, tree, where: Callable[[], str]) -> list:
         subtrees = spec_tree.flatten_up_to(tree)
     except (ValueError, TypeError):
         raise FuncgradTypeError(
-            f"{where()} is {spec!r}, which does not match the structure of the value it "
+            f"{where} is {spec!r}, which does not match the structure of the value it "
             f"maps, {_structure(tree)}: give one axis (or None) for the whole value, or a "
             "pytree of the same structure") from None
     return [a for a, sub in zip(spec_leaves, subtrees) for _ in flatten(sub)[0]]
@@ -174,9 +199,9 @@ def _leaf_axes(call: FunctionArgs, avals, in_axes) -> list:
                                 f"one entry per positional argument, got {in_axes!r}")
     axes = []
     for i, (spec, arg) in enumerate(zip(per_arg, args)):
-        axes += _broadcast_prefix(spec, arg, lambda: f"vmap of {name}: in_axes[{i}]")
+        axes += _broadcast_prefix(spec, arg, f"vmap of {name}: in_axes[{i}]")
     axes += [0] * (len(call.leaves) - len(axes))  # keyword arguments: axis 0, as in JAX
-    dims = []
+    dims: list[int | None] = []
     for j, (a, aval) in enumerate(zip(axes, avals)):
         if a is None:
             dims.append(None)
@@ -213,8 +238,8 @@ def _out_axes(call, program: Program, out_axes) -> list:
     """The batch axis of every output leaf (None: not batched), checked and >= 0."""
     name = name_of(call.fun)
     outputs = unflatten(call.out_tree, list(range(len(program.outvars))))
-    axes = _broadcast_prefix(out_axes, outputs, lambda: f"vmap of {name}: out_axes")
-    dims = []
+    axes = _broadcast_prefix(out_axes, outputs, f"vmap of {name}: out_axes")
+    dims: list[int | None] = []
     for j, (a, aval) in enumerate(zip(axes, program.out_avals)):
         if a is None:
             dims.append(None)

@@ -13,15 +13,17 @@ not used: pass ``np.zeros(shape, float0)`` (or any array of its shape).
 from __future__ import annotations
 
 import functools
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from funcgrad.api.autodiff import (_argnums, _cached, _check_differentiable, _function_args,
-                                   _key, _trace, _with_aux_check, grad, numpy_values)
+                                   _hashable_argnums, _key, _leaf_ranges, _static_key,
+                                   _with_aux_check, grad, numpy_values)
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
-from funcgrad.core.evaluate import run
+from funcgrad.core.evaluate import owned_copies, owned_results, run
 from funcgrad.core.ir import Program, dead_code_elimination
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import is_float
@@ -41,14 +43,17 @@ class _JVPEntry(NamedTuple):
     out_avals: list        # of the differentiated outputs
     has_tangent: list      # per output: a float, with a tangent output
     concrete: bool
+    check: str | None = None       # see api/autodiff.py _cached
+    structure: list | None = None
 
 
-def _build_jvp(call: FunctionArgs, fun, key, has_aux) -> _JVPEntry:
-    traced = _trace(call, fun, key)
+def _build_jvp(traced, call: FunctionArgs, has_aux, wrt=None) -> _JVPEntry:
+    """``wrt``: the argument leaves with tangents (default: every float leaf)."""
     program = traced.program
     main_tree, aux_tree = traced.out_tree.children() if has_aux else (traced.out_tree, None)
     n_main = main_tree.num_leaves
-    flags = [False] * len(traced.consts) + [is_float(v.aval.dtype) for v in program.invars]
+    flags = [False] * len(traced.consts) + [is_float(v.aval.dtype) and (wrt is None or j in wrt)
+                                            for j, v in enumerate(program.invars)]
     jvp = jvp_program(program, flags)
     has_tangent = tangent_outputs(program)
     if has_aux:  # only the differentiated outputs keep their tangents: drop the aux ones'
@@ -126,8 +131,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
         >>> y, y_dot = fg.jvp(fnp.sin, (0.5,), (2.0,))
-        >>> float(y_dot) == 2.0 * np.cos(0.5)
-        True
+        >>> float(y), float(y_dot)  # sin(0.5), and 2 cos(0.5)
+        (0.479425538604203, 1.7551651237807455)
     """
     _check_primals(fun, primals, tangents, "jvp")
     call = FunctionArgs(_with_aux_check(fun, has_aux), tuple(primals), {})
@@ -135,8 +140,9 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     primal_tree = flatten(tuple(primals))[1]
     t_leaves = _tangent_leaves(fun, call.leaves, primal_tree, tangents, "jvp")
     key = _key("jvp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
-    entry = _cached(fun, key, lambda: _build_jvp(call, fun, key, has_aux))
-    outs = run(entry.program, [*entry.consts, *call.leaves, *t_leaves])
+    entry = _cached(fun, key, call, lambda traced: _build_jvp(traced, call, has_aux))
+    outs = owned_results(entry.program, run(entry.program,
+                                            [*entry.consts, *call.leaves, *t_leaves]))
     if not any(isinstance(x, Tracer) for x in outs):
         outs = numpy_values(outs)
     n_main = entry.n_main
@@ -153,17 +159,18 @@ class _LinearEntry(NamedTuple):
     forward: Program   # (consts, leaves) -> (outputs..., aux..., residuals...)
     linear: Program    # (residuals..., tangents...) -> float outputs' tangents
     jvp: _JVPEntry
+    consts: list
+    concrete: bool
+    check: str | None = None
+    structure: list | None = None
 
-    consts = property(lambda self: self.jvp.consts)
-    concrete = property(lambda self: self.jvp.concrete)
 
-
-def _build_linearize(call, fun, key, has_aux) -> _LinearEntry:
-    entry = _build_jvp(call, fun, key, has_aux)
+def _build_linearize(traced, call, has_aux, wrt=None) -> _LinearEntry:
+    entry = _build_jvp(traced, call, has_aux, wrt)
     n_in = len(entry.consts) + len(call.leaves)
-    n_primal_out = entry.n_main + (entry.aux_tree.num_leaves if has_aux else 0)
+    n_primal_out = entry.n_main + (entry.aux_tree.num_leaves if entry.aux_tree else 0)
     forward, linear = split(entry.program, n_in, n_primal_out)
-    return _LinearEntry(forward, linear, entry)
+    return _LinearEntry(forward, linear, entry, entry.consts, entry.concrete)
 
 
 def _linearize(fun, primals, has_aux):
@@ -172,13 +179,19 @@ def _linearize(fun, primals, has_aux):
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
     _check_differentiable(call, (), "linearize")
     key = _key("linearize", has_aux, leaves=call.leaves, in_tree=call.in_tree)
-    entry = _cached(fun, key, lambda: _build_linearize(call, fun, key, has_aux))
-    outs = run(entry.forward, [*entry.consts, *call.leaves])
+    entry = _cached(fun, key, call, lambda traced: _build_linearize(traced, call, has_aux))
+    return (entry, call, *_run_forward(entry, call, has_aux))
+
+
+def _run_forward(entry, call, has_aux):
+    """The outputs (and aux values) and the residuals, from the forward program."""
     n_primal = entry.jvp.n_main + (entry.jvp.aux_tree.num_leaves if has_aux else 0)
+    outs = owned_results(entry.forward, run(entry.forward, [*entry.consts, *call.leaves]),
+                         count=n_primal)
     primal_outs = outs[:n_primal]
     if not any(isinstance(x, Tracer) for x in primal_outs):
         primal_outs = numpy_values(primal_outs)
-    return entry, call, primal_outs, outs[n_primal:]
+    return primal_outs, outs[n_primal:]
 
 
 def linearize(fun: Callable, *primals, has_aux: bool = False):
@@ -202,7 +215,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     def f_jvp(*tangents):
         _check_primals(fun, primals, tangents, "linearize")
         t_leaves = _tangent_leaves(fun, primal_leaves, primal_tree, tangents, "linearize")
-        out_tangents = run(entry.linear, [*residuals, *t_leaves])
+        out_tangents = owned_results(entry.linear, run(entry.linear, [*residuals, *t_leaves]))
         if not any(isinstance(x, Tracer) for x in out_tangents):
             out_tangents = numpy_values(out_tangents)
         return unflatten(jvp_entry.main_tree, _with_zero_tangents(jvp_entry, out_tangents))
@@ -229,25 +242,30 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                [1., 0.],
                [0., 1.]])
     """
+    traced_fun = _with_aux_check(fun, has_aux)
+    options = ("jacfwd", _hashable_argnums(argnums), has_aux)
+
     @functools.wraps(fun, updated=())
     def jacobian(*args, **kwargs):
         nums = _argnums(argnums, args, kwargs, fun)
-        call = _function_args(fun, args, kwargs, nums)
-        _check_differentiable(call, [call.dynamic_index[i] for i in nums], "jacfwd")
-
-        def partial(*wrt):
-            full = list(args)
-            for i, x in zip(nums, wrt):
-                full[i] = x
-            return fun(*full, **kwargs)
-
-        wrt_args = tuple(args[i] for i in nums)
-        entry, call, primal_outs, residuals = _linearize(partial, wrt_args, has_aux)
+        call = _function_args(traced_fun, args, kwargs, nums)
+        dynamic = [call.dynamic_index[i] for i in nums]
+        _check_differentiable(call, dynamic, "jacfwd")
+        ranges = _leaf_ranges(call)
+        wrt = [j for i in sorted(set(dynamic)) for j in range(*ranges[i])]  # leaf order
+        key = _static_key(call, options)
+        entry = _cached(fun, key, call,
+                        lambda traced: _build_linearize(traced, call, has_aux, set(wrt)))
+        primal_outs, residuals = _run_forward(entry, call, has_aux)
         n_main = entry.jvp.n_main
         out = unflatten(entry.jvp.main_tree, primal_outs[:n_main])
-        in_leaves, in_tree = flatten(wrt_args)
-        columns = _push_basis(entry, residuals, in_leaves)
+        in_leaves, in_tree = flatten(tuple(args[i] for i in nums))  # in argnums order
+        columns = _push_basis(entry, residuals, [call.leaves[j] for j in wrt])
+        if sorted(set(dynamic)) != dynamic:  # the basis ran in leaf order: to argnums order
+            columns = _reorder_columns(columns, call, dynamic, ranges)
         jac = _assemble(out, columns, in_leaves, in_tree, single=isinstance(argnums, int))
+        jac_leaves, jac_tree = flatten(jac)  # blocks of the basis' images: C order, writable
+        jac = unflatten(jac_tree, owned_copies(jac_leaves, []))
         if has_aux:
             return jac, unflatten(entry.jvp.aux_tree, primal_outs[n_main:])
         return jac
@@ -276,6 +294,21 @@ def _push_basis(entry, residuals, in_leaves) -> list:
     batched, _ = batch_program(entry.linear, in_dims, n, [FRONT] * len(entry.linear.outvars))
     images = iter(run(batched, [*residuals, *basis]))
     return [next(images) if on else None for on in entry.jvp.has_tangent]
+
+
+def _reorder_columns(columns, call, dynamic, ranges):
+    """The basis axis of ``columns`` ran over the arguments' leaves in argument order; put
+    it in argnums order (argnums=(1, 0)), repeating blocks for a repeated argument."""
+    sizes = [int(np.prod(np.shape(x), dtype=np.int64)) for x in call.leaves]
+    starts, offset = {}, 0
+    for i in sorted(set(dynamic)):
+        for j in range(*ranges[i]):
+            starts[j] = offset
+            offset += sizes[j]
+    index = np.concatenate([np.arange(starts[j], starts[j] + sizes[j]) for i in dynamic
+                            for j in range(*ranges[i])]).astype(np.int64)
+    import funcgrad.numpy as fnp
+    return [c if c is None else fnp.take(c, index, axis=0) for c in columns]
 
 
 def _assemble(out, columns, in_leaves, in_tree, single):

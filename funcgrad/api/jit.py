@@ -13,17 +13,19 @@ millisecond) and usually regenerates the very same source, which is already comp
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple, Sequence
+import warnings
+from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from funcgrad.api.trace_cache import GuardChain, call_signature, leaf_signature
+from funcgrad.api.trace_cache import GuardChain, call_signature, leaf_signature, random_state
 from funcgrad.compile import executable as compiled
 from funcgrad.compile.executable import executable, scalars
 from funcgrad.control.call import call
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError
-from funcgrad.core.evaluate import ClosedProgram, evaluate
+from funcgrad.core.evaluate import ClosedProgram, evaluate, owned_results
 from funcgrad.core.ir import Program, common_subexpression_elimination, dead_code_elimination
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.version import __version__, check_version
@@ -93,7 +95,10 @@ class Jitted:
     def _trace(self, call: FunctionArgs) -> _Entry:
         compiled.stats["traces"] += 1
         guard = GuardChain(self.fun)
+        before = random_state()
         program, consts = trace_flat(call.flat_function(), call.avals())
+        if random_state() != before:
+            _warn_random_draw(self.fun)
         program = dead_code_elimination(common_subexpression_elimination(program))
         opened = Program((), [*program.constvars, *program.invars], program.equations,
                          program.outvars)
@@ -104,12 +109,12 @@ class Jitted:
         if current_trace() is not None:  # inside another transform: record one call
             outs = call(entry.program, [*entry.consts, *leaves], name_of(self.fun))
         elif compiled.disabled():
-            outs = evaluate(entry.program, [*entry.consts, *leaves])
+            outs = owned_results(entry.program, evaluate(entry.program, [*entry.consts, *leaves]))
         else:
             inputs = [*entry.consts, *leaves] if entry.consts else leaves
             if entry.scalarize:
                 inputs = scalars(inputs)
-            outs = executable(entry.program)(*inputs)
+            outs = owned_results(entry.program, executable(entry.program)(*inputs), True)
         return unflatten(entry.out_tree, outs)
 
     def lower(self, *args, **kwargs) -> Lowered:
@@ -117,6 +122,15 @@ class Jitted:
         call = FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames)
         entry = self._trace(call)
         return Lowered(entry.program, entry.consts, entry.out_tree)
+
+
+def _warn_random_draw(fun):
+    code = getattr(getattr(fun, "__wrapped__", fun), "__code__", None)
+    where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+    warnings.warn(f"jit({name_of(fun)}): {name_of(fun)}{where} drew random numbers (np.random "
+                  "or random) while it was traced; under jit the values drawn are constants "
+                  "of the compiled program, the same on every call. Draw them outside and pass "
+                  "them as arguments.", RuntimeWarning, stacklevel=5)
 
 
 class Lowered:
@@ -148,10 +162,9 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         >>> step = fg.jit(fg.value_and_grad(lambda w: fnp.sum(fnp.tanh(w) ** 2)))
         >>> value, grad = step(np.ones(3))
     """
-    if fun is None:
-        return lambda f: Jitted(f, static_argnums, static_argnames)
-    if isinstance(static_argnums, int):
-        static_argnums = (static_argnums,)
-    return Jitted(fun, static_argnums, static_argnames)
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    if fun is None:  # @jit(static_argnums=...)
+        return lambda f: Jitted(f, nums, static_argnames)
+    return Jitted(fun, nums, static_argnames)
 
 

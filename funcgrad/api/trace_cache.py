@@ -6,8 +6,9 @@ globals or closures (or attributes of the object of a bound method) become const
 Program, and the Python numbers it reads there become literals. So each cached entry also
 keeps a Guard of what the function read from outside when it was traced (see Guard); if any
 of it has been rebound since, the entry is stale and the function is traced again.
-(Arrays mutated in place, state more than one attribute or item deep, or globals read by
-functions it calls, are not seen: pass such data as arguments.)
+(Arrays mutated in place, and state reached other than by names and attribute chains in the
+code of the function and of the user's functions it calls, are not seen: pass such data as
+arguments.)
 
 The lookup sits on the path of every ``grad(f)(x)`` call, so it is kept to a few dict
 lookups and one C-level comparison of tuples.
@@ -16,8 +17,10 @@ lookups and one C-level comparison of tuples.
 from __future__ import annotations
 
 import dis
+import sys
 import operator
 import weakref
+from collections.abc import Callable
 from functools import partial
 from itertools import repeat
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
@@ -66,9 +69,11 @@ class Guard:
     closure cells and the globals it loads refer to (by identity), the object a bound method
     is bound to, and one level inside those that are mutable containers of state (the items
     of dicts and lists, the attributes of instances of the user's classes):
-    ``self.W = W2``, ``config["lr"] = 0.1`` or ``model.W = W2`` make the entry stale. Deeper
-    changes (``self.layer.W = W2``) and arrays mutated in place are not seen: pass such data
-    as arguments.
+    ``self.W = W2``, ``config["lr"] = 0.1`` or ``model.W = W2`` make the entry stale; and
+    (``deep``) its default arguments, the chains of attributes its code reads from the user's
+    modules and objects (``cfg.scale``, ``self.layer.W``), and a Guard of each function of
+    the user's it loads by a global name, and those they load (at most 32). Arrays mutated in
+    place are not seen: pass such data as arguments.
 
     What the function itself changes while it runs (a call counter, a log it appends to) is
     its own bookkeeping, not an input: ``settle`` (called after tracing) stops watching it,
@@ -80,12 +85,13 @@ class Guard:
     It holds a bound method's object weakly, and never ``fun`` (the cache holds functions
     weakly)."""
 
-    __slots__ = ("names", "watch", "saved", "owner", "bound", "inner", "quick")
+    __slots__ = ("names", "watch", "saved", "owner", "bound", "inner", "quick", "wrote", "deep",
+                 "defaults")
 
-    def __init__(self, fun):
+    def __init__(self, fun, helpers: bool = True):
         obj, function = _resolve(fun)
         self.bound = obj is not None  # then position 0 is that object
-        self.owner = None
+        self.owner: Callable[[], object] | None = None
         if self.bound and obj is not fun:  # a method's object: check it is still the same
             try:
                 self.owner = weakref.ref(obj)
@@ -97,29 +103,54 @@ class Guard:
         self.watch = tuple(range(1 if self.bound else 0, len(outer)))
         self.saved = tuple(outer[i] for i in self.watch)
         # (position, keys, values) one level inside the containers among them
-        self.inner = tuple((i, *_items(v)) for i, v in enumerate(outer) if _holds_state(v))
+        self.inner: tuple = tuple((i, *_items(v)) for i, v in enumerate(outer)
+                                  if _holds_state(v))
+        self.deep = _deep_reads(fun, function, code, obj, helpers)
+        self.defaults: tuple | None = (function.__defaults__, function.__kwdefaults__) \
+            if type(function) is FunctionType else None
         self.quick = None
+        self.wrote = False  # whether fun changed state it reads while traced (see settle)
 
     def settle(self, fun) -> Guard:
-        """Stop watching what changed since the guard was made (while ``fun`` was traced)."""
+        """Stop watching what changed since the guard was made (while ``fun`` was traced), and
+        note in ``wrote`` that it changed something: a function with side effects."""
         outer = self._outer(fun)
-        self.watch = tuple(i for i, v in zip(self.watch, self.saved) if outer[i] is v)
+        kept = tuple(i for i, v in zip(self.watch, self.saved) if outer[i] is v)
+        self.wrote = len(kept) != len(self.watch)
+        self.watch = kept
         self.saved = tuple(outer[i] for i in self.watch)
         watched = set(self.watch) | ({0} if self.bound else set())
-        inner = []
+        inner: list = []
         for i, keys, values in self.inner:
             if i not in watched:
                 continue
             now = _read(outer[i], keys, len(values))
             if now is None:  # a list that changed length while traced: a log
+                self.wrote = True
                 continue
-            kept = [(k, v) for k, v, w in zip(keys or range(len(values)), values, now)
+            same = [(k, v) for k, v, w in zip(keys or range(len(values)), values, now)
                     if v is w]
-            if keys is None and len(kept) != len(values):
+            self.wrote |= len(same) != len(values)
+            if keys is None and len(same) != len(values):
                 continue  # a list whose items the function replaces: its own bookkeeping
-            inner.append((i, None if keys is None else tuple(k for k, _ in kept),
-                          tuple(v for _, v in kept)))
+            inner.append((i, None if keys is None else tuple(k for k, _ in same),
+                          tuple(v for _, v in same)))
         self.inner = tuple(inner)
+        deep = []
+        for read, saved in self.deep:
+            now = read(fun)
+            if now is not saved:  # changed while traced: its own bookkeeping
+                self.wrote = self.wrote or not isinstance(saved, Guard)
+                continue
+            if read(fun) is not now:  # a property computing a new object on each read
+                continue
+            deep.append((read, saved))
+        self.deep = tuple(deep)
+        if self.defaults is not None and not self._same_defaults(fun):
+            self.wrote, self.defaults = True, self._defaults_of(fun)
+        for _, helper in self.deep:
+            if isinstance(helper, Guard):
+                self.wrote |= helper.wrote
         self.quick = self._quick_checks(fun)
         return self
 
@@ -155,7 +186,9 @@ class Guard:
                 now = _cell(where) if key is None else where.get(key, _EMPTY)
                 if now is not value:
                     return False
-            return True
+            if self.defaults is not None and not self._same_defaults(fun):
+                return False
+            return not self.deep or self._deep_holds(fun)
         outer = self._outer(fun)
         if self.owner is not None and self.owner() is not outer[0]:
             return False
@@ -165,7 +198,159 @@ class Guard:
             now = _read(outer[i], keys, len(values))
             if now is None or not all(map(operator.is_, now, values)):
                 return False
+        if self.defaults is not None and not self._same_defaults(fun):
+            return False
+        return not self.deep or self._deep_holds(fun)
+
+    def _same_defaults(self, fun) -> bool:
+        """Whether ``fun``'s default arguments are the very tuples they were."""
+        f = fun if type(fun) is FunctionType else _resolve(fun)[1]
+        assert self.defaults is not None
+        return f.__defaults__ is self.defaults[0] and f.__kwdefaults__ is self.defaults[1]
+
+    @staticmethod
+    def _defaults_of(fun):
+        f = fun if type(fun) is FunctionType else _resolve(fun)[1]
+        return (f.__defaults__, f.__kwdefaults__)
+
+    def _deep_holds(self, fun) -> bool:
+        for read, saved in self.deep:
+            if read(fun) is not saved:
+                return False
         return True
+
+
+def _deep_reads(fun, function, code, obj, helpers) -> tuple:
+    """(read, saved) pairs for state a function reads beyond its own globals and closure:
+    chains of attributes (``cfg.scale`` of a module, ``self.layer.W``)
+    and, as a Guard of each, the functions of the user's it calls by a global name (their
+    globals and defaults). ``read(fun)`` gives the current object; a Guard reads as itself
+    while it holds."""
+    if code is None or type(function) is not FunctionType:
+        return ()
+    reads = []
+    for root, attrs in _attribute_chains(code, function, obj):
+        attrs = _watched_attributes(fun, root, attrs)
+        if attrs:
+            read = _chain_reader(root, attrs)
+            reads.append((read, read(fun)))
+    for helper in _all_helpers(function) if helpers else ():
+        guard = Guard(helper, helpers=False).settle(helper)  # (this guard has them all)
+        reads.append((_guard_reader(helper, guard), guard))
+    return tuple(reads)
+
+
+def _chain_reader(root, attrs):
+    kind, where = root
+
+    def read(fun):
+        if kind == "global":
+            value = where[0].get(where[1], _EMPTY)
+        elif kind == "cell":
+            value = _cell(where)
+        else:
+            value = _resolve(fun)[0]
+        for a in attrs:
+            value = getattr(value, a, _EMPTY)
+        return value
+    return read
+
+
+def _watched_attributes(fun, root, attrs) -> tuple:
+    """The part of a chain of attributes worth watching: while each object read from is a
+    user's module or an instance of a user's class (a NumPy array's ``.T`` is new each time;
+    a library's attributes are not the user's state)."""
+    value = _chain_reader(root, ())(fun)
+    for n, a in enumerate(attrs):
+        if not _has_user_attributes(value):
+            return attrs[:n]
+        value = getattr(value, a, _EMPTY)
+    return attrs
+
+
+def _guard_reader(helper, guard):
+    return lambda fun: guard if guard.holds(helper) else None
+
+
+_MAX_HELPERS = 32
+
+
+def _all_helpers(function) -> list:
+    """The user's functions ``function`` calls by global name, and those they call, ...: at
+    most _MAX_HELPERS of them, each once (a call graph's shared parts are not repeated)."""
+    seen, queue, out = {function}, [function], []  # type: ignore[var-annotated]
+    for f in queue:
+        for helper in _helpers(f):
+            if helper not in seen and len(out) < _MAX_HELPERS:
+                seen.add(helper)
+                out.append(helper)
+                queue.append(helper)
+    return out
+
+
+def _helpers(function) -> list:
+    """The user's functions ``function`` loads by global name (it probably calls them)."""
+    out = []
+    for name in global_names(function.__code__):
+        value = function.__globals__.get(name)
+        if type(value) is FunctionType and value is not function and _is_users(value):
+            out.append(value)
+    return out
+
+
+def _attribute_chains(code, function, obj) -> list:
+    """((kind, where), attrs) for each chain of attribute loads in ``code`` that starts at a
+    global, a closure variable, or ``self`` of a bound method: ``cfg.scale``, ``self.a.W``.
+    A chain's last attribute, when it is a method being called, is left out."""
+    free = dict(zip(code.co_freevars, function.__closure__ or ()))
+    self_name = code.co_varnames[0] if obj is not None and code.co_argcount else None
+    chains: dict = {}  # keyed by (kind, name, attrs): the roots are not hashable
+    current: tuple | None = None
+    for ins in dis.get_instructions(code):
+        op = ins.opname
+        if op == "LOAD_ATTR" and current is not None:
+            current[1].append(ins.argval)
+            continue
+        if current is not None and current[1]:
+            chains[(current[0][0], current[2], tuple(current[1]))] = (current[0], tuple(current[1]))
+        current = None
+        if op in ("LOAD_GLOBAL", "LOAD_NAME"):
+            current = (("global", (function.__globals__, ins.argval)), [], ins.argval)
+        elif op == "LOAD_DEREF" and ins.argval in free:
+            current = (("cell", free[ins.argval]), [], ins.argval)
+        elif op == "LOAD_FAST" and ins.argval == self_name:
+            current = (("self", None), [], ins.argval)
+    if current is not None and current[1]:
+        chains[(current[0][0], current[2], tuple(current[1]))] = (current[0], tuple(current[1]))
+    return list(chains.values())
+
+
+def _has_user_attributes(value) -> bool:
+    """Whether attributes read from ``value`` are state worth watching: the user's modules and
+    the instances of the user's classes (not NumPy's arrays, whose ``.T`` is new each time)."""
+    if isinstance(value, ModuleType):
+        return _is_users(value)
+    if isinstance(value, type):  # a class of the user's holding settings as attributes
+        return _is_users(sys.modules.get(value.__module__))
+    return _holds_state(value) and type(value) not in (dict, list)
+
+
+def _is_users(thing) -> bool:
+    """Whether a function or module is the user's code, not a library's or funcgrad's."""
+    filename = getattr(getattr(thing, "__code__", None), "co_filename", None) \
+        or getattr(thing, "__file__", None)
+    if not filename or is_internal(filename):
+        return False
+    return not filename.startswith(_LIBRARY_PREFIXES)
+
+
+def _library_prefixes() -> tuple:
+    import sysconfig
+    paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    return tuple(sorted(p for p in paths if p))
+
+
+_LIBRARY_PREFIXES = _library_prefixes()
 
 
 def _items(container) -> tuple:
@@ -204,7 +389,7 @@ def _resolve(fun):
         return _resolve(fun.func)
     if hasattr(fun, "__code__"):
         return None, fun
-    call = getattr(type(fun), "__call__", None)
+    call = getattr(type(fun), "__call__", None)  # noqa: B004  (the method itself, to read)
     if isinstance(call, FunctionType) and _holds_state(fun):
         return fun, call
     return None, None
@@ -246,17 +431,81 @@ class TraceCache:
             return None
         return entry if guard.holds(fun) else None
 
-    def put(self, fun, key, entry, guard: Guard | None = None):
-        """Store ``entry``; ``guard`` is the Guard made before tracing (see Guard.settle)."""
+    def put(self, fun, key, entry, guard: Guard | None = None) -> Guard:
+        """Store ``entry``; ``guard`` is the Guard made before tracing (see Guard.settle).
+        Returns the settled guard."""
         owner, key = _owner_key(fun, key)
+        guard = (guard or Guard(fun)).settle(fun)
         try:
             per_fun = self._entries.setdefault(owner, {})
         except TypeError:
+            return guard
+        per_fun[key] = (entry, guard)
+        return guard
+
+    def replace(self, fun, key, entry):
+        """Store ``entry`` in place of the entry at ``key``, keeping its guard."""
+        owner, key = _owner_key(fun, key)
+        try:
+            per_fun = self._entries[owner]
+        except (KeyError, TypeError):
             return
-        per_fun[key] = (entry, (guard or Guard(fun)).settle(fun))
+        if key in per_fun:
+            per_fun[key] = (entry, per_fun[key][1])
 
     def clear(self):
         self._entries.clear()
+
+
+def random_state():
+    """The state of the random number generators a function may draw from without saying
+    so (NumPy's global one and Python's), to tell whether tracing drew from them."""
+    import random
+    state = np.random.get_state(legacy=False)
+    return (state["state"]["key"].tobytes(), state["state"]["pos"], random.getstate())
+
+
+def program_structure(program) -> list:
+    """What a program computes, but for the values of its constants: its inputs' avals, and
+    each equation's primitive, parameters and operands (by position; literals by value).
+    Two traces of a function with the same structure differ only in constants, which the
+    same adjoint takes as inputs."""
+    from funcgrad.core.ir import Literal
+    index = {id(v): i for i, v in enumerate(program.inputs)}
+
+    def operand(a):
+        if isinstance(a, Literal):
+            return (a.aval, type(a.value), a.value)
+        return index[id(a)]
+
+    out = [len(program.constvars), [v.aval for v in program.inputs]]
+    for eqn in program.equations:
+        out.append((eqn.primitive, [operand(a) for a in eqn.inputs], eqn.params))
+        for v in eqn.outputs:
+            index[id(v)] = len(index)
+    out.append([operand(v) for v in program.outvars])
+    return out
+
+
+def same_structure(program, structure) -> bool:
+    try:
+        return program_structure(program) == structure
+    except (ValueError, TypeError):  # a parameter holding an array: compare no further
+        return False
+
+
+def same_values(a: list, b: list) -> bool:
+    """Whether two traces' constants are the same objects or hold the same values."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if x is y:
+            continue
+        if not (type(x) is type(y) and np.shape(x) == np.shape(y)
+                and getattr(x, "dtype", None) == getattr(y, "dtype", None)
+                and np.array_equal(x, y)):
+            return False
+    return True
 
 
 def _owner_key(fun, key):
@@ -293,7 +542,10 @@ def _walk(x, leaves, key) -> bool:
             if not _walk(e, leaves, key):
                 return False
     elif t is dict:
-        names = sorted(x)
+        try:
+            names = sorted(x)
+        except TypeError:  # keys of mixed types: optree orders them its own way
+            return False
         key.append(tuple(names))
         for k in names:
             if not _walk(x[k], leaves, key):

@@ -1,6 +1,7 @@
-"""The Numba backend: code generation (codegen.py), the disk cache (disk_cache.py) and
-executables (executable.py). The lowering kinds primitives declare are funcgrad/rules/
-lowering.py. Numba itself is imported only when something is compiled."""
+"""The Numba backend: code generation (codegen.py, the entry point; context.py, the API
+lowering rules write code with; scheduler.py, fusion and placement; emitter.py), the disk
+cache (disk_cache.py) and executables (executable.py). The lowering kinds primitives declare
+are funcgrad/rules/lowering.py. Numba itself is imported only when something is compiled."""
 
 
 def stats() -> dict:

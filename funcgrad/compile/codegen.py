@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from funcgrad.compile.context import FunctionText, LoweringContext
-from funcgrad.compile.emitter import emit_schedule
-from funcgrad.core.ir import Equation, Program, Var, format_program
-from funcgrad.rules.lowering import Inline, lowerings
+from funcgrad.compile.emitter import emit_program
+from funcgrad.compile.scheduler import inline_calls
+from funcgrad.core.ir import Program, format_program
 
 
 class Generated(NamedTuple):
@@ -33,35 +33,6 @@ class Generated(NamedTuple):
     line_sources: dict   # line number in ``source`` -> the user's Source of that line
 
 
-def inline_calls(program: Program) -> Program:
-    """The program with every call of a sub-program (``Inline`` lowering) spliced in."""
-    if not any(isinstance(lowerings.get(e.primitive), Inline) for e in program.equations):
-        return program
-    rename: dict[int, object] = {}
-
-    def sub(atom, table):
-        return table.get(id(atom), atom) if isinstance(atom, Var) else atom
-
-    equations = []
-    for eqn in program.equations:
-        inputs = tuple(sub(a, rename) for a in eqn.inputs)
-        if not isinstance(lowerings.get(eqn.primitive), Inline):
-            equations.append(Equation(eqn.primitive, inputs, eqn.params, eqn.outputs,
-                                      eqn.source))
-            continue
-        rule = lowerings.get(eqn.primitive)
-        inner = inline_calls(rule.program(eqn.params))
-        local = {id(v): a for v, a in zip(inner.inputs, rule.operands(inputs, eqn.params))}
-        for e in inner.equations:
-            outs = tuple(Var(v.aval) for v in e.outputs)  # fresh: a program may be inlined twice
-            local.update((id(old), new) for old, new in zip(e.outputs, outs))
-            equations.append(Equation(e.primitive, tuple(sub(a, local) for a in e.inputs),
-                                      e.params, outs, e.source))
-        rename.update((id(o), sub(v, local)) for o, v in zip(eqn.outputs, inner.outvars))
-    return Program(program.constvars, program.invars, equations,
-                   [sub(v, rename) for v in program.outvars])
-
-
 def generate(program: Program) -> Generated:
     """The Python source of one function ``program(*inputs, ints, floats)``."""
     program = inline_calls(program)
@@ -70,9 +41,7 @@ def generate(program: Program) -> Generated:
     ctx = LoweringContext(program, text)
     for v in program.inputs:
         ctx.bind(v, ctx.name(v))
-    emit_schedule(ctx)
-    text.source = None
-    outs = [ctx.array(atom) for atom in program.outvars]
+    outs = emit_program(ctx)
     ctx.emit(f"return ({''.join(o + ', ' for o in outs)})")
     params = [ctx.name(v) for v in program.inputs] + ["ints", "floats"]
     head = [f"def program({', '.join(params)}):"] + ["    " + h for h in text.header]

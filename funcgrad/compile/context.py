@@ -11,7 +11,8 @@ Sizes and constants (never written into the source: read at run time from the ta
     ``ctx.dim(n)``, ``ctx.shape(shape)``, ``ctx.offset(n)``, ``ctx.literal(value, dtype)``.
 Values
     ``ctx.array(atom)``: an expression for an input as an array (a scalar if 0-d), computing
-    it if it was fused away. ``ctx.read(atom, index)``: one element (inside ``ctx.loops``).
+    it if it was fused away. ``ctx.read(atom, index)``: one element, inside
+    ``with ctx.loops(shape) as index, ctx.scoped(index, shape):``.
     ``ctx.new_array(aval, prefix)``: allocate. ``ctx.define(var, expr)``: emit ``name =
     expr`` and bind ``var`` to it. ``ctx.bind(var, expr)``: ``var`` is ``expr`` (a local
     already holding it). ``ctx.assign(targets, exprs)``: reassign locals all at once.
@@ -20,9 +21,21 @@ Code
 Sub-programs (``Region`` rules)
     ``ctx.lower_region(program, input_exprs) -> output_exprs``: emit a nested Program's
     body here, at the current indentation (inside the ``if``/``for``/``while`` the rule
-    wrote), with fresh names for each emission and its own fusion. Inputs and outputs are
-    expressions of arrays, or scalars for 0-d values. An output may be an input's
-    expression itself: copy into fresh locals (``ctx.assign``) before reassigning inputs.
+    wrote; ``pass`` if it needs no code), with fresh names for each emission and its own
+    fusion. Inputs and outputs are expressions of arrays, or scalars for 0-d values. An
+    output may be one of the input expressions itself (a value passed through), so a loop
+    reassigns its carried values with ``ctx.assign``, all at once. A ``for`` loop::
+
+        carry = [ctx.fresh("carry") for _ in eqn.outputs]
+        ctx.assign(carry, [ctx.array(a) for a in eqn.inputs])
+        ctx.emit(f"for {ctx.fresh('i')} in range({ctx.literal(n, np.int64)}):")
+        with ctx.indented():
+            ctx.assign(carry, ctx.lower_region(body, carry))
+        for var, name in zip(eqn.outputs, carry):
+            ctx.bind(var, name)
+
+    (tests/test_codegen_regions.py also writes ``if``/``else``, ``while`` and a scan whose
+    per-step outputs are written at index i of arrays allocated before the loop).
 
 Errors in generated code name the user's line: every emitted line remembers the source of
 the equation being lowered.
@@ -36,6 +49,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from funcgrad.compile.scheduler import Schedule, inline_calls
 from funcgrad.core.errors import LoweringError
 from funcgrad.core.ir import Literal, Program, Var, _Namer
 from funcgrad.core.types import ShapedArray
@@ -63,16 +77,20 @@ def operand_index(aval: ShapedArray, shape, index) -> list:
 
 def _literal_dtype(eqn) -> np.dtype:
     """The dtype NumPy gives a weak literal operand of this equation (NEP 50)."""
-    from funcgrad.ops.elementwise import weak_dtypes
-    return np.result_type(*weak_dtypes([a.aval for a in eqn.inputs]))
+    from funcgrad.core.types import promote_types  # a weak operand as a Python number:
+    return promote_types(*[a.aval for a in eqn.inputs])[0]  # (np.result_type(uint64, int)
+    # would be float64, and a uint64 computed in floats loses its low bits)
 
 
 class LoopScope(NamedTuple):
     """The loop being emitted: reads inside it keep recomputed values in locals, once per
     index they are read at (``memo``: (var id, index) -> local)."""
-    index: list
+    indices: list     # the loop's index names
     shape: tuple
     memo: dict
+
+
+_NO_LOOP = LoopScope([], (), {})  # outside any loop (0-d reads)
 
 
 class FunctionText:
@@ -115,13 +133,12 @@ class LoweringContext:
     """The lowering of one program (the function's, or a region's) into ``text``."""
 
     def __init__(self, program: Program, text: FunctionText):
-        from funcgrad.compile.scheduler import Schedule
         self.program = program
         self.text = text
         self._names = text.names_for(program)
         self.plan = Schedule(program)
         self.values: dict[int, str] = {}      # var -> local holding it (array; scalar if 0-d)
-        self.scope: LoopScope | None = None   # the loop being emitted
+        self.scope: LoopScope = _NO_LOOP   # the loop being emitted
         self.in_loop: set[int] = set()        # members of the group being emitted
 
     # -- names and types -------------------------------------------------------------------
@@ -188,8 +205,8 @@ class LoweringContext:
         if dtype == np.bool_:
             return "True" if value else "False"
         text = self.text
-        table, convert = (text.floats, float) if dtype.kind == "f" else (text.ints, int)
-        table.append(convert(value))
+        table: list = text.floats if dtype.kind == "f" else text.ints
+        table.append(float(value) if dtype.kind == "f" else int(value))
         k = len(table) - 1
         name = f"c{k}" if dtype.kind == "f" else f"k{k}"
         table_name = "floats" if dtype.kind == "f" else "ints"
@@ -209,8 +226,10 @@ class LoweringContext:
 
     def assign(self, targets, exprs):
         """``targets = exprs``, all at once (a loop's carried values may swap)."""
-        if targets:
-            self.emit(f"{', '.join(targets)}, = {', '.join(exprs)},")
+        if len(targets) == 1:
+            self.emit(f"{targets[0]} = {exprs[0]}")
+        elif targets:
+            self.emit(f"{', '.join(targets)} = {', '.join(exprs)}")
 
     def new_array(self, aval: ShapedArray, prefix: str) -> str:
         name = self.fresh(prefix)
@@ -284,7 +303,7 @@ class LoweringContext:
         memo = self.scope.memo
         key = (id(atom), tuple(index))
         if key not in memo:
-            temp = f"_{self.name(atom)}" if list(index) == self.scope.index else \
+            temp = f"_{self.name(atom)}" if list(index) == self.scope.indices else \
                 self.fresh("_" + self.name(atom))
             self.emit(f"{temp} = {self.expression(eqn, index, atom.aval.shape)}")
             memo[key] = temp
@@ -300,7 +319,7 @@ class LoweringContext:
             # values made in the branch stay there
             self.scope = outer._replace(memo=dict(outer.memo))
             try:
-                self.emit(f"{temp} = {cast_expr(dtype, self.read(base, guarded.index))}")
+                self.emit(f"{temp} = {cast_expr(dtype, self.read(base, guarded.source))}")
             finally:
                 self.scope = outer
         self.emit("else:")
@@ -313,6 +332,12 @@ class LoweringContext:
         literal_dtype = _literal_dtype(eqn) if eqn.inputs else None
         operands = [self.read(a, operand_index(a.aval, shape, index), literal_dtype)
                     for a in eqn.inputs]
+        out_dtype = eqn.outputs[0].aval.dtype
+        if out_dtype.kind == "f":  # NumPy computes in the result's dtype: uint64 + int64 is
+            # float64 there, but wraps around in integers (issue 14)
+            operands = [cast_expr(out_dtype, o) if isinstance(a, Var) and not a.aval.weak_type
+                        and a.aval.dtype.kind in "iu" else o
+                        for a, o in zip(eqn.inputs, operands)]
         if isinstance(rule, str):
             params = {k: dtype_expr(v) if isinstance(v, np.dtype) else v
                       for k, v in eqn.params.items()}
@@ -324,24 +349,24 @@ class LoweringContext:
     # -- sub-programs ----------------------------------------------------------------------
 
     def lower_region(self, program: Program, inputs) -> list:
-        """Emit ``program``'s body here, its inputs being the expressions ``inputs``; the
-        expressions of its outputs. Calls inside it are inlined, and it is scheduled and
-        fused on its own; its names are fresh each time it is emitted."""
-        from funcgrad.compile.codegen import inline_calls
-        from funcgrad.compile.emitter import emit_schedule
+        """Emit ``program``'s body here, its inputs (``program.inputs``: constvars first)
+        being the expressions ``inputs``; the expressions of its outputs. Calls inside it
+        are inlined, and it is scheduled and fused on its own; its names are fresh each time
+        it is emitted."""
+        from funcgrad.compile.emitter import emit_program  # it writes with this context
         program = inline_calls(program)
         if len(inputs) != len(program.inputs):
             raise LoweringError(f"internal: a region of {len(program.inputs)} inputs was "
                                 f"given {len(inputs)}")
         region = LoweringContext(program, self.text)
-        saved_source = self.text.source
+        saved_source, lines_before = self.text.source, len(self.text.lines)
         for var, expr in zip(program.inputs, inputs):
             if not str(expr).isidentifier():  # read it once, by name
                 region.define(var, str(expr))
             else:
                 region.bind(var, str(expr))
-        emit_schedule(region)
-        self.text.source = None
-        outputs = [region.array(atom) for atom in program.outvars]
+        outputs = emit_program(region)
+        if len(self.text.lines) == lines_before:
+            self.emit("pass")  # the block a rule opened for it must not be empty
         self.text.source = saved_source
         return outputs

@@ -6,9 +6,19 @@ so each generated function is written as a module named by the hash of its text,
 ``cache=True`` then keeps its machine code next to it. The directory name holds funcgrad's and
 Numba's versions, the Python version and the CPU, so a cache is never used by the wrong ones.
 
-A module file whose text does not match its name (truncated, edited, half-written) is
-rewritten; a damaged Numba cache entry is deleted and compiled again. Files are written to a
-temporary name and renamed, so processes compiling the same program at once both succeed.
+A module's name is the hash of its code without comments (the comments name the user's
+lines: moving a function down a line changes them, not the compiled code). A module file
+whose code does not match its name (truncated, edited, half-written) is rewritten; a damaged
+Numba cache entry is deleted and compiled again. Files are written to a temporary name and
+renamed, so processes compiling the same program at once both succeed.
+
+The cache is code that gets executed (Python modules, and Numba's index files, which are
+pickles), so it must be the user's alone: directories are made owner-only (0700), and a
+directory or file that another user owns or that group or others may write is not used
+(with one warning; the function is then compiled in memory, as it is when the directory
+cannot be used at all: read-only, a file, no home directory). The cache's size is bounded
+(``FUNCGRAD_CACHE_MAX_MB``, default 2048): the modules used least recently are deleted.
+``python -m funcgrad.cache info|clear`` shows or empties it.
 """
 
 from __future__ import annotations
@@ -18,7 +28,9 @@ import importlib.util
 import os
 import sys
 import tempfile
+import stat
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -36,10 +48,19 @@ from numba import njit
 @njit(cache=True, error_model="numpy", nogil=True)
 {source}'''
 
+# Special functions lower to calls of compile/scalar_math.py's routines, as ``fgm.name(...)``:
+# a module that uses them imports it at its end (Numba resolves globals when it compiles, so
+# the header, and the line numbers after it, stay the same). Numba's cache checks only the
+# generated file, so the cache directory is named by a digest of scalar_math.py too.
+_SCALAR_MATH_IMPORT = "\n\nfrom funcgrad.compile import scalar_math as fgm  # noqa: E402\n"
+_SCALAR_MATH = hashlib.sha256(
+    (Path(__file__).parent / "scalar_math.py").read_bytes()).hexdigest()[:12]
 _loaded: dict[str, object] = {}
 _lock = threading.Lock()
 stats = {"modules_written": 0, "modules_loaded": 0, "numba_compilations": 0,
-         "cache_repairs": 0}
+         "cache_repairs": 0, "uncached_compilations": 0, "modules_removed": 0}
+_directories: dict = {}  # cache directory -> whether it is usable (checked once per process)
+_warned: set = set()
 
 
 def cache_root() -> Path:
@@ -50,20 +71,121 @@ def cache_root() -> Path:
     return Path(base) / "funcgrad"
 
 
+def max_bytes() -> int:
+    """The cache's size limit: ``FUNCGRAD_CACHE_MAX_MB`` megabytes (default 2048)."""
+    try:
+        return int(float(os.environ.get("FUNCGRAD_CACHE_MAX_MB", "2048")) * 2**20)
+    except ValueError:
+        return 2048 * 2**20
+
+
 def _machine_tag() -> str:
     import llvmlite.binding as llvm
     import numba
     cpu = llvm.get_host_cpu_name()
     return (f"fg{__version__}-numba{numba.__version__}-"
-            f"py{sys.version_info[0]}{sys.version_info[1]}-{cpu}")
+            f"py{sys.version_info[0]}{sys.version_info[1]}-{cpu}-sm{_SCALAR_MATH}")
 
 
 def module_text(source: str) -> str:
-    return _MODULE.format(version=__version__, source=source)
+    text = _MODULE.format(version=__version__, source=source)
+    return text + _SCALAR_MATH_IMPORT if "fgm." in source else text
+
+
+def code_of(text: str) -> str:
+    """A module's text without its comment lines: what its compiled code depends on."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
 def digest_of(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    """The name of the module holding ``text``: the hash of its code, comments left out."""
+    return hashlib.sha256(code_of(text).encode()).hexdigest()[:32]
+
+
+# ---------------------------------------------------------------------------------------
+# Safety: the cache holds code that is executed
+
+
+def _warn_once(key, message: str):
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message + "; compiling in memory instead (nothing is cached on disk). "
+                      "Set FUNCGRAD_CACHE_DIR to a directory of your own.", RuntimeWarning,
+                      stacklevel=4)
+
+
+def unsafe(path: Path, directory: bool) -> str | None:
+    """Why ``path`` must not be trusted (None if it can be): another user owns it, group or
+    others may write it, or it is not what it should be (a directory, a regular file)."""
+    info = os.stat(path)
+    if directory and not stat.S_ISDIR(info.st_mode):
+        return "is not a directory"
+    if not directory and not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return f"is owned by another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (f"may be written by other users (mode {stat.S_IMODE(info.st_mode):o}), so "
+                "they could plant code in it")
+    return None
+
+
+def _make_private(path: Path):
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def cache_dir() -> Path | None:
+    """This machine's cache directory, made owner-only if new; None (after one warning) if it
+    cannot be used or must not be trusted."""
+    root = cache_root()
+    directory = root / _machine_tag()
+    usable = _directories.get(directory)
+    if usable is None:
+        try:
+            _make_private(root)
+            _make_private(directory)
+            problem = None
+            for path in (root, directory):
+                why = unsafe(path, directory=True)
+                if why is None and not os.access(path, os.W_OK | os.X_OK):
+                    why = "is not writable"
+                if why is not None:
+                    problem = f"funcgrad's cache directory {path} {why}"
+                    break
+        except OSError as err:
+            problem = f"funcgrad's cache directory {directory} cannot be used ({err})"
+        usable = _directories[directory] = problem is None
+        if problem is not None:
+            _warn_once(("dir", directory), problem)
+    return directory if usable else None
+
+
+def forget_directories():
+    """Check the cache directory again on next use (after it was cleared or moved)."""
+    _directories.clear()
+
+
+def _entry_problem(directory: Path, digest: str) -> str | None:
+    """Why the files of module ``digest`` must not be loaded: the module, Numba's cache
+    directory or a Numba cache file of it unsafe (see ``unsafe``)."""
+    candidates = [(directory / f"fg_{digest}.py", False)]
+    pycache = directory / "__pycache__"
+    if pycache.exists():
+        candidates.append((pycache, True))
+        candidates += [(f, False) for f in pycache.glob(f"fg_{digest}*")]
+    for path, is_dir in candidates:
+        try:
+            why = unsafe(path, is_dir) if path.exists() else None
+        except OSError:
+            continue
+        if why is not None:
+            return f"{path} in funcgrad's cache {why}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
 
 
 def _write_atomically(path: Path, text: str):
@@ -78,36 +200,64 @@ def _write_atomically(path: Path, text: str):
         raise
 
 
-def module_path(text: str) -> Path:
-    directory = cache_root() / _machine_tag()
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory / f"fg_{digest_of(text)}.py"
+def module_path(text: str) -> Path | None:
+    directory = cache_dir()
+    return None if directory is None else directory / f"fg_{digest_of(text)}.py"
 
 
 def load(source: str):
     """The Numba dispatcher of generated function ``source``: from this process's memory, or
-    imported from the disk cache (writing the module first if it is missing or damaged)."""
+    imported from the disk cache (writing the module first if it is missing or damaged), or
+    compiled in memory if the cache cannot be used safely."""
     text = module_text(source)
     digest = digest_of(text)
     with _lock:
         dispatcher = _loaded.get(digest)
         if dispatcher is None:
-            path = module_path(text)
-            try:
-                intact = path.read_text() == text
-            except (OSError, UnicodeDecodeError):
-                intact = False
-            if not intact:
-                _write_atomically(path, text)
-                stats["modules_written"] += 1
-            dispatcher = _loaded[digest] = _import(path, digest)
+            dispatcher = _loaded[digest] = _load_from_disk(text, digest)
             stats["modules_loaded"] += 1
     return dispatcher
+
+
+def _load_from_disk(text: str, digest: str):
+    directory = cache_dir()
+    if directory is None:
+        return _in_memory(text, digest)
+    path = directory / f"fg_{digest}.py"
+    problem = _entry_problem(directory, digest)
+    if problem is not None:
+        _warn_once(("entry", path), problem)
+        return _in_memory(text, digest)
+    try:
+        try:
+            intact = digest_of(path.read_text()) == digest
+        except (OSError, UnicodeDecodeError):
+            intact = False
+        if not intact:
+            _write_atomically(path, text)
+            stats["modules_written"] += 1
+            _evict(directory, keep=digest)
+        _touch(directory, digest)
+    except OSError as err:
+        _warn_once(("write", directory), f"funcgrad's cache directory {directory} cannot be "
+                   f"written ({err})")
+        return _in_memory(text, digest)
+    return _import(path, digest)
+
+
+def _in_memory(text: str, digest: str):
+    """Compile without the disk: the module executed from its text, Numba's cache off."""
+    stats["uncached_compilations"] += 1
+    namespace = {"__name__": f"funcgrad_generated_{digest}"}
+    code = text.replace("@njit(cache=True,", "@njit(cache=False,", 1)
+    exec(compile(code, f"<funcgrad generated {digest}>", "exec"), namespace)  # noqa: S102
+    return namespace["program"]
 
 
 def _import(path: Path, digest: str):
     name = f"funcgrad_generated_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # Numba's cached code finds its globals by module name
     spec.loader.exec_module(module)
@@ -143,13 +293,67 @@ def _repair(source: str):
     """Forget a module whose Numba cache could not be read, delete that cache, reload."""
     text = module_text(source)
     digest = digest_of(text)
-    path = module_path(text)
-    for stale in (path.parent / "__pycache__").glob(f"fg_{digest}*"):
-        try:
-            stale.unlink()
-        except OSError:
-            pass
+    directory = cache_dir()
+    if directory is not None:
+        for stale in (directory / "__pycache__").glob(f"fg_{digest}*"):
+            try:
+                stale.unlink()
+            except OSError:
+                pass
     with _lock:
         _loaded.pop(digest, None)
     stats["cache_repairs"] += 1
     return load(source)
+
+
+# ---------------------------------------------------------------------------------------
+# Size: least recently used modules are evicted
+
+
+def _touch(directory: Path, digest: str):
+    """Mark module ``digest`` used now (a marker file: touching the module itself would make
+    Numba's cache of it stale)."""
+    marker = directory / f"fg_{digest}.used"
+    marker.touch(mode=0o600)
+    now = time.time()
+    os.utime(marker, (now, now))
+
+
+def entries(directory: Path) -> list:
+    """(last use, bytes, digest) of each module in ``directory``, least recently used first."""
+    sizes: dict = {}
+    used: dict = {}
+    for path in list(directory.glob("fg_*")) + list(directory.glob("__pycache__/fg_*")):
+        digest = path.name[3:35]
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        sizes[digest] = sizes.get(digest, 0) + info.st_size
+        if path.suffix in (".used", ".py"):
+            used[digest] = max(used.get(digest, 0), info.st_mtime)
+    return sorted((used.get(d, 0), n, d) for d, n in sizes.items())
+
+
+def remove_entry(directory: Path, digest: str):
+    for path in list(directory.glob(f"fg_{digest}*")) + \
+            list(directory.glob(f"__pycache__/fg_{digest}*")):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def _evict(directory: Path, keep: str):
+    """Delete the least recently used modules until the cache fits ``max_bytes()``."""
+    limit = max_bytes()
+    found = entries(directory)
+    total = sum(n for _, n, _ in found)
+    for _, n, digest in found:
+        if total <= limit:
+            break
+        if digest == keep:
+            continue
+        remove_entry(directory, digest)  # (a process that loaded it keeps it in memory)
+        total -= n
+        stats["modules_removed"] += 1

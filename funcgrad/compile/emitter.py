@@ -15,13 +15,23 @@ from funcgrad.core.errors import LoweringError
 from funcgrad.rules.lowering import Reduction, View
 
 
-def emit_schedule(ctx: LoweringContext):
-    """Emit every item of ``ctx``'s schedule, in order."""
+def emit_program(ctx: LoweringContext) -> list:
+    """Emit every item of ``ctx``'s schedule, in order (its inputs are bound already); the
+    expressions of the program's outputs."""
     for item in ctx.plan.items:
         if isinstance(item, LoopGroup):
             _emit_group(ctx, item)
         else:
             _emit_block(ctx, item.eqn)
+    ctx.text.source = None
+    return [ctx.array(atom) for atom in ctx.program.outvars]
+
+
+def comment_text(text: str) -> str:
+    """``text`` (from the user's files: names, lines) safe as one comment line of generated
+    code: a line break or other control character in it is written as an escape, so nothing
+    of it can become code."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _comment(ctx, eqns):
@@ -32,8 +42,8 @@ def _comment(ctx, eqns):
         if eqn.source and eqn.source not in seen:
             seen.append(eqn.source)
             text = linecache.getline(eqn.source.file, eqn.source.line).strip()
-            ctx.emit(f"# {os.path.basename(eqn.source.file)}:{eqn.source.line}"
-                     + (f": {text}" if text else ""))
+            ctx.emit(comment_text(f"# {os.path.basename(eqn.source.file)}:{eqn.source.line}"
+                                  + (f": {text}" if text else "")))
 
 
 def _emit_block(ctx, eqn):

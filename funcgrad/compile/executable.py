@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
+import threading
+import warnings
 
 import numpy as np
 
 from funcgrad.compile import disk_cache as disk
 from funcgrad.compile.codegen import generate
-from funcgrad.core.errors import LoweringError
+from funcgrad.core.errors import FuncgradIndexError, LoweringError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import Program
 
@@ -54,7 +57,7 @@ class Executable:
     constants."""
 
     def __init__(self, program: Program):
-        generated = generate(program)
+        generated = with_deep_stack(generate, program)
         stats["programs_generated"] += 1
         self.program = generated.program  # calls inlined: its names are the source's
         self.source = generated.source
@@ -62,6 +65,8 @@ class Executable:
         self.floats = np.array(generated.floats, dtype=np.float64)
         self.line_sources = generated.line_sources
         self.function = None  # the Numba dispatcher, once compiled for these arguments
+        self.lines = self.source.count("\n") + 1
+        self.too_big = self.lines > max_generated_lines()
         scalars = [v.aval.dtype.type if v.aval.shape == () else None for v in program.outvars]
         self.scalars = scalars if any(scalars) else None  # Numba returns 0-d results as
         # Python numbers: they become NumPy scalars of the program's dtype
@@ -72,6 +77,8 @@ class Executable:
 
     def __call__(self, *args):
         """Run on arrays and scalars (0-d arrays must come as scalars: see ``scalars``)."""
+        if self.too_big:
+            return self._evaluate(args)
         if self.function is None:
             try:
                 self.function = disk.compile_signature(self.source,
@@ -80,11 +87,42 @@ class Executable:
                 raise self._explain(err) from err
         try:
             out = self.function(*args, self.ints, self.floats)
+        except IndexError as err:
+            raise self._locate(err) from None
         except Exception as err:
             raise self._explain(err) from err
         if self.scalars is None:
             return out
         return [o if s is None else s(o) for s, o in zip(self.scalars, out)]
+
+    def _evaluate(self, args):
+        """Too large for Numba (compiling would take minutes and gigabytes): run the program
+        with the NumPy evaluator, saying so once."""
+        if self.function is None:
+            self.function = evaluate
+            warnings.warn(
+                f"this program has {len(self.program.equations):,} equations: its generated "
+                f"function ({self.lines:,} lines) is too large for Numba to compile in "
+                "reasonable time and memory, so it runs with the NumPy evaluator instead, as "
+                "under fg.disable_jit(). A Python loop unrolls into one copy of its body per "
+                "step: jit the body and loop over the jitted function, or batch the steps "
+                "(vmap, lax.scan when available). The limit is FUNCGRAD_MAX_GENERATED_LINES "
+                f"(now {max_generated_lines():,}).", RuntimeWarning, stacklevel=6)
+        outs = evaluate(self.program, list(args))
+        return [np.ascontiguousarray(o) if type(o) is np.ndarray else o for o in outs]
+
+    def _locate(self, err: IndexError):
+        """An index out of bounds, named by the index variable that checked it: with the line
+        of the user's code it comes from (see ops/indexing.py)."""
+        found = re.search(r"^(index out of bounds in \w+) \((\w+)\)$", str(err))
+        if found is None:
+            return err
+        lines = self.source.splitlines()
+        check = f"if {found.group(2)} < 0 or "
+        source = next((self.line_sources.get(n + 1) for n, line in enumerate(lines)
+                       if line.lstrip().startswith(check)), None)
+        where = f" at {source}" if source is not None else ""
+        return FuncgradIndexError(f"{found.group(1)}{where}")
 
     def _explain(self, err):
         import numba
@@ -101,6 +139,53 @@ class Executable:
         return LoweringError(f"Numba could not compile the generated code{where}: {first}. "
                              "This is a funcgrad bug; fg.disable_jit() runs the same program "
                              "with NumPy meanwhile.")
+
+
+_STACK_BYTES = 512 * 2**20
+_RECURSION_LIMIT = 200_000
+
+
+def with_deep_stack(fn, *args):
+    """``fn(*args)`` on a thread with a deep stack: the code generator follows chains of
+    values recursively, and a program unrolled from a long Python loop (10^4 equations)
+    nests deeper than Python's default limit of 1000 frames."""
+    if len(args[0].equations) < 300:  # the common case: no thread
+        return fn(*args)
+    result, error = [], []
+
+    def run():
+        try:
+            result.append(fn(*args))
+        except BaseException as err:  # re-raised on the caller's thread
+            error.append(err)
+
+    with _stack_lock:
+        old_size = threading.stack_size(_STACK_BYTES)
+        old_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+        try:
+            worker = threading.Thread(target=run, name="funcgrad-codegen")
+            worker.start()
+            worker.join()
+        finally:
+            threading.stack_size(old_size)
+            sys.setrecursionlimit(old_limit)
+    if error:
+        raise error[0]
+    return result[0]
+
+
+_stack_lock = threading.Lock()
+
+
+def max_generated_lines() -> int:
+    """The largest generated function compiled with Numba (FUNCGRAD_MAX_GENERATED_LINES):
+    Numba's compile time and memory grow faster than linearly with a function's size (a
+    5,000-equation Hessian took gigabytes)."""
+    try:
+        return int(os.environ.get("FUNCGRAD_MAX_GENERATED_LINES", "6000"))
+    except ValueError:
+        return 6000
 
 
 def executable(program: Program) -> Executable:

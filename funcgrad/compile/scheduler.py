@@ -10,6 +10,8 @@ primitive declares (funcgrad/rules/lowering.py):
 - ``View``s and ``cheap`` elementwise equations are not placed at all (*virtual*): whoever
   reads them computes them, in its own loop.
 - Everything else (``Standalone``, ``Region``) is a ``Block`` of its own.
+- ``Inline`` calls are spliced into their caller first (``inline_calls``), so fusion
+  crosses them.
 
 A group member is then *stored* in an array only if something outside its group reads it,
 or it is an output.
@@ -18,11 +20,11 @@ or it is an output.
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from funcgrad.core.errors import LoweringError
 from funcgrad.core.ir import Equation, Program, Var
-from funcgrad.rules.lowering import (IDENTITY, Elementwise, Reduction, View, kind_of,
+from funcgrad.rules.lowering import (IDENTITY, Elementwise, Inline, Reduction, View, kind_of,
                                      lowerings)
 
 
@@ -39,7 +41,8 @@ class LoopGroup:
     """A loop nest over ``shape`` computing its members element by element."""
 
     def __init__(self, position: int, shape: tuple):
-        self.position, self.shape, self.members = position, shape, []
+        self.position, self.shape = position, shape
+        self.members: list = []
 
 
 class Block:
@@ -64,7 +67,7 @@ class Role(enum.Enum):
 
 
 class Placement(NamedTuple):
-    item: object   # the LoopGroup or Block computing the variable
+    item: Any      # the LoopGroup or Block computing the variable
     role: Role
 
 
@@ -76,8 +79,37 @@ class Root(NamedTuple):
 
 
 class Reader(NamedTuple):
-    item: object       # a LoopGroup, Block or END
+    item: Any          # a LoopGroup, Block or END
     same_index: bool   # reads element by element at its own loop's index
+
+
+def inline_calls(program: Program) -> Program:
+    """The program with every call of a sub-program (``Inline`` lowering) spliced in."""
+    if not any(isinstance(lowerings.get(e.primitive), Inline) for e in program.equations):
+        return program
+    rename: dict[int, object] = {}
+
+    def sub(atom, table):
+        return table.get(id(atom), atom) if isinstance(atom, Var) else atom
+
+    equations = []
+    for eqn in program.equations:
+        inputs = tuple(sub(a, rename) for a in eqn.inputs)
+        if not isinstance(lowerings.get(eqn.primitive), Inline):
+            equations.append(Equation(eqn.primitive, inputs, eqn.params, eqn.outputs,
+                                      eqn.source))
+            continue
+        rule = lowerings.get(eqn.primitive)
+        inner = inline_calls(rule.program(eqn.params))
+        local = {id(v): a for v, a in zip(inner.inputs, rule.operands(inputs, eqn.params))}
+        for e in inner.equations:
+            outs = tuple(Var(v.aval) for v in e.outputs)  # fresh: a program may be inlined twice
+            local.update((id(old), new) for old, new in zip(e.outputs, outs))
+            equations.append(Equation(e.primitive, tuple(sub(a, local) for a in e.inputs),
+                                      e.params, outs, e.source))
+        rename.update((id(o), sub(v, local)) for o, v in zip(eqn.outputs, inner.outvars))
+    return Program(program.constvars, program.invars, equations,
+                   [sub(v, rename) for v in program.outvars])
 
 
 def reduced_axes(eqn: Equation) -> tuple:

@@ -4,12 +4,13 @@ array leaves flattened, and the helpers that describe arguments in error message
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 import optree
 
 from funcgrad.core.errors import FuncgradTypeError
-from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
+from funcgrad.tree import NAMESPACE, flatten, unflatten
 
 
 
@@ -26,7 +27,9 @@ class FunctionArgs:
         dynamic_args = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         self.leaves, self.in_tree = flatten((dynamic_args, dynamic_kwargs))
-        self.out_tree: PyTreeDef | None = None
+        self.leaves = [native_byte_order(x) for x in self.leaves]
+        self.out_tree: Any = None  # the output's PyTreeDef, once flat_function() has run
+        self.dynamic_index: dict[int, int] = {}  # argument position -> among the dynamic ones
 
     def static_key(self):
         """The static arguments, as a hashable part of a cache key."""
@@ -61,7 +64,7 @@ class FunctionArgs:
         """'argument 1 (x) of loss, at ['W']': where leaf ``index`` sits in the call."""
         dynamic = [i for i in range(len(self.args)) if i not in self.static_argnums]
         paths, _, _ = optree.tree_flatten_with_path(
-            (tuple(self.args[i] for i in dynamic),
+            (tuple(self.args[i] for i in dynamic),  # type: ignore[arg-type]
              {k: v for k, v in self.kwargs.items() if k not in self.static_argnames}),
             namespace=NAMESPACE)
         path = paths[index]
@@ -88,6 +91,14 @@ class FunctionArgs:
             check_outputs(out_leaves, self.fun)
             return out_leaves
         return flat
+
+
+def native_byte_order(x):
+    """``x``, in this machine's byte order: a big-endian array (read from a file written
+    elsewhere) is converted, as NumPy computes with it, since compiled code cannot read it."""
+    if type(x) is np.ndarray and not x.dtype.isnative:
+        return x.astype(x.dtype.newbyteorder("="))
+    return x
 
 
 def check_outputs(out_leaves, fun):

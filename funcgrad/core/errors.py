@@ -59,6 +59,28 @@ class ShapeError(FuncgradError, ValueError):
     """
 
 
+class FuncgradValueError(FuncgradError, ValueError):
+    """A value NumPy would refuse too, such as an integer to a negative integer power.
+
+    Example:
+        >>> fnp.power(np.array([2, 3]), -2)
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.FuncgradValueError: integers to negative integer powers are not ...
+    """
+
+
+class FuncgradMemoryError(FuncgradError, MemoryError):
+    """An array larger than this machine's memory: refused before any work is done on it.
+
+    Example:
+        >>> fnp.add(np.ones((10**7, 1)), np.ones((1, 10**7)))
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.FuncgradMemoryError: the result of add would be f64[10000000,...
+    """
+
+
 class FuncgradIndexError(FuncgradError, IndexError):
     """An index out of bounds, or of a kind funcgrad cannot trace.
 

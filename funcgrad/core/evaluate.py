@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError
-from funcgrad.core.ir import Literal, Program, format_program
+from funcgrad.core.ir import Literal, Program, Var, format_program
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.tracing import Tracer, current_trace
 from funcgrad.core.types import aval_of
@@ -176,6 +176,108 @@ def inline(program: Program, args) -> list:
     return interpret(program, args, bind_equation)
 
 
+# ---------------------------------------------------------------------------------------
+# Results the caller owns
+
+
+def owned_results(program: Program, outs, compiled: bool = False, count: int | None = None):
+    """``program``'s outputs ``outs`` (its first ``count``), made safe to hand to the user:
+    each array is fresh memory (never an input, a constant or a view of one, nor shared with
+    another output), writable and C-contiguous, so writing into a result changes nothing
+    else. Only the outputs that may fail this are looked at (see ``_ownership_plan``), so a
+    gradient made of new arrays costs nothing here.
+
+    ``compiled``: ``outs`` came from Numba code, whose new arrays are always C-contiguous."""
+    key = "owned_compiled" if compiled else "owned"
+    plan = program._cache.get(key)  # on every call's path: no closure, one dict lookup
+    if plan is None:
+        plan = program._cache[key] = _ownership_plan(program, compiled)
+    if not plan:
+        return outs
+    outs = list(outs)
+    for k, must_copy in plan:
+        if count is not None and k >= count:
+            break
+        o = outs[k]
+        if type(o) is np.ndarray:
+            flags = o.flags
+            if must_copy or not (flags.c_contiguous and flags.writeable):
+                outs[k] = o.copy()
+    return outs
+
+
+def owned_copies(values, inputs) -> list:
+    """``values`` computed once for one call (not by a program run again): each array that
+    shares memory with one of ``inputs`` or an earlier value, or is not writable and
+    C-contiguous, copied (the slow and general form of ``owned_results``)."""
+    out, seen = [], [x for x in inputs if isinstance(x, np.ndarray)]
+    for o in values:
+        if type(o) is np.ndarray and (not o.flags.c_contiguous or not o.flags.writeable
+                                      or any(np.may_share_memory(o, x) for x in seen)):
+            o = o.copy()
+        out.append(o)
+        if isinstance(o, np.ndarray):
+            seen.append(o)
+    return out
+
+
+def _ownership_plan(program: Program, compiled: bool) -> tuple:
+    """(output index, must copy) for the outputs that may not be fresh arrays.
+
+    Each variable's *roots* are the memory it may live in: an input's own, a new block for
+    each result of a primitive that allocates (``Primitive.allocates``), and otherwise (a
+    reshape, a transpose, a slice, a call of a sub-program) its operands' roots. An output
+    must be copied if a root of it is an input's or a literal's, or an earlier output's;
+    the others produced by primitives that do not allocate (a view may be read-only or
+    strided), or by any primitive in the NumPy evaluator (a ufunc keeps a transposed
+    operand's memory order), are copied only if they are not writable and C-contiguous."""
+    roots: dict[int, frozenset] = {id(v): frozenset([("in", j)])
+                                   for j, v in enumerate(program.inputs)}
+    made_by: dict[int, bool] = {}  # variable -> whether an allocating primitive made it
+    for n, eqn in enumerate(program.equations):
+        if eqn.primitive.allocates:
+            outs = [frozenset([(n, i)]) for i in range(len(eqn.outputs))]
+        else:
+            outs = _passed_through(eqn, [_roots_of(a, roots) for a in eqn.inputs])
+        for v, r in zip(eqn.outputs, outs):
+            roots[id(v)] = r
+            made_by[id(v)] = eqn.primitive.allocates
+    shared = {r for r in roots.values() for r in r if r[0] == "in"}
+    plan = []
+    for k, out in enumerate(program.outvars):
+        mine = _roots_of(out, roots)
+        must_copy = bool(mine & shared) or any(r[0] == "literal" for r in mine)
+        shared |= mine
+        if must_copy or (out.aval.shape and not (compiled and made_by.get(id(out), False))):
+            plan.append((k, must_copy))
+    return tuple(plan)
+
+
+def _roots_of(atom, roots) -> frozenset:
+    if isinstance(atom, Literal):
+        return frozenset([("literal", id(atom))]) if isinstance(atom.value, np.ndarray) \
+            else frozenset()
+    return roots[id(atom)]
+
+
+def _passed_through(eqn, in_roots) -> list:
+    """The roots of the results of an equation that may return its operands' memory: of a
+    sub-program's call, those of the operands its outputs come from; otherwise all of them."""
+    sub = eqn.params.get("program")
+    if isinstance(sub, Program) and len(sub.inputs) == len(in_roots):
+        inner = {id(v): frozenset([j]) for j, v in enumerate(sub.inputs)}
+        for eq in sub.equations:
+            ins = [inner.get(id(a), frozenset()) if isinstance(a, Var) else frozenset()
+                   for a in eq.inputs]
+            out = frozenset() if eq.primitive.allocates else frozenset().union(*ins)
+            for v in eq.outputs:
+                inner[id(v)] = out
+        return [frozenset().union(*(in_roots[j] for j in inner.get(id(v), frozenset())))
+                if isinstance(v, Var) else frozenset() for v in sub.outvars]
+    every = frozenset().union(*in_roots)
+    return [every] * len(eqn.outputs)
+
+
 def run(program: Program, args) -> list:
     """Apply ``program`` to ``args``: inline into the active trace, or evaluate with NumPy."""
     if current_trace() is not None or any(isinstance(a, Tracer) for a in args):
@@ -207,7 +309,7 @@ class ClosedProgram:
     def __call__(self, *args):
         """Evaluate with NumPy on flat array arguments; returns the flat list of outputs."""
         self.check_arguments(args)
-        return evaluate(self.program, [*self.consts, *args])
+        return owned_results(self.program, evaluate(self.program, [*self.consts, *args]))
 
     def check_arguments(self, args):
         """The program was traced for its inputs' shapes and dtypes: refuse others."""

@@ -42,7 +42,7 @@ class Literal:
         return format_literal(self.value, self.aval.weak_type)
 
 
-Atom = Union[Var, Literal]
+Atom = Union[Var, Literal]  # noqa: UP007  (a runtime alias: X | Y needs Python 3.10's types)
 
 
 class Source(NamedTuple):
@@ -175,8 +175,24 @@ class _Namer:
         return f"{self(var)}:{var.aval}"
 
 
+def sub_programs(params: dict[str, Any]):
+    """(name, Program) for each Program a params dict holds, alone or in a tuple (the
+    branches of a cond): ``branches[1]``."""
+    for key, value in params.items():
+        if isinstance(value, Program):
+            yield key, value
+        elif isinstance(value, tuple) and value and all(isinstance(v, Program) for v in value):
+            for i, sub in enumerate(value):
+                yield f"{key}[{i}]", sub
+
+
+def _holds_programs(value) -> bool:
+    return isinstance(value, Program) or (
+        isinstance(value, tuple) and bool(value) and all(isinstance(v, Program) for v in value))
+
+
 def format_params(params: dict[str, Any]) -> str:
-    shown = [f"{k}={v}" for k, v in params.items() if not isinstance(v, Program)]
+    shown = [f"{k}={v}" for k, v in params.items() if not _holds_programs(v)]
     return f"[{' '.join(shown)}]" if shown else ""
 
 
@@ -197,10 +213,9 @@ def format_program(program: Program, namer: _Namer | None = None, indent: int = 
     for text, where, eqn in body:
         line = f"{pad}    {text.ljust(width)}   # {where}" if where else f"{pad}    {text}"
         lines.append(line.rstrip())
-        for key, sub in eqn.params.items():
-            if isinstance(sub, Program):
-                lines.append(f"{pad}      {key} =")
-                lines.append(format_program(sub, namer, indent + 8))
+        for key, sub in sub_programs(eqn.params):
+            lines.append(f"{pad}      {key} =")
+            lines.append(format_program(sub, namer, indent + 8))
     outs = " ".join(namer(v) for v in program.outvars)
     lines.append(f"{pad}  in ({outs}) }}")
     return "\n".join(lines)
@@ -230,13 +245,12 @@ def validate(program: Program) -> None:
             if (v.aval.shape, v.aval.dtype) != (aval.shape, aval.dtype):
                 raise ValueError(f"{eqn.primitive.name} at {eqn.source}: output {v.aval} but "
                                  f"its shape rule says {aval}")
-        for sub in eqn.params.values():
-            if isinstance(sub, Program):
-                validate(sub)
+        for _, sub in sub_programs(eqn.params):
+            validate(sub)
         for v in eqn.outputs:
             define(v)
-    for v in program.outvars:
-        if isinstance(v, Var) and id(v) not in defined:
+    for out in program.outvars:
+        if isinstance(out, Var) and id(out) not in defined:
             raise ValueError("an output is an undefined variable")
 
 

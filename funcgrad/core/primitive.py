@@ -7,14 +7,16 @@ transformations can derive its rules from per-element ones).
 
 Everything a transformation or a backend needs from a primitive lives in that
 transformation's own ``RuleTable`` (core/rules.py), keyed by primitive (funcgrad/rules/: VJP,
-JVP, batching, Numba lowering; core/tracing.py: simplification). Adding a transformation adds a table and
-an interpreter; it never edits this class. The ops/ modules fill every table where they
+JVP, batching, Numba lowering; core/tracing.py: simplification). Adding a transformation adds
+a table and an interpreter; it never edits this class. The ops/ modules fill every table where they
 declare a primitive, so one screen still shows all of a primitive's rules.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+
+import os
 
 import numpy as np
 
@@ -32,10 +34,15 @@ class Primitive:
       multiple_results                impl and shape_rule return a sequence
       elementwise                     computes each output element from the same element of
                                       its (broadcast) inputs
+      allocates                       its results are always new memory, never an input or a
+                                      view of one (default: elementwise); what is not known to
+                                      allocate may pass an input through (see core/evaluate.py
+                                      ``owned_results``)
     """
 
     def __init__(self, name: str, *, impl: Callable, shape_rule: Callable,
-                 multiple_results: bool = False, elementwise: bool = False):
+                 multiple_results: bool = False, elementwise: bool = False,
+                 allocates: bool | None = None):
         if name in REGISTRY:
             raise ValueError(f"primitive {name!r} is declared twice")
         self.name = name
@@ -43,6 +50,7 @@ class Primitive:
         self.shape_rule = shape_rule
         self.multiple_results = multiple_results
         self.elementwise = elementwise
+        self.allocates = elementwise if allocates is None else allocates
         self._rule_cache: dict = {}
         REGISTRY[name] = self
 
@@ -70,6 +78,8 @@ class Primitive:
         Shape rules are pure, and tracing asks each the same few questions over and over (every
         layer, every step), so answers are remembered per (avals, params). Returning the same
         aval objects also makes the next lookup's key comparison an identity check."""
+        key: tuple | None
+        out: tuple | None
         try:
             key = (*avals, *params.items())
             out = self._rule_cache.get(key)
@@ -78,6 +88,8 @@ class Primitive:
         if out is None:
             out = self.shape_rule(*avals, **params)
             out = tuple(out) if self.multiple_results else (out,)
+            for aval in out:
+                _check_size(self, aval)
             if key is not None:
                 if len(self._rule_cache) >= _RULE_CACHE_SIZE:
                     self._rule_cache.clear()
@@ -100,5 +112,30 @@ def _registered(name: str) -> Primitive:
                             "has not registered (import the module that declares it)") from None
 
 
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not POSIX: assume a large machine
+        return 2 ** 50
+
+
+_MEMORY = _physical_memory()
+
+
+def _check_size(prim, aval):
+    """Refuse, before anything is computed, a result larger than the machine's memory: NumPy
+    raises MemoryError on allocating it, but a view (a broadcast) summed element by element
+    would instead grind through it for hours."""
+    size = 1
+    for d in aval.shape:
+        size *= d
+    if size * aval.dtype.itemsize > _MEMORY:
+        raise FuncgradMemoryError(
+            f"the result of {prim.name} would be {aval} ({size:,} elements, "
+            f"{size * aval.dtype.itemsize / 2**30:,.0f} GiB), more than this machine's memory "
+            f"({_MEMORY / 2**30:,.0f} GiB); check the shapes being broadcast together")
+
+
+from funcgrad.core.errors import FuncgradMemoryError  # noqa: E402
 from funcgrad.core.tracing import Tracer, current_trace, escaped_tracer_error  # noqa: E402
 from funcgrad.core.types import aval_of  # noqa: E402

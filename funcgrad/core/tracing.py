@@ -81,7 +81,7 @@ class Trace:
         tracer = self._operands[id(var)] = Tracer(self, var, value, None)
         return tracer
 
-    def _const(self, value, aval) -> tuple[Var, object]:
+    def _const(self, value, aval) -> Var:
         index = self._const_index.get(id(value))
         if index is None:
             index = self._const_index[id(value)] = len(self.consts)
@@ -102,6 +102,8 @@ class Trace:
         if type(x) in (list, tuple):
             x = np.asarray(x)
         aval = aval_of(x)
+        if isinstance(x, np.ndarray) and not x.dtype.isnative:  # compiled code needs native
+            x = x.astype(aval.dtype)
         if aval.shape == ():
             # Python numbers stay Python numbers: NumPy then promotes them as weak (NEP 50)
             value = x[()] if isinstance(x, np.ndarray) else x
@@ -206,9 +208,11 @@ def concretization_error(tracer: Tracer, what: str) -> ConcretizationError:
         f"{what} needs a concrete value, but this {tracer.aval} is traced: under make_ir and "
         "jit, funcgrad records your function once, without the values of its inputs, so "
         "Python control flow (if, while, bool(), int(), float()) cannot depend on array "
-        "values. Use fnp.where(condition, x, y) to choose elementwise, or pass the value as "
-        "a static argument (static_argnums); structured control flow (cond, while_loop) is "
-        "planned. grad without jit handles this by re-tracing with concrete values.")
+        "values. Write an `if` as lax.cond(pred, true_fun, false_fun, *operands) and a loop as "
+        "lax.while_loop(cond_fun, body_fun, init) (or lax.fori_loop, lax.scan), with "
+        "`from funcgrad import lax`; use fnp.where(condition, x, y) to choose elementwise, or "
+        "pass the value as a static argument (static_argnums). grad without jit handles this "
+        "by re-tracing with concrete values.")
 
 
 class Tracer:

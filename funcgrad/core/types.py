@@ -123,7 +123,9 @@ def aval_of(value, where: str = "") -> ShapedArray:
             raise FuncgradTypeError(f"the integer {value}{where} does not fit in int64")
         return ShapedArray((), int64, True)
     if isinstance(value, (np.ndarray, np.generic)):
-        return ShapedArray(value.shape, check_dtype(value.dtype, where), False)
+        dtype = value.dtype if value.dtype.isnative else value.dtype.newbyteorder("=")
+        return ShapedArray(value.shape, check_dtype(dtype, where), False)
     if t is complex:
-        raise FuncgradTypeError(f"complex value {value!r}{where}: complex numbers are not supported")
+        raise FuncgradTypeError(f"complex value {value!r}{where}: complex numbers are not "
+                                "supported")
     raise FuncgradTypeError(f"{t.__name__} value {value!r:.60}{where} is not an array")

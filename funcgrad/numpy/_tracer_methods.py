@@ -5,6 +5,7 @@ array, in terms of funcgrad.numpy (as JAX's ``array_methods`` does for its trace
 from __future__ import annotations
 
 import funcgrad.numpy as fnp
+from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.tracing import Tracer
 
 
@@ -55,9 +56,13 @@ class _ArrayMethods:
     def __le__(self, o): return fnp.less_equal(self, o)
     def __gt__(self, o): return fnp.greater(self, o)
     def __ge__(self, o): return fnp.greater_equal(self, o)
-    def __eq__(self, o): return fnp.equal(self, o)  # type: ignore[override]
-    def __ne__(self, o): return fnp.not_equal(self, o)  # type: ignore[override]
-    __hash__ = None  # type: ignore[assignment]  # == builds an array, as NumPy's does
+    def __eq__(self, o): return fnp.equal(self, o)
+    def __ne__(self, o): return fnp.not_equal(self, o)
+    def __hash__(self):  # == builds an array, as NumPy's does, so no hash: say what to do
+        raise FuncgradTypeError(
+            f"a traced array ({self.aval}) cannot be hashed: it cannot be a dict key or a set "
+            "member, and its value is not known while tracing. Key by a Python value (an index, "
+            "a name) or pass the value as a static argument (static_argnums)")
 
     def __getitem__(self, index): return fnp._indexing.getitem(self, index)
 

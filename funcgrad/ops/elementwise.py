@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradTypeError, ShapeError
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import Tracer, simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype, float64, promote_types
@@ -275,7 +275,7 @@ ceil_p = ufunc_primitive("ceil", np.ceil, None, call("np.ceil({0})"))
 rint_p = ufunc_primitive("rint", np.rint, None, call("np.rint({0})"))
 isfinite_p = ufunc_primitive("isfinite", np.isfinite, None, call("np.isfinite({0})"))
 isnan_p = ufunc_primitive("isnan", np.isnan, None, call("np.isnan({0})"))
-isinf_p = ufunc_primitive("isinf", np.isinf, None, "np.isinf({0})")
+isinf_p = ufunc_primitive("isinf", np.isinf, None, call("np.isinf({0})"))
 logical_not_p = ufunc_primitive("logical_not", np.logical_not, None, arith("not {0}"))
 invert_p = ufunc_primitive("invert", np.invert, None, arith("~{0}"))
 
@@ -398,10 +398,16 @@ def _integer_pow_vjp(g, ans, x, *, n):
     return g * n * integer_pow(x, n - 1) if n != 1 else g
 
 
-integer_pow_p = Primitive(
-    "integer_pow", impl=lambda x, *, n: np.power(x, n),
-    shape_rule=lambda x, *, n: x.update(dtype=_ufunc_dtype(np.power, [x, _WEAK_INT])),
-    elementwise=True)
+def _integer_pow_rule(x, *, n):
+    dtype = _ufunc_dtype(np.power, [x, _WEAK_INT])
+    if n < 0 and dtype.kind in "iu":  # NumPy raises; compiled code would give 0 or 1
+        raise FuncgradValueError(f"integers to negative integer powers are not allowed: {x} "
+                                 f"to the power {n}; convert it first (x.astype(float))")
+    return x.update(dtype=dtype)
+
+
+integer_pow_p = Primitive("integer_pow", impl=lambda x, *, n: np.power(x, n),
+                          shape_rule=_integer_pow_rule, elementwise=True)
 define_elementwise(integer_pow_p, [_integer_pow_vjp],
                    Elementwise(_integer_pow_lowering, cheap=lambda *, n: abs(n) <= 4))
 
@@ -427,7 +433,7 @@ def _convert_jvp(primals, tangents, *, dtype, weak_type=False):
 
 convert_element_type_p = Primitive(
     "convert_element_type", impl=lambda x, *, dtype, weak_type=False: np.asarray(x, dtype)[()],
-    shape_rule=_convert_rule, elementwise=True)
+    shape_rule=_convert_rule, elementwise=True, allocates=False)
 vjp_rules[convert_element_type_p] = _convert_vjp
 jvp_rules[convert_element_type_p] = _convert_jvp
 # the generated code casts every result to its dtype
@@ -435,7 +441,7 @@ lowerings[convert_element_type_p] = arith("{0}")
 batch_rules[convert_element_type_p] = elementwise_batch(convert_element_type_p)
 
 stop_gradient_p = Primitive("stop_gradient", impl=lambda x: x, shape_rule=lambda x: x,
-                            elementwise=True)
+                            elementwise=True, allocates=False)
 zero_derivative(stop_gradient_p)
 lowerings[stop_gradient_p] = IDENTITY
 batch_rules[stop_gradient_p] = elementwise_batch(stop_gradient_p)
@@ -488,7 +494,19 @@ def power(x, y):
     # x ** 2 with a Python int exponent is integer_pow: exact, and x * x when compiled
     if type(y) is int and getattr(x, "dtype", np.dtype(float)).kind == "f":
         return integer_pow(x, y)
+    _check_integer_exponent(x, y)
     return pow_p.bind(x, y)
+
+
+def _check_integer_exponent(x, y):
+    """NumPy refuses integers to negative integer powers; compiled code would return 0 or 1,
+    so a known negative exponent is refused here, traced or not."""
+    kinds = [v.dtype.kind if hasattr(v, "dtype") else np.asarray(v).dtype.kind for v in (x, y)]
+    if any(k not in "biu" for k in kinds) or isinstance(y, Tracer) \
+            or not np.any(np.asarray(y) < 0):
+        return
+    raise FuncgradValueError(f"integers to negative integer powers are not allowed (exponent "
+                             f"{np.min(y)}); convert the base first (x.astype(float))")
 
 
 from funcgrad.ops.shape import (broadcast_source, broadcast_to, broadcast_to_p,  # noqa: E402

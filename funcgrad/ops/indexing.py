@@ -24,7 +24,7 @@ def gathered_shape(x_shape, index_shapes, spec) -> tuple[int, ...]:
     index_shape = (broadcast_shapes(*(ShapedArray(s, np.dtype(int)) for s in index_shapes))
                    if index_shapes else ())
     advanced = [i for i, s in enumerate(spec) if isinstance(s, int)]
-    sizes = [None if isinstance(s, int) else s[2] for s in spec]
+    sizes: list = [None if isinstance(s, int) else s[2] for s in spec]
     if not advanced:
         return tuple(sizes)
     if advanced == list(range(advanced[0], advanced[-1] + 1)):
@@ -83,8 +83,10 @@ def _source_index(ctx, eqn, x, indices, spec, out_index):
             ctx.emit(f"if {i} < 0:")
             ctx.emit(f"    {i} += {n}")
             ctx.emit(f"if {i} < 0 or {i} >= {n}:")
-            ctx.emit(f"    raise IndexError('index out of bounds in {eqn.primitive.name} at "
-                     f"{eqn.source}')")
+            # the user's line is not written into the code (it is in a comment, and the
+            # executable adds it to the error): moving the function keeps the same code
+            ctx.emit(f"    raise IndexError('index out of bounds in {eqn.primitive.name} "
+                     f"({i})')")
             source.append(i)
         else:
             start, step, _ = s
@@ -158,7 +160,13 @@ def _gather_batch(args, dims, *, spec):
     if dx is None:
         return [gather(x, indices, spec)], [_index_block(spec)]
     indices.append(_batch_index(size, rank))
-    return [gather(to_front(x, dx), indices, (len(indices) - 1, *spec))], [0]
+    out = gather(to_front(x, dx), indices, (len(indices) - 1, *spec))
+    # now (batch, index axes, sliced axes); an example's index axes sit after the p sliced
+    # axes before them
+    p, n_sliced = _index_block(spec), sum(1 for s in spec if not isinstance(s, int))
+    perm = [0, *(1 + rank + i for i in range(p)), *(1 + i for i in range(rank)),
+            *(1 + rank + i for i in range(p, n_sliced))]
+    return [transpose(out, perm)], [0]
 
 
 batch_rules[gather_p] = _gather_batch
@@ -195,28 +203,71 @@ def _scatter_impl(x, *operands, spec, mode):
 
 
 def _scatter_vjp(cts, inputs, outputs, active, *, spec, mode):
-    """set: the overwritten elements get no gradient; multiply assumes unique indices."""
+    """Exact with repeated indices: of the updates written to one element, ``set`` lets the
+    last one win (NumPy's order, and the generated loop's), so only it gets the cotangent;
+    ``add`` gives each its cotangent; ``multiply`` gives each the product of the others."""
     (g,), (x, *indices, updates) = cts, inputs
+    repeats = bool(indices)  # only index arrays can name one element twice
     if mode == "set":
         dx = scatter(g, indices, x.dtype.type(0), spec, "set")
-        du = gather(g, indices, spec)
+        du = gather(g, indices, spec) if active[-1] else None
+        if du is not None and repeats:
+            du = where(_wins(x, indices, spec), du, x.dtype.type(0))
     elif mode == "add":
-        dx, du = g, gather(g, indices, spec)
+        dx, du = g, gather(g, indices, spec) if active[-1] else None
     else:
         dx = scatter(g, indices, updates, spec, "multiply")
-        du = gather(g * x, indices, spec)
+        du = gather(g * x, indices, spec) if active[-1] else None
+        if du is not None and repeats:
+            du = du * _product_of_others(x, indices, updates, spec)
     return [dx] + [None] * len(indices) + [unbroadcast(du, updates) if active[-1] else None]
+
+
+def _selected_shape(x, indices, spec):
+    return gathered_shape(x.shape, [i.shape for i in indices], spec)
+
+
+def _wins(x, indices, spec):
+    """For each selected element (an update written), whether it is the one that stays: the
+    last written to its place. Numbers the updates, scatters the numbers with the same
+    indices and reads back which number each place kept."""
+    selected = _selected_shape(x, indices, spec)
+    size = int(np.prod(selected, dtype=np.int64))
+    numbers = reshape(iota(np.dtype(np.int64), (max(size, 1),), 0), (size,))
+    numbers = reshape(numbers, selected)
+    kept = scatter(broadcast_to(np.int64(-1), x.shape), indices, numbers, spec, "set")
+    return gather(kept, indices, spec) == numbers
+
+
+def _product_of_others(x, indices, updates, spec):
+    """For each update of a multiply-scatter, the product of the other updates written to the
+    same place, without dividing by zero: the product of the nonzero ones and the count of
+    zeros at each place decide it."""
+    selected = _selected_shape(x, indices, spec)
+    zero, one = x.dtype.type(0), x.dtype.type(1)
+    u = broadcast_to(updates, selected)
+    is_zero = u == zero
+    nonzero = where(is_zero, one, u)
+    product = gather(scatter(broadcast_to(one, x.shape), indices, nonzero, spec, "multiply"),
+                     indices, spec)
+    zeros = gather(scatter(broadcast_to(zero, x.shape), indices, where(is_zero, one, zero),
+                           spec, "add"), indices, spec)
+    return where(is_zero, where(zeros == one, product, zero),
+                 where(zeros == zero, product / nonzero, zero))
 
 
 def _scatter_jvp(primals, tangents, *, spec, mode):
     """set and add are linear in (x, updates): their tangents are scattered alike, zeros
-    standing in for a missing one. multiply, d(x * u) = dx * u + x * du, assumes unique
-    indices, as its VJP does."""
+    standing in for a missing one (set's last write wins for the tangent too). multiply,
+    d(x * u1 * u2 ...) = dx * u1 * u2 ... + x * (du1 * u2 ... + u1 * du2 ... + ...), each du
+    times the product of the other updates written to its place."""
     (x, *indices, updates), (tx, *_, tu) = primals, tangents
     out = scatter_p.bind(x, *indices, updates, spec=spec, mode=mode)
     zero = x.dtype.type(0)
     if mode == "multiply":
         dx = None if tx is None else scatter(tx, indices, updates, spec, "multiply")
+        if tu is not None and indices:
+            tu = tu * _product_of_others(x, indices, updates, spec)
         du = None if tu is None else x * scatter(broadcast_to(zero, x.shape), indices, tu,
                                                  spec, "add")
         return [out], [du if dx is None else dx if du is None else dx + du]
@@ -247,7 +298,7 @@ def _lower_scatter(ctx, eqn):
     ctx.bind(out, name)
 
 
-scatter_p = Primitive("scatter", impl=_scatter_impl, shape_rule=_scatter_rule)
+scatter_p = Primitive("scatter", impl=_scatter_impl, shape_rule=_scatter_rule, allocates=True)
 vjp_rules[scatter_p] = _scatter_vjp
 jvp_rules[scatter_p] = _scatter_jvp
 lowerings[scatter_p] = Standalone(_lower_scatter)
@@ -279,5 +330,7 @@ def scatter(x, indices, updates, spec, mode):
     return scatter_p.bind(x, *indices, updates, spec=tuple(spec), mode=mode)
 
 
+from funcgrad.ops.elementwise import where  # noqa: E402
 from funcgrad.ops.shape import (batch_size, broadcast_to, iota, rank_aligned,  # noqa: E402
-                                shape_of, to_front, transpose, unbroadcast, with_batch_axis)
+                                reshape, shape_of, to_front, transpose, unbroadcast,
+                                with_batch_axis)

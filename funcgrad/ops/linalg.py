@@ -165,7 +165,8 @@ def _lower_dot_loops(ctx, eqn):
     ctx.define(out, name if out.aval.shape else f"{name}[0]")
 
 
-dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot_general_rule)
+dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot_general_rule,
+                          allocates=True)
 vjp_rules[dot_general_p] = _dot_general_vjp
 jvp_rules[dot_general_p] = _dot_general_jvp
 lowerings[dot_general_p] = Standalone(_lower_dot_general)

@@ -151,36 +151,36 @@ def _along_axis_batch(prim):
 
 # np.add.reduce is what np.sum calls, without np.sum's dispatch (a third of its cost here)
 reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.add.reduce(x, axis=axes),
-                         shape_rule=_reduce_rule(_sum_dtype))
+                         shape_rule=_reduce_rule(_sum_dtype), allocates=True)
 vjp_rules[reduce_sum_p] = _sum_vjp
 jvp_rules[reduce_sum_p] = _sum_jvp
 lowerings[reduce_sum_p] = _SUM
 batch_rules[reduce_sum_p] = _reduce_batch(reduce_sum_p)
 reduce_max_p = Primitive("reduce_max", impl=lambda x, *, axes: np.max(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: d))
+                         shape_rule=_reduce_rule(lambda d: d), allocates=True)
 vjp_rules[reduce_max_p] = _chooser_vjp
 jvp_rules[reduce_max_p] = _chooser_jvp(reduce_max_p)
 lowerings[reduce_max_p] = _MAX
 batch_rules[reduce_max_p] = _reduce_batch(reduce_max_p)
 reduce_min_p = Primitive("reduce_min", impl=lambda x, *, axes: np.min(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: d))
+                         shape_rule=_reduce_rule(lambda d: d), allocates=True)
 vjp_rules[reduce_min_p] = _chooser_vjp
 jvp_rules[reduce_min_p] = _chooser_jvp(reduce_min_p)
 lowerings[reduce_min_p] = _MIN
 batch_rules[reduce_min_p] = _reduce_batch(reduce_min_p)
 reduce_prod_p = Primitive("reduce_prod", impl=lambda x, *, axes: np.prod(x, axis=axes),
-                          shape_rule=_reduce_rule(_sum_dtype))
+                          shape_rule=_reduce_rule(_sum_dtype), allocates=True)
 vjp_rules[reduce_prod_p] = _prod_vjp
 jvp_rules[reduce_prod_p] = _prod_jvp
 lowerings[reduce_prod_p] = _PROD
 batch_rules[reduce_prod_p] = _reduce_batch(reduce_prod_p)
 reduce_and_p = Primitive("reduce_and", impl=lambda x, *, axes: np.all(x, axis=axes),
-                         shape_rule=_reduce_rule(lambda d: bool_))
+                         shape_rule=_reduce_rule(lambda d: bool_), allocates=True)
 zero_derivative(reduce_and_p)
 lowerings[reduce_and_p] = _ALL
 batch_rules[reduce_and_p] = _reduce_batch(reduce_and_p)
 reduce_or_p = Primitive("reduce_or", impl=lambda x, *, axes: np.any(x, axis=axes),
-                        shape_rule=_reduce_rule(lambda d: bool_))
+                        shape_rule=_reduce_rule(lambda d: bool_), allocates=True)
 zero_derivative(reduce_or_p)
 lowerings[reduce_or_p] = _ANY
 batch_rules[reduce_or_p] = _reduce_batch(reduce_or_p)
@@ -219,12 +219,12 @@ def _arg_lowering(better):
 
 
 argmax_p = Primitive("argmax", impl=lambda x, *, axis: np.argmax(x, axis=axis).astype(int64),
-                     shape_rule=_arg_rule)
+                     shape_rule=_arg_rule, allocates=True)
 zero_derivative(argmax_p)
 lowerings[argmax_p] = _arg_lowering(">")
 batch_rules[argmax_p] = _along_axis_batch(argmax_p)
 argmin_p = Primitive("argmin", impl=lambda x, *, axis: np.argmin(x, axis=axis).astype(int64),
-                     shape_rule=_arg_rule)
+                     shape_rule=_arg_rule, allocates=True)
 zero_derivative(argmin_p)
 lowerings[argmin_p] = _arg_lowering("<")
 batch_rules[argmin_p] = _along_axis_batch(argmin_p)
@@ -329,12 +329,14 @@ def _cumulative_lowering(op):
     return Standalone(lower)
 
 
-cumsum_p = Primitive("cumsum", impl=_cumulative_impl(np.cumsum), shape_rule=_cumulative_rule)
+cumsum_p = Primitive("cumsum", impl=_cumulative_impl(np.cumsum), shape_rule=_cumulative_rule,
+                     allocates=True)
 vjp_rules[cumsum_p] = _cumsum_vjp
 jvp_rules[cumsum_p] = _cumsum_jvp
 lowerings[cumsum_p] = _cumulative_lowering("+")
 batch_rules[cumsum_p] = _along_axis_batch(cumsum_p)
-cumprod_p = Primitive("cumprod", impl=_cumulative_impl(np.cumprod), shape_rule=_cumulative_rule)
+cumprod_p = Primitive("cumprod", impl=_cumulative_impl(np.cumprod), shape_rule=_cumulative_rule,
+                     allocates=True)
 vjp_rules[cumprod_p] = _cumprod_vjp
 jvp_rules[cumprod_p] = _cumprod_jvp
 lowerings[cumprod_p] = _cumulative_lowering("*")

@@ -358,8 +358,8 @@ def _pad_rule(x, *, lo, hi, interior, value):
 def _pad_impl(x, *, lo, hi, interior, value):
     x = np.asarray(x)
     out = np.full(tuple(map(_padded, x.shape, lo, hi, interior)), value, x.dtype)
-    out[tuple(slice(l, l + (n - 1) * (i + 1) + 1 if n else l, i + 1)
-              for n, l, i in zip(x.shape, lo, interior))] = x
+    out[tuple(slice(low, low + (n - 1) * (i + 1) + 1 if n else low, i + 1)
+              for n, low, i in zip(x.shape, lo, interior))] = x
     return out
 
 
@@ -380,8 +380,8 @@ def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
     """Element i of the padded array is x[(i - lo) / (interior + 1)] where that is a whole
     number in range, else the padding value: padding fuses into the loop that reads it."""
     source, conditions = [], []
-    for i, n, l, gap in zip(index, x.shape, lo, interior):
-        shifted = f"(({i}) - {ctx.offset(l)})" if l else i
+    for i, n, low, gap in zip(index, x.shape, lo, interior):
+        shifted = f"(({i}) - {ctx.offset(low)})" if low else i
         span = (n - 1) * (gap + 1) + 1 if n else 0
         conditions.append(f"0 <= {shifted} < {ctx.dim(span)}")
         if gap:
@@ -391,7 +391,7 @@ def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
     return Guarded(source, " and ".join(conditions), ctx.literal(value, out.dtype))
 
 
-pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule)
+pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, allocates=True)
 vjp_rules[pad_p] = _pad_vjp
 jvp_rules[pad_p] = _pad_jvp
 lowerings[pad_p] = View(_pad_index)
@@ -461,7 +461,7 @@ def _lower_concatenate(ctx, eqn):
 
 
 concatenate_p = Primitive("concatenate", impl=lambda *xs, axis: np.concatenate(xs, axis),
-                          shape_rule=_concatenate_rule)
+                          shape_rule=_concatenate_rule, allocates=True)
 vjp_rules[concatenate_p] = _concatenate_vjp
 jvp_rules[concatenate_p] = _concatenate_jvp
 lowerings[concatenate_p] = Standalone(_lower_concatenate)
@@ -486,7 +486,7 @@ def _iota_impl(*, dtype, shape, axis):
     return np.broadcast_to(index, shape)
 
 
-iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule)
+iota_p = Primitive("iota", impl=_iota_impl, shape_rule=_iota_rule, allocates=True)
 zero_derivative(iota_p)
 lowerings[iota_p] = arith(lambda operands, index, *, dtype, shape, axis: index[axis])
 # iota has no operands, so it is never batched: vmap re-emits it unchanged, never calls this

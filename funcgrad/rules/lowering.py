@@ -17,7 +17,7 @@ never guesses from parameter names or from the code a rule writes.
 - ``View(index, ...)``: a primitive that only **re-indexes** its input (broadcast, transpose,
   slice, reshape). ``index(ctx, out_index, in_aval, out_aval, **params)`` gives the input's
   index expressions for one element of the output, so consumers read through the view and it
-  costs nothing; or a ``Guarded(index, condition, fill)`` when some elements are not read
+  costs nothing; or a ``Guarded(source, condition, fill)`` when some elements are not read
   from the input at all (padding). ``applies(in_aval, out_aval, **params)`` says whether it
   can (else ``fallback`` lowers it as a standalone block); ``as_array(ctx, base, ...)`` is an
   array expression for the view without copying, when a block needs it whole (else it is
@@ -25,14 +25,15 @@ never guesses from parameter names or from the code a rule writes.
 - ``Standalone(lower)``: a **block** of its own, ``lower(ctx, eqn)``, written with the
   documented API of compile/context.py (``ctx.array(atom)``, ``ctx.dim(n)``,
   ``ctx.emit(line)``, ``ctx.define(var, expr)``, ``ctx.loops(shape)``...). dot_general,
-  gather, pad, concatenate.
+  gather, scatter, concatenate, cumsum.
 - ``Region(lower)``: a block for a primitive that **holds sub-programs** (branches, loops).
   ``lower(ctx, eqn)`` writes the control flow (``if``/``else``, ``for``, ``while``) and, inside
   it, ``outs = ctx.lower_region(program, input_exprs)`` emits a nested Program's body at the
   current indentation: fresh names for each emission, its own fusion, arrays or scalars in
   and out. Loops reassign their carried values with ``ctx.assign(targets, outs)`` (all at
   once, so swapping carries is safe). Nothing is unrolled: the generated source does not
-  grow with a trip count (read it with ``ctx.literal(n, np.int64)``).
+  grow with a trip count (read it with ``ctx.literal(n, np.int64)``). The scheduler treats
+  it as a block; see compile/context.py for an example.
 - ``Inline(program, operands)``: a call of a sub-program, ``program(params) -> Program``
   applied to ``operands(inputs, params)``, whose equations are spliced into the caller's
   before scheduling, so fusion crosses the call.
@@ -89,7 +90,7 @@ class View(NamedTuple):
 
 
 class Guarded(NamedTuple):
-    index: list       # the input's index, where ``condition`` holds
+    source: list      # the input's index, where ``condition`` holds
     condition: str
     fill: str         # the value elsewhere
 

@@ -1,5 +1,5 @@
-"""SciPy-named functions (funcgrad.scipy.special, funcgrad.scipy.linalg)."""
+"""SciPy-named functions: funcgrad.scipy.special, .stats and .linalg."""
 
-from funcgrad.scipy import linalg, special  # noqa: F401
+from funcgrad.scipy import linalg, special, stats  # noqa: F401
 
-__all__ = ["linalg", "special"]
+__all__ = ["linalg", "special", "stats"]

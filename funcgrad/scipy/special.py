@@ -1,32 +1,100 @@
-"""Special functions under scipy.special's names, composed from funcgrad primitives.
+"""Special functions under scipy.special's names, differentiable and compiled.
+
+Each is a primitive of funcgrad/ops/special.py (computed by SciPy in NumPy, by the routines
+of funcgrad/compile/scalar_math.py under ``fg.jit``) or a composition of them. Arguments
+outside a function's domain give SciPy's inf or nan. Derivatives: in every real argument
+except the integer orders (polygamma's n, multigammaln's d), the shape ``a`` of
+gammainc/gammaincc and the order ``s`` of zeta, which raise ``NoDerivativeError`` when asked.
 
 Example:
     >>> import numpy as np
-    >>> from funcgrad.scipy.special import expit
+    >>> from funcgrad.scipy.special import expit, gammaln
     >>> expit(np.array([0.0]))
     array([0.5])
+    >>> fg.grad(lambda x: gammaln(x))(1.0)  # digamma(1) = -Euler's gamma
+    np.float64(-0.5772156649015329)
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 import funcgrad.numpy as fnp
+from funcgrad.nn import log_sigmoid as _log_sigmoid
+from funcgrad.nn import log_softmax as _log_softmax
 from funcgrad.nn import logsumexp as _logsumexp
-from funcgrad.numpy._util import scalar_or_array
+from funcgrad.nn import softmax as _softmax
+from funcgrad.numpy._util import array_arg, normalize_axes, scalar_or_array
+from funcgrad.ops import special as ops
 from funcgrad.ops.elementwise import erf as _erf
 from funcgrad.ops.elementwise import logistic
+from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
+from funcgrad.ops.special import NoDerivativeError
 
-__all__ = ["logsumexp", "expit", "logit", "xlogy", "erf"]
+__all__ = ["gammaln", "digamma", "psi", "polygamma", "gamma", "betaln", "beta", "multigammaln",
+           "zeta", "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "ndtri", "expit",
+           "logit", "log_expit", "xlogy", "xlog1py", "entr", "rel_entr", "kl_div", "i0e",
+           "i1e", "gammainc", "gammaincc", "betainc", "logsumexp", "softmax", "log_softmax",
+           "NoDerivativeError"]
+
+_SQRT2 = math.sqrt(2.0)
 
 
-def logsumexp(a, axis=None, keepdims=False):
-    """log(sum(exp(a))) over ``axis``, stable for large inputs (funcgrad.nn.logsumexp).
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """log(sum(b * exp(a))) over ``axis``, stable for large inputs, as scipy's.
+
+    With weights ``b`` the sum may be negative: its log is then nan, unless ``return_sign``,
+    which returns ``(log|sum|, sign(sum))``.
 
     Example:
         >>> from funcgrad.scipy.special import logsumexp
         >>> logsumexp(np.array([[0.0, 0.0], [1e4, 1e4]]), axis=1)
         array([6.93147181e-01, 1.00006931e+04])
+        >>> logsumexp(np.array([0.0, np.log(3.0)]), b=np.array([1.0, -1.0]), return_sign=True)
+        (np.float64(0.693147180559945...), np.float64(-1.0))
     """
-    return _logsumexp(a, axis=axis, keepdims=keepdims)
+    a = array_arg(a)
+    if b is None and not return_sign:
+        return _logsumexp(a, axis=axis, keepdims=keepdims)
+    if b is not None:
+        b = array_arg(b)
+        shape = np.broadcast_shapes(fnp.shape(a), fnp.shape(b))
+        a, b = fnp.broadcast_to(a, shape), fnp.broadcast_to(b, shape)
+    axes = normalize_axes(axis, fnp.ndim(a))
+    m = _stop_gradient(fnp.max(a, axis=axes, keepdims=True))
+    m = fnp.where(fnp.isfinite(m), m, 0)
+    terms = fnp.exp(a - m) if b is None else b * fnp.exp(a - m)
+    total = fnp.sum(terms, axis=axes, keepdims=keepdims)
+    shift = m if keepdims else fnp.squeeze(m, axes)
+    out = fnp.log(fnp.abs(total)) + shift
+    if return_sign:
+        return out, fnp.sign(total)
+    return fnp.where(total < 0, np.nan, out)
+
+
+def softmax(x, axis=None):
+    """exp(x) / sum(exp(x)) over ``axis``: all elements by default, as scipy's.
+
+    Example:
+        >>> from funcgrad.scipy.special import softmax
+        >>> softmax(np.log(np.array([[1.0, 3.0], [2.0, 2.0]])))
+        array([[0.125, 0.375],
+               [0.25 , 0.25 ]])
+    """
+    return _softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=None):
+    """x - logsumexp(x) over ``axis``: all elements by default, as scipy's.
+
+    Example:
+        >>> from funcgrad.scipy.special import log_softmax
+        >>> log_softmax(np.array([1000.0, 1000.0]))
+        array([-0.69314718, -0.69314718])
+    """
+    return _log_softmax(x, axis=axis)
 
 
 def expit(x):
@@ -74,3 +142,304 @@ def erf(x):
         array([0.        , 0.84270079])
     """
     return _erf(scalar_or_array(x))
+
+
+def erfc(x):
+    """The complementary error function 1 - erf(x), accurate where it is tiny (large x).
+
+    Example:
+        >>> from funcgrad.scipy.special import erfc
+        >>> erfc(np.array([0.0, 10.0]))
+        array([1.00000000e+00, 2.08848758e-45])
+    """
+    return ops.erfc(scalar_or_array(x))
+
+
+def erfinv(y):
+    """The inverse of erf, on [-1, 1] (+-inf at +-1, nan outside).
+
+    Example:
+        >>> from funcgrad.scipy.special import erfinv
+        >>> erfinv(np.array([0.0, 0.5, 1.0]))
+        array([0.        , 0.47693628,        inf])
+    """
+    return ops.erfinv(scalar_or_array(y))
+
+
+def erfcinv(y):
+    """The inverse of erfc, on [0, 2]: -ndtri(y / 2) / sqrt(2), accurate for tiny y.
+
+    Example:
+        >>> from funcgrad.scipy.special import erfcinv
+        >>> erfcinv(np.array([1.0, 1e-100]))
+        array([ 0.       , 15.0655747])
+    """
+    return 0.0 - ops.ndtri(scalar_or_array(y) * 0.5) / _SQRT2  # 0.0 - : +0.0 at y = 1
+
+
+def ndtr(x):
+    """The standard normal CDF Phi(x) = erfc(-x / sqrt(2)) / 2, accurate in the lower tail.
+
+    Example:
+        >>> from funcgrad.scipy.special import ndtr
+        >>> ndtr(np.array([-20.0, 0.0, 1.0]))
+        array([2.75362412e-89, 5.00000000e-01, 8.41344746e-01])
+    """
+    return 0.5 * ops.erfc(scalar_or_array(x) / -_SQRT2)
+
+
+def log_ndtr(x):
+    """log Phi(x), finite far into the lower tail (an asymptotic series below -20).
+
+    Example:
+        >>> from funcgrad.scipy.special import log_ndtr
+        >>> log_ndtr(np.array([-100.0, 0.0, 10.0]))
+        array([-5.00552421e+03, -6.93147181e-01, -7.61985302e-24])
+    """
+    return ops.log_ndtr(scalar_or_array(x))
+
+
+def ndtri(p):
+    """The standard normal quantile, inverse of ndtr, on [0, 1].
+
+    Example:
+        >>> from funcgrad.scipy.special import ndtri
+        >>> ndtri(np.array([1e-300, 0.5, 0.975]))
+        array([-37.0470963 ,   0.        ,   1.95996398])
+    """
+    return ops.ndtri(scalar_or_array(p))
+
+
+def gammaln(x):
+    """log |Gamma(x)| (inf at the poles 0, -1, -2, ...).
+
+    Example:
+        >>> from funcgrad.scipy.special import gammaln
+        >>> gammaln(np.array([0.5, 1.0, 1e10]))
+        array([5.72364943e-01, 0.00000000e+00, 2.20258509e+11])
+    """
+    return ops.lgamma(scalar_or_array(x))
+
+
+def digamma(x):
+    """psi(x), the derivative of log Gamma(x) (nan at the poles 0, -1, ...; -inf at +0).
+
+    Example:
+        >>> from funcgrad.scipy.special import digamma
+        >>> digamma(np.array([1.0, 0.5, -0.5]))
+        array([-0.57721566, -1.96351003,  0.03648997])
+    """
+    return ops.digamma(scalar_or_array(x))
+
+
+psi = digamma
+
+
+def polygamma(n, x):
+    """The n-th derivative of digamma, for integers n >= 0 (differentiable in x).
+
+    Example:
+        >>> from funcgrad.scipy.special import polygamma
+        >>> polygamma(np.array([0, 1, 2]), 1.0)
+        array([-0.57721566,  1.64493407, -2.40411381])
+    """
+    return ops.polygamma(scalar_or_array(n), scalar_or_array(x))
+
+
+def zeta(x, q=None):
+    """The Hurwitz zeta function sum over k >= 0 of (k + q)^-x, for x > 1 (nan for x < 1);
+    the Riemann zeta function when ``q`` is None. Differentiable in q.
+
+    Example:
+        >>> from funcgrad.scipy.special import zeta
+        >>> zeta(np.array([2.0, 4.0]))
+        array([1.64493407, 1.08232323])
+    """
+    return ops.zeta(scalar_or_array(x), 1.0 if q is None else scalar_or_array(q))
+
+
+def gamma(x):
+    """The gamma function (inf at 0 and past 171.6, nan at negative integers).
+
+    Example:
+        >>> from funcgrad.scipy.special import gamma
+        >>> gamma(np.array([0.5, 5.0, -1.5]))
+        array([ 1.77245385, 24.        ,  2.3632718 ])
+    """
+    return ops.gamma(scalar_or_array(x))
+
+
+def betaln(a, b):
+    """log |B(a, b)|, accurate for large arguments (no cancellation of the log Gammas).
+
+    Example:
+        >>> from funcgrad.scipy.special import betaln
+        >>> betaln(np.array([1.0, 1e10]), np.array([2.0, 1e10]))
+        array([-6.93147181e-01, -1.38629436e+10])
+    """
+    return ops.betaln(scalar_or_array(a), scalar_or_array(b))
+
+
+def _gamma_sign(x):
+    """The sign of Gamma(x): negative on (-1, 0), (-3, -2), ..."""
+    return fnp.where(fnp.logical_or(x > 0, fnp.floor(x) % 2 == 0), 1.0, -1.0)
+
+
+def beta(a, b):
+    """The beta function Gamma(a) Gamma(b) / Gamma(a + b), as exp(betaln) with its sign.
+
+    Example:
+        >>> from funcgrad.scipy.special import beta
+        >>> beta(np.array([1.0, 0.5, -0.5]), np.array([2.0, 0.5, 1.0]))
+        array([ 0.5       ,  3.14159265, -2.        ])
+    """
+    a, b = scalar_or_array(a), scalar_or_array(b)
+    sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(a + b)
+    return sign * fnp.exp(ops.betaln(a, b))
+
+
+def multigammaln(a, d: int):
+    """The log of the multivariate gamma function of dimension ``d`` (a Python int):
+    d (d - 1) / 4 log(pi) + sum over j < d of gammaln(a - j / 2).
+
+    Example:
+        >>> from funcgrad.scipy.special import multigammaln
+        >>> multigammaln(np.array([2.5, 10.0]), 3)
+        array([ 1.88099546, 36.81285863])
+    """
+    a = scalar_or_array(a)
+    total = d * (d - 1) / 4 * math.log(math.pi)
+    for j in range(int(d)):
+        total = total + ops.lgamma(a - j / 2)
+    return total
+
+
+def i0e(x):
+    """exp(-|x|) I_0(x), the exponentially scaled modified Bessel function of order 0.
+
+    Example:
+        >>> from funcgrad.scipy.special import i0e
+        >>> i0e(np.array([0.0, 1.0, 1e4]))
+        array([1.        , 0.46575961, 0.00398947])
+    """
+    return ops.i0e(scalar_or_array(x))
+
+
+def i1e(x):
+    """exp(-|x|) I_1(x), the exponentially scaled modified Bessel function of order 1.
+
+    Example:
+        >>> from funcgrad.scipy.special import i1e
+        >>> i1e(np.array([-1.0, 0.0, 1e4]))
+        array([-0.20791042,  0.        ,  0.00398927])
+    """
+    return ops.i1e(scalar_or_array(x))
+
+
+def gammainc(a, x):
+    """The regularized lower incomplete gamma function P(a, x), for a, x >= 0.
+    Differentiable in x only (the gamma density); in ``a`` it raises NoDerivativeError.
+
+    Example:
+        >>> from funcgrad.scipy.special import gammainc
+        >>> gammainc(np.array([1.0, 3.0]), 2.0)
+        array([0.86466472, 0.32332358])
+    """
+    return ops.gammainc(scalar_or_array(a), scalar_or_array(x))
+
+
+def gammaincc(a, x):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x), accurate where
+    it is tiny. Differentiable in x only.
+
+    Example:
+        >>> from funcgrad.scipy.special import gammaincc
+        >>> gammaincc(np.array([1.0, 3.0]), 100.0)
+        array([3.72007598e-44, 1.89761076e-40])
+    """
+    return ops.gammaincc(scalar_or_array(a), scalar_or_array(x))
+
+
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b), for a, b > 0 and 0 <= x <= 1.
+    Differentiable in x only (the beta density); in ``a`` or ``b`` it raises
+    NoDerivativeError.
+
+    Example:
+        >>> from funcgrad.scipy.special import betainc
+        >>> betainc(2.0, 3.0, np.array([0.0, 0.4, 1.0]))
+        array([0.    , 0.5248, 1.    ])
+    """
+    return ops.betainc(scalar_or_array(a), scalar_or_array(b), scalar_or_array(x))
+
+
+def log_expit(x):
+    """log(expit(x)), stable for large |x| (funcgrad.nn.log_sigmoid).
+
+    Example:
+        >>> from funcgrad.scipy.special import log_expit
+        >>> log_expit(np.array([-1000.0, 0.0]))
+        array([-1.00000000e+03, -6.93147181e-01])
+    """
+    return _log_sigmoid(x)
+
+
+def _positive(x):
+    """x where x > 0, else 1: keeps log's nan and inf out of the branch where() drops, and
+    out of its gradient."""
+    return fnp.where(x > 0, x, 1.0)
+
+
+def xlog1py(x, y):
+    """x * log1p(y), defined as 0 where x == 0.
+
+    Example:
+        >>> from funcgrad.scipy.special import xlog1py
+        >>> xlog1py(np.array([0.0, 2.0]), np.array([-1.0, np.e - 1]))
+        array([0., 2.])
+    """
+    x, y = scalar_or_array(x), scalar_or_array(y)
+    return fnp.where(x == 0, 0.0, x * fnp.log1p(fnp.where(x == 0, 0.0, y)))
+
+
+def entr(x):
+    """-x log(x) for x > 0, 0 at 0, -inf for x < 0 (the elementwise entropy).
+
+    Example:
+        >>> from funcgrad.scipy.special import entr
+        >>> entr(np.array([0.5, 0.0, -1.0]))
+        array([0.34657359, 0.        ,       -inf])
+    """
+    x = scalar_or_array(x)
+    safe = _positive(x)
+    return fnp.where(x > 0, -safe * fnp.log(safe), fnp.where(x == 0, 0.0, -np.inf))
+
+
+def rel_entr(x, y):
+    """x log(x / y) for x, y > 0; 0 where x == 0 and y >= 0; inf elsewhere.
+
+    Example:
+        >>> from funcgrad.scipy.special import rel_entr
+        >>> rel_entr(np.array([0.5, 0.0, 1.0]), np.array([0.25, 1.0, -1.0]))
+        array([0.34657359, 0.        ,        inf])
+    """
+    x, y = scalar_or_array(x), scalar_or_array(y)
+    both = fnp.logical_and(x > 0, y > 0)
+    sx, sy = fnp.where(both, x, 1.0), fnp.where(both, y, 1.0)
+    return fnp.where(both, sx * fnp.log(sx / sy),
+                     fnp.where(fnp.logical_and(x == 0, y >= 0), 0.0, np.inf))
+
+
+def kl_div(x, y):
+    """x log(x / y) - x + y for x, y > 0; y where x == 0 and y >= 0; inf elsewhere.
+
+    Example:
+        >>> from funcgrad.scipy.special import kl_div
+        >>> kl_div(np.array([0.5, 0.0, 1.0]), np.array([0.25, 1.0, -1.0]))
+        array([0.09657359, 1.        ,        inf])
+    """
+    x, y = scalar_or_array(x), scalar_or_array(y)
+    both = fnp.logical_and(x > 0, y > 0)
+    sx, sy = fnp.where(both, x, 1.0), fnp.where(both, y, 1.0)
+    return fnp.where(both, sx * fnp.log(sx / sy) - sx + sy,
+                     fnp.where(fnp.logical_and(x == 0, y >= 0), y, np.inf))

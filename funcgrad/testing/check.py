@@ -14,7 +14,7 @@ Everything is deterministic (a fixed seed), so a failing Hypothesis example repl
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -257,6 +257,8 @@ def _what(path, fname):
     of f', or 'the derivative of order 2 of f (forward mode over reverse mode)'."""
     if len(path) <= 1:
         return f"the {_MODE_NAMES[path[0] if path else 'rev']}-mode derivative of {fname}"
+    if set(path) == {"rev"}:
+        return f"the derivative of order {len(path)} of {fname} (reverse mode over its VJP)"
     modes = " over ".join(f"{_MODE_NAMES[m]} mode" for m in reversed(path))
     return f"the derivative of order {len(path)} of {fname} ({modes})"
 
@@ -295,7 +297,7 @@ def numerical_grad(f: Callable, args: Sequence, eps: float | None = None):
                    else x.astype(np.asarray(leaves[i]).dtype))
         return float(f(*unflatten(tree, full)))
 
-    grads = []
+    grads: list = []
     for i, x in enumerate(leaves):
         if not _is_float(x):
             grads.append(None)

@@ -1,0 +1,405 @@
+"""Scalar special functions for compiled code, where Numba has no routine of its own.
+
+An elementwise lowering calls them as ``"fgm.digamma({0})"``: a generated module that does
+imports this one as ``fgm`` (compile/disk_cache.py). Each function takes and returns one
+float64 and follows scipy.special's conventions at poles and outside the domain (inf or nan,
+never an exception). They are written from the textbook methods named in each docstring:
+asymptotic expansions after a shift by a recurrence, power series, continued fractions and
+Newton steps from a rough first guess. tests/test_scipy_special.py states the accuracy
+reached against SciPy over each domain.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba.extending import register_jitable
+
+SQRT2 = math.sqrt(2.0)
+SQRT_PI = math.sqrt(math.pi)
+SQRT_2PI = math.sqrt(2.0 * math.pi)
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+EPS = 2.220446049250313e-16
+
+# B_2k, the Bernoulli numbers of the Euler-Maclaurin and Stirling series
+BERNOULLI = (1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66, -691.0 / 2730, 7.0 / 6,
+             -3617.0 / 510, 43867.0 / 798, -174611.0 / 330, 854513.0 / 138,
+             -236364091.0 / 2730)
+
+# Compiled into each generated function that calls them (not as separate dispatchers, which
+# Numba could not cache under NUMBA_OPT=0); from Python they run as plain Python.
+_jit = register_jitable
+
+
+@_jit
+def digamma(x):
+    """psi(x) = d/dx log Gamma(x): reflection for x < 0, the recurrence psi(x) = psi(x + 1)
+    - 1/x up to x >= 10, then the asymptotic series in 1/x^2."""
+    x = float(x)
+    if math.isnan(x) or x == -math.inf:
+        return math.nan
+    if x == 0.0:
+        return -math.copysign(math.inf, x)
+    result = 0.0
+    if x < 0.0:
+        if x == math.floor(x):
+            return math.nan
+        nearest = math.floor(x + 0.5)  # tan(pi x) has period 1: reduce to [-1/2, 1/2],
+        result = -math.pi / math.tan(math.pi * (x - nearest))  # which is exact
+        x = 1.0 - x
+    while x < 10.0:
+        result -= 1.0 / x
+        x += 1.0
+    inv2 = 1.0 / (x * x)
+    tail = 0.0
+    for k in range(7, 0, -1):
+        tail = tail * inv2 + BERNOULLI[k - 1] / (2 * k)
+    return result + math.log(x) - 0.5 / x - tail * inv2
+
+
+@_jit
+def zeta(s, q):
+    """Hurwitz zeta sum_k (k + q)^-s, for s > 1 (scipy.special.zeta(s, q)): the first terms
+    summed directly, the rest by the Euler-Maclaurin formula. q <= 0 is allowed for integer
+    s, as SciPy allows it (a pole at each non-positive integer q)."""
+    s, q = float(s), float(q)
+    if math.isnan(s) or math.isnan(q):
+        return math.nan
+    if s == 1.0:
+        return math.inf
+    if s < 1.0:
+        return math.nan
+    if q == math.inf:
+        return 0.0
+    total = 0.0
+    if q <= 0.0:
+        if q == math.floor(q):
+            return math.inf
+        if s != math.floor(s):
+            return math.nan
+        while q <= 0.0:  # integer s: (q + k)^-s is real for negative q + k
+            total += (-1.0) ** s * abs(q) ** -s
+            q += 1.0
+    shift = 12.0 + s
+    while q < shift:
+        total += q ** -s
+        q += 1.0
+    total += q ** (1.0 - s) / (s - 1.0) + 0.5 * q ** -s
+    factor = s * q ** (-s - 1.0)  # s (s+1) ... (s+2k-2) q^(-s-2k+1) / (2k)!
+    for k in range(1, 13):
+        term = BERNOULLI[k - 1] * factor / 2.0
+        total += term
+        if abs(term) < EPS * abs(total):
+            break
+        factor *= (s + 2 * k - 1) * (s + 2 * k) / ((2 * k + 1) * (2 * k + 2) * q * q)
+    return total
+
+
+@_jit
+def polygamma(n, x):
+    """The n-th derivative of digamma: (-1)^(n+1) n! zeta(n + 1, x) for n >= 1."""
+    n, x = float(n), float(x)
+    if n < 0.0 or n != math.floor(n):
+        return math.nan
+    if n == 0.0:
+        return digamma(x)
+    sign = 1.0 if n % 2.0 == 1.0 else -1.0
+    return sign * math.exp(math.lgamma(n + 1.0)) * zeta(n + 1.0, x)
+
+
+@_jit
+def _stirling_correction(x):
+    """log Gamma(x) - [(x - 1/2) log x - x + log(2 pi)/2], for x >= 10."""
+    inv2 = 1.0 / (x * x)
+    total = 0.0
+    for k in range(7, 0, -1):
+        total = total * inv2 + BERNOULLI[k - 1] / (2 * k * (2 * k - 1))
+    return total / x
+
+
+@_jit
+def betaln(a, b):
+    """log |B(a, b)|. For large arguments Stirling's series with its log terms combined into
+    log1p, so that nothing of size log Gamma(a) cancels; else three lgammas."""
+    a, b = float(a), float(b)
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    if a > b:
+        a, b = b, a
+    if b < 10.0 or a + b < 10.0 or a == math.floor(a) and a <= 0.0:
+        return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    corr = _stirling_correction(b) - _stirling_correction(a + b)
+    if a < 10.0:  # log Gamma(b) - log Gamma(a + b) by Stirling (a may be negative)
+        return (math.lgamma(a) - (b - 0.5) * math.log1p(a / b) - a * math.log(a + b) + a
+                + corr)
+    return (HALF_LOG_2PI - 0.5 * math.log(b) - (a - 0.5) * math.log1p(b / a)
+            - b * math.log1p(a / b) + _stirling_correction(a) + corr)
+
+
+@_jit
+def _erfinv_central(y):
+    """erfinv for |y| <= 0.5: the Maclaurin series' first terms, then Newton steps on erf
+    (which has no cancellation there, so tiny y keep their relative accuracy)."""
+    z = 0.5 * SQRT_PI * y
+    z2 = z * z
+    x = z * (1.0 + z2 * (1.0 / 3 + z2 * (7.0 / 30 + z2 * (127.0 / 630 + z2 * 4369.0 / 22680))))
+    for _ in range(3):
+        x -= (math.erf(x) - y) * 0.5 * SQRT_PI * math.exp(x * x)
+    return x
+
+
+@_jit
+def _ndtri_lower(p):
+    """Phi^-1(p) for 0 < p <= 0.25: a rational first guess (error < 5e-4), then Newton steps
+    on log Phi(x) = log p, which stay accurate down to the smallest p."""
+    t = math.sqrt(-2.0 * math.log(p))
+    x = -(t - (2.515517 + t * (0.802853 + t * 0.010328))
+          / (1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308))))
+    log_p = math.log(p)
+    for _ in range(4):
+        log_cdf = log_ndtr(x)
+        # d/dx log Phi(x) = phi(x) / Phi(x)
+        slope = math.exp(-0.5 * x * x - HALF_LOG_2PI - log_cdf)
+        x -= (log_cdf - log_p) / slope
+    return x
+
+
+@_jit
+def ndtri(p):
+    """The standard normal quantile Phi^-1(p): central p through erfinv, tails (using the
+    exact 1 - p for p > 1/2) through _ndtri_lower."""
+    p = float(p)
+    if math.isnan(p) or p < 0.0 or p > 1.0:
+        return math.nan
+    if p == 0.0:
+        return -math.inf
+    if p == 1.0:
+        return math.inf
+    if 0.25 <= p <= 0.75:
+        return SQRT2 * _erfinv_central(2.0 * p - 1.0)
+    if p < 0.5:
+        return _ndtri_lower(p)
+    return -_ndtri_lower(1.0 - p)
+
+
+@_jit
+def erfinv(y):
+    """The inverse error function, on [-1, 1]."""
+    y = float(y)
+    if math.isnan(y) or abs(y) > 1.0:
+        return math.nan
+    if abs(y) == 1.0:
+        return math.copysign(math.inf, y)
+    if abs(y) <= 0.5:
+        return _erfinv_central(y)
+    x = -_ndtri_lower(0.5 * (1.0 - abs(y))) / SQRT2  # 1 - |y| is exact here
+    return math.copysign(x, y)
+
+
+@_jit
+def log_ndtr(x):
+    """log Phi(x): log1p of the small upper tail for x > -1, log of erfc down to -20, and
+    below that the asymptotic series of Phi(x) phi(x)^-1 (-x) in 1/x^2."""
+    x = float(x)
+    if math.isnan(x):
+        return math.nan
+    if x > -1.0:
+        return math.log1p(-0.5 * math.erfc(x / SQRT2))
+    if x > -20.0:
+        return math.log(0.5 * math.erfc(-x / SQRT2))
+    inv2 = 1.0 / (x * x)
+    series, term = 1.0, 1.0
+    for k in range(1, 12):
+        term *= -(2 * k - 1) * inv2
+        series += term
+    return -0.5 * x * x - HALF_LOG_2PI - math.log(-x) + math.log(series)
+
+
+@_jit
+def _bessel_i_scaled(nu, x):
+    """exp(-x) I_nu(x) for x >= 0 and nu in {0, 1}: the power series up to x = 20 (positive
+    terms, no cancellation), then the large-x asymptotic series, whose smallest term there
+    is below 1e-17."""
+    if x <= 20.0:
+        quarter = 0.25 * x * x
+        term = 1.0 if nu == 0 else 0.5 * x
+        total = term
+        k = 1
+        while term > EPS * total * 0.1 and k < 500:
+            term *= quarter / (k * (k + nu))
+            total += term
+            k += 1
+        return total * math.exp(-x)
+    mu = 4.0 * nu * nu
+    term, total = 1.0, 1.0
+    for k in range(1, 60):
+        nxt = -term * (mu - (2 * k - 1) ** 2) / (k * 8.0 * x)
+        if abs(nxt) >= abs(term):
+            break
+        term = nxt
+        total += term
+        if abs(term) < EPS * 0.1 * abs(total):
+            break
+    return total / math.sqrt(2.0 * math.pi * x)
+
+
+@_jit
+def i0e(x):
+    """exp(-|x|) I_0(x), the exponentially scaled modified Bessel function of order 0."""
+    x = float(x)
+    if math.isnan(x):
+        return math.nan
+    return _bessel_i_scaled(0, abs(x))
+
+
+@_jit
+def i1e(x):
+    """exp(-|x|) I_1(x), the exponentially scaled modified Bessel function of order 1."""
+    x = float(x)
+    if math.isnan(x):
+        return math.nan
+    return math.copysign(_bessel_i_scaled(1, abs(x)), x)
+
+
+@_jit
+def _gamma_prefactor(a, x):
+    """x^a exp(-x) / Gamma(a)."""
+    return math.exp(a * math.log(x) - x - math.lgamma(a))
+
+
+@_jit
+def _gammainc_series(a, x):
+    """P(a, x) by its power series, for x < a + 1."""
+    term = 1.0 / a
+    total = term
+    n = 1
+    while abs(term) > EPS * abs(total) and n < 100000:
+        term *= x / (a + n)
+        total += term
+        n += 1
+    return total * _gamma_prefactor(a, x)
+
+
+@_jit
+def _gammaincc_fraction(a, x):
+    """Q(a, x) by its continued fraction (modified Lentz), for x >= a + 1."""
+    tiny = 1e-300
+    b = x + 1.0 - a
+    c = 1.0 / tiny
+    d = 1.0 / b
+    h = d
+    for i in range(1, 100000):
+        an = -i * (i - a)
+        b += 2.0
+        d = an * d + b
+        if abs(d) < tiny:
+            d = tiny
+        c = b + an / c
+        if abs(c) < tiny:
+            c = tiny
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < EPS:
+            break
+    return h * _gamma_prefactor(a, x)
+
+
+@_jit
+def _gammainc_domain(a, x):
+    """The value of P(a, x) where the formulas do not apply, or -1.0 where they do."""
+    if math.isnan(a) or math.isnan(x) or a < 0.0 or x < 0.0:
+        return math.nan
+    if a == 0.0:
+        return 1.0 if x > 0.0 else math.nan
+    if x == 0.0:
+        return 0.0
+    if x == math.inf:
+        return 1.0
+    return -1.0
+
+
+@_jit
+def _use_series(a, x):
+    """Whether P's series (else Q's continued fraction) is the accurate one at (a, x): the
+    series where P is the smaller, but for small a, Q is small already from x = 1/2."""
+    return x < a + 1.0 and not (a < 1.0 and x >= 0.5)
+
+
+@_jit
+def gammainc(a, x):
+    """The regularized lower incomplete gamma function P(a, x)."""
+    a, x = float(a), float(x)
+    special = _gammainc_domain(a, x)
+    if special != -1.0:
+        return special
+    if _use_series(a, x):
+        return _gammainc_series(a, x)
+    return 1.0 - _gammaincc_fraction(a, x)
+
+
+@_jit
+def gammaincc(a, x):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+    a, x = float(a), float(x)
+    special = _gammainc_domain(a, x)
+    if special != -1.0:
+        return 1.0 - special
+    if _use_series(a, x):
+        return 1.0 - _gammainc_series(a, x)
+    return _gammaincc_fraction(a, x)
+
+
+@_jit
+def _betainc_fraction(a, b, x):
+    """The continued fraction of I_x(a, b) (modified Lentz), without its prefactor; it
+    converges fast for x < (a + 1) / (a + b + 2)."""
+    tiny = 1e-300
+    c = 1.0
+    d = 1.0 - (a + b) * x / (a + 1.0)
+    if abs(d) < tiny:
+        d = tiny
+    d = 1.0 / d
+    h = d
+    for m in range(1, 100000):
+        # even step, then odd step, of the fraction's numerators
+        num = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m))
+        d = 1.0 + num * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + num / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        h *= d * c
+        num = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0))
+        d = 1.0 + num * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + num / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < EPS:
+            break
+    return h
+
+
+@_jit
+def _betainc_lower(a, b, x):
+    """I_x(a, b) from its continued fraction, where that converges fast."""
+    log_front = a * math.log(x) + b * math.log1p(-x) - betaln(a, b)
+    return math.exp(log_front) * _betainc_fraction(a, b, x) / a
+
+
+@_jit
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b), for a, b > 0 and 0 <= x <= 1: the
+    continued fraction at x or, past its mean, 1 - I_(1-x)(b, a)."""
+    a, b, x = float(a), float(b), float(x)
+    if math.isnan(a) or math.isnan(b) or math.isnan(x) or a <= 0.0 or b <= 0.0 \
+            or x < 0.0 or x > 1.0:
+        return math.nan
+    if x == 0.0 or x == 1.0:
+        return x
+    if x < (a + 1.0) / (a + b + 2.0):
+        return _betainc_lower(a, b, x)
+    return 1.0 - _betainc_lower(b, a, 1.0 - x)

@@ -1,0 +1,306 @@
+"""Structured control flow, with JAX's ``jax.lax`` signatures: ``cond``, ``switch``,
+``while_loop``, ``fori_loop``, ``scan``, ``map`` and ``select``.
+
+A Python ``for`` loop in a traced function unrolls: the program holds one copy of the body
+per iteration, and a Python ``if`` or ``while`` on a traced value cannot be traced at all.
+These functions trace each function they are given once, into a sub-program held by one
+equation; the NumPy evaluator runs the sub-program per iteration or branch, and ``jit``
+compiles it into a loop or an ``if`` inside the one generated function. All of them are
+differentiable in reverse mode, ``while_loop`` included (JAX's is not). See the
+control-flow page of the docs.
+
+Example:
+    >>> from funcgrad import lax
+    >>> float(lax.fori_loop(0, 5, lambda i, total: total + i, 0.0))
+    10.0
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable as _Callable
+from collections.abc import Sequence as _Sequence
+
+import numpy as _np
+
+from funcgrad.control import cond as _cond
+from funcgrad.control import loops as _loops
+from funcgrad.control import subprogram as _sub
+from funcgrad.core.errors import FuncgradTypeError as _TypeError
+from funcgrad.core.errors import ShapeError as _ShapeError
+from funcgrad.core.ir import Program as _Program
+from funcgrad.core.ir import Var as _Var
+from funcgrad.core.tracing import Tracer as _Tracer
+from funcgrad.core.types import ShapedArray as _ShapedArray
+from funcgrad import numpy as _fnp
+from funcgrad.tree import flatten as _flatten
+from funcgrad.tree import unflatten as _unflatten
+
+__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "select"]
+
+
+# ---------------------------------------------------------------------------------------
+# cond and switch
+
+
+def cond(pred, true_fun: _Callable, false_fun: _Callable, *operands):
+    """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``, where ``pred`` is a
+    scalar that may be traced: both functions are traced, only the one chosen runs. They
+    must return the same structure of arrays with the same shapes and dtypes.
+
+    Example:
+        >>> from funcgrad import lax
+        >>> f = fg.jit(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))
+        >>> bool(f(0.5) == np.sin(0.5)), bool(f(-0.5) == np.cos(-0.5))
+        (True, True)
+        >>> float(fg.grad(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))(-0.5))  # -sin(-0.5)
+        0.479425538604203
+    """
+    aval = _sub.leaf_aval(pred, " (cond's predicate)")
+    if aval.shape != ():
+        raise _TypeError(f"cond's predicate must be a scalar, got {aval}: to choose "
+                                "elementwise, use lax.select or fnp.where")
+    index = _fnp.asarray(pred if aval.dtype.kind == "b" else _fnp.not_equal(pred, 0), _np.int32)
+    return _branch(index, (false_fun, true_fun), operands, ("false_fun", "true_fun"))
+
+
+def switch(index, branches: _Sequence[_Callable], *operands):
+    """``branches[index](*operands)``, where ``index`` is an integer scalar that may be traced
+    (clamped into ``[0, len(branches) - 1]``, as in JAX). Every branch is traced; all must
+    return the same types.
+
+    Example:
+        >>> from funcgrad import lax
+        >>> f = fg.jit(lambda i, x: lax.switch(i, [fnp.sin, fnp.cos, fnp.negative], x))
+        >>> [float(f(i, 0.0)) for i in (0, 1, 2, 7)]
+        [0.0, 1.0, -0.0, -0.0]
+    """
+    branches = list(branches)
+    if not branches:
+        raise _TypeError("switch needs at least one branch")
+    aval = _sub.leaf_aval(index, " (switch's index)")
+    if aval.shape != () or aval.dtype.kind not in "iub":
+        raise _TypeError(f"switch's index must be an integer scalar, got {aval}")
+    index = _fnp.clip(_fnp.asarray(index, _np.int32), 0, len(branches) - 1)
+    return _branch(index, branches, operands, [f"branch {i}" for i in range(len(branches))])
+
+
+def _branch(index, funs, operands, names):
+    leaves, in_tree = _flatten(operands)
+    leaves = _sub.strong_leaves(leaves)
+    avals = [_sub.leaf_aval(x) for x in leaves]
+    traced = [_sub.trace_closed(f, in_tree, avals, name) for f, name in zip(funs, names)]
+    target, tree = _joined_outputs(traced, names)
+    traced = [t if _exact(t.out_avals, target) else
+              _sub.trace_closed(f, in_tree, avals, name, target, tree)
+              for t, f, name in zip(traced, funs, names)]
+    consts = [c for t in traced for c in t.consts]
+    const_avals = [v.aval for t in traced for v in t.program.invars[:len(t.consts)]]
+    programs, start = [], 0
+    for t in traced:
+        n = len(t.consts)
+        programs.append(_widen(t.program, n, const_avals[:start], const_avals[start + n:]))
+        start += n
+    outs = _cond.cond(index, [*consts, *leaves], tuple(programs))
+    return _unflatten(tree, outs)
+
+
+def _exact(avals, target) -> bool:
+    return [(a.shape, a.dtype) for a in avals] == [(a.shape, a.dtype) for a in target]
+
+
+def _joined_outputs(traced, names):
+    """The output types all branches must have: a Python number in one branch takes the
+    dtype of the array in another, as in arithmetic; any other difference is an error."""
+    first = traced[0]
+    for t, name in zip(traced[1:], names[1:]):
+        ok = t.out_tree == first.out_tree and all(
+            a.shape == b.shape and (a.dtype == b.dtype or a.weak_type or b.weak_type)
+            for a, b in zip(t.out_avals, first.out_avals))
+        if not ok:
+            raise _TypeError(
+                f"the branches of a cond must return the same types: {names[0]} returns "
+                f"{_sub.describe(first.out_tree, first.out_avals)} but {name} returns "
+                f"{_sub.describe(t.out_tree, t.out_avals)}")
+    target = []
+    for k, aval in enumerate(first.out_avals):
+        strong = [t.out_avals[k] for t in traced if not t.out_avals[k].weak_type]
+        target.append(strong[0] if strong else aval)
+    return target, first.out_tree
+
+
+def _widen(program: _Program, n_own: int, before, after) -> _Program:
+    """``program`` taking every branch's consts: fresh, unused inputs for the others'."""
+    own, args = program.invars[:n_own], program.invars[n_own:]
+    return _Program((), [*[_Var(a) for a in before], *own, *[_Var(a) for a in after], *args],
+                   program.equations, program.outvars)
+
+
+# ---------------------------------------------------------------------------------------
+# Loops
+
+
+def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=None):
+    """``val = init_val; while cond_fun(val): val = body_fun(val); return val``, with a
+    condition that may depend on traced values. ``body_fun`` must return the structure,
+    shapes and dtypes of ``init_val``.
+
+    Unlike JAX's, it is reverse-differentiable: the backward pass runs the loop again,
+    taping what each iteration's backward step needs (memory proportional to the trip
+    count). ``max_steps`` (funcgrad only) stops the loop after that many iterations, which
+    bounds that memory.
+
+    Example:
+        >>> from funcgrad import lax
+        >>> def sqrt_newton(a):  # Newton's method for x**2 = a
+        ...     step = lambda x: 0.5 * (x + a / x)
+        ...     return lax.while_loop(lambda x: fnp.abs(x * x - a) > 1e-12, step, a)
+        >>> float(sqrt_newton(2.0))
+        1.414213562373095
+        >>> float(fg.grad(sqrt_newton)(2.0))  # 1 / (2 sqrt(2))
+        0.35355339059327373
+    """
+    if max_steps is not None and (not isinstance(max_steps, (int, _np.integer))
+                                  or max_steps < 0):
+        raise _TypeError(f"max_steps must be a non-negative int, got {max_steps!r}")
+    leaves, tree = _flatten(init_val)
+    leaves = _sub.strong_leaves(leaves)
+    avals = [_sub.leaf_aval(x, " (while_loop's init_val)") for x in leaves]
+    args_tree = _flatten((init_val,))[1]
+    test = _sub.trace_closed(cond_fun, args_tree, avals, "while_loop's cond_fun")
+    out = test.out_avals
+    if not (len(out) == 1 and out[0].shape == () and out[0].dtype.kind == "b"):
+        raise _TypeError(f"while_loop's cond_fun must return a boolean scalar, got "
+                                f"{_sub.describe(test.out_tree, out)}")
+    body = _sub.trace_closed(body_fun, args_tree, avals, "while_loop's body_fun", avals, tree)
+    outs = _loops.while_loop(test.consts, body.consts, leaves, cond=test.program,
+                             body=body.program,
+                             max_steps=None if max_steps is None else int(max_steps))
+    return _unflatten(tree, outs)
+
+
+def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
+    """``val = init_val; for i in range(lower, upper): val = body_fun(i, val)``.
+
+    With Python ints as bounds it is a ``scan`` (differentiable like one, saving what each
+    step's backward needs); with traced bounds, a ``while_loop``. ``unroll`` is accepted for
+    JAX compatibility and ignored (the loop is compiled as a loop).
+
+    Example:
+        >>> from funcgrad import lax
+        >>> def power(x, n):  # x ** n, by n multiplications
+        ...     return lax.fori_loop(0, n, lambda i, p: p * x, 1.0)
+        >>> float(power(3.0, 4)), float(fg.grad(power)(3.0, 4))
+        (81.0, 108.0)
+    """
+    static = not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer)
+    if static:
+        lo, hi = _np.asarray(lower), _np.asarray(upper)
+        if lo.shape != () or hi.shape != () or lo.dtype.kind not in "iu" \
+                or hi.dtype.kind not in "iu":
+            raise _TypeError(f"fori_loop's bounds must be integer scalars, got "
+                                    f"{lower!r} and {upper!r}")
+
+        def step(carry, _):
+            i, val = carry
+            return (i + 1, body_fun(i, val)), None
+
+        start = _np.asarray(lower, _np.result_type(lo, hi))
+        (_, val), _ = scan(step, (start, init_val), None, length=builtins.max(int(hi - lo), 0))
+        return val
+    dtype = _np.result_type(_sub.leaf_aval(lower).dtype, _sub.leaf_aval(upper).dtype)
+    if dtype.kind not in "iu":
+        raise _TypeError(f"fori_loop's bounds must be integer scalars, got "
+                                f"{_sub.leaf_aval(lower)} and {_sub.leaf_aval(upper)}")
+    _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(*c)),
+                        (_fnp.asarray(lower, dtype), init_val))
+    return val
+
+
+def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool = False,
+         unroll: int | bool = 1, _split_transpose: bool = False):
+    """Loop ``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``, returning the
+    final carry and the ``y``s stacked: ``(carry, stack(ys))``. ``xs`` and the results may
+    be pytrees; with ``xs=None``, ``length`` says how many steps. ``reverse=True`` walks
+    ``xs`` from the end (``ys[i]`` still belongs to ``xs[i]``). ``unroll`` is accepted for
+    JAX compatibility and ignored: the loop is compiled as a loop.
+
+    Example:
+        >>> from funcgrad import lax
+        >>> total, running = lax.scan(lambda c, x: (c + x, c + x), 0.0, np.arange(4.0))
+        >>> float(total), running
+        (6.0, array([0., 1., 3., 6.]))
+    """
+    init_leaves, carry_tree = _flatten(init)
+    init_leaves = _sub.strong_leaves(init_leaves)
+    xs_leaves = _flatten(xs)[0]
+    xs_leaves = _sub.strong_leaves(xs_leaves)
+    length = _scan_length(xs_leaves, length)
+    carry_avals = [_sub.leaf_aval(x, " (scan's init)") for x in init_leaves]
+    x_avals = [_ShapedArray(a.shape[1:], a.dtype) for a in builtins.map(_sub.leaf_aval, xs_leaves)]
+    found = []
+
+    def step(carry, x):
+        out = f(carry, x)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise _TypeError(f"scan's f must return a pair (carry, y), got "
+                                    f"{type(out).__name__}")
+        new_leaves, new_tree = _flatten(out[0])
+        new_leaves = _sub.coerce(new_leaves, new_tree, carry_avals, carry_tree,
+                            "scan's f (its new carry)")
+        y_leaves, y_tree = _flatten(out[1])
+        found.append(y_tree)
+        return [*new_leaves, *y_leaves]
+
+    in_tree = _flatten((init, xs))[1]
+    body = _sub.trace_closed(step, in_tree, [*carry_avals, *x_avals], "scan's f")
+    outs = _loops.scan(body.consts, init_leaves, xs_leaves, body=body.program, length=length,
+                       reverse=reverse)
+    n = len(init_leaves)
+    return _unflatten(carry_tree, outs[:n]), _unflatten(found[0], outs[n:])
+
+
+def _scan_length(xs_leaves, length) -> int:
+    lengths = set()
+    for x in xs_leaves:
+        aval = _sub.leaf_aval(x, " (scan's xs)")
+        if not aval.shape:
+            raise _ShapeError(f"scan's xs must have a leading axis to scan over, got {aval}")
+        lengths.add(aval.shape[0])
+    if length is not None:
+        lengths.add(int(length))
+    if len(lengths) != 1:
+        raise _ShapeError("scan needs xs or a length" if not lengths else
+                         f"scan's xs and length disagree on the number of steps: "
+                         f"{sorted(lengths)}")
+    return lengths.pop()
+
+
+def map(f: _Callable, xs):  # noqa: A001  (lax.map mirrors jax.lax.map)
+    """``stack([f(x) for x in xs])`` over the leading axis of ``xs`` (a pytree), as a loop
+    traced once.
+
+    Example:
+        >>> from funcgrad import lax
+        >>> lax.map(lambda row: fnp.sum(row ** 2), np.arange(6.0).reshape(3, 2))
+        array([ 1., 13., 41.])
+    """
+    return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
+
+
+def select(pred, on_true, on_false):
+    """Elementwise choice, ``on_true`` where ``pred`` else ``on_false``: all three of one
+    shape, ``pred`` boolean (JAX's ``lax.select``; ``fnp.where`` also broadcasts).
+
+    Example:
+        >>> from funcgrad import lax
+        >>> lax.select(np.array([True, False]), np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+        array([1., 4.])
+    """
+    p, t, f = (_sub.leaf_aval(x) for x in (pred, on_true, on_false))
+    if p.dtype.kind != "b":
+        raise _TypeError(f"select's pred must be boolean, got {p}")
+    if not (p.shape == t.shape == f.shape) or t.dtype != f.dtype:
+        raise _ShapeError(f"select needs pred, on_true and on_false of one shape, and the "
+                         f"cases of one dtype; got {p}, {t} and {f}")
+    return _fnp.where(pred, on_true, on_false)

@@ -1,0 +1,230 @@
+"""Initializers for network parameters, as ``jax.nn.initializers``: each is a function
+``init(key, shape, dtype=np.float64)`` (``zeros`` and ``ones`` are; the others are made by a
+factory taking their options). Also reachable as ``funcgrad.nn.initializers``.
+
+Fan-in and fan-out are read from the last two axes of ``shape`` (``in_axis=-2``,
+``out_axis=-1``: a weight ``W`` used as ``x @ W``); other axes count as receptive field.
+The normal ones draw from a normal truncated at two standard deviations, rescaled to keep
+the variance, as JAX does.
+
+Example:
+    >>> w = fg.nn.initializers.glorot_uniform()(fg.random.key(0), (3, 4))
+    >>> w.shape, w.dtype
+    ((3, 4), dtype('float64'))
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import funcgrad.numpy as fnp
+from funcgrad import random
+from funcgrad.core.errors import ConcretizationError as _ConcretizationError
+from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
+from funcgrad.core.errors import ShapeError as _ShapeError
+from funcgrad.core.tracing import Tracer as _Tracer
+
+__all__ = [
+    "constant",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "normal",
+    "ones",
+    "orthogonal",
+    "uniform",
+    "variance_scaling",
+    "zeros",
+]
+
+# the standard deviation of a standard normal truncated to (-2, 2)
+_TRUNCATED_STD = 0.87962566103423978
+
+
+def zeros(key, shape, dtype=np.float64):
+    """All zeros (the key is unused).
+
+    Example:
+        >>> fg.nn.initializers.zeros(fg.random.key(0), (2,))
+        array([0., 0.])
+    """
+    return np.zeros(shape, dtype)
+
+
+def ones(key, shape, dtype=np.float64):
+    """All ones (the key is unused).
+
+    Example:
+        >>> fg.nn.initializers.ones(fg.random.key(0), (2,))
+        array([1., 1.])
+    """
+    return np.ones(shape, dtype)
+
+
+def constant(value):
+    """An initializer filling with ``value``.
+
+    Example:
+        >>> fg.nn.initializers.constant(0.1)(fg.random.key(0), (2,))
+        array([0.1, 0.1])
+    """
+    return lambda key, shape, dtype=np.float64: np.full(shape, value, dtype)
+
+
+def normal(stddev=1e-2):
+    """Normal numbers with standard deviation ``stddev``.
+
+    Example:
+        >>> fg.nn.initializers.normal(1.0)(fg.random.key(0), (2,)).shape
+        (2,)
+    """
+    return lambda key, shape, dtype=np.float64: stddev * random.normal(key, shape, dtype)
+
+
+def uniform(scale=1e-2):
+    """Uniform numbers on [0, scale).
+
+    Example:
+        >>> bool(fg.nn.initializers.uniform(1.0)(fg.random.key(0), (5,)).max() < 1)
+        True
+    """
+    return lambda key, shape, dtype=np.float64: scale * random.uniform(key, shape, dtype)
+
+
+def _fans(shape, in_axis=-2, out_axis=-1):
+    if len(shape) < 1:
+        raise _ShapeError("a variance-scaling initializer needs a shape with an axis, not ()")
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape) / (shape[in_axis] * shape[out_axis])
+    return shape[in_axis] * receptive, shape[out_axis] * receptive
+
+
+def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1):
+    """Numbers with variance ``scale / n``, n the fan-in, fan-out or their mean (``mode``
+    "fan_in", "fan_out", "fan_avg"), from a "truncated_normal", "normal" or "uniform"
+    ``distribution``.
+
+    Example:
+        >>> init = fg.nn.initializers.variance_scaling(2.0, "fan_in", "normal")
+        >>> float(init(fg.random.key(0), (500, 400)).var()).__round__(3)
+        0.004
+    """
+    if mode not in ("fan_in", "fan_out", "fan_avg"):
+        raise _FuncgradTypeError(f"mode is 'fan_in', 'fan_out' or 'fan_avg', not {mode!r}")
+    if distribution not in ("truncated_normal", "normal", "uniform"):
+        raise _FuncgradTypeError("distribution is 'truncated_normal', 'normal' or 'uniform', "
+                                f"not {distribution!r}")
+
+    def init(key, shape, dtype=np.float64):
+        shape = tuple(shape)
+        fan_in, fan_out = _fans(shape, in_axis, out_axis)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+        variance = scale / n
+        if distribution == "uniform":
+            limit = math.sqrt(3 * variance)
+            return random.uniform(key, shape, dtype, -limit, limit)
+        if distribution == "normal":
+            return math.sqrt(variance) * random.normal(key, shape, dtype)
+        std = math.sqrt(variance) / _TRUNCATED_STD
+        return std * random.truncated_normal(key, -2.0, 2.0, shape, dtype)
+    return init
+
+
+def glorot_uniform(in_axis=-2, out_axis=-1):
+    """Glorot (Xavier) uniform: variance 2 / (fan_in + fan_out).
+
+    Example:
+        >>> w = fg.nn.initializers.glorot_uniform()(fg.random.key(0), (30, 20))
+        >>> bool(np.abs(w).max() <= np.sqrt(6 / 50))
+        True
+    """
+    return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis)
+
+
+def glorot_normal(in_axis=-2, out_axis=-1):
+    """Glorot (Xavier) normal: variance 2 / (fan_in + fan_out), truncated at 2 sigma.
+
+    Example:
+        >>> fg.nn.initializers.glorot_normal()(fg.random.key(0), (3, 2)).shape
+        (3, 2)
+    """
+    return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis)
+
+
+def he_uniform(in_axis=-2, out_axis=-1):
+    """He (Kaiming) uniform: variance 2 / fan_in, for ReLU layers.
+
+    Example:
+        >>> fg.nn.initializers.he_uniform()(fg.random.key(0), (3, 2)).shape
+        (3, 2)
+    """
+    return variance_scaling(2.0, "fan_in", "uniform", in_axis, out_axis)
+
+
+def he_normal(in_axis=-2, out_axis=-1):
+    """He (Kaiming) normal: variance 2 / fan_in, for ReLU layers.
+
+    Example:
+        >>> w = fg.nn.initializers.he_normal()(fg.random.key(0), (400, 300))
+        >>> float(w.var() * 400).__round__(1)
+        2.0
+    """
+    return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis)
+
+
+def lecun_uniform(in_axis=-2, out_axis=-1):
+    """LeCun uniform: variance 1 / fan_in.
+
+    Example:
+        >>> fg.nn.initializers.lecun_uniform()(fg.random.key(0), (3, 2)).shape
+        (3, 2)
+    """
+    return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis)
+
+
+def lecun_normal(in_axis=-2, out_axis=-1):
+    """LeCun normal: variance 1 / fan_in (for SELU networks).
+
+    Example:
+        >>> w = fg.nn.initializers.lecun_normal()(fg.random.key(0), (400, 300))
+        >>> float(w.var() * 400).__round__(1)
+        1.0
+    """
+    return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis)
+
+
+def orthogonal(scale=1.0, column_axis=-1):
+    """A matrix with orthonormal columns (or rows, whichever are fewer), times ``scale``:
+    the Q of a QR factorisation of normal numbers, its signs fixed by R's diagonal so that
+    it is uniformly (Haar) distributed. Needs a concrete key (it calls NumPy's QR); call it
+    outside ``jit``, as initialization usually is.
+
+    Example:
+        >>> q = fg.nn.initializers.orthogonal()(fg.random.key(0), (4, 3))
+        >>> bool(np.allclose(q.T @ q, np.eye(3)))
+        True
+    """
+    def init(key, shape, dtype=np.float64):
+        if isinstance(key, _Tracer):
+            raise _ConcretizationError("orthogonal initialization needs a concrete key: "
+                                      "call it outside jit (it uses NumPy's QR)")
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise _ShapeError(f"orthogonal initialization needs two axes or more, not {shape}")
+        n_cols = shape[column_axis]
+        n_rows = math.prod(shape) // n_cols
+        a = np.asarray(random.normal(key, (max(n_rows, n_cols), min(n_rows, n_cols))))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if n_rows < n_cols:
+            q = q.T
+        q = np.moveaxis(q.reshape(*np.delete(shape, column_axis % len(shape)), n_cols), -1,
+                        column_axis)
+        return fnp.asarray(scale * q, dtype)
+    return init

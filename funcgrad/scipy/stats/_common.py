@@ -1,0 +1,48 @@
+"""What the distributions share: argument conversion, standardizing by loc and scale, and
+SciPy's nan for invalid parameters."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import funcgrad.numpy as fnp
+from funcgrad.numpy._util import scalar_or_array
+
+LOG_2PI = math.log(2 * math.pi)
+LOG_PI = math.log(math.pi)
+
+
+def arrays(*xs):
+    """Each argument as funcgrad computes with it (Python numbers stay weak)."""
+    return [scalar_or_array(x) for x in xs]
+
+
+def standardize(x, loc, scale):
+    """(x - loc) / scale, with scale replaced by 1 where it is invalid (<= 0), so that the
+    invalid branch never produces an inf or nan that would reach a gradient."""
+    safe_scale = fnp.where(scale > 0, scale, 1.0)
+    return (x - loc) / safe_scale, safe_scale
+
+
+def invalid_as_nan(valid, value):
+    """``value`` where the parameters are valid, else nan (SciPy's answer)."""
+    return fnp.where(valid, value, np.nan)
+
+
+def positive_or_one(x):
+    """x where x > 0, else 1: for logs in a branch that where() drops."""
+    return fnp.where(x > 0, x, 1.0)
+
+
+def is_integer(k):
+    return k == fnp.floor(k)
+
+
+def log_probability(p, complement):
+    """log(p), as log1p(-complement) where p > 1/2: there 1 - p is known more accurately than
+    p itself (log(cdf) would round to 0 in the upper tail). Each branch sees a safe value."""
+    near_one = p > 0.5
+    return fnp.where(near_one, fnp.log1p(-fnp.where(near_one, complement, 0.0)),
+                     fnp.log(fnp.where(near_one, 1.0, p)))

@@ -1,0 +1,97 @@
+"""Integer and dtype paths (issue 14 item 5): every dtype NumPy accepts is computed as NumPy
+computes it, compiled and not, or refused with an error naming the real cause."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+
+DTYPES = ["bool", "int8", "int32", "int64", "uint8", "uint32", "uint64", "float32", "float64"]
+# values that wrap the same way in every integer dtype; 2**63 + 5 is negative as an int64
+RAW = [0, 1, 3, 2**63 + 5, 7, 100]
+
+
+def _array(dtype, shift):
+    values = [(v + shift) % 2**64 for v in RAW]
+    if np.dtype(dtype).kind == "f":
+        return np.array([v % 1000 - 300.5 for v in values], dtype)
+    return np.array(values, np.uint64).astype(dtype)
+
+
+def _ops(a, b):
+    return (a + b, a - b if a.dtype != np.bool_ else a ^ b, a * b, fnp.maximum(a, b),
+            fnp.minimum(a, b), a < b, a == b, a >= b)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(left=st.sampled_from(DTYPES), right=st.sampled_from(DTYPES))
+def test_compiled_arithmetic_matches_numpy(left, right):
+    a, b = _array(left, 0), _array(right, 3)
+    with np.errstate(all="ignore"):
+        expected = _ops(a, b)
+        compiled = fg.jit(_ops)(a, b)
+    for got, want in zip(compiled, expected):
+        assert got.dtype == want.dtype, (left, right, got.dtype, want.dtype)
+        assert np.array_equal(got, want, equal_nan=True), (left, right, got, want)
+
+
+def test_uint64_plus_int64_is_float64_as_in_numpy():
+    a, b = np.array([2**63 + 5], np.uint64), np.array([-3], np.int64)
+    for f in (fg.jit(lambda a, b: a + b), lambda a, b: fnp.add(a, b)):
+        out = f(a, b)
+        assert out.dtype == np.float64 and out[0] > 0 and np.array_equal(out, a + b)
+
+
+@pytest.mark.parametrize("power", [lambda x: x ** -2, lambda x: fnp.power(x, -1),
+                                   lambda x: x ** np.array([1, -1])])
+def test_integer_to_negative_integer_power_raises_as_numpy_does(power):
+    x = np.array([2, 3])
+    with pytest.raises(ValueError):
+        power(x)  # NumPy
+    with pytest.raises(fg.FuncgradValueError, match="negative integer powers"):
+        fg.jit(power)(x)
+    with pytest.raises(fg.FuncgradValueError, match="negative integer powers"):
+        fnp.power(x, -3)
+
+
+def test_big_endian_arrays_are_computed_in_native_byte_order():
+    x = np.array([1.0, 2.0, 3.0], ">f8")
+    assert np.array_equal(fg.jit(lambda x: x * 2.0)(x), x * 2.0)
+    assert np.array_equal(fg.grad(lambda x: fnp.sum(x ** 2))(x), 2 * x)
+    w = np.array([1.0, -1.0, 0.5], ">f8")  # a constant read from a closure
+    assert np.allclose(fg.jit(lambda x: fnp.sum(w * x))(np.ones(3)), 0.5)
+    assert np.allclose(fnp.sin(x), np.sin(x))
+
+
+def test_dict_with_keys_of_mixed_types_works_under_jit():
+    d = {1: np.ones(2), "a": np.full(2, 2.0)}
+    assert np.array_equal(fg.jit(lambda d: d[1] + d["a"])(d), np.full(2, 3.0))
+    g = fg.grad(lambda d: fnp.sum(d[1] * d["a"]))(d)
+    assert np.array_equal(g["a"], np.ones(2))
+
+
+def test_tracer_as_a_dict_key_says_why_and_what_to_do():
+    with pytest.raises(fg.FuncgradTypeError, match="cannot be hashed.*dict key"):
+        fg.jit(lambda x: {x: 1})(1.0)
+    with pytest.raises(TypeError):  # still a TypeError, for code that catches that
+        fg.grad(lambda x: len({x}) * x)(1.0)
+
+
+def _with_python_numbers(a):
+    if a.dtype.kind == "f":
+        return a * 0.1 + 1.7, a / 3, a > 0.5
+    return a + 1, a * 3, a % 3, a // 3, a > 3, fnp.maximum(a, 3)
+
+
+@pytest.mark.parametrize("dtype", ["uint64", "uint8", "int8", "float32"])
+def test_python_numbers_are_weak_in_compiled_code_as_in_numpy(dtype):
+    """A Python number takes the array's dtype (NEP 50): uint64 arithmetic with an int stays
+    exact, float32 with a float rounds in float32."""
+    a = _array(dtype, 0)
+    with np.errstate(all="ignore"):
+        expected = _with_python_numbers(a)
+        got = fg.jit(_with_python_numbers)(a)
+    for g, e in zip(got, expected):
+        assert g.dtype == e.dtype and np.array_equal(g, e), (dtype, g, e)

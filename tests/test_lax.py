@@ -1,0 +1,399 @@
+"""funcgrad.lax: structured control flow. Values against plain Python/NumPy loops, gradients
+against finite differences and against the same loop unrolled by hand, the program's size
+independent of the trip count, and the errors of misuse."""
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import lax
+from funcgrad.testing import check_grads
+
+RNG = np.random.default_rng(0)
+W = RNG.normal(size=(3, 3)) * 0.5
+XS = RNG.normal(size=(6, 3))
+H0 = RNG.normal(size=3)
+
+
+def rnn_scan(h, xs, w):
+    h, hs = lax.scan(lambda h, x: (fnp.tanh(h @ w + x), h), h, xs)
+    return fnp.sum(h ** 2) + fnp.sum(fnp.sin(hs))
+
+
+def rnn_unrolled(h, xs, w):
+    hs = []
+    for x in xs:
+        hs.append(h)
+        h = fnp.tanh(h @ w + x)
+    return fnp.sum(h ** 2) + fnp.sum(fnp.sin(fnp.stack(hs)))
+
+
+def newton_sqrt(a):
+    return lax.while_loop(lambda x: fnp.abs(x * x - a) > 1e-12, lambda x: 0.5 * (x + a / x), a)
+
+
+def equations(fun, *args):
+    return len(fg.make_ir(fun)(*args).program.equations)
+
+
+# --- values ------------------------------------------------------------------------------
+
+def test_scan_matches_a_python_loop():
+    np.testing.assert_allclose(rnn_scan(H0, XS, W), rnn_unrolled(H0, XS, W), rtol=1e-13)
+    np.testing.assert_allclose(fg.jit(rnn_scan)(H0, XS, W), rnn_unrolled(H0, XS, W),
+                               rtol=1e-13)
+
+
+def test_scan_reverse_pytrees_and_length():
+    xs = {"a": np.arange(4.0), "b": np.arange(8.0).reshape(4, 2)}
+
+    def step(carry, x):
+        total, count = carry
+        total = total + x["a"] + fnp.sum(x["b"])
+        return (total, count + 1), {"t": total, "pair": (x["a"], 2 * x["b"])}
+
+    (total, count), ys = lax.scan(step, (0.0, 0), xs, reverse=True)
+    running = np.cumsum((np.arange(4.0) + np.arange(8.0).reshape(4, 2).sum(1))[::-1])[::-1]
+    assert float(total) == running[0] and int(count) == 4
+    np.testing.assert_allclose(ys["t"], running)
+    np.testing.assert_allclose(ys["pair"][1], 2 * xs["b"])
+    carry, ys = lax.scan(lambda c, _: (c * 2.0, c), 1.0, None, length=5)
+    assert float(carry) == 32.0 and ys.tolist() == [1.0, 2.0, 4.0, 8.0, 16.0]
+
+
+def test_cond_and_switch_choose_at_run_time():
+    f = fg.jit(lambda x: lax.cond(x > 0, lambda x: x * 2.0, lambda x: -x, x))
+    assert float(f(3.0)) == 6.0 and float(f(-3.0)) == 3.0
+    g = fg.jit(lambda i, x: lax.switch(i, [lambda x: x + 1.0, lambda x: x * 10.0,
+                                           lambda x: x - 1.0], x))
+    assert [float(g(i, 2.0)) for i in (-5, 0, 1, 2, 9)] == [3.0, 3.0, 20.0, 1.0, 1.0]
+
+
+def test_cond_with_pytrees_and_closures():
+    y = np.array([1.0, 2.0])
+
+    def f(p, x):
+        return lax.cond(p, lambda a: {"s": a[0] * y, "t": a[1]},
+                        lambda a: {"s": a[0] - y, "t": 2 * a[1]}, (x, 3.0))
+    out = fg.jit(f)(True, np.array([5.0, 6.0]))
+    np.testing.assert_allclose(out["s"], [5.0, 12.0])
+    assert float(out["t"]) == 3.0
+    out = fg.jit(f)(False, np.array([5.0, 6.0]))
+    np.testing.assert_allclose(out["s"], [4.0, 4.0])
+
+
+def test_while_and_fori_loops():
+    assert float(fg.jit(newton_sqrt)(2.0)) == pytest.approx(np.sqrt(2.0), abs=1e-14)
+
+    def collatz_steps(n):
+        def body(c):
+            n, k = c
+            return fnp.where(n % 2 == 0, n // 2, 3 * n + 1), k + 1
+        return lax.while_loop(lambda c: c[0] != 1, body, (n, 0))[1]
+    assert int(fg.jit(collatz_steps)(np.int64(27))) == 111
+    assert float(lax.fori_loop(2, 5, lambda i, s: s + i, 0.0)) == 9.0
+    dyn = fg.jit(lambda n, x: lax.fori_loop(0, n, lambda i, s: s * x, 1.0))
+    assert float(dyn(np.int64(3), 2.0)) == 8.0 and float(dyn(np.int64(0), 2.0)) == 1.0
+    assert float(lax.while_loop(lambda x: x < 100.0, lambda x: x * 2, 1.0, max_steps=3)) == 8.0
+
+
+def test_map_and_select():
+    np.testing.assert_allclose(lax.map(lambda r: fnp.sum(r ** 2), XS), np.sum(XS ** 2, 1))
+    p = XS > 0
+    np.testing.assert_allclose(lax.select(p, XS, -XS), np.abs(XS))
+
+
+def test_programs_are_traced_once_whatever_the_trip_count():
+    short, long = XS[:2], RNG.normal(size=(50, 3))
+    assert equations(rnn_scan, H0, short, W) == equations(rnn_scan, H0, long, W)
+    assert equations(fg.grad(rnn_scan), H0, short, W) == \
+        equations(fg.grad(rnn_scan), H0, long, W)
+    assert equations(rnn_unrolled, H0, long, W) > 10 * equations(rnn_scan, H0, long, W)
+
+
+def test_make_ir_prints_sub_programs_nested():
+    text = str(fg.make_ir(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))(1.0))
+    assert "branches[0] =" in text and "branches[1] =" in text
+    assert text.index("cos") < text.index("sin")  # branch 0 is false_fun
+    text = str(fg.make_ir(rnn_scan)(H0, XS, W))
+    assert "scan[length=6 reverse=False" in text and "body =" in text and "tanh" in text
+
+
+# --- reverse mode ------------------------------------------------------------------------
+
+def test_grad_of_scan_matches_the_unrolled_loop_and_finite_differences():
+    for argnums in (0, 1, 2):
+        np.testing.assert_allclose(fg.grad(rnn_scan, argnums)(H0, XS, W),
+                                   fg.grad(rnn_unrolled, argnums)(H0, XS, W), rtol=1e-12)
+    check_grads(rnn_scan, (H0, XS[:3], W), order=2)
+
+
+def test_grad_of_reverse_scan_with_integer_and_inactive_carries():
+    def f(x, xs):
+        def step(c, xi):
+            k, acc, const = c
+            acc = fnp.sin(acc) * x + xi * k
+            return (k + 1, acc, const), acc * const
+        (_, acc, _), ys = lax.scan(step, (0, 0.5, 2.0), xs, reverse=True)
+        return acc + fnp.sum(ys ** 2)
+    check_grads(f, (0.7, RNG.normal(size=4)), order=2)
+
+
+def test_grad_of_cond_differentiates_the_branch_taken():
+    def f(x, y):
+        return lax.cond(fnp.sum(x) > 0, lambda x, y: fnp.sin(x) * y,
+                        lambda x, y: fnp.exp(x) + y * y, x, y)
+    for x in (np.array([0.3, 0.4]), np.array([-0.3, 0.1])):
+        check_grads(f, (x, 1.5), order=2)
+    np.testing.assert_allclose(fg.grad(lambda x: fnp.sum(f(x, 1.5)))(np.array([-0.3, 0.1])),
+                               np.exp([-0.3, 0.1]))
+    g = lambda i, x: lax.switch(i, [fnp.sin, fnp.cos, lambda x: x ** 3], x)  # noqa: E731
+    assert fg.grad(g, 1)(np.int64(2), 2.0) == pytest.approx(12.0)
+
+
+def test_grad_through_a_data_dependent_while_loop():
+    # d sqrt(a) / da = 1 / (2 sqrt(a)): the loop's fixed point, differentiated through
+    for a in (2.0, 9.0):
+        assert float(fg.grad(newton_sqrt)(a)) == pytest.approx(0.5 / np.sqrt(a), rel=1e-10)
+        assert float(fg.jit(fg.grad(newton_sqrt))(a)) == pytest.approx(0.5 / np.sqrt(a),
+                                                                       rel=1e-10)
+
+
+def test_grad_of_while_matches_the_hand_unrolled_loop():
+    def body(c, b):
+        x, y = c
+        return (x * b + fnp.sin(y), fnp.cos(x) * y)
+
+    def looped(a, b):
+        out = lax.while_loop(lambda c: fnp.sum(c[0]) < 5.0, lambda c: body(c, b),
+                             (a, np.ones(2)))
+        return fnp.sum(out[0] * out[1])
+
+    def unrolled(a, b):  # the same iterations, for these inputs (the trip count is data)
+        c = (a, np.ones(2))
+        while np.sum(c[0]) < 5.0:
+            c = body(c, b)
+        return fnp.sum(c[0] * c[1])
+
+    a, b = np.array([0.3, 0.5]), 1.3
+    for argnums in (0, 1):
+        np.testing.assert_allclose(fg.grad(looped, argnums)(a, b),
+                                   fg.grad(unrolled, argnums)(a, b), rtol=1e-12)
+    check_grads(looped, (a, b), order=1)
+
+
+def test_fori_loop_grads_static_and_traced_bounds():
+    def f(x, n):
+        return lax.fori_loop(0, n, lambda i, p: fnp.sin(p) * x + i, x)
+    static = fg.grad(lambda x: f(x, 4))(0.7)
+    assert fg.grad(f)(0.7, np.int64(4)) == pytest.approx(static, rel=1e-13)
+    check_grads(lambda x: f(x, 4), (0.7,), order=2)
+    assert "scan" in str(fg.make_ir(lambda x: f(x, 4))(0.7))
+    assert "while" in str(fg.make_ir(f)(0.7, np.int64(4)))
+
+
+def test_max_steps_bounds_the_loop_and_its_gradient():
+    def f(x):
+        return lax.while_loop(lambda x: x < 1e9, lambda x: x * x + 1.0, x, max_steps=3)
+    assert float(f(2.0)) == ((2.0 ** 2 + 1) ** 2 + 1) ** 2 + 1
+    check_grads(f, (2.0,), order=1, rtol=1e-6)
+
+
+def test_checkpoint_recomputes_instead_of_saving():
+    body = lambda h, x: (fnp.tanh(fnp.sin(h @ W) + x), None)  # noqa: E731
+
+    def saved_outputs(step):
+        def f(h):
+            return fnp.sum(lax.scan(step, h, XS)[0])
+        program = fg.make_ir(fg.grad(f))(H0).program
+        scans = [e for e in program.equations if e.primitive.name == "scan"]
+        return len(scans[0].outputs), fg.grad(f)(H0)
+
+    plain, g_plain = saved_outputs(body)
+    remat, g_remat = saved_outputs(fg.checkpoint(body))
+    assert remat < plain
+    np.testing.assert_allclose(g_remat, g_plain, rtol=1e-13)
+    check_grads(fg.remat(lambda x: fnp.sin(x) * fnp.cos(x)), (np.array([0.2, 0.4]),), order=2)
+
+
+def test_vjp_splits_loops_into_forward_and_backward_programs():
+    out, pullback = fg.vjp(rnn_scan, H0, XS, W)
+    expected = fg.grad(rnn_scan, (0, 1, 2))(H0, XS, W)
+    for a, e in zip(pullback(1.0), expected):
+        np.testing.assert_allclose(a, e, rtol=1e-12)
+    out, pullback = fg.vjp(newton_sqrt, 4.0)
+    assert float(pullback(1.0)[0]) == pytest.approx(0.25)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+def test_branches_of_different_types_are_an_error():
+    with pytest.raises(fg.FuncgradTypeError, match=r"true_fun returns f64\[2\].*false_fun "
+                                                   r"returns f64\[3\]|false_fun returns"):
+        lax.cond(True, lambda x: x[:2], lambda x: x, np.ones(3))
+    with pytest.raises(fg.FuncgradTypeError, match="f32"):
+        lax.cond(True, lambda x: x, lambda x: x.astype(np.float32), np.ones(3))
+    with pytest.raises(fg.FuncgradTypeError, match="same types"):
+        lax.switch(0, [lambda x: (x, x), lambda x: x], 1.0)
+
+
+def test_scan_and_while_carry_types_must_not_change():
+    with pytest.raises(fg.FuncgradTypeError, match=r"new carry\) must return f64\[3\]"):
+        lax.scan(lambda c, x: (c[:2], x), np.ones(3), XS)
+    with pytest.raises(fg.FuncgradTypeError, match="body_fun must return"):
+        lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1,), (0, 1.0))
+    with pytest.raises(fg.FuncgradTypeError, match="pair"):
+        lax.scan(lambda c, x: c, 0.0, XS)
+
+
+def test_misuse_errors_name_what_was_wrong():
+    with pytest.raises(fg.FuncgradTypeError, match="predicate must be a scalar"):
+        lax.cond(np.array([True, False]), fnp.sin, fnp.cos, 1.0)
+    with pytest.raises(fg.FuncgradTypeError, match="must return a boolean scalar"):
+        lax.while_loop(lambda x: x, lambda x: x, 1.0)
+    with pytest.raises(fg.ShapeError, match="disagree"):
+        lax.scan(lambda c, x: (c, x), 0.0, XS, length=4)
+    with pytest.raises(fg.ShapeError, match="needs xs or a length"):
+        lax.scan(lambda c, x: (c, x), 0.0, None)
+    with pytest.raises(fg.FuncgradTypeError, match="integer scalar"):
+        lax.switch(0.5, [fnp.sin], 1.0)
+    with pytest.raises(fg.ShapeError, match="one shape"):
+        lax.select(np.array([True]), np.ones(2), np.ones(2))
+    with pytest.raises(fg.FuncgradTypeError, match="bounds must be integer"):
+        lax.fori_loop(0.0, 3, lambda i, x: x, 1.0)
+
+
+def test_python_control_flow_under_jit_points_to_lax():
+    def f(x):
+        if x > 0:
+            return x
+        return -x
+    with pytest.raises(fg.ConcretizationError, match=r"lax\.cond"):
+        fg.jit(f)(1.0)
+
+
+def test_weight_cotangents_are_summed_as_one_contraction_after_the_loop():
+    """The cotangent of a weight is a sum over steps of products of per-step values (an
+    outer product for a vector state, a matrix product for a batch of states): computed
+    after the backward loop as one contraction, it must equal the unrolled loop's."""
+    w = RNG.normal(size=(5, 5)) * 0.4
+    for h0, xs in ((RNG.normal(size=5), RNG.normal(size=(4, 5))),
+                   (RNG.normal(size=(2, 5)), RNG.normal(size=(4, 2, 5)))):
+        program = fg.make_ir(fg.grad(rnn_scan, 2))(h0, xs, w).program
+        assert program.equations[-1].primitive.name == "dot_general"  # after the loops
+        np.testing.assert_allclose(fg.grad(rnn_scan, 2)(h0, xs, w),
+                                   fg.grad(rnn_unrolled, 2)(h0, xs, w), rtol=1e-12)
+    check_grads(rnn_scan, (h0, xs, w), order=2)
+
+
+def test_compiled_source_does_not_grow_with_the_trip_count():
+    """Loops are compiled as loops: the generated Numba source of a gradient through scan,
+    fori_loop and while_loop is the same text at 3 and at 300 steps."""
+    from funcgrad.compile.codegen import generate
+
+    def source(fun, *args):
+        return generate(fg.make_ir(fun)(*args).program).source
+
+    def fori(x, n):
+        return lax.fori_loop(0, n, lambda i, y: fnp.sin(y) * x, x)
+
+    def until(x, limit):
+        return lax.while_loop(lambda y: y < limit, lambda y: y * x + 1.0, 1.0)
+
+    for steps in (3, 300):
+        assert source(fg.grad(rnn_scan), H0, RNG.normal(size=(steps, 3)), W) == \
+            source(fg.grad(rnn_scan), H0, XS, W)
+        assert source(fg.grad(lambda x: fori(x, steps)), 0.5) == \
+            source(fg.grad(lambda x: fori(x, 6)), 0.5)
+    short = fg.jit(fg.grad(until))
+    assert float(short(1.5, 10.0)) == pytest.approx(
+        float(fg.grad(until)(1.5, 10.0)), rel=1e-13)
+    assert source(fg.grad(until), 1.5, 10.0) == source(fg.grad(until), 1.5, 1e6)
+
+
+def test_jit_grad_through_every_primitive_matches_the_evaluator():
+    def f(x, n):
+        y = lax.cond(fnp.sum(x) > 0, lambda v: fnp.sin(v), lambda v: v * v, x)
+        y = lax.fori_loop(0, n, lambda i, v: fnp.tanh(v) * 0.9 + x, y)
+        y = lax.while_loop(lambda v: fnp.sum(v * v) < 50.0, lambda v: v * 1.7 + 0.1, y,
+                           max_steps=20)
+        c, ys = lax.scan(lambda c, r: (c * r, c + r), 1.0, y, reverse=True)
+        return c + fnp.sum(ys ** 2) + fnp.sum(fg.checkpoint(fnp.cos)(y))
+
+    for x in (np.array([0.3, -0.2, 0.5]), np.array([-0.3, -0.2, 0.1])):
+        for n in (np.int64(0), np.int64(3)):
+            np.testing.assert_allclose(fg.jit(fg.grad(f))(x, n), fg.grad(f)(x, n),
+                                       rtol=1e-12)
+            np.testing.assert_allclose(fg.jit(f)(x, n), f(x, n), rtol=1e-13)
+    check_grads(lambda x: f(x, np.int64(3)), (np.array([0.3, -0.2, 0.5]),), order=1)
+
+
+# --- forward mode and vmap --------------------------------------------------------------------
+
+def test_jvp_of_loops_and_cond_against_finite_differences():
+    check_grads(rnn_scan, (H0, XS[:3], W), order=1, modes=("fwd",))
+    check_grads(lambda a: newton_sqrt(a), (3.0,), order=1, modes=("fwd",))
+    check_grads(lambda x: lax.cond(x[0] > 0, fnp.sin, fnp.exp, x), (np.array([0.4, 0.2]),),
+                order=1, modes=("fwd",))
+    a = np.array([2.0, 9.0])
+
+    def vector_sqrt(a):
+        return lax.while_loop(lambda x: fnp.max(fnp.abs(x * x - a)) > 1e-12,
+                              lambda x: 0.5 * (x + a / x), a)
+    np.testing.assert_allclose(fg.jacfwd(vector_sqrt)(a), np.diag(0.5 / np.sqrt(a)))
+    np.testing.assert_allclose(fg.jacrev(vector_sqrt)(a), np.diag(0.5 / np.sqrt(a)))
+
+
+def test_vmap_of_cond_selects_when_the_predicate_is_batched():
+    def f(x):
+        return lax.cond(fnp.sum(x) > 0, lambda v: v * 2.0, lambda v: -v, x)
+    xs = np.array([[1.0, 2.0], [-3.0, 1.0], [0.5, -0.1]])
+    np.testing.assert_allclose(fg.vmap(f)(xs), np.stack([f(x) for x in xs]))
+    names = [e.primitive.name for e in fg.make_ir(fg.vmap(f))(xs).equations]
+    assert "cond" not in names and "select" in names
+    g = fg.vmap(lambda x, p: lax.cond(p, fnp.sin, fnp.cos, x), in_axes=(0, None))
+    np.testing.assert_allclose(g(xs, True), np.sin(xs))
+    assert "cond" in str(fg.make_ir(g)(xs, True))
+
+
+def test_vmap_of_loops_matches_a_python_loop():
+    a = np.array([2.0, 9.0, 0.25, 100.0])  # each example converges after its own steps
+    np.testing.assert_allclose(fg.vmap(newton_sqrt)(a), np.sqrt(a), rtol=1e-14)
+    np.testing.assert_allclose(fg.jit(fg.vmap(newton_sqrt))(a), np.sqrt(a), rtol=1e-14)
+    n = np.array([0, 2, 5])
+    power = fg.vmap(lambda n, x: lax.fori_loop(0, n, lambda i, v: v * x, 1.0))
+    np.testing.assert_allclose(power(n, np.full(3, 2.0)), 2.0 ** n)
+    hs = RNG.normal(size=(4, 3))
+    batched = fg.vmap(rnn_scan, in_axes=(0, None, None))(hs, XS, W)
+    np.testing.assert_allclose(batched, [rnn_scan(h, XS, W) for h in hs], rtol=1e-13)
+    xs_batch = RNG.normal(size=(6, 2, 3))
+    batched = fg.vmap(rnn_scan, in_axes=(None, 1, None))(H0, xs_batch, W)
+    np.testing.assert_allclose(batched, [rnn_scan(H0, xs_batch[:, k], W) for k in range(2)],
+                               rtol=1e-13)
+    per_example = fg.vmap(fg.grad(rnn_scan, 2), in_axes=(0, None, None))(hs, XS, W)
+    np.testing.assert_allclose(per_example, [fg.grad(rnn_scan, 2)(h, XS, W) for h in hs],
+                               rtol=1e-12)
+
+
+def test_per_example_gradients_through_a_while_loop():
+    a = np.array([2.0, 9.0, 0.25])  # each example stops after its own number of steps
+    np.testing.assert_allclose(fg.vmap(fg.grad(newton_sqrt))(a), 0.5 / np.sqrt(a), rtol=1e-10)
+    np.testing.assert_allclose(fg.jit(fg.vmap(fg.grad(newton_sqrt)))(a), 0.5 / np.sqrt(a),
+                               rtol=1e-10)
+
+
+def test_what_while_loops_do_not_differentiate_says_so():
+    with pytest.raises(fg.FuncgradError, match="grad of grad through while_loop"):
+        fg.grad(fg.grad(newton_sqrt))(2.0)
+    with pytest.raises(fg.FuncgradError, match="forward mode through the backward pass"):
+        fg.hessian(newton_sqrt)(2.0)
+
+
+def test_loops_of_zero_steps():
+    xs = np.zeros((0, 3))
+    assert float(rnn_scan(H0, xs, W)) == pytest.approx(float(np.sum(H0 ** 2)))
+    np.testing.assert_allclose(fg.grad(rnn_scan)(H0, xs, W), 2 * H0)
+    np.testing.assert_allclose(fg.jit(fg.grad(rnn_scan))(H0, xs, W), 2 * H0)
+    assert fg.grad(rnn_scan, 2)(H0, xs, W).tolist() == np.zeros((3, 3)).tolist()
+    assert float(fg.grad(lambda x: lax.while_loop(lambda y: y > 5.0, fnp.sin, x))(1.0)) == 1.0

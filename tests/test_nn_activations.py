@@ -1,0 +1,174 @@
+"""funcgrad.nn's activations, normalization and attention against NumPy formulas (JAX's
+jax.nn semantics), derivatives against finite differences, compiled against uncompiled."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.special as sc
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad.testing import check_grads
+
+X = np.array([-800.0, -30.0, -2.0, -1e-3, 0.0, 1e-3, 1.0, 5.9, 6.0, 7.0, 30.0, 800.0])
+ALPHA, SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+REFERENCE = {
+    "elu": _elu,
+    "celu": lambda x: np.where(x > 0, x, 2.0 * np.expm1(np.minimum(x, 0) / 2.0)),
+    "selu": lambda x: SCALE * _elu(x, ALPHA),
+    "leaky_relu": lambda x: np.where(x >= 0, x, 0.01 * x),
+    "relu6": lambda x: np.clip(x, 0, 6),
+    "hard_sigmoid": lambda x: np.clip(x + 3, 0, 6) / 6,
+    "hard_silu": lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    "hard_tanh": lambda x: np.clip(x, -1, 1),
+    "soft_sign": lambda x: x / (np.abs(x) + 1),
+    "mish": lambda x: x * np.tanh(np.logaddexp(0, x)),
+    "gelu": lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    "silu": lambda x: x * sc.expit(x),
+}
+CALLS = {"celu": lambda x: fg.nn.celu(x, alpha=2.0)}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_activation_values(name):
+    f = CALLS.get(name, getattr(fg.nn, name))
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(f(X), REFERENCE[name](X), rtol=1e-14, atol=1e-300)
+    assert f(X.astype(np.float32)).dtype == np.float32
+    assert np.isfinite(fg.grad(lambda x: fnp.sum(f(x)))(X)).all()  # no overflow leaks in
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_activation_gradients(name):
+    smooth = np.array([-30.0, -2.0, -0.3, 0.4, 0.7, 5.5, 6.5, 30.0])  # away from the kinks
+    check_grads(CALLS.get(name, getattr(fg.nn, name)), [smooth])
+
+
+def test_gradients_at_the_kinks_follow_jax():
+    at = np.array([0.0, 6.0, -1.0, 1.0])
+    assert list(fg.grad(lambda x: fnp.sum(fg.nn.relu6(x)))(at)) == [0.0, 0.0, 0.0, 1.0]
+    assert list(fg.grad(lambda x: fnp.sum(fg.nn.leaky_relu(x)))(at)) == [1.0, 1.0, 0.01, 1.0]
+    assert list(fg.grad(lambda x: fnp.sum(fg.nn.elu(x)))(at[:1])) == [1.0]
+
+
+def test_gelu_exact_form():
+    np.testing.assert_allclose(fg.nn.gelu(X, approximate=False),
+                               X * sc.ndtr(X), rtol=1e-12, atol=1e-300)
+    check_grads(lambda x: fg.nn.gelu(x, approximate=False), [X[1:-1]])
+
+
+def test_glu():
+    x = np.arange(12.0).reshape(3, 4) / 4 - 1
+    np.testing.assert_allclose(fg.nn.glu(x), x[:, :2] * sc.expit(x[:, 2:]), rtol=1e-15)
+    np.testing.assert_allclose(fg.nn.glu(x.T, axis=0), x.T[:2] * sc.expit(x.T[2:]),
+                               rtol=1e-15)
+    check_grads(fg.nn.glu, [x])
+    with pytest.raises(fg.ShapeError, match="length is 3, which is odd"):
+        fg.nn.glu(x, axis=0)
+
+
+def test_standardize():
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    for axis in (-1, 0, (0, 1)):
+        mean = x.mean(axis=axis, keepdims=True)
+        expected = (x - mean) / np.sqrt(x.var(axis=axis, keepdims=True) + 1e-5)
+        np.testing.assert_allclose(fg.nn.standardize(x, axis=axis), expected, rtol=1e-12)
+    np.testing.assert_allclose(fg.nn.standardize(x, mean=1.0, variance=4.0, epsilon=0.0),
+                               (x - 1) / 2, rtol=1e-15)
+    check_grads(lambda x: fg.nn.standardize(x, axis=0), [x])
+
+
+def test_logmeanexp():
+    x = np.array([[0.0, 1e4, -3.0], [2.0, 2.0, 2.0]])
+    np.testing.assert_allclose(fg.nn.logmeanexp(x, axis=1),
+                               sc.logsumexp(x, axis=1) - np.log(3), rtol=1e-15)
+    assert fg.nn.logmeanexp(x) == pytest.approx(sc.logsumexp(x) - np.log(6), rel=1e-15)
+    where = np.array([[True, False, True], [True, True, False]])
+    expected = [sc.logsumexp(x[i][where[i]]) - np.log(2) for i in range(2)]
+    np.testing.assert_allclose(fg.nn.logmeanexp(x, axis=1, where=where), expected, rtol=1e-15)
+    assert fg.nn.logmeanexp(x, axis=0, keepdims=True).shape == (1, 3)
+    check_grads(lambda x: fg.nn.logmeanexp(x, axis=0), [x / 1e3])
+
+
+def _attention_reference(q, k, v, bias=None, mask=None, scale=None, is_causal=False):
+    """Per-head softmax(q k^T * scale + bias) v with a loop, for (B, T, N, H) arrays."""
+    n, kv = q.shape[2], k.shape[2]
+    k, v = np.repeat(k, n // kv, axis=2), np.repeat(v, n // kv, axis=2)
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    out = np.zeros(q.shape)
+    for b in range(q.shape[0]):
+        for h in range(n):
+            logits = q[b, :, h] @ k[b, :, h].T * scale
+            if bias is not None:
+                logits = logits + bias[b, h]
+            allowed = np.ones(logits.shape, bool) if mask is None else mask[b, h].copy()
+            if is_causal:
+                allowed &= np.tril(np.ones(logits.shape, bool))
+            logits = np.where(allowed, logits, -np.inf)
+            out[b, :, h] = sc.softmax(logits, axis=-1) @ v[b, :, h]
+    return out
+
+
+@pytest.mark.parametrize("options", ["plain", "mask", "bias_scale", "causal", "grouped"])
+def test_dot_product_attention(options):
+    rng = np.random.default_rng(1)
+    kv_heads = 2 if options == "grouped" else 4
+    q = rng.normal(size=(2, 5, 4, 3))
+    k, v = rng.normal(size=(2, 7, kv_heads, 3)), rng.normal(size=(2, 7, kv_heads, 3))
+    kwargs = {"plain": {}, "grouped": {}, "causal": {"is_causal": True},
+              "mask": {"mask": rng.uniform(size=(2, 4, 5, 7)) > 0.3},
+              "bias_scale": {"bias": rng.normal(size=(2, 4, 5, 7)), "scale": 0.3}}[options]
+    expected = _attention_reference(q, k, v, **kwargs)
+    np.testing.assert_allclose(fg.nn.dot_product_attention(q, k, v, **kwargs), expected,
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(fg.nn.dot_product_attention(q[0], k[0], v[0], **{
+        key: (value[0] if isinstance(value, np.ndarray) else value)
+        for key, value in kwargs.items()}), expected[0], rtol=1e-12, atol=1e-15)
+    check_grads(lambda q, k, v: fg.nn.dot_product_attention(q, k, v, **kwargs), [q, k, v])
+
+
+def test_dot_product_attention_shape_errors():
+    q = np.ones((2, 5, 3, 4))
+    with pytest.raises(fg.ShapeError, match="3 query heads cannot share 2"):
+        fg.nn.dot_product_attention(q, np.ones((2, 5, 2, 4)), np.ones((2, 5, 2, 4)))
+    with pytest.raises(fg.ShapeError, match="rank 3 or 4"):
+        fg.nn.dot_product_attention(q[0, 0], q[0, 0], q[0, 0])
+
+
+def _all_of_them(x, q):
+    total = 0.0
+    for name in sorted(REFERENCE):
+        total = total + fnp.sum(getattr(fg.nn, name)(x))
+    return (total + fnp.sum(fg.nn.gelu(x, approximate=False)) + fnp.sum(fg.nn.standardize(q))
+            + fnp.sum(fg.nn.glu(q)) + fg.nn.logmeanexp(x))
+
+
+def test_compiled_matches_uncompiled():
+    x, q = X[1:-1], np.random.default_rng(2).normal(size=(3, 4))
+    value_and_grad = fg.value_and_grad(_all_of_them, argnums=(0, 1))
+    value, grads = fg.jit(value_and_grad)(x, q)
+    expected_value, expected_grads = value_and_grad(x, q)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    for ours, expected in zip(grads, expected_grads):
+        np.testing.assert_allclose(ours, expected, rtol=1e-11, atol=1e-14)
+
+
+def test_dot_product_attention_compiled():
+    # (compiling batched contractions is slow at NUMBA_OPT=0: one small program, values only)
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.normal(size=(3, 2, 2)) for _ in range(3))
+    mask = np.array([[True, False, True]] * 3)
+
+    def attend(q, k, v):
+        return fg.nn.dot_product_attention(q, k, v, mask=mask, is_causal=True)
+
+    np.testing.assert_allclose(fg.jit(attend)(q, k, v), attend(q, k, v), rtol=1e-13)

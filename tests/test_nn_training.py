@@ -1,0 +1,75 @@
+"""funcgrad.nn for training: dropout, the losses against their textbook formulas (and stable
+where those overflow), and the initializers' variances."""
+
+import numpy as np
+import pytest
+from scipy import special
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad.testing import check_grads
+
+KEY = fg.random.key(3)
+
+
+def test_dropout_keeps_the_expectation_and_compiles_the_same():
+    x = np.ones(20000)
+    y = fg.nn.dropout(KEY, 0.25, x)
+    assert set(np.unique(y)) == {0.0, 1 / 0.75}
+    assert abs((y == 0).mean() - 0.25) < 0.02
+    np.testing.assert_array_equal(fg.jit(fg.nn.dropout, static_argnums=1)(KEY, 0.25, x), y)
+    np.testing.assert_array_equal(fg.nn.dropout(KEY, 0.0, x), x)
+    g = fg.grad(lambda x: fnp.sum(fg.nn.dropout(KEY, 0.5, x)))(np.ones(6))
+    np.testing.assert_array_equal(g, fg.nn.dropout(KEY, 0.5, np.ones(6)))
+    with pytest.raises(ValueError, match="dropout rate"):
+        fg.nn.dropout(KEY, 1.0, x)
+
+
+def test_softmax_cross_entropy_integer_and_one_hot():
+    rng = np.random.default_rng(0)
+    logits, labels = rng.normal(size=(5, 4)), rng.integers(0, 4, 5)
+    expected = -np.log(special.softmax(logits, -1)[np.arange(5), labels])
+    np.testing.assert_allclose(fg.nn.softmax_cross_entropy(logits, labels), expected)
+    np.testing.assert_allclose(fg.nn.softmax_cross_entropy(logits, np.eye(4)[labels]), expected)
+    big = np.array([[1e4, 0.0], [0.0, 1e4]])
+    np.testing.assert_allclose(fg.nn.softmax_cross_entropy(big, np.array([0, 0])), [0, 1e4])
+    check_grads(lambda z: fnp.sum(fg.nn.softmax_cross_entropy(z, labels)), (logits,))
+    with pytest.raises(fg.ShapeError, match="integer labels of shape"):
+        fg.nn.softmax_cross_entropy(logits, labels[:3])
+
+
+def test_sigmoid_binary_cross_entropy_huber_mse():
+    x = np.array([-3.0, -0.5, 0.0, 2.0])
+    y = np.array([0.0, 1.0, 0.3, 1.0])
+    p = special.expit(x)
+    np.testing.assert_allclose(fg.nn.sigmoid_binary_cross_entropy(x, y),
+                               -(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    np.testing.assert_allclose(fg.nn.sigmoid_binary_cross_entropy(np.array([1e4, -1e4]),
+                                                                  np.array([0.0, 1.0])), [1e4, 1e4])
+    err = np.array([-3.0, -0.4, 0.2, 1.5])
+    np.testing.assert_allclose(fg.nn.huber(err, np.zeros(4), delta=1.0),
+                               np.where(np.abs(err) <= 1, 0.5 * err ** 2, np.abs(err) - 0.5))
+    assert fg.nn.mse(err, np.zeros(4)) == pytest.approx(np.mean(err ** 2))
+    check_grads(lambda z: fnp.sum(fg.nn.sigmoid_binary_cross_entropy(z, y)), (x,))
+    check_grads(lambda z: fnp.sum(fg.nn.huber(z, np.zeros(4))), (err,), order=1)
+
+
+@pytest.mark.parametrize("name, variance", [
+    ("glorot_uniform", 2 / (300 + 200)), ("glorot_normal", 2 / (300 + 200)),
+    ("he_normal", 2 / 300), ("he_uniform", 2 / 300), ("lecun_normal", 1 / 300),
+    ("lecun_uniform", 1 / 300)])
+def test_initializer_variances(name, variance):
+    w = getattr(fg.nn.initializers, name)()(KEY, (300, 200))
+    assert w.shape == (300, 200) and w.dtype == np.float64
+    assert abs(w.var() / variance - 1) < 0.05
+    if name.endswith("normal"):  # truncated at two standard deviations
+        assert np.abs(w).max() <= 2 * np.sqrt(variance) / 0.87962566103423978 + 1e-12
+
+
+def test_orthogonal_zeros_ones():
+    q = fg.nn.initializers.orthogonal(2.0)(KEY, (3, 5))
+    np.testing.assert_allclose(q @ q.T, 4 * np.eye(3), atol=1e-12)
+    assert fg.nn.initializers.zeros(KEY, (2, 3)).sum() == 0
+    assert fg.nn.initializers.ones(KEY, (2,), np.float32).dtype == np.float32
+    with pytest.raises(fg.ConcretizationError, match="orthogonal"):
+        fg.jit(lambda k: fg.nn.initializers.orthogonal()(k, (2, 2)))(KEY)

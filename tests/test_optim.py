@@ -1,0 +1,167 @@
+"""funcgrad.optim: each optimizer's updates against the reference formulas written here with
+NumPy, schedules against their definitions, and a whole training step under jit equal to the
+same step run eagerly, compiled as one program."""
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+
+O = fg.optim
+RNG = np.random.default_rng(0)
+PARAMS = {"w": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}
+GRADS = [{"w": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)} for _ in range(4)]
+
+
+def run(opt, params=PARAMS, grads=GRADS):
+    state = opt.init(params)
+    for g in grads:
+        updates, state = opt.update(g, state, params)
+        params = O.apply_updates(params, updates)
+    return params
+
+
+def reference(step_fn, state_fn, params=PARAMS, grads=GRADS):
+    """Apply a NumPy update rule leaf by leaf: step_fn(p, g, state, t) -> (p, state)."""
+    out = {}
+    for name, p in params.items():
+        state = state_fn(p)
+        for t, g in enumerate(grads, start=1):
+            p, state = step_fn(p, g[name], state, t)
+        out[name] = p
+    return out
+
+
+def assert_trees_close(a, b):
+    for x, y in zip(fg.tree.leaves(a), fg.tree.leaves(b)):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-14)
+
+
+def test_sgd_is_theta_minus_eta_grad():
+    lr = 0.1
+    assert_trees_close(run(O.sgd(lr)),
+                       reference(lambda p, g, s, t: (p - lr * g, s), lambda p: None))
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_momentum(nesterov):
+    lr, mu = 0.1, 0.9
+
+    def step(p, g, v, t):
+        v = g + mu * v
+        return p - lr * (g + mu * v if nesterov else v), v
+    assert_trees_close(run(O.sgd(lr, momentum=mu, nesterov=nesterov)),
+                       reference(step, np.zeros_like))
+
+
+def _adam_step(lr, b1, b2, eps, wd=0.0):
+    def step(p, g, s, t):
+        m, v = s
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g ** 2
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        return p - lr * (m_hat / (np.sqrt(v_hat) + eps) + wd * p), (m, v)
+    return step
+
+
+def test_adam_and_adamw():
+    zeros2 = lambda p: (np.zeros_like(p), np.zeros_like(p))
+    assert_trees_close(run(O.adam(0.01, b1=0.8, b2=0.99)),
+                       reference(_adam_step(0.01, 0.8, 0.99, 1e-8), zeros2))
+    assert_trees_close(run(O.adamw(0.01, weight_decay=0.1)),
+                       reference(_adam_step(0.01, 0.9, 0.999, 1e-8, wd=0.1), zeros2))
+
+
+def test_rmsprop_adagrad_lion_lamb():
+    def rms(p, g, v, t):
+        v = 0.9 * v + 0.1 * g ** 2
+        return p - 0.01 * g / (np.sqrt(v) + 1e-8), v
+    assert_trees_close(run(O.rmsprop(0.01)), reference(rms, np.zeros_like))
+
+    def ada(p, g, s, t):
+        s = s + g ** 2
+        return p - 0.1 * g / np.sqrt(s + 1e-7), s
+    assert_trees_close(run(O.adagrad(0.1)), reference(ada, lambda p: np.full_like(p, 0.1)))
+
+    def lion(p, g, m, t):
+        u = np.sign(0.1 * g + 0.9 * m)
+        return p - 0.001 * (u + 0.01 * p), 0.01 * g + 0.99 * m
+    assert_trees_close(run(O.lion(0.001, weight_decay=0.01)), reference(lion, np.zeros_like))
+
+    adam_dir = _adam_step(1.0, 0.9, 0.999, 1e-6)
+
+    def lamb(p, g, s, t):
+        moved, s = adam_dir(p, g, s, t)
+        u = (p - moved) + 0.01 * p
+        return p - 0.05 * u * np.linalg.norm(p) / np.linalg.norm(u), s
+    assert_trees_close(run(O.lamb(0.05, weight_decay=0.01)),
+                       reference(lamb, lambda p: (np.zeros_like(p), np.zeros_like(p))))
+
+
+def test_clip_by_global_norm():
+    g = {"a": np.array([3.0, 0.0]), "b": np.array([4.0])}
+    clipped, _ = O.clip_by_global_norm(1.0).update(g, O.EmptyState())
+    np.testing.assert_allclose(clipped["a"], [0.6, 0.0])
+    np.testing.assert_allclose(clipped["b"], [0.8])
+    same, _ = O.clip_by_global_norm(10.0).update(g, O.EmptyState())
+    np.testing.assert_allclose(same["b"], [4.0])
+
+
+def test_schedules():
+    steps = np.arange(0, 30)
+    np.testing.assert_allclose([O.exponential_decay(2.0, 10, 0.5)(s) for s in steps],
+                               2.0 * 0.5 ** (steps / 10))
+    np.testing.assert_allclose(
+        [O.exponential_decay(2.0, 10, 0.5, staircase=True, end_value=0.6)(s) for s in steps],
+        np.maximum(2.0 * 0.5 ** (steps // 10), 0.6))
+    np.testing.assert_allclose([O.cosine_decay_schedule(1.0, 20, alpha=0.1)(s) for s in steps],
+                               0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * np.minimum(steps, 20) / 20)))
+    warm = O.warmup_cosine_decay_schedule(0.0, 1.0, 5, 25, end_value=0.1)
+    expected = np.where(steps < 5, steps / 5,
+                        0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * np.minimum(steps - 5, 20) / 20)))
+    np.testing.assert_allclose([warm(s) for s in steps], expected, atol=1e-15)
+    assert O.constant_schedule(0.3)(7) == 0.3
+
+
+def test_a_schedule_drives_the_learning_rate():
+    schedule = O.exponential_decay(0.1, 1, 0.5)
+    out = run(O.sgd(schedule))
+    expected = reference(lambda p, g, s, t: (p - 0.1 * 0.5 ** (t - 1) * g, s), lambda p: None)
+    assert_trees_close(out, expected)
+
+
+def test_bad_learning_rate_is_named():
+    with pytest.raises(fg.FuncgradTypeError, match="a learning rate is a number or a schedule"):
+        O.sgd("0.1")
+    with pytest.raises(fg.FuncgradTypeError, match="needs params"):
+        opt = O.adamw(0.1)
+        opt.update(GRADS[0], opt.init(PARAMS))
+
+
+def _loss(params, x, y):
+    h = fnp.tanh(x @ params["w"] + params["b"])
+    return fnp.mean((h - y) ** 2)
+
+
+def test_a_whole_training_step_compiles_to_one_program():
+    opt = O.chain(O.clip_by_global_norm(1.0),
+                  O.adam(O.warmup_cosine_decay_schedule(0.0, 0.1, 2, 10)))
+    x, y = RNG.normal(size=(8, 3)), RNG.normal(size=(8, 2))
+
+    def step(params, state, x, y):
+        loss, grads = fg.value_and_grad(_loss)(params, x, y)
+        updates, state = opt.update(grads, state, params)
+        return O.apply_updates(params, updates), state, loss
+
+    jitted = fg.jit(step)
+    p_eager = p_jit = PARAMS
+    s_eager = s_jit = opt.init(PARAMS)
+    for _ in range(4):
+        p_eager, s_eager, loss_eager = step(p_eager, s_eager, x, y)
+        p_jit, s_jit, loss_jit = jitted(p_jit, s_jit, x, y)
+        np.testing.assert_allclose(loss_jit, loss_eager, rtol=1e-12)
+    assert_trees_close(p_jit, p_eager)
+    assert_trees_close(s_jit, s_eager)
+    source = jitted.lower(PARAMS, opt.init(PARAMS), x, y).source
+    assert source.count("def program(") == 1 and source.count("@njit") == 1

@@ -1,0 +1,208 @@
+"""funcgrad.random: the cipher against its published test vectors, the same numbers eager and
+compiled (and batched, once vmap exists), the distributions against scipy.stats with a fixed
+key (so the tests are deterministic), and independent keys from split and fold_in."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad.ops.random import threefry2x32
+
+R = fg.random
+KEY = R.key(1234)
+
+
+# Known-answer vectors of Threefry-2x32-20 from Random123 (kat_vectors).
+@pytest.mark.parametrize("key, counter, expected", [
+    ((0, 0), (0, 0), (0x6b200159, 0x99ba4efe)),
+    ((0xffffffff, 0xffffffff), (0xffffffff, 0xffffffff), (0x1cb996fc, 0xbb002be7)),
+    ((0x13198a2e, 0x03707344), (0x243f6a88, 0x85a308d3), (0xc4923a9c, 0x483df7a0)),
+])
+def test_threefry_known_answers_eager_and_compiled(key, counter, expected):
+    words = [np.array([w], np.uint32) for w in (*key, *counter)]
+    assert [int(y[0]) for y in threefry2x32(*words)] == list(expected)
+    compiled = fg.jit(lambda *w: threefry2x32(*w))(*words)
+    assert [int(y[0]) for y in compiled] == list(expected)
+
+
+def test_keys_are_uint32_pairs():
+    assert R.key(0).dtype == np.uint32 and R.key(0).shape == (2,)
+    np.testing.assert_array_equal(R.key(2 ** 32 + 5), [1, 5])
+    np.testing.assert_array_equal(R.PRNGKey(7), R.key(7))
+    np.testing.assert_array_equal(fg.jit(R.key)(7), R.key(7))
+    assert R.split(KEY, 4).shape == (4, 2) and R.split(KEY, (2, 3)).shape == (2, 3, 2)
+
+
+def test_bad_keys_and_seeds_are_named():
+    with pytest.raises(fg.FuncgradTypeError, match="a key is a uint32 array of shape"):
+        R.normal(np.zeros(2), (3,))
+    with pytest.raises(fg.FuncgradTypeError, match="a key is a uint32 array of shape"):
+        R.normal(R.split(KEY, 3), (3,))
+    with pytest.raises(fg.FuncgradTypeError, match="a seed is an integer"):
+        R.key(1.5)
+    with pytest.raises(fg.FuncgradTypeError, match="random floats are float32 or float64"):
+        R.uniform(KEY, (2,), np.int32)
+    with pytest.raises(fg.ShapeError, match="without replacement"):
+        R.choice(KEY, 3, (4,), replace=False)
+    with pytest.raises(fg.FuncgradTypeError, match="method is 'cholesky'"):
+        R.multivariate_normal(KEY, np.zeros(2), np.eye(2), method="svd")
+    with pytest.raises(fg.ConcretizationError, match="max_count"):
+        fg.jit(lambda lam: R.poisson(KEY, lam, (2,)))(3.0)
+
+
+def _draws(key):
+    """The generator's building blocks (every other distribution composes these): the
+    compiled program stays small enough to compile in seconds."""
+    ks = R.split(key, 8)
+    return {
+        "split": R.split(ks[0], 3), "fold_in": R.fold_in(ks[1], 5),
+        "bits32": R.bits(ks[2], (4,)), "bits64": R.bits(ks[3], (4,), np.uint64),
+        "uniform": R.uniform(ks[4], (5,), minval=-2.0, maxval=3.0),
+        "uniform32": R.uniform(ks[4], (5,), np.float32),
+        "normal": R.normal(ks[5], (2, 3)), "randint": R.randint(ks[6], (6,), -3, 9),
+        "permutation": R.permutation(ks[7], 7),
+    }
+
+
+def test_the_same_key_gives_the_same_numbers_eager_and_compiled():
+    eager = _draws(KEY)
+    compiled = fg.jit(_draws)(KEY)
+    assert eager.keys() == compiled.keys()
+    for name in eager:
+        e, c = np.asarray(eager[name]), np.asarray(compiled[name])
+        assert e.dtype == c.dtype and e.shape == c.shape, name
+        if e.dtype.kind in "uib" or name.startswith("uniform"):  # bits: bit for bit
+            np.testing.assert_array_equal(c, e, err_msg=name)
+        else:  # libm and NumPy's vectorised log/cos may differ in the last bit
+            np.testing.assert_allclose(c, e, rtol=1e-13, atol=1e-14, err_msg=name)
+
+
+def test_same_numbers_under_vmap():
+    if not hasattr(fg, "vmap"):
+        pytest.skip("funcgrad.vmap does not exist yet")
+    keys = R.split(KEY, 3)
+
+    def draw(k):
+        return (R.uniform(k, (4,)), R.bits(k, (2,)), R.permutation(k, 5), R.normal(k, (2,)),
+                R.fold_in(k, 3), R.split(k, 2), R.gamma(k, 2.0, (2,)))
+    batched = fg.vmap(draw)(keys)
+    looped = [draw(k) for k in keys]
+    for i in range(7):
+        np.testing.assert_allclose(batched[i], np.stack([x[i] for x in looped]), rtol=1e-13)
+    np.testing.assert_array_equal(fg.jit(fg.vmap(draw))(keys)[0], batched[0])
+
+
+def test_keys_have_no_gradient_and_numbers_flow_through_grad():
+    def loss(w, k):
+        return fnp.sum((w * R.normal(k, (3,))) ** 2)
+    g = fg.grad(loss)(np.ones(3), KEY)
+    np.testing.assert_allclose(g, 2 * R.normal(KEY, (3,)) ** 2)
+
+
+# --- distributions: moments and Kolmogorov-Smirnov against scipy.stats ----------------------
+
+N = 20000
+
+
+@pytest.mark.parametrize("name, draw, dist", [
+    ("uniform", lambda k: R.uniform(k, (N,), minval=-1.0, maxval=2.0), stats.uniform(-1, 3)),
+    ("normal", lambda k: R.normal(k, (N,)), stats.norm()),
+    ("normal32", lambda k: R.normal(k, (N,), np.float32), stats.norm()),
+    ("truncated", lambda k: R.truncated_normal(k, -0.5, 1.5, (N,)), stats.truncnorm(-0.5, 1.5)),
+    ("gumbel", lambda k: R.gumbel(k, (N,)), stats.gumbel_r()),
+    ("exponential", lambda k: R.exponential(k, (N,)), stats.expon()),
+    ("laplace", lambda k: R.laplace(k, (N,)), stats.laplace()),
+    ("logistic", lambda k: R.logistic(k, (N,)), stats.logistic()),
+    ("cauchy", lambda k: R.cauchy(k, (N,)), stats.cauchy()),
+    ("t", lambda k: R.t(k, 3.0, (N,)), stats.t(3.0)),
+    ("gamma_small", lambda k: R.gamma(k, 0.4, (N,)), stats.gamma(0.4)),
+    ("gamma", lambda k: R.gamma(k, 2.5, (N,)), stats.gamma(2.5)),
+    ("beta", lambda k: R.beta(k, 2.0, 5.0, (N,)), stats.beta(2.0, 5.0)),
+])
+def test_kolmogorov_smirnov(name, draw, dist):
+    x = np.asarray(draw(KEY), np.float64)
+    assert stats.kstest(x, dist.cdf).pvalue > 1e-3, name
+    if np.isfinite(dist.var()) and name != "t":
+        assert abs(x.mean() - dist.mean()) < 5 * np.sqrt(dist.var() / N), name
+        assert abs(x.var() / dist.var() - 1) < 0.06, name
+
+
+def test_discrete_distributions_match_their_probabilities():
+    def chi2_ok(counts, probs):
+        return stats.chisquare(counts, probs * counts.sum()).pvalue > 1e-3
+    r = np.asarray(R.randint(KEY, (N,), 2, 7))
+    assert r.min() == 2 and r.max() == 6 and chi2_ok(np.bincount(r - 2), np.full(5, 0.2))
+    p = np.array([0.1, 0.6, 0.3])
+    c = np.asarray(R.categorical(KEY, np.log(p), shape=(N,)))
+    assert chi2_ok(np.bincount(c, minlength=3), p)
+    c = np.asarray(R.choice(KEY, 3, (N,), p=p))
+    assert chi2_ok(np.bincount(c, minlength=3), p)
+    x = np.asarray(R.poisson(KEY, 3.5, (N,)))
+    top = 12
+    counts = np.bincount(np.minimum(x, top), minlength=top + 1)
+    probs = np.append(stats.poisson(3.5).pmf(np.arange(top)), stats.poisson(3.5).sf(top - 1))
+    assert chi2_ok(counts, probs)
+    b = np.asarray(R.bernoulli(KEY, 0.25, (N,)))
+    assert abs(b.mean() - 0.25) < 5 * np.sqrt(0.25 * 0.75 / N)
+
+
+def test_permutations_are_uniform_and_choice_without_replacement_is_distinct():
+    perms = [tuple(R.permutation(k, 3).tolist()) for k in R.split(KEY, 600)]
+    counts = np.array([perms.count(p) for p in set(perms)])
+    assert len(counts) == 6 and stats.chisquare(counts).pvalue > 1e-3
+    x = np.arange(12.0).reshape(3, 4)
+    each = R.permutation(KEY, x, axis=1, independent=True)
+    np.testing.assert_array_equal(np.sort(each, axis=1), x)
+    assert len({tuple(np.argsort(row)) for row in each}) > 1  # rows shuffled differently
+    for k in R.split(KEY, 5):
+        c = R.choice(k, np.arange(10.0), (6,), replace=False)
+        assert len(set(c.tolist())) == 6
+
+
+def test_dirichlet_and_multivariate_normal_moments():
+    alpha = np.array([1.0, 2.0, 5.0])
+    x = np.asarray(R.dirichlet(KEY, alpha, (N,)))
+    np.testing.assert_allclose(x.sum(-1), 1.0)
+    np.testing.assert_allclose(x.mean(0), alpha / alpha.sum(), atol=0.01)
+    cov = np.array([[2.0, 0.6, 0.0], [0.6, 1.0, -0.3], [0.0, -0.3, 0.5]])
+    mean = np.array([1.0, -1.0, 0.0])
+    y = np.asarray(R.multivariate_normal(KEY, mean, cov, (N,)))
+    np.testing.assert_allclose(y.mean(0), mean, atol=0.05)
+    np.testing.assert_allclose(np.cov(y.T), cov, atol=0.06)
+
+
+def test_gamma_reparameterisation_gradient():
+    """d/da E[x] = 1 for x ~ gamma(a): the average pathwise gradient is close to it (the
+    documented small bias of the transform gradient), and the per-sample gradient is exactly
+    the derivative of the Marsaglia-Tsang transform (finite differences at a fixed key)."""
+    g = fg.jit(fg.grad(lambda a: fnp.mean(R.gamma(KEY, a, (N,)))))
+    for a in (0.5, 3.0):
+        assert abs(g(a) - 1.0) < 0.03, a
+    one = lambda a: R.gamma(KEY, a)
+    eps = 1e-6
+    np.testing.assert_allclose(fg.grad(one)(2.0), (one(2.0 + eps) - one(2.0 - eps)) / (2 * eps),
+                               rtol=1e-5)
+
+
+def test_split_and_fold_in_give_independent_streams():
+    k1, k2 = R.split(KEY)
+    a, b = R.normal(k1, (N,)), R.normal(k2, (N,))
+    assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(N)
+    c, d = R.normal(R.fold_in(KEY, 0), (N,)), R.normal(R.fold_in(KEY, 1), (N,))
+    assert abs(np.corrcoef(c, d)[0, 1]) < 4 / np.sqrt(N)
+    # neighbouring seeds and the parent key's own numbers are unrelated to its children's
+    e, f = R.normal(R.key(0), (N,)), R.normal(R.key(1), (N,))
+    assert abs(np.corrcoef(e, f)[0, 1]) < 4 / np.sqrt(N)
+    assert abs(np.corrcoef(R.normal(KEY, (N,)), a)[0, 1]) < 4 / np.sqrt(N)
+    keys = np.asarray(R.split(KEY, 1000))
+    assert len({tuple(k) for k in keys}) == 1000
+
+
+def test_numpy_global_generator_freezes_into_a_trace():
+    """What docs/randomness.md warns about: np.random called while tracing is a constant."""
+    f = fg.jit(lambda x: x + np.random.normal())
+    assert f(0.0) == f(0.0)
+    g = fg.jit(lambda x, k: x + R.normal(k))
+    assert g(0.0, R.key(0)) != g(0.0, R.key(1))
