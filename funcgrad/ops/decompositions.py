@@ -37,7 +37,6 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, LoweringError, ShapeError
 from funcgrad.core.primitive import Primitive
-from funcgrad.core.tracing import current_trace
 from funcgrad.core.types import ShapedArray
 from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, zero_derivative
 from funcgrad.rules.lowering import Standalone, lowerings
@@ -137,6 +136,8 @@ def _nonzero(ct):
         return None
     if isinstance(ct, np.ndarray):
         return ct if ct.any() else None
+    from funcgrad.core.tracing import current_trace
+    from funcgrad.ops.shape import constant_scalar
     value = constant_scalar(current_trace(), ct)
     return None if value is not None and value == 0 else ct
 
@@ -804,5 +805,5 @@ def qr(a, *, full_matrices=False):
 from funcgrad.ops.elementwise import convert_element_type, where  # noqa: E402
 from funcgrad.ops.linalg import dot_general  # noqa: E402
 from funcgrad.ops.reductions import reduce_sum  # noqa: E402
-from funcgrad.ops.shape import (broadcast_to, constant_scalar, iota, reshape, slice_array,  # noqa: E402
+from funcgrad.ops.shape import (broadcast_to, iota, reshape, slice_array,  # noqa: E402
                                 transpose)
