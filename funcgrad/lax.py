@@ -18,8 +18,8 @@ Example:
 from __future__ import annotations
 
 import builtins
-from typing import Callable as _Callable
-from typing import Sequence as _Sequence
+from collections.abc import Callable as _Callable
+from collections.abc import Sequence as _Sequence
 
 import numpy as _np
 

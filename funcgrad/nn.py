@@ -456,7 +456,8 @@ def sigmoid_binary_cross_entropy(logits, labels):
     sigmoid(``logits``), as max(x, 0) - x y + log(1 + exp(-|x|)): no overflow.
 
     Example:
-        >>> fg.nn.sigmoid_binary_cross_entropy(np.array([0.0, 1e4, -1e4]), np.array([1.0, 1.0, 1.0]))
+        >>> logits, labels = np.array([0.0, 1e4, -1e4]), np.array([1.0, 1.0, 1.0])
+        >>> fg.nn.sigmoid_binary_cross_entropy(logits, labels)
         array([6.93147181e-01, 0.00000000e+00, 1.00000000e+04])
     """
     x, y = array_arg(logits), array_arg(labels)
@@ -487,4 +488,4 @@ def mse(predictions, targets, axis=None):
     return fnp.mean(err * err, axis=axis)
 
 
-from funcgrad import nn_init as initializers
+from funcgrad import nn_init as initializers  # noqa: E402  (nn_init uses funcgrad.nn)

@@ -205,7 +205,7 @@ def warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps, decay_ste
 # --- building blocks ----------------------------------------------------------------------
 
 class ScaleByScheduleState(_NamedTuple):
-    count: object
+    count: object  # type: ignore[assignment]  # optax's name; it shadows tuple.count
 
 
 def scale(factor) -> GradientTransformation:
@@ -262,7 +262,7 @@ def trace(decay, nesterov=False) -> GradientTransformation:
 
 
 class ScaleByAdamState(_NamedTuple):
-    count: object
+    count: object  # type: ignore[assignment]  # optax's name; it shadows tuple.count
     mu: object
     nu: object
 

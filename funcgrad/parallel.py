@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -39,7 +40,7 @@ def combine_results(results: Sequence, combine: str | Callable = "sum"):
     """
     if callable(combine):
         return combine(list(results))
-    ops = {"sum": lambda xs: np.sum(np.stack(xs), axis=0),
+    ops: dict[str, Callable] = {"sum": lambda xs: np.sum(np.stack(xs), axis=0),
            "mean": lambda xs: np.mean(np.stack(xs), axis=0),
            "stack": np.stack, "concatenate": lambda xs: np.concatenate(xs, axis=0)}
     if combine not in ops:
@@ -59,8 +60,8 @@ def _split(arg, axis: int | None, n: int, what: str) -> list:
     for leaf in leaves:
         leaf = np.asarray(leaf)
         if not -leaf.ndim <= axis < leaf.ndim:
-            raise _errors.ShapeError(f"map_shards: {what} has shape {leaf.shape}, which has no axis "
-                             f"{axis} to split along")
+            raise _errors.ShapeError(f"map_shards: {what} has shape {leaf.shape}, which has no "
+                                     f"axis {axis} to split along")
         pieces.append(np.array_split(leaf, n, axis=axis))
     return [tree.unflatten(treedef, [p[k] for p in pieces]) for k in range(n)]
 
@@ -86,7 +87,8 @@ def map_shards(fn: Callable, *args, in_axes: int | None | Sequence[int | None] =
         True
     """
     n = threads or int(os.environ.get("FUNCGRAD_NUM_THREADS", 0)) or os.cpu_count() or 1
-    axes = [in_axes] * len(args) if not isinstance(in_axes, (tuple, list)) else list(in_axes)
+    axes: list = [in_axes] * len(args) if not isinstance(in_axes, (tuple, list)) \
+        else list(in_axes)
     if len(axes) != len(args):
         raise _errors.FuncgradTypeError(f"map_shards: in_axes has {len(axes)} entries for "
                                 f"{len(args)} arguments")

@@ -13,7 +13,8 @@ trace is redone with concrete values, as autograd always does, and the program i
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -184,7 +185,7 @@ def _argnums(argnums, args, kwargs, fun):
 
 
 class _GradEntry(NamedTuple):
-    program: Program    # the adjoint, its outputs in the order of the result's leaves
+    program: Program | None  # the adjoint, its outputs in the order of the result's leaves
     consts: list
     out_tree: PyTreeDef  # the structure of what the caller gets back
     concrete: bool

@@ -10,7 +10,8 @@ axis. The batched program is built once per input signature and cached, as grad'
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import optree
@@ -158,7 +159,7 @@ def _hashable(spec):
     return tuple(None if a is None else int(a) for a in leaves), tree
 
 
-def _broadcast_prefix(spec, tree, where: Callable[[], str]) -> list:
+def _broadcast_prefix(spec, tree, where: str) -> list:
     """One entry of ``spec`` (an axis, None, or a pytree prefix of ``tree``) per leaf of
     ``tree``."""
     if spec is None or isinstance(spec, (int, np.integer)):
@@ -168,7 +169,7 @@ def _broadcast_prefix(spec, tree, where: Callable[[], str]) -> list:
         subtrees = spec_tree.flatten_up_to(tree)
     except (ValueError, TypeError):
         raise FuncgradTypeError(
-            f"{where()} is {spec!r}, which does not match the structure of the value it "
+            f"{where} is {spec!r}, which does not match the structure of the value it "
             f"maps, {_structure(tree)}: give one axis (or None) for the whole value, or a "
             "pytree of the same structure") from None
     return [a for a, sub in zip(spec_leaves, subtrees) for _ in flatten(sub)[0]]
@@ -198,9 +199,9 @@ def _leaf_axes(call: FunctionArgs, avals, in_axes) -> list:
                                 f"one entry per positional argument, got {in_axes!r}")
     axes = []
     for i, (spec, arg) in enumerate(zip(per_arg, args)):
-        axes += _broadcast_prefix(spec, arg, lambda: f"vmap of {name}: in_axes[{i}]")
+        axes += _broadcast_prefix(spec, arg, f"vmap of {name}: in_axes[{i}]")
     axes += [0] * (len(call.leaves) - len(axes))  # keyword arguments: axis 0, as in JAX
-    dims = []
+    dims: list[int | None] = []
     for j, (a, aval) in enumerate(zip(axes, avals)):
         if a is None:
             dims.append(None)
@@ -237,8 +238,8 @@ def _out_axes(call, program: Program, out_axes) -> list:
     """The batch axis of every output leaf (None: not batched), checked and >= 0."""
     name = name_of(call.fun)
     outputs = unflatten(call.out_tree, list(range(len(program.outvars))))
-    axes = _broadcast_prefix(out_axes, outputs, lambda: f"vmap of {name}: out_axes")
-    dims = []
+    axes = _broadcast_prefix(out_axes, outputs, f"vmap of {name}: out_axes")
+    dims: list[int | None] = []
     for j, (a, aval) in enumerate(zip(axes, program.out_avals)):
         if a is None:
             dims.append(None)

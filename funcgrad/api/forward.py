@@ -13,7 +13,8 @@ not used: pass ``np.zeros(shape, float0)`` (or any array of its shape).
 from __future__ import annotations
 
 import functools
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -167,7 +168,7 @@ class _LinearEntry(NamedTuple):
 def _build_linearize(traced, call, has_aux, wrt=None) -> _LinearEntry:
     entry = _build_jvp(traced, call, has_aux, wrt)
     n_in = len(entry.consts) + len(call.leaves)
-    n_primal_out = entry.n_main + (entry.aux_tree.num_leaves if has_aux else 0)
+    n_primal_out = entry.n_main + (entry.aux_tree.num_leaves if entry.aux_tree else 0)
     forward, linear = split(entry.program, n_in, n_primal_out)
     return _LinearEntry(forward, linear, entry, entry.consts, entry.concrete)
 

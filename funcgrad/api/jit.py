@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -161,10 +162,9 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         >>> step = fg.jit(fg.value_and_grad(lambda w: fnp.sum(fnp.tanh(w) ** 2)))
         >>> value, grad = step(np.ones(3))
     """
-    if fun is None:
-        return lambda f: Jitted(f, static_argnums, static_argnames)
-    if isinstance(static_argnums, int):
-        static_argnums = (static_argnums,)
-    return Jitted(fun, static_argnums, static_argnames)
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    if fun is None:  # @jit(static_argnums=...)
+        return lambda f: Jitted(f, nums, static_argnames)
+    return Jitted(fun, nums, static_argnames)
 
 

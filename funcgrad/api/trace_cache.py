@@ -20,6 +20,7 @@ import dis
 import sys
 import operator
 import weakref
+from collections.abc import Callable
 from functools import partial
 from itertools import repeat
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
@@ -90,7 +91,7 @@ class Guard:
     def __init__(self, fun, helpers: bool = True):
         obj, function = _resolve(fun)
         self.bound = obj is not None  # then position 0 is that object
-        self.owner = None
+        self.owner: Callable[[], object] | None = None
         if self.bound and obj is not fun:  # a method's object: check it is still the same
             try:
                 self.owner = weakref.ref(obj)
@@ -102,9 +103,10 @@ class Guard:
         self.watch = tuple(range(1 if self.bound else 0, len(outer)))
         self.saved = tuple(outer[i] for i in self.watch)
         # (position, keys, values) one level inside the containers among them
-        self.inner = tuple((i, *_items(v)) for i, v in enumerate(outer) if _holds_state(v))
+        self.inner: tuple = tuple((i, *_items(v)) for i, v in enumerate(outer)
+                                  if _holds_state(v))
         self.deep = _deep_reads(fun, function, code, obj, helpers)
-        self.defaults = (function.__defaults__, function.__kwdefaults__) \
+        self.defaults: tuple | None = (function.__defaults__, function.__kwdefaults__) \
             if type(function) is FunctionType else None
         self.quick = None
         self.wrote = False  # whether fun changed state it reads while traced (see settle)
@@ -118,7 +120,7 @@ class Guard:
         self.watch = kept
         self.saved = tuple(outer[i] for i in self.watch)
         watched = set(self.watch) | ({0} if self.bound else set())
-        inner = []
+        inner: list = []
         for i, keys, values in self.inner:
             if i not in watched:
                 continue
@@ -126,13 +128,13 @@ class Guard:
             if now is None:  # a list that changed length while traced: a log
                 self.wrote = True
                 continue
-            kept = [(k, v) for k, v, w in zip(keys or range(len(values)), values, now)
+            same = [(k, v) for k, v, w in zip(keys or range(len(values)), values, now)
                     if v is w]
-            self.wrote |= len(kept) != len(values)
-            if keys is None and len(kept) != len(values):
+            self.wrote |= len(same) != len(values)
+            if keys is None and len(same) != len(values):
                 continue  # a list whose items the function replaces: its own bookkeeping
-            inner.append((i, None if keys is None else tuple(k for k, _ in kept),
-                          tuple(v for _, v in kept)))
+            inner.append((i, None if keys is None else tuple(k for k, _ in same),
+                          tuple(v for _, v in same)))
         self.inner = tuple(inner)
         deep = []
         for read, saved in self.deep:
@@ -203,6 +205,7 @@ class Guard:
     def _same_defaults(self, fun) -> bool:
         """Whether ``fun``'s default arguments are the very tuples they were."""
         f = fun if type(fun) is FunctionType else _resolve(fun)[1]
+        assert self.defaults is not None
         return f.__defaults__ is self.defaults[0] and f.__kwdefaults__ is self.defaults[1]
 
     @staticmethod
@@ -275,7 +278,7 @@ _MAX_HELPERS = 32
 def _all_helpers(function) -> list:
     """The user's functions ``function`` calls by global name, and those they call, ...: at
     most _MAX_HELPERS of them, each once (a call graph's shared parts are not repeated)."""
-    seen, queue, out = {function}, [function], []
+    seen, queue, out = {function}, [function], []  # type: ignore[var-annotated]
     for f in queue:
         for helper in _helpers(f):
             if helper not in seen and len(out) < _MAX_HELPERS:
@@ -301,7 +304,8 @@ def _attribute_chains(code, function, obj) -> list:
     A chain's last attribute, when it is a method being called, is left out."""
     free = dict(zip(code.co_freevars, function.__closure__ or ()))
     self_name = code.co_varnames[0] if obj is not None and code.co_argcount else None
-    chains, current = {}, None  # keyed by (kind, name, attrs): the roots are not hashable
+    chains: dict = {}  # keyed by (kind, name, attrs): the roots are not hashable
+    current: tuple | None = None
     for ins in dis.get_instructions(code):
         op = ins.opname
         if op == "LOAD_ATTR" and current is not None:
@@ -385,7 +389,7 @@ def _resolve(fun):
         return _resolve(fun.func)
     if hasattr(fun, "__code__"):
         return None, fun
-    call = getattr(type(fun), "__call__", None)
+    call = getattr(type(fun), "__call__", None)  # noqa: B004  (the method itself, to read)
     if isinstance(call, FunctionType) and _holds_state(fun):
         return fun, call
     return None, None

@@ -85,9 +85,12 @@ def _literal_dtype(eqn) -> np.dtype:
 class LoopScope(NamedTuple):
     """The loop being emitted: reads inside it keep recomputed values in locals, once per
     index they are read at (``memo``: (var id, index) -> local)."""
-    index: list
+    indices: list     # the loop's index names
     shape: tuple
     memo: dict
+
+
+_NO_LOOP = LoopScope([], (), {})  # outside any loop (0-d reads)
 
 
 class FunctionText:
@@ -135,7 +138,7 @@ class LoweringContext:
         self._names = text.names_for(program)
         self.plan = Schedule(program)
         self.values: dict[int, str] = {}      # var -> local holding it (array; scalar if 0-d)
-        self.scope: LoopScope | None = None   # the loop being emitted
+        self.scope: LoopScope = _NO_LOOP   # the loop being emitted
         self.in_loop: set[int] = set()        # members of the group being emitted
 
     # -- names and types -------------------------------------------------------------------
@@ -202,8 +205,8 @@ class LoweringContext:
         if dtype == np.bool_:
             return "True" if value else "False"
         text = self.text
-        table, convert = (text.floats, float) if dtype.kind == "f" else (text.ints, int)
-        table.append(convert(value))
+        table: list = text.floats if dtype.kind == "f" else text.ints
+        table.append(float(value) if dtype.kind == "f" else int(value))
         k = len(table) - 1
         name = f"c{k}" if dtype.kind == "f" else f"k{k}"
         table_name = "floats" if dtype.kind == "f" else "ints"
@@ -300,7 +303,7 @@ class LoweringContext:
         memo = self.scope.memo
         key = (id(atom), tuple(index))
         if key not in memo:
-            temp = f"_{self.name(atom)}" if list(index) == self.scope.index else \
+            temp = f"_{self.name(atom)}" if list(index) == self.scope.indices else \
                 self.fresh("_" + self.name(atom))
             self.emit(f"{temp} = {self.expression(eqn, index, atom.aval.shape)}")
             memo[key] = temp
@@ -316,7 +319,7 @@ class LoweringContext:
             # values made in the branch stay there
             self.scope = outer._replace(memo=dict(outer.memo))
             try:
-                self.emit(f"{temp} = {cast_expr(dtype, self.read(base, guarded.index))}")
+                self.emit(f"{temp} = {cast_expr(dtype, self.read(base, guarded.source))}")
             finally:
                 self.scope = outer
         self.emit("else:")

@@ -257,6 +257,7 @@ def _in_memory(text: str, digest: str):
 def _import(path: Path, digest: str):
     name = f"funcgrad_generated_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # Numba's cached code finds its globals by module name
     spec.loader.exec_module(module)

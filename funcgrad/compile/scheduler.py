@@ -20,7 +20,7 @@ or it is an output.
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from funcgrad.core.errors import LoweringError
 from funcgrad.core.ir import Equation, Program, Var
@@ -41,7 +41,8 @@ class LoopGroup:
     """A loop nest over ``shape`` computing its members element by element."""
 
     def __init__(self, position: int, shape: tuple):
-        self.position, self.shape, self.members = position, shape, []
+        self.position, self.shape = position, shape
+        self.members: list = []
 
 
 class Block:
@@ -66,7 +67,7 @@ class Role(enum.Enum):
 
 
 class Placement(NamedTuple):
-    item: object   # the LoopGroup or Block computing the variable
+    item: Any      # the LoopGroup or Block computing the variable
     role: Role
 
 
@@ -78,7 +79,7 @@ class Root(NamedTuple):
 
 
 class Reader(NamedTuple):
-    item: object       # a LoopGroup, Block or END
+    item: Any          # a LoopGroup, Block or END
     same_index: bool   # reads element by element at its own loop's index
 
 

@@ -13,7 +13,7 @@ checkpointed saves per step only the body's inputs, not everything its backward 
 from __future__ import annotations
 
 import functools
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from funcgrad.control.call import linearized
 from funcgrad.control.subprogram import leaf_aval, strong_leaves, trace_closed

@@ -7,7 +7,7 @@ differentiated inputs (a loop's carry may become active after a few iterations).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

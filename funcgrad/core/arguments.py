@@ -4,12 +4,13 @@ array leaves flattened, and the helpers that describe arguments in error message
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 import optree
 
 from funcgrad.core.errors import FuncgradTypeError
-from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
+from funcgrad.tree import NAMESPACE, flatten, unflatten
 
 
 
@@ -27,7 +28,8 @@ class FunctionArgs:
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         self.leaves, self.in_tree = flatten((dynamic_args, dynamic_kwargs))
         self.leaves = [native_byte_order(x) for x in self.leaves]
-        self.out_tree: PyTreeDef | None = None
+        self.out_tree: Any = None  # the output's PyTreeDef, once flat_function() has run
+        self.dynamic_index: dict[int, int] = {}  # argument position -> among the dynamic ones
 
     def static_key(self):
         """The static arguments, as a hashable part of a cache key."""
@@ -62,7 +64,7 @@ class FunctionArgs:
         """'argument 1 (x) of loss, at ['W']': where leaf ``index`` sits in the call."""
         dynamic = [i for i in range(len(self.args)) if i not in self.static_argnums]
         paths, _, _ = optree.tree_flatten_with_path(
-            (tuple(self.args[i] for i in dynamic),
+            (tuple(self.args[i] for i in dynamic),  # type: ignore[arg-type]
              {k: v for k, v in self.kwargs.items() if k not in self.static_argnames}),
             namespace=NAMESPACE)
         path = paths[index]

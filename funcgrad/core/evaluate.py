@@ -244,11 +244,11 @@ def _ownership_plan(program: Program, compiled: bool) -> tuple:
             made_by[id(v)] = eqn.primitive.allocates
     shared = {r for r in roots.values() for r in r if r[0] == "in"}
     plan = []
-    for k, v in enumerate(program.outvars):
-        mine = _roots_of(v, roots)
+    for k, out in enumerate(program.outvars):
+        mine = _roots_of(out, roots)
         must_copy = bool(mine & shared) or any(r[0] == "literal" for r in mine)
         shared |= mine
-        if must_copy or (v.aval.shape and not (compiled and made_by.get(id(v), False))):
+        if must_copy or (out.aval.shape and not (compiled and made_by.get(id(out), False))):
             plan.append((k, must_copy))
     return tuple(plan)
 

@@ -8,7 +8,7 @@ outputs. They differ only in ``apply_equation``.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from funcgrad.core.ir import Equation, Literal, Program
 from funcgrad.core.tracing import source_of

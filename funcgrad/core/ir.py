@@ -42,7 +42,7 @@ class Literal:
         return format_literal(self.value, self.aval.weak_type)
 
 
-Atom = Union[Var, Literal]
+Atom = Union[Var, Literal]  # noqa: UP007  (a runtime alias: X | Y needs Python 3.10's types)
 
 
 class Source(NamedTuple):
@@ -249,8 +249,8 @@ def validate(program: Program) -> None:
             validate(sub)
         for v in eqn.outputs:
             define(v)
-    for v in program.outvars:
-        if isinstance(v, Var) and id(v) not in defined:
+    for out in program.outvars:
+        if isinstance(out, Var) and id(out) not in defined:
             raise ValueError("an output is an undefined variable")
 
 

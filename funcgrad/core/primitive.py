@@ -7,14 +7,14 @@ transformations can derive its rules from per-element ones).
 
 Everything a transformation or a backend needs from a primitive lives in that
 transformation's own ``RuleTable`` (core/rules.py), keyed by primitive (funcgrad/rules/: VJP,
-JVP, batching, Numba lowering; core/tracing.py: simplification). Adding a transformation adds a table and
-an interpreter; it never edits this class. The ops/ modules fill every table where they
+JVP, batching, Numba lowering; core/tracing.py: simplification). Adding a transformation adds
+a table and an interpreter; it never edits this class. The ops/ modules fill every table where they
 declare a primitive, so one screen still shows all of a primitive's rules.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import os
 
@@ -78,6 +78,8 @@ class Primitive:
         Shape rules are pure, and tracing asks each the same few questions over and over (every
         layer, every step), so answers are remembered per (avals, params). Returning the same
         aval objects also makes the next lookup's key comparison an identity check."""
+        key: tuple | None
+        out: tuple | None
         try:
             key = (*avals, *params.items())
             out = self._rule_cache.get(key)

@@ -7,7 +7,8 @@ while tracing). The ops/ modules fill every table where they declare a primitive
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
 
 if TYPE_CHECKING:
     from funcgrad.core.primitive import Primitive

@@ -81,7 +81,7 @@ class Trace:
         tracer = self._operands[id(var)] = Tracer(self, var, value, None)
         return tracer
 
-    def _const(self, value, aval) -> tuple[Var, object]:
+    def _const(self, value, aval) -> Var:
         index = self._const_index.get(id(value))
         if index is None:
             index = self._const_index[id(value)] = len(self.consts)

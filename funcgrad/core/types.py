@@ -126,5 +126,6 @@ def aval_of(value, where: str = "") -> ShapedArray:
         dtype = value.dtype if value.dtype.isnative else value.dtype.newbyteorder("=")
         return ShapedArray(value.shape, check_dtype(dtype, where), False)
     if t is complex:
-        raise FuncgradTypeError(f"complex value {value!r}{where}: complex numbers are not supported")
+        raise FuncgradTypeError(f"complex value {value!r}{where}: complex numbers are not "
+                                "supported")
     raise FuncgradTypeError(f"{t.__name__} value {value!r:.60}{where} is not an array")

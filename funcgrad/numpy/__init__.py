@@ -97,4 +97,4 @@ from funcgrad.numpy import _tracer_methods  # noqa: E402
 
 _tracer_methods.install()  # Tracers get their array methods from this layer
 
-from funcgrad.numpy import linalg  # noqa: E402  (fnp.linalg, as np.linalg)
+from funcgrad.numpy import linalg  # noqa: E402,F401  (fnp.linalg, as np.linalg)

@@ -30,7 +30,7 @@ def _entries(ndim: int, index) -> tuple[list, bool]:
     NumPy puts the axes of the index arrays first (see _advanced_apart)."""
     if not isinstance(index, tuple):
         index = (index,)
-    entries = []
+    entries: list = []
     for i in index:
         if isinstance(i, list):
             i = np.asarray(i)

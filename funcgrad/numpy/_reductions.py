@@ -206,7 +206,8 @@ cumsum.__doc__ = """Cumulative sum along ``axis`` (like numpy.cumsum; axis=None 
         >>> fnp.cumsum(np.array([1.0, 2.0, 3.0]))
         array([1., 3., 6.])
     """
-cumprod.__doc__ = """Cumulative product along ``axis`` (like numpy.cumprod); exact gradient at zeros.
+cumprod.__doc__ = """Cumulative product along ``axis`` (like numpy.cumprod); exact gradient at
+    zeros.
 
     Example:
         >>> fnp.cumprod(np.array([1.0, 2.0, 3.0, 4.0]))

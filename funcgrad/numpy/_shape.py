@@ -403,7 +403,8 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         raise ShapeError(f"pad widths must be non-negative, got {pad_width}")
     if mode == "constant":
-        if np.ndim(constant_values) != 0 or not isinstance(constant_values, (int, float, np.number)):
+        if np.ndim(constant_values) != 0 or \
+                not isinstance(constant_values, (int, float, np.number)):
             raise FuncgradTypeError("pad supports a single constant number as constant_values")
         return sh.pad(a, [w[0] for w in widths], [w[1] for w in widths], [0] * a.ndim,
                       a.dtype.type(constant_values))

@@ -56,8 +56,8 @@ class _ArrayMethods:
     def __le__(self, o): return fnp.less_equal(self, o)
     def __gt__(self, o): return fnp.greater(self, o)
     def __ge__(self, o): return fnp.greater_equal(self, o)
-    def __eq__(self, o): return fnp.equal(self, o)  # type: ignore[override]
-    def __ne__(self, o): return fnp.not_equal(self, o)  # type: ignore[override]
+    def __eq__(self, o): return fnp.equal(self, o)
+    def __ne__(self, o): return fnp.not_equal(self, o)
     def __hash__(self):  # == builds an array, as NumPy's does, so no hash: say what to do
         raise FuncgradTypeError(
             f"a traced array ({self.aval}) cannot be hashed: it cannot be a dict key or a set "

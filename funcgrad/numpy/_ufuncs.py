@@ -36,8 +36,8 @@ def _ufunc(primitive, summary: str, derivative: str, example: str, output: str, 
         return bind(*args, **kwargs)
 
     names = ["x"] if ufunc.nin == 1 else [f"x{i + 1}" for i in range(ufunc.nin)]
-    function.__signature__ = inspect.Signature([inspect.Parameter(n, _POSITIONAL)
-                                                for n in names])
+    signature = inspect.Signature([inspect.Parameter(n, _POSITIONAL) for n in names])
+    function.__signature__ = signature  # type: ignore[attr-defined]
     function.__name__ = function.__qualname__ = name
     function.__module__ = "funcgrad.numpy"
     what = f"{summary}, elementwise (like numpy.{like or name}: broadcasting, NEP 50 promotion)."

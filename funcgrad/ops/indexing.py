@@ -24,7 +24,7 @@ def gathered_shape(x_shape, index_shapes, spec) -> tuple[int, ...]:
     index_shape = (broadcast_shapes(*(ShapedArray(s, np.dtype(int)) for s in index_shapes))
                    if index_shapes else ())
     advanced = [i for i, s in enumerate(spec) if isinstance(s, int)]
-    sizes = [None if isinstance(s, int) else s[2] for s in spec]
+    sizes: list = [None if isinstance(s, int) else s[2] for s in spec]
     if not advanced:
         return tuple(sizes)
     if advanced == list(range(advanced[0], advanced[-1] + 1)):

@@ -174,5 +174,5 @@ def random_order(x):
     return random_order_p.bind(x)
 
 
-from funcgrad.ops.elementwise import convert_element_type
-from funcgrad.ops.shape import broadcast_to, reshape, transpose
+from funcgrad.ops.elementwise import convert_element_type  # noqa: E402
+from funcgrad.ops.shape import broadcast_to, reshape, transpose  # noqa: E402

@@ -358,8 +358,8 @@ def _pad_rule(x, *, lo, hi, interior, value):
 def _pad_impl(x, *, lo, hi, interior, value):
     x = np.asarray(x)
     out = np.full(tuple(map(_padded, x.shape, lo, hi, interior)), value, x.dtype)
-    out[tuple(slice(l, l + (n - 1) * (i + 1) + 1 if n else l, i + 1)
-              for n, l, i in zip(x.shape, lo, interior))] = x
+    out[tuple(slice(low, low + (n - 1) * (i + 1) + 1 if n else low, i + 1)
+              for n, low, i in zip(x.shape, lo, interior))] = x
     return out
 
 
@@ -380,8 +380,8 @@ def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
     """Element i of the padded array is x[(i - lo) / (interior + 1)] where that is a whole
     number in range, else the padding value: padding fuses into the loop that reads it."""
     source, conditions = [], []
-    for i, n, l, gap in zip(index, x.shape, lo, interior):
-        shifted = f"(({i}) - {ctx.offset(l)})" if l else i
+    for i, n, low, gap in zip(index, x.shape, lo, interior):
+        shifted = f"(({i}) - {ctx.offset(low)})" if low else i
         span = (n - 1) * (gap + 1) + 1 if n else 0
         conditions.append(f"0 <= {shifted} < {ctx.dim(span)}")
         if gap:

@@ -17,7 +17,7 @@ never guesses from parameter names or from the code a rule writes.
 - ``View(index, ...)``: a primitive that only **re-indexes** its input (broadcast, transpose,
   slice, reshape). ``index(ctx, out_index, in_aval, out_aval, **params)`` gives the input's
   index expressions for one element of the output, so consumers read through the view and it
-  costs nothing; or a ``Guarded(index, condition, fill)`` when some elements are not read
+  costs nothing; or a ``Guarded(source, condition, fill)`` when some elements are not read
   from the input at all (padding). ``applies(in_aval, out_aval, **params)`` says whether it
   can (else ``fallback`` lowers it as a standalone block); ``as_array(ctx, base, ...)`` is an
   array expression for the view without copying, when a block needs it whole (else it is
@@ -90,7 +90,7 @@ class View(NamedTuple):
 
 
 class Guarded(NamedTuple):
-    index: list       # the input's index, where ``condition`` holds
+    source: list      # the input's index, where ``condition`` holds
     condition: str
     fill: str         # the value elsewhere
 

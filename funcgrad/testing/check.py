@@ -14,7 +14,7 @@ Everything is deterministic (a fixed seed), so a failing Hypothesis example repl
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -297,7 +297,7 @@ def numerical_grad(f: Callable, args: Sequence, eps: float | None = None):
                    else x.astype(np.asarray(leaves[i]).dtype))
         return float(f(*unflatten(tree, full)))
 
-    grads = []
+    grads: list = []
     for i, x in enumerate(leaves):
         if not _is_float(x):
             grads.append(None)

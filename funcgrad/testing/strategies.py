@@ -26,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import strategies as st
@@ -112,7 +112,7 @@ def elements(fn: Callable | str | None = None, dtype=np.float64) -> st.SearchStr
 def _name(fn) -> str:
     if isinstance(fn, str):
         return fn
-    return getattr(fn, "name", None) or getattr(fn, "__name__", "")
+    return str(getattr(fn, "name", None) or getattr(fn, "__name__", ""))
 
 
 def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4

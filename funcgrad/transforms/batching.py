@@ -16,7 +16,7 @@ caller asks (``out_policy``).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from funcgrad.core.ir import Literal, Program, dead_code_elimination
 from funcgrad.core.tracing import new_trace, source_of

@@ -16,7 +16,7 @@ computation is kept once and dead code is dropped, as ``adjoint`` does.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -23,7 +23,7 @@ the part that does (the backward pass). ``vjp`` returns the backward part as its
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
