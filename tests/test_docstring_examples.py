@@ -42,7 +42,8 @@ NOT_PUBLIC = {
 
 
 def _is_typing_or_future(obj) -> bool:
-    return type(obj).__module__ == "__future__" or getattr(obj, "__module__", None) == "typing"
+    return type(obj).__module__ == "__future__" or getattr(obj, "__module__", None) in (
+        "typing", "collections.abc")  # Callable and Sequence come from either
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
