@@ -18,7 +18,6 @@ import scipy.special as sc
 from funcgrad.core.errors import FuncgradError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import aval_of
-from funcgrad.rules.lowering import call
 from funcgrad.ops.elementwise import (
     _ufunc_rule,
     broadcast_shapes,
