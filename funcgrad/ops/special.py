@@ -71,7 +71,7 @@ def special_primitive(name, scipy_fn, model_ufunc, derivatives, lowering) -> Pri
             return np.asarray(scipy_fn(*args), dtype)[()]
 
     prim = Primitive(name, impl=impl, shape_rule=shape_rule, elementwise=True)
-    define_elementwise(prim, derivatives, call(lowering))  # each calls a routine
+    define_elementwise(prim, derivatives, lowering)  # a call(...): each calls a routine
     return prim
 
 
