@@ -67,9 +67,10 @@ def adam(grad_step, params, steps, lr=0.02):
         history.append(float(value))
         m = fg.tree.map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
         v = fg.tree.map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
+        m_scale, v_scale = 1 / (1 - 0.9 ** t), 1 / (1 - 0.999 ** t)
         params = fg.tree.map(
-            lambda p, m, v: p - lr * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t))
-                                                            + 1e-8), params, m, v)
+            lambda p, m, v, ms=m_scale, vs=v_scale: p - lr * m * ms / (np.sqrt(v * vs) + 1e-8),
+            params, m, v)
     return params, history
 
 

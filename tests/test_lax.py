@@ -304,7 +304,7 @@ def test_compiled_source_does_not_grow_with_the_trip_count():
     for steps in (3, 300):
         assert source(fg.grad(rnn_scan), H0, RNG.normal(size=(steps, 3)), W) == \
             source(fg.grad(rnn_scan), H0, XS, W)
-        assert source(fg.grad(lambda x: fori(x, steps)), 0.5) == \
+        assert source(fg.grad(lambda x, n=steps: fori(x, n)), 0.5) == \
             source(fg.grad(lambda x: fori(x, 6)), 0.5)
     short = fg.jit(fg.grad(until))
     assert float(short(1.5, 10.0)) == pytest.approx(
