@@ -31,7 +31,6 @@ PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "
 # Names that a public module shows but does not offer: helpers it imports for its own use
 # (nn's erfc is funcgrad.scipy.special.erfc's primitive; the public one is documented there).
 NOT_PUBLIC = {
-    "funcgrad": {"float0"},  # a NumPy dtype, documented with jvp (see funcgrad/__init__.py)
     "funcgrad.nn": {"array_arg", "normalize_axes", "erfc", "logistic"},
     "funcgrad.scipy.special": {"scalar_or_array", "array_arg", "normalize_axes", "logistic"},
     "funcgrad.tree": {"NAMESPACE"},
