@@ -181,7 +181,8 @@ API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.lax": 
              "funcgrad.tree": "tree", "funcgrad.testing": "testing",
              "funcgrad.compile": "compile", "funcgrad.parallel": "parallel",
              "funcgrad.random": "random", "funcgrad.optim": "optim",
-             "funcgrad.nn_init": "nn-initializers"}
+             "funcgrad.nn_init": "nn-initializers",
+             "funcgrad.numpy.linalg": "numpy-linalg", "funcgrad.scipy.linalg": "scipy-linalg"}
 API_PAGES.update({f"funcgrad.scipy.stats.{name}": "scipy-stats" for name in [
     "norm", "multivariate_normal", "t", "gamma", "beta", "dirichlet", "poisson", "bernoulli",
     "binom", "expon", "laplace", "logistic", "cauchy", "uniform", "chi2"]})

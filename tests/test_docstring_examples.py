@@ -25,7 +25,8 @@ PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "
                   "funcgrad.scipy.special", "funcgrad.scipy.stats",
                   *(f"funcgrad.scipy.stats.{name}" for name in STATS), "funcgrad.tree",
                   "funcgrad.testing", "funcgrad.testing.strategies", "funcgrad.parallel",
-                  "funcgrad.random", "funcgrad.optim", "funcgrad.nn_init"]
+                  "funcgrad.random", "funcgrad.optim", "funcgrad.nn_init",
+                  "funcgrad.numpy.linalg", "funcgrad.scipy.linalg"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use
@@ -34,6 +35,9 @@ NOT_PUBLIC = {
     "funcgrad.nn": {"array_arg", "normalize_axes", "erfc", "logistic"},
     "funcgrad.scipy.special": {"scalar_or_array", "array_arg", "normalize_axes", "logistic"},
     "funcgrad.tree": {"NAMESPACE"},
+    "funcgrad.numpy.linalg": {"FuncgradTypeError", "ShapeError", "Tracer", "array_arg",
+                              "normalize_axis"},
+    "funcgrad.scipy.linalg": {"ShapeError", "Tracer", "array_arg"},
     # the optimizers' state containers (NamedTuples users see in reprs, never build)
     "funcgrad.optim": {"EmptyState", "ScaleByScheduleState", "TraceState", "ScaleByAdamState",
                        "ScaleByRmsState", "ScaleByLionState", "ScaleByTrustRatioState",
@@ -42,7 +46,8 @@ NOT_PUBLIC = {
 
 
 def _is_typing_or_future(obj) -> bool:
-    return type(obj).__module__ == "__future__" or getattr(obj, "__module__", None) == "typing"
+    return type(obj).__module__ == "__future__" or getattr(obj, "__module__", None) in (
+        "typing", "collections.abc")  # Callable and Sequence come from either
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)

@@ -236,7 +236,8 @@ def _everything(x, p, a):
     return [S.gammaln(x), S.digamma(x), S.gamma(x), S.erfc(x), S.erfinv(p), S.erfcinv(p + 1),
             S.ndtr(x), S.log_ndtr(x), S.ndtri(p * 0.5 + 0.5), S.i0e(x), S.i1e(x), S.entr(x),
             S.polygamma(2, a), S.zeta(2.5, a), S.betaln(a, x * x), S.beta(a, a),
-            S.gammainc(a, a * 0.7), S.gammaincc(a, a * 1.3), S.betainc(a, a + 1, (p + 1) / 2), S.xlog1py(x, a), S.kl_div(a, p),
+            S.gammainc(a, a * 0.7), S.gammaincc(a, a * 1.3), S.betainc(a, a + 1, (p + 1) / 2),
+            S.xlog1py(x, a), S.kl_div(a, p),
             S.rel_entr(a, p), S.multigammaln(a + 2.0, 2), S.logsumexp(x, b=a),
             S.softmax(x), S.log_softmax(x), S.xlogy(a, p)]
 

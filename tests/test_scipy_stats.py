@@ -117,6 +117,10 @@ def test_multivariate_normal_matches_scipy():
                  ss.multivariate_normal.logpdf(x, mean, cov), 1e-12)
     assert_close(stats.multivariate_normal.pdf(x[0], mean, cov),
                  ss.multivariate_normal.pdf(x[0], mean, cov), 1e-12)
+    covs = np.stack([cov, 2 * cov])  # a stack of covariances: the column-wise Cholesky
+    np.testing.assert_allclose(stats.multivariate_normal.logpdf(x[:, None], mean, covs),
+                               [[ss.multivariate_normal.logpdf(p, mean, c) for c in covs]
+                                for p in x], rtol=1e-12)
     with pytest.raises(fg.ShapeError, match="4x4 matrix"):
         stats.multivariate_normal.logpdf(x, mean, cov[:3, :3])
 
@@ -151,6 +155,10 @@ GRADIENTS = [
     (lambda x, m, c: stats.multivariate_normal.logpdf(x, m, c),
      [np.array([[0.3, -1.0], [2.0, 0.5]]), np.array([0.1, 0.2]),
       np.array([[2.0, 0.3], [0.3, 1.0]])]),
+    (lambda x, c: stats.multivariate_normal.logpdf(x, np.zeros(2), c),
+     [np.array([0.3, -1.0]), np.array([[[2.0, 0.3], [0.3, 1.0]], [[1.0, -0.2], [-0.2, 3.0]]])]),
+    (lambda x: stats.multivariate_normal.logpdf(x, np.zeros(3), np.eye(3) * 2),
+     [np.array([[[0.3, -1.0, 0.5]]])]),
 ]
 
 

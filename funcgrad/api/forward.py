@@ -230,9 +230,11 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """The Jacobian of ``fun`` by forward mode: ``jac[i, j] = d out[i] / d arg[j]``, with shape
     ``out.shape + arg.shape`` (pytrees: an output-shaped tree of argument-shaped trees).
 
-    One forward pass, then the linearised program applied to each vector of the identity
-    basis of the inputs: cheaper than ``jacrev`` when there are fewer inputs than outputs
-    (tall Jacobians). With ``has_aux=True`` returns ``(jac, aux)``.
+    One forward pass, then the linearised program (the tangent equations alone), batched
+    with ``vmap`` over the whole identity basis of the inputs: one program, whatever the
+    number of inputs. Cheaper than ``jacrev`` when there are fewer inputs than outputs (tall
+    Jacobians). The result is cached per input signature, as ``grad``'s is. With
+    ``has_aux=True`` returns ``(jac, aux)``.
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp

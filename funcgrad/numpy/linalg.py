@@ -54,26 +54,46 @@ __all__ = ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "sv
 
 
 class SlogdetResult(NamedTuple):
-    """What ``slogdet`` returns: ``sign * exp(logabsdet)`` is the determinant."""
+    """What ``slogdet`` returns: ``sign * exp(logabsdet)`` is the determinant.
+
+    Example:
+        >>> fnp.linalg.slogdet(np.diag([-1.0, np.e])).logabsdet
+        np.float64(1.0)
+    """
     sign: Any
     logabsdet: Any
 
 
 class EighResult(NamedTuple):
-    """What ``eigh`` returns: eigenvalues ascending, eigenvectors as columns."""
+    """What ``eigh`` returns: eigenvalues ascending, eigenvectors as columns.
+
+    Example:
+        >>> fnp.linalg.eigh(np.diag([2.0, 1.0])).eigenvalues
+        array([1., 2.])
+    """
     eigenvalues: Any
     eigenvectors: Any
 
 
 class SVDResult(NamedTuple):
-    """What ``svd`` returns: ``a = U @ (S[..., None] * Vh)``, S descending."""
+    """What ``svd`` returns: ``a = U @ (S[..., None] * Vh)``, S descending.
+
+    Example:
+        >>> fnp.linalg.svd(np.diag([1.0, 3.0])).S
+        array([3., 1.])
+    """
     U: Any
     S: Any
     Vh: Any
 
 
 class QRResult(NamedTuple):
-    """What ``qr`` returns: ``a = Q @ R``."""
+    """What ``qr`` returns: ``a = Q @ R``.
+
+    Example:
+        >>> fnp.linalg.qr(np.eye(2)).R.shape
+        (2, 2)
+    """
     Q: Any
     R: Any
 

@@ -129,6 +129,19 @@ def _inverse_gaps(w):
     return where(same, w.dtype.type(0), 1.0 / where(same, w.dtype.type(1), gaps))
 
 
+def _nonzero(ct):
+    """ct, or None if it is known to be zero: reverse mode hands a multiple-result rule
+    explicit zeros for the results that were not used (a broadcast 0 in a trace)."""
+    if ct is None:
+        return None
+    if isinstance(ct, np.ndarray):
+        return ct if ct.any() else None
+    from funcgrad.core.tracing import current_trace
+    from funcgrad.ops.shape import constant_scalar
+    value = constant_scalar(current_trace(), ct)
+    return None if value is not None and value == 0 else ct
+
+
 def _zeros_like(x):
     return broadcast_to(x.dtype.type(0), tuple(x.shape))
 
@@ -563,7 +576,7 @@ def _eigh_rule(a):
 
 def _eigh_vjp(cts, inputs, outputs, active):
     """abar = sym(v (diag(wbar) + F * (v^T vbar)) v^T), F[i, j] = 1 / (w_j - w_i)."""
-    (gw, gv), (w, v) = cts, outputs
+    (gw, gv), (w, v) = [_nonzero(ct) for ct in cts], outputs
     inner = _diag_embed(gw) if gw is not None else _zeros_like(v)
     if gv is not None:
         inner = inner + _inverse_gaps(w) * _mm(_mT(v), gv)
@@ -621,6 +634,11 @@ def _svd_impl(a, *, full_matrices):
                  for x in np.linalg.svd(a, full_matrices=full_matrices))
 
 
+def _leading_columns(x, k):
+    shape = tuple(x.shape)
+    return slice_array(x, (0,) * len(shape), (1,) * len(shape), shape[:-1] + (k,))
+
+
 def _check_svd_differentiable(a, full_matrices):
     m, n = a.shape[-2:]
     if full_matrices and m != n:
@@ -631,10 +649,13 @@ def _check_svd_differentiable(a, full_matrices):
 
 def _svd_vjp(cts, inputs, outputs, active, *, full_matrices):
     """Townsend (2016), "Differentiating the singular value decomposition", reduced form."""
-    (gu, gs, gvt), (a,), (u, s, vt) = cts, inputs, outputs
-    _check_svd_differentiable(a, full_matrices)
+    (gu, gs, gvt), (a,), (u, s, vt) = [_nonzero(ct) for ct in cts], inputs, outputs
     m, n = a.shape[-2:]
     k = min(m, n)
+    if full_matrices and m != n:
+        if gu is not None or gvt is not None:
+            _check_svd_differentiable(a, full_matrices)
+        u, vt = _leading_columns(u, k), _mT(_leading_columns(_mT(vt), k))  # s alone: defined
     v = _mT(vt)
     inner = _diag_embed(gs) if gs is not None else _zeros_like(_mm(_mT(u), u))
     extra = None
@@ -731,7 +752,7 @@ def _copyltu(x):
 
 def _qr_vjp(cts, inputs, outputs, active, *, full_matrices):
     """abar = (qbar + q copyltu(M)) r^-T, M = r rbar^T - qbar^T q (m >= n; Liao et al.)."""
-    (gq, gr), (a,), (q, r) = cts, inputs, outputs
+    (gq, gr), (a,), (q, r) = [_nonzero(ct) for ct in cts], inputs, outputs
     _check_qr_differentiable(a, full_matrices)
     M = _mm(r, _mT(gr)) if gr is not None else _zeros_like(_mm(r, _mT(r)))
     if gq is not None:
@@ -784,4 +805,5 @@ def qr(a, *, full_matrices=False):
 from funcgrad.ops.elementwise import convert_element_type, where  # noqa: E402
 from funcgrad.ops.linalg import dot_general  # noqa: E402
 from funcgrad.ops.reductions import reduce_sum  # noqa: E402
-from funcgrad.ops.shape import broadcast_to, iota, reshape, transpose  # noqa: E402
+from funcgrad.ops.shape import (broadcast_to, iota, reshape, slice_array,  # noqa: E402
+                                transpose)

@@ -28,6 +28,7 @@ from funcgrad.ops.elementwise import (
     true_divide,
     where,
 )
+from funcgrad.rules.lowering import call
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 SQRT_2PI = math.sqrt(2 * math.pi)
@@ -70,7 +71,7 @@ def special_primitive(name, scipy_fn, model_ufunc, derivatives, lowering) -> Pri
             return np.asarray(scipy_fn(*args), dtype)[()]
 
     prim = Primitive(name, impl=impl, shape_rule=shape_rule, elementwise=True)
-    define_elementwise(prim, derivatives, lowering)
+    define_elementwise(prim, derivatives, call(lowering))  # each calls a routine
     return prim
 
 
@@ -98,44 +99,44 @@ def _i1e_dx(g, ans, x):
 
 # name              scipy        dtype like  derivative in each input        Numba
 lgamma_p = special_primitive("lgamma", sc.gammaln, np.exp,
-                             [lambda g, ans, x: g * digamma(x)], "math.lgamma({0})")
+                             [lambda g, ans, x: g * digamma(x)], call("math.lgamma({0})"))
 digamma_p = special_primitive("digamma", sc.digamma, np.exp,
-                              [lambda g, ans, x: g * polygamma(1, x)], "fgm.digamma({0})")
+                              [lambda g, ans, x: g * polygamma(1, x)], call("fgm.digamma({0})"))
 polygamma_p = special_primitive("polygamma", _polygamma_impl, np.arctan2,
                                 [None, lambda g, ans, n, x: g * polygamma(n + 1, x)],
-                                "fgm.polygamma({0}, {1})")
+                                call("fgm.polygamma({0}, {1})"))
 zeta_p = special_primitive("zeta", sc.zeta, np.arctan2,
                            [_no_derivative("zeta", "first argument (s)"),
                             lambda g, ans, s, q: -g * s * zeta(s + 1.0, q)],
-                           "fgm.zeta({0}, {1})")
+                           call("fgm.zeta({0}, {1})"))
 gamma_p = special_primitive("gamma", sc.gamma, np.exp,
-                            [lambda g, ans, x: g * ans * digamma(x)], "math.gamma({0})")
+                            [lambda g, ans, x: g * ans * digamma(x)], call("math.gamma({0})"))
 betaln_p = special_primitive("betaln", sc.betaln, np.arctan2,
                              [lambda g, ans, a, b: g * (digamma(a) - digamma(a + b)),
                               lambda g, ans, a, b: g * (digamma(b) - digamma(a + b))],
-                             "fgm.betaln({0}, {1})")
+                             call("fgm.betaln({0}, {1})"))
 erfc_p = special_primitive("erfc", sc.erfc, np.exp,
                            [lambda g, ans, x: -g * TWO_OVER_SQRT_PI * exp(-x * x)],
-                           "math.erfc({0})")
+                           call("math.erfc({0})"))
 erfinv_p = special_primitive("erfinv", sc.erfinv, np.exp,
                              [lambda g, ans, x: g * SQRT_PI_OVER_2 * exp(ans * ans)],
-                             "fgm.erfinv({0})")
+                             call("fgm.erfinv({0})"))
 ndtri_p = special_primitive("ndtri", sc.ndtri, np.exp,
                             [lambda g, ans, p: g * SQRT_2PI * exp(ans * ans * 0.5)],
-                            "fgm.ndtri({0})")
+                            call("fgm.ndtri({0})"))
 log_ndtr_p = special_primitive("log_ndtr", sc.log_ndtr, np.exp,
                                [lambda g, ans, x: g * exp(-0.5 * x * x - ans) / SQRT_2PI],
-                               "fgm.log_ndtr({0})")
+                               call("fgm.log_ndtr({0})"))
 i0e_p = special_primitive("i0e", sc.i0e, np.exp,
-                          [lambda g, ans, x: g * (i1e(x) - sign(x) * ans)], "fgm.i0e({0})")
-i1e_p = special_primitive("i1e", sc.i1e, np.exp, [_i1e_dx], "fgm.i1e({0})")
+                          [lambda g, ans, x: g * (i1e(x) - sign(x) * ans)], call("fgm.i0e({0})"))
+i1e_p = special_primitive("i1e", sc.i1e, np.exp, [_i1e_dx], call("fgm.i1e({0})"))
 gammainc_p = special_primitive("gammainc", sc.gammainc, np.arctan2,
                                [_no_derivative("gammainc", "first argument (a)"),
-                                _gammainc_dx], "fgm.gammainc({0}, {1})")
+                                _gammainc_dx], call("fgm.gammainc({0}, {1})"))
 gammaincc_p = special_primitive("gammaincc", sc.gammaincc, np.arctan2,
                                 [_no_derivative("gammaincc", "first argument (a)"),
                                  lambda g, ans, a, x: -_gammainc_dx(g, ans, a, x)],
-                                "fgm.gammaincc({0}, {1})")
+                                call("fgm.gammaincc({0}, {1})"))
 
 
 
@@ -154,7 +155,7 @@ def _betainc_dx(g, ans, a, b, x):
 betainc_p = special_primitive("betainc", sc.betainc, _ternary_rule,
                               [_no_derivative("betainc", "first argument (a)"),
                                _no_derivative("betainc", "second argument (b)"),
-                               _betainc_dx], "fgm.betainc({0}, {1}, {2})")
+                               _betainc_dx], call("fgm.betainc({0}, {1}, {2})"))
 
 lgamma, digamma, polygamma, zeta, gamma, betaln = (lgamma_p, digamma_p, polygamma_p, zeta_p,
                                                    gamma_p, betaln_p)

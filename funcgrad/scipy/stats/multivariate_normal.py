@@ -1,9 +1,9 @@
 """The multivariate normal distribution N(mean, cov), for points along the last axis of x.
 
-The covariance is factored by a Cholesky decomposition written with funcgrad's array
-operations, one column at a time (so it is differentiable and compiles, at a cost that
-grows with the dimension squared in traced operations: meant for the small dimensions of
-statistical models, until funcgrad.numpy.linalg takes over).
+The covariance is factored by funcgrad.numpy.linalg.cholesky and the points whitened by
+funcgrad.scipy.linalg.solve_triangular (LAPACK when compiled). A stack of covariances
+(shape (..., d, d)) is factored by a Cholesky decomposition written with funcgrad's array
+operations, one column at a time, whose traced size grows with d squared.
 
 Example:
     >>> from funcgrad.scipy.stats import multivariate_normal
@@ -14,6 +14,8 @@ Example:
 from __future__ import annotations
 
 import funcgrad.numpy as fnp
+from funcgrad.numpy import linalg
+from funcgrad.scipy import linalg as scipy_linalg
 from funcgrad.core import errors
 from funcgrad.scipy.stats import _common
 
@@ -59,10 +61,19 @@ def logpdf(x, mean, cov):
     if fnp.ndim(cov) < 2 or fnp.shape(cov)[-2:] != (d, d):
         raise errors.ShapeError(f"multivariate_normal's cov must be a {d}x{d} matrix for points of "
                          f"dimension {d}, got shape {fnp.shape(cov)}")
-    columns = _cholesky_columns(cov, d)
-    y = _forward_substitution(columns, x - mean, d)
-    log_diag = sum(fnp.log(columns[j][..., j]) for j in range(d))
-    return -0.5 * fnp.sum(y * y, axis=-1) - log_diag - 0.5 * d * _common.LOG_2PI
+    if fnp.ndim(cov) == 2:
+        factor = linalg.cholesky(cov)
+        residual = x - mean
+        batch = fnp.shape(residual)[:-1]
+        y = scipy_linalg.solve_triangular(factor, fnp.reshape(residual, (-1, d)).T, lower=True)
+        squared = fnp.reshape(fnp.sum(y * y, axis=0), batch)
+        log_diag = fnp.sum(fnp.log(fnp.diagonal(factor)))
+    else:
+        columns = _cholesky_columns(cov, d)
+        y = _forward_substitution(columns, x - mean, d)
+        squared = fnp.sum(y * y, axis=-1)
+        log_diag = sum(fnp.log(columns[j][..., j]) for j in range(d))
+    return -0.5 * squared - log_diag - 0.5 * d * _common.LOG_2PI
 
 
 def pdf(x, mean, cov):

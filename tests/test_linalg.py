@@ -1,0 +1,335 @@
+"""funcgrad.numpy.linalg and funcgrad.scipy.linalg against NumPy and SciPy: values (float64
+and float32, batched), derivatives of the composed functions against finite differences,
+compiled against uncompiled, the conventions where a derivative is ill-defined, and errors.
+
+The primitives' own rules (VJP, JVP, batching, lowering) are checked over drawn inputs by
+tests/test_conformance.py with the cases in tests/linalg_cases.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+import funcgrad.scipy.linalg as fsl
+from funcgrad.core.errors import FuncgradError, FuncgradTypeError, LoweringError, ShapeError
+from funcgrad.testing import check_grads
+
+L = fnp.linalg
+RNG = np.random.default_rng(42)
+A = RNG.normal(size=(3, 3)) + 2.0 * np.eye(3)  # well conditioned
+SPD = A @ A.T + 3 * np.eye(3)
+B = RNG.normal(size=(3, 2))
+TALL = RNG.normal(size=(4, 3))
+WIDE = RNG.normal(size=(2, 4))
+STACK = RNG.normal(size=(2, 3, 3)) + 3 * np.eye(3)
+
+
+def _close(got, want, dtype=np.float64):
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    got_leaves, want_leaves = fg.tree.leaves(got), fg.tree.leaves(want)
+    assert len(got_leaves) == len(want_leaves)
+    for g, w in zip(got_leaves, want_leaves):
+        assert np.shape(g) == np.shape(w)
+        if np.asarray(w).dtype.kind == "f":
+            assert np.asarray(g).dtype == np.asarray(w).dtype, (np.asarray(g).dtype, w.dtype)
+        np.testing.assert_allclose(np.asarray(g, np.float64), np.asarray(w, np.float64),
+                                   rtol=tol, atol=tol)
+
+
+def _abs_vectors(result):
+    """A decomposition's result with its vectors' signs dropped (LAPACK's choice)."""
+    return [np.abs(x) for x in result]
+
+
+# (name, funcgrad function, NumPy/SciPy function, arguments): values must agree
+VALUE_CASES = [
+    ("solve", L.solve, np.linalg.solve, (A, B)),
+    ("solve_vector", L.solve, np.linalg.solve, (A, B[:, 0])),
+    ("solve_batched_vector", L.solve, np.linalg.solve, (STACK, B[:, 0])),
+    ("solve_broadcast", L.solve, np.linalg.solve, (STACK[:, None], RNG.normal(size=(4, 3, 2)))),
+    ("inv", L.inv, np.linalg.inv, (STACK,)),
+    ("det", L.det, np.linalg.det, (STACK,)),
+    ("det_permuted", L.det, np.linalg.det, (A[[2, 0, 1]],)),
+    ("slogdet", L.slogdet, np.linalg.slogdet, (A,)),
+    ("slogdet_batched", L.slogdet, np.linalg.slogdet, (STACK,)),
+    ("cholesky", L.cholesky, np.linalg.cholesky, (SPD,)),
+    ("cholesky_upper", lambda a: L.cholesky(a, upper=True),
+     lambda a: np.linalg.cholesky(a, upper=True), (SPD,)),
+    ("eigvalsh", L.eigvalsh, np.linalg.eigvalsh, (SPD,)),
+    ("eigh", lambda a: _abs_vectors(L.eigh(a)), lambda a: _abs_vectors(np.linalg.eigh(a)),
+     (np.stack([SPD, SPD + np.diag([1.0, 2.0, 3.0])]),)),
+    ("svd_full", lambda a: _abs_vectors(L.svd(a)), lambda a: _abs_vectors(np.linalg.svd(a)),
+     (TALL,)),
+    ("svd_reduced", lambda a: _abs_vectors(L.svd(a, full_matrices=False)),
+     lambda a: _abs_vectors(np.linalg.svd(a, full_matrices=False)), (WIDE,)),
+    ("svdvals", L.svdvals, np.linalg.svdvals, (TALL,)),
+    ("qr", lambda a: _abs_vectors(L.qr(a)), lambda a: _abs_vectors(np.linalg.qr(a)), (TALL,)),
+    ("qr_complete", lambda a: _abs_vectors(L.qr(a, "complete")),
+     lambda a: _abs_vectors(np.linalg.qr(a, "complete")), (TALL,)),
+    ("qr_r", lambda a: np.abs(L.qr(a, "r")), lambda a: np.abs(np.linalg.qr(a, "r")), (WIDE,)),
+    ("pinv", L.pinv, np.linalg.pinv, (TALL,)),
+    ("pinv_rank_deficient", L.pinv, np.linalg.pinv, (np.outer([1.0, 2.0], [1.0, 0.0, 1.0]),)),
+    ("lstsq", L.lstsq, np.linalg.lstsq, (TALL, RNG.normal(size=(4, 2)))),
+    ("lstsq_deficient", L.lstsq, np.linalg.lstsq, (np.ones((3, 2)), np.arange(3.0))),
+    ("matrix_rank", L.matrix_rank, np.linalg.matrix_rank, (np.outer([1.0, 2.0], [1.0, 1.0]),)),
+    ("cond", L.cond, np.linalg.cond, (A,)),
+    ("cond_1", lambda a: L.cond(a, 1), lambda a: np.linalg.cond(a, 1), (A,)),
+    ("matrix_power_3", lambda a: L.matrix_power(a, 3), lambda a: np.linalg.matrix_power(a, 3),
+     (A,)),
+    ("matrix_power_0", lambda a: L.matrix_power(a, 0), lambda a: np.linalg.matrix_power(a, 0),
+     (STACK,)),
+    ("matrix_power_-2", lambda a: L.matrix_power(a, -2),
+     lambda a: np.linalg.matrix_power(a, -2), (A,)),
+    ("multi_dot", lambda *xs: L.multi_dot(xs), lambda *xs: np.linalg.multi_dot(xs),
+     (RNG.normal(size=4), TALL, A, RNG.normal(size=(3, 5)), RNG.normal(size=5))),
+    ("trace", L.trace, np.linalg.trace, (STACK,)),
+    ("diagonal", lambda x: L.diagonal(x, offset=1), lambda x: np.linalg.diagonal(x, offset=1),
+     (STACK,)),
+    ("outer", L.outer, np.linalg.outer, (B[:, 0], B[:, 1])),
+    ("cross", L.cross, np.linalg.cross, (RNG.normal(size=(2, 3)), RNG.normal(size=3))),
+    ("cross_axis0", lambda a, b: L.cross(a, b, axis=0),
+     lambda a, b: np.linalg.cross(a, b, axis=0), (RNG.normal(size=(3, 2)),
+                                                  RNG.normal(size=(3, 2)))),
+    ("vecdot", L.vecdot, np.linalg.vecdot, (B.T, B[:, 0])),
+    ("matrix_transpose", L.matrix_transpose, np.linalg.matrix_transpose, (STACK,)),
+    ("tensorsolve", L.tensorsolve, np.linalg.tensorsolve,
+     (RNG.normal(size=(6, 2, 3)), RNG.normal(size=6))),
+    ("tensorsolve_axes", lambda a, b: L.tensorsolve(a, b, axes=(0,)),
+     lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)),
+     (RNG.normal(size=(6, 2, 3)), RNG.normal(size=(2, 3)))),
+    ("tensorinv", lambda a: L.tensorinv(a, ind=1), lambda a: np.linalg.tensorinv(a, ind=1),
+     (RNG.normal(size=(4, 2, 2)),)),
+    ("scipy_cholesky", fsl.cholesky, sla.cholesky, (SPD,)),
+    ("scipy_cholesky_lower", lambda a: fsl.cholesky(a, lower=True),
+     lambda a: sla.cholesky(a, lower=True), (SPD,)),
+    ("cho_solve_upper", lambda a, b: fsl.cho_solve(fsl.cho_factor(a), b),
+     lambda a, b: sla.cho_solve(sla.cho_factor(a), b), (SPD, B)),
+    ("cho_solve_lower", lambda a, b: fsl.cho_solve(fsl.cho_factor(a, lower=True), b),
+     lambda a, b: sla.cho_solve(sla.cho_factor(a, lower=True), b), (SPD, B[:, 0])),
+    ("lu_factor", fsl.lu_factor, sla.lu_factor, (A,)),
+    ("lu_solve", lambda a, b: fsl.lu_solve(fsl.lu_factor(a), b),
+     lambda a, b: sla.lu_solve(sla.lu_factor(a), b), (A, B)),
+    ("lu_solve_trans", lambda a, b: fsl.lu_solve(fsl.lu_factor(a), b, trans=1),
+     lambda a, b: sla.lu_solve(sla.lu_factor(a), b, trans=1), (A, B[:, 0])),
+    ("expm", fsl.expm, sla.expm, (A,)),
+    ("expm_large", fsl.expm, sla.expm, (20 * A,)),
+    ("expm_batched", fsl.expm, sla.expm, (np.stack([0.01 * A, 5 * A]),)),
+    ("block_diag", fsl.block_diag, sla.block_diag, (A, B, np.array([7.0, 8.0]), 9.0)),
+] + [
+    (f"solve_triangular_{trans}_{lower}_{unit}",
+     (lambda t, lo, u: lambda a, b: fsl.solve_triangular(a, b, t, lo, u))(trans, lower, unit),
+     (lambda t, lo, u: lambda a, b: sla.solve_triangular(a, b, t, lo, u))(trans, lower, unit),
+     (SPD, B))
+    for trans in (0, "T") for lower in (True, False) for unit in (True, False)
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, ours, theirs, args", VALUE_CASES,
+                         ids=[c[0] for c in VALUE_CASES])
+def test_values_match_numpy_and_scipy(name, ours, theirs, args, dtype):
+    args = tuple(np.asarray(a, dtype) if isinstance(a, np.ndarray) else a for a in args)
+    if dtype == np.float32 and name.startswith("expm_large"):
+        pytest.skip("float32 exponentials of norm 60 matrices differ by their rounding")
+    if name == "lstsq_deficient" or name == "matrix_rank":
+        args = tuple(np.asarray(a, np.float64) for a in args)  # rank thresholds are dtype's
+    _close(ours(*args), theirs(*args), dtype)
+
+
+@pytest.mark.parametrize("ord_, axis, keepdims", [
+    (None, None, False), (None, None, True), (2, 0, False), (1, 1, True), (np.inf, -1, False),
+    (-np.inf, 0, False), (0, 1, False), (3, 0, False), (-1, 1, False), (0.5, 0, True),
+    ("fro", None, False), ("nuc", None, True), (1, None, False), (-1, None, False),
+    (2, None, False), (-2, None, False), (np.inf, None, False), (-np.inf, (1, 0), True),
+    (None, (0, 1), False), ("nuc", (1, 0), False),
+])
+def test_norm_matches_numpy(ord_, axis, keepdims):
+    x = np.array([[1.0, -2.0, 0.0], [3.0, 4.0, -0.5]])
+    _close(L.norm(x, ord_, axis, keepdims), np.linalg.norm(x, ord_, axis, keepdims))
+
+
+def test_vector_and_matrix_norms_match_numpy():
+    x = RNG.normal(size=(2, 3, 4))
+    _close(L.vector_norm(x), np.linalg.vector_norm(x))
+    _close(L.vector_norm(x, axis=(0, 2), keepdims=True, ord=3),
+           np.linalg.vector_norm(x, axis=(0, 2), keepdims=True, ord=3))
+    for ord_ in ("fro", "nuc", 1, 2, -np.inf):
+        _close(L.matrix_norm(x, ord=ord_), np.linalg.matrix_norm(x, ord=ord_))
+    _close(L.norm(x), np.linalg.norm(x))  # axis=None, ord=None: the flattened 2-norm
+
+
+def test_integer_matrices_compute_in_float64():
+    a = np.array([[2, 1], [1, 3]])
+    _close(L.inv(a), np.linalg.inv(a))
+    _close(L.det(a), np.linalg.det(a))
+
+
+# --- derivatives of the composed functions ----------------------------------------------
+
+GRAD_CASES = [
+    ("solve", lambda a, b: L.solve(a, b), (A, B)),
+    ("inv_batched", L.inv, (STACK,)),
+    ("det", L.det, (A,)),
+    ("slogdet", lambda a: L.slogdet(a).logabsdet, (STACK,)),
+    ("matrix_power", lambda a: L.matrix_power(a, 3), (A,)),
+    ("matrix_power_negative", lambda a: L.matrix_power(a, -1), (A,)),
+    ("multi_dot", lambda a, b, c: L.multi_dot([a, b, c]), (B[:, 0], A, TALL.T)),
+    ("cross", L.cross, (RNG.normal(size=(2, 3)), RNG.normal(size=3))),
+    ("tensorsolve", L.tensorsolve, (RNG.normal(size=(4, 2, 2)) + np.eye(4).reshape(4, 2, 2) * 3,
+                                    RNG.normal(size=4))),
+    ("tensorinv", lambda a: L.tensorinv(a, ind=1),
+     (RNG.normal(size=(4, 2, 2)) + np.eye(4).reshape(4, 2, 2) * 3,)),
+    ("lstsq", lambda a, b: L.lstsq(a, b)[0], (TALL, RNG.normal(size=4))),
+    ("pinv_wide", L.pinv, (WIDE,)),
+    ("cond", L.cond, (A,)),
+    ("norm_2", lambda x: L.norm(x, 2), (A,)),
+    ("norm_fro_axes", lambda x: L.norm(x, axis=(0, 2)), (RNG.normal(size=(2, 3, 2)),)),
+    ("norm_3", lambda x: L.norm(x, 3, axis=1), (A,)),
+    ("vector_norm", lambda x: L.vector_norm(x, axis=0), (A,)),
+    ("expm", fsl.expm, (A,)),
+    ("expm_squarings", fsl.expm, (6 * A,)),
+    ("block_diag", lambda a, b: fsl.block_diag(a, b, 2.0), (A, B)),
+    ("cho_solve", lambda a, b: fsl.cho_solve(fsl.cho_factor(a), b), (SPD, B)),
+    ("lu_solve", lambda a, b: fsl.lu_solve(fsl.lu_factor(a), b, trans=1), (A, B)),
+    ("eigh_upper_triangle", lambda a: L.eigvalsh(a, "U", symmetrize_input=False), (A,)),
+    ("cholesky_lower_triangle", lambda a: L.cholesky(a, symmetrize_input=False),
+     (SPD + np.triu(A, 1),)),
+]
+
+
+@pytest.mark.parametrize("name, fn, args", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_gradients_against_finite_differences(name, fn, args):
+    check_grads(fn, args, order=1 if name.startswith("expm") else 2)
+
+
+def test_forward_mode_of_composed_functions():
+    check_grads(L.det, (A,), modes=("fwd",))
+    check_grads(lambda a: L.norm(a, "nuc"), (A,), modes=("fwd",))
+    check_grads(fsl.expm, (A,), modes=("fwd",))
+
+
+def test_norm_gradients_are_zero_at_zero():
+    for fn in (L.norm, lambda x: L.norm(x, 3), lambda x: L.norm(x.reshape(2, 2), "fro"),
+               L.vector_norm):
+        np.testing.assert_array_equal(fg.grad(fn)(np.zeros(4)), np.zeros(4))
+    hessian = fg.hessian(lambda x: L.norm(x) ** 2)(np.zeros(3))  # x.x: 2 I, even at 0
+    assert np.all(np.isfinite(hessian))
+
+
+def test_symmetric_decompositions_have_symmetric_gradients():
+    weights = RNG.normal(size=(3, 3))
+    for fn in (lambda a: fnp.sum(L.cholesky(a) * weights),
+               lambda a: fnp.sum(L.eigvalsh(a) * weights[0])):
+        g = fg.grad(fn)(SPD + np.triu(A, 1))  # not symmetric: its symmetric part is read
+        np.testing.assert_allclose(g, g.T, atol=1e-12)
+
+
+def test_repeated_eigenvalues_and_singular_values_give_finite_gradients():
+    """Exactly equal values couple with 0 (not 1/0): exact for functions that do not depend
+    on the basis chosen in a repeated value's space."""
+    def projector(a):  # v v^T over the repeated pair: independent of the basis
+        w, v = L.eigh(a)
+        return fnp.sum(v[:, :2] @ v[:, :2].T * weights)
+    weights = RNG.normal(size=(3, 3))
+    a = np.diag([1.0, 1.0, 3.0])
+    g = fg.grad(projector)(a)
+    assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(fg.grad(lambda a: fnp.sum(L.eigvalsh(a)))(a), np.eye(3))
+    np.testing.assert_allclose(fg.grad(lambda a: L.norm(a, "nuc"))(np.eye(3)), np.eye(3))
+    assert np.all(np.isfinite(fg.grad(lambda a: fnp.sum(L.pinv(a)))(2 * np.eye(3))))
+
+
+def test_vmap_of_a_decomposition_matches_the_batched_call():
+    batch = np.stack([SPD, 2 * SPD, SPD + np.eye(3)])
+    _close(fg.vmap(L.cholesky)(batch), np.linalg.cholesky(batch))
+    _close(fg.vmap(L.solve, (0, None))(STACK, B), np.linalg.solve(STACK, B))
+    _close(fg.vmap(L.det, 2)(np.moveaxis(STACK, 0, 2)), np.linalg.det(STACK))
+
+
+# --- compiled against uncompiled ----------------------------------------------------------
+
+def _everything(a, spd, b, tall):
+    """One program using every primitive, so one compilation checks every lowering."""
+    lu, piv = fsl.lu_factor(a)
+    return dict(
+        solve=L.solve(a, b), det=L.det(a), slogdet=L.slogdet(a),
+        cholesky=L.cholesky(spd), eigh=_abs_vectors(L.eigh(spd)),
+        svd=_abs_vectors(L.svd(tall, full_matrices=False)), svd_full=_abs_vectors(L.svd(a)),
+        qr=_abs_vectors(L.qr(tall)), lu=lu, piv=piv,
+        lu_solve=fsl.lu_solve((lu, piv), b, trans=1),
+        triangular=[fsl.solve_triangular(spd, b, trans, lower, unit)
+                    for trans in (0, 1) for lower in (True, False) for unit in (True, False)],
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_matches_numpy(dtype):
+    args = [x.astype(dtype) for x in (A, SPD, B, TALL)]
+    _close(fg.jit(_everything)(*args), _everything(*args), dtype)
+
+
+def test_compiled_gradients_match_numpy():
+    def loss(a, spd):
+        return (L.slogdet(a).logabsdet + fnp.sum(fnp.sin(L.cholesky(spd)))
+                + fnp.sum(L.eigh(spd).eigenvectors ** 2 * spd) + L.norm(a, "nuc"))
+    grad = fg.grad(loss, (0, 1))
+    _close(fg.jit(grad)(A, SPD), grad(A, SPD))
+
+
+def test_compiled_expm_matches_scipy():
+    _close(fg.jit(fsl.expm)(3 * A), sla.expm(3 * A))
+
+
+def test_batched_compiled_matches_numpy():
+    def fn(stack, rhs):
+        return L.solve(stack, rhs), L.svdvals(stack), fsl.lu_factor(stack)
+    rhs = RNG.normal(size=(2, 3, 2))
+    _close(fg.jit(fn)(STACK, rhs), fn(STACK, rhs))
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+def test_bad_shapes_and_dtypes_raise_clear_errors():
+    with pytest.raises(ShapeError, match="square"):
+        L.inv(np.ones((2, 3)))
+    with pytest.raises(ShapeError, match="at least 2 axes"):
+        L.det(np.ones(3))
+    with pytest.raises(ShapeError, match="does not match"):
+        L.solve(np.eye(3), np.ones(2))
+    with pytest.raises(ShapeError, match="does not match"):
+        L.solve(np.eye(3), np.ones((2, 2)))
+    with pytest.raises(ShapeError, match="3 elements"):
+        L.cross(np.ones(2), np.ones(2))
+    with pytest.raises(FuncgradTypeError, match="int"):
+        L.matrix_power(np.eye(2), 1.5)
+    with pytest.raises(ValueError, match="matrix norm"):
+        L.norm(np.ones(3), "fro")
+    with pytest.raises(ValueError, match="mode"):
+        L.qr(np.eye(2), "raw")
+    with pytest.raises(ShapeError, match="does not match"):
+        fsl.solve_triangular(np.eye(3), np.ones(2))
+    with pytest.raises(FuncgradTypeError, match="float32 or float64"):
+        from funcgrad.ops import decompositions as dec
+        dec.cholesky(np.eye(2, dtype=np.int64))
+
+
+def test_not_positive_definite_raises_linalg_error():
+    with pytest.raises(L.LinAlgError):
+        L.cholesky(-np.eye(2))
+
+
+def test_ill_defined_derivatives_raise():
+    with pytest.raises(FuncgradError, match="full_matrices"):
+        fg.grad(lambda a: fnp.sum(L.svd(a)[0]))(TALL)
+    with pytest.raises(FuncgradError, match="m >= n"):
+        fg.grad(lambda a: fnp.sum(L.qr(a)[1]))(WIDE)
+    check_grads(lambda a: L.svd(a)[1], (TALL,))  # the singular values alone: defined
+
+
+def test_complete_qr_of_a_tall_matrix_does_not_compile():
+    with pytest.raises(LoweringError, match="complete"):
+        fg.jit(lambda a: L.qr(a, "complete"))(TALL)
