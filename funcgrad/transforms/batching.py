@@ -17,8 +17,10 @@ caller asks (``out_policy``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from funcgrad.core.ir import Literal, Program, dead_code_elimination
+from funcgrad.core.interpret import bind_equation, interpret
+from funcgrad.core.ir import Program, dead_code_elimination
 from funcgrad.core.tracing import new_trace, source_of
 from funcgrad.ops.reductions import reduce_sum
 from funcgrad.ops.shape import batched_aval, moveaxis, with_batch_axis
@@ -28,33 +30,34 @@ FRONT = 0       # out_policy entry: the output batched, its batch axis first (br
 SUM = "sum"     # out_policy entry: the output summed over the batch axis
 
 
+class Batched(NamedTuple):
+    """A value of the batched program and its batch axis (None: the same for every example)."""
+    value: object
+    dim: int | None
+
+
+def _batched(x) -> Batched:
+    return x if type(x) is Batched else Batched(x, None)  # a literal: unbatched
+
+
+def _apply(eqn, inputs) -> list:
+    """One equation, batched: through its batching rule if any input is batched."""
+    ins, in_dims = zip(*map(_batched, inputs)) if inputs else ((), ())
+    if all(d is None for d in in_dims):
+        return [Batched(x, None) for x in bind_equation(eqn, ins)]
+    rule = batch_rules.get(eqn.primitive)
+    if rule is None:
+        raise NotImplementedError(f"no batching rule for primitive {eqn.primitive.name}")
+    with source_of(eqn.source):
+        outs, out_dims = rule(list(ins), list(in_dims), **eqn.params)
+    return [Batched(x, d) for x, d in zip(outs, out_dims)]
+
+
 def batch_equations(program: Program, args: list, dims: list, axis_size: int):
     """Re-emit ``program`` on batched ``args`` into the current trace; returns the outputs
     and their batch axes (None: unbatched)."""
-    env: dict[int, tuple] = {}
-    for v, x, d in zip(program.inputs, args, dims):
-        env[id(v)] = (x, d)
-
-    def read(atom):
-        return (atom.value, None) if isinstance(atom, Literal) else env[id(atom)]
-
-    for eqn in program.equations:
-        prim = eqn.primitive
-        ins, in_dims = zip(*map(read, eqn.inputs)) if eqn.inputs else ((), ())
-        with source_of(eqn.source):
-            if all(d is None for d in in_dims):
-                out = prim.bind(*ins, **eqn.params)
-                outs = list(out) if prim.multiple_results else [out]
-                out_dims = [None] * len(outs)
-            else:
-                rule = batch_rules.get(prim)
-                if rule is None:
-                    raise NotImplementedError(f"no batching rule for primitive {prim.name}")
-                outs, out_dims = rule(list(ins), list(in_dims), **eqn.params)
-        for v, x, d in zip(eqn.outputs, outs, out_dims):
-            env[id(v)] = (x, d)
-    results = [read(v) for v in program.outvars]
-    return [x for x, _ in results], [d for _, d in results]
+    results = [_batched(r) for r in interpret(program, list(map(Batched, args, dims)), _apply)]
+    return [r.value for r in results], [r.dim for r in results]
 
 
 def batch_program(program: Program, in_dims: Sequence[int | None], axis_size: int,
