@@ -50,7 +50,11 @@ from funcgrad.numpy._ufuncs import (abs, absolute, add, allclose, arccos, arccos
                                     round, sign, sin, sinh, sqrt, square, subtract, tan, tanh,
                                     true_divide, where)
 
-pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None
+pi: float = _np.pi
+e: float = _np.e  # type: ignore[misc]  # mypy, from a cold cache only: "deleted variable e"
+inf: float = _np.inf
+nan: float = _np.nan
+newaxis = None
 float32, float64, int32, int64, bool_ = (_np.float32, _np.float64, _np.int32, _np.int64,
                                          _np.bool_)
 int8, int16, uint8, uint16, uint32, uint64 = (_np.int8, _np.int16, _np.uint8, _np.uint16,
