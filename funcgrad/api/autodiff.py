@@ -20,6 +20,7 @@ import numpy as np
 
 from optree import tree_flatten
 
+from funcgrad.api.transformed import Transformed
 from funcgrad.api.trace_cache import (Guard, TraceCache, leaf_signature, program_structure,
                                       random_state, same_structure, same_values)
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
@@ -342,18 +343,16 @@ def _differentiate(fun, argnums, has_aux, with_value):
     return Differentiated(fun, argnums, has_aux, with_value)
 
 
-class Differentiated:
+class Differentiated(Transformed):
     """What ``grad`` and ``value_and_grad`` return: call it like the function it
-    differentiates. It pickles as (the function, the options), so it can be sent to another
-    process (a Dask worker) when the function can: by reference if importable, by value with
-    cloudpickle otherwise."""
+    differentiates (it pickles as the function and the options, see api/transformed.py)."""
 
     def __init__(self, fun, argnums, has_aux, with_value):
-        self.fun, self.argnums, self.has_aux, self.with_value = fun, argnums, has_aux, with_value
+        super().__init__(fun, (argnums, has_aux, with_value))
+        self.argnums, self.has_aux, self.with_value = argnums, has_aux, with_value
         self._what = "value_and_grad" if with_value else "grad"
         self._traced_fun = _with_aux_check(fun, has_aux)
         self._options = (self._what, _hashable_argnums(argnums), has_aux)
-        functools.update_wrapper(self, fun, updated=())
         self.__name__ = f"{self._what}({name_of(fun)})"
 
     def __call__(self, *args, **kwargs):
@@ -375,21 +374,6 @@ class Differentiated:
             outs = evaluate(entry.program, [*consts, *leaves] if consts else leaves)
             outs = numpy_values(owned_results(entry.program, outs))
         return unflatten(entry.out_tree, outs)
-
-    def __get__(self, obj, objtype=None):  # as a method: bind like a function would
-        return self if obj is None else functools.partial(self, obj)
-
-    def __repr__(self):
-        return f"<{self.__name__}>"
-
-    def __reduce__(self):
-        return _rebuild_differentiated, (__version__, self.fun, self.argnums, self.has_aux,
-                                         self.with_value)
-
-
-def _rebuild_differentiated(version, fun, argnums, has_aux, with_value):
-    check_version(version, "grad function")
-    return Differentiated(fun, argnums, has_aux, with_value)
 
 
 def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_value):

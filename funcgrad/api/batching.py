@@ -9,7 +9,6 @@ axis. The batched program is built once per input signature and cached, as grad'
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 from collections.abc import Callable
 
@@ -17,13 +16,13 @@ import numpy as np
 import optree
 
 from funcgrad.api.autodiff import numpy_values
+from funcgrad.api.transformed import Transformed
 from funcgrad.api.trace_cache import Guard, TraceCache, leaf_signature
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline, owned_results
 from funcgrad.core.ir import Program
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
-from funcgrad.core.version import __version__, check_version
 from funcgrad.tree import NAMESPACE, flatten, unflatten
 from funcgrad.transforms.batching import batch_program
 
@@ -67,9 +66,9 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
     return Vectorized(fun, in_axes, out_axes, axis_size)
 
 
-class Vectorized:
-    """What ``vmap`` returns: call it like the function it batches. It pickles as (the
-    function, the options), as grad's functions do, so it can be sent to another process."""
+class Vectorized(Transformed):
+    """What ``vmap`` returns: call it like the function it batches (it pickles as the function
+    and the options, see api/transformed.py)."""
 
     def __init__(self, fun, in_axes, out_axes, axis_size):
         if not callable(fun):
@@ -80,9 +79,9 @@ class Vectorized:
                                       or isinstance(axis_size, bool) or axis_size < 0):
             raise FuncgradTypeError(f"vmap's axis_size must be a non-negative int, got "
                                     f"{axis_size!r}")
-        self.fun, self.in_axes, self.out_axes, self.axis_size = fun, in_axes, out_axes, axis_size
+        super().__init__(fun, (in_axes, out_axes, axis_size))
+        self.in_axes, self.out_axes, self.axis_size = in_axes, out_axes, axis_size
         self._options = ("vmap", _hashable(in_axes), _hashable(out_axes), axis_size)
-        functools.update_wrapper(self, fun, updated=())
         self.__name__ = f"vmap({name_of(fun)})"
 
     def __call__(self, *args, **kwargs):
@@ -107,20 +106,6 @@ class Vectorized:
         else:
             outs = numpy_values(owned_results(entry.program, evaluate(entry.program, inputs)))
         return unflatten(entry.out_tree, outs)
-
-    def __get__(self, obj, objtype=None):  # as a method: bind like a function would
-        return self if obj is None else functools.partial(self, obj)
-
-    def __repr__(self):
-        return f"<{self.__name__}>"
-
-    def __reduce__(self):
-        return _rebuild, (__version__, self.fun, self.in_axes, self.out_axes, self.axis_size)
-
-
-def _rebuild(version, fun, in_axes, out_axes, axis_size):
-    check_version(version, "vmap function")
-    return Vectorized(fun, in_axes, out_axes, axis_size)
 
 
 def _build(call: FunctionArgs, in_axes, out_axes, axis_size) -> _Entry:

@@ -12,13 +12,13 @@ millisecond) and usually regenerates the very same source, which is already comp
 
 from __future__ import annotations
 
-import functools
 import warnings
 from typing import Any, NamedTuple
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from funcgrad.api.transformed import Transformed
 from funcgrad.api.trace_cache import GuardChain, call_signature, leaf_signature, random_state
 from funcgrad.compile import executable as compiled
 from funcgrad.compile.executable import executable, scalars
@@ -28,7 +28,6 @@ from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.evaluate import ClosedProgram, evaluate, owned_results
 from funcgrad.core.ir import Program, common_subexpression_elimination, dead_code_elimination
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
-from funcgrad.core.version import __version__, check_version
 from funcgrad.tree import unflatten
 
 
@@ -40,33 +39,22 @@ class _Entry(NamedTuple):
     scalarize: bool       # some argument is a 0-d array, which Numba takes as a scalar
 
 
-class Jitted:
+class Jitted(Transformed):
     """``fun`` compiled: call it like ``fun``. ``.lower(*args)`` shows the generated code."""
 
     def __init__(self, fun: Callable, static_argnums: Sequence[int] = (),
                  static_argnames: Sequence[str] = ()):
         if not callable(fun):
             raise FuncgradTypeError(f"jit needs a function, got {type(fun).__name__}")
-        self.fun = fun
         self.static_argnums = tuple(static_argnums)
         self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) \
             else tuple(static_argnames)
+        super().__init__(fun, (self.static_argnums, self.static_argnames))
         self._static = bool(self.static_argnums or self.static_argnames)
         self._entries: dict = {}
-        functools.update_wrapper(self, fun, updated=())  # not __dict__: ours
 
     def __repr__(self):
         return f"<jit of {name_of(self.fun)}>"
-
-    def __get__(self, obj, objtype=None):  # as a method: bind like a function would
-        return self if obj is None else functools.partial(self, obj)
-
-    def __reduce__(self):
-        """Pickled as the function and its options, not its traces or machine code: the
-        receiving process traces again and finds the compiled code in its own disk cache (or
-        compiles it there once)."""
-        return _rebuild_jitted, (__version__, self.fun, self.static_argnums,
-                                 self.static_argnames)
 
     def __call__(self, *args, **kwargs):
         # The hot path: one walk over the arguments gives their leaves and a key of their
@@ -145,11 +133,6 @@ class Lowered:
 
     def __str__(self):
         return self.source
-
-
-def _rebuild_jitted(version, fun, static_argnums, static_argnames):
-    check_version(version, "jit function")
-    return Jitted(fun, static_argnums, static_argnames)
 
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
