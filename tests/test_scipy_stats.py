@@ -11,6 +11,7 @@ import scipy.stats as ss
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad.scipy import stats
+from funcgrad.core.errors import ShapeError
 from funcgrad.testing import check_grads
 
 X = np.array([-40.0, -3.0, -0.5, 0.0, 0.25, 1.0, 2.5, 40.0])
@@ -199,3 +200,43 @@ def test_compiled_matches_uncompiled():
         expected_value, expected_grads = value_and_grads(*args)
     np.testing.assert_allclose(value, expected_value, rtol=1e-12)
     np.testing.assert_allclose(grads, expected_grads, rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------
+# multivariate_normal: SciPy's defaults, singular covariances, entropy
+
+
+def test_multivariate_normal_defaults_and_entropy_match_scipy():
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 3))
+    cov, mean, x = a @ a.T + np.eye(3), rng.standard_normal(3), rng.standard_normal((4, 3))
+    mvn = stats.multivariate_normal
+    np.testing.assert_allclose(mvn.logpdf(x), ss.multivariate_normal.logpdf(x, np.zeros(3)))
+    np.testing.assert_allclose(mvn.logpdf(x, cov=2.0),
+                               ss.multivariate_normal.logpdf(x, np.zeros(3), 2.0))
+    np.testing.assert_allclose(mvn.entropy(mean, cov),
+                               ss.multivariate_normal.entropy(mean, cov))
+    np.testing.assert_allclose(mvn.entropy(), ss.multivariate_normal.entropy())
+    # d entropy / d cov = inv(cov) / 2
+    np.testing.assert_allclose(fg.grad(lambda c: mvn.entropy(mean, c))(cov),
+                               0.5 * np.linalg.inv(cov), atol=1e-12)
+
+
+def test_multivariate_normal_allow_singular_matches_scipy():
+    rng = np.random.default_rng(6)
+    cov = np.zeros((4, 4))
+    cov[:2, :2] = [[1.0, 0.3], [0.3, 2.0]]
+    mean = np.r_[rng.standard_normal(2), 0.0, 0.0]
+    inside, outside = np.r_[rng.standard_normal(2), 0.0, 0.0], np.r_[0.1, 0.2, 0.0, 1.0]
+    mvn, ref = stats.multivariate_normal, ss.multivariate_normal
+    for x in (inside, outside):
+        np.testing.assert_allclose(mvn.logpdf(x, mean, cov, allow_singular=True),
+                                   ref.logpdf(x, mean, cov, allow_singular=True))
+        np.testing.assert_allclose(mvn.pdf(x, mean, cov, allow_singular=True),
+                                   ref.pdf(x, mean, cov, allow_singular=True))
+
+    def along_support(v):  # vary only the directions the distribution covers
+        return mvn.logpdf(fnp.concatenate([v, fnp.zeros(2)]), mean, cov, allow_singular=True)
+    check_grads(along_support, [inside[:2]])
+    with pytest.raises(ShapeError, match="not a stack"):
+        mvn.logpdf(inside, mean, np.stack([cov, cov]), allow_singular=True)

@@ -24,13 +24,21 @@ Example:
 
 import numpy as _np
 
+__version__ = _np.__version__  # the NumPy funcgrad.numpy stands in for
+
 from funcgrad.numpy import _indexing, _numpy_interop  # noqa: F401  (used by Tracer)
 from funcgrad.numpy._creation import (arange, array, asarray, astype,  # noqa: F401
                                       empty, empty_like, eye, full, full_like, identity,
                                       linspace, ones, ones_like, zeros, zeros_like)
+from funcgrad.numpy._differences import gradient  # noqa: F401
 from funcgrad.numpy._indexing import at, nonzero  # noqa: F401
 from funcgrad.numpy._linalg import (diag, diagonal, dot, einsum, inner, matmul, outer,  # noqa: F401
                                     tensordot, trace, tril, triu, vdot)
+from funcgrad.numpy._linalg import cross  # noqa: F401
+from funcgrad.numpy._real_numbers import (angle, conj, conjugate, imag,  # noqa: F401
+                                          iscomplexobj, isrealobj, real, real_if_close)
+from funcgrad.numpy._shape import rollaxis  # noqa: F401
+from funcgrad.numpy._scalar_types import ScalarType as _ScalarType
 from funcgrad.numpy._reductions import (all, amax, amin, any, argmax, argmin,  # noqa: F401,A004
                                         cumprod, cumsum, max, mean, min, prod, std, sum, var)
 from funcgrad.numpy._shape import (atleast_1d, atleast_2d, broadcast_arrays,  # noqa: F401
@@ -55,10 +63,18 @@ e: float = _np.e  # type: ignore[misc]  # mypy, from a cold cache only: "deleted
 inf: float = _np.inf
 nan: float = _np.nan
 newaxis = None
-float32, float64, int32, int64, bool_ = (_np.float32, _np.float64, _np.int32, _np.int64,
-                                         _np.bool_)
-int8, int16, uint8, uint16, uint32, uint64 = (_np.int8, _np.int16, _np.uint8, _np.uint16,
-                                              _np.uint32, _np.uint64)
+# NumPy's scalar types, also callable on traced values (jnp.float32(x) in JAX code)
+float32 = _ScalarType(_np.float32, "float32")
+float64 = _ScalarType(_np.float64, "float64")
+int32 = _ScalarType(_np.int32, "int32")
+int64 = _ScalarType(_np.int64, "int64")
+bool_ = _ScalarType(_np.bool_, "bool_")
+int8 = _ScalarType(_np.int8, "int8")
+int16 = _ScalarType(_np.int16, "int16")
+uint8 = _ScalarType(_np.uint8, "uint8")
+uint16 = _ScalarType(_np.uint16, "uint16")
+uint32 = _ScalarType(_np.uint32, "uint32")
+uint64 = _ScalarType(_np.uint64, "uint64")
 ndarray, dtype, result_type, finfo, iinfo = (_np.ndarray, _np.dtype, _np.result_type,
                                              _np.finfo, _np.iinfo)
 
@@ -95,6 +111,9 @@ __all__ = [
     "pi", "e", "inf", "nan", "newaxis", "float32", "float64", "int32", "int64", "bool_", "int8",
     "int16", "uint8", "uint16", "uint32", "uint64", "ndarray", "dtype", "result_type", "finfo",
     "iinfo",
+    # complex helpers on real arrays, differences, NumPy's older spellings
+    "angle", "conj", "conjugate", "cross", "gradient", "imag", "iscomplexobj", "isrealobj",
+    "real", "real_if_close", "rollaxis",
 ]
 
 from funcgrad.numpy import _tracer_methods  # noqa: E402

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.types import ShapedArray
+from funcgrad.numpy._shape import moveaxis, pad, stack
 from funcgrad.numpy._util import array_arg, normalize_axis
 from funcgrad.ops import shape as sh
 from funcgrad.ops.elementwise import broadcast_shapes, multiply, where
@@ -212,3 +215,37 @@ def einsum(subscripts, *operands, optimize=None):
     """
     from funcgrad.numpy._einsum import einsum as impl
     return impl(subscripts, *operands)
+
+
+def cross3(a, b):
+    """The cross product of 3-vectors along the last axis, broadcasting the others."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 2- or 3-vectors along the given axes (like numpy.cross): a
+    3-vector result along ``axisc``, or the scalar z-component for two 2-vectors (NumPy 2
+    deprecates 2-vectors, and funcgrad warns the same way).
+
+    Example:
+        >>> fnp.cross(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+        array([0., 0., 1.])
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(array_arg(a, "a"), axisa, -1), moveaxis(array_arg(b, "b"), axisb, -1)
+    sizes = (a.shape[-1], b.shape[-1])
+    if not set(sizes) <= {2, 3}:
+        raise ShapeError(f"cross: vectors must have 2 or 3 elements, not {sizes[0]} and "
+                         f"{sizes[1]} (shapes {tuple(a.shape)} and {tuple(b.shape)})")
+    if 2 in sizes:
+        warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of "
+                      "3-dimensional vectors instead. (deprecated in NumPy 2.0)",
+                      DeprecationWarning, stacklevel=2)
+    if sizes == (2, 2):
+        return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    if 2 in sizes:  # the missing z-component is zero
+        a, b = (pad(v, [(0, 0)] * (v.ndim - 1) + [(0, 3 - v.shape[-1])]) for v in (a, b))
+    return moveaxis(cross3(a, b), -1, axisc)

@@ -502,3 +502,23 @@ def size(a, axis=None):
     """
     s = shape(a)
     return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
+
+
+def rollaxis(a, axis, start=0):
+    """Roll ``axis`` backwards until it lies before position ``start`` (like numpy.rollaxis;
+    ``moveaxis`` says the same thing more plainly).
+
+    Example:
+        >>> fnp.rollaxis(np.zeros((2, 3, 4)), 2).shape
+        (4, 2, 3)
+    """
+    a = array_arg(a)
+    axis = normalize_axis(axis, a.ndim)
+    if not -a.ndim <= start <= a.ndim:
+        raise ShapeError(f"rollaxis: start {start} is out of range for {a.ndim} dimensions")
+    start = start + a.ndim if start < 0 else start
+    if axis < start:
+        start -= 1
+    order = [i for i in range(a.ndim) if i != axis]
+    order.insert(start, axis)
+    return sh.transpose(a, order)

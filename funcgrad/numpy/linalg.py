@@ -41,6 +41,7 @@ import numpy as np
 import funcgrad.numpy as fnp
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.tracing import Tracer
+from funcgrad.numpy._linalg import cross3 as _cross3
 from funcgrad.numpy._util import array_arg, normalize_axis
 from funcgrad.ops import decompositions as dec
 
@@ -652,11 +653,7 @@ def cross(x1, x2, /, *, axis=-1):
     if x1.shape[axis] != 3 or x2.shape[axis] != 3:
         raise ShapeError("cross: both vectors must have 3 elements along axis "
                          f"{axis}, not shapes {tuple(x1.shape)} and {tuple(x2.shape)}")
-    a, b = fnp.moveaxis(x1, axis, -1), fnp.moveaxis(x2, axis, -1)
-    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
-    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
-    out = fnp.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
-    return fnp.moveaxis(out, -1, axis)
+    return fnp.moveaxis(_cross3(fnp.moveaxis(x1, axis, -1), fnp.moveaxis(x2, axis, -1)), -1, axis)
 
 
 def matmul(x1, x2, /):
