@@ -36,8 +36,8 @@ from funcgrad.ops.special import NoDerivativeError
 __all__ = ["gammaln", "digamma", "psi", "polygamma", "gamma", "betaln", "beta", "multigammaln",
            "zeta", "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "ndtri", "expit",
            "logit", "log_expit", "xlogy", "xlog1py", "entr", "rel_entr", "kl_div", "i0e",
-           "i1e", "gammainc", "gammaincc", "betainc", "logsumexp", "softmax", "log_softmax",
-           "NoDerivativeError"]
+           "i1e", "i0", "i1", "gammasgn", "rgamma", "gammainc", "gammaincc", "betainc",
+           "logsumexp", "softmax", "log_softmax", "NoDerivativeError"]
 
 _SQRT2 = math.sqrt(2.0)
 
@@ -283,6 +283,64 @@ def betaln(a, b):
 def _gamma_sign(x):
     """The sign of Gamma(x): negative on (-1, 0), (-3, -2), ..."""
     return fnp.where(fnp.logical_or(x > 0, fnp.floor(x) % 2 == 0), 1.0, -1.0)
+
+
+def gammasgn(x):
+    """The sign of the gamma function: -1 on (-1, 0), (-3, -2), ... and at -0.0, +1 elsewhere
+    on the real line, nan at the poles (negative integers and -inf) and at nan, as SciPy.
+
+    Example:
+        >>> from funcgrad.scipy.special import gammasgn
+        >>> gammasgn(np.array([2.0, -0.5, -1.5, -1.0]))
+        array([ 1., -1.,  1., nan])
+    """
+    x = scalar_or_array(x)
+    pole = fnp.logical_and(x < 0, x == fnp.floor(x))
+    negative_side = fnp.arctan2(0.0, x) > 0  # x < 0, or x = -0.0
+    odd = fnp.floor(x) != 2.0 * fnp.floor(0.5 * x)  # (no remainder: it warns at inf)
+    sign = fnp.where(fnp.logical_and(negative_side, fnp.logical_or(odd, x == 0)), -1.0, 1.0)
+    return fnp.where(fnp.logical_or(pole, fnp.isnan(x)), fnp.nan, sign)
+
+
+def rgamma(x):
+    """1 / Gamma(x), computed as sign(Gamma) exp(-gammaln) so that it neither overflows
+    where Gamma does nor divides: 0 at the poles (0, negative integers) and at +-inf.
+    Its gradient is -rgamma(x) digamma(x), taken as 0 at the poles.
+
+    Example:
+        >>> from funcgrad.scipy.special import rgamma
+        >>> rgamma(np.array([1.0, 0.5, -2.0, 200.0]))
+        array([1.        , 0.56418958, 0.        , 0.        ])
+    """
+    x = scalar_or_array(x)
+    pole = fnp.logical_and(x <= 0, x == fnp.floor(x))
+    sign = fnp.where(pole, 1.0, gammasgn(fnp.where(pole, 1.0, x)))
+    at_pole = fnp.where(x == 0, x, 0.0)  # signed like SciPy's: rgamma(-0.0) = -0.0
+    return fnp.where(pole, at_pole, sign * fnp.exp(-ops.lgamma(fnp.where(pole, 1.0, x))))
+
+
+def i0(x):
+    """I_0(x), the modified Bessel function of order 0, as i0e(x) exp(|x|).
+
+    Example:
+        >>> from funcgrad.scipy.special import i0
+        >>> i0(np.array([0.0, 1.0, -2.0]))
+        array([1.        , 1.26606588, 2.2795853 ])
+    """
+    x = scalar_or_array(x)
+    return ops.i0e(x) * fnp.exp(fnp.abs(x))
+
+
+def i1(x):
+    """I_1(x), the modified Bessel function of order 1, as i1e(x) exp(|x|).
+
+    Example:
+        >>> from funcgrad.scipy.special import i1
+        >>> i1(np.array([0.0, 1.0, -2.0]))
+        array([ 0.        ,  0.5651591 , -1.59063685])
+    """
+    x = scalar_or_array(x)
+    return ops.i1e(x) * fnp.exp(fnp.abs(x))
 
 
 def beta(a, b):
