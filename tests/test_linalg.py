@@ -333,3 +333,88 @@ def test_ill_defined_derivatives_raise():
 def test_complete_qr_of_a_tall_matrix_does_not_compile():
     with pytest.raises(LoweringError, match="complete"):
         fg.jit(lambda a: L.qr(a, "complete"))(TALL)
+
+
+# ---------------------------------------------------------------------------------------
+# scipy.linalg's names for the same computations, and its structured matrices
+
+
+def _spd(rng, n):
+    a = rng.standard_normal((n, n))
+    return a @ a.T + n * np.eye(n)
+
+
+def test_scipy_linalg_aliases_match_scipy():
+    rng = np.random.default_rng(11)
+    a, s, m = rng.standard_normal((4, 4)), _spd(rng, 4), _spd(rng, 4)
+    b = rng.standard_normal(4)
+    for kwargs in ({}, {"assume_a": "pos"}, {"transposed": True}, {"assume_a": "sym"}):
+        matrix = s if kwargs.get("assume_a") in ("pos", "sym") else a
+        np.testing.assert_allclose(fsl.solve(matrix, b, **kwargs),
+                                   sla.solve(matrix, b, **kwargs), rtol=1e-10)
+    np.testing.assert_allclose(fsl.inv(a), sla.inv(a), rtol=1e-10)
+    np.testing.assert_allclose(fsl.det(a), sla.det(a), rtol=1e-12)
+    np.testing.assert_allclose(fsl.eigvalsh(s, m), sla.eigvalsh(s, m), rtol=1e-12)
+    w, v = fsl.eigh(s, m)
+    np.testing.assert_allclose(v.T @ m @ v, np.eye(4), atol=1e-12)   # b-orthonormal
+    np.testing.assert_allclose(s @ v, m @ v * w, atol=1e-10)
+    np.testing.assert_allclose(fsl.svd(a, compute_uv=False), sla.svd(a, compute_uv=False))
+    np.testing.assert_allclose(fsl.svdvals(a), sla.svdvals(a))
+    tall = rng.standard_normal((5, 3))
+    for mode in ("full", "economic", "r"):
+        ours, theirs = fsl.qr(tall, mode=mode), sla.qr(tall, mode=mode)
+        assert [x.shape for x in ours] == [x.shape for x in theirs]
+        np.testing.assert_allclose(np.abs(ours[-1]), np.abs(theirs[-1]), atol=1e-12)
+    np.testing.assert_allclose(fsl.norm(a, 2), sla.norm(a, 2))
+    np.testing.assert_allclose(fsl.pinv(tall), sla.pinv(tall), atol=1e-12)
+    y = rng.standard_normal(5)
+    np.testing.assert_allclose(fsl.lstsq(tall, y)[0], sla.lstsq(tall, y)[0], rtol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lu_matches_scipy_in_every_form(seed):
+    a = np.random.default_rng(seed).standard_normal((5, 5))
+    for ours, theirs in zip(fsl.lu(a), sla.lu(a)):
+        np.testing.assert_allclose(ours, theirs, atol=1e-13)
+    np.testing.assert_array_equal(fsl.lu(a, p_indices=True)[0], sla.lu(a, p_indices=True)[0])
+    np.testing.assert_allclose(fsl.lu(a, permute_l=True)[0], sla.lu(a, permute_l=True)[0],
+                               atol=1e-13)
+    check_grads(lambda a: fsl.lu(a)[1] @ fsl.lu(a)[2], [a])
+
+
+def test_structured_matrices_match_scipy_and_differentiate():
+    rng = np.random.default_rng(12)
+    c, r = rng.standard_normal(4), rng.standard_normal(3)
+    for name, args in [("toeplitz", (c, r)), ("toeplitz", (c,)), ("circulant", (c,)),
+                       ("hankel", (c, r)), ("hankel", (c,))]:
+        np.testing.assert_array_equal(getattr(fsl, name)(*args), getattr(sla, name)(*args))
+        check_grads(lambda *args, name=name: getattr(fsl, name)(*args), list(args))
+    np.testing.assert_array_equal(fg.jit(fsl.toeplitz)(c, r), sla.toeplitz(c, r))
+
+
+def test_solve_sylvester_and_banded_match_scipy_and_differentiate():
+    rng = np.random.default_rng(13)
+    a, b, q = rng.standard_normal((3, 3)), rng.standard_normal((2, 2)), rng.standard_normal((3, 2))
+    np.testing.assert_allclose(fsl.solve_sylvester(a, b, q), sla.solve_sylvester(a, b, q),
+                               rtol=1e-10)
+    check_grads(fsl.solve_sylvester, [a, b, q], order=2, modes=("rev", "fwd"))
+    ab, rhs = rng.standard_normal((4, 6)), rng.standard_normal(6)
+    ab[1] += 4.0  # a dominant diagonal (u = 1): well conditioned
+    for l_and_u in [(2, 1)]:
+        np.testing.assert_allclose(fsl.solve_banded(l_and_u, ab, rhs),
+                                   sla.solve_banded(l_and_u, ab, rhs), rtol=1e-10)
+        check_grads(lambda ab, rhs, lu=l_and_u: fsl.solve_banded(lu, ab, rhs), [ab, rhs])
+    with pytest.raises(ShapeError, match="l \\+ u \\+ 1 = 3 rows"):
+        fsl.solve_banded((1, 1), ab, rhs)
+    with pytest.raises(ShapeError, match="q must have shape \\(3, 2\\)"):
+        fsl.solve_sylvester(a, b, q.T)
+
+
+def test_scipy_linalg_options_it_does_not_support_say_so():
+    a = np.eye(2)
+    with pytest.raises(NotImplementedError, match="pivoting"):
+        fsl.qr(a, pivoting=True)
+    with pytest.raises(NotImplementedError, match="subset_by_index"):
+        fsl.eigh(a, subset_by_index=(0, 0))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        fsl.qr(a, mode="raw")

@@ -26,7 +26,9 @@ from funcgrad.numpy._util import array_arg
 from funcgrad.ops import decompositions as dec
 
 __all__ = ["cholesky", "cho_factor", "cho_solve", "solve_triangular", "lu_factor", "lu_solve",
-           "expm", "block_diag"]
+           "expm", "block_diag", "solve", "inv", "det", "eigh", "eigvalsh", "svd", "svdvals", "qr",
+           "lu", "norm", "pinv", "lstsq", "toeplitz", "circulant", "hankel", "solve_sylvester",
+           "solve_banded"]
 
 
 def _rhs(a, b, name):
@@ -225,3 +227,306 @@ def block_diag(*arrs):
         rows.append(fnp.pad(fnp.astype(b, dtype), ((0, 0), (left, right))))
         left += b.shape[1]
     return fnp.concatenate(rows, axis=0)
+
+
+# --- scipy.linalg's names for what funcgrad.numpy.linalg computes ------------------------
+
+
+def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+          assume_a="gen", transposed=False):
+    """x with ``a @ x = b`` (``a.T @ x = b`` if ``transposed``). ``assume_a="pos"`` solves by
+    a Cholesky factorization (of a's symmetric part); "gen", "sym" and the rest by LU.
+
+    Example:
+        >>> from funcgrad.scipy.linalg import solve
+        >>> solve(np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([9.0, 8.0]))
+        array([2., 3.])
+    """
+    a = _la._matrix(a, "a", square=True)
+    if transposed:
+        a = fnp.swapaxes(a, -1, -2)
+    if assume_a in ("pos", "positive definite"):
+        return cho_solve(cho_factor(a, lower=lower), b)
+    a, b, shape_back = _rhs(a, b, "solve")
+    return shape_back(dec.solve(a, b))
+
+
+def inv(a, overwrite_a=False, check_finite=True):
+    """The inverse of each square matrix (funcgrad.numpy.linalg.inv).
+
+    Example:
+        >>> from funcgrad.scipy.linalg import inv
+        >>> inv(np.array([[2.0, 0.0], [0.0, 4.0]]))
+        array([[0.5 , 0.  ],
+               [0.  , 0.25]])
+    """
+    return _la.inv(a)
+
+
+def det(a, overwrite_a=False, check_finite=True):
+    """The determinant of each square matrix (funcgrad.numpy.linalg.det).
+
+    Example:
+        >>> from funcgrad.scipy.linalg import det
+        >>> det(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        np.float64(-2.0)
+    """
+    return _la.det(a)
+
+
+def eigh(a, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False,
+         check_finite=True, **options):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix; with ``b`` (symmetric
+    positive definite), of the generalized problem ``a v = w b v``, reduced to a standard one
+    by b's Cholesky factor L: the eigenvectors of ``L^-1 a L^-T``, mapped back by ``L^-T``
+    (so that ``v.T @ b @ v = I``, as LAPACK's). Subset options are not supported.
+
+    Example:
+        >>> from funcgrad.scipy.linalg import eigh
+        >>> eigh(np.array([[2.0, 0.0], [0.0, 1.0]]), eigvals_only=True)
+        array([1., 2.])
+    """
+    if options:
+        raise NotImplementedError(f"eigh: options {sorted(options)} are not supported")
+    uplo = "L" if lower else "U"
+    if b is None:
+        w, v = _la.eigh(a, UPLO=uplo)
+    else:
+        factor = _la.cholesky(b)
+        left = solve_triangular(factor, a, lower=True)                       # L^-1 a
+        c = fnp.swapaxes(solve_triangular(factor, fnp.swapaxes(left, -1, -2), lower=True),
+                         -1, -2)                                              # L^-1 a L^-T
+        w, u = _la.eigh(c, UPLO=uplo)
+        v = solve_triangular(factor, u, lower=True, trans=1)                 # L^-T u
+    return w if eigvals_only else (w, v)
+
+
+def eigvalsh(a, b=None, lower=True, overwrite_a=False, overwrite_b=False, check_finite=True):
+    """The eigenvalues of a symmetric matrix, ascending (generalized with ``b``, as eigh).
+
+    Example:
+        >>> from funcgrad.scipy.linalg import eigvalsh
+        >>> eigvalsh(np.array([[2.0, 1.0], [1.0, 2.0]]))
+        array([1., 3.])
+    """
+    return eigh(a, b, lower=lower, eigvals_only=True)
+
+
+def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
+        lapack_driver="gesdd"):
+    """(U, s, Vh) with ``a = U @ diag(s) @ Vh``, or s alone (funcgrad.numpy.linalg.svd).
+
+    Example:
+        >>> from funcgrad.scipy.linalg import svd
+        >>> svd(np.array([[3.0, 0.0], [0.0, -2.0]]), compute_uv=False)
+        array([3., 2.])
+    """
+    out = _la.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    return tuple(out) if compute_uv else out
+
+
+def svdvals(a, overwrite_a=False, check_finite=True):
+    """The singular values of each matrix, descending.
+
+    Example:
+        >>> from funcgrad.scipy.linalg import svdvals
+        >>> svdvals(np.array([[0.0, 2.0], [1.0, 0.0]]))
+        array([2., 1.])
+    """
+    return _la.svdvals(a)
+
+
+_QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
+
+
+def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    """(Q, R) with ``a = Q @ R``: Q square for ``mode="full"``, (m, k) for "economic";
+    ``mode="r"`` returns the 1-tuple ``(R,)``, as SciPy does. No pivoting.
+
+    Example:
+        >>> from funcgrad.scipy.linalg import qr
+        >>> q, r = qr(np.array([[3.0], [4.0]]), mode="economic")
+        >>> q, r
+        (array([[-0.6],
+               [-0.8]]), array([[-5.]]))
+    """
+    if pivoting:
+        raise NotImplementedError("qr: pivoting=True is not supported")
+    if mode not in _QR_MODES:
+        raise ValueError(f"qr: mode must be one of {sorted(_QR_MODES)}, not {mode!r}")
+    if mode == "r":  # SciPy's R is full (m, n), as in mode "full"
+        return (_la.qr(a, mode="complete")[1],)
+    return tuple(_la.qr(a, mode=_QR_MODES[mode]))
+
+
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    """The LU factorization with partial pivoting of a square matrix: (P, L, U) with
+    ``a = P @ L @ U``; ``(P @ L, U)`` if ``permute_l``; with ``p_indices``, row indices p
+    instead of P, such that ``a = L[p] @ U``.
+
+    Example:
+        >>> from funcgrad.scipy.linalg import lu
+        >>> p, l, u = lu(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        >>> p @ l @ u
+        array([[1., 2.],
+               [3., 4.]])
+    """
+    a = _la._matrix(a, "a", square=True)
+    packed, piv = dec.lu(a)
+    n = a.shape[-1]
+    lower = fnp.tril(packed, -1) + _la._eye_like(packed)
+    upper = fnp.triu(packed)
+    perm = dec.pivots_to_permutation(piv)          # a[perm] = L @ U
+    if p_indices:
+        return _inverse_permutation(perm), lower, upper
+    P = fnp.astype(fnp.arange(n, dtype=np.int32)[:, None] == perm[..., None, :], a.dtype)
+    return (fnp.matmul(P, lower), upper) if permute_l else (P, lower, upper)
+
+
+def _inverse_permutation(perm):
+    n = perm.shape[-1]
+    return fnp.argmax(perm[..., None, :] == fnp.arange(n, dtype=np.int32)[:, None], axis=-1)
+
+
+def norm(a, ord=None, axis=None, keepdims=False, check_finite=True):
+    """Vector and matrix norms (funcgrad.numpy.linalg.norm).
+
+    Example:
+        >>> from funcgrad.scipy.linalg import norm
+        >>> norm(np.array([3.0, 4.0]))
+        np.float64(5.0)
+    """
+    return _la.norm(a, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def pinv(a, atol=None, rtol=None, return_rank=False, check_finite=True):
+    """The Moore-Penrose pseudo-inverse (funcgrad.numpy.linalg.pinv; ``atol`` unsupported).
+
+    Example:
+        >>> from funcgrad.scipy.linalg import pinv
+        >>> pinv(np.array([[2.0, 0.0], [0.0, 0.0]]))
+        array([[0.5, 0. ],
+               [0. , 0. ]])
+    """
+    if atol is not None or return_rank:
+        raise NotImplementedError("pinv: atol and return_rank are not supported; use rtol")
+    return _la.pinv(a) if rtol is None else _la.pinv(a, rtol=rtol)
+
+
+def lstsq(a, b, cond=None, overwrite_a=False, overwrite_b=False, check_finite=True,
+          lapack_driver=None):
+    """(x, residues, rank, s): the least-squares solution of ``a @ x = b`` and what
+    funcgrad.numpy.linalg.lstsq reports with it.
+
+    Example:
+        >>> from funcgrad.scipy.linalg import lstsq
+        >>> lstsq(np.array([[1.0], [1.0]]), np.array([1.0, 3.0]))[0]
+        array([2.])
+    """
+    return tuple(_la.lstsq(a, b, rcond=cond))
+
+
+def _from_diagonals(values, index):
+    """The matrix ``values[index]`` for a static integer matrix of positions."""
+    return fnp.take(values, np.asarray(index))
+
+
+def toeplitz(c, r=None):
+    """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` is
+    ignored; ``r`` defaults to ``c``).
+
+    Example:
+        >>> from funcgrad.scipy.linalg import toeplitz
+        >>> toeplitz(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0]))
+        array([[1., 4.],
+               [2., 1.],
+               [3., 2.]])
+    """
+    c = fnp.ravel(array_arg(c, "c"))
+    r = c if r is None else fnp.ravel(array_arg(r, "r"))
+    m, n = c.shape[0], r.shape[0]
+    values = fnp.concatenate([fnp.flip(r[1:]), c])            # r[n-1], ..., r[1], c[0], ...
+    i, j = np.indices((m, n))
+    return _from_diagonals(values, (n - 1) + i - j)
+
+
+def circulant(c):
+    """The circulant matrix whose first column is ``c``: ``C[i, j] = c[(i - j) % n]``.
+
+    Example:
+        >>> from funcgrad.scipy.linalg import circulant
+        >>> circulant(np.array([1.0, 2.0, 3.0]))
+        array([[1., 3., 2.],
+               [2., 1., 3.],
+               [3., 2., 1.]])
+    """
+    c = fnp.ravel(array_arg(c, "c"))
+    i, j = np.indices((c.shape[0],) * 2)
+    return _from_diagonals(c, (i - j) % c.shape[0])
+
+
+def hankel(c, r=None):
+    """The Hankel matrix with first column ``c`` and last row ``r`` (``r[0]`` is ignored;
+    ``r`` defaults to zeros): ``H[i, j] = c[i + j]``, continued by ``r``.
+
+    Example:
+        >>> from funcgrad.scipy.linalg import hankel
+        >>> hankel(np.array([1.0, 2.0, 3.0]))
+        array([[1., 2., 3.],
+               [2., 3., 0.],
+               [3., 0., 0.]])
+    """
+    c = fnp.ravel(array_arg(c, "c"))
+    r = fnp.zeros_like(c) if r is None else fnp.ravel(array_arg(r, "r"))
+    values = fnp.concatenate([c, r[1:]])
+    i, j = np.indices((c.shape[0], r.shape[0]))
+    return _from_diagonals(values, i + j)
+
+
+def solve_sylvester(a, b, q):
+    """X with ``a @ X + X @ b = q``, by solving the equivalent linear system of size
+    ``n m`` (Kronecker form): exact and differentiable, at O((n m)^3) cost, so meant for
+    small matrices (SciPy's Bartels-Stewart needs a Schur form funcgrad lacks).
+
+    Example:
+        >>> from funcgrad.scipy.linalg import solve_sylvester
+        >>> solve_sylvester(np.eye(2), np.eye(2), np.array([[2.0, 4.0], [6.0, 8.0]]))
+        array([[1., 2.],
+               [3., 4.]])
+    """
+    a = _la._matrix(a, "a", square=True)
+    b = _la._matrix(b, "b", square=True)
+    q = array_arg(q, "q")
+    n, m = a.shape[-1], b.shape[-1]
+    if tuple(q.shape) != (n, m):
+        raise ShapeError(f"solve_sylvester: q must have shape ({n}, {m}) for a of shape "
+                         f"{tuple(a.shape)} and b of shape {tuple(b.shape)}, not {q.shape}")
+    # row-major vec: vec(a X) = (a kron I_m) vec(X), vec(X b) = (I_n kron b.T) vec(X)
+    eye_n, eye_m = np.eye(n), np.eye(m)
+    system = (fnp.reshape(a[:, None, :, None] * eye_m[None, :, None, :], (n * m, n * m))
+              + fnp.reshape(eye_n[:, None, :, None] * fnp.transpose(b)[None, :, None, :],
+                            (n * m, n * m)))
+    return fnp.reshape(dec.solve(system, fnp.reshape(q, (n * m, 1))), (n, m))
+
+
+def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    """x with ``a @ x = b`` for a banded ``a`` given in LAPACK's band storage
+    (``ab[u + i - j, j] = a[i, j]``), solved densely: differentiable in ``ab`` and ``b``.
+
+    Example:
+        >>> from funcgrad.scipy.linalg import solve_banded
+        >>> ab = np.array([[0.0, 1.0, 1.0], [2.0, 2.0, 2.0], [1.0, 1.0, 0.0]])
+        >>> solve_banded((1, 1), ab, np.array([3.0, 4.0, 3.0]))
+        array([1., 1., 1.])
+    """
+    lower, upper = (int(k) for k in l_and_u)
+    ab = array_arg(ab, "ab")
+    if ab.ndim != 2 or ab.shape[0] != lower + upper + 1:
+        raise ShapeError(f"solve_banded: ab must have l + u + 1 = {lower + upper + 1} rows "
+                         f"for (l, u) = {(lower, upper)}, not shape {tuple(ab.shape)}")
+    n = ab.shape[1]
+    i, j = np.indices((n, n))
+    band = (i - j <= lower) & (j - i <= upper)
+    flat = np.where(band, (upper + i - j) * n + j, 0)
+    a = fnp.where(band, fnp.take(fnp.ravel(ab), flat), 0.0)
+    return solve(a, b)
