@@ -182,7 +182,8 @@ API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.lax": 
              "funcgrad.compile": "compile", "funcgrad.parallel": "parallel",
              "funcgrad.random": "random", "funcgrad.optim": "optim",
              "funcgrad.nn_init": "nn-initializers",
-             "funcgrad.numpy.linalg": "numpy-linalg", "funcgrad.scipy.linalg": "scipy-linalg"}
+             "funcgrad.numpy.linalg": "numpy-linalg", "funcgrad.scipy.linalg": "scipy-linalg",
+             "funcgrad.flatten_util": "flatten-util"}
 API_PAGES.update({f"funcgrad.scipy.stats.{name}": "scipy-stats" for name in [
     "norm", "multivariate_normal", "t", "gamma", "beta", "dirichlet", "poisson", "bernoulli",
     "binom", "expon", "laplace", "logistic", "cauchy", "uniform", "chi2"]})

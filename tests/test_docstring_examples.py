@@ -26,7 +26,8 @@ PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "
                   *(f"funcgrad.scipy.stats.{name}" for name in STATS), "funcgrad.tree",
                   "funcgrad.testing", "funcgrad.testing.strategies", "funcgrad.parallel",
                   "funcgrad.random", "funcgrad.optim", "funcgrad.nn_init",
-                  "funcgrad.numpy.linalg", "funcgrad.scipy.linalg"]
+                  "funcgrad.numpy.linalg", "funcgrad.scipy.linalg",
+                  "funcgrad.flatten_util"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use

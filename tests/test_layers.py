@@ -19,7 +19,7 @@ LAYERS = [
     ("rules", ["funcgrad.rules"]),
     ("ops", ["funcgrad.ops"]),
     ("numpy", ["funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy", "funcgrad.random",
-               "funcgrad.optim", "funcgrad.nn_init"]),
+               "funcgrad.optim", "funcgrad.nn_init", "funcgrad.flatten_util"]),
     ("transforms", ["funcgrad.transforms"]),
     ("compile", ["funcgrad.compile"]),
     ("control", ["funcgrad.control"]),
