@@ -560,6 +560,8 @@ VALUE_CASES = {
     **LINALG_VALUE_CASES,
     "threefry2x32": lambda dtype: threefry_case(),
     "random_order": lambda dtype: order_case(dtype),
+    # sorting (funcgrad.ops.sorting)
+    "argsort": lambda dtype: arg_case(dtype, fnp.argsort),
 }
 
 

@@ -31,7 +31,11 @@ def _reduced_last(a, axes):
     return fnp.reshape(moved, [a.shape[i] for i in kept] + [n])
 
 
-def _check_q(q, scale, name):
+def _check_q(q, scale, name, a):
+    """``q`` as an array; a Python number takes a float ``a``'s dtype, as in NumPy."""
+    dtype = getattr(a, "dtype", None)
+    if type(q) in (int, float) and dtype is not None and dtype.kind == "f":
+        q = np.asarray(q, dtype)
     q = q if isinstance(q, Tracer) else np.asarray(q)
     if q.dtype.kind not in "biuf":
         raise FuncgradTypeError(f"{name}: q must be real numbers, got {q.dtype}")
@@ -85,10 +89,12 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     kept = flat.shape[:-1]
     q_axes = (slice(None),) * q.ndim + (None,) * len(kept)
     if ignore_nan and a.dtype.kind == "f":
-        n = fnp.sum(~fnp.isnan(flat), axis=-1)
+        n = fnp.sum(~fnp.isnan(flat), axis=-1).astype(q.dtype)
     else:
-        n = np.int64(flat.shape[-1])
-    position = q[q_axes] * (n - 1) if q.ndim else q * (n - 1)
+        n = flat.shape[-1]
+    position = fnp.broadcast_to(q[q_axes] * (n - 1) if q.ndim else q * (n - 1),
+                                (*q.shape, *kept))
+    ordered = fnp.reshape(ordered, (1,) * q.ndim + ordered.shape)  # the quantiles' axes
     result = _order_statistics(ordered, position, n, method)
     if a.dtype.kind == "f":  # a NaN in a slice (an all-NaN slice, ignoring them) gives NaN
         nan_slice = (n == 0) if ignore_nan else fnp.any(fnp.isnan(flat), axis=-1)
@@ -114,7 +120,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
         array([0.25, 0.75, 0.  , 0.  ])
     """
     unsupported("quantile", out=out, weights=weights)
-    q = _check_q(q, 1, "quantile")
+    q = _check_q(q, 1, "quantile", a)
     return _quantile("quantile", a, q, axis, interpolation or method, keepdims, False)
 
 
@@ -127,7 +133,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
         array([2., 4.])
     """
     unsupported("percentile", out=out, weights=weights)
-    q = _check_q(q, 100, "percentile") / 100
+    q = fnp.true_divide(_check_q(q, 100, "percentile", a), 100)
     return _quantile("percentile", a, q, axis, interpolation or method, keepdims, False)
 
 
@@ -140,7 +146,8 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         np.float64(2.5)
     """
     unsupported("median", out=out)
-    return _quantile("median", a, np.float64(0.5), axis, "linear", keepdims, False)
+    return _quantile("median", a, _check_q(0.5, 1, "median", a), axis, "linear", keepdims,
+                     False)
 
 
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
@@ -152,7 +159,7 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
         np.float64(2.0)
     """
     unsupported("nanquantile", out=out, weights=weights)
-    q = _check_q(q, 1, "nanquantile")
+    q = _check_q(q, 1, "nanquantile", a)
     return _quantile("nanquantile", a, q, axis, interpolation or method, keepdims, True)
 
 
@@ -165,7 +172,7 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
         np.float64(5.0)
     """
     unsupported("nanpercentile", out=out, weights=weights)
-    q = _check_q(q, 100, "nanpercentile") / 100
+    q = fnp.true_divide(_check_q(q, 100, "nanpercentile", a), 100)
     return _quantile("nanpercentile", a, q, axis, interpolation or method, keepdims, True)
 
 
@@ -177,7 +184,8 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         array([1., 3.])
     """
     unsupported("nanmedian", out=out)
-    return _quantile("nanmedian", a, np.float64(0.5), axis, "linear", keepdims, True)
+    return _quantile("nanmedian", a, _check_q(0.5, 1, "nanmedian", a), axis, "linear",
+                     keepdims, True)
 
 
 # --- NaN-ignoring reductions ----------------------------------------------------------------
@@ -230,7 +238,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         return fnp.mean(a, axis=axis, keepdims=keepdims)
     with np.errstate(invalid="ignore", divide="ignore"):
         return fnp.true_divide(nansum(a, axis=axis, keepdims=keepdims),
-                               _not_nan_count(a, axis, keepdims))
+                               _not_nan_count(a, axis, keepdims).astype(a.dtype))
 
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -253,7 +261,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     dof = _not_nan_count(a, axis, keepdims) - ddof
     squares = fnp.sum(centered * centered, axis=axis, keepdims=keepdims)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return fnp.where(dof > 0, squares / fnp.maximum(dof, 1), np.nan).astype(squares.dtype)
+        return fnp.where(dof > 0, squares / fnp.maximum(dof, 1).astype(squares.dtype), np.nan)
 
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -368,7 +376,9 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         avg = fnp.sum(a * w, axis=axis, keepdims=keepdims) / total
         total = fnp.broadcast_to(total.astype(avg.dtype), fnp.shape(avg))
-    return (avg, total) if returned else avg
+    if not returned:
+        return avg
+    return avg, (total[()] if not isinstance(total, Tracer) else total)  # 0-d: a scalar
 
 
 def _observation_weights(fweights, aweights, n):
@@ -435,7 +445,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     centered = x - avg[:, None]
     weighted = centered if w is None else centered * w
     with np.errstate(divide="ignore", invalid="ignore"):
-        c = fnp.matmul(centered, weighted.T) * fnp.true_divide(1, fact).astype(dtype)
+        c = fnp.matmul(centered, weighted.T) * fnp.asarray(fnp.true_divide(1, fact), dtype)
     return fnp.squeeze(c)
 
 
