@@ -432,3 +432,14 @@ def test_bad_sizes_and_inputs():
         fnp.bincount(np.ones(3))
     with pytest.raises(ShapeError, match="0-d"):
         fnp.nonzero(np.float64(1.0), size=1)
+
+
+def test_eager_full_reductions_are_numpy_scalars_as_in_numpy():
+    x = np.array([1.0, np.nan, 3.0, 2.0])
+    for name in ["median", "nanmedian", "nanmax", "nanmin", "nanargmax", "nanvar", "nanmean",
+                 "nansum"]:
+        got, expected = getattr(fnp, name)(x), getattr(np, name)(x)
+        assert type(got) is type(expected), name
+        same(got, expected)
+    assert type(fnp.quantile(x, 0.5)) is np.float64
+    assert type(fnp.interp(0.5, [0.0, 1.0], [0.0, 2.0])) is np.float64

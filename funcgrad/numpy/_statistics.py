@@ -21,6 +21,11 @@ from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsu
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
+def _scalar(x):
+    """A 0-d result as NumPy gives it: a NumPy scalar (``where`` returns a 0-d array)."""
+    return x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x
+
+
 # --- quantiles ------------------------------------------------------------------------------
 
 def _reduced_last(a, axes):
@@ -102,7 +107,7 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     if keepdims:
         shape = [1 if i in axes else d for i, d in enumerate(a.shape)]
         result = fnp.reshape(result, (*q.shape, *shape))
-    return result
+    return _scalar(result)
 
 
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
@@ -261,7 +266,8 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     dof = _not_nan_count(a, axis, keepdims) - ddof
     squares = fnp.sum(centered * centered, axis=axis, keepdims=keepdims)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return fnp.where(dof > 0, squares / fnp.maximum(dof, 1).astype(squares.dtype), np.nan)
+        return _scalar(fnp.where(dof > 0, squares / fnp.maximum(dof, 1).astype(squares.dtype),
+                                 np.nan))
 
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -284,7 +290,7 @@ def _nan_chooser(name, reduce, worst):
             return reduce(a, axis=axis, keepdims=keepdims)
         nan = fnp.isnan(a)
         best = reduce(fnp.where(nan, worst, a), axis=axis, keepdims=keepdims)
-        return fnp.where(fnp.all(nan, axis=axis, keepdims=keepdims), np.nan, best)
+        return _scalar(fnp.where(fnp.all(nan, axis=axis, keepdims=keepdims), np.nan, best))
     chooser.__name__ = chooser.__qualname__ = name
     return chooser
 
@@ -318,7 +324,7 @@ def _nan_arg(name, arg, worst):
             raise FuncgradValueError(f"{name}: All-NaN slice encountered")
         index = arg(fnp.where(nan, worst, a), axis=axis, keepdims=keepdims)
         # traced, an all-NaN slice cannot raise: its index is -1 (as in JAX)
-        return fnp.where(fnp.all(nan, axis=axis, keepdims=keepdims), -1, index)
+        return _scalar(fnp.where(fnp.all(nan, axis=axis, keepdims=keepdims), -1, index))
     arg_chooser.__name__ = arg_chooser.__qualname__ = name
     return arg_chooser
 
@@ -507,5 +513,6 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         flat = dx == 0
         f = fnp.where(flat, f1, f0 + (x - x0) / fnp.where(flat, 1.0, dx) * (f1 - f0))
     f = fnp.where(x < xp[0], fp[0] if left is None else left, f)
-    return fnp.where(x > xp[-1], fp[-1] if right is None else right, f).astype(np.float64)
+    return _scalar(fnp.where(x > xp[-1], fp[-1] if right is None else right, f)
+                   .astype(np.float64))
 
