@@ -443,3 +443,19 @@ def test_eager_full_reductions_are_numpy_scalars_as_in_numpy():
         same(got, expected)
     assert type(fnp.quantile(x, 0.5)) is np.float64
     assert type(fnp.interp(0.5, [0.0, 1.0], [0.0, 2.0])) is np.float64
+
+
+def test_vmap_of_searching_and_sized_results():
+    x = np.array([[3.0, 1.0, 3.0, 2.0], [0.0, 0.0, 5.0, 5.0]])
+    values, counts = fg.vmap(lambda r: fnp.unique(r, size=3, return_counts=True))(x)
+    same(values, np.array([[1.0, 2.0, 3.0], [0.0, 5.0, 0.0]]))
+    same(counts, np.array([[1, 1, 2], [2, 2, 0]]))
+    same(fg.vmap(lambda r: fnp.nonzero(r, size=3))(x), (np.array([[0, 1, 2], [2, 3, 0]]),))
+    ordered = np.sort(x, axis=1)
+    same(fg.vmap(fnp.searchsorted)(ordered, np.array([2.0, 5.0])),
+         np.array([np.searchsorted(ordered[0], 2.0), np.searchsorted(ordered[1], 5.0)]))
+    xp = np.array([0.0, 1.0, 2.0, 3.0])
+    same(fg.vmap(lambda fp: fnp.interp(np.array([0.5, 2.5]), xp, fp))(x),
+         np.stack([np.interp([0.5, 2.5], xp, fp) for fp in x]))
+    same(fg.vmap(fnp.corrcoef)(np.stack([x, x[::-1]])),
+         np.stack([np.corrcoef(x), np.corrcoef(x[::-1])]))
