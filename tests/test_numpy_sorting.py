@@ -459,3 +459,16 @@ def test_vmap_of_searching_and_sized_results():
          np.stack([np.interp([0.5, 2.5], xp, fp) for fp in x]))
     same(fg.vmap(fnp.corrcoef)(np.stack([x, x[::-1]])),
          np.stack([np.corrcoef(x), np.corrcoef(x[::-1])]))
+
+
+def test_numpy_functions_on_tracers_route_here():
+    x = np.array([[1.0, np.nan, 3.0], [4.0, 2.0, 0.0]])
+    same(traced(lambda x: (np.median(x, axis=1), np.nanmean(x, axis=0),
+                           np.quantile(x, 0.25, axis=1), np.argsort(x)), x),
+         (np.median(x, axis=1), np.nanmean(x, axis=0), np.quantile(x, 0.25, axis=1),
+          np.argsort(x, kind="stable")))
+
+
+def test_digitize_refuses_unordered_bins():
+    with pytest.raises(FuncgradValueError, match="monotonically"):
+        fg.make_ir(lambda x: fnp.digitize(x, np.array([1.0, 3.0, 2.0])))(np.ones(2))

@@ -158,6 +158,10 @@ def digitize(x, bins, right=False):
     up = searchsorted(bins, x, side)
     down = bins.shape[0] - searchsorted(fnp.flip(bins), x, side)
     if not isinstance(bins, Tracer):
+        steps = np.diff(bins)
+        if not (np.all(steps >= 0) or np.all(steps <= 0)):
+            raise FuncgradValueError("digitize: bins must be monotonically increasing or "
+                                     "decreasing")
         return up if bins[-1] >= bins[0] else down
     return fnp.where(bins[-1] >= bins[0], up, down)
 
