@@ -92,8 +92,10 @@ def test_sort_vmap_and_methods():
     x = np.array([[3.0, 1.0, 2.0], [0.0, 5.0, -1.0]])
     same(fg.vmap(fnp.sort)(x), np.sort(x))
     same(fg.vmap(fnp.argsort, in_axes=1)(x), np.argsort(x.T))
-    same(traced(lambda x: (x.sort(axis=0), x.argsort()), x),
-         (np.sort(x, axis=0), np.argsort(x)))
+    same(traced(lambda x: (x.sort(axis=0), x.argsort(), x.sort()[0].searchsorted(2.0),
+                           x.partition(1)[:, 1]), x),
+         (np.sort(x, axis=0), np.argsort(x), np.searchsorted(np.sort(x)[0], 2.0),
+          np.partition(x, 1)[:, 1]))
     same(traced(lambda x: np.sort(x), x), np.sort(x))  # NumPy's own, routed to funcgrad
 
 
