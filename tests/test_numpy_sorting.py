@@ -149,6 +149,12 @@ def test_median_and_quantile_dtypes_and_nan():
     same(fnp.nanquantile(x, [0.2, 0.7], axis=0), np.nanquantile(x, [0.2, 0.7], axis=0))
     same(fnp.nanpercentile(x, 40), np.nanpercentile(x, 40))
     same(fnp.nanmedian(np.full((2, 2), np.nan), axis=0), np.full(2, np.nan))
+    x32 = x.astype(np.float32)  # a Python q keeps float32; a float64 array q does not
+    for q in [0.3, np.array([0.3, 0.6]), [0.5]]:
+        same(fnp.quantile(x32, q, axis=1), np.quantile(x32, q, axis=1))
+        same(fnp.nanquantile(x32, q, axis=0), np.nanquantile(x32, q, axis=0))
+        same(fnp.percentile(x32, 30, axis=0, method="midpoint"),
+             np.percentile(x32, 30, axis=0, method="midpoint"))
 
 
 def test_quantile_gradient_interpolates_between_order_statistics():

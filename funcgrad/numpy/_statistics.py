@@ -74,10 +74,7 @@ def _order_statistics(ordered, position, n, method):
     gamma = position - below
     if method == "midpoint":
         gamma = fnp.where(gamma == 0, 0.0, 0.5).astype(gamma.dtype)
-    values = at(below)
-    return _lerp(values, at(below + 1), gamma.astype(
-        np.result_type(values.dtype, gamma.dtype) if values.dtype.kind == "f"
-        else gamma.dtype))
+    return _lerp(at(below), at(below + 1), gamma)
 
 
 def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
