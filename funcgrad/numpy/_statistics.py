@@ -15,7 +15,7 @@ import funcgrad.numpy as fnp
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
 from funcgrad.core.tracing import Tracer
 from funcgrad.numpy._reductions import argmax, argmin, max as max_, min as min_
-from funcgrad.numpy._sorting import searchsorted, sort
+from funcgrad.numpy._sorting import argsort, searchsorted
 from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsupported
 
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
@@ -55,14 +55,15 @@ def _lerp(below, above, gamma):
     return fnp.where(gamma >= 0.5, above - diff * (1 - gamma), below + diff * gamma)
 
 
-def _order_statistics(ordered, position, n, method):
-    """The value at (fractional) ``position`` of the sorted last axis, by ``method``;
-    ``n`` is the count of elements it may reach (below the NaN sorted last)."""
+def _order_statistics(values, order, position, n, method):
+    """The value at (fractional) ``position`` of ``values`` sorted along the last axis by
+    ``order``, by ``method``; ``n`` is the count of elements it may reach (below the NaN
+    sorted last). Only the order statistics used are gathered (and get a gradient)."""
     last = fnp.maximum(n - 1, 0)
 
-    def at(k):  # the position's row broadcast against the quantiles' axes
-        k = fnp.clip(k, 0, last).astype(np.int64)
-        return fnp.take_along_axis(ordered, fnp.expand_dims(k, -1), -1)[..., 0]
+    def at(k):  # the k-th smallest, k broadcast against the quantiles' axes
+        k = fnp.expand_dims(fnp.clip(k, 0, last).astype(np.int64), -1)
+        return fnp.take_along_axis(values, fnp.take_along_axis(order, k, -1), -1)[..., 0]
 
     below = fnp.floor(position)
     if method == "lower":
@@ -87,7 +88,7 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     flat = _reduced_last(a, axes)
     if flat.shape[-1] == 0:
         raise ShapeError(f"{name} of an empty axis")
-    ordered = sort(flat, axis=-1)
+    order = argsort(flat, axis=-1)
     kept = flat.shape[:-1]
     q_axes = (slice(None),) * q.ndim + (None,) * len(kept)
     if ignore_nan and a.dtype.kind == "f":
@@ -96,8 +97,9 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
         n = flat.shape[-1]
     position = fnp.broadcast_to(q[q_axes] * (n - 1) if q.ndim else q * (n - 1),
                                 (*q.shape, *kept))
-    ordered = fnp.reshape(ordered, (1,) * q.ndim + ordered.shape)  # the quantiles' axes
-    result = _order_statistics(ordered, position, n, method)
+    with_q_axes = (1,) * q.ndim + flat.shape  # the quantiles' axes first
+    result = _order_statistics(fnp.reshape(flat, with_q_axes), fnp.reshape(order, with_q_axes),
+                               position, n, method)
     if a.dtype.kind == "f":  # a NaN in a slice (an all-NaN slice, ignoring them) gives NaN
         nan_slice = (n == 0) if ignore_nan else fnp.any(fnp.isnan(flat), axis=-1)
         result = fnp.where(nan_slice, np.nan, result)
