@@ -537,6 +537,16 @@ def special_values_case(draw, dtype, fn):
     return fn, (np.array(values, dtype).reshape(shape),)
 
 
+@st.composite
+def searchsorted_case(draw, dtype):
+    """Sorted inside the function: vmap's examples permute the drawn arrays."""
+    a = _ints(draw, (draw(st.integers(1, 5)),)).astype(dtype)
+    a[draw(st.integers(0, a.size - 1))] = draw(st.sampled_from([np.nan, a[0]]))
+    v = _ints(draw, _shape(draw)).astype(dtype)
+    side = draw(st.sampled_from(["left", "right"]))
+    return (lambda a, v: fnp.searchsorted(fnp.sort(a), v, side)), (a, v)
+
+
 VALUE_CASES = {
     **{name: unary(name) for name in ["sign", "floor", "ceil", "rint"]},
     **{name: (lambda n: lambda dtype: special_values_case(dtype, getattr(fnp, n)))(name)
@@ -560,6 +570,9 @@ VALUE_CASES = {
     **LINALG_VALUE_CASES,
     "threefry2x32": lambda dtype: threefry_case(),
     "random_order": lambda dtype: order_case(dtype),
+    # sorting (funcgrad.ops.sorting)
+    "argsort": lambda dtype: arg_case(dtype, fnp.argsort),
+    "searchsorted": searchsorted_case,
 }
 
 

@@ -57,6 +57,15 @@ from funcgrad.numpy._ufuncs import (abs, absolute, add, allclose, arccos, arccos
                                     not_equal, positive, power, reciprocal, remainder, rint,
                                     round, sign, sin, sinh, sqrt, square, subtract, tan, tanh,
                                     true_divide, where)
+# sorting, searching, counting, order statistics and NaN-ignoring reductions
+from funcgrad.numpy._sorting import (argpartition, argsort, argwhere, bincount,  # noqa: F401
+                                     count_nonzero, digitize, flatnonzero, isin, partition,
+                                     searchsorted, sort, unique)
+from funcgrad.numpy._statistics import (average, corrcoef, cov, interp,  # noqa: F401
+                                        median, nanargmax, nanargmin, nanmax, nanmean,
+                                        nanmedian, nanmin, nanpercentile, nanprod,
+                                        nanquantile, nanstd, nansum, nanvar, percentile,
+                                        quantile)
 
 pi: float = _np.pi
 e: float = _np.e  # type: ignore[misc]  # mypy, from a cold cache only: "deleted variable e"
@@ -107,6 +116,12 @@ __all__ = [
     "multiply", "negative", "not_equal", "positive", "power", "reciprocal", "remainder", "rint",
     "round", "sign", "sin", "sinh", "sqrt", "square", "subtract", "tan", "tanh", "true_divide",
     "where",
+    # sorting, searching, counting, order statistics and NaN-ignoring reductions
+    "argpartition", "argsort", "argwhere", "bincount", "count_nonzero", "digitize",
+    "flatnonzero", "isin", "partition", "searchsorted", "sort", "unique", "average",
+    "corrcoef", "cov", "interp", "median", "nanargmax", "nanargmin", "nanmax", "nanmean",
+    "nanmedian", "nanmin", "nanpercentile", "nanprod", "nanquantile", "nanstd", "nansum",
+    "nanvar", "percentile", "quantile",
     # NumPy's constants, dtypes and dtype helpers
     "pi", "e", "inf", "nan", "newaxis", "float32", "float64", "int32", "int64", "bool_", "int8",
     "int16", "uint8", "uint16", "uint32", "uint64", "ndarray", "dtype", "result_type", "finfo",

@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradIndexError, FuncgradTypeError
+from funcgrad.core.errors import FuncgradIndexError
 from funcgrad.core.tracing import Tracer
 from funcgrad.ops import shape as sh
 from funcgrad.ops.elementwise import convert_element_type
@@ -174,15 +174,5 @@ def at(x):
     return _IndexUpdateHelper(array_arg(x))
 
 
-def nonzero(a):
-    """Indices of the non-zero elements. Its shape depends on values, so not when traced.
-
-    Example:
-        >>> fnp.nonzero(np.array([0.0, 3.0, 0.0, 4.0]))
-        (array([1, 3]),)
-    """
-    if isinstance(a, Tracer):
-        raise FuncgradTypeError(
-            "nonzero (and one-argument where) gives a result whose shape depends on values, "
-            "which funcgrad cannot trace")
-    return np.nonzero(a)
+# nonzero lives with the other functions whose result size depends on values (size=)
+from funcgrad.numpy._sorting import nonzero  # noqa: E402,F401

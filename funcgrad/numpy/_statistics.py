@@ -1,0 +1,517 @@
+"""Order statistics, NaN-ignoring reductions, weighted means, covariance and interpolation
+under NumPy's names, all composed from existing primitives (their rules come with them).
+
+Quantiles sort (funcgrad.numpy._sorting) and gather the two order statistics around each
+quantile's position: the gradient goes to those two, split by the interpolation weights (as
+in JAX). NaN-ignoring reductions replace NaN by the reduction's identity (NaN elements get a
+zero gradient); nanmax/nanmin share the gradient among ties as max/min do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import funcgrad.numpy as fnp
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
+from funcgrad.core.tracing import Tracer
+from funcgrad.numpy._reductions import argmax, argmin, max as max_, min as min_
+from funcgrad.numpy._sorting import argsort, searchsorted
+from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsupported
+
+_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def _scalar(x):
+    """A 0-d result as NumPy gives it: a NumPy scalar (``where`` returns a 0-d array)."""
+    return x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x
+
+
+# --- quantiles ------------------------------------------------------------------------------
+
+def _reduced_last(a, axes):
+    """``a`` with ``axes`` moved to the end and flattened into one: (kept..., n)."""
+    kept = [i for i in range(a.ndim) if i not in axes]
+    moved = fnp.transpose(a, kept + list(axes))
+    n = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    return fnp.reshape(moved, [a.shape[i] for i in kept] + [n])
+
+
+def _check_q(q, scale, name, a):
+    """``q`` as an array; a Python number takes a float ``a``'s dtype, as in NumPy."""
+    dtype = getattr(a, "dtype", None)
+    if type(q) in (int, float) and dtype is not None and dtype.kind == "f":
+        q = np.asarray(q, dtype)
+    q = q if isinstance(q, Tracer) else np.asarray(q)
+    if q.dtype.kind not in "biuf":
+        raise FuncgradTypeError(f"{name}: q must be real numbers, got {q.dtype}")
+    if not isinstance(q, Tracer) and q.size and not (np.all(q >= 0) and np.all(q <= scale)):
+        raise FuncgradValueError(f"{name}: q must be in the range [0, {scale}], got {q}")
+    return q if isinstance(q, Tracer) or q.dtype.kind == "f" else q.astype(np.float64)
+
+
+def _lerp(below, above, gamma):
+    """NumPy's interpolation, exact at both ends: from ``above`` when nearer to it."""
+    diff = above - below
+    return fnp.where(gamma >= 0.5, above - diff * (1 - gamma), below + diff * gamma)
+
+
+def _order_statistics(values, order, position, n, method):
+    """The value at (fractional) ``position`` of ``values`` sorted along the last axis by
+    ``order``, by ``method``; ``n`` is the count of elements it may reach (below the NaN
+    sorted last). Only the order statistics used are gathered (and get a gradient)."""
+    last = fnp.maximum(n - 1, 0)
+
+    def at(k):  # the k-th smallest, k broadcast against the quantiles' axes
+        k = fnp.expand_dims(fnp.clip(k, 0, last).astype(np.int64), -1)
+        return fnp.take_along_axis(values, fnp.take_along_axis(order, k, -1), -1)[..., 0]
+
+    below = fnp.floor(position)
+    if method == "lower":
+        return at(below)
+    if method == "higher":
+        return at(fnp.ceil(position))
+    if method == "nearest":
+        return at(fnp.round(position))  # NumPy's: half to even
+    gamma = position - below
+    if method == "midpoint":
+        gamma = fnp.where(gamma == 0, 0.0, 0.5).astype(gamma.dtype)
+    return _lerp(at(below), at(below + 1), gamma)
+
+
+def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
+    if method not in _METHODS:
+        raise FuncgradValueError(f"{name}: method must be one of {_METHODS}, got {method!r}")
+    a = array_arg(a)
+    if a.dtype.kind == "b":
+        a = a.astype(np.float64)
+    axes = normalize_axes(axis, a.ndim)
+    flat = _reduced_last(a, axes)
+    if flat.shape[-1] == 0:
+        raise ShapeError(f"{name} of an empty axis")
+    order = argsort(flat, axis=-1)
+    kept = flat.shape[:-1]
+    q_axes = (slice(None),) * q.ndim + (None,) * len(kept)
+    if ignore_nan and a.dtype.kind == "f":
+        n = fnp.sum(~fnp.isnan(flat), axis=-1).astype(q.dtype)
+    else:
+        n = flat.shape[-1]
+    position = fnp.broadcast_to(q[q_axes] * (n - 1) if q.ndim else q * (n - 1),
+                                (*q.shape, *kept))
+    with_q_axes = (1,) * q.ndim + flat.shape  # the quantiles' axes first
+    result = _order_statistics(fnp.reshape(flat, with_q_axes), fnp.reshape(order, with_q_axes),
+                               position, n, method)
+    if a.dtype.kind == "f":  # a NaN in a slice (an all-NaN slice, ignoring them) gives NaN
+        nan_slice = (n == 0) if ignore_nan else fnp.any(fnp.isnan(flat), axis=-1)
+        result = fnp.where(nan_slice, np.nan, result)
+    if keepdims:
+        shape = [1 if i in axes else d for i, d in enumerate(a.shape)]
+        result = fnp.reshape(result, (*q.shape, *shape))
+    return _scalar(result)
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False, *, weights=None, interpolation=None):
+    """The ``q``-th quantiles of ``a`` over ``axis`` (like numpy.quantile; axis=None:
+    all axes). ``q`` may be an array (its axes come first in the result) and traced.
+    Methods 'linear' (default), 'lower', 'higher', 'nearest', 'midpoint'. A NaN in a slice
+    gives NaN. The gradient goes to the order statistics used, by their interpolation
+    weights.
+
+    Example:
+        >>> fnp.quantile(np.array([1.0, 2.0, 4.0, 8.0]), np.array([0.25, 0.5]))
+        array([1.75, 3.  ])
+        >>> fg.grad(lambda x: fnp.quantile(x, 0.25))(np.array([1.0, 2.0, 4.0, 8.0]))
+        array([0.25, 0.75, 0.  , 0.  ])
+    """
+    unsupported("quantile", out=out, weights=weights)
+    q = _check_q(q, 1, "quantile", a)
+    return _quantile("quantile", a, q, axis, interpolation or method, keepdims, False)
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False, *, weights=None, interpolation=None):
+    """The ``q``-th percentiles of ``a`` (like numpy.percentile): ``quantile(a, q / 100)``.
+
+    Example:
+        >>> fnp.percentile(np.array([[1.0, 3.0], [2.0, 6.0]]), 50, axis=1)
+        array([2., 4.])
+    """
+    unsupported("percentile", out=out, weights=weights)
+    q = fnp.true_divide(_check_q(q, 100, "percentile", a), 100)
+    return _quantile("percentile", a, q, axis, interpolation or method, keepdims, False)
+
+
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """The median of ``a`` over ``axis`` (like numpy.median): with an even count, the mean
+    of the two middle elements, which share the gradient.
+
+    Example:
+        >>> fnp.median(np.array([4.0, 1.0, 3.0, 2.0]))
+        np.float64(2.5)
+    """
+    unsupported("median", out=out)
+    return _quantile("median", a, _check_q(0.5, 1, "median", a), axis, "linear", keepdims,
+                     False)
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                keepdims=False, *, weights=None, interpolation=None):
+    """``quantile`` ignoring NaN (like numpy.nanquantile): NaN for an all-NaN slice.
+
+    Example:
+        >>> fnp.nanquantile(np.array([1.0, np.nan, 3.0]), 0.5)
+        np.float64(2.0)
+    """
+    unsupported("nanquantile", out=out, weights=weights)
+    q = _check_q(q, 1, "nanquantile", a)
+    return _quantile("nanquantile", a, q, axis, interpolation or method, keepdims, True)
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                  keepdims=False, *, weights=None, interpolation=None):
+    """``percentile`` ignoring NaN (like numpy.nanpercentile).
+
+    Example:
+        >>> fnp.nanpercentile(np.array([1.0, np.nan, 3.0, 5.0]), 100)
+        np.float64(5.0)
+    """
+    unsupported("nanpercentile", out=out, weights=weights)
+    q = fnp.true_divide(_check_q(q, 100, "nanpercentile", a), 100)
+    return _quantile("nanpercentile", a, q, axis, interpolation or method, keepdims, True)
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """``median`` ignoring NaN (like numpy.nanmedian).
+
+    Example:
+        >>> fnp.nanmedian(np.array([[1.0, np.nan], [2.0, 4.0]]), axis=1)
+        array([1., 3.])
+    """
+    unsupported("nanmedian", out=out)
+    return _quantile("nanmedian", a, _check_q(0.5, 1, "nanmedian", a), axis, "linear",
+                     keepdims, True)
+
+
+# --- NaN-ignoring reductions ----------------------------------------------------------------
+
+def _without_nan(a, identity):
+    a = array_arg(a)
+    return fnp.where(fnp.isnan(a), identity, a) if a.dtype.kind == "f" else a
+
+
+def _not_nan_count(a, axis, keepdims):
+    return fnp.sum(~fnp.isnan(a), axis=axis, keepdims=keepdims) if a.dtype.kind == "f" else \
+        fnp.sum(fnp.ones_like(a, dtype=np.int64), axis=axis, keepdims=keepdims)
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Sum over ``axis`` treating NaN as zero (like numpy.nansum).
+
+    Example:
+        >>> fnp.nansum(np.array([1.0, np.nan, 3.0]))
+        np.float64(4.0)
+    """
+    unsupported("nansum", out=out, initial=initial, where=where)
+    return fnp.sum(_without_nan(a, 0), axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Product over ``axis`` treating NaN as one (like numpy.nanprod).
+
+    Example:
+        >>> fnp.nanprod(np.array([2.0, np.nan, 3.0]))
+        np.float64(6.0)
+    """
+    unsupported("nanprod", out=out, initial=initial, where=where)
+    return fnp.prod(_without_nan(a, 1), axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    """Mean over ``axis`` of the elements that are not NaN (like numpy.nanmean; NaN for an
+    all-NaN slice).
+
+    Example:
+        >>> fnp.nanmean(np.array([1.0, np.nan, 3.0]))
+        np.float64(2.0)
+    """
+    unsupported("nanmean", out=out, where=where)
+    a = array_arg(a)
+    if dtype is not None:
+        a = a.astype(dtype)
+    if a.dtype.kind != "f":
+        return fnp.mean(a, axis=axis, keepdims=keepdims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return fnp.true_divide(nansum(a, axis=axis, keepdims=keepdims),
+                               _not_nan_count(a, axis, keepdims).astype(a.dtype))
+
+
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+           mean=None, correction=None):
+    """Variance over ``axis`` of the elements that are not NaN, dividing by ``n - ddof``
+    (like numpy.nanvar; NaN where ``n - ddof <= 0``).
+
+    Example:
+        >>> fnp.nanvar(np.array([1.0, np.nan, 3.0]))
+        np.float64(1.0)
+    """
+    unsupported("nanvar", out=out, where=where, mean=mean)
+    ddof = ddof if correction is None else correction
+    a = array_arg(a)
+    if dtype is not None:
+        a = a.astype(dtype)
+    if a.dtype.kind != "f":
+        return fnp.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
+    centered = _without_nan(a - nanmean(a, axis=axis, keepdims=True), 0)
+    dof = _not_nan_count(a, axis, keepdims) - ddof
+    squares = fnp.sum(centered * centered, axis=axis, keepdims=keepdims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _scalar(fnp.where(dof > 0, squares / fnp.maximum(dof, 1).astype(squares.dtype),
+                                 np.nan))
+
+
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+           mean=None, correction=None):
+    """Standard deviation over ``axis`` ignoring NaN (like numpy.nanstd).
+
+    Example:
+        >>> fnp.nanstd(np.array([1.0, np.nan, 3.0]))
+        np.float64(1.0)
+    """
+    return fnp.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                           correction=correction))
+
+
+def _nan_chooser(name, reduce, worst):
+    def chooser(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        unsupported(name, out=out, initial=initial, where=where)
+        a = array_arg(a)
+        if a.dtype.kind != "f":
+            return reduce(a, axis=axis, keepdims=keepdims)
+        nan = fnp.isnan(a)
+        best = reduce(fnp.where(nan, worst, a), axis=axis, keepdims=keepdims)
+        return _scalar(fnp.where(fnp.all(nan, axis=axis, keepdims=keepdims), np.nan, best))
+    chooser.__name__ = chooser.__qualname__ = name
+    return chooser
+
+
+nanmax = _nan_chooser("nanmax", max_, -np.inf)
+nanmax.__doc__ = """Maximum over ``axis`` ignoring NaN (like numpy.nanmax; NaN for an all-NaN
+    slice). Ties share the gradient equally, as in ``max``.
+
+    Example:
+        >>> fnp.nanmax(np.array([1.0, np.nan, 3.0]))
+        np.float64(3.0)
+    """
+nanmin = _nan_chooser("nanmin", min_, np.inf)
+nanmin.__doc__ = """Minimum over ``axis`` ignoring NaN (like numpy.nanmin; NaN for an all-NaN
+    slice). Ties share the gradient equally, as in ``min``.
+
+    Example:
+        >>> fnp.nanmin(np.array([[1.0, np.nan], [np.nan, 2.0]]), axis=1)
+        array([1., 2.])
+    """
+
+
+def _nan_arg(name, arg, worst):
+    def arg_chooser(a, axis=None, out=None, *, keepdims=False):
+        unsupported(name, out=out)
+        a = array_arg(a)
+        if a.dtype.kind != "f":
+            return arg(a, axis=axis, keepdims=keepdims)
+        nan = fnp.isnan(a)
+        if not isinstance(a, Tracer) and np.any(np.all(nan, axis=axis)):
+            raise FuncgradValueError(f"{name}: All-NaN slice encountered")
+        index = arg(fnp.where(nan, worst, a), axis=axis, keepdims=keepdims)
+        # traced, an all-NaN slice cannot raise: its index is -1 (as in JAX)
+        return _scalar(fnp.where(fnp.all(nan, axis=axis, keepdims=keepdims), -1, index))
+    arg_chooser.__name__ = arg_chooser.__qualname__ = name
+    return arg_chooser
+
+
+nanargmax = _nan_arg("nanargmax", argmax, -np.inf)
+nanargmax.__doc__ = """Index of the maximum along ``axis`` ignoring NaN (like
+    numpy.nanargmax; an all-NaN slice raises on concrete arrays and gives -1 when traced).
+
+    Example:
+        >>> fnp.nanargmax(np.array([1.0, np.nan, 3.0]))
+        np.int64(2)
+    """
+nanargmin = _nan_arg("nanargmin", argmin, np.inf)
+nanargmin.__doc__ = """Index of the minimum along ``axis`` ignoring NaN (like
+    numpy.nanargmin; an all-NaN slice raises on concrete arrays and gives -1 when traced).
+
+    Example:
+        >>> fnp.nanargmin(np.array([np.nan, 2.0, 1.0]))
+        np.int64(2)
+    """
+
+
+# --- weighted means and covariance ---------------------------------------------------------
+
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """The weighted mean over ``axis`` (like numpy.average): ``weights`` the shape of ``a``,
+    or 1-D along a single ``axis``. ``returned=True`` also gives the sum of the weights.
+
+    Example:
+        >>> fnp.average(np.array([1.0, 2.0, 4.0]), weights=np.array([1.0, 1.0, 2.0]))
+        np.float64(2.75)
+        >>> fnp.average(np.array([[1.0, 3.0]]), axis=1, returned=True)
+        (array([2.]), array([2.]))
+    """
+    a = array_arg(a, "a")
+    if weights is None:
+        avg = fnp.mean(a, axis=axis, keepdims=keepdims)
+        count = a.size // max(int(np.prod(fnp.shape(avg), dtype=np.int64)), 1) if a.size \
+            else 0
+        total = fnp.broadcast_to(fnp.asarray(count).astype(avg.dtype), fnp.shape(avg))
+    else:
+        w = array_arg(weights, "weights")
+        if w.shape != a.shape:
+            if axis is None or isinstance(axis, (tuple, list)):
+                raise FuncgradTypeError("average: axis must be a single int when the shapes "
+                                        "of a and weights differ")
+            k = normalize_axis(axis, a.ndim)
+            if w.ndim != 1 or w.shape[0] != a.shape[k]:
+                raise ShapeError(f"average: weights of shape {w.shape} do not match a of "
+                                 f"shape {a.shape} along axis {k}")
+            w = fnp.reshape(w, [-1 if i == k else 1 for i in range(a.ndim)])
+        total = fnp.sum(fnp.broadcast_to(w, a.shape) if w.shape != a.shape else w,
+                        axis=axis, keepdims=keepdims)
+        if not isinstance(total, Tracer) and np.any(np.asarray(total) == 0):
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        avg = fnp.sum(a * w, axis=axis, keepdims=keepdims) / total
+        total = fnp.broadcast_to(total.astype(avg.dtype), fnp.shape(avg))
+    if not returned:
+        return avg
+    return avg, (total[()] if not isinstance(total, Tracer) else total)  # 0-d: a scalar
+
+
+def _observation_weights(fweights, aweights, n):
+    w = None
+    for name, given in (("fweights", fweights), ("aweights", aweights)):
+        if given is None:
+            continue
+        given = array_arg(given, name).astype(np.float64)
+        if given.ndim != 1 or given.shape[0] != n:
+            raise ShapeError(f"cov: {name} must be 1-D with one weight per observation ({n}),"
+                             f" got shape {given.shape}")
+        if not isinstance(given, Tracer):
+            if np.any(given < 0):
+                raise FuncgradValueError(f"cov: {name} cannot be negative")
+            if name == "fweights" and not np.all(given == np.around(given)):
+                raise FuncgradTypeError("cov: fweights must be integer")
+        w = given if w is None else w * given
+    return w
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+        dtype=None):
+    """The covariance matrix of the variables in ``m`` (and ``y``) (like numpy.cov): rows are
+    variables unless ``rowvar=False``; divides by ``n - 1`` (``n`` if bias, ``n - ddof`` if
+    given), with frequency and analytic weights as NumPy does.
+
+    Example:
+        >>> fnp.cov(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+        array([[ 1., -1.],
+               [-1.,  1.]])
+    """
+    m = array_arg(m, "m")
+    if m.ndim > 2:
+        raise ShapeError(f"cov: m has more than 2 dimensions ({m.shape})")
+    dtype = np.dtype(dtype) if dtype is not None else \
+        np.result_type(m.dtype, *([] if y is None else [array_arg(y).dtype]), np.float64)
+    x = fnp.atleast_2d(m.astype(dtype))
+    if not rowvar and m.ndim != 1:
+        x = x.T
+    if y is not None:
+        y = array_arg(y, "y")
+        if y.ndim > 2:
+            raise ShapeError(f"cov: y has more than 2 dimensions ({y.shape})")
+        y = fnp.atleast_2d(y.astype(dtype))
+        if not rowvar and y.shape[0] != 1:
+            y = y.T
+        x = fnp.concatenate([x, y], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    w = _observation_weights(fweights, aweights, x.shape[1])
+    if w is None:
+        avg, fact = fnp.mean(x, axis=1), x.shape[1] - ddof
+    else:
+        avg, w_sum = average(x, axis=1, weights=w, returned=True)
+        w_sum = w_sum[0]
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - ddof
+        else:
+            a = array_arg(aweights).astype(np.float64)
+            fact = w_sum - ddof * fnp.sum(w * a) / w_sum
+    fact = fnp.maximum(fact, 0.0)
+    centered = x - avg[:, None]
+    weighted = centered if w is None else centered * w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = fnp.matmul(centered, weighted.T) * fnp.asarray(fnp.true_divide(1, fact), dtype)
+    return fnp.squeeze(c)
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """Pearson correlation coefficients (like numpy.corrcoef): ``cov`` scaled by the
+    standard deviations, clipped to [-1, 1].
+
+    Example:
+        >>> fnp.corrcoef(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 7.0]))
+        array([[1.        , 0.99339927],
+               [0.99339927, 1.        ]])
+    """
+    c = cov(x, y, rowvar, dtype=dtype)
+    if c.ndim == 0:
+        return c / c
+    stddev = fnp.sqrt(fnp.diagonal(c))
+    c = c / stddev[:, None] / stddev[None, :]
+    return fnp.clip(c, -1, 1)
+
+
+# --- interpolation --------------------------------------------------------------------------
+
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """Piecewise-linear interpolation of the points (``xp``, ``fp``) at ``x`` (like
+    numpy.interp; ``xp`` increasing, or any order with ``period``). Outside ``xp``:
+    ``left``/``right`` (default the end values). Differentiable in ``x``, ``xp`` and ``fp``;
+    at a knot, the slope of the segment to its right (as in JAX). Computes in float64, as
+    NumPy does.
+
+    Example:
+        >>> fnp.interp(np.array([0.5, 1.5, 3.0]), np.array([0.0, 1.0, 2.0]),
+        ...            np.array([0.0, 10.0, 0.0]))
+        array([5., 5., 0.])
+        >>> fg.grad(lambda x: fnp.interp(x, np.array([0.0, 1.0]), np.array([0.0, 3.0])))(0.5)
+        np.float64(3.0)
+    """
+    x, xp, fp = (array_arg(v, name).astype(np.float64)
+                 for v, name in ((x, "x"), (xp, "xp"), (fp, "fp")))
+    if xp.ndim != 1 or fp.ndim != 1 or xp.shape != fp.shape or xp.shape[0] == 0:
+        raise ShapeError(f"interp: xp and fp must be 1-D of the same non-zero length, got "
+                         f"shapes {xp.shape} and {fp.shape}")
+    if period is not None:
+        if not isinstance(period, Tracer) and period == 0:
+            raise FuncgradValueError("interp: period must be a non-zero value")
+        period = fnp.abs(period)
+        left = right = None
+        x, xp = x % period, xp % period
+        order = fnp.argsort(xp)
+        xp, fp = fnp.take(xp, order), fnp.take(fp, order)
+        xp = fnp.concatenate([xp[-1:] - period, xp, xp[:1] + period])
+        fp = fnp.concatenate([fp[-1:], fp, fp[:1]])
+    if xp.shape[0] == 1:
+        f = fnp.broadcast_to(fp[0], x.shape)
+    else:
+        i = fnp.clip(searchsorted(xp, x, side="right"), 1, xp.shape[0] - 1)
+        x0, x1, f0, f1 = (fnp.take(v, k) for v, k in ((xp, i - 1), (xp, i), (fp, i - 1),
+                                                       (fp, i)))
+        dx = x1 - x0
+        flat = dx == 0
+        f = fnp.where(flat, f1, f0 + (x - x0) / fnp.where(flat, 1.0, dx) * (f1 - f0))
+    f = fnp.where(x < xp[0], fp[0] if left is None else left, f)
+    return _scalar(fnp.where(x > xp[-1], fp[-1] if right is None else right, f)
+                   .astype(np.float64))
+
