@@ -20,8 +20,7 @@ Example:
 from __future__ import annotations
 
 from funcgrad.core.errors import FuncgradValueError, ShapeError
-from funcgrad.numpy._convolve import (check_mode, real_operands, valid_window,  # noqa: F401
-                                      window)
+from funcgrad.numpy import _convolve
 from funcgrad.ops import elementwise as ew
 
 __all__ = ["convolve", "correlate", "convolve2d", "correlate2d"]
@@ -30,11 +29,11 @@ _METHODS = ("auto", "direct", "fft")
 
 
 def _nd(name, in1, in2, mode, method, same_offset, convolve):
-    check_mode(f"funcgrad.scipy.signal.{name}", mode)
+    _convolve.check_mode(f"funcgrad.scipy.signal.{name}", mode)
     if method not in _METHODS:
         raise FuncgradValueError(f"funcgrad.scipy.signal.{name}: method must be 'auto', "
                                  f"'direct' or 'fft', not {method!r}")
-    in1, in2 = real_operands(name, in1, in2)
+    in1, in2 = _convolve.real_operands(name, in1, in2)
     if in1.ndim != in2.ndim:
         raise ShapeError(f"funcgrad.scipy.signal.{name}: in1 and in2 should have the same "
                          f"number of axes, not {tuple(in1.shape)} and {tuple(in2.shape)}")
@@ -44,10 +43,10 @@ def _nd(name, in1, in2, mode, method, same_offset, convolve):
         starts = [0] * in1.ndim
         lengths = [n + k - 1 for n, k in zip(in1.shape, in2.shape)]
     elif mode == "valid":
-        starts, lengths = valid_window(name, in1.shape, in2.shape)
+        starts, lengths = _convolve.valid_window(name, in1.shape, in2.shape)
     else:
         starts, lengths = [same_offset(k) for k in in2.shape], list(in1.shape)
-    return window(in1, in2, starts, lengths, convolve)
+    return _convolve.window(in1, in2, starts, lengths, convolve)
 
 
 def _2d(name, in1, in2, mode, boundary, fillvalue, same_offset, convolve):
@@ -55,7 +54,7 @@ def _2d(name, in1, in2, mode, boundary, fillvalue, same_offset, convolve):
         raise FuncgradValueError(f"funcgrad.scipy.signal.{name} supports boundary='fill' with "
                                  f"fillvalue=0 only, not boundary={boundary!r}, "
                                  f"fillvalue={fillvalue!r}")
-    in1, in2 = real_operands(name, in1, in2)
+    in1, in2 = _convolve.real_operands(name, in1, in2)
     if in1.ndim != 2 or in2.ndim != 2:
         raise ShapeError(f"funcgrad.scipy.signal.{name}: inputs must both be 2-D arrays, not "
                          f"{tuple(in1.shape)} and {tuple(in2.shape)}")
