@@ -98,7 +98,6 @@ EXAMPLES = {
                                           (np.ones((1, 3, 2)),) * 3),
     "funcgrad.nn.softmax_cross_entropy_with_integer_labels": (
         lambda x: fg.nn.softmax_cross_entropy_with_integer_labels(x, np.int64(1)), (VECTOR,)),
-    "funcgrad.numpy.broadcast_arrays": (lambda x: fnp.broadcast_arrays(x, x), (VECTOR,)),
     "funcgrad.numpy.reshape": (lambda x: fnp.reshape(x, (3, 1)), (VECTOR,)),
     "funcgrad.numpy.roll": (lambda x: fnp.roll(x, 1), (VECTOR,)),
     "funcgrad.numpy.tensordot": (lambda x: fnp.tensordot(x, x, 1), (VECTOR,)),
@@ -129,12 +128,17 @@ def public_functions(module_name: str):
 # --- an example input for each name ----------------------------------------------------
 
 def _required(fn) -> list[inspect.Parameter]:
+    """The parameters an example must give: those without defaults, and two arrays for
+    ``*args`` (``meshgrid(*xi)``, ``broadcast_arrays(*args)``)."""
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return []
-    return [p for p in params if p.default is inspect.Parameter.empty
-            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in params if p.default is inspect.Parameter.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = [p for p in params if p.kind == p.VAR_POSITIONAL]
+    return required + [inspect.Parameter(f"{p.name}{i}", p.POSITIONAL_ONLY)
+                       for p in variadic for i in range(2)]
 
 
 def candidate_examples(qualified: str, fn):
