@@ -200,8 +200,8 @@ def _floats(values) -> bool:
 
 
 def support(qualified: str, fn) -> tuple[dict, str]:
-    """The cell of each column, and a note: the primitives without a rule, or why the name
-    could not be traced."""
+    """The cell of each column, and a note: the example's inputs and the primitives without
+    a rule, or why the name could not be traced."""
     failure = None
     for example_fn, args in candidate_examples(qualified, fn):
         try:
@@ -217,7 +217,8 @@ def support(qualified: str, fn) -> tuple[dict, str]:
     prims = primitives(program)
     outputs = program.out_avals
     differentiable = _floats(inputs) and any(a.dtype.kind == "f" for a in outputs)
-    cells, notes = {}, []
+    cells, notes = {}, [f"on {', '.join(map(str, program.in_avals[len(program.constvars):]))}"
+                        if program.invars else "on no array input"]
     for column, has_rule in COLUMNS.items():
         if (column in ("VJP", "JVP") and not differentiable) or (column == "vmap"
                                                                  and not inputs):
@@ -264,7 +265,7 @@ non-square matrix), as each function's documentation says.
 
 def render() -> str:
     lines = [INTRO]
-    summary = ["| module | names | ✓ in all four | ? |", "|---|---:|---:|---:|"]
+    summary = ["| module | names | ✓ (or —) in all four | ? |", "|---|---:|---:|---:|"]
     sections = []
     for module_name in MODULES:
         rows = []

@@ -117,7 +117,9 @@ def convolve(a, v, mode="full"):
 def correlate(a, v, mode="valid"):
     """The cross-correlation of two 1-D sequences (like numpy.correlate, whose default mode
     is 'valid'): ``out[i] = sum_k a[i + k] v[k]``, shifted as NumPy's is for each mode
-    ('full', 'same', 'valid'; see funcgrad.numpy.convolve).
+    ('full', 'same', 'valid'; see funcgrad.numpy.convolve). For real inputs its 'full' and
+    'valid' modes equal scipy.signal.correlate's (which NumPy's differ from only in how they
+    conjugate complex inputs); the default modes differ: NumPy's is 'valid', SciPy's 'full'.
 
     Differentiable in both inputs; compiled, a direct loop. Real inputs only.
 
