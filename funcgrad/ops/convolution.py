@@ -111,8 +111,9 @@ def _correlate_jvp(primals, tangents, *, padding, batch):
 
 
 def _correlate_batch(args, dims, *, padding, batch):
-    """One more batch axis, first: the unbatched operand is broadcast to it (a view; a
-    kernel shared by a batch of signals is read, not copied, when compiled)."""
+    """One more batch axis, first: the unbatched operand is broadcast to it. Compiled, the
+    broadcast is copied, which costs less than the correlation itself (a kernel shared by a
+    batch of signals is small; a signal shared by a batch of kernels is read K times)."""
     size = batch_size(args, dims)
     x, w = (with_batch_axis(a, d, size) for a, d in zip(args, dims))
     return [correlate_p.bind(x, w, padding=padding, batch=batch + 1)], [0]
