@@ -109,3 +109,16 @@ def test_array_api_aliases():
                         ("radians", "deg2rad"), ("degrees", "rad2deg")]:
         assert getattr(fnp, alias) is getattr(fnp, name)
     np.testing.assert_allclose(fnp.pow(np.array([2.0, 3.0]), 2.0), [4.0, 9.0])
+
+
+def test_numpys_own_functions_on_traced_values_use_these():
+    """np.deg2rad(x), np.sinc(x), np.convolve(x, w) inside a traced function record the
+    funcgrad.numpy functions (NumPy's __array_ufunc__ / __array_function__ protocols)."""
+    x, w = np.array([0.0, 0.5, 2.0]), np.array([1.0, -1.0])
+
+    def f(x):
+        smoothed = np.convolve(np.deg2rad(x), w, "same")
+        return np.sum(smoothed * np.sinc(x)) + np.sum(np.copysign(x, -1.0))
+
+    np.testing.assert_allclose(fg.jit(f)(x), f(x), rtol=1e-14)
+    check_grads(f, (x,), order=1)
