@@ -6,9 +6,10 @@ only; one input must be at least as large as the other in every axis, and either
 the larger) and 'same' (the size of ``in1``, centred as SciPy centres it). Real dtypes only.
 
 They are one primitive (funcgrad/ops/convolution.py), differentiable in both inputs (in
-reverse and forward mode), batched by vmap, and compiled to a direct loop: ``method`` ('auto', 'direct',
-'fft') is accepted for SciPy's signature, and the result is always computed directly (exact
-for integers; for the small kernels of filters and convnets also the fastest).
+reverse and forward mode), batched by vmap, and compiled to a direct loop: ``method``
+('auto', 'direct', 'fft') is accepted for SciPy's signature, and the result is always
+computed directly (exact for integers; for the small kernels of filters and convnets also
+the fastest).
 
 Example:
     >>> import numpy as np
