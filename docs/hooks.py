@@ -61,7 +61,8 @@ def _group(module_name: str, name: str, obj) -> str:
         for part, group in (("_ufuncs", "Elementwise"), ("_reductions", "Reductions"),
                             ("_linalg", "Linear algebra"), ("_einsum", "Linear algebra"),
                             ("_shape", "Shapes"), ("_creation", "Creation"),
-                            ("_indexing", "Indexing and updates")):
+                            ("_indexing", "Indexing and updates"),
+                            ("_convolve", "Convolutions")):
             if where.endswith(part):
                 return group
         return "Constants, dtypes and NumPy's own names"
@@ -70,7 +71,7 @@ def _group(module_name: str, name: str, obj) -> str:
 
 GROUP_ORDER = ["Programs", "Differentiation", "Batching", "Compilation", "Errors",
                "Elementwise", "Reductions", "Linear algebra", "Shapes", "Creation",
-               "Indexing and updates",
+               "Indexing and updates", "Convolutions",
                "Constants, dtypes and NumPy's own names", ""]
 
 

@@ -576,6 +576,54 @@ VALUE_CASES = {
 }
 
 
+# --- issue 12: more NumPy ufuncs, and the correlate primitive of every convolution -------
+
+@st.composite
+def heaviside_case(draw, dtype):
+    """x1 exactly 0 where a fixed mask says (so a finite-difference step in x1 keeps it 0,
+    where x2 counts), else a step away from 0 (where the result is constant)."""
+    shapes = draw(fst.mutually_broadcastable_shapes(2, max_side=3))
+    x_shape, h_shape = shapes.input_shapes
+    mask = draw(fst.arrays(np.bool_, x_shape, elements=st.booleans())).astype(dtype)
+    return ((lambda x, h: fnp.heaviside(x * mask, h)),
+            (_arr(draw, dtype, x_shape, "divide"), _arr(draw, dtype, h_shape)), PIECEWISE)
+
+
+@st.composite
+def correlate_case(draw, dtype):
+    """A convolution or correlation of 1 to 3 axes: through scipy.signal's functions in each
+    mode, or the primitive itself with any padding (negative crops)."""
+    from funcgrad.ops.convolution import correlate
+    from funcgrad.scipy import signal
+    ndim = draw(st.integers(1, 2 if dtype == np.float32 else 3))
+    x_shape = tuple(draw(st.integers(1, 4)) for _ in range(ndim))
+    w_shape = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+    x, w = _arr(draw, dtype, x_shape), _arr(draw, dtype, w_shape)
+    kind = draw(st.sampled_from(["convolve", "correlate", "padding"]))
+    if kind != "padding":
+        mode = draw(st.sampled_from(["full", "same"] + ["valid"] * all(
+            n >= k for n, k in zip(x_shape, w_shape))))
+        fn = getattr(signal, kind)
+        return (lambda x, w: fn(x, w, mode)), (x, w)
+    padding = [(draw(st.integers(-min(n, 1), 2)), draw(st.integers(-min(n, 1), 2)))
+               for n in x_shape]
+    padding = [(lo, max(hi, k - n - lo)) for (lo, hi), n, k in zip(padding, x_shape, w_shape)]
+    return (lambda x, w: correlate(x, w, padding)), (x, w)
+
+
+CASES.update({
+    "fabs": unary("abs", fnp.fabs),
+    "logaddexp2": binary(fnp.logaddexp2),
+    "copysign": binary(fnp.copysign, "divide", "divide"),
+    "heaviside": heaviside_case,
+    "correlate": correlate_case,
+})
+VALUE_CASES.update({
+    "trunc": unary("trunc"),
+    "signbit": lambda dtype: special_values_case(dtype, fnp.signbit),
+})
+
+
 def test_every_primitive_has_a_case():
     missing = [name for name in REGISTRY
                if name not in CASES and name not in VALUE_CASES and name not in NO_CASE]

@@ -27,7 +27,7 @@ PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "
                   "funcgrad.testing", "funcgrad.testing.strategies", "funcgrad.parallel",
                   "funcgrad.random", "funcgrad.optim", "funcgrad.nn_init",
                   "funcgrad.numpy.linalg", "funcgrad.scipy.linalg",
-                  "funcgrad.flatten_util"]
+                  "funcgrad.flatten_util", "funcgrad.scipy.signal"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use
@@ -39,6 +39,7 @@ NOT_PUBLIC = {
     "funcgrad.numpy.linalg": {"FuncgradTypeError", "ShapeError", "Tracer", "array_arg",
                               "normalize_axis"},
     "funcgrad.scipy.linalg": {"ShapeError", "Tracer", "array_arg"},
+    "funcgrad.scipy.signal": {"FuncgradValueError", "ShapeError"},
     # the optimizers' state containers (NamedTuples users see in reprs, never build)
     "funcgrad.optim": {"EmptyState", "ScaleByScheduleState", "TraceState", "ScaleByAdamState",
                        "ScaleByRmsState", "ScaleByLionState", "ScaleByTrustRatioState",

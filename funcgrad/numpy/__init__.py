@@ -131,6 +131,20 @@ __all__ = [
     "real", "real_if_close", "rollaxis",
 ]
 
+# issue 12: more elementwise functions, the array API's aliases, 1-D convolutions
+from funcgrad.numpy._ufuncs import (acos, acosh, asin, asinh, atan, atan2,  # noqa: E402,A004
+                                    atanh, bitwise_invert, bitwise_not, copysign, deg2rad,
+                                    degrees, fabs, heaviside, logaddexp2, nan_to_num, pow,
+                                    rad2deg, radians, signbit, sinc, trunc)
+from funcgrad.numpy._convolve import convolve, correlate  # noqa: E402
+
+__all__ += [
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_invert", "bitwise_not",
+    "copysign", "deg2rad", "degrees", "fabs", "heaviside", "logaddexp2", "nan_to_num", "pow",
+    "rad2deg", "radians", "signbit", "sinc", "trunc",
+    "convolve", "correlate",
+]
+
 from funcgrad.numpy import _tracer_methods  # noqa: E402
 
 _tracer_methods.install()  # Tracers get their array methods from this layer

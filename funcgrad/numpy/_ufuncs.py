@@ -14,6 +14,8 @@ import textwrap
 import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.core.tracing import Tracer
+from funcgrad.core.types import aval_of
 from funcgrad.numpy._util import dtype_of, scalar_or_array, unsupported
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops.elementwise import power  # noqa: F401  (re-exported: a function already)
@@ -194,11 +196,33 @@ bitwise_or = _ufunc(ew.bitwise_or_p, "``x1 | x2``, bitwise on integers and boole
                     _INTEGER, "np.array([12, 10]), 6", "array([14, 14])")
 bitwise_xor = _ufunc(ew.bitwise_xor_p, "``x1 ^ x2``, bitwise on integers and booleans",
                      _INTEGER, "np.array([12, 10]), 6", "array([10, 12])")
+fabs = _ufunc(ew.fabs_p, "The absolute value ``|x|`` as a float (integers give floats)",
+              "Derivative: sign(x), so 0 at x = 0 (as absolute's).",
+              "np.array([-1.5, 2.0])", "array([1.5, 2. ])")
+trunc = _ufunc(ew.trunc_p, "x rounded towards zero (integers stay integers, as in NumPy 2)",
+               _STEPS, "np.array([-1.7, 1.7])", "array([-1.,  1.])")
+signbit = _ufunc(ew.signbit_p, "Whether x's sign bit is set (True for -0.0 and negatives)",
+                 _BOOLEAN, "np.array([-0.0, 0.0, -2.0])", "array([ True, False,  True])")
+logaddexp2 = _ufunc(ew.logaddexp2_p, "``log2(2 ** x1 + 2 ** x2)``, without overflow",
+                    "Derivatives: 2 ** (x1 - logaddexp2(x1, x2)) for x1, and likewise for x2.",
+                    "np.array([1.0, 10.0]), np.array([1.0, 0.0])",
+                    "array([ 2.        , 10.00140819])")
+copysign = _ufunc(ew.copysign_p, "``|x1|`` with the sign (bit) of x2", "Derivatives: sign(x1) "
+                  "times x2's sign for x1 (0 at x1 = 0, as for absolute); 0 for x2.",
+                  "np.array([1.0, -2.0]), -1.0", "array([-1., -2.])")
+heaviside = _ufunc(ew.heaviside_p, "The step function: 0 where x1 < 0, x2 where x1 == 0, 1 where "
+                   "x1 > 0 (NaN where x1 is NaN)", "Derivatives: 0 for x1 (piecewise constant); "
+                   "1 for x2 where x1 == 0, else 0.", "np.array([-1.0, 0.0, 2.0]), 0.5",
+                   "array([0. , 0.5, 1. ])")
 
 # NumPy's other names for the same functions
 abs = absolute  # noqa: A001
 true_divide = divide
 mod = remainder
+# the array API's names (NumPy 2 has them too)
+acos, asin, atan, atan2, pow = arccos, arcsin, arctan, arctan2, power  # noqa: A001
+acosh, asinh, atanh = arccosh, arcsinh, arctanh
+bitwise_invert = bitwise_not = invert
 
 
 def positive(x):
@@ -335,3 +359,81 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """
     from funcgrad.numpy._reductions import all as all_
     return all_(isclose(a, b, rtol, atol, equal_nan))
+
+
+def sinc(x):
+    """The normalized sinc function ``sin(pi x) / (pi x)``, 1 at x = 0 (like numpy.sinc).
+
+    Its derivatives are right at and near 0 (d/dx sinc(0) = 0, d2/dx2 = -pi ** 2 / 3): where
+    ``|pi x| < 0.1`` it is computed from its Taylor series (to the x ** 8 term, exact to
+    rounding there), so neither the value nor any derivative divides 0 by 0.
+
+    Example:
+        >>> fnp.sinc(np.array([0.0, 0.5, 1.0]))
+        array([1.00000000e+00, 6.36619772e-01, 3.89817183e-17])
+        >>> float(fg.grad(fnp.sinc)(0.0))
+        0.0
+    """
+    y = scalar_or_array(x) * np.pi  # integers and booleans become float64, as in NumPy
+    small = absolute(y) < 0.1
+    safe = ew.where(small, 1.0, y)  # keeps sin(y) / y away from 0 / 0, and its derivative
+    y2 = y * y
+    series = 1.0 + y2 * (-1 / 6 + y2 * (1 / 120 + y2 * (-1 / 5040 + y2 * (1 / 362880))))
+    return ew.where(small, series, sin(safe) / safe)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (like
+    numpy.nan_to_num); by default 0 and the largest and smallest finite values of x's dtype.
+    Integers and booleans are returned as they are. ``copy`` is accepted and ignored: arrays
+    are never modified.
+
+    Derivative: 1 where x is finite, 0 where it was replaced.
+
+    Example:
+        >>> fnp.nan_to_num(np.array([np.nan, np.inf, 1.0]), posinf=9.0)
+        array([0., 9., 1.])
+    """
+    x = scalar_or_array(x)
+    dtype = dtype_of(x)
+    if dtype.kind != "f":
+        return x
+    big = np.finfo(dtype).max
+    value = {"nan": nan, "posinf": big if posinf is None else posinf,
+             "neginf": -big if neginf is None else neginf}
+    with np.errstate(over="ignore"):  # a replacement too large for float32 is inf, as in NumPy
+        nan, posinf, neginf = (dtype.type(value[k]) for k in ("nan", "posinf", "neginf"))
+    x = ew.where(isnan(x), nan, x)
+    x = ew.where(equal(x, np.inf), posinf, x)
+    return ew.where(equal(x, -np.inf), neginf, x)
+
+
+def _scaled(x, ufunc, factor: float):
+    """x times ``factor`` in the float dtype NumPy's ``ufunc`` gives x (integers: float64)."""
+    x = scalar_or_array(x)
+    aval = x.aval if isinstance(x, Tracer) else aval_of(x)
+    x = ew.convert_element_type(x, ew._ufunc_dtype(ufunc, [aval]))
+    return x * factor
+
+
+def deg2rad(x):
+    """Degrees to radians, ``x * pi / 180`` (like numpy.deg2rad). Derivative: pi / 180.
+
+    Example:
+        >>> fnp.deg2rad(np.array([180.0, 90.0]))
+        array([3.14159265, 1.57079633])
+    """
+    return _scaled(x, np.deg2rad, np.pi / 180)
+
+
+def rad2deg(x):
+    """Radians to degrees, ``x * 180 / pi`` (like numpy.rad2deg). Derivative: 180 / pi.
+
+    Example:
+        >>> fnp.rad2deg(np.array([np.pi, 1.0]))
+        array([180.        ,  57.29577951])
+    """
+    return _scaled(x, np.rad2deg, 180 / np.pi)
+
+
+radians, degrees = deg2rad, rad2deg

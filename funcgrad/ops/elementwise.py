@@ -341,6 +341,25 @@ bitwise_and_p = ufunc_primitive("bitwise_and", np.bitwise_and, None, arith("{0} 
 bitwise_or_p = ufunc_primitive("bitwise_or", np.bitwise_or, None, arith("{0} | {1}"))
 bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, arith("{0} ^ {1}"))
 
+# --- more of NumPy's ufuncs (issue 12) -------------------------------------------------
+fabs_p = ufunc_primitive("fabs", np.fabs, [lambda g, ans, x: g * sign(x)], call("np.fabs({0})"))
+trunc_p = ufunc_primitive("trunc", np.trunc, None, call("np.trunc({0})"))
+signbit_p = ufunc_primitive("signbit", np.signbit, None, call("np.signbit({0})"))
+logaddexp2_p = ufunc_primitive("logaddexp2", np.logaddexp2,
+                               [lambda g, ans, x, y: g * exp2(x - ans),
+                                lambda g, ans, x, y: g * exp2(y - ans)],
+                               call("np.logaddexp2({0}, {1})"))
+# copysign(x, y) = |x| times y's sign (its sign bit: -0.0 counts as negative); d/dx is
+# sign(x) times that (0 at x = 0, as |x|'s), and it is piecewise constant in y
+copysign_p = ufunc_primitive("copysign", np.copysign,
+                             [lambda g, ans, x, y: g * sign(x) * copysign(1.0, y), None],
+                             call("np.copysign({0}, {1})"))
+# heaviside(x, h0) = 0, h0 or 1 as x < 0, x == 0, x > 0 (NaN for NaN): h0 counts where x == 0
+heaviside_p = ufunc_primitive("heaviside", np.heaviside,
+                              [None, lambda g, ans, x, h0: where(x == 0, g, 0.0)],
+                              arith("(0.0 if {0} < 0 else ({1} if {0} == 0 else "
+                                    "(1.0 if {0} > 0 else {0})))"))
+
 
 # --- elementwise primitives that are not a single NumPy ufunc ---------------------------
 
@@ -477,6 +496,8 @@ equal, not_equal, less, less_equal, greater, greater_equal = eq_p, ne_p, lt_p, l
 logical_and, logical_or, logical_xor = logical_and_p, logical_or_p, logical_xor_p
 bitwise_and, bitwise_or, bitwise_xor = bitwise_and_p, bitwise_or_p, bitwise_xor_p
 logistic, erf, stop_gradient = logistic_p, erf_p, stop_gradient_p
+fabs, trunc, signbit, logaddexp2, copysign, heaviside = (fabs_p, trunc_p, signbit_p,
+                                                      logaddexp2_p, copysign_p, heaviside_p)
 
 
 def where(condition, x, y):

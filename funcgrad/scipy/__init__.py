@@ -1,5 +1,6 @@
-"""SciPy-named functions: funcgrad.scipy.special, .stats and .linalg."""
+"""SciPy-named functions: funcgrad.scipy.special, .stats, .linalg and .signal."""
 
 from funcgrad.scipy import linalg, special, stats  # noqa: F401
+from funcgrad.scipy import signal  # noqa: F401
 
-__all__ = ["linalg", "special", "stats"]
+__all__ = ["linalg", "special", "stats", "signal"]
