@@ -221,7 +221,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     dt = delta.dtype
     dtype = dt if dtype is None else check_dtype(dtype)
     div = num - 1 if endpoint else num
-    step = delta / div if div > 0 else asarray(delta * np.nan, dt)
+    step = delta / div if div > 0 else np.nan  # NumPy's step of 0 or 1 points: a float NaN
     grid = reshape(np.arange(num, dtype=dt), (-1,) + (1,) * delta.ndim)
     y = (grid * step if div > 0 else grid * delta) + start
     if endpoint and num > 1:  # the last value is stop exactly, as NumPy makes it
@@ -239,10 +239,10 @@ def _row(value, like):
     return sh.broadcast_to(asarray(value, like.dtype), (1, *like.shape[1:]))
 
 
-def _concrete_num(name, num):
+def _concrete_num(name, num, argument="num"):
     if isinstance(num, Tracer):
-        raise ConcretizationError(f"{name}: num must be a concrete int, not a traced value, "
-                                  "since it is the length of the result")
+        raise ConcretizationError(f"{name}: {argument} must be a concrete int, not a traced "
+                                  "value, since it decides the length of the result")
 
 
 def _inexact(x):
@@ -367,11 +367,11 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     if indexing == "xy" and len(xi) > 1:
         out[0] = reshape(out[0], (1, -1) + ones[2:])
         out[1] = reshape(out[1], (-1, 1) + ones[2:])
-    return tuple(out if sparse else broadcast_arrays(*out))
+    return tuple(out if sparse or not out else broadcast_arrays(*out))
 
 
 def _indices_of(name, triangle, n, k, m):
-    _concrete_num(name, n)
+    _concrete_num(name, n, "n")
     if isinstance(k, Tracer) or isinstance(m, Tracer):
         raise ConcretizationError(f"{name}: k and m must be concrete ints, not traced values")
     return triangle(n, k, m)

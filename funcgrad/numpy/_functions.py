@@ -175,10 +175,22 @@ def select(condlist, choicelist, default=0):
         if dtype_of(c) != np.bool_:
             raise FuncgradTypeError(f"select: invalid entry {i} in condlist: it should be "
                                     f"boolean, not {dtype_of(c)}")
-    result = asarray(scalar_or_array(default))
-    for condition, choice in zip(conditions[::-1], list(choicelist)[::-1]):
-        result = where(condition, scalar_or_array(choice), result)
+    choices = [scalar_or_array(c) for c in [*choicelist, default]]
+    dtype = np.result_type(*map(_dtype_or_weak_scalar, choices))  # all at once, as NumPy
+    result = asarray(choices[-1], dtype)
+    for condition, choice in zip(conditions[::-1], choices[-2::-1]):
+        result = where(condition, asarray(choice, dtype), result)
     return result
+
+
+def _dtype_or_weak_scalar(x):
+    """What np.result_type needs to promote ``x`` as NEP 50 does: Python numbers (and traced
+    ones) stay weak."""
+    if type(x) in (int, float):
+        return x
+    if isinstance(x, Tracer) and x.aval.weak_type:
+        return x.dtype.type(0).item()
+    return dtype_of(x)
 
 
 def piecewise(x, condlist, funclist, *args, **kw):
