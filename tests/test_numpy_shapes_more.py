@@ -321,7 +321,8 @@ def index_tricks(d):
     z = d.array((2, 3))
     return (lambda m, x, y, z: (m.r_[x, 0.5, y], m.r_[x, 1:4], m.r_[-1:1:5j, x],
                                 m.r_["0,2", x, y], m.r_["-1,2,0", x, y], m.r_[z, x[None]],
-                                m.r_["1", z, z], m.c_[x, y], m.c_[z.T, x], m.r_[3, x[0]])
+                                m.r_["1", z, z], m.c_[x, y], m.c_[z.T, x], m.r_[3, x[0]],
+                                m.r_[0:5] * x[0], m.c_[1:3, 4:6] * x[1])
             ), x, y, z
 
 
@@ -329,7 +330,8 @@ def index_tricks(d):
 def einsum_sublists(d):
     a, b = d.array((2, 3)), d.array((3, 4))
     c = d.array((2, 2, 3))
-    return (lambda m, a, b, c: (m.einsum(a, [0, 1], b, [1, 2], [0, 2]), m.einsum(a, [0, 1], b, [1, 2]),
+    return (lambda m, a, b, c: (m.einsum(a, [0, 1], b, [1, 2], [0, 2]),
+                                m.einsum(a, [0, 1], b, [1, 2]),
                                 m.einsum(c, [Ellipsis, 1], a, [0, 1], [Ellipsis, 0]),
                                 m.einsum(c, [0, 0, 1]), m.einsum(a, [26, 51], [51]))
             ), a, b, c
@@ -364,7 +366,8 @@ def test_triangle_indices():
     for name in ("tril_indices_from", "triu_indices_from"):
         for k in (-1, 0, 2):
             want = getattr(np, name)(x, k)
-            got = fg.make_ir(lambda x: x[getattr(fnp, name)(x, k)])(x)(x)[0]
+            indices = getattr(fnp, name)
+            got = fg.make_ir(lambda x, f=indices, k=k: x[f(x, k)])(x)(x)[0]
             np.testing.assert_array_equal(got, x[want])
     with pytest.raises(ValueError, match="2-d"):
         fnp.tril_indices_from(np.zeros(3))
@@ -536,6 +539,13 @@ def test_traced_static_arguments_are_refused(call, argument):
     lambda: fnp.einsum(np.ones(2), ["i"]),
     lambda: fnp.r_["r", np.ones(2)],
     lambda: fnp.r_[np.ones(2), "0"],
+    lambda: fnp.r_[()],
+    lambda: fnp.linspace(0.0, 1.0, -1),
+    lambda: fnp.geomspace(0.0, 1.0, 3),
+    lambda: fnp.logspace(0.0, 1.0, 3.5),
+    lambda: fnp.rot90(np.ones((2, 2)), 1.5),
+    lambda: fnp.array_split(np.ones(3), [1.5]),
+    lambda: fnp.array_split(np.float64(1.0), 2),
 ])
 def test_bad_arguments_raise_funcgrad_errors(call):
     with pytest.raises(FuncgradError):

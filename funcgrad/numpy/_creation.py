@@ -210,7 +210,8 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     """
     _concrete_num("linspace", num)
     if not isinstance(start, Tracer) and not isinstance(stop, Tracer):
-        return _checked(np.linspace(start, stop, num, endpoint, retstep, dtype, axis))
+        return _by_numpy("linspace", np.linspace, start, stop, num, endpoint, retstep, dtype,
+                         axis)
     num = operator.index(num)
     if num < 0:
         raise ShapeError(f"linspace: the number of samples must be non-negative, got {num}")
@@ -257,7 +258,14 @@ def _inexact(x):
     return x
 
 
-def _checked(out):
+def _by_numpy(name, function, *args):
+    """NumPy's ``function(*args)`` on concrete arguments: its errors become funcgrad's, and
+    a result of a dtype funcgrad lacks is refused."""
+    from funcgrad.numpy._shape import _numpy_error
+    try:
+        out = function(*args)
+    except (ValueError, TypeError, IndexError) as err:
+        raise _numpy_error(name, err) from None
     for value in out if isinstance(out, tuple) else (out,):
         check_dtype(np.asarray(value).dtype)
     return out
@@ -273,7 +281,7 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     """
     _concrete_num("logspace", num)
     if not any(isinstance(v, Tracer) for v in (start, stop, base)):
-        return _checked(np.logspace(start, stop, num, endpoint, base, dtype, axis))
+        return _by_numpy("logspace", np.logspace, start, stop, num, endpoint, base, dtype, axis)
     from funcgrad.numpy._shape import expand_dims
     from funcgrad.ops.elementwise import power
     if not isinstance(base, (float, int)) and ndim_of(base):
@@ -297,7 +305,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """
     _concrete_num("geomspace", num)
     if not isinstance(start, Tracer) and not isinstance(stop, Tracer):
-        return _checked(np.geomspace(start, stop, num, endpoint, dtype, axis))
+        return _by_numpy("geomspace", np.geomspace, start, stop, num, endpoint, dtype, axis)
     from funcgrad.numpy._shape import concatenate, moveaxis
     from funcgrad.numpy._ufuncs import log10, sign
     start, stop = array(start), array(stop)  # strong arrays, as NumPy's asanyarray makes them
@@ -374,7 +382,7 @@ def _indices_of(name, triangle, n, k, m):
     _concrete_num(name, n, "n")
     if isinstance(k, Tracer) or isinstance(m, Tracer):
         raise ConcretizationError(f"{name}: k and m must be concrete ints, not traced values")
-    return triangle(n, k, m)
+    return _by_numpy(name, triangle, n, k, m)
 
 
 def tril_indices(n, k=0, m=None):
@@ -478,8 +486,8 @@ class _Concatenator:
                 value = _lifted(array_arg(item), ndmin, trans1d)
                 kinds.append(value.dtype)
             arrays.append(value)
-        if not arrays:
-            return np.array([])
+        if not arrays:  # NumPy's r_[()] fails in concatenate too
+            raise ShapeError(f"{self.name}: need at least one array to concatenate")
         dtype = np.result_type(*kinds)
         return concatenate([_at_least(asarray(a, dtype), ndmin) for a in arrays], axis)
 

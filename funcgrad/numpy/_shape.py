@@ -681,7 +681,10 @@ def rot90(m, k=1, axes=(0, 1)):
     a0, a1 = normalize_axis(axes[0], m.ndim), normalize_axis(axes[1], m.ndim)
     if a0 == a1:
         raise ShapeError(f"rot90: the axes {axes} are the same axis")
-    k = operator.index(k) % 4
+    try:
+        k = operator.index(k) % 4
+    except TypeError:
+        raise FuncgradTypeError(f"rot90: k must be an int, got {k!r}") from None
     if k == 0:
         return m
     if k == 2:
