@@ -474,7 +474,8 @@ def test_vmap_equals_a_loop(name):
 
 
 # ---------------------------------------------------------------------------------------
-# Under jit: one compiled program uses most of the names, and its gradient compiles too
+# Under jit: one compiled program computes a function using most of the names and its
+# gradient (one Numba compile, to keep this file fast)
 
 def many(x, a):
     pieces = fnp.array_split(fnp.rot90(x), 3, axis=1)
@@ -484,14 +485,20 @@ def many(x, a):
     ramp = fnp.linspace(a[0], a[1], 4)
     return (fnp.sum(fnp.kron(w[:2, :2], x[:1, :2])) + fnp.trapezoid(fnp.polyval(a, ramp))
             + fnp.sum(fnp.vander(ramp, 3)) + fnp.sum(fnp.r_[pieces[0].ravel(), ramp])
-            + fnp.sum(fnp.geomspace(1.0 + a[2] ** 2, 4.0, 3)) + fnp.vecdot(a, ramp))
+            + fnp.sum(fnp.geomspace(1.0 + a[2] ** 2, 4.0, 3)) + fnp.vecdot(a, ramp)
+            + fnp.sum(fnp.logspace(a[:2], a[2:], 3, base=2.0, axis=1)[1] * fnp.ediff1d(a)[1])
+            + fnp.sum(fnp.meshgrid(a, ramp[:2])[0] * fnp.column_stack([a, a])[:, 0])
+            + fnp.sum(fnp.unstack(fnp.dstack([x, x]), axis=2)[1] * fnp.matrix_transpose(x.T))
+            + fnp.sum(fnp.einsum(x, [0, 1], a, [1], [0]) * fnp.append(a[:2], 1.0)))
 
 
 def test_jit_equals_eager_and_its_gradient_too():
     x, a = rng.normal(size=(3, 4)), rng.normal(size=4)
-    np.testing.assert_allclose(fg.jit(many)(x, a), many(x, a), rtol=1e-12)
-    for got, want in zip(fg.jit(fg.grad(many, argnums=(0, 1)))(x, a),
-                         fg.grad(many, argnums=(0, 1))(x, a)):
+    value_and_grad = fg.value_and_grad(many, argnums=(0, 1))
+    (value, grads), (want_value, want_grads) = fg.jit(value_and_grad)(x, a), value_and_grad(x, a)
+    np.testing.assert_allclose(value, many(x, a), rtol=1e-12)
+    np.testing.assert_allclose(value, want_value, rtol=1e-12)
+    for got, want in zip(grads, want_grads):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     check_grads(many, (x, a), modes=("rev",))
 
