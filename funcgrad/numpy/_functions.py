@@ -150,10 +150,12 @@ def vander(x, N=None, increasing=False):
         raise ShapeError(f"vander: N must not be negative, got {N}")
     dtype = np.promote_types(x.dtype, np.int64)
     x = asarray(x, dtype)
-    columns = [ones((n, 1), dtype)][:N]
-    if N > 1:
-        columns.append(cumprod(broadcast_to(expand_dims(x, 1), (n, N - 1)), axis=1))
-    v = concatenate(columns, 1) if columns else zeros((n, 0), dtype)
+    if N == 0:
+        return zeros((n, 0), dtype)
+    v = ones((n, 1), dtype)
+    if N > 1:  # x, x * x, x * x * x...: NumPy's own products, and no 0 ** 0 in the gradient
+        powers = cumprod(broadcast_to(expand_dims(x, 1), (n, N - 1)), axis=1)
+        v = concatenate([v, powers], 1)
     return v if increasing else flip(v, 1)
 
 
