@@ -224,7 +224,12 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     div = num - 1 if endpoint else num
     step = delta / div if div > 0 else np.nan  # NumPy's step of 0 or 1 points: a float NaN
     grid = reshape(np.arange(num, dtype=dt), (-1,) + (1,) * delta.ndim)
-    y = (grid * step if div > 0 else grid * delta) + start
+    if div > 0:  # where any step underflows to 0, NumPy scales by delta after dividing
+        from funcgrad.numpy._reductions import any as any_
+        from funcgrad.numpy._ufuncs import where
+        y = where(any_(step == 0), grid / div * delta, grid * step) + start
+    else:
+        y = grid * delta + start
     if endpoint and num > 1:  # the last value is stop exactly, as NumPy makes it
         y = concatenate([y[:-1], _row(stop, y)], 0)
     if axis != 0:
