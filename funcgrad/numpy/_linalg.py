@@ -203,23 +203,6 @@ def triu(m, k=0):
     return where(_offsets(*m.shape[-2:]) >= k, m, m.dtype.type(0))
 
 
-def einsum(subscripts, *operands, optimize=None):
-    """Einstein summation (like numpy.einsum), contracted pairwise with dot_general. Also
-    NumPy's sublist form ``einsum(a, [0, 1], b, [1], [0])``: each operand followed by its
-    axes' labels as ints (and ``...``), the output's labels last if given.
-
-    Example:
-        >>> fnp.einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]))
-        array([1., 2.])
-        >>> fnp.einsum(np.eye(2), [0, 1], np.array([1.0, 2.0]), [1], [0])
-        array([1., 2.])
-    """
-    from funcgrad.numpy._einsum import einsum as impl, from_sublists
-    if not isinstance(subscripts, str):
-        subscripts, operands = from_sublists((subscripts, *operands))
-    return impl(subscripts, *operands)
-
-
 def kron(a, b):
     """The Kronecker product: blocks ``a[i, j] * b`` (like numpy.kron; any ranks, the smaller
     one padded with leading axes of length 1).
@@ -262,3 +245,21 @@ def vecdot(x1, x2, /, *, axis=-1):
     x2 = sh.broadcast_to(x2, batch + tuple(x2.shape[-1:]))
     nb = len(batch)
     return dot_general(x1, x2, ((nb,), (nb,)), (tuple(range(nb)), tuple(range(nb))))
+
+
+def einsum(subscripts, *operands, optimize=None):
+    """Einstein summation (like numpy.einsum), contracted pairwise with dot_general. Also
+    NumPy's sublist form ``einsum(a, [0, 1], b, [1], [0])``: each operand followed by its
+    axes' labels as ints (and ``...``), the output's labels last if given.
+
+    Example:
+        >>> fnp.einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]))
+        array([1., 2.])
+        >>> fnp.einsum(np.eye(2), [0, 1], np.array([1.0, 2.0]), [1], [0])
+        array([1., 2.])
+    """
+    from funcgrad.numpy._einsum import einsum as impl, from_sublists
+    if not isinstance(subscripts, str):
+        subscripts, operands = from_sublists((subscripts, *operands))
+    return impl(subscripts, *operands)
+

@@ -630,37 +630,6 @@ def take_along_axis(arr, indices, axis):
     return gather(a, grids, list(range(a.ndim)))
 
 
-def shape(a):
-    """The shape of ``a``.
-
-    Example:
-        >>> fnp.shape(np.zeros((2, 3)))
-        (2, 3)
-    """
-    return shape_of(a) if hasattr(a, "shape") else np.shape(a)
-
-
-def ndim(a):
-    """The number of axes of ``a``.
-
-    Example:
-        >>> fnp.ndim(np.zeros((2, 3)))
-        2
-    """
-    return len(shape(a))
-
-
-def size(a, axis=None):
-    """The number of elements of ``a`` (along ``axis``, if given).
-
-    Example:
-        >>> fnp.size(np.zeros((2, 3)))
-        6
-    """
-    s = shape(a)
-    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
-
-
 # --- NumPy's element insertion and deletion, rotation, and the array API's names ----------
 
 def rot90(m, k=1, axes=(0, 1)):
@@ -812,3 +781,34 @@ def unstack(x, /, *, axis=0):
     rest = [d for i, d in enumerate(x.shape) if i != axis]
     return tuple(sh.reshape(_take_range(x, axis, i, i + 1), rest)
                  for i in range(x.shape[axis]))
+
+
+def shape(a):
+    """The shape of ``a``.
+
+    Example:
+        >>> fnp.shape(np.zeros((2, 3)))
+        (2, 3)
+    """
+    return shape_of(a) if hasattr(a, "shape") else np.shape(a)
+
+
+def ndim(a):
+    """The number of axes of ``a``.
+
+    Example:
+        >>> fnp.ndim(np.zeros((2, 3)))
+        2
+    """
+    return len(shape(a))
+
+
+def size(a, axis=None):
+    """The number of elements of ``a`` (along ``axis``, if given).
+
+    Example:
+        >>> fnp.size(np.zeros((2, 3)))
+        6
+    """
+    s = shape(a)
+    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
