@@ -70,6 +70,8 @@ def _diagonal_and_sum(op, term, keep):
 
 
 def einsum(subscripts, *operands):
+    if not isinstance(subscripts, str):
+        subscripts, operands = from_sublists((subscripts, *operands))
     operands = [array_arg(op) for op in operands]
     terms, output = _parse(subscripts, operands)
     sizes: dict[str, int] = {}

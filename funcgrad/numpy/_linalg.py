@@ -258,8 +258,6 @@ def einsum(subscripts, *operands, optimize=None):
         >>> fnp.einsum(np.eye(2), [0, 1], np.array([1.0, 2.0]), [1], [0])
         array([1., 2.])
     """
-    from funcgrad.numpy._einsum import einsum as impl, from_sublists
-    if not isinstance(subscripts, str):
-        subscripts, operands = from_sublists((subscripts, *operands))
+    from funcgrad.numpy._einsum import einsum as impl
     return impl(subscripts, *operands)
 
