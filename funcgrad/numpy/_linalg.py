@@ -260,4 +260,3 @@ def einsum(subscripts, *operands, optimize=None):
     """
     from funcgrad.numpy._einsum import einsum as impl
     return impl(subscripts, *operands)
-
