@@ -579,3 +579,14 @@ def test_traced_static_arguments_are_refused(call, argument):
 def test_bad_arguments_raise_funcgrad_errors(call):
     with pytest.raises(FuncgradError):
         call()
+
+
+def test_index_trick_examples_run():
+    """r_ and c_ are objects, not functions, so the docstring test passes them by: run their
+    examples here."""
+    import doctest
+    for trick in (fnp.r_, fnp.c_):
+        test = doctest.DocTestParser().get_doctest(trick.__doc__, {"np": np, "fnp": fnp},
+                                                   "trick", None, 0)
+        result = doctest.DocTestRunner().run(test)
+        assert result.attempted == 1 and result.failed == 0
