@@ -145,6 +145,28 @@ __all__ += [
     "convolve", "correlate",
 ]
 
+# Issue 12's shape, creation and composed functions (differences, splits, index tricks...)
+from funcgrad.numpy._creation import (c_, copy, geomspace, logspace, meshgrid,  # noqa: E402
+                                      r_, tril_indices, tril_indices_from, triu_indices,
+                                      triu_indices_from)
+from funcgrad.numpy._functions import (diff, ediff1d, piecewise, polyval,  # noqa: E402
+                                       select, trapezoid, vander)
+from funcgrad.numpy._linalg import kron, vecdot  # noqa: E402
+from funcgrad.numpy._shape import (append, array_split, atleast_3d,  # noqa: E402
+                                   column_stack, concat, delete, dsplit, dstack, hsplit,
+                                   insert, matrix_transpose, permute_dims, rot90, row_stack,
+                                   unstack, vsplit)
+
+__all__ += [
+    "c_", "copy", "geomspace", "logspace", "meshgrid", "r_", "tril_indices",
+    "tril_indices_from", "triu_indices", "triu_indices_from",
+    "diff", "ediff1d", "piecewise", "polyval", "select", "trapezoid", "vander",
+    "kron", "vecdot",
+    "append", "array_split", "atleast_3d", "column_stack", "concat", "delete", "dsplit",
+    "dstack", "hsplit", "insert", "matrix_transpose", "permute_dims", "rot90", "row_stack",
+    "unstack", "vsplit",
+]
+
 from funcgrad.numpy import _tracer_methods  # noqa: E402
 
 _tracer_methods.install()  # Tracers get their array methods from this layer

@@ -4,6 +4,7 @@ share), and finally transpose to the requested output order."""
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 
 from funcgrad.core.errors import ShapeError
@@ -69,6 +70,8 @@ def _diagonal_and_sum(op, term, keep):
 
 
 def einsum(subscripts, *operands):
+    if not isinstance(subscripts, str):
+        subscripts, operands = from_sublists((subscripts, *operands))
     operands = [array_arg(op) for op in operands]
     terms, output = _parse(subscripts, operands)
     sizes: dict[str, int] = {}
@@ -102,3 +105,39 @@ def einsum(subscripts, *operands):
     if sorted(acc_term) != sorted(output):
         raise ShapeError(f"einsum: output labels {output!r} do not match the inputs")
     return sh.transpose(acc, [acc_term.index(c) for c in output])
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def from_sublists(args):
+    """(subscripts, operands) of NumPy's sublist form ``einsum(op0, sublist0, op1, sublist1,
+    ..., [sublist_out])``: labels are ints 0-51 (a-z, then A-Z) or Ellipsis."""
+    operands, terms = list(args[0::2]), [_labels(s) for s in args[1::2]]
+    output = None
+    if len(args) % 2:  # an odd count: the last sublist is the output's
+        output, operands = _labels(operands[-1]), operands[:-1]
+    if len(terms) != len(operands):
+        raise ShapeError("einsum: the sublist form wants each operand followed by its labels")
+    subscripts = ",".join(terms) + ("" if output is None else "->" + output)
+    return subscripts, operands
+
+
+def _labels(sublist) -> str:
+    from funcgrad.core.errors import FuncgradTypeError
+    if isinstance(sublist, str) or not hasattr(sublist, "__iter__"):
+        raise FuncgradTypeError(f"einsum: {sublist!r} is not a list of axis labels (ints)")
+    out = []
+    for label in sublist:
+        if label is Ellipsis:
+            out.append("...")
+            continue
+        try:
+            label = operator.index(label)
+        except TypeError:
+            raise FuncgradTypeError(f"einsum: {label!r} is not an axis label: use ints from 0 "
+                                    "to 51 or ...") from None
+        if not 0 <= label < len(_LETTERS):
+            raise ShapeError(f"einsum: axis label {label} is out of range [0, 52)")
+        out.append(_LETTERS[label])
+    return "".join(out)

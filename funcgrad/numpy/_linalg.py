@@ -206,11 +206,59 @@ def triu(m, k=0):
     return where(_offsets(*m.shape[-2:]) >= k, m, m.dtype.type(0))
 
 
+def kron(a, b):
+    """The Kronecker product: blocks ``a[i, j] * b`` (like numpy.kron; any ranks, the smaller
+    one padded with leading axes of length 1).
+
+    Example:
+        >>> fnp.kron(np.eye(2), np.array([[1.0, 2.0]]))
+        array([[1., 2., 0., 0.],
+               [0., 0., 1., 2.]])
+    """
+    a, b = array_arg(a), array_arg(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    nd = max(a.ndim, b.ndim)
+    a_shape = (1,) * (nd - a.ndim) + tuple(a.shape)
+    b_shape = (1,) * (nd - b.ndim) + tuple(b.shape)
+    # a's axes interleaved with b's: (a0, 1, a1, 1, ...) * (1, b0, 1, b1, ...)
+    spread_a = sh.reshape(a, [v for d in a_shape for v in (d, 1)])
+    spread_b = sh.reshape(b, [v for d in b_shape for v in (1, d)])
+    return sh.reshape(multiply(spread_a, spread_b), [p * q for p, q in zip(a_shape, b_shape)])
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    """The dot product of vectors along ``axis``, broadcast over the other axes (like
+    numpy.vecdot; real arrays, so no conjugation).
+
+    Example:
+        >>> fnp.vecdot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+        array([3., 7.])
+    """
+    x1, x2 = array_arg(x1), array_arg(x2)
+    if x1.ndim == 0 or x2.ndim == 0:
+        raise ShapeError("vecdot: the operands must have at least one axis")
+    x1 = sh.moveaxis(x1, normalize_axis(axis, x1.ndim), x1.ndim - 1)
+    x2 = sh.moveaxis(x2, normalize_axis(axis, x2.ndim), x2.ndim - 1)
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(f"vecdot: vectors of lengths {x1.shape[-1]} and {x2.shape[-1]}")
+    batch = broadcast_shapes(ShapedArray(tuple(x1.shape[:-1]), x1.dtype),
+                             ShapedArray(tuple(x2.shape[:-1]), x2.dtype))
+    x1 = sh.broadcast_to(x1, batch + tuple(x1.shape[-1:]))
+    x2 = sh.broadcast_to(x2, batch + tuple(x2.shape[-1:]))
+    nb = len(batch)
+    return dot_general(x1, x2, ((nb,), (nb,)), (tuple(range(nb)), tuple(range(nb))))
+
+
 def einsum(subscripts, *operands, optimize=None):
-    """Einstein summation (like numpy.einsum), contracted pairwise with dot_general.
+    """Einstein summation (like numpy.einsum), contracted pairwise with dot_general. Also
+    NumPy's sublist form ``einsum(a, [0, 1], b, [1], [0])``: each operand followed by its
+    axes' labels as ints (and ``...``), the output's labels last if given.
 
     Example:
         >>> fnp.einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]))
+        array([1., 2.])
+        >>> fnp.einsum(np.eye(2), [0, 1], np.array([1.0, 2.0]), [1], [0])
         array([1., 2.])
     """
     from funcgrad.numpy._einsum import einsum as impl

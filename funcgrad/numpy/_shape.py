@@ -171,26 +171,52 @@ def broadcast_arrays(*args):
     return [sh.broadcast_to(a, shape) for a in args]
 
 
-def atleast_1d(a):
-    """``a`` with at least one dimension: a scalar becomes shape (1,) (like numpy.atleast_1d).
+def _each(function, arrays):
+    """NumPy's atleast_*d: one array for one argument, a tuple of them for several."""
+    out = tuple(function(a) for a in arrays)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_1d(*arys):
+    """Each array with at least one dimension: a scalar becomes shape (1,) (like
+    numpy.atleast_1d; several arguments give a tuple).
 
     Example:
         >>> fnp.atleast_1d(2.0)
         array([2.])
     """
-    a = array_arg(a)
-    return a if a.ndim >= 1 else sh.reshape(a, (1,))
+    def one(a):
+        a = array_arg(a)
+        return a if a.ndim >= 1 else sh.reshape(a, (1,))
+    return _each(one, arys)
 
 
-def atleast_2d(a):
-    """``a`` with at least two dimensions, new axes in front (like numpy.atleast_2d).
+def atleast_2d(*arys):
+    """Each array with at least two dimensions, new axes in front (like numpy.atleast_2d).
 
     Example:
         >>> fnp.atleast_2d(np.array([1.0, 2.0])).shape
         (1, 2)
     """
-    a = array_arg(a)
-    return a if a.ndim >= 2 else sh.reshape(a, (1,) * (2 - a.ndim) + tuple(a.shape))
+    def one(a):
+        a = array_arg(a)
+        return a if a.ndim >= 2 else sh.reshape(a, (1,) * (2 - a.ndim) + tuple(a.shape))
+    return _each(one, arys)
+
+
+def atleast_3d(*arys):
+    """Each array with at least three dimensions (like numpy.atleast_3d): a scalar becomes
+    (1, 1, 1), shape (N,) becomes (1, N, 1) and (M, N) becomes (M, N, 1).
+
+    Example:
+        >>> fnp.atleast_3d(np.array([1.0, 2.0])).shape
+        (1, 2, 1)
+    """
+    def one(a):
+        a = array_arg(a)
+        shape = {0: (1, 1, 1), 1: (1, *a.shape, 1), 2: (*a.shape, 1)}.get(a.ndim, a.shape)
+        return sh.reshape(a, shape) if a.ndim < 3 else a
+    return _each(one, arys)
 
 
 def concatenate(arrays, axis=0):
@@ -238,6 +264,8 @@ def hstack(tup):
         array([1., 2., 3.])
     """
     arrays = [atleast_1d(a) for a in tup]
+    if not arrays:
+        raise ShapeError("need at least one array to concatenate")
     return concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
 
 
@@ -252,28 +280,157 @@ def vstack(tup):
     return concatenate([atleast_2d(a) for a in tup], axis=0)
 
 
+row_stack = vstack  # NumPy 2 deprecates this name of vstack (funcgrad does not warn)
+
+
+def dstack(tup):
+    """Stack arrays along the third axis, after atleast_3d (like numpy.dstack).
+
+    Example:
+        >>> fnp.dstack([np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+        array([[[1., 3.],
+                [2., 4.]]])
+    """
+    return concatenate([atleast_3d(a) for a in tup], axis=2)
+
+
+def column_stack(tup):
+    """Stack 1-D arrays as the columns of a 2-D array; 2-D arrays join as they are (like
+    numpy.column_stack).
+
+    Example:
+        >>> fnp.column_stack([np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+        array([[1., 3.],
+               [2., 4.]])
+    """
+    def column(a):
+        a = array_arg(a)
+        return sh.reshape(a, (a.size, 1)) if a.ndim < 2 else a
+    return concatenate([column(a) for a in tup], axis=1)
+
+
+def concat(arrays, /, *, axis=0):
+    """The array API's name of concatenate (like numpy.concat).
+
+    Example:
+        >>> fnp.concat([np.zeros(1), np.ones(2)])
+        array([0., 1., 1.])
+    """
+    return concatenate(arrays, axis=axis)
+
+
 def split(ary, indices_or_sections, axis=0):
-    """Split into sub-arrays along ``axis`` (like numpy.split).
+    """Split into sub-arrays along ``axis`` (like numpy.split): into equal sections, or at a
+    list of indices (as Python slices take them: negative ones count from the end). The
+    sections or indices must be concrete, since they decide the shapes of the results.
 
     Example:
         >>> fnp.split(np.arange(6.0), 3)
         [array([0., 1.]), array([2., 3.]), array([4., 5.])]
+        >>> fnp.split(np.arange(5.0), [2, -1])
+        [array([0., 1.]), array([2., 3.]), array([4.])]
     """
     a = array_arg(ary)
-    axis = normalize_axis(axis, a.ndim)
-    n = a.shape[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        sections = int(indices_or_sections)
-        if sections <= 0 or n % sections:
+    _concrete("split", "indices_or_sections", indices_or_sections)
+    if np.ndim(indices_or_sections) == 0:
+        n = a.shape[normalize_axis(axis, a.ndim)]
+        sections = _sections(indices_or_sections)
+        if n % sections:
             raise ShapeError(f"array split does not result in an equal division: {n} into "
                              f"{sections}")
-        bounds = list(range(0, n + 1, n // sections)) if n else [0] * (sections + 1)
+    return array_split(a, indices_or_sections, axis)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    """Split into sub-arrays along ``axis`` (like numpy.array_split): ``n`` sections may be
+    unequal (the first ``len % n`` one longer), or split at a concrete list of indices.
+
+    Example:
+        >>> fnp.array_split(np.arange(5.0), 3)
+        [array([0., 1.]), array([2., 3.]), array([4.])]
+    """
+    a = array_arg(ary)
+    _concrete("array_split", "indices_or_sections", indices_or_sections)
+    if a.ndim == 0:
+        raise ShapeError("cannot split a zero-dimensional array")
+    axis = normalize_axis(axis, a.ndim)
+    n = a.shape[axis]
+    if np.ndim(indices_or_sections) == 0:
+        sections = _sections(indices_or_sections)
+        each, extras = divmod(n, sections)
+        bounds = np.cumsum([0] + [each + 1] * extras + [each] * (sections - extras)).tolist()
     else:
-        bounds = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
+        try:
+            bounds = [0] + [operator.index(i) for i in indices_or_sections] + [n]
+        except TypeError:
+            raise FuncgradTypeError(f"array_split: indices must be integers, got "
+                                    f"{indices_or_sections!r}") from None
     pieces = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
-        pieces.append(_take_range(a, axis, lo, max(hi, lo)))
+        start, stop, _ = slice(lo, hi).indices(n)  # Python's meaning of negative bounds
+        pieces.append(_take_range(a, axis, start, max(stop, start)))
     return pieces
+
+
+def _sections(indices_or_sections) -> int:
+    try:
+        sections = int(indices_or_sections)
+    except (TypeError, ValueError):
+        raise FuncgradTypeError(f"split: {indices_or_sections!r} is neither a number of "
+                                "sections nor a list of indices") from None
+    if sections <= 0:
+        raise ShapeError(f"split: the number of sections must be positive, got {sections}")
+    return sections
+
+
+def _concrete(name, argument, value):
+    """Refuse a traced static argument, naming it: it decides the shape of the result."""
+    from funcgrad.core.errors import ConcretizationError
+    from funcgrad.core.tracing import Tracer
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if any(isinstance(v, Tracer) for v in values):
+        raise ConcretizationError(
+            f"{name}: {argument} must be concrete (Python ints or a NumPy array), not a traced "
+            "value, since the shape of the result depends on it")
+
+
+def _split_along(name, ary, indices_or_sections, axis, min_ndim):
+    a = array_arg(ary)
+    if a.ndim < min_ndim:
+        raise ShapeError(f"{name} only works on arrays of {min_ndim} or more dimensions, got "
+                         f"{_describe(a)}")
+    return split(a, indices_or_sections, axis)
+
+
+def hsplit(ary, indices_or_sections):
+    """Split along the columns: axis 1, or axis 0 of a 1-D array (like numpy.hsplit).
+
+    Example:
+        >>> fnp.hsplit(np.arange(4.0), 2)
+        [array([0., 1.]), array([2., 3.])]
+    """
+    a = array_arg(ary)
+    return _split_along("hsplit", a, indices_or_sections, 1 if a.ndim > 1 else 0, 1)
+
+
+def vsplit(ary, indices_or_sections):
+    """Split along the rows, axis 0, of an array of 2 or more axes (like numpy.vsplit).
+
+    Example:
+        >>> [p.shape for p in fnp.vsplit(np.zeros((4, 2)), [1])]
+        [(1, 2), (3, 2)]
+    """
+    return _split_along("vsplit", ary, indices_or_sections, 0, 2)
+
+
+def dsplit(ary, indices_or_sections):
+    """Split along the depth, axis 2, of an array of 3 or more axes (like numpy.dsplit).
+
+    Example:
+        >>> [p.shape for p in fnp.dsplit(np.zeros((1, 2, 4)), 2)]
+        [(1, 2, 2), (1, 2, 2)]
+    """
+    return _split_along("dsplit", ary, indices_or_sections, 2, 3)
 
 
 def _take_range(a, axis, lo, hi):
@@ -471,6 +628,159 @@ def take_along_axis(arr, indices, axis):
         else:
             grids.append(np.arange(d).reshape([-1 if j == i else 1 for j in range(a.ndim)]))
     return gather(a, grids, list(range(a.ndim)))
+
+
+# --- NumPy's element insertion and deletion, rotation, and the array API's names ----------
+
+def rot90(m, k=1, axes=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes``, from the first axis towards
+    the second (like numpy.rot90).
+
+    Example:
+        >>> fnp.rot90(np.array([[1, 2], [3, 4]]))
+        array([[2, 4],
+               [1, 3]])
+    """
+    m = array_arg(m)
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ShapeError(f"rot90: axes must name two axes, got {axes}")
+    if m.ndim < 2:
+        raise ShapeError(f"rot90 needs an array of two or more axes, got {_describe(m)}")
+    a0, a1 = normalize_axis(axes[0], m.ndim), normalize_axis(axes[1], m.ndim)
+    if a0 == a1:
+        raise ShapeError(f"rot90: the axes {axes} are the same axis")
+    try:
+        k = operator.index(k) % 4
+    except TypeError:
+        raise FuncgradTypeError(f"rot90: k must be an int, got {k!r}") from None
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(m, (a0, a1))
+    perm = list(range(m.ndim))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return sh.transpose(flip(m, a1), perm)
+    return flip(sh.transpose(m, perm), a1)
+
+
+def _positions(shape, edit):
+    """Where each element of an edited array comes from: ``edit`` (numpy.insert or
+    numpy.delete) applied to the flat positions of an array of ``shape``."""
+    return edit(np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape))
+
+
+def append(arr, values, axis=None):
+    """``values`` appended to ``arr``: both flattened (axis=None), or joined along ``axis``
+    (like numpy.append).
+
+    Example:
+        >>> fnp.append(np.array([1.0, 2.0]), [[3.0], [4.0]])
+        array([1., 2., 3., 4.])
+    """
+    arr, values = array_arg(arr), array_arg(values)
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], 0)
+    return concatenate([arr, values], axis)
+
+
+def insert(arr, obj, values, axis=None):
+    """``values`` inserted before the indices ``obj`` along ``axis`` (flattened if None), like
+    numpy.insert: ``obj`` an int, a slice or a list of ints, and concrete, since it decides
+    the shape of the result; ``values`` may be traced and are cast to ``arr``'s dtype.
+
+    Example:
+        >>> fnp.insert(np.array([1.0, 2.0, 3.0]), 1, 9.0)
+        array([1., 9., 2., 3.])
+        >>> loss = lambda v: fnp.sum(fnp.insert(np.zeros(3), [0, 2], v) ** 2)
+        >>> fg.grad(loss)(np.array([1.0, 2.0]))
+        array([2., 4.])
+    """
+    from funcgrad.numpy._creation import asarray
+    _concrete("insert", "obj", obj)
+    arr, values = array_arg(arr), array_arg(values)
+    n_arr = int(np.prod(arr.shape, dtype=np.int64))
+    value_positions = np.arange(n_arr, n_arr + int(np.prod(values.shape, dtype=np.int64)),
+                                dtype=np.int64).reshape(values.shape)
+    try:  # NumPy's insert on positions says which element goes where, broadcasting included
+        source = _positions(arr.shape,
+                            lambda p: np.insert(p, obj, value_positions, axis))
+    except (IndexError, ValueError, TypeError) as err:
+        raise _numpy_error("insert", err) from None
+    both = concatenate([ravel(arr), ravel(asarray(values, arr.dtype))], 0)
+    return take(both, source)
+
+
+def delete(arr, obj, axis=None):
+    """``arr`` without the entries ``obj`` (an int, slice, list of ints or boolean mask) along
+    ``axis`` (flattened if None), like numpy.delete. ``obj`` must be concrete.
+
+    Example:
+        >>> fnp.delete(np.array([[1, 2, 3], [4, 5, 6]]), [0, 2], axis=1)
+        array([[2],
+               [5]])
+    """
+    _concrete("delete", "obj", obj)
+    arr = array_arg(arr)
+    try:
+        source = _positions(arr.shape, lambda p: np.delete(p, obj, axis))
+    except (IndexError, ValueError, TypeError) as err:
+        raise _numpy_error("delete", err) from None
+    return take(ravel(arr), source)
+
+
+def _numpy_error(name, err):
+    from funcgrad.core.errors import FuncgradIndexError
+    kind = FuncgradIndexError if isinstance(err, IndexError) else \
+        ShapeError if isinstance(err, ValueError) else FuncgradTypeError
+    return kind(f"{name}: {err}")
+
+
+def permute_dims(a, /, axes):
+    """The array API's name of transpose, with the permutation required (like
+    numpy.permute_dims).
+
+    Example:
+        >>> fnp.permute_dims(np.zeros((2, 3, 4)), (2, 0, 1)).shape
+        (4, 2, 3)
+    """
+    a = array_arg(a)
+    axes = [normalize_axis(x, a.ndim) for x in axes]
+    if sorted(axes) != list(range(a.ndim)):
+        raise ShapeError(f"permute_dims: {tuple(axes)} is not a permutation of the axes of "
+                         f"{_describe(a)}")
+    return sh.transpose(a, axes)
+
+
+def matrix_transpose(x, /):
+    """Swap the last two axes: the transpose of each matrix of a stack (like
+    numpy.matrix_transpose).
+
+    Example:
+        >>> fnp.matrix_transpose(np.zeros((5, 2, 3))).shape
+        (5, 3, 2)
+    """
+    x = array_arg(x)
+    if x.ndim < 2:
+        raise ShapeError(f"matrix_transpose needs at least two axes, got {_describe(x)}")
+    return swapaxes(x, -1, -2)
+
+
+def unstack(x, /, *, axis=0):
+    """The slices of ``x`` along ``axis``, as a tuple (like numpy.unstack; stack's inverse).
+
+    Example:
+        >>> fnp.unstack(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+        (array([1., 3.]), array([2., 4.]))
+    """
+    x = array_arg(x)
+    if x.ndim == 0:
+        raise ShapeError("unstack needs an array of at least one axis")
+    axis = normalize_axis(axis, x.ndim)
+    rest = [d for i, d in enumerate(x.shape) if i != axis]
+    return tuple(sh.reshape(_take_range(x, axis, i, i + 1), rest)
+                 for i in range(x.shape[axis]))
 
 
 def shape(a):
