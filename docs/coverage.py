@@ -102,6 +102,20 @@ EXAMPLES = {
     "funcgrad.numpy.roll": (lambda x: fnp.roll(x, 1), (VECTOR,)),
     "funcgrad.numpy.tensordot": (lambda x: fnp.tensordot(x, x, 1), (VECTOR,)),
     "funcgrad.numpy.linalg.tensorinv": (lambda a: fnp.linalg.tensorinv(a, 1), (MATRIX,)),
+    # sizes that depend on values: traced with a static size=
+    "funcgrad.numpy.nonzero": (lambda x: fnp.nonzero(x, size=2), (VECTOR,)),
+    "funcgrad.numpy.flatnonzero": (lambda x: fnp.flatnonzero(x, size=2), (VECTOR,)),
+    "funcgrad.numpy.argwhere": (lambda x: fnp.argwhere(x, size=2), (VECTOR,)),
+    "funcgrad.numpy.unique": (lambda x: fnp.unique(x, size=2), (VECTOR,)),
+    "funcgrad.numpy.bincount": (lambda w: fnp.bincount(INTEGERS, w, length=3), (VECTOR,)),
+    "funcgrad.numpy.gradient": (lambda x: fnp.gradient(x), (VECTOR,)),
+    "funcgrad.numpy.geomspace": (lambda a: fnp.geomspace(a, 2.0, 3), (np.float64(0.5),)),
+    "funcgrad.numpy.delete": (lambda x: fnp.delete(x, 1), (VECTOR,)),
+    "funcgrad.numpy.insert": (lambda x: fnp.insert(x, 1, 0.5), (VECTOR,)),
+    "funcgrad.numpy.dsplit": (lambda x: fnp.dsplit(x, 1), (MATRIX[None],)),
+    "funcgrad.numpy.permute_dims": (lambda x: fnp.permute_dims(x, (1, 0)), (MATRIX,)),
+    "funcgrad.scipy.linalg.solve_banded": (
+        lambda ab, b: fg.scipy.linalg.solve_banded((1, 1), ab, b), (MATRIX, VECTOR)),
 }
 
 
