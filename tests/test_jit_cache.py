@@ -83,3 +83,16 @@ def test_two_processes_compiling_at_once_both_succeed(tmp_path):
         assert p.returncode == 0, err
         assert '"ok": true' in out
     assert run(tmp_path)["numba_compilations"] == 0
+
+
+BESSEL_PROGRAM = PROGRAM.replace("fnp.tanh(x @ w)", "fg.scipy.special.j1(x @ w)").replace(
+    "import funcgrad as fg, funcgrad.numpy as fnp",
+    "import funcgrad as fg, funcgrad.numpy as fnp, funcgrad.scipy.special")
+
+
+def test_scipys_routines_called_by_symbol_are_cached_too(tmp_path):
+    """Generated code that calls SciPy's compiled Bessel routine links it by name, so Numba
+    caches it (a ctypes pointer would be a dynamic global, compiled again in every process)."""
+    cold, warm = run(tmp_path, BESSEL_PROGRAM), run(tmp_path, BESSEL_PROGRAM)
+    assert cold["ok"] and warm["ok"]
+    assert cold["numba_compilations"] == 1 and warm["numba_compilations"] == 0

@@ -304,3 +304,52 @@ def test_derivatives_of_rgamma_i0_i1():
     np.testing.assert_allclose(fg.grad(lambda x: fnp.sum(S.i0(x)))(x), sc.i1(x), rtol=1e-13)
     check_grads(S.i1, [x], order=2, modes=("rev", "fwd"))
     assert fg.grad(lambda x: fnp.sum(S.gammasgn(x)))(x).tolist() == [0.0] * 4
+
+
+# ---------------------------------------------------------------------------------------
+# Bessel functions: SciPy's compiled routines, called by symbol from generated code
+
+BESSEL_X = np.concatenate([np.linspace(0.05, 40.0, 300), [1e-8, 700.0, 0.0, -1.5, np.inf,
+                                                          np.nan]])
+UNARY_BESSEL = ["j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e"]
+ORDER_BESSEL = ["jv", "jn", "yv", "yn", "iv", "ive", "kv", "kn", "kve"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", UNARY_BESSEL + ORDER_BESSEL)
+def test_bessel_functions_equal_scipys_eager_and_compiled(name):
+    want_fn, ours = getattr(sc, name), getattr(S, name)
+    if name in UNARY_BESSEL:
+        want, args = want_fn(BESSEL_X), (BESSEL_X,)
+    else:
+        orders = np.array([0, 1, 2, 5])[:, None] if name in ("jn", "yn", "kn") \
+            else np.array([-1.5, 0.0, 0.5, 2.25, 7.0])[:, None]
+        want, args = want_fn(orders, BESSEL_X), (orders, BESSEL_X)
+    # the same routines eager and compiled; yn and kn are SciPy's integer-order routines,
+    # which funcgrad computes as yv and kv (equal to rounding)
+    tolerance = {"rtol": 1e-12} if name in ("yn", "kn") else {"rtol": 0}
+    np.testing.assert_allclose(ours(*args), want, **tolerance)
+    np.testing.assert_allclose(fg.jit(ours)(*args), want, **tolerance)
+
+
+@pytest.mark.parametrize("name", UNARY_BESSEL)
+def test_bessel_derivatives_follow_the_recurrences(name):
+    x = np.array([0.3, 1.7, 5.0, 12.5])
+    check_grads(getattr(S, name), [x], order=2, modes=("rev", "fwd"))
+
+
+@pytest.mark.parametrize("name,order", [("jv", 1.5), ("yv", 2.0), ("iv", 0.5), ("ive", 2.5),
+                                        ("kv", 1.5), ("kve", 0.5), ("jn", 3), ("kn", 2)])
+def test_bessel_derivatives_in_x_and_none_in_the_order(name, order):
+    x = np.array([0.3, 1.7, 5.0, 12.5])
+    fn = getattr(S, name)
+    check_grads(lambda x: fn(order, x), [x], order=2, modes=("rev", "fwd"))
+    with pytest.raises(S.NoDerivativeError, match="the order v"):
+        fg.grad(lambda v: fnp.sum(fn(v, x)))(1.5)
+
+
+def test_j0_derivative_is_minus_j1_and_compiled_gradient_agrees():
+    x = np.linspace(0.1, 20.0, 50)
+    np.testing.assert_allclose(fg.grad(lambda x: fnp.sum(S.j0(x)))(x), -sc.j1(x), rtol=1e-14)
+    np.testing.assert_allclose(fg.jit(fg.grad(lambda x: fnp.sum(S.iv(1.0, x))))(x),
+                               0.5 * (sc.iv(0.0, x) + sc.iv(2.0, x)), rtol=1e-13)

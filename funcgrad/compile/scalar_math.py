@@ -403,3 +403,7 @@ def betainc(a, b, x):
     if x < (a + 1.0) / (a + b + 2.0):
         return _betainc_lower(a, b, x)
     return 1.0 - _betainc_lower(b, a, 1.0 - x)
+
+# SciPy's compiled Bessel functions, by symbol (compile/scipy_routines.py)
+from funcgrad.compile.scipy_routines import (iv, ive, j0, j1, jv, k0, k0e, k1, k1e,  # noqa: E402,F401
+                                             kv, kve, y0, y1, yv)

@@ -157,6 +157,52 @@ betainc_p = special_primitive("betainc", sc.betainc, _ternary_rule,
                                _no_derivative("betainc", "second argument (b)"),
                                _betainc_dx], call("fgm.betainc({0}, {1}, {2})"))
 
+
+# --- Bessel functions: SciPy's compiled routines (compile/scipy_routines.py) ------------
+# Derivatives in x by the recurrences Z_v' = (Z_(v-1) - Z_(v+1)) / 2 (J, Y),
+# I_v' = (I_(v-1) + I_(v+1)) / 2 and K_v' = -(K_(v-1) + K_(v+1)) / 2, and for the
+# exponentially scaled ive = I_v e^-|x| and kve = K_v e^x the derivative of the scale; none
+# in the order v.
+
+def _order_rule(v, x):
+    return _ufunc_rule(np.arctan2, "bessel")(v, x)
+
+
+def _bessel(name, scipy_fn, dx):
+    return special_primitive(name, scipy_fn, _order_rule,
+                             [_no_derivative(name, "first argument (the order v)"), dx],
+                             call(f"fgm.{name}({{0}}, {{1}})"))
+
+
+jv_p = _bessel("jv", sc.jv, lambda g, ans, v, x: g * 0.5 * (jv_p(v - 1, x) - jv_p(v + 1, x)))
+yv_p = _bessel("yv", sc.yv, lambda g, ans, v, x: g * 0.5 * (yv_p(v - 1, x) - yv_p(v + 1, x)))
+iv_p = _bessel("iv", sc.iv, lambda g, ans, v, x: g * 0.5 * (iv_p(v - 1, x) + iv_p(v + 1, x)))
+ive_p = _bessel("ive", sc.ive, lambda g, ans, v, x: g * (
+    0.5 * (ive_p(v - 1, x) + ive_p(v + 1, x)) - sign(x) * ans))
+kv_p = _bessel("kv", sc.kv, lambda g, ans, v, x: g * -0.5 * (kv_p(v - 1, x) + kv_p(v + 1, x)))
+kve_p = _bessel("kve", sc.kve, lambda g, ans, v, x: g * (
+    ans - 0.5 * (kve_p(v - 1, x) + kve_p(v + 1, x))))
+j0_p = special_primitive("j0", sc.j0, np.exp, [lambda g, ans, x: -g * j1_p(x)],
+                         call("fgm.j0({0})"))
+j1_p = special_primitive("j1", sc.j1, np.exp,
+                         [lambda g, ans, x: g * 0.5 * (j0_p(x) - jv_p(2.0, x))],
+                         call("fgm.j1({0})"))
+y0_p = special_primitive("y0", sc.y0, np.exp, [lambda g, ans, x: -g * y1_p(x)],
+                         call("fgm.y0({0})"))
+y1_p = special_primitive("y1", sc.y1, np.exp,
+                         [lambda g, ans, x: g * 0.5 * (y0_p(x) - yv_p(2.0, x))],
+                         call("fgm.y1({0})"))
+k0_p = special_primitive("k0", sc.k0, np.exp, [lambda g, ans, x: -g * k1_p(x)],
+                         call("fgm.k0({0})"))
+k1_p = special_primitive("k1", sc.k1, np.exp,
+                         [lambda g, ans, x: g * -0.5 * (k0_p(x) + kv_p(2.0, x))],
+                         call("fgm.k1({0})"))
+k0e_p = special_primitive("k0e", sc.k0e, np.exp, [lambda g, ans, x: g * (ans - k1e_p(x))],
+                          call("fgm.k0e({0})"))
+k1e_p = special_primitive("k1e", sc.k1e, np.exp,
+                          [lambda g, ans, x: g * (ans - 0.5 * (k0e_p(x) + kve_p(2.0, x)))],
+                          call("fgm.k1e({0})"))
+
 lgamma, digamma, polygamma, zeta, gamma, betaln = (lgamma_p, digamma_p, polygamma_p, zeta_p,
                                                    gamma_p, betaln_p)
 erfc, erfinv, ndtri, log_ndtr, i0e, i1e = erfc_p, erfinv_p, ndtri_p, log_ndtr_p, i0e_p, i1e_p
@@ -164,4 +210,5 @@ gammainc, gammaincc, betainc = gammainc_p, gammaincc_p, betainc_p
 
 __all__ = ["lgamma", "digamma", "polygamma", "zeta", "gamma", "betaln", "erfc", "erfinv",
            "ndtri", "log_ndtr", "i0e", "i1e", "gammainc", "gammaincc", "betainc",
-           "NoDerivativeError"]
+           "NoDerivativeError", "jv_p", "yv_p", "iv_p", "ive_p", "kv_p", "kve_p", "j0_p",
+           "j1_p", "y0_p", "y1_p", "k0_p", "k1_p", "k0e_p", "k1e_p"]

@@ -37,7 +37,10 @@ __all__ = ["gammaln", "digamma", "psi", "polygamma", "gamma", "betaln", "beta", 
            "zeta", "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "ndtri", "expit",
            "logit", "log_expit", "xlogy", "xlog1py", "entr", "rel_entr", "kl_div", "i0e",
            "i1e", "i0", "i1", "gammasgn", "rgamma", "gammainc", "gammaincc", "betainc",
-           "logsumexp", "softmax", "log_softmax", "NoDerivativeError"]
+           "logsumexp", "softmax", "log_softmax", "NoDerivativeError",
+           # Bessel functions
+           "j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "jv", "jn", "yv", "yn", "iv",
+           "ive", "kv", "kn", "kve"]
 
 _SQRT2 = math.sqrt(2.0)
 
@@ -501,3 +504,209 @@ def kl_div(x, y):
     sx, sy = fnp.where(both, x, 1.0), fnp.where(both, y, 1.0)
     return fnp.where(both, sx * fnp.log(sx / sy) - sx + sy,
                      fnp.where(fnp.logical_and(x == 0, y >= 0), y, np.inf))
+
+# --- Bessel functions: SciPy's own compiled routines, differentiable in x ----------------
+
+
+def j0(x):
+    """J_0, the Bessel function of the first kind of order 0. Compiled code calls SciPy's routine;
+    differentiable in x.
+
+    Example:
+        >>> from funcgrad.scipy.special import j0
+        >>> j0(np.array([0.5, 2.0]))
+        array([0.93846981, 0.22389078])
+    """
+    return ops.j0_p(scalar_or_array(x))
+
+
+def j1(x):
+    """J_1, the Bessel function of the first kind of order 1. Compiled code calls SciPy's routine;
+    differentiable in x.
+
+    Example:
+        >>> from funcgrad.scipy.special import j1
+        >>> j1(np.array([0.5, 2.0]))
+        array([0.24226846, 0.57672481])
+    """
+    return ops.j1_p(scalar_or_array(x))
+
+
+def y0(x):
+    """Y_0, the Bessel function of the second kind of order 0 (x > 0). Compiled code calls SciPy's
+    routine; differentiable in x.
+
+    Example:
+        >>> from funcgrad.scipy.special import y0
+        >>> y0(np.array([0.5, 2.0]))
+        array([-0.44451873,  0.51037567])
+    """
+    return ops.y0_p(scalar_or_array(x))
+
+
+def y1(x):
+    """Y_1, the Bessel function of the second kind of order 1 (x > 0). Compiled code calls SciPy's
+    routine; differentiable in x.
+
+    Example:
+        >>> from funcgrad.scipy.special import y1
+        >>> y1(np.array([0.5, 2.0]))
+        array([-1.47147239, -0.10703243])
+    """
+    return ops.y1_p(scalar_or_array(x))
+
+
+def k0(x):
+    """K_0, the modified Bessel function of the second kind of order 0 (x > 0). Compiled code calls
+    SciPy's routine; differentiable in x.
+
+    Example:
+        >>> from funcgrad.scipy.special import k0
+        >>> k0(np.array([0.5, 2.0]))
+        array([0.92441907, 0.11389387])
+    """
+    return ops.k0_p(scalar_or_array(x))
+
+
+def k1(x):
+    """K_1, the modified Bessel function of the second kind of order 1 (x > 0). Compiled code calls
+    SciPy's routine; differentiable in x.
+
+    Example:
+        >>> from funcgrad.scipy.special import k1
+        >>> k1(np.array([0.5, 2.0]))
+        array([1.65644112, 0.13986588])
+    """
+    return ops.k1_p(scalar_or_array(x))
+
+
+def k0e(x):
+    """exp(x) K_0(x), the exponentially scaled K_0. Compiled code calls SciPy's routine;
+    differentiable in x.
+
+    Example:
+        >>> from funcgrad.scipy.special import k0e
+        >>> k0e(np.array([0.5, 2.0]))
+        array([1.52410939, 0.84156822])
+    """
+    return ops.k0e_p(scalar_or_array(x))
+
+
+def k1e(x):
+    """exp(x) K_1(x), the exponentially scaled K_1. Compiled code calls SciPy's routine;
+    differentiable in x.
+
+    Example:
+        >>> from funcgrad.scipy.special import k1e
+        >>> k1e(np.array([0.5, 2.0]))
+        array([2.73100971, 1.03347685])
+    """
+    return ops.k1e_p(scalar_or_array(x))
+
+
+def jv(v, x):
+    """J_v, the Bessel function of the first kind of real order v. Compiled code calls SciPy's
+    routine; differentiable in x, not in the order (a NoDerivativeError).
+
+    Example:
+        >>> from funcgrad.scipy.special import jv
+        >>> jv(1, np.array([0.5, 2.0]))
+        array([0.24226846, 0.57672481])
+    """
+    return ops.jv_p(scalar_or_array(v), scalar_or_array(x))
+
+
+def jn(n, x):
+    """J_n for an integer order n (the same function as jv). Compiled code calls SciPy's routine;
+    differentiable in x, not in the order (a NoDerivativeError).
+
+    Example:
+        >>> from funcgrad.scipy.special import jn
+        >>> jn(1, np.array([0.5, 2.0]))
+        array([0.24226846, 0.57672481])
+    """
+    return ops.jv_p(scalar_or_array(n), scalar_or_array(x))
+
+
+def yv(v, x):
+    """Y_v, the Bessel function of the second kind of real order v (x > 0). Compiled code calls
+    SciPy's routine; differentiable in x, not in the order (a NoDerivativeError).
+
+    Example:
+        >>> from funcgrad.scipy.special import yv
+        >>> yv(1, np.array([0.5, 2.0]))
+        array([-1.47147239, -0.10703243])
+    """
+    return ops.yv_p(scalar_or_array(v), scalar_or_array(x))
+
+
+def yn(n, x):
+    """Y_n for an integer order n (the same function as yv). Compiled code calls SciPy's routine;
+    differentiable in x, not in the order (a NoDerivativeError).
+
+    Example:
+        >>> from funcgrad.scipy.special import yn
+        >>> yn(1, np.array([0.5, 2.0]))
+        array([-1.47147239, -0.10703243])
+    """
+    return ops.yv_p(scalar_or_array(n), scalar_or_array(x))
+
+
+def iv(v, x):
+    """I_v, the modified Bessel function of the first kind of real order v. Compiled code calls
+    SciPy's routine; differentiable in x, not in the order (a NoDerivativeError).
+
+    Example:
+        >>> from funcgrad.scipy.special import iv
+        >>> iv(1, np.array([0.5, 2.0]))
+        array([0.25789431, 1.59063685])
+    """
+    return ops.iv_p(scalar_or_array(v), scalar_or_array(x))
+
+
+def ive(v, x):
+    """exp(-|x|) I_v(x), the exponentially scaled I_v. Compiled code calls SciPy's routine;
+    differentiable in x, not in the order (a NoDerivativeError).
+
+    Example:
+        >>> from funcgrad.scipy.special import ive
+        >>> ive(1, np.array([0.5, 2.0]))
+        array([0.1564208 , 0.21526929])
+    """
+    return ops.ive_p(scalar_or_array(v), scalar_or_array(x))
+
+
+def kv(v, x):
+    """K_v, the modified Bessel function of the second kind of real order v. Compiled code calls
+    SciPy's routine; differentiable in x, not in the order (a NoDerivativeError).
+
+    Example:
+        >>> from funcgrad.scipy.special import kv
+        >>> kv(1, np.array([0.5, 2.0]))
+        array([1.65644112, 0.13986588])
+    """
+    return ops.kv_p(scalar_or_array(v), scalar_or_array(x))
+
+
+def kn(n, x):
+    """K_n for an integer order n (the same function as kv). Compiled code calls SciPy's routine;
+    differentiable in x, not in the order (a NoDerivativeError).
+
+    Example:
+        >>> from funcgrad.scipy.special import kn
+        >>> kn(1, np.array([0.5, 2.0]))
+        array([1.65644112, 0.13986588])
+    """
+    return ops.kv_p(scalar_or_array(n), scalar_or_array(x))
+
+
+def kve(v, x):
+    """exp(x) K_v(x), the exponentially scaled K_v. Compiled code calls SciPy's routine;
+    differentiable in x, not in the order (a NoDerivativeError).
+
+    Example:
+        >>> from funcgrad.scipy.special import kve
+        >>> kve(1, np.array([0.5, 2.0]))
+        array([2.73100971, 1.03347685])
+    """
+    return ops.kve_p(scalar_or_array(v), scalar_or_array(x))
