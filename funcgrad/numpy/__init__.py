@@ -31,6 +31,7 @@ from funcgrad.numpy._creation import (arange, array, asarray, astype,  # noqa: F
                                       empty, empty_like, eye, full, full_like, identity,
                                       linspace, ones, ones_like, zeros, zeros_like)
 from funcgrad.numpy._differences import gradient  # noqa: F401
+from funcgrad.numpy._floating_point_errors import errstate, geterr, seterr  # noqa: F401
 from funcgrad.numpy._indexing import at, nonzero  # noqa: F401
 from funcgrad.numpy._linalg import (diag, diagonal, dot, einsum, inner, matmul, outer,  # noqa: F401
                                     tensordot, trace, tril, triu, vdot)
@@ -128,7 +129,7 @@ __all__ = [
     "iinfo",
     # complex helpers on real arrays, differences, NumPy's older spellings
     "angle", "conj", "conjugate", "cross", "gradient", "imag", "iscomplexobj", "isrealobj",
-    "real", "real_if_close", "rollaxis",
+    "real", "real_if_close", "rollaxis", "errstate", "geterr", "seterr",
 ]
 
 # issue 12: more elementwise functions, the array API's aliases, 1-D convolutions
