@@ -403,3 +403,30 @@ def betainc(a, b, x):
     if x < (a + 1.0) / (a + b + 2.0):
         return _betainc_lower(a, b, x)
     return 1.0 - _betainc_lower(b, a, 1.0 - x)
+
+
+@_jit
+def random_gamma_grad(a, x):
+    """dx/da for a Gamma(a, 1) sample x held at its quantile: -(dP/da)(a, x) / p(x; a)
+    (implicit reparameterisation). P's series sum_n x^(a+n) e^-x / Gamma(a+n+1), differentiated
+    term by term and divided by the density, is -(x/a) sum_n r_n (log x - psi(a+n+1)) with
+    r_n = prod_(k<=n) x/(a+k): no prefactor to underflow. Summed until a + n > x and the
+    geometric tail is below EPS of the total."""
+    a, x = float(a), float(x)
+    if math.isnan(a) or math.isnan(x) or a <= 0.0 or x < 0.0 or x == math.inf:
+        return math.nan
+    if x == 0.0:
+        return 0.0
+    log_x = math.log(x)
+    psi = digamma(a + 1.0)
+    ratio = 1.0
+    total = log_x - psi
+    for n in range(1, 100000):
+        ratio *= x / (a + n)
+        psi += 1.0 / (a + n)
+        term = ratio * (log_x - psi)
+        total += term
+        shrink = x / (a + n + 1.0)
+        if shrink < 1.0 and abs(term) <= EPS * abs(total) * (1.0 - shrink):
+            break
+    return -(x / a) * total

@@ -19,7 +19,7 @@ from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray, int64
 from funcgrad.rules import batch_rules, zero_derivative
-from funcgrad.rules.lowering import Standalone, lowerings
+from funcgrad.rules.lowering import Standalone, arith, lowerings
 
 ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
 KEY_PARITY = 0x1BD11BDA   # Threefish's key-schedule constant, as Threefry uses it
@@ -174,5 +174,30 @@ def random_order(x):
     return random_order_p.bind(x)
 
 
-from funcgrad.ops.elementwise import convert_element_type  # noqa: E402
+# --- the implicit reparameterisation of gamma samples ------------------------------------
+
+from funcgrad.ops.elementwise import _ufunc_rule, convert_element_type, define_elementwise  # noqa: E402,I001
 from funcgrad.ops.shape import broadcast_to, reshape, transpose  # noqa: E402
+from funcgrad.ops.special import random_gamma_grad  # noqa: E402
+
+
+def _reparam_impl(a, x):
+    """x, broadcast against a and cast as the shape rule says."""
+    shape, dtype = np.broadcast_shapes(np.shape(a), np.shape(x)), np.result_type(a, x)
+    return np.array(np.broadcast_to(x, shape), dtype)[()]
+
+
+def _reparam_da(g, ans, a, x):
+    return g * random_gamma_grad(a, ans)
+
+
+# gamma_reparam(a, x) is x, Gamma(a) samples drawn with a held constant, made a function of
+# a at x's fixed quantile: its derivative in a is dx/da = -(dP/da)/p (Figurnov et al. 2018).
+gamma_reparam_p = Primitive("gamma_reparam", impl=_reparam_impl, elementwise=True,
+                            shape_rule=_ufunc_rule(np.arctan2, "gamma_reparam"))
+define_elementwise(gamma_reparam_p, [_reparam_da, lambda g, ans, a, x: g], arith("{1}"))
+
+
+def gamma_reparam(a, x):
+    """``x`` (Gamma(``a``) samples), differentiable in ``a`` at fixed quantile."""
+    return gamma_reparam_p.bind(a, x)

@@ -33,6 +33,7 @@ from funcgrad.rules.lowering import call
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 SQRT_2PI = math.sqrt(2 * math.pi)
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+EPS = float(np.finfo(np.float64).eps)
 
 
 class NoDerivativeError(FuncgradError, NotImplementedError):
@@ -157,6 +158,36 @@ betainc_p = special_primitive("betainc", sc.betainc, _ternary_rule,
                                _no_derivative("betainc", "second argument (b)"),
                                _betainc_dx], call("fgm.betainc({0}, {1}, {2})"))
 
+def _random_gamma_grad_impl(a, x):
+    """compile/scalar_math.py's random_gamma_grad vectorised: the same series, each element
+    summed until its own tail is negligible (the loop runs as long as the slowest needs)."""
+    a, sample = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
+    valid = (a > 0) & (sample >= 0) & (sample < np.inf)
+    a, x = np.where(valid, a, 1.0), np.where(valid & (sample > 0), sample, 1.0)
+    log_x, psi = np.log(x), sc.digamma(a + 1.0)
+    ratio, total = np.ones_like(x), log_x - psi
+    running = np.ones(x.shape, bool)
+    for n in range(1, 100000):
+        if not running.any():
+            break
+        ratio = ratio * (x / (a + n))
+        psi = psi + 1.0 / (a + n)
+        term = ratio * (log_x - psi)
+        total = np.where(running, total + term, total)
+        shrink = x / (a + n + 1.0)
+        running &= ~((shrink < 1.0) & (np.abs(term) <= EPS * np.abs(total) * (1.0 - shrink)))
+    return np.where(valid, np.where(sample > 0, -(x / a) * total, 0.0), np.nan)
+
+
+# dx/da of a Gamma(a) sample x at fixed quantile (random.gamma's gradient in a); its own
+# derivatives are not implemented, as in JAX (so second derivatives in a raise)
+random_gamma_grad_p = special_primitive(
+    "random_gamma_grad", _random_gamma_grad_impl, np.arctan2,
+    [_no_derivative("random_gamma_grad", "first argument (a)"),
+     _no_derivative("random_gamma_grad", "second argument (x)")],
+    call("fgm.random_gamma_grad({0}, {1})"))
+random_gamma_grad = random_gamma_grad_p
+
 lgamma, digamma, polygamma, zeta, gamma, betaln = (lgamma_p, digamma_p, polygamma_p, zeta_p,
                                                    gamma_p, betaln_p)
 erfc, erfinv, ndtri, log_ndtr, i0e, i1e = erfc_p, erfinv_p, ndtri_p, log_ndtr_p, i0e_p, i1e_p
@@ -164,4 +195,4 @@ gammainc, gammaincc, betainc = gammainc_p, gammaincc_p, betainc_p
 
 __all__ = ["lgamma", "digamma", "polygamma", "zeta", "gamma", "betaln", "erfc", "erfinv",
            "ndtri", "log_ndtr", "i0e", "i1e", "gammainc", "gammaincc", "betainc",
-           "NoDerivativeError"]
+           "NoDerivativeError", "random_gamma_grad"]
