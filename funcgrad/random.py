@@ -33,12 +33,12 @@ import math
 import numpy as np
 
 import funcgrad.numpy as fnp
-from funcgrad.core.errors import ConcretizationError as _ConcretizationError
 from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
 from funcgrad.core.errors import ShapeError as _ShapeError
 from funcgrad.core.tracing import Tracer as _Tracer
 from funcgrad.numpy._util import array_arg as _array_arg
 from funcgrad.ops.random import gamma_reparam as _gamma_reparam
+from funcgrad.ops.random import poisson as _poisson
 from funcgrad.ops.random import random_order as _random_order
 from funcgrad.ops.random import threefry2x32 as _threefry2x32
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
@@ -566,11 +566,13 @@ def dirichlet(key, alpha, shape=None, dtype=np.float64):
     return g / fnp.sum(g, axis=-1, keepdims=True)
 
 
-def poisson(key, lam, shape=None, dtype=np.int64, max_count=None):
-    """Poisson counts with rate ``lam``, by inverting the CDF over 0..``max_count`` - 1.
+def poisson(key, lam, shape=None, dtype=np.int64):
+    """Poisson counts with rate ``lam`` (a traced rate too: no bound on the counts is needed).
 
-    ``max_count`` defaults to lam + 12 sqrt(lam) + 20 for the largest concrete ``lam``
-    (beyond it the probability is below 1e-30); a traced ``lam`` needs it given.
+    Each count is drawn from its own key (the numbers of ``key``, two words per element):
+    Knuth's multiplication of uniforms for rates below 10, Hormann's transformed rejection
+    (PTRS) above, both exact, in one primitive whose Numba lowering runs the same loops. A
+    rate that is negative or nan gives -1 (an infinite one too).
 
     Example:
         >>> float(fg.random.poisson(fg.random.key(0), 4.0, (20000,)).mean().round(1))
@@ -578,20 +580,9 @@ def poisson(key, lam, shape=None, dtype=np.int64, max_count=None):
     """
     lam = _param(lam, np.float64)
     shape = _shape_of(shape, lam)
-    if max_count is None:
-        if isinstance(lam, _Tracer):
-            raise _ConcretizationError(
-                "poisson of a traced rate needs max_count (how many counts to consider), "
-                "e.g. fg.random.poisson(key, lam, max_count=100)")
-        top = float(np.max(lam)) if lam.size else 0.0
-        max_count = math.ceil(top + 12 * math.sqrt(top) + 20)
-    counts = np.arange(max_count, dtype=np.float64)
-    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(counts[1:]))])
-    rate = fnp.reshape(fnp.broadcast_to(lam, shape), (*shape, 1))
-    log_pmf = fnp.where(counts == 0, 0.0, counts * fnp.log(rate)) - rate - log_factorial
-    cdf = fnp.cumsum(fnp.exp(log_pmf), axis=-1)
-    u = fnp.reshape(_unit(key, shape, np.float64), (*shape, 1))
-    return fnp.astype(fnp.sum(cdf <= u, axis=-1), dtype)
+    k0, k1 = _words_of_shape(key, shape)
+    counts = _poisson(k0, k1, fnp.broadcast_to(lam, shape))
+    return counts if np.dtype(dtype) == np.int64 else fnp.astype(counts, dtype)
 
 
 def _cholesky(cov):

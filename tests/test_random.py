@@ -48,8 +48,6 @@ def test_bad_keys_and_seeds_are_named():
         R.choice(KEY, 3, (4,), replace=False)
     with pytest.raises(fg.FuncgradTypeError, match="method is 'cholesky'"):
         R.multivariate_normal(KEY, np.zeros(2), np.eye(2), method="svd")
-    with pytest.raises(fg.ConcretizationError, match="max_count"):
-        fg.jit(lambda lam: R.poisson(KEY, lam, (2,)))(3.0)
 
 
 def _draws(key):
@@ -146,6 +144,35 @@ def test_discrete_distributions_match_their_probabilities():
     assert chi2_ok(counts, probs)
     b = np.asarray(R.bernoulli(KEY, 0.25, (N,)))
     assert abs(b.mean() - 0.25) < 5 * np.sqrt(0.25 * 0.75 / N)
+
+
+@pytest.mark.parametrize("lam", [0.3, 3.5, 9.5, 10.0, 40.0, 1000.0])
+def test_poisson_goodness_of_fit(lam):
+    """Chi-square against scipy.stats.poisson, on both sides of the switch from Knuth's
+    method to PTRS at 10; bins with expected counts under 5 pooled into the tails."""
+    dist = stats.poisson(lam)
+    x = np.asarray(R.poisson(KEY, lam, (N,)))
+    lo, hi = int(dist.ppf(5 / N)), int(dist.isf(5 / N))
+    counts = np.bincount(np.clip(x, lo, hi) - lo, minlength=hi - lo + 1)
+    probs = dist.pmf(np.arange(lo, hi + 1))
+    probs[0], probs[-1] = dist.cdf(lo), dist.sf(hi - 1)
+    assert stats.chisquare(counts, probs * N).pvalue > 1e-3, lam
+
+
+def test_poisson_traced_rates_eager_jit_and_vmap_agree():
+    """No bound on the counts is needed: the rate may be traced; a batch of keys and rates
+    gives what each key gives alone; bad rates give -1."""
+    lam = np.array([0.0, 0.7, 6.0, 10.0, 55.5, 2e4, -1.0, np.nan])
+    keys = R.split(KEY, 3)
+    eager = np.stack([R.poisson(k, lam) for k in keys])
+    compiled = fg.jit(fg.vmap(R.poisson, in_axes=(0, None)))(keys, lam)
+    np.testing.assert_array_equal(compiled, eager)
+    np.testing.assert_array_equal(fg.vmap(R.poisson)(keys, np.stack([lam] * 3)), eager)
+    np.testing.assert_array_equal(eager[:, -2:], -1)
+    assert eager[:, 0].tolist() == [0, 0, 0]
+    big = fg.jit(lambda k, rate: R.poisson(k, rate, (2000,), np.int32))(KEY, 300.0)
+    assert big.dtype == np.int32
+    np.testing.assert_array_equal(big, R.poisson(KEY, 300.0, (2000,)))
 
 
 def test_permutations_are_uniform_and_choice_without_replacement_is_distinct():
