@@ -109,6 +109,14 @@ N = 20000
     ("normal", lambda k: R.normal(k, (N,)), stats.norm()),
     ("normal32", lambda k: R.normal(k, (N,), np.float32), stats.norm()),
     ("truncated", lambda k: R.truncated_normal(k, -0.5, 1.5, (N,)), stats.truncnorm(-0.5, 1.5)),
+    # far tails, where the CDF rounds to 0 or 1: sampled from log Phi
+    ("truncated_5_6", lambda k: R.truncated_normal(k, 5.0, 6.0, (N,)), stats.truncnorm(5, 6)),
+    ("truncated_-10_-9", lambda k: R.truncated_normal(k, -10.0, -9.0, (N,)),
+     stats.truncnorm(-10, -9)),
+    ("truncated_-40_-39", lambda k: R.truncated_normal(k, -40.0, -39.0, (N,)),
+     stats.truncnorm(-40, -39)),
+    ("truncated_3_inf", lambda k: R.truncated_normal(k, 3.0, np.inf, (N,)),
+     stats.truncnorm(3, np.inf)),
     ("gumbel", lambda k: R.gumbel(k, (N,)), stats.gumbel_r()),
     ("exponential", lambda k: R.exponential(k, (N,)), stats.expon()),
     ("laplace", lambda k: R.laplace(k, (N,)), stats.laplace()),
@@ -125,6 +133,19 @@ def test_kolmogorov_smirnov(name, draw, dist):
     if np.isfinite(dist.var()) and name != "t":
         assert abs(x.mean() - dist.mean()) < 5 * np.sqrt(dist.var() / N), name
         assert abs(x.var() / dist.var() - 1) < 0.06, name
+
+
+def test_truncated_normal_quantiles_match_scipy():
+    """The inverse CDF is exact (to rounding) out to far tails: each number is scipy's
+    truncnorm quantile of its own uniform, eager and compiled."""
+    from funcgrad.random import _open_unit
+    u = np.asarray(_open_unit(KEY, (200,), np.float64))
+    draw = fg.jit(lambda k, lo, hi: R.truncated_normal(k, lo, hi, (200,)))
+    for lo, hi in [(5.0, 6.0), (-10.0, -9.0), (-40.0, -39.0), (-1.0, 30.0), (2.0, 2.001)]:
+        expected = stats.truncnorm(lo, hi).ppf(u)
+        np.testing.assert_allclose(R.truncated_normal(KEY, lo, hi, (200,)), expected,
+                                   rtol=1e-11, err_msg=str((lo, hi)))
+        np.testing.assert_allclose(draw(KEY, lo, hi), expected, rtol=1e-11)
 
 
 def test_discrete_distributions_match_their_probabilities():
