@@ -58,6 +58,7 @@ __all__ = [
     "gamma",
     "gumbel",
     "key",
+    "key_data",
     "laplace",
     "logistic",
     "multivariate_normal",
@@ -69,6 +70,7 @@ __all__ = [
     "t",
     "truncated_normal",
     "uniform",
+    "wrap_key_data",
 ]
 
 _NUMBERS, _SPLIT, _FOLD_IN = 0, 1, 2     # the counter's high word: what the block is for
@@ -101,6 +103,39 @@ Example:
     >>> fg.random.PRNGKey(1)
     array([0, 1], dtype=uint32)
 """
+
+
+def key_data(keys):
+    """The ``uint32`` words of ``keys`` (shape ``(..., 2)``). funcgrad's keys are those words
+    already, so this is the identity; it exists so that code written for JAX's typed keys
+    (``jax.random.key``) runs unchanged.
+
+    Example:
+        >>> fg.random.key_data(fg.random.key(7))
+        array([0, 7], dtype=uint32)
+    """
+    return _key_words(keys, "key_data")
+
+
+def wrap_key_data(key_bits, impl=None):
+    """Keys from their ``uint32`` words (the inverse of ``key_data``; the identity here).
+    ``impl`` may only name Threefry, the one generator.
+
+    Example:
+        >>> fg.random.wrap_key_data(np.array([0, 7], np.uint32))
+        array([0, 7], dtype=uint32)
+    """
+    if impl not in (None, "threefry2x32"):
+        raise _FuncgradTypeError(f"funcgrad's keys are Threefry-2x32 keys, not {impl!r}")
+    return _key_words(key_bits, "wrap_key_data")
+
+
+def _key_words(keys, name):
+    keys = _array_arg(keys, "keys")
+    if np.dtype(keys.dtype) != np.uint32 or not keys.shape or keys.shape[-1] != 2:
+        raise _FuncgradTypeError(f"{name} takes keys, uint32 arrays of shape (..., 2), not "
+                                f"{keys.dtype}{list(keys.shape)}")
+    return keys
 
 
 def _words(k):
