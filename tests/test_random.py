@@ -209,6 +209,45 @@ def test_permutations_are_uniform_and_choice_without_replacement_is_distinct():
         assert len(set(c.tolist())) == 6
 
 
+def test_jax_signatures_and_semantics():
+    """The names and conventions JAX code relies on: key_data, randint's dtype and array
+    bounds, categorical along another axis with a batch shape, permutation along an axis."""
+    keys = R.split(KEY, 3)
+    np.testing.assert_array_equal(R.key_data(keys), keys)
+    np.testing.assert_array_equal(R.wrap_key_data(R.key_data(KEY)), KEY)
+    with pytest.raises(fg.FuncgradTypeError, match="key_data takes keys"):
+        R.key_data(np.zeros(2))
+    r = fg.jit(lambda k, lo, hi: R.randint(k, (N,), lo, hi, np.int32))(KEY, -3, 4)
+    assert r.dtype == np.int32 and set(r.tolist()) == set(range(-3, 4))
+    bounded = R.randint(KEY, (2, N), np.array([[0], [10]]), np.array([[2], [13]]))
+    assert set(bounded[0].tolist()) == {0, 1} and set(bounded[1].tolist()) == {10, 11, 12}
+    p = np.array([0.5, 0.2, 0.3])
+    c = np.asarray(R.categorical(KEY, np.log(p)[:, None] * np.ones((3, 2)), axis=0,
+                                 shape=(N, 2)))
+    assert c.shape == (N, 2)
+    for column in c.T:
+        assert stats.chisquare(np.bincount(column, minlength=3), p * N).pvalue > 1e-3
+    x = np.arange(12).reshape(3, 4)
+    shuffled = R.permutation(KEY, x, axis=1)
+    np.testing.assert_array_equal(np.sort(shuffled, axis=1), x)
+    assert len({tuple(row - row.min()) for row in shuffled}) == 1   # the same column order
+
+
+def test_choice_without_replacement_follows_p():
+    """Without replacement and with p, the first pick has probability p, the second
+    p_j / (1 - p_first) (the Gumbel top-k trick, as sequential sampling)."""
+    p = np.array([0.5, 0.3, 0.15, 0.05])
+    picks = np.asarray(fg.vmap(lambda k: R.choice(k, 4, (2,), replace=False, p=p))(
+        R.split(KEY, N)))
+    assert np.all(picks[:, 0] != picks[:, 1])
+    pairs = np.zeros((4, 4))
+    np.add.at(pairs, (picks[:, 0], picks[:, 1]), 1)
+    expected = p[:, None] * p[None, :] / (1 - p[:, None])
+    np.fill_diagonal(expected, 0)
+    keep = ~np.eye(4, dtype=bool)
+    assert stats.chisquare(pairs[keep], expected[keep] * N).pvalue > 1e-3
+
+
 def test_dirichlet_and_multivariate_normal_moments():
     alpha = np.array([1.0, 2.0, 5.0])
     x = np.asarray(R.dirichlet(KEY, alpha, (N,)))
