@@ -30,13 +30,18 @@ __all__ = [
     "glorot_uniform",
     "he_normal",
     "he_uniform",
+    "kaiming_normal",
+    "kaiming_uniform",
     "lecun_normal",
     "lecun_uniform",
     "normal",
     "ones",
     "orthogonal",
+    "truncated_normal",
     "uniform",
     "variance_scaling",
+    "xavier_normal",
+    "xavier_uniform",
     "zeros",
 ]
 
@@ -82,6 +87,20 @@ def normal(stddev=1e-2):
         (2,)
     """
     return lambda key, shape, dtype=np.float64: stddev * random.normal(key, shape, dtype)
+
+
+def truncated_normal(stddev=1e-2, dtype=np.float64, lower=-2.0, upper=2.0):
+    """Normal numbers truncated to (``lower``, ``upper``) standard deviations, times
+    ``stddev`` (as JAX's: ``stddev`` is the scale before truncation).
+
+    Example:
+        >>> w = fg.nn.initializers.truncated_normal(1.0)(fg.random.key(0), (1000,))
+        >>> bool(np.abs(w).max() < 2)
+        True
+    """
+    def init(key, shape, dtype=dtype):
+        return stddev * random.truncated_normal(key, lower, upper, tuple(shape), dtype)
+    return init
 
 
 def uniform(scale=1e-2):
@@ -224,3 +243,8 @@ def orthogonal(scale=1.0, column_axis=-1):
         q = fnp.moveaxis(fnp.reshape(q, (*rest, n_cols)), -1, column_axis)
         return fnp.astype(scale * q, dtype)
     return init
+
+
+# JAX's other names for the same initializers
+xavier_normal, xavier_uniform = glorot_normal, glorot_uniform
+kaiming_normal, kaiming_uniform = he_normal, he_uniform

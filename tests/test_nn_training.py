@@ -87,3 +87,13 @@ def test_orthogonal_takes_a_traced_key_and_is_haar():
     assert stats.kstest(batched[:, 0, 0], stats.uniform(-1, 2).cdf).pvalue > 1e-3
     wide = fg.jit(lambda k: init(k, (2, 3, 4)))(KEY)
     np.testing.assert_allclose(wide, init(KEY, (2, 3, 4)), atol=1e-12)
+
+
+def test_jax_initializer_names():
+    init = fg.nn.initializers
+    assert init.xavier_normal is init.glorot_normal and init.kaiming_uniform is init.he_uniform
+    w = np.asarray(init.truncated_normal(0.5)(KEY, (20000,)))
+    assert np.abs(w).max() < 1.0   # two standard deviations of the untruncated normal
+    assert abs(w.std() / (0.5 * 0.87962566103423978) - 1) < 0.03
+    np.testing.assert_allclose(fg.jit(lambda k: init.truncated_normal(0.5)(k, (4,)))(KEY),
+                               init.truncated_normal(0.5)(KEY, (4,)), rtol=1e-12)
