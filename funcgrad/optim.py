@@ -64,6 +64,7 @@ __all__ = [
     "lamb",
     "linear_schedule",
     "lion",
+    "masked",
     "rmsprop",
     "scale",
     "scale_by_adam",
@@ -293,6 +294,26 @@ def scale_by_schedule(step_size_fn) -> GradientTransformation:
         return (tree.map(lambda g: factor * g, updates),
                 ScaleByScheduleState(state.count + 1))
     return GradientTransformation(lambda params: ScaleByScheduleState(_count()), update)
+
+
+def masked(inner, mask) -> GradientTransformation:
+    """``inner`` applied to the leaves where ``mask`` is True, the others passed through
+    unchanged. ``mask`` is a pytree of bools shaped like the params, or a function of them
+    (of the updates, in ``update``) giving one.
+
+    Example:
+        >>> opt = fg.optim.masked(fg.optim.scale(0.0), {"w": True, "b": False})
+        >>> opt.update({"w": np.ones(1), "b": np.ones(1)}, opt.init(None))[0]
+        {'w': array([0.]), 'b': array([1.])}
+    """
+    def mask_for(tree_):
+        return mask(tree_) if callable(mask) else mask
+
+    def update(updates, state, params=None):
+        new, state = inner.update(updates, state, params)
+        chosen = tree.map(lambda keep, n, u: n if keep else u, mask_for(updates), new, updates)
+        return chosen, state
+    return GradientTransformation(inner.init, update)
 
 
 def clip(max_delta) -> GradientTransformation:
@@ -531,16 +552,21 @@ def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0) -> GradientTra
     return chain(scale_by_adam(b1, b2, eps, eps_root), scale_by_learning_rate(learning_rate))
 
 
-def adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4) -> GradientTransformation:
+def adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None,
+          weight_decay=1e-4, mask=None) -> GradientTransformation:
     """Adam with decoupled weight decay (Loshchilov and Hutter 2019):
-    -lr (adam_direction + weight_decay * params).
+    -lr (adam_direction + weight_decay * params), in optax's signature. ``mask`` (a pytree
+    of bools like the params, or a function of the params giving one) limits the decay to
+    the leaves marked True, e.g. not the biases. ``mu_dtype`` is accepted and ignored.
 
     Example:
         >>> opt = fg.optim.adamw(0.1, weight_decay=0.5)
         >>> opt.update(np.array([5.0]), opt.init(np.ones(1)), np.ones(1))[0].round(6)
         array([-0.15])
     """
-    return chain(scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay),
+    decay = add_decayed_weights(weight_decay)
+    return chain(scale_by_adam(b1, b2, eps, eps_root),
+                 decay if mask is None else masked(decay, mask),
                  scale_by_learning_rate(learning_rate))
 
 

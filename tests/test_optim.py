@@ -73,6 +73,22 @@ def test_adam_and_adamw():
                        reference(_adam_step(0.01, 0.9, 0.999, 1e-8, wd=0.1), zeros2))
 
 
+def test_adamw_mask_and_optax_argument_order():
+    """optax's adamw(learning_rate, b1, b2, eps, eps_root, mu_dtype, weight_decay, mask):
+    a mask (a tree, or a function of the params) keeps the decay off the unmasked leaves."""
+    zeros2 = lambda p: (np.zeros_like(p), np.zeros_like(p))
+    decayed = reference(_adam_step(0.01, 0.9, 0.999, 1e-8, wd=0.1), zeros2)
+    plain = reference(_adam_step(0.01, 0.9, 0.999, 1e-8), zeros2)
+    for mask in ({"w": True, "b": False}, lambda params: {"w": True, "b": False}):
+        out = run(O.adamw(0.01, 0.9, 0.999, 1e-8, 0.0, None, 0.1, mask))
+        assert_trees_close(out, {"w": decayed["w"], "b": plain["b"]})
+    step = fg.jit(lambda g, s, p: O.adamw(0.01, weight_decay=0.1, mask=lambda p: {
+        "w": True, "b": False}).update(g, s, p))
+    opt = O.adamw(0.01, weight_decay=0.1, mask={"w": True, "b": False})
+    eager = opt.update(GRADS[0], opt.init(PARAMS), PARAMS)[0]
+    assert_trees_close(step(GRADS[0], opt.init(PARAMS), PARAMS)[0], eager)
+
+
 def test_rmsprop_adagrad_lion_lamb():
     def rms(p, g, v, t):
         v = 0.9 * v + 0.1 * g ** 2
