@@ -8,7 +8,13 @@ generator is a pure function of (key, counter): the n-th number never depends on
 others were computed, so NumPy, the Numba loop and a batch of keys give the same bits.
 
 Its derivative is zero (integers), and it has a Numba lowering: one loop over the counters
-running the rounds in 64-bit integers masked to 32 bits (Numba widens uint32 arithmetic).
+calling compile/scalar_math.py's threefry2x32 (the rounds in 64-bit integers masked to 32
+bits, as Numba widens uint32 arithmetic; one routine, typed once per program, where the
+rounds written out at every draw made compiling a program with many keys slow). The two
+implementations are checked against Random123's known answers and each other.
+
+``poisson(k0, k1, lam)`` draws Poisson counts, each from its own key, by loops that run
+until they accept; ``gamma_reparam(a, x)`` gives Gamma samples their gradient in the shape.
 """
 
 from __future__ import annotations
@@ -59,26 +65,11 @@ def _threefry_rule(k0, k1, x0, x1):
 
 
 def _emit_rounds(ctx, k0, k1, x0, x1):
-    """The 20 rounds on int64 locals (key words k0, k1, counter words x0, x1, each < 2**32),
-    masked to 32 bits: Numba widens uint32 sums to 64 bits, so carries are dropped by hand.
-    Leaves the output words in x0, x1."""
-    m = "0xFFFFFFFF"
-    k2 = ctx.fresh("k2")
-    ctx.emit(f"{k2} = {k0} ^ {k1} ^ {KEY_PARITY}")
-    ctx.emit(f"{x0} = ({x0} + {k0}) & {m}")
-    ctx.emit(f"{x1} = ({x1} + {k1}) & {m}")
-    # rolled loops: a fifth of the code for Numba to type (compile time dominates: a
-    # program draws from many keys), and LLVM unrolls them again
-    g, q, r = ctx.fresh("group"), ctx.fresh("round"), ctx.fresh("r")
-    ctx.emit(f"for {g} in range(5):")
-    with ctx.indented():
-        ctx.emit(f"for {q} in range(4):")
-        with ctx.indented():
-            ctx.emit(f"{r} = {ROTATIONS}[4 * ({g} % 2) + {q}]")
-            ctx.emit(f"{x0} = ({x0} + {x1}) & {m}")
-            ctx.emit(f"{x1} = ((({x1} << {r}) | ({x1} >> (32 - {r}))) & {m}) ^ {x0}")
-        ctx.emit(f"{x0} = ({x0} + ({k0}, {k1}, {k2})[({g} + 1) % 3]) & {m}")
-        ctx.emit(f"{x1} = ({x1} + ({k0}, {k1}, {k2})[({g} + 2) % 3] + {g} + 1) & {m}")
+    """x0, x1 = the block of counter (x0, x1) under key (k0, k1): int64 locals below 2**32.
+    The rounds are compile/scalar_math.py's threefry2x32, one routine that Numba types once
+    however many keys a program draws from (it is the same cipher as _threefry_impl; the
+    known-answer tests check both)."""
+    ctx.emit(f"{x0}, {x1} = fgm.threefry2x32({k0}, {k1}, {x0}, {x1})")
 
 
 def _lower_threefry(ctx, eqn):
