@@ -21,10 +21,8 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad import random
-from funcgrad.core.errors import ConcretizationError as _ConcretizationError
 from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
 from funcgrad.core.errors import ShapeError as _ShapeError
-from funcgrad.core.tracing import Tracer as _Tracer
 
 __all__ = [
     "constant",
@@ -32,13 +30,18 @@ __all__ = [
     "glorot_uniform",
     "he_normal",
     "he_uniform",
+    "kaiming_normal",
+    "kaiming_uniform",
     "lecun_normal",
     "lecun_uniform",
     "normal",
     "ones",
     "orthogonal",
+    "truncated_normal",
     "uniform",
     "variance_scaling",
+    "xavier_normal",
+    "xavier_uniform",
     "zeros",
 ]
 
@@ -84,6 +87,20 @@ def normal(stddev=1e-2):
         (2,)
     """
     return lambda key, shape, dtype=np.float64: stddev * random.normal(key, shape, dtype)
+
+
+def truncated_normal(stddev=1e-2, dtype=np.float64, lower=-2.0, upper=2.0):
+    """Normal numbers truncated to (``lower``, ``upper``) standard deviations, times
+    ``stddev`` (as JAX's: ``stddev`` is the scale before truncation).
+
+    Example:
+        >>> w = fg.nn.initializers.truncated_normal(1.0)(fg.random.key(0), (1000,))
+        >>> bool(np.abs(w).max() < 2)
+        True
+    """
+    def init(key, shape, dtype=dtype):
+        return stddev * random.truncated_normal(key, lower, upper, tuple(shape), dtype)
+    return init
 
 
 def uniform(scale=1e-2):
@@ -202,8 +219,8 @@ def lecun_normal(in_axis=-2, out_axis=-1):
 def orthogonal(scale=1.0, column_axis=-1):
     """A matrix with orthonormal columns (or rows, whichever are fewer), times ``scale``:
     the Q of a QR factorisation of normal numbers, its signs fixed by R's diagonal so that
-    it is uniformly (Haar) distributed. Needs a concrete key (it calls NumPy's QR); call it
-    outside ``jit``, as initialization usually is.
+    it is uniformly (Haar) distributed. funcgrad's QR traces, so the key may be traced
+    (under ``jit`` or ``vmap``).
 
     Example:
         >>> q = fg.nn.initializers.orthogonal()(fg.random.key(0), (4, 3))
@@ -211,20 +228,23 @@ def orthogonal(scale=1.0, column_axis=-1):
         True
     """
     def init(key, shape, dtype=np.float64):
-        if isinstance(key, _Tracer):
-            raise _ConcretizationError("orthogonal initialization needs a concrete key: "
-                                      "call it outside jit (it uses NumPy's QR)")
         shape = tuple(shape)
         if len(shape) < 2:
             raise _ShapeError(f"orthogonal initialization needs two axes or more, not {shape}")
         n_cols = shape[column_axis]
         n_rows = math.prod(shape) // n_cols
-        a = np.asarray(random.normal(key, (max(n_rows, n_cols), min(n_rows, n_cols))))
-        q, r = np.linalg.qr(a)
-        q = q * np.sign(np.diag(r))
+        a = random.normal(key, (max(n_rows, n_cols), min(n_rows, n_cols)))
+        q, r = fnp.linalg.qr(a)
+        # sign(diag R), with +1 where the diagonal is 0 (probability 0; keeps q orthogonal)
+        q = q * fnp.where(fnp.diagonal(r) < 0, -1.0, 1.0)
         if n_rows < n_cols:
-            q = q.T
-        q = np.moveaxis(q.reshape(*np.delete(shape, column_axis % len(shape)), n_cols), -1,
-                        column_axis)
-        return fnp.asarray(scale * q, dtype)
+            q = fnp.transpose(q)
+        rest = tuple(np.delete(shape, column_axis % len(shape)))
+        q = fnp.moveaxis(fnp.reshape(q, (*rest, n_cols)), -1, column_axis)
+        return fnp.astype(scale * q, dtype)
     return init
+
+
+# JAX's other names for the same initializers
+xavier_normal, xavier_uniform = glorot_normal, glorot_uniform
+kaiming_normal, kaiming_uniform = he_normal, he_uniform

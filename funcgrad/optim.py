@@ -32,11 +32,24 @@ from typing import NamedTuple as _NamedTuple
 import numpy as np
 
 import funcgrad.numpy as fnp
+from funcgrad import nn as _nn
 from funcgrad import tree
 from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
 
 __all__ = [
     "GradientTransformation",
+    "clip",
+    "huber_loss",
+    "identity",
+    "join_schedules",
+    "l2_loss",
+    "piecewise_constant_schedule",
+    "polynomial_schedule",
+    "scale_by_schedule",
+    "sigmoid_binary_cross_entropy",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_with_integer_labels",
+    "squared_error",
     "adagrad",
     "adam",
     "adamw",
@@ -51,6 +64,7 @@ __all__ = [
     "lamb",
     "linear_schedule",
     "lion",
+    "masked",
     "rmsprop",
     "scale",
     "scale_by_adam",
@@ -202,7 +216,118 @@ def warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps, decay_ste
     return schedule
 
 
+def polynomial_schedule(init_value, end_value, power, transition_steps,
+                        transition_begin=0) -> _Callable:
+    """From init_value to end_value along (1 - t)^power, t going 0 to 1 over
+    ``transition_steps`` after ``transition_begin``.
+
+    Example:
+        >>> float(fg.optim.polynomial_schedule(1.0, 0.0, 2, 10)(5))
+        0.25
+    """
+    def schedule(count):
+        t = fnp.clip((_step(count) - transition_begin) / transition_steps, 0.0, 1.0)
+        return (init_value - end_value) * (1.0 - t) ** power + end_value
+    return schedule
+
+
+def piecewise_constant_schedule(init_value, boundaries_and_scales=None) -> _Callable:
+    """init_value, multiplied by each ``{step: scale}`` once the step passes it.
+
+    Example:
+        >>> s = fg.optim.piecewise_constant_schedule(1.0, {10: 0.1, 20: 0.5})
+        >>> float(s(5)), float(s(15)), float(s(25))
+        (1.0, 0.1, 0.05)
+    """
+    boundaries = sorted((boundaries_and_scales or {}).items())
+
+    def schedule(count):
+        value = fnp.asarray(float(init_value))
+        for boundary, factor in boundaries:
+            value = fnp.where(_step(count) >= boundary, value * factor, value)
+        return value
+    return schedule
+
+
+def join_schedules(schedules, boundaries) -> _Callable:
+    """``schedules[i]`` from ``boundaries[i - 1]`` on, each counting steps from its own
+    start.
+
+    Example:
+        >>> s = fg.optim.join_schedules([fg.optim.constant_schedule(1.0),
+        ...                              fg.optim.linear_schedule(1.0, 0.0, 10)], [5])
+        >>> float(s(2)), float(s(10))
+        (1.0, 0.5)
+    """
+    def schedule(count):
+        value = schedules[0](count)
+        for boundary, later in zip(boundaries, schedules[1:]):
+            value = fnp.where(_step(count) >= boundary, later(_step(count) - boundary), value)
+        return value
+    return schedule
+
+
 # --- building blocks ----------------------------------------------------------------------
+
+def identity() -> GradientTransformation:
+    """The updates unchanged.
+
+    Example:
+        >>> fg.optim.identity().update(np.ones(2), None)[0]
+        array([1., 1.])
+    """
+    return GradientTransformation(lambda params: EmptyState(),
+                                  lambda u, state, params=None: (u, state))
+
+
+def scale_by_schedule(step_size_fn) -> GradientTransformation:
+    """Multiply the updates by ``step_size_fn(step)`` (no sign change: optax's).
+
+    Example:
+        >>> opt = fg.optim.scale_by_schedule(lambda step: 2.0 ** step)
+        >>> u, s = opt.update(np.ones(1), opt.init(np.ones(1)))
+        >>> opt.update(np.ones(1), s)[0]
+        array([2.])
+    """
+    def update(updates, state, params=None):
+        factor = step_size_fn(state.count)
+        return (tree.map(lambda g: factor * g, updates),
+                ScaleByScheduleState(state.count + 1))
+    return GradientTransformation(lambda params: ScaleByScheduleState(_count()), update)
+
+
+def masked(inner, mask) -> GradientTransformation:
+    """``inner`` applied to the leaves where ``mask`` is True, the others passed through
+    unchanged. ``mask`` is a pytree of bools shaped like the params, or a function of them
+    (of the updates, in ``update``) giving one.
+
+    Example:
+        >>> opt = fg.optim.masked(fg.optim.scale(0.0), {"w": True, "b": False})
+        >>> opt.update({"w": np.ones(1), "b": np.ones(1)}, opt.init(None))[0]
+        {'w': array([0.]), 'b': array([1.])}
+    """
+    def mask_for(tree_):
+        return mask(tree_) if callable(mask) else mask
+
+    def update(updates, state, params=None):
+        new, state = inner.update(updates, state, params)
+        chosen = tree.map(lambda keep, n, u: n if keep else u, mask_for(updates), new, updates)
+        return chosen, state
+    return GradientTransformation(inner.init, update)
+
+
+def clip(max_delta) -> GradientTransformation:
+    """Clip each update element to [-max_delta, max_delta].
+
+    Example:
+        >>> fg.optim.clip(1.0).update(np.array([-3.0, 0.5]), None)[0]
+        array([-1. ,  0.5])
+    """
+    return GradientTransformation(lambda params: EmptyState(),
+                                  lambda u, state, params=None:
+                                  (tree.map(lambda g: fnp.clip(g, -max_delta, max_delta), u),
+                                   state))
+
 
 class ScaleByScheduleState(_NamedTuple):
     count: object  # type: ignore[assignment]  # optax's name; it shadows tuple.count
@@ -427,16 +552,21 @@ def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0) -> GradientTra
     return chain(scale_by_adam(b1, b2, eps, eps_root), scale_by_learning_rate(learning_rate))
 
 
-def adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4) -> GradientTransformation:
+def adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None,
+          weight_decay=1e-4, mask=None) -> GradientTransformation:
     """Adam with decoupled weight decay (Loshchilov and Hutter 2019):
-    -lr (adam_direction + weight_decay * params).
+    -lr (adam_direction + weight_decay * params), in optax's signature. ``mask`` (a pytree
+    of bools like the params, or a function of the params giving one) limits the decay to
+    the leaves marked True, e.g. not the biases. ``mu_dtype`` is accepted and ignored.
 
     Example:
         >>> opt = fg.optim.adamw(0.1, weight_decay=0.5)
         >>> opt.update(np.array([5.0]), opt.init(np.ones(1)), np.ones(1))[0].round(6)
         array([-0.15])
     """
-    return chain(scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay),
+    decay = add_decayed_weights(weight_decay)
+    return chain(scale_by_adam(b1, b2, eps, eps_root),
+                 decay if mask is None else masked(decay, mask),
                  scale_by_learning_rate(learning_rate))
 
 
@@ -502,3 +632,42 @@ def lamb(learning_rate, b1=0.9, b2=0.999, eps=1e-6, weight_decay=0.0) -> Gradien
     """
     return chain(scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay),
                  scale_by_trust_ratio(), scale_by_learning_rate(learning_rate))
+
+
+# --- losses, under optax's names (funcgrad.nn has them too) ---------------------------------
+
+softmax_cross_entropy = _nn.softmax_cross_entropy
+softmax_cross_entropy_with_integer_labels = _nn.softmax_cross_entropy_with_integer_labels
+sigmoid_binary_cross_entropy = _nn.sigmoid_binary_cross_entropy
+
+
+def huber_loss(predictions, targets=None, delta=1.0):
+    """Elementwise Huber loss (targets default to zeros): funcgrad.nn.huber.
+
+    Example:
+        >>> fg.optim.huber_loss(np.array([0.5, 3.0]))
+        array([0.125, 2.5  ])
+    """
+    return _nn.huber(predictions, fnp.zeros_like(predictions) if targets is None else targets,
+                     delta)
+
+
+def squared_error(predictions, targets=None):
+    """Elementwise (predictions - targets)**2 (targets default to zeros).
+
+    Example:
+        >>> fg.optim.squared_error(np.array([1.0, -2.0]), np.array([0.0, 0.0]))
+        array([1., 4.])
+    """
+    err = predictions if targets is None else fnp.subtract(predictions, targets)
+    return fnp.square(err)
+
+
+def l2_loss(predictions, targets=None):
+    """Elementwise half squared error, as optax's l2_loss.
+
+    Example:
+        >>> fg.optim.l2_loss(np.array([1.0, -2.0]))
+        array([0.5, 2. ])
+    """
+    return 0.5 * squared_error(predictions, targets)

@@ -33,13 +33,15 @@ import math
 import numpy as np
 
 import funcgrad.numpy as fnp
-from funcgrad.core.errors import ConcretizationError as _ConcretizationError
 from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
 from funcgrad.core.errors import ShapeError as _ShapeError
 from funcgrad.core.tracing import Tracer as _Tracer
 from funcgrad.numpy._util import array_arg as _array_arg
+from funcgrad.ops.random import gamma_reparam as _gamma_reparam
+from funcgrad.ops.random import poisson as _poisson
 from funcgrad.ops.random import random_order as _random_order
 from funcgrad.ops.random import threefry2x32 as _threefry2x32
+from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
 from funcgrad.ops.shape import iota as _iota
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "gamma",
     "gumbel",
     "key",
+    "key_data",
     "laplace",
     "logistic",
     "multivariate_normal",
@@ -67,6 +70,7 @@ __all__ = [
     "t",
     "truncated_normal",
     "uniform",
+    "wrap_key_data",
 ]
 
 _NUMBERS, _SPLIT, _FOLD_IN = 0, 1, 2     # the counter's high word: what the block is for
@@ -99,6 +103,39 @@ Example:
     >>> fg.random.PRNGKey(1)
     array([0, 1], dtype=uint32)
 """
+
+
+def key_data(keys):
+    """The ``uint32`` words of ``keys`` (shape ``(..., 2)``). funcgrad's keys are those words
+    already, so this is the identity; it exists so that code written for JAX's typed keys
+    (``jax.random.key``) runs unchanged.
+
+    Example:
+        >>> fg.random.key_data(fg.random.key(7))
+        array([0, 7], dtype=uint32)
+    """
+    return _key_words(keys, "key_data")
+
+
+def wrap_key_data(key_bits, impl=None):
+    """Keys from their ``uint32`` words (the inverse of ``key_data``; the identity here).
+    ``impl`` may only name Threefry, the one generator.
+
+    Example:
+        >>> fg.random.wrap_key_data(np.array([0, 7], np.uint32))
+        array([0, 7], dtype=uint32)
+    """
+    if impl not in (None, "threefry2x32"):
+        raise _FuncgradTypeError(f"funcgrad's keys are Threefry-2x32 keys, not {impl!r}")
+    return _key_words(key_bits, "wrap_key_data")
+
+
+def _key_words(keys, name):
+    keys = _array_arg(keys, "keys")
+    if np.dtype(keys.dtype) != np.uint32 or not keys.shape or keys.shape[-1] != 2:
+        raise _FuncgradTypeError(f"{name} takes keys, uint32 arrays of shape (..., 2), not "
+                                f"{keys.dtype}{list(keys.shape)}")
+    return keys
 
 
 def _words(k):
@@ -257,68 +294,53 @@ def normal(key, shape=(), dtype=np.float64):
     return fnp.astype(radius * fnp.cos((2 * np.pi) * u[1]), dtype)
 
 
-def _ndtr(x):
-    return 0.5 * (1.0 + fnp.asarray(_erf(x * (1 / math.sqrt(2)))))
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def _erf(x):
-    from funcgrad.scipy.special import erf
-    return erf(x)
-
-
-# Acklam's rational approximation of the inverse normal CDF (relative error < 1.2e-9)
-_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-      1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
-_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-      6.680131188771972e+01, -1.328068155288572e+01)
-_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-      -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
-_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-      3.754408661907416e+00)
-
-
-def _poly(coefs, x):
-    out = coefs[0]
-    for c in coefs[1:]:
-        out = out * x + c
-    return out
-
-
-def _ndtri(p):
-    """The inverse normal CDF: Acklam's approximation, refined by a Halley step in the
-    centre (where Phi from erf is accurate to the last bits)."""
-    low = 0.02425
-    q = p - 0.5
-    r = q * q
-    central = q * _poly(_A, r) / (_poly(_B, r) * r + 1.0)
-    tail_p = fnp.minimum(p, 1.0 - p)
-    s = fnp.sqrt(-2.0 * fnp.log(fnp.maximum(tail_p, 1e-300)))
-    tail = _poly(_C, s) / (_poly(_D, s) * s + 1.0)
-    tail = fnp.where(p < 0.5, tail, -tail)
-    x = fnp.where(fnp.abs(q) <= 0.5 - low, central, tail)
-    err = _ndtr(x) - p
-    step = err * math.sqrt(2 * math.pi) * fnp.exp(0.5 * x * x)
-    refined = x - step / (1.0 + 0.5 * x * step)
-    return fnp.where(fnp.abs(q) <= 0.5 - low, refined, x)
+def _ndtri_of_log(log_p):
+    """x with log Phi(x) = ``log_p``, also where p underflows: a first guess (ndtri of p,
+    or the tail's asymptote -sqrt(t - log t - log 2 pi), t = -2 log p), then Newton steps on
+    log Phi (whose slope phi/Phi is smooth out to any tail)."""
+    from funcgrad.scipy.special import log_ndtr, ndtri
+    representable = log_p > -700.0
+    t = fnp.maximum(-2.0 * log_p, 1.0)
+    tail = -fnp.sqrt(fnp.maximum(t - fnp.log(t) - 2 * _LOG_SQRT_2PI, 0.0))
+    x = fnp.where(representable, ndtri(fnp.exp(fnp.where(representable, log_p, 0.0))), tail)
+    for _ in range(3):
+        log_cdf = log_ndtr(x)
+        x = x - (log_cdf - log_p) * fnp.exp(log_cdf + 0.5 * x * x + _LOG_SQRT_2PI)
+    return x
 
 
 def truncated_normal(key, lower, upper, shape=None, dtype=np.float64):
-    """Standard normal numbers conditioned on ``lower < x < upper`` (by inverting the CDF;
-    the bounds should lie within about 8 of 0, where the CDF is accurate).
+    """Standard normal numbers conditioned on ``lower < x < upper``, by inverting the CDF
+    in the log domain: an interval in the upper half is mirrored into the lower one, where
+    the CDF is small and log_ndtr keeps its digits, so far tails (lower = 5, upper = 6, or
+    -40 < x < -39) are sampled accurately. The bounds may be infinite.
 
     Example:
         >>> x = fg.random.truncated_normal(fg.random.key(0), -1.0, 2.0, (1000,))
         >>> bool(x.min() > -1 and x.max() < 2)
         True
+        >>> x = fg.random.truncated_normal(fg.random.key(0), 5.0, 6.0, (20000,))
+        >>> bool(x.min() > 5 and x.max() < 6), float(x.mean().round(2))   # exact: 5.183
+        (True, 5.18)
     """
+    from funcgrad.scipy.special import log_ndtr
     dtype = _float_dtype(dtype)
     lower, upper = _param(lower, np.float64), _param(upper, np.float64)
     shape = _shape_of(shape, lower, upper)
     u = _open_unit(key, shape, np.float64)
-    a, b = _ndtr(lower), _ndtr(upper)
-    x = _ndtri(a + u * (b - a))
-    x = fnp.clip(x, lower, upper)
-    return fnp.astype(x, dtype)
+    mirrored = lower > -upper
+    lo = fnp.where(mirrored, -upper, lower)
+    hi = fnp.where(mirrored, -lower, upper)
+    log_a, log_b = log_ndtr(lo), log_ndtr(hi)
+    # p = a + u (b - a) = b (1 - (1 - u)(1 - a/b)), in logarithms; mirrored with 1 - u, so
+    # each number is the quantile of its own u either way
+    above = fnp.where(mirrored, u, 1.0 - u)
+    log_p = log_b + fnp.log1p(above * fnp.expm1(log_a - log_b))
+    x = fnp.clip(_ndtri_of_log(log_p), lo, hi)
+    return fnp.astype(fnp.where(mirrored, -x, x), dtype)
 
 
 def bernoulli(key, p=0.5, shape=None):
@@ -496,19 +518,28 @@ def gamma(key, a, shape=None, dtype=np.float64):
     d = a - 1/3, c = 1/sqrt(9d), accepted with probability >= 0.95; a fixed number of
     proposals are drawn at once and the first accepted is kept, so the number of random
     draws does not depend on values (as compiled code needs). For a < 1, a gamma(a + 1)
-    number times u^(1/a). The gradient in ``a`` is the reparameterisation gradient through
-    this transform with z and u held fixed (Naesseth et al. 2017's g_rep: the accept step is
-    piecewise constant in ``a``; its correction term is omitted, so E[dx/da] is biased: we
-    measured 1.023 at a = 1 and under 1.01 for a <= 0.5 or a >= 1.5, where d E[x]/da = 1).
+    number times u^(1/a). The gradient in ``a`` is the implicit reparameterisation gradient
+    (Figurnov et al. 2018), as JAX's: x held at its quantile, dx/da = -(dP/da)(a, x) / p(x; a)
+    with P the gamma CDF, so E[dx/da] = d E[x]/da exactly. Second derivatives in ``a`` are
+    not implemented (they raise).
 
     Example:
         >>> float(fg.random.gamma(fg.random.key(0), 3.0, (20000,)).mean().round(1))
         3.0
+        >>> mean = lambda a: fnp.mean(fg.random.gamma(fg.random.key(0), a, (20000,)))
+        >>> float(fg.grad(mean)(3.0).round(2))   # d E[x] / da = 1
+        1.0
     """
     dtype = _float_dtype(dtype)
     a = _param(a, np.float64)
     shape = _shape_of(shape, a)
     a = fnp.broadcast_to(a, shape)
+    fixed = _stop_gradient(a)
+    x = _gamma_sample(key, fixed, shape)
+    return fnp.astype(_gamma_reparam(a, x), dtype)
+
+
+def _gamma_sample(key, a, shape):
     boosted = a < 1.0
     a1 = fnp.where(boosted, a + 1.0, a)
     d = a1 - 1.0 / 3.0
@@ -524,8 +555,7 @@ def gamma(key, a, shape=None, dtype=np.float64):
     chosen = fnp.take_along_axis(v, fnp.reshape(first, (1, *shape)), axis=0)
     x = d * fnp.reshape(chosen, shape)
     boost = fnp.exp(fnp.log(_open_unit(key_boost, shape, np.float64)) / a)
-    x = fnp.where(boosted, x * boost, x)
-    return fnp.astype(x, dtype)
+    return fnp.where(boosted, x * boost, x)
 
 
 def beta(key, a, b, shape=None, dtype=np.float64):
@@ -556,11 +586,13 @@ def dirichlet(key, alpha, shape=None, dtype=np.float64):
     return g / fnp.sum(g, axis=-1, keepdims=True)
 
 
-def poisson(key, lam, shape=None, dtype=np.int64, max_count=None):
-    """Poisson counts with rate ``lam``, by inverting the CDF over 0..``max_count`` - 1.
+def poisson(key, lam, shape=None, dtype=np.int64):
+    """Poisson counts with rate ``lam`` (a traced rate too: no bound on the counts is needed).
 
-    ``max_count`` defaults to lam + 12 sqrt(lam) + 20 for the largest concrete ``lam``
-    (beyond it the probability is below 1e-30); a traced ``lam`` needs it given.
+    Each count is drawn from its own key (the numbers of ``key``, two words per element):
+    Knuth's multiplication of uniforms for rates below 10, Hormann's transformed rejection
+    (PTRS) above, both exact, in one primitive whose Numba lowering runs the same loops. A
+    rate that is negative or nan gives -1 (an infinite one too).
 
     Example:
         >>> float(fg.random.poisson(fg.random.key(0), 4.0, (20000,)).mean().round(1))
@@ -568,20 +600,9 @@ def poisson(key, lam, shape=None, dtype=np.int64, max_count=None):
     """
     lam = _param(lam, np.float64)
     shape = _shape_of(shape, lam)
-    if max_count is None:
-        if isinstance(lam, _Tracer):
-            raise _ConcretizationError(
-                "poisson of a traced rate needs max_count (how many counts to consider), "
-                "e.g. fg.random.poisson(key, lam, max_count=100)")
-        top = float(np.max(lam)) if lam.size else 0.0
-        max_count = math.ceil(top + 12 * math.sqrt(top) + 20)
-    counts = np.arange(max_count, dtype=np.float64)
-    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(counts[1:]))])
-    rate = fnp.reshape(fnp.broadcast_to(lam, shape), (*shape, 1))
-    log_pmf = fnp.where(counts == 0, 0.0, counts * fnp.log(rate)) - rate - log_factorial
-    cdf = fnp.cumsum(fnp.exp(log_pmf), axis=-1)
-    u = fnp.reshape(_unit(key, shape, np.float64), (*shape, 1))
-    return fnp.astype(fnp.sum(cdf <= u, axis=-1), dtype)
+    k0, k1 = _words_of_shape(key, shape)
+    counts = _poisson(k0, k1, fnp.broadcast_to(lam, shape))
+    return counts if np.dtype(dtype) == np.int64 else fnp.astype(counts, dtype)
 
 
 def _cholesky(cov):

@@ -30,7 +30,7 @@ import funcgrad.numpy as fnp
 from funcgrad import lax
 from funcgrad.core.rules import REGISTRY
 from funcgrad.rules import is_differentiable, vjp_rules, vjp_split_rules
-from funcgrad.ops.random import random_order, threefry2x32
+from funcgrad.ops.random import poisson, random_order, threefry2x32
 from funcgrad.numpy._indexing import scatter as at_update
 from funcgrad.scipy import special
 from funcgrad.ops import elementwise as ew
@@ -476,7 +476,10 @@ def test_every_primitive_has_a_vjp_and_a_case():
 
 # primitives tested in their own files (they carry sub-programs)
 NO_CASE = {"custom_vjp_call", "custom_jvp_call",
-           "while_vjp"}  # while's backward pass: checked by the VJP of the "while" case
+           "while_vjp",  # while's backward pass: checked by the VJP of the "while" case
+           # random.gamma's gradient in a: checked against the inverse CDF's finite
+           # differences and E[dx/da] = 1 in tests/test_random.py (x is not a function of a)
+           "gamma_reparam", "random_gamma_grad"}
 
 
 # --- primitives with a zero derivative: values only ---------------------------------------
@@ -533,6 +536,17 @@ def threefry_case(draw):
 
 
 @st.composite
+def poisson_case(draw):
+    shape = _shape(draw)
+    n = int(np.prod(shape))
+    words = [np.array(draw(st.lists(st.integers(0, 2 ** 32 - 1), min_size=n, max_size=n)),
+                      np.uint32).reshape(shape) for _ in range(2)]
+    rates = draw(st.lists(st.sampled_from([0.0, 0.4, 3.0, 9.9, 10.0, 31.5, 1e4, -1.0]),
+                          min_size=n, max_size=n))
+    return poisson, (*words, np.array(rates, np.float64).reshape(shape))
+
+
+@st.composite
 def order_case(draw, dtype):
     return random_order, (_distinct(draw, dtype, _shape(draw, min_dims=1)),)
 
@@ -581,6 +595,7 @@ VALUE_CASES = {
     # sorting (funcgrad.ops.sorting)
     "argsort": lambda dtype: arg_case(dtype, fnp.argsort),
     "searchsorted": searchsorted_case,
+    "poisson": lambda dtype: poisson_case(),
 }
 
 

@@ -3,7 +3,7 @@ where those overflow), and the initializers' variances."""
 
 import numpy as np
 import pytest
-from scipy import special
+from scipy import special, stats
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
@@ -71,5 +71,29 @@ def test_orthogonal_zeros_ones():
     np.testing.assert_allclose(q @ q.T, 4 * np.eye(3), atol=1e-12)
     assert fg.nn.initializers.zeros(KEY, (2, 3)).sum() == 0
     assert fg.nn.initializers.ones(KEY, (2,), np.float32).dtype == np.float32
-    with pytest.raises(fg.ConcretizationError, match="orthogonal"):
-        fg.jit(lambda k: fg.nn.initializers.orthogonal()(k, (2, 2)))(KEY)
+
+
+def test_orthogonal_takes_a_traced_key_and_is_haar():
+    """Under jit and vmap (funcgrad's QR traces) the same matrices as eager; the first column
+    of a Haar-random 3x3 orthogonal matrix is uniform on the sphere, so its first entry is
+    uniform on [-1, 1] (without R's sign correction it would not be)."""
+    init = fg.nn.initializers.orthogonal()
+    keys = fg.random.split(KEY, 3000)
+    batched = fg.jit(fg.vmap(lambda k: init(k, (3, 3))))(keys)
+    for i in (0, 7):
+        np.testing.assert_allclose(batched[i], init(keys[i], (3, 3)), atol=1e-12)
+    np.testing.assert_allclose(np.einsum("bji,bjk->bik", batched, batched),
+                               np.broadcast_to(np.eye(3), (3000, 3, 3)), atol=1e-12)
+    assert stats.kstest(batched[:, 0, 0], stats.uniform(-1, 2).cdf).pvalue > 1e-3
+    wide = fg.jit(lambda k: init(k, (2, 3, 4)))(KEY)
+    np.testing.assert_allclose(wide, init(KEY, (2, 3, 4)), atol=1e-12)
+
+
+def test_jax_initializer_names():
+    init = fg.nn.initializers
+    assert init.xavier_normal is init.glorot_normal and init.kaiming_uniform is init.he_uniform
+    w = np.asarray(init.truncated_normal(0.5)(KEY, (20000,)))
+    assert np.abs(w).max() < 1.0   # two standard deviations of the untruncated normal
+    assert abs(w.std() / (0.5 * 0.87962566103423978) - 1) < 0.03
+    np.testing.assert_allclose(fg.jit(lambda k: init.truncated_normal(0.5)(k, (4,)))(KEY),
+                               init.truncated_normal(0.5)(KEY, (4,)), rtol=1e-12)

@@ -73,6 +73,22 @@ def test_adam_and_adamw():
                        reference(_adam_step(0.01, 0.9, 0.999, 1e-8, wd=0.1), zeros2))
 
 
+def test_adamw_mask_and_optax_argument_order():
+    """optax's adamw(learning_rate, b1, b2, eps, eps_root, mu_dtype, weight_decay, mask):
+    a mask (a tree, or a function of the params) keeps the decay off the unmasked leaves."""
+    zeros2 = lambda p: (np.zeros_like(p), np.zeros_like(p))
+    decayed = reference(_adam_step(0.01, 0.9, 0.999, 1e-8, wd=0.1), zeros2)
+    plain = reference(_adam_step(0.01, 0.9, 0.999, 1e-8), zeros2)
+    for mask in ({"w": True, "b": False}, lambda params: {"w": True, "b": False}):
+        out = run(O.adamw(0.01, 0.9, 0.999, 1e-8, 0.0, None, 0.1, mask))
+        assert_trees_close(out, {"w": decayed["w"], "b": plain["b"]})
+    step = fg.jit(lambda g, s, p: O.adamw(0.01, weight_decay=0.1, mask=lambda p: {
+        "w": True, "b": False}).update(g, s, p))
+    opt = O.adamw(0.01, weight_decay=0.1, mask={"w": True, "b": False})
+    eager = opt.update(GRADS[0], opt.init(PARAMS), PARAMS)[0]
+    assert_trees_close(step(GRADS[0], opt.init(PARAMS), PARAMS)[0], eager)
+
+
 def test_rmsprop_adagrad_lion_lamb():
     def rms(p, g, v, t):
         v = 0.9 * v + 0.1 * g ** 2
@@ -165,3 +181,125 @@ def test_a_whole_training_step_compiles_to_one_program():
     assert_trees_close(s_jit, s_eager)
     source = jitted.lower(PARAMS, opt.init(PARAMS), x, y).source
     assert source.count("def program(") == 1 and source.count("@njit") == 1
+
+
+# --- a JAX program, run with only its imports changed -----------------------------------------
+
+# A small JAX training script as a JAX user writes it: jax.random keys split per epoch, a
+# permutation for minibatches, an optax chain (clipping, AdamW with a warmup-cosine schedule)
+# and one jitted step. It is kept here as JAX source, verbatim; the test swaps its three
+# import lines for funcgrad's and runs it.
+JAX_PROGRAM = """\
+import jax
+import jax.numpy as jnp
+import optax
+
+
+def init_params(key, sizes):
+    keys = jax.random.split(key, len(sizes) - 1)
+    init = jax.nn.initializers.glorot_normal()
+    return [{"w": init(k, (m, n)), "b": jnp.zeros(n)}
+            for k, m, n in zip(keys, sizes[:-1], sizes[1:])]
+
+
+def predict(params, x):
+    for layer in params[:-1]:
+        x = jax.nn.relu(x @ layer["w"] + layer["b"])
+    return x @ params[-1]["w"] + params[-1]["b"]
+
+
+def loss_fn(params, x, y):
+    logits = predict(params, x)
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+
+def make_data(key, n):
+    kx, kn = jax.random.split(key)
+    x = jax.random.normal(kx, (n, 2))
+    flip = jax.random.bernoulli(kn, 0.05, (n,))
+    y = jnp.where(flip, 1 - (x[:, 0] * x[:, 1] > 0), x[:, 0] * x[:, 1] > 0)
+    return x, y.astype(jnp.int32)
+
+
+schedule = optax.warmup_cosine_decay_schedule(
+    init_value=0.0, peak_value=2e-2, warmup_steps=20, decay_steps=400, end_value=1e-3)
+optimizer = optax.chain(
+    optax.clip_by_global_norm(1.0),
+    optax.adamw(learning_rate=schedule, weight_decay=1e-4),
+)
+
+
+@jax.jit
+def train_step(params, opt_state, x, y):
+    loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    params = optax.apply_updates(params, updates)
+    return params, opt_state, loss, optax.global_norm(grads)
+
+
+def accuracy(params, x, y):
+    return jnp.mean(jnp.argmax(predict(params, x), axis=-1) == y)
+
+
+def main(epochs=4, batch_size=64):
+    key = jax.random.PRNGKey(0)
+    key, data_key, init_key = jax.random.split(key, 3)
+    x, y = make_data(data_key, 1024)
+    params = init_params(init_key, [2, 32, 32, 2])
+    opt_state = optimizer.init(params)
+    first = float(loss_fn(params, x, y))
+    for epoch in range(epochs):
+        key, perm_key = jax.random.split(key)
+        perm = jax.random.permutation(perm_key, x.shape[0])
+        for i in range(0, x.shape[0] - batch_size + 1, batch_size):
+            idx = perm[i:i + batch_size]
+            params, opt_state, loss, norm = train_step(params, opt_state, x[idx], y[idx])
+    n_params = sum(p.size for p in jax.tree.leaves(params))
+    return first, float(loss_fn(params, x, y)), float(accuracy(params, x, y)), n_params
+"""
+
+FUNCGRAD_IMPORTS = {"import jax": "import funcgrad as jax",
+                    "import jax.numpy as jnp": "import funcgrad.numpy as jnp",
+                    "import optax": "from funcgrad import optim as optax"}
+
+
+def test_a_jax_program_runs_with_only_its_imports_changed():
+    lines = JAX_PROGRAM.splitlines()
+    ported = "\n".join(FUNCGRAD_IMPORTS.get(line, line) for line in lines)
+    changed = [a for a, b in zip(lines, ported.splitlines()) if a != b]
+    assert changed == list(FUNCGRAD_IMPORTS)
+    namespace: dict = {}
+    exec(compile(ported, "ported_jax_example", "exec"), namespace)
+    first, last, accuracy, n_params = namespace["main"]()
+    assert n_params == 2 * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2
+    assert last < 0.6 * first and accuracy > 0.85, (first, last, accuracy)
+
+
+def test_optax_names_and_schedules():
+    np.testing.assert_allclose(O.polynomial_schedule(2.0, 1.0, 3, 10)(np.arange(12)),
+                               1.0 + (1 - np.minimum(np.arange(12) / 10, 1)) ** 3)
+    s = O.piecewise_constant_schedule(1.0, {3: 0.5, 6: 0.1})
+    np.testing.assert_allclose([s(t) for t in (0, 3, 5, 6, 9)], [1, 0.5, 0.5, 0.05, 0.05])
+    joined = O.join_schedules([O.constant_schedule(2.0), O.exponential_decay(1.0, 1, 0.5)],
+                              [4])
+    np.testing.assert_allclose([joined(t) for t in (0, 3, 4, 6)], [2, 2, 1, 0.25])
+    # a schedule as the learning rate of sgd, traced with the step count under jit
+    opt = O.sgd(learning_rate=O.exponential_decay(1.0, 1, 0.5), momentum=0.0)
+    step = fg.jit(lambda g, s: opt.update(g, s))
+    state, seen = opt.init(np.zeros(1)), []
+    for _ in range(3):
+        u, state = step(np.ones(1), state)
+        seen.append(float(u[0]))
+    assert seen == [-1.0, -0.5, -0.25]
+    opt = O.chain(O.clip(0.5), O.scale_by_schedule(lambda t: t + 1.0), O.identity())
+    state = opt.init(np.zeros(2))
+    u, state = opt.update(np.array([2.0, -0.1]), state)
+    u, state = opt.update(np.array([2.0, -0.1]), state)
+    np.testing.assert_allclose(u, [1.0, -0.2])
+    x, t = np.array([0.5, -3.0]), np.array([0.0, 1.0])
+    np.testing.assert_allclose(O.l2_loss(x, t), 0.5 * (x - t) ** 2)
+    np.testing.assert_allclose(O.squared_error(x), x ** 2)
+    np.testing.assert_allclose(O.huber_loss(x, t), [0.125, 3.5])
+    logits = np.array([[1.0, 2.0, 0.5]])
+    np.testing.assert_allclose(O.softmax_cross_entropy(logits, np.array([[0.0, 1.0, 0.0]])),
+                               O.softmax_cross_entropy_with_integer_labels(logits, np.array([1])))

@@ -169,10 +169,12 @@ def test_gradients_match_finite_differences(case):
     check_grads(f, args)
 
 
-def test_gradient_in_gamma_shape_of_cdf_is_not_implemented():
+def test_gradients_in_beta_shapes_and_t_degrees_of_freedom_are_not_implemented():
     from funcgrad.scipy.special import NoDerivativeError
-    with pytest.raises(NoDerivativeError):
-        fg.grad(lambda a: stats.gamma.cdf(1.0, a))(2.0)
+    with pytest.raises(NoDerivativeError, match="betainc"):
+        fg.grad(lambda a: stats.beta.cdf(0.3, a, 2.0))(2.0)
+    with pytest.raises(NoDerivativeError, match="betainc"):
+        fg.grad(lambda df: stats.t.cdf(0.3, df))(4.0)
 
 
 def _log_likelihood(x, m, s, p):
@@ -240,3 +242,24 @@ def test_multivariate_normal_allow_singular_matches_scipy():
     check_grads(along_support, [inside[:2]])
     with pytest.raises(ShapeError, match="not a stack"):
         mvn.logpdf(inside, mean, np.stack([cov, cov]), allow_singular=True)
+
+
+@pytest.mark.parametrize("name,shape", [("gamma", 1.5), ("gamma", 0.3), ("chi2", 2.5),
+                                        ("chi2", 9.0)])
+def test_gamma_family_cdf_and_sf_differentiate_in_the_shape(name, shape):
+    x = np.array([0.2, 1.0, 3.0, 7.5])
+    for method in ("cdf", "sf"):
+        ours = getattr(getattr(stats, name), method)
+        theirs = getattr(getattr(ss, name), method)
+        h = 1e-6 * shape
+        numeric = (theirs(x, shape + h) - theirs(x, shape - h)) / (2 * h)
+        np.testing.assert_allclose(fg.jacrev(lambda s: ours(x, s))(shape), numeric,
+                                   rtol=1e-5, atol=1e-9)
+        # the far upper tail, relative to its own size (logsf's slope)
+        far = np.array([40.0, 150.0])
+        slope = (np.log(theirs(far, shape + h)) - np.log(theirs(far, shape - h))) / (2 * h) \
+            if method == "sf" else None
+        if slope is not None:
+            np.testing.assert_allclose(
+                fg.jacrev(lambda s: getattr(getattr(stats, name), "logsf")(far, s))(shape),
+                slope, rtol=1e-5)

@@ -404,6 +404,53 @@ def betainc(a, b, x):
         return _betainc_lower(a, b, x)
     return 1.0 - _betainc_lower(b, a, 1.0 - x)
 
+
+@_jit
+def random_gamma_grad(a, x):
+    """dx/da for a Gamma(a, 1) sample x held at its quantile: -(dP/da)(a, x) / p(x; a)
+    (implicit reparameterisation). P's series sum_n x^(a+n) e^-x / Gamma(a+n+1), differentiated
+    term by term and divided by the density, is -(x/a) sum_n r_n (log x - psi(a+n+1)) with
+    r_n = prod_(k<=n) x/(a+k): no prefactor to underflow. Summed until a + n > x and the
+    geometric tail is below EPS of the total."""
+    a, x = float(a), float(x)
+    if math.isnan(a) or math.isnan(x) or a <= 0.0 or x < 0.0 or x == math.inf:
+        return math.nan
+    if x == 0.0:
+        return 0.0
+    log_x = math.log(x)
+    psi = digamma(a + 1.0)
+    ratio = 1.0
+    total = log_x - psi
+    for n in range(1, 100000):
+        ratio *= x / (a + n)
+        psi += 1.0 / (a + n)
+        term = ratio * (log_x - psi)
+        total += term
+        shrink = x / (a + n + 1.0)
+        if shrink < 1.0 and abs(term) <= EPS * abs(total) * (1.0 - shrink):
+            break
+    return -(x / a) * total
+
+
+@_jit
+def threefry2x32(k0, k1, x0, x1):
+    """Threefry-2x32 with 20 rounds (funcgrad/ops/random.py's primitive, one block) on int64
+    words below 2**32, masked after each sum: Numba widens uint32 arithmetic, so carries are
+    dropped by hand. Returns the two output words."""
+    mask = 0xFFFFFFFF
+    k2 = k0 ^ k1 ^ 0x1BD11BDA
+    x0 = (x0 + k0) & mask
+    x1 = (x1 + k1) & mask
+    for group in range(5):
+        for j in range(4):
+            r = (13, 15, 26, 6, 17, 29, 16, 24)[4 * (group % 2) + j]
+            x0 = (x0 + x1) & mask
+            x1 = (((x1 << r) | (x1 >> (32 - r))) & mask) ^ x0
+        x0 = (x0 + (k0, k1, k2)[(group + 1) % 3]) & mask
+        x1 = (x1 + (k0, k1, k2)[(group + 2) % 3] + group + 1) & mask
+    return x0, x1
+
+
 # SciPy's compiled Bessel functions, by symbol (compile/scipy_routines.py)
 from funcgrad.compile.scipy_routines import (iv, ive, j0, j1, jv, k0, k0e, k1, k1e,  # noqa: E402,F401
                                              kv, kve, y0, y1, yv)

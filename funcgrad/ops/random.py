@@ -8,10 +8,18 @@ generator is a pure function of (key, counter): the n-th number never depends on
 others were computed, so NumPy, the Numba loop and a batch of keys give the same bits.
 
 Its derivative is zero (integers), and it has a Numba lowering: one loop over the counters
-running the rounds in 64-bit integers masked to 32 bits (Numba widens uint32 arithmetic).
+calling compile/scalar_math.py's threefry2x32 (the rounds in 64-bit integers masked to 32
+bits, as Numba widens uint32 arithmetic; one routine, typed once per program, where the
+rounds written out at every draw made compiling a program with many keys slow). The two
+implementations are checked against Random123's known answers and each other.
+
+``poisson(k0, k1, lam)`` draws Poisson counts, each from its own key, by loops that run
+until they accept; ``gamma_reparam(a, x)`` gives Gamma samples their gradient in the shape.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -19,7 +27,7 @@ from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.types import ShapedArray, int64
 from funcgrad.rules import batch_rules, zero_derivative
-from funcgrad.rules.lowering import Standalone, lowerings
+from funcgrad.rules.lowering import Standalone, arith, lowerings
 
 ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
 KEY_PARITY = 0x1BD11BDA   # Threefish's key-schedule constant, as Threefry uses it
@@ -56,34 +64,25 @@ def _threefry_rule(k0, k1, x0, x1):
     return [ShapedArray(x0.shape, UINT32)] * 2
 
 
+def _emit_rounds(ctx, k0, k1, x0, x1):
+    """x0, x1 = the block of counter (x0, x1) under key (k0, k1): int64 locals below 2**32.
+    The rounds are compile/scalar_math.py's threefry2x32, one routine that Numba types once
+    however many keys a program draws from (it is the same cipher as _threefry_impl; the
+    known-answer tests check both)."""
+    ctx.emit(f"{x0}, {x1} = fgm.threefry2x32({k0}, {k1}, {x0}, {x1})")
+
+
 def _lower_threefry(ctx, eqn):
-    """One loop over the elements; each runs the 20 rounds on int64 locals masked to 32 bits
-    (Numba widens uint32 sums to 64 bits, so the carries must be dropped by hand)."""
+    """One loop over the elements, each running the rounds on its own words."""
     shape = eqn.outputs[0].aval.shape
     ins = [ctx.array(a) for a in eqn.inputs]
     outs = [ctx.new_array(ShapedArray(shape or (1,), UINT32), "bits") for _ in range(2)]
-    m = "0xFFFFFFFF"
     with ctx.loops(shape) as index:
         at = f"[{', '.join(index)}]" if index else ""
         k0, k1, x0, x1 = (ctx.fresh(n) for n in ("k0", "k1", "x0", "x1"))
         for local, expr in zip((k0, k1, x0, x1), ins):
             ctx.emit(f"{local} = np.int64({expr}{at})")
-        k2 = ctx.fresh("k2")
-        ctx.emit(f"{k2} = {k0} ^ {k1} ^ {KEY_PARITY}")
-        ctx.emit(f"{x0} = ({x0} + {k0}) & {m}")
-        ctx.emit(f"{x1} = ({x1} + {k1}) & {m}")
-        # rolled loops: a fifth of the code for Numba to type (compile time dominates: a
-        # program draws from many keys), and LLVM unrolls them again
-        g, q, r = ctx.fresh("group"), ctx.fresh("round"), ctx.fresh("r")
-        ctx.emit(f"for {g} in range(5):")
-        with ctx.indented():
-            ctx.emit(f"for {q} in range(4):")
-            with ctx.indented():
-                ctx.emit(f"{r} = {ROTATIONS}[4 * ({g} % 2) + {q}]")
-                ctx.emit(f"{x0} = ({x0} + {x1}) & {m}")
-                ctx.emit(f"{x1} = ((({x1} << {r}) | ({x1} >> (32 - {r}))) & {m}) ^ {x0}")
-            ctx.emit(f"{x0} = ({x0} + ({k0}, {k1}, {k2})[({g} + 1) % 3]) & {m}")
-            ctx.emit(f"{x1} = ({x1} + ({k0}, {k1}, {k2})[({g} + 2) % 3] + {g} + 1) & {m}")
+        _emit_rounds(ctx, k0, k1, x0, x1)
         where = f"[{', '.join(index)}]" if index else "[0]"
         ctx.emit(f"{outs[0]}{where} = {x0}")
         ctx.emit(f"{outs[1]}{where} = {x1}")
@@ -91,28 +90,31 @@ def _lower_threefry(ctx, eqn):
         ctx.define(var, name if shape else f"{name}[0]")
 
 
-def _threefry_batch(args, dims):
-    """Every operand gets the batch axis first (broadcast where it has none): the cipher is
-    elementwise, so a batch of keys is just more elements."""
-    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
-    shape = next(tuple(a.shape[:d]) + tuple(a.shape[d + 1:])
-                 for a, d in zip(args, dims) if d is not None)
-    moved = []
-    for a, d in zip(args, dims):
-        if d is None:
-            moved.append(broadcast_to(reshape(a, (1, *shape)), (size, *shape)))
-        elif d != 0:
-            perm = (d, *(i for i in range(len(a.shape)) if i != d))
-            moved.append(transpose(a, perm))
-        else:
-            moved.append(a)
-    return list(threefry2x32_p.bind(*moved)), [0, 0]
+def _elementwise_batch(prim):
+    """Every operand gets the batch axis first (broadcast where it has none): the primitive is
+    elementwise over operands of one shape, so a batch of keys is just more elements."""
+    def rule(args, dims):
+        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        shape = next(tuple(a.shape[:d]) + tuple(a.shape[d + 1:])
+                     for a, d in zip(args, dims) if d is not None)
+        moved = []
+        for a, d in zip(args, dims):
+            if d is None:
+                moved.append(broadcast_to(reshape(a, (1, *shape)), (size, *shape)))
+            elif d != 0:
+                perm = (d, *(i for i in range(len(a.shape)) if i != d))
+                moved.append(transpose(a, perm))
+            else:
+                moved.append(a)
+        outs = prim.bind(*moved)
+        return (list(outs), [0] * len(outs)) if prim.multiple_results else ([outs], [0])
+    return rule
 
 
 threefry2x32_p = Primitive("threefry2x32", impl=_threefry_impl, shape_rule=_threefry_rule,
                            multiple_results=True)
 zero_derivative(threefry2x32_p)
-batch_rules[threefry2x32_p] = _threefry_batch
+batch_rules[threefry2x32_p] = _elementwise_batch(threefry2x32_p)
 lowerings[threefry2x32_p] = Standalone(_lower_threefry)
 
 
@@ -174,5 +176,191 @@ def random_order(x):
     return random_order_p.bind(x)
 
 
-from funcgrad.ops.elementwise import convert_element_type  # noqa: E402
+# --- Poisson counts ------------------------------------------------------------------------
+#
+# poisson(k0, k1, lam) -> int64: one count per element, drawn from the element's own key
+# (k0, k1): its n-th uniform is Threefry of the counter (0, n), 53 bits on (0, 1). Rates
+# below PTRS_FROM multiply uniforms until the product falls to exp(-lam) (Knuth: lam + 1
+# draws on average); larger ones use Hormann's transformed rejection with squeeze (PTRS,
+# 1993, as NumPy does: over 90% of pairs accepted). Both are exact; the loops run until
+# acceptance, so the NumPy and Numba versions consume the same draws and give the same
+# counts. A rate that is negative, nan or infinite gives -1.
+
+PTRS_FROM = 10.0
+
+
+def _uniform_draw(k0, k1, n):
+    """The n-th uniform of each element's stream: the same arithmetic as the lowering."""
+    y0, y1 = _threefry_impl(k0, k1, np.zeros_like(k0), np.full_like(k0, n))
+    return (y0.astype(np.float64) * 2.0 ** 21 + (y1 >> np.uint32(11)).astype(np.float64)
+            + 0.5) * 2.0 ** -53
+
+
+def _knuth(k0, k1, lam):
+    out = np.empty(lam.shape, np.int64)
+    alive, product, limit = np.arange(lam.size), np.ones(lam.size), np.exp(-lam)
+    draw = 0
+    while alive.size:
+        product = product * _uniform_draw(k0[alive], k1[alive], draw)
+        draw += 1
+        done = product <= limit[alive]
+        out[alive[done]] = draw - 1
+        alive, product = alive[~done], product[~done]
+    return out
+
+
+def _ptrs_constants(lam):
+    b = 0.931 + 2.53 * np.sqrt(lam)
+    a = -0.059 + 0.02483 * b
+    return b, a, 1.1239 + 1.1328 / (b - 3.4), 0.9277 - 3.6224 / (b - 2.0)
+
+
+def _ptrs(k0, k1, lam):
+    out = np.empty(lam.shape, np.int64)
+    alive, pair = np.arange(lam.size), 0
+    while alive.size:
+        rate = lam[alive]
+        b, a, inv_alpha, vr = _ptrs_constants(rate)
+        u = _uniform_draw(k0[alive], k1[alive], 2 * pair) - 0.5
+        v = _uniform_draw(k0[alive], k1[alive], 2 * pair + 1)
+        pair += 1
+        us = 0.5 - np.abs(u)
+        k = np.floor((2.0 * a / us + b) * u + rate + 0.43)
+        quick = (us >= 0.07) & (v <= vr)
+        possible = ~quick & (k >= 0) & ~((us < 0.013) & (v > us))
+        log_fact = np.array([math.lgamma(c + 1.0) for c in np.where(possible, k, 0.0)])
+        slow = possible & (np.log(v) + np.log(inv_alpha) - np.log(a / (us * us) + b)
+                           <= -rate + k * np.log(rate) - log_fact)
+        done = quick | slow
+        out[alive[done]] = k[done]
+        alive = alive[~done]
+    return out
+
+
+def _poisson_impl(k0, k1, lam):
+    k0, k1 = np.asarray(k0, UINT32), np.asarray(k1, UINT32)
+    lam = np.asarray(lam, np.float64)
+    shape = lam.shape
+    k0, k1, lam = k0.ravel(), k1.ravel(), lam.ravel()
+    out = np.full(lam.size, -1, np.int64)
+    valid = (lam >= 0) & (lam < np.inf)
+    for method, chosen in ((_knuth, valid & (lam < PTRS_FROM)), (_ptrs, lam >= PTRS_FROM)):
+        chosen = np.flatnonzero(chosen & valid)
+        out[chosen] = method(k0[chosen], k1[chosen], lam[chosen])
+    return out.reshape(shape)[()]
+
+
+def _poisson_rule(k0, k1, lam):
+    if k0.dtype != UINT32 or k1.dtype != UINT32 or lam.dtype != np.float64:
+        raise FuncgradTypeError(f"poisson takes uint32 key words and float64 rates, not "
+                                f"{k0.dtype}, {k1.dtype}, {lam.dtype}")
+    if not k0.shape == k1.shape == lam.shape:
+        raise ShapeError(f"poisson takes key words and rates of one shape, not {k0.shape}, "
+                         f"{k1.shape}, {lam.shape}")
+    return ShapedArray(lam.shape, int64)
+
+
+def _lower_poisson(ctx, eqn):
+    """Per element, one loop drawing a uniform per turn: Knuth's product for small rates,
+    PTRS on pairs of draws (the first of a pair kept in ``first``) for large ones."""
+    (out,) = eqn.outputs
+    shape = out.aval.shape
+    K0, K1, LAM = (ctx.array(a) for a in eqn.inputs)
+    result = ctx.new_array(ShapedArray(shape or (1,), int64), "counts")
+    v = {n: ctx.fresh(n) for n in ("k0", "k1", "x0", "x1", "lam", "res", "n", "u", "first",
+                                   "prod", "b", "a", "inv_alpha", "vr", "us", "k", "big")}
+    with ctx.loops(shape) as index:
+        at = f"[{', '.join(index)}]" if index else "[0]"
+        src = f"[{', '.join(index)}]" if index else ""
+        ctx.emit(f"{v['k0']} = np.int64({K0}{src})")
+        ctx.emit(f"{v['k1']} = np.int64({K1}{src})")
+        ctx.emit(f"{v['lam']} = np.float64({LAM}{src})")
+        ctx.emit(f"{v['res']} = -1")
+        ctx.emit(f"if {v['lam']} >= 0.0 and {v['lam']} < math.inf:")
+        with ctx.indented():
+            lam = v["lam"]
+            ctx.emit(f"{v['big']} = {lam} >= {PTRS_FROM}")
+            ctx.emit(f"{v['b']} = 0.931 + 2.53 * math.sqrt({lam})")
+            ctx.emit(f"{v['a']} = -0.059 + 0.02483 * {v['b']}")
+            ctx.emit(f"{v['inv_alpha']} = 1.1239 + 1.1328 / ({v['b']} - 3.4)")
+            ctx.emit(f"{v['vr']} = 0.9277 - 3.6224 / ({v['b']} - 2.0)")
+            ctx.emit(f"{v['prod']} = 1.0")
+            ctx.emit(f"{v['first']} = 0.0")
+            ctx.emit(f"{v['n']} = 0")
+            ctx.emit("while True:")
+            with ctx.indented():
+                ctx.emit(f"{v['x0']} = np.int64(0)")
+                ctx.emit(f"{v['x1']} = np.int64({v['n']})")
+                _emit_rounds(ctx, v["k0"], v["k1"], v["x0"], v["x1"])
+                ctx.emit(f"{v['u']} = ({v['x0']} * 2097152.0 + ({v['x1']} >> 11) + 0.5)"
+                         " * 1.1102230246251565e-16")
+                ctx.emit(f"{v['n']} += 1")
+                ctx.emit(f"if not {v['big']}:")
+                with ctx.indented():
+                    ctx.emit(f"{v['prod']} *= {v['u']}")
+                    ctx.emit(f"if {v['prod']} <= math.exp(-{lam}):")
+                    with ctx.indented():
+                        ctx.emit(f"{v['res']} = {v['n']} - 1")
+                        ctx.emit("break")
+                ctx.emit(f"elif {v['n']} % 2 == 1:")
+                with ctx.indented():
+                    ctx.emit(f"{v['first']} = {v['u']} - 0.5")
+                ctx.emit("else:")
+                with ctx.indented():
+                    u, us, k, a, b = v["first"], v["us"], v["k"], v["a"], v["b"]
+                    ctx.emit(f"{us} = 0.5 - abs({u})")
+                    ctx.emit(f"{k} = math.floor((2.0 * {a} / {us} + {b}) * {u} + {lam} + 0.43)")
+                    ctx.emit(f"if {us} >= 0.07 and {v['u']} <= {v['vr']}:")
+                    with ctx.indented():
+                        ctx.emit(f"{v['res']} = np.int64({k})")
+                        ctx.emit("break")
+                    ctx.emit(f"if {k} >= 0.0 and not ({us} < 0.013 and {v['u']} > {us}) and "
+                             f"math.log({v['u']}) + math.log({v['inv_alpha']}) - math.log("
+                             f"{a} / ({us} * {us}) + {b}) <= -{lam} + {k} * math.log({lam})"
+                             f" - math.lgamma({k} + 1.0):")
+                    with ctx.indented():
+                        ctx.emit(f"{v['res']} = np.int64({k})")
+                        ctx.emit("break")
+        ctx.emit(f"{result}{at} = {v['res']}")
+    ctx.define(out, result if shape else f"{result}[0]")
+
+
+poisson_p = Primitive("poisson", impl=_poisson_impl, shape_rule=_poisson_rule)
+zero_derivative(poisson_p)
+batch_rules[poisson_p] = _elementwise_batch(poisson_p)
+lowerings[poisson_p] = Standalone(_lower_poisson)
+
+
+def poisson(k0, k1, lam):
+    """Poisson counts with rates ``lam`` (float64), each drawn from its own key (k0, k1)
+    (uint32 words of lam's shape); -1 where a rate is negative, nan or infinite."""
+    return poisson_p.bind(k0, k1, lam)
+
+
+# --- the implicit reparameterisation of gamma samples ------------------------------------
+
+from funcgrad.ops.elementwise import _ufunc_rule, convert_element_type, define_elementwise  # noqa: E402,I001
 from funcgrad.ops.shape import broadcast_to, reshape, transpose  # noqa: E402
+from funcgrad.ops.special import random_gamma_grad  # noqa: E402
+
+
+def _reparam_impl(a, x):
+    """x, broadcast against a and cast as the shape rule says."""
+    shape, dtype = np.broadcast_shapes(np.shape(a), np.shape(x)), np.result_type(a, x)
+    return np.array(np.broadcast_to(x, shape), dtype)[()]
+
+
+def _reparam_da(g, ans, a, x):
+    return g * random_gamma_grad(a, ans)
+
+
+# gamma_reparam(a, x) is x, Gamma(a) samples drawn with a held constant, made a function of
+# a at x's fixed quantile: its derivative in a is dx/da = -(dP/da)/p (Figurnov et al. 2018).
+gamma_reparam_p = Primitive("gamma_reparam", impl=_reparam_impl, elementwise=True,
+                            shape_rule=_ufunc_rule(np.arctan2, "gamma_reparam"))
+define_elementwise(gamma_reparam_p, [_reparam_da, lambda g, ans, a, x: g], arith("{1}"))
+
+
+def gamma_reparam(a, x):
+    """``x`` (Gamma(``a``) samples), differentiable in ``a`` at fixed quantile."""
+    return gamma_reparam_p.bind(a, x)

@@ -3,8 +3,10 @@
 Each is a primitive of funcgrad/ops/special.py (computed by SciPy in NumPy, by the routines
 of funcgrad/compile/scalar_math.py under ``fg.jit``) or a composition of them. Arguments
 outside a function's domain give SciPy's inf or nan. Derivatives: in every real argument
-except the integer orders (polygamma's n, multigammaln's d), the shape ``a`` of
-gammainc/gammaincc and the order ``s`` of zeta, which raise ``NoDerivativeError`` when asked.
+except the integer orders (polygamma's n, multigammaln's d), the shapes ``a`` and ``b`` of
+betainc, the order ``s`` of zeta and the orders of the Bessel functions, which raise
+``NoDerivativeError`` when asked. gammainc and gammaincc differentiate in ``a`` once (by the
+series of their implicit reparameterisation); their second derivatives in ``a`` raise.
 
 Example:
     >>> import numpy as np

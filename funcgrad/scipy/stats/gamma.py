@@ -1,7 +1,7 @@
 """The gamma distribution with shape ``a``, shifted by loc and scaled (rate 1 / scale).
 
-Its cdf and sf are differentiable in x, loc and scale, not in ``a`` (gammainc's derivative in
-its first argument is not implemented: it raises NoDerivativeError).
+Its cdf and sf are differentiable in x, loc, scale and (to first order) in ``a``: gammainc's
+derivative in its shape is a series whose own derivatives are not implemented.
 
 Example:
     >>> from funcgrad.scipy.stats import gamma
