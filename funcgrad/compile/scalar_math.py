@@ -433,21 +433,21 @@ def random_gamma_grad(a, x):
 
 
 @_jit
-def threefry2x32(k0, k1, x0, x1):
+def threefry2x32(key0, key1, x0, x1):
     """Threefry-2x32 with 20 rounds (funcgrad/ops/random.py's primitive, one block) on int64
     words below 2**32, masked after each sum: Numba widens uint32 arithmetic, so carries are
     dropped by hand. Returns the two output words."""
     mask = 0xFFFFFFFF
-    k2 = k0 ^ k1 ^ 0x1BD11BDA
-    x0 = (x0 + k0) & mask
-    x1 = (x1 + k1) & mask
+    key2 = key0 ^ key1 ^ 0x1BD11BDA
+    x0 = (x0 + key0) & mask
+    x1 = (x1 + key1) & mask
     for group in range(5):
         for j in range(4):
             r = (13, 15, 26, 6, 17, 29, 16, 24)[4 * (group % 2) + j]
             x0 = (x0 + x1) & mask
             x1 = (((x1 << r) | (x1 >> (32 - r))) & mask) ^ x0
-        x0 = (x0 + (k0, k1, k2)[(group + 1) % 3]) & mask
-        x1 = (x1 + (k0, k1, k2)[(group + 2) % 3] + group + 1) & mask
+        x0 = (x0 + (key0, key1, key2)[(group + 1) % 3]) & mask
+        x1 = (x1 + (key0, key1, key2)[(group + 2) % 3] + group + 1) & mask
     return x0, x1
 
 
