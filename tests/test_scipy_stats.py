@@ -169,12 +169,23 @@ def test_gradients_match_finite_differences(case):
     check_grads(f, args)
 
 
-def test_gradients_in_beta_shapes_and_t_degrees_of_freedom_are_not_implemented():
-    from funcgrad.scipy.special import NoDerivativeError
-    with pytest.raises(NoDerivativeError, match="betainc"):
-        fg.grad(lambda a: stats.beta.cdf(0.3, a, 2.0))(2.0)
-    with pytest.raises(NoDerivativeError, match="betainc"):
-        fg.grad(lambda df: stats.t.cdf(0.3, df))(4.0)
+@pytest.mark.parametrize("name,x,shapes,which", [
+    ("beta", [0.05, 0.3, 0.7, 0.99], (2.0, 3.5), 0), ("beta", [0.05, 0.3, 0.7, 0.99],
+                                                      (0.4, 7.0), 1),
+    ("t", [-30.0, -1.0, 0.5, 4.0], (4.0,), 0), ("t", [-2.0, 0.0, 60.0], (0.7,), 0)])
+def test_beta_family_cdf_and_sf_differentiate_in_the_shapes(name, x, shapes, which):
+    x = np.array(x)
+    for method in ("cdf", "sf", "logcdf", "logsf"):
+        ours = getattr(getattr(stats, name), method)
+        theirs = getattr(getattr(ss, name), method)
+
+        def at(s, fn, shapes=shapes):
+            return fn(x, *shapes[:which], s, *shapes[which + 1:])
+        s0 = shapes[which]
+        h = 1e-5 * s0
+        numeric = (at(s0 + h, theirs) - at(s0 - h, theirs)) / (2 * h)
+        np.testing.assert_allclose(fg.jacrev(lambda s, ours=ours: at(s, ours))(s0), numeric, rtol=2e-5,
+                                   atol=1e-9, err_msg=method)
 
 
 def _log_likelihood(x, m, s, p):
@@ -263,3 +274,17 @@ def test_gamma_family_cdf_and_sf_differentiate_in_the_shape(name, shape):
             np.testing.assert_allclose(
                 fg.jacrev(lambda s: getattr(getattr(stats, name), "logsf")(far, s))(shape),
                 slope, rtol=1e-5)
+
+
+def test_t_cdf_and_sf_differentiate_at_the_centre():
+    """At x = loc the cdf's incomplete beta function has an infinite slope in z^2, whose own
+    slope is 0: the gradient used to be nan there. It is the density."""
+    for method, sign in (("cdf", 1.0), ("sf", -1.0)):
+        fn = getattr(stats.t, method)
+        for x in (0.0, 1e-9, -3e-9):
+            np.testing.assert_allclose(fg.grad(lambda x: fn(x, 3.0))(x),
+                                       sign * ss.t.pdf(x, 3.0), rtol=1e-12)
+        assert fg.grad(lambda df: fn(0.0, df))(3.0) == 0.0
+        np.testing.assert_allclose(fg.grad(lambda loc: fn(1.0, 2.5, loc, 2.0))(1.0),
+                                   -sign * ss.t.pdf(1.0, 2.5, 1.0, 2.0), rtol=1e-12)
+    assert fg.grad(fg.grad(lambda x: stats.t.cdf(x, 3.0)))(0.0) == 0.0  # pdf'(0)

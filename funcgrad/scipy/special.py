@@ -3,10 +3,11 @@
 Each is a primitive of funcgrad/ops/special.py (computed by SciPy in NumPy, by the routines
 of funcgrad/compile/scalar_math.py under ``fg.jit``) or a composition of them. Arguments
 outside a function's domain give SciPy's inf or nan. Derivatives: in every real argument
-except the integer orders (polygamma's n, multigammaln's d), the shapes ``a`` and ``b`` of
-betainc, the order ``s`` of zeta and the orders of the Bessel functions, which raise
-``NoDerivativeError`` when asked. gammainc and gammaincc differentiate in ``a`` once (by the
-series of their implicit reparameterisation); their second derivatives in ``a`` raise.
+except the integer orders (polygamma's n, multigammaln's d), the order ``s`` of zeta and the
+orders of the Bessel functions, which raise ``NoDerivativeError`` when asked. The shapes of
+gammainc/gammaincc (``a``) and betainc (``a``, ``b``) differentiate to first order, to about
+1e-9 relative even in the far tails (see funcgrad/ops/special.py); second derivatives in them
+raise (gammainc) or are not exact (betainc).
 
 Example:
     >>> import numpy as np

@@ -1,7 +1,6 @@
 """The beta distribution on [loc, loc + scale] with shapes ``a`` and ``b``.
 
-Its cdf and sf are differentiable in x, loc and scale, not in a or b (betainc's derivative
-in its shape arguments raises NoDerivativeError).
+Its cdf and sf are differentiable in x, loc, scale and, to first order, in a and b.
 
 Example:
     >>> from funcgrad.scipy.stats import beta

@@ -1,7 +1,7 @@
 """Student's t distribution with ``df`` degrees of freedom, shifted by loc and scaled.
 
-Its cdf and sf (through the incomplete beta function) are differentiable in x, loc and
-scale, not in df (betainc's derivative in its shape arguments raises NoDerivativeError).
+Its cdf and sf (through the incomplete beta function) are differentiable in x, loc, scale
+and, to first order, in df.
 
 Example:
     >>> from funcgrad.scipy.stats import t
@@ -47,18 +47,26 @@ def pdf(x, df, loc=0.0, scale=1.0):
     return fnp.exp(logpdf(x, df, loc, scale))
 
 
+# Below this |z| the cdf is 1/2 + z pdf(z), exact to O(z^3): the incomplete beta function of
+# z^2 has an infinite slope at 0, which would meet the zero slope of z^2 as inf * 0 = nan.
+_CENTRE = 1e-8
+
+
 def _upper_tail(x, df, loc, scale):
-    """P(T > |z|) and z, and the parameters' validity. The incomplete beta function at
+    """P(T > |z|) and z, and the parameters' validity, and where z is in the centre (where
+    cdf and sf are 1/2 +- z pdf(z) instead). The incomplete beta function at
     df / (df + z^2) is accurate for a small tail; near 1/2 (small z, where that argument
     rounds to 1) the tail is 1/2 less the one at z^2 / (df + z^2)."""
     x, df, loc, scale = _common.arrays(x, df, loc, scale)
     z, _ = _common.standardize(x, loc, scale)
     safe_df = fnp.where(df > 0, df, 1.0)
-    z2 = z * z
+    centre = fnp.abs(z) < _CENTRE
+    z2 = fnp.where(centre, 1.0, z * z)
     far = 0.5 * special.betainc(safe_df / 2, 0.5, safe_df / (safe_df + z2))
     near = 0.5 - 0.5 * special.betainc(0.5, safe_df / 2, z2 / (safe_df + z2))
     valid = fnp.logical_and(scale > 0, df > 0)
-    return fnp.where(far > 0.25, near, far), z, valid
+    slope = z * fnp.exp(logpdf(z, safe_df))
+    return fnp.where(far > 0.25, near, far), z, valid, centre, slope
 
 
 def cdf(x, df, loc=0.0, scale=1.0):
@@ -69,8 +77,9 @@ def cdf(x, df, loc=0.0, scale=1.0):
         >>> t.cdf(np.array([-1e3, 0.0, 2.0]), 3.0)
         array([1.10265382e-09, 5.00000000e-01, 9.30337016e-01])
     """
-    tail, z, valid = _upper_tail(x, df, loc, scale)
-    return _common.invalid_as_nan(valid, fnp.where(z < 0, tail, 1.0 - tail))
+    tail, z, valid, centre, slope = _upper_tail(x, df, loc, scale)
+    value = fnp.where(centre, 0.5 + slope, fnp.where(z < 0, tail, 1.0 - tail))
+    return _common.invalid_as_nan(valid, value)
 
 
 def sf(x, df, loc=0.0, scale=1.0):
@@ -81,8 +90,9 @@ def sf(x, df, loc=0.0, scale=1.0):
         >>> t.sf(np.array([1e3]), 3.0)
         array([1.10265382e-09])
     """
-    tail, z, valid = _upper_tail(x, df, loc, scale)
-    return _common.invalid_as_nan(valid, fnp.where(z < 0, 1.0 - tail, tail))
+    tail, z, valid, centre, slope = _upper_tail(x, df, loc, scale)
+    value = fnp.where(centre, 0.5 - slope, fnp.where(z < 0, 1.0 - tail, tail))
+    return _common.invalid_as_nan(valid, value)
 
 
 def logcdf(x, df, loc=0.0, scale=1.0):
