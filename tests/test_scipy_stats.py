@@ -280,9 +280,9 @@ def test_t_cdf_and_sf_differentiate_at_the_centre():
     for method, sign in (("cdf", 1.0), ("sf", -1.0)):
         fn = getattr(stats.t, method)
         for x in (0.0, 1e-9, -3e-9):
-            np.testing.assert_allclose(fg.grad(lambda x: fn(x, 3.0))(x),
+            np.testing.assert_allclose(fg.grad(lambda x, fn=fn: fn(x, 3.0))(x),
                                        sign * ss.t.pdf(x, 3.0), rtol=1e-12)
-        assert fg.grad(lambda df: fn(0.0, df))(3.0) == 0.0
-        np.testing.assert_allclose(fg.grad(lambda loc: fn(1.0, 2.5, loc, 2.0))(1.0),
+        assert fg.grad(lambda df, fn=fn: fn(0.0, df))(3.0) == 0.0
+        np.testing.assert_allclose(fg.grad(lambda loc, fn=fn: fn(1.0, 2.5, loc, 2.0))(1.0),
                                    -sign * ss.t.pdf(1.0, 2.5, 1.0, 2.0), rtol=1e-12)
     assert fg.grad(fg.grad(lambda x: stats.t.cdf(x, 3.0)))(0.0) == 0.0  # pdf'(0)
