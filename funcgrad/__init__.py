@@ -26,7 +26,7 @@ from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
 from funcgrad import optim, random  # noqa: F401,E402
 from funcgrad import flatten_util  # noqa: F401,E402  (ravel_pytree)
 from funcgrad.compile.executable import disable_jit  # noqa: F401
-from funcgrad.api.make_ir import make_ir  # noqa: F401
+from funcgrad.api.make_ir import ShapeDtypeStruct, eval_shape, make_ir  # noqa: F401
 from funcgrad.api.autodiff import (grad, jacrev, stop_gradient,  # noqa: F401
                                    value_and_grad, vjp)
 from funcgrad.api.forward import float0, hessian, jacfwd, jvp, linearize  # noqa: F401
@@ -43,7 +43,7 @@ from funcgrad import cache, parallel, testing  # noqa: F401,E402  (fg.cache, fg.
 # listed: `from funcgrad import *` would otherwise bind `numpy` to funcgrad.numpy.
 __all__ = [
     # programs
-    "make_ir", "evaluate", "Program", "ClosedProgram",
+    "make_ir", "evaluate", "Program", "ClosedProgram", "eval_shape", "ShapeDtypeStruct",
     # differentiation
     "grad", "value_and_grad", "vjp", "jacrev", "jvp", "linearize", "jacfwd", "hessian",
     "float0", "stop_gradient", "custom_vjp", "custom_jvp", "checkpoint", "remat",

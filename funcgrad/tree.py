@@ -20,7 +20,10 @@ import optree
 
 
 __all__ = ["flatten", "unflatten", "leaves", "structure", "map", "register",
-           "register_dataclass", "PyTreeDef"]
+           "register_dataclass", "PyTreeDef",
+           # jax.tree_util's spellings of the same functions
+           "tree_map", "tree_leaves", "tree_flatten", "tree_unflatten", "tree_structure",
+           "register_pytree_node"]
 
 NAMESPACE = "funcgrad"
 PyTreeDef = optree.PyTreeSpec
@@ -142,3 +145,9 @@ def _is_unregistered_dataclass(x) -> bool:
     cls = type(x)
     return (cls not in _registered_dataclasses and dataclasses.is_dataclass(cls)
             and not isinstance(x, type))
+
+
+# jax.tree_util's names, so that `from jax.tree_util import tree_map` ports by its import
+tree_map, tree_leaves, tree_flatten, tree_unflatten, tree_structure = (
+    map, leaves, flatten, unflatten, structure)
+register_pytree_node = register

@@ -129,7 +129,7 @@ def test_docstrings_have_examples_to_run():
 
 @pytest.mark.parametrize("test", [pytest.param(t, id=t.name) for t in TESTS])
 def test_docstring_example(test):
-    test.globs.update({"np": np, "fg": funcgrad, "fnp": fnp})
+    test.globs.update({"np": np, "fg": funcgrad, "fnp": fnp, "lax": funcgrad.lax})
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     report = []
     result = runner.run(test, out=report.append)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from funcgrad import tree
+
 from funcgrad.core.arguments import FunctionArgs
 from funcgrad.core.evaluate import ClosedProgram
 from funcgrad.core.tracing import trace_flat
@@ -25,3 +29,52 @@ def make_ir(fun, static_argnums=()):
 
     traced.__name__ = f"make_ir({getattr(fun, '__name__', 'function')})"
     return traced
+
+
+class ShapeDtypeStruct:
+    """The shape and dtype of an array, without its values (JAX's ``jax.ShapeDtypeStruct``).
+    A leaf of pytrees, like an array.
+
+    Example:
+        >>> fg.ShapeDtypeStruct((2, 3), np.float32)
+        ShapeDtypeStruct(shape=(2, 3), dtype=float32)
+    """
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+
+    def __eq__(self, other):
+        return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == (
+            other.shape, other.dtype)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self):
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+
+
+def eval_shape(fun, *args, **kwargs):
+    """The shapes and dtypes of ``fun(*args, **kwargs)``, found by tracing it: nothing is
+    computed (JAX's ``jax.eval_shape``). Arguments may be arrays or ShapeDtypeStructs.
+
+    Example:
+        >>> x = fg.ShapeDtypeStruct((4, 3), np.float64)
+        >>> fg.eval_shape(lambda x: (x @ x.T, fnp.sum(x)), x)
+        (ShapeDtypeStruct(shape=(4, 4), dtype=float64), ShapeDtypeStruct(shape=(), dtype=float64))
+    """
+    args, kwargs = tree.map(_placeholder, (args, kwargs))
+    closed = make_ir(fun)(*args, **kwargs)
+    outs = [ShapeDtypeStruct(tuple(v.aval.shape), v.aval.dtype)
+            for v in closed.program.outvars]
+    return tree.unflatten(closed.out_tree, outs)
+
+
+def _placeholder(x):
+    """An array standing for a ShapeDtypeStruct: tracing reads only its shape and dtype."""
+    if isinstance(x, ShapeDtypeStruct):
+        return np.zeros(x.shape, np.dtype(x.dtype))
+    return x

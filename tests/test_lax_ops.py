@@ -1,0 +1,103 @@
+"""funcgrad.lax's array operations, JAX's conventions: dynamic slices clamp their starts,
+``div`` rounds toward zero, ``top_k`` breaks ties by index, ``sort`` of several operands
+permutes them by the first; values against NumPy, traced starts under jit, derivatives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import lax
+from funcgrad.core.errors import ShapeError
+from funcgrad.testing import check_grads
+
+X = np.arange(20.0).reshape(4, 5)
+
+
+@pytest.mark.parametrize("start", [(0, 0), (1, 2), (3, 4), (-2, 1), (9, 9)])
+def test_dynamic_slice_clamps_its_starts_and_traces_them(start):
+    sizes = (2, 3)
+    clamped = [min(max(s, 0), n - k) for s, n, k in zip(start, X.shape, sizes)]
+    want = X[clamped[0]:clamped[0] + 2, clamped[1]:clamped[1] + 3]
+    np.testing.assert_array_equal(lax.dynamic_slice(X, start, sizes), want)
+    jitted = fg.jit(lambda x, i, j: lax.dynamic_slice(x, (i, j), sizes))
+    np.testing.assert_array_equal(jitted(X, np.int64(start[0]), np.int64(start[1])), want)
+
+
+@pytest.mark.parametrize("start", [(0, 0), (2, 3), (-1, 7)])
+def test_dynamic_update_slice_matches_numpy_and_differentiates(start):
+    update = -np.ones((2, 2))
+    clamped = [min(max(s, 0), n - 2) for s, n in zip(start, X.shape)]
+    want = X.copy()
+    want[clamped[0]:clamped[0] + 2, clamped[1]:clamped[1] + 2] = update
+    np.testing.assert_array_equal(lax.dynamic_update_slice(X, update, start), want)
+    np.testing.assert_array_equal(
+        fg.jit(lambda x, u, i: lax.dynamic_update_slice(x, u, (i, start[1])))(
+            X, update, np.int64(start[0])), want)
+    check_grads(lambda x, u: lax.dynamic_update_slice(x, u, start), [X, update])
+
+
+def test_in_dim_forms():
+    np.testing.assert_array_equal(lax.dynamic_slice_in_dim(X, 1, 2, axis=1), X[:, 1:3])
+    np.testing.assert_array_equal(lax.dynamic_index_in_dim(X, 2, keepdims=False), X[2])
+    np.testing.assert_array_equal(lax.dynamic_index_in_dim(X, 2, axis=1), X[:, 2:3])
+    row = lax.dynamic_update_index_in_dim(X, np.zeros(5), 1, 0)
+    np.testing.assert_array_equal(row[1], np.zeros(5))
+    np.testing.assert_array_equal(lax.slice_in_dim(X, 1, 4, 2, axis=1), X[:, 1:4:2])
+    np.testing.assert_array_equal(lax.index_in_dim(X, -1, keepdims=False), X[-1])
+    np.testing.assert_array_equal(lax.slice(X, (1, 0), (3, 5), (1, 2)), X[1:3, 0:5:2])
+
+
+def test_shape_operations():
+    v = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(lax.broadcast_in_dim(v, (2, 3), (0,)), np.repeat(v[:, None],
+                                                                                   3, 1))
+    assert lax.broadcast(v, (4, 3)).shape == (4, 3, 2)
+    np.testing.assert_array_equal(lax.reshape(X, (5, 4), (1, 0)), X.T.reshape(5, 4))
+    np.testing.assert_array_equal(lax.rev(X, (0, 1)), X[::-1, ::-1])
+    np.testing.assert_array_equal(lax.pad(np.arange(5.0), -1.0, [(2, -1, 0)]),
+                                  [-1, -1, 0, 1, 2, 3])
+    np.testing.assert_array_equal(lax.broadcasted_iota(np.int32, (2, 3), 0),
+                                  [[0, 0, 0], [1, 1, 1]])
+    with pytest.raises(NotImplementedError, match="interior"):
+        lax.pad(v, 0.0, [(0, 0, 1)])
+    with pytest.raises(ShapeError, match="1 broadcast_dimensions for an operand of 2"):
+        lax.broadcast_in_dim(X, (4, 5), (0,))
+    with pytest.raises(ShapeError, match="size 6 does not fit an axis of 5"):
+        lax.dynamic_slice(X, (0, 0), (1, 6))
+
+
+def test_arithmetic_follows_xla():
+    np.testing.assert_array_equal(lax.div(np.array([-7, 7, -7]), np.array([2, -2, -2])),
+                                  [-3, -3, 3])      # toward zero, not floor
+    np.testing.assert_array_equal(lax.clamp(0.0, np.array([-1.0, 2.0]), 1.0), [0.0, 1.0])
+    np.testing.assert_allclose(lax.rsqrt(np.array([4.0])), [0.5])
+    np.testing.assert_array_equal(
+        lax.select_n(np.array([2, 0, 1]), np.zeros(3), np.ones(3), np.full(3, 2.0)), [2, 0, 1])
+    np.testing.assert_array_equal(lax.cumsum(np.array([1.0, 2.0, 3.0]), reverse=True),
+                                  [6.0, 5.0, 3.0])
+    g = fg.grad(lambda x: lax.reduce_sum(x * lax.stop_gradient(x), (0, 1)))(X)
+    np.testing.assert_array_equal(g, X)
+
+
+def test_dot_general_matches_einsum_and_differentiates():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 4, 5))
+    out = lax.dot_general(a, b, (((2,), (1,)), ((0,), (0,))))
+    np.testing.assert_allclose(out, np.einsum("bij,bjk->bik", a, b))
+    check_grads(lambda a, b: lax.dot_general(a, b, (((2,), (1,)), ((0,), (0,)))), [a, b])
+
+
+def test_sort_and_top_k_break_ties_as_jax():
+    keys, values = np.array([2.0, 1.0, 2.0, 0.0]), np.array([10.0, 20.0, 30.0, 40.0])
+    s_keys, s_values = lax.sort((keys, values))
+    np.testing.assert_array_equal(s_keys, [0.0, 1.0, 2.0, 2.0])
+    np.testing.assert_array_equal(s_values, [40.0, 20.0, 10.0, 30.0])  # stable
+    top, index = lax.top_k(np.array([[1.0, 4.0, 2.0, 4.0]]), 3)
+    np.testing.assert_array_equal(top, [[4.0, 4.0, 2.0]])
+    np.testing.assert_array_equal(index, [[1, 3, 2]])
+    g = fg.grad(lambda x: fnp.sum(lax.top_k(x, 2)[0] * np.array([1.0, 10.0])))(
+        np.array([1.0, 4.0, 2.0, 4.0]))
+    np.testing.assert_array_equal(g, [0.0, 1.0, 0.0, 10.0])
