@@ -140,6 +140,8 @@ class LoweringContext:
         self.values: dict[int, str] = {}      # var -> local holding it (array; scalar if 0-d)
         self.scope: LoopScope = _NO_LOOP   # the loop being emitted
         self.in_loop: set[int] = set()        # members of the group being emitted
+        self.destinations: dict[int, str] = {}  # var -> an array to compute it into
+        self.written: set[int] = set()        # the vars computed into their destinations
 
     # -- names and types -------------------------------------------------------------------
 
@@ -348,11 +350,14 @@ class LoweringContext:
 
     # -- sub-programs ----------------------------------------------------------------------
 
-    def lower_region(self, program: Program, inputs) -> list:
+    def lower_region(self, program: Program, inputs, destinations=None) -> list:
         """Emit ``program``'s body here, its inputs (``program.inputs``: constvars first)
         being the expressions ``inputs``; the expressions of its outputs. Calls inside it
         are inlined, and it is scheduled and fused on its own; its names are fresh each time
-        it is emitted."""
+        it is emitted. ``destinations`` (one per output, None or an existing array of the
+        output's shape and dtype, such as a row of a loop's stacked outputs): an output a
+        fused loop computes is written there, instead of into a new array, and its
+        expression is then that destination, as given."""
         from funcgrad.compile.emitter import emit_program  # it writes with this context
         program = inline_calls(program)
         if len(inputs) != len(program.inputs):
@@ -365,8 +370,18 @@ class LoweringContext:
                 region.define(var, str(expr))
             else:
                 region.bind(var, str(expr))
+        own = {id(v) for v in program.inputs}
+        for var, dest in zip(program.outvars, destinations or []):
+            if dest is not None and isinstance(var, Var) and id(var) not in own:
+                region.destinations.setdefault(id(var), dest)
         outputs = emit_program(region)
         if len(self.text.lines) == lines_before:
             self.emit("pass")  # the block a rule opened for it must not be empty
         self.text.source = saved_source
+        claimed = set()
+        for k, (var, dest) in enumerate(zip(program.outvars, destinations or [])):
+            if id(var) in region.written and region.destinations[id(var)] == dest \
+                    and id(var) not in claimed:
+                claimed.add(id(var))
+                outputs[k] = dest
         return outputs

@@ -44,7 +44,7 @@ from funcgrad.ops.shape import batch_size, moveaxis, to_front, with_batch_axis
 from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, vjp_split_rules
 from funcgrad.transforms.batching import FRONT, batch_program
 from funcgrad.transforms.forward import jvp_program, tangent_outputs
-from funcgrad.rules.lowering import Region, lowerings
+from funcgrad.rules.lowering import Elementwise, Reduction, Region, kind_of, lowerings
 from funcgrad.transforms.reverse import split_adjoint, zeros
 
 
@@ -96,13 +96,20 @@ scan_p = Primitive("scan", impl=_scan_impl, shape_rule=_scan_rule, multiple_resu
 
 def _lower_scan(ctx, eqn):
     """``for i in range(length): carry, ys[k] = body(consts, carry, xs[k])``, k = i or
-    length - 1 - i; each ys preallocated."""
+    length - 1 - i. Each ys is allocated once; the body computes its rows in place where
+    it can (a fused loop writing ``ys[k]``), else they are copied in by element (never by
+    slice assignment: Numba's shape-mismatch error path for it costs seconds to compile).
+    An array carry the body computes in a fused loop alternates between two buffers
+    allocated before the loop, when no other carry may share its old buffer."""
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
     ins = [ctx.array(a) for a in eqn.inputs]
     consts, xs = ins[:nc], ins[nc + nk:]
     carry = _carried(ctx, eqn.inputs[nc:nc + nk], ins[nc:nc + nk])
     ys = [ctx.new_array(v.aval, "ys") for v in eqn.outputs[nk:]]
+    body = p["body"]
+    spares = [ctx.new_array(v.aval, "spare") if v.aval.shape else None
+              for v in eqn.outputs[:nk]]
     i, length = ctx.fresh("i"), ctx.dim(p["length"])
     ctx.emit(f"for {i} in range({length}):")
     with ctx.indented():
@@ -110,19 +117,64 @@ def _lower_scan(ctx, eqn):
         if p["reverse"]:
             k = ctx.fresh("k")
             ctx.emit(f"{k} = {length} - 1 - {i}")
-        outs = ctx.lower_region(p["body"], [*consts, *carry, *[f"{x}[{k}]" for x in xs]])
-        for y, out in zip(ys, outs[nk:]):
-            ctx.emit(f"{y}[{k}] = {out}")
-        ctx.assign(carry, outs[:nk])
+        rows = [f"{y}[{k}]" if v.aval.shape else None for y, v in zip(ys, eqn.outputs[nk:])]
+        outs = ctx.lower_region(body, [*consts, *carry, *[f"{x}[{k}]" for x in xs]],
+                                [*spares, *rows])
+        for y, out, row, v in zip(ys, outs[nk:], rows, eqn.outputs[nk:]):
+            if out != row:
+                _copy_into(ctx, y, k, out, v.aval.shape[1:])
+        swapped = _swappable(body, outs[:nk], spares)
+        ctx.assign([*carry, *[spares[j] for j in swapped]],
+                   [*outs[:nk], *[carry[j] for j in swapped]])
     for var, name in zip(eqn.outputs, [*carry, *ys]):
         ctx.bind(var, name)
 
 
+def _copy_into(ctx, stack, k, value, shape):
+    """``stack[k] = value`` element by element (one element when ``value`` is 0-d)."""
+    if not shape:
+        ctx.emit(f"{stack}[{k}] = {value}")
+        return
+    with ctx.loops(shape) as index:
+        at = ", ".join(index)
+        ctx.emit(f"{stack}[{k}, {at}] = {value}[{at}]")
+
+
+def _swappable(body, outs, spares) -> list[int]:
+    """The carries whose new value the body wrote into their spare buffer, and whose old
+    buffer (the spare of the next step) no other new carry may be: every other array carry
+    is in its own spare or freshly computed (a fused loop or a matrix product), never an
+    input passed through or a view of one."""
+    written = [j for j, (o, s) in enumerate(zip(outs, spares)) if s is not None and o == s]
+    producers = {id(v): e for e in body.equations for v in e.outputs}
+
+    def fresh(j):
+        if j in written or spares[j] is None:
+            return True
+        eqn = producers.get(id(body.outvars[j]))
+        return eqn is not None and (eqn.primitive is dot_general_p or isinstance(
+            kind_of(lowerings.get(eqn.primitive)), (Elementwise, Reduction)))
+
+    if not all(fresh(j) for j in range(len(outs))):
+        return []
+    return written
+
+
 def _carried(ctx, atoms, exprs) -> list[str]:
-    """Fresh locals holding a loop's initial carry. Arrays are copied: the carry is
-    reassigned with the body's results, a variable Numba must type as one writable array."""
-    names = [ctx.fresh("carry") for _ in atoms]
-    ctx.assign(names, [f"np.copy({e})" if a.aval.shape else e for a, e in zip(atoms, exprs)])
+    """Fresh locals holding a loop's initial carry. Arrays are copied (by element: no
+    ``np.copy`` for Numba to compile): the carry is reassigned with the body's results, a
+    variable Numba must type as one writable array, and a carry alternating between two
+    buffers writes into this one."""
+    names = []
+    for atom, expr in zip(atoms, exprs):
+        if not atom.aval.shape:
+            names.append(ctx.fresh("carry"))
+            ctx.emit(f"{names[-1]} = {expr}")
+            continue
+        names.append(ctx.new_array(atom.aval, "carry"))
+        with ctx.loops(atom.aval.shape) as index:
+            at = ", ".join(index)
+            ctx.emit(f"{names[-1]}[{at}] = {expr}[{at}]")
     return names
 
 
