@@ -573,14 +573,7 @@ def _while_vjp_bwd(inputs, cts, active, *, cond, body, cond_nconsts, body_nconst
     return [ct if on else None for ct, on in zip(result, active)]
 
 
-def _while_vjp_of_vjp(cts, inputs, outputs, active, **params):
-    raise FuncgradError("differentiating the backward pass of a while_loop again (grad of "
-                        "grad through while_loop) is not supported; use fori_loop or scan "
-                        "with a static trip count for higher derivatives")
-
-
 vjp_split_rules[while_p] = (_while_vjp_fwd, _while_vjp_bwd)
-vjp_rules[while_vjp_p] = _while_vjp_of_vjp
 
 
 # ---------------------------------------------------------------------------------------
@@ -644,8 +637,10 @@ def _split_by(values, sizes):
     return out
 
 
-def _while_jvp(primals, tangents, *, cond, body, cond_nconsts, body_nconsts, max_steps=None):
-    cn, bn = cond_nconsts, body_nconsts
+def _jvp_loop(primals, tangents, cond, body, cn, bn, max_steps):
+    """The while loop carrying the tangents beside the carries: ``(operands, params,
+    carry_on)`` for ``while_p.bind(*operands, **params)``, whose outputs are the carries,
+    then the tangents of the carries in ``carry_on``."""
     nk = len(body.outvars)
     on = _tangent_flags(tangents[cn:], body.in_avals)
     consts_on = on[:bn]
@@ -673,23 +668,96 @@ def _while_jvp(primals, tangents, *, cond, body, cond_nconsts, body_nconsts, max
     tb = [t for t, f in zip(tangents[cn:cn + bn], consts_on) if f]
     tk = [t if t is not None else zeros(a.strong())
           for t, a, f in zip(tangents[cn + bn:], carry_avals, carry_on) if f]
-    outs = while_p.bind(*cc, *bc, *tb, *init, *tk, cond=test_program, body=step_program,
-                        cond_nconsts=cn, body_nconsts=bn + n_tb, max_steps=max_steps)
-    carry_t = iter(outs[nk:])
-    primal_outs = while_p.bind(*primals, cond=cond, body=body, cond_nconsts=cn,
-                               body_nconsts=bn, max_steps=max_steps)  # (as scan's JVP)
+    params = dict(cond=test_program, body=step_program, cond_nconsts=cn,
+                  body_nconsts=bn + n_tb, max_steps=max_steps)
+    return [*cc, *bc, *tb, *init, *tk], params, carry_on
+
+
+def _while_jvp(primals, tangents, *, cond, body, cond_nconsts, body_nconsts, max_steps=None):
+    nk = len(body.outvars)
+    operands, params, carry_on = _jvp_loop(primals, tangents, cond, body, cond_nconsts,
+                                           body_nconsts, max_steps)
+    carry_t = iter(while_p.bind(*operands, **params)[nk:])
+    primal_outs = while_p.bind(*primals, cond=cond, body=body, cond_nconsts=cond_nconsts,
+                               body_nconsts=body_nconsts, max_steps=max_steps)  # (as scan's)
     return primal_outs, [next(carry_t) if f else None for f in carry_on]
 
 
-def _no_jvp_of_while_vjp(primals, tangents, **params):
-    raise FuncgradError("forward mode through the backward pass of a while_loop (hessian, "
-                        "jvp of grad) is not supported; use fori_loop or scan with a static "
-                        "trip count")
+# Higher derivatives through the backward pass of a while loop W. ``while_vjp(x, g)`` is
+# J(x)^T g, J the Jacobian of W, so for any v: v . while_vjp(x, g) = g . (J(x) v), the
+# product of g with the tangent that the loop carrying tangents beside the carries, W'(x, v)
+# = (W(x), J(x) v), computes. Differentiating that scalar: its gradient in x is the first
+# order VJP of W' (cotangent g on the tangent carries), its gradient in g is J(x) v. So both
+# the VJP and the JVP of while_vjp are a while_vjp of W' (and the next order one of W'').
+
+
+def _loop_of(params):
+    """The loop (cond, body, cond_nconsts, body_nconsts, max_steps) a while_vjp is the
+    backward pass of, and its carries' activity; a clear error if its backward half was
+    batched on its own (vmap over cotangents), where this does not hold."""
+    forward, backward, carry_on = params["forward"], params["backward"], params["carry_on"]
+    nk = len(carry_on)
+    carries = forward.in_avals[params["body_nconsts"]:]
+    if not _same(backward.in_avals[len(backward.invars) - nk:], carries):
+        raise FuncgradError("differentiating the vmap (over cotangents) of a while_loop's "
+                            "backward pass is not supported; differentiate first, then vmap")
+    body = dead_code_elimination(Program((), forward.invars, forward.equations,
+                                         forward.outvars[:nk]))
+    return body, nk
+
+
+def _gradient_through_tangent_loop(x, v, g, params, wanted, ct_carries=None):
+    """``d/dx [g . J(x) v + c . W(x)]`` (c = ``ct_carries``, None = 0) at the positions
+    ``wanted`` of ``x`` (None elsewhere), and ``J(x) v``; ``x`` are a while_vjp's loop
+    operands, ``v`` tangents for them, ``g`` and ``c`` cotangents of the carries in
+    ``params['carry_on']`` (the while_vjp's)."""
+    body, nk = _loop_of(params)
+    cn, bn, carry_on = params["cond_nconsts"], params["body_nconsts"], params["carry_on"]
+    operands, loop, t_on = _jvp_loop(x, v, params["cond"], body, cn, bn, params["max_steps"])
+    n_tb = loop["body_nconsts"] - bn
+    g_all, c_all = _on_carries(g, carry_on), _on_carries(ct_carries, carry_on)
+    cts = [*c_all, *[ct for ct, on in zip(g_all, t_on) if on]]
+    at = [*range(cn + bn), *range(cn + bn + n_tb, cn + bn + n_tb + nk)]  # x in operands
+    active = [False] * len(operands)
+    for position, on in zip(at, wanted):
+        active[position] = bool(on)
+    grads = _while_vjp_bwd(operands, cts, active, **loop)
+    tangents = iter(while_p.bind(*operands, **loop)[nk:])
+    return [grads[k] for k in at], [next(tangents) if on else None for on in t_on]
+
+
+def _on_carries(values, carry_on) -> list:
+    """Values given for the carries in ``carry_on`` (or None), spread over all carries."""
+    given = iter(values if values is not None else [None] * sum(carry_on))
+    return [next(given) if on else None for on in carry_on]
+
+
+def _while_vjp_jvp(primals, tangents, **params):
+    """d[J(x)^T g] = J(x)^T dg + d/dx[g . J(x) dx]."""
+    cn, bn, nk = params["cond_nconsts"], params["body_nconsts"], len(params["carry_on"])
+    n_x = cn + bn + nk
+    wanted = [False] * cn + list(params["consts_on"]) + list(params["carry_on"])
+    at_x, _ = _gradient_through_tangent_loop(primals[:n_x], tangents[:n_x], primals[n_x:],
+                                             params, wanted, tangents[n_x:])
+    return while_vjp_p.bind(*primals, **params), [t for t, on in zip(at_x, wanted) if on]
+
+
+def _while_vjp_vjp(cts, inputs, outputs, active, **params):
+    """With v the cotangents of J(x)^T g: d/dx[g . J(x) v] for x, J(x) v for g."""
+    cn, bn, nk = params["cond_nconsts"], params["body_nconsts"], len(params["carry_on"])
+    n_x = cn + bn + nk
+    it = iter(cts)
+    v = [None] * cn + [next(it) if on else None
+                       for on in [*params["consts_on"], *params["carry_on"]]]
+    at_x, jv = _gradient_through_tangent_loop(inputs[:n_x], v, inputs[n_x:], params,
+                                              list(active[:n_x]))
+    return [*at_x, *[t for t, on in zip(jv, params["carry_on"]) if on]]
 
 
 jvp_rules[scan_p] = _scan_jvp
 jvp_rules[while_p] = _while_jvp
-jvp_rules[while_vjp_p] = _no_jvp_of_while_vjp
+jvp_rules[while_vjp_p] = _while_vjp_jvp
+vjp_rules[while_vjp_p] = _while_vjp_vjp
 
 
 # ---------------------------------------------------------------------------------------
