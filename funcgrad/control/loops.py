@@ -802,18 +802,19 @@ def _while_batch(args, dims, *, cond, body, cond_nconsts, body_nconsts, max_step
     return while_p.bind(*operands, **params), out_dims
 
 
-def _batched_while(args, dims, cond, body, cn, bn, max_steps, force=()):
+def _batched_while(args, dims, cond, body, cn, bn, max_steps, force=None):
     """The operands and params of the while loop computing ``while_p(*args)`` for every
-    example, and its outputs' batch axes. ``force`` (body-const positions) and all carries,
-    when ``force`` is not empty, are batched even where the same for every example."""
+    example, and its outputs' batch axes. With ``force`` (body-const positions, maybe
+    none), those consts and all carries are batched even where the same for every example
+    (each example gets its own cotangents)."""
     size = batch_size(args, dims)
     args = list(map(to_front, args, dims))
     dims = [None if d is None else 0 for d in dims]
-    for j in force:
+    for j in force or ():
         args[cn + j], dims[cn + j] = with_batch_axis(args[cn + j], dims[cn + j], size), 0
     cc_dims, bc_dims, carry_dims = dims[:cn], dims[cn:cn + bn], dims[cn + bn:]
     batched = _batched_carries(body, bc_dims, carry_dims, [], size)
-    if force:
+    if force is not None:
         batched = [True] * len(batched)
     carry_in = [0 if b else None for b in batched]
     pred_dim = batch_program(cond, [*cc_dims, *carry_in], size)[1][0]
