@@ -183,6 +183,27 @@ def test_grad_of_while_matches_the_hand_unrolled_loop():
     check_grads(looped, (a, b), order=1)
 
 
+def test_compiled_gradient_runs_the_while_loop_once_and_grows_its_tape():
+    def spiral(x, w):  # 40 steps of a vector recurrence: the tape (16 rows) doubles twice
+        step = lambda c: (c[0] + 1, fnp.tanh(c[1] @ w) + 0.1 * c[1])  # noqa: E731
+        return fnp.sum(lax.while_loop(lambda c: c[0] < 40, step, (0, x))[1] ** 2)
+
+    def unrolled(x, w):
+        for _ in range(40):
+            x = fnp.tanh(x @ w) + 0.1 * x
+        return fnp.sum(x ** 2)
+
+    x, value_and_grad = H0, fg.jit(fg.value_and_grad(spiral, (0, 1)))
+    value, grads = value_and_grad(x, W)
+    assert float(value) == pytest.approx(float(unrolled(x, W)), rel=1e-12)
+    for got, expected in zip(grads, fg.grad(unrolled, (0, 1))(x, W)):
+        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-14)
+    # one forward loop, recording the tape the backward loop reads; the value comes from it
+    source = value_and_grad.lower(x, W).source
+    assert source.count("while True:") == 1 and "grown" in source
+    assert fg.jit(fg.grad(newton_sqrt)).lower(2.0).source.count("while True:") == 1
+
+
 def test_fori_loop_grads_static_and_traced_bounds():
     def f(x, n):
         return lax.fori_loop(0, n, lambda i, p: fnp.sin(p) * x + i, x)
@@ -374,6 +395,52 @@ def test_vmap_of_loops_matches_a_python_loop():
     per_example = fg.vmap(fg.grad(rnn_scan, 2), in_axes=(0, None, None))(hs, XS, W)
     np.testing.assert_allclose(per_example, [fg.grad(rnn_scan, 2)(h, XS, W) for h in hs],
                                rtol=1e-12)
+
+
+def test_forward_mode_and_vmap_of_map_switch_select_and_reverse_scan():
+    xs = RNG.normal(size=(4, 3))
+    row_norms = lambda xs: lax.map(lambda r: fnp.sum(fnp.sin(r) * r), xs)  # noqa: E731
+    check_grads(row_norms, (xs,), order=1, modes=("fwd", "rev"))
+    batches = RNG.normal(size=(2, 4, 3))
+    np.testing.assert_allclose(fg.vmap(row_norms)(batches),
+                               [row_norms(b) for b in batches], rtol=1e-14)
+    np.testing.assert_allclose(fg.vmap(row_norms, in_axes=2)(batches),
+                               [row_norms(batches[:, :, k]) for k in range(3)], rtol=1e-14)
+    # switch with an index that differs between examples (clamped, as in JAX)
+    branches = [fnp.sin, fnp.cos, lambda v: v ** 3]
+    pick = lambda i, x: lax.switch(i, branches, x)  # noqa: E731
+    index = np.array([0, 2, 7, -1])
+    expected = [pick(i, x) for i, x in zip(index, xs)]
+    np.testing.assert_allclose(fg.vmap(pick)(index, xs), expected, rtol=1e-14)
+    np.testing.assert_allclose(fg.jit(fg.vmap(pick))(index, xs), expected, rtol=1e-14)
+    check_grads(lambda x: pick(2, x), (xs[0],), order=1, modes=("fwd", "rev"))
+    # select: elementwise, differentiable in both cases, batched in any argument
+    p = xs > 0
+    check_grads(lambda a, b: lax.select(p, a, b), (xs, -xs * 2.0), order=1,
+                modes=("fwd", "rev"))
+    np.testing.assert_allclose(fg.vmap(lax.select)(p, xs, -xs), np.abs(xs))
+    # a reverse scan under jvp and vmap
+    rev = lambda h, xs: lax.scan(lambda c, x: (fnp.tanh(c * x), c), h, xs,  # noqa: E731
+                                 reverse=True)
+    check_grads(lambda h: rev(h, xs)[1], (H0,), order=1, modes=("fwd",))
+    hs = RNG.normal(size=(2, 3))
+    for got, want in zip(fg.vmap(rev, in_axes=(0, None))(hs, xs),
+                         zip(*[rev(h, xs) for h in hs])):
+        np.testing.assert_allclose(got, np.stack(want), rtol=1e-14)
+
+
+def test_vmap_of_while_with_a_batched_predicate_runs_until_all_are_done():
+    counts = fg.vmap(lambda n: lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1,
+                                                                             c[1] * 2.0),
+                                              (0, 1.0)))
+    steps, values = counts(np.array([0, 3, 1]))
+    assert steps.tolist() == [0, 3, 1] and values.tolist() == [1.0, 8.0, 2.0]
+    steps, values = fg.jit(counts)(np.array([5, 2]))
+    assert steps.tolist() == [5, 2] and values.tolist() == [32.0, 4.0]
+    # forward mode of the batched loop: each example's own derivative
+    a = np.array([2.0, 9.0, 0.25])
+    np.testing.assert_allclose(fg.vmap(lambda a: fg.jvp(newton_sqrt, (a,), (1.0,))[1])(a),
+                               0.5 / np.sqrt(a), rtol=1e-10)
 
 
 def test_per_example_gradients_through_a_while_loop():

@@ -16,10 +16,17 @@ are a const or a row of an xs are not saved: the backward scan reads them where 
 
 ``while`` cannot return such stacks (their length is the trip count, unknown until it runs,
 and a Program's values have static shapes). Its backward pass is one primitive,
-``while_vjp``, that runs the loop again, taping each iteration's residuals on a growable
-tape, then runs the backward halves over the tape in reverse. The tape lives and dies inside
-that one primitive, so every value of the program keeps a static shape; the price is running
-the forward loop twice. ``max_steps`` bounds the loop, and so the tape.
+``while_vjp``, whose meaning is "run the loop, taping each iteration's residuals on a
+growable tape, then the backward halves over the tape in reverse", so every value of the
+program keeps a static shape. Compiled, the loop is run once: the ``while`` equation that
+computes the loop's value records the tape for the ``while_vjp`` of the same operands
+(``_Tape``), which then only runs the backward loop (the NumPy evaluator runs the loop
+again). ``max_steps`` bounds the loop, and so the tape.
+
+Higher derivatives: ``while_vjp(x, g)`` is J(x)^T g, and v . J(x)^T g = g . J(x) v, where
+J(x) v is what the loop carrying tangents (the JVP's loop) computes. So the VJP and the JVP
+of ``while_vjp`` are the first-order backward pass of that loop: another ``while_vjp``,
+differentiable the same way.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from funcgrad.compile.context import dtype_expr
 from funcgrad.control.subprogram import carry_activity
 from funcgrad.core.errors import FuncgradError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline
-from funcgrad.core.ir import Program, Var, dead_code_elimination
+from funcgrad.core.ir import Literal, Program, Var, dead_code_elimination
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import ShapedArray, is_float
@@ -417,8 +424,18 @@ def _emit_loop_head(ctx, cond, cond_consts, carry, max_steps):
 
 
 def _lower_while(ctx, eqn):
+    """A ``while`` loop. When the same program later runs the backward pass of this very
+    loop (a ``while_vjp`` on the same operands), this loop is the one that records its
+    tape: it runs the forward half, which also returns the residuals, and the
+    ``while_vjp`` reads the tape instead of running the loop again."""
     p = eqn.params
     cn, bn = p["cond_nconsts"], p["body_nconsts"]
+    vjp = _backward_pass_of(ctx, eqn)
+    if vjp is not None:
+        _tapes(ctx)[id(vjp)] = tape = _Tape(ctx, vjp)
+        for var, name in zip(eqn.outputs, tape.carry):
+            ctx.bind(var, name)
+        return
     ins = [ctx.array(a) for a in eqn.inputs]
     carry = _carried(ctx, eqn.inputs[cn + bn:], ins[cn + bn:])
     _emit_loop_head(ctx, p["cond"], ins[:cn], carry, p["max_steps"])
@@ -426,6 +443,30 @@ def _lower_while(ctx, eqn):
         ctx.assign(carry, ctx.lower_region(p["body"], [*ins[cn:cn + bn], *carry]))
     for var, name in zip(eqn.outputs, carry):
         ctx.bind(var, name)
+
+
+def _tapes(ctx) -> dict:
+    """The tapes recorded by ``while`` loops of the program ``ctx`` lowers, by the id of
+    the ``while_vjp`` equation to read them (None once that one is lowered)."""
+    return ctx.__dict__.setdefault("loop_tapes", {})
+
+
+def _backward_pass_of(ctx, eqn):
+    """The first ``while_vjp`` of the program being lowered that differentiates the loop
+    ``eqn`` (the same operands, condition and bound) and is not lowered yet."""
+    n = len(eqn.inputs)
+    same = lambda a, b: a is b or (isinstance(a, Literal) and isinstance(b, Literal)  # noqa
+                                    and a.aval == b.aval and a.value == b.value)
+    for other in ctx.program.equations:
+        if other.primitive is while_vjp_p and id(other) not in _tapes(ctx) \
+                and other.params["cond"] is eqn.params["cond"] \
+                and other.params["max_steps"] == eqn.params["max_steps"] \
+                and other.params["cond_nconsts"] == eqn.params["cond_nconsts"] \
+                and other.params["body_nconsts"] == eqn.params["body_nconsts"] \
+                and len(other.inputs) >= n \
+                and all(same(a, b) for a, b in zip(other.inputs[:n], eqn.inputs)):
+            return other
+    return None
 
 
 lowerings[while_p] = Region(_lower_while)
@@ -476,58 +517,82 @@ while_vjp_p = Primitive("while_vjp", impl=_while_vjp_impl, shape_rule=_while_vjp
 _TAPE_START = 16  # rows a tape starts with; it doubles when full
 
 
-def _lower_while_vjp(ctx, eqn):
-    """The loop again, each iteration's residuals written to growable tapes (preallocated
-    arrays that double when full), then the backward halves over the tapes in reverse."""
-    p = eqn.params
-    cn, bn, nk = p["cond_nconsts"], p["body_nconsts"], len(p["carry_on"])
-    forward, backward = p["forward"], p["backward"]
-    ins = [ctx.array(a) for a in eqn.inputs]
-    cc, bc = ins[:cn], ins[cn:cn + bn]
-    carry = _carried(ctx, eqn.inputs[cn + bn:cn + bn + nk], ins[cn + bn:cn + bn + nk])
-    given = iter(ins[cn + bn + nk:])
-    where = {id(v): j for j, v in enumerate(forward.invars[:bn])}
-    residuals = forward.outvars[nk:]
-    taped = [r for r in residuals if id(r) not in where]
-    n, cap = ctx.fresh("trips"), ctx.fresh("capacity")
-    ctx.emit(f"{n} = 0")
-    ctx.emit(f"{cap} = {_TAPE_START}")
-    tapes = [ctx.fresh("tape") for _ in taped]
-    for tape, r in zip(tapes, taped):
-        ctx.emit(f"{tape} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
-                 f"{dtype_expr(r.aval.dtype)})")
-    _emit_loop_head(ctx, p["cond"], cc, carry, p["max_steps"])
-    with ctx.indented():
-        outs = ctx.lower_region(forward, [*bc, *carry])
-        ctx.emit(f"if {n} == {cap}:")
+class _Tape:
+    """The forward loop of a ``while_vjp`` equation (its forward half, run while the
+    condition holds), each iteration's residuals written to growable tapes: arrays
+    allocated before the loop that double when full. ``carry``: the final carries'
+    locals; ``trips``: the trip count's; ``tapes``: one per residual not read from a
+    body const."""
+
+    def __init__(self, ctx, eqn):
+        p = eqn.params
+        cn, bn, nk = p["cond_nconsts"], p["body_nconsts"], len(p["carry_on"])
+        forward = p["forward"]
+        ins = [ctx.array(a) for a in eqn.inputs[:cn + bn + nk]]
+        self.consts = ins[cn:cn + bn]
+        self.carry = _carried(ctx, eqn.inputs[cn + bn:cn + bn + nk], ins[cn + bn:])
+        self.where = {id(v): j for j, v in enumerate(forward.invars[:bn])}
+        self.residuals = forward.outvars[nk:]
+        taped = [r for r in self.residuals if id(r) not in self.where]
+        self.taped = {id(r): j for j, r in enumerate(taped)}
+        self.trips, self.capacity = n, cap = ctx.fresh("trips"), ctx.fresh("capacity")
+        ctx.emit(f"{n} = 0")
+        ctx.emit(f"{cap} = {_TAPE_START}")
+        self.tapes = [ctx.fresh("tape") for _ in taped]
+        for tape, r in zip(self.tapes, taped):
+            ctx.emit(f"{tape} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
+                     f"{dtype_expr(r.aval.dtype)})")
+        _emit_loop_head(ctx, p["cond"], ins[:cn], self.carry, p["max_steps"])
         with ctx.indented():
-            ctx.emit(f"{cap} = 2 * {cap}")
-            for tape, r in zip(tapes, taped):
-                grown = ctx.fresh("grown")
-                ctx.emit(f"{grown} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
-                         f"{dtype_expr(r.aval.dtype)})")
-                ctx.emit(f"{grown}[:{n}] = {tape}")
-                ctx.emit(f"{tape} = {grown}")
-        saved = iter(outs[nk:])
-        for r in residuals:
-            value = next(saved)
-            if id(r) not in where:
-                ctx.emit(f"{tapes[taped.index(r)]}[{n}] = {value}")
-        ctx.assign(carry, outs[:nk])
-        ctx.emit(f"{n} += 1")
+            ctx.emit(f"if {n} == {cap}:")
+            with ctx.indented():
+                ctx.emit(f"{cap} = 2 * {cap}")
+                for j, r in enumerate(taped):
+                    self._grow(ctx, j, r.aval)
+            rows = [f"{self.tapes[self.taped[id(r)]]}[{n}]"
+                    if id(r) in self.taped and r.aval.shape else None for r in self.residuals]
+            outs = ctx.lower_region(forward, [*self.consts, *self.carry], [None] * nk + rows)
+            for r, value, row in zip(self.residuals, outs[nk:], rows):
+                if id(r) in self.taped and value != row:
+                    _copy_into(ctx, self.tapes[self.taped[id(r)]], n, value, r.aval.shape)
+            ctx.assign(self.carry, outs[:nk])
+            ctx.emit(f"{n} += 1")
+
+    def _grow(self, ctx, j, aval):
+        grown, t = ctx.fresh("grown"), ctx.fresh("t")
+        ctx.emit(f"{grown} = np.empty(({self.capacity}, {_dims(ctx, aval.shape)}), "
+                 f"{dtype_expr(aval.dtype)})")
+        ctx.emit(f"for {t} in range({self.trips}):")
+        with ctx.indented():
+            _copy_into(ctx, grown, t, f"{self.tapes[j]}[{t}]", aval.shape)
+        ctx.emit(f"{self.tapes[j]} = {grown}")
+
+    def row(self, r, t) -> str:
+        """Residual ``r`` of iteration ``t``."""
+        if id(r) in self.where:
+            return self.consts[self.where[id(r)]]
+        return f"{self.tapes[self.taped[id(r)]]}[{t}]"
+
+
+def _lower_while_vjp(ctx, eqn):
+    """The forward loop recording the tapes (unless the ``while`` it differentiates
+    recorded them), then the backward halves over the tapes in reverse."""
+    p = eqn.params
+    nk, backward = len(p["carry_on"]), p["backward"]
+    tape = _tapes(ctx).get(id(eqn)) or _Tape(ctx, eqn)
+    _tapes(ctx)[id(eqn)] = None
+    given = iter(ctx.array(a) for a in eqn.inputs[len(eqn.inputs) - sum(p["carry_on"]):])
     avals = backward.in_avals[len(backward.invars) - nk:]
     ct_carry = [ctx.fresh("ct") for _ in range(nk)]
-    ctx.assign(ct_carry, [f"np.copy({next(given)})" if on and a.shape else
-                          next(given) if on else _zero(ctx, a)
+    ctx.assign(ct_carry, [next(given) if on else _zero(ctx, a)
                           for on, a in zip(p["carry_on"], avals)])
     acc_avals = backward.out_avals[:sum(p["consts_on"])]
     acc = [ctx.fresh("acc") for _ in acc_avals]
     ctx.assign(acc, [_zero(ctx, a) for a in acc_avals])
     t = ctx.fresh("t")
-    ctx.emit(f"for {t} in range({n} - 1, -1, -1):")
+    ctx.emit(f"for {t} in range({tape.trips} - 1, -1, -1):")
     with ctx.indented():
-        res = [bc[where[id(r)]] if id(r) in where else f"{tapes[taped.index(r)]}[{t}]"
-               for r in residuals]
+        res = [tape.row(r, t) for r in tape.residuals]
         cts = ctx.lower_region(backward, [*res, *ct_carry])
         ctx.assign(acc, [f"{a} + {g}" for a, g in zip(acc, cts[:len(acc)])])
         active = [k for k, on in enumerate(p["carry_on"]) if on]
