@@ -248,7 +248,13 @@ class LoweringContext:
         if id(atom) not in views and id(atom) not in virtual:
             raise LoweringError(f"internal: {self.name(atom)} is used before it is computed")
         expr = None
-        if atom.aval.shape == ():
+        if id(atom) in self.destinations and atom.aval.shape:  # a view or fused value asked
+            expr = self.fresh(self.name(atom))                 # for in an array given:
+            self.emit(f"{expr} = {self.destinations[id(atom)]}")  # computed into it
+            self.written.add(id(atom))
+            with self.loops(atom.aval.shape) as index, self.scoped(index, atom.aval.shape):
+                self.emit(f"{expr}[{', '.join(index)}] = {self.read(atom, index)}")
+        elif atom.aval.shape == ():
             with self.scoped([], ()):
                 expr = self.read(atom, [])
         elif id(atom) in views:
