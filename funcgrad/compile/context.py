@@ -24,7 +24,10 @@ Sub-programs (``Region`` rules)
     wrote; ``pass`` if it needs no code), with fresh names for each emission and its own
     fusion. Inputs and outputs are expressions of arrays, or scalars for 0-d values. An
     output may be one of the input expressions itself (a value passed through), so a loop
-    reassigns its carried values with ``ctx.assign``, all at once. A ``for`` loop::
+    reassigns its carried values with ``ctx.assign``, all at once. Optional
+    ``destinations`` (arrays, one per output or None) are where outputs are computed when
+    the region can write them there: a loop's stacked rows, a second carry buffer.
+    A ``for`` loop::
 
         carry = [ctx.fresh("carry") for _ in eqn.outputs]
         ctx.assign(carry, [ctx.array(a) for a in eqn.inputs])
@@ -377,17 +380,17 @@ class LoweringContext:
             else:
                 region.bind(var, str(expr))
         own = {id(v) for v in program.inputs}
-        for var, dest in zip(program.outvars, destinations or []):
-            if dest is not None and isinstance(var, Var) and id(var) not in own:
-                region.destinations.setdefault(id(var), dest)
+        for out, dest in zip(program.outvars, destinations or []):
+            if dest is not None and isinstance(out, Var) and id(out) not in own:
+                region.destinations.setdefault(id(out), dest)
         outputs = emit_program(region)
         if len(self.text.lines) == lines_before:
             self.emit("pass")  # the block a rule opened for it must not be empty
         self.text.source = saved_source
         claimed = set()
-        for k, (var, dest) in enumerate(zip(program.outvars, destinations or [])):
-            if id(var) in region.written and region.destinations[id(var)] == dest \
-                    and id(var) not in claimed:
-                claimed.add(id(var))
+        for k, (out, dest) in enumerate(zip(program.outvars, destinations or [])):
+            if id(out) in region.written and region.destinations[id(out)] == dest \
+                    and id(out) not in claimed:
+                claimed.add(id(out))
                 outputs[k] = dest
         return outputs
