@@ -374,8 +374,10 @@ class LoweringContext:
                                 f"given {len(inputs)}")
         region = LoweringContext(program, self.text)
         saved_source, lines_before = self.text.source, len(self.text.lines)
+        read = {id(a) for e in program.equations for a in e.inputs} | \
+            {id(a) for a in program.outvars}
         for var, expr in zip(program.inputs, inputs):
-            if not str(expr).isidentifier():  # read it once, by name
+            if not str(expr).isidentifier() and id(var) in read:  # read it once, by name
                 region.define(var, str(expr))
             else:
                 region.bind(var, str(expr))
