@@ -236,6 +236,22 @@ def test_checkpoint_recomputes_instead_of_saving():
     assert remat < plain
     np.testing.assert_allclose(g_remat, g_plain, rtol=1e-13)
     check_grads(fg.remat(lambda x: fnp.sin(x) * fnp.cos(x)), (np.array([0.2, 0.4]),), order=2)
+    # forward mode and vmap of a checkpointed loop body; a while_loop's body checkpointed
+    f = lambda h: fnp.sum(lax.scan(fg.checkpoint(body), h, XS)[0])  # noqa: E731
+    check_grads(f, (H0,), order=1, modes=("fwd",))
+    hs = RNG.normal(size=(2, 3))
+    np.testing.assert_allclose(fg.vmap(fg.grad(f))(hs), [fg.grad(f)(h) for h in hs],
+                               rtol=1e-13)
+    spiral = lambda x: lax.while_loop(  # noqa: E731
+        lambda c: c[0] < 6, fg.checkpoint(lambda c: (c[0] + 1, fnp.tanh(c[1] @ W))), (0, x))
+    np.testing.assert_allclose(fg.jit(fg.grad(lambda x: fnp.sum(spiral(x)[1])))(H0),
+                               fg.grad(lambda x: fnp.sum(f_unrolled_tanh(x)))(H0), rtol=1e-12)
+
+
+def f_unrolled_tanh(x):
+    for _ in range(6):
+        x = fnp.tanh(x @ W)
+    return x
 
 
 def test_vjp_splits_loops_into_forward_and_backward_programs():
