@@ -183,6 +183,30 @@ def test_grad_of_while_matches_the_hand_unrolled_loop():
     check_grads(looped, (a, b), order=1)
 
 
+def test_compiled_loops_whose_carries_alias_each_other_or_their_views():
+    """Carries computed in place into a spare buffer must not be overwritten while another
+    carry (a value passed through, a view of one) still holds the old buffer."""
+    def loops(a, b):
+        swap = lax.scan(lambda c, x: ((c[1] * 2.0 + x, c[0]), c[0] + c[1]), (a, b), XS)
+        flip = lax.scan(lambda c, x: ((c[0][::-1], c[0] + c[1]), c[1]), (a, b), XS)
+        twice = lax.scan(lambda c, x: ((fnp.sin(c[0]) + x,) * 2, fnp.sin(c[0]) + x), (a, b),
+                         XS, reverse=True)
+        kept = lax.scan(lambda c, x: ((c[0], c[1] + x), c[0]), (a, b), XS)
+        loop = lax.while_loop(lambda c: c[2] < 4, lambda c: (c[1][::-1], c[0] + 1.0, c[2] + 1),
+                              (a, b, 0))
+        return [swap, flip, twice, kept, loop[:2]]
+
+    def total(a, b):
+        return sum(fnp.sum(fnp.sin(leaf)) for leaf in fg.tree.flatten(loops(a, b))[0])
+
+    a, b = np.arange(3.0), np.ones(3)
+    for got, want in zip(fg.tree.flatten(fg.jit(loops)(a, b))[0],
+                         fg.tree.flatten(loops(a, b))[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    for got, want in zip(fg.jit(fg.grad(total, (0, 1)))(a, b), fg.grad(total, (0, 1))(a, b)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
 def test_compiled_gradient_runs_the_while_loop_once_and_grows_its_tape():
     def spiral(x, w):  # 40 steps of a vector recurrence: the tape (16 rows) doubles twice
         step = lambda c: (c[0] + 1, fnp.tanh(c[1] @ w) + 0.1 * c[1])  # noqa: E731

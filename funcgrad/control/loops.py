@@ -106,8 +106,9 @@ def _lower_scan(ctx, eqn):
     length - 1 - i. Each ys is allocated once; the body computes its rows in place where
     it can (a fused loop writing ``ys[k]``), else they are copied in by element (never by
     slice assignment: Numba's shape-mismatch error path for it costs seconds to compile).
-    An array carry the body computes in a fused loop alternates between two buffers
-    allocated before the loop, when no other carry may share its old buffer."""
+    An array carry the body computes in a fused loop is written into a spare buffer, which
+    then swaps with the carry's old one when no other carry may share that (else a new
+    spare is allocated)."""
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
     ins = [ctx.array(a) for a in eqn.inputs]
@@ -133,6 +134,11 @@ def _lower_scan(ctx, eqn):
         swapped = _swappable(body, outs[:nk], spares)
         ctx.assign([*carry, *[spares[j] for j in swapped]],
                    [*outs[:nk], *[carry[j] for j in swapped]])
+        for j, (out, spare) in enumerate(zip(outs[:nk], spares)):
+            if spare is not None and out == spare and j not in swapped:  # now the carry
+                aval = eqn.outputs[j].aval
+                ctx.emit(f"{spare} = np.empty({ctx.shape(aval.shape)}, "
+                         f"{dtype_expr(aval.dtype)})")
     for var, name in zip(eqn.outputs, [*carry, *ys]):
         ctx.bind(var, name)
 
