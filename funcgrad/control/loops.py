@@ -451,6 +451,9 @@ def _lower_while(ctx, eqn):
         ctx.bind(var, name)
 
 
+_SPLIT_FROM = "while_body"  # a while_vjp's forward half -> the body it was split from
+
+
 def _tapes(ctx) -> dict:
     """The tapes recorded by ``while`` loops of the program ``ctx`` lowers, by the id of
     the ``while_vjp`` equation to read them (None once that one is lowered)."""
@@ -459,13 +462,15 @@ def _tapes(ctx) -> dict:
 
 def _backward_pass_of(ctx, eqn):
     """The first ``while_vjp`` of the program being lowered that differentiates the loop
-    ``eqn`` (the same operands, condition and bound) and is not lowered yet."""
+    ``eqn`` (the same operands, condition, body and bound) and is not lowered yet."""
     n = len(eqn.inputs)
     same = lambda a, b: a is b or (isinstance(a, Literal) and isinstance(b, Literal)  # noqa
                                     and a.aval == b.aval and a.value == b.value)
     for other in ctx.program.equations:
         if other.primitive is while_vjp_p and id(other) not in _tapes(ctx) \
                 and other.params["cond"] is eqn.params["cond"] \
+                and other.params["forward"].cached(_SPLIT_FROM, lambda _: None) \
+                is eqn.params["body"] \
                 and other.params["max_steps"] == eqn.params["max_steps"] \
                 and other.params["cond_nconsts"] == eqn.params["cond_nconsts"] \
                 and other.params["body_nconsts"] == eqn.params["body_nconsts"] \
@@ -632,6 +637,7 @@ def _while_vjp_bwd(inputs, cts, active, *, cond, body, cond_nconsts, body_nconst
     consts_on = [bool(a) for a in active[cond_nconsts:cond_nconsts + body_nconsts]]
     carry_on = carry_activity(body, consts_on, active[cond_nconsts + body_nconsts:], [])
     forward, backward = split_adjoint(body, tuple([*consts_on, *carry_on]))
+    forward.cached(_SPLIT_FROM, lambda _: body)  # what a while lowering matches (_Tape)
     given = [ct if ct is not None else zeros(a.strong())
              for ct, a, on in zip(cts, body.out_avals, carry_on) if on]
     outs = iter(while_vjp_p.bind(*inputs, *given, cond=cond, forward=forward,
