@@ -228,6 +228,20 @@ def test_compiled_gradient_runs_the_while_loop_once_and_grows_its_tape():
     assert fg.jit(fg.grad(newton_sqrt)).lower(2.0).source.count("while True:") == 1
 
 
+def test_a_while_records_the_tape_only_for_its_own_backward_pass():
+    from funcgrad.control.loops import while_loop as raw_while
+    from funcgrad.core.tracing import trace_flat
+    scalar = fg.core.types.ShapedArray((), np.dtype("float64"))
+    cond = trace_flat(lambda x: [x < 3.0], [scalar])[0]  # one condition, two bodies
+    grow = trace_flat(lambda x: [x * 1.5 + 0.1], [scalar])[0]
+    bend = trace_flat(lambda x: [x + fnp.sin(x) + 0.5], [scalar])[0]
+
+    def f(x):
+        return raw_while([], [], [x], cond=cond, body=grow)[0] * \
+            raw_while([], [], [x], cond=cond, body=bend)[0]
+    assert float(fg.jit(fg.grad(f))(0.5)) == pytest.approx(float(fg.grad(f)(0.5)), rel=1e-13)
+
+
 def test_fori_loop_grads_static_and_traced_bounds():
     def f(x, n):
         return lax.fori_loop(0, n, lambda i, p: fnp.sin(p) * x + i, x)
