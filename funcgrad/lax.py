@@ -151,10 +151,10 @@ def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=
     condition that may depend on traced values. ``body_fun`` must return the structure,
     shapes and dtypes of ``init_val``.
 
-    Unlike JAX's, it is reverse-differentiable: the backward pass runs the loop again,
-    taping what each iteration's backward step needs (memory proportional to the trip
-    count). ``max_steps`` (funcgrad only) stops the loop after that many iterations, which
-    bounds that memory.
+    Unlike JAX's, it is reverse-differentiable, to any order: the forward loop tapes what
+    each iteration's backward step needs (memory proportional to the trip count), and the
+    backward loop reads the tape in reverse. ``max_steps`` (funcgrad only) stops the loop
+    after that many iterations, which bounds that memory.
 
     Example:
         >>> from funcgrad import lax

@@ -218,6 +218,27 @@ def test_scan_writes_stacked_outputs_at_index_i():
     assert source == generated(lambda xs: scan_p.bind(0.5, xs, body=body), np.ones((60, 3)))
 
 
+def test_loops_compute_rows_and_carries_in_place_without_slice_assignment():
+    """In the RNN's gradient, nothing is allocated per iteration but what BLAS returns: the
+    fused loops write each step's saved values into their stack rows and the new hidden
+    state into a second buffer that swaps with the carry."""
+    w = rng.standard_normal((4, 4)) * 0.5
+
+    def loss(w, h):
+        h, _ = fg.lax.scan(lambda h, _: (fnp.tanh(h @ w), None), h, None, length=7)
+        return fnp.sum(h * h)
+
+    h = rng.standard_normal(4)
+    jitted = fg.jit(fg.grad(loss))
+    np.testing.assert_allclose(jitted(w, h), fg.grad(loss)(w, h), rtol=1e-13)
+    source = jitted.lower(w, h).source.split("def program")[1]
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith("#")]
+    in_loops = [line for line in lines if line.startswith(" " * 8)]
+    assert not [line for line in in_loops if "np.empty" in line or "np.copy" in line]
+    assert any(line.strip().startswith("carry_") and ", spare_" in line for line in lines)
+    assert any(" = ys_" in line for line in in_loops)  # a row, written by a fused loop
+
+
 # -- branches ------------------------------------------------------------------------------
 
 def test_a_branch_picks_one_of_two_sub_programs():

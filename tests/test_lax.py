@@ -183,6 +183,65 @@ def test_grad_of_while_matches_the_hand_unrolled_loop():
     check_grads(looped, (a, b), order=1)
 
 
+def test_compiled_loops_whose_carries_alias_each_other_or_their_views():
+    """Carries computed in place into a spare buffer must not be overwritten while another
+    carry (a value passed through, a view of one) still holds the old buffer."""
+    def loops(a, b):
+        swap = lax.scan(lambda c, x: ((c[1] * 2.0 + x, c[0]), c[0] + c[1]), (a, b), XS)
+        flip = lax.scan(lambda c, x: ((c[0][::-1], c[0] + c[1]), c[1]), (a, b), XS)
+        twice = lax.scan(lambda c, x: ((fnp.sin(c[0]) + x,) * 2, fnp.sin(c[0]) + x), (a, b),
+                         XS, reverse=True)
+        kept = lax.scan(lambda c, x: ((c[0], c[1] + x), c[0]), (a, b), XS)
+        loop = lax.while_loop(lambda c: c[2] < 4, lambda c: (c[1][::-1], c[0] + 1.0, c[2] + 1),
+                              (a, b, 0))
+        return [swap, flip, twice, kept, loop[:2]]
+
+    def total(a, b):
+        return sum(fnp.sum(fnp.sin(leaf)) for leaf in fg.tree.flatten(loops(a, b))[0])
+
+    a, b = np.arange(3.0), np.ones(3)
+    for got, want in zip(fg.tree.flatten(fg.jit(loops)(a, b))[0],
+                         fg.tree.flatten(loops(a, b))[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    for got, want in zip(fg.jit(fg.grad(total, (0, 1)))(a, b), fg.grad(total, (0, 1))(a, b)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_compiled_gradient_runs_the_while_loop_once_and_grows_its_tape():
+    def spiral(x, w):  # 40 steps of a vector recurrence: the tape (16 rows) doubles twice
+        step = lambda c: (c[0] + 1, fnp.tanh(c[1] @ w) + 0.1 * c[1])  # noqa: E731
+        return fnp.sum(lax.while_loop(lambda c: c[0] < 40, step, (0, x))[1] ** 2)
+
+    def unrolled(x, w):
+        for _ in range(40):
+            x = fnp.tanh(x @ w) + 0.1 * x
+        return fnp.sum(x ** 2)
+
+    x, value_and_grad = H0, fg.jit(fg.value_and_grad(spiral, (0, 1)))
+    value, grads = value_and_grad(x, W)
+    assert float(value) == pytest.approx(float(unrolled(x, W)), rel=1e-12)
+    for got, expected in zip(grads, fg.grad(unrolled, (0, 1))(x, W)):
+        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-14)
+    # one forward loop, recording the tape the backward loop reads; the value comes from it
+    source = value_and_grad.lower(x, W).source
+    assert source.count("while True:") == 1 and "grown" in source
+    assert fg.jit(fg.grad(newton_sqrt)).lower(2.0).source.count("while True:") == 1
+
+
+def test_a_while_records_the_tape_only_for_its_own_backward_pass():
+    from funcgrad.control.loops import while_loop as raw_while
+    from funcgrad.core.tracing import trace_flat
+    scalar = fg.core.types.ShapedArray((), np.dtype("float64"))
+    cond = trace_flat(lambda x: [x < 3.0], [scalar])[0]  # one condition, two bodies
+    grow = trace_flat(lambda x: [x * 1.5 + 0.1], [scalar])[0]
+    bend = trace_flat(lambda x: [x + fnp.sin(x) + 0.5], [scalar])[0]
+
+    def f(x):
+        return raw_while([], [], [x], cond=cond, body=grow)[0] * \
+            raw_while([], [], [x], cond=cond, body=bend)[0]
+    assert float(fg.jit(fg.grad(f))(0.5)) == pytest.approx(float(fg.grad(f)(0.5)), rel=1e-13)
+
+
 def test_fori_loop_grads_static_and_traced_bounds():
     def f(x, n):
         return lax.fori_loop(0, n, lambda i, p: fnp.sin(p) * x + i, x)
@@ -215,6 +274,22 @@ def test_checkpoint_recomputes_instead_of_saving():
     assert remat < plain
     np.testing.assert_allclose(g_remat, g_plain, rtol=1e-13)
     check_grads(fg.remat(lambda x: fnp.sin(x) * fnp.cos(x)), (np.array([0.2, 0.4]),), order=2)
+    # forward mode and vmap of a checkpointed loop body; a while_loop's body checkpointed
+    f = lambda h: fnp.sum(lax.scan(fg.checkpoint(body), h, XS)[0])  # noqa: E731
+    check_grads(f, (H0,), order=1, modes=("fwd",))
+    hs = RNG.normal(size=(2, 3))
+    np.testing.assert_allclose(fg.vmap(fg.grad(f))(hs), [fg.grad(f)(h) for h in hs],
+                               rtol=1e-13)
+    spiral = lambda x: lax.while_loop(  # noqa: E731
+        lambda c: c[0] < 6, fg.checkpoint(lambda c: (c[0] + 1, fnp.tanh(c[1] @ W))), (0, x))
+    np.testing.assert_allclose(fg.jit(fg.grad(lambda x: fnp.sum(spiral(x)[1])))(H0),
+                               fg.grad(lambda x: fnp.sum(f_unrolled_tanh(x)))(H0), rtol=1e-12)
+
+
+def f_unrolled_tanh(x):
+    for _ in range(6):
+        x = fnp.tanh(x @ W)
+    return x
 
 
 def test_vjp_splits_loops_into_forward_and_backward_programs():
@@ -376,6 +451,52 @@ def test_vmap_of_loops_matches_a_python_loop():
                                rtol=1e-12)
 
 
+def test_forward_mode_and_vmap_of_map_switch_select_and_reverse_scan():
+    xs = RNG.normal(size=(4, 3))
+    row_norms = lambda xs: lax.map(lambda r: fnp.sum(fnp.sin(r) * r), xs)  # noqa: E731
+    check_grads(row_norms, (xs,), order=1, modes=("fwd", "rev"))
+    batches = RNG.normal(size=(2, 4, 3))
+    np.testing.assert_allclose(fg.vmap(row_norms)(batches),
+                               [row_norms(b) for b in batches], rtol=1e-14)
+    np.testing.assert_allclose(fg.vmap(row_norms, in_axes=2)(batches),
+                               [row_norms(batches[:, :, k]) for k in range(3)], rtol=1e-14)
+    # switch with an index that differs between examples (clamped, as in JAX)
+    branches = [fnp.sin, fnp.cos, lambda v: v ** 3]
+    pick = lambda i, x: lax.switch(i, branches, x)  # noqa: E731
+    index = np.array([0, 2, 7, -1])
+    expected = [pick(i, x) for i, x in zip(index, xs)]
+    np.testing.assert_allclose(fg.vmap(pick)(index, xs), expected, rtol=1e-14)
+    np.testing.assert_allclose(fg.jit(fg.vmap(pick))(index, xs), expected, rtol=1e-14)
+    check_grads(lambda x: pick(2, x), (xs[0],), order=1, modes=("fwd", "rev"))
+    # select: elementwise, differentiable in both cases, batched in any argument
+    p = xs > 0
+    check_grads(lambda a, b: lax.select(p, a, b), (xs, -xs * 2.0), order=1,
+                modes=("fwd", "rev"))
+    np.testing.assert_allclose(fg.vmap(lax.select)(p, xs, -xs), np.abs(xs))
+    # a reverse scan under jvp and vmap
+    rev = lambda h, xs: lax.scan(lambda c, x: (fnp.tanh(c * x), c), h, xs,  # noqa: E731
+                                 reverse=True)
+    check_grads(lambda h: rev(h, xs)[1], (H0,), order=1, modes=("fwd",))
+    hs = RNG.normal(size=(2, 3))
+    for got, want in zip(fg.vmap(rev, in_axes=(0, None))(hs, xs),
+                         zip(*[rev(h, xs) for h in hs])):
+        np.testing.assert_allclose(got, np.stack(want), rtol=1e-14)
+
+
+def test_vmap_of_while_with_a_batched_predicate_runs_until_all_are_done():
+    counts = fg.vmap(lambda n: lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1,
+                                                                             c[1] * 2.0),
+                                              (0, 1.0)))
+    steps, values = counts(np.array([0, 3, 1]))
+    assert steps.tolist() == [0, 3, 1] and values.tolist() == [1.0, 8.0, 2.0]
+    steps, values = fg.jit(counts)(np.array([5, 2]))
+    assert steps.tolist() == [5, 2] and values.tolist() == [32.0, 4.0]
+    # forward mode of the batched loop: each example's own derivative
+    a = np.array([2.0, 9.0, 0.25])
+    np.testing.assert_allclose(fg.vmap(lambda a: fg.jvp(newton_sqrt, (a,), (1.0,))[1])(a),
+                               0.5 / np.sqrt(a), rtol=1e-10)
+
+
 def test_per_example_gradients_through_a_while_loop():
     a = np.array([2.0, 9.0, 0.25])  # each example stops after its own number of steps
     np.testing.assert_allclose(fg.vmap(fg.grad(newton_sqrt))(a), 0.5 / np.sqrt(a), rtol=1e-10)
@@ -383,11 +504,77 @@ def test_per_example_gradients_through_a_while_loop():
                                rtol=1e-10)
 
 
-def test_what_while_loops_do_not_differentiate_says_so():
-    with pytest.raises(fg.FuncgradError, match="grad of grad through while_loop"):
-        fg.grad(fg.grad(newton_sqrt))(2.0)
-    with pytest.raises(fg.FuncgradError, match="forward mode through the backward pass"):
-        fg.hessian(newton_sqrt)(2.0)
+def damped_loop(x, y):
+    """Five steps of a nonlinear recurrence in a while_loop, x and y as body consts and
+    initial carry; and the same unrolled by hand."""
+    def body(c):
+        i, z = c
+        return i + 1, fnp.sin(z) * x + 0.3 * z * y
+    return fnp.sum(lax.while_loop(lambda c: c[0] < 5, body, (0, y))[1] ** 2)
+
+
+def damped_unrolled(x, y):
+    z = y
+    for _ in range(5):
+        z = fnp.sin(z) * x + 0.3 * z * y
+    return fnp.sum(z ** 2)
+
+
+X2, Y2 = np.array([0.3, -0.5, 0.7]), np.array([0.6, 0.2, -0.4])
+
+
+def test_higher_derivatives_through_a_while_loop():
+    # grad of grad, and third order, of the Newton square root: d^2/da^2 sqrt(a)
+    assert float(fg.grad(fg.grad(newton_sqrt))(2.0)) == pytest.approx(-0.25 * 2.0 ** -1.5)
+    assert float(fg.grad(fg.grad(fg.grad(newton_sqrt)))(2.0)) == \
+        pytest.approx(0.375 * 2.0 ** -2.5)
+    # hessians, forward over reverse and reverse over reverse, eager and compiled,
+    # against the hand-unrolled loop
+    for argnum in (0, 1):
+        expected = fg.hessian(damped_unrolled, argnum)(X2, Y2)
+        for hess in (fg.hessian(damped_loop, argnum),
+                     fg.jacrev(fg.grad(damped_loop, argnum), argnum)):
+            np.testing.assert_allclose(hess(X2, Y2), expected, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(fg.jit(hess)(X2, Y2), expected, rtol=1e-10, atol=1e-12)
+    # mixed partials: the first gradient in y only (x is then no active input of the
+    # while_vjp), the second in x; and a vmap of the pullback whose loop carries only y
+    mixed = fg.jacrev(fg.grad(damped_loop, 1), 0)(X2, Y2)
+    np.testing.assert_allclose(mixed, fg.jacrev(fg.grad(damped_unrolled, 1), 0)(X2, Y2),
+                               rtol=1e-10, atol=1e-12)
+    def carried_only(y):
+        step = lambda c: (c[0] + 1, fnp.sin(c[1]) * 0.5 + 0.3 * c[1] * c[1])  # noqa: E731
+        return fnp.sum(lax.while_loop(lambda c: c[0] < 5, step, (0, y))[1] ** 2)
+    np.testing.assert_allclose(fg.jacrev(fg.grad(carried_only))(Y2),
+                               fg.jacfwd(fg.grad(carried_only))(Y2), rtol=1e-10, atol=1e-12)
+
+
+def test_hessian_through_while_loop_matches_differences_of_the_gradient():
+    grad = fg.grad(damped_loop, 1)
+    eps = 1e-6
+    columns = [(grad(X2, Y2 + eps * e) - grad(X2, Y2 - eps * e)) / (2 * eps)
+               for e in np.eye(3)]
+    np.testing.assert_allclose(fg.hessian(damped_loop, 1)(X2, Y2), np.stack(columns, 1),
+                               rtol=1e-6, atol=1e-8)
+    check_grads(damped_loop, (X2, Y2), order=2, modes=("fwd", "rev"))
+
+
+def test_second_derivatives_through_scan_fori_and_cond():
+    check_grads(rnn_scan, (H0, XS[:3], W), order=2, modes=("fwd", "rev"))
+    check_grads(lambda x: lax.fori_loop(0, 4, lambda i, v: fnp.sin(v) * x, x), (X2,),
+                order=2, modes=("fwd", "rev"))
+    check_grads(lambda x: lax.cond(x[0] > 0, lambda v: fnp.sin(v) * v, fnp.exp, x), (X2,),
+                order=2, modes=("fwd", "rev"))
+    check_grads(lambda x: lax.switch(1, [fnp.sin, lambda v: v ** 3], x), (X2,), order=2,
+                modes=("fwd", "rev"))
+
+
+def test_differentiating_a_vmapped_while_loop_backward_pass_says_so():
+    per_cotangent = fg.vmap(lambda g: fg.vjp(newton_sqrt, 2.0)[1](g)[0])
+    np.testing.assert_allclose(per_cotangent(np.array([1.0, 2.0])), np.array([1.0, 2.0]) *
+                               0.5 / np.sqrt(2.0), rtol=1e-10)
+    with pytest.raises(fg.FuncgradError, match="differentiate first, then vmap"):
+        fg.grad(lambda a: fnp.sum(fg.vmap(lambda g: fg.vjp(newton_sqrt, a)[1](g)[0])(
+            np.array([1.0, 2.0]))))(2.0)
 
 
 def test_loops_of_zero_steps():

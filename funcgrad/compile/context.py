@@ -24,7 +24,10 @@ Sub-programs (``Region`` rules)
     wrote; ``pass`` if it needs no code), with fresh names for each emission and its own
     fusion. Inputs and outputs are expressions of arrays, or scalars for 0-d values. An
     output may be one of the input expressions itself (a value passed through), so a loop
-    reassigns its carried values with ``ctx.assign``, all at once. A ``for`` loop::
+    reassigns its carried values with ``ctx.assign``, all at once. Optional
+    ``destinations`` (arrays, one per output or None) are where outputs are computed when
+    the region can write them there: a loop's stacked rows, a second carry buffer.
+    A ``for`` loop::
 
         carry = [ctx.fresh("carry") for _ in eqn.outputs]
         ctx.assign(carry, [ctx.array(a) for a in eqn.inputs])
@@ -140,6 +143,8 @@ class LoweringContext:
         self.values: dict[int, str] = {}      # var -> local holding it (array; scalar if 0-d)
         self.scope: LoopScope = _NO_LOOP   # the loop being emitted
         self.in_loop: set[int] = set()        # members of the group being emitted
+        self.destinations: dict[int, str] = {}  # var -> an array to compute it into
+        self.written: set[int] = set()        # the vars computed into their destinations
 
     # -- names and types -------------------------------------------------------------------
 
@@ -246,7 +251,13 @@ class LoweringContext:
         if id(atom) not in views and id(atom) not in virtual:
             raise LoweringError(f"internal: {self.name(atom)} is used before it is computed")
         expr = None
-        if atom.aval.shape == ():
+        if id(atom) in self.destinations and atom.aval.shape:  # a view or fused value asked
+            expr = self.fresh(self.name(atom))                 # for in an array given:
+            self.emit(f"{expr} = {self.destinations[id(atom)]}")  # computed into it
+            self.written.add(id(atom))
+            with self.loops(atom.aval.shape) as index, self.scoped(index, atom.aval.shape):
+                self.emit(f"{expr}[{', '.join(index)}] = {self.read(atom, index)}")
+        elif atom.aval.shape == ():
             with self.scoped([], ()):
                 expr = self.read(atom, [])
         elif id(atom) in views:
@@ -348,11 +359,14 @@ class LoweringContext:
 
     # -- sub-programs ----------------------------------------------------------------------
 
-    def lower_region(self, program: Program, inputs) -> list:
+    def lower_region(self, program: Program, inputs, destinations=None) -> list:
         """Emit ``program``'s body here, its inputs (``program.inputs``: constvars first)
         being the expressions ``inputs``; the expressions of its outputs. Calls inside it
         are inlined, and it is scheduled and fused on its own; its names are fresh each time
-        it is emitted."""
+        it is emitted. ``destinations`` (one per output, None or an existing array of the
+        output's shape and dtype, such as a row of a loop's stacked outputs): an output a
+        fused loop computes is written there, instead of into a new array, and its
+        expression is then that destination, as given."""
         from funcgrad.compile.emitter import emit_program  # it writes with this context
         program = inline_calls(program)
         if len(inputs) != len(program.inputs):
@@ -360,13 +374,25 @@ class LoweringContext:
                                 f"given {len(inputs)}")
         region = LoweringContext(program, self.text)
         saved_source, lines_before = self.text.source, len(self.text.lines)
+        read = {id(a) for e in program.equations for a in e.inputs} | \
+            {id(a) for a in program.outvars}
         for var, expr in zip(program.inputs, inputs):
-            if not str(expr).isidentifier():  # read it once, by name
+            if not str(expr).isidentifier() and id(var) in read:  # read it once, by name
                 region.define(var, str(expr))
             else:
                 region.bind(var, str(expr))
+        own = {id(v) for v in program.inputs}
+        for out, dest in zip(program.outvars, destinations or []):
+            if dest is not None and isinstance(out, Var) and id(out) not in own:
+                region.destinations.setdefault(id(out), dest)
         outputs = emit_program(region)
         if len(self.text.lines) == lines_before:
             self.emit("pass")  # the block a rule opened for it must not be empty
         self.text.source = saved_source
+        claimed = set()
+        for k, (out, dest) in enumerate(zip(program.outvars, destinations or [])):
+            if id(out) in region.written and region.destinations[id(out)] == dest \
+                    and id(out) not in claimed:
+                claimed.add(id(out))
+                outputs[k] = dest
         return outputs

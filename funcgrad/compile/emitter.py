@@ -72,8 +72,12 @@ def _emit_group(ctx, group: LoopGroup):
         if eqn in reducers:
             _reduction_setup(ctx, eqn, rank)
         elif id(out) in ctx.plan.stored and rank:
-            ctx.emit(f"{ctx.name(out)} = np.empty(({''.join(d + ', ' for d in dims)}), "
-                     f"{dtype_expr(out.aval.dtype)})")
+            if id(out) in ctx.destinations:  # computed into an array given (lower_region)
+                ctx.emit(f"{ctx.name(out)} = {ctx.destinations[id(out)]}")
+                ctx.written.add(id(out))
+            else:
+                ctx.emit(f"{ctx.name(out)} = np.empty(({''.join(d + ', ' for d in dims)}), "
+                         f"{dtype_expr(out.aval.dtype)})")
             ctx.bind(out, ctx.name(out))
     ctx.in_loop = {id(e.outputs[0]) for e in group.members if e not in reducers}
     index = [f"i{k}" for k in range(rank)]

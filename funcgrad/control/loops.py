@@ -16,10 +16,17 @@ are a const or a row of an xs are not saved: the backward scan reads them where 
 
 ``while`` cannot return such stacks (their length is the trip count, unknown until it runs,
 and a Program's values have static shapes). Its backward pass is one primitive,
-``while_vjp``, that runs the loop again, taping each iteration's residuals on a growable
-tape, then runs the backward halves over the tape in reverse. The tape lives and dies inside
-that one primitive, so every value of the program keeps a static shape; the price is running
-the forward loop twice. ``max_steps`` bounds the loop, and so the tape.
+``while_vjp``, whose meaning is "run the loop, taping each iteration's residuals on a
+growable tape, then the backward halves over the tape in reverse", so every value of the
+program keeps a static shape. Compiled, the loop is run once: the ``while`` equation that
+computes the loop's value records the tape for the ``while_vjp`` of the same operands
+(``_Tape``), which then only runs the backward loop (the NumPy evaluator runs the loop
+again). ``max_steps`` bounds the loop, and so the tape.
+
+Higher derivatives: ``while_vjp(x, g)`` is J(x)^T g, and v . J(x)^T g = g . J(x) v, where
+J(x) v is what the loop carrying tangents (the JVP's loop) computes. So the VJP and the JVP
+of ``while_vjp`` are the first-order backward pass of that loop: another ``while_vjp``,
+differentiable the same way.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from funcgrad.compile.context import dtype_expr
 from funcgrad.control.subprogram import carry_activity
 from funcgrad.core.errors import FuncgradError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline
-from funcgrad.core.ir import Program, Var, dead_code_elimination
+from funcgrad.core.ir import Literal, Program, Var, dead_code_elimination
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import ShapedArray, is_float
@@ -44,7 +51,7 @@ from funcgrad.ops.shape import batch_size, moveaxis, to_front, with_batch_axis
 from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, vjp_split_rules
 from funcgrad.transforms.batching import FRONT, batch_program
 from funcgrad.transforms.forward import jvp_program, tangent_outputs
-from funcgrad.rules.lowering import Region, lowerings
+from funcgrad.rules.lowering import Elementwise, Reduction, Region, kind_of, lowerings
 from funcgrad.transforms.reverse import split_adjoint, zeros
 
 
@@ -96,13 +103,21 @@ scan_p = Primitive("scan", impl=_scan_impl, shape_rule=_scan_rule, multiple_resu
 
 def _lower_scan(ctx, eqn):
     """``for i in range(length): carry, ys[k] = body(consts, carry, xs[k])``, k = i or
-    length - 1 - i; each ys preallocated."""
+    length - 1 - i. Each ys is allocated once; the body computes its rows in place where
+    it can (a fused loop writing ``ys[k]``), else they are copied in by element (never by
+    slice assignment: Numba's shape-mismatch error path for it costs seconds to compile).
+    An array carry the body computes in a fused loop is written into a spare buffer, which
+    then swaps with the carry's old one when no other carry may share that (else a new
+    spare is allocated)."""
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
     ins = [ctx.array(a) for a in eqn.inputs]
     consts, xs = ins[:nc], ins[nc + nk:]
     carry = _carried(ctx, eqn.inputs[nc:nc + nk], ins[nc:nc + nk])
     ys = [ctx.new_array(v.aval, "ys") for v in eqn.outputs[nk:]]
+    body = p["body"]
+    spares = [ctx.new_array(v.aval, "spare") if v.aval.shape else None
+              for v in eqn.outputs[:nk]]
     i, length = ctx.fresh("i"), ctx.dim(p["length"])
     ctx.emit(f"for {i} in range({length}):")
     with ctx.indented():
@@ -110,19 +125,69 @@ def _lower_scan(ctx, eqn):
         if p["reverse"]:
             k = ctx.fresh("k")
             ctx.emit(f"{k} = {length} - 1 - {i}")
-        outs = ctx.lower_region(p["body"], [*consts, *carry, *[f"{x}[{k}]" for x in xs]])
-        for y, out in zip(ys, outs[nk:]):
-            ctx.emit(f"{y}[{k}] = {out}")
-        ctx.assign(carry, outs[:nk])
+        rows = [f"{y}[{k}]" if v.aval.shape else None for y, v in zip(ys, eqn.outputs[nk:])]
+        outs = ctx.lower_region(body, [*consts, *carry, *[f"{x}[{k}]" for x in xs]],
+                                [*spares, *rows])
+        for y, out, row, v in zip(ys, outs[nk:], rows, eqn.outputs[nk:]):
+            if out != row:
+                _copy_into(ctx, y, k, out, v.aval.shape[1:])
+        swapped = _swappable(body, outs[:nk], spares)
+        ctx.assign([*carry, *[spares[j] for j in swapped]],
+                   [*outs[:nk], *[carry[j] for j in swapped]])
+        for j, (out, spare) in enumerate(zip(outs[:nk], spares)):
+            if spare is not None and out == spare and j not in swapped:  # now the carry
+                aval = eqn.outputs[j].aval
+                ctx.emit(f"{spare} = np.empty({ctx.shape(aval.shape)}, "
+                         f"{dtype_expr(aval.dtype)})")
     for var, name in zip(eqn.outputs, [*carry, *ys]):
         ctx.bind(var, name)
 
 
+def _copy_into(ctx, stack, k, value, shape):
+    """``stack[k] = value`` element by element (one element when ``value`` is 0-d)."""
+    if not shape:
+        ctx.emit(f"{stack}[{k}] = {value}")
+        return
+    with ctx.loops(shape) as index:
+        at = ", ".join(index)
+        ctx.emit(f"{stack}[{k}, {at}] = {value}[{at}]")
+
+
+def _swappable(body, outs, spares) -> list[int]:
+    """The carries whose new value the body wrote into their spare buffer, and whose old
+    buffer (the spare of the next step) no other new carry may be: every other array carry
+    is in its own spare or freshly computed (a fused loop or a matrix product), never an
+    input passed through or a view of one."""
+    written = [j for j, (o, s) in enumerate(zip(outs, spares)) if s is not None and o == s]
+    producers = {id(v): e for e in body.equations for v in e.outputs}
+
+    def fresh(j):
+        if j in written or spares[j] is None:
+            return True
+        eqn = producers.get(id(body.outvars[j]))
+        return eqn is not None and (eqn.primitive is dot_general_p or isinstance(
+            kind_of(lowerings.get(eqn.primitive)), (Elementwise, Reduction)))
+
+    if not all(fresh(j) for j in range(len(outs))):
+        return []
+    return written
+
+
 def _carried(ctx, atoms, exprs) -> list[str]:
-    """Fresh locals holding a loop's initial carry. Arrays are copied: the carry is
-    reassigned with the body's results, a variable Numba must type as one writable array."""
-    names = [ctx.fresh("carry") for _ in atoms]
-    ctx.assign(names, [f"np.copy({e})" if a.aval.shape else e for a, e in zip(atoms, exprs)])
+    """Fresh locals holding a loop's initial carry. Arrays are copied (by element: no
+    ``np.copy`` for Numba to compile): the carry is reassigned with the body's results, a
+    variable Numba must type as one writable array, and a carry alternating between two
+    buffers writes into this one."""
+    names = []
+    for atom, expr in zip(atoms, exprs):
+        if not atom.aval.shape:
+            names.append(ctx.fresh("carry"))
+            ctx.emit(f"{names[-1]} = {expr}")
+            continue
+        names.append(ctx.new_array(atom.aval, "carry"))
+        with ctx.loops(atom.aval.shape) as index:
+            at = ", ".join(index)
+            ctx.emit(f"{names[-1]}[{at}] = {expr}[{at}]")
     return names
 
 
@@ -365,8 +430,18 @@ def _emit_loop_head(ctx, cond, cond_consts, carry, max_steps):
 
 
 def _lower_while(ctx, eqn):
+    """A ``while`` loop. When the same program later runs the backward pass of this very
+    loop (a ``while_vjp`` on the same operands), this loop is the one that records its
+    tape: it runs the forward half, which also returns the residuals, and the
+    ``while_vjp`` reads the tape instead of running the loop again."""
     p = eqn.params
     cn, bn = p["cond_nconsts"], p["body_nconsts"]
+    vjp = _backward_pass_of(ctx, eqn)
+    if vjp is not None:
+        _tapes(ctx)[id(vjp)] = tape = _Tape(ctx, vjp)
+        for var, name in zip(eqn.outputs, tape.carry):
+            ctx.bind(var, name)
+        return
     ins = [ctx.array(a) for a in eqn.inputs]
     carry = _carried(ctx, eqn.inputs[cn + bn:], ins[cn + bn:])
     _emit_loop_head(ctx, p["cond"], ins[:cn], carry, p["max_steps"])
@@ -374,6 +449,35 @@ def _lower_while(ctx, eqn):
         ctx.assign(carry, ctx.lower_region(p["body"], [*ins[cn:cn + bn], *carry]))
     for var, name in zip(eqn.outputs, carry):
         ctx.bind(var, name)
+
+
+_SPLIT_FROM = "while_body"  # a while_vjp's forward half -> the body it was split from
+
+
+def _tapes(ctx) -> dict:
+    """The tapes recorded by ``while`` loops of the program ``ctx`` lowers, by the id of
+    the ``while_vjp`` equation to read them (None once that one is lowered)."""
+    return ctx.__dict__.setdefault("loop_tapes", {})
+
+
+def _backward_pass_of(ctx, eqn):
+    """The first ``while_vjp`` of the program being lowered that differentiates the loop
+    ``eqn`` (the same operands, condition, body and bound) and is not lowered yet."""
+    n = len(eqn.inputs)
+    same = lambda a, b: a is b or (isinstance(a, Literal) and isinstance(b, Literal)  # noqa
+                                    and a.aval == b.aval and a.value == b.value)
+    for other in ctx.program.equations:
+        if other.primitive is while_vjp_p and id(other) not in _tapes(ctx) \
+                and other.params["cond"] is eqn.params["cond"] \
+                and other.params["forward"].cached(_SPLIT_FROM, lambda _: None) \
+                is eqn.params["body"] \
+                and other.params["max_steps"] == eqn.params["max_steps"] \
+                and other.params["cond_nconsts"] == eqn.params["cond_nconsts"] \
+                and other.params["body_nconsts"] == eqn.params["body_nconsts"] \
+                and len(other.inputs) >= n \
+                and all(same(a, b) for a, b in zip(other.inputs[:n], eqn.inputs)):
+            return other
+    return None
 
 
 lowerings[while_p] = Region(_lower_while)
@@ -424,58 +528,82 @@ while_vjp_p = Primitive("while_vjp", impl=_while_vjp_impl, shape_rule=_while_vjp
 _TAPE_START = 16  # rows a tape starts with; it doubles when full
 
 
-def _lower_while_vjp(ctx, eqn):
-    """The loop again, each iteration's residuals written to growable tapes (preallocated
-    arrays that double when full), then the backward halves over the tapes in reverse."""
-    p = eqn.params
-    cn, bn, nk = p["cond_nconsts"], p["body_nconsts"], len(p["carry_on"])
-    forward, backward = p["forward"], p["backward"]
-    ins = [ctx.array(a) for a in eqn.inputs]
-    cc, bc = ins[:cn], ins[cn:cn + bn]
-    carry = _carried(ctx, eqn.inputs[cn + bn:cn + bn + nk], ins[cn + bn:cn + bn + nk])
-    given = iter(ins[cn + bn + nk:])
-    where = {id(v): j for j, v in enumerate(forward.invars[:bn])}
-    residuals = forward.outvars[nk:]
-    taped = [r for r in residuals if id(r) not in where]
-    n, cap = ctx.fresh("trips"), ctx.fresh("capacity")
-    ctx.emit(f"{n} = 0")
-    ctx.emit(f"{cap} = {_TAPE_START}")
-    tapes = [ctx.fresh("tape") for _ in taped]
-    for tape, r in zip(tapes, taped):
-        ctx.emit(f"{tape} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
-                 f"{dtype_expr(r.aval.dtype)})")
-    _emit_loop_head(ctx, p["cond"], cc, carry, p["max_steps"])
-    with ctx.indented():
-        outs = ctx.lower_region(forward, [*bc, *carry])
-        ctx.emit(f"if {n} == {cap}:")
+class _Tape:
+    """The forward loop of a ``while_vjp`` equation (its forward half, run while the
+    condition holds), each iteration's residuals written to growable tapes: arrays
+    allocated before the loop that double when full. ``carry``: the final carries'
+    locals; ``trips``: the trip count's; ``tapes``: one per residual not read from a
+    body const."""
+
+    def __init__(self, ctx, eqn):
+        p = eqn.params
+        cn, bn, nk = p["cond_nconsts"], p["body_nconsts"], len(p["carry_on"])
+        forward = p["forward"]
+        ins = [ctx.array(a) for a in eqn.inputs[:cn + bn + nk]]
+        self.consts = ins[cn:cn + bn]
+        self.carry = _carried(ctx, eqn.inputs[cn + bn:cn + bn + nk], ins[cn + bn:])
+        self.where = {id(v): j for j, v in enumerate(forward.invars[:bn])}
+        self.residuals = forward.outvars[nk:]
+        taped = [r for r in self.residuals if id(r) not in self.where]
+        self.taped = {id(r): j for j, r in enumerate(taped)}
+        self.trips, self.capacity = n, cap = ctx.fresh("trips"), ctx.fresh("capacity")
+        ctx.emit(f"{n} = 0")
+        ctx.emit(f"{cap} = {_TAPE_START}")
+        self.tapes = [ctx.fresh("tape") for _ in taped]
+        for tape, r in zip(self.tapes, taped):
+            ctx.emit(f"{tape} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
+                     f"{dtype_expr(r.aval.dtype)})")
+        _emit_loop_head(ctx, p["cond"], ins[:cn], self.carry, p["max_steps"])
         with ctx.indented():
-            ctx.emit(f"{cap} = 2 * {cap}")
-            for tape, r in zip(tapes, taped):
-                grown = ctx.fresh("grown")
-                ctx.emit(f"{grown} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
-                         f"{dtype_expr(r.aval.dtype)})")
-                ctx.emit(f"{grown}[:{n}] = {tape}")
-                ctx.emit(f"{tape} = {grown}")
-        saved = iter(outs[nk:])
-        for r in residuals:
-            value = next(saved)
-            if id(r) not in where:
-                ctx.emit(f"{tapes[taped.index(r)]}[{n}] = {value}")
-        ctx.assign(carry, outs[:nk])
-        ctx.emit(f"{n} += 1")
+            ctx.emit(f"if {n} == {cap}:")
+            with ctx.indented():
+                ctx.emit(f"{cap} = 2 * {cap}")
+                for j, r in enumerate(taped):
+                    self._grow(ctx, j, r.aval)
+            rows = [f"{self.tapes[self.taped[id(r)]]}[{n}]"
+                    if id(r) in self.taped and r.aval.shape else None for r in self.residuals]
+            outs = ctx.lower_region(forward, [*self.consts, *self.carry], [None] * nk + rows)
+            for r, value, row in zip(self.residuals, outs[nk:], rows):
+                if id(r) in self.taped and value != row:
+                    _copy_into(ctx, self.tapes[self.taped[id(r)]], n, value, r.aval.shape)
+            ctx.assign(self.carry, outs[:nk])
+            ctx.emit(f"{n} += 1")
+
+    def _grow(self, ctx, j, aval):
+        grown, t = ctx.fresh("grown"), ctx.fresh("t")
+        ctx.emit(f"{grown} = np.empty(({self.capacity}, {_dims(ctx, aval.shape)}), "
+                 f"{dtype_expr(aval.dtype)})")
+        ctx.emit(f"for {t} in range({self.trips}):")
+        with ctx.indented():
+            _copy_into(ctx, grown, t, f"{self.tapes[j]}[{t}]", aval.shape)
+        ctx.emit(f"{self.tapes[j]} = {grown}")
+
+    def row(self, r, t) -> str:
+        """Residual ``r`` of iteration ``t``."""
+        if id(r) in self.where:
+            return self.consts[self.where[id(r)]]
+        return f"{self.tapes[self.taped[id(r)]]}[{t}]"
+
+
+def _lower_while_vjp(ctx, eqn):
+    """The forward loop recording the tapes (unless the ``while`` it differentiates
+    recorded them), then the backward halves over the tapes in reverse."""
+    p = eqn.params
+    nk, backward = len(p["carry_on"]), p["backward"]
+    tape = _tapes(ctx).get(id(eqn)) or _Tape(ctx, eqn)
+    _tapes(ctx)[id(eqn)] = None
+    given = iter(ctx.array(a) for a in eqn.inputs[len(eqn.inputs) - sum(p["carry_on"]):])
     avals = backward.in_avals[len(backward.invars) - nk:]
     ct_carry = [ctx.fresh("ct") for _ in range(nk)]
-    ctx.assign(ct_carry, [f"np.copy({next(given)})" if on and a.shape else
-                          next(given) if on else _zero(ctx, a)
+    ctx.assign(ct_carry, [next(given) if on else _zero(ctx, a)
                           for on, a in zip(p["carry_on"], avals)])
     acc_avals = backward.out_avals[:sum(p["consts_on"])]
     acc = [ctx.fresh("acc") for _ in acc_avals]
     ctx.assign(acc, [_zero(ctx, a) for a in acc_avals])
     t = ctx.fresh("t")
-    ctx.emit(f"for {t} in range({n} - 1, -1, -1):")
+    ctx.emit(f"for {t} in range({tape.trips} - 1, -1, -1):")
     with ctx.indented():
-        res = [bc[where[id(r)]] if id(r) in where else f"{tapes[taped.index(r)]}[{t}]"
-               for r in residuals]
+        res = [tape.row(r, t) for r in tape.residuals]
         cts = ctx.lower_region(backward, [*res, *ct_carry])
         ctx.assign(acc, [f"{a} + {g}" for a, g in zip(acc, cts[:len(acc)])])
         active = [k for k, on in enumerate(p["carry_on"]) if on]
@@ -509,6 +637,7 @@ def _while_vjp_bwd(inputs, cts, active, *, cond, body, cond_nconsts, body_nconst
     consts_on = [bool(a) for a in active[cond_nconsts:cond_nconsts + body_nconsts]]
     carry_on = carry_activity(body, consts_on, active[cond_nconsts + body_nconsts:], [])
     forward, backward = split_adjoint(body, tuple([*consts_on, *carry_on]))
+    forward.cached(_SPLIT_FROM, lambda _: body)  # what a while lowering matches (_Tape)
     given = [ct if ct is not None else zeros(a.strong())
              for ct, a, on in zip(cts, body.out_avals, carry_on) if on]
     outs = iter(while_vjp_p.bind(*inputs, *given, cond=cond, forward=forward,
@@ -521,14 +650,7 @@ def _while_vjp_bwd(inputs, cts, active, *, cond, body, cond_nconsts, body_nconst
     return [ct if on else None for ct, on in zip(result, active)]
 
 
-def _while_vjp_of_vjp(cts, inputs, outputs, active, **params):
-    raise FuncgradError("differentiating the backward pass of a while_loop again (grad of "
-                        "grad through while_loop) is not supported; use fori_loop or scan "
-                        "with a static trip count for higher derivatives")
-
-
 vjp_split_rules[while_p] = (_while_vjp_fwd, _while_vjp_bwd)
-vjp_rules[while_vjp_p] = _while_vjp_of_vjp
 
 
 # ---------------------------------------------------------------------------------------
@@ -592,8 +714,10 @@ def _split_by(values, sizes):
     return out
 
 
-def _while_jvp(primals, tangents, *, cond, body, cond_nconsts, body_nconsts, max_steps=None):
-    cn, bn = cond_nconsts, body_nconsts
+def _jvp_loop(primals, tangents, cond, body, cn, bn, max_steps):
+    """The while loop carrying the tangents beside the carries: ``(operands, params,
+    carry_on)`` for ``while_p.bind(*operands, **params)``, whose outputs are the carries,
+    then the tangents of the carries in ``carry_on``."""
     nk = len(body.outvars)
     on = _tangent_flags(tangents[cn:], body.in_avals)
     consts_on = on[:bn]
@@ -621,23 +745,96 @@ def _while_jvp(primals, tangents, *, cond, body, cond_nconsts, body_nconsts, max
     tb = [t for t, f in zip(tangents[cn:cn + bn], consts_on) if f]
     tk = [t if t is not None else zeros(a.strong())
           for t, a, f in zip(tangents[cn + bn:], carry_avals, carry_on) if f]
-    outs = while_p.bind(*cc, *bc, *tb, *init, *tk, cond=test_program, body=step_program,
-                        cond_nconsts=cn, body_nconsts=bn + n_tb, max_steps=max_steps)
-    carry_t = iter(outs[nk:])
-    primal_outs = while_p.bind(*primals, cond=cond, body=body, cond_nconsts=cn,
-                               body_nconsts=bn, max_steps=max_steps)  # (as scan's JVP)
+    params = dict(cond=test_program, body=step_program, cond_nconsts=cn,
+                  body_nconsts=bn + n_tb, max_steps=max_steps)
+    return [*cc, *bc, *tb, *init, *tk], params, carry_on
+
+
+def _while_jvp(primals, tangents, *, cond, body, cond_nconsts, body_nconsts, max_steps=None):
+    nk = len(body.outvars)
+    operands, params, carry_on = _jvp_loop(primals, tangents, cond, body, cond_nconsts,
+                                           body_nconsts, max_steps)
+    carry_t = iter(while_p.bind(*operands, **params)[nk:])
+    primal_outs = while_p.bind(*primals, cond=cond, body=body, cond_nconsts=cond_nconsts,
+                               body_nconsts=body_nconsts, max_steps=max_steps)  # (as scan's)
     return primal_outs, [next(carry_t) if f else None for f in carry_on]
 
 
-def _no_jvp_of_while_vjp(primals, tangents, **params):
-    raise FuncgradError("forward mode through the backward pass of a while_loop (hessian, "
-                        "jvp of grad) is not supported; use fori_loop or scan with a static "
-                        "trip count")
+# Higher derivatives through the backward pass of a while loop W. ``while_vjp(x, g)`` is
+# J(x)^T g, J the Jacobian of W, so for any v: v . while_vjp(x, g) = g . (J(x) v), the
+# product of g with the tangent that the loop carrying tangents beside the carries, W'(x, v)
+# = (W(x), J(x) v), computes. Differentiating that scalar: its gradient in x is the first
+# order VJP of W' (cotangent g on the tangent carries), its gradient in g is J(x) v. So both
+# the VJP and the JVP of while_vjp are a while_vjp of W' (and the next order one of W'').
+
+
+def _loop_of(params):
+    """The loop (cond, body, cond_nconsts, body_nconsts, max_steps) a while_vjp is the
+    backward pass of, and its carries' activity; a clear error if its backward half was
+    batched on its own (vmap over cotangents), where this does not hold."""
+    forward, backward, carry_on = params["forward"], params["backward"], params["carry_on"]
+    nk = len(carry_on)
+    carries = forward.in_avals[params["body_nconsts"]:]
+    if not _same(backward.in_avals[len(backward.invars) - nk:], carries):
+        raise FuncgradError("differentiating the vmap (over cotangents) of a while_loop's "
+                            "backward pass is not supported; differentiate first, then vmap")
+    body = dead_code_elimination(Program((), forward.invars, forward.equations,
+                                         forward.outvars[:nk]))
+    return body, nk
+
+
+def _gradient_through_tangent_loop(x, v, g, params, wanted, ct_carries=None):
+    """``d/dx [g . J(x) v + c . W(x)]`` (c = ``ct_carries``, None = 0) at the positions
+    ``wanted`` of ``x`` (None elsewhere), and ``J(x) v``; ``x`` are a while_vjp's loop
+    operands, ``v`` tangents for them, ``g`` and ``c`` cotangents of the carries in
+    ``params['carry_on']`` (the while_vjp's)."""
+    body, nk = _loop_of(params)
+    cn, bn, carry_on = params["cond_nconsts"], params["body_nconsts"], params["carry_on"]
+    operands, loop, t_on = _jvp_loop(x, v, params["cond"], body, cn, bn, params["max_steps"])
+    n_tb = loop["body_nconsts"] - bn
+    g_all, c_all = _on_carries(g, carry_on), _on_carries(ct_carries, carry_on)
+    cts = [*c_all, *[ct for ct, on in zip(g_all, t_on) if on]]
+    at = [*range(cn + bn), *range(cn + bn + n_tb, cn + bn + n_tb + nk)]  # x in operands
+    active = [False] * len(operands)
+    for position, on in zip(at, wanted):
+        active[position] = bool(on)
+    grads = _while_vjp_bwd(operands, cts, active, **loop)
+    tangents = iter(while_p.bind(*operands, **loop)[nk:])
+    return [grads[k] for k in at], [next(tangents) if on else None for on in t_on]
+
+
+def _on_carries(values, carry_on) -> list:
+    """Values given for the carries in ``carry_on`` (or None), spread over all carries."""
+    given = iter(values if values is not None else [None] * sum(carry_on))
+    return [next(given) if on else None for on in carry_on]
+
+
+def _while_vjp_jvp(primals, tangents, **params):
+    """d[J(x)^T g] = J(x)^T dg + d/dx[g . J(x) dx]."""
+    cn, bn, nk = params["cond_nconsts"], params["body_nconsts"], len(params["carry_on"])
+    n_x = cn + bn + nk
+    wanted = [False] * cn + list(params["consts_on"]) + list(params["carry_on"])
+    at_x, _ = _gradient_through_tangent_loop(primals[:n_x], tangents[:n_x], primals[n_x:],
+                                             params, wanted, tangents[n_x:])
+    return while_vjp_p.bind(*primals, **params), [t for t, on in zip(at_x, wanted) if on]
+
+
+def _while_vjp_vjp(cts, inputs, outputs, active, **params):
+    """With v the cotangents of J(x)^T g: d/dx[g . J(x) v] for x, J(x) v for g."""
+    cn, bn, nk = params["cond_nconsts"], params["body_nconsts"], len(params["carry_on"])
+    n_x = cn + bn + nk
+    it = iter(cts)
+    v = [None] * cn + [next(it) if on else None
+                       for on in [*params["consts_on"], *params["carry_on"]]]
+    at_x, jv = _gradient_through_tangent_loop(inputs[:n_x], v, inputs[n_x:], params,
+                                              list(active[:n_x]))
+    return [*at_x, *[t for t, on in zip(jv, params["carry_on"]) if on]]
 
 
 jvp_rules[scan_p] = _scan_jvp
 jvp_rules[while_p] = _while_jvp
-jvp_rules[while_vjp_p] = _no_jvp_of_while_vjp
+jvp_rules[while_vjp_p] = _while_vjp_jvp
+vjp_rules[while_vjp_p] = _while_vjp_vjp
 
 
 # ---------------------------------------------------------------------------------------
@@ -682,18 +879,19 @@ def _while_batch(args, dims, *, cond, body, cond_nconsts, body_nconsts, max_step
     return while_p.bind(*operands, **params), out_dims
 
 
-def _batched_while(args, dims, cond, body, cn, bn, max_steps, force=()):
+def _batched_while(args, dims, cond, body, cn, bn, max_steps, force=None):
     """The operands and params of the while loop computing ``while_p(*args)`` for every
-    example, and its outputs' batch axes. ``force`` (body-const positions) and all carries,
-    when ``force`` is not empty, are batched even where the same for every example."""
+    example, and its outputs' batch axes. With ``force`` (body-const positions, maybe
+    none), those consts and all carries are batched even where the same for every example
+    (each example gets its own cotangents)."""
     size = batch_size(args, dims)
     args = list(map(to_front, args, dims))
     dims = [None if d is None else 0 for d in dims]
-    for j in force:
+    for j in force or ():
         args[cn + j], dims[cn + j] = with_batch_axis(args[cn + j], dims[cn + j], size), 0
     cc_dims, bc_dims, carry_dims = dims[:cn], dims[cn:cn + bn], dims[cn + bn:]
     batched = _batched_carries(body, bc_dims, carry_dims, [], size)
-    if force:
+    if force is not None:
         batched = [True] * len(batched)
     carry_in = [0 if b else None for b in batched]
     pred_dim = batch_program(cond, [*cc_dims, *carry_in], size)[1][0]
