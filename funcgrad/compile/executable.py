@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
-import threading
 import warnings
 
 import numpy as np
@@ -57,7 +55,7 @@ class Executable:
     constants."""
 
     def __init__(self, program: Program):
-        generated = with_deep_stack(generate, program)
+        generated = generate(program)
         stats["programs_generated"] += 1
         self.program = generated.program  # calls inlined: its names are the source's
         self.source = generated.source
@@ -139,43 +137,6 @@ class Executable:
         return LoweringError(f"Numba could not compile the generated code{where}: {first}. "
                              "This is a funcgrad bug; fg.disable_jit() runs the same program "
                              "with NumPy meanwhile.")
-
-
-_STACK_BYTES = 512 * 2**20
-_RECURSION_LIMIT = 200_000
-
-
-def with_deep_stack(fn, *args):
-    """``fn(*args)`` on a thread with a deep stack: the code generator follows chains of
-    values recursively, and a program unrolled from a long Python loop (10^4 equations)
-    nests deeper than Python's default limit of 1000 frames."""
-    if len(args[0].equations) < 300:  # the common case: no thread
-        return fn(*args)
-    result, error = [], []
-
-    def run():
-        try:
-            result.append(fn(*args))
-        except BaseException as err:  # re-raised on the caller's thread
-            error.append(err)
-
-    with _stack_lock:
-        old_size = threading.stack_size(_STACK_BYTES)
-        old_limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
-        try:
-            worker = threading.Thread(target=run, name="funcgrad-codegen")
-            worker.start()
-            worker.join()
-        finally:
-            threading.stack_size(old_size)
-            sys.setrecursionlimit(old_limit)
-    if error:
-        raise error[0]
-    return result[0]
-
-
-_stack_lock = threading.Lock()
 
 
 def max_generated_lines() -> int:
