@@ -56,6 +56,26 @@ def test_integer_to_negative_integer_power_raises_as_numpy_does(power):
         fnp.power(x, -3)
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8])
+def test_a_negative_integer_exponent_known_only_at_run_time_raises_as_numpy_does(dtype):
+    x, ok, bad = np.array([2, 3], dtype), np.array([3, 2]), np.array([1, -1])
+    loss = lambda w, x, n: fnp.sum(w * fnp.power(x, n.astype(dtype)))  # noqa: E731
+    if dtype is not np.uint8:
+        with pytest.raises(ValueError, match="negative integer powers"):
+            np.power(x, bad.astype(dtype))
+    for run in (fg.jit(fnp.power), fnp.power, fg.jit(lambda x, n: x ** n)):
+        np.testing.assert_array_equal(run(x, ok.astype(dtype)), x ** ok.astype(dtype))
+        if dtype is not np.uint8:
+            with pytest.raises(ValueError, match="negative integer powers"):
+                run(x, bad.astype(dtype))
+    if dtype is not np.uint8:  # under grad too: the integer power is a constant factor
+        for run in (fg.grad(loss), fg.jit(fg.grad(loss))):
+            with pytest.raises(ValueError, match="negative integer powers"):
+                run(np.ones(2), x, bad)
+    np.testing.assert_array_equal(fg.jit(fnp.power)(np.array([2.0, 4.0]), np.array([-1, 2])),
+                                  [0.5, 16.0])  # a float base takes negative powers
+
+
 def test_big_endian_arrays_are_computed_in_native_byte_order():
     x = np.array([1.0, 2.0, 3.0], ">f8")
     assert np.array_equal(fg.jit(lambda x: x * 2.0)(x), x * 2.0)

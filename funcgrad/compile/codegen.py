@@ -22,7 +22,7 @@ from typing import NamedTuple
 from funcgrad.compile.context import FunctionText, LoweringContext
 from funcgrad.compile.emitter import emit_program
 from funcgrad.compile.scheduler import inline_calls
-from funcgrad.core.ir import Program, format_program
+from funcgrad.core.ir import Program, Var, format_program, sub_programs
 
 
 class Generated(NamedTuple):
@@ -48,3 +48,44 @@ def generate(program: Program) -> Generated:
     sources = {len(head) + k: s for k, s in text.line_sources.items()}
     return Generated(program, "\n".join(head + text.lines) + "\n", text.ints, text.floats,
                      sources)
+
+
+def weight(program: Program) -> int:
+    """The size of ``program`` for splitting: its equations, counting those of the
+    sub-programs they hold (a loop's body is written out once)."""
+    total, pending = 0, [program]
+    while pending:
+        current = pending.pop()
+        total += len(current.equations)
+        pending.extend(sub for eqn in current.equations for _, sub in sub_programs(eqn.params))
+    return total
+
+
+def split(program: Program, parts: int) -> list[Program]:
+    """``program`` (no constvars, calls inlined) cut into about ``parts`` consecutive
+    programs of similar weight, run one after the other: each takes the values it reads
+    that earlier parts (or the inputs) made, and returns the values later parts or the
+    outputs read. A program too large for Numba to compile in reasonable time and memory is
+    compiled as several functions this way (compile/executable.py)."""
+    weights = [1 + sum(weight(sub) for _, sub in sub_programs(e.params))
+               for e in program.equations]
+    budget = max(1, -(-sum(weights) // max(parts, 1)))
+    groups: list[list] = [[]]
+    filled = 0
+    for eqn, w in zip(program.equations, weights):
+        if groups[-1] and filled + w > budget:
+            groups.append([])
+            filled = 0
+        groups[-1].append(eqn)
+        filled += w
+    read_later: set[int] = {id(v) for v in program.outvars if isinstance(v, Var)}
+    pieces = []
+    for eqns in reversed(groups):  # what each part must return: what later parts read
+        made = {id(v) for e in eqns for v in e.outputs}
+        reads = [a for e in eqns for a in e.inputs if isinstance(a, Var)]
+        outs = [v for e in eqns for v in e.outputs if id(v) in read_later]
+        ins = list({id(a): a for a in reads if id(a) not in made}.values())
+        pieces.append(Program((), ins, eqns, outs))
+        read_later.update(id(a) for a in ins)
+    pieces.reverse()
+    return pieces

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from numba.extending import register_jitable
+from numba.extending import overload, register_jitable
 
 SQRT2 = math.sqrt(2.0)
 SQRT_PI = math.sqrt(math.pi)
@@ -403,3 +403,29 @@ def betainc(a, b, x):
     if x < (a + 1.0) / (a + b + 2.0):
         return _betainc_lower(a, b, x)
     return 1.0 - _betainc_lower(b, a, 1.0 - x)
+
+
+# --- integer powers -----------------------------------------------------------------------
+# x ** y as NumPy computes it (issue 14): Numba returns 0 for an integer to a negative
+# integer power, NumPy raises. The check is chosen when Numba types the call, so float
+# powers compile to a bare ``**``.
+
+_NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
+
+
+def power(x, y):
+    if y < 0 and not isinstance(x, float) and not isinstance(y, float):
+        raise ValueError(_NEGATIVE_POWER)
+    return x ** y
+
+
+@overload(power)
+def _power_typed(x, y):
+    from numba.core import types
+    if isinstance(x, types.Integer) and isinstance(y, types.Integer):
+        def checked(x, y):
+            if y < 0:
+                raise ValueError(_NEGATIVE_POWER)
+            return x ** y
+        return checked
+    return lambda x, y: x ** y

@@ -307,7 +307,8 @@ def _pow_vjp_exponent(g, ans, x, y):
     return g * where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))
 
 
-pow_p = ufunc_primitive("pow", np.power, [_pow_vjp_base, _pow_vjp_exponent], call("{0} ** {1}"))
+pow_p = ufunc_primitive("pow", np.power, [_pow_vjp_base, _pow_vjp_exponent],
+                        call("fgm.power({0}, {1})"))  # integers: raises on y < 0, as NumPy
 max_p = ufunc_primitive("max", np.maximum,
                         [lambda g, ans, x, y: g * _maximum_share(x, y),
                          lambda g, ans, x, y: g * _maximum_share(y, x)],
