@@ -85,15 +85,15 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
 PROBE, IMPURE = "probe", "impure"
 
 
-def _cached(fun, key, call, build):
-    """The entry of ``fun`` for this call: cached, or traced now and built by
-    ``build(traced)`` (see PROBE above)."""
+def _cached(fun, key, call, build, trace=None):
+    """The entry of ``fun`` for this call: cached, or traced now (by ``trace(call, fun,
+    key)``, default ``_trace``) and built by ``build(traced)`` (see PROBE above)."""
     entry = _cache.get(fun, key) if key is not None else None
     if entry is not None and entry is not _NEEDS_VALUES and entry.check is None:
         return entry
     guard = Guard(fun)  # before tracing: what the function changes itself is not watched
     before = random_state()
-    traced = _trace(call, fun, key)
+    traced = (trace or _trace)(call, fun, key)
     drew = random_state() != before
     known = entry is not None and entry is not _NEEDS_VALUES and not traced.concrete
     if known and same_structure(traced.program, entry.structure):
