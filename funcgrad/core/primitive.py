@@ -70,7 +70,15 @@ class Primitive:
         args = [np.asarray(x) if type(x) in (list, tuple) else x for x in args]
         # Check shapes with the same rule tracing uses, so eager and traced calls fail alike.
         self.abstract_eval([aval_of(x) for x in args], params)
-        return self.impl(*args, **params)
+        out = self.impl(*args, **params)
+        if params and any(True for _ in sub_programs(params)):
+            # a sub-program run eagerly (cond, loops, custom_vjp, checkpoint) may hand back
+            # an operand or a view of one (a carry passed through, a branch returning its
+            # input): results are new arrays, so writing into one changes nothing else
+            if self.multiple_results:
+                return owned_copies(list(out), args)
+            return owned_copies([out], args)[0]
+        return out
 
     def abstract_eval(self, avals: list[ShapedArray], params: dict) -> list[ShapedArray]:
         """The output avals, always as a new list; errors (FuncgradErrors) name the user's line.
@@ -137,5 +145,7 @@ def _check_size(prim, aval):
 
 
 from funcgrad.core.errors import FuncgradMemoryError  # noqa: E402
+from funcgrad.core.evaluate import owned_copies  # noqa: E402
+from funcgrad.core.ir import sub_programs  # noqa: E402
 from funcgrad.core.tracing import Tracer, current_trace, escaped_tracer_error  # noqa: E402
 from funcgrad.core.types import aval_of  # noqa: E402
