@@ -235,7 +235,7 @@ def _ownership_plan(program: Program, compiled: bool) -> tuple:
                                    for j, v in enumerate(program.inputs)}
     made_by: dict[int, bool] = {}  # variable -> whether an allocating primitive made it
     for n, eqn in enumerate(program.equations):
-        if eqn.primitive.allocates:
+        if getattr(eqn.primitive, "allocates", False):  # a stand-in primitive may lack it
             outs = [frozenset([(n, i)]) for i in range(len(eqn.outputs))]
         else:
             outs = _passed_through(eqn, [_roots_of(a, roots) for a in eqn.inputs])
