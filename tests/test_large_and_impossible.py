@@ -9,7 +9,7 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
-from funcgrad.compile.codegen import split
+from funcgrad.compile.codegen import generate, split
 
 
 @pytest.mark.parametrize("run", [
@@ -78,7 +78,7 @@ def test_split_parts_run_in_sequence_compute_the_program(parts):
     program = closed.program
     assert not program.constvars
     pieces = split(program, parts)
-    assert min(parts, len(program.equations)) // 2 <= len(pieces) <= parts
+    assert min(parts, len(program.equations)) // 2 <= len(pieces) <= 2 * parts
     assert all(piece.equations for piece in pieces)
     env = {id(program.invars[0]): np.full(3, 0.3)}
     for piece in pieces:
@@ -86,6 +86,13 @@ def test_split_parts_run_in_sequence_compute_the_program(parts):
         outs = fg.evaluate(piece, [env[id(v)] for v in piece.invars])
         env.update((id(v), o) for v, o in zip(piece.outvars, outs))
     np.testing.assert_allclose(env[id(program.outvars[0])], closed(np.full(3, 0.3))[0])
+
+
+def test_the_parts_of_an_unrolled_loop_are_the_same_code_compiled_once():
+    program = fg.make_ir(fg.grad(_unrolled(300)))(np.full(3, 0.3)).program
+    pieces = split(program, 12)
+    sources = {generate(piece).source for piece in pieces}
+    assert len(pieces) >= 12 and len(sources) <= 5  # forward, backward, their seams
 
 
 def test_what_cannot_be_split_runs_with_numpy_and_says_why_and_what_to_do(monkeypatch):

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from funcgrad.compile.context import FunctionText, LoweringContext
 from funcgrad.compile.emitter import emit_program
 from funcgrad.compile.scheduler import inline_calls
@@ -70,14 +72,7 @@ def split(program: Program, parts: int) -> list[Program]:
     weights = [1 + sum(weight(sub) for _, sub in sub_programs(e.params))
                for e in program.equations]
     budget = max(1, -(-sum(weights) // max(parts, 1)))
-    groups: list[list] = [[]]
-    filled = 0
-    for eqn, w in zip(program.equations, weights):
-        if groups[-1] and filled + w > budget:
-            groups.append([])
-            filled = 0
-        groups[-1].append(eqn)
-        filled += w
+    groups = [program.equations[a:b] for a, b in _cuts(program, weights, budget)]
     read_later: set[int] = {id(v) for v in program.outvars if isinstance(v, Var)}
     pieces = []
     for eqns in reversed(groups):  # what each part must return: what later parts read
@@ -89,3 +84,34 @@ def split(program: Program, parts: int) -> list[Program]:
         read_later.update(id(a) for a in ins)
     pieces.reverse()
     return pieces
+
+
+def _cuts(program: Program, weights: list, budget: int) -> list:
+    """(start, stop) of each part: about ``budget`` in weight. Where the program repeats
+    itself (a Python loop unrolled), a part's length is a multiple of the repetition's
+    period, so consecutive parts are the same code and Numba compiles it once (the
+    generated source names variables and reads sizes and constants from tables the same way
+    in each)."""
+    kinds: dict = {}
+    codes = np.array([kinds.setdefault(e.primitive, len(kinds)) for e in program.equations],
+                     dtype=np.int64)
+    cuts, start, n = [], 0, len(codes)
+    while start < n:
+        stop, filled = start, 0
+        while stop < n and (stop == start or filled + weights[stop] <= budget):
+            filled += weights[stop]
+            stop += 1
+        period = _period(codes[start:start + 2 * (stop - start)]) if stop < n else None
+        if period is not None and sum(weights[start:stop]) == stop - start:
+            stop = start + max(period, (stop - start) // period * period)
+        cuts.append((start, stop))
+        start = stop
+    return cuts
+
+
+def _period(codes: np.ndarray) -> int | None:
+    """The shortest p such that ``codes`` repeats every p (in all but a few places)."""
+    for p in range(1, len(codes) // 2 + 1):
+        if np.count_nonzero(codes[:-p] != codes[p:]) <= len(codes) // 50:
+            return p
+    return None
