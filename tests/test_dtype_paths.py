@@ -115,3 +115,23 @@ def test_python_numbers_are_weak_in_compiled_code_as_in_numpy(dtype):
         got = fg.jit(_with_python_numbers)(a)
     for g, e in zip(got, expected):
         assert g.dtype == e.dtype and np.array_equal(g, e), (dtype, g, e)
+
+
+@pytest.mark.parametrize("op", [lambda x: x + 300, lambda x: x * -1, lambda x: 256 - x,
+                                lambda x: fnp.where(x > 1, x, 256)],
+                         ids=["add", "mul", "rsub", "where"])
+def test_a_python_int_out_of_bounds_for_the_arrays_dtype_raises_as_in_numpy(op):
+    """NumPy raises for x + 300 with x uint8 (NEP 50); compiled code would wrap around."""
+    x = np.array([1, 200], np.uint8)
+    match = "Python integer -?[0-9]+ out of bounds for uint8"
+    with pytest.raises(OverflowError, match=match):
+        fg.jit(op)(x)
+    with pytest.raises(OverflowError, match=match):
+        fg.grad(lambda w: fnp.sum(w * op(x)))(np.ones(2))
+
+
+def test_python_ints_that_fit_keep_the_arrays_dtype():
+    x = np.array([1, 2], np.int8)
+    out = fg.jit(lambda x: x * 100 - 127)(x)
+    assert out.dtype == np.int8
+    np.testing.assert_array_equal(out, x * 100 - 127)

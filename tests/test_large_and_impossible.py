@@ -145,3 +145,11 @@ def test_eager_transforms_of_long_chains_need_no_deep_stack():
     np.testing.assert_allclose(fg.grad(lambda x: fnp.sum(g(x)))(x), np.full(3, 0.999 ** 5000))
     np.testing.assert_allclose(fg.vmap(g)(np.stack([x, x]))[1], g(x))
     np.testing.assert_allclose(fg.jvp(g, (x,), (np.ones(3),))[1], np.full(3, 0.999 ** 5000))
+
+
+@pytest.mark.parametrize("make", [lambda a: fnp.zeros((-1,)) + a, lambda a: fnp.full((2, -3), a),
+                                  lambda a: fnp.broadcast_to(a, (3, -1))])
+def test_a_negative_dimension_is_refused_before_compiling(make):
+    for run in (fg.jit(make), fg.grad(lambda a: fnp.sum(make(a)))):
+        with pytest.raises(fg.ShapeError, match="negative dimension"):
+            run(1.0)

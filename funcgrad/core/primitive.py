@@ -136,6 +136,9 @@ def _check_size(prim, aval):
     would instead grind through it for hours."""
     size = 1
     for d in aval.shape:
+        if d < 0:  # NumPy refuses it when allocating; compiled code would fail inside
+            raise ShapeError(f"the result of {prim.name} would have the negative dimension "
+                             f"{d} (shape {aval.shape}): negative dimensions are not allowed")
         size *= d
     if size * aval.dtype.itemsize > _MEMORY:
         raise FuncgradMemoryError(
@@ -144,7 +147,7 @@ def _check_size(prim, aval):
             f"({_MEMORY / 2**30:,.0f} GiB); check the shapes being broadcast together")
 
 
-from funcgrad.core.errors import FuncgradMemoryError  # noqa: E402
+from funcgrad.core.errors import FuncgradMemoryError, ShapeError  # noqa: E402
 from funcgrad.core.evaluate import owned_copies  # noqa: E402
 from funcgrad.core.ir import sub_programs  # noqa: E402
 from funcgrad.core.tracing import Tracer, current_trace, escaped_tracer_error  # noqa: E402
