@@ -153,3 +153,39 @@ def test_a_negative_dimension_is_refused_before_compiling(make):
     for run in (fg.jit(make), fg.grad(lambda a: fnp.sum(make(a)))):
         with pytest.raises(fg.ShapeError, match="negative dimension"):
             run(1.0)
+
+
+def test_jit_grad_of_a_500_step_python_loop_compiles_in_parts_and_agrees():
+    """The issue's RNN: 500 steps unrolled (8,000 equations, 25,000 lines of generated code)
+    compile as parts of one repeated shape (six Numba compilations, not one huge function
+    that took minutes and gigabytes)."""
+    xs = np.sin(np.arange(500) * 0.1)
+
+    def loss(w):
+        h = 0.0
+        for t in range(500):
+            h = fnp.tanh(w[0] * h + w[1] * xs[t])
+        return h * h
+    w = np.array([0.5, 0.8])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # compiled, not run with NumPy
+        got = fg.jit(fg.grad(loss))(w)
+    np.testing.assert_allclose(got, fg.grad(loss)(w), rtol=1e-10)
+
+
+def test_jit_hessian_of_an_mlp_with_83_parameters():
+    rng = np.random.default_rng(0)
+    sizes = [(3, 8), (8, 5), (5, 1)]
+    X, Y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+
+    def loss(theta):
+        k, h = 0, X
+        for i, (a, b) in enumerate(sizes):
+            h = h @ theta[k:k + a * b].reshape(a, b) + theta[k + a * b:k + a * b + b]
+            k += a * b + b
+            h = fnp.tanh(h) if i < len(sizes) - 1 else h
+        return fnp.mean((h - Y) ** 2)
+    theta = rng.normal(size=83) * 0.3
+    hessian = fg.jit(fg.hessian(loss))
+    assert len(hessian.lower(theta).program.equations) < 1000  # batched, not unrolled
+    np.testing.assert_allclose(hessian(theta), fg.hessian(loss)(theta), rtol=1e-8, atol=1e-12)
