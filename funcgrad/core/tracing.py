@@ -168,7 +168,8 @@ def _check_python_ints(atoms):
     """A Python int operand must fit the integer dtype the operation computes in, as NumPy
     requires (``np.uint8(1) + 300`` raises): written into compiled code it would wrap
     around silently (issue 14)."""
-    weak = [a for a in atoms if type(a) is Literal and a.aval.weak_type and a.aval.dtype.kind == "i"]
+    weak = [a for a in atoms
+            if type(a) is Literal and a.aval.weak_type and a.aval.dtype.kind == "i"]
     if not weak or len(weak) == len(atoms):
         return
     dtype = promote_types(*[a.aval for a in atoms])[0]
