@@ -29,7 +29,7 @@ from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
 from funcgrad.core.version import __version__, check_version
-from funcgrad.core.arguments import FunctionArgs, name_of, normalize_argnums
+from funcgrad.core.arguments import FunctionArgs, check_function, name_of, normalize_argnums
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
 from funcgrad.tree import map as fg_tree_map
 from funcgrad.transforms.reverse import (COTANGENT_INPUT, adjoint, backward_with_values,
@@ -348,6 +348,7 @@ class Differentiated(Transformed):
     differentiates (it pickles as the function and the options, see api/transformed.py)."""
 
     def __init__(self, fun, argnums, has_aux, with_value):
+        check_function(fun, "value_and_grad" if with_value else "grad")
         super().__init__(fun, (argnums, has_aux, with_value))
         self.argnums, self.has_aux, self.with_value = argnums, has_aux, with_value
         self._what = "value_and_grad" if with_value else "grad"
@@ -461,6 +462,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
         >>> [float(g) for g in pullback(2.0)]
         [2.0]
     """
+    check_function(fun, "vjp")
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
     key = _key("vjp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
     entry = _cached(fun, key, call, lambda traced: _build_vjp(traced, call, has_aux))
@@ -556,6 +558,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         array([[2., 0.],
                [0., 2.]])
     """
+    check_function(fun, "jacrev")
     import funcgrad.numpy as fnp
     from funcgrad.api.batching import vmap
 
