@@ -135,3 +135,12 @@ def test_python_ints_that_fit_keep_the_arrays_dtype():
     out = fg.jit(lambda x: x * 100 - 127)(x)
     assert out.dtype == np.int8
     np.testing.assert_array_equal(out, x * 100 - 127)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int8])
+def test_the_smallest_integer_floor_divided_by_minus_one_wraps_as_in_numpy(dtype):
+    smallest = np.iinfo(dtype).min
+    a, b = np.array([smallest, 7, -7, 5], dtype), np.array([-1, -2, 2, 0], dtype)
+    with np.errstate(all="ignore"):
+        expected = a // b  # [smallest, -4, -4, 0]: Numba's // gave 0 for the first
+    np.testing.assert_array_equal(fg.jit(lambda a, b: a // b)(a, b), expected)

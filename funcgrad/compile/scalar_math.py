@@ -429,3 +429,16 @@ def _power_typed(x, y):
             return x ** y
         return checked
     return lambda x, y: x ** y
+
+
+def floor_divide(x, y):
+    return x // y  # Python's integers do not overflow
+
+
+@overload(floor_divide)
+def _floor_divide_typed(x, y):
+    # the smallest integer // -1 wraps around to itself in NumPy; Numba's // gives 0
+    from numba.core import types
+    if isinstance(x, types.Integer) and isinstance(y, types.Integer) and x.signed:
+        return lambda x, y: -x if y == -1 else x // y
+    return lambda x, y: x // y

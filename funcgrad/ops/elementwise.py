@@ -291,7 +291,8 @@ mul_p = ufunc_primitive("mul", np.multiply,
 div_p = ufunc_primitive("div", np.true_divide,
                         [lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y],
                         arith("{0} / {1}"))
-floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None, arith("{0} // {1}"))
+floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None,
+                                call("fgm.floor_divide({0}, {1})"))  # as NumPy: MIN // -1
 mod_p = ufunc_primitive("mod", np.remainder,
                         [lambda g, ans, x, y: g,
                          lambda g, ans, x, y: -g * floor_divide(x, y)], arith("{0} % {1}"))
