@@ -144,3 +144,13 @@ def test_the_smallest_integer_floor_divided_by_minus_one_wraps_as_in_numpy(dtype
     with np.errstate(all="ignore"):
         expected = a // b  # [smallest, -4, -4, 0]: Numba's // gave 0 for the first
     np.testing.assert_array_equal(fg.jit(lambda a, b: a // b)(a, b), expected)
+
+
+@pytest.mark.parametrize("compare", [lambda x: x < 300, lambda x: x == -1, lambda x: x != -1,
+                                     lambda x: 300 > x, lambda x: x >= -5, lambda x: x > 254],
+                         ids=["lt", "eq", "ne", "gt-reflected", "ge", "in-range"])
+def test_comparing_with_a_python_int_the_dtype_cannot_hold_is_exact_as_in_numpy(compare):
+    x = np.array([0, 1, 200, 255], np.uint8)
+    expected = compare(x)  # NumPy compares the values (NEP 50), no wrapping around
+    np.testing.assert_array_equal(fg.jit(compare)(x), expected)
+    np.testing.assert_array_equal(fg.vmap(compare)(x[None])[0], expected)

@@ -129,13 +129,13 @@ class Trace:
             atoms.append(a)
             values.append(v)
         out_avals = primitive.abstract_eval([a.aval for a in atoms], params)
-        if primitive.elementwise:
-            _check_python_ints(atoms)
         simplify = simplify_rules.get(primitive)
         if simplify is not None:
             shortcut = simplify(self, out_avals[0], *args, **params)
             if shortcut is not None:
                 return shortcut
+        if primitive.elementwise:
+            _check_python_ints(atoms)
         if primitive.elementwise and atoms and all(type(a) is Literal for a in atoms):
             value = primitive.impl(*values, **params)  # constant folding: a scalar, no equation
             return weak_value(value) if out_avals[0].weak_type else value
