@@ -26,3 +26,24 @@ def test_a_mutated_input_of_a_transformed_call_is_not_seen_by_earlier_results():
     y = fg.evaluate(fg.make_ir(lambda x: x * 1.0)(x).program, [x])[0]
     x[0] = 10.0
     np.testing.assert_array_equal(y, [0.0, 1.0, 2.0])
+
+
+def test_a_big_endian_constant_is_used_as_its_native_twin():
+    """The issue's big-endian argument was fixed before; a captured big-endian constant was
+    still refused with a message blaming float64."""
+    B = np.array([[1.0, 2.0], [3.0, 4.0]], ">f8")
+    x = np.ones(2)
+    np.testing.assert_allclose(fg.jit(lambda x: B @ x)(x), B @ x)
+    np.testing.assert_allclose(fg.grad(lambda x: fg.numpy.sum(B @ x))(x), B.sum(axis=0))
+
+
+@pytest.mark.parametrize("value", [np.ma.masked_array([1.0, 2.0], mask=[0, 1]),
+                                   np.matrix([[1.0, 2.0]])], ids=["masked", "matrix"])
+def test_array_subclasses_that_change_what_operations_mean_are_refused(value):
+    """A masked array's sum skips masked values and a matrix's * is a matrix product:
+    computed as plain arrays, they would silently give other results than NumPy."""
+    for run in (fg.jit(lambda x: x * 2), fg.grad(lambda x: fg.numpy.sum(x)),
+                fg.vmap(lambda x: x), lambda x: fg.numpy.sum(x),
+                lambda x: fg.jit(lambda y: y * x)(np.ones(2))):
+        with pytest.raises(fg.FuncgradTypeError, match="masked array|numpy.matrix"):
+            run(value)
