@@ -20,13 +20,13 @@ from funcgrad.core.errors import (ConcretizationError, FuncgradError,  # noqa: F
                                   FuncgradIndexError, FuncgradMemoryError, FuncgradTypeError,
                                   FuncgradValueError, InPlaceUpdateError,
                                   LoweringError, ShapeError, UnexpectedTracerError)
-from funcgrad.core.evaluate import ClosedProgram, evaluate  # noqa: F401
+from funcgrad.core.evaluate import ClosedProgram  # noqa: F401
 from funcgrad.core.ir import Program  # noqa: F401
 from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
 from funcgrad import optim, random  # noqa: F401,E402
 from funcgrad import flatten_util  # noqa: F401,E402  (ravel_pytree)
 from funcgrad.compile.executable import disable_jit  # noqa: F401
-from funcgrad.api.make_ir import ShapeDtypeStruct, eval_shape, make_ir  # noqa: F401
+from funcgrad.api.make_ir import ShapeDtypeStruct, eval_shape, evaluate, make_ir  # noqa: F401
 from funcgrad.api.autodiff import (grad, jacrev, stop_gradient,  # noqa: F401
                                    value_and_grad, vjp)
 from funcgrad.api.forward import float0, hessian, jacfwd, jvp, linearize  # noqa: F401

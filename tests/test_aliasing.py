@@ -54,7 +54,49 @@ def _cases():
         ("jvp of the identity", lambda: fg.jvp(lambda x: x, (x,), (w,)), (x, w)),
         ("linearize of a reshape", lambda: _linearize_all(lambda m: m.reshape(2, 3), m), (m,)),
         ("jacfwd of a transpose", lambda: fg.jacfwd(lambda m: m.T)(m), (m,)),
+        # every other public entry point (issue 14: "every array funcgrad hands back")
+        ("evaluate of the identity", lambda: fg.evaluate(fg.make_ir(lambda x: x)(x).program,
+                                                         [x]), (x,)),
+        ("evaluate of a constant", lambda: _evaluate_closed(lambda x: (W, W.T), x), (x, W)),
+        ("jvp of a constant", lambda: fg.jvp(lambda x: W, (x,), (w,)), (x, w, W)),
+        ("vmap of an unbatched constant", lambda: fg.vmap(lambda x: (x, W), out_axes=(0, None))(
+            m), (m, W)),
+        ("jit(vmap) of the identity", lambda: fg.jit(fg.vmap(lambda x: x))(m), (m,)),
+        ("hessian of a linear function", lambda: fg.hessian(lambda x: fnp.sum(W[0] * x))(x),
+         (x, W)),
+        ("lax.scan carrying its input through", lambda: fg.lax.scan(lambda c, r: (c, r), x, m),
+         (x, m)),
+        ("lax.fori_loop of no steps", lambda: fg.lax.fori_loop(0, 0, lambda i, c: c * 2, x),
+         (x,)),
+        ("lax.while_loop of no steps", lambda: fg.lax.while_loop(lambda c: False,
+                                                                 lambda c: c * 2, x), (x,)),
+        ("lax.cond taking the identity", lambda: fg.lax.cond(True, lambda x: x,
+                                                             lambda x: x * 2, x), (x,)),
+        ("jit(lax.scan) carrying its input", lambda: fg.jit(
+            lambda x, m: fg.lax.scan(lambda c, r: (c, r), x, m))(x, m), (x, m)),
+        ("jit of a custom_vjp identity", lambda: fg.jit(_custom_identity())(x), (x,)),
+        ("vmap of a custom_vjp identity", lambda: fg.vmap(_custom_identity())(m), (m,)),
+        ("grad through custom_vjp", lambda: fg.grad(
+            lambda x: fnp.sum(_custom_identity()(x)))(x), (x,)),
+        ("checkpoint of the identity", lambda: fg.checkpoint(lambda x: x)(x), (x,)),
+        ("grad through checkpoint", lambda: fg.grad(
+            lambda w, x: fnp.sum(fg.checkpoint(lambda w: w * x)(w)))(w, x), (w, x)),
+        ("parallel.map_shards", lambda: fg.parallel.map_shards(
+            fg.jit(lambda x: x), m, threads=2, combine="concatenate"), (m,)),
     ]
+
+
+def _evaluate_closed(f, x):
+    closed = fg.make_ir(f)(x)
+    return fg.evaluate(closed.program, [*closed.consts, x])
+
+
+def _custom_identity():
+    @fg.custom_vjp
+    def identity(x):
+        return x
+    identity.defvjp(lambda x: (x, None), lambda _, g: (g,))
+    return identity
 
 
 def _linearize_all(f, x):

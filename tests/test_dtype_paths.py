@@ -56,6 +56,26 @@ def test_integer_to_negative_integer_power_raises_as_numpy_does(power):
         fnp.power(x, -3)
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8])
+def test_a_negative_integer_exponent_known_only_at_run_time_raises_as_numpy_does(dtype):
+    x, ok, bad = np.array([2, 3], dtype), np.array([3, 2]), np.array([1, -1])
+    loss = lambda w, x, n: fnp.sum(w * fnp.power(x, n.astype(dtype)))  # noqa: E731
+    if dtype is not np.uint8:
+        with pytest.raises(ValueError, match="negative integer powers"):
+            np.power(x, bad.astype(dtype))
+    for run in (fg.jit(fnp.power), fnp.power, fg.jit(lambda x, n: x ** n)):
+        np.testing.assert_array_equal(run(x, ok.astype(dtype)), x ** ok.astype(dtype))
+        if dtype is not np.uint8:
+            with pytest.raises(ValueError, match="negative integer powers"):
+                run(x, bad.astype(dtype))
+    if dtype is not np.uint8:  # under grad too: the integer power is a constant factor
+        for run in (fg.grad(loss), fg.jit(fg.grad(loss))):
+            with pytest.raises(ValueError, match="negative integer powers"):
+                run(np.ones(2), x, bad)
+    np.testing.assert_array_equal(fg.jit(fnp.power)(np.array([2.0, 4.0]), np.array([-1, 2])),
+                                  [0.5, 16.0])  # a float base takes negative powers
+
+
 def test_big_endian_arrays_are_computed_in_native_byte_order():
     x = np.array([1.0, 2.0, 3.0], ">f8")
     assert np.array_equal(fg.jit(lambda x: x * 2.0)(x), x * 2.0)
@@ -95,3 +115,42 @@ def test_python_numbers_are_weak_in_compiled_code_as_in_numpy(dtype):
         got = fg.jit(_with_python_numbers)(a)
     for g, e in zip(got, expected):
         assert g.dtype == e.dtype and np.array_equal(g, e), (dtype, g, e)
+
+
+@pytest.mark.parametrize("op", [lambda x: x + 300, lambda x: x * -1, lambda x: 256 - x,
+                                lambda x: fnp.where(x > 1, x, 256)],
+                         ids=["add", "mul", "rsub", "where"])
+def test_a_python_int_out_of_bounds_for_the_arrays_dtype_raises_as_in_numpy(op):
+    """NumPy raises for x + 300 with x uint8 (NEP 50); compiled code would wrap around."""
+    x = np.array([1, 200], np.uint8)
+    match = "Python integer -?[0-9]+ out of bounds for uint8"
+    with pytest.raises(OverflowError, match=match):
+        fg.jit(op)(x)
+    with pytest.raises(OverflowError, match=match):
+        fg.grad(lambda w: fnp.sum(w * op(x)))(np.ones(2))
+
+
+def test_python_ints_that_fit_keep_the_arrays_dtype():
+    x = np.array([1, 2], np.int8)
+    out = fg.jit(lambda x: x * 100 - 127)(x)
+    assert out.dtype == np.int8
+    np.testing.assert_array_equal(out, x * 100 - 127)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int8])
+def test_the_smallest_integer_floor_divided_by_minus_one_wraps_as_in_numpy(dtype):
+    smallest = np.iinfo(dtype).min
+    a, b = np.array([smallest, 7, -7, 5], dtype), np.array([-1, -2, 2, 0], dtype)
+    with np.errstate(all="ignore"):
+        expected = a // b  # [smallest, -4, -4, 0]: Numba's // gave 0 for the first
+    np.testing.assert_array_equal(fg.jit(lambda a, b: a // b)(a, b), expected)
+
+
+@pytest.mark.parametrize("compare", [lambda x: x < 300, lambda x: x == -1, lambda x: x != -1,
+                                     lambda x: 300 > x, lambda x: x >= -5, lambda x: x > 254],
+                         ids=["lt", "eq", "ne", "gt-reflected", "ge", "in-range"])
+def test_comparing_with_a_python_int_the_dtype_cannot_hold_is_exact_as_in_numpy(compare):
+    x = np.array([0, 1, 200, 255], np.uint8)
+    expected = compare(x)  # NumPy compares the values (NEP 50), no wrapping around
+    np.testing.assert_array_equal(fg.jit(compare)(x), expected)
+    np.testing.assert_array_equal(fg.vmap(compare)(x[None])[0], expected)

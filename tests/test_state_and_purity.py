@@ -35,6 +35,56 @@ def test_grad_draws_new_random_numbers_on_every_call():
         np.testing.assert_allclose(got, expected)
 
 
+def _noisy(w):
+    return fnp.sum(fnp.sin(w) * np.random.randn(2))
+
+
+# each eager transform of _noisy at w, as a float array; and the same with NumPy alone
+_EVERY_TRANSFORM = {
+    "vmap": (lambda w: fg.vmap(_noisy)(w[None])[0], lambda w, r: np.sum(np.sin(w) * r)),
+    "jvp": (lambda w: fg.jvp(_noisy, (w,), (np.ones(2),))[1],
+            lambda w, r: np.sum(np.cos(w) * r)),
+    "linearize": (lambda w: fg.linearize(_noisy, w)[1](np.ones(2)),
+                  lambda w, r: np.sum(np.cos(w) * r)),
+    "jacfwd": (lambda w: fg.jacfwd(_noisy)(w), lambda w, r: np.cos(w) * r),
+    "jacrev": (lambda w: fg.jacrev(_noisy)(w), lambda w, r: np.cos(w) * r),
+    "hessian": (lambda w: fg.hessian(_noisy)(w), lambda w, r: np.diag(-np.sin(w) * r)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_EVERY_TRANSFORM))
+def test_every_eager_transform_draws_new_random_numbers_on_every_call(name):
+    run, expected = _EVERY_TRANSFORM[name]
+    w = np.array([0.3, -0.7])
+    np.random.seed(0)
+    got = [np.asarray(run(w)) for _ in range(4)]
+    np.random.seed(0)
+    want = [expected(w, np.random.randn(2)) for _ in range(4)]
+    for g, e in zip(got, want):
+        np.testing.assert_allclose(g, e, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(_EVERY_TRANSFORM))
+def test_every_eager_transform_sees_a_changed_global(name):
+    run = _EVERY_TRANSFORM[name][0]
+    f = {"vmap": lambda w: fg.vmap(_uses_helper)(w[None])[0],
+         "jvp": lambda w: fg.jvp(_uses_helper, (w,), (np.ones(2),))[1]}.get(name)
+    if f is None:  # the others differentiate a scalar
+        transform = {"linearize": lambda g: (lambda w: fg.linearize(g, w)[1](np.ones(2))),
+                     "jacfwd": fg.jacfwd, "jacrev": fg.jacrev,
+                     "hessian": lambda g: (lambda w: fg.jacfwd(g)(w))}[name]
+        f = transform(lambda w: fnp.sum(_uses_helper(w) * w))
+    del run
+    w = np.array([0.5, 2.0])
+    HELPER_SCALE[0] = 1.0
+    first = [np.asarray(f(w)) for _ in range(3)]  # cached after two equal traces
+    HELPER_SCALE[0] = 3.0
+    try:
+        np.testing.assert_allclose(np.asarray(f(w)), 3.0 * first[0])
+    finally:
+        HELPER_SCALE[0] = 1.0
+
+
 def test_grad_sees_python_random_and_generator_draws():
     g = fg.grad(lambda x: x * random.random())
     random.seed(1)

@@ -29,7 +29,7 @@ from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
 from funcgrad.core.version import __version__, check_version
-from funcgrad.core.arguments import FunctionArgs, name_of, normalize_argnums
+from funcgrad.core.arguments import FunctionArgs, check_function, name_of, normalize_argnums
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
 from funcgrad.tree import map as fg_tree_map
 from funcgrad.transforms.reverse import (COTANGENT_INPUT, adjoint, backward_with_values,
@@ -85,15 +85,15 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
 PROBE, IMPURE = "probe", "impure"
 
 
-def _cached(fun, key, call, build):
-    """The entry of ``fun`` for this call: cached, or traced now and built by
-    ``build(traced)`` (see PROBE above)."""
+def _cached(fun, key, call, build, trace=None):
+    """The entry of ``fun`` for this call: cached, or traced now (by ``trace(call, fun,
+    key)``, default ``_trace``) and built by ``build(traced)`` (see PROBE above)."""
     entry = _cache.get(fun, key) if key is not None else None
     if entry is not None and entry is not _NEEDS_VALUES and entry.check is None:
         return entry
     guard = Guard(fun)  # before tracing: what the function changes itself is not watched
     before = random_state()
-    traced = _trace(call, fun, key)
+    traced = (trace or _trace)(call, fun, key)
     drew = random_state() != before
     known = entry is not None and entry is not _NEEDS_VALUES and not traced.concrete
     if known and same_structure(traced.program, entry.structure):
@@ -348,6 +348,7 @@ class Differentiated(Transformed):
     differentiates (it pickles as the function and the options, see api/transformed.py)."""
 
     def __init__(self, fun, argnums, has_aux, with_value):
+        check_function(fun, "value_and_grad" if with_value else "grad")
         super().__init__(fun, (argnums, has_aux, with_value))
         self.argnums, self.has_aux, self.with_value = argnums, has_aux, with_value
         self._what = "value_and_grad" if with_value else "grad"
@@ -461,6 +462,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
         >>> [float(g) for g in pullback(2.0)]
         [2.0]
     """
+    check_function(fun, "vjp")
     call = FunctionArgs(_with_aux_check(fun, has_aux), primals, {})
     key = _key("vjp", has_aux, leaves=call.leaves, in_tree=call.in_tree)
     entry = _cached(fun, key, call, lambda traced: _build_vjp(traced, call, has_aux))
@@ -556,6 +558,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         array([[2., 0.],
                [0., 2.]])
     """
+    check_function(fun, "jacrev")
     import funcgrad.numpy as fnp
     from funcgrad.api.batching import vmap
 

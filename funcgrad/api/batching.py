@@ -4,20 +4,22 @@
 axes), batches that Program with transforms/batching.py, and runs the batched program: with
 NumPy, or by recording it into the enclosing trace (jit, grad, make_ir, another vmap), so
 ``jit(vmap(grad(loss)))`` compiles to one function with the batch axis an ordinary array
-axis. The batched program is built once per input signature and cached, as grad's adjoint.
+axis. The batched program is built once per input signature and cached, as grad's adjoint,
+with the same rule (api/autodiff.py ``_cached``): ``f`` runs on every call until two traces
+agree and show no random draws or state changes, so impure functions are seen every time.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from collections.abc import Callable
 
 import numpy as np
 import optree
 
-from funcgrad.api.autodiff import numpy_values
+from funcgrad.api.autodiff import _cache, _cached, _Traced, numpy_values
 from funcgrad.api.transformed import Transformed
-from funcgrad.api.trace_cache import Guard, TraceCache, leaf_signature
+from funcgrad.api.trace_cache import leaf_signature
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline, owned_results
@@ -26,14 +28,15 @@ from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.tree import NAMESPACE, flatten, unflatten
 from funcgrad.transforms.batching import batch_program
 
-_cache = TraceCache()
 
 
-class _Entry:
-    __slots__ = ("program", "consts", "out_tree")
-
-    def __init__(self, program: Program, consts: list, out_tree):
-        self.program, self.consts, self.out_tree = program, consts, out_tree
+class _Entry(NamedTuple):
+    program: Program               # the batched program
+    consts: list
+    out_tree: Any
+    concrete: bool = False
+    check: str | None = None       # PROBE or IMPURE: trace the function again (see
+    structure: list | None = None  # api/autodiff.py _cached, which grad, jvp and jacfwd share)
 
 
 def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None):
@@ -93,13 +96,13 @@ class Vectorized(Transformed):
         except TypeError:
             key = None
         entry = _cache.get(fun, key) if key is not None else None
-        if entry is None:
-            call = FunctionArgs(fun, args, kwargs)
-            guard = Guard(fun)
-            entry = _build(call, self.in_axes, self.out_axes, self.axis_size)
+        if entry is None or entry.check is not None:  # the function runs on every call
+            call = FunctionArgs(fun, args, kwargs)  # until caching it is known to be safe
+            examples = _Examples(call, self.in_axes, self.axis_size)
+            entry = _cached(fun, key, call, lambda traced: _build(traced, call, examples,
+                                                                  self.out_axes),
+                            trace=examples.trace)
             leaves = call.leaves
-            if key is not None and not any(isinstance(c, Tracer) for c in entry.consts):
-                _cache.put(fun, key, entry, guard)
         inputs = [*entry.consts, *leaves]
         if current_trace() is not None or any(isinstance(x, Tracer) for x in leaves):
             outs = inline(entry.program, inputs)
@@ -108,13 +111,23 @@ class Vectorized(Transformed):
         return unflatten(entry.out_tree, outs)
 
 
-def _build(call: FunctionArgs, in_axes, out_axes, axis_size) -> _Entry:
-    avals = call.avals()
-    dims = _leaf_axes(call, avals, in_axes)
-    size = _axis_size(call, avals, dims, axis_size)
-    examples = [a if d is None else a.update(shape=a.shape[:d] + a.shape[d + 1:])
-                for a, d in zip(avals, dims)]
-    program, consts = trace_flat(call.flat_function(), examples)
+class _Examples:
+    """One example of a call: each argument without its mapped axis."""
+
+    def __init__(self, call: FunctionArgs, in_axes, axis_size):
+        avals = call.avals()
+        self.dims = _leaf_axes(call, avals, in_axes)
+        self.size = _axis_size(call, avals, self.dims, axis_size)
+        self.avals = [a if d is None else a.update(shape=a.shape[:d] + a.shape[d + 1:])
+                      for a, d in zip(avals, self.dims)]
+
+    def trace(self, call: FunctionArgs, fun, key) -> _Traced:
+        program, consts = trace_flat(call.flat_function(), self.avals)
+        return _Traced(program, consts, call.out_tree, False)
+
+
+def _build(traced: _Traced, call: FunctionArgs, examples: _Examples, out_axes) -> _Entry:
+    program, consts, dims, size = traced.program, traced.consts, examples.dims, examples.size
     out_dims = _out_axes(call, program, out_axes)
     in_dims = [None] * len(consts) + dims
     batched, got = batch_program(program, in_dims, size, out_dims)

@@ -21,7 +21,7 @@ import numpy as np
 from funcgrad.api.autodiff import (_argnums, _cached, _check_differentiable, _function_args,
                                    _hashable_argnums, _key, _leaf_ranges, _static_key,
                                    _with_aux_check, grad, numpy_values)
-from funcgrad.core.arguments import FunctionArgs, name_of
+from funcgrad.core.arguments import FunctionArgs, check_function, name_of
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import owned_copies, owned_results, run
 from funcgrad.core.ir import Program, dead_code_elimination
@@ -134,6 +134,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
         >>> float(y), float(y_dot)  # sin(0.5), and 2 cos(0.5)
         (0.479425538604203, 1.7551651237807455)
     """
+    check_function(fun, "jvp")
     _check_primals(fun, primals, tangents, "jvp")
     call = FunctionArgs(_with_aux_check(fun, has_aux), tuple(primals), {})
     _check_differentiable(call, (), "jvp")
@@ -208,6 +209,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
         >>> float(y), float(f_jvp(1.0)), float(f_jvp(0.5))
         (8.0, 12.0, 6.0)
     """
+    check_function(fun, "linearize")
     entry, call, primal_outs, residuals = _linearize(fun, primals, has_aux)
     jvp_entry, n_main = entry.jvp, entry.jvp.n_main
     primal_tree, primal_leaves = flatten(tuple(primals))[1], call.leaves
@@ -244,6 +246,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                [1., 0.],
                [0., 1.]])
     """
+    check_function(fun, "jacfwd")
     traced_fun = _with_aux_check(fun, has_aux)
     options = ("jacfwd", _hashable_argnums(argnums), has_aux)
 
@@ -353,6 +356,7 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
+    check_function(fun, "hessian")
     inner = grad(fun, argnums, has_aux=has_aux)
     hess = jacfwd(inner, argnums, has_aux=has_aux)
     hess.__name__ = f"hessian({name_of(fun)})"

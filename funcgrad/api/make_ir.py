@@ -1,14 +1,17 @@
-"""make_ir: a function's Program, as the user sees it printed."""
+"""make_ir: a function's Program, as the user sees it printed; evaluate: run one."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from funcgrad import tree
-
+from funcgrad.core import evaluate as _evaluate
 from funcgrad.core.arguments import FunctionArgs
-from funcgrad.core.evaluate import ClosedProgram
-from funcgrad.core.tracing import trace_flat
+from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.core.evaluate import ClosedProgram, owned_results
+from funcgrad.core.ir import Program
+from funcgrad.core.tracing import Tracer, current_trace, trace_flat
+from funcgrad.core.types import aval_of
 
 
 def make_ir(fun, static_argnums=()):
@@ -78,3 +81,31 @@ def _placeholder(x):
     if isinstance(x, ShapeDtypeStruct):
         return np.zeros(x.shape, np.dtype(x.dtype))
     return x
+def evaluate(program: Program, args) -> list:
+    """The outputs of ``program`` on concrete ``args`` (the values of its constvars first,
+    then its invars), computed with NumPy. Every array returned is new (never one of
+    ``args`` or a view of one), writable and C-contiguous. Inside a trace, the program is
+    recorded into it instead.
+
+    Example:
+        >>> w = np.array([1.0, 2.0])
+        >>> closed = fg.make_ir(lambda x: fnp.sum(w * x))(np.zeros(2))
+        >>> fg.evaluate(closed.program, [w, np.array([3.0, 4.0])])
+        [np.float64(11.0)]
+    """
+    if not isinstance(program, Program):
+        raise FuncgradTypeError(f"evaluate needs a Program (make_ir(f)(*args).program), got "
+                                f"{type(program).__name__}")
+    args = list(args)
+    inputs = program.inputs
+    if len(args) != len(inputs):
+        raise FuncgradTypeError(f"this program takes {len(inputs)} inputs ({len(program.constvars)}"
+                                f" constants, then {len(program.invars)} arguments), got "
+                                f"{len(args)}")
+    for i, (x, v) in enumerate(zip(args, inputs)):
+        aval = x.aval if isinstance(x, Tracer) else aval_of(x, f" (input {i})")
+        if (aval.shape, aval.dtype) != (v.aval.shape, v.aval.dtype):
+            raise FuncgradTypeError(f"input {i} is {aval}, but the program takes {v.aval}")
+    if current_trace() is not None or any(isinstance(x, Tracer) for x in args):
+        return _evaluate.inline(program, args)
+    return owned_results(program, _evaluate.evaluate(program, args))

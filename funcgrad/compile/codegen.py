@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from funcgrad.compile.context import FunctionText, LoweringContext
 from funcgrad.compile.emitter import emit_program
 from funcgrad.compile.scheduler import inline_calls
-from funcgrad.core.ir import Program, format_program
+from funcgrad.core.ir import Program, Var, format_program, sub_programs
 
 
 class Generated(NamedTuple):
@@ -48,3 +50,68 @@ def generate(program: Program) -> Generated:
     sources = {len(head) + k: s for k, s in text.line_sources.items()}
     return Generated(program, "\n".join(head + text.lines) + "\n", text.ints, text.floats,
                      sources)
+
+
+def weight(program: Program) -> int:
+    """The size of ``program`` for splitting: its equations, counting those of the
+    sub-programs they hold (a loop's body is written out once)."""
+    total, pending = 0, [program]
+    while pending:
+        current = pending.pop()
+        total += len(current.equations)
+        pending.extend(sub for eqn in current.equations for _, sub in sub_programs(eqn.params))
+    return total
+
+
+def split(program: Program, parts: int) -> list[Program]:
+    """``program`` (no constvars, calls inlined) cut into about ``parts`` consecutive
+    programs of similar weight, run one after the other: each takes the values it reads
+    that earlier parts (or the inputs) made, and returns the values later parts or the
+    outputs read. A program too large for Numba to compile in reasonable time and memory is
+    compiled as several functions this way (compile/executable.py)."""
+    weights = [1 + sum(weight(sub) for _, sub in sub_programs(e.params))
+               for e in program.equations]
+    budget = max(1, -(-sum(weights) // max(parts, 1)))
+    groups = [program.equations[a:b] for a, b in _cuts(program, weights, budget)]
+    read_later: set[int] = {id(v) for v in program.outvars if isinstance(v, Var)}
+    pieces = []
+    for eqns in reversed(groups):  # what each part must return: what later parts read
+        made = {id(v) for e in eqns for v in e.outputs}
+        reads = [a for e in eqns for a in e.inputs if isinstance(a, Var)]
+        outs = [v for e in eqns for v in e.outputs if id(v) in read_later]
+        ins = list({id(a): a for a in reads if id(a) not in made}.values())
+        pieces.append(Program((), ins, eqns, outs))
+        read_later.update(id(a) for a in ins)
+    pieces.reverse()
+    return pieces
+
+
+def _cuts(program: Program, weights: list, budget: int) -> list:
+    """(start, stop) of each part: about ``budget`` in weight. Where the program repeats
+    itself (a Python loop unrolled), a part's length is a multiple of the repetition's
+    period, so consecutive parts are the same code and Numba compiles it once (the
+    generated source names variables and reads sizes and constants from tables the same way
+    in each)."""
+    kinds: dict = {}
+    codes = np.array([kinds.setdefault(e.primitive, len(kinds)) for e in program.equations],
+                     dtype=np.int64)
+    cuts, start, n = [], 0, len(codes)
+    while start < n:
+        stop, filled = start, 0
+        while stop < n and (stop == start or filled + weights[stop] <= budget):
+            filled += weights[stop]
+            stop += 1
+        period = _period(codes[start:start + 2 * (stop - start)]) if stop < n else None
+        if period is not None and sum(weights[start:stop]) == stop - start:
+            stop = start + max(period, (stop - start) // period * period)
+        cuts.append((start, stop))
+        start = stop
+    return cuts
+
+
+def _period(codes: np.ndarray) -> int | None:
+    """The shortest p such that ``codes`` repeats every p (in all but a few places)."""
+    for p in range(1, len(codes) // 2 + 1):
+        if np.count_nonzero(codes[:-p] != codes[p:]) <= len(codes) // 50:
+            return p
+    return None

@@ -11,17 +11,15 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
-import threading
 import warnings
 
 import numpy as np
 
 from funcgrad.compile import disk_cache as disk
-from funcgrad.compile.codegen import generate
+from funcgrad.compile.codegen import generate, split
 from funcgrad.core.errors import FuncgradIndexError, LoweringError
 from funcgrad.core.evaluate import evaluate
-from funcgrad.core.ir import Program
+from funcgrad.core.ir import Program, Var
 
 _disabled = [os.environ.get("FUNCGRAD_DISABLE_JIT", "") not in ("", "0")]
 stats = {"traces": 0, "programs_generated": 0}
@@ -57,7 +55,7 @@ class Executable:
     constants."""
 
     def __init__(self, program: Program):
-        generated = with_deep_stack(generate, program)
+        generated = generate(program)
         stats["programs_generated"] += 1
         self.program = generated.program  # calls inlined: its names are the source's
         self.source = generated.source
@@ -67,6 +65,7 @@ class Executable:
         self.function = None  # the Numba dispatcher, once compiled for these arguments
         self.lines = self.source.count("\n") + 1
         self.too_big = self.lines > max_generated_lines()
+        self.parts: list | None = None  # when too big: Executables of consecutive parts
         scalars = [v.aval.dtype.type if v.aval.shape == () else None for v in program.outvars]
         self.scalars = scalars if any(scalars) else None  # Numba returns 0-d results as
         # Python numbers: they become NumPy scalars of the program's dtype
@@ -96,17 +95,33 @@ class Executable:
         return [o if s is None else s(o) for s, o in zip(self.scalars, out)]
 
     def _evaluate(self, args):
-        """Too large for Numba (compiling would take minutes and gigabytes): run the program
-        with the NumPy evaluator, saying so once."""
+        """Too large for Numba to compile as one function (compile time and memory grow
+        faster than the function): run it as several compiled functions, one after the
+        other, passing the values they share. What cannot be split further (one equation
+        holding a huge loop body) runs with the NumPy evaluator, saying so once."""
+        if self.parts is None:
+            pieces = split(self.program, -(-self.lines // max_generated_lines()))
+            self.parts = [Executable(p) for p in pieces] if len(pieces) > 1 else []
+        if not self.parts:
+            return self._run_with_numpy(args)
+        env = {id(v): a for v, a in zip(self.program.inputs, args)}
+        for part in self.parts:
+            outs = part(*scalars([env[id(v)] for v in part.program.invars]))
+            env.update((id(v), o) for v, o in zip(part.program.outvars, outs))
+        return [env[id(v)] if isinstance(v, Var) else v.aval.dtype.type(v.value)
+                for v in self.program.outvars]
+
+    def _run_with_numpy(self, args):
         if self.function is None:
             self.function = evaluate
             warnings.warn(
                 f"this program has {len(self.program.equations):,} equations: its generated "
                 f"function ({self.lines:,} lines) is too large for Numba to compile in "
-                "reasonable time and memory, so it runs with the NumPy evaluator instead, as "
-                "under fg.disable_jit(). A Python loop unrolls into one copy of its body per "
-                "step: jit the body and loop over the jitted function, or batch the steps "
-                "(vmap, lax.scan when available). The limit is FUNCGRAD_MAX_GENERATED_LINES "
+                "reasonable time and memory and cannot be split, so it runs with the NumPy "
+                "evaluator instead, as under fg.disable_jit(). A Python loop unrolls into one "
+                "copy of its body per step: write it with lax.scan or lax.fori_loop, batch the "
+                "steps with vmap, or jit the body and loop over the jitted function. The "
+                "limit is FUNCGRAD_MAX_GENERATED_LINES "
                 f"(now {max_generated_lines():,}).", RuntimeWarning, stacklevel=6)
         outs = evaluate(self.program, list(args))
         return [np.ascontiguousarray(o) if type(o) is np.ndarray else o for o in outs]
@@ -141,51 +156,16 @@ class Executable:
                              "with NumPy meanwhile.")
 
 
-_STACK_BYTES = 512 * 2**20
-_RECURSION_LIMIT = 200_000
-
-
-def with_deep_stack(fn, *args):
-    """``fn(*args)`` on a thread with a deep stack: the code generator follows chains of
-    values recursively, and a program unrolled from a long Python loop (10^4 equations)
-    nests deeper than Python's default limit of 1000 frames."""
-    if len(args[0].equations) < 300:  # the common case: no thread
-        return fn(*args)
-    result, error = [], []
-
-    def run():
-        try:
-            result.append(fn(*args))
-        except BaseException as err:  # re-raised on the caller's thread
-            error.append(err)
-
-    with _stack_lock:
-        old_size = threading.stack_size(_STACK_BYTES)
-        old_limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
-        try:
-            worker = threading.Thread(target=run, name="funcgrad-codegen")
-            worker.start()
-            worker.join()
-        finally:
-            threading.stack_size(old_size)
-            sys.setrecursionlimit(old_limit)
-    if error:
-        raise error[0]
-    return result[0]
-
-
-_stack_lock = threading.Lock()
-
-
 def max_generated_lines() -> int:
-    """The largest generated function compiled with Numba (FUNCGRAD_MAX_GENERATED_LINES):
-    Numba's compile time and memory grow faster than linearly with a function's size (a
-    5,000-equation Hessian took gigabytes)."""
+    """The largest generated function compiled with Numba as one (FUNCGRAD_MAX_GENERATED_LINES);
+    larger ones are split. Numba's compile time and memory grow faster than linearly with a
+    function's size: measured on an unrolled RNN's gradient, 670 lines took 15 s, 1,350
+    lines 32 s, 2,700 lines 96 s and 5,400 lines 404 s and 1.7 GB (a 5,000-equation Hessian
+    took gigabytes), so parts stay near where the growth is still linear."""
     try:
-        return int(os.environ.get("FUNCGRAD_MAX_GENERATED_LINES", "6000"))
+        return max(1, int(os.environ.get("FUNCGRAD_MAX_GENERATED_LINES", "1500")))
     except ValueError:
-        return 6000
+        return 1500
 
 
 def executable(program: Program) -> Executable:

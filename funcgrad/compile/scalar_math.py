@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from numba.extending import register_jitable
+from numba.extending import overload, register_jitable
 
 SQRT2 = math.sqrt(2.0)
 SQRT_PI = math.sqrt(math.pi)
@@ -449,6 +449,45 @@ def threefry2x32(key0, key1, x0, x1):
         x0 = (x0 + (key0, key1, key2)[(group + 1) % 3]) & mask
         x1 = (x1 + (key0, key1, key2)[(group + 2) % 3] + group + 1) & mask
     return x0, x1
+
+
+# --- integer powers -----------------------------------------------------------------------
+# x ** y as NumPy computes it (issue 14): Numba returns 0 for an integer to a negative
+# integer power, NumPy raises. The check is chosen when Numba types the call, so float
+# powers compile to a bare ``**``.
+
+_NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
+
+
+def power(x, y):
+    if y < 0 and not isinstance(x, float) and not isinstance(y, float):
+        raise ValueError(_NEGATIVE_POWER)
+    return x ** y
+
+
+@overload(power)
+def _power_typed(x, y):
+    from numba.core import types
+    if isinstance(x, types.Integer) and isinstance(y, types.Integer):
+        def checked(x, y):
+            if y < 0:
+                raise ValueError(_NEGATIVE_POWER)
+            return x ** y
+        return checked
+    return lambda x, y: x ** y
+
+
+def floor_divide(x, y):
+    return x // y  # Python's integers do not overflow
+
+
+@overload(floor_divide)
+def _floor_divide_typed(x, y):
+    # the smallest integer // -1 wraps around to itself in NumPy; Numba's // gives 0
+    from numba.core import types
+    if isinstance(x, types.Integer) and isinstance(y, types.Integer) and x.signed:
+        return lambda x, y: -x if y == -1 else x // y
+    return lambda x, y: x // y
 
 
 # SciPy's compiled Bessel functions, by symbol (compile/scipy_routines.py)

@@ -8,7 +8,11 @@ primitive declares (funcgrad/rules/lowering.py):
   temporary arrays. An equation joins the latest group of its shape that can see all of its
   inputs. ``Reduction``s accumulate inside the loop that computes their input.
 - ``View``s and ``cheap`` elementwise equations are not placed at all (*virtual*): whoever
-  reads them computes them, in its own loop.
+  reads them computes them, in its own loop. Reading through them is bounded
+  (``MAX_READ_DEPTH`` views or virtual values deep, ``MAX_READ_ROOTS`` values read in the
+  end): past that, the value is stored like any other, so a chain of 10^5 cheap operations
+  (a Python loop unrolled) neither nests the generator's reads 10^5 deep nor makes each
+  read cost the whole chain.
 - Everything else (``Standalone``, ``Region``) is a ``Block`` of its own.
 - ``Inline`` calls are spliced into their caller first (``inline_calls``), so fusion
   crosses them.
@@ -26,6 +30,9 @@ from funcgrad.core.errors import LoweringError
 from funcgrad.core.ir import Equation, Program, Var
 from funcgrad.rules.lowering import (IDENTITY, Elementwise, Inline, Reduction, View, kind_of,
                                      lowerings)
+
+MAX_READ_DEPTH = 24   # views and virtual values read through, one inside another
+MAX_READ_ROOTS = 16   # stored values one virtual value reads in the end
 
 
 def kind(eqn: Equation):
@@ -134,13 +141,14 @@ class Schedule:
         self._mark_stored()
 
     def roots(self, atom) -> tuple:
-        """What reading ``atom`` reads in the end, through views and recomputed equations."""
+        """What reading ``atom`` reads in the end, through views and recomputed equations
+        (at most MAX_READ_DEPTH deep: see ``_place_all``)."""
         if not isinstance(atom, Var):
             return ()
         memo = self._roots_memo.get(id(atom))
         if memo is not None:
             return memo
-        eqn = self.views.get(id(atom))
+        eqn = None if id(atom) in self.placed else self.views.get(id(atom))
         if eqn is not None:
             same = kind(eqn) is IDENTITY
             roots = tuple(Root(r, same and i) for r, i in self.roots(eqn.inputs[0]))
@@ -155,20 +163,34 @@ class Schedule:
 
     # -- placing equations -----------------------------------------------------------------
 
+    def _read_depth(self, eqn) -> int:
+        """How deep reading ``eqn``'s output would nest if it were a view or virtual."""
+        return 1 + max((self._depth.get(id(a), 0) for a in eqn.inputs), default=0)
+
     def _place_all(self):
         needed = self._arrays_needed()
+        self._depth: dict[int, int] = {}  # views and virtual values: how deep reads nest
         for eqn in self.program.equations:
             rule = kind(eqn)
             out = eqn.outputs[0]
             if isinstance(rule, View) and rule.applies(eqn.inputs[0].aval, out.aval,
                                                        **eqn.params):
                 self.views[id(out)] = eqn
+                depth = self._read_depth(eqn)
+                if depth < MAX_READ_DEPTH:
+                    self._depth[id(out)] = depth
+                else:  # copied by a block (its fallback), then read as an array
+                    block = Block(len(self.items), eqn)
+                    self.items.append(block)
+                    self.placed[id(out)] = Placement(block, Role.BLOCK)
             elif isinstance(rule, Reduction):
                 group = self._join_group(eqn, eqn.inputs[0].aval.shape)
                 self.placed[id(out)] = Placement(group, Role.REDUCER)
             elif (isinstance(rule, Elementwise) and rule.is_cheap(eqn.params)
-                  and id(out) not in needed):
+                  and id(out) not in needed and self._read_depth(eqn) < MAX_READ_DEPTH
+                  and sum(len(self.roots(a)) for a in eqn.inputs) <= MAX_READ_ROOTS):
                 self.virtual[id(out)] = eqn
+                self._depth[id(out)] = self._read_depth(eqn)
             elif isinstance(rule, Elementwise):
                 self.placed[id(out)] = Placement(self._join_group(eqn, out.aval.shape),
                                                  Role.MEMBER)

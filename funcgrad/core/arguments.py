@@ -134,3 +134,11 @@ def argument_names(fun) -> list[str]:
                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
         return []
+
+
+def check_function(fun, transform: str):
+    """``transform`` (grad, jvp...) was given something to call, or say so at once rather
+    than when it is first called."""
+    if not callable(fun):
+        raise FuncgradTypeError(f"{transform} needs a function, got {type(fun).__name__} "
+                                f"{fun!r:.60}")

@@ -221,6 +221,12 @@ def owned_copies(values, inputs) -> list:
     return out
 
 
+def _allocates(primitive) -> bool:
+    """Whether each result is new memory; unknown (a primitive defined elsewhere than with
+    core.primitive.Primitive) counts as no, so its results are checked."""
+    return getattr(primitive, "allocates", False)
+
+
 def _ownership_plan(program: Program, compiled: bool) -> tuple:
     """(output index, must copy) for the outputs that may not be fresh arrays.
 
@@ -235,13 +241,13 @@ def _ownership_plan(program: Program, compiled: bool) -> tuple:
                                    for j, v in enumerate(program.inputs)}
     made_by: dict[int, bool] = {}  # variable -> whether an allocating primitive made it
     for n, eqn in enumerate(program.equations):
-        if eqn.primitive.allocates:
+        if _allocates(eqn.primitive):
             outs = [frozenset([(n, i)]) for i in range(len(eqn.outputs))]
         else:
             outs = _passed_through(eqn, [_roots_of(a, roots) for a in eqn.inputs])
         for v, r in zip(eqn.outputs, outs):
             roots[id(v)] = r
-            made_by[id(v)] = eqn.primitive.allocates
+            made_by[id(v)] = _allocates(eqn.primitive)
     shared = {r for r in roots.values() for r in r if r[0] == "in"}
     plan = []
     for k, out in enumerate(program.outvars):
@@ -269,7 +275,7 @@ def _passed_through(eqn, in_roots) -> list:
         for eq in sub.equations:
             ins = [inner.get(id(a), frozenset()) if isinstance(a, Var) else frozenset()
                    for a in eq.inputs]
-            out = frozenset() if eq.primitive.allocates else frozenset().union(*ins)
+            out = frozenset() if _allocates(eq.primitive) else frozenset().union(*ins)
             for v in eq.outputs:
                 inner[id(v)] = out
         return [frozenset().union(*(in_roots[j] for j in inner.get(id(v), frozenset())))

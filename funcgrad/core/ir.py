@@ -28,6 +28,9 @@ class Var:
     def __repr__(self):
         return f"Var({self.aval})"
 
+    def __reduce__(self):  # plain arguments: pickling a program of 10^5 equations is fast
+        return Var, (self.aval,)
+
 
 class Literal:
     """A scalar constant written into the program text."""
@@ -70,6 +73,9 @@ class Equation:
 
     def __repr__(self):
         return f"Equation({self.primitive.name}, {len(self.inputs)} inputs)"
+
+    def __reduce__(self):
+        return Equation, (self.primitive, self.inputs, self.params, self.outputs, self.source)
 
 
 class Program:

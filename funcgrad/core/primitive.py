@@ -70,7 +70,15 @@ class Primitive:
         args = [np.asarray(x) if type(x) in (list, tuple) else x for x in args]
         # Check shapes with the same rule tracing uses, so eager and traced calls fail alike.
         self.abstract_eval([aval_of(x) for x in args], params)
-        return self.impl(*args, **params)
+        out = self.impl(*args, **params)
+        if params and any(True for _ in sub_programs(params)):
+            # a sub-program run eagerly (cond, loops, custom_vjp, checkpoint) may hand back
+            # an operand or a view of one (a carry passed through, a branch returning its
+            # input): results are new arrays, so writing into one changes nothing else
+            if self.multiple_results:
+                return owned_copies(list(out), args)
+            return owned_copies([out], args)[0]
+        return out
 
     def abstract_eval(self, avals: list[ShapedArray], params: dict) -> list[ShapedArray]:
         """The output avals, always as a new list; errors (FuncgradErrors) name the user's line.
@@ -128,6 +136,9 @@ def _check_size(prim, aval):
     would instead grind through it for hours."""
     size = 1
     for d in aval.shape:
+        if d < 0:  # NumPy refuses it when allocating; compiled code would fail inside
+            raise ShapeError(f"the result of {prim.name} would have the negative dimension "
+                             f"{d} (shape {aval.shape}): negative dimensions are not allowed")
         size *= d
     if size * aval.dtype.itemsize > _MEMORY:
         raise FuncgradMemoryError(
@@ -136,6 +147,8 @@ def _check_size(prim, aval):
             f"({_MEMORY / 2**30:,.0f} GiB); check the shapes being broadcast together")
 
 
-from funcgrad.core.errors import FuncgradMemoryError  # noqa: E402
+from funcgrad.core.errors import FuncgradMemoryError, ShapeError  # noqa: E402
+from funcgrad.core.evaluate import owned_copies  # noqa: E402
+from funcgrad.core.ir import sub_programs  # noqa: E402
 from funcgrad.core.tracing import Tracer, current_trace, escaped_tracer_error  # noqa: E402
 from funcgrad.core.types import aval_of  # noqa: E402

@@ -20,7 +20,7 @@ from funcgrad.core.errors import (ConcretizationError, FuncgradTypeError,
                                   InPlaceUpdateError, UnexpectedTracerError, user_frame)
 from funcgrad.core.ir import Equation, Literal, Program, Source, Var
 from funcgrad.core.rules import RuleTable
-from funcgrad.core.types import ShapedArray, aval_of, weak_value
+from funcgrad.core.types import ShapedArray, aval_of, promote_types, weak_value
 
 simplify_rules = RuleTable(
     "simplify", "Shortcuts taken while tracing instead of recording an equation (x * 1 -> x): "
@@ -134,6 +134,8 @@ class Trace:
             shortcut = simplify(self, out_avals[0], *args, **params)
             if shortcut is not None:
                 return shortcut
+        if primitive.elementwise:
+            _check_python_ints(atoms)
         if primitive.elementwise and atoms and all(type(a) is Literal for a in atoms):
             value = primitive.impl(*values, **params)  # constant folding: a scalar, no equation
             return weak_value(value) if out_avals[0].weak_type else value
@@ -160,6 +162,27 @@ class Trace:
         outvars = [self.atom(x)[0] for x in outputs]
         program = Program(self.constvars, self.invars, self.equations, outvars)
         return program, list(self.consts)
+
+
+def _check_python_ints(atoms):
+    """A Python int operand must fit the integer dtype the operation computes in, as NumPy
+    requires (``np.uint8(1) + 300`` raises): written into compiled code it would wrap
+    around silently (issue 14)."""
+    weak = [a for a in atoms
+            if type(a) is Literal and a.aval.weak_type and a.aval.dtype.kind == "i"]
+    if not weak or len(weak) == len(atoms):
+        return
+    dtype = promote_types(*[a.aval for a in atoms])[0]
+    if dtype.kind not in "iu":
+        return
+    info = np.iinfo(dtype)
+    for a in weak:
+        if not info.min <= int(a.value) <= info.max:
+            frame = user_frame()
+            where = f" (at {Source(frame.f_code.co_filename, frame.f_lineno)})" if frame else ""
+            raise OverflowError(f"Python integer {int(a.value)} out of bounds for {dtype.name}"
+                                f"{where}: NumPy refuses it too; convert the array to a wider "
+                                f"dtype first (x.astype(np.int64))")
 
 
 @contextmanager

@@ -76,6 +76,8 @@ def dtype_name(dtype: np.dtype) -> str:
 
 def check_dtype(dtype, where: str = "") -> np.dtype:
     dtype = np.dtype(dtype)
+    if not dtype.isnative:  # big-endian '>f8' is float64 in another byte order
+        dtype = dtype.newbyteorder("=")
     if dtype not in _SUPPORTED:
         names = ", ".join(d.name for d in SUPPORTED_DTYPES)
         hint = " (complex numbers are not supported)" if dtype.kind == "c" else ""
@@ -111,6 +113,16 @@ def weak_value(value):
     return value.item() if isinstance(value, (np.generic, np.ndarray)) else value
 
 
+# Array subclasses whose operations mean something else than an array's: computed as plain
+# arrays they would give other results than NumPy's, so they are refused by name.
+_SUBCLASS_REFUSED = {
+    False: "a masked array{where} is not supported: funcgrad would ignore its mask; pass "
+           "x.filled(value) or x.compressed()",
+    True: "a numpy.matrix{where} is not supported (its * is a matrix product, its rows stay "
+          "2-d); pass np.asarray(x) and use @ for matrix products",
+}
+
+
 def aval_of(value, where: str = "") -> ShapedArray:
     """The abstract value of a concrete value (Python scalar, NumPy scalar or array)."""
     t = type(value)
@@ -123,6 +135,9 @@ def aval_of(value, where: str = "") -> ShapedArray:
             raise FuncgradTypeError(f"the integer {value}{where} does not fit in int64")
         return ShapedArray((), int64, True)
     if isinstance(value, (np.ndarray, np.generic)):
+        if t is not np.ndarray and isinstance(value, (np.ma.MaskedArray, np.matrix)):
+            raise FuncgradTypeError(_SUBCLASS_REFUSED[isinstance(value, np.matrix)].format(
+                where=where))
         dtype = value.dtype if value.dtype.isnative else value.dtype.newbyteorder("=")
         return ShapedArray(value.shape, check_dtype(dtype, where), False)
     if t is complex:

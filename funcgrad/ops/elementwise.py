@@ -291,7 +291,8 @@ mul_p = ufunc_primitive("mul", np.multiply,
 div_p = ufunc_primitive("div", np.true_divide,
                         [lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y],
                         arith("{0} / {1}"))
-floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None, arith("{0} // {1}"))
+floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None,
+                                call("fgm.floor_divide({0}, {1})"))  # as NumPy: MIN // -1
 mod_p = ufunc_primitive("mod", np.remainder,
                         [lambda g, ans, x, y: g,
                          lambda g, ans, x, y: -g * floor_divide(x, y)], arith("{0} % {1}"))
@@ -307,7 +308,8 @@ def _pow_vjp_exponent(g, ans, x, y):
     return g * where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))
 
 
-pow_p = ufunc_primitive("pow", np.power, [_pow_vjp_base, _pow_vjp_exponent], call("{0} ** {1}"))
+pow_p = ufunc_primitive("pow", np.power, [_pow_vjp_base, _pow_vjp_exponent],
+                        call("fgm.power({0}, {1})"))  # integers: raises on y < 0, as NumPy
 max_p = ufunc_primitive("max", np.maximum,
                         [lambda g, ans, x, y: g * _maximum_share(x, y),
                          lambda g, ans, x, y: g * _maximum_share(y, x)],
@@ -327,12 +329,39 @@ logaddexp_p = ufunc_primitive("logaddexp", np.logaddexp,
                               [lambda g, ans, x, y: g * exp(x - ans),
                                lambda g, ans, x, y: g * exp(y - ans)],
                               call("np.logaddexp({0}, {1})"))
-eq_p = ufunc_primitive("eq", np.equal, None, arith("{0} == {1}"))
-ne_p = ufunc_primitive("ne", np.not_equal, None, arith("{0} != {1}"))
-lt_p = ufunc_primitive("lt", np.less, None, arith("{0} < {1}"))
-le_p = ufunc_primitive("le", np.less_equal, None, arith("{0} <= {1}"))
-gt_p = ufunc_primitive("gt", np.greater, None, arith("{0} > {1}"))
-ge_p = ufunc_primitive("ge", np.greater_equal, None, arith("{0} >= {1}"))
+
+
+def _comparison(name, ufunc, expr) -> Primitive:
+    prim = ufunc_primitive(name, ufunc, None, arith(expr),
+                           simplify=lambda trace, out_aval, x, y: _exact_comparison(prim, x, y))
+    return prim
+
+
+def _exact_comparison(prim, x, y):
+    """NumPy compares an integer array with a Python int its dtype cannot hold (``x_uint8 <
+    300`` is all True, ``x_uint8 == -1`` all False); compiled, the int would wrap around
+    (issue 14). Such a comparison is made in float64: exact for the integer dtypes up to 32
+    bits, and the wider ones hold every Python int funcgrad takes but the negative ones a
+    uint64 is compared with, which float64 orders rightly too."""
+    if not (_int_out_of_range(x, y) or _int_out_of_range(y, x)):
+        return None
+    return prim.bind(*[convert_element_type(v, float64) if isinstance(v, Tracer) else float(v)
+                       for v in (x, y)])
+
+
+def _int_out_of_range(number, array) -> bool:
+    if type(number) is not int or not isinstance(array, Tracer) or array.dtype.kind not in "iu":
+        return False
+    info = np.iinfo(array.dtype)
+    return not info.min <= number <= info.max
+
+
+eq_p = _comparison("eq", np.equal, "{0} == {1}")
+ne_p = _comparison("ne", np.not_equal, "{0} != {1}")
+lt_p = _comparison("lt", np.less, "{0} < {1}")
+le_p = _comparison("le", np.less_equal, "{0} <= {1}")
+gt_p = _comparison("gt", np.greater, "{0} > {1}")
+ge_p = _comparison("ge", np.greater_equal, "{0} >= {1}")
 logical_and_p = ufunc_primitive("logical_and", np.logical_and, None, arith("{0} and {1}"))
 logical_or_p = ufunc_primitive("logical_or", np.logical_or, None, arith("{0} or {1}"))
 logical_xor_p = ufunc_primitive("logical_xor", np.logical_xor, None,

@@ -19,7 +19,8 @@ never guesses from parameter names or from the code a rule writes.
   index expressions for one element of the output, so consumers read through the view and it
   costs nothing; or a ``Guarded(source, condition, fill)`` when some elements are not read
   from the input at all (padding). ``applies(in_aval, out_aval, **params)`` says whether it
-  can (else ``fallback`` lowers it as a standalone block); ``as_array(ctx, base, ...)`` is an
+  can (else ``fallback`` lowers it as a standalone block; by default it is copied);
+  ``as_array(ctx, base, ...)`` is an
   array expression for the view without copying, when a block needs it whole (else it is
   copied).
 - ``Standalone(lower)``: a **block** of its own, ``lower(ctx, eqn)``, written with the
@@ -82,10 +83,16 @@ def _always(in_aval, out_aval, **params) -> bool:
     return True
 
 
+def copy_view(ctx, eqn):
+    """A view computed into an array of its own, element by element (or by its
+    ``as_array``): where the scheduler stops reading through a long chain of views."""
+    ctx.array(eqn.outputs[0])
+
+
 class View(NamedTuple):
     index: Callable
     applies: Callable = _always
-    fallback: Callable | None = None
+    fallback: Callable = copy_view
     as_array: Callable | None = None
 
 
