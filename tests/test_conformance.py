@@ -424,7 +424,7 @@ CASES = {
         ("y1", special.y1, "log"), ("k0", special.k0, "log"), ("k1", special.k1, "log"),
         ("k0e", special.k0e, "log"), ("k1e", special.k1e, "log"),
         ("jv", lambda x: special.jv(1.5, x), "log"), ("yv", lambda x: special.yv(2.0, x), "log"),
-        ("iv", lambda x: special.iv(0.5, x), "log"), ("ive", lambda x: special.ive(2.5, x), "abs"),
+        ("iv", lambda x: special.iv(0.5, x), "log"), ("ive", lambda x: special.ive(2.5, x), "log"),
         ("kv", lambda x: special.kv(1.5, x), "log"),
         ("kve", lambda x: special.kve(0.5, x), "log")]},
     "betaln": binary(special.betaln, "log", "log"),
