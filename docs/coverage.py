@@ -121,6 +121,9 @@ EXAMPLES = {
 
 # --- the names -------------------------------------------------------------------------
 
+# public functions that compute no array: NumPy's error-handling settings
+NOT_ARRAY_FUNCTIONS = {"funcgrad.numpy.seterr", "funcgrad.numpy.geterr"}
+
 def public_functions(module_name: str):
     """(qualified name, function) of each public function of ``module_name`` (for
     funcgrad.scipy.stats: of each distribution's module)."""
@@ -133,7 +136,7 @@ def public_functions(module_name: str):
             if module_name == "funcgrad.scipy.stats":
                 out.extend(public_functions(qualified))
             continue
-        if callable(obj) and not inspect.isclass(obj) \
+        if callable(obj) and not inspect.isclass(obj) and qualified not in NOT_ARRAY_FUNCTIONS \
                 and (getattr(obj, "__module__", None) or "").startswith("funcgrad"):
             out.append((qualified, obj))
     return out
