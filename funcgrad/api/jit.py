@@ -13,7 +13,6 @@ millisecond) and usually regenerates the very same source, which is already comp
 from __future__ import annotations
 
 import warnings
-from typing import Any, NamedTuple
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -21,35 +20,54 @@ import numpy as np
 from funcgrad.api.transformed import Transformed
 from funcgrad.api.trace_cache import GuardChain, call_signature, leaf_signature, random_state
 from funcgrad.compile import executable as compiled
-from funcgrad.compile.executable import executable, scalars
+from funcgrad.compile.executable import _disabled as compiled_off, executable, scalars
 from funcgrad.control.call import call
 from funcgrad.core.arguments import FunctionArgs, name_of
-from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
 from funcgrad.core.evaluate import ClosedProgram, evaluate, owned_results
 from funcgrad.core.ir import Program, common_subexpression_elimination, dead_code_elimination
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.tree import unflatten
 
 
-class _Entry(NamedTuple):
-    program: Program      # inputs: the captured constants, then the flat arguments
-    consts: list
-    out_tree: Any
-    guard: GuardChain     # what the function read from globals and closures (core/cache.py)
-    scalarize: bool       # some argument is a 0-d array, which Numba takes as a scalar
+class _Entry:
+    """One traced signature: its program, and how to run it."""
+
+    __slots__ = ("program", "consts", "out_tree", "guard", "scalarize", "executable", "run")
+
+    def __init__(self, program: Program, consts: list, out_tree, guard: GuardChain,
+                 scalarize: bool):
+        self.program = program    # inputs: the captured constants, then the flat arguments
+        self.consts = consts
+        self.out_tree = out_tree
+        self.guard = guard        # what the function read from globals and closures
+        self.scalarize = scalarize  # some argument is a 0-d array, which Numba takes as a scalar
+        self.executable: compiled.Executable | None = None
+        self.run: Callable | None = None  # the compiled fast path, once compiled (_runner)
+
+    def inputs(self, leaves) -> list:
+        inputs = [*self.consts, *leaves] if self.consts else list(leaves)
+        return scalars(inputs) if self.scalarize else inputs
 
 
 class Jitted(Transformed):
-    """``fun`` compiled: call it like ``fun``. ``.lower(*args)`` shows the generated code."""
+    """``fun`` compiled: call it like ``fun``. ``.lower(*args)`` shows the generated code and
+    ``.lower(*args).compile()`` compiles ahead of time."""
 
     def __init__(self, fun: Callable, static_argnums: Sequence[int] = (),
-                 static_argnames: Sequence[str] = ()):
+                 static_argnames: Sequence[str] = (), compile: str | None = None):
         if not callable(fun):
             raise FuncgradTypeError(f"jit needs a function, got {type(fun).__name__}")
+        if compile is not None and compile not in compiled.COMPILE_MODES:
+            raise FuncgradValueError(f"jit(compile={compile!r}): compile must be one of "
+                                     f"{', '.join(map(repr, compiled.COMPILE_MODES))} or None "
+                                     "(the default, FUNCGRAD_COMPILE or 'tiered')")
         self.static_argnums = tuple(static_argnums)
         self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) \
             else tuple(static_argnames)
-        super().__init__(fun, (self.static_argnums, self.static_argnames))
+        super().__init__(fun, (self.static_argnums, self.static_argnames, compile))
+        self.compile_mode = compile or compiled.default_compile_mode()
+        self._tiered = self.compile_mode == "tiered"
         self._static = bool(self.static_argnums or self.static_argnames)
         self._entries: dict = {}
 
@@ -58,17 +76,23 @@ class Jitted(Transformed):
 
     def __call__(self, *args, **kwargs):
         # The hot path: one walk over the arguments gives their leaves and a key of their
-        # structure, shapes and dtypes; then a dictionary lookup.
+        # structure, shapes and dtypes; a dictionary lookup; the guard; the compiled function.
         if not self._static:
             fast = call_signature(args, kwargs)
             if fast is not None:
                 entry = self._entries.get(fast[1])
                 if entry is not None and entry.guard.holds():
+                    run = entry.run
+                    if run is not None and current_trace() is None and not compiled_off[0]:
+                        return run(fast[0])
                     return self._run(entry, fast[0])
         return self._slow_call(args, kwargs)
 
     def _slow_call(self, args, kwargs):
         call = FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames)
+        return self._run(self._entry(call, args, kwargs), call.leaves)
+
+    def _entry(self, call: FunctionArgs, args, kwargs) -> _Entry:
         key = (call.in_tree, tuple(map(leaf_signature, call.leaves)), call.static_key())
         entry = self._entries.get(key)
         if entry is None or not entry.guard.holds():
@@ -78,7 +102,7 @@ class Jitted(Transformed):
                 fast = None if self._static else call_signature(args, kwargs)
                 if fast is not None and all(a is b for a, b in zip(fast[0], call.leaves)):
                     self._entries[fast[1]] = entry
-        return self._run(entry, call.leaves)
+        return entry
 
     def _trace(self, call: FunctionArgs) -> _Entry:
         compiled.stats["traces"] += 1
@@ -99,17 +123,109 @@ class Jitted(Transformed):
         elif compiled.disabled():
             outs = owned_results(entry.program, evaluate(entry.program, [*entry.consts, *leaves]))
         else:
-            inputs = [*entry.consts, *leaves] if entry.consts else leaves
-            if entry.scalarize:
-                inputs = scalars(inputs)
-            outs = owned_results(entry.program, executable(entry.program)(*inputs), True)
+            ex = entry.executable
+            if ex is None:
+                ex = entry.executable = executable(entry.program)
+            inputs = entry.inputs(leaves)
+            if ex.function is None and self._tiered and not ex.ready(inputs):
+                outs = _evaluated(entry, ex, leaves)  # the first tier, while Numba compiles
+            else:
+                outs = owned_results(entry.program, ex(*inputs), True)
+                if entry.run is None and ex.function is not None and not ex.too_big:
+                    entry.run = _runner(entry, ex)
         return unflatten(entry.out_tree, outs)
 
     def lower(self, *args, **kwargs) -> Lowered:
-        """The program traced for these arguments and the Numba source generated from it."""
+        """The program traced for these arguments and the Numba source generated from it;
+        ``.compile()`` on it compiles now (as JAX's ``jit(f).lower(*args).compile()``)."""
         call = FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames)
-        entry = self._trace(call)
-        return Lowered(entry.program, entry.consts, entry.out_tree)
+        entry = self._entry(call, args, kwargs)
+        return Lowered(self, entry, call)
+
+
+def _evaluated(entry: _Entry, ex: compiled.Executable, leaves) -> list:
+    """The program's results from the NumPy evaluator, of the types compiled code gives
+    (0-d results as NumPy scalars of the program's dtype), made safe to hand out."""
+    outs = owned_results(entry.program, evaluate(entry.program, [*entry.consts, *leaves]))
+    if ex.scalars is None:
+        return outs
+    return [o if s is None else s(o) for s, o in zip(ex.scalars, outs)]
+
+
+def _runner(entry: _Entry, ex: compiled.Executable) -> Callable:
+    """The compiled call of one traced signature with everything that does not depend on
+    the arguments' values done once: the constants (as Numba takes them), the conversion
+    of 0-d results, whether any result may need copying, how to rebuild the output tree."""
+    function, ints, floats = ex.function, ex.ints, ex.floats
+    consts = tuple(scalars(entry.consts))
+    leaf_scalars = entry.scalarize  # (0-d array arguments: the key fixes which leaves are)
+    out_types = ex.scalars
+    program = entry.program
+    copies = _may_copy(program)
+    build = tree_builder(entry.out_tree)
+
+    def run(leaves):
+        if leaf_scalars:
+            leaves = scalars(leaves)
+        try:
+            out = function(*consts, *leaves, ints, floats)
+        except IndexError as err:
+            raise ex.locate(err) from None
+        except Exception as err:
+            raise ex.explain(err) from err
+        if out_types is not None:
+            out = [o if s is None else s(o) for s, o in zip(out_types, out)]
+        if copies:
+            out = owned_results(program, out, True)
+        return build(out)
+    return run
+
+
+def _may_copy(program: Program) -> bool:
+    """Whether some compiled result may need copying to be fresh (see owned_results)."""
+    owned_results(program, [], True, 0)  # makes the plan and keeps it with the program
+    return bool(program._cache.get("owned_compiled"))
+
+
+def tree_builder(out_tree) -> Callable:
+    """A function making the output tree from the flat results: for tuples, lists and dicts
+    of string keys (a training step's usual outputs), one generated expression, several
+    times faster than unflattening; otherwise ``unflatten``."""
+    n = out_tree.num_leaves
+    try:
+        example = unflatten(out_tree, list(range(n)))
+        expression = _expression(example)
+    except (TypeError, ValueError):
+        expression = None
+    if expression is None:
+        return lambda outs: unflatten(out_tree, outs)
+    namespace: dict = {}
+    exec(f"def build(o):\n    return {expression}\n", namespace)  # noqa: S102
+    build = namespace["build"]
+    check = [object() for _ in range(n)]
+    if unflatten(out_tree, check) != build(check):  # (identity of leaves: same tree)
+        return lambda outs: unflatten(out_tree, outs)
+    return build
+
+
+def _expression(example) -> str | None:
+    t = type(example)
+    if t is int:
+        return f"o[{example}]"
+    if example is None:
+        return "None"
+    if t is tuple or t is list:
+        parts = [_expression(e) for e in example]
+        if any(p is None for p in parts):
+            return None
+        inner = ", ".join(parts) + ("," if t is tuple and len(parts) == 1 else "")
+        return f"({inner})" if t is tuple else f"[{inner}]"
+    if t is dict and all(type(k) is str for k in example):
+        parts = [_expression(v) for v in example.values()]
+        if any(p is None for p in parts):
+            return None
+        return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(example, parts)) + "}"
+    return None
 
 
 def _warn_random_draw(fun):
@@ -122,24 +238,77 @@ def _warn_random_draw(fun):
 
 
 class Lowered:
-    """What ``jit(f).lower(*args)`` returns: ``.program`` (the IR) and ``.source`` (the
-    Python module Numba compiles, with comments naming the user's lines)."""
+    """What ``jit(f).lower(*args)`` returns: ``.program`` (the IR), ``.source`` (the Python
+    module Numba compiles, with comments naming the user's lines; also ``.as_text()``), and
+    ``.compile()``, which compiles it now and returns a ``Compiled``."""
 
-    def __init__(self, program: Program, consts, out_tree):
-        self.executable = executable(program)
+    def __init__(self, jitted: Jitted, entry: _Entry, call: FunctionArgs):
+        self._jitted, self._entry, self._call = jitted, entry, call
+        if entry.executable is None:
+            entry.executable = executable(entry.program)
+        self.executable = entry.executable
         self.program = self.executable.program  # variable names match the source's
-        self.closed = ClosedProgram(self.program, consts, None, out_tree)
+        self.closed = ClosedProgram(self.program, entry.consts, call.in_tree, entry.out_tree)
         self.source = self.executable.module_source
 
     def __str__(self):
         return self.source
 
+    def as_text(self) -> str:
+        """The generated module's source (what Numba compiles)."""
+        return self.source
+
+    def compile(self) -> Compiled:
+        """Compile now, waiting for Numba: later calls of the jitted function with arguments
+        of this signature run compiled code from the first."""
+        entry, ex = self._entry, self.executable
+        if not ex.too_big and ex.function is None:
+            ex.compile(entry.inputs(self._call.leaves))
+        if entry.run is None and not ex.too_big:
+            entry.run = _runner(entry, ex)
+        return Compiled(self._jitted, self._call)
+
+
+class Compiled:
+    """A jitted function compiled ahead of time for one signature (``lower(...).compile()``):
+    call it with arguments of that signature (the same pytree structure, shapes and dtypes,
+    and equal static arguments)."""
+
+    def __init__(self, jitted: Jitted, call: FunctionArgs):
+        self._jitted = jitted
+        self._key = _signature_key(call)
+        self._name = name_of(jitted.fun)
+
+    def __call__(self, *args, **kwargs):
+        j = self._jitted
+        call = FunctionArgs(j.fun, args, kwargs, j.static_argnums, j.static_argnames)
+        if _signature_key(call) != self._key:
+            raise FuncgradTypeError(
+                f"{self._name} was compiled (lower(...).compile()) for arguments of another "
+                "structure, shapes or dtypes (or other static arguments) than these; call the "
+                "jitted function itself to compile for each signature")
+        return j(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<compiled {self._name}>"
+
+
+def _signature_key(call: FunctionArgs):
+    return (call.in_tree, tuple(map(leaf_signature, call.leaves)), call.static_key())
+
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = ()):
+        static_argnames: str | Sequence[str] = (), compile: str | None = None):
     """Compile ``fun`` with Numba: traced once per input signature, the whole program (a
     gradient's forward and backward passes included) becomes one fused CPU function,
     cached on disk across processes.
+
+    ``compile``: ``"tiered"`` (the default, or the ``FUNCGRAD_COMPILE`` environment
+    variable): the first calls of a new program run it with the NumPy evaluator while Numba
+    compiles it in the background, and later calls switch to the compiled function (results
+    agree to rounding); ``"sync"``: the first call waits for the compiler, so that every call
+    runs compiled code (benchmarks, results reproducible to the last bit).
+    ``jit(f).lower(*args).compile()`` compiles ahead of time in either mode.
 
     Example:
         >>> step = fg.jit(fg.value_and_grad(lambda w: fnp.sum(fnp.tanh(w) ** 2)))
@@ -147,7 +316,7 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     """
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     if fun is None:  # @jit(static_argnums=...)
-        return lambda f: Jitted(f, nums, static_argnames)
-    return Jitted(fun, nums, static_argnames)
+        return lambda f: Jitted(f, nums, static_argnames, compile)
+    return Jitted(fun, nums, static_argnames, compile)
 
 

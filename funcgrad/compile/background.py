@@ -1,0 +1,132 @@
+"""Compiling in the background, while the NumPy evaluator answers calls (tiered execution).
+
+A ``Job`` makes sure one generated function has machine code for one signature. Its thread
+either compiles in this process (``thread``) or starts a worker process that compiles the
+module and writes Numba's disk cache, waits for it, and loads the machine code from the cache
+(``process``, the default where the disk cache can be used). ``FUNCGRAD_COMPILE_WORKER``
+chooses. The worker process is the better of the two here: Numba holds the GIL while it
+types and lowers a function, so a compiling thread slows every Python call of the program it
+runs beside (measured in docs/performance.md); a worker process runs on another core, and
+loading its result from the cache takes the parent a few tens of milliseconds.
+
+At most ``FUNCGRAD_COMPILE_JOBS`` jobs (default: one fewer than the cores, at least one)
+compile at once; the others wait their turn. At interpreter exit the worker processes are
+killed and jobs not started are dropped: the exit does not wait for a compile. (A compile
+running on a thread cannot be interrupted: the exit waits for that one.) A worker killed
+mid-compile leaves the cache consistent: Numba writes its files to a temporary name and
+renames them, and writes the code before the index that names it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from funcgrad.compile import disk_cache as disk
+from funcgrad.compile.compile_worker import numba_signature
+
+_WORKER_SCRIPT = str(Path(__file__).with_name("compile_worker.py"))
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # where `import funcgrad` works
+stats = {"background_compiles": 0, "worker_processes": 0, "background_failures": 0}
+_stopping = threading.Event()
+_workers: set = set()  # live worker processes, killed at exit
+_workers_lock = threading.Lock()
+
+
+def worker_kind() -> str:
+    kind = os.environ.get("FUNCGRAD_COMPILE_WORKER", "process").strip().lower()
+    return kind if kind in ("process", "thread") else "process"
+
+
+def _max_jobs() -> int:
+    try:
+        return max(1, int(os.environ["FUNCGRAD_COMPILE_JOBS"]))
+    except (KeyError, ValueError):
+        return max(1, (os.cpu_count() or 2) - 1)
+
+
+_slots = threading.BoundedSemaphore(_max_jobs())
+
+
+class Job:
+    """The background compile of generated function ``source`` for the argument types
+    ``spec`` (see compile_worker.signature_spec). ``done`` is set once ``dispatcher`` holds
+    its machine code, or ``failed`` says why not (the caller then compiles in the
+    foreground, which raises the error where the user sees it)."""
+
+    def __init__(self, source: str, spec: list):
+        self.source = source
+        self.spec = spec
+        self.dispatcher = None
+        self.failed: str | None = None
+        self.done = threading.Event()
+        stats["background_compiles"] += 1
+        thread = threading.Thread(target=self._run, name="funcgrad-compile", daemon=False)
+        thread.start()
+
+    def _run(self):
+        try:
+            with _slots:
+                if _stopping.is_set():
+                    self.failed = "the interpreter is exiting"
+                    return
+                if worker_kind() == "process":
+                    self._compile_in_worker()
+                if not _stopping.is_set():  # (thread: compile; process: load from the cache)
+                    self.dispatcher = disk.compile_types(self.source,
+                                                         numba_signature(self.spec))
+        except BaseException as err:  # noqa: BLE001  (reported by the foreground compile)
+            self.failed = f"{type(err).__name__}: {err}"
+            stats["background_failures"] += 1
+        finally:
+            self.done.set()
+
+    def _compile_in_worker(self):
+        """Compile in a worker process writing the disk cache (nothing to do when the cache
+        cannot be used: the thread then compiles in memory)."""
+        path = disk.write_module(self.source)
+        if path is None:
+            return
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT,
+                                                         env.get("PYTHONPATH")) if p)
+        command = [sys.executable, _WORKER_SCRIPT, str(path), disk.module_name(path),
+                   json.dumps(self.spec)]
+        with _workers_lock:
+            if _stopping.is_set():
+                return
+            worker = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            _workers.add(worker)
+            stats["worker_processes"] += 1
+        try:
+            _, err = worker.communicate()
+        finally:
+            with _workers_lock:
+                _workers.discard(worker)
+        if worker.returncode != 0 and not _stopping.is_set():
+            # Loading then compiles in this process, and raises what the worker met
+            last = (err.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+            self.failed = f"the compile worker failed ({last})"
+
+
+def stop():
+    """At exit: kill the worker processes, start no more compiles."""
+    _stopping.set()
+    with _workers_lock:
+        for worker in _workers:
+            try:
+                worker.kill()
+            except OSError:
+                pass
+
+
+try:  # called before the interpreter waits for non-daemon threads (as concurrent.futures)
+    threading._register_atexit(stop)  # type: ignore[attr-defined]
+except AttributeError:  # pragma: no cover  (Python < 3.9)
+    import atexit
+    atexit.register(stop)
