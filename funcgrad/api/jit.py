@@ -12,6 +12,7 @@ millisecond) and usually regenerates the very same source, which is already comp
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -132,7 +133,7 @@ class Jitted(Transformed):
             else:
                 outs = owned_results(entry.program, ex(*inputs), True)
                 if entry.run is None and ex.function is not None and not ex.too_big:
-                    entry.run = _runner(entry, ex)
+                    entry.run = _runner(entry, ex, leaves)
         return unflatten(entry.out_tree, outs)
 
     def lower(self, *args, **kwargs) -> Lowered:
@@ -152,33 +153,59 @@ def _evaluated(entry: _Entry, ex: compiled.Executable, leaves) -> list:
     return [o if s is None else s(o) for s, o in zip(ex.scalars, outs)]
 
 
-def _runner(entry: _Entry, ex: compiled.Executable) -> Callable:
-    """The compiled call of one traced signature with everything that does not depend on
-    the arguments' values done once: the constants (as Numba takes them), the conversion
-    of 0-d results, whether any result may need copying, how to rebuild the output tree."""
-    function, ints, floats = ex.function, ex.ints, ex.floats
-    consts = tuple(scalars(entry.consts))
-    leaf_scalars = entry.scalarize  # (0-d array arguments: the key fixes which leaves are)
-    out_types = ex.scalars
-    program = entry.program
-    copies = _may_copy(program)
-    build = tree_builder(entry.out_tree)
+def _runner(entry: _Entry, ex: compiled.Executable, leaves) -> Callable:
+    """The compiled call of one traced signature, as one generated function with everything
+    that does not depend on the arguments' values done once: the constants (as Numba takes
+    them), the conversion of 0-d results to NumPy scalars, whether a result may need copying
+    to be fresh (see owned_results), and the output tree, built by one expression.
 
-    def run(leaves):
-        if leaf_scalars:
-            leaves = scalars(leaves)
-        try:
-            out = function(*consts, *leaves, ints, floats)
-        except IndexError as err:
-            raise ex.locate(err) from None
-        except Exception as err:
-            raise ex.explain(err) from err
-        if out_types is not None:
-            out = [o if s is None else s(o) for s, o in zip(out_types, out)]
-        if copies:
-            out = owned_results(program, out, True)
-        return build(out)
-    return run
+    When every argument is a Python float or bool (the signature's key then fixes Numba's
+    types exactly; an int may be too large for int64) it calls the compiled function's
+    entry point, skipping the Numba dispatcher's type dispatch; arrays go through the
+    dispatcher, which checks their memory layout."""
+    names = [f"a{i}" for i in range(len(leaves))]
+    namespace: dict = {"function": ex.function, "ints": ex.ints, "floats": ex.floats,
+                       "locate": ex.locate, "explain": ex.explain, "scalars": scalars,
+                       "owned_results": owned_results, "program": entry.program}
+    consts = scalars(entry.consts)
+    namespace.update({f"k{i}": c for i, c in enumerate(consts)})
+    entry_point = _entry_point(ex.function, [*consts, *leaves, ex.ints, ex.floats])
+    if entry_point is not None:
+        namespace["function"] = entry_point
+    arguments = ", ".join([f"k{i}" for i in range(len(consts))] + names + ["ints", "floats"])
+    unpack = f"    {', '.join(names)}, = leaves\n" if names else ""
+    if entry.scalarize and names:  # 0-d array arguments (the key fixes which are 0-d)
+        unpack = f"    {', '.join(names)}, = scalars(leaves)\n"
+    results = [f"o[{k}]" if t is None else f"t{k}(o[{k}])"
+               for k, t in enumerate(ex.scalars or [None] * len(entry.program.outvars))]
+    namespace.update({f"t{k}": t for k, t in enumerate(ex.scalars or ()) if t is not None})
+    copy = ""
+    if _may_copy(entry.program):
+        copy = "    o = owned_results(program, [" + ", ".join(results) + "], True)\n"
+        results = [f"o[{k}]" for k in range(len(results))]
+    tree = _expression(_example(entry.out_tree))
+    if tree is None:
+        namespace["build"] = lambda outs: unflatten(entry.out_tree, outs)
+        tree = "build([" + ", ".join(results) + "])"
+    else:
+        tree = re.sub(r"o\[(\d+)\]", lambda m: results[int(m.group(1))], tree)
+    source = (f"def run(leaves):\n{unpack}"
+              f"    try:\n        o = function({arguments})\n"
+              "    except IndexError as err:\n        raise locate(err) from None\n"
+              "    except Exception as err:\n        raise explain(err) from err\n"
+              f"{copy}    return {tree}\n")
+    exec(compile(source, "<funcgrad jit call>", "exec"), namespace)  # noqa: S102
+    return namespace["run"]
+
+
+def _entry_point(dispatcher, args):
+    """The compiled function's entry point for ``args`` if all are Python floats or bools
+    but the two tables (C-contiguous arrays of funcgrad's), else None."""
+    if not all(type(a) is float or type(a) is bool for a in args[:-2]):
+        return None
+    import numba
+    overload = dispatcher.overloads.get(tuple(numba.typeof(a) for a in args))
+    return getattr(overload, "entry_point", None)
 
 
 def _may_copy(program: Program) -> bool:
@@ -187,28 +214,18 @@ def _may_copy(program: Program) -> bool:
     return bool(program._cache.get("owned_compiled"))
 
 
-def tree_builder(out_tree) -> Callable:
-    """A function making the output tree from the flat results: for tuples, lists and dicts
-    of string keys (a training step's usual outputs), one generated expression, several
-    times faster than unflattening; otherwise ``unflatten``."""
-    n = out_tree.num_leaves
+def _example(out_tree):
+    """The output tree with leaf ``k`` as the number k (None if it cannot be made)."""
     try:
-        example = unflatten(out_tree, list(range(n)))
-        expression = _expression(example)
+        return unflatten(out_tree, list(range(out_tree.num_leaves)))
     except (TypeError, ValueError):
-        expression = None
-    if expression is None:
-        return lambda outs: unflatten(out_tree, outs)
-    namespace: dict = {}
-    exec(f"def build(o):\n    return {expression}\n", namespace)  # noqa: S102
-    build = namespace["build"]
-    check = [object() for _ in range(n)]
-    if unflatten(out_tree, check) != build(check):  # (identity of leaves: same tree)
-        return lambda outs: unflatten(out_tree, outs)
-    return build
+        return None
 
 
 def _expression(example) -> str | None:
+    """Python source building ``example``'s tree from the results ``o``: for tuples, lists,
+    dicts of string keys and None (a step's usual outputs), several times faster than
+    unflattening; None for others."""
     t = type(example)
     if t is int:
         return f"o[{example}]"
@@ -220,7 +237,7 @@ def _expression(example) -> str | None:
             return None
         inner = ", ".join(parts) + ("," if t is tuple and len(parts) == 1 else "")
         return f"({inner})" if t is tuple else f"[{inner}]"
-    if t is dict and all(type(k) is str for k in example):
+    if t is dict and all(type(k) is str and k.isidentifier() for k in example):
         parts = [_expression(v) for v in example.values()]
         if any(p is None for p in parts):
             return None
@@ -265,7 +282,7 @@ class Lowered:
         if not ex.too_big and ex.function is None:
             ex.compile(entry.inputs(self._call.leaves))
         if entry.run is None and not ex.too_big:
-            entry.run = _runner(entry, ex)
+            entry.run = _runner(entry, ex, self._call.leaves)
         return Compiled(self._jitted, self._call)
 
 

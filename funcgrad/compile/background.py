@@ -19,6 +19,7 @@ renames them, and writes the code before the index that names it.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import subprocess
@@ -34,7 +35,13 @@ _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # where `import func
 stats = {"background_compiles": 0, "worker_processes": 0, "background_failures": 0}
 _stopping = threading.Event()
 _workers: set = set()  # live worker processes, killed at exit
+_compiling: set = set()  # threads of jobs compiling in this process, stopped at exit
 _workers_lock = threading.Lock()
+
+
+class Stopped(BaseException):
+    """Raised in a compiling thread at interpreter exit (a BaseException: Numba's handlers
+    of compile errors must not catch it)."""
 
 
 def worker_kind() -> str:
@@ -76,9 +83,18 @@ class Job:
                     return
                 if worker_kind() == "process":
                     self._compile_in_worker()
-                if not _stopping.is_set():  # (thread: compile; process: load from the cache)
+                with _workers_lock:
+                    if _stopping.is_set():
+                        return
+                    _compiling.add(threading.current_thread())
+                try:  # thread: compile; process: load what the worker wrote to the cache
                     self.dispatcher = disk.compile_types(self.source,
                                                          numba_signature(self.spec))
+                finally:
+                    with _workers_lock:
+                        _compiling.discard(threading.current_thread())
+        except Stopped:
+            self.failed = "the interpreter is exiting"
         except BaseException as err:  # noqa: BLE001  (reported by the foreground compile)
             self.failed = f"{type(err).__name__}: {err}"
             stats["background_failures"] += 1
@@ -104,6 +120,7 @@ class Job:
             _workers.add(worker)
             stats["worker_processes"] += 1
         try:
+            _warm_numba()  # meanwhile: what loading the worker's result needs here
             _, err = worker.communicate()
         finally:
             with _workers_lock:
@@ -114,8 +131,17 @@ class Job:
             self.failed = f"the compile worker failed ({last})"
 
 
+def _warm_numba():
+    """Numba's start-up in this process (its imports and the tables of its CPU target, a
+    few tenths of a second, once), so that loading compiled code from the cache is quick."""
+    from numba.core.registry import cpu_target
+    cpu_target.target_context.refresh()
+    cpu_target.typing_context.refresh()
+
+
 def stop():
-    """At exit: kill the worker processes, start no more compiles."""
+    """At exit: kill the worker processes, interrupt the compiles running on threads (at
+    their next Python instruction: Numba's compiler is mostly Python), start no more."""
     _stopping.set()
     with _workers_lock:
         for worker in _workers:
@@ -123,6 +149,24 @@ def stop():
                 worker.kill()
             except OSError:
                 pass
+        threads = list(_compiling)
+    if not threads:
+        return
+    hook = sys.unraisablehook  # Stopped landing in a destructor is ignored there: silently
+
+    def quiet(unraisable):
+        if not isinstance(unraisable.exc_value, Stopped):
+            hook(unraisable)
+    sys.unraisablehook = quiet
+    for _ in range(200):  # (raised again until it lands where it unwinds the compile)
+        with _workers_lock:  # (only while it compiles: there Job._run catches it)
+            threads = [t for t in threads if t in _compiling]
+            for thread in threads:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
+                                                           ctypes.py_object(Stopped))
+        if not threads:
+            break
+        threads[0].join(0.01)
 
 
 try:  # called before the interpreter waits for non-daemon threads (as concurrent.futures)
