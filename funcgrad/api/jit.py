@@ -13,6 +13,7 @@ millisecond) and usually regenerates the very same source, which is already comp
 from __future__ import annotations
 
 import re
+import time
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -34,7 +35,8 @@ from funcgrad.tree import unflatten
 class _Entry:
     """One traced signature: its program, and how to run it."""
 
-    __slots__ = ("program", "consts", "out_tree", "guard", "scalarize", "executable", "run")
+    __slots__ = ("program", "consts", "out_tree", "guard", "scalarize", "executable", "run",
+                 "calls")
 
     def __init__(self, program: Program, consts: list, out_tree, guard: GuardChain,
                  scalarize: bool):
@@ -45,6 +47,7 @@ class _Entry:
         self.scalarize = scalarize  # some argument is a 0-d array, which Numba takes as a scalar
         self.executable: compiled.Executable | None = None
         self.run: Callable | None = None  # the compiled fast path, once compiled (_runner)
+        self.calls = 0  # calls answered by the NumPy evaluator while Numba compiled
 
     def inputs(self, leaves) -> list:
         inputs = [*self.consts, *leaves] if self.consts else list(leaves)
@@ -129,7 +132,11 @@ class Jitted(Transformed):
                 ex = entry.executable = executable(entry.program)
             inputs = entry.inputs(leaves)
             if ex.function is None and self._tiered and not ex.ready(inputs):
+                started = time.perf_counter()
                 outs = _evaluated(entry, ex, leaves)  # the first tier, while Numba compiles
+                if entry.calls:  # not the first call, whose result is awaited
+                    ex.yield_to_compiler(_COMPILER_SHARE * (time.perf_counter() - started))
+                entry.calls += 1
             else:
                 outs = owned_results(entry.program, ex(*inputs), True)
                 if entry.run is None and ex.function is not None and not ex.too_big:
@@ -142,6 +149,13 @@ class Jitted(Transformed):
         call = FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames)
         entry = self._entry(call, args, kwargs)
         return Lowered(self, entry, call)
+
+
+# After each call the evaluator answers while Numba compiles on a thread (but the first), the
+# caller waits this many times that call's time, unless the compile finishes first: the
+# compiler, which needs the GIL for most of its work, gets about 3/4 of the interpreter in a
+# loop of calls, and compiled speed comes sooner (issue 15 item 1).
+_COMPILER_SHARE = 3.0
 
 
 def _evaluated(entry: _Entry, ex: compiled.Executable, leaves) -> list:

@@ -1,20 +1,26 @@
 """Compiling in the background, while the NumPy evaluator answers calls (tiered execution).
 
 A ``Job`` makes sure one generated function has machine code for one signature. Its thread
-either compiles in this process (``thread``) or starts a worker process that compiles the
-module and writes Numba's disk cache, waits for it, and loads the machine code from the cache
-(``process``, the default where the disk cache can be used). ``FUNCGRAD_COMPILE_WORKER``
-chooses. The worker process is the better of the two here: Numba holds the GIL while it
-types and lowers a function, so a compiling thread slows every Python call of the program it
-runs beside (measured in docs/performance.md); a worker process runs on another core, and
-loading its result from the cache takes the parent a few tens of milliseconds.
+either compiles in this process (``thread``, the default) or starts a worker process that
+compiles the module and writes Numba's disk cache, waits for it, and loads the machine code
+from the cache (``process``); ``FUNCGRAD_COMPILE_WORKER`` chooses.
+
+Measured on the 2-core benchmark machine (docs/performance.md), the thread reaches compiled
+speed first: a worker process first imports NumPy and Numba and starts Numba's CPU target
+(about a second before it compiles anything), and the parent then starts Numba too, to load
+the result. The price of the thread is the GIL: Numba holds it while it types and lowers a
+function (LLVM's optimisation runs without it), so the foreground's evaluator calls share
+the interpreter with it meanwhile. Where cores are idle and the foreground's calls matter
+more than the time to compiled speed, ``process`` leaves the interpreter to them.
 
 At most ``FUNCGRAD_COMPILE_JOBS`` jobs (default: one fewer than the cores, at least one)
-compile at once; the others wait their turn. At interpreter exit the worker processes are
-killed and jobs not started are dropped: the exit does not wait for a compile. (A compile
-running on a thread cannot be interrupted: the exit waits for that one.) A worker killed
-mid-compile leaves the cache consistent: Numba writes its files to a temporary name and
-renames them, and writes the code before the index that names it.
+compile at once; the others wait their turn. At interpreter exit no job starts, worker
+processes are killed, and a compile running on a thread is interrupted at its next Python
+instruction (an exception raised in that thread, which its job catches): the exit does not
+wait for a compile, and prints nothing. A compile stopped midway, or a process killed
+midway, leaves the cache consistent: funcgrad writes a module to a temporary name and
+renames it, and Numba does the same with its files, writing the code before the index that
+names it.
 """
 
 from __future__ import annotations
@@ -45,8 +51,8 @@ class Stopped(BaseException):
 
 
 def worker_kind() -> str:
-    kind = os.environ.get("FUNCGRAD_COMPILE_WORKER", "process").strip().lower()
-    return kind if kind in ("process", "thread") else "process"
+    kind = os.environ.get("FUNCGRAD_COMPILE_WORKER", "thread").strip().lower()
+    return kind if kind in ("process", "thread") else "thread"
 
 
 def _max_jobs() -> int:

@@ -139,6 +139,12 @@ class Executable:
             self.function = job.dispatcher
         return True  # compiled, or failed (then __call__ compiles, raising the error)
 
+    def yield_to_compiler(self, seconds: float):
+        """Wait up to ``seconds`` for the background compile (its thread then has the GIL),
+        returning as soon as it is done."""
+        if self.job is not None and background.worker_kind() == "thread":
+            self.job.done.wait(seconds)
+
     def _evaluate(self, args):
         """Too large for Numba (compiling would take minutes and gigabytes): run the program
         with the NumPy evaluator, saying so once."""
