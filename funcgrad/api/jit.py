@@ -249,13 +249,13 @@ def _expression(example) -> str | None:
         parts = [_expression(e) for e in example]
         if any(p is None for p in parts):
             return None
-        inner = ", ".join(parts) + ("," if t is tuple and len(parts) == 1 else "")
+        inner = ", ".join(map(str, parts)) + ("," if t is tuple and len(parts) == 1 else "")
         return f"({inner})" if t is tuple else f"[{inner}]"
     if t is dict and all(type(k) is str and k.isidentifier() for k in example):
-        parts = [_expression(v) for v in example.values()]
-        if any(p is None for p in parts):
+        values = [_expression(v) for v in example.values()]
+        if any(p is None for p in values):
             return None
-        return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(example, parts)) + "}"
+        return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(example, values)) + "}"
     return None
 
 

@@ -51,7 +51,7 @@ def numba_signature(spec) -> tuple:
     from numba import types
     named = {"bool": types.boolean, "int": types.int64, "float": types.float64,
              "complex": types.complex128}
-    out = []
+    out: list = []
     for entry in spec:
         kind = entry[0]
         if kind == "array":
