@@ -87,6 +87,12 @@ def test_results_of_the_first_tier_are_fresh_and_writable():
     assert x[0] == 0.0
 
 
+def test_the_first_tier_is_as_quiet_as_compiled_code(recwarn):
+    step = fg.jit(lambda x: (fnp.exp(x * 3.0), fnp.log(x - 2.0)), compile="tiered")
+    big, small = step(np.array([1000.0, 0.5]))
+    assert big[0] == np.inf and np.isnan(small[1]) and not recwarn.list
+
+
 def test_sync_compiles_on_the_first_call():
     def f(x):
         return fnp.cos(x) * fnp.exp(-x) + 0.125

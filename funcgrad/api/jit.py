@@ -160,8 +160,11 @@ _COMPILER_SHARE = 3.0
 
 def _evaluated(entry: _Entry, ex: compiled.Executable, leaves) -> list:
     """The program's results from the NumPy evaluator, of the types compiled code gives
-    (0-d results as NumPy scalars of the program's dtype), made safe to hand out."""
-    outs = owned_results(entry.program, evaluate(entry.program, [*entry.consts, *leaves]))
+    (0-d results as NumPy scalars of the program's dtype), made safe to hand out, and as
+    quiet as compiled code about overflow and invalid values."""
+    with np.errstate(all="ignore"):  # compiled code gives inf and nan silently too
+        outs = evaluate(entry.program, [*entry.consts, *leaves])
+    outs = owned_results(entry.program, outs)
     if ex.scalars is None:
         return outs
     return [o if s is None else s(o) for s, o in zip(ex.scalars, outs)]
