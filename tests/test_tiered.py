@@ -206,3 +206,20 @@ def test_a_process_killed_mid_compile_leaves_the_cache_usable(tmp_path):
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     assert float(out) == float(first)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_process_forked_during_a_compile_compiles_for_itself():
+    step = fg.jit(lambda x: fnp.sum(fnp.cosh(x) * 0.625 - x), compile="tiered")
+    x = np.linspace(0, 1, 3)
+    expected = np.sum(np.cosh(x) * 0.625 - x)
+    assert np.isclose(step(x), expected)  # a compile under way
+    pid = os.fork()  # waits for it (see background._before_fork)
+    if pid == 0:  # the child: its calls still answer, and it reaches compiled code
+        try:
+            entry = _wait_compiled(step, x, timeout=60)
+            os._exit(0 if np.isclose(entry.run([x]), expected) else 1)
+        except BaseException:  # noqa: BLE001
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -62,7 +62,35 @@ def _max_jobs() -> int:
         return max(1, (os.cpu_count() or 2) - 1)
 
 
-_slots = threading.BoundedSemaphore(_max_jobs())
+_slot_count = _max_jobs()
+_slots = threading.BoundedSemaphore(_slot_count)
+
+
+def _before_fork():
+    """os.fork() waits for the compiles under way (taking every slot, so that none starts):
+    a child forked while a thread compiles would inherit Numba's and LLVM's locks held by a
+    thread it does not have, and deadlock at its first compile."""
+    for _ in range(_slot_count):
+        _slots.acquire()
+
+
+def _after_fork_in_parent():
+    for _ in range(_slot_count):
+        _slots.release()
+
+
+def _after_fork_in_child():
+    """The child has none of its parent's compile threads or workers."""
+    global _slots, _workers_lock
+    _slots = threading.BoundedSemaphore(_slot_count)
+    _workers_lock = threading.Lock()
+    _workers.clear()
+    _compiling.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
 
 
 class Job:
@@ -77,9 +105,15 @@ class Job:
         self.dispatcher = None
         self.failed: str | None = None
         self.done = threading.Event()
+        self.pid = os.getpid()  # (a forked child has no thread of this job: see orphaned)
         stats["background_compiles"] += 1
         thread = threading.Thread(target=self._run, name="funcgrad-compile", daemon=False)
         thread.start()
+
+    def orphaned(self) -> bool:
+        """Whether this job was started by the process this one was forked from (its thread
+        is not here: it will never be done)."""
+        return self.pid != os.getpid()
 
     def _run(self):
         try:

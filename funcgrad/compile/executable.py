@@ -106,7 +106,7 @@ class Executable:
     def compile(self, args):
         """Compile now for these arguments (waiting for a compile started in the background:
         it may be about to finish, and compiling the same module twice at once is waste)."""
-        if self.job is not None:
+        if self.job is not None and not self.job.orphaned():
             self.job.done.wait()
             if self.job.dispatcher is not None:
                 self.function = self.job.dispatcher
@@ -125,6 +125,8 @@ class Executable:
         if self.function is not None or self.too_big:
             return True
         job = self.job
+        if job is not None and not job.done.is_set() and job.orphaned():
+            job = self.job = None  # forked while it compiled: compile here anew
         if job is None:
             if disk.is_loaded(self.source):
                 return True
