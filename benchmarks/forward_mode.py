@@ -16,6 +16,7 @@ import os
 for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+os.environ.setdefault("FUNCGRAD_COMPILE", "sync")  # timed calls run compiled code
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402

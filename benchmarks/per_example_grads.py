@@ -26,6 +26,7 @@ for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MK
     os.environ.setdefault(_var, "1")  # one thread, as benchmarks/run.py measures
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                       "intra_op_parallelism_threads=1")
+os.environ.setdefault("FUNCGRAD_COMPILE", "sync")  # timed calls run compiled code
 
 import numpy as np  # noqa: E402
 

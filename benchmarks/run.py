@@ -2,10 +2,16 @@
 """Time funcgrad against a hand-written Numba gradient, JAX and autograd (issue 4 item 8).
 
     python benchmarks/run.py [--problems mlp rosenbrock ...] [--quick] [--json out.json]
+                             [--threads N] [--cpu K]
 
 Everything runs on one thread: the thread variables of Numba, OpenMP and the BLAS libraries
 are set to 1 and XLA is told not to use its thread pool, before NumPy or JAX is imported.
-See benchmarks/README.md for what each column means and for the targets.
+``--threads N`` lets funcgrad's compiled code use N threads (FUNCGRAD_NUM_THREADS and
+NUMBA_NUM_THREADS; the other libraries keep one). funcgrad's jit compiles synchronously here
+(FUNCGRAD_COMPILE=sync), so that every timed call runs compiled code; the first-call table
+also measures the default, tiered compile (the time to the first result and to compiled
+speed, beside JAX's time to its first result). See benchmarks/README.md for what each column
+means and for the targets.
 """
 
 from __future__ import annotations
@@ -29,8 +35,32 @@ def _single_threaded_env(env=None):
     return env
 
 
+def _threads_argument(argv) -> int | None:
+    """``--threads N`` read before NumPy and Numba are imported (they read the variables
+    when imported)."""
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return int(argv[i + 1])
+        if a.startswith("--threads="):
+            return int(a.split("=", 1)[1])
+    return None
+
+
+def _funcgrad_env(env, threads):
+    """Compiled code on ``threads`` threads (funcgrad's and Numba's pools), jit compiling
+    synchronously (every timed call runs compiled code; the tiered first calls are measured
+    on their own)."""
+    env["FUNCGRAD_COMPILE"] = "sync"
+    if threads is not None:
+        env["FUNCGRAD_NUM_THREADS"] = str(threads)
+        env["NUMBA_NUM_THREADS"] = str(threads)
+    return env
+
+
 _NUMPY_IMPORTED_EARLY = "numpy" in sys.modules  # then the variables come too late for BLAS
+_THREADS = _threads_argument(sys.argv)
 _single_threaded_env()  # before numpy (and so any BLAS) is imported
+_funcgrad_env(os.environ, _THREADS)
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
@@ -76,6 +106,8 @@ WARM_FIRST_CALL = 0.2        # seconds, first call in a new process with a warm 
 GRAD_VS_AUTOGRAD = 0.2       # issue 3 item 8: fg.grad without jit <= 1/5 of autograd on:
 GRAD_VS_AUTOGRAD_PROBLEMS = ("mlp_small", "scalar_tiny")
 REPORT_ONLY_COMPILE = ("rnn_loop",)  # unrolled at trace time: compile time reported as is
+TIERED_FIRST_VS_JAX = 1.0    # issue 15: first result (tiered) <= JAX's first result
+COMPILED_AFTER_VS_HAND = 1.0  # issue 15: compiled speed reached <= hand kernel's compile
 
 
 def has_jit():
@@ -143,6 +175,8 @@ def machine_info(pools=None):
         "jaxlib": _version("jaxlib"),
         "autograd": _version("autograd"),
         "threads": {v: os.environ.get(v) for v in _THREAD_VARS[:3]},
+        "funcgrad_threads": os.environ.get("FUNCGRAD_NUM_THREADS"),
+        "funcgrad_compile": os.environ.get("FUNCGRAD_COMPILE"),
         "thread_pools": pools,
         "numpy_imported_early": _NUMPY_IMPORTED_EARLY,
         "xla_flags": os.environ.get("XLA_FLAGS"),
@@ -161,6 +195,8 @@ def print_machine(info):
           f"{info['autograd'] or 'not installed'}")
     print("  one thread: " + " ".join(f"{k}={v}" for k, v in info["threads"].items())
           + f" XLA_FLAGS='{info['xla_flags']}'")
+    print(f"  funcgrad: FUNCGRAD_NUM_THREADS={info['funcgrad_threads'] or '(unset: one)'}, "
+          f"FUNCGRAD_COMPILE={info['funcgrad_compile']} for the timed calls")
     if info["thread_pools"] is not None:
         print("  thread pools (threadpoolctl): " + ", ".join(
             f"{api} {n}" for api, n in info["thread_pools"]))
@@ -333,6 +369,35 @@ def run_problem(problem, repeats, min_batch, skip):
 # First calls in fresh processes
 
 
+def _worker_first_result(kind, name):
+    """In a fresh process: the time from making ``jit(value_and_grad(loss))`` to its first
+    result, for funcgrad's default tiered compile (and the time until a call runs compiled
+    code, calling it in a loop as a training loop would) or for JAX."""
+    problem = PROBLEMS[name]
+    args = problem.make()
+    if kind == "jax":
+        jax, jnp = _jax()
+        jargs = tree.map(lambda a: jnp.asarray(a) if isinstance(a, np.ndarray) else a, args)
+        loss = problem.jax_loss()
+        t0 = time.perf_counter()
+        step = jax.jit(jax.value_and_grad(loss, argnums=problem.argnums))
+        jax.block_until_ready(step(*jargs))
+        print(json.dumps({"first": time.perf_counter() - t0}))
+        return
+    from funcgrad.api.trace_cache import call_signature
+    t0 = time.perf_counter()
+    step = fg.jit(fg.value_and_grad(problem.loss, argnums=problem.argnums), compile="tiered")
+    step(*args)
+    first = time.perf_counter() - t0
+    entry = step._entries[call_signature(args, {})[1]]  # (funcgrad's own: is it compiled?)
+    calls = 1
+    while entry.run is None and time.perf_counter() - t0 < 600:
+        step(*args)
+        calls += 1
+    compiled = time.perf_counter() - t0
+    print(json.dumps({"first": first, "compiled": compiled, "calls": calls}))
+
+
 def _worker_first_call(kind, name):
     """In a fresh process: the time of the first call (and of the second)."""
     problem = PROBLEMS[name]
@@ -350,7 +415,7 @@ def _worker_first_call(kind, name):
 
 
 def _subprocess(argv, env_extra, timeout=900):
-    env = _single_threaded_env(dict(os.environ))
+    env = _funcgrad_env(_single_threaded_env(dict(os.environ)), _THREADS)
     env.update(env_extra)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     t0 = time.perf_counter()
@@ -365,10 +430,12 @@ def _subprocess(argv, env_extra, timeout=900):
     return out
 
 
-def first_calls(name, with_jit=True, repeats=1):
+def first_calls(name, with_jit=True, repeats=1, with_jax=True):
     """Hand kernel compile (Numba cache disabled, empty NUMBA_CACHE_DIR), funcgrad jit cold
-    (empty FUNCGRAD_CACHE_DIR) and warm (the same directory, a new process); each
-    ``repeats`` times with new directories, the median kept (compile times are noisy)."""
+    (empty FUNCGRAD_CACHE_DIR, synchronous compile) and warm (the same directory, a new
+    process), funcgrad's tiered first result and time to compiled speed (empty cache), and
+    JAX's first result; each ``repeats`` times with new directories, the median kept
+    (compile times are noisy)."""
     runs = {}
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="fgbench-") as tmp:
@@ -386,6 +453,14 @@ def first_calls(name, with_jit=True, repeats=1):
                     _subprocess(["--worker", "first-call", "fg", name], env))
                 runs.setdefault("fg_warm", []).append(
                     _subprocess(["--worker", "first-call", "fg", name], env))
+                tiered_dir = os.path.join(tmp, "funcgrad-tiered")
+                os.mkdir(tiered_dir)
+                runs.setdefault("fg_tiered", []).append(_subprocess(
+                    ["--worker", "first-result", "fg", name],
+                    {"FUNCGRAD_CACHE_DIR": tiered_dir, "NUMBA_CACHE_DIR": tiered_dir}))
+            if with_jax and _version("jax"):
+                runs.setdefault("jax_first", []).append(
+                    _subprocess(["--worker", "first-result", "jax", name], {}))
     result = {}
     for key, samples in runs.items():
         failed = [s for s in samples if "error" in s]
@@ -393,7 +468,8 @@ def first_calls(name, with_jit=True, repeats=1):
             result[key] = failed[0]
             continue
         result[key] = {field: statistics.median(s[field] for s in samples)
-                       for field in ("first", "second", "process")}
+                       for field in ("first", "second", "process", "compiled", "calls")
+                       if field in samples[0]}
         result[key]["samples"] = [s["first"] for s in samples]
     return result
 
@@ -576,6 +652,21 @@ def print_first_calls(first):
                      fmt_ratio(_ratio(cold, hand)), cell("fg_warm", "second"),
                      cell("fg_warm", "process")])
     _table(header, rows)
+    print()
+    print("Time to the first result and to compiled speed, jit(value_and_grad), fresh process, "
+          "empty cache (funcgrad's default tiered compile; JAX's jit)")
+    header = ["problem", "fg first result", "JAX first result", "fg/JAX", "fg compiled after",
+              "hand compile", "compiled/hand", "calls before"]
+    rows = []
+    for name, r in first.items():
+        tiered, jax_first = r.get("fg_tiered", {}), r.get("jax_first", {})
+        hand = r.get("hand_compile", {}).get("first")
+        rows.append([name, fmt_time(tiered.get("first")), fmt_time(jax_first.get("first")),
+                     fmt_ratio(_ratio(tiered.get("first"), jax_first.get("first"))),
+                     fmt_time(tiered.get("compiled")), fmt_time(hand),
+                     fmt_ratio(_ratio(tiered.get("compiled"), hand)),
+                     str(tiered.get("calls", "-")) if "calls" in tiered else "-"])
+    _table(header, rows)
     for name, r in first.items():
         for k, v in r.items():
             if "error" in v:
@@ -609,6 +700,14 @@ def check_targets(results, first):
         hand = r.get("hand_compile", {}).get("first")
         add(f"cold first call <= {COLD_VS_HAND_COMPILE}x hand compile", name,
             _ratio(cold, hand), COLD_VS_HAND_COMPILE,
+            report_only=name in REPORT_ONLY_COMPILE)
+    for name, r in first.items():
+        add("tiered first result <= JAX's first result", name,
+            _ratio(r.get("fg_tiered", {}).get("first"), r.get("jax_first", {}).get("first")),
+            TIERED_FIRST_VS_JAX)
+        add("tiered: compiled speed after <= hand compile", name,
+            _ratio(r.get("fg_tiered", {}).get("compiled"),
+                   r.get("hand_compile", {}).get("first")), COMPILED_AFTER_VS_HAND,
             report_only=name in REPORT_ONLY_COMPILE)
     for name, r in first.items():
         add(f"warm first call <= {WARM_FIRST_CALL} s", name,
@@ -685,6 +784,9 @@ def main(argv=None):
     parser.add_argument("--no-compile-count", action="store_true",
                         help="skip counting compilations in a training loop")
     parser.add_argument("--cpu", type=int, help="pin this process and its children to one CPU")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="threads for funcgrad's compiled code (FUNCGRAD_NUM_THREADS and "
+                             "NUMBA_NUM_THREADS; default one); do not pin to one --cpu then")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     ns = parser.parse_args(argv)
@@ -693,6 +795,8 @@ def main(argv=None):
         kind, *rest = ns.worker
         if kind == "first-call":
             _worker_first_call(*rest)
+        elif kind == "first-result":
+            _worker_first_result(*rest)
         elif kind == "compile-count":
             _worker_compile_count(*map(int, rest))
         return 0
@@ -724,7 +828,7 @@ def main(argv=None):
     if not ns.no_first_call:
         for name in names:
             first[name] = first_calls(name, with_jit="fg_jit" not in ns.skip,
-                                      repeats=first_repeats)
+                                      repeats=first_repeats, with_jax="jax_jit" not in ns.skip)
             print(f"  first calls of {name} measured", file=sys.stderr)
         print_first_calls(first)
 

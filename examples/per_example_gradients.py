@@ -53,7 +53,7 @@ def batch_loss(params, x, labels):
     return fnp.mean(fg.vmap(example_loss, in_axes=(None, 0, 0))(params, x, labels))
 
 
-per_example_grads = fg.jit(fg.vmap(fg.grad(example_loss), in_axes=(None, 0, 0)))
+per_example_grads = fg.jit(fg.vmap(fg.grad(example_loss), in_axes=(None, 0, 0)), compile="sync")
 
 
 def global_norms(grads: dict) -> np.ndarray:
@@ -112,7 +112,7 @@ def main(argv=None):
           f"norms min {norms.min():.3f}, median {np.median(norms):.3f}, max {norms.max():.3f}")
     print(f"test accuracy: {100 * accuracy(params, images[test], labels[test]):.1f}%")
 
-    one = fg.jit(fg.grad(example_loss))
+    one = fg.jit(fg.grad(example_loss), compile="sync")
     one(params, x[0], y[0])
     t0 = time.perf_counter()
     for _ in range(10):

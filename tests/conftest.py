@@ -5,6 +5,10 @@ Numba compiles slowly, so the suite shares one disk cache of compiled programs a
 optimisation, which halves compile time without changing results (no fast-math either way).
 Compiled code checks every array index in the tests: generated code that reads out of
 bounds fails loudly here instead of reading a neighbour's memory.
+
+jit compiles synchronously here (FUNCGRAD_COMPILE=sync): the tests of compiled code (its
+results, its errors, the compile counters) mean compiled code from the first call. The
+tests of tiered execution (tests/test_tiered.py) ask for it with ``jit(f, compile="tiered")``.
 """
 
 import os
@@ -12,5 +16,6 @@ import tempfile
 
 os.environ.setdefault("NUMBA_OPT", "0")
 os.environ.setdefault("NUMBA_BOUNDSCHECK", "1")
+os.environ.setdefault("FUNCGRAD_COMPILE", "sync")
 os.environ.setdefault("FUNCGRAD_CACHE_DIR",
                       os.path.join(tempfile.gettempdir(), "funcgrad-test-cache-checked"))

@@ -8,12 +8,14 @@ def stats() -> dict:
     """Counters of this process's compilation work: ``traces`` (jit traced a function for a
     new signature), ``programs_generated`` (Numba source written for a program),
     ``modules_written``/``modules_loaded`` (the disk cache), ``numba_compilations`` (Numba
-    compiled machine code rather than loading it from disk) and ``cache_repairs``.
+    compiled machine code rather than loading it from disk) and ``cache_repairs``;
+    ``background_compiles`` (compiles started in the background by tiered jit),
+    ``worker_processes`` (of them, in a worker process) and ``background_failures``.
 
     Example:
         >>> from funcgrad.compile import stats
         >>> sorted(stats())[:2]
-        ['cache_repairs', 'modules_loaded']
+        ['background_compiles', 'background_failures']
     """
-    from funcgrad.compile import disk_cache, executable
-    return {**executable.stats, **disk_cache.stats}
+    from funcgrad.compile import background, disk_cache, executable
+    return {**executable.stats, **disk_cache.stats, **background.stats}

@@ -223,11 +223,20 @@ def _load_from_disk(text: str, digest: str):
     directory = cache_dir()
     if directory is None:
         return _in_memory(text, digest)
+    path = _written(text, digest, directory)
+    if path is None:
+        return _in_memory(text, digest)
+    return _import(path, digest)
+
+
+def _written(text: str, digest: str, directory: Path) -> Path | None:
+    """The path of module ``digest`` in the cache, written if it is missing or damaged; None
+    (after one warning) if the cache must not or cannot be used for it."""
     path = directory / f"fg_{digest}.py"
     problem = _entry_problem(directory, digest)
     if problem is not None:
         _warn_once(("entry", path), problem)
-        return _in_memory(text, digest)
+        return None
     try:
         try:
             intact = digest_of(path.read_text()) == digest
@@ -241,8 +250,23 @@ def _load_from_disk(text: str, digest: str):
     except OSError as err:
         _warn_once(("write", directory), f"funcgrad's cache directory {directory} cannot be "
                    f"written ({err})")
-        return _in_memory(text, digest)
-    return _import(path, digest)
+        return None
+    return path
+
+
+def write_module(source: str) -> Path | None:
+    """The module of generated function ``source`` on disk, for a compile worker process
+    (background.py); None if the disk cache cannot be used."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    text = module_text(source)
+    return _written(text, digest_of(text), directory)
+
+
+def module_name(path: Path) -> str:
+    """The name a cached module is imported under (Numba's cache finds its globals by it)."""
+    return f"funcgrad_generated_{path.stem[3:]}"
 
 
 def _in_memory(text: str, digest: str):
@@ -255,7 +279,7 @@ def _in_memory(text: str, digest: str):
 
 
 def _import(path: Path, digest: str):
-    name = f"funcgrad_generated_{digest}"
+    name = module_name(path)
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
@@ -268,9 +292,14 @@ def compile_signature(source: str, args) -> object:
     """Make sure the dispatcher has machine code for these arguments (from Numba's disk cache
     or by compiling), repairing a damaged cache entry once. Returns the dispatcher."""
     import numba
+    return compile_types(source, tuple(numba.typeof(a) for a in args))
+
+
+def compile_types(source: str, signature: tuple) -> object:
+    """``compile_signature`` for the Numba types of the arguments."""
+    import numba
     from numba.core.errors import NumbaPerformanceWarning
     dispatcher = load(source)
-    signature = tuple(numba.typeof(a) for a in args)
     for attempt in range(2):
         try:
             with warnings.catch_warnings():
@@ -287,6 +316,11 @@ def compile_signature(source: str, args) -> object:
                 raise
             dispatcher = _repair(source)
     return dispatcher
+
+
+def is_loaded(source: str) -> bool:
+    """Whether this process has already loaded generated function ``source``."""
+    return digest_of(module_text(source)) in _loaded
 
 
 def _repair(source: str):

@@ -15,14 +15,25 @@ import warnings
 
 import numpy as np
 
+from funcgrad.compile import background
 from funcgrad.compile import disk_cache as disk
 from funcgrad.compile.codegen import generate, split
+from funcgrad.compile.compile_worker import signature_spec
 from funcgrad.core.errors import FuncgradIndexError, LoweringError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import Program, Var
 
 _disabled = [os.environ.get("FUNCGRAD_DISABLE_JIT", "") not in ("", "0")]
 stats = {"traces": 0, "programs_generated": 0}
+COMPILE_MODES = ("tiered", "sync")
+
+
+def default_compile_mode() -> str:
+    """``FUNCGRAD_COMPILE``: ``tiered`` (the default: a new program's first calls run with the
+    NumPy evaluator while Numba compiles it in the background) or ``sync`` (the first call
+    waits for the compiler; every call runs compiled code)."""
+    mode = os.environ.get("FUNCGRAD_COMPILE", "tiered").strip().lower()
+    return mode if mode in COMPILE_MODES else "tiered"
 
 
 @contextlib.contextmanager
@@ -63,6 +74,7 @@ class Executable:
         self.floats = np.array(generated.floats, dtype=np.float64)
         self.line_sources = generated.line_sources
         self.function = None  # the Numba dispatcher, once compiled for these arguments
+        self.job: background.Job | None = None  # its compile in the background (tiered)
         self.lines = self.source.count("\n") + 1
         self.too_big = self.lines > max_generated_lines()
         self.parts: list | None = None  # when too big: Executables of consecutive parts
@@ -79,20 +91,60 @@ class Executable:
         if self.too_big:
             return self._evaluate(args)
         if self.function is None:
-            try:
-                self.function = disk.compile_signature(self.source,
-                                                       [*args, self.ints, self.floats])
-            except Exception as err:
-                raise self._explain(err) from err
+            self.compile(args)
         try:
             out = self.function(*args, self.ints, self.floats)
         except IndexError as err:
-            raise self._locate(err) from None
+            raise self.locate(err) from None
         except Exception as err:
-            raise self._explain(err) from err
+            raise self.explain(err) from err
         if self.scalars is None:
             return out
         return [o if s is None else s(o) for s, o in zip(self.scalars, out)]
+
+    def compile(self, args):
+        """Compile now for these arguments (waiting for a compile started in the background:
+        it may be about to finish, and compiling the same module twice at once is waste)."""
+        if self.job is not None and not self.job.orphaned():
+            self.job.done.wait()
+            if self.job.dispatcher is not None:
+                self.function = self.job.dispatcher
+                return
+        try:
+            self.function = disk.compile_signature(self.source, [*args, self.ints, self.floats])
+        except Exception as err:
+            raise self.explain(err) from err
+
+    def ready(self, args) -> bool:
+        """Tiered execution: whether compiled code should run these arguments now. If not,
+        a compile has started in the background, and the caller evaluates the program with
+        NumPy meanwhile. Compiled code is used at once when it is cheap to have: already in
+        this process (another trace generated the same source), or the program too large
+        for Numba (``__call__`` evaluates it anyway)."""
+        if self.function is not None or self.too_big:
+            return True
+        job = self.job
+        if job is not None and not job.done.is_set() and job.orphaned():
+            job = self.job = None  # forked while it compiled: compile here anew
+        if job is None:
+            if disk.is_loaded(self.source):
+                return True
+            spec = signature_spec([*args, self.ints, self.floats])
+            if spec is None:  # an argument Numba types in a way not described: compile now
+                return True
+            self.job = background.Job(self.source, spec)
+            return False
+        if not job.done.is_set():
+            return False
+        if job.dispatcher is not None:
+            self.function = job.dispatcher
+        return True  # compiled, or failed (then __call__ compiles, raising the error)
+
+    def yield_to_compiler(self, seconds: float):
+        """Wait up to ``seconds`` for the background compile (its thread then has the GIL),
+        returning as soon as it is done."""
+        if self.job is not None and background.worker_kind() == "thread":
+            self.job.done.wait(seconds)
 
     def _evaluate(self, args):
         """Too large for Numba to compile as one function (compile time and memory grow
@@ -126,7 +178,7 @@ class Executable:
         outs = evaluate(self.program, list(args))
         return [np.ascontiguousarray(o) if type(o) is np.ndarray else o for o in outs]
 
-    def _locate(self, err: IndexError):
+    def locate(self, err: IndexError):
         """An index out of bounds, named by the index variable that checked it: with the line
         of the user's code it comes from (see ops/indexing.py)."""
         found = re.search(r"^(index out of bounds in \w+) \((\w+)\)$", str(err))
@@ -139,7 +191,7 @@ class Executable:
         where = f" at {source}" if source is not None else ""
         return FuncgradIndexError(f"{found.group(1)}{where}")
 
-    def _explain(self, err):
+    def explain(self, err):
         import numba
         if not isinstance(err, numba.core.errors.NumbaError):
             return err
@@ -183,7 +235,12 @@ def disabled() -> bool:
 
 
 def run_program(program: Program, args) -> list:
-    """Run ``program`` (no constvars) on concrete arguments: compiled, unless jit is disabled."""
+    """Run ``program`` (no constvars) on concrete arguments: compiled, unless jit is disabled
+    or (tiered, see ``default_compile_mode``) its compile is still under way."""
     if _disabled[0]:
         return evaluate(program, list(args))
-    return executable(program)(*scalars(args))
+    ex = executable(program)
+    inputs = scalars(args)
+    if ex.function is None and default_compile_mode() == "tiered" and not ex.ready(inputs):
+        return evaluate(program, list(args))
+    return ex(*inputs)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.special as sc
 
 from funcgrad.core.errors import FuncgradError
 from funcgrad.core.primitive import Primitive
@@ -57,6 +56,21 @@ def _no_derivative(name, which):
                                 "only in x" if name.startswith(("gammainc", "betainc")) else
                                 f"the derivative of {name} in its {which} is not implemented")
     return rule
+
+
+class _LazySpecial:
+    """scipy.special, imported when a special function is first computed with NumPy: the
+    import takes a fifth of a second, which every ``import funcgrad`` paid (issue 15)."""
+
+    def __getattr__(self, name):
+        def compute(*args):
+            import scipy.special
+            return getattr(scipy.special, name)(*args)
+        compute.__name__ = name
+        return compute
+
+
+sc = _LazySpecial()
 
 
 def special_primitive(name, scipy_fn, model_ufunc, derivatives, lowering) -> Primitive:
