@@ -29,7 +29,14 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, register_jitable
 
-_jit = register_jitable
+
+
+def _jit(function):
+    """Compiled into its caller at Numba's level: LLVM's inliner leaves the larger ones as
+    calls, which stop the loop around them from being vectorised. (A fresh decorator each
+    time: register_jitable pops its options from the dict it was given.)"""
+    return register_jitable(inline="always")(function)
+
 
 getcontext().prec = 60
 _LN2 = Decimal(2).ln()
@@ -158,7 +165,7 @@ def exp(x):
 
 @_jit
 def _expm1_moderate(x):
-    """(hi, lo, n): e^x - 1 = hi + lo to about 2^-100 relative where n = round(x / ln2) <= 52,
+    """(hi, lo, n, e^r): e^x - 1 = hi + lo to about 2^-100 relative where n = round(x / ln2) <= 52,
     as (2^n - 1) + 2^n r_hi (exact terms, summed exactly) + 2^n (r_lo + r^2 P(r))."""
     n, r_hi, r_lo = _exp_reduce(x)
     r = r_hi + r_lo
@@ -168,16 +175,15 @@ def _expm1_moderate(x):
     s = _pow2(m)
     hi, lo = _two_sum(s - 1.0, s * r_hi)
     hi, lo = _two_sum(hi, lo + s * (r_lo + tail))
-    return hi, lo, n
+    return hi, lo, n, 1.0 + (r + tail)
 
 
 @_jit
 def expm1(x):
     """e^x - 1, accurate near 0; 2^n e^r - 1 for large n."""
     x = float(x)
-    hi, lo, n = _expm1_moderate(x)
-    n1, r_hi, r_lo = _exp_reduce(x)
-    large = _scale(1.0 + _expm1_reduced(r_hi + r_lo), n1) - 1.0
+    hi, lo, n, exp_r = _expm1_moderate(x)
+    large = _scale(exp_r, n) - 1.0
     y = hi + lo if n <= 52.0 else large
     return x if x == 0.0 else y  # keeps -0.0
 
@@ -249,7 +255,7 @@ def tanh(x):
     """tanh(x) = sign(x) (-t / (2 + t)), t = e^(-2|x|) - 1 in (-1, 0] (no cancellation), with t
     and 2 + t kept as double-doubles and the quotient corrected by its exact residual."""
     x = float(x)
-    t_hi, t_lo, n = _expm1_moderate(-2.0 * abs(x))
+    t_hi, t_lo, n, exp_r = _expm1_moderate(-2.0 * abs(x))
     d_hi, d_lo = _two_sum(2.0, t_hi)
     d_lo = d_lo + t_lo
     q = -t_hi / d_hi
