@@ -15,6 +15,9 @@ import math
 
 from numba.extending import register_jitable
 
+# exp, log, tanh... as fused loops call them: vectorisable versions (vector_math.py)
+from funcgrad.compile.vector_math import exp, expm1, log, log1p, logistic, tanh  # noqa: F401
+
 SQRT2 = math.sqrt(2.0)
 SQRT_PI = math.sqrt(math.pi)
 SQRT_2PI = math.sqrt(2.0 * math.pi)

@@ -1,0 +1,128 @@
+"""The vectorisable exp, expm1, log, log1p, tanh and logistic of compile/vector_math.py, as
+jitted programs compute them: against NumPy at many points of every exponent range, at the
+special values and at the boundaries of overflow and underflow, in float64 and float32; and
+the fused loop that calls them compiled to packed (SIMD) instructions."""
+
+import os
+import platform
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+
+NAMES = ("exp", "expm1", "log", "log1p", "tanh", "logistic")
+
+
+def _numpy(name, x):
+    with np.errstate(all="ignore"):
+        if name == "logistic":
+            return 1 / (1 + np.exp(-x))
+        return getattr(np, name)(x)
+
+
+def _all_six(x):
+    return (fnp.exp(x), fnp.expm1(x), fnp.log(x), fnp.log1p(x), fnp.tanh(x),
+            fg.nn.sigmoid(x))
+
+
+def _points(dtype, n=60_000):
+    """Random bit patterns (every exponent, subnormals included), the ranges where the
+    functions change, and the special values and boundaries."""
+    rng = np.random.default_rng(15)
+    int_type = np.int64 if dtype == np.float64 else np.int32
+    bits = rng.integers(np.iinfo(int_type).min, np.iinfo(int_type).max, n, dtype=int_type)
+    random_bits = bits.view(dtype)
+    info = np.finfo(dtype)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, info.tiny, -info.tiny, info.max, -info.max,
+               info.smallest_subnormal, -info.smallest_subnormal, 1.0, -1.0, 2.0, 0.5,
+               709.782712893384, 709.7827128933841, -708.3964185322641, -745.1332191019411,
+               -745.1332191019412, 88.72283, 88.72284, -87.33655, -103.97208, -103.97209,
+               -1.0 + info.eps / 2, 1.0 - info.eps / 2, 1.0 + info.eps, 0.34657359, -0.34657359,
+               19.0625, 22.0, -22.0, 1e-300, -1e-300, 2.0 ** -60, -(2.0 ** -60)]
+    with np.errstate(all="ignore"):
+        return np.concatenate([random_bits, rng.uniform(-3, 3, n // 2),
+                               rng.uniform(-800, 800, n // 4), rng.uniform(-1, 200, n // 4),
+                               special]).astype(dtype)
+
+
+def _ulps(got, want):
+    """The distance in units in the last place, inf where one is finite and the other not,
+    0 where both are the same NaN, infinity or signed zero."""
+    int_type = np.int64 if got.dtype == np.float64 else np.int32
+
+    def ordered(a):
+        i = a.view(int_type).astype(np.int64)
+        return np.where(i < 0, np.int64(np.iinfo(int_type).min) - i, i)
+    same = (got == want) & (np.signbit(got) == np.signbit(want)) \
+        | np.isnan(got) & np.isnan(want)
+    finite = np.isfinite(got) & np.isfinite(want)
+    distance = np.abs(ordered(got) - ordered(want)).astype(np.float64)
+    return np.where(same, 0.0, np.where(finite, distance, np.inf))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_within_two_ulp_of_numpy_everywhere(dtype):
+    x = _points(dtype)
+    outs = fg.jit(_all_six)(x)
+    for name, got in zip(NAMES, outs):
+        assert got.dtype == dtype
+        # float32 against NumPy's float64 rounded once: NumPy's float32 exp and log are
+        # themselves up to 3 ulp from that, and its logistic flushes to 0 below -88.7
+        with np.errstate(all="ignore"):
+            want = _numpy(name, x.astype(np.float64)).astype(dtype) if dtype == np.float32 \
+                else _numpy(name, x)
+        errors = _ulps(got, want)
+        worst = int(np.argmax(errors))
+        assert errors[worst] <= 2, (name, x[worst], got[worst], want[worst])
+
+
+def test_special_values_exactly_as_numpy():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, -2.0, 5e-324, -5e-324, 1e308,
+                  -1e308, 710.0, -746.0])
+    for name, got in zip(NAMES, fg.jit(_all_six)(x)):
+        want = _numpy(name, x)
+        assert np.array_equal(got, want, equal_nan=True), name
+        signed = ~np.isnan(want)  # (a NaN's sign bit means nothing)
+        assert np.array_equal(np.signbit(got[signed]), np.signbit(want[signed])), name
+
+
+def test_gradients_use_them_too():
+    x = np.linspace(-3, 3, 7)
+    got = fg.jit(fg.grad(lambda x: fnp.sum(fnp.tanh(x) * fnp.exp(-x))))(x)
+    np.testing.assert_allclose(got, (1 - np.tanh(x) ** 2) * np.exp(-x)
+                               - np.tanh(x) * np.exp(-x), rtol=1e-14)
+
+
+_INSPECT_GENERATED_LOOP = """
+import re, numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+x = np.linspace(0.5, 2.0, 64)
+lowered = fg.jit(lambda x: fnp.tanh(fnp.exp(x) * fnp.log1p(x))).lower(x)
+namespace = {}
+exec(lowered.source.replace("@njit(cache=True,", "@njit(cache=False,"), namespace)
+program = namespace["program"]
+out = program(x, lowered.executable.ints, lowered.executable.floats)[0]
+assert np.allclose(out, np.tanh(np.exp(x) * np.log1p(x)), rtol=1e-15, atol=0)
+print(program.inspect_llvm(program.signatures[0]))
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 instructions")
+def test_fused_loop_is_vectorised(tmp_path):
+    """The loop computing tanh(exp(x) * log1p(x)) is vectorised and calls no math library
+    function: compiled in a fresh process at Numba's usual optimisation level (the
+    tests run with NUMBA_OPT=0, which vectorises nothing), without the disk cache (a function
+    loaded from it has no assembly to show)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(FUNCGRAD_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", _INSPECT_GENERATED_LOOP], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    llvm_ir = done.stdout  # the loop's divisions (in log1p and tanh) on vectors of doubles
+    assert re.search(r"fdiv <\d+ x double>", llvm_ir)
+    assert not re.search(r"call [^(]*@(exp|log1p|tanh)\(", llvm_ir)
