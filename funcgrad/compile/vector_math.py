@@ -31,10 +31,15 @@ from numba.extending import intrinsic, register_jitable
 
 
 
-def _jit(function):
-    """Compiled into its caller at Numba's level: LLVM's inliner leaves the larger ones as
-    calls, which stop the loop around them from being vectorised. (A fresh decorator each
-    time: register_jitable pops its options from the dict it was given.)"""
+_jit = register_jitable  # small helpers: LLVM inlines them
+
+
+def _inline(function):
+    """Compiled into its caller at Numba's level: LLVM's inliner leaves the larger functions
+    as calls, which stop the loop around them from being vectorised. (Not the helpers with
+    conditional expressions that one function calls several times: Numba warns about its
+    own renaming then. A fresh decorator each time: register_jitable pops its options from
+    the dict it was given.)"""
     return register_jitable(inline="always")(function)
 
 
@@ -156,14 +161,14 @@ def _scale(p, n):
     return p * _pow2(half) * _pow2(n - half)
 
 
-@_jit
+@_inline
 def exp(x):
     """e^x."""
     n, r_hi, r_lo = _exp_reduce(x)
     return _scale(1.0 + _expm1_reduced(r_hi + r_lo), n)
 
 
-@_jit
+@_inline
 def _expm1_moderate(x):
     """(hi, lo, n, e^r): e^x - 1 = hi + lo to about 2^-100 relative where n = round(x / ln2) <= 52,
     as (2^n - 1) + 2^n r_hi (exact terms, summed exactly) + 2^n (r_lo + r^2 P(r))."""
@@ -178,7 +183,7 @@ def _expm1_moderate(x):
     return hi, lo, n, 1.0 + (r + tail)
 
 
-@_jit
+@_inline
 def expm1(x):
     """e^x - 1, accurate near 0; 2^n e^r - 1 for large n."""
     x = float(x)
@@ -188,7 +193,7 @@ def expm1(x):
     return x if x == 0.0 else y  # keeps -0.0
 
 
-@_jit
+@_inline
 def _log_core(x, c):
     """log(x) + c for x > 0 finite, c a small correction (|c| < ulp(log x) scale): x = 2^k m,
     m in [sqrt(1/2), sqrt(2)), log m = f - f^2/2 + s (f^2/2 + R(s^2)) with f = m - 1,
@@ -229,14 +234,14 @@ def _log_special(x, y):
     return x if x != x else y
 
 
-@_jit
+@_inline
 def log(x):
     """The natural logarithm."""
     x = float(x)
     return _log_special(x, _log_core(x, 0.0))
 
 
-@_jit
+@_inline
 def log1p(x):
     """log(1 + x), accurate near 0: log(u) for u = 1 + x rounded, plus the rounding error of
     u relative to u (which log's last sum adds exactly where it matters)."""
@@ -250,7 +255,7 @@ def log1p(x):
     return x if x == 0.0 else y  # keeps -0.0
 
 
-@_jit
+@_inline
 def tanh(x):
     """tanh(x) = sign(x) (-t / (2 + t)), t = e^(-2|x|) - 1 in (-1, 0] (no cancellation), with t
     and 2 + t kept as double-doubles and the quotient corrected by its exact residual."""
@@ -264,7 +269,302 @@ def tanh(x):
     return math.copysign(y, x)
 
 
-@_jit
+@_inline
 def logistic(x):
     """1 / (1 + e^-x), as NumPy computes it (funcgrad's logistic)."""
     return 1.0 / (1.0 + exp(-float(x)))
+
+
+# --- sin and cos -----------------------------------------------------------------------
+# x = n pi/2 + r with |r| <= pi/4, then sin r or cos r by the quadrant n mod 4. Below 2^20
+# Cody-Waite with pi/2 in three 33-bit parts and a tail; above, the bits of 2/pi that matter
+# for x's exponent, multiplied out exactly in 24-bit limbs (Payne and Hanek's method). Both
+# reductions run for every element (no branches) and the right one is chosen.
+
+def _pi_times(scale_bits: int) -> int:
+    """floor(pi * 2^scale_bits), by Machin's formula pi = 16 atan(1/5) - 4 atan(1/239) in
+    integers with guard bits."""
+    one = 1 << (scale_bits + 32)
+
+    def atan_inverse(k):
+        total, term, n, sign = 0, one // k, 1, 1
+        while term:
+            total += sign * (term // n)
+            term //= k * k
+            n += 2
+            sign = -sign
+        return total
+    return (16 * atan_inverse(5) - 4 * atan_inverse(239)) >> 32
+
+
+_PI_BITS = 1400
+_PI = _pi_times(_PI_BITS)  # pi = _PI / 2^_PI_BITS to within 2^-1390
+
+
+def _pio2_parts(count: int, bits: int) -> tuple[float, ...]:
+    """pi/2 as ``count`` doubles of ``bits`` significant bits each, then the rest (so n times
+    each part but the last is exact for n < 2^(53 - bits))."""
+    parts, rest = [], Decimal(_PI) / Decimal(2 ** (_PI_BITS + 1))
+    for _ in range(count):
+        hi, _ = _split(rest, 53 - bits)
+        parts.append(hi)
+        rest -= Decimal(hi)
+    return (*parts, float(rest))
+
+
+getcontext().prec = 120
+PIO2_1, PIO2_2, PIO2_3, PIO2_3T = _pio2_parts(3, 33)
+PIO2_HI, PIO2_LO = _pio2_parts(1, 53)
+TWO_OVER_PI = float(Decimal(2 ** (_PI_BITS + 1)) / Decimal(_PI))
+# 2/pi = sum_j TWO_OVER_PI_LIMBS[j] 2^(-24 (j + 1)): its bits, 24 at a time
+_LIMB_COUNT = 56
+_TWO_OVER_PI_FIXED = (1 << (_PI_BITS + 24 * _LIMB_COUNT + 1)) // _PI
+TWO_OVER_PI_LIMBS = __import__("numpy").array(
+    [(_TWO_OVER_PI_FIXED >> (24 * (_LIMB_COUNT - 1 - j))) & 0xFFFFFF
+     for j in range(_LIMB_COUNT)], dtype="float64")
+# 1/(2k+1)! and 1/(2k)!: Taylor coefficients of sin and cos, enough for |r| <= pi/4
+SIN_C = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(10))
+COS_C = tuple((-1) ** k / math.factorial(2 * k) for k in range(10))
+MEDIUM = 2.0 ** 20  # below, the Cody-Waite reduction
+TWO24, INV_TWO24 = 2.0 ** 24, 2.0 ** -24
+
+
+@_jit
+def _floor(t):
+    """floor(t) for any finite t."""
+    r = _round(t)
+    r = r - 1.0 if r > t else r
+    return t if abs(t) >= 4503599627370496.0 else r
+
+
+@_inline
+def _reduce_medium(a):
+    """(n, r_hi, r_lo) with a = n pi/2 + r_hi + r_lo, for 0 <= a < 2^20."""
+    n = _round(a * TWO_OVER_PI)
+    r1 = a - n * PIO2_1
+    h, e = _two_sum(r1, -(n * PIO2_2))
+    h2, e2 = _two_sum(h, -(n * PIO2_3))
+    r_hi, r_lo = _two_sum(h2, e2 + e - n * PIO2_3T)
+    return n, r_hi, r_lo
+
+
+@_jit
+def _limb_parts(v, s):
+    """The limb value v 2^s split into its integer part mod 4 and its fraction (exact)."""
+    t = v * s
+    t = t - 4.0 * _floor(t * 0.25)
+    whole = _floor(t)
+    return whole, t - whole
+
+
+@_jit
+def _fraction_window(s):
+    """The span of the fraction bits a limb at scale s can hold: [min(s, 1), min(2^24 s, 1))."""
+    top = s * TWO24
+    top = 1.0 if top > 1.0 else top
+    bottom = 1.0 if s > 1.0 else s
+    return top - bottom, bottom
+
+
+@_inline
+def _reduce_large(a):
+    """(n, r_hi, r_lo) with a = n pi/2 + r_hi + r_lo (n mod 4 only), for 2^20 <= a < inf.
+    a = M 2^q; a 2/pi mod 4 is M times the limbs of 2/pi from the first one whose product
+    with 2^q is not a multiple of 4, as 24-bit limbs with carries propagated: its fraction
+    is then the limbs' fraction parts, non-overlapping and non-negative, summed without
+    cancellation (and when it is above 1/2, 1 minus it as the sum of their complements)."""
+    bits = _bits(a)
+    q = ((bits >> 52) & 0x7FF) - 1075
+    m = float((bits & 0xFFFFFFFFFFFFF) | 0x10000000000000)
+    j0 = (q - 2) // 24
+    j0 = 0 if j0 < 0 else j0
+    j0 = 40 if j0 > 40 else j0
+    scale = _pow2(float(q - 24 * (j0 + 1)))  # of limb 0 (limbs -2 and -1 are above)
+    m2 = _floor(m * 2.0 ** -48)
+    m1 = _floor((m - m2 * 2.0 ** 48) * INV_TWO24)
+    m0 = m - m2 * 2.0 ** 48 - m1 * TWO24
+    c0 = TWO_OVER_PI_LIMBS[j0]
+    c1 = TWO_OVER_PI_LIMBS[j0 + 1]
+    c2 = TWO_OVER_PI_LIMBS[j0 + 2]
+    c3 = TWO_OVER_PI_LIMBS[j0 + 3]
+    c4 = TWO_OVER_PI_LIMBS[j0 + 4]
+    c5 = TWO_OVER_PI_LIMBS[j0 + 5]
+    c6 = TWO_OVER_PI_LIMBS[j0 + 6]
+    c7 = TWO_OVER_PI_LIMBS[j0 + 7]
+    c8 = TWO_OVER_PI_LIMBS[j0 + 8]
+    # limb i (scale 2^-24i of limb 0) sums m_k c_j for j - k = i: each product < 2^48
+    v8 = m0 * c8
+    v7 = m0 * c7 + m1 * c8
+    v6 = m0 * c6 + m1 * c7 + m2 * c8
+    v5 = m0 * c5 + m1 * c6 + m2 * c7
+    v4 = m0 * c4 + m1 * c5 + m2 * c6
+    v3 = m0 * c3 + m1 * c4 + m2 * c5
+    v2 = m0 * c2 + m1 * c3 + m2 * c4
+    v1 = m0 * c1 + m1 * c2 + m2 * c3
+    v0 = m0 * c0 + m1 * c1 + m2 * c2
+    vm1 = m1 * c0 + m2 * c1
+    vm2 = m2 * c0
+    carry = _floor(v8 * INV_TWO24)
+    v8 = v8 - carry * TWO24
+    v7 = v7 + carry
+    carry = _floor(v7 * INV_TWO24)
+    v7 = v7 - carry * TWO24
+    v6 = v6 + carry
+    carry = _floor(v6 * INV_TWO24)
+    v6 = v6 - carry * TWO24
+    v5 = v5 + carry
+    carry = _floor(v5 * INV_TWO24)
+    v5 = v5 - carry * TWO24
+    v4 = v4 + carry
+    carry = _floor(v4 * INV_TWO24)
+    v4 = v4 - carry * TWO24
+    v3 = v3 + carry
+    carry = _floor(v3 * INV_TWO24)
+    v3 = v3 - carry * TWO24
+    v2 = v2 + carry
+    carry = _floor(v2 * INV_TWO24)
+    v2 = v2 - carry * TWO24
+    v1 = v1 + carry
+    carry = _floor(v1 * INV_TWO24)
+    v1 = v1 - carry * TWO24
+    v0 = v0 + carry
+    carry = _floor(v0 * INV_TWO24)
+    v0 = v0 - carry * TWO24
+    vm1 = vm1 + carry
+    carry = _floor(vm1 * INV_TWO24)
+    vm1 = vm1 - carry * TWO24
+    vm2 = vm2 + carry
+    s = scale * 2.0 ** 48
+    w0, f0 = _limb_parts(vm2, s)
+    span0, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w1, f1 = _limb_parts(vm1, s)
+    span1, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w2, f2 = _limb_parts(v0, s)
+    span2, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w3, f3 = _limb_parts(v1, s)
+    span3, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w4, f4 = _limb_parts(v2, s)
+    span4, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w5, f5 = _limb_parts(v3, s)
+    span5, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w6, f6 = _limb_parts(v4, s)
+    span6, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w7, f7 = _limb_parts(v5, s)
+    span7, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w8, f8 = _limb_parts(v6, s)
+    span8, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w9, f9 = _limb_parts(v7, s)
+    span9, _ = _fraction_window(s)
+    s = s * INV_TWO24
+    w10, f10 = _limb_parts(v8, s)
+    span10, last_bottom = _fraction_window(s)
+    whole = w0 + w1 + w2 + w3 + w4 + w5 + w6 + w7 + w8 + w9 + w10
+    # the fraction F, and 1 - F, each a sum of non-negative terms in decreasing order
+    up_hi, up_lo = _sum_decreasing(f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, 0.0)
+    down_hi, down_lo = _sum_decreasing(span0 - f0, span1 - f1, span2 - f2, span3 - f3,
+                                       span4 - f4, span5 - f5, span6 - f6, span7 - f7,
+                                       span8 - f8, span9 - f9, span10 - f10, last_bottom)
+    round_up = up_hi >= 0.5
+    n = whole + 1.0 if round_up else whole
+    f_hi = -down_hi if round_up else up_hi
+    f_lo = -down_lo if round_up else up_lo
+    r_hi = f_hi * PIO2_HI
+    r_lo = _product_error(f_hi, PIO2_HI, r_hi) + (f_hi * PIO2_LO + f_lo * PIO2_HI)
+    r_hi, r_lo = _two_sum(r_hi, r_lo)
+    return n, r_hi, r_lo
+
+
+@_inline
+def _sum_decreasing(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11):
+    """hi + lo = the sum of non-negative terms given largest first, to ~2^-105 relative: the
+    rounding errors of hi, each exact, are summed in lo."""
+    hi, lo = _two_sum(t0, t1)
+    hi, e = _two_sum(hi, t2)
+    lo = lo + e
+    hi, e = _two_sum(hi, t3)
+    lo = lo + e
+    hi, e = _two_sum(hi, t4)
+    lo = lo + e
+    hi, e = _two_sum(hi, t5)
+    lo = lo + e
+    hi, e = _two_sum(hi, t6)
+    lo = lo + e
+    lo = lo + (t7 + (t8 + (t9 + (t10 + t11))))
+    return _two_sum(hi, lo)
+
+
+@_inline
+def _reduce(x):
+    """(quadrant, r_hi, r_lo) for |x| finite: |x| = quadrant pi/2 + r (mod 2 pi)."""
+    a = abs(x)
+    medium = a < MEDIUM
+    n_m, h_m, l_m = _reduce_medium(a if medium else 0.0)
+    big = a if a == a and a != math.inf else MEDIUM
+    n_l, h_l, l_l = _reduce_large(MEDIUM if medium else big)
+    n = n_m if medium else n_l
+    quadrant = n - 4.0 * _floor(n * 0.25)
+    return quadrant, (h_m if medium else h_l), (l_m if medium else l_l)
+
+
+@_inline
+def _sin_cos_reduced(r, r_lo):
+    """(sin r, cos r) for r + r_lo, |r| <= pi/4 (a little beyond is fine)."""
+    z = r * r
+    p = SIN_C[9]
+    p = p * z + SIN_C[8]
+    p = p * z + SIN_C[7]
+    p = p * z + SIN_C[6]
+    p = p * z + SIN_C[5]
+    p = p * z + SIN_C[4]
+    p = p * z + SIN_C[3]
+    p = p * z + SIN_C[2]
+    p = p * z + SIN_C[1]
+    sin_r = r + (r * z * p + r_lo * (1.0 - 0.5 * z))
+    c = COS_C[9]
+    c = c * z + COS_C[8]
+    c = c * z + COS_C[7]
+    c = c * z + COS_C[6]
+    c = c * z + COS_C[5]
+    c = c * z + COS_C[4]
+    c = c * z + COS_C[3]
+    c = c * z + COS_C[2]
+    half_z = 0.5 * z
+    w = 1.0 - half_z
+    cos_r = w + (((1.0 - w) - half_z) + (z * z * c - r * r_lo))
+    return sin_r, cos_r
+
+
+@_inline
+def sin(x):
+    """The sine."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce(x)
+    s, c = _sin_cos_reduced(r, r_lo)
+    y = s if quadrant == 0.0 else c
+    y = -s if quadrant == 2.0 else y
+    y = -c if quadrant == 3.0 else y
+    y = -y if x < 0.0 else y
+    y = math.nan if abs(x) == math.inf else y
+    return x if x == 0.0 or x != x else y  # keeps -0.0 and NaN
+
+
+@_inline
+def cos(x):
+    """The cosine."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce(x)
+    s, c = _sin_cos_reduced(r, r_lo)
+    y = c if quadrant == 0.0 else -s
+    y = -c if quadrant == 2.0 else y
+    y = s if quadrant == 3.0 else y
+    y = math.nan if abs(x) == math.inf else y
+    return x if x != x else y
