@@ -1,4 +1,4 @@
-"""The vectorisable exp, expm1, log, log1p, tanh and logistic of compile/vector_math.py, as
+"""The vectorisable exp, expm1, log, log1p, tanh, logistic, sin and cos of compile/vector_math.py, as
 jitted programs compute them: against NumPy at many points of every exponent range, at the
 special values and at the boundaries of overflow and underflow, in float64 and float32; and
 the fused loop that calls them compiled to packed (SIMD) instructions."""
@@ -15,7 +15,7 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 
-NAMES = ("exp", "expm1", "log", "log1p", "tanh", "logistic")
+NAMES = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos")
 
 
 def _numpy(name, x):
@@ -27,7 +27,7 @@ def _numpy(name, x):
 
 def _all_six(x):
     return (fnp.exp(x), fnp.expm1(x), fnp.log(x), fnp.log1p(x), fnp.tanh(x),
-            fg.nn.sigmoid(x))
+            fg.nn.sigmoid(x), fnp.sin(x), fnp.cos(x))
 
 
 def _points(dtype, n=60_000):
@@ -89,6 +89,20 @@ def test_special_values_exactly_as_numpy():
         assert np.array_equal(got, want, equal_nan=True), name
         signed = ~np.isnan(want)  # (a NaN's sign bit means nothing)
         assert np.array_equal(np.signbit(got[signed]), np.signbit(want[signed])), name
+
+
+def test_sin_and_cos_of_huge_arguments():
+    """The loop runs again with the full range reduction when an argument is 2^20 or more
+    (emitter.py); the hardest double to reduce, 6381956970095103 * 2^797, is within 2^-62 of
+    a multiple of pi/2."""
+    worst = 6381956970095103 * 2.0 ** 797
+    x = np.array([0.5, 2.0 ** 20, -(2.0 ** 20) - 0.5, 1e22, -1e300, worst, 3.0])
+    sin, cos = fg.jit(lambda x: (fnp.sin(x), fnp.cos(x)))(x)
+    # NumPy's cos(worst) is 8 ulp off: the value to 20 digits is -4.6871659242546276111e-19
+    want_cos = np.where(x == worst, -4.6871659242546276111e-19, np.cos(x))
+    assert _ulps(sin, np.sin(x)).max() <= 1 and _ulps(cos, want_cos).max() <= 1
+    small = np.linspace(-7, 7, 9)
+    assert _ulps(fg.jit(fnp.sin)(small), np.sin(small)).max() <= 1
 
 
 def test_gradients_use_them_too():

@@ -61,7 +61,27 @@ def _is_reducer(eqn) -> bool:
     return isinstance(kind(eqn), Reduction)
 
 
+# sin and cos of arguments below 2^20 need only a short range reduction (vector_math.py): a
+# group computing them runs with that, counting larger arguments, and runs once more with
+# the full reduction if it met any.
+_SMALL_TRIG = {"sin": ("fgm.sin(", "fgm.sin_small("), "cos": ("fgm.cos(", "fgm.cos_small(")}
+SMALL_TRIG_BOUND = 2.0 ** 20
+
+
 def _emit_group(ctx, group: LoopGroup):
+    trig = [e for e in group.members if e.primitive.name in _SMALL_TRIG]
+    if not trig:
+        _emit_group_once(ctx, group, None)
+        return
+    count = "large_args_" + ctx.name(trig[0].outputs[0])
+    ctx.emit(f"{count} = 0")
+    _emit_group_once(ctx, group, count)
+    ctx.emit(f"if {count}:")
+    with ctx.indented():
+        _emit_group_once(ctx, group, None)
+
+
+def _emit_group_once(ctx, group: LoopGroup, trig_count):
     _comment(ctx, group.members)
     rank = len(group.shape)
     reducers = [e for e in group.members if _is_reducer(e)]
@@ -78,7 +98,7 @@ def _emit_group(ctx, group: LoopGroup):
     ctx.in_loop = {id(e.outputs[0]) for e in group.members if e not in reducers}
     index = [f"i{k}" for k in range(rank)]
     with ctx.scoped(index, group.shape):
-        _emit_loops(ctx, group, dims, index, 0, reducers)
+        _emit_loops(ctx, group, dims, index, 0, reducers, trig_count)
     ctx.in_loop = set()
     if not rank:  # 0-d members are plain locals
         for eqn in group.members:
@@ -115,7 +135,7 @@ def _reduction_setup(ctx, eqn, rank):
                  f"{dtype_expr(out.aval.dtype)})")
 
 
-def _emit_loops(ctx, group, dims, index, depth, reducers):
+def _emit_loops(ctx, group, dims, index, depth, reducers, trig_count):
     rank = len(dims)
     here = [e for e in reducers if _suffix_depth(e, rank) == depth]
     for eqn in here:
@@ -123,11 +143,11 @@ def _emit_loops(ctx, group, dims, index, depth, reducers):
         acc_dtype = _acc_dtype(eqn)
         ctx.emit(f"{_acc(ctx, eqn)} = {cast_expr(acc_dtype, kind(eqn).init(acc_dtype))}")
     if depth == rank:
-        _emit_body(ctx, group, index, reducers)
+        _emit_body(ctx, group, index, reducers, trig_count)
     else:
         ctx.emit(f"for {index[depth]} in range({dims[depth]}):")
         with ctx.indented():
-            _emit_loops(ctx, group, dims, index, depth + 1, reducers)
+            _emit_loops(ctx, group, dims, index, depth + 1, reducers, trig_count)
     for eqn in here:
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
@@ -144,7 +164,7 @@ def _emit_loops(ctx, group, dims, index, depth, reducers):
                 ctx.define(out, _acc(ctx, eqn) + cast)
 
 
-def _emit_body(ctx, group, index, reducers):
+def _emit_body(ctx, group, index, reducers, trig_count):
     for eqn in group.members:
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
@@ -158,6 +178,12 @@ def _emit_body(ctx, group, index, reducers):
                 acc = f"{acc}[{', '.join(kept)}]"
             ctx.emit(f"{acc} = {kind(eqn).update.format(acc=acc, x=value)}")
             continue
-        ctx.emit(f"_{ctx.name(out)} = {ctx.expression(eqn, index, group.shape)}")
+        expr = ctx.expression(eqn, index, group.shape)
+        if trig_count and eqn.primitive.name in _SMALL_TRIG:
+            expr = expr.replace(*_SMALL_TRIG[eqn.primitive.name])
+            x = eqn.inputs[0]
+            arg = ctx.read(x, operand_index(x.aval, group.shape, index))
+            ctx.emit(f"{trig_count} += abs({arg}) >= {SMALL_TRIG_BOUND!r}")
+        ctx.emit(f"_{ctx.name(out)} = {expr}")
         if id(out) in ctx.plan.stored and index:
             ctx.emit(f"{ctx.name(out)}[{', '.join(index)}] = _{ctx.name(out)}")

@@ -516,6 +516,14 @@ def _reduce(x):
 
 
 @_inline
+def _reduce_small(x):
+    """_reduce for |x| < 2^20 only (the Cody-Waite reduction alone, a tenth of the cost)."""
+    a = abs(x)
+    n, r_hi, r_lo = _reduce_medium(a if a < MEDIUM else 0.0)
+    return n - 4.0 * _floor(n * 0.25), r_hi, r_lo
+
+
+@_inline
 def _sin_cos_reduced(r, r_lo):
     """(sin r, cos r) for r + r_lo, |r| <= pi/4 (a little beyond is fine)."""
     z = r * r
@@ -543,11 +551,8 @@ def _sin_cos_reduced(r, r_lo):
     return sin_r, cos_r
 
 
-@_inline
-def sin(x):
-    """The sine."""
-    x = float(x)
-    quadrant, r, r_lo = _reduce(x)
+@_jit
+def _sin_of(x, quadrant, r, r_lo):
     s, c = _sin_cos_reduced(r, r_lo)
     y = s if quadrant == 0.0 else c
     y = -s if quadrant == 2.0 else y
@@ -557,14 +562,44 @@ def sin(x):
     return x if x == 0.0 or x != x else y  # keeps -0.0 and NaN
 
 
-@_inline
-def cos(x):
-    """The cosine."""
-    x = float(x)
-    quadrant, r, r_lo = _reduce(x)
+@_jit
+def _cos_of(x, quadrant, r, r_lo):
     s, c = _sin_cos_reduced(r, r_lo)
     y = c if quadrant == 0.0 else -s
     y = -c if quadrant == 2.0 else y
     y = s if quadrant == 3.0 else y
     y = math.nan if abs(x) == math.inf else y
     return x if x != x else y
+
+
+@_inline
+def sin(x):
+    """The sine."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce(x)
+    return _sin_of(x, quadrant, r, r_lo)
+
+
+@_inline
+def cos(x):
+    """The cosine."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce(x)
+    return _cos_of(x, quadrant, r, r_lo)
+
+
+@_inline
+def sin_small(x):
+    """The sine for |x| < 2^20 (and inf and NaN); anything for larger |x|. A fused loop calls
+    it and counts larger arguments (emitter.py), to run again with ``sin`` if there were."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce_small(x)
+    return _sin_of(x, quadrant, r, r_lo)
+
+
+@_inline
+def cos_small(x):
+    """The cosine for |x| < 2^20 (and inf and NaN), as sin_small."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce_small(x)
+    return _cos_of(x, quadrant, r, r_lo)

@@ -251,8 +251,8 @@ log10_p = ufunc_primitive("log10", np.log10, [lambda g, ans, x: g / (x * LN10)],
 sqrt_p = ufunc_primitive("sqrt", np.sqrt, [lambda g, ans, x: g / (ans * 2)], call("np.sqrt({0})"))
 cbrt_p = ufunc_primitive("cbrt", np.cbrt, [lambda g, ans, x: g / (ans * ans * 3)],
                          call("np.cbrt({0})"))
-sin_p = ufunc_primitive("sin", np.sin, [lambda g, ans, x: g * cos(x)], call("np.sin({0})"))
-cos_p = ufunc_primitive("cos", np.cos, [lambda g, ans, x: -g * sin(x)], call("np.cos({0})"))
+sin_p = ufunc_primitive("sin", np.sin, [lambda g, ans, x: g * cos(x)], call("fgm.sin({0})"))
+cos_p = ufunc_primitive("cos", np.cos, [lambda g, ans, x: -g * sin(x)], call("fgm.cos({0})"))
 tan_p = ufunc_primitive("tan", np.tan, [lambda g, ans, x: g * (ans * ans + 1)], call("np.tan({0})"))
 arcsin_p = ufunc_primitive("arcsin", np.arcsin, [lambda g, ans, x: g / sqrt(1 - x * x)],
                            call("np.arcsin({0})"))
