@@ -1,7 +1,8 @@
-"""The vectorisable exp, expm1, log, log1p, tanh, logistic, sin and cos of compile/vector_math.py, as
-jitted programs compute them: against NumPy at many points of every exponent range, at the
-special values and at the boundaries of overflow and underflow, in float64 and float32; and
-the fused loop that calls them compiled to packed (SIMD) instructions."""
+"""The vectorisable exp, expm1, log, log1p, tanh, logistic, sin and cos of
+compile/vector_math.py, as jitted programs compute them: against NumPy at many points of
+every exponent range, at the special values and at the boundaries of overflow and underflow,
+in float64 and float32; and the fused loop that calls them compiled to packed (SIMD)
+instructions."""
 
 import os
 import platform

@@ -244,7 +244,8 @@ exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2], cal
 expm1_p = ufunc_primitive("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)],
                           call("fgm.expm1({0})"))
 log_p = ufunc_primitive("log", np.log, [lambda g, ans, x: g / x], call("fgm.log({0})"))
-log1p_p = ufunc_primitive("log1p", np.log1p, [lambda g, ans, x: g / (x + 1)], call("fgm.log1p({0})"))
+log1p_p = ufunc_primitive("log1p", np.log1p, [lambda g, ans, x: g / (x + 1)],
+                          call("fgm.log1p({0})"))
 log2_p = ufunc_primitive("log2", np.log2, [lambda g, ans, x: g / (x * LN2)], call("np.log2({0})"))
 log10_p = ufunc_primitive("log10", np.log10, [lambda g, ans, x: g / (x * LN10)],
                           call("np.log10({0})"))
