@@ -16,6 +16,10 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 
+# Numba's SSA pass warns about the renamed variables of conditional expressions in functions
+# it inlines: vector_math keeps them out of those (its _where)
+pytestmark = pytest.mark.filterwarnings("error::numba.core.errors.NumbaWarning")
+
 NAMES = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos")
 
 
@@ -104,6 +108,15 @@ def test_sin_and_cos_of_huge_arguments():
     assert _ulps(sin, np.sin(x)).max() <= 1 and _ulps(cos, want_cos).max() <= 1
     small = np.linspace(-7, 7, 9)
     assert _ulps(fg.jit(fnp.sin)(small), np.sin(small)).max() <= 1
+
+
+@pytest.mark.parametrize("x", [np.arange(1, 5, dtype=np.int32), np.float32(0.5), 2.0])
+def test_integer_and_scalar_arguments(x):
+    got = fg.jit(_all_six)(x)
+    for name, g in zip(NAMES, got):
+        want = _numpy(name, np.asarray(x, np.float64))
+        np.testing.assert_allclose(g, want, rtol=1e-6 if np.asarray(g).dtype == np.float32
+                                   else 1e-15, err_msg=name)
 
 
 def test_gradients_use_them_too():

@@ -83,6 +83,14 @@ def _from_bits(typingctx, i):
 
 
 @_jit
+def _where(condition, if_true, if_false):
+    """A conditional expression as a function LLVM inlines (it becomes a select, a blend in
+    vector code): the functions inlined at Numba's level keep none of their own, whose
+    renamed variables Numba's SSA pass warns about."""
+    return if_true if condition else if_false
+
+
+@_jit
 def _pow2(n):
     """2.0 ** n for an integer-valued float n in [-1022, 1023]."""
     return _from_bits((int(n) + 1023) << 52)
@@ -146,10 +154,10 @@ def _product_error(a, b, p):
 def _exp_reduce(x):
     """(n, r_hi, r_lo) with x = n ln2 + r_hi + r_lo, |r| <= ln2 / 2 and r_hi exact, for x
     clamped to [-746, 710] (NaN stays NaN in r; n is then 0)."""
-    x = 710.0 if x > 710.0 else x
-    x = -746.0 if x < -746.0 else x
+    x = _where(x > 710.0, 710.0, x)
+    x = _where(x < -746.0, -746.0, x)
     n = _round(x * INV_LN2)
-    n = n if n == n else 0.0
+    n = _where(n == n, n, 0.0)
     return n, x - n * LN2_HI, -n * LN2_LO
 
 
@@ -175,8 +183,8 @@ def _expm1_moderate(x):
     n, r_hi, r_lo = _exp_reduce(x)
     r = r_hi + r_lo
     tail = _expm1_tail(r)
-    m = 60.0 if n > 60.0 else n
-    m = -60.0 if m < -60.0 else m
+    m = _where(n > 60.0, 60.0, n)
+    m = _where(m < -60.0, -60.0, m)
     s = _pow2(m)
     hi, lo = _two_sum(s - 1.0, s * r_hi)
     hi, lo = _two_sum(hi, lo + s * (r_lo + tail))
@@ -189,8 +197,8 @@ def expm1(x):
     x = float(x)
     hi, lo, n, exp_r = _expm1_moderate(x)
     large = _scale(exp_r, n) - 1.0
-    y = hi + lo if n <= 52.0 else large
-    return x if x == 0.0 else y  # keeps -0.0
+    y = _where(n <= 52.0, hi + lo, large)
+    return _where(x == 0.0, x, y)  # keeps -0.0
 
 
 @_inline
@@ -199,13 +207,13 @@ def _log_core(x, c):
     m in [sqrt(1/2), sqrt(2)), log m = f - f^2/2 + s (f^2/2 + R(s^2)) with f = m - 1,
     s = f / (2 + f), as fdlibm arranges it so that the large terms are exact."""
     tiny = x < 2.2250738585072014e-308
-    xs = x * TWO54 if tiny else x
+    xs = _where(tiny, x * TWO54, x)
     bits = _bits(xs)
-    k = float(((bits >> 52) & 0x7FF) - 1023) - (54.0 if tiny else 0.0)
+    k = float(((bits >> 52) & 0x7FF) - 1023) - _where(tiny, 54.0, 0.0)
     m = _from_bits((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)
     big = m > SQRT2
-    m = m * 0.5 if big else m
-    k = k + 1.0 if big else k
+    m = _where(big, m * 0.5, m)
+    k = _where(big, k + 1.0, k)
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
@@ -228,10 +236,10 @@ def _log_core(x, c):
 @_jit
 def _log_special(x, y):
     """log's values outside (0, inf): y (computed for x in it) everywhere else."""
-    y = math.inf if x == math.inf else y
-    y = -math.inf if x == 0.0 else y
-    y = math.nan if x < 0.0 else y
-    return x if x != x else y
+    y = _where(x == math.inf, math.inf, y)
+    y = _where(x == 0.0, -math.inf, y)
+    y = _where(x < 0.0, math.nan, y)
+    return _where(x != x, x, y)
 
 
 @_inline
@@ -247,12 +255,12 @@ def log1p(x):
     u relative to u (which log's last sum adds exactly where it matters)."""
     x = float(x)
     u = 1.0 + x
-    err = (1.0 - (u - x)) if u >= 2.0 else (x - (u - 1.0))
-    u_pos = u if u > 0.0 else 1.0
+    err = _where(u >= 2.0, (1.0 - (u - x)), (x - (u - 1.0)))
+    u_pos = _where(u > 0.0, u, 1.0)
     y = _log_core(u_pos, err / u_pos)
     y = _log_special(u, y)
-    y = math.inf if x == math.inf else y
-    return x if x == 0.0 else y  # keeps -0.0
+    y = _where(x == math.inf, math.inf, y)
+    return _where(x == 0.0, x, y)  # keeps -0.0
 
 
 @_inline
@@ -333,8 +341,8 @@ TWO24, INV_TWO24 = 2.0 ** 24, 2.0 ** -24
 def _floor(t):
     """floor(t) for any finite t."""
     r = _round(t)
-    r = r - 1.0 if r > t else r
-    return t if abs(t) >= 4503599627370496.0 else r
+    r = _where(r > t, r - 1.0, r)
+    return _where(abs(t) >= 4503599627370496.0, t, r)
 
 
 @_inline
@@ -361,8 +369,8 @@ def _limb_parts(v, s):
 def _fraction_window(s):
     """The span of the fraction bits a limb at scale s can hold: [min(s, 1), min(2^24 s, 1))."""
     top = s * TWO24
-    top = 1.0 if top > 1.0 else top
-    bottom = 1.0 if s > 1.0 else s
+    top = _where(top > 1.0, 1.0, top)
+    bottom = _where(s > 1.0, 1.0, s)
     return top - bottom, bottom
 
 
@@ -377,8 +385,8 @@ def _reduce_large(a):
     q = ((bits >> 52) & 0x7FF) - 1075
     m = float((bits & 0xFFFFFFFFFFFFF) | 0x10000000000000)
     j0 = (q - 2) // 24
-    j0 = 0 if j0 < 0 else j0
-    j0 = 40 if j0 > 40 else j0
+    j0 = _where(j0 < 0, 0, j0)
+    j0 = _where(j0 > 40, 40, j0)
     scale = _pow2(float(q - 24 * (j0 + 1)))  # of limb 0 (limbs -2 and -1 are above)
     m2 = _floor(m * 2.0 ** -48)
     m1 = _floor((m - m2 * 2.0 ** 48) * INV_TWO24)
@@ -474,9 +482,9 @@ def _reduce_large(a):
                                        span4 - f4, span5 - f5, span6 - f6, span7 - f7,
                                        span8 - f8, span9 - f9, span10 - f10, last_bottom)
     round_up = up_hi >= 0.5
-    n = whole + 1.0 if round_up else whole
-    f_hi = -down_hi if round_up else up_hi
-    f_lo = -down_lo if round_up else up_lo
+    n = _where(round_up, whole + 1.0, whole)
+    f_hi = _where(round_up, -down_hi, up_hi)
+    f_lo = _where(round_up, -down_lo, up_lo)
     r_hi = f_hi * PIO2_HI
     r_lo = _product_error(f_hi, PIO2_HI, r_hi) + (f_hi * PIO2_LO + f_lo * PIO2_HI)
     r_hi, r_lo = _two_sum(r_hi, r_lo)
@@ -507,19 +515,19 @@ def _reduce(x):
     """(quadrant, r_hi, r_lo) for |x| finite: |x| = quadrant pi/2 + r (mod 2 pi)."""
     a = abs(x)
     medium = a < MEDIUM
-    n_m, h_m, l_m = _reduce_medium(a if medium else 0.0)
-    big = a if a == a and a != math.inf else MEDIUM
-    n_l, h_l, l_l = _reduce_large(MEDIUM if medium else big)
-    n = n_m if medium else n_l
+    n_m, h_m, l_m = _reduce_medium(_where(medium, a, 0.0))
+    big = _where((a == a) & (a != math.inf), a, MEDIUM)
+    n_l, h_l, l_l = _reduce_large(_where(medium, MEDIUM, big))
+    n = _where(medium, n_m, n_l)
     quadrant = n - 4.0 * _floor(n * 0.25)
-    return quadrant, (h_m if medium else h_l), (l_m if medium else l_l)
+    return quadrant, _where(medium, h_m, h_l), _where(medium, l_m, l_l)
 
 
 @_inline
 def _reduce_small(x):
     """_reduce for |x| < 2^20 only (the Cody-Waite reduction alone, a tenth of the cost)."""
     a = abs(x)
-    n, r_hi, r_lo = _reduce_medium(a if a < MEDIUM else 0.0)
+    n, r_hi, r_lo = _reduce_medium(_where(a < MEDIUM, a, 0.0))
     return n - 4.0 * _floor(n * 0.25), r_hi, r_lo
 
 
@@ -554,22 +562,22 @@ def _sin_cos_reduced(r, r_lo):
 @_jit
 def _sin_of(x, quadrant, r, r_lo):
     s, c = _sin_cos_reduced(r, r_lo)
-    y = s if quadrant == 0.0 else c
-    y = -s if quadrant == 2.0 else y
-    y = -c if quadrant == 3.0 else y
-    y = -y if x < 0.0 else y
-    y = math.nan if abs(x) == math.inf else y
-    return x if x == 0.0 or x != x else y  # keeps -0.0 and NaN
+    y = _where(quadrant == 0.0, s, c)
+    y = _where(quadrant == 2.0, -s, y)
+    y = _where(quadrant == 3.0, -c, y)
+    y = _where(x < 0.0, -y, y)
+    y = _where(abs(x) == math.inf, math.nan, y)
+    return _where((x == 0.0) | (x != x), x, y)  # keeps -0.0 and NaN
 
 
 @_jit
 def _cos_of(x, quadrant, r, r_lo):
     s, c = _sin_cos_reduced(r, r_lo)
-    y = c if quadrant == 0.0 else -s
-    y = -c if quadrant == 2.0 else y
-    y = s if quadrant == 3.0 else y
-    y = math.nan if abs(x) == math.inf else y
-    return x if x != x else y
+    y = _where(quadrant == 0.0, c, -s)
+    y = _where(quadrant == 2.0, -c, y)
+    y = _where(quadrant == 3.0, s, y)
+    y = _where(abs(x) == math.inf, math.nan, y)
+    return _where(x != x, x, y)
 
 
 @_inline
