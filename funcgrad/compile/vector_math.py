@@ -374,7 +374,7 @@ def _fraction_window(s):
     return top - bottom, bottom
 
 
-@_inline
+@_jit
 def _reduce_large(a):
     """(n, r_hi, r_lo) with a = n pi/2 + r_hi + r_lo (n mod 4 only), for 2^20 <= a < inf.
     a = M 2^q; a 2/pi mod 4 is M times the limbs of 2/pi from the first one whose product
@@ -491,7 +491,7 @@ def _reduce_large(a):
     return n, r_hi, r_lo
 
 
-@_inline
+@_jit
 def _sum_decreasing(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11):
     """hi + lo = the sum of non-negative terms given largest first, to ~2^-105 relative: the
     rounding errors of hi, each exact, are summed in lo."""

@@ -239,21 +239,20 @@ def _identity_operand(trace, out_aval, x, y, unit):
 neg_p = ufunc_primitive("neg", np.negative, [lambda g, ans, x: -g], arith("-{0}"))
 abs_p = ufunc_primitive("abs", np.absolute, [lambda g, ans, x: g * sign(x)], arith("abs({0})"))
 sign_p = ufunc_primitive("sign", np.sign, None, call("np.sign({0})"))
-exp_p = ufunc_primitive("exp", np.exp, [lambda g, ans, x: g * ans], call("fgm.exp({0})"))
+exp_p = ufunc_primitive("exp", np.exp, [lambda g, ans, x: g * ans], call("np.exp({0})"))
 exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2], call("np.exp2({0})"))
 expm1_p = ufunc_primitive("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)],
-                          call("fgm.expm1({0})"))
-log_p = ufunc_primitive("log", np.log, [lambda g, ans, x: g / x], call("fgm.log({0})"))
-log1p_p = ufunc_primitive("log1p", np.log1p, [lambda g, ans, x: g / (x + 1)],
-                          call("fgm.log1p({0})"))
+                          call("np.expm1({0})"))
+log_p = ufunc_primitive("log", np.log, [lambda g, ans, x: g / x], call("np.log({0})"))
+log1p_p = ufunc_primitive("log1p", np.log1p, [lambda g, ans, x: g / (x + 1)], call("np.log1p({0})"))
 log2_p = ufunc_primitive("log2", np.log2, [lambda g, ans, x: g / (x * LN2)], call("np.log2({0})"))
 log10_p = ufunc_primitive("log10", np.log10, [lambda g, ans, x: g / (x * LN10)],
                           call("np.log10({0})"))
 sqrt_p = ufunc_primitive("sqrt", np.sqrt, [lambda g, ans, x: g / (ans * 2)], call("np.sqrt({0})"))
 cbrt_p = ufunc_primitive("cbrt", np.cbrt, [lambda g, ans, x: g / (ans * ans * 3)],
                          call("np.cbrt({0})"))
-sin_p = ufunc_primitive("sin", np.sin, [lambda g, ans, x: g * cos(x)], call("fgm.sin({0})"))
-cos_p = ufunc_primitive("cos", np.cos, [lambda g, ans, x: -g * sin(x)], call("fgm.cos({0})"))
+sin_p = ufunc_primitive("sin", np.sin, [lambda g, ans, x: g * cos(x)], call("np.sin({0})"))
+cos_p = ufunc_primitive("cos", np.cos, [lambda g, ans, x: -g * sin(x)], call("np.cos({0})"))
 tan_p = ufunc_primitive("tan", np.tan, [lambda g, ans, x: g * (ans * ans + 1)], call("np.tan({0})"))
 arcsin_p = ufunc_primitive("arcsin", np.arcsin, [lambda g, ans, x: g / sqrt(1 - x * x)],
                            call("np.arcsin({0})"))
@@ -264,7 +263,7 @@ arctan_p = ufunc_primitive("arctan", np.arctan, [lambda g, ans, x: g / (x * x + 
 sinh_p = ufunc_primitive("sinh", np.sinh, [lambda g, ans, x: g * cosh(x)], call("np.sinh({0})"))
 cosh_p = ufunc_primitive("cosh", np.cosh, [lambda g, ans, x: g * sinh(x)], call("np.cosh({0})"))
 tanh_p = ufunc_primitive("tanh", np.tanh, [lambda g, ans, x: g * (1 - ans * ans)],
-                         call("fgm.tanh({0})"))
+                         call("np.tanh({0})"))
 arcsinh_p = ufunc_primitive("arcsinh", np.arcsinh, [lambda g, ans, x: g / sqrt(x * x + 1)],
                             call("np.arcsinh({0})"))
 arccosh_p = ufunc_primitive("arccosh", np.arccosh, [lambda g, ans, x: g / sqrt(x * x - 1)],
@@ -366,7 +365,7 @@ def _logistic_impl(x):
 logistic_p = Primitive("logistic", impl=_logistic_impl,
                        shape_rule=_ufunc_rule(np.exp, "logistic"), elementwise=True)
 define_elementwise(logistic_p, [lambda g, ans, x: g * ans * (1 - ans)],
-                   call("fgm.logistic({0})"))
+                   call("1 / (1 + np.exp(-{0}))"))
 
 
 def _erf_impl(x):
