@@ -126,6 +126,20 @@ def test_sin_and_cos_of_huge_arguments():
     assert _ulps(fg.jit(fnp.sin)(small), np.sin(small)).max() <= 1
 
 
+def test_rerun_with_reductions_in_the_loop():
+    """The loop that runs again recomputes its reductions from their initial values."""
+    x = np.linspace(-3, 3, 5000).reshape(50, 100)
+    x[3, 7] = 1e22
+
+    def f(x):
+        return fnp.sum(fnp.sin(x) * fnp.cos(x), axis=1), fnp.max(fnp.cos(x)), fnp.sin(x) + 1
+    for a in (x, np.where(x > 3, 0.0, x)):
+        got = fg.jit(f)(a)
+        want = np.sum(np.sin(a) * np.cos(a), axis=1), np.max(np.cos(a)), np.sin(a) + 1
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-14, atol=1e-14)
+
+
 def test_branch_free_sin_and_cos_of_huge_arguments():
     """vector_math's own sin and cos reduce every double exactly (Payne-Hanek in 24-bit
     limbs): the hardest, 6381956970095103 * 2^797, is within 2^-62 of a multiple of pi/2,
