@@ -74,7 +74,7 @@ VECTOR_MATH = {"exp": ("np.exp(", "fgm.exp("), "expm1": ("np.expm1(", "fgm.expm1
 _SMALL_TRIG = ("sin", "cos")
 SMALL_TRIG_BOUND = 2.0 ** 20
 # They add 0.3-1 s of compile time each: loops of fewer elements keep the C library's
-VECTOR_MATH_MIN_ELEMENTS = 4096
+VECTOR_MATH_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_MATH_MIN_ELEMENTS", "4096"))
 
 
 def _emit_group(ctx, group: LoopGroup):
