@@ -54,7 +54,8 @@ from numba import njit
 # generated file, so the cache directory is named by a digest of scalar_math.py too.
 _SCALAR_MATH_IMPORT = "\n\nfrom funcgrad.compile import scalar_math as fgm  # noqa: E402\n"
 _SCALAR_MATH = hashlib.sha256(
-    (Path(__file__).parent / "scalar_math.py").read_bytes()).hexdigest()[:12]
+    (Path(__file__).parent / "scalar_math.py").read_bytes()
+    + (Path(__file__).parent / "vector_math.py").read_bytes()).hexdigest()[:12]
 _loaded: dict[str, object] = {}
 _lock = threading.Lock()
 stats = {"modules_written": 0, "modules_loaded": 0, "numba_compilations": 0,

@@ -5,6 +5,7 @@ their reductions' accumulators around them; blocks call their primitive's rule."
 from __future__ import annotations
 
 import linecache
+import math
 import os
 
 import numpy as np
@@ -61,7 +62,38 @@ def _is_reducer(eqn) -> bool:
     return isinstance(kind(eqn), Reduction)
 
 
+# Fused loops call vector_math's exp, log, tanh, sin... (written so that LLVM vectorises the
+# loop) in place of the C library's that the lowerings name. sin and cos of arguments below
+# 2^20 need only a short range reduction: a group computing them runs with that, counting
+# larger arguments, and if it met any runs once more with the C library's functions (full
+# branch-free reductions would take seconds to compile into every program using sin).
+VECTOR_MATH = {"exp": ("np.exp(", "fgm.exp("), "expm1": ("np.expm1(", "fgm.expm1("),
+               "log": ("np.log(", "fgm.log("), "log1p": ("np.log1p(", "fgm.log1p("),
+               "tanh": ("np.tanh(", "fgm.tanh("), "logistic": ("np.exp(", "fgm.exp("),
+               "sin": ("np.sin(", "fgm.sin_small("), "cos": ("np.cos(", "fgm.cos_small(")}
+_SMALL_TRIG = ("sin", "cos")
+SMALL_TRIG_BOUND = 2.0 ** 20
+# They add 0.3-1 s of compile time each: loops of fewer elements keep the C library's
+VECTOR_MATH_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_MATH_MIN_ELEMENTS", "4096"))
+
+
 def _emit_group(ctx, group: LoopGroup):
+    if math.prod(group.shape) < VECTOR_MATH_MIN_ELEMENTS:
+        _emit_group_once(ctx, group, False, None)
+        return
+    trig = [e for e in group.members if e.primitive.name in _SMALL_TRIG]
+    if not trig:
+        _emit_group_once(ctx, group, True, None)
+        return
+    count = "large_args_" + ctx.name(trig[0].outputs[0])
+    ctx.emit(f"{count} = 0")
+    _emit_group_once(ctx, group, True, count)
+    ctx.emit(f"if {count}:")
+    with ctx.indented():
+        _emit_group_once(ctx, group, False, None)
+
+
+def _emit_group_once(ctx, group: LoopGroup, vector_math, trig_count):
     _comment(ctx, group.members)
     rank = len(group.shape)
     reducers = [e for e in group.members if _is_reducer(e)]
@@ -82,7 +114,7 @@ def _emit_group(ctx, group: LoopGroup):
     ctx.in_loop = {id(e.outputs[0]) for e in group.members if e not in reducers}
     index = [f"i{k}" for k in range(rank)]
     with ctx.scoped(index, group.shape):
-        _emit_loops(ctx, group, dims, index, 0, reducers)
+        _emit_loops(ctx, group, dims, index, 0, reducers, vector_math, trig_count)
     ctx.in_loop = set()
     if not rank:  # 0-d members are plain locals
         for eqn in group.members:
@@ -119,7 +151,7 @@ def _reduction_setup(ctx, eqn, rank):
                  f"{dtype_expr(out.aval.dtype)})")
 
 
-def _emit_loops(ctx, group, dims, index, depth, reducers):
+def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_count):
     rank = len(dims)
     here = [e for e in reducers if _suffix_depth(e, rank) == depth]
     for eqn in here:
@@ -127,11 +159,12 @@ def _emit_loops(ctx, group, dims, index, depth, reducers):
         acc_dtype = _acc_dtype(eqn)
         ctx.emit(f"{_acc(ctx, eqn)} = {cast_expr(acc_dtype, kind(eqn).init(acc_dtype))}")
     if depth == rank:
-        _emit_body(ctx, group, index, reducers)
+        _emit_body(ctx, group, index, reducers, vector_math, trig_count)
     else:
         ctx.emit(f"for {index[depth]} in range({dims[depth]}):")
         with ctx.indented():
-            _emit_loops(ctx, group, dims, index, depth + 1, reducers)
+            _emit_loops(ctx, group, dims, index, depth + 1, reducers, vector_math,
+                        trig_count)
     for eqn in here:
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
@@ -148,7 +181,7 @@ def _emit_loops(ctx, group, dims, index, depth, reducers):
                 ctx.define(out, _acc(ctx, eqn) + cast)
 
 
-def _emit_body(ctx, group, index, reducers):
+def _emit_body(ctx, group, index, reducers, vector_math, trig_count):
     for eqn in group.members:
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
@@ -162,6 +195,14 @@ def _emit_body(ctx, group, index, reducers):
                 acc = f"{acc}[{', '.join(kept)}]"
             ctx.emit(f"{acc} = {kind(eqn).update.format(acc=acc, x=value)}")
             continue
-        ctx.emit(f"_{ctx.name(out)} = {ctx.expression(eqn, index, group.shape)}")
+        expr = ctx.expression(eqn, index, group.shape)
+        name = eqn.primitive.name
+        if vector_math and name in VECTOR_MATH and out.aval.dtype.kind == "f":
+            expr = expr.replace(*VECTOR_MATH[name])
+        if trig_count and name in _SMALL_TRIG:
+            x = eqn.inputs[0]
+            arg = ctx.read(x, operand_index(x.aval, group.shape, index))
+            ctx.emit(f"{trig_count} += abs({arg}) >= {SMALL_TRIG_BOUND!r}")
+        ctx.emit(f"_{ctx.name(out)} = {expr}")
         if id(out) in ctx.plan.stored and index:
             ctx.emit(f"{ctx.name(out)}[{', '.join(index)}] = _{ctx.name(out)}")

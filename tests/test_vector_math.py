@@ -1,0 +1,204 @@
+"""The vectorisable exp, expm1, log, log1p, tanh, logistic, sin and cos of
+compile/vector_math.py, as jitted programs compute them: against NumPy at many points of
+every exponent range, at the special values and at the boundaries of overflow and underflow,
+in float64 and float32; and the fused loop that calls them compiled to packed (SIMD)
+instructions."""
+
+import os
+import platform
+import re
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad.compile import vector_math
+from funcgrad.compile.emitter import VECTOR_MATH_MIN_ELEMENTS
+
+# Numba's SSA pass warns about the renamed variables of conditional expressions in functions
+# it inlines: vector_math keeps them out of those (its _where)
+pytestmark = pytest.mark.filterwarnings("error::numba.core.errors.NumbaWarning")
+
+NAMES = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos")
+
+
+def _long(x):
+    """x repeated to a loop long enough for vector_math (emitter.VECTOR_MATH_MIN_ELEMENTS)."""
+    return np.resize(x, max(len(x), VECTOR_MATH_MIN_ELEMENTS))
+
+
+def _numpy(name, x):
+    with np.errstate(all="ignore"):
+        if name == "logistic":
+            return 1 / (1 + np.exp(-x))
+        return getattr(np, name)(x)
+
+
+def _all_six(x):
+    return (fnp.exp(x), fnp.expm1(x), fnp.log(x), fnp.log1p(x), fnp.tanh(x),
+            fg.nn.sigmoid(x))
+
+
+def _all(x):
+    """The six, then sin and cos in a loop of their own: an argument of 2^20 or more makes
+    that loop run again with the C library's functions."""
+    trig = fg.jit(lambda x: (fnp.sin(x), fnp.cos(x)))
+    small = np.abs(x) < 2.0 ** 20
+    return (*fg.jit(_all_six)(x), *trig(np.where(small, x, 0.0)))
+
+
+def _points(dtype, n=60_000):
+    """Random bit patterns (every exponent, subnormals included), the ranges where the
+    functions change, and the special values and boundaries."""
+    rng = np.random.default_rng(15)
+    int_type = np.int64 if dtype == np.float64 else np.int32
+    bits = rng.integers(np.iinfo(int_type).min, np.iinfo(int_type).max, n, dtype=int_type)
+    random_bits = bits.view(dtype)
+    info = np.finfo(dtype)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, info.tiny, -info.tiny, info.max, -info.max,
+               info.smallest_subnormal, -info.smallest_subnormal, 1.0, -1.0, 2.0, 0.5,
+               709.782712893384, 709.7827128933841, -708.3964185322641, -745.1332191019411,
+               -745.1332191019412, 88.72283, 88.72284, -87.33655, -103.97208, -103.97209,
+               -1.0 + info.eps / 2, 1.0 - info.eps / 2, 1.0 + info.eps, 0.34657359, -0.34657359,
+               19.0625, 22.0, -22.0, 1e-300, -1e-300, 2.0 ** -60, -(2.0 ** -60)]
+    with np.errstate(all="ignore"):
+        return np.concatenate([random_bits, rng.uniform(-3, 3, n // 2),
+                               rng.uniform(-800, 800, n // 4), rng.uniform(-1, 200, n // 4),
+                               special]).astype(dtype)
+
+
+def _ulps(got, want):
+    """The distance in units in the last place, inf where one is finite and the other not,
+    0 where both are the same NaN, infinity or signed zero."""
+    int_type = np.int64 if got.dtype == np.float64 else np.int32
+
+    def ordered(a):
+        i = a.view(int_type).astype(np.int64)
+        return np.where(i < 0, np.int64(np.iinfo(int_type).min) - i, i)
+    same = (got == want) & (np.signbit(got) == np.signbit(want)) \
+        | np.isnan(got) & np.isnan(want)
+    finite = np.isfinite(got) & np.isfinite(want)
+    distance = np.abs(ordered(got) - ordered(want)).astype(np.float64)
+    return np.where(same, 0.0, np.where(finite, distance, np.inf))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_within_two_ulp_of_numpy_everywhere(dtype):
+    x = _points(dtype)
+    outs = _all(x)
+    x_trig = np.where(np.abs(x) < 2.0 ** 20, x, 0.0).astype(dtype)
+    for name, got in zip(NAMES, outs):
+        x = x_trig if name in ("sin", "cos") else x
+        assert got.dtype == dtype
+        # float32 against NumPy's float64 rounded once: NumPy's float32 exp and log are
+        # themselves up to 3 ulp from that, and its logistic flushes to 0 below -88.7
+        with np.errstate(all="ignore"):
+            want = _numpy(name, x.astype(np.float64)).astype(dtype) if dtype == np.float32 \
+                else _numpy(name, x)
+        errors = _ulps(got, want)
+        worst = int(np.argmax(errors))
+        assert errors[worst] <= 2, (name, x[worst], got[worst], want[worst])
+
+
+def test_special_values_exactly_as_numpy():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, -2.0, 5e-324, -5e-324, 1e308,
+                  -1e308, 710.0, -746.0])
+    x = _long(x)
+    for name, got in zip(NAMES, _all(x)):
+        x = np.where(np.abs(x) < 2.0 ** 20, x, 0.0) if name in ("sin", "cos") else x
+        want = _numpy(name, x)
+        assert np.array_equal(got, want, equal_nan=True), name
+        signed = ~np.isnan(want)  # (a NaN's sign bit means nothing)
+        assert np.array_equal(np.signbit(got[signed]), np.signbit(want[signed])), name
+
+
+def test_sin_and_cos_of_huge_arguments():
+    """A loop meeting an argument of 2^20 or more runs again with the C library's sin and cos
+    (emitter.py)."""
+    x = _long(np.array([0.5, 2.0 ** 20, -(2.0 ** 20) - 0.5, 1e22, -1e300, 3.0]))
+    sin, cos = fg.jit(lambda x: (fnp.sin(x), fnp.cos(x)))(x)
+    assert _ulps(sin, np.sin(x)).max() <= 1 and _ulps(cos, np.cos(x)).max() <= 1
+    small = np.linspace(-7, 7, VECTOR_MATH_MIN_ELEMENTS)
+    assert _ulps(fg.jit(fnp.sin)(small), np.sin(small)).max() <= 1
+
+
+def test_rerun_with_reductions_in_the_loop():
+    """The loop that runs again recomputes its reductions from their initial values."""
+    x = np.linspace(-3, 3, 5000).reshape(50, 100)
+    x[3, 7] = 1e22
+
+    def f(x):
+        return fnp.sum(fnp.sin(x) * fnp.cos(x), axis=1), fnp.max(fnp.cos(x)), fnp.sin(x) + 1
+    for a in (x, np.where(x > 3, 0.0, x)):
+        got = fg.jit(f)(a)
+        want = np.sum(np.sin(a) * np.cos(a), axis=1), np.max(np.cos(a)), np.sin(a) + 1
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-14, atol=1e-14)
+
+
+def test_branch_free_sin_and_cos_of_huge_arguments():
+    """vector_math's own sin and cos reduce every double exactly (Payne-Hanek in 24-bit
+    limbs): the hardest, 6381956970095103 * 2^797, is within 2^-62 of a multiple of pi/2,
+    and its cosine to 20 digits is -4.6871659242546276111e-19 (the C library's is 8 ulp off)."""
+    worst = 6381956970095103 * 2.0 ** 797
+    x = np.array([worst, 1e22, -1e300, 2.0 ** 20, 1.7e308, -5e6, 0.5, -0.0, np.inf, np.nan])
+
+    @numba.njit
+    def both(x):
+        sin, cos = np.empty_like(x), np.empty_like(x)
+        for i in range(x.shape[0]):
+            sin[i], cos[i] = vector_math.sin(x[i]), vector_math.cos(x[i])
+        return sin, cos
+    sin, cos = both(x)
+    with np.errstate(invalid="ignore"):
+        want_cos = np.where(x == worst, -4.6871659242546276111e-19, np.cos(x))
+        assert _ulps(sin, np.sin(x)).max() <= 1 and _ulps(cos, want_cos).max() <= 1
+
+
+def test_integer_arguments():
+    x = _long(np.arange(1, 5, dtype=np.int32))
+    got = fg.jit(_all_six)(x)
+    for name, g in zip(NAMES, got):
+        want = _numpy(name, np.asarray(x, np.float64))
+        np.testing.assert_allclose(g, want, rtol=1e-15, err_msg=name)
+
+
+def test_gradients_use_them_too():
+    x = np.linspace(-3, 3, VECTOR_MATH_MIN_ELEMENTS)
+    got = fg.jit(fg.grad(lambda x: fnp.sum(fnp.tanh(x) * fnp.exp(-x))))(x)
+    np.testing.assert_allclose(got, (1 - np.tanh(x) ** 2) * np.exp(-x)
+                               - np.tanh(x) * np.exp(-x), rtol=1e-13, atol=1e-14)
+
+
+_INSPECT_GENERATED_LOOP = """
+import re, numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+x = np.linspace(0.5, 2.0, 4096)
+lowered = fg.jit(lambda x: fnp.tanh(fnp.exp(x) * fnp.log1p(x))).lower(x)
+namespace = {}
+exec(lowered.source.replace("@njit(cache=True,", "@njit(cache=False,"), namespace)
+program = namespace["program"]
+out = program(x, lowered.executable.ints, lowered.executable.floats)[0]
+assert np.allclose(out, np.tanh(np.exp(x) * np.log1p(x)), rtol=1e-15, atol=0)
+print(program.inspect_llvm(program.signatures[0]))
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 instructions")
+def test_fused_loop_is_vectorised(tmp_path):
+    """The loop computing tanh(exp(x) * log1p(x)) is vectorised and calls no math library
+    function: compiled in a fresh process at Numba's usual optimisation level (the
+    tests run with NUMBA_OPT=0, which vectorises nothing), without the disk cache (a function
+    loaded from it has no assembly to show)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(FUNCGRAD_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", _INSPECT_GENERATED_LOOP], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    llvm_ir = done.stdout  # the loop's divisions (in log1p and tanh) on vectors of doubles
+    assert re.search(r"fdiv <\d+ x double>", llvm_ir)
+    assert not re.search(r"call [^(]*@(exp|log1p|tanh)\(", llvm_ir)
