@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -509,207 +510,82 @@ def kl_div(x, y):
                      fnp.where(fnp.logical_and(x == 0, y >= 0), y, np.inf))
 
 # --- Bessel functions: SciPy's own compiled routines, differentiable in x ----------------
+# name: (what it is, its primitive, its order's name or None, its value at x = [0.5, 2.0]
+# (order 1 where it has one), for the docstring's example)
+_BESSEL = {
+    "j0": ("J_0, the Bessel function of the first kind of order 0", ops.j0_p, None,
+           "array([0.93846981, 0.22389078])"),
+    "j1": ("J_1, the Bessel function of the first kind of order 1", ops.j1_p, None,
+           "array([0.24226846, 0.57672481])"),
+    "y0": ("Y_0, the Bessel function of the second kind of order 0 (x > 0)", ops.y0_p, None,
+           "array([-0.44451873,  0.51037567])"),
+    "y1": ("Y_1, the Bessel function of the second kind of order 1 (x > 0)", ops.y1_p, None,
+           "array([-1.47147239, -0.10703243])"),
+    "k0": ("K_0, the modified Bessel function of the second kind of order 0 (x > 0)",
+           ops.k0_p, None, "array([0.92441907, 0.11389387])"),
+    "k1": ("K_1, the modified Bessel function of the second kind of order 1 (x > 0)",
+           ops.k1_p, None, "array([1.65644112, 0.13986588])"),
+    "k0e": ("exp(x) K_0(x), the exponentially scaled K_0", ops.k0e_p, None,
+            "array([1.52410939, 0.84156822])"),
+    "k1e": ("exp(x) K_1(x), the exponentially scaled K_1", ops.k1e_p, None,
+            "array([2.73100971, 1.03347685])"),
+    "jv": ("J_v, the Bessel function of the first kind of real order v", ops.jv_p, "v",
+           "array([0.24226846, 0.57672481])"),
+    "jn": ("J_n for an integer order n (the same function as jv)", ops.jv_p, "n",
+           "array([0.24226846, 0.57672481])"),
+    "yv": ("Y_v, the Bessel function of the second kind of real order v (x > 0)", ops.yv_p,
+           "v", "array([-1.47147239, -0.10703243])"),
+    "yn": ("Y_n for an integer order n (computed as yv)", ops.yv_p, "n",
+           "array([-1.47147239, -0.10703243])"),
+    "iv": ("I_v, the modified Bessel function of the first kind of real order v", ops.iv_p,
+           "v", "array([0.25789431, 1.59063685])"),
+    "ive": ("exp(-|x|) I_v(x), the exponentially scaled I_v", ops.ive_p, "v",
+            "array([0.1564208 , 0.21526929])"),
+    "kv": ("K_v, the modified Bessel function of the second kind of real order v", ops.kv_p,
+           "v", "array([1.65644112, 0.13986588])"),
+    "kn": ("K_n for an integer order n (computed as kv)", ops.kv_p, "n",
+           "array([1.65644112, 0.13986588])"),
+    "kve": ("exp(x) K_v(x), the exponentially scaled K_v", ops.kve_p, "v",
+            "array([2.73100971, 1.03347685])"),
+}
 
 
-def j0(x):
-    """J_0, the Bessel function of the first kind of order 0. Compiled code calls SciPy's routine;
-    differentiable in x.
+def _bessel_function(name, what, prim, order, value):
+    """scipy.special's ``name`` over ``prim``, with its signature and an example."""
+    def of_x(x):
+        return prim(scalar_or_array(x))
 
-    Example:
-        >>> from funcgrad.scipy.special import j0
-        >>> j0(np.array([0.5, 2.0]))
-        array([0.93846981, 0.22389078])
-    """
-    return ops.j0_p(scalar_or_array(x))
+    def of_order_and_x(v, x):
+        return prim(scalar_or_array(v), scalar_or_array(x))
 
-
-def j1(x):
-    """J_1, the Bessel function of the first kind of order 1. Compiled code calls SciPy's routine;
-    differentiable in x.
-
-    Example:
-        >>> from funcgrad.scipy.special import j1
-        >>> j1(np.array([0.5, 2.0]))
-        array([0.24226846, 0.57672481])
-    """
-    return ops.j1_p(scalar_or_array(x))
+    if order is None:
+        bessel, call, derivative = of_x, "np.array([0.5, 2.0])", "differentiable in x."
+    else:
+        bessel, call = of_order_and_x, "1, np.array([0.5, 2.0])"
+        derivative = "differentiable in x, not in the order (a NoDerivativeError)."
+        bessel.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in (order, "x")])
+    bessel.__name__ = bessel.__qualname__ = name
+    bessel.__doc__ = (f"{what}. Compiled code calls SciPy's routine; {derivative}\n\n"
+                      f"    Example:\n        >>> from funcgrad.scipy.special import {name}\n"
+                      f"        >>> {name}({call})\n        {value}\n    ")
+    return bessel
 
 
-def y0(x):
-    """Y_0, the Bessel function of the second kind of order 0 (x > 0). Compiled code calls SciPy's
-    routine; differentiable in x.
-
-    Example:
-        >>> from funcgrad.scipy.special import y0
-        >>> y0(np.array([0.5, 2.0]))
-        array([-0.44451873,  0.51037567])
-    """
-    return ops.y0_p(scalar_or_array(x))
-
-
-def y1(x):
-    """Y_1, the Bessel function of the second kind of order 1 (x > 0). Compiled code calls SciPy's
-    routine; differentiable in x.
-
-    Example:
-        >>> from funcgrad.scipy.special import y1
-        >>> y1(np.array([0.5, 2.0]))
-        array([-1.47147239, -0.10703243])
-    """
-    return ops.y1_p(scalar_or_array(x))
-
-
-def k0(x):
-    """K_0, the modified Bessel function of the second kind of order 0 (x > 0). Compiled code calls
-    SciPy's routine; differentiable in x.
-
-    Example:
-        >>> from funcgrad.scipy.special import k0
-        >>> k0(np.array([0.5, 2.0]))
-        array([0.92441907, 0.11389387])
-    """
-    return ops.k0_p(scalar_or_array(x))
-
-
-def k1(x):
-    """K_1, the modified Bessel function of the second kind of order 1 (x > 0). Compiled code calls
-    SciPy's routine; differentiable in x.
-
-    Example:
-        >>> from funcgrad.scipy.special import k1
-        >>> k1(np.array([0.5, 2.0]))
-        array([1.65644112, 0.13986588])
-    """
-    return ops.k1_p(scalar_or_array(x))
-
-
-def k0e(x):
-    """exp(x) K_0(x), the exponentially scaled K_0. Compiled code calls SciPy's routine;
-    differentiable in x.
-
-    Example:
-        >>> from funcgrad.scipy.special import k0e
-        >>> k0e(np.array([0.5, 2.0]))
-        array([1.52410939, 0.84156822])
-    """
-    return ops.k0e_p(scalar_or_array(x))
-
-
-def k1e(x):
-    """exp(x) K_1(x), the exponentially scaled K_1. Compiled code calls SciPy's routine;
-    differentiable in x.
-
-    Example:
-        >>> from funcgrad.scipy.special import k1e
-        >>> k1e(np.array([0.5, 2.0]))
-        array([2.73100971, 1.03347685])
-    """
-    return ops.k1e_p(scalar_or_array(x))
-
-
-def jv(v, x):
-    """J_v, the Bessel function of the first kind of real order v. Compiled code calls SciPy's
-    routine; differentiable in x, not in the order (a NoDerivativeError).
-
-    Example:
-        >>> from funcgrad.scipy.special import jv
-        >>> jv(1, np.array([0.5, 2.0]))
-        array([0.24226846, 0.57672481])
-    """
-    return ops.jv_p(scalar_or_array(v), scalar_or_array(x))
-
-
-def jn(n, x):
-    """J_n for an integer order n (the same function as jv). Compiled code calls SciPy's routine;
-    differentiable in x, not in the order (a NoDerivativeError).
-
-    Example:
-        >>> from funcgrad.scipy.special import jn
-        >>> jn(1, np.array([0.5, 2.0]))
-        array([0.24226846, 0.57672481])
-    """
-    return ops.jv_p(scalar_or_array(n), scalar_or_array(x))
-
-
-def yv(v, x):
-    """Y_v, the Bessel function of the second kind of real order v (x > 0). Compiled code calls
-    SciPy's routine; differentiable in x, not in the order (a NoDerivativeError).
-
-    Example:
-        >>> from funcgrad.scipy.special import yv
-        >>> yv(1, np.array([0.5, 2.0]))
-        array([-1.47147239, -0.10703243])
-    """
-    return ops.yv_p(scalar_or_array(v), scalar_or_array(x))
-
-
-def yn(n, x):
-    """Y_n for an integer order n (the same function as yv). Compiled code calls SciPy's routine;
-    differentiable in x, not in the order (a NoDerivativeError).
-
-    Example:
-        >>> from funcgrad.scipy.special import yn
-        >>> yn(1, np.array([0.5, 2.0]))
-        array([-1.47147239, -0.10703243])
-    """
-    return ops.yv_p(scalar_or_array(n), scalar_or_array(x))
-
-
-def iv(v, x):
-    """I_v, the modified Bessel function of the first kind of real order v. Compiled code calls
-    SciPy's routine; differentiable in x, not in the order (a NoDerivativeError).
-
-    Example:
-        >>> from funcgrad.scipy.special import iv
-        >>> iv(1, np.array([0.5, 2.0]))
-        array([0.25789431, 1.59063685])
-    """
-    return ops.iv_p(scalar_or_array(v), scalar_or_array(x))
-
-
-def ive(v, x):
-    """exp(-|x|) I_v(x), the exponentially scaled I_v. Compiled code calls SciPy's routine;
-    differentiable in x, not in the order (a NoDerivativeError).
-
-    Example:
-        >>> from funcgrad.scipy.special import ive
-        >>> ive(1, np.array([0.5, 2.0]))
-        array([0.1564208 , 0.21526929])
-    """
-    return ops.ive_p(scalar_or_array(v), scalar_or_array(x))
-
-
-def kv(v, x):
-    """K_v, the modified Bessel function of the second kind of real order v. Compiled code calls
-    SciPy's routine; differentiable in x, not in the order (a NoDerivativeError).
-
-    Example:
-        >>> from funcgrad.scipy.special import kv
-        >>> kv(1, np.array([0.5, 2.0]))
-        array([1.65644112, 0.13986588])
-    """
-    return ops.kv_p(scalar_or_array(v), scalar_or_array(x))
-
-
-def kn(n, x):
-    """K_n for an integer order n (the same function as kv). Compiled code calls SciPy's routine;
-    differentiable in x, not in the order (a NoDerivativeError).
-
-    Example:
-        >>> from funcgrad.scipy.special import kn
-        >>> kn(1, np.array([0.5, 2.0]))
-        array([1.65644112, 0.13986588])
-    """
-    return ops.kv_p(scalar_or_array(n), scalar_or_array(x))
-
-
-def kve(v, x):
-    """exp(x) K_v(x), the exponentially scaled K_v. Compiled code calls SciPy's routine;
-    differentiable in x, not in the order (a NoDerivativeError).
-
-    Example:
-        >>> from funcgrad.scipy.special import kve
-        >>> kve(1, np.array([0.5, 2.0]))
-        array([2.73100971, 1.03347685])
-    """
-    return ops.kve_p(scalar_or_array(v), scalar_or_array(x))
+j0 = _bessel_function("j0", *_BESSEL["j0"])
+j1 = _bessel_function("j1", *_BESSEL["j1"])
+y0 = _bessel_function("y0", *_BESSEL["y0"])
+y1 = _bessel_function("y1", *_BESSEL["y1"])
+k0 = _bessel_function("k0", *_BESSEL["k0"])
+k1 = _bessel_function("k1", *_BESSEL["k1"])
+k0e = _bessel_function("k0e", *_BESSEL["k0e"])
+k1e = _bessel_function("k1e", *_BESSEL["k1e"])
+jv = _bessel_function("jv", *_BESSEL["jv"])
+jn = _bessel_function("jn", *_BESSEL["jn"])
+yv = _bessel_function("yv", *_BESSEL["yv"])
+yn = _bessel_function("yn", *_BESSEL["yn"])
+iv = _bessel_function("iv", *_BESSEL["iv"])
+ive = _bessel_function("ive", *_BESSEL["ive"])
+kv = _bessel_function("kv", *_BESSEL["kv"])
+kn = _bessel_function("kn", *_BESSEL["kn"])
+kve = _bessel_function("kve", *_BESSEL["kve"])
