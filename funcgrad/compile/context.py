@@ -154,6 +154,7 @@ class FunctionText:
         self.line_sources: dict[int, object] = {}
         self.source = None                 # the Source of the lines being emitted
         self.indent = 1
+        self.parallel = False              # large top-level loops may use prange (threads.py)
         self.namer = _Namer()              # names like the printed program's
         self.emitted: dict[int, list] = {}  # id(program) -> [program, times emitted]
         self._fresh = 0
