@@ -50,7 +50,7 @@ def default_threads() -> int:
 def usable(threads: int) -> int:
     """At most the threads Numba's pool has (NUMBA_NUM_THREADS, by default the cores)."""
     from numba.core import config
-    return max(1, min(threads, getattr(config, "NUMBA_NUM_THREADS")))  # set at import
+    return max(1, min(threads, config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
 
 
 def set_threads(threads: int):
