@@ -8,10 +8,10 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
-from funcgrad.compile.threads import PARALLEL_MIN_ELEMENTS, default_threads
+from funcgrad.compile.threads import PARALLEL_MIN_WORK, default_threads
 from funcgrad.core.errors import FuncgradValueError
 
-ROWS, COLS = 300, 250  # 75,000 elements: above PARALLEL_MIN_ELEMENTS
+ROWS, COLS = 300, 250  # 75,000 elements: above PARALLEL_MIN_WORK
 RNG = np.random.default_rng(0)
 
 
@@ -29,7 +29,7 @@ def _chain(x):
 
 
 def test_the_size_is_large_enough_to_split():
-    assert ROWS * COLS >= PARALLEL_MIN_ELEMENTS
+    assert ROWS * COLS >= PARALLEL_MIN_WORK
 
 
 def test_elementwise_results_are_identical_and_sums_equal_to_rounding():
@@ -57,6 +57,18 @@ def test_gradient_with_the_large_argument_check_is_identical():
     np.testing.assert_array_equal(one(x), two(x))
     x[7] = 0.5  # and without it
     np.testing.assert_array_equal(one(x), two(x))
+
+
+def test_large_products_are_split_by_rows():
+    X = RNG.normal(size=(400, 200))
+    v, u = RNG.normal(size=200), RNG.normal(size=400)
+    B, C = RNG.normal(size=(200, 3)), RNG.normal(size=(400, 3))
+    products = lambda X, v, u, B, C: (X @ v, X.T @ u, X @ B, X.T @ C)  # noqa: E731
+    two = fg.jit(products, compile="sync", threads=2)
+    assert two.lower(X, v, u, B, C).source.count("prange(") == 4
+    expected = (X @ v, X.T @ u, X @ B, X.T @ C)
+    for got, want in zip(two(X, v, u, B, C), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("reduce", [lambda x: fnp.max(fnp.sin(x)),

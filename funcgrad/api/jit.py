@@ -354,9 +354,10 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     ``jit(f).lower(*args).compile()`` compiles ahead of time in either mode.
 
     ``threads``: how many threads large loops run on (default: the ``FUNCGRAD_NUM_THREADS``
-    environment variable, or 1). With more than one, the outermost loop of each fused loop
-    of at least 65,536 elements is shared among them; elementwise results are bit-identical
-    for any count, sums over a shared loop may differ by rounding (docs/performance.md).
+    environment variable, or 1). With more than one, large fused loops share their outermost
+    loop among them and large matrix products their rows; elementwise results are
+    bit-identical for any count, sums over a shared loop may differ by rounding
+    (docs/performance.md, "Threads").
 
     Example:
         >>> step = fg.jit(fg.value_and_grad(lambda w: fnp.sum(fnp.tanh(w) ** 2)))

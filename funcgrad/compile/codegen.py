@@ -40,7 +40,7 @@ def generate(program: Program, threads: int = 1) -> Generated:
     ``threads`` > 1, its large loops are parallel (compile/threads.py)."""
     program = inline_calls(program)
     text = FunctionText()
-    text.parallel = threads > 1
+    text.threads = threads
     format_program(program, text.namer)  # the names of the printed program, for reading both
     ctx = LoweringContext(program, text)
     for v in program.inputs:

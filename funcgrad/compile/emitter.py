@@ -12,7 +12,6 @@ import numpy as np
 
 from funcgrad.compile.context import LoweringContext, cast_expr, dtype_expr, operand_index
 from funcgrad.compile.scheduler import LoopGroup, kind, reduced_axes
-from funcgrad.compile.threads import PARALLEL_MIN_ELEMENTS
 from funcgrad.core.errors import LoweringError
 from funcgrad.rules.lowering import Reduction, View
 
@@ -164,8 +163,8 @@ def _parallel(ctx, group, reducers) -> bool:
     for more than one, the group is large and at the function's top level (not inside a
     lax loop or cond), and each reduction either keeps the outermost axis or is a sum or
     product (compile/threads.py)."""
-    if not (ctx.text.parallel and ctx.text.indent == 1 and group.shape
-            and math.prod(group.shape) >= PARALLEL_MIN_ELEMENTS):
+    work = math.prod(group.shape) * len(group.members)
+    if not group.shape or ctx.threads_for(work) == 1:
         return False
     for eqn in reducers:
         depth = _suffix_depth(eqn, len(group.shape))

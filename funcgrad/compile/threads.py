@@ -1,7 +1,8 @@
 """How many threads compiled programs use, and which loops run on them.
 
 A program compiled for more than one thread writes the outermost loop of each large fused
-loop group as Numba's ``prange`` (the function is compiled with ``parallel=`` enabling
+loop group as Numba's ``prange`` (and splits large matrix products into row blocks, one
+BLAS call per thread: ops/linalg.py) (the function is compiled with ``parallel=`` enabling
 ``prange`` only: no other automatic parallelisation), so the group's elements are shared
 among the threads. Small loops, loops inside control flow (lax loops and conds) and groups
 whose reductions cannot be split (max, min, all, any over the outermost axis) stay serial,
@@ -10,7 +11,10 @@ and a program with none of them generates exactly the code it does on one thread
 What is guaranteed: elementwise results are bit-identical for every thread count (each
 element is computed by the same code); a sum or product over the parallel axis is
 accumulated per thread and the partial results combined, so it may differ from the
-one-thread result by rounding (as NumPy's pairwise sums differ from a loop's).
+one-thread result by rounding (as NumPy's pairwise sums differ from a loop's); so may a
+matrix product whose contracted axis is split (``X.T @ v``), its per-thread partial
+products being summed. A product split by output rows (``X @ v``) computes each row with
+the same BLAS kernel as on one thread (identical in practice, which BLAS does not promise).
 """
 
 from __future__ import annotations
@@ -19,8 +23,12 @@ import os
 
 from funcgrad.core.errors import FuncgradValueError
 
-# A loop this long is worth starting threads for (about 100 µs of work on one core).
-PARALLEL_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_PARALLEL_MIN_ELEMENTS", "65536"))
+# Work worth starting threads for, in element operations (a loop's elements times the
+# operations it computes per element; a product's multiply-adds): about 10-30 µs on one
+# core, against a few µs to wake the threads. The 2,000-element loop of 18 operations
+# with an exp in logreg's gradient gains from two threads; a 1,000-element loop of a few
+# operations would lose.
+PARALLEL_MIN_WORK = int(os.environ.get("FUNCGRAD_PARALLEL_MIN_WORK", "32768"))
 
 
 def check_threads(value, where: str) -> int:
