@@ -77,6 +77,7 @@ class Executable:
         self.function = None  # the Numba dispatcher, once compiled for these arguments
         self.job: background.Job | None = None  # its compile in the background (tiered)
         self.lines = self.source.count("\n") + 1
+        self.requested_threads = threads
         self.threads = threads if "prange(" in self.source else None  # set at each call
         self.too_big = self.lines > max_generated_lines()
         self.parts: list | None = None  # when too big: Executables of consecutive parts
@@ -157,7 +158,7 @@ class Executable:
         holding a huge loop body) runs with the NumPy evaluator, saying so once."""
         if self.parts is None:
             pieces = split(self.program, -(-self.lines // max_generated_lines()))
-            self.parts = [Executable(p, self.threads or 1)
+            self.parts = [Executable(p, self.requested_threads)
                           for p in pieces] if len(pieces) > 1 else []
         if not self.parts:
             return self._run_with_numpy(args)
