@@ -591,7 +591,8 @@ def _table(header, rows):
 
 
 def print_results(results, impls):
-    print("Median time per call (one thread; * = result differs from the hand-written "
+    threads = f"funcgrad on {_THREADS} threads, the others on one" if _THREADS else "one thread"
+    print(f"Median time per call ({threads}; * = result differs from the hand-written "
           "gradient, see below)")
     header = ["problem"] + [TITLES[k] for k in impls]
     rows = []

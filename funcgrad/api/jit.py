@@ -23,6 +23,8 @@ from funcgrad.api.transformed import Transformed
 from funcgrad.api.trace_cache import GuardChain, call_signature, leaf_signature, random_state
 from funcgrad.compile import executable as compiled
 from funcgrad.compile.executable import _disabled as compiled_off, executable, scalars
+from funcgrad.compile.threads import check_threads, default_threads
+from funcgrad.compile.threads import set_threads as threads_of_numba
 from funcgrad.control.call import call
 from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
@@ -59,7 +61,8 @@ class Jitted(Transformed):
     ``.lower(*args).compile()`` compiles ahead of time."""
 
     def __init__(self, fun: Callable, static_argnums: Sequence[int] = (),
-                 static_argnames: Sequence[str] = (), compile: str | None = None):
+                 static_argnames: Sequence[str] = (), compile: str | None = None,
+                 threads: int | None = None):
         if not callable(fun):
             raise FuncgradTypeError(f"jit needs a function, got {type(fun).__name__}")
         if compile is not None and compile not in compiled.COMPILE_MODES:
@@ -69,7 +72,9 @@ class Jitted(Transformed):
         self.static_argnums = tuple(static_argnums)
         self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) \
             else tuple(static_argnames)
-        super().__init__(fun, (self.static_argnums, self.static_argnames, compile))
+        self.threads = default_threads() if threads is None else \
+            check_threads(threads, "jit(threads)")
+        super().__init__(fun, (self.static_argnums, self.static_argnames, compile, threads))
         self.compile_mode = compile or compiled.default_compile_mode()
         self._tiered = self.compile_mode == "tiered"
         self._static = bool(self.static_argnums or self.static_argnames)
@@ -129,7 +134,7 @@ class Jitted(Transformed):
         else:
             ex = entry.executable
             if ex is None:
-                ex = entry.executable = executable(entry.program)
+                ex = entry.executable = executable(entry.program, self.threads)
             inputs = entry.inputs(leaves)
             if ex.function is None and self._tiered and not ex.ready(inputs):
                 started = time.perf_counter()
@@ -206,6 +211,9 @@ def _runner(entry: _Entry, ex: compiled.Executable, leaves) -> Callable:
         tree = "build([" + ", ".join(results) + "])"
     else:
         tree = re.sub(r"o\[(\d+)\]", lambda m: results[int(m.group(1))], tree)
+    if ex.threads is not None:  # Numba's thread count is per calling thread
+        namespace["set_threads"] = threads_of_numba
+        unpack += f"    set_threads({ex.threads})\n"
     source = (f"def run(leaves):\n{unpack}"
               f"    try:\n        o = function({arguments})\n"
               "    except IndexError as err:\n        raise locate(err) from None\n"
@@ -279,7 +287,7 @@ class Lowered:
     def __init__(self, jitted: Jitted, entry: _Entry, call: FunctionArgs):
         self._jitted, self._entry, self._call = jitted, entry, call
         if entry.executable is None:
-            entry.executable = executable(entry.program)
+            entry.executable = executable(entry.program, jitted.threads)
         self.executable = entry.executable
         self.program = self.executable.program  # variable names match the source's
         self.closed = ClosedProgram(self.program, entry.consts, call.in_tree, entry.out_tree)
@@ -332,7 +340,8 @@ def _signature_key(call: FunctionArgs):
 
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = (), compile: str | None = None):
+        static_argnames: str | Sequence[str] = (), compile: str | None = None,
+        threads: int | None = None):
     """Compile ``fun`` with Numba: traced once per input signature, the whole program (a
     gradient's forward and backward passes included) becomes one fused CPU function,
     cached on disk across processes.
@@ -344,13 +353,19 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     runs compiled code (benchmarks, results reproducible to the last bit).
     ``jit(f).lower(*args).compile()`` compiles ahead of time in either mode.
 
+    ``threads``: how many threads large loops run on (default: the ``FUNCGRAD_NUM_THREADS``
+    environment variable, or 1). With more than one, large fused loops share their outermost
+    loop among them and large matrix products their rows; elementwise results are
+    bit-identical for any count, sums over a shared loop may differ by rounding
+    (docs/performance.md, "Threads").
+
     Example:
         >>> step = fg.jit(fg.value_and_grad(lambda w: fnp.sum(fnp.tanh(w) ** 2)))
         >>> value, grad = step(np.ones(3))
     """
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     if fun is None:  # @jit(static_argnums=...)
-        return lambda f: Jitted(f, nums, static_argnames, compile)
-    return Jitted(fun, nums, static_argnames, compile)
+        return lambda f: Jitted(f, nums, static_argnames, compile, threads)
+    return Jitted(fun, nums, static_argnames, compile, threads)
 
 

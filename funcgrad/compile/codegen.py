@@ -35,10 +35,12 @@ class Generated(NamedTuple):
     line_sources: dict   # line number in ``source`` -> the user's Source of that line
 
 
-def generate(program: Program) -> Generated:
-    """The Python source of one function ``program(*inputs, ints, floats)``."""
+def generate(program: Program, threads: int = 1) -> Generated:
+    """The Python source of one function ``program(*inputs, ints, floats)``; for
+    ``threads`` > 1, its large loops are parallel (compile/threads.py)."""
     program = inline_calls(program)
     text = FunctionText()
+    text.threads = threads
     format_program(program, text.namer)  # the names of the printed program, for reading both
     ctx = LoweringContext(program, text)
     for v in program.inputs:

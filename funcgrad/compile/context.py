@@ -18,6 +18,8 @@ Values
     already holding it). ``ctx.assign(targets, exprs)``: reassign locals all at once.
 Code
     ``ctx.emit(line)``, ``with ctx.indented():``, ``with ctx.loops(shape) as index:``.
+    ``ctx.threads_for(work)``: above 1, work that large may be split among that many
+    threads with ``prange`` (see compile/threads.py for what must stay identical).
 Sub-programs (``Region`` rules)
     ``ctx.lower_region(program, input_exprs) -> output_exprs``: emit a nested Program's
     body here, at the current indentation (inside the ``if``/``for``/``while`` the rule
@@ -53,6 +55,7 @@ from typing import NamedTuple
 import numpy as np
 
 from funcgrad.compile.scheduler import Schedule, inline_calls
+from funcgrad.compile.threads import PARALLEL_MIN_WORK
 from funcgrad.core.errors import LoweringError
 from funcgrad.core.ir import Literal, Program, Var, _Namer
 from funcgrad.core.types import ShapedArray
@@ -154,6 +157,7 @@ class FunctionText:
         self.line_sources: dict[int, object] = {}
         self.source = None                 # the Source of the lines being emitted
         self.indent = 1
+        self.threads = 1                   # large top-level loops may use prange (threads.py)
         self.namer = _Namer()              # names like the printed program's
         self.emitted: dict[int, list] = {}  # id(program) -> [program, times emitted]
         self._fresh = 0
@@ -228,6 +232,14 @@ class LoweringContext:
             yield index
         finally:
             self.text.indent -= len(shape)
+
+    def threads_for(self, work: int) -> int:
+        """How many threads ``work`` (element operations: see compile/threads.py) may be
+        split among here, with ``prange``: the program's thread count for large work at the
+        function's top level (not inside a lax loop or cond), else 1."""
+        if self.text.indent == 1 and work >= PARALLEL_MIN_WORK:
+            return self.text.threads
+        return 1
 
     # -- sizes and constants, from the runtime tables --------------------------------------
 

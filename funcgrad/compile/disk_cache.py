@@ -88,8 +88,20 @@ def _machine_tag() -> str:
             f"py{sys.version_info[0]}{sys.version_info[1]}-{cpu}-sm{_SCALAR_MATH}")
 
 
+# A function with prange loops (compile/threads.py) is compiled with Numba's parallel
+# loops, and nothing else of its automatic parallelisation (that would change which sums
+# are split): the same number of lines, so line numbers in errors stay right.
+_PARALLEL = ('from numba import njit, prange', '@njit(cache=True, error_model="numpy", '
+             'nogil=True, parallel={"prange": True, "comprehension": False, "reduction": '
+             'False, "inplace_binop": False, "setitem": False, "numpy": False, "stencil": '
+             'False, "fusion": False})')
+
+
 def module_text(source: str) -> str:
     text = _MODULE.format(version=__version__, source=source)
+    if "prange(" in source:
+        text = text.replace("from numba import njit", _PARALLEL[0], 1).replace(
+            '@njit(cache=True, error_model="numpy", nogil=True)', _PARALLEL[1], 1)
     return text + _SCALAR_MATH_IMPORT if "fgm." in source else text
 
 

@@ -113,8 +113,9 @@ def _emit_group_once(ctx, group: LoopGroup, vector_math, trig_count):
             ctx.bind(out, ctx.name(out))
     ctx.in_loop = {id(e.outputs[0]) for e in group.members if e not in reducers}
     index = [f"i{k}" for k in range(rank)]
+    ranged = "prange" if _parallel(ctx, group, reducers) else "range"
     with ctx.scoped(index, group.shape):
-        _emit_loops(ctx, group, dims, index, 0, reducers, vector_math, trig_count)
+        _emit_loops(ctx, group, dims, index, 0, reducers, vector_math, trig_count, ranged)
     ctx.in_loop = set()
     if not rank:  # 0-d members are plain locals
         for eqn in group.members:
@@ -151,7 +152,31 @@ def _reduction_setup(ctx, eqn, rank):
                  f"{dtype_expr(out.aval.dtype)})")
 
 
-def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_count):
+# Splittable over the outermost axis by Numba's prange: sums and products (per-thread
+# partial results, combined); max, min, all and any over it are not reductions Numba
+# recognises, and would race.
+_SPLITTABLE = ("{acc} + {x}", "{acc} * {x}")
+
+
+def _parallel(ctx, group, reducers) -> bool:
+    """Whether ``group``'s outermost loop runs on several threads: the program is compiled
+    for more than one, the group is large and at the function's top level (not inside a
+    lax loop or cond), and each reduction either keeps the outermost axis or is a sum or
+    product (compile/threads.py)."""
+    work = math.prod(group.shape) * len(group.members)
+    if not group.shape or ctx.threads_for(work) == 1:
+        return False
+    for eqn in reducers:
+        depth = _suffix_depth(eqn, len(group.shape))
+        if depth == 0 and kind(eqn).update not in _SPLITTABLE:
+            return False
+        if depth is None and 0 in reduced_axes(eqn):
+            return False
+    return True
+
+
+def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_count,
+                ranged="range"):
     rank = len(dims)
     here = [e for e in reducers if _suffix_depth(e, rank) == depth]
     for eqn in here:
@@ -159,12 +184,12 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
         acc_dtype = _acc_dtype(eqn)
         ctx.emit(f"{_acc(ctx, eqn)} = {cast_expr(acc_dtype, kind(eqn).init(acc_dtype))}")
     if depth == rank:
-        _emit_body(ctx, group, index, reducers, vector_math, trig_count)
+        _emit_body(ctx, group, index, reducers, vector_math, trig_count, ranged == "prange")
     else:
-        ctx.emit(f"for {index[depth]} in range({dims[depth]}):")
+        ctx.emit(f"for {index[depth]} in {ranged if depth == 0 else 'range'}({dims[depth]}):")
         with ctx.indented():
             _emit_loops(ctx, group, dims, index, depth + 1, reducers, vector_math,
-                        trig_count)
+                        trig_count, ranged)
     for eqn in here:
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
@@ -181,7 +206,9 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
                 ctx.define(out, _acc(ctx, eqn) + cast)
 
 
-def _emit_body(ctx, group, index, reducers, vector_math, trig_count):
+def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=False):
+    large = []  # parallel: the trig arguments' checks, counted once (Numba's prange
+    # reductions allow one update per iteration)
     for eqn in group.members:
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
@@ -202,7 +229,12 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count):
         if trig_count and name in _SMALL_TRIG:
             x = eqn.inputs[0]
             arg = ctx.read(x, operand_index(x.aval, group.shape, index))
-            ctx.emit(f"{trig_count} += abs({arg}) >= {SMALL_TRIG_BOUND!r}")
+            if parallel:
+                large.append(f"abs({arg}) >= {SMALL_TRIG_BOUND!r}")
+            else:
+                ctx.emit(f"{trig_count} += abs({arg}) >= {SMALL_TRIG_BOUND!r}")
         ctx.emit(f"_{ctx.name(out)} = {expr}")
         if id(out) in ctx.plan.stored and index:
             ctx.emit(f"{ctx.name(out)}[{', '.join(index)}] = _{ctx.name(out)}")
+    if large:
+        ctx.emit(f"{trig_count} += {' + '.join('(' + c + ')' for c in large)}")

@@ -17,6 +17,7 @@ import numpy as np
 
 from funcgrad.compile import background
 from funcgrad.compile import disk_cache as disk
+from funcgrad.compile import threads as threading_
 from funcgrad.compile.codegen import generate, split
 from funcgrad.compile.compile_worker import signature_spec
 from funcgrad.core.errors import FuncgradIndexError, LoweringError
@@ -65,8 +66,8 @@ class Executable:
     """A program compiled to one Numba function, with the runtime tables of its sizes and
     constants."""
 
-    def __init__(self, program: Program):
-        generated = generate(program)
+    def __init__(self, program: Program, threads: int = 1):
+        generated = generate(program, threads)
         stats["programs_generated"] += 1
         self.program = generated.program  # calls inlined: its names are the source's
         self.source = generated.source
@@ -76,6 +77,8 @@ class Executable:
         self.function = None  # the Numba dispatcher, once compiled for these arguments
         self.job: background.Job | None = None  # its compile in the background (tiered)
         self.lines = self.source.count("\n") + 1
+        self.requested_threads = threads
+        self.threads = threads if "prange(" in self.source else None  # set at each call
         self.too_big = self.lines > max_generated_lines()
         self.parts: list | None = None  # when too big: Executables of consecutive parts
         scalars = [v.aval.dtype.type if v.aval.shape == () else None for v in program.outvars]
@@ -92,6 +95,8 @@ class Executable:
             return self._evaluate(args)
         if self.function is None:
             self.compile(args)
+        if self.threads is not None:  # Numba's count is per calling thread: set it each time
+            threading_.set_threads(self.threads)
         try:
             out = self.function(*args, self.ints, self.floats)
         except IndexError as err:
@@ -153,7 +158,8 @@ class Executable:
         holding a huge loop body) runs with the NumPy evaluator, saying so once."""
         if self.parts is None:
             pieces = split(self.program, -(-self.lines // max_generated_lines()))
-            self.parts = [Executable(p) for p in pieces] if len(pieces) > 1 else []
+            self.parts = [Executable(p, self.requested_threads)
+                          for p in pieces] if len(pieces) > 1 else []
         if not self.parts:
             return self._run_with_numpy(args)
         env = {id(v): a for v, a in zip(self.program.inputs, args)}
@@ -220,8 +226,12 @@ def max_generated_lines() -> int:
         return 1500
 
 
-def executable(program: Program) -> Executable:
-    return program.cached("executable", Executable)
+def executable(program: Program, threads: int | None = None) -> Executable:
+    """``program`` compiled for ``threads`` threads (default: FUNCGRAD_NUM_THREADS, or 1)."""
+    threads = threading_.default_threads() if threads is None else threads
+    if threads <= 1:
+        return program.cached("executable", Executable)
+    return program.cached(("executable", threads), lambda p: Executable(p, threads))
 
 
 def scalars(args) -> list:

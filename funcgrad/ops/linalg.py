@@ -105,6 +105,8 @@ def _lower_dot_general(ctx, eqn):
         return _lower_dot_loops(ctx, eqn)
     X, Y = (_as_dtype(ctx, a, dtype) for a in (x, y))
     simple = not xb and len(xc) == 1 and x.aval.ndim <= 2 and y.aval.ndim <= 2
+    if simple and _split_dot(ctx, eqn, X, Y):
+        return
     if simple:
         if x.aval.ndim == 2 and xc == (0,):
             X = f"{X}.T"
@@ -129,6 +131,48 @@ def _lower_dot_general(ctx, eqn):
         ctx.emit(f"{flat}[{i}] = np.dot({x3}[{i}], {y3}[{i}])")
     ctx.define(out, f"{flat}.reshape({ctx.shape(out.aval.shape)})" if out.aval.shape
                else f"{flat}[0, 0, 0]")
+
+
+def _split_dot(ctx, eqn, X, Y) -> bool:
+    """A large matrix-vector or matrix-matrix product on several threads (compile/threads.py),
+    each calling BLAS on a block of the matrix's rows: of the output's rows when the matrix
+    is not transposed (each row computed as on one thread, by the same BLAS kernel), else of
+    the contracted axis, whose per-thread partial products are then summed (equal to
+    rounding). False (nothing emitted) when the product stays one BLAS call. ``X``, ``Y``:
+    the operands' expressions, untransposed."""
+    (x, y), (out,) = eqn.inputs, eqn.outputs
+    xc, yc = eqn.params["contract"]
+    if x.aval.ndim != 2:
+        return False
+    rows = x.aval.shape[0]
+    work = x.aval.size * (y.aval.shape[1 - yc[0]] if y.aval.ndim == 2 else 1)
+    threads = min(ctx.threads_for(work), rows)
+    if threads <= 1 or (xc == (0,) and y.aval.ndim == 2 and yc == (1,)):
+        return False  # (a transposed right operand's row blocks are not contiguous)
+    matrix, other = ctx.fresh("matrix"), ctx.fresh("other")
+    ctx.emit(f"{matrix} = {X}")
+    ctx.emit(f"{other} = {Y}.T" if y.aval.ndim == 2 and yc == (1,) else f"{other} = {Y}")
+    c, start, stop = ctx.fresh("chunk"), ctx.fresh("start"), ctx.fresh("stop")
+    n = ctx.dim(rows)
+    if xc == (1,):
+        result = ctx.new_array(out.aval, ctx.name(out))
+        block = f"{result}[{start}:{stop}] = np.dot({matrix}[{start}:{stop}], {other})"
+    else:
+        parts = ctx.fresh("parts")
+        ctx.emit(f"{parts} = np.empty({ctx.shape((threads, *out.aval.shape))}, "
+                 f"{ctx.dtype(out.aval.dtype)})")
+        block = (f"{parts}[{c}] = np.dot({matrix}[{start}:{stop}].T, "
+                 f"{other}[{start}:{stop}])")
+    ctx.emit(f"for {c} in prange({threads}):")
+    with ctx.indented():
+        ctx.emit(f"{start} = {c} * {n} // {threads}")
+        ctx.emit(f"{stop} = ({c} + 1) * {n} // {threads}")
+        ctx.emit(block)
+    if xc == (1,):
+        ctx.bind(out, result)
+    else:
+        ctx.define(out, f"{parts}.sum(axis=0)")
+    return True
 
 
 def _as_dtype(ctx, atom, dtype):

@@ -1,0 +1,67 @@
+"""How many threads compiled programs use, and which loops run on them.
+
+A program compiled for more than one thread writes the outermost loop of each large fused
+loop group as Numba's ``prange`` (and splits large matrix products into row blocks, one
+BLAS call per thread: ops/linalg.py) (the function is compiled with ``parallel=`` enabling
+``prange`` only: no other automatic parallelisation), so the group's elements are shared
+among the threads. Small loops, loops inside control flow (lax loops and conds) and groups
+whose reductions cannot be split (max, min, all, any over the outermost axis) stay serial,
+and a program with none of them generates exactly the code it does on one thread.
+
+What is guaranteed: elementwise results are bit-identical for every thread count (each
+element is computed by the same code); a sum or product over the parallel axis is
+accumulated per thread and the partial results combined, so it may differ from the
+one-thread result by rounding (as NumPy's pairwise sums differ from a loop's); so may a
+matrix product whose contracted axis is split (``X.T @ v``), its per-thread partial
+products being summed. A product split by output rows (``X @ v``) computes each row with
+the same BLAS kernel as on one thread (identical in practice, which BLAS does not promise).
+"""
+
+from __future__ import annotations
+
+import os
+
+from funcgrad.core.errors import FuncgradValueError
+
+# Work worth starting threads for, in element operations (a loop's elements times the
+# operations it computes per element; a product's multiply-adds): about 10-30 µs on one
+# core, against a few µs to wake the threads. The 2,000-element loop of 18 operations
+# with an exp in logreg's gradient gains from two threads; a 1,000-element loop of a few
+# operations would lose.
+PARALLEL_MIN_WORK = int(os.environ.get("FUNCGRAD_PARALLEL_MIN_WORK", "32768"))
+
+
+def check_threads(value, where: str) -> int:
+    """``value`` as a thread count (a positive integer), or a clear error naming ``where``
+    it came from."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isdigit():
+            raise FuncgradValueError(f"{where}={value!r}: the number of threads must be a "
+                                     "positive integer")
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FuncgradValueError(f"{where}={value!r}: the number of threads must be a "
+                                 f"positive integer, not {type(value).__name__}")
+    if value < 1:
+        raise FuncgradValueError(f"{where}={value!r}: the number of threads must be at "
+                                 "least 1")
+    return value
+
+
+def default_threads() -> int:
+    """``FUNCGRAD_NUM_THREADS`` (default 1: one thread, as before threads existed)."""
+    value = os.environ.get("FUNCGRAD_NUM_THREADS", "").strip()
+    return check_threads(value, "FUNCGRAD_NUM_THREADS") if value else 1
+
+
+def usable(threads: int) -> int:
+    """At most the threads Numba's pool has (NUMBA_NUM_THREADS, by default the cores)."""
+    from numba.core import config
+    return max(1, min(threads, config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+
+
+def set_threads(threads: int):
+    """Run the parallel loops of this Python thread's next calls on ``threads`` threads."""
+    import numba
+    numba.set_num_threads(usable(threads))
