@@ -53,9 +53,14 @@ from numba import njit
 # the header, and the line numbers after it, stay the same). Numba's cache checks only the
 # generated file, so the cache directory is named by a digest of scalar_math.py too.
 _SCALAR_MATH_IMPORT = "\n\nfrom funcgrad.compile import scalar_math as fgm  # noqa: E402\n"
+# SciPy's compiled routines (the Bessel functions) as ``fgs.name(...)``, likewise: only the
+# modules that call one import it, and with it scipy.special (a tenth of a second)
+_SCIPY_ROUTINES_IMPORT = ("\n\nfrom funcgrad.compile import scipy_routines as fgs  "
+                          "# noqa: E402\n")
 _SCALAR_MATH = hashlib.sha256(
     (Path(__file__).parent / "scalar_math.py").read_bytes()
-    + (Path(__file__).parent / "vector_math.py").read_bytes()).hexdigest()[:12]
+    + (Path(__file__).parent / "vector_math.py").read_bytes()
+    + (Path(__file__).parent / "scipy_routines.py").read_bytes()).hexdigest()[:12]
 _loaded: dict[str, object] = {}
 _lock = threading.Lock()
 stats = {"modules_written": 0, "modules_loaded": 0, "numba_compilations": 0,
@@ -102,7 +107,11 @@ def module_text(source: str) -> str:
     if "prange(" in source:
         text = text.replace("from numba import njit", _PARALLEL[0], 1).replace(
             '@njit(cache=True, error_model="numpy", nogil=True)', _PARALLEL[1], 1)
-    return text + _SCALAR_MATH_IMPORT if "fgm." in source else text
+    if "fgm." in source:
+        text += _SCALAR_MATH_IMPORT
+    if "fgs." in source:
+        text += _SCIPY_ROUTINES_IMPORT
+    return text
 
 
 def code_of(text: str) -> str:

@@ -492,8 +492,3 @@ def _floor_divide_typed(x, y):
     if isinstance(x, types.Integer) and isinstance(y, types.Integer) and x.signed:
         return lambda x, y: -x if y == -1 else x // y
     return lambda x, y: x // y
-
-
-# SciPy's compiled Bessel functions, by symbol (compile/scipy_routines.py)
-from funcgrad.compile.scipy_routines import (iv, ive, j0, j1, jv, k0, k0e, k1, k1e,  # noqa: E402,F401
-                                             kv, kve, y0, y1, yv)

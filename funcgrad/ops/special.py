@@ -231,7 +231,7 @@ def _order_rule(v, x):
 def _bessel(name, scipy_fn, dx):
     return special_primitive(name, scipy_fn, _order_rule,
                              [_no_derivative(name, "first argument (the order v)"), dx],
-                             call(f"fgm.{name}({{0}}, {{1}})"))
+                             call(f"fgs.{name}({{0}}, {{1}})"))
 
 
 jv_p = _bessel("jv", sc.jv, lambda g, ans, v, x: g * 0.5 * (jv_p(v - 1, x) - jv_p(v + 1, x)))
@@ -243,25 +243,25 @@ kv_p = _bessel("kv", sc.kv, lambda g, ans, v, x: g * -0.5 * (kv_p(v - 1, x) + kv
 kve_p = _bessel("kve", sc.kve, lambda g, ans, v, x: g * (
     ans - 0.5 * (kve_p(v - 1, x) + kve_p(v + 1, x))))
 j0_p = special_primitive("j0", sc.j0, np.exp, [lambda g, ans, x: -g * j1_p(x)],
-                         call("fgm.j0({0})"))
+                         call("fgs.j0({0})"))
 j1_p = special_primitive("j1", sc.j1, np.exp,
                          [lambda g, ans, x: g * 0.5 * (j0_p(x) - jv_p(2.0, x))],
-                         call("fgm.j1({0})"))
+                         call("fgs.j1({0})"))
 y0_p = special_primitive("y0", sc.y0, np.exp, [lambda g, ans, x: -g * y1_p(x)],
-                         call("fgm.y0({0})"))
+                         call("fgs.y0({0})"))
 y1_p = special_primitive("y1", sc.y1, np.exp,
                          [lambda g, ans, x: g * 0.5 * (y0_p(x) - yv_p(2.0, x))],
-                         call("fgm.y1({0})"))
+                         call("fgs.y1({0})"))
 k0_p = special_primitive("k0", sc.k0, np.exp, [lambda g, ans, x: -g * k1_p(x)],
-                         call("fgm.k0({0})"))
+                         call("fgs.k0({0})"))
 k1_p = special_primitive("k1", sc.k1, np.exp,
                          [lambda g, ans, x: g * -0.5 * (k0_p(x) + kv_p(2.0, x))],
-                         call("fgm.k1({0})"))
+                         call("fgs.k1({0})"))
 k0e_p = special_primitive("k0e", sc.k0e, np.exp, [lambda g, ans, x: g * (ans - k1e_p(x))],
-                          call("fgm.k0e({0})"))
+                          call("fgs.k0e({0})"))
 k1e_p = special_primitive("k1e", sc.k1e, np.exp,
                           [lambda g, ans, x: g * (ans - 0.5 * (k0e_p(x) + kve_p(2.0, x)))],
-                          call("fgm.k1e({0})"))
+                          call("fgs.k1e({0})"))
 
 
 def _random_gamma_grad_impl(a, x):
