@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from funcgrad import tree
+from funcgrad.compile.threads import check_threads
 from funcgrad.core import errors as _errors
 
 __all__ = ["map_shards", "data_parallel", "DataParallel", "combine_results"]
@@ -66,6 +67,17 @@ def _split(arg, axis: int | None, n: int, what: str) -> list:
     return [tree.unflatten(treedef, [p[k] for p in pieces]) for k in range(n)]
 
 
+def _shard_count(threads) -> int:
+    """``threads`` if given, else ``FUNCGRAD_NUM_THREADS``, else the number of cores: a
+    positive integer, or the same clear error as ``jit(threads=)``."""
+    if threads is not None:
+        return check_threads(threads, "threads")
+    value = os.environ.get("FUNCGRAD_NUM_THREADS", "").strip()
+    if value:
+        return check_threads(value, "FUNCGRAD_NUM_THREADS")
+    return os.cpu_count() or 1
+
+
 def map_shards(fn: Callable, *args, in_axes: int | None | Sequence[int | None] = 0,
                threads: int | None = None, combine: str | Callable = "sum"):
     """Split a batch into shards, run ``fn`` on each in its own thread, combine the results.
@@ -86,7 +98,7 @@ def map_shards(fn: Callable, *args, in_axes: int | None | Sequence[int | None] =
         >>> bool(np.allclose(g, step(w, x)))
         True
     """
-    n = threads or int(os.environ.get("FUNCGRAD_NUM_THREADS", 0)) or os.cpu_count() or 1
+    n = _shard_count(threads)
     axes: list = [in_axes] * len(args) if not isinstance(in_axes, (tuple, list)) \
         else list(in_axes)
     if len(axes) != len(args):

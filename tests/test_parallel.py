@@ -219,3 +219,15 @@ def test_a_worker_killed_mid_step_is_retried_and_the_result_is_right(cluster):
     assert "out" in result
     np.testing.assert_allclose(result["out"][0], expected[0], rtol=1e-10)
     _close(result["out"][1], expected[1], rtol=1e-10)
+
+
+def test_map_shards_checks_its_shard_count_as_jit_checks_threads(monkeypatch):
+    x = np.arange(6.0)
+    for bad in (0, -1, 1.5, "two"):
+        with pytest.raises(fg.FuncgradValueError, match="number of threads"):
+            map_shards(lambda v: v, x, threads=bad, combine="concatenate")
+    monkeypatch.setenv("FUNCGRAD_NUM_THREADS", "abc")
+    with pytest.raises(fg.FuncgradValueError, match="FUNCGRAD_NUM_THREADS='abc'"):
+        map_shards(lambda v: v, x, combine="concatenate")
+    monkeypatch.setenv("FUNCGRAD_NUM_THREADS", "3")
+    np.testing.assert_array_equal(map_shards(lambda v: v * 2, x, combine="stack").shape, (3, 2))
