@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from funcgrad import tree
-from funcgrad.compile.threads import check_threads
+from funcgrad.compile.threads import check_threads as _check_threads
 from funcgrad.core import errors as _errors
 
 __all__ = ["map_shards", "data_parallel", "DataParallel", "combine_results"]
@@ -71,10 +71,10 @@ def _shard_count(threads) -> int:
     """``threads`` if given, else ``FUNCGRAD_NUM_THREADS``, else the number of cores: a
     positive integer, or the same clear error as ``jit(threads=)``."""
     if threads is not None:
-        return check_threads(threads, "threads")
+        return _check_threads(threads, "threads")
     value = os.environ.get("FUNCGRAD_NUM_THREADS", "").strip()
     if value:
-        return check_threads(value, "FUNCGRAD_NUM_THREADS")
+        return _check_threads(value, "FUNCGRAD_NUM_THREADS")
     return os.cpu_count() or 1
 
 

@@ -183,7 +183,8 @@ API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.lax": 
              "funcgrad.random": "random", "funcgrad.optim": "optim",
              "funcgrad.nn_init": "nn-initializers",
              "funcgrad.numpy.linalg": "numpy-linalg", "funcgrad.scipy.linalg": "scipy-linalg",
-             "funcgrad.flatten_util": "flatten-util", "funcgrad.scipy.signal": "scipy-signal"}
+             "funcgrad.flatten_util": "flatten-util", "funcgrad.scipy.signal": "scipy-signal",
+             "funcgrad.integrate": "integrate"}
 API_PAGES.update({f"funcgrad.scipy.stats.{name}": "scipy-stats" for name in [
     "norm", "multivariate_normal", "t", "gamma", "beta", "dirichlet", "poisson", "bernoulli",
     "binom", "expon", "laplace", "logistic", "cauchy", "uniform", "chi2"]})

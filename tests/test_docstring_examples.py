@@ -27,7 +27,7 @@ PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "
                   "funcgrad.testing", "funcgrad.testing.strategies", "funcgrad.parallel",
                   "funcgrad.random", "funcgrad.optim", "funcgrad.nn_init",
                   "funcgrad.numpy.linalg", "funcgrad.scipy.linalg",
-                  "funcgrad.flatten_util", "funcgrad.scipy.signal"]
+                  "funcgrad.flatten_util", "funcgrad.scipy.signal", "funcgrad.integrate"]
 
 
 # Names that a public module shows but does not offer: helpers it imports for its own use

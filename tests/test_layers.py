@@ -24,7 +24,8 @@ LAYERS = [
     ("transforms", ["funcgrad.transforms"]),
     ("compile", ["funcgrad.compile"]),
     ("control", ["funcgrad.control"]),
-    ("api", ["funcgrad.api", "funcgrad.lax", "funcgrad.parallel", "funcgrad.cache"]),
+    ("api", ["funcgrad.api", "funcgrad.lax", "funcgrad.parallel", "funcgrad.cache",
+             "funcgrad.integrate"]),
     ("testing", ["funcgrad.testing"]),
     ("package", ["funcgrad"]),  # funcgrad/__init__.py: the public names of every layer
 ]

@@ -1,0 +1,67 @@
+"""odeint: solutions against closed forms and SciPy, derivatives in every mode against
+finite differences of SciPy's solution, pytrees, vmap and jit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.integrate
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad.integrate import odeint
+
+TIMES = np.linspace(0.0, 3.0, 5)
+
+
+def pendulum(state, t):
+    return fnp.stack([state[1], -fnp.sin(state[0])])
+
+
+def scipy_pendulum(angle0):
+    return scipy.integrate.odeint(lambda s, t: [s[1], -np.sin(s[0])], [angle0, 0.0], TIMES,
+                                  rtol=1e-12, atol=1e-12)
+
+
+def test_exponential_decay_and_its_rate_derivative_match_the_closed_form():
+    ys = odeint(lambda y, t, k: -k * y, np.array([1.0, 2.0]), TIMES, 0.7)
+    np.testing.assert_allclose(ys, np.exp(-0.7 * TIMES)[:, None] * [1.0, 2.0], rtol=1e-7)
+    d_rate = fg.jacrev(lambda k: odeint(lambda y, t, k: -k * y, np.array([1.0]), TIMES, k))(0.7)
+    np.testing.assert_allclose(d_rate[:, 0], -TIMES * np.exp(-0.7 * TIMES), atol=1e-7)
+
+
+def test_pendulum_matches_scipy_and_its_gradients_match_finite_differences():
+    np.testing.assert_allclose(odeint(pendulum, np.array([1.0, 0.0]), TIMES), scipy_pendulum(1.0),
+                               atol=1e-6)
+
+    def final_angle(a):
+        return odeint(pendulum, fnp.stack([a, 0.0]), TIMES)[-1, 0]
+    h = 1e-5
+    numeric = (scipy_pendulum(1.0 + h)[-1, 0] - scipy_pendulum(1.0 - h)[-1, 0]) / (2 * h)
+    reverse = fg.grad(final_angle)(1.0)
+    forward = fg.jvp(final_angle, (1.0,), (1.0,))[1]
+    np.testing.assert_allclose(reverse, numeric, atol=1e-6)
+    np.testing.assert_allclose(forward, reverse, rtol=1e-10)
+
+
+def test_pytree_states_vmap_and_a_single_time():
+    oscillator = odeint(lambda s, t: {"x": s["v"], "v": -s["x"]},
+                        {"x": np.array(1.0), "v": np.array(0.0)}, TIMES)
+    np.testing.assert_allclose(oscillator["x"], np.cos(TIMES), atol=1e-7)
+    np.testing.assert_allclose(oscillator["v"], -np.sin(TIMES), atol=1e-7)
+    starts = np.array([0.3, 1.0, 2.0])
+    batched = fg.vmap(lambda a: odeint(pendulum, fnp.stack([a, 0.0]), TIMES)[-1, 0])(starts)
+    np.testing.assert_allclose(batched, [scipy_pendulum(a)[-1, 0] for a in starts], atol=1e-6)
+    np.testing.assert_array_equal(odeint(pendulum, np.array([1.0, 0.0]), np.array([0.5])),
+                                  [[1.0, 0.0]])
+
+
+def test_compiled_solution_equals_the_uncompiled_one():
+    y0 = np.array([1.0, 0.0])
+    np.testing.assert_allclose(fg.jit(lambda y: odeint(pendulum, y, TIMES))(y0),
+                               odeint(pendulum, y0, TIMES), rtol=1e-12)
+
+
+def test_times_must_be_a_vector():
+    with pytest.raises(fg.FuncgradValueError, match="t must be a 1-D array"):
+        odeint(pendulum, np.array([1.0, 0.0]), np.zeros((2, 2)))
