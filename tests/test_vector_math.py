@@ -10,13 +10,11 @@ import re
 import subprocess
 import sys
 
-import numba
 import numpy as np
 import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
-from funcgrad.compile import vector_math
 from funcgrad.compile.emitter import VECTOR_MATH_MIN_ELEMENTS
 
 # Numba's SSA pass warns about the renamed variables of conditional expressions in functions
@@ -138,25 +136,6 @@ def test_rerun_with_reductions_in_the_loop():
         want = np.sum(np.sin(a) * np.cos(a), axis=1), np.max(np.cos(a)), np.sin(a) + 1
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-14, atol=1e-14)
-
-
-def test_branch_free_sin_and_cos_of_huge_arguments():
-    """vector_math's own sin and cos reduce every double exactly (Payne-Hanek in 24-bit
-    limbs): the hardest, 6381956970095103 * 2^797, is within 2^-62 of a multiple of pi/2,
-    and its cosine to 20 digits is -4.6871659242546276111e-19 (the C library's is 8 ulp off)."""
-    worst = 6381956970095103 * 2.0 ** 797
-    x = np.array([worst, 1e22, -1e300, 2.0 ** 20, 1.7e308, -5e6, 0.5, -0.0, np.inf, np.nan])
-
-    @numba.njit
-    def both(x):
-        sin, cos = np.empty_like(x), np.empty_like(x)
-        for i in range(x.shape[0]):
-            sin[i], cos[i] = vector_math.sin(x[i]), vector_math.cos(x[i])
-        return sin, cos
-    sin, cos = both(x)
-    with np.errstate(invalid="ignore"):
-        want_cos = np.where(x == worst, -4.6871659242546276111e-19, np.cos(x))
-        assert _ulps(sin, np.sin(x)).max() <= 1 and _ulps(cos, want_cos).max() <= 1
 
 
 def test_integer_arguments():

@@ -17,7 +17,7 @@ from numba.extending import overload, register_jitable
 
 # exp, log, tanh... as fused loops call them: vectorisable versions (vector_math.py)
 from funcgrad.compile.vector_math import (  # noqa: F401
-    cos, cos_small, exp, expm1, log, log1p, logistic, sin, sin_small, tanh)
+    cos_small, exp, expm1, log, log1p, logistic, sin_small, tanh)
 
 SQRT2 = math.sqrt(2.0)
 SQRT_PI = math.sqrt(math.pi)

@@ -284,10 +284,11 @@ def logistic(x):
 
 
 # --- sin and cos -----------------------------------------------------------------------
-# x = n pi/2 + r with |r| <= pi/4, then sin r or cos r by the quadrant n mod 4. Below 2^20
-# Cody-Waite with pi/2 in three 33-bit parts and a tail; above, the bits of 2/pi that matter
-# for x's exponent, multiplied out exactly in 24-bit limbs (Payne and Hanek's method). Both
-# reductions run for every element (no branches) and the right one is chosen.
+# x = n pi/2 + r with |r| <= pi/4, then sin r or cos r by the quadrant n mod 4, for
+# |x| < 2^20: Cody-Waite with pi/2 in three 33-bit parts and a tail. A fused loop counts
+# larger arguments and runs again with the C library's sin and cos if there were any
+# (emitter.py): an exact reduction of every double, branch-free, took seconds to compile
+# into each program.
 
 def _pi_times(scale_bits: int) -> int:
     """floor(pi * 2^scale_bits), by Machin's formula pi = 16 atan(1/5) - 4 atan(1/239) in
@@ -322,19 +323,11 @@ def _pio2_parts(count: int, bits: int) -> tuple[float, ...]:
 
 getcontext().prec = 120
 PIO2_1, PIO2_2, PIO2_3, PIO2_3T = _pio2_parts(3, 33)
-PIO2_HI, PIO2_LO = _pio2_parts(1, 53)
 TWO_OVER_PI = float(Decimal(2 ** (_PI_BITS + 1)) / Decimal(_PI))
-# 2/pi = sum_j TWO_OVER_PI_LIMBS[j] 2^(-24 (j + 1)): its bits, 24 at a time
-_LIMB_COUNT = 56
-_TWO_OVER_PI_FIXED = (1 << (_PI_BITS + 24 * _LIMB_COUNT + 1)) // _PI
-TWO_OVER_PI_LIMBS = __import__("numpy").array(
-    [(_TWO_OVER_PI_FIXED >> (24 * (_LIMB_COUNT - 1 - j))) & 0xFFFFFF
-     for j in range(_LIMB_COUNT)], dtype="float64")
 # 1/(2k+1)! and 1/(2k)!: Taylor coefficients of sin and cos, enough for |r| <= pi/4
 SIN_C = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(10))
 COS_C = tuple((-1) ** k / math.factorial(2 * k) for k in range(10))
 MEDIUM = 2.0 ** 20  # below, the Cody-Waite reduction
-TWO24, INV_TWO24 = 2.0 ** 24, 2.0 ** -24
 
 
 @_jit
@@ -356,176 +349,9 @@ def _reduce_medium(a):
     return n, r_hi, r_lo
 
 
-@_jit
-def _limb_parts(v, s):
-    """The limb value v 2^s split into its integer part mod 4 and its fraction (exact)."""
-    t = v * s
-    t = t - 4.0 * _floor(t * 0.25)
-    whole = _floor(t)
-    return whole, t - whole
-
-
-@_jit
-def _fraction_window(s):
-    """The span of the fraction bits a limb at scale s can hold: [min(s, 1), min(2^24 s, 1))."""
-    top = s * TWO24
-    top = _where(top > 1.0, 1.0, top)
-    bottom = _where(s > 1.0, 1.0, s)
-    return top - bottom, bottom
-
-
-@_jit
-def _reduce_large(a):
-    """(n, r_hi, r_lo) with a = n pi/2 + r_hi + r_lo (n mod 4 only), for 2^20 <= a < inf.
-    a = M 2^q; a 2/pi mod 4 is M times the limbs of 2/pi from the first one whose product
-    with 2^q is not a multiple of 4, as 24-bit limbs with carries propagated: its fraction
-    is then the limbs' fraction parts, non-overlapping and non-negative, summed without
-    cancellation (and when it is above 1/2, 1 minus it as the sum of their complements)."""
-    bits = _bits(a)
-    q = ((bits >> 52) & 0x7FF) - 1075
-    m = float((bits & 0xFFFFFFFFFFFFF) | 0x10000000000000)
-    j0 = (q - 2) // 24
-    j0 = _where(j0 < 0, 0, j0)
-    j0 = _where(j0 > 40, 40, j0)
-    scale = _pow2(float(q - 24 * (j0 + 1)))  # of limb 0 (limbs -2 and -1 are above)
-    m2 = _floor(m * 2.0 ** -48)
-    m1 = _floor((m - m2 * 2.0 ** 48) * INV_TWO24)
-    m0 = m - m2 * 2.0 ** 48 - m1 * TWO24
-    c0 = TWO_OVER_PI_LIMBS[j0]
-    c1 = TWO_OVER_PI_LIMBS[j0 + 1]
-    c2 = TWO_OVER_PI_LIMBS[j0 + 2]
-    c3 = TWO_OVER_PI_LIMBS[j0 + 3]
-    c4 = TWO_OVER_PI_LIMBS[j0 + 4]
-    c5 = TWO_OVER_PI_LIMBS[j0 + 5]
-    c6 = TWO_OVER_PI_LIMBS[j0 + 6]
-    c7 = TWO_OVER_PI_LIMBS[j0 + 7]
-    c8 = TWO_OVER_PI_LIMBS[j0 + 8]
-    # limb i (scale 2^-24i of limb 0) sums m_k c_j for j - k = i: each product < 2^48
-    v8 = m0 * c8
-    v7 = m0 * c7 + m1 * c8
-    v6 = m0 * c6 + m1 * c7 + m2 * c8
-    v5 = m0 * c5 + m1 * c6 + m2 * c7
-    v4 = m0 * c4 + m1 * c5 + m2 * c6
-    v3 = m0 * c3 + m1 * c4 + m2 * c5
-    v2 = m0 * c2 + m1 * c3 + m2 * c4
-    v1 = m0 * c1 + m1 * c2 + m2 * c3
-    v0 = m0 * c0 + m1 * c1 + m2 * c2
-    vm1 = m1 * c0 + m2 * c1
-    vm2 = m2 * c0
-    carry = _floor(v8 * INV_TWO24)
-    v8 = v8 - carry * TWO24
-    v7 = v7 + carry
-    carry = _floor(v7 * INV_TWO24)
-    v7 = v7 - carry * TWO24
-    v6 = v6 + carry
-    carry = _floor(v6 * INV_TWO24)
-    v6 = v6 - carry * TWO24
-    v5 = v5 + carry
-    carry = _floor(v5 * INV_TWO24)
-    v5 = v5 - carry * TWO24
-    v4 = v4 + carry
-    carry = _floor(v4 * INV_TWO24)
-    v4 = v4 - carry * TWO24
-    v3 = v3 + carry
-    carry = _floor(v3 * INV_TWO24)
-    v3 = v3 - carry * TWO24
-    v2 = v2 + carry
-    carry = _floor(v2 * INV_TWO24)
-    v2 = v2 - carry * TWO24
-    v1 = v1 + carry
-    carry = _floor(v1 * INV_TWO24)
-    v1 = v1 - carry * TWO24
-    v0 = v0 + carry
-    carry = _floor(v0 * INV_TWO24)
-    v0 = v0 - carry * TWO24
-    vm1 = vm1 + carry
-    carry = _floor(vm1 * INV_TWO24)
-    vm1 = vm1 - carry * TWO24
-    vm2 = vm2 + carry
-    s = scale * 2.0 ** 48
-    w0, f0 = _limb_parts(vm2, s)
-    span0, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w1, f1 = _limb_parts(vm1, s)
-    span1, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w2, f2 = _limb_parts(v0, s)
-    span2, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w3, f3 = _limb_parts(v1, s)
-    span3, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w4, f4 = _limb_parts(v2, s)
-    span4, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w5, f5 = _limb_parts(v3, s)
-    span5, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w6, f6 = _limb_parts(v4, s)
-    span6, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w7, f7 = _limb_parts(v5, s)
-    span7, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w8, f8 = _limb_parts(v6, s)
-    span8, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w9, f9 = _limb_parts(v7, s)
-    span9, _ = _fraction_window(s)
-    s = s * INV_TWO24
-    w10, f10 = _limb_parts(v8, s)
-    span10, last_bottom = _fraction_window(s)
-    whole = w0 + w1 + w2 + w3 + w4 + w5 + w6 + w7 + w8 + w9 + w10
-    # the fraction F, and 1 - F, each a sum of non-negative terms in decreasing order
-    up_hi, up_lo = _sum_decreasing(f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, 0.0)
-    down_hi, down_lo = _sum_decreasing(span0 - f0, span1 - f1, span2 - f2, span3 - f3,
-                                       span4 - f4, span5 - f5, span6 - f6, span7 - f7,
-                                       span8 - f8, span9 - f9, span10 - f10, last_bottom)
-    round_up = up_hi >= 0.5
-    n = _where(round_up, whole + 1.0, whole)
-    f_hi = _where(round_up, -down_hi, up_hi)
-    f_lo = _where(round_up, -down_lo, up_lo)
-    r_hi = f_hi * PIO2_HI
-    r_lo = _product_error(f_hi, PIO2_HI, r_hi) + (f_hi * PIO2_LO + f_lo * PIO2_HI)
-    r_hi, r_lo = _two_sum(r_hi, r_lo)
-    return n, r_hi, r_lo
-
-
-@_jit
-def _sum_decreasing(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11):
-    """hi + lo = the sum of non-negative terms given largest first, to ~2^-105 relative: the
-    rounding errors of hi, each exact, are summed in lo."""
-    hi, lo = _two_sum(t0, t1)
-    hi, e = _two_sum(hi, t2)
-    lo = lo + e
-    hi, e = _two_sum(hi, t3)
-    lo = lo + e
-    hi, e = _two_sum(hi, t4)
-    lo = lo + e
-    hi, e = _two_sum(hi, t5)
-    lo = lo + e
-    hi, e = _two_sum(hi, t6)
-    lo = lo + e
-    lo = lo + (t7 + (t8 + (t9 + (t10 + t11))))
-    return _two_sum(hi, lo)
-
-
-@_inline
-def _reduce(x):
-    """(quadrant, r_hi, r_lo) for |x| finite: |x| = quadrant pi/2 + r (mod 2 pi)."""
-    a = abs(x)
-    medium = a < MEDIUM
-    n_m, h_m, l_m = _reduce_medium(_where(medium, a, 0.0))
-    big = _where((a == a) & (a != math.inf), a, MEDIUM)
-    n_l, h_l, l_l = _reduce_large(_where(medium, MEDIUM, big))
-    n = _where(medium, n_m, n_l)
-    quadrant = n - 4.0 * _floor(n * 0.25)
-    return quadrant, _where(medium, h_m, h_l), _where(medium, l_m, l_l)
-
-
 @_inline
 def _reduce_small(x):
-    """_reduce for |x| < 2^20 only (the Cody-Waite reduction alone, a tenth of the cost)."""
+    """(quadrant, r_hi, r_lo) for |x| < 2^20: |x| = quadrant pi/2 + r (mod 2 pi)."""
     a = abs(x)
     n, r_hi, r_lo = _reduce_medium(_where(a < MEDIUM, a, 0.0))
     return n - 4.0 * _floor(n * 0.25), r_hi, r_lo
@@ -581,25 +407,10 @@ def _cos_of(x, quadrant, r, r_lo):
 
 
 @_inline
-def sin(x):
-    """The sine."""
-    x = float(x)
-    quadrant, r, r_lo = _reduce(x)
-    return _sin_of(x, quadrant, r, r_lo)
-
-
-@_inline
-def cos(x):
-    """The cosine."""
-    x = float(x)
-    quadrant, r, r_lo = _reduce(x)
-    return _cos_of(x, quadrant, r, r_lo)
-
-
-@_inline
 def sin_small(x):
     """The sine for |x| < 2^20 (and inf and NaN); anything for larger |x|. A fused loop calls
-    it and counts larger arguments (emitter.py), to run again with ``sin`` if there were."""
+    it and counts larger arguments (emitter.py), to run again with the C library's if there
+    were."""
     x = float(x)
     quadrant, r, r_lo = _reduce_small(x)
     return _sin_of(x, quadrant, r, r_lo)
