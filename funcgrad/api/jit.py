@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from funcgrad.api.transformed import Transformed
-from funcgrad.api.trace_cache import GuardChain, call_signature, leaf_signature, random_state
+from funcgrad.api.trace_cache import (GuardChain, call_signature, leaf_signature,
+                                      quick_chain_tests, random_state)
 from funcgrad.compile import executable as compiled
 from funcgrad.compile.executable import _disabled as compiled_off, executable, scalars
 from funcgrad.compile.threads import check_threads, default_threads
@@ -30,7 +31,7 @@ from funcgrad.core.arguments import FunctionArgs, name_of
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
 from funcgrad.core.evaluate import ClosedProgram, evaluate, owned_results
 from funcgrad.core.ir import Program, common_subexpression_elimination, dead_code_elimination
-from funcgrad.core.tracing import Tracer, current_trace, trace_flat
+from funcgrad.core.tracing import Tracer, current_trace, live_traces, trace_flat
 from funcgrad.tree import unflatten
 
 
@@ -38,7 +39,7 @@ class _Entry:
     """One traced signature: its program, and how to run it."""
 
     __slots__ = ("program", "consts", "out_tree", "guard", "scalarize", "executable", "run",
-                 "calls")
+                 "calls", "fast")
 
     def __init__(self, program: Program, consts: list, out_tree, guard: GuardChain,
                  scalarize: bool):
@@ -50,6 +51,7 @@ class _Entry:
         self.executable: compiled.Executable | None = None
         self.run: Callable | None = None  # the compiled fast path, once compiled (_runner)
         self.calls = 0  # calls answered by the NumPy evaluator while Numba compiled
+        self.fast: Callable | None = None  # the whole call as one function (_fast_path)
 
     def inputs(self, leaves) -> list:
         inputs = [*self.consts, *leaves] if self.consts else list(leaves)
@@ -79,13 +81,24 @@ class Jitted(Transformed):
         self._tiered = self.compile_mode == "tiered"
         self._static = bool(self.static_argnums or self.static_argnames)
         self._entries: dict = {}
+        self._fast: Callable = _missed  # see __call__
 
     def __repr__(self):
         return f"<jit of {name_of(self.fun)}>"
 
     def __call__(self, *args, **kwargs):
-        # The hot path: one walk over the arguments gives their leaves and a key of their
-        # structure, shapes and dtypes; a dictionary lookup; the guard; the compiled function.
+        # The hot path: the generated function of the signature last called (_fast_path)
+        # checks these arguments, the guard and the mode inline and runs the compiled code;
+        # on any difference it answers _MISS, and the general path below decides.
+        if not kwargs:
+            out = self._fast(args)
+            if out is not _MISS:
+                return out
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        # One walk over the arguments gives their leaves and a key of their structure,
+        # shapes and dtypes; a dictionary lookup; the guard; the compiled function.
         if not self._static:
             fast = call_signature(args, kwargs)
             if fast is not None:
@@ -93,6 +106,10 @@ class Jitted(Transformed):
                 if entry is not None and entry.guard.holds():
                     run = entry.run
                     if run is not None and current_trace() is None and not compiled_off[0]:
+                        if not kwargs:  # this signature's fast path answers the next call
+                            if entry.fast is None:
+                                entry.fast = _fast_path(entry, args, fast[0]) or _missed
+                            self._fast = entry.fast
                         return run(fast[0])
                     return self._run(entry, fast[0])
         return self._slow_call(args, kwargs)
@@ -176,34 +193,59 @@ def _evaluated(entry: _Entry, ex: compiled.Executable, leaves) -> list:
 
 
 def _runner(entry: _Entry, ex: compiled.Executable, leaves) -> Callable:
-    """The compiled call of one traced signature, as one generated function with everything
-    that does not depend on the arguments' values done once: the constants (as Numba takes
-    them), the conversion of 0-d results to NumPy scalars, whether a result may need copying
-    to be fresh (see owned_results), and the output tree, built by one expression.
+    """The compiled call of one traced signature, as one generated function of the flat
+    arguments with everything that does not depend on their values done once (see
+    _call_body)."""
+    names = [f"a{i}" for i in range(len(leaves))]
+    namespace: dict = {}
+    unpack = f"    {', '.join(names)}, = leaves\n" if names else ""
+    body = _call_body(entry, ex, leaves, names, namespace)
+    exec(compile(f"def run(leaves):\n{unpack}{body}", "<funcgrad jit call>",  # noqa: S102
+                 "exec"), namespace)
+    return namespace["run"]
+
+
+def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
+               namespace: dict, indent: int = 1) -> str:
+    """The source (for a function whose locals ``names`` hold the flat arguments) that
+    calls the compiled function and returns the output tree: the constants (as Numba takes
+    them), the conversion of 0-d arguments and results (Numba takes and gives them as
+    scalars; results become NumPy scalars of the program's dtype), whether a result may
+    need copying to be fresh (see owned_results), and the output tree, built by one
+    expression. Adds the objects it names to ``namespace``.
 
     When every argument is a Python float or bool (the signature's key then fixes Numba's
     types exactly; an int may be too large for int64) it calls the compiled function's
     entry point, skipping the Numba dispatcher's type dispatch; arrays go through the
     dispatcher, which checks their memory layout."""
-    names = [f"a{i}" for i in range(len(leaves))]
-    namespace: dict = {"function": ex.function, "ints": ex.ints, "floats": ex.floats,
-                       "locate": ex.locate, "explain": ex.explain, "scalars": scalars,
-                       "owned_results": owned_results, "program": entry.program}
+    namespace.update({"function": ex.function, "ints": ex.ints, "floats": ex.floats,
+                      "locate": ex.locate, "explain": ex.explain,
+                      "owned_results": owned_results, "program": entry.program})
     consts = scalars(entry.consts)
     namespace.update({f"k{i}": c for i, c in enumerate(consts)})
     entry_point = _entry_point(ex.function, [*consts, *leaves, ex.ints, ex.floats])
     if entry_point is not None:
         namespace["function"] = entry_point
-    arguments = ", ".join([f"k{i}" for i in range(len(consts))] + names + ["ints", "floats"])
-    unpack = f"    {', '.join(names)}, = leaves\n" if names else ""
-    if entry.scalarize and names:  # 0-d array arguments (the key fixes which are 0-d)
-        unpack = f"    {', '.join(names)}, = scalars(leaves)\n"
-    results = [f"o[{k}]" if t is None else f"t{k}(o[{k}])"
+    inputs = list(names)
+    if entry.scalarize:  # 0-d array arguments (the key fixes which are 0-d) as scalars
+        inputs = [f"{n}[()]" if type(x) is np.ndarray and not x.shape else n
+                  for n, x in zip(names, leaves)]
+    arguments = ", ".join([f"k{i}" for i in range(len(consts))] + inputs + ["ints", "floats"])
+    results = [f"o[{k}]" if t is None else f"(o[{k}] * ONE)" if t is np.float64 else
+               f"t{k}(o[{k}])"
                for k, t in enumerate(ex.scalars or [None] * len(entry.program.outvars))]
     namespace.update({f"t{k}": t for k, t in enumerate(ex.scalars or ()) if t is not None})
-    copy = ""
+    namespace["ONE"] = np.float64(1.0)  # a float times it is that float as a NumPy float64,
+    # exactly (-0.0, inf and nan included), in half the time of calling np.float64
+    lines = []
+    if ex.threads is not None:  # Numba's thread count is per calling thread
+        namespace["set_threads"] = threads_of_numba
+        lines.append(f"set_threads({ex.threads})")
+    lines += ["try:", f"    o = function({arguments})",
+              "except IndexError as err:", "    raise locate(err) from None",
+              "except Exception as err:", "    raise explain(err) from err"]
     if _may_copy(entry.program):
-        copy = "    o = owned_results(program, [" + ", ".join(results) + "], True)\n"
+        lines.append("o = owned_results(program, [" + ", ".join(results) + "], True)")
         results = [f"o[{k}]" for k in range(len(results))]
     tree = _expression(_example(entry.out_tree))
     if tree is None:
@@ -211,16 +253,118 @@ def _runner(entry: _Entry, ex: compiled.Executable, leaves) -> Callable:
         tree = "build([" + ", ".join(results) + "])"
     else:
         tree = re.sub(r"o\[(\d+)\]", lambda m: results[int(m.group(1))], tree)
-    if ex.threads is not None:  # Numba's thread count is per calling thread
-        namespace["set_threads"] = threads_of_numba
-        unpack += f"    set_threads({ex.threads})\n"
-    source = (f"def run(leaves):\n{unpack}"
-              f"    try:\n        o = function({arguments})\n"
-              "    except IndexError as err:\n        raise locate(err) from None\n"
-              "    except Exception as err:\n        raise explain(err) from err\n"
-              f"{copy}    return {tree}\n")
-    exec(compile(source, "<funcgrad jit call>", "exec"), namespace)  # noqa: S102
-    return namespace["run"]
+    lines.append(f"return {tree}")
+    pad = "    " * indent
+    return "".join(f"{pad}{line}\n" for line in lines)
+
+
+class _Missed:
+    """What a fast path answers when the call is not its signature's (see _fast_path)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<not the fast path's call>"
+
+
+_MISS = _Missed()
+
+
+def _missed(args):
+    return _MISS
+
+
+def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
+    """The whole compiled call of ``entry``'s signature as one generated function of the
+    positional arguments (a monomorphic inline cache): one condition checks that the
+    arguments have the structure, types, shapes and dtypes of ``args`` (binding the leaves
+    as it goes), that no trace is under way, jit is not disabled and the guard holds (its
+    identity checks inline when they are quick), then the body of ``_runner`` runs; on any
+    difference it answers _MISS and jit's general path decides. None if ``args`` hold
+    something it does not check inline (namedtuples, custom nodes, objects)."""
+    namespace: dict = {"MISS": _MISS, "ndarray": np.ndarray, "traces": live_traces,
+                       "off": compiled_off}
+    tops = [f"x{i}" for i in range(len(args))]
+    conds: list[str] = []
+    names: list[str] = []
+    for top, x in zip(tops, args):
+        if not _checks(top, x, conds, names, namespace):
+            return None
+    if len(names) != len(leaves):
+        return None
+    unpack = f"        {', '.join(tops)}, = args\n" if tops else \
+        "        if args:\n            return MISS\n"
+    if not _picks(unpack, conds, names, namespace, args, leaves):
+        return None
+    conds += ["not traces", "not off[0]"]
+    tests = quick_chain_tests(entry.guard.links, namespace, "G")
+    if tests is None:
+        namespace["guard"] = entry.guard.holds
+        tests = ["guard()"]
+    ex = entry.executable
+    assert ex is not None
+    body = _call_body(entry, ex, leaves, names, namespace)
+    source = ("def fast(args):\n    try:\n" + unpack
+              + "        if not (" + "\n                and ".join(conds + tests) + "):\n"
+              "            return MISS\n"
+              "    except (ValueError, KeyError):  # a count, a key, an emptied cell\n"
+              "        return MISS\n" + body)
+    exec(compile(source, "<funcgrad jit fast path>", "exec"), namespace)  # noqa: S102
+    return namespace["fast"]
+
+
+def _picks(unpack, conds, names, namespace, args, leaves) -> bool:
+    """Whether the generated checks accept ``args`` and bind the very leaves the general
+    path found, in its order (a check of _checks against call_signature)."""
+    probe = dict(namespace)
+    exec(compile("def leaves_of(args):\n    try:\n" + unpack  # noqa: S102
+                 + f"        if {' and '.join(conds) or 'True'}:\n"
+                 f"            return [{', '.join(names)}]\n"
+                 "    except (ValueError, KeyError):\n        pass\n",
+                 "<funcgrad jit probe>", "exec"), probe)
+    picked = probe["leaves_of"](args)
+    return picked is not None and len(picked) == len(leaves) and \
+        all(a is b for a, b in zip(picked, leaves))
+
+
+def _checks(expr: str, x, conds: list, names: list, namespace: dict) -> bool:
+    """Append to ``conds`` the conditions that ``expr`` has the structure, types, shapes and
+    dtypes of ``x``, binding its leaves (by ``:=``) to the names appended to ``names`` in
+    the order call_signature walks them. False if ``x`` holds something not checked
+    inline."""
+    t = type(x)
+    n = len(names)
+    leaf = expr if expr.isidentifier() else f"a{n}"
+    bind = leaf if leaf == expr else f"({leaf} := {expr})"
+    if t is np.ndarray:
+        namespace[f"s{n}"], namespace[f"d{n}"] = x.shape, x.dtype
+        conds.append(f"type({bind}) is ndarray and {leaf}.shape == s{n} "
+                     f"and {leaf}.dtype is d{n}")
+    elif t is float or t is int or t is bool:
+        conds.append(f"type({bind}) is {t.__name__}")
+    elif isinstance(x, (np.number, np.bool_)):  # a NumPy scalar: its type fixes its dtype
+        namespace[f"T{n}"] = t
+        conds.append(f"type({bind}) is T{n}")
+    elif x is None:
+        conds.append(f"{expr} is None")
+        return True
+    elif t is tuple or t is list or t is dict:
+        node = expr
+        if not expr.isidentifier():
+            node = f"n{len(conds)}"
+            expr = f"({node} := {expr})"
+        conds.append(f"type({expr}) is {t.__name__} and len({node}) == {len(x)}")
+        if t is dict:
+            if not all(type(k) is str for k in x):
+                return False  # (other keys may hash, compare or sort in surprising ways)
+            parts = [(f"{node}[{k!r}]", x[k]) for k in sorted(x)]  # a missing key: KeyError
+        else:
+            parts = [(f"{node}[{i}]", e) for i, e in enumerate(x)]
+        return all(_checks(sub, e, conds, names, namespace) for sub, e in parts)
+    else:
+        return False
+    names.append(leaf)
+    return True
 
 
 def _entry_point(dispatcher, args):

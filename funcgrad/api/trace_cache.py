@@ -623,28 +623,41 @@ def _quick_chain_check(links):
     and no Guard.deep): their checks as one generated function of identity comparisons,
     a few times faster than walking the guards (it runs on every call of a jitted
     function). None for other guards."""
-    namespace: dict = {"_EMPTY": _EMPTY}
+    namespace: dict = {}
+    tests = quick_chain_tests(links, namespace)
+    if tests is None:
+        return None
+    body = " and ".join(tests) or "True"
+    exec("def holds():\n    try:\n        return " + body + "\n"  # noqa: S102
+         "    except (ValueError, KeyError):\n        return False\n", namespace)
+    return namespace["holds"]
+
+
+def quick_chain_tests(links, namespace: dict, prefix: str = "") -> list[str] | None:
+    """The checks of ``_quick_chain_check`` as Python expressions (identity comparisons),
+    with the objects they name added to ``namespace`` (names starting with ``prefix``), for
+    code generated elsewhere to inline (jit's fast path); None if the guards are not all
+    quick. Reading an emptied closure cell raises ValueError, a deleted global KeyError:
+    the caller catches them (they mean the guard does not hold)."""
     tests = []
     for n, (fun, guard) in enumerate(links):
         if guard.quick is None or guard.deep or type(fun) is not FunctionType:
             return None
-        namespace[f"f{n}"] = fun
+        namespace[f"{prefix}f{n}"] = fun
         for m, (where, key, value) in enumerate(guard.quick):
             if value is _EMPTY:
                 return None
-            name = f"v{n}_{m}"
+            name = f"{prefix}v{n}_{m}"
             namespace[name] = value
-            if key is None:  # a closure cell (reading an emptied one raises ValueError)
-                namespace[f"c{n}_{m}"] = where
-                tests.append(f"c{n}_{m}.cell_contents is {name}")
+            if key is None:  # a closure cell
+                namespace[f"{prefix}c{n}_{m}"] = where
+                tests.append(f"{prefix}c{n}_{m}.cell_contents is {name}")
             else:
-                namespace[f"g{n}_{m}"] = where
-                namespace[f"k{n}_{m}"] = key
-                tests.append(f"g{n}_{m}.get(k{n}_{m}, _EMPTY) is {name}")
+                namespace[f"{prefix}g{n}_{m}"] = where
+                namespace[f"{prefix}k{n}_{m}"] = key
+                tests.append(f"{prefix}g{n}_{m}[{prefix}k{n}_{m}] is {name}")
         if guard.defaults is not None:
-            namespace[f"d{n}"], namespace[f"w{n}"] = guard.defaults
-            tests.append(f"f{n}.__defaults__ is d{n} and f{n}.__kwdefaults__ is w{n}")
-    body = " and ".join(tests) or "True"
-    exec("def holds():\n    try:\n        return " + body + "\n"  # noqa: S102
-         "    except ValueError:\n        return False\n", namespace)
-    return namespace["holds"]
+            namespace[f"{prefix}d{n}"], namespace[f"{prefix}w{n}"] = guard.defaults
+            tests.append(f"{prefix}f{n}.__defaults__ is {prefix}d{n} and "
+                         f"{prefix}f{n}.__kwdefaults__ is {prefix}w{n}")
+    return tests

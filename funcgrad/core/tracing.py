@@ -41,6 +41,13 @@ def current_trace() -> Trace | None:
     return stack[-1] if stack else None
 
 
+# Every trace under way, on any thread: empty when none is (list.append and remove are atomic
+# under the GIL). jit's generated fast path reads it inline, where calling current_trace (a
+# thread-local read) costs a tenth of the call; when it is not empty the call takes jit's
+# general path, which asks current_trace.
+live_traces: list[Trace] = []
+
+
 @contextmanager
 def source_of(source: Source | None):
     """Attribute the equations emitted inside to ``source`` (the user line they derive from)."""
@@ -189,6 +196,7 @@ def _check_python_ints(atoms):
 def new_trace(concrete: bool = False):
     trace = Trace(concrete)
     _state.stack.append(trace)
+    live_traces.append(trace)
     try:
         yield trace
     finally:
@@ -197,6 +205,7 @@ def new_trace(concrete: bool = False):
         # finished trace is freed by reference counting, not left to the cyclic GC.
         trace._operands.clear()
         trace._producers.clear()
+        live_traces.remove(trace)
         popped = _state.stack.pop()
         assert popped is trace, "trace stack out of order"
 

@@ -1,0 +1,125 @@
+"""jit's generated fast path (api/jit.py, _fast_path): once a signature has run compiled,
+its checks answer the next calls; every call it does not match must still be answered
+right by the general path (other types, shapes, dtypes, structures, keyword arguments, a
+rebound global, closure variable or default, a trace under way, disable_jit)."""
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad.api import jit as jit_api
+from funcgrad.compile import executable as compiled
+
+
+def warm(f, *args):
+    """Call until the fast path of this signature is in place (compiled, then generated)."""
+    for _ in range(3):
+        f(*args)
+    assert f._fast is not jit_api._missed
+    return f
+
+
+def test_scalar_fast_path_answers_and_misses_fall_back():
+    f = warm(fg.jit(lambda x, y: x * y + 1, compile="sync"), 2.0, 3.0)
+    traces = compiled.stats["traces"]
+    out = f(2.0, 4.0)
+    assert f._fast((2.0, 4.0)) == 9.0 and type(out) is np.float64 and out == 9.0
+    assert compiled.stats["traces"] == traces
+    assert f(2, 4) == 9 and type(f(2, 4)) is np.int64        # ints: another signature
+    assert f(True, 2.0) == 3.0                                 # a bool
+    assert f(np.float32(2.0), 4.0).dtype == np.float32         # a NumPy scalar
+    assert f(2.0, y=4.0) == 9.0                                # a keyword argument
+    assert f(2.0, 4.0) == 9.0
+    with pytest.raises(TypeError):
+        f(2.0)                                                  # too few arguments
+
+
+def test_float64_results_keep_their_bits():
+    f = warm(fg.jit(lambda x: (x * 1.0, -x, x + 0.0), compile="sync"), 1.0)
+    for x in (-0.0, np.inf, -np.inf, 5e-324, np.nan):
+        got = f(x)
+        assert all(type(g) is np.float64 for g in got)
+        want = (x, -x, x + 0.0)
+        assert [np.signbit(g) for g in got] == [np.signbit(w) for w in want]
+        np.testing.assert_array_equal(np.array(got), np.array(want))
+
+
+def test_array_pytrees_miss_on_other_shapes_dtypes_and_structures():
+    def f(params, x):
+        return {"y": fnp.tanh(x @ params["w"]) + params["b"], "s": fnp.sum(x)}
+    params = {"w": np.ones((3, 2)), "b": np.zeros(2)}
+    jf = warm(fg.jit(f, compile="sync"), params, np.ones((4, 3)))
+
+    def check(p, x):
+        got, want = jf(p, x), f(p, x)
+        assert set(got) == {"y", "s"}
+        for k in got:
+            assert np.asarray(got[k]).dtype == np.asarray(want[k]).dtype
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-12)
+
+    check(params, np.ones((5, 3)))                                  # another batch size
+    check(params, np.ones((4, 3), np.float32))                      # another dtype
+    check({"w": np.ones((3, 2), np.float32), "b": np.zeros(2)}, np.ones((4, 3)))
+    check(dict(params), np.asfortranarray(np.ones((4, 3))))         # another layout
+    check(params, np.ones((4, 3)))
+    with pytest.raises(Exception):                                  # a key missing
+        jf({"w": np.ones((3, 2)), "c": np.zeros(2)}, np.ones((4, 3)))
+    with pytest.raises(Exception):                                  # a list, not a dict
+        jf([np.ones((3, 2)), np.zeros(2)], np.ones((4, 3)))
+    check(params, np.ones((4, 3)))
+
+
+def test_zero_dimensional_arguments_and_fresh_results():
+    jf = warm(fg.jit(lambda x, s: (x, x * s), compile="sync"), np.ones(3), np.array(2.0))
+    x = np.arange(3.0)
+    same, doubled = jf(x, np.array(3.0))
+    assert same is not x and same.tolist() == x.tolist()        # a copy, never the input
+    assert doubled.tolist() == [0.0, 3.0, 6.0]
+    assert jf(x, 3.0)[1].tolist() == [0.0, 3.0, 6.0]              # a float, not a 0-d array
+    assert jf(x, np.array([3.0]))[1].tolist() == [0.0, 3.0, 6.0]  # a 1-element array
+
+
+SCALE = 2.0
+
+
+def test_rebinding_a_global_a_closure_variable_or_a_default_retraces():
+    global SCALE
+    offset = 1.0
+
+    def f(x, power=1):
+        return x ** power * SCALE + offset
+
+    jf = warm(fg.jit(f, compile="sync"), 3.0)
+    assert jf(3.0) == 7.0
+    SCALE = 10.0
+    assert jf(3.0) == 31.0
+    offset = 2.0
+    assert jf(3.0) == 32.0
+    f.__defaults__ = (2,)
+    assert jf(3.0) == 92.0
+    warm(jf, 3.0)
+    SCALE = 2.0
+    assert jf(3.0) == 20.0
+
+
+def test_a_call_inside_a_trace_is_recorded_not_run():
+    jf = warm(fg.jit(lambda x: fnp.sin(x) * 2.0, compile="sync"), 0.5)
+    # concrete arguments inside another transform's trace: a call equation, still
+    program = fg.make_ir(lambda y: y * jf(0.5))(1.0)
+    assert "call" in str(program)
+    assert fg.grad(lambda y: y * jf(0.5))(1.0) == pytest.approx(2 * np.sin(0.5))
+    assert fg.grad(jf)(0.5) == pytest.approx(2 * np.cos(0.5))
+    assert jf(0.5) == pytest.approx(2 * np.sin(0.5))
+
+
+def test_disable_jit_after_the_fast_path_runs_the_evaluator(monkeypatch):
+    jf = warm(fg.jit(lambda x: x * 2.0, compile="sync"), 1.5)
+    evaluated = []
+    real = jit_api.evaluate
+    monkeypatch.setattr(jit_api, "evaluate", lambda *a: evaluated.append(1) or real(*a))
+    with fg.disable_jit():
+        assert jf(1.5) == 3.0
+    assert evaluated
+    evaluated.clear()
+    assert jf(1.5) == 3.0 and not evaluated
