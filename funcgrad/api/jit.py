@@ -81,19 +81,14 @@ class Jitted(Transformed):
         self._tiered = self.compile_mode == "tiered"
         self._static = bool(self.static_argnums or self.static_argnames)
         self._entries: dict = {}
-        self._fast: Callable = _missed  # see __call__
 
     def __repr__(self):
         return f"<jit of {name_of(self.fun)}>"
 
     def __call__(self, *args, **kwargs):
-        # The hot path: the generated function of the signature last called (_fast_path)
-        # checks these arguments, the guard and the mode inline and runs the compiled code;
-        # on any difference it answers _MISS, and the general path below decides.
-        if not kwargs:
-            out = self._fast(args)
-            if out is not _MISS:
-                return out
+        # The general path. Once a signature has run compiled, the jitted function gets a
+        # class of its own whose __call__ is that signature's generated fast path (see
+        # _fast_path and _answer_next_calls), which comes here on any difference.
         return self._call(args, kwargs)
 
     def _call(self, args, kwargs):
@@ -107,12 +102,32 @@ class Jitted(Transformed):
                     run = entry.run
                     if run is not None and current_trace() is None and not compiled_off[0]:
                         if not kwargs:  # this signature's fast path answers the next call
-                            if entry.fast is None:
-                                entry.fast = _fast_path(entry, args, fast[0]) or _missed
-                            self._fast = entry.fast
+                            self._answer_next_calls(entry, args, fast[0])
                         return run(fast[0])
                     return self._run(entry, fast[0])
         return self._slow_call(args, kwargs)
+
+    def _answer_next_calls(self, entry: _Entry, args, leaves):
+        """Make ``entry``'s fast path this function's ``__call__``: the method of a class of
+        its own (a subclass of Jitted), as Python looks special methods up on the class; a
+        call then costs one Python frame, not two."""
+        if entry.fast is None:
+            entry.fast = _fast_path(entry, args, leaves) or Jitted.__call__
+        cls = type(self)
+        if cls is Jitted:
+            if entry.fast is Jitted.__call__:
+                return
+            cls = self.__class__ = type("Jitted", (Jitted,), {  # type: ignore[assignment]
+                "__slots__": (), "__module__": __name__, "__doc__": Jitted.__doc__,
+                "_fast_class": True})
+        elif not cls.__dict__.get("_fast_class"):  # a subclass of someone's: left alone
+            return
+        if cls.__dict__.get("__call__") is not entry.fast:
+            cls.__call__ = entry.fast  # type: ignore[method-assign]
+
+    def __reduce__(self):  # as a Jitted, not as its class of its own
+        rebuild, (version, _, fun, options) = super().__reduce__()
+        return rebuild, (version, Jitted, fun, options)
 
     def _slow_call(self, args, kwargs):
         call = FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames)
@@ -258,32 +273,16 @@ def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
     return "".join(f"{pad}{line}\n" for line in lines)
 
 
-class _Missed:
-    """What a fast path answers when the call is not its signature's (see _fast_path)."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        return "<not the fast path's call>"
-
-
-_MISS = _Missed()
-
-
-def _missed(args):
-    return _MISS
-
-
 def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
-    """The whole compiled call of ``entry``'s signature as one generated function of the
-    positional arguments (a monomorphic inline cache): one condition checks that the
-    arguments have the structure, types, shapes and dtypes of ``args`` (binding the leaves
-    as it goes), that no trace is under way, jit is not disabled and the guard holds (its
-    identity checks inline when they are quick), then the body of ``_runner`` runs; on any
-    difference it answers _MISS and jit's general path decides. None if ``args`` hold
-    something it does not check inline (namedtuples, custom nodes, objects)."""
-    namespace: dict = {"MISS": _MISS, "ndarray": np.ndarray, "traces": live_traces,
-                       "off": compiled_off}
+    """The whole compiled call of ``entry``'s signature as one generated ``__call__`` (a
+    monomorphic inline cache): one condition checks that there are no keyword arguments and
+    that the positional ones have the structure, types, shapes and dtypes of ``args``
+    (binding the leaves as it goes), that no trace is under way, jit is not disabled and
+    the guard holds (its identity checks inline when they are quick); then the body of
+    ``_runner`` runs. On any difference jit's general path (Jitted._call) decides. None if
+    ``args`` hold something it does not check inline (namedtuples, custom nodes, objects)."""
+    namespace: dict = {"ndarray": np.ndarray, "traces": live_traces, "off": compiled_off,
+                       "general": Jitted._call}
     tops = [f"x{i}" for i in range(len(args))]
     conds: list[str] = []
     names: list[str] = []
@@ -292,8 +291,8 @@ def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
             return None
     if len(names) != len(leaves):
         return None
-    unpack = f"        {', '.join(tops)}, = args\n" if tops else \
-        "        if args:\n            return MISS\n"
+    unpack = f"        {', '.join(tops)}, = args\n" if tops else ""
+    conds.insert(0, "not kwargs" if tops else "not args and not kwargs")
     if not _picks(unpack, conds, names, namespace, args, leaves):
         return None
     conds += ["not traces", "not off[0]"]
@@ -304,25 +303,25 @@ def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
     ex = entry.executable
     assert ex is not None
     body = _call_body(entry, ex, leaves, names, namespace)
-    source = ("def fast(args):\n    try:\n" + unpack
-              + "        if not (" + "\n                and ".join(conds + tests) + "):\n"
-              "            return MISS\n"
+    source = ("def __call__(self, *args, **kwargs):\n    try:\n" + unpack
+              + "        hit = (" + "\n               and ".join(conds + tests) + ")\n"
               "    except (ValueError, KeyError):  # a count, a key, an emptied cell\n"
-              "        return MISS\n" + body)
+              "        hit = False\n"
+              "    if not hit:\n        return general(self, args, kwargs)\n" + body)
     exec(compile(source, "<funcgrad jit fast path>", "exec"), namespace)  # noqa: S102
-    return namespace["fast"]
+    return namespace["__call__"]
 
 
 def _picks(unpack, conds, names, namespace, args, leaves) -> bool:
     """Whether the generated checks accept ``args`` and bind the very leaves the general
     path found, in its order (a check of _checks against call_signature)."""
     probe = dict(namespace)
-    exec(compile("def leaves_of(args):\n    try:\n" + unpack  # noqa: S102
-                 + f"        if {' and '.join(conds) or 'True'}:\n"
+    exec(compile("def leaves_of(args, kwargs):\n    try:\n" + unpack  # noqa: S102
+                 + f"        if {' and '.join(conds)}:\n"
                  f"            return [{', '.join(names)}]\n"
                  "    except (ValueError, KeyError):\n        pass\n",
                  "<funcgrad jit probe>", "exec"), probe)
-    picked = probe["leaves_of"](args)
+    picked = probe["leaves_of"](args, {})
     return picked is not None and len(picked) == len(leaves) and \
         all(a is b for a, b in zip(picked, leaves))
 
