@@ -33,6 +33,23 @@ def test_scalar_fast_path_answers_and_misses_fall_back():
     assert f(2.0, 4.0) == 9.0
     with pytest.raises(TypeError):
         f(2.0)                                                  # too few arguments
+    with pytest.raises(TypeError):
+        f(2.0, 4.0, 5.0)                                        # too many
+
+
+def test_keyword_arguments_named_like_the_fast_paths_parameters():
+    jf = warm(fg.jit(lambda x0, x1: x0 - x1, compile="sync"), 5.0, 3.0)
+    assert jf(5.0, x1=3.0) == 2.0 and jf(x1=3.0, x0=5.0) == 2.0 and jf(5.0, 3.0) == 2.0
+
+
+def test_defaults_given_to_a_function_without_any_change_nothing_traced():
+    def f(x, y):
+        return x * y
+    jf = warm(fg.jit(f, compile="sync"), 2.0, 3.0)
+    traces = compiled.stats["traces"]
+    f.__defaults__ = (10.0,)  # fills y only in calls that leave it out
+    assert jf(2.0, 3.0) == 6.0 and compiled.stats["traces"] == traces
+    assert jf(2.0) == 20.0
 
 
 def test_float64_results_keep_their_bits():

@@ -280,9 +280,12 @@ def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
     (binding the leaves as it goes), that no trace is under way, jit is not disabled and
     the guard holds (its identity checks inline when they are quick); then the body of
     ``_runner`` runs. On any difference jit's general path (Jitted._call) decides. None if
-    ``args`` hold something it does not check inline (namedtuples, custom nodes, objects)."""
+    ``args`` hold something it does not check inline (namedtuples, custom nodes, objects).
+
+    The positional arguments arrive as positional-only parameters defaulting to _ABSENT
+    (no tuple of them is made; a missing one fails its check: each argument has one)."""
     namespace: dict = {"ndarray": np.ndarray, "traces": live_traces, "off": compiled_off,
-                       "general": Jitted._call}
+                       "general": Jitted._call, "given": _given, "ABSENT": _ABSENT}
     tops = [f"x{i}" for i in range(len(args))]
     conds: list[str] = []
     names: list[str] = []
@@ -291,9 +294,9 @@ def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
             return None
     if len(names) != len(leaves):
         return None
-    unpack = f"        {', '.join(tops)}, = args\n" if tops else ""
-    conds.insert(0, "not kwargs" if tops else "not args and not kwargs")
-    if not _picks(unpack, conds, names, namespace, args, leaves):
+    parameters = "".join(f"{t}=ABSENT, " for t in tops) + ("/, " if tops else "")
+    conds.insert(0, "not rest and not kwargs")
+    if not _picks(parameters, conds, names, namespace, args, leaves):
         return None
     conds += ["not traces", "not off[0]"]
     tests = quick_chain_tests(entry.guard.links, namespace, "G")
@@ -303,25 +306,43 @@ def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
     ex = entry.executable
     assert ex is not None
     body = _call_body(entry, ex, leaves, names, namespace)
-    source = ("def __call__(self, *args, **kwargs):\n    try:\n" + unpack
-              + "        hit = (" + "\n               and ".join(conds + tests) + ")\n"
-              "    except (ValueError, KeyError):  # a count, a key, an emptied cell\n"
+    source = (f"def __call__(self, {parameters}*rest, **kwargs):\n"
+              "    try:\n        hit = (" + "\n               and ".join(conds + tests) + ")\n"
+              "    except (ValueError, KeyError):  # a key, an emptied cell, a deleted global\n"
               "        hit = False\n"
-              "    if not hit:\n        return general(self, args, kwargs)\n" + body)
+              "    if not hit:\n"
+              f"        return general(self, given(({''.join(t + ', ' for t in tops)}), rest), "
+              "kwargs)\n" + body)
     exec(compile(source, "<funcgrad jit fast path>", "exec"), namespace)  # noqa: S102
     return namespace["__call__"]
 
 
-def _picks(unpack, conds, names, namespace, args, leaves) -> bool:
+class _Absent:
+    """The default of a fast path's positional parameters: no argument was given."""
+
+    __slots__ = ()
+
+
+_ABSENT = _Absent()
+
+
+def _given(positional: tuple, rest: tuple) -> tuple:
+    """The positional arguments a fast path was called with."""
+    if positional and positional[-1] is _ABSENT:
+        positional = tuple(a for a in positional if a is not _ABSENT)
+    return positional + rest if rest else positional
+
+
+def _picks(parameters, conds, names, namespace, args, leaves) -> bool:
     """Whether the generated checks accept ``args`` and bind the very leaves the general
     path found, in its order (a check of _checks against call_signature)."""
     probe = dict(namespace)
-    exec(compile("def leaves_of(args, kwargs):\n    try:\n" + unpack  # noqa: S102
-                 + f"        if {' and '.join(conds)}:\n"
+    exec(compile(f"def leaves_of({parameters}*rest, **kwargs):\n    try:\n"  # noqa: S102
+                 f"        if {' and '.join(conds)}:\n"
                  f"            return [{', '.join(names)}]\n"
                  "    except (ValueError, KeyError):\n        pass\n",
                  "<funcgrad jit probe>", "exec"), probe)
-    picked = probe["leaves_of"](args, {})
+    picked = probe["leaves_of"](*args)
     return picked is not None and len(picked) == len(leaves) and \
         all(a is b for a, b in zip(picked, leaves))
 

@@ -203,10 +203,14 @@ class Guard:
         return not self.deep or self._deep_holds(fun)
 
     def _same_defaults(self, fun) -> bool:
-        """Whether ``fun``'s default arguments are the very tuples they were."""
+        """Whether ``fun``'s default arguments are the very tuples they were. Those that
+        were None cannot matter: every call traced then gave all the parameters they would
+        fill, and the same calls still do, whatever defaults are set since."""
         f = fun if type(fun) is FunctionType else _resolve(fun)[1]
         assert self.defaults is not None
-        return f.__defaults__ is self.defaults[0] and f.__kwdefaults__ is self.defaults[1]
+        positional, keywords = self.defaults
+        return (positional is None or f.__defaults__ is positional) and \
+            (keywords is None or f.__kwdefaults__ is keywords)
 
     @staticmethod
     def _defaults_of(fun):
@@ -656,8 +660,9 @@ def quick_chain_tests(links, namespace: dict, prefix: str = "") -> list[str] | N
                 namespace[f"{prefix}g{n}_{m}"] = where
                 namespace[f"{prefix}k{n}_{m}"] = key
                 tests.append(f"{prefix}g{n}_{m}[{prefix}k{n}_{m}] is {name}")
-        if guard.defaults is not None:
-            namespace[f"{prefix}d{n}"], namespace[f"{prefix}w{n}"] = guard.defaults
-            tests.append(f"{prefix}f{n}.__defaults__ is {prefix}d{n} and "
-                         f"{prefix}f{n}.__kwdefaults__ is {prefix}w{n}")
+        for k, (attribute, value) in enumerate(zip(("__defaults__", "__kwdefaults__"),
+                                                   guard.defaults or ())):
+            if value is not None:  # (None: see Guard._same_defaults)
+                namespace[f"{prefix}d{n}_{k}"] = value
+                tests.append(f"{prefix}f{n}.{attribute} is {prefix}d{n}_{k}")
     return tests
