@@ -8,6 +8,11 @@ Inside another transform's trace it records a ``call`` equation instead (control
 
 Shapes key the traced program but not the Numba function: a new batch size retraces (about a
 millisecond) and usually regenerates the very same source, which is already compiled.
+
+Repeat calls of one signature skip even the lookup: once it has run compiled, the jitted
+function's ``__call__`` is a function generated for it (_fast_path), which checks the
+arguments and the guard inline and calls the compiled code, or hands the call to the
+general path.
 """
 
 from __future__ import annotations
