@@ -156,3 +156,15 @@ def test_alternating_signatures_pickling_and_identity():
     assert isinstance(jf, jit_api.Jitted) and repr(jf) == "<jit of _double>"
     again = pickle.loads(pickle.dumps(jf))
     assert type(again) is jit_api.Jitted and again(2.0) == 4.0
+
+
+def test_a_python_int_too_large_for_int64_is_named_on_every_path():
+    jf = warm(fg.jit(lambda i, x: i * x, compile="sync"), 3, 2.0)
+    for _ in range(2):  # the fast path, then the general path's runner
+        with pytest.raises(fg.FuncgradTypeError, match=r"argument 0 \(i\).*does not fit in int64"):
+            jf(2**70, 2.0)
+        assert jf(3, 2.0) == 6.0
+    jf._answer_next_calls = lambda *a: None  # (the general path's runner alone)
+    type(jf).__call__ = jit_api.Jitted.__call__
+    with pytest.raises(fg.FuncgradTypeError, match="does not fit in int64"):
+        jf(2**70, 2.0)

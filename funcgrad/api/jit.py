@@ -108,9 +108,17 @@ class Jitted(Transformed):
                     if run is not None and current_trace() is None and not compiled_off[0]:
                         if not kwargs:  # this signature's fast path answers the next call
                             self._answer_next_calls(entry, args, fast[0])
-                        return run(fast[0])
+                        try:
+                            return run(fast[0])
+                        except OverflowError:
+                            self._overflowed(args, kwargs)
+                            raise
                     return self._run(entry, fast[0])
         return self._slow_call(args, kwargs)
+
+    def _overflowed(self, args, kwargs):
+        """Numba refused a Python int too large for int64: raise the error naming it."""
+        FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames).avals()
 
     def _answer_next_calls(self, entry: _Entry, args, leaves):
         """Make ``entry``'s fast path this function's ``__call__``: the method of a class of
@@ -226,13 +234,14 @@ def _runner(entry: _Entry, ex: compiled.Executable, leaves) -> Callable:
 
 
 def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
-               namespace: dict, indent: int = 1) -> str:
+               namespace: dict, overflow: str = "") -> str:
     """The source (for a function whose locals ``names`` hold the flat arguments) that
     calls the compiled function and returns the output tree: the constants (as Numba takes
     them), the conversion of 0-d arguments and results (Numba takes and gives them as
     scalars; results become NumPy scalars of the program's dtype), whether a result may
     need copying to be fresh (see owned_results), and the output tree, built by one
-    expression. Adds the objects it names to ``namespace``.
+    expression. Adds the objects it names to ``namespace``. ``overflow``: a statement
+    run when Numba refuses a Python int (too large for int64) with OverflowError.
 
     When every argument is a Python float or bool (the signature's key then fixes Numba's
     types exactly; an int may be too large for int64) it calls the compiled function's
@@ -262,8 +271,10 @@ def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
         namespace["set_threads"] = threads_of_numba
         lines.append(f"set_threads({ex.threads})")
     lines += ["try:", f"    o = function({arguments})",
-              "except IndexError as err:", "    raise locate(err) from None",
-              "except Exception as err:", "    raise explain(err) from err"]
+              "except IndexError as err:", "    raise locate(err) from None"]
+    if overflow and any(type(x) is int for x in leaves):
+        lines += ["except OverflowError:", f"    {overflow}", "    raise"]
+    lines += ["except Exception as err:", "    raise explain(err) from err"]
     if _may_copy(entry.program):
         lines.append("o = owned_results(program, [" + ", ".join(results) + "], True)")
         results = [f"o[{k}]" for k in range(len(results))]
@@ -274,8 +285,7 @@ def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
     else:
         tree = re.sub(r"o\[(\d+)\]", lambda m: results[int(m.group(1))], tree)
     lines.append(f"return {tree}")
-    pad = "    " * indent
-    return "".join(f"{pad}{line}\n" for line in lines)
+    return "".join(f"    {line}\n" for line in lines)
 
 
 def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
@@ -310,14 +320,15 @@ def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
         tests = ["guard()"]
     ex = entry.executable
     assert ex is not None
-    body = _call_body(entry, ex, leaves, names, namespace)
+    given = f"given(({''.join(t + ', ' for t in tops)}), rest)"
+    namespace["overflowed"] = Jitted._overflowed
+    body = _call_body(entry, ex, leaves, names, namespace,
+                      f"overflowed(self, {given}, kwargs)")
     source = (f"def __call__(self, {parameters}*rest, **kwargs):\n"
               "    try:\n        hit = (" + "\n               and ".join(conds + tests) + ")\n"
               "    except (ValueError, KeyError):  # a key, an emptied cell, a deleted global\n"
               "        hit = False\n"
-              "    if not hit:\n"
-              f"        return general(self, given(({''.join(t + ', ' for t in tops)}), rest), "
-              "kwargs)\n" + body)
+              f"    if not hit:\n        return general(self, {given}, kwargs)\n" + body)
     exec(compile(source, "<funcgrad jit fast path>", "exec"), namespace)  # noqa: S102
     return namespace["__call__"]
 
