@@ -168,3 +168,23 @@ def test_a_python_int_too_large_for_int64_is_named_on_every_path():
     type(jf).__call__ = jit_api.Jitted.__call__
     with pytest.raises(fg.FuncgradTypeError, match="does not fit in int64"):
         jf(2**70, 2.0)
+
+
+def test_guards_that_are_not_quick_are_checked_on_the_fast_path_too():
+    class Layer:
+        def __init__(self):
+            self.W = np.array([1.0, 2.0])
+
+    class Model:
+        def __init__(self):
+            self.layer = Layer()
+
+    model, config = Model(), {"scale": 2.0}
+    jf = warm(fg.jit(lambda x: fnp.sum(model.layer.W * x) * config["scale"], compile="sync"),
+              np.ones(2))
+    assert jf(np.ones(2)) == 6.0
+    model.layer.W = np.array([3.0, 4.0])      # an attribute chain two levels deep
+    assert jf(np.ones(2)) == 14.0
+    warm(jf, np.ones(2))
+    config["scale"] = 1.0                     # an item of a dict it reads
+    assert jf(np.ones(2)) == 7.0
