@@ -17,6 +17,7 @@ general path.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import warnings
@@ -56,7 +57,8 @@ class _Entry:
         self.executable: compiled.Executable | None = None
         self.run: Callable | None = None  # the compiled fast path, once compiled (_runner)
         self.calls = 0  # calls answered by the NumPy evaluator while Numba compiled
-        self.fast: Callable | None = None  # the whole call as one function (_fast_path)
+        self.fast: _Block | bool | None = None  # its part of the generated __call__, or
+        # False if it cannot have one (_fast_block); None until asked
 
     def inputs(self, leaves) -> list:
         inputs = [*self.consts, *leaves] if self.consts else list(leaves)
@@ -86,6 +88,7 @@ class Jitted(Transformed):
         self._tiered = self.compile_mode == "tiered"
         self._static = bool(self.static_argnums or self.static_argnames)
         self._entries: dict = {}
+        self._fast_entries: list[_Entry] = []  # those the generated __call__ answers
 
     def __repr__(self):
         return f"<jit of {name_of(self.fun)}>"
@@ -121,22 +124,27 @@ class Jitted(Transformed):
         FunctionArgs(self.fun, args, kwargs, self.static_argnums, self.static_argnames).avals()
 
     def _answer_next_calls(self, entry: _Entry, args, leaves):
-        """Make ``entry``'s fast path this function's ``__call__``: the method of a class of
-        its own (a subclass of Jitted), as Python looks special methods up on the class; a
-        call then costs one Python frame, not two."""
+        """Make the generated ``__call__`` (see _fast_call) answer ``entry``'s signature too,
+        up to _MAX_FAST signatures: the method of a class of the function's own (a subclass
+        of Jitted), as Python looks special methods up on the class; a call then costs one
+        Python frame, not two."""
         if entry.fast is None:
-            entry.fast = _fast_path(entry, args, leaves) or Jitted.__call__
+            entry.fast = _fast_block(entry, args, leaves) or False
+        if not entry.fast or entry in self._fast_entries:
+            return
         cls = type(self)
+        if cls is not Jitted and not cls.__dict__.get("_fast_class"):
+            return  # a subclass of someone's: left alone
+        entries = [e for e in self._fast_entries if e.guard.holds()]  # (stale: retraced)
+        if len(entries) >= _MAX_FAST:
+            return  # more signatures in turn: the others take the general path
+        self._fast_entries = entries = [*entries, entry]
         if cls is Jitted:
-            if entry.fast is Jitted.__call__:
-                return
             cls = self.__class__ = type("Jitted", (Jitted,), {  # type: ignore[assignment]
                 "__slots__": (), "__module__": __name__, "__doc__": Jitted.__doc__,
                 "_fast_class": True})
-        elif not cls.__dict__.get("_fast_class"):  # a subclass of someone's: left alone
-            return
-        if cls.__dict__.get("__call__") is not entry.fast:
-            cls.__call__ = entry.fast  # type: ignore[method-assign]
+        blocks = [e.fast for e in entries if isinstance(e.fast, _Block)]
+        cls.__call__ = _fast_call(blocks)  # type: ignore[method-assign]
 
     def __reduce__(self):  # as a Jitted, not as its class of its own
         rebuild, (version, _, fun, options) = super().__reduce__()
@@ -227,110 +235,150 @@ def _runner(entry: _Entry, ex: compiled.Executable, leaves) -> Callable:
     names = [f"a{i}" for i in range(len(leaves))]
     namespace: dict = {}
     unpack = f"    {', '.join(names)}, = leaves\n" if names else ""
-    body = _call_body(entry, ex, leaves, names, namespace)
+    body = "".join(f"    {line}\n" for line in _call_body(entry, ex, leaves, names, namespace))
     exec(compile(f"def run(leaves):\n{unpack}{body}", "<funcgrad jit call>",  # noqa: S102
                  "exec"), namespace)
     return namespace["run"]
 
 
 def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
-               namespace: dict, overflow: str = "") -> str:
+               namespace: dict, overflow: str = "", p: str = "") -> list[str]:
     """The source (for a function whose locals ``names`` hold the flat arguments) that
     calls the compiled function and returns the output tree: the constants (as Numba takes
     them), the conversion of 0-d arguments and results (Numba takes and gives them as
     scalars; results become NumPy scalars of the program's dtype), whether a result may
     need copying to be fresh (see owned_results), and the output tree, built by one
-    expression. Adds the objects it names to ``namespace``. ``overflow``: a statement
-    run when Numba refuses a Python int (too large for int64) with OverflowError.
+    expression, as lines. Adds the objects it names to ``namespace``, their names starting
+    with ``p``. ``overflow``: a statement run when Numba refuses a Python int (too large
+    for int64) with OverflowError.
 
     When every argument is a Python float or bool (the signature's key then fixes Numba's
     types exactly; an int may be too large for int64) it calls the compiled function's
     entry point, skipping the Numba dispatcher's type dispatch; arrays go through the
     dispatcher, which checks their memory layout."""
-    namespace.update({"function": ex.function, "ints": ex.ints, "floats": ex.floats,
-                      "locate": ex.locate, "explain": ex.explain,
-                      "owned_results": owned_results, "program": entry.program})
+    namespace.update({f"{p}function": ex.function, f"{p}ints": ex.ints,
+                      f"{p}floats": ex.floats, f"{p}locate": ex.locate,
+                      f"{p}explain": ex.explain, "owned_results": owned_results,
+                      f"{p}program": entry.program})
     consts = scalars(entry.consts)
-    namespace.update({f"k{i}": c for i, c in enumerate(consts)})
+    namespace.update({f"{p}k{i}": c for i, c in enumerate(consts)})
     entry_point = _entry_point(ex.function, [*consts, *leaves, ex.ints, ex.floats])
     if entry_point is not None:
-        namespace["function"] = entry_point
+        namespace[f"{p}function"] = entry_point
     inputs = list(names)
     if entry.scalarize:  # 0-d array arguments (the key fixes which are 0-d) as scalars
         inputs = [f"{n}[()]" if type(x) is np.ndarray and not x.shape else n
                   for n, x in zip(names, leaves)]
-    arguments = ", ".join([f"k{i}" for i in range(len(consts))] + inputs + ["ints", "floats"])
+    arguments = ", ".join([f"{p}k{i}" for i in range(len(consts))] + inputs
+                          + [f"{p}ints", f"{p}floats"])
     results = [f"o[{k}]" if t is None else f"(o[{k}] * ONE)" if t is np.float64 else
-               f"t{k}(o[{k}])"
+               f"{p}t{k}(o[{k}])"
                for k, t in enumerate(ex.scalars or [None] * len(entry.program.outvars))]
-    namespace.update({f"t{k}": t for k, t in enumerate(ex.scalars or ()) if t is not None})
-    namespace["ONE"] = np.float64(1.0)  # a float times it is that float as a NumPy float64,
-    # exactly (-0.0, inf and nan included), in half the time of calling np.float64
+    namespace.update({f"{p}t{k}": t for k, t in enumerate(ex.scalars or ()) if t is not None})
+    namespace["ONE"] = _ONE
     lines = []
     if ex.threads is not None:  # Numba's thread count is per calling thread
         namespace["set_threads"] = threads_of_numba
         lines.append(f"set_threads({ex.threads})")
-    lines += ["try:", f"    o = function({arguments})",
-              "except IndexError as err:", "    raise locate(err) from None"]
+    lines += ["try:", f"    o = {p}function({arguments})",
+              "except IndexError as err:", f"    raise {p}locate(err) from None"]
     if overflow and any(type(x) is int for x in leaves):
         lines += ["except OverflowError:", f"    {overflow}", "    raise"]
-    lines += ["except Exception as err:", "    raise explain(err) from err"]
+    lines += ["except Exception as err:", f"    raise {p}explain(err) from err"]
     if _may_copy(entry.program):
-        lines.append("o = owned_results(program, [" + ", ".join(results) + "], True)")
+        lines.append(f"o = owned_results({p}program, [" + ", ".join(results) + "], True)")
         results = [f"o[{k}]" for k in range(len(results))]
     tree = _expression(_example(entry.out_tree))
     if tree is None:
-        namespace["build"] = lambda outs: unflatten(entry.out_tree, outs)
-        tree = "build([" + ", ".join(results) + "])"
+        namespace[f"{p}build"] = lambda outs: unflatten(entry.out_tree, outs)
+        tree = f"{p}build([" + ", ".join(results) + "])"
     else:
         tree = re.sub(r"o\[(\d+)\]", lambda m: results[int(m.group(1))], tree)
     lines.append(f"return {tree}")
-    return "".join(f"    {line}\n" for line in lines)
+    return lines
 
 
-def _fast_path(entry: _Entry, args: tuple, leaves) -> Callable | None:
-    """The whole compiled call of ``entry``'s signature as one generated ``__call__`` (a
-    monomorphic inline cache): one condition checks that there are no keyword arguments and
-    that the positional ones have the structure, types, shapes and dtypes of ``args``
-    (binding the leaves as it goes), that no trace is under way, jit is not disabled and
-    the guard holds (its identity checks inline when they are quick); then the body of
-    ``_runner`` runs. On any difference jit's general path (Jitted._call) decides. None if
-    ``args`` hold something it does not check inline (namedtuples, custom nodes, objects).
+# A float times it is that float as a NumPy float64, exactly (-0.0, inf and nan included),
+# in half the time of calling np.float64.
+_ONE = np.float64(1.0)
 
-    The positional arguments arrive as positional-only parameters defaulting to _ABSENT
-    (no tuple of them is made; a missing one fails its check: each argument has one)."""
-    namespace: dict = {"ndarray": np.ndarray, "traces": live_traces, "off": compiled_off,
-                       "general": Jitted._call, "given": _given, "ABSENT": _ABSENT}
+
+_MAX_FAST = 4  # signatures one generated __call__ checks, in the order they came
+
+
+class _Block:
+    """One signature's part of a generated ``__call__`` (see _fast_call): how many positional
+    arguments, the condition that a call is of this signature (binding its leaves), the
+    body calling the compiled code, and the objects they name (prefixed: unique)."""
+
+    __slots__ = ("arity", "condition", "body", "namespace")
+
+    def __init__(self, arity: int, condition: list[str], body: list[str], namespace: dict):
+        self.arity, self.condition, self.body, self.namespace = arity, condition, body, namespace
+
+
+_blocks = itertools.count()
+_GIVEN = "GIVEN"  # in a block's body: the positional arguments given (see _fast_call)
+
+
+def _fast_block(entry: _Entry, args: tuple, leaves) -> _Block | None:
+    """``entry``'s signature as a _Block: conditions that the positional arguments have the
+    structure, types, shapes and dtypes of ``args`` (binding the leaves as they go) and that
+    the guard holds (its identity checks inline when they are quick), and the body of
+    ``_runner``. None if ``args`` hold something not checked inline (namedtuples, custom
+    nodes, objects)."""
+    p = f"e{next(_blocks)}_"
+    namespace: dict = {}
     tops = [f"x{i}" for i in range(len(args))]
     conds: list[str] = []
     names: list[str] = []
     for top, x in zip(tops, args):
-        if not _checks(top, x, conds, names, namespace):
+        if not _checks(top, x, conds, names, namespace, p):
             return None
-    if len(names) != len(leaves):
+    if len(names) != len(leaves) or not _picks(tops, conds, names, namespace, args, leaves):
         return None
-    parameters = "".join(f"{t}=ABSENT, " for t in tops) + ("/, " if tops else "")
-    conds.insert(0, "not rest and not kwargs")
-    if not _picks(parameters, conds, names, namespace, args, leaves):
-        return None
-    conds += ["not traces", "not off[0]"]
-    tests = quick_chain_tests(entry.guard.links, namespace, "G")
+    tests = quick_chain_tests(entry.guard.links, namespace, f"{p}G")
     if tests is None:
-        namespace["guard"] = entry.guard.holds
-        tests = ["guard()"]
+        namespace[f"{p}guard"] = entry.guard.holds
+        tests = [f"{p}guard()"]
     ex = entry.executable
     assert ex is not None
-    given = f"given(({''.join(t + ', ' for t in tops)}), rest)"
-    namespace["overflowed"] = Jitted._overflowed
     body = _call_body(entry, ex, leaves, names, namespace,
-                      f"overflowed(self, {given}, kwargs)")
-    source = (f"def __call__(self, {parameters}*rest, **kwargs):\n"
-              "    try:\n        hit = (" + "\n               and ".join(conds + tests) + ")\n"
-              "    except (ValueError, KeyError):  # a key, an emptied cell, a deleted global\n"
-              "        hit = False\n"
-              f"    if not hit:\n        return general(self, {given}, kwargs)\n" + body)
-    exec(compile(source, "<funcgrad jit fast path>", "exec"), namespace)  # noqa: S102
-    return namespace["__call__"]
+                      f"overflowed(self, {_GIVEN}, kwargs)", p)
+    return _Block(len(args), conds + tests, body, namespace)
+
+
+def _fast_call(blocks: list[_Block]) -> Callable:
+    """One generated ``__call__`` answering the signatures of ``blocks`` (a polymorphic
+    inline cache): when there are no keyword arguments, no trace is under way and jit is not
+    disabled, each block's condition in turn, and the body of the first that holds; jit's
+    general path (Jitted._call) otherwise. The positional arguments arrive as
+    positional-only parameters defaulting to _ABSENT: no tuple of them is made, and a
+    signature of fewer arguments checks that no more were given."""
+    arity = max(b.arity for b in blocks)
+    tops = [f"x{i}" for i in range(arity)]
+    parameters = "".join(f"{t}=ABSENT, " for t in tops) + ("/, " if tops else "")
+    given = f"given(({''.join(t + ', ' for t in tops)}), rest)"
+    namespace: dict = {"ndarray": np.ndarray, "traces": live_traces, "off": compiled_off,
+                       "given": _given, "ABSENT": _ABSENT, "general": Jitted._call,
+                       "overflowed": Jitted._overflowed}
+    lines = [f"def __call__(self, {parameters}*rest, **kwargs):",
+             "    if not (rest or kwargs or traces or off[0]):"]
+    for b in blocks:
+        namespace.update(b.namespace)
+        condition = [f"{t} is ABSENT" for t in tops[b.arity:]] + b.condition
+        lines += ["        try:",
+                  "            hit = (" + ("\n                   and ".join(condition) or "True")
+                  + ")",
+                  "        except (ValueError, KeyError):  # a key, an emptied cell, a global",
+                  "            hit = False",
+                  "        if hit:"]
+        lines += ["            " + line.replace(_GIVEN, given) for line in b.body]
+    lines.append(f"    return general(self, {given}, kwargs)")
+    exec(compile("\n".join(lines) + "\n", "<funcgrad jit fast path>", "exec"),  # noqa: S102
+         namespace)
+    call: Callable = namespace["__call__"]
+    return call
 
 
 class _Absent:
@@ -349,12 +397,12 @@ def _given(positional: tuple, rest: tuple) -> tuple:
     return positional + rest if rest else positional
 
 
-def _picks(parameters, conds, names, namespace, args, leaves) -> bool:
+def _picks(tops, conds, names, namespace, args, leaves) -> bool:
     """Whether the generated checks accept ``args`` and bind the very leaves the general
     path found, in its order (a check of _checks against call_signature)."""
-    probe = dict(namespace)
-    exec(compile(f"def leaves_of({parameters}*rest, **kwargs):\n    try:\n"  # noqa: S102
-                 f"        if {' and '.join(conds)}:\n"
+    probe = {"ndarray": np.ndarray, **namespace}
+    exec(compile(f"def leaves_of({', '.join(tops)}):\n    try:\n"  # noqa: S102
+                 f"        if {' and '.join(conds) or 'True'}:\n"
                  f"            return [{', '.join(names)}]\n"
                  "    except (ValueError, KeyError):\n        pass\n",
                  "<funcgrad jit probe>", "exec"), probe)
@@ -363,24 +411,24 @@ def _picks(parameters, conds, names, namespace, args, leaves) -> bool:
         all(a is b for a, b in zip(picked, leaves))
 
 
-def _checks(expr: str, x, conds: list, names: list, namespace: dict) -> bool:
+def _checks(expr: str, x, conds: list, names: list, namespace: dict, p: str) -> bool:
     """Append to ``conds`` the conditions that ``expr`` has the structure, types, shapes and
     dtypes of ``x``, binding its leaves (by ``:=``) to the names appended to ``names`` in
-    the order call_signature walks them. False if ``x`` holds something not checked
-    inline."""
+    the order call_signature walks them (the objects they name added to ``namespace``,
+    their names starting with ``p``). False if ``x`` holds something not checked inline."""
     t = type(x)
     n = len(names)
     leaf = expr if expr.isidentifier() else f"a{n}"
     bind = leaf if leaf == expr else f"({leaf} := {expr})"
     if t is np.ndarray:
-        namespace[f"s{n}"], namespace[f"d{n}"] = x.shape, x.dtype
-        conds.append(f"type({bind}) is ndarray and {leaf}.shape == s{n} "
-                     f"and {leaf}.dtype is d{n}")
+        namespace[f"{p}s{n}"], namespace[f"{p}d{n}"] = x.shape, x.dtype
+        conds.append(f"type({bind}) is ndarray and {leaf}.shape == {p}s{n} "
+                     f"and {leaf}.dtype is {p}d{n}")
     elif t is float or t is int or t is bool:
         conds.append(f"type({bind}) is {t.__name__}")
     elif isinstance(x, (np.number, np.bool_)):  # a NumPy scalar: its type fixes its dtype
-        namespace[f"T{n}"] = t
-        conds.append(f"type({bind}) is T{n}")
+        namespace[f"{p}T{n}"] = t
+        conds.append(f"type({bind}) is {p}T{n}")
     elif x is None:
         conds.append(f"{expr} is None")
         return True
@@ -396,7 +444,7 @@ def _checks(expr: str, x, conds: list, names: list, namespace: dict) -> bool:
             parts = [(f"{node}[{k!r}]", x[k]) for k in sorted(x)]  # a missing key: KeyError
         else:
             parts = [(f"{node}[{i}]", e) for i, e in enumerate(x)]
-        return all(_checks(sub, e, conds, names, namespace) for sub, e in parts)
+        return all(_checks(sub, e, conds, names, namespace, p) for sub, e in parts)
     else:
         return False
     names.append(leaf)
