@@ -1,4 +1,4 @@
-"""jit's generated fast path (api/jit.py, _fast_path): once a signature has run compiled,
+"""jit's generated fast path (api/jit.py, _fast_call): once a signature has run compiled,
 its checks answer the next calls; every call it does not match must still be answered
 right by the general path (other types, shapes, dtypes, structures, keyword arguments, a
 rebound global, closure variable or default, a trace under way, disable_jit)."""

@@ -9,10 +9,10 @@ Inside another transform's trace it records a ``call`` equation instead (control
 Shapes key the traced program but not the Numba function: a new batch size retraces (about a
 millisecond) and usually regenerates the very same source, which is already compiled.
 
-Repeat calls of one signature skip even the lookup: once it has run compiled, the jitted
-function's ``__call__`` is a function generated for it (_fast_path), which checks the
-arguments and the guard inline and calls the compiled code, or hands the call to the
-general path.
+Repeat calls skip even the lookup: once a signature has run compiled, the jitted function's
+``__call__`` is a function generated for it and up to three others (_fast_call), which
+checks the arguments and the guard inline and calls the compiled code, or hands the call
+to the general path.
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ class Jitted(Transformed):
 
     def __call__(self, *args, **kwargs):
         # The general path. Once a signature has run compiled, the jitted function gets a
-        # class of its own whose __call__ is that signature's generated fast path (see
-        # _fast_path and _answer_next_calls), which comes here on any difference.
+        # class of its own whose __call__ is generated for it (see _fast_call and
+        # _answer_next_calls), which comes here for calls of other signatures.
         return self._call(args, kwargs)
 
     def _call(self, args, kwargs):
