@@ -3,7 +3,8 @@
 Numba lowers ``np.exp(x)`` to a call of the C library's scalar ``exp``, one element at a time:
 a loop that calls it cannot be vectorised. These versions are written as vector math
 libraries write theirs: a range reduction (Cody-Waite: the constant split in a part whose
-products are exact and a small correction), a polynomial evaluated by Horner's rule, and the
+products are exact and a small correction), a polynomial evaluated by Horner's rule (its
+steps fused multiply-adds where the machine has them: half the instructions and latency), and the
 scaling by a power of two built from its bits. There is no branch: out-of-range and special
 arguments (infinities, NaN, signed zeros, subnormals) are computed along with the others and
 chosen at the end with conditional expressions LLVM turns into blends, so every element of a
@@ -82,6 +83,18 @@ def _from_bits(typingctx, i):
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def _mul_add(typingctx, a, b, c):
+    """a * b + c, one fused instruction where the machine has one (llvm.fmuladd: the
+    polynomials' steps, where either rounding is as good; never in exact error terms)."""
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        fmuladd = builder.module.declare_intrinsic(
+            "llvm.fmuladd", [double], ir.FunctionType(double, [double] * 3))
+        return builder.call(fmuladd, args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
 @_jit
 def _where(condition, if_true, if_false):
     """A conditional expression as a function LLVM inlines (it becomes a select, a blend in
@@ -106,17 +119,17 @@ def _round(t):
 def _expm1_tail(r):
     """exp(r) - 1 - r for |r| <= ln2 / 2: Taylor to r^13 (its remainder is below 2^-60 r)."""
     p = EXP_C[13]
-    p = p * r + EXP_C[12]
-    p = p * r + EXP_C[11]
-    p = p * r + EXP_C[10]
-    p = p * r + EXP_C[9]
-    p = p * r + EXP_C[8]
-    p = p * r + EXP_C[7]
-    p = p * r + EXP_C[6]
-    p = p * r + EXP_C[5]
-    p = p * r + EXP_C[4]
-    p = p * r + EXP_C[3]
-    p = p * r + EXP_C[2]
+    p = _mul_add(p, r, EXP_C[12])
+    p = _mul_add(p, r, EXP_C[11])
+    p = _mul_add(p, r, EXP_C[10])
+    p = _mul_add(p, r, EXP_C[9])
+    p = _mul_add(p, r, EXP_C[8])
+    p = _mul_add(p, r, EXP_C[7])
+    p = _mul_add(p, r, EXP_C[6])
+    p = _mul_add(p, r, EXP_C[5])
+    p = _mul_add(p, r, EXP_C[4])
+    p = _mul_add(p, r, EXP_C[3])
+    p = _mul_add(p, r, EXP_C[2])
     return r * r * p
 
 
@@ -218,16 +231,16 @@ def _log_core(x, c):
     s = f / (2.0 + f)
     z = s * s
     p = ATANH_C[11]
-    p = p * z + ATANH_C[10]
-    p = p * z + ATANH_C[9]
-    p = p * z + ATANH_C[8]
-    p = p * z + ATANH_C[7]
-    p = p * z + ATANH_C[6]
-    p = p * z + ATANH_C[5]
-    p = p * z + ATANH_C[4]
-    p = p * z + ATANH_C[3]
-    p = p * z + ATANH_C[2]
-    p = p * z + ATANH_C[1]
+    p = _mul_add(p, z, ATANH_C[10])
+    p = _mul_add(p, z, ATANH_C[9])
+    p = _mul_add(p, z, ATANH_C[8])
+    p = _mul_add(p, z, ATANH_C[7])
+    p = _mul_add(p, z, ATANH_C[6])
+    p = _mul_add(p, z, ATANH_C[5])
+    p = _mul_add(p, z, ATANH_C[4])
+    p = _mul_add(p, z, ATANH_C[3])
+    p = _mul_add(p, z, ATANH_C[2])
+    p = _mul_add(p, z, ATANH_C[1])
     R = z * p
     hfsq = 0.5 * f * f
     return k * LN2_HI - ((hfsq - (s * (hfsq + R) + (k * LN2_LO + c))) - f)
@@ -362,23 +375,23 @@ def _sin_cos_reduced(r, r_lo):
     """(sin r, cos r) for r + r_lo, |r| <= pi/4 (a little beyond is fine)."""
     z = r * r
     p = SIN_C[9]
-    p = p * z + SIN_C[8]
-    p = p * z + SIN_C[7]
-    p = p * z + SIN_C[6]
-    p = p * z + SIN_C[5]
-    p = p * z + SIN_C[4]
-    p = p * z + SIN_C[3]
-    p = p * z + SIN_C[2]
-    p = p * z + SIN_C[1]
+    p = _mul_add(p, z, SIN_C[8])
+    p = _mul_add(p, z, SIN_C[7])
+    p = _mul_add(p, z, SIN_C[6])
+    p = _mul_add(p, z, SIN_C[5])
+    p = _mul_add(p, z, SIN_C[4])
+    p = _mul_add(p, z, SIN_C[3])
+    p = _mul_add(p, z, SIN_C[2])
+    p = _mul_add(p, z, SIN_C[1])
     sin_r = r + (r * z * p + r_lo * (1.0 - 0.5 * z))
     c = COS_C[9]
-    c = c * z + COS_C[8]
-    c = c * z + COS_C[7]
-    c = c * z + COS_C[6]
-    c = c * z + COS_C[5]
-    c = c * z + COS_C[4]
-    c = c * z + COS_C[3]
-    c = c * z + COS_C[2]
+    c = _mul_add(c, z, COS_C[8])
+    c = _mul_add(c, z, COS_C[7])
+    c = _mul_add(c, z, COS_C[6])
+    c = _mul_add(c, z, COS_C[5])
+    c = _mul_add(c, z, COS_C[4])
+    c = _mul_add(c, z, COS_C[3])
+    c = _mul_add(c, z, COS_C[2])
     half_z = 0.5 * z
     w = 1.0 - half_z
     cos_r = w + (((1.0 - w) - half_z) + (z * z * c - r * r_lo))
