@@ -26,8 +26,10 @@ import math
 import struct
 from decimal import Decimal, getcontext
 
+import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import types
+from numba.core import config
 from numba.extending import intrinsic, register_jitable
 
 
@@ -93,6 +95,25 @@ def _mul_add(typingctx, a, b, c):
             "llvm.fmuladd", [double], ir.FunctionType(double, [double] * 3))
         return builder.call(fmuladd, args)
     return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+@intrinsic
+def _fused_mul_add(typingctx, a, b, c):
+    """a * b + c rounded once (llvm.fma): one instruction where the CPU has it (_HAS_FMA),
+    a call of the C library's fma where not."""
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+def _target_has_fma() -> bool:
+    """Whether the CPU Numba compiles for has fused multiply-add instructions."""
+    if config.CPU_NAME or config.CPU_FEATURES:  # a chosen target (NUMBA_CPU_NAME...)
+        return "+fma" in (config.CPU_FEATURES or "")
+    return bool(llvm.get_host_cpu_features().get("fma", False))
+
+
+_HAS_FMA = _target_has_fma()
 
 
 @_jit
@@ -161,6 +182,16 @@ def _product_error(a, b, p):
     ah, al = _split26(a)
     bh, bl = _split26(b)
     return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+@_jit
+def _residual(a, q, b):
+    """a - q b exactly, for q within an ulp or two of a / b (the remainder of a division):
+    one fused multiply-add, or Dekker's exact product where the CPU has none."""
+    if _HAS_FMA:  # a global: Numba compiles one branch
+        return _fused_mul_add(-q, b, a)
+    p = q * b
+    return (a - p) - _product_error(q, b, p)
 
 
 @_jit
@@ -279,14 +310,16 @@ def log1p(x):
 @_inline
 def tanh(x):
     """tanh(x) = sign(x) (-t / (2 + t)), t = e^(-2|x|) - 1 in (-1, 0] (no cancellation), with t
-    and 2 + t kept as double-doubles and the quotient corrected by its exact residual."""
+    and 2 + t kept as double-doubles and the quotient corrected by its exact residual (one
+    division: the reciprocal, then the quotient and the correction multiply by it)."""
     x = float(x)
     t_hi, t_lo, n, exp_r = _expm1_moderate(-2.0 * abs(x))
     d_hi, d_lo = _two_sum(2.0, t_hi)
     d_lo = d_lo + t_lo
-    q = -t_hi / d_hi
-    residual = (-t_hi - q * d_hi) - _product_error(q, d_hi, q * d_hi) - t_lo - q * d_lo
-    y = q + residual / d_hi
+    reciprocal = 1.0 / d_hi
+    q = -t_hi * reciprocal
+    residual = _residual(-t_hi, q, d_hi) - t_lo - q * d_lo
+    y = q + residual * reciprocal
     return math.copysign(y, x)
 
 
