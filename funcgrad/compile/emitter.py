@@ -225,7 +225,10 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
         expr = ctx.expression(eqn, index, group.shape)
         name = eqn.primitive.name
         if vector_math and name in VECTOR_MATH and out.aval.dtype.kind == "f":
-            expr = expr.replace(*VECTOR_MATH[name])
+            numba_name, vector_name = VECTOR_MATH[name]
+            if out.aval.dtype == np.float32:  # float32 versions: shorter polynomials
+                vector_name = vector_name.replace("(", "_f32(")
+            expr = expr.replace(numba_name, vector_name)
         if trig_count and name in _SMALL_TRIG:
             x = eqn.inputs[0]
             arg = ctx.read(x, operand_index(x.aval, group.shape, index))

@@ -59,6 +59,7 @@ def _split(value: Decimal, zero_bits: int) -> tuple[float, float]:
 
 
 LN2_HI, LN2_LO = _split(_LN2, 32)
+LN2 = float(_LN2)
 INV_LN2 = float(1 / _LN2)
 # 1/k! and 2/(2k+1), the Taylor coefficients of exp and of log(1+f) = 2 atanh(f / (2 + f))
 EXP_C = tuple(1.0 / math.factorial(k) for k in range(14))
@@ -432,8 +433,8 @@ def _sin_cos_reduced(r, r_lo):
 
 
 @_jit
-def _sin_of(x, quadrant, r, r_lo):
-    s, c = _sin_cos_reduced(r, r_lo)
+def _sin_of(x, quadrant, s, c):
+    """sin x from the quadrant of x and the sine and cosine of its remainder."""
     y = _where(quadrant == 0.0, s, c)
     y = _where(quadrant == 2.0, -s, y)
     y = _where(quadrant == 3.0, -c, y)
@@ -443,8 +444,8 @@ def _sin_of(x, quadrant, r, r_lo):
 
 
 @_jit
-def _cos_of(x, quadrant, r, r_lo):
-    s, c = _sin_cos_reduced(r, r_lo)
+def _cos_of(x, quadrant, s, c):
+    """cos x, as _sin_of."""
     y = _where(quadrant == 0.0, c, -s)
     y = _where(quadrant == 2.0, -c, y)
     y = _where(quadrant == 3.0, s, y)
@@ -459,7 +460,8 @@ def sin_small(x):
     were."""
     x = float(x)
     quadrant, r, r_lo = _reduce_small(x)
-    return _sin_of(x, quadrant, r, r_lo)
+    s, c = _sin_cos_reduced(r, r_lo)
+    return _sin_of(x, quadrant, s, c)
 
 
 @_inline
@@ -467,4 +469,155 @@ def cos_small(x):
     """The cosine for |x| < 2^20 (and inf and NaN), as sin_small."""
     x = float(x)
     quadrant, r, r_lo = _reduce_small(x)
-    return _cos_of(x, quadrant, r, r_lo)
+    s, c = _sin_cos_reduced(r, r_lo)
+    return _cos_of(x, quadrant, s, c)
+
+
+# --- float32 ---------------------------------------------------------------------------
+# A float32 argument is exact as a float64, and its result needs 24 bits: computed in
+# float64 to a relative 2^-30 or better with shorter polynomials and no double-double
+# corrections, then rounded once to float32 (by the generated code's cast), it is within
+# an ulp of the correctly rounded result. Subnormal float32 are normal float64, so no
+# rescaling either. A loop over float32 arrays runs 8 lanes of float64 on AVX-512 machines.
+
+F32_EXP_LIMIT = 160.0  # |x| beyond: e^x is 0 or inf in float32 (e^160 is finite in float64)
+F32_TANH_LIMIT = 20.0  # beyond, tanh rounds to +-1 in float32
+
+
+@_jit
+def _exp_reduce_f32(x):
+    """(n, r) with x = n ln2 + r, |r| <= ln2 / 2 to 2^-60 or so, for x clamped to
+    [-160, 160] (NaN: n = 0 and r NaN)."""
+    x = _where(x > F32_EXP_LIMIT, F32_EXP_LIMIT, x)
+    x = _where(x < -F32_EXP_LIMIT, -F32_EXP_LIMIT, x)
+    n = _round(x * INV_LN2)
+    n = _where(n == n, n, 0.0)
+    return n, (x - n * LN2_HI) - n * LN2_LO
+
+
+@_jit
+def _expm1_reduced_f32(r):
+    """e^r - 1 for |r| <= ln2 / 2: Taylor to r^8 (the remainder is below 2^-31 r)."""
+    p = _mul_add(EXP_C[8], r, EXP_C[7])
+    p = _mul_add(p, r, EXP_C[6])
+    p = _mul_add(p, r, EXP_C[5])
+    p = _mul_add(p, r, EXP_C[4])
+    p = _mul_add(p, r, EXP_C[3])
+    p = _mul_add(p, r, EXP_C[2])
+    return _mul_add(r * r, p, r)
+
+
+@_jit
+def _expm1_f32_core(x):
+    """e^x - 1 = (2^n - 1) + 2^n (e^r - 1): each term exact or relative, no cancellation
+    beyond a factor of about 2."""
+    n, r = _exp_reduce_f32(x)
+    s = _pow2(n)
+    return (s - 1.0) + s * _expm1_reduced_f32(r)
+
+
+@_inline
+def exp_f32(x):
+    """e^x of a float32, in float64 (to round to float32)."""
+    n, r = _exp_reduce_f32(float(x))
+    return (1.0 + _expm1_reduced_f32(r)) * _pow2(n)
+
+
+@_inline
+def expm1_f32(x):
+    """e^x - 1 of a float32, in float64."""
+    x = float(x)
+    return _where(x == 0.0, x, _expm1_f32_core(x))  # keeps -0.0
+
+
+@_inline
+def tanh_f32(x):
+    """tanh of a float32, in float64: sign(x) (-t / (2 + t)), t = e^(-2|x|) - 1."""
+    x = float(x)
+    a = abs(x)
+    t = _expm1_f32_core(-2.0 * _where(a > F32_TANH_LIMIT, F32_TANH_LIMIT, a))
+    return math.copysign(-t / (2.0 + t), x)
+
+
+@_inline
+def logistic_f32(x):
+    """1 / (1 + e^-x) of a float32, in float64."""
+    return 1.0 / (1.0 + exp_f32(-float(x)))
+
+
+@_inline
+def _log_f32_core(x):
+    """log(x) for x > 0 finite and normal: x = 2^k m, m in [sqrt(1/2), sqrt(2)),
+    log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172: Taylor to s^11."""
+    bits = _bits(x)
+    k = float(((bits >> 52) & 0x7FF) - 1023)
+    m = _from_bits((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)
+    big = m > SQRT2
+    m = _where(big, m * 0.5, m)
+    k = _where(big, k + 1.0, k)
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    p = _mul_add(ATANH_C[5], z, ATANH_C[4])
+    p = _mul_add(p, z, ATANH_C[3])
+    p = _mul_add(p, z, ATANH_C[2])
+    p = _mul_add(p, z, ATANH_C[1])
+    return _mul_add(k, LN2, _mul_add(s * z, p, s + s))
+
+
+@_inline
+def log_f32(x):
+    """The natural logarithm of a float32, in float64."""
+    x = float(x)
+    return _log_special(x, _log_f32_core(_where(x > 0.0, x, 1.0)))
+
+
+@_inline
+def log1p_f32(x):
+    """log(1 + x) of a float32, in float64: log(u), u = 1 + x rounded, plus the rounding
+    error (where |x| < 1/2, where it matters; u is then near 1, and the error over u is
+    the error to the precision needed)."""
+    x = float(x)
+    u = 1.0 + x
+    err = _where(abs(x) < 0.5, x - (u - 1.0), 0.0)
+    y = _log_f32_core(_where(u > 0.0, u, 1.0)) + err
+    y = _log_special(u, y)
+    y = _where(x == math.inf, math.inf, y)
+    return _where(x == 0.0, x, y)  # keeps -0.0
+
+
+@_inline
+def _sin_cos_reduced_f32(r, r_lo):
+    """(sin r, cos r) for r + r_lo, |r| <= pi/4: Taylor to r^13 and r^12."""
+    z = r * r
+    p = _mul_add(SIN_C[6], z, SIN_C[5])
+    p = _mul_add(p, z, SIN_C[4])
+    p = _mul_add(p, z, SIN_C[3])
+    p = _mul_add(p, z, SIN_C[2])
+    p = _mul_add(p, z, SIN_C[1])
+    sin_r = r + (r * z * p + r_lo)
+    c = _mul_add(COS_C[6], z, COS_C[5])
+    c = _mul_add(c, z, COS_C[4])
+    c = _mul_add(c, z, COS_C[3])
+    c = _mul_add(c, z, COS_C[2])
+    cos_r = (1.0 - 0.5 * z) + (z * z * c - r * r_lo)
+    return sin_r, cos_r
+
+
+@_inline
+def sin_small_f32(x):
+    """The sine of a float32 below 2^20 in magnitude (and inf and NaN), in float64, as
+    sin_small."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce_small(x)
+    s, c = _sin_cos_reduced_f32(r, r_lo)
+    return _sin_of(x, quadrant, s, c)
+
+
+@_inline
+def cos_small_f32(x):
+    """The cosine of a float32 below 2^20 in magnitude (and inf and NaN), in float64."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce_small(x)
+    s, c = _sin_cos_reduced_f32(r, r_lo)
+    return _cos_of(x, quadrant, s, c)
