@@ -10,9 +10,11 @@ arguments (infinities, NaN, signed zeros, subnormals) are computed along with th
 chosen at the end with conditional expressions LLVM turns into blends, so every element of a
 loop runs the same instructions.
 
-Each function takes a float64 or float32 and computes in float64; a float32 result is that
-rounded once more (the generated code casts to the result's dtype), which is how they stay
-within 2 ulp in both dtypes. tests/test_vector_math.py checks them against NumPy over their
+Each function computes in float64. The float64 ones (exp, log...) keep the last bits with
+exact corrections (double-double sums, the residual of a division); the float32 ones
+(exp_f32, log_f32...) need only 2^-30 or so, with shorter polynomials and none of those,
+and their result is rounded once to float32 by the generated code's cast: within an ulp in
+both dtypes. tests/test_vector_math.py checks them against NumPy over their
 whole domain. The polynomials are truncated Taylor series (more terms than a minimax
 polynomial would need, but their coefficients are exact rationals anyone can check).
 
