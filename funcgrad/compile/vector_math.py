@@ -141,20 +141,20 @@ def _round(t):
 
 @_jit
 def _expm1_tail(r):
-    """exp(r) - 1 - r for |r| <= ln2 / 2: Taylor to r^13 (its remainder is below 2^-60 r)."""
-    p = EXP_C[13]
-    p = _mul_add(p, r, EXP_C[12])
-    p = _mul_add(p, r, EXP_C[11])
-    p = _mul_add(p, r, EXP_C[10])
-    p = _mul_add(p, r, EXP_C[9])
-    p = _mul_add(p, r, EXP_C[8])
-    p = _mul_add(p, r, EXP_C[7])
-    p = _mul_add(p, r, EXP_C[6])
-    p = _mul_add(p, r, EXP_C[5])
-    p = _mul_add(p, r, EXP_C[4])
-    p = _mul_add(p, r, EXP_C[3])
-    p = _mul_add(p, r, EXP_C[2])
-    return r * r * p
+    """exp(r) - 1 - r for |r| <= ln2 / 2: Taylor to r^13 (its remainder is below 2^-60 r),
+    by Estrin's scheme (pairs of terms, then pairs of pairs: a third of Horner's latency,
+    which is what a chain of functions waits for)."""
+    r2 = r * r
+    r4 = r2 * r2
+    q0 = _mul_add(EXP_C[3], r, EXP_C[2])
+    q1 = _mul_add(EXP_C[5], r, EXP_C[4])
+    q2 = _mul_add(EXP_C[7], r, EXP_C[6])
+    q3 = _mul_add(EXP_C[9], r, EXP_C[8])
+    q4 = _mul_add(EXP_C[11], r, EXP_C[10])
+    q5 = _mul_add(EXP_C[13], r, EXP_C[12])
+    p = _mul_add(_mul_add(_mul_add(q5, r2, q4), r4, _mul_add(q3, r2, q2)), r4,
+                 _mul_add(q1, r2, q0))
+    return r2 * p
 
 
 @_jit
@@ -408,29 +408,25 @@ def _reduce_small(x):
 
 @_inline
 def _sin_cos_reduced(r, r_lo):
-    """(sin r, cos r) for r + r_lo, |r| <= pi/4 (a little beyond is fine)."""
+    """(sin r, cos r) for r + r_lo, |r| <= pi/4 (a little beyond is fine), the polynomials
+    in z = r^2 by Estrin's scheme (as _expm1_tail)."""
     z = r * r
-    p = SIN_C[9]
-    p = _mul_add(p, z, SIN_C[8])
-    p = _mul_add(p, z, SIN_C[7])
-    p = _mul_add(p, z, SIN_C[6])
-    p = _mul_add(p, z, SIN_C[5])
-    p = _mul_add(p, z, SIN_C[4])
-    p = _mul_add(p, z, SIN_C[3])
-    p = _mul_add(p, z, SIN_C[2])
-    p = _mul_add(p, z, SIN_C[1])
+    z2 = z * z
+    z4 = z2 * z2
+    s01 = _mul_add(SIN_C[2], z, SIN_C[1])
+    s23 = _mul_add(SIN_C[4], z, SIN_C[3])
+    s45 = _mul_add(SIN_C[6], z, SIN_C[5])
+    s67 = _mul_add(SIN_C[8], z, SIN_C[7])
+    p = _mul_add(_mul_add(SIN_C[9], z4, _mul_add(s67, z2, s45)), z4, _mul_add(s23, z2, s01))
     sin_r = r + (r * z * p + r_lo * (1.0 - 0.5 * z))
-    c = COS_C[9]
-    c = _mul_add(c, z, COS_C[8])
-    c = _mul_add(c, z, COS_C[7])
-    c = _mul_add(c, z, COS_C[6])
-    c = _mul_add(c, z, COS_C[5])
-    c = _mul_add(c, z, COS_C[4])
-    c = _mul_add(c, z, COS_C[3])
-    c = _mul_add(c, z, COS_C[2])
+    c23 = _mul_add(COS_C[3], z, COS_C[2])
+    c45 = _mul_add(COS_C[5], z, COS_C[4])
+    c67 = _mul_add(COS_C[7], z, COS_C[6])
+    c89 = _mul_add(COS_C[9], z, COS_C[8])
+    c = _mul_add(_mul_add(c89, z2, c67), z4, _mul_add(c45, z2, c23))
     half_z = 0.5 * z
     w = 1.0 - half_z
-    cos_r = w + (((1.0 - w) - half_z) + (z * z * c - r * r_lo))
+    cos_r = w + (((1.0 - w) - half_z) + (z2 * c - r * r_lo))
     return sin_r, cos_r
 
 
