@@ -102,13 +102,22 @@ def test_within_two_ulp_of_numpy_everywhere(dtype):
         assert errors[worst] <= 2, (name, x[worst], got[worst], want[worst])
 
 
-def test_special_values_exactly_as_numpy():
-    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, -2.0, 5e-324, -5e-324, 1e308,
-                  -1e308, 710.0, -746.0])
-    x = _long(x)
+SPECIAL = {np.float64: [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, -2.0, 5e-324, -5e-324, 1e308,
+                        -1e308, 710.0, -746.0],
+           np.float32: [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, -2.0, 1e-45, -1e-45, 3e38,
+                        -3e38, 89.0, -104.0, 20.0, -20.0]}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_special_values_exactly_as_numpy(dtype):
+    """Zeros keep their sign, infinities and NaN come out as NumPy's; float32 against NumPy's
+    float64 rounded (NumPy's own float32 logistic flushes tiny results to 0)."""
+    x = _long(np.array(SPECIAL[dtype], dtype))
     for name, got in zip(NAMES, _all(x)):
-        x = np.where(np.abs(x) < 2.0 ** 20, x, 0.0) if name in ("sin", "cos") else x
-        want = _numpy(name, x)
+        x = np.where(np.abs(x) < 2.0 ** 20, x, 0.0).astype(dtype) if name in ("sin", "cos") \
+            else x
+        with np.errstate(over="ignore"):
+            want = _numpy(name, x.astype(np.float64)).astype(dtype)
         assert np.array_equal(got, want, equal_nan=True), name
         signed = ~np.isnan(want)  # (a NaN's sign bit means nothing)
         assert np.array_equal(np.signbit(got[signed]), np.signbit(want[signed])), name
@@ -155,29 +164,61 @@ def test_gradients_use_them_too():
 
 _INSPECT_GENERATED_LOOP = """
 import re, numpy as np, funcgrad as fg, funcgrad.numpy as fnp
-x = np.linspace(0.5, 2.0, 4096)
-lowered = fg.jit(lambda x: fnp.tanh(fnp.exp(x) * fnp.log1p(x))).lower(x)
-namespace = {}
-exec(lowered.source.replace("@njit(cache=True,", "@njit(cache=False,"), namespace)
-program = namespace["program"]
-out = program(x, lowered.executable.ints, lowered.executable.floats)[0]
-assert np.allclose(out, np.tanh(np.exp(x) * np.log1p(x)), rtol=1e-15, atol=0)
-print(program.inspect_llvm(program.signatures[0]))
+for dtype in (np.float64, np.float32):
+    x = np.linspace(0.5, 2.0, 4096).astype(dtype)
+    lowered = fg.jit(lambda x: fnp.tanh(fnp.exp(x) * fnp.log1p(x))).lower(x)
+    namespace = {}
+    exec(lowered.source.replace("@njit(cache=True,", "@njit(cache=False,"), namespace)
+    program = namespace["program"]
+    out = program(x, lowered.executable.ints, lowered.executable.floats)[0]
+    want = np.tanh(np.exp(x) * np.log1p(x))
+    assert np.allclose(out, want, rtol=1e-15 if dtype == np.float64 else 1e-6, atol=0)
+    print(program.inspect_llvm(program.signatures[0]))
+    print("=== end of", dtype.__name__)
 """
 
 
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 instructions")
 def test_fused_loop_is_vectorised(tmp_path):
     """The loop computing tanh(exp(x) * log1p(x)) is vectorised and calls no math library
-    function: compiled in a fresh process at Numba's usual optimisation level (the
-    tests run with NUMBA_OPT=0, which vectorises nothing), without the disk cache (a function
-    loaded from it has no assembly to show)."""
+    function, in float64 and in float32: compiled in a fresh process at Numba's usual
+    optimisation level (the tests run with NUMBA_OPT=0, which vectorises nothing), without
+    the disk cache (a function loaded from it has no assembly to show)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
     env.update(FUNCGRAD_CACHE_DIR=str(tmp_path),
                PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     done = subprocess.run([sys.executable, "-c", _INSPECT_GENERATED_LOOP], env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    llvm_ir = done.stdout  # the loop's divisions (in log1p and tanh) on vectors of doubles
-    assert re.search(r"fdiv <\d+ x double>", llvm_ir)
-    assert not re.search(r"call [^(]*@(exp|log1p|tanh)\(", llvm_ir)
+    float64_ir, float32_ir, _ = done.stdout.split("=== end of")
+
+    def lanes(llvm_ir):
+        return max(int(n) for n in re.findall(r"<(\d+) x double>", llvm_ir))
+    assert lanes(float32_ir) >= 2 * lanes(float64_ir)  # float32 data: twice the elements
+    for llvm_ir in (float64_ir, float32_ir):
+        # the loop's divisions (in log1p and tanh) on vectors of doubles
+        assert re.search(r"fdiv <\d+ x double>", llvm_ir)
+        assert not re.search(r"call [^(]*@(exp|log1p|tanh)f?\(", llvm_ir)
+
+
+_WITHOUT_FMA = """
+import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+from funcgrad.compile import vector_math
+assert not vector_math._HAS_FMA
+x = np.concatenate([np.linspace(-20, 20, 4001), [0.0, -0.0, np.inf, -np.inf, np.nan]])
+got = fg.jit(fnp.tanh)(x)
+print(np.abs(got - np.tanh(x))[np.isfinite(x)].max() / np.spacing(1.0), np.array_equal(
+    got[-5:], np.tanh(x[-5:]), equal_nan=True), np.signbit(got[-4]))
+"""
+
+
+def test_tanh_on_a_cpu_without_fused_multiply_add(tmp_path):
+    """tanh's exact residual of its division without the fused multiply-add instruction
+    (Dekker's product), compiled for a generic x86 CPU."""
+    env = dict(os.environ, NUMBA_CPU_NAME="generic", FUNCGRAD_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_FMA], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    worst, specials_equal, minus_zero = done.stdout.split()
+    assert float(worst) <= 1.0 and specials_equal == "True" and minus_zero == "True"
