@@ -1,4 +1,4 @@
-"""The vectorisable exp, expm1, log, log1p, tanh, logistic, sin and cos of
+"""The vectorisable exp, expm1, log, log1p, tanh, logistic, sin, cos and float32 pow of
 compile/vector_math.py, as jitted programs compute them: against NumPy at many points of
 every exponent range, at the special values and at the boundaries of overflow and underflow,
 in float64 and float32; and the fused loop that calls them compiled to packed (SIMD)
@@ -121,6 +121,30 @@ def test_special_values_exactly_as_numpy(dtype):
         assert np.array_equal(got, want, equal_nan=True), name
         signed = ~np.isnan(want)  # (a NaN's sign bit means nothing)
         assert np.array_equal(np.signbit(got[signed]), np.signbit(want[signed])), name
+
+
+def test_float32_pow_within_two_ulp_of_numpy():
+    """x ** y in float32 (vector_math.pow_f32; float64 keeps the C library's pow): random bit
+    patterns, integer and fractional exponents of negative bases, and every pair of special
+    values (zeros, infinities, NaN, +-1, subnormals) as C's powf and NumPy define them."""
+    rng = np.random.default_rng(16)
+    n = 20_000
+    bits = rng.integers(-2 ** 31, 2 ** 31 - 1, n, dtype=np.int32).view(np.float32)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5,
+                        3.0, -3.0, 1e-45, -1e-45, 3e38, 1.5, -2.5], np.float32)
+    special_x, special_y = np.meshgrid(special, special)
+    with np.errstate(invalid="ignore"):  # (signalling NaN among the bit patterns)
+        x = np.concatenate([bits, rng.uniform(-5, 5, n), np.abs(bits), rng.uniform(0, 2, n),
+                            special_x.ravel()]).astype(np.float32)
+        y = np.concatenate([rng.uniform(-30, 30, n), rng.integers(-12, 12, n),
+                            rng.uniform(-3, 3, n), bits, special_y.ravel()]).astype(np.float32)
+    got = fg.jit(lambda x, y: x ** y)(x, y)
+    assert got.dtype == np.float32
+    with np.errstate(all="ignore"):
+        for want in (np.power(x, y), np.power(x.astype(np.float64), y).astype(np.float32)):
+            errors = _ulps(got, want)
+            worst = int(np.argmax(errors))
+            assert errors[worst] <= 2, (x[worst], y[worst], got[worst], want[worst])
 
 
 def test_sin_and_cos_of_huge_arguments():

@@ -619,3 +619,36 @@ def cos_small_f32(x):
     quadrant, r, r_lo = _reduce_small(x)
     s, c = _sin_cos_reduced_f32(r, r_lo)
     return _cos_of(x, quadrant, s, c)
+
+
+@_jit
+def _pow_special(x, y, magnitude):
+    """x ** y as C's powf and NumPy define it, from |x| ** y (``magnitude``, right for x
+    finite and non-zero and y finite): the sign for x < 0 (NaN unless y is an integer),
+    zeros and infinities of x and y, NaN, and the 1 of y = 0 and of x = 1."""
+    y_integer = _floor(y) == y
+    half = 0.5 * y
+    y_odd = y_integer & (_floor(half) != half)
+    negative = math.copysign(1.0, x) < 0.0
+    signed = _where(y_odd & negative, -1.0, 1.0)
+    result = _where(x < 0.0, _where(y_integer, signed * magnitude, math.nan), magnitude)
+    result = _where(x == 0.0, signed * _where(y < 0.0, math.inf, 0.0), result)
+    result = _where(abs(x) == math.inf, signed * _where(y < 0.0, 0.0, math.inf), result)
+    grows = (abs(x) > 1.0) == (y > 0.0)
+    result = _where(abs(y) == math.inf,
+                    _where(abs(x) == 1.0, 1.0, _where(grows, math.inf, 0.0)), result)
+    result = _where((x != x) | (y != y), math.nan, result)
+    return _where((y == 0.0) | (x == 1.0), 1.0, result)
+
+
+@_inline
+def pow_f32(x, y):
+    """x ** y of float32, in float64: e^(y log|x|) with log|x| to float64's precision (so
+    that y log|x|, up to 160 in magnitude where the result is finite, is still within
+    2^-45), then the signs and special values of _pow_special. (No float64 version: within
+    2 ulp it needs log to 2^-64, which the C library's pow has.)"""
+    x = float(x)
+    y = float(y)
+    a = abs(x)
+    log_a = _log_core(_where((a > 0.0) & (a < math.inf), a, 1.0), 0.0)
+    return _pow_special(x, y, exp_f32(y * log_a))
