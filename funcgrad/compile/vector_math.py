@@ -111,8 +111,9 @@ def _fused_mul_add(typingctx, a, b, c):
 
 def _target_has_fma() -> bool:
     """Whether the CPU Numba compiles for has fused multiply-add instructions."""
-    if config.CPU_NAME or config.CPU_FEATURES:  # a chosen target (NUMBA_CPU_NAME...)
-        return "+fma" in (config.CPU_FEATURES or "")
+    name, features = getattr(config, "CPU_NAME", None), getattr(config, "CPU_FEATURES", None)
+    if name or features:  # a target chosen with NUMBA_CPU_NAME, NUMBA_CPU_FEATURES
+        return "+fma" in (features or "")
     return bool(llvm.get_host_cpu_features().get("fma", False))
 
 
