@@ -70,9 +70,8 @@ def _is_reducer(eqn) -> bool:
 VECTOR_MATH = {"exp": ("np.exp(", "fgm.exp("), "expm1": ("np.expm1(", "fgm.expm1("),
                "log": ("np.log(", "fgm.log("), "log1p": ("np.log1p(", "fgm.log1p("),
                "tanh": ("np.tanh(", "fgm.tanh("), "logistic": ("np.exp(", "fgm.exp("),
-               "sin": ("np.sin(", "fgm.sin_small("), "cos": ("np.cos(", "fgm.cos_small(")}
-# pow in float32 only: a float64 pow within 2 ulp needs log to 2^-64 (the C library's)
-VECTOR_MATH_F32 = {"pow": ("fgm.power(", "fgm.pow_f32(")}
+               "sin": ("np.sin(", "fgm.sin_small("), "cos": ("np.cos(", "fgm.cos_small("),
+               "pow": ("fgm.power(", "fgm.pow(")}
 _SMALL_TRIG = ("sin", "cos")
 SMALL_TRIG_BOUND = 2.0 ** 20
 # They add 0.3-1 s of compile time each: loops of fewer elements keep the C library's
@@ -231,8 +230,6 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
             if out.aval.dtype == np.float32:  # float32 versions: shorter polynomials
                 vector_name = vector_name.replace("(", "_f32(")
             expr = expr.replace(numba_name, vector_name)
-        elif vector_math and name in VECTOR_MATH_F32 and out.aval.dtype == np.float32:
-            expr = expr.replace(*VECTOR_MATH_F32[name])
         if trig_count and name in _SMALL_TRIG:
             x = eqn.inputs[0]
             arg = ctx.read(x, operand_index(x.aval, group.shape, index))
