@@ -76,6 +76,9 @@ _SMALL_TRIG = ("sin", "cos")
 SMALL_TRIG_BOUND = 2.0 ** 20
 # They add 0.3-1 s of compile time each: loops of fewer elements keep the C library's
 VECTOR_MATH_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_MATH_MIN_ELEMENTS", "4096"))
+# pow adds 1.5 s and saves 2-3 ns an element (0.7x the C library's time): only in loops
+# long enough to repay it within a few hundred calls
+VECTOR_POW_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_POW_MIN_ELEMENTS", str(2 ** 20)))
 
 
 def _emit_group(ctx, group: LoopGroup):
@@ -225,7 +228,8 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
             continue
         expr = ctx.expression(eqn, index, group.shape)
         name = eqn.primitive.name
-        if vector_math and name in VECTOR_MATH and out.aval.dtype.kind == "f":
+        long_enough = name != "pow" or math.prod(group.shape) >= VECTOR_POW_MIN_ELEMENTS
+        if vector_math and name in VECTOR_MATH and out.aval.dtype.kind == "f" and long_enough:
             numba_name, vector_name = VECTOR_MATH[name]
             if out.aval.dtype == np.float32:  # float32 versions: shorter polynomials
                 vector_name = vector_name.replace("(", "_f32(")
