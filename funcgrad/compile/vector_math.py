@@ -265,17 +265,15 @@ def _log_core(x, c):
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
-    p = ATANH_C[11]
-    p = _mul_add(p, z, ATANH_C[10])
-    p = _mul_add(p, z, ATANH_C[9])
-    p = _mul_add(p, z, ATANH_C[8])
-    p = _mul_add(p, z, ATANH_C[7])
-    p = _mul_add(p, z, ATANH_C[6])
-    p = _mul_add(p, z, ATANH_C[5])
-    p = _mul_add(p, z, ATANH_C[4])
-    p = _mul_add(p, z, ATANH_C[3])
-    p = _mul_add(p, z, ATANH_C[2])
-    p = _mul_add(p, z, ATANH_C[1])
+    z2 = z * z
+    z4 = z2 * z2
+    p01 = _mul_add(ATANH_C[2], z, ATANH_C[1])
+    p23 = _mul_add(ATANH_C[4], z, ATANH_C[3])
+    p45 = _mul_add(ATANH_C[6], z, ATANH_C[5])
+    p67 = _mul_add(ATANH_C[8], z, ATANH_C[7])
+    p89 = _mul_add(ATANH_C[10], z, ATANH_C[9])
+    high = _mul_add(_mul_add(ATANH_C[11], z2, p89), z4, _mul_add(p67, z2, p45))
+    p = _mul_add(high, z4, _mul_add(p23, z2, p01))  # Estrin's scheme, as _expm1_tail
     R = z * p
     hfsq = 0.5 * f * f
     return k * LN2_HI - ((hfsq - (s * (hfsq + R) + (k * LN2_LO + c))) - f)
