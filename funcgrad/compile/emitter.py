@@ -63,7 +63,8 @@ def _is_reducer(eqn) -> bool:
 
 
 # Fused loops call vector_math's exp, log, tanh, sin... (written so that LLVM vectorises the
-# loop) in place of the C library's that the lowerings name. sin and cos of arguments below
+# loop) in place of the C library's that the lowerings name, their _f32 versions for float32
+# results (computed to float32's precision: half the work). sin and cos of arguments below
 # 2^20 need only a short range reduction: a group computing them runs with that, counting
 # larger arguments, and if it met any runs once more with the C library's functions (full
 # branch-free reductions would take seconds to compile into every program using sin).
