@@ -114,7 +114,10 @@ def _target_has_fma() -> bool:
     name, features = getattr(config, "CPU_NAME", None), getattr(config, "CPU_FEATURES", None)
     if name or features:  # a target chosen with NUMBA_CPU_NAME, NUMBA_CPU_FEATURES
         return "+fma" in (features or "")
-    return bool(llvm.get_host_cpu_features().get("fma", False))
+    try:
+        return bool(llvm.get_host_cpu_features().get("fma", False))
+    except RuntimeError:  # LLVM cannot tell on this platform: Dekker's exact products
+        return False
 
 
 _HAS_FMA = _target_has_fma()
