@@ -187,6 +187,25 @@ def test_rerun_with_reductions_in_the_loop():
             np.testing.assert_allclose(g, w, rtol=1e-14, atol=1e-14)
 
 
+def test_sums_of_long_loops():
+    """A float sum in a long fused loop adds with vector_math.add_reassociable (partial sums
+    LLVM vectorises): the same sums to rounding, in every layout of accumulator; integer
+    sums and short loops keep the plain addition."""
+    x = np.random.default_rng(17).normal(size=(64, 256))
+
+    def f(x):
+        return (fnp.sum(fnp.exp(x)), fnp.sum(x * x, axis=1), fnp.sum(x, axis=0),
+                fnp.sum(x > 0), fnp.mean(x.astype(np.float32)))
+    lowered = fg.jit(f).lower(x)
+    assert lowered.source.count("fgm.add_reassociable(") == 3  # not the bools, not axis 0
+    got = lowered.compile()(x)
+    want = (np.sum(np.exp(x)), np.sum(x * x, axis=1), np.sum(x, axis=0), np.sum(x > 0),
+            np.mean(x.astype(np.float32)))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6 if w.dtype == np.float32 else 1e-13)
+    assert "add_reassociable" not in fg.jit(f).lower(x[:8]).source
+
+
 def test_integer_arguments():
     x = _long(np.arange(1, 5, dtype=np.int32))
     got = fg.jit(_all_six)(x)
@@ -204,41 +223,52 @@ def test_gradients_use_them_too():
 
 _INSPECT_GENERATED_LOOP = """
 import re, numpy as np, funcgrad as fg, funcgrad.numpy as fnp
-for dtype in (np.float64, np.float32):
-    x = np.linspace(0.5, 2.0, 4096).astype(dtype)
-    lowered = fg.jit(lambda x: fnp.tanh(fnp.exp(x) * fnp.log1p(x))).lower(x)
+
+def compiled(f, x):
+    lowered = fg.jit(f).lower(x)
     namespace = {}
     exec(lowered.source.replace("@njit(cache=True,", "@njit(cache=False,"), namespace)
     program = namespace["program"]
     out = program(x, lowered.executable.ints, lowered.executable.floats)[0]
+    return out, program.inspect_llvm(program.signatures[0])
+
+for dtype in (np.float64, np.float32):
+    x = np.linspace(0.5, 2.0, 4096).astype(dtype)
+    out, llvm_ir = compiled(lambda x: fnp.tanh(fnp.exp(x) * fnp.log1p(x)), x)
     want = np.tanh(np.exp(x) * np.log1p(x))
     assert np.allclose(out, want, rtol=1e-15 if dtype == np.float64 else 1e-6, atol=0)
-    print(program.inspect_llvm(program.signatures[0]))
+    print(llvm_ir)
     print("=== end of", dtype.__name__)
+total, llvm_ir = compiled(lambda x: fnp.sum(fnp.exp(x)), x.astype(np.float64))
+assert np.allclose(total, np.sum(np.exp(x.astype(np.float64))), rtol=1e-14, atol=0)
+print(llvm_ir)
 """
 
 
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 instructions")
 def test_fused_loop_is_vectorised(tmp_path):
     """The loop computing tanh(exp(x) * log1p(x)) is vectorised and calls no math library
-    function, in float64 and in float32: compiled in a fresh process at Numba's usual
-    optimisation level (the tests run with NUMBA_OPT=0, which vectorises nothing), without
-    the disk cache (a function loaded from it has no assembly to show)."""
+    function, in float64 and in float32, and so is the one summing exp(x): compiled in a
+    fresh process at Numba's usual optimisation level (the tests run with NUMBA_OPT=0,
+    which vectorises nothing), without the disk cache (a function loaded from it has no
+    assembly to show)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
     env.update(FUNCGRAD_CACHE_DIR=str(tmp_path),
                PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     done = subprocess.run([sys.executable, "-c", _INSPECT_GENERATED_LOOP], env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    float64_ir, float32_ir, _ = done.stdout.split("=== end of")
+    float64_ir, float32_ir, sum_ir = done.stdout.split("=== end of")
 
     def lanes(llvm_ir):
         return max(int(n) for n in re.findall(r"<(\d+) x double>", llvm_ir))
     assert lanes(float32_ir) >= 2 * lanes(float64_ir)  # float32 data: twice the elements
-    for llvm_ir in (float64_ir, float32_ir):
-        # the loop's divisions (in log1p and tanh) on vectors of doubles
-        assert re.search(r"fdiv <\d+ x double>", llvm_ir)
+    for llvm_ir in (float64_ir, float32_ir, sum_ir):
+        assert re.search(r"<\d+ x double>", llvm_ir)  # vectors of doubles
         assert not re.search(r"call [^(]*@(exp|log1p|tanh)f?\(", llvm_ir)
+    assert re.search(r"fdiv <\d+ x double>", float64_ir + float32_ir)  # log1p's, tanh's
+    # the sum's loop, with partial sums (vector_math.add_reassociable)
+    assert re.search(r"fadd reassoc <\d+ x double>", sum_ir)
 
 
 _WITHOUT_FMA = """

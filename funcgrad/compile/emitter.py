@@ -211,6 +211,13 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
                 ctx.define(out, _acc(ctx, eqn) + cast)
 
 
+def _vectorisable_sum(eqn) -> bool:
+    """A float sum into a local accumulator: in long loops, an addition LLVM may reorder
+    (vector_math.add_reassociable), so that it vectorises the loop with partial sums (an
+    accumulator array's updates vectorise as they are; a prange loop's sums are Numba's)."""
+    return kind(eqn).update == "{acc} + {x}" and _acc_dtype(eqn).kind == "f"
+
+
 def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=False):
     large = []  # parallel: the trig arguments' checks, counted once (Numba's prange
     # reductions allow one update per iteration)
@@ -225,6 +232,9 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
                 axes = reduced_axes(eqn)
                 kept = [i for k, i in enumerate(index) if k not in axes]
                 acc = f"{acc}[{', '.join(kept)}]"
+            elif vector_math and not parallel and _vectorisable_sum(eqn):
+                ctx.emit(f"{acc} = fgm.add_reassociable({acc}, {value})")
+                continue
             ctx.emit(f"{acc} = {kind(eqn).update.format(acc=acc, x=value)}")
             continue
         expr = ctx.expression(eqn, index, group.shape)

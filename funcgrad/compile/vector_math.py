@@ -109,6 +109,21 @@ def _fused_mul_add(typingctx, a, b, c):
     return types.float64(types.float64, types.float64, types.float64), codegen
 
 
+@intrinsic
+def add_reassociable(typingctx, total, x):
+    """total + x as an addition LLVM may reorder (the reassoc flag on that one instruction,
+    nothing else of the function): a fused loop's sum, which LLVM then vectorises with
+    several partial sums, combined in a fixed order at the end. The rounding of the sum
+    changes (as NumPy's pairwise sums differ from sequential ones); for given compiled code
+    it is the same every run."""
+    if not isinstance(total, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fadd(args[0], args[1], flags=("reassoc",))
+    return total(total, total), codegen
+
+
 def _target_has_fma() -> bool:
     """Whether the CPU Numba compiles for has fused multiply-add instructions."""
     name, features = getattr(config, "CPU_NAME", None), getattr(config, "CPU_FEATURES", None)
