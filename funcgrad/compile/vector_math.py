@@ -1,25 +1,27 @@
 """Transcendental functions that LLVM can vectorise inside funcgrad's fused loops.
 
-Numba lowers ``np.exp(x)`` to a call of the C library's scalar ``exp``, one element at a time:
-a loop that calls it cannot be vectorised. These versions are written as vector math
+Numba lowers ``np.exp(x)`` to a call of the C library's scalar ``exp``, one element at a
+time: a loop that calls it cannot be vectorised. These versions are written as vector math
 libraries write theirs: a range reduction (Cody-Waite: the constant split in a part whose
-products are exact and a small correction), a polynomial evaluated by Horner's rule (its
-steps fused multiply-adds where the machine has them: half the instructions and latency), and the
-scaling by a power of two built from its bits. There is no branch: out-of-range and special
-arguments (infinities, NaN, signed zeros, subnormals) are computed along with the others and
-chosen at the end with conditional expressions LLVM turns into blends, so every element of a
-loop runs the same instructions.
+products are exact and a small correction), a polynomial (by Horner's rule, or by Estrin's
+scheme where a shorter chain of dependent steps matters; each step a fused multiply-add
+where the CPU has one), and the scaling by a power of two built from its bits. There is no
+branch: out-of-range and special arguments (infinities, NaN, signed zeros, subnormals) are
+computed along with the others and chosen at the end with conditional expressions LLVM turns
+into blends, so every element of a loop runs the same instructions.
 
 Each function computes in float64. The float64 ones (exp, log...) keep the last bits with
 exact corrections (double-double sums, the residual of a division); the float32 ones
-(exp_f32, log_f32...) need only 2^-30 or so, with shorter polynomials and none of those,
-and their result is rounded once to float32 by the generated code's cast: within an ulp in
-both dtypes. tests/test_vector_math.py checks them against NumPy over their
-whole domain. The polynomials are truncated Taylor series (more terms than a minimax
-polynomial would need, but their coefficients are exact rationals anyone can check).
+(exp_f32, log_f32...) need only 2^-30 or so, with shorter polynomials and none of those, and
+their result is rounded once to float32 by the generated code's cast: within an ulp in both
+dtypes. pow (float64) carries log|x| as a double-double. tests/test_vector_math.py checks
+them all against NumPy over their whole domain. The polynomials are truncated Taylor series
+(more terms than a minimax polynomial would need, but their coefficients are exact rationals
+anyone can check).
 
 Like scalar_math's, they are compiled into each generated function that calls them, as
-``fgm.exp(x)`` (scalar_math re-exports them).
+``fgm.exp(x)`` (scalar_math re-exports them), and so is add_reassociable, the addition of a
+long loop's sums that lets LLVM vectorise the loop.
 """
 
 from __future__ import annotations
