@@ -63,18 +63,23 @@ def _is_reducer(eqn) -> bool:
 
 
 # Fused loops call vector_math's exp, log, tanh, sin... (written so that LLVM vectorises the
-# loop) in place of the C library's that the lowerings name. sin and cos of arguments below
+# loop) in place of the C library's that the lowerings name, their _f32 versions for float32
+# results (computed to float32's precision: half the work). sin and cos of arguments below
 # 2^20 need only a short range reduction: a group computing them runs with that, counting
 # larger arguments, and if it met any runs once more with the C library's functions (full
 # branch-free reductions would take seconds to compile into every program using sin).
 VECTOR_MATH = {"exp": ("np.exp(", "fgm.exp("), "expm1": ("np.expm1(", "fgm.expm1("),
                "log": ("np.log(", "fgm.log("), "log1p": ("np.log1p(", "fgm.log1p("),
                "tanh": ("np.tanh(", "fgm.tanh("), "logistic": ("np.exp(", "fgm.exp("),
-               "sin": ("np.sin(", "fgm.sin_small("), "cos": ("np.cos(", "fgm.cos_small(")}
+               "sin": ("np.sin(", "fgm.sin_small("), "cos": ("np.cos(", "fgm.cos_small("),
+               "pow": ("fgm.power(", "fgm.pow(")}
 _SMALL_TRIG = ("sin", "cos")
 SMALL_TRIG_BOUND = 2.0 ** 20
 # They add 0.3-1 s of compile time each: loops of fewer elements keep the C library's
 VECTOR_MATH_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_MATH_MIN_ELEMENTS", "4096"))
+# pow adds 1.5 s and saves 2-3 ns an element (0.7x the C library's time): only in loops
+# long enough to repay it within a few hundred calls
+VECTOR_POW_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_POW_MIN_ELEMENTS", str(2 ** 20)))
 
 
 def _emit_group(ctx, group: LoopGroup):
@@ -206,6 +211,13 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
                 ctx.define(out, _acc(ctx, eqn) + cast)
 
 
+def _vectorisable_sum(eqn) -> bool:
+    """A float sum into a local accumulator: in long loops, an addition LLVM may reorder
+    (vector_math.add_reassociable), so that it vectorises the loop with partial sums (an
+    accumulator array's updates vectorise as they are; a prange loop's sums are Numba's)."""
+    return kind(eqn).update == "{acc} + {x}" and _acc_dtype(eqn).kind == "f"
+
+
 def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=False):
     large = []  # parallel: the trig arguments' checks, counted once (Numba's prange
     # reductions allow one update per iteration)
@@ -220,12 +232,19 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
                 axes = reduced_axes(eqn)
                 kept = [i for k, i in enumerate(index) if k not in axes]
                 acc = f"{acc}[{', '.join(kept)}]"
+            elif vector_math and not parallel and _vectorisable_sum(eqn):
+                ctx.emit(f"{acc} = fgm.add_reassociable({acc}, {value})")
+                continue
             ctx.emit(f"{acc} = {kind(eqn).update.format(acc=acc, x=value)}")
             continue
         expr = ctx.expression(eqn, index, group.shape)
         name = eqn.primitive.name
-        if vector_math and name in VECTOR_MATH and out.aval.dtype.kind == "f":
-            expr = expr.replace(*VECTOR_MATH[name])
+        long_enough = name != "pow" or math.prod(group.shape) >= VECTOR_POW_MIN_ELEMENTS
+        if vector_math and name in VECTOR_MATH and out.aval.dtype.kind == "f" and long_enough:
+            numba_name, vector_name = VECTOR_MATH[name]
+            if out.aval.dtype == np.float32:  # float32 versions: shorter polynomials
+                vector_name = vector_name.replace("(", "_f32(")
+            expr = expr.replace(numba_name, vector_name)
         if trig_count and name in _SMALL_TRIG:
             x = eqn.inputs[0]
             arg = ctx.read(x, operand_index(x.aval, group.shape, index))

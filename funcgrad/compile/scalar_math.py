@@ -17,7 +17,10 @@ from numba.extending import overload, register_jitable
 
 # exp, log, tanh... as fused loops call them: vectorisable versions (vector_math.py)
 from funcgrad.compile.vector_math import (  # noqa: F401
-    cos_small, exp, expm1, log, log1p, logistic, sin_small, tanh)
+    add_reassociable, cos_small, exp, expm1, log, log1p, logistic, pow, sin_small, tanh)
+from funcgrad.compile.vector_math import (  # noqa: F401
+    cos_small_f32, exp_f32, expm1_f32, log1p_f32, log_f32, logistic_f32, pow_f32,
+    sin_small_f32, tanh_f32)
 
 SQRT2 = math.sqrt(2.0)
 SQRT_PI = math.sqrt(math.pi)

@@ -1,22 +1,27 @@
 """Transcendental functions that LLVM can vectorise inside funcgrad's fused loops.
 
-Numba lowers ``np.exp(x)`` to a call of the C library's scalar ``exp``, one element at a time:
-a loop that calls it cannot be vectorised. These versions are written as vector math
+Numba lowers ``np.exp(x)`` to a call of the C library's scalar ``exp``, one element at a
+time: a loop that calls it cannot be vectorised. These versions are written as vector math
 libraries write theirs: a range reduction (Cody-Waite: the constant split in a part whose
-products are exact and a small correction), a polynomial evaluated by Horner's rule, and the
-scaling by a power of two built from its bits. There is no branch: out-of-range and special
-arguments (infinities, NaN, signed zeros, subnormals) are computed along with the others and
-chosen at the end with conditional expressions LLVM turns into blends, so every element of a
-loop runs the same instructions.
+products are exact and a small correction), a polynomial (by Horner's rule, or by Estrin's
+scheme where a shorter chain of dependent steps matters; each step a fused multiply-add
+where the CPU has one), and the scaling by a power of two built from its bits. There is no
+branch: out-of-range and special arguments (infinities, NaN, signed zeros, subnormals) are
+computed along with the others and chosen at the end with conditional expressions LLVM turns
+into blends, so every element of a loop runs the same instructions.
 
-Each function takes a float64 or float32 and computes in float64; a float32 result is that
-rounded once more (the generated code casts to the result's dtype), which is how they stay
-within 2 ulp in both dtypes. tests/test_vector_math.py checks them against NumPy over their
-whole domain. The polynomials are truncated Taylor series (more terms than a minimax
-polynomial would need, but their coefficients are exact rationals anyone can check).
+Each function computes in float64. The float64 ones (exp, log...) keep the last bits with
+exact corrections (double-double sums, the residual of a division); the float32 ones
+(exp_f32, log_f32...) need only 2^-30 or so, with shorter polynomials and none of those, and
+their result is rounded once to float32 by the generated code's cast: within an ulp in both
+dtypes. pow (float64) carries log|x| as a double-double. tests/test_vector_math.py checks
+them all against NumPy over their whole domain. The polynomials are truncated Taylor series
+(more terms than a minimax polynomial would need, but their coefficients are exact rationals
+anyone can check).
 
 Like scalar_math's, they are compiled into each generated function that calls them, as
-``fgm.exp(x)`` (scalar_math re-exports them).
+``fgm.exp(x)`` (scalar_math re-exports them), and so is add_reassociable, the addition of a
+long loop's sums that lets LLVM vectorise the loop.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ import math
 import struct
 from decimal import Decimal, getcontext
 
+import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import types
+from numba.core import config
 from numba.extending import intrinsic, register_jitable
 
 
@@ -56,6 +63,7 @@ def _split(value: Decimal, zero_bits: int) -> tuple[float, float]:
 
 
 LN2_HI, LN2_LO = _split(_LN2, 32)
+LN2 = float(_LN2)
 INV_LN2 = float(1 / _LN2)
 # 1/k! and 2/(2k+1), the Taylor coefficients of exp and of log(1+f) = 2 atanh(f / (2 + f))
 EXP_C = tuple(1.0 / math.factorial(k) for k in range(14))
@@ -82,6 +90,56 @@ def _from_bits(typingctx, i):
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def _mul_add(typingctx, a, b, c):
+    """a * b + c, one fused instruction where the machine has one (llvm.fmuladd: the
+    polynomials' steps, where either rounding is as good; never in exact error terms)."""
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        fmuladd = builder.module.declare_intrinsic(
+            "llvm.fmuladd", [double], ir.FunctionType(double, [double] * 3))
+        return builder.call(fmuladd, args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+@intrinsic
+def _fused_mul_add(typingctx, a, b, c):
+    """a * b + c rounded once (llvm.fma): one instruction where the CPU has it (_HAS_FMA),
+    a call of the C library's fma where not."""
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+@intrinsic
+def add_reassociable(typingctx, total, x):
+    """total + x as an addition LLVM may reorder (the reassoc flag on that one instruction,
+    nothing else of the function): a fused loop's sum, which LLVM then vectorises with
+    several partial sums, combined in a fixed order at the end. The rounding of the sum
+    changes (as NumPy's pairwise sums differ from sequential ones); for given compiled code
+    it is the same every run."""
+    if not isinstance(total, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fadd(args[0], args[1], flags=("reassoc",))
+    return total(total, total), codegen
+
+
+def _target_has_fma() -> bool:
+    """Whether the CPU Numba compiles for has fused multiply-add instructions."""
+    name, features = getattr(config, "CPU_NAME", None), getattr(config, "CPU_FEATURES", None)
+    if name or features:  # a target chosen with NUMBA_CPU_NAME, NUMBA_CPU_FEATURES
+        return "+fma" in (features or "")
+    try:
+        return bool(llvm.get_host_cpu_features().get("fma", False))
+    except RuntimeError:  # LLVM cannot tell on this platform: Dekker's exact products
+        return False
+
+
+_HAS_FMA = _target_has_fma()
+
+
 @_jit
 def _where(condition, if_true, if_false):
     """A conditional expression as a function LLVM inlines (it becomes a select, a blend in
@@ -104,20 +162,20 @@ def _round(t):
 
 @_jit
 def _expm1_tail(r):
-    """exp(r) - 1 - r for |r| <= ln2 / 2: Taylor to r^13 (its remainder is below 2^-60 r)."""
-    p = EXP_C[13]
-    p = p * r + EXP_C[12]
-    p = p * r + EXP_C[11]
-    p = p * r + EXP_C[10]
-    p = p * r + EXP_C[9]
-    p = p * r + EXP_C[8]
-    p = p * r + EXP_C[7]
-    p = p * r + EXP_C[6]
-    p = p * r + EXP_C[5]
-    p = p * r + EXP_C[4]
-    p = p * r + EXP_C[3]
-    p = p * r + EXP_C[2]
-    return r * r * p
+    """exp(r) - 1 - r for |r| <= ln2 / 2: Taylor to r^13 (its remainder is below 2^-60 r),
+    by Estrin's scheme (pairs of terms, then pairs of pairs: a third of Horner's latency,
+    which is what a chain of functions waits for)."""
+    r2 = r * r
+    r4 = r2 * r2
+    q0 = _mul_add(EXP_C[3], r, EXP_C[2])
+    q1 = _mul_add(EXP_C[5], r, EXP_C[4])
+    q2 = _mul_add(EXP_C[7], r, EXP_C[6])
+    q3 = _mul_add(EXP_C[9], r, EXP_C[8])
+    q4 = _mul_add(EXP_C[11], r, EXP_C[10])
+    q5 = _mul_add(EXP_C[13], r, EXP_C[12])
+    p = _mul_add(_mul_add(_mul_add(q5, r2, q4), r4, _mul_add(q3, r2, q2)), r4,
+                 _mul_add(q1, r2, q0))
+    return r2 * p
 
 
 @_jit
@@ -148,6 +206,16 @@ def _product_error(a, b, p):
     ah, al = _split26(a)
     bh, bl = _split26(b)
     return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+@_jit
+def _residual(a, q, b):
+    """a - q b exactly, for q within an ulp or two of a / b (the remainder of a division):
+    one fused multiply-add, or Dekker's exact product where the CPU has none."""
+    if _HAS_FMA:  # a global: Numba compiles one branch
+        return _fused_mul_add(-q, b, a)
+    p = q * b
+    return (a - p) - _product_error(q, b, p)
 
 
 @_jit
@@ -217,17 +285,15 @@ def _log_core(x, c):
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
-    p = ATANH_C[11]
-    p = p * z + ATANH_C[10]
-    p = p * z + ATANH_C[9]
-    p = p * z + ATANH_C[8]
-    p = p * z + ATANH_C[7]
-    p = p * z + ATANH_C[6]
-    p = p * z + ATANH_C[5]
-    p = p * z + ATANH_C[4]
-    p = p * z + ATANH_C[3]
-    p = p * z + ATANH_C[2]
-    p = p * z + ATANH_C[1]
+    z2 = z * z
+    z4 = z2 * z2
+    p01 = _mul_add(ATANH_C[2], z, ATANH_C[1])
+    p23 = _mul_add(ATANH_C[4], z, ATANH_C[3])
+    p45 = _mul_add(ATANH_C[6], z, ATANH_C[5])
+    p67 = _mul_add(ATANH_C[8], z, ATANH_C[7])
+    p89 = _mul_add(ATANH_C[10], z, ATANH_C[9])
+    high = _mul_add(_mul_add(ATANH_C[11], z2, p89), z4, _mul_add(p67, z2, p45))
+    p = _mul_add(high, z4, _mul_add(p23, z2, p01))  # Estrin's scheme, as _expm1_tail
     R = z * p
     hfsq = 0.5 * f * f
     return k * LN2_HI - ((hfsq - (s * (hfsq + R) + (k * LN2_LO + c))) - f)
@@ -266,14 +332,16 @@ def log1p(x):
 @_inline
 def tanh(x):
     """tanh(x) = sign(x) (-t / (2 + t)), t = e^(-2|x|) - 1 in (-1, 0] (no cancellation), with t
-    and 2 + t kept as double-doubles and the quotient corrected by its exact residual."""
+    and 2 + t kept as double-doubles and the quotient corrected by its exact residual (one
+    division: the reciprocal, then the quotient and the correction multiply by it)."""
     x = float(x)
     t_hi, t_lo, n, exp_r = _expm1_moderate(-2.0 * abs(x))
     d_hi, d_lo = _two_sum(2.0, t_hi)
     d_lo = d_lo + t_lo
-    q = -t_hi / d_hi
-    residual = (-t_hi - q * d_hi) - _product_error(q, d_hi, q * d_hi) - t_lo - q * d_lo
-    y = q + residual / d_hi
+    reciprocal = 1.0 / d_hi
+    q = -t_hi * reciprocal
+    residual = _residual(-t_hi, q, d_hi) - t_lo - q * d_lo
+    y = q + residual * reciprocal
     return math.copysign(y, x)
 
 
@@ -359,35 +427,31 @@ def _reduce_small(x):
 
 @_inline
 def _sin_cos_reduced(r, r_lo):
-    """(sin r, cos r) for r + r_lo, |r| <= pi/4 (a little beyond is fine)."""
+    """(sin r, cos r) for r + r_lo, |r| <= pi/4 (a little beyond is fine), the polynomials
+    in z = r^2 by Estrin's scheme (as _expm1_tail)."""
     z = r * r
-    p = SIN_C[9]
-    p = p * z + SIN_C[8]
-    p = p * z + SIN_C[7]
-    p = p * z + SIN_C[6]
-    p = p * z + SIN_C[5]
-    p = p * z + SIN_C[4]
-    p = p * z + SIN_C[3]
-    p = p * z + SIN_C[2]
-    p = p * z + SIN_C[1]
+    z2 = z * z
+    z4 = z2 * z2
+    s01 = _mul_add(SIN_C[2], z, SIN_C[1])
+    s23 = _mul_add(SIN_C[4], z, SIN_C[3])
+    s45 = _mul_add(SIN_C[6], z, SIN_C[5])
+    s67 = _mul_add(SIN_C[8], z, SIN_C[7])
+    p = _mul_add(_mul_add(SIN_C[9], z4, _mul_add(s67, z2, s45)), z4, _mul_add(s23, z2, s01))
     sin_r = r + (r * z * p + r_lo * (1.0 - 0.5 * z))
-    c = COS_C[9]
-    c = c * z + COS_C[8]
-    c = c * z + COS_C[7]
-    c = c * z + COS_C[6]
-    c = c * z + COS_C[5]
-    c = c * z + COS_C[4]
-    c = c * z + COS_C[3]
-    c = c * z + COS_C[2]
+    c23 = _mul_add(COS_C[3], z, COS_C[2])
+    c45 = _mul_add(COS_C[5], z, COS_C[4])
+    c67 = _mul_add(COS_C[7], z, COS_C[6])
+    c89 = _mul_add(COS_C[9], z, COS_C[8])
+    c = _mul_add(_mul_add(c89, z2, c67), z4, _mul_add(c45, z2, c23))
     half_z = 0.5 * z
     w = 1.0 - half_z
-    cos_r = w + (((1.0 - w) - half_z) + (z * z * c - r * r_lo))
+    cos_r = w + (((1.0 - w) - half_z) + (z2 * c - r * r_lo))
     return sin_r, cos_r
 
 
 @_jit
-def _sin_of(x, quadrant, r, r_lo):
-    s, c = _sin_cos_reduced(r, r_lo)
+def _sin_of(x, quadrant, s, c):
+    """sin x from the quadrant of x and the sine and cosine of its remainder."""
     y = _where(quadrant == 0.0, s, c)
     y = _where(quadrant == 2.0, -s, y)
     y = _where(quadrant == 3.0, -c, y)
@@ -397,8 +461,8 @@ def _sin_of(x, quadrant, r, r_lo):
 
 
 @_jit
-def _cos_of(x, quadrant, r, r_lo):
-    s, c = _sin_cos_reduced(r, r_lo)
+def _cos_of(x, quadrant, s, c):
+    """cos x, as _sin_of."""
     y = _where(quadrant == 0.0, c, -s)
     y = _where(quadrant == 2.0, -c, y)
     y = _where(quadrant == 3.0, s, y)
@@ -413,7 +477,8 @@ def sin_small(x):
     were."""
     x = float(x)
     quadrant, r, r_lo = _reduce_small(x)
-    return _sin_of(x, quadrant, r, r_lo)
+    s, c = _sin_cos_reduced(r, r_lo)
+    return _sin_of(x, quadrant, s, c)
 
 
 @_inline
@@ -421,4 +486,261 @@ def cos_small(x):
     """The cosine for |x| < 2^20 (and inf and NaN), as sin_small."""
     x = float(x)
     quadrant, r, r_lo = _reduce_small(x)
-    return _cos_of(x, quadrant, r, r_lo)
+    s, c = _sin_cos_reduced(r, r_lo)
+    return _cos_of(x, quadrant, s, c)
+
+
+# --- float32 ---------------------------------------------------------------------------
+# A float32 argument is exact as a float64, and its result needs 24 bits: computed in
+# float64 to a relative 2^-30 or better with shorter polynomials and no double-double
+# corrections, then rounded once to float32 (by the generated code's cast), it is within
+# an ulp of the correctly rounded result. Subnormal float32 are normal float64, so no
+# rescaling either. A loop over float32 arrays runs 8 lanes of float64 on AVX-512 machines.
+
+F32_EXP_LIMIT = 160.0  # |x| beyond: e^x is 0 or inf in float32 (e^160 is finite in float64)
+F32_TANH_LIMIT = 20.0  # beyond, tanh rounds to +-1 in float32
+
+
+@_jit
+def _exp_reduce_f32(x):
+    """(n, r) with x = n ln2 + r, |r| <= ln2 / 2 to 2^-60 or so, for x clamped to
+    [-160, 160] (NaN: n = 0 and r NaN)."""
+    x = _where(x > F32_EXP_LIMIT, F32_EXP_LIMIT, x)
+    x = _where(x < -F32_EXP_LIMIT, -F32_EXP_LIMIT, x)
+    n = _round(x * INV_LN2)
+    n = _where(n == n, n, 0.0)
+    return n, (x - n * LN2_HI) - n * LN2_LO
+
+
+@_jit
+def _expm1_reduced_f32(r):
+    """e^r - 1 for |r| <= ln2 / 2: Taylor to r^8 (the remainder is below 2^-31 r)."""
+    p = _mul_add(EXP_C[8], r, EXP_C[7])
+    p = _mul_add(p, r, EXP_C[6])
+    p = _mul_add(p, r, EXP_C[5])
+    p = _mul_add(p, r, EXP_C[4])
+    p = _mul_add(p, r, EXP_C[3])
+    p = _mul_add(p, r, EXP_C[2])
+    return _mul_add(r * r, p, r)
+
+
+@_jit
+def _expm1_f32_core(x):
+    """e^x - 1 = (2^n - 1) + 2^n (e^r - 1): each term exact or relative, no cancellation
+    beyond a factor of about 2."""
+    n, r = _exp_reduce_f32(x)
+    s = _pow2(n)
+    return (s - 1.0) + s * _expm1_reduced_f32(r)
+
+
+@_inline
+def exp_f32(x):
+    """e^x of a float32, in float64 (to round to float32)."""
+    n, r = _exp_reduce_f32(float(x))
+    return (1.0 + _expm1_reduced_f32(r)) * _pow2(n)
+
+
+@_inline
+def expm1_f32(x):
+    """e^x - 1 of a float32, in float64."""
+    x = float(x)
+    return _where(x == 0.0, x, _expm1_f32_core(x))  # keeps -0.0
+
+
+@_inline
+def tanh_f32(x):
+    """tanh of a float32, in float64: sign(x) (-t / (2 + t)), t = e^(-2|x|) - 1."""
+    x = float(x)
+    a = abs(x)
+    t = _expm1_f32_core(-2.0 * _where(a > F32_TANH_LIMIT, F32_TANH_LIMIT, a))
+    return math.copysign(-t / (2.0 + t), x)
+
+
+@_inline
+def logistic_f32(x):
+    """1 / (1 + e^-x) of a float32, in float64."""
+    return 1.0 / (1.0 + exp_f32(-float(x)))
+
+
+@_inline
+def _log_f32_core(x):
+    """log(x) for x > 0 finite and normal: x = 2^k m, m in [sqrt(1/2), sqrt(2)),
+    log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172: Taylor to s^11."""
+    bits = _bits(x)
+    k = float(((bits >> 52) & 0x7FF) - 1023)
+    m = _from_bits((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)
+    big = m > SQRT2
+    m = _where(big, m * 0.5, m)
+    k = _where(big, k + 1.0, k)
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    p = _mul_add(ATANH_C[5], z, ATANH_C[4])
+    p = _mul_add(p, z, ATANH_C[3])
+    p = _mul_add(p, z, ATANH_C[2])
+    p = _mul_add(p, z, ATANH_C[1])
+    return _mul_add(k, LN2, _mul_add(s * z, p, s + s))
+
+
+@_inline
+def log_f32(x):
+    """The natural logarithm of a float32, in float64."""
+    x = float(x)
+    return _log_special(x, _log_f32_core(_where(x > 0.0, x, 1.0)))
+
+
+@_inline
+def log1p_f32(x):
+    """log(1 + x) of a float32, in float64: log(u), u = 1 + x rounded, plus the rounding
+    error (where |x| < 1/2, where it matters; u is then near 1, and the error over u is
+    the error to the precision needed)."""
+    x = float(x)
+    u = 1.0 + x
+    err = _where(abs(x) < 0.5, x - (u - 1.0), 0.0)
+    y = _log_f32_core(_where(u > 0.0, u, 1.0)) + err
+    y = _log_special(u, y)
+    y = _where(x == math.inf, math.inf, y)
+    return _where(x == 0.0, x, y)  # keeps -0.0
+
+
+@_inline
+def _sin_cos_reduced_f32(r, r_lo):
+    """(sin r, cos r) for r + r_lo, |r| <= pi/4: Taylor to r^13 and r^12."""
+    z = r * r
+    p = _mul_add(SIN_C[6], z, SIN_C[5])
+    p = _mul_add(p, z, SIN_C[4])
+    p = _mul_add(p, z, SIN_C[3])
+    p = _mul_add(p, z, SIN_C[2])
+    p = _mul_add(p, z, SIN_C[1])
+    sin_r = r + (r * z * p + r_lo)
+    c = _mul_add(COS_C[6], z, COS_C[5])
+    c = _mul_add(c, z, COS_C[4])
+    c = _mul_add(c, z, COS_C[3])
+    c = _mul_add(c, z, COS_C[2])
+    cos_r = (1.0 - 0.5 * z) + (z * z * c - r * r_lo)
+    return sin_r, cos_r
+
+
+@_inline
+def sin_small_f32(x):
+    """The sine of a float32 below 2^20 in magnitude (and inf and NaN), in float64, as
+    sin_small."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce_small(x)
+    s, c = _sin_cos_reduced_f32(r, r_lo)
+    return _sin_of(x, quadrant, s, c)
+
+
+@_inline
+def cos_small_f32(x):
+    """The cosine of a float32 below 2^20 in magnitude (and inf and NaN), in float64."""
+    x = float(x)
+    quadrant, r, r_lo = _reduce_small(x)
+    s, c = _sin_cos_reduced_f32(r, r_lo)
+    return _cos_of(x, quadrant, s, c)
+
+
+@_jit
+def _pow_special(x, y, magnitude):
+    """x ** y as C's powf and NumPy define it, from |x| ** y (``magnitude``, right for x
+    finite and non-zero and y finite): the sign for x < 0 (NaN unless y is an integer),
+    zeros and infinities of x and y, NaN, and the 1 of y = 0 and of x = 1."""
+    y_integer = _floor(y) == y
+    half = 0.5 * y
+    y_odd = y_integer & (_floor(half) != half)
+    negative = math.copysign(1.0, x) < 0.0
+    signed = _where(y_odd & negative, -1.0, 1.0)
+    result = _where(x < 0.0, _where(y_integer, signed * magnitude, math.nan), magnitude)
+    result = _where(x == 0.0, signed * _where(y < 0.0, math.inf, 0.0), result)
+    result = _where(abs(x) == math.inf, signed * _where(y < 0.0, 0.0, math.inf), result)
+    grows = (abs(x) > 1.0) == (y > 0.0)
+    result = _where(abs(y) == math.inf,
+                    _where(abs(x) == 1.0, 1.0, _where(grows, math.inf, 0.0)), result)
+    result = _where((x != x) | (y != y), math.nan, result)
+    return _where((y == 0.0) | (x == 1.0), 1.0, result)
+
+
+@_inline
+def pow_f32(x, y):
+    """x ** y of float32, in float64: e^(y log|x|) with log|x| to float64's precision (so
+    that y log|x|, up to 160 in magnitude where the result is finite, is still within
+    2^-45), then the signs and special values of _pow_special."""
+    x = float(x)
+    y = float(y)
+    a = abs(x)
+    log_a = _log_core(_where((a > 0.0) & (a < math.inf), a, 1.0), 0.0)
+    return _pow_special(x, y, exp_f32(y * log_a))
+
+
+# --- pow in float64 --------------------------------------------------------------------
+# e^(y log|x|) loses |y log|x|| (up to 745) times log's relative error: within 2 ulp it
+# needs log|x| to about 2^-64, as a double-double, and y log|x| as one too.
+
+TWO_THIRDS_HI = 2.0 / 3.0
+TWO_THIRDS_LO = float(Decimal(2) / Decimal(3) - Decimal(TWO_THIRDS_HI))
+
+
+@_jit
+def _two_product(a, b):
+    """(p, e) with p = a * b rounded and p + e = a * b exactly."""
+    p = a * b
+    if _HAS_FMA:  # a global: Numba compiles one branch
+        return p, _fused_mul_add(a, b, -p)
+    return p, _product_error(a, b, p)
+
+
+@_inline
+def _log_double_double(x):
+    """(hi, lo) with hi + lo = log(x) to about 2^-66 relative, for x > 0 finite:
+    log m = 2 atanh(s) = 2s + (2/3) s^3 + s^5 Q(s^2) for s = f / (2 + f), with s, its cube
+    term and the sums kept as double-doubles; the last term is below 2^-12 of the result."""
+    tiny = x < 2.2250738585072014e-308
+    xs = _where(tiny, x * TWO54, x)
+    bits = _bits(xs)
+    k = float(((bits >> 52) & 0x7FF) - 1023) - _where(tiny, 54.0, 0.0)
+    m = _from_bits((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)
+    big = m > SQRT2
+    m = _where(big, m * 0.5, m)
+    k = _where(big, k + 1.0, k)
+    f = m - 1.0
+    d_hi, d_lo = _two_sum(2.0, f)
+    reciprocal = 1.0 / d_hi
+    s = f * reciprocal
+    s_lo = (_residual(f, s, d_hi) - s * d_lo) * reciprocal
+    z, z_lo = _two_product(s, s)
+    cube, cube_lo = _two_product(s, z)
+    cube_lo = _mul_add(s, z_lo, cube_lo)
+    third, third_lo = _two_product(TWO_THIRDS_HI, cube)
+    third_lo = third_lo + (TWO_THIRDS_HI * cube_lo + TWO_THIRDS_LO * cube)
+    q = _mul_add(ATANH_C[11], z, ATANH_C[10])
+    q = _mul_add(q, z, ATANH_C[9])
+    q = _mul_add(q, z, ATANH_C[8])
+    q = _mul_add(q, z, ATANH_C[7])
+    q = _mul_add(q, z, ATANH_C[6])
+    q = _mul_add(q, z, ATANH_C[5])
+    q = _mul_add(q, z, ATANH_C[4])
+    q = _mul_add(q, z, ATANH_C[3])
+    q = _mul_add(q, z, ATANH_C[2])
+    small = cube * z * q + 2.0 * s_lo * (1.0 + z)
+    h1, e1 = _two_sum(s + s, third)
+    h2, e2 = _two_sum(k * LN2_HI, h1)
+    lo = ((e1 + third_lo) + small) + (e2 + k * LN2_LO)
+    return _two_sum(h2, lo)
+
+
+@_inline
+def pow(x, y):
+    """x ** y in float64: e^(y log|x|) with log|x| and the product as double-doubles, the
+    low part added to exp's reduced argument; then the signs and special values of
+    _pow_special."""
+    x = float(x)
+    y = float(y)
+    a = abs(x)
+    log_hi, log_lo = _log_double_double(_where((a > 0.0) & (a < math.inf), a, 1.0))
+    t, t_lo = _two_product(y, log_hi)
+    t_lo = t_lo + y * log_lo
+    # (NaN where Dekker's split of a y beyond 1e300 overflows: then log|x| = 0, x = 1)
+    t_lo = _where((abs(t) < 1000.0) & (t_lo == t_lo), t_lo, 0.0)
+    n, r_hi, r_lo = _exp_reduce(t)
+    magnitude = _scale(1.0 + _expm1_reduced(r_hi + (r_lo + t_lo)), n)
+    return _pow_special(x, y, magnitude)
