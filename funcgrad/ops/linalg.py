@@ -103,6 +103,8 @@ def _lower_dot_general(ctx, eqn):
     dtype = out.aval.dtype
     if dtype.kind != "f":
         return _lower_dot_loops(ctx, eqn)
+    if ctx.repeated and loop_product(eqn) == "rows":
+        return _lower_vector_matrix_loops(ctx, eqn)
     X, Y = (_as_dtype(ctx, a, dtype) for a in (x, y))
     simple = not xb and len(xc) == 1 and x.aval.ndim <= 2 and y.aval.ndim <= 2
     if simple and _split_dot(ctx, eqn, X, Y):
@@ -131,6 +133,68 @@ def _lower_dot_general(ctx, eqn):
         ctx.emit(f"{flat}[{i}] = np.dot({x3}[{i}], {y3}[{i}])")
     ctx.define(out, f"{flat}.reshape({ctx.shape(out.aval.shape)})" if out.aval.shape
                else f"{flat}[0, 0, 0]")
+
+
+# A vector times a matrix at most this large, in a loop's body, is written as loops: BLAS's
+# call costs about as much as the product at these sizes, and each layout of np.dot that a
+# program uses costs Numba ~0.15 s to compile.
+LOOP_PRODUCT_MAX = 256 * 256
+
+
+def loop_product(eqn) -> str | None:
+    """How a product in a loop's body is written as loops: "rows" if it is a float vector
+    times a matrix (either order) summed over the matrix's rows, ``out[j] = sum_i v[i]
+    M[i, j]``, which loops over contiguous rows (LLVM vectorises it); "columns" if it is one
+    summed over the matrix's columns (a loop would be a chain of dependent additions: see
+    control/loops.py, which transposes such a matrix once when it is a loop constant);
+    else None (np.dot)."""
+    (x, y), (out,) = eqn.inputs, eqn.outputs
+    (xc, yc), (xb, _) = eqn.params["contract"], eqn.params["batch"]
+    dtype = out.aval.dtype
+    if xb or dtype.kind != "f" or x.aval.dtype != dtype or y.aval.dtype != dtype \
+            or sorted((x.aval.ndim, y.aval.ndim)) != [1, 2]:
+        return None
+    matrix, axis = (y, yc[0]) if y.aval.ndim == 2 else (x, xc[0])
+    if matrix.aval.size > LOOP_PRODUCT_MAX:
+        return None
+    return "rows" if axis == 0 else "columns"
+
+
+def _lower_vector_matrix_loops(ctx, eqn):
+    """``out[j] = sum_i v[i] M[i, j]`` over the rows of M four at a time (a quarter of the
+    loads and stores of ``out``), into the output's destination or a buffer allocated once
+    (``ctx.scratch``) when it can."""
+    (x, y), (out,) = eqn.inputs, eqn.outputs
+    vector, matrix = (x, y) if x.aval.ndim == 1 else (y, x)
+    k, m = matrix.aval.shape
+    v, M = ctx.fresh("v"), ctx.fresh("M")
+    ctx.emit(f"{v} = {ctx.array(vector)}")
+    ctx.emit(f"{M} = {ctx.array(matrix)}")
+    if id(out) in ctx.destinations:
+        result = ctx.destinations[id(out)]
+        ctx.written.add(id(out))
+    else:
+        result = ctx.scratch(out) or ctx.new_array(out.aval, ctx.name(out))
+    name = ctx.name(out)
+    ctx.emit(f"{name} = {result}")
+    i, j, cols = ctx.fresh("i"), ctx.fresh("j"), ctx.dim(m)
+    zero = ctx.literal(0.0, out.aval.dtype)
+    ctx.emit(f"for {j} in range({cols}):")
+    ctx.emit(f"    {name}[{j}] = {zero}")
+    ctx.emit(f"for {i} in range(0, {ctx.dim(k // 4 * 4)}, 4):")
+    with ctx.indented():
+        terms = []
+        for r in range(4):
+            row = f"{i} + {r}" if r else i
+            ctx.emit(f"{v}_r{r} = {v}[{row}]")
+            terms.append(f"{v}_r{r} * {M}[{row}, {j}]")
+        ctx.emit(f"for {j} in range({cols}):")
+        ctx.emit(f"    {name}[{j}] += {' + '.join(terms)}")
+    ctx.emit(f"for {i} in range({ctx.dim(k // 4 * 4)}, {ctx.dim(k)}):")
+    with ctx.indented():
+        ctx.emit(f"for {j} in range({cols}):")
+        ctx.emit(f"    {name}[{j}] += {v}[{i}] * {M}[{i}, {j}]")
+    ctx.bind(out, name)
 
 
 def _split_dot(ctx, eqn, X, Y) -> bool:

@@ -1,0 +1,108 @@
+"""Vector-matrix products in the body of a compiled loop (scan, while_loop, the backward loop
+of either) are written as loops over the matrix's rows into a buffer allocated once per
+call, a loop-constant matrix summed over its columns being transposed once before the loop
+(ops/linalg.py loop_product, control/loops.py). Compiled values against the NumPy
+evaluator, gradients against finite differences, and the generated code."""
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import lax
+from funcgrad.testing import check_grads
+
+RNG = np.random.default_rng(7)
+K, M = 7, 5  # 7 rows: one block of four and a tail of three
+W = RNG.normal(size=(K, K)) * 0.4
+V = RNG.normal(size=(K, M)) * 0.4
+B = RNG.normal(size=K) * 0.1
+H0 = RNG.normal(size=K)
+XS = RNG.normal(size=(4, K))
+
+STEPS = {  # the body's product, in every order of operands and axes
+    "h @ W": lambda h, w: h @ w,
+    "W @ h": lambda h, w: w @ h,
+    "h @ W.T": lambda h, w: h @ w.T,
+    "W.T @ h": lambda h, w: w.T @ h,
+}
+
+
+def evaluated(fun, *args):
+    with fg.disable_jit():
+        return fun(*args)
+
+
+def assert_compiled_equals_evaluated(fun, *args):
+    got, want = fg.jit(fun)(*args), evaluated(fun, *args)
+    for g, w in zip(fg.tree.leaves(got), fg.tree.leaves(want)):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+def rnn(product, reverse=False):
+    def loss(w, b, h0, xs):
+        def step(h, x):
+            new = fnp.tanh(product(h, w) + b + x)
+            return new, fnp.sum(new * x)
+        h, ys = lax.scan(step, h0, xs, reverse=reverse)
+        return fnp.sum(h * h) + fnp.sum(ys)
+    return loss
+
+
+@pytest.mark.parametrize("name", list(STEPS))
+def test_scan_products_are_loops_with_the_numpy_values(name):
+    loss = rnn(STEPS[name])
+    assert_compiled_equals_evaluated(loss, W, B, H0, XS)
+    source = fg.jit(loss).lower(W, B, H0, XS).source
+    assert "np.dot(" not in source  # the products are loops, transposed or not
+
+
+@pytest.mark.parametrize("name", ["h @ W", "W @ h"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_compiled_scan_gradients(name, reverse):
+    loss = rnn(STEPS[name], reverse)
+    grad = fg.grad(loss, argnums=(0, 1, 2))
+    for g, w in zip(fg.jit(grad)(W, B, H0, XS), evaluated(grad, W, B, H0, XS)):
+        np.testing.assert_allclose(g, w, rtol=1e-11, atol=1e-13)
+    check_grads(loss, (W, B, H0, XS))
+
+
+@pytest.mark.parametrize("length", [0, 1])
+def test_short_scans(length):
+    loss = rnn(STEPS["W @ h"])
+    grad = fg.grad(loss, argnums=(0, 1, 2))
+    xs = XS[:length]
+    for g, w in zip(fg.jit(grad)(W, B, H0, xs), evaluated(grad, W, B, H0, xs)):
+        np.testing.assert_allclose(g, w, rtol=1e-11, atol=1e-13)
+
+
+def test_products_that_are_outputs_or_read_by_views():
+    """A product that is the carry itself (computed into the spare buffer), a stacked output
+    (into its row), or read through a view that is an output (no buffer shared between
+    iterations), in a pytree carry with a matrix that is a row of the scanned input."""
+    def fun(w, v, h0, xs):
+        def step(carry, x):
+            h, g = carry["h"], carry["g"]
+            new_h = h @ w                        # the carry itself
+            new_g = fnp.sin(g @ x.reshape(K, K))  # a matrix changing every step: np.dot
+            wide = new_h @ v                      # stacked
+            return {"h": new_h, "g": new_g}, (wide, (h @ w).reshape(K, 1))
+        return lax.scan(step, {"h": h0, "g": h0}, xs)
+    xs = RNG.normal(size=(3, K * K)) * 0.3
+    assert_compiled_equals_evaluated(fun, W, V, H0, xs)
+
+
+def test_while_loop_products_and_their_gradient():
+    """A while loop's body (and the backward loop through its tape) computes its products
+    the same way."""
+    def loss(w, h0):
+        def body(c):
+            i, h = c
+            return i + 1, fnp.tanh(w @ h + h @ w)
+        _, h = lax.while_loop(lambda c: c[0] < 5, body, (0, h0))
+        return fnp.sum(h * h)
+    assert_compiled_equals_evaluated(loss, W, H0)
+    grad = fg.grad(loss, argnums=(0, 1))
+    for g, w in zip(fg.jit(grad)(W, H0), evaluated(grad, W, H0)):
+        np.testing.assert_allclose(g, w, rtol=1e-11, atol=1e-13)
+    check_grads(loss, (W, H0))
