@@ -225,16 +225,18 @@ class LoweringContext:
             self.text.indent -= 1
 
     @contextmanager
-    def loops(self, shape):
-        """A loop nest over ``shape``; yields the index names."""
-        index = [self.fresh("j") for _ in shape]
-        for i, d in zip(index, shape):
+    def loops(self, shape, unit_free: bool = False):
+        """A loop nest over ``shape``; yields the index names. ``unit_free``: no loop over an
+        axis of length 1, whose index is ``"0"``."""
+        index = ["0" if unit_free and d == 1 else self.fresh("j") for d in shape]
+        looped = [(i, d) for i, d in zip(index, shape) if i != "0"]
+        for i, d in looped:
             self.emit(f"for {i} in range({self.dim(d)}):")
             self.text.indent += 1
         try:
             yield index
         finally:
-            self.text.indent -= len(shape)
+            self.text.indent -= len(looped)
 
     def threads_for(self, work: int) -> int:
         """How many threads ``work`` (element operations: see compile/threads.py) may be
@@ -333,7 +335,8 @@ class LoweringContext:
             expr = self.fresh(self.name(atom))                 # for in an array given:
             self.emit(f"{expr} = {self.destinations[id(atom)]}")  # computed into it
             self.written.add(id(atom))
-            with self.loops(atom.aval.shape) as index, self.scoped(index, atom.aval.shape):
+            with self.loops(atom.aval.shape, unit_free=True) as index, \
+                    self.scoped(index, atom.aval.shape):
                 self.emit(f"{expr}[{', '.join(index)}] = {self.read(atom, index)}")
         elif atom.aval.shape == ():
             with self.scoped([], ()):

@@ -150,9 +150,8 @@ def _copy_into(ctx, stack, k, value, shape):
     if not shape:
         ctx.emit(f"{stack}[{k}] = {value}")
         return
-    with ctx.loops([d for d in shape if d != 1]) as looped:
-        index = iter(looped)
-        at = ", ".join("0" if d == 1 else next(index) for d in shape)
+    with ctx.loops(shape, unit_free=True) as index:
+        at = ", ".join(index)
         ctx.emit(f"{stack}[{k}, {at}] = {value}[{at}]")
 
 
