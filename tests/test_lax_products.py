@@ -1,8 +1,9 @@
 """Vector-matrix products in the body of a compiled loop (scan, while_loop, the backward loop
-of either) are written as loops over the matrix's rows into a buffer allocated once per
-call, a loop-constant matrix summed over its columns being transposed once before the loop
-(ops/linalg.py loop_product, control/loops.py). Compiled values against the NumPy
-evaluator, gradients against finite differences, and the generated code."""
+of either) are one call of BLAS's gemv each (ops/linalg.py, compile/blas.py), into the
+output's destination (a carry's spare buffer, a stacked row) or a buffer allocated once
+per call (LoweringContext.scratch), the transpose of a matrix read as that matrix.
+Compiled values against the NumPy evaluator, gradients against finite differences, and
+the generated code."""
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from funcgrad import lax
 from funcgrad.testing import check_grads
 
 RNG = np.random.default_rng(7)
-K, M = 7, 5  # 7 rows: one block of four and a tail of three
+K, M = 7, 5
 W = RNG.normal(size=(K, K)) * 0.4
 V = RNG.normal(size=(K, M)) * 0.4
 B = RNG.normal(size=K) * 0.1
@@ -50,11 +51,13 @@ def rnn(product, reverse=False):
 
 
 @pytest.mark.parametrize("name", list(STEPS))
-def test_scan_products_are_loops_with_the_numpy_values(name):
+def test_scan_products_are_gemv_calls_with_the_numpy_values(name):
     loss = rnn(STEPS[name])
     assert_compiled_equals_evaluated(loss, W, B, H0, XS)
     source = fg.jit(loss).lower(W, B, H0, XS).source
-    assert "np.dot(" not in source  # the products are loops, transposed or not
+    assert "np.dot(" not in source and "fgb.xxgemv(" in source
+    assert "transpose" not in source and "np.empty" not in source.split("for i_")[1]
+    # (no copy of a transposed matrix; nothing allocated in the loop)
 
 
 @pytest.mark.parametrize("name", ["h @ W", "W @ h"])

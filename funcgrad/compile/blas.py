@@ -1,11 +1,12 @@
-"""Matrix products for compiled code: BLAS's gemm called directly (``fgb.xxgemm``).
+"""Matrix products for compiled code: BLAS's gemm and gemv called directly (``fgb.xxgemm``,
+``fgb.xxgemv``).
 
 ``np.dot`` in Numba is a generic implementation that Numba types and compiles for each
 layout of its operands: about 0.3 s of a cold compile for a program's first matrix product.
 The code generator (ops/linalg.py) writes instead the call of the routine np.dot ends in,
-``numba_xxgemm`` (Numba's wrapper of SciPy's gemm, which it loads when first called), on
-operands made C-contiguous by ``contiguous`` (nothing to compile or copy for an array
-Numba knows is C-contiguous). A generated module that calls them imports this one as
+``numba_xxgemm`` or ``numba_xxgemv`` (Numba's wrappers of SciPy's, which it loads when
+first called), on operands made C-contiguous by ``contiguous`` (nothing to compile or copy
+for an array Numba knows is C-contiguous). A generated module that calls them imports this one as
 ``fgb`` (compile/disk_cache.py).
 """
 
@@ -22,6 +23,12 @@ xxgemm = types.ExternalFunction("numba_xxgemm", types.intc(
     types.char, types.char, types.char, types.intp, types.intp, types.intp,
     types.voidptr, types.voidptr, types.intp, types.voidptr, types.intp, types.voidptr,
     types.voidptr, types.intp))
+
+
+# int numba_xxgemv(kind, trans, m, n, alpha, a, lda, x, beta, y): y = op(A) x, A column-major
+xxgemv = types.ExternalFunction("numba_xxgemv", types.intc(
+    types.char, types.char, types.intp, types.intp, types.voidptr, types.voidptr, types.intp,
+    types.voidptr, types.voidptr, types.voidptr))
 
 
 def contiguous(a):

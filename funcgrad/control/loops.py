@@ -37,14 +37,14 @@ from funcgrad.compile.context import dtype_expr
 from funcgrad.control.subprogram import carry_activity
 from funcgrad.core.errors import FuncgradError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline
-from funcgrad.core.ir import Equation, Literal, Program, Var, dead_code_elimination
+from funcgrad.core.ir import Literal, Program, Var, dead_code_elimination
 from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import ShapedArray, is_float
 from funcgrad.numpy import einsum
 from funcgrad.ops.elementwise import add, mul_p
-from funcgrad.ops.linalg import dot_general, dot_general_p, loop_product
-from funcgrad.ops.shape import reshape, transpose_p
+from funcgrad.ops.linalg import dot_general, dot_general_p
+from funcgrad.ops.shape import reshape
 from funcgrad.numpy import any as any_of
 from funcgrad.numpy import where
 from funcgrad.ops.shape import batch_size, moveaxis, to_front, with_batch_axis
@@ -108,15 +108,14 @@ def _lower_scan(ctx, eqn):
     slice assignment: Numba's shape-mismatch error path for it costs seconds to compile).
     An array carry the body computes in a fused loop is written into a spare buffer, which
     then swaps with the carry's old one when no other carry may share that (else a new
-    spare is allocated). A constant matrix that a product sums over the columns of is
-    transposed once, before the loop (``_with_transposed_consts``)."""
+    spare is allocated)."""
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
     ins = [ctx.array(a) for a in eqn.inputs]
     consts, xs = ins[:nc], ins[nc + nk:]
     carry = _carried(ctx, eqn.inputs[nc:nc + nk], ins[nc:nc + nk])
     ys = [ctx.new_array(v.aval, "ys") for v in eqn.outputs[nk:]]
-    body, consts = _loop_constants(ctx, p["body"], eqn.inputs[:nc], consts)
+    body = p["body"]
     spares = [ctx.new_array(v.aval, "spare") if v.aval.shape else None
               for v in eqn.outputs[:nk]]
     i, length = ctx.fresh("i"), ctx.dim(p["length"])
@@ -153,70 +152,6 @@ def _copy_into(ctx, stack, k, value, shape):
     with ctx.loops(shape, unit_free=True) as index:
         at = ", ".join(index)
         ctx.emit(f"{stack}[{k}, {at}] = {value}[{at}]")
-
-
-def _with_transposed_consts(body: Program, num_consts: int):
-    """``(program, positions)``: ``body`` in which each vector-matrix product summed over the
-    columns of its matrix (``loop_product`` "columns") is summed over rows instead, so that
-    it is written as loops over contiguous rows: over those of ``A`` for a matrix that is
-    ``A``'s transpose, else, for a loop constant, over those of its transpose, a new
-    leading input computed once before the loop (``positions``: the consts transposed, in
-    the order of the new inputs). ``(body, [])`` where nothing changes."""
-    def build(b):
-        consts = {id(v): j for j, v in enumerate(b.inputs[:num_consts])}
-        transposes = {id(e.outputs[0]): e.inputs[0] for e in b.equations
-                      if e.primitive is transpose_p and e.params["perm"] == (1, 0)}
-        added: dict[int, Var] = {}
-        positions, equations = [], []
-        for e in b.equations:
-            at = _column_summed_matrix(e)
-            matrix = None if at is None else e.inputs[at]
-            if matrix is not None and id(matrix) in transposes:
-                rows = transposes[id(matrix)]
-            elif matrix is not None and id(matrix) in consts:
-                if id(matrix) not in added:
-                    added[id(matrix)] = Var(ShapedArray(matrix.aval.shape[::-1],
-                                                        matrix.aval.dtype))
-                    positions.append(consts[id(matrix)])
-                rows = added[id(matrix)]
-            else:
-                equations.append(e)
-                continue
-            inputs, contract = list(e.inputs), list(e.params["contract"])
-            inputs[at], contract[at] = rows, (0,)
-            equations.append(Equation(dot_general_p, tuple(inputs),
-                                      dict(e.params, contract=tuple(contract)), e.outputs,
-                                      e.source))
-        if equations == list(b.equations):
-            return b, []
-        return Program((), [*added.values(), *b.inputs], equations, b.outvars), positions
-    return body.cached(("transposed_consts", num_consts), build)
-
-
-def _column_summed_matrix(eqn) -> int | None:
-    """The position of the matrix in ``eqn`` if it is a vector-matrix product summed over
-    the matrix's columns."""
-    if eqn.primitive is not dot_general_p or loop_product(eqn) != "columns":
-        return None
-    at = 0 if eqn.inputs[0].aval.ndim == 2 else 1
-    return at if isinstance(eqn.inputs[at], Var) else None
-
-
-def _loop_constants(ctx, body, atoms, exprs):
-    """``(program, inputs)`` to lower for a loop's ``body`` whose leading inputs are the
-    constants ``atoms`` (expressions ``exprs``): the matrices its products sum over the
-    columns of are transposed here, before the loop (``_with_transposed_consts``)."""
-    body, transposed = _with_transposed_consts(body, len(atoms))
-    return body, [*[_transposed_copy(ctx, exprs[j], atoms[j].aval) for j in transposed], *exprs]
-
-
-def _transposed_copy(ctx, expr, aval) -> str:
-    """A C-contiguous copy of the transpose of the matrix ``expr``."""
-    shape = aval.shape[::-1]
-    name = ctx.new_array(ShapedArray(shape, aval.dtype), "transposed")
-    with ctx.loops(shape) as (i, j):
-        ctx.emit(f"{name}[{i}, {j}] = {expr}[{j}, {i}]")
-    return name
 
 
 def _swappable(body, outs, spares) -> list[int]:
@@ -510,10 +445,10 @@ def _lower_while(ctx, eqn):
         return
     ins = [ctx.array(a) for a in eqn.inputs]
     carry = _carried(ctx, eqn.inputs[cn + bn:], ins[cn + bn:])
-    body, consts = _loop_constants(ctx, p["body"], eqn.inputs[cn:cn + bn], ins[cn:cn + bn])
     _emit_loop_head(ctx, p["cond"], ins[:cn], carry, p["max_steps"])
     with ctx.indented():
-        ctx.assign(carry, ctx.lower_region(body, [*consts, *carry], repeated=True))
+        ctx.assign(carry, ctx.lower_region(p["body"], [*ins[cn:cn + bn], *carry],
+                                           repeated=True))
     for var, name in zip(eqn.outputs, carry):
         ctx.bind(var, name)
 
@@ -620,7 +555,6 @@ class _Tape:
         for tape, r in zip(self.tapes, taped):
             ctx.emit(f"{tape} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
                      f"{dtype_expr(r.aval.dtype)})")
-        body, consts = _loop_constants(ctx, forward, eqn.inputs[cn:cn + bn], self.consts)
         _emit_loop_head(ctx, p["cond"], ins[:cn], self.carry, p["max_steps"])
         with ctx.indented():
             ctx.emit(f"if {n} == {cap}:")
@@ -630,7 +564,7 @@ class _Tape:
                     self._grow(ctx, j, r.aval)
             rows = [f"{self.tapes[self.taped[id(r)]]}[{n}]"
                     if id(r) in self.taped and r.aval.shape else None for r in self.residuals]
-            outs = ctx.lower_region(body, [*consts, *self.carry], [None] * nk + rows,
+            outs = ctx.lower_region(forward, [*self.consts, *self.carry], [None] * nk + rows,
                                     repeated=True)
             for r, value, row in zip(self.residuals, outs[nk:], rows):
                 if id(r) in self.taped and value != row:
