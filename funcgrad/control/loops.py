@@ -18,10 +18,12 @@ are a const or a row of an xs are not saved: the backward scan reads them where 
 and a Program's values have static shapes). Its backward pass is one primitive,
 ``while_vjp``, whose meaning is "run the loop, taping each iteration's residuals on a
 growable tape, then the backward halves over the tape in reverse", so every value of the
-program keeps a static shape. Compiled, the loop is run once: the ``while`` equation that
+program keeps a static shape. The loop is run once: compiled, the ``while`` equation that
 computes the loop's value records the tape for the ``while_vjp`` of the same operands
-(``_Tape``), which then only runs the backward loop (the NumPy evaluator runs the loop
-again). ``max_steps`` bounds the loop, and so the tape.
+(``_Tape``), which then only runs the backward loop; the NumPy evaluator hands the tape
+over the same way (``_Recorded``: a ``while`` whose body was differentiated runs its
+forward half and keeps the last tape per thread, which may outlive the call when no
+``while_vjp`` reads it). ``max_steps`` bounds the loop, and so the tape.
 
 Higher derivatives: ``while_vjp(x, g)`` is J(x)^T g, and v . J(x)^T g = g . J(x) v, where
 J(x) v is what the loop carrying tangents (the JVP's loop) computes. So the VJP and the JVP
@@ -30,6 +32,8 @@ differentiable the same way.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -390,9 +394,53 @@ def _loop_runs(cond, cond_consts, carry, max_steps):
 def _while_impl(*args, cond, body, cond_nconsts, body_nconsts, max_steps=None):
     cc, bc = list(args[:cond_nconsts]), list(args[cond_nconsts:cond_nconsts + body_nconsts])
     carry = list(args[cond_nconsts + body_nconsts:])
-    for _ in _loop_runs(cond, cc, carry, max_steps):
-        carry[:] = evaluate(body, [*bc, *carry])
+    forward = body.cached(_TAPED_BY, lambda _: None)
+    if forward is None:
+        for _ in _loop_runs(cond, cc, carry, max_steps):
+            carry[:] = evaluate(body, [*bc, *carry])
+    else:  # the forward half, taped for the while_vjp that follows (see _Recorded)
+        carry[:] = _Recorded.run(args, cond, forward, cond_nconsts, body_nconsts, max_steps)
     return [np.asarray(c, a.dtype)[()] for c, a in zip(carry, body.out_avals)]
+
+
+# The NumPy evaluator runs a loop once for its value and its gradient, as compiled code does
+# (_Tape): a body that was differentiated knows its forward half (``_TAPED_BY``), which the
+# ``while`` runs instead of the body, recording each iteration's residuals; the
+# ``while_vjp`` of the same loop on the same operands (the same objects) reads that tape
+# instead of running the loop again. Only the last loop run per thread is kept.
+_TAPED_BY = "while_taped_by"
+
+
+class _Recorded(threading.local):
+    key: tuple | None = None
+    tape: list | None = None
+
+    @classmethod
+    def run(cls, args, cond, forward, cn, bn, max_steps) -> list:
+        """The carries after running ``forward``, taping the residuals (forward's outputs
+        after the carries) on the thread's record."""
+        nk = len(args) - cn - bn
+        bc, carry = list(args[cn:cn + bn]), list(args[cn + bn:])
+        tape = []
+        for _ in _loop_runs(cond, args[:cn], carry, max_steps):
+            outs = evaluate(forward, [*bc, *carry])
+            carry[:] = outs[:nk]
+            tape.append(outs[nk:])
+        _RECORDED.key, _RECORDED.tape = (cond, forward, max_steps, tuple(args)), tape
+        return carry
+
+    @classmethod
+    def take(cls, cond, forward, max_steps, args) -> list | None:
+        """The tape of the last loop run, if it ran ``forward`` on these very operands."""
+        key, tape = _RECORDED.key, _RECORDED.tape
+        _RECORDED.key = _RECORDED.tape = None
+        if key is None or key[0] is not cond or key[1] is not forward or key[2] != max_steps \
+                or len(key[3]) != len(args) or any(a is not b for a, b in zip(key[3], args)):
+            return None
+        return tape
+
+
+_RECORDED = _Recorded()
 
 
 def _while_rule(*avals, cond, body, cond_nconsts, body_nconsts, max_steps=None):
@@ -496,14 +544,12 @@ def _while_vjp_impl(*args, cond, forward, backward, cond_nconsts, body_nconsts, 
     """Run the loop, taping each iteration's residuals, then the backward halves over the
     tape in reverse. Returns the cotangents of the active body consts and carries."""
     nk = len(carry_on)
-    cc, bc = list(args[:cond_nconsts]), list(args[cond_nconsts:cond_nconsts + body_nconsts])
-    carry = list(args[cond_nconsts + body_nconsts:][:nk])
-    given = iter(args[cond_nconsts + body_nconsts + nk:])
-    tape = []
-    for _ in _loop_runs(cond, cc, carry, max_steps):
-        outs = evaluate(forward, [*bc, *carry])
-        carry[:] = outs[:nk]
-        tape.append(outs[nk:])
+    n_loop = cond_nconsts + body_nconsts + nk
+    given = iter(args[n_loop:])
+    tape = _Recorded.take(cond, forward, max_steps, args[:n_loop])
+    if tape is None:
+        _Recorded.run(args[:n_loop], cond, forward, cond_nconsts, body_nconsts, max_steps)
+        tape = _Recorded.take(cond, forward, max_steps, args[:n_loop])
     # shapes from the backward half: under vmap over cotangents it is the batched one
     avals = backward.in_avals[len(backward.invars) - nk:]
     ct_carry = [next(given) if on else np.zeros(a.shape, a.dtype)
@@ -641,6 +687,7 @@ def _while_vjp_bwd(inputs, cts, active, *, cond, body, cond_nconsts, body_nconst
     carry_on = carry_activity(body, consts_on, active[cond_nconsts + body_nconsts:], [])
     forward, backward = split_adjoint(body, tuple([*consts_on, *carry_on]))
     forward.cached(_SPLIT_FROM, lambda _: body)  # what a while lowering matches (_Tape)
+    body._cache[_TAPED_BY] = forward  # what a while evaluated runs (_Recorded)
     given = [ct if ct is not None else zeros(a.strong())
              for ct, a, on in zip(cts, body.out_avals, carry_on) if on]
     outs = iter(while_vjp_p.bind(*inputs, *given, cond=cond, forward=forward,
