@@ -57,7 +57,7 @@ _SCALAR_MATH_IMPORT = "\n\nfrom funcgrad.compile import scalar_math as fgm  # no
 # modules that call one import it, and with it scipy.special (a tenth of a second)
 _SCIPY_ROUTINES_IMPORT = ("\n\nfrom funcgrad.compile import scipy_routines as fgs  "
                           "# noqa: E402\n")
-# Matrix products as ``fgb.matmul(...)`` (compile/blas.py), likewise
+# BLAS calls as ``fgb.xxgemm(...)`` (compile/blas.py: matrix products), likewise
 _BLAS_IMPORT = "\n\nfrom funcgrad.compile import blas as fgb  # noqa: E402\n"
 _SCALAR_MATH = hashlib.sha256(
     (Path(__file__).parent / "scalar_math.py").read_bytes()
