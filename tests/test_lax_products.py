@@ -109,3 +109,22 @@ def test_while_loop_products_and_their_gradient():
     for g, w in zip(fg.jit(grad)(W, H0), evaluated(grad, W, H0)):
         np.testing.assert_allclose(g, w, rtol=1e-11, atol=1e-13)
     check_grads(loss, (W, H0))
+
+
+def test_float32_and_nested_loops():
+    """gemv in float32; a product in a scan inside a scan (its buffer reused by every inner
+    and outer step) and one whose matrix is the outer step's row."""
+    def fun(w, h0, xs):
+        def outer(h, x):
+            inner, _ = lax.scan(lambda g, _: (fnp.tanh(g @ w + x), None), h, None, length=3)
+            m = fnp.outer(x, x)
+            return inner, m @ h
+        return lax.scan(outer, h0, xs)
+    for dtype, rtol in [(np.float64, 1e-12), (np.float32, 1e-5)]:
+        args = [a.astype(dtype) for a in (W, H0, XS)]
+        got, want = fg.jit(fun)(*args), evaluated(fun, *args)
+        for g, w in zip(fg.tree.leaves(got), fg.tree.leaves(want)):
+            assert g.dtype == dtype
+            np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol)
+    assert "fgb.xxgemv(115" in fg.jit(fun).lower(*[a.astype(np.float32)
+                                                    for a in (W, H0, XS)]).source
