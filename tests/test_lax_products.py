@@ -128,3 +128,18 @@ def test_float32_and_nested_loops():
             np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol)
     assert "fgb.xxgemv(115" in fg.jit(fun).lower(*[a.astype(np.float32)
                                                     for a in (W, H0, XS)]).source
+
+
+def test_vmap_and_jvp_of_a_scan_with_products():
+    """vmap makes the body's products matrix-matrix ones (gemm, into the carry's spare
+    buffer or a buffer reused by every step); jvp adds the tangents' products."""
+    loss = rnn(STEPS["W @ h"])
+    batched = fg.vmap(fg.grad(loss, argnums=(0, 1)), (None, None, 0, None))
+    h0s = RNG.normal(size=(3, K))
+    source = fg.jit(batched).lower(W, B, h0s, XS).source
+    assert "fgb.xxgemm(" in source
+    assert_compiled_equals_evaluated(batched, W, B, h0s, XS)
+    tangent = fg.jit(lambda w, t: fg.jvp(lambda w: loss(w, B, H0, XS), (w,), (t,)))
+    for got, want in zip(tangent(W, V @ V.T), evaluated(
+            lambda w, t: fg.jvp(lambda w: loss(w, B, H0, XS), (w,), (t,)), W, V @ V.T)):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-13)

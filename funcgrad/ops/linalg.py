@@ -169,11 +169,7 @@ def _lower_gemv(ctx, eqn):
     m, v = ctx.fresh("matrix"), ctx.fresh("vector")
     ctx.emit(f"{m} = fgb.contiguous({ctx.array(matrix)})")
     ctx.emit(f"{v} = fgb.contiguous({ctx.array(vector)})")
-    if id(out) in ctx.destinations:
-        result = ctx.destinations[id(out)]
-        ctx.written.add(id(out))
-    else:
-        result = ctx.scratch(out) or ctx.new_array(out.aval, ctx.name(out))
+    result = _result_array(ctx, out)
     scalars = _alpha_beta(ctx, out.aval.dtype)
     status = ctx.fresh("status")
     kind = ord("d" if out.aval.dtype == np.float64 else "s")
@@ -182,6 +178,16 @@ def _lower_gemv(ctx, eqn):
              f"{ctx.dim(cols)}, {v}.ctypes, {scalars}[1:].ctypes, {result}.ctypes)")
     _check_status(ctx, status, "gemv")
     ctx.define(out, result)
+
+
+def _result_array(ctx, out) -> str:
+    """Where a BLAS call writes ``out``: its destination (a loop's stacked row or spare
+    carry buffer), else, in a loop's body, a buffer allocated once per call where that is
+    safe, else a new array."""
+    if id(out) in ctx.destinations:
+        ctx.written.add(id(out))
+        return ctx.destinations[id(out)]
+    return ctx.scratch(out) or ctx.new_array(out.aval, ctx.name(out))
 
 
 def _alpha_beta(ctx, dtype) -> str:
@@ -201,7 +207,8 @@ def _check_status(ctx, status, routine):
 
 
 def _lower_gemm(ctx, eqn, X, Y):
-    """A product of two matrices as one call of BLAS's gemm (compile/blas.py). gemm is
+    """A product of two matrices as one call of BLAS's gemm (compile/blas.py), into
+    ``_result_array``. gemm is
     column-major, and a row-major matrix is its column-major transpose: the row-major
     result C = op(x) op(y) is the column-major C^T = op(y)^T op(x)^T, where each operand
     is read transposed exactly when it is here."""
@@ -213,7 +220,7 @@ def _lower_gemm(ctx, eqn, X, Y):
     a, b = ctx.fresh("lhs"), ctx.fresh("rhs")
     ctx.emit(f"{a} = fgb.contiguous({X})")
     ctx.emit(f"{b} = fgb.contiguous({Y})")
-    result = ctx.new_array(out.aval, ctx.name(out))
+    result = _result_array(ctx, out)
     scalars = _alpha_beta(ctx, out.aval.dtype)
     kind = ord("d" if out.aval.dtype == np.float64 else "s")
     trans = [ord("t" if t else "n") for t in (y_t, x_t)]
@@ -223,7 +230,7 @@ def _lower_gemm(ctx, eqn, X, Y):
              f"{ctx.dim(y.aval.shape[1])}, {a}.ctypes, {ctx.dim(x.aval.shape[1])}, "
              f"{scalars}[1:].ctypes, {result}.ctypes, {ctx.dim(n)})")
     _check_status(ctx, status, "gemm")
-    ctx.bind(out, result)
+    ctx.define(out, result)
 
 
 def _split_dot(ctx, eqn, X, Y) -> bool:
