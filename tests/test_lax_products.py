@@ -143,3 +143,14 @@ def test_vmap_and_jvp_of_a_scan_with_products():
     for got, want in zip(tangent(W, V @ V.T), evaluated(
             lambda w, t: fg.jvp(lambda w: loss(w, B, H0, XS), (w,), (t,)), W, V @ V.T)):
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-13)
+
+
+def test_a_matrix_of_another_layout_is_made_contiguous_once_before_the_loop():
+    loss = rnn(STEPS["h @ W"])
+    w_f = np.asfortranarray(W)
+    source = fg.jit(loss).lower(w_f, B, H0, XS).source
+    before, loop = source.split("for i_", 1)
+    assert "fgb.contiguous(a)" in before  # (inside the loop it is then the identity)
+    grad = fg.grad(loss, argnums=(0, 1, 2))
+    for g, w in zip(fg.jit(grad)(w_f, B, H0, XS), evaluated(grad, W, B, H0, XS)):
+        np.testing.assert_allclose(g, w, rtol=1e-11, atol=1e-13)

@@ -116,7 +116,7 @@ def _lower_scan(ctx, eqn):
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
     ins = [ctx.array(a) for a in eqn.inputs]
-    consts, xs = ins[:nc], ins[nc + nk:]
+    consts, xs = _contiguous_matrices(ctx, p["body"], ins[:nc]), ins[nc + nk:]
     carry = _carried(ctx, eqn.inputs[nc:nc + nk], ins[nc:nc + nk])
     ys = [ctx.new_array(v.aval, "ys") for v in eqn.outputs[nk:]]
     body = p["body"]
@@ -156,6 +156,25 @@ def _copy_into(ctx, stack, k, value, shape):
     with ctx.loops(shape, unit_free=True) as index:
         at = ", ".join(index)
         ctx.emit(f"{stack}[{k}, {at}] = {value}[{at}]")
+
+
+def _contiguous_matrices(ctx, body, exprs) -> list:
+    """The expressions of a loop's leading inputs ``exprs`` (its constants), those the
+    body's matrix products read (maybe through a transpose) made C-contiguous once, here,
+    before the loop: BLAS reads them in place then, where a matrix of another layout would
+    be copied at every step (ops/linalg.py). ``fgb.contiguous`` copies only such a one."""
+    transposed = {id(e.outputs[0]): e.inputs[0] for e in body.equations
+                  if e.primitive.name == "transpose"}
+    read = {id(transposed.get(id(a), a)) for e in body.equations if e.primitive is dot_general_p
+            for a in e.inputs}
+    out = []
+    for v, expr in zip(body.inputs, exprs):
+        if id(v) in read and v.aval.ndim == 2 and v.aval.dtype.kind == "f":
+            out.append(ctx.fresh("matrix"))
+            ctx.emit(f"{out[-1]} = fgb.contiguous({expr})")
+        else:
+            out.append(expr)
+    return out
 
 
 def _swappable(body, outs, spares) -> list[int]:
@@ -493,10 +512,10 @@ def _lower_while(ctx, eqn):
         return
     ins = [ctx.array(a) for a in eqn.inputs]
     carry = _carried(ctx, eqn.inputs[cn + bn:], ins[cn + bn:])
+    consts = _contiguous_matrices(ctx, p["body"], ins[cn:cn + bn])
     _emit_loop_head(ctx, p["cond"], ins[:cn], carry, p["max_steps"])
     with ctx.indented():
-        ctx.assign(carry, ctx.lower_region(p["body"], [*ins[cn:cn + bn], *carry],
-                                           repeated=True))
+        ctx.assign(carry, ctx.lower_region(p["body"], [*consts, *carry], repeated=True))
     for var, name in zip(eqn.outputs, carry):
         ctx.bind(var, name)
 
@@ -588,7 +607,7 @@ class _Tape:
         cn, bn, nk = p["cond_nconsts"], p["body_nconsts"], len(p["carry_on"])
         forward = p["forward"]
         ins = [ctx.array(a) for a in eqn.inputs[:cn + bn + nk]]
-        self.consts = ins[cn:cn + bn]
+        self.consts = _contiguous_matrices(ctx, forward, ins[cn:cn + bn])
         self.carry = _carried(ctx, eqn.inputs[cn + bn:cn + bn + nk], ins[cn + bn:])
         self.where = {id(v): j for j, v in enumerate(forward.invars[:bn])}
         self.residuals = forward.outvars[nk:]
