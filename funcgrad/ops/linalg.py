@@ -177,7 +177,7 @@ def _lower_gemv(ctx, eqn):
              f"{ctx.dim(cols)}, {ctx.dim(rows)}, {scalars}.ctypes, {m}.ctypes, "
              f"{ctx.dim(cols)}, {v}.ctypes, {scalars}[1:].ctypes, {result}.ctypes)")
     _check_status(ctx, status, "gemv")
-    ctx.define(out, result)
+    _bind_result(ctx, out, result)
 
 
 def _result_array(ctx, out) -> str:
@@ -188,6 +188,15 @@ def _result_array(ctx, out) -> str:
         ctx.written.add(id(out))
         return ctx.destinations[id(out)]
     return ctx.scratch(out) or ctx.new_array(out.aval, ctx.name(out))
+
+
+def _bind_result(ctx, out, result):
+    """``out`` is ``result``: a local's name, or a destination such as a stacked row, read
+    once into a local."""
+    if result.isidentifier():
+        ctx.bind(out, result)
+    else:
+        ctx.define(out, result)
 
 
 def _alpha_beta(ctx, dtype) -> str:
@@ -230,7 +239,7 @@ def _lower_gemm(ctx, eqn, X, Y):
              f"{ctx.dim(y.aval.shape[1])}, {a}.ctypes, {ctx.dim(x.aval.shape[1])}, "
              f"{scalars}[1:].ctypes, {result}.ctypes, {ctx.dim(n)})")
     _check_status(ctx, status, "gemm")
-    ctx.define(out, result)
+    _bind_result(ctx, out, result)
 
 
 def _split_dot(ctx, eqn, X, Y) -> bool:
