@@ -228,6 +228,32 @@ def test_compiled_gradient_runs_the_while_loop_once_and_grows_its_tape():
     assert fg.jit(fg.grad(newton_sqrt)).lower(2.0).source.count("while True:") == 1
 
 
+def test_gradient_without_jit_runs_the_while_loop_once(monkeypatch):
+    import funcgrad.control.loops as loops
+
+    def spiral(x, w):
+        step = lambda c: (c[0] + 1, fnp.tanh(c[1] @ w) + 0.1 * c[1])  # noqa: E731
+        return fnp.sum(lax.while_loop(lambda c: c[0] < 40, step, (0, x))[1] ** 2)
+
+    def unrolled(x, w):
+        for _ in range(40):
+            x = fnp.tanh(x @ w) + 0.1 * x
+        return fnp.sum(x ** 2)
+
+    calls = []
+    evaluate = loops.evaluate
+    monkeypatch.setattr(loops, "evaluate", lambda p, a: calls.append(p) or evaluate(p, a))
+    for _ in range(2):  # (the first call traces, the second reuses the adjoint)
+        calls.clear()
+        grads = fg.grad(spiral, (0, 1))(H0, W)
+        assert len(calls) == 40 + 41 + 40  # forward bodies, conditions, backward bodies
+    for got, expected in zip(grads, fg.grad(unrolled, (0, 1))(H0, W)):
+        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-14)
+    calls.clear()  # the loop's value alone does not tape, nor the tape get in the way
+    value = fg.value_and_grad(spiral)(2 * H0, W)[0]
+    assert float(value) == pytest.approx(float(unrolled(2 * H0, W)), rel=1e-12)
+
+
 def test_a_while_records_the_tape_only_for_its_own_backward_pass():
     from funcgrad.control.loops import while_loop as raw_while
     from funcgrad.core.tracing import trace_flat

@@ -13,9 +13,11 @@ Values
     ``ctx.array(atom)``: an expression for an input as an array (a scalar if 0-d), computing
     it if it was fused away. ``ctx.read(atom, index)``: one element, inside
     ``with ctx.loops(shape) as index, ctx.scoped(index, shape):``.
-    ``ctx.new_array(aval, prefix)``: allocate. ``ctx.define(var, expr)``: emit ``name =
-    expr`` and bind ``var`` to it. ``ctx.bind(var, expr)``: ``var`` is ``expr`` (a local
-    already holding it). ``ctx.assign(targets, exprs)``: reassign locals all at once.
+    ``ctx.new_array(aval, prefix)``: allocate. ``ctx.scratch(var)``: an array for ``var``
+    allocated once per call, in a loop's body where that is safe (else None).
+    ``ctx.define(var, expr)``: emit ``name = expr`` and bind ``var`` to it.
+    ``ctx.bind(var, expr)``: ``var`` is ``expr`` (a local already holding it).
+    ``ctx.assign(targets, exprs)``: reassign locals all at once.
 Code
     ``ctx.emit(line)``, ``with ctx.indented():``, ``with ctx.loops(shape) as index:``.
     ``ctx.threads_for(work)``: above 1, work that large may be split among that many
@@ -194,6 +196,7 @@ class LoweringContext:
         self.in_loop: set[int] = set()        # members of the group being emitted
         self.destinations: dict[int, str] = {}  # var -> an array to compute it into
         self.written: set[int] = set()        # the vars computed into their destinations
+        self.repeated = False                 # emitted inside a loop (see scratch)
 
     # -- names and types -------------------------------------------------------------------
 
@@ -222,16 +225,18 @@ class LoweringContext:
             self.text.indent -= 1
 
     @contextmanager
-    def loops(self, shape):
-        """A loop nest over ``shape``; yields the index names."""
-        index = [self.fresh("j") for _ in shape]
-        for i, d in zip(index, shape):
+    def loops(self, shape, unit_free: bool = False):
+        """A loop nest over ``shape``; yields the index names. ``unit_free``: no loop over an
+        axis of length 1, whose index is ``"0"``."""
+        index = ["0" if unit_free and d == 1 else self.fresh("j") for d in shape]
+        looped = [(i, d) for i, d in zip(index, shape) if i != "0"]
+        for i, d in looped:
             self.emit(f"for {i} in range({self.dim(d)}):")
             self.text.indent += 1
         try:
             yield index
         finally:
-            self.text.indent -= len(shape)
+            self.text.indent -= len(looped)
 
     def threads_for(self, work: int) -> int:
         """How many threads ``work`` (element operations: see compile/threads.py) may be
@@ -298,6 +303,24 @@ class LoweringContext:
         self.emit(f"{name} = np.empty({self.shape(aval.shape)}, {dtype_expr(aval.dtype)})")
         return name
 
+    def scratch(self, var: Var) -> str | None:
+        """An array for ``var`` allocated once, at the function's entry, instead of at each
+        iteration of the loop this region is emitted in; None where that is not safe. Only in
+        a region emitted in a loop (``lower_region(..., repeated=True)``), and only for a value
+        that is not an output of the region and that only primitives whose results are new
+        memory read (``allocates``: no view of it survives): so nothing outliving the
+        iteration shares the memory the next iteration overwrites."""
+        if not self.repeated or not var.aval.shape or \
+                any(out is var for out in self.program.outvars):
+            return None
+        for eqn in self.program.equations:
+            if not eqn.primitive.allocates and any(a is var for a in eqn.inputs):
+                return None
+        name = self.fresh(self.name(var))
+        shape = self.shape(var.aval.shape)  # (its sizes are read in the header first)
+        self.text.header.append(f"{name} = np.empty({shape}, {dtype_expr(var.aval.dtype)})")
+        return name
+
     def array(self, atom) -> str:
         """An expression for ``atom`` as an array (a scalar if 0-d), for a block to use."""
         if isinstance(atom, Literal):
@@ -312,7 +335,8 @@ class LoweringContext:
             expr = self.fresh(self.name(atom))                 # for in an array given:
             self.emit(f"{expr} = {self.destinations[id(atom)]}")  # computed into it
             self.written.add(id(atom))
-            with self.loops(atom.aval.shape) as index, self.scoped(index, atom.aval.shape):
+            with self.loops(atom.aval.shape, unit_free=True) as index, \
+                    self.scoped(index, atom.aval.shape):
                 self.emit(f"{expr}[{', '.join(index)}] = {self.read(atom, index)}")
         elif atom.aval.shape == ():
             with self.scoped([], ()):
@@ -418,20 +442,23 @@ class LoweringContext:
 
     # -- sub-programs ----------------------------------------------------------------------
 
-    def lower_region(self, program: Program, inputs, destinations=None) -> list:
+    def lower_region(self, program: Program, inputs, destinations=None,
+                     repeated: bool = False) -> list:
         """Emit ``program``'s body here, its inputs (``program.inputs``: constvars first)
         being the expressions ``inputs``; the expressions of its outputs. Calls inside it
         are inlined, and it is scheduled and fused on its own; its names are fresh each time
         it is emitted. ``destinations`` (one per output, None or an existing array of the
         output's shape and dtype, such as a row of a loop's stacked outputs): an output a
         fused loop computes is written there, instead of into a new array, and its
-        expression is then that destination, as given."""
+        expression is then that destination, as given. ``repeated``: the region is emitted
+        inside a loop (its intermediates may live in ``scratch`` arrays)."""
         from funcgrad.compile.emitter import emit_program  # it writes with this context
         program = inline_calls(program)
         if len(inputs) != len(program.inputs):
             raise LoweringError(f"internal: a region of {len(program.inputs)} inputs was "
                                 f"given {len(inputs)}")
         region = LoweringContext(program, self.text)
+        region.repeated = repeated or self.repeated  # (a region inside a loop's body)
         saved_source, lines_before = self.text.source, len(self.text.lines)
         read = {id(a) for e in program.equations for a in e.inputs} | \
             {id(a) for a in program.outvars}

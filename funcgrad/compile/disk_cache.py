@@ -57,10 +57,13 @@ _SCALAR_MATH_IMPORT = "\n\nfrom funcgrad.compile import scalar_math as fgm  # no
 # modules that call one import it, and with it scipy.special (a tenth of a second)
 _SCIPY_ROUTINES_IMPORT = ("\n\nfrom funcgrad.compile import scipy_routines as fgs  "
                           "# noqa: E402\n")
+# BLAS calls as ``fgb.xxgemm(...)`` (compile/blas.py: matrix products), likewise
+_BLAS_IMPORT = "\n\nfrom funcgrad.compile import blas as fgb  # noqa: E402\n"
 _SCALAR_MATH = hashlib.sha256(
     (Path(__file__).parent / "scalar_math.py").read_bytes()
     + (Path(__file__).parent / "vector_math.py").read_bytes()
-    + (Path(__file__).parent / "scipy_routines.py").read_bytes()).hexdigest()[:12]
+    + (Path(__file__).parent / "scipy_routines.py").read_bytes()
+    + (Path(__file__).parent / "blas.py").read_bytes()).hexdigest()[:12]
 _loaded: dict[str, object] = {}
 _lock = threading.Lock()
 stats = {"modules_written": 0, "modules_loaded": 0, "numba_compilations": 0,
@@ -111,6 +114,8 @@ def module_text(source: str) -> str:
         text += _SCALAR_MATH_IMPORT
     if "fgs." in source:
         text += _SCIPY_ROUTINES_IMPORT
+    if "fgb." in source:
+        text += _BLAS_IMPORT
     return text
 
 

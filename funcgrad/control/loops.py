@@ -18,10 +18,12 @@ are a const or a row of an xs are not saved: the backward scan reads them where 
 and a Program's values have static shapes). Its backward pass is one primitive,
 ``while_vjp``, whose meaning is "run the loop, taping each iteration's residuals on a
 growable tape, then the backward halves over the tape in reverse", so every value of the
-program keeps a static shape. Compiled, the loop is run once: the ``while`` equation that
+program keeps a static shape. The loop is run once: compiled, the ``while`` equation that
 computes the loop's value records the tape for the ``while_vjp`` of the same operands
-(``_Tape``), which then only runs the backward loop (the NumPy evaluator runs the loop
-again). ``max_steps`` bounds the loop, and so the tape.
+(``_Tape``), which then only runs the backward loop; the NumPy evaluator hands the tape
+over the same way (``_Recorded``: a ``while`` whose body was differentiated runs its
+forward half and keeps the last tape per thread, which may outlive the call when no
+``while_vjp`` reads it). ``max_steps`` bounds the loop, and so the tape.
 
 Higher derivatives: ``while_vjp(x, g)`` is J(x)^T g, and v . J(x)^T g = g . J(x) v, where
 J(x) v is what the loop carrying tangents (the JVP's loop) computes. So the VJP and the JVP
@@ -30,6 +32,8 @@ differentiable the same way.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -112,7 +116,7 @@ def _lower_scan(ctx, eqn):
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
     ins = [ctx.array(a) for a in eqn.inputs]
-    consts, xs = ins[:nc], ins[nc + nk:]
+    consts, xs = _contiguous_matrices(ctx, p["body"], ins[:nc]), ins[nc + nk:]
     carry = _carried(ctx, eqn.inputs[nc:nc + nk], ins[nc:nc + nk])
     ys = [ctx.new_array(v.aval, "ys") for v in eqn.outputs[nk:]]
     body = p["body"]
@@ -127,7 +131,7 @@ def _lower_scan(ctx, eqn):
             ctx.emit(f"{k} = {length} - 1 - {i}")
         rows = [f"{y}[{k}]" if v.aval.shape else None for y, v in zip(ys, eqn.outputs[nk:])]
         outs = ctx.lower_region(body, [*consts, *carry, *[f"{x}[{k}]" for x in xs]],
-                                [*spares, *rows])
+                                [*spares, *rows], repeated=True)
         for y, out, row, v in zip(ys, outs[nk:], rows, eqn.outputs[nk:]):
             if out != row:
                 _copy_into(ctx, y, k, out, v.aval.shape[1:])
@@ -144,13 +148,33 @@ def _lower_scan(ctx, eqn):
 
 
 def _copy_into(ctx, stack, k, value, shape):
-    """``stack[k] = value`` element by element (one element when ``value`` is 0-d)."""
+    """``stack[k] = value`` element by element (one element when ``value`` is 0-d); no loop
+    over an axis of length 1."""
     if not shape:
         ctx.emit(f"{stack}[{k}] = {value}")
         return
-    with ctx.loops(shape) as index:
+    with ctx.loops(shape, unit_free=True) as index:
         at = ", ".join(index)
         ctx.emit(f"{stack}[{k}, {at}] = {value}[{at}]")
+
+
+def _contiguous_matrices(ctx, body, exprs) -> list:
+    """The expressions of a loop's leading inputs ``exprs`` (its constants), those the
+    body's matrix products read (maybe through a transpose) made C-contiguous once, here,
+    before the loop: BLAS reads them in place then, where a matrix of another layout would
+    be copied at every step (ops/linalg.py). ``fgb.contiguous`` copies only such a one."""
+    transposed = {id(e.outputs[0]): e.inputs[0] for e in body.equations
+                  if e.primitive.name == "transpose"}
+    read = {id(transposed.get(id(a), a)) for e in body.equations if e.primitive is dot_general_p
+            for a in e.inputs}
+    out = []
+    for v, expr in zip(body.inputs, exprs):
+        if id(v) in read and v.aval.ndim == 2 and v.aval.dtype.kind == "f":
+            out.append(ctx.fresh("matrix"))
+            ctx.emit(f"{out[-1]} = fgb.contiguous({expr})")
+        else:
+            out.append(expr)
+    return out
 
 
 def _swappable(body, outs, spares) -> list[int]:
@@ -389,9 +413,53 @@ def _loop_runs(cond, cond_consts, carry, max_steps):
 def _while_impl(*args, cond, body, cond_nconsts, body_nconsts, max_steps=None):
     cc, bc = list(args[:cond_nconsts]), list(args[cond_nconsts:cond_nconsts + body_nconsts])
     carry = list(args[cond_nconsts + body_nconsts:])
-    for _ in _loop_runs(cond, cc, carry, max_steps):
-        carry[:] = evaluate(body, [*bc, *carry])
+    forward = body.cached(_TAPED_BY, lambda _: None)
+    if forward is None:
+        for _ in _loop_runs(cond, cc, carry, max_steps):
+            carry[:] = evaluate(body, [*bc, *carry])
+    else:  # the forward half, taped for the while_vjp that follows (see _Recorded)
+        carry[:] = _Recorded.run(args, cond, forward, cond_nconsts, body_nconsts, max_steps)
     return [np.asarray(c, a.dtype)[()] for c, a in zip(carry, body.out_avals)]
+
+
+# The NumPy evaluator runs a loop once for its value and its gradient, as compiled code does
+# (_Tape): a body that was differentiated knows its forward half (``_TAPED_BY``), which the
+# ``while`` runs instead of the body, recording each iteration's residuals; the
+# ``while_vjp`` of the same loop on the same operands (the same objects) reads that tape
+# instead of running the loop again. Only the last loop run per thread is kept.
+_TAPED_BY = "while_taped_by"
+
+
+class _Recorded(threading.local):
+    key: tuple | None = None
+    tape: list | None = None
+
+    @classmethod
+    def run(cls, args, cond, forward, cn, bn, max_steps) -> list:
+        """The carries after running ``forward``, taping the residuals (forward's outputs
+        after the carries) on the thread's record."""
+        nk = len(args) - cn - bn
+        bc, carry = list(args[cn:cn + bn]), list(args[cn + bn:])
+        tape = []
+        for _ in _loop_runs(cond, args[:cn], carry, max_steps):
+            outs = evaluate(forward, [*bc, *carry])
+            carry[:] = outs[:nk]
+            tape.append(outs[nk:])
+        _RECORDED.key, _RECORDED.tape = (cond, forward, max_steps, tuple(args)), tape
+        return carry
+
+    @classmethod
+    def take(cls, cond, forward, max_steps, args) -> list | None:
+        """The tape of the last loop run, if it ran ``forward`` on these very operands."""
+        key, tape = _RECORDED.key, _RECORDED.tape
+        _RECORDED.key = _RECORDED.tape = None
+        if key is None or key[0] is not cond or key[1] is not forward or key[2] != max_steps \
+                or len(key[3]) != len(args) or any(a is not b for a, b in zip(key[3], args)):
+            return None
+        return tape
+
+
+_RECORDED = _Recorded()
 
 
 def _while_rule(*avals, cond, body, cond_nconsts, body_nconsts, max_steps=None):
@@ -444,9 +512,10 @@ def _lower_while(ctx, eqn):
         return
     ins = [ctx.array(a) for a in eqn.inputs]
     carry = _carried(ctx, eqn.inputs[cn + bn:], ins[cn + bn:])
+    consts = _contiguous_matrices(ctx, p["body"], ins[cn:cn + bn])
     _emit_loop_head(ctx, p["cond"], ins[:cn], carry, p["max_steps"])
     with ctx.indented():
-        ctx.assign(carry, ctx.lower_region(p["body"], [*ins[cn:cn + bn], *carry]))
+        ctx.assign(carry, ctx.lower_region(p["body"], [*consts, *carry], repeated=True))
     for var, name in zip(eqn.outputs, carry):
         ctx.bind(var, name)
 
@@ -494,14 +563,12 @@ def _while_vjp_impl(*args, cond, forward, backward, cond_nconsts, body_nconsts, 
     """Run the loop, taping each iteration's residuals, then the backward halves over the
     tape in reverse. Returns the cotangents of the active body consts and carries."""
     nk = len(carry_on)
-    cc, bc = list(args[:cond_nconsts]), list(args[cond_nconsts:cond_nconsts + body_nconsts])
-    carry = list(args[cond_nconsts + body_nconsts:][:nk])
-    given = iter(args[cond_nconsts + body_nconsts + nk:])
-    tape = []
-    for _ in _loop_runs(cond, cc, carry, max_steps):
-        outs = evaluate(forward, [*bc, *carry])
-        carry[:] = outs[:nk]
-        tape.append(outs[nk:])
+    n_loop = cond_nconsts + body_nconsts + nk
+    given = iter(args[n_loop:])
+    tape = _Recorded.take(cond, forward, max_steps, args[:n_loop])
+    if tape is None:
+        _Recorded.run(args[:n_loop], cond, forward, cond_nconsts, body_nconsts, max_steps)
+        tape = _Recorded.take(cond, forward, max_steps, args[:n_loop])
     # shapes from the backward half: under vmap over cotangents it is the batched one
     avals = backward.in_avals[len(backward.invars) - nk:]
     ct_carry = [next(given) if on else np.zeros(a.shape, a.dtype)
@@ -540,7 +607,7 @@ class _Tape:
         cn, bn, nk = p["cond_nconsts"], p["body_nconsts"], len(p["carry_on"])
         forward = p["forward"]
         ins = [ctx.array(a) for a in eqn.inputs[:cn + bn + nk]]
-        self.consts = ins[cn:cn + bn]
+        self.consts = _contiguous_matrices(ctx, forward, ins[cn:cn + bn])
         self.carry = _carried(ctx, eqn.inputs[cn + bn:cn + bn + nk], ins[cn + bn:])
         self.where = {id(v): j for j, v in enumerate(forward.invars[:bn])}
         self.residuals = forward.outvars[nk:]
@@ -562,7 +629,8 @@ class _Tape:
                     self._grow(ctx, j, r.aval)
             rows = [f"{self.tapes[self.taped[id(r)]]}[{n}]"
                     if id(r) in self.taped and r.aval.shape else None for r in self.residuals]
-            outs = ctx.lower_region(forward, [*self.consts, *self.carry], [None] * nk + rows)
+            outs = ctx.lower_region(forward, [*self.consts, *self.carry], [None] * nk + rows,
+                                    repeated=True)
             for r, value, row in zip(self.residuals, outs[nk:], rows):
                 if id(r) in self.taped and value != row:
                     _copy_into(ctx, self.tapes[self.taped[id(r)]], n, value, r.aval.shape)
@@ -604,7 +672,7 @@ def _lower_while_vjp(ctx, eqn):
     ctx.emit(f"for {t} in range({tape.trips} - 1, -1, -1):")
     with ctx.indented():
         res = [tape.row(r, t) for r in tape.residuals]
-        cts = ctx.lower_region(backward, [*res, *ct_carry])
+        cts = ctx.lower_region(backward, [*res, *ct_carry], repeated=True)
         ctx.assign(acc, [f"{a} + {g}" for a, g in zip(acc, cts[:len(acc)])])
         active = [k for k, on in enumerate(p["carry_on"]) if on]
         ctx.assign([ct_carry[k] for k in active], cts[len(acc):])
@@ -638,6 +706,7 @@ def _while_vjp_bwd(inputs, cts, active, *, cond, body, cond_nconsts, body_nconst
     carry_on = carry_activity(body, consts_on, active[cond_nconsts + body_nconsts:], [])
     forward, backward = split_adjoint(body, tuple([*consts_on, *carry_on]))
     forward.cached(_SPLIT_FROM, lambda _: body)  # what a while lowering matches (_Tape)
+    body._cache[_TAPED_BY] = forward  # what a while evaluated runs (_Recorded)
     given = [ct if ct is not None else zeros(a.strong())
              for ct, a, on in zip(cts, body.out_avals, carry_on) if on]
     outs = iter(while_vjp_p.bind(*inputs, *given, cond=cond, forward=forward,
