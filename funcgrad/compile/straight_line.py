@@ -29,7 +29,6 @@ import threading
 import types as pytypes
 
 from numba import njit, types
-from numba.core import errors
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.extending import lower_builtin, register_jitable
 
@@ -129,8 +128,19 @@ class Tracer:
         if self.builder is None:
             return Value(signature.return_type, None)
         implementation = self.context.get_function(function_type, signature)
-        return Value(signature.return_type, implementation(self.builder, self._cast(
+        return Value(signature.return_type, implementation(self.builder, self._arguments(
             values, signature.args)))
+
+    def _arguments(self, values, numba_types):
+        """``values`` as the arguments of a signature: cast, and the last ones as one tuple
+        where it takes them so (``max(a, b)``)."""
+        last = numba_types[-1] if numba_types else None
+        if isinstance(last, (types.StarArgTuple, types.StarArgUniTuple)):
+            head = len(numba_types) - 1
+            rest = self._cast(values[head:], list(last))
+            return self._cast(values[:head], numba_types[:head]) + [
+                self.context.make_tuple(self.builder, last, rest)]
+        return self._cast(values, numba_types)
 
     def _cast(self, values, numba_types):
         return [self.context.cast(self.builder, v.llvm, v.type, t)
@@ -154,7 +164,7 @@ class Tracer:
         if self.builder is None:
             return Value(signature.return_type, None)
         return Value(signature.return_type, codegen(
-            self.context, self.builder, signature, self._cast(values, signature.args)))
+            self.context, self.builder, signature, self._arguments(values, signature.args)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,7 +270,7 @@ def straight_line(function):
                 tracer = Tracer(typingctx)
                 _typed[key] = _result_type(tracer, _run(function, tracer, arg_types,
                                                         [None] * len(arg_types)))
-            except (Unsupported, errors.NumbaError):
+            except Exception:  # noqa: BLE001  (whatever stops the trace: Numba compiles it)
                 _typed[key] = None
         return _typed[key]
 
@@ -294,3 +304,15 @@ def straight_line(function):
         return _result_llvm(tracer, result, signature.return_type)
 
     return function
+
+
+def traced(function, *arg_types) -> bool:
+    """Whether calls of ``function`` (registered by ``straight_line``) with arguments of these
+    Numba types are written into the caller's IR (False: compiled by Numba and called)."""
+    from numba.core.registry import cpu_target
+    typingctx = cpu_target.typing_context
+    typingctx.refresh()
+    key = (function, tuple(arg_types))
+    if key not in _typed:
+        typingctx.resolve_function_type(typingctx.resolve_value_type(function), key[1], {})
+    return _typed[key] is not None

@@ -1,0 +1,73 @@
+"""compile/straight_line.py: branch-free helpers written into their callers' LLVM IR, typed
+and lowered operation by operation as Numba would, and compiled by Numba when they branch."""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+from numba import types
+
+from funcgrad.compile import straight_line as sl
+from funcgrad.compile import vector_math as vm
+
+
+@sl.select
+def _where(condition, if_true, if_false):
+    return if_true if condition else if_false
+
+
+@numba.extending.register_jitable
+def _halves(x):
+    return x * 0.5, x - x * 0.5
+
+
+@sl.straight_line
+def mixed(x, n):
+    """Integer and float arithmetic, comparisons, a select, a tuple from a helper, math."""
+    h, rest = _halves(float(x))
+    k = (int(n) << 2) + 3
+    y = _where((x > 1.0) | (x != x), h * k, rest - k // 2)
+    return math.copysign(abs(y) ** 0.5, x) + min(n, 7)
+
+
+@sl.straight_line
+def branching(x):
+    if x > 0:  # a branch on a computed value: compiled by Numba instead
+        return x * 2.0
+    return -x
+
+
+@numba.njit(error_model="numpy")
+def _call_all(xs, n):
+    out = np.empty((2, xs.shape[0]))
+    for i in range(xs.shape[0]):
+        out[0, i] = mixed(xs[i], n)
+        out[1, i] = branching(xs[i])
+    return out
+
+
+def test_results_are_those_of_the_python_functions():
+    xs = np.array([-3.5, -1.0, -0.0, 0.0, 0.25, 1.0, 2.5, 1e300, np.inf, np.nan])
+    for n in (0, 3, 9):
+        got = _call_all(xs, n)
+        want = np.array([[mixed(x, n) for x in xs], [branching(x) for x in xs]])
+        np.testing.assert_array_equal(got, want)
+    assert sl.traced(mixed, types.float64, types.int64)
+    assert not sl.traced(branching, types.float64)
+
+
+def test_float32_arguments_follow_numbas_promotions():
+    xs = np.array([-2.0, 0.5, 3.0], dtype=np.float32)
+    got = _call_all(xs, np.int32(2))
+    want = [mixed(np.float64(x), 2) for x in xs]
+    np.testing.assert_allclose(got[0], want, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ["exp", "expm1", "log", "log1p", "tanh", "logistic",
+                                  "sin_small", "cos_small"])
+@pytest.mark.parametrize("dtype", [types.float64, types.float32])
+def test_every_vector_function_is_written_inline(name, dtype):
+    """Not compiled by Numba and called: a call would stop the loop's vectorisation
+    (tests/test_vector_math.py checks the packed instructions)."""
+    assert sl.traced(getattr(vm, name), dtype)
