@@ -108,7 +108,7 @@ def _emit_group_once(ctx, group: LoopGroup, vector_math, trig_count):
                 ctx.emit(f"{ctx.name(out)} = {ctx.destinations[id(out)]}")
                 ctx.written.add(id(out))
             else:
-                ctx.emit(f"{ctx.name(out)} = np.empty(({''.join(d + ', ' for d in dims)}), "
+                ctx.emit(f"{ctx.name(out)} = fgm.empty(({''.join(d + ', ' for d in dims)}), "
                          f"{dtype_expr(out.aval.dtype)})")
             ctx.bind(out, ctx.name(out))
     ctx.in_loop = {id(e.outputs[0]) for e in group.members if e not in reducers}
@@ -145,10 +145,10 @@ def _reduction_setup(ctx, eqn, rank):
     out = eqn.outputs[0]
     if _suffix_depth(eqn, rank) is None:
         acc_dtype = _acc_dtype(eqn)
-        ctx.emit(f"{_acc(ctx, eqn)} = np.full({ctx.shape(out.aval.shape)}, "
+        ctx.emit(f"{_acc(ctx, eqn)} = fgm.full({ctx.shape(out.aval.shape)}, "
                  f"{kind(eqn).init(acc_dtype)}, {dtype_expr(acc_dtype)})")
     elif out.aval.shape != ():
-        ctx.emit(f"{ctx.name(out)} = np.empty({ctx.shape(out.aval.shape)}, "
+        ctx.emit(f"{ctx.name(out)} = fgm.empty({ctx.shape(out.aval.shape)}, "
                  f"{dtype_expr(out.aval.dtype)})")
 
 
