@@ -1,0 +1,63 @@
+"""The intrinsics generated code calls instead of Numba's overloads (compile/allocation.py,
+compile/blas.py): the same arrays and products as np.empty, np.full and np.dot."""
+
+import numba
+import numpy as np
+import pytest
+from numba.core.errors import NumbaPerformanceWarning
+
+from funcgrad.compile import scalar_math as fgm
+
+
+@numba.njit
+def _dot(a, b):
+    return fgm.dot(a, b)
+
+
+@numba.njit
+def _arrays(n, m, value):
+    e = fgm.empty((n, m), np.float32)
+    f = fgm.full((n, m), value, np.float64)
+    b = fgm.full((n,), value, np.bool_)
+    return e, f, b
+
+
+def _layouts(a):
+    """``a`` C-contiguous, F-contiguous and neither (a strided view)."""
+    wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+    wide[..., ::2] = a
+    return [np.ascontiguousarray(a), np.asfortranarray(a), wide[..., ::2]]
+
+
+@pytest.mark.filterwarnings("ignore", category=NumbaPerformanceWarning)  # (strided: np.dot)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((1, 4), (4, 5)), ((3, 4), (4, 1)),
+                                    ((1, 4), (4, 1)), ((3, 0), (0, 2)), ((0, 4), (4, 2)),
+                                    ((3, 4), (4,)), ((4,), (4, 5)), ((4,), (4,)),
+                                    ((0,), (0, 3))])
+def test_dot_is_nps_for_every_layout(shapes, dtype):
+    rng = np.random.default_rng(1)
+    a, b = (rng.standard_normal(s).astype(dtype) for s in shapes)
+    want = np.dot(a, b)
+    for x in _layouts(a) if a.ndim == 2 else [a]:
+        for y in _layouts(b) if b.ndim == 2 else [b]:
+            got = _dot(x, y)
+            assert np.asarray(got).dtype == want.dtype and np.shape(got) == want.shape
+            tol = 1e-5 if dtype == np.float32 else 1e-12  # (sums of O(1) terms)
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_dot_of_transposes_as_generated_code_writes_them():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
+    np.testing.assert_allclose(numba.njit(lambda a, b: fgm.dot(a.T, b))(a, b), a.T @ b)
+    np.testing.assert_allclose(numba.njit(lambda a, b: fgm.dot(b.T, a))(a, b), b.T @ a)
+
+
+def test_empty_and_full_make_c_contiguous_arrays_of_the_dtype():
+    e, f, b = _arrays(3, 2, 1.5)
+    assert e.dtype == np.float32 and e.shape == (3, 2) and e.flags.c_contiguous
+    np.testing.assert_array_equal(f, np.full((3, 2), 1.5))
+    np.testing.assert_array_equal(b, np.ones(3, bool))
+    e, f, b = _arrays(0, 2, 0.0)
+    assert f.shape == (0, 2) and b.shape == (0,)
