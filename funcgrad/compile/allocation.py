@@ -48,6 +48,7 @@ def full(typingctx, shape, value, dtype):
         array = _empty_nd_impl(context, builder, array_type, sizes)
         item = context.cast(builder, args[1], signature.args[1], array_type.dtype)
         with cgutils.for_range(builder, array.nitems) as loop:
-            builder.store(item, builder.gep(array.data, [loop.index]))
+            context.pack_value(builder, array_type.dtype, item,  # (booleans are bytes)
+                               builder.gep(array.data, [loop.index]))
         return array._getvalue()
     return array_type(shape, value, dtype), codegen
