@@ -62,3 +62,25 @@ def test_empty_and_full_make_c_contiguous_arrays_of_the_dtype():
     np.testing.assert_array_equal(b, np.ones(3, bool))
     e, f, b = _arrays(0, 2, 0.0)
     assert f.shape == (0, 2) and b.shape == (0,)
+
+
+def test_sin_with_the_c_library_is_compiled_only_for_arguments_that_need_it():
+    """A long loop's sin and cos are vector_math's, exact below 2^20: a call meeting a larger
+    argument raises LargeTrigArgument inside, and the program runs compiled with the C
+    library's (one variant more, made then)."""
+    import funcgrad as fg
+    import funcgrad.numpy as fnp
+    from funcgrad.compile.disk_cache import code_of
+    from funcgrad.compile.emitter import VECTOR_MATH_MIN_ELEMENTS
+    from funcgrad.compile.executable import executable
+
+    f = fg.jit(lambda x: fnp.sum(fnp.sin(x) * fnp.cos(x)))
+    x = np.linspace(0.5, 5.0, VECTOR_MATH_MIN_ELEMENTS)
+    ex = executable(f.lower(x).program)
+    assert "np.sin(" not in code_of(ex.source) and "raise fgm.LargeTrigArgument()" in ex.source
+    np.testing.assert_allclose(ex(x)[0], np.sum(np.sin(x) * np.cos(x)), rtol=1e-12)
+    assert ex.exact_trig is None
+    x[7] = 1e22
+    np.testing.assert_allclose(ex(x)[0], np.sum(np.sin(x) * np.cos(x)), rtol=1e-12)
+    exact = code_of(ex.exact_trig.source)
+    assert "np.sin(" in exact and "fgm.exp(" not in exact and "LargeTrig" not in exact

@@ -158,6 +158,7 @@ class FunctionText:
         self.source = None                 # the Source of the lines being emitted
         self.indent = 1
         self.threads = 1                   # large top-level loops may use prange (threads.py)
+        self.exact_trig = False            # sin and cos: the C library's (emitter.py)
         self.namer = _Namer()              # names like the printed program's
         self.emitted: dict[int, list] = {}  # id(program) -> [program, times emitted]
         self._fresh = 0

@@ -64,9 +64,11 @@ def _is_reducer(eqn) -> bool:
 
 # Fused loops call vector_math's exp, log, tanh, sin... (written so that LLVM vectorises the
 # loop) in place of the C library's that the lowerings name. sin and cos of arguments below
-# 2^20 need only a short range reduction: a group computing them runs with that, counting
-# larger arguments, and if it met any runs once more with the C library's functions (full
-# branch-free reductions would take seconds to compile into every program using sin).
+# 2^20 need only a short range reduction: a group computing them counts larger arguments,
+# and if it met any the function raises LargeTrigArgument, and the program runs again
+# compiled with the C library's sin and cos (executable.py). That variant is compiled only
+# for programs that meet such arguments: a second copy of the loop in every program took a
+# third of its compile time (full branch-free reductions took seconds).
 VECTOR_MATH = {"exp": ("np.exp(", "fgm.exp("), "expm1": ("np.expm1(", "fgm.expm1("),
                "log": ("np.log(", "fgm.log("), "log1p": ("np.log1p(", "fgm.log1p("),
                "tanh": ("np.tanh(", "fgm.tanh("), "logistic": ("np.exp(", "fgm.exp("),
@@ -79,18 +81,24 @@ VECTOR_MATH_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_MATH_MIN_ELEMENTS
 
 def _emit_group(ctx, group: LoopGroup):
     if math.prod(group.shape) < VECTOR_MATH_MIN_ELEMENTS:
-        _emit_group_once(ctx, group, False, None)
+        _emit_group_once(ctx, group, (), None)
         return
     trig = [e for e in group.members if e.primitive.name in _SMALL_TRIG]
-    if not trig:
-        _emit_group_once(ctx, group, True, None)
+    if not trig or ctx.text.exact_trig:
+        _emit_group_once(ctx, group, _vector_math(ctx), None)
         return
     count = "large_args_" + ctx.name(trig[0].outputs[0])
     ctx.emit(f"{count} = 0")
-    _emit_group_once(ctx, group, True, count)
+    _emit_group_once(ctx, group, VECTOR_MATH, count)
     ctx.emit(f"if {count}:")
     with ctx.indented():
-        _emit_group_once(ctx, group, False, None)
+        ctx.emit("raise fgm.LargeTrigArgument()")
+
+
+def _vector_math(ctx) -> tuple:
+    """The primitives a long loop computes with vector_math's functions."""
+    return tuple(name for name in VECTOR_MATH
+                 if not (ctx.text.exact_trig and name in _SMALL_TRIG))
 
 
 def _emit_group_once(ctx, group: LoopGroup, vector_math, trig_count):
@@ -224,7 +232,7 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
             continue
         expr = ctx.expression(eqn, index, group.shape)
         name = eqn.primitive.name
-        if vector_math and name in VECTOR_MATH and out.aval.dtype.kind == "f":
+        if name in vector_math and out.aval.dtype.kind == "f":
             expr = expr.replace(*VECTOR_MATH[name])
         if trig_count and name in _SMALL_TRIG:
             x = eqn.inputs[0]

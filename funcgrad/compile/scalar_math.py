@@ -19,6 +19,7 @@ from funcgrad.compile.straight_line import select, straight_line
 
 # new arrays without Numba's np.empty and np.full overloads (allocation.py)
 from funcgrad.compile.allocation import empty, full  # noqa: F401
+from funcgrad.compile.signals import LargeTrigArgument  # noqa: F401
 from funcgrad.compile.blas import dot  # noqa: F401  (np.dot without its overloads)
 
 # exp, log, tanh... as fused loops call them: vectorisable versions (vector_math.py)
