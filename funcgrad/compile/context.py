@@ -273,7 +273,9 @@ class LoweringContext:
         k = len(table) - 1
         name = f"c{k}" if dtype.kind == "f" else f"k{k}"
         table_name = "floats" if dtype.kind == "f" else "ints"
-        text.header.append(f"{name} = {dtype_expr(dtype)}({table_name}[{k}])")
+        read = f"{table_name}[{k}]"  # (the tables are float64 and int64: no cast needed)
+        typed = read if dtype in (np.float64, np.int64) else f"{dtype_expr(dtype)}({read})"
+        text.header.append(f"{name} = {typed}")
         return name
 
     # -- values ----------------------------------------------------------------------------
