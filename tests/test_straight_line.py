@@ -32,6 +32,17 @@ def mixed(x, n):
 
 
 @sl.straight_line
+def numpy_scalars(x):
+    """NumPy scalar types and constants, powers, math functions and a loop unrolled."""
+    y = np.float32(x) * np.float32(2.0)
+    z = x ** 2 + abs(x) ** 0.5 + math.floor(x) + np.int32(3)
+    w = np.float64(y) + z
+    for k in range(3):
+        w = w * 0.5 + k
+    return w
+
+
+@sl.straight_line
 def branching(x):
     if x > 0:  # a branch on a computed value: compiled by Numba instead
         return x * 2.0
@@ -47,6 +58,14 @@ def _call_all(xs, n):
     return out
 
 
+@numba.njit(error_model="numpy")
+def _numpy_scalars(xs):
+    out = np.empty(xs.shape[0])
+    for i in range(xs.shape[0]):
+        out[i] = numpy_scalars(xs[i])
+    return out
+
+
 def test_results_are_those_of_the_python_functions():
     xs = np.array([-3.5, -1.0, -0.0, 0.0, 0.25, 1.0, 2.5, 1e300, np.inf, np.nan])
     for n in (0, 3, 9):
@@ -54,6 +73,10 @@ def test_results_are_those_of_the_python_functions():
         want = np.array([[mixed(x, n) for x in xs], [branching(x) for x in xs]])
         np.testing.assert_array_equal(got, want)
     assert sl.traced(mixed, types.float64, types.int64)
+    moderate = np.array([-3.5, -1.0, -0.0, 0.25, 2.5, 1e5])
+    np.testing.assert_array_equal(_numpy_scalars(moderate),
+                                  [numpy_scalars(x) for x in moderate])
+    assert sl.traced(numpy_scalars, types.float64)
     assert not sl.traced(branching, types.float64)
 
 

@@ -28,6 +28,7 @@ import operator
 import threading
 import types as pytypes
 
+import numpy as np
 from numba import njit, types
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.extending import lower_builtin, register_jitable
@@ -107,7 +108,7 @@ class Tracer:
     def value(self, x) -> Value:
         if isinstance(x, Value):
             return x
-        if not isinstance(x, (bool, int, float)):
+        if not isinstance(x, (bool, int, float, np.bool_, np.number)):
             raise Unsupported(f"a constant of type {type(x).__name__}")
         numba_type = types.unliteral(self.typingctx.resolve_value_type(x))
         llvm = None if self.builder is None else self.context.get_constant(numba_type, x)
@@ -215,7 +216,7 @@ def _stand_in_globals(original: dict) -> dict:
             namespace[name] = _copy(getattr(value, "__wrapped__", value), namespace)
         elif isinstance(value, _Intrinsic):
             namespace[name] = (lambda f: lambda *args: _tracer().intrinsic(f, args))(value)
-        elif isinstance(value, pytypes.ModuleType):
+        elif isinstance(value, pytypes.ModuleType) and not name.startswith("__"):
             namespace[name] = _Module(value)
     for builtin in (float, int, abs, min, max):
         namespace[builtin.__name__] = (lambda f: lambda *args: _tracer().call(f, *args) if any(
