@@ -45,8 +45,10 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, no_cfunc_wrapper=True)
 {source}'''
+# (no_cfunc_wrapper: funcgrad calls the function through Python's entry point only, and
+# the C-callable wrapper was one more function for Numba and LLVM to compile)
 
 # Special functions lower to calls of compile/scalar_math.py's routines, as ``fgm.name(...)``:
 # a module that uses them imports it at its end (Numba resolves globals when it compiles, so
@@ -97,16 +99,17 @@ def _machine_tag() -> str:
 # loops, and nothing else of its automatic parallelisation (that would change which sums
 # are split): the same number of lines, so line numbers in errors stay right.
 _PARALLEL = ('from numba import njit, prange', '@njit(cache=True, error_model="numpy", '
-             'nogil=True, parallel={"prange": True, "comprehension": False, "reduction": '
-             'False, "inplace_binop": False, "setitem": False, "numpy": False, "stencil": '
-             'False, "fusion": False})')
+             'nogil=True, no_cfunc_wrapper=True, parallel={"prange": True, "comprehension": '
+             'False, "reduction": False, "inplace_binop": False, "setitem": False, "numpy": '
+             'False, "stencil": False, "fusion": False})')
 
 
 def module_text(source: str) -> str:
     text = _MODULE.format(version=__version__, source=source)
     if "prange(" in source:
         text = text.replace("from numba import njit", _PARALLEL[0], 1).replace(
-            '@njit(cache=True, error_model="numpy", nogil=True)', _PARALLEL[1], 1)
+            '@njit(cache=True, error_model="numpy", nogil=True, no_cfunc_wrapper=True)',
+            _PARALLEL[1], 1)
     if "fgm." in source:
         text += _SCALAR_MATH_IMPORT
     if "fgs." in source:
