@@ -101,6 +101,7 @@ class Tracer:
     """Writes the operations on stand-ins into ``builder`` (or only types them, without)."""
 
     _signatures: dict = {}  # (function, argument types) -> (its Numba type, signature)
+    _implementations: dict = {}  # id(target context) -> that key -> its lowering
 
     def __init__(self, typingctx, context=None, builder=None):
         self.typingctx, self.context, self.builder = typingctx, context, builder
@@ -128,7 +129,11 @@ class Tracer:
         function_type, signature = found
         if self.builder is None:
             return Value(signature.return_type, None)
-        implementation = self.context.get_function(function_type, signature)
+        implementations = self._implementations.setdefault(id(self.context), {})
+        implementation = implementations.get(key)
+        if implementation is None:
+            implementation = implementations[key] = self.context.get_function(
+                function_type, signature)
         return Value(signature.return_type, implementation(self.builder, self._arguments(
             values, signature.args)))
 
