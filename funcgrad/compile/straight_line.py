@@ -152,6 +152,15 @@ class Tracer:
         return [self.context.cast(self.builder, v.llvm, v.type, t)
                 for v, t in zip(values, numba_types)]
 
+    def int(self, x) -> Value:
+        """``int(x)`` as Numba computes it (its cast_int: an integer stays as it is, anything
+        else is cast to intp), without compiling Numba's overload of ``int`` for it."""
+        x = self.value(x)
+        result = x.type if isinstance(x.type, types.Integer) else types.intp
+        if self.builder is None:
+            return Value(result, None)
+        return Value(result, self.context.cast(self.builder, x.llvm, x.type, result))
+
     def select(self, condition, if_true, if_false) -> Value:
         condition, if_true, if_false = (self.value(condition), self.value(if_true),
                                         self.value(if_false))
@@ -223,7 +232,8 @@ def _stand_in_globals(original: dict) -> dict:
             namespace[name] = (lambda f: lambda *args: _tracer().intrinsic(f, args))(value)
         elif isinstance(value, pytypes.ModuleType) and not name.startswith("__"):
             namespace[name] = _Module(value)
-    for builtin in (float, int, abs, min, max):
+    namespace["int"] = lambda x: _tracer().int(x) if isinstance(x, Value) else int(x)
+    for builtin in (float, abs, min, max):
         namespace[builtin.__name__] = (lambda f: lambda *args: _tracer().call(f, *args) if any(
             isinstance(a, Value) for a in args) else f(*args))(builtin)
     return namespace
