@@ -58,6 +58,12 @@ def _call_all(xs, n):
     return out
 
 
+@sl.straight_line
+def calls_another_modules(x):
+    """A registered function of another module is followed too (vector_math's exp)."""
+    return vm.exp(x) * 2.0
+
+
 @numba.njit(error_model="numpy")
 def _numpy_scalars(xs):
     out = np.empty(xs.shape[0])
@@ -77,6 +83,9 @@ def test_results_are_those_of_the_python_functions():
     np.testing.assert_array_equal(_numpy_scalars(moderate),
                                   [numpy_scalars(x) for x in moderate])
     assert sl.traced(numpy_scalars, types.float64)
+    assert sl.traced(calls_another_modules, types.float64)
+    np.testing.assert_allclose(numba.njit(lambda x: calls_another_modules(x))(0.5),
+                               2 * np.exp(0.5), rtol=1e-15)
     assert not sl.traced(branching, types.float64)
 
 

@@ -34,6 +34,7 @@ from numba.core.typing.templates import AbstractTemplate, infer_global, signatur
 from numba.extending import lower_builtin, register_jitable
 
 _SELECTS: set = set()
+_REGISTERED: set = set()  # the functions straight_line registered, of any module
 _current = threading.local()  # the Tracer that stand-ins of this thread write into
 
 
@@ -190,11 +191,15 @@ class Tracer:
 _module_globals: dict = {}  # id of a module's globals -> their stand-in version
 
 
+_copies: dict = {}  # a registered function -> its copy on stand-in globals
+
+
 def _traced(function):
     """``function`` with globals that route its calls to the current tracer."""
-    namespace = _stand_in_globals(function.__globals__)
-    return namespace[function.__name__] if namespace.get(function.__name__) is not None \
-        else _copy(function, namespace)
+    copy = _copies.get(function)
+    if copy is None:
+        copy = _copies[function] = _copy(function, _stand_in_globals(function.__globals__))
+    return copy
 
 
 def _copy(function, namespace):
@@ -226,6 +231,8 @@ def _stand_in_globals(original: dict) -> dict:
     for name, value in original.items():
         if isinstance(value, pytypes.FunctionType) and value in _SELECTS:
             namespace[name] = lambda c, a, b: _tracer().select(c, a, b)
+        elif isinstance(value, pytypes.FunctionType) and value in _REGISTERED:
+            namespace[name] = (lambda f: lambda *args: _traced(f)(*args))(value)
         elif isinstance(value, pytypes.FunctionType) and value.__module__ == module_name:
             namespace[name] = _copy(getattr(value, "__wrapped__", value), namespace)
         elif isinstance(value, _Intrinsic):
@@ -274,6 +281,7 @@ _typed: dict = {}  # (function, argument types) -> return type, or None: compile
 def straight_line(function):
     """Register ``function`` (straight-line code on scalars) to be written into the IR of
     the Numba functions that call it; return it unchanged for Python callers."""
+    _REGISTERED.add(function)
     plain = _copy(function, function.__globals__)  # for Numba, when it cannot be traced
     fallback: list = []
 
