@@ -1,6 +1,7 @@
 """compile/straight_line.py: branch-free helpers written into their callers' LLVM IR, typed
 and lowered operation by operation as Numba would, and compiled by Numba when they branch."""
 
+import inspect
 import math
 
 import numba
@@ -96,10 +97,20 @@ def test_float32_arguments_follow_numbas_promotions():
     np.testing.assert_allclose(got[0], want, rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("name", ["exp", "expm1", "log", "log1p", "tanh", "logistic",
-                                  "sin_small", "cos_small"])
+_PUBLIC = sorted(name for name, f in vars(vm).items()
+                 if not name.startswith("_") and f in sl._REGISTERED)
+
+
+def test_the_vector_functions_are_registered():
+    assert {"exp", "expm1", "log", "log1p", "tanh", "logistic", "sin_small",
+            "cos_small"} <= set(_PUBLIC)
+
+
+@pytest.mark.parametrize("name", _PUBLIC)
 @pytest.mark.parametrize("dtype", [types.float64, types.float32])
 def test_every_vector_function_is_written_inline(name, dtype):
     """Not compiled by Numba and called: a call would stop the loop's vectorisation
     (tests/test_vector_math.py checks the packed instructions)."""
-    assert sl.traced(getattr(vm, name), dtype)
+    function = getattr(vm, name)
+    arity = len(inspect.signature(function).parameters)
+    assert sl.traced(function, *[dtype] * arity)
