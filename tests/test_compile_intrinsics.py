@@ -84,3 +84,21 @@ def test_sin_with_the_c_library_is_compiled_only_for_arguments_that_need_it():
     np.testing.assert_allclose(ex(x)[0], np.sum(np.sin(x) * np.cos(x)), rtol=1e-12)
     exact = code_of(ex.exact_trig.source)
     assert "np.sin(" in exact and "fgm.exp(" not in exact and "LargeTrig" not in exact
+
+
+def test_a_jitted_call_meeting_a_huge_trig_argument_later_is_right():
+    """The same through jit's compiled calls (after the first): a later call with an
+    argument of 2^20 or more gets the C library's results, not the exception."""
+    import funcgrad as fg
+    import funcgrad.numpy as fnp
+    from funcgrad.compile.emitter import VECTOR_MATH_MIN_ELEMENTS
+
+    f = fg.jit(lambda x, s: (fnp.sum(fnp.cos(x)) * s, fnp.sin(x)))
+    x = np.linspace(0.5, 5.0, VECTOR_MATH_MIN_ELEMENTS)
+    for _ in range(2):
+        f(x, 2.0)
+    x[3] = -3e21
+    total, sines = f(x, 2.0)
+    np.testing.assert_allclose(total, 2.0 * np.sum(np.cos(x)), rtol=1e-12)
+    np.testing.assert_allclose(sines, np.sin(x), rtol=1e-15, atol=1e-15)
+    assert isinstance(total, np.float64)

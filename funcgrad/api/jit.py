@@ -23,6 +23,7 @@ from funcgrad.api.transformed import Transformed
 from funcgrad.api.trace_cache import GuardChain, call_signature, leaf_signature, random_state
 from funcgrad.compile import executable as compiled
 from funcgrad.compile.executable import _disabled as compiled_off, executable, scalars
+from funcgrad.compile.signals import LargeTrigArgument
 from funcgrad.compile.threads import check_threads, default_threads
 from funcgrad.compile.threads import set_threads as threads_of_numba
 from funcgrad.control.call import call
@@ -188,12 +189,14 @@ def _runner(entry: _Entry, ex: compiled.Executable, leaves) -> Callable:
     names = [f"a{i}" for i in range(len(leaves))]
     namespace: dict = {"function": ex.function, "ints": ex.ints, "floats": ex.floats,
                        "locate": ex.locate, "explain": ex.explain, "scalars": scalars,
-                       "owned_results": owned_results, "program": entry.program}
+                       "owned_results": owned_results, "program": entry.program,
+                       "LargeTrigArgument": LargeTrigArgument, "exact": ex.run_exact_trig}
     consts = scalars(entry.consts)
     namespace.update({f"k{i}": c for i, c in enumerate(consts)})
     entry_point = _entry_point(ex.function, [*consts, *leaves, ex.ints, ex.floats])
     if entry_point is not None:
         namespace["function"] = entry_point
+    values = ", ".join([f"k{i}" for i in range(len(consts))] + names)
     arguments = ", ".join([f"k{i}" for i in range(len(consts))] + names + ["ints", "floats"])
     unpack = f"    {', '.join(names)}, = leaves\n" if names else ""
     if entry.scalarize and names:  # 0-d array arguments (the key fixes which are 0-d)
@@ -216,6 +219,7 @@ def _runner(entry: _Entry, ex: compiled.Executable, leaves) -> Callable:
         unpack += f"    set_threads({ex.threads})\n"
     source = (f"def run(leaves):\n{unpack}"
               f"    try:\n        o = function({arguments})\n"
+              f"    except LargeTrigArgument:\n        o = exact({values})\n"
               "    except IndexError as err:\n        raise locate(err) from None\n"
               "    except Exception as err:\n        raise explain(err) from err\n"
               f"{copy}    return {tree}\n")

@@ -103,9 +103,7 @@ class Executable:
         try:
             out = self.function(*args, self.ints, self.floats)
         except LargeTrigArgument:
-            if self.exact_trig is None:
-                self.exact_trig = Executable(self.program, self.requested_threads, True)
-            return self.exact_trig(*args)
+            return self.run_exact_trig(*args)
         except IndexError as err:
             raise self.locate(err) from None
         except Exception as err:
@@ -113,6 +111,14 @@ class Executable:
         if self.scalars is None:
             return out
         return [o if s is None else s(o) for s, o in zip(self.scalars, out)]
+
+    def run_exact_trig(self, *args):
+        """The results for ``args`` (without the tables) from the variant compiled with the C
+        library's sin and cos, made on first use: what a call does when the compiled function
+        raised LargeTrigArgument (an argument vector_math's sin and cos do not cover)."""
+        if self.exact_trig is None:
+            self.exact_trig = Executable(self.program, self.requested_threads, True)
+        return self.exact_trig(*args)
 
     def compile(self, args):
         """Compile now for these arguments (waiting for a compile started in the background:
