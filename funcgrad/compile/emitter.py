@@ -215,7 +215,7 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
 
 
 def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=False):
-    large = []  # parallel: the trig arguments' checks, counted once (Numba's prange
+    large: list = []  # the trig arguments' checks; parallel: counted once (Numba's prange
     # reductions allow one update per iteration)
     for eqn in group.members:
         ctx.text.source = eqn.source
@@ -237,12 +237,13 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
         if trig_count and name in _SMALL_TRIG:
             x = eqn.inputs[0]
             arg = ctx.read(x, operand_index(x.aval, group.shape, index))
-            if parallel:
-                large.append(f"abs({arg}) >= {SMALL_TRIG_BOUND!r}")
-            else:
-                ctx.emit(f"{trig_count} += abs({arg}) >= {SMALL_TRIG_BOUND!r}")
+            check = f"abs({arg}) >= {SMALL_TRIG_BOUND!r}"
+            if check not in large:  # (sin and cos of one argument: checked once)
+                large.append(check)
+                if not parallel:
+                    ctx.emit(f"{trig_count} += {check}")
         ctx.emit(f"_{ctx.name(out)} = {expr}")
         if id(out) in ctx.plan.stored and index:
             ctx.emit(f"{ctx.name(out)}[{', '.join(index)}] = _{ctx.name(out)}")
-    if large:
+    if large and parallel:
         ctx.emit(f"{trig_count} += {' + '.join('(' + c + ')' for c in large)}")
