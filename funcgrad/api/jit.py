@@ -30,6 +30,7 @@ from funcgrad.api.trace_cache import (GuardChain, call_signature, leaf_signature
                                       quick_chain_tests, random_state)
 from funcgrad.compile import executable as compiled
 from funcgrad.compile.executable import _disabled as compiled_off, executable, scalars
+from funcgrad.compile.signals import LargeTrigArgument
 from funcgrad.compile.threads import check_threads, default_threads
 from funcgrad.compile.threads import set_threads as threads_of_numba
 from funcgrad.control.call import call
@@ -259,7 +260,8 @@ def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
     namespace.update({f"{p}function": ex.function, f"{p}ints": ex.ints,
                       f"{p}floats": ex.floats, f"{p}locate": ex.locate,
                       f"{p}explain": ex.explain, "owned_results": owned_results,
-                      f"{p}program": entry.program})
+                      f"{p}program": entry.program, "LargeTrigArgument": LargeTrigArgument,
+                      f"{p}exact": ex.run_exact_trig})
     consts = scalars(entry.consts)
     namespace.update({f"{p}k{i}": c for i, c in enumerate(consts)})
     entry_point = _entry_point(ex.function, [*consts, *leaves, ex.ints, ex.floats])
@@ -269,8 +271,8 @@ def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
     if entry.scalarize:  # 0-d array arguments (the key fixes which are 0-d) as scalars
         inputs = [f"{n}[()]" if type(x) is np.ndarray and not x.shape else n
                   for n, x in zip(names, leaves)]
-    arguments = ", ".join([f"{p}k{i}" for i in range(len(consts))] + inputs
-                          + [f"{p}ints", f"{p}floats"])
+    values = ", ".join([f"{p}k{i}" for i in range(len(consts))] + inputs)
+    arguments = f"{values}, {p}ints, {p}floats" if values else f"{p}ints, {p}floats"
     results = [f"o[{k}]" if t is None else f"(o[{k}] * ONE)" if t is np.float64 else
                f"{p}t{k}(o[{k}])"
                for k, t in enumerate(ex.scalars or [None] * len(entry.program.outvars))]
@@ -281,6 +283,8 @@ def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
         namespace["set_threads"] = threads_of_numba
         lines.append(f"set_threads({ex.threads})")
     lines += ["try:", f"    o = {p}function({arguments})",
+              "except LargeTrigArgument:",  # rerun by the variant with the C library's trig
+              f"    o = {p}exact({values})",
               "except IndexError as err:", f"    raise {p}locate(err) from None"]
     if overflow and any(type(x) is int for x in leaves):
         lines += ["except OverflowError:", f"    {overflow}", "    raise"]

@@ -35,12 +35,15 @@ class Generated(NamedTuple):
     line_sources: dict   # line number in ``source`` -> the user's Source of that line
 
 
-def generate(program: Program, threads: int = 1) -> Generated:
+def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Generated:
     """The Python source of one function ``program(*inputs, ints, floats)``; for
-    ``threads`` > 1, its large loops are parallel (compile/threads.py)."""
+    ``threads`` > 1, its large loops are parallel (compile/threads.py); with ``exact_trig``,
+    sin and cos are the C library's in every loop (else long loops raise LargeTrigArgument
+    for arguments vector_math's do not cover: emitter.py)."""
     program = inline_calls(program)
     text = FunctionText()
     text.threads = threads
+    text.exact_trig = exact_trig
     format_program(program, text.namer)  # the names of the printed program, for reading both
     ctx = LoweringContext(program, text)
     for v in program.inputs:

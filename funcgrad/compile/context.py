@@ -160,6 +160,7 @@ class FunctionText:
         self.source = None                 # the Source of the lines being emitted
         self.indent = 1
         self.threads = 1                   # large top-level loops may use prange (threads.py)
+        self.exact_trig = False            # sin and cos: the C library's (emitter.py)
         self.namer = _Namer()              # names like the printed program's
         self.emitted: dict[int, list] = {}  # id(program) -> [program, times emitted]
         self._fresh = 0
@@ -277,7 +278,9 @@ class LoweringContext:
         k = len(table) - 1
         name = f"c{k}" if dtype.kind == "f" else f"k{k}"
         table_name = "floats" if dtype.kind == "f" else "ints"
-        text.header.append(f"{name} = {dtype_expr(dtype)}({table_name}[{k}])")
+        read = f"{table_name}[{k}]"  # (the tables are float64 and int64: no cast needed)
+        typed = read if dtype in (np.float64, np.int64) else f"{dtype_expr(dtype)}({read})"
+        text.header.append(f"{name} = {typed}")
         return name
 
     # -- values ----------------------------------------------------------------------------
@@ -300,7 +303,7 @@ class LoweringContext:
 
     def new_array(self, aval: ShapedArray, prefix: str) -> str:
         name = self.fresh(prefix)
-        self.emit(f"{name} = np.empty({self.shape(aval.shape)}, {dtype_expr(aval.dtype)})")
+        self.emit(f"{name} = fgm.empty({self.shape(aval.shape)}, {dtype_expr(aval.dtype)})")
         return name
 
     def scratch(self, var: Var) -> str | None:
@@ -318,7 +321,7 @@ class LoweringContext:
                 return None
         name = self.fresh(self.name(var))
         shape = self.shape(var.aval.shape)  # (its sizes are read in the header first)
-        self.text.header.append(f"{name} = np.empty({shape}, {dtype_expr(var.aval.dtype)})")
+        self.text.header.append(f"{name} = fgm.empty({shape}, {dtype_expr(var.aval.dtype)})")
         return name
 
     def array(self, atom) -> str:

@@ -45,8 +45,10 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, no_cfunc_wrapper=True)
 {source}'''
+# (no_cfunc_wrapper: funcgrad calls the function through Python's entry point only, and
+# the C-callable wrapper was one more function for Numba and LLVM to compile)
 
 # Special functions lower to calls of compile/scalar_math.py's routines, as ``fgm.name(...)``:
 # a module that uses them imports it at its end (Numba resolves globals when it compiles, so
@@ -59,11 +61,12 @@ _SCIPY_ROUTINES_IMPORT = ("\n\nfrom funcgrad.compile import scipy_routines as fg
                           "# noqa: E402\n")
 # BLAS calls as ``fgb.xxgemm(...)`` (compile/blas.py: matrix products), likewise
 _BLAS_IMPORT = "\n\nfrom funcgrad.compile import blas as fgb  # noqa: E402\n"
-_SCALAR_MATH = hashlib.sha256(
-    (Path(__file__).parent / "scalar_math.py").read_bytes()
-    + (Path(__file__).parent / "vector_math.py").read_bytes()
-    + (Path(__file__).parent / "scipy_routines.py").read_bytes()
-    + (Path(__file__).parent / "blas.py").read_bytes()).hexdigest()[:12]
+# The modules whose code generated functions compile in: their text names the cache folder
+# (Numba checks only the generated module's own file before loading its machine code)
+_COMPILED_IN = ("scalar_math.py", "vector_math.py", "scipy_routines.py", "blas.py",
+                "allocation.py", "straight_line.py", "signals.py")
+_SCALAR_MATH = hashlib.sha256(b"".join(
+    (Path(__file__).parent / name).read_bytes() for name in _COMPILED_IN)).hexdigest()[:12]
 _loaded: dict[str, object] = {}
 _lock = threading.Lock()
 stats = {"modules_written": 0, "modules_loaded": 0, "numba_compilations": 0,
@@ -100,16 +103,17 @@ def _machine_tag() -> str:
 # loops, and nothing else of its automatic parallelisation (that would change which sums
 # are split): the same number of lines, so line numbers in errors stay right.
 _PARALLEL = ('from numba import njit, prange', '@njit(cache=True, error_model="numpy", '
-             'nogil=True, parallel={"prange": True, "comprehension": False, "reduction": '
-             'False, "inplace_binop": False, "setitem": False, "numpy": False, "stencil": '
-             'False, "fusion": False})')
+             'nogil=True, no_cfunc_wrapper=True, parallel={"prange": True, "comprehension": '
+             'False, "reduction": False, "inplace_binop": False, "setitem": False, "numpy": '
+             'False, "stencil": False, "fusion": False})')
 
 
 def module_text(source: str) -> str:
     text = _MODULE.format(version=__version__, source=source)
     if "prange(" in source:
         text = text.replace("from numba import njit", _PARALLEL[0], 1).replace(
-            '@njit(cache=True, error_model="numpy", nogil=True)', _PARALLEL[1], 1)
+            '@njit(cache=True, error_model="numpy", nogil=True, no_cfunc_wrapper=True)',
+            _PARALLEL[1], 1)
     if "fgm." in source:
         text += _SCALAR_MATH_IMPORT
     if "fgs." in source:

@@ -65,9 +65,11 @@ def _is_reducer(eqn) -> bool:
 # Fused loops call vector_math's exp, log, tanh, sin... (written so that LLVM vectorises the
 # loop) in place of the C library's that the lowerings name, their _f32 versions for float32
 # results (computed to float32's precision: half the work). sin and cos of arguments below
-# 2^20 need only a short range reduction: a group computing them runs with that, counting
-# larger arguments, and if it met any runs once more with the C library's functions (full
-# branch-free reductions would take seconds to compile into every program using sin).
+# 2^20 need only a short range reduction: a group computing them counts larger arguments,
+# and if it met any the function raises LargeTrigArgument, and the program runs again
+# compiled with the C library's sin and cos (executable.py). That variant is compiled only
+# for programs that meet such arguments: a second copy of the loop in every program took a
+# third of its compile time (full branch-free reductions took seconds).
 VECTOR_MATH = {"exp": ("np.exp(", "fgm.exp("), "expm1": ("np.expm1(", "fgm.expm1("),
                "log": ("np.log(", "fgm.log("), "log1p": ("np.log1p(", "fgm.log1p("),
                "tanh": ("np.tanh(", "fgm.tanh("), "logistic": ("np.exp(", "fgm.exp("),
@@ -84,18 +86,24 @@ VECTOR_POW_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_POW_MIN_ELEMENTS",
 
 def _emit_group(ctx, group: LoopGroup):
     if math.prod(group.shape) < VECTOR_MATH_MIN_ELEMENTS:
-        _emit_group_once(ctx, group, False, None)
+        _emit_group_once(ctx, group, (), None)
         return
     trig = [e for e in group.members if e.primitive.name in _SMALL_TRIG]
-    if not trig:
-        _emit_group_once(ctx, group, True, None)
+    if not trig or ctx.text.exact_trig:
+        _emit_group_once(ctx, group, _vector_math(ctx), None)
         return
     count = "large_args_" + ctx.name(trig[0].outputs[0])
     ctx.emit(f"{count} = 0")
-    _emit_group_once(ctx, group, True, count)
+    _emit_group_once(ctx, group, VECTOR_MATH, count)
     ctx.emit(f"if {count}:")
     with ctx.indented():
-        _emit_group_once(ctx, group, False, None)
+        ctx.emit("raise fgm.LargeTrigArgument()")
+
+
+def _vector_math(ctx) -> tuple:
+    """The primitives a long loop computes with vector_math's functions."""
+    return tuple(name for name in VECTOR_MATH
+                 if not (ctx.text.exact_trig and name in _SMALL_TRIG))
 
 
 def _emit_group_once(ctx, group: LoopGroup, vector_math, trig_count):
@@ -113,7 +121,7 @@ def _emit_group_once(ctx, group: LoopGroup, vector_math, trig_count):
                 ctx.emit(f"{ctx.name(out)} = {ctx.destinations[id(out)]}")
                 ctx.written.add(id(out))
             else:
-                ctx.emit(f"{ctx.name(out)} = np.empty(({''.join(d + ', ' for d in dims)}), "
+                ctx.emit(f"{ctx.name(out)} = fgm.empty(({''.join(d + ', ' for d in dims)}), "
                          f"{dtype_expr(out.aval.dtype)})")
             ctx.bind(out, ctx.name(out))
     ctx.in_loop = {id(e.outputs[0]) for e in group.members if e not in reducers}
@@ -150,10 +158,10 @@ def _reduction_setup(ctx, eqn, rank):
     out = eqn.outputs[0]
     if _suffix_depth(eqn, rank) is None:
         acc_dtype = _acc_dtype(eqn)
-        ctx.emit(f"{_acc(ctx, eqn)} = np.full({ctx.shape(out.aval.shape)}, "
+        ctx.emit(f"{_acc(ctx, eqn)} = fgm.full({ctx.shape(out.aval.shape)}, "
                  f"{kind(eqn).init(acc_dtype)}, {dtype_expr(acc_dtype)})")
     elif out.aval.shape != ():
-        ctx.emit(f"{ctx.name(out)} = np.empty({ctx.shape(out.aval.shape)}, "
+        ctx.emit(f"{ctx.name(out)} = fgm.empty({ctx.shape(out.aval.shape)}, "
                  f"{dtype_expr(out.aval.dtype)})")
 
 
@@ -219,7 +227,7 @@ def _vectorisable_sum(eqn) -> bool:
 
 
 def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=False):
-    large = []  # parallel: the trig arguments' checks, counted once (Numba's prange
+    large: list = []  # the trig arguments' checks; parallel: counted once (Numba's prange
     # reductions allow one update per iteration)
     for eqn in group.members:
         ctx.text.source = eqn.source
@@ -240,7 +248,7 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
         expr = ctx.expression(eqn, index, group.shape)
         name = eqn.primitive.name
         long_enough = name != "pow" or math.prod(group.shape) >= VECTOR_POW_MIN_ELEMENTS
-        if vector_math and name in VECTOR_MATH and out.aval.dtype.kind == "f" and long_enough:
+        if name in vector_math and out.aval.dtype.kind == "f" and long_enough:
             numba_name, vector_name = VECTOR_MATH[name]
             if out.aval.dtype == np.float32:  # float32 versions: shorter polynomials
                 vector_name = vector_name.replace("(", "_f32(")
@@ -248,12 +256,13 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
         if trig_count and name in _SMALL_TRIG:
             x = eqn.inputs[0]
             arg = ctx.read(x, operand_index(x.aval, group.shape, index))
-            if parallel:
-                large.append(f"abs({arg}) >= {SMALL_TRIG_BOUND!r}")
-            else:
-                ctx.emit(f"{trig_count} += abs({arg}) >= {SMALL_TRIG_BOUND!r}")
+            check = f"abs({arg}) >= {SMALL_TRIG_BOUND!r}"
+            if check not in large:  # (sin and cos of one argument: checked once)
+                large.append(check)
+                if not parallel:
+                    ctx.emit(f"{trig_count} += {check}")
         ctx.emit(f"_{ctx.name(out)} = {expr}")
         if id(out) in ctx.plan.stored and index:
             ctx.emit(f"{ctx.name(out)}[{', '.join(index)}] = _{ctx.name(out)}")
-    if large:
+    if large and parallel:
         ctx.emit(f"{trig_count} += {' + '.join('(' + c + ')' for c in large)}")

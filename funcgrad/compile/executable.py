@@ -20,6 +20,7 @@ from funcgrad.compile import disk_cache as disk
 from funcgrad.compile import threads as threading_
 from funcgrad.compile.codegen import generate, split
 from funcgrad.compile.compile_worker import signature_spec
+from funcgrad.compile.signals import LargeTrigArgument
 from funcgrad.core.errors import FuncgradIndexError, LoweringError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import Program, Var
@@ -66,8 +67,8 @@ class Executable:
     """A program compiled to one Numba function, with the runtime tables of its sizes and
     constants."""
 
-    def __init__(self, program: Program, threads: int = 1):
-        generated = generate(program, threads)
+    def __init__(self, program: Program, threads: int = 1, exact_trig: bool = False):
+        generated = generate(program, threads, exact_trig)
         stats["programs_generated"] += 1
         self.program = generated.program  # calls inlined: its names are the source's
         self.source = generated.source
@@ -81,6 +82,8 @@ class Executable:
         self.threads = threads if "prange(" in self.source else None  # set at each call
         self.too_big = self.lines > max_generated_lines()
         self.parts: list | None = None  # when too big: Executables of consecutive parts
+        self.exact_trig: Executable | None = None  # with the C library's sin and cos: made
+        # when a call meets an argument vector_math's do not cover (emitter.py)
         scalars = [v.aval.dtype.type if v.aval.shape == () else None for v in program.outvars]
         self.scalars = scalars if any(scalars) else None  # Numba returns 0-d results as
         # Python numbers: they become NumPy scalars of the program's dtype
@@ -99,6 +102,8 @@ class Executable:
             threading_.set_threads(self.threads)
         try:
             out = self.function(*args, self.ints, self.floats)
+        except LargeTrigArgument:
+            return self.run_exact_trig(*args)
         except IndexError as err:
             raise self.locate(err) from None
         except Exception as err:
@@ -106,6 +111,14 @@ class Executable:
         if self.scalars is None:
             return out
         return [o if s is None else s(o) for s, o in zip(self.scalars, out)]
+
+    def run_exact_trig(self, *args):
+        """The results for ``args`` (without the tables) from the variant compiled with the C
+        library's sin and cos, made on first use: what a call does when the compiled function
+        raised LargeTrigArgument (an argument vector_math's sin and cos do not cover)."""
+        if self.exact_trig is None:
+            self.exact_trig = Executable(self.program, self.requested_threads, True)
+        return self.exact_trig(*args)
 
     def compile(self, args):
         """Compile now for these arguments (waiting for a compile started in the background:

@@ -15,6 +15,13 @@ import math
 
 from numba.extending import overload, register_jitable
 
+from funcgrad.compile.straight_line import select, straight_line
+
+# new arrays without Numba's np.empty and np.full overloads (allocation.py)
+from funcgrad.compile.allocation import empty, full  # noqa: F401
+from funcgrad.compile.signals import LargeTrigArgument  # noqa: F401
+from funcgrad.compile.blas import dot  # noqa: F401  (np.dot without its overloads)
+
 # exp, log, tanh... as fused loops call them: vectorisable versions (vector_math.py)
 from funcgrad.compile.vector_math import (  # noqa: F401
     add_reassociable, cos_small, exp, expm1, log, log1p, logistic, pow, sin_small, tanh)
@@ -495,3 +502,15 @@ def _floor_divide_typed(x, y):
     if isinstance(x, types.Integer) and isinstance(y, types.Integer) and x.signed:
         return lambda x, y: -x if y == -1 else x // y
     return lambda x, y: x // y
+
+
+@select
+def _select(condition, if_true, if_false):
+    return if_true if condition else if_false
+
+
+@straight_line
+def where(condition, if_true, if_false):
+    """``if_true if condition else if_false`` without a branch (an LLVM select): generated
+    code stays one basic block, which Numba's SSA and type passes go through faster."""
+    return _select(condition, if_true, if_false)

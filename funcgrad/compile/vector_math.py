@@ -36,18 +36,15 @@ from numba import types
 from numba.core import config
 from numba.extending import intrinsic, register_jitable
 
+from funcgrad.compile.straight_line import select, straight_line
+
+_jit = register_jitable  # small helpers: as a caller of them is traced, they are followed
 
 
-_jit = register_jitable  # small helpers: LLVM inlines them
-
-
-def _inline(function):
-    """Compiled into its caller at Numba's level: LLVM's inliner leaves the larger functions
-    as calls, which stop the loop around them from being vectorised. (Not the helpers with
-    conditional expressions that one function calls several times: Numba warns about its
-    own renaming then. A fresh decorator each time: register_jitable pops its options from
-    the dict it was given.)"""
-    return register_jitable(inline="always")(function)
+# The functions generated code calls: written straight into the caller's LLVM IR, where
+# LLVM sees the whole loop (straight_line.py: Numba's inline="always" re-ran its type
+# inference for every call site and helper, seconds per program)
+_inline = straight_line
 
 
 getcontext().prec = 60
@@ -140,7 +137,7 @@ def _target_has_fma() -> bool:
 _HAS_FMA = _target_has_fma()
 
 
-@_jit
+@select
 def _where(condition, if_true, if_false):
     """A conditional expression as a function LLVM inlines (it becomes a select, a blend in
     vector code): the functions inlined at Numba's level keep none of their own, whose

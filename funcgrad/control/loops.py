@@ -141,7 +141,7 @@ def _lower_scan(ctx, eqn):
         for j, (out, spare) in enumerate(zip(outs[:nk], spares)):
             if spare is not None and out == spare and j not in swapped:  # now the carry
                 aval = eqn.outputs[j].aval
-                ctx.emit(f"{spare} = np.empty({ctx.shape(aval.shape)}, "
+                ctx.emit(f"{spare} = fgm.empty({ctx.shape(aval.shape)}, "
                          f"{dtype_expr(aval.dtype)})")
     for var, name in zip(eqn.outputs, [*carry, *ys]):
         ctx.bind(var, name)
@@ -618,7 +618,7 @@ class _Tape:
         ctx.emit(f"{cap} = {_TAPE_START}")
         self.tapes = [ctx.fresh("tape") for _ in taped]
         for tape, r in zip(self.tapes, taped):
-            ctx.emit(f"{tape} = np.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
+            ctx.emit(f"{tape} = fgm.empty(({cap}, {_dims(ctx, r.aval.shape)}), "
                      f"{dtype_expr(r.aval.dtype)})")
         _emit_loop_head(ctx, p["cond"], ins[:cn], self.carry, p["max_steps"])
         with ctx.indented():
@@ -639,7 +639,7 @@ class _Tape:
 
     def _grow(self, ctx, j, aval):
         grown, t = ctx.fresh("grown"), ctx.fresh("t")
-        ctx.emit(f"{grown} = np.empty(({self.capacity}, {_dims(ctx, aval.shape)}), "
+        ctx.emit(f"{grown} = fgm.empty(({self.capacity}, {_dims(ctx, aval.shape)}), "
                  f"{dtype_expr(aval.dtype)})")
         ctx.emit(f"for {t} in range({self.trips}):")
         with ctx.indented():

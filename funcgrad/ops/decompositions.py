@@ -192,7 +192,7 @@ def _per_matrix(body):
         for v in eqn.outputs:
             name = ctx.fresh("res")
             shape = (b,) + tuple(v.aval.shape[nb:])
-            ctx.emit(f"{name} = np.empty({ctx.shape(shape)}, {ctx.dtype(v.aval.dtype)})")
+            ctx.emit(f"{name} = fgm.empty({ctx.shape(shape)}, {ctx.dtype(v.aval.dtype)})")
             flat_out.append(name)
         i = ctx.fresh("i")
         ctx.emit(f"for {i} in range({ctx.dim(b)}):")
@@ -482,7 +482,7 @@ def _lower_pivots(ctx, eqn):
     b, n = int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]
     piv, perm, i, k, p, t = (ctx.fresh(s) for s in ("piv", "perm", "i", "k", "p", "t"))
     ctx.emit(f"{piv} = np.ascontiguousarray({ctx.array(pivots)}).reshape({ctx.shape((b, n))})")
-    ctx.emit(f"{perm} = np.empty({ctx.shape((b, n))}, np.int32)")
+    ctx.emit(f"{perm} = fgm.empty({ctx.shape((b, n))}, np.int32)")
     N = ctx.dim(n)
     for line in [
         f"for {i} in range({ctx.dim(b)}):",

@@ -402,7 +402,7 @@ def _select_rule(cond, x, y):
 select_p = Primitive("select", impl=np.where, shape_rule=_select_rule, elementwise=True)
 define_elementwise(select_p, [None, lambda g, ans, c, x, y: where(c, g, 0.0),
                               lambda g, ans, c, x, y: where(c, 0.0, g)],
-                   arith("{1} if {0} else {2}"))
+                   arith("fgm.where({0}, {1}, {2})"))  # (a select: no branch to compile)
 
 
 def _logistic_impl(x):

@@ -99,12 +99,12 @@ _BLAS_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def _lower_dot_general(ctx, eqn):
-    """Matrix products go to BLAS: a matrix times a matrix, or a vector in a loop's body,
-    calls its gemm or gemv directly (compile/blas.py: Numba compiles np.dot's generic code
-    for each layout of its operands, 0.3 s for the first); others (batched, several
-    contracted axes, large enough for several threads) go through np.dot: operands are
-    transposed and reshaped into (batch, m, k) @ (batch, k, n); plain 2-D and 1-D cases
-    need no copy at all."""
+    """Matrix products go to BLAS (compile/blas.py). In a loop's body, a matrix times a
+    matrix or a vector calls gemm or gemv directly, into the output's destination or a
+    buffer allocated once per call; elsewhere a product is ``fgm.dot`` (Numba's np.dot
+    without its overloads' compiles), or for those large enough for several threads blocks
+    of rows of it; others (batched, several contracted axes) are transposed and reshaped
+    into (batch, m, k) @ (batch, k, n). Plain 2-D and 1-D cases need no copy at all."""
     (x, y), (out,) = eqn.inputs, eqn.outputs
     (xc, yc), (xb, yb) = eqn.params["contract"], eqn.params["batch"]
     dtype = out.aval.dtype
@@ -119,7 +119,8 @@ def _lower_dot_general(ctx, eqn):
     X, Y = (_as_dtype(ctx, a, dtype) for a in (x, y))
     if simple and _split_dot(ctx, eqn, X, Y):
         return
-    if simple and x.aval.ndim == 2 and y.aval.ndim == 2 and dtype in _BLAS_DTYPES \
+    if ctx.repeated and simple and x.aval.ndim == 2 and y.aval.ndim == 2 \
+            and dtype in _BLAS_DTYPES \
             and out.aval.size and x.aval.size and y.aval.size:
         _lower_gemm(ctx, eqn, X, Y)
         return
@@ -128,7 +129,7 @@ def _lower_dot_general(ctx, eqn):
             X = f"{X}.T"
         if y.aval.ndim == 2 and yc == (1,):
             Y = f"{Y}.T"
-        ctx.define(out, f"np.dot({X}, {Y})")
+        ctx.define(out, f"fgm.dot({X}, {Y})")  # np.dot without its overloads' compiles
         return
     xf, yf = _free(x.aval.ndim, xc, xb), _free(y.aval.ndim, yc, yb)
     size = lambda shape, axes: int(np.prod([shape[a] for a in axes], dtype=np.int64))  # noqa
@@ -140,11 +141,11 @@ def _lower_dot_general(ctx, eqn):
     ctx.emit(f"{x3} = {xt}.reshape({ctx.shape((b, m, k))})")
     ctx.emit(f"{y3} = {yt}.reshape({ctx.shape((b, k, n))})")
     flat = ctx.fresh("product")
-    ctx.emit(f"{flat} = np.empty({ctx.shape((b, m, n))}, {ctx.dtype(dtype)})")
+    ctx.emit(f"{flat} = fgm.empty({ctx.shape((b, m, n))}, {ctx.dtype(dtype)})")
     i = ctx.fresh("i")
     ctx.emit(f"for {i} in range({ctx.dim(b)}):")
     with ctx.indented():
-        ctx.emit(f"{flat}[{i}] = np.dot({x3}[{i}], {y3}[{i}])")
+        ctx.emit(f"{flat}[{i}] = fgm.dot({x3}[{i}], {y3}[{i}])")
     ctx.define(out, f"{flat}.reshape({ctx.shape(out.aval.shape)})" if out.aval.shape
                else f"{flat}[0, 0, 0]")
 
@@ -205,7 +206,7 @@ def _alpha_beta(ctx, dtype) -> str:
     name = f"alpha_beta_{np.dtype(dtype).name}"
     text = ctx.text
     if not any(line.startswith(f"{name} =") for line in text.header):
-        text.header += [f"{name} = np.empty((2,), {ctx.dtype(dtype)})", f"{name}[0] = 1.0",
+        text.header += [f"{name} = fgm.empty((2,), {ctx.dtype(dtype)})", f"{name}[0] = 1.0",
                         f"{name}[1] = 0.0"]
     return name
 
@@ -268,7 +269,7 @@ def _split_dot(ctx, eqn, X, Y) -> bool:
         block = f"{result}[{start}:{stop}] = np.dot({matrix}[{start}:{stop}], {other})"
     else:
         parts = ctx.fresh("parts")
-        ctx.emit(f"{parts} = np.empty({ctx.shape((threads, *out.aval.shape))}, "
+        ctx.emit(f"{parts} = fgm.empty({ctx.shape((threads, *out.aval.shape))}, "
                  f"{ctx.dtype(out.aval.dtype)})")
         block = (f"{parts}[{c}] = np.dot({matrix}[{start}:{stop}].T, "
                  f"{other}[{start}:{stop}])")

@@ -130,8 +130,9 @@ def _reduced_axes(*, axes):
 # max/min propagate NaN as NumPy does: once the accumulator is NaN it stays NaN
 _SUM = Reduction(lambda dtype: "0", "{acc} + {x}", _reduced_axes, widen=True)
 _PROD = Reduction(lambda dtype: "1", "{acc} * {x}", _reduced_axes, widen=True)
-_MAX = Reduction(_lowest, "{x} if ({x} > {acc} or {x} != {x}) else {acc}", _reduced_axes)
-_MIN = Reduction(_highest, "{x} if ({x} < {acc} or {x} != {x}) else {acc}", _reduced_axes)
+# (selects, not conditional expressions: each of those is branches for Numba to compile)
+_MAX = Reduction(_lowest, "fgm.where(({x} > {acc}) | ({x} != {x}), {x}, {acc})", _reduced_axes)
+_MIN = Reduction(_highest, "fgm.where(({x} < {acc}) | ({x} != {x}), {x}, {acc})", _reduced_axes)
 _ALL = Reduction(lambda dtype: "True", "{acc} and {x}", _reduced_axes)
 _ANY = Reduction(lambda dtype: "False", "{acc} or {x}", _reduced_axes)
 
@@ -200,7 +201,7 @@ def _arg_lowering(better):
         name = ctx.name(out)
         xs = ctx.array(x)
         if out.aval.shape:
-            ctx.emit(f"{name} = np.empty({ctx.shape(out.aval.shape)}, np.int64)")
+            ctx.emit(f"{name} = fgm.empty({ctx.shape(out.aval.shape)}, np.int64)")
         best, where, v, j = (ctx.fresh(s) for s in ("best", "where", "v", "j"))
         with ctx.loops(out.aval.shape) as index:
             at = lambda k: ", ".join(index[:axis] + [k] + index[axis:])  # noqa: E731

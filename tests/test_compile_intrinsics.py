@@ -1,0 +1,104 @@
+"""The intrinsics generated code calls instead of Numba's overloads (compile/allocation.py,
+compile/blas.py): the same arrays and products as np.empty, np.full and np.dot."""
+
+import numba
+import numpy as np
+import pytest
+from numba.core.errors import NumbaPerformanceWarning
+
+from funcgrad.compile import scalar_math as fgm
+
+
+@numba.njit
+def _dot(a, b):
+    return fgm.dot(a, b)
+
+
+@numba.njit
+def _arrays(n, m, value):
+    e = fgm.empty((n, m), np.float32)
+    f = fgm.full((n, m), value, np.float64)
+    b = fgm.full((n,), value, np.bool_)
+    return e, f, b
+
+
+def _layouts(a):
+    """``a`` C-contiguous, F-contiguous and neither (a strided view)."""
+    wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+    wide[..., ::2] = a
+    return [np.ascontiguousarray(a), np.asfortranarray(a), wide[..., ::2]]
+
+
+@pytest.mark.filterwarnings("ignore", category=NumbaPerformanceWarning)  # (strided: np.dot)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((1, 4), (4, 5)), ((3, 4), (4, 1)),
+                                    ((1, 4), (4, 1)), ((3, 0), (0, 2)), ((0, 4), (4, 2)),
+                                    ((3, 4), (4,)), ((4,), (4, 5)), ((4,), (4,)),
+                                    ((0,), (0, 3))])
+def test_dot_is_nps_for_every_layout(shapes, dtype):
+    rng = np.random.default_rng(1)
+    a, b = (rng.standard_normal(s).astype(dtype) for s in shapes)
+    want = np.dot(a, b)
+    for x in _layouts(a) if a.ndim == 2 else [a]:
+        for y in _layouts(b) if b.ndim == 2 else [b]:
+            got = _dot(x, y)
+            assert np.shape(got) == want.shape  # (Numba returns a 0-d result as a float)
+            assert want.ndim == 0 or got.dtype == want.dtype
+            tol = 1e-5 if dtype == np.float32 else 1e-12  # (sums of O(1) terms)
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_dot_of_transposes_as_generated_code_writes_them():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
+    np.testing.assert_allclose(numba.njit(lambda a, b: fgm.dot(a.T, b))(a, b), a.T @ b)
+    np.testing.assert_allclose(numba.njit(lambda a, b: fgm.dot(b.T, a))(a, b), b.T @ a)
+
+
+def test_empty_and_full_make_c_contiguous_arrays_of_the_dtype():
+    e, f, b = _arrays(3, 2, 1.5)
+    assert e.dtype == np.float32 and e.shape == (3, 2) and e.flags.c_contiguous
+    np.testing.assert_array_equal(f, np.full((3, 2), 1.5))
+    np.testing.assert_array_equal(b, np.ones(3, bool))
+    e, f, b = _arrays(0, 2, 0.0)
+    assert f.shape == (0, 2) and b.shape == (0,)
+
+
+def test_sin_with_the_c_library_is_compiled_only_for_arguments_that_need_it():
+    """A long loop's sin and cos are vector_math's, exact below 2^20: a call meeting a larger
+    argument raises LargeTrigArgument inside, and the program runs compiled with the C
+    library's (one variant more, made then)."""
+    import funcgrad as fg
+    import funcgrad.numpy as fnp
+    from funcgrad.compile.disk_cache import code_of
+    from funcgrad.compile.emitter import VECTOR_MATH_MIN_ELEMENTS
+    from funcgrad.compile.executable import executable
+
+    f = fg.jit(lambda x: fnp.sum(fnp.sin(x) * fnp.cos(x)))
+    x = np.linspace(0.5, 5.0, VECTOR_MATH_MIN_ELEMENTS)
+    ex = executable(f.lower(x).program)
+    assert "np.sin(" not in code_of(ex.source) and "raise fgm.LargeTrigArgument()" in ex.source
+    np.testing.assert_allclose(ex(x)[0], np.sum(np.sin(x) * np.cos(x)), rtol=1e-12)
+    assert ex.exact_trig is None
+    x[7] = 1e22
+    np.testing.assert_allclose(ex(x)[0], np.sum(np.sin(x) * np.cos(x)), rtol=1e-12)
+    exact = code_of(ex.exact_trig.source)
+    assert "np.sin(" in exact and "fgm.exp(" not in exact and "LargeTrig" not in exact
+
+
+def test_a_jitted_call_meeting_a_huge_trig_argument_later_is_right():
+    """The same through jit's compiled calls (after the first): a later call with an
+    argument of 2^20 or more gets the C library's results, not the exception."""
+    import funcgrad as fg
+    import funcgrad.numpy as fnp
+    from funcgrad.compile.emitter import VECTOR_MATH_MIN_ELEMENTS
+
+    f = fg.jit(lambda x, s: (fnp.sum(fnp.cos(x)) * s, fnp.sin(x)))
+    x = np.linspace(0.5, 5.0, VECTOR_MATH_MIN_ELEMENTS)
+    for _ in range(2):
+        f(x, 2.0)
+    x[3] = -3e21
+    total, sines = f(x, 2.0)
+    np.testing.assert_allclose(total, 2.0 * np.sum(np.cos(x)), rtol=1e-12)
+    np.testing.assert_allclose(sines, np.sin(x), rtol=1e-15, atol=1e-15)
+    assert isinstance(total, np.float64)
