@@ -1,17 +1,27 @@
-"""A product of two matrices compiles to one call of BLAS's gemm (compile/blas.py, written by
-ops/linalg.py) instead of np.dot: every combination of transposed operands, both float
-dtypes, operands of any memory layout, against NumPy; empty products keep np.dot."""
+"""A product of two matrices compiles to BLAS without Numba's np.dot (compile/blas.py, written
+by ops/linalg.py): fgm.dot at the top level, one direct call of gemm into a reused buffer in a
+loop's body. Every combination of transposed operands, both float dtypes, operands of any
+memory layout, against NumPy; empty products."""
 
 import numpy as np
 import pytest
 
 import funcgrad as fg
+from funcgrad import lax
 
 RNG = np.random.default_rng(3)
 
 
+def _in_a_loop(products):
+    def looped(a, b, c):
+        _, stacked = lax.scan(lambda carry, _: (carry, products(a, b, c)), 0.0, None, length=2)
+        return tuple(s[1] for s in stacked)
+    return looped
+
+
+@pytest.mark.parametrize("where", ["top level", "loop body"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_every_transposition_and_layout(dtype):
+def test_every_transposition_and_layout(dtype, where):
     a = RNG.normal(size=(5, 3)).astype(dtype)
     b = RNG.normal(size=(5, 4)).astype(dtype)
     c = RNG.normal(size=(3, 4)).astype(dtype)
@@ -19,8 +29,9 @@ def test_every_transposition_and_layout(dtype):
     def products(a, b, c):
         return a.T @ b, a @ c, (c @ b.T).T, c.T @ a.T, a.T @ a
 
-    f = fg.jit(products)
-    assert "fgb.xxgemm(" in f.lower(a, b, c).source
+    call = "fgm.dot(" if where == "top level" else "fgb.xxgemm("
+    f = fg.jit(products if where == "top level" else _in_a_loop(products))
+    assert call in f.lower(a, b, c).source
     rtol = 1e-5 if dtype == np.float32 else 1e-13
     for args in [(a, b, c), (np.asfortranarray(a), b[::1, :], np.asfortranarray(c)),
                  (a[::-1], np.ascontiguousarray(b[:, ::-1])[:, ::-1], c)]:
