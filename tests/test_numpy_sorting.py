@@ -70,6 +70,36 @@ def test_sort_and_argsort_compiled():
          (np.sort(x, axis=0), np.argsort(x, axis=1, kind="stable")))
 
 
+@SETTINGS
+@given(x=st.one_of(hnp.arrays(np.float64, st.integers(0, 40), elements=st.sampled_from(
+    [-np.inf, -1.0, -0.0, 0.0, 2.0, np.inf, np.nan])), hnp.arrays(np.int64, st.integers(0, 40),
+    elements=st.integers(-3, 3)), hnp.arrays(np.bool_, st.integers(0, 40))),
+    data=st.data())
+def test_compiled_argsort_and_searchsorted_follow_numpy(x, data):
+    """The generated code's own stable merge sort and bisection (Numba's np.argsort and
+    np.searchsorted cannot be cached on disk): NumPy's order, NaN last, ties in place."""
+    v = data.draw(hnp.arrays(x.dtype, 5, elements=hnp.from_dtype(x.dtype, allow_nan=True)))
+    s = np.sort(x)
+    got = fg.jit(lambda x, s, v: (fnp.argsort(x), fnp.searchsorted(s, v),
+                                  fnp.searchsorted(s, v, side="right"),
+                                  fnp.searchsorted(s, v[0])), compile="sync")(x, s, v)
+    want = (np.argsort(x, kind="stable"), np.searchsorted(s, v),
+            np.searchsorted(s, v, side="right"), np.searchsorted(s, v[0]))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_programs_that_sort_are_cached_on_disk():
+    import warnings
+
+    x = np.array([2.0, np.nan, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Numba warns when a function cannot be cached
+        fg.jit(lambda x: (fnp.argsort(x), fnp.searchsorted(fnp.sort(x), x),
+                          fg.random.permutation(fg.random.key(0), x)),
+               compile="sync")(x)
+
+
 def test_sort_gradient_ties_follow_the_stable_permutation():
     """Each element gets the cotangent of the place it lands in; equal elements land in
     their original order (JAX's convention)."""

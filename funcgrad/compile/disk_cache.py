@@ -64,7 +64,7 @@ _BLAS_IMPORT = "\n\nfrom funcgrad.compile import blas as fgb  # noqa: E402\n"
 # The modules whose code generated functions compile in: their text names the cache folder
 # (Numba checks only the generated module's own file before loading its machine code)
 _COMPILED_IN = ("scalar_math.py", "vector_math.py", "scipy_routines.py", "blas.py",
-                "allocation.py", "straight_line.py", "signals.py")
+                "allocation.py", "straight_line.py", "signals.py", "sorting_routines.py")
 _SCALAR_MATH = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes() for name in _COMPILED_IN)).hexdigest()[:12]
 _loaded: dict[str, object] = {}

@@ -33,15 +33,15 @@ def _argsort_impl(x, *, axis):
 
 
 def _lower_argsort(ctx, eqn):
-    """np.argsort slice by slice (Numba's takes 1-D arrays); its mergesort is stable and puts
-    NaN last, as NumPy's does."""
+    """A stable argsort slice by slice, NaN last, as NumPy's (compile/sorting_routines.py:
+    Numba's np.argsort cannot be cached on disk)."""
     (x,), (out,), axis = eqn.inputs, eqn.outputs, eqn.params["axis"]
     shape = x.aval.shape
     xs = ctx.array(x)
     name = ctx.new_array(out.aval, "order")
     with ctx.loops(shape[:axis] + shape[axis + 1:]) as index:
         at = ", ".join(index[:axis] + [":"] + index[axis:])
-        ctx.emit(f"{name}[{at}] = np.argsort({xs}[{at}], kind='mergesort')")
+        ctx.emit(f"{name}[{at}] = fgm.argsort_stable({xs}[{at}])")
     ctx.define(out, name)
 
 
@@ -78,17 +78,19 @@ def _searchsorted_impl(a, v, *, side):
 
 
 def _lower_searchsorted(ctx, eqn):
-    """Numba's np.searchsorted (NaN last, as NumPy's), one value at a time: the values may
-    be a strided view, and each search is O(log n)."""
+    """A bisection per value (NaN last, as NumPy's; compile/sorting_routines.py: Numba's
+    np.searchsorted cannot be cached on disk): the values may be a strided view, and each
+    search is O(log n)."""
     (a, v), (out,), side = eqn.inputs, eqn.outputs, eqn.params["side"]
     sorted_, values = ctx.array(a), ctx.array(v)
+    right = side == "right"
     if not out.aval.shape:
-        ctx.define(out, f"np.searchsorted({sorted_}, {values}, side='{side}')")
+        ctx.define(out, f"fgm.searchsorted({sorted_}, {values}, {right})")
         return
     name = ctx.new_array(out.aval, "place")
     with ctx.loops(out.aval.shape) as index:
         at = ", ".join(index)
-        ctx.emit(f"{name}[{at}] = np.searchsorted({sorted_}, {values}[{at}], side='{side}')")
+        ctx.emit(f"{name}[{at}] = fgm.searchsorted({sorted_}, {values}[{at}], {right})")
     ctx.define(out, name)
 
 
