@@ -63,6 +63,23 @@ def test_float64_results_keep_their_bits():
         np.testing.assert_array_equal(np.array(got), np.array(want))
 
 
+def test_the_runtime_table_keeps_every_literal_exact():
+    # The generated function takes its sizes and literals as one int64 table, the float
+    # literals as their bits: large ints, -0.0, subnormals, inf and nan must all survive.
+    big = 2**62 + 1  # not a float64: storing ints as floats would round it
+    fi = warm(fg.jit(lambda n: (n + big, n * 3 - big), compile="sync"), np.int64(1))
+    assert [int(v) for v in fi(np.int64(5))] == [5 + big, 15 - big]
+
+    def g(x):
+        return (x * -0.0, x + 5e-324, fnp.minimum(x, np.inf), fnp.maximum(x, -np.inf),
+                x + np.nan, x * 1.1)
+    x = np.array([1.0, -2.0, 3.5])
+    ff = warm(fg.jit(g, compile="sync"), x)
+    for got, want in zip(ff(x), g(x)):
+        np.testing.assert_array_equal(got, want)
+        assert (np.signbit(got) == np.signbit(want)).all()
+
+
 def test_array_pytrees_miss_on_other_shapes_dtypes_and_structures():
     def f(params, x):
         return {"y": fnp.tanh(x @ params["w"]) + params["b"], "s": fnp.sum(x)}
