@@ -12,9 +12,7 @@ The generator has three parts, each knowing only the kinds primitives declare
 Every size (loop bounds, shapes, slice offsets) and every literal is read from the runtime
 tables ``ints``/``floats`` instead of being written into the source. Programs that differ only
 in sizes and constants, such as a training step on a smaller last batch, therefore generate
-the same source, which Numba compiles once. Both tables arrive as one int64 array, the
-``ints`` and then the bits of the ``floats`` (exact both ways), which the function's first
-line views as float64: one array to unbox per call, not two (see ``table``).
+the same source, which Numba compiles once.
 """
 
 from __future__ import annotations
@@ -31,14 +29,14 @@ from funcgrad.core.ir import Program, Var, format_program, sub_programs
 
 class Generated(NamedTuple):
     program: Program     # what was lowered: the program with its calls inlined
-    source: str          # the function ``program(*inputs, ints)`` (see ``table``)
+    source: str          # the function ``program(*inputs, ints, floats)``
     ints: list           # runtime table: sizes and integer constants
     floats: list         # runtime table: float constants
     line_sources: dict   # line number in ``source`` -> the user's Source of that line
 
 
 def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Generated:
-    """The Python source of one function ``program(*inputs, ints)``; for
+    """The Python source of one function ``program(*inputs, ints, floats)``; for
     ``threads`` > 1, its large loops are parallel (compile/threads.py); with ``exact_trig``,
     sin and cos are the C library's in every loop (else long loops raise LargeTrigArgument
     for arguments vector_math's do not cover: emitter.py)."""
@@ -52,20 +50,11 @@ def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Ge
         ctx.bind(v, ctx.name(v))
     outs = emit_program(ctx)
     ctx.emit(f"return ({''.join(o + ', ' for o in outs)})")
-    params = [ctx.name(v) for v in program.inputs] + ["ints"]
-    floats = [f"floats = ints[{len(text.ints)}:].view(np.float64)"] if text.floats else []
-    head = [f"def program({', '.join(params)}):"] + ["    " + h for h in floats + text.header]
+    params = [ctx.name(v) for v in program.inputs] + ["ints", "floats"]
+    head = [f"def program({', '.join(params)}):"] + ["    " + h for h in text.header]
     sources = {len(head) + k: s for k, s in text.line_sources.items()}
     return Generated(program, "\n".join(head + text.lines) + "\n", text.ints, text.floats,
                      sources)
-
-
-def table(generated: Generated) -> np.ndarray:
-    """The one runtime table the generated function takes: its ``ints``, then the bits of its
-    ``floats`` (a Numba call unboxes each array argument: one table is about 30 ns less per
-    call than two)."""
-    floats = np.array(generated.floats, dtype=np.float64)
-    return np.concatenate([np.array(generated.ints, dtype=np.int64), floats.view(np.int64)])
 
 
 def weight(program: Program) -> int:

@@ -18,7 +18,7 @@ import numpy as np
 from funcgrad.compile import background
 from funcgrad.compile import disk_cache as disk
 from funcgrad.compile import threads as threading_
-from funcgrad.compile.codegen import generate, split, table
+from funcgrad.compile.codegen import generate, split
 from funcgrad.compile.compile_worker import signature_spec
 from funcgrad.compile.signals import LargeTrigArgument
 from funcgrad.core.errors import FuncgradIndexError, LoweringError
@@ -64,7 +64,7 @@ _MODULE_HEADER_LINES = disk.module_text("").count("\n")
 
 
 class Executable:
-    """A program compiled to one Numba function, with the runtime table of its sizes and
+    """A program compiled to one Numba function, with the runtime tables of its sizes and
     constants."""
 
     def __init__(self, program: Program, threads: int = 1, exact_trig: bool = False):
@@ -72,7 +72,8 @@ class Executable:
         stats["programs_generated"] += 1
         self.program = generated.program  # calls inlined: its names are the source's
         self.source = generated.source
-        self.table = table(generated)  # the sizes and constants (the function's last argument)
+        self.ints = np.array(generated.ints, dtype=np.int64)
+        self.floats = np.array(generated.floats, dtype=np.float64)
         self.line_sources = generated.line_sources
         self.function = None  # the Numba dispatcher, once compiled for these arguments
         self.job: background.Job | None = None  # its compile in the background (tiered)
@@ -100,7 +101,7 @@ class Executable:
         if self.threads is not None:  # Numba's count is per calling thread: set it each time
             threading_.set_threads(self.threads)
         try:
-            out = self.function(*args, self.table)
+            out = self.function(*args, self.ints, self.floats)
         except LargeTrigArgument:
             return self.run_exact_trig(*args)
         except IndexError as err:
@@ -112,7 +113,7 @@ class Executable:
         return [o if s is None else s(o) for s, o in zip(self.scalars, out)]
 
     def run_exact_trig(self, *args):
-        """The results for ``args`` (without the table) from the variant compiled with the C
+        """The results for ``args`` (without the tables) from the variant compiled with the C
         library's sin and cos, made on first use: what a call does when the compiled function
         raised LargeTrigArgument (an argument vector_math's sin and cos do not cover)."""
         if self.exact_trig is None:
@@ -128,7 +129,7 @@ class Executable:
                 self.function = self.job.dispatcher
                 return
         try:
-            self.function = disk.compile_signature(self.source, [*args, self.table])
+            self.function = disk.compile_signature(self.source, [*args, self.ints, self.floats])
         except Exception as err:
             raise self.explain(err) from err
 
@@ -146,7 +147,7 @@ class Executable:
         if job is None:
             if disk.is_loaded(self.source):
                 return True
-            spec = signature_spec([*args, self.table])
+            spec = signature_spec([*args, self.ints, self.floats])
             if spec is None:  # an argument Numba types in a way not described: compile now
                 return True
             self.job = background.Job(self.source, spec)
