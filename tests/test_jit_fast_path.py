@@ -64,8 +64,8 @@ def test_float64_results_keep_their_bits():
 
 
 def test_the_runtime_table_keeps_every_literal_exact():
-    # The generated function takes its sizes and literals as one int64 table, the float
-    # literals as their bits: large ints, -0.0, subnormals, inf and nan must all survive.
+    # The generated function reads its literals from runtime tables (int64, float64): large
+    # ints, -0.0, subnormals, inf and nan must all survive the trip.
     big = 2**62 + 1  # not a float64: storing ints as floats would round it
     fi = warm(fg.jit(lambda n: (n + big, n * 3 - big), compile="sync"), np.int64(1))
     assert [int(v) for v in fi(np.int64(5))] == [5 + big, 15 - big]
