@@ -63,6 +63,23 @@ def test_float64_results_keep_their_bits():
         np.testing.assert_array_equal(np.array(got), np.array(want))
 
 
+def test_the_runtime_table_keeps_every_literal_exact():
+    # The generated function reads its literals from runtime tables (int64, float64): large
+    # ints, -0.0, subnormals, inf and nan must all survive the trip.
+    big = 2**62 + 1  # not a float64: storing ints as floats would round it
+    fi = warm(fg.jit(lambda n: (n + big, n * 3 - big), compile="sync"), np.int64(1))
+    assert [int(v) for v in fi(np.int64(5))] == [5 + big, 15 - big]
+
+    def g(x):
+        return (x * -0.0, x + 5e-324, fnp.minimum(x, np.inf), fnp.maximum(x, -np.inf),
+                x + np.nan, x * 1.1)
+    x = np.array([1.0, -2.0, 3.5])
+    ff = warm(fg.jit(g, compile="sync"), x)
+    for got, want in zip(ff(x), g(x)):
+        np.testing.assert_array_equal(got, want)
+        assert (np.signbit(got) == np.signbit(want)).all()
+
+
 def test_array_pytrees_miss_on_other_shapes_dtypes_and_structures():
     def f(params, x):
         return {"y": fnp.tanh(x @ params["w"]) + params["b"], "s": fnp.sum(x)}
@@ -86,6 +103,45 @@ def test_array_pytrees_miss_on_other_shapes_dtypes_and_structures():
     with pytest.raises(Exception):                                  # a list, not a dict
         jf([np.ones((3, 2)), np.zeros(2)], np.ones((4, 3)))
     check(params, np.ones((4, 3)))
+
+
+def _misaligned(a):
+    """A writeable copy of ``a`` at an odd address (NumPy's flags say it is not aligned)."""
+    buffer = bytearray(a.nbytes + 1)
+    b = np.frombuffer(buffer, a.dtype, a.size, offset=1).reshape(a.shape)
+    b[...] = a
+    assert not b.flags.aligned and b.flags.writeable
+    return b
+
+
+def _readonly(a):
+    a = a.copy()
+    a.setflags(write=False)
+    return a
+
+
+def test_arrays_of_every_memory_layout_after_the_fast_path_runs():
+    # Numba's type of an array depends on its layout and writeability, which the fast
+    # path's checks (type, shape, dtype) do not look at: every kind must still be right.
+    def f(w, x):
+        return fnp.sum(fnp.tanh(x @ w) * x[:, :2]), x * 2.0 + w[0, 0]
+    rng = np.random.default_rng(0)
+    w, x = rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
+    jf = warm(fg.jit(f, compile="sync"), w, x)
+    strided = rng.normal(size=(8, 6))[::2, ::2]
+    for xs in (x, strided, np.asfortranarray(x), _readonly(x), _misaligned(x),
+               _readonly(strided), np.frombuffer(x.tobytes(), x.dtype).reshape(4, 3)):
+        for ws in (w, np.asfortranarray(w), _readonly(w), _misaligned(w)):
+            got, want = jf(ws, xs), f(ws, xs)
+            np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+            assert got[1] is not xs and got[1].flags.writeable
+    empty = warm(fg.jit(lambda x: (fnp.sum(x, axis=0), x + 1.0), compile="sync"),
+                 np.ones((0, 3)))
+    for xs in (np.ones((0, 3)), _readonly(np.ones((0, 3))), np.ones((3, 0)).T,
+               np.ones((0, 6))[:, ::2]):
+        total, plus = empty(xs)
+        assert total.tolist() == [0.0, 0.0, 0.0] and plus.shape == (0, 3)
 
 
 def test_zero_dimensional_arguments_and_fresh_results():
