@@ -28,8 +28,10 @@ from numba import types
 from numba.core import cgutils
 from numba.core.imputils import impl_ret_new_ref
 from numba.extending import intrinsic, overload
-from numba.np.arrayobj import _empty_nd_impl, make_array
+from numba.np.arrayobj import make_array
 from numba.np.linalg import call_xxdot, call_xxgemm, call_xxgemv, ensure_blas
+
+from funcgrad.compile.allocation import allocate
 
 _INT_MAX = 2**31 - 1  # BLAS takes sizes as C ints
 
@@ -70,7 +72,7 @@ def dot(typingctx, a, b):
             shape = [x_shape[0], y_shape[1]]
         else:
             shape = [x_shape[0] if a.ndim == 2 else y_shape[1]]
-        out = _empty_nd_impl(context, builder, result, shape)
+        out = allocate(context, builder, result, shape)
         _products(context, builder, (a, x, x_shape), (b, y, y_shape), (result, out, shape))
         return impl_ret_new_ref(context, builder, result, out._getvalue())
     return result(a, b), codegen
