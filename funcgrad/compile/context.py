@@ -111,6 +111,8 @@ def _needs_no_cast(eqn) -> bool:
         if not (isinstance(condition, Var) and condition.aval.dtype == np.bool_):
             return False
         operands = operands[1:]
+        if all(isinstance(a, Literal) and _read_as_float64(a, eqn) for a in operands):
+            return True  # (two constants from the float table)
     elif not ((name in _FLOAT64_CLOSED and out == np.float64)
               or (name in _COMPARISONS and out == np.bool_)):
         return False
@@ -123,6 +125,12 @@ def _needs_no_cast(eqn) -> bool:
         elif not _plain_number(getattr(a, "value", None)):
             return False
     return float64_var
+
+
+def _read_as_float64(literal: Literal, eqn) -> bool:
+    """Whether ``literal``, an operand of ``eqn``, is read as a float64 (LoweringContext.read)."""
+    weak = literal.aval.weak_type
+    return (_literal_dtype(eqn) if weak else literal.aval.dtype) == np.float64
 
 
 def _plain_number(value) -> bool:
