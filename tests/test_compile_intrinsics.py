@@ -8,6 +8,7 @@ import pytest
 from numba.core.errors import NumbaPerformanceWarning
 
 from funcgrad.compile import scalar_math as fgm
+from funcgrad.compile import tables as fgt
 
 
 @numba.njit
@@ -74,8 +75,8 @@ def test_an_array_too_large_to_address_is_a_value_error():
 
 @numba.njit
 def _unpacked(ints, floats):
-    n0, n1, n2, = fgm.items(ints, 0, 3)
-    c0, = fgm.items(floats, 1, 2)
+    n0, n1, n2, = fgt.items(ints, 0, 3)
+    c0, = fgt.items(floats, 1, 2)
     return n0, n1, n2, c0
 
 

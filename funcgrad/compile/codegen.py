@@ -58,7 +58,7 @@ def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Ge
                      sources)
 
 
-_TABLE_CHUNK = 32  # items per fgm.items tuple (large tuples are slow for LLVM)
+_TABLE_CHUNK = 32  # items per fgt.items tuple (large tuples are slow for LLVM)
 
 
 def unpack_lines(names: list[str], table: str) -> list[str]:
@@ -66,7 +66,7 @@ def unpack_lines(names: list[str], table: str) -> list[str]:
     a tuple of up to _TABLE_CHUNK items at a time: Numba types and lowers one such tuple
     far faster than as many array reads (compile/tables.py)."""
     step = _TABLE_CHUNK
-    return [f"{', '.join(names[s:s + step])}, = fgm.items({table}, {s}, "
+    return [f"{', '.join(names[s:s + step])}, = fgt.items({table}, {s}, "
             f"{min(s + step, len(names))})" for s in range(0, len(names), step)]
 
 

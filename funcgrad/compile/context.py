@@ -64,7 +64,8 @@ from funcgrad.core.types import ShapedArray
 from funcgrad.rules.lowering import Guarded, kind_of, lowerings
 
 _RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "ints", "floats", "bool", "int",
-                                   "float", "range", "abs", "min", "max", "program"}
+                                   "float", "range", "abs", "min", "max", "program",
+                                   "fgm", "fgs", "fgb", "fgt"}  # (modules: disk_cache.py)
 
 _SMALL_OFFSET = 16
 

@@ -21,7 +21,6 @@ from funcgrad.compile.straight_line import select, straight_line
 from funcgrad.compile.allocation import empty, full  # noqa: F401
 from funcgrad.compile.signals import LargeTrigArgument  # noqa: F401
 from funcgrad.compile.blas import dot  # noqa: F401  (np.dot without its overloads)
-from funcgrad.compile.tables import items  # noqa: F401  (the runtime tables' reads)
 
 # exp, log, tanh... as fused loops call them: vectorisable versions (vector_math.py)
 from funcgrad.compile.vector_math import (  # noqa: F401
