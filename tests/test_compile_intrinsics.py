@@ -1,5 +1,6 @@
 """The intrinsics generated code calls instead of Numba's overloads (compile/allocation.py,
-compile/blas.py): the same arrays and products as np.empty, np.full and np.dot."""
+compile/blas.py, compile/tables.py): the same arrays and products as np.empty, np.full and
+np.dot, and the runtime tables' items."""
 
 import numba
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from numba.core.errors import NumbaPerformanceWarning
 
 from funcgrad.compile import scalar_math as fgm
+from funcgrad.compile import tables as fgt
 
 
 @numba.njit
@@ -62,6 +64,26 @@ def test_empty_and_full_make_c_contiguous_arrays_of_the_dtype():
     np.testing.assert_array_equal(b, np.ones(3, bool))
     e, f, b = _arrays(0, 2, 0.0)
     assert f.shape == (0, 2) and b.shape == (0,)
+    assert e.strides == (8, 4)  # (as Numba's np.empty makes them; NumPy's would be 0)
+    assert _arrays(4, 3, 0.0)[1].strides == (24, 8)
+
+
+def test_an_array_too_large_to_address_is_a_value_error():
+    with pytest.raises(ValueError, match="array is too big"):
+        _arrays(2**40, 2**30, 0.0)
+
+
+@numba.njit
+def _unpacked(ints, floats):
+    n0, n1, n2, = fgt.items(ints, 0, 3)
+    c0, = fgt.items(floats, 1, 2)
+    return n0, n1, n2, c0
+
+
+def test_items_reads_a_tables_items_as_a_tuple():
+    assert _unpacked(np.array([7, -2, 2**40]), np.array([0.5, -1.25])) == (7, -2, 2**40, -1.25)
+    strided = np.arange(6)[::2]  # (a strided table is read at its stride)
+    assert _unpacked(strided, np.array([0.0, 3.0]))[:3] == (0, 2, 4)
 
 
 def test_sin_with_the_c_library_is_compiled_only_for_arguments_that_need_it():

@@ -51,10 +51,23 @@ def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Ge
     outs = emit_program(ctx)
     ctx.emit(f"return ({''.join(o + ', ' for o in outs)})")
     params = [ctx.name(v) for v in program.inputs] + ["ints", "floats"]
-    head = [f"def program({', '.join(params)}):"] + ["    " + h for h in text.header]
+    reads = unpack_lines(text.int_names, "ints") + unpack_lines(text.float_names, "floats")
+    head = [f"def program({', '.join(params)}):"] + ["    " + h for h in reads + text.header]
     sources = {len(head) + k: s for k, s in text.line_sources.items()}
     return Generated(program, "\n".join(head + text.lines) + "\n", text.ints, text.floats,
                      sources)
+
+
+_TABLE_CHUNK = 32  # items per fgt.items tuple (large tuples are slow for LLVM)
+
+
+def unpack_lines(names: list[str], table: str) -> list[str]:
+    """The lines reading ``table`` into ``names`` (in order) at the top of the function,
+    a tuple of up to _TABLE_CHUNK items at a time: Numba types and lowers one such tuple
+    far faster than as many array reads (compile/tables.py)."""
+    step = _TABLE_CHUNK
+    return [f"{', '.join(names[s:s + step])}, = fgt.items({table}, {s}, "
+            f"{min(s + step, len(names))})" for s in range(0, len(names), step)]
 
 
 def weight(program: Program) -> int:

@@ -64,7 +64,8 @@ from funcgrad.core.types import ShapedArray
 from funcgrad.rules.lowering import Guarded, kind_of, lowerings
 
 _RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "ints", "floats", "bool", "int",
-                                   "float", "range", "abs", "min", "max", "program"}
+                                   "float", "range", "abs", "min", "max", "program",
+                                   "fgm", "fgs", "fgb", "fgt"}  # (modules: disk_cache.py)
 
 _SMALL_OFFSET = 16
 
@@ -111,6 +112,8 @@ def _needs_no_cast(eqn) -> bool:
         if not (isinstance(condition, Var) and condition.aval.dtype == np.bool_):
             return False
         operands = operands[1:]
+        if all(isinstance(a, Literal) and _read_as_float64(a, eqn) for a in operands):
+            return True  # (two constants from the float table)
     elif not ((name in _FLOAT64_CLOSED and out == np.float64)
               or (name in _COMPARISONS and out == np.bool_)):
         return False
@@ -123,6 +126,12 @@ def _needs_no_cast(eqn) -> bool:
         elif not _plain_number(getattr(a, "value", None)):
             return False
     return float64_var
+
+
+def _read_as_float64(literal: Literal, eqn) -> bool:
+    """Whether ``literal``, an operand of ``eqn``, is read as a float64 (LoweringContext.read)."""
+    weak = literal.aval.weak_type
+    return (_literal_dtype(eqn) if weak else literal.aval.dtype) == np.float64
 
 
 def _plain_number(value) -> bool:
@@ -154,6 +163,8 @@ class FunctionText:
     def __init__(self):
         self.ints: list[int] = []
         self.floats: list[float] = []
+        self.int_names: list[str] = []     # the locals the tables are read into, in order
+        self.float_names: list[str] = []
         self.header: list[str] = []
         self.lines: list[str] = []
         self.line_sources: dict[int, object] = {}
@@ -253,9 +264,8 @@ class LoweringContext:
         """A size, read at run time from the ``ints`` table."""
         text = self.text
         text.ints.append(int(n))
-        k = len(text.ints) - 1
-        text.header.append(f"n{k} = ints[{k}]")
-        return f"n{k}"
+        text.int_names.append(f"n{len(text.ints) - 1}")
+        return text.int_names[-1]
 
     def offset(self, n: int) -> str:
         """An index offset. Small ones (x[1:], x[:-1] and padding by a few) are written into
@@ -273,14 +283,16 @@ class LoweringContext:
         if dtype == np.bool_:
             return "True" if value else "False"
         text = self.text
-        table: list = text.floats if dtype.kind == "f" else text.ints
-        table.append(float(value) if dtype.kind == "f" else int(value))
-        k = len(table) - 1
-        name = f"c{k}" if dtype.kind == "f" else f"k{k}"
-        table_name = "floats" if dtype.kind == "f" else "ints"
-        read = f"{table_name}[{k}]"  # (the tables are float64 and int64: no cast needed)
-        typed = read if dtype in (np.float64, np.int64) else f"{dtype_expr(dtype)}({read})"
-        text.header.append(f"{name} = {typed}")
+        floating = dtype.kind == "f"
+        table: list = text.floats if floating else text.ints
+        names = text.float_names if floating else text.int_names
+        table.append(float(value) if floating else int(value))
+        name = f"{'c' if floating else 'k'}{len(table) - 1}"
+        if dtype in (np.float64, np.int64):  # the tables' own types: no cast
+            names.append(name)
+        else:
+            names.append(f"{name}_read")
+            text.header.append(f"{name} = {dtype_expr(dtype)}({name}_read)")
         return name
 
     # -- values ----------------------------------------------------------------------------
@@ -414,7 +426,10 @@ class LoweringContext:
             # values made in the branch stay there
             self.scope = outer._replace(memo=dict(outer.memo))
             try:
-                self.emit(f"{temp} = {cast_expr(dtype, self.read(base, guarded.source))}")
+                value = self.read(base, guarded.source)
+                # the fill has the dtype: a float64 one makes Numba's unified type of the
+                # branches float64 without a cast (which costs its type inference)
+                self.emit(f"{temp} = {value if dtype == np.float64 else cast_expr(dtype, value)}")
             finally:
                 self.scope = outer
         self.emit("else:")

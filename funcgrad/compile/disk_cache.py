@@ -61,10 +61,13 @@ _SCIPY_ROUTINES_IMPORT = ("\n\nfrom funcgrad.compile import scipy_routines as fg
                           "# noqa: E402\n")
 # BLAS calls as ``fgb.xxgemm(...)`` (compile/blas.py: matrix products), likewise
 _BLAS_IMPORT = "\n\nfrom funcgrad.compile import blas as fgb  # noqa: E402\n"
+# The reads of the runtime tables as ``fgt.items(...)`` (compile/tables.py), likewise
+_TABLES_IMPORT = "\n\nfrom funcgrad.compile import tables as fgt  # noqa: E402\n"
 # The modules whose code generated functions compile in: their text names the cache folder
 # (Numba checks only the generated module's own file before loading its machine code)
 _COMPILED_IN = ("scalar_math.py", "vector_math.py", "scipy_routines.py", "blas.py",
-                "allocation.py", "straight_line.py", "signals.py", "sorting_routines.py")
+                "allocation.py", "straight_line.py", "signals.py", "sorting_routines.py",
+                "tables.py")
 _SCALAR_MATH = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes() for name in _COMPILED_IN)).hexdigest()[:12]
 _loaded: dict[str, object] = {}
@@ -120,6 +123,8 @@ def module_text(source: str) -> str:
         text += _SCIPY_ROUTINES_IMPORT
     if "fgb." in source:
         text += _BLAS_IMPORT
+    if "fgt." in source:
+        text += _TABLES_IMPORT
     return text
 
 

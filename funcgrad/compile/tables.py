@@ -1,0 +1,39 @@
+"""``fgt.items(table, start, stop)``: the runtime table's items ``start`` to ``stop`` as a
+tuple, which the generated code unpacks into its sizes and constants at its top.
+
+Read one by one (``c0 = floats[0]``), each item cost Numba about 1 ms to type and lower as
+an array index, a large part of the cold compile of a small program; one tuple of up to 32
+items (compile/codegen.py) is typed once and lowered as loads. Generated code imports this
+module alone as ``fgt``: light, it adds nothing to the compile of a program that calls
+nothing else of funcgrad's (scalar_math, ``fgm``, takes some 20 ms to import).
+"""
+
+from __future__ import annotations
+
+from numba import types
+from numba.extending import intrinsic
+
+
+@intrinsic(prefer_literal=True)
+def items(typingctx, table, start, stop):
+    """``tuple(table[start:stop])`` for a 1-d array ``table`` and literal ints ``start`` and
+    ``stop``, read without bounds checks (the caller's tables are as long as its reads)."""
+    if not isinstance(table, types.Array) or table.ndim != 1 \
+            or not isinstance(start, types.IntegerLiteral) \
+            or not isinstance(stop, types.IntegerLiteral):
+        return None
+    first, last = start.literal_value, stop.literal_value
+    result = types.UniTuple(table.dtype, last - first)
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(table)(context, builder, args[0])
+        intp = context.get_value_type(types.intp)
+        stride = builder.extract_value(array.strides, 0)
+        base = builder.ptrtoint(array.data, intp)
+        values = []
+        for k in range(first, last):
+            address = builder.add(base, builder.mul(stride, intp(k)))
+            values.append(builder.load(builder.inttoptr(address, array.data.type)))
+        return context.make_tuple(builder, result, values)
+    return result(table, start, stop), codegen
+
