@@ -249,3 +249,17 @@ def test_guards_that_are_not_quick_are_checked_on_the_fast_path_too():
     warm(jf, np.ones(2))
     config["scale"] = 1.0                     # an item of a dict it reads
     assert jf(np.ones(2)) == 7.0
+
+
+def test_only_the_tables_a_program_reads_are_passed():
+    """Each runtime table (sizes, float constants) is an argument Numba unboxes on every
+    call: a program that reads none takes none, one that reads floats only takes those."""
+    cases = [(lambda x, y: x * y, "def program(a, b):"),
+             (lambda x, y: 2.5 * x + y, "def program(a, b, floats):"),
+             (lambda x, y: fnp.sum(x) * y, "def program(a, b, ints, floats):")]
+    for f, head in cases:
+        x = np.arange(3.0) if "ints" in head else 1.5
+        jitted = fg.jit(f, compile="sync")
+        assert head in jitted.lower(x, 0.25).source
+        for _ in range(3):  # the general path, then the generated fast path
+            np.testing.assert_allclose(jitted(x, 0.25), f(x, 0.25))

@@ -229,7 +229,7 @@ def compiled(f, x):
     namespace = {}
     exec(lowered.source.replace("@njit(cache=True,", "@njit(cache=False,"), namespace)
     program = namespace["program"]
-    out = program(x, lowered.executable.ints, lowered.executable.floats)[0]
+    out = program(x, *lowered.executable.tables)[0]
     return out, program.inspect_llvm(program.signatures[0])
 
 for dtype in (np.float64, np.float32):

@@ -257,14 +257,15 @@ def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
     types exactly; an int may be too large for int64) it calls the compiled function's
     entry point, skipping the Numba dispatcher's type dispatch; arrays go through the
     dispatcher, which checks their memory layout."""
-    namespace.update({f"{p}function": ex.function, f"{p}ints": ex.ints,
-                      f"{p}floats": ex.floats, f"{p}locate": ex.locate,
+    tables = [f"{p}table{k}" for k in range(len(ex.tables))]
+    namespace.update(zip(tables, ex.tables))
+    namespace.update({f"{p}function": ex.function, f"{p}locate": ex.locate,
                       f"{p}explain": ex.explain, "owned_results": owned_results,
                       f"{p}program": entry.program, "LargeTrigArgument": LargeTrigArgument,
                       f"{p}exact": ex.run_exact_trig})
     consts = scalars(entry.consts)
     namespace.update({f"{p}k{i}": c for i, c in enumerate(consts)})
-    entry_point = _entry_point(ex.function, [*consts, *leaves, ex.ints, ex.floats])
+    entry_point = _entry_point(ex.function, [*consts, *leaves], ex.tables)
     if entry_point is not None:
         namespace[f"{p}function"] = entry_point
     inputs = list(names)
@@ -272,7 +273,7 @@ def _call_body(entry: _Entry, ex: compiled.Executable, leaves, names: list[str],
         inputs = [f"{n}[()]" if type(x) is np.ndarray and not x.shape else n
                   for n, x in zip(names, leaves)]
     values = ", ".join([f"{p}k{i}" for i in range(len(consts))] + inputs)
-    arguments = f"{values}, {p}ints, {p}floats" if values else f"{p}ints, {p}floats"
+    arguments = ", ".join(([values] if values else []) + tables)
     results = [f"o[{k}]" if t is None else f"(o[{k}] * ONE)" if t is np.float64 else
                f"{p}t{k}(o[{k}])"
                for k, t in enumerate(ex.scalars or [None] * len(entry.program.outvars))]
@@ -455,13 +456,13 @@ def _checks(expr: str, x, conds: list, names: list, namespace: dict, p: str) -> 
     return True
 
 
-def _entry_point(dispatcher, args):
-    """The compiled function's entry point for ``args`` if all are Python floats or bools
-    but the two tables (C-contiguous arrays of funcgrad's), else None."""
-    if not all(type(a) is float or type(a) is bool for a in args[:-2]):
+def _entry_point(dispatcher, args, tables):
+    """The compiled function's entry point for ``args`` and ``tables`` (C-contiguous arrays
+    of funcgrad's) if all ``args`` are Python floats or bools, else None."""
+    if not all(type(a) is float or type(a) is bool for a in args):
         return None
     import numba
-    overload = dispatcher.overloads.get(tuple(numba.typeof(a) for a in args))
+    overload = dispatcher.overloads.get(tuple(numba.typeof(a) for a in [*args, *tables]))
     return getattr(overload, "entry_point", None)
 
 

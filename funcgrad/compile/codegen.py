@@ -29,14 +29,16 @@ from funcgrad.core.ir import Program, Var, format_program, sub_programs
 
 class Generated(NamedTuple):
     program: Program     # what was lowered: the program with its calls inlined
-    source: str          # the function ``program(*inputs, ints, floats)``
+    source: str          # the function ``program(*inputs, *tables)``
     ints: list           # runtime table: sizes and integer constants
     floats: list         # runtime table: float constants
+    tables: tuple        # which of them it takes ("ints", "floats"): those it reads
     line_sources: dict   # line number in ``source`` -> the user's Source of that line
 
 
 def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Generated:
-    """The Python source of one function ``program(*inputs, ints, floats)``; for
+    """The Python source of one function ``program(*inputs, *tables)`` (the tables ``ints``
+    and ``floats`` that it reads: each argument is a cost on every call); for
     ``threads`` > 1, its large loops are parallel (compile/threads.py); with ``exact_trig``,
     sin and cos are the C library's in every loop (else long loops raise LargeTrigArgument
     for arguments vector_math's do not cover: emitter.py)."""
@@ -50,12 +52,14 @@ def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Ge
         ctx.bind(v, ctx.name(v))
     outs = emit_program(ctx)
     ctx.emit(f"return ({''.join(o + ', ' for o in outs)})")
-    params = [ctx.name(v) for v in program.inputs] + ["ints", "floats"]
+    tables = tuple(t for t, names in (("ints", text.int_names), ("floats", text.float_names))
+                   if names)
+    params = [ctx.name(v) for v in program.inputs] + list(tables)
     reads = unpack_lines(text.int_names, "ints") + unpack_lines(text.float_names, "floats")
     head = [f"def program({', '.join(params)}):"] + ["    " + h for h in reads + text.header]
     sources = {len(head) + k: s for k, s in text.line_sources.items()}
     return Generated(program, "\n".join(head + text.lines) + "\n", text.ints, text.floats,
-                     sources)
+                     tables, sources)
 
 
 _TABLE_CHUNK = 32  # items per fgt.items tuple (large tuples are slow for LLVM)

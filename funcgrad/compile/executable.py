@@ -74,6 +74,7 @@ class Executable:
         self.source = generated.source
         self.ints = np.array(generated.ints, dtype=np.int64)
         self.floats = np.array(generated.floats, dtype=np.float64)
+        self.tables = [getattr(self, t) for t in generated.tables]  # the last arguments
         self.line_sources = generated.line_sources
         self.function = None  # the Numba dispatcher, once compiled for these arguments
         self.job: background.Job | None = None  # its compile in the background (tiered)
@@ -101,7 +102,7 @@ class Executable:
         if self.threads is not None:  # Numba's count is per calling thread: set it each time
             threading_.set_threads(self.threads)
         try:
-            out = self.function(*args, self.ints, self.floats)
+            out = self.function(*args, *self.tables)
         except LargeTrigArgument:
             return self.run_exact_trig(*args)
         except IndexError as err:
@@ -129,7 +130,7 @@ class Executable:
                 self.function = self.job.dispatcher
                 return
         try:
-            self.function = disk.compile_signature(self.source, [*args, self.ints, self.floats])
+            self.function = disk.compile_signature(self.source, [*args, *self.tables])
         except Exception as err:
             raise self.explain(err) from err
 
@@ -147,7 +148,7 @@ class Executable:
         if job is None:
             if disk.is_loaded(self.source):
                 return True
-            spec = signature_spec([*args, self.ints, self.floats])
+            spec = signature_spec([*args, *self.tables])
             if spec is None:  # an argument Numba types in a way not described: compile now
                 return True
             self.job = background.Job(self.source, spec)
