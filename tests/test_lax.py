@@ -207,16 +207,19 @@ def test_compiled_loops_whose_carries_alias_each_other_or_their_views():
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+def spiral(x, w):  # 40 steps of a vector recurrence: a tape of 16 rows doubles twice
+    step = lambda c: (c[0] + 1, fnp.tanh(c[1] @ w) + 0.1 * c[1])  # noqa: E731
+    return fnp.sum(lax.while_loop(lambda c: c[0] < 40, step, (0, x))[1] ** 2)
+
+
+def spiral_unrolled(x, w):
+    for _ in range(40):
+        x = fnp.tanh(x @ w) + 0.1 * x
+    return fnp.sum(x ** 2)
+
+
 def test_compiled_gradient_runs_the_while_loop_once_and_grows_its_tape():
-    def spiral(x, w):  # 40 steps of a vector recurrence: the tape (16 rows) doubles twice
-        step = lambda c: (c[0] + 1, fnp.tanh(c[1] @ w) + 0.1 * c[1])  # noqa: E731
-        return fnp.sum(lax.while_loop(lambda c: c[0] < 40, step, (0, x))[1] ** 2)
-
-    def unrolled(x, w):
-        for _ in range(40):
-            x = fnp.tanh(x @ w) + 0.1 * x
-        return fnp.sum(x ** 2)
-
+    unrolled = spiral_unrolled
     x, value_and_grad = H0, fg.jit(fg.value_and_grad(spiral, (0, 1)))
     value, grads = value_and_grad(x, W)
     assert float(value) == pytest.approx(float(unrolled(x, W)), rel=1e-12)
@@ -231,15 +234,7 @@ def test_compiled_gradient_runs_the_while_loop_once_and_grows_its_tape():
 def test_gradient_without_jit_runs_the_while_loop_once(monkeypatch):
     import funcgrad.control.loops as loops
 
-    def spiral(x, w):
-        step = lambda c: (c[0] + 1, fnp.tanh(c[1] @ w) + 0.1 * c[1])  # noqa: E731
-        return fnp.sum(lax.while_loop(lambda c: c[0] < 40, step, (0, x))[1] ** 2)
-
-    def unrolled(x, w):
-        for _ in range(40):
-            x = fnp.tanh(x @ w) + 0.1 * x
-        return fnp.sum(x ** 2)
-
+    unrolled = spiral_unrolled
     calls = []
     evaluate = loops.evaluate
     monkeypatch.setattr(loops, "evaluate", lambda p, a: calls.append(p) or evaluate(p, a))
