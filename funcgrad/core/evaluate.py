@@ -31,7 +31,7 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.ir import Literal, Program, Var, format_program
-from funcgrad.core.interpret import bind_equation, interpret
+from funcgrad.core.interpret import bind_equation, dead_after, interpret
 from funcgrad.core.tracing import Tracer, current_trace
 from funcgrad.core.types import aval_of
 
@@ -103,6 +103,7 @@ def _build(program: Program, fast: bool):
         names[id(var)] = f"v{len(names)}"
         return names[id(var)]
 
+    dead = program.cached("dead_after", dead_after)
     params = ", ".join(new(v) for v in program.inputs)
     lines = [f"def run({params}):"]
     for k, eqn in enumerate(program.equations):
@@ -135,6 +136,8 @@ def _build(program: Program, fast: bool):
         outs = [new(v) for v in eqn.outputs]
         target = ", ".join(outs) + ("," if prim.multiple_results and len(outs) == 1 else "")
         lines.append(f"    {target} = {expr}")
+        if dead[k]:  # (see interpret.dead_after)
+            lines.append(f"    del {', '.join(names[id(v)] for v in dead[k])}")
     lines.append(f"    return [{', '.join(name(v) for v in program.outvars)}]")
     if fast and not uses_python:
         return _build(program, fast=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from funcgrad.core.ir import Equation, Literal, Program
+from funcgrad.core.ir import Equation, Literal, Program, Var
 from funcgrad.core.tracing import source_of
 
 ApplyEquation = Callable[[Equation, list], Sequence]
@@ -22,16 +22,41 @@ def interpret(program: Program, args: Sequence, apply_equation: ApplyEquation,
     with ``apply_equation(eqn, input_values) -> output_values`` (always a sequence, one per
     output). ``env``, if given, is filled with every variable's value (by ``id``), for callers
     that read intermediate values afterwards (the backward pass reads the forward's)."""
+    dead = None if env is not None else program.cached("dead_after", dead_after)
     env = {} if env is None else env
     env.update(zip(map(id, program.inputs), args))
 
     def read(atom):
         return atom.value if type(atom) is Literal else env[id(atom)]
 
-    for eqn in program.equations:
+    for k, eqn in enumerate(program.equations):
         outs = apply_equation(eqn, [read(a) for a in eqn.inputs])
         env.update(zip(map(id, eqn.outputs), outs))
+        if dead is not None:
+            for var in dead[k]:
+                del env[id(var)]
     return [read(v) for v in program.outvars]
+
+
+def dead_after(program: Program) -> list[list[Var]]:
+    """For each equation, the variables no later equation or output reads: an interpreter
+    that owns its environment drops their values there, so that large intermediate arrays
+    are freed as they die (NumPy then reuses their memory instead of faulting in new pages,
+    and a long program's peak memory is its live values', not all of them)."""
+    end = len(program.equations)
+    last: dict[int, tuple[int, Var]] = {}  # id -> (index of the last reader, variable)
+    for k, eqn in enumerate(program.equations):
+        for atom in [*eqn.inputs, *eqn.outputs]:
+            if isinstance(atom, Var):
+                last[id(atom)] = (k, atom)
+    for atom in program.outvars:
+        if isinstance(atom, Var):
+            last[id(atom)] = (end, atom)
+    dead: list[list[Var]] = [[] for _ in range(end)]
+    for k, var in last.values():
+        if k < end:
+            dead[k].append(var)
+    return dead
 
 
 def bind_equation(eqn: Equation, args: Sequence, params: dict | None = None) -> list:
