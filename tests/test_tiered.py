@@ -62,6 +62,28 @@ def test_first_call_evaluates_then_compiled_code_takes_over():
     assert grad0.dtype == grad1.dtype and grad0.shape == grad1.shape
 
 
+def test_the_compile_starts_once_the_first_result_is_computed(monkeypatch):
+    """A compile running meanwhile would only slow the first result (on one core it takes
+    half of it; on more, the GIL): it starts when the evaluator has answered."""
+    import funcgrad.api.jit as jit_module
+    events = []
+    evaluated = jit_module._evaluated
+    monkeypatch.setattr(jit_module, "_evaluated",
+                        lambda *a: events.append("evaluated") or evaluated(*a))
+    job = background.Job
+    monkeypatch.setattr(background, "Job", lambda *a: events.append("compile") or job(*a))
+
+    def f(x):
+        return fnp.sum(fnp.arctan(x) * 1.375)
+
+    step = fg.jit(fg.grad(f), compile="tiered")
+    x = np.linspace(-1.0, 1.0, 5)
+    step(x)
+    assert events == ["evaluated", "compile"]
+    _wait_compiled(step, x)
+    assert events.count("compile") == 1
+
+
 def test_tiers_agree_in_float32_and_python_numbers():
     def f(x, a):
         return fnp.tanh(x * a) + fnp.sqrt(fnp.abs(x)) / 3.0, a * 2.5

@@ -190,10 +190,13 @@ class Jitted(Transformed):
             if ex is None:
                 ex = entry.executable = executable(entry.program, self.threads)
             inputs = entry.inputs(leaves)
-            if ex.function is None and self._tiered and not ex.ready(inputs):
+            first = not entry.calls
+            if ex.function is None and self._tiered and not ex.ready(inputs, start=not first):
                 started = time.perf_counter()
                 outs = _evaluated(entry, ex, leaves)  # the first tier, while Numba compiles
-                if entry.calls:  # not the first call, whose result is awaited
+                if first:  # its result came without a compile competing for the core
+                    ex.ready(inputs)  # (starts it)
+                else:
                     ex.yield_to_compiler(_COMPILER_SHARE * (time.perf_counter() - started))
                 entry.calls += 1
             else:

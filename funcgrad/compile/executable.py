@@ -134,12 +134,13 @@ class Executable:
         except Exception as err:
             raise self.explain(err) from err
 
-    def ready(self, args) -> bool:
+    def ready(self, args, start: bool = True) -> bool:
         """Tiered execution: whether compiled code should run these arguments now. If not,
-        a compile has started in the background, and the caller evaluates the program with
-        NumPy meanwhile. Compiled code is used at once when it is cheap to have: already in
-        this process (another trace generated the same source), or the program too large
-        for Numba (``__call__`` evaluates it anyway)."""
+        a compile runs in the background (started now unless ``start`` is false: then a
+        later ``ready`` starts it), and the caller evaluates the program with NumPy
+        meanwhile. Compiled code is used at once when it is cheap to have: already in this
+        process (another trace generated the same source), or the program too large for
+        Numba (``__call__`` evaluates it anyway)."""
         if self.function is not None or self.too_big:
             return True
         job = self.job
@@ -151,7 +152,8 @@ class Executable:
             spec = signature_spec([*args, *self.tables])
             if spec is None:  # an argument Numba types in a way not described: compile now
                 return True
-            self.job = background.Job(self.source, spec)
+            if start:
+                self.job = background.Job(self.source, spec)
             return False
         if not job.done.is_set():
             return False
