@@ -38,11 +38,16 @@ def interpret(program: Program, args: Sequence, apply_equation: ApplyEquation,
     return [read(v) for v in program.outvars]
 
 
+# Arrays from this size up are freed as soon as they die (below it, malloc reuses memory
+# anyway, and dropping each value costs more than it saves: mlp_small's eager gradient).
+FREE_EARLY_BYTES = 1 << 16
+
+
 def dead_after(program: Program) -> list[list[Var]]:
-    """For each equation, the variables no later equation or output reads: an interpreter
-    that owns its environment drops their values there, so that large intermediate arrays
-    are freed as they die (NumPy then reuses their memory instead of faulting in new pages,
-    and a long program's peak memory is its live values', not all of them)."""
+    """For each equation, the large arrays (``FREE_EARLY_BYTES`` and up) no later equation
+    or output reads: an interpreter that owns its environment drops their values there, so
+    that they are freed as they die (NumPy then reuses their memory instead of faulting in
+    new pages, and a long program's peak memory is its live values', not all of them)."""
     end = len(program.equations)
     last: dict[int, tuple[int, Var]] = {}  # id -> (index of the last reader, variable)
     for k, eqn in enumerate(program.equations):
@@ -54,9 +59,14 @@ def dead_after(program: Program) -> list[list[Var]]:
             last[id(atom)] = (end, atom)
     dead: list[list[Var]] = [[] for _ in range(end)]
     for k, var in last.values():
-        if k < end:
+        if k < end and _nbytes(var.aval) >= FREE_EARLY_BYTES:
             dead[k].append(var)
     return dead
+
+
+def _nbytes(aval) -> int:
+    dtype = getattr(aval, "dtype", None)
+    return getattr(aval, "size", 0) * dtype.itemsize if dtype is not None else 0
 
 
 def bind_equation(eqn: Equation, args: Sequence, params: dict | None = None) -> list:
