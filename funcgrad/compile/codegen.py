@@ -23,6 +23,7 @@ import numpy as np
 
 from funcgrad.compile.context import FunctionText, LoweringContext
 from funcgrad.compile.emitter import emit_program
+from funcgrad.compile.outline import Outlined, outline
 from funcgrad.compile.scheduler import inline_calls
 from funcgrad.core.ir import Program, Var, format_program, sub_programs
 
@@ -57,9 +58,19 @@ def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Ge
     params = [ctx.name(v) for v in program.inputs] + list(tables)
     reads = unpack_lines(text.int_names, "ints") + unpack_lines(text.float_names, "floats")
     head = [f"def program({', '.join(params)}):"] + ["    " + h for h in reads + text.header]
-    sources = {len(head) + k: s for k, s in text.line_sources.items()}
-    return Generated(program, "\n".join(head + text.lines) + "\n", text.ints, text.floats,
-                     tables, sources)
+    body, body_sources, functions, function_sources = _outlined(text, params, head)
+    sources = {len(head) + k: s for k, s in body_sources.items()}
+    sources.update((len(head) + len(body) + k, s) for k, s in function_sources.items())
+    return Generated(program, "\n".join(head + body + functions) + "\n", text.ints,
+                     text.floats, tables, sources)
+
+
+def _outlined(text: FunctionText, params: list[str], head: list[str]) -> Outlined:
+    """The body with repeated pieces written once (outline.py); as it is on more than one
+    thread (a prange loop's function takes Numba's parallel options, which these do not)."""
+    if text.threads > 1:
+        return Outlined(text.lines, text.line_sources, [], {})
+    return outline(params, head[1:], text.lines, text.pieces, text.line_sources)
 
 
 _TABLE_CHUNK = 32  # items per fgt.items tuple (large tuples are slow for LLVM)

@@ -167,6 +167,7 @@ class FunctionText:
         self.float_names: list[str] = []
         self.header: list[str] = []
         self.lines: list[str] = []
+        self.pieces: list[tuple[int, int]] = []  # top-level items' lines [start, stop)
         self.line_sources: dict[int, object] = {}
         self.source = None                 # the Source of the lines being emitted
         self.indent = 1

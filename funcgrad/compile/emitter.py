@@ -19,11 +19,15 @@ from funcgrad.rules.lowering import Reduction, View
 def emit_program(ctx: LoweringContext) -> list:
     """Emit every item of ``ctx``'s schedule, in order (its inputs are bound already); the
     expressions of the program's outputs."""
+    top = ctx.text.indent == 1  # (not a region's body)
     for item in ctx.plan.items:
+        start = len(ctx.text.lines)
         if isinstance(item, LoopGroup):
             _emit_group(ctx, item)
         else:
             _emit_block(ctx, item.eqn)
+        if top:  # the lines of each item: copies of the same are written once (outline.py)
+            ctx.text.pieces.append((start, len(ctx.text.lines)))
     ctx.text.source = None
     return [ctx.array(atom) for atom in ctx.program.outvars]
 

@@ -1,0 +1,269 @@
+"""Code that repeats, written once: each kind of piece an unrolled Python loop generates
+many copies of becomes a function of its own, called where the copies were.
+
+A Python loop traced under ``jit`` unrolls: an RNN's 50 steps are 50 copies of the same
+loop groups, forward and backward, differing only in the names of the arrays they read and
+write. Numba types, lowers and LLVM optimises every copy, and its passes grow faster than
+linearly with a function's size: the 50-step RNN's gradient took 8 s to compile, 4 of them
+in Numba's Python. Here a top-level piece of the generated function (what one item of the
+schedule wrote: a loop group, a product) that occurs ``MIN_REPEATS`` times or more is
+written once, as ``_repeated_k(...)`` in the same module, and each copy becomes a call of
+it: Numba compiles it once per argument types, and the calls cost nanoseconds.
+
+A piece is written once only when that is plainly the same code: it is parsed, its own
+locals and the function's values it reads are renamed in the order they occur, and the
+pieces whose renamed code and outputs are equal share one function. A piece's arguments
+are the values it reads that the function computed before it; its results are the values
+it assigns that later code reads. Pieces with anything but assignments, ``for`` loops over
+``range`` and calls (a ``while``, an ``if``, a ``raise``) stay where they are.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from typing import NamedTuple
+
+# Fewer copies than this are left as they are: each function of its own costs Numba's
+# pipeline once (some tens of milliseconds), about what a few copies of a loop group cost.
+MIN_REPEATS = int(os.environ.get("FUNCGRAD_OUTLINE_MIN_REPEATS", "4"))
+# Compiled into the function that calls them, once per argument types (as scalar_math's
+# routines): a call of a separate dispatcher would make the caller uncacheable under
+# NUMBA_OPT=0 (a "dynamic global"), as the test suite compiles.
+IMPORT = "from numba.extending import register_jitable  # noqa: E402"
+
+
+class Outlined(NamedTuple):
+    body: list[str]            # the function's body lines, copies replaced by calls
+    line_sources: dict         # 1-based line in ``body`` -> the user's Source
+    functions: list[str]       # the lines of the functions written once (after the body)
+    function_sources: dict     # 1-based line in ``functions`` -> the user's Source
+
+
+class _Piece(NamedTuple):
+    start: int                 # its lines in the body: [start, stop)
+    stop: int
+    comments: int              # its leading comment lines (they stay in the body)
+    tree: ast.Module | None    # its code (None: not to be outlined)
+    loads: set                 # names it reads before assigning them
+    stores: set                # names it assigns
+
+
+def outline(params: list[str], head: list[str], body: list[str],
+            pieces: list[tuple[int, int]], line_sources: dict) -> Outlined:
+    """``body`` (lines indented by 4) with the copies among ``pieces`` (line ranges, each one
+    schedule item's code) replaced by calls; ``params`` and ``head`` (lines indented by 4:
+    the tables read, the header) define names before the body."""
+    before = set(params) | _names(ast.parse("\n".join(h[4:] for h in head)))[1]
+    parsed = [_parse(body, start, stop) for start, stop in pieces]
+    keys = _keys(parsed, body, before)
+    parsed = [_parse(body, start, stop) for start, stop in _runs(parsed, keys)]
+    keys = _keys(parsed, body, before)
+    counts: dict = {}
+    for key in keys:
+        if key is not None:
+            counts[key[0]] = counts.get(key[0], 0) + 1
+    functions: dict = {}       # a piece's shape (canonical code, parameters, results) -> name
+    new_body, sources = [], {}
+    function_lines: list[str] = []
+    function_sources: dict = {}
+    position = 0
+    for piece, key in zip(parsed, keys):
+        _copy(body, line_sources, position, piece.start, new_body, sources)
+        position = piece.stop
+        if key is None or counts[key[0]] < MIN_REPEATS:
+            _copy(body, line_sources, piece.start, piece.stop, new_body, sources)
+            continue
+        shape, arguments, results = key
+        source = next((line_sources[n + 1] for n in range(piece.start, piece.stop)
+                       if n + 1 in line_sources), None)
+        name = functions.get(shape)
+        if name is None:
+            if not functions:
+                function_lines += ["", "", IMPORT]
+            name = functions[shape] = f"_repeated_{len(functions)}"
+            first = len(function_lines)
+            function_lines += _function(name, shape)
+            if source is not None:
+                function_sources.update((n, source) for n in
+                                        range(first + 1, len(function_lines) + 1))
+        _copy(body, line_sources, piece.start, piece.start + piece.comments, new_body,
+              sources)
+        call = f"{name}({', '.join(arguments)})"
+        new_body.append("    " + (f"{', '.join(results)} = {call}" if results else call))
+        if source is not None:
+            sources[len(new_body)] = source
+    _copy(body, line_sources, position, len(body), new_body, sources)
+    return Outlined(new_body, sources, function_lines, function_sources)
+
+
+def _keys(parsed: list[_Piece], body: list[str], before: set) -> list:
+    """Each piece's ``_key`` (None: it stays as it is)."""
+    keys = []
+    defined = set(before)
+    for piece, later in zip(parsed, _needed_later(parsed, body)):
+        keys.append(_key(piece, defined, later))
+        defined |= (piece.stores if piece.tree is not None
+                    else _identifiers(body[piece.start:piece.stop]))
+    return keys
+
+
+# The longest sequence of pieces that repeats as a unit (an unrolled loop's body: a product,
+# then a loop group) looked for
+_MAX_PERIOD = 8
+
+
+def _runs(parsed: list[_Piece], keys: list) -> list[tuple[int, int]]:
+    """The pieces' line ranges, consecutive pieces merged where a sequence of them repeats
+    ``MIN_REPEATS`` times or more in a row (one call per step of an unrolled loop, not one
+    per piece: each call site is code for Numba and LLVM too)."""
+    shapes = [None if k is None else k[0] for k in keys]
+    ranges, i = [], 0
+    while i < len(parsed):
+        best = (1, 1)  # (period, repeats)
+        for period in range(2, _MAX_PERIOD + 1):
+            unit = shapes[i:i + period]
+            if len(unit) < period or None in unit:
+                break
+            repeats = 1
+            while shapes[i + repeats * period:i + (repeats + 1) * period] == unit:
+                repeats += 1
+            if repeats >= MIN_REPEATS and period * repeats > best[0] * best[1]:
+                best = (period, repeats)
+        period, repeats = best
+        for k in range(repeats):
+            first, last = parsed[i + k * period], parsed[i + (k + 1) * period - 1]
+            ranges.append((first.start, last.stop))
+        i += period * repeats
+    return ranges
+
+
+def _copy(body, line_sources, start, stop, new_body, sources):
+    for n in range(start, stop):
+        new_body.append(body[n])
+        if n + 1 in line_sources:
+            sources[len(new_body)] = line_sources[n + 1]
+
+
+_ALLOWED = (ast.Assign, ast.AugAssign, ast.Expr, ast.For)
+
+
+def _parse(body: list[str], start: int, stop: int) -> _Piece:
+    lines = body[start:stop]
+    comments = 0
+    while comments < len(lines) and lines[comments].lstrip().startswith("#"):
+        comments += 1
+    try:
+        tree = ast.parse("\n".join(line[4:] for line in lines[comments:]))
+    except SyntaxError:
+        tree = None
+    if tree is not None and not tree.body or not _plain(tree):
+        tree = None
+    loads, stores = _names(tree) if tree is not None else (set(), set())
+    return _Piece(start, stop, comments, tree, loads, stores)
+
+
+def _plain(tree: ast.Module) -> bool:
+    """Only assignments, calls and ``for`` loops over ``range`` (nothing whose meaning a
+    function boundary could change)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and not isinstance(node, _ALLOWED):
+            return False
+        if isinstance(node, ast.For):
+            it = node.iter
+            if not (isinstance(node.target, ast.Name) and isinstance(it, ast.Call)
+                    and isinstance(it.func, ast.Name) and it.func.id == "range"
+                    and not node.orelse):
+                return False
+        if isinstance(node, (ast.Lambda, ast.comprehension, ast.NamedExpr)):
+            return False
+    return True
+
+
+def _names(tree) -> tuple[set, set]:
+    """The names ``tree`` reads and those it assigns (a name it assigns and also reads is
+    both: which comes first is checked in ``_key``)."""
+    loads, stores = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (stores if isinstance(node.ctx, ast.Store) else loads).add(node.id)
+    return loads, stores
+
+
+def _needed_later(parsed: list[_Piece], body: list[str]) -> list[set]:
+    """For each piece, the names that code after it reads without assigning them first (a
+    piece's own loop temporaries are assigned before they are read)."""
+    later: set = set()
+    needed = []
+    end = parsed[-1].stop if parsed else 0
+    tail = [line[4:] for line in body[end:] if not line.lstrip().startswith("#")]
+    try:
+        tail_loads, _ = _names(ast.parse("\n".join(tail)))
+    except SyntaxError:  # unknown code after the pieces: nothing may move
+        return [set() for _ in parsed]
+    later |= tail_loads
+    for piece in reversed(parsed):
+        needed.append(set(later))
+        if piece.tree is None:
+            later |= piece.loads | piece.stores  # (unparsed: assume it reads everything)
+            later |= _identifiers(body[piece.start:piece.stop])
+        else:
+            later |= piece.loads - piece.stores
+    needed.reverse()
+    return needed
+
+
+def _identifiers(lines) -> set:
+    return {word for line in lines for word in _WORDS(line)}
+
+
+def _WORDS(line):
+    word = ""
+    for ch in line + " ":
+        if ch.isalnum() or ch == "_":
+            word += ch
+        else:
+            if word and not word[0].isdigit():
+                yield word
+            word = ""
+
+
+def _key(piece: _Piece, defined: set, later: set):
+    """(shape, arguments, results), or None when the piece must stay as it is: its shape
+    is its code with names renamed in the order they occur, its parameters' and results'
+    new names (equal shapes: the same function)."""
+    if piece.tree is None:
+        return None
+    indices = {node.target.id for node in ast.walk(piece.tree) if isinstance(node, ast.For)}
+    reused = piece.stores & defined - indices
+    if any(not name.startswith("_") for name in reused):
+        return None  # it assigns a value of the function's: leave it in place
+    # (loop indices and ``_`` temporaries are assigned before they are read in each piece)
+    renames: dict[str, str] = {}
+    for node in ast.walk(piece.tree):  # (breadth first: the same order for equal code)
+        if isinstance(node, ast.Name) and node.id not in renames and (
+                node.id in piece.stores or node.id in defined):
+            renames[node.id] = f"v{len(renames)}"
+    params = [name for name in renames if name in defined and name not in piece.stores]
+    results = sorted((name for name in piece.stores if name in later), key=renames.get)
+    tree = _Rename(renames).visit(ast.parse(ast.unparse(piece.tree)))
+    shape = (ast.unparse(tree), tuple(renames[p] for p in params),
+             tuple(renames[r] for r in results))
+    return shape, params, results
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, renames):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        return ast.copy_location(ast.Name(self.renames.get(node.id, node.id), node.ctx), node)
+
+
+def _function(name: str, shape) -> list[str]:
+    code, params, results = shape
+    lines = ["", "", "@register_jitable", f"def {name}({', '.join(params)}):"]
+    lines += ["    " + line for line in code.splitlines()]
+    if results:  # (one result as itself: a tuple of one is more code to type and lower)
+        lines.append(f"    return {', '.join(results)}")
+    return lines
