@@ -64,7 +64,8 @@ def outline(params: list[str], head: list[str], body: list[str],
         if key is not None:
             counts[key[0]] = counts.get(key[0], 0) + 1
     functions: dict = {}       # a piece's shape (canonical code, parameters, results) -> name
-    new_body, sources = [], {}
+    new_body: list[str] = []
+    sources: dict = {}
     function_lines: list[str] = []
     function_sources: dict = {}
     position = 0
@@ -157,7 +158,7 @@ def _parse(body: list[str], start: int, stop: int) -> _Piece:
         tree = ast.parse("\n".join(line[4:] for line in lines[comments:]))
     except SyntaxError:
         tree = None
-    if tree is not None and not tree.body or not _plain(tree):
+    if tree is not None and (not tree.body or not _plain(tree)):
         tree = None
     loads, stores = _names(tree) if tree is not None else (set(), set())
     return _Piece(start, stop, comments, tree, loads, stores)
@@ -183,7 +184,8 @@ def _plain(tree: ast.Module) -> bool:
 def _names(tree) -> tuple[set, set]:
     """The names ``tree`` reads and those it assigns (a name it assigns and also reads is
     both: which comes first is checked in ``_key``)."""
-    loads, stores = set(), set()
+    loads: set[str] = set()
+    stores: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (stores if isinstance(node.ctx, ast.Store) else loads).add(node.id)
@@ -234,7 +236,8 @@ def _key(piece: _Piece, defined: set, later: set):
     new names (equal shapes: the same function)."""
     if piece.tree is None:
         return None
-    indices = {node.target.id for node in ast.walk(piece.tree) if isinstance(node, ast.For)}
+    indices = {node.target.id for node in ast.walk(piece.tree)
+               if isinstance(node, ast.For) and isinstance(node.target, ast.Name)}
     reused = piece.stores & defined - indices
     if any(not name.startswith("_") for name in reused):
         return None  # it assigns a value of the function's: leave it in place
@@ -245,7 +248,7 @@ def _key(piece: _Piece, defined: set, later: set):
                 node.id in piece.stores or node.id in defined):
             renames[node.id] = f"v{len(renames)}"
     params = [name for name in renames if name in defined and name not in piece.stores]
-    results = sorted((name for name in piece.stores if name in later), key=renames.get)
+    results = sorted((name for name in piece.stores if name in later), key=renames.__getitem__)
     tree = _Rename(renames).visit(ast.parse(ast.unparse(piece.tree)))
     shape = (ast.unparse(tree), tuple(renames[p] for p in params),
              tuple(renames[r] for r in results))
