@@ -158,3 +158,24 @@ def test_outlined_code_is_loaded_from_the_disk_cache(tmp_path):
     cold, warm = run(), run()  # (with the suite's NUMBA_OPT=0 too)
     assert cold["ok"] and warm["ok"] and cold["helpers"] >= 1
     assert cold["numba_compilations"] == 1 and warm["numba_compilations"] == 0
+
+
+def test_copies_next_to_code_that_stays_in_place():
+    """A long loop of sin checks its arguments and may raise (emitter.py): it stays in place,
+    and the copies around it that are outlined still read and write the right values."""
+    def f(W, x, big):
+        for _ in range(5):
+            big = fnp.sin(big) * 0.5
+            x = fnp.tanh(W @ x + fnp.sum(big) * 1e-3)
+        return fnp.sum(x ** 2) + fnp.sum(big)
+
+    rng = np.random.default_rng(3)
+    W, x, big = rng.normal(0, 0.5, (4, 4)), rng.normal(size=4), rng.normal(size=5000)
+    jitted = fg.jit(fg.grad(f, argnums=(0, 2)))
+    source = jitted.lower(W, x, big).source
+    assert functions_in(source) > 0 and "raise fgm.LargeTrigArgument" in source
+    got = jitted(W, x, big)
+    with fg.disable_jit():
+        expected = fg.grad(f, argnums=(0, 2))(W, x, big)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-14)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from typing import NamedTuple
 
 # Fewer copies than this are left as they are: each function of its own costs Numba's
@@ -44,8 +45,9 @@ class _Piece(NamedTuple):
     start: int                 # its lines in the body: [start, stop)
     stop: int
     comments: int              # its leading comment lines (they stay in the body)
-    tree: ast.Module | None    # its code (None: not to be outlined)
-    loads: set                 # names it reads before assigning them
+    tree: ast.Module           # its code
+    plain: bool                # whether it may be outlined (see _plain)
+    loads: set                 # names it reads
     stores: set                # names it assigns
 
 
@@ -54,11 +56,17 @@ def outline(params: list[str], head: list[str], body: list[str],
     """``body`` (lines indented by 4) with the copies among ``pieces`` (line ranges, each one
     schedule item's code) replaced by calls; ``params`` and ``head`` (lines indented by 4:
     the tables read, the header) define names before the body."""
-    before = set(params) | _names(ast.parse("\n".join(h[4:] for h in head)))[1]
-    parsed = [_parse(body, start, stop) for start, stop in pieces]
-    keys = _keys(parsed, body, before)
-    parsed = [_parse(body, start, stop) for start, stop in _runs(parsed, keys)]
-    keys = _keys(parsed, body, before)
+    unchanged = Outlined(body, line_sources, [], {})
+    if not _may_repeat(body, pieces):
+        return unchanged  # (most programs: nothing parsed)
+    try:
+        before = set(params) | _names(ast.parse("\n".join(h[4:] for h in head)))[1]
+        parsed = [_parse(body, start, stop) for start, stop in pieces]
+        keys = _keys(parsed, body, before)
+        parsed = [_parse(body, start, stop) for start, stop in _runs(parsed, keys)]
+        keys = _keys(parsed, body, before)
+    except SyntaxError:  # (a piece is not whole statements: leave everything in place)
+        return unchanged
     counts: dict = {}
     for key in keys:
         if key is not None:
@@ -104,8 +112,7 @@ def _keys(parsed: list[_Piece], body: list[str], before: set) -> list:
     defined = set(before)
     for piece, later in zip(parsed, _needed_later(parsed, body)):
         keys.append(_key(piece, defined, later))
-        defined |= (piece.stores if piece.tree is not None
-                    else _identifiers(body[piece.start:piece.stop]))
+        defined |= piece.stores
     return keys
 
 
@@ -149,19 +156,31 @@ def _copy(body, line_sources, start, stop, new_body, sources):
 _ALLOWED = (ast.Assign, ast.AugAssign, ast.Expr, ast.For)
 
 
+def _may_repeat(body: list[str], pieces: list[tuple[int, int]]) -> bool:
+    """Whether some piece's code, every name written as ``x``, occurs ``MIN_REPEATS`` times
+    (a cheap test that equal shapes need)."""
+    counts: dict[str, int] = {}
+    for start, stop in pieces:
+        code = _NAME.sub("x", "\n".join(line for line in body[start:stop]
+                                          if not line.lstrip().startswith("#")))
+        counts[code] = counts.get(code, 0) + 1
+        if counts[code] >= MIN_REPEATS:
+            return True
+    return False
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
 def _parse(body: list[str], start: int, stop: int) -> _Piece:
     lines = body[start:stop]
     comments = 0
     while comments < len(lines) and lines[comments].lstrip().startswith("#"):
         comments += 1
-    try:
-        tree = ast.parse("\n".join(line[4:] for line in lines[comments:]))
-    except SyntaxError:
-        tree = None
-    if tree is not None and (not tree.body or not _plain(tree)):
-        tree = None
-    loads, stores = _names(tree) if tree is not None else (set(), set())
-    return _Piece(start, stop, comments, tree, loads, stores)
+    tree = ast.parse("\n".join(line[4:] for line in lines[comments:]))
+    loads, stores = _names(tree)
+    return _Piece(start, stop, comments, tree, bool(tree.body) and _plain(tree), loads,
+                  stores)
 
 
 def _plain(tree: ast.Module) -> bool:
@@ -195,53 +214,33 @@ def _names(tree) -> tuple[set, set]:
 def _needed_later(parsed: list[_Piece], body: list[str]) -> list[set]:
     """For each piece, the names that code after it reads without assigning them first (a
     piece's own loop temporaries are assigned before they are read)."""
-    later: set = set()
-    needed = []
     end = parsed[-1].stop if parsed else 0
     tail = [line[4:] for line in body[end:] if not line.lstrip().startswith("#")]
-    try:
-        tail_loads, _ = _names(ast.parse("\n".join(tail)))
-    except SyntaxError:  # unknown code after the pieces: nothing may move
-        return [set() for _ in parsed]
-    later |= tail_loads
+    later = _names(ast.parse("\n".join(tail)))[0]
+    needed = []
     for piece in reversed(parsed):
         needed.append(set(later))
-        if piece.tree is None:
-            later |= piece.loads | piece.stores  # (unparsed: assume it reads everything)
-            later |= _identifiers(body[piece.start:piece.stop])
-        else:
-            later |= piece.loads - piece.stores
+        later |= piece.loads - (piece.stores if piece.plain else _locals(piece))
     needed.reverse()
     return needed
 
 
-def _identifiers(lines) -> set:
-    return {word for line in lines for word in _WORDS(line)}
-
-
-def _WORDS(line):
-    word = ""
-    for ch in line + " ":
-        if ch.isalnum() or ch == "_":
-            word += ch
-        else:
-            if word and not word[0].isdigit():
-                yield word
-            word = ""
+def _locals(piece: _Piece) -> set:
+    """The names the generated code only ever uses inside one piece: loop indices and ``_``
+    temporaries (assigned before they are read wherever they occur)."""
+    indices = {node.target.id for node in ast.walk(piece.tree)
+               if isinstance(node, ast.For) and isinstance(node.target, ast.Name)}
+    return {name for name in piece.stores if name.startswith("_") or name in indices}
 
 
 def _key(piece: _Piece, defined: set, later: set):
     """(shape, arguments, results), or None when the piece must stay as it is: its shape
     is its code with names renamed in the order they occur, its parameters' and results'
     new names (equal shapes: the same function)."""
-    if piece.tree is None:
+    if not piece.plain:
         return None
-    indices = {node.target.id for node in ast.walk(piece.tree)
-               if isinstance(node, ast.For) and isinstance(node.target, ast.Name)}
-    reused = piece.stores & defined - indices
-    if any(not name.startswith("_") for name in reused):
+    if piece.stores & defined - _locals(piece):
         return None  # it assigns a value of the function's: leave it in place
-    # (loop indices and ``_`` temporaries are assigned before they are read in each piece)
     renames: dict[str, str] = {}
     for node in ast.walk(piece.tree):  # (breadth first: the same order for equal code)
         if isinstance(node, ast.Name) and node.id not in renames and (
