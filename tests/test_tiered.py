@@ -84,6 +84,26 @@ def test_the_compile_starts_once_the_first_result_is_computed(monkeypatch):
     assert events.count("compile") == 1
 
 
+def test_a_call_during_the_compile_waits_for_it_before_evaluating(monkeypatch):
+    """Later calls lend the compiler the interpreter first (up to a multiple of the last
+    evaluation's time), and run compiled code if the compile finished meanwhile."""
+    import funcgrad.api.jit as jit_module
+    monkeypatch.setattr(jit_module, "_COMPILER_SHARE", 1e9)  # (wait for it, whatever it takes)
+
+    def f(x):
+        return fnp.sum(fnp.cosh(x) * 0.625)
+
+    step = fg.jit(fg.value_and_grad(f), compile="tiered")
+    x = np.linspace(-1.0, 1.0, 6)
+    first = step(x)
+    entry = _entry(step, x)
+    assert entry.calls == 1 and entry.run is None and entry.evaluated_in > 0
+    second = step(x)  # waited for the compile, then ran it
+    assert entry.calls == 1 and entry.run is not None
+    assert first[0] == pytest.approx(second[0], rel=1e-14)
+    np.testing.assert_allclose(first[1], second[1], rtol=1e-14)
+
+
 def test_tiers_agree_in_float32_and_python_numbers():
     def f(x, a):
         return fnp.tanh(x * a) + fnp.sqrt(fnp.abs(x)) / 3.0, a * 2.5

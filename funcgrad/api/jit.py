@@ -46,7 +46,7 @@ class _Entry:
     """One traced signature: its program, and how to run it."""
 
     __slots__ = ("program", "consts", "out_tree", "guard", "scalarize", "executable", "run",
-                 "calls", "fast")
+                 "calls", "evaluated_in", "fast")
 
     def __init__(self, program: Program, consts: list, out_tree, guard: GuardChain,
                  scalarize: bool):
@@ -58,6 +58,7 @@ class _Entry:
         self.executable: compiled.Executable | None = None
         self.run: Callable | None = None  # the compiled fast path, once compiled (_runner)
         self.calls = 0  # calls answered by the NumPy evaluator while Numba compiled
+        self.evaluated_in = 0.0  # the last such call's time (seconds)
         self.fast: _Block | bool | None = None  # its part of the generated __call__, or
         # False if it cannot have one (_fast_block); None until asked
 
@@ -191,13 +192,13 @@ class Jitted(Transformed):
                 ex = entry.executable = executable(entry.program, self.threads)
             inputs = entry.inputs(leaves)
             first = not entry.calls
-            if ex.function is None and self._tiered and not ex.ready(inputs, start=not first):
+            if ex.function is None and self._tiered and not ex.ready(inputs, start=not first) \
+                    and not ex.wait_for_compiler(inputs, _COMPILER_SHARE * entry.evaluated_in):
                 started = time.perf_counter()
                 outs = _evaluated(entry, ex, leaves)  # the first tier, while Numba compiles
+                entry.evaluated_in = time.perf_counter() - started
                 if first:  # its result came without a compile competing for the core
                     ex.ready(inputs)  # (starts it)
-                else:
-                    ex.yield_to_compiler(_COMPILER_SHARE * (time.perf_counter() - started))
                 entry.calls += 1
             else:
                 outs = owned_results(entry.program, ex(*inputs), True)
@@ -213,13 +214,15 @@ class Jitted(Transformed):
         return Lowered(self, entry, call)
 
 
-# After each call the evaluator answers while Numba compiles on a thread (but the first), the
-# caller waits this many times that call's time, unless the compile finishes first: the
-# compiler, which needs the GIL for most of its work, gets about 9/10 of the interpreter in
-# a loop of calls, and compiled speed comes sooner (issue 15 item 1). Compiled calls are
-# typically 10x the evaluator's speed or more, so a loop of calls gets through more of its
-# work by giving the compiler the core than by sharing it evenly (on one core, each
-# evaluator call delays the compiled tier by its own length).
+# Before the evaluator answers a call while Numba compiles on a thread (all but the first),
+# the caller waits for the compile up to this many times the evaluator's last call, and
+# runs compiled code if it finishes meanwhile: the compiler, which needs the GIL for most of
+# its work, gets about 9/10 of the interpreter in a loop of calls, and compiled speed comes
+# sooner (issue 15 item 1). Compiled calls are typically 10x the evaluator's speed or more,
+# so a loop of calls gets through more of its work by giving the compiler the core than by
+# sharing it evenly (on one core, each evaluator call delays the compiled tier by its own
+# length); and waiting before a call rather than after it, a call that the compile
+# overtakes runs compiled instead of evaluating.
 _COMPILER_SHARE = 9.0
 
 

@@ -161,11 +161,13 @@ class Executable:
             self.function = job.dispatcher
         return True  # compiled, or failed (then __call__ compiles, raising the error)
 
-    def yield_to_compiler(self, seconds: float):
+    def wait_for_compiler(self, args, seconds: float) -> bool:
         """Wait up to ``seconds`` for the background compile (its thread then has the GIL),
-        returning as soon as it is done."""
-        if self.job is not None and background.worker_kind() == "thread":
-            self.job.done.wait(seconds)
+        returning as soon as it is done; whether compiled code should run ``args`` now."""
+        if self.job is None or seconds <= 0 or background.worker_kind() != "thread":
+            return False
+        self.job.done.wait(seconds)
+        return self.ready(args)
 
     def _evaluate(self, args):
         """Too large for Numba to compile as one function (compile time and memory grow
