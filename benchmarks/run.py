@@ -105,7 +105,6 @@ SCAN_COLD_COMPILE = 1.5      # cold first call (trace, generate, Numba compile) 
 WARM_FIRST_CALL = 0.2        # seconds, first call in a new process with a warm disk cache
 GRAD_VS_AUTOGRAD = 0.2       # issue 3 item 8: fg.grad without jit <= 1/5 of autograd on:
 GRAD_VS_AUTOGRAD_PROBLEMS = ("mlp_small", "scalar_tiny")
-REPORT_ONLY_COMPILE = ("rnn_loop",)  # unrolled at trace time: compile time reported as is
 TIERED_FIRST_VS_JAX = 1.0    # issue 15: first result (tiered) <= JAX's first result
 COMPILED_AFTER_VS_HAND = 1.0  # issue 15: compiled speed reached <= hand kernel's compile
 COLD_VS_HAND_COMPILE_II = 1.0  # issue 15 item 2: cold first call <= the hand kernel's compile
@@ -680,15 +679,15 @@ def print_first_calls(first):
 
 
 def check_targets(results, first):
-    """[(target, problem, value, verdict)], verdict PASS, MISS, INFO or n/a."""
+    """[(target, problem, value, verdict)], verdict PASS, MISS or n/a."""
     checks = []
 
-    def add(target, name, value, limit, unit="x", report_only=False):
+    def add(target, name, value, limit, unit="x"):
         if value is None:
             checks.append((target, name, "-", "n/a"))
             return
         shown = f"{value:.2f}{unit}" if unit == "x" else fmt_time(value)
-        verdict = "INFO" if report_only else ("PASS" if value <= limit else "MISS")
+        verdict = "PASS" if value <= limit else "MISS"
         checks.append((target, name, shown, verdict))
 
     for name in results:
@@ -704,16 +703,14 @@ def check_targets(results, first):
         cold = r.get("fg_cold", {}).get("first")
         hand = r.get("hand_compile", {}).get("first")
         add(f"cold first call <= {COLD_VS_HAND_COMPILE}x hand compile", name,
-            _ratio(cold, hand), COLD_VS_HAND_COMPILE,
-            report_only=name in REPORT_ONLY_COMPILE)
+            _ratio(cold, hand), COLD_VS_HAND_COMPILE)
     for name, r in first.items():
         add("tiered first result <= JAX's first result", name,
             _ratio(r.get("fg_tiered", {}).get("first"), r.get("jax_first", {}).get("first")),
             TIERED_FIRST_VS_JAX)
         add("tiered: compiled speed after <= hand compile", name,
             _ratio(r.get("fg_tiered", {}).get("compiled"),
-                   r.get("hand_compile", {}).get("first")), COMPILED_AFTER_VS_HAND,
-            report_only=name in REPORT_ONLY_COMPILE)
+                   r.get("hand_compile", {}).get("first")), COMPILED_AFTER_VS_HAND)
     for name, r in first.items():
         add(f"warm first call <= {WARM_FIRST_CALL} s", name,
             r.get("fg_warm", {}).get("first"), WARM_FIRST_CALL, unit="s")
@@ -731,7 +728,7 @@ def check_targets(results, first):
     for name, r in first.items():
         add(f"cold first call <= {COLD_VS_HAND_COMPILE_II}x hand compile (issue 15)", name,
             _ratio(r.get("fg_cold", {}).get("first"), r.get("hand_compile", {}).get("first")),
-            COLD_VS_HAND_COMPILE_II, report_only=name in REPORT_ONLY_COMPILE)
+            COLD_VS_HAND_COMPILE_II)
     for name in VECTOR_MATH_PROBLEMS:
         if name in results:
             add(f"jit(grad) <= {VECTOR_MATH_VS_JAX}x JAX jit(grad) (issue 15)", name,
@@ -752,7 +749,7 @@ def check_targets(results, first):
 def print_targets(checks):
     print("Targets (issue 4 item 8, issue 11 (scan), issue 15, issue 3 item 8)")
     _table(["target", "problem", "value", "verdict"], [list(c) for c in checks])
-    counts = {v: sum(1 for c in checks if c[3] == v) for v in ("PASS", "MISS", "INFO", "n/a")}
+    counts = {v: sum(1 for c in checks if c[3] == v) for v in ("PASS", "MISS", "n/a")}
     print("  " + ", ".join(f"{n} {v}" for v, n in counts.items() if n))
     print()
 
