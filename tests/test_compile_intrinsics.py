@@ -124,3 +124,25 @@ def test_a_jitted_call_meeting_a_huge_trig_argument_later_is_right():
     np.testing.assert_allclose(total, 2.0 * np.sum(np.cos(x)), rtol=1e-12)
     np.testing.assert_allclose(sines, np.sin(x), rtol=1e-15, atol=1e-15)
     assert isinstance(total, np.float64)
+
+
+def test_routines_finds_every_routine_generated_code_calls():
+    """compile/routines.py (generated code's ``fgm``) imports each routine's module on
+    first use: every ``fgm.name`` the lowerings write and every routine scalar_math and
+    vector_math define must be listed, and nothing else is looked up."""
+    import inspect
+    import re
+    from pathlib import Path
+
+    import funcgrad
+    from funcgrad.compile import routines, vector_math
+    written = {name for path in Path(funcgrad.__file__).parent.rglob("*.py")
+               for name in re.findall(r"fgm\.([A-Za-z]\w*)\((?!\.\.\.)", path.read_text())}
+    defined = {name for module in (fgm, vector_math) for name, value in vars(module).items()
+               if not name.startswith("_") and callable(value)
+               and getattr(inspect.unwrap(value), "__module__", None) == module.__name__}
+    defined -= {"select", "straight_line", "intrinsic", "overload", "register_jitable"}
+    for name in written | defined:
+        assert getattr(routines, name) is getattr(fgm, name), name
+    with pytest.raises(AttributeError, match="no attribute 'name'"):
+        routines.name  # noqa: B018  (what Numba probes a module for)

@@ -84,6 +84,15 @@ VECTOR_MATH_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_MATH_MIN_ELEMENTS
 VECTOR_POW_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_POW_MIN_ELEMENTS", str(2 ** 20)))
 
 
+# Elsewhere, float64 functions are called as math.sin(x), not np.sin(x): Numba lowers both
+# to the same code (its NumPy loops call math's implementations), but types math's with a
+# plain template where np.sin goes through its ufunc machinery, about 2 ms more of every cold
+# compile per function used.
+SCALAR_MATH = {name: (f"np.{name}(", f"math.{name.replace('arc', 'a')}(") for name in (
+    "exp", "expm1", "log", "log1p", "log10", "sqrt", "sin", "cos", "tan", "arcsin", "arccos",
+    "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot")}
+
+
 def _emit_group(ctx, group: LoopGroup):
     if math.prod(group.shape) < VECTOR_MATH_MIN_ELEMENTS:
         _emit_group_once(ctx, group, (), None)
@@ -253,6 +262,9 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
             if out.aval.dtype == np.float32:  # float32 versions: shorter polynomials
                 vector_name = vector_name.replace("(", "_f32(")
             expr = expr.replace(numba_name, vector_name)
+        elif name in SCALAR_MATH and all(v.aval.dtype == np.float64
+                                         for v in (*eqn.inputs, out)):
+            expr = expr.replace(*SCALAR_MATH[name], 1)  # (its own call: the first)
         if trig_count and name in _SMALL_TRIG:
             x = eqn.inputs[0]
             arg = ctx.read(x, operand_index(x.aval, group.shape, index))
