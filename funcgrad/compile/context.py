@@ -6,8 +6,8 @@ A ``Standalone`` or ``Region`` rule (funcgrad/rules/lowering.py) is called as
 Names and types
     ``ctx.name(var)``: the variable's name, as the printed program names it.
     ``ctx.fresh(prefix)``: a new local name. ``ctx.dtype(dtype)``: ``"np.float64"``...
-Sizes and constants (never written into the source: read at run time from the tables
-``ints``/``floats``, so programs differing only in sizes share one compiled function)
+Sizes and constants (not written into the source but read at run time from the runtime
+table, so programs differing only in sizes share one compiled function; see _INLINE_FLOATS)
     ``ctx.dim(n)``, ``ctx.shape(shape)``, ``ctx.offset(n)``, ``ctx.literal(value, dtype)``.
 Values
     ``ctx.array(atom)``: an expression for an input as an array (a scalar if 0-d), computing
@@ -51,6 +51,7 @@ the equation being lowered.
 from __future__ import annotations
 
 import keyword
+import math
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -63,11 +64,23 @@ from funcgrad.core.ir import Literal, Program, Var, _Namer
 from funcgrad.core.types import ShapedArray
 from funcgrad.rules.lowering import Guarded, kind_of, lowerings
 
-_RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "ints", "floats", "bool", "int",
+_RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "table", "bool", "int",
                                    "float", "range", "abs", "min", "max", "program",
                                    "fgm", "fgs", "fgb", "fgt"}  # (modules: disk_cache.py)
 
 _SMALL_OFFSET = 16
+
+# The float constants derivative rules write everywhere (1 - t * t, x + x, 0.5 / sqrt(x),
+# zeros) are written into the code rather than read from the runtime table: a program whose
+# only constants they are takes no table, an array Numba unboxes on every call and types on
+# every compile (6-11 ms of a small program's cold compile). Other values are read from the
+# table, so that programs differing only in them share one compiled function.
+_INLINE_FLOATS = (0.0, 0.5, 1.0, 2.0)
+
+
+def _inline_float(value) -> bool:
+    value = float(value)
+    return value in _INLINE_FLOATS and math.copysign(1.0, value) > 0  # (not -0.0)
 
 
 def dtype_expr(dtype: np.dtype) -> str:
@@ -261,7 +274,7 @@ class LoweringContext:
     # -- sizes and constants, from the runtime tables --------------------------------------
 
     def dim(self, n: int) -> str:
-        """A size, read at run time from the ``ints`` table."""
+        """A size, read at run time from the runtime table."""
         text = self.text
         text.ints.append(int(n))
         text.int_names.append(f"n{len(text.ints) - 1}")
@@ -278,10 +291,13 @@ class LoweringContext:
         return f"({''.join(self.dim(d) + ', ' for d in shape)})"
 
     def literal(self, value, dtype) -> str:
-        """A constant of ``dtype``, read at run time from a table (booleans are inline)."""
+        """A constant of ``dtype``, read at run time from a table (booleans, and the float64
+        constants of _INLINE_FLOATS, are written into the code)."""
         dtype = np.dtype(dtype)
         if dtype == np.bool_:
             return "True" if value else "False"
+        if dtype == np.float64 and _inline_float(value):
+            return repr(float(value))
         text = self.text
         floating = dtype.kind == "f"
         table: list = text.floats if floating else text.ints
