@@ -68,7 +68,7 @@ _TABLES_IMPORT = "\n\nfrom funcgrad.compile import tables as fgt  # noqa: E402\n
 # (Numba checks only the generated module's own file before loading its machine code)
 _COMPILED_IN = ("scalar_math.py", "vector_math.py", "scipy_routines.py", "blas.py",
                 "allocation.py", "straight_line.py", "signals.py", "sorting_routines.py",
-                "tables.py", "routines.py")
+                "tables.py", "routines.py", "operator_typing.py")
 _SCALAR_MATH = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes() for name in _COMPILED_IN)).hexdigest()[:12]
 _loaded: dict[str, object] = {}
@@ -257,6 +257,8 @@ def load(source: str):
 
 
 def _load_from_disk(text: str, digest: str):
+    from funcgrad.compile import operator_typing  # noqa: F401  (faster typing of float64
+    # arithmetic, registered with Numba before it compiles generated code)
     directory = cache_dir()
     if directory is None:
         return _in_memory(text, digest)
