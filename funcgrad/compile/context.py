@@ -219,6 +219,8 @@ class LoweringContext:
         self.values: dict[int, str] = {}      # var -> local holding it (array; scalar if 0-d)
         self.scope: LoopScope = _NO_LOOP   # the loop being emitted
         self.in_loop: set[int] = set()        # members of the group being emitted
+        self.local_reads = False  # array elements read into locals, once per index (a fused
+        # loop's body, which writes no array it reads: emitter.py)
         self.destinations: dict[int, str] = {}  # var -> an array to compute it into
         self.written: set[int] = set()        # the vars computed into their destinations
         self.repeated = False                 # emitted inside a loop (see scratch)
@@ -408,7 +410,16 @@ class LoweringContext:
             return "_" + self.name(atom)
         if id(atom) in self.values:
             name = self.values[id(atom)]
-            return name if atom.aval.shape == () else f"{name}[{', '.join(index)}]"
+            if atom.aval.shape == ():
+                return name
+            element = f"{name}[{', '.join(index)}]"
+            if not self.local_reads:
+                return element
+            memo, key = self.scope.memo, (id(atom), tuple(index))
+            if key not in memo:  # (Numba types and lowers each a[i] apart: 1-2 ms each)
+                memo[key] = self.fresh("_" + self.name(atom))
+                self.emit(f"{memo[key]} = {element}")
+            return memo[key]
         eqn = self.plan.views.get(id(atom))
         if eqn is not None:
             base = eqn.inputs[0]

@@ -236,6 +236,14 @@ def _vectorisable_sum(eqn) -> bool:
 
 
 def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=False):
+    ctx.local_reads = True  # (the body writes only its own outputs, which it reads as locals)
+    try:
+        _emit_members(ctx, group, index, reducers, vector_math, trig_count, parallel)
+    finally:
+        ctx.local_reads = False
+
+
+def _emit_members(ctx, group, index, reducers, vector_math, trig_count, parallel):
     large: list = []  # the trig arguments' checks; parallel: counted once (Numba's prange
     # reductions allow one update per iteration)
     for eqn in group.members:
