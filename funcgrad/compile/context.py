@@ -219,8 +219,9 @@ class LoweringContext:
         self.values: dict[int, str] = {}      # var -> local holding it (array; scalar if 0-d)
         self.scope: LoopScope = _NO_LOOP   # the loop being emitted
         self.in_loop: set[int] = set()        # members of the group being emitted
-        self.local_reads = False  # array elements read into locals, once per index (a fused
-        # loop's body, which writes no array it reads: emitter.py)
+        self.local_reads: set[int] = set()  # arrays whose elements are read into locals,
+        # once per index (read more than once in a fused loop's body, which writes no array
+        # it reads: emitter.py)
         self.destinations: dict[int, str] = {}  # var -> an array to compute it into
         self.written: set[int] = set()        # the vars computed into their destinations
         self.repeated = False                 # emitted inside a loop (see scratch)
@@ -413,7 +414,7 @@ class LoweringContext:
             if atom.aval.shape == ():
                 return name
             element = f"{name}[{', '.join(index)}]"
-            if not self.local_reads:
+            if id(atom) not in self.local_reads:
                 return element
             memo, key = self.scope.memo, (id(atom), tuple(index))
             if key not in memo:  # (Numba types and lowers each a[i] apart: 1-2 ms each)

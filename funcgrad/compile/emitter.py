@@ -13,6 +13,7 @@ import numpy as np
 from funcgrad.compile.context import LoweringContext, cast_expr, dtype_expr, operand_index
 from funcgrad.compile.scheduler import LoopGroup, kind, reduced_axes
 from funcgrad.core.errors import LoweringError
+from funcgrad.core.ir import Var
 from funcgrad.rules.lowering import Reduction, View
 
 
@@ -236,11 +237,34 @@ def _vectorisable_sum(eqn) -> bool:
 
 
 def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=False):
-    ctx.local_reads = True  # (the body writes only its own outputs, which it reads as locals)
-    try:
+    ctx.local_reads = _read_more_than_once(ctx, group)  # (the body writes only its own
+    try:  # outputs, which it reads as locals)
         _emit_members(ctx, group, index, reducers, vector_math, trig_count, parallel)
     finally:
-        ctx.local_reads = False
+        ctx.local_reads = set()
+
+
+def _read_more_than_once(ctx, group) -> set:
+    """The arrays that ``group``'s members read in more than one place (directly or through
+    views): their elements are read into locals, once per index. Numba types and lowers
+    each ``a[i]`` apart, 1-2 ms each; a value read once stays inline."""
+    counts: dict = {}
+    pending = [a for e in group.members
+               for a in e.inputs * (2 if e.primitive.name in _SMALL_TRIG else 1)]
+    followed: set = set()  # (a sine's argument is also read by its range check)
+    while pending:
+        atom = pending.pop()
+        while isinstance(atom, Var) and id(atom) in ctx.plan.views:
+            atom = ctx.plan.views[id(atom)].inputs[0]
+        if not isinstance(atom, Var):
+            continue
+        virtual = ctx.plan.virtual.get(id(atom))  # (recomputed where read: its inputs)
+        if virtual is None:
+            counts[id(atom)] = counts.get(id(atom), 0) + 1
+        elif id(atom) not in followed:
+            followed.add(id(atom))
+            pending.extend(virtual.inputs)
+    return {key for key, n in counts.items() if n > 1}
 
 
 def _emit_members(ctx, group, index, reducers, vector_math, trig_count, parallel):
