@@ -128,6 +128,7 @@ def _needs_no_cast(eqn) -> bool:
         if all(isinstance(a, Literal) and _read_as_float64(a, eqn) for a in operands):
             return True  # (two constants from the float table)
     elif not ((name in _FLOAT64_CLOSED and out == np.float64)
+              or (name == "integer_pow" and eqn.params["n"] != 0 and out == np.float64)
               or (name in _COMPARISONS and out == np.bool_)):
         return False
     float64_var = False

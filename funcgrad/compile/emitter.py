@@ -205,7 +205,7 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
     for eqn in here:
         ctx.text.source = eqn.source
         acc_dtype = _acc_dtype(eqn)
-        ctx.emit(f"{_acc(ctx, eqn)} = {cast_expr(acc_dtype, kind(eqn).init(acc_dtype))}")
+        ctx.emit(f"{_acc(ctx, eqn)} = {_initial(acc_dtype, kind(eqn).init(acc_dtype))}")
     if depth == rank:
         _emit_body(ctx, group, index, reducers, vector_math, trig_count, ranged == "prange")
     else:
@@ -216,7 +216,8 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
     for eqn in here:
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
-        value = cast_expr(out.aval.dtype, _acc(ctx, eqn))
+        value = _acc(ctx, eqn) if _acc_dtype(eqn) == out.aval.dtype == np.float64 else \
+            cast_expr(out.aval.dtype, _acc(ctx, eqn))
         target = ctx.name(out) + (f"[{', '.join(index[:depth])}]" if depth else "")
         ctx.emit(f"{target} = {value}")
         ctx.bind(out, ctx.name(out))
@@ -227,6 +228,19 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
                 cast = "" if _acc_dtype(eqn) == out.aval.dtype else \
                     f".astype({dtype_expr(out.aval.dtype)})"
                 ctx.define(out, _acc(ctx, eqn) + cast)
+
+
+def _initial(dtype, init: str) -> str:
+    """An accumulator's first value: a float64 number as a literal (``np.float64(0)`` is a
+    call Numba types at every reduction), anything else cast to its dtype."""
+    if dtype == np.float64:
+        if init in ("np.inf", "-np.inf"):
+            return init
+        try:
+            return repr(float(init))
+        except ValueError:
+            pass
+    return cast_expr(dtype, init)
 
 
 def _vectorisable_sum(eqn) -> bool:
