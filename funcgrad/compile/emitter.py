@@ -92,6 +92,7 @@ VECTOR_POW_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_POW_MIN_ELEMENTS",
 SCALAR_MATH = {name: (f"np.{name}(", f"math.{name.replace('arc', 'a')}(") for name in (
     "exp", "expm1", "log", "log1p", "log10", "sqrt", "sin", "cos", "tan", "arcsin", "arccos",
     "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot")}
+SCALAR_MATH["logistic"] = ("np.exp(", "math.exp(")
 
 
 def _emit_group(ctx, group: LoopGroup):

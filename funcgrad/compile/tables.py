@@ -3,9 +3,10 @@ tuple, which the generated code unpacks into its sizes and constants at its top.
 
 Read one by one (``c0 = floats[0]``), each item cost Numba about 1 ms to type and lower as
 an array index, a large part of the cold compile of a small program; one tuple of up to 32
-items (compile/codegen.py) is typed once and lowered as loads. Generated code imports this
-module alone as ``fgt``: light, it adds nothing to the compile of a program that calls
-nothing else of funcgrad's (scalar_math, ``fgm``, takes some 20 ms to import).
+items (compile/codegen.py) is typed once and lowered as loads. The table is one int64 array:
+the sizes, then the float constants' bits, read by ``fgt.floats``. Generated code imports
+this module as ``fgt``: light, it adds little to the compile of a program that calls nothing
+else of funcgrad's.
 """
 
 from __future__ import annotations
