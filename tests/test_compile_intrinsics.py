@@ -171,3 +171,29 @@ def test_routines_finds_every_routine_generated_code_calls():
         assert getattr(routines, name) is getattr(fgm, name), name
     with pytest.raises(AttributeError, match="no attribute 'name'"):
         routines.name  # noqa: B018  (what Numba probes a module for)
+
+
+def test_operator_typing_gives_the_signatures_of_numbas_own_templates():
+    """compile/operator_typing.py answers float64 and int64 arithmetic and comparisons
+    before Numba's templates: with the signature Numba's own would give."""
+    import operator
+
+    from numba import types
+    from numba.core.registry import cpu_target
+
+    from funcgrad.compile import operator_typing
+
+    context = cpu_target.typing_context
+    context.refresh()
+    ops = [*operator_typing._ARITHMETIC, *operator_typing._COMPARISONS, operator.neg]
+    for op in ops:
+        for operand in (types.float64, types.int64):
+            args = (operand,) * (1 if op is operator.neg else 2)
+            templates = context.resolve_value_type(op).templates
+            own = [t for t in templates if not t.__name__.startswith("Scalar_")]
+            expected = next(s for s in (t(context).apply(args, {}) for t in own)
+                            if s is not None)
+            got = context.resolve_function_type(op, args, {})
+            assert (got.return_type, got.args) == (expected.return_type, expected.args), op
+    assert numba.njit(lambda a, b: (a * b - a / b, a < b, 3 * 4 - 5, a ** b))(
+        1.5, 2.0) == (3.0 - 0.75, True, 7, 1.5 ** 2.0)
