@@ -450,6 +450,7 @@ class LoweringContext:
         so whatever is computed to read it (recomputed values) stays inside the branch."""
         temp = self.fresh("_pad")
         outer = self.scope
+        self.emit(f"{temp} = {guarded.fill}")  # (no else: one basic block fewer)
         self.emit(f"if {guarded.condition}:")
         with self.indented():
             # values made in the branch stay there
@@ -461,8 +462,6 @@ class LoweringContext:
                 self.emit(f"{temp} = {value if dtype == np.float64 else cast_expr(dtype, value)}")
             finally:
                 self.scope = outer
-        self.emit("else:")
-        self.emit(f"    {temp} = {guarded.fill}")
         return temp
 
     def expression(self, eqn, index, shape) -> str:
