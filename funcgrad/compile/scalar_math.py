@@ -1,12 +1,12 @@
 """Scalar special functions for compiled code, where Numba has no routine of its own.
 
 An elementwise lowering calls them as ``"fgm.digamma({0})"``: a generated module that does
-imports this one as ``fgm`` (compile/disk_cache.py). Each function takes and returns one
-float64 and follows scipy.special's conventions at poles and outside the domain (inf or nan,
-never an exception). They are written from the textbook methods named in each docstring:
-asymptotic expansions after a shift by a recurrence, power series, continued fractions and
-Newton steps from a rough first guess. tests/test_scipy_special.py states the accuracy
-reached against SciPy over each domain.
+imports compile/routines.py as ``fgm``, which imports this module on such a name's first
+use. Each function takes and returns one float64 and follows scipy.special's conventions
+at poles and outside the domain (inf or nan, never an exception). They are written from
+the textbook methods named in each docstring: asymptotic expansions after a shift by a
+recurrence, power series, continued fractions and Newton steps from a rough first guess.
+tests/test_scipy_special.py states the accuracy reached against SciPy over each domain.
 """
 
 from __future__ import annotations

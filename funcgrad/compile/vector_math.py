@@ -20,8 +20,8 @@ them all against NumPy over their whole domain. The polynomials are truncated Ta
 anyone can check).
 
 Like scalar_math's, they are compiled into each generated function that calls them, as
-``fgm.exp(x)`` (scalar_math re-exports them), and so is add_reassociable, the addition of a
-long loop's sums that lets LLVM vectorise the loop.
+``fgm.exp(x)`` (compile/routines.py finds them here), and so is add_reassociable, the
+addition of a long loop's sums that lets LLVM vectorise the loop.
 """
 
 from __future__ import annotations
