@@ -86,6 +86,31 @@ def test_items_reads_a_tables_items_as_a_tuple():
     assert _unpacked(strided, np.array([0.0, 3.0]))[:3] == (0, 2, 4)
 
 
+@numba.njit
+def _unpacked_floats(table):
+    c0, c1, = fgt.floats(table, 1, 3)
+    return c0, c1
+
+
+def test_floats_reads_float_constants_from_the_bits_of_an_int_table():
+    """The one runtime table: sizes, then the bits of the float constants."""
+    constants = np.array([-1.25, np.inf])
+    table = np.concatenate([np.array([3]), constants.view(np.int64)])
+    assert _unpacked_floats(table) == (-1.25, np.inf)
+
+
+def test_a_few_float_constants_are_written_into_the_code():
+    """0, 1/2, 1 and 2 (what derivative rules write) need no table; -0.0 keeps its sign
+    and other values are read from the table."""
+    import funcgrad as fg
+    few = fg.jit(lambda x: (x * 2.0 + 1.0) * 0.5 - 0.0, compile="sync")
+    assert "table" not in few.lower(1.5).source and few(1.5) == 2.0
+    signed = fg.jit(lambda x: x * -0.0 + 3.0, compile="sync")
+    assert "table" in signed.lower(1.5).source
+    assert np.signbit(signed(1.5) - 3.0) == np.signbit(1.5 * -0.0 + 3.0 - 3.0)
+    assert np.signbit(fg.jit(lambda x: x * -0.0, compile="sync")(1.5))
+
+
 def test_sin_with_the_c_library_is_compiled_only_for_arguments_that_need_it():
     """A long loop's sin and cos are vector_math's, exact below 2^20: a call meeting a larger
     argument raises LargeTrigArgument inside, and the program runs compiled with the C
@@ -99,13 +124,13 @@ def test_sin_with_the_c_library_is_compiled_only_for_arguments_that_need_it():
     f = fg.jit(lambda x: fnp.sum(fnp.sin(x) * fnp.cos(x)))
     x = np.linspace(0.5, 5.0, VECTOR_MATH_MIN_ELEMENTS)
     ex = executable(f.lower(x).program)
-    assert "np.sin(" not in code_of(ex.source) and "raise fgm.LargeTrigArgument()" in ex.source
+    assert "math.sin(" not in code_of(ex.source) and "raise fgm.LargeTrigArgument()" in ex.source
     np.testing.assert_allclose(ex(x)[0], np.sum(np.sin(x) * np.cos(x)), rtol=1e-12)
     assert ex.exact_trig is None
     x[7] = 1e22
     np.testing.assert_allclose(ex(x)[0], np.sum(np.sin(x) * np.cos(x)), rtol=1e-12)
     exact = code_of(ex.exact_trig.source)
-    assert "np.sin(" in exact and "fgm.exp(" not in exact and "LargeTrig" not in exact
+    assert "math.sin(" in exact and "fgm.exp(" not in exact and "LargeTrig" not in exact
 
 
 def test_a_jitted_call_meeting_a_huge_trig_argument_later_is_right():
@@ -124,3 +149,51 @@ def test_a_jitted_call_meeting_a_huge_trig_argument_later_is_right():
     np.testing.assert_allclose(total, 2.0 * np.sum(np.cos(x)), rtol=1e-12)
     np.testing.assert_allclose(sines, np.sin(x), rtol=1e-15, atol=1e-15)
     assert isinstance(total, np.float64)
+
+
+def test_routines_finds_every_routine_generated_code_calls():
+    """compile/routines.py (generated code's ``fgm``) imports each routine's module on
+    first use: every ``fgm.name`` the lowerings write and every routine scalar_math and
+    vector_math define must be listed, and nothing else is looked up."""
+    import inspect
+    import re
+    from pathlib import Path
+
+    import funcgrad
+    from funcgrad.compile import routines, vector_math
+    written = {name for path in Path(funcgrad.__file__).parent.rglob("*.py")
+               for name in re.findall(r"fgm\.([A-Za-z]\w*)\((?!\.\.\.)", path.read_text())}
+    defined = {name for module in (fgm, vector_math) for name, value in vars(module).items()
+               if not name.startswith("_") and callable(value)
+               and getattr(inspect.unwrap(value), "__module__", None) == module.__name__}
+    defined -= {"select", "straight_line", "intrinsic", "overload", "register_jitable"}
+    for name in written | defined:
+        assert getattr(routines, name) is getattr(fgm, name), name
+    with pytest.raises(AttributeError, match="no attribute 'name'"):
+        routines.name  # noqa: B018  (what Numba probes a module for)
+
+
+def test_operator_typing_gives_the_signatures_of_numbas_own_templates():
+    """compile/operator_typing.py answers float64 and int64 arithmetic and comparisons
+    before Numba's templates: with the signature Numba's own would give."""
+    import operator
+
+    from numba import types
+    from numba.core.registry import cpu_target
+
+    from funcgrad.compile import operator_typing
+
+    context = cpu_target.typing_context
+    context.refresh()
+    ops = [*operator_typing._ARITHMETIC, *operator_typing._COMPARISONS, operator.neg]
+    for op in ops:
+        for operand in (types.float64, types.int64):
+            args = (operand,) * (1 if op is operator.neg else 2)
+            templates = context.resolve_value_type(op).templates
+            own = [t for t in templates if not t.__name__.startswith("Scalar_")]
+            expected = next(s for s in (t(context).apply(args, {}) for t in own)
+                            if s is not None)
+            got = context.resolve_function_type(op, args, {})
+            assert (got.return_type, got.args) == (expected.return_type, expected.args), op
+    assert numba.njit(lambda a, b: (a * b - a / b, a < b, 3 * 4 - 5, a ** b))(
+        1.5, 2.0) == (3.0 - 0.75, True, 7, 1.5 ** 2.0)

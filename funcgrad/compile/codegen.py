@@ -9,10 +9,10 @@ The generator has three parts, each knowing only the kinds primitives declare
   them, views and cheap values recomputed where read, blocks) and what needs an array;
 - emitter.py: writes a schedule as source.
 
-Every size (loop bounds, shapes, slice offsets) and every literal is read from the runtime
-tables ``ints``/``floats`` instead of being written into the source. Programs that differ only
-in sizes and constants, such as a training step on a smaller last batch, therefore generate
-the same source, which Numba compiles once.
+Every size (loop bounds, shapes, slice offsets) and every literal (but booleans and a few
+float constants, context.py) is read from the runtime table ``table`` instead of being written
+into the source. Programs that differ only in sizes and constants, such as a training step
+on a smaller last batch, therefore generate the same source, which Numba compiles once.
 """
 
 from __future__ import annotations
@@ -31,18 +31,19 @@ from funcgrad.core.ir import Program, Var, format_program, sub_programs
 class Generated(NamedTuple):
     program: Program     # what was lowered: the program with its calls inlined
     source: str          # the function ``program(*inputs, *tables)``
-    ints: list           # runtime table: sizes and integer constants
-    floats: list         # runtime table: float constants
-    tables: tuple        # which of them it takes ("ints", "floats"): those it reads
+    ints: list           # sizes and integer constants,
+    floats: list         # then float constants: the runtime table (``table``)
+    tables: tuple        # ("table",) if it reads the table, else ()
     line_sources: dict   # line number in ``source`` -> the user's Source of that line
 
 
 def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Generated:
-    """The Python source of one function ``program(*inputs, *tables)`` (the tables ``ints``
-    and ``floats`` that it reads: each argument is a cost on every call); for
-    ``threads`` > 1, its large loops are parallel (compile/threads.py); with ``exact_trig``,
-    sin and cos are the C library's in every loop (else long loops raise LargeTrigArgument
-    for arguments vector_math's do not cover: emitter.py)."""
+    """The Python source of one function ``program(*inputs, *tables)`` (``table``, the
+    runtime table of its sizes and constants, if it reads any: each argument is a cost on
+    every call and on every compile); for ``threads`` > 1, its large loops are parallel
+    (compile/threads.py); with ``exact_trig``, sin and cos are the C library's in every loop
+    (else long loops raise LargeTrigArgument for arguments vector_math's do not cover:
+    emitter.py)."""
     program = inline_calls(program)
     text = FunctionText()
     text.threads = threads
@@ -53,10 +54,10 @@ def generate(program: Program, threads: int = 1, exact_trig: bool = False) -> Ge
         ctx.bind(v, ctx.name(v))
     outs = emit_program(ctx)
     ctx.emit(f"return ({''.join(o + ', ' for o in outs)})")
-    tables = tuple(t for t, names in (("ints", text.int_names), ("floats", text.float_names))
-                   if names)
+    tables = ("table",) if text.int_names or text.float_names else ()
     params = [ctx.name(v) for v in program.inputs] + list(tables)
-    reads = unpack_lines(text.int_names, "ints") + unpack_lines(text.float_names, "floats")
+    reads = unpack_lines(text.int_names, "items") + unpack_lines(
+        text.float_names, "floats", len(text.int_names))
     head = [f"def program({', '.join(params)}):"] + ["    " + h for h in reads + text.header]
     body, body_sources, functions, function_sources = _outlined(text, params, head)
     sources = {len(head) + k: s for k, s in body_sources.items()}
@@ -76,13 +77,14 @@ def _outlined(text: FunctionText, params: list[str], head: list[str]) -> Outline
 _TABLE_CHUNK = 32  # items per fgt.items tuple (large tuples are slow for LLVM)
 
 
-def unpack_lines(names: list[str], table: str) -> list[str]:
-    """The lines reading ``table`` into ``names`` (in order) at the top of the function,
-    a tuple of up to _TABLE_CHUNK items at a time: Numba types and lowers one such tuple
-    far faster than as many array reads (compile/tables.py)."""
+def unpack_lines(names: list[str], reader: str, start: int = 0) -> list[str]:
+    """The lines reading the runtime table from ``start`` on into ``names`` (in order) at
+    the top of the function, with ``fgt.items`` (integers) or ``fgt.floats``, a tuple of up
+    to _TABLE_CHUNK items at a time: Numba types and lowers one such tuple far faster than
+    as many array reads (compile/tables.py)."""
     step = _TABLE_CHUNK
-    return [f"{', '.join(names[s:s + step])}, = fgt.items({table}, {s}, "
-            f"{min(s + step, len(names))})" for s in range(0, len(names), step)]
+    return [f"{', '.join(names[s:s + step])}, = fgt.{reader}(table, {start + s}, "
+            f"{start + min(s + step, len(names))})" for s in range(0, len(names), step)]
 
 
 def weight(program: Program) -> int:

@@ -1,7 +1,7 @@
 """Compile one generated module in a separate process, filling Numba's disk cache.
 
 Run as a script, by path (``python compile_worker.py MODULE SIGNATURE``), so that the worker
-imports only NumPy and Numba (and funcgrad only if the module needs its scalar_math): the
+imports only NumPy and Numba (and funcgrad only if the module calls its routines): the
 parent process, which keeps answering calls with the NumPy evaluator, then loads the machine
 code from the cache (see background.py). This file imports nothing of funcgrad: it is also
 imported by background.py for ``numba_signature``.

@@ -6,8 +6,8 @@ A ``Standalone`` or ``Region`` rule (funcgrad/rules/lowering.py) is called as
 Names and types
     ``ctx.name(var)``: the variable's name, as the printed program names it.
     ``ctx.fresh(prefix)``: a new local name. ``ctx.dtype(dtype)``: ``"np.float64"``...
-Sizes and constants (never written into the source: read at run time from the tables
-``ints``/``floats``, so programs differing only in sizes share one compiled function)
+Sizes and constants (not written into the source but read at run time from the runtime
+table, so programs differing only in sizes share one compiled function; see _INLINE_FLOATS)
     ``ctx.dim(n)``, ``ctx.shape(shape)``, ``ctx.offset(n)``, ``ctx.literal(value, dtype)``.
 Values
     ``ctx.array(atom)``: an expression for an input as an array (a scalar if 0-d), computing
@@ -51,6 +51,7 @@ the equation being lowered.
 from __future__ import annotations
 
 import keyword
+import math
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -63,11 +64,23 @@ from funcgrad.core.ir import Literal, Program, Var, _Namer
 from funcgrad.core.types import ShapedArray
 from funcgrad.rules.lowering import Guarded, kind_of, lowerings
 
-_RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "ints", "floats", "bool", "int",
+_RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "table", "bool", "int",
                                    "float", "range", "abs", "min", "max", "program",
                                    "fgm", "fgs", "fgb", "fgt"}  # (modules: disk_cache.py)
 
 _SMALL_OFFSET = 16
+
+# The float constants derivative rules write everywhere (1 - t * t, x + x, 0.5 / sqrt(x),
+# zeros) are written into the code rather than read from the runtime table: a program whose
+# only constants they are takes no table, an array Numba unboxes on every call and types on
+# every compile (6-11 ms of a small program's cold compile). Other values are read from the
+# table, so that programs differing only in them share one compiled function.
+_INLINE_FLOATS = (0.0, 0.5, 1.0, 2.0)
+
+
+def _inline_float(value) -> bool:
+    value = float(value)
+    return value in _INLINE_FLOATS and math.copysign(1.0, value) > 0  # (not -0.0)
 
 
 def dtype_expr(dtype: np.dtype) -> str:
@@ -115,6 +128,7 @@ def _needs_no_cast(eqn) -> bool:
         if all(isinstance(a, Literal) and _read_as_float64(a, eqn) for a in operands):
             return True  # (two constants from the float table)
     elif not ((name in _FLOAT64_CLOSED and out == np.float64)
+              or (name == "integer_pow" and eqn.params["n"] != 0 and out == np.float64)
               or (name in _COMPARISONS and out == np.bool_)):
         return False
     float64_var = False
@@ -207,6 +221,9 @@ class LoweringContext:
         self.values: dict[int, str] = {}      # var -> local holding it (array; scalar if 0-d)
         self.scope: LoopScope = _NO_LOOP   # the loop being emitted
         self.in_loop: set[int] = set()        # members of the group being emitted
+        self.local_reads: set[int] = set()  # arrays whose elements are read into locals,
+        # once per index (read more than once in a fused loop's body, which writes no array
+        # it reads: emitter.py)
         self.destinations: dict[int, str] = {}  # var -> an array to compute it into
         self.written: set[int] = set()        # the vars computed into their destinations
         self.repeated = False                 # emitted inside a loop (see scratch)
@@ -262,7 +279,7 @@ class LoweringContext:
     # -- sizes and constants, from the runtime tables --------------------------------------
 
     def dim(self, n: int) -> str:
-        """A size, read at run time from the ``ints`` table."""
+        """A size, read at run time from the runtime table."""
         text = self.text
         text.ints.append(int(n))
         text.int_names.append(f"n{len(text.ints) - 1}")
@@ -279,10 +296,13 @@ class LoweringContext:
         return f"({''.join(self.dim(d) + ', ' for d in shape)})"
 
     def literal(self, value, dtype) -> str:
-        """A constant of ``dtype``, read at run time from a table (booleans are inline)."""
+        """A constant of ``dtype``, read at run time from a table (booleans, and the float64
+        constants of _INLINE_FLOATS, are written into the code)."""
         dtype = np.dtype(dtype)
         if dtype == np.bool_:
             return "True" if value else "False"
+        if dtype == np.float64 and _inline_float(value):
+            return repr(float(value))
         text = self.text
         floating = dtype.kind == "f"
         table: list = text.floats if floating else text.ints
@@ -393,7 +413,16 @@ class LoweringContext:
             return "_" + self.name(atom)
         if id(atom) in self.values:
             name = self.values[id(atom)]
-            return name if atom.aval.shape == () else f"{name}[{', '.join(index)}]"
+            if atom.aval.shape == ():
+                return name
+            element = f"{name}[{', '.join(index)}]"
+            if id(atom) not in self.local_reads:
+                return element
+            memo, key = self.scope.memo, (id(atom), tuple(index))
+            if key not in memo:  # (Numba types and lowers each a[i] apart: 1-2 ms each)
+                memo[key] = self.fresh("_" + self.name(atom))
+                self.emit(f"{memo[key]} = {element}")
+            return memo[key]
         eqn = self.plan.views.get(id(atom))
         if eqn is not None:
             base = eqn.inputs[0]
@@ -422,6 +451,7 @@ class LoweringContext:
         so whatever is computed to read it (recomputed values) stays inside the branch."""
         temp = self.fresh("_pad")
         outer = self.scope
+        self.emit(f"{temp} = {guarded.fill}")  # (no else: one basic block fewer)
         self.emit(f"if {guarded.condition}:")
         with self.indented():
             # values made in the branch stay there
@@ -433,8 +463,6 @@ class LoweringContext:
                 self.emit(f"{temp} = {value if dtype == np.float64 else cast_expr(dtype, value)}")
             finally:
                 self.scope = outer
-        self.emit("else:")
-        self.emit(f"    {temp} = {guarded.fill}")
         return temp
 
     def expression(self, eqn, index, shape) -> str:

@@ -50,11 +50,12 @@ from numba import njit
 # (no_cfunc_wrapper: funcgrad calls the function through Python's entry point only, and
 # the C-callable wrapper was one more function for Numba and LLVM to compile)
 
-# Special functions lower to calls of compile/scalar_math.py's routines, as ``fgm.name(...)``:
-# a module that uses them imports it at its end (Numba resolves globals when it compiles, so
-# the header, and the line numbers after it, stay the same). Numba's cache checks only the
-# generated file, so the cache directory is named by a digest of scalar_math.py too.
-_SCALAR_MATH_IMPORT = "\n\nfrom funcgrad.compile import scalar_math as fgm  # noqa: E402\n"
+# Special functions, vectorised math and array making lower to calls of funcgrad's compiled-in
+# routines, as ``fgm.name(...)``: a module that uses them imports compile/routines.py at its
+# end (Numba resolves globals when it compiles, so the header, and the line numbers after it,
+# stay the same), which imports each name's module on first use. Numba's cache checks only
+# the generated file, so the cache directory is named by a digest of those modules too.
+_SCALAR_MATH_IMPORT = "\n\nfrom funcgrad.compile import routines as fgm  # noqa: E402\n"
 # SciPy's compiled routines (the Bessel functions) as ``fgs.name(...)``, likewise: only the
 # modules that call one import it, and with it scipy.special (a tenth of a second)
 _SCIPY_ROUTINES_IMPORT = ("\n\nfrom funcgrad.compile import scipy_routines as fgs  "
@@ -67,7 +68,7 @@ _TABLES_IMPORT = "\n\nfrom funcgrad.compile import tables as fgt  # noqa: E402\n
 # (Numba checks only the generated module's own file before loading its machine code)
 _COMPILED_IN = ("scalar_math.py", "vector_math.py", "scipy_routines.py", "blas.py",
                 "allocation.py", "straight_line.py", "signals.py", "sorting_routines.py",
-                "tables.py")
+                "tables.py", "routines.py", "operator_typing.py")
 _SCALAR_MATH = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes() for name in _COMPILED_IN)).hexdigest()[:12]
 _loaded: dict[str, object] = {}
@@ -256,6 +257,8 @@ def load(source: str):
 
 
 def _load_from_disk(text: str, digest: str):
+    from funcgrad.compile import operator_typing  # noqa: F401  (faster typing of float64
+    # arithmetic, registered with Numba before it compiles generated code)
     directory = cache_dir()
     if directory is None:
         return _in_memory(text, digest)

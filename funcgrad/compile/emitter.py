@@ -13,6 +13,7 @@ import numpy as np
 from funcgrad.compile.context import LoweringContext, cast_expr, dtype_expr, operand_index
 from funcgrad.compile.scheduler import LoopGroup, kind, reduced_axes
 from funcgrad.core.errors import LoweringError
+from funcgrad.core.ir import Var
 from funcgrad.rules.lowering import Reduction, View
 
 
@@ -86,6 +87,16 @@ VECTOR_MATH_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_MATH_MIN_ELEMENTS
 # pow adds 1.5 s and saves 2-3 ns an element (0.7x the C library's time): only in loops
 # long enough to repay it within a few hundred calls
 VECTOR_POW_MIN_ELEMENTS = int(os.environ.get("FUNCGRAD_VECTOR_POW_MIN_ELEMENTS", str(2 ** 20)))
+
+
+# Elsewhere, float64 functions are called as math.sin(x), not np.sin(x): Numba lowers both
+# to the same code (its NumPy loops call math's implementations), but types math's with a
+# plain template where np.sin goes through its ufunc machinery, about 2 ms more of every cold
+# compile per function used.
+SCALAR_MATH = {name: (f"np.{name}(", f"math.{name.replace('arc', 'a')}(") for name in (
+    "exp", "expm1", "log", "log1p", "log10", "sqrt", "sin", "cos", "tan", "arcsin", "arccos",
+    "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot")}
+SCALAR_MATH["logistic"] = ("np.exp(", "math.exp(")
 
 
 def _emit_group(ctx, group: LoopGroup):
@@ -199,7 +210,7 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
     for eqn in here:
         ctx.text.source = eqn.source
         acc_dtype = _acc_dtype(eqn)
-        ctx.emit(f"{_acc(ctx, eqn)} = {cast_expr(acc_dtype, kind(eqn).init(acc_dtype))}")
+        ctx.emit(f"{_acc(ctx, eqn)} = {_initial(acc_dtype, kind(eqn).init(acc_dtype))}")
     if depth == rank:
         _emit_body(ctx, group, index, reducers, vector_math, trig_count, ranged == "prange")
     else:
@@ -210,7 +221,8 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
     for eqn in here:
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
-        value = cast_expr(out.aval.dtype, _acc(ctx, eqn))
+        value = _acc(ctx, eqn) if _acc_dtype(eqn) == out.aval.dtype == np.float64 else \
+            cast_expr(out.aval.dtype, _acc(ctx, eqn))
         target = ctx.name(out) + (f"[{', '.join(index[:depth])}]" if depth else "")
         ctx.emit(f"{target} = {value}")
         ctx.bind(out, ctx.name(out))
@@ -223,6 +235,19 @@ def _emit_loops(ctx, group, dims, index, depth, reducers, vector_math, trig_coun
                 ctx.define(out, _acc(ctx, eqn) + cast)
 
 
+def _initial(dtype, init: str) -> str:
+    """An accumulator's first value: a float64 number as a literal (``np.float64(0)`` is a
+    call Numba types at every reduction), anything else cast to its dtype."""
+    if dtype == np.float64:
+        if init in ("np.inf", "-np.inf"):
+            return init
+        try:
+            return repr(float(init))
+        except ValueError:
+            pass
+    return cast_expr(dtype, init)
+
+
 def _vectorisable_sum(eqn) -> bool:
     """A float sum into a local accumulator: in long loops, an addition LLVM may reorder
     (vector_math.add_reassociable), so that it vectorises the loop with partial sums (an
@@ -231,6 +256,37 @@ def _vectorisable_sum(eqn) -> bool:
 
 
 def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=False):
+    ctx.local_reads = _read_more_than_once(ctx, group)  # (the body writes only its own
+    try:  # outputs, which it reads as locals)
+        _emit_members(ctx, group, index, reducers, vector_math, trig_count, parallel)
+    finally:
+        ctx.local_reads = set()
+
+
+def _read_more_than_once(ctx, group) -> set:
+    """The arrays that ``group``'s members read in more than one place (directly or through
+    views): their elements are read into locals, once per index. Numba types and lowers
+    each ``a[i]`` apart, 1-2 ms each; a value read once stays inline."""
+    counts: dict = {}
+    pending = [a for e in group.members
+               for a in e.inputs * (2 if e.primitive.name in _SMALL_TRIG else 1)]
+    followed: set = set()  # (a sine's argument is also read by its range check)
+    while pending:
+        atom = pending.pop()
+        while isinstance(atom, Var) and id(atom) in ctx.plan.views:
+            atom = ctx.plan.views[id(atom)].inputs[0]
+        if not isinstance(atom, Var):
+            continue
+        virtual = ctx.plan.virtual.get(id(atom))  # (recomputed where read: its inputs)
+        if virtual is None:
+            counts[id(atom)] = counts.get(id(atom), 0) + 1
+        elif id(atom) not in followed:
+            followed.add(id(atom))
+            pending.extend(virtual.inputs)
+    return {key for key, n in counts.items() if n > 1}
+
+
+def _emit_members(ctx, group, index, reducers, vector_math, trig_count, parallel):
     large: list = []  # the trig arguments' checks; parallel: counted once (Numba's prange
     # reductions allow one update per iteration)
     for eqn in group.members:
@@ -257,6 +313,9 @@ def _emit_body(ctx, group, index, reducers, vector_math, trig_count, parallel=Fa
             if out.aval.dtype == np.float32:  # float32 versions: shorter polynomials
                 vector_name = vector_name.replace("(", "_f32(")
             expr = expr.replace(numba_name, vector_name)
+        elif name in SCALAR_MATH and all(v.aval.dtype == np.float64
+                                         for v in (*eqn.inputs, out)):
+            expr = expr.replace(*SCALAR_MATH[name], 1)  # (its own call: the first)
         if trig_count and name in _SMALL_TRIG:
             x = eqn.inputs[0]
             arg = ctx.read(x, operand_index(x.aval, group.shape, index))

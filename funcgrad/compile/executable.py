@@ -72,9 +72,10 @@ class Executable:
         stats["programs_generated"] += 1
         self.program = generated.program  # calls inlined: its names are the source's
         self.source = generated.source
-        self.ints = np.array(generated.ints, dtype=np.int64)
-        self.floats = np.array(generated.floats, dtype=np.float64)
-        self.tables = [getattr(self, t) for t in generated.tables]  # the last arguments
+        # one runtime table: the sizes, then the float constants' bits (compile/tables.py)
+        self.table = np.concatenate([np.array(generated.ints, dtype=np.int64), np.array(
+            generated.floats, dtype=np.float64).view(np.int64)])
+        self.tables = [self.table] if generated.tables else []  # the last arguments
         self.line_sources = generated.line_sources
         self.function = None  # the Numba dispatcher, once compiled for these arguments
         self.job: background.Job | None = None  # its compile in the background (tiered)

@@ -1,12 +1,12 @@
 """Scalar special functions for compiled code, where Numba has no routine of its own.
 
 An elementwise lowering calls them as ``"fgm.digamma({0})"``: a generated module that does
-imports this one as ``fgm`` (compile/disk_cache.py). Each function takes and returns one
-float64 and follows scipy.special's conventions at poles and outside the domain (inf or nan,
-never an exception). They are written from the textbook methods named in each docstring:
-asymptotic expansions after a shift by a recurrence, power series, continued fractions and
-Newton steps from a rough first guess. tests/test_scipy_special.py states the accuracy
-reached against SciPy over each domain.
+imports compile/routines.py as ``fgm``, which imports this module on such a name's first
+use. Each function takes and returns one float64 and follows scipy.special's conventions
+at poles and outside the domain (inf or nan, never an exception). They are written from
+the textbook methods named in each docstring: asymptotic expansions after a shift by a
+recurrence, power series, continued fractions and Newton steps from a rough first guess.
+tests/test_scipy_special.py states the accuracy reached against SciPy over each domain.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from __future__ import annotations
 import math
 
 from numba.extending import overload, register_jitable
-
-from funcgrad.compile.straight_line import select, straight_line
 
 # new arrays without Numba's np.empty and np.full overloads (allocation.py)
 from funcgrad.compile.allocation import empty, full  # noqa: F401
@@ -26,7 +24,7 @@ from funcgrad.compile.sorting_routines import argsort_stable, searchsorted  # no
 
 # exp, log, tanh... as fused loops call them: vectorisable versions (vector_math.py)
 from funcgrad.compile.vector_math import (  # noqa: F401
-    add_reassociable, cos_small, exp, expm1, log, log1p, logistic, pow, sin_small, tanh)
+    add_reassociable, cos_small, exp, expm1, log, log1p, logistic, pow, sin_small, tanh, where)
 from funcgrad.compile.vector_math import (  # noqa: F401
     cos_small_f32, exp_f32, expm1_f32, log1p_f32, log_f32, logistic_f32, pow_f32,
     sin_small_f32, tanh_f32)
@@ -505,14 +503,3 @@ def _floor_divide_typed(x, y):
         return lambda x, y: -x if y == -1 else x // y
     return lambda x, y: x // y
 
-
-@select
-def _select(condition, if_true, if_false):
-    return if_true if condition else if_false
-
-
-@straight_line
-def where(condition, if_true, if_false):
-    """``if_true if condition else if_false`` without a branch (an LLVM select): generated
-    code stays one basic block, which Numba's SSA and type passes go through faster."""
-    return _select(condition, if_true, if_false)

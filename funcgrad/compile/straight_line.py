@@ -165,12 +165,16 @@ class Tracer:
     def select(self, condition, if_true, if_false) -> Value:
         condition, if_true, if_false = (self.value(condition), self.value(if_true),
                                         self.value(if_false))
-        result = self.typingctx.unify_types(if_true.type, if_false.type)
+        result = if_true.type if if_true.type == if_false.type else \
+            self.typingctx.unify_types(if_true.type, if_false.type)
         if result is None:
             raise Unsupported(f"a conditional of {if_true.type} and {if_false.type}")
         if self.builder is None:
             return Value(result, None)
-        truth = self.context.is_true(self.builder, condition.type, condition.llvm)
+        if condition.type == types.boolean:  # an i1 already (Numba's is_true looks up and
+            truth = condition.llvm  # lowers bool() at each call: a tenth of the lowering)
+        else:
+            truth = self.context.is_true(self.builder, condition.type, condition.llvm)
         a, b = self._cast([if_true, if_false], [result, result])
         return Value(result, self.builder.select(truth, a, b))
 

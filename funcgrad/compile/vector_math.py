@@ -20,8 +20,8 @@ them all against NumPy over their whole domain. The polynomials are truncated Ta
 anyone can check).
 
 Like scalar_math's, they are compiled into each generated function that calls them, as
-``fgm.exp(x)`` (scalar_math re-exports them), and so is add_reassociable, the addition of a
-long loop's sums that lets LLVM vectorise the loop.
+``fgm.exp(x)`` (compile/routines.py finds them here), and so is add_reassociable, the
+addition of a long loop's sums that lets LLVM vectorise the loop.
 """
 
 from __future__ import annotations
@@ -143,6 +143,14 @@ def _where(condition, if_true, if_false):
     vector code): the functions inlined at Numba's level keep none of their own, whose
     renamed variables Numba's SSA pass warns about."""
     return if_true if condition else if_false
+
+
+@_inline
+def where(condition, if_true, if_false):
+    """``if_true if condition else if_false`` without a branch (an LLVM select), as generated
+    code's ``fgm.where``: the code stays one basic block, which Numba's SSA and type passes
+    go through faster (and a loop's, which LLVM vectorises)."""
+    return _where(condition, if_true, if_false)
 
 
 @_jit

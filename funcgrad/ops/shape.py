@@ -378,17 +378,25 @@ def _pad_jvp(primals, tangents, *, lo, hi, interior, value):
 
 def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
     """Element i of the padded array is x[(i - lo) / (interior + 1)] where that is a whole
-    number in range, else the padding value: padding fuses into the loop that reads it."""
+    number in range, else the padding value: padding fuses into the loop that reads it.
+    i is an index of the output, so i - lo >= 0 needs checking only if lo > 0, and
+    i - lo < span only if hi > 0; the checks are one expression without short-circuits
+    (each ``and`` or chained comparison is a branch, blocks that Numba's passes go over)."""
     source, conditions = [], []
-    for i, n, low, gap in zip(index, x.shape, lo, interior):
+    for i, n, low, high, gap in zip(index, x.shape, lo, hi, interior):
         shifted = f"(({i}) - {ctx.offset(low)})" if low else i
         span = (n - 1) * (gap + 1) + 1 if n else 0
-        conditions.append(f"0 <= {shifted} < {ctx.dim(span)}")
+        if low:
+            conditions.append(f"{i} >= {ctx.offset(low)}")
+        if high or not n:
+            conditions.append(f"{shifted} < {ctx.dim(span)}")
         if gap:
             conditions.append(f"{shifted} % {gap + 1} == 0")
             shifted = f"{shifted} // {gap + 1}"
         source.append(shifted)
-    return Guarded(source, " and ".join(conditions), ctx.literal(value, out.dtype))
+    condition = " & ".join(f"({c})" for c in conditions) if len(conditions) > 1 else \
+        (conditions[0] if conditions else "True")
+    return Guarded(source, condition, ctx.literal(value, out.dtype))
 
 
 pad_p = Primitive("pad", impl=_pad_impl, shape_rule=_pad_rule, allocates=True)
