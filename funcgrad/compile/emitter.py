@@ -19,8 +19,18 @@ from funcgrad.rules.lowering import Reduction, View
 def emit_program(ctx: LoweringContext) -> list:
     """Emit every item of ``ctx``'s schedule, in order (its inputs are bound already); the
     expressions of the program's outputs."""
+    regions: dict = {}
+    region_items: set[int] = set()
+    if ctx.text.threads > 1:  # runs of items going row by row: one parallel loop each
+        from funcgrad.compile.row_blocks import emit_row_region, row_regions
+        regions = row_regions(ctx)
     for item in ctx.plan.items:
-        if isinstance(item, LoopGroup):
+        if id(item) in regions:
+            emit_row_region(ctx, regions[id(item)])
+            region_items.update(id(i) for i in regions[id(item)].items)
+        elif id(item) in region_items:
+            continue
+        elif isinstance(item, LoopGroup):
             _emit_group(ctx, item)
         else:
             _emit_block(ctx, item.eqn)

@@ -15,7 +15,7 @@ import numpy as np
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.rules import batch_rules, jvp_rules, vjp_rules
-from funcgrad.rules.lowering import Standalone, lowerings
+from funcgrad.rules.lowering import RowBlocks, Standalone, lowerings
 from funcgrad.core.types import ShapedArray
 
 
@@ -285,6 +285,78 @@ def _split_dot(ctx, eqn, X, Y) -> bool:
     return True
 
 
+def _dot_rows(eqn):
+    """How a product runs a block of rows at a time (RowBlocks, compile/row_blocks.py):
+    ``x @ y`` with a 2-D ``x`` by ``x``'s rows (each output row from the same row of
+    ``x``), ``x.T @ y`` (contracting both operands' first axes) as a sum over the rows; one
+    BLAS call per block either way. None for other products (batched, several contracted
+    axes, not float32 or float64 throughout, empty)."""
+    (x, y), (out,) = eqn.inputs, eqn.outputs
+    (xc, yc), (xb, _) = eqn.params["contract"], eqn.params["batch"]
+    dtype = out.aval.dtype
+    if xb or len(xc) != 1 or dtype not in _BLAS_DTYPES \
+            or not x.aval.dtype == y.aval.dtype == dtype \
+            or not (x.aval.size and y.aval.size and out.aval.size) \
+            or x.aval.ndim > 2 or y.aval.ndim > 2:
+        return None
+    work = out.aval.size * x.aval.shape[xc[0]]
+    if x.aval.ndim == 2 and xc == (1,):
+        return RowBlocks(x.aval.shape[0], (True, False), False, _lower_row_product, work)
+    if xc == yc == (0,) and x.aval.ndim + y.aval.ndim >= 3:
+        return RowBlocks(x.aval.shape[0], (True, True), True, _lower_row_contraction, work)
+    return None
+
+
+def _blas_kind(dtype) -> int:
+    return ord("d" if dtype == np.float64 else "s")
+
+
+def _lower_row_product(ctx, eqn, operands, out, start, stop):
+    """Rows ``start:stop`` of ``x @ y``: gemv or gemm on those rows of ``x`` (row-major, each
+    block of rows is contiguous, which gemv and gemm read as the column-major transpose),
+    written into the same rows of ``out``."""
+    (x, y), (result,) = eqn.inputs, eqn.outputs
+    (_, yc), _ = eqn.params["contract"], eqn.params["batch"]
+    X, Y = operands
+    dtype = result.aval.dtype
+    k = ctx.dim(x.aval.shape[1])
+    scalars = _alpha_beta(ctx, dtype)
+    rows = f"{stop} - {start}"
+    if y.aval.ndim == 1:  # out = X w: gemv of X's transpose (k x rows, column-major)
+        return (f"fgb.xxgemv({_blas_kind(dtype)}, {ord('t')}, {k}, {rows}, {scalars}.ctypes, "
+                f"{X}[{start}:].ctypes, {k}, {Y}.ctypes, {scalars}[1:].ctypes, "
+                f"{out}[{start}:].ctypes)")
+    m = ctx.dim(result.aval.shape[1])
+    # out^T (m x rows) = op(W) (m x k) X^T (k x rows), column-major; W is (k, m) row-major,
+    # column-major m x k, or (m, k) (read transposed) when the product is X @ W.T
+    trans, ld = (ord("n"), m) if yc == (0,) else (ord("t"), k)
+    return (f"fgb.xxgemm({_blas_kind(dtype)}, {trans}, {ord('n')}, {m}, {rows}, {k}, "
+            f"{scalars}.ctypes, {Y}.ctypes, {ld}, {X}[{start}:].ctypes, {k}, "
+            f"{scalars}[1:].ctypes, {out}[{start}:].ctypes, {m})")
+
+
+def _lower_row_contraction(ctx, eqn, operands, out, start, stop):
+    """The part of ``x.T @ y`` (both contracted over their first axis) from rows
+    ``start:stop``, into ``out``: a row-major (rows, p) block is the column-major p x rows
+    matrix, so ``x.T @ v`` is gemv without transposing and ``x.T @ y`` is gemm of y's block
+    times x's block transposed (the column-major transpose of the row-major result)."""
+    (x, y), (result,) = eqn.inputs, eqn.outputs
+    X, Y = operands
+    dtype = result.aval.dtype
+    scalars = _alpha_beta(ctx, dtype)
+    rows = f"{stop} - {start}"
+    if x.aval.ndim == 1 or y.aval.ndim == 1:  # a matrix's block transposed times a vector's
+        (A, a), (V, _) = ((X, x), (Y, y)) if x.aval.ndim == 2 else ((Y, y), (X, x))
+        p = ctx.dim(a.aval.shape[1])
+        return (f"fgb.xxgemv({_blas_kind(dtype)}, {ord('n')}, {p}, {rows}, "
+                f"{scalars}.ctypes, {A}[{start}:].ctypes, {p}, {V}[{start}:].ctypes, "
+                f"{scalars}[1:].ctypes, {out}.ctypes)")
+    p, q = ctx.dim(x.aval.shape[1]), ctx.dim(y.aval.shape[1])
+    return (f"fgb.xxgemm({_blas_kind(dtype)}, {ord('n')}, {ord('t')}, {q}, {p}, {rows}, "
+            f"{scalars}.ctypes, {Y}[{start}:].ctypes, {q}, {X}[{start}:].ctypes, {p}, "
+            f"{scalars}[1:].ctypes, {out}.ctypes, {q})")
+
+
 def _as_dtype(ctx, atom, dtype):
     expr = ctx.array(atom)
     return expr if atom.aval.dtype == dtype else f"{expr}.astype({ctx.dtype(dtype)})"
@@ -323,7 +395,7 @@ dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot
                           allocates=True)
 vjp_rules[dot_general_p] = _dot_general_vjp
 jvp_rules[dot_general_p] = _dot_general_jvp
-lowerings[dot_general_p] = Standalone(_lower_dot_general)
+lowerings[dot_general_p] = Standalone(_lower_dot_general, rows=_dot_rows)
 
 
 def _dot_general_batch(args, dims, *, contract, batch):
