@@ -1,0 +1,105 @@
+"""Row regions (compile/row_blocks.py): on several threads, a product by rows, the loops
+over those rows and a product summing over them run as one parallel loop over blocks of
+rows, each block's products one BLAS call into existing arrays. Results match NumPy and the
+one-thread program for any thread count and row count; the one-thread code is unchanged."""
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.compile.context as context
+import funcgrad.numpy as fnp
+
+RNG = np.random.default_rng(3)
+
+
+def _logreg(w, X, y):
+    """The benchmark's logistic regression (benchmarks/problems.py)."""
+    t = -y * (X @ w)
+    softplus = fnp.maximum(t, 0.0) + fnp.log1p(fnp.exp(-fnp.abs(t)))
+    return fnp.sum(softplus) / X.shape[0] + 0.05 * fnp.sum(w * w)
+
+
+def _logreg_grad_numpy(w, X, y):
+    t = -y * (X @ w)
+    return X.T @ (-y / (1.0 + np.exp(-t))) / X.shape[0] + 0.1 * w
+
+
+def _data(n, d, dtype=np.float64, order="C"):
+    X = np.asarray(RNG.normal(size=(n, d)), dtype=dtype, order=order)
+    y = np.where(RNG.normal(size=n) > 0, 1.0, -1.0).astype(dtype)
+    return RNG.normal(0, 0.1, d).astype(dtype), X, y
+
+
+def _grad(threads):
+    """A fresh gradient (its own trace and compile) of _logreg."""
+    return fg.jit(fg.grad(lambda w, X, y: _logreg(w, X, y)), compile="sync", threads=threads)
+
+
+def test_a_linear_models_gradient_is_one_parallel_loop():
+    w, X, y = _data(2000, 100)
+    two = _grad(2).lower(w, X, y).source
+    assert two.count("prange(") == 1  # X @ w, the loop over its rows and X.T @ g together
+    assert "np.dot" not in two and two.count("fgb.xxgemv(") == 2
+    one = _grad(1).lower(w, X, y).source  # one thread: as before row regions
+    assert "prange(" not in one and "fgb." not in one and one.count("fgm.dot(") == 2
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_gradients_match_numpy_for_any_thread_count(threads):
+    w, X, y = _data(2001, 50)  # blocks of unequal sizes
+    got = _grad(threads)(w, X, y)
+    np.testing.assert_allclose(got, _logreg_grad_numpy(w, X, y), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(got, fg.grad(_logreg)(w, X, y), rtol=1e-10, atol=1e-13)
+
+
+def test_float32_and_fortran_ordered_operands():
+    w, X, y = _data(1500, 40, np.float32)
+    got = _grad(2)(w, X, y)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, _logreg_grad_numpy(w, X, y), rtol=2e-4, atol=1e-6)
+    w, X, y = _data(1500, 40, order="F")
+    np.testing.assert_allclose(_grad(2)(w, X, y), _logreg_grad_numpy(w, X, y), rtol=1e-10,
+                               atol=1e-13)
+
+
+def test_fewer_rows_than_threads_and_no_rows(monkeypatch):
+    monkeypatch.setattr(context, "PARALLEL_MIN_WORK", 1)  # split even tiny programs
+    for n in (2, 1):
+        w, X, y = _data(n, 5)
+        f = _grad(3)
+        assert "prange(" in f.lower(w, X, y).source
+        np.testing.assert_allclose(f(w, X, y), _logreg_grad_numpy(w, X, y), rtol=1e-12)
+    w, X, y = _data(0, 5)  # nothing to split: an empty product is no row region
+    f = fg.jit(fg.grad(lambda w, X, y: fnp.sum(fnp.tanh(X @ w) * y)), threads=3)
+    np.testing.assert_array_equal(f(w, X, y), np.zeros(5))
+
+
+def _layer(W, V, X):
+    """Matrix-matrix products by rows (X @ W, h @ V.T), a loop over their rows with a
+    sum along each row, and the gradient's products summing over the rows."""
+    h = fnp.tanh(X @ W)
+    z = h @ V.T
+    return fnp.sum(fnp.log(fnp.sum(fnp.exp(z), axis=1)))
+
+
+def _layer_grads_numpy(W, V, X):
+    h = np.tanh(X @ W)
+    z = h @ V.T
+    p = np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)
+    gh = (p @ V) * (1 - h * h)
+    return X.T @ gh, p.T @ h
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matrix_products_by_rows(dtype):
+    X = RNG.normal(size=(301, 60)).astype(dtype)
+    W = RNG.normal(0, 0.2, (60, 40)).astype(dtype)
+    V = RNG.normal(0, 0.2, (7, 40)).astype(dtype)
+    f = fg.jit(fg.grad(lambda W, V, X: _layer(W, V, X), argnums=(0, 1)), compile="sync",
+               threads=2)
+    assert "fgb.xxgemm(" in f.lower(W, V, X).source
+    tol = 1e-10 if dtype == np.float64 else 2e-4
+    for got, want in zip(f(W, V, X), _layer_grads_numpy(W, V, X)):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
