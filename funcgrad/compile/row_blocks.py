@@ -32,13 +32,15 @@ would on one thread. Nothing here runs on one thread: there, the code is as befo
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
-from funcgrad.compile.emitter import (_SMALL_TRIG, VECTOR_MATH_MIN_ELEMENTS, _comment,
-                                      _emit_loops, _is_reducer, _reduction_setup,
-                                      _suffix_depth, _vector_math)
-from funcgrad.compile.scheduler import LoopGroup, kind
+from funcgrad.compile.context import cast_expr, dtype_expr, operand_index
+from funcgrad.compile.emitter import (_SMALL_TRIG, VECTOR_MATH_MIN_ELEMENTS, _acc,
+                                      _acc_dtype, _comment, _emit_loops, _is_reducer,
+                                      _reduction_setup, _suffix_depth, _vector_math)
+from funcgrad.compile.scheduler import LoopGroup, kind, reduced_axes
 from funcgrad.core.ir import Var
-from funcgrad.rules.lowering import Standalone
+from funcgrad.rules.lowering import Guarded, Standalone, lowerings
 
 
 class RowRegion:
@@ -92,9 +94,7 @@ def _start(ctx, item):
 
 
 def _close(ctx, region, regions):
-    if region is None or len(region.items) < 2:
-        return
-    if all(isinstance(item, LoopGroup) for item in region.items):
+    if region is None or all(isinstance(item, LoopGroup) for item in region.items):
         return  # (loops alone: each is a parallel loop of its own, emitter.py)
     if ctx.threads_for(region.work) > 1:
         regions[id(region.items[0])] = region
@@ -110,7 +110,9 @@ def _joins(ctx, region, item) -> bool:
     if isinstance(item, LoopGroup):
         if not _group_joins(ctx, region, item):
             return False
-        region.local.update(id(e.outputs[0]) for e in item.members)
+        for eqn in item.members:
+            summed = _is_reducer(eqn) and 0 in reduced_axes(eqn)
+            (region.summed if summed else region.local).add(id(eqn.outputs[0]))
         region.work += math.prod(item.shape) * len(item.members)
     else:
         spec = _row_spec(item)
@@ -120,11 +122,20 @@ def _joins(ctx, region, item) -> bool:
             if _reads_region(ctx, region, atom) and not (
                     split and isinstance(atom, Var) and id(atom) in region.local):
                 return False
+            if _is_view(ctx, atom):
+                return False  # (copied to be contiguous at each call: X.T @ v, as ops/linalg.py
+                # writes it, reads X as it is)
         out = item.eqn.outputs[0]
         (region.summed if spec.summed else region.local).add(id(out))
         region.work += spec.work
     region.items.append(item)
     return True
+
+
+def _is_view(ctx, atom) -> bool:
+    """A view of another array (a transpose, a slice), not an array of its own."""
+    return (isinstance(atom, Var) and id(atom) in ctx.plan.views
+            and id(atom) not in ctx.plan.placed and id(atom) not in ctx.values)
 
 
 def _group_joins(ctx, region, group) -> bool:
@@ -134,17 +145,68 @@ def _group_joins(ctx, region, group) -> bool:
     if (any(e.primitive.name in _SMALL_TRIG for e in group.members)
             and not ctx.text.exact_trig and math.prod(shape) >= VECTOR_MATH_MIN_ELEMENTS):
         return False  # (its count of large arguments would be a reduction over the rows)
-    for eqn in group.members:
-        if id(eqn.outputs[0]) in ctx.destinations:
-            return False
-        if _is_reducer(eqn) and not _suffix_depth(eqn, len(shape)):
-            return False  # reduces over the rows, or accumulates into an array
-        for atom in eqn.inputs:
-            for root, same_index in ctx.plan.roots(atom):
-                if id(root) in region.summed or (id(root) in region.local and not (
-                        same_index and atom.aval.shape == shape == root.aval.shape)):
-                    return False
+    index = [_ROW] + [f"{_ROW}{k}" for k in range(1, len(shape))]
+    with _probing(ctx):
+        for eqn in group.members:
+            if id(eqn.outputs[0]) in ctx.destinations:
+                return False
+            if _is_reducer(eqn) and 0 in reduced_axes(eqn) and not _summable(eqn):
+                return False  # (a max over the rows, say: no partial results to combine)
+            if not all(_reads_own_rows(ctx, region, atom, operand_index(atom.aval, shape,
+                                                                        index))
+                       for atom in eqn.inputs):
+                return False
     return True
+
+
+def _summable(eqn) -> bool:
+    """A sum over the rows, as partial sums per block of rows added after the loop."""
+    return kind(eqn).update == "{acc} + {x}"
+
+
+_ROW = "row_index"  # the loop's index of rows, for _reads_own_rows
+
+
+def _reads_own_rows(ctx, region, atom, index) -> bool:
+    """Whether reading ``atom`` at ``index`` (expressions of the loop's indices, the rows'
+    being _ROW) reads what the region computes only in the row being computed, through
+    views and recomputed values as LoweringContext.read does: a block of rows has only its
+    own rows (and a summed result is complete only after the loop)."""
+    if not isinstance(atom, Var):
+        return True
+    if id(atom) in region.summed:
+        return False
+    if id(atom) in region.local:
+        return index[0] == _ROW
+    plan = ctx.plan
+    if id(atom) in ctx.values or id(atom) in plan.placed:
+        return True  # (computed before the region)
+    eqn = plan.views.get(id(atom))
+    if eqn is not None:
+        base = eqn.inputs[0]
+        mapped = lowerings.get(eqn.primitive).index(ctx, list(index), base.aval, atom.aval,
+                                                    **eqn.params)
+        if isinstance(mapped, Guarded):
+            mapped = mapped.source
+        return _reads_own_rows(ctx, region, base, mapped)
+    eqn = plan.virtual.get(id(atom))
+    return eqn is None or all(
+        _reads_own_rows(ctx, region, a, operand_index(a.aval, atom.aval.shape, index))
+        for a in eqn.inputs)
+
+
+@contextmanager
+def _probing(ctx):
+    """Index expressions worked out to be looked at, not emitted: what they add to the
+    runtime tables (sizes, offsets) is taken back."""
+    text = ctx.text
+    saved = [(items, len(items)) for items in (text.ints, text.int_names, text.floats,
+                                               text.float_names, text.header)]
+    try:
+        yield
+    finally:
+        for items, length in saved:
+            del items[length:]
 
 
 def emit_row_region(ctx, region: RowRegion):
@@ -153,9 +215,10 @@ def emit_row_region(ctx, region: RowRegion):
     _comment(ctx, [e for item in region.items
                    for e in (item.members if isinstance(item, LoopGroup) else [item.eqn])])
     chunk, start, stop = ctx.fresh("chunk"), ctx.fresh("start"), ctx.fresh("stop")
-    prepared = [_prepare_group(ctx, item) if isinstance(item, LoopGroup)
+    prepared = [_prepare_group(ctx, item, threads) if isinstance(item, LoopGroup)
                 else _prepare_block(ctx, region, item, threads, chunk) for item in region.items]
-    failed = ctx.fresh("failed")
+    failed, blas_threads = ctx.fresh("failed"), ctx.fresh("blas_threads")
+    ctx.emit(f"{blas_threads} = fgb.blas_threads(1)  # (the loop's threads are enough)")
     ctx.emit(f"{failed} = 0")
     n = ctx.dim(region.rows)
     ctx.emit(f"for {chunk} in prange({threads}):")
@@ -165,7 +228,7 @@ def emit_row_region(ctx, region: RowRegion):
         statuses = []
         for item, ready in zip(region.items, prepared):
             if isinstance(item, LoopGroup):
-                _emit_group_rows(ctx, item, ready, start, stop)
+                _emit_group_rows(ctx, item, ready, start, stop, chunk)
             else:
                 ctx.text.source = item.eqn.source
                 spec, operands, out, _ = ready
@@ -173,10 +236,13 @@ def emit_row_region(ctx, region: RowRegion):
                 ctx.emit(f"{status} = {spec.lower(ctx, item.eqn, operands, out, start, stop)}")
                 statuses.append(status)
         ctx.emit(f"{failed} += {' + '.join(f'({s} != 0)' for s in statuses)}")
+    ctx.emit(f"fgb.blas_threads({blas_threads})")
     ctx.emit(f"if {failed}:")
     ctx.emit("    raise RuntimeError('BLAS could not be called')")
     for item, ready in zip(region.items, prepared):
-        if not isinstance(item, LoopGroup) and ready[0].summed:
+        if isinstance(item, LoopGroup):
+            _define_group_results(ctx, item, ready)
+        elif ready[0].summed:
             ctx.text.source = item.eqn.source
             ctx.define(item.eqn.outputs[0], f"{ready[3]}.sum(axis=0)")
 
@@ -207,30 +273,67 @@ def _prepare_block(ctx, region, block, threads, chunk):
     return spec, operands, result, None
 
 
-def _prepare_group(ctx, group):
+def _prepare_group(ctx, group, threads):
     """Before the loop: the arrays of the group's stored members and of its reductions
-    (as emitter._emit_group_once makes them); the vector math it computes with (as on one
-    thread: the same code per element)."""
+    (as emitter._emit_group_once makes them), those summing over the rows as one partial
+    result per block; the vector math it computes with (as on one thread: the same code per
+    element)."""
     rank = len(group.shape)
+    partial = {}  # id(reduction) -> its partial results
     for eqn in group.members:
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
-        if _is_reducer(eqn):
+        if _is_reducer(eqn) and 0 in reduced_axes(eqn):
+            acc_dtype = _acc_dtype(eqn)
+            parts = partial[id(eqn)] = ctx.fresh("parts")
+            ctx.emit(f"{parts} = fgm.full({ctx.shape((threads, *out.aval.shape))}, "
+                     f"{kind(eqn).init(acc_dtype)}, {dtype_expr(acc_dtype)})")
+        elif _is_reducer(eqn):
             _reduction_setup(ctx, eqn, rank)
         elif id(out) in ctx.plan.stored:  # (the loop writes it by this name)
             ctx.emit(f"{ctx.name(out)} = fgm.empty({ctx.shape(out.aval.shape)}, "
                      f"{ctx.dtype(out.aval.dtype)})")
             ctx.bind(out, ctx.name(out))
     small = math.prod(group.shape) < VECTOR_MATH_MIN_ELEMENTS
-    return () if small else _vector_math(ctx)
+    return (() if small else _vector_math(ctx)), partial
 
 
-def _emit_group_rows(ctx, group, vector_math, start, stop):
-    """The group's loops, the outermost over rows ``start:stop`` only."""
+def _emit_group_rows(ctx, group, prepared, start, stop, chunk):
+    """The group's loops, the outermost over rows ``start:stop`` only; sums over the rows
+    accumulate into the block's partial result."""
+    vector_math, partial = prepared
+    rank = len(group.shape)
     reducers = [e for e in group.members if _is_reducer(e)]
+    for eqn in reducers:  # an accumulator array: the block's own
+        if id(eqn) in partial and _suffix_depth(eqn, rank) is None:
+            ctx.emit(f"{_acc(ctx, eqn)} = {partial[id(eqn)]}[{chunk}]")
     dims = [f"{start}, {stop}"] + [ctx.dim(d) for d in group.shape[1:]]
-    index = [f"i{k}" for k in range(len(group.shape))]
+    index = [f"i{k}" for k in range(rank)]
     ctx.in_loop = {id(e.outputs[0]) for e in group.members if e not in reducers}
     with ctx.scoped(index, group.shape):
         _emit_loops(ctx, group, dims, index, 0, reducers, vector_math, None, "range")
     ctx.in_loop = set()
+    for eqn in reducers:  # an accumulator in a local: stored as the block's
+        if id(eqn) in partial and _suffix_depth(eqn, rank) == 0:
+            ctx.emit(f"{partial[id(eqn)]}[{chunk}] = {_acc(ctx, eqn)}")
+
+
+def _define_group_results(ctx, group, prepared):
+    """After the loop: the sums over the rows, their blocks' partial results added; the
+    reductions into arrays, by the names they have outside the loop."""
+    _, partial = prepared
+    for eqn in group.members:
+        if not _is_reducer(eqn):
+            continue
+        ctx.text.source = eqn.source
+        out = eqn.outputs[0]
+        dtype = out.aval.dtype
+        parts = partial.get(id(eqn))
+        if parts is not None and not out.aval.shape:
+            ctx.define(out, cast_expr(dtype, f"{parts}.sum()"))
+        elif parts is not None:
+            cast = "" if _acc_dtype(eqn) == dtype else f".astype({dtype_expr(dtype)})"
+            ctx.define(out, f"{parts}.sum(axis=0){cast}")
+        elif _suffix_depth(eqn, len(group.shape)) is None:
+            cast = "" if _acc_dtype(eqn) == dtype else f".astype({dtype_expr(dtype)})"
+            ctx.define(out, _acc(ctx, eqn) + cast)

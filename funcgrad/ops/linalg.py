@@ -273,11 +273,14 @@ def _split_dot(ctx, eqn, X, Y) -> bool:
                  f"{ctx.dtype(out.aval.dtype)})")
         block = (f"{parts}[{c}] = np.dot({matrix}[{start}:{stop}].T, "
                  f"{other}[{start}:{stop}])")
+    blas_threads = ctx.fresh("blas_threads")  # (one BLAS thread in each: row_blocks.py)
+    ctx.emit(f"{blas_threads} = fgb.blas_threads(1)")
     ctx.emit(f"for {c} in prange({threads}):")
     with ctx.indented():
         ctx.emit(f"{start} = {c} * {n} // {threads}")
         ctx.emit(f"{stop} = ({c} + 1) * {n} // {threads}")
         ctx.emit(block)
+    ctx.emit(f"fgb.blas_threads({blas_threads})")
     if xc == (1,):
         ctx.bind(out, result)
     else:
