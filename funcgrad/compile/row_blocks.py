@@ -241,10 +241,10 @@ def emit_row_region(ctx, region: RowRegion):
     ctx.emit("    raise RuntimeError('BLAS could not be called')")
     for item, ready in zip(region.items, prepared):
         if isinstance(item, LoopGroup):
-            _define_group_results(ctx, item, ready)
+            _define_group_results(ctx, item, ready, threads)
         elif ready[0].summed:
             ctx.text.source = item.eqn.source
-            ctx.define(item.eqn.outputs[0], f"{ready[3]}.sum(axis=0)")
+            _combine(ctx, item.eqn.outputs[0], ready[3], threads)
 
 
 def _prepare_block(ctx, region, block, threads, chunk):
@@ -318,7 +318,7 @@ def _emit_group_rows(ctx, group, prepared, start, stop, chunk):
             ctx.emit(f"{partial[id(eqn)]}[{chunk}] = {_acc(ctx, eqn)}")
 
 
-def _define_group_results(ctx, group, prepared):
+def _define_group_results(ctx, group, prepared, threads):
     """After the loop: the sums over the rows, their blocks' partial results added; the
     reductions into arrays, by the names they have outside the loop."""
     _, partial = prepared
@@ -327,13 +327,36 @@ def _define_group_results(ctx, group, prepared):
             continue
         ctx.text.source = eqn.source
         out = eqn.outputs[0]
-        dtype = out.aval.dtype
-        parts = partial.get(id(eqn))
-        if parts is not None and not out.aval.shape:
-            ctx.define(out, cast_expr(dtype, f"{parts}.sum()"))
-        elif parts is not None:
-            cast = "" if _acc_dtype(eqn) == dtype else f".astype({dtype_expr(dtype)})"
-            ctx.define(out, f"{parts}.sum(axis=0){cast}")
+        if id(eqn) in partial:
+            _combine(ctx, out, partial[id(eqn)], threads, _acc_dtype(eqn) != out.aval.dtype)
         elif _suffix_depth(eqn, len(group.shape)) is None:
+            dtype = out.aval.dtype
             cast = "" if _acc_dtype(eqn) == dtype else f".astype({dtype_expr(dtype)})"
             ctx.define(out, _acc(ctx, eqn) + cast)
+
+
+def _combine(ctx, out, parts, threads, cast=False):
+    """``out`` = the sum of its ``threads`` partial results ``parts`` (in their order, in
+    their dtype, then ``cast`` to ``out``'s). A large result is added up on the
+    threads too, by blocks of its elements: an MLP's weight gradient of 784 x 256 took 0.2
+    ms to add serially (``parts.sum(axis=0)``), a third of the gradient on two threads."""
+    dtype = out.aval.dtype
+    as_out = (lambda total: cast_expr(dtype, total)) if cast else (lambda total: total)
+    if not out.aval.shape:
+        ctx.define(out, as_out(" + ".join(f"{parts}[{k}]" for k in range(threads))))
+        return
+    size = math.prod(out.aval.shape)
+    flat, result = ctx.fresh("flat"), ctx.fresh("flat")
+    ctx.emit(f"{flat} = {parts}.reshape({ctx.shape((threads, size))})")
+    ctx.emit(f"{ctx.name(out)} = fgm.empty({ctx.shape(out.aval.shape)}, {ctx.dtype(dtype)})")
+    ctx.emit(f"{result} = {ctx.name(out)}.reshape({ctx.shape((size,))})")
+    ctx.bind(out, ctx.name(out))
+    j, block = ctx.fresh("j"), ctx.fresh("block")
+    n = ctx.dim(size)
+    pieces = ctx.threads_for(size * threads) if size >= threads else 1
+    ctx.emit(f"for {block} in {'prange' if pieces > 1 else 'range'}({pieces}):")
+    with ctx.indented():
+        ctx.emit(f"for {j} in range({block} * {n} // {pieces}, ({block} + 1) * {n} // "
+                 f"{pieces}):")
+        total = " + ".join(f"{flat}[{k}, {j}]" for k in range(threads))
+        ctx.emit(f"    {result}[{j}] = {as_out(total)}")
