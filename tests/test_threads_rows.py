@@ -103,3 +103,39 @@ def test_matrix_products_by_rows(dtype):
     for got, want in zip(f(W, V, X), _layer_grads_numpy(W, V, X)):
         assert got.dtype == dtype
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def _two_layers(params, X, y):
+    """An MLP's loss: its bias gradients sum over the rows, its weight gradients contract
+    them (the first one large enough to be added up on the threads), its loss sums all."""
+    h = fnp.tanh(X @ params["W1"] + params["b1"])
+    z = h @ params["W2"] + params["b2"]
+    return fnp.sum((z - y) ** 2) / X.shape[0]
+
+
+def _two_layers_numpy(params, X, y):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    r = 2 * (h @ params["W2"] + params["b2"] - y) / X.shape[0]
+    gh = (r @ params["W2"].T) * (1 - h * h)
+    grads = {"W1": X.T @ gh, "b1": gh.sum(0), "W2": h.T @ r, "b2": r.sum(0)}
+    return np.sum((h @ params["W2"] + params["b2"] - y) ** 2) / X.shape[0], grads
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_mlps_loss_and_gradient_are_one_parallel_loop(dtype):
+    n, d, hidden, out = 65, 300, 120, 3
+    params = {"W1": RNG.normal(0, 0.1, (d, hidden)), "b1": RNG.normal(0, 0.1, hidden),
+              "W2": RNG.normal(0, 0.1, (hidden, out)), "b2": RNG.normal(0, 0.1, out)}
+    params = {k: v.astype(dtype) for k, v in params.items()}
+    X, y = RNG.normal(size=(n, d)).astype(dtype), RNG.normal(size=(n, out)).astype(dtype)
+    step = fg.jit(fg.value_and_grad(lambda p, X, y: _two_layers(p, X, y)), compile="sync",
+                  threads=2)
+    source = step.lower(params, X, y).source
+    assert source.count("prange(") == 2  # the region, and adding up W1's large gradient
+    loss, grads = step(params, X, y)
+    want_loss, want = _two_layers_numpy(params, X, y)
+    tol = 1e-10 if dtype == np.float64 else 2e-4
+    np.testing.assert_allclose(loss, want_loss, rtol=tol)
+    for k in want:
+        assert grads[k].dtype == dtype
+        np.testing.assert_allclose(grads[k], want[k], rtol=tol, atol=tol)

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from funcgrad.compile.context import LoweringContext, cast_expr, dtype_expr, operand_index
-from funcgrad.compile.scheduler import LoopGroup, kind, reduced_axes
+from funcgrad.compile.scheduler import Block, LoopGroup, kind, reduced_axes
 from funcgrad.core.errors import LoweringError
 from funcgrad.rules.lowering import Reduction, View
 
@@ -19,21 +19,17 @@ from funcgrad.rules.lowering import Reduction, View
 def emit_program(ctx: LoweringContext) -> list:
     """Emit every item of ``ctx``'s schedule, in order (its inputs are bound already); the
     expressions of the program's outputs."""
-    regions: dict = {}
-    region_items: set[int] = set()
+    items = ctx.plan.items
     if ctx.text.threads > 1:  # runs of items going row by row: one parallel loop each
-        from funcgrad.compile.row_blocks import emit_row_region, row_regions
-        regions = row_regions(ctx)
-    for item in ctx.plan.items:
-        if id(item) in regions:
-            emit_row_region(ctx, regions[id(item)])
-            region_items.update(id(i) for i in regions[id(item)].items)
-        elif id(item) in region_items:
-            continue
-        elif isinstance(item, LoopGroup):
+        from funcgrad.compile.row_blocks import with_row_regions
+        items = with_row_regions(ctx)
+    for item in items:
+        if isinstance(item, LoopGroup):
             _emit_group(ctx, item)
-        else:
+        elif isinstance(item, Block):
             _emit_block(ctx, item.eqn)
+        else:
+            item.emit(ctx)  # a row region (compile/row_blocks.py)
     ctx.text.source = None
     return [ctx.array(atom) for atom in ctx.program.outvars]
 

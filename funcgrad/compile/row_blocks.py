@@ -54,21 +54,61 @@ class RowRegion:
         self.whole: dict[int, str] = {}  # operands read whole: their contiguous arrays
         self.work = 0
 
+    def emit(self, ctx):
+        emit_row_region(ctx, self)
 
-def row_regions(ctx) -> dict:
-    """id(first item) -> RowRegion for each region of ``ctx``'s schedule (none on one
-    thread, or inside a lax loop or cond)."""
-    regions: dict = {}
+
+def with_row_regions(ctx) -> list:
+    """``ctx``'s schedule items in the order to emit them, with each run that goes row by
+    row replaced by its RowRegion (none on one thread, or inside a lax loop or cond). An
+    item that cannot join the region being formed, nor start one, and that nothing the
+    region reads later depends on, is moved after it (a loss's scalar between the
+    forward and backward passes), so the region goes on."""
     if ctx.text.threads <= 1 or ctx.text.indent != 1:
-        return regions
-    current = None
+        return list(ctx.plan.items)
+    order: list = []
+    region, after = None, []
     for item in ctx.plan.items:
-        if current is not None and _joins(ctx, current, item):
-            continue
-        _close(ctx, current, regions)
-        current = _start(ctx, item)
-    _close(ctx, current, regions)
-    return regions
+        if region is not None:
+            if not _reads_items(ctx, item, after) and _joins(ctx, region, item):
+                continue
+            if _start(ctx, item) is None:
+                after.append(item)
+                continue
+        _close(ctx, region, after, order)
+        region, after = _start(ctx, item), []
+        if region is None:
+            order.append(item)
+    _close(ctx, region, after, order)
+    return order
+
+
+def _close(ctx, region, after, order):
+    """Append ``region`` and the items moved after it to ``order``; if it is not worth a
+    parallel loop, its items and those in their own order instead."""
+    if region is None:
+        return
+    if (any(not isinstance(item, LoopGroup) for item in region.items)
+            and ctx.threads_for(region.work) > 1):  # (loops alone: parallel loops of
+        order.append(region)                       # their own, emitter.py)
+        order.extend(after)
+    else:
+        order.extend(sorted(region.items + after, key=lambda item: item.position))
+
+
+def _outputs(item) -> list:
+    return [e.outputs[0] for e in item.members] if isinstance(item, LoopGroup) \
+        else list(item.eqn.outputs)
+
+
+def _reads_items(ctx, item, items) -> bool:
+    """Whether ``item`` reads what any of ``items`` compute."""
+    made = {id(v) for other in items for v in _outputs(other)}
+    if not made:
+        return False
+    eqns = item.members if isinstance(item, LoopGroup) else [item.eqn]
+    return any(id(root) in made for e in eqns for atom in e.inputs
+               for root, _ in ctx.plan.roots(atom))
 
 
 def _row_spec(item):
@@ -91,13 +131,6 @@ def _start(ctx, item):
         return None
     region = RowRegion(rows)
     return region if _joins(ctx, region, item) else None
-
-
-def _close(ctx, region, regions):
-    if region is None or all(isinstance(item, LoopGroup) for item in region.items):
-        return  # (loops alone: each is a parallel loop of its own, emitter.py)
-    if ctx.threads_for(region.work) > 1:
-        regions[id(region.items[0])] = region
 
 
 def _reads_region(ctx, region, atom) -> bool:
