@@ -67,7 +67,8 @@ def with_row_regions(ctx) -> list:
     if ctx.text.threads <= 1 or ctx.text.indent != 1:
         return list(ctx.plan.items)
     order: list = []
-    region, after = None, []
+    region: RowRegion | None = None
+    after: list = []
     for item in ctx.plan.items:
         if region is not None:
             if not _reads_items(ctx, item, after) and _joins(ctx, region, item):
