@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from funcgrad.compile.context import LoweringContext, cast_expr, dtype_expr, operand_index
-from funcgrad.compile.scheduler import Block, LoopGroup, kind, reduced_axes
+from funcgrad.compile.scheduler import LoopGroup, kind, reduced_axes
 from funcgrad.core.errors import LoweringError
 from funcgrad.rules.lowering import Reduction, View
 
@@ -26,10 +26,10 @@ def emit_program(ctx: LoweringContext) -> list:
     for item in items:
         if isinstance(item, LoopGroup):
             _emit_group(ctx, item)
-        elif isinstance(item, Block):
-            _emit_block(ctx, item.eqn)
+        elif hasattr(item, "emit"):  # a row region (compile/row_blocks.py)
+            item.emit(ctx)
         else:
-            item.emit(ctx)  # a row region (compile/row_blocks.py)
+            _emit_block(ctx, item.eqn)
     ctx.text.source = None
     return [ctx.array(atom) for atom in ctx.program.outvars]
 
