@@ -91,9 +91,13 @@ def _layer_grads_numpy(W, V, X):
     return X.T @ gh, p.T @ h
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_matrix_products_by_rows(dtype):
-    X = RNG.normal(size=(301, 60)).astype(dtype)
+@pytest.mark.parametrize("dtype, layout", [(np.float64, "C"), (np.float32, "C"),
+                                           (np.float64, "F"), (np.float64, "strided")])
+def test_matrix_products_by_rows(dtype, layout):
+    X = RNG.normal(size=(301, 120)).astype(dtype)
+    # a Fortran-ordered matrix's blocks of rows are read in place; others are copied once
+    X = np.asfortranarray(X[:, :60]) if layout == "F" else \
+        X[:, ::2] if layout == "strided" else np.ascontiguousarray(X[:, :60])
     W = RNG.normal(0, 0.2, (60, 40)).astype(dtype)
     V = RNG.normal(0, 0.2, (7, 40)).astype(dtype)
     f = fg.jit(fg.grad(lambda W, V, X: _layer(W, V, X), argnums=(0, 1)), compile="sync",
@@ -139,3 +143,15 @@ def test_an_mlps_loss_and_gradient_are_one_parallel_loop(dtype):
     for k in want:
         assert grads[k].dtype == dtype
         np.testing.assert_allclose(grads[k], want[k], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_vector_times_matrix_sums_over_the_rows(order, monkeypatch):
+    monkeypatch.setattr(context, "PARALLEL_MIN_WORK", 1)
+    X = np.asarray(RNG.normal(size=(9, 4)), order=order)
+    u = RNG.normal(size=9)
+    f = fg.jit(lambda u, X: (fnp.tanh(u) @ X, fnp.tanh(X @ X[0])), threads=3)
+    assert "prange(3)" in f.lower(u, X).source
+    got = f(u, X)
+    np.testing.assert_allclose(got[0], np.tanh(u) @ X, rtol=1e-12)
+    np.testing.assert_allclose(got[1], np.tanh(X @ X[0]), rtol=1e-12)

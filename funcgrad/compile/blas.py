@@ -167,6 +167,20 @@ def _contiguous(a):
     return lambda a: np.ascontiguousarray(a)
 
 
+def rows_contiguous(a):
+    """``a`` if it is C- or Fortran-contiguous (blocks of its rows are then matrices BLAS
+    reads as they are), else a C-contiguous copy."""
+    return a if a.flags.c_contiguous or a.flags.f_contiguous else np.ascontiguousarray(a)
+
+
+@overload(rows_contiguous)
+def _rows_contiguous(a):
+    if isinstance(a, types.Array) and a.layout in "CF":
+        return lambda a: a
+    return lambda a: a if a.flags.c_contiguous or a.flags.f_contiguous else \
+        np.ascontiguousarray(a)
+
+
 # ---------------------------------------------------------------------------------------
 # BLAS's own threads
 

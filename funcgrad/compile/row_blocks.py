@@ -51,7 +51,7 @@ class RowRegion:
         self.items: list = []
         self.local: set[int] = set()   # values made whole, each block writing its rows
         self.summed: set[int] = set()  # values summed over the blocks after the loop
-        self.whole: dict[int, str] = {}  # operands read whole: their contiguous arrays
+        self.whole: dict[int, tuple] = {}  # operands from before: (array, Fortran flag)
         self.work = 0
 
     def emit(self, ctx):
@@ -265,9 +265,10 @@ def emit_row_region(ctx, region: RowRegion):
                 _emit_group_rows(ctx, item, ready, start, stop, chunk)
             else:
                 ctx.text.source = item.eqn.source
-                spec, operands, out, _ = ready
+                spec, operands, fortran, out, _ = ready
                 status = ctx.fresh("status")
-                ctx.emit(f"{status} = {spec.lower(ctx, item.eqn, operands, out, start, stop)}")
+                ctx.emit(f"{status} = "
+                         f"{spec.lower(ctx, item.eqn, operands, fortran, out, start, stop)}")
                 statuses.append(status)
         ctx.emit(f"{failed} += {' + '.join(f'({s} != 0)' for s in statuses)}")
     ctx.emit(f"fgb.blas_threads({blas_threads})")
@@ -278,33 +279,46 @@ def emit_row_region(ctx, region: RowRegion):
             _define_group_results(ctx, item, ready, threads)
         elif ready[0].summed:
             ctx.text.source = item.eqn.source
-            _combine(ctx, item.eqn.outputs[0], ready[3], threads)
+            _combine(ctx, item.eqn.outputs[0], ready[4], threads)
 
 
 def _prepare_block(ctx, region, block, threads, chunk):
-    """Before the loop: the operands read whole (C-contiguous), and the result's array:
+    """Before the loop: the operands read whole (C-contiguous; a split matrix may be
+    Fortran-contiguous instead: ``fortran``, its flag, true then), and the result's array:
     whole, or one partial result per block of rows."""
     ctx.text.source = block.eqn.source
     spec = _row_spec(block)
-    operands = []
-    for atom in block.eqn.inputs:
+    operands, fortran = [], []
+    for atom, split in zip(block.eqn.inputs, spec.split):
         if isinstance(atom, Var) and id(atom) in region.local:
             operands.append(ctx.values[id(atom)])
-        elif id(atom) in region.whole:
-            operands.append(region.whole[id(atom)])
-        else:
-            name = region.whole[id(atom)] = ctx.fresh("operand")
-            ctx.emit(f"{name} = fgb.contiguous({ctx.array(atom)})")
-            operands.append(name)
+            fortran.append(None)  # (made here: C-ordered)
+            continue
+        if id(atom) not in region.whole:
+            name = ctx.fresh("operand")
+            if split and atom.aval.ndim == 2:
+                flag = ctx.fresh("fortran")
+                ctx.emit(f"{name} = fgb.rows_contiguous({ctx.array(atom)})")
+                ctx.emit(f"{flag} = not {name}.flags.c_contiguous")
+                region.whole[id(atom)] = (name, flag)
+            else:
+                ctx.emit(f"{name} = fgb.contiguous({ctx.array(atom)})")
+                region.whole[id(atom)] = (name, None)
+        name, flag = region.whole[id(atom)]
+        if flag is not None and not split:  # (read whole: C-contiguous)
+            name, flag = ctx.fresh("operand"), None
+            ctx.emit(f"{name} = fgb.contiguous({region.whole[id(atom)][0]})")
+        operands.append(name)
+        fortran.append(flag)
     out = block.eqn.outputs[0]
     if spec.summed:
         parts = ctx.fresh("parts")
         ctx.emit(f"{parts} = fgm.empty({ctx.shape((threads, *out.aval.shape))}, "
                  f"{ctx.dtype(out.aval.dtype)})")
-        return spec, operands, f"{parts}[{chunk}]", parts
+        return spec, operands, fortran, f"{parts}[{chunk}]", parts
     result = ctx.new_array(out.aval, ctx.name(out))
     ctx.bind(out, result)
-    return spec, operands, result, None
+    return spec, operands, fortran, result, None
 
 
 def _prepare_group(ctx, group, threads):

@@ -314,31 +314,50 @@ def _blas_kind(dtype) -> int:
     return ord("d" if dtype == np.float64 else "s")
 
 
-def _lower_row_product(ctx, eqn, operands, out, start, stop):
-    """Rows ``start:stop`` of ``x @ y``: gemv or gemm on those rows of ``x`` (row-major, each
-    block of rows is contiguous, which gemv and gemm read as the column-major transpose),
+def _either(fortran, c_order, f_order) -> str:
+    """``c_order``, or where the operand may be Fortran-ordered (``fortran``: an expression
+    true when it is), the choice between the two at run time."""
+    return c_order if fortran is None else f"({f_order} if {fortran} else {c_order})"
+
+
+def _block_op(fortran, cols, rows_total, transposed) -> tuple:
+    """BLAS's (trans, ld) for a block of rows of a 2-D operand of ``cols`` columns, read as
+    the column-major ``cols x block`` matrix (``transposed``: ``block x cols``). A C-ordered
+    block is stored as that matrix (leading dimension ``cols``); a Fortran-ordered one as
+    its transpose (leading dimension the operand's rows): its rows need no copy either."""
+    t, n = ord("t"), ord("n")
+    return (_either(fortran, t if transposed else n, n if transposed else t),
+            _either(fortran, cols, rows_total))
+
+
+def _lower_row_product(ctx, eqn, operands, fortran, out, start, stop):
+    """Rows ``start:stop`` of ``x @ y``: gemv or gemm on those rows of ``x`` (a row-major
+    block of rows is contiguous: gemv and gemm read it as the column-major transpose),
     written into the same rows of ``out``."""
     (x, y), (result,) = eqn.inputs, eqn.outputs
     (_, yc), _ = eqn.params["contract"], eqn.params["batch"]
     X, Y = operands
     dtype = result.aval.dtype
-    k = ctx.dim(x.aval.shape[1])
+    n, k = ctx.dim(x.aval.shape[0]), ctx.dim(x.aval.shape[1])
     scalars = _alpha_beta(ctx, dtype)
     rows = f"{stop} - {start}"
-    if y.aval.ndim == 1:  # out = X w: gemv of X's transpose (k x rows, column-major)
-        return (f"fgb.xxgemv({_blas_kind(dtype)}, {ord('t')}, {k}, {rows}, {scalars}.ctypes, "
-                f"{X}[{start}:].ctypes, {k}, {Y}.ctypes, {scalars}[1:].ctypes, "
-                f"{out}[{start}:].ctypes)")
+    if y.aval.ndim == 1:  # out = X w: gemv of X's block transposed (stored k x rows)
+        f = fortran[0]
+        return (f"fgb.xxgemv({_blas_kind(dtype)}, {_either(f, ord('t'), ord('n'))}, "
+                f"{_either(f, k, rows)}, {_either(f, rows, k)}, {scalars}.ctypes, "
+                f"{X}[{start}:].ctypes, {_either(f, k, n)}, {Y}.ctypes, "
+                f"{scalars}[1:].ctypes, {out}[{start}:].ctypes)")
     m = ctx.dim(result.aval.shape[1])
     # out^T (m x rows) = op(W) (m x k) X^T (k x rows), column-major; W is (k, m) row-major,
     # column-major m x k, or (m, k) (read transposed) when the product is X @ W.T
     trans, ld = (ord("n"), m) if yc == (0,) else (ord("t"), k)
-    return (f"fgb.xxgemm({_blas_kind(dtype)}, {trans}, {ord('n')}, {m}, {rows}, {k}, "
-            f"{scalars}.ctypes, {Y}.ctypes, {ld}, {X}[{start}:].ctypes, {k}, "
+    x_trans, x_ld = _block_op(fortran[0], k, n, False)
+    return (f"fgb.xxgemm({_blas_kind(dtype)}, {trans}, {x_trans}, {m}, {rows}, {k}, "
+            f"{scalars}.ctypes, {Y}.ctypes, {ld}, {X}[{start}:].ctypes, {x_ld}, "
             f"{scalars}[1:].ctypes, {out}[{start}:].ctypes, {m})")
 
 
-def _lower_row_contraction(ctx, eqn, operands, out, start, stop):
+def _lower_row_contraction(ctx, eqn, operands, fortran, out, start, stop):
     """The part of ``x.T @ y`` (both contracted over their first axis) from rows
     ``start:stop``, into ``out``: a row-major (rows, p) block is the column-major p x rows
     matrix, so ``x.T @ v`` is gemv without transposing and ``x.T @ y`` is gemm of y's block
@@ -348,15 +367,20 @@ def _lower_row_contraction(ctx, eqn, operands, out, start, stop):
     dtype = result.aval.dtype
     scalars = _alpha_beta(ctx, dtype)
     rows = f"{stop} - {start}"
+    n = ctx.dim(x.aval.shape[0])
     if x.aval.ndim == 1 or y.aval.ndim == 1:  # a matrix's block transposed times a vector's
-        (A, a), (V, _) = ((X, x), (Y, y)) if x.aval.ndim == 2 else ((Y, y), (X, x))
+        (A, a, f), (V, _, _) = ((X, x, fortran[0]), (Y, y, fortran[1])) \
+            if x.aval.ndim == 2 else ((Y, y, fortran[1]), (X, x, fortran[0]))
         p = ctx.dim(a.aval.shape[1])
-        return (f"fgb.xxgemv({_blas_kind(dtype)}, {ord('n')}, {p}, {rows}, "
-                f"{scalars}.ctypes, {A}[{start}:].ctypes, {p}, {V}[{start}:].ctypes, "
+        return (f"fgb.xxgemv({_blas_kind(dtype)}, {_either(f, ord('n'), ord('t'))}, "
+                f"{_either(f, p, rows)}, {_either(f, rows, p)}, {scalars}.ctypes, "
+                f"{A}[{start}:].ctypes, {_either(f, p, n)}, {V}[{start}:].ctypes, "
                 f"{scalars}[1:].ctypes, {out}.ctypes)")
     p, q = ctx.dim(x.aval.shape[1]), ctx.dim(y.aval.shape[1])
-    return (f"fgb.xxgemm({_blas_kind(dtype)}, {ord('n')}, {ord('t')}, {q}, {p}, {rows}, "
-            f"{scalars}.ctypes, {Y}[{start}:].ctypes, {q}, {X}[{start}:].ctypes, {p}, "
+    y_trans, y_ld = _block_op(fortran[1], q, n, False)
+    x_trans, x_ld = _block_op(fortran[0], p, n, True)
+    return (f"fgb.xxgemm({_blas_kind(dtype)}, {y_trans}, {x_trans}, {q}, {p}, {rows}, "
+            f"{scalars}.ctypes, {Y}[{start}:].ctypes, {y_ld}, {X}[{start}:].ctypes, {x_ld}, "
             f"{scalars}[1:].ctypes, {out}.ctypes, {q})")
 
 
