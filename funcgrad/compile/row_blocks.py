@@ -58,6 +58,9 @@ class RowRegion:
         emit_row_region(ctx, self)
 
 
+MAX_MOVED = 64  # items moved after one region, at most (a region goes on past them)
+
+
 def with_row_regions(ctx) -> list:
     """``ctx``'s schedule items in the order to emit them, with each run that goes row by
     row replaced by its RowRegion (none on one thread, or inside a lax loop or cond). An
@@ -69,15 +72,17 @@ def with_row_regions(ctx) -> list:
     order: list = []
     region: RowRegion | None = None
     after: list = []
+    moved: set[int] = set()  # what the items in ``after`` compute
     for item in ctx.plan.items:
         if region is not None:
-            if not _reads_items(ctx, item, after) and _joins(ctx, region, item):
+            if not _reads(ctx, item, moved) and _joins(ctx, region, item):
                 continue
-            if _start(ctx, item) is None:
+            if len(after) < MAX_MOVED and _start(ctx, item) is None:
                 after.append(item)
+                moved.update(id(v) for v in _outputs(item))
                 continue
         _close(ctx, region, after, order)
-        region, after = _start(ctx, item), []
+        region, after, moved = _start(ctx, item), [], set()
         if region is None:
             order.append(item)
     _close(ctx, region, after, order)
@@ -102,9 +107,8 @@ def _outputs(item) -> list:
         else list(item.eqn.outputs)
 
 
-def _reads_items(ctx, item, items) -> bool:
-    """Whether ``item`` reads what any of ``items`` compute."""
-    made = {id(v) for other in items for v in _outputs(other)}
+def _reads(ctx, item, made: set) -> bool:
+    """Whether ``item`` reads any of the variables ``made`` (ids)."""
     if not made:
         return False
     eqns = item.members if isinstance(item, LoopGroup) else [item.eqn]
