@@ -18,15 +18,20 @@ An item joins the region (``_joins``) when it is
 
 - a block whose lowering can compute a block of rows (``Standalone.rows``: products), of
   the region's row count, reading what the region computes only as whole arrays of rows
-  it splits (``RowBlocks.split``), or
+  it splits (``RowBlocks.split``), and no view (``X.T``: copied at each call), or
 - a loop group over the region's rows (its outermost axis) that reads what the region
-  computes only at its own index, and whose reductions keep the rows (sums along a row);
+  computes only in the row it computes (``_reads_own_rows``: through views and
+  recomputed values), whose reductions keep the rows (sums along a row) or are sums
+  over them (a bias gradient, a loss: each block accumulates its partial result);
 
-and nothing in it reads a summed result of the region (only complete after the region).
-A region holds at least one block and one other item, and enough work for several
-threads (``threads_for``). Values the region computes are whole arrays allocated before
-the loop, each block of rows writing its own rows, so whatever follows reads them as it
-would on one thread. Nothing here runs on one thread: there, the code is as before.
+and nothing in it reads a summed result of the region (only complete after the loop).
+An item that can neither join nor start a region, and that nothing joining later reads, is
+moved after the region (a loss's scalar between the passes). A region holds at least one
+block (a product alone is one too) and enough work for several threads (``threads_for``).
+Values the region computes are whole arrays allocated before the loop, each block of rows
+writing its own rows, so whatever follows reads them as it would on one thread; partial
+results are added after the loop (``_combine``). BLAS runs one thread of its own during
+the loop (blas.py). Nothing here runs on one thread: there, the code is as before.
 """
 
 from __future__ import annotations
