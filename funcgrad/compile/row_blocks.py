@@ -410,10 +410,14 @@ def _combine(ctx, out, parts, threads, cast=False):
     ctx.bind(out, ctx.name(out))
     j, block = ctx.fresh("j"), ctx.fresh("block")
     n = ctx.dim(size)
+    total = as_out(" + ".join(f"{flat}[{k}, {j}]" for k in range(threads)))
     pieces = ctx.threads_for(size * threads) if size >= threads else 1
-    ctx.emit(f"for {block} in {'prange' if pieces > 1 else 'range'}({pieces}):")
+    if pieces == 1:
+        ctx.emit(f"for {j} in range({n}):")
+        ctx.emit(f"    {result}[{j}] = {total}")
+        return
+    ctx.emit(f"for {block} in prange({pieces}):")
     with ctx.indented():
         ctx.emit(f"for {j} in range({block} * {n} // {pieces}, ({block} + 1) * {n} // "
                  f"{pieces}):")
-        total = " + ".join(f"{flat}[{k}, {j}]" for k in range(threads))
-        ctx.emit(f"    {result}[{j}] = {as_out(total)}")
+        ctx.emit(f"    {result}[{j}] = {total}")
