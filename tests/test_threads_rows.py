@@ -148,3 +148,17 @@ def test_vector_times_matrix_sums_over_the_rows(layout, monkeypatch):
     got = f(u, X)
     np.testing.assert_allclose(got[0], np.tanh(u) @ X, rtol=1e-12)
     np.testing.assert_allclose(got[1], np.tanh(X @ X[0]), rtol=1e-12)
+
+
+def test_transposed_operands_are_read_in_place():
+    """X.T @ u splits X.T's rows (X's columns), h @ V.T and h @ W.T read the transposed
+    weights as they are (Fortran-ordered), a Fortran-ordered weight too."""
+    X, u = RNG.normal(size=(300, 200)), RNG.normal(size=300)
+    V, W = RNG.normal(size=(7, 300)), np.asfortranarray(RNG.normal(size=(300, 5)))
+    f = fg.jit(lambda X, u, V, W: (fnp.tanh(X.T @ u), fnp.tanh(X.T @ V.T), X.T @ W),
+               compile="sync", threads=2)
+    source = f.lower(X, u, V, W).source
+    assert "np.dot" not in source and "fgb.rows_contiguous(" in source
+    want = (np.tanh(X.T @ u), np.tanh(X.T @ V.T), X.T @ W)
+    for got, expected in zip(f(X, u, V, W), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

@@ -18,7 +18,8 @@ An item joins the region (``_joins``) when it is
 
 - a block whose lowering can compute a block of rows (``Standalone.rows``: products), of
   the region's row count, reading what the region computes only as whole arrays of rows
-  it splits (``RowBlocks.split``), and no view (``X.T``: copied at each call), or
+  it splits (``RowBlocks.split``) (a matrix from before the region, a transpose say,
+  is read in place if it is C- or Fortran-contiguous, else copied once), or
 - a loop group over the region's rows (its outermost axis) that reads what the region
   computes only in the row it computes (``_reads_own_rows``: through views and
   recomputed values), whose reductions keep the rows (sums along a row) or are sums
@@ -165,20 +166,11 @@ def _joins(ctx, region, item) -> bool:
             if _reads_region(ctx, region, atom) and not (
                     split and isinstance(atom, Var) and id(atom) in region.local):
                 return False
-            if _is_view(ctx, atom):
-                return False  # (copied to be contiguous at each call: X.T @ v, as ops/linalg.py
-                # writes it, reads X as it is)
         out = item.eqn.outputs[0]
         (region.summed if spec.summed else region.local).add(id(out))
         region.work += spec.work
     region.items.append(item)
     return True
-
-
-def _is_view(ctx, atom) -> bool:
-    """A view of another array (a transpose, a slice), not an array of its own."""
-    return (isinstance(atom, Var) and id(atom) in ctx.plan.views
-            and id(atom) not in ctx.plan.placed and id(atom) not in ctx.values)
 
 
 def _group_joins(ctx, region, group) -> bool:
@@ -292,20 +284,20 @@ def emit_row_region(ctx, region: RowRegion):
 
 
 def _prepare_block(ctx, region, block, threads, chunk):
-    """Before the loop: the operands read whole (C-contiguous; a split matrix may be
+    """Before the loop: the operands from before the region, C-contiguous (a matrix may be
     Fortran-contiguous instead: ``fortran``, its flag, true then), and the result's array:
     whole, or one partial result per block of rows."""
     ctx.text.source = block.eqn.source
     spec = _row_spec(block)
     operands, fortran = [], []
-    for atom, split in zip(block.eqn.inputs, spec.split):
+    for atom in block.eqn.inputs:
         if isinstance(atom, Var) and id(atom) in region.local:
             operands.append(ctx.values[id(atom)])
             fortran.append(None)  # (made here: C-ordered)
             continue
         if id(atom) not in region.whole:
             name = ctx.fresh("operand")
-            if split and atom.aval.ndim == 2:
+            if atom.aval.ndim == 2:  # (a transpose is Fortran-ordered: read as it is)
                 flag = ctx.fresh("fortran")
                 ctx.emit(f"{name} = fgb.rows_contiguous({ctx.array(atom)})")
                 ctx.emit(f"{flag} = not {name}.flags.c_contiguous")
@@ -314,9 +306,6 @@ def _prepare_block(ctx, region, block, threads, chunk):
                 ctx.emit(f"{name} = fgb.contiguous({ctx.array(atom)})")
                 region.whole[id(atom)] = (name, None)
         name, flag = region.whole[id(atom)]
-        if flag is not None and not split:  # (read whole: C-contiguous)
-            name, flag = ctx.fresh("operand"), None
-            ctx.emit(f"{name} = fgb.contiguous({region.whole[id(atom)][0]})")
         operands.append(name)
         fortran.append(flag)
     out = block.eqn.outputs[0]

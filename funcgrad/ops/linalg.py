@@ -349,8 +349,11 @@ def _lower_row_product(ctx, eqn, operands, fortran, out, start, stop):
                 f"{scalars}[1:].ctypes, {out}[{start}:].ctypes)")
     m = ctx.dim(result.aval.shape[1])
     # out^T (m x rows) = op(W) (m x k) X^T (k x rows), column-major; W is (k, m) row-major,
-    # column-major m x k, or (m, k) (read transposed) when the product is X @ W.T
-    trans, ld = (ord("n"), m) if yc == (0,) else (ord("t"), k)
+    # column-major m x k, or (m, k) (read transposed) when the product is X @ W.T; a
+    # Fortran-ordered W is the other way round
+    f, t, n_ = fortran[1], ord("t"), ord("n")
+    trans, ld = (_either(f, n_, t), _either(f, m, k)) if yc == (0,) else \
+        (_either(f, t, n_), _either(f, k, m))
     x_trans, x_ld = _block_op(fortran[0], k, n, False)
     return (f"fgb.xxgemm({_blas_kind(dtype)}, {trans}, {x_trans}, {m}, {rows}, {k}, "
             f"{scalars}.ctypes, {Y}.ctypes, {ld}, {X}[{start}:].ctypes, {x_ld}, "

@@ -114,13 +114,13 @@ class RowBlocks(NamedTuple):
     loops that make and read those rows (compile/row_blocks.py). ``split``: per operand,
     whether only the block's rows are read (else it is read whole); ``summed``: the result
     sums over the rows (each block writes a partial result, the partials are then added),
-    else its rows are the operands' rows. ``lower(ctx, eqn, operands, fortran, out, start, stop)``
-    is an expression computing the block of rows ``start:stop`` whose value is 0 when it
-    succeeded (a status: nothing may raise inside a parallel loop), ``operands`` being
-    arrays, whole, C-contiguous except where ``fortran`` (per operand) is an expression,
-    true at run time when that one is Fortran-contiguous instead (a split 2-D operand: its
-    rows need no copy either way), and ``out`` the array to write (whole, or the block's
-    partial result)."""
+    else its rows are the operands' rows. ``lower(ctx, eqn, operands, fortran, out, start,
+    stop)`` is an expression computing the block of rows ``start:stop`` whose value is 0
+    when it succeeded (a status: nothing may raise inside a parallel loop), ``operands``
+    being arrays, whole, C-contiguous except where ``fortran`` (per operand) is an
+    expression, true at run time when that one is Fortran-contiguous instead (a 2-D
+    operand: blocks of its rows, or a transpose, need no copy either way), and ``out`` the
+    array to write (whole, or the block's partial result)."""
     rows: int
     split: tuple
     summed: bool
