@@ -165,3 +165,68 @@ def _contiguous(a):
     if isinstance(a, types.Array) and a.layout == "C":
         return lambda a: a
     return lambda a: np.ascontiguousarray(a)
+
+
+def rows_contiguous(a):
+    """``a`` if it is C- or Fortran-contiguous (blocks of its rows are then matrices BLAS
+    reads as they are), else a C-contiguous copy."""
+    return a if a.flags.c_contiguous or a.flags.f_contiguous else np.ascontiguousarray(a)
+
+
+@overload(rows_contiguous)
+def _rows_contiguous(a):
+    if isinstance(a, types.Array) and a.layout in "CF":
+        return lambda a: a
+    return lambda a: a if a.flags.c_contiguous or a.flags.f_contiguous else \
+        np.ascontiguousarray(a)
+
+
+# ---------------------------------------------------------------------------------------
+# BLAS's own threads
+
+def _blas_threads_address() -> int | None:
+    """The address of ``openblas_set_num_threads_local(n)`` (sets OpenBLAS's thread count,
+    for the whole process in its pthreads builds, and returns the previous one) in the BLAS
+    that Numba's products call: SciPy's, found through the library its cython_blas module
+    links (loaded as a library, without importing scipy.linalg: 90 ms). None for another
+    BLAS."""
+    import ctypes
+    import glob
+    import os
+    try:
+        import scipy
+        paths = glob.glob(os.path.join(os.path.dirname(scipy.__file__), "linalg",
+                                       "cython_blas*.so"))
+        function = ctypes.CDLL(paths[0]).openblas_set_num_threads_local
+        return ctypes.cast(function, ctypes.c_void_p).value
+    except (ImportError, OSError, AttributeError, IndexError):
+        return None
+
+
+_stand_in: list = []  # the stand-in's compiled function, kept alive
+
+
+def _no_blas_threads_address() -> int:
+    """A stand-in for a BLAS without openblas_set_num_threads_local: does nothing."""
+    from numba import cfunc
+
+    @cfunc(types.intc(types.intc))
+    def no_threads(n):
+        return 0
+    _stand_in.append(no_threads)
+    return no_threads.address  # type: ignore[return-value]
+
+
+def _register_blas_threads():
+    import llvmlite.binding as llvm
+    llvm.add_symbol("funcgrad_blas_threads",
+                    _blas_threads_address() or _no_blas_threads_address())
+
+
+_register_blas_threads()
+
+# int funcgrad_blas_threads(n): run BLAS's next calls on n threads; the previous count. A
+# parallel loop calling BLAS on each of its threads sets 1 around it (compile/row_blocks.py):
+# OpenBLAS's threads on top of the loop's, more threads than cores, each waiting for the
+# others, made an MLP's gradient on two threads a hundred times slower.
+blas_threads = types.ExternalFunction("funcgrad_blas_threads", types.intc(types.intc))

@@ -21,10 +21,16 @@ def emit_program(ctx: LoweringContext) -> list:
     """Emit every item of ``ctx``'s schedule, in order (its inputs are bound already); the
     expressions of the program's outputs."""
     top = ctx.text.indent == 1  # (not a region's body)
-    for item in ctx.plan.items:
+    items = ctx.plan.items
+    if ctx.text.threads > 1:  # runs of items going row by row: one parallel loop each
+        from funcgrad.compile.row_blocks import with_row_regions
+        items = with_row_regions(ctx)
+    for item in items:
         start = len(ctx.text.lines)
         if isinstance(item, LoopGroup):
             _emit_group(ctx, item)
+        elif hasattr(item, "emit"):  # a row region (compile/row_blocks.py)
+            item.emit(ctx)
         else:
             _emit_block(ctx, item.eqn)
         if top:  # the lines of each item: copies of the same are written once (outline.py)

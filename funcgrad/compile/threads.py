@@ -1,20 +1,36 @@
 """How many threads compiled programs use, and which loops run on them.
 
-A program compiled for more than one thread writes the outermost loop of each large fused
-loop group as Numba's ``prange`` (and splits large matrix products into row blocks, one
-BLAS call per thread: ops/linalg.py) (the function is compiled with ``parallel=`` enabling
-``prange`` only: no other automatic parallelisation), so the group's elements are shared
-among the threads. Small loops, loops inside control flow (lax loops and conds) and groups
-whose reductions cannot be split (max, min, all, any over the outermost axis) stay serial,
-and a program with none of them generates exactly the code it does on one thread.
+A program compiled for more than one thread (the function is compiled with ``parallel=``
+enabling Numba's ``prange`` only: no other automatic parallelisation) runs its large work
+at the top level on several threads:
+
+- Row regions (compile/row_blocks.py): consecutive work that goes row by row (matrix
+  products by the rows of their left operand, fused loops over those rows, products and
+  sums over the rows, such as a linear model's ``X @ w``, the loop over its rows and
+  ``X.T @ g``, or a whole MLP's gradient) runs as ONE ``prange`` loop over blocks of rows,
+  one block per thread: each block's products are BLAS calls into rows of existing arrays
+  (or into its own partial result, for sums over the rows), each block's loops cover its
+  rows; after the loop, the partial results are added. One start and join of the threads
+  for all of it.
+- Other large fused loop groups: their outermost loop is a ``prange`` (emitter.py).
+- Other large matrix products: split into row blocks, one BLAS call per thread
+  (ops/linalg.py).
+
+BLAS runs one thread of its own inside these loops (blas.py ``blas_threads``): OpenBLAS's
+threads on top of the loop's would be more threads than cores. Small work, loops inside
+control flow (lax loops and conds), loops whose reductions over the outermost axis are not
+sums or products (max, min, all, any), and sin and cos in loops long enough to check
+their arguments' range stay serial or outside row regions, and a program with none of
+them generates exactly the code it does on one thread.
 
 What is guaranteed: elementwise results are bit-identical for every thread count (each
-element is computed by the same code); a sum or product over the parallel axis is
-accumulated per thread and the partial results combined, so it may differ from the
-one-thread result by rounding (as NumPy's pairwise sums differ from a loop's); so may a
-matrix product whose contracted axis is split (``X.T @ v``), its per-thread partial
-products being summed. A product split by output rows (``X @ v``) computes each row with
-the same BLAS kernel as on one thread (identical in practice, which BLAS does not promise).
+element is computed by the same code: a loop in a row region uses the vector math it
+would use on one thread); a sum or product over the parallel axis is accumulated per
+thread and the partial results combined, so it may differ from the one-thread result by
+rounding (as NumPy's pairwise sums differ from a loop's); so may a matrix product whose
+contracted axis is split (``X.T @ v``), its per-thread partial products being summed. A
+product split by output rows (``X @ v``) computes each row with the same BLAS kernel as on
+one thread (identical in practice, which BLAS does not promise).
 """
 
 from __future__ import annotations
@@ -61,7 +77,24 @@ def usable(threads: int) -> int:
     return max(1, min(threads, config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
 
 
+_counts: dict[int, int] = {}  # threads asked for -> usable(threads)
+_set_count = None  # Numba's own setter, once its threads run (see set_threads)
+
+
 def set_threads(threads: int):
-    """Run the parallel loops of this Python thread's next calls on ``threads`` threads."""
+    """Run the parallel loops of this Python thread's next calls on ``threads`` threads.
+    Called before every call of a parallel program (the count is per calling thread), so
+    after the first call it goes straight to the setter of Numba's thread pool (0.3 µs,
+    where ``numba.set_num_threads``, checking its argument and the pool each time, takes
+    1.5 µs: 5% of logreg's gradient on two threads)."""
+    global _set_count
+    count = _counts.get(threads)
+    if count is not None and _set_count is not None:
+        _set_count(count)
+        return
     import numba
-    numba.set_num_threads(usable(threads))
+    from numba.np.ufunc import parallel
+    count = _counts[threads] = usable(threads)
+    numba.set_num_threads(count)  # (starts the pool the first time)
+    setter = getattr(parallel, "_set_num_threads", None)
+    _set_count = setter if callable(setter) else numba.set_num_threads

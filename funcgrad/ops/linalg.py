@@ -15,7 +15,7 @@ import numpy as np
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.primitive import Primitive
 from funcgrad.rules import batch_rules, jvp_rules, vjp_rules
-from funcgrad.rules.lowering import Standalone, lowerings
+from funcgrad.rules.lowering import RowBlocks, Standalone, lowerings
 from funcgrad.core.types import ShapedArray
 
 
@@ -273,16 +273,118 @@ def _split_dot(ctx, eqn, X, Y) -> bool:
                  f"{ctx.dtype(out.aval.dtype)})")
         block = (f"{parts}[{c}] = np.dot({matrix}[{start}:{stop}].T, "
                  f"{other}[{start}:{stop}])")
+    blas_threads = ctx.fresh("blas_threads")  # (one BLAS thread in each: row_blocks.py)
+    ctx.emit(f"{blas_threads} = fgb.blas_threads(1)")
     ctx.emit(f"for {c} in prange({threads}):")
     with ctx.indented():
         ctx.emit(f"{start} = {c} * {n} // {threads}")
         ctx.emit(f"{stop} = ({c} + 1) * {n} // {threads}")
         ctx.emit(block)
+    ctx.emit(f"fgb.blas_threads({blas_threads})")
     if xc == (1,):
         ctx.bind(out, result)
     else:
         ctx.define(out, f"{parts}.sum(axis=0)")
     return True
+
+
+def _dot_rows(eqn):
+    """How a product runs a block of rows at a time (RowBlocks, compile/row_blocks.py):
+    ``x @ y`` with a 2-D ``x`` by ``x``'s rows (each output row from the same row of
+    ``x``), ``x.T @ y`` (contracting both operands' first axes) as a sum over the rows; one
+    BLAS call per block either way. None for other products (batched, several contracted
+    axes, not float32 or float64 throughout, empty)."""
+    (x, y), (out,) = eqn.inputs, eqn.outputs
+    (xc, yc), (xb, _) = eqn.params["contract"], eqn.params["batch"]
+    dtype = out.aval.dtype
+    if xb or len(xc) != 1 or dtype not in _BLAS_DTYPES \
+            or not x.aval.dtype == y.aval.dtype == dtype \
+            or not (x.aval.size and y.aval.size and out.aval.size) \
+            or x.aval.ndim > 2 or y.aval.ndim > 2:
+        return None
+    work = out.aval.size * x.aval.shape[xc[0]]
+    if x.aval.ndim == 2 and xc == (1,):
+        return RowBlocks(x.aval.shape[0], (True, False), False, _lower_row_product, work)
+    if xc == yc == (0,) and x.aval.ndim + y.aval.ndim >= 3:
+        return RowBlocks(x.aval.shape[0], (True, True), True, _lower_row_contraction, work)
+    return None
+
+
+def _blas_kind(dtype) -> int:
+    return ord("d" if dtype == np.float64 else "s")
+
+
+def _either(fortran, c_order, f_order) -> str:
+    """``c_order``, or where the operand may be Fortran-ordered (``fortran``: an expression
+    true when it is), the choice between the two at run time."""
+    return c_order if fortran is None else f"({f_order} if {fortran} else {c_order})"
+
+
+def _block_op(fortran, cols, rows_total, transposed) -> tuple:
+    """BLAS's (trans, ld) for a block of rows of a 2-D operand of ``cols`` columns, read as
+    the column-major ``cols x block`` matrix (``transposed``: ``block x cols``). A C-ordered
+    block is stored as that matrix (leading dimension ``cols``); a Fortran-ordered one as
+    its transpose (leading dimension the operand's rows): its rows need no copy either."""
+    t, n = ord("t"), ord("n")
+    return (_either(fortran, t if transposed else n, n if transposed else t),
+            _either(fortran, cols, rows_total))
+
+
+def _lower_row_product(ctx, eqn, operands, fortran, out, start, stop):
+    """Rows ``start:stop`` of ``x @ y``: gemv or gemm on those rows of ``x`` (a row-major
+    block of rows is contiguous: gemv and gemm read it as the column-major transpose),
+    written into the same rows of ``out``."""
+    (x, y), (result,) = eqn.inputs, eqn.outputs
+    (_, yc), _ = eqn.params["contract"], eqn.params["batch"]
+    X, Y = operands
+    dtype = result.aval.dtype
+    n, k = ctx.dim(x.aval.shape[0]), ctx.dim(x.aval.shape[1])
+    scalars = _alpha_beta(ctx, dtype)
+    rows = f"{stop} - {start}"
+    if y.aval.ndim == 1:  # out = X w: gemv of X's block transposed (stored k x rows)
+        f = fortran[0]
+        return (f"fgb.xxgemv({_blas_kind(dtype)}, {_either(f, ord('t'), ord('n'))}, "
+                f"{_either(f, k, rows)}, {_either(f, rows, k)}, {scalars}.ctypes, "
+                f"{X}[{start}:].ctypes, {_either(f, k, n)}, {Y}.ctypes, "
+                f"{scalars}[1:].ctypes, {out}[{start}:].ctypes)")
+    m = ctx.dim(result.aval.shape[1])
+    # out^T (m x rows) = op(W) (m x k) X^T (k x rows), column-major; W is (k, m) row-major,
+    # column-major m x k, or (m, k) (read transposed) when the product is X @ W.T; a
+    # Fortran-ordered W is the other way round
+    f, t, n_ = fortran[1], ord("t"), ord("n")
+    trans, ld = (_either(f, n_, t), _either(f, m, k)) if yc == (0,) else \
+        (_either(f, t, n_), _either(f, k, m))
+    x_trans, x_ld = _block_op(fortran[0], k, n, False)
+    return (f"fgb.xxgemm({_blas_kind(dtype)}, {trans}, {x_trans}, {m}, {rows}, {k}, "
+            f"{scalars}.ctypes, {Y}.ctypes, {ld}, {X}[{start}:].ctypes, {x_ld}, "
+            f"{scalars}[1:].ctypes, {out}[{start}:].ctypes, {m})")
+
+
+def _lower_row_contraction(ctx, eqn, operands, fortran, out, start, stop):
+    """The part of ``x.T @ y`` (both contracted over their first axis) from rows
+    ``start:stop``, into ``out``: a row-major (rows, p) block is the column-major p x rows
+    matrix, so ``x.T @ v`` is gemv without transposing and ``x.T @ y`` is gemm of y's block
+    times x's block transposed (the column-major transpose of the row-major result)."""
+    (x, y), (result,) = eqn.inputs, eqn.outputs
+    X, Y = operands
+    dtype = result.aval.dtype
+    scalars = _alpha_beta(ctx, dtype)
+    rows = f"{stop} - {start}"
+    n = ctx.dim(x.aval.shape[0])
+    if x.aval.ndim == 1 or y.aval.ndim == 1:  # a matrix's block transposed times a vector's
+        (A, a, f), (V, _, _) = ((X, x, fortran[0]), (Y, y, fortran[1])) \
+            if x.aval.ndim == 2 else ((Y, y, fortran[1]), (X, x, fortran[0]))
+        p = ctx.dim(a.aval.shape[1])
+        return (f"fgb.xxgemv({_blas_kind(dtype)}, {_either(f, ord('n'), ord('t'))}, "
+                f"{_either(f, p, rows)}, {_either(f, rows, p)}, {scalars}.ctypes, "
+                f"{A}[{start}:].ctypes, {_either(f, p, n)}, {V}[{start}:].ctypes, "
+                f"{scalars}[1:].ctypes, {out}.ctypes)")
+    p, q = ctx.dim(x.aval.shape[1]), ctx.dim(y.aval.shape[1])
+    y_trans, y_ld = _block_op(fortran[1], q, n, False)
+    x_trans, x_ld = _block_op(fortran[0], p, n, True)
+    return (f"fgb.xxgemm({_blas_kind(dtype)}, {y_trans}, {x_trans}, {q}, {p}, {rows}, "
+            f"{scalars}.ctypes, {Y}[{start}:].ctypes, {y_ld}, {X}[{start}:].ctypes, {x_ld}, "
+            f"{scalars}[1:].ctypes, {out}.ctypes, {q})")
 
 
 def _as_dtype(ctx, atom, dtype):
@@ -323,7 +425,7 @@ dot_general_p = Primitive("dot_general", impl=_dot_general_impl, shape_rule=_dot
                           allocates=True)
 vjp_rules[dot_general_p] = _dot_general_vjp
 jvp_rules[dot_general_p] = _dot_general_jvp
-lowerings[dot_general_p] = Standalone(_lower_dot_general)
+lowerings[dot_general_p] = Standalone(_lower_dot_general, rows=_dot_rows)
 
 
 def _dot_general_batch(args, dims, *, contract, batch):

@@ -23,10 +23,11 @@ never guesses from parameter names or from the code a rule writes.
   ``as_array(ctx, base, ...)`` is an
   array expression for the view without copying, when a block needs it whole (else it is
   copied).
-- ``Standalone(lower)``: a **block** of its own, ``lower(ctx, eqn)``, written with the
+- ``Standalone(lower, rows)``: a **block** of its own, ``lower(ctx, eqn)``, written with the
   documented API of compile/context.py (``ctx.array(atom)``, ``ctx.dim(n)``,
   ``ctx.emit(line)``, ``ctx.define(var, expr)``, ``ctx.loops(shape)``...). dot_general,
-  gather, scatter, concatenate, cumsum.
+  gather, scatter, concatenate, cumsum. ``rows(eqn)``, optional: a ``RowBlocks`` when the
+  block can also be computed a block of rows at a time (matrix products).
 - ``Region(lower)``: a block for a primitive that **holds sub-programs** (branches, loops).
   ``lower(ctx, eqn)`` writes the control flow (``if``/``else``, ``for``, ``while``) and, inside
   it, ``outs = ctx.lower_region(program, input_exprs)`` emits a nested Program's body at the
@@ -104,6 +105,27 @@ class Guarded(NamedTuple):
 
 class Standalone(NamedTuple):
     lower: Callable   # (ctx, eqn) -> None; defines every output (ctx.define / ctx.bind)
+    rows: Callable | None = None  # (eqn) -> RowBlocks or None: it can run by row blocks
+
+
+class RowBlocks(NamedTuple):
+    """How a ``Standalone`` block computes a block of rows (axis 0) of its operands, so that
+    on several threads the code generator can run it in one parallel region with the
+    loops that make and read those rows (compile/row_blocks.py). ``split``: per operand,
+    whether only the block's rows are read (else it is read whole); ``summed``: the result
+    sums over the rows (each block writes a partial result, the partials are then added),
+    else its rows are the operands' rows. ``lower(ctx, eqn, operands, fortran, out, start,
+    stop)`` is an expression computing the block of rows ``start:stop`` whose value is 0
+    when it succeeded (a status: nothing may raise inside a parallel loop), ``operands``
+    being arrays, whole, C-contiguous except where ``fortran`` (per operand) is an
+    expression, true at run time when that one is Fortran-contiguous instead (a 2-D
+    operand: blocks of its rows, or a transpose, need no copy either way), and ``out`` the
+    array to write (whole, or the block's partial result)."""
+    rows: int
+    split: tuple
+    summed: bool
+    lower: Callable
+    work: int         # element operations (multiply-adds), for compile/threads.py
 
 
 class Region(NamedTuple):
