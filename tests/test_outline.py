@@ -3,6 +3,7 @@ loop unrolls into become calls of one generated function, which Numba compiles o
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -89,7 +90,8 @@ def test_scalars_and_constants_that_differ_per_copy_are_arguments_and_results():
     W, x = rng.normal(0, 0.5, (5, 5)), rng.normal(size=5)
     value_and_grad = fg.jit(fg.value_and_grad(f))
     source = value_and_grad.lower(W, x).source
-    assert functions_in(source) > 0 and "return v1, v4" in source  # an array and a scalar
+    assert functions_in(source) > 0
+    assert re.search(r"return v\d+, v\d+\n", source)  # an array and a scalar
     value, grad = value_and_grad(W, x)
     s, h = 0.0, x
     for k in range(6):

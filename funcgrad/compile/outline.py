@@ -45,10 +45,11 @@ class _Piece(NamedTuple):
     start: int                 # its lines in the body: [start, stop)
     stop: int
     comments: int              # its leading comment lines (they stay in the body)
-    tree: ast.Module           # its code
+    code: str                  # its statements, dedented, without comment lines
     plain: bool                # whether it may be outlined (see _plain)
-    loads: set                 # names it reads
-    stores: set                # names it assigns
+    loads: frozenset           # names it reads
+    stores: frozenset          # names it assigns
+    indices: frozenset         # its loop indices
 
 
 def outline(params: list[str], head: list[str], body: list[str],
@@ -62,8 +63,7 @@ def outline(params: list[str], head: list[str], body: list[str],
     try:
         before = set(params) | _names(ast.parse("\n".join(h[4:] for h in head)))[1]
         parsed = [_parse(body, start, stop) for start, stop in pieces]
-        keys = _keys(parsed, body, before)
-        parsed = [_parse(body, start, stop) for start, stop in _runs(parsed, keys)]
+        parsed = _runs(parsed, _keys(parsed, body, before))
         keys = _keys(parsed, body, before)
     except SyntaxError:  # (a piece is not whole statements: leave everything in place)
         return unchanged
@@ -121,12 +121,12 @@ def _keys(parsed: list[_Piece], body: list[str], before: set) -> list:
 _MAX_PERIOD = 8
 
 
-def _runs(parsed: list[_Piece], keys: list) -> list[tuple[int, int]]:
-    """The pieces' line ranges, consecutive pieces merged where a sequence of them repeats
-    ``MIN_REPEATS`` times or more in a row (one call per step of an unrolled loop, not one
-    per piece: each call site is code for Numba and LLVM too)."""
+def _runs(parsed: list[_Piece], keys: list) -> list[_Piece]:
+    """The pieces, consecutive ones merged where a sequence of them repeats ``MIN_REPEATS``
+    times or more in a row (one call per step of an unrolled loop, not one per piece: each
+    call site is code for Numba and LLVM too)."""
     shapes = [None if k is None else k[0] for k in keys]
-    ranges, i = [], 0
+    merged, i = [], 0
     while i < len(parsed):
         best = (1, 1)  # (period, repeats)
         for period in range(2, _MAX_PERIOD + 1):
@@ -139,11 +139,20 @@ def _runs(parsed: list[_Piece], keys: list) -> list[tuple[int, int]]:
             if repeats >= MIN_REPEATS and period * repeats > best[0] * best[1]:
                 best = (period, repeats)
         period, repeats = best
-        for k in range(repeats):
-            first, last = parsed[i + k * period], parsed[i + (k + 1) * period - 1]
-            ranges.append((first.start, last.stop))
+        merged += [_merge(parsed[i + k * period:i + (k + 1) * period]) for k in range(repeats)]
         i += period * repeats
-    return ranges
+    return merged
+
+
+def _merge(pieces: list[_Piece]) -> _Piece:
+    if len(pieces) == 1:
+        return pieces[0]
+    first = pieces[0]
+    return _Piece(first.start, pieces[-1].stop, first.comments,
+                  "\n".join(p.code for p in pieces), all(p.plain for p in pieces),
+                  frozenset().union(*(p.loads for p in pieces)),
+                  frozenset().union(*(p.stores for p in pieces)),
+                  frozenset().union(*(p.indices for p in pieces)))
 
 
 def _copy(body, line_sources, start, stop, new_body, sources):
@@ -151,9 +160,6 @@ def _copy(body, line_sources, start, stop, new_body, sources):
         new_body.append(body[n])
         if n + 1 in line_sources:
             sources[len(new_body)] = line_sources[n + 1]
-
-
-_ALLOWED = (ast.Assign, ast.AugAssign, ast.Expr, ast.For)
 
 
 def _may_repeat(body: list[str], pieces: list[tuple[int, int]]) -> bool:
@@ -177,32 +183,40 @@ def _parse(body: list[str], start: int, stop: int) -> _Piece:
     comments = 0
     while comments < len(lines) and lines[comments].lstrip().startswith("#"):
         comments += 1
-    tree = ast.parse("\n".join(line[4:] for line in lines[comments:]))
-    loads, stores = _names(tree)
-    return _Piece(start, stop, comments, tree, bool(tree.body) and _plain(tree), loads,
-                  stores)
-
-
-def _plain(tree: ast.Module) -> bool:
-    """Only assignments, calls and ``for`` loops over ``range`` (nothing whose meaning a
-    function boundary could change)."""
+    code = "\n".join(line[4:] for line in lines[comments:]
+                     if not line.lstrip().startswith("#"))
+    tree = ast.parse(code)
+    loads: set[str] = set()
+    stores: set[str] = set()
+    indices: set[str] = set()
+    plain = bool(tree.body) and "'" not in code and '"' not in code  # (names only: see _key)
     for node in ast.walk(tree):
-        if isinstance(node, ast.stmt) and not isinstance(node, _ALLOWED):
+        if isinstance(node, ast.Name):
+            (stores if isinstance(node.ctx, ast.Store) else loads).add(node.id)
+        elif isinstance(node, ast.stmt) and not _plain(node, indices):
+            plain = False
+        elif isinstance(node, (ast.Lambda, ast.comprehension, ast.NamedExpr)):
+            plain = False
+    return _Piece(start, stop, comments, code, plain, frozenset(loads), frozenset(stores),
+                  frozenset(indices))
+
+
+def _plain(statement: ast.stmt, indices: set) -> bool:
+    """Only assignments, calls and ``for`` loops over ``range`` (nothing whose meaning a
+    function boundary could change); a loop's index is added to ``indices``."""
+    if isinstance(statement, ast.For):
+        it = statement.iter
+        if not (isinstance(statement.target, ast.Name) and isinstance(it, ast.Call)
+                and isinstance(it.func, ast.Name) and it.func.id == "range"
+                and not statement.orelse):
             return False
-        if isinstance(node, ast.For):
-            it = node.iter
-            if not (isinstance(node.target, ast.Name) and isinstance(it, ast.Call)
-                    and isinstance(it.func, ast.Name) and it.func.id == "range"
-                    and not node.orelse):
-                return False
-        if isinstance(node, (ast.Lambda, ast.comprehension, ast.NamedExpr)):
-            return False
-    return True
+        indices.add(statement.target.id)
+        return True
+    return isinstance(statement, (ast.Assign, ast.AugAssign, ast.Expr))
 
 
 def _names(tree) -> tuple[set, set]:
-    """The names ``tree`` reads and those it assigns (a name it assigns and also reads is
-    both: which comes first is checked in ``_key``)."""
+    """The names ``tree`` reads and those it assigns."""
     loads: set[str] = set()
     stores: set[str] = set()
     for node in ast.walk(tree):
@@ -228,38 +242,37 @@ def _needed_later(parsed: list[_Piece], body: list[str]) -> list[set]:
 def _locals(piece: _Piece) -> set:
     """The names the generated code only ever uses inside one piece: loop indices and ``_``
     temporaries (assigned before they are read wherever they occur)."""
-    indices = {node.target.id for node in ast.walk(piece.tree)
-               if isinstance(node, ast.For) and isinstance(node.target, ast.Name)}
-    return {name for name in piece.stores if name.startswith("_") or name in indices}
+    return {name for name in piece.stores if name.startswith("_") or name in piece.indices}
+
+
+# A name in code: an identifier not after a dot (an attribute). Plain pieces hold no string
+# literals, so every match outside an attribute is a name or a keyword (never renamed).
+_IDENTIFIER = re.compile(r"(?<![.\w])[A-Za-z_]\w*")
 
 
 def _key(piece: _Piece, defined: set, later: set):
     """(shape, arguments, results), or None when the piece must stay as it is: its shape
-    is its code with names renamed in the order they occur, its parameters' and results'
-    new names (equal shapes: the same function)."""
+    is its code with its names renamed in the order they occur, and its parameters' and
+    results' new names (equal shapes: the same function)."""
     if not piece.plain:
         return None
     if piece.stores & defined - _locals(piece):
         return None  # it assigns a value of the function's: leave it in place
     renames: dict[str, str] = {}
-    for node in ast.walk(piece.tree):  # (breadth first: the same order for equal code)
-        if isinstance(node, ast.Name) and node.id not in renames and (
-                node.id in piece.stores or node.id in defined):
-            renames[node.id] = f"v{len(renames)}"
+
+    def rename(match):
+        name = match.group()
+        new = renames.get(name)
+        if new is None:
+            if name not in piece.stores and name not in defined:
+                return name  # a module's name (np, fgm, math, range, ...) or a keyword
+            new = renames[name] = f"v{len(renames)}"
+        return new
+    code = _IDENTIFIER.sub(rename, piece.code)
     params = [name for name in renames if name in defined and name not in piece.stores]
     results = sorted((name for name in piece.stores if name in later), key=renames.__getitem__)
-    tree = _Rename(renames).visit(ast.parse(ast.unparse(piece.tree)))
-    shape = (ast.unparse(tree), tuple(renames[p] for p in params),
-             tuple(renames[r] for r in results))
+    shape = (code, tuple(renames[p] for p in params), tuple(renames[r] for r in results))
     return shape, params, results
-
-
-class _Rename(ast.NodeTransformer):
-    def __init__(self, renames):
-        self.renames = renames
-
-    def visit_Name(self, node):
-        return ast.copy_location(ast.Name(self.renames.get(node.id, node.id), node.ctx), node)
 
 
 def _function(name: str, shape) -> list[str]:
