@@ -6,9 +6,11 @@ loop groups, forward and backward, differing only in the names of the arrays the
 write. Numba types, lowers and LLVM optimises every copy, and its passes grow faster than
 linearly with a function's size: the 50-step RNN's gradient took 8 s to compile, 4 of them
 in Numba's Python. Here a top-level piece of the generated function (what one item of the
-schedule wrote: a loop group, a product) that occurs ``MIN_REPEATS`` times or more is
-written once, as ``_repeated_k(...)`` in the same module, and each copy becomes a call of
-it: Numba compiles it once per argument types, and the calls cost nanoseconds.
+schedule wrote: a loop group, a product) that occurs ``MIN_REPEATS`` times or more, or a
+sequence of pieces repeating that often in a row (a step: a product, then the loop group
+it feeds), is written once, as ``_repeated_k(...)`` in the same module, and each copy
+becomes a call of it: Numba compiles it once per argument types, and the calls cost
+nanoseconds.
 
 A piece is written once only when that is plainly the same code: it is parsed, its own
 locals and the function's values it reads are renamed in the order they occur, and the
