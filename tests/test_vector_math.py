@@ -292,3 +292,37 @@ def test_tanh_on_a_cpu_without_fused_multiply_add(tmp_path):
     assert done.returncode == 0, done.stderr
     worst, specials_equal, minus_zero = done.stdout.split()
     assert float(worst) <= 1.0 and specials_equal == "True" and minus_zero == "True"
+
+
+_DECIMAL_CONTEXT = """
+import decimal
+decimal.getcontext().prec = 33
+from funcgrad.compile import vector_math as v
+print(decimal.getcontext().prec)
+"""
+
+
+def test_importing_vector_math_leaves_the_decimal_context_alone():
+    """Its constants are worked out in Decimal arithmetic at 60 and 120 digits, in contexts
+    of its own: the importing thread's precision (the user's) stays what it was."""
+    done = subprocess.run([sys.executable, "-c", _DECIMAL_CONTEXT], capture_output=True,
+                          text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=os.path.dirname(
+                              os.path.dirname(os.path.abspath(__file__)))))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["33"]
+
+
+def test_the_split_constants_sum_to_ln2_and_pi_over_2():
+    """ln 2 as a 21-bit double and the rest, pi/2 as three 33-bit doubles and the rest: each
+    sum exact to within its last double's rounding (checked with Decimal at 80 digits, in
+    a context of the test's own)."""
+    from decimal import Context, Decimal, localcontext
+
+    from funcgrad.compile import vector_math as v
+    with localcontext(Context(prec=80)):
+        ln2 = Decimal(2).ln()
+        assert abs(Decimal(v.LN2_HI) + Decimal(v.LN2_LO) - ln2) < Decimal(2) ** -74
+        pio2 = sum(map(Decimal, (v.PIO2_1, v.PIO2_2, v.PIO2_3, v.PIO2_3T)))
+        pi = Decimal("3.14159265358979323846264338327950288419716939937510582097494459")
+        assert abs(pio2 - pi / 2) < Decimal(2) ** -150

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import struct
-from decimal import Decimal, getcontext
+from decimal import Context, Decimal, localcontext
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -47,8 +47,11 @@ _jit = register_jitable  # small helpers: as a caller of them is traced, they ar
 _inline = straight_line
 
 
-getcontext().prec = 60
-_LN2 = Decimal(2).ln()
+# The constants below are worked out in decimal arithmetic with enough digits, in a context
+# of this module's own: the thread's context is the user's (importing funcgrad must not
+# change their Decimal precision)
+_DIGITS_60, _DIGITS_120 = Context(prec=60), Context(prec=120)
+_LN2 = Decimal(2).ln(_DIGITS_60)
 
 
 def _split(value: Decimal, zero_bits: int) -> tuple[float, float]:
@@ -59,9 +62,10 @@ def _split(value: Decimal, zero_bits: int) -> tuple[float, float]:
     return hi, float(value - Decimal(hi))
 
 
-LN2_HI, LN2_LO = _split(_LN2, 32)
-LN2 = float(_LN2)
-INV_LN2 = float(1 / _LN2)
+with localcontext(_DIGITS_60):
+    LN2_HI, LN2_LO = _split(_LN2, 32)
+    LN2 = float(_LN2)
+    INV_LN2 = float(1 / _LN2)
 # 1/k! and 2/(2k+1), the Taylor coefficients of exp and of log(1+f) = 2 atanh(f / (2 + f))
 EXP_C = tuple(1.0 / math.factorial(k) for k in range(14))
 ATANH_C = tuple(2.0 / (2 * k + 1) for k in range(12))
@@ -394,9 +398,9 @@ def _pio2_parts(count: int, bits: int) -> tuple[float, ...]:
     return (*parts, float(rest))
 
 
-getcontext().prec = 120
-PIO2_1, PIO2_2, PIO2_3, PIO2_3T = _pio2_parts(3, 33)
-TWO_OVER_PI = float(Decimal(2 ** (_PI_BITS + 1)) / Decimal(_PI))
+with localcontext(_DIGITS_120):
+    PIO2_1, PIO2_2, PIO2_3, PIO2_3T = _pio2_parts(3, 33)
+    TWO_OVER_PI = float(Decimal(2 ** (_PI_BITS + 1)) / Decimal(_PI))
 # 1/(2k+1)! and 1/(2k)!: Taylor coefficients of sin and cos, enough for |r| <= pi/4
 SIN_C = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(10))
 COS_C = tuple((-1) ** k / math.factorial(2 * k) for k in range(10))
@@ -682,7 +686,8 @@ def pow_f32(x, y):
 # needs log|x| to about 2^-64, as a double-double, and y log|x| as one too.
 
 TWO_THIRDS_HI = 2.0 / 3.0
-TWO_THIRDS_LO = float(Decimal(2) / Decimal(3) - Decimal(TWO_THIRDS_HI))
+with localcontext(_DIGITS_120):
+    TWO_THIRDS_LO = float(Decimal(2) / Decimal(3) - Decimal(TWO_THIRDS_HI))
 
 
 @_jit
