@@ -31,7 +31,7 @@ def _layouts(a):
     return [np.ascontiguousarray(a), np.asfortranarray(a), wide[..., ::2]]
 
 
-@pytest.mark.filterwarnings("ignore", category=NumbaPerformanceWarning)  # (strided: np.dot)
+@pytest.mark.filterwarnings("error", category=NumbaPerformanceWarning)  # (strided: copied)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((1, 4), (4, 5)), ((3, 4), (4, 1)),
                                     ((1, 4), (4, 1)), ((3, 0), (0, 2)), ((0, 4), (4, 2)),

@@ -135,6 +135,47 @@ def test_the_first_tier_is_as_quiet_as_compiled_code(recwarn):
     assert big[0] == np.inf and np.isnan(small[1]) and not recwarn.list
 
 
+_WARNINGS_DURING_A_COMPILE = """
+import sys, warnings
+import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+from funcgrad.api.trace_cache import call_signature
+
+def f(x, y):
+    return fnp.sum(fnp.arctan2(x, y) * fnp.cosh(x) - fnp.expm1(y) * 0.375)
+
+x, y = np.linspace(0.1, 1.0, 7), np.linspace(1.0, 2.0, 7)
+step = fg.jit(f, compile="tiered")
+filters, show = warnings.filters, warnings.showwarning
+polls, lost, swapped, others = 0, 0, 0, set()
+sys.setswitchinterval(1e-5)  # (the threads take turns often: a race shows every time)
+step(x, y)  # (starts the compile)
+job = step._entries[call_signature((x, y), {})[1]].executable.job
+while not job.done.is_set() or polls < 100:
+    polls += 1
+    swapped += warnings.filters is not filters or warnings.showwarning is not show
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.warn("the user's own", UserWarning)
+    lost += len(caught) != 1
+    others.update(str(w.message) for w in caught if str(w.message) != "the user's own")
+print(job.failed, swapped, lost, warnings.filters is filters and warnings.showwarning is show)
+print(others)
+"""
+
+
+def test_a_background_compile_leaves_the_main_threads_warnings_alone(tmp_path):
+    """Numba's type inference enters warnings.catch_warnings (not thread-safe) for each
+    constraint; on the compile thread that swapped the process-wide filters and the
+    recorder of the main thread's own catch_warnings under it (compile/thread_warnings.py).
+    (A new process with an empty cache: the compile must type the function.)"""
+    env = dict(os.environ, FUNCGRAD_CACHE_DIR=str(tmp_path), PYTHONPATH=ROOT)
+    done = subprocess.run([sys.executable, "-c", _WARNINGS_DURING_A_COMPILE], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    failed, swapped, lost, restored = done.stdout.splitlines()[0].split()
+    assert (failed, swapped, lost, restored) == ("None", "0", "0", "True"), done.stdout
+
+
 def test_sync_compiles_on_the_first_call():
     def f(x):
         return fnp.cos(x) * fnp.exp(-x) + 0.125

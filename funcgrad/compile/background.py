@@ -35,6 +35,7 @@ from pathlib import Path
 
 from funcgrad.compile import disk_cache as disk
 from funcgrad.compile.compile_worker import numba_signature
+from funcgrad.compile.thread_warnings import compiling_here
 
 _WORKER_SCRIPT = str(Path(__file__).with_name("compile_worker.py"))
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # where `import funcgrad` works
@@ -128,8 +129,9 @@ class Job:
                         return
                     _compiling.add(threading.current_thread())
                 try:  # thread: compile; process: load what the worker wrote to the cache
-                    self.dispatcher = disk.compile_types(self.source,
-                                                         numba_signature(self.spec))
+                    with compiling_here():  # (leaves the user's threads' warnings alone)
+                        self.dispatcher = disk.compile_types(self.source,
+                                                             numba_signature(self.spec))
                 finally:
                     with _workers_lock:
                         _compiling.discard(threading.current_thread())

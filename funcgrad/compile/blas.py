@@ -10,8 +10,9 @@ BLAS in two ways instead (ops/linalg.py chooses):
   lowered with the same BLAS calls Numba's lowering of ``np.dot`` makes (its
   ``call_xxgemm``, ``call_xxgemv`` and ``call_xxdot``), so the results are the same; the
   argument checks are left out because funcgrad's shapes agree by construction (a mismatch
-  is a tracing error long before). Operands that are neither C- nor F-contiguous go to
-  ``np.dot`` itself. (scalar_math re-exports it.)
+  is a tracing error long before). Operands that are neither C- nor F-contiguous are
+  copied to C-contiguous arrays first, as ``np.dot`` would (which also warned, at each
+  compile, that it is faster on contiguous arrays). (scalar_math re-exports it.)
 - ``fgb.xxgemm(...)`` and ``fgb.xxgemv(...)``, a product written into a buffer the code
   generator chose (a loop's stacked row, its spare carry buffer, a buffer allocated once
   per call): the routines np.dot ends in, ``numba_xxgemm`` and ``numba_xxgemv`` (Numba's
@@ -54,9 +55,9 @@ def dot(typingctx, a, b):
         return None
 
     def codegen(context, builder, signature, args):
-        if a.layout not in "CF" or b.layout not in "CF":
-            out = context.compile_internal(builder, lambda x, y: np.dot(x, y), signature, args)
-            return out
+        if a.layout not in "CF" or b.layout not in "CF":  # strided: C-contiguous copies
+            return context.compile_internal(builder, lambda x, y: dot(
+                np.ascontiguousarray(x), np.ascontiguousarray(y)), signature, args)
         ensure_blas()
         x = make_array(a)(context, builder, args[0])
         y = make_array(b)(context, builder, args[1])

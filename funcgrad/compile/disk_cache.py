@@ -337,15 +337,12 @@ def compile_signature(source: str, args) -> object:
 def compile_types(source: str, signature: tuple) -> object:
     """``compile_signature`` for the Numba types of the arguments."""
     import numba
-    from numba.core.errors import NumbaPerformanceWarning
     dispatcher = load(source)
     for attempt in range(2):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NumbaPerformanceWarning)
-                misses = sum(dispatcher.stats.cache_misses.values())
-                dispatcher.compile(signature)
-                stats["numba_compilations"] += sum(dispatcher.stats.cache_misses.values()) - misses
+            misses = sum(dispatcher.stats.cache_misses.values())
+            dispatcher.compile(signature)
+            stats["numba_compilations"] += sum(dispatcher.stats.cache_misses.values()) - misses
             return dispatcher
         except (numba.core.errors.TypingError, numba.core.errors.LoweringError,
                 numba.core.errors.UnsupportedError):
