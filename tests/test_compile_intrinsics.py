@@ -173,6 +173,32 @@ def test_routines_finds_every_routine_generated_code_calls():
         routines.name  # noqa: B018  (what Numba probes a module for)
 
 
+def test_every_module_compiled_into_generated_code_names_the_cache_folder():
+    """Numba checks only a generated module's own file before loading its machine code, so
+    the cache folder is named by a digest of every module whose code generated functions
+    compile in (disk_cache._COMPILED_IN): each routine's home and what they import."""
+    import ast
+    from pathlib import Path
+
+    from funcgrad.compile import disk_cache, routines
+    folder = Path(disk_cache.__file__).parent
+    homes = {f"{module}.py" for module in routines._HOMES.values()}
+    homes |= {"routines.py", "scalar_math.py", "scipy_routines.py", "blas.py", "tables.py",
+              "operator_typing.py"}
+    compiled_in, todo = set(), list(homes)
+    while todo:  # and the funcgrad.compile modules those import, in turn
+        name = todo.pop()
+        if name in compiled_in:
+            continue
+        compiled_in.add(name)
+        tree = ast.parse((folder / name).read_text())
+        todo += [f"{node.module.rsplit('.', 1)[1]}.py" for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module
+                 and node.module.startswith("funcgrad.compile.")]
+    assert compiled_in <= set(disk_cache._COMPILED_IN), compiled_in - set(
+        disk_cache._COMPILED_IN)
+
+
 def test_operator_typing_gives_the_signatures_of_numbas_own_templates():
     """compile/operator_typing.py answers float64 and int64 arithmetic and comparisons
     before Numba's templates: with the signature Numba's own would give."""

@@ -188,7 +188,7 @@ def test_rerun_with_reductions_in_the_loop():
 
 
 def test_sums_of_long_loops():
-    """A float sum in a long fused loop adds with vector_math.add_reassociable (partial sums
+    """A float sum in a long fused loop adds with sums.add_reassociable (partial sums
     LLVM vectorises): the same sums to rounding, in every layout of accumulator; integer
     sums and short loops keep the plain addition."""
     x = np.random.default_rng(17).normal(size=(64, 256))
@@ -267,7 +267,7 @@ def test_fused_loop_is_vectorised(tmp_path):
         assert re.search(r"<\d+ x double>", llvm_ir)  # vectors of doubles
         assert not re.search(r"call [^(]*@(exp|log1p|tanh)f?\(", llvm_ir)
     assert re.search(r"fdiv <\d+ x double>", float64_ir + float32_ir)  # log1p's, tanh's
-    # the sum's loop, with partial sums (vector_math.add_reassociable)
+    # the sum's loop, with partial sums (sums.add_reassociable)
     assert re.search(r"fadd reassoc <\d+ x double>", sum_ir)
 
 

@@ -68,7 +68,7 @@ _TABLES_IMPORT = "\n\nfrom funcgrad.compile import tables as fgt  # noqa: E402\n
 # (Numba checks only the generated module's own file before loading its machine code)
 _COMPILED_IN = ("scalar_math.py", "vector_math.py", "scipy_routines.py", "blas.py",
                 "allocation.py", "straight_line.py", "signals.py", "sorting_routines.py",
-                "tables.py", "routines.py", "operator_typing.py")
+                "tables.py", "routines.py", "operator_typing.py", "sums.py")
 _SCALAR_MATH = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes() for name in _COMPILED_IN)).hexdigest()[:12]
 _loaded: dict[str, object] = {}

@@ -256,7 +256,7 @@ def _initial(dtype, init: str) -> str:
 
 def _vectorisable_sum(eqn) -> bool:
     """A float sum into a local accumulator: in long loops, an addition LLVM may reorder
-    (vector_math.add_reassociable), so that it vectorises the loop with partial sums (an
+    (sums.add_reassociable), so that it vectorises the loop with partial sums (an
     accumulator array's updates vectorise as they are; a prange loop's sums are Numba's)."""
     return kind(eqn).update == "{acc} + {x}" and _acc_dtype(eqn).kind == "f"
 

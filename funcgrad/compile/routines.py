@@ -4,8 +4,8 @@ module that defines it when Numba first looks it up (a module ``__getattr__``).
 
 Importing all of them at once (scalar_math.py re-exports them) took 15-20 ms of every cold
 compile: a gradient that only makes arrays now imports allocation.py alone, one with
-vectorised math vector_math.py, and only a program calling a special function imports
-scalar_math.py. Every routine generated code calls must be listed in _HOMES
+vectorised math vector_math.py, one with a long loop's sum sums.py, and only a program
+calling a special function imports scalar_math.py. Every routine generated code calls must be listed in _HOMES
 (tests/test_compile_intrinsics.py checks scalar_math's, vector_math's and the others').
 """
 
@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import importlib
 
-_VECTOR_MATH = ("add_reassociable", "cos_small", "exp", "expm1", "log", "log1p", "logistic",
-                "pow", "sin_small", "tanh", "where", "cos_small_f32", "exp_f32", "expm1_f32",
-                "log1p_f32", "log_f32", "logistic_f32", "pow_f32", "sin_small_f32", "tanh_f32")
+_VECTOR_MATH = ("cos_small", "exp", "expm1", "log", "log1p", "logistic", "pow", "sin_small",
+                "tanh", "where", "cos_small_f32", "exp_f32", "expm1_f32", "log1p_f32",
+                "log_f32", "logistic_f32", "pow_f32", "sin_small_f32", "tanh_f32")
 _SCALAR_MATH = ("betainc", "betaln", "digamma", "erfinv", "floor_divide", "gammainc",
                 "gammaincc", "i0e", "i1e", "log_ndtr", "ndtri", "polygamma", "power",
                 "random_gamma_grad", "threefry2x32", "zeta")
 _HOMES = {"empty": "allocation", "full": "allocation", "LargeTrigArgument": "signals",
-          "dot": "blas", "argsort_stable": "sorting_routines",
+          "add_reassociable": "sums", "dot": "blas", "argsort_stable": "sorting_routines",
           "searchsorted": "sorting_routines", **dict.fromkeys(_VECTOR_MATH, "vector_math"),
           **dict.fromkeys(_SCALAR_MATH, "scalar_math")}
 

@@ -23,8 +23,9 @@ from funcgrad.compile.blas import dot  # noqa: F401  (np.dot without its overloa
 from funcgrad.compile.sorting_routines import argsort_stable, searchsorted  # noqa: F401
 
 # exp, log, tanh... as fused loops call them: vectorisable versions (vector_math.py)
+from funcgrad.compile.sums import add_reassociable  # noqa: F401
 from funcgrad.compile.vector_math import (  # noqa: F401
-    add_reassociable, cos_small, exp, expm1, log, log1p, logistic, pow, sin_small, tanh, where)
+    cos_small, exp, expm1, log, log1p, logistic, pow, sin_small, tanh, where)
 from funcgrad.compile.vector_math import (  # noqa: F401
     cos_small_f32, exp_f32, expm1_f32, log1p_f32, log_f32, logistic_f32, pow_f32,
     sin_small_f32, tanh_f32)

@@ -20,8 +20,8 @@ them all against NumPy over their whole domain. The polynomials are truncated Ta
 anyone can check).
 
 Like scalar_math's, they are compiled into each generated function that calls them, as
-``fgm.exp(x)`` (compile/routines.py finds them here), and so is add_reassociable, the
-addition of a long loop's sums that lets LLVM vectorise the loop.
+``fgm.exp(x)`` (compile/routines.py finds them here). The addition of a long loop's sums
+that lets LLVM vectorise the loop, add_reassociable, is in sums.py.
 """
 
 from __future__ import annotations
@@ -110,21 +110,6 @@ def _fused_mul_add(typingctx, a, b, c):
     def codegen(context, builder, signature, args):
         return builder.fma(*args)
     return types.float64(types.float64, types.float64, types.float64), codegen
-
-
-@intrinsic
-def add_reassociable(typingctx, total, x):
-    """total + x as an addition LLVM may reorder (the reassoc flag on that one instruction,
-    nothing else of the function): a fused loop's sum, which LLVM then vectorises with
-    several partial sums, combined in a fixed order at the end. The rounding of the sum
-    changes (as NumPy's pairwise sums differ from sequential ones); for given compiled code
-    it is the same every run."""
-    if not isinstance(total, types.Float):
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.fadd(args[0], args[1], flags=("reassoc",))
-    return total(total, total), codegen
 
 
 def _target_has_fma() -> bool:
