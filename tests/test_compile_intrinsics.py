@@ -173,6 +173,33 @@ def test_routines_finds_every_routine_generated_code_calls():
         routines.name  # noqa: B018  (what Numba probes a module for)
 
 
+_FIRST_USE_IN_A_COMPILE = """
+import numpy as np, numba
+from funcgrad.compile import routines as fgm
+x = np.array([3.0, 1.0, 2.0])
+print(numba.njit(lambda x: fgm.argsort_stable(x))(x).tolist(),
+      numba.njit(lambda x: fgm.exp(x[0]))(x) == np.exp(3.0),
+      numba.njit(lambda x: fgm.dot(x, x))(x),
+      numba.njit(lambda x: fgm.empty((2,), np.float64).shape[0])(x),
+      abs(numba.njit(lambda x: fgm.digamma(x[1]))(x) + 0.5772156649015329) < 1e-14)
+"""
+
+
+def test_a_routine_whose_module_a_compile_imports_first_is_typed():
+    """``fgm.name`` imports the routine's module when Numba first looks the name up, which
+    is while it types generated code: its tables are then refreshed (routines.py), or
+    the routine was an unknown attribute of ``fgm`` in a process that had not imported
+    its module before that compile. (A new process: here they are all imported.)"""
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", _FIRST_USE_IN_A_COMPILE], capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, PYTHONPATH=root))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["[1,", "2,", "0]", "True", "14.0", "2", "True"]
+
+
 def test_every_module_compiled_into_generated_code_names_the_cache_folder():
     """Numba checks only a generated module's own file before loading its machine code, so
     the cache folder is named by a digest of every module whose code generated functions

@@ -31,4 +31,15 @@ def __getattr__(name: str):
     home = importlib.import_module(f"funcgrad.compile.{_HOMES[name]}")
     value = getattr(home, name)
     globals()[name] = value
+    _refresh_numba()
     return value
+
+
+def _refresh_numba():
+    """Numba's typing and lowering tables take in the intrinsics and overloads of a module
+    imported just now. The lookup is Numba's, typing generated code, and a compile loads
+    its tables when it starts: without this, a routine whose module no compile had imported
+    before in this process was an "Unknown attribute" of ``fgm``."""
+    from numba.core.registry import cpu_target
+    cpu_target.typing_context.refresh()
+    cpu_target.target_context.refresh()
