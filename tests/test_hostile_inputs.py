@@ -45,6 +45,20 @@ def _matrix():
         return np.matrix([[1.0, 2.0]])
 
 
+def test_tracing_numpy_scalars_does_not_import_numpy_ma():
+    """The masked-array check looks for numpy.ma only if it is imported (``np.ma`` imports
+    it: 10-15 ms of a first trace, before the first result of every new process)."""
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, funcgrad as fg, funcgrad.numpy as fnp\n"
+            "g = fg.grad(lambda x, y: fnp.sin(x) * y, argnums=(0, 1))\n"
+            "print(g(np.float64(0.5), np.float32(2.0)), 'numpy.ma' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "False"
+
+
 @pytest.mark.parametrize("make", [lambda: np.ma.masked_array([1.0, 2.0], mask=[0, 1]),
                                   _matrix], ids=["masked", "matrix"])
 def test_array_subclasses_that_change_what_operations_mean_are_refused(make):

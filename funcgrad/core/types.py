@@ -10,6 +10,8 @@ Python arithmetic, an operation on weak values alone gives a weak value.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError
@@ -123,6 +125,17 @@ _SUBCLASS_REFUSED = {
 }
 
 
+def _refuse_subclass(value, where: str):
+    """Raises for a masked array or a numpy.matrix. (``np.ma`` is not touched unless NumPy
+    has imported it: the attribute imports numpy.ma, 10-15 ms, and a masked array cannot
+    exist before.)"""
+    masked = sys.modules.get("numpy.ma")
+    if isinstance(value, np.matrix) or (masked is not None
+                                        and isinstance(value, masked.MaskedArray)):
+        raise FuncgradTypeError(_SUBCLASS_REFUSED[isinstance(value, np.matrix)].format(
+            where=where))
+
+
 def aval_of(value, where: str = "") -> ShapedArray:
     """The abstract value of a concrete value (Python scalar, NumPy scalar or array)."""
     t = type(value)
@@ -135,9 +148,8 @@ def aval_of(value, where: str = "") -> ShapedArray:
             raise FuncgradTypeError(f"the integer {value}{where} does not fit in int64")
         return ShapedArray((), int64, True)
     if isinstance(value, (np.ndarray, np.generic)):
-        if t is not np.ndarray and isinstance(value, (np.ma.MaskedArray, np.matrix)):
-            raise FuncgradTypeError(_SUBCLASS_REFUSED[isinstance(value, np.matrix)].format(
-                where=where))
+        if t is not np.ndarray and isinstance(value, np.ndarray):
+            _refuse_subclass(value, where)
         dtype = value.dtype if value.dtype.isnative else value.dtype.newbyteorder("=")
         return ShapedArray(value.shape, check_dtype(dtype, where), False)
     if t is complex:
