@@ -155,7 +155,7 @@ while not job.done.is_set() or polls < 100:
     swapped += warnings.filters is not filters or warnings.showwarning is not show
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        warnings.warn("the user's own", UserWarning)
+        warnings.warn("the user's own", UserWarning, stacklevel=1)
     lost += len(caught) != 1
     others.update(str(w.message) for w in caught if str(w.message) != "the user's own")
 print(job.failed, swapped, lost, warnings.filters is filters and warnings.showwarning is show)
@@ -174,6 +174,85 @@ def test_a_background_compile_leaves_the_main_threads_warnings_alone(tmp_path):
     assert done.returncode == 0, done.stderr
     failed, swapped, lost, restored = done.stdout.splitlines()[0].split()
     assert (failed, swapped, lost, restored) == ("None", "0", "0", "True"), done.stdout
+
+
+def _in_a_compile_thread(work):
+    """Runs work(inside, leave) on a thread marked as a compile thread: it calls inside()
+    when it is in the middle of what it does and waits for leave before going on."""
+    from funcgrad.compile.thread_warnings import compiling_here
+    import threading
+    inside, leave, errors = threading.Event(), threading.Event(), []
+
+    def run():
+        try:
+            with compiling_here():
+                work(inside.set, lambda: leave.wait(30))
+        except BaseException as e:  # (reported on the main thread)
+            errors.append(e)
+            inside.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return inside, leave, thread, errors
+
+
+def test_catch_warnings_on_a_compile_thread_swaps_nothing_for_the_other_threads():
+    """The same race as above, step by step: the main thread enters a catch_warnings, then
+    the compile thread enters one with a filter of its own (as an import of scipy.linalg
+    there does), the main thread raises a warning and leaves its block, and only then does
+    the compile thread leave its own."""
+    import warnings
+
+    def work(inside, wait):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("ignore")
+            inside()
+            wait()
+        assert record == []
+
+    filters_before = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        inside, leave, thread, errors = _in_a_compile_thread(work)
+        assert inside.wait(30)
+        warnings.warn("the user's own", UserWarning, stacklevel=1)
+    leave.set()
+    thread.join(30)
+    assert not errors, errors
+    assert [str(w.message) for w in caught] == ["the user's own"]
+    assert warnings.filters == filters_before
+
+
+def test_a_filter_a_compile_thread_adds_for_good_is_kept():
+    import warnings
+    message = "funcgrad test: a module imported on the compile thread filters this for good"
+
+    def work(inside, wait):
+        warnings.filterwarnings("ignore", message=message)
+        inside()
+
+    try:
+        inside, leave, thread, errors = _in_a_compile_thread(work)
+        thread.join(30)
+        assert not errors, errors
+        assert any(f[1] is not None and f[1].pattern == message for f in warnings.filters)
+    finally:
+        warnings.filters[:] = [f for f in warnings.filters
+                               if f[1] is None or f[1].pattern != message]
+
+
+def test_catch_warnings_is_unchanged_on_other_threads(recwarn):
+    import warnings
+    from funcgrad.compile.thread_warnings import compiling_here
+    with compiling_here():
+        pass  # (installs the thread-aware functions, as the first compile thread does)
+    before = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error")
+        assert warnings.filters != before
+        warnings.simplefilter("always")
+        warnings.warn("recorded", UserWarning, stacklevel=1)
+    assert warnings.filters == before and [str(w.message) for w in caught] == ["recorded"]
 
 
 def test_sync_compiles_on_the_first_call():

@@ -5,8 +5,9 @@ module that defines it when Numba first looks it up (a module ``__getattr__``).
 Importing all of them at once (scalar_math.py re-exports them) took 15-20 ms of every cold
 compile: a gradient that only makes arrays now imports allocation.py alone, one with
 vectorised math vector_math.py, one with a long loop's sum sums.py, and only a program
-calling a special function imports scalar_math.py. Every routine generated code calls must be listed in _HOMES
-(tests/test_compile_intrinsics.py checks scalar_math's, vector_math's and the others').
+calling a special function imports scalar_math.py. Every routine generated code calls
+must be listed in _HOMES (tests/test_compile_intrinsics.py checks scalar_math's,
+vector_math's and the others').
 """
 
 from __future__ import annotations

@@ -1,97 +1,99 @@
 """Numba compiling on funcgrad's background thread without touching the warnings of the
 user's threads.
 
-Numba's type inference wraps each of its constraints in ``warnings.catch_warnings(record=
-True)`` and sets a filter inside it. That context manager is not thread-safe: it replaces
-the process-wide filters and the function that shows warnings, and on exit puts back what it
-found on entry. On a background compile it raced with the user's threads: a warning the
-main thread raised meanwhile went to Numba's record instead of the user's (lost, or shown
-again later), and a ``catch_warnings`` the user entered or left meanwhile was undone or
-left in place for good (tests/test_tiered.py shows both).
+``warnings.catch_warnings`` is not thread-safe: it replaces the process-wide filters and
+the function that shows warnings, and on exit puts back what it found on entry. Code that
+runs on the compile thread enters it often: Numba's type inference wraps each of its
+constraints in ``catch_warnings(record=True)``, and the first compile in a process imports
+Numba's NumPy support, which imports ``scipy.linalg``, whose modules enter it at import. So
+a background compile raced with the user's threads: a warning the main thread raised
+meanwhile went to the compile thread's record instead of the user's (lost), and a
+``catch_warnings`` the user entered or left meanwhile was undone or left in place for good
+(tests/test_tiered.py shows both).
 
-So the Numba modules that do this (its error helpers and its compiler) see, in place of the
-``warnings`` module, a stand-in that is the module itself in every thread but funcgrad's
-compile threads. In those, ``catch_warnings`` records nothing and restores nothing, and
-``simplefilter`` and ``filterwarnings`` add no filter. A warning Numba raises while it
-compiles there takes the process-wide filters, as any other warning does; the generated
-code gives Numba no cause for any (a strided operand of a product is copied, not passed to
-``np.dot``, which warned).
+So once a process starts a compile thread, the ``warnings`` module's ``catch_warnings``,
+``simplefilter`` and ``filterwarnings`` are replaced by versions that behave exactly as
+before in every thread but funcgrad's compile threads. In those, ``catch_warnings`` records
+nothing and restores nothing, and a filter added inside it is not added (it would stay for
+good); a filter added outside one (a module imported there that filters for good) is added.
+A warning raised on the compile thread meets the process-wide filters, as any other
+warning does; the generated code gives Numba no cause for any (a strided operand of a
+product is copied, not passed to ``np.dot``, which warned). (Python 3.14's context-aware
+warnings would make this unnecessary.)
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import threading
 import warnings
 
-_compiling = threading.local()
+_state = threading.local()  # .compiling: a funcgrad compile thread; .scoped: catch_warnings depth
 _installed = False
 _install_lock = threading.Lock()
 
 
-@contextlib.contextmanager
-def compiling_here():
+class _CompilingHere:
     """Marks the calling thread as one of funcgrad's compile threads while in the block,
-    after giving Numba's modules the stand-in (once per process)."""
-    _install()
-    _compiling.active = True
-    try:
-        yield
-    finally:
-        _compiling.active = False
+    after installing the thread-aware ``warnings`` functions (once per process)."""
+
+    def __enter__(self):
+        _install()
+        _state.compiling, _state.scoped = True, 0
+
+    def __exit__(self, *exc):
+        _state.compiling = False
+
+
+def compiling_here() -> _CompilingHere:
+    return _CompilingHere()
 
 
 def _in_compile_thread() -> bool:
-    return getattr(_compiling, "active", False)
+    return getattr(_state, "compiling", False)
 
 
-class _Record(contextlib.AbstractContextManager):
-    """``catch_warnings`` in a compile thread: the process-wide state stays as it is."""
-
-    def __init__(self, record: bool = False):
-        self.record = record
-
-    def __enter__(self):
-        return [] if self.record else None
-
-    def __exit__(self, *exc):
-        return None
-
-
-class _ThreadAwareWarnings:
-    """The ``warnings`` module, but for what a compile thread must not change."""
-
-    def __getattr__(self, name):
-        return getattr(warnings, name)
-
-    def catch_warnings(self, *args, **kwargs):
-        if _in_compile_thread():
-            return _Record(kwargs.get("record", False))
-        return warnings.catch_warnings(*args, **kwargs)
-
-    def simplefilter(self, *args, **kwargs):
-        if not _in_compile_thread():
-            warnings.simplefilter(*args, **kwargs)
-
-    def filterwarnings(self, *args, **kwargs):
-        if not _in_compile_thread():
-            warnings.filterwarnings(*args, **kwargs)
+def _in_scoped_block() -> bool:
+    return _in_compile_thread() and _state.scoped > 0
 
 
 def _install():
-    """Numba's modules that enter ``catch_warnings`` while compiling a function get the
-    stand-in: its error helpers (type inference's WarningsFixer) and its compiler (a
-    parallel loop's body)."""
     global _installed
     if _installed:
         return
     with _install_lock:
         if _installed:
             return
-        import numba.core.compiler
-        import numba.core.errors
-        stand_in = _ThreadAwareWarnings()
-        for module in (numba.core.errors, numba.core.compiler):
-            if module.warnings is warnings:
-                module.warnings = stand_in  # type: ignore[assignment]
+        warnings.catch_warnings = _thread_aware_catch_warnings(warnings.catch_warnings)
+        warnings.simplefilter = _outside_scoped_blocks(warnings.simplefilter)
+        warnings.filterwarnings = _outside_scoped_blocks(warnings.filterwarnings)
         _installed = True
+
+
+def _thread_aware_catch_warnings(original: type) -> type:
+    class catch_warnings(original):  # type: ignore[valid-type, misc]
+        """``warnings.catch_warnings``, inert in funcgrad's compile threads
+        (funcgrad/compile/thread_warnings.py says why)."""
+
+        def __enter__(self):
+            if not _in_compile_thread():
+                return super().__enter__()
+            _state.scoped += 1
+            return [] if self._record else None
+
+        def __exit__(self, *exc_info):
+            if not _in_compile_thread():
+                return super().__exit__(*exc_info)
+            _state.scoped -= 1
+            return None
+
+    return catch_warnings
+
+
+def _outside_scoped_blocks(add_filter):
+    @functools.wraps(add_filter)
+    def thread_aware(*args, **kwargs):
+        if not _in_scoped_block():
+            add_filter(*args, **kwargs)
+
+    return thread_aware
