@@ -24,6 +24,7 @@ warnings would make this unnecessary.)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import warnings
@@ -33,20 +34,16 @@ _installed = False
 _install_lock = threading.Lock()
 
 
-class _CompilingHere:
+@contextlib.contextmanager
+def compiling_here():
     """Marks the calling thread as one of funcgrad's compile threads while in the block,
     after installing the thread-aware ``warnings`` functions (once per process)."""
-
-    def __enter__(self):
-        _install()
-        _state.compiling, _state.scoped = True, 0
-
-    def __exit__(self, *exc):
+    _install()
+    _state.compiling, _state.scoped = True, 0
+    try:
+        yield
+    finally:
         _state.compiling = False
-
-
-def compiling_here() -> _CompilingHere:
-    return _CompilingHere()
 
 
 def _in_compile_thread() -> bool:
