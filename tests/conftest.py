@@ -19,3 +19,11 @@ os.environ.setdefault("NUMBA_BOUNDSCHECK", "1")
 os.environ.setdefault("FUNCGRAD_COMPILE", "sync")
 os.environ.setdefault("FUNCGRAD_CACHE_DIR",
                       os.path.join(tempfile.gettempdir(), "funcgrad-test-cache-checked"))
+
+
+def pytest_configure(config):
+    # Generated code gives Numba no cause for a warning (a performance warning, a function
+    # it cannot cache): one is a defect of the code generator, so the suite fails on it.
+    # (Here, not in pyproject.toml: pytest imports a warning's module when it reads its
+    # filters, and Numba imported before the lines above reads its settings without them.)
+    config.addinivalue_line("filterwarnings", "error::numba.core.errors.NumbaWarning")
