@@ -4,7 +4,8 @@ Numba compiles slowly, so the suite shares one disk cache of compiled programs a
 (a test directory under the system temp dir, never the user's cache) and asks LLVM for less
 optimisation, which halves compile time without changing results (no fast-math either way).
 Compiled code checks every array index in the tests: generated code that reads out of
-bounds fails loudly here instead of reading a neighbour's memory.
+bounds fails loudly here instead of reading a neighbour's memory. A warning from Numba fails
+the test that caused it (``pytest_configure`` below).
 
 jit compiles synchronously here (FUNCGRAD_COMPILE=sync): the tests of compiled code (its
 results, its errors, the compile counters) mean compiled code from the first call. The
