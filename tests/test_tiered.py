@@ -9,7 +9,9 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+import warnings
 
 import numba
 import numpy as np
@@ -20,6 +22,7 @@ import funcgrad.numpy as fnp
 from funcgrad.api.trace_cache import call_signature
 from funcgrad.compile import background
 from funcgrad.compile.compile_worker import numba_signature, signature_spec
+from funcgrad.compile.thread_warnings import compiling_here
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -179,8 +182,6 @@ def test_a_background_compile_leaves_the_main_threads_warnings_alone(tmp_path):
 def _in_a_compile_thread(work):
     """Runs work(inside, leave) on a thread marked as a compile thread: it calls inside()
     when it is in the middle of what it does and waits for leave before going on."""
-    from funcgrad.compile.thread_warnings import compiling_here
-    import threading
     inside, leave, errors = threading.Event(), threading.Event(), []
 
     def run():
@@ -201,8 +202,6 @@ def test_catch_warnings_on_a_compile_thread_swaps_nothing_for_the_other_threads(
     the compile thread enters one with a filter of its own (as an import of scipy.linalg
     there does), the main thread raises a warning and leaves its block, and only then does
     the compile thread leave its own."""
-    import warnings
-
     def work(inside, wait):
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("ignore")
@@ -224,7 +223,6 @@ def test_catch_warnings_on_a_compile_thread_swaps_nothing_for_the_other_threads(
 
 
 def test_a_filter_a_compile_thread_adds_for_good_is_kept():
-    import warnings
     message = "funcgrad test: a module imported on the compile thread filters this for good"
 
     def work(inside, wait):
@@ -242,8 +240,6 @@ def test_a_filter_a_compile_thread_adds_for_good_is_kept():
 
 
 def test_catch_warnings_is_unchanged_on_other_threads(recwarn):
-    import warnings
-    from funcgrad.compile.thread_warnings import compiling_here
     with compiling_here():
         pass  # (installs the thread-aware functions, as the first compile thread does)
     before = list(warnings.filters)
