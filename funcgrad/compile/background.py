@@ -34,6 +34,7 @@ import threading
 from pathlib import Path
 
 from funcgrad.compile import disk_cache as disk
+from funcgrad.compile import numba_start
 from funcgrad.compile.compile_worker import numba_signature
 from funcgrad.compile.thread_warnings import compiling_here
 
@@ -162,7 +163,7 @@ class Job:
             _workers.add(worker)
             stats["worker_processes"] += 1
         try:
-            _warm_numba()  # meanwhile: what loading the worker's result needs here
+            numba_start.start()  # meanwhile: what loading the worker's result needs here
             _, err = worker.communicate()
         finally:
             with _workers_lock:
@@ -171,14 +172,6 @@ class Job:
             # Loading then compiles in this process, and raises what the worker met
             last = (err.decode(errors="replace").strip().splitlines() or ["?"])[-1]
             self.failed = f"the compile worker failed ({last})"
-
-
-def _warm_numba():
-    """Numba's start-up in this process (its imports and the tables of its CPU target, a
-    few tenths of a second, once), so that loading compiled code from the cache is quick."""
-    from numba.core.registry import cpu_target
-    cpu_target.target_context.refresh()
-    cpu_target.typing_context.refresh()
 
 
 def stop():

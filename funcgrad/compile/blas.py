@@ -33,6 +33,7 @@ from numba.np.arrayobj import make_array
 from numba.np.linalg import call_xxdot, call_xxgemm, call_xxgemv, ensure_blas
 
 from funcgrad.compile.allocation import allocate
+from funcgrad.compile.numba_start import scipy_blas_path
 
 _INT_MAX = 2**31 - 1  # BLAS takes sizes as C ints
 
@@ -192,15 +193,13 @@ def _blas_threads_address() -> int | None:
     links (loaded as a library, without importing scipy.linalg: 90 ms). None for another
     BLAS."""
     import ctypes
-    import glob
-    import os
+    path = scipy_blas_path()
+    if path is None:
+        return None
     try:
-        import scipy
-        paths = glob.glob(os.path.join(os.path.dirname(scipy.__file__), "linalg",
-                                       "cython_blas*.so"))
-        function = ctypes.CDLL(paths[0]).openblas_set_num_threads_local
+        function = ctypes.CDLL(str(path)).openblas_set_num_threads_local
         return ctypes.cast(function, ctypes.c_void_p).value
-    except (ImportError, OSError, AttributeError, IndexError):
+    except (OSError, AttributeError):
         return None
 
 

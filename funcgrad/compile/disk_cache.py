@@ -34,6 +34,7 @@ import time
 import warnings
 from pathlib import Path
 
+from funcgrad.compile import numba_start
 from funcgrad.core.version import __version__
 
 _MODULE = '''\
@@ -68,7 +69,7 @@ _TABLES_IMPORT = "\n\nfrom funcgrad.compile import tables as fgt  # noqa: E402\n
 # (Numba checks only the generated module's own file before loading its machine code)
 _COMPILED_IN = ("scalar_math.py", "vector_math.py", "scipy_routines.py", "blas.py",
                 "allocation.py", "straight_line.py", "signals.py", "sorting_routines.py",
-                "tables.py", "routines.py", "operator_typing.py", "sums.py")
+                "tables.py", "routines.py", "operator_typing.py", "sums.py", "numba_start.py")
 _SCALAR_MATH = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes() for name in _COMPILED_IN)).hexdigest()[:12]
 _loaded: dict[str, object] = {}
@@ -337,6 +338,7 @@ def compile_signature(source: str, args) -> object:
 def compile_types(source: str, signature: tuple) -> object:
     """``compile_signature`` for the Numba types of the arguments."""
     import numba
+    numba_start.start()  # (before Numba starts itself: see numba_start.py)
     dispatcher = load(source)
     for attempt in range(2):
         try:
