@@ -220,6 +220,19 @@ def test_gradients_at_edges():
     assert fg.grad(S.log_ndtr)(-1e3) == pytest.approx(1e3, rel=1e-5)
 
 
+def test_xlogy_derivative_in_x_at_zero_is_log_y():
+    # d/dx x log(y) is log(y) at x == 0 too (JAX's value); the shape parameters of the gamma,
+    # beta and Dirichlet densities go through it, at the common value 1
+    assert fg.grad(S.xlogy)(0.0, 2.5) == pytest.approx(np.log(2.5))
+    assert fg.grad(S.xlog1py)(0.0, 1.5) == pytest.approx(np.log(2.5))
+    assert fg.grad(S.xlogy, argnums=1)(0.0, 2.5) == 0.0
+    from funcgrad.scipy.stats import gamma
+    a_slope = fg.grad(lambda a: gamma.logpdf(1.5, a))(1.0)
+    assert a_slope == pytest.approx(np.log(1.5) - sc.digamma(1.0))
+    # nan stays nan, as in SciPy
+    assert np.isnan(S.xlogy(0.0, np.nan)) and np.isnan(S.xlog1py(0.0, np.nan))
+
+
 def test_derivative_in_an_unsupported_argument_raises():
     with pytest.raises(S.NoDerivativeError, match="random_gamma_grad in its first"):
         fg.grad(fg.grad(lambda a: S.gammainc(a, 2.0)))(1.5)  # second order in a

@@ -127,8 +127,16 @@ def logit(p):
     return fnp.log(p) - fnp.log1p(-p)
 
 
+def _zero_times_log(x, y, low):
+    """Where x * log(y - low) is set to 0 by hand: x == 0 with y - low not in (0, inf) (nan
+    stays nan, as SciPy's). Elsewhere at x == 0 the product is 0 by itself, and its derivative
+    in x is log(y - low), as JAX's: a where() around every x == 0 would make that 0."""
+    return (x == 0) & ~((y > low) & (y < np.inf)) & ~fnp.isnan(y)
+
+
 def xlogy(x, y):
-    """x * log(y), defined as 0 where x == 0 (also when y == 0).
+    """x * log(y), defined as 0 where x == 0 (also when y == 0). The derivative in x is
+    log(y), at x == 0 too (0 there where y is 0 or inf).
 
     Example:
         >>> from funcgrad.scipy.special import xlogy
@@ -136,8 +144,8 @@ def xlogy(x, y):
         array([0., 2.])
     """
     x, y = scalar_or_array(x), scalar_or_array(y)
-    safe_y = fnp.where(x == 0, 1, y)
-    return fnp.where(x == 0, 0, x * fnp.log(safe_y))
+    by_hand = _zero_times_log(x, y, 0)
+    return fnp.where(by_hand, 0, x * fnp.log(fnp.where(by_hand, 1, y)))
 
 
 def erf(x):
@@ -456,7 +464,8 @@ def _positive(x):
 
 
 def xlog1py(x, y):
-    """x * log1p(y), defined as 0 where x == 0.
+    """x * log1p(y), defined as 0 where x == 0. The derivative in x is log1p(y), at x == 0
+    too (0 there where y is -1 or inf).
 
     Example:
         >>> from funcgrad.scipy.special import xlog1py
@@ -464,7 +473,8 @@ def xlog1py(x, y):
         array([0., 2.])
     """
     x, y = scalar_or_array(x), scalar_or_array(y)
-    return fnp.where(x == 0, 0.0, x * fnp.log1p(fnp.where(x == 0, 0.0, y)))
+    by_hand = _zero_times_log(x, y, -1)
+    return fnp.where(by_hand, 0.0, x * fnp.log1p(fnp.where(by_hand, 0.0, y)))
 
 
 def entr(x):
