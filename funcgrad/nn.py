@@ -38,7 +38,7 @@ def relu(x):
         array([0., 0., 1.])
     """
     x = array_arg(x)
-    return fnp.where(x > 0, x, x.dtype.type(0))
+    return fnp.where(x <= 0, x.dtype.type(0), x)  # nan fails the test and stays nan
 
 
 def sigmoid(x):
@@ -222,8 +222,8 @@ def relu6(x):
         array([0., 3., 6.])
     """
     x = array_arg(x)
-    inside = fnp.logical_and(x > 0, x < 6)
-    return fnp.where(inside, x, fnp.where(x >= 6, x.dtype.type(6), x.dtype.type(0)))
+    clipped = fnp.where(x >= 6, x.dtype.type(6), x)  # nan fails both tests and stays nan
+    return fnp.where(x <= 0, x.dtype.type(0), clipped)
 
 
 def hard_sigmoid(x):
