@@ -143,6 +143,22 @@ def test_binary_values_match_scipy():
                        [sc.multigammaln(2.5, d), sc.multigammaln(40.0, d)], 1e-14)
 
 
+def test_logsumexp_of_a_fully_masked_row_has_gradient_zero_in_a():
+    # b as a mask: a row with every b == 0 is -inf, and its gradient in a is 0 (JAX's), not
+    # 0 * inf = nan, so it can be dropped by a where() without poisoning the gradient
+    a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0, 0.0], [1.0, 0.0]])
+
+    def loss(a):
+        out = S.logsumexp(a, axis=1, b=b)
+        return fnp.sum(fnp.where(fnp.isfinite(out), out, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert_matches(S.logsumexp(a, axis=1, b=b), [-np.inf, 3.0], 0.0)
+        np.testing.assert_array_equal(fg.grad(loss)(a), [[0.0, 0.0], [1.0, 0.0]])
+    # the gradient in b at a zero weight is still exp(a) / sum (JAX's is 0)
+    slope = fg.grad(lambda b: S.logsumexp(np.array([1.0, 2.0]), b=b))(np.array([1.0, 0.0]))
+    np.testing.assert_allclose(slope, [1.0, np.e], rtol=1e-15)
+
+
 def test_float32_stays_float32_and_integers_become_float64():
     x32 = np.array([0.5, 2.0], np.float32)
     assert S.gammaln(x32).dtype == np.float32

@@ -72,6 +72,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     axes = normalize_axes(axis, fnp.ndim(a))
     m = _stop_gradient(fnp.max(a, axis=axes, keepdims=True))
     m = fnp.where(fnp.isfinite(m), m, 0)
+    if b is not None:  # a's gradient skips b == 0, or a sum of only such terms gives 0 * inf
+        a = fnp.where(b != 0, a, _stop_gradient(a))
     terms = fnp.exp(a - m) if b is None else b * fnp.exp(a - m)
     total = fnp.sum(terms, axis=axes, keepdims=keepdims)
     shift = m if keepdims else fnp.squeeze(m, axes)
