@@ -115,7 +115,7 @@ UNARY = ["gammaln", "digamma", "gamma", "erf", "erfc", "erfinv", "erfcinv", "ndt
 
 @pytest.mark.parametrize("name", UNARY)
 def test_unary_values_match_scipy(name):
-    x = np.array([-3.5, -0.5, 0.0, 1e-8, 0.3, 0.5, 1.0, 1.7, 2.0, 25.0, 200.0])
+    x = np.array([-3.5, -0.5, 0.0, 1e-8, 0.3, 0.5, 1.0, 1.7, 2.0, 25.0, 200.0, np.nan])
     if name in ("erfinv", "ndtri", "logit", "erfcinv"):
         x = np.array([-0.5, 0.0, 1e-20, 0.01, 0.3, 0.5, 0.99, 1.0, 1.5, 2.0])
     with np.errstate(all="ignore"):
@@ -123,8 +123,8 @@ def test_unary_values_match_scipy(name):
 
 
 def test_binary_values_match_scipy():
-    x = np.array([0.0, 0.0, 0.0, 0.5, 2.0, 3.0, -1.0, 1e-10])
-    y = np.array([0.0, 1.0, -1.0, 0.25, 3.0, -0.5, 2.0, 7.0])
+    x = np.array([0.0, 0.0, 0.0, 0.5, 2.0, 3.0, -1.0, 1e-10, np.nan, 1.0, np.nan])
+    y = np.array([0.0, 1.0, -1.0, 0.25, 3.0, -0.5, 2.0, 7.0, 1.0, np.nan, np.nan])
     with np.errstate(all="ignore"):
         for name in ["xlogy", "xlog1py", "rel_entr", "kl_div"]:
             assert_matches(getattr(S, name)(x, y), getattr(sc, name)(x, y), 1e-14)

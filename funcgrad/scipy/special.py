@@ -489,7 +489,14 @@ def entr(x):
     """
     x = scalar_or_array(x)
     safe = _positive(x)
-    return fnp.where(x > 0, -safe * fnp.log(safe), fnp.where(x == 0, 0.0, -np.inf))
+    outside = fnp.where(x < 0, -np.inf, np.nan)  # nan fails every test: nan, as SciPy's
+    return fnp.where(x > 0, -safe * fnp.log(safe), fnp.where(x == 0, 0.0, outside))
+
+
+def _inf_unless_nan(x, y):
+    """inf, the value outside the domain, but nan where x or y is (as SciPy's): a nan fails
+    every test of the domain and would otherwise come out as inf."""
+    return fnp.where(fnp.isnan(x) | fnp.isnan(y), np.nan, np.inf)
 
 
 def rel_entr(x, y):
@@ -504,7 +511,7 @@ def rel_entr(x, y):
     both = fnp.logical_and(x > 0, y > 0)
     sx, sy = fnp.where(both, x, 1.0), fnp.where(both, y, 1.0)
     return fnp.where(both, sx * fnp.log(sx / sy),
-                     fnp.where(fnp.logical_and(x == 0, y >= 0), 0.0, np.inf))
+                     fnp.where(fnp.logical_and(x == 0, y >= 0), 0.0, _inf_unless_nan(x, y)))
 
 
 def kl_div(x, y):
@@ -519,7 +526,7 @@ def kl_div(x, y):
     both = fnp.logical_and(x > 0, y > 0)
     sx, sy = fnp.where(both, x, 1.0), fnp.where(both, y, 1.0)
     return fnp.where(both, sx * fnp.log(sx / sy) - sx + sy,
-                     fnp.where(fnp.logical_and(x == 0, y >= 0), y, np.inf))
+                     fnp.where(fnp.logical_and(x == 0, y >= 0), y, _inf_unless_nan(x, y)))
 
 # --- Bessel functions: SciPy's own compiled routines, differentiable in x ----------------
 # name: (what it is, its primitive, its order's name or None, its value at x = [0.5, 2.0]
