@@ -193,11 +193,14 @@ def fold_in(key, data):
 
 def _shape_arg(shape):
     if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
+        shape = (shape,)
     try:
-        return tuple(int(d) for d in shape)
+        dims = tuple(int(d) for d in shape)
     except TypeError:
         raise _ShapeError(f"a shape is a tuple of ints, not {shape!r:.60}") from None
+    if any(d < 0 for d in dims):  # else an internal iota reports a dimension never given
+        raise _ShapeError(f"a shape has no negative dimensions, not {dims}")
+    return dims
 
 
 def _words_of_shape(key, shape):

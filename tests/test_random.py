@@ -48,6 +48,10 @@ def test_bad_keys_and_seeds_are_named():
         R.uniform(KEY, (2,), np.int32)
     with pytest.raises(fg.ShapeError, match="without replacement"):
         R.choice(KEY, 3, (4,), replace=False)
+    with pytest.raises(fg.ShapeError, match=r"no negative dimensions, not \(2, -1\)"):
+        R.normal(KEY, (2, -1))
+    with pytest.raises(fg.ShapeError, match="no negative dimensions"):
+        R.randint(KEY, -3, 0, 5)
     with pytest.raises(fg.FuncgradTypeError, match="method is 'cholesky'"):
         R.multivariate_normal(KEY, np.zeros(2), np.eye(2), method="svd")
 
