@@ -93,6 +93,8 @@ def key(seed) -> np.ndarray:
     if isinstance(seed, (float, np.floating)) or np.ndim(seed) != 0:
         raise _FuncgradTypeError(f"a seed is an integer, not {seed!r:.60}")
     seed = int(seed)
+    if not -2 ** 63 <= seed < 2 ** 64:  # the key keeps 64 bits: more would collide silently
+        raise ValueError(f"a seed is a 64-bit integer, in [-2**63, 2**64), not {seed}")
     return np.array([(seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF], dtype=np.uint32)
 
 
