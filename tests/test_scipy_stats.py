@@ -49,6 +49,7 @@ def assert_close(ours, reference, rtol=1e-12, atol=1e-300):
                          ids=[c[0] for c in CONTINUOUS])
 def test_continuous_match_scipy(name, points, shapes, functions):
     ours, theirs = getattr(stats, name), getattr(ss, name)
+    points = np.append(points, np.nan)  # nan, not the value outside the support
     with np.errstate(all="ignore"):
         for f in functions:
             assert_close(getattr(ours, f)(points, *shapes, LOC, SCALE),
@@ -80,6 +81,7 @@ DISCRETE = [
 @pytest.mark.parametrize("name, k, shapes, functions", DISCRETE, ids=[d[0] for d in DISCRETE])
 def test_discrete_match_scipy(name, k, shapes, functions):
     ours, theirs = getattr(stats, name), getattr(ss, name)
+    k = np.append(k, np.nan)  # nan, not the value outside the support
     with np.errstate(all="ignore"):
         for f in functions:
             for loc in (0, 1):

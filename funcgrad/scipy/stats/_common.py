@@ -26,8 +26,12 @@ def standardize(x, loc, scale):
     return (x - loc) / safe_scale, safe_scale
 
 
-def invalid_as_nan(valid, value):
-    """``value`` where the parameters are valid, else nan (SciPy's answer)."""
+def invalid_as_nan(valid, value, at=None):
+    """``value`` where the parameters are valid, else nan (SciPy's answer); nan also where
+    the point ``at`` is nan, which fails every test of the support and would otherwise get
+    the value outside it (-inf, 0 or 1)."""
+    if at is not None:
+        valid = fnp.logical_and(valid, fnp.logical_not(fnp.isnan(at)))
     return fnp.where(valid, value, np.nan)
 
 
