@@ -230,6 +230,10 @@ def test_gradients_at_edges():
     # d/dx i1e at 0 is 1/2; the gamma density at x = 0 for a = 1 is 1
     assert fg.grad(lambda x: S.i1e(x))(0.0) == pytest.approx(0.5)
     assert fg.grad(lambda x: S.gammainc(1.0, x))(0.0) == pytest.approx(1.0)
+    # P(a, 0) = 0 and Q(a, 0) = 1 for every a: slope 0 in a, also for a < 1 (not 0 * inf)
+    for a in (0.5, 1.0, 3.0):
+        assert fg.grad(lambda a: S.gammainc(a, 0.0))(a) == 0.0
+        assert fg.grad(lambda a: S.gammaincc(a, 0.0))(a) == 0.0
     # entr and xlogy keep the gradient of their dropped branch finite
     assert np.isfinite(fg.grad(lambda x: fnp.sum(S.xlogy(x, x)))(np.array([0.0, 1.0]))).all()
     # log_ndtr's slope far in the tail is about -x, not nan
