@@ -40,6 +40,16 @@ def positive_or_one(x):
     return fnp.where(x > 0, x, 1.0)
 
 
+def log1p_square(u):
+    """log(1 + u^2) without overflowing u^2 (|u| > 1e154): as 2 log|u| + log1p(1 / u^2) for
+    |u| > 1. Each branch sees a safe value."""
+    big = fnp.abs(u) > 1
+    large, small = fnp.where(big, u, 1.0), fnp.where(big, 0.0, u)
+    inverse = 1 / large
+    return fnp.where(big, 2 * fnp.log(fnp.abs(large)) + fnp.log1p(inverse * inverse),
+                     fnp.log1p(small * small))
+
+
 def is_integer(k):
     return k == fnp.floor(k)
 
