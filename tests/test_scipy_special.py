@@ -163,6 +163,9 @@ def test_float32_stays_float32_and_integers_become_float64():
     x32 = np.array([0.5, 2.0], np.float32)
     assert S.gammaln(x32).dtype == np.float32
     assert S.gammainc(x32, x32).dtype == np.float32
+    for f in (S.rel_entr, S.kl_div):
+        assert f(x32, x32).dtype == np.float32
+    assert S.entr(x32).dtype == np.float32
     assert S.digamma(np.array([1, 2])).dtype == np.float64
     assert S.polygamma(1, x32).dtype == np.float32
 

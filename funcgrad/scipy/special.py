@@ -489,14 +489,14 @@ def entr(x):
     """
     x = scalar_or_array(x)
     safe = _positive(x)
-    outside = fnp.where(x < 0, -np.inf, np.nan)  # nan fails every test: nan, as SciPy's
+    outside = fnp.where(x < 0, -np.inf, x)  # x is nan here: nan, as SciPy's
     return fnp.where(x > 0, -safe * fnp.log(safe), fnp.where(x == 0, 0.0, outside))
 
 
 def _inf_unless_nan(x, y):
     """inf, the value outside the domain, but nan where x or y is (as SciPy's): a nan fails
     every test of the domain and would otherwise come out as inf."""
-    return fnp.where(fnp.isnan(x) | fnp.isnan(y), np.nan, np.inf)
+    return fnp.where(fnp.isnan(x) | fnp.isnan(y), x + y, np.inf)  # x + y: nan, x's dtype
 
 
 def rel_entr(x, y):
