@@ -38,7 +38,7 @@ def relu(x):
         array([0., 0., 1.])
     """
     x = array_arg(x)
-    return fnp.where(x > 0, x, x.dtype.type(0))
+    return fnp.where(x <= 0, x.dtype.type(0), x)  # nan fails the test and stays nan
 
 
 def sigmoid(x):
@@ -222,8 +222,8 @@ def relu6(x):
         array([0., 3., 6.])
     """
     x = array_arg(x)
-    inside = fnp.logical_and(x > 0, x < 6)
-    return fnp.where(inside, x, fnp.where(x >= 6, x.dtype.type(6), x.dtype.type(0)))
+    clipped = fnp.where(x >= 6, x.dtype.type(6), x)  # nan fails both tests and stays nan
+    return fnp.where(x <= 0, x.dtype.type(0), clipped)
 
 
 def hard_sigmoid(x):
@@ -418,7 +418,8 @@ def softmax_cross_entropy(logits, labels):
     """Cross-entropy between softmax(``logits``) and ``labels`` along the last axis, one
     value per example. Integer ``labels`` (shape ``logits.shape[:-1]``) are class indices;
     float labels are one-hot or probability vectors (shape of ``logits``). Computed from
-    log_softmax, so large logits do not overflow.
+    log_softmax, so large logits do not overflow; a -inf logit (a masked class) whose label
+    is 0 adds 0, as in optax.
 
     Example:
         >>> logits = np.array([[2.0, 0.0, -1.0], [1e4, 0.0, 0.0]])
@@ -430,7 +431,9 @@ def softmax_cross_entropy(logits, labels):
     logits, labels = array_arg(logits), array_arg(labels)
     if labels.dtype.kind in "iu":
         return softmax_cross_entropy_with_integer_labels(logits, labels)
-    return -fnp.sum(labels * log_softmax(logits, axis=-1), axis=-1)
+    # a class with label 0 adds 0, even where its logit is -inf (0 * -inf would be nan)
+    logp = fnp.where(labels == 0, 0.0, log_softmax(logits, axis=-1))
+    return -fnp.sum(labels * logp, axis=-1)
 
 
 def softmax_cross_entropy_with_integer_labels(logits, labels):

@@ -93,6 +93,8 @@ def key(seed) -> np.ndarray:
     if isinstance(seed, (float, np.floating)) or np.ndim(seed) != 0:
         raise _FuncgradTypeError(f"a seed is an integer, not {seed!r:.60}")
     seed = int(seed)
+    if not -2 ** 63 <= seed < 2 ** 64:  # the key keeps 64 bits: more would collide silently
+        raise ValueError(f"a seed is a 64-bit integer, in [-2**63, 2**64), not {seed}")
     return np.array([(seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF], dtype=np.uint32)
 
 
@@ -193,11 +195,14 @@ def fold_in(key, data):
 
 def _shape_arg(shape):
     if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
+        shape = (shape,)
     try:
-        return tuple(int(d) for d in shape)
+        dims = tuple(int(d) for d in shape)
     except TypeError:
         raise _ShapeError(f"a shape is a tuple of ints, not {shape!r:.60}") from None
+    if any(d < 0 for d in dims):  # else an internal iota reports a dimension never given
+        raise _ShapeError(f"a shape has no negative dimensions, not {dims}")
+    return dims
 
 
 def _words_of_shape(key, shape):

@@ -60,6 +60,15 @@ def test_gradients_at_the_kinks_follow_jax():
     assert list(fg.grad(lambda x: fnp.sum(fg.nn.elu(x)))(at[:1])) == [1.0]
 
 
+def test_nan_stays_nan():
+    # as np.maximum and JAX's relu: a nan is not turned into 0 (nor 6)
+    fs = (fg.nn.relu, fg.nn.relu6, fg.nn.hard_sigmoid, fg.nn.hard_silu)
+    x = np.array([np.nan, 1.0])
+    for out in [f(x) for f in fs] + list(fg.jit(lambda x: [f(x) for f in fs])(x)):
+        assert np.isnan(out[0]) and np.isfinite(out[1])
+    np.testing.assert_array_equal(fg.nn.relu(np.array([-1.0, 0.0, 2.0])), [0.0, 0.0, 2.0])
+
+
 def test_gelu_exact_form():
     np.testing.assert_allclose(fg.nn.gelu(X, approximate=False),
                                X * sc.ndtr(X), rtol=1e-12, atol=1e-300)

@@ -34,6 +34,13 @@ def test_softmax_cross_entropy_integer_and_one_hot():
     big = np.array([[1e4, 0.0], [0.0, 1e4]])
     np.testing.assert_allclose(fg.nn.softmax_cross_entropy(big, np.array([0, 0])), [0, 1e4])
     check_grads(lambda z: fnp.sum(fg.nn.softmax_cross_entropy(z, labels)), (logits,))
+    # a masked class (logit -inf) with label 0 adds 0 to the loss and its gradient, not nan
+    masked = np.array([[0.0, -np.inf, np.log(3.0)]])
+    soft = np.array([[0.5, 0.0, 0.5]])
+    expected = -0.5 * (np.log(0.25) + np.log(0.75))
+    np.testing.assert_allclose(fg.nn.softmax_cross_entropy(masked, soft), [expected])
+    np.testing.assert_allclose(fg.grad(lambda z: fnp.sum(fg.nn.softmax_cross_entropy(z, soft)))(
+        masked), [[0.25 - 0.5, 0.0, 0.75 - 0.5]])
     with pytest.raises(fg.ShapeError, match="integer labels of shape"):
         fg.nn.softmax_cross_entropy(logits, labels[:3])
 

@@ -44,10 +44,17 @@ def test_bad_keys_and_seeds_are_named():
         R.normal(R.split(KEY, 3), (3,))
     with pytest.raises(fg.FuncgradTypeError, match="a seed is an integer"):
         R.key(1.5)
+    with pytest.raises(ValueError, match="a seed is a 64-bit integer"):
+        R.key(2 ** 64)  # would be key(0)
+    np.testing.assert_array_equal(R.key(-1), [2 ** 32 - 1, 2 ** 32 - 1])
     with pytest.raises(fg.FuncgradTypeError, match="random floats are float32 or float64"):
         R.uniform(KEY, (2,), np.int32)
     with pytest.raises(fg.ShapeError, match="without replacement"):
         R.choice(KEY, 3, (4,), replace=False)
+    with pytest.raises(fg.ShapeError, match=r"no negative dimensions, not \(2, -1\)"):
+        R.normal(KEY, (2, -1))
+    with pytest.raises(fg.ShapeError, match="no negative dimensions"):
+        R.randint(KEY, -3, 0, 5)
     with pytest.raises(fg.FuncgradTypeError, match="method is 'cholesky'"):
         R.multivariate_normal(KEY, np.zeros(2), np.eye(2), method="svd")
 

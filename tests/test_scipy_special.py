@@ -115,7 +115,7 @@ UNARY = ["gammaln", "digamma", "gamma", "erf", "erfc", "erfinv", "erfcinv", "ndt
 
 @pytest.mark.parametrize("name", UNARY)
 def test_unary_values_match_scipy(name):
-    x = np.array([-3.5, -0.5, 0.0, 1e-8, 0.3, 0.5, 1.0, 1.7, 2.0, 25.0, 200.0])
+    x = np.array([-3.5, -0.5, 0.0, 1e-8, 0.3, 0.5, 1.0, 1.7, 2.0, 25.0, 200.0, np.nan])
     if name in ("erfinv", "ndtri", "logit", "erfcinv"):
         x = np.array([-0.5, 0.0, 1e-20, 0.01, 0.3, 0.5, 0.99, 1.0, 1.5, 2.0])
     with np.errstate(all="ignore"):
@@ -123,8 +123,8 @@ def test_unary_values_match_scipy(name):
 
 
 def test_binary_values_match_scipy():
-    x = np.array([0.0, 0.0, 0.0, 0.5, 2.0, 3.0, -1.0, 1e-10])
-    y = np.array([0.0, 1.0, -1.0, 0.25, 3.0, -0.5, 2.0, 7.0])
+    x = np.array([0.0, 0.0, 0.0, 0.5, 2.0, 3.0, -1.0, 1e-10, np.nan, 1.0, np.nan])
+    y = np.array([0.0, 1.0, -1.0, 0.25, 3.0, -0.5, 2.0, 7.0, 1.0, np.nan, np.nan])
     with np.errstate(all="ignore"):
         for name in ["xlogy", "xlog1py", "rel_entr", "kl_div"]:
             assert_matches(getattr(S, name)(x, y), getattr(sc, name)(x, y), 1e-14)
@@ -143,10 +143,29 @@ def test_binary_values_match_scipy():
                        [sc.multigammaln(2.5, d), sc.multigammaln(40.0, d)], 1e-14)
 
 
+def test_logsumexp_of_a_fully_masked_row_has_gradient_zero_in_a():
+    # b as a mask: a row with every b == 0 is -inf, and its gradient in a is 0 (JAX's), not
+    # 0 * inf = nan, so it can be dropped by a where() without poisoning the gradient
+    a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0, 0.0], [1.0, 0.0]])
+
+    def loss(a):
+        out = S.logsumexp(a, axis=1, b=b)
+        return fnp.sum(fnp.where(fnp.isfinite(out), out, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert_matches(S.logsumexp(a, axis=1, b=b), [-np.inf, 3.0], 0.0)
+        np.testing.assert_array_equal(fg.grad(loss)(a), [[0.0, 0.0], [1.0, 0.0]])
+    # the gradient in b at a zero weight is still exp(a) / sum (JAX's is 0)
+    slope = fg.grad(lambda b: S.logsumexp(np.array([1.0, 2.0]), b=b))(np.array([1.0, 0.0]))
+    np.testing.assert_allclose(slope, [1.0, np.e], rtol=1e-15)
+
+
 def test_float32_stays_float32_and_integers_become_float64():
     x32 = np.array([0.5, 2.0], np.float32)
     assert S.gammaln(x32).dtype == np.float32
     assert S.gammainc(x32, x32).dtype == np.float32
+    for f in (S.rel_entr, S.kl_div):
+        assert f(x32, x32).dtype == np.float32
+    assert S.entr(x32).dtype == np.float32
     assert S.digamma(np.array([1, 2])).dtype == np.float64
     assert S.polygamma(1, x32).dtype == np.float32
 
@@ -214,10 +233,27 @@ def test_gradients_at_edges():
     # d/dx i1e at 0 is 1/2; the gamma density at x = 0 for a = 1 is 1
     assert fg.grad(lambda x: S.i1e(x))(0.0) == pytest.approx(0.5)
     assert fg.grad(lambda x: S.gammainc(1.0, x))(0.0) == pytest.approx(1.0)
+    # P(a, 0) = 0 and Q(a, 0) = 1 for every a: slope 0 in a, also for a < 1 (not 0 * inf)
+    for a in (0.5, 1.0, 3.0):
+        assert fg.grad(lambda a: S.gammainc(a, 0.0))(a) == 0.0
+        assert fg.grad(lambda a: S.gammaincc(a, 0.0))(a) == 0.0
     # entr and xlogy keep the gradient of their dropped branch finite
     assert np.isfinite(fg.grad(lambda x: fnp.sum(S.xlogy(x, x)))(np.array([0.0, 1.0]))).all()
     # log_ndtr's slope far in the tail is about -x, not nan
     assert fg.grad(S.log_ndtr)(-1e3) == pytest.approx(1e3, rel=1e-5)
+
+
+def test_xlogy_derivative_in_x_at_zero_is_log_y():
+    # d/dx x log(y) is log(y) at x == 0 too (JAX's value); the shape parameters of the gamma,
+    # beta and Dirichlet densities go through it, at the common value 1
+    assert fg.grad(S.xlogy)(0.0, 2.5) == pytest.approx(np.log(2.5))
+    assert fg.grad(S.xlog1py)(0.0, 1.5) == pytest.approx(np.log(2.5))
+    assert fg.grad(S.xlogy, argnums=1)(0.0, 2.5) == 0.0
+    from funcgrad.scipy.stats import gamma
+    a_slope = fg.grad(lambda a: gamma.logpdf(1.5, a))(1.0)
+    assert a_slope == pytest.approx(np.log(1.5) - sc.digamma(1.0))
+    # nan stays nan, as in SciPy
+    assert np.isnan(S.xlogy(0.0, np.nan)) and np.isnan(S.xlog1py(0.0, np.nan))
 
 
 def test_derivative_in_an_unsupported_argument_raises():

@@ -49,6 +49,7 @@ def assert_close(ours, reference, rtol=1e-12, atol=1e-300):
                          ids=[c[0] for c in CONTINUOUS])
 def test_continuous_match_scipy(name, points, shapes, functions):
     ours, theirs = getattr(stats, name), getattr(ss, name)
+    points = np.append(points, np.nan)  # nan, not the value outside the support
     with np.errstate(all="ignore"):
         for f in functions:
             assert_close(getattr(ours, f)(points, *shapes, LOC, SCALE),
@@ -57,6 +58,17 @@ def test_continuous_match_scipy(name, points, shapes, functions):
                          getattr(theirs, f)(points, *shapes), rtol=1e-11)
             # an invalid scale gives nan, as in SciPy
             assert np.isnan(getattr(ours, f)(points, *shapes, 0.0, -1.0)).all()
+
+
+def test_heavy_tailed_densities_far_out():
+    # log1p(z^2) overflowed past |z| = 1e154, giving -inf where the log density is finite
+    x = np.array([1e155, -1e300])
+    with np.errstate(over="raise", invalid="raise"):
+        assert_close(stats.cauchy.logpdf(x), ss.cauchy.logpdf(x))
+        # far out, the t(3) log density falls as -4 log|x|
+        assert_close(stats.t.logpdf(x, 3.0),
+                     ss.t.logpdf(1e10, 3.0) - 4.0 * (np.log(np.abs(x)) - np.log(1e10)))
+        assert fg.grad(stats.cauchy.logpdf)(1e200) == pytest.approx(-2e-200)
 
 
 def test_norm_quantiles_and_far_tails():
@@ -80,6 +92,7 @@ DISCRETE = [
 @pytest.mark.parametrize("name, k, shapes, functions", DISCRETE, ids=[d[0] for d in DISCRETE])
 def test_discrete_match_scipy(name, k, shapes, functions):
     ours, theirs = getattr(stats, name), getattr(ss, name)
+    k = np.append(k, np.nan)  # nan, not the value outside the support
     with np.errstate(all="ignore"):
         for f in functions:
             for loc in (0, 1):

@@ -153,7 +153,10 @@ def _gammainc_da(g, ans, a, x):
     central differences of log Q at steps a/100 and a/200 combined by Richardson
     extrapolation (about 1e-9 relative). Neither part has derivatives of its own: second
     derivatives in a raise NoDerivativeError."""
-    lower = -random_gamma_grad_p(a, x) * _gammainc_dx(1.0, ans, a, x)
+    at_zero = x == 0  # P(a, 0) = 0 for every a: slope 0 (for a < 1 the product is 0 * inf)
+    safe_x = where(at_zero, 1.0, x)
+    lower = where(at_zero, 0.0,
+                  -random_gamma_grad_p(a, safe_x) * _gammainc_dx(1.0, ans, a, safe_x))
     return g * where(ans < 0.5, lower, -_upper_tail_da(a, x))
 
 

@@ -72,6 +72,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     axes = normalize_axes(axis, fnp.ndim(a))
     m = _stop_gradient(fnp.max(a, axis=axes, keepdims=True))
     m = fnp.where(fnp.isfinite(m), m, 0)
+    if b is not None:  # a's gradient skips b == 0, or a sum of only such terms gives 0 * inf
+        a = fnp.where(b != 0, a, _stop_gradient(a))
     terms = fnp.exp(a - m) if b is None else b * fnp.exp(a - m)
     total = fnp.sum(terms, axis=axes, keepdims=keepdims)
     shift = m if keepdims else fnp.squeeze(m, axes)
@@ -127,8 +129,16 @@ def logit(p):
     return fnp.log(p) - fnp.log1p(-p)
 
 
+def _zero_times_log(x, y, low):
+    """Where x * log(y - low) is set to 0 by hand: x == 0 with y - low not in (0, inf) (nan
+    stays nan, as SciPy's). Elsewhere at x == 0 the product is 0 by itself, and its derivative
+    in x is log(y - low), as JAX's: a where() around every x == 0 would make that 0."""
+    return (x == 0) & ~((y > low) & (y < np.inf)) & ~fnp.isnan(y)
+
+
 def xlogy(x, y):
-    """x * log(y), defined as 0 where x == 0 (also when y == 0).
+    """x * log(y), defined as 0 where x == 0 (also when y == 0). The derivative in x is
+    log(y), at x == 0 too (0 there where y is 0 or inf).
 
     Example:
         >>> from funcgrad.scipy.special import xlogy
@@ -136,8 +146,8 @@ def xlogy(x, y):
         array([0., 2.])
     """
     x, y = scalar_or_array(x), scalar_or_array(y)
-    safe_y = fnp.where(x == 0, 1, y)
-    return fnp.where(x == 0, 0, x * fnp.log(safe_y))
+    by_hand = _zero_times_log(x, y, 0)
+    return fnp.where(by_hand, 0, x * fnp.log(fnp.where(by_hand, 1, y)))
 
 
 def erf(x):
@@ -456,7 +466,8 @@ def _positive(x):
 
 
 def xlog1py(x, y):
-    """x * log1p(y), defined as 0 where x == 0.
+    """x * log1p(y), defined as 0 where x == 0. The derivative in x is log1p(y), at x == 0
+    too (0 there where y is -1 or inf).
 
     Example:
         >>> from funcgrad.scipy.special import xlog1py
@@ -464,7 +475,8 @@ def xlog1py(x, y):
         array([0., 2.])
     """
     x, y = scalar_or_array(x), scalar_or_array(y)
-    return fnp.where(x == 0, 0.0, x * fnp.log1p(fnp.where(x == 0, 0.0, y)))
+    by_hand = _zero_times_log(x, y, -1)
+    return fnp.where(by_hand, 0.0, x * fnp.log1p(fnp.where(by_hand, 0.0, y)))
 
 
 def entr(x):
@@ -477,7 +489,14 @@ def entr(x):
     """
     x = scalar_or_array(x)
     safe = _positive(x)
-    return fnp.where(x > 0, -safe * fnp.log(safe), fnp.where(x == 0, 0.0, -np.inf))
+    outside = fnp.where(x < 0, -np.inf, x)  # x is nan here: nan, as SciPy's
+    return fnp.where(x > 0, -safe * fnp.log(safe), fnp.where(x == 0, 0.0, outside))
+
+
+def _inf_unless_nan(x, y):
+    """inf, the value outside the domain, but nan where x or y is (as SciPy's): a nan fails
+    every test of the domain and would otherwise come out as inf."""
+    return fnp.where(fnp.isnan(x) | fnp.isnan(y), x + y, np.inf)  # x + y: nan, x's dtype
 
 
 def rel_entr(x, y):
@@ -492,7 +511,7 @@ def rel_entr(x, y):
     both = fnp.logical_and(x > 0, y > 0)
     sx, sy = fnp.where(both, x, 1.0), fnp.where(both, y, 1.0)
     return fnp.where(both, sx * fnp.log(sx / sy),
-                     fnp.where(fnp.logical_and(x == 0, y >= 0), 0.0, np.inf))
+                     fnp.where(fnp.logical_and(x == 0, y >= 0), 0.0, _inf_unless_nan(x, y)))
 
 
 def kl_div(x, y):
@@ -507,7 +526,7 @@ def kl_div(x, y):
     both = fnp.logical_and(x > 0, y > 0)
     sx, sy = fnp.where(both, x, 1.0), fnp.where(both, y, 1.0)
     return fnp.where(both, sx * fnp.log(sx / sy) - sx + sy,
-                     fnp.where(fnp.logical_and(x == 0, y >= 0), y, np.inf))
+                     fnp.where(fnp.logical_and(x == 0, y >= 0), y, _inf_unless_nan(x, y)))
 
 # --- Bessel functions: SciPy's own compiled routines, differentiable in x ----------------
 # name: (what it is, its primitive, its order's name or None, its value at x = [0.5, 2.0]

@@ -26,14 +26,28 @@ def standardize(x, loc, scale):
     return (x - loc) / safe_scale, safe_scale
 
 
-def invalid_as_nan(valid, value):
-    """``value`` where the parameters are valid, else nan (SciPy's answer)."""
+def invalid_as_nan(valid, value, at=None):
+    """``value`` where the parameters are valid, else nan (SciPy's answer); nan also where
+    the point ``at`` is nan, which fails every test of the support and would otherwise get
+    the value outside it (-inf, 0 or 1)."""
+    if at is not None:
+        valid = fnp.logical_and(valid, fnp.logical_not(fnp.isnan(at)))
     return fnp.where(valid, value, np.nan)
 
 
 def positive_or_one(x):
     """x where x > 0, else 1: for logs in a branch that where() drops."""
     return fnp.where(x > 0, x, 1.0)
+
+
+def log1p_square(u):
+    """log(1 + u^2) without overflowing u^2 (|u| > 1e154): as 2 log|u| + log1p(1 / u^2) for
+    |u| > 1. Each branch sees a safe value."""
+    big = fnp.abs(u) > 1
+    large, small = fnp.where(big, u, 1.0), fnp.where(big, 0.0, u)
+    inverse = 1 / large
+    return fnp.where(big, 2 * fnp.log(fnp.abs(large)) + fnp.log1p(inverse * inverse),
+                     fnp.log1p(small * small))
 
 
 def is_integer(k):

@@ -35,7 +35,7 @@ def logpmf(k, p, loc=0):
     safe_k = fnp.where(support, k, 0.0)
     safe_p = fnp.where(_valid(p), p, 0.5)
     value = special.xlogy(safe_k, safe_p) + special.xlog1py(1.0 - safe_k, -safe_p)
-    return _common.invalid_as_nan(_valid(p), fnp.where(support, value, -np.inf))
+    return _common.invalid_as_nan(_valid(p), fnp.where(support, value, -np.inf), at=k)
 
 
 def pmf(k, p, loc=0):
@@ -60,7 +60,7 @@ def cdf(k, p, loc=0):
     k, p, loc = _common.arrays(k, p, loc)
     k = k - loc
     value = fnp.where(k < 0, 0.0, fnp.where(k < 1, 1.0 - p, 1.0))
-    return _common.invalid_as_nan(_valid(p), value)
+    return _common.invalid_as_nan(_valid(p), value, at=k)
 
 
 def logcdf(k, p, loc=0):
@@ -85,7 +85,7 @@ def sf(k, p, loc=0):
     k, p, loc = _common.arrays(k, p, loc)
     k = k - loc
     value = fnp.where(k < 0, 1.0, fnp.where(k < 1, p, 0.0))
-    return _common.invalid_as_nan(_valid(p), value)
+    return _common.invalid_as_nan(_valid(p), value, at=k)
 
 
 def logsf(k, p, loc=0):

@@ -36,7 +36,7 @@ def logpdf(x, a, b, loc=0.0, scale=1.0):
     value = (special.xlogy(safe_a - 1, safe_z) + special.xlog1py(safe_b - 1, -safe_z)
              - special.betaln(safe_a, safe_b) - fnp.log(safe_scale))
     valid = fnp.logical_and(fnp.logical_and(a > 0, b > 0), scale > 0)
-    return _common.invalid_as_nan(valid, fnp.where(inside, value, -np.inf))
+    return _common.invalid_as_nan(valid, fnp.where(inside, value, -np.inf), at=z)
 
 
 def pdf(x, a, b, loc=0.0, scale=1.0):

@@ -39,7 +39,7 @@ def logpmf(k, n, p, loc=0):
     log_choose = -fnp.log1p(safe_n) - special.betaln(safe_n - safe_k + 1, safe_k + 1)
     value = (log_choose + special.xlogy(safe_k, safe_p)
              + special.xlog1py(safe_n - safe_k, -safe_p))
-    return _common.invalid_as_nan(valid, fnp.where(support, value, -np.inf))
+    return _common.invalid_as_nan(valid, fnp.where(support, value, -np.inf), at=k)
 
 
 def pmf(k, n, p, loc=0):
@@ -76,7 +76,7 @@ def cdf(k, n, p, loc=0):
     """
     k, n, p, a, b, valid = _tail_arguments(k, n, p, loc)
     value = fnp.where(k < 0, 0.0, fnp.where(k >= n, 1.0, special.betainc(a, b, 1.0 - p)))
-    return _common.invalid_as_nan(valid, value)
+    return _common.invalid_as_nan(valid, value, at=k)
 
 
 def sf(k, n, p, loc=0):
@@ -89,7 +89,7 @@ def sf(k, n, p, loc=0):
     """
     k, n, p, a, b, valid = _tail_arguments(k, n, p, loc)
     value = fnp.where(k < 0, 1.0, fnp.where(k >= n, 0.0, special.betainc(b, a, p)))
-    return _common.invalid_as_nan(valid, value)
+    return _common.invalid_as_nan(valid, value, at=k)
 
 
 def logcdf(k, n, p, loc=0):

@@ -31,7 +31,8 @@ def logpdf(x, loc=0.0, scale=1.0):
         array([-1.14472989, -1.83787707])
     """
     z, safe_scale, valid = _z(x, loc, scale)
-    return _common.invalid_as_nan(valid, -_common.LOG_PI - fnp.log(safe_scale) - fnp.log1p(z * z))
+    return _common.invalid_as_nan(valid, -_common.LOG_PI - fnp.log(safe_scale)
+                                  - _common.log1p_square(z))
 
 
 def pdf(x, loc=0.0, scale=1.0):

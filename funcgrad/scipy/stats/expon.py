@@ -31,7 +31,8 @@ def logpdf(x, loc=0.0, scale=1.0):
         array([       -inf, -1.69314718])
     """
     z, safe_scale, valid = _z(x, loc, scale)
-    return _common.invalid_as_nan(valid, fnp.where(z >= 0, -z - fnp.log(safe_scale), -np.inf))
+    return _common.invalid_as_nan(valid, fnp.where(z >= 0, -z - fnp.log(safe_scale), -np.inf),
+                                  at=z)
 
 
 def pdf(x, loc=0.0, scale=1.0):

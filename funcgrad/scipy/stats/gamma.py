@@ -37,7 +37,7 @@ def logpdf(x, a, loc=0.0, scale=1.0):
     safe_a = _common.positive_or_one(a)
     value = (special.xlogy(safe_a - 1, fnp.where(z >= 0, z, 1.0)) - z - special.gammaln(safe_a)
              - fnp.log(safe_scale))
-    return _common.invalid_as_nan(_valid(a, scale), fnp.where(z >= 0, value, -np.inf))
+    return _common.invalid_as_nan(_valid(a, scale), fnp.where(z >= 0, value, -np.inf), at=z)
 
 
 def pdf(x, a, loc=0.0, scale=1.0):

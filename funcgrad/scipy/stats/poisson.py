@@ -33,7 +33,7 @@ def logpmf(k, mu, loc=0):
     safe_k = fnp.where(support, k, 0.0)
     safe_mu = fnp.where(mu >= 0, mu, 1.0)
     value = special.xlogy(safe_k, safe_mu) - safe_mu - special.gammaln(safe_k + 1)
-    return _common.invalid_as_nan(mu >= 0, fnp.where(support, value, -np.inf))
+    return _common.invalid_as_nan(mu >= 0, fnp.where(support, value, -np.inf), at=k)
 
 
 def pmf(k, mu, loc=0):
@@ -63,7 +63,7 @@ def cdf(k, mu, loc=0):
     """
     k, a, safe_mu, mu = _upper_index(k, mu, loc)
     value = fnp.where(mu > 0, special.gammaincc(a, safe_mu), 1.0)
-    return _common.invalid_as_nan(mu >= 0, fnp.where(k >= 0, value, 0.0))
+    return _common.invalid_as_nan(mu >= 0, fnp.where(k >= 0, value, 0.0), at=k)
 
 
 def logcdf(k, mu, loc=0):
@@ -87,7 +87,7 @@ def sf(k, mu, loc=0):
     """
     k, a, safe_mu, mu = _upper_index(k, mu, loc)
     value = fnp.where(mu > 0, special.gammainc(a, safe_mu), 0.0)
-    return _common.invalid_as_nan(mu >= 0, fnp.where(k >= 0, value, 1.0))
+    return _common.invalid_as_nan(mu >= 0, fnp.where(k >= 0, value, 1.0), at=k)
 
 
 def logsf(k, mu, loc=0):

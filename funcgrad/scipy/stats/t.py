@@ -32,7 +32,7 @@ def logpdf(x, df, loc=0.0, scale=1.0):
     safe_df = fnp.where(df > 0, df, 1.0)
     value = (special.gammaln((safe_df + 1) / 2) - special.gammaln(safe_df / 2)
              - 0.5 * (fnp.log(safe_df) + _common.LOG_PI) - fnp.log(safe_scale)
-             - (safe_df + 1) / 2 * fnp.log1p(z * z / safe_df))
+             - (safe_df + 1) / 2 * _common.log1p_square(z / fnp.sqrt(safe_df)))
     return _common.invalid_as_nan(fnp.logical_and(scale > 0, df > 0), value)
 
 

@@ -32,7 +32,8 @@ def logpdf(x, loc=0.0, scale=1.0):
     """
     z, safe_scale, valid = _z(x, loc, scale)
     inside = fnp.logical_and(z >= 0, z <= 1)
-    return _common.invalid_as_nan(valid, fnp.where(inside, -fnp.log(safe_scale), -np.inf))
+    return _common.invalid_as_nan(valid, fnp.where(inside, -fnp.log(safe_scale), -np.inf),
+                                  at=z)
 
 
 def pdf(x, loc=0.0, scale=1.0):
