@@ -34,6 +34,7 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
+from funcgrad.core.errors import FuncgradValueError as _FuncgradValueError
 from funcgrad.core.errors import ShapeError as _ShapeError
 from funcgrad.core.tracing import Tracer as _Tracer
 from funcgrad.numpy._util import array_arg as _array_arg
@@ -94,7 +95,7 @@ def key(seed) -> np.ndarray:
         raise _FuncgradTypeError(f"a seed is an integer, not {seed!r:.60}")
     seed = int(seed)
     if not -2 ** 63 <= seed < 2 ** 64:  # the key keeps 64 bits: more would collide silently
-        raise ValueError(f"a seed is a 64-bit integer, in [-2**63, 2**64), not {seed}")
+        raise _FuncgradValueError(f"a seed is a 64-bit integer, in [-2**63, 2**64), not {seed}")
     return np.array([(seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF], dtype=np.uint32)
 
 
