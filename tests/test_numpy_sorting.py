@@ -264,6 +264,15 @@ def test_nan_reductions_options_and_integers():
     same(traced(lambda x: fnp.nanargmax(x, axis=1), x), np.array([2, -1, 1]))  # JAX's -1
 
 
+def test_nan_variance_of_infinities_is_nan():
+    """inf - inf, from centering an infinite element, is NaN, not a missing element."""
+    x = np.array([[1.0, np.inf, np.nan], [np.inf, -np.inf, 0.0], [np.nan, -np.inf, 2.0]])
+    for name in ["nanvar", "nanstd"]:
+        same(getattr(fnp, name)(x, axis=1), getattr(np, name)(x, axis=1))
+        reduce = getattr(fnp, name)
+        same(traced(lambda x, f=reduce: f(x, axis=0), x), getattr(np, name)(x, axis=0))
+
+
 def test_nan_reduction_gradients():
     x = np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 5.0]])
     np.testing.assert_allclose(fg.grad(lambda x: fnp.nansum(x) ** 2)(x),

@@ -261,7 +261,8 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         a = a.astype(dtype)
     if a.dtype.kind != "f":
         return fnp.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
-    centered = _without_nan(a - nanmean(a, axis=axis, keepdims=True), 0)
+    # the missing elements are a's NaN: a NaN that centering makes (inf - inf) stays
+    centered = fnp.where(fnp.isnan(a), 0, a - nanmean(a, axis=axis, keepdims=True))
     dof = _not_nan_count(a, axis, keepdims) - ddof
     squares = fnp.sum(centered * centered, axis=axis, keepdims=keepdims)
     with np.errstate(invalid="ignore", divide="ignore"):
