@@ -187,6 +187,16 @@ def test_median_and_quantile_dtypes_and_nan():
              np.percentile(x32, 30, axis=0, method="midpoint"))
 
 
+def test_median_of_infinities_is_the_middle_element():
+    """NumPy's (and JAX's) median averages the middle two: [-inf, 0, inf] has median 0 and
+    [1, inf] has inf, where interpolating would make inf - inf = NaN."""
+    x = np.array([[np.inf, -np.inf, 0.0], [1.0, np.inf, np.nan]])
+    same(fnp.median(x, axis=1), np.array([0.0, np.nan]))
+    same(traced(lambda x: fnp.nanmedian(x, axis=1), x), np.array([0.0, np.inf]))
+    same(fnp.nanmedian(np.array([np.nan, -np.inf])), np.float64(-np.inf))
+    np.testing.assert_allclose(fg.grad(fnp.median)(np.array([4.0, 1.0, 3.0])), [0, 0, 1])
+
+
 def test_quantile_gradient_interpolates_between_order_statistics():
     """As in JAX: the two order statistics around the position share the cotangent."""
     x = np.array([4.0, 1.0, 3.0, 2.0])
