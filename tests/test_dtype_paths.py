@@ -56,6 +56,16 @@ def test_integer_to_negative_integer_power_raises_as_numpy_does(power):
         fnp.power(x, -3)
 
 
+def test_uint64_to_a_negative_int64_power_is_float64_as_in_numpy():
+    """uint64 and int64 promote to float64, so a negative exponent is allowed (and was
+    refused when the exponent was a constant)."""
+    a, n = np.array([1, 2, 3], np.uint64), np.array([0, -3, 2])
+    expected = np.power(a, n)  # [1, 0.125, 9]
+    np.testing.assert_array_equal(fnp.power(a, n), expected)
+    traced = fg.make_ir(lambda a: a ** n)(a)  # n a constant of the program
+    np.testing.assert_array_equal(traced(a)[0], expected)
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8])
 def test_a_negative_integer_exponent_known_only_at_run_time_raises_as_numpy_does(dtype):
     x, ok, bad = np.array([2, 3], dtype), np.array([3, 2]), np.array([1, -1])

@@ -550,9 +550,11 @@ def power(x, y):
 
 def _check_integer_exponent(x, y):
     """NumPy refuses integers to negative integer powers; compiled code would return 0 or 1,
-    so a known negative exponent is refused here, traced or not."""
-    kinds = [v.dtype.kind if hasattr(v, "dtype") else np.asarray(v).dtype.kind for v in (x, y)]
-    if any(k not in "biu" for k in kinds) or isinstance(y, Tracer) \
+    so a known negative exponent is refused here, traced or not. Integers whose power is
+    float (uint64 and int64 promote to float64) are not refused."""
+    dtypes = [v.dtype if hasattr(v, "dtype") else v if type(v) in (bool, int, float)
+              else np.asarray(v).dtype for v in (x, y)]  # a Python number is weak, as in NumPy
+    if np.result_type(*dtypes).kind not in "biu" or isinstance(y, Tracer) \
             or not np.any(np.asarray(y) < 0):
         return
     raise FuncgradValueError(f"integers to negative integer powers are not allowed (exponent "
