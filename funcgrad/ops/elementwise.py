@@ -322,8 +322,15 @@ arctan2_p = ufunc_primitive("arctan2", np.arctan2,
                             [lambda g, ans, x, y: g * y / (x * x + y * y),
                              lambda g, ans, x, y: -g * x / (x * x + y * y)],
                             call("np.arctan2({0}, {1})"))
+
+
+def _hypot_vjp(g, ans, x, y):
+    """x / hypot(x, y), with 0 (not 0 / 0) at the origin: 0-safe, as the 2-norm is."""
+    return g * x / where(ans == 0, 1.0, ans)
+
+
 hypot_p = ufunc_primitive("hypot", np.hypot,
-                          [lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans],
+                          [_hypot_vjp, lambda g, ans, x, y: _hypot_vjp(g, ans, y, x)],
                           call("np.hypot({0}, {1})"))
 logaddexp_p = ufunc_primitive("logaddexp", np.logaddexp,
                               [lambda g, ans, x, y: g * exp(x - ans),
