@@ -608,6 +608,16 @@ def test_einsum(subscripts, shapes_, dtype):
           rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
+def test_einsum_sums_booleans_with_logical_or():
+    """NumPy's einsum of booleans alone is boolean (a sum is a logical or, as in dot); a
+    single operand's summed label counted instead: einsum("ii", a) was 2. Mixed with
+    integers, booleans count."""
+    a, v = np.array([[True, False], [True, True]]), np.array([2, 3])
+    for subscripts, ops in [("ii", (a,)), ("ij->", (a,)), ("ij->i", (a,)), ("iij->j", (a[:, :, None] | a,)),
+                            ("ij,jk->", (a, a)), ("ij,k->k", (a, v)), ("ij,j->", (a, v))]:
+        check(lambda m, *ops: m.einsum(subscripts, *ops), *ops)  # noqa: B023
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @SETTINGS
 @given(data=st.data())
