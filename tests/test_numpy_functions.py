@@ -596,6 +596,7 @@ EINSUM_CASES = [
     ("ij->k", [(2, 3)]), ("ij,jk->ik", [(2, 3), (4, 5)]), ("ijk", [(2, 3)]),
     ("ij->ii", [(2, 2)]), ("ij,jk", [(2, 3)]), ("i->i->i", [(2,)]), ("i.j", [(2, 2)]),
     ("...ij,...jk", [(2, 2, 3), (5, 3, 4)]),
+    ("ii", [(1, 3)]), ("iij->j", [(1, 2, 2)]), ("ii->i", [(3, 1)]),  # a diagonal of sizes 1, n
 ]
 
 
@@ -613,8 +614,9 @@ def test_einsum_sums_booleans_with_logical_or():
     single operand's summed label counted instead: einsum("ii", a) was 2. Mixed with
     integers, booleans count."""
     a, v = np.array([[True, False], [True, True]]), np.array([2, 3])
-    for subscripts, ops in [("ii", (a,)), ("ij->", (a,)), ("ij->i", (a,)), ("iij->j", (a[:, :, None] | a,)),
-                            ("ij,jk->", (a, a)), ("ij,k->k", (a, v)), ("ij,j->", (a, v))]:
+    for subscripts, ops in [("ii", (a,)), ("ij->", (a,)), ("ij->i", (a,)),
+                            ("iij->j", (a[:, :, None] | a,)), ("ij,jk->", (a, a)),
+                            ("ij,k->k", (a, v)), ("ij,j->", (a, v))]:
         check(lambda m, *ops: m.einsum(subscripts, *ops), *ops)  # noqa: B023
 
 

@@ -77,7 +77,11 @@ def einsum(subscripts, *operands):
     terms, output = _parse(subscripts, operands)
     sizes: dict[str, int] = {}
     for term, op in zip(terms, operands):  # a label of size 1 broadcasts, as in NumPy
+        own: dict[str, int] = {}
         for c, d in zip(term, op.shape):
+            if own.setdefault(c, d) != d:  # a diagonal's sizes never broadcast, in NumPy
+                raise ShapeError(f"einsum: label {c!r} repeats in one operand with sizes "
+                                 f"{own[c]} and {d}")
             known = sizes.get(c, 1)
             if known == 1:
                 sizes[c] = d
