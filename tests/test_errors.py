@@ -341,6 +341,8 @@ def test_index_errors():
         fg.make_ir(lambda x: x[x > 0])(A5)  # <- traced mask
     with raises_at(IndexError, "float index", "must be integers"):
         fg.make_ir(lambda x: x[np.array([0.5])])(A5)  # <- float index
+    with raises_at(IndexError, "float scalar index", "valid indices, not 1.0"):
+        fg.make_ir(lambda x: x[1.0])(A5)  # <- float scalar index
 
 
 # ---------------------------------------------------------------------------------------
