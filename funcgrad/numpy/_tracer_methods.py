@@ -141,6 +141,14 @@ class _IndexUpdateRef:
 
     mul = multiply
 
+    def __getattr__(self, name):  # JAX's .min, .max, .divide, .power, .apply: not here
+        if name.startswith("__"):  # what copy and pickle look for
+            raise AttributeError(name)
+        raise FuncgradTypeError(
+            f"x.at[index].{name} is not supported: funcgrad has .set, .add, .multiply (.mul) "
+            f"and .get. Where no index repeats, x.at[index].set(f(x[index], v)) does it (for "
+            f".max, f is fnp.maximum)")
+
 
 def install() -> None:
     for name, value in vars(_ArrayMethods).items():
