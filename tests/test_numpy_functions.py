@@ -910,6 +910,8 @@ CREATION = {  # name: call(m, x), run eagerly, traced (where x is a tracer), and
     "ones_like": lambda m, x: m.ones_like(x, dtype=m.int64),
     "full_like": lambda m, x: m.full_like(x, 3.0),
     "full_like_int": lambda m, x: m.full_like(x, 3, dtype=m.int32),
+    "like_a_list": lambda m, x: (m.zeros_like([1, 2]), m.ones_like([[1.5], [2.0]]),
+                                 m.full_like([m.sum(x), m.sum(x)], 3), m.empty_like((True,)).shape),
     "arange": lambda m, x: m.arange(5) * m.sum(x),
     "arange_args": lambda m, x: (m.arange(1, 7, 2), m.arange(2.0, 3.0, 0.25),
                                  m.arange(4, dtype=m.float32)),
