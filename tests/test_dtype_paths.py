@@ -37,6 +37,24 @@ def test_compiled_arithmetic_matches_numpy(left, right):
         assert np.array_equal(got, want, equal_nan=True), (left, right, got, want)
 
 
+def _sum_cases(x, m):
+    return (fnp.sum(x), fnp.prod(x), fnp.nansum(x), fnp.count_nonzero(x), fnp.sum(m, ()),
+            fnp.prod(m, ()))
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int32"])
+def test_sum_of_a_0d_array_widens_as_numpy_does(dtype):
+    """With no axis to reduce (a 0-d array, axis=()), sum and prod still give NumPy's
+    platform integer: np.sum(np.array(True)) is int64 1, not True."""
+    x, m = np.array(1, dtype), np.ones((2, 2), dtype)
+    want = (np.sum(x), np.prod(x), np.nansum(x), np.count_nonzero(x), np.sum(m, ()),
+            np.prod(m, ()))
+    for got in (_sum_cases(x, m), fg.make_ir(_sum_cases)(x, m)(x, m)):
+        for g, w in zip(got, want):
+            assert np.asarray(g).dtype == np.asarray(w).dtype
+            np.testing.assert_array_equal(g, w)
+
+
 def test_uint64_plus_int64_is_float64_as_in_numpy():
     a, b = np.array([2**63 + 5], np.uint64), np.array([-3], np.int64)
     for f in (fg.jit(lambda a, b: a + b), lambda a, b: fnp.add(a, b)):

@@ -17,14 +17,17 @@ def _keepdims(result, shape, axes):
     return reshape(result, [1 if i in axes else d for i, d in enumerate(shape)])
 
 
-def _reduce(name, reduce, a, axis, dtype, keepdims, empty_ok=True):
+def _reduce(name, reduce, a, axis, dtype, keepdims, empty_ok=True, widen=None):
+    """``widen``: the result's dtype for ``a``'s, where it differs (a sum of int8 is int64)."""
     a = array_arg(a)
     if dtype is not None:
         a = a.astype(dtype)
     axes = normalize_axes(axis, a.ndim)
     if not empty_ok and builtins.any(a.shape[i] == 0 for i in axes):
         raise ShapeError(f"zero-size array to reduction operation {name} which has no identity")
-    result = reduce(a, axes) if axes else a
+    result = reduce(a, axes) if axes else a  # no axis (a 0-d a, axis=()): a, widened
+    if not axes and widen is not None and widen(a.dtype) != a.dtype:
+        result = a.astype(widen(a.dtype))
     return _keepdims(result, a.shape, axes) if keepdims else result
 
 
@@ -38,7 +41,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
         array([4., 6.])
     """
     unsupported("sum", out=out, initial=initial, where=where)
-    return _reduce("sum", red.reduce_sum, a, axis, dtype, keepdims)
+    return _reduce("sum", red.reduce_sum, a, axis, dtype, keepdims, widen=red.sum_dtype)
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -51,7 +54,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
         array([0., 6., 0.])
     """
     unsupported("prod", out=out, initial=initial, where=where)
-    return _reduce("prod", red.reduce_prod, a, axis, dtype, keepdims)
+    return _reduce("prod", red.reduce_prod, a, axis, dtype, keepdims, widen=red.sum_dtype)
 
 
 def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
