@@ -122,6 +122,9 @@ METHODS = {  # name: call on x; every one of issue 2 item 3 with its common argu
     "argmax": [(), dict(axis=1)], "argmin": [(), dict(axis=-1)],
     "cumsum": [(), dict(axis=1)], "cumprod": [dict(axis=2)],
     "clip": [(-1.0, 1.0)], "flatten": [()], "swapaxes": [(0, 2)], "copy": [()],
+    # ndarray's methods that JAX arrays share, which traced arrays lacked (AttributeError)
+    "round": [(), (1,)], "repeat": [(2,), dict(repeats=2, axis=1)], "take": [([0, 2], 1)],
+    "diagonal": [(), (1, 0, 2)], "conj": [()], "conjugate": [()],
 }
 
 
@@ -131,6 +134,10 @@ def test_methods(name, call):
     args, kwargs = (call, {}) if isinstance(call, (tuple, list)) else ((), call)
     x = X[:1] if name == "squeeze" else X
     same_as_numpy(lambda x: getattr(x, name)(*args, **kwargs), x)
+
+
+def test_real_and_imag_attributes():
+    same_as_numpy(lambda x: (x.real, x.imag), X)
 
 
 def test_methods_take_numpys_positional_arguments():
