@@ -363,6 +363,9 @@ NUMPY_CALLS = {
                          np.tensordot(x, V, 1), np.trace(x[0]), np.outer(V, x[0, 0]),
                          np.inner(x, V), np.diagonal(x), np.tril(x), np.triu(x[0])),
     "creation": lambda x: (np.zeros_like(x), np.ones_like(x), np.full_like(x, 2.0)),
+    # np.linalg's go to funcgrad.numpy.linalg ("funcgrad.numpy has no norm" before)
+    "np.linalg": lambda x: (np.linalg.norm(x, axis=-1), np.linalg.det(x[0, :, :3] + np.eye(3)),
+                            np.linalg.inv(x[0, :, :3] + 2 * np.eye(3))),
     "numpy array operands": lambda x: (V + x, V * x, V - x, V / (x + 10), M @ x[0].T,
                                        V < x, V == x, np.float64(2.0) * x, (V + 3) ** x),
 }
@@ -377,6 +380,9 @@ def test_numpy_functions_on_tracers_are_routed(name):
 
 def test_numpy_operand_keeps_dtype_rules():
     x32 = X.astype(np.float32)
+    # np.result_type reads the dtypes (it recursed into itself through dispatch)
+    assert traced(lambda x: np.zeros(1, np.result_type(x, 1.0)), x32).dtype == np.float32
+    assert traced(lambda x: np.zeros(1, np.result_type(x, np.int64)), x32).dtype == np.float64
     assert traced(lambda x: np.float32(2) * x, x32).dtype == np.float32
     assert traced(lambda x: V.astype(np.float32) + x, x32).dtype == np.float32
     assert traced(lambda x: V + x, x32).dtype == np.float64
