@@ -55,6 +55,30 @@ def test_sum_of_a_0d_array_widens_as_numpy_does(dtype):
             np.testing.assert_array_equal(g, w)
 
 
+def _with_dtypes(x):
+    return (fnp.sum(x, dtype=np.int8), fnp.prod(x, dtype=np.uint8), fnp.sum(x, 0, bool),
+            fnp.cumsum(x, dtype=np.int8), fnp.cumprod(x, dtype=np.int32),
+            fnp.mean(x, dtype=np.int8),
+            fnp.nansum(x, dtype=np.int32), fnp.var(x.astype(float), dtype=np.float32),
+            fnp.std(x.astype(float), dtype=np.float32))
+
+
+def test_an_integer_dtype_argument_is_the_result_dtype():
+    """sum(x, dtype=np.int8) is int8, wrapped as NumPy wraps it (it was int64, unwrapped);
+    var/std(dtype=float32) of float64 data is float32 (it was float64)."""
+    x = np.array([100, 100, 3], np.int8)
+    want = (np.sum(x, dtype=np.int8), np.prod(x, dtype=np.uint8), np.sum(x, 0, bool),
+            np.cumsum(x, dtype=np.int8), np.cumprod(x, dtype=np.int32),
+            np.mean(x, dtype=np.int8),
+            np.nansum(x, dtype=np.int32), np.var(x.astype(float), dtype=np.float32),
+            np.std(x.astype(float), dtype=np.float32))  # (-53, 48, True, ..., -17, ...)
+    with np.errstate(over="ignore"):
+        for got in (_with_dtypes(x), fg.make_ir(_with_dtypes)(x)(x)):
+            for g, w in zip(got, want):
+                assert np.asarray(g).dtype == np.asarray(w).dtype, (g, w)
+                np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
 def test_uint64_plus_int64_is_float64_as_in_numpy():
     a, b = np.array([2**63 + 5], np.uint64), np.array([-3], np.int64)
     for f in (fg.jit(lambda a, b: a + b), lambda a, b: fnp.add(a, b)):
