@@ -37,6 +37,48 @@ def test_compiled_arithmetic_matches_numpy(left, right):
         assert np.array_equal(got, want, equal_nan=True), (left, right, got, want)
 
 
+def _sum_cases(x, m):
+    return (fnp.sum(x), fnp.prod(x), fnp.nansum(x), fnp.count_nonzero(x), fnp.sum(m, ()),
+            fnp.prod(m, ()))
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int32"])
+def test_sum_of_a_0d_array_widens_as_numpy_does(dtype):
+    """With no axis to reduce (a 0-d array, axis=()), sum and prod still give NumPy's
+    platform integer: np.sum(np.array(True)) is int64 1, not True."""
+    x, m = np.array(1, dtype), np.ones((2, 2), dtype)
+    want = (np.sum(x), np.prod(x), np.nansum(x), np.count_nonzero(x), np.sum(m, ()),
+            np.prod(m, ()))
+    for got in (_sum_cases(x, m), fg.make_ir(_sum_cases)(x, m)(x, m)):
+        for g, w in zip(got, want):
+            assert np.asarray(g).dtype == np.asarray(w).dtype
+            np.testing.assert_array_equal(g, w)
+
+
+def _with_dtypes(x):
+    return (fnp.sum(x, dtype=np.int8), fnp.prod(x, dtype=np.uint8), fnp.sum(x, 0, bool),
+            fnp.cumsum(x, dtype=np.int8), fnp.cumprod(x, dtype=np.int32),
+            fnp.mean(x, dtype=np.int8),
+            fnp.nansum(x, dtype=np.int32), fnp.var(x.astype(float), dtype=np.float32),
+            fnp.std(x.astype(float), dtype=np.float32))
+
+
+def test_an_integer_dtype_argument_is_the_result_dtype():
+    """sum(x, dtype=np.int8) is int8, wrapped as NumPy wraps it (it was int64, unwrapped);
+    var/std(dtype=float32) of float64 data is float32 (it was float64)."""
+    x = np.array([100, 100, 3], np.int8)
+    want = (np.sum(x, dtype=np.int8), np.prod(x, dtype=np.uint8), np.sum(x, 0, bool),
+            np.cumsum(x, dtype=np.int8), np.cumprod(x, dtype=np.int32),
+            np.mean(x, dtype=np.int8),
+            np.nansum(x, dtype=np.int32), np.var(x.astype(float), dtype=np.float32),
+            np.std(x.astype(float), dtype=np.float32))  # (-53, 48, True, ..., -17, ...)
+    with np.errstate(over="ignore"):
+        for got in (_with_dtypes(x), fg.make_ir(_with_dtypes)(x)(x)):
+            for g, w in zip(got, want):
+                assert np.asarray(g).dtype == np.asarray(w).dtype, (g, w)
+                np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
 def test_uint64_plus_int64_is_float64_as_in_numpy():
     a, b = np.array([2**63 + 5], np.uint64), np.array([-3], np.int64)
     for f in (fg.jit(lambda a, b: a + b), lambda a, b: fnp.add(a, b)):
@@ -54,6 +96,16 @@ def test_integer_to_negative_integer_power_raises_as_numpy_does(power):
         fg.jit(power)(x)
     with pytest.raises(fg.FuncgradValueError, match="negative integer powers"):
         fnp.power(x, -3)
+
+
+def test_uint64_to_a_negative_int64_power_is_float64_as_in_numpy():
+    """uint64 and int64 promote to float64, so a negative exponent is allowed (and was
+    refused when the exponent was a constant)."""
+    a, n = np.array([1, 2, 3], np.uint64), np.array([0, -3, 2])
+    expected = np.power(a, n)  # [1, 0.125, 9]
+    np.testing.assert_array_equal(fnp.power(a, n), expected)
+    traced = fg.make_ir(lambda a: a ** n)(a)  # n a constant of the program
+    np.testing.assert_array_equal(traced(a)[0], expected)
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8])

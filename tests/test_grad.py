@@ -88,6 +88,16 @@ def test_pow_at_the_origin():
     assert fg.grad(fnp.power, (0, 1))(0.0, 1.0) == (1.0, 0.0)
 
 
+def test_hypot_at_the_origin_is_zero():
+    """hypot is the 2-norm of (x, y): 0-safe as norm is (JAX's 0.5, 0.5 is an artifact of
+    its formula), where x / hypot(x, y) gave 0 / 0 = NaN."""
+    with np.errstate(invalid="raise", divide="raise"):
+        assert fg.grad(fnp.hypot, (0, 1))(0.0, 0.0) == (0.0, 0.0)
+    assert fg.grad(fnp.hypot, (0, 1))(3.0, -4.0) == (0.6, -0.8)
+    np.testing.assert_array_equal(fg.jacfwd(lambda x: fnp.hypot(x, 0.0))(np.zeros(2)),
+                                  np.zeros((2, 2)))
+
+
 @pytest.mark.parametrize("fn", [fnp.floor, fnp.ceil, fnp.round, fnp.rint, fnp.sign,
                                 lambda x: fnp.floor_divide(x, 0.7)])
 def test_piecewise_constant_functions_have_zero_gradient(fn):

@@ -596,6 +596,7 @@ EINSUM_CASES = [
     ("ij->k", [(2, 3)]), ("ij,jk->ik", [(2, 3), (4, 5)]), ("ijk", [(2, 3)]),
     ("ij->ii", [(2, 2)]), ("ij,jk", [(2, 3)]), ("i->i->i", [(2,)]), ("i.j", [(2, 2)]),
     ("...ij,...jk", [(2, 2, 3), (5, 3, 4)]),
+    ("ii", [(1, 3)]), ("iij->j", [(1, 2, 2)]), ("ii->i", [(3, 1)]),  # a diagonal of sizes 1, n
 ]
 
 
@@ -606,6 +607,17 @@ def test_einsum(subscripts, shapes_, dtype):
     ops = [rng.normal(size=s).astype(dtype) for s in shapes_]
     check(lambda m, *ops: m.einsum(subscripts, *ops), *ops,
           rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_einsum_sums_booleans_with_logical_or():
+    """NumPy's einsum of booleans alone is boolean (a sum is a logical or, as in dot); a
+    single operand's summed label counted instead: einsum("ii", a) was 2. Mixed with
+    integers, booleans count."""
+    a, v = np.array([[True, False], [True, True]]), np.array([2, 3])
+    for subscripts, ops in [("ii", (a,)), ("ij->", (a,)), ("ij->i", (a,)),
+                            ("iij->j", (a[:, :, None] | a,)), ("ij,jk->", (a, a)),
+                            ("ij,k->k", (a, v)), ("ij,j->", (a, v))]:
+        check(lambda m, *ops: m.einsum(subscripts, *ops), *ops)  # noqa: B023
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -898,6 +910,8 @@ CREATION = {  # name: call(m, x), run eagerly, traced (where x is a tracer), and
     "ones_like": lambda m, x: m.ones_like(x, dtype=m.int64),
     "full_like": lambda m, x: m.full_like(x, 3.0),
     "full_like_int": lambda m, x: m.full_like(x, 3, dtype=m.int32),
+    "like_a_list": lambda m, x: (m.zeros_like([1, 2]), m.ones_like([[1.5], [2.0]]),
+                                 m.full_like([m.sum(x), m.sum(x)], 3), m.empty_like((True,)).shape),
     "arange": lambda m, x: m.arange(5) * m.sum(x),
     "arange_args": lambda m, x: (m.arange(1, 7, 2), m.arange(2.0, 3.0, 0.25),
                                  m.arange(4, dtype=m.float32)),

@@ -187,6 +187,16 @@ def test_median_and_quantile_dtypes_and_nan():
              np.percentile(x32, 30, axis=0, method="midpoint"))
 
 
+def test_median_of_infinities_is_the_middle_element():
+    """NumPy's (and JAX's) median averages the middle two: [-inf, 0, inf] has median 0 and
+    [1, inf] has inf, where interpolating would make inf - inf = NaN."""
+    x = np.array([[np.inf, -np.inf, 0.0], [1.0, np.inf, np.nan]])
+    same(fnp.median(x, axis=1), np.array([0.0, np.nan]))
+    same(traced(lambda x: fnp.nanmedian(x, axis=1), x), np.array([0.0, np.inf]))
+    same(fnp.nanmedian(np.array([np.nan, -np.inf])), np.float64(-np.inf))
+    np.testing.assert_allclose(fg.grad(fnp.median)(np.array([4.0, 1.0, 3.0])), [0, 0, 1])
+
+
 def test_quantile_gradient_interpolates_between_order_statistics():
     """As in JAX: the two order statistics around the position share the cotangent."""
     x = np.array([4.0, 1.0, 3.0, 2.0])
@@ -262,6 +272,15 @@ def test_nan_reductions_options_and_integers():
     with pytest.raises(FuncgradValueError, match="All-NaN"):
         fnp.nanargmax(x, axis=1)
     same(traced(lambda x: fnp.nanargmax(x, axis=1), x), np.array([2, -1, 1]))  # JAX's -1
+
+
+def test_nan_variance_of_infinities_is_nan():
+    """inf - inf, from centering an infinite element, is NaN, not a missing element."""
+    x = np.array([[1.0, np.inf, np.nan], [np.inf, -np.inf, 0.0], [np.nan, -np.inf, 2.0]])
+    for name in ["nanvar", "nanstd"]:
+        same(getattr(fnp, name)(x, axis=1), getattr(np, name)(x, axis=1))
+        reduce = getattr(fnp, name)
+        same(traced(lambda x, f=reduce: f(x, axis=0), x), getattr(np, name)(x, axis=0))
 
 
 def test_nan_reduction_gradients():

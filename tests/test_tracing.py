@@ -122,6 +122,9 @@ METHODS = {  # name: call on x; every one of issue 2 item 3 with its common argu
     "argmax": [(), dict(axis=1)], "argmin": [(), dict(axis=-1)],
     "cumsum": [(), dict(axis=1)], "cumprod": [dict(axis=2)],
     "clip": [(-1.0, 1.0)], "flatten": [()], "swapaxes": [(0, 2)], "copy": [()],
+    # ndarray's methods that JAX arrays share, which traced arrays lacked (AttributeError)
+    "round": [(), (1,)], "repeat": [(2,), dict(repeats=2, axis=1)], "take": [([0, 2], 1)],
+    "diagonal": [(), (1, 0, 2)], "conj": [()], "conjugate": [()],
 }
 
 
@@ -131,6 +134,10 @@ def test_methods(name, call):
     args, kwargs = (call, {}) if isinstance(call, (tuple, list)) else ((), call)
     x = X[:1] if name == "squeeze" else X
     same_as_numpy(lambda x: getattr(x, name)(*args, **kwargs), x)
+
+
+def test_real_and_imag_attributes():
+    same_as_numpy(lambda x: (x.real, x.imag), X)
 
 
 def test_methods_take_numpys_positional_arguments():
@@ -356,6 +363,9 @@ NUMPY_CALLS = {
                          np.tensordot(x, V, 1), np.trace(x[0]), np.outer(V, x[0, 0]),
                          np.inner(x, V), np.diagonal(x), np.tril(x), np.triu(x[0])),
     "creation": lambda x: (np.zeros_like(x), np.ones_like(x), np.full_like(x, 2.0)),
+    # np.linalg's go to funcgrad.numpy.linalg ("funcgrad.numpy has no norm" before)
+    "np.linalg": lambda x: (np.linalg.norm(x, axis=-1), np.linalg.det(x[0, :, :3] + np.eye(3)),
+                            np.linalg.inv(x[0, :, :3] + 2 * np.eye(3))),
     "numpy array operands": lambda x: (V + x, V * x, V - x, V / (x + 10), M @ x[0].T,
                                        V < x, V == x, np.float64(2.0) * x, (V + 3) ** x),
 }
@@ -370,6 +380,9 @@ def test_numpy_functions_on_tracers_are_routed(name):
 
 def test_numpy_operand_keeps_dtype_rules():
     x32 = X.astype(np.float32)
+    # np.result_type reads the dtypes (it recursed into itself through dispatch)
+    assert traced(lambda x: np.zeros(1, np.result_type(x, 1.0)), x32).dtype == np.float32
+    assert traced(lambda x: np.zeros(1, np.result_type(x, np.int64)), x32).dtype == np.float64
     assert traced(lambda x: np.float32(2) * x, x32).dtype == np.float32
     assert traced(lambda x: V.astype(np.float32) + x, x32).dtype == np.float32
     assert traced(lambda x: V + x, x32).dtype == np.float64

@@ -80,6 +80,11 @@ class Trace:
         self._operands: dict[int, object] = {}     # var -> the tracer (or constant) it stands for
         self.alive = True
 
+    def __call__(self, *args, **kwargs):
+        # a Tracer's `trace` attribute is this, so ndarray's x.trace() lands here
+        raise FuncgradTypeError("x.trace() is not available on a traced array (its `trace` "
+                                "attribute is funcgrad's): use fnp.trace(x, ...)")
+
     # -- inputs and atoms ------------------------------------------------------------------
 
     def new_input(self, aval: ShapedArray, value=None) -> Tracer:

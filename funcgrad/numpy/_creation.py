@@ -130,8 +130,8 @@ def empty(shape, dtype=None, order="C"):
 
 
 def _like(a, dtype, shape):
-    return (_shape_tuple(shape) if shape is not None else shape_of(a),
-            _dtype(dtype, getattr(a, "dtype", None) or np.asarray(a).dtype))
+    a = a if hasattr(a, "shape") else array_arg(a)  # a list has its array's shape
+    return _shape_tuple(shape) if shape is not None else shape_of(a), _dtype(dtype, a.dtype)
 
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):

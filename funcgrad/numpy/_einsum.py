@@ -11,7 +11,7 @@ from funcgrad.core.errors import ShapeError
 from funcgrad.numpy._util import array_arg
 from funcgrad.ops import shape as sh
 from funcgrad.ops.linalg import dot_general
-from funcgrad.ops.reductions import reduce_sum
+from funcgrad.ops.reductions import reduce_or_p, reduce_sum
 
 
 _ALLOWED = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,.->")
@@ -53,8 +53,9 @@ def _parse(subscripts: str, operands):
     return expanded, output
 
 
-def _diagonal_and_sum(op, term, keep):
-    """Take diagonals of repeated labels; sum labels that no one else needs."""
+def _diagonal_and_sum(op, term, keep, logical):
+    """Take diagonals of repeated labels; sum labels that no one else needs (``logical``:
+    booleans only, whose sum is their logical or, as in NumPy's einsum and dot)."""
     while len(set(term)) < len(term):
         c = next(c for c in term if term.count(c) > 1)
         i = term.index(c)
@@ -64,7 +65,7 @@ def _diagonal_and_sum(op, term, keep):
         term = term[:i] + term[i + 1:j] + term[j + 1:] + c
     drop = tuple(i for i, c in enumerate(term) if c not in keep)
     if drop:
-        op = reduce_sum(op, drop)
+        op = reduce_or_p.bind(op, axes=drop) if logical else reduce_sum(op, drop)
         term = "".join(c for i, c in enumerate(term) if i not in drop)
     return op, term
 
@@ -76,7 +77,11 @@ def einsum(subscripts, *operands):
     terms, output = _parse(subscripts, operands)
     sizes: dict[str, int] = {}
     for term, op in zip(terms, operands):  # a label of size 1 broadcasts, as in NumPy
+        own: dict[str, int] = {}
         for c, d in zip(term, op.shape):
+            if own.setdefault(c, d) != d:  # a diagonal's sizes never broadcast, in NumPy
+                raise ShapeError(f"einsum: label {c!r} repeats in one operand with sizes "
+                                 f"{own[c]} and {d}")
             known = sizes.get(c, 1)
             if known == 1:
                 sizes[c] = d
@@ -89,10 +94,11 @@ def einsum(subscripts, *operands):
     def labels_after(i):
         return set(output).union(*terms[i + 1:])
 
-    acc, acc_term = _diagonal_and_sum(operands[0], terms[0], labels_after(0))
+    logical = all(op.dtype == bool for op in operands)
+    acc, acc_term = _diagonal_and_sum(operands[0], terms[0], labels_after(0), logical)
     for i in range(1, len(operands)):
         keep = labels_after(i)
-        b, tb = _diagonal_and_sum(operands[i], terms[i], keep | set(acc_term))
+        b, tb = _diagonal_and_sum(operands[i], terms[i], keep | set(acc_term), logical)
         batch = [c for c in acc_term if c in tb and c in keep]
         contract = [c for c in acc_term if c in tb and c not in keep]
         acc = dot_general(acc, b,

@@ -84,7 +84,12 @@ def _holds_none(entries) -> bool:
 
 
 def _static_int(i, n) -> int:
-    k = operator.index(i)
+    try:
+        k = operator.index(i)
+    except TypeError:  # NumPy's IndexError (x[1.0]), and an error that names the user's line
+        raise FuncgradIndexError("only integers, slices (`:`), ellipsis (`...`), None and "
+                                 f"integer or boolean arrays are valid indices, not {i!r}"
+                                 ) from None
     if not -n <= k < n:
         raise FuncgradIndexError(f"index {k} is out of bounds for an axis of size {n}")
     return k % n

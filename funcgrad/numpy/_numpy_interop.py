@@ -44,15 +44,36 @@ def ufunc(uf, method, inputs, kwargs):
         + "; use funcgrad.numpy (import funcgrad.numpy as fnp) functions inside traced code")
 
 
+def _equivalent(module, name):
+    """funcgrad.numpy's function for NumPy's ``module.name`` (np.linalg's in fnp.linalg)."""
+    if module == "numpy.linalg":
+        return getattr(_fnp().linalg, name, None)
+    if module in ("numpy", "numpy._core.fromnumeric") or module.startswith("numpy._core") \
+            or module.startswith("numpy.lib"):
+        return getattr(_fnp(), name, None)
+    return None
+
+
+def _as_dtype(x):
+    """What NumPy's promotion reads of a tracer: its dtype, or a Python number if weak."""
+    aval = getattr(x, "aval", None)
+    if aval is None:
+        return x
+    return {"b": False, "i": 0, "u": 0, "f": 0.0}[aval.dtype.kind] if aval.weak_type \
+        else aval.dtype
+
+
 def array_function(func, args, kwargs):
     module = func.__module__ or "numpy"
     name = func.__name__
-    fn = getattr(_fnp(), name, None) if module in ("numpy", "numpy._core.fromnumeric") \
-        or module.startswith("numpy._core") or module.startswith("numpy.lib") else None
+    fn = _equivalent(module, name)
+    if fn is func:  # NumPy's own, re-exported (result_type): it needs the dtypes alone
+        return func(*map(_as_dtype, args), **kwargs)
     if fn is None or not callable(fn):
         where = module.replace("numpy._core.", "numpy.").replace("._core", "")
         raise FuncgradTypeError(
-            f"{where}.{name} was applied to a traced value; funcgrad.numpy has no {name}. "
+            f"{where}.{name} was applied to a traced value; funcgrad.numpy"
+            f"{'.linalg' if module == 'numpy.linalg' else ''} has no {name}. "
             "Inside traced code use funcgrad.numpy (fnp) functions, which record themselves "
             "in the program")
     try:  # NumPy's options that funcgrad's function lacks: say so, not a bare TypeError

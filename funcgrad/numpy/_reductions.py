@@ -17,15 +17,24 @@ def _keepdims(result, shape, axes):
     return reshape(result, [1 if i in axes else d for i, d in enumerate(shape)])
 
 
-def _reduce(name, reduce, a, axis, dtype, keepdims, empty_ok=True):
+def _in(result, dtype):
+    """``result`` in the ``dtype=`` asked for: an integer sum widens to int64 as it goes, and
+    wrapping at the end gives the same numbers as wrapping at each step."""
+    return result if dtype is None or result.dtype == dtype else result.astype(dtype)
+
+
+def _reduce(name, reduce, a, axis, dtype, keepdims, empty_ok=True, widen=None):
+    """``widen``: the result's dtype for ``a``'s, where it differs (a sum of int8 is int64)."""
     a = array_arg(a)
     if dtype is not None:
         a = a.astype(dtype)
     axes = normalize_axes(axis, a.ndim)
     if not empty_ok and builtins.any(a.shape[i] == 0 for i in axes):
         raise ShapeError(f"zero-size array to reduction operation {name} which has no identity")
-    result = reduce(a, axes) if axes else a
-    return _keepdims(result, a.shape, axes) if keepdims else result
+    result = reduce(a, axes) if axes else a  # no axis (a 0-d a, axis=()): a, widened
+    if not axes and widen is not None and widen(a.dtype) != a.dtype:
+        result = a.astype(widen(a.dtype))
+    return _in(_keepdims(result, a.shape, axes) if keepdims else result, dtype)
 
 
 # NumPy's signatures, positional order included (np.max has no dtype; np.sum has)
@@ -38,7 +47,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
         array([4., 6.])
     """
     unsupported("sum", out=out, initial=initial, where=where)
-    return _reduce("sum", red.reduce_sum, a, axis, dtype, keepdims)
+    return _reduce("sum", red.reduce_sum, a, axis, dtype, keepdims, widen=red.sum_dtype)
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -51,7 +60,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
         array([0., 6., 0.])
     """
     unsupported("prod", out=out, initial=initial, where=where)
-    return _reduce("prod", red.reduce_prod, a, axis, dtype, keepdims)
+    return _reduce("prod", red.reduce_prod, a, axis, dtype, keepdims, widen=red.sum_dtype)
 
 
 def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
@@ -121,7 +130,8 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         a = a.astype(dtype)
     axes = normalize_axes(axis, a.ndim)
     from funcgrad.numpy._ufuncs import true_divide
-    return true_divide(sum(a, axis=axes, keepdims=keepdims), _count(a.shape, axes))
+    return _in(true_divide(sum(a, axis=axes, dtype=dtype, keepdims=keepdims),
+                           _count(a.shape, axes)), dtype)
 
 
 _mean = mean  # var's parameter ``mean`` (NumPy's name) hides the function
@@ -141,8 +151,10 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     unsupported("var", out=out, where=where, mean=mean)
     ddof = ddof if correction is None else correction
     a = array_arg(a)
+    if dtype is not None:  # computed in it, as NumPy's (float64 data, float32 variance)
+        a = a.astype(dtype)
     axes = normalize_axes(axis, a.ndim)
-    centered = a - _mean(a, axis=axes, dtype=dtype, keepdims=True)
+    centered = a - _mean(a, axis=axes, keepdims=True)
     from funcgrad.numpy._ufuncs import true_divide
     return true_divide(sum(centered * centered, axis=axes, keepdims=keepdims),
                        _count(a.shape, axes) - ddof)
@@ -193,7 +205,7 @@ def _cumulative(name, fn):
             a = a.astype(dtype)
         if axis is None:
             a, axis = reshape(a, (a.size,)), 0
-        return fn(a, normalize_axis(axis, a.ndim))
+        return _in(fn(a, normalize_axis(axis, a.ndim)), dtype)
     cumulative.__name__ = cumulative.__qualname__ = name
     return cumulative
 

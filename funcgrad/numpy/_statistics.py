@@ -72,15 +72,24 @@ def _order_statistics(values, order, position, n, method):
         return at(fnp.ceil(position))
     if method == "nearest":
         return at(fnp.round(position))  # NumPy's: half to even
+    if method == "median":  # NumPy's median: the mean of the middle two (or the middle one
+        # twice), so an infinite one gives inf where interpolating gives inf - inf = NaN
+        return 0.5 * at(below) + 0.5 * at(fnp.ceil(position))
     gamma = position - below
     if method == "midpoint":
         gamma = fnp.where(gamma == 0, 0.0, 0.5).astype(gamma.dtype)
     return _lerp(at(below), at(below + 1), gamma)
 
 
-def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
+def _method(name, method, interpolation):
+    """The interpolation method asked for (``interpolation`` is NumPy's older name)."""
+    method = interpolation or method
     if method not in _METHODS:
         raise FuncgradValueError(f"{name}: method must be one of {_METHODS}, got {method!r}")
+    return method
+
+
+def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     a = array_arg(a)
     if a.dtype.kind == "b":
         a = a.astype(np.float64)
@@ -125,7 +134,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     """
     unsupported("quantile", out=out, weights=weights)
     q = _check_q(q, 1, "quantile", a)
-    return _quantile("quantile", a, q, axis, interpolation or method, keepdims, False)
+    method = _method("quantile", method, interpolation)
+    return _quantile("quantile", a, q, axis, method, keepdims, False)
 
 
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
@@ -138,7 +148,8 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     """
     unsupported("percentile", out=out, weights=weights)
     q = fnp.true_divide(_check_q(q, 100, "percentile", a), 100)
-    return _quantile("percentile", a, q, axis, interpolation or method, keepdims, False)
+    method = _method("percentile", method, interpolation)
+    return _quantile("percentile", a, q, axis, method, keepdims, False)
 
 
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
@@ -150,7 +161,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         np.float64(2.5)
     """
     unsupported("median", out=out)
-    return _quantile("median", a, _check_q(0.5, 1, "median", a), axis, "linear", keepdims,
+    return _quantile("median", a, _check_q(0.5, 1, "median", a), axis, "median", keepdims,
                      False)
 
 
@@ -164,7 +175,8 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     """
     unsupported("nanquantile", out=out, weights=weights)
     q = _check_q(q, 1, "nanquantile", a)
-    return _quantile("nanquantile", a, q, axis, interpolation or method, keepdims, True)
+    method = _method("nanquantile", method, interpolation)
+    return _quantile("nanquantile", a, q, axis, method, keepdims, True)
 
 
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
@@ -177,7 +189,8 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     """
     unsupported("nanpercentile", out=out, weights=weights)
     q = fnp.true_divide(_check_q(q, 100, "nanpercentile", a), 100)
-    return _quantile("nanpercentile", a, q, axis, interpolation or method, keepdims, True)
+    method = _method("nanpercentile", method, interpolation)
+    return _quantile("nanpercentile", a, q, axis, method, keepdims, True)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
@@ -188,7 +201,7 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         array([1., 3.])
     """
     unsupported("nanmedian", out=out)
-    return _quantile("nanmedian", a, _check_q(0.5, 1, "nanmedian", a), axis, "linear",
+    return _quantile("nanmedian", a, _check_q(0.5, 1, "nanmedian", a), axis, "median",
                      keepdims, True)
 
 
@@ -261,7 +274,8 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         a = a.astype(dtype)
     if a.dtype.kind != "f":
         return fnp.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
-    centered = _without_nan(a - nanmean(a, axis=axis, keepdims=True), 0)
+    # the missing elements are a's NaN: a NaN that centering makes (inf - inf) stays
+    centered = fnp.where(fnp.isnan(a), 0, a - nanmean(a, axis=axis, keepdims=True))
     dof = _not_nan_count(a, axis, keepdims) - ddof
     squares = fnp.sum(centered * centered, axis=axis, keepdims=keepdims)
     with np.errstate(invalid="ignore", divide="ignore"):

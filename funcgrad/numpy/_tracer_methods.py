@@ -90,6 +90,14 @@ class _ArrayMethods:
     def partition(self, *args, **kwargs): return fnp.partition(self, *args, **kwargs)
     def argpartition(self, *args, **kwargs): return fnp.argpartition(self, *args, **kwargs)
     def searchsorted(self, *args, **kwargs): return fnp.searchsorted(self, *args, **kwargs)
+    def round(self, *args, **kwargs): return fnp.round(self, *args, **kwargs)
+    def repeat(self, *args, **kwargs): return fnp.repeat(self, *args, **kwargs)
+    def take(self, *args, **kwargs): return fnp.take(self, *args, **kwargs)
+    def diagonal(self, *args, **kwargs): return fnp.diagonal(self, *args, **kwargs)
+    def conj(self): return fnp.conj(self)
+    def conjugate(self): return fnp.conj(self)
+    real = property(lambda self: fnp.real(self))
+    imag = property(lambda self: fnp.imag(self))
     def dot(self, other): return fnp.dot(self, other)
     def ravel(self): return fnp.ravel(self)
     def flatten(self): return fnp.ravel(self)
@@ -140,6 +148,14 @@ class _IndexUpdateRef:
         return fnp._indexing.scatter(self.array, self.index, values, "multiply")
 
     mul = multiply
+
+    def __getattr__(self, name):  # JAX's .min, .max, .divide, .power, .apply: not here
+        if name.startswith("__"):  # what copy and pickle look for
+            raise AttributeError(name)
+        raise FuncgradTypeError(
+            f"x.at[index].{name} is not supported: funcgrad has .set, .add, .multiply (.mul) "
+            f"and .get. Where no index repeats, x.at[index].set(f(x[index], v)) does it (for "
+            f".max, f is fnp.maximum)")
 
 
 def install() -> None:

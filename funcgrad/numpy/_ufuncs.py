@@ -170,7 +170,8 @@ arctan2 = _ufunc(ew.arctan2_p, "``arctan(x1 / x2)`` in the quadrant of the point
                  "x2.", "np.array([1.0, -1.0]), np.array([-1.0, -1.0])",
                  "array([ 2.35619449, -2.35619449])")
 hypot = _ufunc(ew.hypot_p, "``sqrt(x1 ** 2 + x2 ** 2)``, without overflow",
-               "Derivatives: x1 / hypot(x1, x2) for x1, x2 / hypot(x1, x2) for x2.",
+               "Derivatives: x1 / hypot(x1, x2) for x1, x2 / hypot(x1, x2) for x2; both 0 at "
+               "(0, 0), as the 2-norm's gradient at 0.",
                "np.array([3.0, 5.0]), np.array([4.0, 12.0])", "array([ 5., 13.])")
 logaddexp = _ufunc(ew.logaddexp_p, "``log(exp(x1) + exp(x2))``, without overflow",
                    "Derivatives: exp(x1 - logaddexp(x1, x2)) for x1, and likewise for x2 (a "

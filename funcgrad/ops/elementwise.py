@@ -322,8 +322,15 @@ arctan2_p = ufunc_primitive("arctan2", np.arctan2,
                             [lambda g, ans, x, y: g * y / (x * x + y * y),
                              lambda g, ans, x, y: -g * x / (x * x + y * y)],
                             call("np.arctan2({0}, {1})"))
+
+
+def _hypot_vjp(g, ans, x, y):
+    """x / hypot(x, y), with 0 (not 0 / 0) at the origin: 0-safe, as the 2-norm is."""
+    return g * x / where(ans == 0, 1.0, ans)
+
+
 hypot_p = ufunc_primitive("hypot", np.hypot,
-                          [lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans],
+                          [_hypot_vjp, lambda g, ans, x, y: _hypot_vjp(g, ans, y, x)],
                           call("np.hypot({0}, {1})"))
 logaddexp_p = ufunc_primitive("logaddexp", np.logaddexp,
                               [lambda g, ans, x, y: g * exp(x - ans),
@@ -550,9 +557,11 @@ def power(x, y):
 
 def _check_integer_exponent(x, y):
     """NumPy refuses integers to negative integer powers; compiled code would return 0 or 1,
-    so a known negative exponent is refused here, traced or not."""
-    kinds = [v.dtype.kind if hasattr(v, "dtype") else np.asarray(v).dtype.kind for v in (x, y)]
-    if any(k not in "biu" for k in kinds) or isinstance(y, Tracer) \
+    so a known negative exponent is refused here, traced or not. Integers whose power is
+    float (uint64 and int64 promote to float64) are not refused."""
+    dtypes = [v.dtype if hasattr(v, "dtype") else v if type(v) in (bool, int, float)
+              else np.asarray(v).dtype for v in (x, y)]  # a Python number is weak, as in NumPy
+    if np.result_type(*dtypes).kind not in "biu" or isinstance(y, Tracer) \
             or not np.any(np.asarray(y) < 0):
         return
     raise FuncgradValueError(f"integers to negative integer powers are not allowed (exponent "

@@ -26,7 +26,7 @@ def _check_axes(x, axes):
         raise ShapeError(f"axes {axes} are out of range for {x}")
 
 
-def _sum_dtype(dtype):
+def sum_dtype(dtype):
     # NumPy sums small integers (and booleans) in the platform integer
     if dtype.kind in "biu" and dtype.itemsize < 8:
         return np.dtype("uint64") if dtype.kind == "u" else int64
@@ -152,7 +152,7 @@ def _along_axis_batch(prim):
 
 # np.add.reduce is what np.sum calls, without np.sum's dispatch (a third of its cost here)
 reduce_sum_p = Primitive("reduce_sum", impl=lambda x, *, axes: np.add.reduce(x, axis=axes),
-                         shape_rule=_reduce_rule(_sum_dtype), allocates=True)
+                         shape_rule=_reduce_rule(sum_dtype), allocates=True)
 vjp_rules[reduce_sum_p] = _sum_vjp
 jvp_rules[reduce_sum_p] = _sum_jvp
 lowerings[reduce_sum_p] = _SUM
@@ -170,7 +170,7 @@ jvp_rules[reduce_min_p] = _chooser_jvp(reduce_min_p)
 lowerings[reduce_min_p] = _MIN
 batch_rules[reduce_min_p] = _reduce_batch(reduce_min_p)
 reduce_prod_p = Primitive("reduce_prod", impl=lambda x, *, axes: np.prod(x, axis=axes),
-                          shape_rule=_reduce_rule(_sum_dtype), allocates=True)
+                          shape_rule=_reduce_rule(sum_dtype), allocates=True)
 vjp_rules[reduce_prod_p] = _prod_vjp
 jvp_rules[reduce_prod_p] = _prod_jvp
 lowerings[reduce_prod_p] = _PROD
@@ -243,7 +243,7 @@ def _cumulative_impl(np_fn):
 
 def _cumulative_rule(x, *, axis, reverse):
     _check_axes(x, (axis,))
-    return x.update(dtype=_sum_dtype(x.dtype))
+    return x.update(dtype=sum_dtype(x.dtype))
 
 
 def _cumsum_vjp(cts, inputs, outputs, active, *, axis, reverse):
