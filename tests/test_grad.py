@@ -26,9 +26,9 @@ def traces(monkeypatch):
     seen = []
     trace = autodiff._trace
 
-    def counting(call, fun, key):
+    def counting(call, fun, key, wrt=None):
         seen.append(key)
-        return trace(call, fun, key)
+        return trace(call, fun, key, wrt)
     monkeypatch.setattr(autodiff, "_trace", counting)
     return seen
 

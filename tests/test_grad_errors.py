@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -130,3 +132,52 @@ def test_errors_leave_no_broken_cache_entry():
     with pytest.raises(fg.FuncgradTypeError):
         g(np.arange(3), np.ones(3))
     np.testing.assert_array_equal(g(np.ones(3), np.arange(3.0)), [0, 1, 2])
+
+
+def _math_exp(x):
+    return math.exp(x) * x
+
+
+@pytest.mark.parametrize("transform, what", [
+    (lambda f: fg.grad(f)(1.0), "float()"),
+    (lambda f: fg.value_and_grad(f)(1.0), "float()"),
+    (lambda f: fg.vjp(f, 1.0), "float()"),
+    (lambda f: fg.jvp(f, (1.0,), (1.0,)), "float()"),
+    (lambda f: fg.jacfwd(f)(1.0), "float()"),
+    (lambda f: fg.hessian(f)(1.0), "float()"),
+])
+def test_a_python_float_of_a_value_being_differentiated_is_refused(transform, what):
+    """float() under an eager derivative transform would make a constant of a value that
+    depends on the input (math.exp(x) calls it): the derivative silently wrong. JAX raises
+    too. The error names the user's line."""
+    with pytest.raises(fg.ConcretizationError, match=r"float\(\) of a value being "
+                       r"differentiated .*would drop its derivative.*in test_grad_errors\.py"):
+        transform(_math_exp)
+
+
+def test_item_and_tolist_of_a_value_being_differentiated_are_refused():
+    for convert in (lambda x: (x * 2).item(), lambda x: fnp.stack([x, x]).tolist()[0]):
+        with pytest.raises(fg.ConcretizationError, match=r"of a value being differentiated"):
+            fg.grad(lambda x: convert(x) * x)(2.0)  # noqa: B023
+
+
+def test_python_numbers_that_lose_no_derivative_are_allowed():
+    """What the refusal above leaves alone: the derivative through bool(), int(), floor and
+    stop_gradient is zero anyway; an argument not differentiated is a constant; a formatted
+    value is only text."""
+    cases = {
+        lambda x: x * 2 if x > 0 else x: 2.0,                       # an `if`: bool()
+        lambda x: x * int(x): 2.0,                                   # int(): integer
+        lambda x: float(fnp.floor(x)) * x: 2.0,                      # zero derivative
+        lambda x: float(fg.stop_gradient(x)) * x: 2.0,               # a constant, said so
+        lambda x: x * float(x > 1): 1.0,                             # a bool made a float
+        lambda x: x * len(f"{x:.3f}"): 5.0,                          # text
+    }
+    for f, expected in cases.items():
+        assert fg.grad(f)(2.0) == expected
+    assert fg.grad(lambda x, y: x * float(y))(2.0, 3.0) == 3.0       # y not differentiated
+    assert fg.jacfwd(lambda x, y: x * float(y))(2.0, 3.0) == 3.0
+    # a value of an enclosing derivative trace, differentiated out there: refused inside too
+    for inner in (lambda x, y: y * float(x), lambda x, y: y * float(fnp.sin(x))):
+        with pytest.raises(fg.ConcretizationError, match="would drop its derivative"):
+            fg.grad(lambda x: fg.grad(lambda y: inner(x, y))(x))(2.0)  # noqa: B023

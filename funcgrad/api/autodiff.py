@@ -29,6 +29,7 @@ from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
 from funcgrad.core.version import __version__, check_version
+from funcgrad.rules import is_differentiable
 from funcgrad.core.arguments import FunctionArgs, check_function, name_of, normalize_argnums
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
 from funcgrad.tree import map as fg_tree_map
@@ -56,9 +57,11 @@ class _Traced(NamedTuple):
 _NEEDS_VALUES = "needs values"  # cached for a key whose function branched on a value
 
 
-def _trace(call: FunctionArgs, fun, key) -> _Traced:
+def _trace(call: FunctionArgs, fun, key, wrt=None) -> _Traced:
     """Trace abstractly; if the function branches on a value, trace again with values (and
-    remember, for this key, to skip the abstract attempt next time)."""
+    remember, for this key, to skip the abstract attempt next time). ``wrt``: the leaves
+    differentiated, by position (None: all), whose float values the concrete trace keeps
+    from becoming Python numbers (core/tracing.py Trace.watch)."""
     avals = call.avals()
     if key is None or _cache.get(fun, key) is not _NEEDS_VALUES:
         guard = Guard(fun)
@@ -71,7 +74,10 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
             if key is not None:
                 _cache.put(fun, key, _NEEDS_VALUES, guard)
     values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
-    program, consts, env = trace_concrete(call.flat_function(), avals, values)
+    watched = [i for i in (range(len(avals)) if wrt is None else wrt)
+               if avals[i].dtype.kind == "f"]
+    program, consts, env = trace_concrete(call.flat_function(), avals, values, watched,
+                                          is_differentiable)
     return _Traced(program, consts, call.out_tree, True, env)
 
 
@@ -85,15 +91,16 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
 PROBE, IMPURE = "probe", "impure"
 
 
-def _cached(fun, key, call, build, trace=None):
+def _cached(fun, key, call, build, trace=None, wrt=None):
     """The entry of ``fun`` for this call: cached, or traced now (by ``trace(call, fun,
-    key)``, default ``_trace``) and built by ``build(traced)`` (see PROBE above)."""
+    key)``, default ``_trace`` of the leaves ``wrt`` differentiated) and built by
+    ``build(traced)`` (see PROBE above)."""
     entry = _cache.get(fun, key) if key is not None else None
     if entry is not None and entry is not _NEEDS_VALUES and entry.check is None:
         return entry
     guard = Guard(fun)  # before tracing: what the function changes itself is not watched
     before = random_state()
-    traced = (trace or _trace)(call, fun, key)
+    traced = trace(call, fun, key) if trace else _trace(call, fun, key, wrt)
     drew = random_state() != before
     known = entry is not None and entry is not _NEEDS_VALUES and not traced.concrete
     if known and same_structure(traced.program, entry.structure):
@@ -386,8 +393,11 @@ def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_
     nums = tuple(call.dynamic_index[i] for i in nums)
     single = isinstance(argnums, int)
     _check_differentiable(call, nums, what)
+    ranges = _leaf_ranges(call)
+    wrt = [j for i in nums for j in range(*ranges[i])]
     entry = _cached(fun, key, call, lambda traced: _build_grad(fun, traced, call, nums, single,
-                                                               has_aux, what, with_value))
+                                                               has_aux, what, with_value),
+                    wrt=wrt)
     return entry, call.leaves
 
 

@@ -260,7 +260,8 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         wrt = [j for i in sorted(set(dynamic)) for j in range(*ranges[i])]  # leaf order
         key = _static_key(call, options)
         entry = _cached(fun, key, call,
-                        lambda traced: _build_linearize(traced, call, has_aux, set(wrt)))
+                        lambda traced: _build_linearize(traced, call, has_aux, set(wrt)),
+                        wrt=wrt)
         primal_outs, residuals = _run_forward(entry, call, has_aux)
         n_main = entry.jvp.n_main
         out = unflatten(entry.jvp.main_tree, primal_outs[:n_main])

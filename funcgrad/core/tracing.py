@@ -79,11 +79,31 @@ class Trace:
         self._producers: dict[int, Equation] = {}  # var -> the equation that defines it
         self._operands: dict[int, object] = {}     # var -> the tracer (or constant) it stands for
         self.alive = True
+        self._watched: set[int] | None = None      # see watch
+        self._passes_derivative = None
 
     def __call__(self, *args, **kwargs):
         # a Tracer's `trace` attribute is this, so ndarray's x.trace() lands here
         raise FuncgradTypeError("x.trace() is not available on a traced array (its `trace` "
                                 "attribute is funcgrad's): use fnp.trace(x, ...)")
+
+    def watch(self, inputs, passes_derivative) -> None:
+        """A differentiating transform's concrete trace: ``float()`` and ``.item()`` of a
+        value that depends on ``inputs`` (the tracers differentiated) through primitives
+        with a derivative (``passes_derivative(primitive)``) are errors, not numbers that
+        silently drop it."""
+        self._watched = {id(t.ir_var) for t in inputs}
+        self._passes_derivative = passes_derivative
+
+    def differentiated(self, tracer: Tracer) -> bool:
+        """Whether ``tracer`` of this trace depends on a watched input (see watch)."""
+        return self._watched is not None and id(tracer.ir_var) in self._watched
+
+    def _note_dependence(self, primitive, atoms, outputs) -> None:
+        watched = self._watched
+        if watched is not None and self._passes_derivative(primitive) and any(
+                id(a) in watched for a in atoms if isinstance(a, Var)):
+            watched.update(id(v) for v in outputs)
 
     # -- inputs and atoms ------------------------------------------------------------------
 
@@ -101,6 +121,9 @@ class Trace:
             self.constvars.append(var)
             self.consts.append(value)  # keeps `value` alive, so its id stays unique
             self._operands[id(var)] = value
+            if self._watched is not None and isinstance(value, Tracer) \
+                    and value.trace.differentiated(value):  # an enclosing trace's
+                self._watched.add(id(var))
         return self.constvars[index]
 
     def atom(self, x) -> tuple[Var | Literal, object]:
@@ -155,6 +178,7 @@ class Trace:
         source = _current_source()
         eqn = Equation(primitive, tuple(atoms), params, outputs, source)
         self.equations.append(eqn)
+        self._note_dependence(primitive, atoms, outputs)
         out_values = [None] * len(outputs)
         if self.concrete and all(v is not None for v in values):
             result = primitive.impl(*[v.val if isinstance(v, Tracer) else v for v in values],
@@ -252,6 +276,17 @@ def concretization_error(tracer: Tracer, what: str) -> ConcretizationError:
         "by re-tracing with concrete values.")
 
 
+def derivative_dropped_error(tracer: Tracer, what: str) -> ConcretizationError:
+    return ConcretizationError(
+        f"{what} of a value being differentiated ({tracer.aval}) would drop its derivative: "
+        "the Python number it makes is a constant to funcgrad, so the derivative would be "
+        "silently wrong (JAX refuses this too). Keep the value an array: funcgrad.numpy "
+        "functions instead of math's (fnp.exp(x), not math.exp(x)), fnp.where or lax.cond "
+        "to choose. If a constant is meant, say so: float(fg.stop_gradient(x)). (bool() and "
+        "int() are fine: an `if` on a value, or an integer made from it, has no derivative "
+        "to drop.)")
+
+
 class Tracer:
     """A stand-in for an array while a function is traced. Behaves like a NumPy array."""
 
@@ -296,11 +331,20 @@ class Tracer:
     def __bool__(self):
         return bool(self._concrete("bool() (an `if`, `while`, `and`, `or` or `not` on an array)"))
 
+    def _number(self, what):
+        """The concrete value, for a conversion to a Python number: an error where that
+        number would drop a derivative being taken (int() and bool() drop none: their
+        derivative is zero)."""
+        value = self._concrete(what)
+        if self.dtype.kind == "f" and self.trace.differentiated(self):
+            raise derivative_dropped_error(self, what)
+        return value
+
     def __int__(self):
         return int(self._concrete("int()"))
 
     def __float__(self):
-        return float(self._concrete("float()"))
+        return float(self._number("float()"))
 
     def __index__(self):
         return self._concrete("using an array as a Python index").__index__()
@@ -311,10 +355,10 @@ class Tracer:
         return format(self._concrete(f"formatting with {spec!r}"), spec)
 
     def item(self):
-        return self._concrete(".item()").item()
+        return self._number(".item()").item()
 
     def tolist(self):
-        return self._concrete(".tolist()").tolist()
+        return self._number(".tolist()").tolist()
 
     def __complex__(self):
         raise FuncgradTypeError("complex numbers are not supported")
@@ -345,16 +389,21 @@ def trace_flat(fn, avals, values=None) -> tuple[Program, list]:
     return program, consts
 
 
-def trace_concrete(fn, avals, values) -> tuple[Program, list, dict]:
-    """``trace_flat`` with values, also returning the value of every variable (by id)."""
-    return _trace(fn, avals, values, keep_values=True)
+def trace_concrete(fn, avals, values, watched=(), passes_derivative=None
+                   ) -> tuple[Program, list, dict]:
+    """``trace_flat`` with values, also returning the value of every variable (by id).
+    ``watched``: the inputs differentiated, by position (see Trace.watch)."""
+    return _trace(fn, avals, values, keep_values=True, watched=watched,
+                  passes_derivative=passes_derivative)
 
 
-def _trace(fn, avals, values, keep_values=False):
+def _trace(fn, avals, values, keep_values=False, watched=(), passes_derivative=None):
     concrete = values is not None
     with new_trace(concrete) as trace:
         ins = [trace.new_input(aval, values[i] if concrete else None)
                for i, aval in enumerate(avals)]
+        if watched:
+            trace.watch([ins[i] for i in watched], passes_derivative)
         program, consts = trace.to_program(fn(*ins))
         env = ({k: x.val if isinstance(x, Tracer) else x for k, x in trace._operands.items()}
                if keep_values else None)
