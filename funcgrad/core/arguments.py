@@ -20,9 +20,12 @@ class FunctionArgs:
 
     def __init__(self, fun, args, kwargs, static_argnums=(), static_argnames=()):
         self.fun = fun
+        static_argnames = frozenset((static_argnames,) if isinstance(static_argnames, str)
+                                    else static_argnames)
+        static_argnums, static_argnames = _static_by_signature(fun, args, kwargs, static_argnums,
+                                                               static_argnames)
         self.static_argnums = normalize_argnums(static_argnums, len(args), fun, "static_argnums")
-        self.static_argnames = frozenset((static_argnames,) if isinstance(static_argnames, str)
-                                         else static_argnames)
+        self.static_argnames = static_argnames
         self.args, self.kwargs = args, kwargs
         dynamic_args = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
@@ -91,6 +94,22 @@ class FunctionArgs:
             check_outputs(out_leaves, self.fun)
             return out_leaves
         return flat
+
+
+def _static_by_signature(fun, args, kwargs, static_argnums, static_argnames):
+    """A parameter made static by name is static when passed by position too, and one made
+    static by position when passed by keyword (or left at its default), as in JAX, which
+    reads the signature so: otherwise the same call, spelled the other way, would trace a
+    string or a config. Positions past the signature's parameters stay errors."""
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    not_passed = [i for i in nums if isinstance(i, int) and i >= len(args)]
+    if not (static_argnames and args) and not not_passed:
+        return nums, static_argnames  # (the signature is read only when it can matter)
+    names = argument_names(fun)
+    nums += tuple(i for i, name in enumerate(names[:len(args)]) if name in static_argnames)
+    named = {i for i in not_passed if i < len(names)}
+    return (tuple(i for i in nums if i not in named),
+            static_argnames | {names[i] for i in named})
 
 
 def native_byte_order(x):
