@@ -568,13 +568,17 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         call = _function_args(fun, args, kwargs, nums)
         _check_differentiable(call, [call.dynamic_index[i] for i in nums], "jacrev")
 
+        # an argument named twice in argnums is differentiated once, its rows given twice
+        # (as grad does): two primals standing for it would each see only part of it
+        unique = tuple(dict.fromkeys(nums))
+
         def partial(*wrt):
             full = list(args)
-            for i, x in zip(nums, wrt):
+            for i, x in zip(unique, wrt):
                 full[i] = x
             return fun(*full, **kwargs)
 
-        result = vjp(partial, *(args[i] for i in nums), has_aux=has_aux)
+        result = vjp(partial, *(args[i] for i in unique), has_aux=has_aux)
         out, pullback = result[0], result[1]
         out_leaves, out_tree = flatten(out)
         shapes = [tuple(np.shape(leaf)) for leaf in out_leaves]
@@ -587,8 +591,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             rows = vmap(pullback)(unflatten(out_tree, cts))  # per argument: (n_out, *arg)
         else:  # no output elements: no rows
             rows = tuple(fg_tree_map(lambda x: np.zeros((0, *np.shape(x))), args[i])
-                         for i in nums)
-        row_leaves = [flatten(r)[0] for r in rows]
+                         for i in unique)
+        row_leaves = [flatten(rows[unique.index(i)])[0] for i in nums]
         arg_trees = [flatten(args[i])[1] for i in nums]
         per_out = []
         for a, b, shape in zip(offsets, offsets[1:], shapes):
