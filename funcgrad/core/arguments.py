@@ -42,6 +42,15 @@ class FunctionArgs:
                                 if k in self.static_argnames)))
             hash(key)
         except TypeError:
+            from funcgrad.core.tracing import Tracer
+            if any(isinstance(x, Tracer) for x in flatten(key)[0]):
+                # grad, vjp, jvp and vmap trace every array and number argument, also the
+                # ones they do not differentiate or map, so such a number arrives traced
+                raise FuncgradTypeError(
+                    f"a static argument of {name_of(self.fun)} is a traced value: an enclosing "
+                    "transform (grad, vmap, jvp...) traced it, as it traces every number it "
+                    "is given. Close over it instead: grad(lambda x: f(x, 3)), not "
+                    "grad(f)(x, 3)") from None
             raise FuncgradTypeError(
                 f"static arguments of {name_of(self.fun)} must be hashable (they key the "
                 "cache of traced programs)") from None
