@@ -65,14 +65,30 @@ def _trace(call: FunctionArgs, fun, key) -> _Traced:
         try:
             program, consts = trace_flat(call.flat_function(), avals)
             return _Traced(program, consts, call.out_tree, False)
-        except ConcretizationError:
+        except ConcretizationError as err:
             if any(isinstance(x, Tracer) and x.val is None for x in call.leaves):
-                raise  # an enclosing trace (jit, make_ir) has no values either: tell the user
+                # an enclosing trace (jit, make_ir) has no values either: tell the user
+                what = key[0] if key else "this transform"  # (grad, vjp, jvp, jacfwd...)
+                raise (traced_number_error(err, call, range(len(call.leaves)), what)
+                       or err) from None
             if key is not None:
                 _cache.put(fun, key, _NEEDS_VALUES, guard)
     values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
     program, consts, env = trace_concrete(call.flat_function(), avals, values)
     return _Traced(program, consts, call.out_tree, True, env)
+
+
+def traced_number_error(err: ConcretizationError, call: FunctionArgs, leaves, what: str):
+    """``err``, saying that ``what`` traced a Python number argument (of those ``leaves``) the
+    function may have branched on, as JAX, which closes over such arguments, would not; None
+    if there is none."""
+    numbers = [j for j in leaves if type(call.leaves[j]) in (int, float, bool)]
+    if not numbers:
+        return None
+    return ConcretizationError(
+        f"{err} Note: {what} traces every array and number argument, also the Python number "
+        f"{call.describe_leaf(numbers[0])}; to use a number in Python control flow "
+        "(range(n), if n > 0), close over it: transform lambda x: f(x, n), not f itself.")
 
 
 # Eager transforms run the user's function on every call, as JAX's and autograd's do, unless
