@@ -295,8 +295,9 @@ def map(f: _Callable, xs):  # noqa: A001  (lax.map mirrors jax.lax.map)
 
 
 def select(pred, on_true, on_false):
-    """Elementwise choice, ``on_true`` where ``pred`` else ``on_false``: all three of one
-    shape, ``pred`` boolean (JAX's ``lax.select``; ``fnp.where`` also broadcasts).
+    """Elementwise choice, ``on_true`` where ``pred`` else ``on_false``: the cases of one
+    shape and dtype, ``pred`` boolean, of their shape or a scalar choosing a whole case (JAX's
+    ``lax.select``; ``fnp.where`` also broadcasts).
 
     Example:
         >>> from funcgrad import lax
@@ -306,7 +307,7 @@ def select(pred, on_true, on_false):
     p, t, f = (_sub.leaf_aval(x) for x in (pred, on_true, on_false))
     if p.dtype.kind != "b":
         raise _TypeError(f"select's pred must be boolean, got {p}")
-    if not (p.shape == t.shape == f.shape) or t.dtype != f.dtype:
-        raise _ShapeError(f"select needs pred, on_true and on_false of one shape, and the "
-                         f"cases of one dtype; got {p}, {t} and {f}")
+    if p.shape not in ((), t.shape) or t.shape != f.shape or t.dtype != f.dtype:
+        raise _ShapeError(f"select needs on_true and on_false of one shape and dtype, and pred "
+                         f"of their shape or a scalar; got {p}, {t} and {f}")
     return _fnp.where(pred, on_true, on_false)

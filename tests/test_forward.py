@@ -59,6 +59,19 @@ def test_integer_primals_and_outputs_have_float0_tangents():
     assert m_dot.dtype == fg.float0 and m_dot.shape == ()
 
 
+def test_float0_tangents_cannot_leave_a_traced_function_and_the_error_says_why():
+    # JAX's jit and vmap pass float0 through; funcgrad's programs have no float0 values, so
+    # the error points to has_aux (it said "dtype void is not supported")
+    def g(x):
+        return x * 2.0, fnp.floor(x).astype(int)
+    xs = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(fg.FuncgradTypeError, match="float0.*has_aux=True"):
+        fg.vmap(fg.jacfwd(g))(xs)
+    jac, n = fg.vmap(fg.jacfwd(g, has_aux=True))(xs)
+    np.testing.assert_array_equal(jac, np.broadcast_to(2.0 * np.eye(3), (2, 3, 3)))
+    np.testing.assert_array_equal(n, xs.astype(int))
+
+
 def test_jvp_of_python_floats_and_float32():
     assert fg.jvp(lambda x: x * x, (3.0,), (1.0,))[1] == 6.0
     x = np.array([1.0, 2.0], np.float32)

@@ -375,6 +375,16 @@ def test_jacrev_shapes_pytrees_and_argnums():
     np.testing.assert_array_equal(J["b"][1], 0)
 
 
+def test_jacrev_with_an_argument_named_twice_in_argnums():
+    # as grad and jacfwd: each entry is the whole Jacobian (the first was zeros)
+    a, b = np.array([1.0, 2.0]), np.array([2.0, 3.0])
+    f = lambda a, b: a * b ** 2  # noqa: E731
+    J = fg.jacrev(f, argnums=(1, 0, 1))(a, b)
+    for got, want in zip(J, (np.diag(2 * a * b), np.diag(b ** 2), np.diag(2 * a * b))):
+        np.testing.assert_array_equal(got, want)
+    assert fg.grad(lambda a, b: fnp.sum(f(a, b)), (1, 1))(a, b)[0].tolist() == [4.0, 12.0]
+
+
 def test_grad_with_float32_stays_float32():
     x = np.ones(3, np.float32)
     g = fg.grad(lambda x: fnp.sum(fnp.sin(x) * 2.0))(x)

@@ -128,6 +128,31 @@ def test_static_arguments():
     close(f(x, 2, mode="all"), x ** 2)
 
 
+def test_static_arguments_by_name_or_position_either_way():
+    # as JAX's jit reads the signature: a parameter static by name is static passed by
+    # position, one static by position is static passed by keyword or left at its default
+    def f(x, n, mode="sum"):
+        return fnp.sum(x ** n) if mode == "sum" else x ** n
+    x = np.arange(3.0)
+    by_name = fg.jit(f, static_argnames=("n", "mode"))
+    assert by_name(x, 2, "sum") == 5.0
+    close(by_name(x, 3, "all"), x ** 3)
+    by_position = fg.jit(f, static_argnums=(1, 2))
+    assert by_position(x, n=2) == 5.0 and by_position(x, 3) == 9.0
+    close(by_position(x, n=2, mode="all"), x ** 2)
+    close(fg.make_ir(f, static_argnums=2)(x, 2, mode="all")(x, 2)[0], x ** 2)
+
+
+def test_a_static_argument_traced_by_an_enclosing_transform_is_named_as_such():
+    # grad traces the 3 it does not differentiate, so jit's static argument is a tracer (JAX
+    # closes over it); the error said the static argument was not hashable
+    f = fg.jit(lambda x, n: fnp.sum(x ** n), static_argnums=1)
+    x = np.arange(3.0)
+    with pytest.raises(fg.FuncgradTypeError, match="static argument .* traced value.*Close over"):
+        fg.grad(f)(x, 3)
+    close(fg.grad(lambda x: f(x, 3))(x), 3 * x ** 2)
+
+
 def test_new_batch_size_does_not_recompile():
     step = fg.jit(fg.value_and_grad(mlp_loss))
     step(*mlp_data(batch=8))

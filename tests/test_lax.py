@@ -104,6 +104,17 @@ def test_map_and_select():
     np.testing.assert_allclose(lax.select(p, XS, -XS), np.abs(XS))
 
 
+def test_select_with_a_scalar_predicate_chooses_a_whole_case():
+    # JAX's lax.select takes a scalar pred too; under vmap that is a per-example choice
+    np.testing.assert_allclose(lax.select(True, XS, -XS), XS)
+    first_positive = XS[:, 0] > 0
+    choose = fg.vmap(lambda p, x: lax.select(p, x, -x))
+    np.testing.assert_allclose(choose(first_positive, XS),
+                               np.where(first_positive[:, None], XS, -XS))
+    np.testing.assert_allclose(fg.grad(lambda x: fnp.sum(lax.select(False, x, x ** 2)))(XS),
+                               2 * XS)
+
+
 def test_programs_are_traced_once_whatever_the_trip_count():
     short, long = XS[:2], RNG.normal(size=(50, 3))
     assert equations(rnn_scan, H0, short, W) == equations(rnn_scan, H0, long, W)

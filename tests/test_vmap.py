@@ -328,3 +328,16 @@ def _add_at(x, index, u):
     x = x.copy()
     np.add.at(x, index, u)
     return x
+
+
+def test_a_python_number_used_for_control_flow_is_named_in_the_error():
+    # vmap (and grad inside jit) trace an unmapped Python int too, where JAX closes over it;
+    # the error said only "under make_ir and jit", which vmap alone is not
+    def first(x, n):
+        return sum(x[i] for i in range(n))
+    xs = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(fg.ConcretizationError, match=r"vmap traces .* argument 1 \(n\)"):
+        fg.vmap(first, in_axes=(0, None))(xs, 2)
+    with pytest.raises(fg.ConcretizationError, match=r"grad traces .* close over it"):
+        fg.make_ir(lambda x: fg.grad(first)(x, 2))(xs[0])
+    np.testing.assert_array_equal(fg.vmap(lambda x: first(x, 2))(xs), [1.0, 7.0])

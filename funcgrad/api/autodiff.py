@@ -68,9 +68,12 @@ def _trace(call: FunctionArgs, fun, key, wrt=None) -> _Traced:
         try:
             program, consts = trace_flat(call.flat_function(), avals)
             return _Traced(program, consts, call.out_tree, False)
-        except ConcretizationError:
+        except ConcretizationError as err:
             if any(isinstance(x, Tracer) and x.val is None for x in call.leaves):
-                raise  # an enclosing trace (jit, make_ir) has no values either: tell the user
+                # an enclosing trace (jit, make_ir) has no values either: tell the user
+                what = key[0] if key else "this transform"  # (grad, vjp, jvp, jacfwd...)
+                raise (traced_number_error(err, call, range(len(call.leaves)), what)
+                       or err) from None
             if key is not None:
                 _cache.put(fun, key, _NEEDS_VALUES, guard)
     values = [x.val if isinstance(x, Tracer) else x for x in call.leaves]
@@ -79,6 +82,19 @@ def _trace(call: FunctionArgs, fun, key, wrt=None) -> _Traced:
     program, consts, env = trace_concrete(call.flat_function(), avals, values, watched,
                                           is_differentiable)
     return _Traced(program, consts, call.out_tree, True, env)
+
+
+def traced_number_error(err: ConcretizationError, call: FunctionArgs, leaves, what: str):
+    """``err``, saying that ``what`` traced a Python number argument (of those ``leaves``) the
+    function may have branched on, as JAX, which closes over such arguments, would not; None
+    if there is none."""
+    numbers = [j for j in leaves if type(call.leaves[j]) in (int, float, bool)]
+    if not numbers:
+        return None
+    return ConcretizationError(
+        f"{err} Note: {what} traces every array and number argument, also the Python number "
+        f"{call.describe_leaf(numbers[0])}; to use a number in Python control flow "
+        "(range(n), if n > 0), close over it: transform lambda x: f(x, n), not f itself.")
 
 
 # Eager transforms run the user's function on every call, as JAX's and autograd's do, unless
@@ -578,13 +594,17 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         call = _function_args(fun, args, kwargs, nums)
         _check_differentiable(call, [call.dynamic_index[i] for i in nums], "jacrev")
 
+        # an argument named twice in argnums is differentiated once, its rows given twice
+        # (as grad does): two primals standing for it would each see only part of it
+        unique = tuple(dict.fromkeys(nums))
+
         def partial(*wrt):
             full = list(args)
-            for i, x in zip(nums, wrt):
+            for i, x in zip(unique, wrt):
                 full[i] = x
             return fun(*full, **kwargs)
 
-        result = vjp(partial, *(args[i] for i in nums), has_aux=has_aux)
+        result = vjp(partial, *(args[i] for i in unique), has_aux=has_aux)
         out, pullback = result[0], result[1]
         out_leaves, out_tree = flatten(out)
         shapes = [tuple(np.shape(leaf)) for leaf in out_leaves]
@@ -597,8 +617,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             rows = vmap(pullback)(unflatten(out_tree, cts))  # per argument: (n_out, *arg)
         else:  # no output elements: no rows
             rows = tuple(fg_tree_map(lambda x: np.zeros((0, *np.shape(x))), args[i])
-                         for i in nums)
-        row_leaves = [flatten(r)[0] for r in rows]
+                         for i in unique)
+        row_leaves = [flatten(rows[unique.index(i)])[0] for i in nums]
         arg_trees = [flatten(args[i])[1] for i in nums]
         per_out = []
         for a, b, shape in zip(offsets, offsets[1:], shapes):

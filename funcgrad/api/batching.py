@@ -17,11 +17,12 @@ from collections.abc import Callable
 import numpy as np
 import optree
 
-from funcgrad.api.autodiff import _cache, _cached, _Traced, numpy_values
+from funcgrad.api.autodiff import (_cache, _cached, _Traced, numpy_values,
+                                   traced_number_error)
 from funcgrad.api.transformed import Transformed
 from funcgrad.api.trace_cache import leaf_signature
 from funcgrad.core.arguments import FunctionArgs, name_of
-from funcgrad.core.errors import FuncgradTypeError, ShapeError
+from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline, owned_results
 from funcgrad.core.ir import Program
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
@@ -122,7 +123,11 @@ class _Examples:
                       for a, d in zip(avals, self.dims)]
 
     def trace(self, call: FunctionArgs, fun, key) -> _Traced:
-        program, consts = trace_flat(call.flat_function(), self.avals)
+        try:
+            program, consts = trace_flat(call.flat_function(), self.avals)
+        except ConcretizationError as err:
+            unmapped = [j for j, d in enumerate(self.dims) if d is None]
+            raise (traced_number_error(err, call, unmapped, "vmap") or err) from None
         return _Traced(program, consts, call.out_tree, False)
 
 

@@ -20,9 +20,12 @@ class FunctionArgs:
 
     def __init__(self, fun, args, kwargs, static_argnums=(), static_argnames=()):
         self.fun = fun
+        static_argnames = frozenset((static_argnames,) if isinstance(static_argnames, str)
+                                    else static_argnames)
+        static_argnums, static_argnames = _static_by_signature(fun, args, kwargs, static_argnums,
+                                                               static_argnames)
         self.static_argnums = normalize_argnums(static_argnums, len(args), fun, "static_argnums")
-        self.static_argnames = frozenset((static_argnames,) if isinstance(static_argnames, str)
-                                         else static_argnames)
+        self.static_argnames = static_argnames
         self.args, self.kwargs = args, kwargs
         dynamic_args = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
@@ -39,6 +42,15 @@ class FunctionArgs:
                                 if k in self.static_argnames)))
             hash(key)
         except TypeError:
+            from funcgrad.core.tracing import Tracer
+            if any(isinstance(x, Tracer) for x in flatten(key)[0]):
+                # grad, vjp, jvp and vmap trace every array and number argument, also the
+                # ones they do not differentiate or map, so such a number arrives traced
+                raise FuncgradTypeError(
+                    f"a static argument of {name_of(self.fun)} is a traced value: an enclosing "
+                    "transform (grad, vmap, jvp...) traced it, as it traces every number it "
+                    "is given. Close over it instead: grad(lambda x: f(x, 3)), not "
+                    "grad(f)(x, 3)") from None
             raise FuncgradTypeError(
                 f"static arguments of {name_of(self.fun)} must be hashable (they key the "
                 "cache of traced programs)") from None
@@ -91,6 +103,22 @@ class FunctionArgs:
             check_outputs(out_leaves, self.fun)
             return out_leaves
         return flat
+
+
+def _static_by_signature(fun, args, kwargs, static_argnums, static_argnames):
+    """A parameter made static by name is static when passed by position too, and one made
+    static by position when passed by keyword (or left at its default), as in JAX, which
+    reads the signature so: otherwise the same call, spelled the other way, would trace a
+    string or a config. Positions past the signature's parameters stay errors."""
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    not_passed = [i for i in nums if isinstance(i, int) and i >= len(args)]
+    if not (static_argnames and args) and not not_passed:
+        return nums, static_argnames  # (the signature is read only when it can matter)
+    names = argument_names(fun)
+    nums += tuple(i for i, name in enumerate(names[:len(args)]) if name in static_argnames)
+    named = {i for i in not_passed if i < len(names)}
+    return (tuple(i for i in nums if i not in named),
+            static_argnames | {names[i] for i in named})
 
 
 def native_byte_order(x):
