@@ -12,6 +12,7 @@ works. ``grad`` falls back to that when a function branches on a traced value.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import numpy as np
@@ -80,7 +81,7 @@ class Trace:
         self._operands: dict[int, object] = {}     # var -> the tracer (or constant) it stands for
         self.alive = True
         self._watched: set[int] | None = None      # see watch
-        self._passes_derivative = None
+        self._passes_derivative: Callable[[object], bool] = bool
 
     def __call__(self, *args, **kwargs):
         # a Tracer's `trace` attribute is this, so ndarray's x.trace() lands here
