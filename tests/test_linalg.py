@@ -418,3 +418,23 @@ def test_scipy_linalg_options_it_does_not_support_say_so():
         fsl.eigh(a, subset_by_index=(0, 0))
     with pytest.raises(ValueError, match="mode must be one of"):
         fsl.qr(a, mode="raw")
+
+
+def test_a_singular_matrix_met_while_evaluating_names_the_users_line():
+    """A singular matrix is found only when the program runs, by NumPy's or SciPy's routine:
+    its LinAlgError (the type NumPy raises) says which primitive met it and on which line of
+    the user's code, in the forward pass and in the backward one (the derivative of det at a
+    singular matrix divides by LU's zero pivot)."""
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+
+    def loss(a, b):
+        x = fnp.linalg.solve(a, b)
+        return fnp.sum(x * x)
+
+    line = loss.__code__.co_firstlineno + 1
+    for _ in range(3):  # the program interpreted first, then as the evaluator's function
+        with pytest.raises(np.linalg.LinAlgError,
+                           match=rf"^Singular matrix \(solve, in test_linalg\.py:{line}\)$"):
+            fg.grad(loss)(a, np.ones(2))
+    with pytest.raises(np.linalg.LinAlgError, match=r"\(triangular_solve, in test_linalg\.py"):
+        fg.grad(fnp.linalg.det)(a)

@@ -17,7 +17,7 @@ import numpy as np
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 # NumPy's own Python code (np.vectorize, ...) is never the user's line either
 _NOT_USER = (_PACKAGE_DIR, os.path.dirname(os.path.abspath(np.__file__)) + os.sep)
-_NAMES_A_LINE = re.compile(r"\.pyw?:\d+|<[^>]*>:\d+")  # 'model.py:12', '<stdin>:1'
+NAMES_A_LINE = re.compile(r"\.pyw?:\d+|<[^>]*>:\d+")  # 'model.py:12', '<stdin>:1'
 
 
 class FuncgradError(Exception):
@@ -169,7 +169,7 @@ def user_location() -> str:
 
 def at_user_line(message: str) -> str:
     """``message (in file.py:12)``, unless the message already names a line."""
-    if _NAMES_A_LINE.search(message):
+    if NAMES_A_LINE.search(message):
         return message
     where = user_location()
     return f"{message} (in {where})" if where else message

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.core.errors import NAMES_A_LINE, FuncgradTypeError
 from funcgrad.core.ir import Literal, Program, Var, format_program
 from funcgrad.core.interpret import bind_equation, dead_after, interpret
 from funcgrad.core.tracing import Tracer, current_trace
@@ -69,7 +69,10 @@ def evaluate(program: Program, args) -> list:
             cache["numpy_ran"] = True
             return _interpret(program, args)
         fn = program.cached("numpy_fn", compile_program)
-    return fn(*args)
+    try:
+        return fn(*args)
+    except np.linalg.LinAlgError:  # step by step again, to say which line of the user's
+        return _interpret(program, args)  # code met the singular matrix (_apply_impl)
 
 
 def compile_program(program: Program):
@@ -154,7 +157,10 @@ def _interpret(program: Program, args) -> list:
 
 def _apply_impl(eqn, args) -> list:
     prim = eqn.primitive
-    value = prim.impl(*args, **eqn.params)
+    try:
+        value = prim.impl(*args, **eqn.params)
+    except np.linalg.LinAlgError as err:  # (a singular matrix: found only when run)
+        raise located_linalg_error(err, eqn) from None
     if prim.multiple_results:
         return value
     aval = eqn.outputs[0].aval
@@ -163,6 +169,15 @@ def _apply_impl(eqn, args) -> list:
     if any(a.aval.weak_type and a.aval.shape != () for a in eqn.inputs):
         value = _cast(value, aval.dtype)
     return [value]
+
+
+def located_linalg_error(err: np.linalg.LinAlgError, eqn) -> np.linalg.LinAlgError:
+    """NumPy's or SciPy's error, saying which line of the user's code the failing equation
+    came from (unless it says so already: an equation of a loop's body, met first)."""
+    message = str(err)
+    if eqn.source is None or NAMES_A_LINE.search(message):
+        return err
+    return np.linalg.LinAlgError(f"{message} ({eqn.primitive.name}, in {eqn.source})")
 
 
 def _weak(value):
