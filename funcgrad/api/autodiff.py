@@ -350,9 +350,10 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     (``if x > 0:``, a ``while`` on a value) works: such a function is traced with the
     values of each call instead.
 
-    At points where a derivative is undefined, JAX's conventions hold: |x|' = 1 at 0,
-    maximum/minimum (and clip at a bound) split the gradient equally at ties, sqrt' = inf
-    at 0, and floor, round, sign, comparisons and argmax have zero gradient.
+    At points where a derivative is undefined, JAX's conventions hold: maximum/minimum
+    (and clip at a bound) split the gradient equally at ties, sqrt' = inf at 0, and floor,
+    round, sign, comparisons and argmax have zero gradient; but |x|' = 0 at 0 (JAX's is 1:
+    docs/sharp-bits.md says why).
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp

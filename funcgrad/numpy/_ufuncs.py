@@ -66,7 +66,7 @@ _TRUTHS = "np.array([True, True, False]), np.array([True, False, False])"
 negative = _ufunc(ew.neg_p, "``-x``", "Derivative: -1.",
                   "np.array([1.0, -2.0])", "array([-1.,  2.])")
 absolute = _ufunc(ew.abs_p, "The absolute value ``|x|``",
-                  "Derivative: sign(x), and 1 at x = 0 (as in JAX).",
+                  "Derivative: sign(x), so 0 at x = 0 (JAX's is 1; see docs/sharp-bits.md).",
                   "np.array([-1.5, 0.0, 2.0])", "array([1.5, 0. , 2. ])")
 sign = _ufunc(ew.sign_p, "The sign of x: -1, 0 or 1 (NaN for NaN)", _STEPS,
               "np.array([-2.0, 0.0, 3.0])", "array([-1.,  0.,  1.])")

@@ -7,9 +7,13 @@ NumPy itself (``ufunc.resolve_dtypes``). The VJP lambdas, in autograd's style, t
 ``(g, ans, *inputs)`` and return the cotangent of one input at the output's shape; the
 primitive sums it back over broadcast axes (``elementwise_vjp``).
 
-Conventions where the derivative is undefined follow JAX: d|x|/dx = 1 at 0 (and at -0.0:
-the side of x >= 0); maximum/minimum split the gradient equally at ties; sqrt'(0) = inf;
-floor, ceil, round, sign and comparisons have zero gradient.
+Conventions where the derivative is undefined follow JAX's, but for one: d|x|/dx = 0 at 0
+(sign(0), as autograd's and PyTorch's; JAX's is 1). |x| = max(x, -x), and maximum/minimum
+split the gradient equally at ties (as JAX's do), which gives 0: so stable forms such as
+max(t, 0) + log1p(exp(-|t|)) (softplus, logistic regression's loss) have the right
+derivative at t = 0, where JAX's conventions give 0.5 - 0.5 (a logistic regression
+started at zero weights would not move). sqrt'(0) = inf; floor, ceil, round, sign and
+comparisons have zero gradient.
 """
 
 from __future__ import annotations
@@ -237,12 +241,7 @@ def _identity_operand(trace, out_aval, x, y, unit):
 # --- unary ------------------------------------------------------------------------------
 # name                      ufunc        vjp (g, ans, x)                          Numba
 neg_p = ufunc_primitive("neg", np.negative, [lambda g, ans, x: -g], arith("-{0}"))
-def _abs_vjp(g, ans, x):
-    """|x|' is 1 for x >= 0 (0 and -0.0 included, as JAX's), else -1."""
-    return where(x >= 0, g, -g)
-
-
-abs_p = ufunc_primitive("abs", np.absolute, [_abs_vjp], arith("abs({0})"))
+abs_p = ufunc_primitive("abs", np.absolute, [lambda g, ans, x: g * sign(x)], arith("abs({0})"))
 sign_p = ufunc_primitive("sign", np.sign, None, call("np.sign({0})"))
 exp_p = ufunc_primitive("exp", np.exp, [lambda g, ans, x: g * ans], call("np.exp({0})"))
 exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2], call("np.exp2({0})"))
@@ -383,7 +382,7 @@ bitwise_or_p = ufunc_primitive("bitwise_or", np.bitwise_or, None, arith("{0} | {
 bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, arith("{0} ^ {1}"))
 
 # --- more of NumPy's ufuncs (issue 12) -------------------------------------------------
-fabs_p = ufunc_primitive("fabs", np.fabs, [_abs_vjp], call("np.fabs({0})"))
+fabs_p = ufunc_primitive("fabs", np.fabs, [lambda g, ans, x: g * sign(x)], call("np.fabs({0})"))
 trunc_p = ufunc_primitive("trunc", np.trunc, None, call("np.trunc({0})"))
 signbit_p = ufunc_primitive("signbit", np.signbit, None, call("np.signbit({0})"))
 logaddexp2_p = ufunc_primitive("logaddexp2", np.logaddexp2,
@@ -391,10 +390,9 @@ logaddexp2_p = ufunc_primitive("logaddexp2", np.logaddexp2,
                                 lambda g, ans, x, y: g * exp2(y - ans)],
                                call("np.logaddexp2({0}, {1})"))
 # copysign(x, y) = |x| times y's sign (its sign bit: -0.0 counts as negative); d/dx is
-# |x|' times that (1 at x = 0, as JAX's), and it is piecewise constant in y
+# sign(x) times that (0 at x = 0, as |x|'s), and it is piecewise constant in y
 copysign_p = ufunc_primitive("copysign", np.copysign,
-                             [lambda g, ans, x, y: _abs_vjp(g, ans, x) * copysign(1.0, y),
-                              None],
+                             [lambda g, ans, x, y: g * sign(x) * copysign(1.0, y), None],
                              call("np.copysign({0}, {1})"))
 # heaviside(x, h0) = 0, h0 or 1 as x < 0, x == 0, x > 0 (NaN for NaN): h0 counts where x == 0
 heaviside_p = ufunc_primitive("heaviside", np.heaviside,
