@@ -317,3 +317,18 @@ def test_custom_vjp_under_jit_keeps_its_rule():
     close(fg.jit(fg.grad(loss))(x), 10 * np.cos(x))
     close(fg.grad(fg.jit(loss))(x), 10 * np.cos(x))
 
+
+
+def test_argument_names_are_read_once_per_function():
+    """jit with static_argnames reads the signature at every call with positional
+    arguments (a name may be passed by position): inspect.signature once per function,
+    kept while the function lives; a callable that cannot be weakly referenced still
+    answers."""
+    from funcgrad.core.arguments import argument_names
+
+    def f(x, mode="a"):
+        return x
+
+    assert argument_names(f) == ["x", "mode"]
+    assert argument_names(f) is argument_names(f)
+    assert argument_names(max) == []  # a builtin: no signature, no weak reference

@@ -4,6 +4,7 @@ array leaves flattened, and the helpers that describe arguments in error message
 from __future__ import annotations
 
 import inspect
+import weakref
 from typing import Any
 
 import numpy as np
@@ -156,12 +157,26 @@ def name_of(fun) -> str:
     return getattr(fun, "__name__", None) or type(fun).__name__
 
 
+_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def argument_names(fun) -> list[str]:
+    """The names of ``fun``'s positional parameters (read once per function: a jit with
+    static arguments asks at every call, and inspect.signature takes 10-20 us)."""
     try:
-        return [p.name for p in inspect.signature(fun).parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return _names[fun]
+    except (KeyError, TypeError):  # (TypeError: not weakly referable, such as a builtin)
+        pass
+    try:
+        names = [p.name for p in inspect.signature(fun).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
-        return []
+        names = []
+    try:
+        _names[fun] = names
+    except TypeError:
+        pass
+    return names
 
 
 def check_function(fun, transform: str):
