@@ -299,3 +299,21 @@ def test_t_cdf_and_sf_differentiate_at_the_centre():
         np.testing.assert_allclose(fg.grad(lambda loc, fn=fn: fn(1.0, 2.5, loc, 2.0))(1.0),
                                    -sign * ss.t.pdf(1.0, 2.5, 1.0, 2.0), rtol=1e-12)
     assert fg.grad(fg.grad(lambda x: stats.t.cdf(x, 3.0)))(0.0) == 0.0  # pdf'(0)
+
+
+def test_log_probabilities_outside_the_support_have_gradient_zero():
+    """log cdf below the support (log sf above it) is -inf, as SciPy's, and flat: its
+    gradient is 0 (JAX's), not log's 0 / 0 = nan, which would poison a whole gradient.
+    A nan point stays nan."""
+    cases = [(lambda x: stats.expon.logcdf(x, 1.0, 2.0), 0.3),
+             (lambda x: stats.gamma.logcdf(x, 2.0), -0.5),
+             (lambda x: stats.uniform.logsf(x, 0.0, 1.0), 2.0),
+             (lambda x: stats.uniform.logcdf(x, 0.0, 1.0), -1.0)]
+    with np.errstate(all="ignore"):  # (the branch not taken may divide by 0)
+        for f, x in cases:
+            assert f(x) == -np.inf
+            assert fg.grad(f)(x) == 0.0
+        assert np.isnan(stats.expon.logcdf(np.nan, 1.0, 2.0))
+        inside = lambda x: stats.expon.logcdf(x, 1.0, 2.0)  # noqa: E731
+        np.testing.assert_allclose(fg.grad(inside)(3.0),
+                                   0.5 * np.exp(-1.0) / (1 - np.exp(-1.0)), rtol=1e-13)

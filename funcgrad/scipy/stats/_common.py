@@ -56,7 +56,9 @@ def is_integer(k):
 
 def log_probability(p, complement):
     """log(p), as log1p(-complement) where p > 1/2: there 1 - p is known more accurately than
-    p itself (log(cdf) would round to 0 in the upper tail). Each branch sees a safe value."""
-    near_one = p > 0.5
+    p itself (log(cdf) would round to 0 in the upper tail). Where p is 0 (outside the
+    support) it is -inf with gradient 0, as JAX's, not log's 0 / 0: p is flat there (at
+    the support's edge the derivative from outside). Each branch sees a safe value."""
+    near_one, zero = p > 0.5, p == 0
     return fnp.where(near_one, fnp.log1p(-fnp.where(near_one, complement, 0.0)),
-                     fnp.log(fnp.where(near_one, 1.0, p)))
+                     fnp.where(zero, -np.inf, fnp.log(fnp.where(near_one | zero, 1.0, p))))
