@@ -27,6 +27,7 @@ from funcgrad.control import cond as _cond
 from funcgrad.control import loops as _loops
 from funcgrad.control import subprogram as _sub
 from funcgrad.core.errors import FuncgradTypeError as _TypeError
+from funcgrad.core.errors import FuncgradValueError as _ValueError
 from funcgrad.core.errors import ShapeError as _ShapeError
 from funcgrad.core.ir import Program as _Program
 from funcgrad.core.ir import Var as _Var
@@ -228,8 +229,9 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
     """Loop ``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``, returning the
     final carry and the ``y``s stacked: ``(carry, stack(ys))``. ``xs`` and the results may
     be pytrees; with ``xs=None``, ``length`` says how many steps. ``reverse=True`` walks
-    ``xs`` from the end (``ys[i]`` still belongs to ``xs[i]``). ``unroll`` is accepted for
-    JAX compatibility and ignored: the loop is compiled as a loop.
+    ``xs`` from the end (``ys[i]`` still belongs to ``xs[i]``). ``unroll`` (a bool or a
+    non-negative int, as JAX's) is accepted for JAX compatibility and ignored: the loop is
+    compiled as a loop.
 
     Example:
         >>> from funcgrad import lax
@@ -237,6 +239,9 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         >>> float(total), running
         (6.0, array([0., 1., 3., 6.]))
     """
+    if not isinstance(unroll, (bool, int, _np.integer)) or unroll < 0:
+        raise _ValueError(f"scan's unroll must be a bool or a non-negative integer (as JAX's), "
+                          f"got {unroll!r}")
     init_leaves, carry_tree = _flatten(init)
     init_leaves = _sub.strong_leaves(init_leaves)
     xs_leaves = _flatten(xs)[0]
@@ -282,16 +287,41 @@ def _scan_length(xs_leaves, length) -> int:
     return lengths.pop()
 
 
-def map(f: _Callable, xs):  # noqa: A001  (lax.map mirrors jax.lax.map)
+def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax.lax.map)
     """``stack([f(x) for x in xs])`` over the leading axis of ``xs`` (a pytree), as a loop
-    traced once.
+    traced once. With ``batch_size``, as JAX's: each step of the loop computes ``f`` on that
+    many elements at once (``vmap``), and the remainder, if any, after the loop; the
+    results are the same.
 
     Example:
         >>> from funcgrad import lax
         >>> lax.map(lambda row: fnp.sum(row ** 2), np.arange(6.0).reshape(3, 2))
         array([ 1., 13., 41.])
+        >>> lax.map(lambda row: fnp.sum(row ** 2), np.arange(6.0).reshape(3, 2), batch_size=2)
+        array([ 1., 13., 41.])
     """
-    return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
+    if batch_size is None:
+        return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, _np.integer)) \
+            or batch_size < 1:
+        raise _ValueError(f"map's batch_size must be a positive integer, got {batch_size!r}")
+    from funcgrad.api.batching import vmap  # (the API layer, above this one)
+    n = _scan_length(_sub.strong_leaves(_flatten(xs)[0]), None)
+    steps, whole = n // batch_size, n // batch_size * batch_size
+    leaves, tree = _flatten(xs)
+    ys = None
+    if steps:
+        batched = [_fnp.reshape(x[:whole], (steps, batch_size, *x.shape[1:])) for x in leaves]
+        ys = scan(lambda carry, x: (carry, vmap(f)(x)), (), _unflatten(tree, batched))[1]
+        ys_leaves, y_tree = _flatten(ys)
+        ys = _unflatten(y_tree, [_fnp.reshape(y, (whole, *y.shape[2:])) for y in ys_leaves])
+    if whole == n:
+        return ys
+    rest = vmap(f)(_unflatten(tree, [x[whole:] for x in leaves]))
+    if ys is None:
+        return rest
+    (ys_leaves, y_tree), rest_leaves = _flatten(ys), _flatten(rest)[0]
+    return _unflatten(y_tree, [_fnp.concatenate([a, b]) for a, b in zip(ys_leaves, rest_leaves)])
 
 
 def select(pred, on_true, on_false):

@@ -616,3 +616,29 @@ def test_loops_of_zero_steps():
     np.testing.assert_allclose(fg.jit(fg.grad(rnn_scan))(H0, xs, W), 2 * H0)
     assert fg.grad(rnn_scan, 2)(H0, xs, W).tolist() == np.zeros((3, 3)).tolist()
     assert float(fg.grad(lambda x: lax.while_loop(lambda y: y > 5.0, fnp.sin, x))(1.0)) == 1.0
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 5, 7])
+def test_map_in_batches_is_the_same_map(batch_size):
+    """JAX's batch_size: each step computes f on that many elements (vmap), the remainder
+    after the loop; values, pytree results and gradients as without it."""
+    xs = {"a": np.arange(10.0).reshape(5, 2), "b": np.linspace(-1.0, 1.0, 5)}
+
+    def f(x):
+        return fnp.sum(x["a"] ** 2) * x["b"], fnp.sin(x["a"])
+
+    expected = (np.sum(xs["a"] ** 2, axis=1) * xs["b"], np.sin(xs["a"]))
+    got = lax.map(f, xs, batch_size=batch_size)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-14)
+    check_grads(lambda xs: fnp.sum(lax.map(f, xs, batch_size=batch_size)[0]), (xs,))
+
+
+def test_map_batch_size_and_scan_unroll_are_checked():
+    xs = np.ones((4, 2))
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(fg.FuncgradValueError, match="batch_size must be a positive integer"):
+            lax.map(fnp.sum, xs, batch_size=bad)
+    with pytest.raises(fg.FuncgradValueError, match="unroll must be a bool or a non-negative"):
+        lax.scan(lambda c, x: (c, x), 0.0, xs, unroll=-1)
+    assert lax.scan(lambda c, x: (c + x, x), 0.0, np.ones(3), unroll=0)[0] == 3.0
