@@ -32,7 +32,8 @@ _started = False
 
 def start():
     """Start Numba's CPU target in this process (its imports and tables, a few tenths of a
-    second, once), unless something else has started it already."""
+    second), once. If Numba has started already (a Numba function of the user's compiled
+    first), ``scipy.linalg`` is imported and the refreshes find nothing left to load."""
     global _started
     if _started:
         return
