@@ -345,8 +345,6 @@ def test_index_errors():
         fg.make_ir(lambda x: x[1.0])(A5)  # <- float scalar index
     with raises_at(fg.FuncgradTypeError, "at max", ".max is not supported", ".set"):
         fg.make_ir(lambda x: x.at[0].max(2.0))(A5)  # <- at max
-    with raises_at(fg.FuncgradTypeError, "x.trace", "fnp.trace(x"):
-        fg.make_ir(lambda x: x.trace())(A34)  # <- x.trace
 
 
 # ---------------------------------------------------------------------------------------

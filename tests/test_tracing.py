@@ -125,6 +125,7 @@ METHODS = {  # name: call on x; every one of issue 2 item 3 with its common argu
     # ndarray's methods that JAX arrays share, which traced arrays lacked (AttributeError)
     "round": [(), (1,)], "repeat": [(2,), dict(repeats=2, axis=1)], "take": [([0, 2], 1)],
     "diagonal": [(), (1, 0, 2)], "conj": [()], "conjugate": [()],
+    "trace": [(), (1,), dict(offset=-1, axis1=1, axis2=2)],
 }
 
 

@@ -356,7 +356,7 @@ def _product_factors(g, n_consts):
         return None
     a, b = (trace.value(x) for x in eqn.inputs)
     varying = _varying(trace, n_consts)
-    if not all(isinstance(x, Tracer) and x.trace is trace and id(x.ir_var) in varying
+    if not all(isinstance(x, Tracer) and x._trace is trace and id(x.ir_var) in varying
                for x in (a, b)):
         return None
     out = eqn.outputs[0].aval

@@ -83,11 +83,6 @@ class Trace:
         self._watched: set[int] | None = None      # see watch
         self._passes_derivative: Callable[[object], bool] = bool
 
-    def __call__(self, *args, **kwargs):
-        # a Tracer's `trace` attribute is this, so ndarray's x.trace() lands here
-        raise FuncgradTypeError("x.trace() is not available on a traced array (its `trace` "
-                                "attribute is funcgrad's): use fnp.trace(x, ...)")
-
     def watch(self, inputs, passes_derivative) -> None:
         """A differentiating transform's concrete trace: ``float()`` and ``.item()`` of a
         value that depends on ``inputs`` (the tracers differentiated) through primitives
@@ -102,7 +97,8 @@ class Trace:
 
     def _note_dependence(self, primitive, atoms, outputs) -> None:
         watched = self._watched
-        if watched is not None and self._passes_derivative(primitive) and any(
+        assert watched is not None
+        if self._passes_derivative(primitive) and any(
                 id(a) in watched for a in atoms if isinstance(a, Var)):
             watched.update(id(v) for v in outputs)
 
@@ -123,16 +119,16 @@ class Trace:
             self.consts.append(value)  # keeps `value` alive, so its id stays unique
             self._operands[id(var)] = value
             if self._watched is not None and isinstance(value, Tracer) \
-                    and value.trace.differentiated(value):  # an enclosing trace's
+                    and value._trace.differentiated(value):  # an enclosing trace's
                 self._watched.add(id(var))
         return self.constvars[index]
 
     def atom(self, x) -> tuple[Var | Literal, object]:
         """The IR atom for an operand, and its value if known (None if not)."""
         if isinstance(x, Tracer):
-            if x.trace is self:
+            if x._trace is self:
                 return x.ir_var, x.val
-            if not x.trace.alive:
+            if not x._trace.alive:
                 raise escaped_tracer_error(x)
             return self._const(x, x.ir_var.aval.strong()), x.val  # from an enclosing trace
         if type(x) in (list, tuple):
@@ -148,7 +144,7 @@ class Trace:
 
     def producer(self, x) -> Equation | None:
         """The equation that computed ``x`` in this trace, if any (for simplify rules)."""
-        if isinstance(x, Tracer) and x.trace is self:
+        if isinstance(x, Tracer) and x._trace is self:
             return self._producers.get(id(x.ir_var))
         return None
 
@@ -179,7 +175,8 @@ class Trace:
         source = _current_source()
         eqn = Equation(primitive, tuple(atoms), params, outputs, source)
         self.equations.append(eqn)
-        self._note_dependence(primitive, atoms, outputs)
+        if self._watched is not None:  # (a derivative transform's concrete trace)
+            self._note_dependence(primitive, atoms, outputs)
         out_values = [None] * len(outputs)
         if self.concrete and all(v is not None for v in values):
             result = primitive.impl(*[v.val if isinstance(v, Tracer) else v for v in values],
@@ -291,11 +288,12 @@ def derivative_dropped_error(tracer: Tracer, what: str) -> ConcretizationError:
 class Tracer:
     """A stand-in for an array while a function is traced. Behaves like a NumPy array."""
 
-    __slots__ = ("trace", "ir_var", "val", "source")
+    __slots__ = ("_trace", "ir_var", "val", "source")  # (_trace: ndarray's x.trace() is
+    # a method, which the NumPy layer installs)
     __array_priority__ = 1000  # NumPy defers binary operators to us
 
     def __init__(self, trace: Trace, var: Var, val, source):
-        self.trace = trace
+        self._trace = trace
         self.ir_var = var
         self.val = val          # the concrete value, when tracing concretely; else None
         self.source = source    # where it was created, for error messages
@@ -323,7 +321,7 @@ class Tracer:
     # -- values Python needs concretely ----------------------------------------------------
 
     def _concrete(self, what):
-        if not self.trace.alive:
+        if not self._trace.alive:
             raise escaped_tracer_error(self)
         if self.val is None:
             raise concretization_error(self, what)
@@ -337,7 +335,7 @@ class Tracer:
         number would drop a derivative being taken (int() and bool() drop none: their
         derivative is zero)."""
         value = self._concrete(what)
-        if self.dtype.kind == "f" and self.trace.differentiated(self):
+        if self.dtype.kind == "f" and self._trace.differentiated(self):
             raise derivative_dropped_error(self, what)
         return value
 

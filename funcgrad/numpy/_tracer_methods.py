@@ -94,6 +94,7 @@ class _ArrayMethods:
     def repeat(self, *args, **kwargs): return fnp.repeat(self, *args, **kwargs)
     def take(self, *args, **kwargs): return fnp.take(self, *args, **kwargs)
     def diagonal(self, *args, **kwargs): return fnp.diagonal(self, *args, **kwargs)
+    def trace(self, *args, **kwargs): return fnp.trace(self, *args, **kwargs)
     def conj(self): return fnp.conj(self)
     def conjugate(self): return fnp.conj(self)
     real = property(lambda self: fnp.real(self))

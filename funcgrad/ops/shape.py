@@ -12,7 +12,7 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.primitive import Primitive
-from funcgrad.core.tracing import simplify_rules
+from funcgrad.core.tracing import Tracer, simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype
 from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, zero_derivative
 from funcgrad.rules.lowering import Guarded, Standalone, View, arith, lowerings
@@ -121,7 +121,7 @@ def constant_scalar(trace, x):
         return x
     if isinstance(x, np.ndarray):
         return x[()] if x.shape == () else None
-    if trace is None or getattr(x, "trace", None) is not trace:
+    if trace is None or not isinstance(x, Tracer) or x._trace is not trace:
         return None
     scalar = scalar_source(trace, x)
     return scalar if scalar is not None and constant_scalar(None, scalar) is not None else None
