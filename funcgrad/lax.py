@@ -35,6 +35,7 @@ from funcgrad.core.tracing import Tracer as _Tracer
 from funcgrad.core.types import ShapedArray as _ShapedArray
 from funcgrad import numpy as _fnp
 from funcgrad.tree import flatten as _flatten
+from funcgrad.tree import map as _tree_map
 from funcgrad.tree import unflatten as _unflatten
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "select"]
@@ -306,22 +307,19 @@ def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax
             or batch_size < 1:
         raise _ValueError(f"map's batch_size must be a positive integer, got {batch_size!r}")
     from funcgrad.api.batching import vmap  # (the API layer, above this one)
-    n = _scan_length(_sub.strong_leaves(_flatten(xs)[0]), None)
-    steps, whole = n // batch_size, n // batch_size * batch_size
     leaves, tree = _flatten(xs)
-    ys = None
-    if steps:
-        batched = [_fnp.reshape(x[:whole], (steps, batch_size, *x.shape[1:])) for x in leaves]
-        ys = scan(lambda carry, x: (carry, vmap(f)(x)), (), _unflatten(tree, batched))[1]
-        ys_leaves, y_tree = _flatten(ys)
-        ys = _unflatten(y_tree, [_fnp.reshape(y, (whole, *y.shape[2:])) for y in ys_leaves])
-    if whole == n:
-        return ys
-    rest = vmap(f)(_unflatten(tree, [x[whole:] for x in leaves]))
-    if ys is None:
-        return rest
-    (ys_leaves, y_tree), rest_leaves = _flatten(ys), _flatten(rest)[0]
-    return _unflatten(y_tree, [_fnp.concatenate([a, b]) for a, b in zip(ys_leaves, rest_leaves)])
+    n = _scan_length(leaves, None)
+    whole = n - n % batch_size
+    parts = []
+    if whole:  # the loop over batches: map of the vmapped f over (steps, batch_size, ...)
+        batches = [_fnp.reshape(x[:whole], (whole // batch_size, batch_size, *x.shape[1:]))
+                   for x in leaves]
+        ys = map(vmap(f), _unflatten(tree, batches))
+        parts.append(_tree_map(lambda y: _fnp.reshape(y, (whole, *y.shape[2:])), ys))
+    if whole < n:  # the remainder
+        parts.append(vmap(f)(_unflatten(tree, [x[whole:] for x in leaves])))
+    return parts[0] if len(parts) == 1 else \
+        _tree_map(lambda a, b: _fnp.concatenate([a, b]), *parts)
 
 
 def select(pred, on_true, on_false):
