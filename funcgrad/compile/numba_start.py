@@ -12,13 +12,17 @@ code with no matrix product, which never calls BLAS.
 ``sys.modules``; then it is taken out again, so the process is as it was: a later
 ``import scipy.linalg`` imports the package as usual and is given the same module object
 (one per process: Python and Cython keep it). Code with a matrix product imports
-``scipy.linalg`` when it is compiled, as before: Numba's BLAS wrappers find SciPy's
-functions through it. If the module cannot be loaded on its own, Numba imports it the
-usual way.
+``scipy.linalg`` when it is compiled, as before (Numba's code generation for BLAS calls
+imports it). When it runs, it does not: Numba's BLAS wrappers find SciPy's routines by
+importing ``scipy.linalg.cython_blas`` at their first call, which would import the package
+too (80 ms of a 0.2 s first call of code loaded from the cache), so ``start`` makes them find
+the routines funcgrad calls while the module is loaded on its own. If the module cannot be
+loaded on its own, Numba imports it the usual way.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib.machinery
 import importlib.util
 import os
@@ -44,7 +48,39 @@ def start():
             with _blas_module_alone():
                 cpu_target.typing_context.refresh()
                 cpu_target.target_context.refresh()
+                _find_blas_routines()
             _started = True
+
+
+def _find_blas_routines():
+    """Each of Numba's BLAS wrappers that funcgrad's generated code calls (compile/blas.py),
+    called once for float32 and float64 with all sizes 0 (BLAS returns at once, touching no
+    memory), so that it looks up SciPy's routine now, while ``scipy.linalg.cython_blas`` is
+    in ``sys.modules`` on its own, and keeps it for the process. (PYFUNCTYPE: the GIL stays
+    held, as the lookup needs it, and an error the lookup sets is raised here; it is
+    ignored: the wrapper then looks up again at its first call, importing ``scipy.linalg``
+    as before.)"""
+    if sys.modules.get(_BLAS_MODULE) is None:
+        return
+    from numba import _helperlib
+    scratch = (ctypes.c_double * 4)()
+    char, size, pointer = ctypes.c_char, ctypes.c_ssize_t, ctypes.c_void_p
+    p = (pointer, ctypes.addressof(scratch))
+    # each wrapper's arguments after the kind, (type, value), as numba/_lapack.c declares
+    arguments = {
+        "xxdot": [(char, b"N"), (size, 0), p, p, p],
+        "xxgemv": [(char, b"N"), (size, 0), (size, 0), p, p, (size, 1), p, p, p],
+        "xxgemm": [(char, b"N"), (char, b"N"), (size, 0), (size, 0), (size, 0), p, p,
+                   (size, 1), p, (size, 1), p, p, (size, 1)],
+    }
+    for name, typed_values in arguments.items():
+        types, values = zip(*typed_values)
+        wrapper = ctypes.PYFUNCTYPE(ctypes.c_int, char, *types)(_helperlib.c_helpers[name])
+        for kind in (b"s", b"d"):
+            try:
+                wrapper(kind, *values)
+            except Exception:  # noqa: BLE001, S112  (looked up later instead: see above)
+                continue
 
 
 def scipy_blas_path() -> Path | None:
