@@ -23,6 +23,7 @@ import numpy as np
 import funcgrad.numpy as fnp
 from funcgrad import lax, tree
 from funcgrad.core.errors import FuncgradValueError as _ValueError
+from funcgrad.core.tracing import Tracer as _Tracer
 from funcgrad.flatten_util import ravel_pytree as _ravel_pytree
 
 __all__ = ["odeint"]
@@ -45,10 +46,16 @@ _B_ERROR = (35 / 384 - 5179 / 57600, 0.0, 500 / 1113 - 7571 / 16695, 125 / 192 -
 def odeint(func, y0, t, *args, rtol: float = 1.4e-8, atol: float = 1.4e-8,
            mxstep: int = 10_000):
     """The solution of dy/dt = func(y, t, *args) with y(t[0]) = y0, at each time of the
-    increasing array ``t``: an array (or pytree) with a leading axis of len(t). ``y0`` may be
-    an array or a pytree of arrays; ``args`` are passed to ``func`` and may be differentiated.
-    Steps adapt to keep the local error below ``atol + rtol * |y|``; at most ``mxstep`` of
-    them between two output times (past that the integration stops there, as JAX's does).
+    array ``t``: an array (or pytree) with a leading axis of len(t). ``y0`` may be an array
+    or a pytree of arrays; ``args`` are passed to ``func`` and may be differentiated.
+    Steps adapt to keep the local error below ``atol + rtol * |y|``.
+
+    Times may increase or, as in SciPy's odeint, decrease (integrating backwards; JAX's
+    needs them increasing). Where no solution was computed the result is NaN, never the
+    state at another time: from the first time reached only after more than ``mxstep``
+    steps (JAX's stops there and returns that state), or once the state or the rate is NaN;
+    and from where traced times turn back (times known when odeint is called that turn back
+    are an error).
 
     Example:
         >>> from funcgrad.integrate import odeint
@@ -69,20 +76,24 @@ def odeint(func, y0, t, *args, rtol: float = 1.4e-8, atol: float = 1.4e-8,
     if fnp.ndim(t) != 1 or fnp.shape(t)[0] < 1:
         raise _ValueError(f"odeint: t must be a 1-D array of output times, got shape "
                                  f"{fnp.shape(t)}")
+    # decreasing times: integrate dy/ds = -func(y, -s) over the increasing s = -t
+    direction = _direction(t)
+    s = direction * t
 
     def rate(y, time):
-        flat, _ = _ravel_pytree(func(unravel(y), time, *args))
-        return fnp.astype(flat, dtype)
+        flat, _ = _ravel_pytree(func(unravel(y), direction * time, *args))
+        return direction * fnp.astype(flat, dtype)
 
     y_start = fnp.astype(flat0, dtype)
-    h_start = _initial_step(rate, y_start, t, rtol, atol)
+    h_start = _initial_step(rate, y_start, s, rtol, atol)
 
     def to_next_time(carry, target):
         y, time, h = carry
 
-        def going(state):
-            _, now, _, steps = state
-            return fnp.logical_and(now < target, steps < mxstep)
+        def going(state):  # (a NaN state or step size is never accepted: stop at once)
+            y, now, h, steps = state
+            return (now < target) & (steps < mxstep) & fnp.isfinite(h) \
+                & fnp.all(fnp.isfinite(y))
 
         def step(state):
             y, now, h, steps = state
@@ -91,16 +102,34 @@ def odeint(func, y0, t, *args, rtol: float = 1.4e-8, atol: float = 1.4e-8,
             scale = atol + rtol * fnp.maximum(fnp.abs(y), fnp.abs(y_new))
             ratio = lax.stop_gradient(fnp.sqrt(fnp.mean((error / scale) ** 2)))
             accept = ratio <= 1.0
-            factor = fnp.clip(0.9 * fnp.where(ratio > 0, ratio, 1e-10) ** -0.2, 0.2, 10.0)
+            factor = fnp.clip(0.9 * fnp.where(ratio == 0, 1e-10, ratio) ** -0.2, 0.2, 10.0)
             return (fnp.where(accept, y_new, y), fnp.where(accept, now + h_used, now),
                     lax.stop_gradient(h_used * factor), steps + 1)
 
-        y, time, h, _ = lax.while_loop(going, step, (y, time, h, 0))
-        return (y, time, h), y
+        y, now, h, _ = lax.while_loop(going, step, (y, time, h, 0))
+        # not reached (too many steps, a NaN), or the times turned back: no solution there
+        y = fnp.where((now >= target) & (target >= time), y, np.nan)
+        return (y, now, h), y
 
-    _, ys = lax.scan(to_next_time, (y_start, t[0], h_start), t[1:])
+    _, ys = lax.scan(to_next_time, (y_start, s[0], h_start), s[1:])
     rows = fnp.concatenate([y_start[None], ys]) if fnp.shape(t)[0] > 1 else y_start[None]
     return _unstack(y0, rows)
+
+
+def _direction(t):
+    """1 for increasing times, -1 for decreasing ones (a number when ``t`` is known; else
+    chosen when the program runs, by the first and last times)."""
+    if isinstance(t, _Tracer):
+        return fnp.where(t[-1] < t[0], -1.0, 1.0).astype(t.dtype)
+    steps = np.diff(t)
+    if (steps >= 0).all():
+        return 1.0
+    if (steps <= 0).all():
+        return -1.0
+    first = np.sign(steps[steps != 0][0])
+    turn = int(np.flatnonzero(np.sign(steps) == -first)[0]) + 1
+    raise _ValueError(f"odeint: the times t must be increasing or decreasing, but they turn "
+                      f"back at t[{turn}] = {t[turn]} (after t[{turn - 1}] = {t[turn - 1]})")
 
 
 def _unstack(y0, rows):

@@ -65,3 +65,61 @@ def test_compiled_solution_equals_the_uncompiled_one():
 def test_times_must_be_a_vector():
     with pytest.raises(fg.FuncgradValueError, match="t must be a 1-D array"):
         odeint(pendulum, np.array([1.0, 0.0]), np.zeros((2, 2)))
+
+
+def forced(state, t):
+    return fnp.stack([state[1], -fnp.sin(state[0]) + 0.1 * t])
+
+
+def solve_forced(y0, t):
+    return odeint(forced, y0, t, rtol=1e-10, atol=1e-10)
+
+
+solve_forced_jit = fg.jit(solve_forced)  # (one compile for the tests below: t is traced)
+
+
+def test_decreasing_times_integrate_backwards_as_scipy_does():
+    """SciPy's odeint integrates backwards over decreasing times (JAX's needs increasing
+    ones); given as an argument of a jitted function, the direction is found at run time."""
+    backwards = TIMES[::-1]
+    expected = scipy.integrate.odeint(lambda s, t: [s[1], -np.sin(s[0]) + 0.1 * t],
+                                      [1.0, 0.5], backwards, rtol=1e-12, atol=1e-12)
+    y0 = np.array([1.0, 0.5])
+    np.testing.assert_allclose(solve_forced(y0, backwards), expected, rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(solve_forced_jit(y0, backwards), expected, rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(solve_forced_jit(y0, np.ascontiguousarray(TIMES)),
+                               solve_forced(y0, TIMES), rtol=1e-12)
+    # the gradient of y(0) with respect to y(3): the inverse of the forward flow's Jacobian
+    k = 0.7
+    decay = fg.grad(lambda y: odeint(lambda y, t: -k * y, y, backwards)[-1, 0])(np.array([1.0]))
+    np.testing.assert_allclose(decay, [np.exp(k * 3.0)], rtol=1e-6)
+
+
+def test_times_that_turn_back_are_an_error_or_nan_when_traced():
+    """Not silently y(t) at another time: an error that says so for a known t; NaN from the
+    turn on when t is traced (its values are known only when the program runs)."""
+    turning, y0 = np.array([0.0, 1.0, 1.0, 0.5, 2.0]), np.array([1.0, 0.5])
+    with pytest.raises(fg.FuncgradValueError, match=r"turn back at t\[3\] = 0.5"):
+        odeint(forced, y0, turning)
+    ys = solve_forced_jit(y0, turning)
+    np.testing.assert_allclose(ys[:3], solve_forced(y0, turning[:3]), rtol=1e-12)
+    assert np.isnan(ys[3:]).all()
+
+
+def test_too_many_steps_give_nan_from_that_time_on_not_a_wrong_value():
+    """Past mxstep steps between two times the solution there is unknown: NaN (JAX returns
+    the state where it stopped, as if it were the solution at the output time)."""
+    ys = odeint(lambda y, t: -50.0 * y, np.array([1.0]), np.array([0.0, 0.01, 10.0]), mxstep=20)
+    np.testing.assert_allclose(ys[1], np.exp(-0.5), rtol=1e-6)
+    assert np.isnan(ys[2]).all()
+
+
+def test_a_nan_state_stops_the_steps_at_once():
+    """A NaN in the state (or the rate) makes every later output NaN without running the
+    mxstep steps that could never be accepted."""
+    ys = odeint(lambda y, t: -y, np.array([np.nan]), np.linspace(0.0, 1.0, 4), mxstep=10**5)
+    assert np.isnan(ys[1:]).all()
+    ys = odeint(lambda y, t: fnp.where(t > 0.5, np.nan, -y), np.array([1.0]),
+                np.array([0.0, 0.25, 1.0]), mxstep=10**5)
+    np.testing.assert_allclose(ys[1], np.exp(-0.25), rtol=1e-6)
+    assert np.isnan(ys[2]).all()
