@@ -21,6 +21,7 @@ from typing import Any
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import optree
 
 from funcgrad import tree
 from funcgrad.compile.threads import check_threads as _check_threads
@@ -29,10 +30,13 @@ from funcgrad.core import errors as _errors
 __all__ = ["map_shards", "data_parallel", "DataParallel", "combine_results"]
 
 
-def combine_results(results: Sequence, combine: str | Callable = "sum"):
+def combine_results(results: Sequence, combine: str | Callable = "sum",
+                    weights: Sequence[float] | None = None):
     """Combine the per-shard results (pytrees of the same structure): ``"sum"`` (gradients of
-    a summed loss), ``"mean"``, ``"stack"`` (a new leading axis), ``"concatenate"`` (along
-    axis 0), or a function of the list of results.
+    a summed loss), ``"mean"`` (weighted by ``weights``, if given: ``map_shards`` and
+    ``DataParallel`` pass each shard's number of examples, so that shards' mean losses and
+    gradients combine into the whole batch's), ``"stack"`` (a new leading axis),
+    ``"concatenate"`` (along axis 0), or a function of the list of results.
 
     Example:
         >>> from funcgrad.parallel import combine_results
@@ -42,7 +46,7 @@ def combine_results(results: Sequence, combine: str | Callable = "sum"):
     if callable(combine):
         return combine(list(results))
     ops: dict[str, Callable] = {"sum": lambda xs: np.sum(np.stack(xs), axis=0),
-           "mean": lambda xs: np.mean(np.stack(xs), axis=0),
+           "mean": lambda xs: np.average(np.stack(xs), axis=0, weights=weights),
            "stack": np.stack, "concatenate": lambda xs: np.concatenate(xs, axis=0)}
     if combine not in ops:
         raise _errors.FuncgradTypeError(f"combine must be one of {sorted(ops)} or a function, "
@@ -51,18 +55,27 @@ def combine_results(results: Sequence, combine: str | Callable = "sum"):
     return tree.map(lambda *xs: op([np.asarray(x) for x in xs])[()], *results)
 
 
-def _split(arg, axis: int | None, n: int, what: str) -> list:
+def _split(arg, axis: int | None, n: int, what: str, batch: list) -> list:
     """``arg`` (a pytree) cut into ``n`` shards along ``axis`` of every leaf; None: the same
-    ``arg`` for every shard."""
+    ``arg`` for every shard. ``batch``: [] or [(size, leaf's name)] of the first leaf split,
+    which every leaf's size along its axis must equal (cut separately, shards of different
+    sizes would be paired)."""
     if axis is None:
         return [arg] * n
-    leaves, treedef = tree.flatten(arg)
+    paths, leaves, treedef = optree.tree_flatten_with_path(arg, namespace=tree.NAMESPACE)
     pieces = []
-    for leaf in leaves:
-        leaf = np.asarray(leaf)
+    for path, leaf in zip(paths, leaves):
+        leaf, name = np.asarray(leaf), what + "".join(f"[{p!r}]" for p in path)
         if not -leaf.ndim <= axis < leaf.ndim:
-            raise _errors.ShapeError(f"map_shards: {what} has shape {leaf.shape}, which has no "
+            raise _errors.ShapeError(f"map_shards: {name} has shape {leaf.shape}, which has no "
                                      f"axis {axis} to split along")
+        if not batch:
+            batch.append((leaf.shape[axis], name))
+        elif leaf.shape[axis] != batch[0][0]:
+            raise _errors.ShapeError(
+                f"map_shards: {name} has {leaf.shape[axis]} along axis {axis}, {batch[0][1]} "
+                f"has {batch[0][0]}: every argument split must have the same number of "
+                "examples")
         pieces.append(np.array_split(leaf, n, axis=axis))
     return [tree.unflatten(treedef, [p[k] for p in pieces]) for k in range(n)]
 
@@ -106,21 +119,16 @@ def map_shards(fn: Callable, *args, in_axes: int | None | Sequence[int | None] =
                                 f"{len(args)} arguments")
     if all(a is None for a in axes):
         raise _errors.FuncgradTypeError("map_shards: in_axes maps no argument: nothing to split")
-    split = [_split(a, ax, n, f"argument {i}") for i, (a, ax) in enumerate(zip(args, axes))]
-    shards = [tuple(s[k] for s in split) for k in range(n)]
-    shards = [s for s in shards if _nonempty(s, axes)]
-    if len(shards) == 1:
-        return combine_results([fn(*shards[0])], combine)
+    batch: list = []
+    split = [_split(a, ax, n, f"argument {i}", batch) for i, (a, ax) in enumerate(zip(args, axes))]
+    sizes = [len(k) for k in np.array_split(np.arange(batch[0][0]), n)] if batch else [1] * n
+    shards = [tuple(s[k] for s in split) for k in range(n) if sizes[k]]
+    sizes = [size for size in sizes if size]
+    if len(shards) <= 1:  # (an empty batch: fn of it, as without shards)
+        return combine_results([fn(*(shards or [tuple(s[0] for s in split)])[0])], combine)
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(shards)) as pool:
         results = list(pool.map(lambda s: fn(*s), shards))
-    return combine_results(results, combine)
-
-
-def _nonempty(shard, axes) -> bool:
-    for arg, axis in zip(shard, axes):
-        if axis is not None:
-            return all(np.shape(leaf)[axis] > 0 for leaf in tree.leaves(arg))
-    return True
+    return combine_results(results, combine, weights=sizes)
 
 
 # ---------------------------------------------------------------------------------------
@@ -155,6 +163,7 @@ class DataParallel:
             raise _errors.FuncgradTypeError("data_parallel needs at least one shard")
         self.client, self.combine, self.retries = client, combine, retries
         self.shards = [tuple(s) if isinstance(s, (tuple, list)) else (s,) for s in shards]
+        self.examples = [_examples(s) for s in self.shards]  # (to weight a "mean")
         [self._step] = client.scatter([step], broadcast=True, hash=False)
         self._data = self._scatter(range(len(self.shards)))
 
@@ -180,7 +189,15 @@ class DataParallel:
             except Exception:  # a worker died with the only copy of a shard: send it again
                 if attempt == self.retries:
                     raise
-        return combine_results(results, self.combine)
+        return combine_results(results, self.combine, weights=self.examples)
+
+
+def _examples(shard) -> int:
+    """A shard's number of examples: the length of its first array's leading axis."""
+    for leaf in tree.leaves(shard):
+        if np.ndim(leaf):
+            return np.shape(leaf)[0]
+    return 1
 
 
 def _unpack_and_run(step, params, shard):

@@ -175,6 +175,34 @@ def test_map_shards_errors():
         combine_results([1.0], "median")
 
 
+def test_map_shards_mean_weights_unequal_shards_by_their_examples():
+    """Five examples on two threads are shards of 3 and 2: the mean of per-shard means is
+    the whole batch's mean only when each is weighted by its number of examples."""
+    mean_loss = fg.grad(lambda w, x: fnp.mean((x @ w) ** 2))
+    w, x = np.ones(3), np.arange(15.0).reshape(5, 3)
+    for threads in (2, 3, 4):
+        np.testing.assert_allclose(
+            map_shards(mean_loss, w, x, in_axes=(None, 0), threads=threads, combine="mean"),
+            mean_loss(w, x), rtol=1e-12)
+    np.testing.assert_allclose(combine_results([np.ones(2), np.zeros(2)], "mean"), [0.5, 0.5])
+    np.testing.assert_allclose(
+        combine_results([np.ones(2), np.zeros(2)], "mean", weights=[3, 1]), [0.75, 0.75])
+
+
+def test_map_shards_of_an_empty_batch_is_fn_of_it():
+    total = map_shards(lambda x: np.sum(x, axis=0), np.ones((0, 3)), threads=2)
+    np.testing.assert_array_equal(total, np.zeros(3))
+
+
+def test_map_shards_refuses_arguments_of_different_batch_sizes():
+    """Split separately, 4 and 5 examples would pair shards of 2 with shards of 3."""
+    with pytest.raises(fg.ShapeError, match=r"argument 1 has 5 along axis 0, argument 0 has 4"):
+        map_shards(lambda x, y: fnp.sum(x * y), np.ones(4), np.ones(5), threads=2)
+    with pytest.raises(fg.ShapeError, match=r"argument 0\['b'\] has 3 along axis 1"):
+        map_shards(lambda d: d, {"a": np.ones((2, 4)), "b": np.ones((2, 3))}, in_axes=1,
+                   threads=2)
+
+
 # --- Dask -------------------------------------------------------------------------------
 
 distributed = pytest.importorskip("distributed")
@@ -200,6 +228,15 @@ def test_data_parallel_gradient_equals_the_single_process_one(cluster):
         whole_value, whole_g = step(params, x, y)
         np.testing.assert_allclose(value, whole_value, rtol=1e-10)
         _close(g, whole_g, rtol=1e-10)
+
+
+def test_data_parallel_mean_weights_shards_by_their_examples(cluster):
+    _, client = cluster
+    params, x, y = _data(n=10)
+    mean_step = fg.jit(fg.grad(lambda p, x, y: loss(p, x, y) / x.shape[0]))
+    shards = [(x[:7], y[:7]), (x[7:], y[7:])]
+    _close(data_parallel(mean_step, params, shards, client=client, combine="mean"),
+           mean_step(params, x, y), rtol=1e-10)
 
 
 def test_a_worker_killed_mid_step_is_retried_and_the_result_is_right(cluster):
