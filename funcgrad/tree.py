@@ -12,38 +12,51 @@ Example:
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import functools
 from typing import Any
 from collections.abc import Callable
 
 import optree
 
 
-__all__ = ["flatten", "unflatten", "leaves", "structure", "map", "register",
+__all__ = ["flatten", "unflatten", "leaves", "structure", "map", "reduce", "all", "transpose",
+           "flatten_with_path", "leaves_with_path", "map_with_path", "keystr", "register",
            "register_dataclass", "PyTreeDef",
            # jax.tree_util's spellings of the same functions
            "tree_map", "tree_leaves", "tree_flatten", "tree_unflatten", "tree_structure",
-           "register_pytree_node"]
+           "tree_reduce", "tree_all", "tree_transpose", "tree_flatten_with_path",
+           "tree_leaves_with_path", "tree_map_with_path", "register_pytree_node"]
 
 NAMESPACE = "funcgrad"
 PyTreeDef = optree.PyTreeSpec
 
 
-def flatten(tree) -> tuple[list, PyTreeDef]:
-    """The leaves of ``tree`` in a fixed order, and its structure.
+def flatten(tree, is_leaf: Callable | None = None) -> tuple[list, PyTreeDef]:
+    """The leaves of ``tree`` in a fixed order, and its structure. ``is_leaf(node)``, if
+    given, says which nodes to take whole, as leaves (here and in the functions below).
 
     Example:
         >>> from funcgrad import tree
         >>> tree.flatten((1.0, [2.0, 3.0]))
         ([1.0, 2.0, 3.0], PyTreeSpec((*, [*, *])))
+        >>> tree.flatten((1.0, [2.0, 3.0]), is_leaf=lambda node: isinstance(node, list))
+        ([1.0, [2.0, 3.0]], PyTreeSpec((*, *)))
     """
-    leaves, treedef = optree.tree_flatten(tree, namespace=NAMESPACE)
-    new = {type(x) for x in leaves if _is_unregistered_dataclass(x)}
-    if not new:
+    leaves, treedef = optree.tree_flatten(tree, is_leaf, namespace=NAMESPACE)
+    if not _register_new_dataclasses(leaves):
         return leaves, treedef
-    for cls in new:  # dataclasses are nodes, registered when first met
+    return flatten(tree, is_leaf)
+
+
+def _register_new_dataclasses(leaves) -> bool:
+    """Register the classes of the dataclass instances among ``leaves`` not seen before
+    (dataclasses are nodes, registered when first met); whether there were any."""
+    new = {type(x) for x in leaves if _is_unregistered_dataclass(x)}
+    for cls in new:
         register_dataclass(cls)
-    return flatten(tree)
+    return bool(new)
 
 
 def unflatten(treedef: PyTreeDef, leaves) -> Any:
@@ -58,7 +71,7 @@ def unflatten(treedef: PyTreeDef, leaves) -> Any:
     return optree.tree_unflatten(treedef, leaves)
 
 
-def leaves(tree) -> list:
+def leaves(tree, is_leaf: Callable | None = None) -> list:
     """The leaves of ``tree``.
 
     Example:
@@ -66,10 +79,10 @@ def leaves(tree) -> list:
         >>> tree.leaves([1.0, (2.0, None), {"x": 3.0}])
         [1.0, 2.0, 3.0]
     """
-    return flatten(tree)[0]
+    return flatten(tree, is_leaf)[0]
 
 
-def structure(tree) -> PyTreeDef:
+def structure(tree, is_leaf: Callable | None = None) -> PyTreeDef:
     """The structure of ``tree``, without its leaves.
 
     Example:
@@ -77,19 +90,116 @@ def structure(tree) -> PyTreeDef:
         >>> tree.structure({"w": 1.0, "b": (2.0, None)})
         PyTreeSpec({'b': (*, None), 'w': *})
     """
-    return flatten(tree)[1]
+    return flatten(tree, is_leaf)[1]
 
 
-def map(fn: Callable, tree, *rest):  # noqa: A001  (funcgrad.tree.map mirrors jax.tree.map)
-    """Apply ``fn`` to the leaves of ``tree`` (and the matching leaves of ``rest``).
+def map(fn: Callable, tree, *rest, is_leaf: Callable | None = None):  # noqa: A001  (jax.tree.map)
+    """Apply ``fn`` to the leaves of ``tree`` (and the matching leaves of ``rest``, trees of
+    the same structure, or with whole subtrees where ``tree`` has a leaf).
 
     Example:
         >>> from funcgrad import tree
         >>> tree.map(lambda p, g: p - 0.1 * g, {"w": 1.0}, {"w": 2.0})
         {'w': 0.8}
     """
-    flatten(tree)  # registers any dataclasses first
-    return optree.tree_map(fn, tree, *rest, namespace=NAMESPACE)
+    flatten(tree, is_leaf)  # registers any dataclasses first
+    return optree.tree_map(fn, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
+
+
+_MISSING = object()
+
+
+def reduce(fn: Callable, tree, initializer=_MISSING, is_leaf: Callable | None = None):
+    """``fn`` folded over the leaves of ``tree``, from ``initializer`` if given (as
+    ``functools.reduce``).
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.reduce(lambda total, leaf: total + leaf.size, {"w": np.ones((2, 3))}, 0)
+        6
+    """
+    leaves_ = leaves(tree, is_leaf)
+    if initializer is _MISSING:
+        return functools.reduce(fn, leaves_)
+    return functools.reduce(fn, leaves_, initializer)
+
+
+def all(tree, is_leaf: Callable | None = None) -> bool:  # noqa: A001  (jax.tree.all)
+    """Whether every leaf of ``tree`` is true (``bool(leaf)``).
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.all({"a": True, "b": (1, 2)})
+        True
+    """
+    return builtins.all(leaves(tree, is_leaf))
+
+
+def transpose(outer: PyTreeDef, inner: PyTreeDef, tree):
+    """A tree of structure ``outer`` of trees of structure ``inner``, turned into a tree of
+    structure ``inner`` of trees of structure ``outer`` (``inner`` may be None: found from
+    the first of the inner trees).
+
+    Example:
+        >>> from funcgrad import tree
+        >>> pairs = [(1, "a"), (2, "b")]
+        >>> tree.transpose(tree.structure([0, 0]), tree.structure((0, 0)), pairs)
+        ([1, 2], ['a', 'b'])
+    """
+    if inner is None:
+        inner = structure(outer.flatten_up_to(tree)[0])
+    return optree.tree_transpose(outer, inner, tree)
+
+
+def flatten_with_path(tree, is_leaf: Callable | None = None) -> tuple[list, PyTreeDef]:
+    """``([(path, leaf), ...], structure)``: each leaf with its path, the tuple of keys that
+    leads to it (dict keys, sequence indices, dataclass field names; JAX's paths hold key
+    objects instead, such as ``DictKey('w')``: ``keystr`` prints both alike).
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.flatten_with_path({"w": [1.0, 2.0]})[0]
+        [(('w', 0), 1.0), (('w', 1), 2.0)]
+    """
+    flatten(tree, is_leaf)  # registers any dataclasses first
+    paths, leaves_, treedef = optree.tree_flatten_with_path(tree, is_leaf, namespace=NAMESPACE)
+    return list(zip(paths, leaves_)), treedef
+
+
+def leaves_with_path(tree, is_leaf: Callable | None = None) -> list:
+    """``[(path, leaf), ...]``, as ``flatten_with_path``.
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.leaves_with_path((1.0, {"b": 2.0}))
+        [((0,), 1.0), ((1, 'b'), 2.0)]
+    """
+    return flatten_with_path(tree, is_leaf)[0]
+
+
+def map_with_path(fn: Callable, tree, *rest, is_leaf: Callable | None = None):
+    """Apply ``fn(path, leaf, *other_leaves)`` to the leaves of ``tree``, as ``map`` with the
+    path of each leaf (see ``flatten_with_path``) as the first argument.
+
+    Example:
+        >>> from funcgrad import tree
+        >>> params = {"w": 1.0, "b": 1.0}
+        >>> tree.map_with_path(lambda path, p: 0.0 if path[-1] == "b" else p, params)
+        {'w': 1.0, 'b': 0.0}
+    """
+    flatten(tree, is_leaf)  # registers any dataclasses first
+    return optree.tree_map_with_path(fn, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
+
+
+def keystr(path: tuple) -> str:
+    """A path printed as the indexing that reaches its leaf, as JAX's ``keystr``.
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.keystr(("layers", 0, "w"))
+        "['layers'][0]['w']"
+    """
+    return "".join(f"[{getattr(key, 'key', getattr(key, 'idx', key))!r}]" for key in path)
 
 
 def register(cls: type, flatten_fn: Callable, unflatten_fn: Callable) -> type:
@@ -133,8 +243,9 @@ def register_dataclass(cls: type) -> type:
     data = [f.name for f in fields if not f.metadata.get("static", False)]
     static = [f.name for f in fields if f.metadata.get("static", False)]
     _registered_dataclasses.add(cls)
-    return register(
-        cls, lambda obj: ([getattr(obj, n) for n in data], tuple(getattr(obj, n) for n in static)),
+    return register(  # (the field names are the children's keys in paths)
+        cls, lambda obj: ([getattr(obj, n) for n in data], tuple(getattr(obj, n) for n in static),
+                          data),
         lambda aux, children: cls(**dict(zip(data, children)), **dict(zip(static, aux))))
 
 
@@ -150,4 +261,7 @@ def _is_unregistered_dataclass(x) -> bool:
 # jax.tree_util's names, so that `from jax.tree_util import tree_map` ports by its import
 tree_map, tree_leaves, tree_flatten, tree_unflatten, tree_structure = (
     map, leaves, flatten, unflatten, structure)
+tree_reduce, tree_all, tree_transpose = reduce, all, transpose
+tree_flatten_with_path, tree_leaves_with_path, tree_map_with_path = (
+    flatten_with_path, leaves_with_path, map_with_path)
 register_pytree_node = register
