@@ -332,3 +332,18 @@ def test_argument_names_are_read_once_per_function():
     assert argument_names(f) == ["x", "mode"]
     assert argument_names(f) is argument_names(f)
     assert argument_names(max) == []  # a builtin: no signature, no weak reference
+
+
+def test_donated_arguments_are_accepted_and_stay_valid():
+    """Code written for JAX passes donate_argnums; funcgrad's compiled code never writes its
+    arguments, so the donation changes nothing and the array can still be read."""
+    w = np.array([1.0, 2.0])
+    step = fg.jit(lambda w: w - 0.1 * fg.grad(lambda v: fnp.sum(v ** 2))(w), donate_argnums=0)
+    np.testing.assert_allclose(step(w), [0.8, 1.6])
+    np.testing.assert_array_equal(w, [1.0, 2.0])
+    named = fg.jit(lambda params: params["w"] * 2, donate_argnames="params")
+    np.testing.assert_array_equal(named({"w": w}), [2.0, 4.0])
+    with pytest.raises(fg.FuncgradTypeError, match="donate_argnums must be ints"):
+        fg.jit(lambda w: w, donate_argnums="w")
+    with pytest.raises(fg.FuncgradTypeError, match="donate_argnames must be strings"):
+        fg.jit(lambda w: w, donate_argnames=(0,))

@@ -583,7 +583,8 @@ def _signature_key(call: FunctionArgs):
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), compile: str | None = None,
-        threads: int | None = None):
+        threads: int | None = None, donate_argnums: int | Sequence[int] = (),
+        donate_argnames: str | Sequence[str] = ()):
     """Compile ``fun`` with Numba: traced once per input signature, the whole program (a
     gradient's forward and backward passes included) becomes one fused CPU function,
     cached on disk across processes.
@@ -601,13 +602,26 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     bit-identical for any count, sums over a shared loop may differ by rounding
     (docs/performance.md, "Threads").
 
+    ``donate_argnums`` and ``donate_argnames`` are accepted, so that code written for JAX
+    runs, and change nothing: compiled code never writes into its arguments, so there is no
+    buffer to reuse, and a donated argument stays valid (JAX deletes it).
+
     Example:
         >>> step = fg.jit(fg.value_and_grad(lambda w: fnp.sum(fnp.tanh(w) ** 2)))
         >>> value, grad = step(np.ones(3))
     """
+    _check_donations(donate_argnums, donate_argnames)
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     if fun is None:  # @jit(static_argnums=...)
         return lambda f: Jitted(f, nums, static_argnames, compile, threads)
     return Jitted(fun, nums, static_argnames, compile, threads)
 
 
+def _check_donations(argnums, argnames):
+    """Donations do nothing here (see jit), but a wrong one is still an error, as in JAX."""
+    nums = (argnums,) if isinstance(argnums, int) else argnums
+    names = (argnames,) if isinstance(argnames, str) else argnames
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise FuncgradTypeError(f"jit: donate_argnums must be ints, got {argnums!r}")
+    if not all(isinstance(name, str) for name in names):
+        raise FuncgradTypeError(f"jit: donate_argnames must be strings, got {argnames!r}")
