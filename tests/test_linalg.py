@@ -220,6 +220,23 @@ def test_norm_gradients_are_zero_at_zero():
     assert np.all(np.isfinite(hessian))
 
 
+def test_norms_of_vectors_whose_squares_underflow_are_numpys_and_scaling_fixes_them():
+    """As docs/sharp-bits.md says: unscaled, as NumPy (value 0, the 0-safe gradient 0 where
+    the squares underflow); the scaling it suggests gives 5e-170 and x / |x|."""
+    x = np.array([3e-170, 4e-170])
+    assert L.norm(x) == np.linalg.norm(x) == 0
+    np.testing.assert_array_equal(fg.grad(L.norm)(x), np.zeros(2))
+
+    def scaled(x):
+        m = fg.stop_gradient(fnp.max(fnp.abs(x)))
+        m = fnp.where(m == 0, 1.0, m)
+        return m * L.norm(x / m)
+    np.testing.assert_allclose(scaled(x), 5e-170, rtol=1e-15)
+    for grad in (fg.grad(scaled), fg.jit(fg.grad(scaled))):
+        np.testing.assert_allclose(grad(x), [0.6, 0.8], rtol=1e-15)
+    np.testing.assert_array_equal(fg.grad(scaled)(np.zeros(2)), np.zeros(2))
+
+
 def test_symmetric_decompositions_have_symmetric_gradients():
     weights = RNG.normal(size=(3, 3))
     for fn in (lambda a: fnp.sum(L.cholesky(a) * weights),
