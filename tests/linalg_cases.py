@@ -99,6 +99,42 @@ def lu_case(draw, dtype):
             (a, b))
 
 
+@st.composite
+def det_case(draw, dtype):
+    """det is a polynomial, differentiable twice (its VJP's VJP is adjugate's) at any matrix:
+    a dominant one, one of rank r < n (a product through an r-dimensional space), or the
+    zero matrix, batched or not (n = 0 is in tests/test_linalg.py: vmap's checks permute
+    the entries of the arguments, and an empty one has none)."""
+    n = _side(draw)
+    batch = draw(st.sampled_from([(), (2,)]))
+    # (not "rank" in float32: along most directions det stays 0 there, and float32's finite
+    # differences see the rounding of a 0 determinant, 1e-6 of the entries' products, / step)
+    low_rank = n > 1 and dtype == np.float64
+    kind = draw(st.sampled_from(["dominant", "zero"] + ["rank"] * low_rank))
+    if kind == "dominant":
+        return (lambda a: L.det(_dominant(a))), (_values(draw, batch + (n, n)).astype(dtype),)
+    if kind == "zero":
+        return (lambda a: L.det(a * 0)), (_values(draw, batch + (n, n)).astype(dtype),)
+    r = draw(st.integers(1, n - 1))
+    left = _values(draw, batch + (n, r), scale=1.0).astype(dtype)
+    right = _values(draw, batch + (r, n), scale=1.0).astype(dtype)
+    return (lambda x, y: L.det(x @ y)), (left, right)
+
+
+@st.composite
+def adjugate_case(draw, dtype):
+    """base + a, as svd_case: singular values 0.5 apart (adjugate's second derivative goes
+    through svd's), one of them 0 or not."""
+    n = _side(draw)
+    u, v = _orthogonal(draw, n), _orthogonal(draw, n)
+    spectrum = _spectrum(draw, n)
+    if draw(st.booleans()):
+        spectrum[-1] = 0.0
+    base = ((u * spectrum) @ v.T).astype(dtype)
+    a = _values(draw, (n, n), scale=0.0125).astype(dtype)
+    return (lambda a: dec.adjugate(base + a)), (a,)
+
+
 def _joined(*arrays):
     """Several results as one flat array (the batching checks weight a single output)."""
     return fnp.concatenate([fnp.ravel(x) for x in arrays])
@@ -187,6 +223,8 @@ LINALG_CASES = {
     "solve": solve_case,
     "triangular_solve": triangular_solve_case,
     "lu": lu_case,
+    "det": det_case,
+    "adjugate": adjugate_case,
     "cholesky": cholesky_case,
     "eigh": eigh_case,
     "svd": svd_case,

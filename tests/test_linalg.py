@@ -220,6 +220,23 @@ def test_norm_gradients_are_zero_at_zero():
     assert np.all(np.isfinite(hessian))
 
 
+def test_norms_of_vectors_whose_squares_underflow_are_numpys_and_scaling_fixes_them():
+    """As docs/sharp-bits.md says: unscaled, as NumPy (value 0, the 0-safe gradient 0 where
+    the squares underflow); the scaling it suggests gives 5e-170 and x / |x|."""
+    x = np.array([3e-170, 4e-170])
+    assert L.norm(x) == np.linalg.norm(x) == 0
+    np.testing.assert_array_equal(fg.grad(L.norm)(x), np.zeros(2))
+
+    def scaled(x):
+        m = fg.stop_gradient(fnp.max(fnp.abs(x)))
+        m = fnp.where(m == 0, 1.0, m)
+        return m * L.norm(x / m)
+    np.testing.assert_allclose(scaled(x), 5e-170, rtol=1e-15)
+    for grad in (fg.grad(scaled), fg.jit(fg.grad(scaled))):
+        np.testing.assert_allclose(grad(x), [0.6, 0.8], rtol=1e-15)
+    np.testing.assert_array_equal(fg.grad(scaled)(np.zeros(2)), np.zeros(2))
+
+
 def test_symmetric_decompositions_have_symmetric_gradients():
     weights = RNG.normal(size=(3, 3))
     for fn in (lambda a: fnp.sum(L.cholesky(a) * weights),
@@ -248,6 +265,133 @@ def test_vmap_of_a_decomposition_matches_the_batched_call():
     _close(fg.vmap(L.cholesky)(batch), np.linalg.cholesky(batch))
     _close(fg.vmap(L.solve, (0, None))(STACK, B), np.linalg.solve(STACK, B))
     _close(fg.vmap(L.det, 2)(np.moveaxis(STACK, 0, 2)), np.linalg.det(STACK))
+
+
+# --- det's derivative, the transposed adjugate, at every rank ----------------------------
+
+def _adjugate(a):
+    """adj(a) from cofactors: adj[i, j] = (-1)^(i + j) det(a without row j and column i)."""
+    n = a.shape[-1]
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, j, axis=0), i, axis=1)
+            out[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return out
+
+
+def _of_rank(n, r, rng):
+    return rng.normal(size=(n, r)) @ rng.normal(size=(r, n))
+
+
+def _det_hessian_by_differences(a, step=1e-5):
+    """H[i, j, k, l] = d^2 det / da_ij da_kl, by central differences of the closed-form
+    gradient adj(a).T (a polynomial: the differences are exact up to rounding)."""
+    n = a.shape[-1]
+    hessian = np.empty((n, n, n, n))
+    for k in range(n):
+        for m in range(n):
+            e = np.zeros_like(a)
+            e[k, m] = step
+            hessian[:, :, k, m] = (_adjugate(a + e).T - _adjugate(a - e).T) / (2 * step)
+    return hessian
+
+
+# every rank of n = 1..4, with rank n - 1 and n - 2 the singular cases that matter
+DET_RANKS = [(n, r) for n in (1, 2, 3, 4) for r in range(n + 1)]
+
+
+@pytest.mark.parametrize("n, rank", DET_RANKS, ids=[f"n{n}-rank{r}" for n, r in DET_RANKS])
+def test_det_gradient_is_the_transposed_adjugate_at_every_rank(n, rank):
+    """Finite at singular matrices (the LU's derivative divides by a zero pivot there): of
+    rank one at rank n - 1, zero at rank n - 2 or less; eager, compiled, forward and reverse."""
+    rng = np.random.default_rng(10 * n + rank)
+    a = _of_rank(n, rank, rng) if rank < n else rng.normal(size=(n, n))
+    want = _adjugate(a).T
+    tol = 1e-12 * max(1.0, np.abs(want).max())
+    for grad in (fg.grad(L.det), fg.jit(fg.grad(L.det)), fg.grad(fsl.det)):
+        np.testing.assert_allclose(grad(a), want, rtol=0, atol=tol)
+    if rank <= n - 2:  # exactly 0 where the zero singular values are exact
+        assert not np.any(fg.grad(L.det)(np.diag(np.arange(n) < rank).astype(float)))
+    direction = rng.normal(size=(n, n))
+    value, tangent = fg.jvp(L.det, (a,), (direction,))
+    _close(value, np.linalg.det(a))
+    np.testing.assert_allclose(tangent, np.sum(want * direction), rtol=1e-12, atol=tol)
+    check_grads(L.det, (a,), order=2, modes=("rev", "fwd"))  # a polynomial: FD hold anywhere
+
+
+@pytest.mark.parametrize("name, a", [
+    ("random", RNG.normal(size=(3, 3))), ("identity", np.eye(3)), ("scaled", 2 * np.eye(4)),
+    ("rank_n-1", _of_rank(3, 2, np.random.default_rng(1))),
+    ("rank_n-2", _of_rank(4, 2, np.random.default_rng(2))),
+    ("repeated_zero", np.diag([2.0, 0.0, 0.0])), ("zero", np.zeros((3, 3)))])
+def test_det_hessian_against_differences_of_its_gradient(name, a):
+    """The second derivative is the adjugate's own rule (not the SVD's derivative, whose
+    vectors are arbitrary at repeated singular values such as the identity's): exact at
+    nonsingular and singular matrices alike, in every nesting of the two modes."""
+    want = _det_hessian_by_differences(a)
+    for hessian in (fg.hessian(L.det), fg.jacfwd(fg.jacfwd(L.det)),
+                    fg.jacrev(fg.jacrev(L.det)), fg.jit(fg.hessian(L.det))):
+        np.testing.assert_allclose(hessian(a), want, rtol=1e-7, atol=1e-7)
+
+
+def test_det_of_empty_and_one_by_one_matrices():
+    for wrap in (lambda f: f, fg.jit):
+        _close(wrap(L.det)(np.zeros((0, 0))), np.float64(1.0))
+        _close(wrap(L.det)(np.zeros((2, 0, 0), np.float32)), np.ones(2, np.float32),
+               np.float32)
+        _close(wrap(fg.grad(L.det))(np.zeros((0, 0))), np.zeros((0, 0)))
+        _close(wrap(fg.hessian(L.det))(np.zeros((0, 0))), np.zeros((0, 0, 0, 0)))
+        _close(wrap(L.det)(np.array([[-3.0]])), np.float64(-3.0))
+        _close(wrap(fg.grad(L.det))(np.array([[0.0]])), np.ones((1, 1)))
+        _close(wrap(fg.hessian(L.det))(np.array([[5.0]])), np.zeros((1, 1, 1, 1)))
+
+
+def _singular_stack(rng):
+    return np.stack([_of_rank(3, 2, rng), _of_rank(3, 1, rng), rng.normal(size=(3, 3)),
+                     np.zeros((3, 3))])
+
+
+def test_det_gradient_batched_vmapped_and_compiled():
+    rng = np.random.default_rng(3)
+    stack = _singular_stack(rng)
+    want = np.stack([_adjugate(a).T for a in stack])
+    loop = np.stack([fg.grad(L.det)(a) for a in stack])
+    np.testing.assert_allclose(loop, want, rtol=1e-12, atol=1e-12)
+    batched = fg.grad(lambda s: fnp.sum(L.det(s)))
+    for got in (fg.vmap(fg.grad(L.det))(stack), batched(stack), fg.jit(batched)(stack),
+                fg.jit(fg.vmap(fg.grad(L.det)))(stack),
+                np.moveaxis(fg.vmap(fg.grad(L.det), 2, 2)(np.moveaxis(stack, 0, 2)), 2, 0)):
+        np.testing.assert_allclose(got, loop, rtol=1e-12, atol=1e-12)
+    _close(fg.jit(L.det)(stack), L.det(stack))
+    hessians = np.stack([fg.hessian(L.det)(a) for a in stack])
+    _close(fg.vmap(fg.hessian(L.det))(stack), hessians)
+    _close(fg.jit(fg.vmap(fg.hessian(L.det)))(stack), hessians)
+
+
+def test_det_gradient_in_float32():
+    rng = np.random.default_rng(4)
+    stack = _singular_stack(rng).astype(np.float32)
+    want = np.stack([_adjugate(a.astype(np.float64)).T for a in stack])
+    grad = fg.grad(lambda s: fnp.sum(L.det(s)))
+    for got in (grad(stack), fg.jit(grad)(stack)):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+    _close(fg.jit(L.det)(stack), L.det(stack), np.float32)
+
+
+def test_det_gradient_of_non_finite_matrices_is_nan():
+    a = np.array([[1.0, np.nan], [2.0, 3.0]])
+    for grad in (fg.grad(L.det), fg.jit(fg.grad(L.det))):
+        assert np.all(np.isnan(grad(a)))
+    assert np.isnan(fg.jit(L.det)(a)) and np.isnan(L.det(a))
+
+
+def test_slogdet_gradient_stays_the_inverse_transpose():
+    """log|det|'s gradient is inv(a).T (det's adjugate over det): infinite at a singular
+    matrix, where it raises, as before (test_a_singular_matrix_met_while_evaluating...)."""
+    _close(fg.grad(lambda a: L.slogdet(a).logabsdet)(A), np.linalg.inv(A).T)
+    _close(fg.grad(L.det)(A), np.linalg.det(A) * np.linalg.inv(A).T)
 
 
 # --- compiled against uncompiled ----------------------------------------------------------
@@ -423,8 +567,8 @@ def test_scipy_linalg_options_it_does_not_support_say_so():
 def test_a_singular_matrix_met_while_evaluating_names_the_users_line():
     """A singular matrix is found only when the program runs, by NumPy's or SciPy's routine:
     its LinAlgError (the type NumPy raises) says which primitive met it and on which line of
-    the user's code, in the forward pass and in the backward one (the derivative of det at a
-    singular matrix divides by LU's zero pivot)."""
+    the user's code, in the forward pass and in the backward one (the derivative of slogdet's
+    log|det| at a singular matrix, inv(a).T, divides by LU's zero pivot; det's does not)."""
     a = np.array([[1.0, 2.0], [2.0, 4.0]])
 
     def loss(a, b):
@@ -437,4 +581,5 @@ def test_a_singular_matrix_met_while_evaluating_names_the_users_line():
                            match=rf"^Singular matrix \(solve, in test_linalg\.py:{line}\)$"):
             fg.grad(loss)(a, np.ones(2))
     with pytest.raises(np.linalg.LinAlgError, match=r"\(triangular_solve, in test_linalg\.py"):
-        fg.grad(fnp.linalg.det)(a)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 on the way
+            fg.grad(lambda a: fnp.linalg.slogdet(a).logabsdet)(a)

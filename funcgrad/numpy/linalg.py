@@ -2,9 +2,9 @@
 
 Every function works on the last two axes and broadcasts over the leading ones, as NumPy
 does; integer and boolean inputs compute in float64. The decompositions (``solve``, ``lu``,
-``cholesky``, ``eigh``, ``svd``, ``qr``) are primitives of funcgrad.ops.decompositions;
-everything else is composed from them and elementwise operations, and differentiates and
-compiles through them.
+``cholesky``, ``eigh``, ``svd``, ``qr``) and ``det`` are primitives of
+funcgrad.ops.decompositions; everything else is composed from them and elementwise
+operations, and differentiates and compiles through them.
 
 Derivatives where NumPy's function does not define one by itself follow JAX:
 
@@ -18,6 +18,9 @@ Derivatives where NumPy's function does not define one by itself follow JAX:
   is taken as 0 (exact for such functions).
 - ``svd(full_matrices=True)`` of a non-square matrix, and ``qr`` of a wide matrix or with
   ``mode="complete"``, have values but no derivative (FuncgradError when differentiated).
+- ``det``'s gradient is the transposed adjugate ``adj(a).T``, finite and exact at singular
+  matrices too (zero at rank n - 2 or less), and so is its Hessian; ``slogdet``'s
+  ``logabsdet`` has gradient ``inv(a).T``, infinite there.
 - norms are 0-safe: the gradient of the 2-norm (and of any p-norm, and the Frobenius norm)
   at the zero vector is 0, not NaN (JAX 0.10's is NaN).
 
@@ -203,15 +206,18 @@ def _lu_parts(a):
 
 
 def det(a):
-    """The determinant of each square matrix, from its LU factorization.
+    """The determinant of each square matrix, from its LU factorization. Its gradient is the
+    transposed adjugate ``adj(a).T`` (``det(a) * inv(a).T`` where a is invertible), computed
+    from the SVD: finite and exact at singular matrices too (0 at rank n - 2 or less).
 
     Example:
         >>> fnp.linalg.det(np.array([[1.0, 2.0], [3.0, 4.0]]))
         np.float64(-2.0)
+        >>> fg.grad(fnp.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]]))  # singular
+        array([[ 4., -2.],
+               [-2.,  1.]])
     """
-    a = _matrix(a, square=True)
-    diagonal_, parity = _lu_parts(a)
-    return parity * fnp.prod(diagonal_, axis=-1)
+    return dec.det(_matrix(a, square=True))
 
 
 def slogdet(a):

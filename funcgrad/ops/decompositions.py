@@ -3,7 +3,7 @@ funcgrad.scipy.linalg.
 
 Each acts on the last two axes and runs in lockstep over any leading (batch) axes, which must
 be the same for every operand (the user-facing functions broadcast them first). Every other
-linear-algebra function (inv, det, slogdet, pinv, lstsq, norm, expm...) is composed from these
+linear-algebra function (inv, slogdet, pinv, lstsq, norm, expm...) is composed from these
 and the ordinary primitives, so it gets its derivatives, batching and compilation from them.
 
     solve(a, b)                        a x = b, a general (LAPACK gesv)
@@ -11,6 +11,8 @@ and the ordinary primitives, so it gets its derivatives, batching and compilatio
                                        op(a) x = b, reading only a's triangle
     lu(a) -> (lu, pivots)              a[perm] = L U, packed as SciPy's lu_factor
     pivots_to_permutation(pivots)      LAPACK's row swaps as the permutation perm
+    det(a)                             the determinant (LU); its derivative is adj(a)^T
+    adjugate(a)                        adj(a), a adj(a) = det(a) I (SVD: exact at any rank)
     cholesky(a) -> L                   the symmetric part of a = L L^T
     eigh(a) -> (w, v)                  the symmetric part of a = v diag(w) v^T, w ascending
     svd(a, full_matrices) -> (u, s, vt)
@@ -510,6 +512,228 @@ def pivots_to_permutation(pivots):
     return pivots_to_permutation_p.bind(pivots)
 
 
+# --- det and adjugate: the determinant, and its derivative at every rank ----------------
+#
+# det is a primitive (not parity * prod(diag(U)) composed from lu) so that its derivative is
+# not lu's: that one divides by U's pivots and fails at every singular matrix, while
+# d det(a) = tr(adj(a) da) exists everywhere (adj(a) is a polynomial in a's entries: zero at
+# rank <= n - 2, of rank one at rank n - 1). Its value is still the LU's. Its rules call a
+# second primitive, adjugate, computed from the SVD without dividing by a singular value
+# (adj(u s vt) = det(u) det(v) v adj(s) u^T, adj(s) the products of all singular values but
+# one), whose own rules are the exact derivative of adj at diagonal matrices, turned by u and
+# v: so the Hessian of det is exact wherever a's SVD is, repeated or zero singular values
+# included. adjugate has to be a primitive: composed from svd, its derivative would be the
+# singular vectors', arbitrary at repeated singular values (the identity's), and the Hessian
+# of det wrong there. det could be a custom_jvp composite, but its rule would be recorded as
+# a sub-program at every call and transposed for reverse mode; a primitive keeps value,
+# rules, batching and lowering on one screen, as for every decomposition here.
+
+
+def _det_rule(a):
+    _check_matrix("det", a, square=True)
+    return ShapedArray(a.shape[:-2], a.dtype)
+
+
+def _det_impl(a):
+    """The product of the LU's pivots, negated for each row swap (NumPy's det goes through
+    logarithms instead, and rounds det([[1, 2], [3, 4]]) to -2.0000000000000004)."""
+    a = np.asarray(a)
+    lu_, pivots = _lu_impl(a)
+    n = a.shape[-1]
+    swaps = np.count_nonzero(pivots != np.arange(n, dtype=np.int32), axis=-1)
+    parity = np.where(swaps % 2 == 1, a.dtype.type(-1), a.dtype.type(1))
+    return (parity * np.prod(np.diagonal(lu_, axis1=-2, axis2=-1), axis=-1))[()]
+
+
+def _batch_column(x):
+    """(...) -> (..., 1, 1): scales the matrices of a (..., n, n) stack."""
+    return reshape(x, tuple(x.shape) + (1, 1))
+
+
+def _det_vjp(cts, inputs, outputs, active):
+    (g,), (a,) = cts, inputs
+    return [_batch_column(g) * _mT(adjugate(a))]
+
+
+def _det_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    d = det(a)
+    if da is None:
+        return [d], [None]
+    nb = len(a.shape) - 2
+    return [d], [reduce_sum(_mT(adjugate(a)) * da, (nb, nb + 1))]
+
+
+def _lower_det(ctx, eqn):
+    """The LU factorization (as lu's lowering: no LAPACK, so a NaN gives NaN, not an
+    error) and the product of its pivots, negated for each row swap; 1 for a 0x0 matrix."""
+    (a,), (out,) = eqn.inputs, eqn.outputs
+    shape = tuple(a.aval.shape)
+    n, batch = shape[-1], shape[:-2]
+    b = int(np.prod(batch, dtype=np.int64))
+    N = ctx.dim(n)
+    mat, res, lu_, piv, i, k, d = (ctx.fresh(s) for s in ("mat", "res", "lu", "piv", "i", "k",
+                                                          "d"))
+    dtype = ctx.dtype(a.aval.dtype)
+    ctx.emit(f"{mat} = np.ascontiguousarray({ctx.array(a)}).reshape("
+             f"{ctx.shape((b, n, n))})")
+    ctx.emit(f"{res} = fgm.empty({ctx.shape((b,))}, {dtype})")
+    # lu and piv are views taken in the loop, as _per_matrix's are: Numba compiles lu's
+    # loops on an array allocated outside the loop some 30 times slower (200x200)
+    lus, pivs = ctx.fresh("lus"), ctx.fresh("pivs")
+    ctx.emit(f"{lus} = fgm.empty({ctx.shape((1, n, n))}, {dtype})")
+    ctx.emit(f"{pivs} = fgm.empty({ctx.shape((1, n))}, np.int32)")
+    ctx.emit(f"for {i} in range({ctx.dim(b)}):")
+    with ctx.indented():
+        ctx.emit(f"{lu_} = {lus}[0]")
+        ctx.emit(f"{piv} = {pivs}[0]")
+        _lower_lu(ctx, eqn, [f"{mat}[{i}]"], [lu_, piv])
+        ctx.emit(f"{d} = 1.0")  # float64, as the products of funcgrad's reductions
+        ctx.emit(f"for {k} in range({N}):")
+        with ctx.indented():
+            ctx.emit(f"{d} *= {lu_}[{k}, {k}]")
+            ctx.emit(f"if {piv}[{k}] != {k}:")
+            ctx.emit(f"    {d} = -{d}")
+        ctx.emit(f"{res}[{i}] = {d}")
+    ctx.define(out, f"{res}.reshape({ctx.shape(batch)})")
+
+
+det_p = Primitive("det", impl=_det_impl, shape_rule=_det_rule)
+vjp_rules[det_p] = _det_vjp
+jvp_rules[det_p] = _det_jvp
+batch_rules[det_p] = _batch_leading(det_p)
+lowerings[det_p] = Standalone(_lower_det)
+
+
+def det(a):
+    """The determinant of each matrix of a (..., n, n), from its LU factorization; its
+    derivative is ``adjugate(a).T``, at singular matrices too."""
+    return det_p.bind(a)
+
+
+def _adjugate_rule(a):
+    _check_matrix("adjugate", a, square=True)
+    return ShapedArray(a.shape, a.dtype)
+
+
+def _np_all_but_one(s):
+    """The product of all elements of s's last axis but the i-th, without dividing."""
+    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    return before * after
+
+
+def _adjugate_impl(a):
+    a = np.asarray(a)
+    if a.shape[-1] == 0:
+        return np.empty(a.shape, a.dtype)
+    finite = np.isfinite(a).all(axis=(-2, -1))
+    u, s, vt = np.linalg.svd(np.where(finite[..., None, None], a, 0), full_matrices=False)
+    sigma = np.where(np.linalg.det(u) * np.linalg.det(vt) < 0, -1.0, 1.0)
+    adj = (np.swapaxes(vt, -1, -2) * _np_all_but_one(s)[..., None, :]) @ np.swapaxes(u, -1, -2)
+    adj = np.where(finite[..., None, None], sigma[..., None, None] * adj, np.nan)
+    return adj.astype(a.dtype, copy=False)
+
+
+def _svd_oriented(a):
+    """(u, s, v, sigma): a = u diag(s) v^T, and sigma = det(u) det(v) (+1 or -1, shaped
+    (..., 1, 1), with no derivative: u and v stay orthogonal)."""
+    u, s, vt = svd(a)
+    sign = det(stop_gradient(u)) * det(stop_gradient(vt))
+    one = a.dtype.type(1)
+    sigma = where(sign < 0, -one, one)
+    return u, s, _mT(vt), _batch_column(sigma)
+
+
+def _adjugate_step(s, e):
+    """The derivative of adj at diag(s) along e: -e[i, j] q[i, j] off the diagonal and
+    sum_(k != i) e[k, k] q[i, k] on it, q[i, j] the product of all of s but s_i and s_j
+    (written without dividing). It is symmetric as a linear map (q is), so the same function
+    gives the JVP and the VJP."""
+    n = s.shape[-1]
+    eye = _eye(n, s.dtype) > 0
+    rows = broadcast_to(_row(s), tuple(s.shape) + (n,))
+    q = where(eye, s.dtype.type(0),
+              _all_but_one(where(eye, s.dtype.type(1), rows)))  # s_i -> 1 in row i
+    diagonal = reduce_sum(q * _row(_diag_part(e)), (len(s.shape),))
+    return _diag_embed(diagonal) - q * e
+
+
+def _all_but_one(x):
+    return exclusive_cumprod(x, reverse=False) * exclusive_cumprod(x, reverse=True)
+
+
+def _adjugate_vjp(cts, inputs, outputs, active):
+    """abar = sigma u D(v^T adjbar u) v^T, D the step of _adjugate_step (its own transpose)."""
+    (g,), (a,) = cts, inputs
+    if a.shape[-1] <= 1:  # adj is constant: [[1]] (or 0x0)
+        return [None]
+    u, s, v, sigma = _svd_oriented(a)
+    inner = _adjugate_step(s, _mm(_mm(_mT(v), g), u))
+    return [sigma * _mm(_mm(u, inner), _mT(v))]
+
+
+def _adjugate_jvp(primals, tangents):
+    """adj(a + da) = sigma v adj(s + u^T da v) u^T, to first order in da."""
+    (a,), (da,) = primals, tangents
+    adj = adjugate(a)
+    if da is None or a.shape[-1] <= 1:
+        return [adj], [None]
+    u, s, v, sigma = _svd_oriented(a)
+    inner = _adjugate_step(s, _mm(_mm(_mT(u), da), v))
+    return [adj], [sigma * _mm(_mm(v, inner), _mT(u))]
+
+
+def _lower_adjugate(ctx, eqn, ins, outs):
+    """LAPACK's SVD (through Numba; it refuses NaN and inf, which give NaN here, and 0x0
+    matrices), the products of all singular values but one by a forward and a backward
+    pass, then sigma v diag(p) u^T."""
+    (a,), (r,) = ins, outs
+    dtype = eqn.inputs[0].aval.dtype
+    N = ctx.dim(eqn.inputs[0].aval.shape[-1])
+    u, ut, s, vt, p, sg, acc, i, j, k = (ctx.fresh(x) for x in ("u", "ut", "s", "vt", "p", "sg",
+                                                                "acc", "i", "j", "k"))
+    for line in [
+        f"if {N} > 0 and not np.all(np.isfinite({a})):",
+        f"    {r}[:, :] = np.nan",
+        f"elif {N} > 0:",
+        f"    {u}, {s}, {vt} = np.linalg.svd({a})",
+        f"    {sg} = 1.0 if np.linalg.det({u}) * np.linalg.det({vt}) >= 0 else -1.0",
+        f"    {p} = fgm.empty(({N},), {ctx.dtype(dtype)})",
+        f"    {acc} = 1.0",
+        f"    for {k} in range({N}):",
+        f"        {p}[{k}] = {acc}",
+        f"        {acc} *= {s}[{k}]",
+        f"    {acc} = 1.0",
+        f"    for {k} in range({N} - 1, -1, -1):",
+        f"        {p}[{k}] *= {acc}",
+        f"        {acc} *= {s}[{k}]",
+        f"    {ut} = np.ascontiguousarray({u}.T)",
+        f"    for {i} in range({N}):",  # row i: sum over k of sg vt[k, i] p[k] u[:, k]
+        f"        for {j} in range({N}):",
+        f"            {r}[{i}, {j}] = 0",
+        f"        for {k} in range({N}):",
+        f"            {acc} = {sg} * {vt}[{k}, {i}] * {p}[{k}]",
+        f"            for {j} in range({N}):",
+        f"                {r}[{i}, {j}] += {acc} * {ut}[{k}, {j}]",
+    ]:
+        ctx.emit(line)
+
+
+adjugate_p = Primitive("adjugate", impl=_adjugate_impl, shape_rule=_adjugate_rule)
+vjp_rules[adjugate_p] = _adjugate_vjp
+jvp_rules[adjugate_p] = _adjugate_jvp
+batch_rules[adjugate_p] = _batch_leading(adjugate_p)
+lowerings[adjugate_p] = _per_matrix(_lower_adjugate)
+
+
+def adjugate(a):
+    """adj(a), with a @ adj(a) = det(a) I: the transposed matrix of cofactors, the derivative
+    ``d det(a) / da = adj(a).T``. From the SVD, exact at singular matrices too."""
+    return adjugate_p.bind(a)
+
+
 # --- cholesky: the symmetric part of a = L L^T ------------------------------------------
 
 
@@ -802,8 +1026,8 @@ def qr(a, *, full_matrices=False):
     return qr_p.bind(a, full_matrices=bool(full_matrices))
 
 
-from funcgrad.ops.elementwise import convert_element_type, where  # noqa: E402
+from funcgrad.ops.elementwise import convert_element_type, stop_gradient, where  # noqa: E402
 from funcgrad.ops.linalg import dot_general  # noqa: E402
-from funcgrad.ops.reductions import reduce_sum  # noqa: E402
+from funcgrad.ops.reductions import exclusive_cumprod, reduce_sum  # noqa: E402
 from funcgrad.ops.shape import (broadcast_to, iota, reshape, slice_array,  # noqa: E402
                                 transpose)
