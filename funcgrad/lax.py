@@ -119,22 +119,26 @@ def _exact(avals, target) -> bool:
 
 def _joined_outputs(traced, names):
     """The output types all branches must have: a Python number in one branch takes the
-    dtype of the array in another, as in arithmetic; any other difference is an error."""
+    dtype of the array in another, as in arithmetic, if it fits (a float never becomes an
+    int); any other difference is an error."""
     first = traced[0]
     for t, name in zip(traced[1:], names[1:]):
-        ok = t.out_tree == first.out_tree and all(
-            a.shape == b.shape and (a.dtype == b.dtype or a.weak_type or b.weak_type)
-            for a, b in zip(t.out_avals, first.out_avals))
-        if not ok:
-            raise _TypeError(
-                f"the branches of a cond must return the same types: {names[0]} returns "
-                f"{_sub.describe(first.out_tree, first.out_avals)} but {name} returns "
-                f"{_sub.describe(t.out_tree, t.out_avals)}")
-    target = []
-    for k, aval in enumerate(first.out_avals):
-        strong = [t.out_avals[k] for t in traced if not t.out_avals[k].weak_type]
-        target.append(strong[0] if strong else aval)
+        if t.out_tree != first.out_tree:
+            raise _branches_differ(first, names[0], t, name)
+    target = [next((t.out_avals[k] for t in traced if not t.out_avals[k].weak_type), aval)
+              for k, aval in enumerate(first.out_avals)]
+    for t, name in zip(traced, names):
+        if not all(a.shape == b.shape and _sub.takes_dtype(a, b.dtype)
+                   for a, b in zip(t.out_avals, target)):
+            other = 1 if t is first else 0  # (the first branch may be the odd one out)
+            raise _branches_differ(traced[other], names[other], t, name)
     return target, first.out_tree
+
+
+def _branches_differ(a, a_name, b, b_name):
+    return _TypeError(f"the branches of a cond must return the same types: {a_name} returns "
+                      f"{_sub.describe(a.out_tree, a.out_avals)} but {b_name} returns "
+                      f"{_sub.describe(b.out_tree, b.out_avals)}")
 
 
 def _widen(program: _Program, n_own: int, before, after) -> _Program:
