@@ -15,6 +15,7 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+from funcgrad import lax
 
 SOURCE = Path(__file__).read_text().splitlines()
 A34, A5, A52 = np.ones((3, 4)), np.ones(5), np.ones((5, 2))
@@ -103,6 +104,36 @@ def test_other_shape_errors_name_the_line():
         fnp.squeeze(A34, 0)  # <- squeeze
     with raises_at(fg.ShapeError, "at set", "cannot use f64[3] to update"):
         fg.make_ir(lambda x: x.at[0].set(np.ones(3)))(A34)  # <- at set
+
+
+def test_a_short_identity_permutation_is_not_a_permutation():
+    # (0,) is the identity's prefix: it was taken for "nothing to do" before being checked
+    with raises_at(fg.ShapeError, "short transpose", "(0,)", "f64[3,4]"):
+        fnp.transpose(A34, (0,))  # <- short transpose
+    with raises_at(fg.ShapeError, "lax transpose", "(0,)", "f64[3,4]"):
+        lax.transpose(A34, (0,))  # <- lax transpose
+
+
+def test_lax_static_bounds_are_checked_not_clipped():
+    """NumPy's slicing clips what is out of range; JAX's lax refuses it, and funcgrad gave
+    the clipped (or a wrong-size) result without a word."""
+    with raises_at(fg.ShapeError, "slice limit", "lax.slice", "limit 9", "axis 0 of f64[5]"):
+        lax.slice(A5, (0,), (9,))  # <- slice limit
+    with raises_at(fg.ShapeError, "slice count", "lax.slice", "one start and one limit per "
+                   "axis", "f64[3,4]"):
+        lax.slice(A34, (0,), (2,))  # <- slice count
+    with raises_at(fg.ShapeError, "slice start", "lax.slice", "start 4", "limit 2"):
+        lax.slice(A5, (4,), (2,))  # <- slice start
+    with raises_at(fg.ShapeError, "slice_in_dim", "lax.slice", "limit 7"):
+        lax.slice_in_dim(A34, 0, 7, axis=1)  # <- slice_in_dim
+    with raises_at(fg.ShapeError, "top_k", "top_k", "k=9", "f64[5]"):
+        fg.jit(lambda x: lax.top_k(x, 9))(A5)  # <- top_k
+    with raises_at(fg.ShapeError, "top_k negative", "top_k", "k=-1"):
+        lax.top_k(A5, -1)  # <- top_k negative
+    with raises_at(fg.ShapeError, "pad", "lax.pad", "2 (low, high, interior)", "f64[5]"):
+        lax.pad(A5, 0.0, [(1, 1, 0), (1, 1, 0)])  # <- pad
+    np.testing.assert_array_equal(lax.slice(np.arange(5.0), (1,), (5,), (2,)), [1.0, 3.0])
+    assert lax.top_k(A5, 5)[0].shape == (5,) and lax.top_k(A5, 0)[0].shape == (0,)
 
 
 def test_error_inside_a_helper_names_the_helper_line():
