@@ -333,6 +333,22 @@ def test_a_static_string_is_fine():
     assert len(closed.program.invars) == 1
 
 
+def test_static_arguments_that_name_no_parameter():
+    """A misspelt static_argnames was ignored: the argument was traced, and the `if` on it
+    failed with advice to make it static, which it was meant to be (JAX refuses at jit)."""
+    def scaled(x, power, mode="sum"):
+        return fnp.sum(x ** power) if mode == "sum" else x ** power
+    with raises_at(fg.FuncgradValueError, "misspelt", "static_argnames", "'pwr'",
+                   "scaled has no parameter", "(x, power, mode)"):
+        fg.jit(scaled, static_argnames=("pwr", "mode"))  # <- misspelt
+    with raises_at(fg.FuncgradTypeError, "float argnums", "static_argnums", "1.0"):
+        fg.jit(scaled, static_argnums=1.0)  # <- float argnums
+    with raises_at(fg.FuncgradTypeError, "int argnames", "static_argnames", "names", "1"):
+        fg.jit(scaled, static_argnames=1)  # <- int argnames
+    # a function taking **kwargs takes any name
+    assert fg.jit(lambda x, **kw: x * kw["k"], static_argnames="k")(A5, k=2.0)[0] == 2.0
+
+
 def test_eager_functions_refuse_non_arrays():
     with raises_at(fg.FuncgradTypeError, "eager string", "str value 'abc'", "not an array"):
         fnp.exp("abc")  # <- eager string
