@@ -205,6 +205,7 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
         >>> float(power(3.0, 4)), float(fg.grad(power)(3.0, 4))
         (81.0, 108.0)
     """
+    body_fun = _checked_body(body_fun, init_val)
     static = not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer)
     if static:
         lo, hi = _np.asarray(lower), _np.asarray(upper)
@@ -227,6 +228,20 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
     _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(*c)),
                         (_fnp.asarray(lower, dtype), init_val))
     return val
+
+
+def _checked_body(body_fun, init_val):
+    """``body_fun``, its result checked against ``init_val`` (and a Python number in it
+    given its dtype) here, so that an error speaks of fori_loop's body_fun, not of the scan
+    or while_loop it becomes, whose carry also holds the index."""
+    leaves, tree = _flatten(init_val)
+    avals = [_sub.leaf_aval(x, " (fori_loop's init_val)") for x in _sub.strong_leaves(leaves)]
+
+    def body(i, val):
+        out_leaves, out_tree = _flatten(body_fun(i, val))
+        return _unflatten(tree, _sub.coerce(out_leaves, out_tree, avals, tree,
+                                            "fori_loop's body_fun"))
+    return body
 
 
 def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool = False,

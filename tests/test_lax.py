@@ -377,6 +377,19 @@ def test_a_python_float_is_never_truncated_into_an_integer_carry_or_branch():
     assert lax.while_loop(lambda c: c < 3, lambda c: 5.0, np.float32(1)).dtype == np.float32
 
 
+def test_fori_loop_body_errors_speak_of_fori_loop():
+    # they named the scan or while_loop fori_loop is made of, and its carry (i, val)
+    def doubling(i, x):
+        return fnp.concatenate([x, x])
+    match = r"^fori_loop's body_fun must return f64\[5\], .* but it returns f64\[10\]"
+    with pytest.raises(fg.FuncgradTypeError, match=match):
+        lax.fori_loop(0, 3, doubling, np.ones(5))  # static bounds: a scan
+    with pytest.raises(fg.FuncgradTypeError, match=match):
+        fg.jit(lambda n: lax.fori_loop(0, n, doubling, np.ones(5)))(3)  # traced: a while_loop
+    with pytest.raises(fg.FuncgradTypeError, match=r"fori_loop's body_fun must return i64\[\]"):
+        lax.fori_loop(0, 3, lambda i, c: c + 0.5, 0)
+
+
 def test_misuse_errors_name_what_was_wrong():
     with pytest.raises(fg.FuncgradTypeError, match="predicate must be a scalar"):
         lax.cond(np.array([True, False]), fnp.sin, fnp.cos, 1.0)
