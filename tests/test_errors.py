@@ -164,6 +164,17 @@ def test_if_on_a_traced_value():
     _explains_control_flow(str(info.value))
 
 
+def test_if_on_a_value_vmap_maps():
+    # the reason given was "under make_ir and jit", neither of which the user called
+    def relu(x):
+        if x > 0:  # <- vmap if
+            return x
+        return 0.0 * x
+    with raises_at(fg.ConcretizationError, "vmap if", "bool()", "vmap") as info:
+        fg.vmap(relu)(A5)
+    _explains_control_flow(str(info.value))
+
+
 def test_while_on_a_traced_value():
     def grow(x):
         while fnp.sum(x) < 100:  # <- while
