@@ -119,22 +119,26 @@ def _exact(avals, target) -> bool:
 
 def _joined_outputs(traced, names):
     """The output types all branches must have: a Python number in one branch takes the
-    dtype of the array in another, as in arithmetic; any other difference is an error."""
+    dtype of the array in another, as in arithmetic, if it fits (a float never becomes an
+    int); any other difference is an error."""
     first = traced[0]
     for t, name in zip(traced[1:], names[1:]):
-        ok = t.out_tree == first.out_tree and all(
-            a.shape == b.shape and (a.dtype == b.dtype or a.weak_type or b.weak_type)
-            for a, b in zip(t.out_avals, first.out_avals))
-        if not ok:
-            raise _TypeError(
-                f"the branches of a cond must return the same types: {names[0]} returns "
-                f"{_sub.describe(first.out_tree, first.out_avals)} but {name} returns "
-                f"{_sub.describe(t.out_tree, t.out_avals)}")
-    target = []
-    for k, aval in enumerate(first.out_avals):
-        strong = [t.out_avals[k] for t in traced if not t.out_avals[k].weak_type]
-        target.append(strong[0] if strong else aval)
+        if t.out_tree != first.out_tree:
+            raise _branches_differ(first, names[0], t, name)
+    target = [next((t.out_avals[k] for t in traced if not t.out_avals[k].weak_type), aval)
+              for k, aval in enumerate(first.out_avals)]
+    for t, name in zip(traced, names):
+        if not all(a.shape == b.shape and _sub.takes_dtype(a, b.dtype)
+                   for a, b in zip(t.out_avals, target)):
+            other = 1 if t is first else 0  # (the first branch may be the odd one out)
+            raise _branches_differ(traced[other], names[other], t, name)
     return target, first.out_tree
+
+
+def _branches_differ(a, a_name, b, b_name):
+    return _TypeError(f"the branches of a cond must return the same types: {a_name} returns "
+                      f"{_sub.describe(a.out_tree, a.out_avals)} but {b_name} returns "
+                      f"{_sub.describe(b.out_tree, b.out_avals)}")
 
 
 def _widen(program: _Program, n_own: int, before, after) -> _Program:
@@ -201,6 +205,7 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
         >>> float(power(3.0, 4)), float(fg.grad(power)(3.0, 4))
         (81.0, 108.0)
     """
+    body_fun = _checked_body(body_fun, init_val)
     static = not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer)
     if static:
         lo, hi = _np.asarray(lower), _np.asarray(upper)
@@ -223,6 +228,20 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
     _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(*c)),
                         (_fnp.asarray(lower, dtype), init_val))
     return val
+
+
+def _checked_body(body_fun, init_val):
+    """``body_fun``, its result checked against ``init_val`` (and a Python number in it
+    given its dtype) here, so that an error speaks of fori_loop's body_fun, not of the scan
+    or while_loop it becomes, whose carry also holds the index."""
+    leaves, tree = _flatten(init_val)
+    avals = [_sub.leaf_aval(x, " (fori_loop's init_val)") for x in _sub.strong_leaves(leaves)]
+
+    def body(i, val):
+        out_leaves, out_tree = _flatten(body_fun(i, val))
+        return _unflatten(tree, _sub.coerce(out_leaves, out_tree, avals, tree,
+                                            "fori_loop's body_fun"))
+    return body
 
 
 def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool = False,

@@ -17,8 +17,9 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad import tree
+from funcgrad.control.subprogram import leaf_aval
 from funcgrad.core.errors import ShapeError
-from funcgrad.numpy._util import array_arg
+from funcgrad.numpy._util import array_arg, normalize_axis
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
 from funcgrad.ops.linalg import dot_general as _dot_general
 from funcgrad.scipy import special as _special
@@ -580,6 +581,11 @@ def pad(operand, padding_value, padding_config):
         array([0., 1., 2., 0., 0.])
     """
     operand = array_arg(operand, "operand")
+    padding_config = [tuple(c) for c in padding_config]
+    if len(padding_config) != operand.ndim:
+        raise ShapeError(f"lax.pad needs one (low, high, interior) per axis of "
+                         f"{leaf_aval(operand)}, got "
+                         f"{len(padding_config)} (low, high, interior)")
     if any(interior for _, _, interior in padding_config):
         raise NotImplementedError("lax.pad: interior padding is not supported")
     crops = tuple(builtins.slice(-lo if lo < 0 else None, hi if hi < 0 else None)
@@ -595,9 +601,24 @@ def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
         >>> lax.slice(np.arange(10.0), (2,), (8,), (3,))
         array([2., 5.])
     """
+    operand = array_arg(operand, "operand")
     strides = strides or (1,) * len(start_indices)
-    return array_arg(operand, "operand")[tuple(
+    _check_slice(operand, start_indices, limit_indices, strides, "lax.slice")
+    return operand[tuple(
         builtins.slice(a, b, s) for a, b, s in zip(start_indices, limit_indices, strides))]
+
+
+def _check_slice(operand, starts, limits, strides, what):
+    """Bounds within the operand, as JAX's lax requires: Python slicing would clip them."""
+    if not len(starts) == len(limits) == len(strides) == operand.ndim:
+        raise ShapeError(f"{what} needs one start and one limit per axis of "
+                         f"{leaf_aval(operand)}, got "
+                         f"starts {tuple(starts)} and limits {tuple(limits)}")
+    for axis, (a, b, s, n) in enumerate(zip(starts, limits, strides, operand.shape)):
+        if not 0 <= a <= b <= n or s < 1:
+            raise ShapeError(f"{what}: start {a}, limit {b} and stride {s} do not fit axis "
+                             f"{axis} of {leaf_aval(operand)}: they need "
+                             f"0 <= start <= limit <= {n} and stride >= 1")
 
 
 def slice_in_dim(operand, start_index, limit_index, stride: int = 1, axis: int = 0):
@@ -609,9 +630,15 @@ def slice_in_dim(operand, start_index, limit_index, stride: int = 1, axis: int =
                [4., 5.]])
     """
     operand = array_arg(operand, "operand")
-    index = [builtins.slice(None)] * operand.ndim
-    index[axis] = builtins.slice(start_index, limit_index, stride)
-    return operand[tuple(index)]
+    axis = normalize_axis(axis, operand.ndim)
+    n = operand.shape[axis]
+    # None and negative bounds count as in JAX's slice_in_dim (from the end of the axis)
+    start_index = 0 if start_index is None else start_index + n * (start_index < 0)
+    limit_index = n if limit_index is None else limit_index + n * (limit_index < 0)
+    starts, limits = [0] * operand.ndim, list(operand.shape)
+    strides = [1] * operand.ndim
+    starts[axis], limits[axis], strides[axis] = start_index, limit_index, stride
+    return slice(operand, starts, limits, strides)
 
 
 def index_in_dim(operand, index: int, axis: int = 0, keepdims: bool = True):
@@ -756,5 +783,8 @@ def top_k(operand, k: int):
         (array([4., 4.]), array([1, 3]))
     """
     operand = array_arg(operand, "operand")
+    if not 0 <= k <= (operand.shape[-1] if operand.ndim else 0):
+        raise ShapeError(f"top_k needs 0 <= k <= the size of the last axis, got k={k} for "
+                         f"{leaf_aval(operand)}")
     order = fnp.argsort(-operand, axis=-1)[..., :k]
     return fnp.take_along_axis(operand, order, axis=-1), order

@@ -30,11 +30,13 @@ from collections.abc import Callable as _Callable
 from typing import NamedTuple as _NamedTuple
 
 import numpy as np
+import optree as _optree
 
 import funcgrad.numpy as fnp
 from funcgrad import nn as _nn
 from funcgrad import tree
 from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
+from funcgrad.core.errors import ShapeError as _ShapeError
 
 __all__ = [
     "GradientTransformation",
@@ -103,6 +105,33 @@ def _count():
     return np.zeros((), np.int64)
 
 
+_STATE = "optimizer state (made by init(params))"
+
+
+def _with_updates(fn, updates, other, name: str = _STATE, where: str = "update"):
+    """``tree.map(fn, updates, other)``, for ``other`` the state's moments or the params,
+    checking that the updates have its structure and shapes: optree's error names neither,
+    and NumPy would broadcast a gradient of another shape into the state and the params
+    without a word. (As cheap as tree.map: one flatten of each.)"""
+    u_leaves, u_tree = tree.flatten(updates)
+    o_leaves, o_tree = tree.flatten(other)
+    if u_tree != o_tree:
+        raise _FuncgradTypeError(f"{where}: the updates (gradients) have structure {u_tree}, "
+                                 f"not that of the {name}, {o_tree}; {_NEEDS[where]}")
+    for k, (u, o) in enumerate(zip(u_leaves, o_leaves)):
+        if np.shape(u) != np.shape(o):
+            path = _optree.tree_flatten_with_path(updates, namespace=tree.NAMESPACE)[0][k]
+            raise _ShapeError(f"{where}: the updates (gradients) at "
+                              f"{''.join(f'[{key!r}]' for key in path)} have shape "
+                              f"{np.shape(u)}, not that of the {name}, {np.shape(o)}; "
+                              f"{_NEEDS[where]}")
+    return tree.unflatten(u_tree, [fn(u, o) for u, o in zip(u_leaves, o_leaves)])
+
+
+_NEEDS = {"update": "update(grads, state, params) needs gradients of the params given to init",
+          "apply_updates": "apply_updates(params, updates) needs updates shaped like params"}
+
+
 def apply_updates(params, updates):
     """``params + updates``, leaf by leaf (keeping each parameter's dtype).
 
@@ -110,7 +139,8 @@ def apply_updates(params, updates):
         >>> fg.optim.apply_updates({"b": np.ones(2)}, {"b": np.array([0.5, -0.5])})
         {'b': array([1.5, 0.5])}
     """
-    return tree.map(lambda p, u: fnp.astype(p + u, fnp.asarray(p).dtype), params, updates)
+    return _with_updates(lambda u, p: fnp.astype(p + u, fnp.asarray(p).dtype), updates, params,
+                         "params", "apply_updates")
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
@@ -380,7 +410,7 @@ def trace(decay, nesterov=False) -> GradientTransformation:
         array([1.9])
     """
     def update(updates, state, params=None):
-        new = tree.map(lambda g, t: g + decay * t, updates, state.trace)
+        new = _with_updates(lambda g, t: g + decay * t, updates, state.trace)
         out = tree.map(lambda g, t: g + decay * t, updates, new) if nesterov else new
         return out, TraceState(new)
     return GradientTransformation(lambda params: TraceState(_zeros_like(params)), update)
@@ -393,7 +423,7 @@ class ScaleByAdamState(_NamedTuple):
 
 
 def _moment(updates, moments, decay, power):
-    return tree.map(lambda g, m: (1 - decay) * (g ** power) + decay * m, updates, moments)
+    return _with_updates(lambda g, m: (1 - decay) * (g ** power) + decay * m, updates, moments)
 
 
 def _debias(moment, decay, count):
@@ -455,7 +485,7 @@ def add_decayed_weights(weight_decay=0.0) -> GradientTransformation:
         if params is None:
             raise _FuncgradTypeError("add_decayed_weights needs params: "
                                     "opt.update(grads, state, params)")
-        return tree.map(lambda g, p: g + weight_decay * p, updates, params), state
+        return _with_updates(lambda g, p: g + weight_decay * p, updates, params, "params"), state
     return GradientTransformation(lambda params: EmptyState(), update)
 
 
@@ -496,7 +526,7 @@ def scale_by_lion(b1=0.9, b2=0.99) -> GradientTransformation:
         array([ 1., -1.])
     """
     def update(updates, state, params=None):
-        out = tree.map(lambda g, m: fnp.sign((1 - b1) * g + b1 * m), updates, state.mu)
+        out = _with_updates(lambda g, m: fnp.sign((1 - b1) * g + b1 * m), updates, state.mu)
         mu = tree.map(lambda g, m: (1 - b2) * g + b2 * m, updates, state.mu)
         return out, ScaleByLionState(mu)
     return GradientTransformation(lambda params: ScaleByLionState(_zeros_like(params)), update)
@@ -521,7 +551,7 @@ def scale_by_trust_ratio(eps=0.0) -> GradientTransformation:
         return u * safe
 
     def update(updates, state, params=None):
-        return tree.map(ratio, updates, params), state
+        return _with_updates(ratio, updates, params, "params"), state
     return GradientTransformation(lambda params: ScaleByTrustRatioState(), update)
 
 
@@ -602,7 +632,7 @@ def adagrad(learning_rate, initial_accumulator_value=0.1, eps=1e-7) -> GradientT
             tree.map(lambda p: fnp.full_like(p, initial_accumulator_value), params))
 
     def update(updates, state, params=None):
-        total = tree.map(lambda g, s: s + g * g, updates, state.sum_of_squares)
+        total = _with_updates(lambda g, s: s + g * g, updates, state.sum_of_squares)
         out = tree.map(lambda g, s: g / fnp.sqrt(s + eps), updates, total)
         return out, ScaleByAdagradState(total)
     return chain(GradientTransformation(init, update), scale_by_learning_rate(learning_rate))

@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -197,10 +198,13 @@ def fold_in(key, data):
 def _shape_arg(shape):
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
+    if isinstance(shape, str):  # (iterable, and each digit an int: "12" would be (1, 2))
+        raise _FuncgradTypeError(f"a shape is a tuple of integer dimensions, not {shape!r:.60}")
     try:
-        dims = tuple(int(d) for d in shape)
+        dims = tuple(operator.index(d) for d in shape)  # (int(2.5) would be 2)
     except TypeError:
-        raise _ShapeError(f"a shape is a tuple of ints, not {shape!r:.60}") from None
+        raise _FuncgradTypeError(f"a shape is a tuple of integer dimensions, not "
+                                 f"{shape!r:.60}") from None
     if any(d < 0 for d in dims):  # else an internal iota reports a dimension never given
         raise _ShapeError(f"a shape has no negative dimensions, not {dims}")
     return dims
@@ -385,11 +389,23 @@ def categorical(key, logits, axis=-1, shape=None):
     axis = axis % logits.ndim
     batch = tuple(d for i, d in enumerate(logits.shape) if i != axis)
     shape = batch if shape is None else _shape_arg(shape)
+    if len(shape) < len(batch) or _broadcast(shape, batch) != shape:
+        raise _ShapeError(f"categorical's shape {shape} does not fit the logits' batch shape "
+                          f"{batch} (logits of shape {logits.shape} without axis {axis}): it "
+                          "must end with the batch shape, or broadcast it")
     n = logits.shape[axis]
-    noise_shape = (*shape[:len(shape) - len(batch)], *_insert(batch, axis, n))
+    lead = len(shape) - len(batch)
+    noise_shape = (*shape[:lead], *_insert(shape[lead:], axis, n))
     noise = gumbel(key, noise_shape, np.dtype(logits.dtype) if logits.dtype.kind == "f"
                    else np.float64)
     return fnp.argmax(noise + logits, axis=axis - len(_insert(batch, axis, n)))
+
+
+def _broadcast(a, b):
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        return None
 
 
 def _insert(shape, axis, n):
@@ -450,6 +466,9 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     """
     shape = _shape_arg(shape)
     n = int(a) if isinstance(a, (int, np.integer)) else _array_arg(a).shape[axis]
+    if p is not None and tuple(_array_arg(p, "p").shape) != (n,):
+        raise _ShapeError(f"choice's p of shape {tuple(_array_arg(p).shape)} does not match "
+                          f"the {n} elements it chooses from: give one probability each")
     k = math.prod(shape)
     if replace:
         if p is None:

@@ -15,6 +15,7 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+from funcgrad import lax
 
 SOURCE = Path(__file__).read_text().splitlines()
 A34, A5, A52 = np.ones((3, 4)), np.ones(5), np.ones((5, 2))
@@ -105,6 +106,36 @@ def test_other_shape_errors_name_the_line():
         fg.make_ir(lambda x: x.at[0].set(np.ones(3)))(A34)  # <- at set
 
 
+def test_a_short_identity_permutation_is_not_a_permutation():
+    # (0,) is the identity's prefix: it was taken for "nothing to do" before being checked
+    with raises_at(fg.ShapeError, "short transpose", "(0,)", "f64[3,4]"):
+        fnp.transpose(A34, (0,))  # <- short transpose
+    with raises_at(fg.ShapeError, "lax transpose", "(0,)", "f64[3,4]"):
+        lax.transpose(A34, (0,))  # <- lax transpose
+
+
+def test_lax_static_bounds_are_checked_not_clipped():
+    """NumPy's slicing clips what is out of range; JAX's lax refuses it, and funcgrad gave
+    the clipped (or a wrong-size) result without a word."""
+    with raises_at(fg.ShapeError, "slice limit", "lax.slice", "limit 9", "axis 0 of f64[5]"):
+        lax.slice(A5, (0,), (9,))  # <- slice limit
+    with raises_at(fg.ShapeError, "slice count", "lax.slice", "one start and one limit per "
+                   "axis", "f64[3,4]"):
+        lax.slice(A34, (0,), (2,))  # <- slice count
+    with raises_at(fg.ShapeError, "slice start", "lax.slice", "start 4", "limit 2"):
+        lax.slice(A5, (4,), (2,))  # <- slice start
+    with raises_at(fg.ShapeError, "slice_in_dim", "lax.slice", "limit 7"):
+        lax.slice_in_dim(A34, 0, 7, axis=1)  # <- slice_in_dim
+    with raises_at(fg.ShapeError, "top_k", "top_k", "k=9", "f64[5]"):
+        fg.jit(lambda x: lax.top_k(x, 9))(A5)  # <- top_k
+    with raises_at(fg.ShapeError, "top_k negative", "top_k", "k=-1"):
+        lax.top_k(A5, -1)  # <- top_k negative
+    with raises_at(fg.ShapeError, "pad", "lax.pad", "2 (low, high, interior)", "f64[5]"):
+        lax.pad(A5, 0.0, [(1, 1, 0), (1, 1, 0)])  # <- pad
+    np.testing.assert_array_equal(lax.slice(np.arange(5.0), (1,), (5,), (2,)), [1.0, 3.0])
+    assert lax.top_k(A5, 5)[0].shape == (5,) and lax.top_k(A5, 0)[0].shape == (0,)
+
+
 def test_error_inside_a_helper_names_the_helper_line():
     def helper(x, y):
         return fnp.maximum(x, y)  # <- helper
@@ -130,6 +161,17 @@ def test_if_on_a_traced_value():
         return 0.0 * x
     with raises_at(fg.ConcretizationError, "if", "bool()", "this bool[] is traced") as info:
         fg.make_ir(relu)(1.0)
+    _explains_control_flow(str(info.value))
+
+
+def test_if_on_a_value_vmap_maps():
+    # the reason given was "under make_ir and jit", neither of which the user called
+    def relu(x):
+        if x > 0:  # <- vmap if
+            return x
+        return 0.0 * x
+    with raises_at(fg.ConcretizationError, "vmap if", "bool()", "vmap") as info:
+        fg.vmap(relu)(A5)
     _explains_control_flow(str(info.value))
 
 
@@ -300,6 +342,22 @@ def test_a_static_string_is_fine():
     closed = fg.make_ir(lambda x, mode: x * 2 if mode == "double" else x,
                         static_argnums=1)(A5, "double")
     assert len(closed.program.invars) == 1
+
+
+def test_static_arguments_that_name_no_parameter():
+    """A misspelt static_argnames was ignored: the argument was traced, and the `if` on it
+    failed with advice to make it static, which it was meant to be (JAX refuses at jit)."""
+    def scaled(x, power, mode="sum"):
+        return fnp.sum(x ** power) if mode == "sum" else x ** power
+    with raises_at(fg.FuncgradValueError, "misspelt", "static_argnames", "'pwr'",
+                   "scaled has no parameter", "(x, power, mode)"):
+        fg.jit(scaled, static_argnames=("pwr", "mode"))  # <- misspelt
+    with raises_at(fg.FuncgradTypeError, "float argnums", "static_argnums", "1.0"):
+        fg.jit(scaled, static_argnums=1.0)  # <- float argnums
+    with raises_at(fg.FuncgradTypeError, "int argnames", "static_argnames", "names", "1"):
+        fg.jit(scaled, static_argnames=1)  # <- int argnames
+    # a function taking **kwargs takes any name
+    assert fg.jit(lambda x, **kw: x * kw["k"], static_argnames="k")(A5, k=2.0)[0] == 2.0
 
 
 def test_eager_functions_refuse_non_arrays():

@@ -81,6 +81,27 @@ def test_complex_input_to_vjp_names_the_argument():
         fg.vjp(loss, np.ones(3, complex), np.ones(3))
 
 
+@pytest.mark.parametrize("cotangent, match", [
+    (np.ones(3) * 1j, r"cotangent 0 has dtype complex128, but its output has dtype float64"),
+    (np.ones(3, np.float32), "cotangent 0 has dtype float32, but its output has dtype float64"),
+    (np.ones(3, int), "cotangent 0 has dtype int64"),
+    (np.array([object()] * 3), "cotangent 0 has dtype object"),
+])
+def test_a_cotangent_has_its_outputs_dtype(cotangent, match):
+    """As jvp's tangents (and JAX's cotangents): a complex cotangent lost its imaginary part
+    with only NumPy's ComplexWarning, pointing into funcgrad."""
+    _, pullback = fg.vjp(lambda x: x * 2.0, np.ones(3))
+    with pytest.raises(fg.FuncgradTypeError, match=match):
+        pullback(cotangent)
+
+
+def test_a_python_number_cotangent_takes_the_outputs_dtype():
+    _, pullback = fg.vjp(lambda x: fnp.sum(x), np.ones(3, np.float32))
+    assert pullback(1.0)[0].dtype == np.float32
+    _, pullback = fg.vjp(lambda x: (fnp.sum(x), fnp.argmax(x)), np.ones(3))
+    np.testing.assert_array_equal(pullback((1.0, 0))[0], np.ones(3))  # an int output's
+
+
 @pytest.mark.parametrize("fn, got", [
     (lambda x: fnp.sum(x), r"returned a single array \(f64\[\]\)"),
     (lambda x: (fnp.sum(x), 1, 2), "returned a tuple of length 3"),

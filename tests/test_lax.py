@@ -354,6 +354,42 @@ def test_scan_and_while_carry_types_must_not_change():
         lax.scan(lambda c, x: c, 0.0, XS)
 
 
+def test_a_python_float_is_never_truncated_into_an_integer_carry_or_branch():
+    # A Python number takes the dtype of the array it stands beside, but a float must not
+    # become an int: the loops ran forever (0 + 0.4 cast back to 0) and cond gave 0 for 0.5.
+    # JAX refuses these too.
+    with pytest.raises(fg.FuncgradTypeError, match=r"body_fun must return i64\[\].*f64\[\]"):
+        fg.jit(lambda x: lax.while_loop(lambda c: c < 3, lambda c: c + 0.4, x))(0)
+    with pytest.raises(fg.FuncgradTypeError, match=r"new carry\) must return i64\[\]"):
+        fg.jit(lambda x: lax.scan(lambda c, _: (c + 0.4, c), x, None, length=3))(0)
+    with pytest.raises(fg.FuncgradTypeError, match="body_fun must return"):
+        lax.while_loop(lambda c: c < 3, lambda c: 5.5, np.int64(0))
+    with pytest.raises(fg.FuncgradTypeError, match=r"false_fun returns i64\[\] but true_fun "
+                                                   r"returns f64\[\]"):
+        lax.cond(True, lambda x: 0.5, lambda x: x, np.int64(1))
+    with pytest.raises(fg.FuncgradTypeError, match="same types"):
+        lax.switch(0, [lambda x: x, lambda x: 0.5], np.int64(1))
+    with pytest.raises(fg.FuncgradTypeError, match="same types"):  # whichever branch is first
+        lax.switch(0, [lambda x: 0.5, lambda x: 1, lambda x: x], np.int64(1))
+    # what fits stays allowed: a Python int in a float carry, a Python float in a float32 one
+    assert lax.cond(True, lambda x: 2, lambda x: x, np.float32(1)) == np.float32(2.0)
+    assert lax.while_loop(lambda c: c < 3, lambda c: c + 1, 0) == 3
+    assert lax.while_loop(lambda c: c < 3, lambda c: 5.0, np.float32(1)).dtype == np.float32
+
+
+def test_fori_loop_body_errors_speak_of_fori_loop():
+    # they named the scan or while_loop fori_loop is made of, and its carry (i, val)
+    def doubling(i, x):
+        return fnp.concatenate([x, x])
+    match = r"^fori_loop's body_fun must return f64\[5\], .* but it returns f64\[10\]"
+    with pytest.raises(fg.FuncgradTypeError, match=match):
+        lax.fori_loop(0, 3, doubling, np.ones(5))  # static bounds: a scan
+    with pytest.raises(fg.FuncgradTypeError, match=match):
+        fg.jit(lambda n: lax.fori_loop(0, n, doubling, np.ones(5)))(3)  # traced: a while_loop
+    with pytest.raises(fg.FuncgradTypeError, match=r"fori_loop's body_fun must return i64\[\]"):
+        lax.fori_loop(0, 3, lambda i, c: c + 0.5, 0)
+
+
 def test_misuse_errors_name_what_was_wrong():
     with pytest.raises(fg.FuncgradTypeError, match="predicate must be a scalar"):
         lax.cond(np.array([True, False]), fnp.sin, fnp.cos, 1.0)

@@ -155,6 +155,32 @@ def test_bad_learning_rate_is_named():
         opt.update(GRADS[0], opt.init(PARAMS))
 
 
+@pytest.mark.parametrize("make", [O.sgd, lambda lr: O.sgd(lr, momentum=0.9), O.adam, O.adamw,
+                                  O.rmsprop, O.adagrad, O.lion, O.lamb])
+def test_gradients_not_shaped_like_the_params_are_refused(make):
+    """optree's "dictionary key mismatch" named neither grads nor params, and a gradient of
+    a broadcastable shape silently changed the shape of the state and of the params."""
+    opt = make(0.1)
+    state = opt.init(PARAMS)
+
+    def step(grads):  # (plain sgd meets the params only in apply_updates)
+        return O.apply_updates(PARAMS, opt.update(grads, state, PARAMS)[0])
+    with pytest.raises(fg.FuncgradTypeError, match=r"the updates \(gradients\) have structure "
+                                                   r".*'w'.*not that of the .*'b'.*'w'"):
+        step({"w": GRADS[0]["w"]})
+    wide = {"w": GRADS[0]["w"][None], "b": GRADS[0]["b"]}
+    with pytest.raises(fg.ShapeError, match=r"at \['w'\] have shape \(1, 3, 2\), not that of "
+                                            r"the .*, \(3, 2\)"):
+        step(wide)
+
+
+def test_apply_updates_refuses_updates_not_shaped_like_the_params():
+    with pytest.raises(fg.FuncgradTypeError, match="apply_updates.*structure"):
+        O.apply_updates(PARAMS, {"w": PARAMS["w"]})
+    with pytest.raises(fg.ShapeError, match=r"apply_updates.*\['b'\] have shape \(3, 2\)"):
+        O.apply_updates(PARAMS, {"w": PARAMS["w"], "b": np.ones((3, 2))})
+
+
 def _loss(params, x, y):
     h = fnp.tanh(x @ params["w"] + params["b"])
     return fnp.mean((h - y) ** 2)

@@ -59,6 +59,26 @@ def test_bad_keys_and_seeds_are_named():
         R.multivariate_normal(KEY, np.zeros(2), np.eye(2), method="svd")
 
 
+def test_shapes_and_probabilities_that_do_not_fit_are_refused():
+    """Each was silently wrong: a float dimension truncated (2.5 -> 2), a string read digit
+    by digit ("12" -> (1, 2)), p of the wrong length used as it was, and categorical's
+    shape ignored when it disagreed with the logits' batch shape."""
+    with pytest.raises(fg.FuncgradTypeError, match=r"integer dimensions, not \(2\.5,\)"):
+        R.normal(KEY, (2.5,))
+    with pytest.raises(fg.FuncgradTypeError, match="integer dimensions, not '12'"):
+        R.uniform(KEY, "12")
+    with pytest.raises(fg.ShapeError, match=r"p of shape \(4,\) .* 3 elements"):
+        R.choice(KEY, 3, (2,), p=np.ones(4) / 4)
+    with pytest.raises(fg.ShapeError, match=r"p of shape \(2,\) .* 3 elements"):
+        R.choice(KEY, np.arange(3.0), (2,), replace=False, p=np.ones(2) / 2)
+    with pytest.raises(fg.ShapeError, match=r"shape \(2,\) .* batch shape \(3,\)"):
+        R.categorical(KEY, np.ones((3, 4)), shape=(2,))
+    # shape broadcasts the logits' batch shape, as in JAX
+    assert R.categorical(KEY, np.ones((1, 4)), shape=(3,)).shape == (3,)
+    assert R.categorical(KEY, np.ones((3, 4)), shape=(5, 3)).shape == (5, 3)
+    assert R.normal(KEY, np.int64(3)).shape == (3,)
+
+
 def _draws(key):
     """The generator's building blocks (every other distribution composes these): the
     compiled program stays small enough to compile in seconds."""

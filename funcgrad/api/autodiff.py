@@ -526,8 +526,17 @@ class Pullback:
             if np.shape(ct) != aval.shape:
                 raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
                                  f"shape {aval.shape}")
-            if not isinstance(ct, Tracer):  # the backward program takes it with this dtype
-                leaves[k] = np.asarray(ct, aval.dtype)[()]
+            if isinstance(ct, Tracer):
+                continue
+            # A cotangent has its output's dtype, as jvp's tangents have their primal's (and
+            # as in JAX): a cast would drop a complex cotangent's imaginary part. A Python
+            # number takes the output's dtype; an integer output's cotangent is not used.
+            dtype = np.result_type(ct) if type(ct) not in (float, int) else aval.dtype
+            if dtype != aval.dtype and is_float(aval.dtype):
+                raise FuncgradTypeError(f"vjp's pullback: cotangent {k} has dtype {dtype}, but "
+                                        f"its output has dtype {aval.dtype}; a cotangent has "
+                                        "its output's dtype")
+            leaves[k] = np.asarray(ct, aval.dtype)[()]  # (the backward program's input dtype)
         cts = numpy_values(owned_results(self.backward, run(self.backward,
                                                              [*self.residuals, *leaves])))
         out, it = [], iter(cts)

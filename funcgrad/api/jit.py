@@ -34,7 +34,7 @@ from funcgrad.compile.signals import LargeTrigArgument
 from funcgrad.compile.threads import check_threads, default_threads
 from funcgrad.compile.threads import set_threads as threads_of_numba
 from funcgrad.control.call import call
-from funcgrad.core.arguments import FunctionArgs, name_of
+from funcgrad.core.arguments import FunctionArgs, name_of, static_spec
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
 from funcgrad.core.evaluate import ClosedProgram, evaluate, owned_results
 from funcgrad.core.ir import Program, common_subexpression_elimination, dead_code_elimination
@@ -71,8 +71,8 @@ class Jitted(Transformed):
     """``fun`` compiled: call it like ``fun``. ``.lower(*args)`` shows the generated code and
     ``.lower(*args).compile()`` compiles ahead of time."""
 
-    def __init__(self, fun: Callable, static_argnums: Sequence[int] = (),
-                 static_argnames: Sequence[str] = (), compile: str | None = None,
+    def __init__(self, fun: Callable, static_argnums: int | Sequence[int] = (),
+                 static_argnames: str | Sequence[str] = (), compile: str | None = None,
                  threads: int | None = None):
         if not callable(fun):
             raise FuncgradTypeError(f"jit needs a function, got {type(fun).__name__}")
@@ -80,9 +80,8 @@ class Jitted(Transformed):
             raise FuncgradValueError(f"jit(compile={compile!r}): compile must be one of "
                                      f"{', '.join(map(repr, compiled.COMPILE_MODES))} or None "
                                      "(the default, FUNCGRAD_COMPILE or 'tiered')")
-        self.static_argnums = tuple(static_argnums)
-        self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) \
-            else tuple(static_argnames)
+        self.static_argnums, self.static_argnames = static_spec(fun, static_argnums,
+                                                               static_argnames)
         self.threads = default_threads() if threads is None else \
             check_threads(threads, "jit(threads)")
         super().__init__(fun, (self.static_argnums, self.static_argnames, compile, threads))
@@ -611,10 +610,9 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         >>> value, grad = step(np.ones(3))
     """
     _check_donations(donate_argnums, donate_argnames)
-    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     if fun is None:  # @jit(static_argnums=...)
-        return lambda f: Jitted(f, nums, static_argnames, compile, threads)
-    return Jitted(fun, nums, static_argnames, compile, threads)
+        return lambda f: Jitted(f, static_argnums, static_argnames, compile, threads)
+    return Jitted(fun, static_argnums, static_argnames, compile, threads)
 
 
 def _check_donations(argnums, argnames):

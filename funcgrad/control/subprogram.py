@@ -70,10 +70,17 @@ def trace_closed(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], what: 
     return Traced(closed, consts, found[0])
 
 
+def takes_dtype(got: ShapedArray, dtype) -> bool:
+    """A value of type ``got`` may stand for one of ``dtype``: the same dtype, or a Python
+    number that fits it (as in arithmetic). A float is never truncated to an integer:
+    `c + 0.5` in a loop over an int carry would round back every step (JAX refuses it too)."""
+    return got.dtype == dtype or (got.weak_type and np.can_cast(got.dtype, dtype, "same_kind"))
+
+
 def coerce(leaves, tree, avals, expected_tree, what):
     got = [leaf_aval(x) for x in leaves]
     same = tree == expected_tree and all(
-        g.shape == a.shape and (g.dtype == a.dtype or g.weak_type) for g, a in zip(got, avals))
+        g.shape == a.shape and takes_dtype(g, a.dtype) for g, a in zip(got, avals))
     if not same:
         raise FuncgradTypeError(
             f"{what} must return {describe(expected_tree, avals)}, the same structure, shapes "

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import optree
 
-from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
 from funcgrad.tree import NAMESPACE, flatten, unflatten
 
 
@@ -120,6 +120,32 @@ def _static_by_signature(fun, args, kwargs, static_argnums, static_argnames):
     named = {i for i in not_passed if i < len(names)}
     return (tuple(i for i in nums if i not in named),
             static_argnames | {names[i] for i in named})
+
+
+def static_spec(fun, static_argnums, static_argnames) -> tuple[tuple, tuple]:
+    """jit's static_argnums and static_argnames as tuples, checked when jit is called: a
+    name that is none of ``fun``'s parameters would be ignored, and its argument traced."""
+    nums = (static_argnums,) if isinstance(static_argnums, int) else static_argnums
+    names = (static_argnames,) if isinstance(static_argnames, str) else static_argnames
+    if not isinstance(nums, (tuple, list)) or \
+            any(not isinstance(i, int) or isinstance(i, bool) for i in nums):
+        raise FuncgradTypeError(f"static_argnums must be an int or a tuple of ints, got "
+                                f"{static_argnums!r}")
+    if not isinstance(names, (tuple, list)) or any(not isinstance(n, str) for n in names):
+        raise FuncgradTypeError(f"static_argnames must be a name or a tuple of names, got "
+                                f"{static_argnames!r}")
+    try:
+        params = inspect.signature(fun).parameters
+    except (TypeError, ValueError):  # (a builtin or a ufunc: nothing to check against)
+        return tuple(nums), tuple(names)
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = [n for n in names
+                   if n not in params or params[n].kind is inspect.Parameter.POSITIONAL_ONLY]
+        if unknown:
+            raise FuncgradValueError(
+                f"static_argnames {', '.join(map(repr, unknown))}: {name_of(fun)} has no "
+                f"parameter of that name; its parameters are ({', '.join(params)})")
+    return tuple(nums), tuple(names)
 
 
 def native_byte_order(x):

@@ -264,8 +264,8 @@ def escaped_tracer_error(tracer: Tracer) -> UnexpectedTracerError:
 
 def concretization_error(tracer: Tracer, what: str) -> ConcretizationError:
     return ConcretizationError(
-        f"{what} needs a concrete value, but this {tracer.aval} is traced: under make_ir and "
-        "jit, funcgrad records your function once, without the values of its inputs, so "
+        f"{what} needs a concrete value, but this {tracer.aval} is traced: under jit, vmap "
+        "and make_ir, funcgrad records your function once, without the values of its inputs, so "
         "Python control flow (if, while, bool(), int(), float()) cannot depend on array "
         "values. Write an `if` as lax.cond(pred, true_fun, false_fun, *operands) and a loop as "
         "lax.while_loop(cond_fun, body_fun, init) (or lax.fori_loop, lax.scan), with "

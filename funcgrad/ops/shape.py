@@ -265,7 +265,8 @@ batch_rules[transpose_p] = lambda args, dims, *, perm: (
 
 def transpose(x, perm):
     perm = tuple(int(p) for p in perm)
-    return x if perm == tuple(range(len(perm))) else transpose_p.bind(x, perm=perm)
+    # (the identity of all the axes: a prefix of it, such as (0,), is for the rule to refuse)
+    return x if perm == tuple(range(np.ndim(x))) else transpose_p.bind(x, perm=perm)
 
 
 # --- slice: static, strided, steps may be negative --------------------------------------
