@@ -168,6 +168,23 @@ __all__ += [
     "unstack", "vsplit",
 ]
 
+# More of NumPy's names, as JAX has them: floating-point and integer ufuncs, index tricks
+from funcgrad.numpy._creation import tri  # noqa: E402
+from funcgrad.numpy._index_tricks import (diag_indices, diag_indices_from,  # noqa: E402
+                                          fill_diagonal, indices, ix_, ravel_multi_index,
+                                          unravel_index)
+from funcgrad.numpy._linalg import diagflat  # noqa: E402
+from funcgrad.numpy._ufuncs import (array_equal, array_equiv, divmod, float_power,  # noqa: E402,A004
+                                    fmod, frexp, gcd, i0, isneginf, isposinf, lcm, ldexp,
+                                    modf, nextafter, spacing)
+
+__all__ += [
+    "tri", "diag_indices", "diag_indices_from", "fill_diagonal", "indices", "ix_",
+    "ravel_multi_index", "unravel_index", "diagflat",
+    "array_equal", "array_equiv", "divmod", "float_power", "fmod", "frexp", "gcd", "i0",
+    "isneginf", "isposinf", "lcm", "ldexp", "modf", "nextafter", "spacing",
+]
+
 from funcgrad.numpy import _tracer_methods  # noqa: E402
 
 _tracer_methods.install()  # Tracers get their array methods from this layer
