@@ -1,4 +1,5 @@
-"""Reductions and cumulative functions under NumPy's names."""
+"""Reductions and cumulative functions under NumPy's names. ``where=`` and ``initial=`` are
+composites (left-out elements become the identity through where), so every rule comes along."""
 
 from __future__ import annotations
 
@@ -224,9 +225,10 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
         a = a.astype(dtype)
     axes = normalize_axes(axis, a.ndim)
     centered = a - _mean(a, axis=axes, keepdims=True, where=where)
-    from funcgrad.numpy._ufuncs import true_divide
+    from funcgrad.numpy._ufuncs import maximum, true_divide
+    # NumPy divides by no fewer than 0 elements: ddof >= n gives inf or NaN, not a negative
     return true_divide(sum(centered * centered, axis=axes, keepdims=keepdims, where=where),
-                       _counted(a, axes, keepdims, where) - ddof)
+                       maximum(_counted(a, axes, keepdims, where) - ddof, 0))
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -293,4 +295,46 @@ cumprod.__doc__ = """Cumulative product along ``axis`` (like numpy.cumprod); exa
     Example:
         >>> fnp.cumprod(np.array([1.0, 2.0, 3.0, 4.0]))
         array([ 1.,  2.,  6., 24.])
+    """
+
+
+def _cumulative_with_initial(name, fn, identity):
+    def cumulative(x, /, *, axis=None, dtype=None, include_initial=False):
+        x = array_arg(x)
+        if x.ndim == 0:
+            raise ShapeError(f"{name}: x must be at least 1-D, got a 0-d array")
+        if axis is None:
+            if x.ndim > 1:
+                raise ShapeError(f"{name}: axis= is required for an array of more than one "
+                                 f"axis (got {x.ndim})")
+            axis = 0
+        axis = normalize_axis(axis, x.ndim)
+        out = fn(x, axis=axis, dtype=dtype)
+        if not include_initial:
+            return out
+        from funcgrad.numpy._creation import full
+        from funcgrad.numpy._shape import concatenate
+        first = full([1 if i == axis else d for i, d in enumerate(out.shape)], identity,
+                     out.dtype)
+        return concatenate([first, out], axis)
+    cumulative.__name__ = cumulative.__qualname__ = name
+    return cumulative
+
+
+cumulative_sum = _cumulative_with_initial("cumulative_sum", cumsum, 0)
+cumulative_prod = _cumulative_with_initial("cumulative_prod", cumprod, 1)
+cumulative_sum.__doc__ = """The array API's cumsum (like numpy.cumulative_sum): ``axis`` may be
+    left out only for 1-D ``x``; ``include_initial`` puts a 0 before each running sum.
+
+    Example:
+        >>> fnp.cumulative_sum(np.array([1.0, 2.0, 3.0]), include_initial=True)
+        array([0., 1., 3., 6.])
+    """
+cumulative_prod.__doc__ = """The array API's cumprod (like numpy.cumulative_prod): ``axis`` may
+    be left out only for 1-D ``x``; ``include_initial`` puts a 1 before each running product.
+
+    Example:
+        >>> fnp.cumulative_prod(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+        array([[ 1.,  2.],
+               [ 3., 12.]])
     """
