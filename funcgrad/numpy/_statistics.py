@@ -14,7 +14,7 @@ import numpy as np
 import funcgrad.numpy as fnp
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
 from funcgrad.core.tracing import Tracer
-from funcgrad.numpy._reductions import argmax, argmin, max as max_, min as min_
+from funcgrad.numpy._reductions import argmax, argmin, cumprod, cumsum, max as max_, min as min_
 from funcgrad.numpy._sorting import argsort, searchsorted
 from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsupported
 
@@ -297,6 +297,48 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     """
     return fnp.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
                            correction=correction))
+
+
+def _nan_cumulative(name, cumulative, identity):
+    def nan_cumulative(a, axis=None, dtype=None, out=None):
+        unsupported(name, out=out)
+        return cumulative(_without_nan(a, identity), axis=axis, dtype=dtype)
+    nan_cumulative.__name__ = nan_cumulative.__qualname__ = name
+    return nan_cumulative
+
+
+nancumsum = _nan_cumulative("nancumsum", cumsum, 0)
+nancumsum.__doc__ = """Cumulative sum along ``axis`` treating NaN as zero (like
+    numpy.nancumsum; axis=None flattens). NaN elements get a zero gradient.
+
+    Example:
+        >>> fnp.nancumsum(np.array([1.0, np.nan, 3.0]))
+        array([1., 1., 4.])
+    """
+nancumprod = _nan_cumulative("nancumprod", cumprod, 1)
+nancumprod.__doc__ = """Cumulative product along ``axis`` treating NaN as one (like
+    numpy.nancumprod; axis=None flattens).
+
+    Example:
+        >>> fnp.nancumprod(np.array([2.0, np.nan, 3.0]))
+        array([2., 2., 6.])
+    """
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    """The range ``max - min`` over ``axis`` (like numpy.ptp, "peak to peak"). The gradient
+    goes to the maximum and the minimum (shared among ties).
+
+    Example:
+        >>> fnp.ptp(np.array([[1.0, 5.0], [4.0, 2.0]]), axis=1)
+        array([4., 2.])
+    """
+    unsupported("ptp", out=out)
+    a = array_arg(a)
+    if a.dtype == np.bool_:
+        raise FuncgradTypeError("ptp of booleans: max - min would subtract booleans, which "
+                                "NumPy refuses")
+    return max_(a, axis=axis, keepdims=keepdims) - min_(a, axis=axis, keepdims=keepdims)
 
 
 def _nan_chooser(name, reduce, worst):

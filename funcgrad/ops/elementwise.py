@@ -406,9 +406,12 @@ heaviside_p = ufunc_primitive("heaviside", np.heaviside,
 fmod_p = ufunc_primitive("fmod", np.fmod, [lambda g, ans, x, y: g,
                                            lambda g, ans, x, y: -g * trunc(x / y)],
                          call("np.fmod({0}, {1})"))
-# ldexp(x, i) = x * 2 ** i exactly, without over- or underflowing on the way
+# ldexp(x, i) = x * 2 ** i exactly, without over- or underflowing on the way. The code
+# generator hands a float result's integer operands over as floats (NumPy computes in the
+# result's dtype); the exponent goes back to an integer, clamped where its float is not
+# exact (any exponent past 100000 gives 0 or inf alike)
 ldexp_p = ufunc_primitive("ldexp", np.ldexp, [lambda g, ans, x, i: ldexp(g, i), None],
-                          call("np.ldexp({0}, {1})"))
+                          call("np.ldexp({0}, np.int64(max(-1e5, min(1e5, {1}))))"))
 # the next float after x towards y, and the distance to the next one away from zero: steps
 nextafter_p = ufunc_primitive("nextafter", np.nextafter, None, call("np.nextafter({0}, {1})"))
 spacing_p = ufunc_primitive("spacing", np.spacing, None, call("np.spacing({0})"))
