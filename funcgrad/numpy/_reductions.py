@@ -227,8 +227,11 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     centered = a - _mean(a, axis=axes, keepdims=True, where=where)
     from funcgrad.numpy._ufuncs import maximum, true_divide
     # NumPy divides by no fewer than 0 elements: ddof >= n gives inf or NaN, not a negative
+    # (a Python int count stays one: weak, it keeps a float32 variance float32)
+    dof = _counted(a, axes, keepdims, where) - ddof
+    dof = builtins.max(dof, 0) if isinstance(dof, int) else maximum(dof, 0)
     return true_divide(sum(centered * centered, axis=axes, keepdims=keepdims, where=where),
-                       maximum(_counted(a, axes, keepdims, where) - ddof, 0))
+                       dof)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
