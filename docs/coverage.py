@@ -116,13 +116,41 @@ EXAMPLES = {
     "funcgrad.numpy.permute_dims": (lambda x: fnp.permute_dims(x, (1, 0)), (MATRIX,)),
     "funcgrad.scipy.linalg.solve_banded": (
         lambda ab, b: fg.scipy.linalg.solve_banded((1, 1), ab, b), (MATRIX, VECTOR)),
+    # more of NumPy's names: functions of functions, sizes given, JAX's inplace=False
+    "funcgrad.numpy.fill_diagonal": (lambda x: fnp.fill_diagonal(x, 0.5, inplace=False),
+                                     (MATRIX,)),
+    "funcgrad.numpy.put_along_axis": (
+        lambda x: fnp.put_along_axis(x, INTEGERS, 0.5, 0, inplace=False), (VECTOR,)),
+    "funcgrad.numpy.indices": (lambda: fnp.indices((2, 3)), ()),
+    "funcgrad.numpy.ravel_multi_index": (
+        lambda i: fnp.ravel_multi_index((i, i), (3, 3), mode="clip"), (INTEGERS,)),
+    "funcgrad.numpy.ldexp": (lambda x: fnp.ldexp(x, INTEGERS), (VECTOR,)),
+    "funcgrad.numpy.apply_along_axis": (lambda x: fnp.apply_along_axis(fnp.cumsum, 0, x),
+                                        (MATRIX,)),
+    "funcgrad.numpy.apply_over_axes": (lambda x: fnp.apply_over_axes(fnp.sum, x, [0, 1]),
+                                       (MATRIX,)),
+    "funcgrad.numpy.vectorize": (lambda x: fnp.vectorize(fnp.sin)(x), (VECTOR,)),
+    "funcgrad.numpy.polyfit": (lambda y: fnp.polyfit(VECTOR, y, 1), (VECTOR,)),
+    "funcgrad.numpy.choose": (lambda x: fnp.choose(INTEGERS, [x, 2 * x, 3 * x], mode="clip"),
+                              (VECTOR,)),
+    "funcgrad.numpy.compress": (lambda c, x: fnp.compress(c, x, size=2), (BOOLEANS, VECTOR)),
+    "funcgrad.numpy.extract": (lambda c, x: fnp.extract(c, x, size=2), (BOOLEANS, VECTOR)),
+    "funcgrad.numpy.resize": (lambda x: fnp.resize(x, (2, 2)), (VECTOR,)),
+    **{f"funcgrad.numpy.{f.__name__}": (lambda x, f=f: f(x, x, size=3), (VECTOR,))
+       for f in (fnp.intersect1d, fnp.setdiff1d, fnp.setxor1d, fnp.union1d)},
+    **{f"funcgrad.numpy.{f.__name__}": (lambda x, f=f: f(x, size=3), (VECTOR,))
+       for f in (fnp.unique_all, fnp.unique_counts, fnp.unique_inverse, fnp.unique_values)},
 }
 
 
 # --- the names -------------------------------------------------------------------------
 
-# public functions that compute no array: NumPy's error-handling settings
-NOT_ARRAY_FUNCTIONS = {"funcgrad.numpy.seterr", "funcgrad.numpy.geterr"}
+# public functions that compute no array: NumPy's error-handling settings, dtype and shape
+# helpers
+NOT_ARRAY_FUNCTIONS = {"funcgrad.numpy.seterr", "funcgrad.numpy.geterr",
+                       *(f"funcgrad.numpy.{name}" for name in (
+                           "promote_types", "can_cast", "issubdtype", "isscalar",
+                           "broadcast_shapes"))}
 
 def public_functions(module_name: str):
     """(qualified name, function) of each public function of ``module_name`` (for

@@ -10,8 +10,11 @@ Where funcgrad differs from NumPy, on purpose:
   - inside a trace, a function of Python numbers alone stays a (weak) Python number, as
     Python arithmetic does: ``x_f32 * fnp.sqrt(s)``, with ``s`` a Python float argument, is
     float32 traced, where NumPy's ``np.sqrt(s)`` is a float64 scalar that makes it float64;
-  - no ``out=``, ``where=`` or ``initial=`` (arrays are never written in place); boolean
-    masks and the sizes of results must be known while tracing; memory layout arguments
+  - no ``out=`` (arrays are never written in place: ``fill_diagonal`` and
+    ``put_along_axis`` take JAX's ``inplace=False`` and return a new array); reductions take
+    ``where=`` and ``initial=`` as JAX's do (composites: left-out elements get a zero
+    gradient), ufuncs do not; boolean masks and the sizes of results must be known while
+    tracing (JAX's ``size=`` where a size depends on values); memory layout arguments
     (``order``, ``subok``) are accepted and ignored;
   - integer ``reciprocal`` of 0 is 0 (NumPy's is undefined), and ``repeat`` wants integer
     repeats (NumPy truncates a float).
@@ -166,6 +169,57 @@ __all__ += [
     "append", "array_split", "atleast_3d", "column_stack", "concat", "delete", "dsplit",
     "dstack", "hsplit", "insert", "matrix_transpose", "permute_dims", "rot90", "row_stack",
     "unstack", "vsplit",
+]
+
+# More of NumPy's names, as JAX has them: floating-point and integer ufuncs, index tricks
+from funcgrad.numpy._creation import tri  # noqa: E402
+from funcgrad.numpy._index_tricks import (diag_indices, diag_indices_from,  # noqa: E402
+                                          fill_diagonal, indices, ix_, ravel_multi_index,
+                                          unravel_index)
+from funcgrad.numpy._linalg import diagflat  # noqa: E402
+from funcgrad.numpy._ufuncs import (array_equal, array_equiv, divmod, float_power,  # noqa: E402,A004
+                                    fmod, frexp, gcd, i0, isneginf, isposinf, lcm, ldexp,
+                                    modf, nextafter, spacing)
+
+from funcgrad.numpy._functional import (apply_along_axis, apply_over_axes,  # noqa: E402
+                                        vectorize)
+from funcgrad.numpy._histograms import (bartlett, blackman, hamming, hanning,  # noqa: E402
+                                        histogram, histogram_bin_edges, kaiser)
+from funcgrad.numpy._polynomial import (poly, polyadd, polyder, polydiv, polyfit,  # noqa: E402
+                                        polyint, polymul, polysub, roots)
+from funcgrad.numpy._reductions import cumulative_prod, cumulative_sum  # noqa: E402
+from funcgrad.numpy._scalar_types import (can_cast, isscalar, issubdtype,  # noqa: E402
+                                          promote_types)
+from funcgrad.numpy._sets import (intersect1d, setdiff1d, setxor1d, union1d,  # noqa: E402
+                                  unique_all, unique_counts, unique_inverse, unique_values)
+from funcgrad.numpy._shape_base import (block, broadcast_shapes, choose, compress,  # noqa: E402
+                                        extract, put_along_axis, resize, trim_zeros)
+from funcgrad.numpy._sorting import lexsort  # noqa: E402
+from funcgrad.numpy._statistics import nancumprod, nancumsum, ptp  # noqa: E402
+from funcgrad.numpy._functions import unwrap  # noqa: E402
+
+# NumPy's other names of funcgrad's scalar types, and its abstract ones (for issubdtype)
+bool = bool_  # noqa: A001
+int_, uint, double, single = int64, uint64, float64, float32
+floating, integer, number, inexact = _np.floating, _np.integer, _np.number, _np.inexact
+signedinteger, unsignedinteger, generic = _np.signedinteger, _np.unsignedinteger, _np.generic
+
+__all__ += [
+    "tri", "diag_indices", "diag_indices_from", "fill_diagonal", "indices", "ix_",
+    "ravel_multi_index", "unravel_index", "diagflat",
+    "array_equal", "array_equiv", "divmod", "float_power", "fmod", "frexp", "gcd", "i0",
+    "isneginf", "isposinf", "lcm", "ldexp", "modf", "nextafter", "spacing",
+    "apply_along_axis", "apply_over_axes", "vectorize",
+    "bartlett", "blackman", "hamming", "hanning", "histogram", "histogram_bin_edges", "kaiser",
+    "poly", "polyadd", "polyder", "polydiv", "polyfit", "polyint", "polymul", "polysub", "roots",
+    "cumulative_prod", "cumulative_sum", "nancumprod", "nancumsum", "ptp", "unwrap",
+    "can_cast", "isscalar", "issubdtype", "promote_types",
+    "intersect1d", "setdiff1d", "setxor1d", "union1d", "unique_all", "unique_counts",
+    "unique_inverse", "unique_values", "lexsort",
+    "block", "broadcast_shapes", "choose", "compress", "extract", "put_along_axis", "resize",
+    "trim_zeros",
+    "bool", "int_", "uint", "double", "single", "floating", "integer", "number", "inexact",
+    "signedinteger", "unsignedinteger", "generic",
 ]
 
 from funcgrad.numpy import _tracer_methods  # noqa: E402

@@ -347,6 +347,22 @@ def eye(N, M=None, k=0, dtype=None, order="C"):
     return where(offsets == k, dtype.type(1), dtype.type(0))
 
 
+def tri(N, M=None, k=0, dtype=None):
+    """Ones at and below the k-th diagonal of an N x M matrix, zeros above (like numpy.tri).
+
+    Example:
+        >>> fnp.tri(2, 3, k=1)
+        array([[1., 1., 0.],
+               [1., 1., 1.]])
+    """
+    dtype = _dtype(dtype)
+    M = N if M is None else M
+    if not tracing():
+        return np.tri(N, M, k, dtype)
+    offsets = sh.iota(np.int64, (N, M), 1) - sh.iota(np.int64, (N, M), 0)
+    return where(offsets <= k, dtype.type(1), dtype.type(0))
+
+
 def identity(n, dtype=None):
     """The n x n identity matrix (like numpy.identity).
 

@@ -245,3 +245,30 @@ def _conditions(condlist, x_ndim):
         c = array_arg(c) if isinstance(c, (list, tuple)) else scalar_or_array(c)
         out.append(c if dtype_of(c) == np.bool_ else not_equal(c, 0))
     return out
+
+
+def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
+    """``p`` with its jumps of more than ``discont`` (by default ``period / 2``) along
+    ``axis`` taken off by multiples of ``period`` (like numpy.unwrap): phase angles made
+    continuous. Differentiable in ``p`` (the corrections are piecewise constant).
+
+    Example:
+        >>> fnp.unwrap(np.array([0.0, 3.0, -3.0, -0.5]))
+        array([0.        , 3.        , 3.28318531, 5.78318531])
+    """
+    p = array_arg(p)
+    if p.dtype.kind != "f":
+        p = asarray(p, np.float64)
+    axis = normalize_axis(axis, p.ndim)
+    from funcgrad.numpy._reductions import cumsum
+    from funcgrad.numpy._ufuncs import absolute, logical_and, mod
+    dd = diff(p, axis=axis)
+    discont = period / 2 if discont is None else discont
+    high = period / 2
+    ddmod = mod(dd + high, period) - high
+    # a jump of exactly half a period goes the way the data went (NumPy's rule)
+    ddmod = where(logical_and(ddmod == -high, dd > 0), high, ddmod)
+    correction = where(absolute(dd) < discont, 0.0, ddmod - dd)
+    first = p[_along(p.ndim, axis, slice(0, 1))]
+    rest = p[_along(p.ndim, axis, slice(1, None))] + cumsum(correction, axis)
+    return concatenate([first, asarray(rest, p.dtype)], axis)

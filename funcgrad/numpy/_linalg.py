@@ -180,6 +180,19 @@ def diag(v, k=0):
     return where(_offsets(n, n) == k, along, v.dtype.type(0))
 
 
+def diagflat(v, k=0):
+    """A matrix with the flattened ``v`` on its k-th diagonal (like numpy.diagflat).
+
+    Example:
+        >>> fnp.diagflat(np.array([[1.0, 2.0]]), k=-1)
+        array([[0., 0., 0.],
+               [1., 0., 0.],
+               [0., 2., 0.]])
+    """
+    v = array_arg(v)
+    return diag(sh.reshape(v, (v.size,)), k)
+
+
 def tril(m, k=0):
     """The lower triangle of the last two axes; zeros above the k-th diagonal.
 

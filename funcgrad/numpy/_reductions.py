@@ -1,4 +1,5 @@
-"""Reductions and cumulative functions under NumPy's names."""
+"""Reductions and cumulative functions under NumPy's names. ``where=`` and ``initial=`` are
+composites (left-out elements become the identity through where), so every rule comes along."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import textwrap
 
 import numpy as np
 
-from funcgrad.core.errors import ShapeError
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
+from funcgrad.core.tracing import Tracer
 from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsupported
 from funcgrad.ops import reductions as red
 from funcgrad.ops.shape import reshape
@@ -37,6 +39,42 @@ def _reduce(name, reduce, a, axis, dtype, keepdims, empty_ok=True, widen=None):
     return _in(_keepdims(result, a.shape, axes) if keepdims else result, dtype)
 
 
+def _mask(name, where, shape):
+    """``where=`` as a boolean mask of ``shape``: it broadcasts to the array's shape (not the
+    other way round), as in NumPy."""
+    where = array_arg(where, "where")
+    if where.dtype != np.bool_:
+        raise FuncgradTypeError(f"{name}: where= must be a boolean mask, got {where.dtype}")
+    try:
+        fits = np.broadcast_shapes(tuple(where.shape), tuple(shape)) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{name}: where= of shape {tuple(where.shape)} does not broadcast "
+                         f"to the array's shape {tuple(shape)}")
+    from funcgrad.numpy._shape import broadcast_to
+    return broadcast_to(where, shape)
+
+
+def _masked(name, a, where, fill):
+    """``a`` with the elements ``where`` leaves out replaced by ``fill`` (the reduction's
+    identity): a composite, so those elements get a zero gradient."""
+    if where is None:
+        return a
+    from funcgrad.numpy._ufuncs import where as select
+    return select(_mask(name, where, a.shape), a, np.asarray(fill, a.dtype)[()])
+
+
+def _with_initial(name, result, initial, combine):
+    """``combine(result, initial)``: ``initial`` takes part in every reduced slice."""
+    if initial is None:
+        return result
+    if isinstance(initial, Tracer) or np.ndim(initial) != 0:
+        raise FuncgradTypeError(f"{name}: initial= must be a concrete scalar (a Python or "
+                                f"NumPy number), got {initial!r:.60}")
+    return combine(result, np.asarray(initial, result.dtype)[()])
+
+
 # NumPy's signatures, positional order included (np.max has no dtype; np.sum has)
 
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
@@ -46,8 +84,11 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
         >>> fnp.sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)
         array([4., 6.])
     """
-    unsupported("sum", out=out, initial=initial, where=where)
-    return _reduce("sum", red.reduce_sum, a, axis, dtype, keepdims, widen=red.sum_dtype)
+    unsupported("sum", out=out)
+    a = array_arg(a)
+    a = _masked("sum", a if dtype is None else a.astype(dtype), where, 0)
+    result = _reduce("sum", red.reduce_sum, a, axis, dtype, keepdims, widen=red.sum_dtype)
+    return _with_initial("sum", result, initial, lambda r, i: r + i)
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -59,8 +100,11 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
         >>> fg.grad(fnp.prod)(np.array([2.0, 0.0, 3.0]))
         array([0., 6., 0.])
     """
-    unsupported("prod", out=out, initial=initial, where=where)
-    return _reduce("prod", red.reduce_prod, a, axis, dtype, keepdims, widen=red.sum_dtype)
+    unsupported("prod", out=out)
+    a = array_arg(a)
+    a = _masked("prod", a if dtype is None else a.astype(dtype), where, 1)
+    result = _reduce("prod", red.reduce_prod, a, axis, dtype, keepdims, widen=red.sum_dtype)
+    return _with_initial("prod", result, initial, lambda r, i: r * i)
 
 
 def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
@@ -72,8 +116,8 @@ def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # no
         >>> fg.grad(fnp.max)(np.array([1.0, 3.0, 3.0]))
         array([0. , 0.5, 0.5])
     """
-    unsupported("max", out=out, initial=initial, where=where)
-    return _reduce("max", red.reduce_max, a, axis, None, keepdims, empty_ok=False)
+    return _extremum("max", red.reduce_max, "maximum", a, axis, out, keepdims, initial,
+                     where)
 
 
 def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
@@ -83,9 +127,28 @@ def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # no
         >>> fnp.min(np.array([[1.0, 5.0], [4.0, 2.0]]), axis=1)
         array([1., 2.])
     """
-    unsupported("min", out=out, initial=initial, where=where)
-    return _reduce("min", red.reduce_min, a, axis, None, keepdims, empty_ok=False)
+    return _extremum("min", red.reduce_min, "minimum", a, axis, out, keepdims, initial,
+                     where)
 amax, amin = max, min
+
+
+def _extremum(name, reduce, combine, a, axis, out, keepdims, initial, where):
+    """max or min: with ``where=``, the left-out elements become ``initial`` (NumPy and JAX
+    require it, since max has no identity); an empty slice is ``initial`` too."""
+    unsupported(name, out=out)
+    if where is not None and initial is None:
+        raise FuncgradValueError(f"reduction operation {name} does not have an identity, so "
+                                 "to use a where mask one has to specify 'initial'")
+    a = array_arg(a)
+    axes = normalize_axes(axis, a.ndim)
+    if initial is not None and builtins.any(a.shape[i] == 0 for i in axes):
+        from funcgrad.numpy._creation import full
+        shape = [1 if i in axes else d for i, d in enumerate(a.shape) if keepdims or i not in axes]
+        return full(shape, _with_initial(name, np.zeros((), a.dtype), initial, lambda r, i: i))
+    a = _masked(name, a, where, initial)
+    from funcgrad.numpy import _ufuncs
+    return _with_initial(name, _reduce(name, reduce, a, axis, None, keepdims, empty_ok=False),
+                         initial, getattr(_ufuncs, combine))
 
 
 def _as_bool(a):
@@ -95,8 +158,8 @@ def _as_bool(a):
 
 def _truth_reduction(name, prim, what, example):
     def reduction(a, axis=None, out=None, keepdims=False, *, where=None):
-        unsupported(name, out=out, where=where)
-        a = _as_bool(array_arg(a))
+        unsupported(name, out=out)
+        a = _masked(name, _as_bool(array_arg(a)), where, name == "all")
         axes = normalize_axes(axis, a.ndim)
         result = prim.bind(a, axes=axes) if axes else a
         return _keepdims(result, a.shape, axes) if keepdims else result
@@ -124,14 +187,21 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         >>> fnp.mean(np.array([1.0, 2.0, 6.0]))
         np.float64(3.0)
     """
-    unsupported("mean", out=out, where=where)
+    unsupported("mean", out=out)
     a = array_arg(a)
     if dtype is not None:
         a = a.astype(dtype)
     axes = normalize_axes(axis, a.ndim)
     from funcgrad.numpy._ufuncs import true_divide
-    return _in(true_divide(sum(a, axis=axes, dtype=dtype, keepdims=keepdims),
-                           _count(a.shape, axes)), dtype)
+    return _in(true_divide(sum(a, axis=axes, dtype=dtype, keepdims=keepdims, where=where),
+                           _counted(a, axes, keepdims, where)), dtype)
+
+
+def _counted(a, axes, keepdims, where):
+    """How many elements each reduced slice has: with where=, how many it keeps."""
+    if where is None:
+        return _count(a.shape, axes)
+    return sum(_mask("mean", where, a.shape), axis=axes, keepdims=keepdims)
 
 
 _mean = mean  # var's parameter ``mean`` (NumPy's name) hides the function
@@ -148,16 +218,20 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
         >>> fnp.var(np.array([1.0, 2.0, 3.0, 4.0]), ddof=1)
         np.float64(1.6666666666666667)
     """
-    unsupported("var", out=out, where=where, mean=mean)
+    unsupported("var", out=out, mean=mean)
     ddof = ddof if correction is None else correction
     a = array_arg(a)
     if dtype is not None:  # computed in it, as NumPy's (float64 data, float32 variance)
         a = a.astype(dtype)
     axes = normalize_axes(axis, a.ndim)
-    centered = a - _mean(a, axis=axes, keepdims=True)
-    from funcgrad.numpy._ufuncs import true_divide
-    return true_divide(sum(centered * centered, axis=axes, keepdims=keepdims),
-                       _count(a.shape, axes) - ddof)
+    centered = a - _mean(a, axis=axes, keepdims=True, where=where)
+    from funcgrad.numpy._ufuncs import maximum, true_divide
+    # NumPy divides by no fewer than 0 elements: ddof >= n gives inf or NaN, not a negative
+    # (a Python int count stays one: weak, it keeps a float32 variance float32)
+    dof = _counted(a, axes, keepdims, where) - ddof
+    dof = builtins.max(dof, 0) if isinstance(dof, int) else maximum(dof, 0)
+    return true_divide(sum(centered * centered, axis=axes, keepdims=keepdims, where=where),
+                       dof)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -224,4 +298,46 @@ cumprod.__doc__ = """Cumulative product along ``axis`` (like numpy.cumprod); exa
     Example:
         >>> fnp.cumprod(np.array([1.0, 2.0, 3.0, 4.0]))
         array([ 1.,  2.,  6., 24.])
+    """
+
+
+def _cumulative_with_initial(name, fn, identity):
+    def cumulative(x, /, *, axis=None, dtype=None, include_initial=False):
+        x = array_arg(x)
+        if x.ndim == 0:
+            raise ShapeError(f"{name}: x must be at least 1-D, got a 0-d array")
+        if axis is None:
+            if x.ndim > 1:
+                raise ShapeError(f"{name}: axis= is required for an array of more than one "
+                                 f"axis (got {x.ndim})")
+            axis = 0
+        axis = normalize_axis(axis, x.ndim)
+        out = fn(x, axis=axis, dtype=dtype)
+        if not include_initial:
+            return out
+        from funcgrad.numpy._creation import full
+        from funcgrad.numpy._shape import concatenate
+        first = full([1 if i == axis else d for i, d in enumerate(out.shape)], identity,
+                     out.dtype)
+        return concatenate([first, out], axis)
+    cumulative.__name__ = cumulative.__qualname__ = name
+    return cumulative
+
+
+cumulative_sum = _cumulative_with_initial("cumulative_sum", cumsum, 0)
+cumulative_prod = _cumulative_with_initial("cumulative_prod", cumprod, 1)
+cumulative_sum.__doc__ = """The array API's cumsum (like numpy.cumulative_sum): ``axis`` may be
+    left out only for 1-D ``x``; ``include_initial`` puts a 0 before each running sum.
+
+    Example:
+        >>> fnp.cumulative_sum(np.array([1.0, 2.0, 3.0]), include_initial=True)
+        array([0., 1., 3., 6.])
+    """
+cumulative_prod.__doc__ = """The array API's cumprod (like numpy.cumulative_prod): ``axis`` may
+    be left out only for 1-D ``x``; ``include_initial`` puts a 1 before each running product.
+
+    Example:
+        >>> fnp.cumulative_prod(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+        array([[ 1.,  2.],
+               [ 3., 12.]])
     """

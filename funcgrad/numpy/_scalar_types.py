@@ -56,3 +56,56 @@ def _doc(scalar_type: type, name: str) -> str:
     converted = repr(np.array(values).astype(scalar_type))
     return (f"NumPy's ``{name}``, which also converts arrays and traced values (``astype``).\n\n"
             f"Example:\n        >>> fnp.{name}(np.array({values}))\n        {converted}\n")
+
+
+# --- dtype helpers: NumPy's, also given funcgrad's scalar types and traced arrays -----------
+
+def _type(t):
+    """A dtype-like NumPy understands: a ScalarType's NumPy type, an array's dtype."""
+    if isinstance(t, ScalarType):
+        return t.type
+    return t.dtype if isinstance(t, (Tracer, np.ndarray)) else t
+
+
+def isscalar(element):
+    """Whether ``element`` is a scalar: as JAX has it, numpy.isscalar's answer, or a 0-d
+    array (traced or not).
+
+    Example:
+        >>> fnp.isscalar(1.5), fnp.isscalar(np.array(2.0)), fnp.isscalar([1.0])
+        (True, True, False)
+    """
+    return bool(np.isscalar(element)
+                or (isinstance(element, (Tracer, np.ndarray)) and element.ndim == 0))
+
+
+def issubdtype(arg1, arg2):
+    """Whether the dtype ``arg1`` is of the kind ``arg2`` (like numpy.issubdtype).
+
+    Example:
+        >>> fnp.issubdtype(fnp.float32, fnp.floating), fnp.issubdtype(np.int8, fnp.inexact)
+        (True, False)
+    """
+    return bool(np.issubdtype(_type(arg1), _type(arg2)))
+
+
+def promote_types(type1, type2):
+    """The smallest dtype both ``type1`` and ``type2`` cast to safely (like
+    numpy.promote_types).
+
+    Example:
+        >>> fnp.promote_types(fnp.int8, fnp.uint8)
+        dtype('int16')
+    """
+    return np.promote_types(_type(type1), _type(type2))
+
+
+def can_cast(from_, to, casting="safe"):
+    """Whether a cast from the dtype (or array) ``from_`` to ``to`` is allowed under the
+    ``casting`` rule (like numpy.can_cast).
+
+    Example:
+        >>> fnp.can_cast(fnp.int32, fnp.float64), fnp.can_cast(np.ones(2), fnp.int64)
+        (True, False)
+    """
+    return bool(np.can_cast(_type(from_), _type(to), casting))

@@ -7,7 +7,8 @@ import operator
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradTypeError, ShapeError
+from funcgrad.core.errors import (FuncgradIndexError, FuncgradTypeError, FuncgradValueError,
+                                  ShapeError)
 from funcgrad.numpy._util import (array_arg, normalize_axes, normalize_axis, shape_of,
                                   unsupported)
 from funcgrad.ops import shape as sh
@@ -51,14 +52,16 @@ def _describe(a):
 
 
 def ravel(a, order="C"):
-    """The elements of ``a`` as a 1-D array (like numpy.ravel).
+    """The elements of ``a`` as a 1-D array (like numpy.ravel; ``order`` 'F' reads by
+    columns, and 'A' and 'K', which follow memory layout, read in 'C' order: funcgrad's
+    arrays have no layout).
 
     Example:
-        >>> fnp.ravel(np.array([[1, 2], [3, 4]]))
-        array([1, 2, 3, 4])
+        >>> fnp.ravel(np.array([[1, 2], [3, 4]]), order="F")
+        array([1, 3, 2, 4])
     """
     a = array_arg(a)
-    return reshape(a, (a.size,), order=order)
+    return reshape(a, (a.size,), order="C" if order in ("A", "K") else order)
 
 
 def transpose(a, axes=None):
@@ -577,25 +580,60 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     return a
 
 
-def take(a, indices, axis=None, out=None, mode=None):
-    """Elements of ``a`` at ``indices`` along ``axis`` (like numpy.take; axis=None flattens).
-    Out-of-range indices raise an IndexError (a FuncgradIndexError).
+def take(a, indices, axis=None, out=None, mode=None, *, fill_value=None):
+    """Elements of ``a`` at ``indices`` along ``axis`` (like numpy.take; axis=None
+    flattens). ``mode`` says what indices out of range do: 'raise' (the default: concrete
+    ones raise a FuncgradIndexError), 'clip' to the ends (negative ones to 0, as NumPy),
+    'wrap' around, or JAX's 'fill': ``fill_value`` there (by default NaN for floats, the
+    most negative integer, the largest unsigned one, True).
 
     Example:
         >>> fnp.take(np.array([10.0, 20.0, 30.0]), np.array([2, 0]))
         array([30., 10.])
+        >>> fnp.take(np.array([10.0, 20.0, 30.0]), np.array([-1, 3]), mode="fill")
+        array([30., nan])
     """
     unsupported("take", out=out)
-    if mode not in (None, "raise"):
-        raise FuncgradTypeError("take supports mode='raise' only")
+    if mode not in (None, "raise", "clip", "wrap", "fill"):
+        raise FuncgradValueError(f"take: mode must be 'raise', 'clip', 'wrap' or 'fill', got "
+                                 f"{mode!r}")
     a = array_arg(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = normalize_axis(axis, a.ndim)
-    indices = _index_array(indices, a.shape[axis])
+    n = a.shape[axis]
+    valid = None
+    if mode in ("clip", "wrap", "fill"):
+        from funcgrad.numpy._ufuncs import clip, logical_and, where
+        indices = array_arg(indices, "indices")
+        if indices.dtype.kind not in "iu":
+            raise FuncgradTypeError(f"take: indices must be integers, got {indices.dtype}")
+        if n == 0 and mode != "fill":
+            raise FuncgradIndexError(f"take: cannot do a non-empty take from an empty axis "
+                                     f"with mode={mode!r}")
+        if mode == "clip":
+            indices = clip(indices, 0, n - 1)
+        elif mode == "wrap":
+            indices = indices % n
+        else:
+            valid = logical_and(indices >= -n, indices < n)
+            indices = where(valid, where(indices < 0, indices + n, indices), 0)
+            n = max(n, 1)  # an empty axis: every index is filled
+            if a.shape[axis] == 0:
+                a = pad(a, [(0, 1) if i == axis else (0, 0) for i in range(a.ndim)])
+    indices = _index_array(indices, n)
     spec = [(0, 1, d) for d in a.shape]
     spec[axis] = 0
-    return gather(a, [indices], spec)
+    out = gather(a, [indices], spec)
+    if valid is None:
+        return out
+    from funcgrad.numpy._ufuncs import where
+    if fill_value is None:
+        kind = a.dtype.kind
+        fill_value = np.nan if kind == "f" else True if kind == "b" else \
+            np.iinfo(a.dtype).max if kind == "u" else np.iinfo(a.dtype).min
+    valid = reshape(valid, (1,) * axis + tuple(valid.shape) + (1,) * (a.ndim - axis - 1))
+    return where(valid, out, np.asarray(fill_value, a.dtype)[()])
 
 
 def _index_array(indices, n):

@@ -44,22 +44,30 @@ def _check_kind(name, kind, order):
         raise FuncgradValueError(f"{name}: kind must be one of {_KINDS[1:]}, got {kind!r}")
 
 
-def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
     """The indices that sort ``a`` along ``axis`` (like numpy.argsort; axis=None flattens).
-    Always a stable sort (ties keep their order); NaN last. Integer result: zero gradient.
+    Always a stable sort (ties keep their order, ``stable`` is accepted); NaN last, or
+    first with JAX's ``descending=True``. Integer result: zero gradient.
 
     Example:
         >>> fnp.argsort(np.array([3.0, 1.0, 2.0, 1.0]))
         array([1, 3, 2, 0])
+        >>> fnp.argsort(np.array([3.0, 1.0, 2.0, 1.0]), descending=True)
+        array([0, 2, 1, 3])
     """
     _check_kind("argsort", kind, order)
     a, axis = _along(a, axis)
-    return sorting.argsort(a, axis)
+    if not descending:
+        return sorting.argsort(a, axis)
+    # the ascending sort of the reversed array, read backwards: ties keep their order
+    n = a.shape[axis]
+    return fnp.flip(n - 1 - sorting.argsort(fnp.flip(a, axis), axis), axis)
 
 
-def sort(a, axis=-1, kind=None, order=None, *, stable=None):
-    """``a`` sorted along ``axis`` (like numpy.sort; axis=None flattens; NaN last). Each
-    element's gradient is the cotangent of the place it is sorted to (ties included).
+def sort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
+    """``a`` sorted along ``axis`` (like numpy.sort; axis=None flattens; NaN last, or first
+    with JAX's ``descending=True``). Each element's gradient is the cotangent of the place
+    it is sorted to (ties included).
 
     Example:
         >>> fnp.sort(np.array([[3.0, 1.0], [2.0, 5.0]]), axis=0)
@@ -70,7 +78,33 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     """
     _check_kind("sort", kind, order)
     a, axis = _along(a, axis)
-    return fnp.take_along_axis(a, sorting.argsort(a, axis), axis)
+    return fnp.take_along_axis(a, argsort(a, axis, descending=descending), axis)
+
+
+def lexsort(keys, axis=-1):
+    """The indices that sort by several keys (like numpy.lexsort): by the last key, ties
+    broken by the one before it, and so on. ``keys``: a sequence of arrays of one shape, or
+    an array whose first axis runs over the keys. Integer result.
+
+    Example:
+        >>> fnp.lexsort((np.array([1, 0, 2, 0]), np.array([1, 1, 0, 1])))
+        array([2, 1, 3, 0])
+    """
+    keys = [array_arg(k) for k in (keys if isinstance(keys, (list, tuple)) else
+                                   [keys[i] for i in range(array_arg(keys).shape[0])])]
+    if not keys:
+        raise FuncgradTypeError("lexsort: need at least one key")
+    if len({tuple(k.shape) for k in keys}) > 1:
+        raise ShapeError(f"lexsort: all keys need to be the same shape, got "
+                         f"{[tuple(k.shape) for k in keys]}")
+    if keys[0].ndim == 0:
+        raise ShapeError("lexsort: keys must be at least 1-D")
+    axis = normalize_axis(axis, keys[0].ndim)
+    order = sorting.argsort(keys[0], axis)
+    for key in keys[1:]:  # a stable sort by each more important key keeps the earlier order
+        order = fnp.take_along_axis(
+            order, sorting.argsort(fnp.take_along_axis(key, order, axis), axis), axis)
+    return order
 
 
 def _check_kth(kth, n):

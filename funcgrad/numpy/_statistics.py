@@ -14,7 +14,7 @@ import numpy as np
 import funcgrad.numpy as fnp
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
 from funcgrad.core.tracing import Tracer
-from funcgrad.numpy._reductions import argmax, argmin, max as max_, min as min_
+from funcgrad.numpy._reductions import argmax, argmin, cumprod, cumsum, max as max_, min as min_
 from funcgrad.numpy._sorting import argsort, searchsorted
 from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsupported
 
@@ -212,9 +212,10 @@ def _without_nan(a, identity):
     return fnp.where(fnp.isnan(a), identity, a) if a.dtype.kind == "f" else a
 
 
-def _not_nan_count(a, axis, keepdims):
-    return fnp.sum(~fnp.isnan(a), axis=axis, keepdims=keepdims) if a.dtype.kind == "f" else \
-        fnp.sum(fnp.ones_like(a, dtype=np.int64), axis=axis, keepdims=keepdims)
+def _not_nan_count(a, axis, keepdims, where=None):
+    return fnp.sum(~fnp.isnan(a), axis=axis, keepdims=keepdims, where=where) \
+        if a.dtype.kind == "f" else \
+        fnp.sum(fnp.ones_like(a, dtype=np.int64), axis=axis, keepdims=keepdims, where=where)
 
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -224,8 +225,9 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, whe
         >>> fnp.nansum(np.array([1.0, np.nan, 3.0]))
         np.float64(4.0)
     """
-    unsupported("nansum", out=out, initial=initial, where=where)
-    return fnp.sum(_without_nan(a, 0), axis=axis, dtype=dtype, keepdims=keepdims)
+    unsupported("nansum", out=out)
+    return fnp.sum(_without_nan(a, 0), axis=axis, dtype=dtype, keepdims=keepdims,
+                   initial=initial, where=where)
 
 
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -235,8 +237,9 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
         >>> fnp.nanprod(np.array([2.0, np.nan, 3.0]))
         np.float64(6.0)
     """
-    unsupported("nanprod", out=out, initial=initial, where=where)
-    return fnp.prod(_without_nan(a, 1), axis=axis, dtype=dtype, keepdims=keepdims)
+    unsupported("nanprod", out=out)
+    return fnp.prod(_without_nan(a, 1), axis=axis, dtype=dtype, keepdims=keepdims,
+                    initial=initial, where=where)
 
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
@@ -247,15 +250,15 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         >>> fnp.nanmean(np.array([1.0, np.nan, 3.0]))
         np.float64(2.0)
     """
-    unsupported("nanmean", out=out, where=where)
+    unsupported("nanmean", out=out)
     a = array_arg(a)
     if dtype is not None:
         a = a.astype(dtype)
     if a.dtype.kind != "f":
-        return fnp.mean(a, axis=axis, keepdims=keepdims)
+        return fnp.mean(a, axis=axis, keepdims=keepdims, where=where)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return fnp.true_divide(nansum(a, axis=axis, keepdims=keepdims),
-                               _not_nan_count(a, axis, keepdims).astype(a.dtype))
+        return fnp.true_divide(nansum(a, axis=axis, keepdims=keepdims, where=where),
+                               _not_nan_count(a, axis, keepdims, where).astype(a.dtype))
 
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -267,17 +270,18 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         >>> fnp.nanvar(np.array([1.0, np.nan, 3.0]))
         np.float64(1.0)
     """
-    unsupported("nanvar", out=out, where=where, mean=mean)
+    unsupported("nanvar", out=out, mean=mean)
     ddof = ddof if correction is None else correction
     a = array_arg(a)
     if dtype is not None:
         a = a.astype(dtype)
     if a.dtype.kind != "f":
-        return fnp.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
+        return fnp.var(a, axis=axis, ddof=ddof, keepdims=keepdims, where=where)
     # the missing elements are a's NaN: a NaN that centering makes (inf - inf) stays
-    centered = fnp.where(fnp.isnan(a), 0, a - nanmean(a, axis=axis, keepdims=True))
-    dof = _not_nan_count(a, axis, keepdims) - ddof
-    squares = fnp.sum(centered * centered, axis=axis, keepdims=keepdims)
+    centered = fnp.where(fnp.isnan(a), 0, a - nanmean(a, axis=axis, keepdims=True,
+                                                       where=where))
+    dof = _not_nan_count(a, axis, keepdims, where) - ddof
+    squares = fnp.sum(centered * centered, axis=axis, keepdims=keepdims, where=where)
     with np.errstate(invalid="ignore", divide="ignore"):
         return _scalar(fnp.where(dof > 0, squares / fnp.maximum(dof, 1).astype(squares.dtype),
                                  np.nan))
@@ -295,14 +299,59 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
                            correction=correction))
 
 
+def _nan_cumulative(name, cumulative, identity):
+    def nan_cumulative(a, axis=None, dtype=None, out=None):
+        unsupported(name, out=out)
+        return cumulative(_without_nan(a, identity), axis=axis, dtype=dtype)
+    nan_cumulative.__name__ = nan_cumulative.__qualname__ = name
+    return nan_cumulative
+
+
+nancumsum = _nan_cumulative("nancumsum", cumsum, 0)
+nancumsum.__doc__ = """Cumulative sum along ``axis`` treating NaN as zero (like
+    numpy.nancumsum; axis=None flattens). NaN elements get a zero gradient.
+
+    Example:
+        >>> fnp.nancumsum(np.array([1.0, np.nan, 3.0]))
+        array([1., 1., 4.])
+    """
+nancumprod = _nan_cumulative("nancumprod", cumprod, 1)
+nancumprod.__doc__ = """Cumulative product along ``axis`` treating NaN as one (like
+    numpy.nancumprod; axis=None flattens).
+
+    Example:
+        >>> fnp.nancumprod(np.array([2.0, np.nan, 3.0]))
+        array([2., 2., 6.])
+    """
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    """The range ``max - min`` over ``axis`` (like numpy.ptp, "peak to peak"). The gradient
+    goes to the maximum and the minimum (shared among ties).
+
+    Example:
+        >>> fnp.ptp(np.array([[1.0, 5.0], [4.0, 2.0]]), axis=1)
+        array([4., 2.])
+    """
+    unsupported("ptp", out=out)
+    a = array_arg(a)
+    if a.dtype == np.bool_:
+        raise FuncgradTypeError("ptp of booleans: max - min would subtract booleans, which "
+                                "NumPy refuses")
+    return max_(a, axis=axis, keepdims=keepdims) - min_(a, axis=axis, keepdims=keepdims)
+
+
 def _nan_chooser(name, reduce, worst):
     def chooser(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-        unsupported(name, out=out, initial=initial, where=where)
+        unsupported(name, out=out)
         a = array_arg(a)
+        options = dict(axis=axis, keepdims=keepdims, initial=initial, where=where)
         if a.dtype.kind != "f":
-            return reduce(a, axis=axis, keepdims=keepdims)
+            return reduce(a, **options)
         nan = fnp.isnan(a)
-        best = reduce(fnp.where(nan, worst, a), axis=axis, keepdims=keepdims)
+        best = reduce(fnp.where(nan, worst, a), **options)
+        if initial is not None:  # a slice with nothing but NaN is initial (NumPy's too)
+            return best
         return _scalar(fnp.where(fnp.all(nan, axis=axis, keepdims=keepdims), np.nan, best))
     chooser.__name__ = chooser.__qualname__ = name
     return chooser

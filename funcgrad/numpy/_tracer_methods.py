@@ -101,7 +101,7 @@ class _ArrayMethods:
     imag = property(lambda self: fnp.imag(self))
     def dot(self, other): return fnp.dot(self, other)
     def ravel(self): return fnp.ravel(self)
-    def flatten(self): return fnp.ravel(self)
+    def flatten(self, order="C"): return fnp.ravel(self, order)
     def squeeze(self, axis=None): return fnp.squeeze(self, axis)
     def swapaxes(self, a, b): return fnp.swapaxes(self, a, b)
     def astype(self, dtype): return fnp.asarray(self, dtype=dtype)

@@ -217,6 +217,18 @@ heaviside = _ufunc(ew.heaviside_p, "The step function: 0 where x1 < 0, x2 where 
                    "array([0. , 0.5, 1. ])")
 
 # NumPy's other names for the same functions
+ldexp = _ufunc(ew.ldexp_p, "``x1 * 2 ** x2`` for integer x2, exactly (no overflow on the way)",
+               "Derivative: 2 ** x2 for x1; x2 is an integer.",
+               "np.array([0.75, 1.0]), np.array([2, -3])", "array([3.   , 0.125])")
+nextafter = _ufunc(ew.nextafter_p, "The next float after x1 towards x2", _STEPS,
+                   "np.float32(1.0), np.float32(2.0)", "np.float32(1.0000001)")
+spacing = _ufunc(ew.spacing_p, "The distance from x to the next float away from zero", _STEPS,
+                 "np.array([1.0, 1e10])", "array([2.22044605e-16, 1.90734863e-06])")
+gcd = _ufunc(ew.gcd_p, "The greatest common divisor of |x1| and |x2| (integers)", _INTEGER,
+             "np.array([12, -20, 0]), 8", "array([4, 4, 8])")
+lcm = _ufunc(ew.lcm_p, "The least common multiple of |x1| and |x2| (integers)", _INTEGER,
+             "np.array([12, -20, 0]), 8", "array([24, 40,  0])")
+
 abs = absolute  # noqa: A001
 true_divide = divide
 mod = remainder
@@ -438,3 +450,158 @@ def rad2deg(x):
 
 
 radians, degrees = deg2rad, rad2deg
+
+
+def _float_of(x, ufunc=np.sqrt):
+    """``x`` in the float dtype NumPy's ``ufunc`` computes it in (integers: float64)."""
+    x = scalar_or_array(x)
+    aval = x.aval if isinstance(x, Tracer) else aval_of(x)
+    return ew.convert_element_type(x, ew._ufunc_dtype(ufunc, [aval]), aval.weak_type)
+
+
+def fmod(x1, x2, /):
+    """The remainder of ``x1 / x2`` truncated towards zero, with the sign of x1 (like
+    numpy.fmod, C's fmod; ``remainder`` has the sign of x2). Integer x2 = 0 gives 0, as
+    NumPy does.
+
+    Derivatives: 1 for x1, -trunc(x1 / x2) for x2.
+
+    Example:
+        >>> fnp.fmod(np.array([-7.0, 7.0]), 3.0)
+        array([-1.,  1.])
+        >>> fnp.fmod(np.array([-7, 7]), -3)
+        array([-1,  1])
+    """
+    x1, x2 = scalar_or_array(x1), scalar_or_array(x2)
+    avals = [x.aval if isinstance(x, Tracer) else aval_of(x) for x in (x1, x2)]
+    if ew._ufunc_dtype(np.fmod, avals).kind == "f":
+        return ew.fmod(x1, x2)
+    # integers: from remainder (sign of x2), exactly; Numba's integer fmod is unreliable
+    r = remainder(x1, x2)
+    return ew.where(logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0))),
+                    subtract(r, x2), r)
+
+
+def divmod(x1, x2, /):  # noqa: A001
+    """``(floor_divide(x1, x2), remainder(x1, x2))`` (like numpy.divmod, Python's divmod).
+
+    Example:
+        >>> fnp.divmod(np.array([7.0, -7.0]), 2.0)
+        (array([ 3., -4.]), array([1., 1.]))
+    """
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def modf(x, /):
+    """The fractional and integral parts of x, both with x's sign (like numpy.modf;
+    integers give floats). Derivatives: 1 for the fractional part, 0 for the integral.
+
+    Example:
+        >>> fnp.modf(np.array([2.5, -1.25, np.inf]))
+        (array([ 0.5 , -0.25,  0.  ]), array([ 2., -1., inf]))
+    """
+    x = _float_of(x)
+    finite = ew.where(isinf(x), 0.0, x)  # inf's fraction is 0 (not inf - inf)
+    # copysign: -2.0 - -2.0 is +0.0, and NumPy's fractional part is -0.0
+    return copysign(finite - trunc(finite), x), trunc(x)
+
+
+def frexp(x, /):
+    """Mantissa and exponent: ``x = m * 2 ** e`` with ``0.5 <= |m| < 1`` (like numpy.frexp;
+    m = x and e = 0 for 0, inf and NaN). ``e`` is int32. Derivative of m: 2 ** -e.
+
+    Example:
+        >>> fnp.frexp(np.array([8.0, -0.75, 0.0]))
+        (array([ 0.5 , -0.75,  0.  ]), array([4, 0, 0], dtype=int32))
+    """
+    x = _float_of(x)
+    regular = logical_and(isfinite(x), not_equal(x, 0))
+    safe = ew.where(regular, x, 1.0)
+    e = ew.convert_element_type(floor(log2(absolute(safe))), np.int32) + 1
+    m = ldexp(safe, -e)
+    for too_far, scale, step in ((absolute(m) >= 1, 0.5, 1), (absolute(m) < 0.5, 2.0, -1)):
+        m, e = ew.where(too_far, m * scale, m), ew.where(too_far, e + step, e)  # log2 rounds
+    return ew.where(regular, m, x), ew.where(regular, e, np.int32(0))
+
+
+def float_power(x1, x2, /):
+    """``x1 ** x2`` computed in float64 at least (like numpy.float_power): integers and
+    float32 are promoted, so negative powers of integers work.
+
+    Example:
+        >>> fnp.float_power(np.array([2, 4]), -1)
+        array([0.5 , 0.25])
+    """
+    x1, x2 = scalar_or_array(x1), scalar_or_array(x2)
+    return power(ew.convert_element_type(x1, np.float64),
+                 x2 if type(x2) in (int, float) else ew.convert_element_type(x2, np.float64))
+
+
+def isposinf(x, /):
+    """Whether x is +inf, elementwise (like numpy.isposinf). Boolean result.
+
+    Example:
+        >>> fnp.isposinf(np.array([np.inf, -np.inf, 1.0]))
+        array([ True, False, False])
+    """
+    return equal(scalar_or_array(x), np.inf)
+
+
+def isneginf(x, /):
+    """Whether x is -inf, elementwise (like numpy.isneginf). Boolean result.
+
+    Example:
+        >>> fnp.isneginf(np.array([np.inf, -np.inf, 1.0]))
+        array([False,  True, False])
+    """
+    return equal(scalar_or_array(x), -np.inf)
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0 (like numpy.i0), as
+    ``i0e(|x|) * exp(|x|)``; floats keep their dtype (as in JAX), integers give float64.
+    Derivative: i1(x).
+
+    Example:
+        >>> fnp.i0(np.array([0.0, 1.0]))
+        array([1.        , 1.26606588])
+    """
+    from funcgrad.ops.special import i0e_p
+    a = absolute(_float_of(x, np.exp))
+    return i0e_p.bind(a) * exp(a)
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """Whether ``a1`` and ``a2`` have the same shape and elements (like numpy.array_equal;
+    NaN equals NaN if ``equal_nan``). A boolean; traced when the arrays are.
+
+    Example:
+        >>> fnp.array_equal(np.array([1.0, np.nan]), np.array([1.0, np.nan]), equal_nan=True)
+        np.True_
+    """
+    from funcgrad.numpy._reductions import all as all_
+    from funcgrad.numpy._util import array_arg, shape_of
+    a1, a2 = array_arg(a1), array_arg(a2)
+    if shape_of(a1) != shape_of(a2):
+        return np.False_
+    same = equal(a1, a2)
+    if equal_nan and np.result_type(a1.dtype, a2.dtype).kind == "f":
+        same = logical_or(same, logical_and(isnan(a1), isnan(a2)))
+    return all_(same)
+
+
+def array_equiv(a1, a2):
+    """Whether ``a1`` and ``a2`` broadcast together and are equal (like numpy.array_equiv).
+
+    Example:
+        >>> fnp.array_equiv(np.array([1.0, 2.0]), np.array([[1.0, 2.0], [1.0, 2.0]]))
+        np.True_
+    """
+    from funcgrad.numpy._reductions import all as all_
+    from funcgrad.numpy._util import array_arg, shape_of
+    a1, a2 = array_arg(a1), array_arg(a2)
+    try:
+        np.broadcast_shapes(shape_of(a1), shape_of(a2))
+    except ValueError:
+        return np.False_
+    return all_(equal(a1, a2))

@@ -400,6 +400,24 @@ heaviside_p = ufunc_primitive("heaviside", np.heaviside,
                               arith("(0.0 if {0} < 0 else ({1} if {0} == 0 else "
                                     "(1.0 if {0} > 0 else {0})))"))
 
+# --- NumPy's ufuncs of floating-point representation and integer arithmetic -------------
+# fmod of floats is C's (exact; Numba's np.fmod of integers is wrong for negative operands,
+# so funcgrad.numpy composes integer fmod from remainder). d/dy = -trunc(x / y).
+fmod_p = ufunc_primitive("fmod", np.fmod, [lambda g, ans, x, y: g,
+                                           lambda g, ans, x, y: -g * trunc(x / y)],
+                         call("np.fmod({0}, {1})"))
+# ldexp(x, i) = x * 2 ** i exactly, without over- or underflowing on the way. The code
+# generator hands a float result's integer operands over as floats (NumPy computes in the
+# result's dtype); the exponent goes back to an integer, clamped where its float is not
+# exact (any exponent past 100000 gives 0 or inf alike)
+ldexp_p = ufunc_primitive("ldexp", np.ldexp, [lambda g, ans, x, i: ldexp(g, i), None],
+                          call("np.ldexp({0}, np.int64(max(-1e5, min(1e5, {1}))))"))
+# the next float after x towards y, and the distance to the next one away from zero: steps
+nextafter_p = ufunc_primitive("nextafter", np.nextafter, None, call("np.nextafter({0}, {1})"))
+spacing_p = ufunc_primitive("spacing", np.spacing, None, call("np.spacing({0})"))
+gcd_p = ufunc_primitive("gcd", np.gcd, None, call("np.gcd({0}, {1})"))
+lcm_p = ufunc_primitive("lcm", np.lcm, None, call("np.lcm({0}, {1})"))
+
 
 # --- elementwise primitives that are not a single NumPy ufunc ---------------------------
 
@@ -538,6 +556,7 @@ bitwise_and, bitwise_or, bitwise_xor = bitwise_and_p, bitwise_or_p, bitwise_xor_
 logistic, erf, stop_gradient = logistic_p, erf_p, stop_gradient_p
 fabs, trunc, signbit, logaddexp2, copysign, heaviside = (fabs_p, trunc_p, signbit_p,
                                                       logaddexp2_p, copysign_p, heaviside_p)
+fmod, ldexp, nextafter, spacing, gcd, lcm = fmod_p, ldexp_p, nextafter_p, spacing_p, gcd_p, lcm_p
 
 
 def where(condition, x, y):
