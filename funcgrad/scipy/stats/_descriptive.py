@@ -106,7 +106,14 @@ def rankdata(a, method="average", *, axis=None, nan_policy="propagate"):
 
 
 class ModeResult(NamedTuple):
-    """mode's result: the most frequent value and how often it occurs."""
+    """mode's result: the most frequent value and how often it occurs.
+
+    Example:
+        >>> from funcgrad.scipy.stats import mode
+        >>> result = mode(np.array([2.0, 1.0, 2.0]))
+        >>> float(result.mode), int(result.count)
+        (2.0, 2)
+    """
     mode: Any
     count: Any  # type: ignore[assignment]  # (scipy's field name shadows tuple.count)
 
