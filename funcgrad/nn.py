@@ -25,7 +25,8 @@ from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
 __all__ = ["relu", "sigmoid", "softplus", "log_sigmoid", "logsumexp", "log_softmax", "softmax",
            "one_hot", "gelu", "silu", "swish", "elu", "celu", "selu", "leaky_relu", "relu6",
            "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "mish", "soft_sign", "glu",
-           "standardize", "logmeanexp", "dot_product_attention"]
+           "standardize", "logmeanexp", "dot_product_attention", "identity", "tanh",
+           "log1mexp", "sparse_plus", "sparse_sigmoid", "squareplus"]
 
 
 def relu(x):
@@ -283,6 +284,100 @@ def mish(x):
     x = array_arg(x)
     return x * fnp.tanh(softplus(x))
 
+
+
+def identity(x):
+    """``x`` unchanged (as an array): the activation of a layer that has none.
+
+    Example:
+        >>> fg.nn.identity(np.array([-2.0, 0.5]))
+        array([-2. ,  0.5])
+    """
+    return array_arg(x)
+
+
+def tanh(x):
+    """The hyperbolic tangent (``funcgrad.numpy.tanh``, as ``jax.nn.tanh`` is jnp.tanh).
+
+    Example:
+        >>> fg.nn.tanh(np.array([0.0, 1000.0]))
+        array([0., 1.])
+    """
+    return fnp.tanh(array_arg(x))
+
+
+def log1mexp(x):
+    """log(1 - exp(-x)) for x >= 0, accurate at both ends (Machler 2012, as JAX): log(-expm1(-x))
+    below log 2, log1p(-exp(-x)) above. -inf at 0, nan below 0; its derivative is
+    1 / expm1(x) (inf at 0), each branch differentiated only where it is taken.
+
+    Example:
+        >>> fg.nn.log1mexp(np.array([1e-20, 1.0, 50.0]))
+        array([-4.60517019e+01, -4.58675145e-01, -1.92874985e-22])
+    """
+    x = array_arg(x)
+    if x.dtype.kind != "f":
+        x = fnp.astype(x, np.float64)
+    c = x.dtype.type(math.log(2.0))
+    small = x < c
+    # each branch sees a harmless input where it is not taken, so its derivative there is
+    # finite (0 times an infinite slope would be nan)
+    near = fnp.where(small, x, c)
+    far = fnp.where(small, c, x)
+    return fnp.where(small, fnp.log(-fnp.expm1(-near)), fnp.log1p(-fnp.exp(-far)))
+
+
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)^2 / 4 between, x for x >= 1: softplus's twin that is exactly 0
+    and exactly linear outside [-1, 1] (smooth: its derivative is sparse_sigmoid).
+
+    Example:
+        >>> fg.nn.sparse_plus(np.array([-2.0, 0.0, 0.5, 3.0]))
+        array([0.    , 0.25  , 0.5625, 3.    ])
+    """
+    x = array_arg(x)
+    zero = x.dtype.type(0) if x.dtype.kind == "f" else 0.0
+    return fnp.where(x <= -1, zero, fnp.where(x >= 1, x, (x + 1) ** 2 / 4))
+
+
+def sparse_sigmoid(x):
+    """(x + 1) / 2 clipped to [0, 1]: sigmoid's piecewise-linear twin, the derivative of
+    sparse_plus. Its derivative at the kinks -1 and 1 is 1/4 (JAX's: the clip's two sides
+    averaged).
+
+    Example:
+        >>> fg.nn.sparse_sigmoid(np.array([-2.0, 0.0, 0.5, 3.0]))
+        array([0.  , 0.5 , 0.75, 1.  ])
+        >>> fg.grad(lambda x: fnp.sum(fg.nn.sparse_sigmoid(x)))(np.array([-1.0, 0.0, 1.0]))
+        array([0.25, 0.5 , 0.25])
+    """
+    x = array_arg(x)
+    return 0.5 * fnp.clip(x + 1, 0, 2)
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2 (So 2021), a smooth relu; ``b`` >= 0 sets the smoothness
+    (b = 0 is relu). Computed without cancellation for x < 0, as b / (2 (sqrt(x^2 + b) - x)),
+    and without overflow of x^2 for huge |x| (JAX's formula gives 0 at x = -1e10 and inf at
+    1e200: here 1e-10 and 1e200).
+
+    Example:
+        >>> fg.nn.squareplus(np.array([-1e10, 0.0, 3.0]))
+        array([1.00000000e-10, 1.00000000e+00, 3.30277564e+00])
+    """
+    x = array_arg(x)
+    if x.dtype.kind != "f":
+        x = fnp.astype(x, np.float64)
+    b = fnp.astype(array_arg(b), x.dtype) if not isinstance(b, (int, float)) else \
+        x.dtype.type(b)
+    limit = x.dtype.type(math.sqrt(float(np.finfo(x.dtype).max)) / 4)
+    huge = fnp.abs(x) > limit   # x^2 would overflow; sqrt(x^2 + b) is |x| there
+    moderate = fnp.where(huge, x.dtype.type(1), x)
+    root = fnp.where(huge, fnp.abs(x), fnp.sqrt(moderate * moderate + b))
+    positive = x >= 0
+    above = fnp.where(positive, x, x.dtype.type(0))    # each branch finite where not taken
+    below = fnp.where(positive, x.dtype.type(-1), x)   # keeps root - below > 0
+    return fnp.where(positive, (above + root) / 2, b / (2 * (root - below)))
 
 def glu(x, axis=-1):
     """Gated linear unit: the first half of ``x`` along ``axis`` times the sigmoid of the

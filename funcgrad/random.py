@@ -39,6 +39,7 @@ from funcgrad.core.errors import FuncgradValueError as _FuncgradValueError
 from funcgrad.core.errors import ShapeError as _ShapeError
 from funcgrad.core.tracing import Tracer as _Tracer
 from funcgrad.numpy._util import array_arg as _array_arg
+from funcgrad.ops.random import binomial as _binomial
 from funcgrad.ops.random import gamma_reparam as _gamma_reparam
 from funcgrad.ops.random import poisson as _poisson
 from funcgrad.ops.random import random_order as _random_order
@@ -47,31 +48,50 @@ from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
 from funcgrad.ops.shape import iota as _iota
 
 __all__ = [
-    "PRNGKey",
+    "ball",
     "bernoulli",
     "beta",
+    "binomial",
     "bits",
     "categorical",
     "cauchy",
+    "chisquare",
     "choice",
+    "clone",
     "dirichlet",
+    "double_sided_maxwell",
     "exponential",
+    "f",
     "fold_in",
     "gamma",
+    "generalized_normal",
+    "geometric",
     "gumbel",
     "key",
     "key_data",
     "laplace",
+    "loggamma",
     "logistic",
+    "lognormal",
+    "maxwell",
+    "multinomial",
     "multivariate_normal",
     "normal",
+    "orthogonal",
+    "pareto",
     "permutation",
     "poisson",
+    "PRNGKey",
+    "rademacher",
     "randint",
+    "rayleigh",
     "split",
     "t",
+    "triangular",
     "truncated_normal",
     "uniform",
+    "wald",
+    "weibull_min",
     "wrap_key_data",
 ]
 
@@ -680,3 +700,412 @@ def t(key, df, shape=None, dtype=np.float64):
     kz, kg = split(key)
     chi2 = 2.0 * gamma(kg, 0.5 * df, shape)
     return fnp.astype(normal(kz, shape) * fnp.sqrt(df / chi2), dtype)
+
+
+
+# --- more distributions: transforms of the numbers above -----------------------------------
+
+def _check(x, ok, message):
+    """A clear error when a concrete parameter breaks ``ok`` (an elementwise test); traced
+    parameters (under jit, grad or vmap) are not known yet and give nan where they break it."""
+    if isinstance(x, _Tracer):
+        return
+    with np.errstate(invalid="ignore"):
+        if not np.all(ok(np.asarray(x))):
+            raise _FuncgradValueError(message)
+
+
+def _positive(x, what, name):
+    _check(x, lambda v: v > 0, f"{name}'s {what} must be positive, not {_show(x)}")
+
+
+def _show(x):
+    if isinstance(x, _Tracer):
+        return "a traced value"
+    text = np.array2string(np.asarray(x), threshold=6)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _int_dtype(dtype, name):
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu":
+        raise _FuncgradTypeError(f"{name} makes integers (an int dtype), not {dtype}")
+    return dtype
+
+
+def clone(key):
+    """The same key (JAX's ``clone``, which marks a key for reuse when key reuse is checked:
+    funcgrad does not check it, so this is the identity).
+
+    Example:
+        >>> k = fg.random.key(3)
+        >>> bool(fg.random.uniform(fg.random.clone(k)) == fg.random.uniform(k))
+        True
+    """
+    _words(key)
+    return key
+
+
+def lognormal(key, sigma=1.0, shape=None, dtype=np.float64):
+    """Log-normal numbers exp(``sigma`` z), z standard normal (scipy.stats.lognorm(sigma)),
+    differentiable in ``sigma``.
+
+    Example:
+        >>> x = fg.random.lognormal(fg.random.key(0), 0.5, (20000,))
+        >>> float(np.median(x).round(1))
+        1.0
+    """
+    dtype = _float_dtype(dtype)
+    sigma = _param(sigma, dtype)
+    _check(sigma, lambda v: v >= 0, f"lognormal's sigma must be >= 0, not {_show(sigma)}")
+    return fnp.exp(normal(key, _shape_of(shape, sigma), dtype) * sigma)
+
+
+def rayleigh(key, scale, shape=None, dtype=np.float64):
+    """Rayleigh numbers, ``scale`` sqrt(-2 log u) (the inverse CDF; differentiable in
+    ``scale``).
+
+    Example:
+        >>> x = fg.random.rayleigh(fg.random.key(0), 2.0, (20000,))
+        >>> float((x.mean() / np.sqrt(np.pi / 2)).round(1))   # mean: scale sqrt(pi / 2)
+        2.0
+    """
+    dtype = _float_dtype(dtype)
+    scale = _param(scale, dtype)
+    _positive(scale, "scale", "rayleigh")
+    u = _open_unit(key, _shape_of(shape, scale), dtype)
+    return scale * fnp.sqrt(-2.0 * fnp.log(u))
+
+
+def weibull_min(key, scale, concentration, shape=(), dtype=np.float64):
+    """Weibull numbers ``scale`` (-log(1 - u))^(1/``concentration``) (the inverse CDF,
+    differentiable in both). As in JAX, the result's shape is ``shape`` broadcast with the
+    parameters' (each element with its own u).
+
+    Example:
+        >>> x = fg.random.weibull_min(fg.random.key(0), 2.0, 1.0, (20000,))
+        >>> float(x.mean().round(1))                  # concentration 1: exponential
+        2.0
+    """
+    dtype = _float_dtype(dtype)
+    scale, concentration = _param(scale, dtype), _param(concentration, dtype)
+    _positive(scale, "scale", "weibull_min")
+    _positive(concentration, "concentration", "weibull_min")
+    full = tuple(np.broadcast_shapes(_shape_arg(shape), tuple(scale.shape),
+                                     tuple(concentration.shape)))
+    u = _open_unit(key, full, dtype)
+    return fnp.power(-fnp.log1p(-u), 1.0 / concentration) * scale
+
+
+def pareto(key, b, shape=None, dtype=np.float64):
+    """Pareto numbers on [1, inf) with density b / x^(b + 1): exp(E / b), E exponential
+    (differentiable in ``b``).
+
+    Example:
+        >>> x = fg.random.pareto(fg.random.key(0), 3.0, (20000,))
+        >>> bool(x.min() >= 1), float(x.mean().round(1))   # mean b / (b - 1)
+        (True, 1.5)
+    """
+    dtype = _float_dtype(dtype)
+    b = _param(b, dtype)
+    _positive(b, "b", "pareto")
+    return fnp.exp(exponential(key, _shape_of(shape, b), dtype) / b)
+
+
+def chisquare(key, df, shape=None, dtype=np.float64):
+    """Chi-square numbers with ``df`` degrees of freedom: 2 gamma(df / 2) (differentiable in
+    ``df``, as gamma is).
+
+    Example:
+        >>> float(fg.random.chisquare(fg.random.key(0), 4.0, (20000,)).mean().round(1))
+        4.0
+    """
+    dtype = _float_dtype(dtype)
+    df = _param(df, np.float64)
+    _positive(df, "df", "chisquare")
+    return 2.0 * gamma(key, 0.5 * df, _shape_of(shape, df), dtype)
+
+
+def f(key, dfnum, dfden, shape=None, dtype=np.float64):
+    """F numbers, (chi2(dfnum) / dfnum) / (chi2(dfden) / dfden).
+
+    Example:
+        >>> x = fg.random.f(fg.random.key(0), 5.0, 10.0, (20000,))
+        >>> float(x.mean().round(1))                   # dfden / (dfden - 2) = 1.25
+        1.2
+    """
+    dtype = _float_dtype(dtype)
+    dfnum, dfden = _param(dfnum, np.float64), _param(dfden, np.float64)
+    _positive(dfnum, "dfnum", "f")
+    _positive(dfden, "dfden", "f")
+    shape = _shape_of(shape, dfnum, dfden)
+    k_den, k_num = split(key)
+    num = chisquare(k_num, dfnum, shape) / dfnum
+    den = chisquare(k_den, dfden, shape) / dfden
+    return fnp.astype(num / den, dtype)
+
+
+def geometric(key, p, shape=None, dtype=np.int64):
+    """Geometric counts on {1, 2, ...}: the trial of the first success, each with
+    probability ``p`` (floor(log u / log(1 - p)) + 1). Integers, ``int64`` by default.
+
+    Example:
+        >>> float(fg.random.geometric(fg.random.key(0), 0.25, (20000,)).mean().round(1))
+        4.0
+    """
+    dtype = _int_dtype(dtype, "geometric")
+    p = _param(p, np.float64)
+    _check(p, lambda v: (v > 0) & (v <= 1), f"geometric's p must be in (0, 1], not {_show(p)}")
+    u = _open_unit(key, _shape_of(shape, p), np.float64)
+    certain = p >= 1.0   # log(1 - p) = -inf: the first trial
+    gaps = fnp.floor(fnp.log(u) / fnp.log1p(-fnp.where(certain, 0.5, p)))
+    return fnp.astype(fnp.where(certain, 1.0, gaps + 1.0), dtype)
+
+
+def rademacher(key, shape=(), dtype=np.int64):
+    """-1 or 1, each with probability 1/2 (``int64`` by default; a float dtype too).
+
+    Example:
+        >>> sorted(set(fg.random.rademacher(fg.random.key(0), (100,)).tolist()))
+        [-1, 1]
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iuf":
+        raise _FuncgradTypeError(f"rademacher makes numbers (an int or float dtype), not {dtype}")
+    b = bernoulli(key, 0.5, _shape_arg(shape))
+    return fnp.astype(2 * fnp.astype(b, np.int64) - 1, dtype)
+
+
+def triangular(key, left, mode, right, shape=None, dtype=np.float64):
+    """Triangular numbers on [``left``, ``right``] peaking at ``mode`` (the inverse CDF,
+    differentiable in the three).
+
+    Example:
+        >>> x = fg.random.triangular(fg.random.key(0), 0.0, 1.0, 5.0, (20000,))
+        >>> bool(x.min() >= 0 and x.max() <= 5), float(x.mean().round(1))   # mean 2
+        (True, 2.0)
+    """
+    dtype = _float_dtype(dtype)
+    left, mode, right = (_param(v, dtype) for v in (left, mode, right))
+    if not any(isinstance(v, _Tracer) for v in (left, mode, right)):
+        with np.errstate(invalid="ignore"):
+            lo, md, hi = (np.asarray(v) for v in (left, mode, right))
+            if not np.all((lo <= md) & (md <= hi) & (lo < hi)):
+                raise _FuncgradValueError(
+                    "triangular needs left <= mode <= right and left < right, not "
+                    f"{_show(left)}, {_show(mode)}, {_show(right)}")
+    shape = _shape_of(shape, left, mode, right)
+    u = _open_unit(key, shape, dtype)
+    width = right - left
+    rising = left + fnp.sqrt(u * width * (mode - left))
+    falling = right - fnp.sqrt((1.0 - u) * width * (right - mode))
+    return fnp.where(u * width < mode - left, rising, falling)
+
+
+def wald(key, mean, shape=None, dtype=np.float64):
+    """Wald (inverse Gaussian) numbers with ``mean`` and shape parameter 1, density
+    exp(-(x - mean)^2 / (2 mean^2 x)) / sqrt(2 pi x^3) (scipy.stats.invgauss(mean)), by
+    Michael, Schucany and Haas's transformation of a normal and a uniform.
+
+    Example:
+        >>> float(fg.random.wald(fg.random.key(0), 2.0, (20000,)).mean().round(1))
+        2.0
+    """
+    dtype = _float_dtype(dtype)
+    mean = _param(mean, np.float64)
+    _positive(mean, "mean", "wald")
+    shape = _shape_of(shape, mean)
+    k1, k2 = split(key)
+    v = normal(k1, shape)
+    u = _unit(k2, shape, np.float64)
+    y = v * v
+    # mean + mean^2 y / 2 - mean / 2 sqrt(4 mean y + mean^2 y^2), without its cancellation
+    x = mean - 2.0 * mean * mean * y / (mean * y + fnp.sqrt(4.0 * mean * y + (mean * y) ** 2))
+    return fnp.astype(fnp.where(u <= mean / (mean + x), x, mean * mean / x), dtype)
+
+
+def maxwell(key, shape=(), dtype=np.float64):
+    """Maxwell numbers: the length of a standard normal vector in 3 dimensions.
+
+    Example:
+        >>> float(fg.random.maxwell(fg.random.key(0), (20000,)).mean().round(1))  # 2 sqrt(2/pi)
+        1.6
+    """
+    dtype = _float_dtype(dtype)
+    z = normal(key, (*_shape_arg(shape), 3), dtype)
+    return fnp.sqrt(fnp.sum(z * z, axis=-1))
+
+
+def double_sided_maxwell(key, loc, scale, shape=(), dtype=np.float64):
+    """``loc`` + ``scale`` s m, m a Maxwell number and s a random sign: density proportional
+    to z^2 exp(-z^2 / 2), z = (x - loc) / scale. As in JAX, the result's shape is ``shape``
+    followed by the parameters' broadcast shape (the latter alone when ``shape`` is ()).
+
+    Example:
+        >>> x = fg.random.double_sided_maxwell(fg.random.key(0), 1.0, 2.0, (20000,))
+        >>> float(x.mean().round(1)), float(x.var().round(0))    # loc, 3 scale^2
+        (1.0, 12.0)
+    """
+    dtype = _float_dtype(dtype)
+    loc, scale = _param(loc, dtype), _param(scale, dtype)
+    _positive(scale, "scale", "double_sided_maxwell")
+    full = (*_shape_arg(shape), *np.broadcast_shapes(tuple(loc.shape), tuple(scale.shape)))
+    k_maxwell, k_sign = split(key)
+    m = maxwell(k_maxwell, full, dtype)
+    return rademacher(k_sign, full, dtype) * m * scale + loc
+
+
+def generalized_normal(key, p, shape=(), dtype=np.float64):
+    """Generalized normal numbers, density proportional to exp(-|x|^p)
+    (scipy.stats.gennorm(p)): s g^(1/p), g ~ gamma(1/p), s a random sign; differentiable in
+    ``p`` through the gamma numbers.
+
+    Example:
+        >>> x = fg.random.generalized_normal(fg.random.key(0), 2.0, (20000,))
+        >>> float(x.var().round(1))                 # p = 2: normal with variance 1/2
+        0.5
+    """
+    dtype = _float_dtype(dtype)
+    p = _param(p, np.float64)
+    _positive(p, "p", "generalized_normal")
+    shape = _shape_arg(shape)
+    k_gamma, k_sign = split(key)
+    g = gamma(k_gamma, 1.0 / p, shape)
+    return fnp.astype(rademacher(k_sign, shape, np.float64) * g ** (1.0 / p), dtype)
+
+
+def ball(key, d, p=2, shape=(), dtype=np.float64):
+    """Points uniform in the unit l_p ball of dimension ``d``, shape ``(*shape, d)``
+    (Barthe, Guedon, Mendelson and Naor 2005: generalized normal coordinates over the p-norm
+    of them and one exponential).
+
+    Example:
+        >>> x = fg.random.ball(fg.random.key(0), 3, shape=(1000,))
+        >>> x.shape, bool(np.all(np.linalg.norm(x, axis=-1) <= 1))
+        ((1000, 3), True)
+    """
+    dtype = _float_dtype(dtype)
+    if isinstance(d, _Tracer) or not isinstance(d, (int, np.integer)) or d < 0:
+        raise _FuncgradTypeError(f"ball's dimension d is a non-negative int, not {d!r:.60}")
+    p = _param(p, np.float64)
+    _positive(p, "p", "ball")
+    shape = _shape_arg(shape)
+    k_g, k_e = split(key)
+    g = generalized_normal(k_g, p, (*shape, int(d)))
+    e = exponential(k_e, shape)
+    norm = (fnp.sum(fnp.abs(g) ** p, axis=-1) + e) ** (1.0 / p)
+    return fnp.astype(g / fnp.expand_dims(norm, -1), dtype)
+
+
+def orthogonal(key, n, shape=(), dtype=np.float64, m=None):
+    """Orthogonal matrices uniform on O(n) (Haar measure), shape ``(*shape, n, m)``: the Q
+    of a normal matrix's QR decomposition, its columns' signs fixed by R's diagonal
+    (Mezzadri 2007). With ``m`` != ``n``, semi-orthogonal: orthonormal rows (n < m) or
+    columns (n > m).
+
+    Example:
+        >>> q = fg.random.orthogonal(fg.random.key(0), 3)
+        >>> bool(np.allclose(q @ q.T, np.eye(3)))
+        True
+    """
+    dtype = _float_dtype(dtype)
+    m = n if m is None else m
+    for v, what in ((n, "n"), (m, "m")):
+        if isinstance(v, _Tracer) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise _FuncgradTypeError(f"orthogonal's {what} is a non-negative int, not {v!r:.60}")
+    n, m = int(n), int(m)
+    shape = _shape_arg(shape)
+    z = normal(key, (*shape, max(n, m), min(n, m)), dtype)
+    q, r = fnp.linalg.qr(z)
+    d = fnp.diagonal(r, axis1=-2, axis2=-1)
+    x = q * fnp.expand_dims(fnp.where(d < 0, -1.0, 1.0).astype(dtype), -2)
+    return fnp.swapaxes(x, -1, -2) if n < m else x
+
+
+def loggamma(key, a, shape=None, dtype=np.float64):
+    """The logarithms of gamma(``a``) numbers, computed in logarithms: for a < 1 the
+    boost u^(1/a) is added as log(u) / a, so numbers whose gamma value underflows (a = 0.001
+    gives e^-1000) keep their logarithm. Differentiable in ``a`` as gamma is (dx/da / x).
+
+    Example:
+        >>> x = fg.random.loggamma(fg.random.key(0), 0.01, (5,))
+        >>> bool(np.all(np.isfinite(x))), bool(x.min() < -100)
+        (True, True)
+    """
+    dtype = _float_dtype(dtype)
+    a = _param(a, np.float64)
+    _positive(a, "a", "loggamma")
+    shape = _shape_of(shape, a)
+    a = fnp.broadcast_to(a, shape)
+    fixed = _stop_gradient(a)
+    boosted = fixed < 1.0
+    key_gamma, key_boost = split(key)
+    # _gamma_sample(a + 1) for a < 1, without its own boost, then log u / a added
+    x1 = _gamma_sample(key_gamma, fnp.where(boosted, fixed + 1.0, fixed), shape)
+    log_u = fnp.log(_open_unit(key_boost, shape, np.float64))
+    log_x = fnp.log(x1) + fnp.where(boosted, log_u / fixed, 0.0)
+    # the value log_x; the derivative d log x / da = (dx/da) / x, as gamma's
+    x = fnp.exp(log_x)
+    safe = fnp.where(x > 0, x, 1.0)
+    reparam = _gamma_reparam(a, fnp.where(x > 0, x, 1.0))
+    slope = fnp.where(x > 0, (reparam - _stop_gradient(reparam)) / safe, 0.0)
+    return fnp.astype(log_x + slope, dtype)
+
+
+def binomial(key, n, p, shape=None, dtype=np.float64):
+    """Binomial counts of ``n`` trials with success probability ``p``, as floats (JAX's
+    convention; ``float64`` by default). A non-integer n counts floor(n) trials, an infinite
+    one gives inf. Each count is drawn from its own key by inversion (n min(p, 1-p) <= 10) or
+    Hormann's BTRS rejection, both exact, in one primitive compiled to the same loops.
+    Concrete n < 0 or p outside [0, 1] raise; traced ones give nan.
+
+    Example:
+        >>> x = fg.random.binomial(fg.random.key(0), 20.0, 0.3, (20000,))
+        >>> x.dtype, float(x.mean().round(1))
+        (dtype('float64'), 6.0)
+    """
+    dtype = _float_dtype(dtype)
+    n, p = _param(n, np.float64), _param(p, np.float64)
+    _check(n, lambda v: v >= 0, f"binomial's n must be >= 0, not {_show(n)}")
+    _check(p, lambda v: (v >= 0) & (v <= 1), f"binomial's p must be in [0, 1], not {_show(p)}")
+    shape = _shape_of(shape, n, p)
+    k0, k1 = _words_of_shape(key, shape)
+    counts = _binomial(k0, k1, fnp.broadcast_to(n, shape), fnp.broadcast_to(p, shape))
+    return fnp.astype(counts, dtype)
+
+
+def multinomial(key, n, p, *, shape=None, dtype=np.float64, unroll=1):
+    """Counts of ``n`` trials over the outcomes along ``p``'s last axis (as floats, JAX's
+    convention): a binomial per outcome, of the trials left, with probability p_i over the
+    probability left. ``shape`` is the whole result's shape, its last axis the outcomes (as
+    JAX's code treats it); it defaults to p's. ``unroll`` is accepted for JAX's signature.
+
+    Example:
+        >>> c = fg.random.multinomial(fg.random.key(0), 10.0, np.array([0.2, 0.3, 0.5]))
+        >>> c.shape, float(c.sum())
+        ((3,), 10.0)
+    """
+    del unroll
+    dtype = _float_dtype(dtype)
+    n, p = _param(n, np.float64), _param(p, np.float64)
+    if p.ndim < 1:
+        raise _ShapeError("multinomial's p has the outcomes along its last axis, not a scalar")
+    _check(n, lambda v: v >= 0, f"multinomial's n must be >= 0, not {_show(n)}")
+    _check(p, lambda v: v >= 0, f"multinomial's p must be >= 0, not {_show(p)}")
+    shape = tuple(p.shape) if shape is None else _shape_arg(shape)
+    if not shape or shape[-1] != p.shape[-1]:
+        raise _ShapeError(f"multinomial's shape ends with the {p.shape[-1]} outcomes of p, "
+                          f"not {shape}")
+    n = fnp.broadcast_to(n, shape[:-1])
+    p = fnp.broadcast_to(p, shape)
+    k = shape[-1]
+    remaining = fnp.flip(fnp.cumsum(fnp.flip(p, -1), axis=-1), -1)
+    ratios = p / fnp.where(remaining == 0, 1.0, remaining)
+    left = n
+    counts = []
+    keys = split(key, k)
+    for i in range(k):
+        c = binomial(keys[i], left, fnp.clip(ratios[..., i], 0.0, 1.0))
+        counts.append(c)
+        left = left - c
+    return fnp.astype(fnp.stack(counts, axis=-1), dtype)

@@ -34,6 +34,13 @@ REFERENCE = {
     "mish": lambda x: x * np.tanh(np.logaddexp(0, x)),
     "gelu": lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
     "silu": lambda x: x * sc.expit(x),
+    "identity": lambda x: x,
+    "tanh": np.tanh,
+    "sparse_plus": lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+    "sparse_sigmoid": lambda x: np.clip((x + 1) / 2, 0, 1),
+    # (x + sqrt(x^2 + 4)) / 2 by hypot, and for x < 0 as 2 / (sqrt(x^2 + 4) - x)
+    "squareplus": lambda x: np.where(x >= 0, (x + np.hypot(x, 2.0)) / 2,
+                                     2.0 / (np.hypot(x, 2.0) - x)),
 }
 CALLS = {"celu": lambda x: fg.nn.celu(x, alpha=2.0)}
 
@@ -60,9 +67,53 @@ def test_gradients_at_the_kinks_follow_jax():
     assert list(fg.grad(lambda x: fnp.sum(fg.nn.elu(x)))(at[:1])) == [1.0]
 
 
+def test_sparse_activations_and_squareplus_follow_jax():
+    """sparse_plus's derivative is sparse_sigmoid (0 and 1 at the kinks -1 and 1, where the
+    pieces meet smoothly); sparse_sigmoid's derivative at its kinks is 1/4, as JAX's clip
+    gives; squareplus has no cancellation for x << 0 nor overflow for huge |x|, and its
+    derivatives in x and b."""
+    at = np.array([-1.0, 1.0, -3.0, 0.0, 3.0])
+    plus = fg.grad(lambda x: fnp.sum(fg.nn.sparse_plus(x)))(at)
+    np.testing.assert_array_equal(plus, fg.nn.sparse_sigmoid(at))
+    np.testing.assert_array_equal(fg.grad(lambda x: fnp.sum(fg.nn.sparse_sigmoid(x)))(at),
+                                  [0.25, 0.25, 0.0, 0.5, 0.0])
+    check_grads(fg.nn.sparse_plus, [np.array([-0.999, -0.5, 0.2, 0.999])], modes=("fwd", "rev"))
+    x = np.array([-1e200, -1e10, -1.0, 0.0, 2.0, 1e200])
+    expected = [1e-200, 1e-10, (math.sqrt(5) - 1) / 2, 1.0, 1 + math.sqrt(2), 1e200]
+    np.testing.assert_allclose(fg.nn.squareplus(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(fg.nn.squareplus(x, 0.0), np.maximum(x, 0), rtol=1e-15)
+    assert fg.nn.squareplus(x[1:-1].astype(np.float32), 1.0).dtype == np.float32
+    check_grads(fg.nn.squareplus, [np.array([-30.0, -0.5, 0.0, 0.7, 5.0]), 2.5],
+                modes=("fwd", "rev"))
+    for value in (0.0, 1.0, 2.0):   # the derivative in b: 1 / (4 sqrt(x^2 + b))
+        db = fg.grad(fg.nn.squareplus, argnums=1)(-3.0, value)
+        assert db == pytest.approx(1 / (4 * math.sqrt(9 + value)), rel=1e-14)
+
+
+def test_log1mexp_is_accurate_at_both_ends():
+    """log(1 - exp(-x)) against mpmath from x = 1e-300 to 1e3; -inf at 0 and nan below;
+    the derivative 1 / expm1(x), inf at 0 and 0 far out (no nan from the branch not taken)."""
+    import mpmath
+    x = np.concatenate([np.geomspace(1e-300, 1e3, 60), [math.log(2.0)]])
+    expected = [float(mpmath.log(-mpmath.expm1(-mpmath.mpf(v)))) for v in x]
+    np.testing.assert_allclose(fg.nn.log1mexp(x), expected, rtol=2e-15, atol=1e-300)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        edge = fg.nn.log1mexp(np.array([0.0, -1.0, np.inf, np.nan]))
+    assert edge[0] == -np.inf and np.isnan(edge[1]) and edge[2] == 0 and np.isnan(edge[3])
+    slope = fg.grad(lambda x: fnp.sum(fg.nn.log1mexp(x)))
+    inner = np.array([1e-8, 0.3, math.log(2.0), 0.9, 5.0, 40.0])
+    np.testing.assert_allclose(slope(inner), 1 / np.expm1(inner), rtol=1e-14)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ends = slope(np.array([0.0, 800.0]))
+    assert ends[0] == np.inf and ends[1] == 0.0
+    check_grads(fg.nn.log1mexp, [np.array([0.05, 0.5, 2.0, 10.0])], modes=("fwd", "rev"))
+    assert fg.nn.log1mexp(np.array([1.0], np.float32)).dtype == np.float32
+
+
 def test_nan_stays_nan():
     # as np.maximum and JAX's relu: a nan is not turned into 0 (nor 6)
-    fs = (fg.nn.relu, fg.nn.relu6, fg.nn.hard_sigmoid, fg.nn.hard_silu)
+    fs = (fg.nn.relu, fg.nn.relu6, fg.nn.hard_sigmoid, fg.nn.hard_silu, fg.nn.sparse_plus,
+          fg.nn.sparse_sigmoid, fg.nn.squareplus)
     x = np.array([np.nan, 1.0])
     for out in [f(x) for f in fs] + list(fg.jit(lambda x: [f(x) for f in fs])(x)):
         assert np.isnan(out[0]) and np.isfinite(out[1])

@@ -35,6 +35,12 @@ CONTINUOUS = [
     ("logistic", X, (), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
     ("cauchy", X * 1e6, (), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
     ("uniform", X / 40, (), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
+    ("pareto", POSITIVE + 0.5, (np.array([[0.5], [3.0]]),),
+     ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
+    ("gumbel_r", X, (), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
+    ("gumbel_l", X, (), ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
+    ("truncnorm", X, (np.array([[-1.0], [0.5]]), np.array([[2.0], [np.inf]])),
+     ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]),
 ]
 
 
@@ -86,6 +92,13 @@ DISCRETE = [
     ("binom", np.array([-1.0, 0.0, 1.0, 2.5, 3.0, 7.0, 500.0]),
      (np.array([[7.0], [1000.0]]), np.array([[0.3], [0.999]])),
      ["logpmf", "pmf", "cdf", "logcdf", "sf", "logsf"]),
+    ("geom", np.array([-1.0, 0.0, 1.0, 2.5, 3.0, 40.0, 1000.0]),
+     (np.array([[1e-3], [0.3], [1.0]]),), ["logpmf", "pmf", "cdf", "logcdf", "sf", "logsf"]),
+    ("nbinom", np.array([-1.0, 0.0, 1.0, 2.5, 3.0, 40.0, 3000.0]),
+     (np.array([[0.5], [4.0], [300.0]]), np.array([[0.05], [0.5], [1.0]])), ["logpmf", "pmf"]),
+    ("betabinom", np.array([-1.0, 0.0, 1.0, 2.5, 3.0, 7.0, 500.0]),
+     (np.array([[7.0], [1000.0]]), np.array([[0.3], [20.0]]), np.array([[2.0], [0.7]])),
+     ["logpmf", "pmf"]),
 ]
 
 
@@ -173,6 +186,28 @@ GRADIENTS = [
      [np.array([0.3, -1.0]), np.array([[[2.0, 0.3], [0.3, 1.0]], [[1.0, -0.2], [-0.2, 3.0]]])]),
     (lambda x: stats.multivariate_normal.logpdf(x, np.zeros(3), np.eye(3) * 2),
      [np.array([[[0.3, -1.0, 0.5]]])]),
+    (lambda x, b, s: stats.pareto.logpdf(x, b, 0.2, s), [POSITIVE[3:] + 1, 2.5, 0.9]),
+    (lambda x, b, s: stats.pareto.logcdf(x, b, 0.2, s), [POSITIVE[3:] + 1, 2.5, 0.9]),
+    (lambda q, b, m, s: stats.pareto.ppf(q, b, m, s), [np.array([0.01, 0.5, 0.9]), 2.5, 0.2,
+                                                       0.9]),
+    (lambda x, m, s: stats.gumbel_r.logpdf(x, m, s), [X[1:-1], 0.3, 1.7]),
+    (lambda x, m, s: stats.gumbel_r.logsf(x, m, s), [X[1:-1], 0.3, 1.7]),
+    (lambda x, m, s: stats.gumbel_l.logcdf(x, m, s), [X[1:-1], 0.3, 1.7]),
+    (lambda q, m, s: stats.gumbel_l.ppf(q, m, s), [np.array([0.01, 0.5, 0.9]), 0.3, 1.7]),
+    (lambda x, a, b, m, s: stats.truncnorm.logpdf(x, a, b, m, s),
+     [np.array([-0.5, 0.25, 1.0]), -1.5, 2.0, 0.1, 1.3]),
+    (lambda x, a, b: stats.truncnorm.logcdf(x, a, b), [np.array([-0.5, 0.25, 1.0]), -1.5, 2.0]),
+    (lambda x, a, b: stats.truncnorm.logsf(x, a, b), [np.array([5.2, 5.5, 5.9]), 5.0, 6.0]),
+    (lambda x, k: stats.vonmises.logpdf(x, k), [X[1:-1], 2.5]),
+    (lambda x, beta: stats.gennorm.logpdf(x, beta), [X[1:-1] + 0.1, 1.5]),
+    (lambda x, beta: stats.gennorm.cdf(x, beta), [np.array([-2.0, -0.3, 0.4, 1.5]), 1.5]),
+    (lambda p: stats.geom.logpmf(np.array([1.0, 4.0]), p), [np.array([0.2, 0.9])]),
+    (lambda p: stats.geom.logcdf(np.array([1.0, 4.0]), p), [np.array([0.2, 0.9])]),
+    (lambda n, p: stats.nbinom.logpmf(np.array([0.0, 4.0]), n, p), [np.array([0.5, 3.5]),
+                                                                  np.array([0.2, 0.9])]),
+    (lambda a, b: stats.betabinom.logpmf(np.array([0.0, 4.0]), 9.0, a, b),
+     [np.array([0.5, 3.5]), np.array([2.0, 0.9])]),
+    (lambda x: stats.sem(x), [np.array([[0.3, -1.0], [2.0, 0.5], [1.0, 1.5]])]),
 ]
 
 
@@ -317,3 +352,114 @@ def test_log_probabilities_outside_the_support_have_gradient_zero():
         inside = lambda x: stats.expon.logcdf(x, 1.0, 2.0)  # noqa: E731
         np.testing.assert_allclose(fg.grad(inside)(3.0),
                                    0.5 * np.exp(-1.0) / (1 - np.exp(-1.0)), rtol=1e-13)
+
+
+# ---------------------------------------------------------------------------------------
+# the distributions without loc and scale, quantiles, far tails, and sem, rankdata, mode
+
+
+def test_vonmises_gennorm_and_quantiles_match_scipy():
+    x = np.append(X, [np.nan, 1e3])
+    with np.errstate(all="ignore"):
+        for kappa in (0.0, 0.5, 3.0, 800.0, -1.0):
+            for f in ("logpdf", "pdf"):
+                assert_close(getattr(stats.vonmises, f)(x, kappa),
+                             getattr(ss.vonmises, f)(x, kappa), rtol=1e-12)
+        for beta in (0.5, 1.0, 2.0, 8.0, 0.0):
+            for f in ("logpdf", "pdf", "cdf"):
+                assert_close(getattr(stats.gennorm, f)(x, beta),
+                             getattr(ss.gennorm, f)(x, beta), rtol=1e-12)
+        q = np.array([-0.1, 0.0, 1e-10, 0.3, 0.5, 0.999, 1.0, 1.1, np.nan])
+        for name, shapes in (("pareto", (2.0, 1.0, 3.0)), ("gumbel_r", (1.0, 2.0)),
+                             ("gumbel_l", (1.0, 2.0)), ("pareto", (2.0, 0.0, -1.0))):
+            assert_close(getattr(stats, name).ppf(q, *shapes), getattr(ss, name).ppf(q, *shapes),
+                         rtol=1e-13)
+        # invalid parameters: nan, as SciPy (the bounds of truncnorm in the wrong order)
+        for ours, theirs, args in ((stats.truncnorm.logpdf, ss.truncnorm.logpdf, (1.0, -1.0)),
+                                   (stats.nbinom.logpmf, ss.nbinom.logpmf, (0.0, 0.5)),
+                                   (stats.geom.pmf, ss.geom.pmf, (0.0,)),
+                                   (stats.betabinom.pmf, ss.betabinom.pmf, (2.5, 1.0, 1.0))):
+            assert_close(ours(np.array([0.0, 1.0]), *args), theirs(np.array([0.0, 1.0]), *args))
+
+
+def test_far_tails_keep_their_digits():
+    """Where SciPy's formulas round to 0 or overflow to -inf, the logarithms here still
+    have the value: Gumbel tails (log sf ~ -z), the log cdf of Pareto near 1 and 1e100, a
+    normal truncated to [30, 31] or [-40, -39] (its mass is e^-450)."""
+    z = np.array([750.0, 1e4, 1e100])
+    np.testing.assert_allclose(stats.gumbel_r.logsf(z), -z, rtol=1e-15)
+    np.testing.assert_allclose(stats.gumbel_l.logcdf(-z), -z, rtol=1e-15)
+    assert stats.pareto.logcdf(1e100, 2.0) == pytest.approx(-1e-200, rel=1e-14)
+    assert stats.pareto.cdf(1 + 1e-12, 2.0) == pytest.approx(2e-12, rel=1e-3)
+    import mpmath
+    for lo, hi, x in ((30.0, 31.0, 30.5), (-40.0, -39.0, -39.7), (5.0, np.inf, 7.0)):
+        if lo > 0:   # mirrored into the lower tail, where mpmath's ncdf keeps the digits
+            lo, hi, x = -hi, -lo, -x
+            mass = mpmath.ncdf(hi) - mpmath.ncdf(lo)
+            below = (mpmath.ncdf(hi) - mpmath.ncdf(x)) / mass
+            lo, hi, x = -hi, -lo, -x
+        else:
+            mass = mpmath.ncdf(hi) - mpmath.ncdf(lo)
+            below = (mpmath.ncdf(x) - mpmath.ncdf(lo)) / mass
+        density = mpmath.npdf(x) / mass
+        assert stats.truncnorm.logpdf(x, lo, hi) == pytest.approx(float(mpmath.log(density)),
+                                                                  rel=1e-12)
+        assert stats.truncnorm.logcdf(x, lo, hi) == pytest.approx(float(mpmath.log(below)),
+                                                                  rel=1e-10)
+        assert stats.truncnorm.logsf(x, lo, hi) == pytest.approx(
+            float(mpmath.log(1 - below)), rel=1e-10)
+
+
+def test_sem_rankdata_and_mode_match_scipy():
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 4, (5, 7)).astype(float)
+    a[1, 2] = np.nan
+    b = rng.integers(0, 4, (5, 7))
+    for axis in (None, 0, 1):
+        for method in ("average", "min", "max", "dense", "ordinal"):
+            for data in (a, b):
+                assert_close(stats.rankdata(data, method, axis=axis),
+                             ss.rankdata(data, method, axis=axis).astype(float))
+        for keepdims in (False, True):
+            for data in (a, b):
+                ours, theirs = stats.mode(data, axis, keepdims=keepdims), ss.mode(
+                    data, axis, keepdims=keepdims)
+                assert_close(ours.mode, theirs.mode)
+                np.testing.assert_array_equal(ours.count, theirs.count)
+        for policy in ("propagate", "omit"):
+            assert_close(stats.sem(a, axis, nan_policy=policy),
+                         ss.sem(a, axis, nan_policy=policy), rtol=1e-14)
+        assert_close(stats.sem(a, axis, ddof=0, keepdims=True),
+                     ss.sem(a, axis, ddof=0, keepdims=True), rtol=1e-14)
+    # nan is a value to mode (the mode when the most frequent); a slice with nan ranks nan
+    assert np.isnan(stats.mode(np.array([1.0, 2.0, 2.0, np.nan, np.nan, np.nan])).mode)
+    assert stats.mode(np.array([1.0, 1.0, 1.0, np.nan])).count == 3
+    with pytest.raises(fg.FuncgradValueError, match="rankdata's method is one of"):
+        stats.rankdata(a, "first")
+    with pytest.raises(fg.FuncgradValueError, match="'omit' is not implemented"):
+        stats.mode(a, nan_policy="omit")
+    with pytest.raises(fg.FuncgradValueError, match="sem's nan_policy"):
+        stats.sem(a, nan_policy="raise")
+
+
+def _new_distributions(x, p):
+    z = fnp.abs(x) + 1.5
+    k = fnp.floor(fnp.abs(x))
+    return [stats.pareto.logpdf(z, p + 1.0), stats.gumbel_r.logsf(x, 0.3, p),
+            stats.gumbel_l.cdf(x, 0.3, p), stats.truncnorm.logcdf(x, -1.0, p + 2.0),
+            stats.vonmises.logpdf(x, p), stats.gennorm.cdf(x, p + 1.0),
+            stats.geom.logpmf(k + 1, p / 2), stats.nbinom.logpmf(k, p + 1.0, 0.3),
+            stats.betabinom.logpmf(k, 9.0, p, 2.0), stats.sem(x),
+            stats.rankdata(x), stats.mode(k).mode]
+
+
+def test_new_distributions_compiled_and_batched():
+    x = np.linspace(-4.0, 4.0, 9)
+    expected = _new_distributions(x, 0.7)
+    with np.errstate(all="ignore"):
+        compiled = fg.jit(_new_distributions)(x, 0.7)
+    for ours, reference in zip(compiled, expected):
+        assert_close(ours, reference, rtol=1e-11)
+    batched = fg.vmap(_new_distributions, in_axes=(0, None))(np.stack([x, x[::-1]]), 0.7)
+    for ours, reference in zip(batched, expected):
+        assert_close(ours[0], reference, rtol=1e-12)

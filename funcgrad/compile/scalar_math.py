@@ -466,6 +466,69 @@ def threefry2x32(key0, key1, x0, x1):
     return x0, x1
 
 
+
+@_jit
+def _stream_uniform(key0, key1, n):
+    """The n-th uniform of the stream of key (key0, key1): Threefry of the counter (0, n),
+    53 bits on (0, 1), as funcgrad/ops/random.py's _uniform_draw."""
+    y0, y1 = threefry2x32(key0, key1, 0, n)
+    return (y0 * 2097152.0 + (y1 >> 11) + 0.5) * 1.1102230246251565e-16
+
+
+@_jit
+def binomial_draw(key0, key1, count, prob):
+    """A Binomial(count, prob) number drawn from the stream of key (key0, key1), as
+    funcgrad/ops/random.py's binomial: nan for a count that is nan or negative or a prob
+    outside [0, 1], inf for an infinite count; otherwise floor(count) trials, the smaller of
+    prob and 1 - prob drawn by summing geometric gaps (inversion) while count q <= 10, and by
+    Hormann's BTRS with an exact acceptance test (lgamma) above."""
+    key0, key1 = int(key0), int(key1)
+    count, prob = float(count), float(prob)
+    if math.isnan(count) or math.isnan(prob) or count < 0.0 or prob < 0.0 or prob > 1.0:
+        return math.nan
+    if count == math.inf:
+        return math.inf
+    count = math.floor(count)
+    q = prob if prob < 0.5 else 1.0 - prob
+    k = 0.0
+    if q > 0.0 and count > 0.0:
+        draw = 0
+        if count * q <= 10.0:
+            log1mq = math.log1p(-q)
+            gaps = 0.0
+            while True:
+                u = _stream_uniform(key0, key1, draw)
+                draw += 1
+                gaps += math.ceil(math.log(u) / log1mq)
+                if gaps > count:
+                    break
+                k += 1.0
+        else:
+            spq = math.sqrt(count * q * (1.0 - q))
+            b = 1.15 + 2.53 * spq
+            a = -0.0873 + 0.0248 * b + 0.01 * q
+            c = count * q + 0.5
+            vr = 0.92 - 4.2 / b
+            alpha = (2.83 + 5.1 / b) * spq
+            m = math.floor((count + 1.0) * q)
+            log_odds = math.log(q / (1.0 - q))
+            log_fm = math.lgamma(m + 1.0) + math.lgamma(count - m + 1.0)
+            while True:
+                u = _stream_uniform(key0, key1, draw) - 0.5
+                v = _stream_uniform(key0, key1, draw + 1)
+                draw += 2
+                us = 0.5 - abs(u)
+                k = math.floor((2.0 * a / us + b) * u + c)
+                if k < 0.0 or k > count:
+                    continue
+                if us >= 0.07 and v <= vr:
+                    break
+                if (math.log(v * alpha / (a / (us * us) + b)) <= log_fm - math.lgamma(k + 1.0)
+                        - math.lgamma(count - k + 1.0) + (k - m) * log_odds):
+                    break
+    return k if prob < 0.5 else count - k
+
+
 # --- integer powers -----------------------------------------------------------------------
 # x ** y as NumPy computes it (issue 14): Numba returns 0 for an integer to a negative
 # integer power, NumPy raises. The check is chosen when Numba types the call, so float

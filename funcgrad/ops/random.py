@@ -13,8 +13,9 @@ bits, as Numba widens uint32 arithmetic; one routine, typed once per program, wh
 rounds written out at every draw made compiling a program with many keys slow). The two
 implementations are checked against Random123's known answers and each other.
 
-``poisson(k0, k1, lam)`` draws Poisson counts, each from its own key, by loops that run
-until they accept; ``gamma_reparam(a, x)`` gives Gamma samples their gradient in the shape.
+``poisson(k0, k1, lam)`` and ``binomial(k0, k1, n, p)`` draw Poisson and binomial counts,
+each from its own key, by loops that run until they accept; ``gamma_reparam(a, x)`` gives
+Gamma samples their gradient in the shape.
 """
 
 from __future__ import annotations
@@ -336,6 +337,127 @@ def poisson(k0, k1, lam):
     (uint32 words of lam's shape); -1 where a rate is negative, nan or infinite."""
     return poisson_p.bind(k0, k1, lam)
 
+
+
+# --- binomial counts -----------------------------------------------------------------------
+#
+# binomial(k0, k1, n, p) -> float64: one count per element from the element's own stream
+# (as poisson's). With q = min(p, 1 - p): while n q <= 10, inversion by geometric gaps (the
+# gaps between successes, ceil(log u / log(1 - q)), summed until they pass n: n q + 1 draws
+# on average); above, Hormann's BTRS (1993, as TensorFlow and JAX use), its acceptance test
+# the exact log ratio of probabilities (lgamma), not Stirling's series. Counts of p >= 1/2
+# are n minus the count of 1 - p. compile/scalar_math.py's binomial_draw is the same loop
+# per element for compiled code; the vectorised one here consumes the same draws.
+
+BTRS_FROM = 10.0
+
+
+def _binomial_inversion(k0, k1, n, q):
+    out = np.zeros(q.shape)
+    log1mq = np.log1p(-q)
+    alive, gaps, draw = np.arange(q.size), np.zeros(q.size), 0
+    while alive.size:
+        u = _uniform_draw(k0[alive], k1[alive], draw)
+        draw += 1
+        gaps = gaps + np.ceil(np.log(u) / log1mq[alive])
+        done = gaps > n[alive]
+        out[alive[~done]] += 1.0
+        alive, gaps = alive[~done], gaps[~done]
+    return out
+
+
+def _binomial_btrs(k0, k1, n, q):
+    out = np.zeros(q.shape)
+    spq = np.sqrt(n * q * (1.0 - q))
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * q
+    c, vr, alpha = n * q + 0.5, 0.92 - 4.2 / b, (2.83 + 5.1 / b) * spq
+    m = np.floor((n + 1.0) * q)
+    log_odds = np.log(q / (1.0 - q))
+    lgamma = np.vectorize(math.lgamma, otypes=[np.float64])
+    log_fm = lgamma(m + 1.0) + lgamma(n - m + 1.0)
+    alive, draw = np.arange(q.size), 0
+    while alive.size:
+        u = _uniform_draw(k0[alive], k1[alive], draw) - 0.5
+        v = _uniform_draw(k0[alive], k1[alive], draw + 1)
+        draw += 2
+        i = alive
+        us = 0.5 - np.abs(u)
+        k = np.floor((2.0 * a[i] / us + b[i]) * u + c[i])
+        inside = (k >= 0) & (k <= n[i])
+        quick = inside & (us >= 0.07) & (v <= vr[i])
+        kk = np.where(inside, k, 0.0)
+        with np.errstate(all="ignore"):
+            slow = inside & ~quick & (
+                np.log(v * alpha[i] / (a[i] / (us * us) + b[i]))
+                <= log_fm[i] - lgamma(kk + 1.0) - lgamma(n[i] - kk + 1.0)
+                + (kk - m[i]) * log_odds[i])
+        done = quick | slow
+        out[alive[done]] = k[done]
+        alive = alive[~done]
+    return out
+
+
+def _binomial_impl(k0, k1, n, p):
+    k0, k1 = np.asarray(k0, UINT32), np.asarray(k1, UINT32)
+    n, p = np.asarray(n, np.float64), np.asarray(p, np.float64)
+    shape = p.shape
+    k0, k1, n, p = k0.ravel(), k1.ravel(), n.ravel(), p.ravel()
+    out = np.full(p.size, np.nan)
+    valid = ~(np.isnan(n) | np.isnan(p) | (n < 0) | (p < 0) | (p > 1))
+    out[valid & (n == np.inf)] = np.inf
+    finite = valid & (n < np.inf)
+    count = np.floor(np.where(finite, n, 0.0))
+    q = np.where(p < 0.5, p, 1.0 - p)
+    trivial = finite & ((q == 0) | (count == 0))
+    out[trivial] = 0.0
+    rest = finite & ~trivial
+    for method, chosen in ((_binomial_inversion, rest & (count * q <= BTRS_FROM)),
+                           (_binomial_btrs, rest & (count * q > BTRS_FROM))):
+        chosen = np.flatnonzero(chosen)
+        out[chosen] = method(k0[chosen], k1[chosen], count[chosen], q[chosen])
+    flip = finite & (p >= 0.5)
+    out[flip] = count[flip] - out[flip]
+    return out.reshape(shape)[()]
+
+
+def _binomial_rule(k0, k1, n, p):
+    if k0.dtype != UINT32 or k1.dtype != UINT32 or n.dtype != np.float64 \
+            or p.dtype != np.float64:
+        raise FuncgradTypeError(f"binomial takes uint32 key words and float64 counts and "
+                                f"probabilities, not {k0.dtype}, {k1.dtype}, {n.dtype}, "
+                                f"{p.dtype}")
+    if not k0.shape == k1.shape == n.shape == p.shape:
+        raise ShapeError(f"binomial takes key words, counts and probabilities of one shape, "
+                         f"not {k0.shape}, {k1.shape}, {n.shape}, {p.shape}")
+    return ShapedArray(p.shape, np.dtype(np.float64))
+
+
+def _lower_binomial(ctx, eqn):
+    """One loop over the elements, each calling fgm.binomial_draw on its own key words."""
+    (out,) = eqn.outputs
+    shape = out.aval.shape
+    K0, K1, N, P = (ctx.array(a) for a in eqn.inputs)
+    result = ctx.new_array(ShapedArray(shape or (1,), np.dtype(np.float64)), "counts")
+    with ctx.loops(shape) as index:
+        at = f"[{', '.join(index)}]" if index else "[0]"
+        src = f"[{', '.join(index)}]" if index else ""
+        ctx.emit(f"{result}{at} = fgm.binomial_draw(np.int64({K0}{src}), np.int64({K1}{src}),"
+                 f" {N}{src}, {P}{src})")
+    ctx.define(out, result if shape else f"{result}[0]")
+
+
+binomial_p = Primitive("binomial", impl=_binomial_impl, shape_rule=_binomial_rule)
+zero_derivative(binomial_p)
+batch_rules[binomial_p] = _elementwise_batch(binomial_p)
+lowerings[binomial_p] = Standalone(_lower_binomial)
+
+
+def binomial(k0, k1, n, p):
+    """Binomial counts (float64) of ``n`` trials with success probability ``p``, each drawn
+    from its own key (k0, k1) (uint32 words of p's shape); nan where n is nan or negative or
+    p is outside [0, 1], inf where n is infinite."""
+    return binomial_p.bind(k0, k1, n, p)
 
 # --- the implicit reparameterisation of gamma samples ------------------------------------
 

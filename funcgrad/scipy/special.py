@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 import funcgrad.numpy as fnp
+from funcgrad.core import errors
 from funcgrad.nn import log_sigmoid as _log_sigmoid
 from funcgrad.nn import log_softmax as _log_softmax
 from funcgrad.nn import logsumexp as _logsumexp
@@ -44,7 +45,11 @@ __all__ = ["gammaln", "digamma", "psi", "polygamma", "gamma", "betaln", "beta", 
            "logsumexp", "softmax", "log_softmax", "NoDerivativeError",
            # Bessel functions
            "j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "jv", "jn", "yv", "yn", "iv",
-           "ive", "kv", "kn", "kve"]
+           "ive", "kv", "kn", "kve",
+           # exponential integrals, error-function relatives, combinatorics and the rest
+           "loggamma", "factorial", "comb", "poch", "exp1", "expi", "expn", "erfcx", "dawsn",
+           "boxcox", "boxcox1p", "bernoulli", "owens_t", "spence", "hyp1f1", "sici",
+           "fresnel"]
 
 _SQRT2 = math.sqrt(2.0)
 
@@ -608,3 +613,246 @@ ive = _bessel_function("ive", *_BESSEL["ive"])
 kv = _bessel_function("kv", *_BESSEL["kv"])
 kn = _bessel_function("kn", *_BESSEL["kn"])
 kve = _bessel_function("kve", *_BESSEL["kve"])
+
+
+
+# --- exponential integrals, error-function relatives, combinatorics and the rest --------
+# SciPy's compiled routines (compile/scipy_routines.py) with closed-form derivatives.
+
+
+def loggamma(x):
+    """The principal branch of log Gamma(x) for real x: log Gamma(x) for x > 0, nan for
+    x < 0 (where Gamma is negative or the log is complex), as scipy.special.loggamma.
+    Its derivative is digamma.
+
+    Example:
+        >>> from funcgrad.scipy.special import loggamma
+        >>> loggamma(np.array([0.5, 1.0, 1e10]))
+        array([5.72364943e-01, 0.00000000e+00, 2.20258509e+11])
+    """
+    return ops.loggamma_p(scalar_or_array(x))
+
+
+def factorial(n, exact=False):
+    """n! = Gamma(n + 1), for real n too (0 for n < 0), as JAX's (exact=True, SciPy's
+    integer arithmetic, is not supported). Differentiable: d n!/dn = Gamma(n + 1)
+    digamma(n + 1).
+
+    Example:
+        >>> from funcgrad.scipy.special import factorial
+        >>> factorial(np.array([0.0, 5.0, 1.5, -1.0]))
+        array([  1.        , 120.        ,   1.32934039,   0.        ])
+    """
+    if exact:
+        raise NotImplementedError("factorial(exact=True) is not supported (nor in JAX): "
+                                  "it needs integer arithmetic; exact=False is Gamma(n + 1)")
+    n = scalar_or_array(n)
+    safe = fnp.where(n < 0, 0.0, n)
+    return fnp.where(n < 0, 0.0, ops.gamma(safe + 1.0))
+
+
+def comb(N, k, *, repetition=False):
+    """The number of combinations of ``N`` things taken ``k`` at a time, C(N, k) =
+    exp(lgamma(N + 1) - lgamma(k + 1) - lgamma(N - k + 1)) for 0 <= k <= N, else 0 (real N
+    and k too, as SciPy's exact=False); with ``repetition``, C(N + k - 1, k) (0 for
+    negative N or k, as JAX's; SciPy's gives nan there).
+    Differentiable in N and k.
+
+    Example:
+        >>> from funcgrad.scipy.special import comb
+        >>> comb(np.array([5.0, 10.0, 3.0]), np.array([2.0, 3.0, 4.0]))
+        array([ 10., 120.,   0.])
+        >>> comb(3.0, 2.0, repetition=True)
+        array(6.)
+    """
+    N, k = scalar_or_array(N), scalar_or_array(k)
+    if repetition:
+        return fnp.where((k == 0) & (N >= 0), 1.0, comb(N + k - 1, k))
+    inside = (k <= N) & (N >= 0) & (k >= 0)
+    safe_N, safe_k = fnp.where(inside, N, 0.0), fnp.where(inside, k, 0.0)
+    log_comb = (ops.lgamma(safe_N + 1) - ops.lgamma(safe_k + 1)
+                - ops.lgamma(safe_N - safe_k + 1))
+    return fnp.where(inside, fnp.exp(log_comb), 0.0)
+
+
+def poch(z, m):
+    """The Pochhammer symbol (rising factorial) Gamma(z + m) / Gamma(z). Differentiable in
+    both: d/dz = poch (digamma(z + m) - digamma(z)), d/dm = poch digamma(z + m).
+
+    Example:
+        >>> from funcgrad.scipy.special import poch
+        >>> poch(np.array([1.0, 3.0, 0.5]), 3.0)
+        array([ 6.   , 60.   ,  1.875])
+    """
+    return ops.poch_p(scalar_or_array(z), scalar_or_array(m))
+
+
+def exp1(x):
+    """The exponential integral E1(x) = integral from x to inf of exp(-t) / t dt (inf at 0,
+    nan for x < 0); its derivative is -exp(-x) / x.
+
+    Example:
+        >>> from funcgrad.scipy.special import exp1
+        >>> exp1(np.array([0.0, 1.0, 700.0]))
+        array([            inf, 2.19383934e-001, 1.40651877e-307])
+    """
+    return ops.exp1_p(scalar_or_array(x))
+
+
+def expi(x):
+    """The exponential integral Ei(x) = -PV integral from -x to inf of exp(-t) / t dt (-inf
+    at 0); its derivative is exp(x) / x.
+
+    Example:
+        >>> from funcgrad.scipy.special import expi
+        >>> expi(np.array([-1.0, 0.0, 1.0]))
+        array([-0.21938393,        -inf,  1.89511782])
+    """
+    return ops.expi_p(scalar_or_array(x))
+
+
+def expn(n, x):
+    """The generalized exponential integral E_n(x) = integral from 1 to inf of exp(-x t) /
+    t^n dt, for integers n >= 0 and x >= 0 (nan otherwise). Differentiable in x:
+    dE_n/dx = -E_(n-1)(x), and E_0 = exp(-x) / x; not in the integer order n.
+
+    Example:
+        >>> from funcgrad.scipy.special import expn
+        >>> expn(np.array([0, 1, 2]), 1.0)
+        array([0.36787944, 0.21938393, 0.14849551])
+    """
+    return ops.expn_p(scalar_or_array(n), scalar_or_array(x))
+
+
+def erfcx(x):
+    """The scaled complementary error function exp(x^2) erfc(x), without overflow or
+    underflow for large |x|; its derivative is 2 x erfcx(x) - 2 / sqrt(pi).
+
+    Example:
+        >>> from funcgrad.scipy.special import erfcx
+        >>> erfcx(np.array([-1.0, 0.0, 1e5]))
+        array([5.00898008e+00, 1.00000000e+00, 5.64189584e-06])
+    """
+    return ops.erfcx_p(scalar_or_array(x))
+
+
+def dawsn(x):
+    """Dawson's integral exp(-x^2) integral from 0 to x of exp(t^2) dt; its derivative is
+    1 - 2 x dawsn(x).
+
+    Example:
+        >>> from funcgrad.scipy.special import dawsn
+        >>> dawsn(np.array([0.0, 1.0, 1e3]))
+        array([0.00000000e+00, 5.38079507e-01, 5.00000250e-04])
+    """
+    return ops.dawsn_p(scalar_or_array(x))
+
+
+def boxcox(x, lmbda):
+    """The Box-Cox transform (x^lmbda - 1) / lmbda, log(x) at lmbda = 0. Differentiable in
+    both (in lmbda through a series near lmbda log x = 0, where the formula cancels).
+
+    Example:
+        >>> from funcgrad.scipy.special import boxcox
+        >>> boxcox(np.array([1.0, 4.0, 4.0]), np.array([2.0, 0.5, 0.0]))
+        array([0.        , 2.        , 1.38629436])
+    """
+    return ops.boxcox_p(scalar_or_array(x), scalar_or_array(lmbda))
+
+
+def boxcox1p(x, lmbda):
+    """The Box-Cox transform of 1 + x, accurate for small x: ((1 + x)^lmbda - 1) / lmbda,
+    log1p(x) at lmbda = 0. Differentiable in both.
+
+    Example:
+        >>> from funcgrad.scipy.special import boxcox1p
+        >>> boxcox1p(np.array([1e-20, 3.0]), np.array([0.5, 0.5]))
+        array([1.e-20, 2.e+00])
+    """
+    return ops.boxcox1p_p(scalar_or_array(x), scalar_or_array(lmbda))
+
+
+def bernoulli(n):
+    """The Bernoulli numbers B_0 ... B_n (B_1 = -1/2), an array of n + 1, for a concrete
+    integer n >= 0 (a constant: no derivative, nothing to trace).
+
+    Example:
+        >>> from funcgrad.scipy.special import bernoulli
+        >>> bernoulli(6)
+        array([ 1.        , -0.5       ,  0.16666667,  0.        , -0.03333333,
+                0.        ,  0.02380952])
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise errors.FuncgradTypeError(f"bernoulli takes a concrete integer n, not {n!r:.60}")
+    if n < 0:
+        raise errors.FuncgradValueError(f"bernoulli takes n >= 0, not {n}")
+    import scipy.special
+    return np.asarray(scipy.special.bernoulli(int(n)), np.float64)
+
+
+def owens_t(h, a):
+    """Owen's T function (1 / 2 pi) integral from 0 to a of exp(-h^2 (1 + t^2) / 2) /
+    (1 + t^2) dt. Differentiable in both: dT/dh = -phi(h) erf(a h / sqrt 2) / 2, dT/da =
+    exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2)).
+
+    Example:
+        >>> from funcgrad.scipy.special import owens_t
+        >>> owens_t(np.array([0.0, 1.3]), 0.5)
+        array([0.07379181, 0.02972129])
+    """
+    return ops.owens_t_p(scalar_or_array(h), scalar_or_array(a))
+
+
+def spence(x):
+    """Spence's function (the dilogarithm Li2(1 - x)) integral from 1 to x of log(t) /
+    (1 - t) dt, for x >= 0 (nan below). Its derivative is log(x) / (1 - x) (-1 at x = 1;
+    JAX's gives nan).
+
+    Example:
+        >>> from funcgrad.scipy.special import spence
+        >>> spence(np.array([0.0, 1.0, 2.0]))
+        array([ 1.64493407,  0.        , -0.82246703])
+    """
+    return ops.spence_p(scalar_or_array(x))
+
+
+def hyp1f1(a, b, x):
+    """Kummer's confluent hypergeometric function 1F1(a; b; x). Differentiable in x
+    (a / b 1F1(a + 1; b + 1; x)) and in a and b (no closed form: Richardson-extrapolated
+    central differences, about 1e-10 relative).
+
+    Example:
+        >>> from funcgrad.scipy.special import hyp1f1
+        >>> hyp1f1(1.0, 2.0, np.array([0.0, 1.0]))      # (e^x - 1) / x
+        array([1.        , 1.71828183])
+    """
+    return ops.hyp1f1_p(scalar_or_array(a), scalar_or_array(b), scalar_or_array(x))
+
+
+def sici(x):
+    """The sine and cosine integrals (Si(x), Ci(x)): Si = integral from 0 to x of sin(t) / t
+    dt, Ci = gamma + log x + integral from 0 to x of (cos(t) - 1) / t dt (-inf at 0; for
+    x < 0, the real part of Ci, as SciPy). Derivatives sin(x) / x and cos(x) / x.
+
+    Example:
+        >>> from funcgrad.scipy.special import sici
+        >>> si, ci = sici(np.array([1.0, 10.0]))
+        >>> si, ci
+        (array([0.94608307, 1.65834759]), array([ 0.33740392, -0.04545643]))
+    """
+    x = scalar_or_array(x)
+    return ops.si_p(x), ops.ci_p(x)
+
+
+def fresnel(x):
+    """The Fresnel integrals (S(x), C(x)): integrals from 0 to x of sin(pi t^2 / 2) and
+    cos(pi t^2 / 2) dt (SciPy's order, S first). Derivatives sin(pi x^2 / 2) and
+    cos(pi x^2 / 2).
+
+    Example:
+        >>> from funcgrad.scipy.special import fresnel
+        >>> fresnel(np.array([0.0, 1.0]))
+        (array([0.        , 0.43825915]), array([0.       , 0.7798934]))
+    """
+    x = scalar_or_array(x)
+    return ops.fresnel_s_p(x), ops.fresnel_c_p(x)

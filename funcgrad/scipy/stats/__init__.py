@@ -12,9 +12,13 @@ Example:
     array([-0.375])
 """
 
-from funcgrad.scipy.stats import (bernoulli, beta, binom, cauchy, chi2, dirichlet,
-                                  expon, gamma, laplace, logistic, multivariate_normal, norm,
-                                  poisson, t, uniform)
+from funcgrad.scipy.stats import (bernoulli, beta, betabinom, binom, cauchy, chi2, dirichlet,
+                                  expon, gamma, gennorm, geom, gumbel_l, gumbel_r, laplace,
+                                  logistic, multivariate_normal, nbinom, norm, pareto,
+                                  poisson, t, truncnorm, uniform, vonmises)
+from funcgrad.scipy.stats._descriptive import ModeResult, mode, rankdata, sem
 
 __all__ = ["norm", "multivariate_normal", "t", "gamma", "beta", "dirichlet", "poisson",
-           "bernoulli", "binom", "expon", "laplace", "logistic", "cauchy", "uniform", "chi2"]
+           "bernoulli", "binom", "expon", "laplace", "logistic", "cauchy", "uniform", "chi2",
+           "geom", "nbinom", "betabinom", "pareto", "gumbel_l", "gumbel_r", "truncnorm",
+           "vonmises", "gennorm", "sem", "rankdata", "mode", "ModeResult"]
