@@ -352,25 +352,22 @@ def pmean(x, axis_name, *, axis_index_groups=None):
     return unflatten(tree, [leaf / size for leaf in leaves])
 
 
-def _extreme(prim, what):
-    def collective(x, axis_name, *, axis_index_groups=None):
-        _check_groups(axis_index_groups, what)
-        names = _names(axis_name, what)
-        _sizes(names, what)
-        leaves, tree = _leaves(x)
-        out = []
-        for leaf in leaves:
-            if isinstance(leaf, Tracer):  # (a constant is the same in every example)
-                for name in names:
-                    leaf = prim.bind(leaf, axis_name=name)
-            out.append(leaf)
-        return unflatten(tree, out)
-    return collective
+def _extreme(prim, what, x, axis_name, axis_index_groups):
+    _check_groups(axis_index_groups, what)
+    names = _names(axis_name, what)
+    _sizes(names, what)
+    leaves, tree = _leaves(x)
+    out = []
+    for leaf in leaves:
+        if isinstance(leaf, Tracer):  # (a constant is the same in every example)
+            for name in names:
+                leaf = prim.bind(leaf, axis_name=name)
+        out.append(leaf)
+    return unflatten(tree, out)
 
 
-pmax = _extreme(pmax_p, "pmax")
-pmax.__name__ = pmax.__qualname__ = "pmax"
-pmax.__doc__ = """The maximum of ``x`` (a pytree) over the examples of the vmap(s) binding
+def pmax(x, axis_name, *, axis_index_groups=None):
+    """The maximum of ``x`` (a pytree) over the examples of the vmap(s) binding
     ``axis_name``: the same value for every example. Its derivative is the tangent of the
     example holding the maximum (ties share it equally).
 
@@ -379,9 +376,11 @@ pmax.__doc__ = """The maximum of ``x`` (a pytree) over the examples of the vmap(
         >>> fg.vmap(lambda x: x / lax.pmax(x, "batch"), axis_name="batch")(np.array([1., 4.]))
         array([0.25, 1.  ])
     """
-pmin = _extreme(pmin_p, "pmin")
-pmin.__name__ = pmin.__qualname__ = "pmin"
-pmin.__doc__ = """The minimum of ``x`` (a pytree) over the examples of the vmap(s) binding
+    return _extreme(pmax_p, "pmax", x, axis_name, axis_index_groups)
+
+
+def pmin(x, axis_name, *, axis_index_groups=None):
+    """The minimum of ``x`` (a pytree) over the examples of the vmap(s) binding
     ``axis_name``: the same value for every example (see ``pmax``).
 
     Example:
@@ -389,6 +388,7 @@ pmin.__doc__ = """The minimum of ``x`` (a pytree) over the examples of the vmap(
         >>> fg.vmap(lambda x: x - lax.pmin(x, "batch"), axis_name="batch")(np.array([3., 1.]))
         array([2., 0.])
     """
+    return _extreme(pmin_p, "pmin", x, axis_name, axis_index_groups)
 
 
 def _normalized_axis(axis, ndim, what, name):
