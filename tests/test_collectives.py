@@ -95,6 +95,9 @@ def test_in_axes_out_axes_and_an_unmapped_argument():
     f = fg.vmap(lambda w, x: lax.psum(w * x, "b") - x, in_axes=(None, 1), out_axes=1,
                 axis_name="b")
     close(f(w, XS.T), ((w * XS).sum(0) - XS).T)
+    # a collective's result is the same for every example: out_axes=None may return it once
+    close(fg.vmap(lambda x: lax.psum(x, "b"), out_axes=None, axis_name="b")(XS), XS.sum(0))
+    close(fg.vmap(lambda: lax.axis_index("b"), axis_size=3, axis_name="b")(), np.arange(3))
 
 
 def test_all_gather():

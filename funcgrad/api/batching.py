@@ -7,6 +7,11 @@ NumPy, or by recording it into the enclosing trace (jit, grad, make_ir, another 
 axis. The batched program is built once per input signature and cached, as grad's adjoint,
 with the same rule (api/autodiff.py ``_cached``): ``f`` runs on every call until two traces
 agree and show no random draws or state changes, so impure functions are seen every time.
+
+``vmap(f, axis_name="batch")`` binds the name to the batch size while it traces ``f``
+(core/axis_names.py), so that ``f``'s collectives (``lax.psum``..., ops/collectives.py) can
+check it, and hands it to ``batch_program``, whose rules turn them into sums (and the like)
+over the batch axis.
 """
 
 from __future__ import annotations
