@@ -19,7 +19,8 @@ from funcgrad.core.version import __version__  # noqa: F401
 from funcgrad.core.errors import (ConcretizationError, FuncgradError,  # noqa: F401
                                   FuncgradIndexError, FuncgradMemoryError, FuncgradTypeError,
                                   FuncgradValueError, InPlaceUpdateError,
-                                  LoweringError, ShapeError, UnexpectedTracerError)
+                                  LoweringError, ShapeError, UnboundAxisError,
+                                  UnexpectedTracerError)
 from funcgrad.core.evaluate import ClosedProgram  # noqa: F401
 from funcgrad.core.ir import Program  # noqa: F401
 from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
@@ -56,4 +57,5 @@ __all__ = [
     "FuncgradError", "FuncgradTypeError", "FuncgradValueError", "ShapeError",
     "FuncgradIndexError", "FuncgradMemoryError",
     "ConcretizationError", "UnexpectedTracerError", "InPlaceUpdateError", "LoweringError",
+    "UnboundAxisError",
 ]

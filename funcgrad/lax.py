@@ -46,6 +46,13 @@ from funcgrad.lax_ops import __all__ as _ops_all  # noqa: E402
 
 __all__ += _ops_all
 
+# Collectives over the examples of a named vmap (vmap(f, axis_name="batch")): psum, pmean,
+# pmax, pmin, all_gather, psum_scatter, axis_index, axis_size (see ops/collectives.py)
+from funcgrad.ops.collectives import *  # noqa: E402,F401,F403
+from funcgrad.ops.collectives import __all__ as _collectives_all  # noqa: E402
+
+__all__ += _collectives_all
+
 
 # ---------------------------------------------------------------------------------------
 # cond and switch

@@ -476,6 +476,9 @@ def test_every_primitive_has_a_vjp_and_a_case():
 
 # primitives tested in their own files (they carry sub-programs)
 NO_CASE = {"custom_vjp_call", "custom_jvp_call",
+           # collectives run only inside a named vmap: tests/test_collectives.py checks
+           # their values and derivatives against NumPy and finite differences of the batch
+           "psum", "pmax", "pmin", "all_gather", "psum_scatter", "axis_index",
            "while_vjp",  # while's backward pass: checked by the VJP of the "while" case
            # random.gamma's gradient in a: checked against the inverse CDF's finite
            # differences and E[dx/da] = 1 in tests/test_random.py (x is not a function of a)

@@ -7,12 +7,17 @@ NumPy, or by recording it into the enclosing trace (jit, grad, make_ir, another 
 axis. The batched program is built once per input signature and cached, as grad's adjoint,
 with the same rule (api/autodiff.py ``_cached``): ``f`` runs on every call until two traces
 agree and show no random draws or state changes, so impure functions are seen every time.
+
+``vmap(f, axis_name="batch")`` binds the name to the batch size while it traces ``f``
+(core/axis_names.py), so that ``f``'s collectives (``lax.psum``..., ops/collectives.py) can
+check it, and hands it to ``batch_program``, whose rules turn them into sums (and the like)
+over the batch axis.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import optree
@@ -22,10 +27,12 @@ from funcgrad.api.autodiff import (_cache, _cached, _Traced, numpy_values,
 from funcgrad.api.transformed import Transformed
 from funcgrad.api.trace_cache import leaf_signature
 from funcgrad.core.arguments import FunctionArgs, name_of
+from funcgrad.core.axis_names import binding
 from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline, owned_results
 from funcgrad.core.ir import Program
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
+from funcgrad.ops.collectives import check_axis_name
 from funcgrad.tree import NAMESPACE, flatten, unflatten
 from funcgrad.transforms.batching import batch_program
 
@@ -40,7 +47,8 @@ class _Entry(NamedTuple):
     structure: list | None = None  # api/autodiff.py _cached, which grad, jvp and jacfwd share)
 
 
-def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None):
+def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
+         axis_name: Hashable | None = None, spmd_axis_name: Any = None):
     """``fun`` of one example, vectorized over a batch: ``vmap(f)(xs)[i] == f(xs[i])``.
 
     ``in_axes`` says which axis of each argument runs over the examples: an int for all of
@@ -49,6 +57,14 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
     (negative axes count from the end). Keyword arguments are mapped over their axis 0.
     ``out_axes`` (an int, None, or a pytree prefix of the output) says where the batch axis
     goes in each output. ``axis_size`` gives the batch size when no argument is mapped.
+
+    ``axis_name`` (a string, say) names the batch axis, so that ``fun`` can use the whole
+    batch through the collectives of ``funcgrad.lax``: ``lax.psum(x, "batch")`` is the sum
+    of ``x`` over the examples, ``lax.pmean``, ``lax.pmax``, ``lax.pmin``,
+    ``lax.all_gather``, ``lax.psum_scatter``, ``lax.axis_index`` (this example's index) and
+    ``lax.axis_size`` likewise. In nested vmaps each collective runs over the axes it names
+    (a name, or a tuple of names). ``spmd_axis_name`` is accepted for JAX compatibility and
+    ignored: it places the batch axis on a device mesh, and funcgrad runs on one machine.
 
     vmap is a program transformation: ``f`` is traced once per input signature and each
     equation of its program is replaced by its batched form (a matrix-vector product becomes
@@ -66,15 +82,18 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
         array([[0., 0.],
                [1., 1.],
                [2., 2.]])
+        >>> from funcgrad import lax
+        >>> fg.vmap(lambda x: x - lax.pmean(x, "batch"), axis_name="batch")(np.arange(3.0))
+        array([-1.,  0.,  1.])
     """
-    return Vectorized(fun, in_axes, out_axes, axis_size)
+    return Vectorized(fun, in_axes, out_axes, axis_size, axis_name, spmd_axis_name)
 
 
 class Vectorized(Transformed):
     """What ``vmap`` returns: call it like the function it batches (it pickles as the function
     and the options, see api/transformed.py)."""
 
-    def __init__(self, fun, in_axes, out_axes, axis_size):
+    def __init__(self, fun, in_axes, out_axes, axis_size, axis_name=None, spmd_axis_name=None):
         if not callable(fun):
             raise FuncgradTypeError(f"vmap needs a function, got {type(fun).__name__}")
         _check_axes_spec(in_axes, "in_axes")
@@ -83,9 +102,12 @@ class Vectorized(Transformed):
                                       or isinstance(axis_size, bool) or axis_size < 0):
             raise FuncgradTypeError(f"vmap's axis_size must be a non-negative int, got "
                                     f"{axis_size!r}")
-        super().__init__(fun, (in_axes, out_axes, axis_size))
+        if axis_name is not None:
+            check_axis_name(axis_name, "vmap's axis_name")
+        super().__init__(fun, (in_axes, out_axes, axis_size, axis_name, spmd_axis_name))
         self.in_axes, self.out_axes, self.axis_size = in_axes, out_axes, axis_size
-        self._options = ("vmap", _hashable(in_axes), _hashable(out_axes), axis_size)
+        self.axis_name = axis_name
+        self._options = ("vmap", _hashable(in_axes), _hashable(out_axes), axis_size, axis_name)
         self.__name__ = f"vmap({name_of(fun)})"
 
     def __call__(self, *args, **kwargs):
@@ -99,7 +121,7 @@ class Vectorized(Transformed):
         entry = _cache.get(fun, key) if key is not None else None
         if entry is None or entry.check is not None:  # the function runs on every call
             call = FunctionArgs(fun, args, kwargs)  # until caching it is known to be safe
-            examples = _Examples(call, self.in_axes, self.axis_size)
+            examples = _Examples(call, self.in_axes, self.axis_size, self.axis_name)
             entry = _cached(fun, key, call, lambda traced: _build(traced, call, examples,
                                                                   self.out_axes),
                             trace=examples.trace)
@@ -115,16 +137,18 @@ class Vectorized(Transformed):
 class _Examples:
     """One example of a call: each argument without its mapped axis."""
 
-    def __init__(self, call: FunctionArgs, in_axes, axis_size):
+    def __init__(self, call: FunctionArgs, in_axes, axis_size, axis_name):
         avals = call.avals()
         self.dims = _leaf_axes(call, avals, in_axes)
         self.size = _axis_size(call, avals, self.dims, axis_size)
         self.avals = [a if d is None else a.update(shape=a.shape[:d] + a.shape[d + 1:])
                       for a, d in zip(avals, self.dims)]
+        self.axis_name = axis_name
 
     def trace(self, call: FunctionArgs, fun, key) -> _Traced:
-        try:
-            program, consts = trace_flat(call.flat_function(), self.avals)
+        try:  # (the collectives fun calls find the name bound to the batch size)
+            with binding(self.axis_name, self.size):
+                program, consts = trace_flat(call.flat_function(), self.avals)
         except ConcretizationError as err:
             unmapped = [j for j, d in enumerate(self.dims) if d is None]
             raise (traced_number_error(err, call, unmapped, "vmap") or err) from None
@@ -135,7 +159,7 @@ def _build(traced: _Traced, call: FunctionArgs, examples: _Examples, out_axes) -
     program, consts, dims, size = traced.program, traced.consts, examples.dims, examples.size
     out_dims = _out_axes(call, program, out_axes)
     in_dims = [None] * len(consts) + dims
-    batched, got = batch_program(program, in_dims, size, out_dims)
+    batched, got = batch_program(program, in_dims, size, out_dims, examples.axis_name)
     for j, (want, d) in enumerate(zip(out_dims, got)):
         if want is None and d is not None:
             raise FuncgradTypeError(

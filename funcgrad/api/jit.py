@@ -35,6 +35,7 @@ from funcgrad.compile.threads import check_threads, default_threads
 from funcgrad.compile.threads import set_threads as threads_of_numba
 from funcgrad.control.call import call
 from funcgrad.core.arguments import FunctionArgs, name_of, static_spec
+from funcgrad.core.axis_names import bound_axes
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
 from funcgrad.core.evaluate import ClosedProgram, evaluate, owned_results
 from funcgrad.core.ir import Program, common_subexpression_elimination, dead_code_elimination
@@ -156,13 +157,16 @@ class Jitted(Transformed):
         return self._run(self._entry(call, args, kwargs), call.leaves)
 
     def _entry(self, call: FunctionArgs, args, kwargs) -> _Entry:
-        key = (call.in_tree, tuple(map(leaf_signature, call.leaves)), call.static_key())
+        key: tuple = (call.in_tree, tuple(map(leaf_signature, call.leaves)), call.static_key())
+        axes = bound_axes()  # inside vmaps naming their axes, whose sizes a trace may read:
+        if axes:             # such a trace is for them only (the fast key never finds it)
+            key = (*key, axes)
         entry = self._entries.get(key)
         if entry is None or not entry.guard.holds():
             entry = self._trace(call)
             if not any(isinstance(c, Tracer) for c in entry.consts):
                 self._entries[key] = entry
-                fast = None if self._static else call_signature(args, kwargs)
+                fast = None if self._static or axes else call_signature(args, kwargs)
                 if fast is not None and all(a is b for a, b in zip(fast[0], call.leaves)):
                     self._entries[fast[1]] = entry
         return entry

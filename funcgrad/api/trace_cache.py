@@ -27,6 +27,7 @@ from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 
 import numpy as np
 
+from funcgrad.core.axis_names import bound_axes
 from funcgrad.core.errors import is_internal
 from funcgrad.core.tracing import Tracer
 
@@ -513,6 +514,9 @@ def same_values(a: list, b: list) -> bool:
 
 
 def _owner_key(fun, key):
+    axes = bound_axes()
+    if axes:  # traced inside vmaps naming their axes: the collectives read those sizes
+        key = (key, axes)
     if type(fun) is MethodType:
         return fun.__func__, (key, id(fun.__self__))
     return fun, key

@@ -135,6 +135,22 @@ class InPlaceUpdateError(FuncgradError, TypeError):
     """
 
 
+class UnboundAxisError(FuncgradError, NameError):
+    """A collective (``lax.psum``, ``lax.axis_index``...) named an axis that no enclosing
+    ``vmap(..., axis_name=...)`` binds: called eagerly, under ``jit`` alone, or with a
+    misspelled name. JAX raises NameError "unbound axis name" for it.
+
+    Example:
+        >>> from funcgrad import lax
+        >>> lax.psum(np.ones(2), "batch")
+        Traceback (most recent call last):
+            ...
+        funcgrad.core.errors.UnboundAxisError: unbound axis name: batch. psum needs an ...
+        >>> fg.vmap(lambda x: x / lax.psum(x, "batch"), axis_name="batch")(np.ones(2))
+        array([0.5, 0.5])
+    """
+
+
 class LoweringError(FuncgradError, NotImplementedError):
     """A primitive that the Numba backend cannot compile: a funcgrad bug. Until it is fixed,
     ``fg.disable_jit()`` runs the same jitted function with NumPy.

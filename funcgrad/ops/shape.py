@@ -15,6 +15,7 @@ from funcgrad.core.primitive import Primitive
 from funcgrad.core.tracing import Tracer, simplify_rules
 from funcgrad.core.types import ShapedArray, check_dtype
 from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, zero_derivative
+from funcgrad.rules.batching import batch_level
 from funcgrad.rules.lowering import Guarded, Standalone, View, arith, lowerings
 
 
@@ -72,7 +73,15 @@ def with_batch_axis(x, dim, size: int):
 
 
 def batch_size(args, dims) -> int:
-    return next(shape_of(x)[d] for x, d in zip(args, dims) if d is not None)
+    """The number of examples: the size of a batched operand's batch axis, or, for an
+    equation batched with no batched operand (one using a collective of this level, see
+    rules/batching.py), the size of the batch being built."""
+    for x, d in zip(args, dims):
+        if d is not None:
+            return shape_of(x)[d]
+    level = batch_level()
+    assert level is not None, "batch_size outside a batching rule"
+    return level.size
 
 
 def rank_aligned(x, dim, rank: int):
