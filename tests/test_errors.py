@@ -222,14 +222,15 @@ def test_numpy_function_without_a_funcgrad_equivalent():
     with raises_at(fg.FuncgradTypeError, "eig", "numpy.linalg.eig",
                    "funcgrad.numpy.linalg has no eig", "funcgrad.numpy"):
         fg.make_ir(lambda x: np.linalg.eig(x))(np.eye(3))  # <- eig
-    with raises_at(fg.FuncgradTypeError, "histogram", "numpy.histogram", "has no histogram"):
-        fg.make_ir(lambda x: np.histogram(x))(A5)  # <- histogram
+    with raises_at(fg.FuncgradTypeError, "histogram2d", "numpy.histogram2d",
+                   "has no histogram2d"):
+        fg.make_ir(lambda x: np.histogram2d(x, x))(A5)  # <- histogram2d
 
 
 def test_numpy_ufunc_without_a_funcgrad_equivalent():
-    with raises_at(fg.FuncgradTypeError, "spacing", "numpy.spacing",
+    with raises_at(fg.FuncgradTypeError, "left_shift", "numpy.left_shift",
                    "no funcgrad.numpy equivalent"):
-        fg.make_ir(lambda x: np.spacing(x))(A5)  # <- spacing
+        fg.make_ir(lambda x: np.left_shift(x, 1))(A5)  # <- left_shift
     with raises_at(fg.FuncgradTypeError, "ufunc.at", "numpy.add.at"):
         fg.make_ir(lambda x: np.add.at(x, [0], 1.0))(A5)  # <- ufunc.at
     with raises_at(fg.FuncgradTypeError, "out=", "out=", "immutable"):
@@ -237,8 +238,8 @@ def test_numpy_ufunc_without_a_funcgrad_equivalent():
 
 
 def test_numpy_options_funcgrad_lacks():
-    with raises_at(fg.FuncgradTypeError, "mean where", "numpy.mean", "where"):
-        fg.make_ir(lambda x: np.mean(x, where=x > 0))(A5)  # <- mean where
+    with raises_at(fg.FuncgradTypeError, "sort order", "sort", "order="):
+        fg.make_ir(lambda x: np.sort(x, order="a"))(A5)  # <- sort order
     with raises_at(fg.FuncgradTypeError, "sum out", "sum", "out="):
         fg.make_ir(lambda x: np.sum(x, out=np.zeros(())))(A5)  # <- sum out
 
@@ -432,7 +433,7 @@ def test_augmented_setitem_points_to_at():
 def test_every_error_above_ends_with_one_location():
     """Messages name a line once; those that place it themselves are the exceptions."""
     for error in (lambda: fnp.add(A34, A5), lambda: fnp.exp("abc"),
-                  lambda: fg.make_ir(lambda x: np.histogram(x))(A5)):
+                  lambda: fg.make_ir(lambda x: np.histogram2d(x, x))(A5)):
         with pytest.raises(fg.FuncgradError) as info:
             error()
         assert re.search(r" \(in test_errors\.py:\d+\)$", str(info.value)), str(info.value)
