@@ -43,8 +43,11 @@ __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "select"]
 # JAX's lax array operations (dynamic_slice, dot_general, top_k, ...), for ported code
 from funcgrad.lax_ops import *  # noqa: E402,F401,F403
 from funcgrad.lax_ops import __all__ as _ops_all  # noqa: E402
+from funcgrad.lax_more import *  # noqa: E402,F401,F403
+from funcgrad.lax_more import __all__ as _more_all  # noqa: E402
 
 __all__ += _ops_all
+__all__ += _more_all
 
 
 # ---------------------------------------------------------------------------------------

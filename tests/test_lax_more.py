@@ -1,0 +1,386 @@
+"""funcgrad.lax's breadth beyond control flow (funcgrad/lax_more.py): JAX's elementwise
+aliases, bit operations, special functions, cumulative reductions, associative_scan and
+shape utilities; values against NumPy, SciPy or closed forms (the expected values of the
+bit operations and reduce_precision were checked against JAX 0.10.2), derivatives against
+finite differences, one jit and one vmap check per group, and the errors of bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import lax
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
+from funcgrad.testing import check_grads
+
+RNG = np.random.default_rng(0)
+U = np.array([0.2, 0.45, 0.7])  # inside (0, 1): every inverse function's domain
+
+
+# ---------------------------------------------------------------------------------------
+# Elementwise aliases
+
+
+UNARY = {  # lax name: (reference, argument)
+    "acos": (np.arccos, U), "asin": (np.arcsin, U), "atan": (np.arctan, U),
+    "acosh": (np.arccosh, 1 + U), "asinh": (np.arcsinh, U), "atanh": (np.arctanh, U),
+    "cosh": (np.cosh, U), "sinh": (np.sinh, U), "tan": (np.tan, U), "cbrt": (np.cbrt, U),
+    "reciprocal": (np.reciprocal, 1 + U), "erfc": (sp.erfc, U), "exp2": (np.exp2, U),
+    "bessel_i0e": (sp.i0e, U), "bessel_i1e": (sp.i1e, U), "real": (np.real, U),
+    "conj": (np.conj, U),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_aliases_match_numpy_and_differentiate(name):
+    reference, x = UNARY[name]
+    np.testing.assert_allclose(getattr(lax, name)(x), reference(x), rtol=1e-13)
+    check_grads(getattr(lax, name), [x], order=1)
+
+
+def test_binary_and_special_functions():
+    a, x = np.array([0.5, 1.5, 3.0]), np.array([0.3, 1.0, 2.5])
+    np.testing.assert_allclose(lax.atan2(U, x), np.arctan2(U, x))
+    np.testing.assert_allclose(lax.igamma(a, x), sp.gammainc(a, x), rtol=1e-12)
+    np.testing.assert_allclose(lax.igammac(a, x), sp.gammaincc(a, x), rtol=1e-12)
+    np.testing.assert_allclose(lax.betainc(a, x, U), sp.betainc(a, x, U), rtol=1e-12)
+    np.testing.assert_allclose(lax.polygamma(np.array([0.0, 1.0, 2.0]), x),
+                               sp.polygamma([0, 1, 2], x), rtol=1e-12)
+    np.testing.assert_allclose(lax.zeta(1 + a + 1, x), sp.zeta(a + 2, x), rtol=1e-12)
+    np.testing.assert_array_equal(lax.imag(x), np.zeros(3))
+    check_grads(lax.atan2, [U, x], order=1)
+    check_grads(lambda x: lax.igamma(2.0, x), [x], order=1)
+
+
+def test_rounding():
+    x = np.array([0.5, 1.5, 2.5, -0.5, -2.5, 0.49999999999999994, 1.2, -1.7])
+    np.testing.assert_array_equal(lax.round(x), [1, 2, 3, -1, -3, 0, 1, -2])
+    np.testing.assert_array_equal(lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN), np.rint(x))
+    np.testing.assert_array_equal(lax.round(x, 1), np.rint(x))
+    np.testing.assert_array_equal(lax.floor(x), np.floor(x))
+    np.testing.assert_array_equal(lax.ceil(x), np.ceil(x))
+    np.testing.assert_array_equal(fg.grad(lambda x: fnp.sum(lax.round(x)))(x), np.zeros(8))
+    with pytest.raises(FuncgradValueError, match="rounding_method.*test_lax_more.py"):
+        lax.round(x, "up")
+
+
+def test_rem_is_c_fmod_exactly():
+    x = np.array([-7.0, 7.0, -7.5, 7.5, -1e-20, -0.0, 5.0])
+    y = np.array([2.0, -2.0, 2.0, 2.0, 1.0, 3.0, 5.0])
+    got = lax.rem(x, y)
+    np.testing.assert_array_equal(got, np.fmod(x, y))
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(np.fmod(x, y)))  # -0.0 kept
+    np.testing.assert_array_equal(lax.rem(np.array([-7, 7, -6]), np.array([2, -2, 4])),
+                                  np.fmod([-7, 7, -6], [2, -2, 4]))
+    xs, ys = np.array([-7.3, 7.3, 2.9]), np.array([2.0, -2.0, 1.3])
+    dx, dy = fg.grad(lambda a, b: fnp.sum(lax.rem(a, b)), argnums=(0, 1))(xs, ys)
+    np.testing.assert_allclose(dx, np.ones(3))
+    np.testing.assert_allclose(dy, -np.trunc(xs / ys))
+
+
+def test_comparisons_and_finiteness():
+    x, y = np.array([1.0, 2.0, np.nan, np.inf]), np.array([2.0, 2.0, 1.0, 1.0])
+    for name, ref in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
+                      ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)]:
+        np.testing.assert_array_equal(getattr(lax, name)(x, y), ref(x, y))
+    np.testing.assert_array_equal(lax.is_finite(x), np.isfinite(x))
+
+
+def test_nextafter():
+    x = np.array([1.0, 1.0, 0.0, -1.0])
+    y = np.array([2.0, 0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(lax.nextafter(x, y), np.nextafter(x, y))
+    x32 = x.astype(np.float32)
+    got = fg.jit(lax.nextafter)(x32, y.astype(np.float32))
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.nextafter(x32, y.astype(np.float32)))
+    np.testing.assert_array_equal(fg.grad(lambda x: fnp.sum(lax.nextafter(x, 2.0)))(x),
+                                  np.zeros(4))
+
+
+def test_elementwise_group_under_jit_and_vmap():
+    def many(x, y):
+        return (lax.acos(x), lax.atanh(x), lax.tan(x), lax.cbrt(x), lax.round(x * 3),
+                lax.rem(x * 7, y), lax.erfc(x), lax.exp2(x), lax.ge(x, y),
+                lax.nextafter(x, y), lax.bessel_i1e(x), lax.igamma(y, x))
+    y = np.array([0.5, 0.2, 1.0])
+    eager = many(U, y)
+    for got in (fg.jit(many)(U, y), fg.vmap(many)(U, y)):
+        for a, b in zip(got, eager):
+            np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+# ---------------------------------------------------------------------------------------
+# Bits: the expected values are JAX's
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.uint32, np.int64, np.uint64])
+def test_shifts_and_bit_counts_match_jaxs_rules(dtype):
+    bits = np.dtype(dtype).itemsize * 8
+    info = np.iinfo(dtype)
+    x = RNG.integers(info.min, info.max, 40, dtype=dtype, endpoint=True)
+    x[:3] = [0, info.max, info.min]
+    y = RNG.integers(-2, bits + 3, 40).astype(dtype)
+    unsigned = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    u, s = x.astype(unsigned), x.astype(f"i{np.dtype(dtype).itemsize}")
+    inside = (y >= 0) & (y < bits)  # (for unsigned y, "negative" ones are huge)
+    k = np.where(inside, y, 0).astype(unsigned)
+    want_left = np.where(inside, np.left_shift(u, k), 0).astype(dtype)
+    want_logical = np.where(inside, np.right_shift(u, k), 0).astype(dtype)
+    want_arith = np.right_shift(s, np.where(inside, y, bits - 1).astype(s.dtype)).astype(dtype)
+    want_pop = np.array([bin(int(v)).count("1") for v in u], dtype)
+    want_clz = np.array([bits - int(v).bit_length() for v in u], dtype)
+    ops = fg.jit(lambda x, y: (lax.shift_left(x, y), lax.shift_right_logical(x, y),
+                               lax.shift_right_arithmetic(x, y), lax.population_count(x),
+                               lax.clz(x)))
+    eager = (lax.shift_left(x, y), lax.shift_right_logical(x, y),
+             lax.shift_right_arithmetic(x, y), lax.population_count(x), lax.clz(x))
+    compiled = dtype in (np.int8, np.uint64)  # (a compile per dtype: two of them)
+    for got in (eager, ops(x, y)) if compiled else (eager,):
+        for a, b in zip(got, (want_left, want_logical, want_arith, want_pop, want_clz)):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+
+
+def test_bitwise_operations():
+    x, y = np.array([12, -3], np.int16), np.array([10, 5], np.int16)
+    np.testing.assert_array_equal(lax.bitwise_and(x, y), x & y)
+    np.testing.assert_array_equal(lax.bitwise_or(x, y), x | y)
+    np.testing.assert_array_equal(lax.bitwise_xor(x, y), x ^ y)
+    np.testing.assert_array_equal(lax.bitwise_not(x), ~x)
+    np.testing.assert_array_equal(fg.vmap(lax.population_count)(x), [2, 15])
+    with pytest.raises(FuncgradTypeError, match="shift_left needs integer.*test_lax_more.py"):
+        lax.shift_left(np.array([1.0]), 1)
+    with pytest.raises(FuncgradTypeError, match="population_count needs integer"):
+        lax.population_count(np.array([1.0]))
+
+
+# ---------------------------------------------------------------------------------------
+# Reductions and cumulative reductions
+
+
+def test_argmax_argmin():
+    x = np.array([[1.0, 5.0, 5.0, np.nan], [3.0, -1.0, -1.0, 0.0]])
+    for name, ref in [("argmax", np.argmax), ("argmin", np.argmin)]:
+        for axis in (0, 1, -1):
+            got = getattr(lax, name)(x, axis, np.int32)
+            assert got.dtype == np.int32
+            np.testing.assert_array_equal(got, ref(x, axis=axis))
+    np.testing.assert_array_equal(fg.vmap(lambda r: lax.argmax(r, 0, np.int64))(x[1:]), [0])
+    with pytest.raises(FuncgradTypeError, match="index_dtype must be an integer"):
+        lax.argmax(x, 0, np.float32)
+    with pytest.raises(ShapeError, match="axis 2 is not an axis.*test_lax_more.py"):
+        lax.argmin(x, 2, np.int32)
+
+
+def test_reduce_and_or_xor():
+    b = RNG.random((3, 5)) < 0.5
+    i = RNG.integers(0, 256, (3, 5))
+    np.testing.assert_array_equal(lax.reduce_and(b, (1,)), b.all(1))
+    np.testing.assert_array_equal(lax.reduce_or(b, (0, 1)), b.any())
+    np.testing.assert_array_equal(lax.reduce_xor(b, (1,)), b.sum(1) % 2 == 1)
+    np.testing.assert_array_equal(lax.reduce_and(i, (1,)), np.bitwise_and.reduce(i, 1))
+    np.testing.assert_array_equal(lax.reduce_or(i, (0,)), np.bitwise_or.reduce(i, 0))
+    np.testing.assert_array_equal(fg.jit(lambda i: lax.reduce_xor(i, (0, 1)))(i),
+                                  np.bitwise_xor.reduce(i.ravel()))
+    with pytest.raises(FuncgradTypeError, match="reduce_or needs a boolean or integer"):
+        lax.reduce_or(np.ones(2), (0,))
+
+
+def _sequential(op, x, axis, reverse):
+    x = np.moveaxis(x, axis, 0)
+    order = range(len(x) - 1, -1, -1) if reverse else range(len(x))
+    out, acc = np.empty_like(x), None
+    for k in order:
+        acc = x[k] if acc is None else op(acc, x[k])
+        out[k] = acc
+    return np.moveaxis(out, 0, axis)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_cumulative_reductions(reverse):
+    x = RNG.standard_normal((7, 4))
+    for name, op in [("cummax", np.maximum), ("cummin", np.minimum),
+                     ("cumlogsumexp", np.logaddexp)]:
+        f = getattr(lax, name)
+        for axis in (0, 1):
+            np.testing.assert_allclose(f(x, axis=axis, reverse=reverse),
+                                       _sequential(op, x, axis, reverse), rtol=1e-13)
+        check_grads(lambda x: f(x, axis=1, reverse=reverse), [x], order=1)
+    big = np.array([0.0, 1000.0, 1000.0])
+    np.testing.assert_allclose(lax.cumlogsumexp(big), [0.0, 1000.0, 1000.0 + np.log(2.0)])
+
+
+def test_cummax_gradient_at_ties_is_jaxs():
+    """JAX's cummax is the associative scan of max, whose gradient splits ties in halves; the
+    expected gradient is JAX 0.10.2's."""
+    x = np.array([1.0, 1.0, 0.0, 1.0, 2.0])
+    np.testing.assert_allclose(fg.grad(lambda x: fnp.sum(lax.cummax(x)))(x),
+                               [2.25, 1.25, 0.0, 0.5, 1.0])
+
+
+def test_sort_key_val():
+    keys = np.array([[3.0, 1.0, np.nan, 1.0], [0.0, -2.0, 5.0, 4.0]])
+    values = np.arange(8.0).reshape(2, 4)
+    order = np.argsort(keys, axis=-1, stable=True)
+    k, v = lax.sort_key_val(keys, values)
+    np.testing.assert_array_equal(k, np.take_along_axis(keys, order, -1))
+    np.testing.assert_array_equal(v, np.take_along_axis(values, order, -1))
+    k0, v0 = lax.sort_key_val(keys, values, dimension=0)
+    np.testing.assert_array_equal(v0, np.take_along_axis(values, np.argsort(keys, 0), 0))
+    check_grads(lambda v: lax.sort_key_val(keys, v)[1], [values], order=1)
+    with pytest.raises(ShapeError, match="keys and values of one shape"):
+        lax.sort_key_val(keys, values[0])
+
+
+# ---------------------------------------------------------------------------------------
+# associative_scan
+
+
+def _matmul2(a, b):  # products of stacks of 2 x 2 matrices: associative, not commutative
+    return fnp.einsum("...ij,...jk->...ik", a, b)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 11])
+def test_associative_scan_matches_a_sequential_scan(n):
+    x = RNG.standard_normal((n, 3))
+    for fn, op in [(fnp.add, np.add), (fnp.multiply, np.multiply), (fnp.maximum, np.maximum)]:
+        for reverse in (False, True):
+            np.testing.assert_allclose(lax.associative_scan(fn, x, reverse=reverse),
+                                       _sequential(op, x, 0, reverse), rtol=1e-12)
+    mats = RNG.standard_normal((n, 2, 2))
+    want = _sequential(lambda a, b: a @ b, mats, 0, False)
+    np.testing.assert_allclose(lax.associative_scan(_matmul2, mats), want, rtol=1e-12)
+    # reverse: fn's first argument is the later element, as in JAX
+    want_rev = _sequential(lambda a, b: a @ b, mats, 0, True)
+    np.testing.assert_allclose(lax.associative_scan(_matmul2, mats, reverse=True), want_rev,
+                               rtol=1e-12)
+
+
+def test_associative_scan_pytrees_axis_grad_jit_vmap():
+    def affine(a, b):  # x -> b(a(x)) for affine maps x -> m x + c, as a dict pytree
+        return {"m": a["m"] * b["m"], "c": a["c"] * b["m"] + b["c"]}
+
+    m, c = RNG.standard_normal((3, 6)), RNG.standard_normal((3, 6))
+    got = lax.associative_scan(affine, {"m": m, "c": c}, axis=1)
+    state, want = np.zeros(3), []
+    for k in range(6):
+        state = m[:, k] * state + c[:, k]
+        want.append(state)
+    np.testing.assert_allclose(got["c"], np.stack(want, 1), rtol=1e-12)
+    np.testing.assert_allclose(got["m"], np.cumprod(m, 1), rtol=1e-12)
+
+    def loss(m, c):
+        return fnp.sum(lax.associative_scan(affine, {"m": m, "c": c}, axis=1)["c"] ** 2)
+    check_grads(loss, [m, c], order=1)
+    np.testing.assert_allclose(fg.jit(loss)(m, c), loss(m, c), rtol=1e-13)
+    per_row = fg.vmap(lambda m, c: lax.associative_scan(affine, {"m": m, "c": c})["c"])(m, c)
+    np.testing.assert_allclose(per_row, got["c"], rtol=1e-12)
+
+
+def test_associative_scan_errors():
+    with pytest.raises(FuncgradTypeError, match="fn must be callable"):
+        lax.associative_scan(None, np.ones(3))
+    with pytest.raises(ShapeError, match="one length along axis 0.*test_lax_more.py"):
+        lax.associative_scan(lambda a, b: (a[0] + b[0], a[1] + b[1]), (np.ones(3), np.ones(4)))
+    with pytest.raises(FuncgradTypeError, match="must return the structure of elems"):
+        lax.associative_scan(lambda a, b: (a, b), np.ones(3))
+    with pytest.raises(ShapeError, match="an axis to scan along"):
+        lax.associative_scan(fnp.add, np.float64(1.0))
+
+
+# ---------------------------------------------------------------------------------------
+# Shapes and arrays
+
+
+def test_shape_utilities():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    parts = lax.split(x, (1, 3), axis=2)
+    np.testing.assert_array_equal(parts[0], x[:, :, :1])
+    np.testing.assert_array_equal(parts[1], x[:, :, 1:])
+    np.testing.assert_array_equal(lax.stack([x, x], axis=1), np.stack([x, x], 1))
+    rows = lax.unstack(x, axis=1)
+    assert len(rows) == 3 and all(np.array_equal(r, x[:, i]) for i, r in enumerate(rows))
+    np.testing.assert_array_equal(lax.tile(x, (1, 2, 1)), np.tile(x, (1, 2, 1)))
+    assert lax.broadcast_to_rank(x, 5).shape == (1, 1, 2, 3, 4)
+    assert lax.broadcast_to_rank(x, 3).shape == (2, 3, 4)
+    assert lax.collapse(x, 0, 2).shape == (6, 4)
+    assert lax.collapse(x, -2).shape == (2, 12)
+    i, k = np.array([1, 0, -1]), np.array([3, 5, 0])
+    np.testing.assert_array_equal(lax.index_take(x, (i, k), (0, 2)),
+                                  np.moveaxis(x, (0, 2), (0, 1))[i % 2, k % 4])
+    a, b = RNG.standard_normal((5, 2, 3)), RNG.standard_normal((5, 3, 4))
+    np.testing.assert_allclose(lax.batch_matmul(a, b), a @ b)
+    assert lax.empty((2, 3), np.float32).shape == (2, 3)
+    assert lax.empty((2,), np.int32).dtype == np.int32
+    assert lax.dtype(1) == np.int64 and lax.dtype(True) == np.bool_ and lax.dtype(float) == \
+        np.float64
+    assert lax.dtype(np.float32) == np.float32 and lax.dtype("int8") == np.int8
+
+
+def test_shape_utilities_differentiate_and_compile():
+    x = RNG.standard_normal((2, 3, 4))
+    b = RNG.standard_normal((2, 4, 2))
+
+    def f(x, b):
+        top, rest = lax.split(x, (1, 2), axis=1)
+        y = lax.batch_matmul(lax.tile(top, (1, 2, 1)) + rest, b)
+        y = lax.collapse(lax.stack(lax.unstack(y, axis=0), axis=1), 0, 2)
+        return lax.index_take(y, (np.array([0, 3]),), (0,)) + lax.broadcast_to_rank(b[0, 0], 2)
+    check_grads(f, [x, b], order=1)
+    np.testing.assert_allclose(fg.jit(f)(x, b), f(x, b), rtol=1e-13)
+    np.testing.assert_allclose(fg.vmap(f, in_axes=(0, None))(np.stack([x, x]), b)[1], f(x, b))
+
+
+def test_shape_utility_errors():
+    x = np.ones((2, 3))
+    with pytest.raises(ShapeError, match="do not add up to the length 3.*test_lax_more.py"):
+        lax.split(x, (1, 1), axis=1)
+    with pytest.raises(ShapeError, match="one non-negative rep per axis"):
+        lax.tile(x, (2,))
+    with pytest.raises(ShapeError, match="more than 1 axes"):
+        lax.broadcast_to_rank(x, 1)
+    with pytest.raises(ShapeError, match="no axes 2:1"):
+        lax.collapse(x, 2, 1)
+    with pytest.raises(ShapeError, match="one index array per axis"):
+        lax.index_take(x, (np.array([0]),), (0, 1))
+    with pytest.raises(ShapeError, match="batch_matmul needs two arrays of one number"):
+        lax.batch_matmul(np.ones((2, 2, 2)), np.ones((2, 2)))
+    with pytest.raises(FuncgradValueError, match="None has no dtype"):
+        lax.dtype(None)
+
+
+# ---------------------------------------------------------------------------------------
+# reduce_precision: expected values from JAX 0.10.2 (XLA's CPU backend)
+
+
+def test_reduce_precision_emulates_narrow_floats():
+    x = np.array([1e-5, 6e-8, 65519.0, 65520.0, 1e6, 1 / 3, -2.5, 0.5 + 2.0 ** -11,
+                  0.5 + 3 * 2.0 ** -12, np.inf, np.nan, -0.0, 6.103515625e-05 * (1 - 1e-9)])
+    half = np.array([0.0, 0.0, 65504.0, np.inf, np.inf, 0.333251953125, -2.5, 0.50048828125,
+                     0.5009765625, np.inf, np.nan, -0.0, 6.103515625e-05])
+    np.testing.assert_array_equal(lax.reduce_precision(x, 5, 10), half)
+    normal = np.abs(x) >= 2.0 ** -14  # float16 itself keeps the denormals XLA flushes
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(lax.reduce_precision(x, 5, 10)[normal],
+                                      x[normal].astype(np.float16).astype(np.float64))
+    r = RNG.standard_normal(2000) * 10.0 ** RNG.integers(-8, 8, 2000)
+    np.testing.assert_array_equal(lax.reduce_precision(r, 8, 23),
+                                  r.astype(np.float32).astype(np.float64))
+    r32 = r.astype(np.float32)
+    got = fg.jit(lambda r: lax.reduce_precision(r, 5, 10))(r32)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, lax.reduce_precision(r32, 5, 10))
+    # the tangent is rounded alike, as JAX's
+    _, t = fg.jvp(lambda x: lax.reduce_precision(x, 5, 10), (1.0,), (1.0 + 2.0 ** -13,))
+    assert t == 1.0
+    assert fg.grad(lambda x: lax.reduce_precision(x, 8, 7))(3.0) == 1.0
+    np.testing.assert_array_equal(fg.vmap(lambda r: lax.reduce_precision(r, 8, 7))(r[:9]),
+                                  lax.reduce_precision(r[:9], 8, 7))
+    with pytest.raises(FuncgradValueError, match="mantissa_bits must be a non-negative int"):
+        lax.reduce_precision(x, 5, -1)
+    with pytest.raises(FuncgradTypeError, match="needs a float operand"):
+        lax.reduce_precision(np.array([1]), 5, 10)
