@@ -45,9 +45,12 @@ from funcgrad.lax_ops import *  # noqa: E402,F401,F403
 from funcgrad.lax_ops import __all__ as _ops_all  # noqa: E402
 from funcgrad.lax_more import *  # noqa: E402,F401,F403
 from funcgrad.lax_more import __all__ as _more_all  # noqa: E402
+from funcgrad.lax_windows import *  # noqa: E402,F401,F403
+from funcgrad.lax_windows import __all__ as _windows_all  # noqa: E402
 
 __all__ += _ops_all
 __all__ += _more_all
+__all__ += _windows_all
 
 
 # ---------------------------------------------------------------------------------------

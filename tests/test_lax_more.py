@@ -209,7 +209,7 @@ def test_cumulative_reductions(reverse):
         for axis in (0, 1):
             np.testing.assert_allclose(f(x, axis=axis, reverse=reverse),
                                        _sequential(op, x, axis, reverse), rtol=1e-13)
-        check_grads(lambda x: f(x, axis=1, reverse=reverse), [x], order=1)
+        check_grads(lambda x, f=f: f(x, axis=1, reverse=reverse), [x], order=1)
     big = np.array([0.0, 1000.0, 1000.0])
     np.testing.assert_allclose(lax.cumlogsumexp(big), [0.0, 1000.0, 1000.0 + np.log(2.0)])
 
@@ -384,3 +384,197 @@ def test_reduce_precision_emulates_narrow_floats():
         lax.reduce_precision(x, 5, -1)
     with pytest.raises(FuncgradTypeError, match="needs a float operand"):
         lax.reduce_precision(np.array([1]), 5, 10)
+
+
+# ---------------------------------------------------------------------------------------
+# reduce_window and convolutions (funcgrad/lax_windows.py); compared with direct loops
+
+
+def _windows_reference(x, init, op, window, strides, pads, base, wdil):
+    """reduce_window by its definition: each window's elements of x (not its padding, nor
+    the holes of base dilation: NaN marks them) folded by op, in order, from init."""
+    shape = [(n - 1) * b + 1 for n, b in zip(x.shape, base)]
+    spread = np.full(shape, np.nan)
+    spread[tuple(slice(None, None, b) for b in base)] = x
+    for axis, (lo, hi) in enumerate(pads):
+        spread = np.moveaxis(spread, axis, 0)
+        spread = spread[max(-lo, 0):len(spread) - max(-hi, 0)]
+        spread = np.concatenate([np.full((max(lo, 0),) + spread.shape[1:], np.nan), spread,
+                                 np.full((max(hi, 0),) + spread.shape[1:], np.nan)])
+        spread = np.moveaxis(spread, 0, axis)
+    reach = [(k - 1) * d + 1 for k, d in zip(window, wdil)]
+    sizes = [max((n - r) // s + 1, 0) for n, r, s in zip(spread.shape, reach, strides)]
+    out = np.empty(sizes)
+    for i in np.ndindex(*sizes):
+        acc = init
+        for k in np.ndindex(*window):
+            value = spread[tuple(a * s + b * d for a, s, b, d in zip(i, strides, k, wdil))]
+            acc = acc if np.isnan(value) else op(acc, value)
+        out[i] = acc
+    return out
+
+
+@pytest.mark.parametrize("kind", ["add", "max", "min", "mul", "other"])
+def test_reduce_window_matches_its_definition(kind):
+    ops = {"add": (lax.add, np.add, 0.0), "max": (lax.max, np.maximum, -np.inf),
+           "min": (lax.min, np.minimum, np.inf), "mul": (lax.mul, np.multiply, 1.0),
+           "other": (lambda a, b: a + 2.0 * b, lambda a, b: a + 2.0 * b, 0.5)}
+    fn, ref, init = ops[kind]
+    x = RNG.integers(-2, 3, (5, 4)).astype(float)
+    cases = [((2, 2), (1, 1), "VALID", None, None), ((3, 2), (2, 1), "SAME", None, None),
+             ((2, 3), (1, 2), [(1, 0), (-1, 2)], (2, 1), (1, 2)),
+             ((3, 1), (2, 1), "SAME_LOWER", None, (2, 1))]
+    for window, strides, padding, base, wdil in cases:
+        got = lax.reduce_window(x, init, fn, window, strides, padding, base, wdil)
+        if isinstance(padding, str):
+            reach = [(k - 1) * d + 1 for k, d in zip(window, wdil or (1, 1))]
+            pads = lax.padtype_to_pads(x.shape, reach, strides, padding)
+        else:
+            pads = padding
+        want = _windows_reference(x, init, ref, window, strides, pads, base or (1, 1),
+                                  wdil or (1, 1))
+        np.testing.assert_allclose(got, want, err_msg=str((window, strides, padding)))
+    if kind != "max":  # (max's gradient at ties: the next test)
+        check_grads(lambda x: lax.reduce_window(x, init, fn, (2, 2), (1, 2), "SAME"),
+                    [RNG.standard_normal((5, 4))], order=1)
+    if kind != "other":  # an init other than the identity takes part once
+        np.testing.assert_allclose(lax.reduce_window(x, 0.5, fn, (2, 2), (2, 2), "SAME"),
+                                   _windows_reference(x, 0.5, ref, (2, 2), (2, 2),
+                                                      [(0, 1), (0, 0)], (1, 1), (1, 1)))
+
+
+def test_max_pooling_gradient_goes_to_the_first_maximum():
+    """As JAX's (select_and_scatter_add): each window's cotangent goes to its first largest
+    element in row-major order; the expected gradients are JAX 0.10.2's."""
+    x = np.array([[1.0, 3.0, 3.0], [3.0, 2.0, 0.0], [3.0, 1.0, 3.0]])
+    def pool(x):
+        return fnp.sum(lax.reduce_window(x, -np.inf, lax.max, (2, 2), (1, 1), "VALID"))
+
+    def low(x):
+        return fnp.sum(lax.reduce_window(x, np.inf, lax.min, (2, 2), (1, 1), "VALID"))
+    np.testing.assert_array_equal(fg.grad(pool)(x), [[0, 2, 0], [1, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(fg.grad(low)(-x), [[0, 2, 0], [1, 0, 0], [0, 0, 1]])
+
+
+def test_reduce_window_on_pytrees_with_a_general_computation():
+    def argmax_pair(a, b):  # (value, index) of the larger value: a variadic reduction
+        take_b = b[0] > a[0]
+        return fnp.where(take_b, b[0], a[0]), fnp.where(take_b, b[1], a[1])
+    x = np.array([1.0, 4.0, 2.0, 5.0, 3.0])
+    values, where = lax.reduce_window((x, np.arange(5.0)), (-np.inf, -1.0), argmax_pair, (3,),
+                                      (1,), "VALID")
+    np.testing.assert_array_equal(values, [4.0, 5.0, 5.0])
+    np.testing.assert_array_equal(where, [1.0, 3.0, 3.0])
+
+
+def _conv_reference(x, w, strides, pads, ldil, rdil, groups):
+    """N C (spatial) x O I (spatial) by definition: dilate the input with zeros, pad (crop),
+    then sum input * kernel over each window, per group of features."""
+    spatial = x.ndim - 2
+    shape = [(n - 1) * d + 1 for n, d in zip(x.shape[2:], ldil)]
+    xp = np.zeros(x.shape[:2] + tuple(shape))
+    xp[(slice(None), slice(None)) + tuple(slice(None, None, d) for d in ldil)] = x
+    for axis, (lo, hi) in enumerate(pads, start=2):
+        xp = np.moveaxis(xp, axis, 0)
+        xp = xp[max(-lo, 0):len(xp) - max(-hi, 0)]
+        widths = [(max(lo, 0), max(hi, 0))] + [(0, 0)] * (xp.ndim - 1)
+        xp = np.moveaxis(np.pad(xp, widths), 0, axis)
+    kernel = w.shape[2:]
+    sizes = [(n - (k - 1) * d - 1) // s + 1 for n, k, d, s in
+             zip(xp.shape[2:], kernel, rdil, strides)]
+    o, i = w.shape[:2]
+    out = np.zeros((x.shape[0], o) + tuple(sizes))
+    for oc in range(o):
+        g = oc // (o // groups)
+        for pos in np.ndindex(*sizes):
+            for k in np.ndindex(*kernel):
+                at = tuple(p * s + kk * d for p, s, kk, d in zip(pos, strides, k, rdil))
+                patch = xp[(slice(None), slice(g * i, (g + 1) * i)) + at]  # (N, I)
+                out[(slice(None), oc) + pos] += patch @ w[(oc, slice(None)) + k]
+    assert spatial == len(sizes)
+    return out
+
+
+@pytest.mark.parametrize("layout", [None, ("NCHW", "OIHW", "NCHW"), ("NHWC", "HWIO", "NHWC")])
+def test_conv_general_dilated_matches_its_definition(layout):
+    x = RNG.standard_normal((2, 4, 6, 5))   # N C H W
+    w = RNG.standard_normal((6, 2, 3, 2))   # O I H W, two groups of two input features
+    to_x = (0, 2, 3, 1) if layout and layout[0] == "NHWC" else (0, 1, 2, 3)
+    to_w = (2, 3, 1, 0) if layout and layout[1] == "HWIO" else (0, 1, 2, 3)
+    for strides, padding, ldil, rdil in [((1, 1), "VALID", None, None),
+                                        ((2, 1), "SAME", None, (2, 1)),
+                                        ((1, 2), [(1, 2), (-1, 1)], (2, 1), (1, 2))]:
+        got = lax.conv_general_dilated(np.transpose(x, to_x), np.transpose(w, to_w), strides,
+                                       padding, ldil, rdil, layout, feature_group_count=2)
+        if isinstance(padding, str):
+            reach = [(k - 1) * d + 1 for k, d in zip(w.shape[2:], rdil or (1, 1))]
+            padding = lax.padtype_to_pads(x.shape[2:], reach, strides, padding)
+        want = _conv_reference(x, w, strides, padding, ldil or (1, 1), rdil or (1, 1), 2)
+        np.testing.assert_allclose(got, np.transpose(want, to_x), rtol=1e-12, atol=1e-12)
+
+
+def test_conv_1d_and_conv_transpose():
+    x = RNG.standard_normal((2, 3, 7))      # N C W
+    w = RNG.standard_normal((4, 3, 3))      # O I W
+    want = np.stack([[sum(np.correlate(x[b, c], w[o, c], "valid") for c in range(3))
+                      for o in range(4)] for b in range(2)])
+    np.testing.assert_allclose(lax.conv(x, w, (1,), "VALID"), want, rtol=1e-12)
+    np.testing.assert_allclose(lax.conv_with_general_padding(x, w, (1,), [(0, 0)], None, None),
+                               want, rtol=1e-12)
+    # conv_transpose with transpose_kernel is the adjoint of the forward convolution
+    xs = RNG.standard_normal((2, 8, 3))     # N W C
+    k = RNG.standard_normal((3, 3, 5))      # W I O of the forward convolution
+
+    def forward(v):
+        return lax.conv_general_dilated(v, k, (2,), "SAME",
+                                        dimension_numbers=("NWC", "WIO", "NWC"))
+    y = RNG.standard_normal(forward(xs).shape)
+    back = lax.conv_transpose(y, k, (2,), "SAME", dimension_numbers=("NWC", "WIO", "NWC"),
+                              transpose_kernel=True)
+    assert back.shape == xs.shape
+    np.testing.assert_allclose(np.sum(forward(xs) * y), np.sum(xs * back), rtol=1e-12)
+    np.testing.assert_allclose(back, fg.vjp(forward, xs)[1](y)[0], rtol=1e-12)
+    assert lax.conv_transpose(np.ones((1, 3, 1)), np.ones((2, 1, 1)), (2,), "VALID").shape == \
+        (1, 6, 1)
+
+
+def test_a_small_convnet_differentiates_compiles_and_batches():
+    x = RNG.standard_normal((2, 5, 5, 2))
+    w = RNG.standard_normal((3, 3, 2, 3))
+
+    def net(x, w):
+        y = lax.conv_general_dilated(x, w, (1, 1), "SAME",
+                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        y = lax.reduce_window(y, -np.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+        y = lax.reduce_window(y, 0.0, lax.add, (1, 2, 2, 1), (1, 1, 1, 1), "SAME") / 4
+        return fnp.sum(fnp.tanh(y) ** 2)
+    check_grads(net, [x, w], order=1)
+    grads = fg.jit(fg.grad(net, argnums=(0, 1)))(x, w)
+    for a, b in zip(grads, fg.grad(net, argnums=(0, 1))(x, w)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    per_image = fg.vmap(lambda im: net(im[None], w))(x)
+    np.testing.assert_allclose(per_image.sum(), net(x, w), rtol=1e-12)
+
+
+def test_window_and_convolution_errors():
+    x = np.ones((4, 4))
+    with pytest.raises(ShapeError, match="window_dimensions must hold 2 integers.*test_lax_more"):
+        lax.reduce_window(x, 0.0, lax.add, (2,), (1, 1))
+    with pytest.raises(FuncgradValueError, match="padding must be 'VALID', 'SAME'"):
+        lax.reduce_window(x, 0.0, lax.add, (2, 2), (1, 1), "FULL")
+    with pytest.raises(ShapeError, match="padding must be .* 2 \\(low, high\\) pairs"):
+        lax.reduce_window(x, 0.0, lax.add, (2, 2), (1, 1), [(1, 1)])
+    with pytest.raises(FuncgradTypeError, match="computation must be callable"):
+        lax.reduce_window(x, 0.0, "add", (2, 2))
+    with pytest.raises(FuncgradTypeError, match="one structure"):
+        lax.reduce_window((x, x), 0.0, lax.add, (2, 2))
+    with pytest.raises(ShapeError, match="do not make feature_group_count=1 groups"):
+        lax.conv(np.ones((1, 3, 5, 5)), np.ones((2, 2, 2, 2)), (1, 1), "VALID")
+    with pytest.raises(FuncgradValueError, match="'N' and 'C' once each"):
+        lax.conv_general_dilated(np.ones((1, 3, 5)), np.ones((2, 3, 2)), (1,), "VALID",
+                                 dimension_numbers=("NNW", "OIW", "NCW"))
+    with pytest.raises(FuncgradValueError, match="string padding with lhs_dilation"):
+        lax.conv_general_dilated(np.ones((1, 3, 5)), np.ones((2, 3, 2)), (1,), "SAME", (2,))
+    with pytest.raises(FuncgradValueError, match="batch_group_count"):
+        lax.conv_general_dilated(np.ones((2, 3, 5)), np.ones((2, 3, 2)), (1,), "SAME",
+                                 batch_group_count=2)
