@@ -578,3 +578,132 @@ def test_window_and_convolution_errors():
     with pytest.raises(FuncgradValueError, match="batch_group_count"):
         lax.conv_general_dilated(np.ones((2, 3, 5)), np.ones((2, 3, 2)), (1,), "SAME",
                                  batch_group_count=2)
+
+
+# ---------------------------------------------------------------------------------------
+# custom_root and custom_linear_solve (funcgrad/lax_implicit.py)
+
+
+def _newton(f, x):  # iterations that are never differentiated
+    return lax.while_loop(lambda x: fnp.abs(f(x)) > 1e-13, lambda x: x - f(x) / fg.grad(f)(x),
+                          x)
+
+
+def _sqrt_of(a):
+    return lax.custom_root(lambda x: x * x - a, 1.0, _newton, lambda g, y: y / g(1.0))
+
+
+def test_custom_root_differentiates_newtons_root_implicitly():
+    a = np.array([0.3, 2.0, 9.0])
+    for ai in a:
+        np.testing.assert_allclose(_sqrt_of(ai), np.sqrt(ai), rtol=1e-14)
+        np.testing.assert_allclose(fg.grad(_sqrt_of)(ai), 1 / (2 * np.sqrt(ai)), rtol=1e-12)
+        np.testing.assert_allclose(fg.jvp(_sqrt_of, (ai,), (1.0,))[1], 1 / (2 * np.sqrt(ai)),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(fg.grad(fg.grad(_sqrt_of))(ai), -0.25 * ai ** -1.5,
+                                   rtol=1e-10)
+    np.testing.assert_allclose(fg.jit(fg.grad(_sqrt_of))(2.0), 1 / (2 * np.sqrt(2.0)))
+    np.testing.assert_allclose(fg.vmap(fg.grad(_sqrt_of))(a), 1 / (2 * np.sqrt(a)), rtol=1e-12)
+
+
+def test_custom_root_of_a_vector_system_with_aux():
+    m, b = np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([1.0, 1.0])
+
+    def solve(f, x):  # Newton's method, and its number of steps as aux
+        step = lambda i, x: x - fnp.linalg.solve(fg.jacfwd(f)(x), f(x))  # noqa: E731
+        return lax.fori_loop(0, 40, step, x), fnp.asarray(40)
+
+    def root_and_steps(m, b):
+        return lax.custom_root(lambda x: m @ x - b + 0.1 * x ** 3, fnp.zeros(2), solve,
+                               lambda g, y: fnp.linalg.solve(fg.jacfwd(g)(y), y),
+                               has_aux=True)
+    x, steps = root_and_steps(m, b)
+    assert int(steps) == 40
+    np.testing.assert_allclose(m @ x - b + 0.1 * x ** 3, 0.0, atol=1e-14)
+    check_grads(lambda m, b: root_and_steps(m, b)[0], [m, b], order=1, modes=("fwd", "rev"))
+
+
+def test_custom_linear_solve_gradient_matches_linalg_solves():
+    a = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+    b = RNG.standard_normal(3)
+
+    def via_custom(a, b):
+        x = lax.custom_linear_solve(lambda x: a @ x, b, lambda mv, r: fnp.linalg.solve(a, r),
+                                    lambda vm, r: fnp.linalg.solve(a.T, r))
+        return fnp.sum(x ** 2)
+
+    def direct(a, b):
+        return fnp.sum(fnp.linalg.solve(a, b) ** 2)
+    np.testing.assert_allclose(via_custom(a, b), direct(a, b))
+    for got, want in zip(fg.grad(via_custom, (0, 1))(a, b), fg.grad(direct, (0, 1))(a, b)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    t = RNG.standard_normal((3, 3))
+    np.testing.assert_allclose(fg.jvp(lambda a: via_custom(a, b), (a,), (t,))[1],
+                               fg.jvp(lambda a: direct(a, b), (a,), (t,))[1], rtol=1e-12)
+    np.testing.assert_allclose(fg.jit(fg.grad(via_custom))(a, b), fg.grad(direct)(a, b),
+                               rtol=1e-12)
+    np.testing.assert_allclose(fg.vmap(fg.grad(via_custom, 1), (None, 0))(a, np.stack([b, -b])),
+                               fg.vmap(fg.grad(direct, 1), (None, 0))(a, np.stack([b, -b])),
+                               rtol=1e-12)
+
+
+def _conjugate_gradient(matvec, b):  # in a while_loop: its iterations are not differentiated
+    def body(state):
+        x, r, p, k = state
+        ap = matvec(p)
+        alpha = fnp.dot(r, r) / fnp.dot(p, ap)
+        x, r_new = x + alpha * p, r - alpha * ap
+        return x, r_new, r_new + fnp.dot(r_new, r_new) / fnp.dot(r, r) * p, k + 1
+    x, *_ = lax.while_loop(lambda s: (fnp.linalg.norm(s[1]) > 1e-13) & (s[3] < 50), body,
+                           (fnp.zeros_like(b), b, b, 0))
+    return x
+
+
+def test_custom_linear_solve_with_conjugate_gradients_and_pytrees():
+    q = RNG.standard_normal((4, 4))
+    spd = q @ q.T + 4 * np.eye(4)
+    b = RNG.standard_normal(4)
+
+    def loss(spd, b):
+        x = lax.custom_linear_solve(lambda x: spd @ x, b, _conjugate_gradient, symmetric=True)
+        return fnp.sum(fnp.sin(x))
+    check_grads(loss, [spd, b], order=1)
+    # a pytree right-hand side, and has_aux
+    d = np.array([2.0, 4.0])
+
+    def solve_pair(mv, rhs):
+        return {"u": rhs["u"] / d, "v": rhs["v"] / 3.0}, "done"
+    x, aux = lax.custom_linear_solve(lambda x: {"u": d * x["u"], "v": 3.0 * x["v"]},
+                                     {"u": np.array([2.0, 2.0]), "v": np.float64(6.0)},
+                                     solve_pair, symmetric=True, has_aux=True)
+    np.testing.assert_allclose(x["u"], [1.0, 0.5])
+    assert float(x["v"]) == 2.0 and aux == "done"
+
+
+def test_custom_linear_solve_uses_transpose_solve_in_reverse_mode():
+    a = np.array([[2.0, 1.0], [0.0, 3.0]])
+
+    def grad_with(transpose_solve):
+        return fg.grad(lambda b: fnp.sum(lax.custom_linear_solve(
+            lambda x: a @ x, b, lambda mv, r: fnp.linalg.solve(a, r), transpose_solve)))(
+            np.array([1.0, 1.0]))
+    # vecmat is x -> a.T x: a solve built from it gives the true gradient
+    np.testing.assert_allclose(
+        grad_with(lambda vecmat, r: fnp.linalg.solve(fg.jacfwd(vecmat)(r), r)),
+        np.linalg.solve(a.T, np.ones(2)))
+    # and it is transpose_solve that reverse mode calls (a wrong one shows)
+    np.testing.assert_allclose(grad_with(lambda vecmat, r: 2.0 * fnp.linalg.solve(a.T, r)),
+                               2.0 * np.linalg.solve(a.T, np.ones(2)))
+
+
+def test_implicit_differentiation_errors():
+    with pytest.raises(FuncgradTypeError, match="custom_root's solve must be callable"):
+        lax.custom_root(lambda x: x, 1.0, None, lambda g, y: y)
+    with pytest.raises(FuncgradTypeError, match="custom_root's f must return f64.*test_lax_more"):
+        fg.grad(lambda a: lax.custom_root(lambda x: fnp.stack([x, a]), 1.0, _newton,
+                                          lambda g, y: y))(1.0)
+    with pytest.raises(FuncgradTypeError, match="matvec must return"):
+        fg.grad(lambda b: fnp.sum(lax.custom_linear_solve(lambda x: x[:1], b,
+                                                          lambda mv, r: r)))(np.ones(2))
+    with pytest.raises(FuncgradTypeError, match="a pair \\(solution, aux\\)"):
+        lax.custom_linear_solve(lambda x: x, np.ones(2), lambda mv, r: r, has_aux=True)
