@@ -49,11 +49,14 @@ from funcgrad.lax_windows import *  # noqa: E402,F401,F403
 from funcgrad.lax_windows import __all__ as _windows_all  # noqa: E402
 from funcgrad.lax_implicit import *  # noqa: E402,F401,F403
 from funcgrad.lax_implicit import __all__ as _implicit_all  # noqa: E402
+from funcgrad.lax_scatter import *  # noqa: E402,F401,F403
+from funcgrad.lax_scatter import __all__ as _scatter_all  # noqa: E402
 
 __all__ += _ops_all
 __all__ += _more_all
 __all__ += _windows_all
 __all__ += _implicit_all
+__all__ += _scatter_all
 
 
 # ---------------------------------------------------------------------------------------

@@ -707,3 +707,83 @@ def test_implicit_differentiation_errors():
                                                           lambda mv, r: r)))(np.ones(2))
     with pytest.raises(FuncgradTypeError, match="a pair \\(solution, aux\\)"):
         lax.custom_linear_solve(lambda x: x, np.ones(2), lambda mv, r: r, has_aux=True)
+
+
+# ---------------------------------------------------------------------------------------
+# gather and scatter with JAX's dimension numbers (funcgrad/lax_scatter.py); the modes'
+# conventions (gather clips by default, scatter drops) are JAX 0.10.2's
+
+
+def test_gather_rows_and_patches():
+    x = RNG.standard_normal((5, 4))
+    rows = lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(0,),
+                                      start_index_map=(0,))
+    idx = np.array([[3], [0], [-2], [7]])
+    np.testing.assert_array_equal(lax.gather(x, idx, rows, (1, 4)), x[np.clip(idx[:, 0], 0, 4)])
+    filled = lax.gather(x, idx, rows, (1, 4), mode="fill", fill_value=-1.0)
+    np.testing.assert_array_equal(filled, np.where((idx >= 0) & (idx < 5), x[np.clip(
+        idx[:, 0], 0, 4)], -1.0))
+    assert np.isnan(lax.gather(x, idx, rows, (1, 4), mode=lax.GatherScatterMode.FILL_OR_DROP)
+                    [3]).all()
+    # 2 x 3 patches at (row, col) starts, the patch axes first in the output
+    patches = lax.GatherDimensionNumbers(offset_dims=(0, 1), collapsed_slice_dims=(),
+                                         start_index_map=(0, 1))
+    starts = np.array([[0, 0], [3, 1], [1, 2]])
+    got = lax.gather(x, starts, patches, (2, 2))
+    assert got.shape == (2, 2, 3)
+    for k, (r, c) in enumerate(starts):
+        np.testing.assert_array_equal(got[:, :, k], x[r:r + 2, c:c + 2])
+    check_grads(lambda x: lax.gather(x, starts, patches, (2, 2)), [x], order=1)
+    np.testing.assert_array_equal(fg.jit(lambda x, i: lax.gather(x, i, rows, (1, 4)))(x, idx),
+                                  lax.gather(x, idx, rows, (1, 4)))
+    per_row = fg.vmap(lambda i: lax.gather(x, i, rows, (1, 4)))(idx[:, None, :])
+    np.testing.assert_array_equal(per_row[:, 0], lax.gather(x, idx, rows, (1, 4)))
+
+
+def test_scatter_add_mul_and_set():
+    x = RNG.standard_normal((5, 3))
+    dn = lax.ScatterDimensionNumbers(update_window_dims=(1,), inserted_window_dims=(0,),
+                                     scatter_dims_to_operand_dims=(0,))
+    idx = np.array([[1], [4], [1], [9], [-1]])
+    updates = RNG.standard_normal((5, 3))
+    inside = (idx[:, 0] >= 0) & (idx[:, 0] < 5)
+    want = x.copy()
+    np.add.at(want, idx[inside, 0], updates[inside])  # out of bounds: dropped
+    np.testing.assert_allclose(lax.scatter_add(x, idx, updates, dn), want)
+    want_clip = x.copy()
+    np.add.at(want_clip, np.clip(idx[:, 0], 0, 4), updates)
+    np.testing.assert_allclose(lax.scatter_add(x, idx, updates, dn, mode="clip"), want_clip)
+    want_mul = x.copy()
+    np.multiply.at(want_mul, idx[inside, 0], updates[inside])
+    np.testing.assert_allclose(lax.scatter_mul(x, idx, updates, dn), want_mul)
+    once = np.array([[3], [0]])
+    want_set = x.copy()
+    want_set[[3, 0]] = updates[:2]
+    np.testing.assert_array_equal(lax.scatter(x, once, updates[:2], dn), want_set)
+    # one element per index vector: all three operand axes inserted
+    point = lax.ScatterDimensionNumbers((), (0, 1), (1, 0))
+    np.testing.assert_allclose(lax.scatter_add(np.zeros((2, 3)), np.array([[2, 1], [2, 1]]),
+                                               np.array([1.0, 2.0]), point),
+                               [[0, 0, 0], [0, 0, 3.0]])
+    check_grads(lambda x, u: lax.scatter_add(x, idx, u, dn), [x, updates], order=1)
+    np.testing.assert_allclose(fg.jit(lambda x, u, i: lax.scatter_add(x, i, u, dn))(
+        x, updates, idx), want)
+
+
+def test_gather_and_scatter_errors():
+    x = np.ones((4, 3))
+    rows = lax.GatherDimensionNumbers((1,), (0,), (0,))
+    with pytest.raises(FuncgradValueError, match="batching dimensions.*test_lax_more"):
+        lax.gather(x, np.array([[0]]), lax.GatherDimensionNumbers((1,), (0,), (0,), (1,), (0,)),
+                   (1, 3))
+    with pytest.raises(FuncgradValueError, match="mode 'one_hot' is not supported"):
+        lax.gather(x, np.array([[0]]), rows, (1, 3), mode="one_hot")
+    with pytest.raises(ShapeError, match="one index per entry of the index map"):
+        lax.gather(x, np.array([[0, 1]]), rows, (1, 3))
+    with pytest.raises(ShapeError, match="collapsed_slice_dims \\(0,\\) must have slice size 1"):
+        lax.gather(x, np.array([[0]]), rows, (2, 3))
+    with pytest.raises(FuncgradTypeError, match="indices must be integers"):
+        lax.gather(x, np.array([[0.0]]), rows, (1, 3))
+    dn = lax.ScatterDimensionNumbers((1,), (0,), (0,))
+    with pytest.raises(ShapeError, match="do not match indices"):
+        lax.scatter_add(x, np.array([[0], [1]]), np.ones((3, 3)), dn)
