@@ -787,3 +787,10 @@ def test_gather_and_scatter_errors():
     dn = lax.ScatterDimensionNumbers((1,), (0,), (0,))
     with pytest.raises(ShapeError, match="do not match indices"):
         lax.scatter_add(x, np.array([[0], [1]]), np.ones((3, 3)), dn)
+
+
+def test_dynamic_slice_of_a_constant_with_a_traced_start():
+    """A NumPy operand with traced starts (jit over the start only) indexes with funcgrad's
+    gather, not NumPy's (which cannot read a traced index)."""
+    got = fg.jit(lambda i: lax.dynamic_slice(np.arange(6.0), (i,), (2,)))(np.int64(4))
+    np.testing.assert_array_equal(got, [4.0, 5.0])
