@@ -43,8 +43,20 @@ __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "select"]
 # JAX's lax array operations (dynamic_slice, dot_general, top_k, ...), for ported code
 from funcgrad.lax_ops import *  # noqa: E402,F401,F403
 from funcgrad.lax_ops import __all__ as _ops_all  # noqa: E402
+from funcgrad.lax_more import *  # noqa: E402,F401,F403
+from funcgrad.lax_more import __all__ as _more_all  # noqa: E402
+from funcgrad.lax_windows import *  # noqa: E402,F401,F403
+from funcgrad.lax_windows import __all__ as _windows_all  # noqa: E402
+from funcgrad.lax_implicit import *  # noqa: E402,F401,F403
+from funcgrad.lax_implicit import __all__ as _implicit_all  # noqa: E402
+from funcgrad.lax_scatter import *  # noqa: E402,F401,F403
+from funcgrad.lax_scatter import __all__ as _scatter_all  # noqa: E402
 
 __all__ += _ops_all
+__all__ += _more_all
+__all__ += _windows_all
+__all__ += _implicit_all
+__all__ += _scatter_all
 
 # Collectives over the examples of a named vmap (vmap(f, axis_name="batch")): psum, pmean,
 # pmax, pmin, all_gather, psum_scatter, axis_index, axis_size (see ops/collectives.py)

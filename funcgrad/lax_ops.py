@@ -19,6 +19,7 @@ import funcgrad.numpy as fnp
 from funcgrad import tree
 from funcgrad.control.subprogram import leaf_aval
 from funcgrad.core.errors import ShapeError
+from funcgrad.numpy._indexing import getitem as _getitem
 from funcgrad.numpy._util import array_arg, normalize_axis
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
 from funcgrad.ops.linalg import dot_general as _dot_general
@@ -685,7 +686,8 @@ def dynamic_slice(operand, start_indices, slice_sizes):
     operand = array_arg(operand, "operand")
     sizes = tuple(int(s) for s in slice_sizes)
     starts = _clamped_starts(operand, start_indices, sizes)
-    return operand[_index_grids(starts, sizes)]
+    # (funcgrad's indexing: the operand may be a NumPy array and the starts traced)
+    return _getitem(operand, _index_grids(starts, sizes))
 
 
 def dynamic_slice_in_dim(operand, start_index, slice_size: int, axis: int = 0):
