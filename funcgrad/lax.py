@@ -311,7 +311,8 @@ def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax
     n = _scan_length(leaves, None)
     whole = n - n % batch_size
     parts = []
-    if whole:  # the loop over batches: map of the vmapped f over (steps, batch_size, ...)
+    if whole or not n:  # the loop over batches: map of the vmapped f over (steps,
+        # batch_size, ...); with no elements, a loop of no steps still gives f's empty stack
         batches = [_fnp.reshape(x[:whole], (whole // batch_size, batch_size, *x.shape[1:]))
                    for x in leaves]
         ys = map(vmap(f), _unflatten(tree, batches))

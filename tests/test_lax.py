@@ -634,6 +634,17 @@ def test_map_in_batches_is_the_same_map(batch_size):
     check_grads(lambda xs: fnp.sum(lax.map(f, xs, batch_size=batch_size)[0]), (xs,))
 
 
+def test_map_in_batches_of_no_elements_is_empty():
+    """An empty xs has no whole batch and no remainder: the result is the empty stack of
+    f's results, as without batch_size."""
+    xs = np.zeros((0, 3))
+    for batch_size in (None, 1, 2):
+        ys = lax.map(lambda row: (row * 2.0, fnp.sum(row)), xs, batch_size=batch_size)
+        assert [(y.shape, y.dtype) for y in ys] == [((0, 3), np.float64), ((0,), np.float64)]
+        ys = fg.jit(lambda xs: lax.map(fnp.sum, xs, batch_size=batch_size))(xs)
+        assert ys.shape == (0,)
+
+
 def test_map_batch_size_and_scan_unroll_are_checked():
     xs = np.ones((4, 2))
     for bad in (0, -1, 1.5, True):
