@@ -284,6 +284,34 @@ def test_fori_loop_grads_static_and_traced_bounds():
     assert "while" in str(fg.make_ir(f)(0.7, np.int64(4)))
 
 
+def test_loops_and_branches_closing_over_a_traced_python_float_keep_float32():
+    """A Python float argument of jit (or make_ir, grad) is traced weak: a float32 carry or
+    branch output multiplied by it stays float32, as outside any loop, and so do the
+    derived programs (backward steps and branches, JVP loops) that read it."""
+    xs = np.array([1.0, 2.0, 3.0], np.float32)
+
+    def scan(x, s):
+        return lax.scan(lambda c, xi: (c * s * xi, None), x, xs)[0]
+
+    def loop(x, s):
+        return lax.while_loop(lambda c: c < 100.0, lambda c: c * s, x)
+
+    def branch(x, s):
+        return lax.cond(x > 0, lambda c: c * s, lambda c: c, x)
+
+    def remat(x, s):
+        return fg.checkpoint(lambda c: c * s * c)(x)
+
+    one = np.float32(1.0)
+    for f, value, slope in ((scan, 48.0, 48.0), (loop, 128.0, 128.0), (branch, 2.0, 2.0),
+                            (remat, 2.0, 4.0)):
+        for got in (fg.jit(f)(one, 2.0), fg.jit(fg.grad(f))(one, 2.0), fg.grad(f)(one, 2.0),
+                    fg.vmap(fg.grad(f), in_axes=(0, None))(np.full(2, one), 2.0),
+                    fg.jit(lambda x, s: fg.jvp(lambda x: f(x, s), (x,), (one,))[1])(one, 2.0)):
+            assert got.dtype == np.float32, f.__name__
+        assert fg.jit(f)(one, 2.0) == value and fg.jit(fg.grad(f))(one, 2.0) == slope
+
+
 def test_max_steps_bounds_the_loop_and_its_gradient():
     def f(x):
         return lax.while_loop(lambda x: x < 1e9, lambda x: x * x + 1.0, x, max_steps=3)

@@ -190,8 +190,20 @@ def _cast(value, dtype):
 
 
 def inline(program: Program, args) -> list:
-    """Record ``program``'s equations into the current trace, applied to ``args``."""
+    """Record ``program``'s equations into the current trace, applied to ``args``. An arg
+    for an input traced weak (a Python number's type) is made weak, so that the equations
+    promote as they did when traced: a derived program (a loop's backward step, a cond's
+    backward branch) may pass a strong value there, such as a row of residuals stacked
+    over a loop's steps (arrays are never weak)."""
+    args = [_weak_arg(x, v.aval) if v.aval.weak_type else x
+            for x, v in zip(args, program.inputs)]
     return interpret(program, args, bind_equation)
+
+
+def _weak_arg(x, aval):
+    from funcgrad.ops.elementwise import convert_element_type  # (ops build on core)
+    return convert_element_type(x, aval.dtype, weak_type=True) if isinstance(x, Tracer) \
+        else _weak(x)
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import NamedTuple
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.ir import Program, dead_code_elimination
 from funcgrad.core.tracing import new_trace, source_of
+from funcgrad.ops.elementwise import convert_element_type
 from funcgrad.ops.reductions import reduce_sum
 from funcgrad.ops.shape import batched_aval, moveaxis, with_batch_axis
 from funcgrad.rules import batch_rules
@@ -50,7 +51,16 @@ def _apply(eqn, inputs) -> list:
         raise NotImplementedError(f"no batching rule for primitive {eqn.primitive.name}")
     with source_of(eqn.source):
         outs, out_dims = rule(list(ins), list(in_dims), **eqn.params)
+        outs = [x if d is None else _example_dtype(x, v.aval.dtype)
+                for x, d, v in zip(outs, out_dims, eqn.outputs)]
     return [Batched(x, d) for x, d in zip(outs, out_dims)]
+
+
+def _example_dtype(x, dtype):
+    """A batched result in the dtype the example's equation has. They differ where an
+    operand is weak in the example (a Python number's type, which a float32 array it meets
+    does not promote) but batched in the batch, and so strong (arrays are never weak)."""
+    return x if x.dtype == dtype else convert_element_type(x, dtype)
 
 
 def batch_equations(program: Program, args: list, dims: list, axis_size: int):
