@@ -33,6 +33,7 @@ from funcgrad.core.ir import Program as _Program
 from funcgrad.core.ir import Var as _Var
 from funcgrad.core.tracing import Tracer as _Tracer
 from funcgrad.core.types import ShapedArray as _ShapedArray
+from funcgrad.ops.elementwise import convert_element_type as _convert
 from funcgrad import numpy as _fnp
 from funcgrad.tree import flatten as _flatten
 from funcgrad.tree import map as _tree_map
@@ -201,28 +202,37 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
         >>> float(power(3.0, 4)), float(fg.grad(power)(3.0, 4))
         (81.0, 108.0)
     """
-    static = not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer)
-    if static:
-        lo, hi = _np.asarray(lower), _np.asarray(upper)
-        if lo.shape != () or hi.shape != () or lo.dtype.kind not in "iu" \
-                or hi.dtype.kind not in "iu":
-            raise _TypeError(f"fori_loop's bounds must be integer scalars, got "
-                                    f"{lower!r} and {upper!r}")
+    index = _fori_index(lower, upper)
+    leaves, tree = _flatten(init_val)
+    avals = [_sub.leaf_aval(x) for x in _sub.strong_leaves(leaves)]
 
-        def step(carry, _):
-            i, val = carry
-            return (i + 1, body_fun(i, val)), None
+    def step(i, val):  # body_fun, on the index as JAX's, its result checked here
+        i = _convert(i, index.dtype, weak_type=True) if index.weak_type else i
+        out_leaves, out_tree = _flatten(body_fun(i, val))
+        return _unflatten(tree, _sub.coerce(out_leaves, out_tree, avals, tree,
+                                            "fori_loop's body_fun"))
 
-        start = _np.asarray(lower, _np.result_type(lo, hi))
-        (_, val), _ = scan(step, (start, init_val), None, length=builtins.max(int(hi - lo), 0))
+    if not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer):
+        start = _np.asarray(lower, index.dtype)
+        (_, val), _ = scan(lambda c, _: ((c[0] + 1, step(*c)), None), (start, init_val),
+                           None, length=builtins.max(int(upper) - int(lower), 0))
         return val
-    dtype = _np.result_type(_sub.leaf_aval(lower).dtype, _sub.leaf_aval(upper).dtype)
-    if dtype.kind not in "iu":
-        raise _TypeError(f"fori_loop's bounds must be integer scalars, got "
-                                f"{_sub.leaf_aval(lower)} and {_sub.leaf_aval(upper)}")
-    _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(*c)),
-                        (_fnp.asarray(lower, dtype), init_val))
+    _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, step(*c)),
+                        (_fnp.asarray(lower, index.dtype), init_val))
     return val
+
+
+def _fori_index(lower, upper) -> _ShapedArray:
+    """The type of fori_loop's index, as JAX's for traced bounds: the bounds' integer type,
+    the other bound's where one is a Python int, and weak (a Python int's: a float32 or int32
+    carry combined with it keeps its dtype) where both are."""
+    avals = [_sub.leaf_aval(x, " (fori_loop's bound)") for x in (lower, upper)]
+    if any(a.shape or a.dtype.kind not in "iu" for a in avals):
+        raise _TypeError(f"fori_loop's bounds must be integer scalars, got {lower!r} and "
+                         f"{upper!r}")
+    strong = [a.dtype for a in avals if not a.weak_type]
+    return _ShapedArray((), _np.result_type(*strong) if strong else avals[0].dtype,
+                        weak_type=not strong)
 
 
 def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool = False,

@@ -284,6 +284,41 @@ def test_fori_loop_grads_static_and_traced_bounds():
     assert "while" in str(fg.make_ir(f)(0.7, np.int64(4)))
 
 
+def test_fori_loop_index_of_python_int_bounds_keeps_the_carry_dtype():
+    """With Python int bounds the index is a Python-int-like (weak) value, as JAX's: a
+    float32 or int32 carry combined with it keeps its dtype, static or traced bounds; a
+    Python int bound takes the other bound's integer type."""
+    x32 = np.float32(1.5)
+
+    def f(x, n):
+        return lax.fori_loop(0, n, lambda i, c: c + c * i, x)
+
+    expected = x32 * 1 * 2 * 3  # c * (1 + i) for i = 0, 1, 2
+    for got in (f(x32, 3), fg.jit(f)(x32, 3)):  # static bounds, and traced ones
+        assert got.dtype == np.float32 and got == expected
+    assert fg.grad(lambda x: f(x, 3))(x32) == np.float32(6.0)
+    total = lax.fori_loop(0, 4, lambda i, c: c + i, np.int32(0))
+    assert total.dtype == np.int32 and total == 6
+    seen = []
+    lax.fori_loop(np.int32(0), 3, lambda i, c: seen.append(i.dtype) or c, 0.0)
+    fg.jit(lambda n: lax.fori_loop(n, 3, lambda i, c: seen.append(i.dtype) or c, 0.0))(
+        np.int16(0))
+    assert seen == [np.int32, np.int16]
+
+
+def test_fori_loop_body_of_another_type_names_fori_loop():
+    def f(n):
+        return lax.fori_loop(0, n, lambda i, c: (c, c), 1.0)
+
+    for run in (lambda: f(3), lambda: fg.jit(f)(np.int64(3))):  # a scan, a while_loop
+        with pytest.raises(fg.FuncgradTypeError, match=r"fori_loop's body_fun must return "
+                           r"f64\[\], .* but it returns \(f64\[\], f64\[\]\)") as err:
+            run()
+        assert "scan" not in str(err.value) and "test_lax.py" in str(err.value)
+    with pytest.raises(fg.FuncgradTypeError, match="bounds must be integer scalars"):
+        fg.jit(lambda n: lax.fori_loop(0, n, lambda i, c: c, 1.0))(np.arange(3))
+
+
 def test_loops_and_branches_closing_over_a_traced_python_float_keep_float32():
     """A Python float argument of jit (or make_ir, grad) is traced weak: a float32 carry or
     branch output multiplied by it stays float32, as outside any loop, and so do the
