@@ -173,9 +173,14 @@ def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=
                                   or max_steps < 0):
         raise _TypeError(f"max_steps must be a non-negative int, got {max_steps!r}")
     leaves, tree = _flatten(init_val)
-    leaves = _sub.strong_leaves(leaves)
-    avals = [_sub.leaf_aval(x, " (while_loop's init_val)") for x in leaves]
     args_tree = _flatten((init_val,))[1]
+
+    def new_carry(avals):
+        traced = _sub.trace_closed(body_fun, args_tree, avals, "while_loop's body_fun")
+        return traced.out_avals if traced.out_tree == tree else None
+
+    leaves = _sub.carry_leaves(leaves, new_carry, " (while_loop's init_val)")
+    avals = [_sub.leaf_aval(x) for x in leaves]
     test = _sub.trace_closed(cond_fun, args_tree, avals, "while_loop's cond_fun")
     out = test.out_avals
     if not (len(out) == 1 and out[0].shape == () and out[0].dtype.kind == "b"):
@@ -204,7 +209,14 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
     """
     index = _fori_index(lower, upper)
     leaves, tree = _flatten(init_val)
-    avals = [_sub.leaf_aval(x) for x in _sub.strong_leaves(leaves)]
+
+    def new_carry(avals):
+        traced = _sub.trace_closed(body_fun, _flatten((0, init_val))[1], [index, *avals],
+                                   "fori_loop's body_fun")
+        return traced.out_avals if traced.out_tree == tree else None
+
+    leaves = _sub.carry_leaves(leaves, new_carry, " (fori_loop's init_val)")
+    init_val, avals = _unflatten(tree, leaves), [_sub.leaf_aval(x) for x in leaves]
 
     def step(i, val):  # body_fun, on the index as JAX's, its result checked here
         i = _convert(i, index.dtype, weak_type=True) if index.weak_type else i
@@ -254,19 +266,30 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         raise _ValueError(f"scan's unroll must be a bool or a non-negative integer (as JAX's), "
                           f"got {unroll!r}")
     init_leaves, carry_tree = _flatten(init)
-    init_leaves = _sub.strong_leaves(init_leaves)
     xs_leaves = _flatten(xs)[0]
     xs_leaves = _sub.strong_leaves(xs_leaves)
     length = _scan_length(xs_leaves, length)
-    carry_avals = [_sub.leaf_aval(x, " (scan's init)") for x in init_leaves]
     x_avals = [_ShapedArray(a.shape[1:], a.dtype) for a in builtins.map(_sub.leaf_aval, xs_leaves)]
-    found = []
+    in_tree = _flatten((init, xs))[1]
 
-    def step(carry, x):
+    def pair(carry, x):
         out = f(carry, x)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise _TypeError(f"scan's f must return a pair (carry, y), got "
                                     f"{type(out).__name__}")
+        return out
+
+    def new_carry(avals):
+        traced = _sub.trace_closed(lambda c, x: pair(c, x)[0], in_tree, [*avals, *x_avals],
+                                   "scan's f")
+        return traced.out_avals if traced.out_tree == carry_tree else None
+
+    init_leaves = _sub.carry_leaves(init_leaves, new_carry, " (scan's init)")
+    carry_avals = [_sub.leaf_aval(x) for x in init_leaves]
+    found = []
+
+    def step(carry, x):
+        out = pair(carry, x)
         new_leaves, new_tree = _flatten(out[0])
         new_leaves = _sub.coerce(new_leaves, new_tree, carry_avals, carry_tree,
                             "scan's f (its new carry)")
@@ -274,7 +297,6 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         found.append(y_tree)
         return [*new_leaves, *y_leaves]
 
-    in_tree = _flatten((init, xs))[1]
     body = _sub.trace_closed(step, in_tree, [*carry_avals, *x_avals], "scan's f")
     outs = _loops.scan(body.consts, init_leaves, xs_leaves, body=body.program, length=length,
                        reverse=reverse)

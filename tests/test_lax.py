@@ -300,8 +300,8 @@ def test_fori_loop_index_of_python_int_bounds_keeps_the_carry_dtype():
     total = lax.fori_loop(0, 4, lambda i, c: c + i, np.int32(0))
     assert total.dtype == np.int32 and total == 6
     seen = []
-    lax.fori_loop(np.int32(0), 3, lambda i, c: seen.append(i.dtype) or c, 0.0)
-    fg.jit(lambda n: lax.fori_loop(n, 3, lambda i, c: seen.append(i.dtype) or c, 0.0))(
+    lax.fori_loop(np.int32(0), 3, lambda i, c: seen.append(i.dtype) or c, x32)
+    fg.jit(lambda n: lax.fori_loop(n, 3, lambda i, c: seen.append(i.dtype) or c, x32))(
         np.int16(0))
     assert seen == [np.int32, np.int16]
 
@@ -345,6 +345,31 @@ def test_loops_and_branches_closing_over_a_traced_python_float_keep_float32():
                     fg.jit(lambda x, s: fg.jvp(lambda x: f(x, s), (x,), (one,))[1])(one, 2.0)):
             assert got.dtype == np.float32, f.__name__
         assert fg.jit(f)(one, 2.0) == value and fg.jit(fg.grad(f))(one, 2.0) == slope
+
+
+def test_a_python_number_initial_carry_takes_the_dtype_the_body_gives_it():
+    """JAX's rule: a carry starting as a Python number carries the dtype it promotes to with
+    what the body makes of it, so summing float32 data from 0.0 (or 0) stays float32, and
+    an int 0 the body adds 1.5 to carries float64; an array's dtype never changes."""
+    xs = np.array([1.0, 2.0, 3.0], np.float32)
+    x0 = fnp.asarray(xs)[0]  # a float32 one, which the loops below add
+
+    for init in (0.0, 0):
+        total, running = lax.scan(lambda c, x: (c + x, c), init, xs)
+        assert total.dtype == running.dtype == np.float32
+        assert total == 6.0 and running.tolist() == [0.0, 1.0, 3.0]
+        for total in (lax.fori_loop(0, 3, lambda i, c: c + x0, init),
+                      fg.jit(lambda n: lax.fori_loop(0, n, lambda i, c: c + x0, init))(3),
+                      lax.while_loop(lambda c: c < 3.0, lambda c: c + x0, init)):
+            assert total.dtype == np.float32 and total == 3.0
+    total = lax.fori_loop(0, 3, lambda i, c: c + 1.5, 0)
+    assert total.dtype == np.float64 and total == 4.5
+    slope = fg.grad(lambda x: lax.scan(lambda c, xi: (c + x * xi, None), 0.0, xs)[0])(
+        np.float32(2.0))
+    assert slope.dtype == np.float32 and slope == 6.0
+    assert lax.scan(lambda c, x: (c + x, None), np.float64(0.0), xs)[0].dtype == np.float64
+    with pytest.raises(fg.FuncgradTypeError, match=r"must return f32\[\]"):
+        lax.scan(lambda c, x: (c + x.astype(np.float64), None), np.float32(0.0), xs)
 
 
 def test_max_steps_bounds_the_loop_and_its_gradient():
