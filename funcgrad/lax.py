@@ -96,7 +96,6 @@ def switch(index, branches: _Sequence[_Callable], *operands):
 
 def _branch(index, funs, operands, names):
     leaves, in_tree = _flatten(operands)
-    leaves = _sub.strong_leaves(leaves)
     avals = [_sub.leaf_aval(x) for x in leaves]
     traced = [_sub.trace_closed(f, in_tree, avals, name) for f, name in zip(funs, names)]
     target, tree = _joined_outputs(traced, names)

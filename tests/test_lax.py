@@ -83,6 +83,24 @@ def test_cond_with_pytrees_and_closures():
     np.testing.assert_allclose(out["s"], [4.0, 4.0])
 
 
+def test_python_number_operands_of_cond_switch_and_checkpoint_stay_python_numbers():
+    """A Python number operand promotes inside a branch (or a checkpointed function) as it
+    would outside: with a float32 value it gives float32, as in JAX, not float64."""
+    y = np.float32(3.0)
+
+    def branches(p, x):
+        return lax.cond(p, lambda a: a * y, lambda a: y + a, x)
+
+    for got in (branches(True, 2.0), fg.jit(branches)(False, 2.0),
+                lax.switch(1, [lambda a: a * y, lambda a: y + a], 2.0),
+                fg.vmap(lambda p: branches(p, 2.0))(np.array([True, False])),
+                fg.checkpoint(lambda a, b: a * b)(y, 2.0),
+                fg.grad(lambda y: fg.checkpoint(lambda a, b: a * b * a)(y, 2.0))(y)):
+        assert got.dtype == np.float32
+    assert branches(True, 2.0) == 6.0 and fg.jit(branches)(False, 2.0) == 5.0
+    assert lax.cond(True, lambda a: a * np.int32(2), lambda a: a, 2).dtype == np.int32
+
+
 def test_while_and_fori_loops():
     assert float(fg.jit(newton_sqrt)(2.0)) == pytest.approx(np.sqrt(2.0), abs=1e-14)
 

@@ -38,7 +38,9 @@ def leaf_aval(x, where: str = "") -> ShapedArray:
 
 
 def strong_leaves(leaves) -> list:
-    """Python numbers become arrays: a loop's carry has one fixed dtype (see carry_leaves)."""
+    """Python numbers become arrays: a loop's carry has one fixed dtype (see carry_leaves),
+    where a branch's operand or a checkpointed function's argument stays a Python number,
+    promoting inside as it would outside."""
     return [x if isinstance(x, Tracer) or isinstance(x, (np.ndarray, np.generic))
             else asarray(x) for x in leaves]
 
