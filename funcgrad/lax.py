@@ -65,6 +65,7 @@ def cond(pred, true_fun: _Callable, false_fun: _Callable, *operands):
         >>> float(fg.grad(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))(-0.5))  # -sin(-0.5)
         0.479425538604203
     """
+    _check_functions("cond", true_fun=true_fun, false_fun=false_fun)
     aval = _sub.leaf_aval(pred, " (cond's predicate)")
     if aval.shape != ():
         raise _TypeError(f"cond's predicate must be a scalar, got {aval}: to choose "
@@ -87,11 +88,21 @@ def switch(index, branches: _Sequence[_Callable], *operands):
     branches = list(branches)
     if not branches:
         raise _TypeError("switch needs at least one branch")
+    _check_functions("switch", **{f"branch {i}": f for i, f in enumerate(branches)})
     aval = _sub.leaf_aval(index, " (switch's index)")
     if aval.shape != () or aval.dtype.kind not in "iub":
         raise _TypeError(f"switch's index must be an integer scalar, got {aval}")
     index = _fnp.clip(_fnp.asarray(index, _np.int32), 0, len(branches) - 1)
     return _branch(index, branches, operands, [f"branch {i}" for i in range(len(branches))])
+
+
+def _check_functions(primitive: str, **functions) -> None:
+    """A clear error, naming the argument, for one that is not a function: it would fail
+    deep inside the tracing, as ``'float' object is not callable``."""
+    for name, f in functions.items():
+        if not callable(f):
+            raise _TypeError(f"{primitive}'s {name} must be a function, got "
+                             f"{type(f).__name__} {f!r:.60}")
 
 
 def _branch(index, funs, operands, names):
@@ -168,6 +179,7 @@ def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=
         >>> float(fg.grad(sqrt_newton)(2.0))  # 1 / (2 sqrt(2))
         0.35355339059327373
     """
+    _check_functions("while_loop", cond_fun=cond_fun, body_fun=body_fun)
     if max_steps is not None and (not isinstance(max_steps, (int, _np.integer))
                                   or max_steps < 0):
         raise _TypeError(f"max_steps must be a non-negative int, got {max_steps!r}")
@@ -206,6 +218,7 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
         >>> float(power(3.0, 4)), float(fg.grad(power)(3.0, 4))
         (81.0, 108.0)
     """
+    _check_functions("fori_loop", body_fun=body_fun)
     index = _fori_index(lower, upper)
     leaves, tree = _flatten(init_val)
 
@@ -261,6 +274,7 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         >>> float(total), running
         (6.0, array([0., 1., 3., 6.]))
     """
+    _check_functions("scan", f=f)
     if not isinstance(unroll, (bool, int, _np.integer)) or unroll < 0:
         raise _ValueError(f"scan's unroll must be a bool or a non-negative integer (as JAX's), "
                           f"got {unroll!r}")
@@ -332,6 +346,7 @@ def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax
         >>> lax.map(lambda row: fnp.sum(row ** 2), np.arange(6.0).reshape(3, 2), batch_size=2)
         array([ 1., 13., 41.])
     """
+    _check_functions("map", f=f)
     if batch_size is None:
         return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, _np.integer)) \

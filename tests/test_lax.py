@@ -477,6 +477,19 @@ def test_misuse_errors_name_what_was_wrong():
         lax.fori_loop(0.0, 3, lambda i, x: x, 1.0)
 
 
+def test_an_argument_that_is_not_a_function_is_named():
+    cases = [(lambda: lax.cond(True, 1.0, fnp.sin, 1.0), "cond's true_fun"),
+             (lambda: lax.switch(0, [fnp.sin, "cos"], 1.0), "switch's branch 1"),
+             (lambda: lax.while_loop(True, fnp.sin, 1.0), "while_loop's cond_fun"),
+             (lambda: lax.fori_loop(0, 3, None, 1.0), "fori_loop's body_fun"),
+             (lambda: lax.scan(XS, 0.0, XS), "scan's f"),
+             (lambda: lax.map(XS, XS), "map's f")]
+    for call, name in cases:
+        with pytest.raises(fg.FuncgradTypeError, match=f"{name} must be a function") as err:
+            call()
+        assert "test_lax.py" in str(err.value)
+
+
 def test_python_control_flow_under_jit_points_to_lax():
     def f(x):
         if x > 0:
