@@ -325,6 +325,8 @@ def _scan_length(xs_leaves, length) -> int:
             raise _ShapeError(f"scan's xs must have a leading axis to scan over, got {aval}")
         lengths.add(aval.shape[0])
     if length is not None:
+        if int(length) < 0:  # (without ys it would run no step, silently)
+            raise _ShapeError(f"scan's length must be non-negative, got {length!r}")
         lengths.add(int(length))
     if len(lengths) != 1:
         raise _ShapeError("scan needs xs or a length" if not lengths else

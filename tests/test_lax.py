@@ -469,6 +469,8 @@ def test_misuse_errors_name_what_was_wrong():
         lax.scan(lambda c, x: (c, x), 0.0, XS, length=4)
     with pytest.raises(fg.ShapeError, match="needs xs or a length"):
         lax.scan(lambda c, x: (c, x), 0.0, None)
+    with pytest.raises(fg.ShapeError, match="length must be non-negative, got -2"):
+        lax.scan(lambda c, x: (c + 1.0, None), 0.0, None, length=-2)
     with pytest.raises(fg.FuncgradTypeError, match="integer scalar"):
         lax.switch(0.5, [fnp.sin], 1.0)
     with pytest.raises(fg.ShapeError, match="one shape"):
