@@ -430,6 +430,18 @@ def f_unrolled_tanh(x):
     return x
 
 
+def test_checkpoint_passes_keyword_arguments_on():
+    """As JAX's: keyword arguments are arguments like the others (traced, differentiable)."""
+    def f(x, scale=2.0):
+        return fnp.sin(x) * scale
+
+    remat = fg.checkpoint(f)
+    assert remat(0.5, scale=3.0) == f(0.5, scale=3.0) and remat(0.5) == f(0.5)
+    assert fg.grad(lambda x: remat(x, scale=x))(0.5) == pytest.approx(
+        np.cos(0.5) * 0.5 + np.sin(0.5), rel=1e-14)
+    assert fg.jit(fg.grad(lambda x, s: remat(x, scale=s), 1))(0.5, 3.0) == np.sin(0.5)
+
+
 def test_vjp_splits_loops_into_forward_and_backward_programs():
     out, pullback = fg.vjp(rnn_scan, H0, XS, W)
     expected = fg.grad(rnn_scan, (0, 1, 2))(H0, XS, W)

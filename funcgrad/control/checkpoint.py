@@ -98,9 +98,9 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,
                                   "yet: it recomputes everything")
 
     @functools.wraps(fun)
-    def recomputed(*args):
-        leaves, in_tree = flatten(args)
-        traced = trace_closed(lambda *a: fun(*a), in_tree,
+    def recomputed(*args, **kwargs):  # keyword arguments are operands too, as in JAX
+        leaves, in_tree = flatten((args, kwargs))
+        traced = trace_closed(lambda a, k: fun(*a, **k), in_tree,
                               [leaf_aval(x) for x in leaves], "checkpoint")
         outs = checkpoint_p.bind(*traced.consts, *leaves, program=traced.program)
         return unflatten(traced.out_tree, outs)
