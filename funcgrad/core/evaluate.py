@@ -31,6 +31,7 @@ import numpy as np
 
 from funcgrad.core.errors import NAMES_A_LINE, FuncgradTypeError
 from funcgrad.core.ir import Literal, Program, Var, format_program
+from funcgrad.core.rules import REGISTRY
 from funcgrad.core.interpret import bind_equation, dead_after, interpret
 from funcgrad.core.tracing import Tracer, current_trace
 from funcgrad.core.types import aval_of
@@ -201,9 +202,12 @@ def inline(program: Program, args) -> list:
 
 
 def _weak_arg(x, aval):
-    from funcgrad.ops.elementwise import convert_element_type  # (ops build on core)
-    return convert_element_type(x, aval.dtype, weak_type=True) if isinstance(x, Tracer) \
-        else _weak(x)
+    if not isinstance(x, Tracer):
+        return _weak(x)
+    if x.aval.weak_type and x.aval.dtype == aval.dtype:
+        return x
+    # the primitive by name: ops, which declare it, build on core
+    return REGISTRY["convert_element_type"].bind(x, dtype=aval.dtype, weak_type=True)
 
 
 # ---------------------------------------------------------------------------------------
