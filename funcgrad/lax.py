@@ -33,6 +33,7 @@ from funcgrad.core.ir import Program as _Program
 from funcgrad.core.ir import Var as _Var
 from funcgrad.core.tracing import Tracer as _Tracer
 from funcgrad.core.types import ShapedArray as _ShapedArray
+from funcgrad.ops.elementwise import convert_element_type as _convert
 from funcgrad import numpy as _fnp
 from funcgrad.tree import flatten as _flatten
 from funcgrad.tree import map as _tree_map
@@ -83,6 +84,7 @@ def cond(pred, true_fun: _Callable, false_fun: _Callable, *operands):
         >>> float(fg.grad(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))(-0.5))  # -sin(-0.5)
         0.479425538604203
     """
+    _check_functions("cond", true_fun=true_fun, false_fun=false_fun)
     aval = _sub.leaf_aval(pred, " (cond's predicate)")
     if aval.shape != ():
         raise _TypeError(f"cond's predicate must be a scalar, got {aval}: to choose "
@@ -105,6 +107,7 @@ def switch(index, branches: _Sequence[_Callable], *operands):
     branches = list(branches)
     if not branches:
         raise _TypeError("switch needs at least one branch")
+    _check_functions("switch", **{f"branch {i}": f for i, f in enumerate(branches)})
     aval = _sub.leaf_aval(index, " (switch's index)")
     if aval.shape != () or aval.dtype.kind not in "iub":
         raise _TypeError(f"switch's index must be an integer scalar, got {aval}")
@@ -112,9 +115,17 @@ def switch(index, branches: _Sequence[_Callable], *operands):
     return _branch(index, branches, operands, [f"branch {i}" for i in range(len(branches))])
 
 
+def _check_functions(primitive: str, **functions) -> None:
+    """A clear error, naming the argument, for one that is not a function: it would fail
+    deep inside the tracing, as ``'float' object is not callable``."""
+    for name, f in functions.items():
+        if not callable(f):
+            raise _TypeError(f"{primitive}'s {name} must be a function, got "
+                             f"{type(f).__name__} {f!r:.60}")
+
+
 def _branch(index, funs, operands, names):
     leaves, in_tree = _flatten(operands)
-    leaves = _sub.strong_leaves(leaves)
     avals = [_sub.leaf_aval(x) for x in leaves]
     traced = [_sub.trace_closed(f, in_tree, avals, name) for f, name in zip(funs, names)]
     target, tree = _joined_outputs(traced, names)
@@ -191,13 +202,19 @@ def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=
         >>> float(fg.grad(sqrt_newton)(2.0))  # 1 / (2 sqrt(2))
         0.35355339059327373
     """
+    _check_functions("while_loop", cond_fun=cond_fun, body_fun=body_fun)
     if max_steps is not None and (not isinstance(max_steps, (int, _np.integer))
                                   or max_steps < 0):
         raise _TypeError(f"max_steps must be a non-negative int, got {max_steps!r}")
     leaves, tree = _flatten(init_val)
-    leaves = _sub.strong_leaves(leaves)
-    avals = [_sub.leaf_aval(x, " (while_loop's init_val)") for x in leaves]
     args_tree = _flatten((init_val,))[1]
+
+    def new_carry(avals):
+        traced = _sub.trace_closed(body_fun, args_tree, avals, "while_loop's body_fun")
+        return traced.out_avals if traced.out_tree == tree else None
+
+    leaves = _sub.carry_leaves(leaves, new_carry, " (while_loop's init_val)")
+    avals = [_sub.leaf_aval(x) for x in leaves]
     test = _sub.trace_closed(cond_fun, args_tree, avals, "while_loop's cond_fun")
     out = test.out_avals
     if not (len(out) == 1 and out[0].shape == () and out[0].dtype.kind == "b"):
@@ -224,43 +241,45 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
         >>> float(power(3.0, 4)), float(fg.grad(power)(3.0, 4))
         (81.0, 108.0)
     """
-    body_fun = _checked_body(body_fun, init_val)
-    static = not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer)
-    if static:
-        lo, hi = _np.asarray(lower), _np.asarray(upper)
-        if lo.shape != () or hi.shape != () or lo.dtype.kind not in "iu" \
-                or hi.dtype.kind not in "iu":
-            raise _TypeError(f"fori_loop's bounds must be integer scalars, got "
-                                    f"{lower!r} and {upper!r}")
-
-        def step(carry, _):
-            i, val = carry
-            return (i + 1, body_fun(i, val)), None
-
-        start = _np.asarray(lower, _np.result_type(lo, hi))
-        (_, val), _ = scan(step, (start, init_val), None, length=builtins.max(int(hi - lo), 0))
-        return val
-    dtype = _np.result_type(_sub.leaf_aval(lower).dtype, _sub.leaf_aval(upper).dtype)
-    if dtype.kind not in "iu":
-        raise _TypeError(f"fori_loop's bounds must be integer scalars, got "
-                                f"{_sub.leaf_aval(lower)} and {_sub.leaf_aval(upper)}")
-    _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(*c)),
-                        (_fnp.asarray(lower, dtype), init_val))
-    return val
-
-
-def _checked_body(body_fun, init_val):
-    """``body_fun``, its result checked against ``init_val`` (and a Python number in it
-    given its dtype) here, so that an error speaks of fori_loop's body_fun, not of the scan
-    or while_loop it becomes, whose carry also holds the index."""
+    _check_functions("fori_loop", body_fun=body_fun)
+    index = _fori_index(lower, upper)
     leaves, tree = _flatten(init_val)
-    avals = [_sub.leaf_aval(x, " (fori_loop's init_val)") for x in _sub.strong_leaves(leaves)]
 
-    def body(i, val):
+    def new_carry(avals):
+        traced = _sub.trace_closed(body_fun, _flatten((0, init_val))[1], [index, *avals],
+                                   "fori_loop's body_fun")
+        return traced.out_avals if traced.out_tree == tree else None
+
+    leaves = _sub.carry_leaves(leaves, new_carry, " (fori_loop's init_val)")
+    init_val, avals = _unflatten(tree, leaves), [_sub.leaf_aval(x) for x in leaves]
+
+    def step(i, val):  # body_fun, on the index as JAX's, its result checked here
+        i = _convert(i, index.dtype, weak_type=True) if index.weak_type else i
         out_leaves, out_tree = _flatten(body_fun(i, val))
         return _unflatten(tree, _sub.coerce(out_leaves, out_tree, avals, tree,
                                             "fori_loop's body_fun"))
-    return body
+
+    if not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer):
+        start = _np.asarray(lower, index.dtype)
+        (_, val), _ = scan(lambda c, _: ((c[0] + 1, step(*c)), None), (start, init_val),
+                           None, length=builtins.max(int(upper) - int(lower), 0))
+        return val
+    _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, step(*c)),
+                        (_fnp.asarray(lower, index.dtype), init_val))
+    return val
+
+
+def _fori_index(lower, upper) -> _ShapedArray:
+    """The type of fori_loop's index, as JAX's for traced bounds: the bounds' integer type,
+    the other bound's where one is a Python int, and weak (a Python int's: a float32 or int32
+    carry combined with it keeps its dtype) where both are."""
+    avals = [_sub.leaf_aval(x, " (fori_loop's bound)") for x in (lower, upper)]
+    if any(a.shape or a.dtype.kind not in "iu" for a in avals):
+        raise _TypeError(f"fori_loop's bounds must be integer scalars, got {lower!r} and "
+                         f"{upper!r}")
+    strong = [a.dtype for a in avals if not a.weak_type]
+    return _ShapedArray((), _np.result_type(*strong) if strong else avals[0].dtype,
+                        weak_type=not strong)
 
 
 def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool = False,
@@ -278,23 +297,35 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         >>> float(total), running
         (6.0, array([0., 1., 3., 6.]))
     """
+    _check_functions("scan", f=f)
     if not isinstance(unroll, (bool, int, _np.integer)) or unroll < 0:
         raise _ValueError(f"scan's unroll must be a bool or a non-negative integer (as JAX's), "
                           f"got {unroll!r}")
     init_leaves, carry_tree = _flatten(init)
-    init_leaves = _sub.strong_leaves(init_leaves)
     xs_leaves = _flatten(xs)[0]
     xs_leaves = _sub.strong_leaves(xs_leaves)
     length = _scan_length(xs_leaves, length)
-    carry_avals = [_sub.leaf_aval(x, " (scan's init)") for x in init_leaves]
     x_avals = [_ShapedArray(a.shape[1:], a.dtype) for a in builtins.map(_sub.leaf_aval, xs_leaves)]
-    found = []
+    in_tree = _flatten((init, xs))[1]
 
-    def step(carry, x):
+    def pair(carry, x):
         out = f(carry, x)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise _TypeError(f"scan's f must return a pair (carry, y), got "
                                     f"{type(out).__name__}")
+        return out
+
+    def new_carry(avals):
+        traced = _sub.trace_closed(lambda c, x: pair(c, x)[0], in_tree, [*avals, *x_avals],
+                                   "scan's f")
+        return traced.out_avals if traced.out_tree == carry_tree else None
+
+    init_leaves = _sub.carry_leaves(init_leaves, new_carry, " (scan's init)")
+    carry_avals = [_sub.leaf_aval(x) for x in init_leaves]
+    found = []
+
+    def step(carry, x):
+        out = pair(carry, x)
         new_leaves, new_tree = _flatten(out[0])
         new_leaves = _sub.coerce(new_leaves, new_tree, carry_avals, carry_tree,
                             "scan's f (its new carry)")
@@ -302,7 +333,6 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         found.append(y_tree)
         return [*new_leaves, *y_leaves]
 
-    in_tree = _flatten((init, xs))[1]
     body = _sub.trace_closed(step, in_tree, [*carry_avals, *x_avals], "scan's f")
     outs = _loops.scan(body.consts, init_leaves, xs_leaves, body=body.program, length=length,
                        reverse=reverse)
@@ -318,6 +348,8 @@ def _scan_length(xs_leaves, length) -> int:
             raise _ShapeError(f"scan's xs must have a leading axis to scan over, got {aval}")
         lengths.add(aval.shape[0])
     if length is not None:
+        if int(length) < 0:  # (without ys it would run no step, silently)
+            raise _ShapeError(f"scan's length must be non-negative, got {length!r}")
         lengths.add(int(length))
     if len(lengths) != 1:
         raise _ShapeError("scan needs xs or a length" if not lengths else
@@ -339,6 +371,7 @@ def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax
         >>> lax.map(lambda row: fnp.sum(row ** 2), np.arange(6.0).reshape(3, 2), batch_size=2)
         array([ 1., 13., 41.])
     """
+    _check_functions("map", f=f)
     if batch_size is None:
         return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, _np.integer)) \
@@ -349,7 +382,8 @@ def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax
     n = _scan_length(leaves, None)
     whole = n - n % batch_size
     parts = []
-    if whole:  # the loop over batches: map of the vmapped f over (steps, batch_size, ...)
+    if whole or not n:  # the loop over batches: map of the vmapped f over (steps,
+        # batch_size, ...); with no elements, a loop of no steps still gives f's empty stack
         batches = [_fnp.reshape(x[:whole], (whole // batch_size, batch_size, *x.shape[1:]))
                    for x in leaves]
         ys = map(vmap(f), _unflatten(tree, batches))

@@ -90,6 +90,26 @@ def test_pytrees_nondiff_argnums_and_integer_arguments():
     np.testing.assert_allclose(g["b"], [3.0, 3.0])
 
 
+def test_keyword_and_default_arguments_reach_the_rule_as_positions():
+    """As JAX resolves them: keyword arguments by the signature, defaults filled in, so the
+    rule receives one primal and one tangent per parameter."""
+    @fg.custom_jvp
+    def scaled_sin(x, scale=2.0):
+        return fnp.sin(x) * scale
+
+    @scaled_sin.defjvp
+    def _(primals, tangents):
+        (x, scale), (t, t_scale) = primals, tangents
+        return scaled_sin(x, scale), 2.0 * fnp.cos(x) * scale * t + fnp.sin(x) * t_scale
+
+    assert fg.grad(scaled_sin)(0.5) == pytest.approx(4.0 * np.cos(0.5), rel=1e-14)
+    assert fg.grad(lambda x: scaled_sin(x, scale=3.0))(0.5) == pytest.approx(
+        6.0 * np.cos(0.5), rel=1e-14)
+    assert fg.jit(lambda x: scaled_sin(x, scale=x))(0.5) == np.sin(0.5) * 0.5
+    np.testing.assert_allclose(fg.vmap(fg.grad(lambda s: scaled_sin(0.5, scale=s)))(X),
+                               np.full(3, np.sin(0.5)), rtol=1e-14)
+
+
 @pytest.mark.parametrize("rule, error, match", [
     (lambda primals, tangents: primals[0], fg.FuncgradTypeError, "must return a pair"),
     (lambda primals, tangents: (primals[0], (tangents[0],)), fg.FuncgradTypeError,

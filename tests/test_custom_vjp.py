@@ -179,6 +179,20 @@ def test_keyword_arguments_are_resolved_to_positions():
     assert fg.grad(lambda x: f(x, y=2.0))(1.0) == pytest.approx(2 * math.cos(1.0))
 
 
+def test_default_arguments_reach_fwd_and_bwd():
+    """As JAX resolves arguments: fwd receives every parameter, defaults filled in, and
+    bwd returns one cotangent per parameter."""
+    @fg.custom_vjp
+    def scaled_sin(x, scale=2.0):
+        return fnp.sin(x) * scale
+
+    scaled_sin.defvjp(lambda x, scale: (scaled_sin(x, scale), (x, scale)),
+                      lambda res, g: (fnp.cos(res[0]) * res[1] * g, fnp.sin(res[0]) * g))
+    assert fg.grad(scaled_sin)(1.0) == pytest.approx(2 * math.cos(1.0), rel=1e-14)
+    assert fg.jit(fg.grad(lambda x: scaled_sin(x)))(1.0) == pytest.approx(
+        2 * math.cos(1.0), rel=1e-14)
+
+
 def test_value_dependent_python_inside_fun_under_grad():
     @fg.custom_vjp
     def relu_ish(x):

@@ -83,6 +83,24 @@ def test_cond_with_pytrees_and_closures():
     np.testing.assert_allclose(out["s"], [4.0, 4.0])
 
 
+def test_python_number_operands_of_cond_switch_and_checkpoint_stay_python_numbers():
+    """A Python number operand promotes inside a branch (or a checkpointed function) as it
+    would outside: with a float32 value it gives float32, as in JAX, not float64."""
+    y = np.float32(3.0)
+
+    def branches(p, x):
+        return lax.cond(p, lambda a: a * y, lambda a: y + a, x)
+
+    for got in (branches(True, 2.0), fg.jit(branches)(False, 2.0),
+                lax.switch(1, [lambda a: a * y, lambda a: y + a], 2.0),
+                fg.vmap(lambda p: branches(p, 2.0))(np.array([True, False])),
+                fg.checkpoint(lambda a, b: a * b)(y, 2.0),
+                fg.grad(lambda y: fg.checkpoint(lambda a, b: a * b * a)(y, 2.0))(y)):
+        assert got.dtype == np.float32
+    assert branches(True, 2.0) == 6.0 and fg.jit(branches)(False, 2.0) == 5.0
+    assert lax.cond(True, lambda a: a * np.int32(2), lambda a: a, 2).dtype == np.int32
+
+
 def test_while_and_fori_loops():
     assert float(fg.jit(newton_sqrt)(2.0)) == pytest.approx(np.sqrt(2.0), abs=1e-14)
 
@@ -284,6 +302,94 @@ def test_fori_loop_grads_static_and_traced_bounds():
     assert "while" in str(fg.make_ir(f)(0.7, np.int64(4)))
 
 
+def test_fori_loop_index_of_python_int_bounds_keeps_the_carry_dtype():
+    """With Python int bounds the index is a Python-int-like (weak) value, as JAX's: a
+    float32 or int32 carry combined with it keeps its dtype, static or traced bounds; a
+    Python int bound takes the other bound's integer type."""
+    x32 = np.float32(1.5)
+
+    def f(x, n):
+        return lax.fori_loop(0, n, lambda i, c: c + c * i, x)
+
+    expected = x32 * 1 * 2 * 3  # c * (1 + i) for i = 0, 1, 2
+    for got in (f(x32, 3), fg.jit(f)(x32, 3)):  # static bounds, and traced ones
+        assert got.dtype == np.float32 and got == expected
+    assert fg.grad(lambda x: f(x, 3))(x32) == np.float32(6.0)
+    total = lax.fori_loop(0, 4, lambda i, c: c + i, np.int32(0))
+    assert total.dtype == np.int32 and total == 6
+    seen = []
+    lax.fori_loop(np.int32(0), 3, lambda i, c: seen.append(i.dtype) or c, x32)
+    fg.jit(lambda n: lax.fori_loop(n, 3, lambda i, c: seen.append(i.dtype) or c, x32))(
+        np.int16(0))
+    assert seen == [np.int32, np.int16]
+
+
+def test_fori_loop_body_of_another_type_names_fori_loop():
+    def f(n):
+        return lax.fori_loop(0, n, lambda i, c: (c, c), 1.0)
+
+    for run in (lambda: f(3), lambda: fg.jit(f)(np.int64(3))):  # a scan, a while_loop
+        with pytest.raises(fg.FuncgradTypeError, match=r"fori_loop's body_fun must return "
+                           r"f64\[\], .* but it returns \(f64\[\], f64\[\]\)") as err:
+            run()
+        assert "scan" not in str(err.value) and "test_lax.py" in str(err.value)
+    with pytest.raises(fg.FuncgradTypeError, match="bounds must be integer scalars"):
+        fg.jit(lambda n: lax.fori_loop(0, n, lambda i, c: c, 1.0))(np.arange(3))
+
+
+def test_loops_and_branches_closing_over_a_traced_python_float_keep_float32():
+    """A Python float argument of jit (or make_ir, grad) is traced weak: a float32 carry or
+    branch output multiplied by it stays float32, as outside any loop, and so do the
+    derived programs (backward steps and branches, JVP loops) that read it."""
+    xs = np.array([1.0, 2.0, 3.0], np.float32)
+
+    def scan(x, s):
+        return lax.scan(lambda c, xi: (c * s * xi, None), x, xs)[0]
+
+    def loop(x, s):
+        return lax.while_loop(lambda c: c < 100.0, lambda c: c * s, x)
+
+    def branch(x, s):
+        return lax.cond(x > 0, lambda c: c * s, lambda c: c, x)
+
+    def remat(x, s):
+        return fg.checkpoint(lambda c: c * s * c)(x)
+
+    one = np.float32(1.0)
+    for f, value, slope in ((scan, 48.0, 48.0), (loop, 128.0, 128.0), (branch, 2.0, 2.0),
+                            (remat, 2.0, 4.0)):
+        for got in (fg.jit(f)(one, 2.0), fg.jit(fg.grad(f))(one, 2.0), fg.grad(f)(one, 2.0),
+                    fg.vmap(fg.grad(f), in_axes=(0, None))(np.full(2, one), 2.0),
+                    fg.jit(lambda x, s: fg.jvp(lambda x: f(x, s), (x,), (one,))[1])(one, 2.0)):
+            assert got.dtype == np.float32, f.__name__
+        assert fg.jit(f)(one, 2.0) == value and fg.jit(fg.grad(f))(one, 2.0) == slope
+
+
+def test_a_python_number_initial_carry_takes_the_dtype_the_body_gives_it():
+    """JAX's rule: a carry starting as a Python number carries the dtype it promotes to with
+    what the body makes of it, so summing float32 data from 0.0 (or 0) stays float32, and
+    an int 0 the body adds 1.5 to carries float64; an array's dtype never changes."""
+    xs = np.array([1.0, 2.0, 3.0], np.float32)
+    x0 = fnp.asarray(xs)[0]  # a float32 one, which the loops below add
+
+    for init in (0.0, 0):
+        total, running = lax.scan(lambda c, x: (c + x, c), init, xs)
+        assert total.dtype == running.dtype == np.float32
+        assert total == 6.0 and running.tolist() == [0.0, 1.0, 3.0]
+        for total in (lax.fori_loop(0, 3, lambda i, c: c + x0, init),
+                      fg.jit(lambda n: lax.fori_loop(0, n, lambda i, c: c + x0, init))(3),
+                      lax.while_loop(lambda c: c < 3.0, lambda c: c + x0, init)):
+            assert total.dtype == np.float32 and total == 3.0
+    total = lax.fori_loop(0, 3, lambda i, c: c + 1.5, 0)
+    assert total.dtype == np.float64 and total == 4.5
+    slope = fg.grad(lambda x: lax.scan(lambda c, xi: (c + x * xi, None), 0.0, xs)[0])(
+        np.float32(2.0))
+    assert slope.dtype == np.float32 and slope == 6.0
+    assert lax.scan(lambda c, x: (c + x, None), np.float64(0.0), xs)[0].dtype == np.float64
+    with pytest.raises(fg.FuncgradTypeError, match=r"must return f32\[\]"):
+        lax.scan(lambda c, x: (c + x.astype(np.float64), None), np.float32(0.0), xs)
+
+
 def test_max_steps_bounds_the_loop_and_its_gradient():
     def f(x):
         return lax.while_loop(lambda x: x < 1e9, lambda x: x * x + 1.0, x, max_steps=3)
@@ -322,6 +428,18 @@ def f_unrolled_tanh(x):
     for _ in range(6):
         x = fnp.tanh(x @ W)
     return x
+
+
+def test_checkpoint_passes_keyword_arguments_on():
+    """As JAX's: keyword arguments are arguments like the others (traced, differentiable)."""
+    def f(x, scale=2.0):
+        return fnp.sin(x) * scale
+
+    remat = fg.checkpoint(f)
+    assert remat(0.5, scale=3.0) == f(0.5, scale=3.0) and remat(0.5) == f(0.5)
+    assert fg.grad(lambda x: remat(x, scale=x))(0.5) == pytest.approx(
+        np.cos(0.5) * 0.5 + np.sin(0.5), rel=1e-14)
+    assert fg.jit(fg.grad(lambda x, s: remat(x, scale=s), 1))(0.5, 3.0) == np.sin(0.5)
 
 
 def test_vjp_splits_loops_into_forward_and_backward_programs():
@@ -399,12 +517,27 @@ def test_misuse_errors_name_what_was_wrong():
         lax.scan(lambda c, x: (c, x), 0.0, XS, length=4)
     with pytest.raises(fg.ShapeError, match="needs xs or a length"):
         lax.scan(lambda c, x: (c, x), 0.0, None)
+    with pytest.raises(fg.ShapeError, match="length must be non-negative, got -2"):
+        lax.scan(lambda c, x: (c + 1.0, None), 0.0, None, length=-2)
     with pytest.raises(fg.FuncgradTypeError, match="integer scalar"):
         lax.switch(0.5, [fnp.sin], 1.0)
     with pytest.raises(fg.ShapeError, match="one shape"):
         lax.select(np.array([True]), np.ones(2), np.ones(2))
     with pytest.raises(fg.FuncgradTypeError, match="bounds must be integer"):
         lax.fori_loop(0.0, 3, lambda i, x: x, 1.0)
+
+
+def test_an_argument_that_is_not_a_function_is_named():
+    cases = [(lambda: lax.cond(True, 1.0, fnp.sin, 1.0), "cond's true_fun"),
+             (lambda: lax.switch(0, [fnp.sin, "cos"], 1.0), "switch's branch 1"),
+             (lambda: lax.while_loop(True, fnp.sin, 1.0), "while_loop's cond_fun"),
+             (lambda: lax.fori_loop(0, 3, None, 1.0), "fori_loop's body_fun"),
+             (lambda: lax.scan(XS, 0.0, XS), "scan's f"),
+             (lambda: lax.map(XS, XS), "map's f")]
+    for call, name in cases:
+        with pytest.raises(fg.FuncgradTypeError, match=f"{name} must be a function") as err:
+            call()
+        assert "test_lax.py" in str(err.value)
 
 
 def test_python_control_flow_under_jit_points_to_lax():
@@ -668,6 +801,17 @@ def test_map_in_batches_is_the_same_map(batch_size):
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-14)
     check_grads(lambda xs: fnp.sum(lax.map(f, xs, batch_size=batch_size)[0]), (xs,))
+
+
+def test_map_in_batches_of_no_elements_is_empty():
+    """An empty xs has no whole batch and no remainder: the result is the empty stack of
+    f's results, as without batch_size."""
+    xs = np.zeros((0, 3))
+    for batch_size in (None, 1, 2):
+        ys = lax.map(lambda row: (row * 2.0, fnp.sum(row)), xs, batch_size=batch_size)
+        assert [(y.shape, y.dtype) for y in ys] == [((0, 3), np.float64), ((0,), np.float64)]
+        ys = fg.jit(lambda xs: lax.map(fnp.sum, xs, batch_size=batch_size))(xs)
+        assert ys.shape == (0,)
 
 
 def test_map_batch_size_and_scan_unroll_are_checked():

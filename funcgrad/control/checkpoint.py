@@ -16,7 +16,7 @@ import functools
 from collections.abc import Callable, Sequence
 
 from funcgrad.control.call import linearized
-from funcgrad.control.subprogram import leaf_aval, strong_leaves, trace_closed
+from funcgrad.control.subprogram import leaf_aval, trace_closed
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.primitive import Primitive
 from funcgrad.ops.shape import batch_size, to_front
@@ -98,10 +98,9 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,
                                   "yet: it recomputes everything")
 
     @functools.wraps(fun)
-    def recomputed(*args):
-        leaves, in_tree = flatten(args)
-        leaves = strong_leaves(leaves)
-        traced = trace_closed(lambda *a: fun(*a), in_tree,
+    def recomputed(*args, **kwargs):  # keyword arguments are operands too, as in JAX
+        leaves, in_tree = flatten((args, kwargs))
+        traced = trace_closed(lambda a, k: fun(*a, **k), in_tree,
                               [leaf_aval(x) for x in leaves], "checkpoint")
         outs = checkpoint_p.bind(*traced.consts, *leaves, program=traced.program)
         return unflatten(traced.out_tree, outs)

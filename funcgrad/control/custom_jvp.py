@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from funcgrad.core.arguments import FunctionArgs, name_of
+from funcgrad.core.arguments import FunctionArgs, name_of, positional
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline
 from funcgrad.core.primitive import Primitive
@@ -109,7 +109,8 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
     def __get__(self, obj, objtype=None):  # decorating a method binds like a function
         return self if obj is None else functools.partial(self, obj)
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        args = positional(self.fun, args, kwargs, "custom_jvp")
         call = FunctionArgs(self.fun, args, {}, self.nondiff_argnums)
         if current_trace() is None and not any(isinstance(x, Tracer) for x in call.leaves):
             return self.fun(*args)  # nothing is being traced: just compute

@@ -26,7 +26,6 @@ receives them first, ``bwd(*nondiff_args, res, g)``, and returns cotangents for 
 from __future__ import annotations
 
 import functools
-import inspect
 import threading
 from collections.abc import Callable, Sequence
 
@@ -42,7 +41,7 @@ from funcgrad.rules.lowering import Inline, lowerings
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.core.arguments import FunctionArgs, name_of
+from funcgrad.core.arguments import FunctionArgs, name_of, positional
 from funcgrad.tree import flatten, unflatten
 
 
@@ -80,7 +79,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named as JAX names it)
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args, **kwargs):
-        args = _positional(self.fun, args, kwargs)
+        args = positional(self.fun, args, kwargs, "custom_vjp")
         call = FunctionArgs(self.fun, args, {}, self.nondiff_argnums)
         if current_trace() is None and not any(isinstance(x, Tracer) for x in call.leaves):
             return self.fun(*args)  # nothing is being traced: just compute
@@ -125,21 +124,6 @@ def _self_reference(call):
     params = dict(fun=fun_prog, fwd=None, bwd=None, num_consts=(len(fun_consts), 0, 0),
                   zero_cts=())
     return [*fun_consts, *call.leaves], params
-
-
-def _positional(fun, args, kwargs) -> tuple:
-    """Keyword arguments as positional ones, as JAX resolves them for custom_vjp."""
-    if not kwargs:
-        return args
-    try:
-        bound = inspect.signature(fun).bind(*args, **kwargs)
-    except TypeError as err:
-        raise FuncgradTypeError(f"{name_of(fun)}: {err}") from None
-    if bound.kwargs:
-        raise FuncgradTypeError(f"custom_vjp function {name_of(fun)}: keyword-only arguments "
-                                f"{sorted(bound.kwargs)} are not supported; make them "
-                                "positional")
-    return bound.args
 
 
 def _trace_rules(f: custom_vjp, args, call: FunctionArgs):

@@ -14,7 +14,7 @@ import numpy as np
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, trace_flat
-from funcgrad.core.types import ShapedArray, aval_of, is_float
+from funcgrad.core.types import ShapedArray, aval_of, is_float, promote_types
 from funcgrad.numpy import asarray
 from funcgrad.rules import is_differentiable
 from funcgrad.tree import flatten, unflatten
@@ -38,9 +38,27 @@ def leaf_aval(x, where: str = "") -> ShapedArray:
 
 
 def strong_leaves(leaves) -> list:
-    """Python numbers become arrays: a loop's carry has one fixed dtype (as in JAX)."""
+    """Python numbers become arrays: a loop's carry has one fixed dtype (see carry_leaves),
+    where a branch's operand or a checkpointed function's argument stays a Python number,
+    promoting inside as it would outside."""
     return [x if isinstance(x, Tracer) or isinstance(x, (np.ndarray, np.generic))
             else asarray(x) for x in leaves]
+
+
+def carry_leaves(leaves, new_carry: Callable, where: str) -> list:
+    """A loop's initial carry as values of the one dtype each carries, which JAX decides:
+    a Python number (a weak value) takes the dtype it promotes to with the new carry the
+    body computes from it, where that differs (0.0 with float32 data added carries
+    float32; 0 with 1.5 added, float64); any other value keeps its own. ``new_carry(avals)``
+    traces the body once more, on the weak types, and returns its new carry's types (None
+    if their structure is not the carry's: the body's own trace then says so)."""
+    avals = [leaf_aval(x, where) for x in leaves]
+    new = new_carry(avals) if any(a.weak_type for a in avals) else None
+    if new is not None:
+        leaves = [asarray(x, promote_types(a, n)[0])
+                  if a.weak_type and n.shape == a.shape and n.dtype != a.dtype else x
+                  for x, a, n in zip(leaves, avals, new)]
+    return strong_leaves(leaves)
 
 
 def describe(tree, avals) -> str:

@@ -205,6 +205,25 @@ def argument_names(fun) -> list[str]:
     return names
 
 
+def positional(fun, args: tuple, kwargs: dict, kind: str) -> tuple:
+    """``fun(*args, **kwargs)``'s arguments as positional ones, defaults filled in, as JAX
+    resolves them for a function with custom derivative rules (``kind``): its rules take
+    one value per parameter, in order. A keyword-only parameter cannot be passed (a rule
+    has no place for it); left out, ``fun`` uses its default."""
+    if not kwargs and not getattr(fun, "__defaults__", None):
+        return args  # (the common call: no signature to read)
+    try:
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+    except TypeError as err:
+        raise FuncgradTypeError(f"{name_of(fun)}: {err}") from None
+    bound.apply_defaults()
+    passed = sorted(k for k in bound.kwargs if k in kwargs)
+    if passed:
+        raise FuncgradTypeError(f"{kind} function {name_of(fun)}: keyword-only arguments "
+                                f"{passed} are not supported; make them positional")
+    return bound.args
+
+
 def check_function(fun, transform: str):
     """``transform`` (grad, jvp...) was given something to call, or say so at once rather
     than when it is first called."""

@@ -31,6 +31,7 @@ import numpy as np
 
 from funcgrad.core.errors import NAMES_A_LINE, FuncgradTypeError
 from funcgrad.core.ir import Literal, Program, Var, format_program
+from funcgrad.core.rules import REGISTRY
 from funcgrad.core.interpret import bind_equation, dead_after, interpret
 from funcgrad.core.tracing import Tracer, current_trace
 from funcgrad.core.types import aval_of
@@ -190,8 +191,23 @@ def _cast(value, dtype):
 
 
 def inline(program: Program, args) -> list:
-    """Record ``program``'s equations into the current trace, applied to ``args``."""
+    """Record ``program``'s equations into the current trace, applied to ``args``. An arg
+    for an input traced weak (a Python number's type) is made weak, so that the equations
+    promote as they did when traced: a derived program (a loop's backward step, a cond's
+    backward branch) may pass a strong value there, such as a row of residuals stacked
+    over a loop's steps (arrays are never weak)."""
+    args = [_weak_arg(x, v.aval) if v.aval.weak_type else x
+            for x, v in zip(args, program.inputs)]
     return interpret(program, args, bind_equation)
+
+
+def _weak_arg(x, aval):
+    if not isinstance(x, Tracer):
+        return _weak(x)
+    if x.aval.weak_type and x.aval.dtype == aval.dtype:
+        return x
+    # the primitive by name: ops, which declare it, build on core
+    return REGISTRY["convert_element_type"].bind(x, dtype=aval.dtype, weak_type=True)
 
 
 # ---------------------------------------------------------------------------------------

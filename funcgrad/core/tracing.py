@@ -130,7 +130,7 @@ class Trace:
                 return x.ir_var, x.val
             if not x._trace.alive:
                 raise escaped_tracer_error(x)
-            return self._const(x, x.ir_var.aval.strong()), x.val  # from an enclosing trace
+            return self._const(x, x.ir_var.aval), x.val  # from an enclosing trace
         if type(x) in (list, tuple):
             x = np.asarray(x)
         aval = aval_of(x)

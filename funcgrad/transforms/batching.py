@@ -30,6 +30,7 @@ from typing import NamedTuple
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.ir import Equation, Program, dead_code_elimination, sub_programs
 from funcgrad.core.tracing import new_trace, source_of
+from funcgrad.ops.elementwise import convert_element_type
 from funcgrad.ops.reductions import reduce_sum
 from funcgrad.ops.shape import batched_aval, moveaxis, with_batch_axis
 from funcgrad.rules import batch_rules
@@ -61,6 +62,8 @@ def _apply(eqn, inputs) -> list:
         raise NotImplementedError(f"no batching rule for primitive {eqn.primitive.name}")
     with source_of(eqn.source):
         outs, out_dims = rule(list(ins), list(in_dims), **eqn.params)
+        outs = [x if d is None else _example_dtype(x, v.aval.dtype)
+                for x, d, v in zip(outs, out_dims, eqn.outputs)]
     return [Batched(x, d) for x, d in zip(outs, out_dims)]
 
 
@@ -79,6 +82,13 @@ def axis_names(program: Program) -> frozenset:
     """The axis names the collectives of ``program`` (and of its sub-programs) name."""
     return program.cached("axis_names", lambda p: frozenset().union(
         *map(_axis_names_of, p.equations)))
+
+
+def _example_dtype(x, dtype):
+    """A batched result in the dtype the example's equation has. They differ where an
+    operand is weak in the example (a Python number's type, which a float32 array it meets
+    does not promote) but batched in the batch, and so strong (arrays are never weak)."""
+    return x if x.dtype == dtype else convert_element_type(x, dtype)
 
 
 def batch_equations(program: Program, args: list, dims: list, axis_size: int):
