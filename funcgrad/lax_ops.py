@@ -17,8 +17,9 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad import tree
-from funcgrad.control.subprogram import leaf_aval
 from funcgrad.core.errors import ShapeError
+from funcgrad.core.tracing import Tracer
+from funcgrad.core.types import aval_of
 from funcgrad.numpy._indexing import getitem as _getitem
 from funcgrad.numpy._util import array_arg, normalize_axis
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
@@ -35,6 +36,11 @@ __all__ = ["stop_gradient", "add", "sub", "mul", "div", "neg", "max", "min", "ab
            "slice", "slice_in_dim", "index_in_dim", "dynamic_slice", "dynamic_slice_in_dim",
            "dynamic_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim",
            "dynamic_update_index_in_dim", "sort", "top_k"]
+
+
+def _operand_aval(x):
+    """The type of an operand, traced or not (for error messages)."""
+    return x.aval if isinstance(x, Tracer) else aval_of(x)
 
 
 def stop_gradient(x):
@@ -585,7 +591,7 @@ def pad(operand, padding_value, padding_config):
     padding_config = [tuple(c) for c in padding_config]
     if len(padding_config) != operand.ndim:
         raise ShapeError(f"lax.pad needs one (low, high, interior) per axis of "
-                         f"{leaf_aval(operand)}, got "
+                         f"{_operand_aval(operand)}, got "
                          f"{len(padding_config)} (low, high, interior)")
     if any(interior for _, _, interior in padding_config):
         raise NotImplementedError("lax.pad: interior padding is not supported")
@@ -613,12 +619,12 @@ def _check_slice(operand, starts, limits, strides, what):
     """Bounds within the operand, as JAX's lax requires: Python slicing would clip them."""
     if not len(starts) == len(limits) == len(strides) == operand.ndim:
         raise ShapeError(f"{what} needs one start and one limit per axis of "
-                         f"{leaf_aval(operand)}, got "
+                         f"{_operand_aval(operand)}, got "
                          f"starts {tuple(starts)} and limits {tuple(limits)}")
     for axis, (a, b, s, n) in enumerate(zip(starts, limits, strides, operand.shape)):
         if not 0 <= a <= b <= n or s < 1:
             raise ShapeError(f"{what}: start {a}, limit {b} and stride {s} do not fit axis "
-                             f"{axis} of {leaf_aval(operand)}: they need "
+                             f"{axis} of {_operand_aval(operand)}: they need "
                              f"0 <= start <= limit <= {n} and stride >= 1")
 
 
@@ -787,6 +793,6 @@ def top_k(operand, k: int):
     operand = array_arg(operand, "operand")
     if not 0 <= k <= (operand.shape[-1] if operand.ndim else 0):
         raise ShapeError(f"top_k needs 0 <= k <= the size of the last axis, got k={k} for "
-                         f"{leaf_aval(operand)}")
+                         f"{_operand_aval(operand)}")
     order = fnp.argsort(-operand, axis=-1)[..., :k]
     return fnp.take_along_axis(operand, order, axis=-1), order
