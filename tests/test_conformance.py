@@ -30,7 +30,7 @@ import funcgrad.numpy as fnp
 from funcgrad import lax
 from funcgrad.core.rules import REGISTRY
 from funcgrad.rules import is_differentiable, vjp_rules, vjp_split_rules
-from funcgrad.ops.random import poisson, random_order, threefry2x32
+from funcgrad.ops.random import binomial, poisson, random_order, threefry2x32
 from funcgrad.numpy._indexing import scatter as at_update
 from funcgrad.scipy import special
 from funcgrad.ops import elementwise as ew
@@ -550,6 +550,20 @@ def poisson_case(draw):
 
 
 @st.composite
+def binomial_case(draw):
+    """Counts and probabilities across binomial's two methods (inversion below n p = 10,
+    rejection above) and its edges (n = 0, p = 0 or 1)."""
+    shape = _shape(draw)
+    n = int(np.prod(shape))
+    words = [np.array(draw(st.lists(st.integers(0, 2 ** 32 - 1), min_size=n, max_size=n)),
+                      np.uint32).reshape(shape) for _ in range(2)]
+    counts = draw(st.lists(st.sampled_from([0.0, 1.0, 7.0, 40.0, 1e4]), min_size=n,
+                           max_size=n))
+    ps = draw(st.lists(st.sampled_from([0.0, 0.05, 0.5, 0.93, 1.0]), min_size=n, max_size=n))
+    return binomial, (*words, np.array(counts).reshape(shape), np.array(ps).reshape(shape))
+
+
+@st.composite
 def order_case(draw, dtype):
     return random_order, (_distinct(draw, dtype, _shape(draw, min_dims=1)),)
 
@@ -599,6 +613,10 @@ VALUE_CASES = {
     "argsort": lambda dtype: arg_case(dtype, fnp.argsort),
     "searchsorted": searchsorted_case,
     "poisson": lambda dtype: poisson_case(),
+    "binomial": lambda dtype: binomial_case(),
+    "nextafter": lambda dtype: special_values_case(dtype, lambda x: fnp.nextafter(x, 1.0)),
+    "spacing": lambda dtype: special_values_case(dtype, fnp.spacing),
+    "gcd": int_binary(fnp.gcd), "lcm": int_binary(fnp.lcm),
 }
 
 
@@ -637,7 +655,30 @@ def correlate_case(draw, dtype):
     return (lambda x, w: correlate(x, w, padding)), (x, w)
 
 
+@st.composite
+def fmod_case(draw, dtype):
+    """fmod jumps where x / y crosses an integer, as mod does (it truncates where mod floors)."""
+    _, args, options = draw(mod_case(dtype))
+    return fnp.fmod, args, options
+
+
 CASES.update({
+    "fmod": fmod_case,
+    "ldexp": unary("ldexp", lambda x: fnp.ldexp(x, 3)),
+    # special functions added with SciPy's routines (compiled: the same routines)
+    **{name: _special_case(name, fn, domain) for name, fn, domain in [
+        ("loggamma", special.loggamma, "log"), ("exp1", special.exp1, "log"),
+        ("expi", special.expi, "log"), ("expn", lambda x: special.expn(2, x), "log"),
+        ("erfcx", special.erfcx, None), ("dawsn", special.dawsn, None),
+        ("spence", special.spence, "log"),
+        ("hyp1f1", lambda x: special.hyp1f1(0.5, 1.5, x), None),
+        ("si", lambda x: special.sici(x)[0], "log"), ("ci", lambda x: special.sici(x)[1], "log"),
+        ("fresnel_s", lambda x: special.fresnel(x)[0], None),
+        ("fresnel_c", lambda x: special.fresnel(x)[1], None)]},
+    "boxcox": binary(special.boxcox, "log", "abs"),
+    "boxcox1p": binary(special.boxcox1p, "log", "abs"),
+    "owens_t": binary(special.owens_t),
+    "poch": binary(special.poch, "log", "log"),
     "fabs": unary("abs", fnp.fabs),
     "logaddexp2": binary(fnp.logaddexp2),
     "copysign": binary(fnp.copysign, "divide", "divide"),
