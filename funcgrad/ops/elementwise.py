@@ -242,7 +242,10 @@ def _identity_operand(trace, out_aval, x, y, unit):
 # name                      ufunc        vjp (g, ans, x)                          Numba
 neg_p = ufunc_primitive("neg", np.negative, [lambda g, ans, x: -g], arith("-{0}"))
 abs_p = ufunc_primitive("abs", np.absolute, [lambda g, ans, x: g * sign(x)], arith("abs({0})"))
-sign_p = ufunc_primitive("sign", np.sign, None, call("np.sign({0})"))
+# NumPy's sign: Numba's np.sign takes large unsigned integers for negative ones (uint8 200
+# -> 255) and keeps -0.0's sign bit, where np.sign(-0.0) is 0.0. A nan passes through.
+sign_p = ufunc_primitive("sign", np.sign, None,
+                         call("(({0} > 0) - ({0} < 0) if {0} == {0} else {0})"))
 exp_p = ufunc_primitive("exp", np.exp, [lambda g, ans, x: g * ans], call("np.exp({0})"))
 exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2], call("np.exp2({0})"))
 expm1_p = ufunc_primitive("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)],

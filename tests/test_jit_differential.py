@@ -1,0 +1,45 @@
+"""Differential tests: compiled code (jit), the NumPy evaluator (make_ir, the first tier of
+jit) and eager funcgrad.numpy give NumPy's values and dtypes on unusual inputs: special
+floats (-0.0, nan, inf, subnormals), the edges of integer dtypes, empty and non-contiguous
+arrays. Each test compiles one function for many cases (a compile costs about a second)."""
+
+import warnings
+
+import numpy as np
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+
+
+def _equal(got, want, what):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape, (what, got, want)
+    assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f"), (what, got, want)
+    if want.dtype.kind == "f":  # -0.0 and 0.0 too
+        assert np.array_equal(np.signbit(got), np.signbit(want)), (what, got, want)
+
+
+def _all_ways(f, *args):
+    """f's results eagerly, by the NumPy evaluator and compiled."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {"eager": f(*args), "evaluator": fg.make_ir(f)(*args)(*args),
+                "compiled": fg.jit(f, compile="sync")(*args)}
+
+
+def _signs(u8, u64, i8, f32, f64):
+    return tuple(fnp.sign(x) for x in (u8, u64, i8, f32, f64))
+
+
+def test_sign_of_large_unsigned_integers_and_of_minus_zero_is_numpys():
+    """Compiled sign took uint8 200 for a negative number (255) and kept -0.0's sign bit,
+    where NumPy's sign(-0.0) is 0.0."""
+    special = [0.0, -0.0, 2.5, -2.5, np.nan, np.inf, -np.inf, 5e-324, -5e-324]
+    args = (np.array([0, 1, 127, 128, 200, 255], np.uint8),
+            np.array([0, 1, 2**63, 2**64 - 1], np.uint64),
+            np.array([0, 1, -1, 127, -128], np.int8),
+            np.array(special, np.float32), np.array(special))
+    want = tuple(np.sign(x) for x in args)
+    for way, got in _all_ways(_signs, *args).items():
+        for g, w in zip(got, want):
+            _equal(g, w, way)
