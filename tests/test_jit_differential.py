@@ -43,3 +43,24 @@ def test_sign_of_large_unsigned_integers_and_of_minus_zero_is_numpys():
     for way, got in _all_ways(_signs, *args).items():
         for g, w in zip(got, want):
             _equal(g, w, way)
+
+
+def _powers(u8, u64, i8, i64, exponents):
+    return u8 ** u8[::-1], u64 ** u64[::-1], i8 ** fnp.abs(i8[::-1]), i64 ** exponents
+
+
+def test_integer_powers_with_large_exponents_wrap_around_as_numpys():
+    """Numba computes an integer ** an exponent above 2**16 in floating point: 7 ** 2**62
+    was -2**63 (NumPy: 1, the product wrapping around), and an unsigned exponent of 2**63
+    or more was taken for a negative one."""
+    args = (np.array([7, 3, 255, 0, 2], np.uint8),
+            np.array([7, 3, 5, 2**64 - 1, 2**63 + 1], np.uint64),
+            np.array([3, -3, 0, 1, -1, 2], np.int8),
+            np.array([7, -3, 3, 2**40 + 1, 0, -1, 0]),
+            np.array([2**62, 2**16 + 1, 3, 5, 0, 2**63 - 1, 2**40]))
+    with np.errstate(all="ignore"):
+        want = (args[0] ** args[0][::-1], args[1] ** args[1][::-1],
+                args[2] ** np.abs(args[2][::-1]), args[3] ** args[4])
+    for way, got in _all_ways(_powers, *args).items():
+        for g, w in zip(got, want):
+            _equal(g, w, way)
