@@ -64,3 +64,20 @@ def test_integer_powers_with_large_exponents_wrap_around_as_numpys():
     for way, got in _all_ways(_powers, *args).items():
         for g, w in zip(got, want):
             _equal(g, w, way)
+
+
+def _einsums(einsum, a, b):
+    return (einsum("ij->", a), einsum("ii", a), einsum("ij->j", a), einsum("ij,k->i", a, b[0]),
+            einsum("ij,jk->ik", a, b), einsum("ij,ij->i", a, b))
+
+
+def test_einsum_of_small_integers_keeps_their_dtype_as_numpys():
+    """An einsum that sums alone ('ij->', 'ii') gave int64 for int8 operands, as fnp.sum
+    does; NumPy's and JAX's einsum keep the operands' dtype, wrapping around."""
+    for dtype in (np.int8, np.uint8):
+        a, b = np.full((3, 3), 100, dtype), np.arange(1, 10, dtype=dtype).reshape(3, 3)
+        with np.errstate(all="ignore"):
+            want = _einsums(np.einsum, a, b)
+        for way, got in _all_ways(lambda a, b: _einsums(fnp.einsum, a, b), a, b).items():
+            for g, w in zip(got, want):
+                _equal(g, w, way)
