@@ -81,3 +81,19 @@ def test_einsum_of_small_integers_keeps_their_dtype_as_numpys():
         for way, got in _all_ways(lambda a, b: _einsums(fnp.einsum, a, b), a, b).items():
             for g, w in zip(got, want):
                 _equal(g, w, way)
+
+
+def _square_roots(x64, x32):
+    return x64 ** 0.5, fnp.power(x32, 0.5), fnp.sqrt(x64) ** 0.5
+
+
+def test_to_the_power_one_half_is_numpys_square_root():
+    """NumPy computes x ** 0.5 (a scalar exponent) as sqrt(x): -0.0 for -0.0 and nan for
+    -inf. The NumPy evaluator (jit's first calls) gave those; compiled code called pow,
+    which gives 0.0 and inf."""
+    x = np.array([-0.0, -np.inf, np.inf, 0.0, 4.0, -4.0, np.nan, 2.0, 5e-324])
+    with np.errstate(invalid="ignore"):
+        want = _square_roots(x, x.astype(np.float32))
+    for way, got in _all_ways(_square_roots, x, x.astype(np.float32)).items():
+        for g, w in zip(got, want):
+            _equal(g, w, way)

@@ -558,6 +558,10 @@ def power(x, y):
     # x ** 2 with a Python int exponent is integer_pow: exact, and x * x when compiled
     if type(y) is int and getattr(x, "dtype", np.dtype(float)).kind == "f":
         return integer_pow(x, y)
+    # NumPy computes a float ** a scalar 0.5 as sqrt: -0.0 and nan at -0.0 and -inf, where
+    # pow (compiled code's) gives 0.0 and inf
+    if type(y) is float and y == 0.5 and isinstance(x, Tracer) and x.dtype.kind == "f":
+        return sqrt(x)
     _check_integer_exponent(x, y)
     return pow_p.bind(x, y)
 
