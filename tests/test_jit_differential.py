@@ -97,3 +97,25 @@ def test_to_the_power_one_half_is_numpys_square_root():
     for way, got in _all_ways(_square_roots, x, x.astype(np.float32)).items():
         for g, w in zip(got, want):
             _equal(g, w, way)
+
+
+def _means(big, small, weights):
+    return (fnp.mean(big), fnp.mean(big, axis=0), fnp.var(big), fnp.std(big), fnp.nanmean(big),
+            fnp.average(big), fnp.average(big, weights=weights), fnp.mean(small),
+            fnp.var(small), fnp.average(small, weights=weights))
+
+
+def test_means_of_integers_are_computed_in_float64_as_numpys():
+    """NumPy's mean (var, std, average) of integers sums in float64: the mean of three int64
+    2**62 is 4.6e18. It was summed in int64, which wrapped around to a negative mean."""
+    big = np.array([2**62, 2**62, 2**62 + 8])
+    small = np.array([200, 255, 100], np.uint8)
+    weights = np.array([1, 2**61, 3])
+    with np.errstate(all="ignore"):
+        want = (np.mean(big), np.mean(big, axis=0), np.var(big), np.std(big), np.nanmean(big),
+                np.average(big), np.average(big, weights=weights), np.mean(small),
+                np.var(small), np.average(small, weights=weights))
+    for way, got in _all_ways(_means, big, small, weights).items():
+        for g, w in zip(got, want):
+            assert np.asarray(g).dtype == np.asarray(w).dtype, (way, g, w)
+            np.testing.assert_allclose(g, w, rtol=1e-12, err_msg=way)
