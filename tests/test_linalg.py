@@ -564,6 +564,28 @@ def test_scipy_linalg_options_it_does_not_support_say_so():
         fsl.qr(a, mode="raw")
 
 
+def test_a_singular_triangular_matrix_raises_compiled_as_evaluated():
+    """SciPy's solve_triangular, and so the NumPy evaluator (jit's first calls), raise
+    LinAlgError at a zero on the diagonal; compiled code divided by it (inf, and a nan
+    gradient of det at a singular matrix where the evaluator raised)."""
+    u = np.array([[1.0, 2.0], [0.0, 0.0]])
+    with pytest.raises(np.linalg.LinAlgError, match="singular matrix"):
+        sla.solve_triangular(u, np.ones(2))
+    solve = fg.jit(lambda u, b: fsl.solve_triangular(u, b), compile="sync")
+    with pytest.raises(np.linalg.LinAlgError, match="singular matrix"):
+        solve(u, np.ones(2))
+    with pytest.raises(np.linalg.LinAlgError, match="singular matrix"):
+        solve(u.T, np.ones(2))  # (a zero pivot met last, reading the other way)
+    with pytest.raises(np.linalg.LinAlgError, match="singular matrix"):
+        fg.jit(fg.grad(fnp.linalg.det), compile="sync")(np.array([[1.0, 2.0], [2.0, 4.0]]))
+    regular = np.triu(u + 1.0)
+    np.testing.assert_allclose(solve(regular, np.ones(2)),
+                               sla.solve_triangular(regular, np.ones(2)))
+    unit = fg.jit(lambda u, b: fsl.solve_triangular(u, b, unit_diagonal=True), compile="sync")
+    np.testing.assert_allclose(unit(u, np.ones(2)),  # (its diagonal is not read)
+                               sla.solve_triangular(u, np.ones(2), unit_diagonal=True))
+
+
 def test_a_singular_matrix_met_while_evaluating_names_the_users_line():
     """A singular matrix is found only when the program runs, by NumPy's or SciPy's routine:
     its LinAlgError (the type NumPy raises) says which primitive met it and on which line of

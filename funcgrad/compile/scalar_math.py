@@ -546,11 +546,22 @@ def power(x, y):
 @overload(power)
 def _power_typed(x, y):
     from numba.core import types
+    from numba.np.numpy_support import as_dtype
     if isinstance(x, types.Integer) and isinstance(y, types.Integer):
+        one = as_dtype(x).type(1)
+
         def checked(x, y):
             if y < 0:
                 raise ValueError(_NEGATIVE_POWER)
-            return x ** y
+            # by squaring, wrapping around as NumPy's does: Numba's ** takes an exponent
+            # above 2**16 to floating point (7 ** 2**62 was -2**63, not 1)
+            result, base = one, x
+            while y:
+                if y & 1:
+                    result *= base
+                base *= base
+                y >>= 1
+            return result
         return checked
     return lambda x, y: x ** y
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 import operator
 from collections import Counter
 
+import numpy as np
+
 from funcgrad.core.errors import ShapeError
 from funcgrad.numpy._util import array_arg
 from funcgrad.ops import shape as sh
+from funcgrad.ops.elementwise import convert_element_type
 from funcgrad.ops.linalg import dot_general
 from funcgrad.ops.reductions import reduce_or_p, reduce_sum
 
@@ -110,7 +113,11 @@ def einsum(subscripts, *operands):
                     + "".join(c for c in tb if c not in acc_term))
     if sorted(acc_term) != sorted(output):
         raise ShapeError(f"einsum: output labels {output!r} do not match the inputs")
-    return sh.transpose(acc, [acc_term.index(c) for c in output])
+    # the operands' dtype, as NumPy's einsum (and JAX's) give it: a sum alone widens small
+    # integers to int64 (as fnp.sum does), and wrapping around at the end gives the numbers
+    # wrapping at each step would
+    dtype = np.result_type(*(op.dtype for op in operands))
+    return convert_element_type(sh.transpose(acc, [acc_term.index(c) for c in output]), dtype)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

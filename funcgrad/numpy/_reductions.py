@@ -191,6 +191,8 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     a = array_arg(a)
     if dtype is not None:
         a = a.astype(dtype)
+    elif a.dtype.kind in "biu":  # NumPy sums integers in float64: an int64 sum wraps around
+        a = a.astype(np.float64)
     axes = normalize_axes(axis, a.ndim)
     from funcgrad.numpy._ufuncs import true_divide
     return _in(true_divide(sum(a, axis=axes, dtype=dtype, keepdims=keepdims, where=where),

@@ -438,6 +438,10 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
                 raise ShapeError(f"average: weights of shape {w.shape} do not match a of "
                                  f"shape {a.shape} along axis {k}")
             w = fnp.reshape(w, [-1 if i == k else 1 for i in range(a.ndim)])
+        # computed in NumPy's dtype: float64 for integers (their products and sums would
+        # wrap around in int64)
+        dtype = np.result_type(a.dtype, w.dtype, *([np.float64] if a.dtype.kind in "biu" else []))
+        a, w = a.astype(dtype), w.astype(dtype)
         total = fnp.sum(fnp.broadcast_to(w, a.shape) if w.shape != a.shape else w,
                         axis=axis, keepdims=keepdims)
         if not isinstance(total, Tracer) and np.any(np.asarray(total) == 0):

@@ -322,6 +322,9 @@ def _triangular_solve_jvp(primals, tangents, **params):
     return [x], [triangular_solve(a, rhs, **params)]
 
 
+_SINGULAR_TRIANGLE = "singular matrix: a zero on the diagonal of a triangular solve"
+
+
 def _lower_triangular_solve(ctx, eqn, ins, outs):
     """Forward or back substitution, column by column (Numba has no triangular solve)."""
     (a, b), (x,) = ins, outs
@@ -332,6 +335,11 @@ def _lower_triangular_solve(ctx, eqn, ins, outs):
     at = (lambda r, c: f"{a}[{c}, {r}]") if trans else (lambda r, c: f"{a}[{r}, {c}]")
     forward = lower != trans  # the effective matrix is lower triangular
     c, step, r, j, acc = (ctx.fresh(s) for s in ("c", "step", "r", "j", "acc"))
+    if not unit:  # a zero on the diagonal raises, as SciPy's (the NumPy evaluator's) does
+        ctx.emit(f"for {r} in range({N} if {K} else 0):")
+        with ctx.indented():
+            ctx.emit(f"if {a}[{r}, {r}] == 0:")
+            ctx.emit(f"    raise np.linalg.LinAlgError({_SINGULAR_TRIANGLE!r})")
     ctx.emit(f"for {c} in range({K}):")
     with ctx.indented():
         ctx.emit(f"for {step} in range({N}):")

@@ -242,7 +242,10 @@ def _identity_operand(trace, out_aval, x, y, unit):
 # name                      ufunc        vjp (g, ans, x)                          Numba
 neg_p = ufunc_primitive("neg", np.negative, [lambda g, ans, x: -g], arith("-{0}"))
 abs_p = ufunc_primitive("abs", np.absolute, [lambda g, ans, x: g * sign(x)], arith("abs({0})"))
-sign_p = ufunc_primitive("sign", np.sign, None, call("np.sign({0})"))
+# NumPy's sign: Numba's np.sign takes large unsigned integers for negative ones (uint8 200
+# -> 255) and keeps -0.0's sign bit, where np.sign(-0.0) is 0.0. A nan passes through.
+sign_p = ufunc_primitive("sign", np.sign, None,
+                         call("(({0} > 0) - ({0} < 0) if {0} == {0} else {0})"))
 exp_p = ufunc_primitive("exp", np.exp, [lambda g, ans, x: g * ans], call("np.exp({0})"))
 exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2], call("np.exp2({0})"))
 expm1_p = ufunc_primitive("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)],
@@ -574,6 +577,10 @@ def power(x, y):
     # x ** 2 with a Python int exponent is integer_pow: exact, and x * x when compiled
     if type(y) is int and getattr(x, "dtype", np.dtype(float)).kind == "f":
         return integer_pow(x, y)
+    # NumPy computes a float ** a scalar 0.5 as sqrt: -0.0 and nan at -0.0 and -inf, where
+    # pow (compiled code's) gives 0.0 and inf
+    if type(y) is float and y == 0.5 and isinstance(x, Tracer) and x.dtype.kind == "f":
+        return sqrt(x)
     _check_integer_exponent(x, y)
     return pow_p.bind(x, y)
 
