@@ -84,6 +84,8 @@ def logsumexp(x, axis=None, keepdims=False):
     """
     x = array_arg(x)
     axes = normalize_axes(axis, x.ndim)
+    if any(x.shape[a] == 0 for a in axes):  # the log of an empty sum, as SciPy's and JAX's
+        return fnp.full_like(fnp.sum(fnp.exp(x), axis=axes, keepdims=keepdims), -np.inf)
     m = _stop_gradient(fnp.max(x, axis=axes, keepdims=True))
     m = fnp.where(fnp.isfinite(m), m, 0)
     total = fnp.sum(fnp.exp(x - m), axis=axes, keepdims=keepdims)  # a scalar, like np.sum

@@ -964,14 +964,21 @@ def _erf(x):
 
 def _np_logsumexp(x, axis=None, keepdims=False):
     x64 = x.astype(np.float64)
-    m = np.max(x64, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(x64 - m), axis=axis, keepdims=True)) + m
+    if (x64.size if axis is None else x64.shape[axis]) == 0:  # -inf, as SciPy's
+        out = np.full(np.sum(x64, axis=axis, keepdims=True).shape, -np.inf)
+    else:
+        out = _np_shifted_logsumexp(x64, axis)
     return (out if keepdims else np.squeeze(out, axis)).astype(x.dtype)
 
 
+def _np_shifted_logsumexp(x64, axis):
+    m = np.max(x64, axis=axis, keepdims=True)  # (refuses an empty axis)
+    return np.log(np.sum(np.exp(x64 - m), axis=axis, keepdims=True)) + m
+
+
 def _np_log_softmax(x, axis=-1):
-    return (x.astype(np.float64) - _np_logsumexp(x.astype(np.float64), axis, True)).astype(
-        x.dtype)
+    x64 = x.astype(np.float64)
+    return (x64 - _np_shifted_logsumexp(x64, axis)).astype(x.dtype)
 
 
 def _np_softplus(x):

@@ -427,3 +427,22 @@ def test_betainc_derivatives_in_the_shapes(a, b):
         np.testing.assert_allclose(analytic[measurable], numeric[measurable], rtol=1e-4)
         np.testing.assert_allclose(fg.jit(fg.jacrev(shape_fn))((a, b)[which]), analytic,
                                    rtol=1e-7, atol=1e-300)
+
+
+def test_logsumexp_over_an_empty_axis_is_minus_inf_as_scipys():
+    """The log of an empty sum; a ShapeError (max over nothing) before."""
+    import warnings
+
+    from funcgrad.scipy.special import logsumexp
+    x = np.ones((3, 0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # -inf without a divide-by-zero warning, as SciPy
+        for got in (fg.nn.logsumexp(x, axis=1), logsumexp(x, axis=1),
+                    fg.jit(lambda x: fg.nn.logsumexp(x, axis=1))(x),
+                    fg.vmap(fg.nn.logsumexp)(x)):
+            np.testing.assert_array_equal(got, sc.logsumexp(x, axis=1))
+        value, sign = logsumexp(x, axis=1, b=np.ones((3, 0)), return_sign=True)
+        np.testing.assert_array_equal(value, [-np.inf] * 3)
+        np.testing.assert_array_equal(sign, [0.0] * 3)
+        assert fg.grad(lambda x: fnp.sum(fg.nn.logsumexp(x, axis=1)))(x).shape == (3, 0)
+        assert fg.nn.logsumexp(x, axis=0).shape == (0,)

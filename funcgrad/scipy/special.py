@@ -75,6 +75,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         shape = np.broadcast_shapes(fnp.shape(a), fnp.shape(b))
         a, b = fnp.broadcast_to(a, shape), fnp.broadcast_to(b, shape)
     axes = normalize_axes(axis, fnp.ndim(a))
+    if any(fnp.shape(a)[i] == 0 for i in axes):  # an empty sum: log 0 = -inf, sign 0
+        total = fnp.sum(fnp.exp(a), axis=axes, keepdims=keepdims)
+        out = fnp.full_like(total, -np.inf)
+        return (out, fnp.zeros_like(total)) if return_sign else out
     m = _stop_gradient(fnp.max(a, axis=axes, keepdims=True))
     m = fnp.where(fnp.isfinite(m), m, 0)
     if b is not None:  # a's gradient skips b == 0, or a sum of only such terms gives 0 * inf
