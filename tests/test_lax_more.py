@@ -1,4 +1,4 @@
-"""funcgrad.lax's breadth beyond control flow (funcgrad/lax_more.py): JAX's elementwise
+"""funcgrad.lax's breadth beyond control flow (funcgrad/lax/_more.py): JAX's elementwise
 aliases, bit operations, special functions, cumulative reductions, associative_scan and
 shape utilities; values against NumPy, SciPy or closed forms (the expected values of the
 bit operations and reduce_precision were checked against JAX 0.10.2), derivatives against
@@ -387,7 +387,7 @@ def test_reduce_precision_emulates_narrow_floats():
 
 
 # ---------------------------------------------------------------------------------------
-# reduce_window and convolutions (funcgrad/lax_windows.py); compared with direct loops
+# reduce_window and convolutions (funcgrad/lax/_windows.py); compared with direct loops
 
 
 def _windows_reference(x, init, op, window, strides, pads, base, wdil):
@@ -581,7 +581,7 @@ def test_window_and_convolution_errors():
 
 
 # ---------------------------------------------------------------------------------------
-# custom_root and custom_linear_solve (funcgrad/lax_implicit.py)
+# custom_root and custom_linear_solve (funcgrad/lax/_implicit.py)
 
 
 def _newton(f, x):  # iterations that are never differentiated
@@ -710,7 +710,7 @@ def test_implicit_differentiation_errors():
 
 
 # ---------------------------------------------------------------------------------------
-# gather and scatter with JAX's dimension numbers (funcgrad/lax_scatter.py); the modes'
+# gather and scatter with JAX's dimension numbers (funcgrad/lax/_scatter.py); the modes'
 # conventions (gather clips by default, scatter drops) are JAX 0.10.2's
 
 

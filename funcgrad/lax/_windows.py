@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 import funcgrad.numpy as fnp
-from funcgrad import lax_ops
+from funcgrad.lax import _ops as lax_ops
 from funcgrad.control import subprogram as _sub
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
 from funcgrad.core.tracing import Tracer

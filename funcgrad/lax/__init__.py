@@ -42,16 +42,16 @@ from funcgrad.tree import unflatten as _unflatten
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "select"]
 
 # JAX's lax array operations (dynamic_slice, dot_general, top_k, ...), for ported code
-from funcgrad.lax_ops import *  # noqa: E402,F401,F403
-from funcgrad.lax_ops import __all__ as _ops_all  # noqa: E402
-from funcgrad.lax_more import *  # noqa: E402,F401,F403
-from funcgrad.lax_more import __all__ as _more_all  # noqa: E402
-from funcgrad.lax_windows import *  # noqa: E402,F401,F403
-from funcgrad.lax_windows import __all__ as _windows_all  # noqa: E402
-from funcgrad.lax_implicit import *  # noqa: E402,F401,F403
-from funcgrad.lax_implicit import __all__ as _implicit_all  # noqa: E402
-from funcgrad.lax_scatter import *  # noqa: E402,F401,F403
-from funcgrad.lax_scatter import __all__ as _scatter_all  # noqa: E402
+from funcgrad.lax._ops import *  # noqa: E402,F401,F403
+from funcgrad.lax._ops import __all__ as _ops_all  # noqa: E402
+from funcgrad.lax._more import *  # noqa: E402,F401,F403
+from funcgrad.lax._more import __all__ as _more_all  # noqa: E402
+from funcgrad.lax._windows import *  # noqa: E402,F401,F403
+from funcgrad.lax._windows import __all__ as _windows_all  # noqa: E402
+from funcgrad.lax._implicit import *  # noqa: E402,F401,F403
+from funcgrad.lax._implicit import __all__ as _implicit_all  # noqa: E402
+from funcgrad.lax._scatter import *  # noqa: E402,F401,F403
+from funcgrad.lax._scatter import __all__ as _scatter_all  # noqa: E402
 
 __all__ += _ops_all
 __all__ += _more_all

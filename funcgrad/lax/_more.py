@@ -983,7 +983,7 @@ def batch_matmul(lhs, rhs, precision=None):
     if builtins.min(lhs.ndim, rhs.ndim) < 2 or lhs.ndim != rhs.ndim:
         raise ShapeError(f"lax.batch_matmul needs two arrays of one number of axes, at least "
                          f"2, got {_sub.leaf_aval(lhs)} and {_sub.leaf_aval(rhs)}")
-    from funcgrad.lax_ops import dot_general
+    from funcgrad.lax._ops import dot_general
     batch = tuple(range(lhs.ndim - 2))
     return dot_general(lhs, rhs, (((lhs.ndim - 1,), (rhs.ndim - 2,)), (batch, batch)))
 
