@@ -12,7 +12,7 @@ from funcgrad.compile.codegen import generate
 from funcgrad.core.errors import LoweringError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.primitive import Primitive
-from funcgrad.core.rules import forget
+from funcgrad.core.rules import REGISTRY, forget
 from funcgrad.core.tracing import trace_flat
 from funcgrad.core.types import ShapedArray
 from funcgrad.rules.lowering import Elementwise, Reduction, Region, arith, call, lowerings
@@ -73,7 +73,6 @@ def _lower_repeat(ctx, eqn):
 
 repeat_p = Primitive("repeat_test", impl=_repeat_impl, multiple_results=True,
                      shape_rule=lambda *avals, body, n: body.out_avals)
-lowerings[repeat_p] = Region(_lower_repeat)
 
 
 def _branch_impl(pred, *args, then, otherwise):
@@ -96,7 +95,6 @@ def _lower_branch(ctx, eqn):
 
 branch_p = Primitive("branch_test", impl=_branch_impl, multiple_results=True,
                      shape_rule=lambda pred, *avals, then, otherwise: then.out_avals)
-lowerings[branch_p] = Region(_lower_branch)
 
 
 def _while_impl(*carry, cond, body):
@@ -121,7 +119,6 @@ def _lower_while(ctx, eqn):
 
 while_p = Primitive("while_test", impl=_while_impl, multiple_results=True,
                     shape_rule=lambda *avals, cond, body: body.out_avals)
-lowerings[while_p] = Region(_lower_while)
 
 
 def _scan_impl(init, xs, *, body):
@@ -153,14 +150,25 @@ def _lower_scan(ctx, eqn):
 
 
 scan_p = Primitive("scan_test", impl=_scan_impl, multiple_results=True, shape_rule=_scan_rule)
-lowerings[scan_p] = Region(_lower_scan)
+
+
+# The toys are declared only while this module's tests run: left in the registry, they would
+# be primitives without rules to tests/test_registry.py, which pytest -n may run in the same
+# process before these (every worker collects, that is imports, every test module).
+TOYS = {repeat_p: Region(_lower_repeat), branch_p: Region(_lower_branch),
+        while_p: Region(_lower_while), scan_p: Region(_lower_scan)}
+for _toy in TOYS:
+    forget(_toy)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def forget_toys():
+def declared_toys():
+    for toy, lowering in TOYS.items():
+        REGISTRY[toy.name] = toy
+        lowerings[toy] = lowering
     yield
-    for p in (repeat_p, branch_p, while_p, scan_p):
-        forget(p)
+    for toy in TOYS:
+        forget(toy)
 
 
 VEC = ShapedArray((4,), np.dtype("float64"))
