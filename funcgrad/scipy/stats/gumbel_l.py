@@ -1,6 +1,11 @@
 """The left-skewed Gumbel distribution (of minima): sf exp(-exp(z)), z = (x - loc) / scale.
 Differentiable in x, loc and scale.
 
+It is the mirror image of gumbel_r: X ~ gumbel_l(loc, scale) exactly when -X ~
+gumbel_r(-loc, scale), so its densities and tails are gumbel_r's at -x (exactly: z's sign
+flips, and negation rounds nothing); only the quantile is written out, where log1p(-p)
+keeps digits that gumbel_r's log(1 - p) would lose.
+
 Example:
     >>> from funcgrad.scipy.stats import gumbel_l
     >>> gumbel_l.sf(np.array([0.0]))
@@ -10,16 +15,15 @@ Example:
 from __future__ import annotations
 
 import funcgrad.numpy as fnp
-from funcgrad import nn
-from funcgrad.scipy.stats import _common
+from funcgrad.scipy.stats import _common, gumbel_r
 
 __all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf"]
 
 
-def _z(x, loc, scale):
-    x, loc, scale = _common.arrays(x, loc, scale)
-    z, safe_scale = _common.standardize(x, loc, scale)
-    return z, safe_scale, scale > 0
+def _mirrored(x, loc):
+    """x and loc for gumbel_r: -x and -loc."""
+    x, loc = _common.arrays(x, loc)
+    return -x, -loc
 
 
 def logpdf(x, loc=0.0, scale=1.0):
@@ -30,8 +34,7 @@ def logpdf(x, loc=0.0, scale=1.0):
         >>> gumbel_l.logpdf(np.array([0.0, -1000.0]))
         array([   -1., -1000.])
     """
-    z, safe_scale, valid = _z(x, loc, scale)
-    return _common.invalid_as_nan(valid, z - fnp.exp(z) - fnp.log(safe_scale))
+    return gumbel_r.logpdf(*_mirrored(x, loc), scale)
 
 
 def pdf(x, loc=0.0, scale=1.0):
@@ -42,7 +45,7 @@ def pdf(x, loc=0.0, scale=1.0):
         >>> gumbel_l.pdf(np.array([0.0]))
         array([0.36787944])
     """
-    return fnp.exp(logpdf(x, loc, scale))
+    return gumbel_r.pdf(*_mirrored(x, loc), scale)
 
 
 def logsf(x, loc=0.0, scale=1.0):
@@ -53,8 +56,7 @@ def logsf(x, loc=0.0, scale=1.0):
         >>> gumbel_l.logsf(np.array([2.0, -50.0]))
         array([-7.38905610e+00, -1.92874985e-22])
     """
-    z, _, valid = _z(x, loc, scale)
-    return _common.invalid_as_nan(valid, -fnp.exp(z))
+    return gumbel_r.logcdf(*_mirrored(x, loc), scale)
 
 
 def sf(x, loc=0.0, scale=1.0):
@@ -65,21 +67,18 @@ def sf(x, loc=0.0, scale=1.0):
         >>> gumbel_l.sf(np.array([10.0, -10.0]))
         array([0.       , 0.9999546])
     """
-    return fnp.exp(logsf(x, loc, scale))
+    return gumbel_r.cdf(*_mirrored(x, loc), scale)
 
 
 def logcdf(x, loc=0.0, scale=1.0):
-    """log(1 - exp(-exp(z))) = log1mexp(exp(z)), and z where exp(z) underflows.
+    """log(1 - exp(-exp(z))), accurate in both tails (z where exp(z) underflows).
 
     Example:
         >>> from funcgrad.scipy.stats import gumbel_l
         >>> gumbel_l.logcdf(np.array([0.0, -1000.0]))
         array([-4.58675145e-01, -1.00000000e+03])
     """
-    z, _, valid = _z(x, loc, scale)
-    far = z < -700.0
-    t = fnp.exp(fnp.where(far, 0.0, z))
-    return _common.invalid_as_nan(valid, fnp.where(far, z, nn.log1mexp(t)))
+    return gumbel_r.logsf(*_mirrored(x, loc), scale)
 
 
 def cdf(x, loc=0.0, scale=1.0):
@@ -90,8 +89,7 @@ def cdf(x, loc=0.0, scale=1.0):
         >>> gumbel_l.cdf(np.array([-40.0]))
         array([4.24835426e-18])
     """
-    z, _, valid = _z(x, loc, scale)
-    return _common.invalid_as_nan(valid, -fnp.expm1(-fnp.exp(z)))
+    return gumbel_r.sf(*_mirrored(x, loc), scale)
 
 
 def ppf(p, loc=0.0, scale=1.0):
