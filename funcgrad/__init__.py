@@ -36,6 +36,7 @@ from funcgrad.control.custom_jvp import custom_jvp  # noqa: F401
 from funcgrad.control.checkpoint import checkpoint, remat  # noqa: F401
 from funcgrad.api.jit import jit  # noqa: F401
 from funcgrad.api.batching import vmap  # noqa: F401
+from funcgrad.api.pmap import pmap  # noqa: F401
 from funcgrad import lax  # noqa: F401,E402  (structured control flow: cond, scan, while_loop)
 from funcgrad import cache, parallel, testing  # noqa: F401,E402  (fg.cache, fg.parallel...)
 from funcgrad import integrate  # noqa: F401,E402  (odeint, on lax's loops)
@@ -50,7 +51,7 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jacrev", "jvp", "linearize", "jacfwd", "hessian",
     "float0", "stop_gradient", "custom_vjp", "custom_jvp", "checkpoint", "remat",
     # batching
-    "vmap",
+    "vmap", "pmap",
     # compilation
     "jit", "disable_jit",
     # errors
