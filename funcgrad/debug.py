@@ -105,7 +105,8 @@ def _check_fields(fmt: str, count: int, kwargs: dict) -> None:
             continue
         if index >= count:
             raise FuncgradValueError(f"debug.print's format string {fmt!r:.60} reads "
-                                     f"positional argument {index}, but {count} were given")
+                                     f"positional argument {index}, but only {count} positional "
+                                     "arguments were given")
 
 
 def _is_value(leaf) -> bool:
