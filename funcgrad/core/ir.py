@@ -265,8 +265,16 @@ def has_effect(eqn: Equation) -> bool:
     """Whether running ``eqn`` matters beyond its outputs: its primitive has an effect
     (``Primitive.effect``: a debug callback), or a sub-program it holds has one (a loop
     whose body prints). Passes that drop or merge equations keep these."""
-    return getattr(eqn.primitive, "effect", False) or any(
-        has_effects(sub) for _, sub in sub_programs(eqn.params))
+    if getattr(eqn.primitive, "effect", False):
+        return True
+    for value in eqn.params.values():  # (sub_programs, unrolled: CSE asks of every equation)
+        if isinstance(value, Program):
+            if has_effects(value):
+                return True
+        elif type(value) is tuple and value and isinstance(value[0], Program):
+            if any(has_effects(v) for v in value if isinstance(v, Program)):
+                return True
+    return False
 
 
 def has_effects(program: Program) -> bool:
