@@ -84,11 +84,17 @@ def test_dead_code_elimination_and_cse_keep_every_print(capsys):
         fg.debug.print("unused {}", x * 3.0)  # the same computation: printed again
         return x
 
+    def g(x):  # a loop whose results nothing reads, kept for the print in its body
+        lax.fori_loop(0, 2, lambda i, c: fg.debug.print("body {}", i) or c + 1.0, x)
+        return x
+
     program = fg.make_ir(f)(1.0).program
     kept = dead_code_elimination(common_subexpression_elimination(program))
     assert [e.primitive.name for e in kept.equations].count("debug_callback") == 2
+    assert len(dead_code_elimination(fg.make_ir(g)(1.0).program).equations) == 1
     fg.jit(f, compile="sync")(2.0)
-    assert printed(capsys) == ["unused 6.0", "unused 6.0"]
+    fg.jit(g, compile="sync")(2.0)
+    assert printed(capsys) == ["unused 6.0", "unused 6.0", "body 0", "body 1"]
 
 
 def test_grad_prints_primal_values_once_in_the_forward_pass(capsys):
