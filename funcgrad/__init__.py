@@ -26,6 +26,7 @@ from funcgrad.core.ir import Program  # noqa: F401
 from funcgrad import numpy, nn, scipy, tree  # noqa: F401,E402
 from funcgrad import optim, random  # noqa: F401,E402
 from funcgrad import flatten_util  # noqa: F401,E402  (ravel_pytree)
+from funcgrad import debug  # noqa: F401,E402  (debug.print, debug.callback)
 from funcgrad.compile.executable import disable_jit  # noqa: F401
 from funcgrad.api.make_ir import ShapeDtypeStruct, eval_shape, evaluate, make_ir  # noqa: F401
 from funcgrad.api.autodiff import (grad, jacrev, stop_gradient,  # noqa: F401

@@ -482,7 +482,9 @@ NO_CASE = {"custom_vjp_call", "custom_jvp_call",
            "while_vjp",  # while's backward pass: checked by the VJP of the "while" case
            # random.gamma's gradient in a: checked against the inverse CDF's finite
            # differences and E[dx/da] = 1 in tests/test_random.py (x is not a function of a)
-           "gamma_reparam", "random_gamma_grad"}
+           "gamma_reparam", "random_gamma_grad",
+           # no outputs: what it does is call Python, which tests/test_debug.py checks
+           "debug_callback"}
 
 
 # --- primitives with a zero derivative: values only ---------------------------------------

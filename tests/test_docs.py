@@ -184,7 +184,7 @@ API_PAGES = {"funcgrad": "funcgrad", "funcgrad.numpy": "numpy", "funcgrad.lax": 
              "funcgrad.nn_init": "nn-initializers",
              "funcgrad.numpy.linalg": "numpy-linalg", "funcgrad.scipy.linalg": "scipy-linalg",
              "funcgrad.flatten_util": "flatten-util", "funcgrad.scipy.signal": "scipy-signal",
-             "funcgrad.integrate": "integrate"}
+             "funcgrad.integrate": "integrate", "funcgrad.debug": "debug"}
 API_PAGES.update({f"funcgrad.scipy.stats.{name}": "scipy-stats" for name in [
     "norm", "multivariate_normal", "t", "gamma", "beta", "dirichlet", "poisson", "bernoulli",
     "binom", "expon", "laplace", "logistic", "cauchy", "uniform", "chi2"]})

@@ -66,7 +66,7 @@ from funcgrad.rules.lowering import Guarded, kind_of, lowerings
 
 _RESERVED = set(keyword.kwlist) | {"np", "math", "rt", "table", "bool", "int",
                                    "float", "range", "abs", "min", "max", "program",
-                                   "fgm", "fgs", "fgb", "fgt"}  # (modules: disk_cache.py)
+                                   "fgm", "fgs", "fgb", "fgt", "fgd"}  # (modules: disk_cache.py)
 
 _SMALL_OFFSET = 16
 

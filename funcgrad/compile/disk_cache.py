@@ -65,6 +65,12 @@ _SCIPY_ROUTINES_IMPORT = ("\n\nfrom funcgrad.compile import scipy_routines as fg
 _BLAS_IMPORT = "\n\nfrom funcgrad.compile import blas as fgb  # noqa: E402\n"
 # The reads of the runtime tables as ``fgt.items(...)`` (compile/tables.py), likewise
 _TABLES_IMPORT = "\n\nfrom funcgrad.compile import tables as fgt  # noqa: E402\n"
+# Debug callbacks, ``with fgd.objmode(): fgd.run(...)`` (ops/debug.py), likewise. They call
+# Python, which holds the GIL: such a function is compiled without nogil (which Numba warns
+# object mode defeats). Numba at optimisation level 0 (NUMBA_OPT=0, as the test suite runs)
+# keeps a dead reference to the object-mode block's dispatcher, a "dynamic global" that makes
+# the function uncacheable (with a warning): there, such functions are not cached on disk.
+_DEBUG_IMPORT = "\n\nfrom funcgrad.ops import debug as fgd  # noqa: E402\n"
 # The modules whose code generated functions compile in: their text names the cache folder
 # (Numba checks only the generated module's own file before loading its machine code)
 _COMPILED_IN = ("scalar_math.py", "vector_math.py", "scipy_routines.py", "blas.py",
@@ -127,6 +133,10 @@ def module_text(source: str) -> str:
         text += _BLAS_IMPORT
     if "fgt." in source:
         text += _TABLES_IMPORT
+    if "fgd." in source:
+        text = text.replace("nogil=True, ", "", 1) + _DEBUG_IMPORT
+        if os.environ.get("NUMBA_OPT", "").strip() == "0":
+            text = text.replace("@njit(cache=True,", "@njit(cache=False,", 1)
     return text
 
 

@@ -172,7 +172,7 @@ class Schedule:
         self._depth: dict[int, int] = {}  # views and virtual values: how deep reads nest
         for eqn in self.program.equations:
             rule = kind(eqn)
-            out = eqn.outputs[0]
+            out = eqn.outputs[0] if eqn.outputs else None  # (None: run for its effect, a block)
             if isinstance(rule, View) and rule.applies(eqn.inputs[0].aval, out.aval,
                                                        **eqn.params):
                 self.views[id(out)] = eqn

@@ -113,6 +113,12 @@ def _build(program: Program, fast: bool):
     for k, eqn in enumerate(program.equations):
         prim, avals = eqn.primitive, [a.aval for a in eqn.inputs]
         ins = [name(a) for a in eqn.inputs]
+        if not eqn.outputs:  # run for its effect (a debug callback): a statement
+            namespace[f"f{k}"] = prim.impl
+            namespace[f"p{k}"] = eqn.params
+            lines.append(f"    f{k}({''.join(i + ', ' for i in ins)}**p{k})")
+            lines += [f"    del {', '.join(names[id(v)] for v in dead[k])}"] if dead[k] else []
+            continue
         out_aval = eqn.outputs[0].aval
         weak_scalar = out_aval.weak_type and out_aval.shape == ()
         expr = None

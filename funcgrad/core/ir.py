@@ -213,7 +213,8 @@ def format_program(program: Program, namer: _Namer | None = None, indent: int = 
     for eqn in program.equations:
         outs = " ".join(namer.typed(v) for v in eqn.outputs)
         ins = " ".join(namer(a) for a in eqn.inputs)
-        text = f"{outs} = {eqn.primitive.name}{format_params(eqn.params)} {ins}".rstrip()
+        text = f"{outs} = " if outs else ""  # (none: run for its effect)
+        text = f"{text}{eqn.primitive.name}{format_params(eqn.params)} {ins}".rstrip()
         body.append((text, str(eqn.source) if eqn.source else "", eqn))
     width = min(max((len(t) for t, _, _ in body), default=0), 88)
     for text, where, eqn in body:
@@ -260,12 +261,34 @@ def validate(program: Program) -> None:
             raise ValueError("an output is an undefined variable")
 
 
+def has_effect(eqn: Equation) -> bool:
+    """Whether running ``eqn`` matters beyond its outputs: its primitive has an effect
+    (``Primitive.effect``: a debug callback), or a sub-program it holds has one (a loop
+    whose body prints). Passes that drop or merge equations keep these."""
+    if getattr(eqn.primitive, "effect", False):
+        return True
+    for value in eqn.params.values():  # (sub_programs, unrolled: CSE asks of every equation)
+        if isinstance(value, Program):
+            if has_effects(value):
+                return True
+        elif type(value) is tuple and value and isinstance(value[0], Program):
+            if any(has_effects(v) for v in value if isinstance(v, Program)):
+                return True
+    return False
+
+
+def has_effects(program: Program) -> bool:
+    """Whether an equation of ``program`` has an effect (``has_effect``)."""
+    return program.cached("has_effects", lambda p: any(map(has_effect, p.equations)))
+
+
 def dead_code_elimination(program: Program) -> Program:
-    """Drop equations whose outputs nothing uses (every primitive is pure)."""
+    """Drop equations whose outputs nothing uses and that have no effect (``has_effect``:
+    every other primitive is pure)."""
     live = {id(v) for v in program.outvars if isinstance(v, Var)}
     kept = []
     for eqn in reversed(program.equations):
-        if any(id(v) in live for v in eqn.outputs):
+        if any(id(v) in live for v in eqn.outputs) or has_effect(eqn):
             kept.append(eqn)
             live.update(id(a) for a in eqn.inputs if isinstance(a, Var))
     kept.reverse()
@@ -275,7 +298,8 @@ def dead_code_elimination(program: Program) -> Program:
 
 
 def common_subexpression_elimination(program: Program) -> Program:
-    """Compute each distinct (primitive, inputs, params) once (every primitive is pure).
+    """Compute each distinct (primitive, inputs, params) once (every primitive is pure, but
+    those with an effect: two prints of the same value print twice).
 
     Backward passes repeat work the rules cannot see: the VJP of x * x adds g * x twice, the
     VJP of a value used twice may recompute the same product."""
@@ -288,7 +312,7 @@ def common_subexpression_elimination(program: Program) -> Program:
 
     for eqn in program.equations:
         inputs = tuple(atom(a) for a in eqn.inputs)
-        key = _cse_key(eqn.primitive, inputs, eqn.params)
+        key = None if has_effect(eqn) else _cse_key(eqn.primitive, inputs, eqn.params)
         found = seen.get(key) if key is not None else None
         if found is not None:
             for v, w in zip(eqn.outputs, found):

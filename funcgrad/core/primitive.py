@@ -38,11 +38,14 @@ class Primitive:
                                       view of one (default: elementwise); what is not known to
                                       allocate may pass an input through (see core/evaluate.py
                                       ``owned_results``)
+      effect                          running it matters beyond its outputs (a debug callback
+                                      prints): passes that drop or merge equations keep every
+                                      one of it (core/ir.py ``has_effect``)
     """
 
     def __init__(self, name: str, *, impl: Callable, shape_rule: Callable,
                  multiple_results: bool = False, elementwise: bool = False,
-                 allocates: bool | None = None):
+                 allocates: bool | None = None, effect: bool = False):
         if name in REGISTRY:
             raise ValueError(f"primitive {name!r} is declared twice")
         self.name = name
@@ -51,6 +54,7 @@ class Primitive:
         self.multiple_results = multiple_results
         self.elementwise = elementwise
         self.allocates = elementwise if allocates is None else allocates
+        self.effect = effect
         self._rule_cache: dict = {}
         REGISTRY[name] = self
 
