@@ -130,6 +130,11 @@ def test_derivatives_have_their_closed_forms():
     # at the removable points: Si'(0) = 1, spence'(1) = -1
     assert fg.grad(lambda x: special.sici(x)[0])(0.0) == 1.0
     assert fg.grad(special.spence)(1.0) == -1.0
+    # and smoothly through it: spence''(x) = (1 - x + x log x) / (x (1 - x)^2) -> 1/2 at 1
+    # (a constant -1 there gave 0)
+    for x in (1.0, 1.0 + 3e-5, 1.0 - 3e-5):
+        second = 0.5 if x == 1.0 else (1 - x + x * np.log(x)) / (x * (1 - x) ** 2)
+        assert fg.grad(fg.grad(special.spence))(x) == pytest.approx(second, rel=1e-4)
     # expn has no derivative in its integer order
     assert fg.grad(special.expn, argnums=1)(3, 1.5) == pytest.approx(-sc.expn(2, 1.5),
                                                                      rel=1e-14)

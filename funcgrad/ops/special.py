@@ -335,11 +335,21 @@ erfcx_p = special_primitive("erfcx", sc.erfcx, np.exp,
                             call("fgs.erfcx({0})"))
 dawsn_p = special_primitive("dawsn", sc.dawsn, np.exp,
                             [lambda g, ans, x: g * (1.0 - 2.0 * x * ans)], call("fgs.dawsn({0})"))
-spence_p = special_primitive(
-    "spence", sc.spence, np.exp,
-    [lambda g, ans, x: g * where(x == 1.0, -1.0, log(_safe(x == 1.0, x, 2.0))
-                                 / (1.0 - _safe(x == 1.0, x, 2.0)))],
-    call("fgs.spence({0})"))
+
+
+def _spence_derivative(g, ans, x):
+    """spence'(x) = log(x) / (1 - x) = -log1p(t) / t, t = x - 1; near t = 0 (where it is
+    0/0) by its series -1 + t/2 - t^2/3 + t^3/4, whose own derivatives are right there too
+    (a constant -1 at x = 1 gave the second derivative 0 where it is 1/2)."""
+    t = x - 1.0
+    small = _abs(t) < 1e-4
+    big_t = _safe(small, t, 1.0)
+    series = -1.0 + t * (0.5 + t * (-1.0 / 3.0 + t * 0.25))
+    return g * where(small, series, -log1p(big_t) / big_t)
+
+
+spence_p = special_primitive("spence", sc.spence, np.exp, [_spence_derivative],
+                             call("fgs.spence({0})"))
 boxcox_p = special_primitive(
     "boxcox", sc.boxcox, np.arctan2,
     [lambda g, ans, x, lmbda: g * exp((lmbda - 1.0) * log(x)),
