@@ -240,6 +240,11 @@ def _with_aux_check(fun, has_aux):
 
 
 def _scalar_output_error(fun, traced: _Traced, what):
+    if not traced.out_tree.is_leaf():  # as JAX: [loss] or (loss,) is not a scalar either
+        return FuncgradTypeError(
+            f"{what} needs {name_of(fun)} to return one scalar (gradient only defined for "
+            f"scalar-output functions), but it returned {_container(traced.out_tree)}; use "
+            "has_aux=True to return extra values, or vjp/jacrev for many outputs")
     n = len(traced.program.outvars)
     if n != 1:
         return FuncgradTypeError(
@@ -253,6 +258,13 @@ def _scalar_output_error(fun, traced: _Traced, what):
         return FuncgradTypeError(f"{what} needs a floating-point output, but {name_of(fun)} "
                                  f"returned {aval}")
     return None
+
+
+def _container(tree) -> str:
+    """What a pytree output is, in words: 'a list of 1 array', 'a dict of 2 arrays'."""
+    kind = type(unflatten(tree, [0] * tree.num_leaves)).__name__
+    n = tree.num_leaves
+    return f"a {kind} of {n} array{'s' if n != 1 else ''}"
 
 
 def _build_grad(fun, traced, call, argnums, single, has_aux, what, with_value) -> _GradEntry:
