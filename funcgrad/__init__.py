@@ -39,6 +39,7 @@ from funcgrad.api.batching import vmap  # noqa: F401
 from funcgrad import lax  # noqa: F401,E402  (structured control flow: cond, scan, while_loop)
 from funcgrad import cache, parallel, testing  # noqa: F401,E402  (fg.cache, fg.parallel...)
 from funcgrad import integrate  # noqa: F401,E402  (odeint, on lax's loops)
+from funcgrad import dtypes  # noqa: F401,E402  (fg.dtypes.float0, as jax.dtypes)
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
 # submodules (funcgrad.numpy, nn, scipy, tree, testing) are public too, as attributes, but not

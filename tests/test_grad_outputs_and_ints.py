@@ -40,3 +40,60 @@ def test_has_aux_main_output_must_be_a_scalar_too():
 def test_shape_one_array_is_not_a_scalar():
     with pytest.raises(fg.ShapeError, match=r"returned f64\[1\]"):
         fg.grad(lambda x: fnp.reshape(x, (1,)))(1.0)
+
+
+def _is_float0(x, shape):
+    return x.dtype == fg.dtypes.float0 and x.shape == shape and fg.dtypes.float0 == fg.float0
+
+
+def loss(x, n):
+    return fnp.sum(x * n)
+
+
+def test_integer_input_needs_allow_int_and_then_gets_float0():
+    """JAX: grad requires real- or complex-valued inputs ... set allow_int to True."""
+    for transform in (fg.grad, fg.value_and_grad, fg.jacrev):
+        with pytest.raises(fg.FuncgradTypeError, match=r"argument 1 \(n\) of loss: it has "
+                                                        r"dtype int64.*allow_int=True"):
+            transform(loss, argnums=1)(1.0, np.arange(3))
+    gx, gn = fg.grad(loss, argnums=(0, 1), allow_int=True)(2.0, np.arange(3))
+    assert float(gx) == 3.0 and _is_float0(gn, (3,))
+    value, gb = fg.value_and_grad(lambda x, b: x * b, 1, allow_int=True)(2.0, True)
+    assert float(value) == 2.0 and _is_float0(gb, ())
+    g = fg.grad(lambda p: p["w"] * p["steps"], allow_int=True)({"w": 2.0, "steps": 3})
+    assert float(g["w"]) == 3.0 and _is_float0(g["steps"], ())
+    with pytest.raises(fg.FuncgradTypeError, match="is complex"):  # still refused
+        fg.grad(lambda z: z * 2.0, allow_int=True)(1j)
+
+
+def test_float0_gradients_pass_through_jit_and_vmap():
+    grad = fg.grad(lambda x, n: x * n, argnums=(0, 1), allow_int=True)
+    for f in (fg.jit(grad), fg.jit(grad, compile="sync")):
+        gx, gn = f(1.0, 2)
+        assert float(gx) == 2.0 and _is_float0(gn, ())
+    gx, gn = fg.vmap(grad)(np.ones(2), np.arange(2))
+    np.testing.assert_array_equal(gx, [0.0, 1.0])
+    assert _is_float0(gn, (2,))  # with the batch axis, as JAX's
+    grad = fg.grad(loss, argnums=(0, 1), allow_int=True)
+    _, gn = fg.vmap(grad, out_axes=-1)(np.ones((2, 3)), np.ones((2, 3), np.int32))
+    assert _is_float0(gn, (3, 2))
+
+
+def test_vjp_gives_integer_primals_float0_cotangents():
+    """As JAX's; funcgrad's pullback returned an int64 zero."""
+    _, pullback = fg.vjp(lambda x, n: x * n, 1.0, 2)
+    gx, gn = pullback(1.0)
+    assert float(gx) == 2.0 and _is_float0(gn, ())
+    _, pullback = fg.vjp(lambda x: (x * 2.0, fnp.argmax(x)), np.ones(2))
+    g, = pullback((np.ones(2), np.zeros((), fg.dtypes.float0)))  # an int output's, as JAX
+    np.testing.assert_array_equal(g, [2.0, 2.0])
+
+
+def test_jacrev_allow_int():
+    jx, jn = fg.jacrev(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(np.ones(2),
+                                                                           np.arange(2))
+    np.testing.assert_array_equal(jx, [[0.0, 0.0], [0.0, 1.0]])
+    assert _is_float0(jn, (2, 2))
+    jn = fg.jit(fg.jacrev(lambda x, n: x * n, argnums=1, allow_int=True))(np.ones(2),
+                                                                         np.arange(2))
+    assert _is_float0(jn, (2, 2))
