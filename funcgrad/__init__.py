@@ -33,7 +33,8 @@ from funcgrad.api.autodiff import (grad, jacrev, stop_gradient,  # noqa: F401
 from funcgrad.api.forward import float0, hessian, jacfwd, jvp, linearize  # noqa: F401
 from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
 from funcgrad.control.custom_jvp import custom_jvp  # noqa: F401
-from funcgrad.control.checkpoint import checkpoint, remat  # noqa: F401
+from funcgrad.control.checkpoint import checkpoint, checkpoint_name, remat  # noqa: F401
+from funcgrad.control import checkpoint_policies  # noqa: F401,E402  (as jax.checkpoint_policies)
 from funcgrad.api.jit import jit  # noqa: F401
 from funcgrad.api.batching import vmap  # noqa: F401
 from funcgrad import lax  # noqa: F401,E402  (structured control flow: cond, scan, while_loop)
@@ -50,6 +51,7 @@ __all__ = [
     # differentiation
     "grad", "value_and_grad", "vjp", "jacrev", "jvp", "linearize", "jacfwd", "hessian",
     "float0", "stop_gradient", "custom_vjp", "custom_jvp", "checkpoint", "remat",
+    "checkpoint_name",
     # batching
     "vmap",
     # compilation

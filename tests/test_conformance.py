@@ -397,6 +397,15 @@ def checkpoint_case(draw, dtype):
     shape = _shape(draw)
     f = fg.checkpoint(lambda x, y: fnp.sin(x) * fnp.cos(y) + x * y)
     return f, (_arr(draw, dtype, shape), _arr(draw, dtype, shape))
+@st.composite
+def checkpoint_name_case(draw, dtype):
+    """A named value a policy saves: the checkpoint's backward pass takes it as an input."""
+    f = fg.checkpoint(lambda x, y: fnp.sin(fg.checkpoint_name(x * y, "xy")) * y,
+                      policy=fg.checkpoint_policies.save_only_these_names("xy"))
+    shape = _shape(draw)
+    return f, (_arr(draw, dtype, shape), _arr(draw, dtype, shape))
+
+
 def _special_case(name, fn, domain):
     @st.composite
     def case(draw, dtype):
@@ -457,6 +466,7 @@ CASES = {
     "dot_general": dot_case,
     # control flow
     "cond": cond_case, "scan": scan_case, "while": while_case, "checkpoint": checkpoint_case,
+    "checkpoint_name": checkpoint_name_case,
     # decompositions and solves (funcgrad.ops.decompositions)
     **LINALG_CASES,
 }
