@@ -34,13 +34,15 @@ from funcgrad.api.autodiff import (grad, jacrev, stop_gradient,  # noqa: F401
 from funcgrad.api.forward import float0, hessian, jacfwd, jvp, linearize  # noqa: F401
 from funcgrad.control.custom_vjp import custom_vjp  # noqa: F401
 from funcgrad.control.custom_jvp import custom_jvp  # noqa: F401
-from funcgrad.control.checkpoint import checkpoint, remat  # noqa: F401
+from funcgrad.control.checkpoint import checkpoint, checkpoint_name, remat  # noqa: F401
+from funcgrad.control import checkpoint_policies  # noqa: F401,E402  (as jax.checkpoint_policies)
 from funcgrad.api.jit import jit  # noqa: F401
 from funcgrad.api.batching import vmap  # noqa: F401
 from funcgrad.api.pmap import pmap  # noqa: F401
 from funcgrad import lax  # noqa: F401,E402  (structured control flow: cond, scan, while_loop)
 from funcgrad import cache, parallel, testing  # noqa: F401,E402  (fg.cache, fg.parallel...)
 from funcgrad import integrate  # noqa: F401,E402  (odeint, on lax's loops)
+from funcgrad import dtypes  # noqa: F401,E402  (fg.dtypes.float0, as jax.dtypes)
 
 # The public API: what the reference documents (docs/hooks.py) and `import *` binds. The
 # submodules (funcgrad.numpy, nn, scipy, tree, testing) are public too, as attributes, but not
@@ -51,6 +53,7 @@ __all__ = [
     # differentiation
     "grad", "value_and_grad", "vjp", "jacrev", "jvp", "linearize", "jacfwd", "hessian",
     "float0", "stop_gradient", "custom_vjp", "custom_jvp", "checkpoint", "remat",
+    "checkpoint_name",
     # batching
     "vmap", "pmap",
     # compilation

@@ -297,12 +297,17 @@ def _broadcasting_to(draw, shape):
 @st.composite
 def scatter_case(draw, dtype):
     shape = _shape(draw, min_dims=1)
-    mode = draw(st.sampled_from(["set", "add", "multiply"]))
+    mode = draw(st.sampled_from(["set", "add", "multiply", "min", "max"]))
     n = shape[0]
     # set and multiply assume (as JAX does) that no index repeats; add accumulates repeats
     idx = np.array(draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n,
                                  unique=mode != "add")))
     upd_shape = draw(_broadcasting_to((len(idx),) + shape[1:]))
+    if mode in ("min", "max"):  # no ties (tests/test_scatter_minmax.py has those)
+        both = _distinct(draw, dtype, (int(np.prod(shape)) + int(np.prod(upd_shape)),))
+        x, u = both[:int(np.prod(shape))].reshape(shape), both[int(np.prod(shape)):]
+        return ((lambda x, u: at_update(x, idx, u, mode)), (x, u.reshape(upd_shape)),
+                PIECEWISE)
     return ((lambda x, u: at_update(x, idx, u, mode)),
             (_arr(draw, dtype, shape), _arr(draw, dtype, upd_shape)))
 
@@ -392,6 +397,15 @@ def checkpoint_case(draw, dtype):
     shape = _shape(draw)
     f = fg.checkpoint(lambda x, y: fnp.sin(x) * fnp.cos(y) + x * y)
     return f, (_arr(draw, dtype, shape), _arr(draw, dtype, shape))
+@st.composite
+def checkpoint_name_case(draw, dtype):
+    """A named value a policy saves: the checkpoint's backward pass takes it as an input."""
+    f = fg.checkpoint(lambda x, y: fnp.sin(fg.checkpoint_name(x * y, "xy")) * y,
+                      policy=fg.checkpoint_policies.save_only_these_names("xy"))
+    shape = _shape(draw)
+    return f, (_arr(draw, dtype, shape), _arr(draw, dtype, shape))
+
+
 def _special_case(name, fn, domain):
     @st.composite
     def case(draw, dtype):
@@ -452,6 +466,7 @@ CASES = {
     "dot_general": dot_case,
     # control flow
     "cond": cond_case, "scan": scan_case, "while": while_case, "checkpoint": checkpoint_case,
+    "checkpoint_name": checkpoint_name_case,
     # decompositions and solves (funcgrad.ops.decompositions)
     **LINALG_CASES,
 }

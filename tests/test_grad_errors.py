@@ -51,7 +51,7 @@ def test_jacrev_refuses_integer_inputs():
 
 @pytest.mark.parametrize("fn, match", [
     (lambda x: x * 2.0, r"to return a scalar, but it returned f64\[3\]"),
-    (lambda x: (fnp.sum(x), fnp.sum(x)), "pytree of 2 arrays; use has_aux=True"),
+    (lambda x: (fnp.sum(x), fnp.sum(x)), "a tuple of 2 arrays; use has_aux=True"),
     (lambda x: fnp.argmax(x), r"floating-point output, but .* returned i64\[\]"),
 ])
 def test_grad_needs_one_float_scalar_output(fn, match):

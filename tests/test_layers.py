@@ -15,7 +15,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "funcgrad"
 
 LAYERS = [
-    ("core", ["funcgrad.core", "funcgrad.tree"]),
+    ("core", ["funcgrad.core", "funcgrad.tree", "funcgrad.dtypes"]),
     ("rules", ["funcgrad.rules"]),
     ("ops", ["funcgrad.ops"]),
     ("numpy", ["funcgrad.numpy", "funcgrad.nn", "funcgrad.scipy", "funcgrad.random",

@@ -29,6 +29,7 @@ from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
 from funcgrad.core.types import is_float
 from funcgrad.core.version import __version__, check_version
+from funcgrad.dtypes import Float0Array, float0, float0_zeros
 from funcgrad.rules import is_differentiable
 from funcgrad.core.arguments import FunctionArgs, check_function, name_of, normalize_argnums
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
@@ -155,9 +156,10 @@ def _leaf_ranges(call: FunctionArgs):
     return ranges
 
 
-def _check_differentiable(call: FunctionArgs, argnums, what="grad"):
-    """Every argument must be an array (or number), and those differentiated floating-point;
-    the errors name the argument (and where in its pytree) as the user wrote it."""
+def _check_differentiable(call: FunctionArgs, argnums, what="grad", allow_int=False):
+    """Every argument must be an array (or number), and those differentiated floating-point
+    (or, with ``allow_int``, integer or boolean: their gradient is float0); the errors name
+    the argument (and where in its pytree) as the user wrote it."""
     ranges = _leaf_ranges(call)
     wrt = {j for i in argnums for j in range(*ranges[i])}
     for j, leaf in enumerate(call.leaves):
@@ -170,11 +172,12 @@ def _check_differentiable(call: FunctionArgs, argnums, what="grad"):
             raise FuncgradTypeError(
                 f"{where} is a {type(leaf).__name__}, not an array, so it cannot be "
                 "differentiated: leave it out of argnums")
-        if j in wrt and not is_float(dtype):
+        if j in wrt and not is_float(dtype) and not (allow_int and dtype.kind in "iub"):
             raise FuncgradTypeError(
                 f"{what} of {name_of(call.fun)} with respect to {call.describe_leaf(j)}: "
                 f"it has dtype {dtype.name}, but only floating-point inputs can be "
-                "differentiated. Convert it (x.astype(float)), or leave it out of argnums.")
+                "differentiated. Convert it (x.astype(float)), leave it out of argnums, or "
+                "pass allow_int=True (its gradient is then a float0 array, as in JAX).")
 
 
 def _leaf_dtype(x):
@@ -240,6 +243,11 @@ def _with_aux_check(fun, has_aux):
 
 
 def _scalar_output_error(fun, traced: _Traced, what):
+    if not traced.out_tree.is_leaf():  # as JAX: [loss] or (loss,) is not a scalar either
+        return FuncgradTypeError(
+            f"{what} needs {name_of(fun)} to return one scalar (gradient only defined for "
+            f"scalar-output functions), but it returned {_container(traced.out_tree)}; use "
+            "has_aux=True to return extra values, or vjp/jacrev for many outputs")
     n = len(traced.program.outvars)
     if n != 1:
         return FuncgradTypeError(
@@ -253,6 +261,13 @@ def _scalar_output_error(fun, traced: _Traced, what):
         return FuncgradTypeError(f"{what} needs a floating-point output, but {name_of(fun)} "
                                  f"returned {aval}")
     return None
+
+
+def _container(tree) -> str:
+    """What a pytree output is, in words: 'a list of 1 array', 'a dict of 2 arrays'."""
+    kind = type(unflatten(tree, [0] * tree.num_leaves)).__name__
+    n = tree.num_leaves
+    return f"a {kind} of {n} array{'s' if n != 1 else ''}"
 
 
 def _build_grad(fun, traced, call, argnums, single, has_aux, what, with_value) -> _GradEntry:
@@ -269,8 +284,8 @@ def _build_grad(fun, traced, call, argnums, single, has_aux, what, with_value) -
     ranges = _leaf_ranges(call)
     wrt = [False] * len(traced.consts) + [False] * len(call.leaves)
     for i in argnums:
-        for j in range(*ranges[i]):
-            wrt[len(traced.consts) + j] = True
+        for j in range(*ranges[i]):  # an integer leaf (allow_int) gets float0, not a cotangent
+            wrt[len(traced.consts) + j] = is_float(_leaf_dtype(call.leaves[j]))
     seeds = [1.0] + [None] * (len(program.outvars) - 1)
     keep = [with_value] + [True] * (len(program.outvars) - 1)  # grad alone needs no loss value
     out_tree, order = _result_structure(call, argnums, with_value, aux_tree, single)
@@ -298,9 +313,11 @@ def _result_structure(call, argnums, with_value, aux_tree, single):
     value = next(index) if with_value else None
     aux = unflatten(aux_tree, [next(index) for _ in range(aux_tree.num_leaves)]) \
         if aux_tree is not None else None
-    arg_trees, grads = _arg_trees(call), {}
+    arg_trees, grads, ranges = _arg_trees(call), {}, _leaf_ranges(call)
     for i in sorted(set(argnums)):
-        grads[i] = unflatten(arg_trees[i], [next(index) for _ in range(arg_trees[i].num_leaves)])
+        leaves = [call.leaves[j] for j in range(*ranges[i])]
+        grads[i] = unflatten(arg_trees[i], [next(index) if is_float(_leaf_dtype(x))
+                                            else float0_zeros(np.shape(x)) for x in leaves])
     g = grads[argnums[0]] if single else tuple(grads[i] for i in argnums)
     if with_value:
         result = ((value, aux) if aux_tree is not None else value, g)
@@ -310,11 +327,13 @@ def _result_structure(call, argnums, with_value, aux_tree, single):
     return tree, order
 
 
-def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                   allow_int: bool = False):
     """``fun``'s value and its gradient with respect to the ``argnums`` arguments.
 
     Returns ``(value, grad)``, or ``((value, aux), grad)`` with ``has_aux=True``. The gradient
     has the pytree structure of the argument (a tuple of those for a tuple of argnums).
+    ``allow_int`` as for ``grad``.
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
@@ -322,10 +341,11 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
         >>> float(value), g
         (5.0, array([2., 4.]))
     """
-    return _differentiate(fun, argnums, has_aux, with_value=True)
+    return Differentiated(fun, argnums, has_aux, True, allow_int)
 
 
-def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+         allow_int: bool = False):
     """The gradient of a scalar function, as a function: ``grad(f)(x)`` is df/dx at x.
 
     ``grad`` traces ``f`` to a Program and builds the adjoint Program (backpropagation as a
@@ -336,7 +356,9 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     namedtuples, dataclasses), a tuple of those for a tuple of ``argnums``; with
     ``has_aux=True``, ``f`` returns ``(loss, aux)`` and ``grad`` returns ``(g, aux)``.
     Arguments outside ``argnums`` that are not arrays (functions, strings, configs) are
-    passed through as they are.
+    passed through as they are. An integer or boolean argument in ``argnums`` is an error,
+    unless ``allow_int=True``: its gradient is then zeros of dtype ``funcgrad.dtypes.float0``
+    (as in JAX), which ``jit`` and ``vmap`` pass through.
 
     Like JAX's ``grad``, it runs ``f`` on every call (a loss drawing random noise draws anew;
     a counter counts every call), except where caching the trace is checked to be safe: a
@@ -360,24 +382,21 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         >>> fg.grad(fnp.sin)(0.0)
         np.float64(1.0)
     """
-    return _differentiate(fun, argnums, has_aux, with_value=False)
-
-
-def _differentiate(fun, argnums, has_aux, with_value):
-    return Differentiated(fun, argnums, has_aux, with_value)
+    return Differentiated(fun, argnums, has_aux, False, allow_int)
 
 
 class Differentiated(Transformed):
     """What ``grad`` and ``value_and_grad`` return: call it like the function it
     differentiates (it pickles as the function and the options, see api/transformed.py)."""
 
-    def __init__(self, fun, argnums, has_aux, with_value):
+    def __init__(self, fun, argnums, has_aux, with_value, allow_int=False):
         check_function(fun, "value_and_grad" if with_value else "grad")
-        super().__init__(fun, (argnums, has_aux, with_value))
+        super().__init__(fun, (argnums, has_aux, with_value, allow_int))
         self.argnums, self.has_aux, self.with_value = argnums, has_aux, with_value
+        self.allow_int = bool(allow_int)
         self._what = "value_and_grad" if with_value else "grad"
         self._traced_fun = _with_aux_check(fun, has_aux)
-        self._options = (self._what, _hashable_argnums(argnums), has_aux)
+        self._options = (self._what, _hashable_argnums(argnums), has_aux, self.allow_int)
         self.__name__ = f"{self._what}({name_of(fun)})"
 
     def __call__(self, *args, **kwargs):
@@ -388,8 +407,7 @@ class Differentiated(Transformed):
         key = _key(*self._options, leaves=leaves, in_tree=in_tree)
         entry = _cache.get(fun, key)
         if entry is None or entry is _NEEDS_VALUES or entry.check is not None:
-            entry, leaves = _new_grad_entry(fun, self._traced_fun, args, kwargs, self.argnums,
-                                            self.has_aux, self._what, self.with_value)
+            entry, leaves = _new_grad_entry(self, args, kwargs)
         consts = entry.consts
         if entry.results is not None:
             outs = numpy_values(owned_copies(entry.results, [*consts, *leaves]))
@@ -401,15 +419,16 @@ class Differentiated(Transformed):
         return unflatten(entry.out_tree, outs)
 
 
-def _new_grad_entry(fun, traced_fun, args, kwargs, argnums, has_aux, what, with_value):
+def _new_grad_entry(d: Differentiated, args, kwargs):
     """The slow path: a first call, a call with non-array arguments, or a stale entry."""
+    fun, argnums, has_aux, what, with_value = (d.fun, d.argnums, d.has_aux, d._what,
+                                               d.with_value)
     nums = _argnums(argnums, args, kwargs, fun)
-    call = _function_args(traced_fun, args, kwargs, nums)
-    options = (what, _hashable_argnums(argnums), has_aux)
-    key = _static_key(call, options)
+    call = _function_args(d._traced_fun, args, kwargs, nums)
+    key = _static_key(call, d._options)
     nums = tuple(call.dynamic_index[i] for i in nums)
     single = isinstance(argnums, int)
-    _check_differentiable(call, nums, what)
+    _check_differentiable(call, nums, what, d.allow_int)
     ranges = _leaf_ranges(call)
     wrt = [j for i in nums for j in range(*ranges[i])]
     entry = _cached(fun, key, call, lambda traced: _build_grad(fun, traced, call, nums, single,
@@ -481,7 +500,9 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     output to the cotangents of the primals (a tuple, one per primal).
 
     The forward pass runs once, now; the pullback runs only the backward pass, on the
-    values the forward pass saved.
+    values the forward pass saved. As in JAX, the cotangent of an integer or boolean primal
+    is zeros of dtype ``funcgrad.dtypes.float0``, and an integer output's cotangent may be
+    float0 (it is not used).
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
@@ -501,7 +522,8 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     arg_trees = _arg_trees(call)
 
     pullback = Pullback(entry.backward, entry.forward.outvars[:entry.n_main], residuals,
-                        entry.main_tree, arg_trees)
+                        entry.main_tree, arg_trees,
+                        [None if is_float(_leaf_dtype(x)) else np.shape(x) for x in call.leaves])
     if has_aux:
         return main, pullback, unflatten(entry.aux_tree, primal_out[entry.n_main:])
     return main, pullback
@@ -512,10 +534,12 @@ class Pullback:
     tuple, one per primal). It holds the backward program and the residuals the forward pass
     saved, so it pickles (to be applied in another process)."""
 
-    def __init__(self, backward: Program, outvars, residuals, out_tree, arg_trees):
+    def __init__(self, backward: Program, outvars, residuals, out_tree, arg_trees,
+                 int_shapes=None):
         self.backward, self.residuals = backward, residuals
         self.out_avals = [v.aval for v in outvars]
         self.out_tree, self.arg_trees = out_tree, arg_trees
+        self.int_shapes = int_shapes  # per primal leaf: its shape if integer (float0), or None
 
     def __call__(self, cotangent):
         leaves, tree = flatten(cotangent)
@@ -528,6 +552,8 @@ class Pullback:
                                  f"shape {aval.shape}")
             if isinstance(ct, Tracer):
                 continue
+            if getattr(ct, "dtype", None) == float0 and not is_float(aval.dtype):
+                ct = 0  # an integer output's cotangent, as JAX spells it: not used
             # A cotangent has its output's dtype, as jvp's tangents have their primal's (and
             # as in JAX): a cast would drop a complex cotangent's imaginary part. A Python
             # number takes the output's dtype; an integer output's cotangent is not used.
@@ -539,6 +565,9 @@ class Pullback:
             leaves[k] = np.asarray(ct, aval.dtype)[()]  # (the backward program's input dtype)
         cts = numpy_values(owned_results(self.backward, run(self.backward,
                                                              [*self.residuals, *leaves])))
+        if self.int_shapes:
+            cts = [ct if shape is None else float0_zeros(shape)
+                   for ct, shape in zip(cts, self.int_shapes)]
         out, it = [], iter(cts)
         for t in self.arg_trees:
             out.append(unflatten(t, [next(it) for _ in range(t.num_leaves)]))
@@ -580,13 +609,16 @@ def stop_gradient(x):
 # Jacobians and Hessians (reverse mode: one pullback per output element)
 
 
-def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           allow_int: bool = False):
     """The Jacobian of ``fun`` by reverse mode: ``jac[i, j] = d out[i] / d arg[j]``, with shape
     ``out.shape + arg.shape`` (pytrees: an output-shaped tree of argument-shaped trees).
 
     One forward pass, then the pullback of every row of the identity at once: ``vmap`` of the
     pullback over the basis of the output space, so the program does not grow with the
     output's size (a batched matrix product where a loop would run one pullback per row).
+    ``allow_int=True``: an integer or boolean argument's Jacobian is float0 zeros of shape
+    ``out.shape + arg.shape`` (without it, such an argument is an error, as in ``grad``).
 
     Example:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
@@ -595,14 +627,14 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                [0., 2.]])
     """
     check_function(fun, "jacrev")
-    import funcgrad.numpy as fnp
     from funcgrad.api.batching import vmap
 
     @functools.wraps(fun, updated=())
     def jacobian(*args, **kwargs):
         nums = _argnums(argnums, args, kwargs, fun)
         call = _function_args(fun, args, kwargs, nums)
-        _check_differentiable(call, [call.dynamic_index[i] for i in nums], "jacrev")
+        _check_differentiable(call, [call.dynamic_index[i] for i in nums], "jacrev",
+                              allow_int)
 
         # an argument named twice in argnums is differentiated once, its rows given twice
         # (as grad does): two primals standing for it would each see only part of it
@@ -628,12 +660,11 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         else:  # no output elements: no rows
             rows = tuple(fg_tree_map(lambda x: np.zeros((0, *np.shape(x))), args[i])
                          for i in unique)
-        row_leaves = [flatten(rows[unique.index(i)])[0] for i in nums]
+        row_leaves = [flatten(rows[unique.index(i)], is_float0)[0] for i in nums]
         arg_trees = [flatten(args[i])[1] for i in nums]
         per_out = []
         for a, b, shape in zip(offsets, offsets[1:], shapes):
-            per_arg = [unflatten(tree, [fnp.reshape(leaf[a:b], shape + tuple(leaf.shape[1:]))
-                                        for leaf in leaves])
+            per_arg = [unflatten(tree, [_rows(leaf, a, b, shape) for leaf in leaves])
                        for tree, leaves in zip(arg_trees, row_leaves)]
             per_out.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
         jac = unflatten(out_tree, per_out)
@@ -641,3 +672,15 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     jacobian.__name__ = f"jacrev({name_of(fun)})"
     return jacobian
+
+
+def is_float0(x) -> bool:
+    return isinstance(x, Float0Array)
+
+
+def _rows(leaf, a, b, shape):
+    """Rows a:b of a Jacobian leaf (n_out, *arg), as an array of shape ``shape + arg``."""
+    if is_float0(leaf):  # an integer argument's (allow_int)
+        return float0_zeros(shape + tuple(leaf.shape[1:]))
+    import funcgrad.numpy as fnp
+    return fnp.reshape(leaf[a:b], shape + tuple(leaf.shape[1:]))

@@ -34,6 +34,7 @@ from funcgrad.core.ir import Program
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.ops.collectives import check_axis_name
 from funcgrad.tree import NAMESPACE, flatten, unflatten
+from funcgrad.tree import map as tree_map
 from funcgrad.transforms.batching import batch_program
 
 
@@ -166,7 +167,26 @@ def _build(traced: _Traced, call: FunctionArgs, examples: _Examples, out_axes) -
                 f"vmap of {name_of(call.fun)}: out_axes is None for output "
                 f"{_describe_output(call.out_tree, j)}, but it differs from example to example "
                 "(it depends on a mapped argument); give it an axis in out_axes")
-    return _Entry(batched, consts, call.out_tree)
+    return _Entry(batched, consts, _batched_float0(call.out_tree, size, out_axes))
+
+
+def _batched_float0(out_tree, size, out_axes):
+    """A float0 output (grad's of an integer input, allow_int=True) is a pytree node, not a
+    traced value: it gets the batch axis here (at out_axes if that is one int, else first)."""
+    from funcgrad.dtypes import Float0Array, float0_zeros
+    if "Float0Array" not in str(out_tree):
+        return out_tree
+    axis = out_axes if isinstance(out_axes, int) else 0
+
+    def batched(x):
+        if not isinstance(x, Float0Array):
+            return x
+        shape = list(x.shape)
+        shape.insert(axis if axis >= 0 else len(shape) + 1 + axis, size)
+        return float0_zeros(shape)
+
+    outs = unflatten(out_tree, list(range(out_tree.num_leaves)))
+    return flatten(tree_map(batched, outs, is_leaf=lambda x: isinstance(x, Float0Array)))[1]
 
 
 # ---------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from funcgrad.core.ir import Program, dead_code_elimination
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import is_float
 from funcgrad.transforms.batching import FRONT, batch_program
+from funcgrad.dtypes import float0_zeros
 from funcgrad.transforms.forward import float0, jvp_program, tangent_outputs
 from funcgrad.transforms.reverse import split
 from funcgrad.tree import PyTreeDef, flatten, unflatten
@@ -103,7 +104,7 @@ def _dtype(x) -> np.dtype:
 def _with_zero_tangents(entry, tangent_outs) -> list:
     """A tangent per differentiated output: float0 zeros for the integer ones."""
     it = iter(tangent_outs)
-    return [next(it) if on else np.zeros(aval.shape, float0)
+    return [next(it) if on else float0_zeros(aval.shape)
             for on, aval in zip(entry.has_tangent, entry.out_avals)]
 
 
@@ -333,8 +334,8 @@ def _assemble(out, columns, in_leaves, in_tree, single):
             x_shape = np.shape(x)
             size = int(np.prod(x_shape, dtype=np.int64))
             if column is None:  # an integer output, or no inputs to differentiate
-                block = np.zeros(y_shape + x_shape, _dtype(y) if is_float(_dtype(y))
-                                 else float0)
+                block = (np.zeros(y_shape + x_shape, _dtype(y)) if is_float(_dtype(y))
+                         else float0_zeros(y_shape + x_shape))
             else:
                 part = column[start:start + size] if size != n else column
                 moved = fnp.moveaxis(part, 0, -1) if y_shape else part

@@ -83,9 +83,10 @@ def check_dtype(dtype, where: str = "") -> np.dtype:
     if dtype not in _SUPPORTED:
         if dtype.names == ("float0",):  # (fg.float0, defined with forward mode)
             raise FuncgradTypeError(
-                f"a float0 value{where}: the tangent jvp, linearize or jacfwd gives an integer "
-                "output, which a traced function (jit, vmap, grad, make_ir) cannot take or "
-                "return; return the integer output as aux (has_aux=True), or call jvp outside")
+                f"a float0 value{where}: a traced function (jit, vmap, grad, make_ir) cannot "
+                "compute with one, nor take or return one made with NumPy (those grad, vjp and "
+                "jvp return for integers pass through); return an integer output as aux "
+                "(has_aux=True), or call jvp outside")
         names = ", ".join(d.name for d in SUPPORTED_DTYPES)
         hint = " (complex numbers are not supported)" if dtype.kind == "c" else ""
         raise FuncgradTypeError(f"dtype {dtype.name}{hint} is not supported{where}; "

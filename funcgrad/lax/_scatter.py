@@ -14,8 +14,9 @@ a gather clips by default and a scatter drops. (JAX's default for gather is
 slice read; funcgrad's clips both. An index that breaks the promise is undefined in JAX.)
 Not supported, with a clear error: the
 operand batching dimensions (``operand_batching_dims``, ``start_indices_batching_dims``)
-and the mode ``'one_hot'``. ``scatter_min``, ``scatter_max`` and ``scatter_apply`` are not
-here (``fnp.at`` has no min or max yet).
+and the mode ``'one_hot'``. ``scatter_apply`` is not here. The gradient of ``scatter_min``
+and ``scatter_max`` splits each element's cotangent equally among the values that reached
+its result (the operand's element and the equal updates), as JAX's does.
 
 Example:
     >>> from funcgrad import lax
@@ -40,7 +41,7 @@ from funcgrad.numpy import _indexing
 from funcgrad.numpy._util import array_arg
 
 __all__ = ["GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode", "gather",
-           "scatter", "scatter_add", "scatter_mul"]
+           "scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max"]
 
 
 class GatherDimensionNumbers(NamedTuple):
@@ -305,3 +306,33 @@ def scatter(operand, scatter_indices, updates, dimension_numbers, *,
     return _scatter("scatter", "set", operand, scatter_indices, updates, dimension_numbers,
                     mode)
 
+
+
+def scatter_min(operand, scatter_indices, updates, dimension_numbers, *,
+                indices_are_sorted: bool = False, unique_indices: bool = False, mode=None):
+    """``operand`` with each element of the windows at ``scatter_indices`` replaced by the
+    smallest of it and the updates written there: JAX's ``lax.scatter_min``.
+
+    Example:
+        >>> dn = lax.ScatterDimensionNumbers((), (0,), (0,))
+        >>> lax.scatter_min(np.ones(3), np.array([[0], [0], [2]]), np.array([2.0, -3.0, 0.5]),
+        ...                 dn)
+        array([-3. ,  1. ,  0.5])
+    """
+    return _scatter("scatter_min", "min", operand, scatter_indices, updates,
+                    dimension_numbers, mode)
+
+
+def scatter_max(operand, scatter_indices, updates, dimension_numbers, *,
+                indices_are_sorted: bool = False, unique_indices: bool = False, mode=None):
+    """``operand`` with each element of the windows at ``scatter_indices`` replaced by the
+    largest of it and the updates written there: JAX's ``lax.scatter_max``.
+
+    Example:
+        >>> dn = lax.ScatterDimensionNumbers((), (0,), (0,))
+        >>> lax.scatter_max(np.ones(3), np.array([[0], [0], [2]]), np.array([2.0, 3.0, 0.5]),
+        ...                 dn)
+        array([3., 1., 1.])
+    """
+    return _scatter("scatter_max", "max", operand, scatter_indices, updates,
+                    dimension_numbers, mode)

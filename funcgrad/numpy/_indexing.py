@@ -148,7 +148,8 @@ def getitem(x, index):
 
 
 def scatter(x, index, values, mode):
-    """``x.at[index].set(values)`` (mode 'set', 'add' or 'multiply') for a traced ``x``."""
+    """``x.at[index].set(values)`` (mode 'set', 'add', 'multiply', 'min' or 'max') for a
+    traced ``x``."""
     from funcgrad.numpy._util import scalar_or_array
     entries, apart = _entries(x.ndim, index)
     if _holds_none(entries):

@@ -150,13 +150,21 @@ class _IndexUpdateRef:
 
     mul = multiply
 
-    def __getattr__(self, name):  # JAX's .min, .max, .divide, .power, .apply: not here
+    def min(self, values):
+        """The smaller of each selected element and the values (repeats: the smallest)."""
+        return fnp._indexing.scatter(self.array, self.index, values, "min")
+
+    def max(self, values):
+        """The larger of each selected element and the values (repeats: the largest)."""
+        return fnp._indexing.scatter(self.array, self.index, values, "max")
+
+    def __getattr__(self, name):  # JAX's .divide, .power, .apply: not here
         if name.startswith("__"):  # what copy and pickle look for
             raise AttributeError(name)
         raise FuncgradTypeError(
-            f"x.at[index].{name} is not supported: funcgrad has .set, .add, .multiply (.mul) "
-            f"and .get. Where no index repeats, x.at[index].set(f(x[index], v)) does it (for "
-            f".max, f is fnp.maximum)")
+            f"x.at[index].{name} is not supported: funcgrad has .set, .add, .multiply (.mul), "
+            f".min, .max and .get. Where no index repeats, x.at[index].set(f(x[index], v)) "
+            f"does it")
 
 
 def install() -> None:

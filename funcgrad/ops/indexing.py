@@ -188,7 +188,8 @@ def _scatter_rule(x, *operands, spec, mode):
     return x.strong()
 
 
-_UFUNC_AT = {"add": np.add.at, "multiply": np.multiply.at}
+_UFUNC_AT = {"add": np.add.at, "multiply": np.multiply.at, "min": np.minimum.at,
+             "max": np.maximum.at}
 
 
 def _scatter_impl(x, *operands, spec, mode):
@@ -215,12 +216,27 @@ def _scatter_vjp(cts, inputs, outputs, active, *, spec, mode):
             du = where(_wins(x, indices, spec), du, x.dtype.type(0))
     elif mode == "add":
         dx, du = g, gather(g, indices, spec) if active[-1] else None
+    elif mode in ("min", "max"):
+        dx, du = _extremum_shares(g, x, indices, updates, outputs[0], spec)
+        du = du if active[-1] else None
     else:
         dx = scatter(g, indices, updates, spec, "multiply")
         du = gather(g * x, indices, spec) if active[-1] else None
         if du is not None and repeats:
             du = du * _product_of_others(x, indices, updates, spec)
     return [dx] + [None] * len(indices) + [unbroadcast(du, updates) if active[-1] else None]
+
+
+def _extremum_shares(g, x, indices, updates, out, spec):
+    """The min/max scatter's cotangents of x and of the updates, as JAX gives them: each
+    place's cotangent is split equally among all the values that reached the result there
+    (x's element and the updates equal to it), as maximum's is at a tie."""
+    u = broadcast_to(updates, _selected_shape(x, indices, spec))
+    zero, one = x.dtype.type(0), x.dtype.type(1)
+    x_wins = where(x == out, one, zero)
+    u_wins = where(u == gather(out, indices, spec), one, zero)
+    share = g / scatter(x_wins, indices, u_wins, spec, "add")  # the count is >= 1 everywhere
+    return share * x_wins, gather(share, indices, spec) * u_wins
 
 
 def _selected_shape(x, indices, spec):
@@ -264,6 +280,13 @@ def _scatter_jvp(primals, tangents, *, spec, mode):
     (x, *indices, updates), (tx, *_, tu) = primals, tangents
     out = scatter_p.bind(x, *indices, updates, spec=spec, mode=mode)
     zero = x.dtype.type(0)
+    if mode in ("min", "max"):  # the tangents of the values that won, averaged at ties
+        ct = _extremum_shares(broadcast_to(x.dtype.type(1), x.shape), x, indices, updates,
+                              out, spec)
+        tx = None if tx is None else tx * ct[0]
+        tu = None if tu is None else scatter(broadcast_to(zero, x.shape), indices,
+                                             tu * ct[1], spec, "add")
+        return [out], [tu if tx is None else tx if tu is None else tx + tu]
     if mode == "multiply":
         dx = None if tx is None else scatter(tx, indices, updates, spec, "multiply")
         if tu is not None and indices:
@@ -278,7 +301,8 @@ def _scatter_jvp(primals, tangents, *, spec, mode):
     return [out], [scatter(tx, indices, tu, spec, mode)]
 
 
-_SCATTER_OPS = {"set": "=", "add": "+=", "multiply": "*="}
+_SCATTER_OPS = {"set": "{0} = {1}", "add": "{0} += {1}", "multiply": "{0} *= {1}",
+                "min": "{0} = np.minimum({0}, {1})", "max": "{0} = np.maximum({0}, {1})"}
 
 
 def _lower_scatter(ctx, eqn):
@@ -294,7 +318,8 @@ def _lower_scatter(ctx, eqn):
         at = [index[lead + a] if d == selected[lead + a] else "0"
               for a, d in enumerate(updates.shape)]
         value = f"{u}[{', '.join(at)}]" if at else u
-        ctx.emit(f"{name}[{', '.join(target)}] {_SCATTER_OPS[eqn.params['mode']]} {value}")
+        place = f"{name}[{', '.join(target)}]"
+        ctx.emit(_SCATTER_OPS[eqn.params["mode"]].format(place, value))
     ctx.bind(out, name)
 
 

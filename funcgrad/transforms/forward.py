@@ -18,19 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.ir import (Program, Var, common_subexpression_elimination,
                               dead_code_elimination)
 from funcgrad.core.tracing import new_trace, source_of
 from funcgrad.core.types import is_float
+from funcgrad.dtypes import float0  # noqa: F401  (the tangent dtype of integers, as JAX's)
 from funcgrad.ops.elementwise import convert_element_type
 from funcgrad.ops.shape import broadcast_to, shape_of
 from funcgrad.rules import ZERO_DERIVATIVE, jvp_rules
 from funcgrad.transforms.reverse import zeros
 
-float0 = np.dtype([("float0", np.void, 0)])  # the tangent dtype of integers, as in JAX
 
 
 def tangent_outputs(program: Program) -> list[bool]:

@@ -53,7 +53,7 @@ def zeros(aval):
 
 
 def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence,
-            keep: Sequence[bool] | None = None) -> Program:
+            keep: Sequence[bool] | None = None, saved: Sequence = ()) -> Program:
     """The adjoint of ``program``.
 
     ``wrt[i]``: differentiate with respect to ``program.inputs[i]``.
@@ -62,11 +62,16 @@ def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence,
     ``keep[j]``: return output j (default: all). ``grad`` drops the loss itself, so that the
     forward equations only it needs are removed.
 
-    The adjoint's inputs are ``program.inputs`` and then one cotangent per COTANGENT_INPUT
-    seed; its outputs are the kept program outputs and then the cotangent of each wrt input.
+    ``saved``: equations of ``program`` (without split rules) whose outputs are not recomputed
+    but given (a checkpoint policy's saved values).
+
+    The adjoint's inputs are ``program.inputs``, the outputs of the ``saved`` equations, and
+    then one cotangent per COTANGENT_INPUT seed; its outputs are the kept program outputs and
+    then the cotangent of each wrt input.
     """
     with new_trace() as trace:
         primals = [trace.new_input(v.aval) for v in program.inputs]
+        given = {id(v): trace.new_input(v.aval) for e in saved for v in e.outputs}
         ct_inputs = iter([trace.new_input(v.aval.strong())
                           for v, s in zip(program.outvars, seeds) if s is COTANGENT_INPUT])
         env: dict[int, object] = {}
@@ -75,7 +80,7 @@ def adjoint(program: Program, wrt: Sequence[bool], seeds: Sequence,
             return atom.value if isinstance(atom, Literal) else env[id(atom)]
 
         active = {id(v) for v, on in zip(program.inputs, wrt) if on and is_float(v.aval.dtype)}
-        residuals = _forward(program, primals, env, active)
+        residuals = _forward(program, primals, env, active, given)
         out_cts = [next(ct_inputs) if s is COTANGENT_INPUT else s for s in seeds]
         cts = _backward_pass(program, read, active, out_cts, residuals)
         keep = [True] * len(program.outvars) if keep is None else keep
@@ -134,16 +139,19 @@ def _backward_pass(program, read, active, out_cts, residuals) -> dict:
     return cts
 
 
-def _forward(program, primals, env, active):
-    """Re-emit the forward equations (filling ``env``); mark the values that depend on the wrt
-    inputs; return the residuals that split rules saved for their backward halves."""
+def _forward(program, primals, env, active, given=None):
+    """Re-emit the forward equations (filling ``env``), but for those whose outputs are
+    ``given`` (var id -> value); mark the values that depend on the wrt inputs; return the
+    residuals that split rules saved for their backward halves."""
     residuals = {}
 
     def apply(eqn, ins):
         prim = eqn.primitive
         flags = [isinstance(a, Var) and id(a) in active for a in eqn.inputs]
         split = vjp_split_rules.get(prim)
-        if split is not None and any(flags):
+        if given and id(eqn.outputs[0]) in given:
+            outs = [given[id(v)] for v in eqn.outputs]
+        elif split is not None and any(flags):
             with source_of(eqn.source):
                 outs, residuals[id(eqn)] = split[0](ins, flags, **eqn.params)
         else:
