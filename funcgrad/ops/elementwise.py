@@ -532,7 +532,9 @@ batch_rules[stop_gradient_p] = elementwise_batch(stop_gradient_p)
 def convert_element_type(x, dtype, weak_type=False):
     dtype = np.dtype(dtype)
     aval = getattr(x, "aval", None)  # a tracer's: its weakness matters too
-    if getattr(x, "dtype", None) == dtype and (aval is None or aval.weak_type == weak_type):
+    # `is not None` first: NumPy reads None as float64, so a Python number would pass
+    x_dtype = getattr(x, "dtype", None)
+    if x_dtype is not None and x_dtype == dtype and (aval is None or aval.weak_type == weak_type):
         return x
     return convert_element_type_p.bind(x, dtype=dtype, weak_type=weak_type)
 
