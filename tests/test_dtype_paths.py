@@ -224,3 +224,13 @@ def test_dividing_or_and_ing_with_a_python_int_the_dtype_cannot_hold_works_as_in
         np.testing.assert_array_equal(g, e)
     np.testing.assert_array_equal(expected[0], [-0.0, -0.5, -100.0, -127.5])
     np.testing.assert_array_equal(expected[2], [False, True, True, True])
+
+
+def test_a_uint64_constant_above_int64s_range_compiles():
+    """Compiled code reads integer constants from an int64 table: 2**64 - 1 did not fit it
+    (an OverflowError while building the table); it goes in as its bits."""
+    x = np.array([1, 2], np.uint64)
+    out = fg.jit(lambda a: (fnp.where(a > 1, np.uint64(2**64 - 1), a), a + np.uint64(2**63 + 5)),
+                 compile="sync")(x)
+    np.testing.assert_array_equal(out[0], np.array([1, 2**64 - 1], np.uint64))
+    np.testing.assert_array_equal(out[1], np.array([2**63 + 6, 2**63 + 7], np.uint64))
