@@ -163,3 +163,19 @@ def test_dot_general_preferred_element_type():
         np.ones((2, 2), np.float32))
     assert g.dtype == np.float32
     np.testing.assert_array_equal(g, np.full((2, 2), 4.0))
+
+
+def test_convert_element_type_saturates_floats_as_xla():
+    x = np.array([np.inf, -np.inf, np.nan, 2.7, -2.7, 300.0, 1e30, 2.0**63])
+    want = {np.int32: [2**31 - 1, -2**31, 0, 2, -2, 300, 2**31 - 1, 2**31 - 1],
+            np.uint8: [255, 0, 0, 2, 0, 255, 255, 255],
+            np.int64: [2**63 - 1, -2**63, 0, 2, -2, 300, 2**63 - 1, 2**63 - 1],
+            np.uint64: [2**64 - 1, 0, 0, 2, 0, 300, 2**64 - 1, 2**63]}
+    compiled = fg.jit(lambda a: [lax.convert_element_type(a, d) for d in want],
+                      compile="sync")(x)  # (one compile: undefined in Numba unless saturated)
+    for (dtype, expected), got_compiled in zip(want.items(), compiled):
+        expected = np.array(expected, dtype)
+        for got in (lax.convert_element_type(x, dtype), got_compiled,
+                    lax.convert_element_type(x.astype(np.float32), dtype)):
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got, expected)

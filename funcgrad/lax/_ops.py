@@ -329,13 +329,34 @@ def clamp(min, x, max):  # noqa: A002  (jax.lax.clamp's argument order and names
 
 
 def convert_element_type(operand, new_dtype):
-    """``operand`` converted to ``new_dtype``.
+    """``operand`` converted to ``new_dtype``. Floats become integers as in XLA: truncated
+    towards zero and saturated at the integer dtype's range, NaN giving 0 (NumPy's ``astype``
+    leaves those undefined).
 
     Example:
-        >>> lax.convert_element_type(np.array([1.7]), np.int32)
-        array([1], dtype=int32)
+        >>> lax.convert_element_type(np.array([1.7, -1.0, 300.0, np.nan]), np.uint8)
+        array([  1,   0, 255,   0], dtype=uint8)
     """
+    new_dtype = np.dtype(new_dtype)
+    operand = array_arg(operand, "operand")
+    if operand.dtype.kind == "f" and new_dtype.kind in "iu":
+        return _saturating_astype(operand, new_dtype)
     return fnp.astype(operand, new_dtype)
+
+
+def _saturating_astype(x, int_dtype):
+    """Float ``x`` as ``int_dtype``, NaN as 0 and beyond the range as its ends. Clipped
+    first to the floats of x's dtype inside the range (int64's largest is not a float:
+    clipped to it, a float would round up out of range), then set to the largest integer
+    where x is above them."""
+    info = np.iinfo(int_dtype)
+    lo, hi = (np.asarray(bound, x.dtype) for bound in (info.min, info.max))
+    if int(hi) > info.max:
+        hi = np.nextafter(hi, x.dtype.type(0))
+    inside = fnp.astype(fnp.where(fnp.isnan(x), x.dtype.type(0), fnp.clip(x, lo, hi)),
+                        int_dtype)
+    # (the largest as a 0-d array: as a literal, uint64's would not fit compiled code's int64s)
+    return fnp.where(x > hi, np.asarray(info.max, int_dtype), inside)
 
 
 def select_n(which, *cases):
