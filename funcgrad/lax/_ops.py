@@ -464,13 +464,14 @@ def _identity(operand, axes, which: str) -> dict:
     if all(shape[a] for a in axes):
         return {}
     dtype = np.dtype(fnp.asarray(operand).dtype)
+    bounds: tuple
     if dtype == np.bool_:
-        lowest, highest = False, True
+        bounds = (False, True)
     elif dtype.kind == "f":
-        lowest, highest = -np.inf, np.inf
+        bounds = (-np.inf, np.inf)
     else:
-        lowest, highest = np.iinfo(dtype).min, np.iinfo(dtype).max
-    return {"initial": lowest if which == "max" else highest}
+        bounds = (np.iinfo(dtype).min, np.iinfo(dtype).max)
+    return {"initial": bounds[0] if which == "max" else bounds[1]}
 
 
 def cumsum(operand, axis: int = 0, reverse: bool = False):
