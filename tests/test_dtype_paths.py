@@ -206,3 +206,31 @@ def test_comparing_with_a_python_int_the_dtype_cannot_hold_is_exact_as_in_numpy(
     expected = compare(x)  # NumPy compares the values (NEP 50), no wrapping around
     np.testing.assert_array_equal(fg.jit(compare)(x), expected)
     np.testing.assert_array_equal(fg.vmap(compare)(x[None])[0], expected)
+
+
+def test_dividing_or_and_ing_with_a_python_int_the_dtype_cannot_hold_works_as_in_numpy():
+    """x / -2 and logical_and(x, 300) of a uint8 x do not compute in uint8: NumPy (and JAX)
+    take them; tracing refused them, and compiled code would have made -2 the uint8 254."""
+    x = np.array([0, 1, 200, 255], np.uint8)
+
+    def f(x):
+        return x / -2, -2 / x, fnp.logical_and(x, -2), fnp.logical_xor(300, x), x / 2 ** 40
+
+    with np.errstate(all="ignore"):
+        expected = f(x)
+        got = fg.jit(f, compile="sync")(x)
+    for g, e in zip(got, expected):
+        assert g.dtype == e.dtype
+        np.testing.assert_array_equal(g, e)
+    np.testing.assert_array_equal(expected[0], [-0.0, -0.5, -100.0, -127.5])
+    np.testing.assert_array_equal(expected[2], [False, True, True, True])
+
+
+def test_a_uint64_constant_above_int64s_range_compiles():
+    """Compiled code reads integer constants from an int64 table: 2**64 - 1 did not fit it
+    (an OverflowError while building the table); it goes in as its bits."""
+    x = np.array([1, 2], np.uint64)
+    out = fg.jit(lambda a: (fnp.where(a > 1, np.uint64(2**64 - 1), a), a + np.uint64(2**63 + 5)),
+                 compile="sync")(x)
+    np.testing.assert_array_equal(out[0], np.array([1, 2**64 - 1], np.uint64))
+    np.testing.assert_array_equal(out[1], np.array([2**63 + 6, 2**63 + 7], np.uint64))

@@ -69,6 +69,29 @@ def test_unary_functions_of_integers_match_numpy(dtype):
         _same(getattr(fnp, name)(x), getattr(np, name)(x))
 
 
+def test_modf_of_a_python_int_gives_floats():
+    # the integral part was the int itself: converting a Python number to float64 was skipped
+    # because NumPy reads None (the number's missing dtype) as float64
+    _same(fnp.modf(3), (np.float64(0.0), np.float64(3.0)))
+    _same(fnp.modf(-2), (np.float64(-0.0), np.float64(-2.0)))
+
+
+def test_fmax_and_fmin_ignore_nan():
+    a = np.array([np.nan, 1.0, 2.5, np.nan, 4.0, -np.inf])
+    b = np.array([127.0, np.nan, 2.5, np.nan, 3.0, np.nan])
+    for fn, np_fn in ((fnp.fmax, np.fmax), (fnp.fmin, np.fmin)):
+        _same(fn(a, b), np_fn(a, b))
+        _same(fn(a, np.array([7, 1, 2, 3, 4, 5], np.int8)),
+              np_fn(a, np.array([7, 1, 2, 3, 4, 5], np.int8)))
+        _same(fn(a.astype(np.float32), 2.0), np_fn(a.astype(np.float32), 2.0))
+        _same(fn(np.array([3, -1], np.int32), 0), np_fn(np.array([3, -1], np.int32), 0))
+        _same(fg.jit(fn)(a, b), np_fn(a, b))
+    # the gradient goes to the non-NaN argument, half to each at a tie (as maximum's)
+    ga, gb = fg.grad(lambda a, b: fnp.sum(fnp.fmax(a, b)), argnums=(0, 1))(a[:5], b[:5])
+    np.testing.assert_array_equal(ga, [0.0, 1.0, 0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(gb, [1.0, 0.0, 0.5, 1.0, 0.0])
+
+
 @pytest.mark.parametrize("dtypes", [(np.float64, np.float64), (np.float32, np.float32),
                                     (np.int64, np.int64), (np.int32, np.int8),
                                     (np.uint8, np.uint8)])

@@ -272,6 +272,8 @@ def test_nan_reductions_options_and_integers():
     with pytest.raises(FuncgradValueError, match="All-NaN"):
         fnp.nanargmax(x, axis=1)
     same(traced(lambda x: fnp.nanargmax(x, axis=1), x), np.array([2, -1, 1]))  # JAX's -1
+    # on a constant inside a trace (the NaN check was made on a traced isnan)
+    same(traced(lambda: fnp.nanargmin(y, axis=0)), np.nanargmin(y, axis=0))
 
 
 def test_nan_variance_of_infinities_is_nan():

@@ -307,7 +307,7 @@ class LoweringContext:
         floating = dtype.kind == "f"
         table: list = text.floats if floating else text.ints
         names = text.float_names if floating else text.int_names
-        table.append(float(value) if floating else int(value))
+        table.append(float(value) if floating else _int64_bits(int(value)))
         name = f"{'c' if floating else 'k'}{len(table) - 1}"
         if dtype in (np.float64, np.int64):  # the tables' own types: no cast
             names.append(name)
@@ -529,3 +529,9 @@ class LoweringContext:
                 claimed.add(id(out))
                 outputs[k] = dest
         return outputs
+
+
+def _int64_bits(n: int) -> int:
+    """``n`` as the int64 table holds it: a uint64 above int64's range as its bits, which
+    the cast to uint64 on reading gives back."""
+    return n - (1 << 64) if n >= 1 << 63 else n

@@ -329,13 +329,34 @@ def clamp(min, x, max):  # noqa: A002  (jax.lax.clamp's argument order and names
 
 
 def convert_element_type(operand, new_dtype):
-    """``operand`` converted to ``new_dtype``.
+    """``operand`` converted to ``new_dtype``. Floats become integers as in XLA: truncated
+    towards zero and saturated at the integer dtype's range, NaN giving 0 (NumPy's ``astype``
+    leaves those undefined).
 
     Example:
-        >>> lax.convert_element_type(np.array([1.7]), np.int32)
-        array([1], dtype=int32)
+        >>> lax.convert_element_type(np.array([1.7, -1.0, 300.0, np.nan]), np.uint8)
+        array([  1,   0, 255,   0], dtype=uint8)
     """
+    new_dtype = np.dtype(new_dtype)
+    operand = array_arg(operand, "operand")
+    if operand.dtype.kind == "f" and new_dtype.kind in "iu":
+        return _saturating_astype(operand, new_dtype)
     return fnp.astype(operand, new_dtype)
+
+
+def _saturating_astype(x, int_dtype):
+    """Float ``x`` as ``int_dtype``, NaN as 0 and beyond the range as its ends. Clipped
+    first to the floats of x's dtype inside the range (int64's largest is not a float:
+    clipped to it, a float would round up out of range), then set to the largest integer
+    where x is above them."""
+    info = np.iinfo(int_dtype)
+    lo, hi = (np.asarray(bound, x.dtype) for bound in (info.min, info.max))
+    if int(hi) > info.max:
+        hi = np.nextafter(hi, x.dtype.type(0))
+    inside = fnp.astype(fnp.where(fnp.isnan(x), x.dtype.type(0), fnp.clip(x, lo, hi)),
+                        int_dtype)
+    # (the largest as a 0-d array: as a literal, uint64's would not fit compiled code's int64s)
+    return fnp.where(x > hi, np.asarray(info.max, int_dtype), inside)
 
 
 def select_n(which, *cases):
@@ -361,7 +382,16 @@ def dot(lhs, rhs, precision=None, preferred_element_type=None):
         >>> lax.dot(np.eye(2), np.array([1.0, 2.0]))
         array([1., 2.])
     """
+    lhs, rhs = _preferred(lhs, rhs, preferred_element_type)
     return fnp.dot(lhs, rhs)
+
+
+def _preferred(lhs, rhs, dtype):
+    """The operands in ``preferred_element_type``, the dtype JAX gives the product (int8
+    operands accumulate in int32 when asked for it)."""
+    if dtype is None:
+        return lhs, rhs
+    return fnp.astype(lhs, dtype), fnp.astype(rhs, dtype)
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
@@ -374,7 +404,8 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
         (2, 4)
     """
     (lc, rc), (lb, rb) = dimension_numbers
-    return _dot_general(array_arg(lhs, "lhs"), array_arg(rhs, "rhs"),
+    lhs, rhs = _preferred(array_arg(lhs, "lhs"), array_arg(rhs, "rhs"), preferred_element_type)
+    return _dot_general(lhs, rhs,
                         (tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
 
 
@@ -385,7 +416,7 @@ def reduce_sum(operand, axes):
         >>> lax.reduce_sum(np.ones((2, 3)), (1,))
         array([3., 3.])
     """
-    return fnp.sum(operand, axis=tuple(axes))
+    return fnp.sum(operand, axis=tuple(axes), dtype=_kept_dtype(operand))
 
 
 def reduce_max(operand, axes):
@@ -395,7 +426,7 @@ def reduce_max(operand, axes):
         >>> lax.reduce_max(np.array([[1.0, 5.0]]), (1,))
         array([5.])
     """
-    return fnp.max(operand, axis=tuple(axes))
+    return fnp.max(operand, axis=tuple(axes), **_identity(operand, axes, "max"))
 
 
 def reduce_min(operand, axes):
@@ -405,7 +436,7 @@ def reduce_min(operand, axes):
         >>> lax.reduce_min(np.array([[1.0, 5.0]]), (1,))
         array([1.])
     """
-    return fnp.min(operand, axis=tuple(axes))
+    return fnp.min(operand, axis=tuple(axes), **_identity(operand, axes, "min"))
 
 
 def reduce_prod(operand, axes):
@@ -415,7 +446,32 @@ def reduce_prod(operand, axes):
         >>> lax.reduce_prod(np.array([[2.0, 5.0]]), (1,))
         array([10.])
     """
-    return fnp.prod(operand, axis=tuple(axes))
+    return fnp.prod(operand, axis=tuple(axes), dtype=_kept_dtype(operand))
+
+
+def _kept_dtype(operand):
+    """The dtype of a sum or product: the operand's, as in JAX's lax, where NumPy's widen
+    small integers (an int8 sum wraps around in int8). Booleans sum as NumPy's do."""
+    dtype = fnp.asarray(operand).dtype
+    return None if dtype == np.bool_ else dtype
+
+
+def _identity(operand, axes, which: str) -> dict:
+    """``initial=`` for reduce_max or reduce_min over an empty axis: the identity JAX's
+    reduction gives (-inf for max of floats, the dtype's lowest integer...) where NumPy's
+    has none and raises. Nothing for non-empty axes, whose result does not need it."""
+    shape = fnp.shape(operand)
+    if all(shape[a] for a in axes):
+        return {}
+    dtype = np.dtype(fnp.asarray(operand).dtype)
+    bounds: tuple
+    if dtype == np.bool_:
+        bounds = (False, True)
+    elif dtype.kind == "f":
+        bounds = (-np.inf, np.inf)
+    else:
+        bounds = (np.iinfo(dtype).min, np.iinfo(dtype).max)
+    return {"initial": bounds[0] if which == "max" else bounds[1]}
 
 
 def cumsum(operand, axis: int = 0, reverse: bool = False):
@@ -426,8 +482,8 @@ def cumsum(operand, axis: int = 0, reverse: bool = False):
         array([6., 5., 3.])
     """
     if reverse:
-        return fnp.flip(fnp.cumsum(fnp.flip(operand, axis), axis=axis), axis)
-    return fnp.cumsum(operand, axis=axis)
+        return fnp.flip(cumsum(fnp.flip(operand, axis), axis), axis)
+    return fnp.cumsum(operand, axis=axis, dtype=_kept_dtype(operand))
 
 
 def cumprod(operand, axis: int = 0, reverse: bool = False):
@@ -438,8 +494,8 @@ def cumprod(operand, axis: int = 0, reverse: bool = False):
         array([1., 2., 6.])
     """
     if reverse:
-        return fnp.flip(fnp.cumprod(fnp.flip(operand, axis), axis=axis), axis)
-    return fnp.cumprod(operand, axis=axis)
+        return fnp.flip(cumprod(fnp.flip(operand, axis), axis), axis)
+    return fnp.cumprod(operand, axis=axis, dtype=_kept_dtype(operand))
 
 
 def full(shape, fill_value, dtype=None):
@@ -581,7 +637,8 @@ def concatenate(operands, dimension: int):
 
 def pad(operand, padding_value, padding_config):
     """``operand`` padded with ``padding_value``: ``padding_config`` holds (low, high,
-    interior) per axis; negative low or high crop. Interior padding must be 0.
+    interior) per axis: ``interior`` values between neighbours, then ``low`` before and
+    ``high`` after (negative ones crop).
 
     Example:
         >>> lax.pad(np.array([1.0, 2.0]), 0.0, [(1, 2, 0)])
@@ -593,12 +650,14 @@ def pad(operand, padding_value, padding_config):
         raise ShapeError(f"lax.pad needs one (low, high, interior) per axis of "
                          f"{_operand_aval(operand)}, got "
                          f"{len(padding_config)} (low, high, interior)")
-    if any(interior for _, _, interior in padding_config):
-        raise NotImplementedError("lax.pad: interior padding is not supported")
-    crops = tuple(builtins.slice(-lo if lo < 0 else None, hi if hi < 0 else None)
-                  for lo, hi, _ in padding_config)
-    widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi, _ in padding_config]
-    return fnp.pad(operand[crops], widths, constant_values=padding_value)
+    for axis, ((lo, hi, interior), n) in enumerate(zip(padding_config, operand.shape)):
+        if interior < 0 or lo + hi + n + interior * builtins.max(n - 1, 0) < 0:
+            raise ShapeError(f"lax.pad: (low, high, interior) = {(lo, hi, interior)} does not "
+                             f"fit axis {axis} of {_operand_aval(operand)}: interior must be "
+                             f">= 0 and the padded size at least 0")
+    from funcgrad.lax._windows import _padded  # (which builds on this module)
+    return _padded(operand, 0, [(lo, hi) for lo, hi, _ in padding_config],
+                   [interior + 1 for _, _, interior in padding_config], padding_value)
 
 
 def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
@@ -661,7 +720,8 @@ def index_in_dim(operand, index: int, axis: int = 0, keepdims: bool = True):
 
 
 def _clamped_starts(operand, start_indices, slice_sizes):
-    """JAX's rule: each start, possibly traced, is clamped so that the slice fits."""
+    """JAX's rule: each start, possibly traced, counts from the end if negative and is then
+    clamped so that the slice fits."""
     if len(start_indices) != operand.ndim or len(slice_sizes) != operand.ndim:
         raise ShapeError(f"dynamic slice of an array of {operand.ndim} axes needs one start "
                          f"and one size per axis, got {len(start_indices)} and "
@@ -669,8 +729,14 @@ def _clamped_starts(operand, start_indices, slice_sizes):
     for n, size in zip(operand.shape, slice_sizes):
         if not 0 <= size <= n:
             raise ShapeError(f"dynamic slice: size {size} does not fit an axis of {n}")
-    return [fnp.clip(fnp.astype(start, np.int64), 0, n - size)
+    return [fnp.clip(_from_end(fnp.astype(start, np.int64), n), 0, n - size)
             for start, n, size in zip(start_indices, operand.shape, slice_sizes)]
+
+
+def _from_end(start, n: int):
+    """A negative start counts from the end of its axis of ``n``, as JAX's does (once:
+    what is still negative is then clamped)."""
+    return fnp.where(start < 0, start + n, start)
 
 
 def _index_grids(starts, sizes):
@@ -783,16 +849,18 @@ def sort(operand, dimension: int = -1, is_stable: bool = True, num_keys: int = 1
 
 
 def top_k(operand, k: int):
-    """The ``k`` largest values along the last axis, in descending order, and their indices
-    (ties: the lower index first, as in JAX).
+    """The ``k`` largest values along the last axis, in descending order, and their int32
+    indices (ties: the lower index first; NaN counts as the largest, as in JAX).
 
     Example:
         >>> lax.top_k(np.array([1.0, 4.0, 2.0, 4.0]), 2)
-        (array([4., 4.]), array([1, 3]))
+        (array([4., 4.]), array([1, 3], dtype=int32))
     """
     operand = array_arg(operand, "operand")
     if not 0 <= k <= (operand.shape[-1] if operand.ndim else 0):
         raise ShapeError(f"top_k needs 0 <= k <= the size of the last axis, got k={k} for "
                          f"{_operand_aval(operand)}")
-    order = fnp.argsort(-operand, axis=-1)[..., :k]
-    return fnp.take_along_axis(operand, order, axis=-1), order
+    # a descending sort, not an ascending one of -operand: negating wraps unsigned and the
+    # lowest signed integers around, and keeps NaN last where JAX's counts it the largest
+    order = fnp.argsort(operand, axis=-1, descending=True, stable=True)[..., :k]
+    return fnp.take_along_axis(operand, order, axis=-1), fnp.astype(order, np.int32)

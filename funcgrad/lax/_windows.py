@@ -116,15 +116,18 @@ def _along(x, axis, start, stop, step=1):
 
 
 def _pad(x, axis, lo, hi, fill):
-    if lo < 0 or hi < 0:
-        x = _along(x, axis, builtins.max(-lo, 0), x.shape[axis] - builtins.max(-hi, 0))
+    """Padded, then cropped where lo or hi is negative: a crop may eat into the padding on
+    the other side, as XLA's does."""
     parts = []
     for width in (builtins.max(lo, 0), builtins.max(hi, 0)):
         shape = list(x.shape)
         shape[axis] = width
         parts.append(_filled(shape, fill, x.dtype) if width else None)
     pieces = [p for p in (parts[0], x, parts[1]) if p is not None]
-    return pieces[0] if len(pieces) == 1 else fnp.concatenate(pieces, axis=axis)
+    x = pieces[0] if len(pieces) == 1 else fnp.concatenate(pieces, axis=axis)
+    if lo < 0 or hi < 0:
+        x = _along(x, axis, builtins.max(-lo, 0), x.shape[axis] - builtins.max(-hi, 0))
+    return x
 
 
 def _patches(x, first_axis, window, strides, pads, base_dilation, window_dilation, fill,

@@ -381,9 +381,10 @@ def _nan_arg(name, arg, worst):
         a = array_arg(a)
         if a.dtype.kind != "f":
             return arg(a, axis=axis, keepdims=keepdims)
-        nan = fnp.isnan(a)
-        if not isinstance(a, Tracer) and np.any(np.all(nan, axis=axis)):
+        # checked with NumPy: inside a trace, fnp.isnan of a constant is traced
+        if not isinstance(a, Tracer) and np.any(np.all(np.isnan(a), axis=axis)):
             raise FuncgradValueError(f"{name}: All-NaN slice encountered")
+        nan = fnp.isnan(a)
         index = arg(fnp.where(nan, worst, a), axis=axis, keepdims=keepdims)
         # traced, an all-NaN slice cannot raise: its index is -1 (as in JAX)
         return _scalar(fnp.where(fnp.all(nan, axis=axis, keepdims=keepdims), -1, index))

@@ -156,14 +156,6 @@ maximum = _ufunc(ew.max_p, "The larger of x1 and x2 (NaN if either is NaN)",
 minimum = _ufunc(ew.min_p, "The smaller of x1 and x2 (NaN if either is NaN)",
                  "The gradient goes to the smaller argument; at ties each gets half (as in "
                  "JAX).", "np.array([1.0, 5.0, np.nan]), 3.0", "array([ 1.,  3., nan])")
-fmax = _ufunc(ew.max_p, "The larger of x1 and x2", "The same function as maximum, so unlike "
-              "numpy.fmax a NaN is not ignored but propagates. The gradient goes to the larger "
-              "argument; at ties each gets half.", "np.array([1.0, 5.0, np.nan]), 3.0",
-              "array([ 3.,  5., nan])", name="fmax", like="maximum")
-fmin = _ufunc(ew.min_p, "The smaller of x1 and x2", "The same function as minimum, so unlike "
-              "numpy.fmin a NaN is not ignored but propagates. The gradient goes to the "
-              "smaller argument; at ties each gets half.", "np.array([1.0, 5.0, np.nan]), 3.0",
-              "array([ 1.,  3., nan])", name="fmin", like="minimum")
 arctan2 = _ufunc(ew.arctan2_p, "``arctan(x1 / x2)`` in the quadrant of the point (x2, x1), in "
                  "[-pi, pi]",
                  "Derivatives: x2 / (x1 ** 2 + x2 ** 2) for x1, -x1 / (x1 ** 2 + x2 ** 2) for "
@@ -457,6 +449,40 @@ def _float_of(x, ufunc=np.sqrt):
     x = scalar_or_array(x)
     aval = x.aval if isinstance(x, Tracer) else aval_of(x)
     return ew.convert_element_type(x, ew._ufunc_dtype(ufunc, [aval]), aval.weak_type)
+
+
+def fmax(x1, x2, /):
+    """The larger of x1 and x2, elementwise, ignoring a NaN: NaN only where both are NaN
+    (like numpy.fmax and JAX's). The gradient goes to the larger argument, at ties half to
+    each (as for maximum), and to the other argument where one is NaN.
+
+    Example:
+        >>> fnp.fmax(np.array([1.0, 5.0, np.nan]), 3.0)
+        array([3., 5., 3.])
+    """
+    return _nan_ignoring(maximum, x1, x2)
+
+
+def fmin(x1, x2, /):
+    """The smaller of x1 and x2, elementwise, ignoring a NaN: NaN only where both are NaN
+    (like numpy.fmin and JAX's). The gradient goes to the smaller argument, at ties half to
+    each (as for minimum), and to the other argument where one is NaN.
+
+    Example:
+        >>> fnp.fmin(np.array([1.0, 5.0, np.nan]), 3.0)
+        array([1., 3., 3.])
+    """
+    return _nan_ignoring(minimum, x1, x2)
+
+
+def _nan_ignoring(pick, x1, x2):
+    """``pick(x1, x2)`` (maximum or minimum, which propagate NaN), but where one operand is
+    NaN the other one."""
+    x1, x2 = scalar_or_array(x1), scalar_or_array(x2)
+    picked = pick(x1, x2)
+    if dtype_of(picked).kind != "f":  # integers and booleans have no NaN
+        return picked
+    return ew.where(isnan(x1), x2, ew.where(isnan(x2), x1, picked))
 
 
 def fmod(x1, x2, /):

@@ -297,7 +297,8 @@ mul_p = ufunc_primitive("mul", np.multiply,
                         arith("{0} * {1}"), simplify=_simplify_mul)
 div_p = ufunc_primitive("div", np.true_divide,
                         [lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y],
-                        arith("{0} / {1}"))
+                        arith("{0} / {1}"), simplify=lambda trace, out_aval, x, y:
+                        _out_of_range_as(div_p, float, x, y))
 floor_divide_p = ufunc_primitive("floor_divide", np.floor_divide, None,
                                 call("fgm.floor_divide({0}, {1})"))  # as NumPy: MIN // -1
 mod_p = ufunc_primitive("mod", np.remainder,
@@ -376,10 +377,27 @@ lt_p = _comparison("lt", np.less, "{0} < {1}")
 le_p = _comparison("le", np.less_equal, "{0} <= {1}")
 gt_p = _comparison("gt", np.greater, "{0} > {1}")
 ge_p = _comparison("ge", np.greater_equal, "{0} >= {1}")
-logical_and_p = ufunc_primitive("logical_and", np.logical_and, None, arith("{0} and {1}"))
-logical_or_p = ufunc_primitive("logical_or", np.logical_or, None, arith("{0} or {1}"))
-logical_xor_p = ufunc_primitive("logical_xor", np.logical_xor, None,
-                                arith("bool({0}) != bool({1})"))
+
+
+def _logical(name, ufunc, expr) -> Primitive:
+    prim = ufunc_primitive(name, ufunc, None, arith(expr), simplify=lambda trace, out_aval, x, y:
+                           _out_of_range_as(prim, bool, x, y))
+    return prim
+
+
+def _out_of_range_as(prim, convert, x, y):
+    """``x / -2`` and ``logical_and(x, 300)`` of a uint8 ``x``: NumPy takes a Python int its
+    dtype cannot hold where the operation does not compute in that dtype, but compiled code
+    would cast it to the dtype (wrapping around) and tracing refuses it. It becomes the
+    float or bool the operation takes it as."""
+    if not (_int_out_of_range(x, y) or _int_out_of_range(y, x)):
+        return None
+    return prim.bind(*[convert(v) if type(v) is int else v for v in (x, y)])
+
+
+logical_and_p = _logical("logical_and", np.logical_and, "{0} and {1}")
+logical_or_p = _logical("logical_or", np.logical_or, "{0} or {1}")
+logical_xor_p = _logical("logical_xor", np.logical_xor, "bool({0}) != bool({1})")
 bitwise_and_p = ufunc_primitive("bitwise_and", np.bitwise_and, None, arith("{0} & {1}"))
 bitwise_or_p = ufunc_primitive("bitwise_or", np.bitwise_or, None, arith("{0} | {1}"))
 bitwise_xor_p = ufunc_primitive("bitwise_xor", np.bitwise_xor, None, arith("{0} ^ {1}"))
@@ -532,7 +550,9 @@ batch_rules[stop_gradient_p] = elementwise_batch(stop_gradient_p)
 def convert_element_type(x, dtype, weak_type=False):
     dtype = np.dtype(dtype)
     aval = getattr(x, "aval", None)  # a tracer's: its weakness matters too
-    if getattr(x, "dtype", None) == dtype and (aval is None or aval.weak_type == weak_type):
+    # `is not None` first: NumPy reads None as float64, so a Python number would pass
+    x_dtype = getattr(x, "dtype", None)
+    if x_dtype is not None and x_dtype == dtype and (aval is None or aval.weak_type == weak_type):
         return x
     return convert_element_type_p.bind(x, dtype=dtype, weak_type=weak_type)
 
