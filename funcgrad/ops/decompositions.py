@@ -234,6 +234,50 @@ def _per_matrix_impl(fn, a, *rest, out_dtypes=None):
     return results
 
 
+# --- non-finite input: NaN results, the same in both tiers ------------------------------
+#
+# What LAPACK makes of a matrix holding a NaN or an inf depends on the routine: solve and qr
+# return whatever the elimination spreads (some entries NaN, some finite), svd and eigh may
+# raise "did not converge", cholesky raises "not positive definite" at an inf, and Numba's
+# np.linalg (the compiled tier) refuses every such matrix. So jit's two tiers would disagree
+# on one program. The primitives that call LAPACK instead give NaN for every result of a
+# matrix with a non-finite entry in any operand (JAX's results are NaN there too, but for
+# entries its elimination happens not to reach), and LAPACK sees the identity in its place.
+
+
+def _nan_for_nonfinite(impl):
+    """impl (NumPy tier) with every result of a non-finite matrix of the batch NaN."""
+    def run(*args, **params):
+        args = [np.asarray(x) for x in args]
+        finite = np.logical_and.reduce([np.isfinite(x).all(axis=(-2, -1)) for x in args])
+        if finite.all():
+            return impl(*args, **params)
+        safe = [np.where(finite[..., None, None], x, np.eye(*x.shape[-2:], dtype=x.dtype))
+                for x in args]
+        outs = impl(*safe, **params)
+        single = not isinstance(outs, (tuple, list))
+        masked = tuple(np.where(finite.reshape(finite.shape + (1,) * (o.ndim - finite.ndim)),
+                                o, o.dtype.type(np.nan))
+                       for o in ((outs,) if single else outs))
+        return masked[0] if single else masked
+    return run
+
+
+def _nan_for_nonfinite_body(body):
+    """A _per_matrix body (compiled tier) that fills its outputs with NaN instead of
+    running on a non-finite matrix: an O(n^2) check before O(n^3) work."""
+    def guarded(ctx, eqn, ins, outs):
+        finite = " and ".join(f"np.all(np.isfinite({m}))" for m in ins)
+        ctx.emit(f"if {finite}:")
+        with ctx.indented():
+            body(ctx, eqn, ins, outs)
+        ctx.emit("else:")
+        with ctx.indented():
+            for r in outs:
+                ctx.emit(f"{r}.fill(np.nan)")
+    return guarded
+
+
 # --- solve: a x = b ---------------------------------------------------------------------
 
 
@@ -262,11 +306,11 @@ def _lower_solve(ctx, eqn, ins, outs):
     ctx.emit(f"{outs[0]}[:, :] = np.linalg.solve({a}, {b})")
 
 
-solve_p = Primitive("solve", impl=lambda a, b: np.linalg.solve(a, b), shape_rule=_solve_rule)
+solve_p = Primitive("solve", impl=_nan_for_nonfinite(np.linalg.solve), shape_rule=_solve_rule)
 vjp_rules[solve_p] = _solve_vjp
 jvp_rules[solve_p] = _solve_jvp
 batch_rules[solve_p] = _batch_leading(solve_p)
-lowerings[solve_p] = _per_matrix(_lower_solve)
+lowerings[solve_p] = _per_matrix(_nan_for_nonfinite_body(_lower_solve))
 
 
 def solve(a, b):
@@ -636,12 +680,10 @@ def _adjugate_impl(a):
     a = np.asarray(a)
     if a.shape[-1] == 0:
         return np.empty(a.shape, a.dtype)
-    finite = np.isfinite(a).all(axis=(-2, -1))
-    u, s, vt = np.linalg.svd(np.where(finite[..., None, None], a, 0), full_matrices=False)
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
     sigma = np.where(np.linalg.det(u) * np.linalg.det(vt) < 0, -1.0, 1.0)
     adj = (np.swapaxes(vt, -1, -2) * _np_all_but_one(s)[..., None, :]) @ np.swapaxes(u, -1, -2)
-    adj = np.where(finite[..., None, None], sigma[..., None, None] * adj, np.nan)
-    return adj.astype(a.dtype, copy=False)
+    return (sigma[..., None, None] * adj).astype(a.dtype, copy=False)
 
 
 def _svd_oriented(a):
@@ -694,18 +736,15 @@ def _adjugate_jvp(primals, tangents):
 
 
 def _lower_adjugate(ctx, eqn, ins, outs):
-    """LAPACK's SVD (through Numba; it refuses NaN and inf, which give NaN here, and 0x0
-    matrices), the products of all singular values but one by a forward and a backward
-    pass, then sigma v diag(p) u^T."""
+    """LAPACK's SVD (through Numba, which refuses 0x0 matrices), the products of all
+    singular values but one by a forward and a backward pass, then sigma v diag(p) u^T."""
     (a,), (r,) = ins, outs
     dtype = eqn.inputs[0].aval.dtype
     N = ctx.dim(eqn.inputs[0].aval.shape[-1])
     u, ut, s, vt, p, sg, acc, i, j, k = (ctx.fresh(x) for x in ("u", "ut", "s", "vt", "p", "sg",
                                                                 "acc", "i", "j", "k"))
     for line in [
-        f"if {N} > 0 and not np.all(np.isfinite({a})):",
-        f"    {r}[:, :] = np.nan",
-        f"elif {N} > 0:",
+        f"if {N} > 0:",
         f"    {u}, {s}, {vt} = np.linalg.svd({a})",
         f"    {sg} = 1.0 if np.linalg.det({u}) * np.linalg.det({vt}) >= 0 else -1.0",
         f"    {p} = fgm.empty(({N},), {ctx.dtype(dtype)})",
@@ -729,11 +768,12 @@ def _lower_adjugate(ctx, eqn, ins, outs):
         ctx.emit(line)
 
 
-adjugate_p = Primitive("adjugate", impl=_adjugate_impl, shape_rule=_adjugate_rule)
+adjugate_p = Primitive("adjugate", impl=_nan_for_nonfinite(_adjugate_impl),
+                       shape_rule=_adjugate_rule)
 vjp_rules[adjugate_p] = _adjugate_vjp
 jvp_rules[adjugate_p] = _adjugate_jvp
 batch_rules[adjugate_p] = _batch_leading(adjugate_p)
-lowerings[adjugate_p] = _per_matrix(_lower_adjugate)
+lowerings[adjugate_p] = _per_matrix(_nan_for_nonfinite_body(_lower_adjugate))
 
 
 def adjugate(a):
@@ -785,12 +825,13 @@ def _lower_cholesky(ctx, eqn, ins, outs):
              f"{_half(ctx, eqn.inputs[0].aval.dtype)})")
 
 
-cholesky_p = Primitive("cholesky", impl=lambda a: np.linalg.cholesky(_np_sym(a)),
+cholesky_p = Primitive("cholesky",
+                       impl=_nan_for_nonfinite(lambda a: np.linalg.cholesky(_np_sym(a))),
                        shape_rule=_cholesky_rule)
 vjp_rules[cholesky_p] = _cholesky_vjp
 jvp_rules[cholesky_p] = _cholesky_jvp
 batch_rules[cholesky_p] = _batch_leading(cholesky_p)
-lowerings[cholesky_p] = _per_matrix(_lower_cholesky)
+lowerings[cholesky_p] = _per_matrix(_nan_for_nonfinite_body(_lower_cholesky))
 
 
 def cholesky(a):
@@ -833,12 +874,12 @@ def _lower_eigh(ctx, eqn, ins, outs):
     ctx.emit(f"{v}[:, :] = {vt}")
 
 
-eigh_p = Primitive("eigh", impl=lambda a: tuple(np.linalg.eigh(_np_sym(a))),
+eigh_p = Primitive("eigh", impl=_nan_for_nonfinite(lambda a: tuple(np.linalg.eigh(_np_sym(a)))),
                    shape_rule=_eigh_rule, multiple_results=True)
 vjp_rules[eigh_p] = _eigh_vjp
 jvp_rules[eigh_p] = _eigh_jvp
 batch_rules[eigh_p] = _batch_leading(eigh_p)
-lowerings[eigh_p] = _per_matrix(_lower_eigh)
+lowerings[eigh_p] = _per_matrix(_nan_for_nonfinite_body(_lower_eigh))
 
 
 def eigh(a):
@@ -940,11 +981,12 @@ def _lower_svd(ctx, eqn, ins, outs):
     ctx.emit(f"{vt}[:, :] = {names[2]}")
 
 
-svd_p = Primitive("svd", impl=_svd_impl, shape_rule=_svd_rule, multiple_results=True)
+svd_p = Primitive("svd", impl=_nan_for_nonfinite(_svd_impl), shape_rule=_svd_rule,
+                  multiple_results=True)
 vjp_rules[svd_p] = _svd_vjp
 jvp_rules[svd_p] = _svd_jvp
 batch_rules[svd_p] = _batch_leading(svd_p)
-lowerings[svd_p] = _per_matrix(_lower_svd)
+lowerings[svd_p] = _per_matrix(_nan_for_nonfinite_body(_lower_svd))
 
 
 def svd(a, *, full_matrices=False):
@@ -1022,11 +1064,12 @@ def _lower_qr(ctx, eqn, ins, outs):
     ctx.emit(f"{r}[:, :] = {rt}")
 
 
-qr_p = Primitive("qr", impl=_qr_impl, shape_rule=_qr_rule, multiple_results=True)
+qr_p = Primitive("qr", impl=_nan_for_nonfinite(_qr_impl), shape_rule=_qr_rule,
+                 multiple_results=True)
 vjp_rules[qr_p] = _qr_vjp
 jvp_rules[qr_p] = _qr_jvp
 batch_rules[qr_p] = _batch_leading(qr_p)
-lowerings[qr_p] = _per_matrix(_lower_qr)
+lowerings[qr_p] = _per_matrix(_nan_for_nonfinite_body(_lower_qr))
 
 
 def qr(a, *, full_matrices=False):
