@@ -1,6 +1,6 @@
-"""Linear algebra on NaN and inf input, and on singular matrices: jit's two tiers (the NumPy
-evaluator, which runs a program's first calls, and the compiled code) must give the same
-results, and nothing raises where JAX returns NaN.
+"""Linear algebra on NaN and inf input, and on singular and empty matrices: jit's two tiers
+(the NumPy evaluator, which runs a program's first calls, and the compiled code) must give
+the same results, and nothing raises where JAX returns NaN.
 
 The LAPACK-backed primitives (solve, cholesky, eigh, svd, qr, and det's derivative) give NaN
 for every result of a matrix with a NaN or inf entry (JAX: NaN wherever its elimination
@@ -150,3 +150,18 @@ def test_singular_matrices_raise_in_both_tiers_as_numpy():
     both = fg.jit(lambda a: (L.det(a), L.slogdet(a)), compile="sync")
     for det, (sign, logabsdet) in (both(SINGULAR), (L.det(SINGULAR), L.slogdet(SINGULAR))):
         assert det == 0 and sign == 0 and logabsdet == -np.inf
+
+
+def _empty_factors(wide, tall, square):
+    return [(L.svd(a), L.svd(a, full_matrices=False), L.qr(a)) for a in (wide, tall, square)] \
+        + [fg.grad(L.det)(square)]
+
+
+def test_empty_matrices_factor_in_both_tiers_as_numpy():
+    """Numba's np.linalg refuses empty arrays ("Arrays cannot be empty"): compiled svd and
+    qr raised where NumPy returns empty factors (and identities for svd's square u and vt)."""
+    args = (np.zeros((0, 2)), np.zeros((2, 0)), np.zeros((0, 0)))
+    evaluated = _empty_factors(*args)
+    _same(fg.jit(_empty_factors, compile="sync")(*args), evaluated)
+    np.testing.assert_array_equal(evaluated[0][0].Vh, np.eye(2))
+    np.testing.assert_array_equal(evaluated[1][0].U, np.eye(2))

@@ -278,6 +278,26 @@ def _nan_for_nonfinite_body(body):
     return guarded
 
 
+def _identity_for_empty(body):
+    """A _per_matrix body that gives an empty matrix NumPy's factors (identities where they
+    are square: svd's u and vt with full_matrices; nothing else has an element) instead of
+    calling Numba's np.linalg, which refuses empty arrays."""
+    def guarded(ctx, eqn, ins, outs):
+        ctx.emit(f"if {ins[0]}.size > 0:")
+        with ctx.indented():
+            body(ctx, eqn, ins, outs)
+        ctx.emit("else:")
+        with ctx.indented():  # (every user has a 2-D result: the branch is not empty)
+            nb = eqn.inputs[0].aval.ndim - 2
+            for r, v in zip(outs, eqn.outputs):
+                if v.aval.ndim - nb == 2:
+                    i = ctx.fresh("i")
+                    ctx.emit(f"{r}[:, :] = 0")
+                    ctx.emit(f"for {i} in range(min({r}.shape[0], {r}.shape[1])):")
+                    ctx.emit(f"    {r}[{i}, {i}] = 1")
+    return guarded
+
+
 # --- solve: a x = b ---------------------------------------------------------------------
 
 
@@ -736,34 +756,33 @@ def _adjugate_jvp(primals, tangents):
 
 
 def _lower_adjugate(ctx, eqn, ins, outs):
-    """LAPACK's SVD (through Numba, which refuses 0x0 matrices), the products of all
-    singular values but one by a forward and a backward pass, then sigma v diag(p) u^T."""
+    """LAPACK's SVD (through Numba), the products of all singular values but one by a
+    forward and a backward pass, then sigma v diag(p) u^T."""
     (a,), (r,) = ins, outs
     dtype = eqn.inputs[0].aval.dtype
     N = ctx.dim(eqn.inputs[0].aval.shape[-1])
     u, ut, s, vt, p, sg, acc, i, j, k = (ctx.fresh(x) for x in ("u", "ut", "s", "vt", "p", "sg",
                                                                 "acc", "i", "j", "k"))
     for line in [
-        f"if {N} > 0:",
-        f"    {u}, {s}, {vt} = np.linalg.svd({a})",
-        f"    {sg} = 1.0 if np.linalg.det({u}) * np.linalg.det({vt}) >= 0 else -1.0",
-        f"    {p} = fgm.empty(({N},), {ctx.dtype(dtype)})",
-        f"    {acc} = 1.0",
+        f"{u}, {s}, {vt} = np.linalg.svd({a})",
+        f"{sg} = 1.0 if np.linalg.det({u}) * np.linalg.det({vt}) >= 0 else -1.0",
+        f"{p} = fgm.empty(({N},), {ctx.dtype(dtype)})",
+        f"{acc} = 1.0",
+        f"for {k} in range({N}):",
+        f"    {p}[{k}] = {acc}",
+        f"    {acc} *= {s}[{k}]",
+        f"{acc} = 1.0",
+        f"for {k} in range({N} - 1, -1, -1):",
+        f"    {p}[{k}] *= {acc}",
+        f"    {acc} *= {s}[{k}]",
+        f"{ut} = np.ascontiguousarray({u}.T)",
+        f"for {i} in range({N}):",  # row i: sum over k of sg vt[k, i] p[k] u[:, k]
+        f"    for {j} in range({N}):",
+        f"        {r}[{i}, {j}] = 0",
         f"    for {k} in range({N}):",
-        f"        {p}[{k}] = {acc}",
-        f"        {acc} *= {s}[{k}]",
-        f"    {acc} = 1.0",
-        f"    for {k} in range({N} - 1, -1, -1):",
-        f"        {p}[{k}] *= {acc}",
-        f"        {acc} *= {s}[{k}]",
-        f"    {ut} = np.ascontiguousarray({u}.T)",
-        f"    for {i} in range({N}):",  # row i: sum over k of sg vt[k, i] p[k] u[:, k]
+        f"        {acc} = {sg} * {vt}[{k}, {i}] * {p}[{k}]",
         f"        for {j} in range({N}):",
-        f"            {r}[{i}, {j}] = 0",
-        f"        for {k} in range({N}):",
-        f"            {acc} = {sg} * {vt}[{k}, {i}] * {p}[{k}]",
-        f"            for {j} in range({N}):",
-        f"                {r}[{i}, {j}] += {acc} * {ut}[{k}, {j}]",
+        f"            {r}[{i}, {j}] += {acc} * {ut}[{k}, {j}]",
     ]:
         ctx.emit(line)
 
@@ -773,7 +792,8 @@ adjugate_p = Primitive("adjugate", impl=_nan_for_nonfinite(_adjugate_impl),
 vjp_rules[adjugate_p] = _adjugate_vjp
 jvp_rules[adjugate_p] = _adjugate_jvp
 batch_rules[adjugate_p] = _batch_leading(adjugate_p)
-lowerings[adjugate_p] = _per_matrix(_nan_for_nonfinite_body(_lower_adjugate))
+lowerings[adjugate_p] = _per_matrix(_nan_for_nonfinite_body(
+    _identity_for_empty(_lower_adjugate)))
 
 
 def adjugate(a):
@@ -986,7 +1006,8 @@ svd_p = Primitive("svd", impl=_nan_for_nonfinite(_svd_impl), shape_rule=_svd_rul
 vjp_rules[svd_p] = _svd_vjp
 jvp_rules[svd_p] = _svd_jvp
 batch_rules[svd_p] = _batch_leading(svd_p)
-lowerings[svd_p] = _per_matrix(_nan_for_nonfinite_body(_lower_svd))
+lowerings[svd_p] = _per_matrix(_nan_for_nonfinite_body(
+    _identity_for_empty(_lower_svd)))
 
 
 def svd(a, *, full_matrices=False):
@@ -1069,7 +1090,8 @@ qr_p = Primitive("qr", impl=_nan_for_nonfinite(_qr_impl), shape_rule=_qr_rule,
 vjp_rules[qr_p] = _qr_vjp
 jvp_rules[qr_p] = _qr_jvp
 batch_rules[qr_p] = _batch_leading(qr_p)
-lowerings[qr_p] = _per_matrix(_nan_for_nonfinite_body(_lower_qr))
+lowerings[qr_p] = _per_matrix(_nan_for_nonfinite_body(
+    _identity_for_empty(_lower_qr)))
 
 
 def qr(a, *, full_matrices=False):
