@@ -236,17 +236,21 @@ def _per_matrix_impl(fn, a, *rest, out_dtypes=None):
 
 # --- non-finite input: NaN results, the same in both tiers ------------------------------
 #
-# What LAPACK makes of a matrix holding a NaN or an inf depends on the routine: solve and qr
-# return whatever the elimination spreads (some entries NaN, some finite), svd and eigh may
+# What LAPACK makes of a matrix holding a NaN or an inf depends on the routine: solve, lu and
+# qr return whatever the elimination spreads (some entries NaN, some finite), svd and eigh may
 # raise "did not converge", cholesky raises "not positive definite" at an inf, and Numba's
-# np.linalg (the compiled tier) refuses every such matrix. So jit's two tiers would disagree
-# on one program. The primitives that call LAPACK instead give NaN for every result of a
-# matrix with a non-finite entry in any operand (JAX's results are NaN there too, but for
-# entries its elimination happens not to reach), and LAPACK sees the identity in its place.
+# np.linalg (the compiled tier) refuses every such matrix; the compiled LU, a loop, spreads
+# NaN and picks pivots differently from LAPACK's blocked one. So jit's two tiers would
+# disagree on one program. The primitives that call LAPACK in either tier instead give NaN
+# for every float result of a matrix with a non-finite entry in any operand (JAX's results
+# are NaN there too, but for entries its elimination happens not to reach), and LAPACK sees
+# the identity in its place. (Triangular solves are substitution, the same in both tiers:
+# NaN and inf spread through them as through SciPy's and JAX's.)
 
 
 def _nan_for_nonfinite(impl):
-    """impl (NumPy tier) with every result of a non-finite matrix of the batch NaN."""
+    """impl (NumPy tier) with every float result of a non-finite matrix of the batch NaN (its
+    integer results, lu's pivots, are the identity's)."""
     def run(*args, **params):
         args = [np.asarray(x) for x in args]
         finite = np.logical_and.reduce([np.isfinite(x).all(axis=(-2, -1)) for x in args])
@@ -256,31 +260,45 @@ def _nan_for_nonfinite(impl):
                 for x in args]
         outs = impl(*safe, **params)
         single = not isinstance(outs, (tuple, list))
-        masked = tuple(np.where(finite.reshape(finite.shape + (1,) * (o.ndim - finite.ndim)),
+        masked = tuple(o if o.dtype.kind != "f" else
+                       np.where(finite.reshape(finite.shape + (1,) * (o.ndim - finite.ndim)),
                                 o, o.dtype.type(np.nan))
                        for o in ((outs,) if single else outs))
         return masked[0] if single else masked
     return run
 
 
+def _emit_all_finite(ctx, matrices):
+    """Code setting a new flag, whose name is returned, to whether every entry of the 2-D
+    ``matrices`` is finite: a loop, not np.isfinite's array, which a batch of small matrices
+    allocated once per matrix (20000 3x3 solves took 60% longer)."""
+    finite, i, j = ctx.fresh("finite"), ctx.fresh("i"), ctx.fresh("j")
+    ctx.emit(f"{finite} = True")
+    for m in matrices:
+        ctx.emit(f"for {i} in range({m}.shape[0]):")
+        ctx.emit(f"    for {j} in range({m}.shape[1]):")
+        ctx.emit(f"        if not np.isfinite({m}[{i}, {j}]):")
+        ctx.emit(f"            {finite} = False")
+    return finite
+
+
 def _nan_for_nonfinite_body(body):
-    """A _per_matrix body (compiled tier) that fills its outputs with NaN instead of
-    running on a non-finite matrix: an O(n^2) check before O(n^3) work."""
+    """A _per_matrix body (compiled tier) doing what _nan_for_nonfinite does: a non-finite
+    matrix is replaced by the identity, and the float results are NaN. The check is O(n^2)
+    before O(n^3) work."""
     def guarded(ctx, eqn, ins, outs):
-        finite, i, j = ctx.fresh("finite"), ctx.fresh("i"), ctx.fresh("j")
-        ctx.emit(f"{finite} = True")
-        for m in ins:  # a loop, not np.isfinite's array: a batch of small matrices allocated
-            ctx.emit(f"for {i} in range({m}.shape[0]):")  # one per matrix (+60% for 3x3)
-            ctx.emit(f"    for {j} in range({m}.shape[1]):")
-            ctx.emit(f"        if not np.isfinite({m}[{i}, {j}]):")
-            ctx.emit(f"            {finite} = False")
-        ctx.emit(f"if {finite}:")
+        finite = _emit_all_finite(ctx, ins)
+        ctx.emit(f"if not {finite}:")
         with ctx.indented():
-            body(ctx, eqn, ins, outs)
-        ctx.emit("else:")
+            for m, atom in zip(ins, eqn.inputs):
+                ctx.emit(f"{m} = np.eye({m}.shape[0], {m}.shape[1], 0, "
+                         f"{ctx.dtype(atom.aval.dtype)})")
+        body(ctx, eqn, ins, outs)
+        ctx.emit(f"if not {finite}:")
         with ctx.indented():
-            for r in outs:
-                ctx.emit(f"{r}.fill(np.nan)")
+            for r, v in zip(outs, eqn.outputs):
+                if v.aval.dtype.kind == "f":
+                    ctx.emit(f"{r}.fill(np.nan)")
     return guarded
 
 
@@ -525,11 +543,12 @@ def _lower_lu(ctx, eqn, ins, outs):
         ctx.emit(line)
 
 
-lu_p = Primitive("lu", impl=_lu_impl, shape_rule=_lu_rule, multiple_results=True)
+lu_p = Primitive("lu", impl=_nan_for_nonfinite(_lu_impl), shape_rule=_lu_rule,
+                 multiple_results=True)
 vjp_rules[lu_p] = _lu_vjp
 jvp_rules[lu_p] = _lu_jvp
 batch_rules[lu_p] = _batch_leading(lu_p)
-lowerings[lu_p] = _per_matrix(_lower_lu)
+lowerings[lu_p] = _per_matrix(_nan_for_nonfinite_body(_lower_lu))
 
 
 def lu(a):
@@ -616,7 +635,7 @@ def _det_impl(a):
     """The product of the LU's pivots, negated for each row swap (NumPy's det goes through
     logarithms instead, and rounds det([[1, 2], [3, 4]]) to -2.0000000000000004)."""
     a = np.asarray(a)
-    lu_, pivots = _lu_impl(a)
+    lu_, pivots = lu_p.impl(a)
     n = a.shape[-1]
     swaps = np.count_nonzero(pivots != np.arange(n, dtype=np.int32), axis=-1)
     parity = np.where(swaps % 2 == 1, a.dtype.type(-1), a.dtype.type(1))
@@ -643,8 +662,8 @@ def _det_jvp(primals, tangents):
 
 
 def _lower_det(ctx, eqn):
-    """The LU factorization (as lu's lowering: no LAPACK, so a NaN gives NaN, not an
-    error) and the product of its pivots, negated for each row swap; 1 for a 0x0 matrix."""
+    """The LU factorization (lu's lowering) and the product of its pivots, negated for each
+    row swap; 1 for a 0x0 matrix, NaN for one with a NaN or inf (as lu's results)."""
     (a,), (out,) = eqn.inputs, eqn.outputs
     shape = tuple(a.aval.shape)
     n, batch = shape[-1], shape[:-2]
@@ -666,13 +685,14 @@ def _lower_det(ctx, eqn):
         ctx.emit(f"{lu_} = {lus}[0]")
         ctx.emit(f"{piv} = {pivs}[0]")
         _lower_lu(ctx, eqn, [f"{mat}[{i}]"], [lu_, piv])
+        finite = _emit_all_finite(ctx, [f"{mat}[{i}]"])
         ctx.emit(f"{d} = 1.0")  # float64, as the products of funcgrad's reductions
         ctx.emit(f"for {k} in range({N}):")
         with ctx.indented():
             ctx.emit(f"{d} *= {lu_}[{k}, {k}]")
             ctx.emit(f"if {piv}[{k}] != {k}:")
             ctx.emit(f"    {d} = -{d}")
-        ctx.emit(f"{res}[{i}] = {d}")
+        ctx.emit(f"{res}[{i}] = {d} if {finite} else np.nan")
     ctx.define(out, f"{res}.reshape({ctx.shape(batch)})")
 
 
