@@ -237,7 +237,7 @@ def slogdet(a):
 def cholesky(a, /, *, upper=False, symmetrize_input=True):
     """L (lower triangular) with ``a = L @ L.T``; with ``upper=True``, ``L.T``. Reads the
     symmetric part of ``a`` (see the module's docstring); a matrix that is not positive
-    definite raises LinAlgError, as in NumPy.
+    definite raises LinAlgError, as in NumPy, and one with a NaN or inf gives NaN.
 
     Example:
         >>> fnp.linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))

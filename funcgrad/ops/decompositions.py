@@ -234,6 +234,94 @@ def _per_matrix_impl(fn, a, *rest, out_dtypes=None):
     return results
 
 
+# --- non-finite input: NaN results, the same in both tiers ------------------------------
+#
+# What LAPACK makes of a matrix holding a NaN or an inf depends on the routine: solve, lu and
+# qr return whatever the elimination spreads (some entries NaN, some finite), svd and eigh may
+# raise "did not converge", cholesky raises "not positive definite" at an inf, and Numba's
+# np.linalg (the compiled tier) refuses every such matrix; the compiled LU, a loop, spreads
+# NaN and picks pivots differently from LAPACK's blocked one. So jit's two tiers would
+# disagree on one program. The primitives that call LAPACK in either tier instead give NaN
+# for every float result of a matrix with a non-finite entry in any operand (JAX's results
+# are NaN there too, but for entries its elimination happens not to reach), and LAPACK sees
+# the identity in its place. (Triangular solves are substitution, the same in both tiers:
+# NaN and inf spread through them as through SciPy's and JAX's.)
+
+
+def _nan_for_nonfinite(impl):
+    """impl (NumPy tier) with every float result of a non-finite matrix of the batch NaN (its
+    integer results, lu's pivots, are the identity's)."""
+    def run(*args, **params):
+        args = [np.asarray(x) for x in args]
+        finite = np.logical_and.reduce([np.isfinite(x).all(axis=(-2, -1)) for x in args])
+        if finite.all():
+            return impl(*args, **params)
+        safe = [np.where(finite[..., None, None], x, np.eye(*x.shape[-2:], dtype=x.dtype))
+                for x in args]
+        outs = impl(*safe, **params)
+        single = not isinstance(outs, (tuple, list))
+        masked = tuple(o if o.dtype.kind != "f" else
+                       np.where(finite.reshape(finite.shape + (1,) * (o.ndim - finite.ndim)),
+                                o, o.dtype.type(np.nan))
+                       for o in ((outs,) if single else outs))
+        return masked[0] if single else masked
+    return run
+
+
+def _emit_all_finite(ctx, matrices):
+    """Code setting a new flag, whose name is returned, to whether every entry of the 2-D
+    ``matrices`` is finite: a loop, not np.isfinite's array, which a batch of small matrices
+    allocated once per matrix (20000 3x3 solves took 60% longer)."""
+    finite, i, j = ctx.fresh("finite"), ctx.fresh("i"), ctx.fresh("j")
+    ctx.emit(f"{finite} = True")
+    for m in matrices:
+        ctx.emit(f"for {i} in range({m}.shape[0]):")
+        ctx.emit(f"    for {j} in range({m}.shape[1]):")
+        ctx.emit(f"        if not np.isfinite({m}[{i}, {j}]):")
+        ctx.emit(f"            {finite} = False")
+    return finite
+
+
+def _nan_for_nonfinite_body(body):
+    """A _per_matrix body (compiled tier) doing what _nan_for_nonfinite does: a non-finite
+    matrix is replaced by the identity, and the float results are NaN. The check is O(n^2)
+    before O(n^3) work."""
+    def guarded(ctx, eqn, ins, outs):
+        finite = _emit_all_finite(ctx, ins)
+        ctx.emit(f"if not {finite}:")
+        with ctx.indented():
+            for m, atom in zip(ins, eqn.inputs):
+                ctx.emit(f"{m} = np.eye({m}.shape[0], {m}.shape[1], 0, "
+                         f"{ctx.dtype(atom.aval.dtype)})")
+        body(ctx, eqn, ins, outs)
+        ctx.emit(f"if not {finite}:")
+        with ctx.indented():
+            for r, v in zip(outs, eqn.outputs):
+                if v.aval.dtype.kind == "f":
+                    ctx.emit(f"{r}.fill(np.nan)")
+    return guarded
+
+
+def _identity_for_empty(body):
+    """A _per_matrix body that gives an empty matrix NumPy's factors (identities where they
+    are square: svd's u and vt with full_matrices; nothing else has an element) instead of
+    calling Numba's np.linalg, which refuses empty arrays."""
+    def guarded(ctx, eqn, ins, outs):
+        ctx.emit(f"if {ins[0]}.size > 0:")
+        with ctx.indented():
+            body(ctx, eqn, ins, outs)
+        ctx.emit("else:")
+        with ctx.indented():  # (every user has a 2-D result: the branch is not empty)
+            nb = eqn.inputs[0].aval.ndim - 2
+            for r, v in zip(outs, eqn.outputs):
+                if v.aval.ndim - nb == 2:
+                    i = ctx.fresh("i")
+                    ctx.emit(f"{r}[:, :] = 0")
+                    ctx.emit(f"for {i} in range(min({r}.shape[0], {r}.shape[1])):")
+                    ctx.emit(f"    {r}[{i}, {i}] = 1")
+    return guarded
+
+
 # --- solve: a x = b ---------------------------------------------------------------------
 
 
@@ -262,11 +350,11 @@ def _lower_solve(ctx, eqn, ins, outs):
     ctx.emit(f"{outs[0]}[:, :] = np.linalg.solve({a}, {b})")
 
 
-solve_p = Primitive("solve", impl=lambda a, b: np.linalg.solve(a, b), shape_rule=_solve_rule)
+solve_p = Primitive("solve", impl=_nan_for_nonfinite(np.linalg.solve), shape_rule=_solve_rule)
 vjp_rules[solve_p] = _solve_vjp
 jvp_rules[solve_p] = _solve_jvp
 batch_rules[solve_p] = _batch_leading(solve_p)
-lowerings[solve_p] = _per_matrix(_lower_solve)
+lowerings[solve_p] = _per_matrix(_nan_for_nonfinite_body(_lower_solve))
 
 
 def solve(a, b):
@@ -455,11 +543,12 @@ def _lower_lu(ctx, eqn, ins, outs):
         ctx.emit(line)
 
 
-lu_p = Primitive("lu", impl=_lu_impl, shape_rule=_lu_rule, multiple_results=True)
+lu_p = Primitive("lu", impl=_nan_for_nonfinite(_lu_impl), shape_rule=_lu_rule,
+                 multiple_results=True)
 vjp_rules[lu_p] = _lu_vjp
 jvp_rules[lu_p] = _lu_jvp
 batch_rules[lu_p] = _batch_leading(lu_p)
-lowerings[lu_p] = _per_matrix(_lower_lu)
+lowerings[lu_p] = _per_matrix(_nan_for_nonfinite_body(_lower_lu))
 
 
 def lu(a):
@@ -546,7 +635,7 @@ def _det_impl(a):
     """The product of the LU's pivots, negated for each row swap (NumPy's det goes through
     logarithms instead, and rounds det([[1, 2], [3, 4]]) to -2.0000000000000004)."""
     a = np.asarray(a)
-    lu_, pivots = _lu_impl(a)
+    lu_, pivots = lu_p.impl(a)
     n = a.shape[-1]
     swaps = np.count_nonzero(pivots != np.arange(n, dtype=np.int32), axis=-1)
     parity = np.where(swaps % 2 == 1, a.dtype.type(-1), a.dtype.type(1))
@@ -573,8 +662,8 @@ def _det_jvp(primals, tangents):
 
 
 def _lower_det(ctx, eqn):
-    """The LU factorization (as lu's lowering: no LAPACK, so a NaN gives NaN, not an
-    error) and the product of its pivots, negated for each row swap; 1 for a 0x0 matrix."""
+    """The LU factorization (lu's lowering) and the product of its pivots, negated for each
+    row swap; 1 for a 0x0 matrix, NaN for one with a NaN or inf (as lu's results)."""
     (a,), (out,) = eqn.inputs, eqn.outputs
     shape = tuple(a.aval.shape)
     n, batch = shape[-1], shape[:-2]
@@ -596,13 +685,14 @@ def _lower_det(ctx, eqn):
         ctx.emit(f"{lu_} = {lus}[0]")
         ctx.emit(f"{piv} = {pivs}[0]")
         _lower_lu(ctx, eqn, [f"{mat}[{i}]"], [lu_, piv])
+        finite = _emit_all_finite(ctx, [f"{mat}[{i}]"])
         ctx.emit(f"{d} = 1.0")  # float64, as the products of funcgrad's reductions
         ctx.emit(f"for {k} in range({N}):")
         with ctx.indented():
             ctx.emit(f"{d} *= {lu_}[{k}, {k}]")
             ctx.emit(f"if {piv}[{k}] != {k}:")
             ctx.emit(f"    {d} = -{d}")
-        ctx.emit(f"{res}[{i}] = {d}")
+        ctx.emit(f"{res}[{i}] = {d} if {finite} else np.nan")
     ctx.define(out, f"{res}.reshape({ctx.shape(batch)})")
 
 
@@ -636,12 +726,10 @@ def _adjugate_impl(a):
     a = np.asarray(a)
     if a.shape[-1] == 0:
         return np.empty(a.shape, a.dtype)
-    finite = np.isfinite(a).all(axis=(-2, -1))
-    u, s, vt = np.linalg.svd(np.where(finite[..., None, None], a, 0), full_matrices=False)
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
     sigma = np.where(np.linalg.det(u) * np.linalg.det(vt) < 0, -1.0, 1.0)
     adj = (np.swapaxes(vt, -1, -2) * _np_all_but_one(s)[..., None, :]) @ np.swapaxes(u, -1, -2)
-    adj = np.where(finite[..., None, None], sigma[..., None, None] * adj, np.nan)
-    return adj.astype(a.dtype, copy=False)
+    return (sigma[..., None, None] * adj).astype(a.dtype, copy=False)
 
 
 def _svd_oriented(a):
@@ -694,46 +782,44 @@ def _adjugate_jvp(primals, tangents):
 
 
 def _lower_adjugate(ctx, eqn, ins, outs):
-    """LAPACK's SVD (through Numba; it refuses NaN and inf, which give NaN here, and 0x0
-    matrices), the products of all singular values but one by a forward and a backward
-    pass, then sigma v diag(p) u^T."""
+    """LAPACK's SVD (through Numba), the products of all singular values but one by a
+    forward and a backward pass, then sigma v diag(p) u^T."""
     (a,), (r,) = ins, outs
     dtype = eqn.inputs[0].aval.dtype
     N = ctx.dim(eqn.inputs[0].aval.shape[-1])
     u, ut, s, vt, p, sg, acc, i, j, k = (ctx.fresh(x) for x in ("u", "ut", "s", "vt", "p", "sg",
                                                                 "acc", "i", "j", "k"))
     for line in [
-        f"if {N} > 0 and not np.all(np.isfinite({a})):",
-        f"    {r}[:, :] = np.nan",
-        f"elif {N} > 0:",
-        f"    {u}, {s}, {vt} = np.linalg.svd({a})",
-        f"    {sg} = 1.0 if np.linalg.det({u}) * np.linalg.det({vt}) >= 0 else -1.0",
-        f"    {p} = fgm.empty(({N},), {ctx.dtype(dtype)})",
-        f"    {acc} = 1.0",
+        f"{u}, {s}, {vt} = np.linalg.svd({a})",
+        f"{sg} = 1.0 if np.linalg.det({u}) * np.linalg.det({vt}) >= 0 else -1.0",
+        f"{p} = fgm.empty(({N},), {ctx.dtype(dtype)})",
+        f"{acc} = 1.0",
+        f"for {k} in range({N}):",
+        f"    {p}[{k}] = {acc}",
+        f"    {acc} *= {s}[{k}]",
+        f"{acc} = 1.0",
+        f"for {k} in range({N} - 1, -1, -1):",
+        f"    {p}[{k}] *= {acc}",
+        f"    {acc} *= {s}[{k}]",
+        f"{ut} = np.ascontiguousarray({u}.T)",
+        f"for {i} in range({N}):",  # row i: sum over k of sg vt[k, i] p[k] u[:, k]
+        f"    for {j} in range({N}):",
+        f"        {r}[{i}, {j}] = 0",
         f"    for {k} in range({N}):",
-        f"        {p}[{k}] = {acc}",
-        f"        {acc} *= {s}[{k}]",
-        f"    {acc} = 1.0",
-        f"    for {k} in range({N} - 1, -1, -1):",
-        f"        {p}[{k}] *= {acc}",
-        f"        {acc} *= {s}[{k}]",
-        f"    {ut} = np.ascontiguousarray({u}.T)",
-        f"    for {i} in range({N}):",  # row i: sum over k of sg vt[k, i] p[k] u[:, k]
+        f"        {acc} = {sg} * {vt}[{k}, {i}] * {p}[{k}]",
         f"        for {j} in range({N}):",
-        f"            {r}[{i}, {j}] = 0",
-        f"        for {k} in range({N}):",
-        f"            {acc} = {sg} * {vt}[{k}, {i}] * {p}[{k}]",
-        f"            for {j} in range({N}):",
-        f"                {r}[{i}, {j}] += {acc} * {ut}[{k}, {j}]",
+        f"            {r}[{i}, {j}] += {acc} * {ut}[{k}, {j}]",
     ]:
         ctx.emit(line)
 
 
-adjugate_p = Primitive("adjugate", impl=_adjugate_impl, shape_rule=_adjugate_rule)
+adjugate_p = Primitive("adjugate", impl=_nan_for_nonfinite(_adjugate_impl),
+                       shape_rule=_adjugate_rule)
 vjp_rules[adjugate_p] = _adjugate_vjp
 jvp_rules[adjugate_p] = _adjugate_jvp
 batch_rules[adjugate_p] = _batch_leading(adjugate_p)
-lowerings[adjugate_p] = _per_matrix(_lower_adjugate)
+lowerings[adjugate_p] = _per_matrix(_nan_for_nonfinite_body(
+    _identity_for_empty(_lower_adjugate)))
 
 
 def adjugate(a):
@@ -785,12 +871,13 @@ def _lower_cholesky(ctx, eqn, ins, outs):
              f"{_half(ctx, eqn.inputs[0].aval.dtype)})")
 
 
-cholesky_p = Primitive("cholesky", impl=lambda a: np.linalg.cholesky(_np_sym(a)),
+cholesky_p = Primitive("cholesky",
+                       impl=_nan_for_nonfinite(lambda a: np.linalg.cholesky(_np_sym(a))),
                        shape_rule=_cholesky_rule)
 vjp_rules[cholesky_p] = _cholesky_vjp
 jvp_rules[cholesky_p] = _cholesky_jvp
 batch_rules[cholesky_p] = _batch_leading(cholesky_p)
-lowerings[cholesky_p] = _per_matrix(_lower_cholesky)
+lowerings[cholesky_p] = _per_matrix(_nan_for_nonfinite_body(_lower_cholesky))
 
 
 def cholesky(a):
@@ -833,12 +920,12 @@ def _lower_eigh(ctx, eqn, ins, outs):
     ctx.emit(f"{v}[:, :] = {vt}")
 
 
-eigh_p = Primitive("eigh", impl=lambda a: tuple(np.linalg.eigh(_np_sym(a))),
+eigh_p = Primitive("eigh", impl=_nan_for_nonfinite(lambda a: tuple(np.linalg.eigh(_np_sym(a)))),
                    shape_rule=_eigh_rule, multiple_results=True)
 vjp_rules[eigh_p] = _eigh_vjp
 jvp_rules[eigh_p] = _eigh_jvp
 batch_rules[eigh_p] = _batch_leading(eigh_p)
-lowerings[eigh_p] = _per_matrix(_lower_eigh)
+lowerings[eigh_p] = _per_matrix(_nan_for_nonfinite_body(_lower_eigh))
 
 
 def eigh(a):
@@ -940,11 +1027,13 @@ def _lower_svd(ctx, eqn, ins, outs):
     ctx.emit(f"{vt}[:, :] = {names[2]}")
 
 
-svd_p = Primitive("svd", impl=_svd_impl, shape_rule=_svd_rule, multiple_results=True)
+svd_p = Primitive("svd", impl=_nan_for_nonfinite(_svd_impl), shape_rule=_svd_rule,
+                  multiple_results=True)
 vjp_rules[svd_p] = _svd_vjp
 jvp_rules[svd_p] = _svd_jvp
 batch_rules[svd_p] = _batch_leading(svd_p)
-lowerings[svd_p] = _per_matrix(_lower_svd)
+lowerings[svd_p] = _per_matrix(_nan_for_nonfinite_body(
+    _identity_for_empty(_lower_svd)))
 
 
 def svd(a, *, full_matrices=False):
@@ -1022,11 +1111,13 @@ def _lower_qr(ctx, eqn, ins, outs):
     ctx.emit(f"{r}[:, :] = {rt}")
 
 
-qr_p = Primitive("qr", impl=_qr_impl, shape_rule=_qr_rule, multiple_results=True)
+qr_p = Primitive("qr", impl=_nan_for_nonfinite(_qr_impl), shape_rule=_qr_rule,
+                 multiple_results=True)
 vjp_rules[qr_p] = _qr_vjp
 jvp_rules[qr_p] = _qr_jvp
 batch_rules[qr_p] = _batch_leading(qr_p)
-lowerings[qr_p] = _per_matrix(_lower_qr)
+lowerings[qr_p] = _per_matrix(_nan_for_nonfinite_body(
+    _identity_for_empty(_lower_qr)))
 
 
 def qr(a, *, full_matrices=False):

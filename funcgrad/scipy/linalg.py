@@ -176,7 +176,9 @@ def expm(A):
     """
     A = _la._matrix(A, "A", square=True)
     norm1 = fnp.max(fnp.sum(fnp.abs(A), axis=-2), axis=-1)  # the 1-norm of each matrix
-    safe = fnp.where(norm1 > 0, norm1, fnp.ones_like(norm1))
+    # a NaN or inf norm squares no times: the Pade approximant of such a matrix is NaN already
+    # (its solve's), and the number of squarings must stay an integer
+    safe = fnp.where((norm1 > 0) & fnp.isfinite(norm1), norm1, fnp.ones_like(norm1))
     squarings = fnp.maximum(0.0, fnp.ceil(fnp.log2(safe / _THETA13)))
     scaled = A * fnp.exp2(-squarings)[..., None, None]
     R = _pade13(scaled)
