@@ -17,7 +17,7 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.core import errors
-from funcgrad.numpy._util import array_arg, normalize_axes
+from funcgrad.numpy._util import array_arg, inexact_arg, normalize_axes
 from funcgrad.ops.elementwise import logistic
 from funcgrad.ops.special import erfc
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
@@ -49,7 +49,7 @@ def sigmoid(x):
         >>> fg.nn.sigmoid(np.array([-1000.0, 0.0, 1000.0]))
         array([0. , 0.5, 1. ])
     """
-    return logistic(array_arg(x))
+    return logistic(inexact_arg(x))
 
 
 def softplus(x):
@@ -59,7 +59,7 @@ def softplus(x):
         >>> fg.nn.softplus(np.array([-1e4, 0.0, 1e4]))
         array([0.00000000e+00, 6.93147181e-01, 1.00000000e+04])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     return fnp.maximum(x, 0) + fnp.log1p(fnp.exp(-fnp.abs(x)))
 
 
@@ -70,7 +70,7 @@ def log_sigmoid(x):
         >>> fg.nn.log_sigmoid(np.array([-1000.0, 0.0]))
         array([-1.00000000e+03, -6.93147181e-01])
     """
-    return -softplus(-array_arg(x))
+    return -softplus(-inexact_arg(x))
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -82,7 +82,7 @@ def logsumexp(x, axis=None, keepdims=False):
         >>> fg.nn.logsumexp(np.array([1e4, 1e4]))
         np.float64(10000.69314718056)
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     axes = normalize_axes(axis, x.ndim)
     if any(x.shape[a] == 0 for a in axes):  # the log of an empty sum, as SciPy's and JAX's
         return fnp.full_like(fnp.sum(fnp.exp(x), axis=axes, keepdims=keepdims), -np.inf)
@@ -92,30 +92,48 @@ def logsumexp(x, axis=None, keepdims=False):
     return fnp.log(total) + (m if keepdims else fnp.squeeze(m, axes))
 
 
-def log_softmax(x, axis=-1):
-    """x - logsumexp(x): log-probabilities, stable for large logits.
+def _shifted(x, axis, where):
+    """``x`` minus its max along ``axis``, the max held constant for gradients. The max
+    starts from -inf, as JAX's: an empty axis (or one ``where`` masks out) has a max, and
+    the elements masked out become -inf, so their exp is 0."""
+    top = _stop_gradient(fnp.max(x, axis=axis, keepdims=True, initial=-np.inf, where=where))
+    shifted = x - top
+    return shifted if where is None else fnp.where(where, shifted, -np.inf)
+
+
+def log_softmax(x, axis=-1, where=None):
+    """x - logsumexp(x): log-probabilities, stable for large logits. Only the elements
+    ``where`` is True take part; the others are -inf (as JAX's). Integer inputs compute in
+    floating point (``funcgrad.numpy._util.inexact_dtype``).
 
     Example:
         >>> fg.nn.log_softmax(np.array([1000.0, 1000.0]))
         array([-0.69314718, -0.69314718])
+        >>> fg.nn.log_softmax(np.array([0.0, 5.0, 0.0]), where=np.array([True, False, True]))
+        array([-0.69314718,        -inf, -0.69314718])
     """
-    x = array_arg(x)
-    shifted = x - _stop_gradient(fnp.max(x, axis=axis, keepdims=True))
-    return shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
+    x = inexact_arg(x)
+    shifted = _shifted(x, axis, where)
+    out = shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
+    return out if where is None else fnp.where(where, out, -np.inf)
 
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows.
+def softmax(x, axis=-1, where=None):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows. Only
+    the elements ``where`` is True take part; the others are 0 (as JAX's).
 
     Example:
         >>> fg.nn.softmax(np.log(np.array([1.0, 3.0])))
         array([0.25, 0.75])
         >>> fg.nn.softmax(np.array([1000.0, 1000.0]))
         array([0.5, 0.5])
+        >>> fg.nn.softmax(np.zeros((2, 0))).shape  # an empty axis: an empty result
+        (2, 0)
     """
-    x = array_arg(x)
-    unnormalized = fnp.exp(x - _stop_gradient(fnp.max(x, axis=axis, keepdims=True)))
-    return unnormalized / fnp.sum(unnormalized, axis=axis, keepdims=True)
+    x = inexact_arg(x)
+    unnormalized = fnp.exp(_shifted(x, axis, where))
+    out = unnormalized / fnp.sum(unnormalized, axis=axis, keepdims=True)
+    return out if where is None else fnp.where(where, out, x.dtype.type(0))
 
 
 def one_hot(x, num_classes: int, dtype=np.float64, axis=-1):
@@ -142,7 +160,7 @@ def gelu(x, approximate: bool = True):
         >>> fg.nn.gelu(np.array([-1.0, 0.0, 1.0]), approximate=False)
         array([-0.15865525,  0.        ,  0.84134475])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     if approximate:
         c = math.sqrt(2 / math.pi)
         return 0.5 * x * (1 + fnp.tanh(c * (x + 0.044715 * x * x * x)))
@@ -156,7 +174,7 @@ def silu(x):
         >>> fg.nn.silu(np.array([-1.0, 0.0, 1.0]))
         array([-0.26894142,  0.        ,  0.73105858])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     return x * logistic(x)
 
 
@@ -169,6 +187,13 @@ def _negative_part(x):
     return fnp.where(x > 0, x.dtype.type(0), x)
 
 
+def _float64_unless_float(x):
+    """``x`` with integers and booleans as float64: JAX's elu and celu mix them with a
+    Python float, which makes them float64 whatever their width."""
+    x = array_arg(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
 def elu(x, alpha=1.0):
     """x for x > 0, alpha * (exp(x) - 1) otherwise.
 
@@ -176,7 +201,7 @@ def elu(x, alpha=1.0):
         >>> fg.nn.elu(np.array([-1.0, 0.0, 2.0]))
         array([-0.63212056,  0.        ,  2.        ])
     """
-    x = array_arg(x)
+    x = _float64_unless_float(x)
     return fnp.where(x > 0, x, alpha * fnp.expm1(_negative_part(x)))
 
 
@@ -187,7 +212,7 @@ def celu(x, alpha=1.0):
         >>> fg.nn.celu(np.array([-1.0, 2.0]), alpha=2.0)
         array([-0.78693868,  2.        ])
     """
-    x = array_arg(x)
+    x = _float64_unless_float(x)
     return fnp.where(x > 0, x, alpha * fnp.expm1(_negative_part(x) / alpha))
 
 
@@ -272,7 +297,7 @@ def soft_sign(x):
         >>> fg.nn.soft_sign(np.array([-1.0, 3.0]))
         array([-0.5 ,  0.75])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     return x / (fnp.abs(x) + 1)
 
 
@@ -283,7 +308,7 @@ def mish(x):
         >>> fg.nn.mish(np.array([-1.0, 0.0, 1.0]))
         array([-0.30340146,  0.        ,  0.86509839])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     return x * fnp.tanh(softplus(x))
 
 
@@ -305,7 +330,7 @@ def tanh(x):
         >>> fg.nn.tanh(np.array([0.0, 1000.0]))
         array([0., 1.])
     """
-    return fnp.tanh(array_arg(x))
+    return fnp.tanh(inexact_arg(x))
 
 
 def log1mexp(x):
@@ -317,9 +342,7 @@ def log1mexp(x):
         >>> fg.nn.log1mexp(np.array([1e-20, 1.0, 50.0]))
         array([-4.60517019e+01, -4.58675145e-01, -1.92874985e-22])
     """
-    x = array_arg(x)
-    if x.dtype.kind != "f":
-        x = fnp.astype(x, np.float64)
+    x = inexact_arg(x)
     c = x.dtype.type(math.log(2.0))
     small = x < c
     # each branch sees a harmless input where it is not taken, so its derivative there is
@@ -367,9 +390,7 @@ def squareplus(x, b=4):
         >>> fg.nn.squareplus(np.array([-1e10, 0.0, 3.0]))
         array([1.00000000e-10, 1.00000000e+00, 3.30277564e+00])
     """
-    x = array_arg(x)
-    if x.dtype.kind != "f":
-        x = fnp.astype(x, np.float64)
+    x = inexact_arg(x)
     b = fnp.astype(array_arg(b), x.dtype) if not isinstance(b, (int, float)) else \
         x.dtype.type(b)
     limit = x.dtype.type(math.sqrt(float(np.finfo(x.dtype).max)) / 4)
@@ -389,7 +410,7 @@ def glu(x, axis=-1):
         >>> fg.nn.glu(np.array([[1.0, 2.0, 0.0, 100.0]]))
         array([[0.5, 2. ]])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     size = fnp.shape(x)[axis]
     if size % 2:
         raise errors.ShapeError(f"glu splits axis {axis} in two halves, but its length is {size}, "
@@ -398,19 +419,20 @@ def glu(x, axis=-1):
     return a * logistic(b)
 
 
-def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5):
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
     """(x - mean) / sqrt(variance + epsilon) along ``axis``, the mean and variance computed
-    from ``x`` unless given (variance as mean(x^2) - mean(x)^2, as JAX's).
+    from ``x`` (from the elements ``where`` is True) unless given (variance as
+    mean(x^2) - mean(x)^2, as JAX's).
 
     Example:
         >>> fg.nn.standardize(np.array([[1.0, 2.0, 3.0]]), epsilon=0.0)
         array([[-1.22474487,  0.        ,  1.22474487]])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     if mean is None:
-        mean = fnp.mean(x, axis=axis, keepdims=True)
+        mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
     if variance is None:
-        variance = fnp.mean(x * x, axis=axis, keepdims=True) - mean * mean
+        variance = fnp.mean(x * x, axis=axis, keepdims=True, where=where) - mean * mean
     return (x - mean) / fnp.sqrt(variance + epsilon)
 
 
@@ -423,11 +445,12 @@ def logmeanexp(x, axis=None, where=None, keepdims=False):
         >>> fg.nn.logmeanexp(np.array([0.0, 5.0]), where=np.array([True, False]))
         np.float64(0.0)
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     axes = normalize_axes(axis, x.ndim)
     if where is None:
         count = math.prod(fnp.shape(x)[a] for a in axes)
-        return logsumexp(x, axis=axes, keepdims=keepdims) - math.log(count)
+        log_count = math.log(count) if count else -math.inf  # the empty mean 0 / 0 is nan
+        return logsumexp(x, axis=axes, keepdims=keepdims) - log_count
     where = fnp.broadcast_to(where, fnp.shape(x))
     count = fnp.sum(where, axis=axes, keepdims=keepdims)
     return logsumexp(fnp.where(where, x, -np.inf), axis=axes, keepdims=keepdims) \

@@ -31,6 +31,24 @@ def array_arg(x, name: str = "argument"):
     return out
 
 
+def inexact_dtype(dtype) -> np.dtype:
+    """The floating dtype in which a function of real numbers (funcgrad.nn's activations,
+    scipy.stats's distributions) computes an integer or boolean input: JAX's choice, float64
+    for 64-bit integers and float32 for narrower ones and booleans (NumPy's float16 for
+    int8 is not a funcgrad dtype)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return dtype
+    return np.dtype(np.float64 if dtype.itemsize == 8 else np.float32)
+
+
+def inexact_arg(x, name: str = "argument"):
+    """``x`` as an array (or tracer) of floating dtype, converted by ``inexact_dtype``."""
+    x = array_arg(x, name)
+    dtype = inexact_dtype(x.dtype)
+    return x if x.dtype == dtype else x.astype(dtype)
+
+
 def _flat(xs):
     for x in xs:
         if isinstance(x, (list, tuple)):
