@@ -17,7 +17,7 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.core import errors
-from funcgrad.numpy._util import array_arg, inexact_arg, normalize_axes
+from funcgrad.numpy._util import array_arg, broadcast_shape, inexact_arg, normalize_axes
 from funcgrad.ops.elementwise import logistic
 from funcgrad.ops.special import erfc
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
@@ -429,6 +429,8 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
         array([[-1.22474487,  0.        ,  1.22474487]])
     """
     x = inexact_arg(x)
+    given = [array_arg(v) for v in (mean, variance) if v is not None]
+    broadcast_shape(x, *given)  # a given mean or variance must fit x
     if mean is None:
         mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
     if variance is None:
@@ -492,6 +494,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     scale = 1.0 / math.sqrt(head_size) if scale is None else scale
     logits = fnp.einsum("btnh,bsnh->bnts", query, key) * scale
     if bias is not None:
+        bias = array_arg(bias)
+        broadcast_shape(logits, bias)
         logits = logits + bias
     allowed = None if mask is None else fnp.broadcast_to(array_arg(mask), logits.shape)
     if is_causal:
@@ -551,6 +555,7 @@ def softmax_cross_entropy(logits, labels):
     logits, labels = array_arg(logits), array_arg(labels)
     if labels.dtype.kind in "iu":
         return softmax_cross_entropy_with_integer_labels(logits, labels)
+    broadcast_shape(logits, labels)
     # a class with label 0 adds 0, even where its logit is -inf (0 * -inf would be nan)
     logp = fnp.where(labels == 0, 0.0, log_softmax(logits, axis=-1))
     return -fnp.sum(labels * logp, axis=-1)
@@ -584,7 +589,16 @@ def sigmoid_binary_cross_entropy(logits, labels):
         array([6.93147181e-01, 0.00000000e+00, 1.00000000e+04])
     """
     x, y = array_arg(logits), array_arg(labels)
+    broadcast_shape(x, y)
     return fnp.maximum(x, 0) - x * y + fnp.log1p(fnp.exp(-fnp.abs(x)))
+
+
+def _difference(predictions, targets):
+    """predictions - targets, or a ShapeError naming the caller's line if they do not
+    broadcast (NumPy's operator would raise a bare ValueError on concrete arrays)."""
+    predictions, targets = array_arg(predictions), array_arg(targets)
+    broadcast_shape(predictions, targets)
+    return predictions - targets
 
 
 def huber(predictions, targets, delta=1.0):
@@ -595,7 +609,7 @@ def huber(predictions, targets, delta=1.0):
         >>> fg.nn.huber(np.array([0.5, 3.0]), np.zeros(2))
         array([0.125, 2.5  ])
     """
-    err = fnp.abs(array_arg(predictions) - array_arg(targets))
+    err = fnp.abs(_difference(predictions, targets))
     quadratic = fnp.minimum(err, delta)
     return 0.5 * quadratic * quadratic + delta * (err - quadratic)
 
@@ -607,7 +621,7 @@ def mse(predictions, targets, axis=None):
         >>> float(fg.nn.mse(np.array([1.0, 3.0]), np.zeros(2)))
         5.0
     """
-    err = array_arg(predictions) - array_arg(targets)
+    err = _difference(predictions, targets)
     return fnp.mean(err * err, axis=axis)
 
 

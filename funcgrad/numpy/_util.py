@@ -8,7 +8,7 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.tracing import Tracer, current_trace
-from funcgrad.core.types import check_dtype
+from funcgrad.core.types import aval_of, check_dtype
 
 
 def array_arg(x, name: str = "argument"):
@@ -47,6 +47,19 @@ def inexact_arg(x, name: str = "argument"):
     x = array_arg(x, name)
     dtype = inexact_dtype(x.dtype)
     return x if x.dtype == dtype else x.astype(dtype)
+
+
+def aval_of_arg(x):
+    """The abstract value (shape, dtype, weakness) of a tracer, array or Python number."""
+    return x.aval if isinstance(x, Tracer) else aval_of(x)
+
+
+def broadcast_shape(*xs) -> tuple[int, ...]:
+    """The shape the arguments broadcast to, or the ShapeError a funcgrad.numpy function
+    gives (naming both shapes and the caller's line): for composites whose arithmetic on
+    concrete NumPy arrays would otherwise raise NumPy's bare ValueError."""
+    from funcgrad.ops.elementwise import broadcast_shapes
+    return broadcast_shapes(*(aval_of_arg(x) for x in xs))
 
 
 def _flat(xs):
