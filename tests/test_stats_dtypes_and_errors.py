@@ -167,3 +167,30 @@ def test_attention_bias_mismatch_names_the_line():
     with pytest.raises(fg.ShapeError) as info:
         fg.nn.dot_product_attention(q, q, q, bias=np.ones(3))  # <- bias
     _check(info, "bias", "cannot broadcast", "[3]")
+
+
+# ---------------------------------------------------------------------------------------
+# Derivatives at the edges of the support
+
+
+@pytest.mark.parametrize("function", ["cdf", "logcdf", "sf", "logsf"])
+def test_tail_derivatives_at_the_support_edge_are_the_ones_from_outside(function):
+    """At x = 0 with a < 1 the density is infinite: the derivative from outside (0, as JAX's
+    gamma and beta give) used to be nan for logcdf/logsf (0 times an infinite slope) and
+    half the density (inf) for cdf/sf."""
+    cases = [(stats.gamma, 0.0, (0.5,)), (stats.chi2, 0.0, (1.0,)),
+             (stats.beta, 0.0, (0.5, 2.0)), (stats.beta, 1.0, (2.0, 0.5))]
+    for dist, edge, params in cases:
+        f = getattr(dist, function)
+        assert fg.grad(lambda x, f=f, p=params: f(x, *p))(edge) == 0.0, (dist, function)
+    # inside, the derivative of the cdf is still the density
+    inside = fg.grad(lambda x: stats.gamma.cdf(x, 0.5))(0.3)
+    np.testing.assert_allclose(inside, stats.gamma.pdf(0.3, 0.5), rtol=1e-12)
+
+
+def test_vonmises_derivative_in_kappa_at_zero():
+    """d/dkappa logpdf = cos x - I1(kappa)/I0(kappa), cos x at kappa = 0; it was cos x - 1
+    (i0e's derivative at 0 takes |kappa|'s slope there as 0)."""
+    grad = fg.grad(lambda k: stats.vonmises.logpdf(0.3, k))
+    np.testing.assert_allclose(grad(0.0), np.cos(0.3), rtol=1e-12)
+    np.testing.assert_allclose(stats.vonmises.logpdf(0.3, 0.0), -np.log(2 * np.pi))

@@ -51,6 +51,14 @@ def invalid_as_nan(valid, value, at=None):
     return fnp.where(valid, value, np.nan)
 
 
+def clip_to_support(z, low, high=np.inf):
+    """z clipped to [low, high], with derivative 0 at the edges themselves (the derivative
+    from outside the support, as log_probability's and JAX's gamma and beta cdf): clip's
+    would be half the density there, and an infinite density (gamma's for a < 1) times the
+    zero cotangent of a branch where() drops would be nan."""
+    return fnp.where(z <= low, low, fnp.where(z >= high, high, z))
+
+
 def positive_or_one(x):
     """x where x > 0, else 1: for logs in a branch that where() drops."""
     return fnp.where(x > 0, x, 1.0)

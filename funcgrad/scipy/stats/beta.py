@@ -54,7 +54,8 @@ def _clipped(x, a, b, loc, scale):
     x, a, b, loc, scale = _common.arrays(x, a, b, loc, scale)
     z, _ = _common.standardize(x, loc, scale)
     valid = fnp.logical_and(fnp.logical_and(a > 0, b > 0), scale > 0)
-    return fnp.clip(z, 0.0, 1.0), _common.positive_or_one(a), _common.positive_or_one(b), valid
+    return (_common.clip_to_support(z, 0.0, 1.0), _common.positive_or_one(a),
+            _common.positive_or_one(b), valid)
 
 
 def cdf(x, a, b, loc=0, scale=1):

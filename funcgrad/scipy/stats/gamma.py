@@ -54,7 +54,7 @@ def pdf(x, a, loc=0, scale=1):
 def _clipped(x, a, loc, scale):
     x, a, loc, scale = _common.arrays(x, a, loc, scale)
     z, _ = _common.standardize(x, loc, scale)
-    return fnp.maximum(z, 0.0), a, _valid(a, scale)
+    return _common.clip_to_support(z, 0.0), a, _valid(a, scale)
 
 
 def cdf(x, a, loc=0, scale=1):
