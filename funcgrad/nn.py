@@ -73,8 +73,9 @@ def log_sigmoid(x):
     return -softplus(-inexact_arg(x))
 
 
-def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) over ``axis``, shifted by the max so that it never overflows.
+def logsumexp(x, axis=None, keepdims=False, where=None):
+    """log(sum(exp(x))) over ``axis`` (of the elements ``where`` is True), shifted by the
+    max so that it never overflows.
 
     Example:
         >>> fg.nn.logsumexp(np.array([[0.0, 0.0], [1e4, 1e4]]), axis=1)
@@ -83,6 +84,8 @@ def logsumexp(x, axis=None, keepdims=False):
         np.float64(10000.69314718056)
     """
     x = inexact_arg(x)
+    if where is not None:  # left-out elements add exp(-inf) = 0, and get no gradient
+        x = fnp.where(where, x, -np.inf)
     axes = normalize_axes(axis, x.ndim)
     if any(x.shape[a] == 0 for a in axes):  # the log of an empty sum, as SciPy's and JAX's
         return fnp.full_like(fnp.sum(fnp.exp(x), axis=axes, keepdims=keepdims), -np.inf)
@@ -455,7 +458,7 @@ def logmeanexp(x, axis=None, where=None, keepdims=False):
         return logsumexp(x, axis=axes, keepdims=keepdims) - log_count
     where = fnp.broadcast_to(where, fnp.shape(x))
     count = fnp.sum(where, axis=axes, keepdims=keepdims)
-    return logsumexp(fnp.where(where, x, -np.inf), axis=axes, keepdims=keepdims) \
+    return logsumexp(x, axis=axes, keepdims=keepdims, where=where) \
         - fnp.log(count.astype(x.dtype))
 
 

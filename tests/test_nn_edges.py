@@ -97,3 +97,18 @@ def test_integer_inputs_compute_in_jax_float_dtype(name):
         assert out.dtype == np.dtype(expected), (dtype, out.dtype)
         reference = f(x.astype(np.float64))
         np.testing.assert_allclose(out, reference, rtol=1e-6)
+
+
+def test_logsumexp_where():
+    """jax.nn.logsumexp's where=: left-out elements count as -inf (and get no gradient),
+    even an inf or a huge one."""
+    x = np.array([[1.0, np.inf, 3.0], [1e4, 5.0, 1e4]])
+    mask = np.array([True, False, True])
+    kept = x[:, [0, 2]]
+    np.testing.assert_allclose(fg.nn.logsumexp(x, axis=-1, where=mask),
+                               sc.logsumexp(kept, axis=-1))
+    grad = fg.grad(lambda v: fnp.sum(fg.nn.logsumexp(v, axis=-1, where=mask)))(x)
+    expected = np.zeros_like(x)
+    expected[:, [0, 2]] = sc.softmax(kept, axis=-1)
+    np.testing.assert_allclose(grad, expected)
+    assert fg.nn.logsumexp(np.ones(2), where=np.zeros(2, bool)) == -np.inf
