@@ -12,12 +12,14 @@ Example:
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.core import errors
-from funcgrad.numpy._util import array_arg, broadcast_shape, inexact_arg, normalize_axes
+from funcgrad.numpy._util import (array_arg, broadcast_shape, inexact_arg, normalize_axes,
+                                  normalize_axis)
 from funcgrad.ops.elementwise import logistic
 from funcgrad.ops.special import erfc
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
@@ -148,6 +150,11 @@ def one_hot(x, num_classes: int, dtype=np.float64, axis=-1):
                [0., 0., 1.]])
     """
     x = array_arg(x)
+    try:
+        num_classes = operator.index(num_classes)
+    except TypeError:
+        raise errors.FuncgradTypeError(f"one_hot's num_classes must be an integer, not "
+                                       f"{num_classes!r}") from None
     classes = fnp.arange(num_classes).reshape((1,) * x.ndim + (num_classes,))
     hot = fnp.expand_dims(x, -1) == classes
     hot = fnp.where(hot, np.dtype(dtype).type(1), np.dtype(dtype).type(0))
@@ -414,7 +421,7 @@ def glu(x, axis=-1):
         array([[0.5, 2. ]])
     """
     x = inexact_arg(x)
-    size = fnp.shape(x)[axis]
+    size = fnp.shape(x)[normalize_axis(axis, x.ndim)]
     if size % 2:
         raise errors.ShapeError(f"glu splits axis {axis} in two halves, but its length is {size}, "
                          "which is odd")
@@ -534,7 +541,7 @@ def dropout(key, rate, x):
     from funcgrad.random import bernoulli
     x = array_arg(x)
     if not 0.0 <= rate < 1.0:
-        raise ValueError(f"dropout rate must be in [0, 1), not {rate}")
+        raise errors.FuncgradValueError(f"dropout rate must be in [0, 1), not {rate}")
     if rate == 0.0:
         return x
     keep = bernoulli(key, 1.0 - rate, tuple(x.shape))

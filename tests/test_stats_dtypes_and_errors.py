@@ -194,3 +194,20 @@ def test_vonmises_derivative_in_kappa_at_zero():
     grad = fg.grad(lambda k: stats.vonmises.logpdf(0.3, k))
     np.testing.assert_allclose(grad(0.0), np.cos(0.3), rtol=1e-12)
     np.testing.assert_allclose(stats.vonmises.logpdf(0.3, 0.0), -np.log(2 * np.pi))
+
+
+def test_nn_argument_errors_name_the_line():
+    """glu on an axis that does not exist raised a bare IndexError; a dropout rate out of
+    range and a non-integer one_hot num_classes raised errors naming no line."""
+    with pytest.raises(fg.ShapeError) as info:
+        fg.nn.glu(np.ones((2, 4)), axis=2)  # <- glu
+    _check(info, "glu", "axis 2 is out of bounds")
+    with pytest.raises(fg.ShapeError) as info:
+        fg.nn.glu(np.array(1.0))  # <- glu 0-d
+    _check(info, "glu 0-d", "out of bounds")
+    with pytest.raises(fg.FuncgradValueError) as info:
+        fg.nn.dropout(fg.random.key(0), 1.0, np.ones(3))  # <- dropout
+    _check(info, "dropout", "dropout rate must be in [0, 1), not 1.0")
+    with pytest.raises(fg.FuncgradTypeError) as info:
+        fg.nn.one_hot(np.array([0, 1]), 2.5)  # <- one_hot
+    _check(info, "one_hot", "num_classes must be an integer")
