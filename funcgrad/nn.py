@@ -101,7 +101,12 @@ def _shifted(x, axis, where):
     """``x`` minus its max along ``axis``, the max held constant for gradients. The max
     starts from -inf, as JAX's: an empty axis (or one ``where`` masks out) has a max, and
     the elements masked out become -inf, so their exp is 0."""
-    top = _stop_gradient(fnp.max(x, axis=axis, keepdims=True, initial=-np.inf, where=where))
+    axes = normalize_axes(axis, x.ndim)
+    # -inf matters only where a slice can be empty; elsewhere it would be a max with -inf
+    # in every program's listing
+    can_be_empty = where is not None or any(x.shape[a] == 0 for a in axes)
+    initial = -np.inf if can_be_empty else None
+    top = _stop_gradient(fnp.max(x, axis=axes, keepdims=True, initial=initial, where=where))
     shifted = x - top
     return shifted if where is None else fnp.where(where, shifted, -np.inf)
 
