@@ -51,7 +51,7 @@ def sigmoid(x):
         >>> fg.nn.sigmoid(np.array([-1000.0, 0.0, 1000.0]))
         array([0. , 0.5, 1. ])
     """
-    return logistic(inexact_arg(x))
+    return logistic(array_arg(x))  # JAX's refuses integers: NumPy's promotion here
 
 
 def softplus(x):
@@ -189,7 +189,7 @@ def silu(x):
         >>> fg.nn.silu(np.array([-1.0, 0.0, 1.0]))
         array([-0.26894142,  0.        ,  0.73105858])
     """
-    x = inexact_arg(x)
+    x = array_arg(x)
     return x * logistic(x)
 
 
