@@ -12,12 +12,14 @@ Example:
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.core import errors
-from funcgrad.numpy._util import array_arg, normalize_axes
+from funcgrad.numpy._util import (array_arg, broadcast_shape, inexact_arg, normalize_axes,
+                                  normalize_axis)
 from funcgrad.ops.elementwise import logistic
 from funcgrad.ops.special import erfc
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
@@ -49,7 +51,7 @@ def sigmoid(x):
         >>> fg.nn.sigmoid(np.array([-1000.0, 0.0, 1000.0]))
         array([0. , 0.5, 1. ])
     """
-    return logistic(array_arg(x))
+    return logistic(array_arg(x))  # JAX's refuses integers: NumPy's promotion here
 
 
 def softplus(x):
@@ -59,7 +61,7 @@ def softplus(x):
         >>> fg.nn.softplus(np.array([-1e4, 0.0, 1e4]))
         array([0.00000000e+00, 6.93147181e-01, 1.00000000e+04])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     return fnp.maximum(x, 0) + fnp.log1p(fnp.exp(-fnp.abs(x)))
 
 
@@ -70,11 +72,12 @@ def log_sigmoid(x):
         >>> fg.nn.log_sigmoid(np.array([-1000.0, 0.0]))
         array([-1.00000000e+03, -6.93147181e-01])
     """
-    return -softplus(-array_arg(x))
+    return -softplus(-inexact_arg(x))
 
 
-def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) over ``axis``, shifted by the max so that it never overflows.
+def logsumexp(x, axis=None, keepdims=False, where=None):
+    """log(sum(exp(x))) over ``axis`` (of the elements ``where`` is True), shifted by the
+    max so that it never overflows.
 
     Example:
         >>> fg.nn.logsumexp(np.array([[0.0, 0.0], [1e4, 1e4]]), axis=1)
@@ -82,7 +85,9 @@ def logsumexp(x, axis=None, keepdims=False):
         >>> fg.nn.logsumexp(np.array([1e4, 1e4]))
         np.float64(10000.69314718056)
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
+    if where is not None:  # left-out elements add exp(-inf) = 0, and get no gradient
+        x = fnp.where(where, x, -np.inf)
     axes = normalize_axes(axis, x.ndim)
     if any(x.shape[a] == 0 for a in axes):  # the log of an empty sum, as SciPy's and JAX's
         return fnp.full_like(fnp.sum(fnp.exp(x), axis=axes, keepdims=keepdims), -np.inf)
@@ -92,30 +97,53 @@ def logsumexp(x, axis=None, keepdims=False):
     return fnp.log(total) + (m if keepdims else fnp.squeeze(m, axes))
 
 
-def log_softmax(x, axis=-1):
-    """x - logsumexp(x): log-probabilities, stable for large logits.
+def _shifted(x, axis, where):
+    """``x`` minus its max along ``axis``, the max held constant for gradients. The max
+    starts from -inf, as JAX's: an empty axis (or one ``where`` masks out) has a max, and
+    the elements masked out become -inf, so their exp is 0."""
+    axes = normalize_axes(axis, x.ndim)
+    # -inf matters only where a slice can be empty; elsewhere it would be a max with -inf
+    # in every program's listing
+    can_be_empty = where is not None or any(x.shape[a] == 0 for a in axes)
+    initial = -np.inf if can_be_empty else None
+    top = _stop_gradient(fnp.max(x, axis=axes, keepdims=True, initial=initial, where=where))
+    shifted = x - top
+    return shifted if where is None else fnp.where(where, shifted, -np.inf)
+
+
+def log_softmax(x, axis=-1, where=None):
+    """x - logsumexp(x): log-probabilities, stable for large logits. Only the elements
+    ``where`` is True take part; the others are -inf (as JAX's). Integer inputs compute in
+    floating point (``funcgrad.numpy._util.inexact_dtype``).
 
     Example:
         >>> fg.nn.log_softmax(np.array([1000.0, 1000.0]))
         array([-0.69314718, -0.69314718])
+        >>> fg.nn.log_softmax(np.array([0.0, 5.0, 0.0]), where=np.array([True, False, True]))
+        array([-0.69314718,        -inf, -0.69314718])
     """
-    x = array_arg(x)
-    shifted = x - _stop_gradient(fnp.max(x, axis=axis, keepdims=True))
-    return shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
+    x = inexact_arg(x)
+    shifted = _shifted(x, axis, where)
+    out = shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
+    return out if where is None else fnp.where(where, out, -np.inf)
 
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows.
+def softmax(x, axis=-1, where=None):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows. Only
+    the elements ``where`` is True take part; the others are 0 (as JAX's).
 
     Example:
         >>> fg.nn.softmax(np.log(np.array([1.0, 3.0])))
         array([0.25, 0.75])
         >>> fg.nn.softmax(np.array([1000.0, 1000.0]))
         array([0.5, 0.5])
+        >>> fg.nn.softmax(np.zeros((2, 0))).shape  # an empty axis: an empty result
+        (2, 0)
     """
-    x = array_arg(x)
-    unnormalized = fnp.exp(x - _stop_gradient(fnp.max(x, axis=axis, keepdims=True)))
-    return unnormalized / fnp.sum(unnormalized, axis=axis, keepdims=True)
+    x = inexact_arg(x)
+    unnormalized = fnp.exp(_shifted(x, axis, where))
+    out = unnormalized / fnp.sum(unnormalized, axis=axis, keepdims=True)
+    return out if where is None else fnp.where(where, out, x.dtype.type(0))
 
 
 def one_hot(x, num_classes: int, dtype=np.float64, axis=-1):
@@ -127,6 +155,11 @@ def one_hot(x, num_classes: int, dtype=np.float64, axis=-1):
                [0., 0., 1.]])
     """
     x = array_arg(x)
+    try:
+        num_classes = operator.index(num_classes)
+    except TypeError:
+        raise errors.FuncgradTypeError(f"one_hot's num_classes must be an integer, not "
+                                       f"{num_classes!r}") from None
     classes = fnp.arange(num_classes).reshape((1,) * x.ndim + (num_classes,))
     hot = fnp.expand_dims(x, -1) == classes
     hot = fnp.where(hot, np.dtype(dtype).type(1), np.dtype(dtype).type(0))
@@ -142,7 +175,7 @@ def gelu(x, approximate: bool = True):
         >>> fg.nn.gelu(np.array([-1.0, 0.0, 1.0]), approximate=False)
         array([-0.15865525,  0.        ,  0.84134475])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     if approximate:
         c = math.sqrt(2 / math.pi)
         return 0.5 * x * (1 + fnp.tanh(c * (x + 0.044715 * x * x * x)))
@@ -169,6 +202,13 @@ def _negative_part(x):
     return fnp.where(x > 0, x.dtype.type(0), x)
 
 
+def _float64_unless_float(x):
+    """``x`` with integers and booleans as float64: JAX's elu and celu mix them with a
+    Python float, which makes them float64 whatever their width."""
+    x = array_arg(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
 def elu(x, alpha=1.0):
     """x for x > 0, alpha * (exp(x) - 1) otherwise.
 
@@ -176,7 +216,7 @@ def elu(x, alpha=1.0):
         >>> fg.nn.elu(np.array([-1.0, 0.0, 2.0]))
         array([-0.63212056,  0.        ,  2.        ])
     """
-    x = array_arg(x)
+    x = _float64_unless_float(x)
     return fnp.where(x > 0, x, alpha * fnp.expm1(_negative_part(x)))
 
 
@@ -187,7 +227,7 @@ def celu(x, alpha=1.0):
         >>> fg.nn.celu(np.array([-1.0, 2.0]), alpha=2.0)
         array([-0.78693868,  2.        ])
     """
-    x = array_arg(x)
+    x = _float64_unless_float(x)
     return fnp.where(x > 0, x, alpha * fnp.expm1(_negative_part(x) / alpha))
 
 
@@ -272,7 +312,7 @@ def soft_sign(x):
         >>> fg.nn.soft_sign(np.array([-1.0, 3.0]))
         array([-0.5 ,  0.75])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     return x / (fnp.abs(x) + 1)
 
 
@@ -283,7 +323,7 @@ def mish(x):
         >>> fg.nn.mish(np.array([-1.0, 0.0, 1.0]))
         array([-0.30340146,  0.        ,  0.86509839])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     return x * fnp.tanh(softplus(x))
 
 
@@ -305,7 +345,7 @@ def tanh(x):
         >>> fg.nn.tanh(np.array([0.0, 1000.0]))
         array([0., 1.])
     """
-    return fnp.tanh(array_arg(x))
+    return fnp.tanh(inexact_arg(x))
 
 
 def log1mexp(x):
@@ -317,9 +357,7 @@ def log1mexp(x):
         >>> fg.nn.log1mexp(np.array([1e-20, 1.0, 50.0]))
         array([-4.60517019e+01, -4.58675145e-01, -1.92874985e-22])
     """
-    x = array_arg(x)
-    if x.dtype.kind != "f":
-        x = fnp.astype(x, np.float64)
+    x = inexact_arg(x)
     c = x.dtype.type(math.log(2.0))
     small = x < c
     # each branch sees a harmless input where it is not taken, so its derivative there is
@@ -367,9 +405,7 @@ def squareplus(x, b=4):
         >>> fg.nn.squareplus(np.array([-1e10, 0.0, 3.0]))
         array([1.00000000e-10, 1.00000000e+00, 3.30277564e+00])
     """
-    x = array_arg(x)
-    if x.dtype.kind != "f":
-        x = fnp.astype(x, np.float64)
+    x = inexact_arg(x)
     b = fnp.astype(array_arg(b), x.dtype) if not isinstance(b, (int, float)) else \
         x.dtype.type(b)
     limit = x.dtype.type(math.sqrt(float(np.finfo(x.dtype).max)) / 4)
@@ -389,8 +425,8 @@ def glu(x, axis=-1):
         >>> fg.nn.glu(np.array([[1.0, 2.0, 0.0, 100.0]]))
         array([[0.5, 2. ]])
     """
-    x = array_arg(x)
-    size = fnp.shape(x)[axis]
+    x = inexact_arg(x)
+    size = fnp.shape(x)[normalize_axis(axis, x.ndim)]
     if size % 2:
         raise errors.ShapeError(f"glu splits axis {axis} in two halves, but its length is {size}, "
                          "which is odd")
@@ -398,19 +434,22 @@ def glu(x, axis=-1):
     return a * logistic(b)
 
 
-def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5):
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
     """(x - mean) / sqrt(variance + epsilon) along ``axis``, the mean and variance computed
-    from ``x`` unless given (variance as mean(x^2) - mean(x)^2, as JAX's).
+    from ``x`` (from the elements ``where`` is True) unless given (variance as
+    mean(x^2) - mean(x)^2, as JAX's).
 
     Example:
         >>> fg.nn.standardize(np.array([[1.0, 2.0, 3.0]]), epsilon=0.0)
         array([[-1.22474487,  0.        ,  1.22474487]])
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
+    given = [array_arg(v) for v in (mean, variance) if v is not None]
+    broadcast_shape(x, *given)  # a given mean or variance must fit x
     if mean is None:
-        mean = fnp.mean(x, axis=axis, keepdims=True)
+        mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
     if variance is None:
-        variance = fnp.mean(x * x, axis=axis, keepdims=True) - mean * mean
+        variance = fnp.mean(x * x, axis=axis, keepdims=True, where=where) - mean * mean
     return (x - mean) / fnp.sqrt(variance + epsilon)
 
 
@@ -423,14 +462,15 @@ def logmeanexp(x, axis=None, where=None, keepdims=False):
         >>> fg.nn.logmeanexp(np.array([0.0, 5.0]), where=np.array([True, False]))
         np.float64(0.0)
     """
-    x = array_arg(x)
+    x = inexact_arg(x)
     axes = normalize_axes(axis, x.ndim)
     if where is None:
         count = math.prod(fnp.shape(x)[a] for a in axes)
-        return logsumexp(x, axis=axes, keepdims=keepdims) - math.log(count)
+        log_count = math.log(count) if count else -math.inf  # the empty mean 0 / 0 is nan
+        return logsumexp(x, axis=axes, keepdims=keepdims) - log_count
     where = fnp.broadcast_to(where, fnp.shape(x))
     count = fnp.sum(where, axis=axes, keepdims=keepdims)
-    return logsumexp(fnp.where(where, x, -np.inf), axis=axes, keepdims=keepdims) \
+    return logsumexp(x, axis=axes, keepdims=keepdims, where=where) \
         - fnp.log(count.astype(x.dtype))
 
 
@@ -469,6 +509,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     scale = 1.0 / math.sqrt(head_size) if scale is None else scale
     logits = fnp.einsum("btnh,bsnh->bnts", query, key) * scale
     if bias is not None:
+        bias = array_arg(bias)
+        broadcast_shape(logits, bias)
         logits = logits + bias
     allowed = None if mask is None else fnp.broadcast_to(array_arg(mask), logits.shape)
     if is_causal:
@@ -504,7 +546,7 @@ def dropout(key, rate, x):
     from funcgrad.random import bernoulli
     x = array_arg(x)
     if not 0.0 <= rate < 1.0:
-        raise ValueError(f"dropout rate must be in [0, 1), not {rate}")
+        raise errors.FuncgradValueError(f"dropout rate must be in [0, 1), not {rate}")
     if rate == 0.0:
         return x
     keep = bernoulli(key, 1.0 - rate, tuple(x.shape))
@@ -528,6 +570,7 @@ def softmax_cross_entropy(logits, labels):
     logits, labels = array_arg(logits), array_arg(labels)
     if labels.dtype.kind in "iu":
         return softmax_cross_entropy_with_integer_labels(logits, labels)
+    broadcast_shape(logits, labels)
     # a class with label 0 adds 0, even where its logit is -inf (0 * -inf would be nan)
     logp = fnp.where(labels == 0, 0.0, log_softmax(logits, axis=-1))
     return -fnp.sum(labels * logp, axis=-1)
@@ -561,7 +604,16 @@ def sigmoid_binary_cross_entropy(logits, labels):
         array([6.93147181e-01, 0.00000000e+00, 1.00000000e+04])
     """
     x, y = array_arg(logits), array_arg(labels)
+    broadcast_shape(x, y)
     return fnp.maximum(x, 0) - x * y + fnp.log1p(fnp.exp(-fnp.abs(x)))
+
+
+def _difference(predictions, targets):
+    """predictions - targets, or a ShapeError naming the caller's line if they do not
+    broadcast (NumPy's operator would raise a bare ValueError on concrete arrays)."""
+    predictions, targets = array_arg(predictions), array_arg(targets)
+    broadcast_shape(predictions, targets)
+    return predictions - targets
 
 
 def huber(predictions, targets, delta=1.0):
@@ -572,7 +624,7 @@ def huber(predictions, targets, delta=1.0):
         >>> fg.nn.huber(np.array([0.5, 3.0]), np.zeros(2))
         array([0.125, 2.5  ])
     """
-    err = fnp.abs(array_arg(predictions) - array_arg(targets))
+    err = fnp.abs(_difference(predictions, targets))
     quadratic = fnp.minimum(err, delta)
     return 0.5 * quadratic * quadratic + delta * (err - quadratic)
 
@@ -584,7 +636,7 @@ def mse(predictions, targets, axis=None):
         >>> float(fg.nn.mse(np.array([1.0, 3.0]), np.zeros(2)))
         5.0
     """
-    err = array_arg(predictions) - array_arg(targets)
+    err = _difference(predictions, targets)
     return fnp.mean(err * err, axis=axis)
 
 

@@ -33,7 +33,8 @@ PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "
 # Names that a public module shows but does not offer: helpers it imports for its own use
 # (nn's erfc is funcgrad.scipy.special.erfc's primitive; the public one is documented there).
 NOT_PUBLIC = {
-    "funcgrad.nn": {"array_arg", "normalize_axes", "erfc", "logistic"},
+    "funcgrad.nn": {"array_arg", "broadcast_shape", "inexact_arg", "normalize_axes",
+                    "normalize_axis", "erfc", "logistic"},
     "funcgrad.scipy.special": {"scalar_or_array", "array_arg", "normalize_axes", "logistic"},
     "funcgrad.tree": {"NAMESPACE"},
     "funcgrad.numpy.linalg": {"FuncgradTypeError", "ShapeError", "Tracer", "array_arg",

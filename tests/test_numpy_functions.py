@@ -977,6 +977,8 @@ def _np_shifted_logsumexp(x64, axis):
 
 
 def _np_log_softmax(x, axis=-1):
+    if x.shape[axis] == 0:  # an empty axis gives an empty result, as JAX's
+        return x.copy()
     x64 = x.astype(np.float64)
     return (x64 - _np_shifted_logsumexp(x64, axis)).astype(x.dtype)
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from funcgrad.core.errors import FuncgradTypeError, ShapeError
 from funcgrad.core.tracing import Tracer, current_trace
-from funcgrad.core.types import check_dtype
+from funcgrad.core.types import aval_of, check_dtype
 
 
 def array_arg(x, name: str = "argument"):
@@ -29,6 +29,37 @@ def array_arg(x, name: str = "argument"):
         raise FuncgradTypeError(f"{type(x).__name__} value {x!r:.60} ({name}) is not an array")
     check_dtype(out.dtype, f" ({name})")
     return out
+
+
+def inexact_dtype(dtype) -> np.dtype:
+    """The floating dtype in which a function of real numbers (funcgrad.nn's activations,
+    scipy.stats's distributions) computes an integer or boolean input: JAX's choice, float64
+    for 64-bit integers and float32 for narrower ones and booleans (NumPy's float16 for
+    int8 is not a funcgrad dtype)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return dtype
+    return np.dtype(np.float64 if dtype.itemsize == 8 else np.float32)
+
+
+def inexact_arg(x, name: str = "argument"):
+    """``x`` as an array (or tracer) of floating dtype, converted by ``inexact_dtype``."""
+    x = array_arg(x, name)
+    dtype = inexact_dtype(x.dtype)
+    return x if x.dtype == dtype else x.astype(dtype)
+
+
+def aval_of_arg(x):
+    """The abstract value (shape, dtype, weakness) of a tracer, array or Python number."""
+    return x.aval if isinstance(x, Tracer) else aval_of(x)
+
+
+def broadcast_shape(*xs) -> tuple[int, ...]:
+    """The shape the arguments broadcast to, or the ShapeError a funcgrad.numpy function
+    gives (naming both shapes and the caller's line): for composites whose arithmetic on
+    concrete NumPy arrays would otherwise raise NumPy's bare ValueError."""
+    from funcgrad.ops.elementwise import broadcast_shapes
+    return broadcast_shapes(*(aval_of_arg(x) for x in xs))
 
 
 def _flat(xs):

@@ -8,15 +8,31 @@ import math
 import numpy as np
 
 import funcgrad.numpy as fnp
-from funcgrad.numpy._util import scalar_or_array
+from funcgrad.core.types import promote_types
+from funcgrad.numpy._util import aval_of_arg, broadcast_shape, inexact_dtype, scalar_or_array
 
 LOG_2PI = math.log(2 * math.pi)
 LOG_PI = math.log(math.pi)
 
 
-def arrays(*xs):
-    """Each argument as funcgrad computes with it (Python numbers stay weak)."""
-    return [scalar_or_array(x) for x in xs]
+def arrays(*xs, elementwise=True):
+    """The arguments in one floating dtype, as JAX's promote_args_inexact: their dtypes
+    promoted (Python numbers are weak: a float32 x with loc=0.0 stays float32), integers and
+    booleans made floating (``inexact_dtype``: int32 gives float32, int64 float64), and
+    Python numbers converted to it too, as JAX's weak scalars take the arrays' dtype. Unless
+    ``elementwise`` is False, shapes that do not broadcast are a ShapeError naming the
+    caller's line, as a funcgrad.numpy function's (NumPy's operators would raise a bare
+    ValueError on concrete arrays)."""
+    xs = [scalar_or_array(x) for x in xs]
+    if elementwise:
+        broadcast_shape(*xs)
+    avals = [aval_of_arg(x) for x in xs]
+    # JAX's lattice puts every float above every integer (int64 with float32 is float32,
+    # where NumPy says float64), so integers and booleans count only when no float is there
+    floats = [a for a in avals if a.dtype.kind == "f"]
+    dtype = inexact_dtype(promote_types(*(floats or avals))[0])
+    return [dtype.type(x) if type(x) in (float, int, bool) else
+            x if x.dtype == dtype else x.astype(dtype) for x in xs]
 
 
 def standardize(x, loc, scale):
@@ -33,6 +49,14 @@ def invalid_as_nan(valid, value, at=None):
     if at is not None:
         valid = fnp.logical_and(valid, fnp.logical_not(fnp.isnan(at)))
     return fnp.where(valid, value, np.nan)
+
+
+def clip_to_support(z, low, high=np.inf):
+    """z clipped to [low, high], with derivative 0 at the edges themselves (the derivative
+    from outside the support, as log_probability's and JAX's gamma and beta cdf): clip's
+    would be half the density there, and an infinite density (gamma's for a < 1) times the
+    zero cotangent of a branch where() drops would be nan."""
+    return fnp.where(z <= low, low, fnp.where(z >= high, high, z))
 
 
 def positive_or_one(x):

@@ -3,13 +3,14 @@ jax.scipy.stats has them; nan_policy "propagate", and "omit" for sem)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.core.errors import FuncgradValueError
-from funcgrad.numpy._util import array_arg
+from funcgrad.numpy._util import array_arg, inexact_arg
 
 __all__ = ["sem", "rankdata", "mode", "ModeResult"]
 
@@ -32,9 +33,7 @@ def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
         1.3228756555322954
     """
     _policy(nan_policy, ("propagate", "omit"), "sem")
-    a = array_arg(a)
-    if a.dtype.kind != "f":
-        a = fnp.astype(a, np.float64)
+    a = inexact_arg(a)
     if axis is None:
         result = sem(fnp.ravel(a), 0, ddof, nan_policy)
         return fnp.reshape(result, (1,) * a.ndim) if keepdims else result
@@ -44,7 +43,8 @@ def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
     else:
         n = a.shape[axis]
         std = fnp.std(a, axis=axis, ddof=ddof, keepdims=keepdims)
-    return std / fnp.sqrt(fnp.astype(n, std.dtype) if not isinstance(n, int) else float(n))
+    # a Python number for a static count, so that it does not widen a float32 std
+    return std / (fnp.sqrt(fnp.astype(n, std.dtype)) if not isinstance(n, int) else math.sqrt(n))
 
 
 def _runs(s, same):

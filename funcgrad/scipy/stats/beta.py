@@ -19,7 +19,7 @@ from funcgrad.scipy.stats import _common
 __all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
 
 
-def logpdf(x, a, b, loc=0.0, scale=1.0):
+def logpdf(x, a, b, loc=0, scale=1):
     """(a - 1) log z + (b - 1) log(1 - z) - betaln(a, b) - log(scale) on 0 <= z <= 1, else
     -inf, for z = (x - loc) / scale.
 
@@ -39,7 +39,7 @@ def logpdf(x, a, b, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, fnp.where(inside, value, -np.inf), at=z)
 
 
-def pdf(x, a, b, loc=0.0, scale=1.0):
+def pdf(x, a, b, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -54,10 +54,11 @@ def _clipped(x, a, b, loc, scale):
     x, a, b, loc, scale = _common.arrays(x, a, b, loc, scale)
     z, _ = _common.standardize(x, loc, scale)
     valid = fnp.logical_and(fnp.logical_and(a > 0, b > 0), scale > 0)
-    return fnp.clip(z, 0.0, 1.0), _common.positive_or_one(a), _common.positive_or_one(b), valid
+    return (_common.clip_to_support(z, 0.0, 1.0), _common.positive_or_one(a),
+            _common.positive_or_one(b), valid)
 
 
-def cdf(x, a, b, loc=0.0, scale=1.0):
+def cdf(x, a, b, loc=0, scale=1):
     """P(X <= x) = betainc(a, b, z).
 
     Example:
@@ -69,7 +70,7 @@ def cdf(x, a, b, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, special.betainc(a, b, z))
 
 
-def sf(x, a, b, loc=0.0, scale=1.0):
+def sf(x, a, b, loc=0, scale=1):
     """P(X > x) = betainc(b, a, 1 - z), accurate where it is tiny.
 
     Example:
@@ -81,7 +82,7 @@ def sf(x, a, b, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, special.betainc(b, a, 1.0 - z))
 
 
-def logcdf(x, a, b, loc=0.0, scale=1.0):
+def logcdf(x, a, b, loc=0, scale=1):
     """log P(X <= x).
 
     Example:
@@ -92,7 +93,7 @@ def logcdf(x, a, b, loc=0.0, scale=1.0):
     return _common.log_probability(cdf(x, a, b, loc, scale), sf(x, a, b, loc, scale))
 
 
-def logsf(x, a, b, loc=0.0, scale=1.0):
+def logsf(x, a, b, loc=0, scale=1):
     """log P(X > x).
 
     Example:

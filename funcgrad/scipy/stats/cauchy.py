@@ -22,7 +22,7 @@ def _z(x, loc, scale):
     return z, safe_scale, scale > 0
 
 
-def logpdf(x, loc=0.0, scale=1.0):
+def logpdf(x, loc=0, scale=1):
     """-log(pi) - log(scale) - log1p(z^2).
 
     Example:
@@ -35,7 +35,7 @@ def logpdf(x, loc=0.0, scale=1.0):
                                   - _common.log1p_square(z))
 
 
-def pdf(x, loc=0.0, scale=1.0):
+def pdf(x, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -52,7 +52,7 @@ def _lower_tail(z):
     return fnp.where(z < 0, fnp.arctan(-1.0 / safe) / math.pi, 0.5 + fnp.arctan(z) / math.pi)
 
 
-def cdf(x, loc=0.0, scale=1.0):
+def cdf(x, loc=0, scale=1):
     """P(X <= x), accurate in the lower tail.
 
     Example:
@@ -64,7 +64,7 @@ def cdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, _lower_tail(z))
 
 
-def logcdf(x, loc=0.0, scale=1.0):
+def logcdf(x, loc=0, scale=1):
     """log P(X <= x).
 
     Example:
@@ -75,7 +75,7 @@ def logcdf(x, loc=0.0, scale=1.0):
     return _common.log_probability(cdf(x, loc, scale), sf(x, loc, scale))
 
 
-def sf(x, loc=0.0, scale=1.0):
+def sf(x, loc=0, scale=1):
     """P(X > x) = cdf(-x), accurate in the upper tail.
 
     Example:
@@ -87,7 +87,7 @@ def sf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, _lower_tail(-z))
 
 
-def logsf(x, loc=0.0, scale=1.0):
+def logsf(x, loc=0, scale=1):
     """log P(X > x).
 
     Example:

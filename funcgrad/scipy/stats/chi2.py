@@ -14,7 +14,7 @@ from funcgrad.scipy.stats import _common
 __all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
 
 
-def logpdf(x, df, loc=0.0, scale=1.0):
+def logpdf(x, df, loc=0, scale=1):
     """log density of gamma(df / 2) at x / 2, less log 2.
 
     Example:
@@ -26,7 +26,7 @@ def logpdf(x, df, loc=0.0, scale=1.0):
     return _gamma.logpdf(x, df / 2, loc, 2 * scale)
 
 
-def pdf(x, df, loc=0.0, scale=1.0):
+def pdf(x, df, loc=0, scale=1):
     """The density.
 
     Example:
@@ -38,7 +38,7 @@ def pdf(x, df, loc=0.0, scale=1.0):
     return _gamma.pdf(x, df / 2, loc, 2 * scale)
 
 
-def cdf(x, df, loc=0.0, scale=1.0):
+def cdf(x, df, loc=0, scale=1):
     """P(X <= x) = gammainc(df / 2, x / 2).
 
     Example:
@@ -50,7 +50,7 @@ def cdf(x, df, loc=0.0, scale=1.0):
     return _gamma.cdf(x, df / 2, loc, 2 * scale)
 
 
-def logcdf(x, df, loc=0.0, scale=1.0):
+def logcdf(x, df, loc=0, scale=1):
     """log P(X <= x).
 
     Example:
@@ -62,7 +62,7 @@ def logcdf(x, df, loc=0.0, scale=1.0):
     return _gamma.logcdf(x, df / 2, loc, 2 * scale)
 
 
-def sf(x, df, loc=0.0, scale=1.0):
+def sf(x, df, loc=0, scale=1):
     """P(X > x) = gammaincc(df / 2, x / 2).
 
     Example:
@@ -74,7 +74,7 @@ def sf(x, df, loc=0.0, scale=1.0):
     return _gamma.sf(x, df / 2, loc, 2 * scale)
 
 
-def logsf(x, df, loc=0.0, scale=1.0):
+def logsf(x, df, loc=0, scale=1):
     """log P(X > x).
 
     Example:

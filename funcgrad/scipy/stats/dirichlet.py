@@ -30,7 +30,7 @@ def logpdf(x, alpha):
         >>> dirichlet.logpdf(x, np.array([2.0, 3.0]))
         array([0.42918163, 0.40546511])
     """
-    x, alpha = _common.arrays(x, alpha)
+    x, alpha = _common.arrays(x, alpha, elementwise=False)
     if fnp.ndim(alpha) != 1:
         raise errors.ShapeError(f"dirichlet's alpha must be a vector, got shape {fnp.shape(alpha)}")
     k = fnp.shape(alpha)[0]

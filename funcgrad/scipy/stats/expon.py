@@ -22,7 +22,7 @@ def _z(x, loc, scale):
     return z, safe_scale, scale > 0
 
 
-def logpdf(x, loc=0.0, scale=1.0):
+def logpdf(x, loc=0, scale=1):
     """-z - log(scale) for z = (x - loc) / scale >= 0, else -inf.
 
     Example:
@@ -35,7 +35,7 @@ def logpdf(x, loc=0.0, scale=1.0):
                                   at=z)
 
 
-def pdf(x, loc=0.0, scale=1.0):
+def pdf(x, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -46,7 +46,7 @@ def pdf(x, loc=0.0, scale=1.0):
     return fnp.exp(logpdf(x, loc, scale))
 
 
-def cdf(x, loc=0.0, scale=1.0):
+def cdf(x, loc=0, scale=1):
     """1 - exp(-z), computed as -expm1(-z) (accurate for small z), 0 below loc.
 
     Example:
@@ -58,7 +58,7 @@ def cdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, -fnp.expm1(-fnp.maximum(z, 0.0)))
 
 
-def logcdf(x, loc=0.0, scale=1.0):
+def logcdf(x, loc=0, scale=1):
     """log(1 - exp(-z)).
 
     Example:
@@ -69,7 +69,7 @@ def logcdf(x, loc=0.0, scale=1.0):
     return _common.log_probability(cdf(x, loc, scale), sf(x, loc, scale))
 
 
-def sf(x, loc=0.0, scale=1.0):
+def sf(x, loc=0, scale=1):
     """exp(-z), 1 below loc.
 
     Example:
@@ -80,7 +80,7 @@ def sf(x, loc=0.0, scale=1.0):
     return fnp.exp(logsf(x, loc, scale))
 
 
-def logsf(x, loc=0.0, scale=1.0):
+def logsf(x, loc=0, scale=1):
     """-z, 0 below loc.
 
     Example:

@@ -24,7 +24,7 @@ def _valid(a, scale):
     return fnp.logical_and(a > 0, scale > 0)
 
 
-def logpdf(x, a, loc=0.0, scale=1.0):
+def logpdf(x, a, loc=0, scale=1):
     """(a - 1) log z - z - lgamma(a) - log(scale) for z = (x - loc) / scale >= 0, else -inf.
 
     Example:
@@ -40,7 +40,7 @@ def logpdf(x, a, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(_valid(a, scale), fnp.where(z >= 0, value, -np.inf), at=z)
 
 
-def pdf(x, a, loc=0.0, scale=1.0):
+def pdf(x, a, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -54,10 +54,10 @@ def pdf(x, a, loc=0.0, scale=1.0):
 def _clipped(x, a, loc, scale):
     x, a, loc, scale = _common.arrays(x, a, loc, scale)
     z, _ = _common.standardize(x, loc, scale)
-    return fnp.maximum(z, 0.0), a, _valid(a, scale)
+    return _common.clip_to_support(z, 0.0), a, _valid(a, scale)
 
 
-def cdf(x, a, loc=0.0, scale=1.0):
+def cdf(x, a, loc=0, scale=1):
     """P(X <= x) = gammainc(a, z).
 
     Example:
@@ -69,7 +69,7 @@ def cdf(x, a, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, special.gammainc(a, z))
 
 
-def logcdf(x, a, loc=0.0, scale=1.0):
+def logcdf(x, a, loc=0, scale=1):
     """log P(X <= x).
 
     Example:
@@ -80,7 +80,7 @@ def logcdf(x, a, loc=0.0, scale=1.0):
     return _common.log_probability(cdf(x, a, loc, scale), sf(x, a, loc, scale))
 
 
-def sf(x, a, loc=0.0, scale=1.0):
+def sf(x, a, loc=0, scale=1):
     """P(X > x) = gammaincc(a, z), accurate where it is tiny.
 
     Example:
@@ -92,7 +92,7 @@ def sf(x, a, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, special.gammaincc(a, z))
 
 
-def logsf(x, a, loc=0.0, scale=1.0):
+def logsf(x, a, loc=0, scale=1):
     """log P(X > x).
 
     Example:

@@ -26,7 +26,7 @@ def _mirrored(x, loc):
     return -x, -loc
 
 
-def logpdf(x, loc=0.0, scale=1.0):
+def logpdf(x, loc=0, scale=1):
     """z - exp(z) - log(scale).
 
     Example:
@@ -37,7 +37,7 @@ def logpdf(x, loc=0.0, scale=1.0):
     return gumbel_r.logpdf(*_mirrored(x, loc), scale)
 
 
-def pdf(x, loc=0.0, scale=1.0):
+def pdf(x, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -48,7 +48,7 @@ def pdf(x, loc=0.0, scale=1.0):
     return gumbel_r.pdf(*_mirrored(x, loc), scale)
 
 
-def logsf(x, loc=0.0, scale=1.0):
+def logsf(x, loc=0, scale=1):
     """-exp(z).
 
     Example:
@@ -59,7 +59,7 @@ def logsf(x, loc=0.0, scale=1.0):
     return gumbel_r.logcdf(*_mirrored(x, loc), scale)
 
 
-def sf(x, loc=0.0, scale=1.0):
+def sf(x, loc=0, scale=1):
     """exp(-exp(z)).
 
     Example:
@@ -70,7 +70,7 @@ def sf(x, loc=0.0, scale=1.0):
     return gumbel_r.cdf(*_mirrored(x, loc), scale)
 
 
-def logcdf(x, loc=0.0, scale=1.0):
+def logcdf(x, loc=0, scale=1):
     """log(1 - exp(-exp(z))), accurate in both tails (z where exp(z) underflows).
 
     Example:
@@ -81,7 +81,7 @@ def logcdf(x, loc=0.0, scale=1.0):
     return gumbel_r.logsf(*_mirrored(x, loc), scale)
 
 
-def cdf(x, loc=0.0, scale=1.0):
+def cdf(x, loc=0, scale=1):
     """1 - exp(-exp(z)), as -expm1(-exp(z)) (accurate in the lower tail).
 
     Example:
@@ -92,7 +92,7 @@ def cdf(x, loc=0.0, scale=1.0):
     return gumbel_r.sf(*_mirrored(x, loc), scale)
 
 
-def ppf(p, loc=0.0, scale=1.0):
+def ppf(p, loc=0, scale=1):
     """The quantile loc + scale log(-log(1 - p)); nan outside [0, 1].
 
     Example:

@@ -22,7 +22,7 @@ def _z(x, loc, scale):
     return z, safe_scale, scale > 0
 
 
-def logpdf(x, loc=0.0, scale=1.0):
+def logpdf(x, loc=0, scale=1):
     """-z - exp(-z) - log(scale).
 
     Example:
@@ -34,7 +34,7 @@ def logpdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, -z - fnp.exp(-z) - fnp.log(safe_scale))
 
 
-def pdf(x, loc=0.0, scale=1.0):
+def pdf(x, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -45,7 +45,7 @@ def pdf(x, loc=0.0, scale=1.0):
     return fnp.exp(logpdf(x, loc, scale))
 
 
-def logcdf(x, loc=0.0, scale=1.0):
+def logcdf(x, loc=0, scale=1):
     """-exp(-z).
 
     Example:
@@ -57,7 +57,7 @@ def logcdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, -fnp.exp(-z))
 
 
-def cdf(x, loc=0.0, scale=1.0):
+def cdf(x, loc=0, scale=1):
     """exp(-exp(-z)).
 
     Example:
@@ -68,7 +68,7 @@ def cdf(x, loc=0.0, scale=1.0):
     return fnp.exp(logcdf(x, loc, scale))
 
 
-def logsf(x, loc=0.0, scale=1.0):
+def logsf(x, loc=0, scale=1):
     """log(1 - exp(-exp(-z))) = log1mexp(exp(-z)), and -z where exp(-z) underflows.
 
     Example:
@@ -82,7 +82,7 @@ def logsf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, fnp.where(far, -z, nn.log1mexp(t)))
 
 
-def sf(x, loc=0.0, scale=1.0):
+def sf(x, loc=0, scale=1):
     """1 - exp(-exp(-z)), as -expm1(-exp(-z)) (accurate in the upper tail).
 
     Example:
@@ -94,7 +94,7 @@ def sf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, -fnp.expm1(-fnp.exp(-z)))
 
 
-def ppf(p, loc=0.0, scale=1.0):
+def ppf(p, loc=0, scale=1):
     """The quantile loc - scale log(-log(p)); nan outside [0, 1].
 
     Example:

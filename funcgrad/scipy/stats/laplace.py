@@ -24,7 +24,7 @@ def _z(x, loc, scale):
     return z, safe_scale, scale > 0
 
 
-def logpdf(x, loc=0.0, scale=1.0):
+def logpdf(x, loc=0, scale=1):
     """-|z| - log(2 scale).
 
     Example:
@@ -36,7 +36,7 @@ def logpdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, -fnp.abs(z) - fnp.log(safe_scale) - _LOG2)
 
 
-def pdf(x, loc=0.0, scale=1.0):
+def pdf(x, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -52,7 +52,7 @@ def _log_lower_tail(z):
     return fnp.where(z < 0, z - _LOG2, fnp.log1p(-0.5 * fnp.exp(-fnp.abs(z))))
 
 
-def logcdf(x, loc=0.0, scale=1.0):
+def logcdf(x, loc=0, scale=1):
     """log P(X <= x), accurate in both tails.
 
     Example:
@@ -64,7 +64,7 @@ def logcdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, _log_lower_tail(z))
 
 
-def cdf(x, loc=0.0, scale=1.0):
+def cdf(x, loc=0, scale=1):
     """P(X <= x).
 
     Example:
@@ -75,7 +75,7 @@ def cdf(x, loc=0.0, scale=1.0):
     return fnp.exp(logcdf(x, loc, scale))
 
 
-def logsf(x, loc=0.0, scale=1.0):
+def logsf(x, loc=0, scale=1):
     """log P(X > x) = logcdf(-x) by symmetry.
 
     Example:
@@ -87,7 +87,7 @@ def logsf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, _log_lower_tail(-z))
 
 
-def sf(x, loc=0.0, scale=1.0):
+def sf(x, loc=0, scale=1):
     """P(X > x).
 
     Example:

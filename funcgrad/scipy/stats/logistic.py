@@ -21,7 +21,7 @@ def _z(x, loc, scale):
     return z, safe_scale, scale > 0
 
 
-def logpdf(x, loc=0.0, scale=1.0):
+def logpdf(x, loc=0, scale=1):
     """log expit(z) + log expit(-z) - log(scale), finite for any z.
 
     Example:
@@ -34,7 +34,7 @@ def logpdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, value)
 
 
-def pdf(x, loc=0.0, scale=1.0):
+def pdf(x, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -45,7 +45,7 @@ def pdf(x, loc=0.0, scale=1.0):
     return fnp.exp(logpdf(x, loc, scale))
 
 
-def cdf(x, loc=0.0, scale=1.0):
+def cdf(x, loc=0, scale=1):
     """expit(z).
 
     Example:
@@ -57,7 +57,7 @@ def cdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, nn.sigmoid(z))
 
 
-def logcdf(x, loc=0.0, scale=1.0):
+def logcdf(x, loc=0, scale=1):
     """log expit(z), stable for large |z|.
 
     Example:
@@ -69,7 +69,7 @@ def logcdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, nn.log_sigmoid(z))
 
 
-def sf(x, loc=0.0, scale=1.0):
+def sf(x, loc=0, scale=1):
     """expit(-z).
 
     Example:
@@ -81,7 +81,7 @@ def sf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, nn.sigmoid(-z))
 
 
-def logsf(x, loc=0.0, scale=1.0):
+def logsf(x, loc=0, scale=1):
     """log expit(-z).
 
     Example:

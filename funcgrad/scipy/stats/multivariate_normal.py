@@ -49,11 +49,11 @@ def _forward_substitution(columns, r, d):
 
 def _defaults(x, mean, cov):
     """SciPy's defaults: mean 0 and cov 1 (the identity), a scalar cov a multiple of it."""
-    x = _common.arrays(x)[0]
+    dtype = _common.arrays(x)[0].dtype  # x alone: the defaults do not widen a float32 x
     d = fnp.shape(x)[-1] if fnp.ndim(x) else 1
-    mean = fnp.zeros(d) if mean is None else mean
+    mean = fnp.zeros(d, dtype) if mean is None else mean
     if cov is None or fnp.ndim(cov) == 0:
-        cov = (1.0 if cov is None else cov) * fnp.eye(d)
+        cov = (1.0 if cov is None else cov) * fnp.eye(d, dtype=dtype)
     return x, mean, cov, d
 
 
@@ -72,7 +72,7 @@ def logpdf(x, mean=None, cov=1, allow_singular=False):
         array([-2.40339925, -2.68911353])
     """
     x, mean, cov, d = _defaults(x, mean, cov)
-    x, mean, cov = _common.arrays(x, mean, cov)
+    x, mean, cov = _common.arrays(x, mean, cov, elementwise=False)
     if fnp.ndim(cov) < 2 or fnp.shape(cov)[-2:] != (d, d):
         raise errors.ShapeError(f"multivariate_normal's cov must be a {d}x{d} matrix for points of "
                          f"dimension {d}, got shape {fnp.shape(cov)}")

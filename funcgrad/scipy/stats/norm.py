@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 import funcgrad.numpy as fnp
 from funcgrad.scipy import special
 from funcgrad.scipy.stats import _common
@@ -15,7 +17,7 @@ from funcgrad.scipy.stats import _common
 __all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"]
 
 
-def logpdf(x, loc=0.0, scale=1.0):
+def logpdf(x, loc=0, scale=1):
     """log density -(x - loc)^2 / (2 scale^2) - log(scale) - log(2 pi) / 2.
 
     Example:
@@ -29,7 +31,7 @@ def logpdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(scale > 0, value)
 
 
-def pdf(x, loc=0.0, scale=1.0):
+def pdf(x, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -40,7 +42,7 @@ def pdf(x, loc=0.0, scale=1.0):
     return fnp.exp(logpdf(x, loc, scale))
 
 
-def cdf(x, loc=0.0, scale=1.0):
+def cdf(x, loc=0, scale=1):
     """P(X <= x), accurate far into the lower tail.
 
     Example:
@@ -53,7 +55,7 @@ def cdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(scale > 0, special.ndtr(z))
 
 
-def logcdf(x, loc=0.0, scale=1.0):
+def logcdf(x, loc=0, scale=1):
     """log P(X <= x), finite far into the lower tail.
 
     Example:
@@ -66,7 +68,7 @@ def logcdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(scale > 0, special.log_ndtr(z))
 
 
-def sf(x, loc=0.0, scale=1.0):
+def sf(x, loc=0, scale=1):
     """P(X > x) = cdf(-x), accurate in the upper tail.
 
     Example:
@@ -79,7 +81,7 @@ def sf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(scale > 0, special.ndtr(-z))
 
 
-def logsf(x, loc=0.0, scale=1.0):
+def logsf(x, loc=0, scale=1):
     """log P(X > x).
 
     Example:
@@ -92,7 +94,7 @@ def logsf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(scale > 0, special.log_ndtr(-z))
 
 
-def ppf(q, loc=0.0, scale=1.0):
+def ppf(q, loc=0, scale=1):
     """The quantile function, inverse of cdf.
 
     Example:
@@ -101,10 +103,10 @@ def ppf(q, loc=0.0, scale=1.0):
         array([1.        , 2.95996398])
     """
     q, loc, scale = _common.arrays(q, loc, scale)
-    return _common.invalid_as_nan(scale > 0, loc + scale * special.ndtri(q))
+    return _as_default_float(_common.invalid_as_nan(scale > 0, loc + scale * special.ndtri(q)))
 
 
-def isf(q, loc=0.0, scale=1.0):
+def isf(q, loc=0, scale=1):
     """The inverse of sf: ppf(1 - q), accurate for tiny q.
 
     Example:
@@ -113,4 +115,10 @@ def isf(q, loc=0.0, scale=1.0):
         array([37.0470963])
     """
     q, loc, scale = _common.arrays(q, loc, scale)
-    return _common.invalid_as_nan(scale > 0, loc - scale * special.ndtri(q))
+    return _as_default_float(_common.invalid_as_nan(scale > 0, loc - scale * special.ndtri(q)))
+
+
+def _as_default_float(value):
+    """float64: JAX's norm.ppf and norm.isf return the default float dtype whatever their
+    input's (jnp.asarray(..., float)), unlike its other functions."""
+    return fnp.astype(value, np.float64)

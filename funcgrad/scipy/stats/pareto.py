@@ -28,7 +28,7 @@ def _log_z(x, b, loc, scale):
     return log_z, inside, fnp.where(valid, b, 1.0), fnp.log(safe_scale), valid, z
 
 
-def logpdf(x, b, loc=0.0, scale=1.0):
+def logpdf(x, b, loc=0, scale=1):
     """log(b) - (b + 1) log(z) - log(scale) for z >= 1, else -inf.
 
     Example:
@@ -41,7 +41,7 @@ def logpdf(x, b, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, fnp.where(inside, value, -np.inf), at=z)
 
 
-def pdf(x, b, loc=0.0, scale=1.0):
+def pdf(x, b, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -52,7 +52,7 @@ def pdf(x, b, loc=0.0, scale=1.0):
     return fnp.exp(logpdf(x, b, loc, scale))
 
 
-def logsf(x, b, loc=0.0, scale=1.0):
+def logsf(x, b, loc=0, scale=1):
     """log P(X > x) = -b log(z) (0 below the support).
 
     Example:
@@ -64,7 +64,7 @@ def logsf(x, b, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, 0.0 - b * log_z, at=z)
 
 
-def sf(x, b, loc=0.0, scale=1.0):
+def sf(x, b, loc=0, scale=1):
     """P(X > x) = z^-b.
 
     Example:
@@ -75,7 +75,7 @@ def sf(x, b, loc=0.0, scale=1.0):
     return fnp.exp(logsf(x, b, loc, scale))
 
 
-def cdf(x, b, loc=0.0, scale=1.0):
+def cdf(x, b, loc=0, scale=1):
     """P(X <= x) = 1 - z^-b, as -expm1(-b log z) (accurate just above 1).
 
     Example:
@@ -87,7 +87,7 @@ def cdf(x, b, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, -fnp.expm1(-b * log_z), at=z)
 
 
-def logcdf(x, b, loc=0.0, scale=1.0):
+def logcdf(x, b, loc=0, scale=1):
     """log(1 - z^-b) = log1mexp(b log z): accurate at both ends; -inf at and below 1.
 
     Example:
@@ -101,7 +101,7 @@ def logcdf(x, b, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, value, at=z)
 
 
-def ppf(q, b, loc=0.0, scale=1.0):
+def ppf(q, b, loc=0, scale=1):
     """The quantile loc + scale (1 - q)^(-1/b); nan outside [0, 1].
 
     Example:

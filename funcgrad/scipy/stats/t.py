@@ -18,7 +18,7 @@ from funcgrad.scipy.stats import _common
 __all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
 
 
-def logpdf(x, df, loc=0.0, scale=1.0):
+def logpdf(x, df, loc=0, scale=1):
     """log density: lgamma((df + 1) / 2) - lgamma(df / 2) - log(df pi) / 2 - log(scale)
     - (df + 1) / 2 log1p(z^2 / df), z = (x - loc) / scale.
 
@@ -36,7 +36,7 @@ def logpdf(x, df, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(fnp.logical_and(scale > 0, df > 0), value)
 
 
-def pdf(x, df, loc=0.0, scale=1.0):
+def pdf(x, df, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -69,7 +69,7 @@ def _upper_tail(x, df, loc, scale):
     return fnp.where(far > 0.25, near, far), z, valid, centre, slope
 
 
-def cdf(x, df, loc=0.0, scale=1.0):
+def cdf(x, df, loc=0, scale=1):
     """P(T <= x).
 
     Example:
@@ -82,7 +82,7 @@ def cdf(x, df, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, value)
 
 
-def sf(x, df, loc=0.0, scale=1.0):
+def sf(x, df, loc=0, scale=1):
     """P(T > x), accurate in the upper tail.
 
     Example:
@@ -95,7 +95,7 @@ def sf(x, df, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, value)
 
 
-def logcdf(x, df, loc=0.0, scale=1.0):
+def logcdf(x, df, loc=0, scale=1):
     """log P(T <= x).
 
     Example:
@@ -106,7 +106,7 @@ def logcdf(x, df, loc=0.0, scale=1.0):
     return _common.log_probability(cdf(x, df, loc, scale), sf(x, df, loc, scale))
 
 
-def logsf(x, df, loc=0.0, scale=1.0):
+def logsf(x, df, loc=0, scale=1):
     """log P(T > x).
 
     Example:

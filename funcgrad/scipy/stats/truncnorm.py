@@ -50,7 +50,7 @@ def _parts(x, a, b, loc, scale):
     return z, safe_a, safe_b, safe_scale, valid
 
 
-def logpdf(x, a, b, loc=0.0, scale=1.0):
+def logpdf(x, a, b, loc=0, scale=1):
     """-z^2/2 - log sqrt(2 pi) - log(Phi(b) - Phi(a)) - log(scale) for a <= z <= b, else
     -inf; nan unless a < b and scale > 0.
 
@@ -66,7 +66,7 @@ def logpdf(x, a, b, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, fnp.where(inside, value, -np.inf), at=z)
 
 
-def pdf(x, a, b, loc=0.0, scale=1.0):
+def pdf(x, a, b, loc=0, scale=1):
     """The density exp(logpdf).
 
     Example:
@@ -95,7 +95,7 @@ def _log_tails(x, a, b, loc, scale):
             inside, valid)
 
 
-def logcdf(x, a, b, loc=0.0, scale=1.0):
+def logcdf(x, a, b, loc=0, scale=1):
     """log((Phi(z) - Phi(a)) / (Phi(b) - Phi(a))), in logarithms throughout.
 
     Example:
@@ -104,11 +104,12 @@ def logcdf(x, a, b, loc=0.0, scale=1.0):
         array([           -inf, -2.65541834e-07,  0.00000000e+00])
     """
     log_cdf, _, z, below, inside, valid = _log_tails(x, a, b, loc, scale)
-    value = fnp.where(inside, log_cdf, fnp.where(below, -np.inf, 0.0))
+    # (nested so that no where() joins two Python constants, which would be float64)
+    value = fnp.where(below, -np.inf, fnp.where(inside, log_cdf, 0.0))
     return _common.invalid_as_nan(valid, value, at=z)
 
 
-def logsf(x, a, b, loc=0.0, scale=1.0):
+def logsf(x, a, b, loc=0, scale=1):
     """log((Phi(b) - Phi(z)) / (Phi(b) - Phi(a))).
 
     Example:
@@ -117,11 +118,11 @@ def logsf(x, a, b, loc=0.0, scale=1.0):
         array([  0.        , -15.14149357,         -inf])
     """
     _, log_sf, z, below, inside, valid = _log_tails(x, a, b, loc, scale)
-    value = fnp.where(inside, log_sf, fnp.where(below, 0.0, -np.inf))
+    value = fnp.where(below, 0.0, fnp.where(inside, log_sf, -np.inf))
     return _common.invalid_as_nan(valid, value, at=z)
 
 
-def cdf(x, a, b, loc=0.0, scale=1.0):
+def cdf(x, a, b, loc=0, scale=1):
     """exp(logcdf).
 
     Example:
@@ -132,7 +133,7 @@ def cdf(x, a, b, loc=0.0, scale=1.0):
     return fnp.exp(logcdf(x, a, b, loc, scale))
 
 
-def sf(x, a, b, loc=0.0, scale=1.0):
+def sf(x, a, b, loc=0, scale=1):
     """exp(logsf).
 
     Example:

@@ -22,7 +22,7 @@ def _z(x, loc, scale):
     return z, safe_scale, scale > 0
 
 
-def logpdf(x, loc=0.0, scale=1.0):
+def logpdf(x, loc=0, scale=1):
     """-log(scale) on [loc, loc + scale], else -inf.
 
     Example:
@@ -36,7 +36,7 @@ def logpdf(x, loc=0.0, scale=1.0):
                                   at=z)
 
 
-def pdf(x, loc=0.0, scale=1.0):
+def pdf(x, loc=0, scale=1):
     """1 / scale on [loc, loc + scale], else 0.
 
     Example:
@@ -47,7 +47,7 @@ def pdf(x, loc=0.0, scale=1.0):
     return fnp.exp(logpdf(x, loc, scale))
 
 
-def cdf(x, loc=0.0, scale=1.0):
+def cdf(x, loc=0, scale=1):
     """(x - loc) / scale clipped to [0, 1].
 
     Example:
@@ -59,7 +59,7 @@ def cdf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, fnp.clip(z, 0.0, 1.0))
 
 
-def logcdf(x, loc=0.0, scale=1.0):
+def logcdf(x, loc=0, scale=1):
     """log cdf.
 
     Example:
@@ -70,7 +70,7 @@ def logcdf(x, loc=0.0, scale=1.0):
     return _common.log_probability(cdf(x, loc, scale), sf(x, loc, scale))
 
 
-def sf(x, loc=0.0, scale=1.0):
+def sf(x, loc=0, scale=1):
     """1 - cdf.
 
     Example:
@@ -82,7 +82,7 @@ def sf(x, loc=0.0, scale=1.0):
     return _common.invalid_as_nan(valid, fnp.clip(1.0 - z, 0.0, 1.0))
 
 
-def logsf(x, loc=0.0, scale=1.0):
+def logsf(x, loc=0, scale=1):
     """log sf.
 
     Example:

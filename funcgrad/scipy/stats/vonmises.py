@@ -33,7 +33,10 @@ def logpdf(x, kappa):
     x, kappa = _common.arrays(x, kappa)
     valid = kappa >= 0
     safe = fnp.where(valid, kappa, 1.0)
-    value = safe * (fnp.cos(x) - 1) - _LOG_2PI - fnp.log(special.i0e(safe))
+    # log i0e(kappa) is -kappa at 0 to first order: i0e's own derivative there follows
+    # |kappa|'s convention (0 at 0), but kappa >= 0 here, so the one from the right is it
+    log_i0e = fnp.where(safe > 0, fnp.log(special.i0e(safe)), -safe)
+    value = safe * (fnp.cos(x) - 1) - _LOG_2PI - log_i0e
     return _common.invalid_as_nan(valid, value, at=x)
 
 
