@@ -168,6 +168,10 @@ def test_float32_stays_float32_and_integers_become_float64():
     assert S.entr(x32).dtype == np.float32
     assert S.digamma(np.array([1, 2])).dtype == np.float64
     assert S.polygamma(1, x32).dtype == np.float32
+    # the sign-carrying ones too: their +-1 were float64 and promoted the result
+    for f in (S.gammasgn, S.rgamma, lambda x: S.beta(x, x)):
+        assert f(np.array([-0.5, 2.0], np.float32)).dtype == np.float32
+    assert S.gammasgn(np.array([-1, 2])).dtype == np.float64
 
 
 @pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
