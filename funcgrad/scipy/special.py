@@ -31,7 +31,8 @@ from funcgrad.nn import log_sigmoid as _log_sigmoid
 from funcgrad.nn import log_softmax as _log_softmax
 from funcgrad.nn import logsumexp as _logsumexp
 from funcgrad.nn import softmax as _softmax
-from funcgrad.numpy._util import array_arg, dtype_of, normalize_axes, scalar_or_array
+from funcgrad.numpy._util import array_arg, normalize_axes, scalar_or_array
+from funcgrad.numpy._util import dtype_of as _dtype_of
 from funcgrad.ops import special as ops
 from funcgrad.ops.elementwise import erf as _erf
 from funcgrad.ops.elementwise import logistic
@@ -309,7 +310,7 @@ def betaln(a, b):
 def _signs(positive, x):
     """+1 where ``positive``, else -1, in x's float dtype (float32 stays float32, as JAX's;
     ``where`` of two Python floats alone would be float64)."""
-    return fnp.astype(fnp.where(positive, 1.0, -1.0), np.result_type(dtype_of(x), 1.0))
+    return fnp.astype(fnp.where(positive, 1.0, -1.0), np.result_type(_dtype_of(x), 1.0))
 
 
 def _gamma_sign(x):
