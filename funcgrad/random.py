@@ -44,6 +44,7 @@ from funcgrad.ops.random import gamma_reparam as _gamma_reparam
 from funcgrad.ops.random import poisson as _poisson
 from funcgrad.ops.random import random_order as _random_order
 from funcgrad.ops.random import threefry2x32 as _threefry2x32
+from funcgrad.ops.elementwise import logistic as _logistic
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
 from funcgrad.ops.shape import iota as _iota
 
@@ -613,8 +614,9 @@ def beta(key, a, b, shape=None, dtype=np.float64):
     a, b = _param(a, np.float64), _param(b, np.float64)
     shape = _shape_of(shape, a, b)
     ka, kb = split(key)
-    x, y = gamma(ka, a, shape, dtype), gamma(kb, b, shape, dtype)
-    return x / (x + y)
+    # from the gamma numbers' logs: for small a and b both underflow, and x / (x + y) was nan
+    log_x, log_y = _log_gamma(ka, a, shape), _log_gamma(kb, b, shape)
+    return fnp.astype(_logistic(log_x - log_y), _float_dtype(dtype))  # x / (x + y)
 
 
 def dirichlet(key, alpha, shape=None, dtype=np.float64):
@@ -627,8 +629,10 @@ def dirichlet(key, alpha, shape=None, dtype=np.float64):
     """
     alpha = _param(alpha, np.float64)
     batch = tuple(alpha.shape[:-1]) if shape is None else _shape_arg(shape)
-    g = gamma(key, alpha, (*batch, alpha.shape[-1]), dtype)
-    return g / fnp.sum(g, axis=-1, keepdims=True)
+    # normalised from the gamma numbers' logs: for small alpha all may underflow (0 / 0)
+    log_g = _log_gamma(key, alpha, (*batch, alpha.shape[-1]))
+    g = fnp.exp(log_g - _stop_gradient(fnp.max(log_g, axis=-1, keepdims=True)))
+    return fnp.astype(g / fnp.sum(g, axis=-1, keepdims=True), _float_dtype(dtype))
 
 
 def poisson(key, lam, shape=None, dtype=np.int64):
@@ -1035,7 +1039,11 @@ def loggamma(key, a, shape=None, dtype=np.float64):
     dtype = _float_dtype(dtype)
     a = _param(a, np.float64)
     _positive(a, "a", "loggamma")
-    shape = _shape_of(shape, a)
+    return fnp.astype(_log_gamma(key, a, _shape_of(shape, a)), dtype)
+
+
+def _log_gamma(key, a, shape):
+    """loggamma's numbers in float64 (beta and dirichlet normalise them in logs)."""
     a = fnp.broadcast_to(a, shape)
     fixed = _stop_gradient(a)
     boosted = fixed < 1.0
@@ -1049,7 +1057,7 @@ def loggamma(key, a, shape=None, dtype=np.float64):
     safe = fnp.where(x > 0, x, 1.0)
     reparam = _gamma_reparam(a, fnp.where(x > 0, x, 1.0))
     slope = fnp.where(x > 0, (reparam - _stop_gradient(reparam)) / safe, 0.0)
-    return fnp.astype(log_x + slope, dtype)
+    return log_x + slope
 
 
 def binomial(key, n, p, shape=None, dtype=np.float64):

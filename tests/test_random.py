@@ -289,6 +289,17 @@ def test_dirichlet_and_multivariate_normal_moments():
     np.testing.assert_allclose(np.cov(y.T), cov, atol=0.06)
 
 
+def test_beta_and_dirichlet_with_tiny_parameters_are_not_nan():
+    # both gamma numbers underflow to 0 for small shapes: x / (x + y) gave nan
+    x = np.asarray(R.beta(KEY, 1e-3, 1e-3, (N,)))
+    assert np.all((x >= 0) & (x <= 1))
+    assert abs(x.mean() - 0.5) < 0.03 and np.mean(x > 0.5) == pytest.approx(0.5, abs=0.03)
+    y = np.asarray(R.dirichlet(KEY, np.full(3, 1e-3), (N,)))
+    np.testing.assert_allclose(y.sum(-1), 1.0)
+    np.testing.assert_allclose(y.mean(0), 1 / 3, atol=0.03)
+    assert R.beta(KEY, 2.0, 3.0, (2,), np.float32).dtype == np.float32
+
+
 def _within_monte_carlo_error(per_sample, expected, name):
     per_sample = np.asarray(per_sample)
     error = per_sample.std() / np.sqrt(per_sample.size)

@@ -83,6 +83,11 @@ def test_compiled_betaln_matches_scipy_and_mpmath():
                             (1e10, 1e10, -13862943621.44631952982),
                             (0.5, 1e12, -13.24314561503944902)]:
         assert _compiled("betaln", a, b) == pytest.approx(reference, rel=1e-13)
+    # an infinite argument, and Gamma's poles, where the three lgammas gave inf - inf = nan
+    a = np.array([2.0, 0.5, 0.0, -2.5, -2.0, -2.0, -1.0, 0.0, -2.0, 1.0])
+    b = np.array([np.inf, np.inf, 2.0, np.inf, 1.0, 2.0, 1.0, 0.0, -1.0, -1.0])
+    with np.errstate(all="ignore"):
+        assert_matches(_compiled("betaln", a, b), sc.betaln(a, b), 1e-15)
 
 
 @pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
@@ -95,6 +100,15 @@ def test_compiled_incomplete_gamma_matches_scipy(name):
         tiny = np.abs(reference) < 1e-290  # SciPy and funcgrad underflow at slightly apart x
         assert_matches(ours[~tiny], reference[~tiny], rtol)
     assert np.isnan(_compiled("gammainc", np.array([-1.0, 1.0]), np.array([1.0, -1.0]))).all()
+
+
+@pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
+def test_compiled_incomplete_gamma_for_tiny_and_infinite_shapes(name):
+    # Q is small for small a and x <= 1.1: 1 - P lost its digits (Q(1e-300, 1e-300) was
+    # -2e-14, Q(1e-10, 1e-10) off by 1e-6); P(inf, x) = 0 was nan
+    a, x = _grid(np.array([1e-300, 1e-100, 1e-10, 1e-5, 0.05, 0.3, 0.9, 1.2, np.inf]),
+                 np.array([1e-300, 1e-10, 0.01, 0.3, 0.5, 0.8, 1.1, 3.0, np.inf]))
+    assert_matches(_compiled(name, a, x), getattr(sc, name)(a, x), 1e-13)
 
 
 def test_compiled_betainc_matches_scipy():
@@ -168,6 +182,10 @@ def test_float32_stays_float32_and_integers_become_float64():
     assert S.entr(x32).dtype == np.float32
     assert S.digamma(np.array([1, 2])).dtype == np.float64
     assert S.polygamma(1, x32).dtype == np.float32
+    # the sign-carrying ones too: their +-1 were float64 and promoted the result
+    for f in (S.gammasgn, S.rgamma, lambda x: S.beta(x, x)):
+        assert f(np.array([-0.5, 2.0], np.float32)).dtype == np.float32
+    assert S.gammasgn(np.array([-1, 2])).dtype == np.float64
 
 
 @pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])

@@ -141,7 +141,14 @@ def betaln(a, b):
         return math.nan
     if a > b:
         a, b = b, a
-    if b < 10.0 or a + b < 10.0 or a == math.floor(a) and a <= 0.0:
+    if b == math.inf and a < math.inf:  # B(a, inf) = 0 for a > 0; SciPy's inf for a <= 0
+        return -math.inf if a > 0.0 else math.inf
+    if a <= 0.0 and a == math.floor(a):  # at Gamma(a)'s pole, SciPy's limit: inf, or for
+        # integer b > 0 with a + b < 1, log |B(1 - a - b, b)| (the lgammas give inf - inf)
+        if not (b > 0.0 and b == math.floor(b) and a + b < 1.0):
+            return math.inf
+        a, b = min(b, 1.0 - a - b), max(b, 1.0 - a - b)
+    if b < 10.0 or a + b < 10.0:
         return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
     corr = _stirling_correction(b) - _stirling_correction(a + b)
     if a < 10.0:  # log Gamma(b) - log Gamma(a + b) by Stirling (a may be negative)
@@ -320,6 +327,50 @@ def _gammaincc_fraction(a, x):
     return h * _gamma_prefactor(a, x)
 
 
+# zeta(k) for k = 2, 3...: the coefficients of log Gamma(1 + a)'s Maclaurin series
+ZETA_OF_INTEGERS = tuple(zeta(float(k), 1.0) for k in range(2, 27))
+EULER_GAMMA = 0.5772156649015329
+
+
+@_jit
+def _lgamma1p(a):
+    """log Gamma(1 + a), accurate also for tiny a, which 1 + a would round away: for
+    |a| < 0.2 the series -gamma a + sum over k >= 2 of zeta(k) (-a)^k / k."""
+    if abs(a) >= 0.2:
+        return math.lgamma(1.0 + a)
+    total = -EULER_GAMMA * a
+    power = -a
+    for k in range(2, 27):
+        power *= -a
+        total += ZETA_OF_INTEGERS[k - 2] * power / k
+    return total
+
+
+@_jit
+def _gammaincc_small_a(a, x):
+    """Q(a, x) for small a and x <= 1.1 (DLMF 8.7.3, the term n = 0 taken apart as
+    1 - x^a / Gamma(a + 1) by expm1): Q is small there, and 1 - P would lose its digits
+    (Q(1e-300, 1e-300) came out as -2e-14, not 7e-298)."""
+    total = 0.0
+    factor = 1.0
+    for n in range(1, 1000):
+        factor *= -x / n
+        term = factor / (a + n)
+        total += term
+        if abs(term) <= EPS * abs(total):
+            break
+    log_x = math.log(x)
+    return -math.expm1(a * log_x - _lgamma1p(a)) - math.exp(a * log_x - math.lgamma(a)) * total
+
+
+@_jit
+def _small_a(a, x):
+    """Whether Q is best summed by _gammaincc_small_a at (a, x) (SciPy's choice too)."""
+    if x > 1.1:
+        return False
+    return a <= -0.4 / math.log(x) if x <= 0.5 else a <= 1.1 * x
+
+
 @_jit
 def _gammainc_domain(a, x):
     """The value of P(a, x) where the formulas do not apply, or -1.0 where they do."""
@@ -327,6 +378,8 @@ def _gammainc_domain(a, x):
         return math.nan
     if a == 0.0:
         return 1.0 if x > 0.0 else math.nan
+    if a == math.inf:  # P(a, x) -> 0 as a grows past x
+        return 0.0 if x < math.inf else math.nan
     if x == 0.0:
         return 0.0
     if x == math.inf:
@@ -348,6 +401,8 @@ def gammainc(a, x):
     special = _gammainc_domain(a, x)
     if special != -1.0:
         return special
+    if _small_a(a, x):
+        return 1.0 - _gammaincc_small_a(a, x)
     if _use_series(a, x):
         return _gammainc_series(a, x)
     return 1.0 - _gammaincc_fraction(a, x)
@@ -360,6 +415,8 @@ def gammaincc(a, x):
     special = _gammainc_domain(a, x)
     if special != -1.0:
         return 1.0 - special
+    if _small_a(a, x):
+        return _gammaincc_small_a(a, x)
     if _use_series(a, x):
         return 1.0 - _gammainc_series(a, x)
     return _gammaincc_fraction(a, x)

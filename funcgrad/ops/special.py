@@ -282,6 +282,12 @@ def _safe(condition, x, fill):
     return where(condition, fill, x)
 
 
+def _nan_below_0(x, slope):
+    """The derivative of a function that is nan for x < 0 (loggamma, exp1): nan there too,
+    not the formula's finite value."""
+    return where(x < 0.0, math.nan, slope)
+
+
 def _boxcox_dlmbda(g, ans, log_x, lmbda):
     """d/dlmbda (x^lmbda - 1) / lmbda = L^2 f(lmbda L), L = log x, f(t) = (t e^t - e^t + 1)
     / t^2, by its series 1/2 + t/3 + t^2/8 + t^3/30 near t = 0 (where the formula cancels)."""
@@ -320,9 +326,11 @@ def _expn_impl(n, x):
 
 # name              scipy        dtype like  derivative in each input        Numba
 loggamma_p = special_primitive("loggamma", sc.loggamma, np.exp,
-                               [lambda g, ans, x: g * digamma(x)], call("fgs.loggamma({0})"))
+                               [lambda g, ans, x: g * _nan_below_0(x, digamma(x))],
+                               call("fgs.loggamma({0})"))
 exp1_p = special_primitive("exp1", sc.exp1, np.exp,
-                           [lambda g, ans, x: -g * exp(-x) / x], call("fgs.exp1({0})"))
+                           [lambda g, ans, x: -g * _nan_below_0(x, exp(-x) / x)],
+                           call("fgs.exp1({0})"))
 expi_p = special_primitive("expi", sc.expi, np.exp,
                            [lambda g, ans, x: g * exp(x) / x], call("fgs.expi({0})"))
 expn_p = special_primitive(

@@ -32,6 +32,7 @@ from funcgrad.nn import log_softmax as _log_softmax
 from funcgrad.nn import logsumexp as _logsumexp
 from funcgrad.nn import softmax as _softmax
 from funcgrad.numpy._util import array_arg, normalize_axes, scalar_or_array
+from funcgrad.numpy._util import dtype_of as _dtype_of
 from funcgrad.ops import special as ops
 from funcgrad.ops.elementwise import erf as _erf
 from funcgrad.ops.elementwise import logistic
@@ -306,9 +307,15 @@ def betaln(a, b):
     return ops.betaln(scalar_or_array(a), scalar_or_array(b))
 
 
+def _signs(positive, x):
+    """+1 where ``positive``, else -1, in x's float dtype (float32 stays float32, as JAX's;
+    ``where`` of two Python floats alone would be float64)."""
+    return fnp.astype(fnp.where(positive, 1.0, -1.0), np.result_type(_dtype_of(x), 1.0))
+
+
 def _gamma_sign(x):
     """The sign of Gamma(x): negative on (-1, 0), (-3, -2), ..."""
-    return fnp.where(fnp.logical_or(x > 0, fnp.floor(x) % 2 == 0), 1.0, -1.0)
+    return _signs(fnp.logical_or(x > 0, fnp.floor(x) % 2 == 0), x)
 
 
 def gammasgn(x):
@@ -324,7 +331,7 @@ def gammasgn(x):
     pole = fnp.logical_and(x < 0, x == fnp.floor(x))
     negative_side = fnp.arctan2(0.0, x) > 0  # x < 0, or x = -0.0
     odd = fnp.floor(x) != 2.0 * fnp.floor(0.5 * x)  # (no remainder: it warns at inf)
-    sign = fnp.where(fnp.logical_and(negative_side, fnp.logical_or(odd, x == 0)), -1.0, 1.0)
+    sign = _signs(fnp.logical_not(fnp.logical_and(negative_side, fnp.logical_or(odd, x == 0))), x)
     return fnp.where(fnp.logical_or(pole, fnp.isnan(x)), fnp.nan, sign)
 
 
