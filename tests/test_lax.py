@@ -706,6 +706,24 @@ def test_per_example_gradients_through_a_while_loop():
                                rtol=1e-10)
 
 
+def test_per_example_jacobians_through_a_while_loop():
+    """vmap of jacrev: jacrev batches the while_vjp over its cotangents first (a basis of
+    three), then vmap over the examples, whose trip counts differ; before, the examples'
+    axis and the basis' were taken for one, and the result had the wrong shape or values."""
+    def f(x):  # stops after a number of steps that depends on x
+        step = lambda c: (c[0] + fnp.sum(x ** 2) + 0.5, fnp.tanh(c[1] * x) + x[::-1])  # noqa
+        return lax.while_loop(lambda c: c[0] < 3.0, step, (0.0, x))[1]
+    xs = np.array([[0.3, -0.2, 0.5], [0.6, -0.4, 1.0], [-0.3, 0.2, -0.5]])
+    expected = np.stack([fg.jacfwd(f)(x) for x in xs])
+    np.testing.assert_allclose(fg.vmap(fg.jacrev(f))(xs), expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(fg.vmap(fg.jacrev(f), in_axes=1)(xs.T), expected, rtol=1e-12,
+                               atol=1e-14)
+    scalar = lambda x: fnp.sum(f(x) ** 2)  # noqa: E731  (a basis of one)
+    assert fg.vmap(fg.jacrev(scalar))(xs).shape == (3, 3)
+    np.testing.assert_allclose(fg.vmap(fg.jacrev(scalar))(xs), fg.vmap(fg.grad(scalar))(xs),
+                               rtol=1e-12)
+
+
 def damped_loop(x, y):
     """Five steps of a nonlinear recurrence in a while_loop, x and y as body consts and
     initial carry; and the same unrolled by hand."""

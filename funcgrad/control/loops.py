@@ -1004,7 +1004,8 @@ def _while_vjp_batch(args, dims, *, cond, forward, backward, cond_nconsts, body_
     nk = len(carry_on)
     if any(d is not None for d in dims[:cond_nconsts + body_nconsts + nk]):
         return _per_example_while_vjp(args, dims, cond, forward, cond_nconsts, body_nconsts,
-                                      consts_on, carry_on, max_steps)
+                                      consts_on, carry_on, max_steps,
+                                      _cotangent_axes(forward, backward, carry_on))
     size = batch_size(args, dims)
     n_primal = len(args) - sum(carry_on)
     cts = [with_batch_axis(x, d, size) for x, d in zip(args[n_primal:], dims[n_primal:])]
@@ -1018,12 +1019,26 @@ def _while_vjp_batch(args, dims, *, cond, forward, backward, cond_nconsts, body_
     return outs, [0] * len(outs)
 
 
+def _cotangent_axes(forward, backward, carry_on) -> int:
+    """How many axes ``backward`` was batched over its cotangents only (a jacrev's basis,
+    ``_while_vjp_batch``'s first path): those lead each cotangent, before the carry's own."""
+    nk = len(carry_on)
+    cts = backward.in_avals[len(backward.invars) - nk:]
+    return next((len(ct.shape) - len(carry.shape)
+                 for ct, carry, on in zip(cts, forward.out_avals[:nk], carry_on) if on), 0)
+
+
 def _per_example_while_vjp(args, dims, cond, forward, cn, bn, consts_on, carry_on,
-                           max_steps):
+                           max_steps, ct_axes=0):
     """The backward pass of the batched loop (see ``_batched_while``: its differentiated
     consts and all its carries batched, so each example gets its own cotangents), on the
     batched cotangents. Where examples stop at different steps, the loop is masked, and the
-    mask's VJP passes a finished example's cotangent through unchanged."""
+    mask's VJP passes a finished example's cotangent through unchanged. ``ct_axes``:
+    the cotangents' leading axes that an earlier batching over them only added (see
+    ``_cotangent_axes``), batched again here, one at a time, around the per-example pass."""
+    if ct_axes:
+        return _over_cotangent_axis(args, dims, cond, forward, cn, bn, consts_on, carry_on,
+                                    max_steps, ct_axes)
     nk = len(carry_on)
     body = dead_code_elimination(Program((), forward.invars, forward.equations,
                                          forward.outvars[:nk]))
@@ -1049,6 +1064,33 @@ def _per_example_while_vjp(args, dims, cond, forward, cn, bn, consts_on, carry_o
     ct_carry = [next(outs) if on else None for on in new_carry_on]
     results = ct_consts + [ct for ct, on in zip(ct_carry, carry_on) if on]
     return results, [0] * len(results)
+
+
+def _over_cotangent_axis(args, dims, cond, forward, cn, bn, consts_on, carry_on, max_steps,
+                         ct_axes):
+    """``_per_example_while_vjp`` where the cotangents also carry ``ct_axes`` leading axes
+    (a jacrev's basis inside this vmap): the per-example pass on one cotangent, as a
+    program, batched over the first of those axes (the loop runs once per example, its
+    backward half for every cotangent)."""
+    n_primal = cn + bn + len(carry_on)
+    args = list(map(to_front, args, dims))
+    dims = [None if d is None else 0 for d in dims]
+    size = batch_size(args, dims)
+    cts = [with_batch_axis(x, d, size) for x, d in zip(args[n_primal:], dims[n_primal:])]
+    n_cts = cts[0].shape[1]
+    avals = [*(ShapedArray(x.shape, x.dtype) for x in args[:n_primal]),
+             *(ShapedArray(x.shape[:1] + x.shape[2:], x.dtype) for x in cts)]
+    in_dims = [*dims[:n_primal], *[0] * len(cts)]
+
+    def one_cotangent(*a):
+        return _per_example_while_vjp(list(a), in_dims, cond, forward, cn, bn, consts_on,
+                                      carry_on, max_steps, ct_axes - 1)[0]
+
+    program = _program_of(one_cotangent, avals)
+    batched = batch_program(program, [None] * n_primal + [1] * len(cts), n_cts,
+                            [FRONT] * len(program.outvars), axis_name=None)[0]
+    outs = inline(batched, [*args[:n_primal], *cts])
+    return outs, [1] * len(outs)
 
 
 batch_rules[scan_p] = _scan_batch
