@@ -39,7 +39,7 @@ import numpy as np
 
 from funcgrad.compile.context import dtype_expr
 from funcgrad.control.subprogram import carry_activity
-from funcgrad.core.errors import FuncgradError, ShapeError
+from funcgrad.core.errors import ShapeError
 from funcgrad.core.evaluate import evaluate, inline
 from funcgrad.core.ir import Literal, Program, Var, dead_code_elimination
 from funcgrad.core.primitive import Primitive
@@ -53,7 +53,7 @@ from funcgrad.numpy import any as any_of
 from funcgrad.numpy import where
 from funcgrad.ops.shape import batch_size, moveaxis, to_front, with_batch_axis
 from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, vjp_split_rules
-from funcgrad.transforms.batching import FRONT, batch_program
+from funcgrad.transforms.batching import FRONT, SUM, batch_program
 from funcgrad.transforms.forward import jvp_program, tangent_outputs
 from funcgrad.rules.lowering import Elementwise, Reduction, Region, kind_of, lowerings
 from funcgrad.transforms.reverse import split_adjoint, zeros
@@ -839,17 +839,46 @@ def _while_jvp(primals, tangents, *, cond, body, cond_nconsts, body_nconsts, max
 
 def _loop_of(params):
     """The loop (cond, body, cond_nconsts, body_nconsts, max_steps) a while_vjp is the
-    backward pass of, and its carries' activity; a clear error if its backward half was
-    batched on its own (vmap over cotangents), where this does not hold."""
-    forward, backward, carry_on = params["forward"], params["backward"], params["carry_on"]
-    nk = len(carry_on)
-    carries = forward.in_avals[params["body_nconsts"]:]
-    if not _same(backward.in_avals[len(backward.invars) - nk:], carries):
-        raise FuncgradError("differentiating the vmap (over cotangents) of a while_loop's "
-                            "backward pass is not supported; differentiate first, then vmap")
-    body = dead_code_elimination(Program((), forward.invars, forward.equations,
+    backward pass of, and its carries' activity."""
+    forward, nk = params["forward"], len(params["carry_on"])
+    assert not _cotangent_axes(forward, params["backward"], params["carry_on"]), \
+        "a while_vjp batched over its cotangents is differentiated per cotangent"
+    return _body_of(forward, nk), nk
+
+
+def _body_of(forward, nk) -> Program:
+    """The loop body a while_vjp's forward half was split from: its first ``nk`` outputs."""
+    return dead_code_elimination(Program((), forward.invars, forward.equations,
                                          forward.outvars[:nk]))
-    return body, nk
+
+
+def _per_cotangent(rule, params, values, batched, out_avals, policy):
+    """``rule(values, **params)`` (a list of results, None for zeros, of ``out_avals``)
+    for a while_vjp whose backward half was batched over its cotangents (jacrev's vmap):
+    differentiated first, then batched, as the rule for one cotangent, batched over those
+    axes again. ``batched[i]``: values[i] has the cotangents' leading axes (None values
+    pass through); ``policy``: each result's batching (FRONT, or SUM where all cotangents'
+    contributions add up)."""
+    n_axes = _cotangent_axes(params["forward"], params["backward"], params["carry_on"])
+    body = _body_of(params["forward"], len(params["carry_on"]))
+    forward, backward = split_adjoint(body, (*params["consts_on"], *params["carry_on"]))
+    one = dict(params, forward=forward, backward=backward)
+    given = [j for j, x in enumerate(values) if x is not None]
+
+    def rule_of_one(*a):
+        full = [None] * len(values)
+        for j, x in zip(given, a):
+            full[j] = x
+        return [zeros(aval) if r is None else r for r, aval in zip(rule(full, **one), out_avals)]
+
+    avals = [ShapedArray(values[j].shape[n_axes if batched[j] else 0:], values[j].dtype)
+             for j in given]
+    program = _program_of(rule_of_one, avals)
+    for axis in reversed(range(n_axes)):  # the innermost batching first
+        size = next(values[j].shape[axis] for j in given if batched[j])
+        program = batch_program(program, [0 if batched[j] else None for j in given], size,
+                                policy, axis_name=None)[0]
+    return inline(program, [values[j] for j in given])
 
 
 def _gradient_through_tangent_loop(x, v, g, params, wanted, ct_carries=None):
@@ -882,6 +911,8 @@ def _while_vjp_jvp(primals, tangents, **params):
     """d[J(x)^T g] = J(x)^T dg + d/dx[g . J(x) dx]."""
     cn, bn, nk = params["cond_nconsts"], params["body_nconsts"], len(params["carry_on"])
     n_x = cn + bn + nk
+    if _cotangent_axes(params["forward"], params["backward"], params["carry_on"]):
+        return _jvp_per_cotangent(primals, tangents, params, n_x)
     wanted = [False] * cn + list(params["consts_on"]) + list(params["carry_on"])
     at_x, _ = _gradient_through_tangent_loop(primals[:n_x], tangents[:n_x], primals[n_x:],
                                              params, wanted, tangents[n_x:])
@@ -892,12 +923,48 @@ def _while_vjp_vjp(cts, inputs, outputs, active, **params):
     """With v the cotangents of J(x)^T g: d/dx[g . J(x) v] for x, J(x) v for g."""
     cn, bn, nk = params["cond_nconsts"], params["body_nconsts"], len(params["carry_on"])
     n_x = cn + bn + nk
+    if _cotangent_axes(params["forward"], params["backward"], params["carry_on"]):
+        return _vjp_per_cotangent(cts, inputs, active, params, n_x)
     it = iter(cts)
     v = [None] * cn + [next(it) if on else None
                        for on in [*params["consts_on"], *params["carry_on"]]]
     at_x, jv = _gradient_through_tangent_loop(inputs[:n_x], v, inputs[n_x:], params,
                                               list(active[:n_x]))
     return [*at_x, *[t for t, on in zip(jv, params["carry_on"]) if on]]
+
+
+def _jvp_per_cotangent(primals, tangents, params, n_x):
+    """``_while_vjp_jvp`` of a while_vjp batched over its cotangents (``_per_cotangent``):
+    the cotangents, their tangents and all results have the cotangents' axes."""
+    n = len(primals)
+    n_axes = _cotangent_axes(params["forward"], params["backward"], params["carry_on"])
+    per_one = [ShapedArray(a.shape[n_axes:], a.dtype) for a in params["backward"].out_avals]
+
+    def jvp_of_one(values, **one):
+        outs, touts = _while_vjp_jvp(values[:n], values[n:], **one)
+        return [*outs, *touts]
+    outs = _per_cotangent(jvp_of_one, params, [*primals, *tangents],
+                          [j % n >= n_x for j in range(2 * n)], per_one * 2,
+                          [FRONT] * (2 * len(per_one)))
+    return outs[:len(per_one)], outs[len(per_one):]
+
+
+def _vjp_per_cotangent(cts, inputs, active, params, n_x):
+    """``_while_vjp_vjp`` of a while_vjp batched over its cotangents (``_per_cotangent``):
+    the loop operands' cotangents add up over the cotangents, the others have their axes."""
+    n_ct = len(cts)
+    n_axes = _cotangent_axes(params["forward"], params["backward"], params["carry_on"])
+    wanted = [j for j, on in enumerate(active) if on]
+
+    def vjp_of_one(values, **one):
+        result = _while_vjp_vjp(values[:n_ct], values[n_ct:], None, active, **one)
+        return [result[j] for j in wanted]
+    per_one = [ShapedArray(inputs[j].shape[n_axes if j >= n_x else 0:], inputs[j].dtype)
+               for j in wanted]
+    outs = iter(_per_cotangent(vjp_of_one, params, [*cts, *inputs],
+                               [True] * n_ct + [j >= n_x for j in range(len(inputs))],
+                               per_one, [SUM if j < n_x else FRONT for j in wanted]))
+    return [next(outs) if on else None for on in active]
 
 
 jvp_rules[scan_p] = _scan_jvp
@@ -1004,7 +1071,8 @@ def _while_vjp_batch(args, dims, *, cond, forward, backward, cond_nconsts, body_
     nk = len(carry_on)
     if any(d is not None for d in dims[:cond_nconsts + body_nconsts + nk]):
         return _per_example_while_vjp(args, dims, cond, forward, cond_nconsts, body_nconsts,
-                                      consts_on, carry_on, max_steps)
+                                      consts_on, carry_on, max_steps,
+                                      _cotangent_axes(forward, backward, carry_on))
     size = batch_size(args, dims)
     n_primal = len(args) - sum(carry_on)
     cts = [with_batch_axis(x, d, size) for x, d in zip(args[n_primal:], dims[n_primal:])]
@@ -1018,12 +1086,26 @@ def _while_vjp_batch(args, dims, *, cond, forward, backward, cond_nconsts, body_
     return outs, [0] * len(outs)
 
 
+def _cotangent_axes(forward, backward, carry_on) -> int:
+    """How many axes ``backward`` was batched over its cotangents only (a jacrev's basis,
+    ``_while_vjp_batch``'s first path): those lead each cotangent, before the carry's own."""
+    nk = len(carry_on)
+    cts = backward.in_avals[len(backward.invars) - nk:]
+    return next((len(ct.shape) - len(carry.shape)
+                 for ct, carry, on in zip(cts, forward.out_avals[:nk], carry_on) if on), 0)
+
+
 def _per_example_while_vjp(args, dims, cond, forward, cn, bn, consts_on, carry_on,
-                           max_steps):
+                           max_steps, ct_axes=0):
     """The backward pass of the batched loop (see ``_batched_while``: its differentiated
     consts and all its carries batched, so each example gets its own cotangents), on the
     batched cotangents. Where examples stop at different steps, the loop is masked, and the
-    mask's VJP passes a finished example's cotangent through unchanged."""
+    mask's VJP passes a finished example's cotangent through unchanged. ``ct_axes``:
+    the cotangents' leading axes that an earlier batching over them only added (see
+    ``_cotangent_axes``), batched again here, one at a time, around the per-example pass."""
+    if ct_axes:
+        return _over_cotangent_axis(args, dims, cond, forward, cn, bn, consts_on, carry_on,
+                                    max_steps, ct_axes)
     nk = len(carry_on)
     body = dead_code_elimination(Program((), forward.invars, forward.equations,
                                          forward.outvars[:nk]))
@@ -1049,6 +1131,33 @@ def _per_example_while_vjp(args, dims, cond, forward, cn, bn, consts_on, carry_o
     ct_carry = [next(outs) if on else None for on in new_carry_on]
     results = ct_consts + [ct for ct, on in zip(ct_carry, carry_on) if on]
     return results, [0] * len(results)
+
+
+def _over_cotangent_axis(args, dims, cond, forward, cn, bn, consts_on, carry_on, max_steps,
+                         ct_axes):
+    """``_per_example_while_vjp`` where the cotangents also carry ``ct_axes`` leading axes
+    (a jacrev's basis inside this vmap): the per-example pass on one cotangent, as a
+    program, batched over the first of those axes (the loop runs once per example, its
+    backward half for every cotangent)."""
+    n_primal = cn + bn + len(carry_on)
+    args = list(map(to_front, args, dims))
+    dims = [None if d is None else 0 for d in dims]
+    size = batch_size(args, dims)
+    cts = [with_batch_axis(x, d, size) for x, d in zip(args[n_primal:], dims[n_primal:])]
+    n_cts = cts[0].shape[1]
+    avals = [*(ShapedArray(x.shape, x.dtype) for x in args[:n_primal]),
+             *(ShapedArray(x.shape[:1] + x.shape[2:], x.dtype) for x in cts)]
+    in_dims = [*dims[:n_primal], *[0] * len(cts)]
+
+    def one_cotangent(*a):
+        return _per_example_while_vjp(list(a), in_dims, cond, forward, cn, bn, consts_on,
+                                      carry_on, max_steps, ct_axes - 1)[0]
+
+    program = _program_of(one_cotangent, avals)
+    batched = batch_program(program, [None] * n_primal + [1] * len(cts), n_cts,
+                            [FRONT] * len(program.outvars), axis_name=None)[0]
+    outs = inline(batched, [*args[:n_primal], *cts])
+    return outs, [1] * len(outs)
 
 
 batch_rules[scan_p] = _scan_batch

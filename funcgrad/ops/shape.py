@@ -312,10 +312,16 @@ def _slice_vjp(cts, inputs, outputs, active, *, start, step, size):
     return [pad(g, lo, hi, [st - 1 for st in step], 0)]
 
 
+def _operand(i: str) -> str:
+    """Index expression ``i`` (maybe another view's, such as ``5 + i0 * -1``) made safe to
+    combine with operators that bind tighter than its own."""
+    return i if i.isidentifier() or i.isdigit() else f"({i})"
+
+
 def _slice_index(ctx, index, x, out, *, start, step, size):
     def element(i, s, st):
         offset = ctx.offset(s) + " + " if s else ""
-        i = i if i.isidentifier() or i.isdigit() else f"({i})"  # index of another view
+        i = _operand(i)
         return f"{offset}{i}" if st == 1 else f"{offset}{i} * {st}"
     return [element(i, s, st) for i, s, st in zip(index, start, step)]
 
@@ -394,7 +400,7 @@ def _pad_index(ctx, index, x, out, *, lo, hi, interior, value):
     (each ``and`` or chained comparison is a branch, blocks that Numba's passes go over)."""
     source, conditions = [], []
     for i, n, low, high, gap in zip(index, x.shape, lo, hi, interior):
-        shifted = f"(({i}) - {ctx.offset(low)})" if low else i
+        shifted = f"(({i}) - {ctx.offset(low)})" if low else _operand(i)
         span = (n - 1) * (gap + 1) + 1 if n else 0
         if low:
             conditions.append(f"{i} >= {ctx.offset(low)}")
