@@ -11,6 +11,8 @@ as NumPy's and JAX's do. Each program here is compiled once and run on NaN and i
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,7 @@ import funcgrad.scipy.linalg as fsl
 # NaN and inf make the NumPy tier's arithmetic warn ("invalid value"): expected here
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 L = fnp.linalg
+HERE = os.path.basename(__file__)
 GOOD = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
 RHS = np.array([1.0, 2.0, 3.0])
 
@@ -169,6 +172,20 @@ def test_singular_matrices_raise_in_both_tiers_as_numpy():
     both = fg.jit(lambda a: (L.det(a), L.slogdet(a)), compile="sync")
     for det, (sign, logabsdet) in (both(SINGULAR), (L.det(SINGULAR), L.slogdet(SINGULAR))):
         assert det == 0 and sign == 0 and logabsdet == -np.inf
+
+
+def test_singular_matrix_errors_say_the_same_in_both_tiers_and_name_the_line():
+    """Compiled code met the singular matrix with Numba's words ("Matrix is singular to
+    machine precision.") and no line, eager code with NumPy's and no line either: both now
+    give the first tier's error, NumPy's words with the primitive and the user's line."""
+    def f(a, b):
+        return L.solve(a, b) * 2.0
+    line = f.__code__.co_firstlineno + 1
+    for tier in (f, fg.jit(f, compile="sync"), fg.jit(fg.grad(lambda a, b: fnp.sum(f(a, b))),
+                                                        compile="sync")):
+        with pytest.raises(np.linalg.LinAlgError) as info:
+            tier(SINGULAR, np.ones(2))
+        assert str(info.value) == f"Singular matrix (solve, in {HERE}:{line})"
 
 
 def _empty_factors(wide, tall, square):

@@ -108,6 +108,8 @@ class Executable:
             return self.run_exact_trig(*args)
         except IndexError as err:
             raise self.locate(err) from None
+        except np.linalg.LinAlgError as err:
+            raise self.locate_linalg(args, err) from None
         except Exception as err:
             raise self.explain(err) from err
         if self.scalars is None:
@@ -215,6 +217,16 @@ class Executable:
                        if line.lstrip().startswith(check)), None)
         where = f" at {source}" if source is not None else ""
         return FuncgradIndexError(f"{found.group(1)}{where}")
+
+    def locate_linalg(self, args, err: np.linalg.LinAlgError) -> np.linalg.LinAlgError:
+        """A singular matrix met by compiled code (Numba's words, and no line): the NumPy
+        evaluator runs the program again to find the equation, raising the error the first
+        tier of jit and eager code give, with the user's line. Only the failing call pays."""
+        try:
+            evaluate(self.program, list(args))
+        except np.linalg.LinAlgError as located:
+            return located
+        return err
 
     def explain(self, err):
         import numba

@@ -74,7 +74,10 @@ class Primitive:
         args = [np.asarray(x) if type(x) in (list, tuple) else x for x in args]
         # Check shapes with the same rule tracing uses, so eager and traced calls fail alike.
         self.abstract_eval([aval_of(x) for x in args], params)
-        out = self.impl(*args, **params)
+        try:
+            out = self.impl(*args, **params)
+        except np.linalg.LinAlgError as err:  # (a singular matrix: found only when run)
+            raise _located(err, self.name) from None
         if params and any(True for _ in sub_programs(params)):
             # a sub-program run eagerly (cond, loops, custom_vjp, checkpoint) may hand back
             # an operand or a view of one (a carry passed through, a branch returning its
@@ -115,6 +118,15 @@ class Primitive:
         return _registered, (self.name,)
 
 
+def _located(err: np.linalg.LinAlgError, name: str) -> np.linalg.LinAlgError:
+    """NumPy's or SciPy's error, saying which line of the user's code called the primitive,
+    in the words the evaluator uses for a traced program's (core/evaluate.py)."""
+    where = user_location()
+    if not where or NAMES_A_LINE.search(str(err)):
+        return err
+    return np.linalg.LinAlgError(f"{err} ({name}, in {where})")
+
+
 def _registered(name: str) -> Primitive:
     try:
         return REGISTRY[name]
@@ -151,7 +163,8 @@ def _check_size(prim, aval):
             f"({_MEMORY / 2**30:,.0f} GiB); check the shapes being broadcast together")
 
 
-from funcgrad.core.errors import FuncgradMemoryError, ShapeError  # noqa: E402
+from funcgrad.core.errors import (NAMES_A_LINE, FuncgradMemoryError,  # noqa: E402
+                                  ShapeError, user_location)
 from funcgrad.core.evaluate import owned_copies  # noqa: E402
 from funcgrad.core.ir import sub_programs  # noqa: E402
 from funcgrad.core.tracing import Tracer, current_trace, escaped_tracer_error  # noqa: E402
