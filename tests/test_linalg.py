@@ -536,6 +536,20 @@ def test_structured_matrices_match_scipy_and_differentiate():
     np.testing.assert_array_equal(fg.jit(fsl.toeplitz)(c, r), sla.toeplitz(c, r))
 
 
+def test_structured_matrices_batch_over_leading_axes_as_jax():
+    """Leading axes are a batch, broadcast between c and r (JAX, SciPy 1.17's toeplitz and
+    circulant); they were ravelled into one long vector (SciPy's old behaviour)."""
+    rng = np.random.default_rng(14)
+    c, r, r1 = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal(4)
+    for name, args in [("toeplitz", (c, r)), ("toeplitz", (c, r1)), ("toeplitz", (c,)),
+                       ("circulant", (c,)), ("hankel", (c, r)), ("hankel", (c,))]:
+        got = fg.jit(getattr(fsl, name))(*args)
+        one = [getattr(sla, name)(*(a if a.ndim == 1 else a[k] for a in args))
+               for k in range(2)]
+        np.testing.assert_array_equal(got, np.stack(one), err_msg=name)
+    np.testing.assert_array_equal(fsl.toeplitz(3.0), [[3.0]])
+
+
 def test_solve_sylvester_and_banded_match_scipy_and_differentiate():
     rng = np.random.default_rng(13)
     a, b, q = rng.standard_normal((3, 3)), rng.standard_normal((2, 2)), rng.standard_normal((3, 2))

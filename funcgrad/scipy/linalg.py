@@ -429,13 +429,24 @@ def lstsq(a, b, cond=None, overwrite_a=False, overwrite_b=False, check_finite=Tr
 
 
 def _from_diagonals(values, index):
-    """The matrix ``values[index]`` for a static integer matrix of positions."""
-    return fnp.take(values, np.asarray(index))
+    """The matrices ``values[..., index]`` for a static integer matrix of positions (the
+    leading axes of ``values`` are a batch)."""
+    return fnp.take(values, np.asarray(index), axis=-1)
+
+
+def _vectors(c, r):
+    """``c`` and ``r`` as batches of vectors (a number is a vector of one), their leading
+    axes broadcast against each other: as JAX's (and SciPy 1.17's toeplitz) batch them."""
+    c, r = fnp.atleast_1d(c), fnp.atleast_1d(r)
+    batch = np.broadcast_shapes(tuple(c.shape[:-1]), tuple(r.shape[:-1]))
+    return (fnp.broadcast_to(c, (*batch, c.shape[-1])),
+            fnp.broadcast_to(r, (*batch, r.shape[-1])))
 
 
 def toeplitz(c, r=None):
     """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` is
-    ignored; ``r`` defaults to ``c``).
+    ignored; ``r`` defaults to ``c``). Leading axes of ``c`` and ``r`` are a batch, as in
+    JAX and SciPy 1.17 (older SciPy ravelled them).
 
     Example:
         >>> from funcgrad.scipy.linalg import toeplitz
@@ -444,16 +455,17 @@ def toeplitz(c, r=None):
                [2., 1.],
                [3., 2.]])
     """
-    c = fnp.ravel(array_arg(c, "c"))
-    r = c if r is None else fnp.ravel(array_arg(r, "r"))
-    m, n = c.shape[0], r.shape[0]
-    values = fnp.concatenate([fnp.flip(r[1:]), c])            # r[n-1], ..., r[1], c[0], ...
+    c = array_arg(c, "c")
+    c, r = _vectors(c, c if r is None else array_arg(r, "r"))
+    m, n = c.shape[-1], r.shape[-1]
+    values = fnp.concatenate([fnp.flip(r[..., 1:], axis=-1), c], axis=-1)  # r[n-1]..r[1], c
     i, j = np.indices((m, n))
     return _from_diagonals(values, (n - 1) + i - j)
 
 
 def circulant(c):
     """The circulant matrix whose first column is ``c``: ``C[i, j] = c[(i - j) % n]``.
+    Leading axes of ``c`` are a batch, as in JAX and SciPy 1.17.
 
     Example:
         >>> from funcgrad.scipy.linalg import circulant
@@ -462,14 +474,15 @@ def circulant(c):
                [2., 1., 3.],
                [3., 2., 1.]])
     """
-    c = fnp.ravel(array_arg(c, "c"))
-    i, j = np.indices((c.shape[0],) * 2)
-    return _from_diagonals(c, (i - j) % c.shape[0])
+    c = fnp.atleast_1d(array_arg(c, "c"))
+    i, j = np.indices((c.shape[-1],) * 2)
+    return _from_diagonals(c, (i - j) % c.shape[-1])
 
 
 def hankel(c, r=None):
     """The Hankel matrix with first column ``c`` and last row ``r`` (``r[0]`` is ignored;
-    ``r`` defaults to zeros): ``H[i, j] = c[i + j]``, continued by ``r``.
+    ``r`` defaults to zeros): ``H[i, j] = c[i + j]``, continued by ``r``. Leading axes of
+    ``c`` and ``r`` are a batch, as in JAX (SciPy before 1.19 ravels them, with a warning).
 
     Example:
         >>> from funcgrad.scipy.linalg import hankel
@@ -478,10 +491,10 @@ def hankel(c, r=None):
                [2., 3., 0.],
                [3., 0., 0.]])
     """
-    c = fnp.ravel(array_arg(c, "c"))
-    r = fnp.zeros_like(c) if r is None else fnp.ravel(array_arg(r, "r"))
-    values = fnp.concatenate([c, r[1:]])
-    i, j = np.indices((c.shape[0], r.shape[0]))
+    c = array_arg(c, "c")
+    c, r = _vectors(c, fnp.zeros_like(c) if r is None else array_arg(r, "r"))
+    values = fnp.concatenate([c, r[..., 1:]], axis=-1)
+    i, j = np.indices((c.shape[-1], r.shape[-1]))
     return _from_diagonals(values, i + j)
 
 
