@@ -21,12 +21,11 @@ from collections.abc import Callable, Sequence
 
 from funcgrad.control.call import linearized
 from funcgrad.control.subprogram import leaf_aval, trace_closed
-from funcgrad.core.evaluate import evaluate
-from funcgrad.core.primitive import Primitive
-from funcgrad.ops.shape import batch_size, to_front
 from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import Program
-from funcgrad.ops.shape import linear_jvp
+from funcgrad.core.primitive import Primitive
+from funcgrad.ops.shape import batch_size, linear_jvp, to_front
 from funcgrad.rules import batch_rules, jvp_rules, vjp_rules, vjp_split_rules
 from funcgrad.transforms.batching import batch_program
 from funcgrad.transforms.forward import tangent_outputs

@@ -1107,8 +1107,7 @@ def _per_example_while_vjp(args, dims, cond, forward, cn, bn, consts_on, carry_o
         return _over_cotangent_axis(args, dims, cond, forward, cn, bn, consts_on, carry_on,
                                     max_steps, ct_axes)
     nk = len(carry_on)
-    body = dead_code_elimination(Program((), forward.invars, forward.equations,
-                                         forward.outvars[:nk]))
+    body = _body_of(forward, nk)
     n_primal = cn + bn + nk
     force = [j for j, on in enumerate(consts_on) if on]
     operands, params, _ = _batched_while(args[:n_primal], dims[:n_primal], cond, body, cn, bn,
