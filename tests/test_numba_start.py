@@ -130,3 +130,47 @@ def test_products_loaded_from_the_cache_run_without_importing_scipy_linalg(tmp_p
     right = {"float32": [True, True, True], "float64": [True, True, True]}
     assert run(_PRODUCTS, tmp_path) == {**right, "scipy.linalg": True}
     assert run(_PRODUCTS, tmp_path) == {**right, "scipy.linalg": False}
+
+
+_KINDS_OF_CODE = """
+    import json, sys
+    import numpy as np
+    import funcgrad as fg, funcgrad.numpy as fnp
+    import funcgrad.scipy.special as fsp
+    from funcgrad import lax
+    from funcgrad.compile import numba_start
+
+    def kinds(a, v):  # BLAS, vectorised math, a special function, a sort and a loop
+        s = fnp.sum(fnp.sort(fnp.tanh(v) * fsp.gammaln(v + 3.0)))
+        w = lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 1.5), (0, s))[1]
+        return fnp.sum((a @ a.T) @ v) + w
+
+    a = np.arange(12.0).reshape(3, 4) / 10
+    v = np.linspace(-1.0, 1.0, 3)
+    step = fg.value_and_grad(kinds, argnums=(0, 1))
+    (value, grads), (want, want_grads) = fg.jit(step)(a, v), step(a, v)
+    x = np.linspace(0.0, 1.0, 100_000)
+    threaded = fg.jit(lambda x: fnp.exp(x) * x, threads=2)(x)
+    out = {"agree": [bool(np.allclose(g, w, rtol=1e-13, atol=0))
+                     for g, w in zip((value, *grads), (want, *want_grads))],
+           "threaded": bool(np.allclose(threaded, np.exp(x) * x, rtol=1e-15)),
+           "started": [numba_start._started, "numba.np.arraymath" in sys.modules,
+                       "scipy.linalg" in sys.modules]}
+    new = fg.jit(lambda x: fnp.cos(x) + OFFSET)(v)  # (a new program in each process)
+    out["then compiled"] = [bool(np.allclose(new, np.cos(v) + OFFSET, rtol=1e-15)),
+                            numba_start._started, "scipy.linalg" in sys.modules]
+    print(json.dumps(out))
+"""
+
+
+def test_code_loaded_from_the_cache_runs_without_starting_all_of_numba(tmp_path):
+    """In a new process, machine code from the disk cache (matrix products, vectorised and
+    special functions, sorts, loops, parallel loops) loads and runs after Numba's runtime
+    only, not its typing and lowering tables (two thirds of a warm first call); compiling a
+    new program afterwards starts the rest."""
+    first = run(_KINDS_OF_CODE.replace("OFFSET", "1.0"), tmp_path)
+    assert first == {"agree": [True] * 3, "threaded": True, "started": [True, True, True],
+                     "then compiled": [True, True, True]}
+    second = run(_KINDS_OF_CODE.replace("OFFSET", "2.0"), tmp_path)
+    assert second == {"agree": [True] * 3, "threaded": True, "started": [False, False, False],
+                      "then compiled": [True, True, False]}

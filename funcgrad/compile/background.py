@@ -7,10 +7,10 @@ from the cache (``process``); ``FUNCGRAD_COMPILE_WORKER`` chooses.
 
 Measured on the 2-core benchmark machine (docs/performance.md), the thread reaches compiled
 speed first: a worker process first imports NumPy and Numba and starts Numba's CPU target
-(about a second before it compiles anything), and the parent then starts Numba too, to load
-the result. The price of the thread is the GIL: Numba holds it while it types and lowers a
-function (LLVM's optimisation runs without it), so the foreground's evaluator calls share
-the interpreter with it meanwhile. Where cores are idle and the foreground's calls matter
+(about a second before it compiles anything), and the parent loads the result. The
+price of the thread is the GIL: Numba holds it while it types and lowers a function (LLVM's
+optimisation runs without it), so the foreground's evaluator calls share the interpreter
+with it meanwhile. Where cores are idle and the foreground's calls matter
 more than the time to compiled speed, ``process`` leaves the interpreter to them.
 
 At most ``FUNCGRAD_COMPILE_JOBS`` jobs (default: one fewer than the cores, at least one)
@@ -163,7 +163,7 @@ class Job:
             _workers.add(worker)
             stats["worker_processes"] += 1
         try:
-            numba_start.start()  # meanwhile: what loading the worker's result needs here
+            numba_start.start_runtime()  # meanwhile: what loading the worker's result needs
             _, err = worker.communicate()
         finally:
             with _workers_lock:

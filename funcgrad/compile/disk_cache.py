@@ -348,9 +348,11 @@ def compile_signature(source: str, args) -> object:
 def compile_types(source: str, signature: tuple) -> object:
     """``compile_signature`` for the Numba types of the arguments."""
     import numba
-    numba_start.start()  # (before Numba starts itself: see numba_start.py)
     dispatcher = load(source)
+    if "fgd." in source:  # object-mode blocks are dispatchers of their own, which start all
+        numba_start.start()  # of Numba when their code is loaded: started as numba_start does
     for attempt in range(2):
+        numba_start.load_lightly(dispatcher)  # (Numba then starts no more than it needs)
         try:
             misses = sum(dispatcher.stats.cache_misses.values())
             dispatcher.compile(signature)
