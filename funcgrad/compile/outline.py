@@ -23,6 +23,8 @@ it assigns that later code reads. Pieces with anything but assignments, ``for`` 
 from __future__ import annotations
 
 import ast
+import functools
+import keyword
 import os
 import re
 from typing import NamedTuple
@@ -187,32 +189,58 @@ def _parse(body: list[str], start: int, stop: int) -> _Piece:
         comments += 1
     code = "\n".join(line[4:] for line in lines[comments:]
                      if not line.lstrip().startswith("#"))
-    tree = ast.parse(code)
-    loads: set[str] = set()
-    stores: set[str] = set()
-    indices: set[str] = set()
-    plain = bool(tree.body) and "'" not in code and '"' not in code  # (names only: see _key)
+    names = _IDENTIFIER.findall(code)
+    roles, plain = _roles(_IDENTIFIER.sub(_abstract, code))
+    loads = frozenset(n for n, role in zip(names, roles) if role == "load")
+    stores = frozenset(n for n, role in zip(names, roles) if role in ("store", "index"))
+    indices = frozenset(n for n, role in zip(names, roles) if role == "index")
+    return _Piece(start, stop, comments, code, plain, loads, stores, indices)
+
+
+def _abstract(match) -> str:
+    """A name as ``x``; a keyword as itself (the code's grammar is then the same), and
+    ``range`` (``_plain`` reads it)."""
+    word = match.group()
+    return word if word == "range" or keyword.iskeyword(word) else "x"
+
+
+@functools.lru_cache(maxsize=4096)
+def _roles(shape: str) -> tuple[tuple, bool]:
+    """For code with its names written as ``x`` (``_abstract``: the copies an unrolled loop
+    makes differ only in their names, and are parsed once): the role of each identifier in
+    order, ``"load"``, ``"store"``, ``"index"`` (a loop's) or None (a keyword, a keyword
+    argument's name); and whether the code may be outlined (see ``_plain``)."""
+    tree = ast.parse(shape)
+    starts = [0]
+    for line in shape.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    occurrence = {m.start(): k for k, m in enumerate(_IDENTIFIER.finditer(shape))}
+    roles: list = [None] * len(occurrence)
+    indices: set = set()
+    plain = bool(tree.body) and "'" not in shape and '"' not in shape  # (names only: _key)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            (stores if isinstance(node.ctx, ast.Store) else loads).add(node.id)
+            k = occurrence[starts[node.lineno - 1] + node.col_offset]
+            roles[k] = "store" if isinstance(node.ctx, ast.Store) else "load"
         elif isinstance(node, ast.stmt) and not _plain(node, indices):
             plain = False
         elif isinstance(node, (ast.Lambda, ast.comprehension, ast.NamedExpr)):
             plain = False
-    return _Piece(start, stop, comments, code, plain, frozenset(loads), frozenset(stores),
-                  frozenset(indices))
+    for node in indices:
+        roles[occurrence[starts[node.lineno - 1] + node.col_offset]] = "index"
+    return tuple(roles), plain
 
 
 def _plain(statement: ast.stmt, indices: set) -> bool:
     """Only assignments, calls and ``for`` loops over ``range`` (nothing whose meaning a
-    function boundary could change); a loop's index is added to ``indices``."""
+    function boundary could change); a loop's index (its Name node) is added to ``indices``."""
     if isinstance(statement, ast.For):
         it = statement.iter
         if not (isinstance(statement.target, ast.Name) and isinstance(it, ast.Call)
                 and isinstance(it.func, ast.Name) and it.func.id == "range"
                 and not statement.orelse):
             return False
-        indices.add(statement.target.id)
+        indices.add(statement.target)
         return True
     return isinstance(statement, (ast.Assign, ast.AugAssign, ast.Expr))
 
