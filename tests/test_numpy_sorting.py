@@ -531,3 +531,14 @@ def test_numpy_functions_on_tracers_route_here():
 def test_digitize_refuses_unordered_bins():
     with pytest.raises(FuncgradValueError, match="monotonically"):
         fg.make_ir(lambda x: fnp.digitize(x, np.array([1.0, 3.0, 2.0])))(np.ones(2))
+
+
+def test_sized_results_of_empty_and_0d_inputs():
+    # nonzero of an empty array divided by its zero stride; unique's inverse of a 0-d array
+    # is 0-d, as NumPy 2's and JAX's
+    for f in (traced, lambda fn, *a: fg.jit(fn, compile="sync")(*a)):
+        same(f(lambda x: fnp.nonzero(x, size=2, fill_value=-1), np.zeros((0, 3))),
+             (np.full(2, -1), np.full(2, -1)))
+        same(f(lambda x: fnp.argwhere(x, size=0), np.zeros((2, 0))), np.zeros((0, 2), np.int64))
+        same(f(lambda x: fnp.unique(x, return_inverse=True, size=1), np.array(2.0)),
+             np.unique(np.array(2.0), return_inverse=True))

@@ -270,10 +270,12 @@ def nonzero(a, *, size=None, fill_value=None):
     if a.ndim == 0:
         raise ShapeError("nonzero of a 0-d array is not defined (NumPy refuses it too); "
                          "use atleast_1d first")
+    fills = fill_value if isinstance(fill_value, tuple) else (fill_value or 0,) * a.ndim
+    if a.size == 0:  # nothing is non-zero: all padding (and no strides to divide by)
+        return tuple(fnp.full(size, fill, np.int64) for fill in fills)
     keep = fnp.ravel(a) != 0
     flat = _compact(keep, fnp.arange(keep.shape[0]), size, 0)
     valid = fnp.arange(size) < fnp.sum(keep)
-    fills = fill_value if isinstance(fill_value, tuple) else (fill_value or 0,) * a.ndim
     indices, stride = [], int(np.prod(a.shape))
     for n, fill in zip(a.shape, fills):
         stride //= n
@@ -382,7 +384,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     group = fnp.cumsum(first.astype(np.int64)) - 1
     if return_inverse:
         inverse = fnp.at(fnp.zeros(flat.shape[0], np.int64))[order].set(group)
-        results.append(fnp.reshape(inverse, ar.shape) if ar.ndim else inverse)
+        results.append(fnp.reshape(inverse, ar.shape))  # NumPy 2's: shaped like ar
     if return_counts:
         in_range = group < size
         results.append(fnp.at(fnp.zeros(size + 1, np.int64))[fnp.where(in_range, group, size)]
