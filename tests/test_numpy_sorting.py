@@ -542,3 +542,19 @@ def test_sized_results_of_empty_and_0d_inputs():
         same(f(lambda x: fnp.argwhere(x, size=0), np.zeros((2, 0))), np.zeros((0, 2), np.int64))
         same(f(lambda x: fnp.unique(x, return_inverse=True, size=1), np.array(2.0)),
              np.unique(np.array(2.0), return_inverse=True))
+
+
+def test_digitize_with_nan_bins_and_searchsorted_methods_as_numpy_and_jax():
+    # bins ending in NaN are increasing to NumPy; traced bins were taken as decreasing and
+    # concrete ones refused as unordered
+    x, bins = np.array([0.5, 5.0, np.nan, -1.0]), np.array([0.0, 1.0, np.nan])
+    for right in (False, True):
+        want = np.digitize(x, bins, right)
+        same(traced(lambda x, b: fnp.digitize(x, b, right), x, bins), want)
+        same(traced(lambda x: fnp.digitize(x, bins, right), x), want)
+    a, v = np.array([1.0, 2.0, 2.0, np.nan]), np.array([2.0, np.nan, 0.0])
+    for method in ("scan", "scan_unrolled", "sort", "compare_all"):
+        same(traced(lambda a, v: fnp.searchsorted(a, v, "right", method=method), a, v),
+             np.searchsorted(a, v, "right"))
+    with pytest.raises(FuncgradValueError, match="method must be one of"):
+        fnp.searchsorted(a, v, method="bisect")

@@ -150,10 +150,14 @@ def _traced(*xs) -> bool:
     return any(isinstance(x, Tracer) for x in xs)
 
 
-def searchsorted(a, v, side="left", sorter=None):
+_SEARCH_METHODS = ("scan", "scan_unrolled", "sort", "compare_all")
+
+
+def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     """Where to insert ``v`` into the sorted 1-D ``a`` to keep it sorted (like
-    numpy.searchsorted; NaN counts as largest). A binary search per value, compiled too.
-    Integer result: zero gradient.
+    numpy.searchsorted; NaN counts as largest). A binary search per value, compiled too:
+    JAX's ``method`` is accepted (each gives the same result). Integer result: zero
+    gradient.
 
     Example:
         >>> fnp.searchsorted(np.array([1.0, 2.0, 2.0, 3.0]), np.array([2.0, 2.5]))
@@ -163,6 +167,9 @@ def searchsorted(a, v, side="left", sorter=None):
     """
     if side not in ("left", "right"):
         raise FuncgradValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if method not in _SEARCH_METHODS:
+        raise FuncgradValueError(f"searchsorted: method must be one of {_SEARCH_METHODS}, got "
+                                 f"{method!r}")
     if not _traced(a, v, sorter):
         return np.searchsorted(array_arg(a), array_arg(v), side, array_arg(sorter)
                                if sorter is not None else None)
@@ -192,12 +199,13 @@ def digitize(x, bins, right=False):
     up = searchsorted(bins, x, side)
     down = bins.shape[0] - searchsorted(fnp.flip(bins), x, side)
     if not isinstance(bins, Tracer):
-        steps = np.diff(bins)
+        steps = np.diff(bins)[~np.isnan(np.diff(bins))]  # NumPy's takes NaN as in order
         if not (np.all(steps >= 0) or np.all(steps <= 0)):
             raise FuncgradValueError("digitize: bins must be monotonically increasing or "
                                      "decreasing")
-        return up if bins[-1] >= bins[0] else down
-    return fnp.where(bins[-1] >= bins[0], up, down)
+        return down if bins[-1] < bins[0] else up
+    # NaN bins sort last: as NumPy's, increasing unless the last is below the first
+    return fnp.where(bins[-1] < bins[0], down, up)
 
 
 def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
