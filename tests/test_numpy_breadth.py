@@ -835,3 +835,15 @@ def test_polyint_constants_may_be_traced():
         _same(fg.jit(f)(1.0), np.polyint(p, 2, k))
         # the first constant is the first integration's: it ends up times x
         np.testing.assert_allclose(fg.grad(lambda c: f(c)[-2])(1.0), 1.0)
+
+
+def test_histogram_bins_and_range_errors_say_what_was_wrong():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(FuncgradTypeError, match="bins must be an integer, a string or an "
+                                                "array of edges, got 2.5") as err:
+        fnp.histogram(x, 2.5)
+    assert "test_numpy_breadth.py" in str(err.value)  # the user's line, not a bare TypeError
+    with pytest.raises(FuncgradValueError, match=r"supplied range of \[0.0, inf\]"):
+        fnp.histogram(x, 2, range=(0.0, np.inf))
+    with pytest.raises(FuncgradValueError, match=r"autodetected range of \[1.0, inf\]"):
+        fnp.histogram(np.array([1.0, np.inf]), 2)
