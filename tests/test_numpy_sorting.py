@@ -531,3 +531,30 @@ def test_numpy_functions_on_tracers_route_here():
 def test_digitize_refuses_unordered_bins():
     with pytest.raises(FuncgradValueError, match="monotonically"):
         fg.make_ir(lambda x: fnp.digitize(x, np.array([1.0, 3.0, 2.0])))(np.ones(2))
+
+
+def test_sized_results_of_empty_and_0d_inputs():
+    # nonzero of an empty array divided by its zero stride; unique's inverse of a 0-d array
+    # is 0-d, as NumPy 2's and JAX's
+    for f in (traced, lambda fn, *a: fg.jit(fn, compile="sync")(*a)):
+        same(f(lambda x: fnp.nonzero(x, size=2, fill_value=-1), np.zeros((0, 3))),
+             (np.full(2, -1), np.full(2, -1)))
+        same(f(lambda x: fnp.argwhere(x, size=0), np.zeros((2, 0))), np.zeros((0, 2), np.int64))
+        same(f(lambda x: fnp.unique(x, return_inverse=True, size=1), np.array(2.0)),
+             np.unique(np.array(2.0), return_inverse=True))
+
+
+def test_digitize_with_nan_bins_and_searchsorted_methods_as_numpy_and_jax():
+    # bins ending in NaN are increasing to NumPy; traced bins were taken as decreasing and
+    # concrete ones refused as unordered
+    x, bins = np.array([0.5, 5.0, np.nan, -1.0]), np.array([0.0, 1.0, np.nan])
+    for right in (False, True):
+        want = np.digitize(x, bins, right)
+        same(traced(lambda x, b: fnp.digitize(x, b, right), x, bins), want)
+        same(traced(lambda x: fnp.digitize(x, bins, right), x), want)
+    a, v = np.array([1.0, 2.0, 2.0, np.nan]), np.array([2.0, np.nan, 0.0])
+    for method in ("scan", "scan_unrolled", "sort", "compare_all"):
+        same(traced(lambda a, v: fnp.searchsorted(a, v, "right", method=method), a, v),
+             np.searchsorted(a, v, "right"))
+    with pytest.raises(FuncgradValueError, match="method must be one of"):
+        fnp.searchsorted(a, v, method="bisect")

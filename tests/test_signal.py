@@ -161,3 +161,18 @@ def test_bad_input_is_refused_clearly():
         fnp.convolve(np.ones(0), a)
     with pytest.raises(FuncgradTypeError, match="real numbers"):
         fnp.convolve(np.array([True]), np.array([True]))
+
+
+def test_a_nonfinite_value_stays_where_numpy_puts_it_eagerly_and_compiled():
+    # eagerly, x was padded with zeros and the kernel's nan times those zeros made every
+    # output nan (NumPy's convolve and the compiled loop add only products inside x)
+    x = np.array([0.5, np.nan, 2.0, 3.0, 1.0, -1.0, np.inf, 4.0] + [1.0] * 60)
+    k = np.array([1.0, 2.0])
+    for a, b in ((x, k), (k, x)):
+        want = np.convolve(a, b)
+        assert np.isfinite(want).sum() > 60
+        for f in (fnp.convolve, fg.jit(fnp.convolve, compile="sync")):
+            np.testing.assert_allclose(f(a, b), want, rtol=1e-12)
+    same = lambda a, b: signal.convolve(a, b, "same")  # noqa: E731
+    for f in (same, fg.jit(same, compile="sync")):
+        np.testing.assert_array_equal(f(k, x[:6]), [np.nan, 7.0])

@@ -17,7 +17,8 @@ import operator
 import numpy as np
 
 import funcgrad.numpy as fnp
-from funcgrad.core.errors import ConcretizationError, FuncgradValueError, ShapeError
+from funcgrad.core.errors import (ConcretizationError, FuncgradTypeError, FuncgradValueError,
+                                  ShapeError)
 from funcgrad.core.tracing import Tracer
 from funcgrad.numpy._util import array_arg
 
@@ -44,9 +45,14 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):  # noqa: A002
         if not isinstance(edges, Tracer) and np.any(np.diff(edges) < 0):
             raise FuncgradValueError("histogram: bins must increase monotonically")
         return edges
-    n = operator.index(bins)
+    try:
+        n = operator.index(bins)
+    except TypeError:
+        raise FuncgradTypeError(f"histogram: bins must be an integer, a string or an array of "
+                                f"edges, got {bins!r}") from None
     if n < 1:
         raise FuncgradValueError(f"histogram: bins must be a positive integer, got {n}")
+    what = "autodetected" if range is None else "supplied"
     if range is None:
         if a.size == 0:
             lo, hi = 0.0, 1.0
@@ -62,8 +68,7 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):  # noqa: A002
     same = lo == hi  # NumPy widens an empty range by 0.5 each side
     lo, hi = fnp.where(same, lo - 0.5, lo), fnp.where(same, hi + 0.5, hi)
     if not isinstance(lo, Tracer) and not np.all(np.isfinite([lo, hi])):
-        raise FuncgradValueError(f"histogram: autodetected range of [{lo}, {hi}] is not "
-                                 "finite")
+        raise FuncgradValueError(f"histogram: {what} range of [{lo}, {hi}] is not finite")
     return fnp.linspace(lo, hi, n + 1)
 
 

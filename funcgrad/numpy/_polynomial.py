@@ -132,7 +132,12 @@ def polyint(p, m=1, k=None):
     p = _coefficients(p, "polyint")
     dtype = np.result_type(p.dtype, np.float64) if p.dtype.kind != "f" else p.dtype
     p = fnp.asarray(p, dtype)
-    k = [0.0] * m if k is None else [k[i] for i in range(len(k))] if np.ndim(k) else [k] * m
+    if k is None:
+        k = [0.0] * m
+    elif isinstance(k, (list, tuple)) or np.ndim(k):  # a sequence may hold traced constants
+        k = [k[i] for i in range(len(k))]
+    else:
+        k = [k] * m
     if len(k) != m:
         raise FuncgradValueError(f"polyint: k must have {m} constants, got {len(k)}")
     for constant in k:

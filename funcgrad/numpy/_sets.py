@@ -78,8 +78,10 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=Non
     values = _sorted_kept(keep, ordered, size, fill_value)
     if not return_indices:
         return values
-    in_b = fnp.take(b_order, fnp.clip(fnp.searchsorted(b, values), 0, b.shape[0] - 1))
     valid = fnp.arange(size) < fnp.sum(keep)
+    if not b.shape[0]:  # nothing in common: all padding
+        return values, fnp.zeros(size, np.int64), fnp.zeros(size, np.int64)
+    in_b = fnp.take(b_order, fnp.clip(fnp.searchsorted(b, values), 0, b.shape[0] - 1))
     return values, _compact(keep, order, size, 0), fnp.where(valid, in_b, 0)
 
 
@@ -112,6 +114,11 @@ def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
         return np.setxor1d(array_arg(ar1), array_arg(ar2), assume_unique)
     ordered, _ = _sorted_flat(ar1, ar2)
     keep = _first_of_runs(ordered) & (fnp.isin(ordered, ar1) != fnp.isin(ordered, ar2))
+    if ordered.dtype.kind == "f":  # NumPy's keeps one nan of each array that has any
+        nans = fnp.isnan(ordered)  # (they sort last, and no nan equals another)
+        has = [fnp.any(fnp.isnan(fnp.ravel(array_arg(a)))) for a in (ar1, ar2)]
+        rank = fnp.arange(ordered.shape[0]) - (ordered.shape[0] - fnp.sum(nans))
+        keep = fnp.where(nans, rank < has[0].astype(np.int64) + has[1], keep)
     return _sorted_kept(keep, ordered, size, fill_value)
 
 

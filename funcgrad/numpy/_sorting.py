@@ -150,10 +150,14 @@ def _traced(*xs) -> bool:
     return any(isinstance(x, Tracer) for x in xs)
 
 
-def searchsorted(a, v, side="left", sorter=None):
+_SEARCH_METHODS = ("scan", "scan_unrolled", "sort", "compare_all")
+
+
+def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     """Where to insert ``v`` into the sorted 1-D ``a`` to keep it sorted (like
-    numpy.searchsorted; NaN counts as largest). A binary search per value, compiled too.
-    Integer result: zero gradient.
+    numpy.searchsorted; NaN counts as largest). A binary search per value, compiled too:
+    JAX's ``method`` is accepted (each gives the same result). Integer result: zero
+    gradient.
 
     Example:
         >>> fnp.searchsorted(np.array([1.0, 2.0, 2.0, 3.0]), np.array([2.0, 2.5]))
@@ -163,6 +167,9 @@ def searchsorted(a, v, side="left", sorter=None):
     """
     if side not in ("left", "right"):
         raise FuncgradValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if method not in _SEARCH_METHODS:
+        raise FuncgradValueError(f"searchsorted: method must be one of {_SEARCH_METHODS}, got "
+                                 f"{method!r}")
     if not _traced(a, v, sorter):
         return np.searchsorted(array_arg(a), array_arg(v), side, array_arg(sorter)
                                if sorter is not None else None)
@@ -192,12 +199,13 @@ def digitize(x, bins, right=False):
     up = searchsorted(bins, x, side)
     down = bins.shape[0] - searchsorted(fnp.flip(bins), x, side)
     if not isinstance(bins, Tracer):
-        steps = np.diff(bins)
+        steps = np.diff(bins)[~np.isnan(np.diff(bins))]  # NumPy's takes NaN as in order
         if not (np.all(steps >= 0) or np.all(steps <= 0)):
             raise FuncgradValueError("digitize: bins must be monotonically increasing or "
                                      "decreasing")
-        return up if bins[-1] >= bins[0] else down
-    return fnp.where(bins[-1] >= bins[0], up, down)
+        return down if bins[-1] < bins[0] else up
+    # NaN bins sort last: as NumPy's, increasing unless the last is below the first
+    return fnp.where(bins[-1] < bins[0], down, up)
 
 
 def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
@@ -270,10 +278,12 @@ def nonzero(a, *, size=None, fill_value=None):
     if a.ndim == 0:
         raise ShapeError("nonzero of a 0-d array is not defined (NumPy refuses it too); "
                          "use atleast_1d first")
+    fills = fill_value if isinstance(fill_value, tuple) else (fill_value or 0,) * a.ndim
+    if a.size == 0:  # nothing is non-zero: all padding (and no strides to divide by)
+        return tuple(fnp.full(size, fill, np.int64) for fill in fills)
     keep = fnp.ravel(a) != 0
     flat = _compact(keep, fnp.arange(keep.shape[0]), size, 0)
     valid = fnp.arange(size) < fnp.sum(keep)
-    fills = fill_value if isinstance(fill_value, tuple) else (fill_value or 0,) * a.ndim
     indices, stride = [], int(np.prod(a.shape))
     for n, fill in zip(a.shape, fills):
         stride //= n
@@ -382,7 +392,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     group = fnp.cumsum(first.astype(np.int64)) - 1
     if return_inverse:
         inverse = fnp.at(fnp.zeros(flat.shape[0], np.int64))[order].set(group)
-        results.append(fnp.reshape(inverse, ar.shape) if ar.ndim else inverse)
+        results.append(fnp.reshape(inverse, ar.shape))  # NumPy 2's: shaped like ar
     if return_counts:
         in_range = group < size
         results.append(fnp.at(fnp.zeros(size + 1, np.int64))[fnp.where(in_range, group, size)]

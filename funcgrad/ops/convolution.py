@@ -51,21 +51,32 @@ def _correlate_rule(x, w, *, padding, batch):
 
 
 def _correlate_impl(x, w, *, padding, batch):
-    """Eagerly: scipy.signal.correlate of the padded (or cropped) x, one batch element at a
-    time."""
+    """Eagerly: scipy.signal.correlate's full correlation of the cropped x, one batch element
+    at a time, placed where each output reads it. Not padding x with zeros, nor an FFT: both
+    would spread an inf or nan of w (or of x, by the FFT) over outputs whose sums never meet
+    it (NumPy's convolve and the compiled loop add only products of elements inside x)."""
     from scipy import signal
     x, w = np.asarray(x), np.asarray(w)
     sizes = _out_sizes(x.shape[batch:], w.shape[batch:], padding)
     out = np.zeros(x.shape[:batch] + sizes, x.dtype)
-    if out.size == 0 or w.size == 0:
-        return out
-    pads = [(0, 0)] * batch + [(max(lo, 0), max(hi, 0)) for lo, hi in padding]
-    crop = (slice(None),) * batch + tuple(slice(max(-lo, 0), n + max(lo, 0) + hi)
+    crop = (slice(None),) * batch + tuple(slice(max(-lo, 0), n - max(-hi, 0))
                                           for n, (lo, hi) in zip(x.shape[batch:], padding))
-    xp = np.pad(x, pads)[crop]
-    method = "direct" if x.dtype.kind in "iu" else "auto"  # integers exactly
+    x = x[crop]
+    if out.size == 0 or w.size == 0 or x.size == 0:
+        return out
+    to, frm = [slice(None)] * batch, [slice(None)] * batch
+    for n, k, m, (lo, _) in zip(x.shape[batch:], w.shape[batch:], sizes, padding):
+        shift = k - 1 - max(lo, 0)  # out[i] is full[i + shift]
+        first, last = max(0, -shift), min(m, n + k - 1 - shift)
+        if first >= last:
+            return out
+        to.append(slice(first, last))
+        frm.append(slice(first + shift, last + shift))
+    finite = np.isfinite(x).all() and np.isfinite(w).all()
+    method = "auto" if finite and x.dtype.kind == "f" else "direct"  # integers exactly
     for b in np.ndindex(*x.shape[:batch]):
-        out[b] = signal.correlate(xp[b], w[b], mode="valid", method=method)
+        full = signal.correlate(x[b], w[b], mode="full", method=method)
+        out[b][tuple(to[batch:])] = full[tuple(frm[batch:])]
     return out
 
 
