@@ -310,7 +310,8 @@ def register_pytree_node_class(cls: type) -> type:
         >>> tree.map(lambda x: x + 1, Scaled(1.0, "f")).x
         2.0
     """
-    return register(cls, lambda obj: obj.tree_flatten(), cls.tree_unflatten)
+    return register(cls, lambda obj: obj.tree_flatten(),
+                    cls.tree_unflatten)  # type: ignore[attr-defined]  # (the protocol)
 
 
 def register_static(cls: type) -> type:
