@@ -688,12 +688,13 @@ def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None,
 
 def nadam(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0,
           mu_dtype=None) -> GradientTransformation:
-    """NAdam (Dozat 2016): Adam with Nesterov momentum, ``adam(..., nesterov=True)``.
+    """NAdam (Dozat 2016): Adam with Nesterov momentum, ``adam(..., nesterov=True)``: its
+    first step looks ahead, to b1 g / (1 + b1) + g.
 
     Example:
         >>> opt = fg.optim.nadam(0.1)
         >>> opt.update(np.array([5.0]), opt.init(np.zeros(1)))[0].round(6)
-        array([-0.1])
+        array([-0.147368])
     """
     return adam(learning_rate, b1, b2, eps, eps_root, mu_dtype, nesterov=True)
 

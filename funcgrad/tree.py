@@ -375,8 +375,8 @@ class Partial(functools.partial):
         >>> import funcgrad as fg
         >>> from funcgrad import tree
         >>> scale = tree.Partial(lambda a, x: a * x, np.array(3.0))
-        >>> fg.jit(lambda f, x: f(x))(scale, np.array(2.0))
-        array(6.)
+        >>> float(fg.jit(lambda f, x: f(x))(scale, np.array(2.0)))
+        6.0
     """
 
 
