@@ -22,6 +22,7 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad import tree
+from funcgrad.core.errors import ShapeError as _ShapeError  # a ValueError naming the line
 
 __all__ = ["ravel_pytree"]
 
@@ -51,7 +52,7 @@ def ravel_pytree(pytree) -> tuple[Any, Callable]:
     def unravel(vector):
         vector = fnp.asarray(vector)
         if tuple(np.shape(vector)) != (int(ends[-1]) if sizes else 0,):
-            raise ValueError(f"unravel: expected a vector of {int(ends[-1]) if sizes else 0} "
+            raise _ShapeError(f"unravel: expected a vector of {int(ends[-1]) if sizes else 0} "
                              f"elements, got shape {tuple(np.shape(vector))}")
         parts = [fnp.reshape(vector[end - size:end], shape).astype(dtype)
                  for end, size, shape, dtype in zip(ends, sizes, shapes, dtypes)]

@@ -44,11 +44,12 @@ _B_ERROR = (35 / 384 - 5179 / 57600, 0.0, 500 / 1113 - 7571 / 16695, 125 / 192 -
 
 
 def odeint(func, y0, t, *args, rtol: float = 1.4e-8, atol: float = 1.4e-8,
-           mxstep: int = 10_000):
+           mxstep: int = 10_000, hmax: float = np.inf):
     """The solution of dy/dt = func(y, t, *args) with y(t[0]) = y0, at each time of the
     array ``t``: an array (or pytree) with a leading axis of len(t). ``y0`` may be an array
     or a pytree of arrays; ``args`` are passed to ``func`` and may be differentiated.
-    Steps adapt to keep the local error below ``atol + rtol * |y|``.
+    Steps adapt to keep the local error below ``atol + rtol * |y|``, and are at most
+    ``hmax`` long (as JAX's, to resolve features a large step would step over).
 
     Times may increase or, as in SciPy's odeint, decrease (integrating backwards; JAX's
     needs them increasing). Where no solution was computed the result is NaN, never the
@@ -70,6 +71,8 @@ def odeint(func, y0, t, *args, rtol: float = 1.4e-8, atol: float = 1.4e-8,
         >>> round(float(fg.grad(angle_at_1)(1.0)), 6)   # d angle(1) / d angle(0)
         0.717946
     """
+    if not hmax > 0:   # (a step of 0 would never reach the next time)
+        raise _ValueError(f"odeint: hmax, the longest step, must be positive, not {hmax}")
     flat0, unravel = _ravel_pytree(y0)
     dtype = np.result_type(flat0.dtype, np.float32)
     t = fnp.astype(fnp.asarray(t), dtype)
@@ -97,7 +100,7 @@ def odeint(func, y0, t, *args, rtol: float = 1.4e-8, atol: float = 1.4e-8,
 
         def step(state):
             y, now, h, steps = state
-            h_used = fnp.minimum(h, target - now)
+            h_used = fnp.minimum(fnp.minimum(h, hmax), target - now)
             y_new, error = _dormand_prince(rate, y, now, h_used)
             scale = atol + rtol * fnp.maximum(fnp.abs(y), fnp.abs(y_new))
             ratio = lax.stop_gradient(fnp.sqrt(fnp.mean((error / scale) ** 2)))
@@ -164,5 +167,6 @@ def _initial_step(rate, y, t, rtol, atol):
     scale = atol + rtol * fnp.abs(y)
     d0 = fnp.sqrt(fnp.mean((y / scale) ** 2))
     d1 = fnp.sqrt(fnp.mean((rate(y, t[0]) / scale) ** 2))
-    guess = fnp.where(fnp.logical_or(d0 < 1e-5, d1 < 1e-5), 1e-6, 0.01 * d0 / d1)
+    small = fnp.logical_or(d0 < 1e-5, d1 < 1e-5)   # (then d1 may be 0: 0 / 0 warned)
+    guess = fnp.where(small, 1e-6, 0.01 * d0 / fnp.where(small, 1.0, d1))
     return lax.stop_gradient(fnp.minimum(guess, t[-1] - t[0]))

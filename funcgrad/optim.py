@@ -36,6 +36,7 @@ import funcgrad.numpy as fnp
 from funcgrad import nn as _nn
 from funcgrad import tree
 from funcgrad.core.errors import FuncgradTypeError as _FuncgradTypeError
+from funcgrad.core.errors import FuncgradValueError as _FuncgradValueError
 from funcgrad.core.errors import ShapeError as _ShapeError
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "piecewise_constant_schedule",
     "polynomial_schedule",
     "scale_by_schedule",
+    "scale_by_stddev",
     "sigmoid_binary_cross_entropy",
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_integer_labels",
@@ -67,6 +69,7 @@ __all__ = [
     "linear_schedule",
     "lion",
     "masked",
+    "nadam",
     "rmsprop",
     "scale",
     "scale_by_adam",
@@ -103,6 +106,15 @@ def _zeros_like(params):
 
 def _count():
     return np.zeros((), np.int64)
+
+
+def _times(factor, g):
+    """``factor * g`` in g's dtype, as optax casts it: a schedule's value or a bias
+    correction is a float64 number, which would make float32 updates float64."""
+    g = fnp.asarray(g)
+    if g.dtype.kind != "f":
+        return factor * g
+    return fnp.astype(factor, g.dtype) * g
 
 
 _STATE = "optimizer state (made by init(params))"
@@ -188,6 +200,9 @@ def exponential_decay(init_value, transition_steps, decay_rate, transition_begin
         >>> float(fg.optim.exponential_decay(1.0, 10, 0.5)(20))
         0.25
     """
+    if transition_steps <= 0:   # optax's rule (dividing by it gave nan)
+        return constant_schedule(init_value)
+
     def schedule(count):
         t = fnp.maximum(_step(count) - transition_begin, 0.0) / transition_steps
         if staircase:
@@ -200,17 +215,22 @@ def exponential_decay(init_value, transition_steps, decay_rate, transition_begin
     return schedule
 
 
-def cosine_decay_schedule(init_value, decay_steps, alpha=0.0) -> _Callable:
-    """From init_value down to alpha * init_value along half a cosine over ``decay_steps``.
+def cosine_decay_schedule(init_value, decay_steps, alpha=0.0, exponent=1.0) -> _Callable:
+    """From init_value down to alpha * init_value along half a cosine (raised to
+    ``exponent``) over ``decay_steps``, which must be positive (as in optax).
 
     Example:
         >>> float(fg.optim.cosine_decay_schedule(1.0, 100)(50))
         0.5
     """
+    if not decay_steps > 0:
+        raise _FuncgradValueError(f"cosine_decay_schedule needs positive decay_steps, not "
+                                  f"{decay_steps}")
+
     def schedule(count):
         t = fnp.minimum(_step(count), decay_steps) / decay_steps
         cosine = 0.5 * (1.0 + fnp.cos(math.pi * t))
-        return init_value * ((1.0 - alpha) * cosine + alpha)
+        return init_value * ((1.0 - alpha) * cosine ** exponent + alpha)
     return schedule
 
 
@@ -221,6 +241,9 @@ def linear_schedule(init_value, end_value, transition_steps, transition_begin=0)
         >>> float(fg.optim.linear_schedule(0.0, 1.0, 10)(5))
         0.5
     """
+    if transition_steps <= 0:   # optax's rule (dividing by it gave nan)
+        return constant_schedule(init_value)
+
     def schedule(count):
         t = fnp.clip((_step(count) - transition_begin) / transition_steps, 0.0, 1.0)
         return init_value + (end_value - init_value) * t
@@ -228,9 +251,10 @@ def linear_schedule(init_value, end_value, transition_steps, transition_begin=0)
 
 
 def warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps, decay_steps,
-                                 end_value=0.0) -> _Callable:
+                                 end_value=0.0, exponent=1.0) -> _Callable:
     """A linear warmup from init_value to peak_value over ``warmup_steps``, then a cosine
-    decay to end_value at ``decay_steps`` (counted from the start, as in optax).
+    decay to end_value at ``decay_steps`` (counted from the start, as in optax: it must be
+    after the warmup).
 
     Example:
         >>> s = fg.optim.warmup_cosine_decay_schedule(0.0, 1.0, 10, 110)
@@ -238,7 +262,8 @@ def warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps, decay_ste
         (0.5, 1.0, 0.0)
     """
     warmup = linear_schedule(init_value, peak_value, warmup_steps)
-    decay = cosine_decay_schedule(peak_value - end_value, decay_steps - warmup_steps)
+    decay = cosine_decay_schedule(peak_value - end_value, decay_steps - warmup_steps,
+                                  exponent=exponent)
 
     def schedule(count):
         after = decay(fnp.maximum(_step(count) - warmup_steps, 0.0)) + end_value
@@ -255,6 +280,9 @@ def polynomial_schedule(init_value, end_value, power, transition_steps,
         >>> float(fg.optim.polynomial_schedule(1.0, 0.0, 2, 10)(5))
         0.25
     """
+    if transition_steps <= 0:   # optax's rule (dividing by it gave nan)
+        return constant_schedule(init_value)
+
     def schedule(count):
         t = fnp.clip((_step(count) - transition_begin) / transition_steps, 0.0, 1.0)
         return (init_value - end_value) * (1.0 - t) ** power + end_value
@@ -321,7 +349,7 @@ def scale_by_schedule(step_size_fn) -> GradientTransformation:
     """
     def update(updates, state, params=None):
         factor = step_size_fn(state.count)
-        return (tree.map(lambda g: factor * g, updates),
+        return (tree.map(lambda g: _times(factor, g), updates),
                 ScaleByScheduleState(state.count + 1))
     return GradientTransformation(lambda params: ScaleByScheduleState(_count()), update)
 
@@ -391,7 +419,7 @@ def scale_by_learning_rate(learning_rate) -> GradientTransformation:
 
     def update(updates, state, params=None):
         rate = learning_rate(state.count)
-        return (tree.map(lambda g: -rate * g, updates),
+        return (tree.map(lambda g: _times(-rate, g), updates),
                 ScaleByScheduleState(state.count + 1))
     return GradientTransformation(lambda params: ScaleByScheduleState(_count()), update)
 
@@ -428,28 +456,39 @@ def _moment(updates, moments, decay, power):
 
 def _debias(moment, decay, count):
     correction = 1.0 - fnp.power(decay, _step(count))
-    return tree.map(lambda m: m / correction, moment)
+    return tree.map(lambda m: _times(1.0 / correction, m), moment)
 
 
-def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0) -> GradientTransformation:
+def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None, *,
+                  nesterov=False) -> GradientTransformation:
     """Adam's direction (Kingma and Ba 2015): m_hat / (sqrt(v_hat + eps_root) + eps), with
-    bias-corrected running means of g and g**2.
+    bias-corrected running means of g and g**2. ``nesterov`` gives NAdam's (Dozat 2016, as
+    optax): m_hat = b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t). ``mu_dtype`` is the
+    dtype the first moment is kept in (by default the params').
 
     Example:
         >>> opt = fg.optim.scale_by_adam()
         >>> opt.update(np.array([2.0, -3.0]), opt.init(np.zeros(2)))[0].round(6)
         array([ 1., -1.])
     """
+    def cast(tree_):
+        return tree_ if mu_dtype is None else tree.map(lambda m: fnp.astype(m, mu_dtype), tree_)
+
     def init(params):
-        return ScaleByAdamState(_count(), _zeros_like(params), _zeros_like(params))
+        return ScaleByAdamState(_count(), cast(_zeros_like(params)), _zeros_like(params))
 
     def update(updates, state, params=None):
         mu = _moment(updates, state.mu, b1, 1)
         nu = _moment(updates, state.nu, b2, 2)
         count = state.count + 1
-        mu_hat, nu_hat = _debias(mu, b1, count), _debias(nu, b2, count)
+        if nesterov:
+            mu_hat = tree.map(lambda m, g: b1 * m + (1 - b1) * g, _debias(mu, b1, count + 1),
+                              _debias(updates, b1, count))
+        else:
+            mu_hat = _debias(mu, b1, count)
+        nu_hat = _debias(nu, b2, count)
         out = tree.map(lambda m, v: m / (fnp.sqrt(v + eps_root) + eps), mu_hat, nu_hat)
-        return out, ScaleByAdamState(count, mu, nu)
+        return out, ScaleByAdamState(count, cast(mu), nu)
     return GradientTransformation(init, update)
 
 
@@ -457,8 +496,32 @@ class ScaleByRmsState(_NamedTuple):
     nu: object
 
 
-def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0) -> GradientTransformation:
-    """RMSProp's direction: g / (sqrt(v) + eps), v a running mean of g**2.
+class ScaleByRmsWithCountState(_NamedTuple):
+    count: object  # type: ignore[assignment]  # optax's name; it shadows tuple.count
+    nu: object
+
+
+class ScaleByRStdDevState(_NamedTuple):
+    mu: object
+    nu: object
+
+
+class ScaleByRStdDevWithCountState(_NamedTuple):
+    count: object  # type: ignore[assignment]  # optax's name; it shadows tuple.count
+    mu: object
+    nu: object
+
+
+def _rescale(g, v, eps, eps_in_sqrt):
+    """g / sqrt(v + eps) (optax's default), or g / (sqrt(v) + eps) (PyTorch's)."""
+    return g / fnp.sqrt(v + eps) if eps_in_sqrt else g / (fnp.sqrt(v) + eps)
+
+
+def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True,
+                 bias_correction=False) -> GradientTransformation:
+    """RMSProp's direction, as optax's: g / sqrt(v + eps), v a running mean of g**2 (from
+    ``initial_scale``); ``eps_in_sqrt=False`` gives PyTorch's g / (sqrt(v) + eps), and
+    ``bias_correction`` divides v by 1 - decay^t as Adam does.
 
     Example:
         >>> opt = fg.optim.scale_by_rms()
@@ -466,11 +529,49 @@ def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0) -> GradientTransformati
         array([3.1623])
     """
     def init(params):
-        return ScaleByRmsState(tree.map(lambda p: fnp.full_like(p, initial_scale), params))
+        nu = tree.map(lambda p: fnp.full_like(p, initial_scale), params)
+        return ScaleByRmsWithCountState(_count(), nu) if bias_correction else ScaleByRmsState(nu)
 
     def update(updates, state, params=None):
         nu = _moment(updates, state.nu, decay, 2)
-        return tree.map(lambda g, v: g / (fnp.sqrt(v) + eps), updates, nu), ScaleByRmsState(nu)
+        if not bias_correction:
+            return (tree.map(lambda g, v: _rescale(g, v, eps, eps_in_sqrt), updates, nu),
+                    ScaleByRmsState(nu))
+        count = state.count + 1
+        out = tree.map(lambda g, v: _rescale(g, v, eps, eps_in_sqrt), updates,
+                       _debias(nu, decay, count))
+        return out, ScaleByRmsWithCountState(count, nu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_stddev(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True,
+                    bias_correction=False) -> GradientTransformation:
+    """Centered RMSProp's direction (Graves 2013), as optax's: g / sqrt(v - m^2 + eps), m
+    and v running means of g and g**2 (the variance of the gradients, not their mean
+    square); ``eps_in_sqrt`` and ``bias_correction`` as in ``scale_by_rms``.
+
+    Example:
+        >>> opt = fg.optim.scale_by_stddev()
+        >>> opt.update(np.array([1.0]), opt.init(np.zeros(1)))[0].round(4)
+        array([3.3333])
+    """
+    def init(params):
+        mu, nu = _zeros_like(params), tree.map(lambda p: fnp.full_like(p, initial_scale), params)
+        if bias_correction:
+            return ScaleByRStdDevWithCountState(_count(), mu, nu)
+        return ScaleByRStdDevState(mu, nu)
+
+    def update(updates, state, params=None):
+        mu = _moment(updates, state.mu, decay, 1)
+        nu = _moment(updates, state.nu, decay, 2)
+        count = state.count + 1 if bias_correction else None
+        mu_hat, nu_hat = ((_debias(mu, decay, count), _debias(nu, decay, count))
+                          if bias_correction else (mu, nu))
+        out = tree.map(lambda g, m, v: _rescale(g, v - m * m, eps, eps_in_sqrt),
+                       updates, mu_hat, nu_hat)
+        if bias_correction:
+            return out, ScaleByRStdDevWithCountState(count, mu, nu)
+        return out, ScaleByRStdDevState(mu, nu)
     return GradientTransformation(init, update)
 
 
@@ -571,23 +672,39 @@ def sgd(learning_rate, momentum=None, nesterov=False) -> GradientTransformation:
     return chain(trace(momentum, nesterov), scale_by_learning_rate(learning_rate))
 
 
-def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0) -> GradientTransformation:
-    """Adam: bias-corrected first and second moments of the gradient.
+def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None, *,
+         nesterov=False) -> GradientTransformation:
+    """Adam: bias-corrected first and second moments of the gradient (NAdam with
+    ``nesterov``), in optax's signature.
 
     Example:
         >>> opt = fg.optim.adam(0.1)
         >>> opt.update(np.array([5.0]), opt.init(np.zeros(1)))[0].round(6)
         array([-0.1])
     """
-    return chain(scale_by_adam(b1, b2, eps, eps_root), scale_by_learning_rate(learning_rate))
+    return chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
+                 scale_by_learning_rate(learning_rate))
+
+
+def nadam(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0,
+          mu_dtype=None) -> GradientTransformation:
+    """NAdam (Dozat 2016): Adam with Nesterov momentum, ``adam(..., nesterov=True)``: its
+    first step looks ahead, to b1 g / (1 + b1) + g.
+
+    Example:
+        >>> opt = fg.optim.nadam(0.1)
+        >>> opt.update(np.array([5.0]), opt.init(np.zeros(1)))[0].round(6)
+        array([-0.147368])
+    """
+    return adam(learning_rate, b1, b2, eps, eps_root, mu_dtype, nesterov=True)
 
 
 def adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None,
-          weight_decay=1e-4, mask=None) -> GradientTransformation:
+          weight_decay=1e-4, mask=None, *, nesterov=False) -> GradientTransformation:
     """Adam with decoupled weight decay (Loshchilov and Hutter 2019):
     -lr (adam_direction + weight_decay * params), in optax's signature. ``mask`` (a pytree
     of bools like the params, or a function of the params giving one) limits the decay to
-    the leaves marked True, e.g. not the biases. ``mu_dtype`` is accepted and ignored.
+    the leaves marked True, e.g. not the biases. ``mu_dtype`` and ``nesterov`` as adam's.
 
     Example:
         >>> opt = fg.optim.adamw(0.1, weight_decay=0.5)
@@ -595,28 +712,41 @@ def adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None
         array([-0.15])
     """
     decay = add_decayed_weights(weight_decay)
-    return chain(scale_by_adam(b1, b2, eps, eps_root),
+    return chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
                  decay if mask is None else masked(decay, mask),
                  scale_by_learning_rate(learning_rate))
 
 
-def rmsprop(learning_rate, decay=0.9, eps=1e-8, initial_scale=0.0, momentum=None,
-            nesterov=False) -> GradientTransformation:
-    """RMSProp: the gradient divided by a running root mean square of its history.
+def rmsprop(learning_rate, decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True,
+            centered=False, momentum=None, nesterov=False,
+            bias_correction=False) -> GradientTransformation:
+    """RMSProp, in optax's signature and formula: the gradient divided by
+    sqrt(running mean of g^2 + eps) (``eps_in_sqrt=False``: by sqrt(...) + eps, as
+    PyTorch), of the variance of g with ``centered``; then the learning rate, then the
+    (Nesterov) momentum, in that order as optax's (it matters for a schedule).
 
     Example:
         >>> opt = fg.optim.rmsprop(0.1)
         >>> opt.update(np.array([1.0]), opt.init(np.zeros(1)))[0].round(4)
         array([-0.3162])
     """
-    parts = [scale_by_rms(decay, eps, initial_scale)]
+    direction = scale_by_stddev if centered else scale_by_rms
+    parts = [direction(decay, eps, initial_scale, eps_in_sqrt, bias_correction),
+             scale_by_learning_rate(learning_rate)]
     if momentum is not None:
         parts.append(trace(momentum, nesterov))
-    return chain(*parts, scale_by_learning_rate(learning_rate))
+    return chain(*parts)
 
 
 class ScaleByAdagradState(_NamedTuple):
     sum_of_squares: object
+
+
+def _inverse_root(g, s, eps):
+    """g / sqrt(s + eps), and 0 where the sum of squares s is 0 (optax's rule: with eps 0,
+    a parameter whose gradients were all 0 got 0 / 0 = nan)."""
+    positive = s > 0
+    return fnp.where(positive, g / fnp.sqrt(fnp.where(positive, s, 1.0) + eps), 0.0)
 
 
 def adagrad(learning_rate, initial_accumulator_value=0.1, eps=1e-7) -> GradientTransformation:
@@ -633,7 +763,7 @@ def adagrad(learning_rate, initial_accumulator_value=0.1, eps=1e-7) -> GradientT
 
     def update(updates, state, params=None):
         total = _with_updates(lambda g, s: s + g * g, updates, state.sum_of_squares)
-        out = tree.map(lambda g, s: g / fnp.sqrt(s + eps), updates, total)
+        out = tree.map(lambda g, s: _inverse_root(g, s, eps), updates, total)
         return out, ScaleByAdagradState(total)
     return chain(GradientTransformation(init, update), scale_by_learning_rate(learning_rate))
 

@@ -102,13 +102,15 @@ _GAMMA_PROPOSALS = 12  # Marsaglia-Tsang accepts >= 95% of proposals: 12 all fai
 
 # --- keys ---------------------------------------------------------------------------------
 
-def key(seed) -> np.ndarray:
+def key(seed, *, impl=None) -> np.ndarray:
     """A key from an integer seed: ``uint32[2]``, the seed's high and low 32 bits.
+    ``impl`` may only name Threefry, the one generator.
 
     Example:
         >>> fg.random.key(42)
         array([ 0, 42], dtype=uint32)
     """
+    _impl(impl)
     if isinstance(seed, _Tracer):
         seed = fnp.astype(seed, np.int64)
         high = fnp.astype(fnp.floor_divide(seed, 2 ** 32), np.uint32)
@@ -150,9 +152,13 @@ def wrap_key_data(key_bits, impl=None):
         >>> fg.random.wrap_key_data(np.array([0, 7], np.uint32))
         array([0, 7], dtype=uint32)
     """
+    _impl(impl)
+    return _key_words(key_bits, "wrap_key_data")
+
+
+def _impl(impl):
     if impl not in (None, "threefry2x32"):
         raise _FuncgradTypeError(f"funcgrad's keys are Threefry-2x32 keys, not {impl!r}")
-    return _key_words(key_bits, "wrap_key_data")
 
 
 def _key_words(keys, name):
@@ -242,20 +248,22 @@ def _words_of_shape(key, shape):
 
 
 def bits(key, shape=(), dtype=np.uint32):
-    """Uniformly random unsigned integers of ``shape``, every bit random (``uint32`` or
-    ``uint64``).
+    """Uniformly random unsigned integers of ``shape``, every bit random (``uint8``,
+    ``uint16``, ``uint32`` or ``uint64``).
 
     Example:
         >>> fg.random.bits(fg.random.key(0), (2,)).dtype
         dtype('uint32')
     """
-    shape, dtype = _shape_arg(shape), np.dtype(dtype)
+    shape, dtype = _shape_arg(shape), np.dtype(np.uint32 if dtype is None else dtype)
     high, low = _words_of_shape(key, shape)
     if dtype == np.uint32:
         return high
     if dtype == np.uint64:
         return fnp.astype(high, np.uint64) * np.uint64(2 ** 32) + fnp.astype(low, np.uint64)
-    raise _FuncgradTypeError(f"bits makes uint32 or uint64, not {dtype}")
+    if dtype in (np.uint8, np.uint16):  # the word's top bits (the casts would keep the low)
+        return fnp.astype(high // np.uint32(2 ** (32 - 8 * dtype.itemsize)), dtype)
+    raise _FuncgradTypeError(f"bits makes uint8, uint16, uint32 or uint64, not {dtype}")
 
 
 def _float_dtype(dtype):
@@ -287,9 +295,21 @@ def _param(x, dtype):
 
 
 def _shape_of(shape, *params):
-    if shape is not None:
-        return _shape_arg(shape)
-    return tuple(np.broadcast_shapes(*(tuple(p.shape) for p in params)))
+    if shape is None:
+        return tuple(np.broadcast_shapes(*(tuple(p.shape) for p in params)))
+    shape = _shape_arg(shape)
+    _fits(shape, *params)
+    return shape
+
+
+def _fits(shape, *params):
+    """Check that the parameters broadcast to ``shape`` (as JAX does): a smaller ``shape``
+    drew one number for all of a parameter's elements, silently the same one."""
+    shapes = [tuple(p.shape) for p in params]
+    if _broadcast(shape, *shapes) != shape:
+        raise _ShapeError(f"the parameters' shapes {', '.join(map(str, shapes))} must "
+                          f"broadcast to the shape argument {shape}: each number needs its "
+                          "own draw")
 
 
 def uniform(key, shape=(), dtype=np.float64, minval=0.0, maxval=1.0):
@@ -302,6 +322,7 @@ def uniform(key, shape=(), dtype=np.float64, minval=0.0, maxval=1.0):
     """
     shape, dtype = _shape_arg(shape), _float_dtype(dtype)
     lo, hi = _param(minval, dtype), _param(maxval, dtype)
+    _fits(shape, lo, hi)
     u = _unit(key, shape, dtype)
     return fnp.maximum(lo, fnp.minimum(u * (hi - lo) + lo, _below(hi)))
 
@@ -374,38 +395,54 @@ def truncated_normal(key, lower, upper, shape=None, dtype=np.float64):
     return fnp.astype(fnp.where(mirrored, -x, x), dtype)
 
 
-def bernoulli(key, p=0.5, shape=None):
-    """Booleans, True with probability ``p``.
+def bernoulli(key, p=0.5, shape=None, mode="low"):
+    """Booleans, True with probability ``p``. (``mode``, JAX's choice of how many random
+    bits a float32 uniform gets, is accepted: funcgrad's uniforms here have 53.)
 
     Example:
         >>> b = fg.random.bernoulli(fg.random.key(0), 0.3, (10000,))
         >>> b.dtype, bool(abs(b.mean() - 0.3) < 0.02)
         (dtype('bool'), True)
     """
+    _mode(mode, "bernoulli")
     p = _param(p, np.float64)
     return _unit(key, _shape_of(shape, p), np.float64) < p
 
 
-def gumbel(key, shape=(), dtype=np.float64):
-    """Standard Gumbel numbers, -log(-log(u)).
+def _mode(mode, name):
+    """JAX's ``mode`` ("low" or "high": how many bits its float32 uniforms use). funcgrad's
+    use 24 (float32) or 53 (float64) either way, so only a misspelt mode is refused."""
+    if mode not in (None, "low", "high"):
+        raise _FuncgradValueError(f"{name}'s mode is 'low' or 'high', not {mode!r}")
+
+
+def gumbel(key, shape=(), dtype=np.float64, mode=None):
+    """Standard Gumbel numbers, -log(-log(u)) (``mode`` as bernoulli's).
 
     Example:
         >>> fg.random.gumbel(fg.random.key(0), (3,)).shape
         (3,)
     """
+    _mode(mode, "gumbel")
     dtype = _float_dtype(dtype)
     return -fnp.log(-fnp.log(_open_unit(key, _shape_arg(shape), dtype)))
 
 
-def categorical(key, logits, axis=-1, shape=None):
+def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     """Indices drawn with probabilities softmax(``logits``) along ``axis`` (the Gumbel-max
-    trick). ``shape`` defaults to ``logits``' shape without ``axis``.
+    trick). ``shape`` defaults to ``logits``' shape without ``axis``; its leading axes
+    beyond that are the draws. ``replace=False`` draws those without replacement, as JAX
+    does: the indices of the largest logits plus Gumbel noise, one noise per logit.
 
     Example:
         >>> logits = np.log(np.array([0.2, 0.8]))
         >>> float(fg.random.categorical(fg.random.key(0), logits, shape=(10000,)).mean().round(2))
         0.8
+        >>> c = fg.random.categorical(fg.random.key(0), np.zeros(4), shape=(4,), replace=False)
+        >>> sorted(c.tolist())
+        [0, 1, 2, 3]
     """
+    _mode(mode, "categorical")
     logits = _array_arg(logits, "logits")
     axis = axis % logits.ndim
     batch = tuple(d for i, d in enumerate(logits.shape) if i != axis)
@@ -416,15 +453,30 @@ def categorical(key, logits, axis=-1, shape=None):
                           "must end with the batch shape, or broadcast it")
     n = logits.shape[axis]
     lead = len(shape) - len(batch)
+    dtype = np.dtype(logits.dtype) if logits.dtype.kind == "f" else np.float64
+    if not replace:
+        return _categorical_without_replacement(key, logits, axis, shape, lead, dtype)
     noise_shape = (*shape[:lead], *_insert(shape[lead:], axis, n))
-    noise = gumbel(key, noise_shape, np.dtype(logits.dtype) if logits.dtype.kind == "f"
-                   else np.float64)
+    noise = gumbel(key, noise_shape, dtype)
     return fnp.argmax(noise + logits, axis=axis - len(_insert(batch, axis, n)))
 
 
-def _broadcast(a, b):
+def _categorical_without_replacement(key, logits, axis, shape, lead, dtype):
+    """The k = prod(shape[:lead]) largest of logits + Gumbel noise along ``axis``, in
+    decreasing order (Gumbel-top-k: a draw of k categories without replacement)."""
+    n, k = logits.shape[axis], math.prod(shape[:lead])
+    if k > n:
+        raise _ShapeError(f"categorical cannot draw {k} of {n} categories without "
+                          "replacement")
+    full = _insert(shape[lead:], axis, n)
+    scores = fnp.broadcast_to(logits, full) + gumbel(key, full, dtype)
+    order = _random_order(-fnp.moveaxis(scores, axis, -1))[..., :k]    # (*batch, k)
+    return fnp.reshape(fnp.moveaxis(order, -1, 0), shape)
+
+
+def _broadcast(*shapes):
     try:
-        return tuple(np.broadcast_shapes(a, b))
+        return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
         return None
 
@@ -435,15 +487,24 @@ def _insert(shape, axis, n):
 
 def randint(key, shape, minval, maxval, dtype=np.int64):
     """Integers uniform on ``[minval, maxval)`` (53 random bits each: the bias is below
-    (maxval - minval) / 2**53).
+    (maxval - minval) / 2**53). As in JAX, the bounds are clipped to ``dtype``'s range (a
+    ``maxval`` above it lets the largest value be drawn), and ``minval >= maxval`` gives
+    ``minval``.
 
     Example:
         >>> r = fg.random.randint(fg.random.key(0), (1000,), 0, 6)
         >>> sorted(set(r.tolist()))
         [0, 1, 2, 3, 4, 5]
+        >>> fg.random.randint(fg.random.key(0), (3,), 5, 2)
+        array([5, 5, 5])
     """
-    shape = _shape_arg(shape)
+    shape, dtype = _shape_arg(shape), _int_dtype(dtype, "randint")
+    info = np.iinfo(dtype)
     lo, hi = _param(minval, np.float64), _param(maxval, np.float64)
+    _fits(shape, lo, hi)
+    # else the values would wrap around in the cast (300 as uint8 is 44)
+    lo = fnp.clip(lo, float(info.min), float(info.max))
+    hi = fnp.clip(hi, float(info.min), float(info.max) + 1.0)
     span = hi - lo
     r = fnp.minimum(fnp.floor(_unit(key, shape, np.float64) * span), span - 1.0)
     return fnp.astype(fnp.maximum(r, 0.0) + lo, dtype)
@@ -464,6 +525,9 @@ def permutation(key, x, axis=0, independent=False):
     if isinstance(x, (int, np.integer)):
         return _order(key, int(x))
     x = _array_arg(x)
+    if x.ndim == 0:  # (JAX's rule: a 0-d array is not a count; axis % 0 failed obscurely)
+        raise _FuncgradTypeError(f"permutation permutes an int's range or an array of at "
+                                 f"least one axis, not a 0-d {x.dtype} array")
     axis = axis % x.ndim
     if not independent:
         return fnp.take(x, _order(key, x.shape[axis]), axis=axis)
@@ -476,15 +540,16 @@ def _order(key, n):
     return _random_order(_unit(key, (n,), np.float64))
 
 
-def choice(key, a, shape=(), replace=True, p=None, axis=0):
+def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
     """Elements of ``a`` (or of ``range(a)`` for an int) drawn with probabilities ``p``
-    (uniform by default), with or without replacement.
+    (uniform by default), with or without replacement (``mode`` as bernoulli's).
 
     Example:
         >>> c = fg.random.choice(fg.random.key(0), 5, (5,), replace=False)
         >>> sorted(c.tolist())
         [0, 1, 2, 3, 4]
     """
+    _mode(mode, "choice")
     shape = _shape_arg(shape)
     n = int(a) if isinstance(a, (int, np.integer)) else _array_arg(a).shape[axis]
     if p is not None and tuple(_array_arg(p, "p").shape) != (n,):
@@ -647,32 +712,49 @@ def poisson(key, lam, shape=None, dtype=np.int64):
         >>> float(fg.random.poisson(fg.random.key(0), 4.0, (20000,)).mean().round(1))
         4.0
     """
+    dtype = _int_dtype(dtype, "poisson")
     lam = _param(lam, np.float64)
     shape = _shape_of(shape, lam)
     k0, k1 = _words_of_shape(key, shape)
     counts = _poisson(k0, k1, fnp.broadcast_to(lam, shape))
-    return counts if np.dtype(dtype) == np.int64 else fnp.astype(counts, dtype)
+    return counts if dtype == np.int64 else fnp.astype(counts, dtype)
 
 
 def _cholesky(cov):
-    """Cholesky factor, column by column with funcgrad operations (so it traces, compiles
-    and batches like the rest)."""
+    """Cholesky factors of the (..., n, n) ``cov``, column by column with funcgrad
+    operations (so it traces, compiles and batches like the rest)."""
     n = cov.shape[-1]
     rows = np.arange(n)
     columns = []
     for j in range(n):
-        s = cov[:, j]
+        s = cov[..., :, j]
         if columns:
-            done = fnp.stack(columns, axis=1)
-            s = s - fnp.dot(done, done[j])
-        columns.append(fnp.where(rows >= j, s / fnp.sqrt(s[j]), 0.0))
-    return fnp.stack(columns, axis=1)
+            done = fnp.stack(columns, axis=-1)                  # (..., n, j)
+            s = s - fnp.sum(done * done[..., j:j + 1, :], axis=-1)
+        columns.append(fnp.where(rows >= j, s / fnp.sqrt(s[..., j:j + 1]), 0.0))
+    return fnp.stack(columns, axis=-1)
+
+
+def _factor(cov, method):
+    """A matrix A with A A^T = ``cov``: Cholesky's L, or U sqrt(S) of an eigen- or singular
+    value decomposition (these two also take semidefinite covariances)."""
+    if method == "cholesky":
+        return _cholesky(cov)
+    if method == "eigh":
+        w, v = fnp.linalg.eigh(cov)
+        return v * fnp.expand_dims(fnp.sqrt(fnp.maximum(w, 0.0)), -2)
+    if method == "svd":
+        u, sv, _ = fnp.linalg.svd(cov)
+        return u * fnp.expand_dims(fnp.sqrt(sv), -2)
+    raise _FuncgradValueError(f"multivariate_normal's method is 'cholesky', 'eigh' or 'svd', "
+                              f"not {method!r}")
 
 
 def multivariate_normal(key, mean, cov, shape=None, dtype=np.float64, method="cholesky"):
-    """Normal vectors with ``mean`` (n,) and covariance ``cov`` (n, n): mean + L z, with L
-    the Cholesky factor of ``cov`` (``method`` "cholesky", the only one). ``shape`` is the
-    batch shape (default: mean's).
+    """Normal vectors with ``mean`` (..., n) and covariance ``cov`` (..., n, n): mean + A z,
+    with A A^T = cov from ``method`` ("cholesky", "eigh" or "svd", as JAX's). ``shape`` is
+    the batch shape, by default mean's and cov's batch shapes broadcast; as in JAX, those
+    must broadcast to it.
 
     Example:
         >>> cov = np.array([[2.0, 0.5], [0.5, 1.0]])
@@ -681,15 +763,27 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=np.float64, method="ch
         array([[2. , 0.5],
                [0.5, 1. ]])
     """
-    if method != "cholesky":
-        raise _FuncgradTypeError(f"multivariate_normal's method is 'cholesky', not {method!r}")
+    dtype = _float_dtype(dtype)
     mean, cov = _param(mean, np.float64), _param(cov, np.float64)
-    if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or cov.shape[0] != mean.shape[-1]:
-        raise _ShapeError(f"multivariate_normal needs a mean (n,) and a covariance (n, n), "
-                         f"not {tuple(mean.shape)} and {tuple(cov.shape)}")
-    batch = tuple(mean.shape[:-1]) if shape is None else _shape_arg(shape)
+    if mean.ndim < 1 or cov.ndim < 2 or cov.shape[-1] != cov.shape[-2] \
+            or cov.shape[-1] != mean.shape[-1]:
+        raise _ShapeError(f"multivariate_normal needs a mean (..., n) and a covariance "
+                          f"(..., n, n), not {tuple(mean.shape)} and {tuple(cov.shape)}")
+    batches = (tuple(mean.shape[:-1]), tuple(cov.shape[:-2]))
+    if shape is None:
+        batch = _broadcast(*batches)
+        if batch is None:
+            raise _ShapeError(f"multivariate_normal's mean and covariance batch shapes "
+                              f"{batches[0]} and {batches[1]} do not broadcast")
+    else:
+        batch = _shape_arg(shape)
+        if _broadcast(batch, *batches) != batch:
+            raise _ShapeError(f"multivariate_normal's mean and covariance batch shapes "
+                              f"{batches[0]} and {batches[1]} must broadcast to the shape "
+                              f"argument {batch}")
     z = normal(key, (*batch, mean.shape[-1]))
-    return fnp.astype(mean + fnp.dot(z, fnp.transpose(_cholesky(cov))), dtype)
+    mixed = fnp.sum(_factor(cov, method) * fnp.expand_dims(z, -2), axis=-1)   # A z
+    return fnp.astype(mean + mixed, dtype)
 
 
 def t(key, df, shape=None, dtype=np.float64):
@@ -699,6 +793,7 @@ def t(key, df, shape=None, dtype=np.float64):
         >>> fg.random.t(fg.random.key(0), 5.0, (3,)).shape
         (3,)
     """
+    dtype = _float_dtype(dtype)
     df = _param(df, np.float64)
     shape = _shape_of(shape, df)
     kz, kg = split(key)
@@ -731,7 +826,7 @@ def _show(x):
 
 
 def _int_dtype(dtype, name):
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(np.int64 if dtype is None else dtype)  # (np.dtype(None) is float64)
     if dtype.kind not in "iu":
         raise _FuncgradTypeError(f"{name} makes integers (an int dtype), not {dtype}")
     return dtype
@@ -873,7 +968,7 @@ def rademacher(key, shape=(), dtype=np.int64):
         >>> sorted(set(fg.random.rademacher(fg.random.key(0), (100,)).tolist()))
         [-1, 1]
     """
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(np.int64 if dtype is None else dtype)
     if dtype.kind not in "iuf":
         raise _FuncgradTypeError(f"rademacher makes numbers (an int or float dtype), not {dtype}")
     b = bernoulli(key, 0.5, _shape_arg(shape))

@@ -20,14 +20,17 @@ from collections.abc import Callable
 
 import optree
 
+from funcgrad.core.errors import FuncgradValueError as _FuncgradValueError
 
 __all__ = ["flatten", "unflatten", "leaves", "structure", "map", "reduce", "all", "transpose",
            "flatten_with_path", "leaves_with_path", "map_with_path", "keystr", "register",
-           "register_dataclass", "PyTreeDef",
+           "register_dataclass", "PyTreeDef", "broadcast", "Partial",
            # jax.tree_util's spellings of the same functions
            "tree_map", "tree_leaves", "tree_flatten", "tree_unflatten", "tree_structure",
            "tree_reduce", "tree_all", "tree_transpose", "tree_flatten_with_path",
-           "tree_leaves_with_path", "tree_map_with_path", "register_pytree_node"]
+           "tree_leaves_with_path", "tree_map_with_path", "register_pytree_node",
+           "register_pytree_node_class", "register_static", "all_leaves", "treedef_children",
+           "tree_broadcast"]
 
 NAMESPACE = "funcgrad"
 PyTreeDef = optree.PyTreeSpec
@@ -103,7 +106,36 @@ def map(fn: Callable, tree, *rest, is_leaf: Callable | None = None):  # noqa: A0
         {'w': 0.8}
     """
     flatten(tree, is_leaf)  # registers any dataclasses first
-    return optree.tree_map(fn, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
+    with _structures("map"):
+        return optree.tree_map(fn, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
+
+
+class _structures:
+    """Re-raise optree's error about trees whose structures differ as a FuncgradValueError,
+    which names the user's line (optree's ValueError names neither it nor the function).
+    Only ValueErrors optree raises itself: an error of ``fn`` passes through unchanged."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is not None and issubclass(kind, ValueError) \
+                and not isinstance(error, _FuncgradValueError) and _raised_by_optree(traceback):
+            raise _FuncgradValueError(f"tree.{self.name}: the trees' structures differ: "
+                                      f"{error}") from error
+        return False
+
+
+def _raised_by_optree(traceback) -> bool:
+    """Whether the innermost frame of ``traceback`` is no Python code (optree's C++ raised)
+    or optree's own."""
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return "optree" in traceback.tb_frame.f_code.co_filename \
+        or traceback.tb_frame.f_code.co_filename == __file__
 
 
 _MISSING = object()
@@ -146,9 +178,10 @@ def transpose(outer: PyTreeDef, inner: PyTreeDef, tree):
         >>> tree.transpose(tree.structure([0, 0]), tree.structure((0, 0)), pairs)
         ([1, 2], ['a', 'b'])
     """
-    if inner is None:
-        inner = structure(outer.flatten_up_to(tree)[0])
-    return optree.tree_transpose(outer, inner, tree)
+    with _structures("transpose"):
+        if inner is None:
+            inner = structure(outer.flatten_up_to(tree)[0])
+        return optree.tree_transpose(outer, inner, tree)
 
 
 def flatten_with_path(tree, is_leaf: Callable | None = None) -> tuple[list, PyTreeDef]:
@@ -188,7 +221,8 @@ def map_with_path(fn: Callable, tree, *rest, is_leaf: Callable | None = None):
         {'w': 1.0, 'b': 0.0}
     """
     flatten(tree, is_leaf)  # registers any dataclasses first
-    return optree.tree_map_with_path(fn, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
+    with _structures("map_with_path"):
+        return optree.tree_map_with_path(fn, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
 
 
 def keystr(path: tuple) -> str:
@@ -258,6 +292,98 @@ def _is_unregistered_dataclass(x) -> bool:
             and not isinstance(x, type))
 
 
+def register_pytree_node_class(cls: type) -> type:
+    """Make ``cls`` a pytree node by its own ``tree_flatten()`` method, giving ``(children,
+    aux)``, and ``tree_unflatten(aux, children)`` classmethod (JAX's decorator).
+
+    Example:
+        >>> from funcgrad import tree
+        >>> @tree.register_pytree_node_class
+        ... class Scaled:
+        ...     def __init__(self, x, factor):
+        ...         self.x, self.factor = x, factor
+        ...     def tree_flatten(self):
+        ...         return (self.x,), self.factor
+        ...     @classmethod
+        ...     def tree_unflatten(cls, factor, children):
+        ...         return cls(*children, factor)
+        >>> tree.map(lambda x: x + 1, Scaled(1.0, "f")).x
+        2.0
+    """
+    return register(cls, lambda obj: obj.tree_flatten(),
+                    cls.tree_unflatten)  # type: ignore[attr-defined]  # (the protocol)
+
+
+def register_static(cls: type) -> type:
+    """Make instances of ``cls`` nodes without children: kept whole in the structure (so
+    compared and hashed), never traced (JAX's ``register_static``).
+
+    Example:
+        >>> from funcgrad import tree
+        >>> @tree.register_static
+        ... class Config:
+        ...     pass
+        >>> tree.leaves([1.0, Config()])
+        [1.0]
+    """
+    return register(cls, lambda obj: ((), obj), lambda obj, children: obj)
+
+
+def all_leaves(iterable, is_leaf: Callable | None = None) -> bool:
+    """Whether every element of ``iterable`` is a leaf (None is not: it is an empty node).
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.all_leaves([1.0, np.ones(2)]), tree.all_leaves([1.0, (2.0,)])
+        (True, False)
+    """
+    items = list(iterable)
+    found = leaves(items, is_leaf)
+    return len(found) == len(items) and builtins.all(a is b for a, b in zip(found, items))
+
+
+def treedef_children(treedef: PyTreeDef) -> list:
+    """The structures of the children of ``treedef``'s root.
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.treedef_children(tree.structure((1.0, [2.0, 3.0])))
+        [PyTreeSpec(*), PyTreeSpec([*, *])]
+    """
+    return treedef.children()
+
+
+def broadcast(prefix_tree, full_tree, is_leaf: Callable | None = None):
+    """``prefix_tree``, a prefix of ``full_tree``'s structure, with each of its leaves
+    repeated over the subtree of ``full_tree`` below it (``jax.tree.broadcast``).
+
+    Example:
+        >>> from funcgrad import tree
+        >>> tree.broadcast([1.0, 2.0], [(0, 0), {"a": 0}])
+        [(1.0, 1.0), {'a': 2.0}]
+    """
+    return map(lambda leaf, subtree: map(lambda _: leaf, subtree, is_leaf=is_leaf),
+               prefix_tree, full_tree, is_leaf=is_leaf)
+
+
+class Partial(functools.partial):
+    """``functools.partial`` as a pytree, its arguments the leaves and its function in the
+    structure: a function with array arguments bound that can cross ``jit`` (JAX's
+    ``jax.tree_util.Partial``).
+
+    Example:
+        >>> import funcgrad as fg
+        >>> from funcgrad import tree
+        >>> scale = tree.Partial(lambda a, x: a * x, np.array(3.0))
+        >>> float(fg.jit(lambda f, x: f(x))(scale, np.array(2.0)))
+        6.0
+    """
+
+
+register(Partial, lambda p: ((p.args, p.keywords), p.func),
+         lambda func, children: Partial(func, *children[0], **children[1]))
+
+
 # jax.tree_util's names, so that `from jax.tree_util import tree_map` ports by its import
 tree_map, tree_leaves, tree_flatten, tree_unflatten, tree_structure = (
     map, leaves, flatten, unflatten, structure)
@@ -265,3 +391,4 @@ tree_reduce, tree_all, tree_transpose = reduce, all, transpose
 tree_flatten_with_path, tree_leaves_with_path, tree_map_with_path = (
     flatten_with_path, leaves_with_path, map_with_path)
 register_pytree_node = register
+tree_broadcast = broadcast

@@ -44,7 +44,8 @@ NOT_PUBLIC = {
     # the optimizers' state containers (NamedTuples users see in reprs, never build)
     "funcgrad.optim": {"EmptyState", "ScaleByScheduleState", "TraceState", "ScaleByAdamState",
                        "ScaleByRmsState", "ScaleByLionState", "ScaleByTrustRatioState",
-                       "ScaleByAdagradState"},
+                       "ScaleByAdagradState", "ScaleByRmsWithCountState", "ScaleByRStdDevState",
+                       "ScaleByRStdDevWithCountState"},
 }
 
 

@@ -59,5 +59,16 @@ def test_empty_tree_and_wrong_length_vector():
     flat, unravel = ravel_pytree({})
     assert flat.shape == (0,) and unravel(flat) == {}
     _, unravel = ravel_pytree(PARAMS)
-    with pytest.raises(ValueError, match="expected a vector of 11 elements, got shape \\(3,\\)"):
+    with pytest.raises(fg.ShapeError, match=r"expected a vector of 11 elements, got shape "
+                       r"\(3,\) \(in test_flatten_util.py:\d+\)"):
         unravel(np.zeros(3))
+
+
+def test_integer_leaves_round_trip_and_get_no_gradient():
+    flat, unravel = ravel_pytree({"i": np.arange(2, dtype=np.int32), "x": np.ones(2)})
+    np.testing.assert_array_equal(flat, [0.0, 1.0, 1.0, 1.0])
+    assert unravel(flat)["i"].dtype == np.int32
+    g = fg.grad(lambda v: fnp.sum(unravel(v)["x"] ** 2) + fnp.sum(unravel(v)["i"]))(flat)
+    np.testing.assert_array_equal(g, [0.0, 0.0, 2.0, 2.0])
+    np.testing.assert_array_equal(fg.vmap(lambda v: unravel(v)["x"])(np.arange(8.0).reshape(2, 4)),
+                                  [[2.0, 3.0], [6.0, 7.0]])

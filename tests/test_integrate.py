@@ -123,3 +123,36 @@ def test_a_nan_state_stops_the_steps_at_once():
                 np.array([0.0, 0.25, 1.0]), mxstep=10**5)
     np.testing.assert_allclose(ys[1], np.exp(-0.25), rtol=1e-6)
     assert np.isnan(ys[2]).all()
+
+
+def test_gradients_in_the_times_match_finite_differences_and_the_rate():
+    # JAX's odeint differentiates in t: d y(t_k) / d t_k = f(y(t_k), t_k) for the last time,
+    # and moving t_0 moves where y0 is given (d y(t_1) / d t_0 = -Phi f(y0, t_0))
+    def rate(y, t, k):
+        return -k * y * (1 + 0.1 * fnp.sin(t))
+
+    def final(t):
+        return fnp.sum(odeint(rate, np.array([1.0, 2.0]), t, 0.7)[-1])
+    times = np.array([0.0, 0.5, 1.3])
+    grad_t = fg.grad(final)(times)
+    h = 1e-6
+    numeric = [(final(times + h * e) - final(times - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(grad_t, numeric, atol=1e-7)
+    ys = odeint(rate, np.array([1.0, 2.0]), times, 0.7)
+    np.testing.assert_allclose(grad_t[-1], np.sum(rate(ys[-1], 1.3, 0.7)), rtol=1e-7)
+    assert abs(grad_t[1]) < 1e-7       # an intermediate output time does not move the last
+
+
+def test_hmax_bounds_the_steps_as_jax_s():
+    # a narrow pulse in the rate, at t = 5, that adaptive steps from a zero rate stride over
+    def pulse(y, t):
+        return 100.0 * fnp.exp(-((t - 5.0) / 0.01) ** 2) * fnp.ones_like(y)
+    times = np.array([0.0, 10.0])
+    area = np.sqrt(np.pi)   # the pulse's integral
+    np.testing.assert_allclose(odeint(pulse, np.zeros(1), times, hmax=0.005)[-1], [area],
+                               rtol=1e-8)
+    compiled = fg.jit(lambda y: odeint(pulse, y, times, hmax=0.005, mxstep=np.inf),
+                      compile="sync")
+    np.testing.assert_allclose(compiled(np.zeros(1))[-1], [area], rtol=1e-8)
+    with pytest.raises(fg.FuncgradValueError, match="hmax, the longest step, must be positive"):
+        odeint(pulse, np.zeros(1), times, hmax=0.0)

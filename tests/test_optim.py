@@ -90,9 +90,9 @@ def test_adamw_mask_and_optax_argument_order():
 
 
 def test_rmsprop_adagrad_lion_lamb():
-    def rms(p, g, v, t):
+    def rms(p, g, v, t):   # optax's: eps inside the square root
         v = 0.9 * v + 0.1 * g ** 2
-        return p - 0.01 * g / (np.sqrt(v) + 1e-8), v
+        return p - 0.01 * g / np.sqrt(v + 1e-8), v
     assert_trees_close(run(O.rmsprop(0.01)), reference(rms, np.zeros_like))
 
     def ada(p, g, s, t):
@@ -329,3 +329,91 @@ def test_optax_names_and_schedules():
     logits = np.array([[1.0, 2.0, 0.5]])
     np.testing.assert_allclose(O.softmax_cross_entropy(logits, np.array([[0.0, 1.0, 0.0]])),
                                O.softmax_cross_entropy_with_integer_labels(logits, np.array([1])))
+
+
+# --- optax's formulas at the edges -----------------------------------------------------------
+
+TINY = [fg.tree.map(lambda g: 1e-5 * g, g) for g in GRADS]   # where eps's place matters
+
+
+def _zero_pair(p):
+    return np.zeros_like(p), np.zeros_like(p)
+
+
+def test_rmsprop_is_optax_s_eps_in_sqrt_centered_and_bias_corrected():
+    def rms(eps_in_sqrt, centered, bias_correction):
+        def step(p, g, s, t):
+            m, v = s
+            m, v = 0.9 * m + 0.1 * g, 0.9 * v + 0.1 * g ** 2
+            mh, vh = ((m / (1 - 0.9 ** t), v / (1 - 0.9 ** t)) if bias_correction else (m, v))
+            var = vh - mh ** 2 if centered else vh
+            d = g / np.sqrt(var + 1e-8) if eps_in_sqrt else g / (np.sqrt(var) + 1e-8)
+            return p - 0.01 * d, (m, v)
+        return step
+    for flags in [(True, False, False), (False, False, False), (True, True, False),
+                  (False, True, False), (True, True, True), (False, False, True)]:
+        got = run(O.rmsprop(0.01, eps_in_sqrt=flags[0], centered=flags[1],
+                            bias_correction=flags[2]), grads=TINY)
+        assert_trees_close(got, reference(rms(*flags), _zero_pair, grads=TINY))
+
+
+def test_rmsprop_momentum_follows_the_learning_rate_as_optax_s():
+    # optax: the schedule scales the direction, the momentum accumulates the scaled steps
+    def step(p, g, s, t):
+        v, tr = s
+        v = 0.9 * v + 0.1 * g ** 2
+        tr = -0.1 * 0.5 ** (t - 1) * g / np.sqrt(v + 1e-8) + 0.8 * tr
+        return p + tr, (v, tr)
+    got = run(O.rmsprop(O.exponential_decay(0.1, 1, 0.5), momentum=0.8))
+    assert_trees_close(got, reference(step, _zero_pair))
+
+
+def test_nadam_is_optax_s_nesterov_adam():
+    def step(p, g, s, t):
+        m, v = s
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g ** 2
+        m_hat = 0.9 * m / (1 - 0.9 ** (t + 1)) + 0.1 * g / (1 - 0.9 ** t)
+        return p - 0.01 * m_hat / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8), (m, v)
+    assert_trees_close(run(O.nadam(0.01)), reference(step, _zero_pair))
+    assert_trees_close(run(O.adam(0.01, nesterov=True)), reference(step, _zero_pair))
+
+
+def test_float32_params_stay_float32_eager_and_compiled():
+    # a bias correction or a schedule's value is a float64 number: optax casts it to the
+    # leaf's dtype, else the updates (and, through apply_updates' cast, the step) were f64
+    params = fg.tree.map(lambda p: p.astype(np.float32), PARAMS)
+    grads = fg.tree.map(lambda g: g.astype(np.float32), GRADS[0])
+    sched = O.warmup_cosine_decay_schedule(0.0, 0.1, 2, 10)
+    for opt in (O.adam(0.1), O.adamw(sched), O.lamb(0.1), O.nadam(0.1), O.sgd(sched, 0.9),
+                O.rmsprop(sched, bias_correction=True)):
+        state = opt.init(params)
+        updates, state = opt.update(grads, state, params)
+        assert {u.dtype for u in fg.tree.leaves(updates)} == {np.dtype(np.float32)}
+    step = fg.jit(lambda g, s, p: O.adamw(sched).update(g, s, p), compile="sync")
+    updates, state = step(grads, O.adamw(sched).init(params), params)
+    assert {u.dtype for u in fg.tree.leaves(updates)} == {np.dtype(np.float32)}
+    assert {m.dtype for m in fg.tree.leaves(state[0].mu)} == {np.dtype(np.float32)}
+    opt = O.adam(0.1, mu_dtype=np.float32)      # float64 params, a float32 first moment
+    mu = opt.update(GRADS[0], opt.init(PARAMS))[1][0].mu
+    assert {m.dtype for m in fg.tree.leaves(mu)} == {np.dtype(np.float32)}
+
+
+def test_adagrad_gives_zero_where_every_gradient_was_zero():
+    opt = O.adagrad(1.0, initial_accumulator_value=0.0, eps=0.0)
+    updates, _ = opt.update(np.array([0.0, 2.0]), opt.init(np.zeros(2)))
+    np.testing.assert_array_equal(updates, [0.0, -1.0])     # not nan, as optax
+
+
+def test_schedules_with_no_steps_are_optax_s():
+    for schedule in (O.linear_schedule(0.3, 0.0, 0), O.polynomial_schedule(0.3, 0.0, 2, 0),
+                     O.exponential_decay(0.3, 0, 0.5)):
+        assert [float(schedule(s)) for s in (0, 5)] == [0.3, 0.3]    # not nan
+    with pytest.raises(fg.FuncgradValueError, match="positive decay_steps, not 0"):
+        O.cosine_decay_schedule(1.0, 0)
+    with pytest.raises(fg.FuncgradValueError, match="positive decay_steps, not -2"):
+        O.warmup_cosine_decay_schedule(0.0, 1.0, 10, 8)
+    steps = np.arange(12)
+    np.testing.assert_allclose([O.cosine_decay_schedule(2.0, 10, 0.1, exponent=2.0)(s)
+                                for s in steps],
+                               2.0 * (0.9 * (0.5 * (1 + np.cos(np.pi * np.minimum(steps, 10)
+                                                               / 10))) ** 2 + 0.1))

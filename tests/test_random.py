@@ -55,8 +55,8 @@ def test_bad_keys_and_seeds_are_named():
         R.normal(KEY, (2, -1))
     with pytest.raises(fg.ShapeError, match="no negative dimensions"):
         R.randint(KEY, -3, 0, 5)
-    with pytest.raises(fg.FuncgradTypeError, match="method is 'cholesky'"):
-        R.multivariate_normal(KEY, np.zeros(2), np.eye(2), method="svd")
+    with pytest.raises(fg.FuncgradValueError, match="method is 'cholesky', 'eigh' or 'svd'"):
+        R.multivariate_normal(KEY, np.zeros(2), np.eye(2), method="qr")
 
 
 def test_shapes_and_probabilities_that_do_not_fit_are_refused():
@@ -378,3 +378,105 @@ def test_numpy_global_generator_freezes_into_a_trace():
     assert first == f(0.0)
     g = fg.jit(lambda x, k: x + R.normal(k))
     assert g(0.0, R.key(0)) != g(0.0, R.key(1))
+
+
+# --- JAX's edges: parameters and shapes, dtypes, the arguments JAX code passes ------------
+
+@pytest.mark.parametrize("draw", [
+    lambda shape: R.bernoulli(KEY, np.full(3, 0.5), shape),
+    lambda shape: R.uniform(KEY, shape, minval=np.zeros(3)),
+    lambda shape: R.randint(KEY, shape, np.zeros(3), 5),
+    lambda shape: R.lognormal(KEY, np.ones(3), shape),
+    lambda shape: R.truncated_normal(KEY, np.full(3, -1.0), 1.0, shape),
+    lambda shape: R.pareto(KEY, np.full(3, 2.0), shape),
+    lambda shape: R.geometric(KEY, np.full(3, 0.5), shape),
+    lambda shape: R.multivariate_normal(KEY, np.zeros((3, 2)), np.eye(2), shape),
+])
+def test_a_shape_the_parameters_do_not_broadcast_to_is_refused(draw):
+    # shape () drew one number and broadcast it: three equal "independent" draws
+    assert draw((2, 3)).shape[:2] == (2, 3)
+    with pytest.raises(fg.ShapeError, match=r"must broadcast to the shape argument \(\)"):
+        draw(())
+
+
+def test_integer_dtypes_default_when_none_and_bits_of_every_width():
+    for x in (R.randint(KEY, (4,), 0, 5, None), R.rademacher(KEY, (4,), None),
+              R.poisson(KEY, 3.0, (4,), None), R.geometric(KEY, 0.5, (4,), None)):
+        assert x.dtype == np.int64
+    words = R.bits(KEY, (64,), None)
+    assert words.dtype == np.uint32
+    for dtype, top in ((np.uint8, 24), (np.uint16, 16)):
+        assert R.bits(KEY, (64,), dtype).dtype == dtype
+        np.testing.assert_array_equal(R.bits(KEY, (64,), dtype), words >> top)
+    with pytest.raises(fg.FuncgradTypeError, match="makes integers"):
+        R.randint(KEY, (2,), 0, 5, np.float32)
+    with pytest.raises(fg.FuncgradTypeError, match="float32 or float64, not int32"):
+        R.t(KEY, 3.0, (2,), np.int32)
+
+
+def test_randint_clips_its_bounds_to_the_dtype_as_jax_does():
+    # 300 as uint8 wrapped to 44; 2**40 as int32 to garbage
+    for dtype, lo, hi, clipped in ((np.uint8, 0, 300, (0, 256)), (np.int8, -300, 0, (-128, 0)),
+                                   (np.int32, 0, 2 ** 40, (0, 2 ** 31))):
+        x = R.randint(KEY, (2000,), lo, hi, dtype)
+        np.testing.assert_array_equal(x, R.randint(KEY, (2000,), *clipped, dtype))
+    assert int(R.randint(KEY, (2000,), 0, 300, np.uint8).max()) == 255
+    np.testing.assert_array_equal(R.randint(KEY, (3,), 5, 2), [5, 5, 5])   # minval >= maxval
+
+
+def test_categorical_without_replacement_follows_the_sequential_probabilities():
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    n = 40000
+    # n batch rows, two draws each without replacement (the leading axis of shape)
+    draws = R.categorical(KEY, np.log(np.broadcast_to(p, (n, 4))), shape=(2, n), replace=False)
+    first, second = draws
+    assert np.all(first != second)
+    # P(second = j) = sum over i != j of p_i p_j / (1 - p_i)
+    p_second = np.array([sum(p[i] * p[j] / (1 - p[i]) for i in range(4) if i != j)
+                         for j in range(4)])
+    for picks, expected in ((first, p), (second, p_second)):
+        freq = np.bincount(picks, minlength=4) / n
+        np.testing.assert_allclose(freq, expected, atol=0.012)   # 5 standard deviations
+    # along axis 0, all three categories of each of 5 columns: a permutation each
+    cols = R.categorical(KEY, np.zeros((3, 5)), axis=0, shape=(3, 5), replace=False)
+    np.testing.assert_array_equal(np.sort(cols, axis=0), np.broadcast_to(np.arange(3)[:, None],
+                                                                         (3, 5)))
+    compiled = fg.jit(lambda k: R.categorical(k, np.zeros((3, 5)), axis=0, shape=(3, 5),
+                                              replace=False), compile="sync")
+    np.testing.assert_array_equal(compiled(KEY), cols)
+    with pytest.raises(fg.ShapeError, match="cannot draw 5 of 4 categories"):
+        R.categorical(KEY, np.zeros(4), shape=(5,), replace=False)
+
+
+@pytest.mark.parametrize("method", ["cholesky", "eigh", "svd"])
+def test_multivariate_normal_batches_covariances_for_every_method(method):
+    covs = np.array([[[2.0, 0.5], [0.5, 1.0]], [[1.0, -0.8], [-0.8, 1.0]]])
+    mean = np.array([1.0, -1.0])
+    x = R.multivariate_normal(KEY, mean, covs, (40000, 2), method=method)
+    assert x.shape == (40000, 2, 2)
+    for b in range(2):
+        np.testing.assert_allclose(np.cov(x[:, b].T), covs[b], atol=0.06)   # > 4 sd
+        np.testing.assert_allclose(x[:, b].mean(0), mean, atol=0.04)
+    assert R.multivariate_normal(KEY, mean, covs, method=method).shape == (2, 2)
+    with pytest.raises(fg.ShapeError, match=r"must broadcast to the shape argument \(3,\)"):
+        R.multivariate_normal(KEY, mean, covs, (3,), method=method)
+
+
+def test_eigh_and_svd_draw_from_a_singular_covariance():
+    x = R.multivariate_normal(KEY, np.zeros(2), np.ones((2, 2)), (100,), method="eigh")
+    np.testing.assert_allclose(x[:, 0], x[:, 1], atol=1e-12)     # all mass on x0 = x1
+    assert abs(np.var(x[:, 0]) - 1) < 0.35
+
+
+def test_jax_keyword_arguments_are_accepted_and_misspelt_ones_refused():
+    np.testing.assert_array_equal(R.key(3, impl="threefry2x32"), R.key(3))
+    np.testing.assert_array_equal(R.bernoulli(KEY, 0.5, (8,), mode="high"),
+                                  R.bernoulli(KEY, 0.5, (8,)))
+    np.testing.assert_array_equal(R.gumbel(KEY, (8,), mode="low"), R.gumbel(KEY, (8,)))
+    np.testing.assert_array_equal(R.choice(KEY, 5, (3,), mode="high"), R.choice(KEY, 5, (3,)))
+    with pytest.raises(fg.FuncgradTypeError, match="Threefry-2x32 keys, not 'rbg'"):
+        R.key(0, impl="rbg")
+    with pytest.raises(fg.FuncgradValueError, match="mode is 'low' or 'high', not 'mid'"):
+        R.categorical(KEY, np.zeros(3), mode="mid")
+    with pytest.raises(fg.FuncgradTypeError, match="not a 0-d float64 array"):
+        R.permutation(KEY, np.array(3.0))

@@ -86,3 +86,65 @@ def test_map_with_is_leaf_inside_grad():
     np.testing.assert_allclose(g["l1"][1], 3.0)
     np.testing.assert_allclose(g["l2"][0], [-1.0])
     np.testing.assert_allclose(g["l2"][1], 3.0)
+
+
+def test_jax_conventions_dict_keys_sorted_none_empty_namedtuples_in_field_order():
+    import collections
+    pair = collections.namedtuple("pair", "x y")
+    assert tree.leaves({"b": 1, "a": 2, "c": {"z": 3, "y": 4}}) == [2, 1, 4, 3]
+    assert tree.leaves([None, 1, (None,)]) == [1]
+    assert tree.map(lambda x: 2 * x, {"a": None, "b": 1}) == {"a": None, "b": 2}
+    assert tree.leaves(pair(y=1, x=2)) == [2, 1]
+    assert tree.map(lambda x: x + 1, pair(1, 2)) == pair(2, 3)
+    assert tree.map(lambda x: 0 if x is None else x, [None, 1],
+                    is_leaf=lambda x: x is None) == [0, 1]
+
+
+def test_trees_that_do_not_match_are_a_funcgrad_error_naming_the_line():
+    with pytest.raises(fg.FuncgradValueError, match=r"tree.map: the trees' structures differ: "
+                       r"list arity mismatch.*\(in test_tree.py:\d+\)"):
+        tree.map(lambda x, y: x, [1, 2], [1, 2, 3])
+    with pytest.raises(fg.FuncgradValueError, match="tree.map_with_path: .*key mismatch"):
+        tree.map_with_path(lambda p, x, y: x, {"a": 1}, {"b": 1})
+    with pytest.raises(ValueError, match="invalid literal") as raised:   # fn's own error
+        tree.map(lambda x: int("a"), [1])
+    assert not isinstance(raised.value, fg.FuncgradError)
+
+
+def test_register_pytree_node_class_static_and_partial_cross_jit_and_grad():
+    @tree.register_pytree_node_class
+    class Scaled:
+        def __init__(self, x, factor):
+            self.x, self.factor = x, factor
+
+        def tree_flatten(self):
+            return (self.x,), self.factor
+
+        @classmethod
+        def tree_unflatten(cls, factor, children):
+            return cls(*children, factor)
+
+    @tree.register_static
+    class Config:
+        pass
+    config = Config()
+    out = fg.jit(lambda s, c: Scaled(s.x * s.factor, s.factor))(Scaled(np.array(2.0), 3.0),
+                                                               config)
+    assert float(out.x) == 6.0 and out.factor == 3.0
+    assert tree.leaves([1.0, config]) == [1.0] and tree.structure(config) == \
+        tree.structure(config)
+    scale = tree.Partial(lambda a, x, b: a * x + b, np.array(3.0), b=np.array(1.0))
+    assert float(fg.jit(lambda f, x: f(x))(scale, np.array(2.0))) == 7.0
+    grads = fg.grad(lambda f, x: f(x))(scale, 2.0)      # a Partial of the arguments' gradients
+    assert isinstance(grads, tree.Partial)
+    assert (float(grads.args[0]), float(grads.keywords["b"])) == (2.0, 1.0)
+
+
+def test_all_leaves_treedef_children_and_broadcast_as_jax():
+    assert tree.all_leaves([1.0, np.ones(2)]) and not tree.all_leaves([1.0, (2.0,)])
+    assert not tree.all_leaves([None])
+    assert tree.all_leaves([(1.0,)], is_leaf=lambda x: isinstance(x, tuple))
+    assert tree.treedef_children(tree.structure((1.0, [2.0, 3.0]))) == [
+        tree.structure(0.0), tree.structure([0.0, 0.0])]
+    assert tree.broadcast([1.0, 2.0], [(0, 0), {"a": 0}]) == [(1.0, 1.0), {"a": 2.0}]
+    assert tree.tree_broadcast({"w": 0.5}, {"w": (np.ones(1), None)}) == {"w": (0.5, None)}
