@@ -32,7 +32,8 @@ __all__ = ["relu", "sigmoid", "softplus", "log_sigmoid", "logsumexp", "log_softm
 
 
 def relu(x):
-    """max(x, 0). Its gradient at 0 is 0 (as in JAX's nn.relu).
+    """max(x, 0). Its gradient is 0 at 0 and at nan (as in JAX's nn.relu, whose gradient
+    is 1 only where x > 0); its value at nan is nan.
 
     Example:
         >>> fg.nn.relu(np.array([-1.0, 0.0, 2.0]))
@@ -41,7 +42,14 @@ def relu(x):
         array([0., 0., 1.])
     """
     x = array_arg(x)
-    return fnp.where(x <= 0, x.dtype.type(0), x)  # nan fails the test and stays nan
+    return fnp.where(x > 0, x, _constant(fnp.where(x <= 0, x.dtype.type(0), x)))
+
+
+def _constant(x):
+    """``x`` held constant for derivatives: the value a piecewise-linear activation takes
+    outside its sloped piece, including nan at nan, whose gradient is 0 as JAX's
+    (a ``where`` alone would pass the nan's gradient through as 1)."""
+    return _stop_gradient(x)
 
 
 def sigmoid(x):
@@ -258,15 +266,16 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def relu6(x):
-    """min(max(x, 0), 6), with gradient 0 at both corners (as JAX's).
+    """min(max(x, 0), 6), with gradient 0 at both corners and at nan (as JAX's).
 
     Example:
         >>> fg.nn.relu6(np.array([-1.0, 3.0, 7.0]))
         array([0., 3., 6.])
     """
     x = array_arg(x)
+    inside = (x > 0) & (x < 6)
     clipped = fnp.where(x >= 6, x.dtype.type(6), x)  # nan fails both tests and stays nan
-    return fnp.where(x <= 0, x.dtype.type(0), clipped)
+    return fnp.where(inside, x, _constant(fnp.where(x <= 0, x.dtype.type(0), clipped)))
 
 
 def hard_sigmoid(x):
