@@ -211,8 +211,8 @@ def _negative_part(x):
 
 
 def _float64_unless_float(x):
-    """``x`` with integers and booleans as float64: JAX's elu and celu mix them with a
-    Python float, which makes them float64 whatever their width."""
+    """``x`` with integers and booleans as float64: JAX's elu, celu and relu6 mix them
+    with a Python float, which makes them float64 whatever their width."""
     x = array_arg(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
@@ -272,7 +272,7 @@ def relu6(x):
         >>> fg.nn.relu6(np.array([-1.0, 3.0, 7.0]))
         array([0., 3., 6.])
     """
-    x = array_arg(x)
+    x = _float64_unless_float(x)
     inside = (x > 0) & (x < 6)
     clipped = fnp.where(x >= 6, x.dtype.type(6), x)  # nan fails both tests and stays nan
     return fnp.where(inside, x, _constant(fnp.where(x <= 0, x.dtype.type(0), clipped)))

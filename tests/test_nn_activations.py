@@ -85,6 +85,8 @@ def test_gradient_at_nan_follows_jax():
             np.testing.assert_array_equal(got, expected[name], err_msg=name)
     values = fg.jit(lambda x: [fg.nn.relu(x), fg.nn.relu6(x)], compile="sync")(at)
     assert all(np.isnan(v[0]) and v[2] == 1.0 for v in values)
+    # JAX's relu6 clips at the float 6.0, so integers come out as float64
+    assert fg.nn.relu6(np.array([-1, 7], np.int32)).dtype == np.float64
 
 
 def test_sparse_activations_and_squareplus_follow_jax():
