@@ -354,6 +354,32 @@ def test_log_probabilities_outside_the_support_have_gradient_zero():
                                    0.5 * np.exp(-1.0) / (1 - np.exp(-1.0)), rtol=1e-13)
 
 
+def _edge_slopes(x):
+    """d/dx of cdf, sf and logsf at the support's edges, in the order of EDGE_SLOPES."""
+    fns = [lambda x: stats.expon.cdf(x, 1.0, 2.0), lambda x: stats.expon.sf(x, 1.0, 2.0),
+           lambda x: stats.expon.logsf(x, 1.0, 2.0), lambda x: stats.uniform.cdf(x, 1.0, 2.0),
+           lambda x: stats.uniform.sf(x, 1.0, 2.0), lambda x: stats.pareto.cdf(x, 2.0),
+           stats.laplace.cdf, stats.laplace.sf, lambda x: stats.gamma.cdf(x, 1.0),
+           lambda x: stats.beta.cdf(x, 1.0, 1.0)]
+    return [fg.grad(f)(x[i]) for i, f in enumerate(fns)]
+
+
+# the point (an edge of the support) and the slope there: the density from inside, as JAX's
+# expon, uniform and pareto (clip would give half of it); laplace's cdf is smooth at its
+# centre; gamma's and beta's cdf are flat at their edges, as JAX's (the slope from outside)
+EDGE_SLOPES = [(1.0, 0.5), (1.0, -0.5), (1.0, -0.5), (1.0, 0.5), (1.0, -0.5), (1.0, 2.0),
+               (0.0, 0.5), (0.0, -0.5), (0.0, 0.0), (1.0, 0.0)]
+
+
+def test_slopes_at_the_edges_of_the_support_follow_jax():
+    x = np.array([point for point, _ in EDGE_SLOPES])
+    expected = [slope for _, slope in EDGE_SLOPES]
+    with np.errstate(all="ignore"):
+        for tier in (_edge_slopes, fg.jit(_edge_slopes, compile="sync")):
+            np.testing.assert_allclose(tier(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(fg.grad(stats.uniform.cdf)(0.0), 1.0)  # the lower edge too
+
+
 # ---------------------------------------------------------------------------------------
 # the distributions without loc and scale, quantiles, far tails, and sem, rankdata, mode
 
