@@ -496,17 +496,41 @@ def xlog1py(x, y):
 
 
 def entr(x):
-    """-x log(x) for x > 0, 0 at 0, -inf for x < 0 (the elementwise entropy).
+    """-x log(x) for x > 0, 0 at 0, -inf for x < 0 (the elementwise entropy). Its derivative
+    is -log(x) - 1, as JAX's: +inf at 0 (the slope from the right), nan below 0 and at nan.
 
     Example:
         >>> from funcgrad.scipy.special import entr
         >>> entr(np.array([0.5, 0.0, -1.0]))
         array([0.34657359, 0.        ,       -inf])
+        >>> fg.grad(entr)(0.0)
+        np.float64(inf)
     """
-    x = scalar_or_array(x)
+    return _entr(scalar_or_array(x))
+
+
+def _entr_values(x):
     safe = _positive(x)
     outside = fnp.where(x < 0, -np.inf, x)  # x is nan here: nan, as SciPy's
     return fnp.where(x > 0, -safe * fnp.log(safe), fnp.where(x == 0, 0.0, outside))
+
+
+def _entr_jvp(primals, tangents):
+    # by hand: where() would give the branches' slopes at x <= 0, which are 0 or 1
+    (x,), (t,) = primals, tangents
+    edge = fnp.where(x == 0, np.inf, np.nan)  # nan also where x is
+    slope = fnp.where(x > 0, -fnp.log(_positive(x)) - 1, fnp.astype(edge, _dtype_of(x)))
+    return _entr(x), t * slope
+
+
+def _make_entr():
+    from funcgrad.control.custom_jvp import custom_jvp
+    f = custom_jvp(_entr_values)
+    f.defjvp(_entr_jvp)
+    return f
+
+
+_entr = _make_entr()
 
 
 def _inf_unless_nan(x, y):
