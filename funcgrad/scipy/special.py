@@ -313,9 +313,20 @@ def _signs(positive, x):
     return fnp.astype(fnp.where(positive, 1.0, -1.0), np.result_type(_dtype_of(x), 1.0))
 
 
+def _odd(x):
+    """x is an odd integer (no remainder: it warns at inf)."""
+    return (x == fnp.floor(x)) & (fnp.floor(x) != 2.0 * fnp.floor(0.5 * x))
+
+
+def _nonpositive_integer(x):
+    """x is a pole of Gamma: 0, a negative integer or -inf."""
+    return (x <= 0) & (x == fnp.floor(x))
+
+
 def _gamma_sign(x):
-    """The sign of Gamma(x): negative on (-1, 0), (-3, -2), ..."""
-    return _signs(fnp.logical_or(x > 0, fnp.floor(x) % 2 == 0), x)
+    """The sign of Gamma(x): negative on (-1, 0), (-3, -2), ...; + at its poles, as SciPy's
+    Gamma, whose inf there is unsigned."""
+    return _signs(~((x < 0) & _odd(fnp.floor(x))) | _nonpositive_integer(x), x)
 
 
 def gammasgn(x):
@@ -378,6 +389,8 @@ def i1(x):
 
 def beta(a, b):
     """The beta function Gamma(a) Gamma(b) / Gamma(a + b), as exp(betaln) with its sign.
+    At the poles (a or b 0 or a negative integer) SciPy's value, inf, signed as SciPy signs
+    it (JAX's is nan there), in both tiers.
 
     Example:
         >>> from funcgrad.scipy.special import beta
@@ -385,7 +398,14 @@ def beta(a, b):
         array([ 0.5       ,  3.14159265, -2.        ])
     """
     a, b = scalar_or_array(a), scalar_or_array(b)
-    sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(a + b)
+    pole_a, pole_b = _nonpositive_integer(a), _nonpositive_integer(b)
+    # where a (or b) is a pole of Gamma, SciPy's value: B(1 - a - b, b) with sign (-1)^b
+    # where b is an integer and a + b < 1, else +inf (the sign not that of the three Gammas)
+    total = a + b
+    negative_at_pole = ((total < 1) & fnp.isfinite(total)
+                        & ((pole_a & _odd(b)) | (~pole_a & pole_b & _odd(a))))
+    sign = fnp.where(pole_a | pole_b, _signs(~negative_at_pole, a),
+                     _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(total))
     return sign * fnp.exp(ops.betaln(a, b))
 
 
