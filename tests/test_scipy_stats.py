@@ -468,6 +468,21 @@ def test_sem_rankdata_and_mode_match_scipy():
         stats.sem(a, nan_policy="raise")
 
 
+def test_mode_of_an_empty_axis_is_nan_with_count_zero():
+    """As SciPy's and JAX's (it raised): mode nan and count 0.0, float64 both, whatever the
+    input's dtype; eagerly and compiled, with keepdims and axis=None."""
+    for shape, axis in [((0,), 0), ((2, 0), 1), ((0, 3), 0), ((2, 0, 3), -2), ((0, 3), None)]:
+        for keepdims in (False, True):
+            ours = stats.mode(np.zeros(shape, np.int32), axis, keepdims=keepdims)
+            with np.errstate(all="ignore"):
+                theirs = ss.mode(np.zeros(shape), axis, keepdims=keepdims)
+            for got, expected in zip(ours, theirs):
+                assert got.dtype == np.float64 and np.shape(got) == np.shape(expected)
+                np.testing.assert_array_equal(got, expected)
+    compiled = fg.jit(lambda x: stats.mode(x, axis=1), compile="sync")(np.zeros((2, 0)))
+    assert np.isnan(compiled.mode).all() and (compiled.count == 0).all()
+
+
 def _new_distributions(x, p):
     z = fnp.abs(x) + 1.5
     k = fnp.floor(fnp.abs(x))
