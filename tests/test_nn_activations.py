@@ -78,7 +78,7 @@ def test_gradient_at_nan_follows_jax():
     names = sorted(expected)
 
     def grads(x):
-        return [fg.grad(lambda x: fnp.sum(getattr(fg.nn, n)(x)))(x) for n in names]
+        return [fg.grad(lambda x, n=n: fnp.sum(getattr(fg.nn, n)(x)))(x) for n in names]
 
     for tier in (grads, fg.jit(grads, compile="sync")):
         for name, got in zip(names, tier(at)):
