@@ -470,6 +470,26 @@ def test_sem_rankdata_and_mode_match_scipy():
         stats.sem(a, nan_policy="raise")
 
 
+def _slopes_in_x_and_shape(x, shape):
+    cdfs = [stats.t.cdf, stats.t.logsf, stats.gennorm.cdf]
+    return [fg.vmap(fg.grad(f, argnums=(0, 1)), in_axes=(0, None))(x, shape) for f in cdfs]
+
+
+def test_slopes_at_infinity_and_at_gennorms_centre():
+    """t's cdf and gennorm's are flat at +-inf (their formulas gave nan slopes there, in x and
+    in the shape), and gennorm's cdf has the density as slope at 0 (|x|^beta's slope made it
+    0), in both tiers."""
+    x = np.array([-np.inf, 0.0, np.inf])
+    for shape in (0.7, 3.5):
+        for tier in (_slopes_in_x_and_shape, fg.jit(_slopes_in_x_and_shape, compile="sync")):
+            (t_x, t_df), (lsf_x, lsf_df), (g_x, g_beta) = tier(x, shape)
+            for got in (t_x, t_df, lsf_x, lsf_df, g_x, g_beta):
+                assert got[0] == 0.0 and got[2] == 0.0
+            np.testing.assert_allclose(t_x[1], ss.t.pdf(0.0, shape), rtol=1e-13)
+            np.testing.assert_allclose(g_x[1], ss.gennorm.pdf(0.0, shape), rtol=1e-13)
+            assert g_beta[1] == 0.0   # cdf(0) is 1/2 for every beta
+
+
 def test_mode_of_an_empty_axis_is_nan_with_count_zero():
     """As SciPy's and JAX's (it raised): mode nan and count 0.0, float64 both, whatever the
     input's dtype; eagerly and compiled, with keepdims and axis=None."""
