@@ -36,6 +36,7 @@ from funcgrad.numpy._util import dtype_of as _dtype_of
 from funcgrad.ops import special as ops
 from funcgrad.ops.elementwise import erf as _erf
 from funcgrad.ops.elementwise import logistic
+from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
 from funcgrad.ops.special import NoDerivativeError
 
 __all__ = ["gammaln", "digamma", "psi", "polygamma", "gamma", "betaln", "beta", "multigammaln",
@@ -490,31 +491,23 @@ def entr(x):
         >>> float(fg.grad(entr)(0.0))
         inf
     """
-    return _entr(scalar_or_array(x))
-
-
-def _entr_values(x):
+    x = scalar_or_array(x)
+    inside = x > 0
     safe = _positive(x)
-    outside = fnp.where(x < 0, -np.inf, x)  # x is nan here: nan, as SciPy's
-    return fnp.where(x > 0, -safe * fnp.log(safe), fnp.where(x == 0, 0.0, outside))
+    return fnp.where(inside, -safe * fnp.log(safe), _entr_outside(x, inside))
 
 
-def _entr_jvp(primals, tangents):
-    # by hand: where() would give the branches' slopes at x <= 0, which are 0 or 1
-    (x,), (t,) = primals, tangents
-    edge = fnp.where(x == 0, np.inf, np.nan)  # nan also where x is
-    slope = fnp.where(x > 0, -fnp.log(_positive(x)) - 1, fnp.astype(edge, _dtype_of(x)))
-    return _entr(x), t * slope
-
-
-def _make_entr():
-    from funcgrad.control.custom_jvp import custom_jvp
-    f = custom_jvp(_entr_values)
-    f.defjvp(_entr_jvp)
-    return f
-
-
-_entr = _make_entr()
+def _entr_outside(x, inside):
+    """entr where x <= 0 or nan, with JAX's slopes there (a custom rule would need the control
+    layer): sqrt(u) for u = 0 of slope 1 is 0 of slope +inf (entr's from the right at 0),
+    and -inf + (that - that) is -inf of slope inf - inf = nan below 0. u is 1 where x > 0,
+    so that this branch, which where() drops there, has a finite slope; infinite x are
+    held constant (inf - inf would be a nan value)."""
+    dtype = np.result_type(_dtype_of(x), np.float32)
+    held = fnp.where(fnp.isinf(x), dtype.type(0), x)
+    u = held - _stop_gradient(held) + fnp.where(inside, dtype.type(1), dtype.type(0))
+    edge = fnp.sqrt(u)  # nan at nan, with slope nan
+    return fnp.where(x < 0, -np.inf + (edge - edge), edge)
 
 
 def _inf_unless_nan(x, y):
