@@ -20,6 +20,7 @@ import funcgrad.numpy as fnp
 from funcgrad.core import errors
 from funcgrad.numpy._util import (array_arg, broadcast_shape, inexact_arg, normalize_axes,
                                   normalize_axis)
+from funcgrad.numpy._util import scalar_or_array as _scalar_or_array
 from funcgrad.ops.elementwise import logistic
 from funcgrad.ops.special import erfc
 from funcgrad.ops.elementwise import stop_gradient as _stop_gradient
@@ -32,7 +33,8 @@ __all__ = ["relu", "sigmoid", "softplus", "log_sigmoid", "logsumexp", "log_softm
 
 
 def relu(x):
-    """max(x, 0). Its gradient at 0 is 0 (as in JAX's nn.relu).
+    """max(x, 0). Its gradient is 0 at 0 and at nan (as in JAX's nn.relu, whose gradient
+    is 1 only where x > 0); its value at nan is nan.
 
     Example:
         >>> fg.nn.relu(np.array([-1.0, 0.0, 2.0]))
@@ -41,7 +43,14 @@ def relu(x):
         array([0., 0., 1.])
     """
     x = array_arg(x)
-    return fnp.where(x <= 0, x.dtype.type(0), x)  # nan fails the test and stays nan
+    return fnp.where(x > 0, x, _constant(fnp.where(x <= 0, x.dtype.type(0), x)))
+
+
+def _constant(x):
+    """``x`` held constant for derivatives: the value a piecewise-linear activation takes
+    outside its sloped piece, including nan at nan, whose gradient is 0 as JAX's
+    (a ``where`` alone would pass the nan's gradient through as 1)."""
+    return _stop_gradient(x)
 
 
 def sigmoid(x):
@@ -75,26 +84,63 @@ def log_sigmoid(x):
     return -softplus(-inexact_arg(x))
 
 
-def logsumexp(x, axis=None, keepdims=False, where=None):
-    """log(sum(exp(x))) over ``axis`` (of the elements ``where`` is True), shifted by the
-    max so that it never overflows.
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
+    """log(sum(b * exp(a))) over ``axis`` (of the elements ``where`` is True), shifted by the
+    max so that it never overflows; as jax.nn.logsumexp and jax.scipy.special.logsumexp
+    (``funcgrad.scipy.special.logsumexp`` is this function).
+
+    With weights ``b`` the sum may be negative: its log is then nan, unless ``return_sign``,
+    which returns ``(log|sum|, sign(sum))``. Left-out elements and those whose weight is 0
+    add nothing, and ``a`` gets no gradient from them; ``b`` gets its true gradient,
+    exp(a) / sum, also where it is 0 (JAX's is 0 there). An empty sum is -inf (sign 0).
 
     Example:
         >>> fg.nn.logsumexp(np.array([[0.0, 0.0], [1e4, 1e4]]), axis=1)
         array([6.93147181e-01, 1.00006931e+04])
         >>> fg.nn.logsumexp(np.array([1e4, 1e4]))
         np.float64(10000.69314718056)
+        >>> fg.nn.logsumexp(np.array([0.0, np.log(3.0)]), b=np.array([1.0, -1.0]),
+        ...                 return_sign=True)
+        (np.float64(0.693147180559945...), np.float64(-1.0))
     """
-    x = inexact_arg(x)
-    if where is not None:  # left-out elements add exp(-inf) = 0, and get no gradient
-        x = fnp.where(where, x, -np.inf)
-    axes = normalize_axes(axis, x.ndim)
-    if any(x.shape[a] == 0 for a in axes):  # the log of an empty sum, as SciPy's and JAX's
-        return fnp.full_like(fnp.sum(fnp.exp(x), axis=axes, keepdims=keepdims), -np.inf)
-    m = _stop_gradient(fnp.max(x, axis=axes, keepdims=True))
+    a = inexact_arg(a)
+    if b is not None:
+        b = _scalar_or_array(b)
+        if type(b) in (float, int, bool):  # a Python weight takes a's dtype, as JAX's
+            b = a.dtype.type(b)
+        shape = broadcast_shape(a, b)
+        a, b = fnp.broadcast_to(a, shape), fnp.broadcast_to(b, shape)
+    if where is not None:  # left-out elements weigh 0
+        a = fnp.where(where, a, -np.inf)
+        b = None if b is None else fnp.where(where, b, 0)
+    axes = normalize_axes(axis, a.ndim)
+    if any(a.shape[i] == 0 for i in axes):  # the log of an empty sum, as SciPy's and JAX's
+        total = fnp.sum(fnp.exp(a), axis=axes, keepdims=keepdims)
+        out = fnp.full_like(total, -np.inf)
+        return (out, fnp.zeros_like(total)) if return_sign else out
+    weighted = a if b is None else fnp.where(b != 0, a, -np.inf)  # the terms that count
+    m = _stop_gradient(fnp.max(weighted, axis=axes, keepdims=True))
     m = fnp.where(fnp.isfinite(m), m, 0)
-    total = fnp.sum(fnp.exp(x - m), axis=axes, keepdims=keepdims)  # a scalar, like np.sum
-    return fnp.log(total) + (m if keepdims else fnp.squeeze(m, axes))
+    total = fnp.sum(_terms(a, b, m), axis=axes, keepdims=keepdims)
+    # log|total|, its sign held constant (+1 at 0): the slope at a zero sum is +-inf, as
+    # JAX's, where the derivative of abs at 0 would make it nan
+    sign = _stop_gradient(fnp.where(total < 0, -1, 1).astype(total.dtype))
+    out = fnp.log(sign * total) + (m if keepdims else fnp.squeeze(m, axes))
+    if return_sign:
+        return out, fnp.sign(total)
+    return out if b is None else fnp.where(total < 0, np.nan, out)
+
+
+def _terms(a, b, m):
+    """b exp(a - m), exactly 0 where b is 0 (even where a - m is huge, which would give
+    0 * inf), with a's gradient there 0 and b's exp(a - m) (capped below overflow)."""
+    if b is None:
+        return fnp.exp(a - m)
+    nonzero = b != 0
+    counted = b * fnp.exp(fnp.where(nonzero, a, -np.inf) - m)
+    cap = a.dtype.type(math.log(float(np.finfo(a.dtype).max)) - 1)
+    slope = _stop_gradient(fnp.exp(fnp.minimum(fnp.where(nonzero, -np.inf, a) - m, cap)))
+    return counted + fnp.where(nonzero, b.dtype.type(0), b) * slope
 
 
 def _shifted(x, axis, where):
@@ -203,8 +249,8 @@ def _negative_part(x):
 
 
 def _float64_unless_float(x):
-    """``x`` with integers and booleans as float64: JAX's elu and celu mix them with a
-    Python float, which makes them float64 whatever their width."""
+    """``x`` with integers and booleans as float64: JAX's elu, celu and relu6 mix them
+    with a Python float, which makes them float64 whatever their width."""
     x = array_arg(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
@@ -258,15 +304,16 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def relu6(x):
-    """min(max(x, 0), 6), with gradient 0 at both corners (as JAX's).
+    """min(max(x, 0), 6), with gradient 0 at both corners and at nan (as JAX's).
 
     Example:
         >>> fg.nn.relu6(np.array([-1.0, 3.0, 7.0]))
         array([0., 3., 6.])
     """
-    x = array_arg(x)
+    x = _float64_unless_float(x)
+    inside = (x > 0) & (x < 6)
     clipped = fnp.where(x >= 6, x.dtype.type(6), x)  # nan fails both tests and stays nan
-    return fnp.where(x <= 0, x.dtype.type(0), clipped)
+    return fnp.where(inside, x, _constant(fnp.where(x <= 0, x.dtype.type(0), clipped)))
 
 
 def hard_sigmoid(x):

@@ -3,7 +3,8 @@
 factory taking their options). Also reachable as ``funcgrad.nn.initializers``.
 
 Fan-in and fan-out are read from the last two axes of ``shape`` (``in_axis=-2``,
-``out_axis=-1``: a weight ``W`` used as ``x @ W``); other axes count as receptive field.
+``out_axis=-1``: a weight ``W`` used as ``x @ W``); other axes count as receptive field,
+except those named by ``batch_axis`` (a stack of independent weights), as JAX's.
 The normal ones draw from a normal truncated at two standard deviations, rescaled to keep
 the variance, as JAX does.
 
@@ -113,36 +114,62 @@ def uniform(scale=1e-2):
     return lambda key, shape, dtype=np.float64: scale * random.uniform(key, shape, dtype)
 
 
-def _fans(shape, in_axis=-2, out_axis=-1):
-    if len(shape) < 1:
-        raise _ShapeError("a variance-scaling initializer needs a shape with an axis, not ()")
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    receptive = math.prod(shape) / (shape[in_axis] * shape[out_axis])
-    return shape[in_axis] * receptive, shape[out_axis] * receptive
+def _size(shape, axes, name):
+    """The number of elements along ``axes`` (an axis or a sequence of them) of ``shape``."""
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    for axis in axes:
+        if not -len(shape) <= axis < len(shape):
+            raise _ShapeError(f"{name} {axis} is out of range for a weight of shape {shape}")
+    return math.prod(shape[axis] for axis in axes)
 
 
-def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1):
-    """Numbers with variance ``scale / n``, n the fan-in, fan-out or their mean (``mode``
-    "fan_in", "fan_out", "fan_avg"), from a "truncated_normal", "normal" or "uniform"
-    ``distribution``.
+def _fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
+    """Fan-in and fan-out as JAX computes them: the sizes along ``in_axis`` and ``out_axis``,
+    each times the receptive field, the size of the axes that are in none of the three
+    (``batch_axis`` is left out: a stack of independent weights)."""
+    if isinstance(in_axis, int) and in_axis == -2 and len(shape) <= 1:
+        raise _ShapeError(f"a variance-scaling initializer needs a weight of two axes or more "
+                          f"for its default in_axis=-2, not shape {shape} (or give in_axis "
+                          "and out_axis)")
+    in_size = _size(shape, in_axis, "in_axis")
+    out_size = _size(shape, out_axis, "out_axis")
+    receptive = math.prod(shape) / in_size / out_size / _size(shape, batch_axis, "batch_axis")
+    return in_size * receptive, out_size * receptive
+
+
+_DENOMINATORS = {"fan_in": lambda fan_in, fan_out: fan_in,
+                 "fan_out": lambda fan_in, fan_out: fan_out,
+                 "fan_avg": lambda fan_in, fan_out: (fan_in + fan_out) / 2,
+                 "fan_geo_avg": lambda fan_in, fan_out: math.sqrt(fan_in * fan_out)}
+
+
+def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(),
+                     dtype=np.float64):
+    """Numbers with variance ``scale / n``, n the fan-in, fan-out, their mean or their
+    geometric mean (``mode`` "fan_in", "fan_out", "fan_avg", "fan_geo_avg"), from a
+    "truncated_normal", "normal" or "uniform" ``distribution``. The fans are computed as
+    JAX's: ``in_axis`` and ``out_axis`` (an axis or a sequence of axes) times the other axes
+    (the receptive field) except ``batch_axis``, which are independent weights stacked.
 
     Example:
         >>> init = fg.nn.initializers.variance_scaling(2.0, "fan_in", "normal")
         >>> float(init(fg.random.key(0), (500, 400)).var()).__round__(3)
         0.004
+        >>> stacked = fg.nn.initializers.variance_scaling(1.0, "fan_in", "normal",
+        ...                                               batch_axis=0)
+        >>> float(stacked(fg.random.key(0), (50, 100, 80)).var()).__round__(3)  # 1 / 100
+        0.01
     """
-    if mode not in ("fan_in", "fan_out", "fan_avg"):
-        raise _FuncgradTypeError(f"mode is 'fan_in', 'fan_out' or 'fan_avg', not {mode!r}")
+    if mode not in _DENOMINATORS:
+        raise _FuncgradTypeError("mode is 'fan_in', 'fan_out', 'fan_avg' or 'fan_geo_avg', "
+                                 f"not {mode!r}")
     if distribution not in ("truncated_normal", "normal", "uniform"):
         raise _FuncgradTypeError("distribution is 'truncated_normal', 'normal' or 'uniform', "
                                 f"not {distribution!r}")
 
-    def init(key, shape, dtype=np.float64):
+    def init(key, shape, dtype=dtype):
         shape = tuple(shape)
-        fan_in, fan_out = _fans(shape, in_axis, out_axis)
-        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-        variance = scale / n
+        variance = scale / _DENOMINATORS[mode](*_fans(shape, in_axis, out_axis, batch_axis))
         if distribution == "uniform":
             limit = math.sqrt(3 * variance)
             return random.uniform(key, shape, dtype, -limit, limit)
@@ -153,7 +180,7 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1):
     return init
 
 
-def glorot_uniform(in_axis=-2, out_axis=-1):
+def glorot_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=np.float64):
     """Glorot (Xavier) uniform: variance 2 / (fan_in + fan_out).
 
     Example:
@@ -161,30 +188,33 @@ def glorot_uniform(in_axis=-2, out_axis=-1):
         >>> bool(np.abs(w).max() <= np.sqrt(6 / 50))
         True
     """
-    return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis)
+    return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis, batch_axis,
+                            dtype)
 
 
-def glorot_normal(in_axis=-2, out_axis=-1):
+def glorot_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=np.float64):
     """Glorot (Xavier) normal: variance 2 / (fan_in + fan_out), truncated at 2 sigma.
 
     Example:
         >>> fg.nn.initializers.glorot_normal()(fg.random.key(0), (3, 2)).shape
         (3, 2)
     """
-    return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis)
+    return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis, batch_axis,
+                            dtype)
 
 
-def he_uniform(in_axis=-2, out_axis=-1):
+def he_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=np.float64):
     """He (Kaiming) uniform: variance 2 / fan_in, for ReLU layers.
 
     Example:
         >>> fg.nn.initializers.he_uniform()(fg.random.key(0), (3, 2)).shape
         (3, 2)
     """
-    return variance_scaling(2.0, "fan_in", "uniform", in_axis, out_axis)
+    return variance_scaling(2.0, "fan_in", "uniform", in_axis, out_axis, batch_axis,
+                            dtype)
 
 
-def he_normal(in_axis=-2, out_axis=-1):
+def he_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=np.float64):
     """He (Kaiming) normal: variance 2 / fan_in, for ReLU layers.
 
     Example:
@@ -192,20 +222,22 @@ def he_normal(in_axis=-2, out_axis=-1):
         >>> float(w.var() * 400).__round__(1)
         2.0
     """
-    return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis)
+    return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis,
+                            dtype)
 
 
-def lecun_uniform(in_axis=-2, out_axis=-1):
+def lecun_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=np.float64):
     """LeCun uniform: variance 1 / fan_in.
 
     Example:
         >>> fg.nn.initializers.lecun_uniform()(fg.random.key(0), (3, 2)).shape
         (3, 2)
     """
-    return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis)
+    return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis, batch_axis,
+                            dtype)
 
 
-def lecun_normal(in_axis=-2, out_axis=-1):
+def lecun_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=np.float64):
     """LeCun normal: variance 1 / fan_in (for SELU networks).
 
     Example:
@@ -213,7 +245,8 @@ def lecun_normal(in_axis=-2, out_axis=-1):
         >>> float(w.var() * 400).__round__(1)
         1.0
     """
-    return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis)
+    return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis,
+                            dtype)
 
 
 def orthogonal(scale=1.0, column_axis=-1):

@@ -35,7 +35,7 @@ PUBLIC_MODULES = ["funcgrad", "funcgrad.numpy", "funcgrad.lax", "funcgrad.nn", "
 NOT_PUBLIC = {
     "funcgrad.nn": {"array_arg", "broadcast_shape", "inexact_arg", "normalize_axes",
                     "normalize_axis", "erfc", "logistic"},
-    "funcgrad.scipy.special": {"scalar_or_array", "array_arg", "normalize_axes", "logistic"},
+    "funcgrad.scipy.special": {"scalar_or_array", "logistic"},
     "funcgrad.tree": {"NAMESPACE"},
     "funcgrad.numpy.linalg": {"FuncgradTypeError", "ShapeError", "Tracer", "array_arg",
                               "normalize_axis"},

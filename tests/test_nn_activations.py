@@ -67,6 +67,28 @@ def test_gradients_at_the_kinks_follow_jax():
     assert list(fg.grad(lambda x: fnp.sum(fg.nn.elu(x)))(at[:1])) == [1.0]
 
 
+def test_gradient_at_nan_follows_jax():
+    """JAX's relu and relu6 have slope 1 only strictly inside their sloped piece, so a nan
+    input gets gradient 0 (and hard_sigmoid, relu6(x + 3) / 6, with it), while its value
+    stays nan; leaky_relu and hard_tanh take their x branch at nan, as JAX's where does."""
+    at = np.array([np.nan, 0.0, 1.0])
+    expected = {"relu": [0.0, 0.0, 1.0], "relu6": [0.0, 0.0, 1.0],
+                "hard_sigmoid": [0.0, 1 / 6, 1 / 6], "leaky_relu": [0.01, 1.0, 1.0],
+                "hard_tanh": [1.0, 1.0, 1.0]}
+    names = sorted(expected)
+
+    def grads(x):
+        return [fg.grad(lambda x, n=n: fnp.sum(getattr(fg.nn, n)(x)))(x) for n in names]
+
+    for tier in (grads, fg.jit(grads, compile="sync")):
+        for name, got in zip(names, tier(at)):
+            np.testing.assert_array_equal(got, expected[name], err_msg=name)
+    values = fg.jit(lambda x: [fg.nn.relu(x), fg.nn.relu6(x)], compile="sync")(at)
+    assert all(np.isnan(v[0]) and v[2] == 1.0 for v in values)
+    # JAX's relu6 clips at the float 6.0, so integers come out as float64
+    assert fg.nn.relu6(np.array([-1, 7], np.int32)).dtype == np.float64
+
+
 def test_sparse_activations_and_squareplus_follow_jax():
     """sparse_plus's derivative is sparse_sigmoid (0 and 1 at the kinks -1 and 1, where the
     pieces meet smoothly); sparse_sigmoid's derivative at its kinks is 1/4, as JAX's clip

@@ -112,3 +112,37 @@ def test_logsumexp_where():
     expected[:, [0, 2]] = sc.softmax(kept, axis=-1)
     np.testing.assert_allclose(grad, expected)
     assert fg.nn.logsumexp(np.ones(2), where=np.zeros(2, bool)) == -np.inf
+
+
+def test_logsumexp_weights_and_sign_as_jax_nn():
+    """jax.nn.logsumexp's b= and return_sign= (funcgrad.scipy.special.logsumexp is the same
+    function): values against SciPy, eagerly and compiled; gradients in a and b against
+    finite differences, with a negative sum and with where=; a weight of 0 drops its term
+    even where its a dominates (it used to push the others below underflow: -inf)."""
+    from funcgrad.scipy import special
+    from funcgrad.testing import check_grads
+    assert special.logsumexp is fg.nn.logsumexp
+    a = np.array([[0.0, 3.0, -2.0, 1.0], [1.0, 2.0, 700.0, 0.5]])
+    b = np.array([[1.0, -0.5, 2.0, 0.0], [2.0, 1.0, 0.0, -3.0]])
+
+    def both(a, b):
+        return fg.nn.logsumexp(a, axis=1, b=b, return_sign=True, keepdims=True)
+    for tier in (both, fg.jit(both, compile="sync")):
+        for ours, reference in zip(tier(a, b), sc.logsumexp(a, axis=1, b=b, return_sign=True,
+                                                            keepdims=True)):
+            np.testing.assert_allclose(ours, reference, rtol=1e-14)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(fg.nn.logsumexp(a[0], b=-np.abs(b[0])))  # a negative sum, no sign
+    assert fg.nn.logsumexp(np.array([1e3, 0.0]), b=np.array([0.0, 1.0])) == 0.0
+    assert fg.nn.logsumexp(np.array([1.0, 2.0], np.float32), b=2.0).dtype == np.float32
+    x = np.array([[0.3, -1.0, 0.5, 2.0], [1.0, 0.2, -0.7, 0.1]])
+    w = np.array([[1.0, 0.4, -2.0, 0.7], [0.5, 2.0, 1.5, 0.0]])
+    check_grads(lambda x, w: fg.nn.logsumexp(x, axis=1, b=w, return_sign=True)[0], [x, w],
+                modes=("fwd", "rev"))
+    mask = np.array([[True, False, True, True], [True, True, False, True]])
+    check_grads(lambda x, w: fg.nn.logsumexp(x, axis=1, b=w * w + 0.1, where=mask), [x, w],
+                modes=("fwd", "rev"))
+    # a sum of exactly 0 has log -inf and slopes +-inf (as JAX's), not abs'(0) = 0's nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = fg.grad(lambda x: fg.nn.logsumexp(x, b=np.array([1.0, -1.0])))(np.zeros(2))
+    np.testing.assert_array_equal(slope, [np.inf, -np.inf])

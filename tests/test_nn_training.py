@@ -104,3 +104,38 @@ def test_jax_initializer_names():
     assert abs(w.std() / (0.5 * 0.87962566103423978) - 1) < 0.03
     np.testing.assert_allclose(fg.jit(lambda k: init.truncated_normal(0.5)(k, (4,)))(KEY),
                                init.truncated_normal(0.5)(KEY, (4,)), rtol=1e-12)
+
+
+def test_fans_with_batch_and_several_axes_as_jax():
+    """batch_axis leaves stacked weights out of the fans, in_axis and out_axis may be
+    sequences, and mode may be "fan_geo_avg", as jax.nn.initializers; the samples' variance
+    is the closed form scale / fan, and uniform ones are JAX's numbers (its random bits and
+    its fans: the expected values are jax 0.10's)."""
+    init = fg.nn.initializers
+    w = init.he_normal(batch_axis=0)(KEY, (30, 300, 200))
+    assert abs(w.var() / (2 / 300) - 1) < 0.03   # without batch_axis: 2 / (300 * 30)
+    w = init.variance_scaling(3.0, "fan_geo_avg", "normal", in_axis=(0, 1), out_axis=3,
+                              batch_axis=2)(KEY, (20, 10, 8, 100))
+    assert abs(w.var() / (3.0 / np.sqrt(200 * 100)) - 1) < 0.03
+    key = fg.random.key(0)
+    np.testing.assert_allclose(init.glorot_uniform(batch_axis=0)(key, (2, 3, 4))[0, 0],
+                               [-0.15098808993295423, -0.5253187410461037,
+                                0.8616079231189994, 0.13794818313741336], rtol=1e-14)
+    geo = init.variance_scaling(1.0, "fan_geo_avg", "uniform", in_axis=(0, 1), out_axis=3,
+                                batch_axis=(2,))(key, (2, 3, 4, 5))
+    np.testing.assert_allclose(geo[0, 0, 0], [-0.12069697889467566, -0.419929711205524,
+                                              0.6887528238707911, 0.11027312787444746,
+                                              0.047700539606798716], rtol=1e-14)
+    assert init.lecun_normal(dtype=np.float32)(KEY, (3, 2)).dtype == np.float32
+    assert init.he_uniform(in_axis=0, out_axis=0)(KEY, (4,)).shape == (4,)
+
+
+def test_fan_errors_name_the_shape_and_the_line():
+    init = fg.nn.initializers
+    with pytest.raises(fg.ShapeError, match=r"two axes or more .* shape \(4,\)") as info:
+        init.he_uniform()(KEY, (4,))   # JAX's error too: its default in_axis is -2
+    assert "test_nn_training.py" in str(info.value)
+    with pytest.raises(fg.ShapeError, match=r"batch_axis 5 is out of range .* \(4, 3\)"):
+        init.glorot_normal(batch_axis=5)(KEY, (4, 3))
+    with pytest.raises(fg.FuncgradTypeError, match="'fan_geo_avg'"):
+        init.variance_scaling(1.0, "fan_sum", "normal")

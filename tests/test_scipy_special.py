@@ -255,10 +255,38 @@ def test_gradients_at_edges():
     for a in (0.5, 1.0, 3.0):
         assert fg.grad(lambda a: S.gammainc(a, 0.0))(a) == 0.0
         assert fg.grad(lambda a: S.gammaincc(a, 0.0))(a) == 0.0
-    # entr and xlogy keep the gradient of their dropped branch finite
+    # xlogy keeps the gradient of its dropped branch finite
     assert np.isfinite(fg.grad(lambda x: fnp.sum(S.xlogy(x, x)))(np.array([0.0, 1.0]))).all()
     # log_ndtr's slope far in the tail is about -x, not nan
     assert fg.grad(S.log_ndtr)(-1e3) == pytest.approx(1e3, rel=1e-5)
+
+
+def test_beta_at_its_poles_is_scipys_signed_inf_in_both_tiers():
+    """Where a or b is 0 or a negative integer, B(a, b) is SciPy's value: +inf, -inf where
+    a is such a pole and b an odd integer with a + b < 1, and finite where Gamma(a + b)'s
+    pole cancels (beta(-3, 2) = B(2, 2)); a pole wins over a nan, as SciPy's. It was -inf
+    at beta(-1, 2) (the three Gammas' signs), and nan at -inf compiled."""
+    v = np.array([-4.0, -3.0, -1.0, -0.5, 0.0, -0.0, 1.0, 1.5, 2.0, 3.0, np.inf, -np.inf,
+                  np.nan])
+    a, b = (g.ravel() for g in np.meshgrid(v, v))
+    with np.errstate(all="ignore"):
+        expected, expected_ln = sc.beta(a, b), sc.betaln(a, b)
+        for tier in (lambda f: f, lambda f: fg.jit(f, compile="sync")):
+            np.testing.assert_allclose(tier(S.beta)(a, b), expected, rtol=1e-14)
+            np.testing.assert_allclose(tier(S.betaln)(a, b), expected_ln, rtol=1e-14)
+    assert S.beta(-1.0, 2.0) == np.inf and S.beta(-1.0, -3.0) == -np.inf
+
+
+def test_entr_derivative_follows_jax_at_and_below_zero():
+    """d/dx entr is -log(x) - 1: +inf at 0 (JAX's, the slope from the right), nan below 0
+    and at nan; it used to be the dropped branches' 0 (and 1 at nan)."""
+    x = np.array([0.0, -0.0, -1.0, np.nan, 0.5, 2.0])
+    expected = [np.inf, np.inf, np.nan, np.nan, np.log(2.0) - 1, -np.log(2.0) - 1]
+    slope = fg.vmap(fg.grad(S.entr))
+    for tier in (slope, fg.jit(slope, compile="sync")):
+        np.testing.assert_allclose(tier(x), expected, rtol=1e-15)
+    assert fg.jvp(S.entr, (2.0,), (3.0,))[1] == pytest.approx(3 * (-np.log(2.0) - 1))
+    check_grads(S.entr, [np.array([0.1, 0.5, 3.0])], order=2)
 
 
 def test_xlogy_derivative_in_x_at_zero_is_log_y():

@@ -4,6 +4,8 @@ compiled against uncompiled."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.stats as ss
@@ -354,6 +356,32 @@ def test_log_probabilities_outside_the_support_have_gradient_zero():
                                    0.5 * np.exp(-1.0) / (1 - np.exp(-1.0)), rtol=1e-13)
 
 
+def _edge_slopes(x):
+    """d/dx of cdf, sf and logsf at the support's edges, in the order of EDGE_SLOPES."""
+    fns = [lambda x: stats.expon.cdf(x, 1.0, 2.0), lambda x: stats.expon.sf(x, 1.0, 2.0),
+           lambda x: stats.expon.logsf(x, 1.0, 2.0), lambda x: stats.uniform.cdf(x, 1.0, 2.0),
+           lambda x: stats.uniform.sf(x, 1.0, 2.0), lambda x: stats.pareto.cdf(x, 2.0),
+           stats.laplace.cdf, stats.laplace.sf, lambda x: stats.gamma.cdf(x, 1.0),
+           lambda x: stats.beta.cdf(x, 1.0, 1.0)]
+    return [fg.grad(f)(x[i]) for i, f in enumerate(fns)]
+
+
+# the point (an edge of the support) and the slope there: the density from inside, as JAX's
+# expon, uniform and pareto (clip would give half of it); laplace's cdf is smooth at its
+# centre; gamma's and beta's cdf are flat at their edges, as JAX's (the slope from outside)
+EDGE_SLOPES = [(1.0, 0.5), (1.0, -0.5), (1.0, -0.5), (1.0, 0.5), (1.0, -0.5), (1.0, 2.0),
+               (0.0, 0.5), (0.0, -0.5), (0.0, 0.0), (1.0, 0.0)]
+
+
+def test_slopes_at_the_edges_of_the_support_follow_jax():
+    x = np.array([point for point, _ in EDGE_SLOPES])
+    expected = [slope for _, slope in EDGE_SLOPES]
+    with np.errstate(all="ignore"):
+        for tier in (_edge_slopes, fg.jit(_edge_slopes, compile="sync")):
+            np.testing.assert_allclose(tier(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(fg.grad(stats.uniform.cdf)(0.0), 1.0)  # the lower edge too
+
+
 # ---------------------------------------------------------------------------------------
 # the distributions without loc and scale, quantiles, far tails, and sem, rankdata, mode
 
@@ -440,6 +468,42 @@ def test_sem_rankdata_and_mode_match_scipy():
         stats.mode(a, nan_policy="omit")
     with pytest.raises(fg.FuncgradValueError, match="sem's nan_policy"):
         stats.sem(a, nan_policy="raise")
+
+
+def _slopes_in_x_and_shape(x, shape):
+    cdfs = [stats.t.cdf, stats.t.logsf, stats.gennorm.cdf]
+    return [fg.vmap(fg.grad(f, argnums=(0, 1)), in_axes=(0, None))(x, shape) for f in cdfs]
+
+
+def test_slopes_at_infinity_and_at_gennorms_centre():
+    """t's cdf and gennorm's are flat at +-inf (their formulas gave nan slopes there, in x and
+    in the shape), and gennorm's cdf has the density as slope at 0 (|x|^beta's slope made it
+    0), in both tiers."""
+    x = np.array([-np.inf, 0.0, np.inf])
+    for shape in (0.7, 3.5):
+        for tier in (_slopes_in_x_and_shape, fg.jit(_slopes_in_x_and_shape, compile="sync")):
+            (t_x, t_df), (lsf_x, lsf_df), (g_x, g_beta) = tier(x, shape)
+            for got in (t_x, t_df, lsf_x, lsf_df, g_x, g_beta):
+                assert got[0] == 0.0 and got[2] == 0.0
+            np.testing.assert_allclose(t_x[1], ss.t.pdf(0.0, shape), rtol=1e-13)
+            np.testing.assert_allclose(g_x[1], ss.gennorm.pdf(0.0, shape), rtol=1e-13)
+            assert g_beta[1] == 0.0   # cdf(0) is 1/2 for every beta
+
+
+def test_mode_of_an_empty_axis_is_nan_with_count_zero():
+    """As SciPy's and JAX's (it raised): mode nan and count 0.0, float64 both, whatever the
+    input's dtype; eagerly and compiled, with keepdims and axis=None."""
+    for shape, axis in [((0,), 0), ((2, 0), 1), ((0, 3), 0), ((2, 0, 3), -2), ((0, 3), None)]:
+        for keepdims in (False, True):
+            ours = stats.mode(np.zeros(shape, np.int32), axis, keepdims=keepdims)
+            with warnings.catch_warnings():  # SciPy's SmallSampleWarning
+                warnings.simplefilter("ignore")
+                theirs = ss.mode(np.zeros(shape), axis, keepdims=keepdims)
+            for got, expected in zip(ours, theirs):
+                assert got.dtype == np.float64 and np.shape(got) == np.shape(expected)
+                np.testing.assert_array_equal(got, expected)
+    compiled = fg.jit(lambda x: stats.mode(x, axis=1), compile="sync")(np.zeros((2, 0)))
+    assert np.isnan(compiled.mode).all() and (compiled.count == 0).all()
 
 
 def _new_distributions(x, p):

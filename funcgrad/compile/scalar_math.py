@@ -133,11 +133,19 @@ def _stirling_correction(x):
 
 
 @_jit
+def _gamma_pole(x):
+    return x <= 0.0 and x == math.floor(x)
+
+
+@_jit
 def betaln(a, b):
     """log |B(a, b)|. For large arguments Stirling's series with its log terms combined into
     log1p, so that nothing of size log Gamma(a) cancels; else three lgammas."""
     a, b = float(a), float(b)
-    if math.isnan(a) or math.isnan(b):
+    if _gamma_pole(a) or _gamma_pole(b):  # SciPy's order: a pole wins over a nan (inf)
+        if math.isnan(a) or math.isnan(b):
+            return math.inf
+    elif math.isnan(a) or math.isnan(b):
         return math.nan
     if a > b:
         a, b = b, a
@@ -145,7 +153,7 @@ def betaln(a, b):
         return -math.inf if a > 0.0 else math.inf
     if a <= 0.0 and a == math.floor(a):  # at Gamma(a)'s pole, SciPy's limit: inf, or for
         # integer b > 0 with a + b < 1, log |B(1 - a - b, b)| (the lgammas give inf - inf)
-        if not (b > 0.0 and b == math.floor(b) and a + b < 1.0):
+        if not (b > 0.0 and b == math.floor(b) and a + b < 1.0 and a > -math.inf):
             return math.inf
         a, b = min(b, 1.0 - a - b), max(b, 1.0 - a - b)
     if b < 10.0 or a + b < 10.0:

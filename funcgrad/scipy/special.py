@@ -31,7 +31,7 @@ from funcgrad.nn import log_sigmoid as _log_sigmoid
 from funcgrad.nn import log_softmax as _log_softmax
 from funcgrad.nn import logsumexp as _logsumexp
 from funcgrad.nn import softmax as _softmax
-from funcgrad.numpy._util import array_arg, normalize_axes, scalar_or_array
+from funcgrad.numpy._util import scalar_or_array
 from funcgrad.numpy._util import dtype_of as _dtype_of
 from funcgrad.ops import special as ops
 from funcgrad.ops.elementwise import erf as _erf
@@ -55,42 +55,7 @@ __all__ = ["gammaln", "digamma", "psi", "polygamma", "gamma", "betaln", "beta", 
 _SQRT2 = math.sqrt(2.0)
 
 
-def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
-    """log(sum(b * exp(a))) over ``axis``, stable for large inputs, as scipy's.
-
-    With weights ``b`` the sum may be negative: its log is then nan, unless ``return_sign``,
-    which returns ``(log|sum|, sign(sum))``.
-
-    Example:
-        >>> from funcgrad.scipy.special import logsumexp
-        >>> logsumexp(np.array([[0.0, 0.0], [1e4, 1e4]]), axis=1)
-        array([6.93147181e-01, 1.00006931e+04])
-        >>> logsumexp(np.array([0.0, np.log(3.0)]), b=np.array([1.0, -1.0]), return_sign=True)
-        (np.float64(0.693147180559945...), np.float64(-1.0))
-    """
-    a = array_arg(a)
-    if b is None and not return_sign:
-        return _logsumexp(a, axis=axis, keepdims=keepdims)
-    if b is not None:
-        b = array_arg(b)
-        shape = np.broadcast_shapes(fnp.shape(a), fnp.shape(b))
-        a, b = fnp.broadcast_to(a, shape), fnp.broadcast_to(b, shape)
-    axes = normalize_axes(axis, fnp.ndim(a))
-    if any(fnp.shape(a)[i] == 0 for i in axes):  # an empty sum: log 0 = -inf, sign 0
-        total = fnp.sum(fnp.exp(a), axis=axes, keepdims=keepdims)
-        out = fnp.full_like(total, -np.inf)
-        return (out, fnp.zeros_like(total)) if return_sign else out
-    m = _stop_gradient(fnp.max(a, axis=axes, keepdims=True))
-    m = fnp.where(fnp.isfinite(m), m, 0)
-    if b is not None:  # a's gradient skips b == 0, or a sum of only such terms gives 0 * inf
-        a = fnp.where(b != 0, a, _stop_gradient(a))
-    terms = fnp.exp(a - m) if b is None else b * fnp.exp(a - m)
-    total = fnp.sum(terms, axis=axes, keepdims=keepdims)
-    shift = m if keepdims else fnp.squeeze(m, axes)
-    out = fnp.log(fnp.abs(total)) + shift
-    if return_sign:
-        return out, fnp.sign(total)
-    return fnp.where(total < 0, np.nan, out)
+logsumexp = _logsumexp  # one implementation: jax.scipy.special's is jax.nn's too
 
 
 def softmax(x, axis=None):
@@ -313,9 +278,20 @@ def _signs(positive, x):
     return fnp.astype(fnp.where(positive, 1.0, -1.0), np.result_type(_dtype_of(x), 1.0))
 
 
+def _odd(x):
+    """x is an odd integer (no remainder: it warns at inf)."""
+    return (x == fnp.floor(x)) & (fnp.floor(x) != 2.0 * fnp.floor(0.5 * x))
+
+
+def _nonpositive_integer(x):
+    """x is a pole of Gamma: 0, a negative integer or -inf."""
+    return (x <= 0) & (x == fnp.floor(x))
+
+
 def _gamma_sign(x):
-    """The sign of Gamma(x): negative on (-1, 0), (-3, -2), ..."""
-    return _signs(fnp.logical_or(x > 0, fnp.floor(x) % 2 == 0), x)
+    """The sign of Gamma(x): negative on (-1, 0), (-3, -2), ...; + at its poles, as SciPy's
+    Gamma, whose inf there is unsigned."""
+    return _signs(~((x < 0) & _odd(fnp.floor(x))) | _nonpositive_integer(x), x)
 
 
 def gammasgn(x):
@@ -378,6 +354,8 @@ def i1(x):
 
 def beta(a, b):
     """The beta function Gamma(a) Gamma(b) / Gamma(a + b), as exp(betaln) with its sign.
+    At the poles (a or b 0 or a negative integer) SciPy's value, inf, signed as SciPy signs
+    it (JAX's is nan there), in both tiers.
 
     Example:
         >>> from funcgrad.scipy.special import beta
@@ -385,7 +363,14 @@ def beta(a, b):
         array([ 0.5       ,  3.14159265, -2.        ])
     """
     a, b = scalar_or_array(a), scalar_or_array(b)
-    sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(a + b)
+    pole_a, pole_b = _nonpositive_integer(a), _nonpositive_integer(b)
+    # where a (or b) is a pole of Gamma, SciPy's value: B(1 - a - b, b) with sign (-1)^b
+    # where b is an integer and a + b < 1, else +inf (the sign not that of the three Gammas)
+    total = a + b
+    negative_at_pole = ((total < 1) & fnp.isfinite(total)
+                        & ((pole_a & _odd(b)) | (~pole_a & pole_b & _odd(a))))
+    sign = fnp.where(pole_a | pole_b, _signs(~negative_at_pole, a),
+                     _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(total))
     return sign * fnp.exp(ops.betaln(a, b))
 
 
@@ -496,17 +481,33 @@ def xlog1py(x, y):
 
 
 def entr(x):
-    """-x log(x) for x > 0, 0 at 0, -inf for x < 0 (the elementwise entropy).
+    """-x log(x) for x > 0, 0 at 0, -inf for x < 0 (the elementwise entropy). Its derivative
+    is -log(x) - 1, as JAX's: +inf at 0 (the slope from the right), nan below 0 and at nan.
 
     Example:
         >>> from funcgrad.scipy.special import entr
         >>> entr(np.array([0.5, 0.0, -1.0]))
         array([0.34657359, 0.        ,       -inf])
+        >>> float(fg.grad(entr)(0.0))
+        inf
     """
     x = scalar_or_array(x)
+    inside = x > 0
     safe = _positive(x)
-    outside = fnp.where(x < 0, -np.inf, x)  # x is nan here: nan, as SciPy's
-    return fnp.where(x > 0, -safe * fnp.log(safe), fnp.where(x == 0, 0.0, outside))
+    return fnp.where(inside, -safe * fnp.log(safe), _entr_outside(x, inside))
+
+
+def _entr_outside(x, inside):
+    """entr where x <= 0 or nan, with JAX's slopes there (a custom rule would need the control
+    layer): sqrt(u) for u = 0 of slope 1 is 0 of slope +inf (entr's from the right at 0),
+    and -inf + (that - that) is -inf of slope inf - inf = nan below 0. u is 1 where x > 0,
+    so that this branch, which where() drops there, has a finite slope; infinite x are
+    held constant (inf - inf would be a nan value)."""
+    dtype = np.result_type(_dtype_of(x), np.float32)
+    held = fnp.where(fnp.isinf(x), dtype.type(0), x)
+    u = held - _stop_gradient(held) + fnp.where(inside, dtype.type(1), dtype.type(0))
+    edge = fnp.sqrt(u)  # nan at nan, with slope nan
+    return fnp.where(x < 0, -np.inf + (edge - edge), edge)
 
 
 def _inf_unless_nan(x, y):

@@ -121,7 +121,8 @@ class ModeResult(NamedTuple):
 def mode(a, axis=0, nan_policy="propagate", keepdims=False):
     """The most frequent value along ``axis`` (all of ``a`` for None), the smallest of
     equally frequent ones, and its count (int64). nan counts as a value (as SciPy's
-    "propagate": it is the mode when it is the most frequent). Not differentiable.
+    "propagate": it is the mode when it is the most frequent). An empty axis has mode nan
+    and count 0.0 (float64, as JAX's and SciPy's). Not differentiable.
 
     Example:
         >>> from funcgrad.scipy.stats import mode
@@ -136,8 +137,10 @@ def mode(a, axis=0, nan_policy="propagate", keepdims=False):
             return ModeResult(*(fnp.reshape(r, (1,) * a.ndim) for r in result))
         return result
     moved = fnp.moveaxis(a, axis, -1)
-    if moved.shape[-1] == 0:
-        raise FuncgradValueError("mode of an empty axis is undefined")
+    if moved.shape[-1] == 0:  # no values: mode nan, count 0, both float64 (JAX's and SciPy's)
+        shape = moved.shape[:-1] + ((1,) if keepdims else ())
+        empty = ModeResult(fnp.full(shape, np.nan), fnp.zeros(shape))
+        return ModeResult(*(fnp.moveaxis(r, -1, axis) for r in empty)) if keepdims else empty
     s = fnp.sort(moved, axis=-1)
     if s.dtype.kind in "fc":
         def same(x, y):

@@ -55,7 +55,7 @@ def cdf(x, loc=0, scale=1):
         array([1.00000000e-20, 6.32120559e-01])
     """
     z, _, valid = _z(x, loc, scale)
-    return _common.invalid_as_nan(valid, -fnp.expm1(-fnp.maximum(z, 0.0)))
+    return _common.invalid_as_nan(valid, -fnp.expm1(-_common.clip_into_support(z, 0.0)))
 
 
 def logcdf(x, loc=0, scale=1):
@@ -89,4 +89,4 @@ def logsf(x, loc=0, scale=1):
         array([-1.5])
     """
     z, _, valid = _z(x, loc, scale)
-    return _common.invalid_as_nan(valid, -fnp.maximum(z, 0.0))
+    return _common.invalid_as_nan(valid, -_common.clip_into_support(z, 0.0))

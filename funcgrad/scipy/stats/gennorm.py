@@ -58,7 +58,14 @@ def cdf(x, beta):
     x, beta = _common.arrays(x, beta)
     valid = beta > 0
     safe = fnp.where(valid, beta, 1.0)
-    t = fnp.abs(x) ** safe
+    # at 0, 1/2 + x pdf(0): the slope there is the density (|x|^beta's is 0, or 0 times
+    # gammaincc's infinite one for beta > 1), and the slope in beta is 0; at +-inf, 0 or 1
+    # and flat (the formula's slopes there are nan)
+    centre, infinite = x == 0, fnp.isinf(x)
+    t = fnp.abs(fnp.where(centre | infinite, 1.0, x)) ** safe
     upper = 0.5 * special.gammaincc(1 / safe, t)
-    value = fnp.where(x < 0, upper, 1.0 - upper)
+    upper = fnp.where(infinite, 0.0, upper)
+    density = fnp.exp(fnp.log(safe) - _LOG_2 - special.gammaln(1 / safe))
+    at_centre = fnp.where(centre, x, 0.0)  # (x * density would be inf * 0 at inf)
+    value = fnp.where(centre, 0.5 + at_centre * density, fnp.where(x < 0, upper, 1.0 - upper))
     return _common.invalid_as_nan(valid, value, at=x)

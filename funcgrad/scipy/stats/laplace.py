@@ -48,8 +48,11 @@ def pdf(x, loc=0, scale=1):
 
 
 def _log_lower_tail(z):
-    """log P(Z <= z) for the standard Laplace: z - log 2 below 0, log1p(-exp(-z) / 2) above."""
-    return fnp.where(z < 0, z - _LOG2, fnp.log1p(-0.5 * fnp.exp(-fnp.abs(z))))
+    """log P(Z <= z) for the standard Laplace: z - log 2 below 0, log1p(-exp(-z) / 2) above.
+    The upper branch sees z clipped at 0, not |z|, whose derivative at 0 is 0: the cdf is
+    smooth there, with slope the density 1/2 (as JAX's)."""
+    above = _common.clip_into_support(z, 0.0)
+    return fnp.where(z < 0, z - _LOG2, fnp.log1p(-0.5 * fnp.exp(-above)))
 
 
 def logcdf(x, loc=0, scale=1):

@@ -60,13 +60,18 @@ def _upper_tail(x, df, loc, scale):
     x, df, loc, scale = _common.arrays(x, df, loc, scale)
     z, _ = _common.standardize(x, loc, scale)
     safe_df = fnp.where(df > 0, df, 1.0)
-    centre = fnp.abs(z) < _CENTRE
-    z2 = fnp.where(centre, 1.0, z * z)
+    # at z = +-inf the tail is 0 and flat; the formulas would give inf / inf there, whose
+    # nan slope would reach the gradient through the branches where() drops
+    infinite = fnp.isinf(z)
+    finite = fnp.where(infinite, 1.0, z)
+    centre = fnp.abs(finite) < _CENTRE
+    z2 = fnp.where(centre, 1.0, finite * finite)
     far = 0.5 * special.betainc(safe_df / 2, 0.5, safe_df / (safe_df + z2))
     near = 0.5 - 0.5 * special.betainc(0.5, safe_df / 2, z2 / (safe_df + z2))
     valid = fnp.logical_and(scale > 0, df > 0)
-    slope = z * fnp.exp(logpdf(z, safe_df))
-    return fnp.where(far > 0.25, near, far), z, valid, centre, slope
+    slope = finite * fnp.exp(logpdf(finite, safe_df))
+    tail = fnp.where(infinite, 0.0, fnp.where(far > 0.25, near, far))
+    return tail, z, valid, centre, slope
 
 
 def cdf(x, df, loc=0, scale=1):

@@ -56,7 +56,7 @@ def cdf(x, loc=0, scale=1):
         array([0.  , 0.25, 1.  ])
     """
     z, _, valid = _z(x, loc, scale)
-    return _common.invalid_as_nan(valid, fnp.clip(z, 0.0, 1.0))
+    return _common.invalid_as_nan(valid, _common.clip_into_support(z, 0.0, 1.0))
 
 
 def logcdf(x, loc=0, scale=1):
@@ -79,7 +79,7 @@ def sf(x, loc=0, scale=1):
         array([0.75])
     """
     z, _, valid = _z(x, loc, scale)
-    return _common.invalid_as_nan(valid, fnp.clip(1.0 - z, 0.0, 1.0))
+    return _common.invalid_as_nan(valid, _common.clip_into_support(1.0 - z, 0.0, 1.0))
 
 
 def logsf(x, loc=0, scale=1):
