@@ -181,6 +181,8 @@ from funcgrad.numpy._ufuncs import (array_equal, array_equiv, divmod, float_powe
                                     fmod, frexp, gcd, i0, isneginf, isposinf, lcm, ldexp,
                                     modf, nextafter, spacing)
 
+from funcgrad.numpy._ufuncs import (bitwise_left_shift, bitwise_right_shift,  # noqa: E402
+                                    left_shift, right_shift)
 from funcgrad.numpy._functional import (apply_along_axis, apply_over_axes,  # noqa: E402
                                         vectorize)
 from funcgrad.numpy._histograms import (bartlett, blackman, hamming, hanning,  # noqa: E402
@@ -220,6 +222,7 @@ __all__ += [
     "trim_zeros",
     "bool", "int_", "uint", "double", "single", "floating", "integer", "number", "inexact",
     "signedinteger", "unsignedinteger", "generic",
+    "bitwise_left_shift", "bitwise_right_shift", "left_shift", "right_shift",
 ]
 
 from funcgrad.numpy import _tracer_methods  # noqa: E402

@@ -220,6 +220,14 @@ gcd = _ufunc(ew.gcd_p, "The greatest common divisor of |x1| and |x2| (integers)"
              "np.array([12, -20, 0]), 8", "array([4, 4, 8])")
 lcm = _ufunc(ew.lcm_p, "The least common multiple of |x1| and |x2| (integers)", _INTEGER,
              "np.array([12, -20, 0]), 8", "array([24, 40,  0])")
+left_shift = _ufunc(ew.left_shift_p, "``x1 << x2``: the bits of integer x1 shifted up by x2, "
+                    "wrapping around in the result's width (a count < 0 or >= the width "
+                    "gives 0)", _INTEGER, "np.array([1, 3, 64], np.uint8), 2",
+                    "array([ 4, 12,  0], dtype=uint8)")
+right_shift = _ufunc(ew.right_shift_p, "``x1 >> x2``: integer x1 shifted down by x2 bits, "
+                     "filling with its sign (x1 // 2 ** x2; a count < 0 or >= the width gives "
+                     "0, or -1 for a negative x1)", _INTEGER,
+                     "np.array([-16, 16], np.int8), 2", "array([-4,  4], dtype=int8)")
 
 abs = absolute  # noqa: A001
 true_divide = divide
@@ -228,6 +236,7 @@ mod = remainder
 acos, asin, atan, atan2, pow = arccos, arcsin, arctan, arctan2, power  # noqa: A001
 acosh, asinh, atanh = arccosh, arcsinh, arctanh
 bitwise_invert = bitwise_not = invert
+bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
 
 
 def positive(x):

@@ -1,0 +1,91 @@
+"""Bit shifts (left_shift, right_shift and their array-API names, ``<<`` and ``>>`` on traced
+arrays), numpy.pad's statistic and ramp modes, and quantile's methods: values against NumPy
+(eager, and compiled where the code differs), derivatives against finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import lax
+from funcgrad.core.errors import FuncgradTypeError
+
+RNG = np.random.default_rng(3)
+INTEGER_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+                  np.uint64]
+
+
+def _same(got, want):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, (got, want)
+    np.testing.assert_array_equal(got, want)
+
+
+# --- shifts ----------------------------------------------------------------------------------
+
+def _shift_operands(dtype):
+    """Every x of a few kinds (0, +-1, the extremes) against every count of a few kinds
+    (negative, 0, in range, the width, past it): the counts NumPy and JAX define and C does
+    not."""
+    info = np.iinfo(dtype)
+    width = info.bits
+    x = np.array([0, 1, 5, info.max, info.min, info.max // 3, -1 if info.min else 200],
+                 dtype)
+    counts = [0, 1, width - 1, width, width + 1, 70] + ([-1, -width] if info.min else
+                                                       [info.max])
+    counts = np.array(counts, np.int64 if info.min else np.uint64).astype(dtype)
+    return np.repeat(x, len(counts)), np.tile(counts, len(x))
+
+
+def _shifts(x, y):
+    return (fnp.left_shift(x, y), fnp.right_shift(x, y), x << y, x >> y, 3 << y, x >> 2,
+            fnp.bitwise_left_shift(x, 1), fnp.bitwise_right_shift(x, 1))
+
+
+def _numpy_shifts(x, y):
+    return (np.left_shift(x, y), np.right_shift(x, y), x << y, x >> y, 3 << y, x >> 2,
+            np.bitwise_left_shift(x, 1), np.bitwise_right_shift(x, 1))
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+def test_shifts_match_numpy_for_every_integer_dtype(dtype):
+    x, y = _shift_operands(dtype)
+    for got, want in zip(_shifts(x, y), _numpy_shifts(x, y)):
+        _same(got, want)
+
+
+def test_compiled_shifts_match_numpy_for_every_integer_dtype():
+    """One compile for all eight dtypes: Numba's << and >> are undefined past the width."""
+    operands = [_shift_operands(d) for d in INTEGER_DTYPES]
+    flat = [a for pair in operands for a in pair]
+    compiled = fg.jit(lambda *a: [_shifts(a[i], a[i + 1]) for i in range(0, len(a), 2)],
+                      compile="sync")
+    for got, (x, y) in zip(compiled(*flat), operands):
+        for g, want in zip(got, _numpy_shifts(x, y)):
+            _same(g, want)
+
+
+def test_shifts_promote_as_numpy_and_refuse_floats():
+    x8, u8 = np.array([-3, 100], np.int8), np.array([1, 9], np.uint8)
+    _same(fnp.left_shift(x8, u8), np.left_shift(x8, u8))  # int16, as NumPy
+    _same(fnp.right_shift(np.array([True, False]), True),
+          np.right_shift(np.array([True, False]), True))
+    _same(fg.vmap(lambda v: v << np.int8(2))(x8), x8 << np.int8(2))
+    assert fg.grad(lambda x: fnp.sum(x * fnp.left_shift(np.int64(1), 3)))(
+        np.array([1.0, 2.0])).tolist() == [8.0, 8.0]
+    with pytest.raises(FuncgradTypeError, match="left_shift is not defined for f64"):
+        fnp.left_shift(np.array([1.0]), 2)
+    with pytest.raises(FuncgradTypeError, match="right_shift is not defined"):
+        fg.jit(lambda x: x >> np.uint64(1))(np.array([4], np.int64))
+
+
+def test_lax_shifts_are_numpys_on_reinterpreted_bits():
+    """lax's logical and arithmetic shifts are right_shift of the bits read as unsigned or
+    signed (the shared primitive); JAX's values, by hand."""
+    x = np.array([-16, 16, -1], np.int8)
+    _same(lax.shift_right_logical(x, np.int8(2)), np.array([60, 4, 63], np.int8))
+    _same(lax.shift_right_arithmetic(x.view(np.uint8), np.uint8(2)),
+          np.array([252, 4, 255], np.uint8))
+    _same(lax.shift_left(x, np.array([1, 8, -1], np.int8)), np.array([-32, 0, 0], np.int8))
