@@ -4,13 +4,16 @@ arrays), numpy.pad's statistic and ramp modes, and quantile's methods: values ag
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad import lax
-from funcgrad.core.errors import FuncgradTypeError
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
+from funcgrad.testing import check_grads
 
 RNG = np.random.default_rng(3)
 INTEGER_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
@@ -89,3 +92,80 @@ def test_lax_shifts_are_numpys_on_reinterpreted_bits():
     _same(lax.shift_right_arithmetic(x.view(np.uint8), np.uint8(2)),
           np.array([252, 4, 255], np.uint8))
     _same(lax.shift_left(x, np.array([1, 8, -1], np.int8)), np.array([-32, 0, 0], np.int8))
+
+
+# --- quantile methods ------------------------------------------------------------------------
+
+METHODS = ["inverted_cdf", "averaged_inverted_cdf", "closest_observation",
+           "interpolated_inverted_cdf", "hazen", "weibull", "linear", "median_unbiased",
+           "normal_unbiased", "lower", "higher", "nearest", "midpoint"]
+QS = np.array([0.0, 0.1, 0.2, 0.25, 1 / 3, 0.5, 0.6, 0.75, 0.9, 0.99, 1.0])
+
+
+def _samples(n, dtype):
+    """Rows of n values: one of ties and exact quantile positions, two random, one with NaN
+    in every other place (NaN for quantile, ignored by nanquantile)."""
+    a = RNG.standard_normal((4, n)).astype(dtype)
+    a[0] = np.arange(n) // 2
+    a[3, ::2] = np.nan
+    return a
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_quantile_methods_match_numpy(method):
+    for n in (1, 2, 3, 4, 5, 8):
+        for dtype in (np.float64, np.float32):
+            a = _samples(n, dtype)
+            for q in (QS, QS.astype(dtype), 0.3, 1, 0.0):  # arrays, and weak Python numbers
+                for ours, numpys in ((fnp.quantile, np.quantile),
+                                     (fnp.nanquantile, np.nanquantile)):
+                    with np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+                        want = numpys(a, q, axis=1, method=method)
+                    _same_or_nan(ours(a, q, axis=1, method=method), want)
+            _same_or_nan(fnp.percentile(a[:3], 30, axis=-1, method=method, keepdims=True),
+                         np.percentile(a[:3], 30, axis=-1, method=method, keepdims=True))
+    ints = np.array([[3, 1, 4, 1, 5], [9, 2, 6, 5, 3]])
+    _same_or_nan(fnp.quantile(ints, QS, axis=1, method=method),
+                 np.quantile(ints, QS, axis=1, method=method))
+
+
+def _same_or_nan(got, want):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, (got, want)
+    np.testing.assert_array_equal(got, want)  # NaN in the same places, the rest exactly
+
+
+@pytest.mark.parametrize("method", ["interpolated_inverted_cdf", "hazen", "weibull",
+                                    "median_unbiased", "normal_unbiased",
+                                    "averaged_inverted_cdf"])
+def test_quantile_method_gradients_match_finite_differences(method):
+    x = RNG.permutation(10)[:7] + RNG.uniform(0.1, 0.2, 7)  # distinct: no ties to split
+    q = np.array([0.05, 0.3, 0.5, 0.97])
+    check_grads(lambda x: fnp.quantile(x, q, method=method), [x])
+    check_grads(lambda x: fnp.nanpercentile(x, 40.0, method=method), [x])
+
+
+def test_discrete_quantile_methods_give_the_whole_gradient_to_one_value():
+    x = np.array([4.0, 1.0, 3.0, 2.0])
+    for method, q, picked in (("inverted_cdf", 0.25, 1), ("closest_observation", 0.5, 3)):
+        g = fg.grad(lambda x, q=q, m=method: fnp.quantile(x, q, method=m))(x)
+        assert g.tolist() == [float(i == picked) for i in range(4)], method
+        assert np.quantile(x, q, method=method) == x[picked]
+
+
+def test_compiled_quantile_methods_match_numpy():
+    a = _samples(6, np.float64)
+    continuous = ["hazen", "weibull", "median_unbiased", "averaged_inverted_cdf",
+                  "inverted_cdf", "closest_observation"]
+    f = fg.jit(lambda a, q: [fnp.nanquantile(a, q, axis=1, method=m) for m in continuous],
+               compile="sync")
+    for got, m in zip(f(a, QS), continuous):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            _same_or_nan(got, np.nanquantile(a, QS, axis=1, method=m))
+
+
+def test_unknown_quantile_method_is_refused():
+    with pytest.raises(FuncgradValueError, match="method must be one of .*'hazen'.* got 'h'"):
+        fnp.quantile(np.ones(3), 0.5, method="h")
