@@ -169,3 +169,60 @@ def test_compiled_quantile_methods_match_numpy():
 def test_unknown_quantile_method_is_refused():
     with pytest.raises(FuncgradValueError, match="method must be one of .*'hazen'.* got 'h'"):
         fnp.quantile(np.ones(3), 0.5, method="h")
+
+
+# --- pad's statistic and ramp modes ----------------------------------------------------------
+
+PAD_CASES = [  # (mode, keyword arguments): every form NumPy reads each option in
+    ("maximum", {}), ("minimum", {"stat_length": 2}), ("mean", {"stat_length": (1, 3)}),
+    ("median", {"stat_length": ((2, 1), (3, 2))}), ("mean", {}), ("median", {}),
+    ("linear_ramp", {}), ("linear_ramp", {"end_values": 4}),
+    ("linear_ramp", {"end_values": ((1.5, -2), (0, 7))}),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int8])
+@pytest.mark.parametrize("mode,options", PAD_CASES)
+def test_pad_modes_match_numpy(mode, options, dtype):
+    a = (RNG.standard_normal((3, 4)) * 20).astype(dtype)
+    for widths in (((1, 2), (3, 0)), 2, ((0, 0), (1, 1))):
+        want = np.pad(a, widths, mode=mode, **options)
+        got = fnp.pad(a, widths, mode=mode, **options)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        # exact but for a ramp's last bit (NumPy's linspace multiplies in another order when
+        # any step is 0)
+        np.testing.assert_allclose(got, want, rtol=2e-7 if dtype == np.float32 else 1e-14)
+    # integers: a mean of 2.5 rounds to 2 (half to even) and a ramp 7, 4.5 to 7, 4
+    v = np.array([2, 3, 1, 4, 6, 9], dtype)
+    option = {"end_values": (7, -3)} if mode == "linear_ramp" else {"stat_length": (2, 4)}
+    _same(fnp.pad(v, (2, 3), mode=mode, **option), np.pad(v, (2, 3), mode=mode, **option))
+
+
+@pytest.mark.parametrize("mode,options", PAD_CASES)
+def test_pad_mode_gradients_match_finite_differences(mode, options):
+    x = RNG.permutation(12).reshape(3, 4) + RNG.uniform(0.1, 0.2, (3, 4))  # no ties
+    check_grads(lambda x: fnp.pad(x, ((1, 2), (2, 1)), mode=mode, **options), [x])
+
+
+def test_compiled_pad_modes_match_numpy():
+    a = RNG.standard_normal((3, 4))
+    f = fg.jit(lambda a: [fnp.pad(a, ((1, 2), (2, 1)), mode=m, **o) for m, o in PAD_CASES],
+               compile="sync")
+    for got, (m, o) in zip(f(a), PAD_CASES):
+        np.testing.assert_allclose(got, np.pad(a, ((1, 2), (2, 1)), mode=m, **o), rtol=1e-14)
+    batched = fg.vmap(lambda r: fnp.pad(r, 2, mode="median", stat_length=3))(a)
+    np.testing.assert_array_equal(batched, np.pad(a, ((0, 0), (2, 2)), "median", stat_length=3))
+
+
+def test_pad_option_errors_name_the_problem():
+    x = np.arange(4.0)
+    with pytest.raises(FuncgradValueError, match="mode 'edge' takes no stat_length"):
+        fnp.pad(x, 1, mode="edge", stat_length=2)
+    with pytest.raises(FuncgradValueError, match="stat_length of 0 leaves no values on axis 0"):
+        fnp.pad(x, 1, mode="maximum", stat_length=0)
+    with pytest.raises(FuncgradValueError, match="stat_length must not be negative"):
+        fnp.pad(x, 1, mode="mean", stat_length=-1)
+    with pytest.raises(FuncgradTypeError, match="end_values must be numbers known when tracing"):
+        fg.jit(lambda x, e: fnp.pad(x, 1, mode="linear_ramp", end_values=e))(x, 1.0)
+    with pytest.raises(FuncgradTypeError, match="pad mode 'ramp' is not supported"):
+        fnp.pad(x, 1, mode="ramp")
