@@ -12,7 +12,7 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad import lax
-from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
 from funcgrad.testing import check_grads
 
 RNG = np.random.default_rng(3)
@@ -219,6 +219,16 @@ def test_compiled_pad_modes_match_numpy():
     np.testing.assert_array_equal(batched, np.pad(a, ((0, 0), (2, 2)), "median", stat_length=3))
 
 
+def test_pad_constant_values_per_side_and_axis_match_numpy():
+    a = RNG.standard_normal((2, 3))
+    for values in (((1, 2), (3, 4)), (5, 6), [[7]], -1):
+        np.testing.assert_array_equal(fnp.pad(a, ((1, 2), (2, 1)), constant_values=values),
+                                      np.pad(a, ((1, 2), (2, 1)), constant_values=values))
+    # the values' gradient is zero, the array's passes through
+    g = fg.grad(lambda x: fnp.sum(fnp.pad(x, 1, constant_values=(2, 3)) ** 2))(a)
+    np.testing.assert_allclose(g, 2 * a)
+
+
 def test_pad_option_errors_name_the_problem():
     """Each says what was wrong, at the user's line."""
     x = np.arange(4.0)
@@ -232,3 +242,53 @@ def test_pad_option_errors_name_the_problem():
         fg.jit(lambda x, e: fnp.pad(x, 1, mode="linear_ramp", end_values=e))(x, 1.0)
     with _raises(FuncgradTypeError, "pad mode 'ramp' is not supported"):
         fnp.pad(x, 1, mode="ramp")
+    with _raises(ShapeError, "constant_values .* does not fit an array of 1 axes"):
+        fnp.pad(x, 1, constant_values=np.ones(3))
+    with _raises(FuncgradValueError, "reflect_type 'odd' is not supported"):
+        fnp.pad(x, 1, mode="reflect", reflect_type="odd")
+
+
+# --- more of NumPy 2's names -----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES + [np.bool_])
+def test_bitwise_count_matches_numpy(dtype):
+    x = RNG.integers(0, 256, 40).astype(np.uint8).view(np.int8).astype(dtype) \
+        if dtype != np.bool_ else RNG.integers(0, 2, 40).astype(bool)
+    if dtype != np.bool_:
+        info = np.iinfo(dtype)
+        x[:3] = [info.min, info.max, info.max // 3]  # abs(min) is min: its one bit
+    _same(fnp.bitwise_count(x), np.bitwise_count(x))
+
+
+def test_compiled_bitwise_count_and_errors():
+    xs = [np.array([-128, -1, 0, 127], np.int8),
+          np.array([2 ** 64 - 1, 2 ** 63, 12345678901234567], np.uint64)]
+    for got, x in zip(fg.jit(lambda a, b: (fnp.bitwise_count(a), fnp.bitwise_count(b)),
+                             compile="sync")(*xs), xs):
+        _same(got, np.bitwise_count(x))
+    with _raises(FuncgradTypeError, "bitwise_count needs integers or booleans, got float64"):
+        fnp.bitwise_count(np.array([1.0]))
+
+
+def test_matvec_and_vecmat_match_numpy_and_differentiate():
+    a, v, u = RNG.standard_normal((2, 3, 4)), RNG.standard_normal(4), RNG.standard_normal(3)
+    np.testing.assert_allclose(fnp.matvec(a, v), np.matvec(a, v), rtol=1e-13)
+    np.testing.assert_allclose(fnp.vecmat(u, a), np.vecmat(u, a), rtol=1e-13)
+    np.testing.assert_allclose(fnp.matvec(a[0], RNG.standard_normal((5, 4))).shape, (5, 3))
+    check_grads(fnp.matvec, [a, v])
+    check_grads(fnp.vecmat, [u, a])
+    with _raises(ShapeError, "matvec: the matrix operand needs at least 2 axes, got shape"):
+        fnp.matvec(v, v)
+
+
+def test_fromfunction_grids_and_real_tests():
+    _same(fnp.fromfunction(lambda i, j: i * 3 + j, (2, 3), dtype=int),
+          np.fromfunction(lambda i, j: i * 3 + j, (2, 3), dtype=int))
+    traced = fg.jit(lambda s: fnp.fromfunction(lambda i, j: s * i - j, (3, 2)))(2.0)
+    np.testing.assert_array_equal(traced, np.fromfunction(lambda i, j: 2.0 * i - j, (3, 2)))
+    np.testing.assert_array_equal(fnp.mgrid[0:2, 0:1:3j], np.mgrid[0:2, 0:1:3j])
+    assert fnp.s_[1:3, ::2] == np.s_[1:3, ::2] and fnp.index_exp[2] == (2,)
+    r = np.array([1.0, 2.0])
+    _same(fnp.iscomplex(r), np.iscomplex(r))
+    _same(fnp.isreal(r), np.isreal(r))
+    assert fg.jit(lambda x: fnp.isreal(x).all())(r)

@@ -561,11 +561,11 @@ _PAD_OPTIONS = {"constant": {"constant_values"}, "edge": set(), "wrap": set(), "
 def pad(array, pad_width, mode="constant", constant_values=None, *, stat_length=None,
         end_values=None, reflect_type=None):
     """Pad an array (like numpy.pad), in each of NumPy's modes but a callable one: 'constant'
-    (``constant_values``: a number), 'edge', 'reflect' and 'symmetric' (``reflect_type``
-    'even'), 'wrap', 'empty' (zeros, as JAX's), 'linear_ramp' (``end_values``: from these to
-    the edge values), and 'maximum', 'minimum', 'mean' and 'median' (of the ``stat_length``
-    values at each end; the whole axis by default). The padding's gradient flows to the
-    values it was made from.
+    (``constant_values``: a number, or numbers per side and axis as NumPy takes them),
+    'edge', 'reflect' and 'symmetric' (``reflect_type`` 'even'), 'wrap', 'empty' (zeros, as
+    JAX's), 'linear_ramp' (``end_values``: from these to the edge values), and 'maximum',
+    'minimum', 'mean' and 'median' (of the ``stat_length`` values at each end; the whole
+    axis by default). The padding's gradient flows to the values it was made from.
 
     Example:
         >>> fnp.pad(np.array([1.0, 2.0]), 1)
@@ -610,11 +610,20 @@ def pad(array, pad_width, mode="constant", constant_values=None, *, stat_length=
 
 
 def _pad_constant(a, widths, constant_values):
-    if np.ndim(constant_values) != 0 or \
-            not isinstance(constant_values, (int, float, np.number)):
-        raise FuncgradTypeError("pad supports a single constant number as constant_values")
-    return sh.pad(a, [w[0] for w in widths], [w[1] for w in widths], [0] * a.ndim,
-                  a.dtype.type(constant_values))
+    """Padding by numbers: one, or (before, after) pairs per axis as NumPy reads them, the
+    axes padded in order (a corner takes the value of the last axis through it, as NumPy's)."""
+    if isinstance(constant_values, (int, float, np.number)):
+        return sh.pad(a, [w[0] for w in widths], [w[1] for w in widths], [0] * a.ndim,
+                      a.dtype.type(constant_values))
+    from funcgrad.numpy._pad import as_pairs
+    for axis, ((lo, hi), values) in enumerate(zip(widths, as_pairs(constant_values, a.ndim,
+                                                                    "constant_values"))):
+        for width, value, side in ((lo, values[0], 0), (hi, values[1], 1)):
+            sides = [[0, 0] for _ in range(a.ndim)]
+            sides[axis][side] = width
+            a = sh.pad(a, [w[0] for w in sides], [w[1] for w in sides], [0] * a.ndim,
+                       a.dtype.type(value))
+    return a
 
 
 def take(a, indices, axis=None, out=None, mode=None, *, fill_value=None):

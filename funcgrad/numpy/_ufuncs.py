@@ -16,7 +16,7 @@ import numpy as np
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import aval_of
-from funcgrad.numpy._util import dtype_of, scalar_or_array, unsupported
+from funcgrad.numpy._util import array_arg, dtype_of, scalar_or_array, unsupported
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops.elementwise import power  # noqa: F401  (re-exported: a function already)
 
@@ -640,3 +640,31 @@ def array_equiv(a1, a2):
     except ValueError:
         return np.False_
     return all_(equal(a1, a2))
+
+
+def bitwise_count(x, /):
+    """The number of 1 bits in each integer's absolute value, as uint8 (like
+    numpy.bitwise_count). Zero gradient: the result is an integer.
+
+    Example:
+        >>> fnp.bitwise_count(np.array([0, 7, -8, 255]))
+        array([0, 3, 1, 8], dtype=uint8)
+    """
+    x = array_arg(x, "x")
+    dtype = x.dtype
+    if dtype.kind == "b":
+        return ew.convert_element_type(x, np.dtype(np.uint8))
+    if dtype.kind not in "iu":
+        raise FuncgradTypeError(f"bitwise_count needs integers or booleans, got {dtype}")
+    unsigned = np.dtype(f"u{dtype.itemsize}")
+    v = ew.convert_element_type(ew.abs_p.bind(x) if dtype.kind == "i" else x, unsigned)
+    # the bits summed in pairs, then fours, then bytes; a multiply adds up the bytes
+    # (abs of the most negative integer is itself: read as unsigned, its one bit)
+    ones, width = (~np.zeros((), unsigned)), dtype.itemsize * 8
+
+    def mask(pattern):
+        return unsigned.type(ones // 255 * pattern)
+    v = v - (right_shift(v, 1) & mask(0x55))
+    v = (v & mask(0x33)) + (right_shift(v, 2) & mask(0x33))
+    v = (v + right_shift(v, 4)) & mask(0x0F)
+    return ew.convert_element_type(right_shift(v * mask(0x01), width - 8), np.dtype(np.uint8))
