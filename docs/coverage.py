@@ -140,6 +140,8 @@ EXAMPLES = {
        for f in (fnp.intersect1d, fnp.setdiff1d, fnp.setxor1d, fnp.union1d)},
     **{f"funcgrad.numpy.{f.__name__}": (lambda x, f=f: f(x, size=3), (VECTOR,))
        for f in (fnp.unique_all, fnp.unique_counts, fnp.unique_inverse, fnp.unique_values)},
+    "funcgrad.numpy.fromfunction": (lambda x: fnp.fromfunction(lambda i: x * i, (3,)),
+                                    (VECTOR,)),
 }
 
 

@@ -708,6 +708,19 @@ VALUE_CASES.update({
 })
 
 
+
+@st.composite
+def shift_case(draw, dtype, fn):
+    """Counts past int64's width and negative ones too: NumPy defines both (every bit goes)."""
+    x_shape, y_shape = draw(fst.mutually_broadcastable_shapes(2, max_side=3)).input_shapes
+    return fn, (_ints(draw, x_shape, -2 ** 40, 2 ** 40), _ints(draw, y_shape, -3, 70))
+
+
+VALUE_CASES.update({
+    "left_shift": lambda dtype: shift_case(dtype, fnp.left_shift),
+    "right_shift": lambda dtype: shift_case(dtype, fnp.right_shift),
+})
+
 def test_every_primitive_has_a_case():
     missing = [name for name in REGISTRY
                if name not in CASES and name not in VALUE_CASES and name not in NO_CASE]

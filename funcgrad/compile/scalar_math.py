@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba.extending import overload, register_jitable
 
 # new arrays without Numba's np.empty and np.full overloads (allocation.py)
@@ -643,3 +644,39 @@ def _floor_divide_typed(x, y):
         return lambda x, y: -x if y == -1 else x // y
     return lambda x, y: x // y
 
+
+def left_shift(x, y):
+    return np.left_shift(x, y)
+
+
+def right_shift(x, y):
+    return np.right_shift(x, y)
+
+
+def _shift_typed(left: bool):
+    """x << y or x >> y as NumPy computes them: in the dtype NumPy's promotion gives, with a
+    count outside 0 .. width - 1 (negative, or the width or more; LLVM leaves those
+    undefined) shifting every bit out: 0, or -1 for a negative x shifted right."""
+    def typed(x, y):
+        from numba.core import types
+        from numba.np.numpy_support import as_dtype, from_dtype
+        if not all(isinstance(t, (types.Integer, types.Boolean)) for t in (x, y)):
+            return None
+        ufunc = np.left_shift if left else np.right_shift
+        dtype = ufunc.resolve_dtypes((as_dtype(x), as_dtype(y), None))[-1]
+        to, width = from_dtype(dtype), dtype.itemsize * 8
+        zero, minus_one = dtype.type(0), dtype.type(-1 if dtype.kind == "i" else 0)
+        if isinstance(y, types.Integer) and y.signed:  # a negative count: all bits out
+            if left:
+                return lambda x, y: zero if y < 0 or y >= width else to(to(x) << to(y))
+            return lambda x, y: (minus_one if to(x) < 0 else zero) if y < 0 or y >= width \
+                else to(to(x) >> to(y))
+        if left:
+            return lambda x, y: zero if y >= width else to(to(x) << to(y))
+        return lambda x, y: (minus_one if to(x) < 0 else zero) if y >= width \
+            else to(to(x) >> to(y))
+    return typed
+
+
+overload(left_shift)(_shift_typed(True))
+overload(right_shift)(_shift_typed(False))

@@ -440,11 +440,6 @@ def _integers(name, *args):
     return arrays, dtype, dtype.itemsize * 8
 
 
-def _powers_of_two(shift, dtype):
-    """2 ** shift in ``dtype`` (wrapping, as a shift does), for 0 <= shift < its width."""
-    return fnp.power(np.asarray(2, dtype), fnp.astype(shift, dtype))
-
-
 def shift_left(x, y):
     """x << y, wrapping around in x's width; shifts of the width or more (or negative) give
     0, as in JAX.
@@ -453,10 +448,8 @@ def shift_left(x, y):
         >>> lax.shift_left(np.array([1, 3], np.int32), np.array([4, 33], np.int32))
         array([16,  0], dtype=int32)
     """
-    (x, y), dtype, bits = _integers("shift_left", x, y)
-    inside = (y >= 0) & (y < bits)
-    shifted = fnp.astype(x, dtype) * _powers_of_two(fnp.where(inside, y, 0), dtype)
-    return fnp.where(inside, shifted, np.asarray(0, dtype))
+    (x, y), dtype, _ = _integers("shift_left", x, y)
+    return fnp.left_shift(fnp.astype(x, dtype), fnp.astype(y, dtype))
 
 
 def shift_right_logical(x, y):
@@ -467,12 +460,7 @@ def shift_right_logical(x, y):
         >>> lax.shift_right_logical(np.array([-16], np.int32), np.int32(2))
         array([1073741820], dtype=int32)
     """
-    (x, y), dtype, bits = _integers("shift_right_logical", x, y)
-    unsigned = _UNSIGNED[dtype.itemsize]
-    inside = (y >= 0) & (y < bits)
-    shifted = fnp.floor_divide(fnp.astype(x, unsigned),
-                               _powers_of_two(fnp.where(inside, y, 0), unsigned))
-    return fnp.where(inside, fnp.astype(shifted, dtype), np.asarray(0, dtype))
+    return _shift_right("shift_right_logical", _UNSIGNED, x, y)
 
 
 def shift_right_arithmetic(x, y):
@@ -483,13 +471,20 @@ def shift_right_arithmetic(x, y):
         >>> lax.shift_right_arithmetic(np.array([-16, 16], np.int32), np.int32(2))
         array([-4,  4], dtype=int32)
     """
-    (x, y), dtype, bits = _integers("shift_right_arithmetic", x, y)
-    signed = _SIGNED[dtype.itemsize]
-    x = fnp.astype(x, signed)
-    inside = (y >= 0) & (y < bits - 1)
-    shifted = fnp.floor_divide(x, _powers_of_two(fnp.where(inside, y, 0), signed))
-    filled = fnp.where(x < 0, np.asarray(-1, signed), np.asarray(0, signed))
-    return fnp.astype(fnp.where(inside, shifted, filled), dtype)
+    return _shift_right("shift_right_arithmetic", _SIGNED, x, y)
+
+
+def _shift_right(name, kinds, x, y):
+    """NumPy's right_shift (arithmetic on signed integers, logical on unsigned ones) of x's
+    bits read as the integer of ``kinds`` of their width, by a count read the same way: one
+    that is negative as a signed integer, or huge as an unsigned one, shifts every bit out
+    either way, as in XLA."""
+    (x, y), dtype, _ = _integers(name, x, y)
+    bits_as = kinds[dtype.itemsize]
+
+    def read(v):
+        return fnp.astype(fnp.astype(v, dtype), bits_as)
+    return fnp.astype(fnp.right_shift(read(x), read(y)), dtype)
 
 
 def _bits_of(name, x):

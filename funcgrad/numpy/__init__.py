@@ -181,6 +181,11 @@ from funcgrad.numpy._ufuncs import (array_equal, array_equiv, divmod, float_powe
                                     fmod, frexp, gcd, i0, isneginf, isposinf, lcm, ldexp,
                                     modf, nextafter, spacing)
 
+from funcgrad.numpy._ufuncs import (bitwise_count, bitwise_left_shift,  # noqa: E402
+                                    bitwise_right_shift, left_shift, right_shift)
+from funcgrad.numpy._index_tricks import fromfunction  # noqa: E402
+from funcgrad.numpy._linalg import matvec, vecmat  # noqa: E402
+from funcgrad.numpy._real_numbers import iscomplex, isreal  # noqa: E402
 from funcgrad.numpy._functional import (apply_along_axis, apply_over_axes,  # noqa: E402
                                         vectorize)
 from funcgrad.numpy._histograms import (bartlett, blackman, hamming, hanning,  # noqa: E402
@@ -220,7 +225,15 @@ __all__ += [
     "trim_zeros",
     "bool", "int_", "uint", "double", "single", "floating", "integer", "number", "inexact",
     "signedinteger", "unsignedinteger", "generic",
+    "bitwise_left_shift", "bitwise_right_shift", "left_shift", "right_shift",
+    "bitwise_count", "fromfunction", "matvec", "vecmat", "iscomplex", "isreal",
+    "mgrid", "ogrid", "s_", "index_exp", "euler_gamma",
 ]
+
+# NumPy's grids and index expressions from static slices: NumPy's own objects, since they
+# make constant arrays (and tuples of slices) from Python numbers, nothing to trace
+mgrid, ogrid, s_, index_exp = _np.mgrid, _np.ogrid, _np.s_, _np.index_exp
+euler_gamma: float = _np.euler_gamma
 
 from funcgrad.numpy import _tracer_methods  # noqa: E402
 

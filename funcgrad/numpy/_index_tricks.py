@@ -40,6 +40,21 @@ def indices(dimensions, dtype=None, sparse=False):
     return tuple(grids) if sparse else fnp.stack(grids)
 
 
+def fromfunction(function, shape, *, dtype=float, **kwargs):
+    """``function`` called on the index grid of ``shape``, one array of coordinates per axis
+    in ``dtype`` (like numpy.fromfunction): ``function(*indices(shape, dtype), **kwargs)``.
+
+    Example:
+        >>> fnp.fromfunction(lambda i, j: i + 10 * j, (2, 3))
+        array([[ 0., 10., 20.],
+               [ 1., 11., 21.]])
+    """
+    if not callable(function):
+        raise FuncgradTypeError(f"fromfunction: the first argument must be a function, got "
+                                f"{type(function).__name__}")
+    return function(*indices(shape, dtype), **kwargs)
+
+
 def ix_(*args):
     """Open meshes from 1-D sequences (like numpy.ix_): ``a[ix_(rows, cols)]`` picks the
     cross product of ``rows`` and ``cols``. Boolean sequences become their indices (they

@@ -263,6 +263,38 @@ def vecdot(x1, x2, /, *, axis=-1):
     return dot_general(x1, x2, ((nb,), (nb,)), (tuple(range(nb)), tuple(range(nb))))
 
 
+def matvec(x1, x2, /):
+    """Matrix times vector over the last axes, ``(..., m, n) (..., n) -> (..., m)``,
+    broadcast over the rest (like numpy.matvec; real arrays, so no conjugation).
+
+    Example:
+        >>> fnp.matvec(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0]))
+        array([-1., -1.])
+    """
+    x1, x2 = _at_least("matvec", x1, 2, "matrix"), _at_least("matvec", x2, 1, "vector")
+    return matmul(x1, x2[..., None])[..., 0]
+
+
+def vecmat(x1, x2, /):
+    """Vector times matrix over the last axes, ``(..., n) (..., n, m) -> (..., m)``,
+    broadcast over the rest (like numpy.vecmat; real arrays, so no conjugation).
+
+    Example:
+        >>> fnp.vecmat(np.array([1.0, -1.0]), np.array([[1.0, 2.0], [3.0, 4.0]]))
+        array([-2., -2.])
+    """
+    x1, x2 = _at_least("vecmat", x1, 1, "vector"), _at_least("vecmat", x2, 2, "matrix")
+    return matmul(x1[..., None, :], x2)[..., 0, :]
+
+
+def _at_least(name, x, ndim, what):
+    x = array_arg(x)
+    if x.ndim < ndim:
+        raise ShapeError(f"{name}: the {what} operand needs at least {ndim} "
+                         f"ax{'es' if ndim > 1 else 'is'}, got shape {tuple(x.shape)}")
+    return x
+
+
 def einsum(subscripts, *operands, optimize=None):
     """Einstein summation (like numpy.einsum), contracted pairwise with dot_general. Also
     NumPy's sublist form ``einsum(a, [0, 1], b, [1], [0])``: each operand followed by its

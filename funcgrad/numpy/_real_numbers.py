@@ -93,3 +93,24 @@ def isrealobj(x) -> bool:
         True
     """
     return not iscomplexobj(x)
+
+
+def iscomplex(x):
+    """Where ``x`` has a non-zero imaginary part: nowhere, for real arrays (like
+    numpy.iscomplex).
+
+    Example:
+        >>> fnp.iscomplex(np.array([1.0, 2.0]))
+        array([False, False])
+    """
+    return zeros_like(array_arg(x, "x"), dtype=np.bool_)
+
+
+def isreal(x):
+    """Where ``x`` has a zero imaginary part: everywhere, for real arrays (like numpy.isreal).
+
+    Example:
+        >>> fnp.isreal(np.array([1.0, 2.0]))
+        array([ True,  True])
+    """
+    return ~iscomplex(x)

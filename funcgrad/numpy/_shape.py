@@ -551,32 +551,78 @@ def _pad_widths(pad_width, ndim):
     return [(int(lo), int(hi)) for lo, hi in widths]
 
 
-def pad(array, pad_width, mode="constant", constant_values=0):
-    """Pad an array (like numpy.pad): modes constant, edge, reflect, symmetric and wrap.
+# the keyword arguments each mode of pad takes, as NumPy's and JAX's modes do
+_PAD_OPTIONS = {"constant": {"constant_values"}, "edge": set(), "wrap": set(), "empty": set(),
+                "reflect": {"reflect_type"}, "symmetric": {"reflect_type"},
+                "linear_ramp": {"end_values"}, "maximum": {"stat_length"},
+                "minimum": {"stat_length"}, "mean": {"stat_length"}, "median": {"stat_length"}}
+
+
+def pad(array, pad_width, mode="constant", constant_values=None, *, stat_length=None,
+        end_values=None, reflect_type=None):
+    """Pad an array (like numpy.pad), in each of NumPy's modes but a callable one: 'constant'
+    (``constant_values``: a number, or numbers per side and axis as NumPy takes them),
+    'edge', 'reflect' and 'symmetric' (``reflect_type`` 'even'), 'wrap', 'empty' (zeros, as
+    JAX's), 'linear_ramp' (``end_values``: from these to the edge values), and 'maximum',
+    'minimum', 'mean' and 'median' (of the ``stat_length`` values at each end; the whole
+    axis by default). The padding's gradient flows to the values it was made from.
 
     Example:
         >>> fnp.pad(np.array([1.0, 2.0]), 1)
         array([0., 1., 2., 0.])
+        >>> fnp.pad(np.array([1.0, 2.0, 6.0]), (2, 1), mode="linear_ramp", end_values=(5, 0))
+        array([5., 3., 1., 2., 6., 0.])
+        >>> fnp.pad(np.array([1.0, 2.0, 6.0]), 1, mode="mean", stat_length=2)
+        array([1.5, 1. , 2. , 6. , 4. ])
     """
     a = array_arg(array)
     widths = _pad_widths(pad_width, a.ndim)
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         raise ShapeError(f"pad widths must be non-negative, got {pad_width}")
-    if mode == "constant":
-        if np.ndim(constant_values) != 0 or \
-                not isinstance(constant_values, (int, float, np.number)):
-            raise FuncgradTypeError("pad supports a single constant number as constant_values")
-        return sh.pad(a, [w[0] for w in widths], [w[1] for w in widths], [0] * a.ndim,
-                      a.dtype.type(constant_values))
-    if mode not in ("edge", "reflect", "symmetric", "wrap"):
-        raise FuncgradTypeError(f"pad mode {mode!r} is not supported")
+    if not isinstance(mode, str) or mode not in _PAD_OPTIONS:
+        raise FuncgradTypeError(f"pad mode {mode!r} is not supported: the modes are "
+                                f"{', '.join(map(repr, _PAD_OPTIONS))}")
+    given = {name for name, value in [("constant_values", constant_values),
+                                      ("stat_length", stat_length), ("end_values", end_values),
+                                      ("reflect_type", reflect_type)] if value is not None}
+    if given - _PAD_OPTIONS[mode]:
+        raise FuncgradValueError(f"pad mode {mode!r} takes no "
+                                 f"{', '.join(sorted(given - _PAD_OPTIONS[mode]))}")
+    if mode in ("constant", "empty"):
+        return _pad_constant(a, widths, 0 if constant_values is None else constant_values)
+    if reflect_type not in (None, "even"):
+        raise FuncgradValueError(f"pad: reflect_type {reflect_type!r} is not supported (only "
+                                 "'even')")
     for axis, (lo, hi) in enumerate(widths):
         if (lo or hi) and a.shape[axis] == 0:
             raise ShapeError(f"pad cannot extend the empty axis {axis} of {_describe(a)} in "
                              f"mode {mode!r}, only in mode 'constant'")
+    from funcgrad.numpy import _pad  # (its statistics are funcgrad.numpy's functions)
+    if mode == "linear_ramp":
+        return _pad.pad_linear_ramp(a, widths, end_values)
+    if mode in _pad.STATISTICS:
+        return _pad.pad_by_statistic(a, widths, mode, stat_length)
+    for axis, (lo, hi) in enumerate(widths):
         if lo or hi:  # where each padded element comes from, as NumPy's own pad says
             source = np.pad(np.arange(a.shape[axis]), (lo, hi), mode=mode)
             a = take(a, source, axis=axis)
+    return a
+
+
+def _pad_constant(a, widths, constant_values):
+    """Padding by numbers: one, or (before, after) pairs per axis as NumPy reads them, the
+    axes padded in order (a corner takes the value of the last axis through it, as NumPy's)."""
+    if isinstance(constant_values, (int, float, np.number)):
+        return sh.pad(a, [w[0] for w in widths], [w[1] for w in widths], [0] * a.ndim,
+                      a.dtype.type(constant_values))
+    from funcgrad.numpy._pad import as_pairs
+    for axis, ((lo, hi), values) in enumerate(zip(widths, as_pairs(constant_values, a.ndim,
+                                                                    "constant_values"))):
+        for width, value, side in ((lo, values[0], 0), (hi, values[1], 1)):
+            sides = [[0, 0] for _ in range(a.ndim)]
+            sides[axis][side] = width
+            a = sh.pad(a, [w[0] for w in sides], [w[1] for w in sides], [0] * a.ndim,
+                       a.dtype.type(value))
     return a
 
 

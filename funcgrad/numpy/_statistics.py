@@ -18,7 +18,14 @@ from funcgrad.numpy._reductions import argmax, argmin, cumprod, cumsum, max as m
 from funcgrad.numpy._sorting import argsort, searchsorted
 from funcgrad.numpy._util import array_arg, normalize_axes, normalize_axis, unsupported
 
-_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+# Hyndman and Fan's sample quantiles, as NumPy names them (its docs say which is which),
+# then NumPy's older ones. The continuous methods interpolate at index
+# n q + alpha + q (1 - alpha - beta) - 1 of the sorted values:
+_PLOTTING_POSITIONS = {"interpolated_inverted_cdf": (0, 1), "hazen": (0.5, 0.5),
+                       "weibull": (0, 0), "median_unbiased": (1 / 3.0, 1 / 3.0),
+                       "normal_unbiased": (3 / 8.0, 3 / 8.0)}
+_METHODS = ("inverted_cdf", "averaged_inverted_cdf", "closest_observation",
+            *_PLOTTING_POSITIONS, "linear", "lower", "higher", "nearest", "midpoint")
 
 
 def _scalar(x):
@@ -37,10 +44,7 @@ def _reduced_last(a, axes):
 
 
 def _check_q(q, scale, name, a):
-    """``q`` as an array; a Python number takes a float ``a``'s dtype, as in NumPy."""
-    dtype = getattr(a, "dtype", None)
-    if type(q) in (int, float) and dtype is not None and dtype.kind == "f":
-        q = np.asarray(q, dtype)
+    """``q`` as an array (floats; a Python number is float64, as NumPy computes with it)."""
     q = q if isinstance(q, Tracer) else np.asarray(q)
     if q.dtype.kind not in "biuf":
         raise FuncgradTypeError(f"{name}: q must be real numbers, got {q.dtype}")
@@ -49,16 +53,36 @@ def _check_q(q, scale, name, a):
     return q if isinstance(q, Tracer) or q.dtype.kind == "f" else q.astype(np.float64)
 
 
-def _lerp(below, above, gamma):
-    """NumPy's interpolation, exact at both ends: from ``above`` when nearer to it."""
+def _lerp(below, above, gamma, weak_q=False):
+    """NumPy's interpolation, exact at both ends: from ``above`` when nearer to it. After a
+    Python number q, the weights are rounded to the values' float dtype as NumPy's are (it
+    takes them as Python floats: 1 - gamma is rounded once, from float64)."""
     diff = above - below
-    return fnp.where(gamma >= 0.5, above - diff * (1 - gamma), below + diff * gamma)
+    near, far = gamma, 1 - gamma
+    if weak_q and diff.dtype.kind == "f":
+        near, far = near.astype(diff.dtype), far.astype(diff.dtype)
+    return fnp.where(gamma >= 0.5, above - diff * far, below + diff * near)
 
 
-def _order_statistics(values, order, position, n, method):
+def _virtual_index(method, q, n):
+    """Where in the sorted values ``method`` finds quantile ``q`` of ``n`` values: an index,
+    fractional between two order statistics, written as NumPy writes it (the same rounding)."""
+    if method in _PLOTTING_POSITIONS:
+        alpha, beta = _PLOTTING_POSITIONS[method]
+        return n * q + (alpha + q * (1 - alpha - beta)) - 1
+    if method in ("inverted_cdf", "averaged_inverted_cdf"):
+        return n * q - 1
+    if method == "closest_observation":
+        return n * q - 1 - 0.5
+    return q * (n - 1)
+
+
+def _order_statistics(values, order, position, n, method, weak_q):
     """The value at (fractional) ``position`` of ``values`` sorted along the last axis by
     ``order``, by ``method``; ``n`` is the count of elements it may reach (below the NaN
-    sorted last). Only the order statistics used are gathered (and get a gradient)."""
+    sorted last). Positions outside 0 .. n - 1 take the end values (clipped, as NumPy's).
+    Only the order statistics used are gathered (and get a gradient). ``weak_q``: q was a
+    Python number, whose result keeps the values' dtype (a float32 array's stays float32)."""
     last = fnp.maximum(n - 1, 0)
 
     def at(k):  # the k-th smallest, k broadcast against the quantiles' axes
@@ -66,19 +90,25 @@ def _order_statistics(values, order, position, n, method):
         return fnp.take_along_axis(values, fnp.take_along_axis(order, k, -1), -1)[..., 0]
 
     below = fnp.floor(position)
+    gamma = position - below
     if method == "lower":
         return at(below)
     if method == "higher":
         return at(fnp.ceil(position))
     if method == "nearest":
         return at(fnp.round(position))  # NumPy's: half to even
+    if method == "inverted_cdf":  # the first order statistic whose empirical CDF reaches q
+        return at(fnp.where(gamma == 0, below, below + 1))
+    if method == "closest_observation":  # the nearest one, at a tie the even one (1-based)
+        return at(fnp.where((gamma == 0) & (below % 2 == 1), below, below + 1))
     if method == "median":  # NumPy's median: the mean of the middle two (or the middle one
         # twice), so an infinite one gives inf where interpolating gives inf - inf = NaN
         return 0.5 * at(below) + 0.5 * at(fnp.ceil(position))
-    gamma = position - below
     if method == "midpoint":
         gamma = fnp.where(gamma == 0, 0.0, 0.5).astype(gamma.dtype)
-    return _lerp(at(below), at(below + 1), gamma)
+    elif method == "averaged_inverted_cdf":  # inverted_cdf, averaged where the CDF is flat
+        gamma = fnp.where(gamma == 0, 0.5, 1.0).astype(gamma.dtype)
+    return _lerp(at(below), at(below + 1), gamma, weak_q)
 
 
 def _method(name, method, interpolation):
@@ -89,7 +119,7 @@ def _method(name, method, interpolation):
     return method
 
 
-def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
+def _quantile(name, a, q, axis, method, keepdims, ignore_nan, weak_q=True):
     a = array_arg(a)
     if a.dtype.kind == "b":
         a = a.astype(np.float64)
@@ -104,11 +134,11 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
         n = fnp.sum(~fnp.isnan(flat), axis=-1).astype(q.dtype)
     else:
         n = flat.shape[-1]
-    position = fnp.broadcast_to(q[q_axes] * (n - 1) if q.ndim else q * (n - 1),
+    position = fnp.broadcast_to(_virtual_index(method, q[q_axes] if q.ndim else q, n),
                                 (*q.shape, *kept))
     with_q_axes = (1,) * q.ndim + flat.shape  # the quantiles' axes first
     result = _order_statistics(fnp.reshape(flat, with_q_axes), fnp.reshape(order, with_q_axes),
-                               position, n, method)
+                               position, n, method, weak_q)
     if a.dtype.kind == "f":  # a NaN in a slice (an all-NaN slice, ignoring them) gives NaN
         nan_slice = (n == 0) if ignore_nan else fnp.any(fnp.isnan(flat), axis=-1)
         result = fnp.where(nan_slice, np.nan, result)
@@ -122,9 +152,11 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None):
     """The ``q``-th quantiles of ``a`` over ``axis`` (like numpy.quantile; axis=None:
     all axes). ``q`` may be an array (its axes come first in the result) and traced.
-    Methods 'linear' (default), 'lower', 'higher', 'nearest', 'midpoint'. A NaN in a slice
-    gives NaN. The gradient goes to the order statistics used, by their interpolation
-    weights.
+    Every method of NumPy's: 'linear' (the default), 'lower', 'higher', 'nearest',
+    'midpoint', and Hyndman and Fan's 'inverted_cdf', 'averaged_inverted_cdf',
+    'closest_observation', 'interpolated_inverted_cdf', 'hazen', 'weibull',
+    'median_unbiased' and 'normal_unbiased'. A NaN in a slice gives NaN. The gradient goes to
+    the order statistics used, by their interpolation weights.
 
     Example:
         >>> fnp.quantile(np.array([1.0, 2.0, 4.0, 8.0]), np.array([0.25, 0.5]))
@@ -133,9 +165,9 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
         array([0.25, 0.75, 0.  , 0.  ])
     """
     unsupported("quantile", out=out, weights=weights)
-    q = _check_q(q, 1, "quantile", a)
+    weak, q = type(q) in (int, float), _check_q(q, 1, "quantile", a)
     method = _method("quantile", method, interpolation)
-    return _quantile("quantile", a, q, axis, method, keepdims, False)
+    return _quantile("quantile", a, q, axis, method, keepdims, False, weak)
 
 
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
@@ -147,9 +179,9 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
         array([2., 4.])
     """
     unsupported("percentile", out=out, weights=weights)
-    q = fnp.true_divide(_check_q(q, 100, "percentile", a), 100)
+    weak, q = type(q) in (int, float), fnp.true_divide(_check_q(q, 100, "percentile", a), 100)
     method = _method("percentile", method, interpolation)
-    return _quantile("percentile", a, q, axis, method, keepdims, False)
+    return _quantile("percentile", a, q, axis, method, keepdims, False, weak)
 
 
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
@@ -174,9 +206,9 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
         np.float64(2.0)
     """
     unsupported("nanquantile", out=out, weights=weights)
-    q = _check_q(q, 1, "nanquantile", a)
+    weak, q = type(q) in (int, float), _check_q(q, 1, "nanquantile", a)
     method = _method("nanquantile", method, interpolation)
-    return _quantile("nanquantile", a, q, axis, method, keepdims, True)
+    return _quantile("nanquantile", a, q, axis, method, keepdims, True, weak)
 
 
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
@@ -188,9 +220,9 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
         np.float64(5.0)
     """
     unsupported("nanpercentile", out=out, weights=weights)
-    q = fnp.true_divide(_check_q(q, 100, "nanpercentile", a), 100)
+    weak, q = type(q) in (int, float), fnp.true_divide(_check_q(q, 100, "nanpercentile", a), 100)
     method = _method("nanpercentile", method, interpolation)
-    return _quantile("nanpercentile", a, q, axis, method, keepdims, True)
+    return _quantile("nanpercentile", a, q, axis, method, keepdims, True, weak)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):

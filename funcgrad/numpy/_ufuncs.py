@@ -16,7 +16,7 @@ import numpy as np
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import aval_of
-from funcgrad.numpy._util import dtype_of, scalar_or_array, unsupported
+from funcgrad.numpy._util import array_arg, dtype_of, scalar_or_array, unsupported
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops.elementwise import power  # noqa: F401  (re-exported: a function already)
 
@@ -220,6 +220,14 @@ gcd = _ufunc(ew.gcd_p, "The greatest common divisor of |x1| and |x2| (integers)"
              "np.array([12, -20, 0]), 8", "array([4, 4, 8])")
 lcm = _ufunc(ew.lcm_p, "The least common multiple of |x1| and |x2| (integers)", _INTEGER,
              "np.array([12, -20, 0]), 8", "array([24, 40,  0])")
+left_shift = _ufunc(ew.left_shift_p, "``x1 << x2``: the bits of integer x1 shifted up by x2, "
+                    "wrapping around in the result's width (a count < 0 or >= the width "
+                    "gives 0)", _INTEGER, "np.array([1, 3, 64], np.uint8), 2",
+                    "array([ 4, 12,  0], dtype=uint8)")
+right_shift = _ufunc(ew.right_shift_p, "``x1 >> x2``: integer x1 shifted down by x2 bits, "
+                     "filling with its sign (x1 // 2 ** x2; a count < 0 or >= the width gives "
+                     "0, or -1 for a negative x1)", _INTEGER,
+                     "np.array([-16, 16], np.int8), 2", "array([-4,  4], dtype=int8)")
 
 abs = absolute  # noqa: A001
 true_divide = divide
@@ -228,6 +236,7 @@ mod = remainder
 acos, asin, atan, atan2, pow = arccos, arcsin, arctan, arctan2, power  # noqa: A001
 acosh, asinh, atanh = arccosh, arcsinh, arctanh
 bitwise_invert = bitwise_not = invert
+bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
 
 
 def positive(x):
@@ -631,3 +640,31 @@ def array_equiv(a1, a2):
     except ValueError:
         return np.False_
     return all_(equal(a1, a2))
+
+
+def bitwise_count(x, /):
+    """The number of 1 bits in each integer's absolute value, as uint8 (like
+    numpy.bitwise_count). Zero gradient: the result is an integer.
+
+    Example:
+        >>> fnp.bitwise_count(np.array([0, 7, -8, 255]))
+        array([0, 3, 1, 8], dtype=uint8)
+    """
+    x = array_arg(x, "x")
+    dtype = x.dtype
+    if dtype.kind == "b":
+        return ew.convert_element_type(x, np.dtype(np.uint8))
+    if dtype.kind not in "iu":
+        raise FuncgradTypeError(f"bitwise_count needs integers or booleans, got {dtype}")
+    unsigned = np.dtype(f"u{dtype.itemsize}")
+    v = ew.convert_element_type(ew.abs_p.bind(x) if dtype.kind == "i" else x, unsigned)
+    # the bits summed in pairs, then fours, then bytes; a multiply adds up the bytes
+    # (abs of the most negative integer is itself: read as unsigned, its one bit)
+    ones, width = (~np.zeros((), unsigned)), dtype.itemsize * 8
+
+    def mask(pattern):
+        return unsigned.type(ones // 255 * pattern)
+    v = v - (right_shift(v, 1) & mask(0x55))
+    v = (v & mask(0x33)) + (right_shift(v, 2) & mask(0x33))
+    v = (v + right_shift(v, 4)) & mask(0x0F)
+    return ew.convert_element_type(right_shift(v * mask(0x01), width - 8), np.dtype(np.uint8))

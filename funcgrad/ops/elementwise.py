@@ -438,6 +438,12 @@ nextafter_p = ufunc_primitive("nextafter", np.nextafter, None, call("np.nextafte
 spacing_p = ufunc_primitive("spacing", np.spacing, None, call("np.spacing({0})"))
 gcd_p = ufunc_primitive("gcd", np.gcd, None, call("np.gcd({0}, {1})"))
 lcm_p = ufunc_primitive("lcm", np.lcm, None, call("np.lcm({0}, {1})"))
+# bit shifts as NumPy's (and XLA's): a count < 0 or >= the width shifts every bit out, where
+# Numba's << and >> (LLVM's) are undefined; funcgrad.lax's shifts are made of these too
+left_shift_p = ufunc_primitive("left_shift", np.left_shift, None,
+                               call("fgm.left_shift({0}, {1})"))
+right_shift_p = ufunc_primitive("right_shift", np.right_shift, None,
+                                call("fgm.right_shift({0}, {1})"))
 
 
 # --- elementwise primitives that are not a single NumPy ufunc ---------------------------
@@ -580,6 +586,7 @@ logistic, erf, stop_gradient = logistic_p, erf_p, stop_gradient_p
 fabs, trunc, signbit, logaddexp2, copysign, heaviside = (fabs_p, trunc_p, signbit_p,
                                                       logaddexp2_p, copysign_p, heaviside_p)
 fmod, ldexp, nextafter, spacing, gcd, lcm = fmod_p, ldexp_p, nextafter_p, spacing_p, gcd_p, lcm_p
+left_shift, right_shift = left_shift_p, right_shift_p
 
 
 def where(condition, x, y):
