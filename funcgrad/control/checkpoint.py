@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 from funcgrad.control.call import linearized
 from funcgrad.control.subprogram import leaf_aval, trace_closed
+from funcgrad.core.arguments import check_function
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import Program
@@ -138,6 +139,7 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,
         array([[0.41997434, 0.41997434],
                [0.41997434, 0.41997434]])
     """
+    check_function(fun, "checkpoint")
     static = _static_argnums(static_argnums)
     if policy is not None and not callable(policy):
         raise FuncgradTypeError(f"checkpoint's policy must be a function (primitive, *avals, "

@@ -32,7 +32,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from funcgrad.core.arguments import FunctionArgs, name_of, positional
+from funcgrad.core.arguments import (FunctionArgs, check_arity, check_function, check_rules,
+                                     name_of, positional)
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline
 from funcgrad.core.primitive import Primitive
@@ -71,6 +72,7 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        check_function(fun, "custom_jvp")
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
         self.nondiff_argnums = tuple(sorted(nondiff_argnums))
@@ -79,6 +81,7 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
     def defjvp(self, jvp: Callable) -> Callable:
         """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (out, out_tangent)``;
         returns it, so it can be used as a decorator."""
+        check_rules(self.fun, "custom_jvp", "defjvp", jvp=jvp)
         self.jvp = jvp
         return jvp
 
@@ -94,6 +97,9 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
             >>> [float(g) for g in fg.grad(f, argnums=(0, 1))(0.0, 2.0)]
             [2.0, 0.0]
         """
+        check_rules(self.fun, "custom_jvp", "defjvps",
+                    **{f"rule {i}": r for i, r in enumerate(per_argument) if r is not None})
+
         def rule(*args):
             *nondiff, primals, tangents = args
             out = self.fun(*_merge(self.nondiff_argnums, nondiff, primals))
@@ -101,6 +107,8 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
             for fn, t in zip(per_argument, tangents):
                 if fn is None or _is_float0(t):
                     continue
+                check_arity(fn, 2 + len(primals), "the tangent, the output and the primals",
+                            f"a defjvps rule of custom_jvp function {name_of(self.fun)}")
                 term = fn(t, out, *primals)
                 total = term if total is None else total + term
             return out, (total if total is not None else out * 0.0)
@@ -149,6 +157,10 @@ def _is_float0(t) -> bool:
 
 def _trace_rules(f: custom_jvp, args, call: FunctionArgs):
     """Trace fun and the rule; return (operands..., params) for custom_jvp_call."""
+    check_arity(f.jvp, len(f.nondiff_argnums) + 2,
+                "the nondiff_argnums arguments, " * bool(f.nondiff_argnums) + "the primals "
+                "and the tangents, as two tuples", f"the JVP rule of custom_jvp function "
+                f"{name_of(f.fun)}")
     avals = call.avals()
     fun_prog, fun_consts = trace_flat(call.flat_function(), avals)
     out_avals = fun_prog.out_avals

@@ -41,7 +41,8 @@ from funcgrad.rules.lowering import Inline, lowerings
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.core.arguments import FunctionArgs, name_of, positional
+from funcgrad.core.arguments import (FunctionArgs, check_arity, check_function, check_rules,
+                                     name_of, positional)
 from funcgrad.tree import flatten, unflatten
 
 
@@ -64,6 +65,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named as JAX names it)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        check_function(fun, "custom_vjp")
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
         self.nondiff_argnums = tuple(sorted(nondiff_argnums))
@@ -73,6 +75,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named as JAX names it)
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         """Set the forward pass ``fwd(*args) -> (out, residuals)`` and the backward pass
         ``bwd(*nondiff_args, residuals, g) -> tuple of cotangents``."""
+        check_rules(self.fun, "custom_vjp", "defvjp", fwd=fwd, bwd=bwd)
         self.fwd, self.bwd = fwd, bwd
 
     def __get__(self, obj, objtype=None):  # decorating a method binds like a function
@@ -128,6 +131,11 @@ def _self_reference(call):
 
 def _trace_rules(f: custom_vjp, args, call: FunctionArgs):
     """Trace fun, fwd and bwd; return (operands..., params) for custom_vjp_call."""
+    name, nondiff = name_of(f.fun), "the nondiff_argnums arguments, " * bool(f.nondiff_argnums)
+    check_arity(f.fwd, len(args), f"the arguments of {name}",
+                f"the fwd rule of custom_vjp function {name}")
+    check_arity(f.bwd, len(f.nondiff_argnums) + 2, f"{nondiff}the residuals and the output "
+                "cotangent", f"the bwd rule of custom_vjp function {name}")
     avals, values = call.avals(), _values(call)
     fun_prog, fun_consts = trace_flat(call.flat_function(), avals, values)
     out_tree, n_out = call.out_tree, len(fun_prog.outvars)

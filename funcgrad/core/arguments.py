@@ -4,13 +4,14 @@ array leaves flattened, and the helpers that describe arguments in error message
 from __future__ import annotations
 
 import inspect
+import os
 import weakref
 from typing import Any
 
 import numpy as np
 import optree
 
-from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, user_location
 from funcgrad.tree import NAMESPACE, flatten, unflatten
 
 
@@ -230,3 +231,43 @@ def check_function(fun, transform: str):
     if not callable(fun):
         raise FuncgradTypeError(f"{transform} needs a function, got {type(fun).__name__} "
                                 f"{fun!r:.60}")
+
+
+def check_arity(fun, count: int, arguments: str, what: str) -> None:
+    """``what`` ("fori_loop's body_fun") will be called with ``count`` positional
+    ``arguments`` ("i, val"): say at once if ``fun`` cannot take them. Python's own
+    TypeError comes from inside the trace, naming neither the function's role nor the
+    user's line."""
+    try:
+        signature = inspect.signature(fun)
+    except (TypeError, ValueError):  # a builtin without one: the call will say
+        return
+    try:
+        signature.bind(*range(count))
+    except TypeError:
+        raise FuncgradTypeError(
+            f"{what} is called with {count} argument{'s' * (count != 1)} ({arguments}), but "
+            f"{describe_function(fun)} takes {signature}") from None
+
+
+def describe_function(fun) -> str:
+    """``name``, with where it is defined if it is Python code (a lambda has no other name).
+    ('line 3 of model.py', not 'model.py:3': an error message's 'file:line' is the user's
+    line it is about, see core/errors.py)."""
+    code = getattr(inspect.unwrap(fun), "__code__", None) if callable(fun) else None
+    if code is None:
+        return name_of(fun)
+    where = os.path.basename(code.co_filename)
+    if user_location() == f"{where}:{code.co_firstlineno}":  # (a lambda on the line named)
+        return name_of(fun)
+    return f"{name_of(fun)} (line {code.co_firstlineno} of {where})"
+
+
+def check_rules(fun, decorator: str, method: str, **rules) -> None:
+    """``f.defvjp(fwd, bwd)`` and the like were given functions, or say so when they are set
+    rather than when ``f`` is first differentiated."""
+    for role, rule in rules.items():
+        if not callable(rule):
+            raise FuncgradTypeError(f"{method} of {decorator} function {name_of(fun)}: its "
+                                    f"{role} must be a function, got {type(rule).__name__} "
+                                    f"{rule!r:.60}")

@@ -15,9 +15,7 @@ Example:
     10.0
 """
 
-from __future__ import annotations
-
-import builtins
+import builtins as _builtins  # (no __future__ import: its `annotations` would be public)
 from collections.abc import Callable as _Callable
 from collections.abc import Sequence as _Sequence
 
@@ -26,6 +24,7 @@ import numpy as _np
 from funcgrad.control import cond as _cond
 from funcgrad.control import loops as _loops
 from funcgrad.control import subprogram as _sub
+from funcgrad.core.arguments import check_arity as _check_arity
 from funcgrad.core.errors import FuncgradTypeError as _TypeError
 from funcgrad.core.errors import FuncgradValueError as _ValueError
 from funcgrad.core.errors import ShapeError as _ShapeError
@@ -84,7 +83,7 @@ def cond(pred, true_fun: _Callable, false_fun: _Callable, *operands):
         >>> float(fg.grad(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))(-0.5))  # -sin(-0.5)
         0.479425538604203
     """
-    _check_functions("cond", true_fun=true_fun, false_fun=false_fun)
+    _check_functions("cond", _operands(operands), true_fun=true_fun, false_fun=false_fun)
     aval = _sub.leaf_aval(pred, " (cond's predicate)")
     if aval.shape != ():
         raise _TypeError(f"cond's predicate must be a scalar, got {aval}: to choose "
@@ -107,7 +106,8 @@ def switch(index, branches: _Sequence[_Callable], *operands):
     branches = list(branches)
     if not branches:
         raise _TypeError("switch needs at least one branch")
-    _check_functions("switch", **{f"branch {i}": f for i, f in enumerate(branches)})
+    _check_functions("switch", _operands(operands),
+                     **{f"branch {i}": f for i, f in enumerate(branches)})
     aval = _sub.leaf_aval(index, " (switch's index)")
     if aval.shape != () or aval.dtype.kind not in "iub":
         raise _TypeError(f"switch's index must be an integer scalar, got {aval}")
@@ -115,13 +115,19 @@ def switch(index, branches: _Sequence[_Callable], *operands):
     return _branch(index, branches, operands, [f"branch {i}" for i in range(len(branches))])
 
 
-def _check_functions(primitive: str, **functions) -> None:
-    """A clear error, naming the argument, for one that is not a function: it would fail
-    deep inside the tracing, as ``'float' object is not callable``."""
+def _check_functions(primitive: str, arguments: tuple[int, str], **functions) -> None:
+    """A clear error, naming the argument, for one that is not a function, or not one of
+    as many arguments as it will be given (``arguments``: how many, and what they are): it
+    would fail deep inside the tracing, as ``'float' object is not callable``."""
     for name, f in functions.items():
         if not callable(f):
             raise _TypeError(f"{primitive}'s {name} must be a function, got "
                              f"{type(f).__name__} {f!r:.60}")
+        _check_arity(f, *arguments, f"{primitive}'s {name}")
+
+
+def _operands(operands) -> tuple[int, str]:
+    return len(operands), f"the operand{'s' * (len(operands) != 1)} after the functions"
 
 
 def _branch(index, funs, operands, names):
@@ -202,7 +208,7 @@ def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=
         >>> float(fg.grad(sqrt_newton)(2.0))  # 1 / (2 sqrt(2))
         0.35355339059327373
     """
-    _check_functions("while_loop", cond_fun=cond_fun, body_fun=body_fun)
+    _check_functions("while_loop", (1, "the loop value"), cond_fun=cond_fun, body_fun=body_fun)
     if max_steps is not None and (not isinstance(max_steps, (int, _np.integer))
                                   or max_steps < 0):
         raise _TypeError(f"max_steps must be a non-negative int, got {max_steps!r}")
@@ -241,7 +247,7 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
         >>> float(power(3.0, 4)), float(fg.grad(power)(3.0, 4))
         (81.0, 108.0)
     """
-    _check_functions("fori_loop", body_fun=body_fun)
+    _check_functions("fori_loop", (2, "the index and the loop value"), body_fun=body_fun)
     index = _fori_index(lower, upper)
     leaves, tree = _flatten(init_val)
 
@@ -262,7 +268,7 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
     if not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer):
         start = _np.asarray(lower, index.dtype)
         (_, val), _ = scan(lambda c, _: ((c[0] + 1, step(*c)), None), (start, init_val),
-                           None, length=builtins.max(int(upper) - int(lower), 0))
+                           None, length=_builtins.max(int(upper) - int(lower), 0))
         return val
     _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, step(*c)),
                         (_fnp.asarray(lower, index.dtype), init_val))
@@ -297,7 +303,7 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         >>> float(total), running
         (6.0, array([0., 1., 3., 6.]))
     """
-    _check_functions("scan", f=f)
+    _check_functions("scan", (2, "the carry and a slice of xs"), f=f)
     if not isinstance(unroll, (bool, int, _np.integer)) or unroll < 0:
         raise _ValueError(f"scan's unroll must be a bool or a non-negative integer (as JAX's), "
                           f"got {unroll!r}")
@@ -305,7 +311,7 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
     xs_leaves = _flatten(xs)[0]
     xs_leaves = _sub.strong_leaves(xs_leaves)
     length = _scan_length(xs_leaves, length)
-    x_avals = [_ShapedArray(a.shape[1:], a.dtype) for a in builtins.map(_sub.leaf_aval, xs_leaves)]
+    x_avals = [_ShapedArray(a.shape[1:], a.dtype) for a in _builtins.map(_sub.leaf_aval, xs_leaves)]
     in_tree = _flatten((init, xs))[1]
 
     def pair(carry, x):
@@ -371,7 +377,7 @@ def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax
         >>> lax.map(lambda row: fnp.sum(row ** 2), np.arange(6.0).reshape(3, 2), batch_size=2)
         array([ 1., 13., 41.])
     """
-    _check_functions("map", f=f)
+    _check_functions("map", (1, "a slice of xs"), f=f)
     if batch_size is None:
         return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, _np.integer)) \

@@ -1,0 +1,148 @@
+"""Errors from the transformations' and lax's function arguments (a non-callable, a function of
+the wrong number of arguments, branches of different types, pmap's options): each is a
+FuncgradError that says which function was wrong and names the user's line.
+
+The line an error must name is marked in this file with a comment ``# <- name``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+from funcgrad import lax
+
+SOURCE = Path(__file__).read_text().splitlines()
+
+
+def line_of(marker: str) -> str:
+    hits = [n for n, text in enumerate(SOURCE, 1) if text.rstrip().endswith(f"# <- {marker}")]
+    assert len(hits) == 1, marker
+    return f"{Path(__file__).name}:{hits[0]}"
+
+
+@contextlib.contextmanager
+def raises_at(error, marker, *fragments):
+    """The block raises ``error`` (a FuncgradError), whose message has every fragment and
+    ends by naming the marked line."""
+    with pytest.raises(error) as info:
+        yield info
+    message = str(info.value)
+    assert isinstance(info.value, fg.FuncgradError), repr(info.value)
+    assert message.endswith(f"(in {line_of(marker)})"), message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+# ---------------------------------------------------------------------------------------
+# Something that is not a function, refused when it is given rather than when it is called
+
+WRAPPERS = ["grad", "value_and_grad", "jit", "vmap", "pmap", "jacrev", "jacfwd", "hessian",
+            "checkpoint", "remat", "custom_vjp", "custom_jvp", "make_ir", "linearize"]
+
+
+@pytest.mark.parametrize("name", WRAPPERS)
+def test_a_transformation_of_a_non_function_is_refused_at_once(name):
+    wrapper = getattr(fg, name)
+    shown = "checkpoint" if name == "remat" else name  # (remat is checkpoint, as in JAX)
+    with raises_at(fg.FuncgradTypeError, "wrap", f"{shown} needs a function, got int"):
+        wrapper(3)  # <- wrap
+
+
+def test_transformations_that_call_at_once_refuse_a_non_function():
+    with raises_at(fg.FuncgradTypeError, "jvp", "jvp needs a function, got int 3"):
+        fg.jvp(3, (1.0,), (1.0,))  # <- jvp
+    with raises_at(fg.FuncgradTypeError, "vjp", "vjp needs a function, got int 3"):
+        fg.vjp(3, 1.0)  # <- vjp
+    with raises_at(fg.FuncgradTypeError, "eval_shape", "eval_shape needs a function"):
+        fg.eval_shape(3, 1.0)  # <- eval_shape
+
+
+def test_custom_rules_that_are_not_functions_are_refused_when_set():
+    f = fg.custom_vjp(lambda x: x)
+    with raises_at(fg.FuncgradTypeError, "defvjp", "defvjp of custom_vjp function <lambda>",
+                   "its bwd must be a function, got int 3"):
+        f.defvjp(lambda x: (x, None), 3)  # <- defvjp
+    g = fg.custom_jvp(lambda x: x)
+    with raises_at(fg.FuncgradTypeError, "defjvp", "its jvp must be a function, got str"):
+        g.defjvp("rule")  # <- defjvp
+
+
+# ---------------------------------------------------------------------------------------
+# A function of the wrong number of arguments: which one, what it is given, what it takes
+
+def one(a):
+    return a
+
+
+def two(a, b):
+    return a
+
+
+@pytest.mark.parametrize("marker, loop, role, given, takes", [
+    ("fori", lambda: lax.fori_loop(0, 3, one, 0.0),  # <- fori
+     "fori_loop's body_fun", "2 arguments (the index and the loop value)", "one (line"),
+    ("cond_fun", lambda: lax.while_loop(two, one, 0.0),  # <- cond_fun
+     "while_loop's cond_fun", "1 argument (the loop value)", "two (line"),
+    ("body_fun", lambda: lax.while_loop(one, two, 0.0),  # <- body_fun
+     "while_loop's body_fun", "1 argument", "takes (a, b)"),
+    ("scan", lambda: lax.scan(one, 0.0, np.ones(3)),  # <- scan
+     "scan's f", "2 arguments (the carry and a slice of xs)", "takes (a)"),
+    ("map", lambda: lax.map(two, np.ones(3)),  # <- map
+     "map's f", "1 argument (a slice of xs)", "takes (a, b)"),
+    ("cond", lambda: lax.cond(True, one, two, 1.0),  # <- cond
+     "cond's false_fun", "1 argument (the operand after the functions)", "takes (a, b)"),
+    ("switch", lambda: lax.switch(0, [two, one], 1.0, 2.0),  # <- switch
+     "switch's branch 1", "2 arguments (the operands after the functions)", "takes (a)"),
+])
+def test_a_function_of_the_wrong_arity_is_named(marker, loop, role, given, takes):
+    with raises_at(fg.FuncgradTypeError, marker, role, f"is called with {given}", takes):
+        loop()
+
+
+def test_the_wrong_arity_under_jit_names_the_line_of_the_loop():
+    def f(x):
+        return lax.fori_loop(0, 3, lambda i: i, x)  # <- jit arity
+    with raises_at(fg.FuncgradTypeError, "jit arity", "fori_loop's body_fun is called with 2 "
+                   "arguments", "but <lambda> takes (i)"):  # (defined on the line named)
+        fg.jit(f, compile="sync")(0.0)
+
+
+def test_functions_taking_any_number_of_arguments_are_not_refused():
+    assert lax.fori_loop(0, 3, lambda *args: args[1] + 1.0, 0.0) == 3.0
+    assert lax.cond(True, lambda *a: 1.0, lambda: 2.0) == 1.0
+    assert lax.scan(lambda c, x, scale=2.0: (c + scale * x, None), 0.0, np.ones(3))[0] == 6.0
+
+
+def test_custom_rules_of_the_wrong_arity_are_named():
+    f = fg.custom_vjp(lambda x, y: x * y)
+    f.defvjp(lambda x: (x, None), lambda res, g: (g, g))
+    with raises_at(fg.FuncgradTypeError, "fwd arity", "the fwd rule of custom_vjp function "
+                   "<lambda> is called with 2 arguments", "takes (x)"):
+        fg.grad(lambda x: f(x, 2.0))(1.0)  # <- fwd arity
+    f.defvjp(lambda x, y: (x * y, y), lambda g: (g, g))
+    with raises_at(fg.FuncgradTypeError, "bwd arity", "the bwd rule", "called with 2 "
+                   "arguments (the residuals and the output cotangent)", "takes (g)"):
+        fg.grad(lambda x: f(x, 2.0))(1.0)  # <- bwd arity
+    g = fg.custom_jvp(lambda x: x)
+    g.defjvp(lambda primals: primals)
+    with raises_at(fg.FuncgradTypeError, "jvp arity", "the JVP rule of custom_jvp function "
+                   "<lambda> is called with 2 arguments (the primals and the tangents"):
+        fg.jvp(g, (1.0,), (1.0,))  # <- jvp arity
+
+
+# ---------------------------------------------------------------------------------------
+# The public namespace of funcgrad.lax
+
+
+def test_lax_shows_only_its_api():
+    public = [n for n in dir(lax) if not n.startswith("_")]
+    assert sorted(public) == sorted(lax.__all__)
+    namespace: dict = {}
+    exec("from funcgrad.lax import *", namespace)
+    assert {"cond", "scan", "psum", "dynamic_slice"} <= namespace.keys()
+    assert not {"annotations", "builtins"} & namespace.keys()
