@@ -146,3 +146,32 @@ def test_lax_shows_only_its_api():
     exec("from funcgrad.lax import *", namespace)
     assert {"cond", "scan", "psum", "dynamic_slice"} <= namespace.keys()
     assert not {"annotations", "builtins"} & namespace.keys()
+
+
+# ---------------------------------------------------------------------------------------
+# Branches that return different types
+
+
+def test_branches_returning_an_int_and_a_float_are_refused_as_in_jax():
+    with raises_at(fg.FuncgradTypeError, "int float", "the branches of a cond must return the "
+                   "same types: false_fun returns f64[] but true_fun returns i64[]"):
+        lax.cond(True, lambda: 1, lambda: 1.0)  # <- int float
+    def branchy(p):
+        return lax.cond(p, lambda: 1, lambda: 1.0)  # <- jit int float
+    with raises_at(fg.FuncgradTypeError, "jit int float", "cond must return the same types"):
+        fg.jit(branchy, compile="sync")(True)
+    with raises_at(fg.FuncgradTypeError, "int f32", "true_fun returns i64[]", "f32[]"):
+        lax.cond(False, lambda x: 2, lambda x: x, np.float32(1))  # <- int f32
+    with raises_at(fg.FuncgradTypeError, "switch kinds", "the branches of a switch must return the "
+                   "same types: branch 0 returns f64[] but branch 2 returns i64[]"):
+        lax.switch(1, [lambda: 1.0, lambda: 2.0, lambda: 3])  # <- switch kinds
+    with raises_at(fg.FuncgradTypeError, "bool", "switch", "bool[]", "i64[]"):
+        lax.switch(0, [lambda x: x > 0, lambda x: 1], 1.0)  # <- bool
+
+
+def test_a_python_number_still_takes_the_dtype_of_its_kind_in_another_branch():
+    for run in (lambda f: f, lambda f: fg.jit(f, compile="sync")):
+        out = run(lambda p: lax.cond(p, lambda: 0.5, lambda: np.float32(2.0)))(True)
+        assert out == 0.5 and out.dtype == np.float32
+        out = run(lambda i: lax.switch(i, [lambda: 7, lambda: np.int8(1)]))(0)
+        assert out == 7 and out.dtype == np.int8

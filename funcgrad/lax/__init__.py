@@ -89,7 +89,7 @@ def cond(pred, true_fun: _Callable, false_fun: _Callable, *operands):
         raise _TypeError(f"cond's predicate must be a scalar, got {aval}: to choose "
                                 "elementwise, use lax.select or fnp.where")
     index = _fnp.asarray(pred if aval.dtype.kind == "b" else _fnp.not_equal(pred, 0), _np.int32)
-    return _branch(index, (false_fun, true_fun), operands, ("false_fun", "true_fun"))
+    return _branch("cond", index, (false_fun, true_fun), operands, ("false_fun", "true_fun"))
 
 
 def switch(index, branches: _Sequence[_Callable], *operands):
@@ -112,7 +112,8 @@ def switch(index, branches: _Sequence[_Callable], *operands):
     if aval.shape != () or aval.dtype.kind not in "iub":
         raise _TypeError(f"switch's index must be an integer scalar, got {aval}")
     index = _fnp.clip(_fnp.asarray(index, _np.int32), 0, len(branches) - 1)
-    return _branch(index, branches, operands, [f"branch {i}" for i in range(len(branches))])
+    return _branch("switch", index, branches, operands,
+                   [f"branch {i}" for i in range(len(branches))])
 
 
 def _check_functions(primitive: str, arguments: tuple[int, str], **functions) -> None:
@@ -130,11 +131,11 @@ def _operands(operands) -> tuple[int, str]:
     return len(operands), f"the operand{'s' * (len(operands) != 1)} after the functions"
 
 
-def _branch(index, funs, operands, names):
+def _branch(primitive, index, funs, operands, names):
     leaves, in_tree = _flatten(operands)
     avals = [_sub.leaf_aval(x) for x in leaves]
     traced = [_sub.trace_closed(f, in_tree, avals, name) for f, name in zip(funs, names)]
-    target, tree = _joined_outputs(traced, names)
+    target, tree = _joined_outputs(primitive, traced, names)
     traced = [t if _exact(t.out_avals, target) else
               _sub.trace_closed(f, in_tree, avals, name, target, tree)
               for t, f, name in zip(traced, funs, names)]
@@ -153,27 +154,27 @@ def _exact(avals, target) -> bool:
     return [(a.shape, a.dtype) for a in avals] == [(a.shape, a.dtype) for a in target]
 
 
-def _joined_outputs(traced, names):
+def _joined_outputs(primitive, traced, names):
     """The output types all branches must have: a Python number in one branch takes the
-    dtype of the array in another, as in arithmetic, if it fits (a float never becomes an
-    int); any other difference is an error."""
+    dtype of the array in another of its kind (a Python float a float32's); any other
+    difference is an error, an int against a float included, as in JAX."""
     first = traced[0]
     for t, name in zip(traced[1:], names[1:]):
         if t.out_tree != first.out_tree:
-            raise _branches_differ(first, names[0], t, name)
+            raise _branches_differ(primitive, first, names[0], t, name)
     target = [next((t.out_avals[k] for t in traced if not t.out_avals[k].weak_type), aval)
               for k, aval in enumerate(first.out_avals)]
     for t, name in zip(traced, names):
-        if not all(a.shape == b.shape and _sub.takes_dtype(a, b.dtype)
-                   for a, b in zip(t.out_avals, target)):
+        if not all(a.shape == b.shape and a.dtype.kind == b.dtype.kind
+                   and _sub.takes_dtype(a, b.dtype) for a, b in zip(t.out_avals, target)):
             other = 1 if t is first else 0  # (the first branch may be the odd one out)
-            raise _branches_differ(traced[other], names[other], t, name)
+            raise _branches_differ(primitive, traced[other], names[other], t, name)
     return target, first.out_tree
 
 
-def _branches_differ(a, a_name, b, b_name):
-    return _TypeError(f"the branches of a cond must return the same types: {a_name} returns "
-                      f"{_sub.describe(a.out_tree, a.out_avals)} but {b_name} returns "
+def _branches_differ(primitive, a, a_name, b, b_name):
+    return _TypeError(f"the branches of a {primitive} must return the same types: {a_name} "
+                      f"returns {_sub.describe(a.out_tree, a.out_avals)} but {b_name} returns "
                       f"{_sub.describe(b.out_tree, b.out_avals)}")
 
 
