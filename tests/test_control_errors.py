@@ -175,3 +175,27 @@ def test_a_python_number_still_takes_the_dtype_of_its_kind_in_another_branch():
         assert out == 0.5 and out.dtype == np.float32
         out = run(lambda i: lax.switch(i, [lambda: 7, lambda: np.int8(1)]))(0)
         assert out == 7 and out.dtype == np.int8
+
+
+# ---------------------------------------------------------------------------------------
+# pmap's errors speak of pmap (it is jit of vmap inside)
+
+
+def test_pmap_errors_say_pmap():
+    def add(x, y):
+        return x + y
+    with raises_at(fg.ShapeError, "pmap axis", "pmap of add: in_axes maps axis 2 of argument "
+                   "0 (x) of add, which has shape (3,)"):
+        fg.pmap(add, in_axes=2)(np.ones(3), np.ones(3))  # <- pmap axis
+    with raises_at(fg.ShapeError, "pmap sizes", "pmap of add: the mapped axes have different "
+                   "sizes: argument 0 (x) of add has size 3", "argument 1 (y) of add has size 2"):
+        fg.pmap(add)(np.ones(3), np.ones(2))  # <- pmap sizes
+    with raises_at(fg.FuncgradTypeError, "pmap spec", "pmap's in_axes must hold ints"):
+        fg.pmap(add, in_axes="x")(np.ones(3), np.ones(3))  # <- pmap spec
+    with raises_at(fg.ShapeError, "pmap out", "pmap of add: out_axes puts the batch axis"):
+        fg.pmap(add, out_axes=3)(np.ones(3), np.ones(3))  # <- pmap out
+    scaled = fg.pmap(lambda k, x: k * x, in_axes=(None, 1), static_broadcasted_argnums=0)
+    with raises_at(fg.ShapeError, "pmap static", "pmap of <lambda>: in_axes maps axis 1"):
+        scaled(2.0, np.ones(3))  # <- pmap static
+    with raises_at(fg.ShapeError, "vmap sizes", "vmap of add: the mapped axes"):
+        fg.vmap(add)(np.ones(3), np.ones(2))  # <- vmap sizes
