@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import funcgrad as fg
+import funcgrad.numpy as fnp
 from funcgrad import lax
 
 SOURCE = Path(__file__).read_text().splitlines()
@@ -199,3 +200,23 @@ def test_pmap_errors_say_pmap():
         scaled(2.0, np.ones(3))  # <- pmap static
     with raises_at(fg.ShapeError, "vmap sizes", "vmap of add: the mapped axes"):
         fg.vmap(add)(np.ones(3), np.ones(2))  # <- vmap sizes
+
+
+# ---------------------------------------------------------------------------------------
+# Integers to negative integer powers (docs/sharp-bits.md, "dtypes follow NumPy 2")
+
+
+def test_a_constant_negative_integer_power_names_the_line_in_both_tiers():
+    with pytest.raises(ValueError, match="Integers to negative integer powers"):
+        np.power(np.array([2, 3]), -1)  # (NumPy's refusal)
+
+    def reciprocal(x):
+        return x ** -1  # <- power
+    for tier in (fg.jit(reciprocal), fg.jit(reciprocal, compile="sync"), fg.vmap(reciprocal)):
+        with raises_at(fg.FuncgradValueError, "power", "integers to negative integer powers "
+                       "are not allowed (exponent -1)"):
+            tier(np.array([2, 3], np.int32))
+    with raises_at(fg.FuncgradValueError, "integer_pow", "negative integer powers"):
+        fg.jit(lambda x: lax.integer_pow(x, -2), compile="sync")(np.int32(2))  # <- integer_pow
+    with raises_at(fg.FuncgradValueError, "fnp.power", "(exponent -3)"):  # eagerly
+        fnp.power(np.arange(3), np.array([1, 2, -3]))  # <- fnp.power
