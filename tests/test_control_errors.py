@@ -220,3 +220,53 @@ def test_a_constant_negative_integer_power_names_the_line_in_both_tiers():
         fg.jit(lambda x: lax.integer_pow(x, -2), compile="sync")(np.int32(2))  # <- integer_pow
     with raises_at(fg.FuncgradValueError, "fnp.power", "(exponent -3)"):  # eagerly
         fnp.power(np.arange(3), np.array([1, 2, -3]))  # <- fnp.power
+
+
+# ---------------------------------------------------------------------------------------
+# Further errors of this area that named an internal function, or none
+
+
+def test_what_a_function_returned_is_described_not_called_a_tracer():
+    with raises_at(fg.FuncgradTypeError, "scan pair", "scan's f must return a pair (carry, y), "
+                   "but it returned a single array (f64[])"):
+        lax.scan(lambda c, x: c + x, 0.0, np.ones(3))  # <- scan pair
+    f = fg.custom_vjp(lambda x: x)
+    f.defvjp(lambda x: x, lambda res, g: (g,))
+    with raises_at(fg.FuncgradTypeError, "fwd pair", "must return a pair (output, residuals), "
+                   "but it returned a single array (f64[])"):
+        fg.grad(f)(1.0)  # <- fwd pair
+    f.defvjp(lambda x: (x, None), lambda res, g: g)
+    with raises_at(fg.FuncgradTypeError, "bwd tuple", "must return a tuple of 1 cotangent, one "
+                   "per differentiable argument, but it returned a single array (f64[])"):
+        fg.grad(f)(1.0)  # <- bwd tuple
+    with raises_at(fg.FuncgradTypeError, "jacrev aux", "has_aux=True needs <lambda> to return a "
+                   "pair (output, aux)"):  # (it named jacrev's internal 'partial')
+        fg.jacrev(lambda x: x, has_aux=True)(np.ones(2))  # <- jacrev aux
+
+
+def test_nondiff_argnums_errors_say_nondiff_argnums():
+    with raises_at(fg.FuncgradTypeError, "nondiff type", "custom_vjp of <lambda>: "
+                   "nondiff_argnums must be non-negative ints", "got 'a'"):
+        fg.custom_vjp(lambda x: x, nondiff_argnums="a")  # <- nondiff type
+    with raises_at(fg.FuncgradTypeError, "nondiff negative", "got (-1,)"):
+        fg.custom_jvp(lambda n, x: x, nondiff_argnums=(-1,))  # <- nondiff negative
+    g = fg.custom_jvp(lambda x: x, nondiff_argnums=(2,))
+    with raises_at(fg.FuncgradTypeError, "nondiff range", "custom_jvp function <lambda> has "
+                   "nondiff_argnums=(2,), but was called with 1 positional argument"):
+        fg.grad(g)(1.0)  # <- nondiff range
+
+
+def test_scan_and_map_arguments_are_checked_in_their_own_names():
+    with raises_at(fg.ShapeError, "map sizes", "map's xs disagree on the number of steps: 3 "
+                   "for xs leaf 0 (f64[3]), 2 for xs leaf 1 (f64[2])"):
+        lax.map(lambda x: x[0] + x[1], (np.ones(3), np.ones(2)))  # <- map sizes
+    with raises_at(fg.FuncgradTypeError, "map output", "output 0 of map's f"):
+        lax.map(lambda x: "label", np.ones(3))  # <- map output
+    with raises_at(fg.FuncgradTypeError, "scan length", "scan's length must be an int", "2.5"):
+        lax.scan(lambda c, x: (c, x), 0.0, None, length=2.5)  # <- scan length
+    with raises_at(fg.FuncgradTypeError, "switch seq", "switch's branches must be a sequence "
+                   "of functions, got function"):
+        lax.switch(0, lambda: 1.0)  # <- switch seq
+    with raises_at(fg.FuncgradTypeError, "max_steps", "while_loop's max_steps must be a "
+                   "non-negative int, got -1"):
+        lax.while_loop(lambda c: c < 3, lambda c: c + 1, 0, max_steps=-1)  # <- max_steps

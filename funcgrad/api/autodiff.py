@@ -31,7 +31,8 @@ from funcgrad.core.types import is_float
 from funcgrad.core.version import __version__, check_version
 from funcgrad.dtypes import Float0Array, float0, float0_zeros
 from funcgrad.rules import is_differentiable
-from funcgrad.core.arguments import FunctionArgs, check_function, name_of, normalize_argnums
+from funcgrad.core.arguments import (FunctionArgs, check_function, describe_value, name_of,
+                                     normalize_argnums)
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
 from funcgrad.tree import map as fg_tree_map
 from funcgrad.transforms.reverse import (COTANGENT_INPUT, adjoint, backward_with_values,
@@ -230,14 +231,8 @@ def _with_aux_check(fun, has_aux):
     def split_aux(*args, **kwargs):
         out = fun(*args, **kwargs)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            if isinstance(out, (tuple, list)):
-                got = f"a {type(out).__name__} of length {len(out)}"
-            elif isinstance(out, (Tracer, np.ndarray, np.generic, float, int)):
-                got = f"a single array ({getattr(out, 'aval', '') or np.shape(out)})"
-            else:
-                got = f"a {type(out).__name__}"
             raise FuncgradTypeError(f"has_aux=True needs {name_of(fun)} to return a pair "
-                                    f"(output, aux), but it returned {got}")
+                                    f"(output, aux), but it returned {describe_value(out)}")
         return out[0], out[1]
     return split_aux
 
@@ -646,6 +641,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                 full[i] = x
             return fun(*full, **kwargs)
 
+        partial.__name__ = name_of(fun)  # (what vjp's errors call it)
         result = vjp(partial, *(args[i] for i in unique), has_aux=has_aux)
         out, pullback = result[0], result[1]
         out_leaves, out_tree = flatten(out)

@@ -32,8 +32,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from funcgrad.core.arguments import (FunctionArgs, check_arity, check_function, check_rules,
-                                     name_of, positional)
+from funcgrad.core.arguments import (FunctionArgs, check_arity, check_function,
+                                     check_nondiff_range, check_rules, describe_value, name_of,
+                                     nondiff_argnums_of, positional)
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline
 from funcgrad.core.primitive import Primitive
@@ -75,7 +76,7 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
         check_function(fun, "custom_jvp")
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
-        self.nondiff_argnums = tuple(sorted(nondiff_argnums))
+        self.nondiff_argnums = nondiff_argnums_of(fun, nondiff_argnums, "custom_jvp")
         self.jvp: Callable | None = None
 
     def defjvp(self, jvp: Callable) -> Callable:
@@ -119,6 +120,7 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
 
     def __call__(self, *args, **kwargs):
         args = positional(self.fun, args, kwargs, "custom_jvp")
+        check_nondiff_range(self.fun, self.nondiff_argnums, len(args), "custom_jvp")
         call = FunctionArgs(self.fun, args, {}, self.nondiff_argnums)
         if current_trace() is None and not any(isinstance(x, Tracer) for x in call.leaves):
             return self.fun(*args)  # nothing is being traced: just compute
@@ -194,7 +196,7 @@ def _flat_rule(f, args, call, avals, floats, out_avals):
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise FuncgradTypeError(
                 f"the JVP rule of custom_jvp function {name_of(f.fun)} must return a pair "
-                f"(output, output_tangent), but it returned {type(result).__name__}")
+                f"(output, output_tangent), but it returned {describe_value(result)}")
         out_leaves, out_tree = flatten(result[0])
         t_leaves, t_tree = flatten(result[1])
         if out_tree != call.out_tree or t_tree != call.out_tree:

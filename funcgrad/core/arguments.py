@@ -271,3 +271,32 @@ def check_rules(fun, decorator: str, method: str, **rules) -> None:
             raise FuncgradTypeError(f"{method} of {decorator} function {name_of(fun)}: its "
                                     f"{role} must be a function, got {type(rule).__name__} "
                                     f"{rule!r:.60}")
+
+
+def nondiff_argnums_of(fun, nums, decorator: str) -> tuple[int, ...]:
+    """custom_vjp's and custom_jvp's ``nondiff_argnums``, sorted, or a clear error: a
+    negative one would be taken for no argument (JAX's rules misread it too)."""
+    items = (nums,) if isinstance(nums, int) else nums
+    if not isinstance(items, (tuple, list)) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in items):
+        raise FuncgradTypeError(f"{decorator} of {name_of(fun)}: nondiff_argnums must be "
+                                f"non-negative ints (positions of arguments), got {nums!r}")
+    return tuple(sorted(set(items)))
+
+
+def check_nondiff_range(fun, nondiff_argnums, count: int, decorator: str) -> None:
+    if nondiff_argnums and nondiff_argnums[-1] >= count:
+        raise FuncgradTypeError(
+            f"{decorator} function {name_of(fun)} has nondiff_argnums={nondiff_argnums}, but "
+            f"was called with {count} positional argument{'s' * (count != 1)}")
+
+
+def describe_value(value) -> str:
+    """What a user's function returned, for an error saying it should have returned something
+    else: 'a tuple of length 3', 'a single array (f64[2])' (a traced one is no 'Tracer' to
+    the user), 'a str'."""
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if hasattr(value, "aval") or isinstance(value, (np.ndarray, np.generic, float, int)):
+        return f"a single array ({getattr(value, 'aval', '') or np.shape(value)})"
+    return f"a {type(value).__name__}"

@@ -25,6 +25,7 @@ from funcgrad.control import cond as _cond
 from funcgrad.control import loops as _loops
 from funcgrad.control import subprogram as _sub
 from funcgrad.core.arguments import check_arity as _check_arity
+from funcgrad.core.arguments import describe_value as _describe_value
 from funcgrad.core.errors import FuncgradTypeError as _TypeError
 from funcgrad.core.errors import FuncgradValueError as _ValueError
 from funcgrad.core.errors import ShapeError as _ShapeError
@@ -103,6 +104,9 @@ def switch(index, branches: _Sequence[_Callable], *operands):
         >>> [float(f(i, 0.0)) for i in (0, 1, 2, 7)]
         [0.0, 1.0, -0.0, -0.0]
     """
+    if not isinstance(branches, _Sequence):
+        raise _TypeError(f"switch's branches must be a sequence of functions, got "
+                         f"{type(branches).__name__} {branches!r:.60}")
     branches = list(branches)
     if not branches:
         raise _TypeError("switch needs at least one branch")
@@ -212,7 +216,8 @@ def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=
     _check_functions("while_loop", (1, "the loop value"), cond_fun=cond_fun, body_fun=body_fun)
     if max_steps is not None and (not isinstance(max_steps, (int, _np.integer))
                                   or max_steps < 0):
-        raise _TypeError(f"max_steps must be a non-negative int, got {max_steps!r}")
+        raise _TypeError(f"while_loop's max_steps must be a non-negative int, got "
+                         f"{max_steps!r}")
     leaves, tree = _flatten(init_val)
     args_tree = _flatten((init_val,))[1]
 
@@ -308,26 +313,31 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
     if not isinstance(unroll, (bool, int, _np.integer)) or unroll < 0:
         raise _ValueError(f"scan's unroll must be a bool or a non-negative integer (as JAX's), "
                           f"got {unroll!r}")
+    return _scan(f, init, xs, length, reverse, "scan")
+
+
+def _scan(f, init, xs, length, reverse, name: str):
+    """scan, its errors naming ``name`` (map is a scan too)."""
     init_leaves, carry_tree = _flatten(init)
     xs_leaves = _flatten(xs)[0]
     xs_leaves = _sub.strong_leaves(xs_leaves)
-    length = _scan_length(xs_leaves, length)
+    length = _scan_length(xs_leaves, length, name)
     x_avals = [_ShapedArray(a.shape[1:], a.dtype) for a in _builtins.map(_sub.leaf_aval, xs_leaves)]
     in_tree = _flatten((init, xs))[1]
 
     def pair(carry, x):
         out = f(carry, x)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise _TypeError(f"scan's f must return a pair (carry, y), got "
-                                    f"{type(out).__name__}")
+            raise _TypeError(f"{name}'s f must return a pair (carry, y), but it returned "
+                             f"{_describe_value(out)}")
         return out
 
     def new_carry(avals):
         traced = _sub.trace_closed(lambda c, x: pair(c, x)[0], in_tree, [*avals, *x_avals],
-                                   "scan's f")
+                                   f"{name}'s f")
         return traced.out_avals if traced.out_tree == carry_tree else None
 
-    init_leaves = _sub.carry_leaves(init_leaves, new_carry, " (scan's init)")
+    init_leaves = _sub.carry_leaves(init_leaves, new_carry, f" ({name}'s init)")
     carry_avals = [_sub.leaf_aval(x) for x in init_leaves]
     found = []
 
@@ -335,34 +345,38 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         out = pair(carry, x)
         new_leaves, new_tree = _flatten(out[0])
         new_leaves = _sub.coerce(new_leaves, new_tree, carry_avals, carry_tree,
-                            "scan's f (its new carry)")
+                            f"{name}'s f (its new carry)")
         y_leaves, y_tree = _flatten(out[1])
         found.append(y_tree)
         return [*new_leaves, *y_leaves]
 
-    body = _sub.trace_closed(step, in_tree, [*carry_avals, *x_avals], "scan's f")
+    body = _sub.trace_closed(step, in_tree, [*carry_avals, *x_avals], f"{name}'s f")
     outs = _loops.scan(body.consts, init_leaves, xs_leaves, body=body.program, length=length,
                        reverse=reverse)
     n = len(init_leaves)
     return _unflatten(carry_tree, outs[:n]), _unflatten(found[0], outs[n:])
 
 
-def _scan_length(xs_leaves, length) -> int:
-    lengths = set()
-    for x in xs_leaves:
-        aval = _sub.leaf_aval(x, " (scan's xs)")
+def _scan_length(xs_leaves, length, name: str) -> int:
+    lengths = {}
+    for i, x in enumerate(xs_leaves):
+        aval = _sub.leaf_aval(x, f" ({name}'s xs)")
         if not aval.shape:
-            raise _ShapeError(f"scan's xs must have a leading axis to scan over, got {aval}")
-        lengths.add(aval.shape[0])
+            raise _ShapeError(f"{name}'s xs must have a leading axis to scan over, got {aval}")
+        lengths.setdefault(aval.shape[0], f"xs leaf {i} ({aval})")
     if length is not None:
-        if int(length) < 0:  # (without ys it would run no step, silently)
-            raise _ShapeError(f"scan's length must be non-negative, got {length!r}")
-        lengths.add(int(length))
+        if not isinstance(length, (int, _np.integer)) or isinstance(length, bool):
+            raise _TypeError(f"{name}'s length must be an int (a number of steps, known when "
+                             f"tracing), got {length!r}")
+        if length < 0:  # (without ys it would run no step, silently)
+            raise _ShapeError(f"{name}'s length must be non-negative, got {length!r}")
+        lengths.setdefault(int(length), f"length={length}")
     if len(lengths) != 1:
-        raise _ShapeError("scan needs xs or a length" if not lengths else
-                         f"scan's xs and length disagree on the number of steps: "
-                         f"{sorted(lengths)}")
-    return lengths.pop()
+        raise _ShapeError(f"{name} needs xs or a length" if not lengths else
+                          f"{name}'s xs{' and length' * (length is not None)} disagree on "
+                          "the number of steps: "
+                          + ", ".join(f"{n} for {what}" for n, what in lengths.items()))
+    return next(iter(lengths))
 
 
 def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax.lax.map)
@@ -380,13 +394,13 @@ def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax
     """
     _check_functions("map", (1, "a slice of xs"), f=f)
     if batch_size is None:
-        return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
+        return _scan(lambda carry, x: (carry, f(x)), (), xs, None, False, "map")[1]
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, _np.integer)) \
             or batch_size < 1:
         raise _ValueError(f"map's batch_size must be a positive integer, got {batch_size!r}")
     from funcgrad.api.batching import vmap  # (the API layer, above this one)
     leaves, tree = _flatten(xs)
-    n = _scan_length(leaves, None)
+    n = _scan_length(leaves, None, "map")
     whole = n - n % batch_size
     parts = []
     if whole or not n:  # the loop over batches: map of the vmapped f over (steps,
