@@ -270,3 +270,17 @@ def test_scan_and_map_arguments_are_checked_in_their_own_names():
     with raises_at(fg.FuncgradTypeError, "max_steps", "while_loop's max_steps must be a "
                    "non-negative int, got -1"):
         lax.while_loop(lambda c: c < 3, lambda c: c + 1, 0, max_steps=-1)  # <- max_steps
+
+
+def test_an_integer_tangent_for_a_float_output_is_refused_as_in_jax():
+    """It cut the tangent's dependence on the input tangents: jvp gave 3.0 where grad gave
+    0.0, and a rule returning 0 made jvp's tangent an int64."""
+    f = fg.custom_jvp(lambda x: x * 3.0)
+    f.defjvp(lambda p, t: (p[0] * 3.0, (t[0] * 3.0).astype(np.int64)))
+    message = "returned an integer tangent (int64) for a float output (f64[])"
+    with raises_at(fg.FuncgradTypeError, "int tangent grad", message):
+        fg.grad(f)(1.0)  # <- int tangent grad
+    with raises_at(fg.FuncgradTypeError, "int tangent jvp", message):
+        fg.jvp(f, (1.0,), (1.0,))  # <- int tangent jvp
+    f.defjvp(lambda p, t: (p[0] * 3.0, 0.0))  # no derivative, said in a float
+    assert fg.jvp(f, (1.0,), (1.0,))[1] == 0.0 and fg.grad(f)(1.0) == 0.0

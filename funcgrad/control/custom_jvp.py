@@ -209,6 +209,13 @@ def _flat_rule(f, args, call, avals, floats, out_avals):
                 raise ShapeError(
                     f"the JVP rule of custom_jvp function {name_of(f.fun)} returned a tangent "
                     f"of shape {tuple(np.shape(t))} for an output of shape {aval.shape}")
+            if is_float(aval.dtype) and not is_float(np.result_type(t)):
+                # (an integer tangent cuts its dependence on the input tangents: grad was 0
+                # where jvp was not; JAX refuses it too)
+                raise FuncgradTypeError(
+                    f"the JVP rule of custom_jvp function {name_of(f.fun)} returned an integer "
+                    f"tangent ({np.result_type(t)}) for a float output ({aval}); return a float "
+                    "one, 0.0 for none")
         return [*out_leaves, *(_as_output_tangent(t, a) for t, a in zip(t_leaves, out_avals))]
     return rule
 
