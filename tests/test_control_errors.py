@@ -284,3 +284,27 @@ def test_an_integer_tangent_for_a_float_output_is_refused_as_in_jax():
         fg.jvp(f, (1.0,), (1.0,))  # <- int tangent jvp
     f.defjvp(lambda p, t: (p[0] * 3.0, 0.0))  # no derivative, said in a float
     assert fg.jvp(f, (1.0,), (1.0,))[1] == 0.0 and fg.grad(f)(1.0) == 0.0
+
+
+# ---------------------------------------------------------------------------------------
+# A transformed function called with arguments its function does not take
+
+
+def test_a_call_with_arguments_the_function_does_not_take_names_the_line():
+    def f(x):
+        return x * 2.0
+    for transformed in (fg.jit(f), fg.grad(f), fg.vmap(f), fg.checkpoint(f)):
+        with raises_at(fg.FuncgradTypeError, "too many", "f (line", "was called with 2 "
+                       "positional arguments, but it takes (x): too many positional arguments"):
+            transformed(np.ones(2), np.ones(2))  # <- too many
+    with raises_at(fg.FuncgradTypeError, "keyword", "keyword arguments ['y']", "takes (x)"):
+        fg.jit(f)(1.0, y=2.0)  # <- keyword
+
+
+def test_a_type_error_inside_the_function_is_left_as_python_raised_it():
+    def f(x):
+        raise TypeError("the function's own")
+    for transformed in (fg.jit(f), fg.grad(f), fg.checkpoint(f)):
+        with pytest.raises(TypeError) as info:
+            transformed(1.0)
+        assert type(info.value) is TypeError and str(info.value) == "the function's own"

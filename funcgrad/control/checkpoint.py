@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 from funcgrad.control.call import linearized
 from funcgrad.control.subprogram import leaf_aval, trace_closed
-from funcgrad.core.arguments import check_function
+from funcgrad.core.arguments import call_checked, check_function
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import Program
@@ -157,7 +157,8 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,
 
         def call(dyn, kw):
             it = iter(dyn)
-            return fun(*(fixed[i] if i in fixed else next(it) for i in range(len(args))), **kw)
+            return call_checked(fun, [fixed[i] if i in fixed else next(it)
+                                      for i in range(len(args))], kw)
 
         traced = trace_closed(call, in_tree, [leaf_aval(x) for x in leaves], "checkpoint")
         outs = _bind(*traced.consts, *leaves, program=traced.program, policy=policy)

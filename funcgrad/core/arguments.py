@@ -100,7 +100,7 @@ class FunctionArgs:
                     for i in range(len(self.args))]
             kwargs = {**dyn_kwargs, **{k: v for k, v in self.kwargs.items()
                                        if k in self.static_argnames}}
-            out = self.fun(*args, **kwargs)
+            out = call_checked(self.fun, args, kwargs)
             out_leaves, self.out_tree = flatten(out)
             check_outputs(out_leaves, self.fun)
             return out_leaves
@@ -300,3 +300,33 @@ def describe_value(value) -> str:
     if hasattr(value, "aval") or isinstance(value, (np.ndarray, np.generic, float, int)):
         return f"a single array ({getattr(value, 'aval', '') or np.shape(value)})"
     return f"a {type(value).__name__}"
+
+
+def call_checked(fun, args, kwargs):
+    """``fun(*args, **kwargs)``, for a transformation tracing it: if ``fun`` does not take
+    these arguments, an error that says so with the user's line, which Python's (raised
+    inside the transformation's trace) does not give."""
+    try:
+        return fun(*args, **kwargs)
+    except TypeError:
+        located = call_error(fun, args, kwargs)
+        if located is None:
+            raise  # (from inside fun: Python's own error names its line)
+        raise located from None
+
+
+def call_error(fun, args, kwargs) -> FuncgradTypeError | None:
+    """Calling ``fun`` raised a TypeError: the error to raise if that is because it does not
+    take these arguments, None if it came from inside ``fun``. Asked only after the call
+    failed, so a call that works pays nothing."""
+    try:
+        signature = inspect.signature(fun)
+        signature.bind(*args, **kwargs)
+        return None
+    except ValueError:  # (no signature)
+        return None
+    except TypeError as err:
+        keywords = f" and keyword arguments {sorted(kwargs)}" if kwargs else ""
+        return FuncgradTypeError(
+            f"{describe_function(fun)} was called with {len(args)} positional "
+            f"argument{'s' * (len(args) != 1)}{keywords}, but it takes {signature}: {err}")
