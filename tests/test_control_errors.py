@@ -308,3 +308,14 @@ def test_a_type_error_inside_the_function_is_left_as_python_raised_it():
         with pytest.raises(TypeError) as info:
             transformed(1.0)
         assert type(info.value) is TypeError and str(info.value) == "the function's own"
+
+
+def test_a_pullback_given_the_wrong_cotangent_shows_both_structures():
+    _, pullback = fg.vjp(lambda x: (x, {"b": x[0]}), np.ones(2))
+    with raises_at(fg.FuncgradTypeError, "ct tree", "vjp's pullback takes a cotangent with the "
+                   "structure of the output, (f64[2], {b: f64[]}), but was given (f64[2],)"):
+        pullback((np.ones(2),))  # <- ct tree
+    with raises_at(fg.ShapeError, "ct shape", "vjp's pullback: cotangent 0 has shape (3,), but "
+                   "its output has shape (2,)"):
+        pullback((np.ones(3), {"b": 1.0}))  # <- ct shape
+    assert np.array_equal(pullback((np.ones(2), {"b": 1.0}))[0], [2.0, 1.0])

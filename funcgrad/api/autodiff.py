@@ -27,7 +27,7 @@ from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeEr
 from funcgrad.core.evaluate import evaluate, inline, owned_copies, owned_results, run
 from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
-from funcgrad.core.types import is_float
+from funcgrad.core.types import aval_of, is_float
 from funcgrad.core.version import __version__, check_version
 from funcgrad.dtypes import Float0Array, float0, float0_zeros
 from funcgrad.rules import is_differentiable
@@ -524,6 +524,18 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     return main, pullback
 
 
+def _structure(tree, leaves) -> str:
+    """'(f64[2], {'b': f64[]})': a pytree of arrays, for an error message."""
+    return str(unflatten(tree, [str(x) for x in leaves])).replace("'", "")
+
+
+def _leaf_type(x) -> str:
+    try:
+        return str(x.aval if isinstance(x, Tracer) else aval_of(x))
+    except FuncgradTypeError:  # (not an array)
+        return type(x).__name__
+
+
 class Pullback:
     """The pullback ``vjp`` returns: cotangent of the output -> cotangents of the primals (a
     tuple, one per primal). It holds the backward program and the residuals the forward pass
@@ -539,12 +551,14 @@ class Pullback:
     def __call__(self, cotangent):
         leaves, tree = flatten(cotangent)
         if tree != self.out_tree:
-            raise FuncgradTypeError(f"the cotangent's structure {tree} differs from the "
-                                    f"output's {self.out_tree}")
+            raise FuncgradTypeError(
+                f"vjp's pullback takes a cotangent with the structure of the output, "
+                f"{_structure(self.out_tree, self.out_avals)}, but was given "
+                f"{_structure(tree, [_leaf_type(x) for x in leaves])}")
         for k, (ct, aval) in enumerate(zip(leaves, self.out_avals)):
             if np.shape(ct) != aval.shape:
-                raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
-                                 f"shape {aval.shape}")
+                raise ShapeError(f"vjp's pullback: cotangent {k} has shape {np.shape(ct)}, but "
+                                 f"its output has shape {aval.shape}")
             if isinstance(ct, Tracer):
                 continue
             if getattr(ct, "dtype", None) == float0 and not is_float(aval.dtype):

@@ -91,7 +91,7 @@ class _Mapped:
             return self.in_axes
         if len(self.in_axes) != count:
             raise FuncgradValueError(f"pmap's in_axes has {len(self.in_axes)} entries for "
-                                     f"{count} positional arguments")
+                                     f"{count} positional argument{'s' * (count != 1)}")
         for i in sorted(static):
             if self.in_axes[i] is not None:
                 raise FuncgradValueError(f"pmap: argument {i} is static (broadcast to every "

@@ -151,7 +151,8 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,
         fixed = {i % len(args): args[i] for i in static if -len(args) <= i < len(args)}
         if len(fixed) != len(static):
             raise FuncgradTypeError(f"checkpoint: static_argnums {static} out of range for a "
-                                    f"call with {len(args)} positional arguments")
+                                    f"call with {len(args)} positional argument"
+                                    f"{'s' * (len(args) != 1)}")
         dynamic = [a for i, a in enumerate(args) if i not in fixed]
         leaves, in_tree = flatten((dynamic, kwargs))
 
