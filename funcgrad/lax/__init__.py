@@ -358,7 +358,7 @@ def _scan(f, init, xs, length, reverse, name: str):
 
 
 def _scan_length(xs_leaves, length, name: str) -> int:
-    lengths = {}
+    lengths: dict[int, str] = {}  # steps -> what has that many
     for i, x in enumerate(xs_leaves):
         aval = _sub.leaf_aval(x, f" ({name}'s xs)")
         if not aval.shape:
