@@ -27,11 +27,12 @@ from funcgrad.core.errors import ConcretizationError, FuncgradTypeError, ShapeEr
 from funcgrad.core.evaluate import evaluate, inline, owned_copies, owned_results, run
 from funcgrad.core.ir import Program, Var
 from funcgrad.core.tracing import Tracer, current_trace, trace_concrete, trace_flat
-from funcgrad.core.types import is_float
+from funcgrad.core.types import aval_of, is_float
 from funcgrad.core.version import __version__, check_version
 from funcgrad.dtypes import Float0Array, float0, float0_zeros
 from funcgrad.rules import is_differentiable
-from funcgrad.core.arguments import FunctionArgs, check_function, name_of, normalize_argnums
+from funcgrad.core.arguments import (FunctionArgs, check_function, describe_value, name_of,
+                                     normalize_argnums)
 from funcgrad.tree import NAMESPACE, PyTreeDef, flatten, unflatten
 from funcgrad.tree import map as fg_tree_map
 from funcgrad.transforms.reverse import (COTANGENT_INPUT, adjoint, backward_with_values,
@@ -230,14 +231,8 @@ def _with_aux_check(fun, has_aux):
     def split_aux(*args, **kwargs):
         out = fun(*args, **kwargs)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            if isinstance(out, (tuple, list)):
-                got = f"a {type(out).__name__} of length {len(out)}"
-            elif isinstance(out, (Tracer, np.ndarray, np.generic, float, int)):
-                got = f"a single array ({getattr(out, 'aval', '') or np.shape(out)})"
-            else:
-                got = f"a {type(out).__name__}"
             raise FuncgradTypeError(f"has_aux=True needs {name_of(fun)} to return a pair "
-                                    f"(output, aux), but it returned {got}")
+                                    f"(output, aux), but it returned {describe_value(out)}")
         return out[0], out[1]
     return split_aux
 
@@ -529,6 +524,18 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     return main, pullback
 
 
+def _structure(tree, leaves) -> str:
+    """'(f64[2], {'b': f64[]})': a pytree of arrays, for an error message."""
+    return str(unflatten(tree, [str(x) for x in leaves])).replace("'", "")
+
+
+def _leaf_type(x) -> str:
+    try:
+        return str(x.aval if isinstance(x, Tracer) else aval_of(x))
+    except FuncgradTypeError:  # (not an array)
+        return type(x).__name__
+
+
 class Pullback:
     """The pullback ``vjp`` returns: cotangent of the output -> cotangents of the primals (a
     tuple, one per primal). It holds the backward program and the residuals the forward pass
@@ -544,12 +551,14 @@ class Pullback:
     def __call__(self, cotangent):
         leaves, tree = flatten(cotangent)
         if tree != self.out_tree:
-            raise FuncgradTypeError(f"the cotangent's structure {tree} differs from the "
-                                    f"output's {self.out_tree}")
+            raise FuncgradTypeError(
+                f"vjp's pullback takes a cotangent with the structure of the output, "
+                f"{_structure(self.out_tree, self.out_avals)}, but was given "
+                f"{_structure(tree, [_leaf_type(x) for x in leaves])}")
         for k, (ct, aval) in enumerate(zip(leaves, self.out_avals)):
             if np.shape(ct) != aval.shape:
-                raise ShapeError(f"a cotangent of shape {np.shape(ct)} for an output of "
-                                 f"shape {aval.shape}")
+                raise ShapeError(f"vjp's pullback: cotangent {k} has shape {np.shape(ct)}, but "
+                                 f"its output has shape {aval.shape}")
             if isinstance(ct, Tracer):
                 continue
             if getattr(ct, "dtype", None) == float0 and not is_float(aval.dtype):
@@ -646,6 +655,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                 full[i] = x
             return fun(*full, **kwargs)
 
+        partial.__name__ = name_of(fun)  # (what vjp's errors call it)
         result = vjp(partial, *(args[i] for i in unique), has_aux=has_aux)
         out, pullback = result[0], result[1]
         out_leaves, out_tree = flatten(out)

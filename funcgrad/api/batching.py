@@ -94,22 +94,26 @@ class Vectorized(Transformed):
     """What ``vmap`` returns: call it like the function it batches (it pickles as the function
     and the options, see api/transformed.py)."""
 
-    def __init__(self, fun, in_axes, out_axes, axis_size, axis_name=None, spmd_axis_name=None):
+    def __init__(self, fun, in_axes, out_axes, axis_size, axis_name=None, spmd_axis_name=None,
+                 transform="vmap"):
+        # (``transform``: the name errors give it, "pmap" for pmap's, see api/pmap.py)
         if not callable(fun):
-            raise FuncgradTypeError(f"vmap needs a function, got {type(fun).__name__}")
-        _check_axes_spec(in_axes, "in_axes")
-        _check_axes_spec(out_axes, "out_axes")
+            raise FuncgradTypeError(f"{transform} needs a function, got {type(fun).__name__}")
+        _check_axes_spec(in_axes, f"{transform}'s in_axes")
+        _check_axes_spec(out_axes, f"{transform}'s out_axes")
         if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
                                       or isinstance(axis_size, bool) or axis_size < 0):
-            raise FuncgradTypeError(f"vmap's axis_size must be a non-negative int, got "
+            raise FuncgradTypeError(f"{transform}'s axis_size must be a non-negative int, got "
                                     f"{axis_size!r}")
         if axis_name is not None:
-            check_axis_name(axis_name, "vmap's axis_name")
-        super().__init__(fun, (in_axes, out_axes, axis_size, axis_name, spmd_axis_name))
+            check_axis_name(axis_name, f"{transform}'s axis_name")
+        super().__init__(fun, (in_axes, out_axes, axis_size, axis_name, spmd_axis_name,
+                               transform))
         self.in_axes, self.out_axes, self.axis_size = in_axes, out_axes, axis_size
-        self.axis_name = axis_name
-        self._options = ("vmap", _hashable(in_axes), _hashable(out_axes), axis_size, axis_name)
-        self.__name__ = f"vmap({name_of(fun)})"
+        self.axis_name, self.transform = axis_name, transform
+        self._options = (transform, _hashable(in_axes), _hashable(out_axes), axis_size,
+                         axis_name)
+        self.__name__ = f"{transform}({name_of(fun)})"
 
     def __call__(self, *args, **kwargs):
         fun = self.fun
@@ -122,7 +126,8 @@ class Vectorized(Transformed):
         entry = _cache.get(fun, key) if key is not None else None
         if entry is None or entry.check is not None:  # the function runs on every call
             call = FunctionArgs(fun, args, kwargs)  # until caching it is known to be safe
-            examples = _Examples(call, self.in_axes, self.axis_size, self.axis_name)
+            examples = _Examples(call, self.in_axes, self.axis_size, self.axis_name,
+                                 self.transform)
             entry = _cached(fun, key, call, lambda traced: _build(traced, call, examples,
                                                                   self.out_axes),
                             trace=examples.trace)
@@ -138,10 +143,11 @@ class Vectorized(Transformed):
 class _Examples:
     """One example of a call: each argument without its mapped axis."""
 
-    def __init__(self, call: FunctionArgs, in_axes, axis_size, axis_name):
+    def __init__(self, call: FunctionArgs, in_axes, axis_size, axis_name, transform):
         avals = call.avals()
-        self.dims = _leaf_axes(call, avals, in_axes)
-        self.size = _axis_size(call, avals, self.dims, axis_size)
+        self.transform = transform
+        self.dims = _leaf_axes(call, avals, in_axes, transform)
+        self.size = _axis_size(call, avals, self.dims, axis_size, transform)
         self.avals = [a if d is None else a.update(shape=a.shape[:d] + a.shape[d + 1:])
                       for a, d in zip(avals, self.dims)]
         self.axis_name = axis_name
@@ -152,19 +158,20 @@ class _Examples:
                 program, consts = trace_flat(call.flat_function(), self.avals)
         except ConcretizationError as err:
             unmapped = [j for j, d in enumerate(self.dims) if d is None]
-            raise (traced_number_error(err, call, unmapped, "vmap") or err) from None
+            raise (traced_number_error(err, call, unmapped, self.transform) or err) from None
         return _Traced(program, consts, call.out_tree, False)
 
 
 def _build(traced: _Traced, call: FunctionArgs, examples: _Examples, out_axes) -> _Entry:
     program, consts, dims, size = traced.program, traced.consts, examples.dims, examples.size
-    out_dims = _out_axes(call, program, out_axes)
+    transform = examples.transform
+    out_dims = _out_axes(call, program, out_axes, transform)
     in_dims = [None] * len(consts) + dims
     batched, got = batch_program(program, in_dims, size, out_dims, examples.axis_name)
     for j, (want, d) in enumerate(zip(out_dims, got)):
         if want is None and d is not None:
             raise FuncgradTypeError(
-                f"vmap of {name_of(call.fun)}: out_axes is None for output "
+                f"{transform} of {name_of(call.fun)}: out_axes is None for output "
                 f"{_describe_output(call.out_tree, j)}, but it differs from example to example "
                 "(it depends on a mapped argument); give it an axis in out_axes")
     return _Entry(batched, consts, _batched_float0(call.out_tree, size, out_axes))
@@ -197,7 +204,7 @@ def _check_axes_spec(spec, what):
     leaves = optree.tree_leaves(spec, none_is_leaf=True, namespace=NAMESPACE)
     for a in leaves:
         if a is not None and (not isinstance(a, (int, np.integer)) or isinstance(a, bool)):
-            raise FuncgradTypeError(f"vmap's {what} must hold ints and None (in a pytree), "
+            raise FuncgradTypeError(f"{what} must hold ints and None (in a pytree), "
                                     f"got {a!r} in {spec!r}")
 
 
@@ -226,15 +233,16 @@ def _structure(tree) -> str:
     return str(optree.tree_map(lambda _: "*", tree, namespace=NAMESPACE)).replace("'*'", "*")
 
 
-def _leaf_axes(call: FunctionArgs, avals, in_axes) -> list:
+def _leaf_axes(call: FunctionArgs, avals, in_axes, transform: str) -> list:
     """The mapped axis of every leaf of the call (None: not mapped), checked and >= 0."""
     name, args = name_of(call.fun), call.args
+    what = f"{transform} of {name}"
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
     if isinstance(in_axes, tuple):
         if len(in_axes) != len(args):
             raise FuncgradTypeError(
-                f"vmap of {name}: in_axes {in_axes!r} has {len(in_axes)} entr"
+                f"{what}: in_axes {in_axes!r} has {len(in_axes)} entr"
                 f"{'y' if len(in_axes) == 1 else 'ies'}, but {name} was called with "
                 f"{len(args)} positional argument{'s' * (len(args) != 1)}: give one entry "
                 "per argument")
@@ -242,11 +250,11 @@ def _leaf_axes(call: FunctionArgs, avals, in_axes) -> list:
     elif in_axes is None or isinstance(in_axes, (int, np.integer)):
         per_arg = (in_axes,) * len(args)
     else:
-        raise FuncgradTypeError(f"vmap of {name}: in_axes must be an int, None or a tuple with "
+        raise FuncgradTypeError(f"{what}: in_axes must be an int, None or a tuple with "
                                 f"one entry per positional argument, got {in_axes!r}")
     axes = []
     for i, (spec, arg) in enumerate(zip(per_arg, args)):
-        axes += _broadcast_prefix(spec, arg, f"vmap of {name}: in_axes[{i}]")
+        axes += _broadcast_prefix(spec, arg, f"{what}: in_axes[{i}]")
     axes += [0] * (len(call.leaves) - len(axes))  # keyword arguments: axis 0, as in JAX
     dims: list[int | None] = []
     for j, (a, aval) in enumerate(zip(axes, avals)):
@@ -255,19 +263,19 @@ def _leaf_axes(call: FunctionArgs, avals, in_axes) -> list:
             continue
         if not -aval.ndim <= a < aval.ndim:
             raise ShapeError(
-                f"vmap of {name}: in_axes maps axis {a} of {call.describe_leaf(j)}, which has "
+                f"{what}: in_axes maps axis {a} of {call.describe_leaf(j)}, which has "
                 f"shape {aval.shape} ({aval.ndim} ax{'i' if aval.ndim == 1 else 'e'}s): give "
                 "an axis it has, or None to pass it to every example whole")
         dims.append(int(a) % aval.ndim)
     return dims
 
 
-def _axis_size(call, avals, dims, axis_size) -> int:
+def _axis_size(call, avals, dims, axis_size, transform: str) -> int:
     sizes = {j: avals[j].shape[d] for j, d in enumerate(dims) if d is not None}
     if not sizes:
         if axis_size is None:
             raise FuncgradTypeError(
-                f"vmap of {name_of(call.fun)}: no argument is mapped (in_axes is None for "
+                f"{transform} of {name_of(call.fun)}: no argument is mapped (in_axes is None for "
                 "all of them), so the batch size is unknown: pass axis_size")
         return int(axis_size)
     distinct = set(sizes.values()) | ({int(axis_size)} if axis_size is not None else set())
@@ -275,17 +283,18 @@ def _axis_size(call, avals, dims, axis_size) -> int:
         lines = "; ".join(f"{call.describe_leaf(j)} has size {n} along axis {dims[j]}"
                           for j, n in sizes.items())
         given = f"; axis_size is {axis_size}" if axis_size is not None else ""
-        raise ShapeError(f"vmap of {name_of(call.fun)}: the mapped axes have different sizes: "
+        raise ShapeError(f"{transform} of {name_of(call.fun)}: the mapped axes have different "
+                         f"sizes: "
                          f"{lines}{given}. Every mapped argument needs the same number of "
                          "examples")
     return distinct.pop()
 
 
-def _out_axes(call, program: Program, out_axes) -> list:
+def _out_axes(call, program: Program, out_axes, transform: str) -> list:
     """The batch axis of every output leaf (None: not batched), checked and >= 0."""
-    name = name_of(call.fun)
+    name = f"{transform} of {name_of(call.fun)}"
     outputs = unflatten(call.out_tree, list(range(len(program.outvars))))
-    axes = _broadcast_prefix(out_axes, outputs, f"vmap of {name}: out_axes")
+    axes = _broadcast_prefix(out_axes, outputs, f"{name}: out_axes")
     dims: list[int | None] = []
     for j, (a, aval) in enumerate(zip(axes, program.out_avals)):
         if a is None:
@@ -293,7 +302,7 @@ def _out_axes(call, program: Program, out_axes) -> list:
             continue
         ndim = aval.ndim + 1
         if not -ndim <= a < ndim:
-            raise ShapeError(f"vmap of {name}: out_axes puts the batch axis of output "
+            raise ShapeError(f"{name}: out_axes puts the batch axis of output "
                              f"{_describe_output(call.out_tree, j)} ({aval} per example) at "
                              f"axis {a}, but the batched output has {ndim} axes")
         dims.append(int(a) % ndim)

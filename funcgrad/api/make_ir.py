@@ -6,7 +6,7 @@ import numpy as np
 
 from funcgrad import tree
 from funcgrad.core import evaluate as _evaluate
-from funcgrad.core.arguments import FunctionArgs
+from funcgrad.core.arguments import FunctionArgs, check_function
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.evaluate import ClosedProgram, owned_results
 from funcgrad.core.ir import Program
@@ -25,6 +25,8 @@ def make_ir(fun, static_argnums=()):
             c:f64[] = mul b 2.0   # <...>:1
           in (c) }
     """
+    check_function(fun, "make_ir")
+
     def traced(*args, **kwargs) -> ClosedProgram:
         call = FunctionArgs(fun, args, kwargs, static_argnums)
         program, consts = trace_flat(call.flat_function(), call.avals())
@@ -69,6 +71,7 @@ def eval_shape(fun, *args, **kwargs):
         >>> fg.eval_shape(lambda x: (x @ x.T, fnp.sum(x)), x)
         (ShapeDtypeStruct(shape=(4, 4), dtype=float64), ShapeDtypeStruct(shape=(), dtype=float64))
     """
+    check_function(fun, "eval_shape")
     args, kwargs = tree.map(_placeholder, (args, kwargs))
     closed = make_ir(fun)(*args, **kwargs)
     outs = [ShapeDtypeStruct(tuple(v.aval.shape), v.aval.dtype)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable, Hashable, Sequence
 
-from funcgrad.api.batching import vmap
+from funcgrad.api.batching import Vectorized
 from funcgrad.api.jit import jit
 from funcgrad.core.arguments import name_of
 from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
@@ -80,15 +80,18 @@ class _Mapped:
             return self.fun(*full, **kwargs)
 
         one_example.__name__ = name_of(self.fun)
-        return vmap(one_example, self._mapped_axes(len(args), static), self.out_axes,
-                    self.axis_size, self.axis_name)(*(args[i] for i in mapped), **kwargs)
+        # (without static arguments, fun itself: errors then name its arguments, "(x)")
+        return Vectorized(one_example if static else self.fun,
+                          self._mapped_axes(len(args), static), self.out_axes,
+                          self.axis_size, self.axis_name, transform="pmap")(
+            *(args[i] for i in mapped), **kwargs)
 
     def _mapped_axes(self, count: int, static: set):
         if not isinstance(self.in_axes, (tuple, list)):
             return self.in_axes
         if len(self.in_axes) != count:
             raise FuncgradValueError(f"pmap's in_axes has {len(self.in_axes)} entries for "
-                                     f"{count} positional arguments")
+                                     f"{count} positional argument{'s' * (count != 1)}")
         for i in sorted(static):
             if self.in_axes[i] is not None:
                 raise FuncgradValueError(f"pmap: argument {i} is static (broadcast to every "

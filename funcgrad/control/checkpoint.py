@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 from funcgrad.control.call import linearized
 from funcgrad.control.subprogram import leaf_aval, trace_closed
+from funcgrad.core.arguments import call_checked, check_function
 from funcgrad.core.errors import FuncgradTypeError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import Program
@@ -138,6 +139,7 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,
         array([[0.41997434, 0.41997434],
                [0.41997434, 0.41997434]])
     """
+    check_function(fun, "checkpoint")
     static = _static_argnums(static_argnums)
     if policy is not None and not callable(policy):
         raise FuncgradTypeError(f"checkpoint's policy must be a function (primitive, *avals, "
@@ -149,13 +151,15 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,
         fixed = {i % len(args): args[i] for i in static if -len(args) <= i < len(args)}
         if len(fixed) != len(static):
             raise FuncgradTypeError(f"checkpoint: static_argnums {static} out of range for a "
-                                    f"call with {len(args)} positional arguments")
+                                    f"call with {len(args)} positional argument"
+                                    f"{'s' * (len(args) != 1)}")
         dynamic = [a for i, a in enumerate(args) if i not in fixed]
         leaves, in_tree = flatten((dynamic, kwargs))
 
         def call(dyn, kw):
             it = iter(dyn)
-            return fun(*(fixed[i] if i in fixed else next(it) for i in range(len(args))), **kw)
+            return call_checked(fun, [fixed[i] if i in fixed else next(it)
+                                      for i in range(len(args))], kw)
 
         traced = trace_closed(call, in_tree, [leaf_aval(x) for x in leaves], "checkpoint")
         outs = _bind(*traced.consts, *leaves, program=traced.program, policy=policy)

@@ -32,7 +32,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from funcgrad.core.arguments import FunctionArgs, name_of, positional
+from funcgrad.core.arguments import (FunctionArgs, check_arity, check_function,
+                                     check_nondiff_range, check_rules, describe_value, name_of,
+                                     nondiff_argnums_of, positional)
 from funcgrad.core.errors import FuncgradError, FuncgradTypeError, ShapeError
 from funcgrad.core.evaluate import evaluate, inline
 from funcgrad.core.primitive import Primitive
@@ -71,14 +73,16 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        check_function(fun, "custom_jvp")
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
-        self.nondiff_argnums = tuple(sorted(nondiff_argnums))
+        self.nondiff_argnums = nondiff_argnums_of(fun, nondiff_argnums, "custom_jvp")
         self.jvp: Callable | None = None
 
     def defjvp(self, jvp: Callable) -> Callable:
         """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (out, out_tangent)``;
         returns it, so it can be used as a decorator."""
+        check_rules(self.fun, "custom_jvp", "defjvp", jvp=jvp)
         self.jvp = jvp
         return jvp
 
@@ -94,6 +98,9 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
             >>> [float(g) for g in fg.grad(f, argnums=(0, 1))(0.0, 2.0)]
             [2.0, 0.0]
         """
+        check_rules(self.fun, "custom_jvp", "defjvps",
+                    **{f"rule {i}": r for i, r in enumerate(per_argument) if r is not None})
+
         def rule(*args):
             *nondiff, primals, tangents = args
             out = self.fun(*_merge(self.nondiff_argnums, nondiff, primals))
@@ -101,6 +108,8 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
             for fn, t in zip(per_argument, tangents):
                 if fn is None or _is_float0(t):
                     continue
+                check_arity(fn, 2 + len(primals), "the tangent, the output and the primals",
+                            f"a defjvps rule of custom_jvp function {name_of(self.fun)}")
                 term = fn(t, out, *primals)
                 total = term if total is None else total + term
             return out, (total if total is not None else out * 0.0)
@@ -111,6 +120,7 @@ class custom_jvp:  # noqa: N801  (a decorator, named as JAX names it)
 
     def __call__(self, *args, **kwargs):
         args = positional(self.fun, args, kwargs, "custom_jvp")
+        check_nondiff_range(self.fun, self.nondiff_argnums, len(args), "custom_jvp")
         call = FunctionArgs(self.fun, args, {}, self.nondiff_argnums)
         if current_trace() is None and not any(isinstance(x, Tracer) for x in call.leaves):
             return self.fun(*args)  # nothing is being traced: just compute
@@ -149,6 +159,10 @@ def _is_float0(t) -> bool:
 
 def _trace_rules(f: custom_jvp, args, call: FunctionArgs):
     """Trace fun and the rule; return (operands..., params) for custom_jvp_call."""
+    check_arity(f.jvp, len(f.nondiff_argnums) + 2,
+                "the nondiff_argnums arguments, " * bool(f.nondiff_argnums) + "the primals "
+                "and the tangents, as two tuples", f"the JVP rule of custom_jvp function "
+                f"{name_of(f.fun)}")
     avals = call.avals()
     fun_prog, fun_consts = trace_flat(call.flat_function(), avals)
     out_avals = fun_prog.out_avals
@@ -182,7 +196,7 @@ def _flat_rule(f, args, call, avals, floats, out_avals):
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise FuncgradTypeError(
                 f"the JVP rule of custom_jvp function {name_of(f.fun)} must return a pair "
-                f"(output, output_tangent), but it returned {type(result).__name__}")
+                f"(output, output_tangent), but it returned {describe_value(result)}")
         out_leaves, out_tree = flatten(result[0])
         t_leaves, t_tree = flatten(result[1])
         if out_tree != call.out_tree or t_tree != call.out_tree:
@@ -195,6 +209,13 @@ def _flat_rule(f, args, call, avals, floats, out_avals):
                 raise ShapeError(
                     f"the JVP rule of custom_jvp function {name_of(f.fun)} returned a tangent "
                     f"of shape {tuple(np.shape(t))} for an output of shape {aval.shape}")
+            if is_float(aval.dtype) and not is_float(np.result_type(t)):
+                # (an integer tangent cuts its dependence on the input tangents: grad was 0
+                # where jvp was not; JAX refuses it too)
+                raise FuncgradTypeError(
+                    f"the JVP rule of custom_jvp function {name_of(f.fun)} returned an integer "
+                    f"tangent ({np.result_type(t)}) for a float output ({aval}); return a float "
+                    "one, 0.0 for none")
         return [*out_leaves, *(_as_output_tangent(t, a) for t, a in zip(t_leaves, out_avals))]
     return rule
 

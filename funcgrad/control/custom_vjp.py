@@ -41,7 +41,9 @@ from funcgrad.rules.lowering import Inline, lowerings
 from funcgrad.core.interpret import bind_equation, interpret
 from funcgrad.core.tracing import Tracer, current_trace, trace_flat
 from funcgrad.core.types import is_float
-from funcgrad.core.arguments import FunctionArgs, name_of, positional
+from funcgrad.core.arguments import (FunctionArgs, check_arity, check_function,
+                                     check_nondiff_range, check_rules, describe_value, name_of,
+                                     nondiff_argnums_of, positional)
 from funcgrad.tree import flatten, unflatten
 
 
@@ -64,15 +66,17 @@ class custom_vjp:  # noqa: N801  (a decorator, named as JAX names it)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        check_function(fun, "custom_vjp")
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
-        self.nondiff_argnums = tuple(sorted(nondiff_argnums))
+        self.nondiff_argnums = nondiff_argnums_of(fun, nondiff_argnums, "custom_vjp")
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         """Set the forward pass ``fwd(*args) -> (out, residuals)`` and the backward pass
         ``bwd(*nondiff_args, residuals, g) -> tuple of cotangents``."""
+        check_rules(self.fun, "custom_vjp", "defvjp", fwd=fwd, bwd=bwd)
         self.fwd, self.bwd = fwd, bwd
 
     def __get__(self, obj, objtype=None):  # decorating a method binds like a function
@@ -80,6 +84,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named as JAX names it)
 
     def __call__(self, *args, **kwargs):
         args = positional(self.fun, args, kwargs, "custom_vjp")
+        check_nondiff_range(self.fun, self.nondiff_argnums, len(args), "custom_vjp")
         call = FunctionArgs(self.fun, args, {}, self.nondiff_argnums)
         if current_trace() is None and not any(isinstance(x, Tracer) for x in call.leaves):
             return self.fun(*args)  # nothing is being traced: just compute
@@ -128,6 +133,11 @@ def _self_reference(call):
 
 def _trace_rules(f: custom_vjp, args, call: FunctionArgs):
     """Trace fun, fwd and bwd; return (operands..., params) for custom_vjp_call."""
+    name, nondiff = name_of(f.fun), "the nondiff_argnums arguments, " * bool(f.nondiff_argnums)
+    check_arity(f.fwd, len(args), f"the arguments of {name}",
+                f"the fwd rule of custom_vjp function {name}")
+    check_arity(f.bwd, len(f.nondiff_argnums) + 2, f"{nondiff}the residuals and the output "
+                "cotangent", f"the bwd rule of custom_vjp function {name}")
     avals, values = call.avals(), _values(call)
     fun_prog, fun_consts = trace_flat(call.flat_function(), avals, values)
     out_tree, n_out = call.out_tree, len(fun_prog.outvars)
@@ -162,7 +172,7 @@ def _checked_fwd(f):
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise FuncgradTypeError(
                 f"the fwd rule of custom_vjp function {name_of(f.fun)} must return a pair "
-                f"(output, residuals), but it returned {type(result).__name__}")
+                f"(output, residuals), but it returned {describe_value(result)}")
         return tuple(result)
     return fwd
 
@@ -195,8 +205,7 @@ def _flat_bwd(f, args, call, avals, res_tree, out_tree, n_res, zero_cts):
         ct = unflatten(out_tree, leaves[n_res:])
         result = f.bwd(*nondiff, res, ct)
         if not isinstance(result, (tuple, list)) or len(result) != len(diff):
-            got = (f"a {type(result).__name__} of length {len(result)}"
-                   if isinstance(result, (tuple, list)) else f"a {type(result).__name__}")
+            got = describe_value(result)
             raise FuncgradTypeError(
                 f"the bwd rule of custom_vjp function {name_of(f.fun)} must return a tuple of "
                 f"{len(diff)} cotangent{'s' * (len(diff) != 1)}, one per differentiable "

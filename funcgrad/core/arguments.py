@@ -4,13 +4,14 @@ array leaves flattened, and the helpers that describe arguments in error message
 from __future__ import annotations
 
 import inspect
+import os
 import weakref
 from typing import Any
 
 import numpy as np
 import optree
 
-from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError
+from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, user_location
 from funcgrad.tree import NAMESPACE, flatten, unflatten
 
 
@@ -99,7 +100,7 @@ class FunctionArgs:
                     for i in range(len(self.args))]
             kwargs = {**dyn_kwargs, **{k: v for k, v in self.kwargs.items()
                                        if k in self.static_argnames}}
-            out = self.fun(*args, **kwargs)
+            out = call_checked(self.fun, args, kwargs)
             out_leaves, self.out_tree = flatten(out)
             check_outputs(out_leaves, self.fun)
             return out_leaves
@@ -230,3 +231,102 @@ def check_function(fun, transform: str):
     if not callable(fun):
         raise FuncgradTypeError(f"{transform} needs a function, got {type(fun).__name__} "
                                 f"{fun!r:.60}")
+
+
+def check_arity(fun, count: int, arguments: str, what: str) -> None:
+    """``what`` ("fori_loop's body_fun") will be called with ``count`` positional
+    ``arguments`` ("i, val"): say at once if ``fun`` cannot take them. Python's own
+    TypeError comes from inside the trace, naming neither the function's role nor the
+    user's line."""
+    try:
+        signature = inspect.signature(fun)
+    except (TypeError, ValueError):  # a builtin without one: the call will say
+        return
+    try:
+        signature.bind(*range(count))
+    except TypeError:
+        raise FuncgradTypeError(
+            f"{what} is called with {count} argument{'s' * (count != 1)} ({arguments}), but "
+            f"{describe_function(fun)} takes {signature}") from None
+
+
+def describe_function(fun) -> str:
+    """``name``, with where it is defined if it is Python code (a lambda has no other name).
+    ('line 3 of model.py', not 'model.py:3': an error message's 'file:line' is the user's
+    line it is about, see core/errors.py)."""
+    code = getattr(inspect.unwrap(fun), "__code__", None) if callable(fun) else None
+    if code is None:
+        return name_of(fun)
+    where = os.path.basename(code.co_filename)
+    if user_location() == f"{where}:{code.co_firstlineno}":  # (a lambda on the line named)
+        return name_of(fun)
+    return f"{name_of(fun)} (line {code.co_firstlineno} of {where})"
+
+
+def check_rules(fun, decorator: str, method: str, **rules) -> None:
+    """``f.defvjp(fwd, bwd)`` and the like were given functions, or say so when they are set
+    rather than when ``f`` is first differentiated."""
+    for role, rule in rules.items():
+        if not callable(rule):
+            raise FuncgradTypeError(f"{method} of {decorator} function {name_of(fun)}: its "
+                                    f"{role} must be a function, got {type(rule).__name__} "
+                                    f"{rule!r:.60}")
+
+
+def nondiff_argnums_of(fun, nums, decorator: str) -> tuple[int, ...]:
+    """custom_vjp's and custom_jvp's ``nondiff_argnums``, sorted, or a clear error: a
+    negative one would be taken for no argument (JAX's rules misread it too)."""
+    items = (nums,) if isinstance(nums, int) else nums
+    if not isinstance(items, (tuple, list)) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in items):
+        raise FuncgradTypeError(f"{decorator} of {name_of(fun)}: nondiff_argnums must be "
+                                f"non-negative ints (positions of arguments), got {nums!r}")
+    return tuple(sorted(set(items)))
+
+
+def check_nondiff_range(fun, nondiff_argnums, count: int, decorator: str) -> None:
+    if nondiff_argnums and nondiff_argnums[-1] >= count:
+        raise FuncgradTypeError(
+            f"{decorator} function {name_of(fun)} has nondiff_argnums={nondiff_argnums}, but "
+            f"was called with {count} positional argument{'s' * (count != 1)}")
+
+
+def describe_value(value) -> str:
+    """What a user's function returned, for an error saying it should have returned something
+    else: 'a tuple of length 3', 'a single array (f64[2])' (a traced one is no 'Tracer' to
+    the user), 'a str'."""
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if hasattr(value, "aval") or isinstance(value, (np.ndarray, np.generic, float, int)):
+        return f"a single array ({getattr(value, 'aval', '') or np.shape(value)})"
+    return f"a {type(value).__name__}"
+
+
+def call_checked(fun, args, kwargs):
+    """``fun(*args, **kwargs)``, for a transformation tracing it: if ``fun`` does not take
+    these arguments, an error that says so with the user's line, which Python's (raised
+    inside the transformation's trace) does not give."""
+    try:
+        return fun(*args, **kwargs)
+    except TypeError:
+        located = call_error(fun, args, kwargs)
+        if located is None:
+            raise  # (from inside fun: Python's own error names its line)
+        raise located from None
+
+
+def call_error(fun, args, kwargs) -> FuncgradTypeError | None:
+    """Calling ``fun`` raised a TypeError: the error to raise if that is because it does not
+    take these arguments, None if it came from inside ``fun``. Asked only after the call
+    failed, so a call that works pays nothing."""
+    try:
+        signature = inspect.signature(fun)
+        signature.bind(*args, **kwargs)
+        return None
+    except ValueError:  # (no signature)
+        return None
+    except TypeError as err:
+        keywords = f" and keyword arguments {sorted(kwargs)}" if kwargs else ""
+        return FuncgradTypeError(
+            f"{describe_function(fun)} was called with {len(args)} positional "
+            f"argument{'s' * (len(args) != 1)}{keywords}, but it takes {signature}: {err}")

@@ -15,9 +15,7 @@ Example:
     10.0
 """
 
-from __future__ import annotations
-
-import builtins
+import builtins as _builtins  # (no __future__ import: its `annotations` would be public)
 from collections.abc import Callable as _Callable
 from collections.abc import Sequence as _Sequence
 
@@ -26,6 +24,8 @@ import numpy as _np
 from funcgrad.control import cond as _cond
 from funcgrad.control import loops as _loops
 from funcgrad.control import subprogram as _sub
+from funcgrad.core.arguments import check_arity as _check_arity
+from funcgrad.core.arguments import describe_value as _describe_value
 from funcgrad.core.errors import FuncgradTypeError as _TypeError
 from funcgrad.core.errors import FuncgradValueError as _ValueError
 from funcgrad.core.errors import ShapeError as _ShapeError
@@ -84,13 +84,13 @@ def cond(pred, true_fun: _Callable, false_fun: _Callable, *operands):
         >>> float(fg.grad(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))(-0.5))  # -sin(-0.5)
         0.479425538604203
     """
-    _check_functions("cond", true_fun=true_fun, false_fun=false_fun)
+    _check_functions("cond", _operands(operands), true_fun=true_fun, false_fun=false_fun)
     aval = _sub.leaf_aval(pred, " (cond's predicate)")
     if aval.shape != ():
         raise _TypeError(f"cond's predicate must be a scalar, got {aval}: to choose "
                                 "elementwise, use lax.select or fnp.where")
     index = _fnp.asarray(pred if aval.dtype.kind == "b" else _fnp.not_equal(pred, 0), _np.int32)
-    return _branch(index, (false_fun, true_fun), operands, ("false_fun", "true_fun"))
+    return _branch("cond", index, (false_fun, true_fun), operands, ("false_fun", "true_fun"))
 
 
 def switch(index, branches: _Sequence[_Callable], *operands):
@@ -104,31 +104,42 @@ def switch(index, branches: _Sequence[_Callable], *operands):
         >>> [float(f(i, 0.0)) for i in (0, 1, 2, 7)]
         [0.0, 1.0, -0.0, -0.0]
     """
+    if not isinstance(branches, _Sequence):
+        raise _TypeError(f"switch's branches must be a sequence of functions, got "
+                         f"{type(branches).__name__} {branches!r:.60}")
     branches = list(branches)
     if not branches:
         raise _TypeError("switch needs at least one branch")
-    _check_functions("switch", **{f"branch {i}": f for i, f in enumerate(branches)})
+    _check_functions("switch", _operands(operands),
+                     **{f"branch {i}": f for i, f in enumerate(branches)})
     aval = _sub.leaf_aval(index, " (switch's index)")
     if aval.shape != () or aval.dtype.kind not in "iub":
         raise _TypeError(f"switch's index must be an integer scalar, got {aval}")
     index = _fnp.clip(_fnp.asarray(index, _np.int32), 0, len(branches) - 1)
-    return _branch(index, branches, operands, [f"branch {i}" for i in range(len(branches))])
+    return _branch("switch", index, branches, operands,
+                   [f"branch {i}" for i in range(len(branches))])
 
 
-def _check_functions(primitive: str, **functions) -> None:
-    """A clear error, naming the argument, for one that is not a function: it would fail
-    deep inside the tracing, as ``'float' object is not callable``."""
+def _check_functions(primitive: str, arguments: tuple[int, str], **functions) -> None:
+    """A clear error, naming the argument, for one that is not a function, or not one of
+    as many arguments as it will be given (``arguments``: how many, and what they are): it
+    would fail deep inside the tracing, as ``'float' object is not callable``."""
     for name, f in functions.items():
         if not callable(f):
             raise _TypeError(f"{primitive}'s {name} must be a function, got "
                              f"{type(f).__name__} {f!r:.60}")
+        _check_arity(f, *arguments, f"{primitive}'s {name}")
 
 
-def _branch(index, funs, operands, names):
+def _operands(operands) -> tuple[int, str]:
+    return len(operands), f"the operand{'s' * (len(operands) != 1)} after the functions"
+
+
+def _branch(primitive, index, funs, operands, names):
     leaves, in_tree = _flatten(operands)
     avals = [_sub.leaf_aval(x) for x in leaves]
     traced = [_sub.trace_closed(f, in_tree, avals, name) for f, name in zip(funs, names)]
-    target, tree = _joined_outputs(traced, names)
+    target, tree = _joined_outputs(primitive, traced, names)
     traced = [t if _exact(t.out_avals, target) else
               _sub.trace_closed(f, in_tree, avals, name, target, tree)
               for t, f, name in zip(traced, funs, names)]
@@ -147,27 +158,27 @@ def _exact(avals, target) -> bool:
     return [(a.shape, a.dtype) for a in avals] == [(a.shape, a.dtype) for a in target]
 
 
-def _joined_outputs(traced, names):
+def _joined_outputs(primitive, traced, names):
     """The output types all branches must have: a Python number in one branch takes the
-    dtype of the array in another, as in arithmetic, if it fits (a float never becomes an
-    int); any other difference is an error."""
+    dtype of the array in another of its kind (a Python float a float32's); any other
+    difference is an error, an int against a float included, as in JAX."""
     first = traced[0]
     for t, name in zip(traced[1:], names[1:]):
         if t.out_tree != first.out_tree:
-            raise _branches_differ(first, names[0], t, name)
+            raise _branches_differ(primitive, first, names[0], t, name)
     target = [next((t.out_avals[k] for t in traced if not t.out_avals[k].weak_type), aval)
               for k, aval in enumerate(first.out_avals)]
     for t, name in zip(traced, names):
-        if not all(a.shape == b.shape and _sub.takes_dtype(a, b.dtype)
-                   for a, b in zip(t.out_avals, target)):
+        if not all(a.shape == b.shape and a.dtype.kind == b.dtype.kind
+                   and _sub.takes_dtype(a, b.dtype) for a, b in zip(t.out_avals, target)):
             other = 1 if t is first else 0  # (the first branch may be the odd one out)
-            raise _branches_differ(traced[other], names[other], t, name)
+            raise _branches_differ(primitive, traced[other], names[other], t, name)
     return target, first.out_tree
 
 
-def _branches_differ(a, a_name, b, b_name):
-    return _TypeError(f"the branches of a cond must return the same types: {a_name} returns "
-                      f"{_sub.describe(a.out_tree, a.out_avals)} but {b_name} returns "
+def _branches_differ(primitive, a, a_name, b, b_name):
+    return _TypeError(f"the branches of a {primitive} must return the same types: {a_name} "
+                      f"returns {_sub.describe(a.out_tree, a.out_avals)} but {b_name} returns "
                       f"{_sub.describe(b.out_tree, b.out_avals)}")
 
 
@@ -202,10 +213,11 @@ def while_loop(cond_fun: _Callable, body_fun: _Callable, init_val, *, max_steps=
         >>> float(fg.grad(sqrt_newton)(2.0))  # 1 / (2 sqrt(2))
         0.35355339059327373
     """
-    _check_functions("while_loop", cond_fun=cond_fun, body_fun=body_fun)
+    _check_functions("while_loop", (1, "the loop value"), cond_fun=cond_fun, body_fun=body_fun)
     if max_steps is not None and (not isinstance(max_steps, (int, _np.integer))
                                   or max_steps < 0):
-        raise _TypeError(f"max_steps must be a non-negative int, got {max_steps!r}")
+        raise _TypeError(f"while_loop's max_steps must be a non-negative int, got "
+                         f"{max_steps!r}")
     leaves, tree = _flatten(init_val)
     args_tree = _flatten((init_val,))[1]
 
@@ -241,7 +253,7 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
         >>> float(power(3.0, 4)), float(fg.grad(power)(3.0, 4))
         (81.0, 108.0)
     """
-    _check_functions("fori_loop", body_fun=body_fun)
+    _check_functions("fori_loop", (2, "the index and the loop value"), body_fun=body_fun)
     index = _fori_index(lower, upper)
     leaves, tree = _flatten(init_val)
 
@@ -262,7 +274,7 @@ def fori_loop(lower, upper, body_fun: _Callable, init_val, *, unroll=None):
     if not isinstance(lower, _Tracer) and not isinstance(upper, _Tracer):
         start = _np.asarray(lower, index.dtype)
         (_, val), _ = scan(lambda c, _: ((c[0] + 1, step(*c)), None), (start, init_val),
-                           None, length=builtins.max(int(upper) - int(lower), 0))
+                           None, length=_builtins.max(int(upper) - int(lower), 0))
         return val
     _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, step(*c)),
                         (_fnp.asarray(lower, index.dtype), init_val))
@@ -297,30 +309,35 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         >>> float(total), running
         (6.0, array([0., 1., 3., 6.]))
     """
-    _check_functions("scan", f=f)
+    _check_functions("scan", (2, "the carry and a slice of xs"), f=f)
     if not isinstance(unroll, (bool, int, _np.integer)) or unroll < 0:
         raise _ValueError(f"scan's unroll must be a bool or a non-negative integer (as JAX's), "
                           f"got {unroll!r}")
+    return _scan(f, init, xs, length, reverse, "scan")
+
+
+def _scan(f, init, xs, length, reverse, name: str):
+    """scan, its errors naming ``name`` (map is a scan too)."""
     init_leaves, carry_tree = _flatten(init)
     xs_leaves = _flatten(xs)[0]
     xs_leaves = _sub.strong_leaves(xs_leaves)
-    length = _scan_length(xs_leaves, length)
-    x_avals = [_ShapedArray(a.shape[1:], a.dtype) for a in builtins.map(_sub.leaf_aval, xs_leaves)]
+    length = _scan_length(xs_leaves, length, name)
+    x_avals = [_ShapedArray(a.shape[1:], a.dtype) for a in _builtins.map(_sub.leaf_aval, xs_leaves)]
     in_tree = _flatten((init, xs))[1]
 
     def pair(carry, x):
         out = f(carry, x)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise _TypeError(f"scan's f must return a pair (carry, y), got "
-                                    f"{type(out).__name__}")
+            raise _TypeError(f"{name}'s f must return a pair (carry, y), but it returned "
+                             f"{_describe_value(out)}")
         return out
 
     def new_carry(avals):
         traced = _sub.trace_closed(lambda c, x: pair(c, x)[0], in_tree, [*avals, *x_avals],
-                                   "scan's f")
+                                   f"{name}'s f")
         return traced.out_avals if traced.out_tree == carry_tree else None
 
-    init_leaves = _sub.carry_leaves(init_leaves, new_carry, " (scan's init)")
+    init_leaves = _sub.carry_leaves(init_leaves, new_carry, f" ({name}'s init)")
     carry_avals = [_sub.leaf_aval(x) for x in init_leaves]
     found = []
 
@@ -328,34 +345,38 @@ def scan(f: _Callable, init, xs=None, length: int | None = None, reverse: bool =
         out = pair(carry, x)
         new_leaves, new_tree = _flatten(out[0])
         new_leaves = _sub.coerce(new_leaves, new_tree, carry_avals, carry_tree,
-                            "scan's f (its new carry)")
+                            f"{name}'s f (its new carry)")
         y_leaves, y_tree = _flatten(out[1])
         found.append(y_tree)
         return [*new_leaves, *y_leaves]
 
-    body = _sub.trace_closed(step, in_tree, [*carry_avals, *x_avals], "scan's f")
+    body = _sub.trace_closed(step, in_tree, [*carry_avals, *x_avals], f"{name}'s f")
     outs = _loops.scan(body.consts, init_leaves, xs_leaves, body=body.program, length=length,
                        reverse=reverse)
     n = len(init_leaves)
     return _unflatten(carry_tree, outs[:n]), _unflatten(found[0], outs[n:])
 
 
-def _scan_length(xs_leaves, length) -> int:
-    lengths = set()
-    for x in xs_leaves:
-        aval = _sub.leaf_aval(x, " (scan's xs)")
+def _scan_length(xs_leaves, length, name: str) -> int:
+    lengths: dict[int, str] = {}  # steps -> what has that many
+    for i, x in enumerate(xs_leaves):
+        aval = _sub.leaf_aval(x, f" ({name}'s xs)")
         if not aval.shape:
-            raise _ShapeError(f"scan's xs must have a leading axis to scan over, got {aval}")
-        lengths.add(aval.shape[0])
+            raise _ShapeError(f"{name}'s xs must have a leading axis to scan over, got {aval}")
+        lengths.setdefault(aval.shape[0], f"xs leaf {i} ({aval})")
     if length is not None:
-        if int(length) < 0:  # (without ys it would run no step, silently)
-            raise _ShapeError(f"scan's length must be non-negative, got {length!r}")
-        lengths.add(int(length))
+        if not isinstance(length, (int, _np.integer)) or isinstance(length, bool):
+            raise _TypeError(f"{name}'s length must be an int (a number of steps, known when "
+                             f"tracing), got {length!r}")
+        if length < 0:  # (without ys it would run no step, silently)
+            raise _ShapeError(f"{name}'s length must be non-negative, got {length!r}")
+        lengths.setdefault(int(length), f"length={length}")
     if len(lengths) != 1:
-        raise _ShapeError("scan needs xs or a length" if not lengths else
-                         f"scan's xs and length disagree on the number of steps: "
-                         f"{sorted(lengths)}")
-    return lengths.pop()
+        raise _ShapeError(f"{name} needs xs or a length" if not lengths else
+                          f"{name}'s xs{' and length' * (length is not None)} disagree on "
+                          "the number of steps: "
+                          + ", ".join(f"{n} for {what}" for n, what in lengths.items()))
+    return next(iter(lengths))
 
 
 def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax.lax.map)
@@ -371,15 +392,15 @@ def map(f: _Callable, xs, *, batch_size: int | None = None):  # noqa: A001  (jax
         >>> lax.map(lambda row: fnp.sum(row ** 2), np.arange(6.0).reshape(3, 2), batch_size=2)
         array([ 1., 13., 41.])
     """
-    _check_functions("map", f=f)
+    _check_functions("map", (1, "a slice of xs"), f=f)
     if batch_size is None:
-        return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
+        return _scan(lambda carry, x: (carry, f(x)), (), xs, None, False, "map")[1]
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, _np.integer)) \
             or batch_size < 1:
         raise _ValueError(f"map's batch_size must be a positive integer, got {batch_size!r}")
     from funcgrad.api.batching import vmap  # (the API layer, above this one)
     leaves, tree = _flatten(xs)
-    n = _scan_length(leaves, None)
+    n = _scan_length(leaves, None, "map")
     whole = n - n % batch_size
     parts = []
     if whole or not n:  # the loop over batches: map of the vmapped f over (steps,
