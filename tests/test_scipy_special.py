@@ -124,6 +124,18 @@ def test_compiled_incomplete_gamma_for_large_shapes():
                                [2.8653265451088904e-07, 2.854642139958626e-07], rtol=1e-13)
 
 
+
+def test_compiled_bessel_and_digamma_at_the_largest_floats():
+    # i0e, i1e(1.8e308) were 0 (2 pi x overflowed), i0 nan; digamma of float32 -3.4e38 was
+    # 90.9 (math.floor's int64 overflowed), not nan: every float that large is a pole
+    big = np.array([np.finfo(np.float64).max, -np.finfo(np.float64).max, 1e300])
+    f32 = np.array([-np.finfo(np.float32).max, -1e30, 2.5], np.float32)
+    got = fg.jit(lambda x, y: (S.i0e(x), S.i1e(x), S.i0(x), S.digamma(y)), compile="sync")(big, f32)
+    for ours, reference in zip(got, (sc.i0e(big), sc.i1e(big), sc.i0(big))):
+        assert_matches(ours, reference, 1e-15)
+    assert_matches(got[3], sc.digamma(f32.astype(np.float64)).astype(np.float32), 1e-6)
+    assert np.isnan(got[3][:2]).all()
+
 def _temme_coefficients(terms, powers):
     """TEMME[k][n] of compile/scalar_math.py, exactly: eta^n's coefficient in Temme's c_k
     (DLMF 8.12.8-8.12.9), c_0 = 1/mu - 1/eta with mu = x/a - 1 as a series in eta (from

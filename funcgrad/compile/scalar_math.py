@@ -49,6 +49,14 @@ _jit = register_jitable
 
 
 @_jit
+def _is_integer(x):
+    """Whether the finite float x is an integer. math.floor gives an int64 in Numba, which
+    past 2^63 is undefined (compiled digamma(-3.4e38) of float32 was 90.9, not nan); from
+    2^52 on every float is an integer."""
+    return abs(x) >= 4503599627370496.0 or x == math.floor(x)
+
+
+@_jit
 def digamma(x):
     """psi(x) = d/dx log Gamma(x): reflection for x < 0, the recurrence psi(x) = psi(x + 1)
     - 1/x up to x >= 10, then the asymptotic series in 1/x^2."""
@@ -59,7 +67,7 @@ def digamma(x):
         return -math.copysign(math.inf, x)
     result = 0.0
     if x < 0.0:
-        if x == math.floor(x):
+        if _is_integer(x):
             return math.nan
         nearest = math.floor(x + 0.5)  # tan(pi x) has period 1: reduce to [-1/2, 1/2],
         result = -math.pi / math.tan(math.pi * (x - nearest))  # which is exact
@@ -90,9 +98,9 @@ def zeta(s, q):
         return 0.0
     total = 0.0
     if q <= 0.0:
-        if q == math.floor(q):
+        if _is_integer(q):
             return math.inf
-        if s != math.floor(s):
+        if not _is_integer(s):
             return math.nan
         while q <= 0.0:  # integer s: (q + k)^-s is real for negative q + k
             total += (-1.0) ** s * abs(q) ** -s
@@ -116,7 +124,7 @@ def zeta(s, q):
 def polygamma(n, x):
     """The n-th derivative of digamma: (-1)^(n+1) n! zeta(n + 1, x) for n >= 1."""
     n, x = float(n), float(x)
-    if n < 0.0 or n != math.floor(n):
+    if n < 0.0 or not _is_integer(n):
         return math.nan
     if n == 0.0:
         return digamma(x)
@@ -145,9 +153,9 @@ def betaln(a, b):
         a, b = b, a
     if b == math.inf and a < math.inf:  # B(a, inf) = 0 for a > 0; SciPy's inf for a <= 0
         return -math.inf if a > 0.0 else math.inf
-    if a <= 0.0 and a == math.floor(a):  # at Gamma(a)'s pole, SciPy's limit: inf, or for
+    if a <= 0.0 and _is_integer(a):  # at Gamma(a)'s pole, SciPy's limit: inf, or for
         # integer b > 0 with a + b < 1, log |B(1 - a - b, b)| (the lgammas give inf - inf)
-        if not (b > 0.0 and b == math.floor(b) and a + b < 1.0):
+        if not (b > 0.0 and _is_integer(b) and a + b < 1.0):
             return math.inf
         a, b = min(b, 1.0 - a - b), max(b, 1.0 - a - b)
     if b < 10.0 or a + b < 10.0:
@@ -264,7 +272,7 @@ def _bessel_i_scaled(nu, x):
         total += term
         if abs(term) < EPS * 0.1 * abs(total):
             break
-    return total / math.sqrt(2.0 * math.pi * x)
+    return total / SQRT_2PI / math.sqrt(x)  # (2 pi x overflowed at x = 1.8e308: 0, not 3e-155)
 
 
 @_jit
