@@ -296,7 +296,8 @@ def i1e(x):
 @_jit
 def _log1pmx_neg(t):
     """t - log(1 + t) for |t| <= 1/2, without the cancellation of its two terms: with
-    u = t / (2 + t), log(1 + t) = 2 atanh(u) and t - 2u = u t, so it is u t - 2 (u^3/3 + u^5/5...)."""
+    u = t / (2 + t), log(1 + t) = 2 atanh(u) and t - 2u = u t, so it is
+    u t - 2 (u^3/3 + u^5/5 + ...)."""
     u = t / (2.0 + t)
     u2 = u * u
     power = u
