@@ -188,6 +188,19 @@ def test_singular_matrix_errors_say_the_same_in_both_tiers_and_name_the_line():
         assert str(info.value) == f"Singular matrix (solve, in {HERE}:{line})"
 
 
+
+def test_a_singular_matrix_in_compiled_code_runs_debug_callbacks_once(capsys):
+    # the evaluator's run that finds the failing line printed "before solve" a second time
+    def f(a, b):
+        fg.debug.print("before solve {}", b[0])
+        return L.solve(a, b)
+    for tier in (f, fg.jit(f, compile="sync")):
+        with pytest.raises(np.linalg.LinAlgError, match=f"solve, in {HERE}:"):
+            tier(SINGULAR, np.ones(2))
+        assert capsys.readouterr().out == "before solve 1.0\n"
+        np.testing.assert_allclose(tier(2.0 * np.eye(2), np.ones(2)), [0.5, 0.5])
+        assert capsys.readouterr().out == "before solve 1.0\n"  # and prints after it
+
 def _empty_factors(wide, tall, square):
     return [(L.svd(a), L.svd(a, full_matrices=False), L.qr(a)) for a in (wide, tall, square)] \
         + [fg.grad(L.det)(square)]

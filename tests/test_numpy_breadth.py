@@ -847,3 +847,57 @@ def test_histogram_bins_and_range_errors_say_what_was_wrong():
         fnp.histogram(x, 2, range=(0.0, np.inf))
     with pytest.raises(FuncgradValueError, match=r"autodetected range of \[1.0, inf\]"):
         fnp.histogram(np.array([1.0, np.inf]), 2)
+
+
+def test_float_representation_functions_compiled_match_numpy_to_the_bit():
+    """Compiled against NumPy at signed zeros, infinities, NaN, subnormals and the extremes,
+    in float64 and float32 (one compile), the sign of a zero included (assert_allclose
+    does not see it): compiled spacing(-0.0) was -5e-324, NumPy's is +5e-324."""
+    def special(dtype):
+        info = np.finfo(dtype)
+        return np.array([0.0, -0.0, np.inf, -np.inf, np.nan, info.smallest_subnormal,
+                         -info.smallest_subnormal, info.tiny, -info.max, 1.0, -2.5, 3.0, 0.5],
+                        dtype)
+
+    def f(x, y, i):
+        unary = [g(x) for g in (fnp.spacing, fnp.signbit, fnp.sign)] + [*fnp.frexp(x),
+                                                                          *fnp.modf(x)]
+        return unary + [g(x, y) for g in (fnp.nextafter, fnp.copysign, fnp.fmod,
+                                          fnp.remainder, fnp.floor_divide)] + [fnp.ldexp(x, i)]
+
+    def reference(x, y, i):
+        unary = [g(x) for g in (np.spacing, np.signbit, np.sign)] + [*np.frexp(x), *np.modf(x)]
+        return unary + [g(x, y) for g in (np.nextafter, np.copysign, np.fmod, np.remainder,
+                                          np.floor_divide)] + [np.ldexp(x, i)]
+
+    args = []
+    for dtype in (np.float64, np.float32):
+        x, y = (v.ravel() for v in np.meshgrid(special(dtype), special(dtype)))
+        args += [x, y, (np.arange(x.size) % 7 - 3).astype(np.int32)]
+    with np.errstate(all="ignore"):
+        got = fg.jit(lambda *a: f(*a[:3]) + f(*a[3:]), compile="sync")(*args)
+        want = reference(*args[:3]) + reference(*args[3:])
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.dtype, (k, g.dtype, w.dtype)
+        np.testing.assert_array_equal(g, w, err_msg=str(k))
+        if w.dtype.kind == "f":
+            np.testing.assert_array_equal(np.signbit(g)[~np.isnan(w)],
+                                          np.signbit(w)[~np.isnan(w)], err_msg=str(k))
+
+
+def test_exp2_and_log2_of_both_float_dtypes_in_one_compiled_program():
+    # Numba's np.exp2, np.log2 (and np.spacing) declared their LLVM intrinsic for the first
+    # dtype met: float32 and float64 ones in one program failed to compile
+    x64 = np.array([0.0, -0.0, 3.0, 0.5, -1.0, 1e-300, 5e-324, 1100.0, -1100.0, np.inf, np.nan])
+    x32 = x64.astype(np.float32)
+
+    def f(x64, x32):
+        return [g(x) for g in (fnp.exp2, fnp.log2, fnp.spacing) for x in (x64, x32)]
+    with np.errstate(all="ignore"):
+        got = fg.jit(f, compile="sync")(x64, x32)
+        want = [g(x) for g in (np.exp2, np.log2, np.spacing) for x in (x64, x32)]
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=2e-7 if w.dtype == np.float32 else 1e-15)
+    np.testing.assert_array_equal(got[0][[0, 2, 3, 7]], [1.0, 8.0, np.sqrt(2.0), np.inf])
+    np.testing.assert_array_equal(got[2][[2, 3, 6]], [np.log2(3.0), -1.0, -1074.0])

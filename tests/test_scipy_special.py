@@ -7,7 +7,8 @@ floor only where a function crosses zero):
     digamma 1e-13 (abs 1e-15 near its root 1.4616), polygamma, zeta 1e-13,
     erfinv, ndtri 2e-15, log_ndtr 1e-13, i0e, i1e 5e-15, betaln 1e-13 (SciPy's own error is
     larger for very unequal arguments: there the reference values are mpmath's),
-    gammainc, gammaincc 1e-11 for a <= 100 and 1e-9 up to a = 1e4.
+    gammainc, gammaincc 1e-13 for a and x from 1e-3 to 1e10 down to values of 1e-100 (below,
+    both lose ~1e-13 more to the rounding of an exponent of some hundreds).
 """
 
 from __future__ import annotations
@@ -100,6 +101,79 @@ def test_compiled_incomplete_gamma_matches_scipy(name):
         tiny = np.abs(reference) < 1e-290  # SciPy and funcgrad underflow at slightly apart x
         assert_matches(ours[~tiny], reference[~tiny], rtol)
     assert np.isnan(_compiled("gammainc", np.array([-1.0, 1.0]), np.array([1.0, -1.0]))).all()
+
+
+def test_compiled_incomplete_gamma_for_large_shapes():
+    """Log-spaced a and x from 1e-3 to 1e10, x = a and x within a few sqrt(a) of a, where
+    the series and the continued fraction took ~sqrt(a) steps and a log x - x - lgamma(a)
+    cancelled (P(1e8, 1e8) was off by 2.5e-8, P(1e10, x) by a factor 9): against SciPy
+    down to 1e-100 (below, both lose ~D eps to the rounding of the exponent D ~ 100s)."""
+    grid = np.logspace(-3, 10, 27)
+    a, x = _grid(grid, grid)
+    a = np.concatenate([a] + [grid] * 4)
+    x = np.concatenate([x] + [grid + k * np.sqrt(grid) for k in (-3.0, -0.5, 0.5, 3.0)])
+    a, x = a[x > 0], x[x > 0]
+    for name in ("gammainc", "gammaincc"):
+        ours, reference = _compiled(name, a, x), getattr(sc, name)(a, x)
+        shown = reference > 1e-100
+        np.testing.assert_allclose(ours[shown], reference[shown], rtol=1e-13)
+        assert (ours[~shown] < 1e-99).all()
+    # five sds below a = 1e10 SciPy's own series stops early (2.8e-8): mpmath's value
+    a, x = np.array([1e10, 1e8]), np.array([1e10 - 5e5, 1e8 - 5e4])
+    np.testing.assert_allclose(_compiled("gammainc", a, x),
+                               [2.8653265451088904e-07, 2.854642139958626e-07], rtol=1e-13)
+
+
+
+def test_compiled_bessel_and_digamma_at_the_largest_floats():
+    # i0e, i1e(1.8e308) were 0 (2 pi x overflowed), i0 nan; digamma of float32 -3.4e38 was
+    # 90.9 (math.floor's int64 overflowed), not nan: every float that large is a pole
+    big = np.array([np.finfo(np.float64).max, -np.finfo(np.float64).max, 1e300])
+    f32 = np.array([-np.finfo(np.float32).max, -1e30, 2.5], np.float32)
+    got = fg.jit(lambda x, y: (S.i0e(x), S.i1e(x), S.i0(x), S.digamma(y)), compile="sync")(big, f32)
+    for ours, reference in zip(got, (sc.i0e(big), sc.i1e(big), sc.i0(big))):
+        assert_matches(ours, reference, 1e-15)
+    assert_matches(got[3], sc.digamma(f32.astype(np.float64)).astype(np.float32), 1e-6)
+    assert np.isnan(got[3][:2]).all()
+
+def _temme_coefficients(terms, powers):
+    """TEMME[k][n] of compile/scalar_math.py, exactly: eta^n's coefficient in Temme's c_k
+    (DLMF 8.12.8-8.12.9), c_0 = 1/mu - 1/eta with mu = x/a - 1 as a series in eta (from
+    mu mu' = eta (1 + mu)), c_k = c_(k-1)' / eta + (-1)^k g_k / mu, g_k Stirling's."""
+    from fractions import Fraction
+    order = powers + 2 * terms + 2
+    mu = [Fraction(0), Fraction(1)] + [Fraction(0)] * order
+    for n in range(2, order + 2):
+        mu[n] = (mu[n - 1] - sum(mu[i] * (n + 1 - i) * mu[n + 1 - i] for i in range(2, n))) \
+            / (n + 1)
+    over_mu = [Fraction(1)] + [Fraction(0)] * order  # eta / mu
+    for n in range(1, order + 1):
+        over_mu[n] = -sum(mu[j + 1] * over_mu[n - j] for j in range(1, n + 1))
+    # Gamma(z) e^z z^(1/2 - z) / sqrt(2 pi) = sum g_k z^-k = exp(sum B_2m / (2m (2m-1)) z^(1-2m))
+    bernoulli = [Fraction(1, 6), Fraction(-1, 30), Fraction(1, 42), Fraction(-1, 30),
+                 Fraction(5, 66), Fraction(-691, 2730), Fraction(7, 6)]
+    log_g = [Fraction(0)] * (terms + 1)
+    for m in range(1, (terms + 2) // 2 + 1):
+        if 2 * m - 1 <= terms:
+            log_g[2 * m - 1] = bernoulli[m - 1] / (2 * m * (2 * m - 1))
+    g = [Fraction(1)] + [Fraction(0)] * terms
+    for n in range(1, terms + 1):
+        g[n] = sum(j * log_g[j] * g[n - j] for j in range(1, n + 1)) / n
+    c = over_mu[1:]
+    rows = [c[:powers]]
+    for k in range(1, terms):
+        assert c[1] + (-1) ** k * g[k] == 0  # the poles at eta = 0 cancel
+        c = [(n + 2) * c[n + 2] + (-1) ** k * g[k] * over_mu[n + 1] for n in range(len(c) - 2)]
+        rows.append(c[:powers])
+    return rows
+
+
+def test_temme_coefficients_are_the_exact_ones():
+    from funcgrad.compile.scalar_math import TEMME
+    exact = np.array(_temme_coefficients(*TEMME.shape), dtype=float)
+    assert exact[0, :3].tolist() == [-1 / 3, 1 / 12, -2 / 135]  # DLMF 8.12.10
+    assert exact[1, 0] == -1 / 540
+    np.testing.assert_array_equal(TEMME, exact)
 
 
 @pytest.mark.parametrize("name", ["gammainc", "gammaincc"])

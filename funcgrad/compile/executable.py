@@ -24,6 +24,7 @@ from funcgrad.compile.signals import LargeTrigArgument
 from funcgrad.core.errors import FuncgradIndexError, LoweringError
 from funcgrad.core.evaluate import evaluate
 from funcgrad.core.ir import Program, Var
+from funcgrad.ops.debug import callbacks_suppressed
 
 _disabled = [os.environ.get("FUNCGRAD_DISABLE_JIT", "") not in ("", "0")]
 stats = {"traces": 0, "programs_generated": 0}
@@ -221,9 +222,11 @@ class Executable:
     def locate_linalg(self, args, err: np.linalg.LinAlgError) -> np.linalg.LinAlgError:
         """A singular matrix met by compiled code (Numba's words, and no line): the NumPy
         evaluator runs the program again to find the equation, raising the error the first
-        tier of jit and eager code give, with the user's line. Only the failing call pays."""
+        tier of jit and eager code give, with the user's line. Only the failing call pays.
+        Its debug callbacks do not run again: they ran in the compiled call."""
         try:
-            evaluate(self.program, list(args))
+            with callbacks_suppressed():
+                evaluate(self.program, list(args))
         except np.linalg.LinAlgError as located:
             return located
         return err

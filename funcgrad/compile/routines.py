@@ -19,8 +19,8 @@ _VECTOR_MATH = ("cos_small", "exp", "expm1", "log", "log1p", "logistic", "pow", 
                 "log_f32", "logistic_f32", "pow_f32", "sin_small_f32", "tanh_f32")
 _SCALAR_MATH = ("betainc", "betaln", "binomial_draw", "digamma", "erfinv", "floor_divide",
                 "gammainc", "gammaincc", "i0e", "i1e", "left_shift", "log_ndtr", "ndtri",
-                "polygamma", "power", "random_gamma_grad", "right_shift", "threefry2x32",
-                "zeta")
+                "polygamma", "power", "random_gamma_grad", "right_shift", "spacing",
+                "threefry2x32", "zeta")
 _HOMES = {"empty": "allocation", "full": "allocation", "LargeTrigArgument": "signals",
           "add_reassociable": "sums", "dot": "blas", "argsort_stable": "sorting_routines",
           "searchsorted": "sorting_routines", **dict.fromkeys(_VECTOR_MATH, "vector_math"),

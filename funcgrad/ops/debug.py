@@ -22,6 +22,8 @@ subexpression elimination keep every one (core/ir.py), so it runs wherever the p
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import weakref
 
@@ -84,6 +86,21 @@ class HostCallback:
         self.fn(*args, **kwargs)
 
 
+# Set while a program runs again only to find where it failed (compile/executable.py's
+# locate_linalg): its callbacks ran in the run that failed, and must not run twice.
+_SUPPRESSED = contextvars.ContextVar("funcgrad_callbacks_suppressed", default=False)
+
+
+@contextlib.contextmanager
+def callbacks_suppressed():
+    """Within it, ``debug_callback`` equations run without calling their functions."""
+    token = _SUPPRESSED.set(True)
+    try:
+        yield
+    finally:
+        _SUPPRESSED.reset(token)
+
+
 def _host_value(x):
     """An operand as the callback sees it: a NumPy array of its own (0-d for a scalar): the
     evaluator may hand a Python number, and compiled code an array it reuses later."""
@@ -91,6 +108,8 @@ def _host_value(x):
 
 
 def _impl(*args, callback: HostCallback, batched: tuple = ()):
+    if _SUPPRESSED.get():
+        return []
     _call_each(callback, [_host_value(x) for x in args], batched)
     return []
 

@@ -247,12 +247,17 @@ abs_p = ufunc_primitive("abs", np.absolute, [lambda g, ans, x: g * sign(x)], ari
 sign_p = ufunc_primitive("sign", np.sign, None,
                          call("(({0} > 0) - ({0} < 0) if {0} == {0} else {0})"))
 exp_p = ufunc_primitive("exp", np.exp, [lambda g, ans, x: g * ans], call("np.exp({0})"))
-exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2], call("np.exp2({0})"))
+# (not Numba's np.exp2 and np.log2: one program with both float32 and float64 ones failed to
+# compile, Numba declaring the LLVM intrinsic for the first dtype only; float32 is computed
+# in float64 and rounded once)
+exp2_p = ufunc_primitive("exp2", np.exp2, [lambda g, ans, x: g * ans * LN2],
+                         call("math.pow(2.0, {0})"))
 expm1_p = ufunc_primitive("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)],
                           call("np.expm1({0})"))
 log_p = ufunc_primitive("log", np.log, [lambda g, ans, x: g / x], call("np.log({0})"))
 log1p_p = ufunc_primitive("log1p", np.log1p, [lambda g, ans, x: g / (x + 1)], call("np.log1p({0})"))
-log2_p = ufunc_primitive("log2", np.log2, [lambda g, ans, x: g / (x * LN2)], call("np.log2({0})"))
+log2_p = ufunc_primitive("log2", np.log2, [lambda g, ans, x: g / (x * LN2)],
+                         call("math.log2({0})"))  # (not np.log2: see exp2)
 log10_p = ufunc_primitive("log10", np.log10, [lambda g, ans, x: g / (x * LN10)],
                           call("np.log10({0})"))
 sqrt_p = ufunc_primitive("sqrt", np.sqrt, [lambda g, ans, x: g / (ans * 2)], call("np.sqrt({0})"))
@@ -435,7 +440,7 @@ ldexp_p = ufunc_primitive("ldexp", np.ldexp, [lambda g, ans, x, i: ldexp(g, i), 
                           call("np.ldexp({0}, np.int64(max(-1e5, min(1e5, {1}))))"))
 # the next float after x towards y, and the distance to the next one away from zero: steps
 nextafter_p = ufunc_primitive("nextafter", np.nextafter, None, call("np.nextafter({0}, {1})"))
-spacing_p = ufunc_primitive("spacing", np.spacing, None, call("np.spacing({0})"))
+spacing_p = ufunc_primitive("spacing", np.spacing, None, call("fgm.spacing({0})"))
 gcd_p = ufunc_primitive("gcd", np.gcd, None, call("np.gcd({0}, {1})"))
 lcm_p = ufunc_primitive("lcm", np.lcm, None, call("np.lcm({0}, {1})"))
 # bit shifts as NumPy's (and XLA's): a count < 0 or >= the width shifts every bit out, where
