@@ -49,7 +49,7 @@ _jit = register_jitable
 
 @_jit
 def _is_integer(x):
-    """Whether the finite float x is an integer. math.floor gives an int64 in Numba, which
+    """Whether the float x is an integer (+-inf are). math.floor gives an int64 in Numba, which
     past 2^63 is undefined (compiled digamma(-3.4e38) of float32 was 90.9, not nan); from
     2^52 on every float is an integer."""
     return abs(x) >= 4503599627370496.0 or x == math.floor(x)
@@ -143,7 +143,7 @@ def _stirling_correction(x):
 
 @_jit
 def _gamma_pole(x):
-    return x <= 0.0 and x == math.floor(x)
+    return x <= 0.0 and _is_integer(x)  # (-inf too, as SciPy's)
 
 
 @_jit
