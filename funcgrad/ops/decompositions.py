@@ -30,8 +30,9 @@ Conventions where the derivative is not defined by the function alone (as JAX):
   vectors, 1 / (w_j - w_i), is taken to be 0 (JAX does so for the SVD; for eigh it gives
   inf): for functions that do not depend on the choice of basis that term cancels anyway.
 - svd with ``full_matrices=True`` and qr with ``full_matrices=True`` are differentiable only
-  when they return no arbitrary columns (square a for svd, m <= n for qr); qr only for
-  m >= n (its r has no unique derivative otherwise). Other cases raise a FuncgradError.
+  when they return no arbitrary columns (square a for svd, m <= n for qr). A wide a = [a1 a2]
+  (m < n) differentiates as JAX's: a1 = q r1 is a square QR and r2 = q^T a2. Other cases
+  raise a FuncgradError.
 """
 
 from __future__ import annotations
@@ -1097,10 +1098,10 @@ def _qr_impl(a, *, full_matrices):
 
 def _check_qr_differentiable(a, full_matrices):
     m, n = a.shape[-2:]
-    if m < n or (full_matrices and m != n):
-        raise FuncgradError(f"the derivative of qr is defined here for m >= n with "
-                            f"mode='reduced' (or square matrices), not {m}x{n}"
-                            + (" with mode='complete'" if full_matrices else ""))
+    if full_matrices and m > n:
+        raise FuncgradError(f"the derivative of qr with mode='complete' is defined here only "
+                            f"for m <= n (the extra columns of q are arbitrary), not {m}x{n}; "
+                            "use mode='reduced'")
 
 
 def _copyltu(x):
@@ -1108,17 +1109,40 @@ def _copyltu(x):
     return _tril(x) + _mT(_tril(x, -1))
 
 
+def _split_columns(x, k):
+    """x[..., :k] and x[..., k:]."""
+    shape = tuple(x.shape)
+    ones, zeros = (1,) * len(shape), (0,) * len(shape)
+    return (slice_array(x, zeros, ones, shape[:-1] + (k,)),
+            slice_array(x, zeros[:-1] + (k,), ones, shape[:-1] + (shape[-1] - k,)))
+
+
 def _qr_vjp(cts, inputs, outputs, active, *, full_matrices):
-    """abar = (qbar + q copyltu(M)) r^-T, M = r rbar^T - qbar^T q (m >= n; Liao et al.)."""
+    """abar = (qbar + q copyltu(M)) r^-T, M = r rbar^T - qbar^T q (m >= n; Liao et al.). A
+    wide a = [a1 a2] (m < n) is the square a1 = q r1 and r2 = q^T a2, as JAX's rule."""
     (gq, gr), (a,), (q, r) = [_nonzero(ct) for ct in cts], inputs, outputs
     _check_qr_differentiable(a, full_matrices)
+    m, n = a.shape[-2:]
+    if m >= n:
+        return [_qr_square_vjp(gq, gr, q, r)]
+    a2 = _split_columns(a, m)[1]
+    r1 = _split_columns(r, m)[0]
+    gr1, gr2 = _split_columns(gr, m) if gr is not None else (None, None)
+    if gr2 is not None:  # r2 = q^T a2: q gets a2 r2bar^T, a2 gets q r2bar
+        gq = _mm(a2, _mT(gr2)) if gq is None else gq + _mm(a2, _mT(gr2))
+    g1 = _qr_square_vjp(gq, gr1, q, r1)
+    g2 = _mm(q, gr2) if gr2 is not None else _zeros_like(a2)
+    return [concatenate([g1, g2], len(a.shape) - 1)]
+
+
+def _qr_square_vjp(gq, gr, q, r):
     M = _mm(r, _mT(gr)) if gr is not None else _zeros_like(_mm(r, _mT(r)))
     if gq is not None:
         M = M - _mm(_mT(gq), q)
     b = _mm(q, _copyltu(M))
     if gq is not None:
         b = b + gq
-    return [_mT(triangular_solve(r, _mT(b), lower=False))]
+    return _mT(triangular_solve(r, _mT(b), lower=False))
 
 
 def _qr_jvp(primals, tangents, *, full_matrices):
@@ -1127,12 +1151,20 @@ def _qr_jvp(primals, tangents, *, full_matrices):
     if da is None:
         return [q, r], [None, None]
     _check_qr_differentiable(a, full_matrices)
+    m, n = a.shape[-2:]
+    if m >= n:
+        return [q, r], list(_qr_square_jvp(q, r, da))
+    (da1, da2), a2 = _split_columns(da, m), _split_columns(a, m)[1]
+    dq, dr1 = _qr_square_jvp(q, _split_columns(r, m)[0], da1)
+    dr2 = _mm(_mT(dq), a2) + _mm(_mT(q), da2)       # r2 = q^T a2
+    return [q, r], [dq, concatenate([dr1, dr2], len(a.shape) - 1)]
+
+
+def _qr_square_jvp(q, r, da):
     y = _mT(triangular_solve(r, _mT(da), lower=False, transpose_a=True))  # da r^-1
     c = _mm(_mT(q), y)
     omega = _tril(c, -1) - _mT(_tril(c, -1))
-    dr = _mm(c - omega, r)
-    dq = y - _mm(q, c) + _mm(q, omega)
-    return [q, r], [dq, dr]
+    return y - _mm(q, c) + _mm(q, omega), _mm(c - omega, r)
 
 
 def _lower_qr(ctx, eqn, ins, outs):
@@ -1254,5 +1286,5 @@ def qr_pivots(a):
 from funcgrad.ops.elementwise import convert_element_type, stop_gradient, where  # noqa: E402
 from funcgrad.ops.linalg import dot_general  # noqa: E402
 from funcgrad.ops.reductions import exclusive_cumprod, reduce_sum  # noqa: E402
-from funcgrad.ops.shape import (broadcast_to, iota, pad, reshape,  # noqa: E402
-                                slice_array, transpose)
+from funcgrad.ops.shape import (broadcast_to, concatenate, iota, pad,  # noqa: E402
+                                reshape, slice_array, transpose)

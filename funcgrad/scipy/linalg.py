@@ -176,7 +176,7 @@ def expm(A):
                [0., 1.]])
     """
     A = _la._matrix(A, "A", square=True)
-    norm1 = fnp.max(fnp.sum(fnp.abs(A), axis=-2), axis=-1)  # the 1-norm of each matrix
+    norm1 = _la._largest(fnp.sum(fnp.abs(A), axis=-2))  # the 1-norm of each matrix
     # a NaN or inf norm squares no times: the Pade approximant of such a matrix is NaN already
     # (its solve's), and the number of squarings must stay an integer
     safe = fnp.where((norm1 > 0) & fnp.isfinite(norm1), norm1, fnp.ones_like(norm1))
