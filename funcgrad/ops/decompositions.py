@@ -1253,7 +1253,7 @@ def _lower_qr_pivots(ctx, eqn, ins, outs):
         f"    for {r} in range({j} + 1, {m}):",
         f"        {acc} += {w}[{r}, {j}] * {w}[{r}, {j}]",
         f"    if {acc} == 0:",  # nothing below the diagonal: H = I, as LAPACK's dlarfg
-        f"        continue",
+        "        continue",
         f"    {beta} = -np.copysign(np.sqrt({alpha} * {alpha} + {acc}), {alpha})",
         f"    {tau} = ({beta} - {alpha}) / {beta}",
         f"    for {r} in range({j} + 1, {m}):",
