@@ -4,8 +4,8 @@ form of test_vjp_rules.CASES: ``case(dtype)`` draws ``(fn, args)`` or ``(fn, arg
 The matrices are built to be well conditioned where the derivative needs it, so a finite
 difference step never crosses a pivot change or an eigenvalue crossing: diagonally dominant
 matrices for the solves and LU (rows permuted, so pivoting has work to do), spectra with
-gaps for eigh and svd, and full column rank for qr. Functions of eigen- and singular vectors
-read them only through sign-invariant expressions (squares).
+gaps for eigh and svd, full rank for qr, column norms apart for qr's pivoting. Functions of
+eigen- and singular vectors read them only through sign-invariant expressions (squares).
 """
 
 from __future__ import annotations
@@ -78,16 +78,24 @@ def triangular_solve_case(draw, dtype):
     return fn, (_values(draw, (n, n)).astype(dtype), _values(draw, b_shape).astype(dtype))
 
 
+def _dominant_rectangle(a):
+    """a (entries in [-1, 1], at most 3 rows or columns) plus 4 on its main diagonal: every
+    leading square block strictly diagonally dominant, so partial pivoting keeps the diagonal
+    (then the rows are permuted) and no step of LU comes near a zero pivot."""
+    return a + 4.0 * np.eye(*a.shape[-2:], dtype=a.dtype)
+
+
 @st.composite
 def lu_case(draw, dtype):
     n = _side(draw)
-    rows = list(draw(st.permutations(range(n))))  # so that pivoting has rows to swap
-    a = _values(draw, draw(st.sampled_from([(), (2,)])) + (n, n)).astype(dtype)
+    kind = draw(st.sampled_from(["lu", "rectangular", "det", "slogdet", "lu_solve"]))
+    m = _side(draw) if kind == "rectangular" else n
+    rows = list(draw(st.permutations(range(m))))  # so that pivoting has rows to swap
+    a = _values(draw, draw(st.sampled_from([(), (2,)])) + (m, n)).astype(dtype)
 
     def matrix(a):
-        return _dominant(a)[..., rows, :]
-    kind = draw(st.sampled_from(["lu", "det", "slogdet", "lu_solve"]))
-    if kind == "lu":
+        return _dominant_rectangle(a)[..., rows, :]
+    if kind in ("lu", "rectangular"):
         return (lambda a: fsl.lu_factor(matrix(a))[0]), (a,)
     if kind == "det":
         return (lambda a: L.det(matrix(a))), (a,)
@@ -201,6 +209,8 @@ def svd_case(draw, dtype):
 def qr_case(draw, dtype):
     n = _side(draw)
     m = draw(st.integers(n, 3))
+    if draw(st.booleans()):  # wide: q r1 = a1 square, r2 = q^T a2 (JAX's rule)
+        m, n = n, m
     # no zero below the diagonal: there LAPACK's Householder QR flips signs discontinuously
     # (a column already zero needs no reflection; any other gets one, negating r's diagonal)
     a = (draw(fst.nonzero(np.float64, (m, n))) / 4.0).astype(dtype)
@@ -219,6 +229,24 @@ def pivots_case(draw, dtype):
     return dec.pivots_to_permutation, (pivots.astype(np.int32),)
 
 
+@st.composite
+def qr_pivots_case(draw, dtype):
+    """base + small a: base's columns are orthogonal with norms 1 apart, in a drawn order
+    (zero beyond the m-th of a wide one), so the norms geqp3 compares stay apart at each step:
+    no near-tie can make LAPACK's choice and the compiled one (which recomputes the norms
+    LAPACK updates) differ."""
+    m, n = _side(draw), _side(draw)
+    batch = draw(st.sampled_from([(), (2,)]))
+    q = _orthogonal(draw, m)
+    order = draw(st.permutations(range(n)))
+    base = np.zeros((m, n))
+    for column, rank in enumerate(order):
+        if rank < m:
+            base[:, column] = q[:, rank] * (1.0 + rank)
+    a = _values(draw, batch + (m, n), scale=0.01).astype(dtype)
+    return (lambda a: dec.qr_pivots(base.astype(dtype) + a)), (a,)
+
+
 LINALG_CASES = {
     "solve": solve_case,
     "triangular_solve": triangular_solve_case,
@@ -230,4 +258,4 @@ LINALG_CASES = {
     "svd": svd_case,
     "qr": qr_case,
 }
-LINALG_VALUE_CASES = {"pivots_to_permutation": pivots_case}
+LINALG_VALUE_CASES = {"pivots_to_permutation": pivots_case, "qr_pivots": qr_pivots_case}

@@ -469,8 +469,8 @@ def test_not_positive_definite_raises_linalg_error():
 def test_ill_defined_derivatives_raise():
     with pytest.raises(FuncgradError, match="full_matrices"):
         fg.grad(lambda a: fnp.sum(L.svd(a)[0]))(TALL)
-    with pytest.raises(FuncgradError, match="m >= n"):
-        fg.grad(lambda a: fnp.sum(L.qr(a)[1]))(WIDE)
+    with pytest.raises(FuncgradError, match="complete"):
+        fg.grad(lambda a: fnp.sum(L.qr(a, "complete")[0]))(TALL)
     check_grads(lambda a: L.svd(a)[1], (TALL,))  # the singular values alone: defined
 
 
@@ -526,6 +526,128 @@ def test_lu_matches_scipy_in_every_form(seed):
     check_grads(lambda a: fsl.lu(a)[1] @ fsl.lu(a)[2], [a])
 
 
+def _lu_loss(a):
+    _, lower, upper = fsl.lu(a)
+    return fnp.sum(fnp.sin(lower)) + fnp.sum(fnp.cos(upper))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 3), (0, 3)])
+def test_lu_of_rectangular_matrices_matches_scipy(shape):
+    """P (m, m), L (m, k), U (k, n), k = min(m, n), as SciPy's and JAX's."""
+    a = np.random.default_rng(3).standard_normal(shape)
+    p, lower, upper = fsl.lu(a)
+    _close((p, lower, upper), sla.lu(a))
+    np.testing.assert_allclose(p @ lower @ upper, a, atol=1e-12)
+    _close(fsl.lu(a, permute_l=True), sla.lu(a, permute_l=True))
+    indices = fsl.lu(a, p_indices=True)[0]
+    assert indices.dtype == np.int32
+    np.testing.assert_array_equal(indices, sla.lu(a, p_indices=True)[0])
+    if a.ndim == 2:  # SciPy's lu_factor takes one matrix
+        lu, piv = fsl.lu_factor(a)
+        np.testing.assert_array_equal(piv, sla.lu_factor(a)[1])
+        _close(lu, sla.lu_factor(a)[0])
+
+
+def test_lu_of_a_matrix_without_columns_has_the_identity_permutation():
+    """(SciPy 1.17 returns a 0x0 P for a 3x0 matrix, which P @ L cannot use; JAX's is I.)"""
+    p, lower, upper = fsl.lu(np.zeros((3, 0)))
+    _close((p, lower, upper), (np.eye(3), np.zeros((3, 0)), np.zeros((0, 0))))
+
+
+def test_rectangular_lu_differentiates_batches_and_compiles():
+    rng = np.random.default_rng(4)
+    tall, wide = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    for a in (tall, wide):
+        check_grads(_lu_loss, (a,), order=2)
+        check_grads(lambda a: fsl.lu_factor(a)[0], (a,), order=1, modes=("fwd", "rev"))
+    # JAX 0.10's gradient of _lu_loss at this tall matrix, first row
+    np.testing.assert_allclose(fg.grad(_lu_loss)(np.random.default_rng(0).normal(size=(4, 3)))[0],
+                               [1.89255881, -1.20286307, 0.47366217], atol=1e-8)
+    stack = rng.standard_normal((3, 5, 2))
+    _close(fg.vmap(fsl.lu)(stack), sla.lu(stack))
+
+    def program(tall, wide):
+        return fsl.lu(tall), fsl.lu_factor(wide), fg.grad(_lu_loss)(wide)
+    _close(fg.jit(program, compile="sync")(tall, wide), program(tall, wide))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (2, 5, 4)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pivoted_qr_matches_scipy(shape, dtype):
+    a = np.random.default_rng(5).standard_normal(shape).astype(dtype)
+    for mode in ("full", "economic", "r"):
+        ours, theirs = fsl.qr(a, mode=mode, pivoting=True), sla.qr(a, mode=mode, pivoting=True)
+        assert ours[-1].dtype == np.int32
+        np.testing.assert_array_equal(ours[-1], theirs[-1])
+        _close(ours, theirs, dtype)
+    q, r, perm = fsl.qr(a, mode="economic", pivoting=True)
+    _close(q @ r, np.take_along_axis(a, perm[..., None, :], axis=-1), dtype)
+    diagonal = np.abs(np.diagonal(r, axis1=-2, axis2=-1))
+    assert np.all(diagonal[..., :-1] >= diagonal[..., 1:])
+
+
+def test_pivoted_qr_compiles_and_takes_the_first_of_equal_columns():
+    rng = np.random.default_rng(6)
+    tall, wide = rng.standard_normal((5, 3)), rng.standard_normal((2, 3, 4))
+    # columns 1 and 2 tie, then rows 1 of what is left are all 0: LAPACK takes the first
+    ties = np.array([[1.0, 2.0, 2.0], [0.0, 0.0, 0.0]])
+
+    def program(tall, wide, ties):
+        return (fsl.qr(tall, mode="economic", pivoting=True), fsl.qr(wide, pivoting=True),
+                fsl.qr(ties, mode="r", pivoting=True)[1])
+    got = fg.jit(program, compile="sync")(tall, wide, ties)
+    _close(got, program(tall, wide, ties))
+    np.testing.assert_array_equal(got[2], sla.qr(ties, mode="r", pivoting=True)[1])
+    np.testing.assert_array_equal(got[2], [1, 0, 2])
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4)])
+def test_pivoted_qr_differentiates_with_the_order_held_fixed(shape):
+    """As JAX's: P has no derivative; Q and R are those of the QR of a[:, P]."""
+    a = np.random.default_rng(0).normal(size=(4, 3))
+    a = a if shape == (4, 3) else a.T
+    perm = fsl.qr(a, pivoting=True, mode="economic")[2]
+
+    def loss(a):
+        q, r, _ = fsl.qr(a, pivoting=True, mode="economic")
+        return fnp.sum(fnp.sin(r)) + fnp.sum(q ** 2 * np.arange(q.size).reshape(q.shape))
+
+    def fixed(a):
+        q, r = fsl.qr(a[:, perm], mode="economic")
+        return fnp.sum(fnp.sin(r)) + fnp.sum(q ** 2 * np.arange(q.size).reshape(q.shape))
+    _close(fg.grad(loss)(a), fg.grad(fixed)(a))
+    check_grads(lambda a: fsl.qr(a, pivoting=True, mode="economic")[:2], (a,), order=2)
+    # JAX 0.10's gradient of sum(sin(R)) at this matrix and its transpose, first row
+    jax_row = {(4, 3): [-0.21498886, -0.28270604, -0.46635457],
+               (3, 4): [-0.26442271, -0.67855394, -0.15601427, -0.26665625]}[shape]
+    grad = fg.grad(lambda a: fnp.sum(fnp.sin(fsl.qr(a, pivoting=True, mode="economic")[1])))
+    np.testing.assert_allclose(grad(a)[0], jax_row, atol=1e-8)
+
+
+def test_qr_of_a_wide_matrix_differentiates_as_jax():
+    """a = [a1 a2]: q r1 = a1 is a square QR, r2 = q^T a2 (JAX 0.10's rule)."""
+    check_grads(L.qr, (WIDE,), order=2)
+    check_grads(lambda a: L.qr(a, "complete"), (WIDE,), order=1)
+    check_grads(L.qr, (RNG.normal(size=(2, 2, 3)),), order=1)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (0, 3), (3, 0), (2, 0, 0)])
+def test_empty_matrices_reduce_as_numpy(shape):
+    """The largest singular value or column sum of an empty matrix is 0, as in NumPy's norm,
+    pinv and matrix_rank (funcgrad's max of an empty axis raised); cond raises as NumPy's."""
+    a = np.zeros(shape)
+    for ord_ in (2, 1, np.inf, "nuc", "fro"):
+        _close(L.norm(a, ord_, axis=(-2, -1)), np.linalg.norm(a, ord_, axis=(-2, -1)))
+    _close(L.pinv(a), np.linalg.pinv(a))
+    np.testing.assert_array_equal(L.matrix_rank(a), np.linalg.matrix_rank(a))
+    if shape[-1] == shape[-2]:
+        _close(fsl.expm(a), sla.expm(a))
+        with pytest.raises(L.LinAlgError, match="empty"):
+            L.cond(a)
+    if a.ndim == 2:
+        _close(L.lstsq(a, np.zeros(shape[0]))[0], np.linalg.lstsq(a, np.zeros(shape[0]))[0])
+
+
 def test_structured_matrices_match_scipy_and_differentiate():
     rng = np.random.default_rng(12)
     c, r = rng.standard_normal(4), rng.standard_normal(3)
@@ -570,8 +692,6 @@ def test_solve_sylvester_and_banded_match_scipy_and_differentiate():
 
 def test_scipy_linalg_options_it_does_not_support_say_so():
     a = np.eye(2)
-    with pytest.raises(NotImplementedError, match="pivoting"):
-        fsl.qr(a, pivoting=True)
     with pytest.raises(NotImplementedError, match="subset_by_index"):
         fsl.eigh(a, subset_by_index=(0, 0))
     with pytest.raises(ValueError, match="mode must be one of"):

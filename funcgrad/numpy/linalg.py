@@ -16,8 +16,9 @@ Derivatives where NumPy's function does not define one by itself follow JAX:
   vectors LAPACK returns, meaningful for functions that do not depend on the signs (or, for a
   repeated value, on the basis chosen in its space); the coupling of two exactly equal values
   is taken as 0 (exact for such functions).
-- ``svd(full_matrices=True)`` of a non-square matrix, and ``qr`` of a wide matrix or with
-  ``mode="complete"``, have values but no derivative (FuncgradError when differentiated).
+- ``svd(full_matrices=True)`` of a non-square matrix, and ``qr(mode="complete")`` of a tall
+  one, have values but no derivative (FuncgradError when differentiated). ``qr`` of a wide
+  matrix ``[a1 a2]`` differentiates as JAX's: ``q r1 = a1`` square, ``r2 = q^T a2``.
 - ``det``'s gradient is the transposed adjugate ``adj(a).T``, finite and exact at singular
   matrices too (zero at rank n - 2 or less), and so is its Hessian; ``slogdet``'s
   ``logabsdet`` has gradient ``inv(a).T``, infinite there.
@@ -139,6 +140,14 @@ def _mT(x):
 
 def _eye_like(a):
     return fnp.broadcast_to(fnp.eye(a.shape[-1], dtype=a.dtype), tuple(a.shape))
+
+
+def _largest(x, axis=-1, keepdims=False):
+    """The maximum over ``axis``, 0 where that axis is empty (an empty matrix's largest
+    singular value or column sum, as NumPy's norm and pinv take it)."""
+    if x.shape[axis] == 0:
+        return fnp.sum(x, axis=axis, keepdims=keepdims)
+    return fnp.max(x, axis=axis, keepdims=keepdims)
 
 
 def _symmetric(a, symmetrize_input, UPLO):
@@ -363,11 +372,11 @@ def _matrix_norm(x, ord, axes, keepdims):
         moved = fnp.moveaxis(x, (row, col), (-2, -1))
         s = svdvals(moved)
         out = fnp.sum(s, axis=-1) if ord == "nuc" else \
-            (fnp.max(s, axis=-1) if ord == 2 else fnp.min(s, axis=-1))
+            (_largest(s) if ord == 2 else fnp.min(s, axis=-1))
     elif ord in (1, -1, np.inf, -np.inf):
         summed, over = (row, col) if ord in (1, -1) else (col, row)
         sums = fnp.sum(fnp.abs(x), axis=summed, keepdims=True)
-        out = (fnp.max if ord > 0 else fnp.min)(sums, axis=over, keepdims=True)
+        out = (_largest if ord > 0 else fnp.min)(sums, axis=over, keepdims=True)
         out = fnp.squeeze(out, axis=(row, col))
     else:
         raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
@@ -436,7 +445,7 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
 
 def _cutoff_inverse(s, rcond):
     """1 / s where s > rcond * max(s), else 0."""
-    cutoff = fnp.asarray(rcond, dtype=s.dtype)[..., None] * fnp.max(s, axis=-1, keepdims=True)
+    cutoff = fnp.asarray(rcond, dtype=s.dtype)[..., None] * _largest(s, keepdims=True)
     large = s > cutoff
     return fnp.where(large, 1.0 / fnp.where(large, s, fnp.ones_like(s)), fnp.zeros_like(s))
 
@@ -507,7 +516,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     if tol is None:
         if rtol is None:
             rtol = max(A.shape[-2:]) * np.finfo(A.dtype).eps
-        tol = fnp.max(s, axis=-1, keepdims=True) * fnp.asarray(rtol, dtype=s.dtype)[..., None]
+        tol = _largest(s, keepdims=True) * fnp.asarray(rtol, dtype=s.dtype)[..., None]
     else:
         tol = fnp.asarray(tol, dtype=s.dtype)[..., None]
     return fnp.sum(s > tol, axis=-1)
@@ -522,6 +531,8 @@ def cond(x, p=None):
         np.float64(4.0)
     """
     x = _matrix(x, "x")
+    if x.size == 0:  # as NumPy's (and JAX's, a ValueError)
+        raise LinAlgError("cond is not defined on empty arrays")
     if p is None or p in (2, -2):
         s = svdvals(x)
         ratio = s[..., 0] / s[..., -1]

@@ -17,6 +17,7 @@ and the ordinary primitives, so it gets its derivatives, batching and compilatio
     eigh(a) -> (w, v)                  the symmetric part of a = v diag(w) v^T, w ascending
     svd(a, full_matrices) -> (u, s, vt)
     qr(a, full_matrices) -> (q, r)
+    qr_pivots(a) -> perm               LAPACK geqp3's column order (no derivative)
 
 Conventions where the derivative is not defined by the function alone (as JAX):
 
@@ -29,8 +30,9 @@ Conventions where the derivative is not defined by the function alone (as JAX):
   vectors, 1 / (w_j - w_i), is taken to be 0 (JAX does so for the SVD; for eigh it gives
   inf): for functions that do not depend on the choice of basis that term cancels anyway.
 - svd with ``full_matrices=True`` and qr with ``full_matrices=True`` are differentiable only
-  when they return no arbitrary columns (square a for svd, m <= n for qr); qr only for
-  m >= n (its r has no unique derivative otherwise). Other cases raise a FuncgradError.
+  when they return no arbitrary columns (square a for svd, m <= n for qr). A wide a = [a1 a2]
+  (m < n) differentiates as JAX's: a1 = q r1 is a square QR and r2 = q^T a2. Other cases
+  raise a FuncgradError.
 """
 
 from __future__ import annotations
@@ -294,10 +296,11 @@ def _nan_for_nonfinite_body(body):
                 ctx.emit(f"{m} = np.eye({m}.shape[0], {m}.shape[1], 0, "
                          f"{ctx.dtype(atom.aval.dtype)})")
         body(ctx, eqn, ins, outs)
-        ctx.emit(f"if not {finite}:")
-        with ctx.indented():
-            for r, v in zip(outs, eqn.outputs):
-                if v.aval.dtype.kind == "f":
+        floats = [r for r, v in zip(outs, eqn.outputs) if v.aval.dtype.kind == "f"]
+        if floats:  # (qr_pivots has none: its order is the identity's)
+            ctx.emit(f"if not {finite}:")
+            with ctx.indented():
+                for r in floats:
                     ctx.emit(f"{r}.fill(np.nan)")
     return guarded
 
@@ -457,11 +460,17 @@ def triangular_solve(a, b, *, lower, transpose_a=False, unit_diagonal=False):
 
 
 # --- lu: a[perm] = L U, packed as SciPy's lu_factor, and LAPACK's row swaps -------------
+#
+# a is (m, n), k = min(m, n): L is (m, k) unit lower triangular, U (k, n) upper triangular,
+# packed in one (m, n) matrix, and k row swaps. The rules make L and U square as JAX's do:
+# L with the identity's last m - k columns, U with the identity's last n - k rows, so that
+# L^-1 and U^-1 exist and one formula serves every shape.
 
 
 def _lu_rule(a):
-    _check_matrix("lu", a, square=True)
-    return [ShapedArray(a.shape, a.dtype), ShapedArray(a.shape[:-1], np.dtype(np.int32))]
+    _check_matrix("lu", a)
+    k = min(a.shape[-2:])
+    return [ShapedArray(a.shape, a.dtype), ShapedArray(a.shape[:-2] + (k,), np.dtype(np.int32))]
 
 
 def _lu_impl(a):
@@ -477,53 +486,78 @@ def _lu_impl(a):
     return tuple(_per_matrix_impl(one, a, out_dtypes=[np.asarray(a).dtype, np.int32]))
 
 
-def _permutation_matrix(pivots, dtype):
-    """P with (P @ a)[i] = a[perm[i]]."""
-    perm = pivots_to_permutation(pivots)
-    n = perm.shape[-1]
-    return convert_element_type(_column(perm) == iota(np.int32, (n,), 0), dtype)
+def _permutation_matrix(pivots, dtype, m):
+    """P (m, m) with (P @ a)[i] = a[perm[i]]."""
+    perm = pivots_to_permutation(pivots, size=m)
+    return convert_element_type(_column(perm) == iota(np.int32, (m,), 0), dtype)
+
+
+def _resized(x, axis, size):
+    """x cut or padded with zeros to ``size`` along ``axis`` (-1 or -2)."""
+    shape = tuple(x.shape)
+    axis = len(shape) + axis
+    if shape[axis] >= size:
+        return slice_array(x, (0,) * len(shape), (1,) * len(shape),
+                           shape[:axis] + (size,) + shape[axis + 1:])
+    hi = [0] * len(shape)
+    hi[axis] = size - shape[axis]
+    return pad(x, (0,) * len(shape), hi, (0,) * len(shape))
+
+
+def _square_factors(lu_):
+    """(L (m, m), U (n, n)) made square from the packed lu: L's strict lower triangle (its
+    unit diagonal implied), and U with ones on the diagonal past row k."""
+    m, n = lu_.shape[-2:]
+    L = _resized(lu_, -1, m)
+    U = _resized(lu_, -2, n)
+    if m < n:
+        rows = iota(np.int64, (n, n), 0)
+        U = where((rows == iota(np.int64, (n, n), 1)) & (rows >= m), lu_.dtype.type(1), U)
+    return L, U
 
 
 def _lu_vjp(cts, inputs, outputs, active):
-    """With a' = P a = L U: a'bar = L^-T (tril(L^T Lbar, -1) + triu(Ubar U^T)) U^-T, and
-    abar = P^T a'bar; L and U are read from the packed lu by the triangular solves."""
-    (g, _), (lu, pivots) = cts, outputs
+    """With a' = P a = L U (L, U square): a'bar = L^-T (tril(L^T g, -1) + triu(g U^T)) U^-T,
+    the transpose of the JVP's map, and abar = P^T a'bar."""
+    (g, _), (lu_, pivots) = cts, outputs
     if g is None:
         return [None]
-    n = lu.shape[-1]
-    L = _tril(lu, -1) + _eye(n, lu.dtype)
-    U = _triu(lu)
-    middle = _tril(_mm(_mT(L), _tril(g, -1)), -1) + _triu(_mm(_triu(g), _mT(U)))
-    left = triangular_solve(lu, middle, lower=True, transpose_a=True, unit_diagonal=True)
-    g_permuted = _mT(triangular_solve(lu, _mT(left), lower=False))
-    return [_mm(_mT(_permutation_matrix(pivots, lu.dtype)), g_permuted)]
+    m, n = lu_.shape[-2:]
+    L, U = _square_factors(lu_)
+    L_full = _tril(L, -1) + _eye(m, lu_.dtype)
+    middle = _tril(_mm(_mT(L_full), g), -1) + _triu(_mm(g, _mT(_triu(U))))
+    left = triangular_solve(L, middle, lower=True, transpose_a=True, unit_diagonal=True)
+    g_permuted = _mT(triangular_solve(U, _mT(left), lower=False))
+    return [_mm(_mT(_permutation_matrix(pivots, lu_.dtype, m)), g_permuted)]
 
 
 def _lu_jvp(primals, tangents):
+    """x = L^-1 P da U^-1 (L, U square); dlu = L tril(x, -1) + triu(x) U."""
     (a,), (da,) = primals, tangents
     lu_, pivots = lu(a)
     if da is None:
         return [lu_, pivots], [None, None]
-    n = lu_.shape[-1]
-    permuted = _mm(_permutation_matrix(pivots, lu_.dtype), da)
-    x = triangular_solve(lu_, permuted, lower=True, unit_diagonal=True)  # L^-1 P da
-    x = _mT(triangular_solve(lu_, _mT(x), lower=False, transpose_a=True))  # ... U^-1
-    L = _tril(lu_, -1) + _eye(n, lu_.dtype)
-    return [lu_, pivots], [_mm(L, _tril(x, -1)) + _mm(_triu(x), _triu(lu_)), None]
+    m, n = lu_.shape[-2:]
+    L, U = _square_factors(lu_)
+    permuted = _mm(_permutation_matrix(pivots, lu_.dtype, m), da)
+    x = triangular_solve(L, permuted, lower=True, unit_diagonal=True)  # L^-1 P da
+    x = _mT(triangular_solve(U, _mT(x), lower=False, transpose_a=True))  # ... U^-1
+    L_full = _tril(L, -1) + _eye(m, lu_.dtype)
+    return [lu_, pivots], [_mm(L_full, _tril(x, -1)) + _mm(_triu(x), _triu(U)), None]
 
 
 def _lower_lu(ctx, eqn, ins, outs):
     """Partial pivoting, Doolittle order (Numba has no LU): the pivot is the first largest
-    magnitude, as LAPACK's; a zero pivot column is left as it is."""
+    magnitude, as LAPACK's; a zero pivot column is left as it is. k = min(m, n) steps."""
     (a,), (lu_, piv) = ins, outs
-    n = ctx.dim(eqn.inputs[0].aval.shape[-1])
+    m, n = (ctx.dim(d) for d in eqn.inputs[0].aval.shape[-2:])
     k, p, best, r, c, f, tmp = (ctx.fresh(s) for s in ("k", "p", "best", "r", "c", "f", "t"))
     for line in [
         f"{lu_}[:, :] = {a}",
-        f"for {k} in range({n}):",
+        f"for {k} in range(min({m}, {n})):",
         f"    {p} = {k}",
         f"    {best} = abs({lu_}[{k}, {k}])",
-        f"    for {r} in range({k} + 1, {n}):",
+        f"    for {r} in range({k} + 1, {m}):",
         f"        if abs({lu_}[{r}, {k}]) > {best}:",
         f"            {best} = abs({lu_}[{r}, {k}])",
         f"            {p} = {r}",
@@ -534,7 +568,7 @@ def _lower_lu(ctx, eqn, ins, outs):
         f"            {lu_}[{k}, {c}] = {lu_}[{p}, {c}]",
         f"            {lu_}[{p}, {c}] = {tmp}",
         f"    if {lu_}[{k}, {k}] != 0:",
-        f"        for {r} in range({k} + 1, {n}):",
+        f"        for {r} in range({k} + 1, {m}):",
         f"            {lu_}[{r}, {k}] = {lu_}[{r}, {k}] / {lu_}[{k}, {k}]",
         f"            {f} = {lu_}[{r}, {k}]",
         f"            for {c} in range({k} + 1, {n}):",
@@ -552,23 +586,25 @@ lowerings[lu_p] = _per_matrix(_nan_for_nonfinite_body(_lower_lu))
 
 
 def lu(a):
-    """(lu, pivots): L (unit diagonal, below) and U (on and above) packed in one matrix, and
-    LAPACK's 0-based row swaps, as scipy.linalg.lu_factor."""
+    """(lu, pivots): for a (..., m, n), L (unit diagonal, below) and U (on and above) packed
+    in one (m, n) matrix, and LAPACK's min(m, n) 0-based row swaps, as scipy's lu_factor."""
     return lu_p.bind(a)
 
 
-def _pivots_rule(pivots):
+def _pivots_rule(pivots, *, size):
     if pivots.dtype.kind not in "iu" or pivots.ndim < 1:
         raise FuncgradTypeError(f"pivots must be integers with at least one axis, not {pivots}")
-    return ShapedArray(pivots.shape, np.dtype(np.int32))
+    if size < pivots.shape[-1]:
+        raise ShapeError(f"a permutation of {size} rows cannot hold {pivots.shape[-1]} row "
+                         "swaps")
+    return ShapedArray(pivots.shape[:-1] + (size,), np.dtype(np.int32))
 
 
-def _pivots_impl(pivots):
+def _pivots_impl(pivots, *, size):
     pivots = np.asarray(pivots)
-    n = pivots.shape[-1]
-    perm = np.empty(pivots.shape, np.int32)
+    perm = np.empty(pivots.shape[:-1] + (size,), np.int32)
     for idx in np.ndindex(*pivots.shape[:-1]):
-        order = np.arange(n, dtype=np.int32)
+        order = np.arange(size, dtype=np.int32)
         for i, p in enumerate(pivots[idx]):
             order[i], order[p] = order[p], order[i]
         perm[idx] = order
@@ -578,23 +614,22 @@ def _pivots_impl(pivots):
 def _lower_pivots(ctx, eqn):
     (pivots,), (out,) = eqn.inputs, eqn.outputs
     shape = pivots.aval.shape
-    b, n = int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]
-    piv, perm, i, k, p, t = (ctx.fresh(s) for s in ("piv", "perm", "i", "k", "p", "t"))
-    ctx.emit(f"{piv} = np.ascontiguousarray({ctx.array(pivots)}).reshape({ctx.shape((b, n))})")
+    b, k, n = int(np.prod(shape[:-1], dtype=np.int64)), shape[-1], eqn.params["size"]
+    piv, perm, i, j, p, t = (ctx.fresh(s) for s in ("piv", "perm", "i", "j", "p", "t"))
+    ctx.emit(f"{piv} = np.ascontiguousarray({ctx.array(pivots)}).reshape({ctx.shape((b, k))})")
     ctx.emit(f"{perm} = fgm.empty({ctx.shape((b, n))}, np.int32)")
-    N = ctx.dim(n)
     for line in [
         f"for {i} in range({ctx.dim(b)}):",
-        f"    for {k} in range({N}):",
-        f"        {perm}[{i}, {k}] = {k}",
-        f"    for {k} in range({N}):",
-        f"        {p} = {piv}[{i}, {k}]",
-        f"        {t} = {perm}[{i}, {k}]",
-        f"        {perm}[{i}, {k}] = {perm}[{i}, {p}]",
+        f"    for {j} in range({ctx.dim(n)}):",
+        f"        {perm}[{i}, {j}] = {j}",
+        f"    for {j} in range({ctx.dim(k)}):",
+        f"        {p} = {piv}[{i}, {j}]",
+        f"        {t} = {perm}[{i}, {j}]",
+        f"        {perm}[{i}, {j}] = {perm}[{i}, {p}]",
         f"        {perm}[{i}, {p}] = {t}",
     ]:
         ctx.emit(line)
-    ctx.define(out, f"{perm}.reshape({ctx.shape(shape)})")
+    ctx.define(out, f"{perm}.reshape({ctx.shape(out.aval.shape)})")
 
 
 pivots_to_permutation_p = Primitive("pivots_to_permutation", impl=_pivots_impl,
@@ -604,9 +639,12 @@ batch_rules[pivots_to_permutation_p] = _batch_leading(pivots_to_permutation_p)
 lowerings[pivots_to_permutation_p] = Standalone(_lower_pivots)
 
 
-def pivots_to_permutation(pivots):
-    """perm with a[perm] = L U, from lu's row swaps (row i swapped with pivots[i], in order)."""
-    return pivots_to_permutation_p.bind(pivots)
+def pivots_to_permutation(pivots, *, size=None):
+    """perm with a[perm] = L U, from lu's row swaps (row i swapped with pivots[i], in order):
+    a permutation of ``size`` rows (default: as many as there are swaps; an (m, n) matrix's
+    LU has min(m, n) swaps of its m rows)."""
+    size = pivots.shape[-1] if size is None else int(size)
+    return pivots_to_permutation_p.bind(pivots, size=size)
 
 
 # --- det and adjugate: the determinant, and its derivative at every rank ----------------
@@ -1060,10 +1098,10 @@ def _qr_impl(a, *, full_matrices):
 
 def _check_qr_differentiable(a, full_matrices):
     m, n = a.shape[-2:]
-    if m < n or (full_matrices and m != n):
-        raise FuncgradError(f"the derivative of qr is defined here for m >= n with "
-                            f"mode='reduced' (or square matrices), not {m}x{n}"
-                            + (" with mode='complete'" if full_matrices else ""))
+    if full_matrices and m > n:
+        raise FuncgradError(f"the derivative of qr with mode='complete' is defined here only "
+                            f"for m <= n (the extra columns of q are arbitrary), not {m}x{n}; "
+                            "use mode='reduced'")
 
 
 def _copyltu(x):
@@ -1071,17 +1109,40 @@ def _copyltu(x):
     return _tril(x) + _mT(_tril(x, -1))
 
 
+def _split_columns(x, k):
+    """x[..., :k] and x[..., k:]."""
+    shape = tuple(x.shape)
+    ones, zeros = (1,) * len(shape), (0,) * len(shape)
+    return (slice_array(x, zeros, ones, shape[:-1] + (k,)),
+            slice_array(x, zeros[:-1] + (k,), ones, shape[:-1] + (shape[-1] - k,)))
+
+
 def _qr_vjp(cts, inputs, outputs, active, *, full_matrices):
-    """abar = (qbar + q copyltu(M)) r^-T, M = r rbar^T - qbar^T q (m >= n; Liao et al.)."""
+    """abar = (qbar + q copyltu(M)) r^-T, M = r rbar^T - qbar^T q (m >= n; Liao et al.). A
+    wide a = [a1 a2] (m < n) is the square a1 = q r1 and r2 = q^T a2, as JAX's rule."""
     (gq, gr), (a,), (q, r) = [_nonzero(ct) for ct in cts], inputs, outputs
     _check_qr_differentiable(a, full_matrices)
+    m, n = a.shape[-2:]
+    if m >= n:
+        return [_qr_square_vjp(gq, gr, q, r)]
+    a2 = _split_columns(a, m)[1]
+    r1 = _split_columns(r, m)[0]
+    gr1, gr2 = _split_columns(gr, m) if gr is not None else (None, None)
+    if gr2 is not None:  # r2 = q^T a2: q gets a2 r2bar^T, a2 gets q r2bar
+        gq = _mm(a2, _mT(gr2)) if gq is None else gq + _mm(a2, _mT(gr2))
+    g1 = _qr_square_vjp(gq, gr1, q, r1)
+    g2 = _mm(q, gr2) if gr2 is not None else _zeros_like(a2)
+    return [concatenate([g1, g2], len(a.shape) - 1)]
+
+
+def _qr_square_vjp(gq, gr, q, r):
     M = _mm(r, _mT(gr)) if gr is not None else _zeros_like(_mm(r, _mT(r)))
     if gq is not None:
         M = M - _mm(_mT(gq), q)
     b = _mm(q, _copyltu(M))
     if gq is not None:
         b = b + gq
-    return [_mT(triangular_solve(r, _mT(b), lower=False))]
+    return _mT(triangular_solve(r, _mT(b), lower=False))
 
 
 def _qr_jvp(primals, tangents, *, full_matrices):
@@ -1090,12 +1151,20 @@ def _qr_jvp(primals, tangents, *, full_matrices):
     if da is None:
         return [q, r], [None, None]
     _check_qr_differentiable(a, full_matrices)
+    m, n = a.shape[-2:]
+    if m >= n:
+        return [q, r], list(_qr_square_jvp(q, r, da))
+    (da1, da2), a2 = _split_columns(da, m), _split_columns(a, m)[1]
+    dq, dr1 = _qr_square_jvp(q, _split_columns(r, m)[0], da1)
+    dr2 = _mm(_mT(dq), a2) + _mm(_mT(q), da2)       # r2 = q^T a2
+    return [q, r], [dq, concatenate([dr1, dr2], len(a.shape) - 1)]
+
+
+def _qr_square_jvp(q, r, da):
     y = _mT(triangular_solve(r, _mT(da), lower=False, transpose_a=True))  # da r^-1
     c = _mm(_mT(q), y)
     omega = _tril(c, -1) - _mT(_tril(c, -1))
-    dr = _mm(c - omega, r)
-    dq = y - _mm(q, c) + _mm(q, omega)
-    return [q, r], [dq, dr]
+    return y - _mm(q, c) + _mm(q, omega), _mm(c - omega, r)
 
 
 def _lower_qr(ctx, eqn, ins, outs):
@@ -1125,8 +1194,97 @@ def qr(a, *, full_matrices=False):
     return qr_p.bind(a, full_matrices=bool(full_matrices))
 
 
+
+# --- qr_pivots: the column order of QR with column pivoting (LAPACK geqp3) --------------
+#
+# Only the order is a primitive: pivoted QR is the plain QR of a[..., perm], so Q and R get
+# qr's derivatives with the order held fixed (as JAX's), and the order itself, an integer
+# choice, has none.
+
+
+def _qr_pivots_rule(a):
+    _check_matrix("qr_pivots", a)
+    return ShapedArray(a.shape[:-2] + (a.shape[-1],), np.dtype(np.int32))
+
+
+def _qr_pivots_impl(a):
+    from scipy.linalg import qr as scipy_qr
+
+    def one(a2):
+        return (scipy_qr(a2, mode="r", pivoting=True, check_finite=False)[1],)
+    return _per_matrix_impl(one, a, out_dtypes=[np.int32])[0]
+
+
+def _lower_qr_pivots(ctx, eqn, ins, outs):
+    """Householder QR of a copy, choosing at step j the remaining column whose part from row
+    j down has the largest norm (the first of equal ones, as LAPACK's idamax). geqp3 updates
+    those norms instead of recomputing them, so the two can differ at near-ties only."""
+    (a,), (perm,) = ins, outs
+    dtype = eqn.inputs[0].aval.dtype
+    m, n = (ctx.dim(d) for d in eqn.inputs[0].aval.shape[-2:])
+    w, j, c, r, p, best, acc, t, alpha, beta, tau = (ctx.fresh(x) for x in (
+        "w", "j", "c", "r", "p", "best", "acc", "t", "alpha", "beta", "tau"))
+    for line in [
+        f"{w} = fgm.empty(({m}, {n}), {ctx.dtype(dtype)})",
+        f"{w}[:, :] = {a}",
+        f"for {c} in range({n}):",
+        f"    {perm}[{c}] = {c}",
+        f"for {j} in range(min({m}, {n})):",
+        f"    {p} = {j}",
+        f"    {best} = -1.0",
+        f"    for {c} in range({j}, {n}):",
+        f"        {acc} = 0.0",
+        f"        for {r} in range({j}, {m}):",
+        f"            {acc} += {w}[{r}, {c}] * {w}[{r}, {c}]",
+        f"        if {acc} > {best}:",
+        f"            {best} = {acc}",
+        f"            {p} = {c}",
+        f"    if {p} != {j}:",
+        f"        {t} = {perm}[{j}]",
+        f"        {perm}[{j}] = {perm}[{p}]",
+        f"        {perm}[{p}] = {t}",
+        f"        for {r} in range({m}):",
+        f"            {acc} = {w}[{r}, {j}]",
+        f"            {w}[{r}, {j}] = {w}[{r}, {p}]",
+        f"            {w}[{r}, {p}] = {acc}",
+        # the reflection H = I - tau v v^T with v = (1, w[j+1:, j] / (alpha - beta))
+        f"    {alpha} = {w}[{j}, {j}]",
+        f"    {acc} = 0.0",
+        f"    for {r} in range({j} + 1, {m}):",
+        f"        {acc} += {w}[{r}, {j}] * {w}[{r}, {j}]",
+        f"    if {acc} == 0:",  # nothing below the diagonal: H = I, as LAPACK's dlarfg
+        "        continue",
+        f"    {beta} = -np.copysign(np.sqrt({alpha} * {alpha} + {acc}), {alpha})",
+        f"    {tau} = ({beta} - {alpha}) / {beta}",
+        f"    for {r} in range({j} + 1, {m}):",
+        f"        {w}[{r}, {j}] /= {alpha} - {beta}",
+        f"    for {c} in range({j} + 1, {n}):",
+        f"        {acc} = {w}[{j}, {c}]",
+        f"        for {r} in range({j} + 1, {m}):",
+        f"            {acc} += {w}[{r}, {j}] * {w}[{r}, {c}]",
+        f"        {acc} *= {tau}",
+        f"        {w}[{j}, {c}] -= {acc}",
+        f"        for {r} in range({j} + 1, {m}):",
+        f"            {w}[{r}, {c}] -= {acc} * {w}[{r}, {j}]",
+    ]:
+        ctx.emit(line)
+
+
+qr_pivots_p = Primitive("qr_pivots", impl=_nan_for_nonfinite(_qr_pivots_impl),
+                        shape_rule=_qr_pivots_rule)
+zero_derivative(qr_pivots_p)
+batch_rules[qr_pivots_p] = _batch_leading(qr_pivots_p)
+lowerings[qr_pivots_p] = _per_matrix(_nan_for_nonfinite_body(_lower_qr_pivots))
+
+
+def qr_pivots(a):
+    """perm (..., n), int32: the column order LAPACK's QR with column pivoting (geqp3)
+    chooses for a (..., m, n), so that ``a[..., perm] = q r`` with |r|'s diagonal
+    non-increasing. A matrix with a NaN or inf keeps its order."""
+    return qr_pivots_p.bind(a)
+
 from funcgrad.ops.elementwise import convert_element_type, stop_gradient, where  # noqa: E402
 from funcgrad.ops.linalg import dot_general  # noqa: E402
 from funcgrad.ops.reductions import exclusive_cumprod, reduce_sum  # noqa: E402
-from funcgrad.ops.shape import (broadcast_to, iota, reshape, slice_array,  # noqa: E402
-                                transpose)
+from funcgrad.ops.shape import (broadcast_to, concatenate, iota, pad,  # noqa: E402
+                                reshape, slice_array, transpose)

@@ -114,6 +114,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 def lu_factor(a, overwrite_a=False, check_finite=True):
     """(lu, piv): the LU factorization with partial pivoting, as LAPACK's getrf. lu holds U
     on and above the diagonal and L (unit diagonal) below; row i was swapped with piv[i].
+    An (m, n) matrix has min(m, n) row swaps (lu_solve needs a square one).
 
     Example:
         >>> from funcgrad.scipy.linalg import lu_factor
@@ -122,7 +123,7 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
         (array([[3.        , 4.        ],
                [0.33333333, 0.66666667]]), array([1, 1], dtype=int32))
     """
-    return tuple(dec.lu(_la._matrix(a, "a", square=True)))
+    return tuple(dec.lu(_la._matrix(a, "a")))
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
@@ -175,7 +176,7 @@ def expm(A):
                [0., 1.]])
     """
     A = _la._matrix(A, "A", square=True)
-    norm1 = fnp.max(fnp.sum(fnp.abs(A), axis=-2), axis=-1)  # the 1-norm of each matrix
+    norm1 = _la._largest(fnp.sum(fnp.abs(A), axis=-2))  # the 1-norm of each matrix
     # a NaN or inf norm squares no times: the Pade approximant of such a matrix is NaN already
     # (its solve's), and the number of squarings must stay an integer
     safe = fnp.where((norm1 > 0) & fnp.isfinite(norm1), norm1, fnp.ones_like(norm1))
@@ -343,7 +344,10 @@ _QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
 
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
     """(Q, R) with ``a = Q @ R``: Q square for ``mode="full"``, (m, k) for "economic";
-    ``mode="r"`` returns the 1-tuple ``(R,)``, as SciPy does. No pivoting.
+    ``mode="r"`` returns the 1-tuple ``(R,)``, as SciPy does. With ``pivoting``, (Q, R, P)
+    (``(R, P)`` for "r"): ``a[..., P] = Q @ R``, P the int32 column order of LAPACK's geqp3,
+    which makes |R|'s diagonal non-increasing. P has no derivative; Q and R differentiate
+    as the QR of ``a[..., P]`` with P held fixed, as JAX's.
 
     Example:
         >>> from funcgrad.scipy.linalg import qr
@@ -351,20 +355,30 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
         >>> q, r
         (array([[-0.6],
                [-0.8]]), array([[-5.]]))
+        >>> qr(np.array([[1.0, 0.0], [0.0, 2.0]]), mode="r", pivoting=True)[1]
+        array([1, 0], dtype=int32)
     """
-    if pivoting:
-        raise NotImplementedError("qr: pivoting=True is not supported")
     if mode not in _QR_MODES:
         raise ValueError(f"qr: mode must be one of {sorted(_QR_MODES)}, not {mode!r}")
-    if mode == "r":  # SciPy's R is full (m, n), as in mode "full"
-        return (_la.qr(a, mode="complete")[1],)
-    return tuple(_la.qr(a, mode=_QR_MODES[mode]))
+    a = _la._matrix(a, "a")
+    perm = None
+    if pivoting:
+        perm = dec.qr_pivots(a)
+        a = fnp.take_along_axis(a, perm[..., None, :], axis=-1)
+    if mode == "r":  # SciPy's R is (m, n), as in mode "full": the reduced one's rows, then
+        # zeros (so it compiles and differentiates as the reduced one does)
+        r = _la.qr(a, mode="r")
+        out = (fnp.pad(r, [(0, 0)] * (r.ndim - 2) + [(0, a.shape[-2] - r.shape[-2]), (0, 0)]),)
+    else:
+        out = tuple(_la.qr(a, mode=_QR_MODES[mode]))
+    return out if perm is None else out + (perm,)
 
 
 def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
-    """The LU factorization with partial pivoting of a square matrix: (P, L, U) with
-    ``a = P @ L @ U``; ``(P @ L, U)`` if ``permute_l``; with ``p_indices``, row indices p
-    instead of P, such that ``a = L[p] @ U``.
+    """The LU factorization with partial pivoting of an (m, n) matrix: (P, L, U) with
+    ``a = P @ L @ U``, P (m, m), L (m, k) unit lower triangular and U (k, n) upper
+    triangular, k = min(m, n); ``(P @ L, U)`` if ``permute_l``; with ``p_indices``, row
+    indices p instead of P, such that ``a = L[p] @ U``. Leading axes are a batch.
 
     Example:
         >>> from funcgrad.scipy.linalg import lu
@@ -372,22 +386,25 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
         >>> p @ l @ u
         array([[1., 2.],
                [3., 4.]])
+        >>> [x.shape for x in lu(np.ones((4, 2)))]
+        [(4, 4), (4, 2), (2, 2)]
     """
-    a = _la._matrix(a, "a", square=True)
+    a = _la._matrix(a, "a")
     packed, piv = dec.lu(a)
-    n = a.shape[-1]
-    lower = fnp.tril(packed, -1) + _la._eye_like(packed)
-    upper = fnp.triu(packed)
-    perm = dec.pivots_to_permutation(piv)          # a[perm] = L @ U
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    lower = fnp.tril(packed[..., :, :k], -1) + fnp.eye(m, k, dtype=a.dtype)
+    upper = fnp.triu(packed[..., :k, :])
+    perm = dec.pivots_to_permutation(piv, size=m)          # a[perm] = L @ U
     if p_indices:
         return _inverse_permutation(perm), lower, upper
-    P = fnp.astype(fnp.arange(n, dtype=np.int32)[:, None] == perm[..., None, :], a.dtype)
+    P = fnp.astype(fnp.arange(m, dtype=np.int32)[:, None] == perm[..., None, :], a.dtype)
     return (fnp.matmul(P, lower), upper) if permute_l else (P, lower, upper)
 
 
 def _inverse_permutation(perm):
-    n = perm.shape[-1]
-    return fnp.argmax(perm[..., None, :] == fnp.arange(n, dtype=np.int32)[:, None], axis=-1)
+    """p with p[perm] = arange: int32, as SciPy's p_indices."""
+    return fnp.astype(fnp.argsort(perm, axis=-1), np.int32)
 
 
 def norm(a, ord=None, axis=None, keepdims=False, check_finite=True):
