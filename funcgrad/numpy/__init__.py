@@ -39,6 +39,7 @@ from funcgrad.numpy._indexing import at, nonzero  # noqa: F401
 from funcgrad.numpy._linalg import (diag, diagonal, dot, einsum, inner, matmul, outer,  # noqa: F401
                                     tensordot, trace, tril, triu, vdot)
 from funcgrad.numpy._linalg import cross  # noqa: F401
+from funcgrad.numpy._linalg import einsum_path  # noqa: F401
 from funcgrad.numpy._real_numbers import (angle, conj, conjugate, imag,  # noqa: F401
                                           iscomplexobj, isrealobj, real, real_if_close)
 from funcgrad.numpy._shape import rollaxis  # noqa: F401
@@ -101,7 +102,7 @@ __all__ = [
     "at", "nonzero",
     # linear algebra
     "diag", "diagonal", "dot", "einsum", "inner", "matmul", "outer", "tensordot", "trace",
-    "tril", "triu", "vdot",
+    "tril", "triu", "vdot", "einsum_path",
     # reductions
     "all", "amax", "amin", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min",
     "prod", "std", "sum", "var",
