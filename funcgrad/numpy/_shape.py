@@ -470,7 +470,8 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
     Example:
         >>> fnp.repeat(np.array([1, 2]), 2)
         array([1, 1, 2, 2])
-        >>> fg.jit(lambda r: fnp.repeat(np.array([1, 2]), r, total_repeat_length=4))(np.array([1, 2]))
+        >>> f = lambda r: fnp.repeat(np.array([1, 2]), r, total_repeat_length=4)
+        >>> fg.jit(f)(np.array([1, 2]))
         array([1, 2, 2, 2])
     """
     a = array_arg(a)
