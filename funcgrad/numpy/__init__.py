@@ -186,6 +186,7 @@ from funcgrad.numpy._functional import (apply_along_axis, apply_over_axes,  # no
                                         vectorize)
 from funcgrad.numpy._histograms import (bartlett, blackman, hamming, hanning,  # noqa: E402
                                         histogram, histogram_bin_edges, kaiser)
+from funcgrad.numpy._histograms import histogram2d, histogramdd  # noqa: E402,F401
 from funcgrad.numpy._polynomial import (poly, polyadd, polyder, polydiv, polyfit,  # noqa: E402
                                         polyint, polymul, polysub, roots)
 from funcgrad.numpy._reductions import cumulative_prod, cumulative_sum  # noqa: E402
@@ -212,6 +213,7 @@ __all__ += [
     "isneginf", "isposinf", "lcm", "ldexp", "modf", "nextafter", "spacing",
     "apply_along_axis", "apply_over_axes", "vectorize",
     "bartlett", "blackman", "hamming", "hanning", "histogram", "histogram_bin_edges", "kaiser",
+    "histogram2d", "histogramdd",
     "poly", "polyadd", "polyder", "polydiv", "polyfit", "polyint", "polymul", "polysub", "roots",
     "cumulative_prod", "cumulative_sum", "nancumprod", "nancumsum", "ptp", "unwrap",
     "can_cast", "isscalar", "issubdtype", "promote_types",
