@@ -176,3 +176,45 @@ def test_a_nonfinite_value_stays_where_numpy_puts_it_eagerly_and_compiled():
     same = lambda a, b: signal.convolve(a, b, "same")  # noqa: E731
     for f in (same, fg.jit(same, compile="sync")):
         np.testing.assert_array_equal(f(k, x[:6]), [np.nan, 7.0])
+
+
+# --- fftconvolve -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shapes, axes", [
+    (((7,), (3,)), None), (((3, 5), (2, 3)), None), (((3, 5), (3, 2)), 1),
+    (((3, 5), (1, 2)), [-1]), (((4, 3), (2, 3)), 0), (((2, 5, 4), (2, 2, 3)), (1, 2)),
+    (((2, 3), (4, 5)), None)])  # the kernel larger: 'valid' and 'same' as SciPy's
+def test_fftconvolve_matches_scipy_along_its_axes(mode, shapes, axes):
+    rng = np.random.default_rng(len(shapes[0]))
+    a, b = (rng.normal(size=s) for s in shapes)
+    want = scipy.signal.fftconvolve(a, b, mode, axes)
+    np.testing.assert_allclose(signal.fftconvolve(a, b, mode, axes), want, atol=1e-12)
+
+
+def test_fftconvolve_is_float_differentiable_compiled_and_batched():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(3, 6)), rng.normal(size=(3, 2))
+    ints = signal.fftconvolve(np.array([1, 2, 3]), np.array([1, -1]))
+    assert ints.dtype == np.float64  # as SciPy's (and JAX's) FFT
+    np.testing.assert_array_equal(ints, [1.0, 1.0, 1.0, -3.0])
+    f = lambda a, b: signal.fftconvolve(a, b, "same", axes=1)  # noqa: E731
+    check_grads(f, (a, b), order=1, modes=("rev", "fwd"))
+    np.testing.assert_allclose(fg.jit(f, compile="sync")(a, b),
+                               scipy.signal.fftconvolve(a, b, "same", axes=1), atol=1e-12)
+    np.testing.assert_allclose(fg.vmap(f, (0, None))(np.stack([a, 2 * a]), b),
+                               [f(a, b), 2 * f(a, b)], atol=1e-12)
+    assert signal.fftconvolve(np.float64(2.0), np.float64(3.0)) == 6.0
+
+
+def test_fftconvolve_refuses_what_scipy_refuses():
+    with pytest.raises(ShapeError, match="axis 0 is not convolved.*3 and 2"):
+        signal.fftconvolve(np.ones((3, 4)), np.ones((2, 2)), axes=1)
+    with pytest.raises(FuncgradValueError, match="axes, when given, cannot be empty"):
+        signal.fftconvolve(np.ones((3, 4)), np.ones((3, 2)), axes=[])
+    with pytest.raises(ShapeError, match="same number of axes"):
+        signal.fftconvolve(np.ones((3, 4)), np.ones(2))
+    with pytest.raises(ShapeError, match="at least as large"):
+        signal.fftconvolve(np.ones((3, 4)), np.ones((4, 3)), "valid")
+    with pytest.raises(FuncgradValueError, match="mode"):
+        signal.fftconvolve(np.ones(3), np.ones(2), "middle")

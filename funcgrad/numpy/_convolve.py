@@ -59,15 +59,16 @@ def valid_window(name: str, x_shape, w_shape):
             [abs(n - k) + 1 for n, k in zip(x_shape, w_shape)])
 
 
-def window(x, w, starts, lengths, convolve: bool):
-    """``full[starts : starts + lengths]`` of x's full correlation (convolution) with w."""
+def window(x, w, starts, lengths, convolve: bool, batch: int = 0):
+    """``full[starts : starts + lengths]`` of x's full correlation (convolution) with w,
+    along the axes after the first ``batch`` (equal in x and w, taken in lockstep)."""
     if convolve:
-        w = flip(w, range(len(w.shape)))
+        w = flip(w, range(batch, len(w.shape)))
     padding = []
-    for n, k, s, length in zip(x.shape, w.shape, starts, lengths):
+    for n, k, s, length in zip(x.shape[batch:], w.shape[batch:], starts, lengths):
         lo = k - 1 - s
         padding.append((lo, length - 1 + k - n - lo))
-    return convolution.correlate(x, w, padding)
+    return convolution.correlate(x, w, padding, batch)
 
 
 def _one_dimensional(name, a, v):
