@@ -159,8 +159,27 @@ def test_bad_input_is_refused_clearly():
         signal.correlate(np.ones((2, 2)), a)
     with pytest.raises(ShapeError, match="empty"):
         fnp.convolve(np.ones(0), a)
-    with pytest.raises(FuncgradTypeError, match="real numbers"):
-        fnp.convolve(np.array([True]), np.array([True]))
+    with pytest.raises(FuncgradTypeError, match="str32 is not supported"):
+        fnp.convolve(np.array(["a"]), np.array(["b"]))
+    for scalar_first in (True, False):  # numpy.correlate: 'object of too small depth'
+        args = (np.float64(2.0), a) if scalar_first else (a, np.float64(2.0))
+        with pytest.raises(ShapeError, match="not a 0-d input"):
+            fnp.correlate(*args)
+
+
+def test_booleans_convolve_in_float32_as_jax():
+    """NumPy's convolve of booleans is a logical or of ands; JAX's (and funcgrad's) sums
+    them in float32, whether through numpy or scipy.signal's names."""
+    a, b = np.array([True, False, True]), np.array([True, True])
+    counts = np.convolve(a.astype(np.float32), b.astype(np.float32))  # [1, 1, 1, 1]
+    for f in (fnp.convolve, lambda a, b: fnp.correlate(a, b, "full"), signal.convolve,
+              signal.fftconvolve, fg.jit(fnp.convolve, compile="sync")):
+        out = f(a, b)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, counts)
+    np.testing.assert_array_equal(fnp.convolve(a, np.array([True, True, True]), "same"),
+                                  [1.0, 2.0, 1.0])
+    assert fnp.convolve(a, np.array([1, 2])).dtype == np.int64  # promoted as usual
 
 
 def test_a_nonfinite_value_stays_where_numpy_puts_it_eagerly_and_compiled():
