@@ -152,7 +152,7 @@ EXAMPLES = {
 NOT_ARRAY_FUNCTIONS = {"funcgrad.numpy.seterr", "funcgrad.numpy.geterr",
                        *(f"funcgrad.numpy.{name}" for name in (
                            "promote_types", "can_cast", "issubdtype", "isscalar",
-                           "broadcast_shapes"))}
+                           "broadcast_shapes", "einsum_path"))}
 
 def public_functions(module_name: str):
     """(qualified name, function) of each public function of ``module_name`` (for

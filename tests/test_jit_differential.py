@@ -119,3 +119,44 @@ def test_means_of_integers_are_computed_in_float64_as_numpys():
         for g, w in zip(got, want):
             assert np.asarray(g).dtype == np.asarray(w).dtype, (way, g, w)
             np.testing.assert_allclose(g, w, rtol=1e-12, err_msg=way)
+
+
+def _preferred_einsums(a, b, x):
+    return (fnp.einsum("ij,ij->", a, b, preferred_element_type=np.int32),
+            fnp.einsum("ij->j", a, preferred_element_type=np.int16),
+            fnp.einsum("i,i->", x > 0, x > 0, preferred_element_type=np.int32),
+            fnp.einsum("i,i->", x, x, preferred_element_type=np.float32))
+
+
+def test_einsum_preferred_element_type_accumulates_in_it_as_jaxs():
+    """JAX's einsum(..., preferred_element_type=) gives that dtype, the int8 products summed
+    in int32 without wrapping around (as NumPy's einsum of int32 operands), booleans counted."""
+    a, b = np.full((3, 3), 100, np.int8), np.arange(1, 10, dtype=np.int8).reshape(3, 3)
+    x = np.array([0.5, -1.0, 2.0])
+    want = (np.einsum("ij,ij->", a.astype(np.int32), b.astype(np.int32)),
+            a.astype(np.int16).sum(0, dtype=np.int16), np.int32(2), np.float32(x @ x))
+    for way, got in _all_ways(_preferred_einsums, a, b, x).items():
+        for g, w in zip(got, want):
+            _equal(g, w, way)
+
+
+def test_einsum_preferred_element_type_differentiates_and_refuses_out():
+    from funcgrad.testing import check_grads
+    x, y = np.array([[0.5, -1.0], [2.0, 0.3]]), np.array([1.5, -0.7])
+    f = lambda x, y: fnp.einsum("ij,j->i", x, y, preferred_element_type=np.float64)  # noqa: E731
+    check_grads(f, (x, y), modes=("rev", "fwd"))
+    np.testing.assert_allclose(fg.vmap(f, (0, None))(np.stack([x, 2 * x]), y),
+                               [x @ y, 2 * x @ y])
+    with np.testing.assert_raises_regex(fg.FuncgradTypeError, "einsum does not support out="):
+        fnp.einsum("i->", x[0], out=np.zeros(()))
+
+
+def test_einsum_path_is_numpys_for_arrays_sublists_and_traced_operands():
+    a, b, c = np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 5))
+    assert fnp.einsum_path("ij,jk,kl->il", a, b, c) == np.einsum_path("ij,jk,kl->il", a, b, c)
+    sub = (a, [0, 1], b, [1, 2], c, [2, 3], [0, 3])
+    assert fnp.einsum_path(*sub, optimize="optimal")[0] == np.einsum_path(
+        *sub, optimize="optimal")[0]
+    seen = []
+    fg.make_ir(lambda x: seen.append(fnp.einsum_path("ij,jk,kl->il", x, b, c)[0]) or x)(a)
+    assert seen == [["einsum_path", (1, 2), (0, 1)]]

@@ -696,6 +696,61 @@ def test_histogram_and_window_errors():
         fg.jit(lambda m: fnp.hamming(m))(3)
 
 
+_XY = (np.array([0.1, 0.5, 0.9, 1.0, 0.5, -3.0]), np.array([1.0, 2.0, 3.0, 3.0, 5.0, 2.0]))
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"bins": 3}, {"bins": [2, 4]}, {"bins": np.array([0.0, 0.5, 1.0, 2.0])},
+    {"bins": [np.array([-1.0, 0.5, 1.0]), 3]}, {"bins": 3, "range": [(0.0, 1.0), None]},
+    {"bins": (2, 3), "weights": np.arange(6.0), "density": True}, {"bins": 2, "density": True}])
+def test_histogram2d_and_histogramdd_match_numpy(options):
+    x, y = _XY
+    ways = [lambda x, y: fnp.histogram2d(x, y, **options)]
+    if not isinstance(options.get("bins"), np.ndarray):  # one array of edges: 2d only
+        ways.append(lambda x, y: fnp.histogramdd(fnp.stack([x, y], axis=1), **options))
+    for f in ways:
+        want = np.histogram2d(x, y, **options)
+        got = f(x, y)
+        got = (got[0], *got[1]) if len(got) == 2 else got
+        if "weights" not in options and not options.get("density"):
+            assert np.asarray(got[0]).dtype == np.int64  # JAX's integer counts
+            got = (np.asarray(got[0]).astype(np.float64), *got[1:])
+        _same(tuple(got), tuple(want))
+
+
+def test_histogramdd_of_points_in_three_dimensions_and_transformations():
+    rng = np.random.default_rng(0)
+    sample, w = rng.normal(size=(20, 3)), rng.uniform(size=20)
+    want, want_edges = np.histogramdd(sample, bins=(2, 3, 4), weights=w, density=True)
+    got, edges = fnp.histogramdd(sample, bins=(2, 3, 4), weights=w, density=True)
+    _same(got, want)
+    _same(tuple(edges), tuple(want_edges))
+    _same(fnp.histogramdd(list(sample.T), bins=2, weights=w)[0],
+          np.histogramdd(list(sample.T), bins=2, weights=w)[0])
+    _same(fnp.histogramdd(sample[:, 0], bins=3, weights=w)[0],
+          np.histogramdd(sample[:, 0], bins=3, weights=w)[0])
+
+    def f(sample, w):  # traced edges from the data's range, and traced weights
+        return fnp.histogramdd(sample, bins=(2, 3, 4), weights=w, density=True)[0]
+    _same(fg.jit(f, compile="sync")(sample, w), want)
+    _same(fg.vmap(lambda w: f(sample, w))(np.stack([w, 2 * w])), np.stack([want, want]))
+    check_grads(lambda w: fnp.histogram2d(sample[:, 0], sample[:, 1], 2, weights=w,
+                                          density=True)[0], [w], modes=("rev", "fwd"))
+
+
+def test_histogram2d_and_histogramdd_errors():
+    with pytest.raises(ShapeError, match="3 bins for a sample of 2 dimensions"):
+        fnp.histogramdd(np.ones((4, 2)), bins=[2, 2, 2])
+    with pytest.raises(ShapeError, match="1 range for a sample of 2 dimensions"):
+        fnp.histogram2d(np.ones(3), np.ones(3), range=[(0.0, 1.0)])
+    with pytest.raises(ShapeError, match="different lengths"):
+        fnp.histogram2d(np.ones(3), np.ones(4))
+    with pytest.raises(ShapeError, match="2 weights for 3 values"):
+        fnp.histogram2d(np.ones(3), np.ones(3), weights=np.ones(2))
+    with pytest.raises(ShapeError, match="sample must be an"):
+        fnp.histogramdd(np.ones((2, 2, 2)))
+
+
 # --- polynomials -----------------------------------------------------------------------
 
 def test_polynomials_match_numpy():

@@ -590,3 +590,47 @@ def test_index_trick_examples_run():
                                                    "trick", None, 0)
         result = doctest.DocTestRunner().run(test)
         assert result.attempted == 1 and result.failed == 0
+
+
+# --- repeat with JAX's total_repeat_length -----------------------------------------------
+
+def _repeats_to_length(x, r):
+    return (fnp.repeat(x, r, total_repeat_length=5),    # filled with the last element
+            fnp.repeat(x, r, total_repeat_length=2),    # truncated
+            fnp.repeat(x, r[1], total_repeat_length=7),  # one traced count for every element
+            fnp.repeat(fnp.reshape(x, (3, 1)), r, axis=0, total_repeat_length=4))
+
+
+def test_repeat_total_repeat_length_takes_traced_repeats_as_jax():
+    """JAX's values (jnp.repeat with total_repeat_length): the result is cut at the length,
+    or completed with the last element; eager, evaluated, compiled and batched agree."""
+    x, r = np.array([1.0, 2.0, 3.0]), np.array([1, 2, 0])
+    want = ([1.0, 2.0, 2.0, 3.0, 3.0], [1.0, 2.0], [1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 3.0],
+            [[1.0], [2.0], [2.0], [3.0]])
+    ways = {"eager": _repeats_to_length(x, r),
+            "evaluated": fg.make_ir(_repeats_to_length)(x, r)(x, r),
+            "compiled": fg.jit(_repeats_to_length, compile="sync")(x, r)}
+    for way, got in ways.items():
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w, err_msg=way)
+    # the values NumPy's repeat gives when the length is the total
+    np.testing.assert_array_equal(fnp.repeat(x, [3, 0, 2], total_repeat_length=5),
+                                  np.repeat(x, [3, 0, 2]))
+    batched = fg.vmap(lambda r: fnp.repeat(x, r, total_repeat_length=4))(
+        np.array([[1, 1, 2], [0, 0, 4]]))
+    np.testing.assert_array_equal(batched, [[1.0, 2.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0]])
+    # the derivative counts each element's places in the result
+    np.testing.assert_array_equal(
+        fg.grad(lambda x, r: fnp.sum(fnp.repeat(x, r, total_repeat_length=5)))(x, r),
+        [1.0, 2.0, 2.0])
+    check_grads(lambda x: fnp.repeat(x, np.array([1, 2, 0]), total_repeat_length=4) ** 2,
+                (x,), modes=("rev", "fwd"))
+
+
+def test_repeat_of_traced_repeats_without_total_repeat_length_says_to_pass_it():
+    with pytest.raises(ConcretizationError, match=r"total_repeat_length=.*test_numpy_shapes_more"):
+        fg.jit(lambda x, r: fnp.repeat(x, r))(np.ones(3), np.array([1, 2, 0]))  # <- here
+    with pytest.raises(FuncgradError, match="total_repeat_length must not be negative"):
+        fnp.repeat(np.ones(3), 2, total_repeat_length=-1)
+    with pytest.raises(FuncgradError, match="2 repeats for an axis of length 3"):
+        fg.jit(lambda r: fnp.repeat(np.ones(3), r, total_repeat_length=3))(np.array([1, 2]))

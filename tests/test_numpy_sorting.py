@@ -447,13 +447,42 @@ def test_unique_with_size(size):
     got = traced(lambda u: fnp.unique(u, True, True, True, size=size), u)
     fill = np.full(size, values[0])
     same(got[0], np.concatenate([values, fill])[:size])
-    same(got[1], np.concatenate([index, np.zeros(size, np.int64)])[:size])
+    # JAX pads the index with the first unique value's (jnp.unique(..., size=6) gives 1)
+    same(got[1], np.concatenate([index, np.full(size, index[0])])[:size])
     same(got[2], inverse)
     same(got[3], np.concatenate([counts, np.zeros(size, np.int64)])[:size])
     # the gradient of a unique value goes to its first occurrence
     grad = fg.grad(lambda u: fnp.sum(fnp.unique(u, size=3) * np.array([1.0, 10.0, 100.0])))(
         np.array([2.0, 1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(grad, [10.0, 1.0, 0.0, 100.0])
+
+
+def _unique_slices(x):
+    return (fnp.unique(x, True, True, True, axis=0, size=5),
+            fnp.unique(x, axis=0, size=2),
+            fnp.unique(x, axis=1, size=3, fill_value=-1.0, return_inverse=True),
+            fnp.unique(fnp.reshape(x, (2, 2, 2)), axis=-1, size=2))
+
+
+def test_unique_of_slices_with_size_is_numpys_padded_as_jax():
+    """JAX's unique(axis=, size=): NumPy's rows in order, padded with the smallest (or
+    fill_value), the index with the smallest's, counts with 0; truncated to size."""
+    x = np.array([[3.0, 1.0], [1.0, 2.0], [3.0, 1.0], [1.0, 0.0]])
+    values, index, inverse, counts = np.unique(x, True, True, True, axis=0)
+    columns, column_inverse = np.unique(x, axis=1, return_inverse=True)
+    want = ((np.concatenate([values, values[:1], values[:1]]), np.append(index, [3, 3]),
+             inverse, np.append(counts, [0, 0])),
+            values[:2], (np.concatenate([columns, np.full((4, 1), -1.0)], axis=1),
+                         column_inverse),
+            np.unique(x.reshape(2, 2, 2), axis=-1))
+    for way in (lambda f, x: f(x), traced, lambda f, x: fg.jit(f, compile="sync")(x)):
+        same(way(_unique_slices, x), want)
+    same(fg.vmap(lambda x: fnp.unique(x, axis=0, size=3))(np.stack([x, x[::-1]])),
+         np.stack([values, values]))
+    # each distinct row's gradient goes to its first occurrence
+    grad = fg.grad(lambda x: fnp.sum(fnp.unique(x, axis=0, size=3) * np.array([[1.0], [10.0],
+                                                                           [100.0]])))(x)
+    np.testing.assert_array_equal(grad, [[100.0, 100.0], [10.0, 10.0], [0.0, 0.0], [1.0, 1.0]])
 
 
 def test_bincount_with_size_and_weights():
@@ -485,8 +514,6 @@ def test_traced_without_size_says_to_pass_size(fn):
 def test_bad_sizes_and_inputs():
     with pytest.raises(FuncgradValueError, match="size"):
         fnp.nonzero(np.ones(3), size=-1)
-    with pytest.raises(FuncgradTypeError, match="axis"):
-        fnp.unique(np.ones((2, 2)), axis=0, size=2)
     with pytest.raises(FuncgradTypeError, match="bincount"):
         fnp.bincount(np.ones(3))
     with pytest.raises(ShapeError, match="0-d"):

@@ -159,8 +159,27 @@ def test_bad_input_is_refused_clearly():
         signal.correlate(np.ones((2, 2)), a)
     with pytest.raises(ShapeError, match="empty"):
         fnp.convolve(np.ones(0), a)
-    with pytest.raises(FuncgradTypeError, match="real numbers"):
-        fnp.convolve(np.array([True]), np.array([True]))
+    with pytest.raises(FuncgradTypeError, match="str32 is not supported"):
+        fnp.convolve(np.array(["a"]), np.array(["b"]))
+    for scalar_first in (True, False):  # numpy.correlate: 'object of too small depth'
+        args = (np.float64(2.0), a) if scalar_first else (a, np.float64(2.0))
+        with pytest.raises(ShapeError, match="not a 0-d input"):
+            fnp.correlate(*args)
+
+
+def test_booleans_convolve_in_float32_as_jax():
+    """NumPy's convolve of booleans is a logical or of ands; JAX's (and funcgrad's) sums
+    them in float32, whether through numpy or scipy.signal's names."""
+    a, b = np.array([True, False, True]), np.array([True, True])
+    counts = np.convolve(a.astype(np.float32), b.astype(np.float32))  # [1, 1, 1, 1]
+    for f in (fnp.convolve, lambda a, b: fnp.correlate(a, b, "full"), signal.convolve,
+              signal.fftconvolve, fg.jit(fnp.convolve, compile="sync")):
+        out = f(a, b)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, counts)
+    np.testing.assert_array_equal(fnp.convolve(a, np.array([True, True, True]), "same"),
+                                  [1.0, 2.0, 1.0])
+    assert fnp.convolve(a, np.array([1, 2])).dtype == np.int64  # promoted as usual
 
 
 def test_a_nonfinite_value_stays_where_numpy_puts_it_eagerly_and_compiled():
@@ -176,3 +195,45 @@ def test_a_nonfinite_value_stays_where_numpy_puts_it_eagerly_and_compiled():
     same = lambda a, b: signal.convolve(a, b, "same")  # noqa: E731
     for f in (same, fg.jit(same, compile="sync")):
         np.testing.assert_array_equal(f(k, x[:6]), [np.nan, 7.0])
+
+
+# --- fftconvolve -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shapes, axes", [
+    (((7,), (3,)), None), (((3, 5), (2, 3)), None), (((3, 5), (3, 2)), 1),
+    (((3, 5), (1, 2)), [-1]), (((4, 3), (2, 3)), 0), (((2, 5, 4), (2, 2, 3)), (1, 2)),
+    (((2, 3), (4, 5)), None)])  # the kernel larger: 'valid' and 'same' as SciPy's
+def test_fftconvolve_matches_scipy_along_its_axes(mode, shapes, axes):
+    rng = np.random.default_rng(len(shapes[0]))
+    a, b = (rng.normal(size=s) for s in shapes)
+    want = scipy.signal.fftconvolve(a, b, mode, axes)
+    np.testing.assert_allclose(signal.fftconvolve(a, b, mode, axes), want, atol=1e-12)
+
+
+def test_fftconvolve_is_float_differentiable_compiled_and_batched():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(3, 6)), rng.normal(size=(3, 2))
+    ints = signal.fftconvolve(np.array([1, 2, 3]), np.array([1, -1]))
+    assert ints.dtype == np.float64  # as SciPy's (and JAX's) FFT
+    np.testing.assert_array_equal(ints, [1.0, 1.0, 1.0, -3.0])
+    f = lambda a, b: signal.fftconvolve(a, b, "same", axes=1)  # noqa: E731
+    check_grads(f, (a, b), order=1, modes=("rev", "fwd"))
+    np.testing.assert_allclose(fg.jit(f, compile="sync")(a, b),
+                               scipy.signal.fftconvolve(a, b, "same", axes=1), atol=1e-12)
+    np.testing.assert_allclose(fg.vmap(f, (0, None))(np.stack([a, 2 * a]), b),
+                               [f(a, b), 2 * f(a, b)], atol=1e-12)
+    assert signal.fftconvolve(np.float64(2.0), np.float64(3.0)) == 6.0
+
+
+def test_fftconvolve_refuses_what_scipy_refuses():
+    with pytest.raises(ShapeError, match="axis 0 is not convolved.*3 and 2"):
+        signal.fftconvolve(np.ones((3, 4)), np.ones((2, 2)), axes=1)
+    with pytest.raises(FuncgradValueError, match="axes, when given, cannot be empty"):
+        signal.fftconvolve(np.ones((3, 4)), np.ones((3, 2)), axes=[])
+    with pytest.raises(ShapeError, match="same number of axes"):
+        signal.fftconvolve(np.ones((3, 4)), np.ones(2))
+    with pytest.raises(ShapeError, match="at least as large"):
+        signal.fftconvolve(np.ones((3, 4)), np.ones((4, 3)), "valid")
+    with pytest.raises(FuncgradValueError, match="mode"):
+        signal.fftconvolve(np.ones(3), np.ones(2), "middle")

@@ -39,6 +39,7 @@ from funcgrad.numpy._indexing import at, nonzero  # noqa: F401
 from funcgrad.numpy._linalg import (diag, diagonal, dot, einsum, inner, matmul, outer,  # noqa: F401
                                     tensordot, trace, tril, triu, vdot)
 from funcgrad.numpy._linalg import cross  # noqa: F401
+from funcgrad.numpy._linalg import einsum_path  # noqa: F401
 from funcgrad.numpy._real_numbers import (angle, conj, conjugate, imag,  # noqa: F401
                                           iscomplexobj, isrealobj, real, real_if_close)
 from funcgrad.numpy._shape import rollaxis  # noqa: F401
@@ -101,7 +102,7 @@ __all__ = [
     "at", "nonzero",
     # linear algebra
     "diag", "diagonal", "dot", "einsum", "inner", "matmul", "outer", "tensordot", "trace",
-    "tril", "triu", "vdot",
+    "tril", "triu", "vdot", "einsum_path",
     # reductions
     "all", "amax", "amin", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min",
     "prod", "std", "sum", "var",
@@ -190,6 +191,7 @@ from funcgrad.numpy._functional import (apply_along_axis, apply_over_axes,  # no
                                         vectorize)
 from funcgrad.numpy._histograms import (bartlett, blackman, hamming, hanning,  # noqa: E402
                                         histogram, histogram_bin_edges, kaiser)
+from funcgrad.numpy._histograms import histogram2d, histogramdd  # noqa: E402,F401
 from funcgrad.numpy._polynomial import (poly, polyadd, polyder, polydiv, polyfit,  # noqa: E402
                                         polyint, polymul, polysub, roots)
 from funcgrad.numpy._reductions import cumulative_prod, cumulative_sum  # noqa: E402
@@ -216,6 +218,7 @@ __all__ += [
     "isneginf", "isposinf", "lcm", "ldexp", "modf", "nextafter", "spacing",
     "apply_along_axis", "apply_over_axes", "vectorize",
     "bartlett", "blackman", "hamming", "hanning", "histogram", "histogram_bin_edges", "kaiser",
+    "histogram2d", "histogramdd",
     "poly", "polyadd", "polyder", "polydiv", "polyfit", "polyint", "polymul", "polysub", "roots",
     "cumulative_prod", "cumulative_sum", "nancumprod", "nancumsum", "ptp", "unwrap",
     "can_cast", "isscalar", "issubdtype", "promote_types",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad.core.errors import FuncgradTypeError, FuncgradValueError, ShapeError
+from funcgrad.core.errors import FuncgradValueError, ShapeError
 from funcgrad.core.tracing import Tracer
 from funcgrad.core.types import aval_of
 from funcgrad.numpy._util import array_arg
@@ -28,12 +28,12 @@ MODES = ("full", "valid", "same")
 
 
 def real_operands(name: str, x, w):
-    """x and w as arrays of their common dtype (NumPy's promotion of x * w)."""
+    """x and w as arrays of their common dtype (NumPy's promotion of x * w), float32 for two
+    booleans as in JAX (NumPy's logical 'convolution' of booleans is not a sum)."""
     x, w = array_arg(x, f"{name}'s first input"), array_arg(w, f"{name}'s second input")
     dtype = ew._ufunc_dtype(np.multiply, [_aval(x).strong(), _aval(w).strong()])
-    if dtype.kind not in "fiu":
-        raise FuncgradTypeError(f"{name} needs real numbers (integers or floats), not "
-                                f"{x.dtype} and {w.dtype}")
+    if dtype == np.bool_:
+        dtype = np.dtype(np.float32)
     if 0 in x.shape or 0 in w.shape:
         raise ShapeError(f"{name}: an input is empty ({tuple(x.shape)} and {tuple(w.shape)})")
     return ew.convert_element_type(x, dtype), ew.convert_element_type(w, dtype)
@@ -59,15 +59,16 @@ def valid_window(name: str, x_shape, w_shape):
             [abs(n - k) + 1 for n, k in zip(x_shape, w_shape)])
 
 
-def window(x, w, starts, lengths, convolve: bool):
-    """``full[starts : starts + lengths]`` of x's full correlation (convolution) with w."""
+def window(x, w, starts, lengths, convolve: bool, batch: int = 0):
+    """``full[starts : starts + lengths]`` of x's full correlation (convolution) with w,
+    along the axes after the first ``batch`` (equal in x and w, taken in lockstep)."""
     if convolve:
-        w = flip(w, range(len(w.shape)))
+        w = flip(w, range(batch, len(w.shape)))
     padding = []
-    for n, k, s, length in zip(x.shape, w.shape, starts, lengths):
+    for n, k, s, length in zip(x.shape[batch:], w.shape[batch:], starts, lengths):
         lo = k - 1 - s
         padding.append((lo, length - 1 + k - n - lo))
-    return convolution.correlate(x, w, padding)
+    return convolution.correlate(x, w, padding, batch)
 
 
 def _one_dimensional(name, a, v):
@@ -76,6 +77,10 @@ def _one_dimensional(name, a, v):
         raise ShapeError(f"funcgrad.numpy.{name} takes 1-D sequences, not arrays of shapes "
                          f"{tuple(a.shape)} and {tuple(v.shape)} (funcgrad.scipy.signal's "
                          "functions take N-D)")
+    if name == "correlate" and 0 in (a.ndim, v.ndim):  # NumPy's and JAX's refusal
+        raise ShapeError(f"funcgrad.numpy.correlate takes 1-D sequences, not a 0-d input "
+                         f"(shapes {tuple(a.shape)} and {tuple(v.shape)}); numpy.convolve "
+                         "alone reads a scalar as a sequence of one")
     return _vector(a), _vector(v)
 
 

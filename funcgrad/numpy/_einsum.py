@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 
 from funcgrad.core.errors import ShapeError
+from funcgrad.core.types import check_dtype
 from funcgrad.numpy._util import array_arg
 from funcgrad.ops import shape as sh
 from funcgrad.ops.elementwise import convert_element_type
@@ -73,10 +74,12 @@ def _diagonal_and_sum(op, term, keep, logical):
     return op, term
 
 
-def einsum(subscripts, *operands):
+def einsum(subscripts, *operands, preferred_element_type=None):
     if not isinstance(subscripts, str):
         subscripts, operands = from_sublists((subscripts, *operands))
     operands = [array_arg(op) for op in operands]
+    if preferred_element_type is not None:
+        operands = _preferred(operands, preferred_element_type)
     terms, output = _parse(subscripts, operands)
     sizes: dict[str, int] = {}
     for term, op in zip(terms, operands):  # a label of size 1 broadcasts, as in NumPy
@@ -117,7 +120,32 @@ def einsum(subscripts, *operands):
     # integers to int64 (as fnp.sum does), and wrapping around at the end gives the numbers
     # wrapping at each step would
     dtype = np.result_type(*(op.dtype for op in operands))
+    if preferred_element_type is not None:
+        dtype = check_dtype(preferred_element_type)
     return convert_element_type(sh.transpose(acc, [acc_term.index(c) for c in output]), dtype)
+
+
+def _preferred(operands, dtype):
+    """The operands widened to ``dtype`` where it is wider, as JAX's dot_general accumulates
+    in its preferred_element_type (int8 products summed in int32 do not wrap around); a
+    narrower one is only the result's dtype."""
+    dtype = check_dtype(dtype, " as einsum's preferred_element_type")
+    return [convert_element_type(op, np.promote_types(op.dtype, dtype)) for op in operands]
+
+
+def einsum_path(subscripts, *operands, optimize="greedy"):
+    """NumPy's contraction order and its report, for the operands' shapes (NumPy computes
+    both; funcgrad's einsum contracts left to right whatever the path says)."""
+    def stand_in(op):  # only shapes and dtypes matter: a broadcast zero costs no memory
+        op = array_arg(op)
+        return np.broadcast_to(np.zeros((), op.dtype), op.shape)
+    if isinstance(subscripts, str):
+        args = [subscripts, *map(stand_in, operands)]
+    else:  # the sublist form: operands at even places, labels at odd ones and maybe last
+        args = [subscripts, *operands]
+        last = len(args) - 1 if len(args) % 2 else len(args)
+        args = [stand_in(a) if i % 2 == 0 and i != last else a for i, a in enumerate(args)]
+    return np.einsum_path(*args, optimize=optimize)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

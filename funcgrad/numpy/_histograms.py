@@ -12,6 +12,7 @@ parameter may be traced.
 
 from __future__ import annotations
 
+import builtins
 import operator
 
 import numpy as np
@@ -86,21 +87,111 @@ def histogram(a, bins=10, range=None, density=None, weights=None):  # noqa: A002
     edges = histogram_bin_edges(a, bins, range, weights)
     n = edges.shape[0] - 1
     inside = (a >= edges[0]) & (a <= edges[-1])
-    at = fnp.searchsorted(edges, a, side="right") - 1
-    at = fnp.where(a == edges[-1], n - 1, at)  # the last bin is closed on the right
-    at = fnp.where(inside, at, n)  # one spare bin for what falls outside, dropped below
-    if weights is None:
-        added = fnp.ones_like(a, dtype=np.int64)
-    else:
-        added = array_arg(weights, "weights")
-        if added.shape != tuple(a.shape) and fnp.ravel(added).shape != tuple(a.shape):
-            raise ShapeError("histogram: weights should have the same shape as a")
-        added = fnp.ravel(added)
-    counts = fnp.at(fnp.zeros(n + 1, added.dtype))[at].add(added)[:n]
+    at = fnp.where(inside, _bin_of(a, edges, n), n)  # a spare bin for what falls outside
+    counts = _add_up(at, weights, a.shape[0], n, "histogram")[:n]
     if density:
         widths = edges[1:] - edges[:-1]
         counts = counts / widths / fnp.sum(counts)
     return counts, edges
+
+
+def histogramdd(sample, bins=10, range=None, density=None, weights=None):  # noqa: A002
+    """The D-dimensional histogram of ``sample``, N points as an (N, D) array or a sequence
+    of D arrays: ``(counts, [edges per dimension])`` (like numpy.histogramdd). ``bins``: an
+    int, or one int or array of edges per dimension; ``range``: one (min, max) or None per
+    dimension. Counts are integers without ``weights``, as JAX's (NumPy's are floats).
+
+    Example:
+        >>> counts, edges = fnp.histogramdd(np.array([[0.0, 1.0], [1.0, 1.0]]), bins=2)
+        >>> counts
+        array([[0, 1],
+               [0, 1]])
+    """
+    columns = _columns(sample)
+    d = len(columns)
+    bins = _per_dimension("bins", bins, d)
+    ranges = _per_dimension("range", range, d, pairs=True)
+    edges = [histogram_bin_edges(c, b, r) for c, b, r in zip(columns, bins, ranges)]
+    sizes = tuple(e.shape[0] - 1 for e in edges)
+    place, inside = 0, True
+    for c, e, n in zip(columns, edges, sizes):  # the bin's flat index, row-major
+        place = place * n + _bin_of(c, e, n)
+        inside = inside & (c >= e[0]) & (c <= e[-1])
+    total = int(np.prod(sizes))
+    n_points = columns[0].shape[0] if d else 0
+    counts = _add_up(fnp.where(inside, place, total), weights, n_points, total, "histogramdd")
+    counts = fnp.reshape(counts[:total], sizes)
+    if density:
+        volume = 1.0
+        for k, e in enumerate(edges):  # the bins' volumes: their widths' outer product
+            shape = [1] * d
+            shape[k] = sizes[k]
+            volume = volume * fnp.reshape(e[1:] - e[:-1], shape)
+        counts = counts / volume / fnp.sum(counts)
+    return counts, edges
+
+
+def histogram2d(x, y, bins=10, range=None, density=None, weights=None):  # noqa: A002
+    """The 2-D histogram of the points ``(x[i], y[i])``: ``(counts, xedges, yedges)`` (like
+    numpy.histogram2d); ``bins``: an int, a pair of ints or of edge arrays, or one array of
+    edges for both. Integer counts without ``weights``, as JAX's.
+
+    Example:
+        >>> fnp.histogram2d(np.array([0.0, 1.0]), np.array([0.0, 1.0]), bins=2)[0]
+        array([[1, 0],
+               [0, 1]])
+    """
+    if hasattr(bins, "__len__") and len(bins) not in (1, 2):
+        bins = [bins, bins]  # one array of edges for both axes (as NumPy decides it)
+    counts, (xedges, yedges) = histogramdd([x, y], bins, range, density, weights)
+    return counts, xedges, yedges
+
+
+def _columns(sample):
+    """The D coordinates of the N points, as NumPy reads ``sample``: an (N, D) array, else
+    a sequence of D arrays of N values (a 1-D array: N points of one dimension)."""
+    if isinstance(sample, (list, tuple)):
+        columns = [fnp.ravel(array_arg(c, "sample")) for c in sample]
+        if len({c.shape for c in columns}) > 1:
+            raise ShapeError(f"histogramdd: the sample's {len(columns)} coordinate arrays "
+                             f"have different lengths {[c.shape[0] for c in columns]}")
+        return columns
+    sample = array_arg(sample, "sample")
+    if sample.ndim == 1:
+        return [sample]
+    if sample.ndim != 2:
+        raise ShapeError(f"histogramdd: sample must be an (N, D) array or a sequence of D "
+                         f"arrays, got shape {tuple(sample.shape)}")
+    return [sample[:, k] for k in builtins.range(sample.shape[1])]
+
+
+def _per_dimension(name, value, d, pairs=False):
+    """``value`` for each of the d dimensions: one for all (an int of bins; no range), or a
+    sequence of d."""
+    if value is None or not pairs and not hasattr(value, "__len__"):
+        return [value] * d
+    if len(value) != d:
+        raise ShapeError(f"histogramdd: {len(value)} {name} for a sample of {d} dimensions "
+                         f"(give one per dimension)")
+    return list(value)
+
+
+def _bin_of(values, edges, n):
+    """Each value's bin among ``edges``: left edges included, the last bin's right one too."""
+    at = fnp.searchsorted(edges, values, side="right") - 1
+    return fnp.where(values == edges[-1], n - 1, at)
+
+
+def _add_up(place, weights, n_points, n_bins, name):
+    """The count (or sum of ``weights``) of the points in each of ``n_bins`` bins, and in a
+    spare one past them for the points outside (``place == n_bins``)."""
+    if weights is None:
+        added = fnp.ones(n_points, dtype=np.int64)
+    else:
+        added = fnp.ravel(array_arg(weights, "weights"))
+        if added.shape != (n_points,):
+            raise ShapeError(f"{name}: {added.shape[0]} weights for {n_points} values")
+    return fnp.at(fnp.zeros(n_bins + 1, added.dtype))[place].add(added)
 
 
 def _window(name, function):

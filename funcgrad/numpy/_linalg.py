@@ -9,7 +9,7 @@ import numpy as np
 from funcgrad.core.errors import ShapeError
 from funcgrad.core.types import ShapedArray
 from funcgrad.numpy._shape import moveaxis, pad, stack
-from funcgrad.numpy._util import array_arg, normalize_axis
+from funcgrad.numpy._util import array_arg, normalize_axis, unsupported
 from funcgrad.ops import shape as sh
 from funcgrad.ops.elementwise import broadcast_shapes, multiply, where
 from funcgrad.ops.indexing import gather
@@ -295,10 +295,14 @@ def _at_least(name, x, ndim, what):
     return x
 
 
-def einsum(subscripts, *operands, optimize=None):
+def einsum(subscripts, *operands, out=None, optimize=None, precision=None,
+           preferred_element_type=None):
     """Einstein summation (like numpy.einsum), contracted pairwise with dot_general. Also
     NumPy's sublist form ``einsum(a, [0, 1], b, [1], [0])``: each operand followed by its
     axes' labels as ints (and ``...``), the output's labels last if given.
+    ``preferred_element_type`` (JAX's) is the result's dtype, and the products and sums are
+    taken in it when it is wider than the operands' (int8 operands summed in int32 do not
+    wrap around). ``optimize`` and ``precision`` are accepted and ignored.
 
     Example:
         >>> fnp.einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]))
@@ -307,7 +311,21 @@ def einsum(subscripts, *operands, optimize=None):
         array([1., 2.])
     """
     from funcgrad.numpy._einsum import einsum as impl
-    return impl(subscripts, *operands)
+    unsupported("einsum", out=out)
+    return impl(subscripts, *operands, preferred_element_type=preferred_element_type)
+
+
+def einsum_path(subscripts, *operands, optimize="greedy"):
+    """NumPy's contraction order for an einsum and its report, as numpy.einsum_path returns
+    them (funcgrad's einsum contracts left to right whatever the path; only the operands'
+    shapes are used, so traced ones are fine).
+
+    Example:
+        >>> fnp.einsum_path("ij,jk,kl->il", np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 5)))[0]
+        ['einsum_path', (1, 2), (0, 1)]
+    """
+    from funcgrad.numpy._einsum import einsum_path as impl
+    return impl(subscripts, *operands, optimize=optimize)
 
 
 def cross3(a, b):

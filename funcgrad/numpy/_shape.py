@@ -462,32 +462,85 @@ def tile(A, reps):
     return sh.reshape(expanded, [r * d for r, d in zip(reps, shape)])
 
 
-def repeat(a, repeats, axis=None):
-    """Repeat each element (like numpy.repeat).
+def repeat(a, repeats, axis=None, *, total_repeat_length=None):
+    """Repeat each element (like numpy.repeat). ``total_repeat_length`` (JAX's) fixes the
+    length of the result, so ``repeats`` may be traced: a shorter result is truncated, a
+    longer one repeats the last element.
 
     Example:
         >>> fnp.repeat(np.array([1, 2]), 2)
         array([1, 1, 2, 2])
+        >>> f = lambda r: fnp.repeat(np.array([1, 2]), r, total_repeat_length=4)
+        >>> fg.jit(f)(np.array([1, 2]))
+        array([1, 2, 2, 2])
     """
     a = array_arg(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = normalize_axis(axis, a.ndim)
+    if total_repeat_length is not None:
+        return _repeat_to_length(a, repeats, axis, total_repeat_length)
+    if _traced_repeats(repeats):
+        from funcgrad.core.errors import ConcretizationError
+        raise ConcretizationError(
+            "repeat: repeats is a traced value, so the length of the result is not known; "
+            "pass total_repeat_length= (the result's length along the axis) or concrete repeats")
     n = a.shape[axis]
-    counts = np.asarray(repeats)
-    if counts.size and counts.dtype.kind not in "iu":
-        raise FuncgradTypeError(f"repeats must be integers, got {repeats!r}")
-    if n and np.any(counts < 0):
-        raise ShapeError(f"repeats must not be negative, got {repeats!r}")
+    counts = _repeat_counts(repeats, n)
     if counts.ndim == 0:
         r = max(int(counts), 0)  # NumPy lets an empty axis repeat -1 times
         shape = list(a.shape)
         expanded = sh.broadcast_to(sh.reshape(a, shape[:axis + 1] + [1] + shape[axis + 1:]),
                                    shape[:axis + 1] + [r] + shape[axis + 1:])
         return sh.reshape(expanded, shape[:axis] + [n * r] + shape[axis + 1:])
-    if counts.shape != (n,) and counts.shape != (1,):
-        raise ShapeError(f"repeat: {counts.size} repeats for an axis of length {n}")
     return take(a, np.repeat(np.arange(n), counts.astype(np.int64)), axis=axis)
+
+
+def _traced_repeats(repeats) -> bool:
+    from funcgrad.core.tracing import Tracer
+    values = repeats if isinstance(repeats, (list, tuple)) else [repeats]
+    return any(isinstance(v, Tracer) for v in values)
+
+
+def _repeat_counts(repeats, n):
+    """Concrete ``repeats`` checked as NumPy does: integers, not negative, one or n of them."""
+    counts = np.asarray(repeats)
+    if counts.size and counts.dtype.kind not in "iu":
+        raise FuncgradTypeError(f"repeats must be integers, got {repeats!r}")
+    if n and np.any(counts < 0):
+        raise ShapeError(f"repeats must not be negative, got {repeats!r}")
+    if counts.ndim and counts.shape != (n,) and counts.shape != (1,):
+        raise ShapeError(f"repeat: {counts.size} repeats for an axis of length {n}")
+    return counts
+
+
+def _repeat_to_length(a, repeats, axis, length):
+    """JAX's repeat of a fixed length: output place j takes the element whose run of repeats
+    covers it (the count of running totals <= j), the last element past the end."""
+    _concrete("repeat", "total_repeat_length", length)
+    length = operator.index(length)
+    if length < 0:
+        raise ShapeError(f"repeat: total_repeat_length must not be negative, got {length}")
+    n = a.shape[axis]
+    if _traced_repeats(repeats):
+        from funcgrad.numpy._sorting import searchsorted
+        from funcgrad.numpy._reductions import cumsum
+        counts = array_arg(repeats)
+        if counts.dtype.kind not in "iu":
+            raise FuncgradTypeError(f"repeats must be integers, got {counts.dtype}")
+        if counts.ndim > 1 or counts.ndim and counts.shape[0] not in (1, n):
+            raise ShapeError(f"repeat: {counts.shape[0]} repeats for an axis of length {n}")
+        ends = cumsum(sh.broadcast_to(counts, (n,)))
+        index = searchsorted(ends, np.arange(length), side="right")
+    else:
+        counts = np.broadcast_to(_repeat_counts(repeats, n), (n,))
+        index = np.searchsorted(np.cumsum(counts), np.arange(length), side="right")
+    if n == 0:
+        if length:
+            raise ShapeError(f"repeat: total_repeat_length={length} for an empty axis")
+        return take(a, np.zeros(0, np.int64), axis=axis)
+    from funcgrad.numpy._ufuncs import minimum
+    return take(a, minimum(index, n - 1), axis=axis)
 
 
 def flip(m, axis=None):

@@ -256,7 +256,8 @@ def _compact(keep, values, size, fill):
     the kept, the others to one spare slot past the end."""
     rank = fnp.cumsum(keep.astype(np.int64)) - 1
     target = fnp.where(keep & (rank < size), rank, size)
-    start = fnp.broadcast_to(fnp.asarray(fill).astype(values.dtype), (size + 1,))
+    start = fnp.broadcast_to(fnp.asarray(fill).astype(values.dtype),
+                             (size + 1, *values.shape[1:]))
     return fnp.at(start)[target].set(values)[:size]
 
 
@@ -361,8 +362,9 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     """The sorted unique elements of ``ar`` (like numpy.unique), and optionally the index of
     each one's first occurrence, the inverse (``unique[inverse]`` rebuilds ``ar``) and the
     counts. Inside a trace, ``size=`` is required: the result is padded with ``fill_value``
-    (default: the smallest element; index and counts with 0) or truncated. The gradient of
-    each unique value goes to its first occurrence.
+    (default: the smallest element, or slice with ``axis=``; the index with the smallest's,
+    as JAX's; counts with 0) or truncated. The gradient of each unique value goes to its
+    first occurrence.
 
     Example:
         >>> fnp.unique(np.array([3.0, 1.0, 3.0, 2.0]))
@@ -376,7 +378,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     if size is None:
         return np.unique(ar, *options, axis=axis, equal_nan=equal_nan)
     if axis is not None:
-        raise FuncgradTypeError("unique with size= does not support axis=")
+        return _unique_slices(ar, normalize_axis(axis, ar.ndim), options, size, fill_value)
     flat = fnp.ravel(ar)
     order = sorting.argsort(flat, 0)
     ordered = fnp.take(flat, order)
@@ -386,15 +388,43 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     first = fnp.concatenate([np.ones(min(flat.shape[0], 1), bool), differs])
     fill = ordered[0] if fill_value is None and flat.shape[0] else \
         (0 if fill_value is None else fill_value)
-    results = [_compact(first, ordered, size, fill)]
+    results = [_compact(first, ordered, size, fill),
+               *_unique_extras(first, order, options, size)]
+    if return_inverse:
+        results[1 + return_index] = fnp.reshape(results[1 + return_index], ar.shape)
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def _unique_extras(first, order, options, size):
+    """The index of each unique value's first occurrence (padded, as JAX's, with the first
+    one's), the inverse (1-D) and the counts (padded with 0) that ``options`` ask for, from
+    ``first`` (true where a new value starts in sorted order) and the sorting ``order``."""
+    return_index, return_inverse, return_counts = options
+    out = []
     if return_index:
-        results.append(_compact(first, order, size, 0))
+        out.append(_compact(first, order, size, order[0] if order.shape[0] else 0))
     group = fnp.cumsum(first.astype(np.int64)) - 1
     if return_inverse:
-        inverse = fnp.at(fnp.zeros(flat.shape[0], np.int64))[order].set(group)
-        results.append(fnp.reshape(inverse, ar.shape))  # NumPy 2's: shaped like ar
+        out.append(fnp.at(fnp.zeros(order.shape[0], np.int64))[order].set(group))
     if return_counts:
         in_range = group < size
-        results.append(fnp.at(fnp.zeros(size + 1, np.int64))[fnp.where(in_range, group, size)]
-                       .add(1)[:size])
-    return results[0] if len(results) == 1 else tuple(results)
+        out.append(fnp.at(fnp.zeros(size + 1, np.int64))[fnp.where(in_range, group, size)]
+                   .add(1)[:size])
+    return out
+
+
+def _unique_slices(ar, axis, options, size, fill_value):
+    """unique(..., axis=, size=): the distinct slices along ``axis``, in lexicographic order
+    of their elements (NaNs never equal, as NumPy's and JAX's), ``size`` of them."""
+    slices = fnp.moveaxis(ar, axis, 0)
+    n, rest = slices.shape[0], tuple(slices.shape[1:])
+    rows = fnp.reshape(slices, (n, int(np.prod(rest))))
+    columns = [rows[:, j] for j in reversed(range(rows.shape[1]))]
+    order = lexsort(columns) if columns else fnp.arange(n)
+    ordered = fnp.take(rows, order, axis=0)
+    differs = fnp.any(ordered[1:] != ordered[:-1], axis=1)
+    first = fnp.concatenate([np.ones(min(n, 1), bool), differs])
+    fill = ordered[0] if fill_value is None and n else (0 if fill_value is None else fill_value)
+    values = fnp.reshape(_compact(first, ordered, size, fill), (size, *rest))
+    return (fnp.moveaxis(values, 0, axis), *_unique_extras(first, order, options, size)) \
+        if any(options) else fnp.moveaxis(values, 0, axis)

@@ -20,13 +20,27 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 from funcgrad.core.errors import FuncgradValueError, ShapeError
 from funcgrad.numpy import _convolve
+from funcgrad.numpy import _util
 from funcgrad.ops import elementwise as ew
+from funcgrad.ops import shape as sh
 
-__all__ = ["convolve", "correlate", "convolve2d", "correlate2d"]
+__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve"]
 
 _METHODS = ("auto", "direct", "fft")
+
+
+def _window(name, mode, in1_shape, in2_shape, same_offset):
+    """Starts and lengths, per convolved axis, of the part of the full result ``mode``
+    keeps."""
+    if mode == "full":
+        return [0] * len(in1_shape), [n + k - 1 for n, k in zip(in1_shape, in2_shape)]
+    if mode == "valid":
+        return _convolve.valid_window(name, in1_shape, in2_shape)
+    return [same_offset(k) for k in in2_shape], list(in1_shape)
 
 
 def _nd(name, in1, in2, mode, method, same_offset, convolve):
@@ -40,13 +54,7 @@ def _nd(name, in1, in2, mode, method, same_offset, convolve):
                          f"number of axes, not {tuple(in1.shape)} and {tuple(in2.shape)}")
     if in1.ndim == 0:  # as SciPy: the product
         return ew.multiply(in1, in2)
-    if mode == "full":
-        starts = [0] * in1.ndim
-        lengths = [n + k - 1 for n, k in zip(in1.shape, in2.shape)]
-    elif mode == "valid":
-        starts, lengths = _convolve.valid_window(name, in1.shape, in2.shape)
-    else:
-        starts, lengths = [same_offset(k) for k in in2.shape], list(in1.shape)
+    starts, lengths = _window(name, mode, in1.shape, in2.shape, same_offset)
     return _convolve.window(in1, in2, starts, lengths, convolve)
 
 
@@ -92,6 +100,61 @@ def correlate(in1, in2, mode="full", method="auto"):
         array([0.5, 2. , 3.5, 3. , 0. ])
     """
     return _nd("correlate", in1, in2, mode, method, _centred, False)
+
+
+def fftconvolve(in1, in2, mode="full", axes=None):
+    """The convolution of in1 and in2 along ``axes`` (all by default), as
+    scipy.signal.fftconvolve: a floating-point result, the other axes taken in lockstep
+    (equal in both inputs, or 1 in one of them, as SciPy broadcasts). Computed directly, as
+    ``convolve`` is (no FFT: exact where the FFT rounds, and a nan or inf stays where its
+    products go).
+
+    Differentiable in both inputs.
+
+    Example:
+        >>> from funcgrad.scipy.signal import fftconvolve
+        >>> fftconvolve(np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]]), np.array([[1.0, -1.0]]),
+        ...             axes=1)
+        array([[ 1.,  1.,  1., -3.],
+               [ 0.,  1., -1.,  0.]])
+    """
+    name = "funcgrad.scipy.signal.fftconvolve"
+    _convolve.check_mode(name, mode)
+    in1, in2 = _convolve.real_operands("fftconvolve", in1, in2)
+    dtype = _util.inexact_dtype(in1.dtype)  # SciPy's FFT gives floats for integers
+    in1, in2 = ew.convert_element_type(in1, dtype), ew.convert_element_type(in2, dtype)
+    if in1.ndim != in2.ndim:
+        raise ShapeError(f"{name}: in1 and in2 should have the same number of axes, not "
+                         f"{tuple(in1.shape)} and {tuple(in2.shape)}")
+    if in1.ndim == 0:  # as SciPy: the product
+        return ew.multiply(in1, in2)
+    axes = _conv_axes(name, axes, in1.ndim)
+    order = [a for a in range(in1.ndim) if a not in axes] + axes  # lockstep axes first
+    x, w = sh.transpose(in1, order), sh.transpose(in2, order)
+    nb = in1.ndim - len(axes)
+    lockstep = []
+    for a, n, k in zip(order, x.shape[:nb], w.shape[:nb]):
+        if n != k and 1 not in (n, k):
+            raise ShapeError(f"{name}: axis {a} is not convolved, so its lengths must be "
+                             f"equal or 1, not {n} and {k}")
+        lockstep.append(max(n, k))
+    x = sh.broadcast_to(x, [*lockstep, *x.shape[nb:]])
+    w = sh.broadcast_to(w, [*lockstep, *w.shape[nb:]])
+    starts, lengths = _window(name, mode, x.shape[nb:], w.shape[nb:], _centred)
+    out = _convolve.window(x, w, starts, lengths, True, batch=nb)
+    return sh.transpose(out, list(np.argsort(order)))
+
+
+def _conv_axes(name, axes, ndim):
+    """``axes`` as a sorted list of distinct non-negative axes (SciPy's reading)."""
+    if axes is None:
+        return list(range(ndim))
+    axes = [_util.normalize_axis(a, ndim) for a in np.atleast_1d(axes).tolist()]
+    if not axes:
+        raise FuncgradValueError(f"{name}: axes, when given, cannot be empty")
+    if len(set(axes)) != len(axes):
+        raise FuncgradValueError(f"{name}: axes must be unique, not {axes}")
+    return sorted(axes)
 
 
 def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
