@@ -16,6 +16,7 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad import lax
+import marked_lines
 
 HERE = os.path.basename(__file__)
 rng = np.random.default_rng(7)
@@ -39,11 +40,7 @@ def numeric_grad(fn, x, eps=1e-6):
 
 
 def line_of(marker: str) -> str:
-    with open(__file__) as f:
-        for n, line in enumerate(f, 1):
-            if f"# <- {marker}" in line:
-                return f"{HERE}:{n}"
-    raise AssertionError(marker)
+    return marked_lines.line_of(__file__, marker)
 
 
 # ---------------------------------------------------------------------------------------

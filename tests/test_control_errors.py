@@ -8,7 +8,6 @@ The line an error must name is marked in this file with a comment ``# <- name``.
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,14 +15,12 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad import lax
+import marked_lines
 
-SOURCE = Path(__file__).read_text().splitlines()
 
 
 def line_of(marker: str) -> str:
-    hits = [n for n, text in enumerate(SOURCE, 1) if text.rstrip().endswith(f"# <- {marker}")]
-    assert len(hits) == 1, marker
-    return f"{Path(__file__).name}:{hits[0]}"
+    return marked_lines.line_of(__file__, marker)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,15 +15,13 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad import lax
+import marked_lines
 
-SOURCE = Path(__file__).read_text().splitlines()
 A34, A5, A52 = np.ones((3, 4)), np.ones(5), np.ones((5, 2))
 
 
 def line_of(marker: str) -> str:
-    hits = [n for n, text in enumerate(SOURCE, 1) if text.rstrip().endswith(f"# <- {marker}")]
-    assert len(hits) == 1, marker
-    return f"test_errors.py:{hits[0]}"
+    return marked_lines.line_of(__file__, marker)
 
 
 @contextlib.contextmanager

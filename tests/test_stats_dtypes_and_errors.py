@@ -9,7 +9,6 @@ array is there, whose dtype wins (int64 with float32 is float32 in JAX, float64 
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,8 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad.scipy import stats
+import marked_lines
 
-SOURCE = Path(__file__).read_text().splitlines()
 
 # a point and valid shape parameters for every elementwise distribution
 POINTS = {
@@ -107,9 +106,7 @@ def test_other_functions_keep_float32():
 
 
 def line_of(marker: str) -> str:
-    hits = [n for n, text in enumerate(SOURCE, 1) if text.rstrip().endswith(f"# <- {marker}")]
-    assert len(hits) == 1, marker
-    return f"test_stats_dtypes_and_errors.py:{hits[0]}"
+    return marked_lines.line_of(__file__, marker)
 
 
 def _check(info, marker, *fragments):
